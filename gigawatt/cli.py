@@ -1,2 +1,85 @@
+"""Command line: a thin layer over the library. Heavy imports happen inside the commands, so ``--help`` is
+instant."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(err) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gigawatt")
 def main():
-    pass
+    """gigawatt: the energy chain of AI data-center campuses, from the grid to the chips."""
+
+
+@main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
+@click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
+def run(case, output, no_output):
+    """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary."""
+    import gigawatt as gw
+    from gigawatt.summary import format_summary
+
+    try:
+        loaded = gw.load_case(case)
+        result = gw.solve(loaded)
+    except gw.GigawattError as err:
+        _fail(err)
+    click.echo(format_summary(result))
+    if not no_output:
+        path = output or Path(f"{loaded.name}.nc")
+        partial = path.with_name(path.name + ".part")
+        try:
+            result.to_netcdf(partial)
+            partial.replace(path)
+        except (OSError, ValueError) as err:
+            partial.unlink(missing_ok=True)
+            _fail(f"{path}: cannot write the results: {err}")
+        click.echo(f"results written to {path}")
+
+
+@main.command()
+@click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
+              help="Run only these tiers (repeatable).")
+def validate(tier):
+    """Run every validation case; one row per checked quantity. Exit status 1 if any fails."""
+    from gigawatt.validation.harness import format_rows, run_all
+
+    rows = run_all(tiers=tier or None)
+    click.echo(format_rows(rows))
+    failed = sum(not r.passed for r in rows)
+    click.echo(f"{len(rows) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of records instead of the table.")
+@click.option("--sizes", default="1e4,1e5,1e6", show_default=True, help="Bus counts of the networks.")
+@click.option("--no-peer", is_flag=True, help="Skip the peer tool (pandapower).")
+@click.option("--repeat", default=7, show_default=True, help="Warm solves per size; the median is reported.")
+def bench(as_json, sizes, no_peer, repeat):
+    """Benchmark the DC load flow on data-center-shaped networks against pandapower."""
+    import json
+
+    from gigawatt.bench import format_table, run_benchmarks
+
+    try:
+        size_list = [int(float(s)) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"--sizes: expected comma-separated bus counts, got {sizes!r}")
+    records = run_benchmarks(size_list, peer=not no_peer, repeat=repeat,
+                             progress=None if as_json else lambda msg: click.echo(msg, err=True))
+    click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

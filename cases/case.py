@@ -1,0 +1,148 @@
+"""The validated case: element tables in canonical names and SI units, loss models, solver settings."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
+from gigawatt.errors import CaseError
+from gigawatt.models.converter_losses import make_loss_model
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case. Build it with :func:`make_case`, :func:`gigawatt.load_case` or the campus builder.
+
+    Attributes
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        One table per element type (``bus``, ``line``, ``source``, ``converter``, ``rack``), canonical
+        field names, SI units, defaults filled. Treat as read-only.
+    loss_models : mapping of str to loss model
+        Named converter loss models referenced by the tables.
+    loss_model_params : mapping of str to dict
+        The parameters those models were built from (for hashing and provenance).
+    settings : mapping of str to dict
+        The ``case`` and ``solver`` settings tables.
+    file : str or None
+        The file the case was read from, for error messages.
+    """
+
+    tables: MappingProxyType
+    loss_models: MappingProxyType
+    loss_model_params: MappingProxyType
+    settings: MappingProxyType
+    file: str | None = None
+    _hash: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.settings["case"]["name"]
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{len(df)} {t}" for t, df in self.tables.items())
+        return f"case '{self.name}': {counts}"
+
+    def hash(self) -> str:
+        """SHA-256 of the validated content (tables, loss models, settings), independent of the file."""
+        if not self._hash:
+            h = hashlib.sha256()
+            for name in ELEMENT_TABLES:
+                df = self.tables[name]
+                h.update(name.encode())
+                h.update(",".join(df.columns).encode())
+                if len(df):
+                    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+            h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
+            h.update(json.dumps({k: dict(v) for k, v in self.settings.items()}, sort_keys=True,
+                                default=str).encode())
+            self._hash.append(h.hexdigest())
+        return self._hash[0]
+
+
+def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
+              solver: dict | None = None, file: str | None = None, table_files: dict | None = None) -> Case:
+    """Validate element tables, loss models and settings into a :class:`Case`.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{table name: DataFrame or list of dicts}``; missing tables are empty. Units may use the loader's
+        other spellings (``length_km``, ``p_it_kw``, ``conductor_temp_c``, …).
+    loss_models : dict
+        ``{name: {"kind": ..., parameters...}}`` (kinds: see ``gigawatt.models.converter_losses``).
+    case, solver : dict
+        Settings tables.
+    file : str
+        The case file, named in error messages.
+    table_files : dict
+        ``{table name: CSV path}`` for tables read from CSV, named in their error messages instead.
+    """
+    tables = dict(tables or {})
+    table_files = table_files or {}
+    unknown = set(tables) - set(ELEMENT_TABLES)
+    if unknown:
+        raise CaseError("unknown table", file=file, field=sorted(unknown)[0],
+                        allowed=", ".join(ELEMENT_TABLES))
+    validated = {}
+    for name in ELEMENT_TABLES:
+        raw = tables.get(name)
+        if raw is None:
+            raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
+        elif not isinstance(raw, pd.DataFrame):
+            if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+                raise CaseError(f"table '{name}' must be a list of rows (TOML [[{name}]]) or a CSV file name",
+                                file=file, field=name, value=type(raw).__name__)
+            raw = pd.DataFrame(raw)
+            if raw.empty:
+                raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
+        validated[name] = validate_table(name, raw, file=table_files.get(name, file))
+
+    params = {}
+    models = {}
+    for name, spec in (loss_models or {}).items():
+        where = f"loss model '{name}'"
+        if not isinstance(spec, dict) or "kind" not in spec:
+            raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
+                            allowed="quadratic, efficiency_curve, constant_efficiency")
+        p = {k: v for k, v in spec.items() if k != "kind"}
+        try:
+            models[name] = make_loss_model(spec["kind"], p, name=name)
+        except CaseError as err:
+            raise err.located(file=file) from None
+        params[name] = dict(spec)
+
+    settings = {"case": validate_settings("case", case or {}, file=file),
+                "solver": validate_settings("solver", solver or {}, file=file)}
+    _check_references(validated, models, file, table_files)
+    return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
+                MappingProxyType(settings), file)
+
+
+def _check_references(tables: dict, models: dict, file, table_files):
+    """Every bus and loss-model reference names something that exists."""
+    from gigawatt.cases.schema import schema
+
+    bus_ids = pd.Index(tables["bus"]["id"])
+    for tname in ELEMENT_TABLES:
+        df = tables[tname]
+        for fname, f in schema()[tname].items():
+            if not f.type.startswith("ref:") or not len(df):
+                continue
+            values = df[fname].to_numpy()
+            if f.type == "ref:bus":
+                bad = bus_ids.get_indexer(values) < 0
+                allowed = "an id of the bus table"
+            else:
+                bad = np.array([v != "" and v not in models for v in values], dtype=bool)
+                allowed = ("one of " + ", ".join(models)) if models else "a name under [loss_models]"
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise CaseError(f"refers to a {f.type[4:].replace('_', ' ')} that does not exist",
+                                file=table_files.get(tname, file), element=f"{tname} '{df['id'].iloc[i]}'",
+                                field=fname, value=values[i], allowed=allowed)

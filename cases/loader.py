@@ -1,0 +1,97 @@
+"""Read a case file (TOML, with element tables inline or in CSV files, and an optional campus builder)."""
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from gigawatt.cases.campus import build_campus_tables
+from gigawatt.cases.case import Case, make_case
+from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
+from gigawatt.errors import CaseError
+
+TOP_LEVEL = ("case", "solver", "campus", "loss_models") + ELEMENT_TABLES
+DEFAULT_CASE = "hall_800vdc.toml"
+
+
+def default_case_path() -> Path:
+    """Path of the bundled default case (an 800 VDC AI data hall of about 100 MW)."""
+    return Path(str(resources.files("gigawatt.cases") / "bundled" / DEFAULT_CASE))
+
+
+def bundled_cases() -> list[Path]:
+    """Paths of every bundled case."""
+    folder = resources.files("gigawatt.cases") / "bundled"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_case(path=None) -> Case:
+    """Read and validate a case file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML case file; the bundled default case when omitted. Element tables (``bus``, ``line``,
+        ``source``, ``converter``, ``rack``) are TOML arrays of tables (``[[line]]``) or the name of a CSV
+        file relative to the case file (``line = "lines.csv"``). A ``[campus]`` table generates halls,
+        rows, busways and racks; explicit tables are added to what it generates.
+
+    Raises
+    ------
+    CaseError
+        Naming the file, element, field and value of the first problem found.
+    """
+    path = Path(path) if path is not None else default_case_path()
+    file = str(path)
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise CaseError("case file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise CaseError(f"cannot read the case file: {err}", file=file) from None
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"not valid TOML: {err}", file=file) from None
+
+    unknown = [k for k in doc if k not in TOP_LEVEL]
+    if unknown:
+        raise CaseError("unknown top-level entry", file=file, field=unknown[0], allowed=", ".join(TOP_LEVEL))
+    loss_models = doc.get("loss_models", {})
+    if not isinstance(loss_models, dict):
+        raise CaseError("[loss_models] must be a table of named models", file=file, field="loss_models")
+
+    tables, table_files = {}, {}
+    for name in ELEMENT_TABLES:
+        if name not in doc:
+            continue
+        raw = doc[name]
+        if isinstance(raw, str):
+            csv_path = path.parent / raw
+            table_files[name] = str(csv_path)
+            raw = _read_csv(csv_path)
+        tables[name] = raw
+
+    if "campus" in doc:
+        # Build the loss models first: the builder sizes stations from the shelves' losses.
+        models = make_case(loss_models=loss_models, file=file).loss_models
+        built = build_campus_tables(doc["campus"], dict(models), file=file)
+        for name, df in built.items():
+            if name in tables:
+                extra = pd.DataFrame(tables[name]) if isinstance(tables[name], list) else tables[name]
+                extra = validate_table(name, extra, file=table_files.get(name, file))
+                df = pd.concat([df, extra], ignore_index=True)
+            tables[name] = df
+
+    return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
+                     file=file, table_files=table_files)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, skipinitialspace=True, comment="#")
+    except FileNotFoundError:
+        raise CaseError("table file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise CaseError(f"cannot read the CSV table: {err}", file=str(path)) from None

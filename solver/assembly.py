@@ -1,0 +1,295 @@
+"""Assembly: validated element tables → typed arrays in breadth-first order, grouped by voltage level.
+
+A *zone* is a set of buses joined by lines. Converters join zones: a DC/DC converter holds the voltage of
+its output zone like a source and draws its output power plus its losses, a constant power, from its input
+bus. Zones fed through converters are solved first (deepest level first), so each converter's input power
+is known when the zone above it is solved: the coupled problem is solved exactly, level by level.
+
+Within all zones of one level, buses are numbered in breadth-first order of a spanning tree (parents before
+children), which is what the O(N) tree elimination of :mod:`gigawatt.solver.dc_kernel` needs; the lines not
+in the tree are the *links* that close rings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+from gigawatt.cases.case import Case
+from gigawatt.errors import CaseError
+from gigawatt.models.conductors import MATERIALS, conductor_resistance
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Sources and converter outputs together: everything that sets a zone's voltage. Bus indices are
+    solver positions."""
+
+    table: np.ndarray  # "source" or "converter"
+    row: np.ndarray  # row in that table
+    bus: np.ndarray  # output bus position
+    input_bus: np.ndarray  # input bus position for converters, −1 for grid-fed sources
+    v_set: np.ndarray  # [V]
+    droop: np.ndarray  # [pu]
+    rated: np.ndarray  # [W]
+    k_droop: np.ndarray  # [W/V], 0 for stiff feeds
+    stiff: np.ndarray  # bool
+
+
+@dataclass(frozen=True)
+class Network:
+    """Typed arrays of a case, ready for the kernels. ``pos`` maps a bus-table row to its solver position;
+    everything indexed by bus below is in solver positions unless it says otherwise."""
+
+    n_bus: int
+    pos: np.ndarray  # bus-table row → position
+    bus_row: np.ndarray  # position → bus-table row
+    v_nominal: np.ndarray  # [V]
+    parent: np.ndarray  # parent position, −1 at a zone root
+    g_parent: np.ndarray  # [S] conductance to the parent (parallel lines summed)
+    tree_line: np.ndarray  # a line-table row on the edge to the parent, −1 at roots
+    zone: np.ndarray  # zone number of each position
+    level: np.ndarray  # level of each position (0 = fed from the grid)
+    fixed: np.ndarray  # bool: held by a stiff source or converter
+    v_start: np.ndarray  # [V] initial voltages (set-points)
+    k_droop: np.ndarray  # [W/V] per bus
+    kv_droop: np.ndarray  # [W] per bus
+    level_ranges: list  # [(level, start, end, link_start, link_end)], deepest level first
+    link_a: np.ndarray
+    link_b: np.ndarray
+    link_g: np.ndarray
+    line_in_service: np.ndarray  # bool per line-table row
+    line_from: np.ndarray  # position (−1 if out of service)
+    line_to: np.ndarray
+    line_r: np.ndarray  # [Ω] (NaN if out of service)
+    feeds: Feeds
+    rack_bus: np.ndarray  # position
+    rack_p_in: np.ndarray  # [W] drawn by each rack
+    rack_shelf_loss: np.ndarray  # [W]
+    rack_vrm_loss: np.ndarray  # [W]
+    rack_load: np.ndarray  # [W] per bus position: sum of rack input powers
+
+
+def line_resistance(lines: pd.DataFrame) -> np.ndarray:
+    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature."""
+    material = lines["material"].to_numpy()
+    rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
+    alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
+    for name, props in MATERIALS.items():
+        m = material == name
+        rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
+        alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
+    r_given = lines["r_ohm"].to_numpy(dtype=float)
+    area = lines["cross_section_m2"].to_numpy(dtype=float)
+    need = np.isnan(r_given) & np.isnan(area)
+    if need.any():
+        i = int(np.flatnonzero(need)[0])
+        raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm", element=f"line '{lines['id'].iloc[i]}'",
+                        field="cross_section_m2")
+    r_geom = conductor_resistance(lines["length_m"].to_numpy(dtype=float), area, rho, alpha,
+                                  lines["conductor_temp_k"].to_numpy(dtype=float),
+                                  lines["loop_factor"].to_numpy(dtype=float), lines["n_parallel"].to_numpy(dtype=float))
+    return np.where(np.isnan(r_given), r_geom, r_given)
+
+
+def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.ndarray, rated: np.ndarray,
+                  where: str, ids: np.ndarray) -> np.ndarray:
+    """Losses [W] of elements whose loss model is named in ``names`` ('' = lossless), grouped by model."""
+    loss = np.zeros(p_out.shape)
+    for name in pd.unique(names):
+        if name == "":
+            continue
+        m = names == name
+        try:
+            loss[m] = models[name].loss_w(np.maximum(p_out[m], 0.0), v_out[m], rated[m])
+        except CaseError as err:
+            i = int(np.flatnonzero(m)[0])
+            raise err.located(element=f"{where} '{ids[i]}' (loss model '{name}')") from None
+    return loss
+
+
+def _feeds(case: Case, bus_index: pd.Index):
+    src = case.tables["source"]
+    conv = case.tables["converter"]
+    src = src[src["in_service"].to_numpy(dtype=bool)]
+    conv = conv[conv["in_service"].to_numpy(dtype=bool)]
+    table = np.concatenate([np.full(len(src), "source", dtype=object), np.full(len(conv), "converter", dtype=object)])
+    row = np.concatenate([src.index.to_numpy(), conv.index.to_numpy()])
+    bus = bus_index.get_indexer(np.concatenate([src["bus"].to_numpy(), conv["to_bus"].to_numpy()]))
+    input_bus = np.concatenate([np.full(len(src), -1), bus_index.get_indexer(conv["from_bus"].to_numpy())])
+    v_set = np.concatenate([src["v_set_v"].to_numpy(float), conv["v_set_v"].to_numpy(float)])
+    droop = np.concatenate([src["droop"].to_numpy(float), conv["droop"].to_numpy(float)])
+    rated = np.concatenate([src["rated_power_w"].to_numpy(float), conv["rated_power_w"].to_numpy(float)])
+    stiff = droop == 0.0
+    k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
+    return table, row, bus, input_bus, v_set, droop, rated, k, stiff
+
+
+def assemble(case: Case) -> Network:
+    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
+    buses = case.tables["bus"]
+    lines = case.tables["line"]
+    n = len(buses)
+    bus_ids = buses["id"].to_numpy()
+    bus_index = pd.Index(bus_ids)
+    if n == 0:
+        raise CaseError("the case has no buses", file=case.file, field="bus")
+
+    in_service = lines["in_service"].to_numpy(dtype=bool)
+    r = np.full(len(lines), np.nan)
+    if in_service.any():
+        try:
+            r[in_service] = line_resistance(lines[in_service])
+        except CaseError as err:
+            raise err.located(file=case.file) from None
+    frm_all = bus_index.get_indexer(lines["from_bus"].to_numpy())
+    to_all = bus_index.get_indexer(lines["to_bus"].to_numpy())
+    self_loop = in_service & (frm_all == to_all)
+    if self_loop.any():
+        i = int(np.flatnonzero(self_loop)[0])
+        raise CaseError("a line must join two different buses", file=case.file,
+                        element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
+    live = np.flatnonzero(in_service)
+    frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
+
+    # Zones: connected components over lines.
+    adj = coo_matrix((np.ones(live.size), (frm, to)), shape=(n, n)).tocsr()
+    n_zone, zone_of_row = connected_components(adj, directed=False)
+
+    f_table, f_row, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
+    fed = np.zeros(n_zone, dtype=bool)
+    fed[zone_of_row[f_bus]] = True
+    if not fed.all():
+        z = int(np.flatnonzero(~fed)[0])
+        members = bus_ids[zone_of_row == z]
+        shown = ", ".join(f"'{b}'" for b in members[:8]) + (f" and {members.size - 8} more" if members.size > 8 else "")
+        raise CaseError(f"island without a source: no source or converter feeds bus(es) {shown}", file=case.file,
+                        element=f"bus '{members[0]}'", allowed="every connected group of buses fed by a source or converter")
+
+    # Stiff feeds: one set-point per bus.
+    fixed_row = np.zeros(n, dtype=bool)
+    v_fixed = np.full(n, np.nan)
+    for j in np.flatnonzero(f_stiff):
+        b = f_bus[j]
+        if fixed_row[b] and abs(v_fixed[b] - f_vset[j]) > 1e-9 * f_vset[j]:
+            raise CaseError("two stiff sources hold the same bus at different set-points", file=case.file,
+                            element=f"{f_table[j]} '{case.tables[f_table[j]]['id'].iloc[f_row[j]]}'", field="v_set_v",
+                            value=f_vset[j], allowed=f"{v_fixed[b]} V (the other source's set-point) or droop > 0")
+        fixed_row[b], v_fixed[b] = True, f_vset[j]
+
+    # Levels: a converter's output zone sits one level below its input zone.
+    conv = f_table == "converter"
+    z_from, z_to = zone_of_row[f_in[conv]], zone_of_row[f_bus[conv]]
+    same = z_from == z_to
+    if same.any():
+        j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
+        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter)",
+                        file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
+                        field="to_bus")
+    zone_level = np.zeros(n_zone, dtype=np.int64)
+    for _ in range(n_zone + 1):
+        new = zone_level.copy()
+        np.maximum.at(new, z_to, zone_level[z_from] + 1)
+        if np.array_equal(new, zone_level):
+            break
+        zone_level = new
+    else:
+        raise CaseError("converters form a loop (each feeds the next back to the first)", file=case.file,
+                        field="converter")
+
+    # Root of each zone: a stiff bus if there is one, else the bus of its largest feed.
+    rank = f_rated + np.where(f_stiff, np.inf, 0.0)
+    order_f = np.lexsort((-rank, zone_of_row[f_bus]))
+    zf = zone_of_row[f_bus[order_f]]
+    first = np.r_[True, zf[1:] != zf[:-1]]
+    roots = f_bus[order_f][first]
+
+    # One BFS from a virtual super-root joined to every zone root.
+    sup = n
+    graph = coo_matrix((np.ones(live.size + roots.size),
+                        (np.r_[frm, np.full(roots.size, sup)], np.r_[to, roots])), shape=(n + 1, n + 1)).tocsr()
+    bfs, pred = breadth_first_order(graph, sup, directed=False, return_predecessors=True)
+    bfs = bfs[1:]  # drop the super-root
+    bfs_rank = np.empty(n, dtype=np.int64)
+    bfs_rank[bfs] = np.arange(n)
+    bus_level = zone_level[zone_of_row]
+    bus_row = np.lexsort((bfs_rank, -bus_level))  # deepest level first, BFS order within
+    pos = np.empty(n, dtype=np.int64)
+    pos[bus_row] = np.arange(n)
+
+    pred_row = pred[bus_row]
+    is_root = pred_row == sup
+    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)])
+
+    # Tree conductance: all lines between a bus and its parent, in parallel. The rest are links.
+    lo_, hi_ = np.minimum(frm, to), np.maximum(frm, to)
+    key = lo_.astype(np.int64) * (n + 1) + hi_
+    child = bus_row[~is_root]
+    par = pred_row[~is_root]
+    tree_key = np.minimum(child, par).astype(np.int64) * (n + 1) + np.maximum(child, par)
+    order_k = np.argsort(key, kind="stable")
+    sk = key[order_k]
+    left = np.searchsorted(sk, tree_key, side="left")
+    right = np.searchsorted(sk, tree_key, side="right")
+    cum = np.r_[0.0, np.cumsum(g[order_k])]
+    g_parent = np.zeros(n)
+    g_parent[~is_root] = cum[right] - cum[left]
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[order_k[left]]
+    in_tree = np.zeros(live.size, dtype=bool)
+    in_tree_sorted = np.zeros(live.size + 1, dtype=np.int64)
+    np.add.at(in_tree_sorted, left, 1)
+    np.add.at(in_tree_sorted, right, -1)
+    in_tree[order_k] = np.cumsum(in_tree_sorted)[:-1] > 0
+    link_a, link_b, link_g = pos[frm[~in_tree]], pos[to[~in_tree]], g[~in_tree]
+    link_level = bus_level[frm[~in_tree]]
+    lorder = np.argsort(-link_level, kind="stable")
+    link_a, link_b, link_g, link_level = link_a[lorder], link_b[lorder], link_g[lorder], link_level[lorder]
+
+    level_pos = bus_level[bus_row]
+    ranges = []
+    for lev in np.unique(level_pos)[::-1]:
+        b0, b1 = np.searchsorted(-level_pos, -lev, side="left"), np.searchsorted(-level_pos, -lev, side="right")
+        l0, l1 = np.searchsorted(-link_level, -lev, side="left"), np.searchsorted(-link_level, -lev, side="right")
+        ranges.append((int(lev), int(b0), int(b1), int(l0), int(l1)))
+
+    # Droop aggregated per bus; start from the set-points of each zone.
+    fb = pos[f_bus]
+    k_droop = np.bincount(fb, weights=f_k, minlength=n)
+    kv_droop = np.bincount(fb, weights=f_k * f_vset, minlength=n)
+    zone_v = np.zeros(n_zone)
+    np.maximum.at(zone_v, zone_of_row[f_bus], f_vset)
+    v_start = np.where(fixed_row, v_fixed, zone_v[zone_of_row])[bus_row]
+
+    rack_bus, p_in, shelf_loss, vrm_loss = _racks(case, bus_index)
+    rack_pos = pos[rack_bus]
+    feeds = Feeds(f_table, f_row, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset, f_droop,
+                  f_rated, f_k, f_stiff)
+    line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
+    line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
+    return Network(n, pos, bus_row, buses["v_nominal_v"].to_numpy(float)[bus_row], parent, g_parent,
+                   tree_line[bus_row], zone_of_row[bus_row], level_pos, fixed_row[bus_row], v_start,
+                   k_droop, kv_droop, ranges, link_a, link_b, link_g, in_service, line_from, line_to, r, feeds,
+                   rack_pos, p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n))
+
+
+def _racks(case: Case, bus_index: pd.Index):
+    """Each rack's input power [W]: IT power through voltage regulators and shelves (constant power)."""
+    racks = case.tables["rack"]
+    p_it = racks["p_it_w"].to_numpy(float)
+    eta = racks["vrm_efficiency"].to_numpy(float)
+    p_shelf_out = p_it / eta
+    rated = racks["shelf_rated_power_w"].to_numpy(float)
+    names = racks["shelf_loss_model"].to_numpy()
+    needs_rating = (names != "") & np.isnan(rated)
+    if needs_rating.any():
+        i = int(np.flatnonzero(needs_rating)[0])
+        raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
+                        element=f"rack '{racks['id'].iloc[i]}'", field="shelf_rated_power_w")
+    shelf_loss = loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float),
+                               np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy())
+    return (bus_index.get_indexer(racks["bus"].to_numpy()), p_shelf_out + shelf_loss, shelf_loss,
+            p_shelf_out - p_it)

@@ -1,0 +1,191 @@
+"""Numba kernel of the DC load flow with constant-power loads and V–P droop sources.
+
+Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
+
+Equations (SI: V, A, S, W). For every bus i that no stiff source holds, Kirchhoff's current law
+
+    F_i(V) = Σ_j g_ij (V_i − V_j) + (P_i − KV_i) / V_i + K_i = 0,
+
+where g_ij [S] are line conductances, P_i [W] the constant-power load, and the droop sources at the bus
+inject P = Σ_s k_s (v_set,s − V) with k_s = rated_s / (droop_s · v_set,s) [W/V], summed as
+K_i = Σ k_s [W/V] and KV_i = Σ k_s v_set,s [W]. A bus held by a stiff source keeps V_i = v_set.
+
+Newton's method solves J ΔV = −F. J is symmetric: J_ii = Σ_j g_ij − (P_i − KV_i)/V_i², J_ij = −g_ij.
+The buses come in breadth-first order of a spanning tree (parents before children), so the tree part of J
+factors as L·D·Lᵀ without fill-in by eliminating leaves towards the root: O(N) per iteration. The k lines
+that close rings ("links") add a rank-k term U·G·Uᵀ, handled exactly with the Woodbury identity; the columns
+L⁻¹U are non-zero only on the paths from the link ends to the root, so a ring costs O(depth), not O(N).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+STATUS_CONVERGED = 0
+STATUS_MAX_ITERATIONS = 1
+STATUS_SINGULAR = 2
+STATUS_NAMES = {STATUS_CONVERGED: "converged", STATUS_MAX_ITERATIONS: "no convergence within the iterations",
+                STATUS_SINGULAR: "singular Jacobian"}
+
+
+@njit(cache=True)
+def _path_end(l, end, link_a, link_b):
+    return link_a[l] if end == 0 else link_b[l]
+
+
+@njit(cache=True)
+def link_paths(parent, link_a, link_b, fixed, start):
+    """CSR lists of the tree paths from each link end up to its root (or to a stiff bus).
+
+    Returns ``ptr`` (k+1), ``nodes`` and ``sign`` (+1 on the path from end a, −1 from end b).
+    """
+    k = link_a.size
+    ptr = np.zeros(k + 1, dtype=np.int64)
+    for l in range(k):
+        count = 0
+        for end in range(2):
+            node = _path_end(l, end, link_a, link_b)
+            while node >= start and not fixed[node]:
+                count += 1
+                node = parent[node]
+        ptr[l + 1] = ptr[l] + count
+    nodes = np.empty(ptr[k], dtype=np.int64)
+    sign = np.empty(ptr[k], dtype=np.float64)
+    e = 0
+    for l in range(k):
+        for end in range(2):
+            node = _path_end(l, end, link_a, link_b)
+            while node >= start and not fixed[node]:
+                nodes[e] = node
+                sign[e] = 1.0 if end == 0 else -1.0
+                e += 1
+                node = parent[node]
+    return ptr, nodes, sign
+
+
+@njit(cache=True)
+def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end, f):
+    """Current mismatch F [A] of buses start..end-1 into ``f``; returns (max |F|, index of that bus)."""
+    for i in range(start, end):
+        f[i] = (p_load[i] - kv_droop[i]) / v[i] + k_droop[i]
+    for i in range(start, end):
+        p = parent[i]
+        if p >= 0:
+            flow = g_parent[i] * (v[i] - v[p])
+            f[i] += flow
+            f[p] -= flow
+    for l in range(link_a.size):
+        a, b = link_a[l], link_b[l]
+        flow = link_g[l] * (v[a] - v[b])
+        f[a] += flow
+        f[b] -= flow
+    worst, worst_i = 0.0, start
+    for i in range(start, end):
+        if fixed[i]:
+            f[i] = 0.0
+        elif not abs(f[i]) <= worst:  # also catches NaN
+            worst, worst_i = abs(f[i]), i
+            if np.isnan(f[i]):
+                worst = np.inf
+    return worst, worst_i
+
+
+@njit(cache=True)
+def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end,
+              tol_a, max_iter):
+    """Solve buses start..end-1 in place in ``v`` [V].
+
+    ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child. Links index global
+    buses inside the slice. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+    """
+    n = v.size
+    f = np.zeros(n)
+    d = np.zeros(n)
+    lo = np.zeros(n)  # L below the diagonal: the multiplier of each bus into its parent
+    x = np.zeros(n)
+    k = link_a.size
+    ptr, nodes, sign = link_paths(parent, link_a, link_b, fixed, start)
+    wval = np.empty(nodes.size)
+    scratch = np.zeros(n)
+    cmat = np.empty((k, k))
+    svec = np.empty(k)
+
+    for it in range(max_iter + 1):
+        worst, worst_i = mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop,
+                                  kv_droop, start, end, f)
+        if worst <= tol_a:
+            return STATUS_CONVERGED, it, worst, worst_i
+        if it == max_iter or not np.isfinite(worst):
+            return STATUS_MAX_ITERATIONS, it, worst, worst_i
+
+        # Diagonal of the tree part of J (links enter through Woodbury).
+        for i in range(start, end):
+            d[i] = -(p_load[i] - kv_droop[i]) / (v[i] * v[i])
+        for i in range(start, end):
+            p = parent[i]
+            if p >= 0:
+                d[i] += g_parent[i]
+                d[p] += g_parent[i]
+        for i in range(start, end):
+            if fixed[i]:
+                d[i] = 1.0
+        # Leaf-to-root elimination: J_tree = L D Lᵀ; forward solve z = L⁻¹(−F) in x.
+        for i in range(start, end):
+            x[i] = -f[i]
+        for i in range(end - 1, start - 1, -1):
+            di = d[i]
+            if di == 0.0 or not np.isfinite(di):
+                return STATUS_SINGULAR, it, worst, i
+            p = parent[i]
+            if p >= 0 and not fixed[i] and not fixed[p]:
+                lo[i] = -g_parent[i] / di
+                d[p] -= g_parent[i] * g_parent[i] / di
+                x[p] -= lo[i] * x[i]
+            else:
+                lo[i] = 0.0
+        for i in range(start, end):
+            x[i] /= d[i]
+        if k > 0:
+            # W = L⁻¹U along each path; C = G⁻¹ + WᵀD⁻¹W; t = C⁻¹ Wᵀ D⁻¹ z; y = D⁻¹(z − W t).
+            for l in range(k):
+                prev = -1
+                for e in range(ptr[l], ptr[l + 1]):
+                    node = nodes[e]
+                    if prev < 0 or sign[e] != sign[e - 1]:
+                        wval[e] = sign[e]
+                    else:
+                        wval[e] = -lo[prev] * wval[e - 1]
+                    prev = node
+            for l in range(k):
+                for e in range(ptr[l], ptr[l + 1]):
+                    scratch[nodes[e]] += wval[e]
+                for m in range(k):
+                    acc = 0.0
+                    for e in range(ptr[m], ptr[m + 1]):
+                        acc += scratch[nodes[e]] * wval[e] / d[nodes[e]]
+                    cmat[l, m] = acc
+                cmat[l, l] += 1.0 / link_g[l]
+                acc = 0.0
+                for e in range(ptr[l], ptr[l + 1]):
+                    node = nodes[e]
+                    acc += wval[e] * x[node]
+                    scratch[node] = 0.0
+                svec[l] = acc
+            t = np.linalg.solve(cmat, svec)
+            for l in range(k):
+                for e in range(ptr[l], ptr[l + 1]):
+                    node = nodes[e]
+                    x[node] -= wval[e] * t[l] / d[node]
+        # Back substitution, root to leaves: ΔV = L⁻ᵀ y.
+        for i in range(start, end):
+            p = parent[i]
+            if p >= 0:
+                x[i] -= lo[i] * x[p]
+        # Damping: no bus may lose more than half its voltage in one step.
+        alpha = 1.0
+        for i in range(start, end):
+            if x[i] < -0.5 * v[i]:
+                alpha = min(alpha, -0.5 * v[i] / x[i])
+        for i in range(start, end):
+            v[i] += alpha * x[i]
+    return STATUS_MAX_ITERATIONS, max_iter, worst, worst_i

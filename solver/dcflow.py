@@ -1,0 +1,125 @@
+"""DC load flow, level by level: converters' output zones first, then the zones that feed them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt.errors import ConvergenceError
+from gigawatt.solver.assembly import Network, loss_by_model
+from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, newton_dc
+
+
+@dataclass
+class DCState:
+    """Solution in solver positions, plus what every feed delivers."""
+
+    v: np.ndarray  # [V] per position
+    p_load: np.ndarray  # [W] constant-power load per position (racks + converter inputs)
+    line_i: np.ndarray  # [A] per line-table row, from → to (NaN out of service)
+    feed_p: np.ndarray  # [W] output power of each feed
+    feed_loss: np.ndarray  # [W]
+    iterations: int
+    max_mismatch_a: float
+
+
+def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter):
+    _, b0, b1, l0, l1 = rng
+    scale = max(np.abs(p_load[b0:b1]).sum() / net.v_nominal[b0:b1].min(), 1e-6)
+    return newton_dc(net.parent, net.g_parent, net.link_a[l0:l1], net.link_b[l0:l1], net.link_g[l0:l1],
+                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter)
+
+
+def feed_powers(net: Network, v: np.ndarray, p_load: np.ndarray, line_i: np.ndarray, mask: np.ndarray):
+    """Output power [W] of the feeds selected by ``mask``: droop feeds by their law, stiff feeds by the
+    current balance at their bus (shared by rating when several hold the same bus)."""
+    f = net.feeds
+    n = net.n_bus
+    live = ~np.isnan(line_i)
+    out_i = (np.bincount(net.line_from[live], weights=line_i[live], minlength=n)
+             - np.bincount(net.line_to[live], weights=line_i[live], minlength=n))
+    droop_p = net.kv_droop - net.k_droop * v
+    stiff_total = v * out_i + p_load - droop_p  # what the stiff feeds at each bus deliver
+    rated_stiff = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=n)
+    p = np.where(f.stiff, stiff_total[f.bus] * f.rated / np.where(rated_stiff[f.bus] > 0, rated_stiff[f.bus], 1.0),
+                 f.k_droop * (f.v_set - v[f.bus]))
+    return np.where(mask, p, 0.0)
+
+
+def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
+    """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus``."""
+    i = np.full(net.line_r.shape, np.nan)
+    live = net.line_in_service
+    i[live] = (v[net.line_from[live]] - v[net.line_to[live]]) / net.line_r[live]
+    return i
+
+
+def solve_dc(net: Network, case, *, settings: dict) -> DCState:
+    """Solve every level; raise :class:`ConvergenceError` with the maximum transferable power if a level
+    is beyond the nose of its P–V curve."""
+    v = net.v_start.copy()
+    p_load = net.rack_load.copy()
+    f = net.feeds
+    feed_p = np.zeros(f.bus.size)
+    feed_loss = np.zeros(f.bus.size)
+    iterations, worst = 0, 0.0
+    ids = {t: case.tables[t]["id"].to_numpy() for t in ("source", "converter")}
+    feed_ids = np.array([ids[t][r] for t, r in zip(f.table, f.row)], dtype=object)
+    loss_names = np.array([case.tables[t]["loss_model"].iloc[r] for t, r in zip(f.table, f.row)], dtype=object)
+    for rng in net.level_ranges:
+        _, b0, b1, _, _ = rng
+        status, it, mis, worst_i = _kernel(net, v, p_load, rng, settings["tolerance"], settings["max_iterations"])
+        if status != STATUS_CONVERGED:
+            raise nose_error(net, case, v, p_load, rng, settings, status, worst_i)
+        iterations, worst = iterations + it, max(worst, mis)
+        # What the feeds of this level deliver, and the converter inputs it asks of the level above.
+        in_level = (f.bus >= b0) & (f.bus < b1)
+        line_i = line_currents(net, v)
+        p = feed_powers(net, v, p_load, line_i, in_level)
+        feed_p[in_level] = p[in_level]
+        feed_loss[in_level] = loss_by_model(case.loss_models, loss_names[in_level], p[in_level],
+                                            v[f.bus[in_level]], f.rated[in_level], "feed", feed_ids[in_level])
+        conv = in_level & (f.input_bus >= 0)
+        np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
+    return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
+
+
+def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i) -> ConvergenceError:
+    """Bisect on a uniform scaling of the level's loads to find the largest load the network carries, and
+    explain which bus and feeder limit it."""
+    _, b0, b1, _, _ = rng
+    bus_ids = case.tables["bus"]["id"].to_numpy()
+    total = float(p_load[b0:b1].sum())
+    lo, hi = 0.0, 1.0
+    v_lo = net.v_start.copy()
+    while hi - lo > settings["nose_tolerance"] * hi:
+        mid = 0.5 * (lo + hi)
+        trial_load = p_load.copy()
+        trial_load[b0:b1] *= mid
+        trial = v_lo.copy()
+        st, _, _, _ = _kernel(net, trial, trial_load, rng, settings["tolerance"], settings["max_iterations"])
+        if st == STATUS_CONVERGED:
+            lo, v_lo = mid, trial
+        else:
+            hi = mid
+    vpu = v_lo[b0:b1] / net.v_nominal[b0:b1]
+    weak = b0 + int(np.argmin(vpu)) if lo > 0 else worst_i
+    path = [weak]
+    while net.parent[path[-1]] >= 0 and not net.fixed[path[-1]]:
+        path.append(net.parent[path[-1]])
+    feeder = net.tree_line[path[-2]] if len(path) > 1 else -1
+    lines = case.tables["line"]["id"].to_numpy()
+    weak_id = bus_ids[net.bus_row[weak]]
+    feeder_txt = f", fed through line '{lines[feeder]}' from bus '{bus_ids[net.bus_row[path[-1]]]}'" if feeder >= 0 else ""
+    if lo > 0:
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}): the loads of the "
+               f"{net.v_nominal[b0]:.0f} V level ask {total / 1e6:.6g} MW, but the network carries at most "
+               f"{lo * total / 1e6:.6g} MW ({100 * lo:.4g} % of it) before its voltage collapses (the nose of "
+               f"the P–V curve). Weakest bus '{weak_id}' ({vpu.min():.3f} pu at that limit){feeder_txt}. "
+               f"Reduce the load there or strengthen that feeder.")
+    else:
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}) even at a small fraction of the load; "
+               f"the worst mismatch is at bus '{weak_id}'{feeder_txt}.")
+    return ConvergenceError(msg, partial={"v_v": v_lo, "load_scale": lo},
+                            details={"bus": weak_id, "feeder": lines[feeder] if feeder >= 0 else None,
+                                     "max_power_w": lo * total, "asked_power_w": total, "load_scale": lo})
