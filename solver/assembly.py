@@ -271,7 +271,7 @@ def assemble(case: Case) -> Network:
     line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
     return Network(n, pos, bus_row, buses["v_nominal_v"].to_numpy(float)[bus_row], parent, g_parent,
-                   tree_line[bus_row], zone_of_row[bus_row], level_pos, fixed_row[bus_row], v_start,
+                   tree_line, zone_of_row[bus_row], level_pos, fixed_row[bus_row], v_start,
                    k_droop, kv_droop, ranges, link_a, link_b, link_g, in_service, line_from, line_to, r, feeds,
                    rack_pos, p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n))
 

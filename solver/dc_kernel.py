@@ -63,12 +63,13 @@ def link_paths(parent, link_a, link_b, fixed, start):
     return ptr, nodes, sign
 
 
-@njit(cache=True)
-def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end, f):
-    """Current mismatch F [A] of buses start..end-1 into ``f``; returns (max |F|, index of that bus)."""
-    for i in range(start, end):
+@njit(cache=True, error_model="numpy")
+def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end, f,
+             i_fixed):
+    """Current mismatch F [A] of buses start..end-1 into ``f`` (0 at stiff buses, whose current balance —
+    what their sources supply — goes to ``i_fixed``). Returns (max |F|, index of that bus)."""
+    for i in range(start, end):  # parents come before children, so f[p] is set when a child reaches it
         f[i] = (p_load[i] - kv_droop[i]) / v[i] + k_droop[i]
-    for i in range(start, end):
         p = parent[i]
         if p >= 0:
             flow = g_parent[i] * (v[i] - v[p])
@@ -82,6 +83,7 @@ def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop
     worst, worst_i = 0.0, start
     for i in range(start, end):
         if fixed[i]:
+            i_fixed[i] = f[i]
             f[i] = 0.0
         elif not abs(f[i]) <= worst:  # also catches NaN
             worst, worst_i = abs(f[i]), i
@@ -90,19 +92,20 @@ def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop
     return worst, worst_i
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end,
-              tol_a, max_iter):
+              tol_a, max_iter, i_fixed):
     """Solve buses start..end-1 in place in ``v`` [V].
 
     ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child. Links index global
-    buses inside the slice. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+    buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
+    supply. Returns (status, iterations, largest mismatch [A], index of the worst bus).
     """
     n = v.size
-    f = np.zeros(n)
-    d = np.zeros(n)
-    lo = np.zeros(n)  # L below the diagonal: the multiplier of each bus into its parent
-    x = np.zeros(n)
+    f = np.empty(n)
+    d = np.empty(n)
+    lo = np.empty(n)  # L below the diagonal: the multiplier of each bus into its parent
+    x = np.empty(n)
     k = link_a.size
     ptr, nodes, sign = link_paths(parent, link_a, link_b, fixed, start)
     wval = np.empty(nodes.size)
@@ -112,80 +115,79 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
 
     for it in range(max_iter + 1):
         worst, worst_i = mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop,
-                                  kv_droop, start, end, f)
+                                  kv_droop, start, end, f, i_fixed)
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, worst_i
         if it == max_iter or not np.isfinite(worst):
             return STATUS_MAX_ITERATIONS, it, worst, worst_i
 
-        # Diagonal of the tree part of J (links enter through Woodbury).
+        # Diagonal of the tree part of J (links enter through Woodbury), right-hand side −F.
         for i in range(start, end):
             d[i] = -(p_load[i] - kv_droop[i]) / (v[i] * v[i])
-        for i in range(start, end):
+            x[i] = -f[i]
             p = parent[i]
             if p >= 0:
                 d[i] += g_parent[i]
                 d[p] += g_parent[i]
-        for i in range(start, end):
+        # Leaf-to-root elimination: J_tree = L D Lᵀ, forward solve z = L⁻¹(−F), then y = D⁻¹z, all in x.
+        for i in range(end - 1, start - 1, -1):
             if fixed[i]:
                 d[i] = 1.0
-        # Leaf-to-root elimination: J_tree = L D Lᵀ; forward solve z = L⁻¹(−F) in x.
-        for i in range(start, end):
-            x[i] = -f[i]
-        for i in range(end - 1, start - 1, -1):
             di = d[i]
             if di == 0.0 or not np.isfinite(di):
                 return STATUS_SINGULAR, it, worst, i
             p = parent[i]
+            zi = x[i]
             if p >= 0 and not fixed[i] and not fixed[p]:
                 lo[i] = -g_parent[i] / di
                 d[p] -= g_parent[i] * g_parent[i] / di
-                x[p] -= lo[i] * x[i]
+                x[p] -= lo[i] * zi
             else:
                 lo[i] = 0.0
-        for i in range(start, end):
-            x[i] /= d[i]
+            x[i] = zi / di
         if k > 0:
-            # W = L⁻¹U along each path; C = G⁻¹ + WᵀD⁻¹W; t = C⁻¹ Wᵀ D⁻¹ z; y = D⁻¹(z − W t).
-            for l in range(k):
-                prev = -1
-                for e in range(ptr[l], ptr[l + 1]):
-                    node = nodes[e]
-                    if prev < 0 or sign[e] != sign[e - 1]:
-                        wval[e] = sign[e]
-                    else:
-                        wval[e] = -lo[prev] * wval[e - 1]
-                    prev = node
-            for l in range(k):
-                for e in range(ptr[l], ptr[l + 1]):
-                    scratch[nodes[e]] += wval[e]
-                for m in range(k):
-                    acc = 0.0
-                    for e in range(ptr[m], ptr[m + 1]):
-                        acc += scratch[nodes[e]] * wval[e] / d[nodes[e]]
-                    cmat[l, m] = acc
-                cmat[l, l] += 1.0 / link_g[l]
-                acc = 0.0
-                for e in range(ptr[l], ptr[l + 1]):
-                    node = nodes[e]
-                    acc += wval[e] * x[node]
-                    scratch[node] = 0.0
-                svec[l] = acc
-            t = np.linalg.solve(cmat, svec)
-            for l in range(k):
-                for e in range(ptr[l], ptr[l + 1]):
-                    node = nodes[e]
-                    x[node] -= wval[e] * t[l] / d[node]
-        # Back substitution, root to leaves: ΔV = L⁻ᵀ y.
+            woodbury_correction(lo, d, x, link_g, ptr, nodes, sign, wval, scratch, cmat, svec)
+        # Back substitution, root to leaves: ΔV = L⁻ᵀ y; no bus may lose more than half its voltage.
+        alpha = 1.0
         for i in range(start, end):
             p = parent[i]
             if p >= 0:
                 x[i] -= lo[i] * x[p]
-        # Damping: no bus may lose more than half its voltage in one step.
-        alpha = 1.0
-        for i in range(start, end):
             if x[i] < -0.5 * v[i]:
                 alpha = min(alpha, -0.5 * v[i] / x[i])
         for i in range(start, end):
             v[i] += alpha * x[i]
     return STATUS_MAX_ITERATIONS, max_iter, worst, worst_i
+
+
+@njit(cache=True, error_model="numpy")
+def woodbury_correction(lo, d, y, link_g, ptr, nodes, sign, wval, scratch, cmat, svec):
+    """Turn y = D⁻¹L⁻¹r of the tree into D⁻¹(z − W t) for the tree plus links (in place in ``y``).
+
+    W = L⁻¹U along each link's paths; C = G⁻¹ + WᵀD⁻¹W (k × k); t = C⁻¹ Wᵀ y.
+    """
+    k = link_g.size
+    for l in range(k):
+        for e in range(ptr[l], ptr[l + 1]):
+            if e == ptr[l] or sign[e] != sign[e - 1]:
+                wval[e] = sign[e]
+            else:
+                wval[e] = -lo[nodes[e - 1]] * wval[e - 1]
+    for l in range(k):
+        for e in range(ptr[l], ptr[l + 1]):
+            scratch[nodes[e]] += wval[e]
+        for m in range(k):
+            acc = 0.0
+            for e in range(ptr[m], ptr[m + 1]):
+                acc += scratch[nodes[e]] * wval[e] / d[nodes[e]]
+            cmat[l, m] = acc
+        cmat[l, l] += 1.0 / link_g[l]
+        acc = 0.0
+        for e in range(ptr[l], ptr[l + 1]):
+            acc += wval[e] * y[nodes[e]]
+            scratch[nodes[e]] = 0.0
+        svec[l] = acc
+    t = np.linalg.solve(cmat, svec)
+    for l in range(k):
+        for e in range(ptr[l], ptr[l + 1]):
+            y[nodes[e]] -= wval[e] * t[l] / d[nodes[e]]

@@ -23,27 +23,27 @@ class DCState:
     max_mismatch_a: float
 
 
-def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter):
+def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter, i_fixed):
     _, b0, b1, l0, l1 = rng
     scale = max(np.abs(p_load[b0:b1]).sum() / net.v_nominal[b0:b1].min(), 1e-6)
     return newton_dc(net.parent, net.g_parent, net.link_a[l0:l1], net.link_b[l0:l1], net.link_g[l0:l1],
-                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter)
+                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter, i_fixed)
 
 
-def feed_powers(net: Network, v: np.ndarray, p_load: np.ndarray, line_i: np.ndarray, mask: np.ndarray):
-    """Output power [W] of the feeds selected by ``mask``: droop feeds by their law, stiff feeds by the
-    current balance at their bus (shared by rating when several hold the same bus)."""
+def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Output power [W] of the feeds ``sel`` (indices): droop feeds by their law, stiff feeds by the current
+    balance ``i_fixed`` [A] at their bus (shared by rating when several hold the same bus; a droop feed at
+    a stiff bus is included in that balance, so it is added back)."""
     f = net.feeds
-    n = net.n_bus
-    live = ~np.isnan(line_i)
-    out_i = (np.bincount(net.line_from[live], weights=line_i[live], minlength=n)
-             - np.bincount(net.line_to[live], weights=line_i[live], minlength=n))
-    droop_p = net.kv_droop - net.k_droop * v
-    stiff_total = v * out_i + p_load - droop_p  # what the stiff feeds at each bus deliver
-    rated_stiff = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=n)
-    p = np.where(f.stiff, stiff_total[f.bus] * f.rated / np.where(rated_stiff[f.bus] > 0, rated_stiff[f.bus], 1.0),
-                 f.k_droop * (f.v_set - v[f.bus]))
-    return np.where(mask, p, 0.0)
+    bus = f.bus[sel]
+    droop_p = f.k_droop[sel] * (f.v_set[sel] - v[bus])
+    stiff = f.stiff[sel]
+    if not stiff.any():
+        return droop_p
+    stiff_p = v[bus] * i_fixed[bus] + net.kv_droop[bus] - net.k_droop[bus] * v[bus]
+    rated_stiff = np.bincount(bus[stiff], weights=f.rated[sel][stiff], minlength=net.n_bus)[bus]
+    share = f.rated[sel] / np.where(rated_stiff > 0, rated_stiff, 1.0)
+    return np.where(stiff, stiff_p * share, droop_p)
 
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
@@ -66,20 +66,20 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     ids = {t: case.tables[t]["id"].to_numpy() for t in ("source", "converter")}
     feed_ids = np.array([ids[t][r] for t, r in zip(f.table, f.row)], dtype=object)
     loss_names = np.array([case.tables[t]["loss_model"].iloc[r] for t, r in zip(f.table, f.row)], dtype=object)
+    i_fixed = np.zeros(net.n_bus)
     for rng in net.level_ranges:
         _, b0, b1, _, _ = rng
-        status, it, mis, worst_i = _kernel(net, v, p_load, rng, settings["tolerance"], settings["max_iterations"])
+        status, it, mis, worst_i = _kernel(net, v, p_load, rng, settings["tolerance"], settings["max_iterations"],
+                                           i_fixed)
         if status != STATUS_CONVERGED:
             raise nose_error(net, case, v, p_load, rng, settings, status, worst_i)
         iterations, worst = iterations + it, max(worst, mis)
         # What the feeds of this level deliver, and the converter inputs it asks of the level above.
-        in_level = (f.bus >= b0) & (f.bus < b1)
-        line_i = line_currents(net, v)
-        p = feed_powers(net, v, p_load, line_i, in_level)
-        feed_p[in_level] = p[in_level]
-        feed_loss[in_level] = loss_by_model(case.loss_models, loss_names[in_level], p[in_level],
-                                            v[f.bus[in_level]], f.rated[in_level], "feed", feed_ids[in_level])
-        conv = in_level & (f.input_bus >= 0)
+        sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
+        feed_p[sel] = feed_powers(net, v, i_fixed, sel)
+        feed_loss[sel] = loss_by_model(case.loss_models, loss_names[sel], feed_p[sel], v[f.bus[sel]],
+                                       f.rated[sel], "feed", feed_ids[sel])
+        conv = sel[f.input_bus[sel] >= 0]
         np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
 
@@ -97,7 +97,8 @@ def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i) ->
         trial_load = p_load.copy()
         trial_load[b0:b1] *= mid
         trial = v_lo.copy()
-        st, _, _, _ = _kernel(net, trial, trial_load, rng, settings["tolerance"], settings["max_iterations"])
+        st, _, _, _ = _kernel(net, trial, trial_load, rng, settings["tolerance"], settings["max_iterations"],
+                              np.zeros(net.n_bus))
         if st == STATUS_CONVERGED:
             lo, v_lo = mid, trial
         else:
