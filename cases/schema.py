@@ -112,8 +112,10 @@ def aliases(table: str) -> dict[str, tuple[str, float, float]]:
     return out
 
 
-def canonical_names(table: str, names, *, file=None, element=None) -> dict[str, tuple[str, float, float]]:
-    """Map every given field name to (canonical name, factor, offset); unknown names are errors."""
+def canonical_names(table: str, names, *, file=None, element=None, allow_twice=False
+                    ) -> dict[str, tuple[str, float, float]]:
+    """Map every given field name to (canonical name, factor, offset); unknown names are errors, and so is
+    a field given under two spellings unless ``allow_twice`` (element tables check that row by row)."""
     fields = schema()[table]
     alias = aliases(table)
     out = {}
@@ -130,6 +132,8 @@ def canonical_names(table: str, names, *, file=None, element=None) -> dict[str, 
                             allowed=", ".join(fields))
     seen: dict[str, str] = {}
     for given, (canon, _, _) in out.items():
+        if allow_twice:
+            break
         if canon in seen:
             raise CaseError(f"field given twice, as '{seen[canon]}' and as '{given}'", file=file,
                             element=element, field=canon)
@@ -217,7 +221,7 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
     Checks are vectorised (10⁶ rows in well under a second); the first offending row is named by its id.
     """
     fields = schema()[table]
-    names = canonical_names(table, df.columns, file=file, element=f"table '{table}'")
+    names = canonical_names(table, df.columns, file=file, element=f"table '{table}'", allow_twice=True)
     ids = df["id"].astype(str).to_numpy() if "id" in df.columns else np.arange(len(df)).astype(str)
 
     def where(mask) -> tuple[int, str]:
@@ -258,6 +262,15 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
             values = np.array([None if v is None else str(v).strip() for v in values], dtype=object)
             empty = np.array([v is None or v == "" for v in values], dtype=bool)
             missing = missing | empty
+        if canon in out:  # the same field under two spellings: each row may give it once
+            old_values, old_missing = out[canon]
+            both = ~old_missing & ~missing
+            if both.any():
+                i, el = where(both)
+                raise CaseError(f"field given twice in one row (also as '{given}')", file=file, element=el,
+                                field=canon)
+            values = np.where(old_missing, values, old_values)
+            missing = old_missing & missing
         out[canon] = (values, missing)
 
     result = {}

@@ -1,0 +1,57 @@
+"""Generate the case-field reference from the schema table and the loss-model registry.
+
+``python -m gigawatt.cases.docs > docs/case-format.md``; a test checks that the committed file matches, so
+the reference cannot drift from the schema.
+"""
+from __future__ import annotations
+
+from gigawatt.cases.schema import ELEMENT_TABLES, UNIT_ALIASES, schema
+from gigawatt.models.converter_losses import LOSS_MODELS
+
+INTRO = {
+    "case": "Settings `[case]`: what the case is.",
+    "solver": "Settings `[solver]`: the Newton solver.",
+    "bus": "Element table `bus`: DC buses.",
+    "line": "Element table `line`: cables, busways and busbars (two-wire DC circuits).",
+    "source": "Element table `source`: rectifiers and solid-state transformers feeding a DC bus from the grid.",
+    "converter": "Element table `converter`: DC/DC converters between two voltage levels.",
+    "rack": "Element table `rack`: racks as constant-power loads (IT power through shelves and regulators).",
+    "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render() -> str:
+    """The whole reference as Markdown."""
+    out = ["# Case format reference", "",
+           "Generated from `cases/schema.csv` and the loss-model registry by `python -m gigawatt.cases.docs`;",
+           "do not edit by hand. Units are SI; the loader also accepts the other spellings listed at the end.",
+           ""]
+    for table, fields in schema().items():
+        out += [f"## {table}", "", INTRO.get(table, ""), "",
+                "| field | type | unit | default | allowed | description |", "|---|---|---|---|---|---|"]
+        for f in fields.values():
+            out.append(f"| `{f.name}` | {f.type} | {_cell(f.unit)} | {_cell(f.default)} | {_cell(f.bounds)} | "
+                       f"{_cell(f.description)} |")
+        out.append("")
+    out += ["## loss_models", "", "Named converter loss models, `[loss_models.NAME]` with `kind = ...`:", ""]
+    for kind, cls in LOSS_MODELS.items():
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        out += [f"### kind = \"{kind}\"", "", summary, "", "| parameter | unit | description |", "|---|---|---|"]
+        out += [f"| `{name}` | {_cell(unit)} | {_cell(desc)} |" for name, unit, desc in cls.FIELDS]
+        out.append("")
+    out += ["## Other unit spellings", "", "A field ending in the canonical suffix may be given with another:", "",
+            "| canonical | also accepted (value × factor + offset) |", "|---|---|"]
+    for (suffix, unit), alts in UNIT_ALIASES.items():
+        alt = ", ".join(f"`{a}` (×{fac:g}{f' + {off:g}' if off else ''})" for a, (fac, off) in alts.items())
+        out.append(f"| `{suffix}` [{unit}] | {alt} |")
+    out += ["", f"Element tables: {', '.join(ELEMENT_TABLES)} — TOML arrays (`[[line]]`) or a CSV file name "
+            "relative to the case file (`line = \"lines.csv\"`).", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
