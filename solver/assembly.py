@@ -30,6 +30,8 @@ class Feeds:
 
     table: np.ndarray  # "source" or "converter"
     row: np.ndarray  # row in that table
+    ids: np.ndarray  # element id
+    loss_model: np.ndarray  # loss model name ('' = lossless)
     bus: np.ndarray  # output bus position
     input_bus: np.ndarray  # input bus position for converters, −1 for grid-fed sources
     v_set: np.ndarray  # [V]
@@ -118,6 +120,8 @@ def _feeds(case: Case, bus_index: pd.Index):
     conv = conv[conv["in_service"].to_numpy(dtype=bool)]
     table = np.concatenate([np.full(len(src), "source", dtype=object), np.full(len(conv), "converter", dtype=object)])
     row = np.concatenate([src.index.to_numpy(), conv.index.to_numpy()])
+    ids = np.concatenate([src["id"].to_numpy(), conv["id"].to_numpy()]).astype(object)
+    loss_model = np.concatenate([src["loss_model"].to_numpy(), conv["loss_model"].to_numpy()]).astype(object)
     bus = bus_index.get_indexer(np.concatenate([src["bus"].to_numpy(), conv["to_bus"].to_numpy()]))
     input_bus = np.concatenate([np.full(len(src), -1), bus_index.get_indexer(conv["from_bus"].to_numpy())])
     v_set = np.concatenate([src["v_set_v"].to_numpy(float), conv["v_set_v"].to_numpy(float)])
@@ -125,7 +129,7 @@ def _feeds(case: Case, bus_index: pd.Index):
     rated = np.concatenate([src["rated_power_w"].to_numpy(float), conv["rated_power_w"].to_numpy(float)])
     stiff = droop == 0.0
     k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
-    return table, row, bus, input_bus, v_set, droop, rated, k, stiff
+    return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
 
 
 def assemble(case: Case) -> Network:
@@ -159,7 +163,7 @@ def assemble(case: Case) -> Network:
     adj = coo_matrix((np.ones(live.size), (frm, to)), shape=(n, n)).tocsr()
     n_zone, zone_of_row = connected_components(adj, directed=False)
 
-    f_table, f_row, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
+    f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
     fed = np.zeros(n_zone, dtype=bool)
     fed[zone_of_row[f_bus]] = True
     if not fed.all():
@@ -222,7 +226,7 @@ def assemble(case: Case) -> Network:
 
     pred_row = pred[bus_row]
     is_root = pred_row == sup
-    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)])
+    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
 
     # Tree conductance: all lines between a bus and its parent, in parallel. The rest are links.
     lo_, hi_ = np.minimum(frm, to), np.maximum(frm, to)
@@ -266,7 +270,7 @@ def assemble(case: Case) -> Network:
 
     rack_bus, p_in, shelf_loss, vrm_loss = _racks(case, bus_index)
     rack_pos = pos[rack_bus]
-    feeds = Feeds(f_table, f_row, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset, f_droop,
+    feeds = Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset, f_droop,
                   f_rated, f_k, f_stiff)
     line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)

@@ -64,90 +64,83 @@ def link_paths(parent, link_a, link_b, fixed, start):
 
 
 @njit(cache=True, error_model="numpy")
-def mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end, f,
-             i_fixed):
-    """Current mismatch F [A] of buses start..end-1 into ``f`` (0 at stiff buses, whose current balance —
-    what their sources supply — goes to ``i_fixed``). Returns (max |F|, index of that bus)."""
-    for i in range(start, end):  # parents come before children, so f[p] is set when a child reaches it
-        f[i] = (p_load[i] - kv_droop[i]) / v[i] + k_droop[i]
-        p = parent[i]
-        if p >= 0:
-            flow = g_parent[i] * (v[i] - v[p])
-            f[i] += flow
-            f[p] -= flow
-    for l in range(link_a.size):
-        a, b = link_a[l], link_b[l]
-        flow = link_g[l] * (v[a] - v[b])
-        f[a] += flow
-        f[b] -= flow
-    worst, worst_i = 0.0, start
-    for i in range(start, end):
-        if fixed[i]:
-            i_fixed[i] = f[i]
-            f[i] = 0.0
-        elif not abs(f[i]) <= worst:  # also catches NaN
-            worst, worst_i = abs(f[i]), i
-            if np.isnan(f[i]):
-                worst = np.inf
-    return worst, worst_i
-
-
-@njit(cache=True, error_model="numpy")
 def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end,
-              tol_a, max_iter, i_fixed):
+              tol_a, max_iter, i_fixed, work):
     """Solve buses start..end-1 in place in ``v`` [V].
 
     ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child. Links index global
     buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
-    supply. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+    supply. ``work`` is scratch space of shape (5, n), allocated once by the caller so that repeated solves
+    do not pay for fresh pages. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+
+    Each iteration is three sweeps: root-to-leaves (apply the last step, currents F and the tree diagonal),
+    leaves-to-root (convergence check and elimination J_tree = L·D·Lᵀ with z = L⁻¹(−F), y = D⁻¹z), and
+    root-to-leaves again (ΔV = L⁻ᵀy, with damping so that no bus loses more than half its voltage).
     """
-    n = v.size
-    f = np.empty(n)
-    d = np.empty(n)
-    lo = np.empty(n)  # L below the diagonal: the multiplier of each bus into its parent
-    x = np.empty(n)
+    f, d, lo, x, scratch = work[0], work[1], work[2], work[3], work[4]
+    # lo: L below the diagonal, the multiplier of each bus into its parent; x: the Newton step ΔV.
+    x[start:end] = 0.0
+    scratch[start:end] = 0.0
     k = link_a.size
     ptr, nodes, sign = link_paths(parent, link_a, link_b, fixed, start)
     wval = np.empty(nodes.size)
-    scratch = np.zeros(n)
     cmat = np.empty((k, k))
     svec = np.empty(k)
-
+    alpha = 0.0
+    worst, worst_i = np.inf, start
     for it in range(max_iter + 1):
-        worst, worst_i = mismatch(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop,
-                                  kv_droop, start, end, f, i_fixed)
-        if worst <= tol_a:
-            return STATUS_CONVERGED, it, worst, worst_i
-        if it == max_iter or not np.isfinite(worst):
-            return STATUS_MAX_ITERATIONS, it, worst, worst_i
-
-        # Diagonal of the tree part of J (links enter through Woodbury), right-hand side −F.
+        # Sweep 1, parents before children (so f[p] and d[p] are set when a child reaches them).
         for i in range(start, end):
-            d[i] = -(p_load[i] - kv_droop[i]) / (v[i] * v[i])
-            x[i] = -f[i]
+            v[i] += alpha * x[i]
+            x[i] = 0.0
+            net_load = p_load[i] - kv_droop[i]
+            inv_v = 1.0 / v[i]
+            f[i] = net_load * inv_v + k_droop[i]
+            d[i] = -net_load * inv_v * inv_v
             p = parent[i]
             if p >= 0:
+                flow = g_parent[i] * (v[i] - v[p])
+                f[i] += flow
+                f[p] -= flow
                 d[i] += g_parent[i]
                 d[p] += g_parent[i]
-        # Leaf-to-root elimination: J_tree = L D Lᵀ, forward solve z = L⁻¹(−F), then y = D⁻¹z, all in x.
+        for l in range(k):  # links enter F here and J through Woodbury below
+            a, b = link_a[l], link_b[l]
+            flow = link_g[l] * (v[a] - v[b])
+            f[a] += flow
+            f[b] -= flow
+        # Sweep 2, children before parents: mismatch check and elimination.
+        worst, worst_i, singular = 0.0, start, -1
         for i in range(end - 1, start - 1, -1):
+            fi = f[i]
             if fixed[i]:
+                i_fixed[i] = fi
+                fi = 0.0
                 d[i] = 1.0
+            elif not abs(fi) <= worst:  # also catches NaN
+                worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
             di = d[i]
             if di == 0.0 or not np.isfinite(di):
-                return STATUS_SINGULAR, it, worst, i
+                singular = i
+            inv_d = 1.0 / di
             p = parent[i]
-            zi = x[i]
+            zi = x[i] - fi
             if p >= 0 and not fixed[i] and not fixed[p]:
-                lo[i] = -g_parent[i] / di
-                d[p] -= g_parent[i] * g_parent[i] / di
+                lo[i] = -g_parent[i] * inv_d
+                d[p] -= g_parent[i] * g_parent[i] * inv_d
                 x[p] -= lo[i] * zi
             else:
                 lo[i] = 0.0
-            x[i] = zi / di
+            x[i] = zi * inv_d
+        if worst <= tol_a:
+            return STATUS_CONVERGED, it, worst, worst_i
+        if singular >= 0:
+            return STATUS_SINGULAR, it, worst, singular
+        if it == max_iter or not np.isfinite(worst):
+            break
         if k > 0:
             woodbury_correction(lo, d, x, link_g, ptr, nodes, sign, wval, scratch, cmat, svec)
-        # Back substitution, root to leaves: ΔV = L⁻ᵀ y; no bus may lose more than half its voltage.
+        # Sweep 3, parents before children: ΔV = L⁻ᵀ y and the damping factor.
         alpha = 1.0
         for i in range(start, end):
             p = parent[i]
@@ -155,8 +148,6 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
                 x[i] -= lo[i] * x[p]
             if x[i] < -0.5 * v[i]:
                 alpha = min(alpha, -0.5 * v[i] / x[i])
-        for i in range(start, end):
-            v[i] += alpha * x[i]
     return STATUS_MAX_ITERATIONS, max_iter, worst, worst_i
 
 
@@ -191,3 +182,12 @@ def woodbury_correction(lo, d, y, link_g, ptr, nodes, sign, wval, scratch, cmat,
     for l in range(k):
         for e in range(ptr[l], ptr[l + 1]):
             y[nodes[e]] -= wval[e] * t[l] / d[nodes[e]]
+
+
+@njit(cache=True)
+def branch_currents(frm, to, r, v):
+    """Current [A] of each branch from ``frm`` to ``to`` (NaN where ``frm`` < 0, out of service)."""
+    out = np.empty(frm.size)
+    for j in range(frm.size):
+        out[j] = (v[frm[j]] - v[to[j]]) / r[j] if frm[j] >= 0 else np.nan
+    return out

@@ -7,7 +7,7 @@ import numpy as np
 
 from gigawatt.errors import ConvergenceError
 from gigawatt.solver.assembly import Network, loss_by_model
-from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, newton_dc
+from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_dc
 
 
 @dataclass
@@ -23,11 +23,12 @@ class DCState:
     max_mismatch_a: float
 
 
-def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter, i_fixed):
+def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter, i_fixed, work):
     _, b0, b1, l0, l1 = rng
     scale = max(np.abs(p_load[b0:b1]).sum() / net.v_nominal[b0:b1].min(), 1e-6)
     return newton_dc(net.parent, net.g_parent, net.link_a[l0:l1], net.link_b[l0:l1], net.link_g[l0:l1],
-                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter, i_fixed)
+                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter, i_fixed,
+                     work)
 
 
 def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, sel: np.ndarray) -> np.ndarray:
@@ -47,11 +48,8 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, sel: np.ndarra
 
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
-    """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus``."""
-    i = np.full(net.line_r.shape, np.nan)
-    live = net.line_in_service
-    i[live] = (v[net.line_from[live]] - v[net.line_to[live]]) / net.line_r[live]
-    return i
+    """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus`` (NaN out of service)."""
+    return branch_currents(net.line_from, net.line_to, net.line_r, v)
 
 
 def solve_dc(net: Network, case, *, settings: dict) -> DCState:
@@ -63,28 +61,26 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     feed_p = np.zeros(f.bus.size)
     feed_loss = np.zeros(f.bus.size)
     iterations, worst = 0, 0.0
-    ids = {t: case.tables[t]["id"].to_numpy() for t in ("source", "converter")}
-    feed_ids = np.array([ids[t][r] for t, r in zip(f.table, f.row)], dtype=object)
-    loss_names = np.array([case.tables[t]["loss_model"].iloc[r] for t, r in zip(f.table, f.row)], dtype=object)
     i_fixed = np.zeros(net.n_bus)
+    work = np.empty((5, net.n_bus))
     for rng in net.level_ranges:
         _, b0, b1, _, _ = rng
         status, it, mis, worst_i = _kernel(net, v, p_load, rng, settings["tolerance"], settings["max_iterations"],
-                                           i_fixed)
+                                           i_fixed, work)
         if status != STATUS_CONVERGED:
-            raise nose_error(net, case, v, p_load, rng, settings, status, worst_i)
+            raise nose_error(net, case, v, p_load, rng, settings, status, worst_i, work)
         iterations, worst = iterations + it, max(worst, mis)
         # What the feeds of this level deliver, and the converter inputs it asks of the level above.
         sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
         feed_p[sel] = feed_powers(net, v, i_fixed, sel)
-        feed_loss[sel] = loss_by_model(case.loss_models, loss_names[sel], feed_p[sel], v[f.bus[sel]],
-                                       f.rated[sel], "feed", feed_ids[sel])
+        feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
+                                       f.rated[sel], "feed", f.ids[sel])
         conv = sel[f.input_bus[sel] >= 0]
         np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
 
 
-def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i) -> ConvergenceError:
+def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i, work) -> ConvergenceError:
     """Bisect on a uniform scaling of the level's loads to find the largest load the network carries, and
     explain which bus and feeder limit it."""
     _, b0, b1, _, _ = rng
@@ -98,7 +94,7 @@ def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i) ->
         trial_load[b0:b1] *= mid
         trial = v_lo.copy()
         st, _, _, _ = _kernel(net, trial, trial_load, rng, settings["tolerance"], settings["max_iterations"],
-                              np.zeros(net.n_bus))
+                              np.zeros(net.n_bus), work)
         if st == STATUS_CONVERGED:
             lo, v_lo = mid, trial
         else:
