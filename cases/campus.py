@@ -22,10 +22,18 @@ from gigawatt.cases.schema import validate_settings
 SHELF_RATING_MARGIN = 1.1
 
 
-def _ids(prefix: str, *parts: np.ndarray) -> np.ndarray:
-    """Element ids like 'H1-R3-T12' from a format prefix and integer arrays (1-based in the names)."""
-    cols = [p.astype(np.int64) + 1 for p in parts]
-    return np.array([prefix.format(*vals) for vals in zip(*cols)], dtype=object)
+def _ids(pattern: str, *parts: np.ndarray) -> np.ndarray:
+    """Element ids like 'H1-R3-T12' from a pattern with one '{}' per integer array (1-based in the names).
+
+    Built by concatenating object arrays (a C loop) rather than formatting each id in Python: 10⁶ ids in
+    a tenth of a second instead of seconds.
+    """
+    pieces = pattern.split("{}")
+    out = np.full(len(parts[0]) if parts else 1, pieces[0], dtype=object)
+    for piece, part in zip(pieces[1:], parts):
+        numbers = np.arange(int(part.max()) + 2 if part.size else 1).astype(str).astype(object)
+        out = out + numbers[part.astype(np.int64) + 1] + piece
+    return out
 
 
 def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[str, pd.DataFrame]:

@@ -258,10 +258,9 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
                                 value=col.iloc[i])
             values = np.where(missing, np.nan, truth).astype(object)
         else:
-            values = col.astype(object).where(~missing, None).to_numpy()
-            values = np.array([None if v is None else str(v).strip() for v in values], dtype=object)
-            empty = np.array([v is None or v == "" for v in values], dtype=bool)
-            missing = missing | empty
+            text = np.strings.strip(col.astype(object).where(~missing, "").to_numpy().astype(str))  # C loops
+            missing = missing | (text == "")
+            values = text.astype(object)
         if canon in out:  # the same field under two spellings: each row may give it once
             old_values, old_missing = out[canon]
             both = ~old_missing & ~missing
@@ -305,12 +304,12 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
         else:
             choices = f.choices
             if choices is not None:
-                bad = np.array([v is not None and v not in choices for v in values], dtype=bool)
+                bad = ~pd.Series(values).isin(choices + ("",)).to_numpy()
                 if bad.any():
                     i, el = where(bad)
                     raise CaseError("not an allowed value", file=file, element=el, field=name,
                                     value=values[i], allowed=f.bounds)
-            values = np.array(["" if v is None else v for v in values], dtype=object)
+            values = pd.Series(values, dtype=object).fillna("").to_numpy(dtype=object)
         result[name] = values
     table_out = pd.DataFrame(result, index=pd.RangeIndex(n))
     if "id" in table_out:
