@@ -4,7 +4,11 @@
 >>> result = gw.solve(gw.load_case())          # the bundled default case
 >>> float(result.attrs["efficiency_grid_to_chip"]) > 0
 True
+
+The public names are imported on first use (PEP 562), so ``gigawatt --help`` and ``import gigawatt.errors``
+stay instant.
 """
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version as _version
 
 try:
@@ -12,11 +16,23 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-from gigawatt.errors import CaseError, ConvergenceError, GigawattError  # noqa: E402
-from gigawatt.cases.case import Case, make_case  # noqa: E402
-from gigawatt.cases.loader import bundled_cases, default_case_path, load_case  # noqa: E402
-from gigawatt.cases.campus import build_campus  # noqa: E402
-from gigawatt.solver.solve import solve  # noqa: E402
+_PUBLIC = {
+    "GigawattError": "gigawatt.errors", "CaseError": "gigawatt.errors", "ConvergenceError": "gigawatt.errors",
+    "Case": "gigawatt.cases.case", "make_case": "gigawatt.cases.case",
+    "load_case": "gigawatt.cases.loader", "default_case_path": "gigawatt.cases.loader",
+    "bundled_cases": "gigawatt.cases.loader", "build_campus": "gigawatt.cases.campus",
+    "solve": "gigawatt.solver.solve",
+}
+__all__ = sorted(_PUBLIC) + ["__version__"]
 
-__all__ = ["Case", "CaseError", "ConvergenceError", "GigawattError", "build_campus", "bundled_cases",
-           "default_case_path", "load_case", "make_case", "solve", "__version__"]
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gigawatt' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -160,7 +160,11 @@ def _run_cold(n_bus: int, ring_rows: int) -> dict:
         return {"cold_s": None, "peak_rss_bytes": None, "cold_note": f"cold run failed: {tail}"}
     child = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"cold_s": wall, "peak_rss_bytes": child["peak_rss_bytes"], "cold_import_s": child["import_s"],
-            "cold_build_s": child["build_s"], "cold_solve_s": child["solve_s"], "cold_note": None}
+            "cold_build_s": child["build_s"], "cold_solve_s": child["solve_s"],
+            "cold_numba_cache_misses": child["numba_cache_misses"],
+            "cold_note": (f"cold run compiled {child['numba_cache_misses']} numba kernel(s): the on-disk cache was "
+                          f"stale (solver source changed?), so cold_s includes compilation")
+            if child["numba_cache_misses"] else None}
 
 
 def _peer(case, ds, repeat: int) -> dict:
@@ -322,6 +326,21 @@ def format_table(records: list[dict]) -> str:
     return "\n".join(out)
 
 
+def numba_cache_counts() -> tuple[int, int]:
+    """(hits, misses) of numba's on-disk cache over every jitted function of gigawatt loaded so far: a miss
+    means a kernel was compiled in this process (a stale or empty cache), which a cold timing must say."""
+    hits = misses = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("gigawatt.") or module is None:
+            continue
+        for obj in vars(module).values():
+            stats = getattr(obj, "stats", None)
+            if hasattr(stats, "cache_hits") and getattr(obj, "__module__", None) == name:
+                hits += sum(stats.cache_hits.values())
+                misses += sum(stats.cache_misses.values())
+    return hits, misses
+
+
 def _cold_main(argv: list[str]) -> None:
     """Entry point of the cold subprocess: import, build, solve once; print timings and peak RSS as JSON."""
     import argparse
@@ -344,8 +363,10 @@ def _cold_main(argv: list[str]) -> None:
     t3 = time.perf_counter()
     # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    hits, misses = numba_cache_counts()
     print(json.dumps({"size": len(case.tables["bus"]), "import_s": import_s, "build_s": t2 - t1, "solve_s": t3 - t2,
-                      "peak_rss_bytes": int(rss), "iterations": int(ds.attrs["iterations"])}))
+                      "peak_rss_bytes": int(rss), "iterations": int(ds.attrs["iterations"]),
+                      "numba_cache_hits": hits, "numba_cache_misses": misses}))
 
 
 if __name__ == "__main__":

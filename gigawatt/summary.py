@@ -5,6 +5,9 @@ import numpy as np
 import xarray as xr
 
 
+MAX_LISTED = 12  # sources listed one by one; the rest are summed
+
+
 def _mw(x) -> str:
     return f"{float(x) / 1e6:12.4f} MW"
 
@@ -15,10 +18,14 @@ def format_summary(ds: xr.Dataset) -> str:
     lines = [f"case {a['case_name']!r}  ({ds.sizes['bus']} buses, {ds.sizes['line']} lines, "
              f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)", ""]
     lines.append("power drawn from each source (grid side)")
-    for sid in ds["source"].values:
+    for sid in ds["source"].values[:MAX_LISTED]:
         s = ds.sel(source=sid)
         lines.append(f"  {sid:<24} {_mw(s.p_grid_w)}   DC out {_mw(s.p_dc_w)}   at {float(s.source_v_v):8.2f} V"
                      f"   loading {100 * float(s.source_loading):6.1f} %")
+    if ds.sizes["source"] > MAX_LISTED:
+        rest = ds.isel(source=slice(MAX_LISTED, None))
+        lines.append(f"  ... and {rest.sizes['source']} more {_mw(rest.p_grid_w.sum())}   loading "
+                     f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
     lines.append(f"IT power delivered to the chips {_mw(a['p_it_w'])}")
     lines.append("")
