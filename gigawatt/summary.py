@@ -24,7 +24,7 @@ def format_summary(ds: xr.Dataset) -> str:
                      f"   loading {100 * float(s.source_loading):6.1f} %")
     if ds.sizes["source"] > MAX_LISTED:
         rest = ds.isel(source=slice(MAX_LISTED, None))
-        lines.append(f"  ... and {rest.sizes['source']} more {_mw(rest.p_grid_w.sum())}   loading "
+        lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.p_grid_w.sum())}   loading "
                      f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
     lines.append(f"IT power delivered to the chips {_mw(a['p_it_w'])}")

@@ -89,21 +89,25 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
     alpha = 0.0
     worst, worst_i = np.inf, start
     for it in range(max_iter + 1):
-        # Sweep 1, parents before children (so f[p] and d[p] are set when a child reaches them).
+        # Sweep 1: apply the step and each bus's own terms (a loop the compiler vectorises), then the tree
+        # branches, parents before children.
         for i in range(start, end):
-            v[i] += alpha * x[i]
+            vi = v[i] + alpha * x[i]
+            v[i] = vi
             x[i] = 0.0
+            inv_v = 1.0 / vi
             net_load = p_load[i] - kv_droop[i]
-            inv_v = 1.0 / v[i]
             f[i] = net_load * inv_v + k_droop[i]
             d[i] = -net_load * inv_v * inv_v
+        for i in range(start, end):
             p = parent[i]
             if p >= 0:
-                flow = g_parent[i] * (v[i] - v[p])
+                g = g_parent[i]
+                flow = g * (v[i] - v[p])
                 f[i] += flow
                 f[p] -= flow
-                d[i] += g_parent[i]
-                d[p] += g_parent[i]
+                d[i] += g
+                d[p] += g
         for l in range(k):  # links enter F here and J through Woodbury below
             a, b = link_a[l], link_b[l]
             flow = link_g[l] * (v[a] - v[b])
