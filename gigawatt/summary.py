@@ -46,4 +46,6 @@ def format_summary(ds: xr.Dataset) -> str:
                  f"at bus '{ds.bus.values[i]}'")
     lines.append(f"converged in {a['iterations']} Newton iterations; largest mismatch {a['max_mismatch_a']:.2e} A; "
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
+    if a.get("warnings"):
+        lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)

@@ -99,14 +99,17 @@ def line_resistance(lines: pd.DataFrame) -> np.ndarray:
 
 def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.ndarray, rated: np.ndarray,
                   where: str, ids: np.ndarray) -> np.ndarray:
-    """Losses [W] of elements whose loss model is named in ``names`` ('' = lossless), grouped by model."""
+    """Losses [W] of elements whose loss model is named in ``names`` ('' = lossless), grouped by model.
+
+    The loss is evaluated at the magnitude of the output power: a converter loses the same whichever way
+    the power flows (stations that absorb power are flagged in the results, not here)."""
     loss = np.zeros(p_out.shape)
     for name in pd.unique(names):
         if name == "":
             continue
         m = names == name
         try:
-            loss[m] = models[name].loss_w(np.maximum(p_out[m], 0.0), v_out[m], rated[m])
+            loss[m] = models[name].loss_w(np.abs(p_out[m]), v_out[m], rated[m])
         except CaseError as err:
             i = int(np.flatnonzero(m)[0])
             raise err.located(element=f"{where} '{ids[i]}' (loss model '{name}')") from None

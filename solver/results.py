@@ -103,6 +103,7 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["rack_v_v"] = _var("rack", "v_v", v_row[_rows(bus, racks["bus"])] if len(racks) else [])
 
     _ledger(ds, lines, src, line_loss, loss_src, loss_conv)
+    ds.attrs["warnings"] = _warnings(ds)
     ds.attrs.update({
         "title": f"gigawatt DC load flow of case '{case.name}'",
         "case_name": case.name, "case_hash": case.hash(), "case_file": case.file or "",
@@ -135,3 +136,16 @@ def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
     ds.attrs.update({"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": float(stage.sum()),
                      "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else float("nan"),
                      "energy_balance_residual": residual})
+
+
+def _warnings(ds) -> str:
+    """Operating points that solve but that the equipment cannot hold: a station or converter absorbing power
+    (rectifiers and SSTs here are unidirectional), or loaded beyond its rating. One line each."""
+    out = []
+    for dim, loading in (("source", "source_loading"), ("converter", "converter_loading")):
+        ids, x = ds[dim].values, ds[loading].values
+        for i in np.flatnonzero(x < -1e-9)[:5]:
+            out.append(f"{dim} '{ids[i]}' absorbs {-x[i] * 100:.1f} % of its rating (it cannot feed power back)")
+        for i in np.flatnonzero(x > 1.0)[:5]:
+            out.append(f"{dim} '{ids[i]}' is loaded to {x[i] * 100:.1f} % of its rating")
+    return "\n".join(out)

@@ -24,7 +24,8 @@ def to_pandapower(case, net=None):
     from gigawatt.solver.assembly import assemble, line_resistance
 
     t = case.tables
-    if len(t["converter"]) or (t["source"]["droop"].to_numpy() > 0).any():
+    live_src = t["source"]["in_service"].to_numpy(bool)
+    if t["converter"]["in_service"].to_numpy(bool).any() or (t["source"]["droop"].to_numpy()[live_src] > 0).any():
         raise CaseError("the pandapower equivalent takes stiff sources only and no DC/DC converters",
                         file=case.file, field="source.droop")
     assembled = assemble(case)
