@@ -258,9 +258,13 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
                                 value=col.iloc[i])
             values = np.where(missing, np.nan, truth).astype(object)
         else:
-            text = np.strings.strip(col.astype(object).where(~missing, "").to_numpy().astype(str))  # C loops
-            missing = missing | (text == "")
-            values = text.astype(object)
+            raw = col.astype(object).where(~missing, "").to_numpy()
+            text = raw.astype(str)
+            stripped = np.strings.strip(text)  # numpy string ufuncs: C loops, no Python per row
+            missing = missing | (stripped == "")
+            # Keep the given string objects where nothing was stripped (shared with other tables: less memory).
+            clean = pd.api.types.infer_dtype(raw, skipna=False) == "string" and (stripped == text).all()
+            values = raw if clean else stripped.astype(object)
         if canon in out:  # the same field under two spellings: each row may give it once
             old_values, old_missing = out[canon]
             both = ~old_missing & ~missing

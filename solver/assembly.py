@@ -42,6 +42,18 @@ class Feeds:
 
 
 @dataclass(frozen=True)
+class Zones:
+    """Zones in solve order: each a contiguous range of bus positions and of links."""
+
+    start: np.ndarray
+    end: np.ndarray
+    link_start: np.ndarray
+    link_end: np.ndarray
+    v_nominal: np.ndarray  # [V] lowest nominal voltage in the zone, to scale its tolerance
+    levels: list  # [(level, first zone, end zone)], deepest level first
+
+
+@dataclass(frozen=True)
 class Network:
     """Typed arrays of a case, ready for the kernels. ``pos`` maps a bus-table row to its solver position;
     everything indexed by bus below is in solver positions unless it says otherwise."""
@@ -59,7 +71,7 @@ class Network:
     v_start: np.ndarray  # [V] initial voltages (set-points)
     k_droop: np.ndarray  # [W/V] per bus
     kv_droop: np.ndarray  # [W] per bus
-    level_ranges: list  # [(level, start, end, link_start, link_end)], deepest level first
+    zones: "Zones"
     link_a: np.ndarray
     link_b: np.ndarray
     link_g: np.ndarray
@@ -223,7 +235,7 @@ def assemble(case: Case) -> Network:
     bfs_rank = np.empty(n, dtype=np.int64)
     bfs_rank[bfs] = np.arange(n)
     bus_level = zone_level[zone_of_row]
-    bus_row = np.lexsort((bfs_rank, -bus_level))  # deepest level first, BFS order within
+    bus_row = np.lexsort((bfs_rank, zone_of_row, -bus_level))  # deepest level first, zone by zone, BFS order
     pos = np.empty(n, dtype=np.int64)
     pos[bus_row] = np.arange(n)
 
@@ -251,17 +263,25 @@ def assemble(case: Case) -> Network:
     np.add.at(in_tree_sorted, left, 1)
     np.add.at(in_tree_sorted, right, -1)
     in_tree[order_k] = np.cumsum(in_tree_sorted)[:-1] > 0
-    link_a, link_b, link_g = pos[frm[~in_tree]], pos[to[~in_tree]], g[~in_tree]
-    link_level = bus_level[frm[~in_tree]]
-    lorder = np.argsort(-link_level, kind="stable")
-    link_a, link_b, link_g, link_level = link_a[lorder], link_b[lorder], link_g[lorder], link_level[lorder]
 
+    # Zones in solve order, each a contiguous range of positions; links grouped by zone the same way.
+    zone_pos = zone_of_row[bus_row]
+    zone_start = np.flatnonzero(np.r_[True, zone_pos[1:] != zone_pos[:-1]])
+    zone_end = np.r_[zone_start[1:], n]
+    zone_rank = np.empty(n_zone, dtype=np.int64)
+    zone_rank[zone_pos[zone_start]] = np.arange(zone_start.size)
+    link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
+    lorder = np.argsort(link_zone, kind="stable")
+    link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
+    zone_link_start = np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left")
+    zone_link_end = np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right")
     level_pos = bus_level[bus_row]
-    ranges = []
-    for lev in np.unique(level_pos)[::-1]:
-        b0, b1 = np.searchsorted(-level_pos, -lev, side="left"), np.searchsorted(-level_pos, -lev, side="right")
-        l0, l1 = np.searchsorted(-link_level, -lev, side="left"), np.searchsorted(-link_level, -lev, side="right")
-        ranges.append((int(lev), int(b0), int(b1), int(l0), int(l1)))
+    zone_lev = level_pos[zone_start]
+    levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
+               int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
+    v_nominal = buses["v_nominal_v"].to_numpy(float)[bus_row]
+    zones = Zones(zone_start, zone_end, zone_link_start, zone_link_end, np.minimum.reduceat(v_nominal, zone_start),
+                  levels)
 
     # Droop aggregated per bus; start from the set-points of each zone.
     fb = pos[f_bus]
@@ -277,9 +297,9 @@ def assemble(case: Case) -> Network:
                   f_rated, f_k, f_stiff)
     line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
-    return Network(n, pos, bus_row, buses["v_nominal_v"].to_numpy(float)[bus_row], parent, g_parent,
-                   tree_line, zone_of_row[bus_row], level_pos, fixed_row[bus_row], v_start,
-                   k_droop, kv_droop, ranges, link_a, link_b, link_g, in_service, line_from, line_to, r, feeds,
+    return Network(n, pos, bus_row, v_nominal, parent, g_parent,
+                   tree_line, zone_pos, level_pos, fixed_row[bus_row], v_start,
+                   k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, line_from, line_to, r, feeds,
                    rack_pos, p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n))
 
 

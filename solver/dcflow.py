@@ -7,7 +7,7 @@ import numpy as np
 
 from gigawatt.errors import ConvergenceError
 from gigawatt.solver.assembly import Network, loss_by_model
-from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_dc
+from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_zones
 
 
 @dataclass
@@ -23,12 +23,15 @@ class DCState:
     max_mismatch_a: float
 
 
-def _kernel(net: Network, v, p_load, rng, tol_rel, max_iter, i_fixed, work):
-    _, b0, b1, l0, l1 = rng
-    scale = max(np.abs(p_load[b0:b1]).sum() / net.v_nominal[b0:b1].min(), 1e-6)
-    return newton_dc(net.parent, net.g_parent, net.link_a[l0:l1], net.link_b[l0:l1], net.link_g[l0:l1],
-                     net.fixed, v, p_load, net.k_droop, net.kv_droop, b0, b1, tol_rel * scale, max_iter, i_fixed,
-                     work)
+def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
+    """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus)."""
+    zn = net.zones
+    k = zn.start.size
+    out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64)
+    newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, net.parent, net.g_parent,
+                 net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop, net.kv_droop,
+                 settings["tolerance"], settings["max_iterations"], i_fixed, work, *out)
+    return tuple(a[z0:z1] for a in out)
 
 
 def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, sel: np.ndarray) -> np.ndarray:
@@ -63,13 +66,15 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     iterations, worst = 0, 0.0
     i_fixed = np.zeros(net.n_bus)
     work = np.empty((5, net.n_bus))
-    for rng in net.level_ranges:
-        _, b0, b1, _, _ = rng
-        status, it, mis, worst_i = _kernel(net, v, p_load, rng, settings["tolerance"], settings["max_iterations"],
-                                           i_fixed, work)
-        if status != STATUS_CONVERGED:
-            raise nose_error(net, case, v, p_load, rng, settings, status, worst_i, work)
-        iterations, worst = iterations + it, max(worst, mis)
+    for _, z0, z1 in net.zones.levels:
+        b0, b1 = net.zones.start[z0], net.zones.end[z1 - 1]
+        status, its, mis, worst_bus = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work)
+        failed = np.flatnonzero(status != STATUS_CONVERGED)
+        if failed.size:
+            z = z0 + int(failed[0])
+            raise nose_error(net, case, v, p_load, z, settings, int(status[failed[0]]), int(worst_bus[failed[0]]),
+                             work)
+        iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
         # What the feeds of this level deliver, and the converter inputs it asks of the level above.
         sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
         feed_p[sel] = feed_powers(net, v, i_fixed, sel)
@@ -80,10 +85,10 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
 
 
-def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i, work) -> ConvergenceError:
-    """Bisect on a uniform scaling of the level's loads to find the largest load the network carries, and
+def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:
+    """Bisect on a uniform scaling of zone ``z``'s loads to find the largest load its network carries, and
     explain which bus and feeder limit it."""
-    _, b0, b1, _, _ = rng
+    b0, b1 = net.zones.start[z], net.zones.end[z]
     bus_ids = case.tables["bus"]["id"].to_numpy()
     total = float(p_load[b0:b1].sum())
     lo, hi = 0.0, 1.0
@@ -93,8 +98,7 @@ def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i, wo
         trial_load = p_load.copy()
         trial_load[b0:b1] *= mid
         trial = v_lo.copy()
-        st, _, _, _ = _kernel(net, trial, trial_load, rng, settings["tolerance"], settings["max_iterations"],
-                              np.zeros(net.n_bus), work)
+        st = _solve_zones(net, trial, trial_load, z, z + 1, settings, np.zeros(net.n_bus), work)[0][0]
         if st == STATUS_CONVERGED:
             lo, v_lo = mid, trial
         else:
@@ -107,16 +111,19 @@ def nose_error(net: Network, case, v, p_load, rng, settings, status, worst_i, wo
     feeder = net.tree_line[path[-2]] if len(path) > 1 else -1
     lines = case.tables["line"]["id"].to_numpy()
     weak_id = bus_ids[net.bus_row[weak]]
+    f = net.feeds
+    feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
+    fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
     feeder_txt = f", fed through line '{lines[feeder]}' from bus '{bus_ids[net.bus_row[path[-1]]]}'" if feeder >= 0 else ""
     if lo > 0:
-        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}): the loads of the "
-               f"{net.v_nominal[b0]:.0f} V level ask {total / 1e6:.6g} MW, but the network carries at most "
-               f"{lo * total / 1e6:.6g} MW ({100 * lo:.4g} % of it) before its voltage collapses (the nose of "
-               f"the P–V curve). Weakest bus '{weak_id}' ({vpu.min():.3f} pu at that limit){feeder_txt}. "
-               f"Reduce the load there or strengthen that feeder.")
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}): the loads of the {net.v_nominal[b0]:.0f} V "
+               f"network fed by {fed_by} ask {total / 1e6:.6g} MW, but it carries at most {lo * total / 1e6:.6g} MW "
+               f"({100 * lo:.4g} % of it) before its voltage collapses (the nose of the P–V curve). Weakest bus "
+               f"'{weak_id}' ({vpu.min():.3f} pu at that limit){feeder_txt}. Reduce the load there or strengthen "
+               f"that feeder.")
     else:
-        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}) even at a small fraction of the load; "
-               f"the worst mismatch is at bus '{weak_id}'{feeder_txt}.")
-    return ConvergenceError(msg, partial={"v_v": v_lo, "load_scale": lo},
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}) for the network fed by {fed_by}, even at a "
+               f"small fraction of its load; the worst mismatch is at bus '{weak_id}'{feeder_txt}.")
+    return ConvergenceError(msg, partial={"v_v": v_lo[net.pos], "load_scale": lo},
                             details={"bus": weak_id, "feeder": lines[feeder] if feeder >= 0 else None,
                                      "max_power_w": lo * total, "asked_power_w": total, "load_scale": lo})

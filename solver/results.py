@@ -100,7 +100,7 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
     ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
     ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
-    ds["rack_v_v"] = _var("rack", "v_v", v_row[_rows(bus, racks["bus"])] if len(racks) else [])
+    ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
 
     _ledger(ds, lines, src, line_loss, loss_src, loss_conv)
     ds.attrs["warnings"] = _warnings(ds)
