@@ -14,8 +14,8 @@ For each one and each size the record holds
 * ``warm_s`` [s]: median of ``repeat`` calls of :func:`gigawatt.solver.dcflow.solve_dc` on an already
   assembled network (numba compiled, arrays in memory);
 * ``warm_total_s`` [s]: median of warm :func:`gigawatt.solve` calls (assembly + solve + results dataset);
-* ``cold_s`` [s] and ``peak_rss_bytes`` [B]: wall time and peak resident memory of a fresh
-  ``python -m gigawatt.bench --cold N`` process that imports gigawatt, builds the same network and solves it
+* ``cold_s`` [s] and ``peak_rss_bytes`` [B]: wall time and peak resident memory (:func:`peak_rss_bytes`) of
+  a fresh ``python -m gigawatt.bench --cold N`` process that imports gigawatt, builds the same network and solves it
   once. Numba's on-disk cache is warm by then (this process compiled and cached the kernels first), which is
   what a user's second run sees;
 * the peer: median of warm ``pandapower.runpp`` on the equivalent network, the speed-up, and ``check``, the
@@ -157,7 +157,8 @@ def _run_cold(n_bus: int, ring_rows: int) -> dict:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"cold_s": None, "peak_rss_bytes": None, "cold_note": f"cold run failed: {tail}"}
+        return {"cold_s": None, "peak_rss_bytes": None, "cold_import_s": None, "cold_build_s": None,
+                "cold_solve_s": None, "cold_numba_cache_misses": None, "cold_note": f"cold run failed: {tail}"}
     child = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"cold_s": wall, "peak_rss_bytes": child["peak_rss_bytes"], "cold_import_s": child["import_s"],
             "cold_build_s": child["build_s"], "cold_solve_s": child["solve_s"],
@@ -220,7 +221,8 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
     rec = {
         "benchmark": benchmark, "size": size, "size_requested": int(n_bus),
         "halls": params["halls"], "rows_per_hall": params["rows_per_hall"],
-        "racks_per_row": params["racks_per_row"], "ring_rows": int(min(ring_rows, params["halls"] * params["rows_per_hall"])),
+        "racks_per_row": params["racks_per_row"],
+        "ring_rows": int(min(ring_rows, params["halls"] * params["rows_per_hall"])),
         "warm_s": warm_s, "repeat": int(repeat), "warm_total_s": warm_total_s, "warm_total_runs": total_runs,
         "build_s": build_s, "assemble_s": assemble_s,
         "iterations": int(state.iterations),
@@ -234,17 +236,22 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
     if not peer:
         rec["peer_note"] = "peer skipped (--no-peer)"
     elif size > peer_max_buses:
-        rec["peer_note"] = (f"pandapower skipped above {peer_max_buses:,} buses: too slow for this benchmark's "
-                            f"time budget (about 0.9 s per run at 10⁵ buses, conversion not counted)")
+        rec["peer_note"] = (f"pandapower skipped above {peer_max_buses:,} buses: too slow for this machine's "
+                            f"time budget (about 0.9 s per run at 10⁵ buses); raise peer_max_buses to run it")
     else:
         say(f"{label}: pandapower")
         try:
-            rec.update(_peer(case, ds, repeat))
-            rec["speedup"] = rec["peer_warm_s"] / warm_s
-            rec["speedup_total"] = rec["peer_warm_s"] / warm_total_s
-            rec["peer_note"] = None
+            from pandapower.powerflow import LoadflowNotConverged
         except ImportError as err:
             rec["peer_note"] = f"pandapower not available: {err}"
+        else:
+            try:
+                rec.update(_peer(case, ds, repeat))
+                rec["speedup"] = rec["peer_warm_s"] / warm_s
+                rec["speedup_total"] = rec["peer_warm_s"] / warm_total_s
+                rec["peer_note"] = None
+            except LoadflowNotConverged as err:
+                rec["peer_note"] = f"pandapower did not converge: {err}"
     return rec
 
 
@@ -303,17 +310,22 @@ def format_table(records: list[dict]) -> str:
     rows = [[r["benchmark"], f"{r['size']:,}", _fmt(r["warm_s"], 1e3), _fmt(r["warm_total_s"], 1e3),
              _fmt(r.get("cold_s"), 1, ".3g", "failed"), _fmt(r.get("peak_rss_bytes"), 2 ** -20, ".0f", "failed"),
              str(r["iterations"]), _fmt(r["energy_balance_residual"], 1, ".1e"), _fmt(r["v_min_pu"], 1, ".4f"),
-             _fmt(r["peer_warm_s"], 1e3),
-             _fmt(r["speedup"], 1, ".0f"), _fmt(r["check"], 1, ".1e")] for r in records]
+             _fmt(r["peer_warm_s"], 1e3), _fmt(r["speedup"], 1, ".0f"), _fmt(r["check"], 1, ".1e")]
+            for r in records]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
     out.append("")
-    out.append("warm: median solve_dc on an assembled network; total: median gw.solve (assembly + solve + dataset);")
-    out.append("cold: fresh `python -m gigawatt.bench --cold` process (imports, build, one gw.solve) with numba's")
-    out.append("  on-disk cache warm, i.e. a user's second run; peak = its peak RSS. check: max |V gigawatt - V peer| pu.")
-    out.append("balance: energy-balance residual of gw.solve; v min: lowest bus voltage [pu].")
-    out.append("speedup = peer warm / gigawatt warm (peer includes its own model conversion on every run).")
+    out += [
+        "warm: median solve_dc on an assembled network; total: median gw.solve (assembly + solve + dataset);",
+        "cold: fresh `python -m gigawatt.bench --cold` process (imports, build, one gw.solve) with numba's",
+        "  on-disk cache warm, i.e. a user's second run; peak = its peak RSS (VmHWM).",
+        "check: max |V gigawatt - V peer| [pu]; balance: energy-balance residual; v min: lowest bus voltage [pu].",
+        "speedup = peer warm / gigawatt warm (the peer redoes its model conversion on every run).",
+    ]
     shapes = sorted({(r["size"], r["halls"], r["rows_per_hall"], r["racks_per_row"]) for r in records})
     for size, h, rows_, k in shapes:
         out.append(f"network {size:,} buses: {h} halls x {rows_} rows x {k} racks of 130 kW, stiff 800 V stations")
@@ -341,10 +353,28 @@ def numba_cache_counts() -> tuple[int, int]:
     return hits, misses
 
 
+def peak_rss_bytes() -> int:
+    """Peak resident memory [B] of this process.
+
+    On Linux, from ``VmHWM`` in /proc/self/status: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` survives
+    ``exec``, so a child started by a large parent (``subprocess`` forks or vforks, then execs) would report
+    the parent's peak, not its own. Elsewhere, ``ru_maxrss`` (bytes on macOS, kilobytes on other systems).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
 def _cold_main(argv: list[str]) -> None:
     """Entry point of the cold subprocess: import, build, solve once; print timings and peak RSS as JSON."""
     import argparse
-    import resource
 
     parser = argparse.ArgumentParser(prog="python -m gigawatt.bench")
     parser.add_argument("--cold", type=int, required=True, help="bus count of the network to build and solve")
@@ -364,8 +394,7 @@ def _cold_main(argv: list[str]) -> None:
     t2 = time.perf_counter()
     ds = gw.solve(case)
     t3 = time.perf_counter()
-    # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    rss = peak_rss_bytes()
     hits, misses = numba_cache_counts()
     print(json.dumps({"size": len(case.tables["bus"]), "import_s": import_s, "build_s": t2 - t1, "solve_s": t3 - t2,
                       "peak_rss_bytes": int(rss), "iterations": int(ds.attrs["iterations"]),
