@@ -246,7 +246,7 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
                     i, el = where(frac)
                     raise CaseError("expected a whole number", file=file, element=el, field=given,
                                     value=col.iloc[i])
-            values = num * factor + offset
+            values = num * factor + offset if (factor, offset) != (1.0, 0.0) else num
         elif f.type == "bool":
             text = col.astype(str).str.strip().str.lower()
             truth = text.isin(["true", "1", "yes", "1.0"]).to_numpy()
@@ -292,7 +292,7 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
         if f.type == "bool":
             values = values.astype(bool)
         elif f.type in ("float", "int"):
-            values = values.astype(float)
+            values = values.astype(float, copy=False)
             iv = f.interval
             if iv is not None:
                 lo, hi, lo_in, hi_in = iv

@@ -85,6 +85,7 @@ class Network:
     rack_shelf_loss: np.ndarray  # [W]
     rack_vrm_loss: np.ndarray  # [W]
     rack_load: np.ndarray  # [W] per bus position: sum of rack input powers
+    element_bus: dict  # {"source": bus position per source row, "converter_from": …, "converter_to": …}
 
 
 def line_resistance(lines: pd.DataFrame) -> np.ndarray:
@@ -297,10 +298,14 @@ def assemble(case: Case) -> Network:
                   f_rated, f_k, f_stiff)
     line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
-    return Network(n, pos, bus_row, v_nominal, parent, g_parent,
-                   tree_line, zone_pos, level_pos, fixed_row[bus_row], v_start,
-                   k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, line_from, line_to, r, feeds,
-                   rack_pos, p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n))
+    i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
+    return Network(n, i32(pos), i32(bus_row), v_nominal, parent, g_parent,
+                   i32(tree_line), i32(zone_pos), i32(level_pos), fixed_row[bus_row], v_start,
+                   k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, i32(line_from), i32(line_to), r,
+                   feeds, i32(rack_pos), p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n),
+                   {"source": pos[bus_index.get_indexer(case.tables["source"]["bus"].to_numpy())],
+                    "converter_from": pos[bus_index.get_indexer(case.tables["converter"]["from_bus"].to_numpy())],
+                    "converter_to": pos[bus_index.get_indexer(case.tables["converter"]["to_bus"].to_numpy())]})
 
 
 def _racks(case: Case, bus_index: pd.Index):

@@ -81,7 +81,7 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["source_loss_w"] = _var("source", "loss_w", loss_src)
     ds["p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
-    ds["source_v_v"] = _var("source", "v_v", v_row[_rows(bus, src["bus"])] if len(src) else [])
+    ds["source_v_v"] = _var("source", "v_v", st.v[net.element_bus["source"]])
     ds["source_kind"] = _echo("source", "source", src, "kind")
 
     is_conv = ~is_src
@@ -93,8 +93,8 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["converter_loss_w"] = _var("converter", "loss_w", loss_conv)
     ds["converter_p_in_w"] = _var("converter", "p_in_w", p_out + loss_conv)
     ds["converter_loading"] = _var("converter", "loading", p_out / conv["rated_power_w"].to_numpy(float))
-    ds["v_in_v"] = _var("converter", "v_in_v", v_row[_rows(bus, conv["from_bus"])] if len(conv) else [])
-    ds["v_out_v"] = _var("converter", "v_out_v", v_row[_rows(bus, conv["to_bus"])] if len(conv) else [])
+    ds["v_in_v"] = _var("converter", "v_in_v", st.v[net.element_bus["converter_from"]])
+    ds["v_out_v"] = _var("converter", "v_out_v", st.v[net.element_bus["converter_to"]])
 
     ds["p_it_w"] = _echo("rack", "rack", racks, "p_it_w")
     ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
@@ -112,12 +112,6 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
-
-
-def _rows(bus, ids):
-    import pandas as pd
-
-    return pd.Index(bus["id"].to_numpy()).get_indexer(ids.to_numpy())
 
 
 def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
