@@ -49,20 +49,44 @@ class Case:
         return f"case '{self.name}': {counts}"
 
     def hash(self) -> str:
-        """SHA-256 of the validated content (tables, loss models, settings), independent of the file."""
-        if not self._hash:
-            h = hashlib.sha256()
-            for name in ELEMENT_TABLES:
-                df = self.tables[name]
-                h.update(name.encode())
-                h.update(",".join(df.columns).encode())
-                if len(df):
-                    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-            h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
-            h.update(json.dumps({k: dict(v) for k, v in self.settings.items()}, sort_keys=True,
-                                default=str).encode())
-            self._hash.append(h.hexdigest())
-        return self._hash[0]
+        """SHA-256 of the validated content (tables, loss models, settings), independent of the file.
+
+        Cached: the tables' arrays are read-only (an in-place edit raises), and replacing a column changes
+        the arrays' identities, which the cache key follows.
+        """
+        key = _identity(self.tables)
+        if not self._hash or self._hash[0] != key:
+            self._hash[:] = [key, self._compute_hash()]
+        return self._hash[1]
+
+    def _compute_hash(self) -> str:
+        h = hashlib.sha256()
+        for name in ELEMENT_TABLES:
+            df = self.tables[name]
+            h.update(name.encode())
+            h.update(",".join(df.columns).encode())
+            if len(df):
+                h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+        h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
+        h.update(json.dumps({k: dict(v) for k, v in self.settings.items()}, sort_keys=True, default=str).encode())
+        return h.hexdigest()
+
+
+def _blocks(df: pd.DataFrame) -> list:
+    """The arrays behind a DataFrame's columns (pandas' block manager: internal API, so used defensively)."""
+    return [b.values for b in getattr(getattr(df, "_mgr", None), "blocks", ())]
+
+
+def _identity(tables) -> tuple:
+    return tuple((id(df), tuple(id(a) for a in _blocks(df))) for df in tables.values())
+
+
+def _freeze(df: pd.DataFrame) -> pd.DataFrame:
+    """Make a validated table's arrays read-only: a case does not change under the results made from it."""
+    for values in _blocks(df):
+        if isinstance(values, np.ndarray):
+            values.flags.writeable = False
+    return df
 
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
@@ -101,7 +125,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             raw = pd.DataFrame(raw)
             if raw.empty:
                 raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
-        validated[name] = validate_table(name, raw, file=table_files.get(name, file))
+        validated[name] = _freeze(validate_table(name, raw, file=table_files.get(name, file)))
 
     params = {}
     models = {}

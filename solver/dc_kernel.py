@@ -69,16 +69,32 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
                  status, iterations, worst, worst_bus):
     """Solve zones z0..z1-1 (independent of each other) in parallel, each by :func:`newton_dc`.
 
-    A zone's tolerance is ``tol_rel`` times its total load current Σ|P|/V_nominal [A]. Per-zone outcomes go
-    to ``status``, ``iterations``, ``worst`` [A] and ``worst_bus``.
+    A zone's tolerance is ``tol_rel`` times its total load current Σ|P|/V_nominal [A], but never below what
+    rounding allows: a bus current is a sum of terms g·(V_i − V_j), each uncertain by about g·eps·V, so the
+    floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i). Per-zone outcomes go to ``status``, ``iterations``,
+    ``worst`` [A] and ``worst_bus``.
     """
     for z in prange(z0, z1):
         b0, b1 = zone_start[z], zone_end[z]
+        l0, l1 = zone_link_start[z], zone_link_end[z]
+        gsum = work[0]  # scratch here; newton_dc overwrites it
         load = 0.0
         for i in range(b0, b1):
             load += abs(p_load[i])
-        tol_a = tol_rel * max(load / zone_v_nominal[z], 1e-6)
-        l0, l1 = zone_link_start[z], zone_link_end[z]
+            gsum[i] = k_droop[i]
+        for i in range(b0, b1):
+            p = parent[i]
+            if p >= 0:
+                gsum[i] += g_parent[i]
+                gsum[p] += g_parent[i]
+        for l in range(l0, l1):
+            gsum[link_a[l]] += link_g[l]
+            gsum[link_b[l]] += link_g[l]
+        gmax = 0.0
+        for i in range(b0, b1):
+            gmax = max(gmax, gsum[i])
+        floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * gmax
+        tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
         st, it, w, wb = newton_dc(parent, g_parent, link_a[l0:l1], link_b[l0:l1], link_g[l0:l1], fixed, v, p_load,
                                   k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work)
         status[z], iterations[z], worst[z], worst_bus[z] = st, it, w, wb

@@ -34,20 +34,38 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     return tuple(a[z0:z1] for a in out)
 
 
-def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, sel: np.ndarray) -> np.ndarray:
-    """Output power [W] of the feeds ``sel`` (indices): droop feeds by their law, stiff feeds by the current
-    balance ``i_fixed`` [A] at their bus (shared by rating when several hold the same bus; a droop feed at
-    a stiff bus is included in that balance, so it is added back)."""
+def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, line_i: np.ndarray, p_load: np.ndarray,
+                sel: np.ndarray) -> np.ndarray:
+    """Output power [W] of the feeds ``sel`` (indices).
+
+    Droop feeds follow their law. Stiff feeds together deliver what their zone draws: its loads plus its line
+    losses minus what its droop feeds give. That total is split among them by their current balances
+    ``i_fixed`` [A] (what each stiff bus needs beyond any droop feed there), with the rounding-level remainder
+    shared by rating. Taking the total from the loads and losses, not from the currents into each stiff bus,
+    keeps the ledger exact where a large conductance carries a tiny voltage drop, whose current is known only
+    to eps·V/ΔV.
+    """
     f = net.feeds
     bus = f.bus[sel]
     droop_p = f.k_droop[sel] * (f.v_set[sel] - v[bus])
     stiff = f.stiff[sel]
     if not stiff.any():
         return droop_p
-    stiff_p = v[bus] * i_fixed[bus] + net.kv_droop[bus] - net.k_droop[bus] * v[bus]
-    rated_stiff = np.bincount(bus[stiff], weights=f.rated[sel][stiff], minlength=net.n_bus)[bus]
-    share = f.rated[sel] / np.where(rated_stiff > 0, rated_stiff, 1.0)
-    return np.where(stiff, stiff_p * share, droop_p)
+    n_zone = int(net.zone.max()) + 1
+    zone = net.zone[bus]
+    live = ~np.isnan(line_i)
+    loss = line_i[live] ** 2 * net.line_r[live]
+    total = (np.bincount(net.zone, weights=p_load, minlength=n_zone)
+             + np.bincount(net.zone[net.line_from[live]], weights=loss, minlength=n_zone)
+             - np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone))
+    # Stiff feeds on one bus share its balance by rating; the estimate of each is then v·i_fixed·share.
+    rated = f.rated[sel]
+    rated_bus = np.bincount(bus[stiff], weights=rated[stiff], minlength=net.n_bus)[bus]
+    estimate = np.where(stiff, v[bus] * i_fixed[bus] * rated / np.where(rated_bus > 0, rated_bus, 1.0), 0.0)
+    remainder = total - np.bincount(zone[stiff], weights=estimate[stiff], minlength=n_zone)
+    rated_zone = np.bincount(zone[stiff], weights=rated[stiff], minlength=n_zone)
+    corrected = estimate + remainder[zone] * rated / np.where(rated_zone[zone] > 0, rated_zone[zone], 1.0)
+    return np.where(stiff, corrected, droop_p)
 
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
@@ -77,12 +95,13 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
         iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
         # What the feeds of this level deliver, and the converter inputs it asks of the level above.
         sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
-        feed_p[sel] = feed_powers(net, v, i_fixed, sel)
+        line_i = line_currents(net, v)
+        feed_p[sel] = feed_powers(net, v, i_fixed, line_i, p_load, sel)
         feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
                                        f.rated[sel], "feed", f.ids[sel])
         conv = sel[f.input_bus[sel] >= 0]
         np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
-    return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
+    return DCState(v, p_load, line_i, feed_p, feed_loss, iterations, worst)
 
 
 def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:

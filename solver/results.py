@@ -46,7 +46,7 @@ def _echo(table: str, dim: str, df, field: str, long_name: str | None = None):
     from gigawatt.cases.schema import schema
 
     f = schema()[table][field]
-    return xr.Variable(dim, df[field].to_numpy(), attrs={"units": f.unit or "1", "long_name": long_name or f.description})
+    return xr.Variable(dim, df[field].to_numpy(copy=True), attrs={"units": f.unit or "1", "long_name": long_name or f.description})
 
 
 def build_dataset(case, net, st, *, version: str) -> xr.Dataset:

@@ -361,9 +361,14 @@ def test_results_do_not_share_memory_with_the_case(kit):
 def test_case_hash_follows_the_tables(kit):
     # The results carry the hash of what was solved. If a table is changed in place after a first solve,
     # a second solve must not report the first one's hash (pandapower's stale-cache trap, STYLE.md 7).
+    # gigawatt's answer: a case's tables are read-only, so an in-place edit raises; replacing a column is
+    # seen by the hash.
     case = _small_case(kit)
     first = gw.solve(case)
-    case.tables["rack"].loc[0, "p_it_w"] = 2 * case.tables["rack"]["p_it_w"].iloc[0]
+    with pytest.raises(ValueError, match="read-only"):
+        case.tables["rack"].loc[0, "p_it_w"] = 2 * case.tables["rack"]["p_it_w"].iloc[0]
+    assert gw.solve(case).attrs["case_hash"] == first.attrs["case_hash"]
+    case.tables["rack"]["p_it_w"] = 2 * case.tables["rack"]["p_it_w"]
     second = gw.solve(case)
     assert second.attrs["p_it_w"] != first.attrs["p_it_w"]
     assert second.attrs["case_hash"] != first.attrs["case_hash"]
