@@ -221,21 +221,33 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
     Checks are vectorised (10⁶ rows in well under a second); the first offending row is named by its id.
     """
     fields = schema()[table]
-    names = canonical_names(table, df.columns, file=file, element=f"table '{table}'", allow_twice=True)
     ids = df["id"].astype(str).to_numpy() if "id" in df.columns else np.arange(len(df)).astype(str)
 
     def where(mask) -> tuple[int, str]:
         i = int(np.flatnonzero(mask)[0])
         return i, f"{table} '{ids[i]}'"
 
+    try:
+        names = canonical_names(table, df.columns, file=file, element=f"table '{table}'", allow_twice=True)
+    except CaseError as err:  # name the first row that gives the unknown field
+        given = df[err.field].notna().to_numpy() if err.field in df.columns else np.zeros(0, bool)
+        raise CaseError(err.reason, file=file, element=where(given)[1] if given.any() else err.element,
+                        field=err.field, allowed=err.allowed) from None
+    given_as = {}
+
     out = {}
     for given, (canon, factor, offset) in names.items():
         f = fields[canon]
         col = df[given]
         missing = col.isna().to_numpy()
+        given_as.setdefault(canon, []).append((given, col, factor, offset))
         if f.type in ("float", "int"):
             num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
             bad = np.isnan(num) & ~missing
+            if col.dtype == bool:
+                bad = ~missing
+            elif col.dtype == object:  # true/false would otherwise pass as 1/0
+                bad |= col.map(lambda x: isinstance(x, (bool, np.bool_))).to_numpy(dtype=bool)
             if bad.any():
                 i, el = where(bad)
                 raise CaseError(f"expected a {f.type_word}", file=file, element=el, field=given,
@@ -282,7 +294,7 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
         values, missing = out.get(name, (None, np.ones(n, dtype=bool)))
         default = f.default_value()
         if f.required and n and (values is None or missing.any()):
-            el = where(missing)[1] if n and values is not None else f"table '{table}'"
+            el = where(missing)[1] if name != "id" else f"table '{table}', row {int(np.flatnonzero(missing)[0]) + 1}"
             raise CaseError("required field is missing", file=file, element=el, field=name)
         numeric = f.type in ("float", "int")
         if values is None:
@@ -301,8 +313,15 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
                 bad = ~ok & ~np.isnan(values)
                 if bad.any():
                     i, el = where(bad)
+                    allowed = f"{f.bounds} {f.unit}".strip()
+                    spelled = [g for g in given_as.get(name, []) if pd.notna(g[1].iloc[i])]
+                    given, col, factor, offset = spelled[0] if spelled else (name, None, 1.0, 0.0)
+                    if given != name:  # report the value as the user wrote it
+                        allowed += f" as {name} = {given} × {factor:g}" + (f" + {offset:g}" if offset else "")
+                        raise CaseError("out of range", file=file, element=el, field=given, value=col.iloc[i],
+                                        allowed=allowed)
                     raise CaseError("out of range", file=file, element=el, field=name, value=values[i],
-                                    allowed=f"{f.bounds} {f.unit}".strip())
+                                    allowed=allowed)
             if f.type == "int":
                 values = values.astype(np.int64) if not np.isnan(values).any() else values
         else:

@@ -37,7 +37,9 @@ class CaseError(GigawattError, ValueError):
         text = ", ".join(where)
         text = f"{text}: {self.reason}" if text else self.reason
         if self.value is not None:
-            text += f" (got {self.value!r}"
+            value = self.value.item() if hasattr(self.value, "item") and getattr(self.value, "ndim", 1) == 0 \
+                else self.value  # numpy scalars read as plain numbers
+            text += f" (got {value!r}"
             text += f"; allowed: {self.allowed})" if self.allowed else ")"
         elif self.allowed:
             text += f" (allowed: {self.allowed})"

@@ -12,6 +12,7 @@ and value but no element, since a model does not know where it is used: add it w
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -40,7 +41,9 @@ def _check_keys(cls, params, name):
     known = [f[0] for f in cls.FIELDS]
     for key, value in params.items():
         if key not in known:
-            raise CaseError(f"unknown parameter for kind '{cls.KIND}'", element=_element(name), field=key,
+            near = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            raise CaseError(f"unknown parameter for kind '{cls.KIND}'{hint}", element=_element(name), field=key,
                             value=value, allowed="one of " + ", ".join(known))
     for key in known:
         if key not in params:

@@ -124,16 +124,19 @@ def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work
             hi = mid
     vpu = v_lo[b0:b1] / net.v_nominal[b0:b1]
     weak = b0 + int(np.argmin(vpu)) if lo > 0 else worst_i
+    # The line to strengthen: on the weak bus's path to its source, the one with the largest voltage drop.
     path = [weak]
     while net.parent[path[-1]] >= 0 and not net.fixed[path[-1]]:
         path.append(net.parent[path[-1]])
-    feeder = net.tree_line[path[-2]] if len(path) > 1 else -1
+    drops = [v_lo[net.parent[b]] - v_lo[b] for b in path[:-1]]
+    feeder = net.tree_line[path[int(np.argmax(drops))]] if drops else -1
     lines = case.tables["line"]["id"].to_numpy()
     weak_id = bus_ids[net.bus_row[weak]]
     f = net.feeds
     feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
     fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
-    feeder_txt = f", fed through line '{lines[feeder]}' from bus '{bus_ids[net.bus_row[path[-1]]]}'" if feeder >= 0 else ""
+    feeder_txt = (f", fed from bus '{bus_ids[net.bus_row[path[-1]]]}' through line '{lines[feeder]}' (the largest "
+                  f"voltage drop on that path)" if feeder >= 0 else "")
     if lo > 0:
         msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}): the loads of the {net.v_nominal[b0]:.0f} V "
                f"network fed by {fed_by} ask {total / 1e6:.6g} MW, but it carries at most {lo * total / 1e6:.6g} MW "
