@@ -65,7 +65,7 @@ class Network:
     parent: np.ndarray  # parent position, −1 at a zone root
     g_parent: np.ndarray  # [S] conductance to the parent (parallel lines summed)
     tree_line: np.ndarray  # a line-table row on the edge to the parent, −1 at roots
-    zone: np.ndarray  # zone number of each position
+    zone: np.ndarray  # zone (index in solve order) of each position
     level: np.ndarray  # level of each position (0 = fed from the grid)
     fixed: np.ndarray  # bool: held by a stiff source or converter
     v_start: np.ndarray  # [V] initial voltages (set-points)
@@ -300,7 +300,7 @@ def assemble(case: Case) -> Network:
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     return Network(n, i32(pos), i32(bus_row), v_nominal, parent, g_parent,
-                   i32(tree_line), i32(zone_pos), i32(level_pos), fixed_row[bus_row], v_start,
+                   i32(tree_line), i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), i32(level_pos), fixed_row[bus_row], v_start,
                    k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, i32(line_from), i32(line_to), r,
                    feeds, i32(rack_pos), p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n),
                    {"source": pos[bus_index.get_indexer(case.tables["source"]["bus"].to_numpy())],

@@ -66,13 +66,13 @@ def link_paths(parent, link_a, link_b, fixed, start):
 @njit(cache=True, parallel=True)
 def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, parent, g_parent,
                  link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work,
-                 status, iterations, worst, worst_bus):
+                 status, iterations, worst, worst_bus, zone_load, zone_loss):
     """Solve zones z0..z1-1 (independent of each other) in parallel, each by :func:`newton_dc`.
 
     A zone's tolerance is ``tol_rel`` times its total load current Σ|P|/V_nominal [A], but never below what
     rounding allows: a bus current is a sum of terms g·(V_i − V_j), each uncertain by about g·eps·V, so the
     floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i). Per-zone outcomes go to ``status``, ``iterations``,
-    ``worst`` [A] and ``worst_bus``.
+    ``worst`` [A], ``worst_bus``, and the zone's total constant-power load and line loss [W] (for the ledger).
     """
     for z in prange(z0, z1):
         b0, b1 = zone_start[z], zone_end[z]
@@ -98,6 +98,17 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
         st, it, w, wb = newton_dc(parent, g_parent, link_a[l0:l1], link_b[l0:l1], link_g[l0:l1], fixed, v, p_load,
                                   k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work)
         status[z], iterations[z], worst[z], worst_bus[z] = st, it, w, wb
+        load, loss = 0.0, 0.0
+        for i in range(b0, b1):
+            load += p_load[i]
+            p = parent[i]
+            if p >= 0:
+                dv = v[i] - v[p]
+                loss += g_parent[i] * dv * dv
+        for l in range(l0, l1):
+            dv = v[link_a[l]] - v[link_b[l]]
+            loss += link_g[l] * dv * dv
+        zone_load[z], zone_loss[z] = load, loss
 
 
 @njit(cache=True, error_model="numpy")

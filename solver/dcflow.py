@@ -24,22 +24,23 @@ class DCState:
 
 
 def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
-    """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus)."""
+    """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus,
+    load [W], line loss [W])."""
     zn = net.zones
     k = zn.start.size
-    out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64)
+    out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
     newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, net.parent, net.g_parent,
                  net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop, net.kv_droop,
                  settings["tolerance"], settings["max_iterations"], i_fixed, work, *out)
     return tuple(a[z0:z1] for a in out)
 
 
-def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, line_i: np.ndarray, p_load: np.ndarray,
-                sel: np.ndarray) -> np.ndarray:
+def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.ndarray, sel: np.ndarray
+                ) -> np.ndarray:
     """Output power [W] of the feeds ``sel`` (indices).
 
-    Droop feeds follow their law. Stiff feeds together deliver what their zone draws: its loads plus its line
-    losses minus what its droop feeds give. That total is split among them by their current balances
+    Droop feeds follow their law. Stiff feeds together deliver what their zone draws (``zone_draw`` [W], per
+    zone in solve order: its loads plus its line losses) minus what its droop feeds give. That total is split among them by their current balances
     ``i_fixed`` [A] (what each stiff bus needs beyond any droop feed there), with the rounding-level remainder
     shared by rating. Taking the total from the loads and losses, not from the currents into each stiff bus,
     keeps the ledger exact where a large conductance carries a tiny voltage drop, whose current is known only
@@ -51,13 +52,9 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, line_i: np.nda
     stiff = f.stiff[sel]
     if not stiff.any():
         return droop_p
-    n_zone = int(net.zone.max()) + 1
+    n_zone = zone_draw.size
     zone = net.zone[bus]
-    live = ~np.isnan(line_i)
-    loss = line_i[live] ** 2 * net.line_r[live]
-    total = (np.bincount(net.zone, weights=p_load, minlength=n_zone)
-             + np.bincount(net.zone[net.line_from[live]], weights=loss, minlength=n_zone)
-             - np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone))
+    total = zone_draw - np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone)
     # Stiff feeds on one bus share its balance by rating; the estimate of each is then v·i_fixed·share.
     rated = f.rated[sel]
     rated_bus = np.bincount(bus[stiff], weights=rated[stiff], minlength=net.n_bus)[bus]
@@ -84,9 +81,11 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     iterations, worst = 0, 0.0
     i_fixed = np.zeros(net.n_bus)
     work = np.empty((5, net.n_bus))
+    zone_draw = np.zeros(net.zones.start.size)
     for _, z0, z1 in net.zones.levels:
         b0, b1 = net.zones.start[z0], net.zones.end[z1 - 1]
-        status, its, mis, worst_bus = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work)
+        status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work)
+        zone_draw[z0:z1] = load + loss
         failed = np.flatnonzero(status != STATUS_CONVERGED)
         if failed.size:
             z = z0 + int(failed[0])
@@ -95,13 +94,12 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
         iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
         # What the feeds of this level deliver, and the converter inputs it asks of the level above.
         sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
-        line_i = line_currents(net, v)
-        feed_p[sel] = feed_powers(net, v, i_fixed, line_i, p_load, sel)
+        feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
         feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
                                        f.rated[sel], "feed", f.ids[sel])
         conv = sel[f.input_bus[sel] >= 0]
         np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
-    return DCState(v, p_load, line_i, feed_p, feed_loss, iterations, worst)
+    return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
 
 
 def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:
