@@ -50,6 +50,7 @@ class Zones:
     link_start: np.ndarray
     link_end: np.ndarray
     v_nominal: np.ndarray  # [V] lowest nominal voltage in the zone, to scale its tolerance
+    g_max: np.ndarray  # [S] largest Σ_j g_ij + K_i over the zone's buses: sets its rounding floor
     levels: list  # [(level, first zone, end zone)], deepest level first
 
 
@@ -63,7 +64,9 @@ class Network:
     bus_row: np.ndarray  # position → bus-table row
     v_nominal: np.ndarray  # [V]
     parent: np.ndarray  # parent position, −1 at a zone root
-    g_parent: np.ndarray  # [S] conductance to the parent (parallel lines summed)
+    g_parent: np.ndarray  # [S] conductance to the parent (parallel lines summed), 0 at roots
+    up: np.ndarray  # parent position, or the bus itself at a root (for branch-free kernel loops)
+    g_couple: np.ndarray  # [S] g_parent where neither the bus nor its parent is stiff, else 0
     tree_line: np.ndarray  # a line-table row on the edge to the parent, −1 at roots
     zone: np.ndarray  # zone (index in solve order) of each position
     level: np.ndarray  # level of each position (0 = fed from the grid)
@@ -281,8 +284,6 @@ def assemble(case: Case) -> Network:
     levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
                int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
     v_nominal = buses["v_nominal_v"].to_numpy(float)[bus_row]
-    zones = Zones(zone_start, zone_end, zone_link_start, zone_link_end, np.minimum.reduceat(v_nominal, zone_start),
-                  levels)
 
     # Droop aggregated per bus; start from the set-points of each zone.
     fb = pos[f_bus]
@@ -299,7 +300,14 @@ def assemble(case: Case) -> Network:
     line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
     line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
-    return Network(n, i32(pos), i32(bus_row), v_nominal, parent, g_parent,
+    g_sum = (k_droop + g_parent + np.bincount(np.maximum(parent, 0), weights=g_parent, minlength=n)
+             + np.bincount(link_a, weights=link_g, minlength=n) + np.bincount(link_b, weights=link_g, minlength=n))
+    zones = Zones(zone_start, zone_end, zone_link_start, zone_link_end, np.minimum.reduceat(v_nominal, zone_start),
+                  np.maximum.reduceat(g_sum, zone_start), levels)
+    fixed_pos = fixed_row[bus_row]
+    up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
+    g_couple = np.where((parent >= 0) & ~fixed_pos & ~fixed_pos[up], g_parent, 0.0)
+    return Network(n, i32(pos), i32(bus_row), v_nominal, parent, g_parent, up, g_couple,
                    i32(tree_line), i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), i32(level_pos), fixed_row[bus_row], v_start,
                    k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, i32(line_from), i32(line_to), r,
                    feeds, i32(rack_pos), p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n),

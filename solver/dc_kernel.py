@@ -64,39 +64,26 @@ def link_paths(parent, link_a, link_b, fixed, start):
 
 
 @njit(cache=True, parallel=True)
-def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, parent, g_parent,
-                 link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work,
+def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
+                 g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work,
                  status, iterations, worst, worst_bus, zone_load, zone_loss):
     """Solve zones z0..z1-1 (independent of each other) in parallel, each by :func:`newton_dc`.
 
     A zone's tolerance is ``tol_rel`` times its total load current Σ|P|/V_nominal [A], but never below what
     rounding allows: a bus current is a sum of terms g·(V_i − V_j), each uncertain by about g·eps·V, so the
-    floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i). Per-zone outcomes go to ``status``, ``iterations``,
+    floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i) (``zone_g_max``, from the assembly). Per-zone outcomes go to ``status``, ``iterations``,
     ``worst`` [A], ``worst_bus``, and the zone's total constant-power load and line loss [W] (for the ledger).
     """
     for z in prange(z0, z1):
         b0, b1 = zone_start[z], zone_end[z]
         l0, l1 = zone_link_start[z], zone_link_end[z]
-        gsum = work[0]  # scratch here; newton_dc overwrites it
         load = 0.0
         for i in range(b0, b1):
             load += abs(p_load[i])
-            gsum[i] = k_droop[i]
-        for i in range(b0, b1):
-            p = parent[i]
-            if p >= 0:
-                gsum[i] += g_parent[i]
-                gsum[p] += g_parent[i]
-        for l in range(l0, l1):
-            gsum[link_a[l]] += link_g[l]
-            gsum[link_b[l]] += link_g[l]
-        gmax = 0.0
-        for i in range(b0, b1):
-            gmax = max(gmax, gsum[i])
-        floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * gmax
+        floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
         tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-        st, it, w, wb = newton_dc(parent, g_parent, link_a[l0:l1], link_b[l0:l1], link_g[l0:l1], fixed, v, p_load,
-                                  k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work)
+        st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, link_a[l0:l1], link_b[l0:l1], link_g[l0:l1],
+                                  fixed, v, p_load, k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work)
         status[z], iterations[z], worst[z], worst_bus[z] = st, it, w, wb
         load, loss = 0.0, 0.0
         for i in range(b0, b1):
@@ -112,12 +99,13 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
 
 
 @njit(cache=True, error_model="numpy")
-def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start, end,
-              tol_a, max_iter, i_fixed, work):
+def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start,
+              end, tol_a, max_iter, i_fixed, work):
     """Solve buses start..end-1 in place in ``v`` [V].
 
-    ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child. Links index global
-    buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
+    ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child; ``up`` is the same with
+    each root pointing to itself; ``g_couple`` is ``g_parent`` where the bus and its parent are both free
+    (neither held by a stiff source), else 0. Links index global buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
     supply. ``work`` is scratch space of shape (5, n), allocated once by the caller so that repeated solves
     do not pay for fresh pages. Returns (status, iterations, largest mismatch [A], index of the worst bus).
 
@@ -147,15 +135,14 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
             net_load = p_load[i] - kv_droop[i]
             f[i] = net_load * inv_v + k_droop[i]
             d[i] = -net_load * inv_v * inv_v
-        for i in range(start, end):
-            p = parent[i]
-            if p >= 0:
-                g = g_parent[i]
-                flow = g * (v[i] - v[p])
-                f[i] += flow
-                f[p] -= flow
-                d[i] += g
-                d[p] += g
+        for i in range(start, end):  # branch-free: a root is its own "up" with g_parent = 0
+            p = up[i]
+            g = g_parent[i]
+            flow = g * (v[i] - v[p])
+            f[i] += flow
+            f[p] -= flow
+            d[i] += g
+            d[p] += g
         for l in range(k):  # links enter F here and J through Woodbury below
             a, b = link_a[l], link_b[l]
             flow = link_g[l] * (v[a] - v[b])
@@ -175,14 +162,13 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
             if di == 0.0 or not np.isfinite(di):
                 singular = i
             inv_d = 1.0 / di
-            p = parent[i]
+            p = up[i]
+            gc = g_couple[i]  # 0 where a stiff bus cuts the coupling, and at roots
             zi = x[i] - fi
-            if p >= 0 and not fixed[i] and not fixed[p]:
-                lo[i] = -g_parent[i] * inv_d
-                d[p] -= g_parent[i] * g_parent[i] * inv_d
-                x[p] -= lo[i] * zi
-            else:
-                lo[i] = 0.0
+            li = -gc * inv_d
+            lo[i] = li
+            d[p] -= gc * gc * inv_d
+            x[p] -= li * zi
             x[i] = zi * inv_d
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, worst_i
@@ -195,9 +181,7 @@ def newton_dc(parent, g_parent, link_a, link_b, link_g, fixed, v, p_load, k_droo
         # Sweep 3, parents before children: ΔV = L⁻ᵀ y and the damping factor.
         alpha = 1.0
         for i in range(start, end):
-            p = parent[i]
-            if p >= 0:
-                x[i] -= lo[i] * x[p]
+            x[i] -= lo[i] * x[up[i]]
             if x[i] < -0.5 * v[i]:
                 alpha = min(alpha, -0.5 * v[i] / x[i])
     return STATUS_MAX_ITERATIONS, max_iter, worst, worst_i

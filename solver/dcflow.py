@@ -29,7 +29,8 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     zn = net.zones
     k = zn.start.size
     out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
-    newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, net.parent, net.g_parent,
+    newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
+                 net.g_parent, net.g_couple,
                  net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop, net.kv_droop,
                  settings["tolerance"], settings["max_iterations"], i_fixed, work, *out)
     return tuple(a[z0:z1] for a in out)
