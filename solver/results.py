@@ -71,12 +71,7 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = _echo("line", "line", lines, field)
 
-    f = net.feeds
-    is_src = f.table == "source"
-    p_dc = np.zeros(len(src))
-    loss_src = np.zeros(len(src))
-    p_dc[f.row[is_src]] = st.feed_p[is_src]
-    loss_src[f.row[is_src]] = st.feed_loss[is_src]
+    p_dc, loss_src = _per_row(net, st, "source", len(src))
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
     ds["source_loss_w"] = _var("source", "loss_w", loss_src)
     ds["p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
@@ -84,11 +79,7 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["source_v_v"] = _var("source", "v_v", st.v[net.element_bus["source"]])
     ds["source_kind"] = _echo("source", "source", src, "kind")
 
-    is_conv = ~is_src
-    p_out = np.zeros(len(conv))
-    loss_conv = np.zeros(len(conv))
-    p_out[f.row[is_conv]] = st.feed_p[is_conv]
-    loss_conv[f.row[is_conv]] = st.feed_loss[is_conv]
+    p_out, loss_conv = _per_row(net, st, "converter", len(conv))
     ds["p_out_w"] = _var("converter", "p_out_w", p_out)
     ds["converter_loss_w"] = _var("converter", "loss_w", loss_conv)
     ds["converter_p_in_w"] = _var("converter", "p_in_w", p_out + loss_conv)
@@ -112,6 +103,15 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
+
+
+def _per_row(net, st, table: str, n_rows: int):
+    """Output power and loss [W] of each row of the source or converter table (0 out of service)."""
+    mine = net.feeds.table == table
+    p, loss = np.zeros(n_rows), np.zeros(n_rows)
+    p[net.feeds.row[mine]] = st.feed_p[mine]
+    loss[net.feeds.row[mine]] = st.feed_loss[mine]
+    return p, loss
 
 
 def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
