@@ -154,119 +154,28 @@ def _feeds(case: Case, bus_index: pd.Index):
 def assemble(case: Case) -> Network:
     """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
     buses = case.tables["bus"]
-    lines = case.tables["line"]
     n = len(buses)
-    bus_ids = buses["id"].to_numpy()
-    bus_index = pd.Index(bus_ids)
     if n == 0:
         raise CaseError("the case has no buses", file=case.file, field="bus")
-
-    in_service = lines["in_service"].to_numpy(dtype=bool)
-    r = np.full(len(lines), np.nan)
-    if in_service.any():
-        try:
-            r[in_service] = line_resistance(lines[in_service])
-        except CaseError as err:
-            raise err.located(file=case.file) from None
-    frm_all = bus_index.get_indexer(lines["from_bus"].to_numpy())
-    to_all = bus_index.get_indexer(lines["to_bus"].to_numpy())
-    self_loop = in_service & (frm_all == to_all)
-    if self_loop.any():
-        i = int(np.flatnonzero(self_loop)[0])
-        raise CaseError("a line must join two different buses", file=case.file,
-                        element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
+    bus_ids = buses["id"].to_numpy()
+    bus_index = pd.Index(bus_ids)
+    in_service, r, frm_all, to_all = _lines(case, bus_index)
     live = np.flatnonzero(in_service)
     frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
 
-    # Zones: connected components over lines.
+    # Zones: connected components over lines; each needs a feed.
     adj = coo_matrix((np.ones(live.size), (frm, to)), shape=(n, n)).tocsr()
     n_zone, zone_of_row = connected_components(adj, directed=False)
-
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
-    fed = np.zeros(n_zone, dtype=bool)
-    fed[zone_of_row[f_bus]] = True
-    if not fed.all():
-        z = int(np.flatnonzero(~fed)[0])
-        members = bus_ids[zone_of_row == z]
-        shown = ", ".join(f"'{b}'" for b in members[:8]) + (f" and {members.size - 8} more" if members.size > 8 else "")
-        raise CaseError(f"island without a source: no source or converter feeds bus(es) {shown}", file=case.file,
-                        element=f"bus '{members[0]}'", allowed="every connected group of buses fed by a source or converter")
+    _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
+    fixed_row, v_fixed = _stiff_buses(case, n, f_table, f_row, f_bus, f_vset, f_stiff)
+    zone_level = _zone_levels(case, n_zone, zone_of_row, f_table, f_row, f_bus, f_in)
 
-    # Stiff feeds: one set-point per bus.
-    fixed_row = np.zeros(n, dtype=bool)
-    v_fixed = np.full(n, np.nan)
-    for j in np.flatnonzero(f_stiff):
-        b = f_bus[j]
-        if fixed_row[b] and abs(v_fixed[b] - f_vset[j]) > 1e-9 * f_vset[j]:
-            raise CaseError("two stiff sources hold the same bus at different set-points", file=case.file,
-                            element=f"{f_table[j]} '{case.tables[f_table[j]]['id'].iloc[f_row[j]]}'", field="v_set_v",
-                            value=f_vset[j], allowed=f"{v_fixed[b]} V (the other source's set-point) or droop > 0")
-        fixed_row[b], v_fixed[b] = True, f_vset[j]
-
-    # Levels: a converter's output zone sits one level below its input zone.
-    conv = f_table == "converter"
-    z_from, z_to = zone_of_row[f_in[conv]], zone_of_row[f_bus[conv]]
-    same = z_from == z_to
-    if same.any():
-        j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
-        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter)",
-                        file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
-                        field="to_bus")
-    zone_level = np.zeros(n_zone, dtype=np.int64)
-    for _ in range(n_zone + 1):
-        new = zone_level.copy()
-        np.maximum.at(new, z_to, zone_level[z_from] + 1)
-        if np.array_equal(new, zone_level):
-            break
-        zone_level = new
-    else:
-        raise CaseError("converters form a loop (each feeds the next back to the first)", file=case.file,
-                        field="converter")
-
-    # Root of each zone: a stiff bus if there is one, else the bus of its largest feed.
-    rank = f_rated + np.where(f_stiff, np.inf, 0.0)
-    order_f = np.lexsort((-rank, zone_of_row[f_bus]))
-    zf = zone_of_row[f_bus[order_f]]
-    first = np.r_[True, zf[1:] != zf[:-1]]
-    roots = f_bus[order_f][first]
-
-    # One BFS from a virtual super-root joined to every zone root.
-    sup = n
-    graph = coo_matrix((np.ones(live.size + roots.size),
-                        (np.r_[frm, np.full(roots.size, sup)], np.r_[to, roots])), shape=(n + 1, n + 1)).tocsr()
-    bfs, pred = breadth_first_order(graph, sup, directed=False, return_predecessors=True)
-    bfs = bfs[1:]  # drop the super-root
-    bfs_rank = np.empty(n, dtype=np.int64)
-    bfs_rank[bfs] = np.arange(n)
-    bus_level = zone_level[zone_of_row]
-    bus_row = np.lexsort((bfs_rank, zone_of_row, -bus_level))  # deepest level first, zone by zone, BFS order
+    bus_row, pred_row, is_root = _breadth_first(n, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff)
     pos = np.empty(n, dtype=np.int64)
     pos[bus_row] = np.arange(n)
-
-    pred_row = pred[bus_row]
-    is_root = pred_row == sup
     parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
-
-    # Tree conductance: all lines between a bus and its parent, in parallel. The rest are links.
-    lo_, hi_ = np.minimum(frm, to), np.maximum(frm, to)
-    key = lo_.astype(np.int64) * (n + 1) + hi_
-    child = bus_row[~is_root]
-    par = pred_row[~is_root]
-    tree_key = np.minimum(child, par).astype(np.int64) * (n + 1) + np.maximum(child, par)
-    order_k = np.argsort(key, kind="stable")
-    sk = key[order_k]
-    left = np.searchsorted(sk, tree_key, side="left")
-    right = np.searchsorted(sk, tree_key, side="right")
-    cum = np.r_[0.0, np.cumsum(g[order_k])]
-    g_parent = np.zeros(n)
-    g_parent[~is_root] = cum[right] - cum[left]
-    tree_line = np.full(n, -1, dtype=np.int64)
-    tree_line[~is_root] = live[order_k[left]]
-    in_tree = np.zeros(live.size, dtype=bool)
-    in_tree_sorted = np.zeros(live.size + 1, dtype=np.int64)
-    np.add.at(in_tree_sorted, left, 1)
-    np.add.at(in_tree_sorted, right, -1)
-    in_tree[order_k] = np.cumsum(in_tree_sorted)[:-1] > 0
+    g_parent, tree_line, in_tree = _tree_lines(n, live, frm, to, g, bus_row, pred_row, is_root)
 
     # Zones in solve order, each a contiguous range of positions; links grouped by zone the same way.
     zone_pos = zone_of_row[bus_row]
@@ -277,9 +186,7 @@ def assemble(case: Case) -> Network:
     link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
     lorder = np.argsort(link_zone, kind="stable")
     link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
-    zone_link_start = np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left")
-    zone_link_end = np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right")
-    level_pos = bus_level[bus_row]
+    level_pos = zone_level[zone_pos]
     zone_lev = level_pos[zone_start]
     levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
                int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
@@ -293,27 +200,145 @@ def assemble(case: Case) -> Network:
     np.maximum.at(zone_v, zone_of_row[f_bus], f_vset)
     v_start = np.where(fixed_row, v_fixed, zone_v[zone_of_row])[bus_row]
 
-    rack_bus, p_in, shelf_loss, vrm_loss = _racks(case, bus_index)
-    rack_pos = pos[rack_bus]
-    feeds = Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset, f_droop,
-                  f_rated, f_k, f_stiff)
-    line_from = np.where(in_service, pos[np.maximum(frm_all, 0)], -1)
-    line_to = np.where(in_service, pos[np.maximum(to_all, 0)], -1)
-    i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     g_sum = (k_droop + g_parent + np.bincount(np.maximum(parent, 0), weights=g_parent, minlength=n)
              + np.bincount(link_a, weights=link_g, minlength=n) + np.bincount(link_b, weights=link_g, minlength=n))
-    zones = Zones(zone_start, zone_end, zone_link_start, zone_link_end, np.minimum.reduceat(v_nominal, zone_start),
-                  np.maximum.reduceat(g_sum, zone_start), levels)
-    fixed_pos = fixed_row[bus_row]
+    zones = Zones(zone_start, zone_end,
+                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left"),
+                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right"),
+                  np.minimum.reduceat(v_nominal, zone_start), np.maximum.reduceat(g_sum, zone_start), levels)
+    fixed = fixed_row[bus_row]
     up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
-    g_couple = np.where((parent >= 0) & ~fixed_pos & ~fixed_pos[up], g_parent, 0.0)
-    return Network(n, i32(pos), i32(bus_row), v_nominal, parent, g_parent, up, g_couple,
-                   i32(tree_line), i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), i32(level_pos), fixed_row[bus_row], v_start,
-                   k_droop, kv_droop, zones, link_a, link_b, link_g, in_service, i32(line_from), i32(line_to), r,
-                   feeds, i32(rack_pos), p_in, shelf_loss, vrm_loss, np.bincount(rack_pos, weights=p_in, minlength=n),
-                   {"source": pos[bus_index.get_indexer(case.tables["source"]["bus"].to_numpy())],
-                    "converter_from": pos[bus_index.get_indexer(case.tables["converter"]["from_bus"].to_numpy())],
-                    "converter_to": pos[bus_index.get_indexer(case.tables["converter"]["to_bus"].to_numpy())]})
+    rack_bus, p_in, shelf_loss, vrm_loss = _racks(case, bus_index)
+    i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
+    rack_pos = i32(pos[rack_bus])
+
+    def positions(table, field):
+        return pos[bus_index.get_indexer(case.tables[table][field].to_numpy())]
+
+    return Network(
+        n_bus=n, pos=i32(pos), bus_row=i32(bus_row), v_nominal=v_nominal, parent=parent, g_parent=g_parent,
+        up=up, g_couple=np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0), tree_line=i32(tree_line),
+        zone=i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), level=i32(level_pos),
+        fixed=fixed, v_start=v_start, k_droop=k_droop, kv_droop=kv_droop, zones=zones,
+        link_a=link_a, link_b=link_b, link_g=link_g, line_in_service=in_service,
+        line_from=i32(np.where(in_service, pos[np.maximum(frm_all, 0)], -1)),
+        line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
+        feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
+                    f_droop, f_rated, f_k, f_stiff),
+        rack_bus=rack_pos, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+        rack_load=np.bincount(rack_pos, weights=p_in, minlength=n),
+        element_bus={"source": positions("source", "bus"), "converter_from": positions("converter", "from_bus"),
+                     "converter_to": positions("converter", "to_bus")})
+
+
+def _lines(case: Case, bus_index: pd.Index):
+    """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line."""
+    lines = case.tables["line"]
+    in_service = lines["in_service"].to_numpy(dtype=bool)
+    r = np.full(len(lines), np.nan)
+    if in_service.any():
+        try:
+            r[in_service] = line_resistance(lines[in_service])
+        except CaseError as err:
+            raise err.located(file=case.file) from None
+    frm = bus_index.get_indexer(lines["from_bus"].to_numpy())
+    to = bus_index.get_indexer(lines["to_bus"].to_numpy())
+    self_loop = in_service & (frm == to)
+    if self_loop.any():
+        i = int(np.flatnonzero(self_loop)[0])
+        raise CaseError("a line must join two different buses", file=case.file,
+                        element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
+    return in_service, r, frm, to
+
+
+def _check_fed(case: Case, bus_ids, zone_of_row, n_zone: int, f_bus):
+    """Every zone (island) needs a source or a converter output."""
+    fed = np.zeros(n_zone, dtype=bool)
+    fed[zone_of_row[f_bus]] = True
+    if not fed.all():
+        z = int(np.flatnonzero(~fed)[0])
+        members = bus_ids[zone_of_row == z]
+        shown = ", ".join(f"'{b}'" for b in members[:8]) + (f" and {members.size - 8} more" if members.size > 8 else "")
+        raise CaseError(f"island without a source: no source or converter feeds bus(es) {shown}", file=case.file,
+                        element=f"bus '{members[0]}'",
+                        allowed="every connected group of buses fed by a source or converter")
+
+
+def _stiff_buses(case: Case, n: int, f_table, f_row, f_bus, f_vset, f_stiff):
+    """Buses held by stiff feeds and their set-points [V]; one set-point per bus."""
+    fixed_row = np.zeros(n, dtype=bool)
+    v_fixed = np.full(n, np.nan)
+    for j in np.flatnonzero(f_stiff):
+        b = f_bus[j]
+        if fixed_row[b] and abs(v_fixed[b] - f_vset[j]) > 1e-9 * f_vset[j]:
+            raise CaseError("two stiff sources hold the same bus at different set-points", file=case.file,
+                            element=f"{f_table[j]} '{case.tables[f_table[j]]['id'].iloc[f_row[j]]}'", field="v_set_v",
+                            value=f_vset[j], allowed=f"{v_fixed[b]} V (the other source's set-point) or droop > 0")
+        fixed_row[b], v_fixed[b] = True, f_vset[j]
+    return fixed_row, v_fixed
+
+
+def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_in) -> np.ndarray:
+    """Level of each zone: a converter's output zone sits one level below its input zone."""
+    conv = f_table == "converter"
+    z_from, z_to = zone_of_row[f_in[conv]], zone_of_row[f_bus[conv]]
+    same = z_from == z_to
+    if same.any():
+        j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
+        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter)",
+                        file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
+                        field="to_bus")
+    zone_level = np.zeros(n_zone, dtype=np.int64)
+    for _ in range(n_zone + 1):
+        new = zone_level.copy()
+        np.maximum.at(new, z_to, zone_level[z_from] + 1)
+        if np.array_equal(new, zone_level):
+            return zone_level
+        zone_level = new
+    raise CaseError("converters form a loop (each feeds the next back to the first)", file=case.file,
+                    field="converter")
+
+
+def _breadth_first(n: int, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff):
+    """Solver order of the buses (deepest level first, zone by zone, breadth-first from each zone's root)
+    and each bus's BFS predecessor. The root of a zone is a stiff bus if there is one, else the bus of its
+    largest feed; one BFS from a virtual super-root joined to every root covers all zones."""
+    rank = f_rated + np.where(f_stiff, np.inf, 0.0)
+    order_f = np.lexsort((-rank, zone_of_row[f_bus]))
+    zf = zone_of_row[f_bus[order_f]]
+    roots = f_bus[order_f][np.r_[True, zf[1:] != zf[:-1]]]
+    sup = n
+    graph = coo_matrix((np.ones(frm.size + roots.size), (np.r_[frm, np.full(roots.size, sup)], np.r_[to, roots])),
+                       shape=(n + 1, n + 1)).tocsr()
+    bfs, pred = breadth_first_order(graph, sup, directed=False, return_predecessors=True)
+    bfs_rank = np.empty(n, dtype=np.int64)
+    bfs_rank[bfs[1:]] = np.arange(n)  # bfs[0] is the super-root
+    bus_row = np.lexsort((bfs_rank, zone_of_row, -zone_level[zone_of_row]))
+    pred_row = pred[bus_row]
+    return bus_row, pred_row, pred_row == sup
+
+
+def _tree_lines(n: int, live, frm, to, g, bus_row, pred_row, is_root):
+    """Conductance [S] from each bus to its parent (all lines between them, in parallel), one line-table row
+    on that edge (−1 at roots), and which in-service lines are in the tree (the rest are links)."""
+    key = np.minimum(frm, to).astype(np.int64) * (n + 1) + np.maximum(frm, to)
+    child, par = bus_row[~is_root], pred_row[~is_root]
+    tree_key = np.minimum(child, par).astype(np.int64) * (n + 1) + np.maximum(child, par)
+    order_k = np.argsort(key, kind="stable")
+    sk = key[order_k]
+    left = np.searchsorted(sk, tree_key, side="left")
+    right = np.searchsorted(sk, tree_key, side="right")
+    cum = np.r_[0.0, np.cumsum(g[order_k])]
+    g_parent = np.zeros(n)
+    g_parent[~is_root] = cum[right] - cum[left]
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[order_k[left]]
+    covered = np.zeros(frm.size + 1, dtype=np.int64)  # +1 on each tree edge's run of sorted keys
+    np.add.at(covered, left, 1)
+    np.add.at(covered, right, -1)
+    in_tree = np.zeros(frm.size, dtype=bool)
+    in_tree[order_k] = np.cumsum(covered)[:-1] > 0
+    return g_parent, tree_line, in_tree
 
 
 def _racks(case: Case, bus_index: pd.Index):
