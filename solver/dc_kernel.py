@@ -65,7 +65,7 @@ def link_paths(parent, link_a, link_b, fixed, start):
 
 @njit(cache=True, parallel=True)
 def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
-                 g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work,
+                 g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work, scratch,
                  status, iterations, worst, worst_bus, zone_load, zone_loss):
     """Solve zones z0..z1-1 (independent of each other) in parallel, each by :func:`newton_dc`.
 
@@ -83,7 +83,8 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
         tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
         st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, link_a[l0:l1], link_b[l0:l1], link_g[l0:l1],
-                                  fixed, v, p_load, k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work)
+                                  fixed, v, p_load, k_droop, kv_droop, b0, b1, tol_a, max_iter, i_fixed, work,
+                                  scratch)
         status[z], iterations[z], worst[z], worst_bus[z] = st, it, w, wb
         load, loss = 0.0, 0.0
         for i in range(b0, b1):
@@ -100,24 +101,25 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
 
 @njit(cache=True, error_model="numpy")
 def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start,
-              end, tol_a, max_iter, i_fixed, work):
+              end, tol_a, max_iter, i_fixed, work, scratch):
     """Solve buses start..end-1 in place in ``v`` [V].
 
     ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child; ``up`` is the same with
     each root pointing to itself; ``g_couple`` is ``g_parent`` where the bus and its parent are both free
     (neither held by a stiff source), else 0. Links index global buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
-    supply. ``work`` is scratch space of shape (5, n), allocated once by the caller so that repeated solves
-    do not pay for fresh pages. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+    supply. ``work`` is scratch space of shape (4, n), allocated once by the caller so that repeated solves
+    do not pay for fresh pages; ``scratch`` (n, or empty when there are no links) serves the rings. Returns (status, iterations, largest mismatch [A], index of the worst bus).
 
     Each iteration is three sweeps: root-to-leaves (apply the last step, currents F and the tree diagonal),
     leaves-to-root (convergence check and elimination J_tree = L·D·Lᵀ with z = L⁻¹(−F), y = D⁻¹z), and
     root-to-leaves again (ΔV = L⁻ᵀy, with damping so that no bus loses more than half its voltage).
     """
-    f, d, lo, x, scratch = work[0], work[1], work[2], work[3], work[4]
+    f, d, lo, x = work[0], work[1], work[2], work[3]
     # lo: L below the diagonal, the multiplier of each bus into its parent; x: the Newton step ΔV.
     x[start:end] = 0.0
-    scratch[start:end] = 0.0
     k = link_a.size
+    if k > 0:
+        scratch[start:end] = 0.0
     ptr, nodes, sign = link_paths(parent, link_a, link_b, fixed, start)
     wval = np.empty(nodes.size)
     cmat = np.empty((k, k))

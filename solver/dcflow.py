@@ -23,6 +23,11 @@ class DCState:
     max_mismatch_a: float
 
 
+def _workspace(net: Network) -> tuple:
+    """Scratch arrays of the kernel, allocated once per solve: (4 × n work, n-long ring scratch or empty)."""
+    return np.empty((4, net.n_bus)), np.zeros(net.n_bus if net.link_a.size else 0)
+
+
 def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus,
     load [W], line loss [W])."""
@@ -32,7 +37,7 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
                  net.g_parent, net.g_couple,
                  net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop, net.kv_droop,
-                 settings["tolerance"], settings["max_iterations"], i_fixed, work, *out)
+                 settings["tolerance"], settings["max_iterations"], i_fixed, *work, *out)
     return tuple(a[z0:z1] for a in out)
 
 
@@ -81,7 +86,7 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
     feed_loss = np.zeros(f.bus.size)
     iterations, worst = 0, 0.0
     i_fixed = np.zeros(net.n_bus)
-    work = np.empty((5, net.n_bus))
+    work = _workspace(net)
     zone_draw = np.zeros(net.zones.start.size)
     for _, z0, z1 in net.zones.levels:
         b0, b1 = net.zones.start[z0], net.zones.end[z1 - 1]

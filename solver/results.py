@@ -46,7 +46,9 @@ def _echo(table: str, dim: str, df, field: str, long_name: str | None = None):
     from gigawatt.cases.schema import schema
 
     f = schema()[table][field]
-    return xr.Variable(dim, df[field].to_numpy(copy=True), attrs={"units": f.unit or "1", "long_name": long_name or f.description})
+    # Numbers are copied, so the results can be edited; text columns are shared (case tables are read-only).
+    values = df[field].to_numpy(copy=f.type in ("float", "int"))
+    return xr.Variable(dim, values, attrs={"units": f.unit or "1", "long_name": long_name or f.description})
 
 
 def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
