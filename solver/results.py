@@ -66,7 +66,9 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["p_load_w"] = _var("bus", "p_load_w", st.p_load[pos])
     ds["level"] = _var("bus", "level", net.level[pos])
 
-    line_loss = np.where(net.line_in_service, st.line_i ** 2 * net.line_r, 0.0)
+    line_loss = np.square(st.line_i)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
+    line_loss *= net.line_r
+    line_loss[~net.line_in_service] = 0.0
     ds["i_a"] = _var("line", "i_a", st.line_i)
     ds["p_loss_w"] = _var("line", "p_loss_w", line_loss)
     ds["r_ohm"] = xr.Variable("line", net.line_r, attrs={"units": unit_of("line", "r_ohm"), "long_name": "loop resistance"})
