@@ -13,10 +13,15 @@ IT power is reached through their shelves (loss model) and voltage regulators. A
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from gigawatt.cases.schema import validate_settings
+
+if TYPE_CHECKING:
+    from gigawatt.cases.case import Case
 
 # Rack shelf rating when not given: 10 % above the rack's shelf output at full IT power.
 SHELF_RATING_MARGIN = 1.1

@@ -9,8 +9,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import re
-import subprocess
 
 import numpy as np
 import pytest
@@ -32,17 +30,6 @@ def test_kernels_are_compiled_or_plain_python_as_the_environment_says():
     # dispatcher holding it as .py_func. The subprocess run relies on this.
     for f in (hx.effectiveness_counterflow, hx.effectiveness_parallel, hx.effectiveness, hx.exchanger_outlets):
         assert hasattr(f, "py_func") is (not JIT_OFF)
-
-
-@pytest.mark.skipif(JIT_OFF, reason="this test starts the no-JIT run; it does not run inside it")
-def test_same_tests_pass_without_jit(kit):
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    proc = subprocess.run([str(kit.VENV_BIN / "pytest"), __file__, "-q", "-p", "no:cacheprovider",
-                           "-k", "not test_same_tests_pass_without_jit"],
-                          cwd=kit.REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    m = re.search(r"(\d+) passed", proc.stdout)
-    assert m and "skipped" not in proc.stdout and "deselected" in proc.stdout, proc.stdout[-2000:]
 
 
 # --- against the ht package ------------------------------------------------------------------------

@@ -8,8 +8,6 @@ pure-Python fallback is the same code with the JIT off, and both must give the s
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 
 import numpy as np
 import pytest
@@ -120,19 +118,6 @@ def test_kernel_is_compiled_or_plain_python_as_the_environment_says():
     # With NUMBA_DISABLE_JIT=1 numba's decorator returns the Python function itself; otherwise a
     # dispatcher that holds the Python function as .py_func. The subprocess run relies on this.
     assert hasattr(dc_kernel.newton_dc, "py_func") is (not JIT_OFF)
-
-
-@pytest.mark.skipif(JIT_OFF, reason="this test starts the no-JIT run; it does not run inside it")
-def test_same_tests_pass_without_jit(kit):
-    # Run every other test of this file with the JIT off, in a fresh interpreter (the switch is read when
-    # numba is imported). All must pass: same references, same tolerances.
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    proc = subprocess.run([str(kit.VENV_BIN / "pytest"), __file__, "-q", "-p", "no:cacheprovider",
-                           "-k", "not test_same_tests_pass_without_jit"],
-                          cwd=kit.REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    m = re.search(r"(\d+) passed", proc.stdout)
-    assert m and "skipped" not in proc.stdout and "deselected" in proc.stdout, proc.stdout[-2000:]
 
 
 # --- radial feeders against closed forms -----------------------------------------------------------

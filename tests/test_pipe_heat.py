@@ -10,8 +10,6 @@ from __future__ import annotations
 import doctest
 import math
 import os
-import re
-import subprocess
 import warnings
 
 import numpy as np
@@ -241,16 +239,3 @@ def test_docstring_examples():
             if runner.tries:
                 tried.append(name)
     assert set(tried) == {"pipe_outlet_temperature", "buried_single_pipe_u"}
-
-
-@pytest.mark.skipif(JIT_OFF, reason="this test starts the no-JIT run; it does not run inside it")
-def test_same_tests_pass_without_jit(kit):
-    # Run every other test of this file with the JIT off, in a fresh interpreter (the switch is read when
-    # numba is imported). All must pass: same references, same tolerances.
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    proc = subprocess.run([str(kit.VENV_BIN / "pytest"), __file__, "-q", "-p", "no:cacheprovider",
-                           "-k", "not test_same_tests_pass_without_jit"],
-                          cwd=kit.REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    m = re.search(r"(\d+) passed", proc.stdout)
-    assert m and "skipped" not in proc.stdout and "deselected" in proc.stdout, proc.stdout[-2000:]
