@@ -120,7 +120,7 @@ def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.
     The loss is evaluated at the magnitude of the output power: a converter loses the same whichever way
     the power flows (stations that absorb power are flagged in the results, not here)."""
     loss = np.zeros(p_out.shape)
-    for name in pd.unique(names):
+    for name in dict.fromkeys(names.tolist()):  # distinct names in order; cheap on short arrays
         if name == "":
             continue
         m = names == name

@@ -111,8 +111,9 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
     do not pay for fresh pages; ``scratch`` (n, or empty when there are no links) serves the rings. Returns (status, iterations, largest mismatch [A], index of the worst bus).
 
     Each iteration is three sweeps: root-to-leaves (apply the last step, currents F and the tree diagonal),
-    leaves-to-root (convergence check and elimination J_tree = L·D·Lᵀ with z = L⁻¹(−F), y = D⁻¹z), and
-    root-to-leaves again (ΔV = L⁻ᵀy, with damping so that no bus loses more than half its voltage).
+    then, unless the mismatch is already within tolerance, leaves-to-root (elimination J_tree = L·D·Lᵀ with
+    z = L⁻¹(−F), y = D⁻¹z) and root-to-leaves again (ΔV = L⁻ᵀy, with damping so that no bus loses more
+    than half its voltage).
     """
     f, d, lo, x = work[0], work[1], work[2], work[3]
     # lo: L below the diagonal, the multiplier of each bus into its parent; x: the Newton step ΔV.
@@ -150,16 +151,24 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
             flow = link_g[l] * (v[a] - v[b])
             f[a] += flow
             f[b] -= flow
-        # Sweep 2, children before parents: mismatch check and elimination.
-        worst, worst_i, singular = 0.0, start, -1
-        for i in range(end - 1, start - 1, -1):
+        # Convergence check (a light pass: the elimination below is skipped once converged).
+        worst, worst_i = 0.0, start
+        for i in range(start, end):
             fi = f[i]
             if fixed[i]:
                 i_fixed[i] = fi
-                fi = 0.0
+                f[i] = 0.0
                 d[i] = 1.0
             elif not abs(fi) <= worst:  # also catches NaN
                 worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
+        if worst <= tol_a:
+            return STATUS_CONVERGED, it, worst, worst_i
+        if it == max_iter or not np.isfinite(worst):
+            break
+        # Sweep 2, children before parents: elimination.
+        singular = -1
+        for i in range(end - 1, start - 1, -1):
+            fi = f[i]
             di = d[i]
             if di == 0.0 or not np.isfinite(di):
                 singular = i
@@ -172,12 +181,8 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
             d[p] -= gc * gc * inv_d
             x[p] -= li * zi
             x[i] = zi * inv_d
-        if worst <= tol_a:
-            return STATUS_CONVERGED, it, worst, worst_i
         if singular >= 0:
             return STATUS_SINGULAR, it, worst, singular
-        if it == max_iter or not np.isfinite(worst):
-            break
         if k > 0:
             woodbury_correction(lo, d, x, link_g, ptr, nodes, sign, wval, scratch, cmat, svec)
         # Sweep 3, parents before children: ΔV = L⁻ᵀ y and the damping factor.
@@ -222,10 +227,10 @@ def woodbury_correction(lo, d, y, link_g, ptr, nodes, sign, wval, scratch, cmat,
             y[nodes[e]] -= wval[e] * t[l] / d[nodes[e]]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def branch_currents(frm, to, r, v):
     """Current [A] of each branch from ``frm`` to ``to`` (NaN where ``frm`` < 0, out of service)."""
     out = np.empty(frm.size)
-    for j in range(frm.size):
+    for j in prange(frm.size):
         out[j] = (v[frm[j]] - v[to[j]]) / r[j] if frm[j] >= 0 else np.nan
     return out
