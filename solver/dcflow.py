@@ -1,6 +1,7 @@
 """DC load flow, level by level: converters' output zones first, then the zones that feed them."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,6 +9,11 @@ import numpy as np
 from gigawatt.errors import ConvergenceError
 from gigawatt.solver.assembly import Network, loss_by_model
 from gigawatt.solver.dc_kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_zones
+
+# Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
+# the process if two Python threads enter parallel kernels at once; solves from several threads therefore
+# take turns here (each one is itself parallel).
+_PARALLEL_KERNELS = threading.Lock()
 
 
 @dataclass
@@ -34,10 +40,11 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     zn = net.zones
     k = zn.start.size
     out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
-    newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
-                 net.g_parent, net.g_couple,
-                 net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop, net.kv_droop,
-                 settings["tolerance"], settings["max_iterations"], i_fixed, *work, *out)
+    with _PARALLEL_KERNELS:
+        newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent,
+                     net.up, net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, v, p_load,
+                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], i_fixed, *work,
+                     *out)
     return tuple(a[z0:z1] for a in out)
 
 
@@ -73,7 +80,8 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
     """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus`` (NaN out of service)."""
-    return branch_currents(net.line_from, net.line_to, net.line_r, v)
+    with _PARALLEL_KERNELS:
+        return branch_currents(net.line_from, net.line_to, net.line_r, v)
 
 
 def solve_dc(net: Network, case, *, settings: dict) -> DCState:
