@@ -236,7 +236,7 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
         rec["peer_note"] = "peer skipped (--no-peer)"
     elif size > peer_max_buses:
         rec["peer_note"] = (f"pandapower skipped above {peer_max_buses:,} buses: too slow for this machine's "
-                            f"time budget (about 0.9 s per run at 10⁵ buses); raise peer_max_buses to run it")
+                            f"time budget (1–1.5 s per run at 10⁵ buses here); raise peer_max_buses to run it")
     else:
         say(f"{label}: pandapower")
         try:
