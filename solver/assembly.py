@@ -105,7 +105,8 @@ def line_resistance(lines: pd.DataFrame) -> np.ndarray:
     need = np.isnan(r_given) & np.isnan(area)
     if need.any():
         i = int(np.flatnonzero(need)[0])
-        raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm", element=f"line '{lines['id'].iloc[i]}'",
+        raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm",
+                        element=f"line '{lines['id'].iloc[i]}'",
                         field="cross_section_m2")
     r_geom = conductor_resistance(lines["length_m"].to_numpy(dtype=float), area, rho, alpha,
                                   lines["conductor_temp_k"].to_numpy(dtype=float),

@@ -64,15 +64,17 @@ def link_paths(parent, link_a, link_b, fixed, start):
 
 
 @njit(cache=True, parallel=True)
-def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
-                 g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel, max_iter, i_fixed, work, scratch,
-                 status, iterations, worst, worst_bus, zone_load, zone_loss):
+def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max,
+                 parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop,
+                 tol_rel, max_iter, i_fixed, work, scratch, status, iterations, worst, worst_bus, zone_load,
+                 zone_loss):
     """Solve zones z0..z1-1 (independent of each other) in parallel, each by :func:`newton_dc`.
 
     A zone's tolerance is ``tol_rel`` times its total load current Σ|P|/V_nominal [A], but never below what
     rounding allows: a bus current is a sum of terms g·(V_i − V_j), each uncertain by about g·eps·V, so the
-    floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i) (``zone_g_max``, from the assembly). Per-zone outcomes go to ``status``, ``iterations``,
-    ``worst`` [A], ``worst_bus``, and the zone's total constant-power load and line loss [W] (for the ledger).
+    floor is 8·eps·V_nominal·max_i(Σ_j g_ij + K_i) (``zone_g_max``, from the assembly). Per-zone outcomes
+    go to ``status``, ``iterations``, ``worst`` [A], ``worst_bus``, and the zone's total constant-power load
+    and line loss [W] (for the ledger).
     """
     for z in prange(z0, z1):
         b0, b1 = zone_start[z], zone_end[z]
@@ -104,11 +106,13 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
               end, tol_a, max_iter, i_fixed, work, scratch):
     """Solve buses start..end-1 in place in ``v`` [V].
 
-    ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child; ``up`` is the same with
-    each root pointing to itself; ``g_couple`` is ``g_parent`` where the bus and its parent are both free
-    (neither held by a stiff source), else 0. Links index global buses inside the slice. On return ``i_fixed`` holds, at each stiff bus, the current [A] its sources
-    supply. ``work`` is scratch space of shape (4, n), allocated once by the caller so that repeated solves
-    do not pay for fresh pages; ``scratch`` (n, or empty when there are no links) serves the rings. Returns (status, iterations, largest mismatch [A], index of the worst bus).
+    ``parent`` holds global bus indices (−1 at a root), ordered so that parent < child; ``up`` is the same
+    with each root pointing to itself; ``g_couple`` is ``g_parent`` where the bus and its parent are both
+    free (neither held by a stiff source), else 0. Links index global buses inside the slice. On return
+    ``i_fixed`` holds, at each stiff bus, the current [A] its sources supply. ``work`` is scratch space of
+    shape (4, n), allocated once by the caller so that repeated solves do not pay for fresh pages;
+    ``scratch`` (n, or empty when there are no links) serves the rings. Returns (status, iterations, largest
+    mismatch [A], index of the worst bus).
 
     Each iteration is three sweeps: root-to-leaves (apply the last step, currents F and the tree diagonal),
     then, unless the mismatch is already within tolerance, leaves-to-root (elimination J_tree = L·D·Lᵀ with

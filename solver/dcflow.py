@@ -53,11 +53,11 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
     """Output power [W] of the feeds ``sel`` (indices).
 
     Droop feeds follow their law. Stiff feeds together deliver what their zone draws (``zone_draw`` [W], per
-    zone in solve order: its loads plus its line losses) minus what its droop feeds give. That total is split among them by their current balances
-    ``i_fixed`` [A] (what each stiff bus needs beyond any droop feed there), with the rounding-level remainder
-    shared by rating. Taking the total from the loads and losses, not from the currents into each stiff bus,
-    keeps the ledger exact where a large conductance carries a tiny voltage drop, whose current is known only
-    to eps·V/ΔV.
+    zone in solve order: its loads plus its line losses) minus what its droop feeds give. That total is
+    split among them by their current balances ``i_fixed`` [A] (what each stiff bus needs beyond any droop
+    feed there), with the rounding-level remainder shared by rating. Taking the total from the loads and
+    losses, not from the currents into each stiff bus, keeps the ledger exact where a large conductance
+    carries a tiny voltage drop, whose current is known only to eps·V/ΔV.
     """
     f = net.feeds
     bus = f.bus[sel]

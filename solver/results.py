@@ -71,7 +71,8 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     line_loss[~net.line_in_service] = 0.0
     ds["i_a"] = _var("line", "i_a", st.line_i)
     ds["p_loss_w"] = _var("line", "p_loss_w", line_loss)
-    ds["r_ohm"] = xr.Variable("line", net.line_r, attrs={"units": unit_of("line", "r_ohm"), "long_name": "loop resistance"})
+    ds["r_ohm"] = xr.Variable("line", net.line_r, attrs={"units": unit_of("line", "r_ohm"),
+                                                         "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = _echo("line", "line", lines, field)
 
