@@ -139,3 +139,21 @@ def kit():
     import sys
 
     return sys.modules[__name__]
+
+
+def run_docstring_examples(module) -> set:
+    """Run every docstring example of ``module``'s own functions (the Python source of Numba dispatchers,
+    which doctest does not look inside); assert none fails and return the names that had examples."""
+    import doctest
+
+    tried = set()
+    for name in dir(module):
+        func = getattr(getattr(module, name), "py_func", getattr(module, name))
+        if callable(func) and getattr(func, "__module__", None) == module.__name__ and func.__doc__:
+            runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+            for test in doctest.DocTestFinder().find(func, name, globs=vars(module)):
+                runner.run(test)
+            assert runner.failures == 0, f"docstring example of {name} fails"
+            if runner.tries:
+                tried.add(name)
+    return tried

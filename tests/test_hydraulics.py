@@ -7,7 +7,6 @@ says where its expected number comes from and why its tolerance is what it is.
 """
 from __future__ import annotations
 
-import doctest
 import math
 import os
 
@@ -349,18 +348,6 @@ def test_nusselt_internal_flow_all_regimes(bc, ed):
 
 # --- documentation and the no-JIT run --------------------------------------------------------------
 
-def test_docstring_examples():
+def test_docstring_examples(kit):
     # The examples in the docstrings are part of the documentation; they must print what they say.
-    # (doctest does not look inside numba dispatchers, so each function's Python source is run.)
-    tried = []
-    for name in dir(hy):
-        obj = getattr(hy, name)
-        func = getattr(obj, "py_func", obj)
-        if callable(func) and getattr(func, "__module__", None) == hy.__name__ and func.__doc__:
-            runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-            for test in doctest.DocTestFinder().find(func, name, globs=vars(hy)):
-                runner.run(test)
-            assert runner.failures == 0, f"docstring example of {name} fails"
-            if runner.tries:
-                tried.append(name)
-    assert set(tried) == {"colebrook_darcy", "darcy_friction_factor", "pressure_drop_darcy_weisbach"}
+    assert kit.run_docstring_examples(hy) == {"colebrook_darcy", "darcy_friction_factor", "pressure_drop_darcy_weisbach"}

@@ -7,7 +7,6 @@ says where its expected number comes from and why its tolerance is what it is.
 """
 from __future__ import annotations
 
-import doctest
 import math
 import os
 import warnings
@@ -224,18 +223,6 @@ def test_buried_pipe_broadcasts():
 
 # --- documentation and the no-JIT run --------------------------------------------------------------
 
-def test_docstring_examples():
+def test_docstring_examples(kit):
     # The examples in the docstrings are part of the documentation; they must print what they say.
-    # (doctest does not look inside numba dispatchers, so each function's Python source is run.)
-    tried = []
-    for name in dir(ph):
-        obj = getattr(ph, name)
-        func = getattr(obj, "py_func", obj)
-        if callable(func) and getattr(func, "__module__", None) == ph.__name__ and func.__doc__:
-            runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-            for test in doctest.DocTestFinder().find(func, name, globs=vars(ph)):
-                runner.run(test)
-            assert runner.failures == 0, f"docstring example of {name} fails"
-            if runner.tries:
-                tried.append(name)
-    assert set(tried) == {"pipe_outlet_temperature", "buried_single_pipe_u"}
+    assert kit.run_docstring_examples(ph) == {"pipe_outlet_temperature", "buried_single_pipe_u"}
