@@ -70,7 +70,7 @@ class Case:
                 h.update(col.encode())
                 h.update(np.ascontiguousarray(values) if values.dtype != object else pd.util.hash_array(values))
         h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
-        h.update(json.dumps({k: dict(v) for k, v in self.settings.items()}, sort_keys=True, default=str).encode())
+        h.update(json.dumps({k: None if v is None else dict(v) for k, v in self.settings.items()}, sort_keys=True, default=str).encode())
         return h.hexdigest()
 
 
@@ -92,7 +92,8 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
-              solver: dict | None = None, file: str | None = None, table_files: dict | None = None) -> Case:
+              solver: dict | None = None, cooling: dict | None = None, file: str | None = None,
+              table_files: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -104,6 +105,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         ``{name: {"kind": ..., parameters...}}`` (kinds: see ``gigawatt.models.converter_losses``).
     case, solver : dict
         Settings tables.
+    cooling : dict, optional
+        The ``[cooling]`` settings; when given (even empty, for all defaults) the case has a liquid-cooling
+        system and :func:`gigawatt.solve` solves it with the electrical network.
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -144,7 +148,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         params[name] = dict(spec)
 
     settings = {"case": validate_settings("case", case or {}, file=file),
-                "solver": validate_settings("solver", solver or {}, file=file)}
+                "solver": validate_settings("solver", solver or {}, file=file),
+                "cooling": None if cooling is None else validate_settings("cooling", cooling, file=file)}
     _check_references(validated, models, file, table_files)
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)

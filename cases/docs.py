@@ -17,6 +17,8 @@ INTRO = {
     "converter": "Element table `converter`: DC/DC converters between two voltage levels.",
     "rack": "Element table `rack`: racks as constant-power loads (IT power through shelves and regulators).",
     "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
+    "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
+                "coolers, heat recovery). A case without it solves the electrical network alone."),
 }
 
 

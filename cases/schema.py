@@ -23,7 +23,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack")
-SETTINGS_TABLES = ("case", "solver", "campus")
+SETTINGS_TABLES = ("case", "solver", "campus", "cooling")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):
 # alias suffix -> (factor, offset), so that canonical = value * factor + offset. Only the loader converts;
@@ -36,6 +36,7 @@ UNIT_ALIASES: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
     ("_k", "K"): {"_c": (1.0, 273.15), "_degc": (1.0, 273.15)},
     ("_ohm_m", "ohm*m"): {"_ohm_mm2_per_m": (1e-6, 0.0)},
     ("_ohm", "ohm"): {"_mohm": (1e-3, 0.0)},
+    ("_pa", "Pa"): {"_kpa": (1e3, 0.0), "_bar": (1e5, 0.0)},
 }
 
 _BOUNDS = re.compile(r"^([\[(])\s*([^,]+),\s*([^\])]+)([\])])$")

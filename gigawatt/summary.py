@@ -46,6 +46,47 @@ def format_summary(ds: xr.Dataset) -> str:
                  f"at bus '{ds.bus.values[i]}'")
     lines.append(f"converged in {a['iterations']} Newton iterations; largest mismatch {a['max_mismatch_a']:.2e} A; "
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
+    if "pue" in a:
+        lines += [""] + cooling_lines(ds)
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
+
+
+def _c(t_k) -> str:
+    return f"{float(t_k) - 273.15:.2f} °C"
+
+
+def cooling_lines(ds: xr.Dataset) -> list[str]:
+    """Chips, coolant, pumps, CDUs, heat rejected and reused, PUE: the cooling part of the summary."""
+    a = ds.attrs
+    i = int(np.nanargmax(ds.t_chip_k.values))
+    flow = ds.coolant_flow_l_min_per_kw.values
+    duty = ds.cdu_duty_w.values
+    lines = [f"liquid cooling ({ds.sizes['cooling_loop']} loops with one CDU each; coolant {a['coolant']}, "
+             f"facility water {a['facility_coolant']}, class {a['facility_class']})",
+             f"  hottest chip                 {_c(ds.t_chip_k[i])} in rack '{ds.rack.values[i]}' "
+             f"(limit exceeded in {int(ds.chip_over_limit.sum())} racks)",
+             f"  coolant supply / return      {_c(a['t_tcs_supply_k'])} / up to {_c(ds.t_coolant_out_k.max())} "
+             f"at the racks",
+             f"  rack flow per kW to liquid   {np.nanmin(flow):.3f}–{np.nanmax(flow):.3f} L/min/kW",
+             f"  loop pressure drop           {ds.loop_pressure_drop_pa.max() / 1e3:.1f} kPa (largest); "
+             f"pump speed {ds.pump_speed_ratio.min():.3f}–{ds.pump_speed_ratio.max():.3f} of rated",
+             f"  CDU duty                     {duty.min() / 1e3:.1f}–{duty.max() / 1e3:.1f} kW per CDU, "
+             f"{_mw(duty.sum()).strip()} in all",
+             f"  facility water               {_c(a['t_facility_supply_k'])} → {_c(a['t_facility_return_k'])}, "
+             f"{a['facility_flow_kg_s']:.1f} kg/s",
+             f"  heat to liquid / to air      {_mw(a['q_liquid_w']).strip()} / {_mw(a['q_air_w']).strip()}",
+             f"  heat available for reuse     {_mw(a['q_available_w']).strip()} at {_c(a['t_reuse_k'])}; "
+             f"recovered {_mw(a['q_recovered_w']).strip()}",
+             f"  heat rejected to ambient     {_mw(a['q_rejected_w']).strip()}",
+             f"  pumps / fans                 {_mw(a['p_pumps_w']).strip()} / {_mw(a['p_fans_w']).strip()}",
+             f"  facility power               {_mw(a['p_facility_w']).strip()}; PUE {a['pue']:.4f}, "
+             f"partial PUE of cooling {a['ppue_cooling']:.4f}",
+             f"  heat balance residual        {a['heat_balance_residual']:.1e}; facility energy residual "
+             f"{a['facility_energy_residual']:.1e}"]
+    if "p_it_ref_w" in ds:
+        extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
+        lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
+                        f"(fixed point in {a['chip_fixed_point_iterations']} iterations)")
+    return lines

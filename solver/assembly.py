@@ -11,7 +11,7 @@ in the tree are the *links* that close rings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -209,7 +209,8 @@ def assemble(case: Case) -> Network:
                   np.minimum.reduceat(v_nominal, zone_start), np.maximum.reduceat(g_sum, zone_start), levels)
     fixed = fixed_row[bus_row]
     up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
-    rack_bus, p_in, shelf_loss, vrm_loss = _racks(case, bus_index)
+    rack_bus = bus_index.get_indexer(case.tables["rack"]["bus"].to_numpy())
+    p_in, shelf_loss, vrm_loss = rack_powers(case)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     rack_pos = i32(pos[rack_bus])
 
@@ -342,10 +343,11 @@ def _tree_lines(n: int, live, frm, to, g, bus_row, pred_row, is_root):
     return g_parent, tree_line, in_tree
 
 
-def _racks(case: Case, bus_index: pd.Index):
-    """Each rack's input power [W]: IT power through voltage regulators and shelves (constant power)."""
+def rack_powers(case: Case, p_it: np.ndarray | None = None):
+    """Each rack's input, shelf loss and regulator loss [W] at IT power ``p_it`` (default: the case's
+    ``p_it_w``): IT power through voltage regulators and shelves, a constant-power load."""
     racks = case.tables["rack"]
-    p_it = racks["p_it_w"].to_numpy(float)
+    p_it = racks["p_it_w"].to_numpy(float) if p_it is None else p_it
     eta = racks["vrm_efficiency"].to_numpy(float)
     p_shelf_out = p_it / eta
     rated = racks["shelf_rated_power_w"].to_numpy(float)
@@ -357,5 +359,11 @@ def _racks(case: Case, bus_index: pd.Index):
                         element=f"rack '{racks['id'].iloc[i]}'", field="shelf_rated_power_w")
     shelf_loss = loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float),
                                np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy())
-    return (bus_index.get_indexer(racks["bus"].to_numpy()), p_shelf_out + shelf_loss, shelf_loss,
-            p_shelf_out - p_it)
+    return p_shelf_out + shelf_loss, shelf_loss, p_shelf_out - p_it
+
+
+def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:
+    """A copy of ``net`` whose racks draw for IT power ``p_it`` [W] (the topology is shared, not rebuilt)."""
+    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
+    return replace(net, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+                   rack_load=np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus))

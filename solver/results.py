@@ -51,8 +51,12 @@ def _echo(table: str, dim: str, df, field: str, long_name: str | None = None):
     return xr.Variable(dim, values, attrs={"units": f.unit or "1", "long_name": long_name or f.description})
 
 
-def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
-    """The results dataset of a converged DC solve (see the module docstring for conventions)."""
+def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
+    """The results dataset of a converged DC solve (see the module docstring for conventions).
+
+    ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
+    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value.
+    """
     t = case.tables
     bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
     pos = net.pos
@@ -93,6 +97,10 @@ def build_dataset(case, net, st, *, version: str) -> xr.Dataset:
     ds["v_out_v"] = _var("converter", "v_out_v", st.v[net.element_bus["converter_to"]])
 
     ds["p_it_w"] = _echo("rack", "rack", racks, "p_it_w")
+    if p_it is not None:
+        ds["p_it_ref_w"] = ds["p_it_w"].copy()
+        ds["p_it_ref_w"].attrs["long_name"] = "IT power at the leakage reference temperature (the case's p_it_w)"
+        ds["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "IT power at the chips at their operating temperature")
     ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
     ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
     ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xarray as xr
 
 from gigawatt.cases.case import Case
-from gigawatt.solver.assembly import assemble
+from gigawatt.solver.assembly import assemble, with_rack_power
 from gigawatt.solver.dcflow import solve_dc
 from gigawatt.solver.results import build_dataset
 
@@ -12,16 +12,38 @@ from gigawatt.solver.results import build_dataset
 def solve(case: Case) -> xr.Dataset:
     """Solve a case and return its results as a new ``xarray.Dataset``; the case is not changed.
 
+    A case with a ``[cooling]`` section is solved with its liquid-cooling system (see
+    :mod:`gigawatt.solver.cooling`): chip temperatures and leakage at their fixed point, then the
+    electrical network, then the heat through the loops and the facility water; the results gain the
+    cooling variables, the facility figures (PUE, heat rejected and available for reuse) and the heat ledger.
+
     Raises
     ------
     gigawatt.errors.CaseError
-        For input the solver cannot use (an island without a source, conflicting set-points, …).
+        For input the solver cannot use (an island without a source, conflicting set-points, a pump or CDU
+        that cannot meet its duty, …).
     gigawatt.errors.ConvergenceError
-        When a load is beyond what the network can carry; the message names the weakest bus and feeder
-        and the maximum power the network could carry, and ``.details`` holds them as data.
+        When a load is beyond what the network can carry (the message names the weakest bus and feeder and
+        the maximum power the network could carry; ``.details`` holds them as data), or chips in thermal
+        runaway.
     """
     from gigawatt import __version__
 
     net = assemble(case)
+    if case.settings.get("cooling") is None:
+        state = solve_dc(net, case, settings=case.settings["solver"])
+        return build_dataset(case, net, state, version=__version__)
+
+    from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
+    from gigawatt.solver.cooling_results import add_cooling
+
+    plant = prepare_cooling(case, net.rack_shelf_loss)
+    p_it, t_chip, iterations = chip_operating_points(case, plant)
+    leaky = case.settings["cooling"]["leakage_model"] != "none"
+    if leaky:
+        net = with_rack_power(net, case, p_it)
     state = solve_dc(net, case, settings=case.settings["solver"])
-    return build_dataset(case, net, state, version=__version__)
+    ds = build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None)
+    other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
+    heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
+    return add_cooling(ds, plant, heat, t_chip, iterations)

@@ -202,8 +202,8 @@ BAD = [
     pytest.param(doc_with(add_island),
                  E(element="bus 'x1'", words=["'x1'", "'x2'", "source"]), id="island-without-source"),
     # unknown top-level table
-    pytest.param(doc_with(lambda d: d.update(cooling={"t_supply_k": 300.0})),
-                 E(field="cooling", allowed="bus"), id="unknown-top-level"),
+    pytest.param(doc_with(lambda d: d.update(heating={"t_supply_k": 300.0})),
+                 E(field="heating", allowed="bus"), id="unknown-top-level"),
     # unit alias given together with its canonical name, in one row
     pytest.param(doc_with(setitem(["line", 0, "length_km"], 0.02)),
                  E(element="line 'l1'", field="length_m", words=["length_km"]), id="alias-and-canonical"),

@@ -310,7 +310,7 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
 
 def _snapshot(case):
     return ({k: df.copy(deep=True) for k, df in case.tables.items()}, copy.deepcopy(dict(case.loss_model_params)),
-            copy.deepcopy({k: dict(v) for k, v in case.settings.items()}))
+            copy.deepcopy({k: v and dict(v) for k, v in case.settings.items()}))
 
 
 def _assert_same_case(case, snap):
@@ -318,7 +318,7 @@ def _assert_same_case(case, snap):
     for k, df in case.tables.items():
         pd.testing.assert_frame_equal(df, tables[k], check_exact=True)
     assert dict(case.loss_model_params) == params
-    assert {k: dict(v) for k, v in case.settings.items()} == sets
+    assert {k: v and dict(v) for k, v in case.settings.items()} == sets
 
 
 @INVARIANT_SETTINGS

@@ -1,0 +1,437 @@
+"""The liquid-cooling stage: technology loops, CDUs, facility water, dry coolers and heat recovery.
+
+What it solves, in the order it is solved (SI units throughout):
+
+1. **Hydraulics** of every technology loop (:mod:`gigawatt.solver.cooling_network` ladders) with the
+   Global Gradient solver (:func:`gigawatt.solver.hydraulics.solve_hydraulic_network`): each CDU pump
+   runs at the speed that gives its loop the *design flow*, the sum of its racks' design heat over
+   ``cp * design_delta_t_k`` (constant-flow control). The flows therefore do not depend on the heat, and
+   the loop's pressure drop fixes the pump's head, speed (affinity laws) and power.
+2. **Chips**: each CDU holds its loop's supply temperature, so a rack's coolant inlet temperature is known
+   before any heat is placed. Chip (cold-plate case) temperature ``T = T_in + q_liquid / (2 m cp) + R q_plate``
+   and chip power ``P(T)`` with leakage (:mod:`gigawatt.models.chips`) meet at a fixed point solved per rack
+   by Newton's method; everything in it is inside the rack (VRM and shelf losses depend on rack power
+   only), so one electrical solve with the fixed-point IT powers is consistent: the coupling costs no
+   extra electrical solve. Thermal runaway (no fixed point) is an error naming the rack.
+3. **Heat sources** from the electrical results: a share of IT power and of the VRM and shelf losses goes
+   to liquid at each rack; the rest, and every station, converter and conductor loss, goes to air and is
+   removed by air handlers whose coils sit on the facility water.
+4. **Thermal network** of the loops (:func:`gigawatt.solver.thermal_kernel.solve_thermal_network`): one
+   upwind sweep, rack heat at each rack's cold plates, mixing in the return header, pipe heat loss to the
+   room by the exact exponential solution.
+5. **CDUs**: counter-flow plate exchangers (epsilon-NTU), UA sized for the design point
+   (:func:`gigawatt.models.cooling_plant.cdu_design_ua`); each CDU's valve passes the facility flow that
+   brings its loop back to the supply set-point (:func:`~gigawatt.models.cooling_plant.cdu_facility_capacity`).
+6. **Facility water**: CDU and air-coil outlets mix; the facility pump adds its shaft heat; the
+   heat-recovery exchanger takes what the district-heating side asks (up to what is available above the
+   facility supply temperature); dry coolers reject the rest, which they can only do when the facility
+   supply temperature is at least ``dry_cooler_approach_k`` above ambient.
+
+Ledgers: heat into the coolants (rack liquid heat + pump shaft heat + air-coil heat) = heat rejected + heat
+recovered + loop pipe losses; facility power (grid + pumps + fans) = heat rejected + recovered + pipe
+losses + motor losses + dry-cooler fan power. Both are stored with their relative residuals.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.models.chips import LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power
+from gigawatt.models.coolant import coolant_limits, coolant_properties, coolant_table
+from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
+                                           cdu_facility_capacity, pump_speed_for_head)
+from gigawatt.models.hydraulics import GRAVITY_M_S2
+from gigawatt.solver.assembly import rack_powers
+from gigawatt.solver.cooling_network import RACK, LoopNetwork, build_loops
+from gigawatt.solver.hydraulics import HydraulicResult, solve_hydraulic_network
+from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, solve_thermal_network
+
+AUTO_PUMP_SHUTOFF = 1.4
+"""Auto-sized pump: shut-off head at rated speed over the loop's design head [-]."""
+AUTO_PUMP_CURVE = 0.2
+"""Auto-sized pump: quadratic coefficient b = AUTO_PUMP_CURVE * design head / design flow^2, so the pump
+runs its design point at speed sqrt((1 + 0.2) / 1.4) = 0.926 of rated."""
+FIXED_POINT_RTOL = 1e-13
+"""Relative change of rack IT power at which the chip fixed point (with liquid-cooled shelves) stops."""
+
+
+def _where(case) -> dict:
+    return {"file": case.file, "element": "[cooling]"}
+
+
+def resolve_settings(case) -> dict:
+    """The ``[cooling]`` settings with derived defaults filled and cross-field checks made."""
+    s = dict(case.settings["cooling"])
+    if s["facility_supply_t_k"] is None:
+        s["facility_supply_t_k"] = FACILITY_WATER_CLASSES[s["facility_class"]]
+    if s["tcs_supply_t_k"] is None:
+        s["tcs_supply_t_k"] = s["facility_supply_t_k"] + s["cdu_approach_k"]
+    if s["vrm_liquid_fraction"] is None:
+        s["vrm_liquid_fraction"] = s["liquid_fraction"]
+    if s["tcs_supply_t_k"] <= s["facility_supply_t_k"]:
+        raise CaseError("the technology-loop supply set-point must be above the facility supply temperature "
+                        "(the CDU moves heat from the loop to the facility water)", field="tcs_supply_t_k",
+                        value=s["tcs_supply_t_k"], allowed=f"> {s['facility_supply_t_k']:.2f} K", **_where(case))
+    if s["leakage_model"] != "none" and s["leakage_fraction"] > 0 and s["leakage_k_per_k"] == 0:
+        raise CaseError("a leakage model needs its temperature coefficient", field="leakage_k_per_k", value=0.0,
+                        allowed="> 0 1/K (state its source in the case)", **_where(case))
+    return s
+
+
+@lru_cache(maxsize=16)
+def _table(name: str):
+    """A coolant's property table over its whole valid range (built once per process and coolant)."""
+    lim = coolant_limits(name)
+    return coolant_table(name, lim.t_low_k, lim.t_high_k)
+
+
+def _properties(name: str, t_k: float, field: str, case) -> tuple[float, float, float]:
+    """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s]) of a coolant at ``t_k``, range-checked."""
+    try:
+        p = coolant_properties(_table(name), t_k, field=field)
+    except CaseError as err:
+        raise err.located(file=case.file) from None
+    return float(p["density_kg_per_m3"]), float(p["cp_j_per_kg_k"]), float(p["viscosity_pa_s"])
+
+
+@dataclass(frozen=True)
+class Fluid:
+    """Constant properties of a loop's coolant at its design mean temperature."""
+
+    name: str
+    density_kg_m3: float
+    cp_j_per_kg_k: float
+    viscosity_pa_s: float
+
+
+@dataclass(frozen=True)
+class LoopHydraulics:
+    """Per-loop results of the flow solve (arrays over loops) and the solve itself."""
+
+    result: HydraulicResult
+    flow_kg_s: np.ndarray
+    pressure_drop_pa: np.ndarray   # pump discharge to suction through headers, racks and the CDU
+    head_m: np.ndarray
+    speed_ratio: np.ndarray
+    efficiency: np.ndarray
+    shaft_w: np.ndarray
+    electric_w: np.ndarray
+    h0_m: np.ndarray
+    b_s2_m5: np.ndarray
+
+
+@dataclass(frozen=True)
+class CoolingPlant:
+    """Everything of the cooling stage that does not depend on the heat: settings, fluids, loops, flows."""
+
+    settings: dict
+    tcs: Fluid
+    fws: Fluid
+    loops: LoopNetwork
+    rack_design_heat_w: np.ndarray
+    rack_design_flow_kg_s: np.ndarray
+    hydraulics: LoopHydraulics
+    rack_flow_kg_s: np.ndarray
+    rack_t_in_k: np.ndarray
+    cdu_ua_w_per_k: np.ndarray
+
+
+def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
+    """Settings, coolant properties, loop networks, design flows and the hydraulic solve of a case."""
+    s = resolve_settings(case)
+    t_sup, dt = s["tcs_supply_t_k"], s["design_delta_t_k"]
+    tcs = Fluid(s["coolant"], *_properties(s["coolant"], t_sup + 0.5 * dt, "tcs_supply_t_k", case))
+    t_f = s["facility_supply_t_k"]
+    fws = Fluid(s["facility_coolant"], *_properties(s["facility_coolant"], t_f + 0.5 * s["air_coil_delta_t_k"],
+                                                    "facility_supply_t_k", case))
+
+    racks = case.tables["rack"]
+    p_ref = racks["p_it_w"].to_numpy(float)
+    vrm_ref = p_ref * (1.0 / racks["vrm_efficiency"].to_numpy(float) - 1.0)
+    q_design = (s["liquid_fraction"] * p_ref + s["vrm_liquid_fraction"] * vrm_ref
+                + s["shelf_liquid_fraction"] * rack_shelf_loss_w)
+    m_design = q_design / (tcs.cp_j_per_kg_k * dt)
+
+    # Rack branch loss coefficient from its design pressure drop: dp = K rho v^2 / 2 at the design flow
+    # (racks of zero design heat get the mean design flow of their loop's racks).
+    from gigawatt.solver.cooling_network import loop_of_racks
+
+    rack_loop, loop_ids = loop_of_racks(racks)
+    n_loop = loop_ids.size
+    loop_flow = np.bincount(rack_loop, weights=m_design, minlength=n_loop)
+    n_live = np.bincount(rack_loop, weights=(m_design > 0).astype(float), minlength=n_loop)
+    mean_flow = np.divide(loop_flow, n_live, out=np.ones(n_loop), where=n_live > 0)
+    m_nominal = np.where(m_design > 0, m_design, mean_flow[rack_loop])
+    area = 0.25 * math.pi * s["rack_hose_diameter_m"] ** 2
+    k_rack = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
+    loops = build_loops(racks, s, k_rack)
+
+    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow)
+    rack_flow = np.abs(hyd.result.pipe_m_kg_s[loops.rack_pipe])
+    th = _thermal(s, tcs, loops, hyd.result, np.zeros(len(racks)))
+    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, rack_flow,
+                        th.t_node_k[loops.rack_supply_node],
+                        cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]))
+
+
+def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray) -> LoopHydraulics:
+    """Flows and pressures of every loop at its design flow; the pumps' operating points."""
+    fixed = np.full(loops.n_node, np.nan)
+    fixed[loops.return_node] = 0.0  # the expansion tank at each CDU inlet; only differences matter
+    inject = np.zeros(loops.n_node)
+    inject[loops.supply_node] = loop_flow
+    result = solve_hydraulic_network(
+        node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from, pipe_to=loops.pipe_to,
+        pipe_length_m=loops.pipe_length_m, pipe_diameter_m=loops.pipe_diameter_m,
+        pipe_roughness_m=s["header_roughness_m"], pipe_k_minor=loops.pipe_k_minor,
+        density_kg_m3=tcs.density_kg_m3, viscosity_pa_s=tcs.viscosity_pa_s, pipe_ids=loops.pipe_ids)
+    rho = tcs.density_kg_m3
+    live = loop_flow > 0
+    dp = np.where(live, result.p_pa[loops.supply_node] - result.p_pa[loops.return_node] + s["cdu_dp_pa"], 0.0)
+    head = dp / (rho * GRAVITY_M_S2)
+    q = loop_flow / rho
+    q_safe = np.where(live, q, 1.0)
+    h0 = np.full(loops.n_loop, s["pump_h0_m"]) if s["pump_h0_m"] else AUTO_PUMP_SHUTOFF * head
+    b = np.full(loops.n_loop, s["pump_b_s2_m5"]) if s["pump_b_s2_m5"] is not None \
+        else AUTO_PUMP_CURVE * head / q_safe ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = np.where(live, pump_speed_for_head(q, head, np.where(live, h0, 1.0), 0.0, b), 0.0)
+    too_fast = np.flatnonzero(speed > s["pump_max_speed"] * (1 + 1e-12))
+    if too_fast.size:
+        i = int(too_fast[np.argmax((speed / s["pump_max_speed"])[too_fast])])
+        n = s["pump_max_speed"]
+        h_max = h0[i] * n * n - b[i] * q[i] ** 2
+        raise CaseError(f"the pump cannot deliver its loop's design flow of {q[i] * 1e3:.2f} L/s at any speed up "
+                        f"to {n:g} of rated: the loop needs {head[i]:.2f} m of head, the pump gives "
+                        f"{h_max:.2f} m (short by {head[i] - h_max:.2f} m)", file=case.file,
+                        element=f"pump of cooling loop '{loops.loop_ids[i]}'", field="pump_h0_m", value=float(h0[i]),
+                        allowed=f">= {(head[i] + b[i] * q[i] ** 2) / n ** 2:.2f} m at this b_s2_m5")
+    # The pump's best-efficiency point is its loop's design flow at the design speed (it runs there always
+    # under constant-flow control), so it runs at pump_eta_best.
+    eta = np.where(live, s["pump_eta_best"], 1.0)
+    shaft = rho * GRAVITY_M_S2 * q * head / eta
+    return LoopHydraulics(result, loop_flow, dp, head, speed, np.where(live, eta, 0.0), shaft,
+                          shaft / s["motor_efficiency"], h0, b)
+
+
+def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_rack_w: np.ndarray):
+    """Steady temperatures of every loop with heat ``q_rack_w`` [W] put in at each rack's cold plates.
+
+    The thermal network is the hydraulic one with each rack branch split at a *plate node* (half the hose
+    on either side), where the rack's heat enters.
+    """
+    n_rack = q_rack_w.size
+    plate = loops.n_node + np.arange(n_rack)
+    not_rack = loops.pipe_role != RACK
+    rp = loops.rack_pipe
+    m = hyd.pipe_m_kg_s
+    frm = np.concatenate([loops.pipe_from[not_rack], loops.pipe_from[rp], plate])
+    to = np.concatenate([loops.pipe_to[not_rack], plate, loops.pipe_to[rp]])
+    flow = np.concatenate([m[not_rack], m[rp], m[rp]])
+    length = np.concatenate([loops.pipe_length_m[not_rack], 0.5 * loops.pipe_length_m[rp],
+                             0.5 * loops.pipe_length_m[rp]])
+    kind = np.full(loops.n_node + n_rack, NODE_JUNCTION, dtype=np.int64)
+    kind[loops.supply_node] = NODE_SUPPLY
+    kind[plate] = NODE_HEAT
+    value = np.zeros(kind.size)
+    value[loops.supply_node] = s["tcs_supply_t_k"]
+    value[plate] = -q_rack_w
+    m_node = np.zeros(kind.size)
+    loop_flow = hyd.supply_kg_s[loops.return_node] * -1.0
+    m_node[loops.supply_node] = loop_flow
+    m_node[loops.return_node] = -loop_flow
+    return solve_thermal_network(kind, value, frm, to, flow, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
+                                 tcs.cp_j_per_kg_k, m_node, tcs.cp_j_per_kg_k)
+
+
+def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
+    """Loop index of each branch of the thermal network of :func:`_thermal` (in its branch order)."""
+    not_rack = loops.pipe_role != RACK
+    rp = loops.rack_pipe
+    return np.concatenate([loops.pipe_loop[not_rack], loops.pipe_loop[rp], loops.pipe_loop[rp]])
+
+
+@njit(cache=True)
+def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out):
+    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`)."""
+    for i in range(a.size):
+        t, status, _ = chip_fixed_point(a[i], b[i], p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
+        t_out[i] = t
+        status_out[i] = status
+        p_out[i] = chip_power(t, p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
+
+
+def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rack IT power and chip temperature at the electro-thermal fixed point, and the iterations taken.
+
+    Returns ``(p_it_w, t_chip_k, iterations)``; without leakage ``p_it_w`` is the case's.
+    """
+    s, cp = plant.settings, plant.tcs.cp_j_per_kg_k
+    racks = case.tables["rack"]
+    p_ref = racks["p_it_w"].to_numpy(float)
+    eta = racks["vrm_efficiency"].to_numpy(float)
+    m = plant.rack_flow_kg_s
+    lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
+    per_plate = lf / s["chips_per_rack"]
+    no_flow = np.flatnonzero((m <= 0) & (p_ref > 0) & (lf + vlf > 0))
+    if no_flow.size:
+        i = int(no_flow[0])
+        raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
+                        element=f"rack '{racks['id'].iloc[i]}'", field="p_it_w", value=float(p_ref[i]))
+    half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
+    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + s["chip_r_th_k_per_w"] * per_plate
+    model = s["leakage_model"]
+    p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]
+    for iteration in range(1, 51):
+        a = plant.rack_t_in_k + half_c * slf * shelf
+        if model == "none" or s["leakage_fraction"] == 0:
+            return p_ref.copy(), a + b * p_ref, iteration
+        f = s["leakage_fraction"]
+        t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
+        _chip_points(a, b, p_ref * (1 - f), p_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
+                     s["leakage_t_ref_k"], t_chip, p_new, status)
+        bad = np.flatnonzero(status != STATUS_CONVERGED)
+        if bad.size:
+            i = int(bad[0])
+            raise ConvergenceError(
+                f"rack '{racks['id'].iloc[i]}': thermal runaway: its chips' leakage rises faster with "
+                f"temperature than the cold plates remove it (coolant {a[i] - 273.15:.2f} °C, "
+                f"{b[i] * 1e6:.3f} K/MW from rack power to chip temperature); no steady chip temperature exists",
+                details={"rack": racks["id"].iloc[i], "t_coolant_k": float(a[i]), "k_per_w": float(b[i])})
+        change = np.max(np.abs(p_new - p_it), initial=0.0)
+        p_it = p_new
+        if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
+            return p_it, t_chip, iteration
+        shelf = rack_powers(case, p_it)[1]
+    raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
+                           details={"change_w": float(change)})
+
+
+@dataclass(frozen=True)
+class HeatState:
+    """The heat side of a solve: what :mod:`gigawatt.solver.cooling_results` turns into variables."""
+
+    rack_q_liquid_w: np.ndarray
+    rack_q_air_w: np.ndarray
+    rack_t_out_k: np.ndarray
+    q_air_other_w: float           # station, converter and conductor losses, all to air
+    thermal: object                # ThermalResult of the loops
+    loop_pipe_loss_w: np.ndarray
+    loop_t_return_k: np.ndarray    # at the CDU hot inlet, pump heat included
+    cdu_duty_w: np.ndarray
+    cdu_c_cold_w_per_k: np.ndarray
+    cdu_t_cold_out_k: np.ndarray
+    cdu_effectiveness: np.ndarray
+    facility: dict                 # scalar results of the facility loop [W, K, kg/s]
+
+
+def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
+               other_loss_w: float, p_grid_w: float) -> HeatState:
+    """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse."""
+    s, tcs, fws, loops, hyd = plant.settings, plant.tcs, plant.fws, plant.loops, plant.hydraulics
+    lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
+    q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
+    q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
+    th = _thermal(s, tcs, loops, hyd.result, q_liq)
+    plate = loops.n_node + np.arange(q_liq.size)
+    t_out = th.t_node_k[plate]
+    try:
+        coolant_properties(_table(tcs.name), np.max(th.t_node_k, initial=s["tcs_supply_t_k"]),
+                           field="t_coolant_out_k")
+    except CaseError as err:
+        raise err.located(file=case.file, element=f"[cooling] coolant '{tcs.name}'") from None
+
+    loop_loss = np.bincount(thermal_pipe_loop(loops), weights=th.q_loss_w, minlength=loops.n_loop)
+    c_hot = hyd.flow_kg_s * tcs.cp_j_per_kg_k
+    live = c_hot > 0
+    t_ret = np.where(live, th.t_node_k[loops.return_node] + hyd.shaft_w / np.where(live, c_hot, 1.0),
+                     s["tcs_supply_t_k"])
+    t_set, t_f = s["tcs_supply_t_k"], s["facility_supply_t_k"]
+    duty = c_hot * (t_ret - t_set)
+    c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
+    t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
+
+    fac = _facility(case, s, fws, q_air_rack.sum() + other_loss_w, duty, c_cold)
+    q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
+    q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
+    fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
+    fac["q_into_coolant_w"] = q_in
+    p_pumps = hyd.electric_w.sum() + fac["facility_pump_electric_w"]
+    p_fans = fac["air_fan_w"] + fac["dry_cooler_fan_w"]
+    p_facility = p_grid_w + p_pumps + p_fans
+    motor_loss = p_pumps - hyd.shaft_w.sum() - fac["facility_pump_shaft_w"]
+    to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
+    p_it = float(rack_p_it_w.sum())
+    fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
+               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
+               pue=p_facility / p_it if p_it > 0 else math.nan,
+               ppue_cooling=(p_it + p_pumps + p_fans) / p_it if p_it > 0 else math.nan)
+    return HeatState(q_liq, q_air_rack, t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold, t_cold_out, eps,
+                     fac)
+
+
+@njit(cache=True)
+def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out):
+    for i in range(t_hot_in.size):
+        c_out[i], status_out[i], q_max_out[i] = cdu_facility_capacity(t_hot_in[i], t_set, c_hot[i], t_cold_in,
+                                                                       ua[i], c_cold_max[i])
+
+
+def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
+    """Facility capacity rate each CDU's valve passes, and the exchangers' effectiveness."""
+    n = t_ret.size
+    c_cold, status, q_max = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
+    c_max = s["cdu_max_flow_ratio"] * c_hot
+    t_f = s["facility_supply_t_k"]
+    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max)
+    bad = np.flatnonzero(status != STATUS_OK)
+    if bad.size:
+        i = int(bad[np.argmax((duty / q_max)[bad])])
+        why = ("its duty {:.1f} kW exceeds the {:.1f} kW its exchanger passes with the facility valve fully "
+               "open ({:g} × design flow)".format(duty[i] / 1e3, q_max[i] / 1e3, s["cdu_max_flow_ratio"])
+               if status[i] == STATUS_CAPACITY else "the set-point is not above the facility supply")
+        raise CaseError(f"the CDU cannot hold its loop's supply set-point of {s['tcs_supply_t_k'] - 273.15:.2f} °C "
+                        f"with facility water at {t_f - 273.15:.2f} °C: {why}", file=case.file,
+                        element=f"CDU of cooling loop '{loops.loop_ids[i]}'", field="tcs_supply_t_k",
+                        value=s["tcs_supply_t_k"], allowed="a set-point the CDU can hold (raise it, lower the "
+                        "facility supply, or raise cdu_max_flow_ratio)")
+    c_min = np.minimum(c_hot, c_cold)
+    q_ideal = c_min * (t_ret - t_f)
+    eps = np.divide(duty, q_ideal, out=np.zeros(n), where=q_ideal > 0)
+    return c_cold, eps
+
+
+def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k) -> dict:
+    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out."""
+    t_f = s["facility_supply_t_k"]
+    air_fan = s["air_fan_w_per_w"] * q_air_w
+    q_coil = q_air_w + air_fan
+    c_coil = q_coil / s["air_coil_delta_t_k"]
+    c_total = float(cdu_c_cold_w_per_k.sum()) + c_coil
+    m = c_total / fws.cp_j_per_kg_k
+    q_vol = m / fws.density_kg_m3
+    shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
+    q_available = float(cdu_duty_w.sum()) + q_coil + shaft
+    t_return = t_f + q_available / c_total if c_total > 0 else t_f
+    q_recovered = min(s["recovery_demand_w"], q_available)
+    q_rejected = q_available - q_recovered
+    t_amb = s["ambient_t_k"]
+    if q_rejected > 0 and t_f < t_amb + s["dry_cooler_approach_k"]:
+        raise CaseError(f"the dry coolers cannot cool the facility water to {t_f - 273.15:.2f} °C at an ambient "
+                        f"of {t_amb - 273.15:.2f} °C: they need {s['dry_cooler_approach_k']:g} K of approach",
+                        file=case.file, element="[cooling] dry coolers", field="facility_supply_t_k", value=t_f,
+                        allowed=f">= {t_amb + s['dry_cooler_approach_k']:.2f} K (ambient + dry_cooler_approach_k)")
+    try:
+        coolant_properties(_table(fws.name), t_return, field="t_facility_return_k")
+    except CaseError as err:
+        raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
+    return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
+            "q_air_w": q_air_w, "air_fan_w": air_fan, "q_air_coil_w": q_coil, "facility_pump_shaft_w": shaft,
+            "facility_pump_electric_w": shaft / s["motor_efficiency"], "q_available_w": q_available,
+            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected,
+            "dry_cooler_fan_w": s["dry_cooler_fan_w_per_w"] * q_rejected}
