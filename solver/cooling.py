@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.chips import LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power
-from gigawatt.models.coolant import coolant_limits, coolant_properties, coolant_table
+from gigawatt.models.coolant import coolant_properties
+from gigawatt.models.coolant_store import stored_table
 from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
                                            cdu_facility_capacity, pump_speed_for_head)
 from gigawatt.models.hydraulics import GRAVITY_M_S2
@@ -83,11 +83,9 @@ def resolve_settings(case) -> dict:
     return s
 
 
-@lru_cache(maxsize=16)
 def _table(name: str):
-    """A coolant's property table over its whole valid range (built once per process and coolant)."""
-    lim = coolant_limits(name)
-    return coolant_table(name, lim.t_low_k, lim.t_high_k)
+    """A coolant's property table over its whole valid range at 1 atm (stored with the package)."""
+    return stored_table(name)
 
 
 def _properties(name: str, t_k: float, field: str, case) -> tuple[float, float, float]:
