@@ -47,7 +47,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            cdu_facility_capacity, pump_speed_for_head)
 from gigawatt.models.hydraulics import GRAVITY_M_S2
 from gigawatt.solver.assembly import rack_powers
-from gigawatt.solver.cooling_network import RACK, LoopNetwork, build_loops
+from gigawatt.solver.cooling_network import LoopNetwork, build_loops
 from gigawatt.solver.hydraulics import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, solve_thermal_network
 
@@ -135,8 +135,14 @@ class CoolingPlant:
     rack_design_flow_kg_s: np.ndarray
     hydraulics: LoopHydraulics
     rack_flow_kg_s: np.ndarray
-    rack_t_in_k: np.ndarray
+    unit_flow_kg_s: np.ndarray     # per heat unit (rack, or plate with plate_resolution)
+    unit_t_in_k: np.ndarray        # coolant temperature at each unit's inlet
     cdu_ua_w_per_k: np.ndarray
+
+    @property
+    def rack_t_in_k(self) -> np.ndarray:
+        """Coolant temperature at each rack's first heat unit [K]."""
+        return self.unit_t_in_k[::self.loops.units_per_rack]
 
 
 def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
@@ -155,25 +161,29 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
                 + s["shelf_liquid_fraction"] * rack_shelf_loss_w)
     m_design = q_design / (tcs.cp_j_per_kg_k * dt)
 
-    # Rack branch loss coefficient from its design pressure drop: dp = K rho v^2 / 2 at the design flow
-    # (racks of zero design heat get the mean design flow of their loop's racks).
+    # Heat-unit branch loss coefficient from its design pressure drop, dp = K rho v^2 / 2 at the unit's
+    # design flow (units of zero design heat take the mean design flow of their loop's units).
     from gigawatt.solver.cooling_network import loop_of_racks
 
     rack_loop, loop_ids = loop_of_racks(racks)
     n_loop = loop_ids.size
+    per_rack = s["chips_per_rack"] if s["plate_resolution"] else 1
+    unit_loop = np.repeat(rack_loop, per_rack)
+    m_unit = np.repeat(m_design / per_rack, per_rack)
     loop_flow = np.bincount(rack_loop, weights=m_design, minlength=n_loop)
-    n_live = np.bincount(rack_loop, weights=(m_design > 0).astype(float), minlength=n_loop)
-    mean_flow = np.divide(loop_flow, n_live, out=np.ones(n_loop), where=n_live > 0)
-    m_nominal = np.where(m_design > 0, m_design, mean_flow[rack_loop])
-    area = 0.25 * math.pi * s["rack_hose_diameter_m"] ** 2
-    k_rack = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
-    loops = build_loops(racks, s, k_rack)
+    n_live = np.bincount(unit_loop, weights=(m_unit > 0).astype(float), minlength=n_loop)
+    mean_flow = np.divide(loop_flow / per_rack, n_live / per_rack, out=np.ones(n_loop), where=n_live > 0)
+    m_nominal = np.where(m_unit > 0, m_unit, mean_flow[unit_loop])
+    d_unit = s["plate_hose_diameter_m"] if s["plate_resolution"] else s["rack_hose_diameter_m"]
+    area = 0.25 * math.pi * d_unit ** 2
+    k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
+    loops = build_loops(racks, s, k_unit)
 
     hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow)
-    rack_flow = np.abs(hyd.result.pipe_m_kg_s[loops.rack_pipe])
-    th = _thermal(s, tcs, loops, hyd.result, np.zeros(len(racks)))
-    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, rack_flow,
-                        th.t_node_k[loops.rack_supply_node],
+    m = hyd.result.pipe_m_kg_s
+    th = _thermal(s, tcs, loops, hyd.result, np.zeros(loops.unit_rack.size))
+    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]),
+                        np.abs(m[loops.unit_pipe]), th.t_node_k[loops.pipe_from[loops.unit_pipe]],
                         cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]))
 
 
@@ -217,30 +227,36 @@ def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: 
                           shaft / s["motor_efficiency"], h0, b)
 
 
-def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_rack_w: np.ndarray):
-    """Steady temperatures of every loop with heat ``q_rack_w`` [W] put in at each rack's cold plates.
+def _split_units(loops: LoopNetwork):
+    """(branches that are not heat units, heat-unit branches) of the pipe list."""
+    other = np.ones(loops.pipe_role.size, dtype=bool)
+    other[loops.unit_pipe] = False
+    return np.flatnonzero(other), loops.unit_pipe
 
-    The thermal network is the hydraulic one with each rack branch split at a *plate node* (half the hose
-    on either side), where the rack's heat enters.
+
+def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_unit_w: np.ndarray):
+    """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit.
+
+    The thermal network is the hydraulic one with each heat unit's branch split at a *heat node* (half
+    the branch on either side), numbered ``n_node + unit``, where the unit's heat enters.
     """
-    n_rack = q_rack_w.size
-    plate = loops.n_node + np.arange(n_rack)
-    not_rack = loops.pipe_role != RACK
-    rp = loops.rack_pipe
+    n_unit = q_unit_w.size
+    heat_node = loops.n_node + np.arange(n_unit)
+    other, up = _split_units(loops)
     m = hyd.pipe_m_kg_s
-    frm = np.concatenate([loops.pipe_from[not_rack], loops.pipe_from[rp], plate])
-    to = np.concatenate([loops.pipe_to[not_rack], plate, loops.pipe_to[rp]])
-    flow = np.concatenate([m[not_rack], m[rp], m[rp]])
-    length = np.concatenate([loops.pipe_length_m[not_rack], 0.5 * loops.pipe_length_m[rp],
-                             0.5 * loops.pipe_length_m[rp]])
-    kind = np.full(loops.n_node + n_rack, NODE_JUNCTION, dtype=np.int64)
+    frm = np.concatenate([loops.pipe_from[other], loops.pipe_from[up], heat_node])
+    to = np.concatenate([loops.pipe_to[other], heat_node, loops.pipe_to[up]])
+    flow = np.concatenate([m[other], m[up], m[up]])
+    length = np.concatenate([loops.pipe_length_m[other], 0.5 * loops.pipe_length_m[up],
+                             0.5 * loops.pipe_length_m[up]])
+    kind = np.full(loops.n_node + n_unit, NODE_JUNCTION, dtype=np.int64)
     kind[loops.supply_node] = NODE_SUPPLY
-    kind[plate] = NODE_HEAT
+    kind[heat_node] = NODE_HEAT
     value = np.zeros(kind.size)
     value[loops.supply_node] = s["tcs_supply_t_k"]
-    value[plate] = -q_rack_w
+    value[heat_node] = -q_unit_w
     m_node = np.zeros(kind.size)
-    loop_flow = hyd.supply_kg_s[loops.return_node] * -1.0
+    loop_flow = -hyd.supply_kg_s[loops.return_node]
     m_node[loops.supply_node] = loop_flow
     m_node[loops.return_node] = -loop_flow
     return solve_thermal_network(kind, value, frm, to, flow, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
@@ -249,9 +265,8 @@ def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_ra
 
 def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
     """Loop index of each branch of the thermal network of :func:`_thermal` (in its branch order)."""
-    not_rack = loops.pipe_role != RACK
-    rp = loops.rack_pipe
-    return np.concatenate([loops.pipe_loop[not_rack], loops.pipe_loop[rp], loops.pipe_loop[rp]])
+    other, up = _split_units(loops)
+    return np.concatenate([loops.pipe_loop[other], loops.pipe_loop[up], loops.pipe_loop[up]])
 
 
 @njit(cache=True)
@@ -265,44 +280,55 @@ def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_
 
 
 def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.ndarray, int]:
-    """Rack IT power and chip temperature at the electro-thermal fixed point, and the iterations taken.
+    """Rack IT power and chip temperature per heat unit at the electro-thermal fixed point.
 
-    Returns ``(p_it_w, t_chip_k, iterations)``; without leakage ``p_it_w`` is the case's.
+    A rack's IT power, VRM and shelf heat are shared evenly by its heat units (the rack, or its plates);
+    unit ``u`` of rack ``r`` with ``n`` units per rack and ``N`` chips per rack has
+
+        T_u = a_u + b_u P_u,  a_u = T_in,u + s_f q_shelf,r / (2 n m_u cp),
+        b_u = (l_f + v_f (1/eta_vrm - 1)) / (2 m_u cp) + R l_f n / N,
+
+    and ``P_r = sum_u P_u(T_u)``. Returns ``(p_it_w per rack, t_chip_k per unit, iterations)``; without
+    leakage ``p_it_w`` is the case's.
     """
-    s, cp = plant.settings, plant.tcs.cp_j_per_kg_k
+    s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
     racks = case.tables["rack"]
+    n = loops.units_per_rack
+    rack = loops.unit_rack
     p_ref = racks["p_it_w"].to_numpy(float)
-    eta = racks["vrm_efficiency"].to_numpy(float)
-    m = plant.rack_flow_kg_s
+    eta = racks["vrm_efficiency"].to_numpy(float)[rack]
+    m = plant.unit_flow_kg_s
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
-    per_plate = lf / s["chips_per_rack"]
-    no_flow = np.flatnonzero((m <= 0) & (p_ref > 0) & (lf + vlf > 0))
+    no_flow = np.flatnonzero((m <= 0) & (p_ref[rack] > 0) & (lf + vlf > 0))
     if no_flow.size:
-        i = int(no_flow[0])
+        i = int(rack[no_flow[0]])
         raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
                         element=f"rack '{racks['id'].iloc[i]}'", field="p_it_w", value=float(p_ref[i]))
     half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
-    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + s["chip_r_th_k_per_w"] * per_plate
+    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + s["chip_r_th_k_per_w"] * lf * n / s["chips_per_rack"]
+    p_unit_ref = p_ref[rack] / n
     model = s["leakage_model"]
     p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]
     for iteration in range(1, 51):
-        a = plant.rack_t_in_k + half_c * slf * shelf
+        a = plant.unit_t_in_k + half_c * slf * shelf[rack] / n
         if model == "none" or s["leakage_fraction"] == 0:
-            return p_ref.copy(), a + b * p_ref, iteration
+            return p_ref.copy(), a + b * p_unit_ref, iteration
         f = s["leakage_fraction"]
         t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
-        _chip_points(a, b, p_ref * (1 - f), p_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
+        _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
                      s["leakage_t_ref_k"], t_chip, p_new, status)
         bad = np.flatnonzero(status != STATUS_CONVERGED)
         if bad.size:
-            i = int(bad[0])
+            u = int(bad[0])
+            name = racks["id"].iloc[int(rack[u])]
             raise ConvergenceError(
-                f"rack '{racks['id'].iloc[i]}': thermal runaway: its chips' leakage rises faster with "
-                f"temperature than the cold plates remove it (coolant {a[i] - 273.15:.2f} °C, "
-                f"{b[i] * 1e6:.3f} K/MW from rack power to chip temperature); no steady chip temperature exists",
-                details={"rack": racks["id"].iloc[i], "t_coolant_k": float(a[i]), "k_per_w": float(b[i])})
-        change = np.max(np.abs(p_new - p_it), initial=0.0)
-        p_it = p_new
+                f"rack '{name}': thermal runaway: its chips' leakage rises faster with temperature than the "
+                f"cold plates remove it (coolant {a[u] - 273.15:.2f} °C, {b[u] * 1e3:.4f} K/kW from power to "
+                f"chip temperature); no steady chip temperature exists",
+                details={"rack": name, "t_coolant_k": float(a[u]), "k_per_w": float(b[u])})
+        p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
+        change = np.max(np.abs(p_rack - p_it), initial=0.0)
+        p_it = p_rack
         if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
             return p_it, t_chip, iteration
         shelf = rack_powers(case, p_it)[1]
@@ -317,6 +343,7 @@ class HeatState:
     rack_q_liquid_w: np.ndarray
     rack_q_air_w: np.ndarray
     rack_t_out_k: np.ndarray
+    unit_t_out_k: np.ndarray       # coolant leaving each heat unit (rack or plate)
     q_air_other_w: float           # station, converter and conductor losses, all to air
     thermal: object                # ThermalResult of the loops
     loop_pipe_loss_w: np.ndarray
@@ -335,9 +362,10 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
     q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
-    th = _thermal(s, tcs, loops, hyd.result, q_liq)
-    plate = loops.n_node + np.arange(q_liq.size)
-    t_out = th.t_node_k[plate]
+    n = loops.units_per_rack
+    th = _thermal(s, tcs, loops, hyd.result, q_liq[loops.unit_rack] / n)
+    unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
+    t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
     try:
         coolant_properties(_table(tcs.name), np.max(th.t_node_k, initial=s["tcs_supply_t_k"]),
                            field="t_coolant_out_k")
@@ -369,7 +397,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
                facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
                pue=p_facility / p_it if p_it > 0 else math.nan,
                ppue_cooling=(p_it + p_pumps + p_fans) / p_it if p_it > 0 else math.nan)
-    return HeatState(q_liq, q_air_rack, t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold, t_cold_out, eps,
+    return HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold, t_cold_out, eps,
                      fac)
 
 

@@ -15,7 +15,7 @@ from gigawatt.solver.cooling_network import ROLES
 
 COOLING_VARIABLES = {
     # rack
-    "t_chip_k": ("rack", "K", "chip (cold-plate case) temperature"),
+    "t_chip_k": ("rack", "K", "chip (cold-plate case) temperature, the rack's hottest"),
     "t_coolant_in_k": ("rack", "K", "coolant temperature at the rack inlet"),
     "t_coolant_out_k": ("rack", "K", "coolant temperature at the rack outlet"),
     "coolant_flow_kg_s": ("rack", "kg/s", "coolant mass flow through the rack"),
@@ -23,6 +23,12 @@ COOLING_VARIABLES = {
     "q_liquid_w": ("rack", "W", "heat the rack puts into the coolant"),
     "q_air_w": ("rack", "W", "heat the rack gives to the air"),
     "chip_over_limit": ("rack", "1", "chip temperature above chip_t_max_k"),
+    # plate (plate_resolution only)
+    "plate_rack": ("plate", "1", "rack of the cold plate"),
+    "plate_t_chip_k": ("plate", "K", "chip (cold-plate case) temperature"),
+    "plate_flow_kg_s": ("plate", "kg/s", "coolant mass flow through the cold plate"),
+    "plate_t_coolant_in_k": ("plate", "K", "coolant temperature at the plate inlet"),
+    "plate_t_coolant_out_k": ("plate", "K", "coolant temperature at the plate outlet"),
     # loop
     "loop_flow_kg_s": ("cooling_loop", "kg/s", "coolant mass flow of the loop (the CDU pump's)"),
     "loop_pressure_drop_pa": ("cooling_loop", "Pa", "pressure the pump makes up: headers, racks and CDU"),
@@ -72,10 +78,23 @@ def _var(name, values):
     return xr.Variable(dim, np.asarray(values), attrs={"units": unit, "long_name": long_name})
 
 
-def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_k: np.ndarray,
+def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_unit_k: np.ndarray,
                 fixed_point_iterations: int) -> xr.Dataset:
-    """Add the cooling variables and facility attributes to the electrical results ``ds`` (in place)."""
+    """Add the cooling variables and facility attributes to the electrical results ``ds`` (in place).
+
+    ``t_chip_unit_k``: chip temperature per heat unit (rack, or plate with ``plate_resolution``) [K].
+    """
     s, loops, hyd, tcs = plant.settings, plant.loops, plant.hydraulics, plant.tcs
+    n = loops.units_per_rack
+    t_chip_k = t_chip_unit_k if n == 1 else np.max(t_chip_unit_k.reshape(-1, n), axis=1)
+    if n > 1:
+        plate = np.tile(np.arange(1, n + 1).astype(str).astype(object), ds.sizes["rack"])
+        ds.coords["plate"] = ds.rack.values[loops.unit_rack].astype(object) + "-plate" + plate
+        ds["plate_rack"] = _var("plate_rack", ds.rack.values[loops.unit_rack])
+        ds["plate_t_chip_k"] = _var("plate_t_chip_k", t_chip_unit_k)
+        ds["plate_flow_kg_s"] = _var("plate_flow_kg_s", plant.unit_flow_kg_s)
+        ds["plate_t_coolant_in_k"] = _var("plate_t_coolant_in_k", plant.unit_t_in_k)
+        ds["plate_t_coolant_out_k"] = _var("plate_t_coolant_out_k", heat.unit_t_out_k)
     ds.coords["cooling_loop"] = loops.loop_ids
     ds.coords["coolant_pipe"] = loops.pipe_ids
     m = plant.rack_flow_kg_s
