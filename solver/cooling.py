@@ -40,7 +40,8 @@ import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.models.chips import LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power
+from gigawatt.models.chips import (LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power,
+                                   cold_plate_resistance)
 from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.coolant_store import stored_table
 from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
@@ -88,13 +89,15 @@ def _table(name: str):
     return stored_table(name)
 
 
-def _properties(name: str, t_k: float, field: str, case) -> tuple[float, float, float]:
-    """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s]) of a coolant at ``t_k``, range-checked."""
+def _properties(name: str, t_k: float, field: str, case) -> tuple[float, float, float, float]:
+    """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s], conductivity [W/(m K)]) of a coolant at ``t_k``,
+    range-checked."""
     try:
         p = coolant_properties(_table(name), t_k, field=field)
     except CaseError as err:
         raise err.located(file=case.file) from None
-    return float(p["density_kg_per_m3"]), float(p["cp_j_per_kg_k"]), float(p["viscosity_pa_s"])
+    return (float(p["density_kg_per_m3"]), float(p["cp_j_per_kg_k"]), float(p["viscosity_pa_s"]),
+            float(p["conductivity_w_per_m_k"]))
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Fluid:
     density_kg_m3: float
     cp_j_per_kg_k: float
     viscosity_pa_s: float
+    conductivity_w_per_m_k: float
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class CoolingPlant:
     rack_flow_kg_s: np.ndarray
     unit_flow_kg_s: np.ndarray     # per heat unit (rack, or plate with plate_resolution)
     unit_t_in_k: np.ndarray        # coolant temperature at each unit's inlet
+    unit_r_th_k_per_w: np.ndarray  # case-to-coolant resistance of one cold plate of each unit
     cdu_ua_w_per_k: np.ndarray
 
     @property
@@ -182,9 +187,33 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
     hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow)
     m = hyd.result.pipe_m_kg_s
     th = _thermal(s, tcs, loops, hyd.result, np.zeros(loops.unit_rack.size))
-    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]),
-                        np.abs(m[loops.unit_pipe]), th.t_node_k[loops.pipe_from[loops.unit_pipe]],
+    m_unit = np.abs(m[loops.unit_pipe])
+    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
+                        th.t_node_k[loops.pipe_from[loops.unit_pipe]],
+                        _plate_resistance(case, s, tcs, m_unit * loops.units_per_rack / s["chips_per_rack"]),
                         cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]))
+
+
+PLATE_GEOMETRY = ("cold_plate_channel_d_h_m", "cold_plate_channel_area_m2", "cold_plate_wetted_area_m2")
+
+
+def _plate_resistance(case, s: dict, tcs: Fluid, m_plate_kg_s: np.ndarray) -> np.ndarray:
+    """Case-to-coolant resistance of one cold plate at its flow [K/W]: given, or conduction plus the
+    convective resistance of :func:`gigawatt.models.chips.cold_plate_resistance` when the channels are."""
+    if s["cold_plate_channels"] is None:
+        return np.full(m_plate_kg_s.size, s["chip_r_th_k_per_w"])
+    missing = [f for f in PLATE_GEOMETRY if s[f] is None]
+    if missing:
+        raise CaseError("cold_plate_channels needs the channel geometry", field=missing[0],
+                        allowed="a value (with cold_plate_channels)", **_where(case))
+    r = np.full(m_plate_kg_s.size, np.inf)
+    for i in np.flatnonzero(m_plate_kg_s > 0):
+        r[i] = cold_plate_resistance(m_plate_kg_s[i], s["cold_plate_channels"], s["cold_plate_channel_d_h_m"],
+                                     s["cold_plate_channel_area_m2"], s["cold_plate_wetted_area_m2"],
+                                     tcs.viscosity_pa_s, tcs.cp_j_per_kg_k, tcs.conductivity_w_per_m_k,
+                                     s["header_roughness_m"] / s["cold_plate_channel_d_h_m"],
+                                     s["cold_plate_nu_laminar"], s["chip_r_th_k_per_w"])
+    return r
 
 
 def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray) -> LoopHydraulics:
@@ -305,7 +334,8 @@ def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.nda
         raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
                         element=f"rack '{racks['id'].iloc[i]}'", field="p_it_w", value=float(p_ref[i]))
     half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
-    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + s["chip_r_th_k_per_w"] * lf * n / s["chips_per_rack"]
+    r_plate = np.where(m > 0, plant.unit_r_th_k_per_w, 0.0)
+    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + r_plate * lf * n / s["chips_per_rack"]
     p_unit_ref = p_ref[rack] / n
     model = s["leakage_model"]
     p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]

@@ -46,4 +46,6 @@ def solve(case: Case) -> xr.Dataset:
     ds = build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
     heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
-    return add_cooling(ds, plant, heat, t_chip, iterations)
+    ds = add_cooling(ds, plant, heat, t_chip, iterations)
+    ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
+    return ds
