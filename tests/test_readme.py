@@ -21,3 +21,8 @@ def test_readme_case_example_loads_and_solves(tmp_path):
     assert result.attrs["p_grid_w"] > 260e3 / 0.9
     assert result.attrs["energy_balance_residual"] < 1e-9
     assert case.tables["bus"]["v_nominal_v"].tolist() == [800.0, 800.0]  # 0.8 kV converted
+    # The [cooling] section is solved: one loop (the racks name none), its heat ledger closes, and the 100 kW
+    # recovery demand is met (the racks make far more heat than that).
+    assert result.sizes["cooling_loop"] == 1
+    assert result.attrs["heat_balance_residual"] < 1e-9
+    assert result.attrs["q_recovered_w"] == 100e3
