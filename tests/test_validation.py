@@ -37,13 +37,14 @@ def test_every_validation_row_passes(all_rows):
 def test_every_case_and_tier_is_run(all_rows):
     names = {p.stem for p in case_files()}
     assert {r.case for r in all_rows} == names
-    # The analytic and cross-code tiers the foundation issue asks for are both present (no published-tier
-    # case yet: the busway row of REFERENCES.md is derived, so it sits in the analytic tier).
-    assert {"analytic", "cross-code"} <= {r.tier for r in all_rows} <= set(TIERS)
-    # The cross-code rows name the peer tool with its installed version.
+    # All three tiers are present (the published one since the cooling stage: coolant flow per kW).
+    assert {r.tier for r in all_rows} == set(TIERS)
+    # The cross-code rows name their peer tool with its installed version.
+    import pandapipes
     import pandapower
 
-    assert all(f"pandapower {pandapower.__version__}" in r.source for r in all_rows if r.tier == "cross-code")
+    peers = (f"pandapower {pandapower.__version__}", f"pandapipes {pandapipes.__version__}")
+    assert all(any(p in r.source for p in peers) for r in all_rows if r.tier == "cross-code")
 
 
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)

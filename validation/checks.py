@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.validation.cooling_checks import COOLING_RUNNERS
+
 # --- what a runner reports -------------------------------------------------------------------------
 
 
@@ -356,5 +358,6 @@ RUNNERS = {
     "dc_dc_level": dc_dc_level,
     "busway_loss": busway_loss,
     "pandapower_random": pandapower_random,
+    **COOLING_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
