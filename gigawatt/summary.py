@@ -69,7 +69,8 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"(limit exceeded in {int(ds.chip_over_limit.sum())} racks)",
              f"  coolant supply / return      {_c(a['t_tcs_supply_k'])} / up to {_c(ds.t_coolant_out_k.max())} "
              f"at the racks",
-             f"  rack flow per kW to liquid   {np.nanmin(flow):.3f}–{np.nanmax(flow):.3f} L/min/kW",
+             f"  rack flow per kW to liquid   " + (f"{np.nanmin(flow):.3f}–{np.nanmax(flow):.3f} L/min/kW"
+                                                   if np.isfinite(flow).any() else "no heat to liquid"),
              f"  loop pressure drop           {ds.loop_pressure_drop_pa.max() / 1e3:.1f} kPa (largest); "
              f"pump speed {ds.pump_speed_ratio.min():.3f}–{ds.pump_speed_ratio.max():.3f} of rated",
              f"  CDU duty                     {duty.min() / 1e3:.1f}–{duty.max() / 1e3:.1f} kW per CDU, "

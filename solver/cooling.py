@@ -6,19 +6,22 @@ What it solves, in the order it is solved (SI units throughout):
    Global Gradient solver (:func:`gigawatt.solver.hydraulics.solve_hydraulic_network`): each CDU pump
    runs at the speed that gives its loop the *design flow*, the sum of its racks' design heat over
    ``cp * design_delta_t_k`` (constant-flow control). The flows therefore do not depend on the heat, and
-   the loop's pressure drop fixes the pump's head, speed (affinity laws) and power.
-2. **Chips**: each CDU holds its loop's supply temperature, so a rack's coolant inlet temperature is known
-   before any heat is placed. Chip (cold-plate case) temperature ``T = T_in + q_liquid / (2 m cp) + R q_plate``
-   and chip power ``P(T)`` with leakage (:mod:`gigawatt.models.chips`) meet at a fixed point solved per rack
-   by Newton's method; everything in it is inside the rack (VRM and shelf losses depend on rack power
-   only), so one electrical solve with the fixed-point IT powers is consistent: the coupling costs no
-   extra electrical solve. Thermal runaway (no fixed point) is an error naming the rack.
+   the loop's pressure drop fixes the pump's head, speed (affinity laws) and power. Racks take the flow
+   the network gives them, or with ``rack_flow_control`` a valve holds each at its design flow and the
+   pump makes up the head of the least-favoured rack.
+2. **Chips**: each CDU holds its loop's supply temperature, so every *heat unit*'s (rack's, or with
+   ``plate_resolution`` cold plate's) coolant inlet temperature is known before any heat is placed. Chip
+   (cold-plate case) temperature ``T = T_in + q_liquid / (2 m cp) + R q_plate`` and chip power ``P(T)``
+   with leakage (:mod:`gigawatt.models.chips`) meet at a fixed point solved per unit by Newton's method;
+   everything in it is inside the rack (VRM and shelf losses depend on rack power only), so one electrical
+   solve with the fixed-point IT powers is consistent: the coupling costs no extra electrical solve.
+   Thermal runaway (no fixed point) is an error naming the rack.
 3. **Heat sources** from the electrical results: a share of IT power and of the VRM and shelf losses goes
    to liquid at each rack; the rest, and every station, converter and conductor loss, goes to air and is
    removed by air handlers whose coils sit on the facility water.
 4. **Thermal network** of the loops (:func:`gigawatt.solver.thermal_kernel.solve_thermal_network`): one
-   upwind sweep, rack heat at each rack's cold plates, mixing in the return header, pipe heat loss to the
-   room by the exact exponential solution.
+   upwind sweep, each unit's heat at the middle of its branch, mixing in manifolds and headers, pipe heat
+   loss to the room by the exact exponential solution.
 5. **CDUs**: counter-flow plate exchangers (epsilon-NTU), UA sized for the design point
    (:func:`gigawatt.models.cooling_plant.cdu_design_ua`); each CDU's valve passes the facility flow that
    brings its loop back to the supply set-point (:func:`~gigawatt.models.cooling_plant.cdu_facility_capacity`).
@@ -34,9 +37,11 @@ losses + motor losses + dry-cooler fan power. Both are stored with their relativ
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
@@ -46,7 +51,7 @@ from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.coolant_store import stored_table
 from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
                                            cdu_facility_capacity, pump_speed_for_head)
-from gigawatt.models.hydraulics import GRAVITY_M_S2
+from gigawatt.models.hydraulics import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.solver.assembly import rack_powers
 from gigawatt.solver.cooling_network import LoopNetwork, build_loops
 from gigawatt.solver.hydraulics import HydraulicResult, solve_hydraulic_network
@@ -125,6 +130,7 @@ class LoopHydraulics:
     electric_w: np.ndarray
     h0_m: np.ndarray
     b_s2_m5: np.ndarray
+    rack_valve_dp_pa: np.ndarray   # per rack: pressure drop across its flow-control valve (NaN: none)
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
     k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
     loops = build_loops(racks, s, k_unit)
 
-    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow)
+    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_design)
     m = hyd.result.pipe_m_kg_s
     th = _thermal(s, tcs, loops, hyd.result, np.zeros(loops.unit_rack.size))
     m_unit = np.abs(m[loops.unit_pipe])
@@ -216,17 +222,69 @@ def _plate_resistance(case, s: dict, tcs: Fluid, m_plate_kg_s: np.ndarray) -> np
     return r
 
 
-def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray) -> LoopHydraulics:
-    """Flows and pressures of every loop at its design flow; the pumps' operating points."""
+@njit(cache=True)
+def _pipe_drops(m, d, length, roughness, rho, mu, k_minor, out):
+    """Darcy-Weisbach pressure drop of each pipe at its flow [Pa] (see pressure_drop_darcy_weisbach)."""
+    for i in range(m.size):
+        out[i] = pressure_drop_darcy_weisbach(m[i], d[i], length[i], roughness, rho, mu, k_minor[i])
+
+
+def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray,
+                      rack_flow: np.ndarray) -> LoopHydraulics:
+    """Flows and pressures of every loop at its design flow; the pumps' operating points.
+
+    With ``rack_flow_control`` each rack's first pipe carries a valve holding ``rack_flow`` [kg/s]: those
+    pipes leave the network as fixed flows, the supply side (held at 0 Pa meanwhile) and the return side
+    (0 Pa at R) are solved apart, and the supply side is then raised until the least-favoured valve keeps
+    ``valve_min_dp_pa``.
+    """
     fixed = np.full(loops.n_node, np.nan)
     fixed[loops.return_node] = 0.0  # the expansion tank at each CDU inlet; only differences matter
     inject = np.zeros(loops.n_node)
     inject[loops.supply_node] = loop_flow
+    keep = np.ones(loops.pipe_role.size, dtype=bool)
+    valve = loops.rack_inlet_pipe
+    if s["rack_flow_control"]:
+        keep[valve] = False
+        np.add.at(inject, loops.pipe_from[valve], -rack_flow)
+        np.add.at(inject, loops.pipe_to[valve], rack_flow)
+        fixed[loops.supply_node] = 0.0
+    # Idle loops (no liquid heat, no design flow) are held at 0 Pa throughout and start at zero flow, which
+    # is their exact solution.
+    idle_loop = loop_flow <= 0
+    node_loop = np.full(loops.n_node, -1)
+    node_loop[loops.pipe_from] = loops.pipe_loop
+    node_loop[loops.pipe_to] = loops.pipe_loop
+    fixed[idle_loop[node_loop]] = 0.0
+    m_start = np.where(idle_loop[loops.pipe_loop], 0.0,
+                       tcs.density_kg_m3 * 0.25 * math.pi * loops.pipe_diameter_m ** 2)[keep]  # 1 m/s
     result = solve_hydraulic_network(
-        node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from, pipe_to=loops.pipe_to,
-        pipe_length_m=loops.pipe_length_m, pipe_diameter_m=loops.pipe_diameter_m,
-        pipe_roughness_m=s["header_roughness_m"], pipe_k_minor=loops.pipe_k_minor,
-        density_kg_m3=tcs.density_kg_m3, viscosity_pa_s=tcs.viscosity_pa_s, pipe_ids=loops.pipe_ids)
+        m_start_kg_s=m_start, node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from[keep],
+        pipe_to=loops.pipe_to[keep], pipe_length_m=loops.pipe_length_m[keep],
+        pipe_diameter_m=loops.pipe_diameter_m[keep], pipe_roughness_m=s["header_roughness_m"],
+        pipe_k_minor=loops.pipe_k_minor[keep], density_kg_m3=tcs.density_kg_m3,
+        viscosity_pa_s=tcs.viscosity_pa_s, pipe_ids=loops.pipe_ids[keep])
+    valve_dp = np.full(valve.size, np.nan)
+    if s["rack_flow_control"]:
+        p = result.p_pa.copy()
+        drop = np.empty(valve.size)
+        _pipe_drops(rack_flow, loops.pipe_diameter_m[valve], loops.pipe_length_m[valve], s["header_roughness_m"],
+                    tcs.density_kg_m3, tcs.viscosity_pa_s, loops.pipe_k_minor[valve], drop)
+        raw = p[loops.pipe_from[valve]] - p[loops.pipe_to[valve]] - drop
+        lift = np.full(loops.n_loop, -np.inf)
+        np.maximum.at(lift, loops.rack_loop, s["valve_min_dp_pa"] - raw)
+        graph = sp.coo_matrix((np.ones(int(keep.sum())), (loops.pipe_from[keep], loops.pipe_to[keep])),
+                              shape=(loops.n_node, loops.n_node))
+        _, label = csgraph.connected_components(graph, directed=False)
+        side_lift = np.zeros(label.max() + 1)
+        side_lift[label[loops.supply_node]] = lift
+        p += side_lift[label]
+        valve_dp = raw + lift[loops.rack_loop]
+        m = np.empty(keep.size)
+        m[keep], m[valve] = result.pipe_m_kg_s, rack_flow
+        supply = np.zeros(loops.n_node)
+        supply[loops.return_node] = -loop_flow
+        result = replace(result, p_pa=p, m_kg_s=m, pipe_m_kg_s=m, supply_kg_s=supply)
     rho = tcs.density_kg_m3
     live = loop_flow > 0
     dp = np.where(live, result.p_pa[loops.supply_node] - result.p_pa[loops.return_node] + s["cdu_dp_pa"], 0.0)
@@ -248,12 +306,26 @@ def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: 
                         f"{h_max:.2f} m (short by {head[i] - h_max:.2f} m)", file=case.file,
                         element=f"pump of cooling loop '{loops.loop_ids[i]}'", field="pump_h0_m", value=float(h0[i]),
                         allowed=f">= {(head[i] + b[i] * q[i] ** 2) / n ** 2:.2f} m at this b_s2_m5")
-    # The pump's best-efficiency point is its loop's design flow at the design speed (it runs there always
-    # under constant-flow control), so it runs at pump_eta_best.
-    eta = np.where(live, s["pump_eta_best"], 1.0)
+    # Best-efficiency flow at rated speed: given; for auto-sized pumps their design point (they run at
+    # pump_eta_best); for a given curve where it gives 0.8 H0 (b q^2 = 0.2 H0).
+    if s["pump_best_flow_m3_s"] is not None:
+        q_best = np.full(loops.n_loop, s["pump_best_flow_m3_s"])
+    elif s["pump_h0_m"]:
+        q_best = np.sqrt(np.divide(0.2 * h0, b, out=np.full(loops.n_loop, np.inf), where=b > 0))
+    else:
+        q_best = np.divide(q, speed, out=np.ones(loops.n_loop), where=speed > 0)
+    x = np.divide(q, speed * q_best, out=np.ones(loops.n_loop), where=live)
+    eta = np.where(live, s["pump_eta_best"] * x * (2.0 - x), 1.0)  # pump_efficiency, vectorised
+    off_curve = np.flatnonzero(live & (eta <= 0.05 * s["pump_eta_best"]))
+    if off_curve.size:
+        i = int(off_curve[0])
+        raise CaseError(f"the pump runs at {x[i]:.2f} times its best-efficiency flow, off its efficiency curve "
+                        f"(0 < Q/Q_best < 2)", file=case.file, element=f"pump of cooling loop '{loops.loop_ids[i]}'",
+                        field="pump_best_flow_m3_s", value=float(q_best[i]),
+                        allowed=f"about {q[i] / speed[i]:.4g} m3/s (the loop's design flow at its speed)")
     shaft = rho * GRAVITY_M_S2 * q * head / eta
     return LoopHydraulics(result, loop_flow, dp, head, speed, np.where(live, eta, 0.0), shaft,
-                          shaft / s["motor_efficiency"], h0, b)
+                          shaft / s["motor_efficiency"], h0, b, valve_dp)
 
 
 def _split_units(loops: LoopNetwork):

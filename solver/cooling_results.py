@@ -23,6 +23,7 @@ COOLING_VARIABLES = {
     "q_liquid_w": ("rack", "W", "heat the rack puts into the coolant"),
     "q_air_w": ("rack", "W", "heat the rack gives to the air"),
     "chip_over_limit": ("rack", "1", "chip temperature above chip_t_max_k"),
+    "valve_pressure_drop_pa": ("rack", "Pa", "pressure drop across the rack's flow-control valve (NaN: none)"),
     # plate (plate_resolution only)
     "plate_rack": ("plate", "1", "rack of the cold plate"),
     "plate_t_chip_k": ("plate", "K", "chip (cold-plate case) temperature"),
@@ -108,6 +109,7 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
     ds["q_liquid_w"] = _var("q_liquid_w", heat.rack_q_liquid_w)
     ds["q_air_w"] = _var("q_air_w", heat.rack_q_air_w)
     ds["chip_over_limit"] = _var("chip_over_limit", t_chip_k > s["chip_t_max_k"])
+    ds["valve_pressure_drop_pa"] = _var("valve_pressure_drop_pa", hyd.rack_valve_dp_pa)
 
     ds["loop_flow_kg_s"] = _var("loop_flow_kg_s", hyd.flow_kg_s)
     ds["loop_pressure_drop_pa"] = _var("loop_pressure_drop_pa", hyd.pressure_drop_pa)

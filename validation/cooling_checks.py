@@ -374,7 +374,13 @@ def pump_and_path(spec):
         b = 0.2 * head / q ** 2 if s["pump_b_s2_m5"] is None else s["pump_b_s2_m5"]
         out.append(_measured("pump_speed_ratio", float(ds.pump_speed_ratio[0]), math.sqrt((head + b * q * q) / h0),
                              point))
-        p_pump = rho * GRAVITY_M_S2 * q * head / (s["pump_eta_best"] * s["motor_efficiency"])
+        # Efficiency: the parabola eta_best x (2 - x), x = Q / (n Q_best), through the best-efficiency flow
+        # (schema, pump_best_flow_m3_s): an auto-sized pump runs at it (x = 1); a given curve has it where
+        # the rated-speed curve gives 0.8 H0, b Q_best^2 = 0.2 H0.
+        n = math.sqrt((head + b * q * q) / h0)
+        q_best = q / n if s["pump_h0_m"] is None else math.sqrt(0.2 * h0 / b)
+        x = q / (n * q_best)
+        p_pump = rho * GRAVITY_M_S2 * q * head / (s["pump_eta_best"] * x * (2.0 - x) * s["motor_efficiency"])
         out.append(_measured("pump_power_w", float(ds.pump_power_w[0]), p_pump, point))
     return out
 
