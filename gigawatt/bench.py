@@ -1,4 +1,6 @@
-"""Benchmarks behind ``gigawatt bench``: the DC load flow on data-center-shaped networks, against pandapower.
+"""Benchmarks behind ``gigawatt bench``: the DC load flow on data-center-shaped networks, against pandapower
+(this module), and the coolant networks of the cooling stage, against pandapipes (:mod:`gigawatt.bench_cooling`,
+run after these by :func:`run_benchmarks`).
 
 Every network comes from :func:`gigawatt.build_campus` with stiff stations (``station_droop = 0``) so that
 pandapower, which has no V–P droop, can solve the identical network (through
@@ -255,14 +257,19 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
 
 
 def run_benchmarks(sizes: list[int], *, peer: bool = True, repeat: int = 7, progress=None,
-                   peer_max_buses: int = PEER_MAX_BUSES) -> list[dict]:
-    """Every benchmark of :data:`BENCHMARKS` at every size; one JSON-ready record each (see module docstring)."""
+                   peer_max_buses: int = PEER_MAX_BUSES, cooling_sizes: dict | None = None) -> list[dict]:
+    """Every benchmark of :data:`BENCHMARKS` at every size, then the coolant-network benchmarks of
+    :mod:`gigawatt.bench_cooling` (``cooling_sizes``: benchmark name → racks or plates; default
+    :data:`gigawatt.bench_cooling.DEFAULT_SIZES`; ``{}`` for none); one JSON-ready record each (see the module
+    docstrings)."""
+    from gigawatt import bench_cooling
+
     records = []
     for n in sizes:
         for name in BENCHMARKS:
             records.append(run_one(name, int(n), peer=peer, repeat=repeat, peer_max_buses=peer_max_buses,
                                    progress=progress))
-    return records
+    return records + bench_cooling.run_benchmarks(cooling_sizes, peer=peer, repeat=repeat, progress=progress)
 
 
 def _fmt(x, scale=1.0, spec=".3g", missing="–") -> str:
@@ -303,7 +310,20 @@ def target_lines(records: list[dict]) -> list[str]:
 
 
 def format_table(records: list[dict]) -> str:
-    """A plain-text table of the records, with the conditions and the targets in a footer."""
+    """Plain-text tables of the records (DC load flow, then coolant networks), each with the conditions and
+    the targets in a footer."""
+    from gigawatt import bench_cooling
+
+    cooling = [r for r in records if r["benchmark"] in bench_cooling.COOLING_BENCHMARKS]
+    records = [r for r in records if r["benchmark"] in BENCHMARKS]
+    parts = [_format_dc(records)] if records or not cooling else []
+    if cooling:
+        parts.append(bench_cooling.format_table(cooling))
+    return "\n\n".join(parts)
+
+
+def _format_dc(records: list[dict]) -> str:
+    """The DC load-flow table (see :func:`format_table`)."""
     head = ["benchmark", "buses", "warm ms", "total ms", "cold s", "peak MiB", "iter", "balance", "v min",
             "peer ms", "speedup", "check pu"]
     rows = [[r["benchmark"], f"{r['size']:,}", _fmt(r["warm_s"], 1e3), _fmt(r["warm_total_s"], 1e3),

@@ -51,6 +51,7 @@ from numba import njit
 
 from gigawatt.errors import CaseError
 from gigawatt.models.pipe_heat import pipe_heat_loss, pipe_outlet_temperature
+from gigawatt.solver.scratch import ScratchPool
 
 NODE_JUNCTION = 0
 NODE_SUPPLY = 1
@@ -151,6 +152,181 @@ def upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s):
 
 
 @njit(cache=True)
+def incidence(n_nodes, branch_from, branch_to):
+    """Branches at each node, in branch order (a counting sort; a branch is listed at both its ends).
+
+    Returns
+    -------
+    start : numpy.ndarray of int64
+        ``[n_nodes + 1]``: node n's branches are ``branch[start[n]:start[n + 1]]``.
+    branch : numpy.ndarray of int64
+        ``[2 n_branches]`` branch indices.
+    """
+    start = np.zeros(n_nodes + 1, np.int64)
+    for b in range(branch_from.shape[0]):
+        start[branch_from[b] + 1] += 1
+        start[branch_to[b] + 1] += 1
+    for n in range(n_nodes):
+        start[n + 1] += start[n]
+    fill = start[:-1].copy()
+    branch = np.empty(start[-1], np.int64)
+    for b in range(branch_from.shape[0]):
+        for n in (branch_from[b], branch_to[b]):
+            branch[fill[n]] = b
+            fill[n] += 1
+    return start, branch
+
+
+class SweepWork(NamedTuple):
+    """Scratch arrays of :func:`sweep` (per node)."""
+
+    indeg: np.ndarray      # int64: flowing branches into the node not yet swept
+    queue: np.ndarray      # int64: stack of the nodes ready to be solved
+    m_in: np.ndarray       # mass flowing in [kg/s]
+    m_out: np.ndarray      # mass flowing out [kg/s]
+    c_out: np.ndarray      # capacity rate flowing out [W/K]
+    h_in: np.ndarray       # enthalpy flowing in by branches, relative to t_ref_k [W]
+    c_in: np.ndarray       # capacity rate flowing in by branches [W/K]
+    amb_sum: np.ndarray    # sum of the ambient temperatures of the zero-flow branches at the node [K]
+    amb_cnt: np.ndarray    # int64: their number
+
+
+def sweep_work(n_nodes: int) -> SweepWork:
+    """Fresh :class:`SweepWork` arrays."""
+    return SweepWork(np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
+                     *(np.empty(n_nodes) for _ in range(6)), np.empty(n_nodes, np.int64))
+
+
+@njit(cache=True)
+def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s,
+          cp_branch_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k, t_ref_k, inc_start, inc_branch, work,
+          t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step):
+    """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`).
+
+    One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
+    from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
+    down its outflowing branches. ``t_node`` must hold NaN and the ``q_*`` arrays zeros on entry; ``work`` holds any
+    values. Returns ``(status, bad_node)`` as :func:`thermal_sweep`.
+    """
+    n_nodes = node_kind.shape[0]
+    n_br = branch_from.shape[0]
+    indeg, queue, m_in, m_out, c_out, h_in, c_in, amb_sum, amb_cnt = work
+    for n in range(n_nodes):
+        indeg[n] = 0
+        m_in[n] = 0.0
+        m_out[n] = 0.0
+        c_out[n] = 0.0
+        h_in[n] = 0.0
+        c_in[n] = 0.0
+        amb_sum[n] = 0.0
+        amb_cnt[n] = 0
+    # Per node: mass and capacity flowing in and out, flowing branches in; and the zero-flow branches
+    # touching it (for a node no flow reaches).
+    for b in range(n_br):
+        m = m_branch_kg_s[b]
+        if m > 0.0:
+            up, dn = branch_from[b], branch_to[b]
+        elif m < 0.0:
+            up, dn = branch_to[b], branch_from[b]
+        else:
+            t_out[b] = t_ambient_k[b]
+            for n in (branch_from[b], branch_to[b]):
+                amb_sum[n] += t_ambient_k[b]
+                amb_cnt[n] += 1
+            continue
+        am = abs(m)
+        m_out[up] += am
+        c_out[up] += am * cp_branch_j_per_kg_k[b]
+        m_in[dn] += am
+        indeg[dn] += 1
+    for n in range(n_nodes):
+        mx = m_node_kg_s[n]
+        if mx > 0.0:
+            m_in[n] += mx
+        elif mx < 0.0:
+            m_out[n] -= mx
+            c_out[n] -= mx * cp_node_j_per_kg_k[n]
+
+    # Ready nodes wait on a stack, taken last in, first out: a node's downstream neighbours are solved right
+    # after it while its data are still in cache (a first-in, first-out queue would step through the whole
+    # network level by level). The nodes ready from the start are pushed in reverse, so come out in order.
+    top = 0
+    for n in range(n_nodes - 1, -1, -1):
+        if indeg[n] == 0:
+            queue[top] = n
+            top += 1
+    done = 0
+    while top > 0:
+        top -= 1
+        n = queue[top]
+        done += 1
+        kind = node_kind[n]
+        if kind == NODE_SUPPLY:
+            t = node_value[n]
+            # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
+            # so its enthalpy, and any heating the supply does, count as heat in at the supply.
+            q_supply[n] = c_out[n] * (t - t_ref_k) - h_in[n]
+        else:
+            if m_node_kg_s[n] > 0.0:
+                return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_INFLOW_NO_T, n)
+            scale = max(m_in[n], m_out[n])
+            if abs(m_in[n] - m_out[n]) > MASS_BALANCE_RTOL * scale:
+                return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_MASS_IMBALANCE, n)
+            if c_in[n] == 0.0:
+                # No flow reaches this node: stagnant fluid at the ambient temperature of its branches.
+                t = amb_sum[n] / amb_cnt[n] if amb_cnt[n] > 0 else np.nan
+            else:
+                # Mixing: sum_in C_i (T_i - T) = Q, each inflow with its own capacity C_i = |m_i| cp_i (no
+                # reference temperature enters; a series junction keeps T continuous when cp changes).
+                t_mix = t_ref_k + h_in[n] / c_in[n]
+                if kind == NODE_HEAT:
+                    q_extracted[n] = node_value[n]
+                    t = t_mix - node_value[n] / c_in[n]
+                elif kind == NODE_OUTLET_T:
+                    t = node_value[n]
+                    q_extracted[n] = c_in[n] * (t_mix - t)
+                else:
+                    t = t_mix
+                if m_node_kg_s[n] < 0.0:
+                    q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
+                # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
+                # of the cp step (the fluid leaves with other cp values than it came with).
+                q_cp_step[n] = (c_in[n] - c_out[n]) * (t - t_ref_k)
+        t_node[n] = t
+        for k in range(inc_start[n], inc_start[n + 1]):
+            b = inc_branch[k]
+            m = m_branch_kg_s[b]
+            if m > 0.0 and branch_from[b] == n:
+                dn = branch_to[b]
+            elif m < 0.0 and branch_to[b] == n:
+                dn = branch_from[b]
+            else:
+                continue
+            cp = cp_branch_j_per_kg_k[b]
+            t_out[b] = pipe_outlet_temperature(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
+            q_loss[b] = pipe_heat_loss(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
+            h_in[dn] += abs(m) * cp * (t_out[b] - t_ref_k)
+            c_in[dn] += abs(m) * cp
+            indeg[dn] -= 1
+            if indeg[dn] == 0:
+                queue[top] = dn
+                top += 1
+    if done < n_nodes:
+        return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_CYCLE, -1)
+    return STATUS_OK, -1
+
+
+@njit(cache=True)
+def _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, status, node):
+    """The error to report: a cycle of flow first (found by :func:`upwind_order`), as a sweep in upwind
+    order would meet it before any node, else ``(status, node)``."""
+    _, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
+    if cyc >= 0:
+        return STATUS_CYCLE, cyc
+    return status, node
+
+
+@njit(cache=True)
 def thermal_sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k,
                   branch_from, branch_to, m_branch_kg_s, cp_branch_j_per_kg_k,
                   u_w_per_m_k, length_m, t_ambient_k, t_ref_k):
@@ -214,107 +390,14 @@ def thermal_sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k,
     q_extracted = np.zeros(n_nodes)
     q_sink = np.zeros(n_nodes)
     q_cp_step = np.zeros(n_nodes)
-
-    order, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
-    if cyc >= 0:
-        return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, STATUS_CYCLE, cyc
-
-    # Per node: enthalpy flowing in by branches, capacity and mass flowing out, mass flowing in; and the
-    # zero-flow branches touching it (for a node no flow reaches).
-    h_in = np.zeros(n_nodes)
-    c_in = np.zeros(n_nodes)
-    m_in = np.zeros(n_nodes)
-    m_out = np.zeros(n_nodes)
-    c_out = np.zeros(n_nodes)
-    amb_sum = np.zeros(n_nodes)
-    amb_cnt = np.zeros(n_nodes, np.int64)
-    for b in range(n_br):
-        m = m_branch_kg_s[b]
-        if m > 0.0:
-            up, dn = branch_from[b], branch_to[b]
-        elif m < 0.0:
-            up, dn = branch_to[b], branch_from[b]
-        else:
-            t_out[b] = t_ambient_k[b]
-            for n in (branch_from[b], branch_to[b]):
-                amb_sum[n] += t_ambient_k[b]
-                amb_cnt[n] += 1
-            continue
-        am = abs(m)
-        m_out[up] += am
-        c_out[up] += am * cp_branch_j_per_kg_k[b]
-        m_in[dn] += am
-    for n in range(n_nodes):
-        mx = m_node_kg_s[n]
-        if mx > 0.0:
-            m_in[n] += mx
-        elif mx < 0.0:
-            m_out[n] -= mx
-            c_out[n] -= mx * cp_node_j_per_kg_k[n]
-
-    # Downstream branches of each node (CSR), to propagate temperatures in the sweep.
-    start = np.zeros(n_nodes + 1, np.int64)
-    for b in range(n_br):
-        m = m_branch_kg_s[b]
-        if m > 0.0:
-            start[branch_from[b] + 1] += 1
-        elif m < 0.0:
-            start[branch_to[b] + 1] += 1
-    start = np.cumsum(start)
-    fill = start[:-1].copy()
-    down_branch = np.empty(start[-1], np.int64)
-    for b in range(n_br):
-        m = m_branch_kg_s[b]
-        if m != 0.0:
-            up = branch_from[b] if m > 0.0 else branch_to[b]
-            down_branch[fill[up]] = b
-            fill[up] += 1
-
-    for k in range(n_nodes):
-        n = order[k]
-        kind = node_kind[n]
-        if kind == NODE_SUPPLY:
-            t = node_value[n]
-            # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
-            # so its enthalpy, and any heating the supply does, count as heat in at the supply.
-            q_supply[n] = c_out[n] * (t - t_ref_k) - h_in[n]
-        else:
-            if m_node_kg_s[n] > 0.0:
-                return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, STATUS_INFLOW_NO_T, n
-            scale = max(m_in[n], m_out[n])
-            if abs(m_in[n] - m_out[n]) > MASS_BALANCE_RTOL * scale:
-                return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, STATUS_MASS_IMBALANCE, n
-            if c_in[n] == 0.0:
-                # No flow reaches this node: stagnant fluid at the ambient temperature of its branches.
-                t = amb_sum[n] / amb_cnt[n] if amb_cnt[n] > 0 else np.nan
-            else:
-                # Mixing: sum_in C_i (T_i - T) = Q, each inflow with its own capacity C_i = |m_i| cp_i (no
-                # reference temperature enters; a series junction keeps T continuous when cp changes).
-                t_mix = t_ref_k + h_in[n] / c_in[n]
-                if kind == NODE_HEAT:
-                    q_extracted[n] = node_value[n]
-                    t = t_mix - node_value[n] / c_in[n]
-                elif kind == NODE_OUTLET_T:
-                    t = node_value[n]
-                    q_extracted[n] = c_in[n] * (t_mix - t)
-                else:
-                    t = t_mix
-                if m_node_kg_s[n] < 0.0:
-                    q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
-                # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
-                # of the cp step (the fluid leaves with other cp values than it came with).
-                q_cp_step[n] = (c_in[n] - c_out[n]) * (t - t_ref_k)
-        t_node[n] = t
-        for j in range(start[n], start[n + 1]):
-            b = down_branch[j]
-            m = m_branch_kg_s[b]
-            cp = cp_branch_j_per_kg_k[b]
-            t_out[b] = pipe_outlet_temperature(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
-            q_loss[b] = pipe_heat_loss(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
-            dn = branch_to[b] if m > 0.0 else branch_from[b]
-            h_in[dn] += abs(m) * cp * (t_out[b] - t_ref_k)
-            c_in[dn] += abs(m) * cp
-    return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, STATUS_OK, -1
+    inc_start, inc_branch = incidence(n_nodes, branch_from, branch_to)
+    work = SweepWork(np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64), np.empty(n_nodes), np.empty(n_nodes),
+                     np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes),
+                     np.empty(n_nodes, np.int64))
+    status, bad = sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s,
+                        cp_branch_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k, t_ref_k, inc_start, inc_branch, work,
+                        t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+    return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, status, bad
 
 
 class HeatLedger(NamedTuple):
@@ -355,6 +438,133 @@ def _per(value, n, name):
     return np.ascontiguousarray(arr)
 
 
+def node_kind_codes(node_kind) -> np.ndarray:
+    """``NODE_*`` codes of node kinds given as codes or as names (``"junction"``, ``"supply"``, ...).
+
+    Raises
+    ------
+    CaseError
+        An unknown name or code, naming the first node that has it.
+    """
+    arr = np.atleast_1d(np.asarray(node_kind))
+    if arr.dtype.kind in "iu":
+        codes = arr.astype(np.int64)
+    elif arr.dtype.kind in "US":
+        names, inverse = np.unique(arr.astype(str), return_inverse=True)
+        codes = np.array([NODE_KINDS.get(x, -1) for x in names], dtype=np.int64)[inverse.ravel()]
+    else:  # names and codes mixed
+        codes = np.array([NODE_KINDS.get(k, -1) if isinstance(k, str) else int(k) for k in arr], dtype=np.int64)
+    bad = np.flatnonzero((codes < 0) | (codes > max(NODE_KINDS.values())))
+    if bad.size:
+        raise CaseError("unknown node kind", element=f"node {int(bad[0])}", field="node_kind",
+                        value=str(arr[bad[0]]), allowed=", ".join(NODE_KINDS))
+    return codes
+
+
+class ThermalNetwork:
+    """A thermal network set up for repeated solves (made by :func:`prepare_thermal_network`): node kinds,
+    branch ends and the per-branch data that do not change between solves, with the node-branch incidence
+    built once and work arrays kept between solves (:mod:`gigawatt.solver.scratch`). Read-only otherwise;
+    one network may be solved from several threads at once."""
+
+    def __init__(self, node_kind, branch_from, branch_to, u_w_per_m_k, length_m, t_ambient_k, cp_branch,
+                 cp_node, t_ref_k, node_names):
+        self.node_kind = node_kind
+        self.branch_from = branch_from
+        self.branch_to = branch_to
+        self.u_w_per_m_k = u_w_per_m_k
+        self.length_m = length_m
+        self.t_ambient_k = t_ambient_k
+        self.cp_branch = cp_branch
+        self.cp_node = cp_node
+        self.t_ref_k = t_ref_k
+        self.node_names = node_names
+        self.n_node = node_kind.shape[0]
+        self.n_branch = branch_from.shape[0]
+        self.inc_start, self.inc_branch = incidence(self.n_node, branch_from, branch_to)
+        self.scratch = ScratchPool(lambda: sweep_work(self.n_node))
+
+    def solve(self, node_value, m_branch_kg_s, m_node_kg_s=0.0) -> ThermalResult:
+        """Steady temperatures for given node values and flows; see :func:`solve_thermal_network`.
+
+        Parameters
+        ----------
+        node_value : array_like of float
+            Per node: supply temperature [K], heat taken out [W], or outlet temperature [K], by kind.
+        m_branch_kg_s : array_like of float
+            Branch mass flows [kg/s], > 0 from → to.
+        m_node_kg_s : float or array_like
+            Mass entering (> 0, supply nodes only) or leaving (< 0) at each node [kg/s].
+
+        Returns
+        -------
+        ThermalResult
+        """
+        nn, nb = self.n_node, self.n_branch
+        m = _per(m_branch_kg_s, nb, "m_branch_kg_s")
+        m_node = _per(m_node_kg_s, nn, "m_node_kg_s")
+        t_node = np.full(nn, np.nan)
+        t_out, q_loss = np.empty(nb), np.zeros(nb)
+        q_supply, q_extracted, q_sink, q_cp_step = (np.zeros(nn) for _ in range(4))
+        with self.scratch.take() as work:
+            status, bad = sweep(self.node_kind, _per(node_value, nn, "node_value"), m_node, self.cp_node,
+                                self.branch_from, self.branch_to, m, self.cp_branch, self.u_w_per_m_k, self.length_m,
+                                self.t_ambient_k, self.t_ref_k, self.inc_start, self.inc_branch, work, t_node, t_out,
+                                q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+        if status != STATUS_OK:
+            self._raise(status, bad, m_node)
+        injected = float(-q_extracted[q_extracted < 0].sum())
+        extracted = float(q_extracted[q_extracted > 0].sum())
+        heat_in = float(q_supply.sum()) + injected
+        heat_out = float(q_sink.sum()) + float(q_loss.sum()) + extracted + float(q_cp_step.sum())
+        scale = max(abs(heat_in), abs(heat_out))
+        ledger = HeatLedger(float(q_supply.sum()), injected, float(q_sink.sum()), float(q_loss.sum()), extracted,
+                            float(q_cp_step.sum()), (heat_in - heat_out) / scale if scale > 0 else 0.0)
+        return ThermalResult(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, ledger)
+
+    def _raise(self, status, bad, m_node):
+        name = self.node_names[bad] if self.node_names is not None else bad
+        element = f"node {name!r}"
+        if status == STATUS_CYCLE:
+            raise CaseError("the mass flows circulate around a loop with no inflow through this node; "
+                            "no steady temperature is defined there", element=element)
+        if status == STATUS_MASS_IMBALANCE:
+            raise CaseError("mass flows in and out of this node do not balance (only supply nodes may take "
+                            "up the difference)", element=element, field="m_branch_kg_s",
+                            allowed=f"inflow = outflow to {MASS_BALANCE_RTOL:g} relative")
+        raise CaseError("fluid enters the network at a node without a supply temperature", element=element,
+                        field="m_node_kg_s", value=float(m_node[bad]), allowed="<= 0 unless the node is a supply")
+
+
+def prepare_thermal_network(node_kind, branch_from, branch_to, u_w_per_m_k, length_m, t_ambient_k,
+                            cp_j_per_kg_k=4184.0, cp_node_j_per_kg_k=None, t_ref_k=273.15,
+                            node_names=None) -> ThermalNetwork:
+    """Set a thermal network up for repeated solves with other flows and node values.
+
+    Parameters are those of :func:`solve_thermal_network` that describe the network (same meaning, units
+    and defaults); :meth:`ThermalNetwork.solve` takes the rest.
+
+    Returns
+    -------
+    ThermalNetwork
+
+    Raises
+    ------
+    CaseError
+        An unknown node kind, or per-branch data of the wrong length.
+    """
+    kinds = node_kind_codes(node_kind)
+    f = np.ascontiguousarray(branch_from, dtype=np.int64)
+    t = np.ascontiguousarray(branch_to, dtype=np.int64)
+    n_br = f.shape[0]
+    cp_b = _per(cp_j_per_kg_k, n_br, "cp_j_per_kg_k")
+    if cp_node_j_per_kg_k is None:
+        cp_node_j_per_kg_k = float(np.mean(cp_b)) if n_br else 4184.0
+    return ThermalNetwork(kinds, f, t, _per(u_w_per_m_k, n_br, "u_w_per_m_k"), _per(length_m, n_br, "length_m"),
+                          _per(t_ambient_k, n_br, "t_ambient_k"), cp_b,
+                          _per(cp_node_j_per_kg_k, kinds.shape[0], "cp_node_j_per_kg_k"), float(t_ref_k), node_names)
+
+
 def solve_thermal_network(node_kind, node_value, branch_from, branch_to, m_branch_kg_s, u_w_per_m_k,
                           length_m, t_ambient_k, cp_j_per_kg_k=4184.0, m_node_kg_s=0.0,
                           cp_node_j_per_kg_k=None, t_ref_k=273.15, node_names=None):
@@ -391,43 +601,14 @@ def solve_thermal_network(node_kind, node_value, branch_from, branch_to, m_branc
     Raises
     ------
     CaseError
-        A cycle of flow with no inflow (names a node on it), mass not balanced at a non-supply node, or
-        fluid entering at a node without a supply temperature.
+        A cycle of flow with no inflow (names a node on it), mass not balanced at a non-supply node,
+        fluid entering at a node without a supply temperature, or an unknown node kind.
+
+    Notes
+    -----
+    For repeated solves of one network, :func:`prepare_thermal_network` once and
+    :meth:`ThermalNetwork.solve` each time skip the set-up.
     """
-    kinds = np.array([NODE_KINDS[k] if isinstance(k, str) else int(k) for k in np.atleast_1d(node_kind)],
-                     dtype=np.int64)
-    n_nodes = kinds.shape[0]
-    f = np.ascontiguousarray(branch_from, dtype=np.int64)
-    t = np.ascontiguousarray(branch_to, dtype=np.int64)
-    n_br = f.shape[0]
-    m = _per(m_branch_kg_s, n_br, "m_branch_kg_s")
-    cp_b = _per(cp_j_per_kg_k, n_br, "cp_j_per_kg_k")
-    if cp_node_j_per_kg_k is None:
-        cp_node_j_per_kg_k = float(np.mean(cp_b)) if n_br else 4184.0
-    out = thermal_sweep(kinds, _per(node_value, n_nodes, "node_value"), _per(m_node_kg_s, n_nodes, "m_node_kg_s"),
-                        _per(cp_node_j_per_kg_k, n_nodes, "cp_node_j_per_kg_k"), f, t, m, cp_b,
-                        _per(u_w_per_m_k, n_br, "u_w_per_m_k"), _per(length_m, n_br, "length_m"),
-                        _per(t_ambient_k, n_br, "t_ambient_k"), float(t_ref_k))
-    t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, status, bad = out
-    if status != STATUS_OK:
-        name = node_names[bad] if node_names is not None else bad
-        element = f"node {name!r}"
-        if status == STATUS_CYCLE:
-            raise CaseError("the mass flows circulate around a loop with no inflow through this node; "
-                            "no steady temperature is defined there", element=element)
-        if status == STATUS_MASS_IMBALANCE:
-            raise CaseError("mass flows in and out of this node do not balance (only supply nodes may take "
-                            "up the difference)", element=element, field="m_branch_kg_s",
-                            allowed=f"inflow = outflow to {MASS_BALANCE_RTOL:g} relative")
-        raise CaseError("fluid enters the network at a node without a supply temperature", element=element,
-                        field="m_node_kg_s", value=float(np.asarray(m_node_kg_s).reshape(-1)[bad]
-                                                         if np.ndim(m_node_kg_s) else m_node_kg_s),
-                        allowed="<= 0 unless the node is a supply")
-    injected = float(-q_extracted[q_extracted < 0].sum())
-    extracted = float(q_extracted[q_extracted > 0].sum())
-    heat_in = float(q_supply.sum()) + injected
-    heat_out = float(q_sink.sum()) + float(q_loss.sum()) + extracted + float(q_cp_step.sum())
-    scale = max(abs(heat_in), abs(heat_out))
-    ledger = HeatLedger(float(q_supply.sum()), injected, float(q_sink.sum()), float(q_loss.sum()), extracted,
-                        float(q_cp_step.sum()), (heat_in - heat_out) / scale if scale > 0 else 0.0)
-    return ThermalResult(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, ledger)
+    net = prepare_thermal_network(node_kind, branch_from, branch_to, u_w_per_m_k, length_m, t_ambient_k,
+                                  cp_j_per_kg_k, cp_node_j_per_kg_k, t_ref_k, node_names)
+    return net.solve(node_value, m_branch_kg_s, m_node_kg_s)

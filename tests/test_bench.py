@@ -1,8 +1,9 @@
-"""Smoke tests of the benchmark suite (``gigawatt bench``) on a tiny campus, with the peer on and off.
+"""Smoke tests of the benchmark suite (``gigawatt bench``) on tiny campuses, with the peer on and off: the DC
+load flow against pandapower, the coolant networks against pandapipes.
 
 No timing is asserted anywhere (a shared 2-core machine makes timings meaningless in a test); what is
 checked is the record layout, that the benchmark networks are the ones described (bus counts, shapes,
-voltages a real campus would accept) and that gigawatt and pandapower solve them to the same answer.
+voltages a real campus would accept) and that gigawatt and the peer solve them to the same answer.
 """
 import json
 import math
@@ -10,6 +11,7 @@ import math
 import pytest
 
 import gigawatt as gw
+from gigawatt import bench_cooling
 from gigawatt.bench import (BENCHMARKS, campus_bus_count, campus_params, campus_shape, build_network, format_table,
                             run_benchmarks, run_one)
 
@@ -22,12 +24,12 @@ PEER_KEYS = ("peer_warm_s", "speedup", "check")
 
 @pytest.fixture(scope="module")
 def with_peer():
-    return run_benchmarks([TINY], peer=True, repeat=2)
+    return run_benchmarks([TINY], peer=True, repeat=2, cooling_sizes={})
 
 
 @pytest.fixture(scope="module")
 def without_peer():
-    return run_benchmarks([TINY], peer=False, repeat=1)
+    return run_benchmarks([TINY], peer=False, repeat=1, cooling_sizes={})
 
 
 def _check_common(records):
@@ -112,3 +114,99 @@ def test_format_table(with_peer, without_peer):
     assert "numba" in text and "cache" in text  # the footer says the cold run sees a warm numba cache
     assert "skipped" in text  # the no-peer records explain why
     assert "target" in text
+
+
+# --- coolant networks ---------------------------------------------------------------------------------
+
+# 4 rows of 16 racks (4 loops, 192 pipes); 1 row of 16 racks of 72 plates (1,152 plates, 3,488 pipes).
+COOLING_TINY = {"coolant_per_rack": (64,), "coolant_per_plate": (1_152,)}
+COOLING_FLOAT_KEYS = ("warm_s", "warm_hydraulic_s", "warm_thermal_s", "prepare_s", "one_shot_s", "cold_s",
+                      "max_pressure_residual_pa")
+COOLING_PEER_KEYS = ("peer_hydraulic_s", "peer_s", "speedup_hydraulic", "speedup", "check_p_pa", "check_m_kg_s",
+                     "check_m_rel", "check_t_k")
+
+
+@pytest.fixture(scope="module")
+def cooling_with_peer():
+    return bench_cooling.run_benchmarks(COOLING_TINY, peer=True, repeat=2)
+
+
+@pytest.fixture(scope="module")
+def cooling_without_peer():
+    return bench_cooling.run_benchmarks({"coolant_per_rack": (64,)}, peer=False, repeat=1, cold=False)
+
+
+def test_cooling_records(cooling_with_peer):
+    assert [r["benchmark"] for r in cooling_with_peer] == list(bench_cooling.COOLING_BENCHMARKS)
+    rack, plate = cooling_with_peer
+    # The networks described: rows of 16 racks, one loop each; the per-plate one with 72 plates a rack.
+    assert (rack["size"], rack["racks"], rack["loops"]) == (64, 64, 4)
+    assert (plate["size"], plate["racks"], plate["loops"]) == (1_152, 16, 1)
+    # The stage's ladder per loop: S, R and two taps a rack (2k + 2 nodes), 3k pipes.
+    assert (rack["nodes"], rack["pipes"]) == (4 * 34, 4 * 48)
+    for r in cooling_with_peer:
+        for key in COOLING_FLOAT_KEYS:
+            assert isinstance(r[key], float) and math.isfinite(r[key]) and r[key] >= 0, key
+        assert r["warm_s"] == pytest.approx(r["warm_hydraulic_s"] + r["warm_thermal_s"], rel=1e-12)
+        assert r["cold_numba_cache_misses"] == 0 or r["cold_note"]
+        # The prepared solves repeat the stage's own solves of the same arrays: identical to the last bit.
+        assert r["same_as_stage"] is True
+        # Converged: the solver's tolerance is 1e-8 Pa on branch pressure residuals (tol_pa); the heat ledger of
+        # the loops closes to rounding (a few ulp of the GW-scale enthalpy flows).
+        assert r["max_pressure_residual_pa"] <= 1e-8 and abs(r["heat_ledger_residual"]) < 1e-12
+        assert 1 <= r["iterations"] <= 10
+        assert r["peer"].startswith("pandapipes ") and r["peer_note"] is None
+        assert all(isinstance(r[k], float) and math.isfinite(r[k]) for k in COOLING_PEER_KEYS)
+        assert r["speedup"] == pytest.approx(r["peer_s"] / r["warm_s"], rel=1e-12)
+    # The per-plate network takes the sparse solver (its envelope would be wide); the per-rack one the envelope.
+    assert (rack["linear_solver"], plate["linear_solver"]) == ("envelope", "sparse")
+    json.dumps(cooling_with_peer)  # the CLI's --json needs plain Python values
+
+
+def test_cooling_checks_against_pandapipes(cooling_with_peer):
+    rack, plate = cooling_with_peer
+    # Per rack every pipe is turbulent, where both tools solve Colebrook + Darcy-Weisbach: the same equations.
+    # Measured: pressures within 1e-7 Pa (of drops of ~1e5 Pa), flows within 1e-12 relative, temperatures
+    # within 1e-11 K. Tolerances as tests/test_hydraulic_network.py's pandapipes test (1e-4 Pa, 1e-7 relative:
+    # room for pandapipes' stopping rule) and 1e-6 K for temperatures (pandapipes stops its heat iteration at
+    # tol_T = 1e-9 relative, about 3e-7 K at 320 K).
+    assert rack["pipes_below_re_4000"] == 0
+    assert rack["check_p_pa"] < 1e-4 and rack["check_m_rel"] < 1e-7 and rack["check_t_k"] < 1e-6
+    # Per plate, the plate hoses and manifold ends run below Re 4000, where our friction factor is laminar or
+    # the blend and pandapipes' Colebrook's: the answers differ by the models, so only gross agreement is
+    # checked: flows within 1 % (a wrong network would move whole rack flows) and temperatures within 0.01 K
+    # of a 10 K rise.
+    assert plate["pipes_below_re_4000"] > 0
+    assert plate["check_m_rel"] < 1e-2 and plate["check_t_k"] < 1e-2
+
+
+def test_cooling_without_peer(cooling_without_peer):
+    (r,) = cooling_without_peer
+    assert r["peer"] is None and all(r[k] is None for k in COOLING_PEER_KEYS)
+    assert "skipped" in r["peer_note"] and "skipped" in r["cold_note"]
+
+
+def test_cooling_peer_skipped_above_size_limit():
+    r = bench_cooling.run_one("coolant_per_rack", 64, peer=True, repeat=1, cold=False, peer_max_pipes=100)
+    assert r["peer"] is None and r["speedup"] is None and "skipped above" in r["peer_note"]
+
+
+@pytest.mark.parametrize("name, n, shape", [("coolant_per_rack", 10_000, (8, 80, 16)),
+                                            ("coolant_per_rack", 1_000, (1, 62, 16)),
+                                            ("coolant_per_plate", 100_000, (2, 44, 16))])
+def test_cooling_shapes(name, n, shape):
+    # The issue's 1 GW campus per rack (8 halls x 80 rows x 16 racks of 130 kW = 1.33 GW of IT); otherwise rows
+    # of 16 racks, at most 80 a hall, within half a row of the request.
+    assert bench_cooling.campus_shape(name, n) == shape
+    racks = n / (72 if name == "coolant_per_plate" else 1)
+    h, rows, k = shape
+    assert abs(h * rows * k - racks) <= max(0.03 * racks, k)
+
+
+def test_cooling_table(cooling_with_peer, cooling_without_peer):
+    text = format_table(cooling_with_peer + cooling_without_peer)
+    for name in bench_cooling.COOLING_BENCHMARKS:
+        assert name in text
+    assert "pandapipes" in text and "target" in text and "skipped" in text
+    assert "Re 4000" in text  # the per-plate record says why its differences are larger
+    assert "dc_loadflow" not in text  # no DC records, no DC table
