@@ -205,6 +205,12 @@ def validate_settings(table: str, raw: dict, *, file=None) -> dict:
         f = fields[canon]
         v = parse_scalar(f, value, file=file, element=f"[{table}]")
         if f.type in ("float", "int") and (factor != 1.0 or offset != 0.0):
+            try:
+                check_scalar(f, v * factor + offset, file=file, element=f"[{table}]")
+            except CaseError as err:  # report the value as the user wrote it, as element tables do
+                raise CaseError(err.reason, file=file, element=f"[{table}]", field=given, value=value,
+                                allowed=f"{err.allowed} as {canon} = {given} × {factor:g}"
+                                + (f" + {offset:g}" if offset else "")) from None
             v = v * factor + offset
         check_scalar(f, v, file=file, element=f"[{table}]")
         out[canon] = v

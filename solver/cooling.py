@@ -160,10 +160,13 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
     """Settings, coolant properties, loop networks, design flows and the hydraulic solve of a case."""
     s = resolve_settings(case)
     t_sup, dt = s["tcs_supply_t_k"], s["design_delta_t_k"]
-    tcs = Fluid(s["coolant"], *_properties(s["coolant"], t_sup + 0.5 * dt, "tcs_supply_t_k", case))
     t_f = s["facility_supply_t_k"]
+    _properties(s["coolant"], t_sup, "tcs_supply_t_k", case)
+    _properties(s["facility_coolant"], t_f, "facility_supply_t_k", case)
+    tcs = Fluid(s["coolant"], *_properties(s["coolant"], t_sup + 0.5 * dt, "tcs_supply_t_k + design_delta_t_k / 2",
+                                           case))
     fws = Fluid(s["facility_coolant"], *_properties(s["facility_coolant"], t_f + 0.5 * s["air_coil_delta_t_k"],
-                                                    "facility_supply_t_k", case))
+                                                    "facility_supply_t_k + air_coil_delta_t_k / 2", case))
 
     racks = case.tables["rack"]
     p_ref = racks["p_it_w"].to_numpy(float)
@@ -304,8 +307,12 @@ def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: 
         raise CaseError(f"the pump cannot deliver its loop's design flow of {q[i] * 1e3:.2f} L/s at any speed up "
                         f"to {n:g} of rated: the loop needs {head[i]:.2f} m of head, the pump gives "
                         f"{h_max:.2f} m (short by {head[i] - h_max:.2f} m)", file=case.file,
-                        element=f"pump of cooling loop '{loops.loop_ids[i]}'", field="pump_h0_m", value=float(h0[i]),
-                        allowed=f">= {(head[i] + b[i] * q[i] ** 2) / n ** 2:.2f} m at this b_s2_m5")
+                        element=f"pump of cooling loop '{loops.loop_ids[i]}'",
+                        **({"field": "pump_h0_m", "value": float(h0[i]),
+                            "allowed": f">= {(head[i] + b[i] * q[i] ** 2) / n ** 2:.2f} m at this pump_b_s2_m5"}
+                           if s["pump_h0_m"] else
+                           {"field": "pump_max_speed", "value": n,
+                            "allowed": f">= {speed[i]:.4f} for the auto-sized pump"}))
     # Best-efficiency flow at rated speed: given; for auto-sized pumps their design point (they run at
     # pump_eta_best); for a given curve where it gives 0.8 H0 (b q^2 = 0.2 H0).
     if s["pump_best_flow_m3_s"] is not None:
@@ -428,6 +435,14 @@ def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.nda
                 f"cold plates remove it (coolant {a[u] - 273.15:.2f} °C, {b[u] * 1e3:.4f} K/kW from power to "
                 f"chip temperature); no steady chip temperature exists",
                 details={"rack": name, "t_coolant_k": float(a[u]), "k_per_w": float(b[u])})
+        negative = np.flatnonzero(p_new < p_unit_ref * (1 - f))
+        if negative.size:
+            u = int(negative[0])
+            raise CaseError(f"the {model} leakage model gives negative leakage at the chip temperature "
+                            f"{t_chip[u] - 273.15:.2f} °C of rack '{racks['id'].iloc[int(rack[u])]}': the chips run "
+                            f"below the model's validity (1 + k (T - T_ref) >= 0)", file=case.file,
+                            element="[cooling]", field="leakage_t_ref_k", value=s["leakage_t_ref_k"],
+                            allowed=f"<= {t_chip[u] + 1.0 / s['leakage_k_per_k']:.2f} K for this leakage_k_per_k")
         p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
         change = np.max(np.abs(p_rack - p_it), initial=0.0)
         p_it = p_rack
@@ -468,11 +483,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     th = _thermal(s, tcs, loops, hyd.result, q_liq[loops.unit_rack] / n)
     unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
     t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
-    try:
-        coolant_properties(_table(tcs.name), np.max(th.t_node_k, initial=s["tcs_supply_t_k"]),
-                           field="t_coolant_out_k")
-    except CaseError as err:
-        raise err.located(file=case.file, element=f"[cooling] coolant '{tcs.name}'") from None
+    _check_loop_temperatures(case, tcs, loops, th.t_node_k)
 
     loop_loss = np.bincount(thermal_pipe_loop(loops), weights=th.q_loss_w, minlength=loops.n_loop)
     c_hot = hyd.flow_kg_s * tcs.cp_j_per_kg_k
@@ -481,6 +492,14 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
                      s["tcs_supply_t_k"])
     t_set, t_f = s["tcs_supply_t_k"], s["facility_supply_t_k"]
     duty = c_hot * (t_ret - t_set)
+    cold = np.flatnonzero(live & (duty < 0))
+    if cold.size:
+        i = int(cold[np.argmin(duty[cold])])
+        raise CaseError(f"the loop comes back at {t_ret[i] - 273.15:.2f} °C, colder than its supply set-point: "
+                        f"its pipes lose more heat to the room than its racks put in, and a CDU can only cool",
+                        file=case.file, element=f"CDU of cooling loop '{loops.loop_ids[i]}'",
+                        field="tcs_supply_t_k", value=t_set,
+                        allowed=f"<= {t_ret[i]:.2f} K, or less pipe loss (pipe_u_w_per_m_k, room_t_k)")
     c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
     t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
 
@@ -501,6 +520,28 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
                ppue_cooling=(p_it + p_pumps + p_fans) / p_it if p_it > 0 else math.nan)
     return HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold, t_cold_out, eps,
                      fac)
+
+
+def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.ndarray) -> None:
+    """Every loop temperature inside the coolant's valid range; a violation names where it happens (the
+    rack, for the heat nodes and rack-level pipes)."""
+    table = _table(tcs.name)
+    lim = table.limits
+    bad = np.flatnonzero((t_node_k < lim.t_low_k) | (t_node_k > lim.t_high_k))
+    if not bad.size:
+        return
+    i = int(bad[np.argmax(np.abs(t_node_k[bad] - 0.5 * (lim.t_low_k + lim.t_high_k)))])
+    if i >= loops.n_node:
+        where = f"rack '{case.tables['rack']['id'].iloc[int(loops.unit_rack[i - loops.n_node])]}'"
+    else:
+        at = np.flatnonzero((loops.pipe_from == i) | (loops.pipe_to == i))[0]
+        where = f"pipe '{loops.pipe_ids[at]}'"
+    try:
+        coolant_properties(table, t_node_k[i], field="t_coolant_k")
+    except CaseError as err:
+        raise CaseError(f"{err.reason} in the technology loop at {where}", file=case.file,
+                        element=f"[cooling] coolant '{tcs.name}'", field="t_coolant_k", value=float(t_node_k[i]),
+                        allowed=err.allowed) from None
 
 
 @njit(cache=True)
