@@ -244,6 +244,8 @@ class HydraulicNetwork:
         assembly = system if assembled else _NO_ASSEMBLY
         m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
         m[:] = m_start
+        for start in w.memory:  # no Colebrook root carries over from an earlier solve
+            start[:] = 0.0
         p[:] = self.p_fixed
         p[~self.fixed] = np.mean(self.p_fixed[self.fixed]) if self.fixed.any() else 0.0
         p_fixed_max = float(np.max(np.abs(self.p_fixed[self.fixed]), initial=0.0))

@@ -101,8 +101,9 @@ class _SparseLDL:
 class _SuperLU:
     @staticmethod
     def layout(n, rows, cols):
-        none = np.zeros(0, dtype=np.int64)
-        return Layout("scipy", np.arange(n, dtype=np.int64), none, none, 0, float("nan"), ())
+        # No value array (the kernel assembles nothing): every place is the spare slot 0.
+        return Layout("scipy", np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                      np.zeros(np.size(rows), dtype=np.int64), 0, float("nan"), ())
 
     @staticmethod
     def make_work(layout):

@@ -449,10 +449,11 @@ def node_kind_codes(node_kind) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(node_kind))
     if arr.dtype.kind in "iu":
         codes = arr.astype(np.int64)
-    elif arr.dtype.kind in "US":
-        names, inverse = np.unique(arr.astype(str), return_inverse=True)
+    elif arr.dtype.kind in "US" and (isinstance(node_kind, np.ndarray) or all(isinstance(k, str) for k in node_kind)):
+        names, inverse = np.unique(arr.astype(str), return_inverse=True)  # one look-up per distinct name
         codes = np.array([NODE_KINDS.get(x, -1) for x in names], dtype=np.int64)[inverse.ravel()]
-    else:  # names and codes mixed
+    else:  # names and codes mixed (which NumPy would have turned into strings)
+        arr = np.atleast_1d(np.asarray(node_kind, dtype=object))
         codes = np.array([NODE_KINDS.get(k, -1) if isinstance(k, str) else int(k) for k in arr], dtype=np.int64)
     bad = np.flatnonzero((codes < 0) | (codes > max(NODE_KINDS.values())))
     if bad.size:
