@@ -89,5 +89,5 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
     if "p_it_ref_w" in ds:
         extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
         lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
-                        f"(fixed point in {a['chip_fixed_point_iterations']} iterations)")
+                        f"(chip fixed point per rack; {a['electrical_solves']} electrical solve)")
     return lines
