@@ -155,6 +155,11 @@ class HydraulicNetwork:
 
     def __post_init__(self):
         object.__setattr__(self, "scratch", ScratchPool(self._make_work))
+        # What every solve starts from unless told otherwise, computed once.
+        p_start = np.where(self.fixed, self.p_fixed, np.mean(self.p_fixed[self.fixed]) if self.fixed.any() else 0.0)
+        object.__setattr__(self, "_p_start", p_start)
+        object.__setattr__(self, "_p_fixed_max", float(np.max(np.abs(self.p_fixed[self.fixed]), initial=0.0)))
+        object.__setattr__(self, "_m_start", self.start_flows())
 
     @property
     def n_branch(self) -> int:
@@ -233,7 +238,12 @@ class HydraulicNetwork:
             _check("speed_ratio", speed[n_pipe:], _namer("pump", self.pump_ids), lambda x: (x > 0) & np.isfinite(x),
                    "> 0")
             pumps = pumps._replace(speed_ratio=speed)
-        m_start = self.start_flows(pumps.speed_ratio) if m_start_kg_s is None else _array(m_start_kg_s, nb)
+        if m_start_kg_s is not None:
+            m_start = m_start_kg_s
+        elif pump_speed_ratio is not None:
+            m_start = self.start_flows(pumps.speed_ratio)
+        else:
+            m_start = self._m_start
         with self.scratch.take() as work:
             return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations)
 
@@ -243,12 +253,11 @@ class HydraulicNetwork:
         assembled = self.reduced.name != "scipy"
         assembly = system if assembled else _NO_ASSEMBLY
         m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
-        m[:] = m_start
+        m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
         for start in w.memory:  # no Colebrook root carries over from an earlier solve
             start[:] = 0.0
-        p[:] = self.p_fixed
-        p[~self.fixed] = np.mean(self.p_fixed[self.fixed]) if self.fixed.any() else 0.0
-        p_fixed_max = float(np.max(np.abs(self.p_fixed[self.fixed]), initial=0.0))
+        p[:] = self._p_start
+        p_fixed_max = self._p_fixed_max
         inj_max = float(np.max(np.abs(injection), initial=0.0))
 
         def evaluate(m, p, f, d, explicit=False):

@@ -158,9 +158,13 @@ def incidence(n_nodes, branch_from, branch_to):
     Returns
     -------
     start : numpy.ndarray of int64
-        ``[n_nodes + 1]``: node n's branches are ``branch[start[n]:start[n + 1]]``.
+        ``[n_nodes + 1]``: node n's entries are ``start[n]:start[n + 1]`` of the arrays below.
     branch : numpy.ndarray of int64
-        ``[2 n_branches]`` branch indices.
+        ``[2 n_branches]`` branch of each entry.
+    other : numpy.ndarray of int64
+        The node at the branch's other end.
+    outward : numpy.ndarray of float64
+        +1 where the node is the branch's ``from`` end (a positive flow leaves it), -1 at its ``to`` end.
     """
     start = np.zeros(n_nodes + 1, np.int64)
     for b in range(branch_from.shape[0]):
@@ -170,38 +174,62 @@ def incidence(n_nodes, branch_from, branch_to):
         start[n + 1] += start[n]
     fill = start[:-1].copy()
     branch = np.empty(start[-1], np.int64)
+    other = np.empty(start[-1], np.int64)
+    outward = np.empty(start[-1])
     for b in range(branch_from.shape[0]):
-        for n in (branch_from[b], branch_to[b]):
-            branch[fill[n]] = b
-            fill[n] += 1
-    return start, branch
+        i, j = branch_from[b], branch_to[b]
+        branch[fill[i]], other[fill[i]], outward[fill[i]] = b, j, 1.0
+        fill[i] += 1
+        branch[fill[j]], other[fill[j]], outward[fill[j]] = b, i, -1.0
+        fill[j] += 1
+    return start, branch, other, outward
+
+
+# Columns of branch_data: per-branch data the sweep reads together, side by side (see SweepWork).
+_CP = 0         # specific heat [J/(kg K)]
+_U = 1          # heat-loss coefficient per metre [W/(m K)]
+_LENGTH = 2     # length [m]
+_T_AMB = 3      # surrounding temperature [K]
+_BRANCH_COLUMNS = 4
+
+
+def branch_data(cp_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k) -> np.ndarray:
+    """The ``[n_branches, 4]`` array of :func:`sweep` (columns ``_CP``, ``_U``, ``_LENGTH``, ``_T_AMB``)."""
+    return np.ascontiguousarray(np.stack([cp_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k], axis=1),
+                                dtype=np.float64)
+
+
+# Columns of SweepWork.node: what the sweep accumulates per node, side by side so that one node's data share a
+# cache line (a node's neighbours in the sweep are seldom its neighbours in memory).
+_M_IN = 0       # mass flowing in [kg/s]
+_M_OUT = 1      # mass flowing out [kg/s]
+_C_OUT = 2      # capacity rate flowing out [W/K]
+_H_IN = 3       # enthalpy flowing in by branches, relative to t_ref_k [W]
+_C_IN = 4       # capacity rate flowing in by branches [W/K]
+_AMB_SUM = 5    # sum of the ambient temperatures of the zero-flow branches at the node [K]
+_AMB_CNT = 6    # their number (a float holding a small integer)
+_INDEG = 7      # flowing branches into the node not yet swept (likewise)
+_NODE_COLUMNS = 8
 
 
 class SweepWork(NamedTuple):
-    """Scratch arrays of :func:`sweep` (per node)."""
+    """Scratch arrays of :func:`sweep`."""
 
-    indeg: np.ndarray      # int64: flowing branches into the node not yet swept
-    queue: np.ndarray      # int64: stack of the nodes ready to be solved
-    m_in: np.ndarray       # mass flowing in [kg/s]
-    m_out: np.ndarray      # mass flowing out [kg/s]
-    c_out: np.ndarray      # capacity rate flowing out [W/K]
-    h_in: np.ndarray       # enthalpy flowing in by branches, relative to t_ref_k [W]
-    c_in: np.ndarray       # capacity rate flowing in by branches [W/K]
-    amb_sum: np.ndarray    # sum of the ambient temperatures of the zero-flow branches at the node [K]
-    amb_cnt: np.ndarray    # int64: their number
+    node: np.ndarray       # float64[n_nodes, 8]: the accumulators named by the _M_IN ... _INDEG columns
+    stack: np.ndarray      # int64[n_nodes]: the nodes ready to be solved
 
 
 def sweep_work(n_nodes: int) -> SweepWork:
     """Fresh :class:`SweepWork` arrays."""
-    return SweepWork(np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
-                     *(np.empty(n_nodes) for _ in range(6)), np.empty(n_nodes, np.int64))
+    return SweepWork(np.empty((n_nodes, _NODE_COLUMNS)), np.empty(n_nodes, np.int64))
 
 
 @njit(cache=True)
-def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s,
-          cp_branch_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k, t_ref_k, inc_start, inc_branch, work,
-          t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step):
-    """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`).
+def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s, branches,
+          t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss, q_supply, q_extracted,
+          q_sink, q_cp_step):
+    """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`) and the
+    per-branch data packed by :func:`branch_data` (``branches``).
 
     One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
     from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
@@ -210,16 +238,8 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
     """
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
-    indeg, queue, m_in, m_out, c_out, h_in, c_in, amb_sum, amb_cnt = work
-    for n in range(n_nodes):
-        indeg[n] = 0
-        m_in[n] = 0.0
-        m_out[n] = 0.0
-        c_out[n] = 0.0
-        h_in[n] = 0.0
-        c_in[n] = 0.0
-        amb_sum[n] = 0.0
-        amb_cnt[n] = 0
+    acc, stack = work.node, work.stack
+    acc[:, :] = 0.0
     # Per node: mass and capacity flowing in and out, flowing branches in; and the zero-flow branches
     # touching it (for a node no flow reaches).
     for b in range(n_br):
@@ -229,87 +249,85 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
         elif m < 0.0:
             up, dn = branch_to[b], branch_from[b]
         else:
-            t_out[b] = t_ambient_k[b]
+            t_out[b] = branches[b, _T_AMB]
             for n in (branch_from[b], branch_to[b]):
-                amb_sum[n] += t_ambient_k[b]
-                amb_cnt[n] += 1
+                acc[n, _AMB_SUM] += branches[b, _T_AMB]
+                acc[n, _AMB_CNT] += 1.0
             continue
         am = abs(m)
-        m_out[up] += am
-        c_out[up] += am * cp_branch_j_per_kg_k[b]
-        m_in[dn] += am
-        indeg[dn] += 1
+        acc[up, _M_OUT] += am
+        acc[up, _C_OUT] += am * branches[b, _CP]
+        acc[dn, _M_IN] += am
+        acc[dn, _INDEG] += 1.0
     for n in range(n_nodes):
         mx = m_node_kg_s[n]
         if mx > 0.0:
-            m_in[n] += mx
+            acc[n, _M_IN] += mx
         elif mx < 0.0:
-            m_out[n] -= mx
-            c_out[n] -= mx * cp_node_j_per_kg_k[n]
+            acc[n, _M_OUT] -= mx
+            acc[n, _C_OUT] -= mx * cp_node_j_per_kg_k[n]
 
     # Ready nodes wait on a stack, taken last in, first out: a node's downstream neighbours are solved right
     # after it while its data are still in cache (a first-in, first-out queue would step through the whole
     # network level by level). The nodes ready from the start are pushed in reverse, so come out in order.
     top = 0
     for n in range(n_nodes - 1, -1, -1):
-        if indeg[n] == 0:
-            queue[top] = n
+        if acc[n, _INDEG] == 0.0:
+            stack[top] = n
             top += 1
     done = 0
     while top > 0:
         top -= 1
-        n = queue[top]
+        n = stack[top]
         done += 1
         kind = node_kind[n]
+        c_in = acc[n, _C_IN]
         if kind == NODE_SUPPLY:
             t = node_value[n]
             # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
             # so its enthalpy, and any heating the supply does, count as heat in at the supply.
-            q_supply[n] = c_out[n] * (t - t_ref_k) - h_in[n]
+            q_supply[n] = acc[n, _C_OUT] * (t - t_ref_k) - acc[n, _H_IN]
         else:
             if m_node_kg_s[n] > 0.0:
                 return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_INFLOW_NO_T, n)
-            scale = max(m_in[n], m_out[n])
-            if abs(m_in[n] - m_out[n]) > MASS_BALANCE_RTOL * scale:
+            m_in, m_out = acc[n, _M_IN], acc[n, _M_OUT]
+            if abs(m_in - m_out) > MASS_BALANCE_RTOL * max(m_in, m_out):
                 return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_MASS_IMBALANCE, n)
-            if c_in[n] == 0.0:
+            if c_in == 0.0:
                 # No flow reaches this node: stagnant fluid at the ambient temperature of its branches.
-                t = amb_sum[n] / amb_cnt[n] if amb_cnt[n] > 0 else np.nan
+                t = acc[n, _AMB_SUM] / acc[n, _AMB_CNT] if acc[n, _AMB_CNT] > 0.0 else np.nan
             else:
                 # Mixing: sum_in C_i (T_i - T) = Q, each inflow with its own capacity C_i = |m_i| cp_i (no
                 # reference temperature enters; a series junction keeps T continuous when cp changes).
-                t_mix = t_ref_k + h_in[n] / c_in[n]
+                t_mix = t_ref_k + acc[n, _H_IN] / c_in
                 if kind == NODE_HEAT:
                     q_extracted[n] = node_value[n]
-                    t = t_mix - node_value[n] / c_in[n]
+                    t = t_mix - node_value[n] / c_in
                 elif kind == NODE_OUTLET_T:
                     t = node_value[n]
-                    q_extracted[n] = c_in[n] * (t_mix - t)
+                    q_extracted[n] = c_in * (t_mix - t)
                 else:
                     t = t_mix
                 if m_node_kg_s[n] < 0.0:
                     q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
                 # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
                 # of the cp step (the fluid leaves with other cp values than it came with).
-                q_cp_step[n] = (c_in[n] - c_out[n]) * (t - t_ref_k)
+                q_cp_step[n] = (c_in - acc[n, _C_OUT]) * (t - t_ref_k)
         t_node[n] = t
         for k in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[k]
             m = m_branch_kg_s[b]
-            if m > 0.0 and branch_from[b] == n:
-                dn = branch_to[b]
-            elif m < 0.0 and branch_to[b] == n:
-                dn = branch_from[b]
-            else:
-                continue
-            cp = cp_branch_j_per_kg_k[b]
-            t_out[b] = pipe_outlet_temperature(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
-            q_loss[b] = pipe_heat_loss(t, t_ambient_k[b], m, cp, u_w_per_m_k[b], length_m[b])
-            h_in[dn] += abs(m) * cp * (t_out[b] - t_ref_k)
-            c_in[dn] += abs(m) * cp
-            indeg[dn] -= 1
-            if indeg[dn] == 0:
-                queue[top] = dn
+            if m * inc_outward[k] <= 0.0:
+                continue  # flows in here, or not at all
+            dn = inc_other[k]
+            cp, u, length, t_amb = branches[b, _CP], branches[b, _U], branches[b, _LENGTH], branches[b, _T_AMB]
+            t_out[b] = pipe_outlet_temperature(t, t_amb, m, cp, u, length)
+            q_loss[b] = pipe_heat_loss(t, t_amb, m, cp, u, length)
+            acc[dn, _H_IN] += abs(m) * cp * (t_out[b] - t_ref_k)
+            acc[dn, _C_IN] += abs(m) * cp
+            acc[dn, _INDEG] -= 1.0
+            if acc[dn, _INDEG] == 0.0:
+                stack[top] = dn
                 top += 1
     if done < n_nodes:
         return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_CYCLE, -1)
@@ -390,13 +408,16 @@ def thermal_sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k,
     q_extracted = np.zeros(n_nodes)
     q_sink = np.zeros(n_nodes)
     q_cp_step = np.zeros(n_nodes)
-    inc_start, inc_branch = incidence(n_nodes, branch_from, branch_to)
-    work = SweepWork(np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64), np.empty(n_nodes), np.empty(n_nodes),
-                     np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes),
-                     np.empty(n_nodes, np.int64))
+    inc_start, inc_branch, inc_other, inc_outward = incidence(n_nodes, branch_from, branch_to)
+    work = SweepWork(np.empty((n_nodes, _NODE_COLUMNS)), np.empty(n_nodes, np.int64))
+    branches = np.empty((n_br, _BRANCH_COLUMNS))
+    branches[:, _CP] = cp_branch_j_per_kg_k
+    branches[:, _U] = u_w_per_m_k
+    branches[:, _LENGTH] = length_m
+    branches[:, _T_AMB] = t_ambient_k
     status, bad = sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s,
-                        cp_branch_j_per_kg_k, u_w_per_m_k, length_m, t_ambient_k, t_ref_k, inc_start, inc_branch, work,
-                        t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+                        branches, t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss,
+                        q_supply, q_extracted, q_sink, q_cp_step)
     return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, status, bad
 
 
@@ -482,7 +503,8 @@ class ThermalNetwork:
         self.node_names = node_names
         self.n_node = node_kind.shape[0]
         self.n_branch = branch_from.shape[0]
-        self.inc_start, self.inc_branch = incidence(self.n_node, branch_from, branch_to)
+        self.branches = branch_data(cp_branch, u_w_per_m_k, length_m, t_ambient_k)
+        self.incidence = incidence(self.n_node, branch_from, branch_to)
         self.scratch = ScratchPool(lambda: sweep_work(self.n_node))
 
     def solve(self, node_value, m_branch_kg_s, m_node_kg_s=0.0) -> ThermalResult:
@@ -509,9 +531,8 @@ class ThermalNetwork:
         q_supply, q_extracted, q_sink, q_cp_step = (np.zeros(nn) for _ in range(4))
         with self.scratch.take() as work:
             status, bad = sweep(self.node_kind, _per(node_value, nn, "node_value"), m_node, self.cp_node,
-                                self.branch_from, self.branch_to, m, self.cp_branch, self.u_w_per_m_k, self.length_m,
-                                self.t_ambient_k, self.t_ref_k, self.inc_start, self.inc_branch, work, t_node, t_out,
-                                q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+                                self.branch_from, self.branch_to, m, self.branches, self.t_ref_k, *self.incidence, work,
+                                t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step)
         if status != STATUS_OK:
             self._raise(status, bad, m_node)
         injected = float(-q_extracted[q_extracted < 0].sum())
