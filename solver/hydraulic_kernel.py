@@ -29,12 +29,12 @@ branch laws do; the later iterations only drive ``F`` to zero.
 pump's ``g (a n + 2 b |Q|)`` is floored at ``|Q| = PUMP_Q_FLOOR_M3_S``.
 
 Speed. The Colebrook friction factor of every turbulent pipe is the costly part. The solver's kernel
-(:func:`gga_evaluate`) finds it in passes over all pipes that Numba vectorises (``error_model="numpy"``:
-no Python division check; the logarithm of :mod:`gigawatt.solver.vector_math`), each Newton step started
-from a first-order prediction out of the pipe's root at the previous iterate (:class:`ColebrookMemory`),
-which is usually within reach of one step; then one plain pass adds pumps, node balances and the reduced
-system. :func:`branch_residuals` is the plain form straight from the model functions; the tests check that
-both give the same numbers.
+(:func:`gga_evaluate`) finds it in passes of Halley steps over all pipes that Numba vectorises
+(``error_model="numpy"``: no Python division check; the logarithm of :mod:`gigawatt.solver.vector_math`),
+each pipe started from a first-order prediction out of its root at the previous iterate
+(:class:`ColebrookMemory`), usually within reach of one step; then one plain pass adds pumps, node
+balances and the reduced system. :func:`branch_residuals` is the plain form straight from the model
+functions; the tests check that both give the same numbers.
 
 References
 ----------
@@ -68,8 +68,8 @@ PUMP_Q_FLOOR_M3_S = 1e-9
 positive derivative at exactly zero flow (a regularisation of the Jacobian only; the head is exact)."""
 
 COLEBROOK_MAX_STEPS = 30
-"""Cap on the Newton steps of one Colebrook root (never reached: from Haaland's estimate the root takes
-three or four, from a prediction one or two)."""
+"""Cap on the steps of one Colebrook root (never reached: from Haaland's estimate the root takes two, from a
+prediction one)."""
 PREDICTOR_MAX_CHANGE = 0.1
 """Largest relative change of a pipe's Reynolds number for which its next Colebrook iteration starts from
 the first-order prediction ``x + dx/dRe (Re - Re_last)``; beyond it, from Haaland's estimate."""
@@ -172,18 +172,37 @@ def pipe_coefficients(diameter_m, length_m, roughness_m, k_minor, density_kg_m3,
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _colebrook_step(x, b, a):
-    """One Newton step on g(x) = x + c ln(a + b x) (see :func:`colebrook_newton`): (new x, whether it is
-    the root to machine precision)."""
+    """One step on g(x) = x + c ln(a + b x) (see :func:`colebrook_newton`): (new x, whether it is the root to
+    machine precision).
+
+    Halley's step ``s = 2 g g' / (2 g'^2 - g g'')``, with ``g' = (arg + c b) / arg`` and
+    ``g'' = -c b^2 / arg^2`` (``arg = a + b x``), written with one division; Newton's ``s = g / g'`` where the
+    Halley correction would change the step by a factor 2 or more (far from the root). To leading order in
+    ``s``, the error left after Newton's step is ``|g''| / (2 g') s^2 <= c s^2 / (2 x_m^2)``, after Halley's
+    ``(|g'''| / (6 g') + (g'' / (2 g'))^2) |s|^3 <= (c / (3 x_m^3) + c^2 / (4 x_m^4)) |s|^3`` (using
+    ``|g'''| = 2 c b^3 / arg^3 <= 2 c / x^3`` and ``g' >= 1``), with ``x_m = min(x, x_new)``; the root is
+    reached when that is at most half a unit of rounding of ``x``.
+    """
     arg = a + b * x
-    step = (x + _C_LN * log_positive(arg)) * arg / (arg + _C_LN * b)
+    g = x + _C_LN * log_positive(arg)
+    den = arg + _C_LN * b  # arg g'
+    cubic = g * _C_LN * b * b  # -g g'' arg^2: the Halley correction, relative to (arg g')^2 below
+    halley = abs(cubic) <= den * den
+    step = 2.0 * g * arg * den / (2.0 * den * den + cubic) if halley else g * arg / den
     x_new = x - step
     x_min = min(x, x_new)
-    return x_new, _C_LN * step * step <= _EPS * x_new * x_min * x_min
+    s2 = step * step / (x_min * x_min)
+    if halley:
+        err = (_C_LN / 3.0 + _C_LN * _C_LN / (4.0 * x_min)) * s2 * abs(step) / x_min
+    else:
+        err = 0.5 * _C_LN * s2
+    return x_new, err <= 0.5 * _EPS * x_new
 
 
 @njit(cache=True, error_model="numpy")
 def colebrook_newton(x, re, a, max_steps):
-    r"""Root :math:`x = 1/\sqrt{f}` of the Colebrook-White equation by Newton's method from a given start.
+    r"""Root :math:`x = 1/\sqrt{f}` of the Colebrook-White equation by Halley's (and Newton's) method from a
+    given start.
 
     .. math:: g(x) = x + \frac{2}{\ln 10} \ln\left(a + \frac{2.51}{Re}\, x\right) = 0,
               \quad a = \frac{\varepsilon / D}{3.7}
@@ -192,13 +211,14 @@ def colebrook_newton(x, re, a, max_steps):
     found faster when a good start is known; :func:`gga_evaluate` takes the same steps, pipe by pipe in
     vectorised passes.
 
-    ``g`` is increasing (:math:`g' \ge 1`) and concave, so the Newton error after a step ``s`` from ``x_k``
-    to ``x_{k+1}`` is :math:`|g''(\xi)|/(2 g'(x_k))\, e_k^2 \le c\, s^2 / (2 x_m^2)` to first order in
-    ``s``, with :math:`c = 2/\ln 10`, :math:`|g''| = c b^2/(a + b x)^2 \le c/x^2` and
-    :math:`x_m = \min(x_k, x_{k+1})` (the root lies on the far side of ``x_{k+1}`` or between the two).
-    Iteration stops once that bound is below half a unit of rounding of ``x``: one logarithm from a start
-    within about 4e-8 of the root, where stopping on the step size takes two. Every iterate stays positive
-    (``g' >= 1`` gives ``x_{k+1} >= -c ln(a + b x_k) > 0`` while ``a + b x_k < 1``).
+    ``g`` is increasing (:math:`g' \ge 1`) and concave, and its derivatives are bounded by powers of
+    :math:`1/x` (:math:`|g''| = c b^2/(a + b x)^2 \le c/x^2`, :math:`c = 2/\ln 10`), so the error left
+    after a step has a bound in the step itself (see ``_colebrook_step``: cubic in the step for Halley's,
+    quadratic for Newton's). Iteration stops once that bound is below half a unit of rounding of ``x``:
+    one logarithm from a start within about 1e-5 of the root (a prediction from the previous iterate), two
+    from Haaland's estimate. Newton's step is taken instead of Halley's far from the root, where it is the
+    safer: every Newton iterate stays positive (``g' >= 1`` gives ``x_{k+1} >= -c ln(a + b x_k) > 0`` while
+    ``a + b x_k < 1``).
 
     Parameters
     ----------
@@ -209,7 +229,7 @@ def colebrook_newton(x, re, a, max_steps):
     a : float
         Relative roughness over 3.7 [-], >= 0.
     max_steps : int
-        Most Newton steps taken.
+        Most steps taken.
 
     Returns
     -------
@@ -260,8 +280,8 @@ def _colebrook_starts(m, pc, memory, explicit, work):
 
 @njit(cache=True, error_model="numpy")
 def _colebrook_pass(pc, work):
-    """One Newton step for every pipe still marked; unmarks those whose root is found. Returns how many
-    stay marked. Vectorises: the step is taken everywhere and kept where marked."""
+    """One step (``_colebrook_step``) for every pipe still marked; unmarks those whose root is found. Returns
+    how many stay marked. Vectorises: the step is taken everywhere and kept where marked."""
     count = 0
     for b in range(work.n_pipe):
         x = work.x[b]
@@ -362,18 +382,19 @@ def _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, wor
 
 
 @njit(cache=True)
-def gga_evaluate(m, p, branch_from, branch_to, branch_kind, pc, pumps, memory, explicit, injection_kg_s, free_index,
-                 system, work, f_out, d_out, g_out, env_out, rhs_out):
+def gga_evaluate(m, p, branch_from, branch_to, pc, pumps, memory, explicit, injection_kg_s, free_index, system, work,
+                 f_out, d_out, g_out, env_out, rhs_out):
     """Everything the Global Gradient iteration needs at one iterate.
 
     The branch residuals ``F`` and slopes ``D`` (as :func:`branch_residuals`), the node imbalances ``G`` (as
-    :func:`node_imbalance`) and, where ``system`` is not empty, the reduced system ``A^T D^-1 A`` in
-    envelope storage (:mod:`gigawatt.solver.envelope`) and ``G + A^T D^-1 F`` (as :func:`reduced_system`).
+    :func:`node_imbalance`) and, where ``system`` is not empty, the reduced system ``A^T D^-1 A`` in its
+    linear solver's storage (:mod:`gigawatt.solver.reduced_solvers`) and ``G + A^T D^-1 F`` (as
+    :func:`reduced_system`).
 
     Parameters
     ----------
-    m, p, branch_from, branch_to, branch_kind
-        As in :func:`branch_residuals` (pipes first, then pumps).
+    m, p, branch_from, branch_to
+        As in :func:`branch_residuals`; the ``work.n_pipe`` pipes first, then the pumps.
     pc : PipeCoefficients
         Of the pipes.
     pumps : PumpCurves
@@ -388,12 +409,12 @@ def gga_evaluate(m, p, branch_from, branch_to, branch_kind, pc, pumps, memory, e
     system : tuple of int64 arrays
         ``(rhs_from, rhs_to, entry_from, entry_to, entry_off)`` per branch: the rows of its ends in
         ``rhs_out`` and the places of its two diagonal and its off-diagonal entries in ``env_out``; a
-        fixed end's point to the spare last slot of each array. Empty arrays: no assembly.
+        fixed end's point to the spare last slot of each array. ``entry_*`` empty: no assembly.
     work : BranchWork
         Scratch arrays.
     f_out, d_out, g_out, env_out, rhs_out
-        Out: F [Pa], D [Pa s/kg], G [kg/s], the envelope [kg/(s Pa)] and the right-hand side [kg/s] (each
-        of the last two one longer than the system, for the spare slot).
+        Out: F [Pa], D [Pa s/kg], G [kg/s], the matrix values [kg/(s Pa)] and the right-hand side [kg/s]
+        (each of the last two one longer than the system, for the spare slot).
 
     Returns
     -------

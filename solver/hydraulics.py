@@ -261,7 +261,7 @@ class HydraulicNetwork:
         inj_max = float(np.max(np.abs(injection), initial=0.0))
 
         def evaluate(m, p, f, d, explicit=False):
-            return hk.gga_evaluate(m, p, b_from, b_to, self.branch_kind, self.pipes, pumps, w.memory, explicit,
+            return hk.gga_evaluate(m, p, b_from, b_to, self.pipes, pumps, w.memory, explicit,
                                    injection, free_index, assembly, w.branch, f, d, w.g, w.values, w.rhs)
 
         # The starting iterate's friction factors are Haaland's explicit estimate: they only shape the first

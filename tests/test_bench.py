@@ -120,7 +120,7 @@ def test_format_table(with_peer, without_peer):
 
 # 4 rows of 16 racks (4 loops, 192 pipes); 1 row of 16 racks of 72 plates (1,152 plates, 3,488 pipes).
 COOLING_TINY = {"coolant_per_rack": (64,), "coolant_per_plate": (1_152,)}
-COOLING_FLOAT_KEYS = ("warm_s", "warm_hydraulic_s", "warm_thermal_s", "prepare_s", "one_shot_s", "cold_s",
+COOLING_FLOAT_KEYS = ("warm_s", "warm_hydraulic_s", "warm_thermal_s", "hot_s", "prepare_s", "one_shot_s", "cold_s",
                       "max_pressure_residual_pa")
 COOLING_PEER_KEYS = ("peer_hydraulic_s", "peer_s", "speedup_hydraulic", "speedup", "check_p_pa", "check_m_kg_s",
                      "check_m_rel", "check_t_k")

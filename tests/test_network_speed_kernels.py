@@ -128,11 +128,11 @@ def test_gga_evaluate_equals_the_plain_kernels():
     w = net._make_work()
     for start in ("cold", "warm"):
         if start == "warm":  # memory from flows 3 % away: the prediction path, then Newton to the root
-            hk.gga_evaluate(m * 1.03, p, net.branch_from, net.branch_to, net.branch_kind, net.pipes, net.pumps,
+            hk.gga_evaluate(m * 1.03, p, net.branch_from, net.branch_to, net.pipes, net.pumps,
                             w.memory, False, net.injection, net.free_index, net.system, w.branch, w.f, w.d, w.g,
                             w.values, w.rhs)
         f, d, g = np.empty(nb), np.empty(nb), np.empty(nn)
-        stats = hk.gga_evaluate(m, p, net.branch_from, net.branch_to, net.branch_kind, net.pipes, net.pumps, w.memory,
+        stats = hk.gga_evaluate(m, p, net.branch_from, net.branch_to, net.pipes, net.pumps, w.memory,
                                 False, net.injection, net.free_index, net.system, w.branch, f, d, g, w.values, w.rhs)
         # rel 1e-12 of |h|: the same formulas in another order of operations and the same Colebrook root to a
         # few ulp; F = h - dp loses digits where h and dp nearly cancel, hence relative to the drop itself.
