@@ -6,10 +6,14 @@ each node mixes what flows into it, and each branch leaving it carries that temp
 with the exact exponential heat exchange of :func:`gigawatt.models.pipe_heat.pipe_outlet_temperature`.
 No iteration and no linear system: one pass, O(nodes + branches).
 
-The kernels (:func:`upwind_order`, :func:`thermal_sweep`) are ``numba.njit(cache=True)`` functions written
-once; with ``NUMBA_DISABLE_JIT=1`` the same source runs as plain Python. They take plain typed arrays.
+The kernels (:func:`upwind_order`, :func:`sweep`, :func:`thermal_sweep`, :func:`incidence`) are
+``numba.njit(cache=True)`` functions written once; with ``NUMBA_DISABLE_JIT=1`` the same source runs as plain
+Python. They take plain typed arrays. :func:`sweep` finds the upwind order and the temperatures in the same
+pass (Kahn's algorithm, solving each node as it becomes ready) over a node-branch incidence built once.
 :func:`solve_thermal_network` is the small Python layer that broadcasts scalars, calls them, turns kernel
-status codes into errors for people and returns a named result.
+status codes into errors for people and returns a named result; :func:`prepare_thermal_network` does the
+set-up once for repeated solves (10,240 racks: about 1.5 ms a solve against 12 ms before, see
+``gigawatt bench``).
 
 Conventions (SI throughout)
 ---------------------------
