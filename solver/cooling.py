@@ -55,7 +55,7 @@ from gigawatt.models.hydraulics import GRAVITY_M_S2, pressure_drop_darcy_weisbac
 from gigawatt.solver.assembly import rack_powers
 from gigawatt.solver.cooling_network import LoopNetwork, build_loops
 from gigawatt.solver.hydraulics import HydraulicResult, solve_hydraulic_network
-from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, solve_thermal_network
+from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
 
 AUTO_PUMP_SHUTOFF = 1.4
 """Auto-sized pump: shut-off head at rated speed over the loop's design head [-]."""
@@ -149,6 +149,7 @@ class CoolingPlant:
     unit_t_in_k: np.ndarray        # coolant temperature at each unit's inlet
     unit_r_th_k_per_w: np.ndarray  # case-to-coolant resistance of one cold plate of each unit
     cdu_ua_w_per_k: np.ndarray
+    thermal: LoopThermal
 
     @property
     def rack_t_in_k(self) -> np.ndarray:
@@ -195,12 +196,13 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
 
     hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_design)
     m = hyd.result.pipe_m_kg_s
-    th = _thermal(s, tcs, loops, hyd.result, np.zeros(loops.unit_rack.size))
+    thermal = _loop_thermal(s, tcs, loops, hyd.result)
+    th = thermal.solve(np.zeros(loops.unit_rack.size))
     m_unit = np.abs(m[loops.unit_pipe])
     return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
                         th.t_node_k[loops.pipe_from[loops.unit_pipe]],
                         _plate_resistance(case, s, tcs, m_unit * loops.units_per_rack / s["chips_per_rack"]),
-                        cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]))
+                        cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]), thermal)
 
 
 PLATE_GEOMETRY = ("cold_plate_channel_d_h_m", "cold_plate_channel_area_m2", "cold_plate_wetted_area_m2")
@@ -342,13 +344,28 @@ def _split_units(loops: LoopNetwork):
     return np.flatnonzero(other), loops.unit_pipe
 
 
-def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_unit_w: np.ndarray):
-    """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit.
+@dataclass(frozen=True)
+class LoopThermal:
+    """The loops' thermal network, set up once per case (:func:`prepare_thermal_network`): the hydraulic
+    network with each heat unit's branch split at a *heat node* (half the branch on either side),
+    numbered ``n_node + unit``, where the unit's heat enters. Only the heat changes between solves."""
 
-    The thermal network is the hydraulic one with each heat unit's branch split at a *heat node* (half
-    the branch on either side), numbered ``n_node + unit``, where the unit's heat enters.
-    """
-    n_unit = q_unit_w.size
+    network: object                # ThermalNetwork
+    node_value: np.ndarray         # supply temperatures in place, heat nodes to be filled
+    heat_node: np.ndarray
+    m_branch_kg_s: np.ndarray
+    m_node_kg_s: np.ndarray
+
+    def solve(self, q_unit_w: np.ndarray):
+        """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit."""
+        value = self.node_value.copy()
+        value[self.heat_node] = -q_unit_w
+        return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
+
+
+def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult) -> LoopThermal:
+    """Set up the loops' thermal network (see :class:`LoopThermal`)."""
+    n_unit = loops.unit_pipe.size
     heat_node = loops.n_node + np.arange(n_unit)
     other, up = _split_units(loops)
     m = hyd.pipe_m_kg_s
@@ -362,13 +379,13 @@ def _thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, q_un
     kind[heat_node] = NODE_HEAT
     value = np.zeros(kind.size)
     value[loops.supply_node] = s["tcs_supply_t_k"]
-    value[heat_node] = -q_unit_w
     m_node = np.zeros(kind.size)
     loop_flow = -hyd.supply_kg_s[loops.return_node]
     m_node[loops.supply_node] = loop_flow
     m_node[loops.return_node] = -loop_flow
-    return solve_thermal_network(kind, value, frm, to, flow, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
-                                 tcs.cp_j_per_kg_k, m_node, tcs.cp_j_per_kg_k)
+    network = prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
+                                      tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+    return LoopThermal(network, value, heat_node, flow, m_node)
 
 
 def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
@@ -480,7 +497,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
     q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
     n = loops.units_per_rack
-    th = _thermal(s, tcs, loops, hyd.result, q_liq[loops.unit_rack] / n)
+    th = plant.thermal.solve(q_liq[loops.unit_rack] / n)
     unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
     t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
     _check_loop_temperatures(case, tcs, loops, th.t_node_k)
