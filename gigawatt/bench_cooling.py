@@ -3,9 +3,9 @@
 The network is the one the cooling stage solves (:mod:`gigawatt.solver.cooling`) for a campus from
 :func:`gigawatt.build_campus` with a ``[cooling]`` section: one ladder loop per row of 16 racks of 130 kW.
 Its hydraulic and thermal networks are taken from the stage itself: the arguments it passes to
-:func:`~gigawatt.solver.hydraulics.solve_hydraulic_network` and
-:func:`~gigawatt.solver.thermal_kernel.solve_thermal_network` are recorded while it runs, so the benchmark
-times exactly what a solve of the case does. Two benchmarks, kept in a registry:
+:func:`~gigawatt.solver.hydraulics.solve_hydraulic_network` are recorded while it runs, and the thermal
+network it prepares is on its plant (``plant.thermal``), so the benchmark times exactly what a solve of
+the case does. Two benchmarks, kept in a registry:
 
 ``coolant_per_rack``
     a rack is one branch (hoses, manifolds and cold plates lumped); size = racks.
@@ -23,7 +23,7 @@ For each one and each size the record holds
   calls them today;
 * ``cold_s`` [s]: wall time of a fresh ``python -m gigawatt.bench_cooling --cold`` process that imports
   gigawatt, builds the case and solves it once (electrical and cooling), with numba's on-disk cache warm,
-  and ``cold_network_s``, the time spent in the two network solvers in that process;
+  and ``cold_network_s``, the time spent in the hydraulic network solver in that process;
 * the peer: pandapipes on the same loops (:func:`pandapipes_equivalent`) with the same fluid, pipes and
   heat, timed warm in ``hydraulics`` and in ``sequential`` (hydraulics, then heat) mode, the ratios to
   ours, and the largest differences between the two answers: node pressures above the loop's return node
@@ -99,33 +99,30 @@ def build_case(benchmark: str, n: int):
 
 @contextmanager
 def recording_network_calls():
-    """Record (and time) what the cooling stage passes to its two network solvers while the block runs.
+    """Record (and time) what the cooling stage passes to its hydraulic network solver while the block runs.
 
-    Yields a dict that collects ``hydraulic`` (keyword arguments) and ``thermal`` (positional, keyword
-    arguments) of the last call of each, and ``seconds``, the time spent in all calls. The stage's module
-    names are restored afterwards.
+    Yields a dict that collects ``hydraulic`` (positional, keyword arguments) of the last call and
+    ``seconds``, the time spent in all calls. The stage's module name is restored afterwards. (The thermal
+    network the stage prepares is on its plant, ``plant.thermal``.)
     """
     import gigawatt.solver.cooling as stage
 
     seen = {"seconds": 0.0}
-    hydraulic, thermal = stage.solve_hydraulic_network, stage.solve_thermal_network
+    hydraulic = stage.solve_hydraulic_network
 
-    def timed(key, fn):
-        def call(*args, **kwargs):
-            seen[key] = (args, kwargs)
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                seen["seconds"] += time.perf_counter() - t0
-        return call
+    def call(*args, **kwargs):
+        seen["hydraulic"] = (args, kwargs)
+        t0 = time.perf_counter()
+        try:
+            return hydraulic(*args, **kwargs)
+        finally:
+            seen["seconds"] += time.perf_counter() - t0
 
-    stage.solve_hydraulic_network = timed("hydraulic", hydraulic)
-    stage.solve_thermal_network = timed("thermal", thermal)
+    stage.solve_hydraulic_network = call
     try:
         yield seen
     finally:
-        stage.solve_hydraulic_network, stage.solve_thermal_network = hydraulic, thermal
+        stage.solve_hydraulic_network = hydraulic
 
 
 def _median_time(fn, repeat: int) -> float:
@@ -264,7 +261,6 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
 
     from gigawatt.models.hydraulics import RE_TURBULENT_MIN
     from gigawatt.solver.hydraulics import prepare_hydraulic_network, solve_hydraulic_network
-    from gigawatt.solver.thermal_kernel import prepare_thermal_network, solve_thermal_network
     from gigawatt.validation.cooling_checks import solve_with_plant
 
     say = progress or (lambda msg: None)
@@ -275,30 +271,34 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     with recording_network_calls() as seen:
         ds, plant, heat = solve_with_plant(case)
     h_args, h_kwargs = seen["hydraulic"]
-    t_args, t_kwargs = seen["thermal"]
     solve_keys = ("tol_pa", "tol_mass_rel", "max_iterations", "m_start_kg_s")
     h_net_kwargs = {k: v for k, v in h_kwargs.items() if k not in solve_keys}
     h_solve_kwargs = {k: v for k, v in h_kwargs.items() if k in solve_keys}
-    thermal = dict(zip(("node_kind", "node_value", "branch_from", "branch_to", "m_branch_kg_s", "u_w_per_m_k",
-                        "length_m", "t_ambient_k", "cp_j_per_kg_k", "m_node_kg_s", "cp_node_j_per_kg_k", "t_ref_k",
-                        "node_names"), t_args), **t_kwargs)
-    t_net_keys = ("node_kind", "branch_from", "branch_to", "u_w_per_m_k", "length_m", "t_ambient_k", "cp_j_per_kg_k",
-                  "cp_node_j_per_kg_k", "t_ref_k", "node_names")
-    t_solve = {k: thermal[k] for k in ("node_value", "m_branch_kg_s", "m_node_kg_s") if k in thermal}
+    loop_thermal = plant.thermal
+    q_unit = heat.rack_q_liquid_w[plant.loops.unit_rack] / plant.loops.units_per_rack
+    value = loop_thermal.node_value.copy()
+    value[loop_thermal.heat_node] = -q_unit
+    t_solve = {"node_value": value, "m_branch_kg_s": loop_thermal.m_branch_kg_s,
+               "m_node_kg_s": loop_thermal.m_node_kg_s}
 
     say(f"{label}: timing the prepared network solves ({repeat} warm runs)")
+    from gigawatt.solver.cooling import _loop_thermal
+
     t0 = time.perf_counter()
     hnet = prepare_hydraulic_network(**h_net_kwargs)
-    tnet = prepare_thermal_network(**{k: thermal[k] for k in t_net_keys if k in thermal})
     prepare_s = time.perf_counter() - t0
     hyd = hnet.solve(**h_solve_kwargs)
+    t0 = time.perf_counter()
+    tnet = _loop_thermal(plant.settings, plant.tcs, plant.loops, hyd).network
+    prepare_s += time.perf_counter() - t0
     th = tnet.solve(**t_solve)
     warm_h = _median_time(lambda: hnet.solve(**h_solve_kwargs), repeat)
     warm_t = _median_time(lambda: tnet.solve(**t_solve), repeat)
     hot_h = _hot_time(lambda: hnet.solve(**h_solve_kwargs), repeat)
     hot_t = _hot_time(lambda: tnet.solve(**t_solve), repeat)
-    one_shot = _median_time(lambda: (solve_hydraulic_network(*h_args, **h_kwargs),
-                                     solve_thermal_network(*t_args, **t_kwargs)), max(1, min(repeat, 3)))
+    one_shot = _median_time(lambda: _loop_thermal(plant.settings, plant.tcs, plant.loops,
+                                                  solve_hydraulic_network(*h_args, **h_kwargs)).solve(q_unit),
+                            max(1, min(repeat, 3)))
     # The stage's own answer is the reference for ours here (the same arrays): identical to the last bit.
     same = bool(np.array_equal(hyd.m_kg_s, plant.hydraulics.result.m_kg_s)
                 and np.array_equal(th.t_node_k, heat.thermal.t_node_k, equal_nan=True))
@@ -398,7 +398,7 @@ def format_table(records: list[dict]) -> str:
         "coolant networks of the cooling stage (technology loops, one per row of 16 racks of 130 kW), as it solves",
         "  them; warm = hyd + heat: medians of the prepared hydraulic (Global Gradient, Colebrook) and thermal",
         "  (upwind sweep) solves, garbage collected before each (as the DC table); hot: the same back to back;",
-        "  prep: their one-off set-up; 1-shot: solve_hydraulic_network + solve_thermal_network as the stage",
+        "  prep: their one-off set-up; 1-shot: solve_hydraulic_network + the thermal set-up and solve as the stage",
         "  calls them now; cold: fresh process (import, build, gw.solve).",
         "peer: pandapipes pipeflow on the same loops, warm, 'hydraulics' and 'sequential' (hydraulics + heat)",
         "  modes, tolerances of the cooling validation case; x = peer / ours. dp: max |difference| of node",

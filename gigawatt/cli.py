@@ -66,17 +66,25 @@ def validate(tier):
 @click.option("--sizes", default="1e4,1e5,1e6", show_default=True, help="Bus counts of the networks.")
 @click.option("--no-peer", is_flag=True, help="Skip the peer tool (pandapower).")
 @click.option("--repeat", default=7, show_default=True, help="Warm solves per size; the median is reported.")
-def bench(as_json, sizes, no_peer, repeat):
-    """Benchmark the DC load flow on data-center-shaped networks against pandapower."""
+@click.option("--racks", default="1e3,1e4", show_default=True,
+              help="Rack counts of the coolant networks modelled per rack ('' for none).")
+@click.option("--plates", default="1e5", show_default=True,
+              help="Cold-plate counts of the coolant networks modelled per plate ('' for none).")
+def bench(as_json, sizes, no_peer, repeat, racks, plates):
+    """Benchmark the DC load flow against pandapower and the coolant networks against pandapipes."""
     import json
 
     from gigawatt.bench import format_table, run_benchmarks
 
-    try:
-        size_list = [int(float(s)) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        _fail(f"--sizes: expected comma-separated bus counts, got {sizes!r}")
-    records = run_benchmarks(size_list, peer=not no_peer, repeat=repeat,
+    def counts(option, text):
+        try:
+            return [int(float(s)) for s in text.split(",") if s.strip()]
+        except ValueError:
+            _fail(f"{option}: expected comma-separated counts, got {text!r}")
+
+    cooling = {"coolant_per_rack": counts("--racks", racks), "coolant_per_plate": counts("--plates", plates)}
+    records = run_benchmarks(counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
+                             cooling_sizes={k: v for k, v in cooling.items() if v},
                              progress=None if as_json else lambda msg: click.echo(msg, err=True))
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 
