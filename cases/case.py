@@ -92,8 +92,8 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
-              solver: dict | None = None, cooling: dict | None = None, file: str | None = None,
-              table_files: dict | None = None) -> Case:
+              solver: dict | None = None, cooling: dict | None = None, district_heating: dict | None = None,
+              file: str | None = None, table_files: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -108,6 +108,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     cooling : dict, optional
         The ``[cooling]`` settings; when given (even empty, for all defaults) the case has a liquid-cooling
         system and :func:`gigawatt.solve` solves it with the electrical network.
+    district_heating : dict, optional
+        The ``[district_heating]`` settings: the network in the ``dh_*`` tables is solved, fed by the
+        campus's reusable heat (needs ``cooling``).
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -151,6 +154,16 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
                 "solver": validate_settings("solver", solver or {}, file=file),
                 "cooling": None if cooling is None else validate_settings("cooling", cooling, file=file)}
     _check_references(validated, models, file, table_files)
+    if district_heating is not None:
+        settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
+        nodes = pd.Index(validated["dh_node"]["id"])
+        for fname in ("supply_node", "return_node"):
+            value = settings["district_heating"][fname]
+            if nodes.get_indexer([value])[0] < 0:
+                raise CaseError("refers to a dh node that does not exist", file=file, element="[district_heating]",
+                                field=fname, value=value, allowed="an id of the dh_node table")
+    else:
+        settings["district_heating"] = None
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
 
@@ -159,16 +172,16 @@ def _check_references(tables: dict, models: dict, file, table_files):
     """Every bus and loss-model reference names something that exists."""
     from gigawatt.cases.schema import schema
 
-    bus_ids = pd.Index(tables["bus"]["id"])
+    ids = {t: pd.Index(tables[t]["id"]) for t in ELEMENT_TABLES}
     for tname in ELEMENT_TABLES:
         df = tables[tname]
         for fname, f in schema()[tname].items():
             if not f.type.startswith("ref:") or not len(df):
                 continue
             values = df[fname].to_numpy()
-            if f.type == "ref:bus":
-                bad = bus_ids.get_indexer(values) < 0
-                allowed = "an id of the bus table"
+            if f.type[4:] in ids:
+                bad = ids[f.type[4:]].get_indexer(values) < 0
+                allowed = f"an id of the {f.type[4:]} table"
             else:
                 bad = np.array([v != "" and v not in models for v in values], dtype=bool)
                 allowed = ("one of " + ", ".join(models)) if models else "a name under [loss_models]"

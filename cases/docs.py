@@ -16,6 +16,11 @@ INTRO = {
     "source": "Element table `source`: rectifiers and solid-state transformers feeding a DC bus from the grid.",
     "converter": "Element table `converter`: DC/DC converters between two voltage levels.",
     "rack": "Element table `rack`: racks as constant-power loads (IT power through shelves and regulators).",
+    "dh_node": "Element table `dh_node`: junctions of the district-heating supply and return networks.",
+    "dh_pipe": "Element table `dh_pipe`: buried pre-insulated pipes (flow either way; heat loss to the ground).",
+    "dh_consumer": "Element table `dh_consumer`: substations between a supply and a return node, demand by model.",
+    "district_heating": ("Settings `[district_heating]`: the plant where campus heat enters the network (heat pumps or "
+                         "direct exchange, peak boiler), its pump control and the weather."),
     "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),

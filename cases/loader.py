@@ -12,7 +12,7 @@ from gigawatt.cases.case import Case, make_case
 from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "cooling", "loss_models") + ELEMENT_TABLES
+TOP_LEVEL = ("case", "solver", "campus", "cooling", "district_heating", "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 
 
@@ -85,7 +85,7 @@ def load_case(path=None) -> Case:
             tables[name] = df
 
     return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
-                     cooling=doc.get("cooling"), file=file, table_files=table_files)
+                     cooling=doc.get("cooling"), district_heating=doc.get("district_heating"), file=file, table_files=table_files)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
