@@ -490,8 +490,11 @@ class HeatState:
 
 
 def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
-               other_loss_w: float, p_grid_w: float) -> HeatState:
-    """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse."""
+               other_loss_w: float, p_grid_w: float, recovery_demand_w: float | None = None) -> HeatState:
+    """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse.
+
+    ``recovery_demand_w`` [W]: heat the recovery exchanger takes (default: the case's
+    ``recovery_demand_w``; the district-heating stage passes what its plant draws)."""
     s, tcs, fws, loops, hyd = plant.settings, plant.tcs, plant.fws, plant.loops, plant.hydraulics
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
@@ -520,7 +523,8 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
     t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
 
-    fac = _facility(case, s, fws, q_air_rack.sum() + other_loss_w, duty, c_cold)
+    demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
+    fac = _facility(case, s, fws, q_air_rack.sum() + other_loss_w, duty, c_cold, demand)
     q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
@@ -592,7 +596,7 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     return c_cold, eps
 
 
-def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k) -> dict:
+def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w) -> dict:
     """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out."""
     t_f = s["facility_supply_t_k"]
     air_fan = s["air_fan_w_per_w"] * q_air_w
@@ -604,7 +608,7 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
     q_available = float(cdu_duty_w.sum()) + q_coil + shaft
     t_return = t_f + q_available / c_total if c_total > 0 else t_f
-    q_recovered = min(s["recovery_demand_w"], q_available)
+    q_recovered = min(recovery_demand_w, q_available)
     q_rejected = q_available - q_recovered
     t_amb = s["ambient_t_k"]
     if q_rejected > 0 and t_f < t_amb + s["dry_cooler_approach_k"]:

@@ -29,10 +29,17 @@ def solve(case: Case) -> xr.Dataset:
     """
     from gigawatt import __version__
 
+    if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:
+        # A district-heating network alone (for example one converted from pandapipes).
+        ds = xr.Dataset(attrs={"title": f"gigawatt district heating of case '{case.name}'", "case_name": case.name,
+                               "case_hash": case.hash(), "case_file": case.file or "",
+                               "gigawatt_version": __version__, "converged": 1, "warnings": ""})
+        return _district_heating(ds, case, None)
     net = assemble(case)
     if case.settings.get("cooling") is None:
         state = solve_dc(net, case, settings=case.settings["solver"])
-        return build_dataset(case, net, state, version=__version__)
+        ds = build_dataset(case, net, state, version=__version__)
+        return _district_heating(ds, case, None)
 
     from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
     from gigawatt.solver.cooling_results import add_cooling
@@ -45,7 +52,27 @@ def solve(case: Case) -> xr.Dataset:
     state = solve_dc(net, case, settings=case.settings["solver"])
     ds = build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-    heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
+    heat_args = (case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
+    heat = solve_heat(*heat_args)
+    dh = None
+    if case.settings.get("district_heating") is not None:
+        from gigawatt.solver.district_heating import HeatOffer, solve_district_heating
+
+        offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
+                          heat.facility["t_facility_supply_k"])
+        dh = solve_district_heating(case, offer)
+        heat = solve_heat(*heat_args, recovery_demand_w=dh.figures["q_recovered_w"])
     ds = add_cooling(ds, plant, heat, t_chip, iterations)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
-    return ds
+    return _district_heating(ds, case, dh)
+
+
+def _district_heating(ds, case, dh):
+    """Add the district-heating results (solving the network first when the campus has no cooling, so it
+    offers no heat and the boiler covers the demand)."""
+    if case.settings.get("district_heating") is None:
+        return ds
+    from gigawatt.solver.district_heating import solve_district_heating
+    from gigawatt.solver.district_heating_results import add_district_heating
+
+    return add_district_heating(ds, case, dh if dh is not None else solve_district_heating(case, None))

@@ -1,0 +1,305 @@
+"""The district-heating stage: the network the campus's reusable heat feeds, and the plant at its head.
+
+What it solves (SI units throughout):
+
+1. **Demand** of every consumer at the outdoor temperature, through the consumer-model registry
+   (:mod:`gigawatt.models.consumers`), or given; ``mass_flow`` consumers draw a given flow with no heat
+   exchange (a pandapipes sink).
+2. **Hydraulics** by the Global Gradient solver, prepared once
+   (:func:`gigawatt.solver.hydraulics.prepare_hydraulic_network`): substations are flow-controlled, so
+   they enter as a draw at their supply node and a return at their return node. The supply and return
+   networks then meet only at the plant: the return node is held at ``p_return_pa``; the supply node at
+   ``p_supply_pa`` when given, otherwise the pump lifts the whole supply network until the worst-placed
+   substation sees ``dp_min_pa`` (differential-pressure control), which sets the pump's head and power.
+   Flow may run either way in any pipe, and a pipe with no flow is no special case (the solver's laminar
+   derivative is finite at zero flow).
+3. **Temperatures** by one upwind sweep (:mod:`gigawatt.solver.thermal_kernel`) with the exact exponential
+   heat loss of each buried pipe to the ground; a substation cools its water to ``t_return_k`` (or passes
+   it through if it arrives colder), and its flow is ``Q / (cp (T_in - T_return))``: since ``T_in``
+   depends on the flows (slower water loses more heat), flows and temperatures are iterated to a fixed
+   point. A substation whose water arrives below ``t_supply_min_k`` is flagged under-supplied (and one
+   whose water arrives within 1 K of its return temperature cannot draw enough: its flow is capped at the
+   1 K flow and it gets what that carries).
+4. **Plant**: the heat the network needs, ``m cp (T_supply - T_return)`` at the plant, comes from heat
+   pumps lifting the campus's reusable heat (COP from the Carnot fraction with approach temperatures,
+   :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
+   when the campus heat is warm enough; a peak boiler covers the rest.
+
+Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding (the pump's heat
+is neglected).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+
+from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.models.consumers import consumer_heat_demand_w, homes_degree_days_w
+from gigawatt.models.heat_pumps import cop_carnot_fraction
+from gigawatt.models.pipe_heat import buried_single_pipe_u
+from gigawatt.solver.hydraulics import prepare_hydraulic_network
+from gigawatt.solver.thermal_kernel import NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
+
+MIN_DRIVING_DT_K = 1.0
+"""Smallest supply-minus-return temperature difference a substation draws its flow for [K]."""
+FLOW_RTOL = 1e-10
+"""Relative change of the substation flows at which the flow-temperature iteration stops."""
+MAX_FIXED_POINT = 60
+
+
+@dataclass(frozen=True)
+class HeatOffer:
+    """What the campus hands the district-heating plant: reusable heat at a temperature.
+
+    ``q_available_w`` [W] in the facility water at ``t_source_k`` [K], which the plant may cool down to
+    ``t_source_min_k`` [K] (the facility supply temperature)."""
+
+    q_available_w: float
+    t_source_k: float
+    t_source_min_k: float
+
+
+def _where(case, element, field, value=None, allowed=None):
+    return {"file": case.file, "element": element, "field": field, "value": value, "allowed": allowed}
+
+
+def pipe_u_w_per_m_k(pipes: pd.DataFrame) -> np.ndarray:
+    """Heat-loss coefficient per metre of each pipe [W/(m K)]: given, or from its pre-insulated geometry."""
+    u = pipes["u_w_per_m_k"].to_numpy(float)
+    d = pipes["diameter_m"].to_numpy(float)
+    od = pipes["outer_diameter_m"].to_numpy(float)
+    od = np.where(np.isnan(od), 1.1 * d, od)
+    casing = pipes["casing_diameter_m"].to_numpy(float)
+    casing = np.where(np.isnan(casing), 2.0 * od + 0.05, casing)
+    need = np.isnan(u)
+    if need.any():
+        u = u.copy()
+        u[need] = buried_single_pipe_u(od[need], casing[need],
+                                       pipes["insulation_conductivity_w_per_m_k"].to_numpy(float)[need],
+                                       pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
+                                       pipes["depth_m"].to_numpy(float)[need])
+    return u
+
+
+def consumer_demand_w(case, s: dict) -> np.ndarray:
+    """Heat demand of every consumer at the outdoor temperature [W] (0 for mass_flow consumers)."""
+    c = case.tables["dh_consumer"]
+    t_out = s["outdoor_t_k"]
+    q = np.zeros(len(c))
+    kinds = c["kind"].to_numpy()
+    ids = c["id"].to_numpy()
+    need = {"fixed": ("demand_w",), "process": ("demand_w",), "homes_siglinde": ("customer_value_w",),
+            "vertical_farm": ("floor_area_m2",), "mass_flow": ("mass_flow_kg_s",)}
+    for kind, fields in need.items():
+        for f in fields:
+            missing = np.flatnonzero((kinds == kind) & c[f].isna().to_numpy())
+            if missing.size:
+                i = int(missing[0])
+                raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{ids[i]}'", f))
+    fixed = np.isin(kinds, ("fixed", "process"))
+    q[fixed] = c["demand_w"].to_numpy(float)[fixed]
+    for kind in ("homes_degree_days", "homes_siglinde", "vertical_farm"):
+        rows = np.flatnonzero(kinds == kind)
+        for i in rows:  # few distinct models; per consumer keeps each error tied to its element
+            r = c.iloc[i]
+            params = {"homes_degree_days": lambda: {"t_design_k": r["t_design_k"], "n_homes": r["n_homes"],
+                                                    "design_load_w": r["design_load_w"]},
+                      "homes_siglinde": lambda: {"customer_value_w": r["customer_value_w"], "n_homes": r["n_homes"],
+                                                 "a": 3.0890721, "b": -37.1849497, "c": 5.7137959, "d": 0.1071295},
+                      "vertical_farm": lambda: {"floor_area_m2": r["floor_area_m2"], "t_set_k": r["t_set_k"],
+                                                "u_envelope_w_per_m2k": r["u_envelope_w_per_m2k"],
+                                                "led_power_w_per_m2": r["led_power_w_per_m2"]}}[kind]()
+            try:
+                q[i] = float(consumer_heat_demand_w(kind, t_out, **params))
+            except CaseError as err:
+                raise err.located(file=case.file, element=f"dh_consumer '{ids[i]}'") from None
+    return q
+
+
+@dataclass(frozen=True)
+class DHState:
+    """The district-heating solve, for :func:`add_district_heating`."""
+
+    node_p_pa: np.ndarray
+    node_t_k: np.ndarray
+    pipe_flow_kg_s: np.ndarray
+    pipe_velocity_m_s: np.ndarray
+    pipe_t_out_k: np.ndarray
+    pipe_loss_w: np.ndarray
+    consumer_q_w: np.ndarray
+    consumer_demand_w: np.ndarray
+    consumer_flow_kg_s: np.ndarray
+    consumer_t_supply_k: np.ndarray
+    consumer_t_return_k: np.ndarray
+    consumer_undersupplied: np.ndarray
+    figures: dict
+
+
+def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
+    """Solve the case's district-heating network and plant (see the module notes)."""
+    from gigawatt.solver.cooling import _properties
+
+    s = case.settings["district_heating"]
+    nodes, pipes_all, cons = case.tables["dh_node"], case.tables["dh_pipe"], case.tables["dh_consumer"]
+    node_index = pd.Index(nodes["id"])
+    n = len(nodes)
+    live = pipes_all["in_service"].to_numpy(bool)
+    pipes = pipes_all[live]
+    pf = node_index.get_indexer(pipes["from_node"].to_numpy())
+    pt = node_index.get_indexer(pipes["to_node"].to_numpy())
+    cs = node_index.get_indexer(cons["supply_node"].to_numpy())
+    cr = node_index.get_indexer(cons["return_node"].to_numpy())
+    sup = int(node_index.get_indexer([s["supply_node"]])[0])
+    ret = int(node_index.get_indexer([s["return_node"]])[0])
+    t_sup = s["t_supply_k"]
+    t_ret_c = cons["t_return_k"].to_numpy(float)
+    t_mean = 0.5 * (t_sup + (float(np.mean(t_ret_c)) if len(cons) else t_sup))
+    rho, cp, mu, _ = _properties(s["fluid"], t_mean, "t_supply_k", case)
+
+    _check_reachable(case, n, pf, pt, cs, cr, sup, ret, node_index)
+    demand = consumer_demand_w(case, s)
+    is_flow = cons["kind"].to_numpy() == "mass_flow"
+    given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
+
+    fixed = np.full(n, np.nan)
+    fixed[ret] = s["p_return_pa"]
+    lift_mode = s["p_supply_pa"] is None
+    fixed[sup] = 0.0 if lift_mode else s["p_supply_pa"]
+    if lift_mode:
+        graph = sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n))
+        _, label = csgraph.connected_components(graph, directed=False)
+        if label[sup] == label[ret]:
+            raise CaseError("pipes join the supply and the return network, so the pump's lift is not a single "
+                            "pressure: give the plant's supply pressure", **_where(
+                                case, "[district_heating]", "p_supply_pa", None, "a pressure [Pa]"))
+    hnet = prepare_hydraulic_network(
+        node_fixed_p_pa=fixed, pipe_from=pf, pipe_to=pt, pipe_length_m=pipes["length_m"].to_numpy(float),
+        pipe_diameter_m=pipes["diameter_m"].to_numpy(float), pipe_roughness_m=pipes["roughness_m"].to_numpy(float),
+        pipe_k_minor=pipes["k_minor"].to_numpy(float), density_kg_m3=rho, viscosity_pa_s=mu,
+        node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy())
+    u = pipe_u_w_per_m_k(pipes)
+
+    # Thermal network: nodes, then one node per consumer (its substation outlet); branches: pipes, then
+    # consumer supply -> substation -> consumer return (no length, no loss).
+    nc = len(cons)
+    sub = n + np.arange(nc)
+    kind = np.full(n + nc, NODE_JUNCTION, dtype=np.int64)
+    kind[sup] = NODE_SUPPLY
+    kind[sub[~is_flow]] = NODE_OUTLET_T
+    tnet = prepare_thermal_network(kind, np.concatenate([pf, cs, sub]), np.concatenate([pt, sub, cr]),
+                                   np.concatenate([u, np.zeros(2 * nc)]),
+                                   np.concatenate([pipes["length_m"].to_numpy(float), np.zeros(2 * nc)]),
+                                   s["ground_t_k"], cp, cp)
+    t_in = np.full(nc, t_sup)
+    flow = np.zeros(nc)
+    m_start = None
+    for iteration in range(1, MAX_FIXED_POINT + 1):
+        drive = np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)
+        new_flow = np.where(is_flow, given_flow, demand / (cp * drive))
+        change = np.max(np.abs(new_flow - flow), initial=0.0)
+        flow = new_flow
+        inject = np.zeros(n)
+        np.add.at(inject, cs, -flow)
+        np.add.at(inject, cr, flow)
+        hyd = hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
+        m_start = hyd.m_kg_s
+        value = np.zeros(n + nc)
+        value[sup] = t_sup
+        value[sub] = np.minimum(t_ret_c, t_in)  # a substation cannot heat the water it passes on
+        m_node = np.zeros(n + nc)
+        m_node[sup] = hyd.supply_kg_s[sup]
+        m_node[ret] = hyd.supply_kg_s[ret]
+        th = tnet.solve(value, np.concatenate([hyd.pipe_m_kg_s, flow, flow]), m_node)
+        t_in_new = th.t_node_k[cs]
+        if iteration > 1 and change <= FLOW_RTOL * max(np.max(flow, initial=0.0), 1e-300) \
+                and np.max(np.abs(t_in_new - t_in), initial=0.0) <= 1e-9:
+            break
+        t_in = t_in_new
+    else:
+        raise ConvergenceError("district heating: substation flows and supply temperatures did not settle in "
+                               f"{MAX_FIXED_POINT} iterations (largest flow change {change:.3g} kg/s)",
+                               details={"change_kg_s": float(change)})
+
+    t_in = th.t_node_k[cs]
+    p = hyd.p_pa.copy()
+    if lift_mode:
+        dp_c = p[cs] - p[cr]
+        lift = (s["dp_min_pa"] - np.min(dp_c)) if nc else s["dp_min_pa"]
+        _, label = csgraph.connected_components(
+            sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)), directed=False)
+        p[label == label[sup]] += lift
+    m_plant = float(hyd.supply_kg_s[sup])
+    pump_dp = p[sup] - p[ret]
+    pump_w = max(pump_dp, 0.0) * m_plant / rho / s["pump_efficiency"]
+
+    t_node = th.t_node_k[:n]
+    t_out_sub = th.t_node_k[sub]
+    q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
+    t_plant_ret = float(th.t_node_k[ret])
+    q_plant = m_plant * cp * (t_sup - t_plant_ret)
+    q_loss = th.q_loss_w[:pf.size]
+    residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+    under = (t_in < cons["t_supply_min_k"].to_numpy(float)) & ~is_flow & (demand > 0)
+    plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
+    area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
+    home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
+    figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
+                   dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
+                   dh_q_loss_w=float(q_loss.sum()), dh_pump_w=pump_w, dh_pump_dp_pa=float(pump_dp),
+                   dh_heat_balance_residual=residual, dh_iterations=iteration,
+                   dh_undersupplied=int(under.sum()),
+                   homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
+                   vertical_farm_area_served_m2=float(area[~under].sum()))
+    area_pipe = 0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2
+    flow_pipe = np.full(len(pipes_all), np.nan)
+    flow_pipe[live] = hyd.pipe_m_kg_s
+    vel = np.full(len(pipes_all), np.nan)
+    vel[live] = hyd.pipe_m_kg_s / (rho * area_pipe)
+    t_out_pipe = np.full(len(pipes_all), np.nan)
+    t_out_pipe[live] = th.t_branch_out_k[:pf.size]
+    loss = np.zeros(len(pipes_all))
+    loss[live] = q_loss
+    return DHState(p, t_node, flow_pipe, vel, t_out_pipe, loss, q_cons, demand, flow, t_in, t_out_sub, under,
+                   figures)
+
+
+def _check_reachable(case, n, pf, pt, cs, cr, sup, ret, node_index):
+    """Every consumer's supply node connected to the plant's supply node, its return node to the return."""
+    _, label = csgraph.connected_components(sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)),
+                                            directed=False)
+    ids = case.tables["dh_consumer"]["id"].to_numpy()
+    for ends, plant_node, field in ((cs, sup, "supply_node"), (cr, ret, "return_node")):
+        bad = np.flatnonzero(label[ends] != label[plant_node])
+        if bad.size:
+            i = int(bad[0])
+            raise CaseError(f"no pipe path joins this consumer's {field} to the plant's", **_where(
+                case, f"dh_consumer '{ids[i]}'", field, case.tables["dh_consumer"][field].iloc[i],
+                f"a node connected to '{node_index[plant_node]}'"))
+
+
+def _plant(case, s: dict, offer: HeatOffer | None, q_w: float, t_supply_k: float, t_return_k: float) -> dict:
+    """Split the network's heat between the campus (heat pumps or direct exchange) and the peak boiler."""
+    q_avail = offer.q_available_w if offer else 0.0
+    out = {"hp_cop": math.nan, "hp_heat_w": 0.0, "hp_electric_w": 0.0, "q_from_campus_w": 0.0,
+           "q_recovered_w": 0.0}
+    if s["interface"] == "heat_pump" and offer is not None and q_w > 0:
+        cop = float(cop_carnot_fraction(offer.t_source_min_k, t_supply_k, s["hp_eta"], s["hp_approach_k"],
+                                        s["hp_approach_k"]))
+        cap = s["hp_capacity_w"] if s["hp_capacity_w"] is not None else math.inf
+        heat = min(q_w, cap, q_avail * cop / (cop - 1.0)) if cop > 1 else 0.0
+        out.update(hp_cop=cop, hp_heat_w=heat, hp_electric_w=heat / cop if cop > 0 else 0.0,
+                   q_from_campus_w=heat * (1.0 - 1.0 / cop) if cop > 0 else 0.0)
+        out["q_recovered_w"] = out["q_from_campus_w"]
+    elif s["interface"] == "direct" and offer is not None and q_w > 0:
+        reach = min(offer.t_source_k - s["direct_approach_k"], t_supply_k)
+        share = max(0.0, (reach - t_return_k) / (t_supply_k - t_return_k)) if t_supply_k > t_return_k else 0.0
+        heat = min(q_avail, share * q_w)
+        out.update(q_from_campus_w=heat, q_recovered_w=heat)
+    boiler = q_w - out["hp_heat_w"] - (out["q_from_campus_w"] if s["interface"] == "direct" else 0.0)
+    out.update(boiler_heat_w=max(boiler, 0.0), boiler_fuel_w=max(boiler, 0.0) / s["boiler_efficiency"])
+    return out
