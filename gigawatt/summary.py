@@ -13,8 +13,14 @@ def _mw(x) -> str:
 
 
 def format_summary(ds: xr.Dataset) -> str:
-    """Sources, IT power, losses by stage and kind, efficiency, lowest voltage, convergence."""
+    """Sources, IT power, losses by stage and kind, efficiency, lowest voltage, convergence; cooling and
+    district heating when the case has them."""
     a = ds.attrs
+    if "bus" not in ds.sizes:  # a district-heating network alone
+        lines = [f"case {a['case_name']!r}", ""] + district_heating_lines(ds)
+        if a.get("warnings"):
+            lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
+        return "\n".join(lines)
     lines = [f"case {a['case_name']!r}  ({ds.sizes['bus']} buses, {ds.sizes['line']} lines, "
              f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)", ""]
     lines.append("power drawn from each source (grid side)")
@@ -48,6 +54,8 @@ def format_summary(ds: xr.Dataset) -> str:
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
     if "pue" in a:
         lines += [""] + cooling_lines(ds)
+    if "dh_q_plant_w" in a:
+        lines += [""] + district_heating_lines(ds)
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
@@ -90,4 +98,27 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
         extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
         lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
                         f"(chip fixed point per rack; {a['electrical_solves']} electrical solve)")
+    return lines
+
+
+def district_heating_lines(ds: xr.Dataset) -> list[str]:
+    """The district-heating part of the summary: delivery, supply temperatures, losses, plant."""
+    a = ds.attrs
+    t_in = ds.dh_consumer_t_supply_k.values
+    lines = [f"district heating ({ds.sizes['dh_consumer']} consumers, {ds.sizes['dh_pipe']} pipes)",
+             f"  heat delivered / demanded     {_mw(a['dh_q_delivered_w']).strip()} / {_mw(a['dh_q_demand_w']).strip()}"
+             f"; {int(a['dh_undersupplied'])} consumers under-supplied",
+             f"  supply at consumers          " + (f"{_c(np.min(t_in))} to {_c(np.max(t_in))}" if t_in.size else "–"),
+             f"  network heat loss            {_mw(a['dh_q_loss_w']).strip()} "
+             f"({100 * a['dh_q_loss_w'] / max(a['dh_q_plant_w'], 1e-300):.2f} % of the plant's heat)",
+             f"  plant                        {_mw(a['dh_q_plant_w']).strip()}, return at {_c(a['dh_t_return_k'])}, "
+             f"{a['dh_flow_kg_s']:.1f} kg/s; pump {_mw(a['dh_pump_w']).strip()}",
+             f"  from the campus              {_mw(a['q_from_campus_w']).strip()}"
+             + (f" through heat pumps (COP {a['hp_cop']:.2f}, {_mw(a['hp_electric_w']).strip()} electric)"
+                if a["hp_heat_w"] > 0 else ""),
+             f"  peak boiler                  {_mw(a['boiler_heat_w']).strip()}",
+             f"  reuse                        ERF {a['erf']:.3f}; {100 * a['reuse_share']:.1f} % of the campus's "
+             f"reusable heat; about {a['homes_equivalent']:,.0f} homes' worth; "
+             f"{a['vertical_farm_area_served_m2']:,.0f} m² of vertical farms served",
+             f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}"]
     return lines
