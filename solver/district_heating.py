@@ -15,11 +15,12 @@ What it solves (SI units throughout):
    derivative is finite at zero flow).
 3. **Temperatures** by one upwind sweep (:mod:`gigawatt.solver.thermal_kernel`) with the exact exponential
    heat loss of each buried pipe to the ground; a substation cools its water to ``t_return_k`` (or passes
-   it through if it arrives colder), and its flow is ``Q / (cp (T_in - T_return))``: since ``T_in``
-   depends on the flows (slower water loses more heat), flows and temperatures are iterated to a fixed
-   point. A substation whose water arrives below ``t_supply_min_k`` is flagged under-supplied (and one
-   whose water arrives within 1 K of its return temperature cannot draw enough: its flow is capped at the
-   1 K flow and it gets what that carries).
+   it through if it arrives colder) and draws the flow that delivers its demand,
+   ``m cp (T_in(m) - T_return) = Q``. ``T_in`` depends on the flows (slower water loses more heat), so the
+   flows are found by a safeguarded secant iteration per substation (bracketed between the lossless flow
+   and the flow at a 1 K difference, its cap), each step a hydraulic and a thermal solve. A substation is
+   flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
+   (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
 4. **Plant**: the heat the network needs, ``m cp (T_supply - T_return)`` at the plant, comes from heat
    pumps lifting the campus's reusable heat (COP from the Carnot fraction with approach temperatures,
    :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
@@ -47,9 +48,11 @@ from gigawatt.solver.thermal_kernel import NODE_JUNCTION, NODE_OUTLET_T, NODE_SU
 
 MIN_DRIVING_DT_K = 1.0
 """Smallest supply-minus-return temperature difference a substation draws its flow for [K]."""
-FLOW_RTOL = 1e-10
-"""Relative change of the substation flows at which the flow-temperature iteration stops."""
-MAX_FIXED_POINT = 60
+HEAT_RTOL = 1e-10
+"""Relative heat residual of every substation at which the flow-temperature iteration stops."""
+ZERO_FLOW_RTOL = 1e-12
+"""Pipe flows below this fraction of the largest are rounding (dead ends, stagnant loops): set to zero."""
+MAX_FIXED_POINT = 100
 
 
 @dataclass(frozen=True)
@@ -205,40 +208,58 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
                                    np.concatenate([u, np.zeros(2 * nc)]),
                                    np.concatenate([pipes["length_m"].to_numpy(float), np.zeros(2 * nc)]),
                                    s["ground_t_k"], cp, cp)
-    t_in = np.full(nc, t_sup)
-    flow = np.zeros(nc)
-    m_start = None
-    history = [t_in]
-    for iteration in range(1, MAX_FIXED_POINT + 1):
-        drive = np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)
-        new_flow = np.where(is_flow, given_flow, demand / (cp * drive))
-        change = np.max(np.abs(new_flow - flow), initial=0.0)
-        flow = new_flow
+    def evaluate(flow, t_in, m_start):
+        """Hydraulics for these substation flows, then temperatures (substations cool to their return
+        temperature, or pass water through that arrives colder)."""
         inject = np.zeros(n)
         np.add.at(inject, cs, -flow)
         np.add.at(inject, cr, flow)
         hyd = hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
-        m_start = hyd.m_kg_s
+        m_pipe = hyd.pipe_m_kg_s.copy()
+        m_pipe[np.abs(m_pipe) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_pipe), initial=0.0), 1e-300)] = 0.0
         value = np.zeros(n + nc)
         value[sup] = t_sup
-        value[sub] = np.minimum(t_ret_c, t_in)  # a substation cannot heat the water it passes on
+        value[sub] = np.minimum(t_ret_c, t_in)
         m_node = np.zeros(n + nc)
         m_node[sup] = hyd.supply_kg_s[sup]
         m_node[ret] = hyd.supply_kg_s[ret]
-        th = tnet.solve(value, np.concatenate([hyd.pipe_m_kg_s, flow, flow]), m_node)
-        t_in_new = th.t_node_k[cs]
-        if iteration > 1 and change <= FLOW_RTOL * max(np.max(flow, initial=0.0), 1e-300) \
-                and np.max(np.abs(t_in_new - t_in), initial=0.0) <= 1e-9:
+        return hyd, tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe
+
+    # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0, increasing in its own m (faster
+    # water arrives warmer): a secant step per substation (a diagonal quasi-Newton step: the others' flows
+    # move too), taken where its slope is positive and it stays between the lossless flow and the 1 K flow
+    # cap; else the plain fixed-point step m = Q / (cp (T_in - T_ret)) clipped to those bounds. Mass-flow
+    # consumers are fixed.
+    heat = ~is_flow & (demand > 0)
+    lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
+    hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
+    flow, t_in, m_start = lo.copy(), np.full(nc, t_sup), None
+    prev_flow = prev_r = None
+    tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
+    for iteration in range(1, MAX_FIXED_POINT + 1):
+        hyd, th, m_pipe = evaluate(flow, t_in, m_start)
+        m_start = hyd.m_kg_s
+        t_in = th.t_node_k[cs]
+        r = np.where(heat, flow * cp * np.maximum(t_in - t_ret_c, 0.0) - demand, 0.0)
+        capped = heat & (flow >= hi) & (r < 0)  # the water arrives too cold: the 1 K flow is all it draws
+        if np.all((np.abs(r) <= tol_w) | capped):
             break
-        history.append(t_in_new)
-        t_in = t_in_new
-        if len(history) == 3:  # x0, G(x0), G(G(x0)): extrapolate and restart from there
-            t_in = _aitken(history)
-            history = [t_in]
+        plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
+        step = plain
+        if prev_r is not None:
+            den = r - prev_r
+            slope_ok = (den != 0) & ((flow - prev_flow) / np.where(den != 0, den, 1.0) > 0)  # r rises with m
+            secant = flow - r * (flow - prev_flow) / np.where(den != 0, den, 1.0)
+            step = np.where(slope_ok & (secant >= lo) & (secant <= hi), secant, plain)
+        new = step
+        prev_flow, prev_r = flow, r
+        flow = np.where(heat, new, np.where(is_flow, given_flow, 0.0))
     else:
-        raise ConvergenceError("district heating: substation flows and supply temperatures did not settle in "
-                               f"{MAX_FIXED_POINT} iterations (largest flow change {change:.3g} kg/s)",
-                               details={"change_kg_s": float(change)})
+        i = int(np.argmax(np.abs(r) / tol_w))
+        raise ConvergenceError(
+            f"district heating: the flow of consumer '{cons['id'].iloc[i]}' did not settle in {MAX_FIXED_POINT} "
+            f"iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
+            details={"consumer": cons["id"].iloc[i], "heat_residual_w": float(r[i]), "flow_kg_s": float(flow[i])})
 
     t_in = th.t_node_k[cs]
     p = hyd.p_pa.copy()
@@ -259,7 +280,8 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     q_plant = m_plant * cp * (t_sup - t_plant_ret)
     q_loss = th.q_loss_w[:pf.size]
     residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
-    under = (t_in < cons["t_supply_min_k"].to_numpy(float)) & ~is_flow & (demand > 0)
+    short = q_cons < demand * (1.0 - 1e-6)
+    under = ((t_in < cons["t_supply_min_k"].to_numpy(float)) | short) & ~is_flow & (demand > 0)
     plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
     home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
@@ -272,30 +294,15 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
                    vertical_farm_area_served_m2=float(area[~under].sum()))
     area_pipe = 0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2
     flow_pipe = np.full(len(pipes_all), np.nan)
-    flow_pipe[live] = hyd.pipe_m_kg_s
+    flow_pipe[live] = m_pipe
     vel = np.full(len(pipes_all), np.nan)
-    vel[live] = hyd.pipe_m_kg_s / (rho * area_pipe)
+    vel[live] = m_pipe / (rho * area_pipe)
     t_out_pipe = np.full(len(pipes_all), np.nan)
     t_out_pipe[live] = th.t_branch_out_k[:pf.size]
     loss = np.zeros(len(pipes_all))
     loss[live] = q_loss
     return DHState(p, t_node, flow_pipe, vel, t_out_pipe, loss, q_cons, demand, flow, t_in, t_out_sub, under,
                    figures)
-
-
-def _aitken(history: list) -> np.ndarray:
-    """Aitken's delta-squared extrapolation of the last three iterates of the substation supply
-    temperatures, per consumer where it is defined (the plain iterate elsewhere). The iteration converges
-    linearly (slower water loses more heat, which raises its flow a little, and so on); extrapolating every
-    third step roughly halves the iterations. The converged answer is the plain iteration's: it stops only
-    on an unextrapolated step that changes nothing."""
-    x0, x1, x2 = history[-3:]
-    d1, d2 = x1 - x0, x2 - x1
-    den = d2 - d1
-    ok = np.abs(den) > 1e-12 * np.maximum(np.abs(x2), 1.0)
-    out = x2.copy()
-    out[ok] = x2[ok] - d2[ok] ** 2 / den[ok]
-    return out
 
 
 def _check_reachable(case, n, pf, pt, cs, cr, sup, ret, node_index):
