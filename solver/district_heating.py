@@ -71,15 +71,28 @@ def _where(case, element, field, value=None, allowed=None):
     return {"file": case.file, "element": element, "field": field, "value": value, "allowed": allowed}
 
 
-def pipe_u_w_per_m_k(pipes: pd.DataFrame) -> np.ndarray:
-    """Heat-loss coefficient per metre of each pipe [W/(m K)]: given, or from its pre-insulated geometry."""
+def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
+    """Heat-loss coefficient per metre of each pipe [W/(m K)]: given, or from its pre-insulated geometry
+    (whose validity, bore < steel outer diameter < casing < twice the depth, is checked)."""
     u = pipes["u_w_per_m_k"].to_numpy(float)
     d = pipes["diameter_m"].to_numpy(float)
     od = pipes["outer_diameter_m"].to_numpy(float)
     od = np.where(np.isnan(od), 1.1 * d, od)
     casing = pipes["casing_diameter_m"].to_numpy(float)
     casing = np.where(np.isnan(casing), 2.0 * od + 0.05, casing)
+    depth = pipes["depth_m"].to_numpy(float)
     need = np.isnan(u)
+    ids = pipes["id"].to_numpy()
+    file = case.file if case is not None else None
+    for field, value, bad, allowed in (
+            ("outer_diameter_m", od, od <= d, lambda i: f"> diameter_m = {d[i]:g} m"),
+            ("casing_diameter_m", casing, casing <= od, lambda i: f"> the steel outer diameter {od[i]:g} m"),
+            ("depth_m", depth, 2.0 * depth <= casing, lambda i: f"> half the casing diameter, {casing[i] / 2:g} m")):
+        hit = np.flatnonzero(need & bad)
+        if hit.size:
+            i = int(hit[0])
+            raise CaseError("the pre-insulated pipe's geometry is impossible", file=file,
+                            element=f"dh_pipe '{ids[i]}'", field=field, value=float(value[i]), allowed=allowed(i))
     if need.any():
         u = u.copy()
         u[need] = buried_single_pipe_u(od[need], casing[need],
@@ -190,12 +203,18 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
             raise CaseError("pipes join the supply and the return network, so the pump's lift is not a single "
                             "pressure: give the plant's supply pressure", **_where(
                                 case, "[district_heating]", "p_supply_pa", None, "a pressure [Pa]"))
+    rough = pipes["roughness_m"].to_numpy(float) > 0.05 * pipes["diameter_m"].to_numpy(float)
+    if rough.any():
+        i = int(np.flatnonzero(rough)[0])
+        raise CaseError("roughness beyond the friction factor's range", **_where(
+            case, f"dh_pipe '{pipes['id'].iloc[i]}'", "roughness_m", float(pipes["roughness_m"].iloc[i]),
+            f"<= 0.05 × diameter_m = {0.05 * pipes['diameter_m'].iloc[i]:g} m"))
     hnet = prepare_hydraulic_network(
         node_fixed_p_pa=fixed, pipe_from=pf, pipe_to=pt, pipe_length_m=pipes["length_m"].to_numpy(float),
         pipe_diameter_m=pipes["diameter_m"].to_numpy(float), pipe_roughness_m=pipes["roughness_m"].to_numpy(float),
         pipe_k_minor=pipes["k_minor"].to_numpy(float), density_kg_m3=rho, viscosity_pa_s=mu,
         node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy())
-    u = pipe_u_w_per_m_k(pipes)
+    u = pipe_u_w_per_m_k(pipes, case)
 
     # Thermal network: nodes, then one node per consumer (its substation outlet); branches: pipes, then
     # consumer supply -> substation -> consumer return (no length, no loss).
