@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
+from gigawatt.validation.dh_checks import DH_RUNNERS
 
 # --- what a runner reports -------------------------------------------------------------------------
 
@@ -359,5 +360,6 @@ RUNNERS = {
     "busway_loss": busway_loss,
     "pandapower_random": pandapower_random,
     **COOLING_RUNNERS,
+    **DH_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
