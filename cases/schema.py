@@ -23,7 +23,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack", "dh_node", "dh_pipe", "dh_consumer")
-SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating")
+SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):
 # alias suffix -> (factor, offset), so that canonical = value * factor + offset. Only the loader converts;
@@ -201,6 +201,8 @@ def validate_settings(table: str, raw: dict, *, file=None) -> dict:
     names = canonical_names(table, raw.keys(), file=file, element=f"[{table}]")
     out = {}
     for given, value in raw.items():
+        if value is None:  # not given (a validated settings table passed back in)
+            continue
         canon, factor, offset = names[given]
         f = fields[canon]
         v = parse_scalar(f, value, file=file, element=f"[{table}]")

@@ -239,10 +239,12 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
         value = np.zeros(n + nc)
         value[sup] = t_sup
         value[sub] = np.minimum(t_ret_c, t_in)
+        # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
+        # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
-        m_node[sup] = hyd.supply_kg_s[sup]
-        m_node[ret] = hyd.supply_kg_s[ret]
-        return hyd, tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe
+        m_node[sup] = hyd.supply_kg_s[sup] - inject[sup]
+        m_node[ret] = hyd.supply_kg_s[ret] - inject[ret]
+        return hyd, tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe, m_node
 
     # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0, increasing in its own m (faster
     # water arrives warmer): a secant step per substation (a diagonal quasi-Newton step: the others' flows
@@ -256,12 +258,15 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     prev_flow = prev_r = None
     tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
     for iteration in range(1, MAX_FIXED_POINT + 1):
-        hyd, th, m_pipe = evaluate(flow, t_in, m_start)
+        hyd, th, m_pipe, m_node = evaluate(flow, t_in, m_start)
         m_start = hyd.m_kg_s
-        t_in = th.t_node_k[cs]
+        t_used, t_in = t_in, th.t_node_k[cs]
         r = np.where(heat, flow * cp * np.maximum(t_in - t_ret_c, 0.0) - demand, 0.0)
         capped = heat & (flow >= hi) & (r < 0)  # the water arrives too cold: the 1 K flow is all it draws
         if np.all((np.abs(r) <= tol_w) | capped):
+            if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
+                # a capped substation's water arrived warmer or colder than last time: return it right
+                hyd, th, m_pipe, m_node = evaluate(flow, t_in, m_start)
             break
         plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
         step = plain
@@ -288,7 +293,7 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
         _, label = csgraph.connected_components(
             sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)), directed=False)
         p[label == label[sup]] += lift
-    m_plant = float(hyd.supply_kg_s[sup])
+    m_plant = float(m_node[sup])
     pump_dp = p[sup] - p[ret]
     pump_w = max(pump_dp, 0.0) * m_plant / rho / s["pump_efficiency"]
 

@@ -516,14 +516,6 @@ def test_part_of_the_network_without_flow_solves(dead):
     assert_ledgers(ds, case)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a consumer whose return_node is the plant's return node (a substation at the plant, or a "
-    "consumer at the end of a supply line returning straight to R) breaks the solve: CaseError \"node 2, "
-    "field 'm_branch_kg_s': mass flows in and out of this node do not balance (only supply nodes may take "
-    "up the difference)\" (no file, no element, node by index) for consumer A -> R, S -> R, and A -> R "
-    "beside another consumer A -> Ar. The thermal sweep gets m_node[ret] = hyd.supply_kg_s[ret], which "
-    "leaves out the substation's own return injected at the fixed-pressure node (likely; the same defect is a "
-    "strict xfail in tests/test_from_pandapipes.py for converted sinks)."))
 @pytest.mark.parametrize("supply", ["A", "S"])
 def test_consumer_returning_straight_to_the_plant_solves(supply):
     case = dh_case([pipe("s1", "S", "A"), pipe("r1", "Ar", "R")],
@@ -558,15 +550,6 @@ def test_small_load_at_the_end_of_a_lossy_pipe_reaches_its_steady_state(u_w_per_
     assert_ledgers(ds, case)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (8b40b1e): a substation stopped at its flow cap returns its water at the supply temperature of the "
-    "previous iterate, not of the final one: the loop breaks on 'capped' right after evaluate(flow, t_in, ...) "
-    "which set the substation outlet to min(t_return_k, t_in) with the t_in that arrived at the first, "
-    "lossless flow (about the ground temperature). 3 km, U' 0.3, 1 kW: water arrives at 309.58 K and the "
-    "substation returns it at 283.15 K (the ground), delivering 26,427 W of its 1,000 W demand (26x; the "
-    "heat ledger still closes, on 38.6 kW of pipe loss plus the 26.4 kW); 10 km, U' 0.5: arrives at 283.59 K, "
-    "returned at 283.15 K, 438 W instead of 0. Consumers' dh_consumer_t_return_k must be "
-    "min(t_return_k, arrival) and their heat at most their demand."))
 @pytest.mark.parametrize("length_m, u_w_per_m_k", [(3000.0, 0.3), (10000.0, 0.5)])
 def test_water_colder_than_the_return_even_at_the_flow_cap_is_flagged(length_m, u_w_per_m_k):
     """A 1 kW consumer (a summer load) at the end of 3 km with U' = 0.3 W/(m K) (or 10 km, 0.5): even at its
