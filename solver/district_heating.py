@@ -312,6 +312,7 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                    dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
                    dh_q_loss_w=float(q_loss.sum()), dh_pump_w=pump_w, dh_pump_dp_pa=float(pump_dp),
+                   dh_plant_electric_w=plant["hp_electric_w"] + pump_w,
                    dh_heat_balance_residual=residual, dh_iterations=iteration,
                    dh_undersupplied=int(under.sum()),
                    homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
