@@ -22,6 +22,9 @@ INTRO = {
     "district_heating": ("Settings `[district_heating]`: the plant where campus heat enters the network (heat pumps or "
                          "direct exchange, peak boiler), its pump control and the weather."),
     "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
+    "town": ("Settings `[town]`: the parametric town builder: homes in streets tied into rings, districts on spine "
+             "mains, a vertical-farm cluster and a trunk main from the plant, as dh_node, dh_pipe and dh_consumer "
+             "tables (supply and return networks), pipes sized from design flow (see gigawatt.cases.town)."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

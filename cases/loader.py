@@ -10,9 +10,10 @@ import pandas as pd
 from gigawatt.cases.campus import build_campus_tables
 from gigawatt.cases.case import Case, make_case
 from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
+from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "cooling", "district_heating", "loss_models") + ELEMENT_TABLES
+TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 
 
@@ -36,7 +37,9 @@ def load_case(path=None) -> Case:
         A TOML case file; the bundled default case when omitted. Element tables (``bus``, ``line``,
         ``source``, ``converter``, ``rack``) are TOML arrays of tables (``[[line]]``) or the name of a CSV
         file relative to the case file (``line = "lines.csv"``). A ``[campus]`` table generates halls,
-        rows, busways and racks; explicit tables are added to what it generates.
+        rows, busways and racks; a ``[town]`` table the district-heating network of a town (its plant at
+        ``plant-S``/``plant-R`` unless ``[district_heating]`` names other nodes); explicit tables are added
+        to what they generate.
 
     Raises
     ------
@@ -76,16 +79,26 @@ def load_case(path=None) -> Case:
     if "campus" in doc:
         # Build the loss models first: the builder sizes stations from the shelves' losses.
         models = make_case(loss_models=loss_models, file=file).loss_models
-        built = build_campus_tables(doc["campus"], dict(models), file=file)
-        for name, df in built.items():
-            if name in tables:
-                extra = pd.DataFrame(tables[name]) if isinstance(tables[name], list) else tables[name]
-                extra = validate_table(name, extra, file=table_files.get(name, file))
-                df = pd.concat([df, extra], ignore_index=True)
-            tables[name] = df
+        _add_built(tables, build_campus_tables(doc["campus"], dict(models), file=file), table_files, file)
+
+    district_heating = doc.get("district_heating")
+    if "town" in doc:
+        # A town is a district-heating network: its plant's nodes are the generated ones unless given.
+        district_heating = with_plant_nodes(district_heating)
+        _add_built(tables, build_town_tables(doc["town"], district_heating, file=file), table_files, file)
 
     return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
-                     cooling=doc.get("cooling"), district_heating=doc.get("district_heating"), file=file, table_files=table_files)
+                     cooling=doc.get("cooling"), district_heating=district_heating, file=file, table_files=table_files)
+
+
+def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:
+    """Put a builder's tables into ``tables``; explicit tables of the same name are added after them."""
+    for name, df in built.items():
+        if name in tables:
+            extra = pd.DataFrame(tables[name]) if isinstance(tables[name], list) else tables[name]
+            extra = validate_table(name, extra, file=table_files.get(name, file))
+            df = pd.concat([df, extra], ignore_index=True)
+        tables[name] = df
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Benchmarks behind ``gigawatt bench``: the DC load flow on data-center-shaped networks, against pandapower
-(this module), and the coolant networks of the cooling stage, against pandapipes (:mod:`gigawatt.bench_cooling`,
-run after these by :func:`run_benchmarks`).
+(this module), the coolant networks of the cooling stage, against pandapipes (:mod:`gigawatt.bench_cooling`),
+and the district-heating networks of town size, against pandapipes (:mod:`gigawatt.bench_dh`), run after these
+by :func:`run_benchmarks`.
 
 Every network comes from :func:`gigawatt.build_campus` with stiff stations (``station_droop = 0``) so that
 pandapower, which has no V–P droop, can solve the identical network (through
@@ -257,19 +258,22 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
 
 
 def run_benchmarks(sizes: list[int], *, peer: bool = True, repeat: int = 7, progress=None,
-                   peer_max_buses: int = PEER_MAX_BUSES, cooling_sizes: dict | None = None) -> list[dict]:
+                   peer_max_buses: int = PEER_MAX_BUSES, cooling_sizes: dict | None = None,
+                   dh_sizes=None) -> list[dict]:
     """Every benchmark of :data:`BENCHMARKS` at every size, then the coolant-network benchmarks of
     :mod:`gigawatt.bench_cooling` (``cooling_sizes``: benchmark name → racks or plates; default
-    :data:`gigawatt.bench_cooling.DEFAULT_SIZES`; ``{}`` for none); one JSON-ready record each (see the module
-    docstrings)."""
-    from gigawatt import bench_cooling
+    :data:`gigawatt.bench_cooling.DEFAULT_SIZES`; ``{}`` for none), then the district-heating benchmark of
+    :mod:`gigawatt.bench_dh` (``dh_sizes``: consumer counts; default :data:`gigawatt.bench_dh.DEFAULT_SIZES`;
+    ``()`` for none); one JSON-ready record each (see the module docstrings)."""
+    from gigawatt import bench_cooling, bench_dh
 
     records = []
     for n in sizes:
         for name in BENCHMARKS:
             records.append(run_one(name, int(n), peer=peer, repeat=repeat, peer_max_buses=peer_max_buses,
                                    progress=progress))
-    return records + bench_cooling.run_benchmarks(cooling_sizes, peer=peer, repeat=repeat, progress=progress)
+    records += bench_cooling.run_benchmarks(cooling_sizes, peer=peer, repeat=repeat, progress=progress)
+    return records + bench_dh.run_benchmarks(dh_sizes, peer=peer, repeat=repeat, progress=progress)
 
 
 def _fmt(x, scale=1.0, spec=".3g", missing="–") -> str:
@@ -310,15 +314,18 @@ def target_lines(records: list[dict]) -> list[str]:
 
 
 def format_table(records: list[dict]) -> str:
-    """Plain-text tables of the records (DC load flow, then coolant networks), each with the conditions and
-    the targets in a footer."""
-    from gigawatt import bench_cooling
+    """Plain-text tables of the records (DC load flow, coolant networks, district heating), each with the
+    conditions and the targets in a footer."""
+    from gigawatt import bench_cooling, bench_dh
 
     cooling = [r for r in records if r["benchmark"] in bench_cooling.COOLING_BENCHMARKS]
+    dh = [r for r in records if r["benchmark"] == bench_dh.BENCHMARK]
     records = [r for r in records if r["benchmark"] in BENCHMARKS]
-    parts = [_format_dc(records)] if records or not cooling else []
+    parts = [_format_dc(records)] if records or not (cooling or dh) else []
     if cooling:
         parts.append(bench_cooling.format_table(cooling))
+    if dh:
+        parts.append(bench_dh.format_table(dh))
     return "\n\n".join(parts)
 
 

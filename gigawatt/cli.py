@@ -70,8 +70,11 @@ def validate(tier):
               help="Rack counts of the coolant networks modelled per rack ('' for none).")
 @click.option("--plates", default="1e5", show_default=True,
               help="Cold-plate counts of the coolant networks modelled per plate ('' for none).")
-def bench(as_json, sizes, no_peer, repeat, racks, plates):
-    """Benchmark the DC load flow against pandapower and the coolant networks against pandapipes."""
+@click.option("--consumers", default="1e3,1e4,1e5", show_default=True,
+              help="Consumer counts of the district-heating town networks ('' for none).")
+def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers):
+    """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
+    pandapipes."""
     import json
 
     from gigawatt.bench import format_table, run_benchmarks
@@ -85,6 +88,7 @@ def bench(as_json, sizes, no_peer, repeat, racks, plates):
     cooling = {"coolant_per_rack": counts("--racks", racks), "coolant_per_plate": counts("--plates", plates)}
     records = run_benchmarks(counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
                              cooling_sizes={k: v for k, v in cooling.items() if v},
+                             dh_sizes=counts("--consumers", consumers),
                              progress=None if as_json else lambda msg: click.echo(msg, err=True))
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 

@@ -24,12 +24,12 @@ PEER_KEYS = ("peer_warm_s", "speedup", "check")
 
 @pytest.fixture(scope="module")
 def with_peer():
-    return run_benchmarks([TINY], peer=True, repeat=2, cooling_sizes={})
+    return run_benchmarks([TINY], peer=True, repeat=2, cooling_sizes={}, dh_sizes=())
 
 
 @pytest.fixture(scope="module")
 def without_peer():
-    return run_benchmarks([TINY], peer=False, repeat=1, cooling_sizes={})
+    return run_benchmarks([TINY], peer=False, repeat=1, cooling_sizes={}, dh_sizes=())
 
 
 def _check_common(records):
@@ -210,3 +210,112 @@ def test_cooling_table(cooling_with_peer, cooling_without_peer):
     assert "pandapipes" in text and "target" in text and "skipped" in text
     assert "Re 4000" in text  # the per-plate record says why its differences are larger
     assert "dc_loadflow" not in text  # no DC records, no DC table
+
+
+# --- district-heating networks -------------------------------------------------------------------------
+
+from gigawatt import bench_dh  # noqa: E402
+
+# 200 homes in 10 full streets of 20 (one district, 9 ring ties) + 4 vertical farms: 204 consumers.
+DH_TINY = 200
+DH_FLOAT_KEYS = ("total_s", "setup_s", "fixed_point_s", "finish_s", "hydraulic_s", "thermal_s", "build_s", "cold_s",
+                 "q_plant_w", "q_loss_w")
+DH_PEER_KEYS = ("peer_s", "speedup", "speedup_fixed_point", "check_p_pa", "check_m_kg_s", "check_t_k", "check_q_w")
+
+
+@pytest.fixture(scope="module")
+def dh_with_peer():
+    return bench_dh.run_benchmarks([DH_TINY], peer=True, repeat=2)
+
+
+@pytest.fixture(scope="module")
+def dh_without_peer():
+    return bench_dh.run_benchmarks([DH_TINY], peer=False, repeat=1, cold=False)
+
+
+def test_dh_record(dh_with_peer):
+    (r,) = dh_with_peer
+    assert r["benchmark"] == bench_dh.BENCHMARK and r["size"] == DH_TINY + 4 and r["size_requested"] == DH_TINY
+    # The network described: 200 homes' substations + 4 farms; supply nodes plant, hub, 1 district, 10 street
+    # junctions, 200 taps, 4 farms (mirrored on the return side); tree pipes 1 + 1 + 10 + 200 + 4 and 9 ties per
+    # side, so 9 independent loops per network.
+    assert (r["homes"], r["farms"], r["spines"]) == (200, 4, 1)
+    assert r["nodes"] == 2 * (2 + 1 + 10 + 200 + 4) and r["pipes"] == 2 * (216 + 9) and r["loops"] == 18
+    for key in DH_FLOAT_KEYS:
+        assert isinstance(r[key], float) and math.isfinite(r[key]) and r[key] >= 0, key
+    # The parts of the reported run add up to its total (they are times of one run, not separate medians).
+    assert r["total_s"] == pytest.approx(r["setup_s"] + r["fixed_point_s"] + r["finish_s"], rel=1e-12)
+    assert r["hydraulic_s"] + r["thermal_s"] <= r["fixed_point_s"]
+    assert isinstance(r["iterations"], int) and 1 <= r["iterations"] <= bench_dh_max_iterations()
+    assert r["iterations"] <= r["network_solves"] <= r["iterations"] + 1  # a last solve may follow the last step
+    # The stage's ledger: heat in = delivered + lost, to rounding of the MW-scale flows; nobody under-supplied
+    # at the default -5 C (the pipes are sized for -12 C).
+    assert r["heat_balance_residual"] < 1e-12 and r["undersupplied"] == 0
+    assert r["cold_numba_cache_misses"] == 0 or r["cold_note"]
+    json.dumps(dh_with_peer)  # the CLI's --json needs plain Python values
+
+
+def bench_dh_max_iterations():
+    from gigawatt.solver.district_heating import MAX_FIXED_POINT
+
+    return MAX_FIXED_POINT
+
+
+def test_dh_checks_against_pandapipes(dh_with_peer):
+    (r,) = dh_with_peer
+    assert r["peer"].startswith("pandapipes ") and r["peer_note"] is None
+    assert all(isinstance(r[k], float) and math.isfinite(r[k]) for k in DH_PEER_KEYS)
+    assert r["speedup"] == pytest.approx(r["peer_s"] / r["total_s"], rel=1e-12)
+    # Full streets: every pipe, ties included, runs above Re 4000, where both tools solve Colebrook +
+    # Darcy-Weisbach and the exponential pipe law with the same U' per metre: the same equations, so the answers
+    # agree to the solvers' tolerances. Measured: 1e-6 Pa, 2e-11 kg/s, 3e-10 K, 1e-7 W. Bounds: 1e-4 Pa and 1e-8
+    # kg/s as the coolant check above (room for pandapipes' stopping rule); 1e-6 K (pandapipes stops its heat
+    # iteration at tol_T = 1e-10 relative, 3.5e-8 K at 350 K); 1e-3 W: a substation's heat m cp (T_in - T_out)
+    # moves by m cp dT, 0.1 kg/s x 4.2 kJ/(kg K) x 1e-6 K = 4e-4 W.
+    assert r["pipes_below_re_4000"] == 0
+    assert r["check_p_pa"] < 1e-4 and r["check_m_kg_s"] < 1e-8 and r["check_t_k"] < 1e-6 and r["check_q_w"] < 1e-3
+    assert r["check_t_k"] <= bench_dh.TARGET_DT_K
+
+
+def test_dh_without_peer(dh_without_peer):
+    (r,) = dh_without_peer
+    assert r["peer"] is None and all(r[k] is None for k in DH_PEER_KEYS)
+    assert "skipped" in r["peer_note"] and "skipped" in r["cold_note"]
+
+
+def test_dh_peer_skipped_above_size_limit():
+    r = bench_dh.run_one(DH_TINY, peer=True, repeat=1, cold=False, peer_max_consumers=100)
+    assert r["peer"] is None and r["speedup"] is None and "skipped above" in r["peer_note"]
+
+
+@pytest.mark.parametrize("n, districts, spines", [(1_000, 5, 2), (10_000, 50, 4), (100_000, 500, 12)])
+def test_dh_town_shapes(n, districts, spines):
+    # n homes, one substation each, in full streets of 20 (10 a district), plus 4 farms; about half the square
+    # root of the districts as spines.
+    p = bench_dh.town_params(n)
+    assert p["homes"] == n and p["homes_per_substation"] == 1 and p["tie_streets"] and p["vertical_farms"] == 4
+    assert n % (p["substations_per_street"] * p["streets_per_district"]) == 0
+    assert n // (p["substations_per_street"] * p["streets_per_district"]) == districts and p["spines"] == spines
+
+
+def test_dh_table(dh_with_peer, dh_without_peer):
+    text = format_table(dh_with_peer + dh_without_peer)
+    assert bench_dh.BENCHMARK in text and "pandapipes" in text and "target" in text and "skipped" in text
+    assert "fixed point" in text and "whole stage" not in text  # no 1e4/1e5 record: those targets not measured
+    assert "dc_loadflow" not in text and "coolant" not in text
+
+
+def test_dh_selected_by_the_cli():
+    # `gigawatt bench --consumers` chooses the sizes ('' for none); the other benchmarks switched off.
+    from click.testing import CliRunner
+
+    from gigawatt.cli import main
+
+    res = CliRunner().invoke(main, ["bench", "--json", "--sizes", "", "--racks", "", "--plates", "",
+                                    "--consumers", str(DH_TINY), "--no-peer", "--repeat", "1"])
+    assert res.exit_code == 0, res.output
+    records = json.loads(res.stdout)
+    assert [(r["benchmark"], r["size_requested"]) for r in records] == [(bench_dh.BENCHMARK, DH_TINY)]
+    res = CliRunner().invoke(main, ["bench", "--json", "--sizes", "", "--racks", "", "--plates", "",
+                                    "--consumers", "", "--no-peer"])
+    assert res.exit_code == 0 and json.loads(res.stdout) == []
