@@ -316,7 +316,7 @@ def test_public_name_and_docstring_example(kit):
 
 # --- the converted network solved by both ---------------------------------------------------------
 
-def _solve_both(build):
+def _solve_both(build, mode="bidirectional"):
     """gigawatt on the converted net, and pandapipes on the same net given gigawatt's constant fluid
     properties (gigawatt holds them constant; pandapipes' own water varies with temperature)."""
     from gigawatt.validation.dh_checks import fluid_properties
@@ -327,7 +327,7 @@ def _solve_both(build):
     fluid = pps.create_constant_fluid(name="gw", fluid_type="liquid", density=props["density_kg_m3"],
                                       viscosity=props["viscosity_pa_s"], heat_capacity=props["cp_j_per_kg_k"])
     net = build(fluid)
-    pps.pipeflow(net, mode="bidirectional", friction_model="colebrook", tol_p=1e-10, tol_m=1e-10, tol_T=1e-9,
+    pps.pipeflow(net, mode=mode, friction_model="colebrook", tol_p=1e-10, tol_m=1e-10, tol_T=1e-9,
                  tol_res=1e-6, max_iter_hyd=200, max_iter_therm=200, max_iter_bidirect=200,
                  tolerance_colebrook=1e-14, max_iter_colebrook=100, use_numba=False)
     return case, ds, props, net
@@ -344,11 +344,11 @@ def _assert_same_solution(case, ds, props, net):
     # Flows and temperatures: the tolerances of the random-network validation case
     # (dh_crosscode_pandapipes_random.toml, which says why: the two solvers' convergence errors).
     assert np.max(np.abs(m_gw - m_pp)) <= 1e-9 * np.max(np.abs(m_pp))
-    # Pressures to 1e-3 Pa, 4e-9 of the 2.5 bar lift: pandapipes' friction factors come out 1e-8 to 5e-8 below
-    # Colebrook's in this small net (its res_pipe.lambda against fluids.friction.Colebrook at its Reynolds
-    # numbers; gigawatt's equals fluids' to 1e-16), 6e-5 Pa on the 1.3 kPa drop of the first pipe (measured
-    # 1.0e-4 Pa at the farthest junction). The 1 um valve pipes add f L/D = 0.02 x 1e-5 of their 1-3 kPa
-    # dynamic pressure, below 1e-6 Pa.
+    # Pressures to 1e-3 Pa (4e-9 of the closed net's 2.5 bar lift): pandapipes' friction factors come out
+    # 1e-8 to 5e-8 below Colebrook's in that small net (its res_pipe.lambda against fluids.friction.Colebrook
+    # at its Reynolds numbers; gigawatt's equals fluids' to 1e-16), 6e-5 Pa on the 1.3 kPa drop of the first
+    # pipe (measured 1.0e-4 Pa at the farthest junction). The 1 um valve pipes add f L/D = 0.02 x 1e-5 of
+    # their 1-3 kPa dynamic pressure, below 1e-6 Pa.
     p_gw = ds["dh_p_pa"].sel(dh_node=ids["junction"].to_numpy()).to_numpy()
     assert np.max(np.abs(p_gw - net.res_junction["p_bar"].to_numpy() * 1e5)) <= 1e-3
     t_gw = ds["dh_t_k"].sel(dh_node=ids["junction"].to_numpy()).to_numpy()
@@ -360,7 +360,7 @@ def test_converted_closed_network_solves_as_pandapipes_does():
     # heat, a flow-only consumer, a pipe with an outer diameter and a minor loss.
     def build(fluid):
         net = closed_net(fluid)
-        net.sink.drop(net.sink.index, inplace=True)  # see the next test
+        net.sink.drop(net.sink.index, inplace=True)  # the next test has it
         return net
 
     case, ds, props, net = _solve_both(build)
@@ -375,9 +375,24 @@ def test_converted_closed_network_solves_as_pandapipes_does():
         assert dp_gw == pytest.approx((r["p_from_bar"] - r["p_to_bar"]) * 1e5, rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="solver: HydraulicResult.supply_kg_s leaves out what is injected at a "
-                   "fixed-pressure node, so a consumer returning straight to the plant's return node breaks the "
-                   "thermal mass balance (every sink of a converted net does)")
-def test_converted_network_with_a_sink_solves_as_pandapipes_does():
-    case, ds, props, net = _solve_both(closed_net)
+def test_converted_open_network_of_sinks_solves_as_pandapipes_does():
+    # The form of pandapipes' OpenModelica and STANET test networks: a 'pt' ext_grid feeding sinks (here
+    # through a loop, a valve and pipes losing heat), which leave the net. gigawatt's sinks return to the
+    # added plant return node. (A sink in a net fed by a circulation pump does not converge in pandapipes
+    # 0.16, whose pump conserves mass.)
+    def build(fluid):
+        net = pps.create_empty_network(name="open", fluid=fluid)
+        j = pps.create_junctions(net, 6, pn_bar=5.0, tfluid_k=350.0, name=[f"a{i}" for i in range(6)])
+        pps.create_ext_grid(net, j[0], p_bar=5.0, t_k=358.15, type="pt")
+        for a, b, length, d in ((0, 1, 0.3, 150.0), (1, 2, 0.2, 100.0), (1, 3, 0.25, 80.0), (3, 2, 0.15, 80.0),
+                                (4, 5, 0.1, 65.0)):
+            pps.create_pipe_from_parameters(net, j[a], j[b], length_km=length, inner_diameter_mm=d, k_mm=0.05,
+                                            u_w_per_m2k=2.0, text_k=278.15, name=f"p{a}{b}")
+        pps.create_valve(net, j[2], j[4], et="ju", inner_diameter_mm=65.0, loss_coefficient=4.0, name="v24")
+        pps.create_sinks(net, [j[3], j[2], j[5]], mdot_kg_per_s=[3.0, 4.0, 2.5], scaling=[1.0, 0.5, 1.0],
+                         name=["k3", "k2", "k5"])
+        return net
+
+    case, ds, props, net = _solve_both(build, mode="sequential")
+    assert case.settings["district_heating"]["return_node"] == ic.PLANT_RETURN_ID
     _assert_same_solution(case, ds, props, net)
