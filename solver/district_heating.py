@@ -184,12 +184,14 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     ret = int(node_index.get_indexer([s["return_node"]])[0])
     t_sup = s["t_supply_k"]
     t_ret_c = cons["t_return_k"].to_numpy(float)
+    is_flow = cons["kind"].to_numpy() == "mass_flow"
     t_mean = 0.5 * (t_sup + (float(np.mean(t_ret_c)) if len(cons) else t_sup))
     rho, cp, mu, _ = _properties(s["fluid"], t_mean, "t_supply_k", case)
 
-    _check_reachable(case, n, pf, pt, cs, cr, sup, ret, node_index)
+    _, label = csgraph.connected_components(sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)),
+                                            directed=False)
+    _check_reachable(case, label, cs, cr, sup, ret, node_index)
     demand = consumer_demand_w(case, s)
-    is_flow = cons["kind"].to_numpy() == "mass_flow"
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
 
     fixed = np.full(n, np.nan)
@@ -197,8 +199,6 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     lift_mode = s["p_supply_pa"] is None
     fixed[sup] = 0.0 if lift_mode else s["p_supply_pa"]
     if lift_mode:
-        graph = sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n))
-        _, label = csgraph.connected_components(graph, directed=False)
         if label[sup] == label[ret]:
             raise CaseError("pipes join the supply and the return network, so the pump's lift is not a single "
                             "pressure: give the plant's supply pressure", **_where(
@@ -290,8 +290,6 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     if lift_mode:
         dp_c = p[cs] - p[cr]
         lift = (s["dp_min_pa"] - np.min(dp_c)) if nc else s["dp_min_pa"]
-        _, label = csgraph.connected_components(
-            sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)), directed=False)
         p[label == label[sup]] += lift
     m_plant = float(m_node[sup])
     pump_dp = p[sup] - p[ret]
@@ -330,10 +328,9 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
                    figures)
 
 
-def _check_reachable(case, n, pf, pt, cs, cr, sup, ret, node_index):
-    """Every consumer's supply node connected to the plant's supply node, its return node to the return."""
-    _, label = csgraph.connected_components(sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(n, n)),
-                                            directed=False)
+def _check_reachable(case, label, cs, cr, sup, ret, node_index):
+    """Every consumer's supply node connected to the plant's supply node, its return node to the return
+    (``label``: connected component of each node over the pipes in service)."""
     ids = case.tables["dh_consumer"]["id"].to_numpy()
     for ends, plant_node, field in ((cs, sup, "supply_node"), (cr, ret, "return_node")):
         bad = np.flatnonzero(label[ends] != label[plant_node])
