@@ -170,10 +170,8 @@ def from_pandapipes(net, *, name: str | None = None):
     for table, df in tables.items():
         if table in _CONVERTED:
             continue
-        live = _in_service(df)
-        omitted += [_label(table, i, df) for i in df.index[~live]]
         reason = NOT_CONVERTIBLE.get(table, "an element gigawatt's district-heating network does not have")
-        problems += [Problem(table, i, _name(df, i), reason) for i in df.index[live]]
+        problems += [Problem(table, i, _name(df, i), reason) for i in _live_rows(table, df, omitted)]
 
     ids = pandapipes_ids(net)
     junctions = tables.get("junction", pd.DataFrame())
@@ -258,6 +256,13 @@ def _in_service(df: pd.DataFrame) -> np.ndarray:
         return np.ones(len(df), dtype=bool)
     values = df["in_service"].to_numpy(object)
     return np.where(pd.isna(values), True, values).astype(bool)  # not given: in service
+
+
+def _live_rows(table: str, df, omitted: list[str]):
+    """The index of each in-service row of ``df``; rows out of service are named in ``omitted``."""
+    live = _in_service(df)
+    omitted += [_label(table, i, df) for i in df.index[~live]]
+    return df.index[live]
 
 
 def _name(df, i):
@@ -470,11 +475,7 @@ def _valves(df, node_id, ids, problems: list[Problem], omitted: list[str]) -> li
     if df is None:
         return []
     rows = []
-    live = _in_service(df)
-    for k, i in enumerate(df.index):
-        if not live[k]:
-            omitted.append(_label("valve", i, df))
-            continue
+    for i in _live_rows("valve", df, omitted):
         if "et" in df and str(df.at[i, "et"]) != "ju":
             problems.append(Problem("valve", i, _name(df, i), "sits between a junction and a pipe (et 'pi'); "
                                     "only valves between two junctions convert"))
@@ -490,11 +491,7 @@ def _zero_heat_exchangers(df, node_id, ids, problems: list[Problem], omitted: li
     if df is None:
         return []
     rows = []
-    live = _in_service(df)
-    for k, i in enumerate(df.index):
-        if not live[k]:
-            omitted.append(_label("heat_exchanger", i, df))
-            continue
+    for i in _live_rows("heat_exchanger", df, omitted):
         if _float(df, i, "qext_w", 0.0) != 0.0:
             problems.append(Problem("heat_exchanger", i, _name(df, i), "exchanges a fixed heat with the flow the "
                                     "network sends through it; gigawatt's consumers set their own flow"))
@@ -519,11 +516,7 @@ def _sinks(df, node_id, ids, plant, problems: list[Problem], omitted: list[str])
     if df is None:
         return []
     rows = []
-    live = _in_service(df)
-    for k, i in enumerate(df.index):
-        if not live[k]:
-            omitted.append(_label("sink", i, df))
-            continue
+    for i in _live_rows("sink", df, omitted):
         mdot = _float(df, i, "mdot_kg_per_s", 0.0) * _float(df, i, "scaling", 1.0)
         if mdot < 0:
             problems.append(Problem("sink", i, _name(df, i), f"draws {mdot:g} kg/s, i.e. feeds water in (a source)"))
@@ -540,11 +533,7 @@ def _heat_consumers(tables, node_id, ids, plant, problems: list[Problem], omitte
     t_sup = plant.get("t_supply_k", math.nan)
     at_supply_t = None  # junctions the plant's water reaches unchanged; computed once, when needed
     rows = []
-    live = _in_service(df)
-    for k, i in enumerate(df.index):
-        if not live[k]:
-            omitted.append(_label("heat_consumer", i, df))
-            continue
+    for i in _live_rows("heat_consumer", df, omitted):
         q, mdot, dt, t_ret = (_float(df, i, c) for c in ("qext_w", "controlled_mdot_kg_per_s", "deltat_k", "treturn_k"))
         a, b = df.at[i, "from_junction"], df.at[i, "to_junction"]
         base = {"id": ids[i], "supply_node": node_id[a], "return_node": node_id[b]}
