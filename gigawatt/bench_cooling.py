@@ -408,16 +408,20 @@ def format_table(records: list[dict]) -> str:
         out.append(f"{r['benchmark']} {r['size']:,} {r['unit']}: {r['halls']} halls x {r['rows_per_hall']} rows x "
                    f"{r['racks_per_row']} racks ({r['racks']:,} racks, {r['loops']} loops), {r['nodes']:,} nodes, "
                    f"{r['pipes']:,} pipes; linear solver {r['linear_solver']}")
-        for key in ("peer_note", "cold_note"):
-            if r.get(key):
-                out.append(f"{r['benchmark']} {r['size']:,}: {r[key]}")
-        if r["pipes_below_re_4000"] and r["peer"]:
-            out.append(f"{r['benchmark']} {r['size']:,}: {r['pipes_below_re_4000']:,} pipes run below Re 4000, where "
-                       f"gigawatt's friction factor is laminar or the laminar-turbulent blend and pandapipes' is "
-                       f"Colebrook's: there dp/dm/dT compare two models, not two solvers")
+        out += record_notes(r, "pipes run below Re 4000, where gigawatt's friction factor is laminar or the "
+                               "laminar-turbulent blend and pandapipes' is Colebrook's: there dp/dm/dT compare two "
+                               "models, not two solvers")
     out += target_lines(records)
     out.append(PEER_REFERENCE_NOTE)
     return "\n".join(out)
+
+
+def record_notes(r: dict, laminar_note: str) -> list[str]:
+    """A record's peer and cold-run notes, and ``laminar_note`` on its pipes below Re 4000 when the peer ran."""
+    out = [f"{r['benchmark']} {r['size']:,}: {r[key]}" for key in ("peer_note", "cold_note") if r.get(key)]
+    if r["pipes_below_re_4000"] and r["peer"]:
+        out.append(f"{r['benchmark']} {r['size']:,}: {r['pipes_below_re_4000']:,} {laminar_note}")
+    return out
 
 
 def _cold_main(argv: list[str]) -> None:

@@ -378,6 +378,8 @@ def target_lines(records: list[dict]) -> list[str]:
 
 def format_table(records: list[dict]) -> str:
     """A plain-text table of the district-heating records, with the conditions and the targets in a footer."""
+    from gigawatt import bench_cooling
+
     head = ["benchmark", "consumers", "pipes", "loops", "total ms", "setup ms", "fixpt ms", "hyd ms", "heat ms",
             "finish ms", "iter", "cold s", "peer ms", "x total", "x fixpt", "dp Pa", "dm kg/s", "dT K", "dQ W"]
     rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", f"{r['loops']:,}", _fmt(r["total_s"], 1e3, ".4g"),
@@ -408,14 +410,10 @@ def format_table(records: list[dict]) -> str:
                    f"{r['nodes']:,} nodes, {r['pipes']:,} pipes, {r['loops']:,} loops; linear solver "
                    f"{r['linear_solver']}; {r['undersupplied']} under-supplied; heat balance residual "
                    f"{r['heat_balance_residual']:.1e}")
-        for key in ("peer_note", "cold_note"):
-            if r.get(key):
-                out.append(f"{r['benchmark']} {r['size']:,}: {r[key]}")
-        if r["pipes_below_re_4000"] and r["peer"]:
-            out.append(f"{r['benchmark']} {r['size']:,}: {r['pipes_below_re_4000']:,} pipes (ring ties, street ends) "
-                       f"run below Re 4000, where gigawatt's friction factor is laminar or the laminar-turbulent blend "
-                       f"and pandapipes' is Colebrook's: the flow split around the rings, and so dp/dm/dT/dQ, "
-                       f"compare two friction models there, not two solvers")
+        out += bench_cooling.record_notes(r, "pipes (ring ties, street ends) run below Re 4000, where gigawatt's friction factor "
+                               "is laminar or the laminar-turbulent blend and pandapipes' is Colebrook's: the flow "
+                               "split around the rings, and so dp/dm/dT/dQ, compare two friction models there, not "
+                               "two solvers")
     out += target_lines(records)
     out.append(PEER_REFERENCE_NOTE)
     return "\n".join(out)
