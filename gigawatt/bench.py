@@ -149,25 +149,35 @@ def _median_time(fn, repeat: int, budget_s: float | None = None) -> tuple[float,
     return statistics.median(times), len(times)
 
 
-def _run_cold(n_bus: int, ring_rows: int) -> dict:
-    """Run ``python -m gigawatt.bench --cold`` in a fresh process; its wall time and what it reports."""
-    cmd = [sys.executable, "-m", "gigawatt.bench", "--cold", str(n_bus), "--ring-rows", str(ring_rows),
-           "--launched-at", repr(time.time())]
+def run_cold_process(module: str, args: list[str], fields: dict[str, str]) -> dict:
+    """Run ``python -m MODULE ARGS`` in a fresh process, which prints its timings as JSON on its last line.
+
+    Returns ``cold_s`` (the process's wall time), each record key of ``fields`` taken from the child's key
+    it names, ``cold_numba_cache_misses`` and a ``cold_note`` (why it failed, or that numba compiled);
+    on failure every value is None.
+    """
+    cmd = [sys.executable, "-m", module, *args]
     # A neutral working directory: from the repository root, ``-m`` would put the source tree on sys.path.
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=COLD_TIMEOUT_S)
     wall = time.perf_counter() - t0
+    keys = ["cold_s", *fields, "cold_numba_cache_misses"]
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"cold_s": None, "peak_rss_bytes": None, "cold_import_s": None, "cold_build_s": None,
-                "cold_solve_s": None, "cold_numba_cache_misses": None, "cold_note": f"cold run failed: {tail}"}
+        return dict.fromkeys(keys) | {"cold_note": f"cold run failed: {tail}"}
     child = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"cold_s": wall, "peak_rss_bytes": child["peak_rss_bytes"], "cold_import_s": child["import_s"],
-            "cold_build_s": child["build_s"], "cold_solve_s": child["solve_s"],
-            "cold_numba_cache_misses": child["numba_cache_misses"],
-            "cold_note": (f"cold run compiled {child['numba_cache_misses']} numba kernel(s): the on-disk cache was "
-                          f"stale (solver source changed?), so cold_s includes compilation")
-            if child["numba_cache_misses"] else None}
+    misses = child["numba_cache_misses"]
+    return {"cold_s": wall, **{k: child[c] for k, c in fields.items()}, "cold_numba_cache_misses": misses,
+            "cold_note": (f"cold run compiled {misses} numba kernel(s): the on-disk cache was stale (solver source "
+                          f"changed?), so cold_s includes compilation") if misses else None}
+
+
+def _run_cold(n_bus: int, ring_rows: int) -> dict:
+    """Run ``python -m gigawatt.bench --cold`` in a fresh process; its wall time and what it reports."""
+    return run_cold_process("gigawatt.bench", ["--cold", str(n_bus), "--ring-rows", str(ring_rows),
+                                               "--launched-at", repr(time.time())],
+                            {"peak_rss_bytes": "peak_rss_bytes", "cold_import_s": "import_s",
+                             "cold_build_s": "build_s", "cold_solve_s": "solve_s"})
 
 
 def _peer(case, ds, repeat: int) -> dict:

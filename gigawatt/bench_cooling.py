@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 
@@ -70,7 +68,6 @@ tight enough that what remains of the differences is not pandapipes stopping ear
 default ``use_numba=True``, its fast path."""
 P_RETURN_BAR = 2.0
 """Pressure the peer holds at each return node [bar] (ours: 0 Pa gauge; only differences are compared)."""
-COLD_TIMEOUT_S = 1800.0
 
 TARGET_WARM_S = {("coolant_per_rack", 10_000): 5e-3, ("coolant_per_plate", 100_000): 50e-3}
 """The issue's targets: printed against the measured values, never asserted."""
@@ -239,19 +236,10 @@ def _peer(plant, heat, hyd, th, repeat: int) -> dict:
 
 def _run_cold(benchmark: str, n: int) -> dict:
     """``python -m gigawatt.bench_cooling --cold`` in a fresh process: its wall time and what it reports."""
-    cmd = [sys.executable, "-m", "gigawatt.bench_cooling", "--cold", benchmark, str(n)]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=COLD_TIMEOUT_S)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"cold_s": None, "cold_solve_s": None, "cold_network_s": None, "cold_numba_cache_misses": None,
-                "cold_note": f"cold run failed: {tail}"}
-    child = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"cold_s": wall, "cold_solve_s": child["solve_s"], "cold_network_s": child["network_s"],
-            "cold_numba_cache_misses": child["numba_cache_misses"],
-            "cold_note": (f"cold run compiled {child['numba_cache_misses']} numba kernel(s): the on-disk cache was "
-                          f"stale, so cold_s includes compilation") if child["numba_cache_misses"] else None}
+    from gigawatt.bench import run_cold_process
+
+    return run_cold_process("gigawatt.bench_cooling", ["--cold", benchmark, str(n)],
+                            {"cold_solve_s": "solve_s", "cold_network_s": "network_s"})
 
 
 def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_max_pipes: int = PEER_MAX_PIPES,

@@ -39,9 +39,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 
@@ -66,7 +64,6 @@ tolerances tight enough that what remains of the differences is not pandapipes s
 default ``use_numba=True``, its fast path. Its connectivity check is off: for heat transfer it searches from
 the temperature slacks without crossing heat consumers, so it would drop the whole return network (whose
 node temperatures, with every flow given, follow from the substations' outlets by mixing alone)."""
-COLD_TIMEOUT_S = 1800.0
 TARGET_FIXED_POINT_S = {10_000: 10e-3, 100_000: 100e-3}
 """The issue's targets for a warm solve: printed against the measured values, never asserted."""
 TARGET_DT_K = 0.01
@@ -259,19 +256,10 @@ def _peer(case, state, repeat: int) -> dict:
 
 def _run_cold(n: int) -> dict:
     """``python -m gigawatt.bench_dh --cold N`` in a fresh process: its wall time and what it reports."""
-    cmd = [sys.executable, "-m", "gigawatt.bench_dh", "--cold", str(n)]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=COLD_TIMEOUT_S)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"cold_s": None, "cold_build_s": None, "cold_solve_s": None, "cold_numba_cache_misses": None,
-                "cold_note": f"cold run failed: {tail}"}
-    child = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"cold_s": wall, "cold_build_s": child["build_s"], "cold_solve_s": child["solve_s"],
-            "cold_numba_cache_misses": child["numba_cache_misses"],
-            "cold_note": (f"cold run compiled {child['numba_cache_misses']} numba kernel(s): the on-disk cache was "
-                          f"stale, so cold_s includes compilation") if child["numba_cache_misses"] else None}
+    from gigawatt.bench import run_cold_process
+
+    return run_cold_process("gigawatt.bench_dh", ["--cold", str(n)],
+                            {"cold_build_s": "build_s", "cold_solve_s": "solve_s"})
 
 
 def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: int = PEER_MAX_CONSUMERS,

@@ -141,6 +141,17 @@ def kit():
     return sys.modules[__name__]
 
 
+def cli_error_line(res, out_path) -> str:
+    """The one ``error: ...`` line of a refused ``gigawatt run``: exit status 2, nothing on stdout, no
+    traceback, and no results file at ``out_path``."""
+    assert res.exit_code == 2, res.output
+    assert res.stdout == "" and "Traceback" not in res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert not out_path.exists()
+    return lines[0]
+
+
 def run_docstring_examples(module) -> set:
     """Run every docstring example of ``module``'s own functions (the Python source of Numba dispatchers,
     which doctest does not look inside); assert none fails and return the names that had examples."""
