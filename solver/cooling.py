@@ -53,7 +53,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            cdu_facility_capacity, pump_speed_for_head)
 from gigawatt.models.hydraulics import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.solver.assembly import rack_powers
-from gigawatt.solver.cooling_network import LoopNetwork, build_loops
+from gigawatt.solver.cooling_network import LoopNetwork, build_loops, loop_of_racks
 from gigawatt.solver.hydraulics import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
 
@@ -178,8 +178,6 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
 
     # Heat-unit branch loss coefficient from its design pressure drop, dp = K rho v^2 / 2 at the unit's
     # design flow (units of zero design heat take the mean design flow of their loop's units).
-    from gigawatt.solver.cooling_network import loop_of_racks
-
     rack_loop, loop_ids = loop_of_racks(racks)
     n_loop = loop_ids.size
     per_rack = s["chips_per_rack"] if s["plate_resolution"] else 1
@@ -217,14 +215,21 @@ def _plate_resistance(case, s: dict, tcs: Fluid, m_plate_kg_s: np.ndarray) -> np
     if missing:
         raise CaseError("cold_plate_channels needs the channel geometry", field=missing[0],
                         allowed="a value (with cold_plate_channels)", **_where(case))
-    r = np.full(m_plate_kg_s.size, np.inf)
-    for i in np.flatnonzero(m_plate_kg_s > 0):
-        r[i] = cold_plate_resistance(m_plate_kg_s[i], s["cold_plate_channels"], s["cold_plate_channel_d_h_m"],
-                                     s["cold_plate_channel_area_m2"], s["cold_plate_wetted_area_m2"],
-                                     tcs.viscosity_pa_s, tcs.cp_j_per_kg_k, tcs.conductivity_w_per_m_k,
-                                     s["header_roughness_m"] / s["cold_plate_channel_d_h_m"],
-                                     s["cold_plate_nu_laminar"], s["chip_r_th_k_per_w"])
+    r = np.empty(m_plate_kg_s.size)
+    _plate_resistances(m_plate_kg_s, s["cold_plate_channels"], s["cold_plate_channel_d_h_m"],
+                       s["cold_plate_channel_area_m2"], s["cold_plate_wetted_area_m2"], tcs.viscosity_pa_s,
+                       tcs.cp_j_per_kg_k, tcs.conductivity_w_per_m_k,
+                       s["header_roughness_m"] / s["cold_plate_channel_d_h_m"], s["cold_plate_nu_laminar"],
+                       s["chip_r_th_k_per_w"], r)
     return r
+
+
+@njit(cache=True)
+def _plate_resistances(m, n_channels, d_h, area, wetted, mu, cp, k, rel_roughness, nu_laminar, r_cond, out):
+    """:func:`cold_plate_resistance` of each plate at its flow [K/W]; infinite without flow."""
+    for i in range(m.size):
+        out[i] = cold_plate_resistance(m[i], n_channels, d_h, area, wetted, mu, cp, k, rel_roughness, nu_laminar,
+                                       r_cond) if m[i] > 0 else np.inf
 
 
 @njit(cache=True)

@@ -241,3 +241,29 @@ def test_every_watt_from_the_grid_becomes_heat(tmp_path, kit):
                                rtol=1e-14)
     np.testing.assert_allclose(ds.q_air_w, 0.2 * ds.p_it_w + 0.4 * ds.vrm_loss_w + 0.7 * ds.shelf_loss_w,
                                rtol=1e-14)
+
+
+def test_cold_plate_resistance_from_the_channel_correlation():
+    """With the channels given, each plate's resistance is conduction + the convective resistance of
+    ``cold_plate_resistance`` at the plate's own flow (its share of the rack's), and the chip temperature is
+    the closed form T_in + q_liquid / (2 m cp) + R lf P / N (leakage off)."""
+    from gigawatt.models.chips import cold_plate_resistance
+    from gigawatt.solver.assembly import assemble
+    from gigawatt.solver.cooling import prepare_cooling
+
+    geo = {"cold_plate_channels": 50, "cold_plate_channel_d_h_m": 0.5e-3, "cold_plate_channel_area_m2": 5e-7,
+           "cold_plate_wetted_area_m2": 0.006, "chip_r_th_k_per_w": 0.004}
+    case = gw.build_campus(halls=1, rows_per_hall=1, racks_per_row=1, rack_it_power_kw=130, cooling=geo)
+    ds = gw.solve(case)
+    plant = prepare_cooling(case, assemble(case).rack_shelf_loss)
+    s, f = plant.settings, plant.tcs
+    m = float(ds.coolant_flow_kg_s[0])
+    r = cold_plate_resistance(m / s["chips_per_rack"], 50.0, 0.5e-3, 5e-7, 0.006, f.viscosity_pa_s,
+                              f.cp_j_per_kg_k, f.conductivity_w_per_m_k, s["header_roughness_m"] / 0.5e-3,
+                              s["cold_plate_nu_laminar"], 0.004)
+    assert plant.unit_r_th_k_per_w[0] == pytest.approx(r, rel=1e-14)
+    p = float(ds.p_it_w[0])
+    expected = (float(ds.t_coolant_in_k[0]) + float(ds.q_liquid_w[0]) / (2 * m * f.cp_j_per_kg_k)
+                + r * s["liquid_fraction"] * p / s["chips_per_rack"])
+    assert float(ds.t_chip_k[0]) == pytest.approx(expected, rel=1e-12)
+    assert r > 0.004  # the convective part adds to the conduction part
