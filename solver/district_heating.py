@@ -41,7 +41,9 @@ import scipy.sparse.csgraph as csgraph
 
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.consumers import consumer_heat_demand_w, homes_degree_days_w
-from gigawatt.models.heat_pumps import cop_carnot_fraction
+from gigawatt.models.cooling_plant import pump_speed_for_head
+from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
+from gigawatt.models.hydraulics import GRAVITY_M_S2, pump_efficiency
 from gigawatt.models.pipe_heat import buried_single_pipe_u
 from gigawatt.solver.hydraulics import prepare_hydraulic_network
 from gigawatt.solver.thermal_kernel import NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -192,6 +194,8 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
                                             directed=False)
     _check_reachable(case, label, cs, cr, sup, ret, node_index)
     demand = consumer_demand_w(case, s)
+    if s["hp_model"] == "map":
+        heat_pump_map(case)  # a broken map is an input error even when the campus offers no heat
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
 
     fixed = np.full(n, np.nan)
@@ -293,7 +297,8 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
         p[label == label[sup]] += lift
     m_plant = float(m_node[sup])
     pump_dp = p[sup] - p[ret]
-    pump_w = max(pump_dp, 0.0) * m_plant / rho / s["pump_efficiency"]
+    pump = network_pump(case, s, pump_dp, m_plant, rho)
+    pump_w = pump["dh_pump_w"]
 
     t_node = th.t_node_k[:n]
     t_out_sub = th.t_node_k[sub]
@@ -309,7 +314,7 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
     figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                    dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                   dh_q_loss_w=float(q_loss.sum()), dh_pump_w=pump_w, dh_pump_dp_pa=float(pump_dp),
+                   dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
                    dh_plant_electric_w=plant["hp_electric_w"] + pump_w,
                    dh_heat_balance_residual=residual, dh_iterations=iteration,
                    dh_undersupplied=int(under.sum()),
@@ -347,8 +352,7 @@ def _plant(case, s: dict, offer: HeatOffer | None, q_w: float, t_supply_k: float
     out = {"hp_cop": math.nan, "hp_heat_w": 0.0, "hp_electric_w": 0.0, "q_from_campus_w": 0.0,
            "q_recovered_w": 0.0}
     if s["interface"] == "heat_pump" and offer is not None and q_w > 0:
-        cop = float(cop_carnot_fraction(offer.t_source_min_k, t_supply_k, s["hp_eta"], s["hp_approach_k"],
-                                        s["hp_approach_k"]))
+        cop = heat_pump_cop(case, s, offer.t_source_min_k, t_supply_k)
         cap = s["hp_capacity_w"] if s["hp_capacity_w"] is not None else math.inf
         heat = min(q_w, cap, q_avail * cop / (cop - 1.0)) if cop > 1 else 0.0
         out.update(hp_cop=cop, hp_heat_w=heat, hp_electric_w=heat / cop if cop > 0 else 0.0,
@@ -362,3 +366,82 @@ def _plant(case, s: dict, offer: HeatOffer | None, q_w: float, t_supply_k: float
     boiler = q_w - out["hp_heat_w"] - (out["q_from_campus_w"] if s["interface"] == "direct" else 0.0)
     out.update(boiler_heat_w=max(boiler, 0.0), boiler_fuel_w=max(boiler, 0.0) / s["boiler_efficiency"])
     return out
+
+
+def heat_pump_cop(case, s: dict, t_source_out_k: float, t_sink_k: float) -> float:
+    """COP of the plant's heat pumps cooling the campus water to ``t_source_out_k`` [K] and heating the
+    network to ``t_sink_k`` [K]: the Carnot fraction (:func:`gigawatt.models.heat_pumps.cop_carnot_fraction`)
+    or, with ``hp_model = "map"``, the manufacturer map of the ``dh_heat_pump_map`` table interpolated
+    bilinearly (:func:`gigawatt.models.heat_pumps.cop_from_map`)."""
+    if s["hp_model"] != "map":
+        return float(cop_carnot_fraction(t_source_out_k, t_sink_k, s["hp_eta"], s["hp_approach_k"],
+                                         s["hp_approach_k"]))
+    source, sink, cop = heat_pump_map(case)
+    try:
+        return float(cop_from_map(t_source_out_k, t_sink_k, source, sink, cop, s["hp_out_of_map"]))
+    except CaseError as err:
+        raise CaseError(f"the heat pumps' operating point is {err.reason}", file=case.file,
+                        element="dh_heat_pump_map", field=err.field, value=err.value,
+                        allowed=f"{err.allowed}, or hp_out_of_map = clip") from None
+
+
+def heat_pump_map(case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``dh_heat_pump_map`` table as a grid: source outlet temperatures [K], sink temperatures [K] (both
+    increasing) and the COP table [source x sink]. Every source temperature must have a point at every
+    sink temperature, once."""
+    m = case.tables["dh_heat_pump_map"]
+    if len(m) < 4:
+        raise CaseError("a heat-pump map needs a grid of at least 2 source x 2 sink temperatures",
+                        **_where(case, "[district_heating]", "hp_model", "map",
+                                 f">= 4 points in the dh_heat_pump_map table (it has {len(m)})"))
+    src, snk = m["t_source_out_k"].to_numpy(float), m["t_sink_k"].to_numpy(float)
+    source, i = np.unique(src, return_inverse=True)
+    sink, j = np.unique(snk, return_inverse=True)
+    table = np.full((source.size, sink.size), np.nan)
+    seen = np.zeros(table.shape, dtype=np.int64)
+    np.add.at(seen, (i, j), 1)
+    if (seen > 1).any():
+        k = int(np.flatnonzero(seen[i, j] > 1)[1])
+        raise CaseError("a second map point at the same source and sink temperatures",
+                        **_where(case, f"dh_heat_pump_map '{m['id'].iloc[k]}'", "t_sink_k", float(snk[k]),
+                                 "one point per (t_source_out_k, t_sink_k)"))
+    table[i, j] = m["cop"].to_numpy(float)
+    if (seen == 0).any():
+        a, b = np.argwhere(seen == 0)[0]
+        raise CaseError("the heat-pump map is not a full grid: a point is missing", **_where(
+            case, "dh_heat_pump_map", "t_sink_k", float(sink[b]),
+            f"a point at t_source_out_k = {source[a]:g} K and t_sink_k = {sink[b]:g} K"))
+    return source, sink, table
+
+
+def network_pump(case, s: dict, dp_pa: float, m_kg_s: float, rho_kg_m3: float) -> dict:
+    r"""The network pump lifting ``m_kg_s`` [kg/s] by ``dp_pa`` [Pa]: its power [W], speed ratio, head [m]
+    and efficiency.
+
+    Without a curve (``pump_h0_m`` empty) an ideal variable-speed pump at ``pump_efficiency``,
+    :math:`P = \Delta p\, Q / \eta`. With one, :math:`H = H_0 n^2 - b Q^2` (affinity laws) run at the speed
+    that gives the lift, :func:`gigawatt.models.cooling_plant.pump_speed_for_head`; its efficiency is
+    ``pump_efficiency`` or, with ``pump_best_flow_m3_s``, the parabola through that best point
+    (:func:`gigawatt.models.hydraulics.pump_efficiency`). A pump that would need more than
+    ``pump_max_speed`` is an input error naming the head it lacks."""
+    q = m_kg_s / rho_kg_m3
+    head = max(dp_pa, 0.0) / (rho_kg_m3 * GRAVITY_M_S2)
+    eta, speed = s["pump_efficiency"], math.nan
+    if s["pump_h0_m"] is not None:
+        speed = float(pump_speed_for_head(q, head, s["pump_h0_m"], 0.0, s["pump_b_s2_m5"])) if head > 0 else 0.0
+        n_max = s["pump_max_speed"]
+        if speed > n_max * (1 + 1e-12):
+            reach = s["pump_h0_m"] * n_max ** 2 - s["pump_b_s2_m5"] * q * q
+            raise CaseError(f"the network pump cannot lift {q:.4g} m3/s by {head:.4g} m: at its highest speed it "
+                            f"gives {reach:.4g} m", **_where(
+                                case, "[district_heating]", "pump_h0_m", s["pump_h0_m"],
+                                f">= {(head + s['pump_b_s2_m5'] * q * q) / n_max ** 2:.4g} m at pump_max_speed "
+                                f"= {n_max:g}"))
+        if s["pump_best_flow_m3_s"] is not None and speed > 0:
+            eta = float(pump_efficiency(q, speed, s["pump_efficiency"], s["pump_best_flow_m3_s"]))
+            if eta <= 0.0:
+                raise CaseError(f"the network pump runs at {q:.4g} m3/s, beyond twice its best-efficiency flow "
+                                "at its speed", **_where(case, "[district_heating]", "pump_best_flow_m3_s",
+                                                         s["pump_best_flow_m3_s"], f"> {q / (2 * speed):.4g} m3/s"))
+    return {"dh_pump_w": head * rho_kg_m3 * GRAVITY_M_S2 * q / eta, "dh_pump_speed": speed,
+            "dh_pump_head_m": head, "dh_pump_efficiency": eta}

@@ -332,9 +332,46 @@ def _pandapipes_pipe_loss_w(net, props) -> float:
     return float(np.sum(np.abs(m) * props["cp_j_per_kg_k"] * (t_in - r["t_outlet_k"].to_numpy())))
 
 
+def campus_heating_a_consumer(campus: dict, cooling: dict, district_heating: dict, demand_w: float,
+                              name: str):
+    """A campus (:func:`gigawatt.build_campus` with ``campus`` and ``cooling``) whose reusable heat feeds a
+    plant ``S``/``R`` and one fixed consumer ``c`` of ``demand_w`` [W] at the end of 200 m of DN150 supply
+    and return pipe (U' = 0.3 W/(m K))."""
+    import gigawatt as gw
+
+    built = gw.build_campus(**campus, cooling=cooling)
+    pipes = [dict(id=i, from_node=a, to_node=b, length_m=200.0, diameter_m=0.15, u_w_per_m_k=0.3)
+             for i, a, b in (("s1", "S", "A"), ("r1", "Ar", "R"))]
+    tables = dict(built.tables, dh_node=[{"id": x} for x in ("S", "A", "Ar", "R")], dh_pipe=pipes,
+                  dh_consumer=[dict(id="c", supply_node="A", return_node="Ar", kind="fixed", demand_w=demand_w)])
+    return gw.make_case(tables, loss_models=dict(built.loss_model_params), cooling=cooling, case={"name": name},
+                        district_heating={"supply_node": "S", "return_node": "R", **district_heating})
+
+
+def heat_pump_cop_published(spec):
+    """The coupled chain with its heat pumps lifting campus heat to each network supply temperature: the
+    heat pumps' COP (and the campus's reuse temperature, the source the paper states)."""
+    import gigawatt as gw
+
+    inp = spec["inputs"]
+    out = []
+    for variant in inp["variants"]:
+        case = campus_heating_a_consumer(inp["campus"], inp["cooling"],
+                                         {**inp["district_heating"], "t_supply_k": variant["t_supply_k"]},
+                                         inp["demand_w"], spec["name"])
+        ds = gw.solve(case)
+        a = ds.attrs
+        if not a["hp_heat_w"] > 0:
+            raise ValueError(f"{variant['name']}: the heat pumps deliver nothing")
+        out += [_measured("hp_cop", float(a["hp_cop"]), point=variant["name"]),
+                _measured("t_reuse_k", float(a["t_reuse_k"]), point=variant["name"])]
+    return out
+
+
 DH_RUNNERS = {
     "pandapipes_reference": pandapipes_reference,
     "pandapipes_random": pandapipes_random,
+    "heat_pump_cop_published": heat_pump_cop_published,
 }
 """Runners of the district-heating cases, by the name their case files give under ``runner`` (registered
 in :data:`gigawatt.validation.checks.RUNNERS`)."""
