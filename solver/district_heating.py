@@ -39,6 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 
+from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.consumers import consumer_heat_demand_w, homes_degree_days_w
 from gigawatt.models.cooling_plant import pump_speed_for_head
@@ -169,7 +170,15 @@ class DHState:
 
 
 def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
-    """Solve the case's district-heating network and plant (see the module notes)."""
+    """Solve the case's district-heating network and plant (see the module notes):
+    ``prepare_district_heating(case).solve(offer)``."""
+    return prepare_district_heating(case).solve(offer)
+
+
+def prepare_district_heating(case) -> "DistrictHeatingNetwork":
+    """Check the case's district-heating network and set up everything that does not change between solves
+    (topology, pipe coefficients, the prepared hydraulic and thermal networks, the consumers' demands), for
+    :meth:`DistrictHeatingNetwork.solve`, as often as wanted."""
     from gigawatt.solver.cooling import _properties
 
     s = case.settings["district_heating"]
@@ -196,7 +205,6 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     demand = consumer_demand_w(case, s)
     if s["hp_model"] == "map":
         heat_pump_map(case)  # a broken map is an input error even when the campus offers no heat
-    given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
 
     fixed = np.full(n, np.nan)
     fixed[ret] = s["p_return_pa"]
@@ -231,106 +239,170 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
                                    np.concatenate([u, np.zeros(2 * nc)]),
                                    np.concatenate([pipes["length_m"].to_numpy(float), np.zeros(2 * nc)]),
                                    s["ground_t_k"], cp, cp)
-    def evaluate(flow, t_in, m_start):
+    given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
+    area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
+    return DistrictHeatingNetwork(
+        case=case, s=s, n=n, live=live, pf=pf, cs=cs, cr=cr, sup=sup, ret=ret, sub=sub, label=label,
+        t_ret_c=t_ret_c, is_flow=is_flow, given_flow=given_flow, rho=rho, cp=cp, demand=demand, hnet=hnet,
+        tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
+        pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy())
+
+
+@dataclass
+class DistrictHeatingNetwork:
+    """A district-heating network prepared by :func:`prepare_district_heating`; :meth:`solve` it for a heat
+    offer. Each solve starts from the substation and pipe flows of the previous one (a warm start: a
+    time series moves little from step to step); the first from the lossless flows."""
+
+    case: object
+    s: dict
+    n: int
+    live: np.ndarray
+    pf: np.ndarray
+    cs: np.ndarray
+    cr: np.ndarray
+    sup: int
+    ret: int
+    sub: np.ndarray
+    label: np.ndarray
+    t_ret_c: np.ndarray
+    is_flow: np.ndarray
+    given_flow: np.ndarray
+    rho: float
+    cp: float
+    demand: np.ndarray
+    hnet: object
+    tnet: object
+    lift_mode: bool
+    t_supply_min: np.ndarray
+    farm_area: np.ndarray
+    pipe_area: np.ndarray
+    consumer_ids: np.ndarray
+    warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
+
+    def _evaluate(self, flow, t_in, m_start):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
         temperature, or pass water through that arrives colder)."""
+        n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
         inject = np.zeros(n)
-        np.add.at(inject, cs, -flow)
-        np.add.at(inject, cr, flow)
-        hyd = hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
+        np.add.at(inject, self.cs, -flow)
+        np.add.at(inject, self.cr, flow)
+        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
         m_pipe = hyd.pipe_m_kg_s.copy()
         m_pipe[np.abs(m_pipe) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_pipe), initial=0.0), 1e-300)] = 0.0
         value = np.zeros(n + nc)
-        value[sup] = t_sup
-        value[sub] = np.minimum(t_ret_c, t_in)
+        value[sup] = self.s["t_supply_k"]
+        value[self.sub] = np.minimum(self.t_ret_c, t_in)
         # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
         # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
         m_node[sup] = hyd.supply_kg_s[sup] - inject[sup]
         m_node[ret] = hyd.supply_kg_s[ret] - inject[ret]
-        return hyd, tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe, m_node
+        return hyd, self.tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe, m_node
 
-    # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0, increasing in its own m (faster
-    # water arrives warmer): a secant step per substation (a diagonal quasi-Newton step: the others' flows
-    # move too), taken where its slope is positive and it stays between the lossless flow and the 1 K flow
-    # cap; else the plain fixed-point step m = Q / (cp (T_in - T_ret)) clipped to those bounds. Mass-flow
-    # consumers are fixed.
-    heat = ~is_flow & (demand > 0)
-    lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
-    hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
-    flow, t_in, m_start = lo.copy(), np.full(nc, t_sup), None
-    prev_flow = prev_r = None
-    tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
-    for iteration in range(1, MAX_FIXED_POINT + 1):
-        hyd, th, m_pipe, m_node = evaluate(flow, t_in, m_start)
-        m_start = hyd.m_kg_s
-        t_used, t_in = t_in, th.t_node_k[cs]
-        r = np.where(heat, flow * cp * np.maximum(t_in - t_ret_c, 0.0) - demand, 0.0)
-        capped = heat & (flow >= hi) & (r < 0)  # the water arrives too cold: the 1 K flow is all it draws
-        if np.all((np.abs(r) <= tol_w) | capped):
-            if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
-                # a capped substation's water arrived warmer or colder than last time: return it right
-                hyd, th, m_pipe, m_node = evaluate(flow, t_in, m_start)
-            break
-        plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
-        step = plain
-        if prev_r is not None:
-            den = r - prev_r
-            slope_ok = (den != 0) & ((flow - prev_flow) / np.where(den != 0, den, 1.0) > 0)  # r rises with m
-            secant = flow - r * (flow - prev_flow) / np.where(den != 0, den, 1.0)
-            step = np.where(slope_ok & (secant >= lo) & (secant <= hi), secant, plain)
-        new = step
-        prev_flow, prev_r = flow, r
-        flow = np.where(heat, new, np.where(is_flow, given_flow, 0.0))
-    else:
-        i = int(np.argmax(np.abs(r) / tol_w))
-        raise ConvergenceError(
-            f"district heating: the flow of consumer '{cons['id'].iloc[i]}' did not settle in {MAX_FIXED_POINT} "
-            f"iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
-            details={"consumer": cons["id"].iloc[i], "heat_residual_w": float(r[i]), "flow_kg_s": float(flow[i])})
+    def solve(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
+        """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
+        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it)."""
+        if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
+            check_scalar(schema()["district_heating"]["outdoor_t_k"], float(outdoor_t_k), file=self.case.file,
+                         element="solve(outdoor_t_k=...)")
+            self.s = {**self.s, "outdoor_t_k": float(outdoor_t_k)}
+            self.demand = consumer_demand_w(self.case, self.s)
+        s, cp, demand, cs = self.s, self.cp, self.demand, self.cs
+        t_sup, t_ret_c, is_flow, given_flow = s["t_supply_k"], self.t_ret_c, self.is_flow, self.given_flow
+        nc = self.sub.size
+        # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0, increasing in its own m (faster
+        # water arrives warmer): a secant step per substation (a diagonal quasi-Newton step: the others'
+        # flows move too), taken where its slope is positive and it stays between the lossless flow and the
+        # 1 K flow cap; else the plain fixed-point step m = Q / (cp (T_in - T_ret)) clipped to those bounds.
+        # Mass-flow consumers are fixed.
+        heat = ~is_flow & (demand > 0)
+        lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
+        hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
+        if self.warm is None:
+            flow, t_in, m_start = lo.copy(), np.full(nc, t_sup), None
+        else:
+            # the flows that would deliver the demand at the last solve's inlet temperatures
+            _, t_in, m_start = self.warm
+            plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
+            flow = np.where(heat, plain, np.where(is_flow, given_flow, 0.0))
+        prev_flow = prev_r = None
+        tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
+        for iteration in range(1, MAX_FIXED_POINT + 1):
+            hyd, th, m_pipe, m_node = self._evaluate(flow, t_in, m_start)
+            m_start = hyd.m_kg_s
+            t_used, t_in = t_in, th.t_node_k[cs]
+            r = np.where(heat, flow * cp * np.maximum(t_in - t_ret_c, 0.0) - demand, 0.0)
+            capped = heat & (flow >= hi) & (r < 0)  # the water arrives too cold: the 1 K flow is all it draws
+            if np.all((np.abs(r) <= tol_w) | capped):
+                if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
+                    # a capped substation's water arrived warmer or colder than last time: return it right
+                    hyd, th, m_pipe, m_node = self._evaluate(flow, t_in, m_start)
+                break
+            plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
+            step = plain
+            if prev_r is not None:
+                den = r - prev_r
+                slope_ok = (den != 0) & ((flow - prev_flow) / np.where(den != 0, den, 1.0) > 0)  # r rises with m
+                secant = flow - r * (flow - prev_flow) / np.where(den != 0, den, 1.0)
+                step = np.where(slope_ok & (secant >= lo) & (secant <= hi), secant, plain)
+            prev_flow, prev_r = flow, r
+            flow = np.where(heat, step, np.where(is_flow, given_flow, 0.0))
+        else:
+            i = int(np.argmax(np.abs(r) / tol_w))
+            raise ConvergenceError(
+                f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
+                f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
+                details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
+                         "flow_kg_s": float(flow[i])})
+        self.warm = (flow, th.t_node_k[cs], hyd.m_kg_s)
+        return self._state(offer, flow, hyd, th, m_pipe, m_node, iteration)
 
-    t_in = th.t_node_k[cs]
-    p = hyd.p_pa.copy()
-    if lift_mode:
-        dp_c = p[cs] - p[cr]
-        lift = (s["dp_min_pa"] - np.min(dp_c)) if nc else s["dp_min_pa"]
-        p[label == label[sup]] += lift
-    m_plant = float(m_node[sup])
-    pump_dp = p[sup] - p[ret]
-    pump = network_pump(case, s, pump_dp, m_plant, rho)
-    pump_w = pump["dh_pump_w"]
+    def _state(self, offer, flow, hyd, th, m_pipe, m_node, iteration) -> DHState:
+        """Pressures with the pump's lift, the plant, the figures and the full-length pipe arrays."""
+        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp, self.rho, self.demand, self.cs, self.cr
+        sup, ret, n, nc, live = self.sup, self.ret, self.n, self.sub.size, self.live
+        t_sup = s["t_supply_k"]
+        t_in = th.t_node_k[cs]
+        p = hyd.p_pa.copy()
+        if self.lift_mode:
+            dp_c = p[cs] - p[cr]
+            lift = (s["dp_min_pa"] - np.min(dp_c)) if nc else s["dp_min_pa"]
+            p[self.label == self.label[sup]] += lift
+        m_plant = float(m_node[sup])
+        pump_dp = p[sup] - p[ret]
+        pump = network_pump(case, s, pump_dp, m_plant, rho)
 
-    t_node = th.t_node_k[:n]
-    t_out_sub = th.t_node_k[sub]
-    q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
-    t_plant_ret = float(th.t_node_k[ret])
-    q_plant = m_plant * cp * (t_sup - t_plant_ret)
-    q_loss = th.q_loss_w[:pf.size]
-    residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
-    short = q_cons < demand * (1.0 - 1e-6)
-    under = ((t_in < cons["t_supply_min_k"].to_numpy(float)) | short) & ~is_flow & (demand > 0)
-    plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
-    area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
-    home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
-    figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
-                   dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                   dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
-                   dh_plant_electric_w=plant["hp_electric_w"] + pump_w,
-                   dh_heat_balance_residual=residual, dh_iterations=iteration,
-                   dh_undersupplied=int(under.sum()),
-                   homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
-                   vertical_farm_area_served_m2=float(area[~under].sum()))
-    area_pipe = 0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2
-    flow_pipe = np.full(len(pipes_all), np.nan)
-    flow_pipe[live] = m_pipe
-    vel = np.full(len(pipes_all), np.nan)
-    vel[live] = m_pipe / (rho * area_pipe)
-    t_out_pipe = np.full(len(pipes_all), np.nan)
-    t_out_pipe[live] = th.t_branch_out_k[:pf.size]
-    loss = np.zeros(len(pipes_all))
-    loss[live] = q_loss
-    return DHState(p, t_node, flow_pipe, vel, t_out_pipe, loss, q_cons, demand, flow, t_in, t_out_sub, under,
-                   figures)
+        t_node = th.t_node_k[:n]
+        t_out_sub = th.t_node_k[self.sub]
+        q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
+        t_plant_ret = float(th.t_node_k[ret])
+        q_plant = m_plant * cp * (t_sup - t_plant_ret)
+        q_loss = th.q_loss_w[:self.pf.size]
+        residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        short = q_cons < demand * (1.0 - 1e-6)
+        under = ((t_in < self.t_supply_min) | short) & ~self.is_flow & (demand > 0)
+        plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
+        home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
+        figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
+                       dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
+                       dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"],
+                       dh_heat_balance_residual=residual, dh_iterations=iteration,
+                       dh_undersupplied=int(under.sum()),
+                       homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
+                       vertical_farm_area_served_m2=float(self.farm_area[~under].sum()))
+        n_all = live.size
+        flow_pipe = np.full(n_all, np.nan)
+        flow_pipe[live] = m_pipe
+        vel = np.full(n_all, np.nan)
+        vel[live] = m_pipe / (rho * self.pipe_area)
+        t_out_pipe = np.full(n_all, np.nan)
+        t_out_pipe[live] = th.t_branch_out_k[:self.pf.size]
+        loss = np.zeros(n_all)
+        loss[live] = q_loss
+        return DHState(p, t_node, flow_pipe, vel, t_out_pipe, loss, q_cons, demand, flow, t_in, t_out_sub, under,
+                       figures)
 
 
 def _check_reachable(case, label, cs, cr, sup, ret, node_index):

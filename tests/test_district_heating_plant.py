@@ -170,3 +170,49 @@ def test_pump_too_weak_for_the_lift_is_named():
     assert (err.element, err.field, err.value) == ("[district_heating]", "pump_h0_m", 5.0)
     need = ideal["dh_pump_head_m"]
     assert f">= {need:.4g} m" in str(err), str(err)
+
+
+# --- the prepared network, solved again as a time series does ------------------------------------------
+
+def meshed_homes():
+    """Two streets of degree-day homes tied into a ring, so the split around it moves with the demand."""
+    pipes = [dict(id=f"{k}{i}", from_node=a, to_node=b, length_m=300.0, diameter_m=d, u_w_per_m_k=0.4)
+             for k, i, a, b, d in (("s", 1, "S", "A", 0.1), ("s", 2, "A", "B", 0.08), ("s", 3, "A", "C", 0.08),
+                                   ("s", 4, "B", "C", 0.05), ("r", 1, "Ar", "R", 0.1), ("r", 2, "Br", "Ar", 0.08),
+                                   ("r", 3, "Cr", "Ar", 0.08), ("r", 4, "Cr", "Br", 0.05))]
+    homes = [dict(id=f"h{x}", supply_node=x, return_node=f"{x}r", kind="homes_degree_days", n_homes=n)
+             for x, n in (("B", 12), ("C", 5))]
+    nodes = [{"id": x} for x in ("S", "A", "B", "C", "R", "Ar", "Br", "Cr")]
+    return gw.make_case({"dh_node": nodes, "dh_pipe": pipes, "dh_consumer": homes},
+                        district_heating={"supply_node": "S", "return_node": "R"})
+
+
+@pytest.mark.parametrize("t_outdoor", [263.15, 268.15, 278.15])
+def test_warm_started_solve_is_the_fresh_solve(t_outdoor):
+    """A prepared network solved at the case's outdoor temperature and then at another, warm-started from
+    the first, gives what a fresh solve at that temperature gives, to the fixed point's tolerance (heat
+    residual 1e-10 of each demand); the demands follow the degree-day model."""
+    from gigawatt.solver.district_heating import prepare_district_heating
+
+    case = meshed_homes()
+    net = prepare_district_heating(case)
+    net.solve(None)
+    warm = net.solve(None, outdoor_t_k=t_outdoor)
+    fresh_case = gw.make_case(dict(case.tables), district_heating={**case.settings["district_heating"],
+                                                                   "outdoor_t_k": t_outdoor})
+    fresh = solve_district_heating(fresh_case, None)
+    # degree-day homes: 19.35 kW at -12 degC, zero at 15 degC, linear between
+    per_home = 19350.0 * (288.15 - t_outdoor) / (288.15 - 261.15)
+    assert warm.consumer_demand_w == pytest.approx([12 * per_home, 5 * per_home], rel=1e-12)
+    assert warm.consumer_q_w == pytest.approx(warm.consumer_demand_w, rel=1e-9)
+    assert warm.pipe_flow_kg_s == pytest.approx(fresh.pipe_flow_kg_s, rel=1e-8)
+    assert warm.node_t_k == pytest.approx(fresh.node_t_k, abs=1e-7)
+    assert warm.figures["dh_pump_dp_pa"] == pytest.approx(fresh.figures["dh_pump_dp_pa"], rel=1e-8)
+
+
+def test_solve_at_an_impossible_outdoor_temperature_is_refused():
+    from gigawatt.solver.district_heating import prepare_district_heating
+
+    with pytest.raises(CaseError) as info:
+        prepare_district_heating(meshed_homes()).solve(None, outdoor_t_k=400.0)
+    assert (info.value.field, info.value.value) == ("outdoor_t_k", 400.0)
