@@ -153,6 +153,22 @@ def pipe_heat_loss(t_in_k, t_ambient_k, m_kg_s, cp_j_per_kg_k, u_w_per_m_k, leng
     return -capacity * (t_in_k - t_ambient_k) * math.expm1(-ntu)
 
 
+@njit(cache=True)
+def pipe_outlet_and_loss(t_in_k, t_ambient_k, m_kg_s, cp_j_per_kg_k, u_w_per_m_k, length_m):
+    """:func:`pipe_outlet_temperature` and :func:`pipe_heat_loss` together, from one ``expm1`` (what the
+    network sweeps call per branch): ``(T_out [K], Q [W])``, with T_out = T_amb + (T_in - T_amb) (1 +
+    expm1(-NTU)) and Q = -|m| cp (T_in - T_amb) expm1(-NTU), NTU = U' L / (|m| cp); the same zero-flow and
+    adiabatic limits, exactly."""
+    ua = u_w_per_m_k * length_m
+    capacity = abs(m_kg_s) * cp_j_per_kg_k
+    if ua == 0.0:
+        return t_in_k, 0.0
+    if capacity == 0.0:
+        return t_ambient_k, 0.0
+    em = math.expm1(-ua / capacity)
+    return t_ambient_k + (t_in_k - t_ambient_k) * (1.0 + em), -capacity * (t_in_k - t_ambient_k) * em
+
+
 def buried_single_pipe_u(d_steel_m, d_casing_m, lambda_insulation_w_per_m_k, lambda_soil_w_per_m_k, depth_m):
     r"""Heat-loss coefficient per metre of a buried pre-insulated single pipe, fluid to ground surface.
 

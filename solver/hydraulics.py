@@ -245,9 +245,10 @@ class HydraulicNetwork:
         else:
             m_start = self._m_start
         with self.scratch.take() as work:
-            return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations)
+            return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
+                                 warm=m_start_kg_s is not None)
 
-    def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations):
+    def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False):
         """The Newton iteration of :meth:`solve` in the work arrays ``w``."""
         b_from, b_to, free_index, system = self.branch_from, self.branch_to, self.free_index, self.system
         assembled = self.reduced.name != "scipy"
@@ -264,9 +265,11 @@ class HydraulicNetwork:
             return hk.gga_evaluate(m, p, b_from, b_to, self.pipes, pumps, w.memory, explicit,
                                    injection, free_index, assembly, w.branch, f, d, w.g, w.values, w.rhs)
 
-        # The starting iterate's friction factors are Haaland's explicit estimate: they only shape the first
-        # step, which is always taken in full and never tested for convergence.
-        f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=True)
+        # The starting iterate's friction factors are Haaland's explicit estimate when the start is a guess:
+        # they only shape the first step, which is always taken in full and never tested for convergence.
+        # A warm start (flows of an earlier solve) gets Colebrook's, so a start that was already the answer
+        # needs one step.
+        f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
         iterations = 0
         converged = False
         while True:

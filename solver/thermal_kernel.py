@@ -54,7 +54,7 @@ import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError
-from gigawatt.models.pipe_heat import pipe_heat_loss, pipe_outlet_temperature
+from gigawatt.models.pipe_heat import pipe_outlet_and_loss
 from gigawatt.solver.scratch import ScratchPool
 
 NODE_JUNCTION = 0
@@ -325,8 +325,7 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
                 continue  # flows in here, or not at all
             dn = inc_other[k]
             cp, u, length, t_amb = branches[b, _CP], branches[b, _U], branches[b, _LENGTH], branches[b, _T_AMB]
-            t_out[b] = pipe_outlet_temperature(t, t_amb, m, cp, u, length)
-            q_loss[b] = pipe_heat_loss(t, t_amb, m, cp, u, length)
+            t_out[b], q_loss[b] = pipe_outlet_and_loss(t, t_amb, m, cp, u, length)
             acc[dn, _H_IN] += abs(m) * cp * (t_out[b] - t_ref_k)
             acc[dn, _C_IN] += abs(m) * cp
             acc[dn, _INDEG] -= 1.0

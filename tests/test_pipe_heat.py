@@ -226,3 +226,16 @@ def test_buried_pipe_broadcasts():
 def test_docstring_examples(kit):
     # The examples in the docstrings are part of the documentation; they must print what they say.
     assert kit.run_docstring_examples(ph) == {"pipe_outlet_temperature", "buried_single_pipe_u"}
+
+
+@pytest.mark.parametrize("m", [0.0, 5e-324, 1e-3, 0.1, 3.0, -3.0, 50.0])
+@pytest.mark.parametrize("u, length", [(0.05, 250.0), (0.3, 250.0), (20.0, 250.0), (0.0, 250.0), (0.3, 0.0)])
+def test_outlet_and_loss_together_are_the_two_functions(m, u, length):
+    # What the network sweeps call per branch: one expm1 for both. exp(-NTU) as 1 + expm1(-NTU) differs
+    # from exp by rounding only (rel 1e-15 on the outlet's distance from ambient); the loss is the same
+    # expression; the zero-flow and adiabatic limits are exact.
+    for t_in, t_amb in ((353.15, 283.15), (283.15, 303.15)):
+        t_out, q = ph.pipe_outlet_and_loss(t_in, t_amb, m, 4180.0, u, length)
+        assert t_out - t_amb == pytest.approx(ph.pipe_outlet_temperature(t_in, t_amb, m, 4180.0, u, length) - t_amb,
+                                              rel=1e-15, abs=0.0)
+        assert q == ph.pipe_heat_loss(t_in, t_amb, m, 4180.0, u, length)
