@@ -1,7 +1,9 @@
 """Distribution architectures on the same IT load: turn a DC case into its AC, 800 VDC or ±400 VDC variant.
 
 The reference is the case as given: a monopolar DC design at its buses' nominal voltages (what the campus
-builder and every DC case produce). :func:`with_architecture` keeps its topology, its racks and their IT power,
+builder and every DC case produce). A ``[campus]``-built case is transformed like explicit tables: its
+tables are the builder's, so regenerating from the ``[campus]`` settings with resized sections would give the
+same network; one code path serves both. :func:`with_architecture` keeps its topology, its racks and their IT power,
 and changes what the architecture changes:
 
 ``ac`` — traditional AC (415/240 V):
@@ -167,6 +169,8 @@ def _resize_lines(line: pd.DataFrame, v_ref: np.ndarray, k_new: float, n_new: in
                         allowed="one of " + ", ".join(SIZING_RULES))
     ratio = rule(1.0 / v_ref, 2, k_new, n_new)
     line["cross_section_m2"] = line["cross_section_m2"].to_numpy(float) * ratio
+    if "neutral_cross_section_m2" in line:  # a given neutral (bipolar schema) follows its poles
+        line["neutral_cross_section_m2"] = line["neutral_cross_section_m2"].to_numpy(float) * ratio
     # A given r_ohm is the loop of `loop_factor` conductors: one conductor's resistance scales as 1/ratio.
     r_conductor = line["r_ohm"].to_numpy(float) / line["loop_factor"].to_numpy(float) / ratio
     return r_conductor

@@ -49,8 +49,9 @@ def run(case, output, no_output):
 
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--architectures", default="ac,dc800", show_default=True,
-              help="Comma-separated: ac, dc800, dc400; the first is the baseline of the differences.")
+@click.option("--architectures", default=None,
+              help="Comma-separated: ac, dc800, dc400; the first is the baseline of the differences "
+                   "[default: ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
 @click.option("--tariff", default=None, type=float,
               help="Energy tariff per MWh (default 80, an assumption: state your own).")
 @click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
@@ -62,9 +63,11 @@ def compare(case, architectures, tariff, hours, sizing, output):
     """Solve CASE (default: the bundled case) in each distribution architecture on the same IT load and
     compare efficiency, losses by stage, copper, and annual energy and cost."""
     import gigawatt as gw
-    from gigawatt.cases.architectures import ArchitectureOptions
+    from gigawatt.cases.architectures import ArchitectureOptions, bipolar_available
     from gigawatt.compare import DEFAULT_TARIFF_PER_MWH, compare as run_compare, format_comparison, parse_architectures
 
+    if architectures is None:
+        architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
     try:
         names = parse_architectures(architectures)
         loaded = gw.load_case(case)
