@@ -11,7 +11,7 @@ import pandas as pd
 
 from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
 from gigawatt.errors import CaseError
-from gigawatt.models.converter_losses import make_loss_model
+from gigawatt.models.converter_losses import LOSS_MODELS, make_loss_model
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         where = f"loss model '{name}'"
         if not isinstance(spec, dict) or "kind" not in spec:
             raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
-                            allowed="quadratic, efficiency_curve, constant_efficiency")
+                            allowed=", ".join(LOSS_MODELS))
         p = {k: v for k, v in spec.items() if k != "kind"}
         try:
             models[name] = make_loss_model(spec["kind"], p, name=name)

@@ -21,7 +21,8 @@ _PUBLIC = {
     "Case": "gigawatt.cases.case", "make_case": "gigawatt.cases.case",
     "load_case": "gigawatt.cases.loader", "default_case_path": "gigawatt.cases.loader",
     "bundled_cases": "gigawatt.cases.loader", "build_campus": "gigawatt.cases.campus",
-    "build_town": "gigawatt.cases.town",
+    "build_town": "gigawatt.cases.town", "with_architecture": "gigawatt.cases.architectures",
+    "compare": "gigawatt.compare",
     "solve": "gigawatt.solver.solve", "from_pandapipes": "gigawatt.interchange",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

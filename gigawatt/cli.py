@@ -48,6 +48,46 @@ def run(case, output, no_output):
 
 
 @main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--architectures", default=None,
+              help="Comma-separated: ac, dc800, dc400; the first is the baseline of the differences "
+                   "[default: ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
+@click.option("--tariff", default=None, type=float,
+              help="Energy tariff per MWh (default 80, an assumption: state your own).")
+@click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
+@click.option("--sizing", default="current_density", show_default=True,
+              help="Conductor sizing rule: current_density or loss_fraction.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the comparison as NetCDF here (dimension 'architecture').")
+def compare(case, architectures, tariff, hours, sizing, output):
+    """Solve CASE (default: the bundled case) in each distribution architecture on the same IT load and
+    compare efficiency, losses by stage, copper, and annual energy and cost."""
+    import gigawatt as gw
+    from gigawatt.cases.architectures import ArchitectureOptions, bipolar_available
+    from gigawatt.compare import DEFAULT_TARIFF_PER_MWH, compare as run_compare, format_comparison, parse_architectures
+
+    if architectures is None:
+        architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+    try:
+        names = parse_architectures(architectures)
+        loaded = gw.load_case(case)
+        result = run_compare(loaded, names, tariff_per_mwh=DEFAULT_TARIFF_PER_MWH if tariff is None else tariff,
+                             hours=hours, options=ArchitectureOptions(sizing=sizing))
+    except gw.GigawattError as err:
+        _fail(err)
+    click.echo(format_comparison(result))
+    if output:
+        partial = output.with_name(output.name + ".part")
+        try:
+            result.to_netcdf(partial)
+            partial.replace(output)
+        except (OSError, ValueError) as err:
+            partial.unlink(missing_ok=True)
+            _fail(f"{output}: cannot write the comparison: {err}")
+        click.echo(f"comparison written to {output}")
+
+
+@main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):

@@ -265,8 +265,64 @@ class ConstantEfficiencyLoss:
         return p * (1.0 / self.efficiency - 1.0)
 
 
+@dataclass(frozen=True)
+class TransformerLoss:
+    r"""Transformer loss: constant no-load loss plus load loss in the square of loading.
+
+    .. math:: x = \frac{P_\mathrm{out}}{S_r \cos\varphi}, \qquad P_\mathrm{loss} = S_r\,(p_0 + p_k x^2)
+
+    with :math:`S_r` the element's ``rated_power_w`` read as its rated apparent power [VA].
+
+    Parameters
+    ----------
+    no_load_loss_fraction : float
+        p_0, no-load (core) loss over rated apparent power [-], in [0, 0.2].
+    load_loss_fraction : float
+        p_k, load (copper) loss at rated current over rated apparent power [-], in [0, 0.2].
+    power_factor : float
+        cos φ of the load [-], in (0, 1].
+
+    Notes
+    -----
+    Validity and source: :func:`gigawatt.models.ac_chain.transformer_loss_w` (IEC 60076-1 two-term model;
+    REFERENCES.md 'MV distribution transformer'). The loss is > 0 at no load, as a real transformer's.
+    """
+
+    KIND: ClassVar[str] = "transformer"
+    FIELDS: ClassVar[tuple] = (
+        ("no_load_loss_fraction", "1", "no-load loss over rated apparent power"),
+        ("load_loss_fraction", "1", "load loss at rated current over rated apparent power"),
+        ("power_factor", "1", "power factor of the load, in (0, 1]"),
+    )
+    no_load_loss_fraction: float
+    load_loss_fraction: float
+    power_factor: float
+
+    @classmethod
+    def from_params(cls, params: dict, *, name: str) -> "TransformerLoss":
+        """Build from a parameter dict; raises CaseError naming ``name``, field, value and range."""
+        _check_keys(cls, params, name)
+        p0, pk = (_number(params[f], name=name, field=f, low=0.0, high=0.2, allowed="[0, 0.2]")
+                  for f in ("no_load_loss_fraction", "load_loss_fraction"))
+        pf = _number(params["power_factor"], name=name, field="power_factor", low=0.0, high=1.0, low_open=True,
+                     allowed="(0, 1]")
+        return cls(no_load_loss_fraction=p0, load_loss_fraction=pk, power_factor=pf)
+
+    def loss_w(self, p_out_w, v_out_v, rated_power_w):
+        """Loss [W] at output power ``p_out_w`` [W] (>= 0) of a transformer rated ``rated_power_w`` [VA] (> 0);
+        ``v_out_v`` unused."""
+        from gigawatt.models.ac_chain import transformer_loss_w
+
+        p, _, rated = _as_arrays(p_out_w, v_out_v, rated_power_w)
+        if np.any(rated <= 0):
+            raise CaseError(f"rated power must be > 0 for loss model kind '{self.KIND}'",
+                            field="rated_power_w", value=float(rated[rated <= 0].flat[0]), allowed="> 0")
+        _check_p_out(p)
+        return transformer_loss_w(p, rated, self.no_load_loss_fraction, self.load_loss_fraction, self.power_factor)
+
+
 LOSS_MODELS: dict[str, type] = {cls.KIND: cls for cls in (QuadraticLoss, EfficiencyCurveLoss,
-                                                          ConstantEfficiencyLoss)}
+                                                          ConstantEfficiencyLoss, TransformerLoss)}
 """Registry of converter loss models by kind."""
 
 

@@ -134,7 +134,9 @@ def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
     stage = np.array([loss_src.sum(), line_loss.sum(), loss_conv.sum(), float(ds["shelf_loss_w"].sum()),
                       float(ds["vrm_loss_w"].sum())])
     ds["stage_loss_w"] = _var("stage", "stage_loss_w", stage)
-    kinds = {f"station_{k}": loss_src[src["kind"].to_numpy() == k].sum() for k in ("rectifier", "sst")}
+    from gigawatt.cases.schema import schema
+
+    kinds = {f"station_{k}": loss_src[src["kind"].to_numpy() == k].sum() for k in schema()["source"]["kind"].choices}
     kinds.update({f"line_{k}": line_loss[lines["kind"].to_numpy() == k].sum() for k in ("cable", "busway", "busbar")})
     kinds.update({"dc_dc_converter": stage[2], "rack_shelf": stage[3], "rack_vrm": stage[4]})
     ds.coords["kind"] = list(kinds)

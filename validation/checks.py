@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 
@@ -361,5 +362,6 @@ RUNNERS = {
     "pandapower_random": pandapower_random,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
+    **ARCH_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
