@@ -3,7 +3,8 @@
 What it solves (SI units throughout):
 
 1. **Demand** of every consumer at the outdoor temperature, through the consumer-model registry
-   (:mod:`gigawatt.models.consumers`), or given; ``mass_flow`` consumers draw a given flow with no heat
+   (:mod:`gigawatt.models.consumers`), or given; ``mass_flow`` consumers draw a given flow and take out a
+   given heat, or none (a pandapipes sink, or a flow control in series with a heat exchanger), the water
    exchange (a pandapipes sink).
 2. **Hydraulics** by the Global Gradient solver, prepared once
    (:func:`gigawatt.solver.hydraulics.prepare_hydraulic_network`): substations are flow-controlled, so
@@ -54,7 +55,7 @@ from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.hydraulics import GRAVITY_M_S2, pump_efficiency
 from gigawatt.models.pipe_heat import buried_single_pipe_u
 from gigawatt.solver.hydraulics import prepare_hydraulic_network
-from gigawatt.solver.thermal_kernel import NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
+from gigawatt.solver.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
 
 MIN_DRIVING_DT_K = 1.0
 """Smallest supply-minus-return temperature difference a substation draws its flow for [K]."""
@@ -117,7 +118,8 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
 
 
 def consumer_demand_w(case, s: dict) -> np.ndarray:
-    """Heat demand of every consumer at the outdoor temperature [W] (0 for mass_flow consumers)."""
+    """Heat demand of every consumer at the outdoor temperature [W] (for mass_flow consumers the heat they
+    take out at their flow, 0 when none is given)."""
     return ConsumerDemand(case).at(s["outdoor_t_k"])
 
 
@@ -149,7 +151,7 @@ class ConsumerDemand:
                 if missing.size:
                     i = int(missing[0])
                     raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{self.ids[i]}'", f))
-        self.fixed = np.isin(kinds, ("fixed", "process"))
+        self.fixed = np.isin(kinds, ("fixed", "process")) | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy())
         self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
         self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row)
         for kind, (cols, count, _) in _DEMAND_MODELS.items():
@@ -261,6 +263,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     kind = np.full(n + nc, NODE_JUNCTION, dtype=np.int64)
     kind[sup] = NODE_SUPPLY
     kind[sub[~is_flow]] = NODE_OUTLET_T
+    flow_heat = is_flow & (demand > 0)  # a given flow with a given heat taken out: the outlet follows
+    kind[sub[flow_heat]] = NODE_HEAT
     tnet = prepare_thermal_network(kind, np.concatenate([pf, cs, sub]), np.concatenate([pt, sub, cr]),
                                    np.concatenate([u, np.zeros(2 * nc)]),
                                    np.concatenate([pipes["length_m"].to_numpy(float), np.zeros(2 * nc)]),
@@ -269,7 +273,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
     return DistrictHeatingNetwork(
         case=case, s=s, n=n, live=live, pf=pf, cs=cs, cr=cr, sup=sup, ret=ret, sub=sub, label=label,
-        t_ret_c=t_ret_c, is_flow=is_flow, given_flow=given_flow, rho=rho, cp=cp, demand_model=demand_model,
+        t_ret_c=t_ret_c, is_flow=is_flow, flow_heat=flow_heat, given_flow=given_flow, rho=rho, cp=cp, demand_model=demand_model,
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy())
@@ -294,6 +298,7 @@ class DistrictHeatingNetwork:
     label: np.ndarray
     t_ret_c: np.ndarray
     is_flow: np.ndarray
+    flow_heat: np.ndarray
     given_flow: np.ndarray
     rho: float
     cp: float
@@ -311,27 +316,39 @@ class DistrictHeatingNetwork:
     def _evaluate(self, flow, t_in, m_start, newton_steps=0):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
         temperature, or pass water through that arrives colder). With ``newton_steps`` > 0, the hydraulics
-        take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled)."""
-        n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
+        take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled);
+        where such an unsettled iterate has water circling a loop (no steady temperature: the sweep refuses
+        it), they are settled first."""
+        n = self.n
         inject = np.bincount(self.cr, flow, n) - np.bincount(self.cs, flow, n)
-        if not newton_steps:
-            hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
-        else:
+        if newton_steps:
             try:
                 hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps)
             except ConvergenceError as err:
                 hyd = err.partial
+            try:
+                return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+            except CaseError:
+                if hyd.converged:
+                    raise
+                m_start = hyd.m_kg_s
+        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
+        return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+
+    def _temperatures(self, hyd, flow, t_in, inject):
+        """The thermal sweep for these hydraulics: (thermal result, pipe flows, the plant's node flows)."""
+        n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
         m_pipe = hyd.pipe_m_kg_s.copy()
         m_pipe[np.abs(m_pipe) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_pipe), initial=0.0), 1e-300)] = 0.0
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
-        value[self.sub] = np.minimum(self.t_ret_c, t_in)
+        value[self.sub] = np.where(self.flow_heat, self.demand, np.minimum(self.t_ret_c, t_in))
         # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
         # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
         m_node[sup] = hyd.supply_kg_s[sup] - inject[sup]
         m_node[ret] = hyd.supply_kg_s[ret] - inject[ret]
-        return hyd, self.tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe, m_node
+        return self.tnet.solve(value, np.concatenate([m_pipe, flow, flow]), m_node), m_pipe, m_node
 
     def _settled(self, flow, th, heat, hi, with_residual=False):
         """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
@@ -417,7 +434,7 @@ class DistrictHeatingNetwork:
         q_loss = th.q_loss_w[:self.pf.size]
         residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
-        under = ((t_in < self.t_supply_min) | short) & ~self.is_flow & (demand > 0)
+        under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
