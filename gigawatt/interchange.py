@@ -34,6 +34,11 @@ heat_consumer qext + deltat  a ``fixed`` consumer with ``t_return_k`` = t_supply
                              that is exact: water reaches it at the plant's supply temperature
                              (adiabatic supply network that no return flows into)
 heat_consumer mdot, no heat  a ``mass_flow`` consumer from its from- to its to-junction
+heat_consumer mdot + qext    a ``mass_flow`` consumer taking out ``demand_w`` = qext at its flow
+flow_control in series with  a ``mass_flow`` consumer (``controlled_mdot``, ``demand_w`` = the
+one heat_exchanger           exchanger's qext) from the first one's inlet to the second one's
+                             outlet, where the junction between them joins nothing else (the
+                             classic pandapipes substation); that junction is left out
 ============================ ===================================================================
 
 What does not convert, and why, is in :data:`NOT_CONVERTIBLE` (element tables) and in the checks below
@@ -98,7 +103,6 @@ NOT_CONVERTIBLE = {
     "pump": "a pump with a head curve inside the network; gigawatt's only pump is the plant's",
     "circ_pump_mass": "holds the plant's mass flow; gigawatt's plant holds pressures (a circ_pump_pressure "
                       "converts)",
-    "flow_control": "a branch that holds its own mass flow; gigawatt has no flow-control branch",
     "press_control": "a branch that holds a pressure downstream; gigawatt has no pressure-control branch",
     "compressor": "a gas compressor; gigawatt's district-heating network is liquid",
     "mass_storage": "stores mass over time; gigawatt solves the steady state",
@@ -106,7 +110,7 @@ NOT_CONVERTIBLE = {
 """Element tables that never convert, with the reason each listed element gives."""
 
 _CONVERTED = ("junction", "pipe", "valve", "heat_exchanger", "ext_grid", "circ_pump_pressure", "sink",
-              "heat_consumer")
+              "heat_consumer", "flow_control")
 
 
 @dataclass(frozen=True)
@@ -183,11 +187,15 @@ def from_pandapipes(net, *, name: str | None = None):
     _check_fluid(net, tables, t_supply, problems)
     _check_friction_model(net, problems)
 
+    substations, used_exchangers, inner = _controlled_substations(tables, node_id, ids["flow_control"], plant,
+                                                                   problems, omitted)
     pipes, ground_t_k = _pipes(tables.get("pipe"), node_id, ids["pipe"], net, problems)
     pipes += _valves(tables.get("valve"), node_id, ids["valve"], problems, omitted)
-    pipes += _zero_heat_exchangers(tables.get("heat_exchanger"), node_id, ids["heat_exchanger"], problems, omitted)
+    exchangers = tables.get("heat_exchanger")
+    pipes += _zero_heat_exchangers(None if exchangers is None else exchangers.drop(index=list(used_exchangers)),
+                                   node_id, ids["heat_exchanger"], problems, omitted)
 
-    nodes = [{"id": node_id[i]} for i in junctions.index]
+    nodes = [{"id": node_id[i]} for i in junctions.index if i not in inner]
     if plant.get("return_node") is None:
         if PLANT_RETURN_ID in set(node_id.values):
             problems.append(Problem("junction", "-", PLANT_RETURN_ID, "its name is the id of the plant return "
@@ -198,6 +206,7 @@ def from_pandapipes(net, *, name: str | None = None):
 
     consumers = _sinks(tables.get("sink"), node_id, ids["sink"], plant, problems, omitted)
     consumers += _heat_consumers(tables, node_id, ids["heat_consumer"], plant, problems, omitted)
+    consumers += substations
 
     if problems:
         raise _not_convertible(net, problems)
@@ -223,7 +232,7 @@ def pandapipes_ids(net) -> dict[str, pd.Series]:
     """
     tables = _element_tables(net)
     out = {}
-    groups = (("junction",), ("pipe", "valve", "heat_exchanger"), ("sink", "heat_consumer"))
+    groups = (("junction",), ("pipe", "valve", "heat_exchanger"), ("sink", "heat_consumer", "flow_control"))
     for group in groups:
         frames = {t: tables.get(t, pd.DataFrame(columns=["name"])) for t in group}
         names = {t: df["name"] if "name" in df else pd.Series([None] * len(df), index=df.index)
@@ -505,11 +514,59 @@ def _zero_heat_exchangers(df, node_id, ids, problems: list[Problem], omitted: li
 # --- consumers ------------------------------------------------------------------------------------
 
 
-def _mass_flow(cid, supply, ret, mdot, t_supply_k) -> dict:
+def _mass_flow(cid, supply, ret, mdot, t_supply_k, heat_w=None) -> dict:
     # t_return_k is not used by a mass_flow consumer's model; at the supply temperature it leaves the
-    # network's property temperature (mean of supply and consumer return temperatures) where it was.
-    return {"id": cid, "supply_node": supply, "return_node": ret, "kind": "mass_flow", "mass_flow_kg_s": mdot,
-            "t_return_k": t_supply_k}
+    # network's property temperature (mean of supply and consumer return temperatures) where it was. The
+    # lowest supply temperature it accepts is the schema's floor: pandapipes states none.
+    row = {"id": cid, "supply_node": supply, "return_node": ret, "kind": "mass_flow", "mass_flow_kg_s": mdot,
+           "t_return_k": t_supply_k}
+    if heat_w is not None:
+        row.update(demand_w=heat_w, t_supply_min_k=MIN_SUPPLY_T_K)
+    return row
+
+
+MIN_SUPPLY_T_K = 283.15
+"""``t_supply_min_k`` of converted consumers that take a given heat at a given flow [K]: the schema's lowest
+(pandapipes flags no consumer; gigawatt flags those whose water arrives colder than this)."""
+
+
+JUNCTION_COLUMNS = ("junction", "from_junction", "to_junction", "flow_junction", "return_junction")
+"""Columns of pandapipes element tables that name a junction."""
+
+
+def _controlled_substations(tables, node_id, ids, plant, problems: list[Problem], omitted: list[str]):
+    """Each flow_control in series with one heat_exchanger through a junction that joins nothing else, as
+    a ``mass_flow`` consumer taking out the exchanger's heat: (consumer rows, the exchangers' indices, the
+    inner junctions). Any other flow_control is a problem."""
+    fc, hx = tables.get("flow_control"), tables.get("heat_exchanger")
+    if fc is None:
+        return [], set(), set()
+    uses = pd.concat([df[c] for df in tables.values() for c in JUNCTION_COLUMNS if c in df]).value_counts()
+    hx_live = hx.loc[_in_service(hx)] if hx is not None else pd.DataFrame(columns=["from_junction", "to_junction"])
+    rows, used, inner = [], set(), set()
+    for i in _live_rows("flow_control", fc, omitted):
+        a, b = fc.at[i, "from_junction"], fc.at[i, "to_junction"]
+        after = hx_live.index[(hx_live["from_junction"] == b).to_numpy()]   # fc, then the exchanger
+        before = hx_live.index[(hx_live["to_junction"] == a).to_numpy()]    # the exchanger, then fc
+        pairs = [(k, b, a, hx_live.at[k, "to_junction"]) for k in after if uses.get(b, 0) == 2]
+        pairs += [(k, a, hx_live.at[k, "from_junction"], b) for k in before if uses.get(a, 0) == 2]
+        mdot = _float(fc, i, "controlled_mdot_kg_per_s")
+        active = bool(fc.at[i, "control_active"]) if "control_active" in fc else True
+        if len(pairs) != 1 or not mdot >= 0 or not active:
+            problems.append(Problem("flow_control", i, _name(fc, i), "a branch that holds its own mass flow; gigawatt "
+                                    "converts one only in series with one heat exchanger through a junction that joins "
+                                    "nothing else (a substation), with its control active and a flow >= 0"))
+            continue
+        k, mid, supply, ret = pairs[0]
+        q = _float(hx_live, k, "qext_w", 0.0)
+        if q < 0:
+            problems.append(Problem("heat_exchanger", k, _name(hx_live, k), f"feeds {-q:g} W into the network "
+                                    "(qext_w < 0); gigawatt's consumers take heat out"))
+            continue
+        used.add(k)
+        inner.add(mid)
+        rows.append(_mass_flow(ids[i], node_id[supply], node_id[ret], mdot, plant.get("t_supply_k"), q))
+    return rows, used, inner
 
 
 def _sinks(df, node_id, ids, plant, problems: list[Problem], omitted: list[str]) -> list[dict]:
@@ -544,9 +601,11 @@ def _heat_consumers(tables, node_id, ids, plant, problems: list[Problem], omitte
 
         if math.isfinite(mdot) and ((math.isfinite(q) and q == 0.0) or (math.isfinite(dt) and dt == 0.0)):
             rows.append(_mass_flow(ids[i], node_id[a], node_id[b], mdot, t_sup))
+        elif math.isfinite(mdot) and math.isfinite(q) and q > 0:
+            rows.append(_mass_flow(ids[i], node_id[a], node_id[b], mdot, t_sup, q))
         elif math.isfinite(mdot):
-            refuse("holds its mass flow (controlled_mdot_kg_per_s) and exchanges heat: gigawatt's consumers set "
-                   "their flow from their demand and return temperature (give qext_w and treturn_k)")
+            refuse("holds its mass flow (controlled_mdot_kg_per_s) and its temperature drop or return "
+                   "temperature: gigawatt's consumers hold a flow and a heat, or a heat and a return temperature")
         elif math.isfinite(q) and q < 0:
             refuse(f"feeds {-q:g} W into the network (qext_w < 0); gigawatt's consumers take heat out")
         elif math.isfinite(q) and math.isfinite(t_ret):

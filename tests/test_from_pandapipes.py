@@ -175,7 +175,7 @@ def test_every_element_that_does_not_convert_is_listed_with_its_reason():
     pps.create_source(net, j["s2"], mdot_kg_per_s=0.3, name="src")
     pps.create_flow_control(net, j["s3"], j["r3"], controlled_mdot_kg_per_s=0.2, name="fc")
     pps.create_heat_exchanger(net, j["s2"], j["r2"], qext_w=5e4, inner_diameter_mm=50.0, name="hx_hot")
-    pps.create_heat_consumer(net, j["s3"], j["r3"], qext_w=1e5, controlled_mdot_kg_per_s=1.0, name="c_mdot")
+    pps.create_heat_consumer(net, j["s3"], j["r3"], treturn_k=330.0, controlled_mdot_kg_per_s=1.0, name="c_mdot")
     pps.create_heat_consumer(net, j["s3"], j["r3"], qext_w=-1e5, treturn_k=330.0, name="c_feeds")
     pps.create_heat_consumer(net, j["s2"], j["r2"], qext_w=1e5, deltat_k=30.0, name="c_dt")
     pps.create_pump(net, j["r1"], j["r0"], std_type="P1", name="booster")
@@ -349,10 +349,11 @@ def _assert_same_solution(case, ds, props, net):
     # at its Reynolds numbers; gigawatt's equals fluids' to 1e-16), 6e-5 Pa on the 1.3 kPa drop of the first
     # pipe (measured 1.0e-4 Pa at the farthest junction). The 1 um valve pipes add f L/D = 0.02 x 1e-5 of
     # their 1-3 kPa dynamic pressure, below 1e-6 Pa.
-    p_gw = ds["dh_p_pa"].sel(dh_node=ids["junction"].to_numpy()).to_numpy()
-    assert np.max(np.abs(p_gw - net.res_junction["p_bar"].to_numpy() * 1e5)) <= 1e-3
-    t_gw = ds["dh_t_k"].sel(dh_node=ids["junction"].to_numpy()).to_numpy()
-    assert np.max(np.abs(t_gw - net.res_junction["t_k"].to_numpy())) <= 1e-7
+    kept = ids["junction"][ids["junction"].isin(case.tables["dh_node"]["id"])]  # substations' inner ones go
+    p_gw = ds["dh_p_pa"].sel(dh_node=kept.to_numpy()).to_numpy()
+    assert np.max(np.abs(p_gw - net.res_junction.loc[kept.index, "p_bar"].to_numpy() * 1e5)) <= 1e-3
+    t_gw = ds["dh_t_k"].sel(dh_node=kept.to_numpy()).to_numpy()
+    assert np.max(np.abs(t_gw - net.res_junction.loc[kept.index, "t_k"].to_numpy())) <= 1e-7
 
 
 def test_converted_closed_network_solves_as_pandapipes_does():
@@ -396,3 +397,62 @@ def test_converted_open_network_of_sinks_solves_as_pandapipes_does():
     case, ds, props, net = _solve_both(build, mode="sequential")
     assert case.settings["district_heating"]["return_node"] == ic.PLANT_RETURN_ID
     _assert_same_solution(case, ds, props, net)
+
+
+def test_classic_substations_flow_control_and_heat_exchanger_solve_as_pandapipes_does():
+    """The substation pandapipes users built before heat_consumer existed: a flow_control in series with a
+    heat_exchanger (either order) through a junction of their own. Each becomes a mass_flow consumer taking
+    out the exchanger's heat at the controlled flow (that inner junction is left out); a heat_consumer with
+    a flow and a heat converts the same way. Solved by both, they agree as the other converted networks do
+    (flows, pressures, temperatures), and every consumer takes out exactly its heat."""
+    def build(fluid):
+        net = pps.create_empty_network(name="classic", fluid=fluid)
+        names = ("s0", "s1", "s2", "m1", "m2", "r0", "r1", "r2")
+        j = {n: pps.create_junction(net, pn_bar=5.0, tfluid_k=353.15, name=n) for n in names}
+        pps.create_circ_pump_const_pressure(net, j["r0"], j["s0"], p_flow_bar=6.0, plift_bar=2.0, t_flow_k=353.15,
+                                            name="plant")
+        pipe = dict(k_mm=0.1, u_w_per_m2k=1.5, text_k=283.15)
+        for a, b, length, d in (("s0", "s1", 0.4, 125.0), ("s1", "s2", 0.3, 100.0), ("r2", "r1", 0.3, 100.0),
+                                ("r1", "r0", 0.4, 125.0)):
+            pps.create_pipe_from_parameters(net, j[a], j[b], length_km=length, inner_diameter_mm=d, name=a + b, **pipe)
+        pps.create_flow_control(net, j["s1"], j["m1"], controlled_mdot_kg_per_s=2.0, inner_diameter_mm=50.0,
+                                name="fc1")
+        pps.create_heat_exchanger(net, j["m1"], j["r1"], qext_w=150e3, inner_diameter_mm=50.0, name="hx1")
+        pps.create_heat_exchanger(net, j["s2"], j["m2"], qext_w=100e3, inner_diameter_mm=50.0, name="hx2")
+        pps.create_flow_control(net, j["m2"], j["r2"], controlled_mdot_kg_per_s=1.2, inner_diameter_mm=50.0,
+                                name="fc2")
+        pps.create_heat_consumer(net, j["s2"], j["r2"], qext_w=80e3, controlled_mdot_kg_per_s=0.9, name="hc2")
+        return net
+
+    case, ds, props, net = _solve_both(build)
+    cons = by_id(case.tables["dh_consumer"])
+    assert set(cons.index) == {"fc1", "fc2", "hc2"} and (cons["kind"] == "mass_flow").all()
+    assert cons.loc["fc1", ["supply_node", "return_node"]].tolist() == ["s1", "r1"]
+    assert cons.loc["fc2", ["supply_node", "return_node"]].tolist() == ["s2", "r2"]
+    assert cons["demand_w"].to_dict() == {"fc1": 150e3, "fc2": 100e3, "hc2": 80e3}
+    assert not {"m1", "m2"} & set(case.tables["dh_node"]["id"])
+    np.testing.assert_allclose(ds["dh_consumer_q_w"].sel(dh_consumer=["fc1", "fc2", "hc2"]), [150e3, 100e3, 80e3],
+                               rtol=1e-12)
+    _assert_same_solution(case, ds, props, net)
+    # The substations' outlets are T_in - Q / (m cp); pandapipes' inner junction holds the exchanger's outlet
+    # where the exchanger comes first (fc2), the inlet temperature where the flow control does (fc1).
+    for name, inlet, mid, q, m in (("fc1", "s1", "m1", 150e3, 2.0), ("fc2", "s2", "m2", 100e3, 1.2)):
+        t_in = float(ds["dh_t_k"].sel(dh_node=inlet))
+        t_out = float(ds["dh_consumer_t_return_k"].sel(dh_consumer=name))
+        assert t_out == pytest.approx(t_in - q / (m * props["cp_j_per_kg_k"]), abs=1e-9)
+        t_mid = net.res_junction.at[net.junction.index[net.junction["name"] == mid][0], "t_k"]
+        assert t_mid == pytest.approx(t_out if name == "fc2" else t_in, abs=1e-7)
+
+
+def test_flow_control_not_in_a_substation_is_refused_with_its_reason():
+    net = closed_net()
+    j = dict(zip(net.junction["name"], net.junction.index))
+    mid = pps.create_junction(net, pn_bar=5.0, tfluid_k=353.15, name="mid")
+    pps.create_flow_control(net, j["s2"], mid, controlled_mdot_kg_per_s=0.5, name="fc_tee")
+    pps.create_heat_exchanger(net, mid, j["r2"], qext_w=1e4, inner_diameter_mm=50.0, name="hx_tee")
+    pps.create_pipe_from_parameters(net, mid, j["r3"], length_km=0.05, inner_diameter_mm=50.0, name="tee")
+    with pytest.raises(CaseError) as err:
+        gw.from_pandapipes(net)
+    reasons = {p.name: p.reason for p in err.value.problems}
+    assert "in series with one heat exchanger" in reasons["fc_tee"]  # its junction joins a pipe too
+    assert "hx_tee" in reasons and "set their own flow" in reasons["hx_tee"]
