@@ -19,6 +19,9 @@ INTRO = {
     "dh_node": "Element table `dh_node`: junctions of the district-heating supply and return networks.",
     "dh_pipe": "Element table `dh_pipe`: buried pre-insulated pipes (flow either way; heat loss to the ground).",
     "dh_consumer": "Element table `dh_consumer`: substations between a supply and a return node, demand by model.",
+    "dh_heat_pump_map": ("Element table `dh_heat_pump_map`: the plant heat pumps' manufacturer map (COP at a grid of "
+                         "source outlet x sink temperatures), used with `hp_model = \"map\"`."),
+    "dh_pump": "Element table `dh_pump`: booster pumps inside the district-heating network, on head curves.",
     "district_heating": ("Settings `[district_heating]`: the plant where campus heat enters the network (heat pumps or "
                          "direct exchange, peak boiler), its pump control and the weather."),
     "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",

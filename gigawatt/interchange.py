@@ -100,7 +100,8 @@ PRESSURE_TYPES = ("p", "pt", "tp")
 NOT_CONVERTIBLE = {
     "source": "feeds water into a junction; gigawatt's network is fed only by its plant, and a pandapipes "
               "source carries no temperature of its own",
-    "pump": "a pump with a head curve inside the network; gigawatt's only pump is the plant's",
+    "pump": "a booster pump on a pandapipes std_type curve (lift in bar against m3/h); give it to gigawatt as a "
+            "dh_pump row with its head curve H0, a, b in metres",
     "circ_pump_mass": "holds the plant's mass flow; gigawatt's plant holds pressures (a circ_pump_pressure "
                       "converts)",
     "press_control": "a branch that holds a pressure downstream; gigawatt has no pressure-control branch",

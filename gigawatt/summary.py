@@ -113,7 +113,8 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
              f"({100 * a['dh_q_loss_w'] / max(a['dh_q_plant_w'], 1e-300):.2f} % of the plant's heat)",
              f"  plant                        {_mw(a['dh_q_plant_w']).strip()}, return at {_c(a['dh_t_return_k'])}, "
              f"{a['dh_flow_kg_s']:.1f} kg/s; pump {_mw(a['dh_pump_w']).strip()}, {a['dh_pump_head_m']:.1f} m"
-             + (f" at {100 * a['dh_pump_speed']:.0f} % speed" if np.isfinite(a["dh_pump_speed"]) else ""),
+             + (f" at {100 * a['dh_pump_speed']:.0f} % speed" if np.isfinite(a["dh_pump_speed"]) else "")
+             + (f"; boosters {_mw(a['dh_booster_w']).strip()}" if ds.sizes.get("dh_pump") else ""),
              f"  from the campus              {_mw(a['q_from_campus_w']).strip()}"
              + (f" through heat pumps (COP {a['hp_cop']:.2f}, {_mw(a['hp_electric_w']).strip()} electric)"
                 if a["hp_heat_w"] > 0 else ""),

@@ -20,10 +20,13 @@ DH_VARIABLES = {
     "dh_consumer_t_supply_k": ("dh_consumer", "K", "supply temperature arriving at the substation"),
     "dh_consumer_t_return_k": ("dh_consumer", "K", "temperature the substation returns its water at"),
     "dh_consumer_undersupplied": ("dh_consumer", "1", "supply temperature below the consumer's t_supply_min_k"),
+    "dh_booster_flow_kg_s": ("dh_pump", "kg/s", "mass flow through the booster pump, positive from from_node to to_node"),
+    "dh_booster_head_m": ("dh_pump", "m", "head the booster pump gives (its curve at its flow)"),
+    "dh_booster_power_w": ("dh_pump", "W", "electricity the booster pump draws"),
 }
 
 DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w", "dh_q_demand_w", "dh_q_loss_w",
-            "dh_pump_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_undersupplied",
+            "dh_pump_w", "dh_booster_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_undersupplied",
             "hp_cop", "hp_heat_w", "hp_electric_w", "q_from_campus_w", "boiler_heat_w", "boiler_fuel_w",
             "homes_equivalent", "vertical_farm_area_served_m2", "erf", "reuse_share")
 
@@ -34,12 +37,14 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     ds.coords["dh_node"] = case.tables["dh_node"]["id"].to_numpy()
     ds.coords["dh_pipe"] = case.tables["dh_pipe"]["id"].to_numpy()
     ds.coords["dh_consumer"] = case.tables["dh_consumer"]["id"].to_numpy()
+    ds.coords["dh_pump"] = case.tables["dh_pump"]["id"].to_numpy()
     values = {"dh_p_pa": st.node_p_pa, "dh_t_k": st.node_t_k, "dh_pipe_flow_kg_s": st.pipe_flow_kg_s,
               "dh_pipe_velocity_m_s": st.pipe_velocity_m_s, "dh_pipe_t_out_k": st.pipe_t_out_k,
               "dh_pipe_loss_w": st.pipe_loss_w, "dh_consumer_q_w": st.consumer_q_w,
               "dh_consumer_demand_w": st.consumer_demand_w, "dh_consumer_flow_kg_s": st.consumer_flow_kg_s,
               "dh_consumer_t_supply_k": st.consumer_t_supply_k, "dh_consumer_t_return_k": st.consumer_t_return_k,
-              "dh_consumer_undersupplied": st.consumer_undersupplied}
+              "dh_consumer_undersupplied": st.consumer_undersupplied, "dh_booster_flow_kg_s": st.booster_flow_kg_s,
+              "dh_booster_head_m": st.booster_head_m, "dh_booster_power_w": st.booster_power_w}
     for name, v in values.items():
         dim, unit, long_name = DH_VARIABLES[name]
         ds[name] = xr.Variable(dim, np.asarray(v), attrs={"units": unit, "long_name": long_name})

@@ -216,3 +216,67 @@ def test_solve_at_an_impossible_outdoor_temperature_is_refused():
     with pytest.raises(CaseError) as info:
         prepare_district_heating(meshed_homes()).solve(None, outdoor_t_k=400.0)
     assert (info.value.field, info.value.value) == ("outdoor_t_k", 400.0)
+
+
+# --- booster pumps inside the network -------------------------------------------------------------------
+
+def boosted(with_pump=True, **settings):
+    """Plant S/R; supply S -s1- A =pump= B -s2- C to one 600 kW consumer, return Cr -r2- Br -r1- R (the
+    return bypasses the pump: B's return twin is a plain node)."""
+    pipes = [dict(id="s1", from_node="S", to_node="A", length_m=800.0, diameter_m=0.1, u_w_per_m_k=0.3),
+             dict(id="s2", from_node="B", to_node="C", length_m=800.0, diameter_m=0.1, u_w_per_m_k=0.3),
+             dict(id="r2", from_node="Cr", to_node="Br", length_m=800.0, diameter_m=0.1, u_w_per_m_k=0.3),
+             dict(id="r1", from_node="Br", to_node="R", length_m=800.0, diameter_m=0.1, u_w_per_m_k=0.3)]
+    if not with_pump:
+        pipes.append(dict(id="ab", from_node="A", to_node="B", length_m=1e-6, diameter_m=0.1, u_w_per_m_k=0.0))
+    tables = {"dh_node": [{"id": x} for x in ("S", "A", "B", "C", "Cr", "Br", "R")], "dh_pipe": pipes,
+              "dh_consumer": [dict(id="c", supply_node="C", return_node="Cr", kind="fixed", demand_w=6e5)]}
+    if with_pump:
+        tables["dh_pump"] = [dict(id="bp", from_node="A", to_node="B", h0_m=12.0, a_s_m2=20.0, b_s2_m5=4e3,
+                                  speed_ratio=0.9, efficiency=0.6)]
+    return gw.make_case(tables, district_heating={"supply_node": "S", "return_node": "R", **settings})
+
+
+def test_booster_pump_lifts_by_its_curve_and_draws_its_power():
+    """The lift across the pump is rho g (H0 n^2 - a n Q - b Q^2) at the flow through it; its electricity
+    rho g Q H / eta; the pump is adiabatic (B at A's temperature) and all the consumer's water passes it."""
+    ds = gw.solve(boosted())
+    a = ds.attrs
+    p, t = by_node(ds, "dh_p_pa"), by_node(ds, "dh_t_k")
+    m = float(ds.dh_booster_flow_kg_s.sel(dh_pump="bp"))
+    assert m == pytest.approx(float(ds.dh_consumer_flow_kg_s[0]), rel=1e-12)
+    rho = a["dh_flow_kg_s"] / (a["dh_pump_w"] * 0.7 / a["dh_pump_dp_pa"])  # the plant pump's Q = P eta / dp
+    q = m / rho
+    head = 12.0 * 0.81 - 20.0 * 0.9 * q - 4e3 * q * q
+    assert p["B"] - p["A"] == pytest.approx(rho * GRAVITY * head, rel=1e-9)
+    assert float(ds.dh_booster_head_m.sel(dh_pump="bp")) == pytest.approx(head, rel=1e-9)
+    power = rho * GRAVITY * q * head / 0.6
+    assert float(ds.dh_booster_power_w.sel(dh_pump="bp")) == pytest.approx(power, rel=1e-9)
+    assert a["dh_booster_w"] == pytest.approx(power, rel=1e-12)
+    assert a["dh_plant_electric_w"] == pytest.approx(a["dh_pump_w"] + power + a["hp_electric_w"], rel=1e-12)
+    assert t["B"] == t["A"]
+
+
+def test_booster_pump_takes_its_lift_off_the_plant_pump():
+    """Differential-pressure control at the consumer: the same flows and temperatures with and without the
+    booster (a 1 um pipe in its place), and the plant's lift lower by exactly the booster's."""
+    with_pump, without = gw.solve(boosted()), gw.solve(boosted(with_pump=False))
+    p = by_node(with_pump, "dh_p_pa")
+    assert float(with_pump.dh_consumer_flow_kg_s[0]) == pytest.approx(float(without.dh_consumer_flow_kg_s[0]),
+                                                                        rel=1e-9)
+    lift_ab = p["B"] - p["A"]
+    pipe_ab = float(by_node(without, "dh_p_pa")["A"] - by_node(without, "dh_p_pa")["B"])  # the 1 um pipe's drop
+    assert with_pump.attrs["dh_pump_dp_pa"] == pytest.approx(without.attrs["dh_pump_dp_pa"] - lift_ab - pipe_ab,
+                                                             rel=1e-9)
+
+
+def test_booster_pump_out_of_service_cuts_its_branch():
+    doc_case = boosted()
+    tables = dict(doc_case.tables)
+    tables["dh_pump"] = tables["dh_pump"].assign(in_service=False)
+    with pytest.raises(CaseError, match="no pipe path joins this consumer's supply_node"):
+        gw.solve(gw.make_case(tables, district_heating=dict(doc_case.settings["district_heating"])))
+
+
+def by_node(ds, var):
+    return dict(zip(ds.dh_node.values, ds[var].values))
