@@ -394,8 +394,9 @@ class DistrictHeatingNetwork:
         # m = G(m) = Q / (cp (T_in(m) - T_ret)), clipped between the lossless flow and the 1 K flow cap, is a
         # contraction (T_in moves with the flows by the pipes' losses only, a few per cent), and Anderson
         # acceleration over the last ANDERSON_DEPTH iterates speeds it up. Each iterate takes one Newton step of
-        # the hydraulics from the last iterate's flows (the hydraulics and the flows converge together); the
-        # answer is checked with the hydraulics converged. Mass-flow consumers are fixed.
+        # the hydraulics from the last iterate's flows (the hydraulics and the flows converge together) until
+        # the heat residual is below SETTLE_HYDRAULICS_RTOL, then settles them; the answer is checked with the
+        # hydraulics converged. Mass-flow consumers are fixed.
         heat = ~is_flow & (demand > 0)
         lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
         hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
@@ -407,7 +408,7 @@ class DistrictHeatingNetwork:
             flow = np.where(heat, np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi), fixed)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
-        one_step = m_start is not None
+        one_step = True
         for iteration in range(1, MAX_FIXED_POINT + 1):
             hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, newton_steps=one_step)
             if not hyd.converged and self._settled(flow, th, heat, hi):
