@@ -36,15 +36,21 @@ def run(case, output, no_output):
         _fail(err)
     click.echo(format_summary(result))
     if not no_output:
-        path = output or Path(f"{loaded.name}.nc")
-        partial = path.with_name(path.name + ".part")
-        try:
-            result.to_netcdf(partial)
-            partial.replace(path)
-        except (OSError, ValueError) as err:
-            partial.unlink(missing_ok=True)
-            _fail(f"{path}: cannot write the results: {err}")
-        click.echo(f"results written to {path}")
+        write_netcdf(result, output or Path(f"{loaded.name}.nc"), "results")
+
+
+def write_netcdf(ds, path: Path, what: str) -> None:
+    """Write ``ds`` to ``path`` atomically (a ``.part`` file renamed when complete: no half-written file on
+    an error or Ctrl-C) and say so; a failure is a one-line error naming the file."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        ds.to_netcdf(partial)
+        partial.replace(path)
+    except (OSError, ValueError) as err:
+        _fail(f"{path}: cannot write the {what}: {err}")
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(f"{what} written to {path}")
 
 
 @main.command()
@@ -77,14 +83,7 @@ def compare(case, architectures, tariff, hours, sizing, output):
         _fail(err)
     click.echo(format_comparison(result))
     if output:
-        partial = output.with_name(output.name + ".part")
-        try:
-            result.to_netcdf(partial)
-            partial.replace(output)
-        except (OSError, ValueError) as err:
-            partial.unlink(missing_ok=True)
-            _fail(f"{output}: cannot write the comparison: {err}")
-        click.echo(f"comparison written to {output}")
+        write_netcdf(result, output, "comparison")
 
 
 @main.command()
