@@ -1,0 +1,416 @@
+"""Bipolar DC load flow: a ±V three-wire network (positive pole, neutral, negative pole) with constant-power
+loads, solved by Newton's method on the nodal current equations with a sparse LU factorisation.
+
+Model (SI: V, A, Ω, S, W)
+-------------------------
+Every bus has three nodes: its positive pole, neutral and negative pole conductors (``CONDUCTORS``). Every
+in-service line is three conductors in parallel runs, each of resistance
+
+    R = ρ(T)·L / (A·n_parallel)       (``loop_factor`` does not apply: each conductor is its own branch),
+
+with A = ``cross_section_m2`` for the poles and ``neutral_cross_section_m2`` (default: the pole's) for the
+neutral. A given ``r_ohm`` is the go-and-return loop of one pole (as in a monopolar case), so each pole
+conductor is ``r_ohm/2``; a given ``neutral_r_ohm`` is the neutral conductor alone. Without either neutral
+field the neutral has the pole conductor's resistance (a full-size neutral).
+
+Every source is a station of two pole converters, each of rating ``rated_power_w/2``. The positive one
+holds its pole at +v_pole against the station's neutral, the negative one at −v_pole, with
+
+    v_pole = v_set·(1 − droop·P_pole/(rated_power_w/2))        (P_pole: that pole's output power),
+
+and the station's neutral is earthed at its bus (V_neutral = 0 V there). The loss model is evaluated per
+pole, at the pole's output power, pole-to-neutral voltage and rating ``rated_power_w/2``; the station loss is
+the sum of both (a constant-efficiency model gives the same total as one converter of the full rating; a
+quadratic model a + b·I + c·I² counts its no-load term a once per pole). A DC/DC converter is treated the
+same way at its output (a station feeding the bipolar zone of ``to_bus``, whose neutral it earths) and
+draws its input power plus losses pole to pole at ``from_bus`` (no neutral current there).
+
+Racks are constant-power loads between two conductors of their bus: ``pole = "bipolar"`` between the poles
+(at about 2·v_nominal), ``positive`` between the positive pole and the neutral, ``negative`` between the
+neutral and the negative pole. Unequal pole loads return their difference through the neutral.
+
+Equations: with u = V_p − V_q the voltage across an element from node p to node q, a constant-power load
+P draws I = P/u from p to q, and a droop pole converter gives I = −k·(v_set − u)/u (k = rated/2 /
+(droop·v_set) [W/V]); both are I = (P − KV)/u + K with KV = k·v_set, K = k, as in the monopolar kernel
+(:mod:`gigawatt.solver.dc_kernel`). Kirchhoff's current law at every free node,
+
+    F_n = Σ_branches g·(V_n − V_m) + Σ_elements ±I(u) = 0,
+
+is solved by Newton's method. The Jacobian is symmetric (g for branches, dI/du = −(P − KV)/u² for elements,
+in the ``[[s, −s], [−s, s]]`` pattern of a two-terminal element) and sparse; it is factored by SuperLU
+(``scipy.sparse.linalg.splu``, minimum-degree ordering of AᵀA + A) each iteration, which handles rings and
+meshes alike and costs O(N) on the nearly tree-like networks of a campus. Nodes held by stiff converters
+(the poles of a stiff station's bus) and every station's neutral are fixed.
+
+Earthing: with one station per zone, the earth carries no current (all loads and converters are
+two-terminal, so the currents into the earth sum to zero). With several stations at different buses, each
+earths its neutral at 0 V, and the earth (taken as ideal, 0 Ω) carries between them whatever the neutral
+conductors do not; the results report it as ``i_earth_a`` at each station bus.
+
+Zones fed through DC/DC converters are solved first, level by level, as in the monopolar solver
+(:mod:`gigawatt.solver.dcflow`); the topology, levels, feeds and rack powers come from the same assembly
+(:func:`gigawatt.solver.assembly.assemble`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from gigawatt.errors import ConvergenceError
+from gigawatt.models.conductors import MATERIALS, conductor_resistance
+from gigawatt.solver.assembly import Network, loss_by_model
+
+CONDUCTORS = ("pos", "neutral", "neg")
+"""The three conductors of a bipolar line, in node order (node of bus row b, conductor c: 3·b + c)."""
+POS, NEUTRAL, NEG = 0, 1, 2
+RACK_TERMINALS = {"bipolar": (POS, NEG), "positive": (POS, NEUTRAL), "negative": (NEUTRAL, NEG)}
+"""Conductors a rack of each ``pole`` draws between (current leaves the first, returns by the second)."""
+
+
+def conductor_resistances(lines) -> tuple[np.ndarray, np.ndarray]:
+    """Resistance [Ω] of one pole conductor and of the neutral conductor of each line (see module docstring).
+
+    ``lines`` is a validated line table. Returns ``(r_pole, r_neutral)``.
+    """
+    material = lines["material"].to_numpy()
+    rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
+    alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
+    for name, props in MATERIALS.items():
+        m = material == name
+        rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
+        alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
+    length = lines["length_m"].to_numpy(dtype=float)
+    temp = lines["conductor_temp_k"].to_numpy(dtype=float)
+    n_par = lines["n_parallel"].to_numpy(dtype=float)
+    area = lines["cross_section_m2"].to_numpy(dtype=float)
+    r_given = lines["r_ohm"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_pole = np.where(np.isnan(r_given), conductor_resistance(length, area, rho, alpha, temp, 1.0, n_par),
+                          0.5 * r_given)
+        area_n = lines["neutral_cross_section_m2"].to_numpy(dtype=float)
+        r_n_geom = conductor_resistance(length, area_n, rho, alpha, temp, 1.0, n_par)
+    r_n_given = lines["neutral_r_ohm"].to_numpy(dtype=float)
+    r_neutral = np.where(~np.isnan(r_n_given), r_n_given, np.where(np.isnan(area_n), r_pole, r_n_geom))
+    return r_pole, r_neutral
+
+
+@dataclass(frozen=True)
+class BipolarState:
+    """Solution of a bipolar network, indexed by table rows (not solver positions)."""
+
+    v: np.ndarray  # [V] (n_bus, 3): positive pole, neutral, negative pole against earth
+    line_i: np.ndarray  # [A] (n_line, 3) per conductor, from_bus → to_bus (NaN out of service)
+    r_pole: np.ndarray  # [Ω] per line (NaN out of service)
+    r_neutral: np.ndarray  # [Ω]
+    feed_p: np.ndarray  # [W] (n_feed, 2): output power of the positive and negative pole converters
+    feed_loss: np.ndarray  # [W] (n_feed, 2)
+    p_load: np.ndarray  # [W] per bus row: racks and converter inputs
+    i_earth: np.ndarray  # [A] per bus row: current from earth into the neutral at station buses
+    iterations: int
+    max_mismatch_a: float
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One voltage level as a sparse system: local nodes, branches, elements and the Jacobian's layout."""
+
+    nodes: np.ndarray  # global node of each local node
+    free: np.ndarray  # bool per local node
+    zone: np.ndarray  # zone (solve order) of each local node
+    ba: np.ndarray  # branch ends, local nodes
+    bb: np.ndarray
+    bg: np.ndarray  # [S]
+    el: np.ndarray  # element indices (global) in this level
+    ep: np.ndarray  # element ends, local nodes
+    eq: np.ndarray
+    jac_slot: np.ndarray  # for each Jacobian entry (branches then elements, 4 each): its CSC slot, −1 if fixed
+    indices: np.ndarray
+    indptr: np.ndarray
+    n_free: int
+
+
+def _level_system(rows: np.ndarray, fixed: np.ndarray, zone_row: np.ndarray, ba, bb, bg, ep, eq) -> _Level:
+    """The sparse layout of the level made of bus rows ``rows`` (branches/elements given in global nodes)."""
+    nodes = (3 * rows[:, None] + np.arange(3)).ravel()
+    loc = np.full(fixed.size, -1, dtype=np.int64)
+    loc[nodes] = np.arange(nodes.size)
+    bsel = loc[ba] >= 0
+    esel = np.flatnonzero(loc[ep] >= 0)
+    la, lb, lp, lq = loc[ba[bsel]], loc[bb[bsel]], loc[ep[esel]], loc[eq[esel]]
+    free = ~fixed[nodes]
+    fidx = np.where(free, np.cumsum(free) - 1, -1)
+    n_free = int(free.sum())
+    ends = [(la, la), (lb, lb), (la, lb), (lb, la), (lp, lp), (lq, lq), (lp, lq), (lq, lp)]
+    r = np.concatenate([fidx[x] for x, _ in ends])
+    c = np.concatenate([fidx[y] for _, y in ends])
+    keep = (r >= 0) & (c >= 0)
+    key = c[keep] * max(n_free, 1) + r[keep]  # column-major: the CSC order
+    uniq, inverse = np.unique(key, return_inverse=True)
+    slot = np.full(r.size, -1, dtype=np.int64)
+    slot[keep] = inverse
+    indptr = np.r_[0, np.cumsum(np.bincount(uniq // max(n_free, 1), minlength=n_free))]
+    return _Level(nodes, free, zone_row[rows].repeat(3), la, lb, bg[bsel], esel, lp, lq, slot,
+                  (uniq % max(n_free, 1)).astype(np.int32), indptr.astype(np.int32), n_free)
+
+
+def _residual(lv: _Level, v, e_p, e_kv, e_k):
+    """Node currents F [A] (leaving each local node), element voltages u [V] and dI/du [S]."""
+    m = lv.nodes.size
+    ib = lv.bg * (v[lv.ba] - v[lv.bb])
+    u = v[lv.ep] - v[lv.eq]
+    net = e_p - e_kv
+    ie = net / u + e_k
+    f = (np.bincount(lv.ba, ib, m) - np.bincount(lv.bb, ib, m)
+         + np.bincount(lv.ep, ie, m) - np.bincount(lv.eq, ie, m))
+    return f, u, -net / (u * u)
+
+
+def _jacobian(lv: _Level, s_elem):
+    g, s = lv.bg, s_elem
+    data = np.concatenate([g, g, -g, -g, s, s, -s, -s])
+    keep = lv.jac_slot >= 0
+    values = np.bincount(lv.jac_slot[keep], data[keep], minlength=lv.indices.size)
+    return sp.csc_matrix((values, lv.indices, lv.indptr), shape=(lv.n_free, lv.n_free))
+
+
+def _newton(lv: _Level, v, e_p, e_kv, e_k, tol_zone, max_iter):
+    """Solve the level in place in ``v`` (local node voltages). Returns (converged, iterations, worst [A],
+    worst local node)."""
+    worst, worst_i = np.inf, 0
+    tol = tol_zone[lv.zone][lv.free]
+    free_nodes = np.flatnonzero(lv.free)
+    for it in range(max_iter + 1):
+        f, u, s = _residual(lv, v, e_p, e_kv, e_k)
+        ff = f[lv.free]
+        if ff.size == 0:
+            return True, it, 0.0, 0
+        err = np.abs(ff)
+        k = int(np.argmax(np.where(np.isfinite(err), err, np.inf)))
+        worst, worst_i = float(err[k]) if np.isfinite(err[k]) else np.inf, int(free_nodes[k])
+        if np.all(err <= tol):
+            return True, it, worst, worst_i
+        if it == max_iter or not np.isfinite(worst):
+            break
+        try:
+            dx = spla.splu(_jacobian(lv, s), permc_spec="MMD_AT_PLUS_A").solve(-ff)
+        except RuntimeError:  # exactly singular
+            return False, it, worst, worst_i
+        step = np.zeros(v.size)
+        step[lv.free] = dx
+        du = step[lv.ep] - step[lv.eq]
+        # Damping: no element loses more than half its voltage in one step (the P–V curve's upper branch).
+        shrink = du < -0.5 * u
+        alpha = min(1.0, float(np.min(-0.5 * u[shrink] / du[shrink]))) if shrink.any() else 1.0
+        v += alpha * step
+    return False, max_iter, worst, worst_i
+
+
+def _bipolar_network(net: Network, case):
+    """Global node arrays: fixed nodes and their voltages, branches, and the element lists (racks and droop
+    pole converters; converter inputs are added per level)."""
+    n = net.n_bus
+    lines = case.tables["line"]
+    live = net.line_in_service
+    r_pole = np.full(len(lines), np.nan)
+    r_neutral = np.full(len(lines), np.nan)
+    if live.any():
+        r_pole[live], r_neutral[live] = conductor_resistances(lines[live])
+    frm = np.where(live, net.bus_row[np.maximum(net.line_from, 0)], -1)
+    to = np.where(live, net.bus_row[np.maximum(net.line_to, 0)], -1)
+    li = np.flatnonzero(live)
+    ba = np.concatenate([3 * frm[li] + c for c in range(3)])
+    bb = np.concatenate([3 * to[li] + c for c in range(3)])
+    bg = np.concatenate([1.0 / r_pole[li], 1.0 / r_neutral[li], 1.0 / r_pole[li]])
+
+    f = net.feeds
+    f_bus = net.bus_row[f.bus]
+    fixed = np.zeros(3 * n, dtype=bool)
+    v_fixed = np.zeros(3 * n)
+    fixed[3 * f_bus + NEUTRAL] = True
+    st = np.flatnonzero(f.stiff)
+    fixed[3 * f_bus[st] + POS] = fixed[3 * f_bus[st] + NEG] = True
+    v_fixed[3 * f_bus[st] + POS] = f.v_set[st]
+    v_fixed[3 * f_bus[st] + NEG] = -f.v_set[st]
+
+    racks = case.tables["rack"]
+    term = np.array([RACK_TERMINALS[p] for p in racks["pole"].to_numpy()], dtype=np.int64).reshape(-1, 2)
+    r_bus = net.bus_row[net.rack_bus]
+    dr = np.flatnonzero(~f.stiff)
+    k_pole = 0.5 * f.k_droop[dr]
+    elements = {
+        "p": np.concatenate([3 * r_bus + term[:, 0], 3 * f_bus[dr] + POS, 3 * f_bus[dr] + NEUTRAL]),
+        "q": np.concatenate([3 * r_bus + term[:, 1], 3 * f_bus[dr] + NEUTRAL, 3 * f_bus[dr] + NEG]),
+        "p_w": np.concatenate([net.rack_p_in, np.zeros(2 * dr.size)]),
+        "kv_w": np.concatenate([np.zeros(r_bus.size), k_pole * f.v_set[dr], k_pole * f.v_set[dr]]),
+        "k_w_per_v": np.concatenate([np.zeros(r_bus.size), k_pole, k_pole]),
+    }
+    return r_pole, r_neutral, frm, to, (ba, bb, bg), fixed, v_fixed, elements, f_bus
+
+
+def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
+    """Solve the bipolar network of ``case`` (assembled as ``net``) level by level; raise
+    :class:`ConvergenceError` naming the weakest bus when a level has no solution."""
+    n = net.n_bus
+    f = net.feeds
+    r_pole, r_neutral, frm, to, (ba, bb, bg), fixed, v_fixed, el, f_bus = _bipolar_network(net, case)
+    f_in = np.where(f.input_bus >= 0, net.bus_row[np.maximum(f.input_bus, 0)], -1)
+    row_level = net.level[net.pos]
+    row_zone = net.zone[net.pos]
+    v_nom = case.tables["bus"]["v_nominal_v"].to_numpy(float)
+
+    # Start: every zone at its highest set-point, ± on the poles, 0 on the neutral; fixed nodes at theirs.
+    v = np.zeros(3 * n)
+    zone_v = np.zeros(net.zones.start.size)
+    np.maximum.at(zone_v, net.zone[f.bus], f.v_set)
+    v[0::3], v[2::3] = zone_v[row_zone], -zone_v[row_zone]
+    v[fixed] = v_fixed[fixed]
+
+    # Converter inputs: pole-to-pole loads at their input buses, one element each (power set per level).
+    conv = np.flatnonzero(f_in >= 0)
+    e_p = np.concatenate([el["p"], 3 * f_in[conv] + POS])
+    e_q = np.concatenate([el["q"], 3 * f_in[conv] + NEG])
+    e_pw = np.concatenate([el["p_w"], np.zeros(conv.size)])
+    e_kv = np.concatenate([el["kv_w"], np.zeros(conv.size)])
+    e_k = np.concatenate([el["k_w_per_v"], np.zeros(conv.size)])
+    conv_elem = el["p"].size + np.arange(conv.size)
+
+    feed_p = np.zeros((f.bus.size, 2))
+    feed_loss = np.zeros((f.bus.size, 2))
+    i_earth = np.zeros(n)
+    iterations, worst_all = 0, 0.0
+    for lev, _, _ in net.zones.levels:
+        rows = np.flatnonzero(row_level == lev)
+        lv = _level_system(rows, fixed, row_zone, ba, bb, bg, e_p, e_q)
+        pw, kv, kk = e_pw[lv.el], e_kv[lv.el], e_k[lv.el]
+        tol_zone = _tolerances(net, lv, pw, v_nom, rows, settings["tolerance"])
+        v_loc = v[lv.nodes].copy()
+        ok, its, worst, worst_i = _newton(lv, v_loc, pw, kv, kk, tol_zone, settings["max_iterations"])
+        if not ok:
+            raise _nose_error(net, case, lv, v[lv.nodes], pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom,
+                              frm, to, lev)
+        v[lv.nodes] = v_loc
+        iterations, worst_all = iterations + its, max(worst_all, worst)
+        sel = np.flatnonzero(row_level[f_bus] == lev)
+        _feed_powers(net, lv, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth)
+        for pole, v_pole in ((0, v[3 * f_bus[sel] + POS]), (1, -v[3 * f_bus[sel] + NEG])):
+            feed_loss[sel, pole] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel, pole], v_pole,
+                                                 0.5 * f.rated[sel], "feed", f.ids[sel])
+        up = sel[f_in[sel] >= 0]  # converters of this level: their inputs load the level above
+        e_pw[conv_elem[np.searchsorted(conv, up)]] = feed_p[up].sum(axis=1) + feed_loss[up].sum(axis=1)
+
+    vv = v.reshape(n, 3)
+    line_i = np.full((len(frm), 3), np.nan)
+    live = frm >= 0
+    for c, r in ((POS, r_pole), (NEUTRAL, r_neutral), (NEG, r_pole)):
+        line_i[live, c] = (vv[frm[live], c] - vv[to[live], c]) / r[live]
+    p_load = np.bincount(e_p // 3, e_pw, n)
+    return BipolarState(vv, line_i, r_pole, r_neutral, feed_p, feed_loss, p_load, i_earth, iterations, worst_all)
+
+
+def _tolerances(net, lv: _Level, pw, v_nom, rows, tol_rel):
+    """Per zone [A]: ``tol_rel`` times the zone's load current Σ|P|/V_nominal, never below the rounding floor
+    8·eps·2V_nominal·max_n(Σ g) of a node current (as in :func:`gigawatt.solver.dc_kernel.newton_zones`)."""
+    nz = net.zones.start.size
+    zone_e = lv.zone[lv.ep]
+    vmin = np.full(nz, np.inf)
+    np.minimum.at(vmin, net.zone[net.pos[rows]], v_nom[rows])
+    vmin[~np.isfinite(vmin)] = 1.0
+    load = np.bincount(zone_e, np.abs(pw), nz) / vmin
+    m = lv.nodes.size
+    g_sum = np.bincount(lv.ba, lv.bg, m) + np.bincount(lv.bb, lv.bg, m)
+    g_max = np.zeros(nz)
+    np.maximum.at(g_max, lv.zone, g_sum)
+    floor = 8.0 * np.finfo(float).eps * 2.0 * vmin * g_max
+    return np.maximum(tol_rel * np.maximum(load, 1e-6), floor)
+
+
+def _feed_powers(net, lv: _Level, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth):
+    """Pole powers [W] of the feeds ``sel`` and the earth current [A] at their buses.
+
+    Droop poles follow their law. Stiff poles deliver the current balance of their fixed node (shared by
+    rating among stiff feeds on one bus) times the pole-to-neutral voltage; the rounding-level remainder
+    against what each zone draws (its loads and conductor losses) is then shared by rating, so that the
+    ledger closes to round-off (as in :func:`gigawatt.solver.dcflow.feed_powers`)."""
+    f = net.feeds
+    fcur, _, _ = _residual(lv, v_loc, pw, kv, kk)
+    loc = np.full(3 * net.n_bus, -1, dtype=np.int64)
+    loc[lv.nodes] = np.arange(lv.nodes.size)
+    bus = f_bus[sel]
+    n_pos, n_neu, n_neg = loc[3 * bus + POS], loc[3 * bus + NEUTRAL], loc[3 * bus + NEG]
+    stiff = f.stiff[sel]
+    rated = f.rated[sel]
+    rated_bus = np.zeros(net.n_bus)
+    np.add.at(rated_bus, bus[stiff], rated[stiff])
+    share = np.where(stiff, rated / np.where(rated_bus[bus] > 0, rated_bus[bus], 1.0), 0.0)
+    k_pole = 0.5 * f.k_droop[sel]
+    # The neutral at a station bus is at 0 V, so a pole's voltage against earth is its pole-to-neutral voltage.
+    v_pos, v_neg = v_loc[n_pos], v_loc[n_neg]
+    p = np.where(stiff[:, None], np.column_stack([v_pos * fcur[n_pos], v_neg * fcur[n_neg]]) * share[:, None],
+                 np.column_stack([k_pole * (f.v_set[sel] - v_pos), k_pole * (f.v_set[sel] + v_neg)]))
+    # Ledger closure per zone: stiff poles together deliver the zone's loads + losses − its droop poles.
+    nz = net.zones.start.size
+    zone = net.zone[net.pos[bus]]
+    ib = lv.bg * (v_loc[lv.ba] - v_loc[lv.bb])
+    draw = np.bincount(lv.zone[lv.ep], pw, nz) + np.bincount(lv.zone[lv.ba], ib * ib / lv.bg, nz)
+    remainder = draw - np.bincount(zone, p.sum(axis=1), nz)
+    rated_zone = np.bincount(zone[stiff], rated[stiff], nz)
+    w = np.where(stiff, 0.5 * rated / np.where(rated_zone[zone] > 0, rated_zone[zone], 1.0), 0.0)
+    feed_p[sel] = p + (remainder[zone] * w)[:, None]
+    # Earth current into each station bus's neutral: what leaves the neutral through conductors and elements,
+    # plus what the stiff pole converters there draw from it (each draws from the neutral what it gives its pole).
+    fixed_pole = ~lv.free[n_pos]
+    i_earth[bus] = fcur[n_neu] + np.where(fixed_pole, fcur[n_pos] + fcur[n_neg], 0.0)
+
+
+def _nose_error(net, case, lv, v0, pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom, frm, to, lev):
+    """Bisect on a uniform scaling of the level's loads for the largest it carries; name the weakest bus
+    (lowest pole-to-neutral voltage in per unit at that limit), its pole, and the line with the largest drop
+    on that pole's conductor."""
+    bus_ids = case.tables["bus"]["id"].to_numpy()
+    total = float(np.abs(pw).sum())
+    lo, hi = 0.0, 1.0
+    v_lo = v0.copy()
+    while hi - lo > settings["nose_tolerance"] * hi:
+        mid = 0.5 * (lo + hi)
+        trial = v0.copy()
+        if _newton(lv, trial, pw * mid, kv, kk, tol_zone, settings["max_iterations"])[0]:
+            lo, v_lo = mid, trial
+        else:
+            hi = mid
+    vb = v_lo.reshape(-1, 3)
+    pole_pu = np.column_stack([vb[:, POS] - vb[:, NEUTRAL], vb[:, NEUTRAL] - vb[:, NEG]]) / v_nom[rows, None]
+    if lo > 0:
+        k = int(np.argmin(pole_pu))
+        weak_local, pole = divmod(k, 2)
+    else:
+        weak_local, pole = worst_i // 3, 0
+    weak_row = rows[weak_local]
+    cond = POS if pole == 0 else NEG
+    # The line of this level with the largest drop on that pole's conductor.
+    lines = case.tables["line"]["id"].to_numpy()
+    pos_of = np.full(net.n_bus, -1)
+    pos_of[rows] = np.arange(rows.size)
+    in_lev = np.flatnonzero((frm >= 0) & (pos_of[np.maximum(frm, 0)] >= 0))
+    feeder = None
+    if in_lev.size:
+        drop = np.abs(vb[pos_of[frm[in_lev]], cond] - vb[pos_of[to[in_lev]], cond])
+        feeder = lines[in_lev[int(np.argmax(drop))]]
+    weak_id = bus_ids[weak_row]
+    pole_name = ("positive", "negative")[pole]
+    if lo > 0:
+        msg = (f"no bipolar DC load-flow solution: the loads of the ±{v_nom[weak_row]:.0f} V level ask "
+               f"{total / 1e6:.6g} MW, but it carries at most {lo * total / 1e6:.6g} MW ({100 * lo:.4g} % of it) "
+               f"before a pole voltage collapses (the nose of the P–V curve). Weakest bus '{weak_id}', "
+               f"{pole_name} pole at {pole_pu.flat[2 * weak_local + pole]:.3f} pu of its pole-to-neutral voltage at "
+               f"that limit" + (f"; largest drop on that pole in line '{feeder}'" if feeder is not None else "")
+               + ". Reduce the load there, rebalance the poles or strengthen the conductors.")
+    else:
+        msg = (f"no bipolar DC load-flow solution even at a small fraction of the load of the level; the worst "
+               f"mismatch is at bus '{weak_id}'.")
+    return ConvergenceError(msg, partial={"v_pole_pu": pole_pu, "load_scale": lo},
+                            details={"bus": weak_id, "pole": pole_name, "feeder": feeder,
+                                     "max_power_w": lo * total, "asked_power_w": total, "load_scale": lo,
+                                     "level": int(lev)})
