@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 
@@ -359,6 +360,7 @@ RUNNERS = {
     "dc_dc_level": dc_dc_level,
     "busway_loss": busway_loss,
     "pandapower_random": pandapower_random,
+    **BIPOLAR_RUNNERS,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
 }
