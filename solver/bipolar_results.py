@@ -138,8 +138,8 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["rack_pole"] = _echo("rack", "rack", racks, "pole")
 
     _ledger(ds, lines, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1))
-    # Pole balance of the whole system: power each pole's converters deliver (sources and DC/DC outputs).
-    p_pos, p_neg = float(st.feed_p[:, 0].sum()), float(st.feed_p[:, 1].sum())
+    # Pole balance of the stations fed from the grid (DC/DC outputs are inside that balance).
+    p_pos, p_neg = float(p_src[:, 0].sum()), float(p_src[:, 1].sum())
     ds.attrs.update({"dc_system": "bipolar", "p_pos_w": p_pos, "p_neg_w": p_neg,
                      "pole_imbalance": (p_pos - p_neg) / max(p_pos + p_neg, 1e-300),
                      "neutral_loss_w": float(loss[:, NEUTRAL].sum())})
