@@ -37,9 +37,12 @@ P draws I = P/u from p to q, and a droop pole converter gives I = −k·(v_set �
     F_n = Σ_branches g·(V_n − V_m) + Σ_elements ±I(u) = 0,
 
 is solved by Newton's method. The Jacobian is symmetric (g for branches, dI/du = −(P − KV)/u² for elements,
-in the ``[[s, −s], [−s, s]]`` pattern of a two-terminal element) and sparse; it is factored by SuperLU
-(``scipy.sparse.linalg.splu``, minimum-degree ordering of AᵀA + A) each iteration, which handles rings and
-meshes alike and costs O(N) on the nearly tree-like networks of a campus. Nodes held by stiff converters
+in the ``[[s, −s], [−s, s]]`` pattern of a two-terminal element) and sparse, with a pattern fixed by the
+topology: its fill-reducing order and symbolic factorisation are computed once per level and each
+iteration factors it as L·D·Lᵀ (:mod:`gigawatt.solver.reduced_solvers`: envelope or minimum-degree sparse,
+Numba kernels), which handles rings and meshes alike and costs O(N) on the nearly tree-like networks of a
+campus. On the upper branch of the P–V curve J is positive definite; where a pivot is not positive (close to
+the nose) the step falls back to SuperLU with partial pivoting. Nodes held by stiff converters
 (the poles of a stiff station's bus) and every station's neutral are fixed.
 
 Earthing: with one station per zone, the earth carries no current (all loads and converters are
@@ -61,6 +64,7 @@ import scipy.sparse.linalg as spla
 
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
+from gigawatt.solver import reduced_solvers as rs
 from gigawatt.solver.assembly import Network, loss_by_model
 
 CONDUCTORS = ("pos", "neutral", "neg")
@@ -126,14 +130,28 @@ class _Level:
     el: np.ndarray  # element indices (global) in this level
     ep: np.ndarray  # element ends, local nodes
     eq: np.ndarray
-    jac_slot: np.ndarray  # for each Jacobian entry (branches then elements, 4 each): its CSC slot, −1 if fixed
-    indices: np.ndarray
-    indptr: np.ndarray
-    n_free: int
+    row: np.ndarray  # row of each free local node in the linear solver's order (−1 if fixed)
+    place: np.ndarray  # value-array place of each Jacobian entry (3 per branch, then 3 per element), −1: none
+    layout: object  # gigawatt.solver.reduced_solvers.Layout (None without free nodes)
+    coo: tuple  # (rows, cols) of the same entries in solver rows, for the SuperLU fall-back
 
 
-def _level_system(rows: np.ndarray, fixed: np.ndarray, zone_row: np.ndarray, ba, bb, bg, ep, eq) -> _Level:
-    """The sparse layout of the level made of bus rows ``rows`` (branches/elements given in global nodes)."""
+TREE_ORDER_MAX_WORK_PER_ROW = 50.0
+"""The leaves-first order of the assembly's spanning tree is kept while its factorisation costs at most this
+many multiply-adds per row (a tree costs about 10: no fill); beyond (many rings), a minimum-degree order."""
+
+
+def _level_system(rows: np.ndarray, bfs_rank: np.ndarray, fixed: np.ndarray, zone_row: np.ndarray, ba, bb, bg,
+                  ep, eq) -> _Level:
+    """The sparse layout of the level made of bus rows ``rows`` (branches/elements given in global nodes).
+
+    The Jacobian's pattern is fixed by the topology, so its order and symbolic factorisation are computed
+    once here; each Newton iteration then only adds values and factors (sparse L·D·Lᵀ,
+    :mod:`gigawatt.solver.sparse_ldl`). The order eliminates buses leaves first along the breadth-first
+    spanning tree of the assembly (``bfs_rank``: each row's position there), the three conductors of a bus
+    together: a radial network factors without fill and rings add fill only along their paths. Where that
+    costs more than :data:`TREE_ORDER_MAX_WORK_PER_ROW` (a dense mesh), the minimum-degree order of
+    :func:`gigawatt.solver.reduced_solvers.choose` is used instead."""
     nodes = (3 * rows[:, None] + np.arange(3)).ravel()
     loc = np.full(fixed.size, -1, dtype=np.int64)
     loc[nodes] = np.arange(nodes.size)
@@ -141,19 +159,52 @@ def _level_system(rows: np.ndarray, fixed: np.ndarray, zone_row: np.ndarray, ba,
     esel = np.flatnonzero(loc[ep] >= 0)
     la, lb, lp, lq = loc[ba[bsel]], loc[bb[bsel]], loc[ep[esel]], loc[eq[esel]]
     free = ~fixed[nodes]
-    fidx = np.where(free, np.cumsum(free) - 1, -1)
+    natural = np.where(free, np.cumsum(free) - 1, -1)
     n_free = int(free.sum())
-    ends = [(la, la), (lb, lb), (la, lb), (lb, la), (lp, lp), (lq, lq), (lp, lq), (lq, lp)]
-    r = np.concatenate([fidx[x] for x, _ in ends])
-    c = np.concatenate([fidx[y] for _, y in ends])
-    keep = (r >= 0) & (c >= 0)
-    key = c[keep] * max(n_free, 1) + r[keep]  # column-major: the CSC order
-    uniq, inverse = np.unique(key, return_inverse=True)
-    slot = np.full(r.size, -1, dtype=np.int64)
-    slot[keep] = inverse
-    indptr = np.r_[0, np.cumsum(np.bincount(uniq // max(n_free, 1), minlength=n_free))]
-    return _Level(nodes, free, zone_row[rows].repeat(3), la, lb, bg[bsel], esel, lp, lq, slot,
-                  (uniq % max(n_free, 1)).astype(np.int32), indptr.astype(np.int32), n_free)
+    x, y = np.concatenate([la, lp]), np.concatenate([lb, lq])  # the two ends of every two-terminal entry
+    both = (natural[x] >= 0) & (natural[y] >= 0)
+    layout = None
+    if n_free:
+        lr, lc = natural[x[both]], natural[y[both]]
+        order = np.lexsort((np.tile(np.arange(3), rows.size)[free], -bfs_rank.repeat(3)[free]))
+        position = np.empty(n_free, dtype=np.int64)
+        position[order] = np.arange(n_free)
+        layout = rs.REDUCED_SOLVERS["sparse"].layout(n_free, lr, lc, position)
+        if layout.work > TREE_ORDER_MAX_WORK_PER_ROW * n_free:
+            layout = rs.choose("auto", n_free, lr, lc)
+    row = np.where(free, layout.position[np.maximum(natural, 0)] if n_free else -1, -1)
+    diag = np.where(free, layout.diagonal[np.maximum(row, 0)] if n_free else -1, -1)
+    off = np.full(x.size, -1, dtype=np.int64)
+    if n_free:
+        off[both] = layout.off
+    # Entries of each branch (then each element): (x, x), (y, y), (x, y); the matrix is symmetric.
+    nb = la.size
+    place = np.concatenate([diag[la], diag[lb], off[:nb], diag[lp], diag[lq], off[nb:]])
+    r = np.concatenate([row[la], row[lb], row[la], row[lp], row[lq], row[lp]])
+    c = np.concatenate([row[la], row[lb], row[lb], row[lp], row[lq], row[lq]])
+    return _Level(nodes, free, zone_row[rows].repeat(3), la, lb, bg[bsel], esel, lp, lq, row, place, layout, (r, c))
+
+
+def _step(lv: _Level, s_elem, ff, work):
+    """Newton step ΔV of the free nodes (natural order) from J·ΔV = −F: the sparse L·D·Lᵀ of the layout, or
+    SuperLU with pivoting where a pivot is not positive (near the nose, where J stops being definite)."""
+    g, s = lv.bg, s_elem
+    data = np.concatenate([g, g, -g, s, s, -s])
+    keep = lv.place >= 0
+    values = np.bincount(lv.place[keep], data[keep], minlength=lv.layout.n_values)
+    rhs = np.zeros(lv.layout.position.size)
+    free_rows = lv.row[lv.free]
+    rhs[free_rows] = -ff
+    if rs.factor_solve(lv.layout, values, rhs, work):
+        return rhs[free_rows]
+    r, c = lv.coo
+    k = (r >= 0) & (c >= 0)
+    rr, cc, dd = r[k], c[k], data[k]
+    off = rr != cc
+    mat = sp.csc_matrix((np.r_[dd, dd[off]], (np.r_[rr, cc[off]], np.r_[cc, rr[off]])), shape=(rhs.size,) * 2)
+    rhs[:] = 0.0
+    rhs[free_rows] = -ff
+    return spla.splu(mat, permc_spec="COLAMD").solve(rhs)[free_rows]  # raises RuntimeError if singular
 
 
 def _residual(lv: _Level, v, e_p, e_kv, e_k):
@@ -168,19 +219,12 @@ def _residual(lv: _Level, v, e_p, e_kv, e_k):
     return f, u, -net / (u * u)
 
 
-def _jacobian(lv: _Level, s_elem):
-    g, s = lv.bg, s_elem
-    data = np.concatenate([g, g, -g, -g, s, s, -s, -s])
-    keep = lv.jac_slot >= 0
-    values = np.bincount(lv.jac_slot[keep], data[keep], minlength=lv.indices.size)
-    return sp.csc_matrix((values, lv.indices, lv.indptr), shape=(lv.n_free, lv.n_free))
-
-
 def _newton(lv: _Level, v, e_p, e_kv, e_k, tol_zone, max_iter):
     """Solve the level in place in ``v`` (local node voltages). Returns (converged, iterations, worst [A],
     worst local node)."""
     worst, worst_i = np.inf, 0
     tol = tol_zone[lv.zone][lv.free]
+    work = rs.REDUCED_SOLVERS[lv.layout.name].make_work(lv.layout) if lv.layout is not None else None
     free_nodes = np.flatnonzero(lv.free)
     for it in range(max_iter + 1):
         f, u, s = _residual(lv, v, e_p, e_kv, e_k)
@@ -195,7 +239,7 @@ def _newton(lv: _Level, v, e_p, e_kv, e_k, tol_zone, max_iter):
         if it == max_iter or not np.isfinite(worst):
             break
         try:
-            dx = spla.splu(_jacobian(lv, s), permc_spec="MMD_AT_PLUS_A").solve(-ff)
+            dx = _step(lv, s, ff, work)
         except RuntimeError:  # exactly singular
             return False, it, worst, worst_i
         step = np.zeros(v.size)
@@ -283,7 +327,7 @@ def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
     iterations, worst_all = 0, 0.0
     for lev, _, _ in net.zones.levels:
         rows = np.flatnonzero(row_level == lev)
-        lv = _level_system(rows, fixed, row_zone, ba, bb, bg, e_p, e_q)
+        lv = _level_system(rows, net.pos[rows], fixed, row_zone, ba, bb, bg, e_p, e_q)
         pw, kv, kk = e_pw[lv.el], e_kv[lv.el], e_k[lv.el]
         tol_zone = _tolerances(net, lv, pw, v_nom, rows, settings["tolerance"])
         v_loc = v[lv.nodes].copy()
