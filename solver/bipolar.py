@@ -74,6 +74,13 @@ RACK_TERMINALS = {"bipolar": (POS, NEG), "positive": (POS, NEUTRAL), "negative":
 """Conductors a rack of each ``pole`` draws between (current leaves the first, returns by the second)."""
 
 
+def rack_terminals(poles: np.ndarray) -> np.ndarray:
+    """(n, 2) conductors each rack draws between, from its ``pole`` (see :data:`RACK_TERMINALS`)."""
+    poles = np.asarray(poles, dtype=object)
+    return np.column_stack([np.where(poles == "negative", NEUTRAL, POS),
+                            np.where(poles == "positive", NEUTRAL, NEG)]).astype(np.int64).reshape(-1, 2)
+
+
 def conductor_resistances(lines) -> tuple[np.ndarray, np.ndarray]:
     """Resistance [Ω] of one pole conductor and of the neutral conductor of each line (see module docstring).
 
@@ -280,7 +287,7 @@ def _bipolar_network(net: Network, case):
     v_fixed[3 * f_bus[st] + NEG] = -f.v_set[st]
 
     racks = case.tables["rack"]
-    term = np.array([RACK_TERMINALS[p] for p in racks["pole"].to_numpy()], dtype=np.int64).reshape(-1, 2)
+    term = rack_terminals(racks["pole"].to_numpy())
     r_bus = net.bus_row[net.rack_bus]
     dr = np.flatnonzero(~f.stiff)
     k_pole = 0.5 * f.k_droop[dr]

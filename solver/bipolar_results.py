@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.cases.schema import unit_of
-from gigawatt.solver.bipolar import NEG, NEUTRAL, POS, RACK_TERMINALS
+from gigawatt.solver.bipolar import NEG, NEUTRAL, POS, rack_terminals
 from gigawatt.solver.results import STAGES, _echo, _ledger, _var, _warnings
 
 BIPOLAR_VARIABLES = {
@@ -131,7 +131,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
     ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
     ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
-    term = np.array([RACK_TERMINALS[p] for p in racks["pole"].to_numpy()], dtype=np.int64).reshape(-1, 2)
+    term = rack_terminals(racks["pole"].to_numpy())
     rb = net.bus_row[net.rack_bus]
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")

@@ -13,7 +13,7 @@ import pytest
 
 import gigawatt as gw
 from gigawatt.models.conductors import conductor_resistance
-from gigawatt.solver.bipolar import RACK_TERMINALS
+from gigawatt.solver.bipolar import RACK_TERMINALS, rack_terminals
 from gigawatt.validation.checks import random_network
 
 GEN = dict(v_nominal_v=400.0, length_m=[5.0, 40.0], cross_sections_mm2=[240.0, 500.0, 1000.0], source_rated_w=20e6,
@@ -143,6 +143,12 @@ def test_single_pole_load_at_the_station_bus_returns_by_the_neutral():
     i = float(line.i_pos_a)
     assert float(ds.rack_v_v.sel(rack="far")) == pytest.approx(400.0 - 2 * r * i, rel=1e-13)
     assert float(ds.rack_v_v.sel(rack="far")) * i == pytest.approx(1e5, rel=1e-12)
+
+
+def test_rack_terminals_follow_the_table():
+    poles = np.array(["bipolar", "positive", "negative", "positive"], dtype=object)
+    assert rack_terminals(poles).tolist() == [list(RACK_TERMINALS[p]) for p in poles]
+    assert rack_terminals(np.array([], dtype=object)).shape == (0, 2)
 
 
 def test_conductor_resistance_rules():
