@@ -108,6 +108,21 @@ def conductor_resistances(lines) -> tuple[np.ndarray, np.ndarray]:
     return r_pole, r_neutral
 
 
+def circuit_cross_section_m2(lines, system: str) -> np.ndarray:
+    """Conductor cross-section [m²] of each line's whole circuit, for conductor mass and cost: monopolar
+    ``loop_factor``·A·n_parallel (go and return), bipolar (2·A + A_neutral)·n_parallel, with A_neutral =
+    ``neutral_cross_section_m2`` or A. NaN where the line gives ``r_ohm`` without a cross-section.
+
+    Multiply by ``length_m`` and the material's density (copper 8960 kg/m³) for the conductor mass.
+    """
+    area = lines["cross_section_m2"].to_numpy(dtype=float)
+    n_par = lines["n_parallel"].to_numpy(dtype=float)
+    if system != "bipolar":
+        return lines["loop_factor"].to_numpy(dtype=float) * area * n_par
+    area_n = lines["neutral_cross_section_m2"].to_numpy(dtype=float)
+    return (2.0 * area + np.where(np.isnan(area_n), area, area_n)) * n_par
+
+
 @dataclass(frozen=True)
 class BipolarState:
     """Solution of a bipolar network, indexed by table rows (not solver positions)."""

@@ -13,7 +13,7 @@ import pytest
 
 import gigawatt as gw
 from gigawatt.models.conductors import conductor_resistance
-from gigawatt.solver.bipolar import RACK_TERMINALS, rack_terminals
+from gigawatt.solver.bipolar import RACK_TERMINALS, circuit_cross_section_m2, rack_terminals
 from gigawatt.validation.checks import random_network
 
 GEN = dict(v_nominal_v=400.0, length_m=[5.0, 40.0], cross_sections_mm2=[240.0, 500.0, 1000.0], source_rated_w=20e6,
@@ -175,6 +175,18 @@ def test_conductor_resistance_rules():
     for line, (r_pole, r_n) in expected.items():
         assert float(ds.r_ohm.sel(line=line)) == pytest.approx(r_pole, rel=1e-14), line
         assert float(ds.r_neutral_ohm.sel(line=line)) == pytest.approx(r_n, rel=1e-14), line
+
+
+def test_circuit_cross_section():
+    case = gw.make_case({"bus": [{"id": "a", "v_nominal_v": 400.0}, {"id": "b", "v_nominal_v": 400.0}],
+                         "line": [{"id": "full", "from_bus": "a", "to_bus": "b", "length_m": 1.0,
+                                   "cross_section_m2": 1e-3, "n_parallel": 2.0},
+                                  {"id": "half", "from_bus": "a", "to_bus": "b", "length_m": 1.0,
+                                   "cross_section_m2": 1e-3, "neutral_cross_section_m2": 5e-4},
+                                  {"id": "given", "from_bus": "a", "to_bus": "b", "length_m": 1.0, "r_ohm": 0.01}]})
+    lines = case.tables["line"]
+    np.testing.assert_allclose(circuit_cross_section_m2(lines, "bipolar"), [6e-3, 2.5e-3, np.nan])
+    np.testing.assert_allclose(circuit_cross_section_m2(lines, "monopolar"), [4e-3, 2e-3, np.nan])
 
 
 def test_station_rating_droop_and_losses_apply_per_pole():
