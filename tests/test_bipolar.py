@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.models.conductors import conductor_resistance
@@ -22,11 +24,11 @@ GEN = dict(v_nominal_v=400.0, length_m=[5.0, 40.0], cross_sections_mm2=[240.0, 5
 
 
 def mixed_network(seed, n_bus=80, extra_lines=5, n_sources=2, droop=0.02, poles=("bipolar", "positive", "negative"),
-                  neutral_share=1.0):
+                  neutral_share=1.0, gen=GEN):
     """A random meshed bipolar network: racks on random poles, every station but the first on droop, the
     neutral of every line at ``neutral_share`` of the pole cross-section."""
-    base = random_network(seed, n_bus, extra_lines, n_sources, GEN)
-    t = {k: v for k, v in base.tables.items() if len(v)}
+    base = random_network(seed, n_bus, extra_lines, n_sources, gen)
+    t = {k: v for k, v in base.tables.items() if len(v) or k == "rack"}
     rng = np.random.default_rng(seed + 1000)
     src = t["source"].copy()
     src.loc[src.index[1:], "droop"] = droop
@@ -75,7 +77,7 @@ def node_mismatch(ds, case) -> float:
         leave[i, 1] += i_pos - i_neg
         leave[i, 2] += i_neg
     leave[:, 1] -= ds.i_earth_a.values
-    return float(np.max(np.abs(leave)) / np.max(np.abs(cur)))
+    return float(np.max(np.abs(leave)) / max(np.max(np.abs(cur)), 1.0))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -84,6 +86,26 @@ def test_kirchhoff_at_every_conductor_node(seed):
     ds = gw.solve(case)
     # The solver stops at a mismatch of 1e-11 of the load current; the recomputation adds round-off.
     assert node_mismatch(ds, case) < 1e-9
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 100_000), n_bus=st.integers(3, 40), extra=st.integers(0, 4), n_sources=st.integers(1, 3),
+       droop=st.sampled_from([0.0, 0.02, 0.05]), neutral_share=st.floats(0.2, 1.0),
+       poles=st.sampled_from([("bipolar",), ("positive",), ("negative", "bipolar"), ("bipolar", "positive", "negative")]))
+def test_invariants_on_random_networks(seed, n_bus, extra, n_sources, droop, neutral_share, poles):
+    # Small racks (2–20 kW) keep every bus within a few per cent of nominal on these random trees and rings.
+    gen = {**GEN, "rack_p_it_w": [2e3, 20e3]}
+    case = mixed_network(seed, n_bus, extra, n_sources, droop, poles, neutral_share, gen)
+    ds = gw.solve(case)
+    assert node_mismatch(ds, case) < 1e-9
+    assert ds.attrs["energy_balance_residual"] < 1e-12
+    assert np.all(ds.v_pu.values > 0.9)
+    v = np.column_stack([ds.v_pos_v.values, ds.v_neutral_v.values, ds.v_neg_v.values])
+    assert np.all(v[:, 0] > v[:, 1]) and np.all(v[:, 1] > v[:, 2])
+    loss = np.column_stack([ds.p_loss_pos_w.values, ds.p_loss_neutral_w.values, ds.p_loss_neg_w.values])
+    assert np.all(loss >= 0) and np.allclose(loss.sum(axis=1), ds.p_loss_w.values, rtol=1e-14, atol=0)
+    if poles == ("bipolar",):
+        assert np.max(np.abs(ds.i_neutral_a.values)) <= 1e-12 * max(np.max(np.abs(ds.i_pos_a.values)), 1.0)
 
 
 @pytest.mark.parametrize("seed", [4, 5])
