@@ -18,7 +18,8 @@ holds its pole at +v_pole against the station's neutral, the negative one at −
 
     v_pole = v_set·(1 − droop·P_pole/(rated_power_w/2))        (P_pole: that pole's output power),
 
-and the station's neutral is earthed at its bus (V_neutral = 0 V there). The loss model is evaluated per
+and the station's neutral is earthed at its bus (V_neutral = 0 V there; see Earthing below for the
+alternative of one earthing point per zone). The loss model is evaluated per
 pole, at the pole's output power, pole-to-neutral voltage and rating ``rated_power_w/2``; the station loss is
 the sum of both (a constant-efficiency model gives the same total as one converter of the full rating; a
 quadratic model a + b·I + c·I² counts its no-load term a once per pole). A DC/DC converter is treated the
@@ -45,10 +46,16 @@ campus. On the upper branch of the P–V curve J is positive definite; where a p
 the nose) the step falls back to SuperLU with partial pivoting. Nodes held by stiff converters
 (the poles of a stiff station's bus) and every station's neutral are fixed.
 
-Earthing: with one station per zone, the earth carries no current (all loads and converters are
-two-terminal, so the currents into the earth sum to zero). With several stations at different buses, each
-earths its neutral at 0 V, and the earth (taken as ideal, 0 Ω) carries between them whatever the neutral
-conductors do not; the results report it as ``i_earth_a`` at each station bus.
+Earthing (``[dc] earthing``): ``every_station`` (the default) earths each station's neutral at its bus
+(0 V); the earth, taken as ideal (0 Ω), then carries between stations whatever the neutral conductors do
+not, reported as ``i_earth_a`` at each station bus. It carries nothing with one station per zone (all loads
+and converters are two-terminal, so the currents into the earth sum to zero), nor, whatever the pole
+imbalance, when all stations are stiff and every line's neutral is the same fraction of its poles'
+conductance (the weighted common-mode potential then solves Kirchhoff's law with zero at every station).
+``one_per_zone`` earths one station per zone (the zone's root in the assembly: its stiff station if any,
+else its largest feed); every other station's pole converters hold ±v_pole against the station's own
+neutral, which floats: a stiff one ties its poles to its neutral (V± = V_neutral ± v_set, one unknown whose
+three current balances add up), and no earth current flows.
 
 Zones fed through DC/DC converters are solved first, level by level, as in the monopolar solver
 (:mod:`gigawatt.solver.dcflow`); the topology, levels, feeds and rack powers come from the same assembly
@@ -144,7 +151,6 @@ class _Level:
     """One voltage level as a sparse system: local nodes, branches, elements and the Jacobian's layout."""
 
     nodes: np.ndarray  # global node of each local node
-    free: np.ndarray  # bool per local node
     zone: np.ndarray  # zone (solve order) of each local node
     ba: np.ndarray  # branch ends, local nodes
     bb: np.ndarray
@@ -152,9 +158,14 @@ class _Level:
     el: np.ndarray  # element indices (global) in this level
     ep: np.ndarray  # element ends, local nodes
     eq: np.ndarray
-    row: np.ndarray  # row of each free local node in the linear solver's order (−1 if fixed)
+    var: np.ndarray  # unknown of each local node (a tied pole shares its neutral's), −1 if fixed
+    indep: np.ndarray  # bool: the local nodes that are the unknowns, in their order
+    slave: np.ndarray  # local nodes tied to a master: V = V[master] + offset
+    slave_master: np.ndarray
+    slave_offset: np.ndarray  # [V]
+    var_row: np.ndarray  # row of each unknown in the linear solver's order
     place: np.ndarray  # value-array place of each Jacobian entry (3 per branch, then 3 per element), −1: none
-    layout: object  # gigawatt.solver.reduced_solvers.Layout (None without free nodes)
+    layout: object  # gigawatt.solver.reduced_solvers.Layout (None without unknowns)
     coo: tuple  # (rows, cols) of the same entries in solver rows, for the SuperLU fall-back
 
 
@@ -163,9 +174,13 @@ TREE_ORDER_MAX_WORK_PER_ROW = 50.0
 many multiply-adds per row (a tree costs about 10: no fill); beyond (many rings), a minimum-degree order."""
 
 
-def _level_system(rows: np.ndarray, bfs_rank: np.ndarray, fixed: np.ndarray, zone_row: np.ndarray, ba, bb, bg,
-                  ep, eq) -> _Level:
+def _level_system(rows: np.ndarray, bfs_rank: np.ndarray, fixed: np.ndarray, master: np.ndarray, offset: np.ndarray,
+                  zone_row: np.ndarray, ba, bb, bg, ep, eq) -> _Level:
     """The sparse layout of the level made of bus rows ``rows`` (branches/elements given in global nodes).
+
+    Unknowns: every node neither fixed nor tied. A node tied to a master (the poles of a stiff station whose
+    neutral is not earthed: V± = V_neutral ± v_pole) shares its master's unknown, and their three current
+    balances add up (the pole converters' currents stay inside that supernode).
 
     The Jacobian's pattern is fixed by the topology, so its order and symbolic factorisation are computed
     once here; each Newton iteration then only adds values and factors (sparse L·D·Lᵀ,
@@ -180,53 +195,61 @@ def _level_system(rows: np.ndarray, bfs_rank: np.ndarray, fixed: np.ndarray, zon
     bsel = loc[ba] >= 0
     esel = np.flatnonzero(loc[ep] >= 0)
     la, lb, lp, lq = loc[ba[bsel]], loc[bb[bsel]], loc[ep[esel]], loc[eq[esel]]
-    free = ~fixed[nodes]
-    natural = np.where(free, np.cumsum(free) - 1, -1)
-    n_free = int(free.sum())
+    fix = fixed[nodes]
+    local_master = loc[master[nodes]]
+    indep = ~fix & (local_master == np.arange(nodes.size))
+    natural = np.where(indep, np.cumsum(indep) - 1, -1)
+    var = np.where(fix, -1, natural[local_master])
+    slave = np.flatnonzero(~fix & ~indep)
+    n_free = int(indep.sum())
     x, y = np.concatenate([la, lp]), np.concatenate([lb, lq])  # the two ends of every two-terminal entry
-    both = (natural[x] >= 0) & (natural[y] >= 0)
+    vx, vy = var[x], var[y]
+    both = (vx >= 0) & (vy >= 0) & (vx != vy)
+    inner = (vx >= 0) & (vx == vy)  # both ends in one supernode: no term in the Jacobian
     layout = None
+    var_row = np.zeros(0, dtype=np.int64)
     if n_free:
-        lr, lc = natural[x[both]], natural[y[both]]
-        order = np.lexsort((np.tile(np.arange(3), rows.size)[free], -bfs_rank.repeat(3)[free]))
+        lr, lc = vx[both], vy[both]
+        order = np.lexsort((np.tile(np.arange(3), rows.size)[indep], -bfs_rank.repeat(3)[indep]))
         position = np.empty(n_free, dtype=np.int64)
         position[order] = np.arange(n_free)
         layout = rs.REDUCED_SOLVERS["sparse"].layout(n_free, lr, lc, position)
         if layout.work > TREE_ORDER_MAX_WORK_PER_ROW * n_free:
             layout = rs.choose("auto", n_free, lr, lc)
-    row = np.where(free, layout.position[np.maximum(natural, 0)] if n_free else -1, -1)
-    diag = np.where(free, layout.diagonal[np.maximum(row, 0)] if n_free else -1, -1)
+        var_row = layout.position
+    row = np.where(var >= 0, var_row[np.maximum(var, 0)] if n_free else -1, -1)
+    diag = np.where(var >= 0, layout.diagonal[np.maximum(row, 0)] if n_free else -1, -1)
     off = np.full(x.size, -1, dtype=np.int64)
     if n_free:
         off[both] = layout.off
+    dx, dy = np.where(inner, -1, diag[x]), np.where(inner, -1, diag[y])
     # Entries of each branch (then each element): (x, x), (y, y), (x, y); the matrix is symmetric.
     nb = la.size
-    place = np.concatenate([diag[la], diag[lb], off[:nb], diag[lp], diag[lq], off[nb:]])
+    place = np.concatenate([dx[:nb], dy[:nb], off[:nb], dx[nb:], dy[nb:], off[nb:]])
     r = np.concatenate([row[la], row[lb], row[la], row[lp], row[lq], row[lp]])
     c = np.concatenate([row[la], row[lb], row[lb], row[lp], row[lq], row[lq]])
-    return _Level(nodes, free, zone_row[rows].repeat(3), la, lb, bg[bsel], esel, lp, lq, row, place, layout, (r, c))
+    return _Level(nodes, zone_row[rows].repeat(3), la, lb, bg[bsel], esel, lp, lq, var, indep, slave,
+                  local_master[slave], offset[nodes[slave]], var_row, place, layout, (r, c))
 
 
 def _step(lv: _Level, s_elem, ff, work):
-    """Newton step ΔV of the free nodes (natural order) from J·ΔV = −F: the sparse L·D·Lᵀ of the layout, or
+    """Newton step of the unknowns (their natural order) from J·Δ = −F: the sparse L·D·Lᵀ of the layout, or
     SuperLU with pivoting where a pivot is not positive (near the nose, where J stops being definite)."""
     g, s = lv.bg, s_elem
     data = np.concatenate([g, g, -g, s, s, -s])
     keep = lv.place >= 0
     values = np.bincount(lv.place[keep], data[keep], minlength=lv.layout.n_values)
-    rhs = np.zeros(lv.layout.position.size)
-    free_rows = lv.row[lv.free]
-    rhs[free_rows] = -ff
+    rhs = np.zeros(lv.var_row.size)
+    rhs[lv.var_row] = -ff
     if rs.factor_solve(lv.layout, values, rhs, work):
-        return rhs[free_rows]
+        return rhs[lv.var_row]
     r, c = lv.coo
-    k = (r >= 0) & (c >= 0)
-    rr, cc, dd = r[k], c[k], data[k]
+    rr, cc, dd = r[keep], c[keep], data[keep]
     off = rr != cc
     mat = sp.csc_matrix((np.r_[dd, dd[off]], (np.r_[rr, cc[off]], np.r_[cc, rr[off]])), shape=(rhs.size,) * 2)
     rhs[:] = 0.0
-    rhs[free_rows] = -ff
-    return spla.splu(mat, permc_spec="COLAMD").solve(rhs)[free_rows]  # raises RuntimeError if singular
+    rhs[lv.var_row] = -ff
+    return spla.splu(mat, permc_spec="COLAMD").solve(rhs)[lv.var_row]  # raises RuntimeError if singular
 
 
 def _residual(lv: _Level, v, e_p, e_kv, e_k):
@@ -241,16 +264,23 @@ def _residual(lv: _Level, v, e_p, e_kv, e_k):
     return f, u, -net / (u * u)
 
 
+def _unknown_residual(lv: _Level, f):
+    """Current balance [A] of each unknown: its node's, plus those of the nodes tied to it."""
+    m = lv.var >= 0
+    return np.bincount(lv.var[m], f[m], lv.var_row.size)
+
+
 def _newton(lv: _Level, v, e_p, e_kv, e_k, tol_zone, max_iter):
     """Solve the level in place in ``v`` (local node voltages). Returns (converged, iterations, worst [A],
     worst local node)."""
     worst, worst_i = np.inf, 0
-    tol = tol_zone[lv.zone][lv.free]
+    tol = tol_zone[lv.zone][lv.indep]
     work = rs.REDUCED_SOLVERS[lv.layout.name].make_work(lv.layout) if lv.layout is not None else None
-    free_nodes = np.flatnonzero(lv.free)
+    free_nodes = np.flatnonzero(lv.indep)
+    v[lv.slave] = v[lv.slave_master] + lv.slave_offset
     for it in range(max_iter + 1):
         f, u, s = _residual(lv, v, e_p, e_kv, e_k)
-        ff = f[lv.free]
+        ff = _unknown_residual(lv, f)
         if ff.size == 0:
             return True, it, 0.0, 0
         err = np.abs(ff)
@@ -264,17 +294,17 @@ def _newton(lv: _Level, v, e_p, e_kv, e_k, tol_zone, max_iter):
             dx = _step(lv, s, ff, work)
         except RuntimeError:  # exactly singular
             return False, it, worst, worst_i
-        step = np.zeros(v.size)
-        step[lv.free] = dx
+        step = np.where(lv.var >= 0, dx[np.maximum(lv.var, 0)], 0.0)
         du = step[lv.ep] - step[lv.eq]
         # Damping: no element loses more than half its voltage in one step (the P–V curve's upper branch).
         shrink = du < -0.5 * u
         alpha = min(1.0, float(np.min(-0.5 * u[shrink] / du[shrink]))) if shrink.any() else 1.0
         v += alpha * step
+        v[lv.slave] = v[lv.slave_master] + lv.slave_offset
     return False, max_iter, worst, worst_i
 
 
-def _bipolar_network(net: Network, case):
+def _bipolar_network(net: Network, case, earthing: str = "every_station"):
     """Global node arrays: fixed nodes and their voltages, branches, and the element lists (racks and droop
     pole converters; converter inputs are added per level)."""
     n = net.n_bus
@@ -293,13 +323,27 @@ def _bipolar_network(net: Network, case):
 
     f = net.feeds
     f_bus = net.bus_row[f.bus]
+    if earthing == "one_per_zone":  # the zone's root: its stiff bus if it has one, else its largest feed's
+        earthed = np.zeros(n, dtype=bool)
+        earthed[net.bus_row[net.parent < 0]] = True
+    else:
+        earthed = np.zeros(n, dtype=bool)
+        earthed[f_bus] = True
     fixed = np.zeros(3 * n, dtype=bool)
     v_fixed = np.zeros(3 * n)
-    fixed[3 * f_bus + NEUTRAL] = True
+    master = np.arange(3 * n)
+    offset = np.zeros(3 * n)
+    fixed[3 * np.flatnonzero(earthed) + NEUTRAL] = True
     st = np.flatnonzero(f.stiff)
-    fixed[3 * f_bus[st] + POS] = fixed[3 * f_bus[st] + NEG] = True
-    v_fixed[3 * f_bus[st] + POS] = f.v_set[st]
-    v_fixed[3 * f_bus[st] + NEG] = -f.v_set[st]
+    on_earth = earthed[f_bus[st]]
+    e, t = st[on_earth], st[~on_earth]
+    fixed[3 * f_bus[e] + POS] = fixed[3 * f_bus[e] + NEG] = True
+    v_fixed[3 * f_bus[e] + POS] = f.v_set[e]
+    v_fixed[3 * f_bus[e] + NEG] = -f.v_set[e]
+    # A stiff station whose neutral is not earthed holds its poles at ±v_set against its own neutral.
+    master[3 * f_bus[t] + POS] = master[3 * f_bus[t] + NEG] = 3 * f_bus[t] + NEUTRAL
+    offset[3 * f_bus[t] + POS] = f.v_set[t]
+    offset[3 * f_bus[t] + NEG] = -f.v_set[t]
 
     racks = case.tables["rack"]
     term = rack_terminals(racks["pole"].to_numpy())
@@ -313,7 +357,7 @@ def _bipolar_network(net: Network, case):
         "kv_w": np.concatenate([np.zeros(r_bus.size), k_pole * f.v_set[dr], k_pole * f.v_set[dr]]),
         "k_w_per_v": np.concatenate([np.zeros(r_bus.size), k_pole, k_pole]),
     }
-    return r_pole, r_neutral, frm, to, (ba, bb, bg), fixed, v_fixed, elements, f_bus
+    return r_pole, r_neutral, frm, to, (ba, bb, bg), (fixed, v_fixed, master, offset), elements, f_bus
 
 
 def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
@@ -321,7 +365,9 @@ def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
     :class:`ConvergenceError` naming the weakest bus when a level has no solution."""
     n = net.n_bus
     f = net.feeds
-    r_pole, r_neutral, frm, to, (ba, bb, bg), fixed, v_fixed, el, f_bus = _bipolar_network(net, case)
+    earthing = (case.settings.get("dc") or {}).get("earthing") or "every_station"
+    r_pole, r_neutral, frm, to, (ba, bb, bg), (fixed, v_fixed, master, offset), el, f_bus = \
+        _bipolar_network(net, case, earthing)
     f_in = np.where(f.input_bus >= 0, net.bus_row[np.maximum(f.input_bus, 0)], -1)
     row_level = net.level[net.pos]
     row_zone = net.zone[net.pos]
@@ -349,7 +395,7 @@ def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
     iterations, worst_all = 0, 0.0
     for lev, _, _ in net.zones.levels:
         rows = np.flatnonzero(row_level == lev)
-        lv = _level_system(rows, net.pos[rows], fixed, row_zone, ba, bb, bg, e_p, e_q)
+        lv = _level_system(rows, net.pos[rows], fixed, master, offset, row_zone, ba, bb, bg, e_p, e_q)
         pw, kv, kk = e_pw[lv.el], e_kv[lv.el], e_k[lv.el]
         tol_zone = _tolerances(net, lv, pw, v_nom, rows, settings["tolerance"])
         v_loc = v[lv.nodes].copy()
@@ -412,10 +458,10 @@ def _feed_powers(net, lv: _Level, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth
     np.add.at(rated_bus, bus[stiff], rated[stiff])
     share = np.where(stiff, rated / np.where(rated_bus[bus] > 0, rated_bus[bus], 1.0), 0.0)
     k_pole = 0.5 * f.k_droop[sel]
-    # The neutral at a station bus is at 0 V, so a pole's voltage against earth is its pole-to-neutral voltage.
-    v_pos, v_neg = v_loc[n_pos], v_loc[n_neg]
-    p = np.where(stiff[:, None], np.column_stack([v_pos * fcur[n_pos], v_neg * fcur[n_neg]]) * share[:, None],
-                 np.column_stack([k_pole * (f.v_set[sel] - v_pos), k_pole * (f.v_set[sel] + v_neg)]))
+    u_pos, u_neg = v_loc[n_pos] - v_loc[n_neu], v_loc[n_neu] - v_loc[n_neg]  # pole-to-neutral voltages
+    # A stiff pole gives its node's current balance (everything else at that node) at its pole voltage.
+    p = np.where(stiff[:, None], np.column_stack([u_pos * fcur[n_pos], -u_neg * fcur[n_neg]]) * share[:, None],
+                 np.column_stack([k_pole * (f.v_set[sel] - u_pos), k_pole * (f.v_set[sel] - u_neg)]))
     # Ledger closure per zone: stiff poles together deliver the zone's loads + losses − its droop poles.
     nz = net.zones.start.size
     zone = net.zone[net.pos[bus]]
@@ -427,8 +473,9 @@ def _feed_powers(net, lv: _Level, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth
     feed_p[sel] = p + (remainder[zone] * w)[:, None]
     # Earth current into each station bus's neutral: what leaves the neutral through conductors and elements,
     # plus what the stiff pole converters there draw from it (each draws from the neutral what it gives its pole).
-    fixed_pole = ~lv.free[n_pos]
-    i_earth[bus] = fcur[n_neu] + np.where(fixed_pole, fcur[n_pos] + fcur[n_neg], 0.0)
+    stiff_bus = ~lv.indep[n_pos]
+    earthed = lv.var[n_neu] < 0
+    i_earth[bus] = np.where(earthed, fcur[n_neu] + np.where(stiff_bus, fcur[n_pos] + fcur[n_neg], 0.0), 0.0)
 
 
 def _nose_error(net, case, lv, v0, pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom, frm, to, lev):

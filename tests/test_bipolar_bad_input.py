@@ -1,5 +1,5 @@
-"""Malformed bipolar input: each new field ([dc] system, line neutral_cross_section_m2 and neutral_r_ohm, rack
-pole, campus rack_pole) and a bipolar case missing its neutral give one CaseError naming the file, element,
+"""Malformed bipolar input: each new field ([dc] system and earthing, line neutral_cross_section_m2 and
+neutral_r_ohm, rack pole, campus rack_pole) and a bipolar case missing its neutral give one CaseError naming the file, element,
 field and value; through the command line, exit status 2, one ``error:`` line and no results file.
 
 Each case starts from a valid bipolar version of ``conftest.base_doc`` and breaks exactly one thing.
@@ -41,6 +41,9 @@ BAD = [
     pytest.param(set_("dc", "system", "tripolar"),
                  dict(element="[dc]", field="system", value="'tripolar'", allowed="{monopolar, bipolar}"),
                  id="unknown-dc-system"),
+    pytest.param(set_("dc", "earthing", "ground"),
+                 dict(element="[dc]", field="earthing", value="'ground'", allowed="{every_station, one_per_zone}"),
+                 id="unknown-earthing"),
     pytest.param(lambda d: d["dc"].update(sytem="bipolar"),
                  dict(element="[dc]", field="sytem", words=("did you mean 'system'",)), id="unknown-dc-field"),
     pytest.param(set_("line", 0, "neutral_cross_section_m2", 0.0),
