@@ -108,6 +108,10 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
         "shelf_loss_model": p["shelf_loss_model"] or "", "shelf_rated_power_w": shelf_rated,
         "vrm_efficiency": vrm, "cooling_loop": _ids("H{}-R{}", h_rack, r_rack),  # one CDU loop per row
     })
+    if p["rack_pole"] == "alternating":
+        racks["pole"] = np.where(k_rack % 2 == 0, "positive", "negative").astype(object)
+    elif p["rack_pole"] != "bipolar":
+        racks["pole"] = p["rack_pole"]
     sources = pd.DataFrame({
         "id": _ids("H{}-ST{}", h_st, s_st), "bus": st_bus, "kind": p["station_kind"], "v_set_v": v,
         "droop": p["station_droop"], "rated_power_w": station_rating,
@@ -118,11 +122,12 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
 
 
 def build_campus(*, loss_models: dict | None = None, case: dict | None = None, solver: dict | None = None,
-                 cooling: dict | None = None, **campus) -> "Case":
+                 cooling: dict | None = None, dc: dict | None = None, **campus) -> "Case":
     """Build a validated campus case in code, with the same parameters as a case file's ``[campus]`` table.
 
     ``cooling`` holds the ``[cooling]`` settings (``{}`` for all defaults); each row gets its own
-    technology cooling loop and CDU.
+    technology cooling loop and CDU. ``dc`` holds the ``[dc]`` settings (``{"system": "bipolar"}`` with
+    ``v_dc_v`` the pole-to-neutral voltage, e.g. 400 for ±400 VDC).
 
     >>> import gigawatt as gw
     >>> case = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130)
@@ -133,4 +138,4 @@ def build_campus(*, loss_models: dict | None = None, case: dict | None = None, s
 
     models = make_case(loss_models=loss_models).loss_models
     tables = build_campus_tables(campus, dict(models))
-    return make_case(tables, loss_models=loss_models, case=case, solver=solver, cooling=cooling)
+    return make_case(tables, loss_models=loss_models, case=case, solver=solver, cooling=cooling, dc=dc)

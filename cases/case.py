@@ -93,7 +93,7 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
               solver: dict | None = None, cooling: dict | None = None, district_heating: dict | None = None,
-              file: str | None = None, table_files: dict | None = None) -> Case:
+              dc: dict | None = None, file: str | None = None, table_files: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -111,6 +111,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     district_heating : dict, optional
         The ``[district_heating]`` settings: the network in the ``dh_*`` tables is solved, fed by the
         campus's reusable heat (needs ``cooling``).
+    dc : dict, optional
+        The ``[dc]`` settings: ``{"system": "bipolar"}`` makes the DC network a ±V three-wire network with a
+        neutral (see :mod:`gigawatt.solver.bipolar`); default monopolar. ``settings["dc"]`` is always a dict.
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -153,7 +156,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     settings = {"case": validate_settings("case", case or {}, file=file),
                 "solver": validate_settings("solver", solver or {}, file=file),
                 "cooling": None if cooling is None else validate_settings("cooling", cooling, file=file)}
+    settings["dc"] = validate_settings("dc", dc or {}, file=file)
     _check_references(validated, models, file, table_files)
+    _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     if district_heating is not None:
         settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
         nodes = pd.Index(validated["dh_node"]["id"])
@@ -190,3 +195,26 @@ def _check_references(tables: dict, models: dict, file, table_files):
                 raise CaseError(f"refers to a {f.type[4:].replace('_', ' ')} that does not exist",
                                 file=table_files.get(tname, file), element=f"{tname} '{df['id'].iloc[i]}'",
                                 field=fname, value=values[i], allowed=allowed)
+
+
+def _check_dc_system(tables: dict, system: str, file, table_files):
+    """Fields that only a bipolar case uses: a monopolar case accepts only the default rack pole, and a
+    bipolar case needs a neutral conductor on every in-service line."""
+    racks = tables["rack"]
+    if system != "bipolar":
+        single = racks["pole"].to_numpy() != "bipolar"
+        if single.any():
+            i = int(np.flatnonzero(single)[0])
+            raise CaseError("a rack on one pole needs a bipolar DC system ([dc] system = \"bipolar\")",
+                            file=table_files.get("rack", file), element=f"rack '{racks['id'].iloc[i]}'",
+                            field="pole", value=racks["pole"].iloc[i], allowed="bipolar in a monopolar case")
+        return
+    lines = tables["line"]
+    no_neutral = lines["in_service"].to_numpy(bool) & (lines["neutral_cross_section_m2"].to_numpy(float) == 0.0) \
+        & np.isnan(lines["neutral_r_ohm"].to_numpy(float))
+    if no_neutral.any():
+        i = int(np.flatnonzero(no_neutral)[0])
+        raise CaseError("a line of a bipolar DC system needs its neutral conductor (the return of unbalanced "
+                        "pole loads)", file=table_files.get("line", file), element=f"line '{lines['id'].iloc[i]}'",
+                        field="neutral_cross_section_m2", value=0.0,
+                        allowed="(0, 1] m2, or neutral_r_ohm")

@@ -28,6 +28,8 @@ INTRO = {
     "town": ("Settings `[town]`: the parametric town builder: homes in streets tied into rings, districts on spine "
              "mains, a vertical-farm cluster and a trunk main from the plant, as dh_node, dh_pipe and dh_consumer "
              "tables (supply and return networks), pipes sized from design flow (see gigawatt.cases.town)."),
+    "dc": ("Settings `[dc]`: the DC system, monopolar (two-wire) or bipolar (±V with a neutral conductor); "
+           "optional, default monopolar."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

@@ -13,7 +13,7 @@ from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "loss_models") + ELEMENT_TABLES
+TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 
 
@@ -88,7 +88,8 @@ def load_case(path=None) -> Case:
         _add_built(tables, build_town_tables(doc["town"], district_heating, file=file), table_files, file)
 
     return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
-                     cooling=doc.get("cooling"), district_heating=district_heating, file=file, table_files=table_files)
+                     cooling=doc.get("cooling"), district_heating=district_heating, dc=doc.get("dc"), file=file,
+                     table_files=table_files)
 
 
 def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:

@@ -428,4 +428,4 @@ def build_town(*, district_heating: dict | None = None, campus: "Case | None" = 
     s = campus.settings
     return make_case(tables, loss_models={k: dict(v) for k, v in campus.loss_model_params.items()},
                      case=case if case is not None else given(s["case"]), solver=given(s["solver"]),
-                     cooling=given(s["cooling"]), district_heating=plant)
+                     cooling=given(s["cooling"]), district_heating=plant, dc=given(s.get("dc")))

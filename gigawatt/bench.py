@@ -269,13 +269,14 @@ def run_one(benchmark: str, n_bus: int, *, peer: bool = True, repeat: int = 7, p
 
 def run_benchmarks(sizes: list[int], *, peer: bool = True, repeat: int = 7, progress=None,
                    peer_max_buses: int = PEER_MAX_BUSES, cooling_sizes: dict | None = None,
-                   dh_sizes=None) -> list[dict]:
+                   dh_sizes=None, bipolar_sizes=()) -> list[dict]:
     """Every benchmark of :data:`BENCHMARKS` at every size, then the coolant-network benchmarks of
     :mod:`gigawatt.bench_cooling` (``cooling_sizes``: benchmark name → racks or plates; default
     :data:`gigawatt.bench_cooling.DEFAULT_SIZES`; ``{}`` for none), then the district-heating benchmark of
     :mod:`gigawatt.bench_dh` (``dh_sizes``: consumer counts; default :data:`gigawatt.bench_dh.DEFAULT_SIZES`;
-    ``()`` for none); one JSON-ready record each (see the module docstrings)."""
-    from gigawatt import bench_cooling, bench_dh
+    ``()`` for none), then the bipolar load flow of :mod:`gigawatt.bench_bipolar` (``bipolar_sizes``: bus
+    counts; none by default); one JSON-ready record each (see the module docstrings)."""
+    from gigawatt import bench_bipolar, bench_cooling, bench_dh
 
     records = []
     for n in sizes:
@@ -283,7 +284,8 @@ def run_benchmarks(sizes: list[int], *, peer: bool = True, repeat: int = 7, prog
             records.append(run_one(name, int(n), peer=peer, repeat=repeat, peer_max_buses=peer_max_buses,
                                    progress=progress))
     records += bench_cooling.run_benchmarks(cooling_sizes, peer=peer, repeat=repeat, progress=progress)
-    return records + bench_dh.run_benchmarks(dh_sizes, peer=peer, repeat=repeat, progress=progress)
+    records += bench_dh.run_benchmarks(dh_sizes, peer=peer, repeat=repeat, progress=progress)
+    return records + bench_bipolar.run_benchmarks(bipolar_sizes, repeat=repeat, progress=progress)
 
 
 def _fmt(x, scale=1.0, spec=".3g", missing="–") -> str:
@@ -326,16 +328,19 @@ def target_lines(records: list[dict]) -> list[str]:
 def format_table(records: list[dict]) -> str:
     """Plain-text tables of the records (DC load flow, coolant networks, district heating), each with the
     conditions and the targets in a footer."""
-    from gigawatt import bench_cooling, bench_dh
+    from gigawatt import bench_bipolar, bench_cooling, bench_dh
 
     cooling = [r for r in records if r["benchmark"] in bench_cooling.COOLING_BENCHMARKS]
     dh = [r for r in records if r["benchmark"] == bench_dh.BENCHMARK]
+    bipolar = [r for r in records if r["benchmark"] in bench_bipolar.BENCHMARKS]
     records = [r for r in records if r["benchmark"] in BENCHMARKS]
-    parts = [_format_dc(records)] if records or not (cooling or dh) else []
+    parts = [_format_dc(records)] if records or not (cooling or dh or bipolar) else []
     if cooling:
         parts.append(bench_cooling.format_table(cooling))
     if dh:
         parts.append(bench_dh.format_table(dh))
+    if bipolar:
+        parts.append(bench_bipolar.format_table(bipolar))
     return "\n\n".join(parts)
 
 

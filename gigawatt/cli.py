@@ -111,7 +111,9 @@ def validate(tier):
               help="Cold-plate counts of the coolant networks modelled per plate ('' for none).")
 @click.option("--consumers", default="1e3,1e4,1e5", show_default=True,
               help="Consumer counts of the district-heating town networks ('' for none).")
-def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers):
+@click.option("--bipolar", default="", show_default=True,
+              help="Bus counts of ±400 VDC bipolar campuses, timed against the monopolar solver ('' for none).")
+def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes."""
     import json
@@ -127,7 +129,7 @@ def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers):
     cooling = {"coolant_per_rack": counts("--racks", racks), "coolant_per_plate": counts("--plates", plates)}
     records = run_benchmarks(counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
                              cooling_sizes={k: v for k, v in cooling.items() if v},
-                             dh_sizes=counts("--consumers", consumers),
+                             dh_sizes=counts("--consumers", consumers), bipolar_sizes=counts("--bipolar", bipolar),
                              progress=None if as_json else lambda msg: click.echo(msg, err=True))
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 

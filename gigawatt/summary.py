@@ -52,6 +52,8 @@ def format_summary(ds: xr.Dataset) -> str:
                  f"at bus '{ds.bus.values[i]}'")
     lines.append(f"converged in {a['iterations']} Newton iterations; largest mismatch {a['max_mismatch_a']:.2e} A; "
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
+    if a.get("dc_system") == "bipolar":
+        lines += [""] + bipolar_lines(ds)
     if "pue" in a:
         lines += [""] + cooling_lines(ds)
     if "dh_q_plant_w" in a:
@@ -59,6 +61,36 @@ def format_summary(ds: xr.Dataset) -> str:
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
+
+
+def bipolar_lines(ds: xr.Dataset) -> list[str]:
+    """The neutral of a bipolar case: pole balance, the largest neutral current and where, neutral loss,
+    the lowest pole voltage, earth current between stations."""
+    a = ds.attrs
+    lines = [f"bipolar DC (±{float(ds.v_nominal_v.max()):.0f} V with a neutral)",
+             f"  pole powers + / −            {_mw(a['p_pos_w']).strip()} / {_mw(a['p_neg_w']).strip()}; "
+             f"imbalance {100 * a['pole_imbalance']:+.2f} % of the total"]
+    i_n = np.abs(np.nan_to_num(ds.i_neutral_a.values))
+    if i_n.size:
+        k = int(np.argmax(i_n))
+        lines.append(f"  largest neutral current      {i_n[k]:.1f} A in line '{ds.line.values[k]}' "
+                     f"(pole currents {float(ds.i_pos_a[k]):.1f} / {float(ds.i_neg_a[k]):.1f} A)")
+    lines.append(f"  neutral conductor loss       {_mw(a['neutral_loss_w']).strip()}")
+    pos = ds.v_pos_v.values - ds.v_neutral_v.values
+    neg = ds.v_neutral_v.values - ds.v_neg_v.values
+    v_nom = ds.v_nominal_v.values
+    for name, v in (("positive", pos), ("negative", neg)):
+        i = int(np.argmin(v / v_nom))
+        lines.append(f"  {'lowest ' + name + ' pole':<28} {v[i]:.3f} V to neutral = {v[i] / v_nom[i]:.4f} pu at bus "
+                     f"'{ds.bus.values[i]}'")
+    j = int(np.argmax(np.abs(ds.v_neutral_v.values)))
+    lines.append(f"  largest neutral potential    {float(ds.v_neutral_v[j]):+.3f} V at bus '{ds.bus.values[j]}'")
+    earth = np.abs(ds.i_earth_a.values)
+    if earth.size and earth.max() > 1e-6 * max(float(np.nanmax(np.abs(ds.i_pos_a.values), initial=0.0)), 1.0):
+        e = int(np.argmax(earth))
+        lines.append(f"  earth current                up to {earth[e]:.1f} A at station bus '{ds.bus.values[e]}' "
+                     f"(each station earths its neutral)")
+    return lines
 
 
 def _c(t_k) -> str:

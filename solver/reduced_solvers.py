@@ -74,8 +74,8 @@ class _Envelope:
 
 class _SparseLDL:
     @staticmethod
-    def layout(n, rows, cols):
-        lay, entry, diagonal = ldl_layout(n, rows, cols)
+    def layout(n, rows, cols, position=None):
+        lay, entry, diagonal = ldl_layout(n, rows, cols, position)
         return Layout("sparse", lay.position, diagonal[np.argsort(lay.position)] if n else diagonal, entry,
                       int(lay.col_ptr[-1]), lay.work, (lay.col_ptr, lay.row_index, lay.parent, lay.l_ptr))
 

@@ -37,9 +37,7 @@ def solve(case: Case) -> xr.Dataset:
         return _district_heating(ds, case, None)
     net = assemble(case)
     if case.settings.get("cooling") is None:
-        state = solve_dc(net, case, settings=case.settings["solver"])
-        ds = build_dataset(case, net, state, version=__version__)
-        return _district_heating(ds, case, None)
+        return _district_heating(_electrical(case, net, __version__), case, None)
 
     from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
     from gigawatt.solver.cooling_results import add_cooling
@@ -49,8 +47,7 @@ def solve(case: Case) -> xr.Dataset:
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky:
         net = with_rack_power(net, case, p_it)
-    state = solve_dc(net, case, settings=case.settings["solver"])
-    ds = build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None)
+    ds = _electrical(case, net, __version__, p_it=p_it if leaky else None)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
     heat_args = (case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     heat = solve_heat(*heat_args)
@@ -65,6 +62,18 @@ def solve(case: Case) -> xr.Dataset:
     ds = add_cooling(ds, plant, heat, t_chip, iterations)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
     return _district_heating(ds, case, dh)
+
+
+def _electrical(case, net, version, p_it=None) -> xr.Dataset:
+    """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results."""
+    if (case.settings.get("dc") or {}).get("system") == "bipolar":
+        from gigawatt.solver.bipolar import solve_bipolar
+        from gigawatt.solver.bipolar_results import build_bipolar_dataset
+
+        state = solve_bipolar(net, case, settings=case.settings["solver"])
+        return build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
+    state = solve_dc(net, case, settings=case.settings["solver"])
+    return build_dataset(case, net, state, version=version, p_it=p_it)
 
 
 def _district_heating(ds, case, dh):

@@ -151,9 +151,11 @@ def ldl_solve(n, l_ptr, l_index, l_values, d, b):
         b[j] = s
 
 
-def ldl_layout(n: int, rows, cols) -> tuple[LDLLayout, np.ndarray, np.ndarray]:
+def ldl_layout(n: int, rows, cols, position=None) -> tuple[LDLLayout, np.ndarray, np.ndarray]:
     """Minimum-degree order, upper-triangle pattern and symbolic factorisation of the symmetric pattern
     given by the entries ``(rows, cols)`` (either triangle, duplicates allowed; the diagonal is always in).
+    ``position`` (new position of each row) replaces the minimum-degree order when the caller knows a
+    better one (children before parents on a tree: no fill at all).
 
     Returns
     -------
@@ -166,7 +168,9 @@ def ldl_layout(n: int, rows, cols) -> tuple[LDLLayout, np.ndarray, np.ndarray]:
     """
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     cols = np.ascontiguousarray(cols, dtype=np.int64)
-    if n:
+    if position is not None:
+        position = np.ascontiguousarray(position, dtype=np.int64)
+    elif n:
         pattern = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
         # Diagonally dominant values on the pattern: any SPD values give the same ordering.
         probe = (pattern + pattern.T + sp.eye(n) * (2.0 * rows.size + 1.0)).tocsc()

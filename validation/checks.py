@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gigawatt.validation.arch_checks import ARCH_RUNNERS
+from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 
@@ -360,6 +361,7 @@ RUNNERS = {
     "dc_dc_level": dc_dc_level,
     "busway_loss": busway_loss,
     "pandapower_random": pandapower_random,
+    **BIPOLAR_RUNNERS,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
     **ARCH_RUNNERS,
