@@ -181,6 +181,8 @@ def _check_references(tables: dict, models: dict, file, table_files):
             values = df[fname].to_numpy()
             if f.type[4:] in ids:
                 bad = ids[f.type[4:]].get_indexer(values) < 0
+                if not f.required:  # an optional reference may be left empty
+                    bad &= values != ""
                 allowed = f"an id of the {f.type[4:]} table"
             else:
                 bad = np.array([v != "" and v not in models for v in values], dtype=bool)

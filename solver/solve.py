@@ -38,7 +38,7 @@ def solve(case: Case) -> xr.Dataset:
     net = assemble(case)
     if case.settings.get("cooling") is None:
         state = solve_dc(net, case, settings=case.settings["solver"])
-        ds = build_dataset(case, net, state, version=__version__)
+        ds = _ac_grid(build_dataset(case, net, state, version=__version__), case)
         return _district_heating(ds, case, None)
 
     from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
@@ -50,7 +50,7 @@ def solve(case: Case) -> xr.Dataset:
     if leaky:
         net = with_rack_power(net, case, p_it)
     state = solve_dc(net, case, settings=case.settings["solver"])
-    ds = build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None)
+    ds = _ac_grid(build_dataset(case, net, state, version=__version__, p_it=p_it if leaky else None), case)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
     heat_args = (case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     heat = solve_heat(*heat_args)
@@ -65,6 +65,16 @@ def solve(case: Case) -> xr.Dataset:
     ds = add_cooling(ds, plant, heat, t_chip, iterations)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
     return _district_heating(ds, case, dh)
+
+
+def _ac_grid(ds, case):
+    """Add the grid side (:mod:`gigawatt.solver.ac_grid`) when the case has one: the stations draw the DC
+    results' intake from their AC buses."""
+    if not len(case.tables["ac_bus"]):
+        return ds
+    from gigawatt.solver.ac_grid_results import add_ac_grid
+
+    return add_ac_grid(ds, case)
 
 
 def _district_heating(ds, case, dh):
