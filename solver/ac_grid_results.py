@@ -38,18 +38,15 @@ def add_ac_grid(ds: xr.Dataset, case) -> xr.Dataset:
     q_in = np.where(src["in_service"].to_numpy(bool)[rows], q_in, 0.0)
     st = solve_ac_grid(grid, p_in, q_in, max_iterations=case.settings["solver"]["max_iterations"], case=case)
 
-    out = ds.copy()
+    new = {}  # every new variable, added in one step (each xarray assignment re-aligns the whole dataset)
     buses, lines, trafos, sup = t["ac_bus"], t["ac_line"], t["ac_trafo"], t["ac_supply"]
-    out = out.assign_coords(ac_bus=buses["id"].to_numpy(), ac_line=lines["id"].to_numpy(),
-                            ac_trafo=trafos["id"].to_numpy(), ac_supply=sup["id"].to_numpy(),
-                            ac_kind=list(AC_KINDS))
     vn = buses["v_nominal_v"].to_numpy(float)
-    out["ac_v_nominal_v"] = _echo("ac_bus", "ac_bus", buses, "v_nominal_v")
-    out["ac_vm_pu"] = _v("ac_bus", st.vm_pu, "1", "voltage magnitude in per unit of nominal")
-    out["ac_v_v"] = _v("ac_bus", st.vm_pu * vn, "V", "line-to-line voltage magnitude")
-    out["ac_va_degree"] = _v("ac_bus", st.va_degree, "degree", "voltage angle")
+    new["ac_v_nominal_v"] = _echo("ac_bus", "ac_bus", buses, "v_nominal_v")
+    new["ac_vm_pu"] = _v("ac_bus", st.vm_pu, "1", "voltage magnitude in per unit of nominal")
+    new["ac_v_v"] = _v("ac_bus", st.vm_pu * vn, "V", "line-to-line voltage magnitude")
+    new["ac_va_degree"] = _v("ac_bus", st.va_degree, "degree", "voltage angle")
     for field in ("from_bus", "to_bus", "kind", "length_m"):
-        out[f"ac_line_{field}"] = _echo("ac_line", "ac_line", lines, field)
+        new[f"ac_line_{field}"] = _echo("ac_line", "ac_line", lines, field)
     line_text = {"p_from_w": ("W", "active power entering at from_bus"),
                  "q_from_var": ("var", "reactive power entering at from_bus"),
                  "p_to_w": ("W", "active power entering at to_bus"), "q_to_var": ("var", "reactive power entering at to_bus"),
@@ -58,9 +55,9 @@ def add_ac_grid(ds: xr.Dataset, case) -> xr.Dataset:
                  "i_a": ("A", "current of all circuits together (the larger end)"),
                  "loading": ("1", "current / rating of all circuits (NaN where no rating is given)")}
     for key, (units, long_name) in line_text.items():
-        out[f"ac_line_{key}"] = _v("ac_line", st.line[key], units, long_name)
+        new[f"ac_line_{key}"] = _v("ac_line", st.line[key], units, long_name)
     for field in ("hv_bus", "lv_bus"):
-        out[f"ac_trafo_{field}"] = _echo("ac_trafo", "ac_trafo", trafos, field)
+        new[f"ac_trafo_{field}"] = _echo("ac_trafo", "ac_trafo", trafos, field)
     trafo_text = {"p_hv_w": ("W", "active power entering at the HV winding"),
                   "q_hv_var": ("var", "reactive power entering at the HV winding"),
                   "p_lv_w": ("W", "active power entering at the LV winding"),
@@ -69,24 +66,28 @@ def add_ac_grid(ds: xr.Dataset, case) -> xr.Dataset:
                   "q_loss_var": ("var", "reactive power consumed"),
                   "loading": ("1", "current / rated current of all units (pandapower's trafo_loading='current')")}
     for key, (units, long_name) in trafo_text.items():
-        out[f"ac_trafo_{key}"] = _v("ac_trafo", st.trafo[key], units, long_name)
-    out["ac_supply_kind"] = _echo("ac_supply", "ac_supply", sup, "kind")
-    out["ac_supply_p_w"] = _v("ac_supply", st.supply_p_w, "W", "active power fed into the grid")
-    out["ac_supply_q_var"] = _v("ac_supply", st.supply_q_var, "var", "reactive power fed into the grid")
+        new[f"ac_trafo_{key}"] = _v("ac_trafo", st.trafo[key], units, long_name)
+    new["ac_supply_kind"] = _echo("ac_supply", "ac_supply", sup, "kind")
+    new["ac_supply_p_w"] = _v("ac_supply", st.supply_p_w, "W", "active power fed into the grid")
+    new["ac_supply_q_var"] = _v("ac_supply", st.supply_q_var, "var", "reactive power fed into the grid")
     rated = sup["rated_power_va"].to_numpy(float)
-    out["ac_supply_loading"] = _v("ac_supply", np.hypot(st.supply_p_w, st.supply_q_var) / rated, "1",
+    new["ac_supply_loading"] = _v("ac_supply", np.hypot(st.supply_p_w, st.supply_q_var) / rated, "1",
                                   "apparent power / rated apparent power (NaN where no rating is given)")
 
     n_src = len(src)
     p_ac, q_ac, vm_ac = np.full(n_src, np.nan), np.full(n_src, np.nan), np.full(n_src, np.nan)
     p_ac[rows], q_ac[rows], vm_ac[rows] = st.station_p_w, st.station_q_var, st.vm_pu[grid.station_bus]
-    out["source_ac_bus"] = _echo("source", "source", src, "ac_bus")
-    out["source_p_ac_w"] = _v("source", p_ac, "W", "active power drawn from the AC bus (the AC load flow's load)")
-    out["source_q_ac_var"] = _v("source", q_ac, "var", "reactive power drawn from the AC bus (lagging positive)")
-    out["source_ac_vm_pu"] = _v("source", vm_ac, "1", "voltage magnitude at the station's AC bus [pu]")
+    new["source_ac_bus"] = _echo("source", "source", src, "ac_bus")
+    new["source_p_ac_w"] = _v("source", p_ac, "W", "active power drawn from the AC bus (the AC load flow's load)")
+    new["source_q_ac_var"] = _v("source", q_ac, "var", "reactive power drawn from the AC bus (lagging positive)")
+    new["source_ac_vm_pu"] = _v("source", vm_ac, "1", "voltage magnitude at the station's AC bus [pu]")
 
-    _ledger(out, st, p_in, lines)
-    out.attrs.update({"ac_solver": f"pandapower {grid.version} Newton-Raphson (runpp)", "ac_converged": 1,
+    coords = {"ac_bus": buses["id"].to_numpy(), "ac_line": lines["id"].to_numpy(), "ac_trafo": trafos["id"].to_numpy(),
+              "ac_supply": sup["id"].to_numpy(), "ac_kind": list(AC_KINDS)}
+    new["ac_kind_loss_w"], ledger = _ledger(ds, st, p_in, lines)
+    out = ds.assign_coords(coords).assign(new)
+    out.attrs.update(ledger)
+    out.attrs.update({"ac_solver": f"pandapower {grid.version} runpp, Newton-Raphson", "ac_converged": 1,
                       "ac_iterations": st.iterations, "ac_max_mismatch_w": st.max_mismatch_w,
                       "ac_tolerance_w": st.tolerance_w,
                       "title": out.attrs["title"].replace("DC load flow", "DC and AC load flow")})
@@ -95,12 +96,12 @@ def add_ac_grid(ds: xr.Dataset, case) -> xr.Dataset:
 
 
 def _ledger(ds, st, p_in, lines):
-    """Extend the ledger from the plant to the chips (see the module docstring)."""
+    """The AC losses by kind and the ledger from the plant to the chips (see the module docstring), as
+    attributes."""
     kind = lines["kind"].to_numpy(dtype=object)
     loss_line = np.nan_to_num(st.line["loss_w"])
     by_kind = [loss_line[kind == "overhead"].sum(), loss_line[kind == "cable"].sum(),
                np.nansum(st.trafo["loss_w"])]
-    ds["ac_kind_loss_w"] = _v("ac_kind", by_kind, "W", "AC grid losses by element kind")
     p_plant = float(np.nansum(st.supply_p_w))
     p_intake = float(np.sum(p_in))
     p_ac_loss = float(np.sum(by_kind))
@@ -109,7 +110,7 @@ def _ledger(ds, st, p_in, lines):
     # network's delivery against the intake (the load flow's own balance there).
     interface = np.abs(st.station_p_w - p_in) / np.maximum(np.abs(p_in), 1e-300)
     coupling = max(float(interface.max(initial=0.0)), float(st.bus_balance_residual.max(initial=0.0)))
-    ds.attrs.update({
+    return _v("ac_kind", by_kind, "W", "AC grid losses by element kind"), {
         "p_plant_w": p_plant, "q_plant_var": float(np.nansum(st.supply_q_var)),
         "p_ac_intake_w": p_intake, "q_ac_intake_var": float(np.nansum(st.station_q_var)),
         "p_ac_loss_w": p_ac_loss,
@@ -118,7 +119,7 @@ def _ledger(ds, st, p_in, lines):
         "plant_energy_balance_residual": abs(p_plant - p_it - p_dc_loss - p_ac_loss) / max(abs(p_plant), 1e-300),
         "ac_coupling_residual": coupling,
         "efficiency_plant_to_chip": p_it / p_plant if p_plant > 0 else float("nan"),
-    })
+    }
 
 
 def _warnings(ds) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 
@@ -361,5 +362,6 @@ RUNNERS = {
     "pandapower_random": pandapower_random,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
+    **AC_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
