@@ -254,7 +254,6 @@ def prepare_ac_grid(case) -> AcGrid:
     stations = _coupled_stations(case)
     station_bus = ac_bus_row(src["ac_bus"].to_numpy()[stations])
     _check_levels(case, bus_vn, ac_bus_row)
-    _check_slacks(case, len(buses), ac_bus_row, station_bus)
     kind = sup["kind"].to_numpy(dtype=object)
     free_gen = (kind == "gen") & ~sup["slack"].to_numpy(bool) & np.isnan(sup["p_w"].to_numpy(float))
     if free_gen.any():
@@ -262,7 +261,7 @@ def prepare_ac_grid(case) -> AcGrid:
         raise CaseError("required for a gen that is not the slack", file=case.file,
                         element=_element("ac_supply", sup["id"].to_numpy(), i), field="p_w",
                         allowed="a power [W], or slack = true")
-
+    _check_slacks(case, len(buses), ac_bus_row, station_bus)
     angled_gen = (kind == "gen") & (sup["va_degree"].to_numpy(float) != 0.0)
     if angled_gen.any():
         i = int(np.flatnonzero(angled_gen)[0])
@@ -455,14 +454,22 @@ def _diagnosis(net, max_iterations: int) -> dict:
     return {k: v for k, v in ((k, truthy(v)) for k, v in found.items() if k not in _DIAGNOSTIC_NOISE) if v}
 
 
-def _diagnosis_text(diag: dict) -> str:
+def _diagnosis_text(diag: dict, net) -> str:
+    """pandapower's findings in one line; element indices (ours are the case's rows) by the element's name."""
+    def fmt(key, x):
+        if isinstance(x, dict):
+            return ", ".join(f"{k}" if v is True else f"{k} {fmt(k, v)}" for k, v in x.items())
+        if isinstance(x, (list, tuple)):
+            table = net[key] if isinstance(key, str) and key in ("bus", "line", "trafo", "load", "gen", "ext_grid") \
+                else None
+            if table is not None and all(isinstance(i, (int, np.integer)) and i in table.index for i in x):
+                return ", ".join(f"'{table.at[i, 'name']}'" for i in x)
+            return ", ".join(fmt(key, v) for v in x)
+        return "" if x is True else str(x)
+
     if not diag:
         return "no check found anything"
-    parts = []
-    for k, v in diag.items():
-        detail = ", ".join(map(str, v)) if isinstance(v, (dict, list)) else ("" if v is True else str(v))
-        parts.append(f"{k} ({detail})" if detail else k)
-    return "; ".join(parts)
+    return "; ".join(f"{k} ({fmt(k, v)})" if fmt(k, v) else k for k, v in diag.items())
 
 
 def ac_convergence_error(grid: AcGrid, p_w, q_var, max_iterations: int, case=None) -> ConvergenceError:
@@ -498,6 +505,6 @@ def ac_convergence_error(grid: AcGrid, p_w, q_var, max_iterations: int, case=Non
                  f"{total / 1e6:.6g} MW); the weakest bus there is '{bus}' at {weak[1]:.4f} pu")
     prefix = f"{case.file}: " if case is not None and case.file else ""
     msg = (f"{prefix}the AC load flow (pandapower {grid.version}, Newton-Raphson) does not converge: {where}; "
-           f"pandapower's diagnosis: {_diagnosis_text(diag)}")
+           f"pandapower's diagnosis: {_diagnosis_text(diag, net)}")
     return ConvergenceError(msg, details={"bus": bus, "load_scale": lo, "max_power_w": lo * total,
                                           "asked_power_w": total, "diagnostic": diag})

@@ -1,0 +1,230 @@
+"""The grid side (gigawatt.solver.ac_grid): coupling to the DC solve, reactive power, the plant-to-chip
+ledger, standard types and supplies, the campus builder's sites and grid, the bundled 5 GW campus.
+
+The closed-form check of the AC/DC chain is the validation case ``ac_analytic_two_bus`` (run by
+test_validation.py); here each test names the invariant or the reference it checks."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import gigawatt as gw
+from gigawatt.solver.ac_grid import station_reactive_power
+
+
+def grid_doc(kit) -> dict:
+    """The base case of conftest with a grid side: an ext_grid at 110 kV, one 110/33 kV transformer, a 2 km
+    33 kV cable to the station's AC bus; the station draws at power factor 0.95."""
+    doc = kit.base_doc()
+    doc["source"][0].update(ac_bus="st", power_factor=0.95)
+    doc["ac_bus"] = [{"id": "grid", "v_nominal_kv": 110.0}, {"id": "mv", "v_nominal_kv": 33.0},
+                     {"id": "st", "v_nominal_kv": 33.0}]
+    doc["ac_trafo"] = [{"id": "t1", "hv_bus": "grid", "lv_bus": "mv", "rated_power_mva": 10.0,
+                        "v_rated_hv_kv": 110.0, "v_rated_lv_kv": 33.0, "vk_percent": 10.0, "vkr_percent": 0.5,
+                        "p_fe_kw": 5.0, "i0_percent": 0.1}]
+    doc["ac_line"] = [{"id": "cable", "from_bus": "mv", "to_bus": "st", "length_km": 2.0, "r_ohm_per_km": 0.1,
+                       "x_ohm_per_km": 0.1, "c_nf_per_km": 300.0, "max_i_ka": 0.4}]
+    doc["ac_supply"] = [{"id": "sub", "bus": "grid", "kind": "ext_grid", "vm_pu": 1.0}]
+    return doc
+
+
+def solve_doc(kit, tmp_path, doc, name="case.toml"):
+    case = gw.load_case(kit.write_case(tmp_path, doc, name))
+    return case, gw.solve(case)
+
+
+@pytest.fixture
+def solved(kit, tmp_path):
+    return solve_doc(kit, tmp_path, grid_doc(kit))
+
+
+def test_case_without_grid_side_is_unchanged(kit, tmp_path, solved):
+    # No AC tables: no AC variables or ledger; and the DC solution is the same with or without a grid side
+    # (the coupling is one way: station losses depend on the DC operating point only).
+    _, plain = solve_doc(kit, tmp_path, kit.base_doc(), "plain.toml")
+    assert "ac_bus" not in plain.dims and "p_plant_w" not in plain.attrs
+    _, ds = solved
+    np.testing.assert_array_equal(ds["v_v"].values, plain["v_v"].values)
+    np.testing.assert_array_equal(ds["p_grid_w"].values, plain["p_grid_w"].values)
+
+
+def test_station_draws_dc_power_plus_losses_at_its_power_factor(solved):
+    case, ds = solved
+    p_in = float(ds["p_dc_w"].sel(source="s1") + ds["source_loss_w"].sel(source="s1"))
+    # The AC load flow's load is the DC output plus the station loss (the interface: exact up to the W→MW
+    # conversion, 1e-15) ...
+    assert float(ds["source_p_ac_w"].sel(source="s1")) == pytest.approx(p_in, rel=1e-14)
+    # ... at Q = P tan(arccos 0.95) ...
+    assert float(ds["source_q_ac_var"].sel(source="s1")) == pytest.approx(p_in * math.tan(math.acos(0.95)), rel=1e-14)
+    # ... and the cable delivers it: minus the power entering the cable at the station's end (pandapower's
+    # branch flow from the bus voltages), to the load flow's tolerance of 1e-10 of the station's power.
+    delivered = -float(ds["ac_line_p_to_w"].sel(ac_line="cable"))
+    assert delivered == pytest.approx(p_in, rel=1e-9)
+    assert ds.attrs["ac_coupling_residual"] <= 1e-9
+
+
+def test_reactive_power_model():
+    # 3-4-5 triangle: pf 0.8 → Q = 0.75 P; unity → 0; a given q_var wins, whatever the power factor.
+    np.testing.assert_allclose(station_reactive_power([4e6, 4e6, 4e6], [0.8, 1.0, 0.8], [np.nan, np.nan, -1e6]),
+                               [3e6, 0.0, -1e6], rtol=1e-15, atol=1e-9)
+
+
+def test_q_var_overrides_power_factor(kit, tmp_path):
+    doc = grid_doc(kit)
+    doc["source"][0]["q_var"] = -0.2e6  # the station supplies 200 kvar
+    _, ds = solve_doc(kit, tmp_path, doc)
+    assert float(ds["source_q_ac_var"].sel(source="s1")) == pytest.approx(-0.2e6, rel=1e-14)
+
+
+def test_ledger_from_the_plant_to_the_chips(solved):
+    _, ds = solved
+    a = ds.attrs
+    # Plant = stations' intake + AC losses (pandapower's balance, to its tolerance); AC losses by kind sum up;
+    # plant = IT power + every loss; the plant-to-chip efficiency is below the station-to-chip one.
+    assert a["p_plant_w"] == pytest.approx(float(ds["ac_supply_p_w"].sum()), rel=1e-15)
+    assert a["p_ac_intake_w"] == pytest.approx(a["p_grid_w"], rel=1e-15)
+    assert a["p_ac_loss_w"] == pytest.approx(float(ds["ac_kind_loss_w"].sum()), rel=1e-15)
+    assert a["p_ac_loss_w"] == pytest.approx(float(ds["ac_line_loss_w"].sum() + ds["ac_trafo_loss_w"].sum()), rel=1e-12)
+    assert a["ac_energy_balance_residual"] <= 1e-9 and a["plant_energy_balance_residual"] <= 1e-9
+    assert a["efficiency_plant_to_chip"] == pytest.approx(a["p_it_w"] / a["p_plant_w"], rel=1e-15)
+    assert 0 < a["p_ac_loss_w"] and a["efficiency_plant_to_chip"] < a["efficiency_grid_to_chip"]
+    # The transformer's loss includes its iron loss: at least the 5 kW at rated voltage, scaled by V².
+    vm = float(ds["ac_vm_pu"].sel(ac_bus="grid"))
+    assert float(ds["ac_trafo_loss_w"].sel(ac_trafo="t1")) > 5e3 * vm ** 2 * 0.99
+
+
+def test_every_ac_variable_has_units_and_long_name(solved):
+    _, ds = solved
+    ac = [v for v in ds.data_vars if set(ds[v].dims) & {"ac_bus", "ac_line", "ac_trafo", "ac_supply", "ac_kind"}
+          or v.startswith("source_") and "ac" in v]
+    assert len(ac) > 25
+    for v in ac:
+        assert ds[v].attrs.get("units") and ds[v].attrs.get("long_name"), v
+
+
+def test_summary_and_netcdf(solved, tmp_path):
+    from gigawatt.summary import format_summary
+
+    _, ds = solved
+    text = format_summary(ds)
+    for words in ("grid side", "power from the plants", "stations AC intake", "plant-to-chip efficiency",
+                  "ac_trafo loss", "sub "):
+        assert words in text, text
+    ds.to_netcdf(tmp_path / "r.nc")
+    back = xr.load_dataset(tmp_path / "r.nc")
+    assert back.attrs["p_plant_w"] == ds.attrs["p_plant_w"]
+
+
+def test_std_type_equals_its_parameters(kit, tmp_path):
+    # A line given by a pandapower standard type solves exactly as the same line given by that type's
+    # parameters (read from pandapower's own table and converted to SI).
+    import pandapower as pp
+
+    name = "NA2XS2Y 1x240 RM/25 12/20 kV"
+    row = pp.available_std_types(pp.create_empty_network(), "line").loc[name]
+    by_type, by_value = grid_doc(kit), grid_doc(kit)
+    for doc in (by_type, by_value):
+        for b in doc["ac_bus"][1:]:
+            b["v_nominal_kv"] = 20.0
+        doc["ac_trafo"][0]["v_rated_lv_kv"] = 20.0
+    by_type["ac_line"][0] = {"id": "cable", "from_bus": "mv", "to_bus": "st", "length_km": 2.0, "std_type": name}
+    by_value["ac_line"][0] = {"id": "cable", "from_bus": "mv", "to_bus": "st", "length_km": 2.0,
+                              **{k: float(row[k]) for k in ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")}}
+    _, a = solve_doc(kit, tmp_path, by_type, "a.toml")
+    _, b = solve_doc(kit, tmp_path, by_value, "b.toml")
+    for v in ("ac_vm_pu", "ac_line_loss_w", "ac_line_loading"):
+        np.testing.assert_allclose(a[v].values, b[v].values, rtol=1e-12)
+
+
+def test_slack_gen_and_dispatched_gen(kit, tmp_path):
+    # A plant's slack generator behind its own bus, and a second generator dispatched at 1 MW on the MV bus:
+    # the dispatched one delivers exactly its p_w, the slack the rest of the plant's power.
+    doc = grid_doc(kit)
+    doc["ac_supply"] = [{"id": "unit", "bus": "grid", "kind": "gen", "slack": True, "vm_pu": 1.02,
+                         "rated_power_mva": 20.0},
+                        {"id": "peaker", "bus": "mv", "kind": "gen", "p_w": 1e6, "vm_pu": 1.0}]
+    _, ds = solve_doc(kit, tmp_path, doc)
+    assert float(ds["ac_supply_p_w"].sel(ac_supply="peaker")) == pytest.approx(1e6, rel=1e-12)
+    assert float(ds["ac_vm_pu"].sel(ac_bus="grid")) == pytest.approx(1.02, rel=1e-12)
+    assert float(ds["ac_vm_pu"].sel(ac_bus="mv")) == pytest.approx(1.0, rel=1e-12)
+    assert ds.attrs["plant_energy_balance_residual"] <= 1e-9
+    assert np.isnan(float(ds["ac_supply_loading"].sel(ac_supply="peaker")))  # no rating given
+
+
+def test_overloaded_branch_is_warned(kit, tmp_path):
+    doc = grid_doc(kit)
+    doc["ac_line"][0]["max_i_ka"] = 0.001  # 1 A; the 0.14 MW station draws about 2.6 A at 33 kV
+    _, ds = solve_doc(kit, tmp_path, doc)
+    assert "ac_line 'cable' is loaded to" in ds.attrs["warnings"]
+
+
+# --- the campus builder: sites and the grid side --------------------------------------------------------------
+
+def campus(**kw):
+    params = dict(halls=2, rows_per_hall=2, racks_per_row=3, stations_per_hall=2, station_loss_model="eta",
+                  loss_models={"eta": {"kind": "constant_efficiency", "efficiency": 0.98}})
+    params.update(kw)
+    return gw.build_campus(**params)
+
+
+def test_campus_without_grid_keeps_its_ids_and_has_no_ac_tables():
+    case = campus()
+    assert case.tables["source"]["id"].tolist() == ["H1-ST1", "H1-ST2", "H2-ST1", "H2-ST2"]
+    assert (case.tables["source"]["ac_bus"] == "").all()
+    assert all(len(case.tables[t]) == 0 for t in ("ac_bus", "ac_line", "ac_trafo", "ac_supply"))
+
+
+@pytest.mark.parametrize("grid", ["ext_grid", "gen"])
+def test_campus_sites_and_grid_side(grid):
+    n_site, n_tr, pf = 3, 2, 0.97
+    case = campus(sites=n_site, grid=grid, grid_transformers_per_site=n_tr, station_power_factor=pf)
+    t = case.tables
+    n_st = n_site * 2 * 2
+    assert t["source"]["id"].iloc[-1] == "S3-H2-ST2" and t["rack"]["id"].iloc[0] == "S1-H1-R1-rack1"
+    assert len(t["rack"]) == n_site * 2 * 2 * 3
+    # Per site: POC, HV, one MV switchboard per transformer (and the generator bus); a bus per station.
+    assert len(t["ac_bus"]) == n_site * (2 + n_tr + (grid == "gen")) + n_st
+    assert len(t["ac_line"]) == n_site + n_st and len(t["ac_supply"]) == n_site
+    # The HV/MV transformers of a site carry its stations' rating at their power factor.
+    hv_mv = t["ac_trafo"][t["ac_trafo"]["lv_bus"].str.contains("-MV")]
+    rating = t["source"]["rated_power_w"].to_numpy()
+    assert hv_mv["rated_power_va"].sum() == pytest.approx(rating.sum() / pf, rel=1e-12)
+    assert set(t["source"]["power_factor"]) == {pf}
+    ds = gw.solve(case)
+    # Identical sites draw identical power from identical supplies (to the load flow's tolerance).
+    p = ds["ac_supply_p_w"].values
+    np.testing.assert_allclose(p, p[0], rtol=1e-9)
+    assert ds.attrs["ac_coupling_residual"] <= 1e-9 and ds.attrs["plant_energy_balance_residual"] <= 1e-9
+
+
+# --- the bundled 5 GW campus ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def campus_5gw(tmp_path_factory):
+    """`gigawatt run` on the bundled 5 GW case (in-process), and its results file."""
+    from click.testing import CliRunner
+
+    from gigawatt.cases.loader import bundled_cases
+    from gigawatt.cli import main
+
+    path = next(p for p in bundled_cases() if p.name == "campus_5gw.toml")
+    out = tmp_path_factory.mktemp("c5") / "c5.nc"
+    res = CliRunner().invoke(main, ["run", str(path), "-o", str(out)])
+    return path, res, xr.load_dataset(out) if out.exists() else None
+
+
+def test_campus_5gw_runs_from_the_command_line(campus_5gw):
+    _, res, ds = campus_5gw
+    assert res.exit_code == 0, res.output
+    assert "grid side" in res.stdout and "plant-to-chip efficiency" in res.stdout
+    # 5 sites x 40 halls x 12 rows x 16 racks of 130 kW; each site on its own generator.
+    assert ds.sizes["rack"] == 38_400 and ds.sizes["ac_supply"] == 5
+    assert float(ds["p_it_w"].sum()) == pytest.approx(5 * 40 * 12 * 16 * 130e3, rel=1e-12)
+    assert set(ds["ac_supply_kind"].values) == {"gen"}
+    assert ds.attrs["ac_coupling_residual"] <= 1e-9
+    assert ds.attrs["plant_energy_balance_residual"] <= 1e-9 and ds.attrs["energy_balance_residual"] <= 1e-9
+    p = ds["ac_supply_p_w"].values
+    np.testing.assert_allclose(p, p[0], rtol=1e-9)  # five identical sites
