@@ -404,7 +404,8 @@ def _read(grid: AcGrid, tolerance_mva: float) -> AcState:
 def _station_bus_balance(grid: AcGrid, line, trafo, supply_p, station_p) -> np.ndarray:
     """At each bus with stations, from the network side: (supplies − stations − power leaving through lines
     and transformers) / stations, with the branch flows pandapower computes from the bus voltages and the
-    branch admittances. Zero means the network delivers exactly the stations' intake."""
+    branch admittances. Zero means the network delivers exactly the stations' intake. Buses whose stations
+    draw nothing are left out."""
     net = grid.net
     nb = len(net.bus)
     out = np.zeros(nb)
@@ -418,8 +419,8 @@ def _station_bus_balance(grid: AcGrid, line, trafo, supply_p, station_p) -> np.n
     np.add.at(inject, sup_bus, np.nan_to_num(supply_p[rows]))
     load = np.zeros(nb)
     np.add.at(load, grid.station_bus, station_p)
-    at = np.unique(grid.station_bus)
-    return np.abs(inject[at] - load[at] - out[at]) / np.maximum(np.abs(load[at]), 1e-300)
+    at = np.flatnonzero(load > 0)  # buses whose stations draw (out of service ones draw nothing)
+    return np.abs(inject[at] - load[at] - out[at]) / load[at]
 
 
 def _max_mismatch_w(net) -> float:

@@ -66,6 +66,25 @@ def test_station_draws_dc_power_plus_losses_at_its_power_factor(solved):
     assert ds.attrs["ac_coupling_residual"] <= 1e-9
 
 
+def test_station_out_of_service_draws_nothing(kit, tmp_path):
+    # A second station on the same AC bus, out of service: no AC intake, no reactive power; the coupling
+    # check covers the one that draws.
+    doc = grid_doc(kit)
+    doc["source"].append({"id": "s2", "bus": "b", "v_set_v": 800.0, "rated_power_w": 1e6, "ac_bus": "st",
+                          "power_factor": 0.9, "in_service": False})
+    _, ds = solve_doc(kit, tmp_path, doc)
+    assert float(ds["source_p_ac_w"].sel(source="s2")) == 0.0 and float(ds["source_q_ac_var"].sel(source="s2")) == 0.0
+    assert ds.attrs["ac_coupling_residual"] <= 1e-9 and ds.attrs["plant_energy_balance_residual"] <= 1e-9
+
+
+def test_grid_side_with_cooling():
+    # The grid side and the cooling stage together: both ledgers, one dataset.
+    case = campus(grid="ext_grid", cooling={})
+    ds = gw.solve(case)
+    assert "pue" in ds.attrs and "p_plant_w" in ds.attrs
+    assert ds.attrs["plant_energy_balance_residual"] <= 1e-9 and ds.attrs["heat_balance_residual"] <= 1e-9
+
+
 def test_reactive_power_model():
     # 3-4-5 triangle: pf 0.8 → Q = 0.75 P; unity → 0; a given q_var wins, whatever the power factor.
     np.testing.assert_allclose(station_reactive_power([4e6, 4e6, 4e6], [0.8, 1.0, 0.8], [np.nan, np.nan, -1e6]),
