@@ -12,8 +12,9 @@ IT power is reached through their shelves (loss model) and voltage regulators.
 
 With ``sites`` > 1 the campus is that many copies of these halls (ids prefixed 'S1-', 'S2-', …), and with
 ``grid`` set each site gets its own grid side (:func:`grid_tables`): a supply, an HV line, HV/MV
-transformers and one MV cable per station, each station drawing from its own AC bus. Arrays are built with numpy;
-10⁶ buses take a few seconds, most of it validating the tables.
+transformers and one MV cable per station, each station drawing from its own AC bus.
+
+Arrays are built with numpy; 10⁶ buses take a few seconds, most of it validating the tables.
 """
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``bus``, ``line``, ``source`` and ``rack`` tables in canonical names and SI units.
+        ``bus``, ``line``, ``source`` and ``rack`` tables in canonical names and SI units; with ``grid`` set
+        also ``ac_bus``, ``ac_line``, ``ac_trafo`` and ``ac_supply`` (:func:`grid_tables`).
     """
     p = validate_settings("campus", params, file=file)
     n_site = p["sites"]
