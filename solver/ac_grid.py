@@ -35,11 +35,14 @@ from gigawatt.errors import CaseError, ConvergenceError
 
 # Largest bus power mismatch pandapower iterates to: 1e-10 of the smallest station's apparent power, so that
 # the coupling check (station AC power = DC power + losses, to 1e-9) measures the interface, not the
-# tolerance; not below 1e-11 MVA (10 µW), above the round-off of the mismatch on MV/HV networks. Should that
-# tolerance not be reached, pandapower's default (1e-8 MVA) is used and the results say so.
+# tolerance; not below 1e-11 MVA (10 µW). Where that is below the round-off floor of a network's mismatch
+# (about 1e-12 of the power flowing through its buses), the run stalls and is repeated ten times looser, up to
+# pandapower's default (1e-8 MVA); the results record the tolerance used (``ac_tolerance_w``).
 AC_RELATIVE_TOLERANCE = 1e-10
 AC_TOLERANCE_FLOOR_MVA = 1e-11
 PANDAPOWER_TOLERANCE_MVA = 1e-8
+# A failed run whose last mismatch is below this [MVA] stalled at round-off rather than diverged.
+ROUND_OFF_STALL_MVA = 1e-6
 # Bisection steps on the stations' load when the load flow fails (2⁻¹² ≈ 0.02 % of the load).
 AC_BISECTION_STEPS = 12
 # Diagnostic checks of pandapower that say nothing about our networks: lines and transformers built from
@@ -356,15 +359,31 @@ def solve_ac_grid(grid: AcGrid, p_w, q_var, *, max_iterations: int = 30, case=No
     net = grid.net
     _set_loads(net, p_w, q_var)
     tolerance = ac_tolerance_mva(p_w, q_var)
-    try:
-        _run(net, max_iterations, tolerance)
-    except LoadflowNotConverged:
-        try:  # the tight tolerance below the round-off of this network? pandapower's own then
-            tolerance = max(tolerance, PANDAPOWER_TOLERANCE_MVA)
+    while True:
+        try:
             _run(net, max_iterations, tolerance)
+            break
         except LoadflowNotConverged:
-            raise ac_convergence_error(grid, p_w, q_var, max_iterations, case) from None
+            # Stalled at the round-off floor of this network's mismatch (close to a solution)? Ten times
+            # looser, up to pandapower's default; else (or then) it does not converge.
+            if tolerance >= PANDAPOWER_TOLERANCE_MVA or _last_mismatch_mva(net) > ROUND_OFF_STALL_MVA:
+                raise ac_convergence_error(grid, p_w, q_var, max_iterations, case) from None
+            tolerance = min(10.0 * tolerance, PANDAPOWER_TOLERANCE_MVA)
     return _read(grid, tolerance)
+
+
+def _last_mismatch_mva(net) -> float:
+    """Largest P or Q mismatch [MVA] of pandapower's last iterate (inf when it has none)."""
+    try:
+        internal = net._ppc["internal"]
+        v = internal["V"]
+        mis = v * np.conj(internal["Ybus"] @ v) - internal["Sbus"]
+        pq, pv = internal["pq"], internal["pv"]
+        worst = max(np.abs(mis[pq].real).max(initial=0.0), np.abs(mis[pq].imag).max(initial=0.0),
+                    np.abs(mis[pv].real).max(initial=0.0))
+        return float(worst * internal["baseMVA"]) if np.isfinite(worst) else np.inf
+    except (KeyError, TypeError, AttributeError):
+        return np.inf
 
 
 def _col(df, name, n, factor=1.0):
@@ -425,14 +444,8 @@ def _station_bus_balance(grid: AcGrid, line, trafo, supply_p, station_p) -> np.n
 
 def _max_mismatch_w(net) -> float:
     """Largest bus power mismatch [W] of the converged solution: |V·conj(Y·V) − S| over the PQ buses (P and Q)
-    and the PV buses (P), from pandapower's internal arrays (MVA on its base)."""
-    internal = net._ppc["internal"]
-    v, ybus, sbus = internal["V"], internal["Ybus"], internal["Sbus"]
-    mis = v * np.conj(ybus @ v) - sbus
-    pq, pv = internal["pq"], internal["pv"]
-    worst = max(np.abs(mis[pq].real).max(initial=0.0), np.abs(mis[pq].imag).max(initial=0.0),
-                np.abs(mis[pv].real).max(initial=0.0))
-    return float(worst * internal["baseMVA"] * 1e6)
+    and the PV buses (P), from pandapower's internal arrays."""
+    return _last_mismatch_mva(net) * 1e6
 
 
 def _diagnosis(net, max_iterations: int) -> dict:

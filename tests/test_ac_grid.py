@@ -247,3 +247,74 @@ def test_campus_5gw_runs_from_the_command_line(campus_5gw):
     assert ds.attrs["plant_energy_balance_residual"] <= 1e-9 and ds.attrs["energy_balance_residual"] <= 1e-9
     p = ds["ac_supply_p_w"].values
     np.testing.assert_allclose(p, p[0], rtol=1e-9)  # five identical sites
+
+
+# --- invariants on random grids -------------------------------------------------------------------------------
+
+def random_grid_case(seed: int):
+    """A random meshed 33 kV grid fed through a 110/33 kV transformer pair from an ext_grid (and, on some seeds,
+    a dispatched gen), with stations at random buses, each feeding its own rack through a DC line; some
+    cables doubled, one out of service. Everything random comes from numpy.random.default_rng(seed)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 25))
+    ac_bus = [{"id": "hv", "v_nominal_v": 110e3}] + [{"id": f"b{i}", "v_nominal_v": 33e3} for i in range(n)]
+    lines = [{"id": f"c{i}", "from_bus": f"b{int(rng.integers(0, i))}", "to_bus": f"b{i}",
+              "length_m": float(rng.uniform(100, 3000)), "r_ohm_per_m": 1e-4, "x_ohm_per_m": 1e-4,
+              "c_f_per_m": 3e-10, "max_i_a": 500.0, "n_parallel": int(rng.integers(1, 3))} for i in range(1, n)]
+    for k in range(3):  # meshes, the last one out of service
+        a, b = rng.choice(n, 2, replace=False)
+        lines.append({"id": f"m{k}", "from_bus": f"b{a}", "to_bus": f"b{b}", "length_m": 500.0, "r_ohm_per_m": 1e-4,
+                      "x_ohm_per_m": 1e-4, "in_service": k < 2})
+    trafos = [{"id": f"t{k}", "hv_bus": "hv", "lv_bus": "b0", "rated_power_va": 40e6, "v_rated_hv_v": 110e3,
+               "v_rated_lv_v": 33e3, "vk_percent": 12.0, "vkr_percent": 0.4, "p_fe_w": 2e4, "i0_percent": 0.05}
+              for k in range(2)]
+    supply = [{"id": "sub", "bus": "hv", "kind": "ext_grid", "vm_pu": float(rng.uniform(0.98, 1.05))}]
+    if seed % 2:
+        supply.append({"id": "chp", "bus": f"b{n - 1}", "kind": "gen", "p_w": 2e6, "vm_pu": 1.0})
+    bus, line, source, rack = [], [], [], []
+    for j, b in enumerate(rng.choice(n, int(rng.integers(1, n + 1)), replace=False)):
+        bus += [{"id": f"s{j}", "v_nominal_v": 800.0}, {"id": f"r{j}", "v_nominal_v": 800.0}]
+        line.append({"id": f"d{j}", "from_bus": f"s{j}", "to_bus": f"r{j}", "length_m": 10.0, "r_ohm": 1e-4})
+        source.append({"id": f"st{j}", "bus": f"s{j}", "v_set_v": 800.0, "rated_power_w": 5e6, "ac_bus": f"b{b}",
+                       "power_factor": float(rng.uniform(0.9, 1.0)), "loss_model": "eta"})
+        rack.append({"id": f"rack{j}", "bus": f"r{j}", "p_it_w": float(rng.uniform(0.2e6, 3e6)), "vrm_efficiency": 1.0})
+    return gw.make_case({"bus": bus, "line": line, "source": source, "rack": rack, "ac_bus": ac_bus, "ac_line": lines,
+                         "ac_trafo": trafos, "ac_supply": supply},
+                        loss_models={"eta": {"kind": "constant_efficiency", "efficiency": 0.975}},
+                        case={"name": f"random grid {seed}"})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kirchhoff_at_every_ac_bus_on_random_grids(seed):
+    # From the result variables alone (echoed from/to buses and branch end powers): at every AC bus, supplies −
+    # stations − power leaving into branches = 0, in P and Q; the ledgers close. Checks the mapping of every
+    # element to its pandapower twin (indices, parallel circuits, out-of-service lines, gens).
+    ds = gw.solve(random_grid_case(seed))
+    buses = list(ds["ac_bus"].values)
+    pos = {b: i for i, b in enumerate(buses)}
+    p, q = np.zeros(len(buses)), np.zeros(len(buses))
+    for frm, to, pf, qf, pt, qt in (("ac_line_from_bus", "ac_line_to_bus", "ac_line_p_from_w", "ac_line_q_from_var",
+                                     "ac_line_p_to_w", "ac_line_q_to_var"),
+                                    ("ac_trafo_hv_bus", "ac_trafo_lv_bus", "ac_trafo_p_hv_w", "ac_trafo_q_hv_var",
+                                     "ac_trafo_p_lv_w", "ac_trafo_q_lv_var")):
+        for col, pw, qv in ((frm, pf, qf), (to, pt, qt)):
+            idx = [pos[b] for b in ds[col].values]
+            np.add.at(p, idx, -np.nan_to_num(ds[pw].values))
+            np.add.at(q, idx, -np.nan_to_num(ds[qv].values))
+    src = ds["source_ac_bus"].values
+    np.add.at(p, [pos[b] for b in src], -ds["source_p_ac_w"].values)
+    np.add.at(q, [pos[b] for b in src], -ds["source_q_ac_var"].values)
+    supplied = ds["ac_supply_p_w"].values
+    case = random_grid_case(seed)
+    np.add.at(p, [pos[b] for b in case.tables["ac_supply"]["bus"]], supplied)
+    np.add.at(q, [pos[b] for b in case.tables["ac_supply"]["bus"]], ds["ac_supply_q_var"].values)
+    # pandapower stops when every P (PQ and PV buses) and Q (PQ buses) mismatch is below its tolerance; the
+    # gens' Q and the slack's P and Q are what balances their buses. 1e-6 W covers the round-off of summing
+    # branch flows of 10⁷ W.
+    free_q = [pos[b] for b in case.tables["ac_supply"]["bus"]]
+    free_p = [pos[b] for b, k in zip(case.tables["ac_supply"]["bus"], case.tables["ac_supply"]["kind"])
+              if k == "ext_grid"]
+    limit = ds.attrs["ac_tolerance_w"] + 1e-6
+    assert np.max(np.abs(np.delete(p, free_p))) <= limit and np.max(np.abs(np.delete(q, free_q))) <= limit
+    assert float(ds["ac_line_p_from_w"].sel(ac_line="m2")) == 0.0  # out of service: carries nothing
+    assert ds.attrs["ac_coupling_residual"] <= 1e-9 and ds.attrs["plant_energy_balance_residual"] <= 1e-9
