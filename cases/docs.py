@@ -21,7 +21,8 @@ INTRO = {
     "dh_consumer": "Element table `dh_consumer`: substations between a supply and a return node, demand by model.",
     "district_heating": ("Settings `[district_heating]`: the plant where campus heat enters the network (heat pumps or "
                          "direct exchange, peak boiler), its pump control and the weather."),
-    "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
+    "campus": ("Settings `[campus]`: the parametric campus builder (sites, halls, stations, rows, busways, racks, and "
+               "with `grid` each site's grid side: supply, HV line, HV/MV transformers, MV cables; gigawatt.cases.campus)."),
     "town": ("Settings `[town]`: the parametric town builder: homes in streets tied into rings, districts on spine "
              "mains, a vertical-farm cluster and a trunk main from the plant, as dh_node, dh_pipe and dh_consumer "
              "tables (supply and return networks), pipes sized from design flow (see gigawatt.cases.town)."),
