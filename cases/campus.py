@@ -8,8 +8,13 @@ Topology of each hall (all at the distribution voltage ``v_dc_v``)::
                         └─ (optional return feeder from tap n back to SWB: one ring per row)
 
 Stations are rectifiers or SSTs with V–P droop sharing the hall load; racks are constant-power loads whose
-IT power is reached through their shelves (loss model) and voltage regulators. Arrays are built with numpy;
-10⁶ buses take a few seconds, most of it validating the tables.
+IT power is reached through their shelves (loss model) and voltage regulators.
+
+With ``sites`` > 1 the campus is that many copies of these halls (ids prefixed 'S1-', 'S2-', …), and with
+``grid`` set each site gets its own grid side (:func:`grid_tables`): a supply, an HV line, HV/MV
+transformers and one MV cable per station, each station drawing from its own AC bus.
+
+Arrays are built with numpy; 10⁶ buses take a few seconds, most of it validating the tables.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.cases.schema import validate_settings
+from gigawatt.errors import CaseError
 
 if TYPE_CHECKING:
     from gigawatt.cases.case import Case
@@ -56,11 +62,21 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``bus``, ``line``, ``source`` and ``rack`` tables in canonical names and SI units.
+        ``bus``, ``line``, ``source`` and ``rack`` tables in canonical names and SI units; with ``grid`` set
+        also ``ac_bus``, ``ac_line``, ``ac_trafo`` and ``ac_supply`` (:func:`grid_tables`).
     """
     p = validate_settings("campus", params, file=file)
-    nh, nr, nk, ns = p["halls"], p["rows_per_hall"], p["racks_per_row"], p["stations_per_hall"]
+    n_site = p["sites"]
+    nh, nr, nk, ns = n_site * p["halls"], p["rows_per_hall"], p["racks_per_row"], p["stations_per_hall"]
     v = p["v_dc_v"]
+
+    # Hall h (0-based over the whole campus) is hall h % halls of site h // halls; with one site the ids
+    # keep their site-free form ('H1-R3-T12').
+    if n_site > 1:
+        def hid(pattern, h, *rest):
+            return _ids("S{}-" + pattern, h // p["halls"], h % p["halls"], *rest)
+    else:
+        hid = _ids
 
     h_st, s_st = np.divmod(np.arange(nh * ns), ns)
     h_row, r_row = np.divmod(np.arange(nh * nr), nr)
@@ -68,10 +84,10 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     h_rack, rem = np.divmod(rack, nr * nk)
     r_rack, k_rack = np.divmod(rem, nk)
 
-    st_bus = _ids("H{}-ST{}", h_st, s_st)
-    swb_bus = _ids("H{}-SWB", np.arange(nh))
-    head_bus = _ids("H{}-R{}-head", h_row, r_row)
-    tap_bus = _ids("H{}-R{}-T{}", h_rack, r_rack, k_rack)
+    st_bus = hid("H{}-ST{}", h_st, s_st)
+    swb_bus = hid("H{}-SWB", np.arange(nh))
+    head_bus = hid("H{}-R{}-head", h_row, r_row)
+    tap_bus = hid("H{}-R{}-T{}", h_rack, r_rack, k_rack)
     buses = np.concatenate([st_bus, swb_bus, head_bus, tap_bus])
 
     # Lines: station busbars, row feeders, busway segments (head→T1, T1→T2, …), optional ring closers.
@@ -81,9 +97,9 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     ring_end = tap_bus[ring_rows * nk + nk - 1]
     row_length = nk * p["rack_pitch_m"]
     line = pd.DataFrame({
-        "id": np.concatenate([_ids("H{}-ST{}-link", h_st, s_st), _ids("H{}-R{}-feeder", h_row, r_row),
-                              _ids("H{}-R{}-seg{}", h_rack, r_rack, k_rack),
-                              _ids("H{}-R{}-return", *np.divmod(ring_rows, nr))]),
+        "id": np.concatenate([hid("H{}-ST{}-link", h_st, s_st), hid("H{}-R{}-feeder", h_row, r_row),
+                              hid("H{}-R{}-seg{}", h_rack, r_rack, k_rack),
+                              hid("H{}-R{}-return", *np.divmod(ring_rows, nr))]),
         "from_bus": np.concatenate([st_bus, swb_bus[h_row], prev_of_tap, ring_end]),
         "to_bus": np.concatenate([swb_bus[h_st], head_bus, tap_bus, swb_bus[ring_rows // nr]]),
         "kind": np.repeat(np.array(["busbar", "cable", "busway", "cable"], dtype=object),  # shared objects
@@ -104,21 +120,107 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     station_rating = p["station_margin"] * max(shelf_in * nr * nk / ns, 1.0)
 
     racks = pd.DataFrame({
-        "id": _ids("H{}-R{}-rack{}", h_rack, r_rack, k_rack), "bus": tap_bus, "p_it_w": p_it,
+        "id": hid("H{}-R{}-rack{}", h_rack, r_rack, k_rack), "bus": tap_bus, "p_it_w": p_it,
         "shelf_loss_model": p["shelf_loss_model"] or "", "shelf_rated_power_w": shelf_rated,
-        "vrm_efficiency": vrm, "cooling_loop": _ids("H{}-R{}", h_rack, r_rack),  # one CDU loop per row
+        "vrm_efficiency": vrm, "cooling_loop": hid("H{}-R{}", h_rack, r_rack),  # one CDU loop per row
     })
     if p["rack_pole"] == "alternating":
         racks["pole"] = np.where(k_rack % 2 == 0, "positive", "negative").astype(object)
     elif p["rack_pole"] != "bipolar":
         racks["pole"] = p["rack_pole"]
     sources = pd.DataFrame({
-        "id": _ids("H{}-ST{}", h_st, s_st), "bus": st_bus, "kind": p["station_kind"], "v_set_v": v,
+        "id": st_bus, "bus": st_bus, "kind": p["station_kind"], "v_set_v": v,
         "droop": p["station_droop"], "rated_power_w": station_rating,
-        "loss_model": p["station_loss_model"] or "",
+        "loss_model": p["station_loss_model"] or "", "power_factor": p["station_power_factor"],
     })
     bus = pd.DataFrame({"id": buses, "v_nominal_v": v})
-    return {"bus": bus, "line": line, "source": sources, "rack": racks}
+    tables = {"bus": bus, "line": line, "source": sources, "rack": racks}
+    if p["grid"] != "none":
+        sources["ac_bus"] = st_bus + "-ac"
+        tables.update(grid_tables(p, st_bus, h_st // p["halls"], station_rating))
+    return tables
+
+
+def grid_tables(p: dict, station: np.ndarray, station_site: np.ndarray, station_rating_w: float
+                ) -> dict[str, pd.DataFrame]:
+    """The grid side of every site (``[campus]`` settings ``grid*``; ``p`` validated), in the AC tables.
+
+    Per site s (ids 'S<s>-…')::
+
+        supply ─(GSU, gen only)─ POC ══ HV line (n circuits) ══ HV ─┬─ T1 ─ MV1 ─ cables ─ stations' AC buses
+                                                                 ├─ T2 ─ MV2 ─ …
+                                                                 └─ …
+
+    ``ext_grid``: a transmission substation at the point of connection (POC, ``grid_hv_v``); ``gen``: the
+    plant's generator at its terminals (GEN, ``grid_gen_v``), the island's slack, behind a step-up
+    transformer rated at the site's total. The stations of a site are dealt to its HV/MV transformers in
+    contiguous blocks (hall order). Ratings follow the stations' (rated DC power / station_power_factor):
+    each transformer that of its block, each line or cable the fewest circuits that carry it.
+    """
+    n_site, n_tr = p["sites"], p["grid_transformers_per_site"]
+    station_ac_bus = station + "-ac"
+    pf = p["station_power_factor"]
+    s_station = station_rating_w / pf  # [VA] apparent power of one station at its rating
+    site_ids = np.arange(n_site)
+    st_per_site = station_ac_bus.size // n_site
+    if n_tr > st_per_site:
+        raise CaseError("more transformers per site than stations to feed", element="[campus]",
+                        field="grid_transformers_per_site", value=n_tr,
+                        allowed=f"at most halls × stations_per_hall = {st_per_site}")
+    # Transformer of each station within its site: contiguous blocks, as equal as the counts allow.
+    local = np.arange(station_ac_bus.size) % st_per_site
+    tr_of_station = station_site * n_tr + (local * n_tr) // st_per_site
+    n_on_tr = np.bincount(tr_of_station, minlength=n_site * n_tr)
+    s_site = st_per_site * s_station
+    hv, mv, gen_v = p["grid_hv_v"], p["grid_mv_v"], p["grid_gen_v"]
+
+    import pandapower as pp  # the line's standard type sets its rating, which sets the circuit count
+
+    hv_type = p["grid_hv_line_std_type"]
+    types = pp.available_std_types(pp.create_empty_network(), "line")
+    if hv_type not in types.index:
+        raise CaseError("not a pandapower standard line type", element="[campus]", field="grid_hv_line_std_type",
+                        value=hv_type, allowed=f"one of pandapower's line types ({', '.join(types.index[:6])}, ...)")
+    hv_circuits = int(np.ceil(s_site / (np.sqrt(3) * hv * float(types.loc[hv_type, "max_i_ka"]) * 1e3)))
+    mv_circuits = int(np.ceil(s_station / (np.sqrt(3) * mv * p["grid_mv_cable_max_i_a"])))
+
+    site = _ids("S{}", site_ids)
+    tr_site, tr_k = np.divmod(np.arange(n_site * n_tr), n_tr)
+    mv_bus = _ids("S{}-MV{}", tr_site, tr_k)
+    ac_bus = [pd.DataFrame({"id": np.concatenate([site + "-POC", site + "-HV"]),
+                            "v_nominal_v": hv}),
+              pd.DataFrame({"id": mv_bus, "v_nominal_v": mv}),
+              pd.DataFrame({"id": station_ac_bus, "v_nominal_v": mv})]
+    ac_line = pd.DataFrame({
+        "id": np.concatenate([site + "-hv-line", station + "-cable"]),
+        "from_bus": np.concatenate([site + "-POC", mv_bus[tr_of_station]]),
+        "to_bus": np.concatenate([site + "-HV", station_ac_bus]),
+        "kind": np.repeat(np.array(["overhead", "cable"], dtype=object), [n_site, station_ac_bus.size]),
+        "length_m": np.repeat([p["grid_hv_line_length_m"], p["grid_mv_cable_length_m"]], [n_site, station_ac_bus.size]),
+        "std_type": np.repeat(np.array([hv_type, ""], dtype=object), [n_site, station_ac_bus.size]),
+        "n_parallel": np.repeat([hv_circuits, mv_circuits], [n_site, station_ac_bus.size]),
+    })
+    for name in ("r_ohm_per_m", "x_ohm_per_m", "c_f_per_m", "max_i_a"):
+        ac_line[name] = np.concatenate([np.full(n_site, np.nan),
+                                        np.full(station_ac_bus.size, p[f"grid_mv_cable_{name}"])])
+    ac_trafo = [pd.DataFrame({"id": _ids("S{}-T{}", tr_site, tr_k), "hv_bus": site[tr_site] + "-HV", "lv_bus": mv_bus,
+                              "rated_power_va": n_on_tr * s_station, "v_rated_hv_v": hv, "v_rated_lv_v": mv})]
+    supply = {"id": site + "-supply", "kind": p["grid"], "vm_pu": p["grid_vm_pu"]}
+    if p["grid"] == "gen":
+        ac_bus.append(pd.DataFrame({"id": site + "-GEN", "v_nominal_v": gen_v}))
+        ac_trafo.append(pd.DataFrame({"id": site + "-GSU", "hv_bus": site + "-POC", "lv_bus": site + "-GEN",
+                                      "rated_power_va": s_site, "v_rated_hv_v": hv, "v_rated_lv_v": gen_v}))
+        supply.update(bus=site + "-GEN", slack=True, rated_power_va=s_site)
+    else:
+        supply.update(bus=site + "-POC")
+    ac_trafo = pd.concat(ac_trafo, ignore_index=True)
+    s_unit = ac_trafo["rated_power_va"].to_numpy(float)
+    ac_trafo["vk_percent"] = p["grid_trafo_vk_percent"]
+    ac_trafo["vkr_percent"] = p["grid_trafo_vkr_percent"]
+    ac_trafo["p_fe_w"] = s_unit * p["grid_trafo_p_fe_percent"] / 100.0
+    ac_trafo["i0_percent"] = p["grid_trafo_i0_percent"]
+    return {"ac_bus": pd.concat(ac_bus, ignore_index=True), "ac_line": ac_line, "ac_trafo": ac_trafo,
+            "ac_supply": pd.DataFrame(supply)}
 
 
 def build_campus(*, loss_models: dict | None = None, case: dict | None = None, solver: dict | None = None,

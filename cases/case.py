@@ -186,13 +186,16 @@ def _check_references(tables: dict, models: dict, file, table_files):
             values = df[fname].to_numpy()
             if f.type[4:] in ids:
                 bad = ids[f.type[4:]].get_indexer(values) < 0
+                if not f.required:  # an optional reference may be left empty
+                    bad &= values != ""
                 allowed = f"an id of the {f.type[4:]} table"
             else:
                 bad = np.array([v != "" and v not in models for v in values], dtype=bool)
                 allowed = ("one of " + ", ".join(models)) if models else "a name under [loss_models]"
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise CaseError(f"refers to a {f.type[4:].replace('_', ' ')} that does not exist",
+                what = f.type[4:].replace("_", " ").replace("ac ", "AC ")
+                raise CaseError(f"refers to {'an' if what[0] in 'aeiouA' else 'a'} {what} that does not exist",
                                 file=table_files.get(tname, file), element=f"{tname} '{df['id'].iloc[i]}'",
                                 field=fname, value=values[i], allowed=allowed)
 

@@ -24,12 +24,19 @@ INTRO = {
     "dh_pump": "Element table `dh_pump`: booster pumps inside the district-heating network, on head curves.",
     "district_heating": ("Settings `[district_heating]`: the plant where campus heat enters the network (heat pumps or "
                          "direct exchange, peak boiler), its pump control and the weather."),
-    "campus": "Settings `[campus]`: the parametric campus builder (halls, stations, rows, busways, racks).",
+    "campus": ("Settings `[campus]`: the parametric campus builder (sites, halls, stations, rows, busways, racks, and "
+               "with `grid` each site's grid side: supply, HV line, HV/MV transformers, MV cables; gigawatt.cases.campus)."),
     "town": ("Settings `[town]`: the parametric town builder: homes in streets tied into rings, districts on spine "
              "mains, a vertical-farm cluster and a trunk main from the plant, as dh_node, dh_pipe and dh_consumer "
              "tables (supply and return networks), pipes sized from design flow (see gigawatt.cases.town)."),
     "dc": ("Settings `[dc]`: the DC system, monopolar (two-wire) or bipolar (±V with a neutral conductor); "
            "optional, default monopolar."),
+    "ac_bus": ("Element table `ac_bus`: three-phase buses of the grid side (solved with pandapower after the DC side; "
+               "see gigawatt.solver.ac_grid)."),
+    "ac_line": "Element table `ac_line`: three-phase overhead lines and cables (π model), by parameters or a pandapower standard type.",
+    "ac_trafo": "Element table `ac_trafo`: two-winding transformers (T model, taps at neutral), by parameters or a standard type.",
+    "ac_supply": ("Element table `ac_supply`: what feeds the grid side: transmission substations (`ext_grid`) and plant "
+                  "generators (`gen`); every AC island with a station needs a slack."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

@@ -23,7 +23,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack", "dh_node", "dh_pipe", "dh_consumer",
-                  "dh_heat_pump_map", "dh_pump")
+                  "dh_heat_pump_map", "dh_pump", "ac_bus", "ac_line", "ac_trafo", "ac_supply")
 SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):
@@ -38,6 +38,11 @@ UNIT_ALIASES: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
     ("_ohm_m", "ohm*m"): {"_ohm_mm2_per_m": (1e-6, 0.0)},
     ("_ohm", "ohm"): {"_mohm": (1e-3, 0.0)},
     ("_pa", "Pa"): {"_kpa": (1e3, 0.0), "_bar": (1e5, 0.0)},
+    ("_va", "VA"): {"_kva": (1e3, 0.0), "_mva": (1e6, 0.0)},
+    ("_var", "var"): {"_kvar": (1e3, 0.0), "_mvar": (1e6, 0.0)},
+    ("_a", "A"): {"_ka": (1e3, 0.0)},
+    ("_ohm_per_m", "ohm/m"): {"_ohm_per_km": (1e-3, 0.0)},
+    ("_f_per_m", "F/m"): {"_nf_per_km": (1e-12, 0.0)},
 }
 
 _BOUNDS = re.compile(r"^([\[(])\s*([^,]+),\s*([^\])]+)([\])])$")

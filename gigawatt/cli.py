@@ -113,10 +113,24 @@ def validate(tier):
               help="Consumer counts of the district-heating town networks ('' for none).")
 @click.option("--bipolar", default="", show_default=True,
               help="Bus counts of ±400 VDC bipolar campuses, timed against the monopolar solver ('' for none).")
-def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar):
+@click.option("--campus-5gw", "campus_5gw", is_flag=True,
+              help="Run only the 5 GW multi-site campus benchmark (whole chain with the grid side; gigawatt.bench_grid).")
+@click.option("--campus-5gw-split", default=8, show_default=True,
+              help="With --campus-5gw: also the same campus with each row split into this many rows of racks of "
+                   "1/N the power (the issue's several 10^5 buses); 1 for the bundled case alone.")
+def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
-    pandapipes."""
+    pandapipes; or, with --campus-5gw, the 5 GW campus."""
     import json
+
+    if campus_5gw:
+        from gigawatt import bench_grid
+
+        variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
+        records = bench_grid.run_benchmarks(variants, repeat=repeat,
+                                            progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
+        return
 
     from gigawatt.bench import format_table, run_benchmarks
 

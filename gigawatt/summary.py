@@ -54,6 +54,8 @@ def format_summary(ds: xr.Dataset) -> str:
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
     if a.get("dc_system") == "bipolar":
         lines += [""] + bipolar_lines(ds)
+    if "p_plant_w" in a:
+        lines += [""] + grid_lines(ds)
     if "pue" in a:
         lines += [""] + cooling_lines(ds)
     if "dh_q_plant_w" in a:
@@ -90,6 +92,42 @@ def bipolar_lines(ds: xr.Dataset) -> list[str]:
         e = int(np.argmax(earth))
         lines.append(f"  earth current                up to {earth[e]:.1f} A at station bus '{ds.bus.values[e]}' "
                      f"(each station earths its neutral)")
+    return lines
+
+
+def grid_lines(ds: xr.Dataset) -> list[str]:
+    """The grid side: supplies, the stations' AC intake and its coupling, AC losses by kind, voltages and
+    loadings, the plant-to-chip ledger."""
+    a = ds.attrs
+    lines = [f"grid side ({ds.sizes['ac_bus']} AC buses, {ds.sizes['ac_line']} lines, {ds.sizes['ac_trafo']} "
+             f"transformers, {ds.sizes['ac_supply']} supplies; AC load flow by {a['ac_solver']})"]
+    for sid in ds["ac_supply"].values[:MAX_LISTED]:
+        s = ds.sel(ac_supply=sid)
+        lines.append(f"  {sid:<24} {_mw(s.ac_supply_p_w)}   {float(s.ac_supply_q_var) / 1e6:+10.4f} Mvar   "
+                     f"({s.ac_supply_kind.item()})")
+    if ds.sizes["ac_supply"] > MAX_LISTED:
+        rest = ds.isel(ac_supply=slice(MAX_LISTED, None))
+        lines.append(f"  {'... and %d more' % rest.sizes['ac_supply']:<24} {_mw(rest.ac_supply_p_w.sum())}")
+    lines.append(f"  {'power from the plants':<24} {_mw(a['p_plant_w'])}   {a['q_plant_var'] / 1e6:+10.4f} Mvar")
+    lines.append(f"  {'stations AC intake':<24} {_mw(a['p_ac_intake_w'])}   {a['q_ac_intake_var'] / 1e6:+10.4f} Mvar"
+                 f"   (DC output + station losses; coupling residual {a['ac_coupling_residual']:.1e})")
+    for k in ds["ac_kind"].values:
+        v = float(ds.ac_kind_loss_w.sel(ac_kind=k))
+        lines.append(f"  {k + ' loss':<24} {_mw(v)}   {100 * v / a['p_plant_w']:6.3f} % of plant power")
+    vm = ds.ac_vm_pu.values
+    if np.isfinite(vm).any():
+        i, j = int(np.nanargmin(vm)), int(np.nanargmax(vm))
+        lines.append(f"  AC voltage                   {vm[i]:.4f} pu at '{ds.ac_bus.values[i]}' to {vm[j]:.4f} pu "
+                     f"at '{ds.ac_bus.values[j]}'")
+    for dim, var, label in (("ac_line", "ac_line_loading", "line"), ("ac_trafo", "ac_trafo_loading", "transformer")):
+        x = ds[var].values
+        if np.isfinite(x).any():
+            i = int(np.nanargmax(x))
+            lines.append(f"  highest {label} loading{' ' * (17 - len(label))}{100 * x[i]:.1f} % ('{ds[dim].values[i]}')")
+    lines.append(f"  plant-to-chip efficiency     {100 * a['efficiency_plant_to_chip']:.3f} %  (AC losses "
+                 f"{_mw(a['p_ac_loss_w']).strip()}, {100 * a['p_ac_loss_w'] / a['p_plant_w']:.3f} % of plant power)")
+    lines.append(f"  load flow converged in {a['ac_iterations']} iterations; largest mismatch "
+                 f"{a['ac_max_mismatch_w']:.1e} W; plant energy balance residual {a['plant_energy_balance_residual']:.1e}")
     return lines
 
 

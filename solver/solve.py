@@ -37,7 +37,7 @@ def solve(case: Case) -> xr.Dataset:
         return _district_heating(ds, case, None)
     net = assemble(case)
     if case.settings.get("cooling") is None:
-        return _district_heating(_electrical(case, net, __version__), case, None)
+        return _district_heating(_ac_grid(_electrical(case, net, __version__), case), case, None)
 
     from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
     from gigawatt.solver.cooling_results import add_cooling
@@ -47,7 +47,7 @@ def solve(case: Case) -> xr.Dataset:
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky:
         net = with_rack_power(net, case, p_it)
-    ds = _electrical(case, net, __version__, p_it=p_it if leaky else None)
+    ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None), case)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
     heat_args = (case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     heat = solve_heat(*heat_args)
@@ -74,6 +74,16 @@ def _electrical(case, net, version, p_it=None) -> xr.Dataset:
         return build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
     state = solve_dc(net, case, settings=case.settings["solver"])
     return build_dataset(case, net, state, version=version, p_it=p_it)
+
+
+def _ac_grid(ds, case):
+    """Add the grid side (:mod:`gigawatt.solver.ac_grid`) when the case has one: the stations draw the DC
+    results' intake from their AC buses."""
+    if not len(case.tables["ac_bus"]):
+        return ds
+    from gigawatt.solver.ac_grid_results import add_ac_grid
+
+    return add_ac_grid(ds, case)
 
 
 def _district_heating(ds, case, dh):

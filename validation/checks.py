@@ -18,6 +18,7 @@ import numpy as np
 
 from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
+from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 
@@ -365,5 +366,6 @@ RUNNERS = {
     **COOLING_RUNNERS,
     **DH_RUNNERS,
     **ARCH_RUNNERS,
+    **AC_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
