@@ -62,9 +62,9 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     t = case.tables
     bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
     v = st.v
-    ds = xr.Dataset(coords={"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(),
-                            "source": src["id"].to_numpy(), "converter": conv["id"].to_numpy(),
-                            "rack": racks["id"].to_numpy(), "stage": list(STAGES)})
+    coords = {"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(), "source": src["id"].to_numpy(),
+              "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
+    ds = {}  # the variables, made into a Dataset once (as gigawatt.solver.results.build_dataset does)
     v_pole = np.minimum(v[:, POS] - v[:, NEUTRAL], v[:, NEUTRAL] - v[:, NEG])
     v_nom = bus["v_nominal_v"].to_numpy(float)
     ds["v_v"] = _var("bus", "v_v", v_pole, long_name="lower of the two pole-to-neutral voltages")
@@ -137,7 +137,9 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")
     ds["rack_pole"] = _echo("rack", "rack", racks, "pole")
 
-    _ledger(ds, lines, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1))
+    coords["kind"] = _ledger(ds, lines, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1))
+    attrs = ds.pop("attrs")
+    ds = xr.Dataset(ds, coords=coords, attrs=attrs)
     # Pole balance of the stations fed from the grid (DC/DC outputs are inside that balance).
     p_pos, p_neg = float(p_src[:, 0].sum()), float(p_src[:, 1].sum())
     ds.attrs.update({"dc_system": "bipolar", "p_pos_w": p_pos, "p_neg_w": p_neg,

@@ -85,57 +85,58 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
 
     ``t_chip_unit_k``: chip temperature per heat unit (rack, or plate with ``plate_resolution``) [K].
     """
+    new, coords = {}, {}  # added in one merge: each ds[name] = ... realigns every index
     s, loops, hyd, tcs = plant.settings, plant.loops, plant.hydraulics, plant.tcs
     n = loops.units_per_rack
     t_chip_k = t_chip_unit_k if n == 1 else np.max(t_chip_unit_k.reshape(-1, n), axis=1)
     if n > 1:
         plate = np.tile(np.arange(1, n + 1).astype(str).astype(object), ds.sizes["rack"])
-        ds.coords["plate"] = ds.rack.values[loops.unit_rack].astype(object) + "-plate" + plate
-        ds["plate_rack"] = _var("plate_rack", ds.rack.values[loops.unit_rack])
-        ds["plate_t_chip_k"] = _var("plate_t_chip_k", t_chip_unit_k)
-        ds["plate_flow_kg_s"] = _var("plate_flow_kg_s", plant.unit_flow_kg_s)
-        ds["plate_t_coolant_in_k"] = _var("plate_t_coolant_in_k", plant.unit_t_in_k)
-        ds["plate_t_coolant_out_k"] = _var("plate_t_coolant_out_k", heat.unit_t_out_k)
-    ds.coords["cooling_loop"] = loops.loop_ids
-    ds.coords["coolant_pipe"] = loops.pipe_ids
+        coords["plate"] = ds.rack.values[loops.unit_rack].astype(object) + "-plate" + plate
+        new["plate_rack"] = _var("plate_rack", ds.rack.values[loops.unit_rack])
+        new["plate_t_chip_k"] = _var("plate_t_chip_k", t_chip_unit_k)
+        new["plate_flow_kg_s"] = _var("plate_flow_kg_s", plant.unit_flow_kg_s)
+        new["plate_t_coolant_in_k"] = _var("plate_t_coolant_in_k", plant.unit_t_in_k)
+        new["plate_t_coolant_out_k"] = _var("plate_t_coolant_out_k", heat.unit_t_out_k)
+    coords["cooling_loop"] = loops.loop_ids
+    coords["coolant_pipe"] = loops.pipe_ids
     m = plant.rack_flow_kg_s
-    ds["t_chip_k"] = _var("t_chip_k", t_chip_k)
-    ds["t_coolant_in_k"] = _var("t_coolant_in_k", plant.rack_t_in_k)
-    ds["t_coolant_out_k"] = _var("t_coolant_out_k", heat.rack_t_out_k)
-    ds["coolant_flow_kg_s"] = _var("coolant_flow_kg_s", m)
+    new["t_chip_k"] = _var("t_chip_k", t_chip_k)
+    new["t_coolant_in_k"] = _var("t_coolant_in_k", plant.rack_t_in_k)
+    new["t_coolant_out_k"] = _var("t_coolant_out_k", heat.rack_t_out_k)
+    new["coolant_flow_kg_s"] = _var("coolant_flow_kg_s", m)
     per_kw = np.divide(m / tcs.density_kg_m3 * 60e3, heat.rack_q_liquid_w / 1e3, out=np.full(m.size, np.nan),
                        where=heat.rack_q_liquid_w > 0)
-    ds["coolant_flow_l_min_per_kw"] = _var("coolant_flow_l_min_per_kw", per_kw)
-    ds["q_liquid_w"] = _var("q_liquid_w", heat.rack_q_liquid_w)
-    ds["q_air_w"] = _var("q_air_w", heat.rack_q_air_w)
-    ds["chip_over_limit"] = _var("chip_over_limit", t_chip_k > s["chip_t_max_k"])
-    ds["valve_pressure_drop_pa"] = _var("valve_pressure_drop_pa", hyd.rack_valve_dp_pa)
+    new["coolant_flow_l_min_per_kw"] = _var("coolant_flow_l_min_per_kw", per_kw)
+    new["q_liquid_w"] = _var("q_liquid_w", heat.rack_q_liquid_w)
+    new["q_air_w"] = _var("q_air_w", heat.rack_q_air_w)
+    new["chip_over_limit"] = _var("chip_over_limit", t_chip_k > s["chip_t_max_k"])
+    new["valve_pressure_drop_pa"] = _var("valve_pressure_drop_pa", hyd.rack_valve_dp_pa)
 
-    ds["loop_flow_kg_s"] = _var("loop_flow_kg_s", hyd.flow_kg_s)
-    ds["loop_pressure_drop_pa"] = _var("loop_pressure_drop_pa", hyd.pressure_drop_pa)
-    ds["pump_head_m"] = _var("pump_head_m", hyd.head_m)
-    ds["pump_speed_ratio"] = _var("pump_speed_ratio", hyd.speed_ratio)
-    ds["pump_efficiency"] = _var("pump_efficiency", hyd.efficiency)
-    ds["pump_power_w"] = _var("pump_power_w", hyd.electric_w)
-    ds["cdu_duty_w"] = _var("cdu_duty_w", heat.cdu_duty_w)
-    ds["cdu_t_hot_in_k"] = _var("cdu_t_hot_in_k", heat.loop_t_return_k)
-    ds["cdu_ua_w_per_k"] = _var("cdu_ua_w_per_k", plant.cdu_ua_w_per_k)
-    ds["cdu_effectiveness"] = _var("cdu_effectiveness", heat.cdu_effectiveness)
-    ds["cdu_facility_flow_kg_s"] = _var("cdu_facility_flow_kg_s",
+    new["loop_flow_kg_s"] = _var("loop_flow_kg_s", hyd.flow_kg_s)
+    new["loop_pressure_drop_pa"] = _var("loop_pressure_drop_pa", hyd.pressure_drop_pa)
+    new["pump_head_m"] = _var("pump_head_m", hyd.head_m)
+    new["pump_speed_ratio"] = _var("pump_speed_ratio", hyd.speed_ratio)
+    new["pump_efficiency"] = _var("pump_efficiency", hyd.efficiency)
+    new["pump_power_w"] = _var("pump_power_w", hyd.electric_w)
+    new["cdu_duty_w"] = _var("cdu_duty_w", heat.cdu_duty_w)
+    new["cdu_t_hot_in_k"] = _var("cdu_t_hot_in_k", heat.loop_t_return_k)
+    new["cdu_ua_w_per_k"] = _var("cdu_ua_w_per_k", plant.cdu_ua_w_per_k)
+    new["cdu_effectiveness"] = _var("cdu_effectiveness", heat.cdu_effectiveness)
+    new["cdu_facility_flow_kg_s"] = _var("cdu_facility_flow_kg_s",
                                         heat.cdu_c_cold_w_per_k / plant.fws.cp_j_per_kg_k)
-    ds["cdu_t_facility_out_k"] = _var("cdu_t_facility_out_k", heat.cdu_t_cold_out_k)
-    ds["loop_pipe_loss_w"] = _var("loop_pipe_loss_w", heat.loop_pipe_loss_w)
+    new["cdu_t_facility_out_k"] = _var("cdu_t_facility_out_k", heat.cdu_t_cold_out_k)
+    new["loop_pipe_loss_w"] = _var("loop_pipe_loss_w", heat.loop_pipe_loss_w)
 
     r = hyd.result
     p = r.p_pa
     area = 0.25 * np.pi * loops.pipe_diameter_m ** 2
-    ds["pipe_flow_kg_s"] = _var("pipe_flow_kg_s", r.pipe_m_kg_s)
-    ds["pipe_velocity_m_s"] = _var("pipe_velocity_m_s", r.pipe_m_kg_s / (tcs.density_kg_m3 * area))
-    ds["pipe_pressure_drop_pa"] = _var("pipe_pressure_drop_pa",
+    new["pipe_flow_kg_s"] = _var("pipe_flow_kg_s", r.pipe_m_kg_s)
+    new["pipe_velocity_m_s"] = _var("pipe_velocity_m_s", r.pipe_m_kg_s / (tcs.density_kg_m3 * area))
+    new["pipe_pressure_drop_pa"] = _var("pipe_pressure_drop_pa",
                                        np.sign(r.pipe_m_kg_s) * (p[loops.pipe_from] - p[loops.pipe_to]))
-    ds["pipe_role"] = _var("pipe_role", np.array(ROLES, dtype=object)[loops.pipe_role])
-    ds["pipe_loop"] = _var("pipe_loop", loops.loop_ids[loops.pipe_loop])
-
+    new["pipe_role"] = _var("pipe_role", np.array(ROLES, dtype=object)[loops.pipe_role])
+    new["pipe_loop"] = _var("pipe_loop", loops.loop_ids[loops.pipe_loop])
+    ds.update(xr.Dataset(new, coords=coords))
     fac = dict(heat.facility, t_tcs_supply_k=s["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
                q_air_w=heat.facility["q_air_w"])
     ds.attrs.update({k: float(fac[k]) for k in FACILITY_ATTRS})

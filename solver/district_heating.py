@@ -67,6 +67,9 @@ MAX_FIXED_POINT = 100
 SETTLE_HYDRAULICS_RTOL = 1e-6
 """Relative heat residual below which every iterate of the flow fixed point settles its hydraulics (above
 it one Newton step an iterate)."""
+STALL_ITERATES = 4
+"""Iterates without a new best heat residual after which the flow fixed point leaves Anderson acceleration
+for safeguarded secant steps per substation (and settled hydraulics)."""
 ANDERSON_DEPTH = 5
 """Iterates the Anderson acceleration of the substation flows combines (5: a step of a time series in 6
 iterates where a plain fixed point with per-substation secant steps took 7, with half the hydraulic Newton
@@ -409,6 +412,7 @@ class DistrictHeatingNetwork:
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
         one_step = True
+        best, stalled, prev = math.inf, 0, None
         for iteration in range(1, MAX_FIXED_POINT + 1):
             hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, newton_steps=one_step)
             if not hyd.converged and self._settled(flow, th, heat, hi):
@@ -419,14 +423,25 @@ class DistrictHeatingNetwork:
             # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
             # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
             # become) is more than the heat tolerance allows.
-            one_step = one_step and np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0) > SETTLE_HYDRAULICS_RTOL
+            worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
+            one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
             if settled:
                 if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
                     # a capped substation's water arrived warmer or colder than last time: return it right
                     hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start)
                 break
             plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
-            flow = np.where(heat, np.clip(accelerate.step(flow, plain), lo, hi), fixed)
+            # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
+            # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
+            # iterates without a new best residual the rest are safeguarded secant steps per substation.
+            best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
+            if stalled < STALL_ITERATES:
+                step = accelerate.step(flow, plain)
+            else:
+                one_step = False
+                step = _secant_step(flow, r, prev, plain, lo, hi)
+            prev = (flow, r)
+            flow = np.where(heat, np.clip(step, lo, hi), fixed)
         else:
             i = int(np.argmax(np.abs(r) / tol_w))
             raise ConvergenceError(
@@ -606,6 +621,20 @@ def network_pump(case, s: dict, dp_pa: float, m_kg_s: float, rho_kg_m3: float) -
                                                          s["pump_best_flow_m3_s"], f"> {q / (2 * speed):.4g} m3/s"))
     return {"dh_pump_w": head * rho_kg_m3 * GRAVITY_M_S2 * q / eta, "dh_pump_speed": speed,
             "dh_pump_head_m": head, "dh_pump_efficiency": eta}
+
+
+def _secant_step(flow, r, prev, plain, lo, hi):
+    """Per substation, the secant step on its heat residual r(m) (which rises with its own flow) from the
+    previous iterate ``prev`` = (flows, residuals), where its slope is positive and it stays within [lo, hi];
+    else the plain fixed-point step."""
+    if prev is None:
+        return plain
+    prev_flow, prev_r = prev
+    den = r - prev_r
+    safe = np.where(den != 0, den, 1.0)
+    secant = flow - r * (flow - prev_flow) / safe
+    ok = (den != 0) & ((flow - prev_flow) / safe > 0) & (secant >= lo) & (secant <= hi)
+    return np.where(ok, secant, plain)
 
 
 class _Anderson:

@@ -34,10 +34,11 @@ DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w",
 def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     """Add the district-heating variables and figures to ``ds`` (in place) and name under-supplied
     consumers in the warnings."""
-    ds.coords["dh_node"] = case.tables["dh_node"]["id"].to_numpy()
-    ds.coords["dh_pipe"] = case.tables["dh_pipe"]["id"].to_numpy()
-    ds.coords["dh_consumer"] = case.tables["dh_consumer"]["id"].to_numpy()
-    ds.coords["dh_pump"] = case.tables["dh_pump"]["id"].to_numpy()
+    new, coords = {}, {}  # added in one merge: each ds[name] = ... realigns every index
+    coords["dh_node"] = case.tables["dh_node"]["id"].to_numpy()
+    coords["dh_pipe"] = case.tables["dh_pipe"]["id"].to_numpy()
+    coords["dh_consumer"] = case.tables["dh_consumer"]["id"].to_numpy()
+    coords["dh_pump"] = case.tables["dh_pump"]["id"].to_numpy()
     values = {"dh_p_pa": st.node_p_pa, "dh_t_k": st.node_t_k, "dh_pipe_flow_kg_s": st.pipe_flow_kg_s,
               "dh_pipe_velocity_m_s": st.pipe_velocity_m_s, "dh_pipe_t_out_k": st.pipe_t_out_k,
               "dh_pipe_loss_w": st.pipe_loss_w, "dh_consumer_q_w": st.consumer_q_w,
@@ -47,7 +48,8 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
               "dh_booster_head_m": st.booster_head_m, "dh_booster_power_w": st.booster_power_w}
     for name, v in values.items():
         dim, unit, long_name = DH_VARIABLES[name]
-        ds[name] = xr.Variable(dim, np.asarray(v), attrs={"units": unit, "long_name": long_name})
+        new[name] = xr.Variable(dim, np.asarray(v), attrs={"units": unit, "long_name": long_name})
+    ds.update(xr.Dataset(new, coords=coords))
     f = dict(st.figures)
     p_facility = ds.attrs.get("p_facility_w")
     f["erf"] = f["q_recovered_w"] / p_facility if p_facility else 0.0  # ISO/IEC 30134-6: reused / DC energy

@@ -61,9 +61,11 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
     bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
     pos = net.pos
     v_row = st.v[pos]
-    ds = xr.Dataset(coords={"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(),
-                            "source": src["id"].to_numpy(), "converter": conv["id"].to_numpy(),
-                            "rack": racks["id"].to_numpy(), "stage": list(STAGES)})
+    coords = {"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(), "source": src["id"].to_numpy(),
+              "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
+    # Variables are gathered and the Dataset made once: each ds[name] = ... merges and realigns every index
+    # (20 ms an assignment on the default case, three quarters of its solve).
+    ds = {}
     ds["v_v"] = _var("bus", "v_v", v_row)
     ds["v_nominal_v"] = _echo("bus", "bus", bus, "v_nominal_v")
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
@@ -99,14 +101,17 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
     ds["p_it_w"] = _echo("rack", "rack", racks, "p_it_w")
     if p_it is not None:
         ds["p_it_ref_w"] = ds["p_it_w"].copy()
-        ds["p_it_ref_w"].attrs["long_name"] = "IT power at the leakage reference temperature (the case's p_it_w)"
+        ds["p_it_ref_w"].attrs = {**ds["p_it_ref_w"].attrs,
+                                  "long_name": "IT power at the leakage reference temperature (the case's p_it_w)"}
         ds["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "IT power at the chips at their operating temperature")
     ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
     ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
     ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
     ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
 
-    _ledger(ds, lines, src, line_loss, loss_src, loss_conv)
+    coords["kind"] = _ledger(ds, lines, src, line_loss, loss_src, loss_conv)
+    attrs = ds.pop("attrs")
+    ds = xr.Dataset(ds, coords=coords, attrs=attrs)
     ds.attrs["warnings"] = _warnings(ds)
     ds.attrs.update({
         "title": f"gigawatt DC load flow of case '{case.name}'",
@@ -127,8 +132,9 @@ def _per_row(net, st, table: str, n_rows: int):
     return p, loss
 
 
-def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
-    """Energy ledger: grid power = IT power + every loss, with its relative residual."""
+def _ledger(ds: dict, lines, src, line_loss, loss_src, loss_conv) -> list:
+    """Energy ledger: grid power = IT power + every loss, with its relative residual, into the variables
+    ``ds`` (with their ``"attrs"``); returns the ``kind`` coordinate."""
     p_grid = float(ds["p_grid_w"].sum())
     p_it = float(ds["p_it_w"].sum())
     stage = np.array([loss_src.sum(), line_loss.sum(), loss_conv.sum(), float(ds["shelf_loss_w"].sum()),
@@ -139,12 +145,12 @@ def _ledger(ds, lines, src, line_loss, loss_src, loss_conv):
     kinds = {f"station_{k}": loss_src[src["kind"].to_numpy() == k].sum() for k in schema()["source"]["kind"].choices}
     kinds.update({f"line_{k}": line_loss[lines["kind"].to_numpy() == k].sum() for k in ("cable", "busway", "busbar")})
     kinds.update({"dc_dc_converter": stage[2], "rack_shelf": stage[3], "rack_vrm": stage[4]})
-    ds.coords["kind"] = list(kinds)
     ds["kind_loss_w"] = _var("kind", "kind_loss_w", list(kinds.values()))
     residual = abs(p_grid - p_it - stage.sum()) / max(abs(p_grid), 1e-300)
-    ds.attrs.update({"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": float(stage.sum()),
-                     "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else float("nan"),
-                     "energy_balance_residual": residual})
+    ds["attrs"] = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": float(stage.sum()),
+                   "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else float("nan"),
+                   "energy_balance_residual": residual}
+    return list(kinds)
 
 
 def _warnings(ds) -> str:

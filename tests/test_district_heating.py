@@ -483,15 +483,17 @@ def test_network_without_demand_solves():
 
 def test_pipe_without_flow_in_a_mesh_solves():
     """Two identical branches to two identical consumers, bridged by a pipe between their ends: by symmetry
-    the bridge carries no flow (up to rounding of the hydraulic solve, 1e-13 of the flows). The solve
-    goes through and the balances hold."""
+    the bridge carries no flow, up to the difference of the two substations' flows, which the flow fixed
+    point settles to its heat tolerance (1e-10 of each demand; its accelerated steps mix the substations, so
+    the two need not come out bit-identical): 1e-9 of the flows, ten times that. The solve goes through and
+    the balances hold."""
     pipes = [pipe("sa", "S", "A", 600.0, 0.1), pipe("sb", "S", "B", 600.0, 0.1), pipe("bridge", "A", "B", 200.0, 0.1),
              pipe("ra", "Ar", "R", 600.0, 0.1), pipe("rb", "Br", "R", 600.0, 0.1)]
     case = dh_case(pipes, [consumer("ca", "A", "Ar", 4e5), consumer("cb", "B", "Br", 4e5)])
     ds = gw.solve(case)
     m = by_id(ds, "dh_pipe_flow_kg_s", "dh_pipe")
-    assert abs(m["bridge"]) <= 1e-12 * m["sa"]
-    assert m["sa"] == pytest.approx(m["sb"], rel=1e-12)
+    assert abs(m["bridge"]) <= 1e-9 * m["sa"]
+    assert m["sa"] == pytest.approx(m["sb"], rel=1e-9)
     assert_ledgers(ds, case)
 
 
