@@ -34,10 +34,10 @@ Discretisation (what is exact and what is assumed)
 * A parcel holds the water that entered during one step; its temperature varies exponentially along its
   mass (older water is nearer the ground temperature): ``(mass, excess temperature at its downstream end,
   gradient g [1/kg])`` with :math:`T - T_g = \theta_d e^{g y}`, y the mass upstream of that end. A pipe keeps
-  at most ``max_parcels`` parcels; beyond that the two adjacent parcels of least combined mass are merged,
-  chosen where the temperature jumps least (times the mass merged), keeping their heat content exactly
-  and their mass-averaged gradient (exact when their profiles join smoothly, as in steady flow): a front
-  (a jump) outlives the smooth stretches around it. A flow reversal reverses the queue.
+  at most ``max_parcels`` parcels; beyond that two adjacent parcels are merged, the pair whose merging
+  errs least (the temperature jump and the kink of gradient at their joint, times their mass), keeping
+  their heat content exactly and their mass-averaged gradient (exact when their profiles join smoothly,
+  as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around it. A flow reversal reverses the queue.
 * Plug flow: no axial conduction or turbulent (Taylor) dispersion, no heat capacity of the steel wall, U'
   and :math:`T_g` constant in time, one :math:`\rho` and :math:`c_p` for the network. Valid for turbulent
   flow in pipes much longer than their diameter; the wall's capacity delays and damps fronts somewhat in
@@ -143,13 +143,15 @@ def _reverse(par_m, par_t, par_g, head, cnt, n_cap, b):
 def _push(par_m, par_t, par_g, head, cnt, n_cap, b, m, theta_d, g):
     """Append a parcel at pipe b's upstream end, first merging the adjacent pair of least mass if full."""
     if cnt[b] == n_cap:
-        # cost of a merge: the temperature jump at the joint times the mass it smears, so that a front (a
-        # jump) is kept and smooth stretches merge first; among equal costs the lightest pair
+        # cost of a merge: the temperature error it makes (the jump at the joint, and the kink where the
+        # gradients differ, over the merged mass) times that mass, so that a front (a jump) or a change of flow
+        # (a kink) is kept and smooth stretches merge first; among equal costs the lightest pair
         best, best_m, jm = np.inf, np.inf, 0
         for j in range(n_cap - 1):
             i, k = (head[b] + j) % n_cap, (head[b] + j + 1) % n_cap
             mm = par_m[b, i] + par_m[b, k]
-            cost = abs(par_t[b, i] * math.exp(par_g[b, i] * par_m[b, i]) - par_t[b, k]) * mm
+            joint = par_t[b, i] * math.exp(par_g[b, i] * par_m[b, i])
+            cost = (abs(joint - par_t[b, k]) + abs(joint) * abs(par_g[b, i] - par_g[b, k]) * mm) * mm
             if cost < best or (cost == best and mm < best_m):
                 best, best_m, jm = cost, mm, j
         i, k = (head[b] + jm) % n_cap, (head[b] + jm + 1) % n_cap
@@ -236,6 +238,21 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
     order, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
     if cyc >= 0:
         return STATUS_CYCLE, cyc
+    # mass balance first, so that bad flows leave the state untouched
+    m_in_all = np.zeros(n_nodes)
+    m_out_all = np.zeros(n_nodes)
+    for b in range(n_br):
+        m = m_branch_kg_s[b]
+        up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
+        m_out_all[up] += abs(m)
+        m_in_all[down] += abs(m)
+    for n in range(n_nodes):
+        if node_kind[n] != NODE_SUPPLY:
+            ext = m_node_kg_s[n]
+            if ext > 0.0:
+                return STATUS_INFLOW_NO_T, n
+            if abs(m_in_all[n] + ext - m_out_all[n]) > MASS_BALANCE_RTOL * max(m_in_all[n], m_out_all[n]):
+                return STATUS_MASS_IMBALANCE, n
     for b in range(n_br):
         m = m_branch_kg_s[b]
         if m * orient[b] < 0.0:
@@ -275,10 +292,6 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             m_out_all = m_out + max(-ext, 0.0)
             q_node_j[n] = cp * (m_out_all * (t - t_ref_k) - (h_in - m_in * t_ref_k) - max(ext, 0.0) * (t - t_ref_k))
         else:
-            if ext > 0.0:
-                return STATUS_INFLOW_NO_T, n
-            if abs(m_in + ext - m_out) > MASS_BALANCE_RTOL * max(m_in, m_out):
-                return STATUS_MASS_IMBALANCE, n
             if m_in > 0.0:
                 mix = h_in / m_in
                 t = mix
@@ -504,11 +517,10 @@ class DynamicThermalNetwork:
                                    self.par[0], self.par[1], self.par[2], self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd)
         if status != STATUS_OK:
-            # the state is partly advanced: restore nothing, say so
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
                    STATUS_INFLOW_NO_T: "water enters the network at a node that is not a supply node"}[status]
-            raise CaseError(f"{why} (the network's state is now invalid: fill it again)",
+            raise CaseError(why,
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
         after = self.stored_j()
