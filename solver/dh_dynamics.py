@@ -37,7 +37,8 @@ Discretisation (what is exact and what is assumed)
   at most ``max_parcels`` parcels; beyond that two adjacent parcels are merged, the pair whose merging
   errs least (the temperature jump and the kink of gradient at their joint, times their mass), keeping
   their heat content exactly and their mass-averaged gradient (exact when their profiles join smoothly,
-  as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around it. A flow reversal reverses the queue.
+  as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around
+  it. A flow reversal reverses the queue.
 * Plug flow: no axial conduction or turbulent (Taylor) dispersion, no heat capacity of the steel wall, U'
   and :math:`T_g` constant in time, one :math:`\rho` and :math:`c_p` for the network. Valid for turbulent
   flow in pipes much longer than their diameter; the wall's capacity delays and damps fronts somewhat in
