@@ -19,6 +19,7 @@ import numpy as np
 from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
+from gigawatt.validation.dyn_checks import DYN_RUNNERS
 
 # --- what a runner reports -------------------------------------------------------------------------
 
@@ -362,6 +363,7 @@ RUNNERS = {
     "pandapower_random": pandapower_random,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
+    **DYN_RUNNERS,
     **ARCH_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
