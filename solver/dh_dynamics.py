@@ -115,33 +115,32 @@ def _one_minus_phi_neg(z):
 
 
 @njit(cache=True)
-def _content(par_m, par_t, par_g, head, cnt, n_cap, b):
+def _content(par, head, cnt, n_cap, b):
     """Sum of (T − T_g) dm over pipe b's water [K kg]."""
     s = 0.0
     for j in range(cnt[b]):
         i = (head[b] + j) % n_cap
-        s += par_t[b, i] * par_m[b, i] * _phi(par_g[b, i] * par_m[b, i])
+        s += par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0])
     return s
 
 
 @njit(cache=True)
-def _reverse(par_m, par_t, par_g, head, cnt, n_cap, b):
+def _reverse(par, head, cnt, n_cap, b):
     """Reverse pipe b's queue (its flow changed direction): each parcel's far end becomes its downstream end."""
     c = cnt[b]
     for j in range(c):
         i = (head[b] + j) % n_cap
-        par_t[b, i] = par_t[b, i] * math.exp(par_g[b, i] * par_m[b, i])
-        par_g[b, i] = -par_g[b, i]
+        par[b, i, 1] = par[b, i, 1] * math.exp(par[b, i, 2] * par[b, i, 0])
+        par[b, i, 2] = -par[b, i, 2]
     for j in range(c // 2):
         i = (head[b] + j) % n_cap
         k = (head[b] + c - 1 - j) % n_cap
-        par_m[b, i], par_m[b, k] = par_m[b, k], par_m[b, i]
-        par_t[b, i], par_t[b, k] = par_t[b, k], par_t[b, i]
-        par_g[b, i], par_g[b, k] = par_g[b, k], par_g[b, i]
+        for col in range(3):
+            par[b, i, col], par[b, k, col] = par[b, k, col], par[b, i, col]
 
 
 @njit(cache=True)
-def _push(par_m, par_t, par_g, head, cnt, n_cap, b, m, theta_d, g):
+def _push(par, head, cnt, n_cap, b, m, theta_d, g):
     """Append a parcel at pipe b's upstream end, first merging the adjacent pair of least mass if full."""
     if cnt[b] == n_cap:
         # cost of a merge: the temperature error it makes (the jump at the joint, and the kink where the
@@ -150,28 +149,28 @@ def _push(par_m, par_t, par_g, head, cnt, n_cap, b, m, theta_d, g):
         best, best_m, jm = np.inf, np.inf, 0
         for j in range(n_cap - 1):
             i, k = (head[b] + j) % n_cap, (head[b] + j + 1) % n_cap
-            mm = par_m[b, i] + par_m[b, k]
-            joint = par_t[b, i] * math.exp(par_g[b, i] * par_m[b, i])
-            cost = (abs(joint - par_t[b, k]) + abs(joint) * abs(par_g[b, i] - par_g[b, k]) * mm) * mm
+            mm = par[b, i, 0] + par[b, k, 0]
+            joint = par[b, i, 1] * math.exp(par[b, i, 2] * par[b, i, 0])
+            cost = (abs(joint - par[b, k, 1]) + abs(joint) * abs(par[b, i, 2] - par[b, k, 2]) * mm) * mm
             if cost < best or (cost == best and mm < best_m):
                 best, best_m, jm = cost, mm, j
         i, k = (head[b] + jm) % n_cap, (head[b] + jm + 1) % n_cap
-        m1, m2 = par_m[b, i], par_m[b, k]
-        heat = par_t[b, i] * m1 * _phi(par_g[b, i] * m1) + par_t[b, k] * m2 * _phi(par_g[b, k] * m2)
+        m1, m2 = par[b, i, 0], par[b, k, 0]
+        heat = par[b, i, 1] * m1 * _phi(par[b, i, 2] * m1) + par[b, k, 1] * m2 * _phi(par[b, k, 2] * m2)
         mu = m1 + m2
-        gm = (m1 * par_g[b, i] + m2 * par_g[b, k]) / mu
-        par_m[b, i], par_g[b, i], par_t[b, i] = mu, gm, heat / (mu * _phi(gm * mu))
+        gm = (m1 * par[b, i, 2] + m2 * par[b, k, 2]) / mu
+        par[b, i, 0], par[b, i, 2], par[b, i, 1] = mu, gm, heat / (mu * _phi(gm * mu))
         for j in range(jm + 1, n_cap - 1):  # close the gap
             k, k2 = (head[b] + j) % n_cap, (head[b] + j + 1) % n_cap
-            par_m[b, k], par_t[b, k], par_g[b, k] = par_m[b, k2], par_t[b, k2], par_g[b, k2]
+            par[b, k, 0], par[b, k, 1], par[b, k, 2] = par[b, k2, 0], par[b, k2, 1], par[b, k2, 2]
         cnt[b] -= 1
     i = (head[b] + cnt[b]) % n_cap
-    par_m[b, i], par_t[b, i], par_g[b, i] = m, theta_d, g
+    par[b, i, 0], par[b, i, 1], par[b, i, 2] = m, theta_d, g
     cnt[b] += 1
 
 
 @njit(cache=True)
-def advance_pipe(par_m, par_t, par_g, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
+def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
     r"""Move pipe b's water on by one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s] with
     water entering at ``theta_in`` = T_in − T_g [K]; every element's loss exact.
 
@@ -189,7 +188,7 @@ def advance_pipe(par_m, par_t, par_g, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s
     s = 0.0
     while cnt[b] > 0 and (whole or s < big_m):
         i = head[b]
-        mu, td, g = par_m[b, i], par_t[b, i], par_g[b, i]
+        mu, td, g = par[b, i, 0], par[b, i, 1], par[b, i, 2]
         take = mu if whole else min(mu, big_m - s)
         if mu - take <= _SLIVER * w_kg:
             take = mu
@@ -202,13 +201,13 @@ def advance_pipe(par_m, par_t, par_g, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s
             head[b] = (i + 1) % n_cap
             cnt[b] -= 1
         else:
-            par_m[b, i] = mu - take
-            par_t[b, i] = td * math.exp(g * take)
+            par[b, i, 0] = mu - take
+            par[b, i, 1] = td * math.exp(g * take)
     decay = math.expm1(-k_per_s * dt_s)
     for j in range(cnt[b]):
         i = (head[b] + j) % n_cap
-        loss -= par_t[b, i] * par_m[b, i] * _phi(par_g[b, i] * par_m[b, i]) * decay
-        par_t[b, i] = par_t[b, i] * (1.0 + decay)
+        loss -= par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
+        par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
     if whole:
         through = big_m - s  # entered this step and left within it, after tau = w / q
         arrive = theta_in * math.exp(-a * w_kg)
@@ -220,13 +219,13 @@ def advance_pipe(par_m, par_t, par_g, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s
     if m_new > 0.0:
         z = a * m_new
         loss += theta_in * m_new * _one_minus_phi_neg(z)
-        _push(par_m, par_t, par_g, head, cnt, n_cap, b, m_new, theta_in * math.exp(-z), a)
+        _push(par, head, cnt, n_cap, b, m_new, theta_in * math.exp(-z), a)
     return out, loss
 
 
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
-                 t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par_m, par_t, par_g, head, cnt, orient,
+                 t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
                  t_node, t_out, loss_j, q_node_j, e_boundary_j):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
@@ -235,7 +234,7 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
     with the codes of :mod:`gigawatt.solver.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
-    n_cap = par_m.shape[1]
+    n_cap = par.shape[1]
     order, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
     if cyc >= 0:
         return STATUS_CYCLE, cyc
@@ -257,7 +256,7 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
     for b in range(n_br):
         m = m_branch_kg_s[b]
         if m * orient[b] < 0.0:
-            _reverse(par_m, par_t, par_g, head, cnt, n_cap, b)
+            _reverse(par, head, cnt, n_cap, b)
             orient[b] = -orient[b]
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
@@ -265,8 +264,8 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
-                loss_j[b] -= cp * par_t[b, i] * par_m[b, i] * _phi(par_g[b, i] * par_m[b, i]) * decay
-                par_t[b, i] = par_t[b, i] * (1.0 + decay)
+                loss_j[b] -= cp * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
+                par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
     for o in range(n_nodes):
         n = order[o]
         m_in = 0.0
@@ -313,7 +312,7 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
                 if w_kg[b] > 0.0:
-                    th_out, th_loss = advance_pipe(par_m, par_t, par_g, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
+                    th_out, th_loss = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
                                                    q, dt_s, t - t_amb[b])
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     loss_j[b] = cp * th_loss
@@ -323,11 +322,11 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
 
 
 @njit(cache=True)
-def stored_heat_j(par_m, par_t, par_g, head, cnt, w_kg, t_amb, cp, t_ref_k, out):
+def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, out):
     """Enthalpy of the water in each branch relative to ``t_ref_k`` [J], into ``out``."""
-    n_cap = par_m.shape[1]
+    n_cap = par.shape[1]
     for b in range(w_kg.shape[0]):
-        out[b] = cp * (_content(par_m, par_t, par_g, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k))
+        out[b] = cp * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k))
 
 
 class DynamicStep(NamedTuple):
@@ -429,7 +428,7 @@ class DynamicThermalNetwork:
                                 0.0)
         start, branch, _, outward = incidence(n_nodes, self.branch_from, self.branch_to)
         self.inc = (start, branch, outward)
-        self.par = np.zeros((3, nb, int(max_parcels)))
+        self.par = np.zeros((nb, int(max_parcels), 3))  # per parcel: mass [kg], theta_d [K], g [1/kg]
         self.head = np.zeros(nb, np.int64)
         self.cnt = np.zeros(nb, np.int64)
         self.orient = np.ones(nb)
@@ -456,8 +455,8 @@ class DynamicThermalNetwork:
         t = np.broadcast_to(np.asarray(t_k, dtype=float), (self.n_branch,))
         self.par[:] = 0.0
         has = self.w_kg > 0
-        self.par[0, :, 0] = self.w_kg
-        self.par[1, :, 0] = t - self.t_amb
+        self.par[:, 0, 0] = self.w_kg
+        self.par[:, 0, 1] = t - self.t_amb
         self.head[:] = 0
         self.cnt[:] = has.astype(np.int64)
         self.orient[:] = 1.0
@@ -475,22 +474,23 @@ class DynamicThermalNetwork:
         q = np.abs(m[flowing])
         a = self.k_per_s[flowing] / q
         theta_in = t_node[up[flowing]] - self.t_amb[flowing]
-        self.par[1, flowing, 0] = theta_in * np.exp(-a * self.w_kg[flowing])
-        self.par[2, flowing, 0] = a
+        self.par[flowing, 0, 1] = theta_in * np.exp(-a * self.w_kg[flowing])
+        self.par[flowing, 0, 2] = a
         self.orient[:] = np.where(m < 0, -1.0, 1.0)
         self._reset_ledger()
 
     def stored_j(self) -> np.ndarray:
         """Enthalpy of each branch's water relative to ``t_ref_k`` [J]."""
         out = np.empty(self.n_branch)
-        stored_heat_j(self.par[0], self.par[1], self.par[2], self.head, self.cnt, self.w_kg, self.t_amb, self.cp,
+        stored_heat_j(self.par, self.head, self.cnt, self.w_kg, self.t_amb, self.cp,
                       self.t_ref_k, out)
         return out
 
     def _reset_ledger(self):
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
-        self.ledger["stored_start_j"] = float(self.stored_j().sum())
+        self._stored = self.stored_j()
+        self.ledger["stored_start_j"] = float(self._stored.sum())
 
     def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0) -> DynamicStep:
         """Advance by one time step of ``dt_s`` [s] with these branch flows [kg/s] (> 0 from → to), node flows
@@ -509,13 +509,13 @@ class DynamicThermalNetwork:
         m_b = self._array(m_branch_kg_s, self.n_branch, "m_branch_kg_s")
         m_n = self._array(m_node_kg_s, self.n_node, "m_node_kg_s")
         value = self._array(node_value, self.n_node, "node_value", finite=False)
-        before = self.stored_j()
+        before = self._stored  # the enthalpy at the end of the last step (or the fill)
         t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
         start, branch, outward = self.inc
         status, bad = dynamic_step(self.node_kind, value, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
-                                   self.par[0], self.par[1], self.par[2], self.head, self.cnt, self.orient,
+                                   self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
@@ -524,7 +524,7 @@ class DynamicThermalNetwork:
             raise CaseError(why,
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
-        after = self.stored_j()
+        after = self._stored = self.stored_j()
         added = float(q_node[self.node_kind == NODE_SUPPLY].sum())
         extracted = -float(q_node[self.node_kind != NODE_SUPPLY].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
