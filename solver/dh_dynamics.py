@@ -580,7 +580,13 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS) -> DynamicTher
 def district_heating_step_inputs(dh, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(node_value, m_branch_kg_s, m_node_kg_s)`` for :meth:`DynamicThermalNetwork.step` from one steady solve
     ``state`` (a ``DHState`` of ``dh.solve(...)``): its flows, the plant's supply temperature, the substations'
-    return temperatures (or heat); the plant's nodes take what the branches bring and carry off."""
+    return temperatures (or heat); the plant's nodes take what the branches bring and carry off.
+
+    In the step's ledger the plant's heat is ``boundary_in_j`` (water leaves at the return node and comes back
+    at the supply temperature; the supply node itself adds none), and the heat the substations deliver is
+    ``-q_node_w[dh.sub]``: what the water reaching them *now* gives when cooled to their return temperature,
+    which differs from the steady solve's delivery while a temperature change travels (the steady flows were
+    set for the steady inlet temperatures)."""
     n_all = dh.n + dh.sub.size
     m_branch = np.concatenate([state.pipe_flow_kg_s[dh.live], state.booster_flow_kg_s[dh.live_pumps],
                                state.consumer_flow_kg_s, state.consumer_flow_kg_s])
