@@ -263,3 +263,31 @@ def test_bad_input_names_field_and_value():
         with pytest.raises(CaseError) as err:
             DynamicThermalNetwork(**args, max_parcels=parcels)
         assert (err.value.field, err.value.value) == (field, value), err.value
+
+
+def test_every_node_kind_matches_the_steady_sweep():
+    """A meshed network with two supplies, a heat-taking node, an outlet-temperature node, a junction mixing
+    two streams, a sink and a stagnant branch: filled with the steady sweep's solution
+    (:func:`gigawatt.solver.thermal_kernel.solve_thermal_network`, written separately) and stepped with the
+    same flows, the dynamic network reproduces its temperatures, losses and node heats."""
+    from gigawatt.solver.thermal_kernel import solve_thermal_network
+
+    kind = ["supply", "junction", "heat", "outlet_t", "junction", "supply", "junction"]
+    value = [358.15, 0.0, 2e5, 318.15, 0.0, 348.15, 0.0]
+    frm = [0, 1, 1, 2, 3, 5, 4, 6]
+    to = [1, 2, 3, 4, 4, 4, 6, 2]
+    m = np.array([6.0, 2.5, 3.5, 2.5, 3.5, 1.0, 7.0, 0.0])
+    m_node = np.array([6.0, 0, 0, 0, 0, 1.0, -7.0])
+    length = np.array([400.0, 250.0, 300.0, 120.0, 80.0, 600.0, 50.0, 200.0])
+    area = math.pi * np.array([0.1, 0.08, 0.08, 0.065, 0.065, 0.05, 0.1, 0.05]) ** 2 / 4
+    u = np.array([0.3, 0.25, 0.25, 0.2, 0.2, 0.2, 0.3, 0.2])
+    st = solve_thermal_network(kind, value, frm, to, m, u, length, TG, CP, m_node)
+    net = DynamicThermalNetwork(kind, frm, to, u, length, area, TG, RHO, CP)
+    net.fill_steady(st.t_node_k, m)
+    for dt in (30.0, 3600.0):
+        r = net.step(value, m, m_node, dt)
+        np.testing.assert_allclose(r.t_node_k, st.t_node_k, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(r.t_branch_out_k, st.t_branch_out_k, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(r.q_loss_w, st.q_loss_w, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(-r.q_node_w[[2, 3]], st.q_extracted_w[[2, 3]], rtol=1e-9)
+    assert net.energy_balance_residual() <= 1e-9
