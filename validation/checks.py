@@ -21,6 +21,7 @@ from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
+from gigawatt.validation.dyn_checks import DYN_RUNNERS
 
 # --- what a runner reports -------------------------------------------------------------------------
 
@@ -365,6 +366,7 @@ RUNNERS = {
     **BIPOLAR_RUNNERS,
     **COOLING_RUNNERS,
     **DH_RUNNERS,
+    **DYN_RUNNERS,
     **ARCH_RUNNERS,
     **AC_RUNNERS,
 }
