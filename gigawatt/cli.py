@@ -89,7 +89,7 @@ def compare(case, architectures, tariff, hours, sizing, output):
 
 @main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--outdir", type=click.Path(path_type=Path),
               help="Folder for the figures and report.html (default: <results name>-report).")
 def report(results, outdir):
     """Draw the figures of RESULTS (a NetCDF written by gigawatt) as PNG files and one HTML page: the energy

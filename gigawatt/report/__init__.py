@@ -57,7 +57,7 @@ def _single(func):
     """A per-element figure: not for sweeps."""
     def draw(ds):
         if "scenario" in ds.dims:
-            raise F.Skip("a sweep: per-element results belong to one scenario")
+            raise F.Skip("a sweep: this figure is drawn from the results of one scenario")
         return func(ds)
     draw.__doc__ = func.__doc__
     return draw
@@ -156,7 +156,10 @@ def _energy_or_mean(ds, name):
         v = ds[name]
         if set(v.dims) - {"time"}:
             v = v.sum([d for d in v.dims if d != "time"])
-        hours = F._step_hours(ds)
+        try:
+            hours = F._step_hours(ds)
+        except F.Skip:  # no dates to weigh the steps with
+            return f"{format_w(float(v.mean()))} mean over {v.sizes['time']} steps"
         wh = float((np.asarray(v.values, float) * hours).sum())
         return f"{format_w(wh).replace('W', 'Wh')} over {hours.sum():,.0f} h"
     if name in ds.attrs:

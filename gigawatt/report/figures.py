@@ -45,6 +45,16 @@ def _figure(*, ncols=1, size=(9.0, 5.0)):
     return fig, axes
 
 
+def _histogram(ax, values, color, min_span=1.0):
+    """A histogram over at least ``min_span`` (values nearly equal would otherwise be drawn over a range of
+    round-off) with plain tick labels (no offset)."""
+    v = values[np.isfinite(values)]
+    lo, hi = float(v.min()), float(v.max())
+    mid, half = 0.5 * (lo + hi), max(0.5 * (hi - lo), 0.5 * min_span)
+    ax.hist(v, bins=min(40, max(5, v.size // 4)), range=(mid - half, mid + half), color=color, alpha=0.8)
+    ax.ticklabel_format(axis="x", useOffset=False)
+
+
 def _at_extreme(ds, name: str, pick) -> tuple:
     """``ds`` at the time step where ``pick`` (np.nanargmin/np.nanargmax) of variable ``name`` occurs, and a
     note saying which step; ``ds`` itself when ``name`` has no ``time`` dimension."""
@@ -91,7 +101,8 @@ def feeder_paths(ds):
         path = [e]
         while pred[path[-1]] >= 0:
             path.append(pred[path[-1]])
-        paths.append(np.array(path[::-1]))
+        if len(path) > 1:  # a source whose neighbours another source reaches first is no feeder
+            paths.append(np.array(path[::-1]))
     return dist, paths, int((~reached).sum())
 
 
@@ -105,6 +116,8 @@ def voltage_profiles(ds):
     if not ds.sizes.get("line"):
         raise Skip("no lines in the results")
     dist, paths, unreached = feeder_paths(ds)
+    if not paths:
+        raise Skip("no line leaves a source")
     v = ds.v_pu.values
     end_v = np.array([v[p[-1]] for p in paths])
     order = np.argsort(end_v)
@@ -145,7 +158,7 @@ def temperatures(ds):
     ds, when = _at_extreme(ds, "t_chip_k", np.nanargmax)
     fig, (a1, a2) = _figure(ncols=2, size=(11.0, 4.6))
     t_chip = ds.t_chip_k.values - C0
-    a1.hist(t_chip[np.isfinite(t_chip)], bins=min(40, max(5, t_chip.size // 4)), color="#c44e52", alpha=0.8)
+    _histogram(a1, t_chip, "#c44e52")
     if "chip_t_max_k" in ds.attrs:
         a1.axvline(ds.attrs["chip_t_max_k"] - C0, color="k", ls="--", lw=1, label="chip limit")
         a1.legend(fontsize=8)
@@ -155,11 +168,16 @@ def temperatures(ds):
     loops = ds.cooling_loop.values
     x = np.arange(loops.size)
     ret = ds.cdu_t_hot_in_k.values - C0
-    if "t_tcs_supply_k" in ds.attrs:
-        a2.plot(x, np.full(x.size, ds.attrs["t_tcs_supply_k"] - C0), "v", color="#4c9bd6", label="supply set-point")
-    a2.plot(x, ret, "^", color="#c44e52", label="return at the CDU")
+    sup = np.full(x.size, ds.attrs["t_tcs_supply_k"] - C0) if "t_tcs_supply_k" in ds.attrs else None
+    if sup is not None:  # each loop as a bar from its supply to its return temperature
+        a2.bar(x, ret - sup, bottom=sup, width=0.7, color="#4c9bd6", alpha=0.35, label="loop: supply → return")
+        a2.plot(x, sup, "_", ms=8, color="#3b6ea8", label="supply set-point")
+    a2.plot(x, ret, "_", ms=8, color="#c44e52", mew=2, label="return at the CDU")
     if "cdu_t_facility_out_k" in ds:
-        a2.plot(x, ds.cdu_t_facility_out_k.values - C0, "s", ms=4, color="#55a868", label="facility water out")
+        a2.plot(x, ds.cdu_t_facility_out_k.values - C0, ".", ms=5, color="#55a868", label="facility water out")
+    low = min(np.nanmin(ret), np.nanmin(sup) if sup is not None else np.inf,
+              np.nanmin(ds.cdu_t_facility_out_k.values - C0) if "cdu_t_facility_out_k" in ds else np.inf)
+    a2.set_ylim(low - 2.0, np.nanmax(ret) + 2.0)
     a2.set_xlabel("cooling loop")
     a2.set_ylabel("temperature [°C]")
     if loops.size <= 24:
@@ -182,7 +200,7 @@ def dh_supply_temperatures(ds):
     if not t.size:
         raise Skip("no district-heating consumers in the results")
     fig, ax = _figure(size=(8.0, 4.5))
-    ax.hist(t, bins=min(40, max(5, t.size // 4)), color="#c44e52", alpha=0.8)
+    _histogram(ax, t, "#c44e52")
     if "dh_consumer_undersupplied" in ds:
         n_under = int(np.asarray(ds.dh_consumer_undersupplied.values, bool).sum())
         ax.text(0.02, 0.95, f"{n_under} of {t.size} consumers under-supplied", transform=ax.transAxes, va="top",
@@ -254,6 +272,23 @@ def _series(ds, name):
     return np.asarray(v.values, float)
 
 
+def duration_curve(q, hours):
+    """A duration curve: ``q`` sorted from largest to smallest as a step function of the cumulative hours
+    [h] its steps last. Returns ``(x, y)`` for ``step(where="post")``, with ``x[-1]`` the period's hours."""
+    order = np.argsort(-q, kind="stable")
+    return np.concatenate([[0.0], np.cumsum(hours[order])]), np.concatenate([q[order], q[order][-1:]])
+
+
+def monthly_energy_wh(ds, name: str):
+    """The energy of power series ``name`` [W] in each calendar month [Wh]: each step's power times its
+    duration (see ``_step_hours``), summed by the month its timestamp falls in. Returns ``(months, wh)``."""
+    hours = _step_hours(ds)
+    months = ds.time.values.astype("datetime64[M]")
+    labels = np.unique(months)
+    energy = _series(ds, name) * hours
+    return labels, np.array([energy[months == m].sum() for m in labels])
+
+
 def heat_duration(ds):
     """Heat duration curves: campus heat available and network demand (and heat recovered), each sorted
     from its largest hour to its smallest, against the hours of the year they last."""
@@ -270,9 +305,7 @@ def heat_duration(ds):
         if name not in ds:
             continue
         q = _series(ds, name)
-        order = np.argsort(-q, kind="stable")
-        x = np.concatenate([[0.0], np.cumsum(hours[order])])
-        y = np.concatenate([q[order], q[order][-1:]])
+        x, y = duration_curve(q, hours)
         ax.step(x, y / 1e6, where="post", color=color, ls=ls, label=label)
         peak = max(peak, float(np.nanmax(q)))
     ax.set_xlabel("hours in the period at or above the value [h]")
@@ -294,17 +327,14 @@ def monthly_heat(ds):
     names = [n for n in ("dh_q_demand_w", "dh_q_delivered_w", "q_recovered_w") if n in ds]
     if "dh_q_delivered_w" not in names and "q_recovered_w" not in names:
         raise Skip("no dh_q_delivered_w or q_recovered_w in the results")
-    hours = _step_hours(ds)
-    months = ds.time.values.astype("datetime64[M]")
-    labels = np.unique(months)
     fig, ax = _figure(size=(10.0, 4.8))
     styles = {"dh_q_demand_w": ("demand", "#9aa5b1"), "dh_q_delivered_w": ("delivered", "#3b6ea8"),
               "q_recovered_w": ("recovered from the campus", "#55a868")}
     width = 0.8 / len(names)
-    x = np.arange(labels.size)
     for k, name in enumerate(names):
-        energy_wh = _series(ds, name) * hours
-        per_month = np.array([energy_wh[months == m].sum() for m in labels]) / 1e9  # GWh
+        labels, per_month = monthly_energy_wh(ds, name)
+        per_month = per_month / 1e9  # GWh
+        x = np.arange(labels.size)
         label, color = styles[name]
         ax.bar(x + (k - (len(names) - 1) / 2) * width, per_month, width=width, color=color, label=label)
     ax.set_xticks(x, [np.datetime_as_string(m, unit="M") for m in labels], rotation=45, fontsize=8)
@@ -378,7 +408,7 @@ def sweep_kpis(ds):
             ax.set_ylabel(name + (" [MW]" if k == "p_grid_w" else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
-            if r == 0 and c == 0 and others and len(groups) <= 8:
+            if c == 0 and others and len(groups) <= 8:
                 ax.legend(fontsize=6)
     fig.suptitle(f"KPIs of {ds.sizes['scenario']} scenarios against the swept parameters", fontsize=10)
     fig.tight_layout()

@@ -216,6 +216,12 @@ def _layout(chain: Chain, gap: float):
     return boxes
 
 
+def _bezier(t, p0, p1, p2, p3):
+    """A point of the cubic Bézier curve with control points p0..p3 at parameter t in [0, 1]."""
+    u = 1.0 - t
+    return u ** 3 * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t ** 3 * p3
+
+
 def draw_sankey(chain: Chain, title: str = "energy chain"):
     """A matplotlib Figure of the checked chain: nodes as bars, flows as bands of proportional width, every
     flow labelled with its value. Checks the balance first (:func:`check_balance`)."""
@@ -237,6 +243,9 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
     # Bands leave a node in the order of their targets' heights and arrive in the order of their sources'.
     by_source = sorted(drawn, key=lambda f: (chain.columns[f.target], -boxes[f.target][1]))
     starts = {}
+    n_in = {}
+    for f in drawn:
+        n_in[f.target] = n_in.get(f.target, 0) + 1
     for f in by_source:
         starts[id(f)] = out_y[f.source]
         out_y[f.source] -= f.value_w
@@ -253,7 +262,12 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
                  MPath.CURVE4, MPath.CLOSEPOLY]
         color = COLORS[f.kind]
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color, edgecolor=color, lw=0.4, alpha=0.45))
-        ax.text(xm, 0.5 * (y0 + y1) - 0.5 * h, format_w(f.value_w), ha="center", va="center", fontsize=7,
+        # The label sits on the band's centre line: half-way, or near the start of a band joining a node that
+        # gathers many (the losses into the heat), where the bands are still apart.
+        t = 0.25 if n_in[f.target] >= 3 else 0.5
+        xl = _bezier(t, x0, xm, xm, x1)
+        yl = _bezier(t, y0, y0, y1, y1) - 0.5 * h
+        ax.text(xl, yl, format_w(f.value_w), ha="center", va="center", fontsize=7,
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
     sources = {f.source for f in drawn}
     targets = {f.target for f in drawn}
@@ -264,7 +278,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
             ax.text(col + 1.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="left", va="center", fontsize=8,
                     fontweight="bold", bbox=label_box)
         elif node not in targets and col > 0:  # an input joining later: named to its left
-            ax.text(col - 0.3 * width, top - 0.5 * h, node, ha="right", va="center", fontsize=8,
+            ax.text(col - 0.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="right", va="center", fontsize=8,
                     fontweight="bold", bbox=label_box)
         else:
             ax.text(col + 0.5 * width, top + 0.012 * scale, node, ha="center", va="bottom", fontsize=8,
