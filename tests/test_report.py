@@ -299,3 +299,15 @@ def test_output_folder_that_is_a_file(tmp_path, cli, kit):
     res = cli("report", path, "-o", taken)
     assert res.exit_code == 2 and res.stdout == "" and "Traceback" not in res.output
     assert res.stderr.startswith(f"error: {taken}: cannot write the report") and len(res.stderr.splitlines()) == 1
+
+
+def test_heat_by_consumer_without_kinds(campus_dh, tmp_path):
+    """Results written before consumer kinds were echoed: the heat is drawn per consumer (few) or sorted by
+    demand (many); the figure is still there."""
+    _, ds = campus_dh
+    old = ds.drop_vars("dh_consumer_kind")
+    assert "dh_by_kind" in build_report(old, tmp_path / "few").figures
+    many = xr.Dataset({"dh_consumer_q_w": ("dh_consumer", np.linspace(1e3, 5e3, 100)),
+                       "dh_consumer_demand_w": ("dh_consumer", np.linspace(1e3, 5e3, 100))},
+                      attrs={"gigawatt_version": gw.__version__})
+    assert F.dh_heat_by_kind(many) is not None

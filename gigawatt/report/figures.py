@@ -9,7 +9,8 @@ Variables each figure reads (the names a results builder must produce for the fi
 - temperatures: ``t_chip_k``, ``t_coolant_in_k``, ``t_coolant_out_k`` (rack), ``cdu_t_hot_in_k``,
   ``cdu_t_facility_out_k`` (cooling_loop), attribute ``t_tcs_supply_k``; with ``time``, the hottest step;
 - district heating: ``dh_consumer_t_supply_k``, ``dh_consumer_q_w``, ``dh_consumer_demand_w``
-  (dh_consumer), ``dh_consumer_kind`` when present (else one bar per consumer, up to ``MAX_BARS``);
+  (dh_consumer), ``dh_consumer_kind`` when present (else one bar per consumer up to ``MAX_BARS``, beyond
+  that each consumer's heat sorted by demand);
 - time series (coordinate ``time``, datetime64, a regular or irregular step): ``q_available_w`` (heat the
   campus offers), ``dh_q_demand_w`` (network demand), ``dh_q_delivered_w`` and ``q_recovered_w``; each a
   data variable of dimension ``time`` only [W];
@@ -227,7 +228,7 @@ def dh_heat_by_kind(ds):
     elif q.size <= MAX_BARS:
         labels = ds.dh_consumer.values.astype(str)
     else:
-        raise Skip(f"no dh_consumer_kind in the results and {q.size} consumers are too many to draw one by one")
+        return _dh_heat_sorted(q, demand, note)
     groups = list(dict.fromkeys(labels))
     got = np.array([q[labels == g].sum() for g in groups])
     want = np.array([demand[labels == g].sum() for g in groups])
@@ -246,6 +247,24 @@ def dh_heat_by_kind(ds):
     ax.set_title("district heating: heat by consumer " + ("kind" if "dh_consumer_kind" in ds else "") + note,
                  fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def _dh_heat_sorted(q, demand, note):
+    """Results that name no consumer kinds: each consumer's heat delivered and demanded, consumers sorted
+    by demand, largest first."""
+    order = np.argsort(-demand, kind="stable")
+    scale, unit = (1e6, "MW") if demand.max(initial=0) >= 1e6 else (1e3, "kW")
+    fig, ax = _figure(size=(8.0, 4.5))
+    x = np.arange(1, q.size + 1)
+    ax.fill_between(x, demand[order] / scale, step="mid", color="#9aa5b1", alpha=0.6, label="demand")
+    ax.step(x, q[order] / scale, where="mid", color="#55a868", lw=1, label="delivered")
+    ax.set_xlabel("consumers, by demand")
+    ax.set_ylabel(f"heat per consumer [{unit}]")
+    ax.set_title(f"district heating: heat at {q.size} consumers{note} (the results name no consumer kinds)",
+                 fontsize=10)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
