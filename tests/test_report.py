@@ -311,3 +311,43 @@ def test_heat_by_consumer_without_kinds(campus_dh, tmp_path):
                        "dh_consumer_demand_w": ("dh_consumer", np.linspace(1e3, 5e3, 100))},
                       attrs={"gigawatt_version": gw.__version__})
     assert F.dh_heat_by_kind(many) is not None
+
+
+LEDGER = ("p_grid_w", "p_it_w", "q_liquid_w", "q_air_w", "p_pumps_w", "p_fans_w", "p_facility_w", "q_available_w",
+          "q_recovered_w", "q_rejected_w", "hp_electric_w", "boiler_heat_w", "dh_q_loss_w", "dh_q_delivered_w",
+          "dh_q_demand_w")
+
+
+def test_sankey_of_a_time_series_draws_the_means(campus_dh, tmp_path):
+    """Ledger figures as series along time (the solved campus scaled by 0.5, 1 and 1.5 hour by hour; a
+    scaled ledger still closes): the chain shows their means, here the solved values."""
+    _, ds = campus_dh
+    f = xr.DataArray([0.5, 1.0, 1.5], dims="time")
+    time = pd.date_range("2025-01-01", periods=3, freq="h")
+    series = xr.Dataset({k: f * ds.attrs[k] for k in LEDGER}, coords={"time": time})
+    for name in ("stage_loss_w", "dh_consumer_q_w", "dh_consumer_demand_w", "loop_pipe_loss_w"):
+        series[name] = f * ds[name]
+    series["dh_consumer_kind"] = ds.dh_consumer_kind
+    series.attrs = {"gigawatt_version": gw.__version__, "case_name": "hours"}
+    chain = energy_chain(series)
+    check_balance(chain)
+    fl = flows_of(chain)
+    assert fl[("grid", "distribution")] == pytest.approx(ds.attrs["p_grid_w"], rel=1e-15)
+    assert fl[("cooling plant", "recovered")] == pytest.approx(ds.attrs["q_recovered_w"], rel=1e-15)
+    assert "mean" in chain.note
+    report = build_report(series, tmp_path)
+    assert {"sankey", "dh_by_kind", "heat_duration", "monthly_heat"} <= set(report.figures)
+    page = report.html.read_text(encoding="utf-8")
+    # 3 hourly steps: grid energy = (0.5 + 1 + 1.5) h x the solved grid power
+    assert f"{3 * ds.attrs['p_grid_w'] / 1e6:.3g} MWh over 3 h" in page
+
+
+def test_time_series_figures_pick_the_extreme_step(campus):
+    """Per-element variables along time: the voltage figure shows the step of the lowest voltage."""
+    _, ds = campus
+    time = pd.date_range("2025-06-01", periods=2, freq="h")
+    two = ds.assign(v_pu=xr.concat([ds.v_pu, ds.v_pu - 0.01], dim=pd.Index(time, name="time")))
+    at, when = F._at_extreme(two, "v_pu", np.nanargmin)
+    np.testing.assert_array_equal(at.v_pu.values, ds.v_pu.values - 0.01)
+    assert when == " at 2025-06-01T01:00"
+    assert F.voltage_profiles(two) is not None
