@@ -153,8 +153,8 @@ def test_sankey_flows_are_the_ledger(campus_dh):
     assert fl[("heat", "to liquid")] == a["q_liquid_w"] and fl[("heat", "to air")] == a["q_air_w"]
     assert fl[("cooling plant", "recovered")] == a["q_recovered_w"]
     assert fl[("cooling plant", "rejected (dry coolers)")] == a["q_rejected_w"]
-    assert fl[("district-heating plant", "fixed")] == float(ds.dh_consumer_q_w.sel(dh_consumer="cA"))
-    assert fl[("district-heating plant", "vertical farm")] == float(ds.dh_consumer_q_w.sel(dh_consumer="cB"))
+    assert fl[("district-heating plant", "fixed demands")] == float(ds.dh_consumer_q_w.sel(dh_consumer="cA"))
+    assert fl[("district-heating plant", "vertical farms")] == float(ds.dh_consumer_q_w.sel(dh_consumer="cB"))
     assert fl[("district-heating plant", "network heat loss")] == a["dh_q_loss_w"]
     assert fl[("heat-pump electricity", "district-heating plant")] == a["hp_electric_w"] > 0
 

@@ -46,6 +46,10 @@ def _figure(*, ncols=1, size=(9.0, 5.0)):
     return fig, axes
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _histogram(ax, values, color, min_span=1.0):
     """A histogram over at least ``min_span`` (values nearly equal would otherwise be drawn over a range of
     round-off) with plain tick labels (no offset)."""
@@ -140,8 +144,8 @@ def voltage_profiles(ds):
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("distance from the source along the lines [m]")
     ax.set_ylabel("voltage [pu of nominal]")
-    n_text = f"{len(paths)} feeders" if len(shown) == len(paths) else f"{len(shown)} of {len(paths)} feeders"
-    extra = f"; {unreached} buses behind DC/DC converters not shown" if unreached else ""
+    n_text = _count(len(paths), "feeder") if len(shown) == len(paths) else f"{len(shown)} of {len(paths)} feeders"
+    extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
     ax.set_title(f"voltage along the feeders{when} ({n_text}{extra})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
@@ -165,7 +169,7 @@ def temperatures(ds):
         a1.legend(fontsize=8)
     a1.set_xlabel("chip (cold-plate case) temperature [°C]")
     a1.set_ylabel("racks")
-    a1.set_title(f"chip temperatures of {t_chip.size} racks{when}", fontsize=10)
+    a1.set_title(f"chip temperatures of {_count(t_chip.size, 'rack')}{when}", fontsize=10)
     loops = ds.cooling_loop.values
     x = np.arange(loops.size)
     ret = ds.cdu_t_hot_in_k.values - C0
@@ -183,7 +187,7 @@ def temperatures(ds):
     a2.set_ylabel("temperature [°C]")
     if loops.size <= 24:
         a2.set_xticks(x, [str(s) for s in loops], rotation=60, fontsize=7)
-    a2.set_title(f"coolant by loop ({loops.size} loops)", fontsize=10)
+    a2.set_title(f"coolant by loop ({_count(loops.size, 'loop')})", fontsize=10)
     a2.grid(alpha=0.3)
     a2.legend(fontsize=8)
     fig.tight_layout()
@@ -208,7 +212,7 @@ def dh_supply_temperatures(ds):
                 fontsize=9)
     ax.set_xlabel("supply temperature at the substation [°C]")
     ax.set_ylabel("consumers")
-    ax.set_title(f"district heating: supply temperature at {t.size} consumers{when}", fontsize=10)
+    ax.set_title(f"district heating: supply temperature at {_count(t.size, 'consumer')}{when}", fontsize=10)
     fig.tight_layout()
     return fig
 

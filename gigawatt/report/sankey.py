@@ -29,6 +29,9 @@ BALANCE_RTOL = 1e-9
 STAGE_LABELS = {"ac_dc_station": "AC/DC stations", "distribution": "distribution", "dc_dc_converter": "DC/DC",
                 "rack_shelf": "rack shelves", "rack_vrm": "VRMs"}
 
+KIND_LABELS = {"homes_degree_days": "homes", "homes_siglinde": "homes", "vertical_farm": "vertical farms",
+               "fixed": "fixed demands", "process": "process heat", "mass_flow": "mass-flow consumers"}
+
 COLORS = {"power": "#3b6ea8", "loss": "#d9822b", "heat": "#c44e52", "liquid": "#4c9bd6", "air": "#9aa5b1",
           "input": "#8172b3", "reuse": "#55a868", "reject": "#7f7f7f"}
 
@@ -156,8 +159,9 @@ def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chai
     if "time" in q.dims:
         q = q.mean("time")
     kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
-    for kind in dict.fromkeys(kinds):
-        chain.add(plant, kind.replace("_", " "), float(q.values[kinds == kind].sum()), "reuse", col + 1)
+    labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
+    for label in dict.fromkeys(labels):
+        chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
     chain.add(plant, "network heat loss", loss, "reject", col + 1)
     return chain
 
@@ -264,7 +268,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color, edgecolor=color, lw=0.4, alpha=0.45))
         # The label sits on the band's centre line: half-way, or near the start of a band joining a node that
         # gathers many (the losses into the heat), where the bands are still apart.
-        t = 0.25 if n_in[f.target] >= 3 else 0.5
+        t = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
         xl = _bezier(t, x0, xm, xm, x1)
         yl = _bezier(t, y0, y0, y1, y1) - 0.5 * h
         ax.text(xl, yl, format_w(f.value_w), ha="center", va="center", fontsize=7,
@@ -277,7 +281,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
         if node not in sources:  # an output: named to its right, with its value
             ax.text(col + 1.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="left", va="center", fontsize=8,
                     fontweight="bold", bbox=label_box)
-        elif node not in targets and col > 0:  # an input joining later: named to its left
+        elif (node not in targets and col > 0) or h < 0.08 * scale:  # an input joining later, or a thin node
             ax.text(col - 0.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="right", va="center", fontsize=8,
                     fontweight="bold", bbox=label_box)
         else:
