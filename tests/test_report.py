@@ -163,6 +163,9 @@ def test_sankey_flows_are_the_ledger(campus_dh):
     ("p_grid_w", "VRMs"),                 # the electrical ledger
     ("q_air_w", "heat"),                  # heat to air vs the electricity that became heat
     ("boiler_heat_w", "district-heating plant"),
+    ("p_facility_w", None),               # stated totals against the sums of their flows
+    ("q_available_w", None),
+    ("dh_q_delivered_w", None),
 ])
 def test_sankey_refuses_an_unbalanced_ledger(campus_dh, name, node, tmp_path):
     """One ledger figure off by 1e-6 relative (1000 x the tolerance) is refused, naming the node; off by
@@ -172,7 +175,7 @@ def test_sankey_refuses_an_unbalanced_ledger(campus_dh, name, node, tmp_path):
     bad.attrs = dict(ds.attrs)
     base = bad.attrs[name] if bad.attrs[name] else 1e3  # the boiler does not fire here: 1 kW of it
     bad.attrs[name] = base * (1 + 1e-6) if ds.attrs[name] else base
-    with pytest.raises(LedgerError, match=f"does not balance at '{node}'"):
+    with pytest.raises(LedgerError, match=f"does not balance at '{node}'" if node else "does not balance: "):
         check_balance(energy_chain(bad))
     with pytest.raises(LedgerError):
         build_report(bad, tmp_path / "bad")
@@ -191,6 +194,20 @@ def test_sankey_refuses_recovered_and_rejected_heat_beyond_the_plant(campus):
     bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] + 2 * (ds.attrs["p_pumps_w"] + ds.attrs["p_fans_w"]))
     with pytest.raises(LedgerError, match="negative"):
         check_balance(energy_chain(bad))
+    # ... and rejected heat (with the heat available) lowered so that the closing flow exceeds all the pump and
+    # fan power and pipe losses
+    cut = 2 * (ds.attrs["p_pumps_w"] + ds.attrs["p_fans_w"] + float(ds.loop_pipe_loss_w.sum()))
+    bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] - cut, q_available_w=ds.attrs["q_available_w"] - cut)
+    with pytest.raises(LedgerError, match="'motors, fans, pipes' is .* outside"):
+        check_balance(energy_chain(bad))
+
+
+def test_incomplete_ledger_skips_the_sankey(campus, tmp_path):
+    _, ds = campus
+    cut = ds.copy()
+    cut.attrs = {k: v for k, v in ds.attrs.items() if k != "p_pumps_w"}
+    report = build_report(cut, tmp_path)
+    assert report.skipped["sankey"] == "the cooling ledger in the results is incomplete ('p_pumps_w' missing)"
 
 
 def test_unbalanced_results_file_on_the_command_line(campus, tmp_path, cli, kit):

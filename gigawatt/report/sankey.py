@@ -56,6 +56,8 @@ class Chain:
     flows: list[Flow] = field(default_factory=list)
     note: str = ""
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # node -> (low, high) of its inflow [W]
+    # Ledger totals the results state beside the flows: (what, stated [W], sum of the flows' terms [W]).
+    totals: list[tuple[str, float, float]] = field(default_factory=list)
 
     def add(self, source: str, target: str, value_w: float, kind: str, column: int) -> None:
         """A flow into ``target`` (placed in ``column``); zero flows are kept for the balance, not drawn."""
@@ -111,6 +113,16 @@ def energy_chain(ds) -> Chain:
         q_liq, q_air = _value(ds, "q_liquid_w"), _value(ds, "q_air_w")
     except _Missing:
         return _district_heating(ds, chain, last_col + 1, recovered=None)
+    try:
+        _cooling(ds, chain, last_col, order, to_heat, q_liq, q_air)
+    except _Missing as err:
+        raise KeyError(f"the cooling ledger in the results is incomplete ({err.args[0]!r} missing)") from None
+    return _district_heating(ds, chain, last_col + 5, recovered="recovered")
+
+
+def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_air: float) -> None:
+    """All electricity as heat → to liquid and air → the cooling plant with its pumps and fans → recovered,
+    rejected, and motor, fan and pipe heat to the rooms and outdoors."""
     heat = "heat"
     for name in order:
         chain.add(name, heat, to_heat[name], "heat", last_col + 1)
@@ -133,7 +145,12 @@ def energy_chain(ds) -> Chain:
     pipe_loss = float(pipes.mean("time").sum() if "time" in pipes.dims else pipes.sum()) if pipes is not None \
         else _optional(ds, "loop_pipe_loss_w")
     chain.bounds["motors, fans, pipes"] = (0.0, p_aux + pipe_loss)
-    return _district_heating(ds, chain, last_col + 5, recovered="recovered")
+    if "p_facility_w" in ds.attrs or "p_facility_w" in ds.data_vars:
+        chain.totals.append(("facility power (grid + pumps + fans)", _value(ds, "p_facility_w"),
+                             _value(ds, "p_grid_w") + p_aux))
+    if "q_available_w" in ds.attrs or "q_available_w" in ds.data_vars:
+        chain.totals.append(("heat available for reuse (recovered + rejected)", _value(ds, "q_available_w"),
+                             q_rec + q_rej))
 
 
 def _optional(ds, name: str) -> float:
@@ -145,11 +162,14 @@ def _optional(ds, name: str) -> float:
 
 def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chain:
     """The district-heating plant and its consumers by kind, when the results have them."""
+    if "dh_consumer_q_w" not in ds.data_vars:
+        return chain
     try:
         boiler, hp_el, loss = _value(ds, "boiler_heat_w"), _value(ds, "hp_electric_w"), _value(ds, "dh_q_loss_w")
-        q = ds["dh_consumer_q_w"]
-    except (_Missing, KeyError):
-        return chain
+    except _Missing as err:
+        raise KeyError(f"the district-heating ledger in the results is incomplete ({err.args[0]!r} missing)") \
+            from None
+    q = ds["dh_consumer_q_w"]
     plant = "district-heating plant"
     if recovered is not None:
         chain.add(recovered, plant, _value(ds, "q_recovered_w"), "reuse", col)
@@ -163,12 +183,17 @@ def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chai
     for label in dict.fromkeys(labels):
         chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
     chain.add(plant, "network heat loss", loss, "reject", col + 1)
+    if "dh_q_delivered_w" in ds.attrs or "dh_q_delivered_w" in ds.data_vars:
+        chain.totals.append(("district heat delivered (sum over the consumers)", _value(ds, "dh_q_delivered_w"),
+                             float(q.sum())))
     return chain
 
 
 def check_balance(chain: Chain, rtol: float = BALANCE_RTOL) -> None:
     """Raise :class:`LedgerError` unless every node passing energy on takes in what it gives out, the inputs
-    (nodes nothing flows into) sum to the outputs (nodes nothing flows out of), and no flow is negative."""
+    (nodes nothing flows into) sum to the outputs (nodes nothing flows out of), the totals the results state
+    (facility power, heat available, heat delivered) equal the sums of their flows, no flow is negative, and
+    the closing flow of the cooling plant lies within its bounds; all to ``rtol`` relative."""
     inflow, outflow = {}, {}
     scale = max((abs(f.value_w) for f in chain.flows), default=0.0)
     for f in chain.flows:
@@ -186,6 +211,10 @@ def check_balance(chain: Chain, rtol: float = BALANCE_RTOL) -> None:
     outs = sum(v for k, v in inflow.items() if k not in outflow)
     if abs(ins - outs) > rtol * max(abs(ins), abs(outs)):
         raise LedgerError(f"energy chain does not balance: inputs {ins:.9g} W, outputs {outs:.9g} W")
+    for what, stated, summed in chain.totals:
+        if abs(stated - summed) > rtol * max(abs(stated), abs(summed)):
+            raise LedgerError(f"energy chain does not balance: {what} is {stated:.9g} W in the results, "
+                              f"the flows make {summed:.9g} W")
     for node, (lo, hi) in chain.bounds.items():
         v = inflow[node]
         if not lo - rtol * scale <= v <= hi + rtol * scale:
