@@ -75,8 +75,10 @@ def sweep_dataset():
     power = np.repeat([100.0, 130.0], 3)
     t_sup = np.tile([305.15, 310.15, 315.15], 2)
     eff = 0.85 + 1e-4 * power - 1e-3 * (t_sup - 305.15)
-    return xr.Dataset({"efficiency_grid_to_chip": ("scenario", eff), "pue": ("scenario", 1.1 + 0.001 * (t_sup - 300)),
-                       "erf": ("scenario", 0.5 - 0.01 * (t_sup - 305.15)), "p_grid_w": ("scenario", power * 768e3 / eff)},
+    return xr.Dataset({"efficiency_grid_to_chip": ("scenario", eff),
+                       "pue": ("scenario", 1.1 + 0.001 * (t_sup - 300)),
+                       "erf": ("scenario", 0.5 - 0.01 * (t_sup - 305.15)),
+                       "p_grid_w": ("scenario", power * 768e3 / eff)},
                       coords={"scenario": np.arange(6), "campus.rack_it_power_kw": ("scenario", power),
                               "cooling.facility_supply_t_k": ("scenario", t_sup)},
                       attrs={"gigawatt_version": gw.__version__, "case_name": "sweep"})
@@ -191,13 +193,15 @@ def test_sankey_refuses_recovered_and_rejected_heat_beyond_the_plant(campus):
     flow (motors, fans, pipes) would be negative."""
     _, ds = campus
     bad = ds.copy()
-    bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] + 2 * (ds.attrs["p_pumps_w"] + ds.attrs["p_fans_w"]))
+    extra = 2 * (ds.attrs["p_pumps_w"] + ds.attrs["p_fans_w"])
+    bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] + extra)
     with pytest.raises(LedgerError, match="negative"):
         check_balance(energy_chain(bad))
     # ... and rejected heat (with the heat available) lowered so that the closing flow exceeds all the pump and
     # fan power and pipe losses
     cut = 2 * (ds.attrs["p_pumps_w"] + ds.attrs["p_fans_w"] + float(ds.loop_pipe_loss_w.sum()))
-    bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] - cut, q_available_w=ds.attrs["q_available_w"] - cut)
+    bad.attrs = dict(ds.attrs, q_rejected_w=ds.attrs["q_rejected_w"] - cut,
+                     q_available_w=ds.attrs["q_available_w"] - cut)
     with pytest.raises(LedgerError, match="'motors, fans, pipes' is .* outside"):
         check_balance(energy_chain(bad))
 

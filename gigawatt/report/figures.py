@@ -68,7 +68,8 @@ def _at_extreme(ds, name: str, pick) -> tuple:
     other = [d for d in ds[name].dims if d != "time"]
     series = getattr(ds[name], "min" if pick is np.nanargmin else "max")(other).values
     i = int(pick(series))
-    return ds.isel(time=i), f" at {np.datetime_as_string(ds.time.values[i], unit='m') if np.issubdtype(ds.time.dtype, np.datetime64) else ds.time.values[i]}"
+    t = ds.time.values[i]
+    return ds.isel(time=i), f" at {np.datetime_as_string(t, unit='m') if np.issubdtype(t.dtype, np.datetime64) else t}"
 
 
 # --- electrical ----------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The energy chain as a Sankey diagram: grid → stations → distribution → DC/DC → shelves → VRMs → chips; all
-of it as heat → liquid and air → cooling plant (with its pumps and fans) → recovered and rejected;
+"""The energy chain as a Sankey diagram: grid → stations → distribution → DC/DC → shelves → VRMs → chips;
+all of it as heat → liquid and air → cooling plant (with its pumps and fans) → recovered and rejected;
 recovered heat (with the heat pumps' electricity and the peak boiler) → district-heating consumers by kind
 and network heat loss.
 
