@@ -231,8 +231,11 @@ def test_feeder_paths_follow_the_line_lengths(campus):
     """Each feeder path starts at a station, ends at a row's last tap, and its distance grows by the length
     of the line joining consecutive buses; every bus is reached."""
     case, ds = campus
-    dist, paths, unreached = F.feeder_paths(ds)
-    assert unreached == 0
+    dist, paths, n_ends, unreached = F.feeder_paths(ds)
+    assert unreached == 0 and n_ends == len(paths) == 2
+    assert ds.v_pu.values[paths[0][-1]] == ds.v_pu.values.min()  # the lowest first
+    _, one, n_ends, _ = F.feeder_paths(ds, max_paths=1)
+    assert n_ends == 2 and len(one) == 1 and np.array_equal(one[0], paths[0])
     lines = case.tables["line"]
     length = {frozenset(p): L for p, L in zip(zip(lines.from_bus, lines.to_bus), lines.length_m)}
     bus = ds.bus.values

@@ -6,8 +6,8 @@ Variables each figure reads (the names a results builder must produce for the fi
 - voltage profiles: ``v_pu`` (bus), ``v_v`` (bus), ``line_from_bus``, ``line_to_bus``, ``line_length_m``
   (line), and the sources' buses from ``source_bus`` (source) or, when absent, the buses whose voltage is a
   source's ``source_v_v``; with a ``time`` dimension, the step of the lowest voltage is drawn;
-- temperatures: ``t_chip_k``, ``t_coolant_in_k``, ``t_coolant_out_k`` (rack), ``cdu_t_hot_in_k``,
-  ``cdu_t_facility_out_k`` (cooling_loop), attribute ``t_tcs_supply_k``; with ``time``, the hottest step;
+- temperatures: ``t_chip_k`` (rack), ``cdu_t_hot_in_k`` and ``cdu_t_facility_out_k`` (cooling_loop),
+  attributes ``t_tcs_supply_k`` and ``chip_t_max_k`` when present; with ``time``, the hottest step;
 - district heating: ``dh_consumer_t_supply_k``, ``dh_consumer_q_w``, ``dh_consumer_demand_w``
   (dh_consumer), ``dh_consumer_kind`` when present (else one bar per consumer up to ``MAX_BARS``, beyond
   that each consumer's heat sorted by demand);
@@ -54,6 +54,8 @@ def _histogram(ax, values, color, min_span=1.0):
     """A histogram over at least ``min_span`` (values nearly equal would otherwise be drawn over a range of
     round-off) with plain tick labels (no offset)."""
     v = values[np.isfinite(values)]
+    if not v.size:
+        raise Skip("no finite values to draw")
     lo, hi = float(v.min()), float(v.max())
     mid, half = 0.5 * (lo + hi), max(0.5 * (hi - lo), 0.5 * min_span)
     ax.hist(v, bins=min(40, max(5, v.size // 4)), range=(mid - half, mid + half), color=color, alpha=0.8)
@@ -74,23 +76,24 @@ def _at_extreme(ds, name: str, pick) -> tuple:
 
 # --- electrical ----------------------------------------------------------------------------------------
 
-def feeder_paths(ds):
+def feeder_paths(ds, max_paths: int | None = None):
     """Distance from the nearest source along the lines [m] of every bus fed from the grid, and the bus
     paths from a source to each end of the shortest-path tree (one per row feeder and busway).
 
-    Returns ``(distance_m, paths, n_unreached)``; buses behind DC/DC converters (no line joins them to a
-    source) are not reached."""
+    Returns ``(distance_m, paths, n_ends, n_unreached)``: with ``max_paths``, the paths to the ends of the
+    lowest voltage first and then ends spread evenly over the rest (the lowest path first in any case);
+    buses behind DC/DC converters (no line joins them to a source) are not reached."""
+    import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    buses = ds.bus.values
-    index = {b: i for i, b in enumerate(buses)}
-    n = buses.size
-    f = np.array([index[b] for b in ds.line_from_bus.values], dtype=np.int64)
-    t = np.array([index[b] for b in ds.line_to_bus.values], dtype=np.int64)
+    index = pd.Index(ds.bus.values)
+    n = index.size
+    f = index.get_indexer(ds.line_from_bus.values)
+    t = index.get_indexer(ds.line_to_bus.values)
     length = np.asarray(ds.line_length_m.values, float)
     if "source_bus" in ds:
-        roots = np.unique([index[b] for b in ds.source_bus.values])
+        roots = np.unique(index.get_indexer(ds.source_bus.values))
     else:  # a source's bus carries exactly the source's voltage (the same float: st.v at that bus)
         roots = np.flatnonzero(np.isin(ds.v_v.values, ds.source_v_v.values))
     if not roots.size:
@@ -101,40 +104,41 @@ def feeder_paths(ds):
     reached = np.isfinite(dist)
     has_child = np.zeros(n, bool)
     has_child[pred[pred >= 0]] = True
-    ends = np.flatnonzero(reached & ~has_child)
+    # Ends of the tree; a source whose neighbours another source reaches first ends no feeder.
+    ends = np.flatnonzero(reached & ~has_child & (pred >= 0))
+    ends = ends[np.argsort(ds.v_pu.values[ends], kind="stable")]
+    if max_paths is not None and ends.size > max_paths:
+        spread = ends[np.linspace(0, ends.size - 1, max_paths - max_paths // 2).astype(int)]
+        ends = np.concatenate([ends[:max_paths // 2], np.setdiff1d(spread, ends[:max_paths // 2])])
+    n_ends = int((reached & ~has_child & (pred >= 0)).sum())
     paths = []
     for e in ends:
         path = [e]
         while pred[path[-1]] >= 0:
             path.append(pred[path[-1]])
-        if len(path) > 1:  # a source whose neighbours another source reaches first is no feeder
-            paths.append(np.array(path[::-1]))
-    return dist, paths, int((~reached).sum())
+        paths.append(np.array(path[::-1]))
+    return dist, paths, n_ends, int((~reached).sum())
 
 
 def voltage_profiles(ds):
-    """Per-unit voltage against distance from the source, one line per feeder path (source to a feeder's
-    far end); the lowest drawn in red."""
+    """Per-unit voltage against distance from the source [m], one line per feeder path (source to a
+    feeder's far end); the lowest drawn in red."""
     _need(ds, "v_pu", "v_v", "line_from_bus", "line_to_bus", "line_length_m")
     if "source_bus" not in ds:
         _need(ds, "source_v_v")
     ds, when = _at_extreme(ds, "v_pu", np.nanargmin)
     if not ds.sizes.get("line"):
         raise Skip("no lines in the results")
-    dist, paths, unreached = feeder_paths(ds)
+    dist, paths, n_ends, unreached = feeder_paths(ds, MAX_PROFILES)
     if not paths:
         raise Skip("no line leaves a source")
     v = ds.v_pu.values
-    end_v = np.array([v[p[-1]] for p in paths])
-    order = np.argsort(end_v)
-    shown = order if order.size <= MAX_PROFILES else np.unique(np.concatenate(
-        [order[:MAX_PROFILES // 2], order[np.linspace(0, order.size - 1, MAX_PROFILES // 2).astype(int)]]))
     from matplotlib.collections import LineCollection
 
     fig, ax = _figure(size=(9.0, 5.0))
-    segs = [np.column_stack([dist[paths[i]], v[paths[i]]]) for i in shown]
+    segs = [np.column_stack([dist[p], v[p]]) for p in paths]
     ax.add_collection(LineCollection(segs, colors="#3b6ea8", linewidths=0.8, alpha=0.5))
-    worst = paths[order[0]]
+    worst = paths[0]
     bus = ds.bus.values
     ax.plot(dist[worst], v[worst], color="#c44e52", lw=1.8,
             label=f"lowest: {v[worst[-1]]:.4f} pu at bus '{bus[worst[-1]]}'")
@@ -145,7 +149,7 @@ def voltage_profiles(ds):
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("distance from the source along the lines [m]")
     ax.set_ylabel("voltage [pu of nominal]")
-    n_text = _count(len(paths), "feeder") if len(shown) == len(paths) else f"{len(shown)} of {len(paths)} feeders"
+    n_text = _count(n_ends, "feeder") if len(paths) == n_ends else f"{len(paths)} of {n_ends} feeders"
     extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
     ax.set_title(f"voltage along the feeders{when} ({n_text}{extra})", fontsize=10)
     ax.grid(alpha=0.3)
@@ -157,10 +161,9 @@ def voltage_profiles(ds):
 # --- cooling -------------------------------------------------------------------------------------------
 
 def temperatures(ds):
-    """Histogram of the racks' chip temperatures, and the coolant temperatures by loop: the supply
-    set-point, the racks' outlets (range per loop from the rack variables when racks name their loop,
-    otherwise overall) and the loop return at its CDU."""
-    _need(ds, "t_chip_k", "t_coolant_out_k", "cdu_t_hot_in_k")
+    """Histogram of the racks' chip temperatures [°C], and the coolant temperatures by loop: each loop from
+    its supply set-point to its return at the CDU, and the facility water leaving the CDU."""
+    _need(ds, "t_chip_k", "cdu_t_hot_in_k")
     ds, when = _at_extreme(ds, "t_chip_k", np.nanargmax)
     fig, (a1, a2) = _figure(ncols=2, size=(11.0, 4.6))
     t_chip = ds.t_chip_k.values - C0
