@@ -108,8 +108,9 @@ def feeder_paths(ds, max_paths: int | None = None):
     ends = np.flatnonzero(reached & ~has_child & (pred >= 0))
     ends = ends[np.argsort(ds.v_pu.values[ends], kind="stable")]
     if max_paths is not None and ends.size > max_paths:
-        spread = ends[np.linspace(0, ends.size - 1, max_paths - max_paths // 2).astype(int)]
-        ends = np.concatenate([ends[:max_paths // 2], np.setdiff1d(spread, ends[:max_paths // 2])])
+        k = max_paths // 2
+        rest = ends[k:]
+        ends = np.concatenate([ends[:k], rest[np.linspace(0, rest.size - 1, max_paths - k).round().astype(int)]])
     n_ends = int((reached & ~has_child & (pred >= 0)).sum())
     paths = []
     for e in ends:
