@@ -364,6 +364,8 @@ def test_sankey_of_a_time_series_draws_the_means(campus_dh, tmp_path):
     page = report.html.read_text(encoding="utf-8")
     # 3 hourly steps: grid energy = (0.5 + 1 + 1.5) h x the solved grid power
     assert f"{3 * ds.attrs['p_grid_w'] / 1e6:.3g} MWh over 3 h" in page
+    # the PUE of the period is the ratio of its energies: here the solved PUE, as every step is scaled alike
+    assert f"<td>PUE over the period</td><td>{ds.attrs['pue']:.3f}</td>" in page
 
 
 def test_time_series_figures_pick_the_extreme_step(campus):

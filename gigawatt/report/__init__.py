@@ -16,7 +16,14 @@ Figures, each drawn only when the results have its data (the page lists the othe
 =====================  ==========================================================================
 
 The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
-:mod:`gigawatt.report.sankey`. A results file is recognised by its ``gigawatt_version`` attribute.
+:mod:`gigawatt.report.sankey`. In short, for results along ``time`` (datetime64 coordinate): the series
+``q_available_w``, ``dh_q_demand_w``, ``dh_q_delivered_w``, ``q_recovered_w`` [W] along ``time`` alone draw
+the duration curves and months; the ledger scalars of a steady solve (``p_grid_w``, ``p_it_w``,
+``p_facility_w``, ``q_liquid_w``, ``q_air_w``, ``p_pumps_w``, ``p_fans_w``, ``q_rejected_w``, ...) given as
+series along ``time`` (and ``stage_loss_w`` along (time, stage)) draw the Sankey diagram of the period's
+mean power and the KPI table's energies and annual ratios (PUE = Σ facility / Σ IT energy, ERF, efficiency).
+For sweeps: a ``scenario`` dimension, the swept fields as coordinates along it, and the KPIs
+``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as variables along it. A results file is recognised by its ``gigawatt_version`` attribute.
 Datasets with a ``scenario`` dimension get the sweep figure and KPI table only (the per-element figures
 belong to one scenario).
 """
@@ -167,6 +174,14 @@ def _energy_or_mean(ds, name):
     return None
 
 
+def _weights(ds):
+    """Step durations [h] of a dated time axis, else None (steps weigh the same)."""
+    try:
+        return F._step_hours(ds)
+    except F.Skip:
+        return None
+
+
 def kpi_rows(ds) -> list[tuple[str, str]]:
     """Headline figures as (label, formatted value), those the results have."""
     a = ds.attrs
@@ -192,6 +207,11 @@ def kpi_rows(ds) -> list[tuple[str, str]]:
                              ("pue", "PUE", "{:.3f}"), ("erf", "energy reuse factor (ERF)", "{:.3f}")):
         if name in a:
             rows.append((label, fmt.format(float(a[name]))))
+        elif "time" in ds.dims and all(n in ds.data_vars and ds[n].dims == ("time",) for n in F.KPIS[name][2]):
+            w = _weights(ds)
+            num, den = (float(np.sum(ds[n].values * (1.0 if w is None else w))) for n in F.KPIS[name][2])
+            # a ratio of the period's energies
+            rows.append((label + " over the period", fmt.format(num / den) if den else "–"))
     if "v_pu" in ds and "time" not in ds.v_pu.dims and ds.sizes.get("bus"):
         i = int(np.nanargmin(ds.v_pu.values))
         rows.append(("lowest voltage", f"{float(ds.v_pu.values[i]):.4f} pu at bus '{ds.bus.values[i]}'"))
