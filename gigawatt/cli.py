@@ -87,6 +87,24 @@ def compare(case, architectures, tariff, hours, sizing, output):
 
 
 @main.command()
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path),
+              help="Folder for the figures and report.html (default: <results name>-report).")
+def report(results, outdir):
+    """Draw the figures of RESULTS (a NetCDF written by gigawatt) as PNG files and one HTML page: the energy
+    chain, voltage profiles, temperatures, district heating, year and sweep figures, as the data allow."""
+    from gigawatt.errors import GigawattError
+    from gigawatt.report import build_report
+
+    try:
+        written = build_report(results, outdir or Path(f"{results.stem}-report"))
+    except GigawattError as err:
+        _fail(err)
+    click.echo(f"report written to {written.html} ({len(written.figures)} figures"
+               + (f"; not drawn: {', '.join(written.skipped)}" if written.skipped else "") + ")")
+
+
+@main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):

@@ -49,6 +49,8 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     for name, v in values.items():
         dim, unit, long_name = DH_VARIABLES[name]
         new[name] = xr.Variable(dim, np.asarray(v), attrs={"units": unit, "long_name": long_name})
+    new["dh_consumer_kind"] = xr.Variable("dh_consumer", case.tables["dh_consumer"]["kind"].to_numpy(),
+                                          attrs={"units": "1", "long_name": "demand model of the consumer"})
     ds.update(xr.Dataset(new, coords=coords))
     f = dict(st.figures)
     p_facility = ds.attrs.get("p_facility_w")

@@ -478,7 +478,7 @@ def test_network_without_demand_solves():
     assert ds.attrs["dh_q_plant_w"] == 0.0 and ds.attrs["dh_pump_w"] == 0.0
     p = by_id(ds, "dh_p_pa", "dh_node")
     assert p["A"] - p["Ar"] == pytest.approx(DP_MIN, abs=1e-6)
-    assert all(np.isfinite(ds[v].values).all() for v in ds.data_vars)
+    assert all(np.isfinite(ds[v].values).all() for v in ds.data_vars if ds[v].dtype.kind in "fc")
 
 
 def test_pipe_without_flow_in_a_mesh_solves():

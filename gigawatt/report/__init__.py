@@ -1,0 +1,262 @@
+"""``gigawatt report RESULTS.nc``: figures of a results file (PNG) and one self-contained HTML page with
+them embedded and a table of headline KPIs.
+
+Figures, each drawn only when the results have its data (the page lists the others and why):
+
+=====================  ==========================================================================
+``sankey.png``         the energy chain from the grid to the chips, their heat and its reuse
+                       (:mod:`gigawatt.report.sankey`; the ledger is checked before drawing)
+``voltage.png``        voltage along the feeders against distance from the source
+``temperatures.png``   chip temperatures of the racks; coolant supply and return by loop
+``dh_supply.png``      supply temperature at the district-heating consumers
+``dh_by_kind.png``     heat delivered and demanded by consumer kind
+``heat_duration.png``  campus heat available vs network demand over the period, sorted (``time``)
+``monthly_heat.png``   heat delivered per month (``time``)
+``sweep_kpis.png``     efficiency, PUE, ERF, grid power against each swept parameter (``scenario``)
+=====================  ==========================================================================
+
+The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
+:mod:`gigawatt.report.sankey`. In short, for results along ``time`` (datetime64 coordinate): the series
+``q_available_w``, ``dh_q_demand_w``, ``dh_q_delivered_w``, ``q_recovered_w`` [W] along ``time`` alone draw
+the duration curves and months; the ledger scalars of a steady solve (``p_grid_w``, ``p_it_w``,
+``p_facility_w``, ``q_liquid_w``, ``q_air_w``, ``p_pumps_w``, ``p_fans_w``, ``q_rejected_w``, ...) given as
+series along ``time`` (and ``stage_loss_w`` along (time, stage)) draw the Sankey diagram of the period's
+mean power and the KPI table's energies and annual ratios (PUE = Σ facility / Σ IT energy, ERF, efficiency).
+For sweeps: a ``scenario`` dimension, the swept fields as coordinates along it, and the KPIs
+``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as variables along it. A results file is recognised by its ``gigawatt_version`` attribute.
+Datasets with a ``scenario`` dimension get the sweep figure and KPI table only (the per-element figures
+belong to one scenario).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gigawatt.errors import CaseError
+from gigawatt.report import figures as F
+from gigawatt.report.sankey import LedgerError, draw_sankey, energy_chain, format_w
+
+__all__ = ["build_report", "open_results", "LedgerError", "FIGURES"]
+
+
+def _sankey(ds):
+    if "scenario" in ds.dims:
+        raise F.Skip("a sweep: the energy chain belongs to one scenario")
+    try:
+        chain = energy_chain(ds)
+    except KeyError as err:
+        raise F.Skip(err.args[0]) from None
+    a = ds.attrs
+    title = f"energy chain of '{a.get('case_name', '')}'"
+    if "efficiency_grid_to_chip" in a:
+        title += f": {a['efficiency_grid_to_chip']:.2%} of the grid's power reaches the chips"
+    if "erf" in a:
+        title += f"; energy reuse factor {a['erf']:.3f}"
+    return draw_sankey(chain, title)
+
+
+def _single(func):
+    """A per-element figure: not for sweeps."""
+    def draw(ds):
+        if "scenario" in ds.dims:
+            raise F.Skip("a sweep: this figure is drawn from the results of one scenario")
+        return func(ds)
+    draw.__doc__ = func.__doc__
+    return draw
+
+
+# name -> (file, caption, function)
+FIGURES = {
+    "sankey": ("sankey.png", "Energy chain from the grid to the chips, their heat and its reuse", _sankey),
+    "voltage": ("voltage.png", "Voltage profiles along the feeders", _single(F.voltage_profiles)),
+    "temperatures": ("temperatures.png", "Chip and coolant temperatures", _single(F.temperatures)),
+    "dh_supply": ("dh_supply.png", "District heating: supply temperature at the consumers",
+                  _single(F.dh_supply_temperatures)),
+    "dh_by_kind": ("dh_by_kind.png", "District heating: heat by consumer kind", _single(F.dh_heat_by_kind)),
+    "heat_duration": ("heat_duration.png", "Heat duration curves", _single(F.heat_duration)),
+    "monthly_heat": ("monthly_heat.png", "Heat by month", _single(F.monthly_heat)),
+    "sweep_kpis": ("sweep_kpis.png", "KPIs against the swept parameters", F.sweep_kpis),
+}
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote: the page, the figures (name → PNG path) and the skipped figures
+    (name → reason)."""
+
+    html: Path
+    figures: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def open_results(path) -> "xarray.Dataset":  # noqa: F821
+    """Open a gigawatt results NetCDF (lazily); a missing file, a file that is not NetCDF or one that gigawatt
+    did not write raises :class:`~gigawatt.errors.CaseError`."""
+    import xarray as xr
+
+    path = Path(path)
+    if not path.is_file():
+        raise CaseError("no such results file", file=str(path))
+    try:
+        ds = xr.open_dataset(path)
+    except Exception as err:  # netCDF4, h5netcdf and scipy raise various types for foreign files
+        raise CaseError(f"not a NetCDF results file ({type(err).__name__}: {str(err).splitlines()[0][:120]})",
+                        file=str(path)) from None
+    if "gigawatt_version" not in ds.attrs:
+        ds.close()
+        raise CaseError("not a gigawatt results file (no 'gigawatt_version' attribute)", file=str(path))
+    return ds
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def build_report(results, outdir) -> Report:
+    """Draw every figure the results have data for and write them with ``report.html`` into ``outdir``
+    (created if needed). ``results``: a path or an ``xarray.Dataset``.
+
+    Raises :class:`LedgerError` when the energy ledger does not balance (nothing is written then), and
+    :class:`~gigawatt.errors.CaseError` for a results file it cannot read or an ``outdir`` it cannot write.
+    """
+    import xarray as xr
+
+    ds = results if isinstance(results, xr.Dataset) else open_results(results)
+    try:
+        drawn, skipped = {}, {}
+        for name, (_, _, func) in FIGURES.items():
+            try:
+                drawn[name] = _png(func(ds))
+            except F.Skip as why:
+                skipped[name] = str(why)
+        page = _html(ds, drawn, skipped, source=None if isinstance(results, xr.Dataset) else Path(results))
+    finally:
+        if not isinstance(results, xr.Dataset):
+            ds.close()
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        report = Report(outdir / "report.html", skipped=skipped)
+        for name, png in drawn.items():
+            path = outdir / FIGURES[name][0]
+            path.write_bytes(png)
+            report.figures[name] = path
+        report.html.write_text(page, encoding="utf-8")
+    except OSError as err:
+        raise CaseError(f"cannot write the report: {err.strerror or err}", file=str(outdir)) from None
+    return report
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+def _energy_or_mean(ds, name):
+    """(value, formatted) of a power quantity: its energy over the period for a time series [Wh], else the
+    attribute or summed variable [W]."""
+    if name in ds.data_vars and "time" in ds[name].dims:
+        v = ds[name]
+        if set(v.dims) - {"time"}:
+            v = v.sum([d for d in v.dims if d != "time"])
+        try:
+            hours = F._step_hours(ds)
+        except F.Skip:  # no dates to weigh the steps with
+            return f"{format_w(float(v.mean()))} mean over {v.sizes['time']} steps"
+        wh = float((np.asarray(v.values, float) * hours).sum())
+        return f"{format_w(wh).replace('W', 'Wh')} over {hours.sum():,.0f} h"
+    if name in ds.attrs:
+        return format_w(float(ds.attrs[name]))
+    return None
+
+
+def _weights(ds):
+    """Step durations [h] of a dated time axis, else None (steps weigh the same)."""
+    try:
+        return F._step_hours(ds)
+    except F.Skip:
+        return None
+
+
+def kpi_rows(ds) -> list[tuple[str, str]]:
+    """Headline figures as (label, formatted value), those the results have."""
+    a = ds.attrs
+    rows = []
+    if "scenario" in ds.dims:
+        rows.append(("scenarios", str(ds.sizes["scenario"])))
+        rows.append(("swept parameters", ", ".join(F.swept_parameters(ds)) or "–"))
+        for k in F.KPIS:
+            if k in ds:
+                v = F.sweep_kpi(ds, k)
+                fmt = format_w if k == "p_grid_w" else (lambda x: f"{x:.4f}")
+                rows.append((F.KPIS[k][0] + " (min – max)", f"{fmt(np.nanmin(v))} – {fmt(np.nanmax(v))}"))
+        return rows
+    for name, label in (("p_grid_w", "drawn from the grid"), ("p_it_w", "IT power at the chips"),
+                        ("p_loss_w", "electrical losses"), ("p_facility_w", "facility power"),
+                        ("q_available_w", "heat available for reuse"), ("q_recovered_w", "heat recovered"),
+                        ("q_rejected_w", "heat rejected"), ("dh_q_delivered_w", "district heat delivered"),
+                        ("dh_q_demand_w", "district heat demand")):
+        text = _energy_or_mean(ds, name)
+        if text:
+            rows.append((label, text))
+    for name, label, fmt in (("efficiency_grid_to_chip", "grid-to-chip efficiency", "{:.2%}"),
+                             ("pue", "PUE", "{:.3f}"), ("erf", "energy reuse factor (ERF)", "{:.3f}")):
+        if name in a:
+            rows.append((label, fmt.format(float(a[name]))))
+        elif "time" in ds.dims and all(n in ds.data_vars and ds[n].dims == ("time",) for n in F.KPIS[name][2]):
+            w = _weights(ds)
+            num, den = (float(np.sum(ds[n].values * (1.0 if w is None else w))) for n in F.KPIS[name][2])
+            # a ratio of the period's energies
+            rows.append((label + " over the period", fmt.format(num / den) if den else "–"))
+    if "v_pu" in ds and "time" not in ds.v_pu.dims and ds.sizes.get("bus"):
+        i = int(np.nanargmin(ds.v_pu.values))
+        rows.append(("lowest voltage", f"{float(ds.v_pu.values[i]):.4f} pu at bus '{ds.bus.values[i]}'"))
+    if "t_chip_k" in ds and "time" not in ds.t_chip_k.dims and ds.sizes.get("rack"):
+        i = int(np.nanargmax(ds.t_chip_k.values))
+        rows.append(("hottest chip", f"{float(ds.t_chip_k.values[i]) - F.C0:.1f} °C in rack '{ds.rack.values[i]}'"))
+    if "dh_undersupplied" in a:
+        rows.append(("consumers under-supplied", f"{int(a['dh_undersupplied'])}"))
+    if "energy_balance_residual" in a:
+        rows.append(("energy balance residual", f"{float(a['energy_balance_residual']):.1e}"))
+    return rows
+
+
+_CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:2em auto;
+padding:0 1em;color:#222}h1{font-size:1.5em;margin-bottom:.2em}.meta{color:#666;font-size:.9em}
+table{border-collapse:collapse;margin:1em 0}td{padding:.25em 1em;border-bottom:1px solid #e4e4e4}
+td:first-child{color:#555}td:last-child{font-variant-numeric:tabular-nums;font-weight:600}
+figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#444;margin-top:.3em}
+.skipped{color:#777;font-size:.9em}pre{background:#fff6e5;padding:.6em;white-space:pre-wrap}"""
+
+
+def _html(ds, drawn: dict[str, bytes], skipped: dict[str, str], source: Path | None) -> str:
+    a = ds.attrs
+    esc = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>gigawatt report: {esc(str(a.get('case_name', '')))}</title>", f"<style>{_CSS}</style>",
+             "</head><body>", f"<h1>{esc(str(a.get('title', 'gigawatt results')))}</h1>",
+             f'<p class="meta">case <b>{esc(str(a.get("case_name", "")))}</b>'
+             + (f" · results {esc(str(source))}" if source else "")
+             + f" · gigawatt {esc(str(a.get('gigawatt_version', '')))}"
+             + (f" · case hash {esc(str(a['case_hash'])[:12])}" if a.get("case_hash") else "") + "</p>",
+             "<h2>Headline figures</h2><table>"]
+    parts += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in kpi_rows(ds)]
+    parts.append("</table>")
+    if a.get("warnings"):
+        parts.append(f"<h2>Warnings</h2><pre>{esc(str(a['warnings']))}</pre>")
+    for name, png in drawn.items():
+        file, caption, _ = FIGURES[name]
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure id="{name}"><img src="data:image/png;base64,{data}" alt="{esc(caption)}" '
+                     f'data-file="{file}"><figcaption>{esc(caption)} (<a href="{file}">{file}</a>)</figcaption>'
+                     "</figure>")
+    if skipped:
+        parts.append('<h2>Not drawn</h2><ul class="skipped">')
+        parts += [f"<li>{esc(FIGURES[n][1])}: {esc(why)}</li>" for n, why in skipped.items()]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,443 @@
+"""The report's figures other than the Sankey diagram: each function takes a results dataset and returns a
+matplotlib ``Figure``, or raises :class:`Skip` saying which data it lacks.
+
+Variables each figure reads (the names a results builder must produce for the figure to appear):
+
+- voltage profiles: ``v_pu`` (bus), ``v_v`` (bus), ``line_from_bus``, ``line_to_bus``, ``line_length_m``
+  (line), and the sources' buses from ``source_bus`` (source) or, when absent, the buses whose voltage is a
+  source's ``source_v_v``; with a ``time`` dimension, the step of the lowest voltage is drawn;
+- temperatures: ``t_chip_k`` (rack), ``cdu_t_hot_in_k`` and ``cdu_t_facility_out_k`` (cooling_loop),
+  attributes ``t_tcs_supply_k`` and ``chip_t_max_k`` when present; with ``time``, the hottest step;
+- district heating: ``dh_consumer_t_supply_k``, ``dh_consumer_q_w``, ``dh_consumer_demand_w``
+  (dh_consumer), ``dh_consumer_kind`` when present (else one bar per consumer up to ``MAX_BARS``, beyond
+  that each consumer's heat sorted by demand);
+- time series (coordinate ``time``, datetime64, a regular or irregular step): ``q_available_w`` (heat the
+  campus offers), ``dh_q_demand_w`` (network demand), ``dh_q_delivered_w`` and ``q_recovered_w``; each a
+  data variable of dimension ``time`` only [W];
+- sweeps (dimension ``scenario``; each swept field a coordinate along it, e.g. ``campus.rack_it_power_kw``):
+  ``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as data variables along ``scenario``
+  (a ``time`` dimension too is reduced: powers to their means, ratios to ratios of sums when
+  ``p_it_w``/``p_grid_w``/``p_facility_w``/``q_recovered_w`` are there, else to means).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+C0 = 273.15  # K at 0 °C
+MAX_PROFILES = 300  # feeder lines drawn at most (the lowest voltages first, then evenly spread)
+MAX_BARS = 30
+
+
+class Skip(Exception):
+    """A figure the dataset has no data for; the message says what is missing."""
+
+
+def _need(ds, *names):
+    missing = [n for n in names if n not in ds.variables]
+    if missing:
+        raise Skip(f"no {', '.join(missing)} in the results")
+
+
+def _figure(*, ncols=1, size=(9.0, 5.0)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _histogram(ax, values, color, min_span=1.0):
+    """A histogram over at least ``min_span`` (values nearly equal would otherwise be drawn over a range of
+    round-off) with plain tick labels (no offset)."""
+    v = values[np.isfinite(values)]
+    if not v.size:
+        raise Skip("no finite values to draw")
+    lo, hi = float(v.min()), float(v.max())
+    mid, half = 0.5 * (lo + hi), max(0.5 * (hi - lo), 0.5 * min_span)
+    ax.hist(v, bins=min(40, max(5, v.size // 4)), range=(mid - half, mid + half), color=color, alpha=0.8)
+    ax.ticklabel_format(axis="x", useOffset=False)
+
+
+def _at_extreme(ds, name: str, pick) -> tuple:
+    """``ds`` at the time step where ``pick`` (np.nanargmin/np.nanargmax) of variable ``name`` occurs, and a
+    note saying which step; ``ds`` itself when ``name`` has no ``time`` dimension."""
+    if "time" not in ds[name].dims:
+        return ds, ""
+    other = [d for d in ds[name].dims if d != "time"]
+    series = getattr(ds[name], "min" if pick is np.nanargmin else "max")(other).values
+    i = int(pick(series))
+    t = ds.time.values[i]
+    return ds.isel(time=i), f" at {np.datetime_as_string(t, unit='m') if np.issubdtype(t.dtype, np.datetime64) else t}"
+
+
+# --- electrical ----------------------------------------------------------------------------------------
+
+def feeder_paths(ds, max_paths: int | None = None):
+    """Distance from the nearest source along the lines [m] of every bus fed from the grid, and the bus
+    paths from a source to each end of the shortest-path tree (one per row feeder and busway).
+
+    Returns ``(distance_m, paths, n_ends, n_unreached)``: with ``max_paths``, the paths to the ends of the
+    lowest voltage first and then ends spread evenly over the rest (the lowest path first in any case);
+    buses behind DC/DC converters (no line joins them to a source) are not reached."""
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    index = pd.Index(ds.bus.values)
+    n = index.size
+    f = index.get_indexer(ds.line_from_bus.values)
+    t = index.get_indexer(ds.line_to_bus.values)
+    length = np.asarray(ds.line_length_m.values, float)
+    if "source_bus" in ds:
+        roots = np.unique(index.get_indexer(ds.source_bus.values))
+    else:  # a source's bus carries exactly the source's voltage (the same float: st.v at that bus)
+        roots = np.flatnonzero(np.isin(ds.v_v.values, ds.source_v_v.values))
+    if not roots.size:
+        raise Skip("no source bus found in the results")
+    # Zero-length lines still join buses: a tiny length keeps them as edges of the sparse graph.
+    graph = coo_matrix((np.maximum(length, 1e-9), (f, t)), shape=(n, n)).tocsr()
+    dist, pred, _ = dijkstra(graph, directed=False, indices=roots, min_only=True, return_predecessors=True)
+    reached = np.isfinite(dist)
+    has_child = np.zeros(n, bool)
+    has_child[pred[pred >= 0]] = True
+    # Ends of the tree; a source whose neighbours another source reaches first ends no feeder.
+    ends = np.flatnonzero(reached & ~has_child & (pred >= 0))
+    ends = ends[np.argsort(ds.v_pu.values[ends], kind="stable")]
+    if max_paths is not None and ends.size > max_paths:
+        k = max_paths // 2
+        rest = ends[k:]
+        ends = np.concatenate([ends[:k], rest[np.linspace(0, rest.size - 1, max_paths - k).round().astype(int)]])
+    n_ends = int((reached & ~has_child & (pred >= 0)).sum())
+    paths = []
+    for e in ends:
+        path = [e]
+        while pred[path[-1]] >= 0:
+            path.append(pred[path[-1]])
+        paths.append(np.array(path[::-1]))
+    return dist, paths, n_ends, int((~reached).sum())
+
+
+def voltage_profiles(ds):
+    """Per-unit voltage against distance from the source [m], one line per feeder path (source to a
+    feeder's far end); the lowest drawn in red."""
+    _need(ds, "v_pu", "v_v", "line_from_bus", "line_to_bus", "line_length_m")
+    if "source_bus" not in ds:
+        _need(ds, "source_v_v")
+    ds, when = _at_extreme(ds, "v_pu", np.nanargmin)
+    if not ds.sizes.get("line"):
+        raise Skip("no lines in the results")
+    dist, paths, n_ends, unreached = feeder_paths(ds, MAX_PROFILES)
+    if not paths:
+        raise Skip("no line leaves a source")
+    v = ds.v_pu.values
+    from matplotlib.collections import LineCollection
+
+    fig, ax = _figure(size=(9.0, 5.0))
+    segs = [np.column_stack([dist[p], v[p]]) for p in paths]
+    ax.add_collection(LineCollection(segs, colors="#3b6ea8", linewidths=0.8, alpha=0.5))
+    worst = paths[0]
+    bus = ds.bus.values
+    ax.plot(dist[worst], v[worst], color="#c44e52", lw=1.8,
+            label=f"lowest: {v[worst[-1]]:.4f} pu at bus '{bus[worst[-1]]}'")
+    reached = np.isfinite(dist)
+    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
+    lo, hi = np.min(v[reached]), np.max(v[reached])
+    pad = max(hi - lo, 1e-4) * 0.08
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("distance from the source along the lines [m]")
+    ax.set_ylabel("voltage [pu of nominal]")
+    n_text = _count(n_ends, "feeder") if len(paths) == n_ends else f"{len(paths)} of {n_ends} feeders"
+    extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
+    ax.set_title(f"voltage along the feeders{when} ({n_text}{extra})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- cooling -------------------------------------------------------------------------------------------
+
+def temperatures(ds):
+    """Histogram of the racks' chip temperatures [°C], and the coolant temperatures by loop: each loop from
+    its supply set-point to its return at the CDU, and the facility water leaving the CDU."""
+    _need(ds, "t_chip_k", "cdu_t_hot_in_k")
+    ds, when = _at_extreme(ds, "t_chip_k", np.nanargmax)
+    fig, (a1, a2) = _figure(ncols=2, size=(11.0, 4.6))
+    t_chip = ds.t_chip_k.values - C0
+    _histogram(a1, t_chip, "#c44e52")
+    if "chip_t_max_k" in ds.attrs:
+        a1.axvline(ds.attrs["chip_t_max_k"] - C0, color="k", ls="--", lw=1, label="chip limit")
+        a1.legend(fontsize=8)
+    a1.set_xlabel("chip (cold-plate case) temperature [°C]")
+    a1.set_ylabel("racks")
+    a1.set_title(f"chip temperatures of {_count(t_chip.size, 'rack')}{when}", fontsize=10)
+    loops = ds.cooling_loop.values
+    x = np.arange(loops.size)
+    ret = ds.cdu_t_hot_in_k.values - C0
+    sup = np.full(x.size, ds.attrs["t_tcs_supply_k"] - C0) if "t_tcs_supply_k" in ds.attrs else None
+    if sup is not None:  # each loop as a bar from its supply to its return temperature
+        a2.bar(x, ret - sup, bottom=sup, width=0.7, color="#4c9bd6", alpha=0.35, label="loop: supply → return")
+        a2.plot(x, sup, "_", ms=8, color="#3b6ea8", label="supply set-point")
+    a2.plot(x, ret, "_", ms=8, color="#c44e52", mew=2, label="return at the CDU")
+    if "cdu_t_facility_out_k" in ds:
+        a2.plot(x, ds.cdu_t_facility_out_k.values - C0, ".", ms=5, color="#55a868", label="facility water out")
+    low = min(np.nanmin(ret), np.nanmin(sup) if sup is not None else np.inf,
+              np.nanmin(ds.cdu_t_facility_out_k.values - C0) if "cdu_t_facility_out_k" in ds else np.inf)
+    a2.set_ylim(low - 2.0, np.nanmax(ret) + 2.0)
+    a2.set_xlabel("cooling loop")
+    a2.set_ylabel("temperature [°C]")
+    if loops.size <= 24:
+        a2.set_xticks(x, [str(s) for s in loops], rotation=60, fontsize=7)
+    a2.set_title(f"coolant by loop ({_count(loops.size, 'loop')})", fontsize=10)
+    a2.grid(alpha=0.3)
+    a2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- district heating ----------------------------------------------------------------------------------
+
+def dh_supply_temperatures(ds):
+    """Histogram of the supply temperature arriving at each consumer's substation."""
+    _need(ds, "dh_consumer_t_supply_k")
+    ds, when = _at_extreme(ds, "dh_consumer_t_supply_k", np.nanargmin)
+    t = ds.dh_consumer_t_supply_k.values - C0
+    t = t[np.isfinite(t)]
+    if not t.size:
+        raise Skip("no district-heating consumers in the results")
+    fig, ax = _figure(size=(8.0, 4.5))
+    _histogram(ax, t, "#c44e52")
+    if "dh_consumer_undersupplied" in ds:
+        n_under = int(np.asarray(ds.dh_consumer_undersupplied.values, bool).sum())
+        ax.text(0.02, 0.95, f"{n_under} of {t.size} consumers under-supplied", transform=ax.transAxes, va="top",
+                fontsize=9)
+    ax.set_xlabel("supply temperature at the substation [°C]")
+    ax.set_ylabel("consumers")
+    ax.set_title(f"district heating: supply temperature at {_count(t.size, 'consumer')}{when}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def dh_heat_by_kind(ds):
+    """Heat delivered and demanded by consumer kind (by consumer when the results carry no kinds)."""
+    _need(ds, "dh_consumer_q_w", "dh_consumer_demand_w")
+    q, demand = ds.dh_consumer_q_w, ds.dh_consumer_demand_w
+    note = ""
+    if "time" in q.dims:
+        q, demand, note = q.mean("time"), demand.mean("time"), " (mean over the time steps)"
+    q, demand = q.values, demand.values
+    if not q.size:
+        raise Skip("no district-heating consumers in the results")
+    if "dh_consumer_kind" in ds:
+        labels = ds.dh_consumer_kind.values.astype(str)
+    elif q.size <= MAX_BARS:
+        labels = ds.dh_consumer.values.astype(str)
+    else:
+        return _dh_heat_sorted(q, demand, note)
+    groups = list(dict.fromkeys(labels))
+    got = np.array([q[labels == g].sum() for g in groups])
+    want = np.array([demand[labels == g].sum() for g in groups])
+    from gigawatt.report.sankey import format_w
+
+    fig, ax = _figure(size=(8.0, 4.5))
+    y = np.arange(len(groups))
+    scale, unit = (1e6, "MW") if want.max(initial=0) >= 1e6 else (1e3, "kW")
+    ax.barh(y + 0.2, want / scale, height=0.4, color="#9aa5b1", label="demand")
+    ax.barh(y - 0.2, got / scale, height=0.4, color="#55a868", label="delivered")
+    for yi, g in zip(y, got):
+        ax.text(g / scale, yi - 0.2, " " + format_w(g), va="center", fontsize=8)
+    ax.set_yticks(y, [g.replace("_", " ") for g in groups])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"heat [{unit}]")
+    ax.set_title("district heating: heat by consumer " + ("kind" if "dh_consumer_kind" in ds else "") + note,
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def _dh_heat_sorted(q, demand, note):
+    """Results that name no consumer kinds: each consumer's heat delivered and demanded, consumers sorted
+    by demand, largest first."""
+    order = np.argsort(-demand, kind="stable")
+    scale, unit = (1e6, "MW") if demand.max(initial=0) >= 1e6 else (1e3, "kW")
+    fig, ax = _figure(size=(8.0, 4.5))
+    x = np.arange(1, q.size + 1)
+    ax.fill_between(x, demand[order] / scale, step="mid", color="#9aa5b1", alpha=0.6, label="demand")
+    ax.step(x, q[order] / scale, where="mid", color="#55a868", lw=1, label="delivered")
+    ax.set_xlabel("consumers, by demand")
+    ax.set_ylabel(f"heat per consumer [{unit}]")
+    ax.set_title(f"district heating: heat at {q.size} consumers{note} (the results name no consumer kinds)",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- time series ---------------------------------------------------------------------------------------
+
+def _step_hours(ds) -> np.ndarray:
+    """Duration of each time step [h]: the gap to the next timestamp, the last step as long as the one
+    before it."""
+    t = ds.time.values
+    if t.size < 2:
+        raise Skip("a single time step")
+    if np.issubdtype(t.dtype, np.datetime64):
+        gaps = np.diff(t).astype("timedelta64[s]").astype(float) / 3600.0
+    else:
+        raise Skip("the time coordinate is not a date and time")
+    return np.append(gaps, gaps[-1])
+
+
+def _series(ds, name):
+    v = ds[name]
+    if v.dims != ("time",):
+        raise Skip(f"{name} is not a series along time only (dims {v.dims})")
+    return np.asarray(v.values, float)
+
+
+def duration_curve(q, hours):
+    """A duration curve: ``q`` sorted from largest to smallest as a step function of the cumulative hours
+    [h] its steps last. Returns ``(x, y)`` for ``step(where="post")``, with ``x[-1]`` the period's hours."""
+    order = np.argsort(-q, kind="stable")
+    return np.concatenate([[0.0], np.cumsum(hours[order])]), np.concatenate([q[order], q[order][-1:]])
+
+
+def monthly_energy_wh(ds, name: str):
+    """The energy of power series ``name`` [W] in each calendar month [Wh]: each step's power times its
+    duration (see ``_step_hours``), summed by the month its timestamp falls in. Returns ``(months, wh)``."""
+    hours = _step_hours(ds)
+    months = ds.time.values.astype("datetime64[M]")
+    labels = np.unique(months)
+    energy = _series(ds, name) * hours
+    return labels, np.array([energy[months == m].sum() for m in labels])
+
+
+def heat_duration(ds):
+    """Heat duration curves: campus heat available and network demand (and heat recovered), each sorted
+    from its largest hour to its smallest, against the hours of the year they last."""
+    if "time" not in ds.dims:
+        raise Skip("no time dimension (a single operating point)")
+    _need(ds, "q_available_w", "dh_q_demand_w")
+    hours = _step_hours(ds)
+    fig, ax = _figure(size=(9.0, 5.0))
+    styles = {"q_available_w": ("campus heat available", "#c44e52", "-"),
+              "dh_q_demand_w": ("network demand", "#3b6ea8", "-"),
+              "q_recovered_w": ("recovered from the campus", "#55a868", "--")}
+    peak = 0.0
+    for name, (label, color, ls) in styles.items():
+        if name not in ds:
+            continue
+        q = _series(ds, name)
+        x, y = duration_curve(q, hours)
+        ax.step(x, y / 1e6, where="post", color=color, ls=ls, label=label)
+        peak = max(peak, float(np.nanmax(q)))
+    ax.set_xlabel("hours in the period at or above the value [h]")
+    ax.set_ylabel("heat [MW]")
+    ax.set_xlim(0, hours.sum())
+    ax.set_ylim(0, peak / 1e6 * 1.05 if peak > 0 else 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"heat duration curves ({hours.sum():,.0f} h)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def monthly_heat(ds):
+    """Heat delivered to the network each month [GWh], beside the heat recovered from the campus and the
+    demand, when the results have them."""
+    if "time" not in ds.dims:
+        raise Skip("no time dimension (a single operating point)")
+    names = [n for n in ("dh_q_demand_w", "dh_q_delivered_w", "q_recovered_w") if n in ds]
+    if "dh_q_delivered_w" not in names and "q_recovered_w" not in names:
+        raise Skip("no dh_q_delivered_w or q_recovered_w in the results")
+    fig, ax = _figure(size=(10.0, 4.8))
+    styles = {"dh_q_demand_w": ("demand", "#9aa5b1"), "dh_q_delivered_w": ("delivered", "#3b6ea8"),
+              "q_recovered_w": ("recovered from the campus", "#55a868")}
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        labels, per_month = monthly_energy_wh(ds, name)
+        per_month = per_month / 1e9  # GWh
+        x = np.arange(labels.size)
+        label, color = styles[name]
+        ax.bar(x + (k - (len(names) - 1) / 2) * width, per_month, width=width, color=color, label=label)
+    ax.set_xticks(x, [np.datetime_as_string(m, unit="M") for m in labels], rotation=45, fontsize=8)
+    ax.set_ylabel("heat [GWh]")
+    ax.set_title("district heating by month", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- sweeps --------------------------------------------------------------------------------------------
+
+KPIS = {"efficiency_grid_to_chip": ("grid-to-chip efficiency", "1", ("p_it_w", "p_grid_w")),
+        "pue": ("PUE", "1", ("p_facility_w", "p_it_w")),
+        "erf": ("energy reuse factor", "1", ("q_recovered_w", "p_facility_w")),
+        "p_grid_w": ("grid power", "W", None)}
+
+
+def sweep_kpi(ds, name: str) -> np.ndarray:
+    """A KPI per scenario: its variable, reduced over ``time`` when there is one (powers to their means,
+    ratios to the ratio of the sums of their terms when those are in the results, else to means)."""
+    num_den = KPIS[name][2]
+    if "time" in ds[name].dims:
+        if num_den and all(n in ds and ds[n].dims == ("scenario", "time") for n in num_den):
+            return (ds[num_den[0]].sum("time") / ds[num_den[1]].sum("time")).values
+        return ds[name].mean("time").values
+    return ds[name].values
+
+
+def swept_parameters(ds) -> list[str]:
+    """The coordinates along ``scenario`` (other than ``scenario`` itself) that take more than one value."""
+    return [c for c in ds.coords if c != "scenario" and ds[c].dims == ("scenario",)
+            and np.unique(ds[c].values.astype(str)).size > 1]
+
+
+def sweep_kpis(ds):
+    """Each KPI against each swept parameter (one row per parameter); with several swept parameters the
+    scenarios sharing the other parameters' values are joined by a line."""
+    if "scenario" not in ds.dims:
+        raise Skip("no scenario dimension (not a sweep)")
+    kpis = [k for k in KPIS if k in ds and ds[k].dims[:1] == ("scenario",)]
+    if not kpis:
+        raise Skip(f"no KPI variables ({', '.join(KPIS)}) along scenario")
+    params = swept_parameters(ds) or ["scenario"]
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.3 * len(kpis), 2.9 * len(params) + 0.4))
+    axes = np.atleast_2d(fig.subplots(len(params), len(kpis), squeeze=False))
+    values = {k: sweep_kpi(ds, k) for k in kpis}
+    for r, p in enumerate(params):
+        x_raw = ds[p].values
+        numeric = np.issubdtype(np.asarray(x_raw).dtype, np.number)
+        cats = None if numeric else list(dict.fromkeys(x_raw.astype(str)))
+        x = x_raw.astype(float) if numeric else np.array([cats.index(s) for s in x_raw.astype(str)], float)
+        others = [q for q in params if q != p]
+        keys = [tuple(str(ds[q].values[i]) for q in others) for i in range(x.size)] if others else [()] * x.size
+        groups = list(dict.fromkeys(keys))
+        for c, k in enumerate(kpis):
+            ax = axes[r, c]
+            y = values[k] / (1e6 if k == "p_grid_w" else 1.0)
+            for g in groups:
+                idx = np.array([i for i, kk in enumerate(keys) if kk == g])
+                idx = idx[np.argsort(x[idx], kind="stable")]
+                label = ", ".join(f"{q}={v}" for q, v in zip(others, g)) if others and len(groups) <= 8 else None
+                ax.plot(x[idx], y[idx], "o-", ms=4, lw=1, label=label)
+            if cats is not None:
+                ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=7)
+            ax.set_xlabel(p, fontsize=8)
+            name, unit, _ = KPIS[k]
+            ax.set_ylabel(name + (" [MW]" if k == "p_grid_w" else ""), fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+            if c == 0 and others and len(groups) <= 8:
+                ax.legend(fontsize=6)
+    fig.suptitle(f"KPIs of {ds.sizes['scenario']} scenarios against the swept parameters", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,325 @@
+"""The energy chain as a Sankey diagram: grid → stations → distribution → DC/DC → shelves → VRMs → chips;
+all of it as heat → liquid and air → cooling plant (with its pumps and fans) → recovered and rejected;
+recovered heat (with the heat pumps' electricity and the peak boiler) → district-heating consumers by kind
+and network heat loss.
+
+The flows come from the ledger a solve leaves in the results (attributes ``p_grid_w``, ``p_it_w``,
+``q_liquid_w``, ``q_air_w``, ``p_pumps_w``, ``p_fans_w``, ``q_recovered_w``, ``q_rejected_w``,
+``loop_pipe_loss_w`` (or the variable of that name along cooling_loop), ``hp_electric_w``, ``boiler_heat_w``,
+``dh_q_loss_w``, and the variables ``stage_loss_w`` (stage) and ``dh_consumer_q_w`` (dh_consumer), with
+``dh_consumer_kind`` when present). In results with a ``time`` dimension each scalar may instead be a data
+variable along ``time`` alone, and ``stage_loss_w``/``dh_consumer_q_w`` may gain a ``time`` dimension: the
+diagram then shows their means over the steps (mean power [W], the period's energy over its hours).
+
+Every node is checked before anything is drawn (:func:`check_balance`): what flows in equals what flows out
+to ``BALANCE_RTOL`` relative; an unbalanced ledger raises :class:`LedgerError` naming the node.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gigawatt.errors import GigawattError
+
+# Relative tolerance of each node's balance: the solver closes its ledgers to round-off (its own checks use
+# 1e-9 for sums of a few dozen one-signed terms), so a larger gap is a broken or edited results file.
+BALANCE_RTOL = 1e-9
+
+STAGE_LABELS = {"ac_dc_station": "AC/DC stations", "distribution": "distribution", "dc_dc_converter": "DC/DC",
+                "rack_shelf": "rack shelves", "rack_vrm": "VRMs"}
+
+KIND_LABELS = {"homes_degree_days": "homes", "homes_siglinde": "homes", "vertical_farm": "vertical farms",
+               "fixed": "fixed demands", "process": "process heat", "mass_flow": "mass-flow consumers"}
+
+COLORS = {"power": "#3b6ea8", "loss": "#d9822b", "heat": "#c44e52", "liquid": "#4c9bd6", "air": "#9aa5b1",
+          "input": "#8172b3", "reuse": "#55a868", "reject": "#7f7f7f"}
+
+
+class LedgerError(GigawattError, ValueError):
+    """The results' energy ledger does not balance at a node of the chain (what flows in ≠ what flows out)."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    source: str
+    target: str
+    value_w: float
+    kind: str  # a key of COLORS
+
+
+@dataclass
+class Chain:
+    """Nodes (name → column) and flows of the diagram; ``note`` says what the numbers are (e.g. means)."""
+
+    columns: dict[str, int] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
+    note: str = ""
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # node -> (low, high) of its inflow [W]
+    # Ledger totals the results state beside the flows: (what, stated [W], sum of the flows' terms [W]).
+    totals: list[tuple[str, float, float]] = field(default_factory=list)
+
+    def add(self, source: str, target: str, value_w: float, kind: str, column: int) -> None:
+        """A flow into ``target`` (placed in ``column``); zero flows are kept for the balance, not drawn."""
+        self.columns.setdefault(target, column)
+        self.flows.append(Flow(source, target, float(value_w), kind))
+
+
+class _Missing(Exception):
+    pass
+
+
+def _value(ds, name: str) -> float:
+    """A ledger quantity: the attribute, or else a data variable along ``time`` alone (its mean). (Some
+    names are both a campus attribute and a per-element variable, like ``q_air_w``: the attribute is the
+    ledger's.)"""
+    if name in ds.attrs:
+        return float(ds.attrs[name])
+    if name in ds.data_vars and ds[name].dims == ("time",):
+        return float(ds[name].mean("time"))
+    raise _Missing(name)
+
+
+def energy_chain(ds) -> Chain:
+    """The flows of the chain from a results dataset (see the module docstring); raises ``KeyError`` naming
+    the first missing electrical ledger quantity. The cooling and district-heating parts are added when the
+    results have them."""
+    try:
+        p_grid, p_it = _value(ds, "p_grid_w"), _value(ds, "p_it_w")
+        stage_loss = ds["stage_loss_w"]
+    except (_Missing, KeyError) as err:
+        raise KeyError(f"no energy ledger in the results ({err.args[0]!r} missing)") from None
+    if "time" in stage_loss.dims:
+        stage_loss = stage_loss.mean("time")
+    chain = Chain(columns={"grid": 0}, note="mean power over the time steps" if "time" in ds.dims else "")
+    losses = [(str(s), float(stage_loss.sel(stage=s))) for s in stage_loss["stage"].values]
+    stages = [(s, loss) for s, loss in losses if loss != 0.0]
+    last_col = len(stages) + 1
+    prev, carried = "grid", p_grid
+    to_heat = {"IT (chips)": p_it}
+    for col, (stage, loss) in enumerate(stages, start=1):
+        name = STAGE_LABELS.get(stage, stage)
+        chain.add(prev, name, carried, "power", col)
+        chain.add(name, f"{name} loss", loss, "loss", last_col)
+        carried -= loss
+        prev = name
+        to_heat[f"{name} loss"] = loss
+    chain.add(prev, "IT (chips)", p_it, "power", last_col)
+    # Loss nodes below the chips, the last stage's first: their bands then do not cross.
+    order = ["IT (chips)"] + list(reversed(list(to_heat)[1:]))
+    chain.columns = {k: chain.columns[k] for k in ["grid"] + [STAGE_LABELS.get(s, s) for s, _ in stages] + order}
+
+    try:
+        q_liq, q_air = _value(ds, "q_liquid_w"), _value(ds, "q_air_w")
+    except _Missing:
+        return _district_heating(ds, chain, last_col + 1, recovered=None)
+    try:
+        _cooling(ds, chain, last_col, order, to_heat, q_liq, q_air)
+    except _Missing as err:
+        raise KeyError(f"the cooling ledger in the results is incomplete ({err.args[0]!r} missing)") from None
+    return _district_heating(ds, chain, last_col + 5, recovered="recovered")
+
+
+def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_air: float) -> None:
+    """All electricity as heat → to liquid and air → the cooling plant with its pumps and fans → recovered,
+    rejected, and motor, fan and pipe heat to the rooms and outdoors."""
+    heat = "heat"
+    for name in order:
+        chain.add(name, heat, to_heat[name], "heat", last_col + 1)
+    chain.add(heat, "to liquid", q_liq, "liquid", last_col + 2)
+    chain.add(heat, "to air", q_air, "air", last_col + 2)
+    p_aux = _value(ds, "p_pumps_w") + _value(ds, "p_fans_w")
+    chain.columns["pumps & fans"] = last_col + 2
+    plant = "cooling plant"
+    chain.add("to liquid", plant, q_liq, "liquid", last_col + 3)
+    chain.add("to air", plant, q_air, "air", last_col + 3)
+    chain.add("pumps & fans", plant, p_aux, "input", last_col + 3)
+    q_rec, q_rej = _value(ds, "q_recovered_w"), _value(ds, "q_rejected_w")
+    # Pump-motor losses, dry-cooler fans and loop pipe losses leave to the rooms and outdoors: what the plant
+    # takes in less what it recovers and rejects (bounded below in check_balance).
+    other = q_liq + q_air + p_aux - q_rec - q_rej
+    chain.add(plant, "recovered", q_rec, "reuse", last_col + 4)
+    chain.add(plant, "rejected (dry coolers)", q_rej, "reject", last_col + 4)
+    chain.add(plant, "motors, fans, pipes", other, "reject", last_col + 4)
+    pipes = ds["loop_pipe_loss_w"] if "loop_pipe_loss_w" in ds.data_vars else None
+    pipe_loss = float(pipes.mean("time").sum() if "time" in pipes.dims else pipes.sum()) if pipes is not None \
+        else _optional(ds, "loop_pipe_loss_w")
+    chain.bounds["motors, fans, pipes"] = (0.0, p_aux + pipe_loss)
+    if "p_facility_w" in ds.attrs or "p_facility_w" in ds.data_vars:
+        chain.totals.append(("facility power (grid + pumps + fans)", _value(ds, "p_facility_w"),
+                             _value(ds, "p_grid_w") + p_aux))
+    if "q_available_w" in ds.attrs or "q_available_w" in ds.data_vars:
+        chain.totals.append(("heat available for reuse (recovered + rejected)", _value(ds, "q_available_w"),
+                             q_rec + q_rej))
+
+
+def _optional(ds, name: str) -> float:
+    try:
+        return _value(ds, name)
+    except _Missing:
+        return 0.0
+
+
+def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chain:
+    """The district-heating plant and its consumers by kind, when the results have them."""
+    if "dh_consumer_q_w" not in ds.data_vars:
+        return chain
+    try:
+        boiler, hp_el, loss = _value(ds, "boiler_heat_w"), _value(ds, "hp_electric_w"), _value(ds, "dh_q_loss_w")
+    except _Missing as err:
+        raise KeyError(f"the district-heating ledger in the results is incomplete ({err.args[0]!r} missing)") \
+            from None
+    q = ds["dh_consumer_q_w"]
+    plant = "district-heating plant"
+    if recovered is not None:
+        chain.add(recovered, plant, _value(ds, "q_recovered_w"), "reuse", col)
+    for name, value in (("heat-pump electricity", hp_el), ("peak boiler", boiler)):
+        chain.columns[name] = col - 1
+        chain.add(name, plant, value, "input", col)
+    if "time" in q.dims:
+        q = q.mean("time")
+    kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
+    labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
+    for label in dict.fromkeys(labels):
+        chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
+    chain.add(plant, "network heat loss", loss, "reject", col + 1)
+    if "dh_q_delivered_w" in ds.attrs or "dh_q_delivered_w" in ds.data_vars:
+        chain.totals.append(("district heat delivered (sum over the consumers)", _value(ds, "dh_q_delivered_w"),
+                             float(q.sum())))
+    return chain
+
+
+def check_balance(chain: Chain, rtol: float = BALANCE_RTOL) -> None:
+    """Raise :class:`LedgerError` unless every node passing energy on takes in what it gives out, the inputs
+    (nodes nothing flows into) sum to the outputs (nodes nothing flows out of), the totals the results state
+    (facility power, heat available, heat delivered) equal the sums of their flows, no flow is negative, and
+    the closing flow of the cooling plant lies within its bounds; all to ``rtol`` relative."""
+    inflow, outflow = {}, {}
+    scale = max((abs(f.value_w) for f in chain.flows), default=0.0)
+    for f in chain.flows:
+        if f.value_w < -rtol * scale:
+            raise LedgerError(f"energy chain: the flow {f.source} → {f.target} is negative ({f.value_w:.6g} W)")
+        outflow[f.source] = outflow.get(f.source, 0.0) + f.value_w
+        inflow[f.target] = inflow.get(f.target, 0.0) + f.value_w
+    for node in chain.columns:
+        if node in inflow and node in outflow:
+            a, b = inflow[node], outflow[node]
+            if abs(a - b) > rtol * max(abs(a), abs(b)):
+                raise LedgerError(f"energy chain does not balance at '{node}': {a:.9g} W in, {b:.9g} W out "
+                                  f"(relative gap {abs(a - b) / max(abs(a), abs(b)):.1e} > {rtol:g})")
+    ins = sum(v for k, v in outflow.items() if k not in inflow)
+    outs = sum(v for k, v in inflow.items() if k not in outflow)
+    if abs(ins - outs) > rtol * max(abs(ins), abs(outs)):
+        raise LedgerError(f"energy chain does not balance: inputs {ins:.9g} W, outputs {outs:.9g} W")
+    for what, stated, summed in chain.totals:
+        if abs(stated - summed) > rtol * max(abs(stated), abs(summed)):
+            raise LedgerError(f"energy chain does not balance: {what} is {stated:.9g} W in the results, "
+                              f"the flows make {summed:.9g} W")
+    for node, (lo, hi) in chain.bounds.items():
+        v = inflow[node]
+        if not lo - rtol * scale <= v <= hi + rtol * scale:
+            raise LedgerError(f"energy chain: '{node}' is {v:.6g} W, outside [{lo:.6g}, {hi:.6g}] W: the heat "
+                              "recovered and rejected does not match the power the cooling plant takes in")
+
+
+def format_w(value_w: float) -> str:
+    """A power with three significant digits in W, kW, MW or GW: ``format_w(1.2345e6) == '1.23 MW'``."""
+    a = abs(value_w)
+    for scale, unit in ((1e9, "GW"), (1e6, "MW"), (1e3, "kW")):
+        if a >= scale:
+            return f"{value_w / scale:.3g} {unit}"
+    return f"{value_w:.3g} W"
+
+
+def _layout(chain: Chain, gap: float):
+    """Node boxes: column, top y, height (the larger of in- and outflow), nodes stacked from the top of each
+    column in the order they were declared."""
+    inflow, outflow = {}, {}
+    for f in chain.flows:
+        outflow[f.source] = outflow.get(f.source, 0.0) + max(f.value_w, 0.0)
+        inflow[f.target] = inflow.get(f.target, 0.0) + max(f.value_w, 0.0)
+    boxes, tops = {}, {}
+    for node, col in chain.columns.items():
+        h = max(inflow.get(node, 0.0), outflow.get(node, 0.0))
+        if h <= 0.0:
+            continue  # nothing flows through it (a boiler that does not fire): not drawn
+        top = tops.get(col, 0.0)
+        boxes[node] = (col, top, h)
+        tops[col] = top - h - gap
+    return boxes
+
+
+def _bezier(t, p0, p1, p2, p3):
+    """A point of the cubic Bézier curve with control points p0..p3 at parameter t in [0, 1]."""
+    u = 1.0 - t
+    return u ** 3 * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t ** 3 * p3
+
+
+def draw_sankey(chain: Chain, title: str = "energy chain"):
+    """A matplotlib Figure of the checked chain: nodes as bars, flows as bands of proportional width, every
+    flow labelled with its value. Checks the balance first (:func:`check_balance`)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as MPath
+
+    check_balance(chain)
+    drawn = [f for f in chain.flows if f.value_w > 0]
+    scale = max(sum(f.value_w for f in drawn if chain.columns[f.target] == c) for c in set(chain.columns.values()))
+    gap = 0.07 * scale
+    boxes = _layout(chain, gap)
+    n_col = max(chain.columns.values()) + 1
+    width = 0.12  # node bar width, in column units
+    fig = Figure(figsize=(max(10.0, 1.25 * n_col), 7.5))
+    ax = fig.add_subplot()
+    out_y = {n: boxes[n][1] for n in boxes}
+    in_y = dict(out_y)
+    # Bands leave a node in the order of their targets' heights and arrive in the order of their sources'.
+    by_source = sorted(drawn, key=lambda f: (chain.columns[f.target], -boxes[f.target][1]))
+    starts = {}
+    n_in = {}
+    for f in drawn:
+        n_in[f.target] = n_in.get(f.target, 0) + 1
+    for f in by_source:
+        starts[id(f)] = out_y[f.source]
+        out_y[f.source] -= f.value_w
+    for f in sorted(drawn, key=lambda f: (chain.columns[f.source], -boxes[f.source][1])):
+        x0 = boxes[f.source][0] + width
+        x1 = boxes[f.target][0]
+        y0, y1 = starts[id(f)], in_y[f.target]
+        in_y[f.target] -= f.value_w
+        h = f.value_w
+        xm = 0.5 * (x0 + x1)
+        verts = [(x0, y0), (xm, y0), (xm, y1), (x1, y1), (x1, y1 - h), (xm, y1 - h), (xm, y0 - h), (x0, y0 - h),
+                 (x0, y0)]
+        codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO, MPath.CURVE4, MPath.CURVE4,
+                 MPath.CURVE4, MPath.CLOSEPOLY]
+        color = COLORS[f.kind]
+        ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color, edgecolor=color, lw=0.4, alpha=0.45))
+        # The label sits on the band's centre line: half-way, or near the start of a band joining a node that
+        # gathers many (the losses into the heat), where the bands are still apart.
+        t = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
+        xl = _bezier(t, x0, xm, xm, x1)
+        yl = _bezier(t, y0, y0, y1, y1) - 0.5 * h
+        ax.text(xl, yl, format_w(f.value_w), ha="center", va="center", fontsize=7,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+    sources = {f.source for f in drawn}
+    targets = {f.target for f in drawn}
+    label_box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8)
+    for node, (col, top, h) in boxes.items():
+        ax.add_patch(Rectangle((col, top - h), width, max(h, 1e-3 * scale), facecolor="#333333", edgecolor="none"))
+        if node not in sources:  # an output: named to its right, with its value
+            ax.text(col + 1.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="left", va="center", fontsize=8,
+                    fontweight="bold", bbox=label_box)
+        elif (node not in targets and col > 0) or h < 0.08 * scale:  # an input joining later, or a thin node
+            ax.text(col - 0.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="right", va="center", fontsize=8,
+                    fontweight="bold", bbox=label_box)
+        else:
+            ax.text(col + 0.5 * width, top + 0.012 * scale, node, ha="center", va="bottom", fontsize=8,
+                    fontweight="bold", bbox=label_box)
+    low = min(top - h for _, top, h in boxes.values())
+    ax.set_xlim(-0.4, n_col - 1 + width + 1.0)
+    ax.set_ylim(low - 0.05 * scale, 0.08 * scale)
+    ax.set_axis_off()
+    ax.set_title(title + (f" ({chain.note})" if chain.note else ""), fontsize=11)
+    fig.tight_layout()
+    return fig
