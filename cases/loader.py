@@ -46,6 +46,16 @@ def load_case(path=None) -> Case:
     CaseError
         Naming the file, element, field and value of the first problem found.
     """
+    return case_from_document(*read_case_document(path))
+
+
+def read_case_document(path=None) -> tuple[dict, str, dict]:
+    """Read a case file into its parsed TOML document, with tables kept in CSV files read in as DataFrames.
+
+    Returns ``(doc, file, table_files)``: what :func:`case_from_document` builds the case from. The document
+    is plain data (it pickles, so another process can build the case from it without the files), and a
+    caller may change settings in it first (``gigawatt sweep`` does).
+    """
     path = Path(path) if path is not None else default_case_path()
     file = str(path)
     try:
@@ -61,20 +71,24 @@ def load_case(path=None) -> Case:
     unknown = [k for k in doc if k not in TOP_LEVEL]
     if unknown:
         raise CaseError("unknown top-level entry", file=file, field=unknown[0], allowed=", ".join(TOP_LEVEL))
+    table_files = {}
+    for name in ELEMENT_TABLES:
+        if isinstance(doc.get(name), str):
+            csv_path = path.parent / doc[name]
+            table_files[name] = str(csv_path)
+            doc[name] = _read_csv(csv_path)
+    return doc, file, table_files
+
+
+def case_from_document(doc: dict, file: str | None = None, table_files: dict | None = None) -> Case:
+    """Build and validate the case of a document read by :func:`read_case_document` (the campus and town
+    builders run here)."""
+    table_files = dict(table_files or {})
     loss_models = doc.get("loss_models", {})
     if not isinstance(loss_models, dict):
         raise CaseError("[loss_models] must be a table of named models", file=file, field="loss_models")
 
-    tables, table_files = {}, {}
-    for name in ELEMENT_TABLES:
-        if name not in doc:
-            continue
-        raw = doc[name]
-        if isinstance(raw, str):
-            csv_path = path.parent / raw
-            table_files[name] = str(csv_path)
-            raw = _read_csv(csv_path)
-        tables[name] = raw
+    tables = {name: doc[name] for name in ELEMENT_TABLES if name in doc}
 
     if "campus" in doc:
         # Build the loss models first: the builder sizes stations from the shelves' losses.
