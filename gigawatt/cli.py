@@ -88,6 +88,38 @@ def compare(case, architectures, tariff, hours, sizing, output):
 
 
 @main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="FIELD=V1,V2,...",
+              help="A swept field (section.field or table.field, any unit spelling the loader accepts) and its "
+                   "values; repeat for more fields: the grid is their cartesian product.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The sweep dataset (default: <case name>-sweep.nc); each scenario's results go to "
+                   "OUTPUT.parts/, and a rerun skips the scenarios already there.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local Dask cluster [default: the machine's cores].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing dask.distributed cluster (tcp://host:8786) instead of a local one.")
+def sweep(case, sets, output, workers, scheduler):
+    """Solve CASE (default: the bundled case) for every combination of the --set values, on Dask, and write
+    one dataset with a 'scenario' dimension."""
+    import gigawatt as gw
+    from gigawatt.sweep import format_sweep, run_sweep
+
+    try:
+        if output is None:
+            output = Path(f"{gw.load_case(case).name}-sweep.nc")
+        result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
+                           progress=lambda msg: click.echo(msg, err=True))
+    except gw.GigawattError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the finished scenarios are kept in {output}.parts/; rerun to resume", err=True)
+        sys.exit(130)
+    click.echo(format_sweep(result))
+    click.echo(f"sweep written to {output}")
+
+
+@main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):
