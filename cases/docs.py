@@ -28,6 +28,9 @@ INTRO = {
     "town": ("Settings `[town]`: the parametric town builder: homes in streets tied into rings, districts on spine "
              "mains, a vertical-farm cluster and a trunk main from the plant, as dh_node, dh_pipe and dh_consumer "
              "tables (supply and return networks), pipes sized from design flow (see gigawatt.cases.town)."),
+    "timeseries": ("Time-series CSV columns (`gigawatt.cases.timeseries.read_timeseries`): a `time` column and value "
+                   "columns named like the fields below, in any unit spelling listed at the end (`p_it_kw`, "
+                   "`outdoor_t_c`)."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }
