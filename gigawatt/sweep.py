@@ -275,7 +275,7 @@ def scenarios(grid: list[SweptField], case_hash: str) -> list[Scenario]:
 
 
 def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: str | None = None,
-              progress=None) -> xr.Dataset:
+              client=None, progress=None) -> xr.Dataset:
     """Solve the grid of scenarios of ``case`` and write the sweep dataset to ``output``.
 
     Parameters
@@ -291,6 +291,8 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
         Worker processes of the local cluster (default: the machine's cores). Ignored with ``scheduler``.
     scheduler : str, optional
         Address of an existing dask.distributed scheduler (``tcp://host:8786``).
+    client : dask.distributed.Client, optional
+        Run on this client's cluster (left open) instead of a new local one or ``scheduler``.
     progress : callable, optional
         Called with a one-line message as each scenario finishes.
 
@@ -317,14 +319,23 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     records = {s.key: _finished(parts, s.key) for s in todo_all}
     todo = [s for s in todo_all if records[s.key] is None]
     say = progress or (lambda msg: None)
+    own = client is None
     if todo:
-        client, cluster = connect(workers, scheduler)  # before writing anything: an unreachable one fails here
+        cluster = None
+        if own:  # before writing anything: an unreachable scheduler fails here
+            client, cluster = connect(workers, scheduler)
     say(f"{len(todo_all)} scenarios, {len(todo_all) - len(todo)} finished before, {len(todo)} to solve")
     if todo:
         parts.mkdir(parents=True, exist_ok=True)
         for stale in parts.glob("*.tmp"):  # left by a killed run
             stale.unlink(missing_ok=True)
-        _compute(todo, source, parts, records, client, cluster, say)
+        try:
+            _compute(todo, source, parts, records, client, cluster, say)
+        finally:
+            if own:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
     ds = combine(grid, todo_all, records, base)
     ds.attrs.update(scenarios_computed=len(todo), scenarios_resumed=len(todo_all) - len(todo))
     _write_atomic(output, lambda tmp: ds.to_netcdf(tmp))
@@ -359,9 +370,11 @@ def _finished(parts: Path, key: str) -> dict | None:
 def _compute(todo, source, parts, records, client, cluster, say) -> None:
     from dask.distributed import as_completed
 
+    futures = {}
     try:
         threads = None
-        if cluster is not None:  # share the cores between the workers' Numba kernels
+        cluster = cluster or getattr(client, "cluster", None)  # a cluster of this machine's processes
+        if cluster is not None and getattr(cluster, "workers", None):  # share the cores between their kernels
             threads = max(1, (os.cpu_count() or 1) // len(cluster.workers))
         src = client.scatter(source, broadcast=True)
         futures = {client.submit(solve_scenario, src, s.settings, s.rows, threads, key=f"scenario-{s.key}",
@@ -379,9 +392,8 @@ def _compute(todo, source, parts, records, client, cluster, say) -> None:
                 + (f" ({record['error']})" if record["status"] != "ok" else ""))
             future.release()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        for future in futures:  # interrupted: nothing left running on a cluster we do not own
+            future.cancel()
 
 
 def connect(workers: int | None = None, scheduler: str | None = None):

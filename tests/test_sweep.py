@@ -223,3 +223,15 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, kit, cli, monkeypatch):
     path = kit.write_case(tmp_path, kit.base_doc())
     res = cli("sweep", path, "--set", "rack.p_it_kw=10,20", "-o", target)
     assert res.exit_code == 130 and "rerun to resume" in res.stderr and not target.exists()
+
+
+def test_sweep_benchmark_record(tmp_path, kit):
+    """The benchmark's record on a tiny grid (no timing asserted): layout, ratios present, same numbers."""
+    from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
+
+    path = kit.write_case(tmp_path, kit.one_line_doc(r_ohm=1e-3, p_it_w=1e4))
+    rec = run_sweep_benchmark(path, {"rack.p_it_kw": [10, 20]}, workers=(1, 2))
+    assert rec["scenarios"] == 2 and rec["failed"] == 0 and rec["identical"] is True
+    assert set(rec["runs"]) == {"1", "2"} and "speedup" in rec["runs"]["2"] and "speedup" not in rec["runs"]["1"]
+    text = format_sweep_benchmark(rec)
+    assert "speed-up" in text and "target >= 1.8x" in text
