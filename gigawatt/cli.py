@@ -106,17 +106,16 @@ def sweep(case, sets, output, workers, scheduler):
     from gigawatt.sweep import format_sweep, run_sweep
 
     try:
-        if output is None:
-            output = Path(f"{gw.load_case(case).name}-sweep.nc")
         result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
                            progress=lambda msg: click.echo(msg, err=True))
     except gw.GigawattError as err:
         _fail(err)
     except KeyboardInterrupt:
-        click.echo(f"interrupted: the finished scenarios are kept in {output}.parts/; rerun to resume", err=True)
+        click.echo("interrupted: the finished scenarios are kept in the .parts folder beside the output; "
+                   "rerun the same command to resume", err=True)
         sys.exit(130)
     click.echo(format_sweep(result))
-    click.echo(f"sweep written to {output}")
+    click.echo(f"sweep written to {result.attrs['output']}")
 
 
 @main.command()

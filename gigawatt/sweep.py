@@ -28,7 +28,9 @@ import json
 import logging
 import math
 import os
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,8 +287,9 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
         and its ``case``/``solver``/``cooling``/``district_heating`` settings can be swept).
     fields : dict or list of str
         ``{"rack.p_it_kw": [100, 120], ...}`` or ``["rack.p_it_kw=100,120", ...]`` (``--set`` texts).
-    output : str or Path
-        The sweep dataset (NetCDF); the scenarios' own results go to ``<output>.parts/``.
+    output : str, Path or None
+        The sweep dataset (NetCDF; None: ``<case name>-sweep.nc`` here); the scenarios' own results go to
+        ``<output>.parts/``. Its path is in the returned dataset's ``output`` attribute.
     workers : int, optional
         Worker processes of the local cluster (default: the machine's cores). Ignored with ``scheduler``.
     scheduler : str, optional
@@ -314,7 +317,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     base = source.build()  # the base case must be valid; its hash keys the parts
     _check_applicable(grid, source, base)
     todo_all = scenarios(grid, base.hash())
-    output = Path(output)
+    output = Path(output) if output is not None else Path(f"{base.name}-sweep.nc")
     parts = output.with_name(output.name + ".parts")
     records = {s.key: _finished(parts, s.key) for s in todo_all}
     todo = [s for s in todo_all if records[s.key] is None]
@@ -337,7 +340,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
                 if cluster is not None:
                     cluster.close()
     ds = combine(grid, todo_all, records, base)
-    ds.attrs.update(scenarios_computed=len(todo), scenarios_resumed=len(todo_all) - len(todo))
+    ds.attrs.update(scenarios_computed=len(todo), scenarios_resumed=len(todo_all) - len(todo), output=str(output))
     _write_atomic(output, lambda tmp: ds.to_netcdf(tmp))
     return ds
 
@@ -411,8 +414,15 @@ def connect(workers: int | None = None, scheduler: str | None = None):
     n = workers or os.cpu_count() or 1
     if n < 1:
         raise CaseError("expected at least one worker", element="--workers", value=workers)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # The worker processes ignore SIGINT (inherited): Ctrl-C reaches this process alone, which closes them.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
 
 

@@ -222,7 +222,7 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, kit, cli, monkeypatch):
     monkeypatch.setattr(gigawatt.sweep, "run_sweep", interrupted)
     path = kit.write_case(tmp_path, kit.base_doc())
     res = cli("sweep", path, "--set", "rack.p_it_kw=10,20", "-o", target)
-    assert res.exit_code == 130 and "rerun to resume" in res.stderr and not target.exists()
+    assert res.exit_code == 130 and "rerun the same command to resume" in res.stderr and not target.exists()
 
 
 def test_sweep_benchmark_record(tmp_path, kit):
@@ -235,3 +235,41 @@ def test_sweep_benchmark_record(tmp_path, kit):
     assert set(rec["runs"]) == {"1", "2"} and "speedup" in rec["runs"]["2"] and "speedup" not in rec["runs"]["1"]
     text = format_sweep_benchmark(rec)
     assert "speed-up" in text and "target >= 1.8x" in text
+
+
+def test_ctrl_c_keeps_whole_parts_and_writes_no_results(tmp_path):
+    """A real Ctrl-C (SIGINT to the command's whole process group, workers included) once the first part of
+    the bundled case's sweep is written: exit 130, one clean note, the finished parts whole, no results file
+    and no temporary files."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "study.nc"
+    parts = tmp_path / "study.nc.parts"
+    exe = Path(sys.executable).with_name("gigawatt")
+    proc = subprocess.Popen([str(exe), "sweep", "--set", "district_heating.t_supply_c=65,70,75,80",
+                             "--set", "cooling.facility_class=W32,W40", "-o", str(out), "--workers", "1"],
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not list(parts.glob("*.nc")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "rerun the same command to resume" in stderr
+    assert not out.exists() and not list(tmp_path.rglob("*.tmp"))
+    finished = list(parts.glob("*.nc"))
+    assert 1 <= len(finished) < 8
+    for part in finished:
+        with xr.open_dataset(part) as ds:
+            assert ds.attrs["converged"] == 1 and ds.attrs["energy_balance_residual"] < 1e-9
+            assert ds.sizes["rack"] == 4 * 12 * 16
