@@ -170,7 +170,8 @@ class CaseSource:
     def sections(self) -> set[str]:
         """Settings sections this case has (those a sweep may vary)."""
         if self.doc is not None:
-            return set(_ALWAYS_PRESENT) | {s for s in SETTINGS_TABLES if self.doc.get(s) is not None}
+            town = {"district_heating"} if self.doc.get("town") is not None else set()  # a town implies it
+            return set(_ALWAYS_PRESENT) | town | {s for s in SETTINGS_TABLES if self.doc.get(s) is not None}
         return {k for k, v in self.parts["settings"].items() if v is not None}
 
     def build(self, settings: dict | None = None, rows: dict | None = None):
