@@ -177,11 +177,12 @@ def _parse_time(col: pd.Series, file: str, where) -> pd.DatetimeIndex:
 
 def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where) -> pd.Timedelta:
     diffs = np.diff(time.asi8)  # ns
-    for i, d in enumerate(diffs):
-        if d <= 0:  # a vectorised search would be faster; the first offender is found at once either way
-            reason = "repeats the time stamp of the row before" if d == 0 else "is earlier than the row before"
-            raise CaseError(f"time stamp {reason} (time stamps must increase)", file=file, element=where(i + 1),
-                            field="time", value=col.iloc[i + 1])
+    back = np.flatnonzero(diffs <= 0)
+    if len(back):
+        i = int(back[0])
+        reason = "repeats the time stamp of the row before" if diffs[i] == 0 else "is earlier than the row before"
+        raise CaseError(f"time stamp {reason} (time stamps must increase)", file=file, element=where(i + 1),
+                        field="time", value=col.iloc[i + 1])
     if step is not None:
         want = pd.Timedelta(step)
     elif len(diffs):
