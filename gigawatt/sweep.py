@@ -231,10 +231,15 @@ def solve_scenario(source: CaseSource, settings: dict, rows: dict, numba_threads
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "deterministic": True}
     except Exception as err:  # noqa: BLE001 - recorded for the user, and tried again on rerun
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "deterministic": False}
+    import dask
+
     fd, tmp = tempfile.mkstemp(suffix=".nc")
     os.close(fd)
     try:
-        result.to_netcdf(tmp)
+        # A local file of this worker: xarray would otherwise take a cluster-wide lock (a scheduler round trip
+        # per write, about 1 s per scenario) because it runs inside a dask.distributed worker.
+        with dask.config.set(scheduler="synchronous"):
+            result.to_netcdf(tmp)
         data = Path(tmp).read_bytes()
     finally:
         os.unlink(tmp)

@@ -230,9 +230,10 @@ def test_sweep_benchmark_record(tmp_path, kit):
     from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
 
     path = kit.write_case(tmp_path, kit.one_line_doc(r_ohm=1e-3, p_it_w=1e4))
-    rec = run_sweep_benchmark(path, {"rack.p_it_kw": [10, 20]}, workers=(1, 2))
+    rec = run_sweep_benchmark(path, {"rack.p_it_kw": [10, 20]}, workers=(1, 2), repeat=2)
     assert rec["scenarios"] == 2 and rec["failed"] == 0 and rec["identical"] is True
     assert set(rec["runs"]) == {"1", "2"} and "speedup" in rec["runs"]["2"] and "speedup" not in rec["runs"]["1"]
+    assert all(len(r["sweeps_s"]) == 2 for r in rec["runs"].values())
     text = format_sweep_benchmark(rec)
     assert "speed-up" in text and "target >= 1.8x" in text
 
