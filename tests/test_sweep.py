@@ -131,7 +131,7 @@ def test_scheduler_path_on_a_cluster_started_here(tmp_path, runs):
     from dask.distributed import LocalCluster
 
     _, one, _ = runs
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         ds = run_sweep(small_campus(), GRID, tmp_path / "remote.nc", scheduler=cluster.scheduler_address)
         assert len(cluster.workers) == 1  # the sweep used this cluster and left it running
     for k, v in kpi_table(one).items():
