@@ -194,12 +194,13 @@ def test_section_the_case_lacks(tmp_path, kit, cli):
         run_sweep(small_campus(), {"campus.halls": [1, 2]}, tmp_path / "x.nc")
 
 
-def test_unreachable_scheduler(tmp_path, kit, cli):
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "no-such-protocol://x"])
+def test_unreachable_scheduler(address, tmp_path, kit, cli):
     path = kit.write_case(tmp_path, kit.base_doc())
     out = tmp_path / "out.nc"
     line = kit.cli_error_line(cli("sweep", path, "--set", "rack.p_it_kw=10,20", "-o", out,
-                                  "--scheduler", "tcp://127.0.0.1:9"), out)
-    assert "--scheduler" in line and "cannot reach the dask scheduler" in line and "tcp://127.0.0.1:9" in line
+                                  "--scheduler", address), out)
+    assert "--scheduler" in line and "cannot reach the dask scheduler" in line and repr(address) in line
     assert not (tmp_path / "out.nc.parts").exists()
 
 
