@@ -1,6 +1,7 @@
 """Read a case file (TOML, with element tables inline or in CSV files, and an optional campus builder)."""
 from __future__ import annotations
 
+import inspect
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -9,7 +10,7 @@ import pandas as pd
 
 from gigawatt.cases.campus import build_campus_tables
 from gigawatt.cases.case import Case, make_case
-from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
+from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
@@ -101,8 +102,10 @@ def case_from_document(doc: dict, file: str | None = None, table_files: dict | N
         district_heating = with_plant_nodes(district_heating)
         _add_built(tables, build_town_tables(doc["town"], district_heating, file=file), table_files, file)
 
-    return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
-                     cooling=doc.get("cooling"), district_heating=district_heating, file=file, table_files=table_files)
+    # Every settings section make_case takes, as given (the builders' own sections are not among them).
+    sections = {name: doc.get(name) for name in inspect.signature(make_case).parameters if name in SETTINGS_TABLES}
+    sections["district_heating"] = district_heating
+    return make_case(tables, loss_models=loss_models, file=file, table_files=table_files, **sections)
 
 
 def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:

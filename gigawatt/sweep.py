@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import itertools
 import json
 import logging
@@ -43,8 +44,8 @@ from gigawatt.errors import CaseError, GigawattError
 
 SCHEDULER_CONNECT_TIMEOUT_S = 5.0
 # Settings sections the case must already have to be swept (sweeping them into a case that lacks them would
-# add a whole system, not vary one); ``case`` and ``solver`` always exist.
-_ALWAYS_PRESENT = ("case", "solver")
+# add a whole system, not vary one); these always exist.
+_ALWAYS_PRESENT = ("case", "solver", "dc")  # dc: all defaults when absent (once the bipolar branch is merged)
 # Units of result attributes by their name's suffix (the naming convention of STYLE.md), for the KPI variables.
 _SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m2", "m2"), ("_w", "W"), ("_k", "K"), ("_pa", "Pa"),
                  ("_a", "A"), ("_v", "V"), ("_m", "m"))
@@ -200,8 +201,9 @@ class CaseSource:
             df = tables[table].copy()
             df[fname] = value
             tables[table] = df
-        return make_case(tables, loss_models=loss_models, case=sets["case"], solver=sets["solver"],
-                         cooling=sets.get("cooling"), district_heating=sets.get("district_heating"), file=self.file)
+        accepted = inspect.signature(make_case).parameters  # every settings section make_case takes
+        return make_case(tables, loss_models=loss_models, file=self.file,
+                         **{k: v for k, v in sets.items() if k in accepted and k not in ("tables", "file")})
 
 
 def _with_setting(section: dict | None, name: str, fname: str, value) -> dict:
