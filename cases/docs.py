@@ -37,6 +37,9 @@ INTRO = {
     "ac_trafo": "Element table `ac_trafo`: two-winding transformers (T model, taps at neutral), by parameters or a standard type.",
     "ac_supply": ("Element table `ac_supply`: what feeds the grid side: transmission substations (`ext_grid`) and plant "
                   "generators (`gen`); every AC island with a station needs a slack."),
+    "timeseries": ("Time-series CSV columns (`gigawatt.cases.timeseries.read_timeseries`): a `time` column and value "
+                   "columns named like the fields below, in any unit spelling listed at the end (`p_it_kw`, "
+                   "`outdoor_t_c`)."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

@@ -1,6 +1,7 @@
 """Read a case file (TOML, with element tables inline or in CSV files, and an optional campus builder)."""
 from __future__ import annotations
 
+import inspect
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -9,7 +10,7 @@ import pandas as pd
 
 from gigawatt.cases.campus import build_campus_tables
 from gigawatt.cases.case import Case, make_case
-from gigawatt.cases.schema import ELEMENT_TABLES, validate_table
+from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
@@ -46,6 +47,16 @@ def load_case(path=None) -> Case:
     CaseError
         Naming the file, element, field and value of the first problem found.
     """
+    return case_from_document(*read_case_document(path))
+
+
+def read_case_document(path=None) -> tuple[dict, str, dict]:
+    """Read a case file into its parsed TOML document, with tables kept in CSV files read in as DataFrames.
+
+    Returns ``(doc, file, table_files)``: what :func:`case_from_document` builds the case from. The document
+    is plain data (it pickles, so another process can build the case from it without the files), and a
+    caller may change settings in it first (``gigawatt sweep`` does).
+    """
     path = Path(path) if path is not None else default_case_path()
     file = str(path)
     try:
@@ -61,20 +72,24 @@ def load_case(path=None) -> Case:
     unknown = [k for k in doc if k not in TOP_LEVEL]
     if unknown:
         raise CaseError("unknown top-level entry", file=file, field=unknown[0], allowed=", ".join(TOP_LEVEL))
+    table_files = {}
+    for name in ELEMENT_TABLES:
+        if isinstance(doc.get(name), str):
+            csv_path = path.parent / doc[name]
+            table_files[name] = str(csv_path)
+            doc[name] = _read_csv(csv_path)
+    return doc, file, table_files
+
+
+def case_from_document(doc: dict, file: str | None = None, table_files: dict | None = None) -> Case:
+    """Build and validate the case of a document read by :func:`read_case_document` (the campus and town
+    builders run here)."""
+    table_files = dict(table_files or {})
     loss_models = doc.get("loss_models", {})
     if not isinstance(loss_models, dict):
         raise CaseError("[loss_models] must be a table of named models", file=file, field="loss_models")
 
-    tables, table_files = {}, {}
-    for name in ELEMENT_TABLES:
-        if name not in doc:
-            continue
-        raw = doc[name]
-        if isinstance(raw, str):
-            csv_path = path.parent / raw
-            table_files[name] = str(csv_path)
-            raw = _read_csv(csv_path)
-        tables[name] = raw
+    tables = {name: doc[name] for name in ELEMENT_TABLES if name in doc}
 
     if "campus" in doc:
         # Build the loss models first: the builder sizes stations from the shelves' losses.
@@ -87,9 +102,10 @@ def load_case(path=None) -> Case:
         district_heating = with_plant_nodes(district_heating)
         _add_built(tables, build_town_tables(doc["town"], district_heating, file=file), table_files, file)
 
-    return make_case(tables, loss_models=loss_models, case=doc.get("case"), solver=doc.get("solver"),
-                     cooling=doc.get("cooling"), district_heating=district_heating, dc=doc.get("dc"), file=file,
-                     table_files=table_files)
+    # Every settings section make_case takes, as given (the builders' own sections are not among them).
+    sections = {name: doc.get(name) for name in inspect.signature(make_case).parameters if name in SETTINGS_TABLES}
+    sections["district_heating"] = district_heating
+    return make_case(tables, loss_models=loss_models, file=file, table_files=table_files, **sections)
 
 
 def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:

@@ -24,6 +24,8 @@ _PUBLIC = {
     "build_town": "gigawatt.cases.town", "with_architecture": "gigawatt.cases.architectures",
     "compare": "gigawatt.compare",
     "solve": "gigawatt.solver.solve", "from_pandapipes": "gigawatt.interchange",
+    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.timeseries",
+    "write_timeseries": "gigawatt.cases.timeseries", "bundled_profile": "gigawatt.cases.profiles",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

@@ -105,6 +105,37 @@ def report(results, outdir):
 
 
 @main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="FIELD=V1,V2,...",
+              help="A swept field (section.field or table.field, any unit spelling the loader accepts) and its "
+                   "values; repeat for more fields: the grid is their cartesian product.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The sweep dataset (default: <case name>-sweep.nc); each scenario's results go to "
+                   "OUTPUT.parts/, and a rerun skips the scenarios already there.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local Dask cluster [default: the machine's cores].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing dask.distributed cluster (tcp://host:8786) instead of a local one.")
+def sweep(case, sets, output, workers, scheduler):
+    """Solve CASE (default: the bundled case) for every combination of the --set values, on Dask, and write
+    one dataset with a 'scenario' dimension."""
+    import gigawatt as gw
+    from gigawatt.sweep import format_sweep, run_sweep
+
+    try:
+        result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
+                           progress=lambda msg: click.echo(msg, err=True))
+    except gw.GigawattError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the finished scenarios are kept in the .parts folder beside the output; "
+                   "rerun the same command to resume", err=True)
+        sys.exit(130)
+    click.echo(format_sweep(result))
+    click.echo(f"sweep written to {result.attrs['output']}")
+
+
+@main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):
@@ -136,11 +167,24 @@ def validate(tier):
 @click.option("--campus-5gw-split", default=8, show_default=True,
               help="With --campus-5gw: also the same campus with each row split into this many rows of racks of "
                    "1/N the power (the issue's several 10^5 buses); 1 for the bundled case alone.")
-def bench(as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split):
+@click.option("--sweep", "sweep_only", is_flag=True,
+              help="Only the sweep benchmark: 8 scenarios of the bundled case on 1 and 2 local Dask workers, "
+                   "in turn, --repeat times (default here 3); the medians are compared.")
+@click.pass_context
+def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
+          sweep_only):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
-    pandapipes; or, with --campus-5gw, the 5 GW campus."""
+    pandapipes; or, with --campus-5gw, the 5 GW campus; or, with --sweep, a sweep on 1 vs 2 workers."""
     import json
 
+    if sweep_only:
+        from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
+
+        given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
+        rec = run_sweep_benchmark(repeat=repeat if given else 3,  # each round is two sweeps of 8 scenarios
+                                  progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
+        return
     if campus_5gw:
         from gigawatt import bench_grid
 

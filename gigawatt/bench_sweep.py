@@ -1,0 +1,102 @@
+"""Benchmark of ``gigawatt sweep``: the same 8 scenarios on a local Dask cluster of 1 and of 2 worker
+processes, and the ratio of their wall times (the issue's target: at least 1.8 on 2 workers).
+
+Two times per cluster: ``sweep_s``, the sweep itself on workers that have already imported gigawatt and
+loaded its compiled kernels (a warm-up solve of the base case on every worker, not timed; the median of
+``repeat`` sweeps run in turn with the other cluster's), and ``total_s``, which adds starting the cluster
+and that warm-up, as a one-off ``gigawatt sweep`` pays them.
+The scenarios vary the district-heating supply temperature and the ASHRAE facility class of the bundled
+default case (4 halls × 12 rows × 16 racks with cooling and a town's heating network). Nothing here is
+asserted; a shared machine makes the ratio noisy, so the load average is recorded with it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_GRID = {"district_heating.t_supply_c": [65, 70, 75, 80], "cooling.facility_class": ["W32", "W40"]}
+
+
+def _warm(case_path):
+    """Run on every worker: import and solve the base case once (loads the Numba kernels from cache)."""
+    import gigawatt as gw
+
+    gw.solve(gw.load_case(case_path))
+    return os.getpid()
+
+
+def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), repeat: int = 3,
+                        progress=None) -> dict:
+    """Time the sweep of ``grid`` (default: 8 scenarios of the bundled case) on each worker count.
+
+    One warm cluster per worker count, all started first; then the sweeps run in turn (1, 2, 1, 2, …)
+    ``repeat`` times, so a change in the machine's other load falls on every count alike, and the median
+    is kept. Returns a JSON-ready record: ``scenarios``, per worker count ``sweep_s`` (median), ``sweeps_s``
+    (all), ``start_s`` (cluster start and warm-up) and ``total_s`` (start + median sweep) [s]; the ratios of
+    the first count to each other (``speedup``, ``speedup_total``); ``identical`` (every KPI equal across
+    counts) and the load average before and after.
+    """
+    import logging
+    from contextlib import ExitStack
+    from statistics import median
+
+    import numpy as np
+    from dask.distributed import Client, LocalCluster
+
+    from gigawatt.sweep import run_sweep
+
+    grid = grid or DEFAULT_GRID
+    say = progress or (lambda msg: None)
+    rec = {"benchmark": "sweep", "case": str(case or "bundled default"), "grid": {k: list(v) for k, v in grid.items()},
+           "cpu_count": os.cpu_count(), "load_average_before": os.getloadavg()[0], "repeat": repeat, "runs": {}}
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        clients = {}
+        for n in workers:
+            t0 = time.perf_counter()
+            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=":0", silence_logs=logging.ERROR))
+            clients[n] = stack.enter_context(Client(cluster))
+            clients[n].run(_warm, case)
+            rec["runs"][str(n)] = {"workers": n, "start_s": time.perf_counter() - t0, "sweeps_s": []}
+        for r in range(repeat):
+            for n in workers:
+                t1 = time.perf_counter()
+                results[n] = run_sweep(case, grid, Path(tmp) / f"w{n}-{r}.nc", client=clients[n])
+                rec["runs"][str(n)]["sweeps_s"].append(time.perf_counter() - t1)
+                say(f"sweep of {results[n].sizes['scenario']} scenarios on {n} worker(s): "
+                    f"{rec['runs'][str(n)]['sweeps_s'][-1]:.2f} s")
+    for run in rec["runs"].values():
+        run["sweep_s"] = median(run["sweeps_s"])
+        run["total_s"] = run["start_s"] + run["sweep_s"]
+    first = workers[0]
+    rec["scenarios"] = int(results[first].sizes["scenario"])
+    rec["failed"] = int(results[first].attrs["scenarios_failed"])
+    for n in workers[1:]:
+        r, base = rec["runs"][str(n)], rec["runs"][str(first)]
+        r["speedup"] = base["sweep_s"] / r["sweep_s"]
+        r["speedup_total"] = base["total_s"] / r["total_s"]
+    kpis = [k for k in results[first].data_vars if results[first][k].dtype.kind == "f"]
+    rec["identical"] = all(np.array_equal(results[first][k].values, results[n][k].values, equal_nan=True)
+                           for n in workers[1:] for k in kpis)
+    rec["load_average_after"] = os.getloadavg()[0]
+    return rec
+
+
+def format_sweep_benchmark(rec: dict) -> str:
+    """The record as a few lines, with the issue's target (met or missed; nothing asserted)."""
+    lines = [f"sweep benchmark: {rec['scenarios']} scenarios of {rec['case']} ({rec['failed']} failed), "
+             f"{rec['cpu_count']} cores, load average {rec['load_average_before']:.1f} before, "
+             f"{rec['load_average_after']:.1f} after"]
+    for r in rec["runs"].values():
+        line = (f"  {r['workers']} worker(s): sweep {r['sweep_s']:.2f} s (median of "
+                f"{', '.join(f'{x:.2f}' for x in r['sweeps_s'])}), with cluster start {r['total_s']:.2f} s")
+        if "speedup" in r:
+            verdict = "met" if r["speedup"] >= 1.8 else "MISSED"
+            line += (f"; speed-up {r['speedup']:.2f}x (target >= 1.8x: {verdict}), "
+                     f"{r['speedup_total']:.2f}x with cluster start")
+        lines.append(line)
+    lines.append(f"  identical KPIs across worker counts: {rec['identical']}")
+    return "\n".join(lines)
