@@ -58,7 +58,7 @@ def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), rep
             t0 = time.perf_counter()
             cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                        dashboard_address=":0", silence_logs=logging.ERROR))
-            clients[n] = stack.enter_context(Client(cluster))
+            clients[n] = stack.enter_context(Client(cluster, set_as_default=False))
             clients[n].run(_warm, case)
             rec["runs"][str(n)] = {"workers": n, "start_s": time.perf_counter() - t0, "sweeps_s": []}
         for r in range(repeat):

@@ -390,7 +390,7 @@ def _compute(todo, source, parts, records, client, cluster, say) -> None:
         src = client.scatter(source, broadcast=True)
         futures = {client.submit(solve_scenario, src, s.settings, s.rows, threads, key=f"scenario-{s.key}",
                                  pure=False): s for s in todo}
-        for done, future in enumerate(as_completed(futures), 1):
+        for done, future in enumerate(as_completed(futures, loop=client.loop), 1):
             s = futures[future]
             try:
                 record = future.result()
@@ -414,7 +414,7 @@ def connect(workers: int | None = None, scheduler: str | None = None):
 
     if scheduler:
         try:
-            return Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT_S), None
+            return Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT_S, set_as_default=False), None
         except Exception as err:  # noqa: BLE001 - OSError, TimeoutError, ValueError on a malformed address
             detail = str(err).splitlines()[0] if str(err) else f"no answer within {SCHEDULER_CONNECT_TIMEOUT_S:g} s"
             raise CaseError(f"cannot reach the dask scheduler ({type(err).__name__}: {detail})",
@@ -431,7 +431,7 @@ def connect(workers: int | None = None, scheduler: str | None = None):
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    return Client(cluster), cluster
+    return Client(cluster, set_as_default=False), cluster
 
 
 def _write_part(parts: Path, s: Scenario, record: dict) -> None:
