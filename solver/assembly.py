@@ -91,8 +91,9 @@ class Network:
     element_bus: dict  # {"source": bus position per source row, "converter_from": …, "converter_to": …}
 
 
-def line_resistance(lines: pd.DataFrame) -> np.ndarray:
-    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature."""
+def conductor_properties(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Resistivity at 20 °C [Ω·m] and temperature coefficient [1/K] of each line's conductor: given, or its
+    material's (IEC 60287-1-1 Table 1, :data:`gigawatt.models.conductors.MATERIALS`)."""
     material = lines["material"].to_numpy()
     rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
     alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
@@ -100,6 +101,12 @@ def line_resistance(lines: pd.DataFrame) -> np.ndarray:
         m = material == name
         rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
         alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
+    return rho, alpha
+
+
+def line_resistance(lines: pd.DataFrame) -> np.ndarray:
+    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature."""
+    rho, alpha = conductor_properties(lines)
     r_given = lines["r_ohm"].to_numpy(dtype=float)
     area = lines["cross_section_m2"].to_numpy(dtype=float)
     need = np.isnan(r_given) & np.isnan(area)

@@ -70,9 +70,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from gigawatt.errors import ConvergenceError
-from gigawatt.models.conductors import MATERIALS, conductor_resistance
+from gigawatt.models.conductors import conductor_resistance
 from gigawatt.solver import reduced_solvers as rs
-from gigawatt.solver.assembly import Network, loss_by_model
+from gigawatt.solver.assembly import Network, conductor_properties, loss_by_model
 
 CONDUCTORS = ("pos", "neutral", "neg")
 """The three conductors of a bipolar line, in node order (node of bus row b, conductor c: 3·b + c)."""
@@ -93,13 +93,7 @@ def conductor_resistances(lines) -> tuple[np.ndarray, np.ndarray]:
 
     ``lines`` is a validated line table. Returns ``(r_pole, r_neutral)``.
     """
-    material = lines["material"].to_numpy()
-    rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
-    alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
-    for name, props in MATERIALS.items():
-        m = material == name
-        rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
-        alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
+    rho, alpha = conductor_properties(lines)
     length = lines["length_m"].to_numpy(dtype=float)
     temp = lines["conductor_temp_k"].to_numpy(dtype=float)
     n_par = lines["n_parallel"].to_numpy(dtype=float)
