@@ -325,6 +325,16 @@ def target_lines(records: list[dict]) -> list[str]:
     return out
 
 
+def table_lines(head: list[str], rows: list[list[str]]) -> list[str]:
+    """A plain-text table: a header, a rule and the rows, the first column left-aligned, the rest right."""
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
 def format_table(records: list[dict]) -> str:
     """Plain-text tables of the records (DC load flow, coolant networks, district heating), each with the
     conditions and the targets in a footer."""
@@ -353,12 +363,7 @@ def _format_dc(records: list[dict]) -> str:
              str(r["iterations"]), _fmt(r["energy_balance_residual"], 1, ".1e"), _fmt(r["v_min_pu"], 1, ".4f"),
              _fmt(r["peer_warm_s"], 1e3), _fmt(r["speedup"], 1, ".0f"), _fmt(r["check"], 1, ".1e")]
             for r in records]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out = table_lines(head, rows)
     out.append("")
     out += [
         "warm: median solve_dc on an assembled network; total: median gw.solve (assembly + solve + dataset);",

@@ -90,12 +90,9 @@ def format_table(records: list[dict]) -> str:
              fmt(r["mono_warm_s"] * 1e3, ".3g"), fmt(r["ratio"], ".0f"), str(r["iterations"]),
              fmt(r["energy_balance_residual"], ".1e"), fmt(r["v_min_pu"], ".4f"), fmt(r["i_neutral_max_a"], ".1f"),
              fmt(r["check"], ".1e")] for r in records]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    from gigawatt.bench import table_lines
 
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows] + [
+    return "\n".join(table_lines(head, rows) + [
         "",
         "warm: median solve_bipolar (3N-node Newton, sparse L·D·Lᵀ each iteration); total: median gw.solve;",
         "mono: median solve_dc (O(N) Numba kernel) on the same campus as an 800 V monopolar case; ratio = warm/mono.",

@@ -409,12 +409,9 @@ def format_table(records: list[dict]) -> str:
              _fmt(r["peer_s"], 1e3, ".4g"), _fmt(r["speedup"], 1, ".2g"), _fmt(r["speedup_fixed_point"], 1, ".0f"),
              _fmt(r["check_p_pa"], 1, ".1e"), _fmt(r["check_m_kg_s"], 1, ".1e"), _fmt(r["check_t_k"], 1, ".1e"),
              _fmt(r["check_q_w"], 1, ".1e")] for r in records]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    from gigawatt.bench import table_lines
 
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out = table_lines(head, rows)
     out += [
         "",
         "district-heating networks from the town builder (one substation a home, streets of 20 tied into rings,",

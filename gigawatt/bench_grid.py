@@ -130,12 +130,9 @@ def format_table(records: list[dict]) -> str:
              _fmt(r.get("peak_rss_bytes"), 2 ** -20, ".0f"), _fmt(r["efficiency_plant_to_chip"], 100, ".3f") + " %",
              _fmt(r["ac_coupling_residual"], 1, ".1e"), _fmt(r["plant_energy_balance_residual"], 1, ".1e")]
             for r in records]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    from gigawatt.bench import table_lines
 
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows] + [
+    out = table_lines(head, rows) + [
         "",
         "warm: median gw.solve of the whole chain (DC rack by rack, then the grid side by pandapower), the case in",
         "  memory; AC: the grid side alone (checks, pandapower network, load flow, results); runpp: pandapower's",
