@@ -24,17 +24,28 @@ def main():
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
 @click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
-def run(case, output, no_output):
+@click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
+              help="A time-series CSV (time, p_it_fraction or p_it_kw, outdoor_t_c …): solve every step and write "
+                   "the figures along 'time' with the period's totals.")
+def run(case, output, no_output, series):
     """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary."""
     import gigawatt as gw
-    from gigawatt.summary import format_summary
+    from gigawatt.summary import format_summary, time_series_lines
 
     try:
         loaded = gw.load_case(case)
-        result = gw.solve(loaded)
+        if series is None:
+            result = gw.solve(loaded)
+        else:
+            from gigawatt.cases.timeseries import read_timeseries
+            from gigawatt.time_series import run_time_series
+
+            inputs = read_timeseries(series)
+            with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
+                result = run_time_series(loaded, inputs, progress=lambda k, n: bar.update(1))
     except gw.GigawattError as err:
         _fail(err)
-    click.echo(format_summary(result))
+    click.echo(format_summary(result) if series is None else "\n".join(time_series_lines(result)))
     if not no_output:
         write_netcdf(result, output or Path(f"{loaded.name}.nc"), "results")
 

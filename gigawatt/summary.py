@@ -194,3 +194,24 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
              f"{a['vertical_farm_area_served_m2']:,.0f} m² of vertical farms served",
              f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}"]
     return lines
+
+
+def time_series_lines(ds: xr.Dataset) -> list[str]:
+    """The summary of a time-series run: its period, the energies over it, PUE and ERF over the period, and
+    the period's ledger (see :mod:`gigawatt.time_series`)."""
+    a = ds.attrs
+    hours = a["steps"] * a["step_s"] / 3600.0
+    lines = [f"case '{a['case_name']}': {a['steps']} steps of {a['step_s']:g} s ({hours:,.1f} h) from "
+             f"{np.datetime_as_string(ds.time.values[0], unit='s')}"]
+    for name, label in (("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"),
+                        ("p_loss", "losses (grid to chips)"), ("p_facility", "facility energy"),
+                        ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"),
+                        ("dh_q_delivered", "heat delivered to consumers")):
+        value = a.get(f"energy_{name}_j")
+        if value is not None:
+            lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
+    if "pue" in a:
+        lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
+    if "energy_balance_residual" in a:
+        lines.append(f"  energy balance residual        {a['energy_balance_residual']:.1e}")
+    return lines

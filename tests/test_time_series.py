@@ -1,0 +1,97 @@
+"""A case solved along a time series (gigawatt.time_series): every step is the steady solve of the case with
+that step's inputs, checked against gw.solve of the same case built by hand; the period's energies are the
+sums of power × step; the period's ledger closes; the district-heating demand follows the outdoor
+temperature by the degree-day model's closed form; bad input is refused before any solve."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import gigawatt as gw
+from gigawatt.errors import CaseError
+from gigawatt.time_series import run_time_series
+
+TIMES = pd.date_range("2026-01-01", periods=3, freq="1h").to_numpy()
+
+
+def campus(**extra):
+    return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130.0, cooling={}, **extra)
+
+
+def with_homes(case, n_homes=40.0):
+    """The campus with a small network: plant S/R, 300 m out and back to degree-day homes."""
+    pipes = [dict(id="s1", from_node="S", to_node="A", length_m=300.0, diameter_m=0.1, u_w_per_m_k=0.3),
+             dict(id="r1", from_node="Ar", to_node="R", length_m=300.0, diameter_m=0.1, u_w_per_m_k=0.3)]
+    tables = dict(case.tables, dh_node=[{"id": x} for x in ("S", "A", "Ar", "R")], dh_pipe=pipes,
+                  dh_consumer=[dict(id="homes", supply_node="A", return_node="Ar", kind="homes_degree_days",
+                                    n_homes=n_homes)])
+    return gw.make_case(tables, loss_models=dict(case.loss_model_params), cooling={},
+                        district_heating={"supply_node": "S", "return_node": "R"})
+
+
+def scaled(case, factor, **dh):
+    tables = dict(case.tables)
+    tables["rack"] = tables["rack"].assign(p_it_w=tables["rack"]["p_it_w"] * factor)
+    settings = {"district_heating": {**case.settings["district_heating"], **dh}} \
+        if case.settings.get("district_heating") else {}
+    return gw.make_case(tables, loss_models=dict(case.loss_model_params), cooling={}, **settings)
+
+
+def test_every_step_is_the_steady_solve_and_the_totals_are_its_sums():
+    case = campus()
+    fraction = [1.0, 0.6, 0.85]
+    ds = run_time_series(case, xr.Dataset({"p_it_fraction": ("time", fraction)}, coords={"time": TIMES}))
+    for k, f in enumerate(fraction):
+        direct = gw.solve(scaled(case, f)).attrs
+        for name in ("p_grid_w", "p_it_w", "p_loss_w", "p_facility_w", "pue", "q_available_w"):
+            assert float(ds[name][k]) == pytest.approx(direct[name], rel=1e-12), name
+    assert float(ds.p_it_w[1]) == pytest.approx(0.6 * 8 * 130e3, rel=1e-12)  # no leakage: IT power as scaled
+    a = ds.attrs
+    assert a["steps"] == 3 and a["step_s"] == 3600.0
+    assert a["energy_p_grid_j"] == pytest.approx(float(ds.p_grid_w.sum()) * 3600.0, rel=1e-12)
+    assert a["pue"] == pytest.approx(a["energy_p_facility_j"] / a["energy_p_it_j"], rel=1e-12)
+    assert a["energy_balance_residual"] <= 1e-9
+
+
+def test_total_it_power_scales_every_rack_alike():
+    case = campus()
+    ds = run_time_series(case, xr.Dataset({"p_it_w": ("time", [5e5, 1.04e6, 2e5])}, coords={"time": TIMES}))
+    np.testing.assert_allclose(ds.p_it_w.values, [5e5, 1.04e6, 2e5], rtol=1e-12)
+
+
+def test_district_heating_demand_follows_the_outdoor_temperature():
+    """Degree-day homes: 19.35 kW each at -12 degC, nothing at the 15 degC heating limit, linear between."""
+    case = with_homes(campus())
+    t_out = np.array([261.15, 270.15, 283.15])
+    ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", t_out)}, coords={"time": TIMES}))
+    np.testing.assert_allclose(ds.dh_q_demand_w.values, 40 * 19350.0 * (288.15 - t_out) / 27.0, rtol=1e-12)
+    direct = gw.solve(scaled(case, 1.0, outdoor_t_k=270.15)).attrs
+    assert float(ds.dh_q_delivered_w[1]) == pytest.approx(direct["dh_q_delivered_w"], rel=1e-12)
+    assert ds.attrs["erf"] == pytest.approx(ds.attrs["energy_q_recovered_j"] / ds.attrs["energy_p_facility_j"])
+
+
+def test_a_series_without_inputs_is_refused():
+    with pytest.raises(CaseError, match="none of the inputs"):
+        run_time_series(campus(), xr.Dataset({"other": ("time", [1.0, 2.0, 3.0])}, coords={"time": TIMES}))
+
+
+def test_run_with_a_series_from_the_command_line(tmp_path, cli):
+    path = tmp_path / "series.csv"
+    path.write_text("time,p_it_fraction\n2026-01-01T00:00,1.0\n2026-01-01T01:00,0.5\n")
+    case = tmp_path / "campus.toml"
+    case.write_text('[campus]\nhalls = 1\nrows_per_hall = 1\nracks_per_row = 4\nrack_it_power_kw = 100\n')
+    out = tmp_path / "ts.nc"
+    res = cli("run", str(case), "--series", str(path), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "IT energy" in res.stdout and "energy balance residual" in res.stdout
+    ds = xr.open_dataset(out)
+    np.testing.assert_allclose(ds.p_it_w.values, [4e5, 2e5], rtol=1e-12)
+    ds.close()
+
+
+def test_missing_series_file_is_one_line(tmp_path, cli, kit):
+    out = tmp_path / "ts.nc"
+    line = kit.cli_error_line(cli("run", "--series", str(tmp_path / "nope.csv"), "-o", str(out)), out)
+    assert "nope.csv" in line
