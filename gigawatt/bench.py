@@ -149,6 +149,20 @@ def _median_time(fn, repeat: int, budget_s: float | None = None) -> tuple[float,
     return statistics.median(times), len(times)
 
 
+def peer_skipped(peer: bool, too_big_note: str | None, module: str) -> str | None:
+    """Why a benchmark record has no peer run, or None to run it: not asked for (``--no-peer``), the network
+    beyond the size the peer is run at (``too_big_note``), or the peer package not installed."""
+    import importlib.util
+
+    if not peer:
+        return "peer skipped (--no-peer)"
+    if too_big_note:
+        return too_big_note
+    if importlib.util.find_spec(module) is None:
+        return f"{module} not available"
+    return None
+
+
 def run_cold_process(module: str, args: list[str], fields: dict[str, str]) -> dict:
     """Run ``python -m MODULE ARGS`` in a fresh process, which prints its timings as JSON on its last line.
 

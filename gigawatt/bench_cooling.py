@@ -314,22 +314,16 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
 
     rec.update({"peer": None, "peer_hydraulic_s": None, "peer_s": None, "speedup_hydraulic": None, "speedup": None,
                 "check_p_pa": None, "check_m_kg_s": None, "check_m_rel": None, "check_t_k": None})
-    if not peer:
-        rec["peer_note"] = "peer skipped (--no-peer)"
-    elif rec["pipes"] > peer_max_pipes:
-        rec["peer_note"] = (f"pandapipes skipped above {peer_max_pipes:,} pipes (minutes per pipeflow at this size "
-                            f"here); raise peer_max_pipes to run it")
-    else:
+    from gigawatt.bench import peer_skipped
+
+    too_big = (f"pandapipes skipped above {peer_max_pipes:,} pipes (minutes per pipeflow at this size here); raise "
+               f"peer_max_pipes to run it") if rec["pipes"] > peer_max_pipes else None
+    rec["peer_note"] = peer_skipped(peer, too_big, "pandapipes")
+    if rec["peer_note"] is None:
         say(f"{label}: pandapipes")
-        try:
-            import pandapipes  # noqa: F401
-        except ImportError as err:
-            rec["peer_note"] = f"pandapipes not available: {err}"
-        else:
-            rec.update(_peer(plant, heat, hyd, th, repeat))
-            rec["speedup_hydraulic"] = rec["peer_hydraulic_s"] / warm_h
-            rec["speedup"] = rec["peer_s"] / rec["warm_s"]
-            rec["peer_note"] = None
+        rec.update(_peer(plant, heat, hyd, th, repeat))
+        rec["speedup_hydraulic"] = rec["peer_hydraulic_s"] / warm_h
+        rec["speedup"] = rec["peer_s"] / rec["warm_s"]
     return rec
 
 

@@ -344,22 +344,16 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
                     "cold_note": "cold run skipped"})
     rec.update({"peer": None, "peer_s": None, "speedup": None, "speedup_fixed_point": None, "check_p_pa": None,
                 "check_m_kg_s": None, "check_t_k": None, "check_q_w": None})
-    if not peer:
-        rec["peer_note"] = "peer skipped (--no-peer)"
-    elif rec["size_requested"] > peer_max_consumers:  # the homes' substations (the 4 farms aside)
-        rec["peer_note"] = (f"pandapipes skipped above {peer_max_consumers:,} consumers (about 21 s a pipeflow at "
-                            f"10⁵ here); raise peer_max_consumers to run it")
-    else:
+    from gigawatt.bench import peer_skipped
+
+    too_big = (f"pandapipes skipped above {peer_max_consumers:,} consumers (about 21 s a pipeflow at 10⁵ here); "
+               f"raise peer_max_consumers to run it") if rec["size_requested"] > peer_max_consumers else None
+    rec["peer_note"] = peer_skipped(peer, too_big, "pandapipes")  # size: the homes' substations (farms aside)
+    if rec["peer_note"] is None:
         say(f"{label}: pandapipes")
-        try:
-            import pandapipes  # noqa: F401
-        except ImportError as err:
-            rec["peer_note"] = f"pandapipes not available: {err}"
-        else:
-            rec.update(_peer(case, state, repeat))
-            rec["speedup"] = rec["peer_s"] / rec["total_s"]
-            rec["speedup_fixed_point"] = rec["peer_s"] / rec["fixed_point_s"]
-            rec["peer_note"] = None
+        rec.update(_peer(case, state, repeat))
+        rec["speedup"] = rec["peer_s"] / rec["total_s"]
+        rec["speedup_fixed_point"] = rec["peer_s"] / rec["fixed_point_s"]
     return rec
 
 

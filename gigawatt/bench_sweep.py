@@ -38,14 +38,13 @@ def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), rep
     the first count to each other (``speedup``, ``speedup_total``); ``identical`` (every KPI equal across
     counts) and the load average before and after.
     """
-    import logging
     from contextlib import ExitStack
     from statistics import median
 
     import numpy as np
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    from gigawatt.sweep import run_sweep
+    from gigawatt.sweep import local_cluster, run_sweep
 
     grid = grid or DEFAULT_GRID
     say = progress or (lambda msg: None)
@@ -56,8 +55,7 @@ def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), rep
         clients = {}
         for n in workers:
             t0 = time.perf_counter()
-            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                       dashboard_address=":0", silence_logs=logging.ERROR))
+            cluster = stack.enter_context(local_cluster(n))
             clients[n] = stack.enter_context(Client(cluster, set_as_default=False))
             clients[n].run(_warm, case)
             rec["runs"][str(n)] = {"workers": n, "start_s": time.perf_counter() - t0, "sweeps_s": []}
