@@ -40,6 +40,8 @@ INTRO = {
     "timeseries": ("Time-series CSV columns (`gigawatt.cases.timeseries.read_timeseries`): a `time` column and value "
                    "columns named like the fields below, in any unit spelling listed at the end (`p_it_kw`, "
                    "`outdoor_t_c`)."),
+    "time": ("Settings `[time]`: the case's time axis; with it `gigawatt run` solves every step of the coupled chain "
+             "(see gigawatt.time_series). Optional: an empty `[time]` is an hourly year."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

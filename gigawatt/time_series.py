@@ -1,37 +1,124 @@
-"""A case solved step by step along a time series: the steady coupled chain at each step, the results'
-scalar figures as series along ``time``, and the energy totals over the period with their ledger.
+"""A case solved step by step along its time axis: the coupled chain at every step, warm-started, its
+figures as series along ``time``, and the period's energies with their ledgers.
 
-This is the first, plain form of issue 5's time stepping: each step is a full steady solve
-(:func:`gigawatt.solve` of the case with that step's IT power and outdoor temperature), so its cost is
-``steps × one solve`` (about 0.13 s a step for the bundled campus); no transport delay or storage yet (they
-are in :mod:`gigawatt.solver.dh_dynamics` and :mod:`gigawatt.models.storage`, not wired in).
-
-Inputs (a Dataset along ``time`` from :func:`gigawatt.cases.timeseries.read_timeseries`, SI units):
+The inputs (a Dataset along ``time``, SI units) come from the case's ``[time]`` table (:func:`time_inputs`:
+a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a CSV file) or are given:
 
 * ``p_it_fraction`` [-]: every rack at that fraction of its case IT power; or ``p_it_w`` [W]: the campus's
   total IT power, every rack scaled by the same factor;
-* ``outdoor_t_k`` [K]: the district-heating plant's outdoor temperature (the consumers' demands follow it).
+* ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand.
 
-Outputs: every numeric scalar attribute of a step's results (``p_grid_w``, ``p_it_w``, ``pue``,
-``q_available_w``, ``dh_q_demand_w``, … as in :func:`gigawatt.sweep.scalar_results`) as a variable along
-``time``, and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power × step for every
-``*_w`` figure), ``pue`` and ``erf`` over the period (ratios of energies), and the period's ledger
-``energy_balance_residual`` = |Σ (grid − IT − losses) Δt| / Σ grid Δt.
+Each step is solved by :class:`gigawatt.solver.chain_series.ChainStepper` (the stages prepared once, each
+warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w``, ``p_it_w``, ``pue``,
+``q_recovered_w``, ``dh_q_delivered_w``, …, as the attributes of :func:`gigawatt.solve`'s results) as
+variables along ``time``, and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power ×
+step for every ``*_w`` figure), ``pue`` and ``erf`` over the period (ratios of energies), and the period's
+ledgers, each relative to its inflow:
+
+* ``energy_balance_residual``: |Σ (grid − IT − losses grid to chips) Δt| / Σ grid Δt;
+* ``heat_balance_residual``: |Σ (heat into the coolant − rejected − recovered − loop pipe losses) Δt| / Σ in;
+* ``facility_energy_residual``: |Σ (facility power − heat and motor losses to the outside) Δt| / Σ facility.
+
+With ``output`` the steps are appended to that NetCDF file a chunk (``[time] chunk_steps``) at a time, so a
+long series never holds more than one chunk in memory (:mod:`gigawatt.series_writer`).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from gigawatt.errors import CaseError
+from gigawatt.errors import CaseError, ConvergenceError
 
 INPUTS = ("p_it_fraction", "p_it_w", "outdoor_t_k")
 """The time-series columns a run uses (canonical names, SI)."""
+BUNDLED_LOADS = ("steady", "training", "inference")
+DEFAULT_CHUNK_STEPS = 168
 
 
-def run_time_series(case, series: xr.Dataset, *, progress=None) -> xr.Dataset:
-    """Solve ``case`` at every step of ``series`` (see the module notes) and return the figures along
-    ``time`` with the period's totals. ``progress(k, n)`` is called after each step.
+def time_inputs(case) -> xr.Dataset:
+    """The inputs along the case's ``[time]`` axis (see the module notes); raises :class:`CaseError` naming
+    the ``[time]`` field, or the CSV file, row and column, before any computing."""
+    from gigawatt.cases.profiles import bundled_profile
+    from gigawatt.cases.timeseries import read_timeseries
+
+    t = case.settings.get("time")
+    if t is None:
+        raise CaseError("the case has no time axis: add a [time] table (empty for an hourly year)", file=case.file,
+                        element="[time]")
+    start, step = _start(case, t["start"]), _step(case, t["step"])
+    periods = int(t["periods"])
+    grid = dict(start=start, periods=periods, step=step)
+    if t["it_load"] in BUNDLED_LOADS:
+        load = bundled_profile(t["it_load"], **grid)[["p_it_fraction"]]
+    else:
+        load = read_timeseries(_beside(case, t["it_load"], "it_load"), **grid)
+        if not {"p_it_fraction", "p_it_w"} & set(load.data_vars):
+            raise CaseError("the IT-load file has neither p_it_fraction nor p_it_w", file=load.attrs["file"],
+                            element="header", allowed="p_it_fraction, p_it_w (or p_it_kw, p_it_mw)")
+        load = load[[n for n in ("p_it_fraction", "p_it_w") if n in load][:1]]
+    if t["weather"] == "bundled":
+        from gigawatt.cases.weather import bundled_weather
+
+        weather = bundled_weather(**grid)[["outdoor_t_k"]]
+    elif t["weather"] == "constant":
+        weather = xr.Dataset({"outdoor_t_k": ("time", np.full(periods, _constant_outdoor(case)))},
+                             coords={"time": load.time.values})
+    else:
+        weather = read_timeseries(_beside(case, t["weather"], "weather"), columns=["outdoor_t_k"], **grid)
+        weather = weather[["outdoor_t_k"]]
+    out = xr.merge([load.assign_coords(time=load.time.values), weather.assign_coords(time=load.time.values)])
+    out.attrs = {"step_s": pd.Timedelta(step).total_seconds(), "it_load": t["it_load"], "weather": t["weather"]}
+    return out
+
+
+def _start(case, value) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise CaseError("not an ISO 8601 time stamp", file=case.file, element="[time]", field="start", value=value,
+                        allowed="for example 2025-01-01T00:00") from None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _step(case, value) -> pd.Timedelta:
+    try:
+        td = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        td = None
+    if td is None or td < pd.Timedelta(1, "s") or td % pd.Timedelta(1, "s"):
+        raise CaseError("not a step of whole seconds, at least 1 s", file=case.file, element="[time]", field="step",
+                        value=value, allowed="for example 1h, 15min, 10s")
+    return td
+
+
+def _beside(case, name: str, field: str) -> Path:
+    """A file named in ``[time]``, relative to the case file; a name that is neither a bundled choice nor
+    an existing file is refused naming both."""
+    path = Path(name)
+    if case.file and not path.is_absolute():
+        path = Path(case.file).parent / path
+    if not path.is_file():
+        choices = ", ".join(BUNDLED_LOADS) if field == "it_load" else "bundled, constant"
+        raise CaseError("neither a bundled choice nor an existing CSV file", file=case.file, element="[time]",
+                        field=field, value=name, allowed=f"{choices}, or a time-series CSV file")
+    return path
+
+
+def _constant_outdoor(case) -> float:
+    dh, cooling = case.settings.get("district_heating"), case.settings.get("cooling")
+    if dh is not None:
+        return float(dh["outdoor_t_k"])
+    return float(cooling["ambient_t_k"]) if cooling is not None else float("nan")
+
+
+def run_time_series(case, series: xr.Dataset | None = None, *, output=None, progress=None) -> xr.Dataset:
+    """Solve ``case`` at every step of ``series`` (default: :func:`time_inputs` of the case's ``[time]``)
+    and return the figures along ``time`` with the period's totals (see the module notes). With ``output``
+    (a path) the steps stream to that NetCDF file and the returned dataset is that file, opened lazily.
+    ``progress(k, n)`` is called after each step.
 
     Raises
     ------
@@ -40,10 +127,11 @@ def run_time_series(case, series: xr.Dataset, *, progress=None) -> xr.Dataset:
     gigawatt.ConvergenceError
         A step that does not solve; its message names the step's time.
     """
-    from gigawatt.errors import ConvergenceError
-    from gigawatt.solver.solve import solve
-    from gigawatt.sweep import CaseSource, scalar_results
+    from gigawatt.series_writer import SeriesWriter
+    from gigawatt.solver.chain_series import ChainStepper, check_fraction
 
+    if series is None:
+        series = time_inputs(case)
     used = [name for name in INPUTS if name in series]
     if not used:
         raise CaseError("the time series has none of the inputs a run uses", element="time series",
@@ -51,57 +139,98 @@ def run_time_series(case, series: xr.Dataset, *, progress=None) -> xr.Dataset:
     times = series["time"].to_numpy()
     if times.size < 1:
         raise CaseError("the time series has no steps", element="time series")
-    step_s = _step_seconds(times)
-    source = CaseSource.of(case)
-    p_ref = case.tables["rack"]["p_it_w"].to_numpy(float)
-    if ("p_it_w" in series or "p_it_fraction" in series) and not p_ref.sum() > 0:
-        raise CaseError("the time series scales the racks' IT power, but the case has none", element="rack",
-                        field="p_it_w", value=float(p_ref.sum()))
-    heating = case.settings.get("district_heating") is not None
-    records = []
-    for k, t in enumerate(times):
-        rows, settings = {}, {}
-        if "p_it_fraction" in series:
-            rows[("rack", "p_it_w")] = p_ref * float(series["p_it_fraction"][k])
-        elif "p_it_w" in series:
-            rows[("rack", "p_it_w")] = p_ref * (float(series["p_it_w"][k]) / p_ref.sum())
-        if "outdoor_t_k" in series and heating:
-            settings[("district_heating", "outdoor_t_k")] = float(series["outdoor_t_k"][k])
-        try:
-            records.append(scalar_results(solve(source.build(settings, rows)).attrs))
-        except ConvergenceError as err:
-            raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
-                                   details=err.details) from None
-        if progress:
-            progress(k + 1, times.size)
-    names = [n for n in records[0] if all(n in r for r in records)]
-    ds = xr.Dataset({n: ("time", np.array([r[n] for r in records])) for n in names}, coords={"time": times})
-    ds.attrs.update(_totals(ds, step_s))
-    ds.attrs.update({"title": f"gigawatt time series of case '{case.name}'", "case_name": case.name,
-                     "case_hash": case.hash(), "steps": int(times.size), "step_s": step_s})
+    step_s = _step_seconds(times, series.attrs.get("step_s"))
+    p_ref = case.tables["rack"]["p_it_w"].to_numpy().astype(float)
+    fraction = np.ones(times.size)
+    if "p_it_fraction" in series or "p_it_w" in series:
+        if not p_ref.sum() > 0:
+            raise CaseError("the time series scales the racks' IT power, but the case has none", element="rack",
+                            field="p_it_w", value=float(p_ref.sum()))
+        fraction = (series["p_it_fraction"].to_numpy().astype(float) if "p_it_fraction" in series
+                    else series["p_it_w"].to_numpy().astype(float) / p_ref.sum())
+        check_fraction(fraction, "time series")
+    outdoor = series["outdoor_t_k"].to_numpy().astype(float) if "outdoor_t_k" in series else None
+    chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
+    stepper = ChainStepper(case)
+    totals = _Totals(step_s)
+    attrs = {"title": f"gigawatt time series of case '{case.name}'", "case_name": case.name,
+             "case_hash": case.hash(), "steps": int(times.size), "step_s": step_s,
+             "it_load": str(series.attrs.get("it_load", "given")), "weather": str(series.attrs.get("weather", "given"))}
     from gigawatt import __version__
 
-    ds.attrs["gigawatt_version"] = __version__
+    attrs["gigawatt_version"] = __version__
+    writer = SeriesWriter(output, times[0]) if output is not None else None
+    kept: list[dict] = []
+    try:
+        records: list[dict] = []
+        for k, t in enumerate(times):
+            try:
+                records.append(stepper.step(float(fraction[k]), None if outdoor is None else float(outdoor[k]),
+                                            step_s))
+            except ConvergenceError as err:
+                raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
+                                       details=err.details) from None
+            if len(records) == chunk or k == times.size - 1:
+                columns = _columns(records)
+                totals.add(columns)
+                if writer is not None:
+                    writer.append(times[k + 1 - len(records):k + 1], columns)
+                else:
+                    kept.append(columns)
+                records = []
+            if progress:
+                progress(k + 1, times.size)
+        attrs.update(totals.result())
+        if writer is not None:
+            path = writer.finish(attrs)
+            return xr.open_dataset(path)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    names = [n for n in kept[0] if all(n in c for c in kept)]
+    ds = xr.Dataset({n: ("time", np.concatenate([c[n] for c in kept])) for n in names}, coords={"time": times})
+    ds.attrs.update(attrs)
     return ds
 
 
-def _step_seconds(times: np.ndarray) -> float:
-    """The series' regular step [s] (one step: an hour, the default step of a time series)."""
+def _columns(records: list[dict]) -> dict[str, np.ndarray]:
+    """Steps' figures as one array per figure (the figures every step has)."""
+    names = [n for n in records[0] if all(n in r for r in records)]
+    return {n: np.array([r[n] for r in records], float) for n in names}
+
+
+def _step_seconds(times: np.ndarray, given=None) -> float:
+    """The series' regular step [s] (one step: its stated step, else an hour)."""
     if times.size < 2:
-        return 3600.0
+        return float(given) if given and np.isfinite(given) else 3600.0
     return float((times[1] - times[0]) / np.timedelta64(1, "s"))
 
 
-def _totals(ds: xr.Dataset, step_s: float) -> dict:
-    """Energies over the period [J], the period's PUE and ERF, and its energy ledger residual."""
-    out = {}
-    for name in ds.data_vars:
-        if name.endswith("_w"):
-            out[f"energy_{name[:-2]}_j"] = float(ds[name].sum()) * step_s
-    grid = out.get("energy_p_grid_j", 0.0)
-    if grid > 0:
-        out["energy_balance_residual"] = abs(grid - out["energy_p_it_j"] - out["energy_p_loss_j"]) / grid
-    if out.get("energy_p_facility_j") and out.get("energy_p_it_j"):
-        out["pue"] = out["energy_p_facility_j"] / out["energy_p_it_j"]
-        out["erf"] = out.get("energy_q_recovered_j", 0.0) / out["energy_p_facility_j"]
-    return out
+class _Totals:
+    """Running sums of power × step over the chunks: the period's energies and ledgers without holding the
+    steps."""
+
+    def __init__(self, step_s: float):
+        self.step_s = step_s
+        self.energy: dict[str, float] = {}
+
+    def add(self, columns: dict[str, np.ndarray]) -> None:
+        for name, values in columns.items():
+            if name.endswith("_w"):
+                self.energy[name] = self.energy.get(name, 0.0) + float(np.sum(values)) * self.step_s
+
+    def result(self) -> dict:
+        out = {f"energy_{name[:-2]}_j": value for name, value in self.energy.items()}
+        e = lambda name: out.get(f"energy_{name}_j", 0.0)  # noqa: E731
+        if e("p_grid") > 0:
+            out["energy_balance_residual"] = abs(e("p_grid") - e("p_it") - e("p_loss")) / e("p_grid")
+        if e("q_into_coolant") > 0:
+            out["heat_balance_residual"] = (abs(e("q_into_coolant") - e("q_rejected") - e("q_recovered")
+                                                - e("q_loop_loss")) / e("q_into_coolant"))
+        if e("p_facility") > 0 and e("q_to_outside") > 0:
+            out["facility_energy_residual"] = abs(e("p_facility") - e("q_to_outside")) / e("p_facility")
+        if e("p_facility") > 0 and e("p_it") > 0:
+            out["pue"] = e("p_facility") / e("p_it")
+            out["erf"] = e("q_recovered") / e("p_facility")
+        return out

@@ -409,7 +409,8 @@ def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_
         p_out[i] = chip_power(t, p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
 
 
-def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.ndarray, int]:
+def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, int]:
     """Rack IT power and chip temperature per heat unit at the electro-thermal fixed point.
 
     A rack's IT power, VRM and shelf heat are shared evenly by its heat units (the rack, or its plates);
@@ -418,14 +419,15 @@ def chip_operating_points(case, plant: CoolingPlant) -> tuple[np.ndarray, np.nda
         T_u = a_u + b_u P_u,  a_u = T_in,u + s_f q_shelf,r / (2 n m_u cp),
         b_u = (l_f + v_f (1/eta_vrm - 1)) / (2 m_u cp) + R l_f n / N,
 
-    and ``P_r = sum_u P_u(T_u)``. Returns ``(p_it_w per rack, t_chip_k per unit, iterations)``; without
-    leakage ``p_it_w`` is the case's.
+    and ``P_r = sum_u P_u(T_u)``. ``p_ref_w`` [W]: each rack's IT power at the leakage reference
+    temperature (default: the case's ``p_it_w``; a time series passes the step's). Returns
+    ``(p_it_w per rack, t_chip_k per unit, iterations)``; without leakage ``p_it_w`` is ``p_ref_w``.
     """
     s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
     racks = case.tables["rack"]
     n = loops.units_per_rack
     rack = loops.unit_rack
-    p_ref = racks["p_it_w"].to_numpy(float)
+    p_ref = racks["p_it_w"].to_numpy(float) if p_ref_w is None else np.asarray(p_ref_w, float)
     eta = racks["vrm_efficiency"].to_numpy(float)[rack]
     m = plant.unit_flow_kg_s
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
@@ -534,6 +536,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
     fac["q_into_coolant_w"] = q_in
+    fac["q_loop_loss_w"] = float(loop_loss.sum())
     p_pumps = hyd.electric_w.sum() + fac["facility_pump_electric_w"]
     p_fans = fac["air_fan_w"] + fac["dry_cooler_fan_w"]
     p_facility = p_grid_w + p_pumps + p_fans
@@ -541,6 +544,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
     p_it = float(rack_p_it_w.sum())
     fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
+               q_to_outside_w=to_outside,
                facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
                pue=p_facility / p_it if p_it > 0 else math.nan,
                ppue_cooling=(p_it + p_pumps + p_fans) / p_it if p_it > 0 else math.nan)

@@ -1,0 +1,85 @@
+"""Results of a long time series streamed to one NetCDF file as they are solved: memory stays bounded.
+
+xarray writes a dataset it holds whole; a year of steps need not be held. :class:`SeriesWriter` writes
+through netCDF4 (which xarray itself uses underneath) into an unlimited ``time`` dimension, a chunk of steps
+at a time, then adds the run's attributes and any variables along other dimensions (per-element extremes)
+at the end. The file is written as ``<name>.part`` and renamed when complete: an error or Ctrl-C leaves no
+half-written results file under the real name. ``xarray.open_dataset`` reads the result like any other
+(``time`` decodes to datetime64).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+# Units of a figure from its name's suffix (the schema's convention), longest suffix first.
+_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m2", "m2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
+                 ("_a", "A"), ("_v", "V"), ("_m", "m"), ("_pu", "1"))
+
+
+def figure_units(name: str) -> str:
+    """SI unit of a scalar figure from its name (``p_grid_w`` → W); ``1`` for ratios and counts."""
+    for suffix, unit in _SUFFIX_UNITS:
+        if name.endswith(suffix):
+            return unit
+    return "1"
+
+
+class SeriesWriter:
+    """Append steps to ``path`` (see the module notes). Use as a context manager: on an exception the
+    partial file is removed; :meth:`finish` completes and renames it.
+
+    ``start`` (datetime64): the first time stamp; times are stored as whole seconds since it.
+    """
+
+    def __init__(self, path, start: np.datetime64):
+        import netCDF4
+
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".part")
+        self.start = np.datetime64(start, "s")
+        self.nc = netCDF4.Dataset(self.partial, "w", format="NETCDF4")
+        self.nc.createDimension("time", None)
+        t = self.nc.createVariable("time", "i8", ("time",))
+        t.units = f"seconds since {np.datetime_as_string(self.start, unit='s').replace('T', ' ')}"
+        t.calendar = "proleptic_gregorian"
+        self.steps = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is not None:
+            self.abort()
+        return False
+
+    def append(self, times: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        """Append steps at ``times`` (datetime64) with one array per figure (same length)."""
+        k0, k1 = self.steps, self.steps + len(times)
+        self.nc["time"][k0:k1] = ((np.asarray(times, "datetime64[s]") - self.start) / np.timedelta64(1, "s")
+                                  ).astype(np.int64)
+        for name, values in columns.items():
+            if name not in self.nc.variables:
+                var = self.nc.createVariable(name, "f8", ("time",), fill_value=np.nan)
+                var.units = figure_units(name)
+            self.nc[name][k0:k1] = np.asarray(values, float)
+        self.steps = k1
+
+    def finish(self, attrs: dict, extra: xr.Dataset | None = None) -> Path:
+        """Write the run's attributes (numbers and strings) and ``extra`` variables, close and rename."""
+        self.nc.setncatts({k: v for k, v in attrs.items() if isinstance(v, (str, int, float, np.number))})
+        self.nc.close()
+        if extra is not None and len(extra.data_vars):
+            extra.to_netcdf(self.partial, mode="a")
+        self.partial.replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Close and remove the partial file."""
+        try:
+            if self.nc.isopen():
+                self.nc.close()
+        finally:
+            self.partial.unlink(missing_ok=True)

@@ -1,0 +1,146 @@
+"""The coupled chain prepared once and solved step after step: what a time series runs at each step.
+
+:func:`gigawatt.solve` assembles and sizes every stage from the case each time it is called. A time
+series changes only the IT load and the weather between steps, so :class:`ChainStepper` does that work
+once and each step re-solves the stages in the order :func:`gigawatt.solve` does, each warm-started from the
+last step:
+
+1. chips: the racks' IT power at the step's load fraction and, with leakage, the electro-thermal fixed point
+   at the coolant temperatures the (constant-flow) loops deliver (:func:`chip_operating_points`);
+2. the DC network at those rack powers (:class:`gigawatt.solver.dc_series.DCSeries`);
+3. the heat through the loops, CDUs and facility water (:func:`solve_heat`), the dry coolers at the step's
+   outdoor temperature;
+4. the district-heating network at the step's outdoor temperature, fed by the heat the campus offers, and
+   the facility water again with the heat the network's plant actually takes.
+
+A step's figures carry the names and meaning of the scalar attributes of :func:`gigawatt.solve`'s results
+(``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
+every step closes the same ledgers (electrical, heat, facility, district heating).
+
+Outdoor temperature and the dry coolers: the cooling model's fan power is a fixed fraction of the heat
+rejected, independent of the ambient; the ambient only bounds the facility supply temperature the dry
+coolers can hold (ambient + ``dry_cooler_approach_k``). A step whose outdoor air is warmer than that is
+solved at the limiting ambient and counted in ``dry_cooler_over_limit`` (1 for that step): trim cooling
+would be needed, which is not modelled.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from gigawatt.errors import CaseError
+
+# The heat and facility ledgers' terms a step carries besides the results' attributes, so that the period's
+# ledgers can be summed (gigawatt.time_series).
+LEDGER_TERMS = ("q_into_coolant_w", "q_loop_loss_w", "q_to_outside_w")
+
+
+class ChainStepper:
+    """The case's stages prepared once; :meth:`step` solves one time step.
+
+    Parameters
+    ----------
+    case : gigawatt.cases.case.Case
+        A monopolar or bipolar DC case, with or without ``[cooling]`` and ``[district_heating]``. The grid
+        side (``ac_*`` tables) is not solved along a series (a pandapower load flow per step would cost
+        about 50 ms); the DC results carry each station's intake from the grid.
+    """
+
+    def __init__(self, case):
+        from gigawatt.solver.assembly import rack_powers
+
+        self.case = case
+        self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
+        self.dc = _FullSolveDC(case)
+        self.plant = None
+        self.dh = None
+        if case.settings.get("cooling") is not None:
+            from gigawatt.solver.cooling import prepare_cooling
+
+            self.plant = prepare_cooling(case, rack_powers(case, self.p_ref_w)[1])
+            s = self.plant.settings
+            self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
+            if case.settings.get("district_heating") is not None:
+                from gigawatt.solver.district_heating import prepare_district_heating
+
+                self.dh = prepare_district_heating(case)
+
+    def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
+        """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
+        heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s]. Returns the step's
+        figures (see the module notes)."""
+        p_ref = self.p_ref_w * p_it_fraction
+        if self.plant is None:
+            return dict(self.dc.step(p_ref).figures)
+        from gigawatt.solver.cooling import chip_operating_points, solve_heat
+        from gigawatt.solver.cooling_results import FACILITY_ATTRS
+
+        plant, over = self.plant, 0
+        if outdoor_t_k is not None:
+            over = int(outdoor_t_k > self.t_ambient_max_k)
+            ambient = min(outdoor_t_k, self.t_ambient_max_k)
+            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": ambient})
+        p_it, t_chip, chip_iterations = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+        dc = self.dc.step(p_it)
+        heat_args = (self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
+                     dc.figures["p_grid_w"])
+        heat = solve_heat(*heat_args)
+        out = dict(dc.figures)
+        dh = None
+        if self.dh is not None:
+            from gigawatt.solver.district_heating import HeatOffer
+
+            f = heat.facility
+            dh = self.dh.solve(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]),
+                               outdoor_t_k=outdoor_t_k)
+            heat = solve_heat(*heat_args, recovery_demand_w=dh.figures["q_recovered_w"])
+        fac = heat.facility
+        out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
+        out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
+                   t_chip_max_k=float(np.max(t_chip, initial=-math.inf)), chip_fixed_point_iterations=chip_iterations,
+                   dry_cooler_over_limit=over)
+        if dh is not None:
+            from gigawatt.solver.district_heating_results import DH_ATTRS
+
+            figures = dict(dh.figures)
+            figures["erf"] = figures["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
+            figures["reuse_share"] = (figures["q_recovered_w"] / out["q_available_w"] if out["q_available_w"]
+                                      else 0.0)
+            out.update({k: float(figures[k]) for k in DH_ATTRS if k in figures})
+        return out
+
+
+def check_fraction(p_it_fraction: np.ndarray, where: str) -> None:
+    """Refuse a load fraction that is not finite and non-negative, naming the step."""
+    bad = np.flatnonzero(~np.isfinite(p_it_fraction) | (p_it_fraction < 0))
+    if bad.size:
+        raise CaseError("IT load fraction must be finite and non-negative", element=f"{where} step {int(bad[0])}",
+                        field="p_it_fraction", value=float(p_it_fraction[bad[0]]))
+
+
+class _DCStep:
+    def __init__(self, figures, vrm, shelf, other):
+        self.figures, self.rack_vrm_loss_w, self.rack_shelf_loss_w, self.other_loss_w = figures, vrm, shelf, other
+
+
+class _FullSolveDC:
+    """TEMPORARY: the DC stage by a full assembly and results build per step (replaced by DCSeries)."""
+
+    def __init__(self, case):
+        from gigawatt.solver.assembly import assemble
+
+        self.case, self.net = case, assemble(case)
+
+    def step(self, p_it):
+        from gigawatt.solver.assembly import with_rack_power
+        from gigawatt.solver.dcflow import solve_dc
+        from gigawatt.solver.results import build_dataset
+        from gigawatt.sweep import scalar_results
+
+        net = with_rack_power(self.net, self.case, p_it)
+        ds = build_dataset(self.case, net, solve_dc(net, self.case, settings=self.case.settings["solver"]),
+                           version="", p_it=p_it)
+        other = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
+        return _DCStep(scalar_results(ds.attrs), net.rack_vrm_loss, net.rack_shelf_loss, other)
