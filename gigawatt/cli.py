@@ -27,27 +27,50 @@ def main():
 @click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
               help="A time-series CSV (time, p_it_fraction or p_it_kw, outdoor_t_c …): solve every step and write "
                    "the figures along 'time' with the period's totals.")
-def run(case, output, no_output, series):
-    """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary."""
+@click.option("--year", is_flag=True,
+              help="Solve the case along a time axis: its [time] table, or an hourly year (a steady IT load and the "
+                   "bundled weather year) when it has none.")
+def run(case, output, no_output, series, year):
+    """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary. A case with a
+    [time] table is solved at every step of its time axis."""
     import gigawatt as gw
     from gigawatt.summary import format_summary, time_series_lines
 
     try:
-        loaded = gw.load_case(case)
-        if series is None:
+        loaded = _with_time_axis(case) if year else gw.load_case(case)
+        timed = series is not None or loaded.settings.get("time") is not None
+        path = None if no_output else output or Path(f"{loaded.name}.nc")
+        if not timed:
             result = gw.solve(loaded)
         else:
             from gigawatt.cases.timeseries import read_timeseries
-            from gigawatt.time_series import run_time_series
+            from gigawatt.time_series import run_time_series, time_inputs
 
-            inputs = read_timeseries(series)
+            inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
             with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
-                result = run_time_series(loaded, inputs, progress=lambda k, n: bar.update(1))
+                result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
     except gw.GigawattError as err:
         _fail(err)
-    click.echo(format_summary(result) if series is None else "\n".join(time_series_lines(result)))
-    if not no_output:
-        write_netcdf(result, output or Path(f"{loaded.name}.nc"), "results")
+    except OSError as err:
+        _fail(f"{path}: cannot write the results: {err}")
+    if not timed:
+        click.echo(format_summary(result))
+        if path is not None:
+            write_netcdf(result, path, "results")
+        return
+    click.echo("\n".join(time_series_lines(result)))
+    result.close()
+    if path is not None:
+        click.echo(f"results written to {path}")
+
+
+def _with_time_axis(case):
+    """The case with its [time] table, or with an empty one (an hourly year) when it has none."""
+    from gigawatt.cases.loader import case_from_document, read_case_document
+
+    doc, file, table_files = read_case_document(case)
+    doc = {**doc, "time": doc.get("time") or {}}
+    return case_from_document(doc, file, table_files)
 
 
 def write_netcdf(ds, path: Path, what: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.solver.results import STAGES
 
 MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
@@ -197,21 +198,39 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
 
 
 def time_series_lines(ds: xr.Dataset) -> list[str]:
-    """The summary of a time-series run: its period, the energies over it, PUE and ERF over the period, and
-    the period's ledger (see :mod:`gigawatt.time_series`)."""
+    """The summary of a time-series run: its period, the energies over it (by stage where the steps carry
+    them), PUE and ERF over the period, its extremes and the period's ledgers (see
+    :mod:`gigawatt.time_series`)."""
     a = ds.attrs
     hours = a["steps"] * a["step_s"] / 3600.0
     lines = [f"case '{a['case_name']}': {a['steps']} steps of {a['step_s']:g} s ({hours:,.1f} h) from "
-             f"{np.datetime_as_string(ds.time.values[0], unit='s')}"]
-    for name, label in (("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"),
-                        ("p_loss", "losses (grid to chips)"), ("p_facility", "facility energy"),
-                        ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"),
-                        ("dh_q_delivered", "heat delivered to consumers")):
+             f"{np.datetime_as_string(ds.time.values[0], unit='s')}"
+             + (f"; IT load {a['it_load']}, weather {a['weather']}" if "it_load" in a else "")]
+    rows = [("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"), ("p_loss", "losses (grid to chips)")]
+    rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
+    rows += [("p_cooling", "pumps and fans"), ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
+             ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"), ("dh_q_demand", "heat demand of the network"),
+             ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_loss", "heat lost by the network's pipes"),
+             ("hp_electric", "heat pumps' electricity"), ("boiler_heat", "peak boiler heat")]
+    for name, label in rows:
         value = a.get(f"energy_{name}_j")
         if value is not None:
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
         lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
-    if "energy_balance_residual" in a:
-        lines.append(f"  energy balance residual        {a['energy_balance_residual']:.1e}")
+    extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C"),
+                ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu")]
+    for name, label, pick, fmt in extremes:
+        if name in ds:
+            values = ds[name].values
+            k = int(np.nanargmax(values) if pick is max else np.nanargmin(values))
+            lines.append(f"  {label:<30} {fmt(values[k])} at {np.datetime_as_string(ds.time.values[k], unit='m')}")
+    if "dry_cooler_over_limit" in ds and float(ds.dry_cooler_over_limit.sum()) > 0:
+        lines.append(f"  steps above the dry coolers' ambient limit: {int(ds.dry_cooler_over_limit.sum())} "
+                     "(trim cooling needed; not modelled)")
+    for name, label in (("energy_balance_residual", "energy balance residual"),
+                        ("heat_balance_residual", "heat balance residual"),
+                        ("facility_energy_residual", "facility energy residual")):
+        if name in a:
+            lines.append(f"  {label:<30} {a[name]:.1e}")
     return lines

@@ -41,16 +41,13 @@ import xarray as xr
 
 from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, canonical_names, check_scalar, parse_scalar, schema
 from gigawatt.errors import CaseError, GigawattError
+from gigawatt.series_writer import figure_units
 
 SCHEDULER_CONNECT_TIMEOUT_S = 5.0
 # Settings sections the case must already have to be swept (sweeping them into a case that lacks them would
 # add a whole system, not vary one); these always exist.
 _ALWAYS_PRESENT = ("case", "solver", "dc")  # dc: all defaults when absent (once the bipolar branch is merged)
 # Units of result attributes by their name's suffix (the naming convention of STYLE.md), for the KPI variables.
-_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m2", "m2"), ("_w", "W"), ("_k", "K"), ("_pa", "Pa"),
-                 ("_a", "A"), ("_v", "V"), ("_m", "m"))
-
-
 @dataclass(frozen=True)
 class SweptField:
     """One swept field: where it lives, its canonical name and its values in SI (and as the user gave them)."""
@@ -228,7 +225,13 @@ def solve_scenario(source: CaseSource, settings: dict, rows: dict, numba_threads
     from gigawatt.solver.solve import solve
 
     try:
-        result = solve(source.build(settings, rows))
+        case = source.build(settings, rows)
+        if case.settings.get("time") is None:
+            result = solve(case)
+        else:  # a scenario-year: the case along its time axis, the period's totals as its figures
+            from gigawatt.time_series import run_time_series
+
+            result = run_time_series(case)
     except GigawattError as err:
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "deterministic": True}
     except Exception as err:  # noqa: BLE001 - recorded for the user, and tried again on rerun
@@ -474,13 +477,6 @@ def _values_text(values: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
 
-def _units(name: str) -> str:
-    for suffix, unit in _SUFFIX_UNITS:
-        if name.endswith(suffix):
-            return unit
-    return "1"
-
-
 def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -> xr.Dataset:
     """The sweep dataset: swept values as coordinates along ``scenario``, one variable per scalar result."""
     from gigawatt import __version__
@@ -502,7 +498,7 @@ def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -
     data = {}
     for k in names:
         data[k] = ("scenario", np.array([records[s.key].get("kpis", {}).get(k, math.nan) for s in todo], dtype=float),
-                   {"units": _units(k)})
+                   {"units": figure_units(k)})
     data["status"] = ("scenario", np.array([records[s.key]["status"] for s in todo], dtype=object))
     data["error"] = ("scenario", np.array([records[s.key].get("error", "") for s in todo], dtype=object))
     data["part"] = ("scenario", np.array([f"{s.key}.nc" if records[s.key]["status"] == "ok"
@@ -518,7 +514,8 @@ def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -
 def format_sweep(ds: xr.Dataset) -> str:
     """A short table of the sweep: swept values, status and the headline figures."""
     swept = [c for c in ds.coords if c != "scenario"]
-    figures = [k for k in ("p_grid_w", "p_it_w", "efficiency_grid_to_chip", "pue", "erf") if k in ds]
+    figures = [k for k in ("p_grid_w", "p_it_w", "efficiency_grid_to_chip", "energy_p_grid_j", "energy_p_it_j",
+                           "energy_q_recovered_j", "pue", "erf") if k in ds]  # energies: scenario-years
     head = ["#"] + swept + figures + ["status"]
     lines = []
     for i in range(ds.sizes["scenario"]):
