@@ -14,7 +14,7 @@ from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, validate_tabl
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "loss_models") + ELEMENT_TABLES
+TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "time", "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 
 

@@ -22,6 +22,10 @@ rejected, independent of the ambient; the ambient only bounds the facility suppl
 coolers can hold (ambient + ``dry_cooler_approach_k``). A step whose outdoor air is warmer than that is
 solved at the limiting ambient and counted in ``dry_cooler_over_limit`` (1 for that step): trim cooling
 would be needed, which is not modelled.
+
+Known limit: with the steady district-heating stage, a step at a few per cent of the network's design heat
+(outdoor air just below the homes' 15 °C heating limit) may not settle (the flow–temperature fixed point on
+long, lightly loaded streets); a step with no demand at all leaves the water standing still.
 """
 from __future__ import annotations
 

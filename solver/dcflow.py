@@ -63,11 +63,21 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
     bus = f.bus[sel]
     droop_p = f.k_droop[sel] * (f.v_set[sel] - v[bus])
     stiff = f.stiff[sel]
-    if not stiff.any():
-        return droop_p
     n_zone = zone_draw.size
     zone = net.zone[bus]
-    total = zone_draw - np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone)
+    droop_zone = np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone)
+    # A zone fed by droop feeds alone: what they deliver by their law misses the zone's draw by the load
+    # flow's residual (at light load, relative to the draw, up to the tolerance times rated over load). That
+    # residual is a common voltage offset dv of the zone, which moves each feed by k dv: share it by k so the
+    # feeds deliver exactly the draw (the correction is within the solver's tolerance).
+    k = f.k_droop[sel]
+    k_zone = np.bincount(zone[~stiff], weights=k[~stiff], minlength=n_zone)
+    has_stiff = np.bincount(zone[stiff], minlength=n_zone) > 0
+    dv = np.where(~has_stiff & (k_zone > 0), (zone_draw - droop_zone) / np.where(k_zone > 0, k_zone, 1.0), 0.0)
+    droop_p = np.where(stiff, 0.0, droop_p + k * dv[zone])
+    if not stiff.any():
+        return droop_p
+    total = zone_draw - droop_zone
     # Stiff feeds on one bus share its balance by rating; the estimate of each is then v·i_fixed·share.
     rated = f.rated[sel]
     rated_bus = np.bincount(bus[stiff], weights=rated[stiff], minlength=net.n_bus)[bus]

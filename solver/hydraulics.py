@@ -39,6 +39,7 @@ from gigawatt.solver import hydraulic_kernel as hk
 from gigawatt.solver import reduced_solvers as rs
 from gigawatt.solver.scratch import ScratchPool
 
+_TINY = float(np.finfo(float).tiny)
 _EPS = np.finfo(float).eps
 
 LINEAR_SOLVERS = ("auto", *rs.REDUCED_SOLVERS)
@@ -274,7 +275,8 @@ class HydraulicNetwork:
         converged = False
         while True:
             tol_f = max(tol_pa, 16.0 * _EPS * max(p_fixed_max, h_max))
-            tol_g = tol_mass_rel * max(m_max, inj_max)
+            # (a floor at the smallest normal number: a network at standstill, no flow anywhere, is converged)
+            tol_g = max(tol_mass_rel * max(m_max, inj_max), _TINY)
             if iterations > 0 and f_max <= tol_f and g_max <= tol_g:
                 converged = True
                 break
