@@ -204,13 +204,30 @@ def validate(tier):
 @click.option("--sweep", "sweep_only", is_flag=True,
               help="Only the sweep benchmark: 8 scenarios of the bundled case on 1 and 2 local Dask workers, "
                    "in turn, --repeat times (default here 3); the medians are compared.")
+@click.option("--year", "year_variants", default=None,
+              help="Only the year benchmark: the coupled chain along an hourly year in a fresh process, for these "
+                   "variants (default, large: comma-separated), against pandapower + pandapipes per step.")
+@click.option("--year-steps", default=8760, show_default=True, help="With --year: steps to run (8760: a year).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only):
+          sweep_only, year_variants, year_steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
-    pandapipes; or, with --campus-5gw, the 5 GW campus; or, with --sweep, a sweep on 1 vs 2 workers."""
+    pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
+    a year of the coupled chain."""
     import json
 
+    say = None if as_json else lambda msg: click.echo(msg, err=True)
+    if year_variants is not None:
+        from gigawatt import bench_year
+
+        variants = [v.strip() for v in year_variants.split(",") if v.strip()]
+        unknown = [v for v in variants if v not in bench_year.VARIANTS]
+        if unknown or not variants:
+            _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
+                  f"(known: {', '.join(bench_year.VARIANTS)})")
+        records = bench_year.run_benchmarks(variants, steps=year_steps, peer=not no_peer, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
+        return
     if sweep_only:
         from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 
@@ -56,6 +57,7 @@ class ChainStepper:
         from gigawatt.solver.assembly import rack_powers
 
         self.case = case
+        self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
         self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
         self.dc = _FullSolveDC(case)
         self.plant = None
@@ -75,9 +77,12 @@ class ChainStepper:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
         heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s]. Returns the step's
         figures (see the module notes)."""
+        clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:
-            return dict(self.dc.step(p_ref).figures)
+            out = dict(self.dc.step(p_ref).figures)
+            clock.lap("dc")
+            return out
         from gigawatt.solver.cooling import chip_operating_points, solve_heat
         from gigawatt.solver.cooling_results import FACILITY_ATTRS
 
@@ -87,10 +92,13 @@ class ChainStepper:
             ambient = min(outdoor_t_k, self.t_ambient_max_k)
             plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": ambient})
         p_it, t_chip, chip_iterations = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+        clock.lap("chips")
         dc = self.dc.step(p_it)
+        clock.lap("dc")
         heat_args = (self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
                      dc.figures["p_grid_w"])
         heat = solve_heat(*heat_args)
+        clock.lap("cooling")
         out = dict(dc.figures)
         dh = None
         if self.dh is not None:
@@ -99,7 +107,9 @@ class ChainStepper:
             f = heat.facility
             dh = self.dh.solve(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]),
                                outdoor_t_k=outdoor_t_k)
+            clock.lap("district_heating")
             heat = solve_heat(*heat_args, recovery_demand_w=dh.figures["q_recovered_w"])
+            clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
         out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
@@ -114,6 +124,18 @@ class ChainStepper:
                                       else 0.0)
             out.update({k: float(figures[k]) for k in DH_ATTRS if k in figures})
         return out
+
+
+class _Clock:
+    """Adds the wall time since the last lap to ``totals[stage]``."""
+
+    def __init__(self, totals: dict):
+        self.totals, self.t = totals, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.totals[stage] = self.totals.get(stage, 0.0) + now - self.t
+        self.t = now
 
 
 def check_fraction(p_it_fraction: np.ndarray, where: str) -> None:

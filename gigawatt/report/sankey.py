@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
 from gigawatt.errors import GigawattError
 
@@ -80,13 +81,23 @@ def _value(ds, name: str) -> float:
     raise _Missing(name)
 
 
+def _stage_losses_along_time(ds) -> xr.DataArray:
+    """A time series' ``loss_<stage>_w`` figures as one ``stage_loss_w`` (time, stage)."""
+    from gigawatt.solver.results import STAGES
+
+    names = [f"loss_{stage}_w" for stage in STAGES]
+    if not all(n in ds.data_vars for n in names):
+        raise KeyError("stage_loss_w")
+    return xr.concat([ds[n] for n in names], dim=xr.DataArray(list(STAGES), dims="stage", name="stage"))
+
+
 def energy_chain(ds) -> Chain:
     """The flows of the chain from a results dataset (see the module docstring); raises ``KeyError`` naming
     the first missing electrical ledger quantity. The cooling and district-heating parts are added when the
     results have them."""
     try:
         p_grid, p_it = _value(ds, "p_grid_w"), _value(ds, "p_it_w")
-        stage_loss = ds["stage_loss_w"]
+        stage_loss = ds["stage_loss_w"] if "stage_loss_w" in ds else _stage_losses_along_time(ds)
     except (_Missing, KeyError) as err:
         raise KeyError(f"no energy ledger in the results ({err.args[0]!r} missing)") from None
     if "time" in stage_loss.dims:
