@@ -52,31 +52,33 @@ against 0.0 °C nationally): slightly conservative for heating.
 
 Recipe (:func:`synthesize_year`), hour i of a 365-day year (8760 h), d its day (0 = 1 January):
 
-``T_i = S(t_i) + sigma(d) x_i + DTR(d)/2 · <cos(2 pi (h - 15 h)/24 h)>_hour``
+``T_i = S(t_i) + A(t_i) + DTR(d)/2 · <cos(2 pi (h - 15 h)/24 h)>_hour``
 
 * ``S``: the smoothest periodic annual course (least integral of S''², Fourier series to 40 cycles a year)
   whose monthly means make the monthly means of T equal the table above EXACTLY (a mean-preserving
   "histospline", Boneva, Kendall & Stefanov, J. R. Stat. Soc. B 33 (1971)). It also takes out the month-scale
   means of the random part, as a typical year should.
 * Diurnal cycle: hour means of a cosine, lowest at 03:00 and highest at 15:00 (hour of day of the time
-  stamps, local time), of daily range ``DTR(d) = 6.5 + 2.5 cos(2 pi (d - 160)/365)`` K (ASSUMPTION, fitted by
-  eye to DMI's mean daily max − min: March 2002–11 6.3 K, dmi.dk/nyheder/2012/saadan-er-foraaret-nu-med-
-  endnu-flere-tal; July of the ten years to 2012 8.8 K, a DMI meteorologist quoted by sn.dk, secondary;
-  November 2011–20 4.4 K, DMI reference values quoted by nordjyske.dk, secondary. The formula gives 6.7, 8.5,
-  4.2 K there).
-* Synoptic variability: ``x`` a unit AR(1) process, hourly, correlation time 48 h, seeded (seed 0), its
-  linear drift over the year removed so that 31 December runs on into 1 January; standard deviation
-  ``sigma(d) = 3.0 + 1.0 cos(2 pi (d - 15)/365)`` K (4 K mid-January, 2 K mid-July). ASSUMPTIONS, chosen so
-  that the coldest hours approach the −12 °C design temperature (seed 0: −11.1 °C; seeds 1–4 give −9.3 to
-  −14.5 °C) while staying above the lowest temperatures DMI recorded on Zealand in recent winters (−17.6 °C
-  near Roskilde, 16 January 2013; −15.3 °C at Roskilde airport, 29 December 2014). The correlation time
-  matches DWD TRY2010 region 2 (day-to-day correlation of daily anomalies 0.56, about 1.7 d).
+  stamps, local time), of range ``DTR(d) = 6.2 + 2.7 cos(2 pi (d - 172)/365)`` K (ASSUMPTION: least-squares
+  fit, with the synoptic part's small share, to mean daily max − min of 6.3 K in March (DMI 2002–11,
+  dmi.dk/nyheder/2012/saadan-er-foraaret-nu-med-endnu-flere-tal), 8.8 K in July (ten years to 2012, a DMI
+  meteorologist quoted by sn.dk, secondary), 4.4 K in November (DMI 2011–20 reference, quoted by
+  nordjyske.dk, secondary) and about 3.8 K in January (DWD TRY2010 region 2). The bundled year's mean daily
+  max − min comes out 4.6, 7.0, 8.8 and 4.5 K in January, March, July and November.
+* Synoptic variability ``A``: daily anomalies, a seeded AR(1) from day to day (correlation 0.6; DWD TRY2010
+  region 2: 0.56), its linear drift over the year removed so that 31 December runs on into 1 January, of
+  standard deviation ``sigma(d) = 3.5 + 1.5 cos(2 pi (d - 15)/365)`` K (5 K mid-January, 2 K mid-July), put
+  at each day's noon and joined by a periodic cubic spline (an hourly AR(1) would be too rough: it doubled
+  the winter daily range). ASSUMPTIONS, chosen so that the coldest hours approach the −12 °C design
+  temperature (seed 0: −10.5 °C; seeds 1–4 give −9.6 to −13.7 °C) while staying above the lowest temperatures
+  DMI recorded on Zealand in recent winters (−17.6 °C near Roskilde, 16 January 2013; −15.3 °C at Roskilde
+  airport, 29 December 2014; DMI "Vejret i Danmark – vinteren 2012-2013", "– december 2014").
 
-Results of the bundled year: monthly means as the table (to 0.01 K rounding), annual mean 8.86 °C (the
-day-weighted mean of the rounded monthly values; DMI 8.8), coldest hour −11.07 °C, warmest 26.3 °C, heating
-degree-days (base 17 °C, daily means) 3035 K·d against the Danish normal year's 3009 (468 421 421 307 180 69 40
-40 111 214 328 410, as published by district-heating utilities, e.g. auningfjernvarme.dk "Graddage"; the
-normal period is not stated there). Validation: ``validation/cases/weather_published_dmi_2001_2010.toml``.
+Results of the bundled year: monthly means as the table (to the 0.01 K of the file), annual mean 8.86 °C (the
+day-weighted mean of the monthly values; DMI 8.8), coldest hour −10.5 °C, heating degree-days (base 17 °C,
+daily means) about 3050 K·d against the Danish normal year's 3009 (468 421 421 307 180 69 40 40 111 214 328
+410, as published by district-heating utilities, e.g. auningfjernvarme.dk "Graddage"; its period is not
+stated there). Validation: ``validation/cases/weather_published_dmi_2001_2010.toml``.
 
 Time: the year repeats every 365 days from 1 January 00:00 of the start's year (in a leap year the calendar
 slips one day after 28 February); time stamps are read as local time, like the profiles' hours.
@@ -112,9 +114,12 @@ DANISH_NORMAL_YEAR_HDD = (468, 421, 421, 307, 180, 69, 40, 40, 111, 214, 328, 41
 """Danish normal-year heating degree-days by month, base 17 °C [K·d] (district-heating utilities' table,
 e.g. auningfjernvarme.dk; 3009 in all)."""
 
-DTR_MEAN_K, DTR_AMPLITUDE_K, DTR_PEAK_DAY = 6.5, 2.5, 160
-SIGMA_MEAN_K, SIGMA_AMPLITUDE_K, SIGMA_PEAK_DAY = 3.0, 1.0, 15
-CORRELATION_TIME_H = 48.0
+DTR_MEAN_K, DTR_AMPLITUDE_K, DTR_PEAK_DAY = 6.2, 2.7, 172
+"""Diurnal range of the cosine [K], DTR = mean + amplitude cos(2 pi (d - peak)/365) (ASSUMPTION, module notes)."""
+SIGMA_MEAN_K, SIGMA_AMPLITUDE_K, SIGMA_PEAK_DAY = 3.5, 1.5, 15
+"""Standard deviation of the daily synoptic anomaly [K], same form (ASSUMPTION: 5 K mid-January, 2 K mid-July)."""
+DAY_TO_DAY_CORRELATION = 0.6
+"""Lag-1-day correlation of the daily synoptic anomaly [-] (ASSUMPTION; DWD TRY2010 region 2: 0.56)."""
 SEED = 0
 HARMONICS = 40
 
@@ -138,8 +143,9 @@ SITES = {
                "gigawatt.cases.weather",
         assumption="SYNTHETIC year (gigawatt.cases.weather.synthesize_year): monthly means exact; diurnal range "
                    f"{DTR_MEAN_K} + {DTR_AMPLITUDE_K} cos(2 pi (d - {DTR_PEAK_DAY})/365) K, coldest 03:00, "
-                   f"warmest 15:00; synoptic AR(1) sd {SIGMA_MEAN_K} + {SIGMA_AMPLITUDE_K} cos(2 pi (d - "
-                   f"{SIGMA_PEAK_DAY})/365) K, correlation time {CORRELATION_TIME_H:g} h, seed {SEED}"),
+                   f"warmest 15:00; synoptic daily AR(1) sd {SIGMA_MEAN_K} + {SIGMA_AMPLITUDE_K} cos(2 pi (d - "
+                   f"{SIGMA_PEAK_DAY})/365) K of daily anomalies, day-to-day correlation {DAY_TO_DAY_CORRELATION}, "
+                   f"spline-interpolated to hours, seed {SEED}"),
 }
 """Bundled weather years by site name."""
 
@@ -166,26 +172,30 @@ def smoothest_course(month_means, month_of_hour, harmonics: int = HARMONICS) -> 
 
 
 def synthesize_year(seed: int = SEED, month_means_c=DMI_MONTHLY_MEAN_C) -> np.ndarray:
-    """The synthetic hourly year of the default site [°C], 8760 hour means from 1 January 00:00 (see the
+    """The synthetic hourly year of the default site [°C], 8760 hour values from 1 January 00:00 (see the
     module notes for the recipe, its sources and its assumptions). Deterministic for a given ``seed`` and
     numpy's PCG64 stream; the bundled file is the reference."""
+    from scipy.interpolate import CubicSpline
+
     rng = np.random.default_rng(seed)
-    n = HOURS
+    n, days = HOURS, HOURS // 24
+    z = np.empty(days + 1)
+    z[0] = rng.standard_normal()  # the stationary start
+    shocks = rng.standard_normal(days) * np.sqrt(1.0 - DAY_TO_DAY_CORRELATION**2)
+    for j in range(days):
+        z[j + 1] = DAY_TO_DAY_CORRELATION * z[j] + shocks[j]
+    j = np.arange(days)
+    z = z[:days] - (z[days] - z[0]) * j / days  # 31 December runs on into 1 January
+    sigma = SIGMA_MEAN_K + SIGMA_AMPLITUDE_K * np.cos(2 * np.pi * (j + 0.5 - SIGMA_PEAK_DAY) / 365)
+    noon = 12.0 + 24.0 * j  # the day's anomaly sits at its noon; a periodic cubic spline between noons
+    spline = CubicSpline(np.append(noon, noon[0] + n), np.append(sigma * z, sigma[0] * z[0]), bc_type="periodic")
     hour = np.arange(n)
-    day = hour // 24 + 0.5  # mid-day, days since 1 January 00:00
-    phi = np.exp(-1.0 / CORRELATION_TIME_H)
-    x = np.empty(n + 1)
-    x[0] = rng.standard_normal()  # the stationary start
-    shocks = rng.standard_normal(n) * np.sqrt(1.0 - phi**2)
-    for i in range(n):
-        x[i + 1] = phi * x[i] + shocks[i]
-    x = x[:n] - (x[n] - x[0]) * hour / n  # 31 December runs on into 1 January
-    sigma = SIGMA_MEAN_K + SIGMA_AMPLITUDE_K * np.cos(2 * np.pi * (day - SIGMA_PEAK_DAY) / 365)
+    synoptic = spline(np.mod(hour + 0.5 - noon[0], n) + noon[0])
+    day = hour // 24 + 0.5
     dtr = DTR_MEAN_K + DTR_AMPLITUDE_K * np.cos(2 * np.pi * (day - DTR_PEAK_DAY) / 365)
-    w = 2 * np.pi / 24
-    h = hour % 24
+    w, h = 2 * np.pi / 24, hour % 24
     diurnal = dtr / 2 * (np.sin(w * (h + 1 - 15)) - np.sin(w * (h - 15))) / w  # hour means of the cosine
-    variable = sigma * x + diurnal
+    variable = synoptic + diurnal
     months = _month_of_hour()
     target = np.asarray(month_means_c, float) - np.array([variable[months == m].mean() for m in range(12)])
     return smoothest_course(target, months) + variable
