@@ -164,10 +164,12 @@ def smoothest_course(month_means, month_of_hour, harmonics: int = HARMONICS) -> 
     theta = 2 * np.pi * (np.arange(n) + 0.5) / n
     k = np.arange(1, harmonics + 1)
     basis = np.hstack([np.ones((n, 1)), np.cos(np.outer(theta, k)), np.sin(np.outer(theta, k))])
-    weight = np.concatenate([[1e-9], k.astype(float) ** 4, k.astype(float) ** 4])  # constant: free
+    roughness = np.concatenate([[0.0], k.astype(float) ** 4, k.astype(float) ** 4])  # the constant is free
     months = np.unique(month_of_hour)
     a = np.array([basis[month_of_hour == m].mean(axis=0) for m in months])
-    coef = (a / weight).T @ np.linalg.solve((a / weight) @ a.T, np.asarray(month_means, float))
+    m, p = a.shape  # minimise c' R c subject to a c = month_means: the KKT system
+    kkt = np.block([[np.diag(roughness), a.T], [a, np.zeros((m, m))]])
+    coef = np.linalg.solve(kkt, np.concatenate([np.zeros(p), np.asarray(month_means, float)]))[:p]
     return basis @ coef
 
 
