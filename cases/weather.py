@@ -74,11 +74,11 @@ Recipe (:func:`synthesize_year`), hour i of a 365-day year (8760 h), d its day (
   DMI recorded on Zealand in recent winters (−17.6 °C near Roskilde, 16 January 2013; −15.3 °C at Roskilde
   airport, 29 December 2014; DMI "Vejret i Danmark – vinteren 2012-2013", "– december 2014").
 
-Results of the bundled year: monthly means as the table (to the 0.01 K of the file), annual mean 8.86 °C (the
-day-weighted mean of the monthly values; DMI 8.8), coldest hour −10.5 °C, heating degree-days (base 17 °C,
-daily means) about 3050 K·d against the Danish normal year's 3009 (468 421 421 307 180 69 40 40 111 214 328
-410, as published by district-heating utilities, e.g. auningfjernvarme.dk "Graddage"; its period is not
-stated there). Validation: ``validation/cases/weather_published_dmi_2001_2010.toml``.
+Results of the bundled year: monthly means as the table (within 0.0003 K, the file's 0.01 K rounding), annual
+mean 8.86 °C (the day-weighted mean of the monthly values; DMI 8.8), coldest hour −10.53 °C (3 March, 03:00),
+warmest 26.8 °C, heating degree-days (base 17 °C, daily means) 3050 K·d against the Danish normal year's 3009
+(468 421 421 307 180 69 40 40 111 214 328 410, as published by district-heating utilities, e.g.
+auningfjernvarme.dk "Graddage"; its period is not stated there). Validation: ``validation/cases/weather_published_dmi_2001_2010.toml``.
 
 Time: the year repeats every 365 days from 1 January 00:00 of the start's year (in a leap year the calendar
 slips one day after 28 February); time stamps are read as local time, like the profiles' hours.
