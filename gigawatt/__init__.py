@@ -26,6 +26,8 @@ _PUBLIC = {
     "solve": "gigawatt.solver.solve", "from_pandapipes": "gigawatt.interchange",
     "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.timeseries",
     "write_timeseries": "gigawatt.cases.timeseries", "bundled_profile": "gigawatt.cases.profiles",
+    "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
+    "run_time_series": "gigawatt.time_series",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

@@ -59,16 +59,21 @@ def time_inputs(case) -> xr.Dataset:
             raise CaseError("the IT-load file has neither p_it_fraction nor p_it_w", file=load.attrs["file"],
                             element="header", allowed="p_it_fraction, p_it_w (or p_it_kw, p_it_mw)")
         load = load[[n for n in ("p_it_fraction", "p_it_w") if n in load][:1]]
-    if t["weather"] == "bundled":
-        from gigawatt.cases.weather import bundled_weather
-
-        weather = bundled_weather(**grid)[["outdoor_t_k"]]
-    elif t["weather"] == "constant":
+    if t["weather"] == "constant":
         weather = xr.Dataset({"outdoor_t_k": ("time", np.full(periods, _constant_outdoor(case)))},
                              coords={"time": load.time.values})
-    else:
-        weather = read_timeseries(_beside(case, t["weather"], "weather"), columns=["outdoor_t_k"], **grid)
-        weather = weather[["outdoor_t_k"]]
+    else:  # the bundled weather year or a CSV file
+        from gigawatt.cases.weather import outdoor_temperature
+
+        try:
+            weather = outdoor_temperature(t["weather"], base_dir=Path(case.file).parent if case.file else None,
+                                          file=case.file, **grid)
+        except CaseError as err:
+            if err.field != "weather":
+                raise
+            raise CaseError(err.reason, file=case.file, element="[time]", field="weather", value=err.value,
+                            allowed="bundled, constant, or a time-series CSV file (relative to the case file)") \
+                from None
     out = xr.merge([load.assign_coords(time=load.time.values), weather.assign_coords(time=load.time.values)])
     out.attrs = {"step_s": pd.Timedelta(step).total_seconds(), "it_load": t["it_load"], "weather": t["weather"]}
     return out
@@ -101,9 +106,8 @@ def _beside(case, name: str, field: str) -> Path:
     if case.file and not path.is_absolute():
         path = Path(case.file).parent / path
     if not path.is_file():
-        choices = ", ".join(BUNDLED_LOADS) if field == "it_load" else "bundled, constant"
         raise CaseError("neither a bundled choice nor an existing CSV file", file=case.file, element="[time]",
-                        field=field, value=name, allowed=f"{choices}, or a time-series CSV file")
+                        field=field, value=name, allowed=f"{', '.join(BUNDLED_LOADS)}, or a time-series CSV file")
     return path
 
 
