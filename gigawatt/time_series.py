@@ -168,12 +168,16 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     try:
         records: list[dict] = []
         for k, t in enumerate(times):
+            t_out = None if outdoor is None else float(outdoor[k])
             try:
-                records.append(stepper.step(float(fraction[k]), None if outdoor is None else float(outdoor[k]),
-                                            step_s))
+                record = stepper.step(float(fraction[k]), t_out, step_s)
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
+            record["p_it_fraction"] = float(fraction[k])  # the step's inputs, beside its results
+            if t_out is not None:
+                record["outdoor_t_k"] = t_out
+            records.append(record)
             if len(records) == chunk or k == times.size - 1:
                 columns = _columns(records)
                 totals.add(columns)

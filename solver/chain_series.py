@@ -83,7 +83,7 @@ class ChainStepper:
             out = dict(self.dc.step(p_ref).figures)
             clock.lap("dc")
             return out
-        from gigawatt.solver.cooling import chip_operating_points, solve_heat
+        from gigawatt.solver.cooling import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling_results import FACILITY_ATTRS
 
         plant, over = self.plant, 0
@@ -95,9 +95,8 @@ class ChainStepper:
         clock.lap("chips")
         dc = self.dc.step(p_it)
         clock.lap("dc")
-        heat_args = (self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
-                     dc.figures["p_grid_w"])
-        heat = solve_heat(*heat_args)
+        heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
+                          dc.figures["p_grid_w"])
         clock.lap("cooling")
         out = dict(dc.figures)
         dh = None
@@ -108,7 +107,8 @@ class ChainStepper:
             dh = self.dh.solve(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]),
                                outdoor_t_k=outdoor_t_k)
             clock.lap("district_heating")
-            heat = solve_heat(*heat_args, recovery_demand_w=dh.figures["q_recovered_w"])
+            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.figures["p_grid_w"],
+                                 dh.figures["q_recovered_w"])
             clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})

@@ -530,8 +530,20 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
     t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
 
+    heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
+                     t_cold_out, eps, {})
+    return with_recovery(case, plant, heat, float(rack_p_it_w.sum()), p_grid_w, recovery_demand_w)
+
+
+def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_grid_w: float,
+                  recovery_demand_w: float | None = None) -> HeatState:
+    """The facility water of a :func:`solve_heat` result again, with the recovery exchanger taking
+    ``recovery_demand_w`` [W] (the loops and CDUs do not depend on it): what the district-heating stage needs
+    once it knows what its plant draws. ``p_it_w`` [W]: the campus's IT power."""
+    s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
+    q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
-    fac = _facility(case, s, fws, q_air_rack.sum() + other_loss_w, duty, c_cold, demand)
+    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand)
     q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
@@ -542,14 +554,12 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     p_facility = p_grid_w + p_pumps + p_fans
     motor_loss = p_pumps - hyd.shaft_w.sum() - fac["facility_pump_shaft_w"]
     to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
-    p_it = float(rack_p_it_w.sum())
     fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
                q_to_outside_w=to_outside,
                facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
-               pue=p_facility / p_it if p_it > 0 else math.nan,
-               ppue_cooling=(p_it + p_pumps + p_fans) / p_it if p_it > 0 else math.nan)
-    return HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold, t_cold_out, eps,
-                     fac)
+               pue=p_facility / p_it_w if p_it_w > 0 else math.nan,
+               ppue_cooling=(p_it_w + p_pumps + p_fans) / p_it_w if p_it_w > 0 else math.nan)
+    return replace(heat, facility=fac)
 
 
 def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.ndarray) -> None:

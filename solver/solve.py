@@ -39,7 +39,7 @@ def solve(case: Case) -> xr.Dataset:
     if case.settings.get("cooling") is None:
         return _district_heating(_ac_grid(_electrical(case, net, __version__), case), case, None)
 
-    from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat
+    from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat, with_recovery
     from gigawatt.solver.cooling_results import add_cooling
 
     plant = prepare_cooling(case, net.rack_shelf_loss)
@@ -49,8 +49,7 @@ def solve(case: Case) -> xr.Dataset:
         net = with_rack_power(net, case, p_it)
     ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None), case)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-    heat_args = (case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
-    heat = solve_heat(*heat_args)
+    heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     dh = None
     if case.settings.get("district_heating") is not None:
         from gigawatt.solver.district_heating import HeatOffer, solve_district_heating
@@ -58,7 +57,7 @@ def solve(case: Case) -> xr.Dataset:
         offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
                           heat.facility["t_facility_supply_k"])
         dh = solve_district_heating(case, offer)
-        heat = solve_heat(*heat_args, recovery_demand_w=dh.figures["q_recovered_w"])
+        heat = with_recovery(case, plant, heat, float(p_it.sum()), ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
     ds = add_cooling(ds, plant, heat, t_chip, iterations)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
     return _district_heating(ds, case, dh)
