@@ -27,8 +27,20 @@ def _warm(case_path):
     return os.getpid()
 
 
+def year_case_file(folder: Path, hours: int) -> Path:
+    """The bundled default case with a time axis of ``hours`` hourly steps (the training load, the bundled
+    weather): each scenario of a sweep over it is a scenario-year (8760 hours)."""
+    from gigawatt.cases.loader import default_case_path
+
+    path = Path(folder) / f"default-{hours}h.toml"
+    text = default_case_path().read_text(encoding="utf-8")
+    path.write_text(text + f'\n[time]\nperiods = {int(hours)}\nit_load = "training"\nweather = "bundled"\n',
+                    encoding="utf-8")
+    return path
+
+
 def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), repeat: int = 3,
-                        progress=None) -> dict:
+                        progress=None, hours: int = 0) -> dict:
     """Time the sweep of ``grid`` (default: 8 scenarios of the bundled case) on each worker count.
 
     One warm cluster per worker count, all started first; then the sweeps run in turn (1, 2, 1, 2, …)
@@ -36,7 +48,9 @@ def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), rep
     is kept. Returns a JSON-ready record: ``scenarios``, per worker count ``sweep_s`` (median), ``sweeps_s``
     (all), ``start_s`` (cluster start and warm-up) and ``total_s`` (start + median sweep) [s]; the ratios of
     the first count to each other (``speedup``, ``speedup_total``); ``identical`` (every KPI equal across
-    counts) and the load average before and after.
+    counts) and the load average before and after. With ``hours`` > 0 (and no ``case``) each scenario is the
+    bundled case along that many hourly steps (:func:`year_case_file`; 8760: scenario-years), its figures the
+    period's totals.
     """
     from contextlib import ExitStack
     from statistics import median
@@ -52,6 +66,9 @@ def run_sweep_benchmark(case=None, grid: dict | None = None, workers=(1, 2), rep
            "cpu_count": os.cpu_count(), "load_average_before": os.getloadavg()[0], "repeat": repeat, "runs": {}}
     results = {}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        if hours and case is None:
+            case = year_case_file(Path(tmp), hours)
+            rec["case"], rec["hours"] = f"bundled default, {hours} hourly steps a scenario", int(hours)
         clients = {}
         for n in workers:
             t0 = time.perf_counter()

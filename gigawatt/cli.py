@@ -204,13 +204,16 @@ def validate(tier):
 @click.option("--sweep", "sweep_only", is_flag=True,
               help="Only the sweep benchmark: 8 scenarios of the bundled case on 1 and 2 local Dask workers, "
                    "in turn, --repeat times (default here 3); the medians are compared.")
+@click.option("--sweep-hours", default=0, show_default=True,
+              help="With --sweep: each scenario is the bundled case along this many hourly steps (8760: scenario-"
+                   "years; default here --repeat 1).")
 @click.option("--year", "year_variants", default=None,
               help="Only the year benchmark: the coupled chain along an hourly year in a fresh process, for these "
                    "variants (default, large: comma-separated), against pandapower + pandapipes per step.")
 @click.option("--year-steps", default=8760, show_default=True, help="With --year: steps to run (8760: a year).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, year_variants, year_steps):
+          sweep_only, sweep_hours, year_variants, year_steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
@@ -232,8 +235,8 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
 
         given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
-        rec = run_sweep_benchmark(repeat=repeat if given else 3,  # each round is two sweeps of 8 scenarios
-                                  progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
+                                  progress=say, hours=sweep_hours)
         click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
         return
     if campus_5gw:

@@ -252,9 +252,12 @@ def solve_scenario(source: CaseSource, settings: dict, rows: dict, numba_threads
 
 
 def scalar_results(attrs: dict) -> dict:
-    """The numeric scalar attributes of a result (its KPIs, ledger residuals and solver figures)."""
+    """The numeric scalar attributes of a result (its KPIs, ledger residuals and solver figures; not the wall
+    times a time series records, ``seconds_<stage>``, which differ from run to run)."""
     out = {}
     for k, v in attrs.items():
+        if k.startswith("seconds_"):
+            continue
         if isinstance(v, (bool, np.bool_)):
             out[k] = float(v)
         elif isinstance(v, (int, float, np.integer, np.floating)) or (isinstance(v, np.ndarray) and v.size == 1
