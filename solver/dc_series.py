@@ -1,0 +1,458 @@
+"""The electrical stage of a time series: the DC network solved step after step, prepared once.
+
+:class:`DCSeries` assembles a case once and solves its DC network at any rack IT powers, warm-started from
+the previous step's voltages (:meth:`DCSeries.step` → :class:`DCStep`); :func:`run_dc_series` solves a
+whole series of rack scale factors (one Numba kernel over all steps of a chunk,
+:mod:`gigawatt.solver.dc_series_kernel`) and keeps only per-step figures and per-element extremes.
+
+Model: exactly :func:`gigawatt.solve`'s electrical stage. Each rack draws its IT power p_it [W] through its
+voltage regulators (efficiency η_vrm) and its shelves (loss model L): p_in = p_it/η_vrm + L(p_it/η_vrm),
+a constant-power load on its bus (:func:`gigawatt.solver.assembly.rack_powers`); Newton on Kirchhoff's law
+as in :mod:`gigawatt.solver.dc_kernel`. Only the starting voltages differ from a cold solve, so the results
+agree with :func:`gigawatt.solve` to the solver tolerance (``[solver] tolerance``, relative to the load
+current; tested at 1e-9 relative on the figures and 1e-9 pu on voltages).
+
+Figures of a step (:data:`FIGURES`; names and meaning as the attributes of :func:`gigawatt.solve`):
+
+* ``p_grid_w`` = Σ_sources (P_dc + loss) [W]; ``p_it_w`` = Σ_racks p_it [W];
+* ``loss_<stage>_w`` for every stage of :data:`gigawatt.solver.results.STAGES` [W] (``distribution`` =
+  Σ g·ΔV² over the lines), ``p_loss_w`` their sum, ``other_loss_w`` = stations + distribution + DC/DC
+  converters (the heat the cooling stage takes outside the racks, as :func:`gigawatt.solve` hands to
+  :func:`gigawatt.solver.cooling.solve_heat`);
+* ``efficiency_grid_to_chip`` = p_it/p_grid; ``energy_balance_residual`` = |p_grid − p_it − p_loss|/p_grid;
+* ``v_min_pu`` and ``v_min_bus`` (bus-table row; :class:`DCStep` gives its id): the lowest bus voltage;
+* ``iterations`` (Newton iterations, summed over voltage levels, largest over zones), ``max_mismatch_a`` [A].
+
+Bipolar cases (``[dc] system = "bipolar"``): :meth:`DCSeries.step` falls back to the full bipolar solve
+(:func:`gigawatt.solver.bipolar.solve_bipolar` and its results dataset) at every step, cold-started: the
+same figures, at the cost of a whole solve a step; :func:`run_dc_series` then steps it one step at a time.
+Cases with DC/DC converters (several voltage levels) take the same per-step path (monopolar, warm-started);
+the kernel serves single-level monopolar networks, the common campus.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.solver.assembly import assemble, loss_by_model, rack_powers, with_rack_power
+from gigawatt.solver.dc_kernel import STATUS_CONVERGED
+from gigawatt.solver.dcflow import _solve_zones, _workspace, feed_powers, line_currents, nose_error, solve_dc
+from gigawatt.solver.results import STAGES
+
+STAGE_FIGURES = tuple(f"loss_{s}_w" for s in STAGES)
+FIGURES = ("p_grid_w", "p_it_w", "p_loss_w", "efficiency_grid_to_chip", "energy_balance_residual",
+           *STAGE_FIGURES, "other_loss_w", "v_min_pu", "v_min_bus", "iterations", "max_mismatch_a")
+"""Per-step scalar figures, in the order of :class:`DCStep` (``v_min_bus``: a bus id there, a bus-table row
+in :func:`run_dc_series`)."""
+OTHER_STAGES = ("ac_dc_station", "distribution", "dc_dc_converter")
+
+
+@dataclass(frozen=True)
+class DCStep:
+    """One solved step (see the module notes for the figures). Arrays are fresh, in table order."""
+
+    p_grid_w: float
+    p_it_w: float
+    p_loss_w: float
+    efficiency_grid_to_chip: float
+    energy_balance_residual: float
+    loss_ac_dc_station_w: float
+    loss_distribution_w: float
+    loss_dc_dc_converter_w: float
+    loss_rack_shelf_w: float
+    loss_rack_vrm_w: float
+    other_loss_w: float
+    v_min_pu: float
+    v_min_bus: str
+    iterations: int
+    max_mismatch_a: float
+    rack_vrm_loss_w: np.ndarray  # [W] per rack
+    rack_shelf_loss_w: np.ndarray  # [W] per rack
+    rack_p_in_w: np.ndarray  # [W] per rack
+    v_pu: np.ndarray  # [1] per bus (bipolar: the lower pole, as gw.solve's v_pu)
+    line_i_a: np.ndarray  # [A] per line, from → to (NaN out of service; bipolar: mean pole current)
+
+    def figures(self) -> dict:
+        """The scalar figures as a dict (names of :data:`FIGURES`)."""
+        return {name: getattr(self, name) for name in FIGURES}
+
+
+def ledger(p_grid: float, p_it: float, stage_losses) -> dict:
+    """The figures that follow from the grid power, the IT power and the stage losses [W] (in
+    :data:`~gigawatt.solver.results.STAGES` order), as :mod:`gigawatt.solver.results` forms them."""
+    stages = np.asarray(stage_losses, dtype=float)
+    p_loss = stages.sum(axis=0)
+    other = stages[:3].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        residual = np.abs(p_grid - p_it - p_loss) / np.maximum(np.abs(p_grid), 1e-300)
+        eff = np.where(p_grid > 0, p_it / np.where(p_grid > 0, p_grid, 1.0), np.nan)
+    out = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": p_loss, "efficiency_grid_to_chip": eff,
+           "energy_balance_residual": residual, "other_loss_w": other}
+    out.update(dict(zip(STAGE_FIGURES, stages)))
+    return out
+
+
+def check_p_it(p_it, n_racks: int, step: int) -> np.ndarray:
+    """``p_it`` as a float array of ``n_racks`` finite values ≥ 0 [W], else a :class:`CaseError` naming the step."""
+    p = np.asarray(p_it, dtype=float)
+    if p.shape != (n_racks,):
+        raise CaseError(f"rack IT powers of shape {p.shape}, expected one per rack", element=f"step {step}",
+                        field="p_it_w", allowed=f"shape ({n_racks},)")
+    bad = ~(np.isfinite(p) & (p >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError("rack IT power must be finite and not negative", element=f"step {step}, rack {i}",
+                        field="p_it_w", value=float(p[i]), allowed="[0, inf)")
+    return p
+
+
+class DCSeries:
+    """A case's DC network, assembled once, solved step after step (see the module notes).
+
+    ``step(p_it)`` warm-starts from the previous step's voltages; the series holds nothing else between
+    steps, so stepping the same powers in any order gives the same answers to the solver tolerance.
+    """
+
+    def __init__(self, case):
+        self.case = case
+        self.net = assemble(case)
+        self.settings = case.settings["solver"]
+        self.bipolar = (case.settings.get("dc") or {}).get("system") == "bipolar"
+        self.v = self.net.v_start.copy()  # [V] warm start, solver positions
+        self.steps_done = 0
+        self._work = _workspace(self.net)
+        self._i_fixed = np.zeros(self.net.n_bus)
+        self._bus_ids = case.tables["bus"]["id"].to_numpy()
+        self._v_nominal_row = case.tables["bus"]["v_nominal_v"].to_numpy(float)
+        f = self.net.feeds
+        self._is_source = f.table == "source"
+        self.n_racks = len(case.tables["rack"])
+
+    def step(self, rack_p_it_w) -> DCStep:
+        """Solve the network with the racks at IT powers ``rack_p_it_w`` [W] (one per rack-table row).
+
+        Raises :class:`CaseError` for a wrong shape or a negative/NaN power, :class:`ConvergenceError`
+        (naming this step's index, counted from 0) beyond the nose of the P–V curve."""
+        k = self.steps_done
+        p_it = check_p_it(rack_p_it_w, self.n_racks, k)
+        try:
+            out = self._bipolar_step(p_it) if self.bipolar else self._step(p_it)
+        except ConvergenceError as err:
+            raise ConvergenceError(f"step {k}: {err}", partial=err.partial, details={**err.details, "step": k}) \
+                from None
+        except CaseError as err:
+            raise err.located(element=f"step {k}, {err.element}" if err.element else f"step {k}") from None
+        self.steps_done += 1
+        return out
+
+    def _step(self, p_it: np.ndarray) -> DCStep:
+        net, case, f = self.net, self.case, self.net.feeds
+        p_in, shelf, vrm = rack_powers(case, p_it)
+        p_load = np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus)
+        v = self.v.copy()
+        feed_p, feed_loss = np.zeros(f.bus.size), np.zeros(f.bus.size)
+        zn = net.zones
+        zone_draw, zone_loss = np.zeros(zn.start.size), np.zeros(zn.start.size)
+        iterations, worst = 0, 0.0
+        i_fixed = self._i_fixed
+        for _, z0, z1 in zn.levels:
+            b0, b1 = zn.start[z0], zn.end[z1 - 1]
+            status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
+                                                                   self._work)
+            its = its.copy()
+            for j in np.flatnonzero(status != STATUS_CONVERGED):  # retry from the set-points, as the kernel does
+                z = z0 + int(j)
+                v[zn.start[z]:zn.end[z]] = net.v_start[zn.start[z]:zn.end[z]]
+                st2, its2, mis2, wb2, load2, loss2 = _solve_zones(net, v, p_load, z, z + 1, self.settings, i_fixed,
+                                                                  self._work)
+                status[j], mis[j], worst_bus[j], load[j], loss[j] = st2[0], mis2[0], wb2[0], load2[0], loss2[0]
+                its[j] += its2[0]
+                if st2[0] != STATUS_CONVERGED:
+                    raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]), self._work)
+            zone_draw[z0:z1], zone_loss[z0:z1] = load + loss, loss
+            iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
+            sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
+            feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
+            feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
+                                           f.rated[sel], "feed", f.ids[sel])
+            conv = sel[f.input_bus[sel] >= 0]
+            np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
+        self.v = v
+        src = self._is_source
+        stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[~src].sum(), shelf.sum(), vrm.sum()]
+        v_pu = v[net.pos] / self._v_nominal_row
+        i_min = int(np.argmin(v_pu))
+        fig = ledger(float((feed_p[src] + feed_loss[src]).sum()), float(p_it.sum()), stages)
+        return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
+                      v_min_bus=self._bus_ids[i_min], iterations=iterations, max_mismatch_a=worst,
+                      rack_vrm_loss_w=vrm, rack_shelf_loss_w=shelf, rack_p_in_w=p_in, v_pu=v_pu,
+                      line_i_a=line_currents(net, v))
+
+    def _bipolar_step(self, p_it: np.ndarray) -> DCStep:
+        """The full bipolar solve and its results (no warm start: the bipolar solver has none)."""
+        from gigawatt import __version__
+        from gigawatt.solver.bipolar import solve_bipolar
+        from gigawatt.solver.bipolar_results import build_bipolar_dataset
+
+        net = with_rack_power(self.net, self.case, p_it)
+        ds = build_bipolar_dataset(self.case, net, solve_bipolar(net, self.case, settings=self.settings),
+                                   version=__version__, p_it=p_it)
+        stages = ds["stage_loss_w"].sel(stage=list(STAGES)).to_numpy()
+        v_pu = ds["v_pu"].to_numpy()
+        i_min = int(np.argmin(v_pu))
+        fig = ledger(float(ds.attrs["p_grid_w"]), float(p_it.sum()), stages)
+        return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
+                      v_min_bus=self._bus_ids[i_min], iterations=int(ds.attrs["iterations"]),
+                      max_mismatch_a=float(ds.attrs["max_mismatch_a"]), rack_vrm_loss_w=net.rack_vrm_loss,
+                      rack_shelf_loss_w=net.rack_shelf_loss, rack_p_in_w=net.rack_p_in, v_pu=v_pu,
+                      line_i_a=ds["i_a"].to_numpy())
+
+    def nose_error(self, p_it: np.ndarray, step: int) -> ConvergenceError:
+        """The error of a cold solve at IT powers ``p_it`` [W] that does not converge, naming ``step``."""
+        net = with_rack_power(self.net, self.case, p_it)
+        try:
+            solve_dc(net, self.case, settings=self.settings)
+        except ConvergenceError as err:
+            return ConvergenceError(f"step {step}: {err}", partial=err.partial, details={**err.details, "step": step})
+        return ConvergenceError(f"step {step}: no DC load-flow solution from the previous step's voltages nor "
+                                f"from the set-points", details={"step": step})
+
+
+# --- many steps ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DCSeriesResult:
+    """What :func:`run_dc_series` keeps of a series: per-step figures and the period's extremes.
+
+    ``figures``: name of :data:`FIGURES` → array along steps (``v_min_bus``: bus-table row).
+    ``bus_v_min_pu`` [1] and ``bus_v_min_step``: each bus's lowest voltage over the period and the first step
+    where it occurs (bus-table order); ``line_i_max_a`` [A] and ``line_i_max_step``: each line's largest |I|
+    and its first step (line-table order; NaN and −1 out of service). ``bus``/``line``: the ids.
+    """
+
+    figures: dict
+    bus_v_min_pu: np.ndarray
+    bus_v_min_step: np.ndarray
+    line_i_max_a: np.ndarray
+    line_i_max_step: np.ndarray
+    bus: np.ndarray
+    line: np.ndarray
+
+    def to_dataset(self):
+        """The result as an ``xarray.Dataset`` (dims ``step``, ``bus``, ``line``)."""
+        import xarray as xr
+
+        from gigawatt.solver.results import RESULT_VARIABLES
+
+        data = {name: ("step", values) for name, values in self.figures.items()}
+        data["v_min_bus"] = ("step", self.bus[self.figures["v_min_bus"]])
+        data.update({
+            "bus_v_min_pu": ("bus", self.bus_v_min_pu, {"units": "1", "long_name": "lowest voltage over the period"}),
+            "bus_v_min_step": ("bus", self.bus_v_min_step, {"long_name": "first step of the lowest voltage"}),
+            "line_i_max_a": ("line", self.line_i_max_a, {"units": "A", "long_name": "largest |current| over the "
+                                                                                    "period"}),
+            "line_i_max_step": ("line", self.line_i_max_step, {"long_name": "first step of the largest |current|"}),
+        })
+        ds = xr.Dataset(data, coords={"step": np.arange(self.figures["p_grid_w"].size), "bus": self.bus,
+                                      "line": self.line})
+        for name in FIGURES:
+            if name.endswith("_w"):
+                ds[name].attrs["units"] = "W"
+        ds["v_min_pu"].attrs.update(units="1", long_name=RESULT_VARIABLES["v_pu"][1] + ", lowest bus")
+        return ds
+
+
+DEFAULT_CHUNK = 1024
+"""Steps per kernel call for a scale per step; a scale per rack uses chunks of about 2²² rack values."""
+
+
+def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) -> DCSeriesResult:
+    """Solve the DC network of ``case`` at every step of ``rack_scale`` and keep figures and extremes.
+
+    ``rack_scale`` [1]: shape (steps,), every rack's IT power scaled by that factor at that step, or
+    (steps, racks), each rack its own factor (rack-table order); finite and ≥ 0. Step k solves
+    :meth:`DCSeries.step` at ``p_it_w × rack_scale[k]``, warm-started from step k − 1. Memory: the figures
+    (steps) and extremes (buses + lines), never steps × buses. ``on_chunk(start, stop, figures)`` is called
+    after each chunk of steps with that chunk's figures (views: copy what you keep).
+
+    Single-level monopolar networks run in :func:`gigawatt.solver.dc_series_kernel.series_zones` (zones in
+    parallel, all steps of a chunk in one call); other cases step :class:`DCSeries` (see the module notes).
+    Raises :class:`CaseError` (field ``rack_scale``, naming the step) for bad scales, and
+    :class:`ConvergenceError` naming the first step with no solution.
+    """
+    series = DCSeries(case)
+    racks = case.tables["rack"]
+    p_ref = racks["p_it_w"].to_numpy(float)
+    scale = check_scale(rack_scale, p_ref.size)
+    steps = scale.shape[0]
+    if chunk is None:
+        chunk = DEFAULT_CHUNK if scale.ndim == 1 else max(1, 2 ** 22 // max(p_ref.size, 1))
+    fast = not series.bipolar and len(series.net.zones.levels) == 1 and not (series.net.feeds.input_bus >= 0).any()
+    runner = _KernelRun(series, scale, p_ref) if fast else _StepRun(series, scale, p_ref)
+    figures = {name: np.zeros(steps, dtype=np.int64 if name in ("v_min_bus", "iterations") else float)
+               for name in FIGURES}
+    for start in range(0, steps, max(1, int(chunk))):
+        stop = min(steps, start + max(1, int(chunk)))
+        runner.run(start, stop, {name: a[start:stop] for name, a in figures.items()})
+        if on_chunk is not None:
+            on_chunk(start, stop, {name: a[start:stop] for name, a in figures.items()})
+    return DCSeriesResult(figures, *runner.extremes(), case.tables["bus"]["id"].to_numpy(),
+                          case.tables["line"]["id"].to_numpy())
+
+
+def check_scale(rack_scale, n_racks: int) -> np.ndarray:
+    """``rack_scale`` as a float array (steps,) or (steps, racks) of finite values ≥ 0, else a CaseError
+    naming the field and the first bad step."""
+    s = np.asarray(rack_scale, dtype=float)
+    if s.ndim not in (1, 2) or s.shape[0] < 1 or (s.ndim == 2 and s.shape[1] != n_racks):
+        raise CaseError(f"rack scale of shape {s.shape}", field="rack_scale",
+                        allowed=f"(steps,) or (steps, {n_racks}) with steps >= 1")
+    bad = ~(np.isfinite(s) & (s >= 0))
+    if bad.any():
+        k = int(np.flatnonzero(bad.reshape(s.shape[0], -1).any(axis=1))[0])
+        row = s.reshape(s.shape[0], -1)[k]
+        j = int(np.flatnonzero(~(np.isfinite(row) & (row >= 0)))[0])
+        raise CaseError("rack scale must be finite and not negative",
+                        element=f"step {k}" + (f", rack {j}" if s.ndim == 2 else ""), field="rack_scale",
+                        value=float(row[j]), allowed="[0, inf)")
+    return s
+
+
+def _p_it(scale: np.ndarray, p_ref: np.ndarray, k: int) -> np.ndarray:
+    return p_ref * scale[k]
+
+
+class _StepRun:
+    """Any case, one :meth:`DCSeries.step` a step; extremes reduced in NumPy."""
+
+    def __init__(self, series: DCSeries, scale, p_ref):
+        self.series, self.scale, self.p_ref = series, scale, p_ref
+        net = series.net
+        self.v_min = np.full(len(series.case.tables["bus"]), np.inf)
+        self.v_step = np.full(self.v_min.size, -1, dtype=np.int64)
+        self.i_max = np.where(net.line_in_service, -np.inf, np.nan)
+        self.i_step = np.full(self.i_max.size, -1, dtype=np.int64)
+        self.bus_row = {b: i for i, b in enumerate(series._bus_ids)}
+
+    def run(self, start, stop, out):
+        for k in range(start, stop):
+            st = self.series.step(_p_it(self.scale, self.p_ref, k))
+            j = k - start
+            for name in FIGURES:
+                out[name][j] = self.bus_row[st.v_min_bus] if name == "v_min_bus" else getattr(st, name)
+            lower = st.v_pu < self.v_min
+            self.v_min[lower], self.v_step[lower] = st.v_pu[lower], k
+            i = np.abs(st.line_i_a)
+            higher = i > self.i_max
+            self.i_max[higher], self.i_step[higher] = i[higher], k
+
+    def extremes(self):
+        return self.v_min, self.v_step, np.where(self.i_step >= 0, self.i_max, np.nan), self.i_step
+
+
+RACK_TYPE_FIELDS = ("p_it_w", "vrm_efficiency", "shelf_loss_model", "shelf_rated_power_w", "shelf_v_out_v")
+"""Racks equal in these fields draw the same power at the same scale: with one scale per step their loads are
+computed once per type (a campus has a handful), not once per rack."""
+
+
+class _KernelRun:
+    """Single-level monopolar networks: :func:`~gigawatt.solver.dc_series_kernel.series_zones` per chunk."""
+
+    def __init__(self, series: DCSeries, scale, p_ref):
+        net, case = series.net, series.case
+        self.series, self.scale, self.net = series, scale, net
+        racks = case.tables["rack"]
+        if scale.ndim == 1:  # one type per distinct rack
+            rack_type = racks.groupby(list(RACK_TYPE_FIELDS), dropna=False, sort=False).ngroup().to_numpy()
+            rep = np.unique(rack_type, return_index=True)[1]
+        else:
+            rack_type, rep = np.arange(len(racks)), np.arange(len(racks))
+        self.rep, self.p_ref_t = rep, p_ref[rep]
+        self.count = np.bincount(rack_type, minlength=rep.size).astype(float)
+        self.eta = racks["vrm_efficiency"].to_numpy(float)[rep]
+        self.shelf_model = racks["shelf_loss_model"].to_numpy()[rep]
+        self.shelf_rated = np.nan_to_num(racks["shelf_rated_power_w"].to_numpy(float)[rep], nan=1.0)
+        self.shelf_v = racks["shelf_v_out_v"].to_numpy(float)[rep]
+        self.rack_ids = racks["id"].to_numpy()[rep]
+        # Racks, feeds and in-service lines grouped by zone (stable: racks keep their order on each bus).
+        n_zone = net.zones.start.size
+        order = np.argsort(net.zone[net.rack_bus], kind="stable")
+        self.rack_ptr = np.searchsorted(net.zone[net.rack_bus][order], np.arange(n_zone + 1))
+        self.rack_bus, self.rack_type = net.rack_bus[order], rack_type[order].astype(np.int64)
+        f = net.feeds
+        self.feed_order = np.argsort(net.zone[f.bus], kind="stable")
+        self.feed_back = np.argsort(self.feed_order)
+        fo = self.feed_order
+        self.feed_ptr = np.searchsorted(net.zone[f.bus][fo], np.arange(n_zone + 1))
+        rated_bus = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=net.n_bus)[f.bus]
+        self.feeds = (f.bus[fo], f.stiff[fo], f.k_droop[fo], f.v_set[fo], f.rated[fo], rated_bus[fo])
+        live = np.flatnonzero(net.line_in_service)
+        lorder = np.argsort(net.zone[net.line_from[live]], kind="stable")
+        self.line_list = live[lorder]
+        self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
+        self.p_load = np.zeros(net.n_bus)
+        self.bus_vmin = np.full(net.n_bus, np.inf)
+        self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
+        self.line_imax = np.full(net.line_r.size, -1.0)
+        self.line_imax_step = np.full(net.line_r.size, -1, dtype=np.int64)
+
+    def rack_loads(self, start, stop):
+        """IT power, input power, shelf and regulator losses [W] per (step, rack type), as
+        :func:`gigawatt.solver.assembly.rack_powers` computes them."""
+        s = self.scale[start:stop]
+        p_it = s[:, None] * self.p_ref_t[None, :] if s.ndim == 1 else s * self.p_ref_t[None, :]
+        p_out = p_it / self.eta
+        m, t = p_it.shape
+        shelf = loss_by_model(self.series.case.loss_models, np.tile(self.shelf_model, m), p_out.ravel(),
+                              np.tile(self.shelf_v, m), np.tile(self.shelf_rated, m), "rack",
+                              np.tile(self.rack_ids, m)).reshape(m, t)
+        return p_it, p_out + shelf, shelf, p_out - p_it
+
+    def run(self, start, stop, out):
+        from gigawatt.solver.dc_series_kernel import series_zones
+
+        net, series, zn = self.net, self.series, self.net.zones
+        try:
+            p_it, p_in, shelf, vrm = self.rack_loads(start, stop)
+        except CaseError as err:
+            raise err.located(element=f"steps {start}–{stop - 1}, {err.element}") from None
+        m, n_zone, n_feed = stop - start, zn.start.size, net.feeds.bus.size
+        status, iterations = np.zeros((m, n_zone), np.int64), np.zeros((m, n_zone), np.int64)
+        worst, load, loss, vmin_pu = (np.zeros((m, n_zone)) for _ in range(4))
+        vmin_row = np.zeros((m, n_zone), np.int64)
+        feed_p, feed_v = np.zeros((m, n_feed)), np.zeros((m, n_feed))
+        settings = series.settings
+        series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
+                     net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
+                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.rack_ptr,
+                     self.rack_bus, self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
+                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v, self.p_load, series._i_fixed, *series._work, status, iterations,
+                     worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin, self.bus_vmin_step,
+                     self.line_imax, self.line_imax_step)
+        failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
+        if failed.size:
+            k = int(failed[0])
+            p_step = self.series.case.tables["rack"]["p_it_w"].to_numpy(float) * self.scale[start + k]
+            raise series.nose_error(p_step, start + k)
+        f = net.feeds
+        feed_p, feed_v = feed_p[:, self.feed_back], feed_v[:, self.feed_back]
+        feed_loss = loss_by_model(series.case.loss_models, np.tile(f.loss_model, m), feed_p.ravel(), feed_v.ravel(),
+                                  np.tile(f.rated, m), "feed", np.tile(f.ids, m)).reshape(m, n_feed)
+        counts = self.count
+        stages = [feed_loss.sum(axis=1), loss.sum(axis=1), np.zeros(m), shelf @ counts, vrm @ counts]
+        for name, values in ledger((feed_p + feed_loss).sum(axis=1), p_it @ counts, stages).items():
+            out[name][:] = values
+        best = vmin_pu.min(axis=1)
+        out["v_min_pu"][:] = best
+        out["v_min_bus"][:] = np.where(vmin_pu == best[:, None], vmin_row, np.iinfo(np.int64).max).min(axis=1)
+        out["iterations"][:] = iterations.max(axis=1)
+        out["max_mismatch_a"][:] = worst.max(axis=1)
+        series.steps_done = stop
+
+    def extremes(self):
+        net = self.net
+        v_min = self.bus_vmin[net.pos] / (net.v_nominal[net.pos])
+        i_max = np.where(self.line_imax_step >= 0, self.line_imax, np.nan)
+        return v_min, self.bus_vmin_step[net.pos], i_max, self.line_imax_step

@@ -1,0 +1,145 @@
+"""Numba kernel of a DC load-flow time series on a single-level monopolar network (no DC/DC converters).
+
+Zones (buses joined by lines, each fed by its own stations) are independent of each other at every step, so
+the kernel runs one zone per thread over *all* steps of a chunk: no per-step synchronisation, no per-step
+Python. Per step and zone it
+
+1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
+   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.assembly.with_rack_power`);
+2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc_kernel.newton_dc`, warm-started from the
+   previous step's voltages; the zone's tolerance is that of
+   :func:`gigawatt.solver.dc_kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the rounding
+   level). When the warm start already meets it, the step costs one mismatch pass and zero iterations. A
+   warm start that fails is retried once from the set-points, as a cold solve would start;
+3. computes what :func:`gigawatt.solver.dcflow.feed_powers` computes: droop feeds P = k·(v_set − V); stiff
+   feeds share the zone's draw (loads + line losses − droop feeds) by their current balances, the rounding
+   remainder by rating;
+4. updates the period's extremes: lowest voltage per bus and largest |I| = |V_from − V_to|/R per line, with
+   the (first) step where each occurs, and the step's lowest per-unit voltage with its bus (lowest bus-table
+   row on ties, as ``numpy.argmin`` over the bus table).
+
+Outputs per (step, zone) and (step, feed) go to arrays the caller reduces; a zone that does not converge
+stops there (``status`` ≠ 0 at that step, −1 after it).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from gigawatt.solver.dc_kernel import STATUS_CONVERGED, newton_dc
+
+NOT_RUN = -1
+
+
+@njit(cache=True, parallel=True)
+def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
+                 g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
+                 rack_ptr, rack_bus, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
+                 step0, v, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss, vmin_pu,
+                 vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+    """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
+    parallel over zones (see the module notes). ``rack_ptr``, ``feed_ptr``, ``line_ptr``: CSR ranges of the
+    racks (into ``rack_bus``/``rack_type``), feeds and in-service lines (``line_list``) of each zone.
+    ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
+    the chunk's first step (for the ``*_step`` extremes)."""
+    n_steps = load_by_type.shape[0]
+    for z in prange(zone_start.size):
+        b0, b1 = zone_start[z], zone_end[z]
+        l0, l1 = zone_link_start[z], zone_link_end[z]
+        za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
+        floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        for k in range(n_steps):
+            for i in range(b0, b1):
+                p_load[i] = 0.0
+            for r in range(rack_ptr[z], rack_ptr[z + 1]):
+                p_load[rack_bus[r]] += load_by_type[k, rack_type[r]]
+            load = 0.0
+            for i in range(b0, b1):
+                load += abs(p_load[i])
+            tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
+            st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                      kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+            if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
+                for i in range(b0, b1):
+                    v[i] = v_start[i]
+                st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                           kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+                it += it2
+            status[k, z], iterations[k, z], worst[k, z] = st, it, w
+            if st != STATUS_CONVERGED:
+                for kk in range(k + 1, n_steps):
+                    status[kk, z] = NOT_RUN
+                break
+            _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_load, zone_loss)
+            _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
+                   feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
+            _extremes(k, z, b0, b1, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r,
+                      v_nominal, bus_row, step0, v, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, line_imax,
+                      line_imax_step)
+
+
+@njit(cache=True)
+def _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_load, zone_loss):
+    """The zone's constant-power load and line loss Σ g·ΔV² [W], summed as in ``newton_zones``."""
+    load, loss = 0.0, 0.0
+    for i in range(b0, b1):
+        load += p_load[i]
+        p = parent[i]
+        if p >= 0:
+            dv = v[i] - v[p]
+            loss += g_parent[i] * dv * dv
+    for l in range(za.size):
+        dv = v[za[l]] - v[zb[l]]
+        loss += zg[l] * dv * dv
+    zone_load[k, z], zone_loss[k, z] = load, loss
+
+
+@njit(cache=True)
+def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed_rated_bus, v, i_fixed, draw,
+           feed_p, feed_v):
+    """Output power [W] of the zone's feeds f0..f1-1 (:func:`gigawatt.solver.dcflow.feed_powers`)."""
+    droop = 0.0
+    for f in range(f0, f1):
+        b = feed_bus[f]
+        feed_v[k, f] = v[b]
+        if not feed_stiff[f]:
+            p = feed_k[f] * (feed_v_set[f] - v[b])
+            feed_p[k, f] = p
+            droop += p
+    estimate, rated = 0.0, 0.0
+    for f in range(f0, f1):
+        if feed_stiff[f]:
+            b = feed_bus[f]
+            share = feed_rated[f] / (feed_rated_bus[f] if feed_rated_bus[f] > 0 else 1.0)
+            e = v[b] * i_fixed[b] * share
+            feed_p[k, f] = e
+            estimate += e
+            rated += feed_rated[f]
+    remainder = (draw - droop) - estimate
+    for f in range(f0, f1):
+        if feed_stiff[f]:
+            feed_p[k, f] = feed_p[k, f] + remainder * feed_rated[f] / (rated if rated > 0 else 1.0)
+
+
+@njit(cache=True)
+def _extremes(k, z, b0, b1, e0, e1, line_list, line_from, line_to, line_r, v_nominal, bus_row, step0, v, vmin_pu,
+              vmin_row, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+    """Lowest per-unit voltage of the step in the zone (and its bus-table row); the period's extremes."""
+    best, best_row = np.inf, -1
+    for i in range(b0, b1):
+        vi = v[i]
+        if vi < bus_vmin[i]:
+            bus_vmin[i] = vi
+            bus_vmin_step[i] = step0 + k
+        pu = vi / v_nominal[i]
+        row = bus_row[i]
+        if pu < best or (pu == best and row < best_row):
+            best, best_row = pu, row
+    vmin_pu[k, z], vmin_row[k, z] = best, best_row
+    for e in range(e0, e1):
+        j = line_list[e]
+        c = abs((v[line_from[j]] - v[line_to[j]]) / line_r[j])
+        if c > line_imax[j]:
+            line_imax[j] = c
+            line_imax_step[j] = step0 + k
