@@ -31,12 +31,14 @@ the kernel serves single-level monopolar networks, the common campus.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
 
 import numpy as np
 
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.solver.assembly import assemble, loss_by_model, rack_powers, with_rack_power
+from gigawatt.solver.assembly import assemble, loss_by_model, with_rack_power
 from gigawatt.solver.dc_kernel import STATUS_CONVERGED
 from gigawatt.solver.dcflow import _solve_zones, _workspace, feed_powers, line_currents, nose_error, solve_dc
 from gigawatt.solver.results import STAGES
@@ -72,7 +74,13 @@ class DCStep:
     rack_shelf_loss_w: np.ndarray  # [W] per rack
     rack_p_in_w: np.ndarray  # [W] per rack
     v_pu: np.ndarray  # [1] per bus (bipolar: the lower pole, as gw.solve's v_pu)
-    line_i_a: np.ndarray  # [A] per line, from → to (NaN out of service; bipolar: mean pole current)
+    line_currents: Callable[[], np.ndarray] = field(repr=False)  # computes line_i_a on demand
+
+    @property
+    def line_i_a(self) -> np.ndarray:
+        """[A] per line, from → to (NaN out of service; bipolar: the mean pole current), computed when asked
+        (a pass over the lines that a year of steps need not pay)."""
+        return self.line_currents()
 
     def figures(self) -> dict:
         """The scalar figures as a dict (names of :data:`FIGURES`)."""
@@ -108,6 +116,36 @@ def check_p_it(p_it, n_racks: int, step: int) -> np.ndarray:
     return p
 
 
+class RackPowers:
+    """:func:`gigawatt.solver.assembly.rack_powers` of the racks ``rows`` of a case, with the racks grouped by
+    shelf loss model once (not at every call): p_out = p_it/η_vrm, shelf loss L(p_out), p_in = p_out + L,
+    regulator loss p_out − p_it [W]. Same arithmetic, element by element, so the same numbers."""
+
+    def __init__(self, case, rows=None):
+        racks = case.tables["rack"]
+        rows = np.arange(len(racks)) if rows is None else np.asarray(rows)
+        self.models, self.ids = case.loss_models, racks["id"].to_numpy()[rows]
+        self.eta = racks["vrm_efficiency"].to_numpy(float)[rows]
+        names = racks["shelf_loss_model"].to_numpy()[rows]
+        rated = np.nan_to_num(racks["shelf_rated_power_w"].to_numpy(float)[rows], nan=1.0)
+        v_out = racks["shelf_v_out_v"].to_numpy(float)[rows]
+        self.groups = [(name, idx, v_out[idx], rated[idx]) for name in dict.fromkeys(names.tolist()) if name != ""
+                       for idx in [np.flatnonzero(names == name)]]
+
+    def __call__(self, p_it: np.ndarray):
+        """(p_in, shelf loss, regulator loss) [W] at IT powers ``p_it`` [W] of shape (..., racks)."""
+        p_out = p_it / self.eta
+        shelf = np.zeros(p_out.shape)
+        for name, idx, v_out, rated in self.groups:
+            p = p_out[..., idx]
+            try:
+                shelf[..., idx] = self.models[name].loss_w(p.ravel(), np.broadcast_to(v_out, p.shape).ravel(),
+                                                           np.broadcast_to(rated, p.shape).ravel()).reshape(p.shape)
+            except CaseError as err:
+                raise err.located(element=f"rack '{self.ids[idx[0]]}' (loss model '{name}')") from None
+        return p_out + shelf, shelf, p_out - p_it
+
+
 class DCSeries:
     """A case's DC network, assembled once, solved step after step (see the module notes).
 
@@ -129,6 +167,7 @@ class DCSeries:
         f = self.net.feeds
         self._is_source = f.table == "source"
         self.n_racks = len(case.tables["rack"])
+        self.rack_powers = RackPowers(case)
 
     def step(self, rack_p_it_w) -> DCStep:
         """Solve the network with the racks at IT powers ``rack_p_it_w`` [W] (one per rack-table row).
@@ -149,7 +188,7 @@ class DCSeries:
 
     def _step(self, p_it: np.ndarray) -> DCStep:
         net, case, f = self.net, self.case, self.net.feeds
-        p_in, shelf, vrm = rack_powers(case, p_it)
+        p_in, shelf, vrm = self.rack_powers(p_it)
         p_load = np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus)
         v = self.v.copy()
         feed_p, feed_loss = np.zeros(f.bus.size), np.zeros(f.bus.size)
@@ -188,7 +227,7 @@ class DCSeries:
         return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
                       v_min_bus=self._bus_ids[i_min], iterations=iterations, max_mismatch_a=worst,
                       rack_vrm_loss_w=vrm, rack_shelf_loss_w=shelf, rack_p_in_w=p_in, v_pu=v_pu,
-                      line_i_a=line_currents(net, v))
+                      line_currents=partial(line_currents, net, v))
 
     def _bipolar_step(self, p_it: np.ndarray) -> DCStep:
         """The full bipolar solve and its results (no warm start: the bipolar solver has none)."""
@@ -207,7 +246,7 @@ class DCSeries:
                       v_min_bus=self._bus_ids[i_min], iterations=int(ds.attrs["iterations"]),
                       max_mismatch_a=float(ds.attrs["max_mismatch_a"]), rack_vrm_loss_w=net.rack_vrm_loss,
                       rack_shelf_loss_w=net.rack_shelf_loss, rack_p_in_w=net.rack_p_in, v_pu=v_pu,
-                      line_i_a=ds["i_a"].to_numpy())
+                      line_currents=ds["i_a"].to_numpy)
 
     def nose_error(self, p_it: np.ndarray, step: int) -> ConvergenceError:
         """The error of a cold solve at IT powers ``p_it`` [W] that does not converge, naming ``step``."""
@@ -371,11 +410,7 @@ class _KernelRun:
             rack_type, rep = np.arange(len(racks)), np.arange(len(racks))
         self.rep, self.p_ref_t = rep, p_ref[rep]
         self.count = np.bincount(rack_type, minlength=rep.size).astype(float)
-        self.eta = racks["vrm_efficiency"].to_numpy(float)[rep]
-        self.shelf_model = racks["shelf_loss_model"].to_numpy()[rep]
-        self.shelf_rated = np.nan_to_num(racks["shelf_rated_power_w"].to_numpy(float)[rep], nan=1.0)
-        self.shelf_v = racks["shelf_v_out_v"].to_numpy(float)[rep]
-        self.rack_ids = racks["id"].to_numpy()[rep]
+        self.rack_powers = RackPowers(case, rep)
         # Racks, feeds and in-service lines grouped by zone (stable: racks keep their order on each bus).
         n_zone = net.zones.start.size
         order = np.argsort(net.zone[net.rack_bus], kind="stable")
@@ -403,12 +438,7 @@ class _KernelRun:
         :func:`gigawatt.solver.assembly.rack_powers` computes them."""
         s = self.scale[start:stop]
         p_it = s[:, None] * self.p_ref_t[None, :] if s.ndim == 1 else s * self.p_ref_t[None, :]
-        p_out = p_it / self.eta
-        m, t = p_it.shape
-        shelf = loss_by_model(self.series.case.loss_models, np.tile(self.shelf_model, m), p_out.ravel(),
-                              np.tile(self.shelf_v, m), np.tile(self.shelf_rated, m), "rack",
-                              np.tile(self.rack_ids, m)).reshape(m, t)
-        return p_it, p_out + shelf, shelf, p_out - p_it
+        return (p_it, *self.rack_powers(p_it))
 
     def run(self, start, stop, out):
         from gigawatt.solver.dc_series_kernel import series_zones

@@ -19,7 +19,9 @@ Python. Per step and zone it
    row on ties, as ``numpy.argmin`` over the bus table).
 
 Outputs per (step, zone) and (step, feed) go to arrays the caller reduces; a zone that does not converge
-stops there (``status`` ≠ 0 at that step, −1 after it).
+stops there (``status`` ≠ 0 at that step, −1 after it). A step whose rack loads in a zone equal the previous
+step's (bit for bit) repeats that step's results with zero iterations: exactly what Newton would return,
+since its first mismatch pass at those voltages is the last pass of the previous step.
 """
 from __future__ import annotations
 
@@ -50,6 +52,10 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
         for k in range(n_steps):
+            if k > 0 and _same_loads(k, rack_ptr[z], rack_ptr[z + 1], rack_type, load_by_type):
+                _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
+                             vmin_pu, vmin_row, feed_p, feed_v)
+                continue
             for i in range(b0, b1):
                 p_load[i] = 0.0
             for r in range(rack_ptr[z], rack_ptr[z + 1]):
@@ -77,6 +83,27 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             _extremes(k, z, b0, b1, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r,
                       v_nominal, bus_row, step0, v, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, line_imax,
                       line_imax_step)
+
+
+@njit(cache=True)
+def _same_loads(k, r0, r1, rack_type, load_by_type):
+    """Whether every rack of the zone draws exactly what it drew at step k − 1."""
+    for r in range(r0, r1):
+        t = rack_type[r]
+        if load_by_type[k, t] != load_by_type[k - 1, t]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, vmin_pu, vmin_row, feed_p, feed_v):
+    """Step k of zone z with the loads of step k − 1: the same solution (Newton would stop at its first
+    mismatch pass, which is the last pass of step k − 1), zero iterations, extremes unchanged."""
+    status[k, z], iterations[k, z], worst[k, z] = status[k - 1, z], 0, worst[k - 1, z]
+    zone_load[k, z], zone_loss[k, z] = zone_load[k - 1, z], zone_loss[k - 1, z]
+    vmin_pu[k, z], vmin_row[k, z] = vmin_pu[k - 1, z], vmin_row[k - 1, z]
+    for f in range(f0, f1):
+        feed_p[k, f], feed_v[k, f] = feed_p[k - 1, f], feed_v[k - 1, f]
 
 
 @njit(cache=True)
