@@ -181,9 +181,13 @@ def validate(tier):
 @click.option("--sweep", "sweep_only", is_flag=True,
               help="Only the sweep benchmark: 8 scenarios of the bundled case on 1 and 2 local Dask workers, "
                    "in turn, --repeat times (default here 3); the medians are compared.")
+@click.option("--series-dc", "series_dc", default="", metavar="SIZES",
+              help="Only the DC time-series benchmark: bus counts of campuses solved over --steps hourly steps "
+                   "(gigawatt.bench_series), against pandapower per step extrapolated.")
+@click.option("--steps", default=8760, show_default=True, help="With --series-dc: steps of the series.")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only):
+          sweep_only, series_dc, steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; or, with --sweep, a sweep on 1 vs 2 workers."""
     import json
@@ -195,6 +199,14 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         rec = run_sweep_benchmark(repeat=repeat if given else 3,  # each round is two sweeps of 8 scenarios
                                   progress=None if as_json else lambda msg: click.echo(msg, err=True))
         click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
+        return
+    if series_dc:
+        from gigawatt import bench_series
+
+        records = bench_series.run_benchmarks([int(float(x)) for x in series_dc.split(",")], steps=steps,
+                                              peer=not no_peer,
+                                              progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
         return
     if campus_5gw:
         from gigawatt import bench_grid
