@@ -33,7 +33,7 @@ from gigawatt.solver.dc_kernel import STATUS_CONVERGED, newton_dc
 NOT_RUN = -1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
                  rack_ptr, rack_bus, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
@@ -85,7 +85,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                       line_imax_step)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _same_loads(k, r0, r1, rack_type, load_by_type):
     """Whether every rack of the zone draws exactly what it drew at step k − 1."""
     for r in range(r0, r1):
@@ -95,7 +95,7 @@ def _same_loads(k, r0, r1, rack_type, load_by_type):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, vmin_pu, vmin_row, feed_p, feed_v):
     """Step k of zone z with the loads of step k − 1: the same solution (Newton would stop at its first
     mismatch pass, which is the last pass of step k − 1), zero iterations, extremes unchanged."""
@@ -106,7 +106,7 @@ def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, 
         feed_p[k, f], feed_v[k, f] = feed_p[k - 1, f], feed_v[k - 1, f]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_load, zone_loss):
     """The zone's constant-power load and line loss Σ g·ΔV² [W], summed as in ``newton_zones``."""
     load, loss = 0.0, 0.0
@@ -122,7 +122,7 @@ def _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_loa
     zone_load[k, z], zone_loss[k, z] = load, loss
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed_rated_bus, v, i_fixed, draw,
            feed_p, feed_v):
     """Output power [W] of the zone's feeds f0..f1-1 (:func:`gigawatt.solver.dcflow.feed_powers`)."""
@@ -149,7 +149,7 @@ def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed
             feed_p[k, f] = feed_p[k, f] + remainder * feed_rated[f] / (rated if rated > 0 else 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _extremes(k, z, b0, b1, e0, e1, line_list, line_from, line_to, line_r, v_nominal, bus_row, step0, v, vmin_pu,
               vmin_row, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
     """Lowest per-unit voltage of the step in the zone (and its bus-table row); the period's extremes."""
