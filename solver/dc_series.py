@@ -8,7 +8,9 @@ whole series of rack scale factors (one Numba kernel over all steps of a chunk,
 Model: exactly :func:`gigawatt.solve`'s electrical stage. Each rack draws its IT power p_it [W] through its
 voltage regulators (efficiency η_vrm) and its shelves (loss model L): p_in = p_it/η_vrm + L(p_it/η_vrm),
 a constant-power load on its bus (:func:`gigawatt.solver.assembly.rack_powers`); Newton on Kirchhoff's law
-as in :mod:`gigawatt.solver.dc_kernel`. Only the starting voltages differ from a cold solve, so the results
+as in :mod:`gigawatt.solver.dc_kernel`, started from the previous steps' voltages, extrapolated in each zone's
+total load (:func:`gigawatt.solver.dc_series_kernel.predict_start`). Only the starting voltages differ from a
+cold solve, so the results
 agree with :func:`gigawatt.solve` to the solver tolerance (``[solver] tolerance``, relative to the load
 current; tested at 1e-9 relative on the figures and 1e-9 pu on voltages).
 
@@ -40,6 +42,7 @@ import numpy as np
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.solver.assembly import assemble, loss_by_model, with_rack_power
 from gigawatt.solver.dc_kernel import STATUS_CONVERGED
+from gigawatt.solver.dc_series_kernel import predict_zones
 from gigawatt.solver.dcflow import _solve_zones, _workspace, feed_powers, line_currents, nose_error, solve_dc
 from gigawatt.solver.results import STAGES
 
@@ -159,6 +162,8 @@ class DCSeries:
         self.settings = case.settings["solver"]
         self.bipolar = (case.settings.get("dc") or {}).get("system") == "bipolar"
         self.v = self.net.v_start.copy()  # [V] warm start, solver positions
+        self.v_prev = self.v.copy()  # [V] the step before (for the predictor of the start)
+        self.load_hist = np.zeros((self.net.zones.start.size, 3))  # per zone: S_{k-1}, S_{k-2}, steps solved
         self.steps_done = 0
         self._work = _workspace(self.net)
         self._i_fixed = np.zeros(self.net.n_bus)
@@ -190,7 +195,7 @@ class DCSeries:
         net, case, f = self.net, self.case, self.net.feeds
         p_in, shelf, vrm = self.rack_powers(p_it)
         p_load = np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus)
-        v = self.v.copy()
+        v, v_prev, hist = self.v.copy(), self.v_prev.copy(), self.load_hist.copy()
         feed_p, feed_loss = np.zeros(f.bus.size), np.zeros(f.bus.size)
         zn = net.zones
         zone_draw, zone_loss = np.zeros(zn.start.size), np.zeros(zn.start.size)
@@ -198,6 +203,7 @@ class DCSeries:
         i_fixed = self._i_fixed
         for _, z0, z1 in zn.levels:
             b0, b1 = zn.start[z0], zn.end[z1 - 1]
+            predict_zones(v, v_prev, hist, zn.start, zn.end, z0, z1, p_load)
             status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
                                                                    self._work)
             its = its.copy()
@@ -218,7 +224,7 @@ class DCSeries:
                                            f.rated[sel], "feed", f.ids[sel])
             conv = sel[f.input_bus[sel] >= 0]
             np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
-        self.v = v
+        self.v, self.v_prev, self.load_hist = v, v_prev, hist
         src = self._is_source
         stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[~src].sum(), shelf.sum(), vrm.sum()]
         v_pu = v[net.pos] / self._v_nominal_row
@@ -424,7 +430,7 @@ class _KernelRun:
         rated_bus = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=net.n_bus)[f.bus]
         self.feeds = (f.bus[fo], f.stiff[fo], f.k_droop[fo], f.v_set[fo], f.rated[fo], rated_bus[fo])
         live = np.flatnonzero(net.line_in_service)
-        lorder = np.argsort(net.zone[net.line_from[live]], kind="stable")
+        lorder = np.lexsort((net.line_from[live], net.zone[net.line_from[live]]))  # by zone, then position
         self.line_list = live[lorder]
         self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
         self.p_load = np.zeros(net.n_bus)
@@ -458,9 +464,10 @@ class _KernelRun:
                      net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
                      net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.rack_ptr,
                      self.rack_bus, self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
-                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v, self.p_load, series._i_fixed, *series._work, status, iterations,
-                     worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin, self.bus_vmin_step,
-                     self.line_imax, self.line_imax_step)
+                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
+                     series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
+                     iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
+                     self.bus_vmin_step, self.line_imax, self.line_imax_step)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])

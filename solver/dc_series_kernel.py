@@ -7,7 +7,7 @@ Python. Per step and zone it
 1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
    ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.assembly.with_rack_power`);
 2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc_kernel.newton_dc`, warm-started from the
-   previous step's voltages; the zone's tolerance is that of
+   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is that of
    :func:`gigawatt.solver.dc_kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the rounding
    level). When the warm start already meets it, the step costs one mismatch pass and zero iterations. A
    warm start that fails is retried once from the set-points, as a cold solve would start;
@@ -31,6 +31,8 @@ from numba import njit, prange
 from gigawatt.solver.dc_kernel import STATUS_CONVERGED, newton_dc
 
 NOT_RUN = -1
+PREDICT_MAX_RATIO = 2.0
+"""Largest load-change ratio r the voltage predictor extrapolates with (see :func:`predict_start`)."""
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -38,7 +40,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
                  rack_ptr, rack_bus, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
-                 step0, v, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss, vmin_pu,
+                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss, vmin_pu,
                  vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes). ``rack_ptr``, ``feed_ptr``, ``line_ptr``: CSR ranges of the
@@ -55,6 +57,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             if k > 0 and _same_loads(k, rack_ptr[z], rack_ptr[z + 1], rack_type, load_by_type):
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
                              vmin_pu, vmin_row, feed_p, feed_v)
+                predict_start(v, v_prev, load_hist, z, b0, b1, load_hist[z, 0])
                 continue
             for i in range(b0, b1):
                 p_load[i] = 0.0
@@ -64,6 +67,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             for i in range(b0, b1):
                 load += abs(p_load[i])
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
+            predict_start(v, v_prev, load_hist, z, b0, b1, load)
             st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                       kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
@@ -83,6 +87,27 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             _extremes(k, z, b0, b1, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r,
                       v_nominal, bus_row, step0, v, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, line_imax,
                       line_imax_step)
+
+
+@njit(cache=True, error_model="numpy")
+def predict_start(v, v_prev, load_hist, z, b0, b1, load):
+    """Start zone z's Newton from the secant extrapolation of its last two solutions in its total load S =
+    Σ|P_i| [W]: V⁰ = V_{k−1} + r·(V_{k−1} − V_{k−2}), r = (S_k − S_{k−1})/(S_{k−1} − S_{k−2}), when |r| ≤
+    :data:`PREDICT_MAX_RATIO` (else V⁰ = V_{k−1}). Under a uniform scaling of the loads the voltage drops are
+    nearly linear in S, so this start is off by O(ΔS²) instead of O(ΔS), and Newton usually meets the tolerance
+    after one iteration instead of two; the answer is still Newton's, to the same tolerance. Shifts the history:
+    ``v_prev`` ← V_{k−1}, ``load_hist[z]`` ← (S_k, S_{k−1}, count of solved steps)."""
+    s1, s2, count = load_hist[z, 0], load_hist[z, 1], load_hist[z, 2]
+    r = 0.0
+    if count >= 2 and s1 != s2:
+        r = (load - s1) / (s1 - s2)
+        if not abs(r) <= PREDICT_MAX_RATIO:
+            r = 0.0
+    for i in range(b0, b1):
+        vi = v[i]
+        v[i] = vi + r * (vi - v_prev[i])
+        v_prev[i] = vi
+    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -170,3 +195,14 @@ def _extremes(k, z, b0, b1, e0, e1, line_list, line_from, line_to, line_r, v_nom
         if c > line_imax[j]:
             line_imax[j] = c
             line_imax_step[j] = step0 + k
+
+
+@njit(cache=True, error_model="numpy")
+def predict_zones(v, v_prev, load_hist, zone_start, zone_end, z0, z1, p_load):
+    """:func:`predict_start` for zones z0..z1-1, each at its total load Σ|P_i| [W] summed as
+    :func:`series_zones` sums it (the per-step path of :class:`gigawatt.solver.dc_series.DCSeries`)."""
+    for z in range(z0, z1):
+        load = 0.0
+        for i in range(zone_start[z], zone_end[z]):
+            load += abs(p_load[i])
+        predict_start(v, v_prev, load_hist, z, zone_start[z], zone_end[z], load)
