@@ -57,7 +57,9 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             if k > 0 and _same_loads(k, rack_ptr[z], rack_ptr[z + 1], rack_type, load_by_type):
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
                              vmin_pu, vmin_row, feed_p, feed_v)
-                predict_start(v, v_prev, load_hist, z, b0, b1, load_hist[z, 0])
+                # The history shifts as predict_start would shift it at r = 0 (equal loads); V_{k−1} is not
+                # copied to v_prev, since with S_k = S_{k−1} the next step's ratio is 0 and never reads it.
+                load_hist[z, 1], load_hist[z, 2] = load_hist[z, 0], load_hist[z, 2] + 1.0
                 continue
             for i in range(b0, b1):
                 p_load[i] = 0.0
