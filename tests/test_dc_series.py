@@ -230,3 +230,20 @@ def test_beyond_the_nose_names_the_step(how):
         last = series.step(p * scale[3])
         assert _ledger_closes(case, last.energy_balance_residual, last.p_grid_w, last.max_mismatch_a)
     assert info.value.details["step"] == 2 and 0 < info.value.details["load_scale"] < 1
+
+
+# --- the benchmark's record (no timings asserted) --------------------------------------------------------
+
+def test_series_benchmark_record_and_peer_check():
+    # pandapower (the peer, solving the same network with each step's loads) agrees on the voltages to its
+    # own convergence tolerance (tolerance_mva 1e-8 on a 2 MW-scale network: about 1e-9 pu here).
+    pytest.importorskip("pandapower")
+    from gigawatt.bench_series import format_table, run_one
+
+    rec = run_one(2_000, "inference", steps=4, peer=True)
+    assert rec["steps"] == 4 and rec["size"] > 1_900
+    assert rec["check"] < 1e-8
+    assert rec["max_energy_balance_residual"] < LEDGER
+    assert rec["target_s"] is None  # the target is for 10⁵ buses × 8760 steps only
+    text = format_table([rec])
+    assert "series_dc_inference" in text and "extrapolated to 4 steps" in text
