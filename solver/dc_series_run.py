@@ -63,7 +63,8 @@ class DCSeriesResult:
 
 
 DEFAULT_CHUNK = 1024
-"""Steps per kernel call for a scale per step; a scale per rack uses chunks of about 2²² rack values."""
+"""Steps per kernel call for a scale per step; a scale per rack uses chunks of about 2²² rack values (the
+rack powers of a chunk, steps × racks, are held while it runs: about 130 MB at 10⁵ racks)."""
 
 
 def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) -> DCSeriesResult:
@@ -71,7 +72,8 @@ def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) 
 
     ``rack_scale`` [1]: shape (steps,), every rack's IT power scaled by that factor at that step, or
     (steps, racks), each rack its own factor (rack-table order); finite and ≥ 0. Step k solves
-    :meth:`DCSeries.step` at ``p_it_w × rack_scale[k]``, warm-started from step k − 1. Memory: the figures
+    :meth:`DCSeries.step` at ``p_it_w × rack_scale[k]``, started from the steps before it (a step whose loads
+    equal the previous step's repeats its solution: zero iterations, the same numbers). Memory: the figures
     (steps) and extremes (buses + lines), never steps × buses. ``on_chunk(start, stop, figures)`` is called
     after each chunk of steps with that chunk's figures (views: copy what you keep).
 
@@ -80,10 +82,9 @@ def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) 
     Raises :class:`CaseError` (field ``rack_scale``, naming the step) for bad scales, and
     :class:`ConvergenceError` naming the first step with no solution.
     """
-    series = DCSeries(case)
-    racks = case.tables["rack"]
-    p_ref = racks["p_it_w"].to_numpy(float)
+    p_ref = case.tables["rack"]["p_it_w"].to_numpy(float)
     scale = check_scale(rack_scale, p_ref.size)
+    series = DCSeries(case)
     steps = scale.shape[0]
     if chunk is None:
         chunk = DEFAULT_CHUNK if scale.ndim == 1 else max(1, 2 ** 22 // max(p_ref.size, 1))
