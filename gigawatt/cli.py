@@ -184,7 +184,8 @@ def validate(tier):
 @click.option("--series-dc", "series_dc", default="", metavar="SIZES",
               help="Only the DC time-series benchmark: bus counts of campuses solved over --steps hourly steps "
                    "(gigawatt.bench_series), against pandapower per step extrapolated.")
-@click.option("--steps", default=8760, show_default=True, help="With --series-dc: steps of the series.")
+@click.option("--steps", default=8760, show_default=True, type=click.IntRange(min=1),
+              help="With --series-dc: steps of the series.")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
           sweep_only, series_dc, steps):
@@ -203,8 +204,11 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     if series_dc:
         from gigawatt import bench_series
 
-        records = bench_series.run_benchmarks([int(float(x)) for x in series_dc.split(",")], steps=steps,
-                                              peer=not no_peer,
+        try:
+            series_sizes = [int(float(x)) for x in series_dc.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"--series-dc: expected comma-separated counts, got {series_dc!r}")
+        records = bench_series.run_benchmarks(series_sizes, steps=steps, peer=not no_peer,
                                               progress=None if as_json else lambda msg: click.echo(msg, err=True))
         click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
         return

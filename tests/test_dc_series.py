@@ -247,3 +247,9 @@ def test_series_benchmark_record_and_peer_check():
     assert rec["target_s"] is None  # the target is for 10⁵ buses × 8760 steps only
     text = format_table([rec])
     assert "series_dc_inference" in text and "extrapolated to 4 steps" in text
+
+
+def test_bench_option_refuses_bad_sizes(cli):
+    res = cli("bench", "--series-dc", "1e5,many")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert res.stderr.strip() == "error: --series-dc: expected comma-separated counts, got '1e5,many'"
