@@ -7,10 +7,10 @@ Python. Per step and zone it
 1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
    ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.assembly.with_rack_power`);
 2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc_kernel.newton_dc`, warm-started from the
-   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is that of
-   :func:`gigawatt.solver.dc_kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the rounding
-   level). When the warm start already meets it, the step costs one mismatch pass and zero iterations. A
-   warm start that fails is retried once from the set-points, as a cold solve would start;
+   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
+   that of :func:`gigawatt.solver.dc_kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
+   rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
+   A start that fails is retried once from the set-points, as a cold solve would start;
 3. computes what :func:`gigawatt.solver.dcflow.feed_powers` computes: droop feeds P = k·(v_set − V); stiff
    feeds share the zone's draw (loads + line losses − droop feeds) by their current balances, the rounding
    remainder by rating;
