@@ -38,13 +38,14 @@ PREDICT_MAX_RATIO = 2.0
 @njit(cache=True, parallel=True, error_model="numpy")
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
-                 rack_ptr, rack_bus, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
-                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss, vmin_pu,
-                 vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
+                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
-    parallel over zones (see the module notes). ``rack_ptr``, ``feed_ptr``, ``line_ptr``: CSR ranges of the
-    racks (into ``rack_bus``/``rack_type``), feeds and in-service lines (``line_list``) of each zone.
+    parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
+    ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
+    in-service lines (``line_list``).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
     the chunk's first step (for the ``*_step`` extremes)."""
     n_steps = load_by_type.shape[0]
@@ -54,20 +55,20 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
         for k in range(n_steps):
-            if k > 0 and _same_loads(k, rack_ptr[z], rack_ptr[z + 1], rack_type, load_by_type):
+            if k > 0 and _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type):
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
                              vmin_pu, vmin_row, feed_p, feed_v)
                 # The history shifts as predict_start would shift it at r = 0 (equal loads); V_{k−1} is not
                 # copied to v_prev, since with S_k = S_{k−1} the next step's ratio is 0 and never reads it.
                 load_hist[z, 1], load_hist[z, 2] = load_hist[z, 0], load_hist[z, 2] + 1.0
                 continue
-            for i in range(b0, b1):
-                p_load[i] = 0.0
-            for r in range(rack_ptr[z], rack_ptr[z + 1]):
-                p_load[rack_bus[r]] += load_by_type[k, rack_type[r]]
             load = 0.0
             for i in range(b0, b1):
-                load += abs(p_load[i])
+                acc = 0.0
+                for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+                    acc += load_by_type[k, rack_type[r]]
+                p_load[i] = acc
+                load += abs(acc)
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
             predict_start(v, v_prev, load_hist, z, b0, b1, load)
             st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
@@ -83,12 +84,12 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 for kk in range(k + 1, n_steps):
                     status[kk, z] = NOT_RUN
                 break
-            _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_load, zone_loss)
+            _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
+                              zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step)
             _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
                    feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
-            _extremes(k, z, b0, b1, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r,
-                      v_nominal, bus_row, step0, v, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, line_imax,
-                      line_imax_step)
+            _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r, step0, v,
+                           line_imax, line_imax_step)
 
 
 @njit(cache=True, error_model="numpy")
@@ -134,19 +135,32 @@ def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, 
 
 
 @njit(cache=True, error_model="numpy")
-def _zone_ledger(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, zone_load, zone_loss):
-    """The zone's constant-power load and line loss Σ g·ΔV² [W], summed as in ``newton_zones``."""
+def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
+                      zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step):
+    """One pass over the zone's buses: its constant-power load and line loss Σ g·ΔV² [W] (summed as in
+    ``newton_zones``), each bus's lowest voltage over the period, and the step's lowest per-unit voltage with
+    its bus-table row (the lowest row on ties)."""
     load, loss = 0.0, 0.0
+    best, best_row = np.inf, -1
     for i in range(b0, b1):
         load += p_load[i]
         p = parent[i]
+        vi = v[i]
         if p >= 0:
-            dv = v[i] - v[p]
+            dv = vi - v[p]
             loss += g_parent[i] * dv * dv
+        if vi < bus_vmin[i]:
+            bus_vmin[i] = vi
+            bus_vmin_step[i] = step0 + k
+        pu = vi / v_nominal[i]
+        row = bus_row[i]
+        if pu < best or (pu == best and row < best_row):
+            best, best_row = pu, row
     for l in range(za.size):
         dv = v[za[l]] - v[zb[l]]
         loss += zg[l] * dv * dv
     zone_load[k, z], zone_loss[k, z] = load, loss
+    vmin_pu[k, z], vmin_row[k, z] = best, best_row
 
 
 @njit(cache=True, error_model="numpy")
@@ -177,20 +191,8 @@ def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed
 
 
 @njit(cache=True, error_model="numpy")
-def _extremes(k, z, b0, b1, e0, e1, line_list, line_from, line_to, line_r, v_nominal, bus_row, step0, v, vmin_pu,
-              vmin_row, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
-    """Lowest per-unit voltage of the step in the zone (and its bus-table row); the period's extremes."""
-    best, best_row = np.inf, -1
-    for i in range(b0, b1):
-        vi = v[i]
-        if vi < bus_vmin[i]:
-            bus_vmin[i] = vi
-            bus_vmin_step[i] = step0 + k
-        pu = vi / v_nominal[i]
-        row = bus_row[i]
-        if pu < best or (pu == best and row < best_row):
-            best, best_row = pu, row
-    vmin_pu[k, z], vmin_row[k, z] = best, best_row
+def _line_extremes(k, e0, e1, line_list, line_from, line_to, line_r, step0, v, line_imax, line_imax_step):
+    """Each line's largest |I| = |V_from − V_to|/R [A] over the period and its first step."""
     for e in range(e0, e1):
         j = line_list[e]
         c = abs((v[line_from[j]] - v[line_to[j]]) / line_r[j])

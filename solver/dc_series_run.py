@@ -173,9 +173,9 @@ class _KernelRun:
         self.rack_powers = RackPowers(case, rep)
         # Racks, feeds and in-service lines grouped by zone (stable: racks keep their order on each bus).
         n_zone = net.zones.start.size
-        order = np.argsort(net.zone[net.rack_bus], kind="stable")
-        self.rack_ptr = np.searchsorted(net.zone[net.rack_bus][order], np.arange(n_zone + 1))
-        self.rack_bus, self.rack_type = net.rack_bus[order], rack_type[order].astype(np.int64)
+        order = np.argsort(net.rack_bus, kind="stable")  # by bus position, rack-table order on each bus
+        self.bus_rack_ptr = np.searchsorted(net.rack_bus[order], np.arange(net.n_bus + 1))
+        self.rack_type = rack_type[order].astype(np.int64)
         f = net.feeds
         self.feed_order = np.argsort(net.zone[f.bus], kind="stable")
         self.feed_back = np.argsort(self.feed_order)
@@ -216,8 +216,8 @@ class _KernelRun:
         settings = series.settings
         series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
                      net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
-                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.rack_ptr,
-                     self.rack_bus, self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
+                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.bus_rack_ptr,
+                     self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
                      net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
                      series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
                      iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
