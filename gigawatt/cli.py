@@ -207,13 +207,17 @@ def validate(tier):
 @click.option("--sweep-hours", default=0, show_default=True,
               help="With --sweep: each scenario is the bundled case along this many hourly steps (8760: scenario-"
                    "years; default here --repeat 1).")
+@click.option("--series-dc", "series_dc", default="", metavar="SIZES",
+              help="Only the DC time-series benchmark: bus counts of campuses solved over --steps hourly steps "
+                   "(gigawatt.bench_series), against pandapower per step extrapolated.")
 @click.option("--year", "year_variants", default=None,
-              help="Only the year benchmark: the coupled chain along an hourly year in a fresh process, for these "
-                   "variants (default, large: comma-separated), against pandapower + pandapipes per step.")
-@click.option("--year-steps", default=8760, show_default=True, help="With --year: steps to run (8760: a year).")
+              help="Only the year benchmark: the coupled chain along --steps hourly steps in a fresh process, for "
+                   "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
+@click.option("--steps", default=8760, show_default=True, type=click.IntRange(min=1),
+              help="With --series-dc or --year: steps of the series (8760: an hourly year).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, year_variants, year_steps):
+          sweep_only, sweep_hours, series_dc, year_variants, steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
@@ -228,7 +232,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         if unknown or not variants:
             _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
                   f"(known: {', '.join(bench_year.VARIANTS)})")
-        records = bench_year.run_benchmarks(variants, steps=year_steps, peer=not no_peer, progress=say)
+        records = bench_year.run_benchmarks(variants, steps=steps, peer=not no_peer, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
         return
     if sweep_only:
@@ -239,12 +243,21 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
                                   progress=say, hours=sweep_hours)
         click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
         return
+    if series_dc:
+        from gigawatt import bench_series
+
+        try:
+            series_sizes = [int(float(x)) for x in series_dc.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"--series-dc: expected comma-separated counts, got {series_dc!r}")
+        records = bench_series.run_benchmarks(series_sizes, steps=steps, peer=not no_peer, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
+        return
     if campus_5gw:
         from gigawatt import bench_grid
 
         variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
-        records = bench_grid.run_benchmarks(variants, repeat=repeat,
-                                            progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
         return
 

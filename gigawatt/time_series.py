@@ -204,8 +204,9 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
 
 
 def _columns(records: list[dict]) -> dict[str, np.ndarray]:
-    """Steps' figures as one array per figure (the figures every step has)."""
-    names = [n for n in records[0] if all(n in r for r in records)]
+    """Steps' numeric figures as one array per figure (the figures every step has; names such as the
+    lowest-voltage bus's id are left out)."""
+    names = [n for n, v in records[0].items() if not isinstance(v, str) and all(n in r for r in records)]
     return {n: np.array([r[n] for r in records], float) for n in names}
 
 

@@ -54,18 +54,18 @@ class ChainStepper:
     """
 
     def __init__(self, case):
-        from gigawatt.solver.assembly import rack_powers
+        from gigawatt.solver.dc_series import DCSeries
 
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
         self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
-        self.dc = _FullSolveDC(case)
+        self.dc = DCSeries(case)
         self.plant = None
         self.dh = None
         if case.settings.get("cooling") is not None:
             from gigawatt.solver.cooling import prepare_cooling
 
-            self.plant = prepare_cooling(case, rack_powers(case, self.p_ref_w)[1])
+            self.plant = prepare_cooling(case, self.dc.net.rack_shelf_loss)
             s = self.plant.settings
             self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
             if case.settings.get("district_heating") is not None:
@@ -80,7 +80,7 @@ class ChainStepper:
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:
-            out = dict(self.dc.step(p_ref).figures)
+            out = self.dc.step(p_ref).figures()
             clock.lap("dc")
             return out
         from gigawatt.solver.cooling import chip_operating_points, solve_heat, with_recovery
@@ -96,9 +96,9 @@ class ChainStepper:
         dc = self.dc.step(p_it)
         clock.lap("dc")
         heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
-                          dc.figures["p_grid_w"])
+                          dc.p_grid_w)
         clock.lap("cooling")
-        out = dict(dc.figures)
+        out = dc.figures()
         dh = None
         if self.dh is not None:
             from gigawatt.solver.district_heating import HeatOffer
@@ -107,7 +107,7 @@ class ChainStepper:
             dh = self.dh.solve(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]),
                                outdoor_t_k=outdoor_t_k)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.figures["p_grid_w"],
+            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w,
                                  dh.figures["q_recovered_w"])
             clock.lap("cooling")
         fac = heat.facility
@@ -145,28 +145,3 @@ def check_fraction(p_it_fraction: np.ndarray, where: str) -> None:
         raise CaseError("IT load fraction must be finite and non-negative", element=f"{where} step {int(bad[0])}",
                         field="p_it_fraction", value=float(p_it_fraction[bad[0]]))
 
-
-class _DCStep:
-    def __init__(self, figures, vrm, shelf, other):
-        self.figures, self.rack_vrm_loss_w, self.rack_shelf_loss_w, self.other_loss_w = figures, vrm, shelf, other
-
-
-class _FullSolveDC:
-    """TEMPORARY: the DC stage by a full assembly and results build per step (replaced by DCSeries)."""
-
-    def __init__(self, case):
-        from gigawatt.solver.assembly import assemble
-
-        self.case, self.net = case, assemble(case)
-
-    def step(self, p_it):
-        from gigawatt.solver.assembly import with_rack_power
-        from gigawatt.solver.dcflow import solve_dc
-        from gigawatt.solver.results import build_dataset
-        from gigawatt.sweep import scalar_results
-
-        net = with_rack_power(self.net, self.case, p_it)
-        ds = build_dataset(self.case, net, solve_dc(net, self.case, settings=self.case.settings["solver"]),
-                           version="", p_it=p_it)
-        other = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-        return _DCStep(scalar_results(ds.attrs), net.rack_vrm_loss, net.rack_shelf_loss, other)
