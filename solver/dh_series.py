@@ -178,6 +178,8 @@ class DistrictHeatingSeries:
         self.node_value = np.zeros(dh.n + nc)
         self.m_node = np.zeros(dh.n + nc)
         self._steady = state
+        self.last = None                                     # the dynamic network's last DynamicStep
+        self.consumer_flow_kg_s = state.consumer_flow_kg_s.copy()
 
     @property
     def steady_start(self):
@@ -226,6 +228,7 @@ class DistrictHeatingSeries:
         value[dh.sub] = np.where(dh.flow_heat, demand, t_ret_c)
         r = self.dyn.step(value, m_branch, m_node, float(dt_s))
         self.t_in = r.t_node_k[dh.cs]
+        self.last, self.consumer_flow_kg_s = r, flow
         self.steps += 1
         g = r.ledger
         q_plant = (g["heat_added_j"] + g["boundary_in_j"]) / dt_s
