@@ -181,9 +181,13 @@ def validate(tier):
 @click.option("--sweep", "sweep_only", is_flag=True,
               help="Only the sweep benchmark: 8 scenarios of the bundled case on 1 and 2 local Dask workers, "
                    "in turn, --repeat times (default here 3); the medians are compared.")
+@click.option("--dh-series", "dh_series", default="",
+              help="Only the district-heating time-series benchmark at these consumer counts (e.g. 1e3,1e4): "
+                   "DistrictHeatingSeries steps against the steady stage (gigawatt.bench_dh_series).")
+@click.option("--steps", default=48, show_default=True, help="With --dh-series: timed hourly steps per size.")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only):
+          sweep_only, dh_series, steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; or, with --sweep, a sweep on 1 vs 2 workers."""
     import json
@@ -195,6 +199,17 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         rec = run_sweep_benchmark(repeat=repeat if given else 3,  # each round is two sweeps of 8 scenarios
                                   progress=None if as_json else lambda msg: click.echo(msg, err=True))
         click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
+        return
+    if dh_series:
+        from gigawatt import bench_dh_series
+
+        try:
+            series_sizes = [int(float(x)) for x in dh_series.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"--dh-series: expected comma-separated counts, got {dh_series!r}")
+        records = bench_dh_series.run_benchmarks(series_sizes, steps, steady=not no_peer,
+                                                 progress=None if as_json else lambda msg: click.echo(msg, err=True))
+        click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
         return
     if campus_5gw:
         from gigawatt import bench_grid
