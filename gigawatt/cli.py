@@ -185,9 +185,11 @@ def validate(tier):
               help="Only the district-heating time-series benchmark at these consumer counts (e.g. 1e3,1e4): "
                    "DistrictHeatingSeries steps against the steady stage (gigawatt.bench_dh_series).")
 @click.option("--steps", default=48, show_default=True, help="With --dh-series: timed hourly steps per size.")
+@click.option("--hydraulic-tol-pa", "hydraulic_tol_pa", type=float, default=None,
+              help="With --dh-series: pressure-balance tolerance of each step's hydraulic solve [Pa] (default 1e-8).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, dh_series, steps):
+          sweep_only, dh_series, steps, hydraulic_tol_pa):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; or, with --sweep, a sweep on 1 vs 2 workers."""
     import json
@@ -208,6 +210,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         except ValueError:
             _fail(f"--dh-series: expected comma-separated counts, got {dh_series!r}")
         records = bench_dh_series.run_benchmarks(series_sizes, steps, steady=not no_peer,
+                                                 hydraulic_tol_pa=hydraulic_tol_pa,
                                                  progress=None if as_json else lambda msg: click.echo(msg, err=True))
         click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
         return
