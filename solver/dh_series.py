@@ -253,6 +253,9 @@ class DistrictHeatingSeries:
         self._dyn_sup, self._dyn_ret = int(self._npos[dh.sup]), int(self._npos[dh.ret])
         self.dyn.fill_steady(t_all[self._nperm], m_branch[self._bperm])
         self.m_hyd = m_branch[:dh.hnet.n_branch].copy()   # warm start of the hydraulics
+        self._inject = np.bincount(dh.cr, state.consumer_flow_kg_s, dh.n) - np.bincount(dh.cs, state.consumer_flow_kg_s,
+                                                                                         dh.n)
+        self._history = None
         self._t_in = state.consumer_t_supply_k.copy()        # what reached each substation over the last step
         self.heat = ~dh.is_flow
         self.tank = make_tank(case, self.s, state.figures["dh_t_return_k"])
@@ -263,6 +266,22 @@ class DistrictHeatingSeries:
         self._steady = state
         self.last = None                                     # the dynamic network's last DynamicStep
         self._flow = state.consumer_flow_kg_s.copy()
+
+    def _predict(self, inject):
+        """Start of this step's hydraulic Newton iteration: the last step's branch flows plus, where the substation
+        draws change as they did between the last two steps, that change of the branch flows scaled by the
+        projection a = <dI, dI_last>/<dI_last, dI_last> of the injection change on the last one (clipped to
+        [0, 2]; 0 — the plain warm start — when they are unrelated). Only the start: the iteration converges to
+        the same tolerances from any."""
+        if self._history is None:
+            return self.m_hyd
+        m_old, inj_old, m_last, inj_last = self._history
+        d_last = inj_last - inj_old
+        den = float(d_last @ d_last)
+        if den <= 0.0:
+            return self.m_hyd
+        a = min(max(float((inject - inj_last) @ d_last) / den, 0.0), 2.0)
+        return m_last + a * (m_last - m_old)
 
     @property
     def t_in(self) -> np.ndarray:
@@ -320,8 +339,10 @@ class DistrictHeatingSeries:
                         dh.given_flow)
         # 3. hydraulics, warm-started and converged (ConvergenceError otherwise)
         inject = np.bincount(dh.cr, flow, n) - np.bincount(dh.cs, flow, n)
-        hyd = dh.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self.m_hyd, tol_pa=self.hydraulic_tol_pa)
-        self.m_hyd = hyd.m_kg_s
+        hyd = dh.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
+                            tol_pa=self.hydraulic_tol_pa)
+        self._history = (self.m_hyd, self._inject, hyd.m_kg_s, inject)
+        self.m_hyd, self._inject = hyd.m_kg_s, inject
         m_hyd = hyd.m_kg_s.copy()
         m_hyd[np.abs(m_hyd) <= ZERO_FLOW_RTOL * max(float(np.max(np.abs(m_hyd), initial=0.0)), 1e-300)] = 0.0
         m_branch = np.concatenate([m_hyd, flow, flow])[self._bperm]
