@@ -125,20 +125,22 @@ STORAGE = {"storage_volume_m3": 50.0, "storage_ua_w_per_k": 40.0, "storage_t_min
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(["none", "mixed", "stratified"]),
+@given(kind=st.sampled_from(["none", "mixed", "stratified"]), interface=st.sampled_from(["heat_pump", "direct"]),
        steps=st.lists(st.tuples(st.floats(253.15, 293.15), st.sampled_from([60.0, 900.0, 3600.0]),
                                 st.floats(338.15, 363.15), st.floats(0.0, 2e6)), min_size=1, max_size=25))
-def test_the_ledger_closes_every_step_and_over_a_random_run(kind, steps):
+def test_the_ledger_closes_every_step_and_over_a_random_run(kind, interface, steps):
     """Random weather, steps, supply temperatures and campus heat, with and without a tank: heat in =
     delivered + pipe losses + pipes' stored change + tank losses + tank's stored change, each step to
     round-off and over the run to 1e-9; the plant's split adds up to the network's heat."""
     extra = {} if kind == "none" else {"storage": kind, **STORAGE, "storage_t_max_k": 338.15}
-    ser = DistrictHeatingSeries(case_of(small_doc(**extra)))
+    ser = DistrictHeatingSeries(case_of(small_doc(interface=interface, **extra)))
+    t_campus = 318.15 if interface == "heat_pump" else 373.15  # a direct exchanger needs hot campus water
     for t_out, dt, t_sup, q in steps:
-        f = ser.step(HeatOffer(q, 318.15, 308.15), t_out, dt, t_supply_k=t_sup)
+        f = ser.step(HeatOffer(q, t_campus, 308.15), t_out, dt, t_supply_k=t_sup)
         assert f["dh_ledger_residual"] <= 1e-12
         need = max(f["dh_q_plant_w"], 0.0)
-        split = f["hp_heat_w"] + f["boiler_heat_w"] + f["dh_storage_discharge_w"] - f["dh_storage_charge_w"]
+        campus = f["hp_heat_w"] if interface == "heat_pump" else f["q_from_campus_w"]
+        split = campus + f["boiler_heat_w"] + f["dh_storage_discharge_w"] - f["dh_storage_charge_w"]
         assert split == pytest.approx(need, rel=1e-12, abs=1e-6)
         assert f["boiler_heat_w"] >= 0 and f["hp_heat_w"] >= 0
     assert ser.energy_balance_residual() <= 1e-9
