@@ -176,14 +176,16 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 
     An element at mass s from the outlet leaves at s/q with its excess temperature times
     :math:`e^{-k s / q}`; water still inside after the step has decayed by :math:`e^{-k \Delta t}`; water
-    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg])``:
-    the sum of (T − T_g) dm of the water that left, and of the drop of (T − T_g) dm over the step of every
-    element (its heat lost divided by c_p).
+    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg], content [K kg])``:
+    the sum of (T − T_g) dm of the water that left, of the drop of (T − T_g) dm over the step of every element
+    (its heat lost divided by c_p), and of the water in the pipe at the end of the step (as :func:`_content`,
+    found on the way; merging keeps heat exactly).
     """
     a = k_per_s / q_kg_s
     big_m = q_kg_s * dt_s
     out = 0.0
     loss = 0.0
+    content = 0.0
     whole = big_m >= w_kg * (1.0 - _SLIVER)
     s = 0.0
     while cnt[b] > 0 and (whole or s < big_m):
@@ -207,7 +209,9 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         decay = math.expm1(-k_per_s * dt_s)
         for j in range(cnt[b]):
             i = (head[b] + j) % n_cap
-            loss -= par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
+            c = par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0])
+            loss -= c * decay
+            content += c * (1.0 + decay)
             par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
     m_new = w_kg if whole else big_m
     if m_new > 0.0:
@@ -217,9 +221,12 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
             through = big_m - s  # entered this step and left within it, after tau = w / q
             out += through * theta_in * (1.0 + em)
             loss -= through * theta_in * em
-        loss += theta_in * m_new * (1.0 + em / z if z >= 1e-3 else _one_minus_phi_neg(z))
+        big = z >= 1e-3
+        lost = _one_minus_phi_neg(z) if not big else 1.0 + em / z  # 1 - (1 - e^-z)/z
+        loss += theta_in * m_new * lost
+        content += theta_in * m_new * (1.0 - lost)
         _push(par, head, cnt, n_cap, b, m_new, theta_in * (1.0 + em), a)
-    return out, loss
+    return out, loss, content
 
 
 @njit(cache=True)
@@ -238,12 +245,19 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
     n_br = branch_from.shape[0]
     n_cap = par.shape[1]
     same = order[n_nodes] == 1
+    # mass balance first, so that bad flows leave the state untouched; on the way, whether any flow changed
+    # direction since the upwind order was found
+    m_in_all = np.zeros(n_nodes)
+    m_out_all = np.zeros(n_nodes)
     for b in range(n_br):
         m = m_branch_kg_s[b]
         sg = 1 if m > 0.0 else (-1 if m < 0.0 else 0)
         if sg != sign[b]:
             sign[b] = sg
             same = False
+        up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
+        m_out_all[up] += abs(m)
+        m_in_all[down] += abs(m)
     if not same:
         order[n_nodes] = 0
         found, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
@@ -251,14 +265,6 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             return STATUS_CYCLE, cyc
         order[:n_nodes] = found
         order[n_nodes] = 1
-    # mass balance first, so that bad flows leave the state untouched
-    m_in_all = np.zeros(n_nodes)
-    m_out_all = np.zeros(n_nodes)
-    for b in range(n_br):
-        m = m_branch_kg_s[b]
-        up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
-        m_out_all[up] += abs(m)
-        m_in_all[down] += abs(m)
     for n in range(n_nodes):
         if node_kind[n] != NODE_SUPPLY:
             ext = m_node_kg_s[n]
@@ -327,11 +333,11 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
                 if w_kg[b] > 0.0:
-                    th_out, th_loss = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
-                                                   q, dt_s, t - t_amb[b])
+                    th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
+                                                               q, dt_s, t - t_amb[b])
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     loss_j[b] = cp * th_loss
-                    stored_j[b] += cp * _content(par, head, cnt, n_cap, b)
+                    stored_j[b] += cp * th_content
                 else:
                     t_out[b] = t
     return STATUS_OK, -1
