@@ -303,10 +303,10 @@ class DistrictHeatingSeries:
             return self.m_hyd
         m_old, inj_old, m_last, inj_last = self._history
         d_last = inj_last - inj_old
-        den = float(d_last @ d_last)
+        den = float(np.sum(d_last * d_last))  # not BLAS: its threads wait for cores on a busy machine
         if den <= 0.0:
             return self.m_hyd
-        a = min(max(float((inject - inj_last) @ d_last) / den, 0.0), 2.0)
+        a = min(max(float(np.sum((inject - inj_last) * d_last)) / den, 0.0), 2.0)
         return m_last + a * (m_last - m_old)
 
     @property
