@@ -278,3 +278,19 @@ def test_ldl_with_recorded_rows_is_ldl_numeric_bit_for_bit(seed):
     x[lay.position] = b
     ldl_solve(n, lay.l_ptr, l_index, l_values, d, x)
     np.testing.assert_allclose(x[lay.position], np.linalg.solve(dense, b), rtol=1e-9, atol=1e-12)
+
+
+def test_bench_dh_series_runs_and_reports(cli):
+    """``gigawatt bench --dh-series`` on a small town: a record per size with converged steps, the ledger closed,
+    the table with the target line; bad sizes are refused in one line (no timings are asserted)."""
+    import json
+
+    res = cli("bench", "--dh-series", "40", "--steps", "3", "--json")
+    assert res.exit_code == 0, res.output
+    (rec,) = json.loads(res.stdout)
+    assert rec["size_requested"] == 40 and rec["steps"] == 3 and rec["hydraulic_iterations_max"] >= 1
+    assert rec["run_ledger_residual"] <= 1e-9 and rec["steady_step_s"] is not None
+    res = cli("bench", "--dh-series", "40", "--steps", "2", "--no-peer")
+    assert res.exit_code == 0 and "district_heating_series" in res.stdout and "x steady" in res.stdout
+    res = cli("bench", "--dh-series", "many")
+    assert res.exit_code == 2 and res.stderr.startswith("error: --dh-series")
