@@ -6,7 +6,8 @@ store heat; this module steps the network through time in the *quasi-dynamic* wa
 district-heating simulation: the hydraulics are steady at every step (pressure waves settle in seconds,
 against steps of minutes to hours), the temperatures are dynamic (plug flow with transport delay, the node
 method of Benonysson 1991 [1]_, compared with the Modelica plug-flow pipe by van der Heijde et al. 2017 [2]_;
-the same split is used by TESPy/pandapipes-style quasi-dynamic tools and in Dénarié et al. 2019 [3]_).
+the same split as the quasi-dynamic model of Li et al. 2025 [3]_ and the dynamic module of the commercial
+NetSim tool, "a series of stationary calculations separated by a user-identified time interval" [5]_).
 
 One step of ``dt_s`` [s] (:meth:`DistrictHeatingSeries.step`), SI units throughout:
 
@@ -65,10 +66,12 @@ References
    thesis, Technical University of Denmark (1991) (the node method).
 .. [2] B. van der Heijde et al., "Dynamic equation-based thermo-hydraulic pipe model for district heating and
    cooling systems", Energy Conversion and Management 151, 158-169 (2017), doi:10.1016/j.enconman.2017.08.072.
-.. [3] A. Dénarié, M. Aprile, M. Motta, "Heat transmission over long pipes: new model for fast and accurate
-   district heating simulations", Energy 166, 267-276 (2019), doi:10.1016/j.energy.2018.09.186 (quasi-dynamic
-   plug flow with steady hydraulics per step, against the node method).
+.. [3] C. Li, S. Prasad, Y. Bai, C. Turkeri, J. Wang, "A quasi-dynamic model and comprehensive simulation study
+   of district heating networks considering temperature delay", Energy 318 (2025), article S0360544225004979
+   (steady hydraulics each step, the users' supply temperatures traced back along the transport delay).
 .. [4] J. A. Duffie, W. A. Beckman, Solar Engineering of Thermal Processes, 4th ed., Wiley 2013, 8.3-8.4 (tanks).
+.. [5] Vitec Energy, NetSim manual, "Dynamic calculations"
+   (http://doc.energy.vitec.net/ManualData/ve/en/netsim/dynamiccalculations.htm).
 """
 from __future__ import annotations
 
