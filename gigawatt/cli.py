@@ -210,14 +210,19 @@ def validate(tier):
 @click.option("--series-dc", "series_dc", default="", metavar="SIZES",
               help="Only the DC time-series benchmark: bus counts of campuses solved over --steps hourly steps "
                    "(gigawatt.bench_series), against pandapower per step extrapolated.")
+@click.option("--dh-series", "dh_series", default="", metavar="SIZES",
+              help="Only the district-heating time-series benchmark at these consumer counts (e.g. 1e3,1e4): "
+                   "DistrictHeatingSeries steps against the steady stage (gigawatt.bench_dh_series).")
+@click.option("--hydraulic-tol-pa", "hydraulic_tol_pa", type=float, default=None,
+              help="With --dh-series: pressure-balance tolerance of each step's hydraulic solve [Pa] (default 1e-8).")
 @click.option("--year", "year_variants", default=None,
               help="Only the year benchmark: the coupled chain along --steps hourly steps in a fresh process, for "
                    "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
-@click.option("--steps", default=8760, show_default=True, type=click.IntRange(min=1),
-              help="With --series-dc or --year: steps of the series (8760: an hourly year).")
+@click.option("--steps", default=None, type=click.IntRange(min=1),
+              help="Hourly steps of --series-dc and --year (default 8760: a year) or --dh-series (default 48).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, series_dc, year_variants, steps):
+          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
@@ -232,7 +237,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         if unknown or not variants:
             _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
                   f"(known: {', '.join(bench_year.VARIANTS)})")
-        records = bench_year.run_benchmarks(variants, steps=steps, peer=not no_peer, progress=say)
+        records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
         return
     if sweep_only:
@@ -246,12 +251,16 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     if series_dc:
         from gigawatt import bench_series
 
-        try:
-            series_sizes = [int(float(x)) for x in series_dc.split(",") if x.strip()]
-        except ValueError:
-            _fail(f"--series-dc: expected comma-separated counts, got {series_dc!r}")
-        records = bench_series.run_benchmarks(series_sizes, steps=steps, peer=not no_peer, progress=say)
+        records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
+                                              peer=not no_peer, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
+        return
+    if dh_series:
+        from gigawatt import bench_dh_series
+
+        records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
+                                                 hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
         return
     if campus_5gw:
         from gigawatt import bench_grid
@@ -263,18 +272,20 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
 
     from gigawatt.bench import format_table, run_benchmarks
 
-    def counts(option, text):
-        try:
-            return [int(float(s)) for s in text.split(",") if s.strip()]
-        except ValueError:
-            _fail(f"{option}: expected comma-separated counts, got {text!r}")
-
-    cooling = {"coolant_per_rack": counts("--racks", racks), "coolant_per_plate": counts("--plates", plates)}
-    records = run_benchmarks(counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
+    cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
+    records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
                              cooling_sizes={k: v for k, v in cooling.items() if v},
-                             dh_sizes=counts("--consumers", consumers), bipolar_sizes=counts("--bipolar", bipolar),
+                             dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
                              progress=None if as_json else lambda msg: click.echo(msg, err=True))
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
+
+
+def _counts(option: str, text: str) -> list[int]:
+    """Comma-separated counts (1e4 spellings allowed); a one-line error naming the option otherwise."""
+    try:
+        return [int(float(s)) for s in text.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"{option}: expected comma-separated counts, got {text!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -189,6 +189,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             if progress:
                 progress(k + 1, times.size)
         attrs.update(totals.result())
+        attrs.update(stepper.ledger_attrs())
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs)

@@ -10,8 +10,10 @@ last step:
 2. the DC network at those rack powers (:class:`gigawatt.solver.dc_series.DCSeries`);
 3. the heat through the loops, CDUs and facility water (:func:`solve_heat`), the dry coolers at the step's
    outdoor temperature;
-4. the district-heating network at the step's outdoor temperature, fed by the heat the campus offers, and
-   the facility water again with the heat the network's plant actually takes.
+4. the district-heating network over the step (:class:`gigawatt.solver.dh_series.DistrictHeatingSeries`:
+   steady hydraulics, plug-flow temperatures with transport delay, the storage tank and the plant's dispatch)
+   at the step's outdoor temperature, fed by the heat the campus offers, and the facility water again with
+   the heat the network's plant actually takes.
 
 A step's figures carry the names and meaning of the scalar attributes of :func:`gigawatt.solve`'s results
 (``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
@@ -23,9 +25,8 @@ coolers can hold (ambient + ``dry_cooler_approach_k``). A step whose outdoor air
 solved at the limiting ambient and counted in ``dry_cooler_over_limit`` (1 for that step): trim cooling
 would be needed, which is not modelled.
 
-Known limit: with the steady district-heating stage, a step at a few per cent of the network's design heat
-(outdoor air just below the homes' 15 °C heating limit) may not settle (the flow–temperature fixed point on
-long, lightly loaded streets); a step with no demand at all leaves the water standing still.
+The district-heating network starts from its steady state at the case's ``outdoor_t_k`` (the design hour,
+by default): the first steps carry that water out.
 """
 from __future__ import annotations
 
@@ -69,9 +70,9 @@ class ChainStepper:
             s = self.plant.settings
             self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
             if case.settings.get("district_heating") is not None:
-                from gigawatt.solver.district_heating import prepare_district_heating
+                from gigawatt.solver.dh_series import DistrictHeatingSeries
 
-                self.dh = prepare_district_heating(case)
+                self.dh = DistrictHeatingSeries(case)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
@@ -104,11 +105,10 @@ class ChainStepper:
             from gigawatt.solver.district_heating import HeatOffer
 
             f = heat.facility
-            dh = self.dh.solve(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]),
-                               outdoor_t_k=outdoor_t_k)
+            t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
+            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w,
-                                 dh.figures["q_recovered_w"])
+            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"])
             clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
@@ -116,13 +116,18 @@ class ChainStepper:
                    t_chip_max_k=float(np.max(t_chip, initial=-math.inf)), chip_fixed_point_iterations=chip_iterations,
                    dry_cooler_over_limit=over)
         if dh is not None:
-            from gigawatt.solver.district_heating_results import DH_ATTRS
+            out.update({k: float(v) for k, v in dh.items() if k != "q_recovered_w"})
+            out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
+            out["reuse_share"] = out["q_recovered_w"] / out["q_available_w"] if out["q_available_w"] else 0.0
+        return out
 
-            figures = dict(dh.figures)
-            figures["erf"] = figures["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
-            figures["reuse_share"] = (figures["q_recovered_w"] / out["q_available_w"] if out["q_available_w"]
-                                      else 0.0)
-            out.update({k: float(figures[k]) for k in DH_ATTRS if k in figures})
+    def ledger_attrs(self) -> dict:
+        """The district-heating stage's ledger over the steps so far [J] and its relative residual (the
+        pipes' stored heat and the tank included), as attributes of a series' results."""
+        if self.dh is None:
+            return {}
+        out = {f"dh_ledger_{k}": float(v) for k, v in self.dh.ledger.items()}
+        out["dh_energy_balance_residual"] = self.dh.energy_balance_residual()
         return out
 
 

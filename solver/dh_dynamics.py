@@ -176,14 +176,16 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 
     An element at mass s from the outlet leaves at s/q with its excess temperature times
     :math:`e^{-k s / q}`; water still inside after the step has decayed by :math:`e^{-k \Delta t}`; water
-    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg])``:
-    the sum of (T − T_g) dm of the water that left, and of the drop of (T − T_g) dm over the step of every
-    element (its heat lost divided by c_p).
+    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg], content [K kg])``:
+    the sum of (T − T_g) dm of the water that left, of the drop of (T − T_g) dm over the step of every element
+    (its heat lost divided by c_p), and of the water in the pipe at the end of the step (as :func:`_content`,
+    found on the way; merging keeps heat exactly).
     """
     a = k_per_s / q_kg_s
     big_m = q_kg_s * dt_s
     out = 0.0
     loss = 0.0
+    content = 0.0
     whole = big_m >= w_kg * (1.0 - _SLIVER)
     s = 0.0
     while cnt[b] > 0 and (whole or s < big_m):
@@ -193,7 +195,7 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         if mu - take <= _SLIVER * w_kg:
             take = mu
         before = td * take * _phi(g * take)
-        left = td * math.exp(-a * s) * take * _phi((g - a) * take)
+        left = (td * math.exp(-a * s) if s > 0.0 else td) * take * _phi((g - a) * take)
         out += left
         loss += before - left
         s += take
@@ -203,49 +205,66 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         else:
             par[b, i, 0] = mu - take
             par[b, i, 1] = td * math.exp(g * take)
-    decay = math.expm1(-k_per_s * dt_s)
-    for j in range(cnt[b]):
-        i = (head[b] + j) % n_cap
-        loss -= par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
-        par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
-    if whole:
-        through = big_m - s  # entered this step and left within it, after tau = w / q
-        arrive = theta_in * math.exp(-a * w_kg)
-        out += through * arrive
-        loss -= through * theta_in * math.expm1(-a * w_kg)
-        m_new = w_kg
-    else:
-        m_new = big_m
+    if cnt[b] > 0:
+        decay = math.expm1(-k_per_s * dt_s)
+        for j in range(cnt[b]):
+            i = (head[b] + j) % n_cap
+            c = par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0])
+            loss -= c * decay
+            content += c * (1.0 + decay)
+            par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
+    m_new = w_kg if whole else big_m
     if m_new > 0.0:
         z = a * m_new
-        loss += theta_in * m_new * _one_minus_phi_neg(z)
-        _push(par, head, cnt, n_cap, b, m_new, theta_in * math.exp(-z), a)
-    return out, loss
+        em = math.expm1(-z)  # one exponential for the water that crosses, the new parcel and its loss
+        if whole:
+            through = big_m - s  # entered this step and left within it, after tau = w / q
+            out += through * theta_in * (1.0 + em)
+            loss -= through * theta_in * em
+        big = z >= 1e-3
+        lost = _one_minus_phi_neg(z) if not big else 1.0 + em / z  # 1 - (1 - e^-z)/z
+        loss += theta_in * m_new * lost
+        content += theta_in * m_new * (1.0 - lost)
+        _push(par, head, cnt, n_cap, b, m_new, theta_in * (1.0 + em), a)
+    return out, loss, content
 
 
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j):
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
-    ``e_boundary_j`` (enthalpy entering the network at a node, < 0 leaving) [J]. Returns ``(status, node)``
-    with the codes of :mod:`gigawatt.solver.thermal_kernel`."""
+    ``e_boundary_j`` (enthalpy entering the network at a node, < 0 leaving) [J] and ``stored_j`` (enthalpy of
+    each branch's water at the end of the step, relative to ``t_ref_k``, as :func:`stored_heat_j`) [J].
+    ``order`` int64[n_nodes + 1] and ``sign`` int8[n_branches] keep the upwind order between steps: it is
+    found again (Kahn's algorithm) only when a flow changes direction, starts or stops (``order[n_nodes]`` = 0
+    marks it unknown). Returns ``(status, node)`` with the codes of :mod:`gigawatt.solver.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
     n_cap = par.shape[1]
-    order, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
-    if cyc >= 0:
-        return STATUS_CYCLE, cyc
-    # mass balance first, so that bad flows leave the state untouched
+    same = order[n_nodes] == 1
+    # mass balance first, so that bad flows leave the state untouched; on the way, whether any flow changed
+    # direction since the upwind order was found
     m_in_all = np.zeros(n_nodes)
     m_out_all = np.zeros(n_nodes)
     for b in range(n_br):
         m = m_branch_kg_s[b]
+        sg = 1 if m > 0.0 else (-1 if m < 0.0 else 0)
+        if sg != sign[b]:
+            sign[b] = sg
+            same = False
         up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
         m_out_all[up] += abs(m)
         m_in_all[down] += abs(m)
+    if not same:
+        order[n_nodes] = 0
+        found, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
+        if cyc >= 0:
+            return STATUS_CYCLE, cyc
+        order[:n_nodes] = found
+        order[n_nodes] = 1
     for n in range(n_nodes):
         if node_kind[n] != NODE_SUPPLY:
             ext = m_node_kg_s[n]
@@ -260,12 +279,14 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             orient[b] = -orient[b]
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
+        stored_j[b] = cp * w_kg[b] * (t_amb[b] - t_ref_k)  # the water at its ambient; + its excess below
         if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
                 loss_j[b] -= cp * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
                 par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
+            stored_j[b] += cp * _content(par, head, cnt, n_cap, b)
     for o in range(n_nodes):
         n = order[o]
         m_in = 0.0
@@ -312,10 +333,11 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
                 if w_kg[b] > 0.0:
-                    th_out, th_loss = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
-                                                   q, dt_s, t - t_amb[b])
+                    th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
+                                                               q, dt_s, t - t_amb[b])
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     loss_j[b] = cp * th_loss
+                    stored_j[b] += cp * th_content
                 else:
                     t_out[b] = t
     return STATUS_OK, -1
@@ -432,6 +454,9 @@ class DynamicThermalNetwork:
         self.head = np.zeros(nb, np.int64)
         self.cnt = np.zeros(nb, np.int64)
         self.orient = np.ones(nb)
+        self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
+        self._sign = np.zeros(nb, np.int8)
+        self._supply = self.node_kind == NODE_SUPPLY
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -512,11 +537,12 @@ class DynamicThermalNetwork:
         before = self._stored  # the enthalpy at the end of the last step (or the fill)
         t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
+        after = np.empty(self.n_branch)
         start, branch, outward = self.inc
         status, bad = dynamic_step(self.node_kind, value, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
                                    self.par, self.head, self.cnt, self.orient,
-                                   t_node, t_out, loss, q_node, e_bnd)
+                                   t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
@@ -524,9 +550,9 @@ class DynamicThermalNetwork:
             raise CaseError(why,
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
-        after = self._stored = self.stored_j()
-        added = float(q_node[self.node_kind == NODE_SUPPLY].sum())
-        extracted = -float(q_node[self.node_kind != NODE_SUPPLY].sum())
+        self._stored = after
+        added = float(q_node[self._supply].sum())
+        extracted = -float(q_node[~self._supply].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] - extracted - step_ledger["loss_j"]
@@ -557,13 +583,30 @@ class DynamicThermalNetwork:
         return arr
 
 
-def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS) -> DynamicThermalNetwork:
+def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=None,
+                          branch_order=None) -> DynamicThermalNetwork:
     """The dynamic network of a prepared district-heating network
     (:func:`gigawatt.solver.district_heating.prepare_district_heating`): its thermal network's nodes and
     branches (pipes in service, booster pumps, then each consumer's supply → substation → return), the pipes'
     inner cross-sections, its ground temperature and water properties; substations cool to their return
-    temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with a demand)."""
+    temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with a demand).
+
+    ``node_order``, ``branch_order`` (optional): the thermal network's node and branch at each position of the
+    dynamic network (a renumbering, e.g. in the order a step visits them, which keeps its memory accesses in
+    order on large networks; :mod:`gigawatt.solver.dh_series`)."""
     tn = dh.tnet
+    if node_order is not None or branch_order is not None:
+        nodes = np.arange(tn.n_node) if node_order is None else np.asarray(node_order)
+        br = np.arange(tn.n_branch) if branch_order is None else np.asarray(branch_order)
+        net = from_district_heating(dh, max_parcels=max_parcels)
+        pos = np.empty(nodes.size, np.int64)
+        pos[nodes] = np.arange(nodes.size)
+        area = np.where(net.w_kg > 0, net.w_kg / (net.rho * np.where(tn.length_m > 0, tn.length_m, 1.0)), 0.0)
+        t_amb = np.broadcast_to(np.asarray(tn.t_ambient_k, dtype=float), (tn.n_branch,))
+        return DynamicThermalNetwork(net.node_kind[nodes], pos[tn.branch_from[br]], pos[tn.branch_to[br]],
+                                     np.asarray(tn.u_w_per_m_k)[br], np.asarray(tn.length_m)[br], area[br], t_amb[br],
+                                     dh.rho, dh.cp, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
+                                     branch_names=[net.branch_names[b] for b in br])
     kind = tn.node_kind.copy()
     kind[dh.sub[~dh.is_flow]] = NODE_COOL_TO
     n_pipe = dh.pf.size

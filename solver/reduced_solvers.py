@@ -27,7 +27,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from gigawatt.solver.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
-from gigawatt.solver.sparse_ldl import ldl_layout, ldl_numeric, ldl_solve
+from gigawatt.solver.sparse_ldl import ldl_layout, ldl_numeric_rows, ldl_rows, ldl_solve
 
 ENVELOPE_MAX_WORK_PER_ROW = 8.0
 """``auto`` takes the envelope solver when its factorisation costs at most this many multiply-adds per row
@@ -76,23 +76,25 @@ class _SparseLDL:
     @staticmethod
     def layout(n, rows, cols, position=None):
         lay, entry, diagonal = ldl_layout(n, rows, cols, position)
+        # the walks of the elimination tree, once: each Newton iteration's factorisation is arithmetic only
+        row_ptr, row_col, row_place, l_index = ldl_rows(n, lay.col_ptr, lay.row_index, lay.l_ptr, lay.parent)
         return Layout("sparse", lay.position, diagonal[np.argsort(lay.position)] if n else diagonal, entry,
-                      int(lay.col_ptr[-1]), lay.work, (lay.col_ptr, lay.row_index, lay.parent, lay.l_ptr))
+                      int(lay.col_ptr[-1]), lay.work,
+                      (lay.col_ptr, lay.row_index, lay.parent, lay.l_ptr, row_ptr, row_col, row_place, l_index))
 
     @staticmethod
     def make_work(layout):
         n = layout.position.size
         n_l = int(layout.data[3][-1])
-        return (np.empty(n, dtype=np.int64), np.empty(n_l, dtype=np.int64), np.empty(n_l), np.empty(n), np.empty(n),
-                np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+        return (np.empty(n_l), np.empty(n), np.empty(n))
 
     @staticmethod
     def factor_solve(layout, values, b, work):
-        col_ptr, row_index, parent, l_ptr = layout.data
-        l_count, l_index, l_values, d, y, pattern, flag = work
+        col_ptr, row_index, _, l_ptr, row_ptr, row_col, row_place, l_index = layout.data
+        l_values, d, y = work
         n = layout.position.size
-        if ldl_numeric(n, col_ptr, row_index, values, l_ptr, parent, l_count, l_index, l_values, d, y, pattern,
-                       flag) >= 0:
+        if ldl_numeric_rows(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values, d,
+                            y) >= 0:
             return False
         ldl_solve(n, l_ptr, l_index, l_values, d, b)
         return True

@@ -11,6 +11,11 @@ up-looking algorithm of Davis's LDL package [1]_, written as Numba kernels (``ca
 
 * :func:`ldl_symbolic`: elimination tree and column counts of L, once per pattern;
 * :func:`ldl_numeric`: L and D, once per matrix (each Newton iteration);
+* :func:`ldl_rows` and :func:`ldl_numeric_rows`: the same factorisation with the elimination-tree walks done
+  once: :func:`ldl_rows` records, for every row k of L, the columns of its entries in the order
+  :func:`ldl_numeric` visits them and the place each entry takes in L (both depend on the pattern only), and
+  the row indices of L; :func:`ldl_numeric_rows` then only does arithmetic, in the same order, so its L and D
+  are bit for bit those of :func:`ldl_numeric` (about 3x faster on the 10^4-consumer district-heating town);
 * :func:`ldl_solve`: ``L D L^T x = b``.
 
 The matrix is given as its upper triangle (diagonal included) in compressed-column form, rows and columns
@@ -128,6 +133,75 @@ def ldl_numeric(n, col_ptr, row_index, values, l_ptr, parent, l_count, l_index, 
             l_index[p_end] = k
             l_values[p_end] = l_ki
             l_count[i] += 1
+        if not dk > 0.0:
+            return k
+        d[k] = dk
+    return -1
+
+
+@njit(cache=True)
+def ldl_rows(n, col_ptr, row_index, l_ptr, parent):
+    """The symbolic part of :func:`ldl_numeric`, once per pattern: ``(row_ptr, row_col, row_place, l_index)``;
+    row k of L has its entries in columns ``row_col[row_ptr[k]:row_ptr[k + 1]]`` (in the order ``ldl_numeric``
+    visits them), stored at ``row_place`` of the value array of L whose row indices are ``l_index``."""
+    nnz = l_ptr[n]
+    flag = np.empty(n, np.int64)
+    pattern = np.empty(n, np.int64)
+    l_count = np.zeros(n, np.int64)
+    row_ptr = np.zeros(n + 1, np.int64)
+    row_col = np.empty(nnz, np.int64)
+    row_place = np.empty(nnz, np.int64)
+    l_index = np.empty(nnz, np.int64)
+    e = 0
+    for k in range(n):
+        top = n
+        flag[k] = k
+        for p in range(col_ptr[k], col_ptr[k + 1]):
+            i = row_index[p]
+            length = 0
+            while flag[i] != k:
+                pattern[length] = i
+                length += 1
+                flag[i] = k
+                i = parent[i]
+            while length > 0:
+                top -= 1
+                length -= 1
+                pattern[top] = pattern[length]
+        while top < n:
+            i = pattern[top]
+            top += 1
+            place = l_ptr[i] + l_count[i]
+            row_col[e] = i
+            row_place[e] = place
+            l_index[place] = k
+            l_count[i] += 1
+            e += 1
+        row_ptr[k + 1] = e
+    return row_ptr, row_col, row_place, l_index
+
+
+@njit(cache=True)
+def ldl_numeric_rows(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values, d, y):
+    """:func:`ldl_numeric` with the pattern of every row of L given (:func:`ldl_rows`): the same arithmetic in
+    the same order, without the elimination-tree walks. ``y`` float64[n] work array. Returns -1 on success, else
+    the first column whose pivot is not positive."""
+    for k in range(n):
+        y[k] = 0.0
+        for p in range(col_ptr[k], col_ptr[k + 1]):
+            y[row_index[p]] += values[p]
+        dk = y[k]
+        y[k] = 0.0
+        for e in range(row_ptr[k], row_ptr[k + 1]):
+            i = row_col[e]
+            place = row_place[e]
+            yi = y[i]
+            y[i] = 0.0
+            for p in range(l_ptr[i], place):
+                y[l_index[p]] -= l_values[p] * yi
+            l_ki = yi / d[i]
+            dk -= l_ki * yi
+            l_values[place] = l_ki
         if not dk > 0.0:
             return k
         d[k] = dk

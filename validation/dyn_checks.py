@@ -152,7 +152,49 @@ def tank_cycle(spec):
     return mixed_tank_cycle(inp["mixed"]) + stratified_tank_cycle(inp["stratified"])
 
 
+def series_transport_delay(spec):
+    """The district-heating stage of a time series (:class:`gigawatt.solver.dh_series.DistrictHeatingSeries`) on
+    plant - supply pipe - consumer (a given flow) - return pipe: the plant's supply steps at t = 0; the water
+    reaching the consumer changes after tau = rho A L / m, before and after on the exponential; the stage's
+    ledger (plant heat = delivered + losses + stored change) over the run. rho and cp: CoolProp's water at the
+    stage's property temperature (the mean of supply and return, schema row 'fluid')."""
+    import gigawatt as gw
+    from CoolProp.CoolProp import PropsSI
+    from gigawatt.solver.dh_series import DistrictHeatingSeries
+
+    p = spec["inputs"]
+    pipe = lambda pid, a, b: dict(id=pid, from_node=a, to_node=b, length_m=p["length_m"],  # noqa: E731
+                                  diameter_m=p["diameter_m"], u_w_per_m_k=p["u_w_per_m_k"])
+    case = gw.make_case({"dh_node": [{"id": x} for x in ("S", "A", "Ar", "R")],
+                         "dh_pipe": [pipe("s1", "S", "A"), pipe("r1", "Ar", "R")],
+                         "dh_consumer": [{"id": "c", "supply_node": "A", "return_node": "Ar", "kind": "mass_flow",
+                                          "mass_flow_kg_s": p["m_kg_s"], "demand_w": p["demand_w"],
+                                          "t_return_k": p["t_return_k"]}]},
+                        district_heating={"supply_node": "S", "return_node": "R", "t_supply_k": p["t_before_k"],
+                                          "ground_t_k": p["t_ground_k"]}, case={"name": "series delay"})
+    ser = DistrictHeatingSeries(case)
+    dt, arrived = p["dt_s"], []
+    for _ in range(round(p["duration_s"] / dt)):
+        ser.step(None, p["outdoor_t_k"], dt, t_supply_k=p["t_after_k"])
+        arrived.append(float(ser.t_in[0]))
+    out = np.array(arrived)
+    i = 1 + int(np.argmax(np.abs(np.diff(out)) > 1e-3 * abs(p["t_after_k"] - p["t_before_k"])))
+    arrival = (i + 1) * dt - (out[i] - out[i - 1]) / (out[i + 1] - out[i - 1]) * dt
+    t_mean = 0.5 * (p["t_before_k"] + p["t_return_k"])
+    rho, cp = (PropsSI(k, "T", t_mean, "P", 101325.0, "INCOMP::Water") for k in ("D", "C"))
+    tau = rho * math.pi * p["diameter_m"] ** 2 / 4 * p["length_m"] / p["m_kg_s"]
+    tg, decay = p["t_ground_k"], math.exp(-p["u_w_per_m_k"] * p["length_m"] / (p["m_kg_s"] * cp))
+    point = f"stage, dt {dt:g} s"
+    return [
+        _measured("front_arrival_s", arrival, tau, point),
+        _measured("t_in_before_k", arrived[0], tg + (p["t_before_k"] - tg) * decay, point),
+        _measured("t_in_after_k", arrived[-1], tg + (p["t_after_k"] - tg) * decay, point),
+        _measured("energy_balance_residual", ser.energy_balance_residual(), 0.0, point),
+    ]
+
+
 DYN_RUNNERS = {
+    "series_transport_delay": series_transport_delay,
     "transport_delay": transport_delay,
     "tank_cycle": tank_cycle,
 }
