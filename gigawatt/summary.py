@@ -210,11 +210,15 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
     rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
     rows += [("p_cooling", "pumps and fans"), ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
              ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"), ("dh_q_demand", "heat demand of the network"),
-             ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_loss", "heat lost by the network's pipes"),
-             ("hp_electric", "heat pumps' electricity"), ("boiler_heat", "peak boiler heat")]
+             ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_unmet", "  not met (one-step control lag)"),
+             ("dh_q_loss", "heat lost by the network's pipes"), ("hp_heat", "heat pumps' heat"),
+             ("hp_electric", "heat pumps' electricity"), ("boiler_heat", "peak boiler heat"),
+             ("dh_storage_charge", "storage charged"), ("dh_storage_discharge", "storage discharged"),
+             ("dh_storage_loss", "storage losses"), ("dh_curtailed", "campus heat the heat pumps left")]
+    optional = {"dh_q_unmet", "dh_storage_charge", "dh_storage_discharge", "dh_storage_loss", "dh_curtailed"}
     for name, label in rows:
         value = a.get(f"energy_{name}_j")
-        if value is not None:
+        if value is not None and not (name in optional and value == 0.0):
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
         lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
@@ -230,7 +234,8 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
                      "(trim cooling needed; not modelled)")
     for name, label in (("energy_balance_residual", "energy balance residual"),
                         ("heat_balance_residual", "heat balance residual"),
-                        ("facility_energy_residual", "facility energy residual")):
+                        ("facility_energy_residual", "facility energy residual"),
+                        ("dh_energy_balance_residual", "district heating residual")):
         if name in a:
             lines.append(f"  {label:<30} {a[name]:.1e}")
     return lines

@@ -91,6 +91,10 @@ from gigawatt.solver.thermal_kernel import (MASS_BALANCE_RTOL, NODE_HEAT, NODE_J
 NODE_COOL_TO = 4
 """Node kind: mixing, then cooled to ``node_value`` [K], or passed through when the water arrives colder (a
 substation cooling its water to its return temperature)."""
+NODE_TAKE_UP_TO = 5
+"""Node kind: mixing, then ``node_value`` [W] taken out over the step, but the water cooled no further than the
+node's floor temperature [K] (:meth:`DynamicThermalNetwork.take_up_to`; passed through when it arrives colder):
+a substation whose controller delivers its demand within the step, its return temperature following its flow."""
 DEFAULT_MAX_PARCELS = 32
 """Parcels a pipe keeps before it merges two (each step adds one to every pipe with flow)."""
 _SLIVER = 1e-12
@@ -230,7 +234,7 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 
 
 @njit(cache=True)
-def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
+def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
                  t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
@@ -322,6 +326,8 @@ def dynamic_step(node_kind, node_value, m_node_kg_s, m_branch_kg_s, dt_s, branch
                     t = node_value[n]
                 elif kind == NODE_COOL_TO:
                     t = min(mix, node_value[n])
+                elif kind == NODE_TAKE_UP_TO:
+                    t = max(mix - node_value[n] * dt_s / (cp * m_in), min(mix, node_floor[n]))
                 q_node_j[n] = -cp * m_in * (mix - t)
             else:
                 t = amb / n_amb if n_amb > 0 else np.nan
@@ -404,6 +410,7 @@ class DynamicThermalNetwork:
             raise CaseError("unknown node kind", element=f"node {bad}", field="node_kind",
                             value=str(kinds.ravel()[bad]), allowed="junction, supply, heat, outlet_t, cool_to (0-4)")
         self.node_kind = np.ascontiguousarray(kinds, dtype=np.int64)
+        self.node_floor_k = np.full(self.node_kind.size, np.nan)  # of NODE_TAKE_UP_TO nodes [K]
         self.branch_from = np.ascontiguousarray(branch_from, dtype=np.int64)
         self.branch_to = np.ascontiguousarray(branch_to, dtype=np.int64)
         nb = self.branch_from.size
@@ -517,6 +524,13 @@ class DynamicThermalNetwork:
         self._stored = self.stored_j()
         self.ledger["stored_start_j"] = float(self._stored.sum())
 
+    def take_up_to(self, nodes, floor_k) -> None:
+        """Make ``nodes`` substations that take out the heat their ``node_value`` gives [W] in each step,
+        cooling their water no further than ``floor_k`` [K] (:data:`NODE_TAKE_UP_TO`)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        self.node_kind[nodes] = NODE_TAKE_UP_TO
+        self.node_floor_k[nodes] = floor_k
+
     def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0) -> DynamicStep:
         """Advance by one time step of ``dt_s`` [s] with these branch flows [kg/s] (> 0 from → to), node flows
         from outside [kg/s] (> 0 entering, only at supply nodes) and node values (supply temperature [K],
@@ -539,7 +553,7 @@ class DynamicThermalNetwork:
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
         after = np.empty(self.n_branch)
         start, branch, outward = self.inc
-        status, bad = dynamic_step(self.node_kind, value, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
+        status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
                                    self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign)
