@@ -502,7 +502,7 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
 
     ``recovery_demand_w`` [W]: heat the recovery exchanger takes (default: the case's
     ``recovery_demand_w``; the district-heating stage passes what its plant draws)."""
-    s, tcs, fws, loops, hyd = plant.settings, plant.tcs, plant.fws, plant.loops, plant.hydraulics
+    s, tcs, loops, hyd = plant.settings, plant.tcs, plant.loops, plant.hydraulics
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
     q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w

@@ -41,10 +41,10 @@ from typing import Callable
 import numpy as np
 
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.solver.assembly import assemble, loss_by_model, with_rack_power
+from gigawatt.solver.assembly import assemble, with_rack_power
 from gigawatt.solver.dc_kernel import STATUS_CONVERGED
 from gigawatt.solver.dc_series_kernel import predict_zones
-from gigawatt.solver.dcflow import _solve_zones, _workspace, feed_powers, line_currents, nose_error, solve_dc
+from gigawatt.solver.dcflow import _solve_zones, _workspace, deliver_level, line_currents, nose_error, solve_dc
 from gigawatt.solver.results import STAGES
 
 STAGE_FIGURES = tuple(f"loss_{s}_w" for s in STAGES)
@@ -218,12 +218,7 @@ class DCSeries:
                     raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]), self._work)
             zone_draw[z0:z1], zone_loss[z0:z1] = load + loss, loss
             iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
-            sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
-            feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
-            feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
-                                           f.rated[sel], "feed", f.ids[sel])
-            conv = sel[f.input_bus[sel] >= 0]
-            np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
+            deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
         self.v, self.v_prev, self.load_hist = v, v_prev, hist
         src = self._is_source
         stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[~src].sum(), shelf.sum(), vrm.sum()]

@@ -116,14 +116,20 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
             raise nose_error(net, case, v, p_load, z, settings, int(status[failed[0]]), int(worst_bus[failed[0]]),
                              work)
         iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
-        # What the feeds of this level deliver, and the converter inputs it asks of the level above.
-        sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
-        feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
-        feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]],
-                                       f.rated[sel], "feed", f.ids[sel])
-        conv = sel[f.input_bus[sel] >= 0]
-        np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
+        deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
+
+
+def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, feed_p, feed_loss, p_load) -> None:
+    """What the feeds of the level on buses b0..b1-1 deliver and lose [W] (into ``feed_p``, ``feed_loss``), and
+    the converter inputs it asks of the level above (added to ``p_load``)."""
+    f = net.feeds
+    sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
+    feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
+    feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]], f.rated[sel],
+                                   "feed", f.ids[sel])
+    conv = sel[f.input_bus[sel] >= 0]
+    np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
 
 
 def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:

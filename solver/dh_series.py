@@ -320,7 +320,7 @@ class DistrictHeatingSeries:
             check_scalar(fields["t_supply_k"], float(t_supply_k), file=case.file, element="district heating step")
             s["t_supply_k"] = float(t_supply_k)
         demand, t_sup, t_ret_c = self.demand, s["t_supply_k"], dh.t_ret_c
-        n, nc = dh.n, dh.sub.size
+        n = dh.n
 
         # 2. substation flows from the temperature that reached them over the last step
         hi = demand / (cp * MIN_DRIVING_DT_K)
