@@ -66,8 +66,10 @@ def cdu_facility_capacity(t_hot_in_k, t_hot_out_set_k, c_hot_w_per_k, t_cold_in_
 
     Solves :math:`q(C_c) = C_h (T_{h,i} - T_{h,o,set})` for :math:`C_c`, with :math:`q` the counter-flow
     duty of :func:`gigawatt.models.heat_exchangers.exchanger_outlets` [2]_. :math:`q` rises monotonically
-    with :math:`C_c`, so bisection on :math:`\ln C_c` brackets the unique root; it stops at the rounding
-    level of the duty.
+    with :math:`C_c`, so a bracket on :math:`x = \ln C_c` holds the unique root; it is narrowed by the
+    Illinois variant of regula falsi (Dowell & Jarratt 1971: superlinear, order about 1.44, never leaving the
+    bracket; about ten duty evaluations where bisection took some sixty), and the answer is the bracket's
+    upper end once the duty there is within rounding of the need or the bracket is 1e-15 wide.
 
     Parameters
     ----------
@@ -100,17 +102,32 @@ def cdu_facility_capacity(t_hot_in_k, t_hot_out_set_k, c_hot_w_per_k, t_cold_in_
         return math.nan, STATUS_SECOND_LAW, q_max
     if q_need > q_max:
         return math.nan, STATUS_CAPACITY, q_max
-    lo = math.log(c_cold_max_w_per_k) - 60.0
     hi = math.log(c_cold_max_w_per_k)
+    lo = hi - 60.0
+    f_hi = q_max - q_need  # >= 0
+    f_lo = exchanger_outlets(t_hot_in_k, t_cold_in_k, c_hot_w_per_k, math.exp(lo), ua_w_per_k, COUNTER_FLOW)[2] \
+        - q_need  # < 0: e^-60 of the largest flow takes nothing
+    rounding = 4.0 * 2.220446049250313e-16 * q_need
+    r_hi = f_hi  # the duty's true excess at hi (f_hi is scaled down by the Illinois rule)
+    side = 0
     for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        q = exchanger_outlets(t_hot_in_k, t_cold_in_k, c_hot_w_per_k, math.exp(mid), ua_w_per_k, COUNTER_FLOW)[2]
-        if q < q_need:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-15:
+        if r_hi <= rounding or hi - lo <= 1e-15:
             break
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        if not lo < x < hi:  # a secant step on the rounding floor: halve instead
+            x = 0.5 * (lo + hi)
+        f = exchanger_outlets(t_hot_in_k, t_cold_in_k, c_hot_w_per_k, math.exp(x), ua_w_per_k, COUNTER_FLOW)[2] \
+            - q_need
+        if f < 0.0:
+            lo, f_lo = x, f
+            if side == -1:
+                f_hi *= 0.5  # Illinois: the end kept twice running counts half
+            side = -1
+        else:
+            hi, f_hi, r_hi = x, f, f
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
     return math.exp(hi), STATUS_OK, q_max
 
 

@@ -73,6 +73,27 @@ def ldl_symbolic(n, col_ptr, row_index, parent_out, l_count_out, flag):
 
 
 @njit(cache=True)
+def _row_pattern(k, n, col_ptr, row_index, parent, flag, pattern):
+    """The columns of row k of L (its nonzero pattern, in topological order) into ``pattern[top:n]``: the
+    paths from each entry of column k of A up the elimination tree to the part already met for k. Returns top."""
+    top = n
+    flag[k] = k
+    for p in range(col_ptr[k], col_ptr[k + 1]):
+        i = row_index[p]
+        length = 0
+        while flag[i] != k:
+            pattern[length] = i
+            length += 1
+            flag[i] = k
+            i = parent[i]
+        while length > 0:
+            top -= 1
+            length -= 1
+            pattern[top] = pattern[length]
+    return top
+
+
+@njit(cache=True)
 def ldl_numeric(n, col_ptr, row_index, values, l_ptr, parent, l_count, l_index, l_values, d, y, pattern, flag):
     """``A = L D L^T`` (L unit lower triangular, by columns) of the matrix in ``values``: Davis [1]_,
     ``ldl_numeric`` (up-looking: row k of L from a sparse triangular solve along the elimination tree).
@@ -102,22 +123,10 @@ def ldl_numeric(n, col_ptr, row_index, values, l_ptr, parent, l_count, l_index, 
     """
     for k in range(n):
         y[k] = 0.0
-        top = n
-        flag[k] = k
         l_count[k] = 0
         for p in range(col_ptr[k], col_ptr[k + 1]):
-            i = row_index[p]
-            y[i] += values[p]
-            length = 0
-            while flag[i] != k:  # the path from i up the tree to the part already met for column k
-                pattern[length] = i
-                length += 1
-                flag[i] = k
-                i = parent[i]
-            while length > 0:
-                top -= 1
-                length -= 1
-                pattern[top] = pattern[length]
+            y[row_index[p]] += values[p]
+        top = _row_pattern(k, n, col_ptr, row_index, parent, flag, pattern)
         dk = y[k]
         y[k] = 0.0
         while top < n:
@@ -154,20 +163,7 @@ def ldl_rows(n, col_ptr, row_index, l_ptr, parent):
     l_index = np.empty(nnz, np.int64)
     e = 0
     for k in range(n):
-        top = n
-        flag[k] = k
-        for p in range(col_ptr[k], col_ptr[k + 1]):
-            i = row_index[p]
-            length = 0
-            while flag[i] != k:
-                pattern[length] = i
-                length += 1
-                flag[i] = k
-                i = parent[i]
-            while length > 0:
-                top -= 1
-                length -= 1
-                pattern[top] = pattern[length]
+        top = _row_pattern(k, n, col_ptr, row_index, parent, flag, pattern)
         while top < n:
             i = pattern[top]
             top += 1

@@ -51,7 +51,7 @@ LEDGER_RTOL = 1e-9
 # - a node's mass balance is left by the hydraulic solver at 1e-13 of the largest flow (its tol_mass_rel);
 #   summing three or four flows here adds a few ulps of the loop flow.
 MASS_RTOL = 1e-12
-# - the CDU valve's flow comes from a bisection on ln C_cold stopped at 1e-15 (cdu_facility_capacity);
+# - the CDU valve's flow comes from a bracketed root on ln C_cold stopped at rounding (cdu_facility_capacity);
 #   the duty it leaves differs from the set-point duty by far less than 1e-12 relative.
 CDU_RTOL = 1e-10
 
