@@ -8,7 +8,8 @@ from gigawatt import bench_year
 
 def test_year_record_and_table():
     rec = bench_year.run_one("default", steps=3, peer=False)
-    assert rec["cold_note"] is None, rec["cold_note"]
+    # the fresh process ran (on a fresh machine it may first compile numba kernels: then it says so)
+    assert rec["cold_note"] is None or "compiled" in rec["cold_note"], rec["cold_note"]
     assert rec["steps"] == 3 and rec["dc_buses"] == 828 and rec["dh_consumers"] == 1004
     for key in ("year_s", "build_s", "year_estimate_s"):
         assert isinstance(rec[key], float) and math.isfinite(rec[key]) and rec[key] > 0, key
