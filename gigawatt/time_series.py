@@ -146,7 +146,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     step_s = _step_seconds(times, series.attrs.get("step_s"))
     p_ref = case.tables["rack"]["p_it_w"].to_numpy().astype(float)
     fraction = np.ones(times.size)
-    if "p_it_fraction" in series or "p_it_w" in series:
+    if ("p_it_fraction" in series or "p_it_w" in series) and p_ref.size:  # (a heating network alone: no load)
         if not p_ref.sum() > 0:
             raise CaseError("the time series scales the racks' IT power, but the case has none", element="rack",
                             field="p_it_w", value=float(p_ref.sum()))

@@ -49,7 +49,8 @@ class ChainStepper:
     Parameters
     ----------
     case : gigawatt.cases.case.Case
-        A monopolar or bipolar DC case, with or without ``[cooling]`` and ``[district_heating]``. The grid
+        A monopolar or bipolar DC case, with or without ``[cooling]`` and ``[district_heating]``, or a
+        district-heating network alone (its plant's boiler then covers it, as in :func:`gigawatt.solve`). The grid
         side (``ac_*`` tables) is not solved along a series (a pandapower load flow per step would cost
         about 50 ms); the DC results carry each station's intake from the grid.
     """
@@ -60,7 +61,7 @@ class ChainStepper:
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
         self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
-        self.dc = DCSeries(case)
+        self.dc = DCSeries(case) if len(case.tables["bus"]) else None  # None: a heating network alone
         self.plant = None
         self.dh = None
         if case.settings.get("cooling") is not None:
@@ -69,10 +70,10 @@ class ChainStepper:
             self.plant = prepare_cooling(case, self.dc.net.rack_shelf_loss)
             s = self.plant.settings
             self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
-            if case.settings.get("district_heating") is not None:
-                from gigawatt.solver.dh_series import DistrictHeatingSeries
+        if case.settings.get("district_heating") is not None:
+            from gigawatt.solver.dh_series import DistrictHeatingSeries
 
-                self.dh = DistrictHeatingSeries(case)
+            self.dh = DistrictHeatingSeries(case)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
@@ -80,9 +81,13 @@ class ChainStepper:
         figures (see the module notes)."""
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
-        if self.plant is None:
-            out = self.dc.step(p_ref).figures()
+        if self.plant is None:  # no campus heat: the network's plant has its boiler (as gw.solve)
+            out = self.dc.step(p_ref).figures() if self.dc is not None else {}
             clock.lap("dc")
+            if self.dh is not None:
+                t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
+                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s).items()})
+                clock.lap("district_heating")
             return out
         from gigawatt.solver.cooling import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling_results import FACILITY_ATTRS

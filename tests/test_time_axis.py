@@ -172,3 +172,15 @@ def test_load_file_with_a_gap_names_file_row_and_column(tmp_path, kit, cli):
     out = tmp_path / "x.nc"
     line = kit.cli_error_line(cli("run", path, "-o", out), out)
     assert "load.csv" in line and "row 3" in line and "gap" in line and "field 'time'" in line
+
+
+def test_a_heating_network_alone_along_its_time_axis(tmp_path, kit):
+    """No campus: the network's plant is its boiler, which puts in what the returning water needs; the
+    network's ledger closes over the period."""
+    doc = {"case": {"name": "town"}, "town": {"homes": 12}, "district_heating": {},
+           "time": {"periods": 4, "weather": "constant"}}
+    ds = run_time_series(load(kit, tmp_path, doc))
+    a = ds.attrs
+    assert a["energy_boiler_heat_j"] == pytest.approx(a["energy_dh_q_plant_j"], rel=1e-12)
+    assert a["energy_dh_q_plant_j"] > a["energy_dh_q_delivered_j"] > 0
+    assert a["dh_energy_balance_residual"] <= 1e-9
