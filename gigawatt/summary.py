@@ -222,13 +222,18 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
         lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
-    extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C"),
-                ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu")]
-    for name, label, pick, fmt in extremes:
+    extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C", "rack"),
+                ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
+    for name, label, pick, fmt, dim in extremes:
         if name in ds:
             values = ds[name].values
             k = int(np.nanargmax(values) if pick is max else np.nanargmin(values))
-            lines.append(f"  {label:<30} {fmt(values[k])} at {np.datetime_as_string(ds.time.values[k], unit='m')}")
+            where = ""
+            if f"{name}_over_period" in ds:  # the element, from the per-element extremes over the period
+                per = ds[f"{name}_over_period"].values
+                where = f", {dim} '{ds[dim].values[int(np.argmax(per) if pick is max else np.argmin(per))]}'"
+            lines.append(f"  {label:<30} {fmt(values[k])} at {np.datetime_as_string(ds.time.values[k], unit='m')}"
+                         + where)
     if "dry_cooler_over_limit" in ds and float(ds.dry_cooler_over_limit.sum()) > 0:
         lines.append(f"  steps above the dry coolers' ambient limit: {int(ds.dry_cooler_over_limit.sum())} "
                      "(trim cooling needed; not modelled)")

@@ -11,7 +11,8 @@ a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a
 Each step is solved by :class:`gigawatt.solver.chain_series.ChainStepper` (the stages prepared once, each
 warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w``, ``p_it_w``, ``pue``,
 ``q_recovered_w``, ``dh_q_delivered_w``, …, as the attributes of :func:`gigawatt.solve`'s results) as
-variables along ``time``, and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power ×
+variables along ``time``, each bus's lowest voltage and each rack's hottest chip over the period
+(``v_min_pu_over_period``, ``t_chip_max_k_over_period``), and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power ×
 step for every ``*_w`` figure), ``pue`` and ``erf`` over the period (ratios of energies), and the period's
 ledgers, each relative to its inflow:
 
@@ -192,7 +193,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         attrs.update(stepper.ledger_attrs())
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
-            path = writer.finish(attrs)
+            path = writer.finish(attrs, stepper.extremes())
             return xr.open_dataset(path)
     except BaseException:
         if writer is not None:
@@ -200,6 +201,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         raise
     names = [n for n in kept[0] if all(n in c for c in kept)]
     ds = xr.Dataset({n: ("time", np.concatenate([c[n] for c in kept])) for n in names}, coords={"time": times})
+    ds = ds.merge(stepper.extremes())
     ds.attrs.update(attrs)
     return ds
 

@@ -74,6 +74,9 @@ class ChainStepper:
             from gigawatt.solver.dh_series import DistrictHeatingSeries
 
             self.dh = DistrictHeatingSeries(case)
+        # per element over the steps: each bus's lowest voltage and each rack's hottest chip (bounded memory)
+        self.v_min_pu = np.full(len(case.tables["bus"]), np.inf)
+        self.t_chip_max_k = np.full(self.p_ref_w.size, -np.inf)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
@@ -82,7 +85,11 @@ class ChainStepper:
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:  # no campus heat: the network's plant has its boiler (as gw.solve)
-            out = self.dc.step(p_ref).figures() if self.dc is not None else {}
+            out = {}
+            if self.dc is not None:
+                dc = self.dc.step(p_ref)
+                np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
+                out = dc.figures()
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
@@ -98,8 +105,14 @@ class ChainStepper:
             ambient = min(outdoor_t_k, self.t_ambient_max_k)
             plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": ambient})
         p_it, t_chip, chip_iterations = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+        rack = plant.loops.unit_rack
+        if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
+            self.t_chip_max_k[rack] = np.maximum(self.t_chip_max_k[rack], t_chip)
+        else:
+            np.maximum.at(self.t_chip_max_k, rack, t_chip)
         clock.lap("chips")
         dc = self.dc.step(p_it)
+        np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
         heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
                           dc.p_grid_w)
@@ -125,6 +138,22 @@ class ChainStepper:
             out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
             out["reuse_share"] = out["q_recovered_w"] / out["q_available_w"] if out["q_available_w"] else 0.0
         return out
+
+    def extremes(self):
+        """Per element over the steps so far: each bus's lowest voltage [pu] and, with cooling, each rack's
+        hottest chip [K], as an ``xarray.Dataset`` along ``bus`` and ``rack``."""
+        import xarray as xr
+
+        data = {}
+        if self.dc is not None:
+            data["v_min_pu_over_period"] = ("bus", self.v_min_pu, {"units": "1",
+                                            "long_name": "lowest voltage of the bus over the period"})
+        if self.plant is not None:
+            data["t_chip_max_k_over_period"] = ("rack", self.t_chip_max_k, {"units": "K",
+                                                "long_name": "hottest chip of the rack over the period"})
+        coords = {"bus": self.case.tables["bus"]["id"].to_numpy().astype(str),
+                  "rack": self.case.tables["rack"]["id"].to_numpy().astype(str)}
+        return xr.Dataset(data, coords={k: v for k, v in coords.items() if any(d[0] == k for d in data.values())})
 
     def ledger_attrs(self) -> dict:
         """The district-heating stage's ledger over the steps so far [J] and its relative residual (the

@@ -63,15 +63,20 @@ def test_streamed_file_equals_the_run_held_in_memory(tmp_path, kit):
         assert streamed.p_grid_w.attrs["units"] == "W"
         for key in ("energy_p_grid_j", "pue", "energy_balance_residual", "heat_balance_residual"):
             assert streamed.attrs[key] == held.attrs[key]
+        for name in ("v_min_pu_over_period", "t_chip_max_k_over_period"):  # per element over the period
+            np.testing.assert_array_equal(streamed[name].values, held[name].values)
     assert not (tmp_path / "year.nc.part").exists()
 
 
 def test_full_load_step_is_the_steady_solve(tmp_path, kit):
     case = load(kit, tmp_path, timed_doc(periods=2))
     ds = run_time_series(case)
-    direct = gw.solve(case).attrs
+    solved = gw.solve(case)
+    direct = solved.attrs
     for name in ("p_grid_w", "p_facility_w", "q_rejected_w", "t_facility_return_k", "pue"):
         np.testing.assert_allclose(ds[name].values, direct[name], rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(ds.v_min_pu_over_period.values, solved.v_pu.values, rtol=1e-12)
+    np.testing.assert_allclose(ds.t_chip_max_k_over_period.values, solved.t_chip_k.values, rtol=1e-12)
     assert ds.attrs["energy_p_it_j"] == pytest.approx(2 * 3600 * 6 * 120e3, rel=1e-12)
 
 
