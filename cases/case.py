@@ -113,7 +113,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         campus's reusable heat (needs ``cooling``).
     dc : dict, optional
         The ``[dc]`` settings: ``{"system": "bipolar"}`` makes the DC network a ±V three-wire network with a
-        neutral (see :mod:`gigawatt.solver.bipolar`); default monopolar. ``settings["dc"]`` is always a dict.
+        neutral (see :mod:`gigawatt.solver.dc.bipolar`); default monopolar. ``settings["dc"]`` is always a dict.
     time : dict, optional
         The ``[time]`` settings: the case's time axis (start, periods, step) and what varies along it (IT
         load, weather); ``gigawatt run`` then solves every step (see :mod:`gigawatt.time_series`).

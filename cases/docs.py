@@ -32,12 +32,12 @@ INTRO = {
     "dc": ("Settings `[dc]`: the DC system, monopolar (two-wire) or bipolar (±V with a neutral conductor); "
            "optional, default monopolar."),
     "ac_bus": ("Element table `ac_bus`: three-phase buses of the grid side (solved with pandapower after the DC side; "
-               "see gigawatt.solver.ac_grid)."),
+               "see gigawatt.solver.ac.grid)."),
     "ac_line": "Element table `ac_line`: three-phase overhead lines and cables (π model), by parameters or a pandapower standard type.",
     "ac_trafo": "Element table `ac_trafo`: two-winding transformers (T model, taps at neutral), by parameters or a standard type.",
     "ac_supply": ("Element table `ac_supply`: what feeds the grid side: transmission substations (`ext_grid`) and plant "
                   "generators (`gen`); every AC island with a station needs a slack."),
-    "timeseries": ("Time-series CSV columns (`gigawatt.cases.timeseries.read_timeseries`): a `time` column and value "
+    "timeseries": ("Time-series CSV columns (`gigawatt.cases.series_file.read_timeseries`): a `time` column and value "
                    "columns named like the fields below, in any unit spelling listed at the end (`p_it_kw`, "
                    "`outdoor_t_c`)."),
     "time": ("Settings `[time]`: the case's time axis; with it `gigawatt run` solves every step of the coupled chain "

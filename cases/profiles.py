@@ -3,7 +3,7 @@ along ``time``, for any start, length and step of 1 s or more.
 
 Each value is the exact mean of the shape over its step, from its time stamp to the next (closed-form
 integrals, so an hourly year of a 20 s swing costs nothing and does not alias), which is what a
-:func:`gigawatt.cases.timeseries.read_timeseries` row means. The shapes are ILLUSTRATIVE ASSUMPTIONS of this
+:func:`gigawatt.cases.series_file.read_timeseries` row means. The shapes are ILLUSTRATIVE ASSUMPTIONS of this
 module, not measurements; the qualitative behaviour of the training shape follows Choukse et al., "Power
 Stabilization for AI Training Datacenters", arXiv:2508.14318 (2025): synchronous jobs alternate a
 compute-heavy phase near full power with a communication phase far below it, every iteration, and fall

@@ -357,3 +357,14 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None) -> pd.DataFrame:
             raise CaseError("duplicate id", file=file, element=el, field="id", value=table_out["id"].iloc[i],
                             allowed="ids unique within the table")
     return table_out
+
+
+def echo_variable(table: str, dim: str, df, field: str, long_name: str | None = None):
+    """A case table's column as a results variable (``xarray.Variable`` along ``dim``) with the schema's unit
+    and description: how every stage's results echo their inputs."""
+    import xarray as xr
+
+    f = schema()[table][field]
+    # Numbers are copied, so the results can be edited; text columns are shared (case tables are read-only).
+    values = df[field].to_numpy(copy=f.type in ("float", "int"))
+    return xr.Variable(dim, values, attrs={"units": f.unit or "1", "long_name": long_name or f.description})

@@ -88,7 +88,7 @@ def pipe_capacity_kg_s(inner_diameter_m, density_kg_m3, viscosity_pa_s, roughnes
               \frac{\Delta p}{L}(\dot m) = R_\mathrm{max}\right), \quad A = \pi D^2 / 4
 
     with :math:`\Delta p / L` the Darcy–Weisbach gradient of a straight pipe without minor losses
-    (:func:`gigawatt.models.hydraulics.pressure_drop_darcy_weisbach`: Colebrook above Re 4000, Hagen–Poiseuille
+    (:func:`gigawatt.models.flow_correlations.pressure_drop_darcy_weisbach`: Colebrook above Re 4000, Hagen–Poiseuille
     below 2300, blended between), which rises monotonically with the flow, so the root is unique (found by
     bisection to 1e-13 relative, from below: the capacity never breaks the gradient rule).
 
@@ -110,7 +110,7 @@ def pipe_capacity_kg_s(inner_diameter_m, density_kg_m3, viscosity_pa_s, roughnes
     numpy.ndarray
         The capacity of each diameter [kg/s].
     """
-    from gigawatt.models.hydraulics import pressure_drop_darcy_weisbach
+    from gigawatt.models.flow_correlations import pressure_drop_darcy_weisbach
 
     d = np.atleast_1d(np.asarray(inner_diameter_m, dtype=float))
     m_velocity = density_kg_m3 * 0.25 * math.pi * d ** 2 * velocity_max_m_s

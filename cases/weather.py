@@ -5,7 +5,7 @@ more, with the conventions of :func:`gigawatt.cases.profiles.bundled_profile`: e
 the bundled hourly year over its step, from its time stamp to the next (the year is a staircase of hourly
 means, so a 15 min step repeats its hour and a 1 d step is the day's mean). :func:`outdoor_temperature` is the
 hook of a case's ``weather = "bundled" | "<file.csv>"`` field; :func:`write_bundled_weather` writes the year as
-a CSV that :func:`gigawatt.cases.timeseries.read_timeseries` reads back, for users who start from it.
+a CSV that :func:`gigawatt.cases.series_file.read_timeseries` reads back, for users who start from it.
 
 The default site
 ----------------
@@ -226,7 +226,7 @@ def write_bundled_file(path=None) -> Path:
 @functools.lru_cache(maxsize=None)
 def _hourly_year_c(site: str) -> np.ndarray:
     """The site's 8760 hour means [°C], read (and checked) once from its bundled file; read-only."""
-    from gigawatt.cases.timeseries import read_timeseries
+    from gigawatt.cases.series_file import read_timeseries
 
     ds = read_timeseries(BUNDLED_DIR / SITES[site].file, periods=HOURS, step="1h", columns=["outdoor_t_k"])
     values = ds.outdoor_t_k.values - ZERO_CELSIUS_K
@@ -305,7 +305,7 @@ def write_bundled_weather(path, start="2025-01-01", periods: int = 8760, step="1
                           spellings: dict | None = None) -> Path:
     """Write the bundled year (see :func:`bundled_weather`) as a time-series CSV to edit and use as a case's
     own weather; in °C unless ``spellings`` says otherwise (``{"outdoor_t_k": "outdoor_t_k"}`` for kelvin)."""
-    from gigawatt.cases.timeseries import write_timeseries
+    from gigawatt.cases.series_file import write_timeseries
 
     ds = bundled_weather(start, periods, step, site)
     return write_timeseries(ds, path, spellings=spellings or {"outdoor_t_k": "outdoor_t_c"})
@@ -318,7 +318,7 @@ def outdoor_temperature(weather: str, *, start, periods: int, step, base_dir=Non
     ``outdoor_t_k`` column in any spelling (``outdoor_t_c``), checked to start at ``start`` with ``periods``
     rows of ``step``. Returns a dataset with ``outdoor_t_k`` [K] along ``time``. Errors name ``file`` (the
     case file) and the field ``weather``."""
-    from gigawatt.cases.timeseries import read_timeseries
+    from gigawatt.cases.series_file import read_timeseries
 
     if not isinstance(weather, str) or not weather.strip():
         raise CaseError("expected 'bundled' or the name of a CSV file", file=file, field="weather", value=weather)

@@ -24,8 +24,8 @@ _PUBLIC = {
     "build_town": "gigawatt.cases.town", "with_architecture": "gigawatt.cases.architectures",
     "compare": "gigawatt.compare",
     "solve": "gigawatt.solver.solve", "from_pandapipes": "gigawatt.interchange",
-    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.timeseries",
-    "write_timeseries": "gigawatt.cases.timeseries", "bundled_profile": "gigawatt.cases.profiles",
+    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file",
+    "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
     "run_time_series": "gigawatt.time_series",
 }

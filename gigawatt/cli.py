@@ -43,7 +43,7 @@ def run(case, output, no_output, series, year):
         if not timed:
             result = gw.solve(loaded)
         else:
-            from gigawatt.cases.timeseries import read_timeseries
+            from gigawatt.cases.series_file import read_timeseries
             from gigawatt.time_series import run_time_series, time_inputs
 
             inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
@@ -197,7 +197,7 @@ def validate(tier):
 @click.option("--bipolar", default="", show_default=True,
               help="Bus counts of ±400 VDC bipolar campuses, timed against the monopolar solver ('' for none).")
 @click.option("--campus-5gw", "campus_5gw", is_flag=True,
-              help="Run only the 5 GW multi-site campus benchmark (whole chain with the grid side; gigawatt.bench_grid).")
+              help="Run only the 5 GW multi-site campus benchmark (whole chain with the grid side; gigawatt.bench.campus_5gw).")
 @click.option("--campus-5gw-split", default=8, show_default=True,
               help="With --campus-5gw: also the same campus with each row split into this many rows of racks of "
                    "1/N the power (the issue's several 10^5 buses); 1 for the bundled case alone.")
@@ -209,10 +209,10 @@ def validate(tier):
                    "years; default here --repeat 1).")
 @click.option("--series-dc", "series_dc", default="", metavar="SIZES",
               help="Only the DC time-series benchmark: bus counts of campuses solved over --steps hourly steps "
-                   "(gigawatt.bench_series), against pandapower per step extrapolated.")
+                   "(gigawatt.bench.dc_year), against pandapower per step extrapolated.")
 @click.option("--dh-series", "dh_series", default="", metavar="SIZES",
               help="Only the district-heating time-series benchmark at these consumer counts (e.g. 1e3,1e4): "
-                   "DistrictHeatingSeries steps against the steady stage (gigawatt.bench_dh_series).")
+                   "DistrictHeatingSeries steps against the steady stage (gigawatt.bench.heating_series).")
 @click.option("--hydraulic-tol-pa", "hydraulic_tol_pa", type=float, default=None,
               help="With --dh-series: pressure-balance tolerance of each step's hydraulic solve [Pa] (default 1e-8).")
 @click.option("--year", "year_variants", default=None,
@@ -230,7 +230,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
 
     say = None if as_json else lambda msg: click.echo(msg, err=True)
     if year_variants is not None:
-        from gigawatt import bench_year
+        from gigawatt.bench import coupled_year as bench_year
 
         variants = [v.strip() for v in year_variants.split(",") if v.strip()]
         unknown = [v for v in variants if v not in bench_year.VARIANTS]
@@ -241,7 +241,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
         return
     if sweep_only:
-        from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
+        from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
 
         given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
         rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
@@ -249,28 +249,28 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
         return
     if series_dc:
-        from gigawatt import bench_series
+        from gigawatt.bench import dc_year as bench_series
 
         records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
                                               peer=not no_peer, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
         return
     if dh_series:
-        from gigawatt import bench_dh_series
+        from gigawatt.bench import heating_series as bench_dh_series
 
         records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
                                                  hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
         return
     if campus_5gw:
-        from gigawatt import bench_grid
+        from gigawatt.bench import campus_5gw as bench_grid
 
         variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
         records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
         return
 
-    from gigawatt.bench import format_table, run_benchmarks
+    from gigawatt.bench.suite import format_table, run_benchmarks
 
     cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
     records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,

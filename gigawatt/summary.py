@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from gigawatt.solver.results import STAGES
+from gigawatt.solver.dc.results import STAGES
 
 MAX_LISTED = 12  # sources listed one by one; the rest are summed
 

@@ -8,7 +8,7 @@ a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a
   total IT power, every rack scaled by the same factor;
 * ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand.
 
-Each step is solved by :class:`gigawatt.solver.chain_series.ChainStepper` (the stages prepared once, each
+Each step is solved by :class:`gigawatt.solver.chain_stepper.ChainStepper` (the stages prepared once, each
 warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w``, ``p_it_w``, ``pue``,
 ``q_recovered_w``, ``dh_q_delivered_w``, …, as the attributes of :func:`gigawatt.solve`'s results) as
 variables along ``time``, each bus's lowest voltage and each rack's hottest chip over the period
@@ -43,7 +43,7 @@ def time_inputs(case) -> xr.Dataset:
     """The inputs along the case's ``[time]`` axis (see the module notes); raises :class:`CaseError` naming
     the ``[time]`` field, or the CSV file, row and column, before any computing."""
     from gigawatt.cases.profiles import bundled_profile
-    from gigawatt.cases.timeseries import read_timeseries
+    from gigawatt.cases.series_file import read_timeseries
 
     t = case.settings.get("time")
     if t is None:
@@ -133,7 +133,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         A step that does not solve; its message names the step's time.
     """
     from gigawatt.series_writer import SeriesWriter
-    from gigawatt.solver.chain_series import ChainStepper, check_fraction
+    from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
 
     if series is None:
         series = time_inputs(case)

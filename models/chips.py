@@ -2,7 +2,7 @@
 temperature rise, leakage power that rises with temperature, and the electro-thermal fixed point.
 
 The per-chip functions are scalar ``numba.njit(cache=True)`` functions, written once, as in
-:mod:`gigawatt.models.hydraulics`: a later coolant kernel calls them per cold plate inside its own
+:mod:`gigawatt.models.flow_correlations`: a later coolant kernel calls them per cold plate inside its own
 compiled loop, and with ``NUMBA_DISABLE_JIT=1`` the same source runs as plain Python (the tests run both
 ways). Call them on numbers; for arrays, loop in a kernel. Like every kernel-side function they do not
 validate their inputs (a kernel cannot raise an input error): validate a case's parameters once with
@@ -52,7 +52,7 @@ import math
 from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.models.hydraulics import nusselt_internal_flow
+from gigawatt.models.flow_correlations import nusselt_internal_flow
 
 LEAKAGE_EXPONENTIAL = 0
 """Leakage model code: :math:`P_\\mathrm{leak} = P_\\mathrm{ref}\\, e^{k (T - T_\\mathrm{ref})}`."""
@@ -151,7 +151,7 @@ def cold_plate_resistance(m_kg_s, n_channels, d_h_m, channel_area_m2, wetted_are
         R = \frac{1}{h\, A_\mathrm{wet}} + R_\mathrm{cond}, \qquad h = \frac{Nu\, k}{D_h}, \qquad
         Re = \frac{(\dot m / N)\, D_h}{A_\mathrm{ch}\, \mu}, \qquad Pr = \frac{\mu\, c_p}{k}
 
-    with :math:`Nu(Re, Pr)` from :func:`gigawatt.models.hydraulics.nusselt_internal_flow` (fully developed
+    with :math:`Nu(Re, Pr)` from :func:`gigawatt.models.flow_correlations.nusselt_internal_flow` (fully developed
     laminar value ``nu_laminar``, Gnielinski in turbulent flow, Gnielinski's linear blend between).
 
     Parameters
@@ -178,7 +178,7 @@ def cold_plate_resistance(m_kg_s, n_channels, d_h_m, channel_area_m2, wetted_are
         Relative roughness of the channel walls [-], >= 0 (0 for etched or drawn channels).
     nu_laminar : float
         Fully developed laminar Nusselt number [-], e.g. a value of
-        :data:`gigawatt.models.hydraulics.LAMINAR_NUSSELT` (circular tube) or a rectangular-duct value of
+        :data:`gigawatt.models.flow_correlations.LAMINAR_NUSSELT` (circular tube) or a rectangular-duct value of
         Shah & London for the channel's aspect ratio.
     r_conduction_k_per_w : float
         Conduction resistance from the case (junction) through interface and base to the channel walls
@@ -197,7 +197,7 @@ def cold_plate_resistance(m_kg_s, n_channels, d_h_m, channel_area_m2, wetted_are
     fin parameter :math:`m L < 0.5` the efficiency exceeds 0.92). The resistance is to the *local* bulk
     coolant; referred to the coolant *inlet* with a uniform heat flux the mean coolant temperature adds
     :math:`1/(2 \dot m c_p)` (mean surface) or :math:`1/(\dot m c_p)` (outlet end, the hottest).
-    Source: Incropera [7]_ sections 3.1 and 8.5; correlation as in :mod:`gigawatt.models.hydraulics`.
+    Source: Incropera [7]_ sections 3.1 and 8.5; correlation as in :mod:`gigawatt.models.flow_correlations`.
     """
     m_channel = m_kg_s / n_channels
     re = m_channel * d_h_m / (channel_area_m2 * viscosity_pa_s)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from gigawatt.errors import CaseError
-from gigawatt.models.checks import from_registry, in_range, positive_temperature
+from gigawatt.models.input_checks import from_registry, in_range, positive_temperature
 
 ZERO_CELSIUS_K = 273.15
 """0 degC in kelvin [K]."""

@@ -355,3 +355,22 @@ def make_loss_model(kind: str, params: dict, *, name: str):
         raise CaseError("parameter 'kind' disagrees with the kind asked for", element=_element(name),
                         field="kind", value=given, allowed=kind)
     return cls.from_params(params, name=name)
+
+
+def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.ndarray, rated: np.ndarray,
+                  where: str, ids: np.ndarray) -> np.ndarray:
+    """Losses [W] of elements whose loss model is named in ``names`` ('' = lossless), grouped by model.
+
+    The loss is evaluated at the magnitude of the output power: a converter loses the same whichever way
+    the power flows (stations that absorb power are flagged in the results, not here)."""
+    loss = np.zeros(p_out.shape)
+    for name in dict.fromkeys(names.tolist()):  # distinct names in order; cheap on short arrays
+        if name == "":
+            continue
+        m = names == name
+        try:
+            loss[m] = models[name].loss_w(np.abs(p_out[m]), v_out[m], rated[m])
+        except CaseError as err:
+            i = int(np.flatnonzero(m)[0])
+            raise err.located(element=f"{where} '{ids[i]}' (loss model '{name}')") from None
+    return loss

@@ -70,3 +70,18 @@ def stored_coolprop_version() -> str:
 if __name__ == "__main__":
     write_store()
     print(f"wrote {STORE_FILE}")
+
+
+def stored_constants(name: str, t_k: float, field: str, file=None) -> tuple[float, float, float, float]:
+    """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s], conductivity [W/(m K)]) of a registered coolant at
+    ``t_k`` [K] from its stored table, range-checked: out of range raises
+    :class:`~gigawatt.errors.CaseError` naming ``field`` (and the case ``file``, when given)."""
+    from gigawatt.errors import CaseError
+    from gigawatt.models.coolant import coolant_properties
+
+    try:
+        p = coolant_properties(stored_table(name), t_k, field=field)
+    except CaseError as err:
+        raise err.located(file=file) from None
+    return (float(p["density_kg_per_m3"]), float(p["cp_j_per_kg_k"]), float(p["viscosity_pa_s"]),
+            float(p["conductivity_w_per_m_k"]))

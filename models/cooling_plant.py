@@ -135,7 +135,7 @@ def pump_speed_for_head(q_m3_s, head_m, h0_m, a_s_m2, b_s2_m5):
     r"""Speed ratio at which a pump delivers ``head_m`` at flow ``q_m3_s`` (affinity laws) [-].
 
     The head curve at speed ratio :math:`n` is :math:`H = H_0 n^2 - a n Q - b Q^2` [3]_ (see
-    :func:`gigawatt.models.hydraulics.pump_head`); its positive root in :math:`n`:
+    :func:`gigawatt.models.flow_correlations.pump_head`); its positive root in :math:`n`:
 
     .. math:: n = \frac{a Q + \sqrt{a^2 Q^2 + 4 H_0 (H + b Q^2)}}{2 H_0}
 

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
 from gigawatt.errors import CaseError
-from gigawatt.models.checks import first_bad, from_registry, in_range, positive_temperature
+from gigawatt.models.input_checks import first_bad, from_registry, in_range, positive_temperature
 
 DEFAULT_ETA = 0.5
 """Carnot fraction [-] of REFERENCES.md row "Carnot-fraction COP model" (its worked 70/30 degC example)."""

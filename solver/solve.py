@@ -4,16 +4,16 @@ from __future__ import annotations
 import xarray as xr
 
 from gigawatt.cases.case import Case
-from gigawatt.solver.assembly import assemble, with_rack_power
-from gigawatt.solver.dcflow import solve_dc
-from gigawatt.solver.results import build_dataset
+from gigawatt.solver.dc.assembly import assemble, with_rack_power
+from gigawatt.solver.dc.loadflow import solve_dc
+from gigawatt.solver.dc.results import build_dataset
 
 
 def solve(case: Case) -> xr.Dataset:
     """Solve a case and return its results as a new ``xarray.Dataset``; the case is not changed.
 
     A case with a ``[cooling]`` section is solved with its liquid-cooling system (see
-    :mod:`gigawatt.solver.cooling`): chip temperatures and leakage at their fixed point, then the
+    :mod:`gigawatt.solver.cooling.stage`): chip temperatures and leakage at their fixed point, then the
     electrical network, then the heat through the loops and the facility water; the results gain the
     cooling variables, the facility figures (PUE, heat rejected and available for reuse) and the heat ledger.
 
@@ -39,8 +39,8 @@ def solve(case: Case) -> xr.Dataset:
     if case.settings.get("cooling") is None:
         return _district_heating(_ac_grid(_electrical(case, net, __version__), case), case, None)
 
-    from gigawatt.solver.cooling import chip_operating_points, prepare_cooling, solve_heat, with_recovery
-    from gigawatt.solver.cooling_results import add_cooling
+    from gigawatt.solver.cooling.stage import chip_operating_points, prepare_cooling, solve_heat, with_recovery
+    from gigawatt.solver.cooling.results import add_cooling
 
     plant = prepare_cooling(case, net.rack_shelf_loss)
     p_it, t_chip, iterations = chip_operating_points(case, plant)
@@ -52,22 +52,22 @@ def solve(case: Case) -> xr.Dataset:
     heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     dh = None
     if case.settings.get("district_heating") is not None:
-        from gigawatt.solver.district_heating import HeatOffer, solve_district_heating
+        from gigawatt.solver.district_heating.stage import HeatOffer, solve_district_heating
 
         offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
                           heat.facility["t_facility_supply_k"])
         dh = solve_district_heating(case, offer)
         heat = with_recovery(case, plant, heat, float(p_it.sum()), ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
     ds = add_cooling(ds, plant, heat, t_chip, iterations)
-    ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling)
+    ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling.stage)
     return _district_heating(ds, case, dh)
 
 
 def _electrical(case, net, version, p_it=None) -> xr.Dataset:
     """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results."""
     if (case.settings.get("dc") or {}).get("system") == "bipolar":
-        from gigawatt.solver.bipolar import solve_bipolar
-        from gigawatt.solver.bipolar_results import build_bipolar_dataset
+        from gigawatt.solver.dc.bipolar import solve_bipolar
+        from gigawatt.solver.dc.bipolar_results import build_bipolar_dataset
 
         state = solve_bipolar(net, case, settings=case.settings["solver"])
         return build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
@@ -76,11 +76,11 @@ def _electrical(case, net, version, p_it=None) -> xr.Dataset:
 
 
 def _ac_grid(ds, case):
-    """Add the grid side (:mod:`gigawatt.solver.ac_grid`) when the case has one: the stations draw the DC
+    """Add the grid side (:mod:`gigawatt.solver.ac.grid`) when the case has one: the stations draw the DC
     results' intake from their AC buses."""
     if not len(case.tables["ac_bus"]):
         return ds
-    from gigawatt.solver.ac_grid_results import add_ac_grid
+    from gigawatt.solver.ac.results import add_ac_grid
 
     return add_ac_grid(ds, case)
 
@@ -90,7 +90,7 @@ def _district_heating(ds, case, dh):
     offers no heat and the boiler covers the demand)."""
     if case.settings.get("district_heating") is None:
         return ds
-    from gigawatt.solver.district_heating import solve_district_heating
-    from gigawatt.solver.district_heating_results import add_district_heating
+    from gigawatt.solver.district_heating.stage import solve_district_heating
+    from gigawatt.solver.district_heating.results import add_district_heating
 
     return add_district_heating(ds, case, dh if dh is not None else solve_district_heating(case, None))

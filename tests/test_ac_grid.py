@@ -1,4 +1,4 @@
-"""The grid side (gigawatt.solver.ac_grid): coupling to the DC solve, reactive power, the plant-to-chip
+"""The grid side (gigawatt.solver.ac.grid): coupling to the DC solve, reactive power, the plant-to-chip
 ledger, standard types and supplies, the campus builder's sites and grid, the bundled 5 GW campus.
 
 The closed-form check of the AC/DC chain is the validation case ``ac_analytic_two_bus`` (run by
@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 import gigawatt as gw
-from gigawatt.solver.ac_grid import station_reactive_power
+from gigawatt.solver.ac.grid import station_reactive_power
 
 
 def grid_doc(kit) -> dict:

@@ -11,9 +11,9 @@ import math
 import pytest
 
 import gigawatt as gw
-from gigawatt import bench_cooling
-from gigawatt.bench import (BENCHMARKS, campus_bus_count, campus_params, campus_shape, build_network, format_table,
-                            run_benchmarks, run_one)
+from gigawatt.bench import coolant_networks as bench_cooling
+from gigawatt.bench.dc_loadflow import BENCHMARKS, build_network, campus_bus_count, campus_params, campus_shape, run_one
+from gigawatt.bench.suite import format_table, run_benchmarks
 
 # 1 hall x 9 rows x 32 racks: 2 stations + 1 switchboard + 9 x (1 head + 32 taps) = 300 buses.
 TINY = 300
@@ -214,7 +214,7 @@ def test_cooling_table(cooling_with_peer, cooling_without_peer):
 
 # --- district-heating networks -------------------------------------------------------------------------
 
-from gigawatt import bench_dh  # noqa: E402
+from gigawatt.bench import heating_networks as bench_dh  # noqa: E402
 
 # 200 homes in 10 full streets of 20 (one district, 9 ring ties) + 4 vertical farms: 204 consumers.
 DH_TINY = 200
@@ -256,7 +256,7 @@ def test_dh_record(dh_with_peer):
 
 
 def bench_dh_max_iterations():
-    from gigawatt.solver.district_heating import MAX_FIXED_POINT
+    from gigawatt.solver.district_heating.stage import MAX_FIXED_POINT
 
     return MAX_FIXED_POINT
 

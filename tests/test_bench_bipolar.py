@@ -3,8 +3,8 @@ that the balanced bipole agrees with the 800 V monopolar campus it is timed agai
 import json
 import math
 
-from gigawatt import bench_bipolar
-from gigawatt.bench import format_table, run_benchmarks
+from gigawatt.bench import bipolar_loadflow as bench_bipolar
+from gigawatt.bench.suite import format_table, run_benchmarks
 
 TINY = 300  # 1 hall x 9 rows x 32 racks (see tests/test_bench.py)
 

@@ -1,4 +1,4 @@
-"""Smoke tests of the 5 GW campus benchmark (gigawatt.bench_grid) on a small campus of the same make-up.
+"""Smoke tests of the 5 GW campus benchmark (gigawatt.bench.campus_5gw) on a small campus of the same make-up.
 
 No timing is asserted (a shared machine makes timings meaningless in a test): what is checked is the record
 layout, that the variants are the bundled campus with its rows split as described, and that the runs close
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gigawatt import bench_grid
+from gigawatt.bench import campus_5gw as bench_grid
 
 # A few hundred kW per site: at 400 kV the 5 km line's charging (about 3 Mvar) would swamp transformers rated
 # for that load (the load flow fails, rightly), so the small campus connects at 110 kV over 100 m.

@@ -3,7 +3,7 @@ record layout, the fresh process's ledgers, the table. No timing is asserted."""
 import json
 import math
 
-from gigawatt import bench_year
+from gigawatt.bench import coupled_year as bench_year
 
 
 def test_year_record_and_table():

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.models.conductors import conductor_resistance
-from gigawatt.solver.bipolar import RACK_TERMINALS, circuit_cross_section_m2, rack_terminals
-from gigawatt.validation.checks import random_network
+from gigawatt.solver.dc.bipolar import RACK_TERMINALS, circuit_cross_section_m2, rack_terminals
+from gigawatt.validation.dc_checks import random_network
 
 GEN = dict(v_nominal_v=400.0, length_m=[5.0, 40.0], cross_sections_mm2=[240.0, 500.0, 1000.0], source_rated_w=20e6,
            v_set_spread=0.01, rack_share=0.6, rack_p_it_w=[20e3, 120e3], vrm_efficiency=0.9, titanium_share=0.5,

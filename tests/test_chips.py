@@ -18,7 +18,7 @@ from ht.conv_internal import turbulent_Gnielinski
 
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models import chips as ch
-from gigawatt.models.hydraulics import LAMINAR_NUSSELT
+from gigawatt.models.flow_correlations import LAMINAR_NUSSELT
 
 
 def both(func):

@@ -33,8 +33,8 @@ def campus(rows=2, racks=4, kw=130.0, **cooling):
 
 def plant_of(case):
     """The solver's loop topology and coolant properties for ``case`` (not in the results dataset)."""
-    from gigawatt.solver.assembly import assemble
-    from gigawatt.solver.cooling import prepare_cooling
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.cooling.stage import prepare_cooling
 
     return prepare_cooling(case, assemble(case).rack_shelf_loss)
 
@@ -45,7 +45,7 @@ def test_case_without_cooling_is_the_electrical_solve_alone(tmp_path, kit):
     """The small conftest case (explicit tables, a DC/DC level) with and without a [cooling] section: the
     electrical results are bit for bit the same (no leakage, so the racks draw their p_it_w either way), and
     without it there is no cooling variable, dimension or attribute, nor a cooling part of the summary."""
-    from gigawatt.solver.cooling_results import COOLING_VARIABLES, FACILITY_ATTRS
+    from gigawatt.solver.cooling.results import COOLING_VARIABLES, FACILITY_ATTRS
     from gigawatt.summary import format_summary
 
     doc = kit.base_doc()
@@ -248,8 +248,8 @@ def test_cold_plate_resistance_from_the_channel_correlation():
     ``cold_plate_resistance`` at the plate's own flow (its share of the rack's), and the chip temperature is
     the closed form T_in + q_liquid / (2 m cp) + R lf P / N (leakage off)."""
     from gigawatt.models.chips import cold_plate_resistance
-    from gigawatt.solver.assembly import assemble
-    from gigawatt.solver.cooling import prepare_cooling
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.cooling.stage import prepare_cooling
 
     geo = {"cold_plate_channels": 50, "cold_plate_channel_d_h_m": 0.5e-3, "cold_plate_channel_area_m2": 5e-7,
            "cold_plate_wetted_area_m2": 0.006, "chip_r_th_k_per_w": 0.004}

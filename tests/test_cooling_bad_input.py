@@ -195,7 +195,7 @@ def test_pump_too_weak_says_by_how_much(tmp_path, kit):
 
 def test_pump_speed_limit_says_by_how_much(tmp_path, kit):
     """An auto-sized pump (shut-off head H0 = 1.4 H and b Q^2 = 0.2 H at the loop's design head H, the
-    sizing rule of solver/cooling.py) runs its design point at sqrt(1.2 / 1.4) = 0.926 of rated speed;
+    sizing rule of solver/cooling/stage.py) runs its design point at sqrt(1.2 / 1.4) = 0.926 of rated speed;
     drives capped at 0.9 leave it short of head, and the message says by how much, in metres."""
     need = float(gw.solve(load(tmp_path, kit)).pump_head_m.max())
     message = solve_error(tmp_path, kit, {"pump_max_speed": 0.9})

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.models.cooling_plant import FACILITY_WATER_CLASSES
-from gigawatt.models.hydraulics import GRAVITY_M_S2
+from gigawatt.models.flow_correlations import GRAVITY_M_S2
 
 # 25 random campuses, the same on every run; no shrinking (a falsifying example is printed as drawn).
 COOLING_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -117,8 +117,8 @@ def cooling_cases(draw):
 
 def plant_of(case):
     """The solver's loop topology and coolant properties for ``case`` (not in the results dataset)."""
-    from gigawatt.solver.assembly import assemble
-    from gigawatt.solver.cooling import prepare_cooling
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.cooling.stage import prepare_cooling
 
     return prepare_cooling(case, assemble(case).rack_shelf_loss)
 

@@ -1,4 +1,4 @@
-"""The electrical stage of a time series (gigawatt.solver.dc_series): every step equals gw.solve of the case
+"""The electrical stage of a time series (gigawatt.solver.dc.series): every step equals gw.solve of the case
 with its racks at that step's power, stepping is history-free, and the many-step kernel keeps exactly what
 step-by-step solving gives.
 
@@ -14,8 +14,8 @@ import pytest
 
 import gigawatt as gw
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.solver.dc_series import FIGURES, DCSeries, run_dc_series
-from gigawatt.solver.results import STAGES
+from gigawatt.solver.dc.series import FIGURES, DCSeries, run_dc_series
+from gigawatt.solver.dc.results import STAGES
 from gigawatt.sweep import CaseSource
 
 REL, PU, LEDGER = 1e-9, 1e-9, 1e-9
@@ -235,7 +235,7 @@ def test_series_benchmark_record_and_peer_check():
     # pandapower (the peer, solving the same network with each step's loads) agrees on the voltages to its
     # own convergence tolerance (tolerance_mva 1e-8 on a 2 MW-scale network: about 1e-9 pu here).
     pytest.importorskip("pandapower")
-    from gigawatt.bench_series import format_table, run_one
+    from gigawatt.bench.dc_year import format_table, run_one
 
     rec = run_one(2_000, "inference", steps=4, peer=True)
     assert rec["steps"] == 4 and rec["size"] > 1_900

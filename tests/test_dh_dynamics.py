@@ -1,4 +1,4 @@
-"""Transport delay in district-heating pipes (:mod:`gigawatt.solver.dh_dynamics`).
+"""Transport delay in district-heating pipes (:mod:`gigawatt.solver.district_heating.dynamics`).
 
 References: the steady exponential solution (:func:`gigawatt.models.pipe_heat.pipe_outlet_temperature`,
 Incropera eq. 8.46a) when nothing moves; plug flow's closed forms otherwise: the water entering at t leaves
@@ -18,9 +18,9 @@ import pytest
 import gigawatt as gw
 from gigawatt.errors import CaseError
 from gigawatt.models.pipe_heat import pipe_outlet_temperature
-from gigawatt.solver.dh_dynamics import (DynamicThermalNetwork, district_heating_step_inputs,
+from gigawatt.solver.district_heating.dynamics import (DynamicThermalNetwork, district_heating_step_inputs,
                                          from_district_heating)
-from gigawatt.solver.district_heating import prepare_district_heating
+from gigawatt.solver.district_heating.stage import prepare_district_heating
 
 L, D, U, RHO, CP, TG = 1000.0, 0.1, 0.3, 980.0, 4190.0, 283.15
 A = math.pi * D * D / 4
@@ -268,9 +268,9 @@ def test_bad_input_names_field_and_value():
 def test_every_node_kind_matches_the_steady_sweep():
     """A meshed network with two supplies, a heat-taking node, an outlet-temperature node, a junction mixing
     two streams, a sink and a stagnant branch: filled with the steady sweep's solution
-    (:func:`gigawatt.solver.thermal_kernel.solve_thermal_network`, written separately) and stepped with the
+    (:func:`gigawatt.solver.numerics.thermal_kernel.solve_thermal_network`, written separately) and stepped with the
     same flows, the dynamic network reproduces its temperatures, losses and node heats."""
-    from gigawatt.solver.thermal_kernel import solve_thermal_network
+    from gigawatt.solver.numerics.thermal_kernel import solve_thermal_network
 
     kind = ["supply", "junction", "heat", "outlet_t", "junction", "supply", "junction"]
     value = [358.15, 0.0, 2e5, 318.15, 0.0, 348.15, 0.0]

@@ -1,4 +1,4 @@
-"""The district-heating stage of a time series (:mod:`gigawatt.solver.dh_series`), each result checked against
+"""The district-heating stage of a time series (:mod:`gigawatt.solver.district_heating.series`), each result checked against
 something the series did not compute:
 
 - constant inputs: the steady stage (:meth:`DistrictHeatingNetwork.solve`, an independent fixed-point solver)
@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
-from gigawatt.solver.dh_series import DistrictHeatingSeries
-from gigawatt.solver.district_heating import HeatOffer, prepare_district_heating
+from gigawatt.solver.district_heating.series import DistrictHeatingSeries
+from gigawatt.solver.district_heating.stage import HeatOffer, prepare_district_heating
 
 T_OUT = 278.15
 OFFER = HeatOffer(5e5, 318.15, 308.15)
@@ -245,7 +245,7 @@ def test_ldl_with_recorded_rows_is_ldl_numeric_bit_for_bit(seed):
     """The hydraulic solver's factorisation with the elimination-tree walks recorded once
     (:func:`ldl_rows`, :func:`ldl_numeric_rows`) gives the same L and D as Davis's up-looking ldl_numeric, bit for
     bit, and solves a random weighted graph Laplacian (grounded, so positive definite) as numpy's dense solve."""
-    from gigawatt.solver.sparse_ldl import ldl_layout, ldl_numeric, ldl_numeric_rows, ldl_rows, ldl_solve
+    from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric, ldl_numeric_rows, ldl_rows, ldl_solve
 
     rng = np.random.default_rng(seed)
     n = 300

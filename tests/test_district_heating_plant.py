@@ -17,7 +17,7 @@ import pytest
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
-from gigawatt.solver.district_heating import HeatOffer, solve_district_heating
+from gigawatt.solver.district_heating.stage import HeatOffer, solve_district_heating
 
 GRAVITY = 9.80665  # standard gravity [m/s^2] (the value the pump's head is defined with)
 
@@ -192,7 +192,7 @@ def test_warm_started_solve_is_the_fresh_solve(t_outdoor):
     """A prepared network solved at the case's outdoor temperature and then at another, warm-started from
     the first, gives what a fresh solve at that temperature gives, to the fixed point's tolerance (heat
     residual 1e-10 of each demand); the demands follow the degree-day model."""
-    from gigawatt.solver.district_heating import prepare_district_heating
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
 
     case = meshed_homes()
     net = prepare_district_heating(case)
@@ -211,7 +211,7 @@ def test_warm_started_solve_is_the_fresh_solve(t_outdoor):
 
 
 def test_solve_at_an_impossible_outdoor_temperature_is_refused():
-    from gigawatt.solver.district_heating import prepare_district_heating
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
 
     with pytest.raises(CaseError) as info:
         prepare_district_heating(meshed_homes()).solve(None, outdoor_t_k=400.0)

@@ -1,4 +1,4 @@
-"""Tests of the hydraulic network solver (gigawatt.solver.hydraulics, kernels in hydraulic_kernel).
+"""Tests of the hydraulic network solver (gigawatt.solver.numerics.hydraulic_network, kernels in hydraulic_kernel).
 
 References: the ``fluids`` package (Darcy-Weisbach with the exact Colebrook root) for one pipe; closed-form
 residual checks (equal pressure drop in parallel, zero pressure sum around every loop, mass balance at every
@@ -18,9 +18,9 @@ from fluids.friction import Colebrook
 from scipy.optimize import brentq
 
 import gigawatt as gw
-from gigawatt.models import hydraulics as hy
-from gigawatt.solver import hydraulic_kernel as hk
-from gigawatt.solver.hydraulics import solve_hydraulic_network
+from gigawatt.models import flow_correlations as hy
+from gigawatt.solver.numerics import hydraulic_kernel as hk
+from gigawatt.solver.numerics.hydraulic_network import solve_hydraulic_network
 
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 RHO, MU = 998.2, 1.002e-3  # water at 20 degC [kg/m^3, Pa s] (as in tests/test_hydraulics.py)

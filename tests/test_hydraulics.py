@@ -1,4 +1,4 @@
-"""Tests of gigawatt.models.hydraulics against the reference libraries fluids and ht, closed forms and
+"""Tests of gigawatt.models.flow_correlations against the reference libraries fluids and ht, closed forms and
 exact scaling relations.
 
 Every test runs twice: jitted in this process, and as plain Python (``NUMBA_DISABLE_JIT=1``) in a
@@ -19,7 +19,7 @@ from fluids.core import Reynolds, dP_from_K
 from fluids.friction import Colebrook, Prandtl_von_Karman_Nikuradse, friction_factor, one_phase_dP
 from ht.conv_internal import laminar_Q_const, laminar_T_const, turbulent_Gnielinski
 
-from gigawatt.models import hydraulics as hy
+from gigawatt.models import flow_correlations as hy
 
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 EPS = np.finfo(float).eps

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gigawatt as gw
-from gigawatt.solver import dc_kernel
+from gigawatt.solver.dc import kernel as dc_kernel
 
 EPS = np.finfo(float).eps
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"

@@ -22,15 +22,15 @@ import pytest
 from fluids.friction import Colebrook
 
 from gigawatt.errors import CaseError
-from gigawatt.models import hydraulics as hy
-from gigawatt.solver import hydraulic_kernel as hk
-from gigawatt.solver import reduced_solvers as rs
-from gigawatt.solver import thermal_kernel as tk
-from gigawatt.solver.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
-from gigawatt.solver.hydraulics import prepare_hydraulic_network, solve_hydraulic_network
-from gigawatt.solver.scratch import ScratchPool
-from gigawatt.solver.sparse_ldl import ldl_numeric, ldl_solve
-from gigawatt.solver.vector_math import log_positive
+from gigawatt.models import flow_correlations as hy
+from gigawatt.solver.numerics import hydraulic_kernel as hk
+from gigawatt.solver.numerics import spd_solvers as rs
+from gigawatt.solver.numerics import thermal_kernel as tk
+from gigawatt.solver.numerics.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
+from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network, solve_hydraulic_network
+from gigawatt.solver.numerics.work_arrays import ScratchPool
+from gigawatt.solver.numerics.sparse_ldl import ldl_numeric, ldl_solve
+from gigawatt.solver.numerics.vector_math import log_positive
 
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 RHO, MU = 998.2, 1.002e-3  # water at 20 degC [kg/m^3, Pa s] (as in tests/test_hydraulics.py)

@@ -228,7 +228,7 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, kit, cli, monkeypatch):
 
 def test_sweep_benchmark_record(tmp_path, kit):
     """The benchmark's record on a tiny grid (no timing asserted): layout, ratios present, same numbers."""
-    from gigawatt.bench_sweep import format_sweep_benchmark, run_sweep_benchmark
+    from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
 
     path = kit.write_case(tmp_path, kit.one_line_doc(r_ohm=1e-3, p_it_w=1e4))
     rec = run_sweep_benchmark(path, {"rack.p_it_kw": [10, 20]}, workers=(1, 2), repeat=2)

@@ -1,4 +1,4 @@
-"""The steady thermal-network kernel (solver/thermal_kernel.py) against closed forms, mixing, the heat
+"""The steady thermal-network kernel (solver/numerics/thermal_kernel.py) against closed forms, mixing, the heat
 ledger on random networks, and the OpenModelica heat-transfer cases shipped with pandapipes.
 
 Every test runs twice: jitted here, and as plain Python (``NUMBA_DISABLE_JIT=1``) in a subprocess running
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, seed, settings, strategies as st
 
 from gigawatt.errors import CaseError
-from gigawatt.solver import thermal_kernel as tk
-from gigawatt.solver.thermal_kernel import solve_thermal_network
+from gigawatt.solver.numerics import thermal_kernel as tk
+from gigawatt.solver.numerics.thermal_kernel import solve_thermal_network
 
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 CP = 4184.777801948556  # the OpenModelica-case fluid's cp in pandapipes [J/(kg K)]

@@ -1,4 +1,4 @@
-"""Time-series CSV inputs (gigawatt.cases.timeseries) and the bundled IT-load shapes (gigawatt.cases.profiles):
+"""Time-series CSV inputs (gigawatt.cases.series_file) and the bundled IT-load shapes (gigawatt.cases.profiles):
 round trips, unit spellings, and one test per bad input, each naming the file, the row and line, the column.
 
 Expected values of the shapes are their closed forms (cycle means, cosine integrals), worked by hand in the
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from gigawatt.cases.profiles import PROFILES, bundled_profile, inference, steady, training
-from gigawatt.cases.timeseries import read_timeseries, write_timeseries
+from gigawatt.cases.series_file import read_timeseries, write_timeseries
 from gigawatt.errors import CaseError
 
 GOOD = """# IT load and weather, a comment line

@@ -210,7 +210,7 @@ def test_trunk_beyond_the_largest_pipe_runs_in_parallel():
 def test_pipe_heat_loss_from_the_catalogue_geometry():
     # A DN100 pipe of the town in its 200 mm casing, PUR 0.027, soil 1.5, 1 m deep: U = 0.277 W/(m K), the
     # derived row of REFERENCES.md (rounded to 3 digits there, hence 5e-4 absolute).
-    from gigawatt.solver.district_heating import pipe_u_w_per_m_k
+    from gigawatt.solver.district_heating.stage import pipe_u_w_per_m_k
 
     pipes = gw.make_case(build_town_tables({"homes": 3000}), district_heating=dict(PLANT_NODES)).tables["dh_pipe"]
     dn100 = pipes[np.isclose(pipes["diameter_m"], 0.1071)]

@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from gigawatt.validation.checks import RUNNERS, Measured
+from gigawatt.validation.dc_checks import RUNNERS, Measured
 from gigawatt.validation.harness import (
     REQUIRED_KEYS,
     TIERS,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gigawatt.cases.timeseries import read_timeseries
+from gigawatt.cases.series_file import read_timeseries
 from gigawatt.cases.weather import (HOURS, bundled_weather, heating_degree_days, outdoor_temperature,
                                     synthesize_year, write_bundled_weather)
 from gigawatt.errors import CaseError
@@ -173,7 +173,7 @@ def test_annual_heat_demand_of_the_default_town_is_its_degree_hours():
     the closed form of its degree-day model: E = sum over homes of n q_design (T_lim − T)+ / (T_lim − T_design)
     per hour, plus the farms' envelope loss U A (T_set − T)+ (LEDs off)."""
     import gigawatt as gw
-    from gigawatt.solver.district_heating import ConsumerDemand
+    from gigawatt.solver.district_heating.stage import ConsumerDemand
 
     case = gw.load_case()
     c = case.tables["dh_consumer"]

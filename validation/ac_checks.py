@@ -20,7 +20,7 @@ import numpy as np
 
 
 def _measured(*args, **kwargs):
-    from gigawatt.validation.checks import Measured  # here: checks imports this module's runners
+    from gigawatt.validation.dc_checks import Measured  # here: checks imports this module's runners
 
     return Measured(*args, **kwargs)
 
@@ -76,7 +76,7 @@ def ac_two_bus(spec):
         ds = gw.solve(_two_bus_case(inp, point, spec["name"]))
         # By hand: the DC side (stiff station, resistive line, constant-power rack) ...
         v0, r_dc, p_rack = inp["v_dc_v"], inp["dc_r_ohm"], inp["rack_p_w"]
-        from gigawatt.validation.checks import constant_power_voltage
+        from gigawatt.validation.dc_checks import constant_power_voltage
 
         v_load = constant_power_voltage(v0, r_dc, p_rack)
         p_dc = v0 * (v0 - v_load) / r_dc

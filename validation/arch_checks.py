@@ -14,7 +14,7 @@ import numpy as np
 
 def _measured(*args, **kwargs):
     # Imported here, not at module level: checks.py imports this module to register its runners.
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     return Measured(*args, **kwargs)
 
@@ -223,4 +223,4 @@ ARCH_RUNNERS = {
     "ac_per_phase_vs_pandapower": ac_per_phase_vs_pandapower,
 }
 """Runners of the architecture cases, by the name their case files give under ``runner`` (registered in
-:data:`gigawatt.validation.checks.RUNNERS`)."""
+:data:`gigawatt.validation.dc_checks.RUNNERS`)."""

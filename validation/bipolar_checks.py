@@ -1,4 +1,4 @@
-"""Runners of the bipolar (±V, three-wire) DC validation cases; see :mod:`gigawatt.validation.checks` for
+"""Runners of the bipolar (±V, three-wire) DC validation cases; see :mod:`gigawatt.validation.dc_checks` for
 what a runner is. Case data live in ``validation/cases/bipolar_*.toml``.
 
 Sign convention of the reported quantities: potentials against earth [V]; conductor currents positive from
@@ -50,7 +50,7 @@ def bipolar_three_wire(spec):
     """Unbalanced pole loads at the end of one line: potentials and conductor currents against the hand
     solution :func:`three_wire_feeder`, at several imbalances."""
     import gigawatt as gw
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     inp = spec["inputs"]
     v0, r_loop, r_n = inp["v0_v"], inp["r_ohm"], inp["neutral_r_ohm"]
@@ -92,7 +92,7 @@ def _with_droop(case_tables: dict, droop: float) -> dict:
 
 
 def balanced_pair(seed: int, n_bus: int, extra_lines: int, n_sources: int, gen: dict, droop: float):
-    """The same random network (:func:`gigawatt.validation.checks.random_network`, bus voltage
+    """The same random network (:func:`gigawatt.validation.dc_checks.random_network`, bus voltage
     ``gen["v_nominal_v"]``, every source but the first on ``droop``) three ways:
 
     * ``bipolar``: a ±V bipolar case, every rack pole to pole;
@@ -103,7 +103,7 @@ def balanced_pair(seed: int, n_bus: int, extra_lines: int, n_sources: int, gen: 
       go and return (``loop_factor`` 2): the pole-to-pole circuit.
     """
     import gigawatt as gw
-    from gigawatt.validation.checks import random_network
+    from gigawatt.validation.dc_checks import random_network
 
     base = random_network(seed, n_bus, extra_lines, n_sources, gen)
     t = _with_droop({k: v for k, v in base.tables.items() if len(v)}, droop)
@@ -129,7 +129,7 @@ def bipolar_balanced(spec):
     """A balanced bipole equals two monopoles: pole potentials against the one-pole monopolar solution,
     pole-to-pole voltage against the 2V monopolar solution, neutral potential and current zero."""
     import gigawatt as gw
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     inp = spec["inputs"]
     out = []
@@ -165,7 +165,7 @@ def bipolar_pandapower(spec):
     import gigawatt as gw
     import pandapower as pp
 
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
     from gigawatt.validation.pandapower_equivalent import to_pandapower
 
     inp = spec["inputs"]

@@ -35,7 +35,7 @@ Reynolds number, so the cross-code comparison needs every pipe above it [-]."""
 
 def _measured(*args, **kwargs):
     # Imported here, not at module level: checks.py imports this module to register its runners.
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     return Measured(*args, **kwargs)
 
@@ -66,8 +66,8 @@ def solve_with_plant(case):
     with (for what the dataset does not carry: node pressures, the loop network, the return-node
     temperature). Same calls as :func:`gigawatt.solve`, on the dataset's electrical results."""
     import gigawatt as gw
-    from gigawatt.solver.assembly import assemble
-    from gigawatt.solver.cooling import prepare_cooling, solve_heat
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.cooling.stage import prepare_cooling, solve_heat
 
     ds = gw.solve(case)
     plant = prepare_cooling(case, assemble(case).rack_shelf_loss)
@@ -109,9 +109,9 @@ def to_pandapipes(loops, fluid, settings: dict, unit_q_w: np.ndarray, loop_flow_
 
     Parameters
     ----------
-    loops : gigawatt.solver.cooling_network.LoopNetwork
+    loops : gigawatt.solver.cooling.loops.LoopNetwork
         The loops as gigawatt built them (``CoolingPlant.loops``).
-    fluid : gigawatt.solver.cooling.Fluid
+    fluid : gigawatt.solver.cooling.stage.Fluid
         The technology coolant's constant properties (``CoolingPlant.tcs``) [SI].
     settings : dict
         The resolved ``[cooling]`` settings (``CoolingPlant.settings``).
@@ -325,7 +325,7 @@ def pump_and_path(spec):
     by Darcy–Weisbach (``fluids``), the loop pressure drop as their sum plus the CDU's, the pump head,
     its speed on the affinity-law head curve and its power rho g Q H / eta."""
     import gigawatt as gw
-    from gigawatt.models.hydraulics import GRAVITY_M_S2
+    from gigawatt.models.flow_correlations import GRAVITY_M_S2
 
     inp = spec["inputs"]
     out = []
@@ -392,4 +392,4 @@ COOLING_RUNNERS = {
     "pump_and_path": pump_and_path,
 }
 """Runners of the cooling cases, by the name their case files give under ``runner`` (registered in
-:data:`gigawatt.validation.checks.RUNNERS`)."""
+:data:`gigawatt.validation.dc_checks.RUNNERS`)."""

@@ -44,7 +44,7 @@ pipe mean velocity [m/s], pipe temperatures per section in from→to order [K] (
 
 def _measured(*args, **kwargs):
     # Imported here, not at module level: checks.py imports this module to register its runners.
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     return Measured(*args, **kwargs)
 
@@ -374,4 +374,4 @@ DH_RUNNERS = {
     "heat_pump_cop_published": heat_pump_cop_published,
 }
 """Runners of the district-heating cases, by the name their case files give under ``runner`` (registered
-in :data:`gigawatt.validation.checks.RUNNERS`)."""
+in :data:`gigawatt.validation.dc_checks.RUNNERS`)."""

@@ -1,6 +1,6 @@
 """Validation runners for the physics that time adds: transport delay in pipes, thermal storage tanks.
 
-Each runner measures what :mod:`gigawatt.solver.dh_dynamics` and :mod:`gigawatt.models.storage` give and
+Each runner measures what :mod:`gigawatt.solver.district_heating.dynamics` and :mod:`gigawatt.models.storage` give and
 computes the reference from the closed forms its case file names, written out here with ``math`` (not by
 calling the model's own functions).
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 
 def _measured(*args, **kwargs):
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     return Measured(*args, **kwargs)
 
@@ -21,7 +21,7 @@ def _pipe_front(inp, flows):
     """Run one pipe (supply node 0 -> node 1) filled with the steady profile at ``t_before_k``, then with the
     inlet at ``t_after_k``; ``flows(t)`` the flow [kg/s] of the step starting at t. Returns (arrival time of
     the front from the step-mean outlets [s], outlet of the first step [K], outlet of the last [K], network)."""
-    from gigawatt.solver.dh_dynamics import DynamicThermalNetwork
+    from gigawatt.solver.district_heating.dynamics import DynamicThermalNetwork
 
     area = math.pi * inp["diameter_m"] ** 2 / 4
     net = DynamicThermalNetwork(["supply", "junction"], [0], [1], [inp["u_w_per_m_k"]], [inp["length_m"]], [area],
@@ -153,14 +153,14 @@ def tank_cycle(spec):
 
 
 def series_transport_delay(spec):
-    """The district-heating stage of a time series (:class:`gigawatt.solver.dh_series.DistrictHeatingSeries`) on
+    """The district-heating stage of a time series (:class:`gigawatt.solver.district_heating.series.DistrictHeatingSeries`) on
     plant - supply pipe - consumer (a given flow) - return pipe: the plant's supply steps at t = 0; the water
     reaching the consumer changes after tau = rho A L / m, before and after on the exponential; the stage's
     ledger (plant heat = delivered + losses + stored change) over the run. rho and cp: CoolProp's water at the
     stage's property temperature (the mean of supply and return, schema row 'fluid')."""
     import gigawatt as gw
     from CoolProp.CoolProp import PropsSI
-    from gigawatt.solver.dh_series import DistrictHeatingSeries
+    from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
     p = spec["inputs"]
     pipe = lambda pid, a, b: dict(id=pid, from_node=a, to_node=b, length_m=p["length_m"],  # noqa: E731
@@ -199,4 +199,4 @@ DYN_RUNNERS = {
     "tank_cycle": tank_cycle,
 }
 """Runners of the time-dependent cases, by the name their case files give under ``runner`` (registered in
-:data:`gigawatt.validation.checks.RUNNERS`)."""
+:data:`gigawatt.validation.dc_checks.RUNNERS`)."""

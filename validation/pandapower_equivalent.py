@@ -21,7 +21,7 @@ def to_pandapower(case, net=None):
     pandapower bus of row i of the case's bus table."""
     import pandapower as pp
 
-    from gigawatt.solver.assembly import assemble, line_resistance
+    from gigawatt.solver.dc.assembly import assemble, line_resistance
 
     t = case.tables
     live_src = t["source"]["in_service"].to_numpy(bool)

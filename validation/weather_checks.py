@@ -15,7 +15,7 @@ SEASONS = {"DJF": (12, 1, 2), "MAM": (3, 4, 5), "JJA": (6, 7, 8), "SON": (9, 10,
 
 
 def _measured(*args, **kwargs):
-    from gigawatt.validation.checks import Measured
+    from gigawatt.validation.dc_checks import Measured
 
     return Measured(*args, **kwargs)
 
@@ -40,4 +40,4 @@ def bundled_weather_dmi(spec):
 
 
 WEATHER_RUNNERS = {"bundled_weather_dmi": bundled_weather_dmi}
-"""Runners of the weather cases (registered in :data:`gigawatt.validation.checks.RUNNERS`)."""
+"""Runners of the weather cases (registered in :data:`gigawatt.validation.dc_checks.RUNNERS`)."""

@@ -83,7 +83,7 @@ def _value(ds, name: str) -> float:
 
 def _stage_losses_along_time(ds) -> xr.DataArray:
     """A time series' ``loss_<stage>_w`` figures as one ``stage_loss_w`` (time, stage)."""
-    from gigawatt.solver.results import STAGES
+    from gigawatt.solver.dc.results import STAGES
 
     names = [f"loss_{stage}_w" for stage in STAGES]
     if not all(n in ds.data_vars for n in names):

@@ -1,0 +1,200 @@
+"""Assembly of the technology cooling loops: one loop per CDU, its racks tapped off a pair of headers.
+
+Each loop (racks sharing a ``cooling_loop`` name, in table order) becomes a ladder network::
+
+    CDU supply S ──feed── s1 ── s2 ── … ── sk        supply header, one segment per rack pitch
+                          │     │          │         rack branches
+    CDU return R ──feed── r1 ── r2 ── … ── rk        return header (direct return, drawn here)
+
+With reverse return the return header runs the other way, r1 → rk, and a return feed of the row's length
+plus the feed length brings it back from rk to R, so every rack's path is equally long.
+
+A rack branch is one pipe (hoses, manifolds, quick disconnects and cold plates lumped into a loss
+coefficient), or, with ``plate_resolution``, a ladder of its own between ``s_i`` and ``r_i``: a supply
+hose to the rack's supply manifold, one branch per cold plate, the return manifold (direct return) and a
+return hose. Either way the *heat units* (racks, or plates) are branches whose heat enters at their middle
+(see :mod:`gigawatt.solver.cooling.stage`).
+
+All loops go into one set of arrays (separate connected components, each with its return node as the
+pressure reference). Built with array arithmetic, no Python loop over racks or plates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_LOOP = "tcs"
+"""Loop name of racks whose ``cooling_loop`` is empty."""
+
+ROLES = ("feed_supply", "supply_header", "rack", "return_header", "feed_return",
+         "rack_hose_supply", "rack_manifold_supply", "plate", "rack_manifold_return", "rack_hose_return")
+"""Pipe roles, indexed by :attr:`LoopNetwork.pipe_role`: the loop ladder's five, then the rack ladder's."""
+LOOP_LADDER, RACK_LADDER = 0, 5  # first role of each ladder level
+RACK, PLATE = 2, 7
+
+
+@dataclass(frozen=True)
+class LoopNetwork:
+    """The technology loops as arrays (SI). Racks are in case-table order; heat units are racks (lumped)
+    or plates (``plate_resolution``), plates grouped by rack."""
+
+    loop_ids: np.ndarray           # [n_loop] loop names, in order of first appearance
+    rack_loop: np.ndarray          # [n_rack] loop index of each rack
+    n_node: int
+    supply_node: np.ndarray        # [n_loop] CDU outlet (pump discharge) node
+    return_node: np.ndarray        # [n_loop] CDU inlet node, the loop's pressure reference
+    rack_inlet_pipe: np.ndarray    # [n_rack] first pipe of each rack (its branch, or its supply hose)
+    rack_outlet_node: np.ndarray   # [n_rack] where the rack's outflow is mixed; -1: its unit's heat node
+    unit_rack: np.ndarray          # [n_unit] rack of each heat unit
+    unit_pipe: np.ndarray          # [n_unit] the heat unit's branch among the pipes
+    pipe_from: np.ndarray          # [n_pipe]
+    pipe_to: np.ndarray
+    pipe_loop: np.ndarray
+    pipe_role: np.ndarray          # index into ROLES
+    pipe_length_m: np.ndarray
+    pipe_diameter_m: np.ndarray
+    pipe_k_minor: np.ndarray
+    pipe_ids: np.ndarray
+
+    @property
+    def n_loop(self) -> int:
+        return self.loop_ids.size
+
+    @property
+    def units_per_rack(self) -> int:
+        return self.unit_rack.size // max(self.rack_loop.size, 1)
+
+
+def loop_of_racks(racks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(loop index per rack, loop names) from the rack table's ``cooling_loop`` column."""
+    names = racks["cooling_loop"].to_numpy(object).copy()
+    names[names == ""] = DEFAULT_LOOP
+    codes, loop_ids = pd.factorize(names, sort=False)
+    return codes.astype(np.int64), np.asarray(loop_ids, dtype=object)
+
+
+@dataclass(frozen=True)
+class _Ladder:
+    tap_supply: np.ndarray   # supply-side node of each tap
+    tap_return: np.ndarray   # return-side node of each tap
+    n_new: int               # nodes created
+    pipes: list              # [(from, to, length, diameter, k_minor, role, group)] per pipe kind
+
+
+def _ladder(group, n_group, s_node, r_node, first_node, *, seg_m, feed_m, back_m, reverse, d_m, k_minor,
+            branch_m, branch_d_m, branch_k, role0) -> _Ladder:
+    """Ladder between each group's supply node ``s_node[g]`` and return node ``r_node[g]``, one rung per tap.
+
+    ``group[t]`` is the group of tap ``t`` (any order; taps keep their order within a group). New nodes,
+    ``2 k`` per group of ``k`` taps, are numbered from ``first_node``. Pipe kinds, in order: feed supply,
+    supply header, tap branches, return header, feed return (``role0`` + 0..4). ``back_m`` is the length of
+    the return feed added per header segment with reverse return (the way back along the row).
+    """
+    n_tap = group.size
+    order = np.argsort(group, kind="stable")
+    size = np.bincount(group, minlength=n_group)
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    pos = np.empty(n_tap, dtype=np.int64)
+    pos[order] = np.arange(n_tap) - np.repeat(start, size)
+    base = first_node + 2 * start                                       # first new node of each group
+    k = size[group]
+    s_tap = base[group] + pos
+    r_tap = s_tap + k
+    last = pos == k - 1
+    inner = ~last
+    n_inner = int(inner.sum())
+    groups = np.arange(n_group)
+    if reverse:
+        ret_from, ret_to = r_tap[inner], r_tap[inner] + 1
+        back = np.zeros(n_group, dtype=np.int64)
+        back[group[last]] = r_tap[last]
+        back_len = feed_m + back_m * np.maximum(size - 1, 0)
+    else:
+        ret_from, ret_to = r_tap[inner] + 1, r_tap[inner]
+        back = base + size                                              # the first tap's return node
+        back_len = np.full(n_group, feed_m)
+    pipes = [
+        (s_node, base, np.full(n_group, feed_m), d_m, k_minor, role0, groups),
+        (s_tap[inner], s_tap[inner] + 1, np.full(n_inner, seg_m), d_m, k_minor, role0 + 1, group[inner]),
+        (s_tap, r_tap, np.full(n_tap, branch_m), branch_d_m, branch_k, role0 + 2, group),
+        (ret_from, ret_to, np.full(n_inner, seg_m), d_m, k_minor, role0 + 3, group[inner]),
+        (back, r_node, back_len, d_m, k_minor, role0 + 4, groups),
+    ]
+    return _Ladder(s_tap, r_tap, 2 * n_tap, pipes)
+
+
+def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> LoopNetwork:
+    """Ladder networks of every loop from the rack table and the ``[cooling]`` settings ``s``.
+
+    ``branch_k_minor`` [-]: loss coefficient of each heat unit's branch on its pipe's dynamic pressure
+    (per rack, or per plate grouped by rack with ``plate_resolution``).
+    """
+    rack_loop, loop_ids = loop_of_racks(racks)
+    n_rack, n_loop = rack_loop.size, loop_ids.size
+    plates = bool(s["plate_resolution"])
+    sup, ret = 2 * np.arange(n_loop), 2 * np.arange(n_loop) + 1
+    loop_ladder = _ladder(rack_loop, n_loop, sup, ret, 2 * n_loop, seg_m=s["header_segment_length_m"],
+                          feed_m=s["header_feed_length_m"], back_m=s["header_segment_length_m"],
+                          reverse=s["reverse_return"], d_m=s["header_diameter_m"], k_minor=s["header_k_minor"],
+                          branch_m=s["rack_hose_length_m"], branch_d_m=s["rack_hose_diameter_m"],
+                          branch_k=0.0 if plates else branch_k_minor, role0=LOOP_LADDER)
+    n_node = 2 * n_loop + loop_ladder.n_new
+    parts = list(loop_ladder.pipes)
+    if plates:
+        n_plate = s["chips_per_rack"]
+        plate_rack = np.repeat(np.arange(n_rack), n_plate)
+        rack_ladder = _ladder(plate_rack, n_rack, loop_ladder.tap_supply, loop_ladder.tap_return, n_node,
+                              seg_m=s["manifold_segment_length_m"], feed_m=0.5 * s["rack_hose_length_m"],
+                              back_m=0.0, reverse=False, d_m=s["manifold_diameter_m"], k_minor=0.0,
+                              branch_m=s["plate_hose_length_m"], branch_d_m=s["plate_hose_diameter_m"],
+                              branch_k=branch_k_minor, role0=RACK_LADDER)
+        n_node += rack_ladder.n_new
+        # Hoses have the hose diameter, the manifolds theirs; the loop ladder's rack rungs are replaced.
+        hose_in, man_s, plate_p, man_r, hose_out = rack_ladder.pipes
+        d_hose = s["rack_hose_diameter_m"]
+        hose_in = hose_in[:3] + (d_hose,) + hose_in[4:]
+        hose_out = hose_out[:3] + (d_hose,) + hose_out[4:]
+        rack_loop_of = lambda p: p[:6] + (rack_loop[p[6]],)  # noqa: E731  pipe group: rack -> loop
+        parts = [parts[0], parts[1], parts[3], parts[4]] + [rack_loop_of(p) for p in
+                                                            (hose_in, man_s, plate_p, man_r, hose_out)]
+    counts = [np.asarray(p[0]).size for p in parts]
+    offsets = np.r_[0, np.cumsum(counts)]
+
+    def cat(i, dtype=float):
+        return np.concatenate([np.broadcast_to(np.asarray(p[i], dtype), (c,)) for p, c in zip(parts, counts)])
+
+    role = np.repeat([p[5] for p in parts], counts)
+    loop = cat(6, np.int64)
+    if plates:
+        first_rack_kind = 4  # hose_in
+        unit_pipe = offsets[6] + np.arange(n_rack * s["chips_per_rack"])
+        unit_rack = np.repeat(np.arange(n_rack), s["chips_per_rack"])
+        rack_inlet = offsets[first_rack_kind] + np.arange(n_rack)
+        outlet = rack_ladder.tap_return[np.r_[0, np.cumsum(np.full(n_rack, s["chips_per_rack"]))[:-1]]]
+    else:
+        unit_pipe = offsets[2] + np.arange(n_rack)
+        unit_rack = np.arange(n_rack)
+        rack_inlet = unit_pipe
+        outlet = np.full(n_rack, -1)
+    owner = np.where(role >= RACK_LADDER, -1, loop)  # name rack-level pipes after their rack
+    number = pd.DataFrame({"loop": loop, "role": role}).groupby(["loop", "role"]).cumcount().to_numpy() + 1
+    names = np.array(ROLES, dtype=object)[role]
+    pipe_ids = loop_ids[loop] + "-" + names + number.astype(str).astype(object)
+    rack_names = racks["id"].to_numpy(object)
+    if plates:
+        rack_level = np.flatnonzero(owner < 0)
+        rack_of_pipe = np.concatenate([np.arange(n_rack), np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
+                                       unit_rack, np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
+                                       np.arange(n_rack)])
+        n_in_rack = pd.DataFrame({"r": rack_of_pipe, "role": role[rack_level]}).groupby(["r", "role"]).cumcount()
+        pipe_ids[rack_level] = (rack_names[rack_of_pipe] + "-" + names[rack_level]
+                                + (n_in_rack.to_numpy() + 1).astype(str).astype(object))
+    else:
+        pipe_ids[unit_pipe] = rack_names + "-branch"
+    return LoopNetwork(loop_ids=loop_ids, rack_loop=rack_loop, n_node=int(n_node), supply_node=sup,
+                       return_node=ret, rack_inlet_pipe=rack_inlet, rack_outlet_node=outlet, unit_rack=unit_rack,
+                       unit_pipe=unit_pipe, pipe_from=cat(0, np.int64), pipe_to=cat(1, np.int64), pipe_loop=loop,
+                       pipe_role=role, pipe_length_m=cat(2), pipe_diameter_m=cat(3), pipe_k_minor=cat(4),
+                       pipe_ids=pipe_ids)

@@ -1,0 +1,635 @@
+"""The liquid-cooling stage: technology loops, CDUs, facility water, dry coolers and heat recovery.
+
+What it solves, in the order it is solved (SI units throughout):
+
+1. **Hydraulics** of every technology loop (:mod:`gigawatt.solver.cooling.loops` ladders) with the
+   Global Gradient solver (:func:`gigawatt.solver.numerics.hydraulic_network.solve_hydraulic_network`): each CDU pump
+   runs at the speed that gives its loop the *design flow*, the sum of its racks' design heat over
+   ``cp * design_delta_t_k`` (constant-flow control). The flows therefore do not depend on the heat, and
+   the loop's pressure drop fixes the pump's head, speed (affinity laws) and power. Racks take the flow
+   the network gives them, or with ``rack_flow_control`` a valve holds each at its design flow and the
+   pump makes up the head of the least-favoured rack.
+2. **Chips**: each CDU holds its loop's supply temperature, so every *heat unit*'s (rack's, or with
+   ``plate_resolution`` cold plate's) coolant inlet temperature is known before any heat is placed. Chip
+   (cold-plate case) temperature ``T = T_in + q_liquid / (2 m cp) + R q_plate`` and chip power ``P(T)``
+   with leakage (:mod:`gigawatt.models.chips`) meet at a fixed point solved per unit by Newton's method;
+   everything in it is inside the rack (VRM and shelf losses depend on rack power only), so one electrical
+   solve with the fixed-point IT powers is consistent: the coupling costs no extra electrical solve.
+   Thermal runaway (no fixed point) is an error naming the rack.
+3. **Heat sources** from the electrical results: a share of IT power and of the VRM and shelf losses goes
+   to liquid at each rack; the rest, and every station, converter and conductor loss, goes to air and is
+   removed by air handlers whose coils sit on the facility water.
+4. **Thermal network** of the loops (:func:`gigawatt.solver.numerics.thermal_kernel.solve_thermal_network`): one
+   upwind sweep, each unit's heat at the middle of its branch, mixing in manifolds and headers, pipe heat
+   loss to the room by the exact exponential solution.
+5. **CDUs**: counter-flow plate exchangers (epsilon-NTU), UA sized for the design point
+   (:func:`gigawatt.models.cooling_plant.cdu_design_ua`); each CDU's valve passes the facility flow that
+   brings its loop back to the supply set-point (:func:`~gigawatt.models.cooling_plant.cdu_facility_capacity`).
+6. **Facility water**: CDU and air-coil outlets mix; the facility pump adds its shaft heat; the
+   heat-recovery exchanger takes what the district-heating side asks (up to what is available above the
+   facility supply temperature); dry coolers reject the rest, which they can only do when the facility
+   supply temperature is at least ``dry_cooler_approach_k`` above ambient.
+
+Ledgers: heat into the coolants (rack liquid heat + pump shaft heat + air-coil heat) = heat rejected + heat
+recovered + loop pipe losses; facility power (grid + pumps + fans) = heat rejected + recovered + pipe
+losses + motor losses + dry-cooler fan power. Both are stored with their relative residuals.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+from numba import njit
+
+from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.models.chips import (LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power,
+                                   cold_plate_resistance)
+from gigawatt.models.coolant import coolant_properties
+from gigawatt.models.coolant_store import stored_constants, stored_table
+from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
+                                           cdu_facility_capacity, pump_speed_for_head)
+from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
+from gigawatt.models.racks import rack_powers
+from gigawatt.solver.cooling.loops import LoopNetwork, build_loops, loop_of_racks
+from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
+from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
+
+AUTO_PUMP_SHUTOFF = 1.4
+"""Auto-sized pump: shut-off head at rated speed over the loop's design head [-]."""
+AUTO_PUMP_CURVE = 0.2
+"""Auto-sized pump: quadratic coefficient b = AUTO_PUMP_CURVE * design head / design flow^2, so the pump
+runs its design point at speed sqrt((1 + 0.2) / 1.4) = 0.926 of rated."""
+FIXED_POINT_RTOL = 1e-13
+"""Relative change of rack IT power at which the chip fixed point (with liquid-cooled shelves) stops."""
+
+
+def _where(case) -> dict:
+    return {"file": case.file, "element": "[cooling]"}
+
+
+def resolve_settings(case) -> dict:
+    """The ``[cooling]`` settings with derived defaults filled and cross-field checks made."""
+    s = dict(case.settings["cooling"])
+    if s["facility_supply_t_k"] is None:
+        s["facility_supply_t_k"] = FACILITY_WATER_CLASSES[s["facility_class"]]
+    if s["tcs_supply_t_k"] is None:
+        s["tcs_supply_t_k"] = s["facility_supply_t_k"] + s["cdu_approach_k"]
+    if s["vrm_liquid_fraction"] is None:
+        s["vrm_liquid_fraction"] = s["liquid_fraction"]
+    if s["tcs_supply_t_k"] <= s["facility_supply_t_k"]:
+        raise CaseError("the technology-loop supply set-point must be above the facility supply temperature "
+                        "(the CDU moves heat from the loop to the facility water)", field="tcs_supply_t_k",
+                        value=s["tcs_supply_t_k"], allowed=f"> {s['facility_supply_t_k']:.2f} K", **_where(case))
+    if s["leakage_model"] != "none" and s["leakage_fraction"] > 0 and s["leakage_k_per_k"] == 0:
+        raise CaseError("a leakage model needs its temperature coefficient", field="leakage_k_per_k", value=0.0,
+                        allowed="> 0 1/K (state its source in the case)", **_where(case))
+    return s
+
+
+def _table(name: str):
+    """A coolant's property table over its whole valid range at 1 atm (stored with the package)."""
+    return stored_table(name)
+
+
+@dataclass(frozen=True)
+class Fluid:
+    """Constant properties of a loop's coolant at its design mean temperature."""
+
+    name: str
+    density_kg_m3: float
+    cp_j_per_kg_k: float
+    viscosity_pa_s: float
+    conductivity_w_per_m_k: float
+
+
+@dataclass(frozen=True)
+class LoopHydraulics:
+    """Per-loop results of the flow solve (arrays over loops) and the solve itself."""
+
+    result: HydraulicResult
+    flow_kg_s: np.ndarray
+    pressure_drop_pa: np.ndarray   # pump discharge to suction through headers, racks and the CDU
+    head_m: np.ndarray
+    speed_ratio: np.ndarray
+    efficiency: np.ndarray
+    shaft_w: np.ndarray
+    electric_w: np.ndarray
+    h0_m: np.ndarray
+    b_s2_m5: np.ndarray
+    rack_valve_dp_pa: np.ndarray   # per rack: pressure drop across its flow-control valve (NaN: none)
+
+
+@dataclass(frozen=True)
+class CoolingPlant:
+    """Everything of the cooling stage that does not depend on the heat: settings, fluids, loops, flows."""
+
+    settings: dict
+    tcs: Fluid
+    fws: Fluid
+    loops: LoopNetwork
+    rack_design_heat_w: np.ndarray
+    rack_design_flow_kg_s: np.ndarray
+    hydraulics: LoopHydraulics
+    rack_flow_kg_s: np.ndarray
+    unit_flow_kg_s: np.ndarray     # per heat unit (rack, or plate with plate_resolution)
+    unit_t_in_k: np.ndarray        # coolant temperature at each unit's inlet
+    unit_r_th_k_per_w: np.ndarray  # case-to-coolant resistance of one cold plate of each unit
+    cdu_ua_w_per_k: np.ndarray
+    thermal: LoopThermal
+
+    @property
+    def rack_t_in_k(self) -> np.ndarray:
+        """Coolant temperature at each rack's first heat unit [K]."""
+        return self.unit_t_in_k[::self.loops.units_per_rack]
+
+
+def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
+    """Settings, coolant properties, loop networks, design flows and the hydraulic solve of a case."""
+    s = resolve_settings(case)
+    t_sup, dt = s["tcs_supply_t_k"], s["design_delta_t_k"]
+    t_f = s["facility_supply_t_k"]
+    stored_constants(s["coolant"], t_sup, "tcs_supply_t_k", case.file)
+    stored_constants(s["facility_coolant"], t_f, "facility_supply_t_k", case.file)
+    tcs = Fluid(s["coolant"], *stored_constants(s["coolant"], t_sup + 0.5 * dt,
+                                                "tcs_supply_t_k + design_delta_t_k / 2", case.file))
+    fws = Fluid(s["facility_coolant"], *stored_constants(s["facility_coolant"], t_f + 0.5 * s["air_coil_delta_t_k"],
+                                                         "facility_supply_t_k + air_coil_delta_t_k / 2", case.file))
+
+    racks = case.tables["rack"]
+    p_ref = racks["p_it_w"].to_numpy(float)
+    vrm_ref = p_ref * (1.0 / racks["vrm_efficiency"].to_numpy(float) - 1.0)
+    q_design = (s["liquid_fraction"] * p_ref + s["vrm_liquid_fraction"] * vrm_ref
+                + s["shelf_liquid_fraction"] * rack_shelf_loss_w)
+    m_design = q_design / (tcs.cp_j_per_kg_k * dt)
+
+    # Heat-unit branch loss coefficient from its design pressure drop, dp = K rho v^2 / 2 at the unit's
+    # design flow (units of zero design heat take the mean design flow of their loop's units).
+    rack_loop, loop_ids = loop_of_racks(racks)
+    n_loop = loop_ids.size
+    per_rack = s["chips_per_rack"] if s["plate_resolution"] else 1
+    unit_loop = np.repeat(rack_loop, per_rack)
+    m_unit = np.repeat(m_design / per_rack, per_rack)
+    loop_flow = np.bincount(rack_loop, weights=m_design, minlength=n_loop)
+    n_live = np.bincount(unit_loop, weights=(m_unit > 0).astype(float), minlength=n_loop)
+    mean_flow = np.divide(loop_flow / per_rack, n_live / per_rack, out=np.ones(n_loop), where=n_live > 0)
+    m_nominal = np.where(m_unit > 0, m_unit, mean_flow[unit_loop])
+    d_unit = s["plate_hose_diameter_m"] if s["plate_resolution"] else s["rack_hose_diameter_m"]
+    area = 0.25 * math.pi * d_unit ** 2
+    k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
+    loops = build_loops(racks, s, k_unit)
+
+    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_design)
+    m = hyd.result.pipe_m_kg_s
+    thermal = _loop_thermal(s, tcs, loops, hyd.result)
+    th = thermal.solve(np.zeros(loops.unit_rack.size))
+    m_unit = np.abs(m[loops.unit_pipe])
+    return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
+                        th.t_node_k[loops.pipe_from[loops.unit_pipe]],
+                        _plate_resistance(case, s, tcs, m_unit * loops.units_per_rack / s["chips_per_rack"]),
+                        cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]), thermal)
+
+
+PLATE_GEOMETRY = ("cold_plate_channel_d_h_m", "cold_plate_channel_area_m2", "cold_plate_wetted_area_m2")
+
+
+def _plate_resistance(case, s: dict, tcs: Fluid, m_plate_kg_s: np.ndarray) -> np.ndarray:
+    """Case-to-coolant resistance of one cold plate at its flow [K/W]: given, or conduction plus the
+    convective resistance of :func:`gigawatt.models.chips.cold_plate_resistance` when the channels are."""
+    if s["cold_plate_channels"] is None:
+        return np.full(m_plate_kg_s.size, s["chip_r_th_k_per_w"])
+    missing = [f for f in PLATE_GEOMETRY if s[f] is None]
+    if missing:
+        raise CaseError("cold_plate_channels needs the channel geometry", field=missing[0],
+                        allowed="a value (with cold_plate_channels)", **_where(case))
+    r = np.empty(m_plate_kg_s.size)
+    _plate_resistances(m_plate_kg_s, s["cold_plate_channels"], s["cold_plate_channel_d_h_m"],
+                       s["cold_plate_channel_area_m2"], s["cold_plate_wetted_area_m2"], tcs.viscosity_pa_s,
+                       tcs.cp_j_per_kg_k, tcs.conductivity_w_per_m_k,
+                       s["header_roughness_m"] / s["cold_plate_channel_d_h_m"], s["cold_plate_nu_laminar"],
+                       s["chip_r_th_k_per_w"], r)
+    return r
+
+
+@njit(cache=True)
+def _plate_resistances(m, n_channels, d_h, area, wetted, mu, cp, k, rel_roughness, nu_laminar, r_cond, out):
+    """:func:`cold_plate_resistance` of each plate at its flow [K/W]; infinite without flow."""
+    for i in range(m.size):
+        out[i] = cold_plate_resistance(m[i], n_channels, d_h, area, wetted, mu, cp, k, rel_roughness, nu_laminar,
+                                       r_cond) if m[i] > 0 else np.inf
+
+
+@njit(cache=True)
+def _pipe_drops(m, d, length, roughness, rho, mu, k_minor, out):
+    """Darcy-Weisbach pressure drop of each pipe at its flow [Pa] (see pressure_drop_darcy_weisbach)."""
+    for i in range(m.size):
+        out[i] = pressure_drop_darcy_weisbach(m[i], d[i], length[i], roughness, rho, mu, k_minor[i])
+
+
+def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray,
+                      rack_flow: np.ndarray) -> LoopHydraulics:
+    """Flows and pressures of every loop at its design flow; the pumps' operating points.
+
+    With ``rack_flow_control`` each rack's first pipe carries a valve holding ``rack_flow`` [kg/s]: those
+    pipes leave the network as fixed flows, the supply side (held at 0 Pa meanwhile) and the return side
+    (0 Pa at R) are solved apart, and the supply side is then raised until the least-favoured valve keeps
+    ``valve_min_dp_pa``.
+    """
+    fixed = np.full(loops.n_node, np.nan)
+    fixed[loops.return_node] = 0.0  # the expansion tank at each CDU inlet; only differences matter
+    inject = np.zeros(loops.n_node)
+    inject[loops.supply_node] = loop_flow
+    keep = np.ones(loops.pipe_role.size, dtype=bool)
+    valve = loops.rack_inlet_pipe
+    if s["rack_flow_control"]:
+        keep[valve] = False
+        np.add.at(inject, loops.pipe_from[valve], -rack_flow)
+        np.add.at(inject, loops.pipe_to[valve], rack_flow)
+        fixed[loops.supply_node] = 0.0
+    # Idle loops (no liquid heat, no design flow) are held at 0 Pa throughout and start at zero flow, which
+    # is their exact solution.
+    idle_loop = loop_flow <= 0
+    node_loop = np.full(loops.n_node, -1)
+    node_loop[loops.pipe_from] = loops.pipe_loop
+    node_loop[loops.pipe_to] = loops.pipe_loop
+    fixed[idle_loop[node_loop]] = 0.0
+    m_start = np.where(idle_loop[loops.pipe_loop], 0.0,
+                       tcs.density_kg_m3 * 0.25 * math.pi * loops.pipe_diameter_m ** 2)[keep]  # 1 m/s
+    result = solve_hydraulic_network(
+        m_start_kg_s=m_start, node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from[keep],
+        pipe_to=loops.pipe_to[keep], pipe_length_m=loops.pipe_length_m[keep],
+        pipe_diameter_m=loops.pipe_diameter_m[keep], pipe_roughness_m=s["header_roughness_m"],
+        pipe_k_minor=loops.pipe_k_minor[keep], density_kg_m3=tcs.density_kg_m3,
+        viscosity_pa_s=tcs.viscosity_pa_s, pipe_ids=loops.pipe_ids[keep])
+    valve_dp = np.full(valve.size, np.nan)
+    if s["rack_flow_control"]:
+        p = result.p_pa.copy()
+        drop = np.empty(valve.size)
+        _pipe_drops(rack_flow, loops.pipe_diameter_m[valve], loops.pipe_length_m[valve], s["header_roughness_m"],
+                    tcs.density_kg_m3, tcs.viscosity_pa_s, loops.pipe_k_minor[valve], drop)
+        raw = p[loops.pipe_from[valve]] - p[loops.pipe_to[valve]] - drop
+        lift = np.full(loops.n_loop, -np.inf)
+        np.maximum.at(lift, loops.rack_loop, s["valve_min_dp_pa"] - raw)
+        graph = sp.coo_matrix((np.ones(int(keep.sum())), (loops.pipe_from[keep], loops.pipe_to[keep])),
+                              shape=(loops.n_node, loops.n_node))
+        _, label = csgraph.connected_components(graph, directed=False)
+        side_lift = np.zeros(label.max() + 1)
+        side_lift[label[loops.supply_node]] = lift
+        p += side_lift[label]
+        valve_dp = raw + lift[loops.rack_loop]
+        m = np.empty(keep.size)
+        m[keep], m[valve] = result.pipe_m_kg_s, rack_flow
+        supply = np.zeros(loops.n_node)
+        supply[loops.return_node] = -loop_flow
+        result = replace(result, p_pa=p, m_kg_s=m, pipe_m_kg_s=m, supply_kg_s=supply)
+    rho = tcs.density_kg_m3
+    live = loop_flow > 0
+    dp = np.where(live, result.p_pa[loops.supply_node] - result.p_pa[loops.return_node] + s["cdu_dp_pa"], 0.0)
+    head = dp / (rho * GRAVITY_M_S2)
+    q = loop_flow / rho
+    q_safe = np.where(live, q, 1.0)
+    h0 = np.full(loops.n_loop, s["pump_h0_m"]) if s["pump_h0_m"] else AUTO_PUMP_SHUTOFF * head
+    b = np.full(loops.n_loop, s["pump_b_s2_m5"]) if s["pump_b_s2_m5"] is not None \
+        else AUTO_PUMP_CURVE * head / q_safe ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = np.where(live, pump_speed_for_head(q, head, np.where(live, h0, 1.0), 0.0, b), 0.0)
+    too_fast = np.flatnonzero(speed > s["pump_max_speed"] * (1 + 1e-12))
+    if too_fast.size:
+        i = int(too_fast[np.argmax((speed / s["pump_max_speed"])[too_fast])])
+        n = s["pump_max_speed"]
+        h_max = h0[i] * n * n - b[i] * q[i] ** 2
+        raise CaseError(f"the pump cannot deliver its loop's design flow of {q[i] * 1e3:.2f} L/s at any speed up "
+                        f"to {n:g} of rated: the loop needs {head[i]:.2f} m of head, the pump gives "
+                        f"{h_max:.2f} m (short by {head[i] - h_max:.2f} m)", file=case.file,
+                        element=f"pump of cooling loop '{loops.loop_ids[i]}'",
+                        **({"field": "pump_h0_m", "value": float(h0[i]),
+                            "allowed": f">= {(head[i] + b[i] * q[i] ** 2) / n ** 2:.2f} m at this pump_b_s2_m5"}
+                           if s["pump_h0_m"] else
+                           {"field": "pump_max_speed", "value": n,
+                            "allowed": f">= {speed[i]:.4f} for the auto-sized pump"}))
+    # Best-efficiency flow at rated speed: given; for auto-sized pumps their design point (they run at
+    # pump_eta_best); for a given curve where it gives 0.8 H0 (b q^2 = 0.2 H0).
+    if s["pump_best_flow_m3_s"] is not None:
+        q_best = np.full(loops.n_loop, s["pump_best_flow_m3_s"])
+    elif s["pump_h0_m"]:
+        q_best = np.sqrt(np.divide(0.2 * h0, b, out=np.full(loops.n_loop, np.inf), where=b > 0))
+    else:
+        q_best = np.divide(q, speed, out=np.ones(loops.n_loop), where=speed > 0)
+    x = np.divide(q, speed * q_best, out=np.ones(loops.n_loop), where=live)
+    eta = np.where(live, s["pump_eta_best"] * x * (2.0 - x), 1.0)  # pump_efficiency, vectorised
+    off_curve = np.flatnonzero(live & (eta <= 0.05 * s["pump_eta_best"]))
+    if off_curve.size:
+        i = int(off_curve[0])
+        raise CaseError(f"the pump runs at {x[i]:.2f} times its best-efficiency flow, off its efficiency curve "
+                        f"(0 < Q/Q_best < 2)", file=case.file, element=f"pump of cooling loop '{loops.loop_ids[i]}'",
+                        field="pump_best_flow_m3_s", value=float(q_best[i]),
+                        allowed=f"about {q[i] / speed[i]:.4g} m3/s (the loop's design flow at its speed)")
+    shaft = rho * GRAVITY_M_S2 * q * head / eta
+    return LoopHydraulics(result, loop_flow, dp, head, speed, np.where(live, eta, 0.0), shaft,
+                          shaft / s["motor_efficiency"], h0, b, valve_dp)
+
+
+def _split_units(loops: LoopNetwork):
+    """(branches that are not heat units, heat-unit branches) of the pipe list."""
+    other = np.ones(loops.pipe_role.size, dtype=bool)
+    other[loops.unit_pipe] = False
+    return np.flatnonzero(other), loops.unit_pipe
+
+
+@dataclass(frozen=True)
+class LoopThermal:
+    """The loops' thermal network, set up once per case (:func:`prepare_thermal_network`): the hydraulic
+    network with each heat unit's branch split at a *heat node* (half the branch on either side),
+    numbered ``n_node + unit``, where the unit's heat enters. Only the heat changes between solves."""
+
+    network: object                # ThermalNetwork
+    node_value: np.ndarray         # supply temperatures in place, heat nodes to be filled
+    heat_node: np.ndarray
+    m_branch_kg_s: np.ndarray
+    m_node_kg_s: np.ndarray
+
+    def solve(self, q_unit_w: np.ndarray):
+        """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit."""
+        value = self.node_value.copy()
+        value[self.heat_node] = -q_unit_w
+        return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
+
+
+def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult) -> LoopThermal:
+    """Set up the loops' thermal network (see :class:`LoopThermal`)."""
+    n_unit = loops.unit_pipe.size
+    heat_node = loops.n_node + np.arange(n_unit)
+    other, up = _split_units(loops)
+    m = hyd.pipe_m_kg_s
+    frm = np.concatenate([loops.pipe_from[other], loops.pipe_from[up], heat_node])
+    to = np.concatenate([loops.pipe_to[other], heat_node, loops.pipe_to[up]])
+    flow = np.concatenate([m[other], m[up], m[up]])
+    length = np.concatenate([loops.pipe_length_m[other], 0.5 * loops.pipe_length_m[up],
+                             0.5 * loops.pipe_length_m[up]])
+    kind = np.full(loops.n_node + n_unit, NODE_JUNCTION, dtype=np.int64)
+    kind[loops.supply_node] = NODE_SUPPLY
+    kind[heat_node] = NODE_HEAT
+    value = np.zeros(kind.size)
+    value[loops.supply_node] = s["tcs_supply_t_k"]
+    m_node = np.zeros(kind.size)
+    loop_flow = -hyd.supply_kg_s[loops.return_node]
+    m_node[loops.supply_node] = loop_flow
+    m_node[loops.return_node] = -loop_flow
+    network = prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
+                                      tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+    return LoopThermal(network, value, heat_node, flow, m_node)
+
+
+def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
+    """Loop index of each branch of the thermal network of :func:`_thermal` (in its branch order)."""
+    other, up = _split_units(loops)
+    return np.concatenate([loops.pipe_loop[other], loops.pipe_loop[up], loops.pipe_loop[up]])
+
+
+@njit(cache=True)
+def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out):
+    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`)."""
+    for i in range(a.size):
+        t, status, _ = chip_fixed_point(a[i], b[i], p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
+        t_out[i] = t
+        status_out[i] = status
+        p_out[i] = chip_power(t, p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
+
+
+def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rack IT power and chip temperature per heat unit at the electro-thermal fixed point.
+
+    A rack's IT power, VRM and shelf heat are shared evenly by its heat units (the rack, or its plates);
+    unit ``u`` of rack ``r`` with ``n`` units per rack and ``N`` chips per rack has
+
+        T_u = a_u + b_u P_u,  a_u = T_in,u + s_f q_shelf,r / (2 n m_u cp),
+        b_u = (l_f + v_f (1/eta_vrm - 1)) / (2 m_u cp) + R l_f n / N,
+
+    and ``P_r = sum_u P_u(T_u)``. ``p_ref_w`` [W]: each rack's IT power at the leakage reference
+    temperature (default: the case's ``p_it_w``; a time series passes the step's). Returns
+    ``(p_it_w per rack, t_chip_k per unit, iterations)``; without leakage ``p_it_w`` is ``p_ref_w``.
+    """
+    s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
+    racks = case.tables["rack"]
+    n = loops.units_per_rack
+    rack = loops.unit_rack
+    p_ref = racks["p_it_w"].to_numpy(float) if p_ref_w is None else np.asarray(p_ref_w, float)
+    eta = racks["vrm_efficiency"].to_numpy(float)[rack]
+    m = plant.unit_flow_kg_s
+    lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
+    no_flow = np.flatnonzero((m <= 0) & (p_ref[rack] > 0) & (lf + vlf > 0))
+    if no_flow.size:
+        i = int(rack[no_flow[0]])
+        raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
+                        element=f"rack '{racks['id'].iloc[i]}'", field="p_it_w", value=float(p_ref[i]))
+    half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
+    r_plate = np.where(m > 0, plant.unit_r_th_k_per_w, 0.0)
+    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + r_plate * lf * n / s["chips_per_rack"]
+    p_unit_ref = p_ref[rack] / n
+    model = s["leakage_model"]
+    p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]
+    for iteration in range(1, 51):
+        a = plant.unit_t_in_k + half_c * slf * shelf[rack] / n
+        if model == "none" or s["leakage_fraction"] == 0:
+            return p_ref.copy(), a + b * p_unit_ref, iteration
+        f = s["leakage_fraction"]
+        t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
+        _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
+                     s["leakage_t_ref_k"], t_chip, p_new, status)
+        bad = np.flatnonzero(status != STATUS_CONVERGED)
+        if bad.size:
+            u = int(bad[0])
+            name = racks["id"].iloc[int(rack[u])]
+            raise ConvergenceError(
+                f"rack '{name}': thermal runaway: its chips' leakage rises faster with temperature than the "
+                f"cold plates remove it (coolant {a[u] - 273.15:.2f} °C, {b[u] * 1e3:.4f} K/kW from power to "
+                f"chip temperature); no steady chip temperature exists",
+                details={"rack": name, "t_coolant_k": float(a[u]), "k_per_w": float(b[u])})
+        negative = np.flatnonzero(p_new < p_unit_ref * (1 - f))
+        if negative.size:
+            u = int(negative[0])
+            raise CaseError(f"the {model} leakage model gives negative leakage at the chip temperature "
+                            f"{t_chip[u] - 273.15:.2f} °C of rack '{racks['id'].iloc[int(rack[u])]}': the chips run "
+                            f"below the model's validity (1 + k (T - T_ref) >= 0)", file=case.file,
+                            element="[cooling]", field="leakage_t_ref_k", value=s["leakage_t_ref_k"],
+                            allowed=f"<= {t_chip[u] + 1.0 / s['leakage_k_per_k']:.2f} K for this leakage_k_per_k")
+        p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
+        change = np.max(np.abs(p_rack - p_it), initial=0.0)
+        p_it = p_rack
+        if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
+            return p_it, t_chip, iteration
+        shelf = rack_powers(case, p_it)[1]
+    raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
+                           details={"change_w": float(change)})
+
+
+@dataclass(frozen=True)
+class HeatState:
+    """The heat side of a solve: what :mod:`gigawatt.solver.cooling.results` turns into variables."""
+
+    rack_q_liquid_w: np.ndarray
+    rack_q_air_w: np.ndarray
+    rack_t_out_k: np.ndarray
+    unit_t_out_k: np.ndarray       # coolant leaving each heat unit (rack or plate)
+    q_air_other_w: float           # station, converter and conductor losses, all to air
+    thermal: object                # ThermalResult of the loops
+    loop_pipe_loss_w: np.ndarray
+    loop_t_return_k: np.ndarray    # at the CDU hot inlet, pump heat included
+    cdu_duty_w: np.ndarray
+    cdu_c_cold_w_per_k: np.ndarray
+    cdu_t_cold_out_k: np.ndarray
+    cdu_effectiveness: np.ndarray
+    facility: dict                 # scalar results of the facility loop [W, K, kg/s]
+
+
+def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
+               other_loss_w: float, p_grid_w: float, recovery_demand_w: float | None = None) -> HeatState:
+    """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse.
+
+    ``recovery_demand_w`` [W]: heat the recovery exchanger takes (default: the case's
+    ``recovery_demand_w``; the district-heating stage passes what its plant draws)."""
+    s, tcs, loops, hyd = plant.settings, plant.tcs, plant.loops, plant.hydraulics
+    lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
+    q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
+    q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
+    n = loops.units_per_rack
+    th = plant.thermal.solve(q_liq[loops.unit_rack] / n)
+    unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
+    t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
+    _check_loop_temperatures(case, tcs, loops, th.t_node_k)
+
+    loop_loss = np.bincount(thermal_pipe_loop(loops), weights=th.q_loss_w, minlength=loops.n_loop)
+    c_hot = hyd.flow_kg_s * tcs.cp_j_per_kg_k
+    live = c_hot > 0
+    t_ret = np.where(live, th.t_node_k[loops.return_node] + hyd.shaft_w / np.where(live, c_hot, 1.0),
+                     s["tcs_supply_t_k"])
+    t_set, t_f = s["tcs_supply_t_k"], s["facility_supply_t_k"]
+    duty = c_hot * (t_ret - t_set)
+    cold = np.flatnonzero(live & (duty < 0))
+    if cold.size:
+        i = int(cold[np.argmin(duty[cold])])
+        raise CaseError(f"the loop comes back at {t_ret[i] - 273.15:.2f} °C, colder than its supply set-point: "
+                        f"its pipes lose more heat to the room than its racks put in, and a CDU can only cool",
+                        file=case.file, element=f"CDU of cooling loop '{loops.loop_ids[i]}'",
+                        field="tcs_supply_t_k", value=t_set,
+                        allowed=f"<= {t_ret[i]:.2f} K, or less pipe loss (pipe_u_w_per_m_k, room_t_k)")
+    c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
+    t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
+
+    heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
+                     t_cold_out, eps, {})
+    return with_recovery(case, plant, heat, float(rack_p_it_w.sum()), p_grid_w, recovery_demand_w)
+
+
+def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_grid_w: float,
+                  recovery_demand_w: float | None = None) -> HeatState:
+    """The facility water of a :func:`solve_heat` result again, with the recovery exchanger taking
+    ``recovery_demand_w`` [W] (the loops and CDUs do not depend on it): what the district-heating stage needs
+    once it knows what its plant draws. ``p_it_w`` [W]: the campus's IT power."""
+    s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
+    q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
+    demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
+    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand)
+    q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
+    q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
+    fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
+    fac["q_into_coolant_w"] = q_in
+    fac["q_loop_loss_w"] = float(loop_loss.sum())
+    p_pumps = hyd.electric_w.sum() + fac["facility_pump_electric_w"]
+    p_fans = fac["air_fan_w"] + fac["dry_cooler_fan_w"]
+    p_facility = p_grid_w + p_pumps + p_fans
+    motor_loss = p_pumps - hyd.shaft_w.sum() - fac["facility_pump_shaft_w"]
+    to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
+    fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
+               q_to_outside_w=to_outside,
+               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
+               pue=p_facility / p_it_w if p_it_w > 0 else math.nan,
+               ppue_cooling=(p_it_w + p_pumps + p_fans) / p_it_w if p_it_w > 0 else math.nan)
+    return replace(heat, facility=fac)
+
+
+def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.ndarray) -> None:
+    """Every loop temperature inside the coolant's valid range; a violation names where it happens (the
+    rack, for the heat nodes and rack-level pipes)."""
+    table = _table(tcs.name)
+    lim = table.limits
+    bad = np.flatnonzero((t_node_k < lim.t_low_k) | (t_node_k > lim.t_high_k))
+    if not bad.size:
+        return
+    i = int(bad[np.argmax(np.abs(t_node_k[bad] - 0.5 * (lim.t_low_k + lim.t_high_k)))])
+    if i >= loops.n_node:
+        where = f"rack '{case.tables['rack']['id'].iloc[int(loops.unit_rack[i - loops.n_node])]}'"
+    else:
+        at = np.flatnonzero((loops.pipe_from == i) | (loops.pipe_to == i))[0]
+        where = f"pipe '{loops.pipe_ids[at]}'"
+    try:
+        coolant_properties(table, t_node_k[i], field="t_coolant_k")
+    except CaseError as err:
+        raise CaseError(f"{err.reason} in the technology loop at {where}", file=case.file,
+                        element=f"[cooling] coolant '{tcs.name}'", field="t_coolant_k", value=float(t_node_k[i]),
+                        allowed=err.allowed) from None
+
+
+@njit(cache=True)
+def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out):
+    for i in range(t_hot_in.size):
+        c_out[i], status_out[i], q_max_out[i] = cdu_facility_capacity(t_hot_in[i], t_set, c_hot[i], t_cold_in,
+                                                                       ua[i], c_cold_max[i])
+
+
+def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
+    """Facility capacity rate each CDU's valve passes, and the exchangers' effectiveness."""
+    n = t_ret.size
+    c_cold, status, q_max = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
+    c_max = s["cdu_max_flow_ratio"] * c_hot
+    t_f = s["facility_supply_t_k"]
+    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max)
+    bad = np.flatnonzero(status != STATUS_OK)
+    if bad.size:
+        i = int(bad[np.argmax((duty / q_max)[bad])])
+        why = ("its duty {:.1f} kW exceeds the {:.1f} kW its exchanger passes with the facility valve fully "
+               "open ({:g} × design flow)".format(duty[i] / 1e3, q_max[i] / 1e3, s["cdu_max_flow_ratio"])
+               if status[i] == STATUS_CAPACITY else "the set-point is not above the facility supply")
+        raise CaseError(f"the CDU cannot hold its loop's supply set-point of {s['tcs_supply_t_k'] - 273.15:.2f} °C "
+                        f"with facility water at {t_f - 273.15:.2f} °C: {why}", file=case.file,
+                        element=f"CDU of cooling loop '{loops.loop_ids[i]}'", field="tcs_supply_t_k",
+                        value=s["tcs_supply_t_k"], allowed="a set-point the CDU can hold (raise it, lower the "
+                        "facility supply, or raise cdu_max_flow_ratio)")
+    c_min = np.minimum(c_hot, c_cold)
+    q_ideal = c_min * (t_ret - t_f)
+    eps = np.divide(duty, q_ideal, out=np.zeros(n), where=q_ideal > 0)
+    return c_cold, eps
+
+
+def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w) -> dict:
+    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out."""
+    t_f = s["facility_supply_t_k"]
+    air_fan = s["air_fan_w_per_w"] * q_air_w
+    q_coil = q_air_w + air_fan
+    c_coil = q_coil / s["air_coil_delta_t_k"]
+    c_total = float(cdu_c_cold_w_per_k.sum()) + c_coil
+    m = c_total / fws.cp_j_per_kg_k
+    q_vol = m / fws.density_kg_m3
+    shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
+    q_available = float(cdu_duty_w.sum()) + q_coil + shaft
+    t_return = t_f + q_available / c_total if c_total > 0 else t_f
+    q_recovered = min(recovery_demand_w, q_available)
+    q_rejected = q_available - q_recovered
+    t_amb = s["ambient_t_k"]
+    if q_rejected > 0 and t_f < t_amb + s["dry_cooler_approach_k"]:
+        raise CaseError(f"the dry coolers cannot cool the facility water to {t_f - 273.15:.2f} °C at an ambient "
+                        f"of {t_amb - 273.15:.2f} °C: they need {s['dry_cooler_approach_k']:g} K of approach",
+                        file=case.file, element="[cooling] dry coolers", field="facility_supply_t_k", value=t_f,
+                        allowed=f">= {t_amb + s['dry_cooler_approach_k']:.2f} K (ambient + dry_cooler_approach_k)")
+    try:
+        coolant_properties(_table(fws.name), t_return, field="t_facility_return_k")
+    except CaseError as err:
+        raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
+    return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
+            "q_air_w": q_air_w, "air_fan_w": air_fan, "q_air_coil_w": q_coil, "facility_pump_shaft_w": shaft,
+            "facility_pump_electric_w": shaft / s["motor_efficiency"], "q_available_w": q_available,
+            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected,
+            "dry_cooler_fan_w": s["dry_cooler_fan_w_per_w"] * q_rejected}

@@ -1,0 +1,12 @@
+"""The DC networks: 800 VDC (or any level) monopolar and ±V bipolar, from the stations to the racks.
+
+- ``assembly``: validated element tables → typed arrays in breadth-first order, grouped by voltage level;
+- ``kernel``: the Numba Newton kernel of one level (tree elimination, rings by Woodbury);
+- ``loadflow``: ``solve_dc``, level by level (DC/DC converters' output zones first), feeds and the nose;
+- ``results``: the results ``xarray.Dataset``, the energy ledger and the provenance;
+- ``bipolar``, ``bipolar_results``: the three-wire ±V network with its neutral and earthing;
+- ``series``, ``series_batch``, ``series_kernel``: the network prepared once and solved step after step
+  (``series``), a whole period with bounded memory (``series_batch``) and its many-step kernel.
+
+Imports: :mod:`gigawatt.solver.numerics`, ``gigawatt.models``, ``gigawatt.cases``, ``gigawatt.errors``.
+"""

@@ -1,0 +1,339 @@
+"""Assembly: validated element tables → typed arrays in breadth-first order, grouped by voltage level.
+
+A *zone* is a set of buses joined by lines. Converters join zones: a DC/DC converter holds the voltage of
+its output zone like a source and draws its output power plus its losses, a constant power, from its input
+bus. Zones fed through converters are solved first (deepest level first), so each converter's input power
+is known when the zone above it is solved: the coupled problem is solved exactly, level by level.
+
+Within all zones of one level, buses are numbered in breadth-first order of a spanning tree (parents before
+children), which is what the O(N) tree elimination of :mod:`gigawatt.solver.dc.kernel` needs; the lines not
+in the tree are the *links* that close rings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+from gigawatt.cases.case import Case
+from gigawatt.errors import CaseError
+from gigawatt.models.conductors import MATERIALS, conductor_resistance
+from gigawatt.models.racks import rack_powers
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Sources and converter outputs together: everything that sets a zone's voltage. Bus indices are
+    solver positions."""
+
+    table: np.ndarray  # "source" or "converter"
+    row: np.ndarray  # row in that table
+    ids: np.ndarray  # element id
+    loss_model: np.ndarray  # loss model name ('' = lossless)
+    bus: np.ndarray  # output bus position
+    input_bus: np.ndarray  # input bus position for converters, −1 for grid-fed sources
+    v_set: np.ndarray  # [V]
+    droop: np.ndarray  # [pu]
+    rated: np.ndarray  # [W]
+    k_droop: np.ndarray  # [W/V], 0 for stiff feeds
+    stiff: np.ndarray  # bool
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Zones in solve order: each a contiguous range of bus positions and of links."""
+
+    start: np.ndarray
+    end: np.ndarray
+    link_start: np.ndarray
+    link_end: np.ndarray
+    v_nominal: np.ndarray  # [V] lowest nominal voltage in the zone, to scale its tolerance
+    g_max: np.ndarray  # [S] largest Σ_j g_ij + K_i over the zone's buses: sets its rounding floor
+    levels: list  # [(level, first zone, end zone)], deepest level first
+
+
+@dataclass(frozen=True)
+class Network:
+    """Typed arrays of a case, ready for the kernels. ``pos`` maps a bus-table row to its solver position;
+    everything indexed by bus below is in solver positions unless it says otherwise."""
+
+    n_bus: int
+    pos: np.ndarray  # bus-table row → position
+    bus_row: np.ndarray  # position → bus-table row
+    v_nominal: np.ndarray  # [V]
+    parent: np.ndarray  # parent position, −1 at a zone root
+    g_parent: np.ndarray  # [S] conductance to the parent (parallel lines summed), 0 at roots
+    up: np.ndarray  # parent position, or the bus itself at a root (for branch-free kernel loops)
+    g_couple: np.ndarray  # [S] g_parent where neither the bus nor its parent is stiff, else 0
+    tree_line: np.ndarray  # a line-table row on the edge to the parent, −1 at roots
+    zone: np.ndarray  # zone (index in solve order) of each position
+    level: np.ndarray  # level of each position (0 = fed from the grid)
+    fixed: np.ndarray  # bool: held by a stiff source or converter
+    v_start: np.ndarray  # [V] initial voltages (set-points)
+    k_droop: np.ndarray  # [W/V] per bus
+    kv_droop: np.ndarray  # [W] per bus
+    zones: "Zones"
+    link_a: np.ndarray
+    link_b: np.ndarray
+    link_g: np.ndarray
+    line_in_service: np.ndarray  # bool per line-table row
+    line_from: np.ndarray  # position (−1 if out of service)
+    line_to: np.ndarray
+    line_r: np.ndarray  # [Ω] (NaN if out of service)
+    feeds: Feeds
+    rack_bus: np.ndarray  # position
+    rack_p_in: np.ndarray  # [W] drawn by each rack
+    rack_shelf_loss: np.ndarray  # [W]
+    rack_vrm_loss: np.ndarray  # [W]
+    rack_load: np.ndarray  # [W] per bus position: sum of rack input powers
+    element_bus: dict  # {"source": bus position per source row, "converter_from": …, "converter_to": …}
+
+
+def conductor_properties(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Resistivity at 20 °C [Ω·m] and temperature coefficient [1/K] of each line's conductor: given, or its
+    material's (IEC 60287-1-1 Table 1, :data:`gigawatt.models.conductors.MATERIALS`)."""
+    material = lines["material"].to_numpy()
+    rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
+    alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
+    for name, props in MATERIALS.items():
+        m = material == name
+        rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
+        alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
+    return rho, alpha
+
+
+def line_resistance(lines: pd.DataFrame) -> np.ndarray:
+    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature."""
+    rho, alpha = conductor_properties(lines)
+    r_given = lines["r_ohm"].to_numpy(dtype=float)
+    area = lines["cross_section_m2"].to_numpy(dtype=float)
+    need = np.isnan(r_given) & np.isnan(area)
+    if need.any():
+        i = int(np.flatnonzero(need)[0])
+        raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm",
+                        element=f"line '{lines['id'].iloc[i]}'",
+                        field="cross_section_m2")
+    r_geom = conductor_resistance(lines["length_m"].to_numpy(dtype=float), area, rho, alpha,
+                                  lines["conductor_temp_k"].to_numpy(dtype=float),
+                                  lines["loop_factor"].to_numpy(dtype=float), lines["n_parallel"].to_numpy(dtype=float))
+    return np.where(np.isnan(r_given), r_geom, r_given)
+
+
+def _feeds(case: Case, bus_index: pd.Index):
+    src = case.tables["source"]
+    conv = case.tables["converter"]
+    src = src[src["in_service"].to_numpy(dtype=bool)]
+    conv = conv[conv["in_service"].to_numpy(dtype=bool)]
+    table = np.concatenate([np.full(len(src), "source", dtype=object), np.full(len(conv), "converter", dtype=object)])
+    row = np.concatenate([src.index.to_numpy(), conv.index.to_numpy()])
+    ids = np.concatenate([src["id"].to_numpy(), conv["id"].to_numpy()]).astype(object)
+    loss_model = np.concatenate([src["loss_model"].to_numpy(), conv["loss_model"].to_numpy()]).astype(object)
+    bus = bus_index.get_indexer(np.concatenate([src["bus"].to_numpy(), conv["to_bus"].to_numpy()]))
+    input_bus = np.concatenate([np.full(len(src), -1), bus_index.get_indexer(conv["from_bus"].to_numpy())])
+    v_set = np.concatenate([src["v_set_v"].to_numpy(float), conv["v_set_v"].to_numpy(float)])
+    droop = np.concatenate([src["droop"].to_numpy(float), conv["droop"].to_numpy(float)])
+    rated = np.concatenate([src["rated_power_w"].to_numpy(float), conv["rated_power_w"].to_numpy(float)])
+    stiff = droop == 0.0
+    k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
+    return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
+
+
+def assemble(case: Case) -> Network:
+    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
+    buses = case.tables["bus"]
+    n = len(buses)
+    if n == 0:
+        raise CaseError("the case has no buses", file=case.file, field="bus")
+    bus_ids = buses["id"].to_numpy()
+    bus_index = pd.Index(bus_ids)
+    in_service, r, frm_all, to_all = _lines(case, bus_index)
+    live = np.flatnonzero(in_service)
+    frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
+
+    # Zones: connected components over lines; each needs a feed.
+    adj = coo_matrix((np.ones(live.size), (frm, to)), shape=(n, n)).tocsr()
+    n_zone, zone_of_row = connected_components(adj, directed=False)
+    f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
+    _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
+    fixed_row, v_fixed = _stiff_buses(case, n, f_table, f_row, f_bus, f_vset, f_stiff)
+    zone_level = _zone_levels(case, n_zone, zone_of_row, f_table, f_row, f_bus, f_in)
+
+    bus_row, pred_row, is_root = _breadth_first(n, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff)
+    pos = np.empty(n, dtype=np.int64)
+    pos[bus_row] = np.arange(n)
+    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
+    g_parent, tree_line, in_tree = _tree_lines(n, live, frm, to, g, bus_row, pred_row, is_root)
+
+    # Zones in solve order, each a contiguous range of positions; links grouped by zone the same way.
+    zone_pos = zone_of_row[bus_row]
+    zone_start = np.flatnonzero(np.r_[True, zone_pos[1:] != zone_pos[:-1]])
+    zone_end = np.r_[zone_start[1:], n]
+    zone_rank = np.empty(n_zone, dtype=np.int64)
+    zone_rank[zone_pos[zone_start]] = np.arange(zone_start.size)
+    link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
+    lorder = np.argsort(link_zone, kind="stable")
+    link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
+    level_pos = zone_level[zone_pos]
+    zone_lev = level_pos[zone_start]
+    levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
+               int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
+    v_nominal = buses["v_nominal_v"].to_numpy(float)[bus_row]
+
+    # Droop aggregated per bus; start from the set-points of each zone.
+    fb = pos[f_bus]
+    k_droop = np.bincount(fb, weights=f_k, minlength=n)
+    kv_droop = np.bincount(fb, weights=f_k * f_vset, minlength=n)
+    zone_v = np.zeros(n_zone)
+    np.maximum.at(zone_v, zone_of_row[f_bus], f_vset)
+    v_start = np.where(fixed_row, v_fixed, zone_v[zone_of_row])[bus_row]
+
+    g_sum = (k_droop + g_parent + np.bincount(np.maximum(parent, 0), weights=g_parent, minlength=n)
+             + np.bincount(link_a, weights=link_g, minlength=n) + np.bincount(link_b, weights=link_g, minlength=n))
+    zones = Zones(zone_start, zone_end,
+                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left"),
+                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right"),
+                  np.minimum.reduceat(v_nominal, zone_start), np.maximum.reduceat(g_sum, zone_start), levels)
+    fixed = fixed_row[bus_row]
+    up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
+    rack_bus = bus_index.get_indexer(case.tables["rack"]["bus"].to_numpy())
+    p_in, shelf_loss, vrm_loss = rack_powers(case)
+    i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
+    rack_pos = i32(pos[rack_bus])
+
+    def positions(table, field):
+        return pos[bus_index.get_indexer(case.tables[table][field].to_numpy())]
+
+    return Network(
+        n_bus=n, pos=i32(pos), bus_row=i32(bus_row), v_nominal=v_nominal, parent=parent, g_parent=g_parent,
+        up=up, g_couple=np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0), tree_line=i32(tree_line),
+        zone=i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), level=i32(level_pos),
+        fixed=fixed, v_start=v_start, k_droop=k_droop, kv_droop=kv_droop, zones=zones,
+        link_a=link_a, link_b=link_b, link_g=link_g, line_in_service=in_service,
+        line_from=i32(np.where(in_service, pos[np.maximum(frm_all, 0)], -1)),
+        line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
+        feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
+                    f_droop, f_rated, f_k, f_stiff),
+        rack_bus=rack_pos, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+        rack_load=np.bincount(rack_pos, weights=p_in, minlength=n),
+        element_bus={"source": positions("source", "bus"), "converter_from": positions("converter", "from_bus"),
+                     "converter_to": positions("converter", "to_bus")})
+
+
+def _lines(case: Case, bus_index: pd.Index):
+    """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line."""
+    lines = case.tables["line"]
+    in_service = lines["in_service"].to_numpy(dtype=bool)
+    r = np.full(len(lines), np.nan)
+    if in_service.any():
+        try:
+            r[in_service] = line_resistance(lines[in_service])
+        except CaseError as err:
+            raise err.located(file=case.file) from None
+    frm = bus_index.get_indexer(lines["from_bus"].to_numpy())
+    to = bus_index.get_indexer(lines["to_bus"].to_numpy())
+    self_loop = in_service & (frm == to)
+    if self_loop.any():
+        i = int(np.flatnonzero(self_loop)[0])
+        raise CaseError("a line must join two different buses", file=case.file,
+                        element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
+    return in_service, r, frm, to
+
+
+def _check_fed(case: Case, bus_ids, zone_of_row, n_zone: int, f_bus):
+    """Every zone (island) needs a source or a converter output."""
+    fed = np.zeros(n_zone, dtype=bool)
+    fed[zone_of_row[f_bus]] = True
+    if not fed.all():
+        z = int(np.flatnonzero(~fed)[0])
+        members = bus_ids[zone_of_row == z]
+        shown = ", ".join(f"'{b}'" for b in members[:8]) + (f" and {members.size - 8} more" if members.size > 8 else "")
+        raise CaseError(f"island without a source: no source or converter feeds bus(es) {shown}", file=case.file,
+                        element=f"bus '{members[0]}'",
+                        allowed="every connected group of buses fed by a source or converter")
+
+
+def _stiff_buses(case: Case, n: int, f_table, f_row, f_bus, f_vset, f_stiff):
+    """Buses held by stiff feeds and their set-points [V]; one set-point per bus."""
+    fixed_row = np.zeros(n, dtype=bool)
+    v_fixed = np.full(n, np.nan)
+    for j in np.flatnonzero(f_stiff):
+        b = f_bus[j]
+        if fixed_row[b] and abs(v_fixed[b] - f_vset[j]) > 1e-9 * f_vset[j]:
+            raise CaseError("two stiff sources hold the same bus at different set-points", file=case.file,
+                            element=f"{f_table[j]} '{case.tables[f_table[j]]['id'].iloc[f_row[j]]}'", field="v_set_v",
+                            value=f_vset[j], allowed=f"{v_fixed[b]} V (the other source's set-point) or droop > 0")
+        fixed_row[b], v_fixed[b] = True, f_vset[j]
+    return fixed_row, v_fixed
+
+
+def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_in) -> np.ndarray:
+    """Level of each zone: a converter's output zone sits one level below its input zone."""
+    conv = f_table == "converter"
+    z_from, z_to = zone_of_row[f_in[conv]], zone_of_row[f_bus[conv]]
+    same = z_from == z_to
+    if same.any():
+        j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
+        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter)",
+                        file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
+                        field="to_bus")
+    zone_level = np.zeros(n_zone, dtype=np.int64)
+    for _ in range(n_zone + 1):
+        new = zone_level.copy()
+        np.maximum.at(new, z_to, zone_level[z_from] + 1)
+        if np.array_equal(new, zone_level):
+            return zone_level
+        zone_level = new
+    raise CaseError("converters form a loop (each feeds the next back to the first)", file=case.file,
+                    field="converter")
+
+
+def _breadth_first(n: int, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff):
+    """Solver order of the buses (deepest level first, zone by zone, breadth-first from each zone's root)
+    and each bus's BFS predecessor. The root of a zone is a stiff bus if there is one, else the bus of its
+    largest feed; one BFS from a virtual super-root joined to every root covers all zones."""
+    rank = f_rated + np.where(f_stiff, np.inf, 0.0)
+    order_f = np.lexsort((-rank, zone_of_row[f_bus]))
+    zf = zone_of_row[f_bus[order_f]]
+    roots = f_bus[order_f][np.r_[True, zf[1:] != zf[:-1]]]
+    sup = n
+    graph = coo_matrix((np.ones(frm.size + roots.size), (np.r_[frm, np.full(roots.size, sup)], np.r_[to, roots])),
+                       shape=(n + 1, n + 1)).tocsr()
+    bfs, pred = breadth_first_order(graph, sup, directed=False, return_predecessors=True)
+    bfs_rank = np.empty(n, dtype=np.int64)
+    bfs_rank[bfs[1:]] = np.arange(n)  # bfs[0] is the super-root
+    bus_row = np.lexsort((bfs_rank, zone_of_row, -zone_level[zone_of_row]))
+    pred_row = pred[bus_row]
+    return bus_row, pred_row, pred_row == sup
+
+
+def _tree_lines(n: int, live, frm, to, g, bus_row, pred_row, is_root):
+    """Conductance [S] from each bus to its parent (all lines between them, in parallel), one line-table row
+    on that edge (−1 at roots), and which in-service lines are in the tree (the rest are links)."""
+    key = np.minimum(frm, to).astype(np.int64) * (n + 1) + np.maximum(frm, to)
+    child, par = bus_row[~is_root], pred_row[~is_root]
+    tree_key = np.minimum(child, par).astype(np.int64) * (n + 1) + np.maximum(child, par)
+    order_k = np.argsort(key, kind="stable")
+    sk = key[order_k]
+    left = np.searchsorted(sk, tree_key, side="left")
+    right = np.searchsorted(sk, tree_key, side="right")
+    cum = np.r_[0.0, np.cumsum(g[order_k])]
+    g_parent = np.zeros(n)
+    g_parent[~is_root] = cum[right] - cum[left]
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[order_k[left]]
+    covered = np.zeros(frm.size + 1, dtype=np.int64)  # +1 on each tree edge's run of sorted keys
+    np.add.at(covered, left, 1)
+    np.add.at(covered, right, -1)
+    in_tree = np.zeros(frm.size, dtype=bool)
+    in_tree[order_k] = np.cumsum(covered)[:-1] > 0
+    return g_parent, tree_line, in_tree
+
+
+def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:
+    """A copy of ``net`` whose racks draw for IT power ``p_it`` [W] (the topology is shared, not rebuilt)."""
+    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
+    return replace(net, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+                   rack_load=np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus))

@@ -1,0 +1,180 @@
+"""DC load flow, level by level: converters' output zones first, then the zones that feed them."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt.errors import ConvergenceError
+from gigawatt.models.converter_losses import loss_by_model
+from gigawatt.solver.dc.assembly import Network
+from gigawatt.solver.dc.kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_zones
+
+# Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
+# the process if two Python threads enter parallel kernels at once; solves from several threads therefore
+# take turns here (each one is itself parallel).
+_PARALLEL_KERNELS = threading.Lock()
+
+
+@dataclass
+class DCState:
+    """Solution in solver positions, plus what every feed delivers."""
+
+    v: np.ndarray  # [V] per position
+    p_load: np.ndarray  # [W] constant-power load per position (racks + converter inputs)
+    line_i: np.ndarray  # [A] per line-table row, from → to (NaN out of service)
+    feed_p: np.ndarray  # [W] output power of each feed
+    feed_loss: np.ndarray  # [W]
+    iterations: int
+    max_mismatch_a: float
+
+
+def _workspace(net: Network) -> tuple:
+    """Scratch arrays of the kernel, allocated once per solve: (4 × n work, n-long ring scratch or empty)."""
+    return np.empty((4, net.n_bus)), np.zeros(net.n_bus if net.link_a.size else 0)
+
+
+def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
+    """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus,
+    load [W], line loss [W])."""
+    zn = net.zones
+    k = zn.start.size
+    out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
+    with _PARALLEL_KERNELS:
+        newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent,
+                     net.up, net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, v, p_load,
+                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], i_fixed, *work,
+                     *out)
+    return tuple(a[z0:z1] for a in out)
+
+
+def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.ndarray, sel: np.ndarray
+                ) -> np.ndarray:
+    """Output power [W] of the feeds ``sel`` (indices).
+
+    Droop feeds follow their law. Stiff feeds together deliver what their zone draws (``zone_draw`` [W], per
+    zone in solve order: its loads plus its line losses) minus what its droop feeds give. That total is
+    split among them by their current balances ``i_fixed`` [A] (what each stiff bus needs beyond any droop
+    feed there), with the rounding-level remainder shared by rating. Taking the total from the loads and
+    losses, not from the currents into each stiff bus, keeps the ledger exact where a large conductance
+    carries a tiny voltage drop, whose current is known only to eps·V/ΔV.
+    """
+    f = net.feeds
+    bus = f.bus[sel]
+    droop_p = f.k_droop[sel] * (f.v_set[sel] - v[bus])
+    stiff = f.stiff[sel]
+    n_zone = zone_draw.size
+    zone = net.zone[bus]
+    droop_zone = np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone)
+    # A zone fed by droop feeds alone: what they deliver by their law misses the zone's draw by the load
+    # flow's residual (at light load, relative to the draw, up to the tolerance times rated over load). That
+    # residual is a common voltage offset dv of the zone, which moves each feed by k dv: share it by k so the
+    # feeds deliver exactly the draw (the correction is within the solver's tolerance).
+    k = f.k_droop[sel]
+    k_zone = np.bincount(zone[~stiff], weights=k[~stiff], minlength=n_zone)
+    has_stiff = np.bincount(zone[stiff], minlength=n_zone) > 0
+    dv = np.where(~has_stiff & (k_zone > 0), (zone_draw - droop_zone) / np.where(k_zone > 0, k_zone, 1.0), 0.0)
+    droop_p = np.where(stiff, 0.0, droop_p + k * dv[zone])
+    if not stiff.any():
+        return droop_p
+    total = zone_draw - droop_zone
+    # Stiff feeds on one bus share its balance by rating; the estimate of each is then v·i_fixed·share.
+    rated = f.rated[sel]
+    rated_bus = np.bincount(bus[stiff], weights=rated[stiff], minlength=net.n_bus)[bus]
+    estimate = np.where(stiff, v[bus] * i_fixed[bus] * rated / np.where(rated_bus > 0, rated_bus, 1.0), 0.0)
+    remainder = total - np.bincount(zone[stiff], weights=estimate[stiff], minlength=n_zone)
+    rated_zone = np.bincount(zone[stiff], weights=rated[stiff], minlength=n_zone)
+    corrected = estimate + remainder[zone] * rated / np.where(rated_zone[zone] > 0, rated_zone[zone], 1.0)
+    return np.where(stiff, corrected, droop_p)
+
+
+def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
+    """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus`` (NaN out of service)."""
+    with _PARALLEL_KERNELS:
+        return branch_currents(net.line_from, net.line_to, net.line_r, v)
+
+
+def solve_dc(net: Network, case, *, settings: dict) -> DCState:
+    """Solve every level; raise :class:`ConvergenceError` with the maximum transferable power if a level
+    is beyond the nose of its P–V curve."""
+    v = net.v_start.copy()
+    p_load = net.rack_load.copy()
+    f = net.feeds
+    feed_p = np.zeros(f.bus.size)
+    feed_loss = np.zeros(f.bus.size)
+    iterations, worst = 0, 0.0
+    i_fixed = np.zeros(net.n_bus)
+    work = _workspace(net)
+    zone_draw = np.zeros(net.zones.start.size)
+    for _, z0, z1 in net.zones.levels:
+        b0, b1 = net.zones.start[z0], net.zones.end[z1 - 1]
+        status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work)
+        zone_draw[z0:z1] = load + loss
+        failed = np.flatnonzero(status != STATUS_CONVERGED)
+        if failed.size:
+            z = z0 + int(failed[0])
+            raise nose_error(net, case, v, p_load, z, settings, int(status[failed[0]]), int(worst_bus[failed[0]]),
+                             work)
+        iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
+        deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
+    return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
+
+
+def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, feed_p, feed_loss, p_load) -> None:
+    """What the feeds of the level on buses b0..b1-1 deliver and lose [W] (into ``feed_p``, ``feed_loss``), and
+    the converter inputs it asks of the level above (added to ``p_load``)."""
+    f = net.feeds
+    sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
+    feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
+    feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]], f.rated[sel],
+                                   "feed", f.ids[sel])
+    conv = sel[f.input_bus[sel] >= 0]
+    np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
+
+
+def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:
+    """Bisect on a uniform scaling of zone ``z``'s loads to find the largest load its network carries, and
+    explain which bus and feeder limit it."""
+    b0, b1 = net.zones.start[z], net.zones.end[z]
+    bus_ids = case.tables["bus"]["id"].to_numpy()
+    total = float(p_load[b0:b1].sum())
+    lo, hi = 0.0, 1.0
+    v_lo = net.v_start.copy()
+    while hi - lo > settings["nose_tolerance"] * hi:
+        mid = 0.5 * (lo + hi)
+        trial_load = p_load.copy()
+        trial_load[b0:b1] *= mid
+        trial = v_lo.copy()
+        st = _solve_zones(net, trial, trial_load, z, z + 1, settings, np.zeros(net.n_bus), work)[0][0]
+        if st == STATUS_CONVERGED:
+            lo, v_lo = mid, trial
+        else:
+            hi = mid
+    vpu = v_lo[b0:b1] / net.v_nominal[b0:b1]
+    weak = b0 + int(np.argmin(vpu)) if lo > 0 else worst_i
+    # The line to strengthen: on the weak bus's path to its source, the one with the largest voltage drop.
+    path = [weak]
+    while net.parent[path[-1]] >= 0 and not net.fixed[path[-1]]:
+        path.append(net.parent[path[-1]])
+    drops = [v_lo[net.parent[b]] - v_lo[b] for b in path[:-1]]
+    feeder = net.tree_line[path[int(np.argmax(drops))]] if drops else -1
+    lines = case.tables["line"]["id"].to_numpy()
+    weak_id = bus_ids[net.bus_row[weak]]
+    f = net.feeds
+    feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
+    fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
+    feeder_txt = (f", fed from bus '{bus_ids[net.bus_row[path[-1]]]}' through line '{lines[feeder]}' (the largest "
+                  f"voltage drop on that path)" if feeder >= 0 else "")
+    if lo > 0:
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}): the loads of the {net.v_nominal[b0]:.0f} V "
+               f"network fed by {fed_by} ask {total / 1e6:.6g} MW, but it carries at most {lo * total / 1e6:.6g} MW "
+               f"({100 * lo:.4g} % of it) before its voltage collapses (the nose of the P–V curve). Weakest bus "
+               f"'{weak_id}' ({vpu.min():.3f} pu at that limit){feeder_txt}. Reduce the load there or strengthen "
+               f"that feeder.")
+    else:
+        msg = (f"no DC load-flow solution ({STATUS_NAMES[status]}) for the network fed by {fed_by}, even at a "
+               f"small fraction of its load; the worst mismatch is at bus '{weak_id}'{feeder_txt}.")
+    return ConvergenceError(msg, partial={"v_v": v_lo[net.pos], "load_scale": lo},
+                            details={"bus": weak_id, "feeder": lines[feeder] if feeder >= 0 else None,
+                                     "max_power_w": lo * total, "asked_power_w": total, "load_scale": lo})

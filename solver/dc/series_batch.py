@@ -1,0 +1,249 @@
+"""The many-step path of :mod:`gigawatt.solver.dc.series`: a whole series of rack scale factors solved with
+bounded memory (per-step figures along the steps, per-element extremes over the period; never steps × buses).
+
+Single-level monopolar networks (no DC/DC converters), the common campus, run in one Numba kernel call per
+chunk of steps (:func:`gigawatt.solver.dc.series_kernel.series_zones`: zones in parallel, every step of the
+chunk inside, no Python per step). Racks equal in :data:`RACK_TYPE_FIELDS` draw the same power at the same
+scale, so with one scale per step their loads are computed once per type. Other cases (DC/DC converters,
+bipolar) step :class:`~gigawatt.solver.dc.series.DCSeries` one step at a time (:class:`_StepRun`). Both paths
+start every step from the same state and give the same figures (tested).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt.errors import CaseError
+from gigawatt.models.converter_losses import loss_by_model
+from gigawatt.solver.dc.kernel import STATUS_CONVERGED
+from gigawatt.solver.dc.series import FIGURES, DCSeries, RackPowers, ledger
+
+
+@dataclass(frozen=True)
+class DCSeriesResult:
+    """What :func:`run_dc_series` keeps of a series: per-step figures and the period's extremes.
+
+    ``figures``: name of :data:`FIGURES` → array along steps (``v_min_bus``: bus-table row).
+    ``bus_v_min_pu`` [1] and ``bus_v_min_step``: each bus's lowest voltage over the period and the first step
+    where it occurs (bus-table order); ``line_i_max_a`` [A] and ``line_i_max_step``: each line's largest |I|
+    and its first step (line-table order; NaN and −1 out of service). ``bus``/``line``: the ids.
+    """
+
+    figures: dict
+    bus_v_min_pu: np.ndarray
+    bus_v_min_step: np.ndarray
+    line_i_max_a: np.ndarray
+    line_i_max_step: np.ndarray
+    bus: np.ndarray
+    line: np.ndarray
+
+    def to_dataset(self):
+        """The result as an ``xarray.Dataset`` (dims ``step``, ``bus``, ``line``)."""
+        import xarray as xr
+
+        from gigawatt.solver.dc.results import RESULT_VARIABLES
+
+        data = {name: ("step", values) for name, values in self.figures.items()}
+        data["v_min_bus"] = ("step", self.bus[self.figures["v_min_bus"]])
+        data.update({
+            "bus_v_min_pu": ("bus", self.bus_v_min_pu, {"units": "1", "long_name": "lowest voltage over the period"}),
+            "bus_v_min_step": ("bus", self.bus_v_min_step, {"long_name": "first step of the lowest voltage"}),
+            "line_i_max_a": ("line", self.line_i_max_a, {"units": "A", "long_name": "largest |current| over the "
+                                                                                    "period"}),
+            "line_i_max_step": ("line", self.line_i_max_step, {"long_name": "first step of the largest |current|"}),
+        })
+        ds = xr.Dataset(data, coords={"step": np.arange(self.figures["p_grid_w"].size), "bus": self.bus,
+                                      "line": self.line})
+        for name in FIGURES:
+            if name.endswith("_w"):
+                ds[name].attrs["units"] = "W"
+        ds["v_min_pu"].attrs.update(units="1", long_name=RESULT_VARIABLES["v_pu"][1] + ", lowest bus")
+        return ds
+
+
+DEFAULT_CHUNK = 1024
+"""Steps per kernel call for a scale per step; a scale per rack uses chunks of about 2²² rack values (the
+rack powers of a chunk, steps × racks, are held while it runs: about 130 MB at 10⁵ racks)."""
+
+
+def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) -> DCSeriesResult:
+    """Solve the DC network of ``case`` at every step of ``rack_scale`` and keep figures and extremes.
+
+    ``rack_scale`` [1]: shape (steps,), every rack's IT power scaled by that factor at that step, or
+    (steps, racks), each rack its own factor (rack-table order); finite and ≥ 0. Step k solves
+    :meth:`DCSeries.step` at ``p_it_w × rack_scale[k]``, started from the steps before it (a step whose loads
+    equal the previous step's repeats its solution: zero iterations, the same numbers). Memory: the figures
+    (steps) and extremes (buses + lines), never steps × buses. ``on_chunk(start, stop, figures)`` is called
+    after each chunk of steps with that chunk's figures (views: copy what you keep).
+
+    Single-level monopolar networks run in :func:`gigawatt.solver.dc.series_kernel.series_zones` (zones in
+    parallel, all steps of a chunk in one call); other cases step :class:`DCSeries` (see the module notes).
+    Raises :class:`CaseError` (field ``rack_scale``, naming the step) for bad scales, and
+    :class:`ConvergenceError` naming the first step with no solution.
+    """
+    p_ref = case.tables["rack"]["p_it_w"].to_numpy(float)
+    scale = check_scale(rack_scale, p_ref.size)
+    series = DCSeries(case)
+    steps = scale.shape[0]
+    if chunk is None:
+        chunk = DEFAULT_CHUNK if scale.ndim == 1 else max(1, 2 ** 22 // max(p_ref.size, 1))
+    fast = not series.bipolar and len(series.net.zones.levels) == 1 and not (series.net.feeds.input_bus >= 0).any()
+    runner = _KernelRun(series, scale, p_ref) if fast else _StepRun(series, scale, p_ref)
+    figures = {name: np.zeros(steps, dtype=np.int64 if name in ("v_min_bus", "iterations") else float)
+               for name in FIGURES}
+    for start in range(0, steps, max(1, int(chunk))):
+        stop = min(steps, start + max(1, int(chunk)))
+        runner.run(start, stop, {name: a[start:stop] for name, a in figures.items()})
+        if on_chunk is not None:
+            on_chunk(start, stop, {name: a[start:stop] for name, a in figures.items()})
+    return DCSeriesResult(figures, *runner.extremes(), case.tables["bus"]["id"].to_numpy(),
+                          case.tables["line"]["id"].to_numpy())
+
+
+def check_scale(rack_scale, n_racks: int) -> np.ndarray:
+    """``rack_scale`` as a float array (steps,) or (steps, racks) of finite values ≥ 0, else a CaseError
+    naming the field and the first bad step."""
+    s = np.asarray(rack_scale, dtype=float)
+    if s.ndim not in (1, 2) or s.shape[0] < 1 or (s.ndim == 2 and s.shape[1] != n_racks):
+        raise CaseError(f"rack scale of shape {s.shape}", field="rack_scale",
+                        allowed=f"(steps,) or (steps, {n_racks}) with steps >= 1")
+    bad = ~(np.isfinite(s) & (s >= 0))
+    if bad.any():
+        k = int(np.flatnonzero(bad.reshape(s.shape[0], -1).any(axis=1))[0])
+        row = s.reshape(s.shape[0], -1)[k]
+        j = int(np.flatnonzero(~(np.isfinite(row) & (row >= 0)))[0])
+        raise CaseError("rack scale must be finite and not negative",
+                        element=f"step {k}" + (f", rack {j}" if s.ndim == 2 else ""), field="rack_scale",
+                        value=float(row[j]), allowed="[0, inf)")
+    return s
+
+
+def _p_it(scale: np.ndarray, p_ref: np.ndarray, k: int) -> np.ndarray:
+    return p_ref * scale[k]
+
+
+class _StepRun:
+    """Any case, one :meth:`DCSeries.step` a step; extremes reduced in NumPy."""
+
+    def __init__(self, series: DCSeries, scale, p_ref):
+        self.series, self.scale, self.p_ref = series, scale, p_ref
+        net = series.net
+        self.v_min = np.full(len(series.case.tables["bus"]), np.inf)
+        self.v_step = np.full(self.v_min.size, -1, dtype=np.int64)
+        self.i_max = np.where(net.line_in_service, -np.inf, np.nan)
+        self.i_step = np.full(self.i_max.size, -1, dtype=np.int64)
+        self.bus_row = {b: i for i, b in enumerate(series._bus_ids)}
+
+    def run(self, start, stop, out):
+        for k in range(start, stop):
+            st = self.series.step(_p_it(self.scale, self.p_ref, k))
+            j = k - start
+            for name in FIGURES:
+                out[name][j] = self.bus_row[st.v_min_bus] if name == "v_min_bus" else getattr(st, name)
+            lower = st.v_pu < self.v_min
+            self.v_min[lower], self.v_step[lower] = st.v_pu[lower], k
+            i = np.abs(st.line_i_a)
+            higher = i > self.i_max
+            self.i_max[higher], self.i_step[higher] = i[higher], k
+
+    def extremes(self):
+        return self.v_min, self.v_step, np.where(self.i_step >= 0, self.i_max, np.nan), self.i_step
+
+
+RACK_TYPE_FIELDS = ("p_it_w", "vrm_efficiency", "shelf_loss_model", "shelf_rated_power_w", "shelf_v_out_v")
+"""Racks equal in these fields draw the same power at the same scale: with one scale per step their loads are
+computed once per type (a campus has a handful), not once per rack."""
+
+
+class _KernelRun:
+    """Single-level monopolar networks: :func:`~gigawatt.solver.dc.series_kernel.series_zones` per chunk."""
+
+    def __init__(self, series: DCSeries, scale, p_ref):
+        net, case = series.net, series.case
+        self.series, self.scale, self.net = series, scale, net
+        racks = case.tables["rack"]
+        if scale.ndim == 1:  # one type per distinct rack
+            rack_type = racks.groupby(list(RACK_TYPE_FIELDS), dropna=False, sort=False).ngroup().to_numpy()
+            rep = np.unique(rack_type, return_index=True)[1]
+        else:
+            rack_type, rep = np.arange(len(racks)), np.arange(len(racks))
+        self.rep, self.p_ref_t = rep, p_ref[rep]
+        self.count = np.bincount(rack_type, minlength=rep.size).astype(float)
+        self.rack_powers = RackPowers(case, rep)
+        # Racks, feeds and in-service lines grouped by zone (stable: racks keep their order on each bus).
+        n_zone = net.zones.start.size
+        order = np.argsort(net.rack_bus, kind="stable")  # by bus position, rack-table order on each bus
+        self.bus_rack_ptr = np.searchsorted(net.rack_bus[order], np.arange(net.n_bus + 1))
+        self.rack_type = rack_type[order].astype(np.int64)
+        f = net.feeds
+        self.feed_order = np.argsort(net.zone[f.bus], kind="stable")
+        self.feed_back = np.argsort(self.feed_order)
+        fo = self.feed_order
+        self.feed_ptr = np.searchsorted(net.zone[f.bus][fo], np.arange(n_zone + 1))
+        rated_bus = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=net.n_bus)[f.bus]
+        self.feeds = (f.bus[fo], f.stiff[fo], f.k_droop[fo], f.v_set[fo], f.rated[fo], rated_bus[fo])
+        live = np.flatnonzero(net.line_in_service)
+        lorder = np.lexsort((net.line_from[live], net.zone[net.line_from[live]]))  # by zone, then position
+        self.line_list = live[lorder]
+        self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
+        self.p_load = np.zeros(net.n_bus)
+        self.bus_vmin = np.full(net.n_bus, np.inf)
+        self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
+        self.line_imax = np.full(net.line_r.size, -1.0)
+        self.line_imax_step = np.full(net.line_r.size, -1, dtype=np.int64)
+
+    def rack_loads(self, start, stop):
+        """IT power, input power, shelf and regulator losses [W] per (step, rack type), as
+        :func:`gigawatt.solver.dc.assembly.rack_powers` computes them."""
+        s = self.scale[start:stop]
+        p_it = s[:, None] * self.p_ref_t[None, :] if s.ndim == 1 else s * self.p_ref_t[None, :]
+        return (p_it, *self.rack_powers(p_it))
+
+    def run(self, start, stop, out):
+        from gigawatt.solver.dc.series_kernel import series_zones
+
+        net, series, zn = self.net, self.series, self.net.zones
+        try:
+            p_it, p_in, shelf, vrm = self.rack_loads(start, stop)
+        except CaseError as err:
+            raise err.located(element=f"steps {start}–{stop - 1}, {err.element}") from None
+        m, n_zone, n_feed = stop - start, zn.start.size, net.feeds.bus.size
+        status, iterations = np.zeros((m, n_zone), np.int64), np.zeros((m, n_zone), np.int64)
+        worst, load, loss, vmin_pu = (np.zeros((m, n_zone)) for _ in range(4))
+        vmin_row = np.zeros((m, n_zone), np.int64)
+        feed_p, feed_v = np.zeros((m, n_feed)), np.zeros((m, n_feed))
+        settings = series.settings
+        series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
+                     net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
+                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.bus_rack_ptr,
+                     self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
+                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
+                     series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
+                     iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
+                     self.bus_vmin_step, self.line_imax, self.line_imax_step)
+        failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
+        if failed.size:
+            k = int(failed[0])
+            p_step = self.series.case.tables["rack"]["p_it_w"].to_numpy(float) * self.scale[start + k]
+            raise series.nose_error(p_step, start + k)
+        f = net.feeds
+        feed_p, feed_v = feed_p[:, self.feed_back], feed_v[:, self.feed_back]
+        feed_loss = loss_by_model(series.case.loss_models, np.tile(f.loss_model, m), feed_p.ravel(), feed_v.ravel(),
+                                  np.tile(f.rated, m), "feed", np.tile(f.ids, m)).reshape(m, n_feed)
+        counts = self.count
+        stages = [feed_loss.sum(axis=1), loss.sum(axis=1), np.zeros(m), shelf @ counts, vrm @ counts]
+        for name, values in ledger((feed_p + feed_loss).sum(axis=1), p_it @ counts, stages).items():
+            out[name][:] = values
+        best = vmin_pu.min(axis=1)
+        out["v_min_pu"][:] = best
+        out["v_min_bus"][:] = np.where(vmin_pu == best[:, None], vmin_row, np.iinfo(np.int64).max).min(axis=1)
+        out["iterations"][:] = iterations.max(axis=1)
+        out["max_mismatch_a"][:] = worst.max(axis=1)
+        series.steps_done = stop
+
+    def extremes(self):
+        net = self.net
+        v_min = self.bus_vmin[net.pos] / (net.v_nominal[net.pos])
+        i_max = np.where(self.line_imax_step >= 0, self.line_imax, np.nan)
+        return v_min, self.bus_vmin_step[net.pos], i_max, self.line_imax_step

@@ -1,0 +1,220 @@
+"""Numba kernel of a DC load-flow time series on a single-level monopolar network (no DC/DC converters).
+
+Zones (buses joined by lines, each fed by its own stations) are independent of each other at every step, so
+the kernel runs one zone per thread over *all* steps of a chunk: no per-step synchronisation, no per-step
+Python. Per step and zone it
+
+1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
+   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.dc.assembly.with_rack_power`);
+2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc`, warm-started from the
+   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
+   that of :func:`gigawatt.solver.dc.kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
+   rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
+   A start that fails is retried once from the set-points, as a cold solve would start;
+3. computes what :func:`gigawatt.solver.dc.loadflow.feed_powers` computes: droop feeds P = k·(v_set − V); stiff
+   feeds share the zone's draw (loads + line losses − droop feeds) by their current balances, the rounding
+   remainder by rating;
+4. updates the period's extremes: lowest voltage per bus and largest |I| = |V_from − V_to|/R per line, with
+   the (first) step where each occurs, and the step's lowest per-unit voltage with its bus (lowest bus-table
+   row on ties, as ``numpy.argmin`` over the bus table).
+
+Outputs per (step, zone) and (step, feed) go to arrays the caller reduces; a zone that does not converge
+stops there (``status`` ≠ 0 at that step, −1 after it). A step whose rack loads in a zone equal the previous
+step's (bit for bit) repeats that step's results with zero iterations: exactly what Newton would return,
+since its first mismatch pass at those voltages is the last pass of the previous step.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from gigawatt.solver.dc.kernel import STATUS_CONVERGED, newton_dc
+
+NOT_RUN = -1
+PREDICT_MAX_RATIO = 2.0
+"""Largest load-change ratio r the voltage predictor extrapolates with (see :func:`predict_start`)."""
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
+                 g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
+                 bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
+                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
+                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+    """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
+    parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
+    ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
+    in-service lines (``line_list``).
+    ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
+    the chunk's first step (for the ``*_step`` extremes)."""
+    n_steps = load_by_type.shape[0]
+    for z in prange(zone_start.size):
+        b0, b1 = zone_start[z], zone_end[z]
+        l0, l1 = zone_link_start[z], zone_link_end[z]
+        za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
+        floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        for k in range(n_steps):
+            if k > 0 and _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type):
+                _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
+                             vmin_pu, vmin_row, feed_p, feed_v)
+                # The history shifts as predict_start would shift it at r = 0 (equal loads); V_{k−1} is not
+                # copied to v_prev, since with S_k = S_{k−1} the next step's ratio is 0 and never reads it.
+                load_hist[z, 1], load_hist[z, 2] = load_hist[z, 0], load_hist[z, 2] + 1.0
+                continue
+            load = 0.0
+            for i in range(b0, b1):
+                acc = 0.0
+                for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+                    acc += load_by_type[k, rack_type[r]]
+                p_load[i] = acc
+                load += abs(acc)
+            tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
+            predict_start(v, v_prev, load_hist, z, b0, b1, load)
+            st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                      kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+            if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
+                for i in range(b0, b1):
+                    v[i] = v_start[i]
+                st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                           kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+                it += it2
+            status[k, z], iterations[k, z], worst[k, z] = st, it, w
+            if st != STATUS_CONVERGED:
+                for kk in range(k + 1, n_steps):
+                    status[kk, z] = NOT_RUN
+                break
+            _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
+                              zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step)
+            _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
+                   feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
+            _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r, step0, v,
+                           line_imax, line_imax_step)
+
+
+@njit(cache=True, error_model="numpy")
+def predict_start(v, v_prev, load_hist, z, b0, b1, load):
+    """Start zone z's Newton from the secant extrapolation of its last two solutions in its total load S =
+    Σ|P_i| [W]: V⁰ = V_{k−1} + r·(V_{k−1} − V_{k−2}), r = (S_k − S_{k−1})/(S_{k−1} − S_{k−2}), when |r| ≤
+    :data:`PREDICT_MAX_RATIO` (else V⁰ = V_{k−1}). Under a uniform scaling of the loads the voltage drops are
+    nearly linear in S, so this start is off by O(ΔS²) instead of O(ΔS), and Newton usually meets the tolerance
+    after one iteration instead of two; the answer is still Newton's, to the same tolerance. Shifts the history:
+    ``v_prev`` ← V_{k−1}, ``load_hist[z]`` ← (S_k, S_{k−1}, count of solved steps)."""
+    s1, s2, count = load_hist[z, 0], load_hist[z, 1], load_hist[z, 2]
+    r = 0.0
+    if count >= 2 and s1 != s2:
+        r = (load - s1) / (s1 - s2)
+        if not abs(r) <= PREDICT_MAX_RATIO:
+            r = 0.0
+    for i in range(b0, b1):
+        vi = v[i]
+        v[i] = vi + r * (vi - v_prev[i])
+        v_prev[i] = vi
+    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _same_loads(k, r0, r1, rack_type, load_by_type):
+    """Whether every rack of the zone draws exactly what it drew at step k − 1."""
+    for r in range(r0, r1):
+        t = rack_type[r]
+        if load_by_type[k, t] != load_by_type[k - 1, t]:
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, vmin_pu, vmin_row, feed_p, feed_v):
+    """Step k of zone z with the loads of step k − 1: the same solution (Newton would stop at its first
+    mismatch pass, which is the last pass of step k − 1), zero iterations, extremes unchanged."""
+    status[k, z], iterations[k, z], worst[k, z] = status[k - 1, z], 0, worst[k - 1, z]
+    zone_load[k, z], zone_loss[k, z] = zone_load[k - 1, z], zone_loss[k - 1, z]
+    vmin_pu[k, z], vmin_row[k, z] = vmin_pu[k - 1, z], vmin_row[k - 1, z]
+    for f in range(f0, f1):
+        feed_p[k, f], feed_v[k, f] = feed_p[k - 1, f], feed_v[k - 1, f]
+
+
+@njit(cache=True, error_model="numpy")
+def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
+                      zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step):
+    """One pass over the zone's buses: its constant-power load and line loss Σ g·ΔV² [W] (summed as in
+    ``newton_zones``), each bus's lowest voltage over the period, and the step's lowest per-unit voltage with
+    its bus-table row (the lowest row on ties)."""
+    load, loss = 0.0, 0.0
+    best, best_row = np.inf, -1
+    for i in range(b0, b1):
+        load += p_load[i]
+        p = parent[i]
+        vi = v[i]
+        if p >= 0:
+            dv = vi - v[p]
+            loss += g_parent[i] * dv * dv
+        if vi < bus_vmin[i]:
+            bus_vmin[i] = vi
+            bus_vmin_step[i] = step0 + k
+        pu = vi / v_nominal[i]
+        row = bus_row[i]
+        if pu < best or (pu == best and row < best_row):
+            best, best_row = pu, row
+    for l in range(za.size):
+        dv = v[za[l]] - v[zb[l]]
+        loss += zg[l] * dv * dv
+    zone_load[k, z], zone_loss[k, z] = load, loss
+    vmin_pu[k, z], vmin_row[k, z] = best, best_row
+
+
+@njit(cache=True, error_model="numpy")
+def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed_rated_bus, v, i_fixed, draw,
+           feed_p, feed_v):
+    """Output power [W] of the zone's feeds f0..f1-1 (:func:`gigawatt.solver.dc.loadflow.feed_powers`)."""
+    droop, k_sum, any_stiff = 0.0, 0.0, False
+    for f in range(f0, f1):
+        b = feed_bus[f]
+        feed_v[k, f] = v[b]
+        if not feed_stiff[f]:
+            p = feed_k[f] * (feed_v_set[f] - v[b])
+            feed_p[k, f] = p
+            droop += p
+            k_sum += feed_k[f]
+        else:
+            any_stiff = True
+    if not any_stiff and k_sum > 0:  # droop feeds alone deliver the draw: the common offset shared by k
+        dv = (draw - droop) / k_sum
+        for f in range(f0, f1):
+            feed_p[k, f] = feed_p[k, f] + feed_k[f] * dv
+        return
+    estimate, rated = 0.0, 0.0
+    for f in range(f0, f1):
+        if feed_stiff[f]:
+            b = feed_bus[f]
+            share = feed_rated[f] / (feed_rated_bus[f] if feed_rated_bus[f] > 0 else 1.0)
+            e = v[b] * i_fixed[b] * share
+            feed_p[k, f] = e
+            estimate += e
+            rated += feed_rated[f]
+    remainder = (draw - droop) - estimate
+    for f in range(f0, f1):
+        if feed_stiff[f]:
+            feed_p[k, f] = feed_p[k, f] + remainder * feed_rated[f] / (rated if rated > 0 else 1.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _line_extremes(k, e0, e1, line_list, line_from, line_to, line_r, step0, v, line_imax, line_imax_step):
+    """Each line's largest |I| = |V_from − V_to|/R [A] over the period and its first step."""
+    for e in range(e0, e1):
+        j = line_list[e]
+        c = abs((v[line_from[j]] - v[line_to[j]]) / line_r[j])
+        if c > line_imax[j]:
+            line_imax[j] = c
+            line_imax_step[j] = step0 + k
+
+
+@njit(cache=True, error_model="numpy")
+def predict_zones(v, v_prev, load_hist, zone_start, zone_end, z0, z1, p_load):
+    """:func:`predict_start` for zones z0..z1-1, each at its total load Σ|P_i| [W] summed as
+    :func:`series_zones` sums it (the per-step path of :class:`gigawatt.solver.dc.series.DCSeries`)."""
+    for z in range(z0, z1):
+        load = 0.0
+        for i in range(zone_start[z], zone_end[z]):
+            load += abs(p_load[i])
+        predict_start(v, v_prev, load_hist, z, zone_start[z], zone_end[z], load)

@@ -1,0 +1,68 @@
+"""District-heating results: per node, pipe and consumer variables and the plant's figures, added to the
+results dataset (dimensions ``dh_node``, ``dh_pipe``, ``dh_consumer``; figures as attributes)."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.solver.district_heating.stage import DHState
+
+DH_VARIABLES = {
+    "dh_p_pa": ("dh_node", "Pa", "pressure (gauge)"),
+    "dh_t_k": ("dh_node", "K", "water temperature"),
+    "dh_pipe_flow_kg_s": ("dh_pipe", "kg/s", "mass flow, positive from from_node to to_node"),
+    "dh_pipe_velocity_m_s": ("dh_pipe", "m/s", "mean velocity, signed as the flow"),
+    "dh_pipe_t_out_k": ("dh_pipe", "K", "temperature at the pipe's downstream end"),
+    "dh_pipe_loss_w": ("dh_pipe", "W", "heat lost to the ground"),
+    "dh_consumer_q_w": ("dh_consumer", "W", "heat delivered"),
+    "dh_consumer_demand_w": ("dh_consumer", "W", "heat demand at the outdoor temperature"),
+    "dh_consumer_flow_kg_s": ("dh_consumer", "kg/s", "flow through the substation"),
+    "dh_consumer_t_supply_k": ("dh_consumer", "K", "supply temperature arriving at the substation"),
+    "dh_consumer_t_return_k": ("dh_consumer", "K", "temperature the substation returns its water at"),
+    "dh_consumer_undersupplied": ("dh_consumer", "1", "supply temperature below the consumer's t_supply_min_k"),
+    "dh_booster_flow_kg_s": ("dh_pump", "kg/s", "mass flow through the booster pump, positive from from_node to to_node"),
+    "dh_booster_head_m": ("dh_pump", "m", "head the booster pump gives (its curve at its flow)"),
+    "dh_booster_power_w": ("dh_pump", "W", "electricity the booster pump draws"),
+}
+
+DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w", "dh_q_demand_w", "dh_q_loss_w",
+            "dh_pump_w", "dh_booster_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_undersupplied",
+            "hp_cop", "hp_heat_w", "hp_electric_w", "q_from_campus_w", "boiler_heat_w", "boiler_fuel_w",
+            "homes_equivalent", "vertical_farm_area_served_m2", "erf", "reuse_share")
+
+
+def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
+    """Add the district-heating variables and figures to ``ds`` (in place) and name under-supplied
+    consumers in the warnings."""
+    new, coords = {}, {}  # added in one merge: each ds[name] = ... realigns every index
+    coords["dh_node"] = case.tables["dh_node"]["id"].to_numpy()
+    coords["dh_pipe"] = case.tables["dh_pipe"]["id"].to_numpy()
+    coords["dh_consumer"] = case.tables["dh_consumer"]["id"].to_numpy()
+    coords["dh_pump"] = case.tables["dh_pump"]["id"].to_numpy()
+    values = {"dh_p_pa": st.node_p_pa, "dh_t_k": st.node_t_k, "dh_pipe_flow_kg_s": st.pipe_flow_kg_s,
+              "dh_pipe_velocity_m_s": st.pipe_velocity_m_s, "dh_pipe_t_out_k": st.pipe_t_out_k,
+              "dh_pipe_loss_w": st.pipe_loss_w, "dh_consumer_q_w": st.consumer_q_w,
+              "dh_consumer_demand_w": st.consumer_demand_w, "dh_consumer_flow_kg_s": st.consumer_flow_kg_s,
+              "dh_consumer_t_supply_k": st.consumer_t_supply_k, "dh_consumer_t_return_k": st.consumer_t_return_k,
+              "dh_consumer_undersupplied": st.consumer_undersupplied, "dh_booster_flow_kg_s": st.booster_flow_kg_s,
+              "dh_booster_head_m": st.booster_head_m, "dh_booster_power_w": st.booster_power_w}
+    for name, v in values.items():
+        dim, unit, long_name = DH_VARIABLES[name]
+        new[name] = xr.Variable(dim, np.asarray(v), attrs={"units": unit, "long_name": long_name})
+    new["dh_consumer_kind"] = xr.Variable("dh_consumer", case.tables["dh_consumer"]["kind"].to_numpy(),
+                                          attrs={"units": "1", "long_name": "demand model of the consumer"})
+    ds.update(xr.Dataset(new, coords=coords))
+    f = dict(st.figures)
+    p_facility = ds.attrs.get("p_facility_w")
+    f["erf"] = f["q_recovered_w"] / p_facility if p_facility else 0.0  # ISO/IEC 30134-6: reused / DC energy
+    f["reuse_share"] = f["q_recovered_w"] / ds.attrs["q_available_w"] if ds.attrs.get("q_available_w") else 0.0
+    ds.attrs.update({k: float(f[k]) for k in DH_ATTRS})
+    under = np.flatnonzero(st.consumer_undersupplied)
+    if under.size:
+        ids = ds.dh_consumer.values
+        lines = [f"consumer '{ids[i]}' gets {st.consumer_t_supply_k[i] - 273.15:.1f} °C, below the "
+                 f"{case.tables['dh_consumer']['t_supply_min_k'].iloc[i] - 273.15:.1f} °C it needs" for i in under[:5]]
+        if under.size > 5:
+            lines.append(f"... {under.size} consumers under-supplied in all")
+        ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
+    return ds

@@ -1,0 +1,671 @@
+"""The district-heating stage: the network the campus's reusable heat feeds, and the plant at its head.
+
+What it solves (SI units throughout):
+
+1. **Demand** of every consumer at the outdoor temperature, through the consumer-model registry
+   (:mod:`gigawatt.models.consumers`), or given; ``mass_flow`` consumers draw a given flow and take out a
+   given heat, or none (a pandapipes sink, or a flow control in series with a heat exchanger), the water
+   exchange (a pandapipes sink).
+2. **Hydraulics** by the Global Gradient solver, prepared once
+   (:func:`gigawatt.solver.numerics.hydraulic_network.prepare_hydraulic_network`): substations are flow-controlled, so
+   they enter as a draw at their supply node and a return at their return node. The supply and return
+   networks then meet only at the plant: the return node is held at ``p_return_pa``; the supply node at
+   ``p_supply_pa`` when given, otherwise the pump lifts the whole supply network until the worst-placed
+   substation sees ``dp_min_pa`` (differential-pressure control), which sets the pump's head and power.
+   Flow may run either way in any pipe, and a pipe with no flow is no special case (the solver's laminar
+   derivative is finite at zero flow).
+3. **Temperatures** by one upwind sweep (:mod:`gigawatt.solver.numerics.thermal_kernel`) with the exact exponential
+   heat loss of each buried pipe to the ground; a substation cools its water to ``t_return_k`` (or passes
+   it through if it arrives colder) and draws the flow that delivers its demand,
+   ``m cp (T_in(m) - T_return) = Q``. ``T_in`` depends on the flows (slower water loses more heat), so the
+   flows are the fixed point m = Q / (cp (T_in(m) - T_return)), bounded by the lossless flow and the flow
+   at a 1 K difference (its cap), with Anderson acceleration [1]_; each iterate takes one Newton step of
+   the hydraulics and a thermal sweep, and the answer is checked with the hydraulics converged. A
+   prepared network (:func:`prepare_district_heating`) starts each solve from the last one. A substation is
+   flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
+   (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
+4. **Plant**: the heat the network needs, ``m cp (T_supply - T_return)`` at the plant, comes from heat
+   pumps lifting the campus's reusable heat (COP from the Carnot fraction with approach temperatures,
+   :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
+   when the campus heat is warm enough; a peak boiler covers the rest.
+
+Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding (the pump's heat
+is neglected).
+
+References
+----------
+.. [1] H. F. Walker, P. Ni, "Anderson acceleration for fixed-point iterations", SIAM J. Numer. Anal.
+   49(4), 1715-1735 (2011). doi:10.1137/10078356X
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+
+from gigawatt.cases.schema import check_scalar, schema
+from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.models.consumers import consumer_heat_demand_w, homes_degree_days_w
+from gigawatt.models.cooling_plant import pump_speed_for_head
+from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
+from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
+from gigawatt.models.pipe_heat import buried_single_pipe_u
+from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
+from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
+
+MIN_DRIVING_DT_K = 1.0
+"""Smallest supply-minus-return temperature difference a substation draws its flow for [K]."""
+HEAT_RTOL = 1e-10
+"""Relative heat residual of every substation at which the flow-temperature iteration stops."""
+ZERO_FLOW_RTOL = 1e-12
+"""Pipe flows below this fraction of the largest are rounding (dead ends, stagnant loops): set to zero."""
+MAX_FIXED_POINT = 100
+SETTLE_HYDRAULICS_RTOL = 1e-6
+"""Relative heat residual below which every iterate of the flow fixed point settles its hydraulics (above
+it one Newton step an iterate)."""
+STALL_ITERATES = 4
+"""Iterates without a new best heat residual after which the flow fixed point leaves Anderson acceleration
+for safeguarded secant steps per substation (and settled hydraulics)."""
+ANDERSON_DEPTH = 5
+"""Iterates the Anderson acceleration of the substation flows combines (5: a step of a time series in 6
+iterates where a plain fixed point with per-substation secant steps took 7, with half the hydraulic Newton
+steps; measured on the 10⁴-consumer town of ``gigawatt bench``)."""
+
+
+@dataclass(frozen=True)
+class HeatOffer:
+    """What the campus hands the district-heating plant: reusable heat at a temperature.
+
+    ``q_available_w`` [W] in the facility water at ``t_source_k`` [K], which the plant may cool down to
+    ``t_source_min_k`` [K] (the facility supply temperature)."""
+
+    q_available_w: float
+    t_source_k: float
+    t_source_min_k: float
+
+
+def _where(case, element, field, value=None, allowed=None):
+    return {"file": case.file, "element": element, "field": field, "value": value, "allowed": allowed}
+
+
+def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
+    """Heat-loss coefficient per metre of each pipe [W/(m K)]: given, or from its pre-insulated geometry
+    (whose validity, bore < steel outer diameter < casing < twice the depth, is checked)."""
+    u = pipes["u_w_per_m_k"].to_numpy(float)
+    d = pipes["diameter_m"].to_numpy(float)
+    od = pipes["outer_diameter_m"].to_numpy(float)
+    od = np.where(np.isnan(od), 1.1 * d, od)
+    casing = pipes["casing_diameter_m"].to_numpy(float)
+    casing = np.where(np.isnan(casing), 2.0 * od + 0.05, casing)
+    depth = pipes["depth_m"].to_numpy(float)
+    need = np.isnan(u)
+    ids = pipes["id"].to_numpy()
+    file = case.file if case is not None else None
+    for field, value, bad, allowed in (
+            ("outer_diameter_m", od, od <= d, lambda i: f"> diameter_m = {d[i]:g} m"),
+            ("casing_diameter_m", casing, casing <= od, lambda i: f"> the steel outer diameter {od[i]:g} m"),
+            ("depth_m", depth, 2.0 * depth <= casing, lambda i: f"> half the casing diameter, {casing[i] / 2:g} m")):
+        hit = np.flatnonzero(need & bad)
+        if hit.size:
+            i = int(hit[0])
+            raise CaseError("the pre-insulated pipe's geometry is impossible", file=file,
+                            element=f"dh_pipe '{ids[i]}'", field=field, value=float(value[i]), allowed=allowed(i))
+    if need.any():
+        u = u.copy()
+        u[need] = buried_single_pipe_u(od[need], casing[need],
+                                       pipes["insulation_conductivity_w_per_m_k"].to_numpy(float)[need],
+                                       pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
+                                       pipes["depth_m"].to_numpy(float)[need])
+    return u
+
+
+def consumer_demand_w(case, s: dict) -> np.ndarray:
+    """Heat demand of every consumer at the outdoor temperature [W] (for mass_flow consumers the heat they
+    take out at their flow, 0 when none is given)."""
+    return ConsumerDemand(case).at(s["outdoor_t_k"])
+
+
+_SIGLINDE = {"a": 3.0890721, "b": -37.1849497, "c": 5.7137959, "d": 0.1071295}
+_DEMAND_MODELS = {  # kind: (its parameter columns, the count it is linear in, the model's keyword arguments)
+    "homes_degree_days": (("t_design_k", "design_load_w"), "n_homes", lambda p: p),
+    "homes_siglinde": (("customer_value_w",), "n_homes", lambda p: {**p, **_SIGLINDE}),
+    "vertical_farm": (("t_set_k", "u_envelope_w_per_m2k", "led_power_w_per_m2"), "floor_area_m2",
+                      lambda p: {"floor_area_m2": 1.0, **p}),
+}
+
+
+class ConsumerDemand:
+    """The consumers' heat demand as a function of the outdoor temperature, through the consumer-model
+    registry (:func:`gigawatt.models.consumers.consumer_heat_demand_w`). Each model is linear in its count
+    (homes, floor area), so it is evaluated once per distinct parameter set; the sets are found once here,
+    and :meth:`at` costs one model call per set. Errors name the first consumer with the offending set."""
+
+    def __init__(self, case):
+        c = case.tables["dh_consumer"]
+        self.case, self.n = case, len(c)
+        kinds = c["kind"].to_numpy()
+        self.ids = c["id"].to_numpy()
+        need = {"fixed": ("demand_w",), "process": ("demand_w",), "homes_siglinde": ("customer_value_w",),
+                "vertical_farm": ("floor_area_m2",), "mass_flow": ("mass_flow_kg_s",)}
+        for kind, fields in need.items():
+            for f in fields:
+                missing = np.flatnonzero((kinds == kind) & c[f].isna().to_numpy())
+                if missing.size:
+                    i = int(missing[0])
+                    raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{self.ids[i]}'", f))
+        self.fixed = np.isin(kinds, ("fixed", "process")) | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy())
+        self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
+        self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row)
+        for kind, (cols, count, _) in _DEMAND_MODELS.items():
+            rows = np.flatnonzero(kinds == kind)
+            if rows.size:
+                keys, inverse = np.unique(c[list(cols)].to_numpy(float)[rows], axis=0, return_inverse=True)
+                self.groups.append((kind, rows, keys, inverse.ravel(), c[count].to_numpy(float)[rows]))
+
+    def at(self, t_out_k: float) -> np.ndarray:
+        """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] [W]."""
+        q = np.zeros(self.n)
+        q[self.fixed] = self.fixed_w
+        for kind, rows, keys, inverse, count in self.groups:
+            cols, _, params = _DEMAND_MODELS[kind]
+            per_unit = np.empty(len(keys))
+            for j, key in enumerate(keys):
+                try:
+                    per_unit[j] = float(consumer_heat_demand_w(kind, t_out_k, **params(dict(zip(cols, key)))))
+                except CaseError as err:
+                    first = rows[np.flatnonzero(inverse == j)[0]]
+                    raise err.located(file=self.case.file, element=f"dh_consumer '{self.ids[first]}'") from None
+            q[rows] = per_unit[inverse] * count
+        return q
+
+
+@dataclass(frozen=True)
+class DHState:
+    """The district-heating solve, for :func:`add_district_heating`."""
+
+    node_p_pa: np.ndarray
+    node_t_k: np.ndarray
+    pipe_flow_kg_s: np.ndarray
+    pipe_velocity_m_s: np.ndarray
+    pipe_t_out_k: np.ndarray
+    pipe_loss_w: np.ndarray
+    consumer_q_w: np.ndarray
+    consumer_demand_w: np.ndarray
+    consumer_flow_kg_s: np.ndarray
+    consumer_t_supply_k: np.ndarray
+    consumer_t_return_k: np.ndarray
+    consumer_undersupplied: np.ndarray
+    figures: dict
+    booster_flow_kg_s: np.ndarray
+    booster_head_m: np.ndarray
+    booster_power_w: np.ndarray
+
+
+def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
+    """Solve the case's district-heating network and plant (see the module notes):
+    ``prepare_district_heating(case).solve(offer)``."""
+    return prepare_district_heating(case).solve(offer)
+
+
+def prepare_district_heating(case) -> "DistrictHeatingNetwork":
+    """Check the case's district-heating network and set up everything that does not change between solves
+    (topology, pipe coefficients, the prepared hydraulic and thermal networks, the consumers' demands), for
+    :meth:`DistrictHeatingNetwork.solve`, as often as wanted."""
+    from gigawatt.models.coolant_store import stored_constants
+
+    s = case.settings["district_heating"]
+    nodes, pipes_all, cons = case.tables["dh_node"], case.tables["dh_pipe"], case.tables["dh_consumer"]
+    node_index = pd.Index(nodes["id"])
+    n = len(nodes)
+    live = pipes_all["in_service"].to_numpy(bool)
+    pipes = pipes_all[live]
+    pf = node_index.get_indexer(pipes["from_node"].to_numpy())
+    pt = node_index.get_indexer(pipes["to_node"].to_numpy())
+    pumps_all = case.tables["dh_pump"]
+    live_q = pumps_all["in_service"].to_numpy(bool)
+    pumps = pumps_all[live_q]
+    qf = node_index.get_indexer(pumps["from_node"].to_numpy())
+    qt = node_index.get_indexer(pumps["to_node"].to_numpy())
+    cs = node_index.get_indexer(cons["supply_node"].to_numpy())
+    cr = node_index.get_indexer(cons["return_node"].to_numpy())
+    sup = int(node_index.get_indexer([s["supply_node"]])[0])
+    ret = int(node_index.get_indexer([s["return_node"]])[0])
+    t_sup = s["t_supply_k"]
+    t_ret_c = cons["t_return_k"].to_numpy(float)
+    is_flow = cons["kind"].to_numpy() == "mass_flow"
+    t_mean = 0.5 * (t_sup + (float(np.mean(t_ret_c)) if len(cons) else t_sup))
+    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file)
+
+    ends = (np.concatenate([pf, qf]), np.concatenate([pt, qt]))
+    _, label = csgraph.connected_components(sp.coo_matrix((np.ones(ends[0].size), ends), shape=(n, n)),
+                                            directed=False)
+    _check_reachable(case, label, cs, cr, sup, ret, node_index)
+    demand_model = ConsumerDemand(case)
+    demand = demand_model.at(s["outdoor_t_k"])
+    if s["hp_model"] == "map":
+        heat_pump_map(case)  # a broken map is an input error even when the campus offers no heat
+
+    fixed = np.full(n, np.nan)
+    fixed[ret] = s["p_return_pa"]
+    lift_mode = s["p_supply_pa"] is None
+    fixed[sup] = 0.0 if lift_mode else s["p_supply_pa"]
+    if lift_mode:
+        if label[sup] == label[ret]:
+            raise CaseError("pipes join the supply and the return network, so the pump's lift is not a single "
+                            "pressure: give the plant's supply pressure", **_where(
+                                case, "[district_heating]", "p_supply_pa", None, "a pressure [Pa]"))
+    rough = pipes["roughness_m"].to_numpy(float) > 0.05 * pipes["diameter_m"].to_numpy(float)
+    if rough.any():
+        i = int(np.flatnonzero(rough)[0])
+        raise CaseError("roughness beyond the friction factor's range", **_where(
+            case, f"dh_pipe '{pipes['id'].iloc[i]}'", "roughness_m", float(pipes["roughness_m"].iloc[i]),
+            f"<= 0.05 × diameter_m = {0.05 * pipes['diameter_m'].iloc[i]:g} m"))
+    hnet = prepare_hydraulic_network(
+        node_fixed_p_pa=fixed, pipe_from=pf, pipe_to=pt, pipe_length_m=pipes["length_m"].to_numpy(float),
+        pipe_diameter_m=pipes["diameter_m"].to_numpy(float), pipe_roughness_m=pipes["roughness_m"].to_numpy(float),
+        pipe_k_minor=pipes["k_minor"].to_numpy(float), density_kg_m3=rho, viscosity_pa_s=mu,
+        pump_from=qf, pump_to=qt, pump_h0_m=pumps["h0_m"].to_numpy(float), pump_a_s_m2=pumps["a_s_m2"].to_numpy(float),
+        pump_b_s2_m5=pumps["b_s2_m5"].to_numpy(float), pump_speed_ratio=pumps["speed_ratio"].to_numpy(float),
+        node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy(), pump_ids=pumps["id"].to_numpy())
+    u = pipe_u_w_per_m_k(pipes, case)
+
+    # Thermal network: nodes, then one node per consumer (its substation outlet); branches: pipes, booster
+    # pumps (no length, no loss), then consumer supply -> substation -> consumer return (likewise).
+    nc = len(cons)
+    sub = n + np.arange(nc)
+    kind = np.full(n + nc, NODE_JUNCTION, dtype=np.int64)
+    kind[sup] = NODE_SUPPLY
+    kind[sub[~is_flow]] = NODE_OUTLET_T
+    flow_heat = is_flow & (demand > 0)  # a given flow with a given heat taken out: the outlet follows
+    kind[sub[flow_heat]] = NODE_HEAT
+    idle = np.zeros(qf.size + 2 * nc)
+    tnet = prepare_thermal_network(kind, np.concatenate([pf, qf, cs, sub]), np.concatenate([pt, qt, sub, cr]),
+                                   np.concatenate([u, idle]), np.concatenate([pipes["length_m"].to_numpy(float), idle]),
+                                   s["ground_t_k"], cp, cp)
+    given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
+    area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
+    return DistrictHeatingNetwork(
+        case=case, s=s, n=n, live=live, pf=pf, live_pumps=live_q, qf=qf, qt=qt,
+        pump_efficiency=pumps["efficiency"].to_numpy(float), cs=cs, cr=cr, sup=sup, ret=ret, sub=sub, label=label,
+        t_ret_c=t_ret_c, is_flow=is_flow, flow_heat=flow_heat, given_flow=given_flow, rho=rho, cp=cp, demand_model=demand_model,
+        demand=demand, hnet=hnet,
+        tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
+        pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy())
+
+
+@dataclass
+class DistrictHeatingNetwork:
+    """A district-heating network prepared by :func:`prepare_district_heating`; :meth:`solve` it for a heat
+    offer. Each solve starts from the substation and pipe flows of the previous one (a warm start: a
+    time series moves little from step to step); the first from the lossless flows."""
+
+    case: object
+    s: dict
+    n: int
+    live: np.ndarray
+    pf: np.ndarray
+    live_pumps: np.ndarray
+    qf: np.ndarray
+    qt: np.ndarray
+    pump_efficiency: np.ndarray
+    cs: np.ndarray
+    cr: np.ndarray
+    sup: int
+    ret: int
+    sub: np.ndarray
+    label: np.ndarray
+    t_ret_c: np.ndarray
+    is_flow: np.ndarray
+    flow_heat: np.ndarray
+    given_flow: np.ndarray
+    rho: float
+    cp: float
+    demand_model: ConsumerDemand
+    demand: np.ndarray
+    hnet: object
+    tnet: object
+    lift_mode: bool
+    t_supply_min: np.ndarray
+    farm_area: np.ndarray
+    pipe_area: np.ndarray
+    consumer_ids: np.ndarray
+    warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
+
+    def _evaluate(self, flow, t_in, m_start, newton_steps=0):
+        """Hydraulics for these substation flows, then temperatures (substations cool to their return
+        temperature, or pass water through that arrives colder). With ``newton_steps`` > 0, the hydraulics
+        take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled);
+        where such an unsettled iterate has water circling a loop (no steady temperature: the sweep refuses
+        it), they are settled first."""
+        n = self.n
+        inject = np.bincount(self.cr, flow, n) - np.bincount(self.cs, flow, n)
+        if newton_steps:
+            try:
+                hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps)
+            except ConvergenceError as err:
+                hyd = err.partial
+            try:
+                return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+            except CaseError:
+                if hyd.converged:
+                    raise
+                m_start = hyd.m_kg_s
+        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
+        return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+
+    def _temperatures(self, hyd, flow, t_in, inject):
+        """The thermal sweep for these hydraulics: (thermal result, pipe and pump flows, the plant's node
+        flows)."""
+        n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
+        m_branch = hyd.m_kg_s.copy()  # pipes, then booster pumps
+        m_branch[np.abs(m_branch) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_branch), initial=0.0), 1e-300)] = 0.0
+        value = np.zeros(n + nc)
+        value[sup] = self.s["t_supply_k"]
+        value[self.sub] = np.where(self.flow_heat, self.demand, np.minimum(self.t_ret_c, t_in))
+        # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
+        # drawn from or returned to the plant's own nodes (injections there are the holders' business).
+        m_node = np.zeros(n + nc)
+        m_node[sup] = hyd.supply_kg_s[sup] - inject[sup]
+        m_node[ret] = hyd.supply_kg_s[ret] - inject[ret]
+        if not np.any(flow) and not self.live_pumps.any():
+            # No substation draws and no pump drives: the water stands still (what the hydraulics return is
+            # rounding noise about zero, which no relative test can tell from a flow).
+            m_branch[:], m_node[:] = 0.0, 0.0
+        return self.tnet.solve(value, np.concatenate([m_branch, flow, flow]), m_node), m_branch, m_node
+
+    def _settled(self, flow, th, heat, hi, with_residual=False):
+        """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
+        too cold, and the 1 K flow is all it draws); with ``with_residual`` also the residuals [W]."""
+        demand = self.demand
+        r = np.where(heat, flow * self.cp * np.maximum(th.t_node_k[self.cs] - self.t_ret_c, 0.0) - demand, 0.0)
+        capped = heat & (flow >= hi) & (r < 0)
+        settled = bool(np.all((np.abs(r) <= HEAT_RTOL * np.maximum(demand, 1.0)) | capped))
+        return (r, settled) if with_residual else settled
+
+    def solve(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
+        """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
+        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it)."""
+        if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
+            check_scalar(schema()["district_heating"]["outdoor_t_k"], float(outdoor_t_k), file=self.case.file,
+                         element="solve(outdoor_t_k=...)")
+            self.s = {**self.s, "outdoor_t_k": float(outdoor_t_k)}
+            self.demand = self.demand_model.at(self.s["outdoor_t_k"])
+        s, cp, demand, cs = self.s, self.cp, self.demand, self.cs
+        t_sup, t_ret_c, is_flow, given_flow = s["t_supply_k"], self.t_ret_c, self.is_flow, self.given_flow
+        nc = self.sub.size
+        # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0. The plain fixed point
+        # m = G(m) = Q / (cp (T_in(m) - T_ret)), clipped between the lossless flow and the 1 K flow cap, is a
+        # contraction (T_in moves with the flows by the pipes' losses only, a few per cent), and Anderson
+        # acceleration over the last ANDERSON_DEPTH iterates speeds it up. Each iterate takes one Newton step of
+        # the hydraulics from the last iterate's flows (the hydraulics and the flows converge together) until
+        # the heat residual is below SETTLE_HYDRAULICS_RTOL, then settles them; the answer is checked with the
+        # hydraulics converged. Mass-flow consumers are fixed.
+        heat = ~is_flow & (demand > 0)
+        lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
+        hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
+        fixed = np.where(is_flow, given_flow, 0.0)
+        if self.warm is None:
+            flow, t_in, m_start = np.where(heat, lo, fixed), np.full(nc, t_sup), None
+        else:  # the flows that would deliver the demand at the last solve's inlet temperatures
+            _, t_in, m_start = self.warm
+            flow = np.where(heat, np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi), fixed)
+        tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
+        accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
+        one_step = True
+        best, stalled, prev = math.inf, 0, None
+        for iteration in range(1, MAX_FIXED_POINT + 1):
+            hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, newton_steps=one_step)
+            if not hyd.converged and self._settled(flow, th, heat, hi):
+                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s)
+            m_start = hyd.m_kg_s
+            t_used, t_in = t_in, th.t_node_k[cs]
+            r, settled = self._settled(flow, th, heat, hi, with_residual=True)
+            # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
+            # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
+            # become) is more than the heat tolerance allows.
+            worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
+            one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
+            if settled:
+                if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
+                    # a capped substation's water arrived warmer or colder than last time: return it right
+                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start)
+                break
+            plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
+            # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
+            # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
+            # iterates without a new best residual the rest are safeguarded secant steps per substation.
+            best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
+            if stalled < STALL_ITERATES:
+                step = accelerate.step(flow, plain)
+            else:
+                one_step = False
+                step = _secant_step(flow, r, prev, plain, lo, hi)
+            prev = (flow, r)
+            flow = np.where(heat, np.clip(step, lo, hi), fixed)
+        else:
+            i = int(np.argmax(np.abs(r) / tol_w))
+            raise ConvergenceError(
+                f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
+                f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
+                details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
+                         "flow_kg_s": float(flow[i])})
+        self.warm = (flow, th.t_node_k[cs], hyd.m_kg_s)
+        return self._state(offer, flow, hyd, th, m_branch, m_node, iteration)
+
+    def _state(self, offer, flow, hyd, th, m_branch, m_node, iteration) -> DHState:
+        """Pressures with the pump's lift, the plant, the figures and the full-length pipe and pump arrays."""
+        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp, self.rho, self.demand, self.cs, self.cr
+        sup, ret, n, nc, live = self.sup, self.ret, self.n, self.sub.size, self.live
+        t_sup = s["t_supply_k"]
+        t_in = th.t_node_k[cs]
+        p = hyd.p_pa.copy()
+        if self.lift_mode:
+            dp_c = p[cs] - p[cr]
+            lift = (s["dp_min_pa"] - np.min(dp_c)) if nc else s["dp_min_pa"]
+            p[self.label == self.label[sup]] += lift
+        m_plant = float(m_node[sup])
+        pump_dp = p[sup] - p[ret]
+        pump = network_pump(case, s, pump_dp, m_plant, rho)
+        n_pipe = self.pf.size
+        m_pipe, m_pump = m_branch[:n_pipe], m_branch[n_pipe:]
+        # Booster pumps: the lift their curves give at their flows; electricity rho g Q H / eta, none for a
+        # pump that water runs back through.
+        lift_pa = p[self.qt] - p[self.qf]
+        booster_w = np.maximum(m_pump * lift_pa, 0.0) / (rho * self.pump_efficiency)
+
+        t_node = th.t_node_k[:n]
+        t_out_sub = th.t_node_k[self.sub]
+        q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
+        t_plant_ret = float(th.t_node_k[ret])
+        q_plant = m_plant * cp * (t_sup - t_plant_ret)
+        q_loss = th.q_loss_w[:self.pf.size]
+        residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        short = q_cons < demand * (1.0 - 1e-6)
+        under = ((t_in < self.t_supply_min) | short) & (demand > 0)
+        plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
+        home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
+        figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
+                       dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
+                       dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_booster_w=float(booster_w.sum()),
+                       dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
+                       dh_heat_balance_residual=residual, dh_iterations=iteration,
+                       dh_undersupplied=int(under.sum()),
+                       homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
+                       vertical_farm_area_served_m2=float(self.farm_area[~under].sum()))
+        n_all = live.size
+        flow_pipe = np.full(n_all, np.nan)
+        flow_pipe[live] = m_pipe
+        vel = np.full(n_all, np.nan)
+        vel[live] = m_pipe / (rho * self.pipe_area)
+        t_out_pipe = np.full(n_all, np.nan)
+        t_out_pipe[live] = th.t_branch_out_k[:self.pf.size]
+        loss = np.zeros(n_all)
+        loss[live] = q_loss
+        pumped = {name: np.full(self.live_pumps.size, np.nan) for name in ("flow", "head", "power")}
+        for name, values in (("flow", m_pump), ("head", lift_pa / (rho * GRAVITY_M_S2)), ("power", booster_w)):
+            pumped[name][self.live_pumps] = values
+        return DHState(p, t_node, flow_pipe, vel, t_out_pipe, loss, q_cons, demand, flow, t_in, t_out_sub, under,
+                       figures, pumped["flow"], pumped["head"], pumped["power"])
+
+
+def _check_reachable(case, label, cs, cr, sup, ret, node_index):
+    """Every consumer's supply node connected to the plant's supply node, its return node to the return
+    (``label``: connected component of each node over the pipes in service)."""
+    ids = case.tables["dh_consumer"]["id"].to_numpy()
+    for ends, plant_node, field in ((cs, sup, "supply_node"), (cr, ret, "return_node")):
+        bad = np.flatnonzero(label[ends] != label[plant_node])
+        if bad.size:
+            i = int(bad[0])
+            raise CaseError(f"no pipe path joins this consumer's {field} to the plant's", **_where(
+                case, f"dh_consumer '{ids[i]}'", field, case.tables["dh_consumer"][field].iloc[i],
+                f"a node connected to '{node_index[plant_node]}'"))
+
+
+def _plant(case, s: dict, offer: HeatOffer | None, q_w: float, t_supply_k: float, t_return_k: float) -> dict:
+    """Split the network's heat between the campus (heat pumps or direct exchange) and the peak boiler."""
+    q_avail = offer.q_available_w if offer else 0.0
+    out = {"hp_cop": math.nan, "hp_heat_w": 0.0, "hp_electric_w": 0.0, "q_from_campus_w": 0.0,
+           "q_recovered_w": 0.0}
+    if s["interface"] == "heat_pump" and offer is not None and q_w > 0:
+        cop = heat_pump_cop(case, s, offer.t_source_min_k, t_supply_k)
+        cap = s["hp_capacity_w"] if s["hp_capacity_w"] is not None else math.inf
+        heat = min(q_w, cap, q_avail * cop / (cop - 1.0)) if cop > 1 else 0.0
+        out.update(hp_cop=cop, hp_heat_w=heat, hp_electric_w=heat / cop if cop > 0 else 0.0,
+                   q_from_campus_w=heat * (1.0 - 1.0 / cop) if cop > 0 else 0.0)
+        out["q_recovered_w"] = out["q_from_campus_w"]
+    elif s["interface"] == "direct" and offer is not None and q_w > 0:
+        reach = min(offer.t_source_k - s["direct_approach_k"], t_supply_k)
+        share = max(0.0, (reach - t_return_k) / (t_supply_k - t_return_k)) if t_supply_k > t_return_k else 0.0
+        heat = min(q_avail, share * q_w)
+        out.update(q_from_campus_w=heat, q_recovered_w=heat)
+    boiler = q_w - out["hp_heat_w"] - (out["q_from_campus_w"] if s["interface"] == "direct" else 0.0)
+    out.update(boiler_heat_w=max(boiler, 0.0), boiler_fuel_w=max(boiler, 0.0) / s["boiler_efficiency"])
+    return out
+
+
+def heat_pump_cop(case, s: dict, t_source_out_k: float, t_sink_k: float) -> float:
+    """COP of the plant's heat pumps cooling the campus water to ``t_source_out_k`` [K] and heating the
+    network to ``t_sink_k`` [K]: the Carnot fraction (:func:`gigawatt.models.heat_pumps.cop_carnot_fraction`)
+    or, with ``hp_model = "map"``, the manufacturer map of the ``dh_heat_pump_map`` table interpolated
+    bilinearly (:func:`gigawatt.models.heat_pumps.cop_from_map`)."""
+    if s["hp_model"] != "map":
+        return float(cop_carnot_fraction(t_source_out_k, t_sink_k, s["hp_eta"], s["hp_approach_k"],
+                                         s["hp_approach_k"]))
+    source, sink, cop = heat_pump_map(case)
+    try:
+        return float(cop_from_map(t_source_out_k, t_sink_k, source, sink, cop, s["hp_out_of_map"]))
+    except CaseError as err:
+        raise CaseError(f"the heat pumps' operating point is {err.reason}", file=case.file,
+                        element="dh_heat_pump_map", field=err.field, value=err.value,
+                        allowed=f"{err.allowed}, or hp_out_of_map = clip") from None
+
+
+def heat_pump_map(case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``dh_heat_pump_map`` table as a grid: source outlet temperatures [K], sink temperatures [K] (both
+    increasing) and the COP table [source x sink]. Every source temperature must have a point at every
+    sink temperature, once."""
+    m = case.tables["dh_heat_pump_map"]
+    if len(m) < 4:
+        raise CaseError("a heat-pump map needs a grid of at least 2 source x 2 sink temperatures",
+                        **_where(case, "[district_heating]", "hp_model", "map",
+                                 f">= 4 points in the dh_heat_pump_map table (it has {len(m)})"))
+    src, snk = m["t_source_out_k"].to_numpy(float), m["t_sink_k"].to_numpy(float)
+    source, i = np.unique(src, return_inverse=True)
+    sink, j = np.unique(snk, return_inverse=True)
+    table = np.full((source.size, sink.size), np.nan)
+    seen = np.zeros(table.shape, dtype=np.int64)
+    np.add.at(seen, (i, j), 1)
+    if (seen > 1).any():
+        k = int(np.flatnonzero(seen[i, j] > 1)[1])
+        raise CaseError("a second map point at the same source and sink temperatures",
+                        **_where(case, f"dh_heat_pump_map '{m['id'].iloc[k]}'", "t_sink_k", float(snk[k]),
+                                 "one point per (t_source_out_k, t_sink_k)"))
+    table[i, j] = m["cop"].to_numpy(float)
+    if (seen == 0).any():
+        a, b = np.argwhere(seen == 0)[0]
+        raise CaseError("the heat-pump map is not a full grid: a point is missing", **_where(
+            case, "dh_heat_pump_map", "t_sink_k", float(sink[b]),
+            f"a point at t_source_out_k = {source[a]:g} K and t_sink_k = {sink[b]:g} K"))
+    return source, sink, table
+
+
+def network_pump(case, s: dict, dp_pa: float, m_kg_s: float, rho_kg_m3: float) -> dict:
+    r"""The network pump lifting ``m_kg_s`` [kg/s] by ``dp_pa`` [Pa]: its power [W], speed ratio, head [m]
+    and efficiency.
+
+    Without a curve (``pump_h0_m`` empty) an ideal variable-speed pump at ``pump_efficiency``,
+    :math:`P = \Delta p\, Q / \eta`. With one, :math:`H = H_0 n^2 - b Q^2` (affinity laws) run at the speed
+    that gives the lift, :func:`gigawatt.models.cooling_plant.pump_speed_for_head`; its efficiency is
+    ``pump_efficiency`` or, with ``pump_best_flow_m3_s``, the parabola through that best point
+    (:func:`gigawatt.models.flow_correlations.pump_efficiency`). A pump that would need more than
+    ``pump_max_speed`` is an input error naming the head it lacks."""
+    q = m_kg_s / rho_kg_m3
+    head = max(dp_pa, 0.0) / (rho_kg_m3 * GRAVITY_M_S2)
+    eta, speed = s["pump_efficiency"], math.nan
+    if s["pump_h0_m"] is not None:
+        speed = float(pump_speed_for_head(q, head, s["pump_h0_m"], 0.0, s["pump_b_s2_m5"])) if head > 0 else 0.0
+        n_max = s["pump_max_speed"]
+        if speed > n_max * (1 + 1e-12):
+            reach = s["pump_h0_m"] * n_max ** 2 - s["pump_b_s2_m5"] * q * q
+            raise CaseError(f"the network pump cannot lift {q:.4g} m3/s by {head:.4g} m: at its highest speed it "
+                            f"gives {reach:.4g} m", **_where(
+                                case, "[district_heating]", "pump_h0_m", s["pump_h0_m"],
+                                f">= {(head + s['pump_b_s2_m5'] * q * q) / n_max ** 2:.4g} m at pump_max_speed "
+                                f"= {n_max:g}"))
+        if s["pump_best_flow_m3_s"] is not None and speed > 0:
+            eta = float(pump_efficiency(q, speed, s["pump_efficiency"], s["pump_best_flow_m3_s"]))
+            if eta <= 0.0:
+                raise CaseError(f"the network pump runs at {q:.4g} m3/s, beyond twice its best-efficiency flow "
+                                "at its speed", **_where(case, "[district_heating]", "pump_best_flow_m3_s",
+                                                         s["pump_best_flow_m3_s"], f"> {q / (2 * speed):.4g} m3/s"))
+    return {"dh_pump_w": head * rho_kg_m3 * GRAVITY_M_S2 * q / eta, "dh_pump_speed": speed,
+            "dh_pump_head_m": head, "dh_pump_efficiency": eta}
+
+
+def _secant_step(flow, r, prev, plain, lo, hi):
+    """Per substation, the secant step on its heat residual r(m) (which rises with its own flow) from the
+    previous iterate ``prev`` = (flows, residuals), where its slope is positive and it stays within [lo, hi];
+    else the plain fixed-point step."""
+    if prev is None:
+        return plain
+    prev_flow, prev_r = prev
+    den = r - prev_r
+    safe = np.where(den != 0, den, 1.0)
+    secant = flow - r * (flow - prev_flow) / safe
+    ok = (den != 0) & ((flow - prev_flow) / safe > 0) & (secant >= lo) & (secant <= hi)
+    return np.where(ok, secant, plain)
+
+
+class _Anderson:
+    """Anderson acceleration of the fixed point m = G(m) on the entries ``idx`` of m, each scaled by ``scale``
+    (flows of very different sizes weigh alike) [1]_: with x the scaled iterate and f = G(x) - x, the next
+    iterate is x + f - (dX + dF) gamma, gamma minimising |f - dF gamma| over the differences dX, dF of the
+    last ``depth`` + 1 iterates (least squares by numpy's SVD-based lstsq, so a rank-deficient history is
+    harmless). Written here: a dozen lines, and SciPy's ``anderson`` root finder owns its own loop, where
+    this one must interleave the hydraulic and thermal solves and the convergence test."""
+
+    def __init__(self, depth, idx, scale):
+        self.depth, self.idx, self.scale = depth, idx, scale[idx]
+        self.x, self.f = [], []
+
+    def step(self, m, g):
+        x = m[self.idx] / self.scale
+        f = g[self.idx] / self.scale - x
+        self.x.append(x)
+        self.f.append(f)
+        if len(self.x) > self.depth + 1:
+            self.x.pop(0)
+            self.f.pop(0)
+        out = g.copy()
+        if len(self.x) >= 2:
+            d_f = np.diff(np.array(self.f), axis=0).T
+            d_x = np.diff(np.array(self.x), axis=0).T
+            gamma = np.linalg.lstsq(d_f, f, rcond=None)[0]
+            out[self.idx] = (x + f - (d_x + d_f) @ gamma) * self.scale
+        return out
+
