@@ -97,3 +97,105 @@ def test_console_script_help(kit, tmp_path, args):
         assert gigawatt.__version__ in proc.stdout
     else:
         assert "Usage:" in proc.stdout
+
+
+# --- import direction -------------------------------------------------------------------------------------
+# The layers of the package docstrings (gigawatt/solver/__init__.py and each sub-package's): a module may import
+# its own layer and the layers below it; the four networks never import each other; nothing imports the
+# command line. ``from gigawatt import __version__`` is allowed everywhere.
+import ast  # noqa: E402
+
+LAYERS = (
+    ("gigawatt.errors",),
+    ("gigawatt.models",),
+    ("gigawatt.cases",),
+    ("gigawatt.solver.numerics",),
+    ("gigawatt.solver.dc", "gigawatt.solver.ac", "gigawatt.solver.cooling", "gigawatt.solver.district_heating"),
+    ("gigawatt.solver",),
+    ("gigawatt.validation", "gigawatt"),
+)
+NETWORKS = LAYERS[4]
+FOLDER_OF = {"gigawatt.solver": "solver", "gigawatt.models": "models", "gigawatt.cases": "cases",
+             "gigawatt.validation": "validation", "gigawatt": "gigawatt"}
+
+
+def _group(module: str) -> tuple[int, str]:
+    """(layer, group) of a dotted module name: the longest group name that prefixes it."""
+    best = None
+    for level, groups in enumerate(LAYERS):
+        for g in groups:
+            if (module == g or module.startswith(g + ".")) and (best is None or len(g) > len(best[1])):
+                best = (level, g)
+    return best
+
+
+def _modules(repo: Path):
+    for prefix, folder in FOLDER_OF.items():
+        for path in sorted((repo / folder).rglob("*.py")):
+            parts = path.relative_to(repo / folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            yield ".".join((prefix, *parts)), path
+
+
+def _imports(module: str, path: Path):
+    """Every gigawatt module that ``module`` imports (function-local imports included), with its line."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((a.name, node.lineno) for a in node.names if a.name.startswith("gigawatt"))
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("gigawatt"):
+            for a in node.names:  # ``from gigawatt.solver import dc`` imports the sub-package gigawatt.solver.dc
+                sub = f"{node.module}.{a.name}"
+                yield (sub if _is_module(sub) else node.module), node.lineno
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
+def test_imports_point_down(kit):
+    wrong = []
+    for module, path in _modules(kit.REPO):
+        here = _group(module)
+        for target, line in _imports(module, path):
+            if target == "gigawatt":
+                # only ``from gigawatt import __version__`` below the application layer
+                src = path.read_text().splitlines()[line - 1]
+                if here[0] < len(LAYERS) - 1 and "__version__" not in src:
+                    wrong.append(f"{path.relative_to(kit.REPO)}:{line} imports the gigawatt facade")
+                continue
+            there = _group(target)
+            if target.startswith("gigawatt.cli") and not module.startswith("gigawatt.cli"):
+                wrong.append(f"{path.relative_to(kit.REPO)}:{line} imports the command line ({target})")
+            elif there[0] > here[0]:
+                wrong.append(f"{path.relative_to(kit.REPO)}:{line} ({here[1]}) imports {target} ({there[1]}), a layer above")
+            elif here[1] in NETWORKS and there[1] in NETWORKS and there[1] != here[1]:
+                wrong.append(f"{path.relative_to(kit.REPO)}:{line} ({here[1]}) imports another network: {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_import_rule_is_stated_in_each_package_docstring(kit):
+    # Each solver sub-package says what it may import; the rule above is the one they state.
+    for pkg in ("solver", "solver/dc", "solver/ac", "solver/cooling", "solver/district_heating", "solver/numerics",
+                "models", "cases", "validation"):
+        doc = ast.get_docstring(ast.parse((kit.REPO / pkg / "__init__.py").read_text())) or ""
+        assert "Imports" in doc or "import" in doc, f"{pkg}/__init__.py does not say what it may import"
+
+
+def test_module_names_say_one_thing(kit):
+    # No two modules share a name with different meanings. A few role names recur, one meaning each: the
+    # results builder of a network, its time series, its stage solver, a package's __init__.
+    roles = {"__init__", "results", "series", "stage"}
+    seen = {}
+    for module, path in _modules(kit.REPO):
+        name = path.stem
+        if name in roles:
+            continue
+        assert name not in seen, f"{seen.get(name)} and {path.relative_to(kit.REPO)} share the name '{name}'"
+        seen[name] = path.relative_to(kit.REPO)
