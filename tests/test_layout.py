@@ -199,3 +199,19 @@ def test_module_names_say_one_thing(kit):
             continue
         assert name not in seen, f"{seen.get(name)} and {path.relative_to(kit.REPO)} share the name '{name}'"
         seen[name] = path.relative_to(kit.REPO)
+
+
+def test_numba_cache_serves_a_second_process(kit, tmp_path):
+    # After the move the kernels live in new files; numba's on-disk cache must still serve them: a second
+    # fresh process that solves the bundled case (DC, cooling, district heating) compiles nothing.
+    code = """
+import json, gigawatt as gw
+from gigawatt.bench.common import numba_cache_counts
+gw.solve(gw.load_case())
+print(json.dumps(numba_cache_counts()))
+"""
+    for _ in range(2):
+        proc = run_python(kit, code, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    hits, misses = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert misses == 0 and hits > 0, (hits, misses)
