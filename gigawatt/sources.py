@@ -26,9 +26,11 @@ PACKAGES = ("gigawatt", "gigawatt.solver", "gigawatt.models", "gigawatt.cases", 
 """The installed packages whose source folders are read (each may live in its own folder: see pyproject)."""
 
 CITES = re.compile(
-    r"doi:|https?://|\bet al\b|\b(?:IEC|ISO|EN|CFR|ASHRAE|BDEW|IBPSA|DESTEST|OCP)\b|\b(?:1[89]|20)\d\d\b(?!-\d)")
-"""What marks a comment or a schema description as naming a source: a DOI or URL, "et al", a standard or
-a named programme, or a year (not the year of an ISO 8601 date)."""
+    r"doi:|https?://|\bet al\b|\b(?:IEC|EN|CFR|ASHRAE|BDEW|IBPSA|DESTEST|OCP|NVIDIA)\b|\bISO\b(?! 8601)"
+    r"|Open Compute|vendor data|trade press|\bsecondary\b|\b(?:1[89]|20)\d\d\b(?!-\d)")
+"""What marks a comment or a schema description as naming a source: a DOI or URL, "et al", a standard or a
+named programme, a vague source named as such (vendor data, trade press, a secondary source), or a year (not
+the year of an ISO 8601 date)."""
 
 _ENTRY = re.compile(r"^\.\.\s+\[([^\]]+)\]\s*(.*)$")
 _RULE = re.compile(r"^-{3,}$")

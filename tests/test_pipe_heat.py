@@ -174,8 +174,8 @@ def test_buried_pipe_against_references_row(d_casing_m, u_row, q_row):
 
 def test_buried_pipe_row_needs_outer_diameter_and_axis_depth():
     # Why those two readings: the DN100 bore (109.1 mm) gives U = 0.2571 for the 200 mm casing, and a
-    # depth of 1 m to the top of the casing (axis at 1.1 m) gives 0.2758: both outside the row's 0.277
-    # +- 0.0005. So the row's diameter is the steel OD and its depth is to the axis.
+    # depth of 1 m to the top of the casing (axis at 1.1 m) gives 0.2758: both outside the figure's 0.277
+    # +- 0.0005. So the figure's diameter is the steel OD and its depth is to the axis.
     assert abs(float(ph.buried_single_pipe_u(0.1091, 0.200, 0.027, 1.5, 1.0)) - 0.277) > 0.0005
     assert abs(float(ph.buried_single_pipe_u(DN100_STEEL_OD_M, 0.200, 0.027, 1.5, 1.1)) - 0.277) > 0.0005
 
