@@ -26,7 +26,8 @@ pipe (:data:`STANDARD_PIPES`, DN20 to DN800) on which that flow keeps both
   100 Pa/m) and
 * the mean velocity at or below ``design_velocity_max_m_s`` (default 2.5 m/s),
 
-the design rules of REFERENCES.md row "Pipe design" (100–200 Pa/m; 0.5–2.5 m/s; steel roughness 0.05 mm),
+common district-heating design rules (100–200 Pa/m; 0.5–2.5 m/s; steel roughness 0.05 mm; rules of thumb
+of design guidance, not checked against a primary source),
 with the network fluid's density and viscosity at the mean of the supply and the homes' return temperature.
 The gradient rule governs the small pipes, the velocity rule the large ones. A flow beyond DN800 is split
 evenly over the fewest parallel pipes that can carry it (named ``…-2``, ``…-3``), each sized for its share.
@@ -68,7 +69,8 @@ casing of the standard insulation class [mm], from the isoplus design catalogue,
 R 2.0 "Heating pipe" (isoplus Fernwärmetechnik, edition 04/2005). The catalogue's non-standard sizes
 (DN175, 225, 550, 650, 750, 850, marked there) are left out, and so are DN900 and DN1000, whose casings the
 copy we read does not show. DN20–DN400 outer and casing diameters agree with the AVKO catalogue
-(pit.avko.bg, "Pre-insulated T-piece parallel"); DN100 in a 200 mm casing is REFERENCES.md's derived U row."""
+(pit.avko.bg, "Pre-insulated T-piece parallel"); DN100 in a 200 mm casing is the pipe whose U' = 0.277 W/(m K)
+is derived in :func:`gigawatt.models.pipe_heat.buried_single_pipe_u`."""
 
 ZERO_CELSIUS_K = 273.15
 
@@ -99,7 +101,7 @@ def pipe_capacity_kg_s(inner_diameter_m, density_kg_m3, viscosity_pa_s, roughnes
     density_kg_m3, viscosity_pa_s : float
         Fluid density [kg/m^3] and dynamic viscosity [Pa s] at the design temperature.
     roughness_m : float
-        Absolute wall roughness [m] (steel 5e-5 m, REFERENCES.md "Pipe design").
+        Absolute wall roughness [m] (steel 5e-5 m, a design rule of thumb; see the module docstring).
     gradient_max_pa_per_m : float
         Largest design pressure gradient [Pa/m] (100–200 Pa/m, same row).
     velocity_max_m_s : float

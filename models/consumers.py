@@ -17,11 +17,13 @@ the allowed range.
 
 References
 ----------
-.. [1] IBPSA Project 1, DESTEST (district-energy simulation test), CE_1: single-family house peak heat
-   load 19.35 kW (../shared/REFERENCES.md row "Single-family house peak heat load").
+.. [1] IBPSA Project 1, DESTEST (District Energy Simulation Test), common exercise CE_1,
+   https://github.com/ibpsa/project1-destest (D. Saelens et al., "Towards a DESTEST: a District Energy
+   Simulation Test developed in IBPSA Project 1", Proc. Building Simulation 2019, Rome): single-family
+   house peak heat load 19.35 kW, the test network's design value.
 .. [2] BDEW/VKU/GEODE, "Leitfaden Abwicklung von Standardlastprofilen Gas" (2025): SigLinDe profiles,
    h(theta) = A/(1 + (B/(theta - theta0))^C) + D + max(mH theta + bH, mW theta + bW), theta0 = 40 degC
-   (REFERENCES.md row "Building heat load (BDEW SigLinDe profiles)", formula checked).
+   (the formula checked in the guideline).
 .. [3] demandlib 0.2.2 (oemof), ``demandlib/bdew/bdew_data/shlp_sigmoid_factors.csv``: sigmoid coefficients
    A, B, C, D per BDEW building type, building class and wind class; demandlib implements the sigmoid
    part of [2]_ only (no linear terms).
@@ -132,7 +134,7 @@ def siglinde_factor(theta_c, a, b, c, d, m_h=0.0, b_h=0.0, m_w=0.0, b_w=0.0):
 
     Notes
     -----
-    Source: BDEW/VKU/GEODE guideline [2]_ (REFERENCES.md, formula checked). With B < 0, C > 0 and
+    Source: BDEW/VKU/GEODE guideline [2]_ (formula checked in the guideline). With B < 0, C > 0 and
     m_h, m_w <= 0 (as in the BDEW tables), h decreases with theta.
     """
     theta = np.asarray(theta_c, dtype=float)
@@ -214,7 +216,8 @@ def vertical_farm_w(t_out_k, floor_area_m2, t_set_k, u_envelope_w_per_m2k, led_p
     -------
     numpy.ndarray
         Heat demand [W], >= 0, non-increasing in the outdoor temperature. Zero means the farm is
-        cooling-dominated at that temperature (REFERENCES.md: vertical farms are often cooling-dominated).
+        cooling-dominated at that temperature (assumption: lit vertical farms are often cooling-dominated
+        by their LED lighting; not checked against a primary source).
 
     Notes
     -----

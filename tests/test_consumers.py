@@ -18,9 +18,10 @@ T_SWEEP_K = np.linspace(-20.0, 35.0, 221) + C0  # outdoor temperatures for the m
 # --- homes by degree days -----------------------------------------------------------------------------
 
 def test_degree_days_hand_calculation():
-    # 100 homes, DESTEST design load 19.35 kW [REFERENCES.md], design -12 degC, limit 15 degC, 20 % hot
-    # water. At 0 degC: 100 * 19350 * (0.2 + 0.8 * 15/27) = 1,247,000 W (hand calculation, exact to
-    # rounding). At the design temperature the design load; above the limit the hot water only.
+    # 100 homes, design load 19.35 kW (IBPSA Project 1 DESTEST, CE_1, https://github.com/ibpsa/project1-destest),
+    # design -12 degC, limit 15 degC, 20 % hot water. At 0 degC: 100 * 19350 * (0.2 + 0.8 * 15/27) =
+    # 1,247,000 W (hand calculation, exact to rounding). At the design temperature the design load; above the
+    # limit the hot water only.
     q = cm.homes_degree_days_w(np.array([0.0, -12.0, 20.0]) + C0, t_design_k=-12 + C0, n_homes=100,
                                hot_water_share=0.2)
     np.testing.assert_allclose(q, [100 * 19350 * (0.2 + 0.8 * 15 / 27), 100 * 19350, 100 * 19350 * 0.2],

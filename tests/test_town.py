@@ -1,10 +1,11 @@
 """The town builder (``[town]``, :mod:`gigawatt.cases.town`): the network it lays out, the pipes it sizes, the
 case file hook and its errors, and the bundled default case's town heated by the campus.
 
-References the numbers are checked against: the pipe catalogue rows (isoplus 2005, AVKO), the design rules of
-REFERENCES.md 'Pipe design' recomputed with ``fluids`` (Colebrook, Darcy-Weisbach), CoolProp's water, the
-buried-pipe U-value of REFERENCES.md's derived DN100 row, and conservation laws (mass at every node, the
-heat ledger). No timing is asserted (the benchmark prints them).
+References the numbers are checked against: the pipe catalogue rows (isoplus 2005, AVKO), the district-heating
+design rules of thumb (100-200 Pa/m, 0.5-2.5 m/s, steel roughness 0.05 mm; no primary source pinned down)
+recomputed with ``fluids`` (Colebrook, Darcy-Weisbach), CoolProp's water, the buried-pipe U-value of DN100 in a
+200 mm casing derived from the single-pipe formula (P. Wallentén, Lund Institute of Technology, Report
+TVBH-3017, 1991), and conservation laws (mass at every node, the heat ledger). No timing is asserted (the benchmark prints them).
 """
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def test_capacity_against_fluids():
         assert re > 4000  # both tools solve Colebrook here
         assert grad <= 100.0 * (1 + 1e-9) and v <= 2.5 * (1 + 1e-12)
         assert grad == pytest.approx(100.0, rel=1e-9) or v == pytest.approx(2.5, rel=1e-12)
-    # Small pipes are limited by the gradient, large ones by the velocity (REFERENCES.md 'Pipe design').
+    # Small pipes are limited by the gradient, large ones by the velocity (the design rules of thumb).
     v_cap = lay.capacity_kg_s / (rho * math.pi * std["inner_m"] ** 2 / 4)
     assert v_cap[0] < 1.0 and v_cap[-1] == pytest.approx(2.5, rel=1e-12)
 
@@ -209,7 +210,7 @@ def test_trunk_beyond_the_largest_pipe_runs_in_parallel():
 
 def test_pipe_heat_loss_from_the_catalogue_geometry():
     # A DN100 pipe of the town in its 200 mm casing, PUR 0.027, soil 1.5, 1 m deep: U = 0.277 W/(m K), the
-    # derived row of REFERENCES.md (rounded to 3 digits there, hence 5e-4 absolute).
+    # figure derived from the single-pipe formula (Wallentén 1991; rounded to 3 digits, hence 5e-4 absolute).
     from gigawatt.solver.district_heating.stage import pipe_u_w_per_m_k
 
     pipes = gw.make_case(build_town_tables({"homes": 3000}), district_heating=dict(PLANT_NODES)).tables["dh_pipe"]
@@ -381,7 +382,9 @@ def test_bundled_case_heats_a_town(bundled):
     case, ds = bundled
     cons = case.tables["dh_consumer"]
     a = ds.attrs
-    # A town of 6,000 homes (Hoeje-Taastrup's size, REFERENCES.md) and four vertical farms, at its design hour.
+    # A town of 6,000 homes (Hoeje-Taastrup's size: VEKS press release, 5 Mar 2024,
+    # https://www.veks.dk/fokus/projekter-og-aktiviteter/overskudsvarme-microsoft) and four vertical farms,
+    # at its design hour.
     assert cons["n_homes"][cons["kind"] == "homes_degree_days"].sum() == 6000
     assert (cons["kind"] == "vertical_farm").sum() == 4
     assert case.settings["district_heating"]["outdoor_t_k"] == pytest.approx(261.15, abs=1e-12)
@@ -390,7 +393,7 @@ def test_bundled_case_heats_a_town(bundled):
     assert case.settings["cooling"]["recovery_demand_w"] == 0.0
     assert 0 < a["q_recovered_w"] <= a["q_available_w"]
     # Heat pumps at the Carnot fraction 0.5 with 3 K approaches, lifting from the 32 C facility supply (W32) to
-    # 75 C: COP = 0.5 (348.15 + 3) / ((348.15 + 3) - (305.15 - 3)) (REFERENCES.md row, closed form).
+    # 75 C: COP = 0.5 (348.15 + 3) / ((348.15 + 3) - (305.15 - 3)) (the Carnot-fraction model, closed form).
     assert a["hp_cop"] == pytest.approx(0.5 * 351.15 / (351.15 - 302.15), rel=1e-12)
     # Unlimited heat-pump capacity: the boiler covers only what the campus's heat cannot, which is nothing when
     # the heat pumps could deliver more than the plant needs (available heat x COP / (COP - 1)).
