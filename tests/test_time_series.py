@@ -124,3 +124,20 @@ def test_missing_series_file_is_one_line(tmp_path, cli, kit):
     out = tmp_path / "ts.nc"
     line = kit.cli_error_line(cli("run", "--series", str(tmp_path / "nope.csv"), "-o", str(out)), out)
     assert "nope.csv" in line
+
+
+def test_homes_heated_over_a_series_is_on_an_annual_energy_basis():
+    """The series' homes heated = campus heat reused over the period, scaled to a year (8760 h / 3 h), over a
+    detached home's 14 MWh; the summary prints it with its basis."""
+    from gigawatt.summary import time_series_lines
+
+    case = with_homes(campus())
+    t_out = np.array([261.15, 270.15, 283.15])
+    ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", t_out)}, coords={"time": TIMES}))
+    a = ds.attrs
+    assert a["annual_heat_per_home_j"] == pytest.approx(14 * 3.6e9, rel=1e-14)
+    expected = a["energy_q_recovered_j"] * (8760 / 3) / (14 * 3.6e9)
+    assert a["energy_q_recovered_j"] > 0 and a["homes_equivalent"] == pytest.approx(expected, rel=1e-12)
+    line = next(x for x in time_series_lines(ds) if "homes heated" in x)
+    assert f"about {expected:,.0f} (annual energy: campus heat reused over the period" in line
+    assert "14.0 MWh a year per home" in line and "vertical_farm_model" not in a

@@ -418,3 +418,22 @@ def test_bundled_case_heats_a_town(bundled):
     # ISO/IEC 30134-6 ERF = energy reused / data-centre energy.
     assert a["erf"] == pytest.approx(a["q_recovered_w"] / a["p_facility_w"], rel=1e-12)
     assert a["dh_heat_balance_residual"] < 1e-9
+
+
+def test_farms_take_heat_only_in_their_dark_hours():
+    """At -12 degC the farms take heat with their lights off (03:00: envelope and ventilation loss, 10,000 m2
+    each) and none lit (12:00: their LEDs' 370 W/m2 exceed it); the summary counts a farm as served by heat
+    only when it takes heat, and says the farm model is an illustrative assumption."""
+    from gigawatt.summary import district_heating_lines
+
+    for hour, served in ((3.0, 2e4), (12.0, 0.0)):
+        case = build_town(district_heating={"outdoor_t_c": -12, "hour_of_day": hour}, homes=40, vertical_farms=2)
+        ds = gw.solve(case)
+        farms = ds.dh_consumer_kind.values == "vertical_farm"
+        vent = 1.2 * 1006 * 0.5 * 4 / 3600
+        expected = (0.5 + vent) * 1e4 * 34.0 if hour == 3.0 else 0.0
+        np.testing.assert_allclose(ds.dh_consumer_demand_w.values[farms], expected, rtol=1e-12)
+        assert ds.attrs["vertical_farm_area_served_m2"] == served and ds.attrs["vertical_farm_area_m2"] == 2e4
+        text = "\n".join(district_heating_lines(ds))
+        assert f"{served:,.0f} of 20,000 m² take heat at this hour (illustrative assumption" in text
+        assert "homes' worth" in text and "campus heat at this hour's rate held for a year" in text
