@@ -20,8 +20,9 @@ model), between the tap's supply node and its mirror in the return network.
 
 Pipe sizing. Every pipe of the tree (trunk, spines, mains, streets, farm branch) is sized for its design
 flow: the sum, over the consumers downstream of it in the tree, of the design demand at ``t_design_k`` (a
-home's space heating and its hot water's peak hour; a farm's with its lights off) divided by ``cp (t_supply - t_return)`` (the plant's supply temperature, each consumer's return
-temperature; heat losses and simultaneity are neglected). It gets the smallest standard steel service
+home's space heating and its hot water's peak hour; a farm's with its lights off) divided by
+``cp (t_supply - t_return)`` (the plant's supply temperature, each consumer's return temperature; heat losses
+and simultaneity are neglected). It gets the smallest standard steel service
 pipe (:data:`STANDARD_PIPES`, DN20 to DN800) on which that flow keeps both
 
 * the Darcy–Weisbach pressure gradient at or below ``design_pressure_gradient_pa_per_m`` (default
@@ -161,12 +162,14 @@ def with_plant_nodes(district_heating: dict | None) -> dict:
 def farm_parameters(p: dict) -> dict[str, float]:
     """The farms' LED power per m² of floor while lit (``farm_led_power_w_per_m2``, or tiers × PPFD / efficacy)
     and ventilation coefficient [W/(m² K)] from validated ``[town]`` settings
-    (:func:`gigawatt.models.consumers.led_power_density_w_per_m2`, :func:`~gigawatt.models.consumers.ventilation_w_per_m2k`)."""
+    (:func:`gigawatt.models.consumers.led_power_density_w_per_m2`,
+    :func:`~gigawatt.models.consumers.ventilation_w_per_m2k`)."""
     from gigawatt.models.consumers import led_power_density_w_per_m2, ventilation_w_per_m2k
 
     led = p["farm_led_power_w_per_m2"]
     if led is None:
-        led = led_power_density_w_per_m2(p["farm_ppfd_umol_per_m2_s"], p["farm_led_efficacy_umol_per_j"], p["farm_tiers"])
+        led = led_power_density_w_per_m2(p["farm_ppfd_umol_per_m2_s"], p["farm_led_efficacy_umol_per_j"],
+                                         p["farm_tiers"])
     return {"led_power_w_per_m2": float(led),
             "ventilation_w_per_m2k": ventilation_w_per_m2k(p["farm_air_changes_per_h"], p["farm_room_height_m"])}
 

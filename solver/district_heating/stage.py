@@ -49,8 +49,9 @@ import scipy.sparse.csgraph as csgraph
 
 from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.models.consumers import (BUILDING_TYPES, DHW_PROFILES, FARM_MODEL_BASIS, YEAR_S, consumer_heat_demand_w,
-                                       home_heat_parameters, homes_heated_annual, lights_on_fraction)
+from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D, DHW_PROFILES, YEAR_S,
+                                       consumer_heat_demand_w, home_heat_parameters, homes_heated_annual,
+                                       lights_on_fraction)
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
@@ -141,7 +142,8 @@ _DEMAND_MODELS = {  # kind: (its parameter columns, the count it is linear in, t
     "homes_siglinde": (("customer_value_w",), "n_homes", lambda p, hour: {**p, **_SIGLINDE}),
     "vertical_farm": (("t_set_k", "u_envelope_w_per_m2k", "led_power_w_per_m2", "ventilation_w_per_m2k",
                        "lights_on_h", "photoperiod_h"), "floor_area_m2", lambda p, hour: {
-                          "floor_area_m2": 1.0, "t_set_k": p["t_set_k"], "u_envelope_w_per_m2k": p["u_envelope_w_per_m2k"],
+                          "floor_area_m2": 1.0, "t_set_k": p["t_set_k"],
+                          "u_envelope_w_per_m2k": p["u_envelope_w_per_m2k"],
                           "led_power_w_per_m2": p["led_power_w_per_m2"],
                           "ventilation_w_per_m2k": p["ventilation_w_per_m2k"],
                           "lit": lights_on_fraction(hour, p["lights_on_h"], p["photoperiod_h"])}),
@@ -183,7 +185,8 @@ def annual_heat_per_home_j(case) -> tuple[float, str]:
         e = home_parameters(case)["annual_heat_j"].to_numpy(float)[homes]
         types = sorted(set(c["building_type"].to_numpy()[homes]))
         return float(np.sum(n * e) / n.sum()), (
-            f"the network's {n.sum():,.0f} homes ({', '.join(types)}) in a normal Danish year (3009 K d)")
+            f"the network's {n.sum():,.0f} homes ({', '.join(types)}) in a normal Danish year, "
+            f"{DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D:.0f} K d")
     return BUILDING_TYPES["detached"].annual_heat_j, "a detached standard house in a normal Danish year"
 
 
@@ -211,21 +214,21 @@ class ConsumerDemand:
         self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
         resolved = home_parameters(case)
         table = pd.concat([c.drop(columns=[k for k in resolved if k in c]), resolved], axis=1)
-        self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row)
+        self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row, first row of each set)
         for kind, (cols, count, _) in _DEMAND_MODELS.items():
             rows = np.flatnonzero(kinds == kind)
             if rows.size:
-                keys, inverse = np.unique(table[list(cols)].to_numpy(float)[rows], axis=0, return_inverse=True)
-                self.groups.append((kind, rows, keys, inverse.ravel(), table[count].to_numpy(float)[rows]))
+                keys, first, inverse = np.unique(table[list(cols)].to_numpy(float)[rows], axis=0, return_index=True,
+                                                 return_inverse=True)
+                self.groups.append((kind, rows, keys, inverse.ravel(), table[count].to_numpy(float)[rows], rows[first]))
 
     def at(self, t_out_k: float, hour_of_day: float) -> np.ndarray:
         """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] in the local hour of the day
         ``hour_of_day`` [h] (hot water's profile, the farms' lights) [W]."""
         q = np.zeros(self.n)
         q[self.fixed] = self.fixed_w
-        for kind, rows, keys, inverse, count in self.groups:
-            per_unit = np.array([float(self._model(kind, key, t_out_k, hour_of_day, rows[inverse == j][0]))
-                                 for j, key in enumerate(keys)])
+        for kind, rows, keys, inverse, count, first in self.groups:
+            per_unit = np.array([float(self._model(kind, key, t_out_k, hour_of_day, i)) for key, i in zip(keys, first)])
             q[rows] = per_unit[inverse] * count
         return q
 
@@ -236,9 +239,8 @@ class ConsumerDemand:
         t, h = np.asarray(t_out_k, dtype=float), np.asarray(hour_of_day, dtype=float)
         e = np.zeros(self.n)
         e[self.fixed] = self.fixed_w * t.size * dt_s
-        for kind, rows, keys, inverse, count in self.groups:
-            per_unit = np.array([float(np.sum(self._model(kind, key, t, h, rows[inverse == j][0]))) * dt_s
-                                 for j, key in enumerate(keys)])
+        for kind, rows, keys, inverse, count, first in self.groups:
+            per_unit = np.array([float(np.sum(self._model(kind, key, t, h, i))) * dt_s for key, i in zip(keys, first)])
             e[rows] = per_unit[inverse] * count
         return e
 
@@ -356,7 +358,6 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
                                    s["ground_t_k"], cp, cp)
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
-    annual = annual_heat_per_home_j(case)
     return DistrictHeatingNetwork(
         case=case, s=s, n=n, live=live, pf=pf, live_pumps=live_q, qf=qf, qt=qt,
         pump_efficiency=pumps["efficiency"].to_numpy(float), cs=cs, cr=cr, sup=sup, ret=ret, sub=sub, label=label,
@@ -364,7 +365,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
-        annual_heat_per_home_j=annual[0], homes_basis=annual[1])
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0])
 
 
 @dataclass
@@ -404,7 +405,6 @@ class DistrictHeatingNetwork:
     pipe_area: np.ndarray
     consumer_ids: np.ndarray
     annual_heat_per_home_j: float
-    homes_basis: str
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, newton_steps=0):
