@@ -377,7 +377,7 @@ def siglinde_factor(theta_c, a, b, c, d, m_h=0.0, b_h=0.0, m_w=0.0, b_w=0.0):
 
     Notes
     -----
-    Source: BDEW/VKU/GEODE guideline [2]_ (REFERENCES.md, formula checked). With B < 0, C > 0 and
+    Source: BDEW/VKU/GEODE guideline [2]_ (formula checked). With B < 0, C > 0 and
     m_h, m_w <= 0 (as in the BDEW tables), h decreases with theta.
     """
     theta = np.asarray(theta_c, dtype=float)
