@@ -91,28 +91,42 @@ def write_netcdf(ds, path: Path, what: str) -> None:
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--architectures", default=None,
               help="Comma-separated: ac, dc800, dc400; the first is the baseline of the differences "
-                   "[default: ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
+                   "[default: the preset's, else ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
+@click.option("--preset", default=None,
+              help="A published comparison's settings by name: lbnl2008 (380 VDC against best-practice AC, LBNL "
+                   "2008) or nvidia800vdc (800 VDC against 415 VAC, NVIDIA 2025). Options given here override it.")
 @click.option("--tariff", default=None, type=float,
               help="Energy tariff per MWh (default 80, an assumption: state your own).")
 @click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
-@click.option("--sizing", default="current_density", show_default=True,
-              help="Conductor sizing rule: current_density or loss_fraction.")
+@click.option("--sizing", default=None, help="Conductor sizing rule: current_density (default) or loss_fraction.")
+@click.option("--provisioning", default=None, type=float,
+              help="Rack supplies and shelves rated this many times the rack's full-load draw [default 2: N+N, "
+                   "each at half load].")
+@click.option("--rack-standard", default=None,
+              help="How AC racks are fed: orv3 (three-wire delta, default) or 19inch (four-wire wye, neutral counted).")
+@click.option("--pdu-transformer/--no-pdu-transformer", default=None,
+              help="A PDU transformer after the UPS (default: none, a 400 V IEC chain).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the comparison as NetCDF here (dimension 'architecture').")
-def compare(case, architectures, tariff, hours, sizing, output):
+              help="Write the comparison as NetCDF here (dimension 'architecture'; every assumption in its "
+                   "attributes).")
+def compare(case, architectures, preset, tariff, hours, sizing, provisioning, rack_standard, pdu_transformer, output):
     """Solve CASE (default: the bundled case) in each distribution architecture on the same IT load and
-    compare efficiency, losses by stage, copper, and annual energy and cost."""
+    compare efficiency, losses by stage, copper, and annual energy and cost, with every stage's assumption
+    and its source."""
     import gigawatt as gw
-    from gigawatt.cases.architectures import ArchitectureOptions, bipolar_available
+    from gigawatt.cases.architectures import bipolar_available, preset_options
     from gigawatt.compare import DEFAULT_TARIFF_PER_MWH, compare as run_compare, format_comparison, parse_architectures
 
-    if architectures is None:
-        architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+    given = {"sizing": sizing, "shelf_provisioning": provisioning, "rack_standard": rack_standard,
+             "pdu_transformer": pdu_transformer}
     try:
-        names = parse_architectures(architectures)
+        options = preset_options(preset, **{k: v for k, v in given.items() if v is not None})
+        if architectures is None and preset is None:
+            architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+        names = None if architectures is None else parse_architectures(architectures)
         loaded = gw.load_case(case)
         result = run_compare(loaded, names, tariff_per_mwh=DEFAULT_TARIFF_PER_MWH if tariff is None else tariff,
-                             hours=hours, options=ArchitectureOptions(sizing=sizing))
+                             hours=hours, options=options, preset=preset)
     except gw.GigawattError as err:
         _fail(err)
     click.echo(format_comparison(result))
