@@ -34,14 +34,15 @@ def run(case, output, no_output, series, year):
     """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary. A case with a
     [time] table is solved at every step of its time axis."""
     import gigawatt as gw
-    from gigawatt.summary import format_summary, time_series_lines
+    from gigawatt.summary import design_point_lines, format_summary, time_series_lines
 
     try:
         loaded = _with_time_axis(case) if year else gw.load_case(case)
         timed = series is not None or loaded.settings.get("time") is not None
         path = None if no_output else output or Path(f"{loaded.name}.nc")
         if not timed:
-            result = gw.solve(loaded)
+            points = gw.solve_design_points(loaded)
+            result = next(iter(points.values()))
         else:
             from gigawatt.cases.series_file import read_timeseries
             from gigawatt.time_series import run_time_series, time_inputs
@@ -55,8 +56,11 @@ def run(case, output, no_output, series, year):
         _fail(f"{path}: cannot write the results: {err}")
     if not timed:
         click.echo(format_summary(result))
+        for ds in list(points.values())[1:]:
+            click.echo("\n".join(["", *design_point_lines(ds)]))
         if path is not None:
-            write_netcdf(result, path, "results")
+            write_netcdf(result, path, "results", groups={f"{name}_design": ds for name, ds in points.items()
+                                                          if ds is not result})
         return
     click.echo("\n".join(time_series_lines(result)))
     result.close()
@@ -73,18 +77,21 @@ def _with_time_axis(case):
     return case_from_document(doc, file, table_files)
 
 
-def write_netcdf(ds, path: Path, what: str) -> None:
+def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
     """Write ``ds`` to ``path`` atomically (a ``.part`` file renamed when complete: no half-written file on
-    an error or Ctrl-C) and say so; a failure is a one-line error naming the file."""
+    an error or Ctrl-C) and say so; a failure is a one-line error naming the file. ``groups``: further
+    datasets stored as NetCDF groups of the same file (``xarray.open_dataset(path, group=name)``)."""
     partial = path.with_name(path.name + ".part")
     try:
         ds.to_netcdf(partial)
+        for name, extra in (groups or {}).items():
+            extra.to_netcdf(partial, mode="a", group=name)
         partial.replace(path)
     except (OSError, ValueError) as err:
         _fail(f"{path}: cannot write the {what}: {err}")
     finally:
         partial.unlink(missing_ok=True)
-    click.echo(f"{what} written to {path}")
+    click.echo(f"{what} written to {path}" + (f" (also: group {', '.join(map(repr, groups))})" if groups else ""))
 
 
 @main.command()
