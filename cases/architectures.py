@@ -148,8 +148,8 @@ class Architecture:
     current_conductors : int
         Conductors carrying the load current in a balanced circuit (2 DC, 3 AC).
     assumptions : dict
-        Stage name (of :data:`gigawatt.compare.STAGES`) or ``wiring`` → what the architecture assumes there
-        (model, rating, source or "assumption"), in words.
+        Stage name (of :data:`gigawatt.compare.STAGES`; ``distribution`` holds the wiring) → what the
+        architecture assumes there (model, rating, source or "assumption"), in words.
     """
 
     name: str
@@ -166,20 +166,21 @@ def _percent(x) -> str:
     return f"{100 * float(x):.4g}"
 
 
+_DESCRIPTIONS = {
+    "constant_efficiency": lambda p: f"constant {_percent(p['efficiency'])} %",
+    "efficiency_curve": lambda p: ("/".join(_percent(e) for e in p["efficiency"]) + " % at "
+                                   + "/".join(_percent(x) for x in p["load_fraction"]) + " % load"),
+    "transformer": lambda p: (f"no-load loss {_percent(p['no_load_loss_fraction'])} % and load loss "
+                              f"{_percent(p['load_loss_fraction'])} % of rating, cos phi {p['power_factor']:g}"),
+    "quadratic": lambda p: f"a + b|I| + c I^2 with a = {p['a_w']:g} W, b = {p['b_v']:g} V, c = {p['c_ohm']:g} ohm",
+}
+"""Loss-model kind (:data:`gigawatt.models.converter_losses.LOSS_MODELS`) → its parameters in words."""
+
+
 def describe_loss_model(params: Mapping) -> str:
     """A loss model's parameters in words (``"constant 98 %"``, ``"95/97/98/97.5 % at 10/20/50/100 % load"``)."""
-    kind = params.get("kind")
-    if kind == "constant_efficiency":
-        return f"constant {_percent(params['efficiency'])} %"
-    if kind == "efficiency_curve":
-        return ("/".join(_percent(e) for e in params["efficiency"]) + " % at "
-                + "/".join(_percent(x) for x in params["load_fraction"]) + " % load")
-    if kind == "transformer":
-        return (f"no-load loss {_percent(params['no_load_loss_fraction'])} % and load loss "
-                f"{_percent(params['load_loss_fraction'])} % of rating, cos phi {params['power_factor']:g}")
-    if kind == "quadratic":
-        return f"a + b|I| + c I^2 with a = {params['a_w']:g} W, b = {params['b_v']:g} V, c = {params['c_ohm']:g} ohm"
-    return str(kind)
+    describe = _DESCRIPTIONS.get(params.get("kind"))
+    return describe(params) if describe else f"kind {params.get('kind')}"
 
 
 def _stage_text(what: str, name: str, models: Mapping, source: str, rating: str = "") -> str:

@@ -227,8 +227,9 @@ def format_comparison(ds: xr.Dataset) -> str:
     lines = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths))) for r in rows]
     a = ds.attrs
     lines.append(f"case '{a['case_name']}', {a['hours_per_year']:g} h/yr, conductor sizing: {a['sizing_rule']}; "
-                 f"IT power at the chips: the case's p_it_w in every architecture (no chip leakage: cooling is not solved); copper counts every conductor of a "
-                 "circuit (ac: the phases, and the neutral where the feed has one; dc800 2; dc400 2 poles + neutral)")
+                 "IT power at the chips: the case's p_it_w in every architecture (no chip leakage: cooling is not "
+                 "solved); copper counts every conductor of a circuit (ac: the phases, and the neutral where the feed "
+                 "has one; dc800 2; dc400 2 poles + neutral)")
     if a["preset"] != "none (defaults)":
         lines.append(f"preset '{a['preset']}': {a['preset_source']}; published: {a['preset_published']}")
     lines.append("assumptions by stage (model, rating, source):")

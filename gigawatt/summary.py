@@ -265,8 +265,9 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
     if "pue" in a:
         lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
     junction = "t_junction_max_k" in ds and bool((ds.t_junction_max_k > ds.t_chip_max_k).any())
-    chip = (("t_junction_max_k", "hottest chip junction", max, lambda v: f"{v - 273.15:.2f} °C (R_jc an assumption)",
-             "rack") if junction else ("t_chip_max_k", "hottest chip case", max, lambda v: f"{v - 273.15:.2f} °C", "rack"))
+    chip = (("t_junction_max_k", "hottest chip junction", max,
+             lambda v: f"{v - 273.15:.2f} °C (R_jc an assumption)", "rack") if junction else
+            ("t_chip_max_k", "hottest chip case", max, lambda v: f"{v - 273.15:.2f} °C", "rack"))
     extremes = [chip, ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
     for name, label, pick, fmt, dim in extremes:
         if name in ds:
