@@ -106,9 +106,9 @@ def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
               help="Energy tariff per MWh (default 80, an assumption: state your own).")
 @click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
 @click.option("--sizing", default=None, help="Conductor sizing rule: current_density (default) or loss_fraction.")
-@click.option("--provisioning", default=None, type=float,
+@click.option("--provisioning", default=None,
               help="Rack supplies and shelves rated this many times the rack's full-load draw [default 2: N+N, "
-                   "each at half load].")
+                   "each at half load], or 'case' for the case's shelf ratings.")
 @click.option("--rack-standard", default=None,
               help="How AC racks are fed: orv3 (three-wire delta, default) or 19inch (four-wire wye, neutral counted).")
 @click.option("--pdu-transformer/--no-pdu-transformer", default=None,
@@ -124,10 +124,12 @@ def compare(case, architectures, preset, tariff, hours, sizing, provisioning, ra
     from gigawatt.cases.architectures import bipolar_available, preset_options
     from gigawatt.compare import DEFAULT_TARIFF_PER_MWH, compare as run_compare, format_comparison, parse_architectures
 
-    given = {"sizing": sizing, "shelf_provisioning": provisioning, "rack_standard": rack_standard,
-             "pdu_transformer": pdu_transformer}
+    given = {k: v for k, v in {"sizing": sizing, "rack_standard": rack_standard,
+                               "pdu_transformer": pdu_transformer}.items() if v is not None}
     try:
-        options = preset_options(preset, **{k: v for k, v in given.items() if v is not None})
+        if provisioning is not None:  # 'case' gives None: the case's shelf ratings
+            given["shelf_provisioning"] = _provisioning(provisioning)
+        options = preset_options(preset, **given)
         if architectures is None and preset is None:
             architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
         names = None if architectures is None else parse_architectures(architectures)
@@ -139,6 +141,19 @@ def compare(case, architectures, preset, tariff, hours, sizing, provisioning, ra
     click.echo(format_comparison(result))
     if output:
         write_netcdf(result, output, "comparison")
+
+
+def _provisioning(text: str):
+    """``--provisioning``: a factor, or ``case`` (None: the case's shelf ratings)."""
+    from gigawatt.errors import CaseError
+
+    if text.strip() == "case":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise CaseError("not a number", field="provisioning", value=text,
+                        allowed="a factor >= 1 (2 is N+N) or 'case'") from None
 
 
 @main.command()

@@ -365,6 +365,27 @@ def test_unknown_preset_and_cli_preset(tmp_path, kit, cli):
         assert ds.attrs["pdu_transformer"] == 0 and list(ds.architecture.values) == ["ac", "dc800"]
 
 
+def test_cli_former_defaults_on_request(tmp_path, kit, cli):
+    # The former defaults are still available: the case's shelf ratings, four-wire feeds, a PDU transformer; the
+    # file says so, and the table is compare() with those options (same solve: to the digits printed).
+    from gigawatt.cases.architectures import preset_options
+
+    path = kit.write_case(tmp_path, dc_doc())
+    out = tmp_path / "cmp.nc"
+    res = cli("compare", path, "--architectures", "ac,dc800", "--provisioning", "case", "--rack-standard", "19inch",
+              "--pdu-transformer", "-o", out)
+    assert res.exit_code == 0, res.output
+    ref = compare(gw.load_case(path), "ac,dc800", options=preset_options(
+        None, shelf_provisioning=None, rack_standard="19inch", pdu_transformer=True))
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["shelf_provisioning"] == "case ratings" and ds.attrs["pdu_transformer"] == 1
+        np.testing.assert_array_equal(ds.p_grid_w.values, ref.p_grid_w.values)
+    assert "supplies rated as the case's shelves" in res.stdout
+    bad = tmp_path / "bad.nc"
+    line = kit.cli_error_line(cli("compare", path, "--provisioning", "x", "-o", bad), bad)
+    assert line == "error: field 'provisioning': not a number (got 'x'; allowed: a factor >= 1 (2 is N+N) or 'case')"
+
+
 # --- dc400 (needs the bipolar solver) ---------------------------------------------------------------
 
 @pytest.mark.skipif(bipolar_available(), reason="the bipolar solver is present")
