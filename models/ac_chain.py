@@ -6,8 +6,8 @@ curves against load, built through the loss-model registry of :mod:`gigawatt.mod
 (kind ``efficiency_curve``); the transformer is the registry's kind ``transformer``
 (:class:`gigawatt.models.converter_losses.TransformerLoss`, which calls :func:`transformer_loss_w`).
 
-Figures come from ../shared/REFERENCES.md, "Power chain" (the row is named in each docstring); where a
-figure is not in that table the constant says **assumption**.
+Each figure names its source (:data:`DEFAULT_SOURCES` says it in the words ``gigawatt compare`` prints); where
+no source was found the constant says **assumption**.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ UPS_DOUBLE_CONVERSION_MODERN = {
     "efficiency": [0.945, 0.965, 0.965],
 }
 """Double-conversion UPS, modern: 94.5 % at 25 % load, 96.5 % at 50 % and 100 % (the midpoints of "about
-94–95 % at 25 % load, 96–97 % at 50–100 %"). Source: REFERENCES.md 'Double-conversion UPS, modern' (vendor
+94–95 % at 25 % load, 96–97 % at 50–100 %"). Source: modern double-conversion UPS datasheets (vendor
 datasheets; **unverified**). Below 25 % load the curve is clamped at 94.5 % (the registry's rule)."""
 
 UPS_DOUBLE_CONVERSION_LEGACY = {
@@ -32,8 +32,8 @@ UPS_DOUBLE_CONVERSION_LEGACY = {
     "load_fraction": [0.2, 0.25, 1.0],
     "efficiency": [0.85, 0.85, 0.85],
 }
-"""Double-conversion UPS, legacy: about 85 % at 20–25 % load (REFERENCES.md 'Double-conversion UPS, legacy,
-light load', Riello; checked). Only that operating point is sourced: the flat curve is an **assumption**."""
+"""Double-conversion UPS, legacy: about 85 % at 20–25 % load (Riello UPS, on legacy double-conversion UPSs at
+light load; checked). Only that operating point is sourced: the flat curve is an **assumption**."""
 
 PSU_TITANIUM = {
     "kind": "efficiency_curve",
@@ -41,21 +41,21 @@ PSU_TITANIUM = {
     "efficiency": [0.90, 0.94, 0.96, 0.91],
 }
 """Server power supply, 80 PLUS Titanium 230 V internal redundant, 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 %
-load (REFERENCES.md 'Server PSU', checked; the same table as
+load (80 PLUS programme, Titanium level of the 230 V internal redundant class; checked; the same table as
 :data:`gigawatt.models.converter_losses.TITANIUM_230V_REDUNDANT`). Fed at 240 V phase-to-neutral by 415/240 V
 distribution."""
 
 MV_TRANSFORMER = {"kind": "transformer", "no_load_loss_fraction": 0.001, "load_loss_fraction": 0.008,
                   "power_factor": 0.95}
 """Medium-voltage distribution transformer (MV → 415 V): no-load loss 0.1 % and load loss 0.8 % of rating,
-which gives 99.4 % at 50 % load, inside the 99.2–99.5 % of REFERENCES.md 'MV distribution transformer' (US DOE
+which gives 99.4 % at 50 % load, inside the 99.2–99.5 % of MV distribution transformers (US DOE
 10 CFR 431, **unverified**). The split between no-load and load loss is an **assumption** (a typical 1:8
 ratio for a liquid-filled unit of a few MVA)."""
 
 PDU_TRANSFORMER = {"kind": "transformer", "no_load_loss_fraction": 0.0025, "load_loss_fraction": 0.012,
                    "power_factor": 0.95}
 """PDU transformer (low-voltage dry type): no-load 0.25 %, load loss 1.2 % of rating: 98.87 % at 35 % load.
-**Assumption**: no REFERENCES.md row; chosen near the US DOE 2016 minimum for low-voltage dry-type units of
+**Assumption**: no source found; chosen near the US DOE 2016 minimum for low-voltage dry-type units of
 150–225 kVA (about 98.8–98.9 % at 35 % load, 10 CFR 431.196, from memory, unverified)."""
 
 PSU_TITANIUM_SOURCE = ("80 PLUS Titanium, 230 V internal redundant: 90/94/96/91 % at 10/20/50/100 % load "
@@ -73,7 +73,7 @@ DEFAULT_SOURCES = {"ac_mv_transformer": MV_TRANSFORMER_SOURCE, "ac_ups": UPS_MOD
 
 POWER_FACTOR = 0.95
 """Power factor of the server power supplies seen by the 415 V distribution. **Assumption**: active PFC
-front ends run above 0.95 at half load and more (no REFERENCES.md row)."""
+front ends run above 0.95 at half load and more (no source found)."""
 
 
 def three_phase_current(p_w, v_ll_v, power_factor=1.0):
@@ -203,7 +203,7 @@ def transformer_loss_w(p_out_w, rated_va, no_load_loss_fraction, load_loss_fract
     temperature (the load loss's temperature rise is folded into p_k). Voltage regulation is not modelled.
     Efficiency is highest at x = √(p_0/p_k). Source: the standard two-term loss model of IEC 60076-1
     (no-load loss and load loss as the guaranteed quantities); DOE 10 CFR 431 states efficiency at 50 % (MV)
-    or 35 % (LV) load (REFERENCES.md 'MV distribution transformer').
+    or 35 % (LV) load.
 
     Examples
     --------
