@@ -24,7 +24,10 @@ def format_summary(ds: xr.Dataset) -> str:
             lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
         return "\n".join(lines)
     lines = [f"case {a['case_name']!r}  ({ds.sizes['bus']} buses, {ds.sizes['line']} lines, "
-             f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)", ""]
+             f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)"]
+    if "design_point" in a:
+        lines.append(f"design point: {a['design_point']}")
+    lines.append("")
     lines.append("power drawn from each source (grid side)")
     for sid in ds["source"].values[:MAX_LISTED]:
         s = ds.sel(source=sid)
@@ -140,13 +143,11 @@ def _c(t_k) -> str:
 def cooling_lines(ds: xr.Dataset) -> list[str]:
     """Chips, coolant, pumps, CDUs, heat rejected and reused, PUE: the cooling part of the summary."""
     a = ds.attrs
-    i = int(np.nanargmax(ds.t_chip_k.values))
     flow = ds.coolant_flow_l_min_per_kw.values
     duty = ds.cdu_duty_w.values
     lines = [f"liquid cooling ({ds.sizes['cooling_loop']} loops with one CDU each; coolant {a['coolant']}, "
              f"facility water {a['facility_coolant']}, class {a['facility_class']})",
-             f"  hottest chip                 {_c(ds.t_chip_k[i])} in rack '{ds.rack.values[i]}' "
-             f"(limit exceeded in {int(ds.chip_over_limit.sum())} racks)",
+             hottest_chip_line(ds),
              f"  coolant supply / return      {_c(a['t_tcs_supply_k'])} / up to {_c(ds.t_coolant_out_k.max())} "
              f"at the racks",
              f"  rack flow per kW to liquid   " + (f"{np.nanmin(flow):.3f}–{np.nanmax(flow):.3f} L/min/kW"
@@ -161,6 +162,7 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"  heat available for reuse     {_mw(a['q_available_w']).strip()} at {_c(a['t_reuse_k'])}; "
              f"recovered {_mw(a['q_recovered_w']).strip()}",
              f"  heat rejected to ambient     {_mw(a['q_rejected_w']).strip()}",
+             dry_cooler_line(ds),
              f"  pumps / fans                 {_mw(a['p_pumps_w']).strip()} / {_mw(a['p_fans_w']).strip()}",
              f"  facility power               {_mw(a['p_facility_w']).strip()}; PUE {a['pue']:.4f}, "
              f"partial PUE of cooling {a['ppue_cooling']:.4f}",
@@ -170,6 +172,45 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
         extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
         lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
                         f"(chip fixed point per rack; {a['electrical_solves']} electrical solve)")
+    return lines
+
+
+def hottest_chip_line(ds: xr.Dataset) -> str:
+    """The hottest chip, naming what is reported: the junction (with the case's junction-to-case resistance,
+    an assumption) or, without one, the case."""
+    r_jc = ds.attrs.get("chip_r_jc_k_per_w", 0.0)
+    over = f"case limit exceeded in {int(ds.chip_over_limit.sum())} racks"
+    if r_jc > 0 and "t_junction_k" in ds:
+        i = int(np.nanargmax(ds.t_junction_k.values))
+        return (f"  hottest chip junction        {_c(ds.t_junction_k[i])} in rack '{ds.rack.values[i]}' (case "
+                f"{_c(ds.t_chip_k[i])}; junction-to-case {r_jc:g} K/W, an assumption of the case; leakage at the "
+                f"junction; {over})")
+    i = int(np.nanargmax(ds.t_chip_k.values))
+    return (f"  hottest chip case            {_c(ds.t_chip_k[i])} in rack '{ds.rack.values[i]}' (no junction-to-case "
+            f"resistance given, chip_r_jc_k_per_w: the junction is not computed; {over})")
+
+
+def dry_cooler_line(ds: xr.Dataset) -> str:
+    """The dry coolers at this point: fan speed and power by the fan laws, and whether they hold the set-point."""
+    a = ds.attrs
+    line = (f"  dry coolers                  fans at {100 * a['dry_cooler_speed']:.1f} % speed, "
+            f"{_mw(a['dry_cooler_fan_w']).strip()} (fan laws: {_mw(a['dry_cooler_design_fan_w']).strip()} at full "
+            f"speed; sized for {_mw(a['dry_cooler_design_q_w']).strip()})")
+    if a["dry_cooler_over_limit"]:
+        line += f"; set-point NOT held, {_mw(a['dry_cooler_shortfall_w']).strip()} short (trim cooling, not modelled)"
+    return line
+
+
+def design_point_lines(ds: xr.Dataset) -> list[str]:
+    """A further design point (the summer one of :func:`gigawatt.solve_design_points`): its label and what
+    differs from the first: grid power, cooling and district heating."""
+    a = ds.attrs
+    lines = [f"design point: {a.get('design_point', '')}",
+             f"  grid power {_mw(a['p_grid_w']).strip()}; IT power delivered to the chips {_mw(a['p_it_w']).strip()}"]
+    if "pue" in a:
+        lines += [""] + cooling_lines(ds)
+    if "dh_q_plant_w" in a:
+        lines += [""] + district_heating_lines(ds)
     return lines
 
 
@@ -219,7 +260,8 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
              + (f"; IT load {a['it_load']}, weather {a['weather']}" if "it_load" in a else "")]
     rows = [("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"), ("p_loss", "losses (grid to chips)")]
     rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
-    rows += [("p_cooling", "pumps and fans"), ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
+    rows += [("p_cooling", "pumps and fans"), ("dry_cooler_fan", "  of which dry-cooler fans"),
+             ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
              ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"), ("dh_q_demand", "heat demand of the network"),
              ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_unmet", "  not met (one-step control lag)"),
              ("dh_q_loss", "heat lost by the network's pipes"), ("hp_heat", "heat pumps' heat"),
@@ -237,8 +279,11 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
         lines.append(homes_heated_line(a, a["energy_q_recovered_j"], a["steps"] * a["step_s"], "homes heated"))
     if "vertical_farm_model" in a:
         lines.append(f"  vertical farms: {a['vertical_farm_model']}")
-    extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C", "rack"),
-                ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
+    junction = "t_junction_max_k" in ds and bool((ds.t_junction_max_k > ds.t_chip_max_k).any())
+    chip = (("t_junction_max_k", "hottest chip junction", max,
+             lambda v: f"{v - 273.15:.2f} °C (R_jc an assumption)", "rack") if junction else
+            ("t_chip_max_k", "hottest chip case", max, lambda v: f"{v - 273.15:.2f} °C", "rack"))
+    extremes = [chip, ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
     for name, label, pick, fmt, dim in extremes:
         if name in ds:
             values = ds[name].values
@@ -249,9 +294,11 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
                 where = f", {dim} '{ds[dim].values[int(np.argmax(per) if pick is max else np.argmin(per))]}'"
             lines.append(f"  {label:<30} {fmt(values[k])} at {np.datetime_as_string(ds.time.values[k], unit='m')}"
                          + where)
-    if "dry_cooler_over_limit" in ds and float(ds.dry_cooler_over_limit.sum()) > 0:
-        lines.append(f"  steps above the dry coolers' ambient limit: {int(ds.dry_cooler_over_limit.sum())} "
-                     "(trim cooling needed; not modelled)")
+    if "dry_cooler_over_limit" in ds:
+        over_h = float(ds.dry_cooler_over_limit.sum()) * a["step_s"] / 3600.0
+        short = a.get("energy_dry_cooler_shortfall_j", 0.0) / 3.6e9
+        lines.append(f"  {'dry coolers over their limit':<30} {over_h:,.1f} h the facility set-point cannot be held"
+                     + (f", {short:,.1f} MWh short (trim cooling, not modelled)" if over_h else ""))
     for name, label in (("energy_balance_residual", "energy balance residual"),
                         ("heat_balance_residual", "heat balance residual"),
                         ("facility_energy_residual", "facility energy residual"),

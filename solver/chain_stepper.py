@@ -19,11 +19,14 @@ A step's figures carry the names and meaning of the scalar attributes of :func:`
 (``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
 every step closes the same ledgers (electrical, heat, facility, district heating).
 
-Outdoor temperature and the dry coolers: the cooling model's fan power is a fixed fraction of the heat
-rejected, independent of the ambient; the ambient only bounds the facility supply temperature the dry
-coolers can hold (ambient + ``dry_cooler_approach_k``). A step whose outdoor air is warmer than that is
-solved at the limiting ambient and counted in ``dry_cooler_over_limit`` (1 for that step): trim cooling
-would be needed, which is not modelled.
+Outdoor temperature and the dry coolers: they are sized once, on the case at full IT load (all its reusable
+heat at its facility flow, fans at full speed at the design ambient, facility supply − ``dry_cooler_approach_k``;
+:class:`~gigawatt.solver.cooling.stage.DryCoolerDesign`). At each step their fans run at the speed that holds
+the facility supply set-point at the step's outdoor temperature and heat (cold air and part load need little
+air: free cooling), the fan power in the cube of the speed. A step whose heat the dry coolers cannot reject at
+full speed (warm air, or more heat than designed for) is counted in ``dry_cooler_over_limit`` (1 for that
+step) with the heat short in ``dry_cooler_shortfall_w``: trim cooling would be needed, which is not modelled
+(the set-point is taken as held).
 
 The district-heating network starts from its steady state at the case's ``outdoor_t_k`` (the design hour,
 by default): the first steps carry that water out.
@@ -68,8 +71,7 @@ class ChainStepper:
             from gigawatt.solver.cooling.stage import prepare_cooling
 
             self.plant = prepare_cooling(case, self.dc.net.rack_shelf_loss)
-            s = self.plant.settings
-            self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
+            self.dry_cooler_design = _dry_cooler_design(case, self.plant)
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
@@ -77,6 +79,7 @@ class ChainStepper:
         # per element over the steps: each bus's lowest voltage and each rack's hottest chip (bounded memory)
         self.v_min_pu = np.full(len(case.tables["bus"]), np.inf)
         self.t_chip_max_k = np.full(self.p_ref_w.size, -np.inf)
+        self.t_junction_max_k = np.full(self.p_ref_w.size, -np.inf)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
              hour_of_day: float | None = None) -> dict:
@@ -101,23 +104,22 @@ class ChainStepper:
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
 
-        plant, over = self.plant, 0
+        plant, design = self.plant, self.dry_cooler_design
         if outdoor_t_k is not None:
-            over = int(outdoor_t_k > self.t_ambient_max_k)
-            ambient = min(outdoor_t_k, self.t_ambient_max_k)
-            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": ambient})
-        p_it, t_chip, chip_iterations = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": outdoor_t_k})
+        p_it, t_chip, chip_iterations, t_junction = chip_operating_points(self.case, plant, p_ref_w=p_ref)
         rack = plant.loops.unit_rack
-        if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
-            self.t_chip_max_k[rack] = np.maximum(self.t_chip_max_k[rack], t_chip)
-        else:
-            np.maximum.at(self.t_chip_max_k, rack, t_chip)
+        for kept, t in ((self.t_chip_max_k, t_chip), (self.t_junction_max_k, t_junction)):
+            if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
+                kept[rack] = np.maximum(kept[rack], t)
+            else:
+                np.maximum.at(kept, rack, t)
         clock.lap("chips")
         dc = self.dc.step(p_it)
         np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
         heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
-                          dc.p_grid_w)
+                          dc.p_grid_w, dry_cooler_design=design, strict=False)
         clock.lap("cooling")
         out = dc.figures()
         dh = None
@@ -129,13 +131,14 @@ class ChainStepper:
             dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
                               hour_of_day=hour_of_day)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"])
+            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"],
+                                 dry_cooler_design=design, strict=False)
             clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
         out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
                    t_chip_max_k=float(np.max(t_chip, initial=-math.inf)), chip_fixed_point_iterations=chip_iterations,
-                   dry_cooler_over_limit=over)
+                   t_junction_max_k=float(np.max(t_junction, initial=-math.inf)))
         if dh is not None:
             out.update({k: float(v) for k, v in dh.items() if k != "q_recovered_w"})
             out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
@@ -144,7 +147,7 @@ class ChainStepper:
 
     def extremes(self):
         """Per element over the steps so far: each bus's lowest voltage [pu] and, with cooling, each rack's
-        hottest chip [K], as an ``xarray.Dataset`` along ``bus`` and ``rack``."""
+        hottest chip case and junction [K], as an ``xarray.Dataset`` along ``bus`` and ``rack``."""
         import xarray as xr
 
         data = {}
@@ -153,7 +156,10 @@ class ChainStepper:
                                             "long_name": "lowest voltage of the bus over the period"})
         if self.plant is not None:
             data["t_chip_max_k_over_period"] = ("rack", self.t_chip_max_k, {"units": "K",
-                                                "long_name": "hottest chip of the rack over the period"})
+                                                "long_name": "hottest chip case of the rack over the period"})
+            data["t_junction_max_k_over_period"] = ("rack", self.t_junction_max_k, {
+                "units": "K", "long_name": "hottest chip junction of the rack over the period (case + "
+                                           "chip_r_jc_k_per_w x plate heat; R_jc an assumption of the case)"})
         coords = {"bus": self.case.tables["bus"]["id"].to_numpy().astype(str),
                   "rack": self.case.tables["rack"]["id"].to_numpy().astype(str)}
         return xr.Dataset(data, coords={k: v for k, v in coords.items() if any(d[0] == k for d in data.values())})
@@ -167,6 +173,19 @@ class ChainStepper:
         out["dh_energy_balance_residual"] = self.dh.energy_balance_residual()
         out["annual_heat_per_home_j"] = self.dh.dh.annual_heat_per_home_j
         return out
+
+
+def _dry_cooler_design(case, plant):
+    """What the dry coolers are sized for: the case at full IT load (its ``p_it_w``), solved once on a DC
+    network of its own (the series' warm start and step count stay untouched)."""
+    from gigawatt.solver.cooling.stage import chip_operating_points, dry_cooler_design_of, solve_heat
+    from gigawatt.solver.dc.series import DCSeries
+
+    p_it = chip_operating_points(case, plant)[0]
+    dc = DCSeries(case).step(p_it)
+    heat = solve_heat(case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w, dc.p_grid_w,
+                      strict=False)
+    return dry_cooler_design_of(heat, plant)
 
 
 class _Clock:

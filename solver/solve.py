@@ -43,7 +43,7 @@ def solve(case: Case) -> xr.Dataset:
     from gigawatt.solver.cooling.results import add_cooling
 
     plant = prepare_cooling(case, net.rack_shelf_loss)
-    p_it, t_chip, iterations = chip_operating_points(case, plant)
+    p_it, t_chip, iterations, t_junction = chip_operating_points(case, plant)
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky:
         net = with_rack_power(net, case, p_it)
@@ -58,9 +58,46 @@ def solve(case: Case) -> xr.Dataset:
                           heat.facility["t_facility_supply_k"])
         dh = solve_district_heating(case, offer)
         heat = with_recovery(case, plant, heat, float(p_it.sum()), ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
-    ds = add_cooling(ds, plant, heat, t_chip, iterations)
+    ds = add_cooling(ds, plant, heat, t_chip, iterations, t_junction)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling.stage)
     return _district_heating(ds, case, dh)
+
+
+def solve_design_points(case: Case) -> dict:
+    """The case at its design points, each solved by :func:`solve` and labelled (attribute ``design_point``).
+
+    A case with ``[cooling] summer_design_t_k`` and ``[district_heating]`` has two: ``winter``, the case as
+    given (its heating design hour: the network at ``outdoor_t_k``, the dry coolers at ``ambient_t_k``), and
+    ``summer``, the cooling design point, with the dry coolers and the network both at ``summer_design_t_k``
+    (the heat demand then at its summer level; the dry coolers take what the network does not). Any other case
+    has one, ``design``: the case as given.
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        ``{"winter": ..., "summer": ...}`` or ``{"design": ...}``, in that order.
+    """
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    cooling, dh = case.settings.get("cooling"), case.settings.get("district_heating")
+    summer = None if cooling is None or dh is None else cooling["summer_design_t_k"]
+    first = solve(case)
+    if summer is None:
+        first.attrs["design_point"] = "the case's design hour"
+        return {"design": first}
+    t_net, t_air = dh["outdoor_t_k"], cooling["ambient_t_k"]
+    first.attrs["design_point"] = ("winter (heating design): " + (f"network and dry coolers at {_c(t_net)}"
+                                   if t_net == t_air else f"network at {_c(t_net)}, dry coolers at {_c(t_air)}"))
+    settings = {**case.settings, "cooling": {**cooling, "ambient_t_k": summer},
+                "district_heating": {**dh, "outdoor_t_k": summer}}
+    ds = solve(replace(case, settings=MappingProxyType(settings), _hash=[]))
+    ds.attrs["design_point"] = f"summer (cooling design): network and dry coolers at {_c(summer)}"
+    return {"winter": first, "summer": ds}
+
+
+def _c(t_k: float) -> str:
+    return f"{t_k - 273.15:.1f} °C"
 
 
 def _electrical(case, net, version, p_it=None) -> xr.Dataset:

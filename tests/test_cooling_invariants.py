@@ -234,9 +234,16 @@ def check_ledgers(ds, case, plant, ds_electrical):
                                                      rel=1e-12)
     assert a["t_reuse_k"] == a["t_facility_return_k"]
 
+    # Dry coolers (sized on all the heat available, at an ambient 5-25 K below the facility supply by
+    # construction): they hold the set-point at a speed in [0, 1], the fan power in its cube (fan laws).
+    dry_fan = a["dry_cooler_fan_w"]
+    assert a["dry_cooler_over_limit"] == 0 and 0.0 <= a["dry_cooler_speed"] <= 1.0
+    assert a["dry_cooler_design_fan_w"] == pytest.approx(s["dry_cooler_fan_w_per_w"] * a["q_available_w"], rel=1e-15)
+    assert dry_fan == pytest.approx(a["dry_cooler_design_fan_w"] * a["dry_cooler_speed"] ** 3, rel=1e-14, abs=1e-9)
+    assert (a["dry_cooler_speed"] == 0.0) == (a["q_rejected_w"] == 0.0)
+
     # Facility energy ledger: grid + pumps + fans = heat rejected + recovered + pipe losses + motor losses
     # + dry-cooler fans (whose power goes to the outdoor air directly).
-    dry_fan = s["dry_cooler_fan_w_per_w"] * a["q_rejected_w"]
     assert a["p_fans_w"] == pytest.approx(air_fan + dry_fan, rel=1e-13)
     p_facility = a["p_grid_w"] + a["p_pumps_w"] + a["p_fans_w"]
     assert a["p_facility_w"] == pytest.approx(p_facility, rel=1e-15)

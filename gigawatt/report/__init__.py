@@ -216,8 +216,11 @@ def kpi_rows(ds) -> list[tuple[str, str]]:
         i = int(np.nanargmin(ds.v_pu.values))
         rows.append(("lowest voltage", f"{float(ds.v_pu.values[i]):.4f} pu at bus '{ds.bus.values[i]}'"))
     if "t_chip_k" in ds and "time" not in ds.t_chip_k.dims and ds.sizes.get("rack"):
-        i = int(np.nanargmax(ds.t_chip_k.values))
-        rows.append(("hottest chip", f"{float(ds.t_chip_k.values[i]) - F.C0:.1f} °C in rack '{ds.rack.values[i]}'"))
+        junction = float(a.get("chip_r_jc_k_per_w", 0.0)) > 0 and "t_junction_k" in ds
+        t = (ds.t_junction_k if junction else ds.t_chip_k).values
+        i = int(np.nanargmax(t))
+        rows.append(("hottest chip " + ("junction (R_jc an assumption of the case)" if junction else "case"),
+                     f"{float(t[i]) - F.C0:.1f} °C in rack '{ds.rack.values[i]}'"))
     if "dh_undersupplied" in a:
         rows.append(("consumers under-supplied", f"{int(a['dh_undersupplied'])}"))
     if "energy_balance_residual" in a:
