@@ -93,7 +93,8 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
               solver: dict | None = None, cooling: dict | None = None, district_heating: dict | None = None,
-              dc: dict | None = None, time: dict | None = None, file: str | None = None, table_files: dict | None = None) -> Case:
+              dc: dict | None = None, time: dict | None = None, kpi: dict | None = None, file: str | None = None,
+              table_files: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -118,6 +119,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         The ``[time]`` settings: the case's time axis (start, periods, step) and what varies along it (IT
         load, weather); ``gigawatt run`` then solves every step (see :mod:`gigawatt.time_series`).
         ``settings["time"]`` is None without it.
+    kpi : dict, optional
+        The ``[kpi]`` settings: where the IT equipment begins for PUE (``it_boundary``, see
+        :mod:`gigawatt.models.kpis`). ``settings["kpi"]`` is always a dict.
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -162,6 +166,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
                 "cooling": None if cooling is None else validate_settings("cooling", cooling, file=file)}
     settings["dc"] = validate_settings("dc", dc or {}, file=file)
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
+    settings["kpi"] = validate_settings("kpi", kpi or {}, file=file)
     _check_references(validated, models, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     if district_heating is not None:

@@ -105,7 +105,7 @@ def compare(case, architectures=("ac", "dc800", "dc400"), *, tariff_per_mwh: flo
         copper = np.where(line["material"].to_numpy() == "copper", mass, 0.0)
         rows.append({
             "efficiency_grid_to_chip": ds.attrs["efficiency_grid_to_chip"], "p_grid_w": ds.attrs["p_grid_w"],
-            "p_it_w": ds.attrs["p_it_w"], "p_loss_w": ds.attrs["p_loss_w"],
+            "p_it_w": ds.attrs["p_it_w"], "p_rack_input_w": ds.attrs["p_rack_input_w"], "p_loss_w": ds.attrs["p_loss_w"],
             "energy_balance_residual": ds.attrs["energy_balance_residual"],
             "stage_loss_w": _stage_losses(arch, ds), "cross_section_m2": line["cross_section_m2"].to_numpy(float),
             "conductors_per_circuit": arch.conductors, "conductor_mass_kg": mass,
@@ -127,7 +127,9 @@ def _dataset(case, names, rows, tariff, hours, options) -> xr.Dataset:
     ds = xr.Dataset(coords={"architecture": names, "stage": list(STAGES), "line": line_ids})
     ds["efficiency_grid_to_chip"] = var(a, "efficiency_grid_to_chip", "1", "IT power over grid power")
     ds["p_grid_w"] = var(a, "p_grid_w", "W", "power drawn from the grid")
-    ds["p_it_w"] = var(a, "p_it_w", "W", "IT power at the chips")
+    ds["p_it_w"] = var(a, "p_it_w", "W", "power at the chips: the compute load every architecture carries")
+    ds["p_rack_input_w"] = var(a, "p_rack_input_w", "W", "IT power at the rack inputs (the IT equipment of ISO/IEC "
+                               "30134-2): chips + the architecture's rack chain")
     ds["p_loss_w"] = var(a, "p_loss_w", "W", "all losses, grid to chip")
     ds["energy_balance_residual"] = var(a, "energy_balance_residual", "1", "relative residual of the energy ledger")
     ds["stage_loss_w"] = var(a + ("stage",), "stage_loss_w", "W", "losses by stage")
@@ -168,7 +170,8 @@ def format_comparison(ds: xr.Dataset) -> str:
 
     add("grid-to-chip efficiency [%]", ds["efficiency_grid_to_chip"].values * 100, "{:.3f}")
     add("grid power [MW]", ds["p_grid_w"].values / 1e6, "{:.4f}")
-    add("IT power [MW]", ds["p_it_w"].values / 1e6, "{:.4f}")
+    add("IT power at the rack inputs [MW]", ds["p_rack_input_w"].values / 1e6, "{:.4f}")
+    add("power at the chips [MW]", ds["p_it_w"].values / 1e6, "{:.4f}")
     for s in ds["stage"].values:
         add(f"  loss {s} [MW]", ds["stage_loss_w"].sel(stage=s).values / 1e6, "{:.4f}")
     add("losses [MW]", ds["p_loss_w"].values / 1e6, "{:.4f}")
@@ -186,4 +189,7 @@ def format_comparison(ds: xr.Dataset) -> str:
                  f"{ds.attrs['sizing_rule']}, AC {ds.attrs['ac_v_ll_v']:g} V at power factor "
                  f"{ds.attrs['power_factor']:g}; copper counts every conductor of a circuit (ac 3 phases + "
                  "neutral, dc800 2, dc400 2 poles + neutral)")
+    lines.append("every architecture carries the same power at the chips, the case's racks at their nominal power "
+                 "without cooling; `gigawatt run` solves the chips at their operating temperature (leakage), so "
+                 "its IT power differs from this one by the chips' leakage")
     return "\n".join(lines)

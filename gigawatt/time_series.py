@@ -13,8 +13,10 @@ warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w
 ``q_recovered_w``, ``dh_q_delivered_w``, …, as the attributes of :func:`gigawatt.solve`'s results) as
 variables along ``time``, each bus's lowest voltage and each rack's hottest chip over the period
 (``v_min_pu_over_period``, ``t_chip_max_k_over_period``), and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power ×
-step for every ``*_w`` figure), ``pue`` and ``erf`` over the period (ratios of energies), and the period's
-ledgers, each relative to its inflow:
+step for every ``*_w`` figure; ``mass_co2e_kg`` from ``co2e_kg_per_s``), the KPIs over the period (``pue``,
+``erf``, …: ratios of the period's energies, formed by :mod:`gigawatt.solver.facility_kpis` as the design
+hour's are, with the statement of their boundary and basis in ``kpi_basis``), and the period's ledgers, each
+relative to its inflow:
 
 * ``energy_balance_residual``: |Σ (grid − IT − losses grid to chips) Δt| / Σ grid Δt;
 * ``heat_balance_residual``: |Σ (heat into the coolant − rejected − recovered − loop pipe losses) Δt| / Σ in;
@@ -190,6 +192,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             if progress:
                 progress(k + 1, times.size)
         attrs.update(totals.result())
+        attrs.update(_period_kpis(case, attrs, hours=times.size * step_s / 3600.0))
         attrs.update(stepper.ledger_attrs())
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
@@ -204,6 +207,23 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     ds = ds.merge(stepper.extremes())
     ds.attrs.update(attrs)
     return ds
+
+
+def _period_kpis(case, totals: dict, hours: float) -> dict:
+    """The period's KPIs from its energies (:func:`gigawatt.solver.facility_kpis.period_kpis`, the module
+    every KPI comes from) and the statement of their boundary and basis; nothing without cooling."""
+    from gigawatt.solver.facility_kpis import kpi_basis, kpi_units, period_kpis
+
+    if "energy_p_total_facility_j" not in totals:
+        return {}
+    annual = " (a year: the annual figures the standards define)" if abs(hours - 8760.0) <= 24.0 else ""
+    out = period_kpis(case, totals, totals.get("mass_co2e_kg"))
+    out.update(it_boundary=case.settings["kpi"]["it_boundary"], kpi_period=f"{hours:g} h",
+               kpi_basis=kpi_basis(case, ac_solved=False, ac_in_case=bool(len(case.tables["ac_supply"])),
+                                   series=True, period=f"the period of {hours:,.6g} h{annual}: every KPI is a ratio "
+                                   "of the period's energies (Σ power × step)"),
+               kpi_attrs_units=kpi_units())
+    return out
 
 
 def _columns(records: list[dict]) -> dict[str, np.ndarray]:
@@ -227,11 +247,14 @@ class _Totals:
     def __init__(self, step_s: float):
         self.step_s = step_s
         self.energy: dict[str, float] = {}
+        self.mass: dict[str, float] = {}  # [kg] from the *_kg_per_s figures (the emissions)
 
     def add(self, columns: dict[str, np.ndarray]) -> None:
         for name, values in columns.items():
             if name.endswith("_w"):
                 self.energy[name] = self.energy.get(name, 0.0) + float(np.sum(values)) * self.step_s
+            elif name.endswith("_kg_per_s"):
+                self.mass[name] = self.mass.get(name, 0.0) + float(np.sum(values)) * self.step_s
 
     def result(self) -> dict:
         out = {f"energy_{name[:-2]}_j": value for name, value in self.energy.items()}
@@ -243,7 +266,6 @@ class _Totals:
                                                 - e("q_loop_loss")) / e("q_into_coolant"))
         if e("p_facility") > 0 and e("q_to_outside") > 0:
             out["facility_energy_residual"] = abs(e("p_facility") - e("q_to_outside")) / e("p_facility")
-        if e("p_facility") > 0 and e("p_it") > 0:
-            out["pue"] = e("p_facility") / e("p_it")
-            out["erf"] = e("q_recovered") / e("p_facility")
+        if self.mass:
+            out.update({f"mass_{name[:-len('_kg_per_s')]}_kg": value for name, value in self.mass.items()})
         return out

@@ -17,7 +17,9 @@ last step:
 
 A step's figures carry the names and meaning of the scalar attributes of :func:`gigawatt.solve`'s results
 (``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
-every step closes the same ledgers (electrical, heat, facility, district heating).
+every step closes the same ledgers (electrical, heat, facility, district heating). Its KPIs come from
+:mod:`gigawatt.solver.facility_kpis` as :func:`gigawatt.solve`'s do, metered at the stations' AC intake (the
+grid side is not solved along a series).
 
 Outdoor temperature and the dry coolers: the cooling model's fan power is a fixed fraction of the heat
 rejected, independent of the ambient; the ambient only bounds the facility supply temperature the dry
@@ -37,6 +39,7 @@ import time
 import numpy as np
 
 from gigawatt.errors import CaseError
+from gigawatt.models.racks import chip_powers
 
 # The heat and facility ledgers' terms a step carries besides the results' attributes, so that the period's
 # ledgers can be summed (gigawatt.time_series).
@@ -60,7 +63,9 @@ class ChainStepper:
 
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
-        self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
+        self.p_ref_w = chip_powers(case)
+        # With a grid side the carbon figures use the AC supplies, whose shares a step does not solve.
+        self.ac_supplies = bool(len(case.tables["ac_supply"]))
         self.dc = DCSeries(case) if len(case.tables["bus"]) else None  # None: a heating network alone
         self.plant = None
         self.dh = None
@@ -98,6 +103,7 @@ class ChainStepper:
             return out
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
+        from gigawatt.solver.facility_kpis import kpi_figures, mix
 
         plant, over = self.plant, 0
         if outdoor_t_k is not None:
@@ -126,7 +132,7 @@ class ChainStepper:
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
             dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"])
+            heat = with_recovery(self.case, plant, heat, dc.p_grid_w, dh["q_recovered_w"])
             clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
@@ -135,8 +141,11 @@ class ChainStepper:
                    dry_cooler_over_limit=over)
         if dh is not None:
             out.update({k: float(v) for k, v in dh.items() if k != "q_recovered_w"})
-            out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
             out["reuse_share"] = out["q_recovered_w"] / out["q_available_w"] if out["q_available_w"] else 0.0
+        out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
+                               p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
+                               shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
+                               supply_mix_=mix(self.case, None if self.ac_supplies else dc.source_p_grid_w)))
         return out
 
     def extremes(self):

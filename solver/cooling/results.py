@@ -66,9 +66,8 @@ FACILITY_ATTRS = {  # attribute -> (unit, what)
     "p_pumps_w": ("W", "electrical power of all pumps"),
     "p_fans_w": ("W", "electrical power of air-handler and dry-cooler fans"),
     "p_cooling_w": ("W", "pumps and fans"),
-    "p_facility_w": ("W", "grid power + pumps + fans"),
-    "pue": ("1", "power usage effectiveness, facility power / IT power"),
-    "ppue_cooling": ("1", "partial PUE of the cooling system, (IT + cooling) / IT"),
+    "p_facility_w": ("W", "grid power (the stations' AC intake) + pumps + fans; the KPIs' total adds the grid "
+                          "side's losses (gigawatt.solver.facility_kpis)"),
     "heat_balance_residual": ("1", "heat into coolant vs rejected + recovered + pipe losses, relative"),
     "facility_energy_residual": ("1", "facility power vs heat out + motor losses + fan power, relative"),
 }
