@@ -25,6 +25,7 @@ import pandas as pd
 
 from gigawatt.cases.schema import validate_settings
 from gigawatt.errors import CaseError
+from gigawatt.models.converter_losses import BUILT_IN_MODELS
 
 if TYPE_CHECKING:
     from gigawatt.cases.case import Case
@@ -36,34 +37,20 @@ LOSSLESS = "none"
 """The value of ``station_loss_model`` or ``shelf_loss_model`` that asks for lossless stations or racks
 without shelves: an idealisation the summary states (see :func:`idealised_elements`)."""
 
-BUILT_IN_LOSS_MODELS = {
-    # Solid-state transformer stations at a constant 98 %: J. W. Kolar, J. E. Huber, "Solid-state
-    # transformers: key design challenges, applicable technologies, and future research", tutorial, IEEE APEC
-    # 2023 (SST efficiency about 97.5-98.5 %).
-    "sst_98": {"kind": "constant_efficiency", "efficiency": 0.98},
-    # 800 V -> 50 V rack power shelves: 98 % at half load (GaN LLC DC/DC converters, Renesas conference talk
-    # on 800 VDC power delivery); the part-load shape around that peak (95 / 97 / 98 / 97.5 % at
-    # 10 / 20 / 50 / 100 % load) is an assumption, chosen so that the loss rises with load.
-    "shelf_800_50": {"kind": "efficiency_curve", "load_fraction": [0.1, 0.2, 0.5, 1.0],
-                     "efficiency": [0.95, 0.97, 0.98, 0.975]},
-}
-"""Loss models the campus builder uses by default (the bundled case's): a case that names one of them
-without defining it under ``[loss_models]`` gets this definition."""
-
-
 def campus_loss_models(params: dict, loss_models: dict | None, *, file=None) -> dict:
-    """``loss_models`` with the built-in models (:data:`BUILT_IN_LOSS_MODELS`) the ``[campus]`` settings name
-    and the case does not define; a name that is neither refused, naming the field."""
+    """``loss_models`` with the built-in models (:data:`gigawatt.models.converter_losses.BUILT_IN_MODELS`:
+    the default station and shelf models) the ``[campus]`` settings name and the case does not define; a
+    name that is neither refused, naming the field."""
     p = validate_settings("campus", params, file=file)
     out = dict(loss_models or {})
     for field in ("station_loss_model", "shelf_loss_model"):
         name = p[field]
         if name in ("", LOSSLESS) or name in out:
             continue
-        if name not in BUILT_IN_LOSS_MODELS:
+        if name not in BUILT_IN_MODELS:
             raise CaseError("refers to a loss model that does not exist", file=file, element="[campus]", field=field,
-                            value=name, allowed=", ".join([*out, *BUILT_IN_LOSS_MODELS, LOSSLESS]))
-        out[name] = dict(BUILT_IN_LOSS_MODELS[name])
+                            value=name, allowed=", ".join([*out, *BUILT_IN_MODELS, LOSSLESS]))
+        out[name] = dict(BUILT_IN_MODELS[name])
     return out
 
 

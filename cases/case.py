@@ -11,7 +11,7 @@ import pandas as pd
 
 from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
 from gigawatt.errors import CaseError
-from gigawatt.models.converter_losses import LOSS_MODELS, make_loss_model
+from gigawatt.models.converter_losses import BUILT_IN_MODELS, LOSS_MODELS, make_loss_model
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
 
     params = {}
     models = {}
-    for name, spec in (loss_models or {}).items():
+    loss_models = {**_built_in_models_named(validated, loss_models or {}), **(loss_models or {})}
+    for name, spec in loss_models.items():
         where = f"loss model '{name}'"
         if not isinstance(spec, dict) or "kind" not in spec:
             raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
@@ -181,6 +182,19 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         settings["district_heating"] = None
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
+
+
+def _built_in_models_named(tables: dict, loss_models: dict) -> dict:
+    """The built-in loss models (:data:`gigawatt.models.converter_losses.BUILT_IN_MODELS`) the tables name
+    and ``loss_models`` does not define."""
+    from gigawatt.cases.schema import schema
+
+    named = set()
+    for tname, df in tables.items():
+        for fname, f in schema()[tname].items():
+            if f.type == "ref:loss_model" and len(df):
+                named.update(df[fname].tolist())
+    return {n: dict(BUILT_IN_MODELS[n]) for n in named if n in BUILT_IN_MODELS and n not in loss_models}
 
 
 def _check_references(tables: dict, models: dict, file, table_files):
