@@ -22,6 +22,7 @@ from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
+from gigawatt.validation.kpi_checks import KPI_RUNNERS
 from gigawatt.validation.weather_checks import WEATHER_RUNNERS
 
 # --- what a runner reports -------------------------------------------------------------------------
@@ -371,5 +372,6 @@ RUNNERS = {
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
+    **KPI_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
