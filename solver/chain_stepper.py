@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 from gigawatt.errors import CaseError
+from gigawatt.models.kpis import boundary_powers
 from gigawatt.models.racks import chip_powers
 
 # The heat and facility ledgers' terms a step carries besides the results' attributes, so that the period's
@@ -95,6 +96,8 @@ class ChainStepper:
                 dc = self.dc.step(p_ref)
                 np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
                 out = dc.figures()
+                out.update({f"{k}_w": v for k, v in boundary_powers(dc.p_it_w, dc.loss_rack_vrm_w,
+                                                                    dc.loss_rack_shelf_w).items() if k != "p_it"})
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
