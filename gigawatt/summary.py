@@ -219,9 +219,10 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"{a['facility_energy_residual']:.1e}"]
     if "p_it_ref_w" in ds:
         at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
-        lines.insert(2, f"  chips at their temperature   {_mw(at_t).strip()} at the chips, {(at_t - at_ref) / 1e3:+.1f} kW "
-                        f"against the {_mw(at_ref).strip()} of the case's p_it_w (leakage at its reference "
-                        f"temperature); chip fixed point per rack, {a['electrical_solves']} electrical solve")
+        lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
+                        f"{_mw(at_ref).strip()} at the leakage reference temperature (the case's p_it_w): "
+                        f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "
+                        f"electrical solve")
     return lines
 
 
