@@ -5,7 +5,7 @@ Every KPI here is a ratio of two energies over the same period, or of two powers
 hour): the functions take either, in the same unit (W with W, J with J). A steady solve gives the
 instantaneous (design-hour) figure; a time series gives the period's figure from its energies. The
 standards define the KPIs on annual energy; a design-hour value is labelled as such wherever it is shown
-(:func:`basis_statement`).
+(:func:`basis_statement`). The functions take floats, or arrays element by element.
 
 What is IT equipment (the boundary)
 -----------------------------------
@@ -45,6 +45,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 J_PER_KWH = 3.6e6
 """Joules in a kilowatt-hour [J/kWh]."""
 
@@ -63,8 +65,11 @@ ENERGY_SOURCES = ("unspecified", "grid_mix", "renewable", "nuclear", "fossil")
 towards REF, ``nuclear`` towards the nuclear share."""
 
 
-def _ratio(num: float, den: float) -> float:
-    return num / den if den > 0 else math.nan
+def _ratio(num, den):
+    """num / den, NaN where den <= 0; floats in, a float out, arrays element by element."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.divide(num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=den > 0)
+    return float(out) if out.ndim == 0 else out
 
 
 def pue(total: float, it: float) -> float:
@@ -263,11 +268,11 @@ def facility_kpis(value: Callable[[str], float | None] | Mapping, *, it_boundary
     reused = get("q_recovered")
     if reused is not None:
         out["erf"] = erf(reused, total)
-    if co2e_kg is not None and math.isfinite(co2e_kg):
+    if co2e_kg is not None and np.all(np.isfinite(co2e_kg)):
         out["cue_kg_per_kwh"] = cue(co2e_kg, it)
     for name, key in (("p_renewable", "ref"), ("p_nuclear", "nuclear_share")):
         x = get(name)
-        if x is not None and math.isfinite(x):
+        if x is not None and np.all(np.isfinite(x)):
             out[key] = ref(x, total)
     return out
 
