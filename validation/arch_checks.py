@@ -24,8 +24,9 @@ def _feeder_dc_case(inp: dict, loss_models: dict, name: str, *, station_model=""
     import gigawatt as gw
 
     v = inp["v_ref_v"]
-    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "vrm_efficiency": inp["vrm_efficiency"],
-              "shelf_loss_model": shelf_model, "shelf_rated_power_w": inp["shelf_rated_power_w"]}
+    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "p_it_basis": "chips",
+              "vrm_efficiency": inp["vrm_efficiency"], "shelf_loss_model": shelf_model,
+              "shelf_rated_power_w": inp["shelf_rated_power_w"]}
              for k in range(inp["n_racks"])]
     line = []
     if inp.get("feeder_length_m"):
