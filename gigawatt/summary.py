@@ -220,7 +220,7 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
     if "p_it_ref_w" in ds:
         at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
         lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
-                        f"{_mw(at_ref).strip()} at the leakage reference temperature (the case's p_it_w): "
+                        f"{_mw(at_ref).strip()} at the leakage reference temperature (from the case's p_it_w): "
                         f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "
                         f"electrical solve")
     return lines
