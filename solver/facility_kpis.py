@@ -7,7 +7,8 @@ transformer, line and cable losses are then inside the boundary), else at the st
 that electrical power plus the coolant pumps and fans. The cooling's own supply is not modelled: its power is
 taken as drawn in the same mix as the IT's, which is how the carbon figures (CUE, REF, nuclear share) treat
 it. Carbon intensities and kinds of energy come from the AC supplies with a solved grid side, else from the
-DC sources (stations).
+DC sources (stations); along a series, whose grid side is not solved, only supplies that all state the same
+factor and kind give the mix.
 """
 from __future__ import annotations
 
@@ -17,14 +18,10 @@ import numpy as np
 
 from gigawatt.models.kpis import KPI_ATTRS, basis_statement, boundary_powers, facility_kpis, supply_mix
 
-POWER_FIGURES = ("p_total_facility_w", "p_rack_input_w", "p_shelf_output_w", "p_it_equipment_w", "co2e_kg_per_s",
-                 "p_renewable_w", "p_nuclear_w")
-"""The figures a step carries besides the KPIs, so that a period's KPIs follow from its energies."""
-
-
-def supply_table(case, *, ac_solved: bool) -> str:
-    """The table whose rows supply the campus for the carbon figures: ``ac_supply`` or ``source``."""
-    return "ac_supply" if ac_solved and len(case.tables["ac_supply"]) else "source"
+def supply_table(case) -> str:
+    """The table whose rows supply the campus for the carbon figures: ``ac_supply`` when the case has a grid
+    side, else ``source`` (the stations)."""
+    return "ac_supply" if len(case.tables["ac_supply"]) else "source"
 
 
 def _supplies(case, table: str):
@@ -34,18 +31,16 @@ def _supplies(case, table: str):
             t["energy_source"].to_numpy()[live], live)
 
 
-def mix(case, supply_p_w=None, *, ac_solved: bool = False) -> dict:
+def mix(case, supply_p_w=None) -> dict:
     """The campus's supply mix (:func:`gigawatt.models.kpis.supply_mix`) from what each supply of
-    :func:`supply_table` delivers (``supply_p_w``, one per row [W]); without it (a step whose supplies'
-    shares are not solved), the mix of supplies that all state the same factor and kind, else NaN."""
-    table = supply_table(case, ac_solved=ac_solved)
-    _, cef, kind, live = _supplies(case, table)
+    :func:`supply_table` delivers (``supply_p_w``, one per row [W]); without it (a step of a series, whose
+    grid side is not solved), the mix of supplies that all state the same factor and kind, else NaN."""
+    _, cef, kind, live = _supplies(case, supply_table(case))
     if supply_p_w is not None:
         return supply_mix(np.asarray(supply_p_w, float)[live], cef, kind)
     same_cef = cef.size > 0 and (np.all(cef == cef[0]) or np.all(np.isnan(cef)))
     same_kind = kind.size > 0 and np.all(kind == kind[0])
-    out = supply_mix([1.0], [cef[0] if same_cef else math.nan], [kind[0] if same_kind else "unspecified"])
-    return out
+    return supply_mix([1.0], [cef[0] if same_cef else math.nan], [kind[0] if same_kind else "unspecified"])
 
 
 def kpi_figures(case, *, p_facility_w: float, p_cooling_w: float, p_it_w: float, vrm_loss_w: float,
@@ -86,11 +81,11 @@ def period_kpis(case, energy: dict, mass_co2e_kg: float | None) -> dict:
     return k
 
 
-def carbon_note(case, *, ac_solved: bool, series: bool = False) -> str:
+def carbon_note(case, *, series: bool = False) -> str:
     """Where CUE's emission factors come from, or why there is no CUE (for :func:`kpi_basis`)."""
-    table = supply_table(case, ac_solved=ac_solved)
+    table = supply_table(case)
     ids, cef, _, _ = _supplies(case, table)
-    what = "AC supplies" if table == "ac_supply" else "stations (the case has no solved grid side)"
+    what = "AC supplies" if table == "ac_supply" else "stations (the case has no grid side)"
     if not ids.size:
         return "not computed: no supply in service"
     missing = np.flatnonzero(np.isnan(cef))
@@ -115,7 +110,7 @@ def kpi_basis(case, *, ac_solved: bool, ac_in_case: bool, period: str, series: b
     else:
         meter = "at the stations' AC intake (the case has no grid side)"
     return basis_statement(it_boundary=case.settings["kpi"]["it_boundary"], meter=meter, period=period,
-                           carbon=carbon_note(case, ac_solved=ac_solved, series=series))
+                           carbon=carbon_note(case, series=series))
 
 
 def kpi_units() -> str:

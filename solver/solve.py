@@ -75,7 +75,7 @@ def _kpis(ds, case):
     a.update(kpi_figures(case, p_facility_w=a["p_facility_w"], p_cooling_w=a["p_cooling_w"], p_it_w=a["p_it_w"],
                          vrm_loss_w=stage["rack_vrm"], shelf_loss_w=stage["rack_shelf"],
                          q_recovered_w=a["q_recovered_w"], p_ac_loss_w=a.get("p_ac_loss_w", 0.0),
-                         supply_mix_=mix(case, supply_p, ac_solved=ac_solved)))
+                         supply_mix_=mix(case, supply_p)))
     a["it_boundary"] = case.settings["kpi"]["it_boundary"]
     a["kpi_period"] = "design hour"
     a["kpi_basis"] = kpi_basis(case, ac_solved=ac_solved, ac_in_case=ac_solved, period=(

@@ -260,3 +260,15 @@ def test_total_it_power_series_is_drawn_at_the_rack_inputs():
                                           coords={"time": pd.date_range("2026-01-01", periods=3, freq="h")}))
     np.testing.assert_allclose(ds.p_rack_input_w.values, total, rtol=1e-12)
     assert ds.p_it_fraction.values[0] == pytest.approx(1.0, rel=1e-12)  # 3 racks of 130 kW: the case itself
+
+
+def test_series_of_a_grid_side_campus_uses_its_supplies_factor():
+    """Along a series the grid side is not solved: the meter is the stations' intake, and the AC supplies'
+    factor (the same for all) gives CUE = factor × PUE over the period."""
+    from gigawatt.time_series import run_time_series
+
+    case = campus(grid="gen", grid_transformers_per_site=2, supply_carbon_intensity_kg_per_kwh=0.012,
+                  supply_energy_source="nuclear", time={"periods": 2, "it_load": "steady", "weather": "constant"})
+    a = run_time_series(case).attrs
+    assert a["cue_kg_per_kwh"] == pytest.approx(0.012 * a["pue"], rel=1e-13)
+    assert a["nuclear_share"] == 1.0 and "grid side is not solved along a series" in a["kpi_basis"]
