@@ -3,8 +3,10 @@
 The reference is the case as given: a monopolar DC design at its buses' nominal voltages (what the campus
 builder and every DC case produce). A ``[campus]``-built case is transformed like explicit tables: its
 tables are the builder's, so regenerating from the ``[campus]`` settings with resized sections would give the
-same network; one code path serves both. :func:`with_architecture` keeps its topology, its racks and their IT power,
-and changes what the architecture changes:
+same network; one code path serves both. :func:`with_architecture` keeps its topology, its racks and their power
+at the chips (a case that gives its racks' input power, ``p_it_basis = "input"``, is first turned to the chips
+through its own rack chain: the compute load is what the architectures share), and changes what the
+architecture changes:
 
 ``ac`` — traditional AC (415 V line to line by default):
     each grid-fed station becomes a *lineup*: MV/LV transformer (a ``source`` of kind ``transformer``) → double-
@@ -60,6 +62,7 @@ import pandas as pd
 
 from gigawatt.errors import CaseError
 from gigawatt.models import ac_chain
+from gigawatt.models.racks import chip_powers
 
 COPPER_DENSITY_KG_M3 = 8960.0
 """Density of copper [kg/m³] (annealed copper at 20 °C; IEC 60028 uses 8.89 g/cm³ for the mass resistivity,
@@ -275,7 +278,12 @@ def _reference(case) -> dict:
                         allowed="no converter rows")
     if not len(t["source"]):
         raise CaseError("the case has no source to transform", file=case.file, field="source")
-    return {name: df.copy() for name, df in t.items()}
+    out = {name: df.copy() for name, df in t.items()}
+    # Every architecture carries the same compute load: the racks' power at the chips, found from the case's
+    # own rack chain when it gives the rack input; each architecture's chain then draws what it needs.
+    out["rack"]["p_it_w"] = chip_powers(case)
+    out["rack"]["p_it_basis"] = "chips"
+    return out
 
 
 def _resize_lines(line: pd.DataFrame, v_ref: np.ndarray, k_new: float, n_new: int, sizing: str):

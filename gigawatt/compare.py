@@ -124,7 +124,7 @@ def compare(case, architectures=None, *, tariff_per_mwh: float = DEFAULT_TARIFF_
         losses = _stage_losses(arch, ds)
         rows.append({
             "efficiency_grid_to_chip": ds.attrs["efficiency_grid_to_chip"], "p_grid_w": ds.attrs["p_grid_w"],
-            "p_it_w": ds.attrs["p_it_w"], "p_loss_w": ds.attrs["p_loss_w"],
+            "p_it_w": ds.attrs["p_it_w"], "p_rack_input_w": ds.attrs["p_rack_input_w"], "p_loss_w": ds.attrs["p_loss_w"],
             "energy_balance_residual": ds.attrs["energy_balance_residual"],
             "stage_loss_w": losses, "stage_efficiency": stage_efficiency(ds.attrs["p_grid_w"], losses),
             "cross_section_m2": line["cross_section_m2"].to_numpy(float),
@@ -158,7 +158,9 @@ def _dataset(case, names, rows, tariff, hours, options, preset) -> xr.Dataset:
     ds = xr.Dataset(coords={"architecture": names, "stage": list(STAGES), "line": line_ids})
     ds["efficiency_grid_to_chip"] = var(a, "efficiency_grid_to_chip", "1", "IT power over grid power")
     ds["p_grid_w"] = var(a, "p_grid_w", "W", "power drawn from the grid")
-    ds["p_it_w"] = var(a, "p_it_w", "W", "IT power at the chips")
+    ds["p_it_w"] = var(a, "p_it_w", "W", "power at the chips: the compute load every architecture carries")
+    ds["p_rack_input_w"] = var(a, "p_rack_input_w", "W", "IT power at the rack inputs (the IT equipment of ISO/IEC "
+                               "30134-2): chips + the architecture's rack chain")
     ds["p_loss_w"] = var(a, "p_loss_w", "W", "all losses, grid to chip")
     ds["energy_balance_residual"] = var(a, "energy_balance_residual", "1", "relative residual of the energy ledger")
     ds["stage_loss_w"] = var(a + ("stage",), "stage_loss_w", "W", "losses by stage")
@@ -209,7 +211,8 @@ def format_comparison(ds: xr.Dataset) -> str:
 
     add("grid-to-chip efficiency [%]", ds["efficiency_grid_to_chip"].values * 100, "{:.3f}")
     add("grid power [MW]", ds["p_grid_w"].values / 1e6, "{:.4f}")
-    add("IT power at the chips [MW]", ds["p_it_w"].values / 1e6, "{:.4f}")
+    add("IT power at the rack inputs [MW]", ds["p_rack_input_w"].values / 1e6, "{:.4f}")
+    add("power at the chips [MW]", ds["p_it_w"].values / 1e6, "{:.4f}")
     for s in ds["stage"].values:
         add(f"  loss {s} [MW]", ds["stage_loss_w"].sel(stage=s).values / 1e6, "{:.4f}")
     for s in ds["stage"].values:
@@ -227,8 +230,8 @@ def format_comparison(ds: xr.Dataset) -> str:
     lines = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths))) for r in rows]
     a = ds.attrs
     lines.append(f"case '{a['case_name']}', {a['hours_per_year']:g} h/yr, conductor sizing: {a['sizing_rule']}; "
-                 "IT power at the chips: the case's p_it_w in every architecture (no chip leakage: cooling is not "
-                 "solved); copper counts every conductor of a circuit (ac: the phases, and the neutral where the feed "
+                 "every architecture carries the same power at the chips (the case's racks at their nominal power, "
+                 "no chip leakage: cooling is not solved); copper counts every conductor of a circuit (ac: the phases, and the neutral where the feed "
                  "has one; dc800 2; dc400 2 poles + neutral)")
     if a["preset"] != "none (defaults)":
         lines.append(f"preset '{a['preset']}': {a['preset_source']}; published: {a['preset_published']}")

@@ -38,7 +38,7 @@ def format_summary(ds: xr.Dataset) -> str:
         lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.p_grid_w.sum())}   loading "
                      f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
-    lines.append(f"IT power delivered to the chips {_mw(a['p_it_w'])}")
+    lines += it_power_lines(ds)
     lines.append("")
     lines.append("losses by stage")
     for st in ds["stage"].values:
@@ -61,13 +61,65 @@ def format_summary(ds: xr.Dataset) -> str:
         lines += [""] + bipolar_lines(ds)
     if "p_plant_w" in a:
         lines += [""] + grid_lines(ds)
-    if "pue" in a:
+    if "p_facility_w" in a:
         lines += [""] + cooling_lines(ds)
     if "dh_q_plant_w" in a:
         lines += [""] + district_heating_lines(ds)
+    if "pue" in a:
+        lines += [""] + kpi_lines(a)
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
+
+
+def it_power_lines(ds: xr.Dataset) -> list[str]:
+    """IT power at the rack inputs (the IT equipment of ISO/IEC 30134-2) and at the chips, the basis the case
+    gives its racks' power on, and the elements the case makes lossless."""
+    a = ds.attrs
+    lines = [f"IT power at the rack inputs     {_mw(a['p_rack_input_w'])}   (IT equipment, ISO/IEC 30134-2; the "
+             f"racks' p_it_w on basis '{a.get('rack_power_basis', 'input')}')",
+             f"power at the chips             {_mw(a['p_it_w'])}   (after the shelves and voltage regulators)"]
+    ideal = [f"{n} {what}" for n, what in ((a.get("lossless_stations", 0), "stations without a loss model"),
+                                           (a.get("racks_without_shelf", 0), "racks without power shelves")) if n]
+    if ideal:
+        lines.append(f"idealised by the case           {'; '.join(ideal)} (lossless)")
+    return lines
+
+
+def kpi_lines(a) -> list[str]:
+    """The KPIs of a result (its attributes ``a``) with their boundary and basis: the design hour of a steady
+    solve, or the period of a time series (:mod:`gigawatt.models.kpis`)."""
+    import textwrap
+
+    design = a.get("kpi_period") == "design hour"
+    title = ("KPIs at the design hour (ratios of instantaneous powers; the standards define them on a year's "
+             "energy)" if design else f"KPIs over the period of {a.get('kpi_period', '')} (ratios of energies)")
+    lines = [title,
+             f"  PUE                          {a['pue']:.4f}   total facility / IT equipment (ISO/IEC 30134-2)",
+             f"  partial PUE cooling / power  {a['ppue_cooling']:.4f} / {a['ppue_power']:.4f}   (IT + pumps and fans) "
+             f"/ IT; (IT + power delivery from the meter to the IT boundary) / IT",
+             f"  ITUE / TUE                   {a['itue']:.4f} / {a['tue']:.4f}   IT equipment / chips; total / chips "
+             f"= PUE × ITUE (Patterson et al. 2013)"]
+    if "erf" in a:
+        label = "design-hour value" if design else "over the period"
+        hp = a.get("hp_electric_w") if design else a.get("energy_hp_electric_j")
+        beside = ""
+        if hp:
+            beside = (f"; heat pumps' electricity {_mw(hp).strip()}" if design
+                      else f"; heat pumps' electricity {hp / 3.6e9:,.1f} MWh") + " (outside the boundary, in no KPI)"
+        lines.append(f"  ERF                          {a['erf']:.4f}   {label}: heat delivered to reuse / total "
+                     f"facility (ISO/IEC 30134-6){beside}")
+    if "cue_kg_per_kwh" in a:
+        lines.append(f"  CUE                          {a['cue_kg_per_kwh']:.4f} kgCO2e/kWh   emissions of the total "
+                     f"energy / IT energy (ISO/IEC 30134-8)")
+    if "ref" in a:
+        lines.append(f"  REF / nuclear share          {a['ref']:.4f} / {a['nuclear_share']:.4f}   of the total "
+                     f"energy (ISO/IEC 30134-3)")
+    if a.get("kpi_basis"):
+        lines.append("  boundary and basis")
+        for text in str(a["kpi_basis"]).splitlines():
+            lines += textwrap.wrap(text, 110, initial_indent="    - ", subsequent_indent="      ")
+    return lines
 
 
 def bipolar_lines(ds: xr.Dataset) -> list[str]:
@@ -164,14 +216,16 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"  heat rejected to ambient     {_mw(a['q_rejected_w']).strip()}",
              dry_cooler_line(ds),
              f"  pumps / fans                 {_mw(a['p_pumps_w']).strip()} / {_mw(a['p_fans_w']).strip()}",
-             f"  facility power               {_mw(a['p_facility_w']).strip()}; PUE {a['pue']:.4f}, "
-             f"partial PUE of cooling {a['ppue_cooling']:.4f}",
+             f"  facility power               {_mw(a['p_facility_w']).strip()} (stations' intake + pumps + fans; "
+             f"KPIs below)",
              f"  heat balance residual        {a['heat_balance_residual']:.1e}; facility energy residual "
              f"{a['facility_energy_residual']:.1e}"]
     if "p_it_ref_w" in ds:
-        extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
-        lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
-                        f"(chip fixed point per rack; {a['electrical_solves']} electrical solve)")
+        at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
+        lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
+                        f"{_mw(at_ref).strip()} at the leakage reference temperature (from the case's p_it_w): "
+                        f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "
+                        f"electrical solve")
     return lines
 
 
@@ -232,8 +286,7 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
              + (f" through heat pumps (COP {a['hp_cop']:.2f}, {_mw(a['hp_electric_w']).strip()} electric)"
                 if a["hp_heat_w"] > 0 else ""),
              f"  peak boiler                  {_mw(a['boiler_heat_w']).strip()}",
-             f"  reuse                        ERF {a['erf']:.3f}; {100 * a['reuse_share']:.1f} % of the campus's "
-             f"reusable heat",
+             f"  reuse                        {100 * a['reuse_share']:.1f} % of the campus's reusable heat",
              homes_heated_line(a, a["q_from_campus_w"] * YEAR_S, YEAR_S, "homes' worth")]
     if a.get("vertical_farm_area_m2", 0.0) > 0:
         lines.append(f"  vertical farms               {a['vertical_farm_area_served_m2']:,.0f} of "
@@ -251,17 +304,18 @@ def homes_heated_line(a: dict, q_reused_j: float, period_s: float, label: str) -
 
 def time_series_lines(ds: xr.Dataset) -> list[str]:
     """The summary of a time-series run: its period, the energies over it (by stage where the steps carry
-    them), PUE and ERF over the period, its extremes and the period's ledgers (see
+    them), the KPIs over the period (:func:`kpi_lines`), its extremes and the period's ledgers (see
     :mod:`gigawatt.time_series`)."""
     a = ds.attrs
     hours = a["steps"] * a["step_s"] / 3600.0
     lines = [f"case '{a['case_name']}': {a['steps']} steps of {a['step_s']:g} s ({hours:,.1f} h) from "
              f"{np.datetime_as_string(ds.time.values[0], unit='s')}"
              + (f"; IT load {a['it_load']}, weather {a['weather']}" if "it_load" in a else "")]
-    rows = [("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"), ("p_loss", "losses (grid to chips)")]
+    rows = [("p_grid", "energy drawn from the grid"), ("p_rack_input", "IT energy at the rack inputs"),
+            ("p_it", "energy at the chips"), ("p_loss", "losses (grid to chips)")]
     rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
     rows += [("p_cooling", "pumps and fans"), ("dry_cooler_fan", "  of which dry-cooler fans"),
-             ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
+             ("p_total_facility", "total facility energy"), ("q_available", "heat available for reuse"),
              ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"), ("dh_q_demand", "heat demand of the network"),
              ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_unmet", "  not met (one-step control lag)"),
              ("dh_q_loss", "heat lost by the network's pipes"), ("hp_heat", "heat pumps' heat"),
@@ -274,7 +328,7 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
         if value is not None and not (name in optional and value == 0.0):
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
-        lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
+        lines += kpi_lines(a)
     if "homes_equivalent_basis" in a:
         lines.append(homes_heated_line(a, a["energy_q_recovered_j"], a["steps"] * a["step_s"], "homes heated"))
     if "vertical_farm_model" in a:

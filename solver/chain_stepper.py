@@ -17,7 +17,9 @@ last step:
 
 A step's figures carry the names and meaning of the scalar attributes of :func:`gigawatt.solve`'s results
 (``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
-every step closes the same ledgers (electrical, heat, facility, district heating).
+every step closes the same ledgers (electrical, heat, facility, district heating). Its KPIs come from
+:mod:`gigawatt.solver.facility_kpis` as :func:`gigawatt.solve`'s do, metered at the stations' AC intake (the
+grid side is not solved along a series).
 
 Outdoor temperature and the dry coolers: they are sized once, on the case at full IT load (all its reusable
 heat at its facility flow, fans at full speed at the design ambient, facility supply − ``dry_cooler_approach_k``;
@@ -40,6 +42,8 @@ import time
 import numpy as np
 
 from gigawatt.errors import CaseError
+from gigawatt.models.kpis import boundary_powers
+from gigawatt.models.racks import chip_powers
 
 # The heat and facility ledgers' terms a step carries besides the results' attributes, so that the period's
 # ledgers can be summed (gigawatt.time_series).
@@ -63,7 +67,9 @@ class ChainStepper:
 
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
-        self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
+        self.p_ref_w = chip_powers(case)
+        # With a grid side the carbon figures use the AC supplies, whose shares a step does not solve.
+        self.ac_supplies = bool(len(case.tables["ac_supply"]))
         self.dc = DCSeries(case) if len(case.tables["bus"]) else None  # None: a heating network alone
         self.plant = None
         self.dh = None
@@ -95,6 +101,8 @@ class ChainStepper:
                 dc = self.dc.step(p_ref)
                 np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
                 out = dc.figures()
+                out.update({f"{k}_w": v for k, v in boundary_powers(dc.p_it_w, dc.loss_rack_vrm_w,
+                                                                    dc.loss_rack_shelf_w).items() if k != "p_it"})
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
@@ -103,6 +111,7 @@ class ChainStepper:
             return out
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
+        from gigawatt.solver.facility_kpis import kpi_figures, mix
 
         plant, design = self.plant, self.dry_cooler_design
         if outdoor_t_k is not None:
@@ -131,7 +140,7 @@ class ChainStepper:
             dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
                               hour_of_day=hour_of_day)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"],
+            heat = with_recovery(self.case, plant, heat, dc.p_grid_w, dh["q_recovered_w"],
                                  dry_cooler_design=design, strict=False)
             clock.lap("cooling")
         fac = heat.facility
@@ -141,8 +150,11 @@ class ChainStepper:
                    t_junction_max_k=float(np.max(t_junction, initial=-math.inf)))
         if dh is not None:
             out.update({k: float(v) for k, v in dh.items() if k != "q_recovered_w"})
-            out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
             out["reuse_share"] = out["q_recovered_w"] / out["q_available_w"] if out["q_available_w"] else 0.0
+        out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
+                               p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
+                               shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
+                               supply_mix_=mix(self.case, None if self.ac_supplies else dc.source_p_grid_w)))
         return out
 
     def extremes(self):

@@ -27,8 +27,10 @@ COLD_AMBIENT = {"ambient_t_k": 278.15}  # 5 degC: dry coolers reach every class 
 
 
 def campus(rows=2, racks=4, kw=130.0, **cooling):
-    """A campus of ``rows`` rows of ``racks`` racks of ``kw`` (one CDU per row) with ``cooling`` settings."""
-    return gw.build_campus(halls=1, rows_per_hall=rows, racks_per_row=racks, rack_it_power_kw=kw, cooling=cooling)
+    """A campus of ``rows`` rows of ``racks`` racks of ``kw`` at the chips (one CDU per row) with ``cooling``
+    settings."""
+    return gw.build_campus(halls=1, rows_per_hall=rows, racks_per_row=racks, rack_it_power_kw=kw,
+                           rack_power_basis="chips", cooling=cooling)
 
 
 def plant_of(case):

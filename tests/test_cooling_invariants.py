@@ -251,11 +251,13 @@ def check_ledgers(ds, case, plant, ds_electrical):
     assert abs(p_facility - out) <= LEDGER_RTOL * p_facility  # ledger-check
     assert a["facility_energy_residual"] <= LEDGER_RTOL  # ledger-check
 
-    # PUE from its definition (The Green Grid): facility power over IT power; partial PUE of cooling.
-    p_it = float(ds.p_it_w.sum())
+    # PUE from its definition (ISO/IEC 30134-2): facility power over the IT equipment's, which begins at the
+    # rack input by default (the racks' input powers summed here); partial PUE of cooling; TUE on the chips.
+    p_it = float(ds.rack_p_in_w.sum())
     assert a["pue"] == pytest.approx(p_facility / p_it, rel=1e-13)
     assert a["ppue_cooling"] == pytest.approx((p_it + a["p_pumps_w"] + a["p_fans_w"]) / p_it, rel=1e-13)
-    assert a["pue"] > 1
+    assert a["tue"] == pytest.approx(p_facility / float(ds.p_it_w.sum()), rel=1e-13)
+    assert a["tue"] >= a["pue"] > 1
 
     # Electrical ledger unchanged: the same network solved without [cooling] at the racks' fixed-point IT
     # power gives the same electrical results, and its own ledger still closes.
@@ -277,6 +279,6 @@ def test_cooling_invariants_on_random_campuses(spec):
     check_mass_balance(ds, plant)
     check_loops(ds, case, plant)
     racks = case.tables["rack"].copy()
-    racks["p_it_w"] = ds.p_it_w.values
+    racks["p_it_w"], racks["p_it_basis"] = ds.p_it_w.values, "chips"  # the solved power at the chips
     electrical = gw.solve(gw.make_case({**case.tables, "rack": racks}, loss_models=spec["loss_models"]))
     check_ledgers(ds, case, plant, electrical)

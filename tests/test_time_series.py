@@ -18,7 +18,9 @@ TIMES = pd.date_range("2026-01-01", periods=3, freq="1h").to_numpy()
 
 
 def campus(**extra):
-    return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130.0, cooling={}, **extra)
+    """Racks of 130 kW at the chips (the hand calculations below start there)."""
+    return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130.0,
+                           rack_power_basis="chips", cooling={}, **extra)
 
 
 def with_homes(case, n_homes=40.0):
@@ -64,7 +66,9 @@ def test_every_step_is_the_steady_solve_and_the_totals_are_its_sums():
     a = ds.attrs
     assert a["steps"] == 3 and a["step_s"] == 3600.0
     assert a["energy_p_grid_j"] == pytest.approx(float(ds.p_grid_w.sum()) * 3600.0, rel=1e-12)
-    assert a["pue"] == pytest.approx(a["energy_p_facility_j"] / a["energy_p_it_j"], rel=1e-12)
+    # PUE over the period: total facility energy over the IT equipment's (at the rack inputs, ISO/IEC 30134-2)
+    assert a["pue"] == pytest.approx(a["energy_p_total_facility_j"] / a["energy_p_rack_input_j"], rel=1e-12)
+    assert a["energy_p_total_facility_j"] == pytest.approx(a["energy_p_facility_j"], rel=1e-15)  # no grid side
     for ledger in ("energy_balance_residual", "heat_balance_residual", "facility_energy_residual"):
         assert a[ledger] <= 1e-12, ledger
 
@@ -110,7 +114,8 @@ def test_run_with_a_series_from_the_command_line(tmp_path, cli):
     path = tmp_path / "series.csv"
     path.write_text("time,p_it_fraction\n2026-01-01T00:00,1.0\n2026-01-01T01:00,0.5\n")
     case = tmp_path / "campus.toml"
-    case.write_text('[campus]\nhalls = 1\nrows_per_hall = 1\nracks_per_row = 4\nrack_it_power_kw = 100\n')
+    case.write_text('[campus]\nhalls = 1\nrows_per_hall = 1\nracks_per_row = 4\nrack_it_power_kw = 100\n'
+                    'rack_power_basis = "chips"\n')
     out = tmp_path / "ts.nc"
     res = cli("run", str(case), "--series", str(path), "-o", str(out))
     assert res.exit_code == 0, res.output

@@ -24,7 +24,8 @@ def _feeder_dc_case(inp: dict, name: str):
     import gigawatt as gw
 
     v = inp["v_ref_v"]
-    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "vrm_efficiency": inp["vrm_efficiency"],
+    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "p_it_basis": "chips",
+              "vrm_efficiency": inp["vrm_efficiency"],
               "shelf_rated_power_w": inp["shelf_rated_power_w"]}
              for k in range(inp["n_racks"])]
     line = []

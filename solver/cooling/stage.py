@@ -53,7 +53,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            cdu_facility_capacity, dry_cooler_design, dry_cooler_speed,
                                            fan_power_affinity, pump_speed_for_head)
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
-from gigawatt.models.racks import rack_powers
+from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.cooling.loops import LoopNetwork, build_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
@@ -160,7 +160,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
                                                          "facility_supply_t_k + air_coil_delta_t_k / 2", case.file))
 
     racks = case.tables["rack"]
-    p_ref = racks["p_it_w"].to_numpy(float)
+    p_ref = chip_powers(case)
     vrm_ref = p_ref * (1.0 / racks["vrm_efficiency"].to_numpy(float) - 1.0)
     q_design = (s["liquid_fraction"] * p_ref + s["vrm_liquid_fraction"] * vrm_ref
                 + s["shelf_liquid_fraction"] * rack_shelf_loss_w)
@@ -410,7 +410,8 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
         b_u = (l_f + v_f (1/eta_vrm - 1)) / (2 m_u cp) + R l_f n / N,
 
     and ``P_r = sum_u P_u(T_u)``. ``p_ref_w`` [W]: each rack's IT power at the leakage reference
-    temperature (default: the case's ``p_it_w``; a time series passes the step's). Returns
+    temperature (default: the case's, :func:`gigawatt.models.racks.chip_powers`; a time series passes the
+    step's). Returns
     ``(p_it_w per rack, t_chip_k per unit, iterations, t_junction_k per unit)``; without leakage ``p_it_w`` is
     ``p_ref_w``. ``t_chip_k`` is the chip's case (the cold plate's base); the junction runs
     ``R_jc q_plate`` above it, ``q_plate = l_f P_u n / N`` the heat each plate takes (``chip_r_jc_k_per_w``:
@@ -421,7 +422,7 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
     racks = case.tables["rack"]
     n = loops.units_per_rack
     rack = loops.unit_rack
-    p_ref = racks["p_it_w"].to_numpy(float) if p_ref_w is None else np.asarray(p_ref_w, float)
+    p_ref = chip_powers(case) if p_ref_w is None else np.asarray(p_ref_w, float)
     eta = racks["vrm_efficiency"].to_numpy(float)[rack]
     m = plant.unit_flow_kg_s
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
@@ -532,17 +533,17 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
 
     heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
                      t_cold_out, eps, {})
-    return with_recovery(case, plant, heat, float(rack_p_it_w.sum()), p_grid_w, recovery_demand_w,
-                         dry_cooler_design, strict)
+    return with_recovery(case, plant, heat, p_grid_w, recovery_demand_w, dry_cooler_design, strict)
 
 
-def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_grid_w: float,
+def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_grid_w: float,
                   recovery_demand_w: float | None = None, dry_cooler_design: DryCoolerDesign | None = None,
                   strict: bool = True) -> HeatState:
     """The facility water of a :func:`solve_heat` result again, with the recovery exchanger taking
     ``recovery_demand_w`` [W] (the loops and CDUs do not depend on it): what the district-heating stage needs
-    once it knows what its plant draws. ``p_it_w`` [W]: the campus's IT power; ``dry_cooler_design`` and
-    ``strict`` as :func:`solve_heat`."""
+    once it knows what its plant draws. ``p_grid_w`` [W]: the stations' AC intake; ``dry_cooler_design`` and
+    ``strict`` as :func:`solve_heat`. The KPIs (PUE, ...) are formed from these figures by
+    :mod:`gigawatt.solver.facility_kpis`."""
     s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
     q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
@@ -560,9 +561,7 @@ def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_g
     to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
     fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
                q_to_outside_w=to_outside,
-               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
-               pue=p_facility / p_it_w if p_it_w > 0 else math.nan,
-               ppue_cooling=(p_it_w + p_pumps + p_fans) / p_it_w if p_it_w > 0 else math.nan)
+               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300))
     return replace(heat, facility=fac)
 
 

@@ -30,7 +30,7 @@ DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w",
             "dh_pump_w", "dh_booster_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_undersupplied",
             "hp_cop", "hp_heat_w", "hp_electric_w", "q_from_campus_w", "boiler_heat_w", "boiler_fuel_w",
             "homes_equivalent", "annual_heat_per_home_j", "vertical_farm_area_m2", "vertical_farm_area_served_m2",
-            "erf", "reuse_share")
+            "reuse_share")
 
 
 def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
@@ -55,8 +55,6 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
                                           attrs={"units": "1", "long_name": "demand model of the consumer"})
     ds.update(xr.Dataset(new, coords=coords))
     f = dict(st.figures)
-    p_facility = ds.attrs.get("p_facility_w")
-    f["erf"] = f["q_recovered_w"] / p_facility if p_facility else 0.0  # ISO/IEC 30134-6: reused / DC energy
     f["reuse_share"] = f["q_recovered_w"] / ds.attrs["q_available_w"] if ds.attrs.get("q_available_w") else 0.0
     ds.attrs.update({k: float(f[k]) for k in DH_ATTRS})
     ds.attrs.update(demand_basis_attrs(case, "campus heat at this hour's rate held for a year"))
