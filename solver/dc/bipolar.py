@@ -402,7 +402,10 @@ def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
         iterations, worst_all = iterations + its, max(worst_all, worst)
         sel = np.flatnonzero(row_level[f_bus] == lev)
         _feed_powers(net, lv, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth)
-        for pole, v_pole in ((0, v[3 * f_bus[sel] + POS]), (1, -v[3 * f_bus[sel] + NEG])):
+        # Each pole converter is held against its station's own neutral (earthed or floating): its loss model
+        # sees the pole-to-neutral voltage, as its droop law does.
+        v_n = v[3 * f_bus[sel] + NEUTRAL]
+        for pole, v_pole in ((0, v[3 * f_bus[sel] + POS] - v_n), (1, v_n - v[3 * f_bus[sel] + NEG])):
             feed_loss[sel, pole] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel, pole], v_pole,
                                                  0.5 * f.rated[sel], "feed", f.ids[sel])
         up = sel[f_in[sel] >= 0]  # converters of this level: their inputs load the level above
