@@ -3,6 +3,9 @@
 - ±V with a floating neutral (``earthing = "one_per_zone"``): a station away from the earthed bus holds its
   poles against its own neutral, so its loss model is evaluated at the pole-to-neutral voltage, not the
   pole-to-earth one (hand solution of a three-bus case below).
+- ``solver.max_iterations`` reached is not a voltage collapse: the error says the iteration limit was
+  reached, with the mismatch, and suggests raising it; the nose bisection, when the load really is beyond
+  the nose, runs under its own cap and finds the closed-form nose P_max = V0²/(4R).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import math
 import pytest
 
 import gigawatt as gw
+from gigawatt.validation.dc_checks import _feeder_case, max_transferable_power
 
 V0 = 400.0
 QUADRATIC = {"kind": "quadratic", "a_w": 1e3, "b_v": 2.0, "c_ohm": 1e-3}
@@ -79,3 +83,87 @@ def test_floating_neutral_station_losses_at_pole_to_neutral_voltage(lines):
         assert float(ds[f"p_dc_{pole}_w"].sel(source=src)) == pytest.approx(p, rel=1e-9, abs=1e-3)
         assert float(ds[f"source_loss_{pole}_w"].sel(source=src)) == pytest.approx(ref["loss"][src, pole], rel=1e-9)
     assert ds.attrs["energy_balance_residual"] <= 1e-12
+
+
+# --- the iteration limit is not the nose --------------------------------------------------------------------
+
+FEEDER_V0, FEEDER_R = 800.0, 0.05  # P_max = V0²/(4R) = 3.2 MW
+
+
+def feeder(load_of_p_max, max_iterations, system="monopolar"):
+    p_max = max_transferable_power(FEEDER_V0, FEEDER_R)
+    case = _feeder_case(FEEDER_V0, FEEDER_R, load_of_p_max * p_max, 100.0, name="feeder",
+                        solver={"max_iterations": max_iterations})
+    if system == "bipolar":  # the same line as a bipolar feeder: the rack pole to pole, at ±V0/2
+        t = case.tables
+        racks = t["rack"].assign(pole="bipolar")
+        buses = t["bus"].assign(v_nominal_v=0.5 * FEEDER_V0)
+        src = t["source"].assign(v_set_v=0.5 * FEEDER_V0)
+        case = gw.make_case({**{k: v for k, v in t.items() if len(v)}, "rack": racks, "bus": buses, "source": src},
+                            dc={"system": "bipolar"}, solver={"max_iterations": max_iterations},
+                            case={"name": "feeder"})
+    return case, p_max
+
+
+@pytest.mark.parametrize("system", ["monopolar", "bipolar"])
+@pytest.mark.parametrize("load, max_iterations", [(0.9, 2), (0.9, 3), (0.99, 5)])
+def test_iteration_limit_is_reported_as_such(system, load, max_iterations):
+    """A load below the nose (it solves with the default 30 iterations) under too small an iteration cap: a
+    ConvergenceError that says the limit was reached, gives the mismatch and how many iterations it needs, and
+    suggests raising solver.max_iterations, never a maximum transferable power."""
+    case, _ = feeder(load, 30, system)
+    gw.solve(case)  # solvable
+    case, _ = feeder(load, max_iterations, system)
+    with pytest.raises(gw.ConvergenceError) as info:
+        gw.solve(case)
+    text, d = str(info.value), info.value.details
+    assert "iteration limit" in text and "solver.max_iterations" in text and f"{max_iterations} iteration" in text
+    assert "carries at most" not in text and "nose" not in text and "max_power_w" not in d
+    assert d["reason"] == "iteration_limit" and d["max_iterations"] == max_iterations
+    assert d["mismatch_a"] > 0 and f"{d['mismatch_a']:.3g} A" in text
+    assert max_iterations < d["iterations_needed"] <= 30
+    assert f"at least {d['iterations_needed']}" in text
+
+
+@pytest.mark.parametrize("system", ["monopolar", "bipolar"])
+@pytest.mark.parametrize("max_iterations", [3, 30])
+def test_nose_bisection_has_its_own_iteration_cap(system, max_iterations):
+    """Beyond the nose (1.2 P_max) with a small iteration cap: still the nose, and the maximum transferable power
+    the closed form's P_max = V0²/(4R) to the nose tolerance (1e-6, from below; analytic_nose.toml)."""
+    case, p_max = feeder(1.2, max_iterations, system)
+    with pytest.raises(gw.ConvergenceError) as info:
+        gw.solve(case)
+    d = info.value.details
+    assert "carries at most" in str(info.value)
+    assert d["max_power_w"] == pytest.approx(p_max, rel=1e-6) and d["max_power_w"] <= p_max * (1 + 1e-10)
+
+
+def grid_case(max_iterations=30):
+    """An 800 V station with its rack, on a 33 kV bus fed from a 110 kV grid through a transformer and 3 km of
+    cable."""
+    return gw.make_case({
+        "bus": [{"id": "s", "v_nominal_v": 800.0}, {"id": "r", "v_nominal_v": 800.0}],
+        "line": [{"id": "d", "from_bus": "s", "to_bus": "r", "length_m": 10.0, "r_ohm": 1e-4}],
+        "source": [{"id": "st", "bus": "s", "v_set_v": 800.0, "rated_power_w": 5e6, "ac_bus": "b1",
+                    "power_factor": 0.95}],
+        "rack": [{"id": "rack", "bus": "r", "p_it_w": 3e6, "vrm_efficiency": 1.0}],
+        "ac_bus": [{"id": "hv", "v_nominal_v": 110e3}, {"id": "b0", "v_nominal_v": 33e3},
+                   {"id": "b1", "v_nominal_v": 33e3}],
+        "ac_line": [{"id": "c", "from_bus": "b0", "to_bus": "b1", "length_m": 3000.0, "r_ohm_per_m": 1e-4,
+                     "x_ohm_per_m": 1e-4, "c_f_per_m": 3e-10, "max_i_a": 500.0}],
+        "ac_trafo": [{"id": "t", "hv_bus": "hv", "lv_bus": "b0", "rated_power_va": 40e6, "v_rated_hv_v": 110e3,
+                      "v_rated_lv_v": 33e3, "vk_percent": 12.0, "vkr_percent": 0.4}],
+        "ac_supply": [{"id": "sub", "bus": "hv", "kind": "ext_grid"}]},
+        solver={"max_iterations": max_iterations}, case={"name": "grid"})
+
+
+def test_ac_iteration_limit_is_reported_as_such():
+    """The AC grid (pandapower's Newton–Raphson) under a cap of 2 iterations, where it needs more: the iteration
+    limit, not "the network data is at fault" from a bisection run under the same cap."""
+    gw.solve(grid_case())  # solvable with the default 30
+    with pytest.raises(gw.ConvergenceError) as info:
+        gw.solve(grid_case(2))
+    text, d = str(info.value), info.value.details
+    assert "AC load flow" in text and "iteration limit" in text and "solver.max_iterations" in text
+    assert "does not converge" not in text and d["reason"] == "iteration_limit"
+    assert d["mismatch_mva"] > 0 and 2 < d["iterations_needed"] <= 30
