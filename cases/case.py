@@ -163,6 +163,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     settings["dc"] = validate_settings("dc", dc or {}, file=file)
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
     _check_references(validated, models, file, table_files)
+    _check_line_levels(validated, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     if district_heating is not None:
         settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
@@ -174,6 +175,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
                                 field=fname, value=value, allowed="an id of the dh_node table")
     else:
         settings["district_heating"] = None
+    _check_unused_tables(validated, settings, file, table_files)
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
 
@@ -226,3 +228,41 @@ def _check_dc_system(tables: dict, system: str, file, table_files):
                         "pole loads)", file=table_files.get("line", file), element=f"line '{lines['id'].iloc[i]}'",
                         field="neutral_cross_section_m2", value=0.0,
                         allowed="(0, 1] m2, or neutral_r_ohm")
+
+
+def _check_line_levels(tables: dict, file, table_files):
+    """A DC line joins two buses of one nominal voltage (a converter joins voltage levels): a line between an
+    800 V and a 50 V bus would hold both at one voltage, the 50 V one some 16 times its nominal."""
+    buses, lines = tables["bus"], tables["line"]
+    if not len(lines):
+        return
+    ids = pd.Index(buses["id"])
+    v_nom = buses["v_nominal_v"].to_numpy(float)
+    a, b = v_nom[ids.get_indexer(lines["from_bus"])], v_nom[ids.get_indexer(lines["to_bus"])]
+    bad = ~np.isclose(a, b, rtol=1e-9, atol=0.0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError(f"joins buses of different nominal voltage: from_bus '{lines['from_bus'].iloc[i]}' at "
+                        f"{a[i]:g} V, to_bus '{lines['to_bus'].iloc[i]}' at {b[i]:g} V (a DC/DC converter joins "
+                        f"voltage levels)", file=table_files.get("line", file), element=f"line '{lines['id'].iloc[i]}'",
+                        field="to_bus", value=lines["to_bus"].iloc[i], allowed=f"a bus at {a[i]:g} V")
+
+
+UNUSED_TABLES = {
+    "dh_node": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
+    "dh_pipe": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
+    "dh_consumer": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
+    "dh_pump": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
+    "dh_heat_pump_map": (lambda s: s["district_heating"] is not None and s["district_heating"]["hp_model"] == "map",
+                         'a [district_heating] section with hp_model = "map"'),
+}
+"""Tables used only under a setting: ``{table: (is it used, given the settings?, what uses it)}``."""
+
+
+def _check_unused_tables(tables: dict, settings: dict, file, table_files):
+    """A table the case gives but nothing reads is an error, not silently dropped (:data:`UNUSED_TABLES`)."""
+    for name, (used, needs) in UNUSED_TABLES.items():
+        if len(tables[name]) and not used(settings):
+            raise CaseError(f"table '{name}' has {len(tables[name])} rows, but nothing uses it without {needs}",
+                            file=table_files.get(name, file), element=f"table '{name}'",
+                            allowed=f"{needs}, or no {name} table")
