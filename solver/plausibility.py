@@ -23,8 +23,8 @@ Limits (SI):
   network's capacity: its consumers cannot be said to be supplied.
 - District-heating network pump: a pressure rise above :data:`PUMP_DP_WARN_PA` (2.5 MPa, the largest
   internal pressure of EN 13941's scope [2]_) is warned; a pump drawing more electricity than the heat
-  the network delivers is an error (energy conservation makes pumping a small fraction of the heat moved;
-  a pump that outruns it describes no heating network).
+  the consumers ask is an error (pumping is a small fraction of the heat a heating network moves; a pump
+  that outruns it describes no heating network).
 - Bus voltages (DC buses, each pole to neutral in a bipolar case, and AC buses): outside ±10 % of nominal
   (:data:`VOLTAGE_BAND_PU`, the supply-voltage band of EN 50160 [3]_, applied to the DC buses as well) a
   warning (the AC grid's own warnings already say it for AC buses); at or below 0 pu or at or above
@@ -106,12 +106,12 @@ def _pole_voltages(ds):
 
 def _network_pump(ds):
     """The district-heating plant's pump: ``[("network pump", (pressure rise [Pa], electricity [W], heat
-    delivered [W]))]``."""
+    demand [W]))]``."""
     if "dh_pump_w" not in ds.attrs:
         return None
     a = ds.attrs
     return np.array(["network pump"], dtype=object), np.array([[a["dh_pump_dp_pa"], a["dh_pump_w"],
-                                                                  a["dh_q_delivered_w"]]])
+                                                                  a["dh_q_demand_w"]]])
 
 
 def _outside_band(x):
@@ -133,11 +133,11 @@ CHECKS = (
           f"no pipe carries coolant above {VELOCITY_ERROR_M_S:g} m/s: the heat is beyond the loop's capacity; "
           "enlarge the pipes or lower the heat"),
     Check("dh_network_pump", _network_pump,
-          lambda x: x[:, 0] > PUMP_DP_WARN_PA, lambda x: x[:, 1] > np.maximum(x[:, 2], 0.0),
+          lambda x: x[:, 0] > PUMP_DP_WARN_PA, lambda x: (x[:, 2] > 0.0) & (x[:, 1] > x[:, 2]),
           lambda i, x: (f"the district-heating {i} raises {x[0] / 1e5:.4g} bar and draws {x[1] / 1e6:.4g} MW "
-                        f"for {x[2] / 1e6:.4g} MW of heat delivered"),
+                        f"for {x[2] / 1e6:.4g} MW of heat demand"),
           f"warned above {PUMP_DP_WARN_PA / 1e5:g} bar, EN 13941's largest internal pressure",
-          "a pump draws less electricity than the heat the network delivers"),
+          "a pump draws less electricity than the heat the network's consumers ask"),
     Check("dc_bus_voltage", _pole_voltages, _outside_band, lambda v: (v <= 0.0) | (v >= VOLTAGE_ERROR_PU),
           lambda i, v: f"DC bus '{i}' is at {v:.4g} pu of its nominal voltage",
           f"warned outside {VOLTAGE_BAND_PU[0]:g}–{VOLTAGE_BAND_PU[1]:g} pu",
