@@ -100,6 +100,22 @@ def _step(case, value) -> pd.Timedelta:
     return td
 
 
+def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[str, Path]:
+    """``{field: path}`` of the CSV files a ``[time]`` table names (``it_load``, ``weather``; not the bundled
+    choices), relative to the case file: the files a run reads beyond the case file and its table CSVs
+    (whose content the case hash covers). Missing files are listed too (the run refuses them itself)."""
+    if not time_settings:
+        return {}
+    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather")}
+    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant")}
+    out = {}
+    for field, name in named.items():
+        if isinstance(name, str) and name.strip() not in builtin[field]:
+            path = Path(name.strip())
+            out[field] = Path(case_file).parent / path if case_file and not path.is_absolute() else path
+    return out
+
+
 def _beside(case, name: str, field: str) -> Path:
     """A file named in ``[time]``, relative to the case file; a name that is neither a bundled choice nor
     an existing file is refused naming both."""
