@@ -22,9 +22,10 @@ Limits (SI):
   district-heating pipe systems are designed for [2]_, and the demand that asks for it is beyond the
   network's capacity: its consumers cannot be said to be supplied.
 - District-heating network pump: a pressure rise above :data:`PUMP_DP_WARN_PA` (2.5 MPa, the largest
-  internal pressure of EN 13941's scope [2]_) is warned; a pump drawing more electricity than the heat
-  the consumers ask is an error (pumping is a small fraction of the heat a heating network moves; a pump
-  that outruns it describes no heating network).
+  internal pressure of EN 13941's scope [2]_), or a pump drawing more electricity than the heat the
+  consumers ask (pumping is a small fraction of the heat a working network moves), is warned; a pressure
+  rise above :data:`PUMP_DP_ERROR_PA` (10 MPa, four times EN 13941's largest: no district-heating pipe
+  system is built for it; our judgement, not a standard's figure) is an error.
 - Bus voltages (DC buses, each pole to neutral in a bipolar case, and AC buses): outside ±10 % of nominal
   (:data:`VOLTAGE_BAND_PU`, the supply-voltage band of EN 50160 [3]_, applied to the DC buses as well) a
   warning (the AC grid's own warnings already say it for AC buses); at or below 0 pu or at or above
@@ -58,6 +59,8 @@ VELOCITY_ERROR_M_S = 10.0
 """Water velocity [m/s] above which a result is refused (module notes)."""
 PUMP_DP_WARN_PA = 2.5e6
 """Pressure rise [Pa] of the district-heating network pump above which it is warned (EN 13941's 2.5 MPa)."""
+PUMP_DP_ERROR_PA = 1e7
+"""Pressure rise [Pa] of the district-heating network pump above which a result is refused (module notes)."""
 VOLTAGE_BAND_PU = (0.9, 1.1)
 """Bus voltages [pu] outside which a bus is warned (EN 50160's ±10 %)."""
 VOLTAGE_ERROR_PU = 2.0
@@ -133,11 +136,14 @@ CHECKS = (
           f"no pipe carries coolant above {VELOCITY_ERROR_M_S:g} m/s: the heat is beyond the loop's capacity; "
           "enlarge the pipes or lower the heat"),
     Check("dh_network_pump", _network_pump,
-          lambda x: x[:, 0] > PUMP_DP_WARN_PA, lambda x: (x[:, 2] > 0.0) & (x[:, 1] > x[:, 2]),
+          lambda x: (x[:, 0] > PUMP_DP_WARN_PA) | ((x[:, 2] > 0.0) & (x[:, 1] > x[:, 2])),
+          lambda x: x[:, 0] > PUMP_DP_ERROR_PA,
           lambda i, x: (f"the district-heating {i} raises {x[0] / 1e5:.4g} bar and draws {x[1] / 1e6:.4g} MW "
                         f"for {x[2] / 1e6:.4g} MW of heat demand"),
-          f"warned above {PUMP_DP_WARN_PA / 1e5:g} bar, EN 13941's largest internal pressure",
-          "a pump draws less electricity than the heat the network's consumers ask"),
+          f"warned above {PUMP_DP_WARN_PA / 1e5:g} bar, EN 13941's largest internal pressure, or when drawing more "
+          "than the heat demand",
+          f"no district-heating pipe system holds {PUMP_DP_ERROR_PA / 1e5:g} bar: the demand is beyond the "
+          "network's capacity; enlarge the pipes or lower the demand"),
     Check("dc_bus_voltage", _pole_voltages, _outside_band, lambda v: (v <= 0.0) | (v >= VOLTAGE_ERROR_PU),
           lambda i, v: f"DC bus '{i}' is at {v:.4g} pu of its nominal voltage",
           f"warned outside {VOLTAGE_BAND_PU[0]:g}–{VOLTAGE_BAND_PU[1]:g} pu",
