@@ -294,14 +294,10 @@ def _check_line_levels(tables: dict, file, table_files):
                         field="to_bus", value=lines["to_bus"].iloc[i], allowed=f"a bus at {a[i]:g} V")
 
 
-UNUSED_TABLES = {
-    "dh_node": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
-    "dh_pipe": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
-    "dh_consumer": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
-    "dh_pump": (lambda s: s["district_heating"] is not None, "a [district_heating] section"),
-    "dh_heat_pump_map": (lambda s: s["district_heating"] is not None and s["district_heating"]["hp_model"] == "map",
-                         'a [district_heating] section with hp_model = "map"'),
-}
+_WITH_DH = (lambda s: s["district_heating"] is not None, "a [district_heating] section")
+UNUSED_TABLES = {**dict.fromkeys(("dh_node", "dh_pipe", "dh_consumer", "dh_pump"), _WITH_DH),
+                 "dh_heat_pump_map": (lambda s: _WITH_DH[0](s) and s["district_heating"]["hp_model"] == "map",
+                                      'a [district_heating] section with hp_model = "map"')}
 """Tables used only under a setting: ``{table: (is it used, given the settings?, what uses it)}``."""
 
 

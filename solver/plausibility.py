@@ -122,19 +122,18 @@ def _outside_band(x):
     return (x < lo) | (x > hi)
 
 
+def _velocity(name: str, var: str, dim: str, pipe: str, fluid: str, load: str) -> Check:
+    """The velocity check of one kind of pipe (module notes)."""
+    return Check(name, _per_element(var, dim), lambda v: v > VELOCITY_WARN_M_S, lambda v: v > VELOCITY_ERROR_M_S,
+                 lambda i, v: f"{pipe} '{i}' carries {fluid} at {v:.3g} m/s",
+                 f"design practice 0.5–2.5 m/s; warned above {VELOCITY_WARN_M_S:g} m/s",
+                 f"no pipe carries {fluid} above {VELOCITY_ERROR_M_S:g} m/s: the {load} is beyond the pipes' "
+                 f"capacity; enlarge the pipes or lower the {load}")
+
+
 CHECKS = (
-    Check("dh_pipe_velocity", _per_element("dh_pipe_velocity_m_s", "dh_pipe"),
-          lambda v: v > VELOCITY_WARN_M_S, lambda v: v > VELOCITY_ERROR_M_S,
-          lambda i, v: f"district-heating pipe '{i}' carries water at {v:.3g} m/s",
-          f"design practice 0.5–2.5 m/s; warned above {VELOCITY_WARN_M_S:g} m/s",
-          f"no pipe carries water above {VELOCITY_ERROR_M_S:g} m/s: the demand is beyond the network's capacity; "
-          "enlarge the pipes or lower the demand"),
-    Check("coolant_pipe_velocity", _per_element("pipe_velocity_m_s", "coolant_pipe"),
-          lambda v: v > VELOCITY_WARN_M_S, lambda v: v > VELOCITY_ERROR_M_S,
-          lambda i, v: f"coolant pipe '{i}' carries coolant at {v:.3g} m/s",
-          f"warned above {VELOCITY_WARN_M_S:g} m/s",
-          f"no pipe carries coolant above {VELOCITY_ERROR_M_S:g} m/s: the heat is beyond the loop's capacity; "
-          "enlarge the pipes or lower the heat"),
+    _velocity("dh_pipe_velocity", "dh_pipe_velocity_m_s", "dh_pipe", "district-heating pipe", "water", "demand"),
+    _velocity("coolant_pipe_velocity", "pipe_velocity_m_s", "coolant_pipe", "coolant pipe", "coolant", "heat"),
     Check("dh_network_pump", _network_pump,
           lambda x: (x[:, 0] > PUMP_DP_WARN_PA) | ((x[:, 2] > 0.0) & (x[:, 1] > x[:, 2])),
           lambda x: x[:, 0] > PUMP_DP_ERROR_PA,

@@ -40,14 +40,15 @@ def floating_neutral_hand_solution(r1, n1, r2, n2, p_m, p_b):
 
     With g = 2/r (one pole conductor is r/2) and h = 1/n per line, a = V+ and m = Vn at M, c = V− at M and x the
     floating neutral at B (its poles at x ± V0), the rack current I = P/(a − m) and k = g1·g2/(g1 + g2):
-    the negative conductor carries nothing through M, so c = g2·x/(g1 + g2) − V0; KCL at M's positive and
+    no rack draws from M's negative node, so KCL there gives c = g2·x/(g1 + g2) − V0; KCL at M's positive and
     neutral nodes and at B's supernode (the three conductors, no earth) are linear in (a, m, x) for a given I:
     a = V0 + αI, m = βI, x = γI with
 
-        γ = (g1/(g1+g2) − h1/(h1+h2)) / (2k + h1·h2/(h1+h2)),  α = (g2·γ − 1)/(g1+g2),  β = (1 + h2·γ)/(h1+h2),
+        γ = (g1/(g1+g2) − h1/(h1+h2)) / (2k + h1·h2/(h1+h2)),
+        α = (g2·γ − 1)/(g1+g2),  β = (1 + h2·γ)/(h1+h2),
 
-    so the rack's voltage is u = V0 − ρI (ρ = β − α > 0) and I·u = P gives I = (V0 − √(V0² − 4ρP))/(2ρ) (the
-    upper branch). Pole powers: sA's positive V0·g1·(V0 − a), negative V0·k·x; sB's positive
+    so the rack's voltage is u = V0 − ρI (ρ = β − α > 0) and I·u = P gives I = (V0 − √(V0² − 4ρP))/(2ρ)
+    (the upper branch). Pole powers: sA's positive V0·g1·(V0 − a), negative V0·k·x; sB's positive
     V0·g2·(x + V0 − a) + P_B/2, negative −V0·k·x + P_B/2. Every stiff pole is held at V0 against its own
     neutral, so each pole's loss is a + b|P/V0| + c(P/V0)²."""
     g1, g2, h1, h2 = 2.0 / r1, 2.0 / r2, 1.0 / n1, 1.0 / n2
@@ -64,7 +65,8 @@ def floating_neutral_hand_solution(r1, n1, r2, n2, p_m, p_b):
     def loss(pw):
         cur = abs(pw) / V0
         return QUADRATIC["a_w"] + QUADRATIC["b_v"] * cur + QUADRATIC["c_ohm"] * cur * cur
-    return {"v_neutral_b_v": x, "v_pos_m_v": a, "v_neutral_m_v": m, "p": p, "loss": {key: loss(v) for key, v in p.items()}}
+    return {"v_neutral_b_v": x, "v_pos_m_v": a, "v_neutral_m_v": m, "p": p,
+            "loss": {key: loss(v) for key, v in p.items()}}
 
 
 @pytest.mark.parametrize("lines", [(0.004, 0.010, 0.004, 0.002), (0.004, 0.002, 0.006, 0.012)])

@@ -87,7 +87,8 @@ def test_series_stratified_tank_never_below_its_floor():
                                 "storage_volume_m3": 50.0, "storage_ua_w_per_k": 40.0, "storage_t_min_k": 333.15,
                                 "storage_t_max_k": 343.15, "storage_layers": 10},
            "dh_node": [{"id": x} for x in ["S", "A", "R", "Ar"]],
-           "dh_pipe": [dict(id="s1", from_node="S", to_node="A", **pipe), dict(id="r1", from_node="Ar", to_node="R", **pipe)],
+           "dh_pipe": [dict(id="s1", from_node="S", to_node="A", **pipe),
+                       dict(id="r1", from_node="Ar", to_node="R", **pipe)],
            "dh_consumer": [{"id": "cA", "supply_node": "A", "return_node": "Ar", "kind": "fixed", "demand_w": 3e5}]}
     case = gw.make_case({k: v for k, v in doc.items() if k.startswith("dh_")}, district_heating=doc["district_heating"],
                         case={"name": "tank"})

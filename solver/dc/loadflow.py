@@ -151,7 +151,7 @@ def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work
     feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
     fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
     bisect = {**settings, "max_iterations": nose_iteration_cap(settings)}
-    if status == STATUS_MAX_ITERATIONS:
+    if status == STATUS_MAX_ITERATIONS and np.isfinite(mismatch_a):  # (not a step that overflowed)
         trial = net.v_start.copy()
         st, its = _solve_zones(net, trial, p_load, z, z + 1, bisect, np.zeros(net.n_bus), work)[:2]
         if st[0] == STATUS_CONVERGED:

@@ -36,5 +36,5 @@ def iteration_limit_error(what: str, max_iterations: int, mismatch_a: float, whe
            f"largest mismatch of {mismatch_a:.3g} {unit}{where}; the same load flow converges in {needed} "
            f"iterations: raise solver.max_iterations to at least {needed}.")
     return ConvergenceError(msg, details={**(details or {}), "reason": "iteration_limit",
-                                          "max_iterations": int(max_iterations), "mismatch_" + unit.lower(): float(mismatch_a),
-                                          "iterations_needed": int(needed)})
+                                          "max_iterations": int(max_iterations), "iterations_needed": int(needed),
+                                          f"mismatch_{unit.lower()}": float(mismatch_a)})
