@@ -247,4 +247,6 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
                         ("dh_energy_balance_residual", "district heating residual")):
         if name in a:
             lines.append(f"  {label:<30} {a[name]:.1e}")
+    if a.get("warnings"):
+        lines += ["", "warnings"] + [f"  {w}" for w in str(a["warnings"]).splitlines()]
     return lines

@@ -150,6 +150,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     """
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
+    from gigawatt.solver.plausibility import STEP_PEAKS, check_step, series_warnings
 
     if series is None:
         series = time_inputs(case)
@@ -182,6 +183,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     attrs["gigawatt_version"] = __version__
     writer = SeriesWriter(output, times[0]) if output is not None else None
     kept: list[dict] = []
+    peaks: dict = {}  # the period's peak of each figure the plausibility checks look at, and when
     try:
         records: list[dict] = []
         for k, t in enumerate(times):
@@ -191,6 +193,11 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
+            when = np.datetime_as_string(t, unit="s")
+            check_step(record, f"time step {when}")
+            for name in STEP_PEAKS:
+                if name in record and record[name] > peaks.get(name, (-np.inf, None))[0]:
+                    peaks[name] = (record[name], when)
             record["p_it_fraction"] = float(fraction[k])  # the step's inputs, beside its results
             if t_out is not None:
                 record["outdoor_t_k"] = t_out
@@ -207,6 +214,8 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
                 progress(k + 1, times.size)
         attrs.update(totals.result())
         attrs.update(stepper.ledger_attrs())
+        lines = series_warnings(peaks, stepper.extremes())
+        attrs.update(warnings="\n".join(lines), plausibility_warnings="\n".join(lines))
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())

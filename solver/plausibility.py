@@ -194,3 +194,47 @@ def check_plausibility(ds: xr.Dataset) -> xr.Dataset:
     if lines:
         ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
     return ds
+
+
+# --- along a time axis ---------------------------------------------------------------------------------------
+
+STEP_PEAKS = {
+    "dh_velocity_max_m_s": (VELOCITY_WARN_M_S, VELOCITY_ERROR_M_S,
+                            lambda v: f"the fastest district-heating pipe carries water at {v:.3g} m/s",
+                            f"warned above {VELOCITY_WARN_M_S:g} m/s",
+                            f"no pipe carries water above {VELOCITY_ERROR_M_S:g} m/s: the demand is beyond the "
+                            "pipes' capacity"),
+    "dh_pump_dp_pa": (PUMP_DP_WARN_PA, PUMP_DP_ERROR_PA,
+                      lambda v: f"the district-heating network pump raises {v / 1e5:.4g} bar",
+                      f"warned above {PUMP_DP_WARN_PA / 1e5:g} bar",
+                      f"no district-heating pipe system holds {PUMP_DP_ERROR_PA / 1e5:g} bar"),
+}
+"""Figures of a time step checked as :data:`CHECKS` checks a solve: ``{figure: (warned above, refused above,
+description, warning's limit, error's reason)}``."""
+
+
+def check_step(record: dict, when: str) -> None:
+    """Raise :class:`ConvergenceError` (naming the step ``when``) where a time step's figures (``record``, as
+    :class:`gigawatt.solver.chain_stepper.ChainStepper` gives them) have no physical meaning: a figure of
+    :data:`STEP_PEAKS` beyond its limit, or a DC bus at or below 0 pu."""
+    for name, (_, error, describe, _, reason) in STEP_PEAKS.items():
+        value = record.get(name)
+        if value is not None and value > error:
+            raise ConvergenceError(f"implausible result at {when}: {describe(value)} ({reason})",
+                                   details={"check": name, "value": float(value), "time": when})
+    if record.get("v_min_pu", 1.0) <= 0.0:
+        raise ConvergenceError(f"implausible result at {when}: a DC bus at {record['v_min_pu']:.4g} pu",
+                               details={"check": "dc_bus_voltage", "value": float(record["v_min_pu"]), "time": when})
+
+
+def series_warnings(peaks: dict, extremes: xr.Dataset) -> list[str]:
+    """The warning lines of a time series: each figure of :data:`STEP_PEAKS` whose peak over the period
+    (``peaks``: ``{figure: (value, when)}``) is beyond its design limit, and each bus whose lowest voltage
+    over the period (``extremes``' ``v_min_pu_over_period``) lies outside the band."""
+    lines = [f"{describe(value)} at {when}, the period's peak ({limit})"
+             for name, (warn, _, describe, limit, _) in STEP_PEAKS.items()
+             for value, when in [peaks.get(name, (None, None))] if value is not None and value > warn]
+    if "v_min_pu_over_period" in extremes:
+        ds = xr.Dataset({"v_pu": extremes["v_min_pu_over_period"]})
+        lines += [f"{x}, its lowest over the period" for x in plausibility_warnings(ds)]
+    return lines

@@ -151,3 +151,35 @@ def test_tables_the_case_does_not_use_are_refused(table, settings, needs):
     with pytest.raises(CaseError) as info:
         gw.make_case(tables, district_heating=settings)
     assert info.value.element == f"table '{table}'" and needs in str(info.value)
+
+
+# --- along a time axis ----------------------------------------------------------------------------------------
+
+def timed_dh_case(demand_w):
+    doc = dh_doc(demand_w)
+    return gw.make_case({k: v for k, v in doc.items() if k.startswith("dh_")},
+                        district_heating=doc["district_heating"], case=doc["case"],
+                        time={"periods": 3, "weather": "constant"})
+
+
+def test_time_series_warns_of_its_peak_and_refuses_a_meaningless_step():
+    """The same networks along a time axis: 8.9 m/s is warned once with the step it peaks at (in the results'
+    attributes and the series summary); thousands of m/s stop the run at the first step, naming its time."""
+    from gigawatt.series_writer import figure_units
+    from gigawatt.summary import time_series_lines
+    from gigawatt.time_series import run_time_series
+
+    ds = run_time_series(timed_dh_case(1e7))
+    steady = gw.solve(dh_case(1e7))
+    peak = float(np.max(ds.dh_velocity_max_m_s.values))
+    assert peak == pytest.approx(float(np.max(np.abs(steady.dh_pipe_velocity_m_s))), rel=1e-6)  # constant inputs
+    assert figure_units("dh_velocity_max_m_s") == "m/s"
+    at = np.datetime_as_string(ds.time.values[int(np.argmax(ds.dh_velocity_max_m_s.values))], unit="s")
+    lines = ds.attrs["plausibility_warnings"].splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"the fastest district-heating pipe carries water at {peak:.3g} "
+                                                   f"m/s at {at}") and "(warned above 3 m/s)" in lines[0]
+    assert "network pump raises" in lines[1] and "(warned above 25 bar)" in lines[1]
+    assert "fastest district-heating pipe" in "\n".join(time_series_lines(ds))
+    with pytest.raises(ConvergenceError) as info:
+        run_time_series(timed_dh_case(3e9))
+    assert info.value.details["check"] == "dh_velocity_max_m_s" and "time step 2025-01-01T00:00:00" in str(info.value)
