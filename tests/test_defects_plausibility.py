@@ -162,9 +162,10 @@ def timed_dh_case(demand_w):
                         time={"periods": 3, "weather": "constant"})
 
 
-def test_time_series_warns_of_its_peak_and_refuses_a_meaningless_step():
-    """The same networks along a time axis: 8.9 m/s is warned once with the step it peaks at (in the results'
-    attributes and the series summary); thousands of m/s stop the run at the first step, naming its time."""
+def test_time_series_warns_of_its_peak_and_refuses_a_network_that_cannot_carry_its_demand():
+    """The same networks along a time axis: 8.9 m/s is warned, at its start and with the step it peaks at
+    (in the results' attributes and the series summary); thousands of m/s in the steady state the series
+    starts from stop the run before its first step."""
     from gigawatt.series_writer import figure_units
     from gigawatt.summary import time_series_lines
     from gigawatt.time_series import run_time_series
@@ -176,10 +177,11 @@ def test_time_series_warns_of_its_peak_and_refuses_a_meaningless_step():
     assert figure_units("dh_velocity_max_m_s") == "m/s"
     at = np.datetime_as_string(ds.time.values[int(np.argmax(ds.dh_velocity_max_m_s.values))], unit="s")
     lines = ds.attrs["plausibility_warnings"].splitlines()
-    assert len(lines) == 2 and lines[0].startswith(f"the fastest district-heating pipe carries water at {peak:.3g} "
-                                                   f"m/s at {at}") and "(warned above 3 m/s)" in lines[0]
-    assert "network pump raises" in lines[1] and "(warned above 25 bar)" in lines[1]
+    assert len(lines) == 4 and all("in the steady state the series starts from" in x for x in lines[:2])
+    assert lines[2].startswith(f"the fastest district-heating pipe carries water at {peak:.3g} m/s at {at}")
+    assert "(warned above 3 m/s)" in lines[2]
+    assert "network pump raises" in lines[3] and "(warned above 25 bar)" in lines[3]
     assert "fastest district-heating pipe" in "\n".join(time_series_lines(ds))
     with pytest.raises(ConvergenceError) as info:
         run_time_series(timed_dh_case(3e9))
-    assert info.value.details["check"] == "dh_velocity_max_m_s" and "time step 2025-01-01T00:00:00" in str(info.value)
+    assert info.value.details["check"] == "dh_pipe_velocity" and "steady state the series starts" in str(info.value)
