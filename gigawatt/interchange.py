@@ -13,7 +13,8 @@ What converts (SI units; pandapipes' bar, km and mm are converted here):
 pandapipes                   gigawatt
 ============================ ===================================================================
 junction                     ``dh_node``; heights only shift pressures (gigawatt's nodes have no
-                             elevation): by ρ g (h − h_plant), stated in the case's description
+                             elevation): by ρ g (h − h_plant) and the atmosphere's change over it,
+                             stated in the case's description
                              (:func:`hydrostatic_offsets_m`); refused only where they would drive a
                              flow (the plant's two junctions at different heights joined by pipes)
 pipe                         ``dh_pipe``: length, inner diameter, ``k_mm`` → roughness (scaled by
@@ -367,7 +368,8 @@ def _check_heights(tables, plant: dict, problems: list[Problem]) -> str:
     Every consumer of the converted case holds its own flow, so the pipe network splits into the parts joined
     to the plant's supply node and to its return node by pipes, valves and exchangers alone: in each, the flows
     follow from the consumers' draws, and around a loop the heights cancel; gigawatt's pressures are then
-    pandapipes' plus ρ g (h − h_plant) (:func:`hydrostatic_offsets_m`). Only where one part holds both
+    pandapipes' plus ρ g (h − h_plant) and the atmosphere's change over that height (module notes,
+    :func:`hydrostatic_offsets_m`). Only where one part holds both
     plant nodes at different heights would a height difference drive a flow: that is refused. Returns the
     sentence for the case's description ('' when the net is flat)."""
     junctions = tables.get("junction", pd.DataFrame())
@@ -377,7 +379,8 @@ def _check_heights(tables, plant: dict, problems: list[Problem]) -> str:
     if h.nunique() <= 1:
         return ""
     sup, ret = plant.get("supply_node_index"), plant.get("return_node_index")
-    if sup is not None and ret is not None and h[sup] != h[ret] and _component(tables)[sup] == _component(tables)[ret]:
+    comp = _component(tables)
+    if sup is not None and ret is not None and h[sup] != h[ret] and comp[sup] == comp[ret]:
         for i, end in ((sup, "supply"), (ret, "return")):
             problems.append(Problem("junction", i, _name(junctions, i), f"the plant's {end} junction, at {h[i]:g} m, "
                                     f"joined to the other one ({h[ret if end == 'supply' else sup]:g} m) by pipes: "
@@ -427,8 +430,8 @@ def _component(tables) -> dict:
 
 def hydrostatic_offsets_m(net) -> pd.Series:
     """Height of each junction of a pandapipes net above the plant junction of its part of the net [m] (by
-    junction index): gigawatt's pressure at a converted junction is pandapipes' plus ρ g times this (module
-    notes; ρ the converted case's water density)."""
+    junction index): gigawatt's pressure at a converted junction is pandapipes' plus ρ g times this (ρ the
+    converted case's water density) plus the change of the atmosphere's pressure over it (module notes)."""
     tables = _element_tables(net)
     return _offsets(tables, _plant(tables, pandapipes_ids(net)["junction"], []))
 
