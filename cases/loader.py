@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import io
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -10,7 +11,7 @@ import pandas as pd
 
 from gigawatt.cases.campus import build_campus_tables, campus_loss_models
 from gigawatt.cases.case import Case, make_case
-from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, validate_table
+from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, refuse_control_characters, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
@@ -139,9 +140,12 @@ def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """An element table from a CSV file, its text checked first (:func:`refuse_control_characters`)."""
     try:
+        text = path.read_text(encoding="utf-8")
+        refuse_control_characters(text, file=str(path))
         # round_trip: the exact double of each decimal (the default parser can be one ulp off).
-        return pd.read_csv(path, skipinitialspace=True, comment="#", float_precision="round_trip")
+        return pd.read_csv(io.StringIO(text), skipinitialspace=True, comment="#", float_precision="round_trip")
     except FileNotFoundError:
         raise CaseError("table file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:

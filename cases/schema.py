@@ -149,6 +149,25 @@ def canonical_names(table: str, names, *, file=None, element=None, allow_twice=F
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def refuse_control_characters(text: str, *, file=None) -> None:
+    """A table file holds printable text, tabs and line ends only. A NUL byte or another control character
+    (C0, DEL or C1) is refused, naming its line and column: CSV readers end a field at a NUL, so
+    ``1\\x0000`` would read as 1 without a word."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return
+    start = text.rfind("\n", 0, m.start()) + 1
+    end = text.find("\n", m.start())
+    line_text = text[start:end if end >= 0 else len(text)].rstrip("\r")
+    line = text.count("\n", 0, start) + 1
+    raise CaseError(f"control character U+{ord(m.group()):04X} at column {m.start() - start + 1}",
+                    file=file, element=f"line {line}", value=line_text[:80],
+                    allowed="printable text, tabs and line ends")
+
+
 def parse_scalar(f: Field, value, *, file=None, element=None):
     """Convert one value to the field's type (no unit conversion, no bounds)."""
     try:

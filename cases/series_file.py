@@ -20,6 +20,7 @@ or out-of-range value.
 from __future__ import annotations
 
 import difflib
+import io
 import re
 from pathlib import Path
 
@@ -27,10 +28,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt.cases.schema import aliases, canonical_names, schema
+from gigawatt.cases.schema import aliases, canonical_names, refuse_control_characters, schema
 from gigawatt.errors import CaseError
 
 TABLE = "timeseries"
+ONE_QUANTITY = (("p_it_fraction", "p_it_w"),)
+"""Columns that give one quantity in two ways (the IT load as a share of the racks' power, or in watts): a
+file holds at most one column of each group, so that none is silently ignored."""
 # A UTC offset after the time of day (a date alone, 2025-01-01, ends in digits that look like one).
 _OFFSET = re.compile(r"[T ]\d.*(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
 
@@ -71,9 +75,10 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
         raise CaseError("time-series file not found", file=file) from None
     except (OSError, UnicodeDecodeError) as err:
         raise CaseError(f"cannot read the time-series file: {err}", file=file) from None
+    refuse_control_characters(text, file=file)
     lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")]
     try:
-        df = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str, keep_default_na=False,
+        df = pd.read_csv(io.StringIO(text), comment="#", skipinitialspace=True, dtype=str, keep_default_na=False,
                          skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise CaseError(f"not a CSV table: {str(err).strip()}", file=file) from None
@@ -102,7 +107,13 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
     if not values_given:
         raise CaseError("no value columns besides 'time'", file=file, element="header",
                         allowed=", ".join(n for n in schema()[TABLE] if n != "time"))
-    missing = [c for c in (columns or ()) if c not in {canon for canon, _, _ in names.values()}]
+    given_canon = {canon: given for given, (canon, _, _) in names.items()}
+    for group in ONE_QUANTITY:
+        both = [given_canon[c] for c in group if c in given_canon]
+        if len(both) > 1:
+            raise CaseError(f"columns '{both[0]}' and '{both[1]}' give one quantity two ways: keep one", file=file,
+                            element="header", field=both[1], allowed=f"one of {', '.join(group)} (any unit spelling)")
+    missing = [c for c in (columns or ()) if c not in given_canon]
     if missing:
         raise CaseError("required column is missing", file=file, element="header", field=missing[0])
     if not len(df):

@@ -246,7 +246,7 @@ def town_layout(params: dict, district_heating: dict | None = None, *, file=None
         The case file, named in error messages.
     """
     from gigawatt.models.consumers import home_heat_parameters, vertical_farm_w
-    from gigawatt.models.coolant import coolant_properties
+    from gigawatt.models.coolant import P_REFERENCE_PA, coolant_properties
     from gigawatt.models.coolant_store import stored_table
 
     p = validate_settings("town", params, file=file)
@@ -267,7 +267,8 @@ def town_layout(params: dict, district_heating: dict | None = None, *, file=None
     except CaseError as err:
         raise err.located(file=file, element="[town]") from None
     try:  # the design mean temperature must lie in the network fluid's range (the solver checks the same)
-        fluid = coolant_properties(stored_table(plant["fluid"]), 0.5 * (t_sup + p["t_return_k"]),
+        p_abs = min(x for x in (plant["p_return_pa"], plant["p_supply_pa"]) if x is not None) + P_REFERENCE_PA
+        fluid = coolant_properties(stored_table(plant["fluid"], p_abs), 0.5 * (t_sup + p["t_return_k"]),
                                    field="t_supply_k")
     except CaseError as err:
         raise err.located(file=file, element="[district_heating]") from None

@@ -12,13 +12,20 @@ What converts (SI units; pandapipes' bar, km and mm are converted here):
 ============================ ===================================================================
 pandapipes                   gigawatt
 ============================ ===================================================================
-junction                     ``dh_node`` (all at one height: gigawatt's nodes have no elevation)
+junction                     ``dh_node``; heights only shift pressures (gigawatt's nodes have no
+                             elevation): by ρ g (h − h_plant) and the atmosphere's change over it,
+                             stated in the case's description
+                             (:func:`hydrostatic_offsets_m`); refused only where they would drive a
+                             flow (the plant's two junctions at different heights joined by pipes)
 pipe                         ``dh_pipe``: length, inner diameter, ``k_mm`` → roughness (scaled by
                              3.7/3.71, see :data:`COLEBROOK_PANDAPIPES`), ``loss_coefficient`` →
                              ``k_minor``, ``u_w_per_m2k`` → ``u_w_per_m_k`` = u·π·(outer diameter,
                              or the inner one where none is given: what pandapipes multiplies by),
                              ``in_service``; ``sections`` only discretise the same exponential
                              solution (no effect in steady state). ``text_k``: one ground temperature.
+pipe of length 0             as a valve: a ``dh_pipe`` of :data:`VALVE_LENGTH_M`, no roughness, no heat
+                             loss, its ``loss_coefficient`` (what pandapipes computes for it); its
+                             junctions are kept, not merged, so each keeps its results
 valve between two junctions  a ``dh_pipe`` of :data:`VALVE_LENGTH_M`, no roughness, no heat loss,
                              ``k_minor`` = its loss coefficient on its diameter; closed: out of service
 heat_exchanger, qext_w = 0   as a valve
@@ -35,6 +42,10 @@ heat_consumer qext + deltat  a ``fixed`` consumer with ``t_return_k`` = t_supply
                              (adiabatic supply network that no return flows into)
 heat_consumer mdot, no heat  a ``mass_flow`` consumer from its from- to its to-junction
 heat_consumer mdot + qext    a ``mass_flow`` consumer taking out ``demand_w`` = qext at its flow
+heat_exchanger, qext_w > 0,  a ``mass_flow`` consumer: the sink's flow (``mdot × scaling``) and the
+then a sink                  exchanger's heat, from the exchanger's inlet to the plant's return node,
+                             where the junction between them joins nothing else (the sink holds the
+                             exchanger's flow); that junction is left out, the consumer has the sink's id
 flow_control in series with  a ``mass_flow`` consumer (``controlled_mdot``, ``demand_w`` = the
 one heat_exchanger           exchanger's qext) from the first one's inlet to the second one's
                              outlet, where the junction between them joins nothing else (the
@@ -51,8 +62,15 @@ Physics the two tools do not share, which no conversion can remove:
   network; pandapipes evaluates its fluid's (temperature-dependent for its ``water``, constant for a
   fluid made with ``create_constant_fluid``) at each node. A liquid converts as gigawatt's ``water`` when
   its density, viscosity (and heat capacity, if the network exchanges heat) at the supply temperature lie
-  within water's range (:data:`WATER_RANGE`); a mass_flow consumer's ``t_return_k`` (which its model does
-  not use) is set to the supply temperature so that it does not move that mean.
+  within water's range (:data:`WATER_RANGE`; at most at :data:`PANDAPIPES_WATER_T_MAX_K`, where pandapipes'
+  water tables end); a mass_flow consumer's ``t_return_k`` (which its model does not use) is set to the
+  supply temperature so that it does not move that mean. Above 100 °C the case solves where the pressure its
+  plant holds keeps the supply water liquid (:func:`gigawatt.models.coolant_store.stored_table`).
+- **Heights.** pandapipes' junction pressures are gauge to the local atmosphere, which falls with height by
+  the barometric formula (about 12 Pa per metre), and include the water's weight; gigawatt's nodes have no
+  height. Where heights cannot drive a flow (every consumer holds its flow), they change the pressures
+  only: gigawatt's is pandapipes' plus ρ g (h − h_plant) plus the atmosphere's change between the two
+  heights (:func:`hydrostatic_offsets_m` gives h − h_plant).
 - **Friction.** gigawatt uses Colebrook's equation above Reynolds 4000, the laminar 64/Re below 2300 and a
   blend between; pandapipes' ``colebrook`` model uses Colebrook at every Reynolds number, and its default
   model is Nikuradse's. The conversion keeps the roughness Colebrook sees; a net whose
@@ -94,6 +112,11 @@ WATER_RANGE = {"density": (900.0, 1005.0), "viscosity": (1.7e-4, 1.85e-3), "heat
 """Ranges of liquid water's density [kg/m^3], viscosity [Pa s] and heat capacity [J/(kg K)] between 273.16
 and 423.15 K (IAPWS-95 via CoolProp: 917-1000, 1.8e-4-1.79e-3, 4180-4310), with a small margin: a
 pandapipes liquid inside them converts as gigawatt's ``water``."""
+PANDAPIPES_WATER_T_MAX_K = 368.0
+"""Last temperature of pandapipes' water property tables [K] (``pandapipes/properties/water``); above it
+pandapipes extrapolates them linearly (its viscosity at 413 K, 1.3e-4 Pa s, is below water's 1.9e-4). A
+fluid is checked against :data:`WATER_RANGE` at the supply temperature or this, whichever is lower; the
+converted case takes gigawatt's own water, tabulated to 423.15 K and liquid at the pressure its plant holds."""
 SUPPLY_TEMPERATURE_TYPES = ("t", "pt", "tp")
 PRESSURE_TYPES = ("p", "pt", "tp")
 
@@ -184,12 +207,16 @@ def from_pandapipes(net, *, name: str | None = None):
     _check_junctions(junctions, problems)
 
     plant = _plant(tables, node_id, problems)
+    heights = _check_heights(tables, plant, problems)
     t_supply = plant.get("t_supply_k", math.nan)
     _check_fluid(net, tables, t_supply, problems)
     _check_friction_model(net, problems)
 
     substations, used_exchangers, inner = _controlled_substations(tables, node_id, ids["flow_control"], plant,
                                                                    problems, omitted)
+    sink_pairs = _sink_exchangers(tables)
+    used_exchangers |= {k for k, _, _ in sink_pairs}
+    inner |= {b for _, _, b in sink_pairs}
     pipes, ground_t_k = _pipes(tables.get("pipe"), node_id, ids["pipe"], net, problems)
     pipes += _valves(tables.get("valve"), node_id, ids["valve"], problems, omitted)
     exchangers = tables.get("heat_exchanger")
@@ -205,7 +232,13 @@ def from_pandapipes(net, *, name: str | None = None):
         plant["return_node"] = PLANT_RETURN_ID
         plant["p_return_pa"] = plant.get("p_supply_pa", math.nan)
 
-    consumers = _sinks(tables.get("sink"), node_id, ids["sink"], plant, problems, omitted)
+    sinks = tables.get("sink")
+    consumers = _sinks(None if sinks is None else sinks.drop(index=[i for _, i, _ in sink_pairs]), node_id,
+                       ids["sink"], plant, problems, omitted)
+    hx = tables.get("heat_exchanger")
+    consumers += [_mass_flow(ids["sink"][i], node_id[hx.at[k, "from_junction"]], plant.get("return_node"),
+                             _float(sinks, i, "mdot_kg_per_s", 0.0) * _float(sinks, i, "scaling", 1.0),
+                             plant.get("t_supply_k"), _float(hx, k, "qext_w")) for k, i, _ in sink_pairs]
     consumers += _heat_consumers(tables, node_id, ids["heat_consumer"], plant, problems, omitted)
     consumers += substations
 
@@ -219,6 +252,8 @@ def from_pandapipes(net, *, name: str | None = None):
     description = f"Converted from the pandapipes net {net_name!r} by gigawatt.from_pandapipes."
     if omitted:
         description += " Out of service there, left out: " + ", ".join(omitted) + "."
+    if heights:
+        description += " " + heights
     return gw.make_case({"dh_node": nodes, "dh_pipe": pipes, "dh_consumer": consumers},
                         case={"name": name or net_name or "from pandapipes", "description": description},
                         district_heating=settings)
@@ -311,23 +346,106 @@ def _not_convertible(net, problems: list[Problem]) -> CaseError:
 
 
 def _check_junctions(junctions: pd.DataFrame, problems: list[Problem]) -> None:
-    """Junctions in service, all at one height (pressure is gauge at each junction; only height
-    differences act, through gravity, which gigawatt's network does not model)."""
+    """Junctions in service (heights: :func:`_check_heights`, once the plant is known)."""
     if not len(junctions):
         problems.append(Problem("junction", "-", None, "the net has no junctions"))
         return
     for i in junctions.index[~_in_service(junctions)]:
         problems.append(Problem("junction", i, _name(junctions, i), "out of service: gigawatt's nodes have no "
                                 "in_service; take it and its elements out of the net"))
-    if "height_m" in junctions:
-        h = junctions["height_m"].fillna(0.0).astype(float)
-        if h.nunique() > 1:
-            ref = float(h.mode().iloc[0])  # the most common height (the lowest of several as common)
-            reason = (f"lies above or below {ref:g} m, the commonest height of the net's junctions ({h.nunique()} "
-                      f"heights, {h.min():g} to {h.max():g} m): gigawatt's nodes have no elevation, so pressures "
-                      "would miss the hydrostatic head")
-            off = junctions.index[(h != ref).to_numpy()]
-            problems += [Problem("junction", i, _name(junctions, i), reason) for i in off]
+
+
+def _heights(junctions: pd.DataFrame) -> pd.Series:
+    """Each junction's height [m] (0 where none is given)."""
+    if "height_m" not in junctions:
+        return pd.Series(0.0, index=junctions.index)
+    return junctions["height_m"].fillna(0.0).astype(float)
+
+
+def _check_heights(tables, plant: dict, problems: list[Problem]) -> str:
+    """Heights change pressures, not flows, unless they act between the plant's two held pressures.
+
+    Every consumer of the converted case holds its own flow, so the pipe network splits into the parts joined
+    to the plant's supply node and to its return node by pipes, valves and exchangers alone: in each, the flows
+    follow from the consumers' draws, and around a loop the heights cancel; gigawatt's pressures are then
+    pandapipes' plus ρ g (h − h_plant) and the atmosphere's change over that height (module notes,
+    :func:`hydrostatic_offsets_m`). Only where one part holds both
+    plant nodes at different heights would a height difference drive a flow: that is refused. Returns the
+    sentence for the case's description ('' when the net is flat)."""
+    junctions = tables.get("junction", pd.DataFrame())
+    if not len(junctions):
+        return ""
+    h = _heights(junctions)
+    if h.nunique() <= 1:
+        return ""
+    sup, ret = plant.get("supply_node_index"), plant.get("return_node_index")
+    comp = _component(tables)
+    if sup is not None and ret is not None and h[sup] != h[ret] and comp[sup] == comp[ret]:
+        for i, end in ((sup, "supply"), (ret, "return")):
+            problems.append(Problem("junction", i, _name(junctions, i), f"the plant's {end} junction, at {h[i]:g} m, "
+                                    f"joined to the other one ({h[ret if end == 'supply' else sup]:g} m) by pipes: "
+                                    "the height difference between the two pressures the plant holds would drive "
+                                    "a flow, which gigawatt's nodes, without elevation, cannot"))
+        return ""
+    offsets = _offsets(tables, plant)
+    return (f"Junction heights {h.min():g} to {h.max():g} m: gigawatt's nodes have none, so its pressures are "
+            f"pandapipes' (gauge to the local atmosphere) plus rho g (h - h_plant) and the atmosphere's change over "
+            f"that height, h_plant the height of the plant junction the node is joined to by pipes (h - h_plant "
+            f"{offsets.min():+.3g} to {offsets.max():+.3g} m: gigawatt.interchange.hydrostatic_offsets_m); flows "
+            "and temperatures are unchanged.")
+
+
+def _branch_edges(tables) -> list[tuple]:
+    """(a, b) junctions of every in-service pipe, open valve and heat exchanger: what carries water between
+    junctions without holding its flow."""
+    edges = []
+    for table, ends in (("pipe", ("from_junction", "to_junction")), ("valve", ("junction", "element")),
+                        ("heat_exchanger", ("from_junction", "to_junction"))):
+        df = tables.get(table)
+        if df is None:
+            continue
+        live = _in_service(df)
+        if table == "valve":
+            live &= df["opened"].to_numpy(bool) if "opened" in df else True
+            live &= (df["et"].astype(str) == "ju").to_numpy() if "et" in df else True
+        edges += list(zip(df[ends[0]].to_numpy()[live], df[ends[1]].to_numpy()[live]))
+    return edges
+
+
+def _component(tables) -> dict:
+    """Junction index -> the label of its part of the net joined by :func:`_branch_edges` (union-find)."""
+    junctions = tables.get("junction", pd.DataFrame())
+    parent = {j: j for j in junctions.index}
+
+    def root(j):
+        while parent[j] != j:
+            parent[j] = parent[parent[j]]
+            j = parent[j]
+        return j
+    for a, b in _branch_edges(tables):
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    return {j: root(j) for j in parent}
+
+
+def hydrostatic_offsets_m(net) -> pd.Series:
+    """Height of each junction of a pandapipes net above the plant junction of its part of the net [m] (by
+    junction index): gigawatt's pressure at a converted junction is pandapipes' plus ρ g times this (ρ the
+    converted case's water density) plus the change of the atmosphere's pressure over it (module notes)."""
+    tables = _element_tables(net)
+    return _offsets(tables, _plant(tables, pandapipes_ids(net)["junction"], []))
+
+
+def _offsets(tables, plant: dict) -> pd.Series:
+    """:func:`hydrostatic_offsets_m` from the net's tables and its plant: a part of the net that holds no plant
+    junction (an open net's sinks return to the plant return node the conversion adds) refers to the supply
+    junction."""
+    h = _heights(tables["junction"])
+    comp = _component(tables)
+    sup = plant.get("supply_node_index")
+    ref = {comp[j]: h[j] for j in (plant.get("return_node_index"), sup) if j is not None and j in comp}
+    default = h[sup] if sup is not None else 0.0
+    return pd.Series({j: h[j] - ref.get(comp[j], default) for j in h.index}, dtype=float)
 
 
 def _check_fluid(net, tables, t_supply_k: float, problems: list[Problem]) -> None:
@@ -347,15 +465,16 @@ def _check_fluid(net, tables, t_supply_k: float, problems: list[Problem]) -> Non
     heat = "heat_consumer" in tables or (pipes is not None and "u_w_per_m2k" in pipes
                                          and (pipes["u_w_per_m2k"].fillna(0.0) > 0).any())
     props = ("density", "viscosity") + (("heat_capacity",) if heat else ())
+    t_check = min(t_supply_k, PANDAPIPES_WATER_T_MAX_K)
     for prop in props:
         try:
-            value = float(np.asarray(fluid.get_property(prop, t_supply_k)).ravel()[0])
+            value = float(np.asarray(fluid.get_property(prop, t_check)).ravel()[0])
         except Exception as err:  # noqa: BLE001 - a fluid without the property is reported, not raised
             problems.append(Problem("fluid", "-", fname, f"its {prop} cannot be read ({err})"))
             continue
         lo, hi = WATER_RANGE[prop]
         if not lo <= value <= hi:
-            problems.append(Problem("fluid", "-", fname, f"{prop} {value:.4g} at {t_supply_k:.2f} K is outside "
+            problems.append(Problem("fluid", "-", fname, f"{prop} {value:.4g} at {t_check:.2f} K is outside "
                                     f"water's range [{lo:g}, {hi:g}]: gigawatt converts only water"))
 
 
@@ -455,10 +574,13 @@ def _pipes(df, node_id, pipe_id, net, problems: list[Problem]) -> tuple[list[dic
         if _float(df, i, "qext_w", 0.0) != 0.0:
             problems.append(Problem("pipe", i, _name(df, i), "takes an external heat flow (qext_w) along its length; "
                                     "gigawatt's pipes only lose heat to the ground"))
-        if not length_m > 0:
-            problems.append(Problem("pipe", i, _name(df, i), f"length {length_m:g} m: gigawatt's pipes have a "
-                                    "length > 0 (a valve joins two junctions with none)"))
         live = bool(_in_service(df.loc[[i]])[0])
+        if length_m == 0.0:  # pandapipes: no friction and no heat loss, its loss coefficient only
+            rows.append(_short_pipe(pipe_id[i], node_id[df.at[i, "from_junction"]], node_id[df.at[i, "to_junction"]],
+                                    d_m, _float(df, i, "loss_coefficient", 0.0), live))
+            continue
+        if not length_m > 0:
+            problems.append(Problem("pipe", i, _name(df, i), f"length {length_m:g} m: a pipe's length is >= 0"))
         if u_area > 0 and live:
             t_ext[i] = _float(df, i, "text_k", ambient)
         rows.append({"id": pipe_id[i], "from_node": node_id[df.at[i, "from_junction"]],
@@ -568,6 +690,28 @@ def _controlled_substations(tables, node_id, ids, plant, problems: list[Problem]
         inner.add(mid)
         rows.append(_mass_flow(ids[i], node_id[supply], node_id[ret], mdot, plant.get("t_supply_k"), q))
     return rows, used, inner
+
+
+def _sink_exchangers(tables) -> list[tuple]:
+    """Each heat_exchanger taking out heat (qext_w > 0) whose outlet junction joins only a sink: the sink holds
+    the exchanger's flow, so the pair is a ``mass_flow`` consumer (the sink's flow, the exchanger's heat) from
+    the exchanger's inlet to the plant's return node, like any sink. Returns ``(exchanger, sink, the junction
+    between them)`` index triples (that junction is left out)."""
+    hx, sinks = tables.get("heat_exchanger"), tables.get("sink")
+    if hx is None or sinks is None:
+        return []
+    uses = pd.concat([df[c] for df in tables.values() for c in JUNCTION_COLUMNS if c in df]).value_counts()
+    hx_live, sink_live = hx.loc[_in_service(hx)], sinks.loc[_in_service(sinks)]
+    out = []
+    for k in hx_live.index:
+        b = hx_live.at[k, "to_junction"]
+        at_b = sink_live.index[(sink_live["junction"] == b).to_numpy()]
+        if len(at_b) != 1 or uses.get(b, 0) != 2 or not _float(hx_live, k, "qext_w", 0.0) > 0.0:
+            continue  # anything else is converted, or refused with its reason, as it stands
+        i = at_b[0]
+        if _float(sink_live, i, "mdot_kg_per_s", 0.0) * _float(sink_live, i, "scaling", 1.0) >= 0:
+            out.append((k, i, b))
+    return out
 
 
 def _sinks(df, node_id, ids, plant, problems: list[Problem], omitted: list[str]) -> list[dict]:

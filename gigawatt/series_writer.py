@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 # Units of a figure from its name's suffix (the schema's convention), longest suffix first.
-_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m2", "m2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
+_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m_s", "m/s"), ("_m2", "m2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
                  ("_a", "A"), ("_v", "V"), ("_m", "m"), ("_pu", "1"))
 
 

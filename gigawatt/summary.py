@@ -6,6 +6,7 @@ import xarray as xr
 
 from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
+from gigawatt.solver.plausibility import VELOCITY_WARN_M_S
 
 MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
@@ -272,9 +273,12 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
     """The district-heating part of the summary: delivery, supply temperatures, losses, plant."""
     a = ds.attrs
     t_in = ds.dh_consumer_t_supply_k.values[ds.dh_consumer_demand_w.values > 0]  # consumers that draw water
+    fast = int(np.sum(np.abs(np.nan_to_num(ds.dh_pipe_velocity_m_s.values)) > VELOCITY_WARN_M_S))
     lines = [f"district heating ({ds.sizes['dh_consumer']} consumers, {ds.sizes['dh_pipe']} pipes)",
              f"  heat delivered / demanded     {_mw(a['dh_q_delivered_w']).strip()} / {_mw(a['dh_q_demand_w']).strip()}"
-             f"; {int(a['dh_undersupplied'])} consumers under-supplied",
+             f"; {int(a['dh_undersupplied'])} consumers under-supplied"
+             + (f", but {fast} pipes carry water faster than {VELOCITY_WARN_M_S:g} m/s to supply them (see the "
+                f"warnings)" if fast else ""),
              f"  supply at consumers          " + (f"{_c(np.min(t_in))} to {_c(np.max(t_in))}" if t_in.size else "–"),
              f"  network heat loss            {_mw(a['dh_q_loss_w']).strip()} "
              f"({100 * a['dh_q_loss_w'] / max(a['dh_q_plant_w'], 1e-300):.2f} % of the plant's heat)",
@@ -359,4 +363,6 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
                         ("dh_energy_balance_residual", "district heating residual")):
         if name in a:
             lines.append(f"  {label:<30} {a[name]:.1e}")
+    if a.get("warnings"):
+        lines += ["", "warnings"] + [f"  {w}" for w in str(a["warnings"]).splitlines()]
     return lines

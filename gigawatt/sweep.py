@@ -10,8 +10,9 @@ The grid (cartesian product, the first field outermost) runs on a ``dask.distrib
 Workers get the case as plain data (the parsed TOML document with its CSV tables read in, or a built case's
 tables), build and solve their scenario, and send back the results as NetCDF bytes; this process writes each
 one as it arrives to ``OUT.parts/<key>.nc`` (to a temporary name first, then renamed), so the files are
-always whole. The key is a hash of the base case's content hash and the scenario's values: a rerun skips the
-scenarios whose part exists. A scenario that fails with a gigawatt error (bad input, no convergence) is
+always whole. The key is a hash of the base case's content hash, the scenario's values and the content of the
+time-series files it reads (not their names): a rerun skips the scenarios whose part exists, and solves again
+those whose files changed. A scenario that fails with a gigawatt error (bad input, no convergence) is
 recorded in ``OUT.parts/<key>.error.json`` and skipped on rerun too (it would fail the same way); any other
 failure (a lost worker, a bug) is recorded there but tried again on rerun.
 
@@ -277,17 +278,47 @@ class Scenario:
     rows: dict
 
 
-def scenarios(grid: list[SweptField], case_hash: str) -> list[Scenario]:
-    """The cartesian product of the swept values, first field outermost, each with its resume key."""
+def scenarios(grid: list[SweptField], case_hash: str, files=None) -> list[Scenario]:
+    """The cartesian product of the swept values, first field outermost, each with its resume key: a hash of
+    the base case's content hash, the scenario's values and ``files(settings)`` (the content digests of the
+    files the scenario reads beyond the case, :func:`input_digests`), so that a changed time-series file is
+    solved again on resume, not taken from the parts."""
     out = []
     for i, combo in enumerate(itertools.product(*(sf.values for sf in grid))):
         values = {sf.coord: v for sf, v in zip(grid, combo)}
-        key = hashlib.sha256(json.dumps({"case_hash": case_hash, "values": values}, sort_keys=True,
-                                        default=str).encode()).hexdigest()[:20]
         settings = {(sf.table, sf.field): v for sf, v in zip(grid, combo) if sf.is_settings}
         rows = {(sf.table, sf.field): v for sf, v in zip(grid, combo) if not sf.is_settings}
+        key = hashlib.sha256(json.dumps({"case_hash": case_hash, "values": values,
+                                         "files": files(settings) if files else {}}, sort_keys=True,
+                                        default=str).encode()).hexdigest()[:20]
         out.append(Scenario(i, values, key, settings, rows))
     return out
+
+
+def input_digests(base):
+    """``digests(settings) -> {field: SHA-256 of the file's bytes}`` for the time-series files the case
+    ``base`` reads with the swept ``settings`` ``{(section, field): value}`` applied (its ``[time]``
+    ``it_load`` and ``weather`` CSVs; :func:`gigawatt.time_series.time_input_files`). Each file is read once
+    per sweep; a missing one digests as ``missing`` (the scenario then fails with its own error)."""
+    from gigawatt.time_series import time_input_files
+
+    cache = {}
+
+    def digest(path: Path) -> str:
+        if path not in cache:
+            try:
+                cache[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                cache[path] = "missing"
+        return cache[path]
+
+    def digests(settings: dict) -> dict:
+        time = base.settings.get("time")
+        if time is None:
+            return {}
+        time = {**time, **{f: v for (section, f), v in settings.items() if section == "time"}}
+        return {field: digest(path) for field, path in time_input_files(time, base.file).items()}
+    return digests
 
 
 def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: str | None = None,
@@ -330,7 +361,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     source = CaseSource.of(case)
     base = source.build()  # the base case must be valid; its hash keys the parts
     _check_applicable(grid, source, base)
-    todo_all = scenarios(grid, base.hash())
+    todo_all = scenarios(grid, base.hash(), input_digests(base))
     output = Path(output) if output is not None else Path(f"{base.name}-sweep.nc")
     parts = output.with_name(output.name + ".parts")
     records = {s.key: _finished(parts, s.key) for s in todo_all}

@@ -103,6 +103,22 @@ def _step(case, value) -> pd.Timedelta:
     return td
 
 
+def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[str, Path]:
+    """``{field: path}`` of the CSV files a ``[time]`` table names (``it_load``, ``weather``; not the bundled
+    choices), relative to the case file: the files a run reads beyond the case file and its table CSVs
+    (whose content the case hash covers). Missing files are listed too (the run refuses them itself)."""
+    if not time_settings:
+        return {}
+    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather")}
+    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant")}
+    out = {}
+    for field, name in named.items():
+        if isinstance(name, str) and name.strip() not in builtin[field]:
+            path = Path(name.strip())
+            out[field] = Path(case_file).parent / path if case_file and not path.is_absolute() else path
+    return out
+
+
 def _beside(case, name: str, field: str) -> Path:
     """A file named in ``[time]``, relative to the case file; a name that is neither a bundled choice nor
     an existing file is refused naming both."""
@@ -137,6 +153,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     """
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
+    from gigawatt.solver.plausibility import STEP_PEAKS, check_steady_start, series_warnings
 
     if series is None:
         series = time_inputs(case)
@@ -163,6 +180,8 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     hour_of_day = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")  # local, as the profiles' hours
     chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
     stepper = ChainStepper(case)
+    start_lines = [] if stepper.dh is None else check_steady_start(case.tables["dh_pipe"]["id"].to_numpy(),
+                                                                     stepper.dh.steady_start.pipe_velocity_m_s)
     totals = _Totals(step_s)
     attrs = {"title": f"gigawatt time series of case '{case.name}'", "case_name": case.name,
              "case_hash": case.hash(), "steps": int(times.size), "step_s": step_s,
@@ -172,6 +191,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     attrs["gigawatt_version"] = __version__
     writer = SeriesWriter(output, times[0]) if output is not None else None
     kept: list[dict] = []
+    peaks: dict = {}  # the period's peak of each figure the plausibility checks look at, and when
     try:
         records: list[dict] = []
         for k, t in enumerate(times):
@@ -181,6 +201,9 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
+            for name in STEP_PEAKS:
+                if name in record and record[name] > peaks.get(name, (-np.inf, None))[0]:
+                    peaks[name] = (record[name], np.datetime_as_string(t, unit="s"))
             record["p_it_fraction"] = float(fraction[k])  # the step's inputs, beside its results
             if t_out is not None:
                 record["outdoor_t_k"] = t_out
@@ -205,6 +228,8 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             attrs["homes_equivalent"] = homes_heated_annual(attrs["energy_q_recovered_j"],
                                                             attrs["annual_heat_per_home_j"], times.size * step_s)
             attrs.update(demand_basis_attrs(case, "campus heat reused over the period, scaled to a year"))
+        lines = start_lines + series_warnings(peaks, stepper.extremes())
+        attrs.update(warnings="\n".join(lines), plausibility_warnings="\n".join(lines))
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())

@@ -166,7 +166,12 @@ class CoolantTable:
     conductivity_w_per_m_k : numpy.ndarray
         Thermal conductivity [W/(m K)].
     limits : CoolantLimits
-        The fluid's valid temperature range at the table's pressure (wider than or equal to the grid).
+        The fluid's valid temperature range at the table's pressure (wider than or equal to the grid; the
+        stored water table's grid reaches beyond it, for callers at higher pressures:
+        :func:`gigawatt.models.coolant_store.stored_table`).
+    p_sat_pa : numpy.ndarray or None
+        Saturation pressure of the liquid at each grid temperature [Pa] (water; NaN where CoolProp gives
+        none), from which the boiling limit at another pressure follows; None where not tabulated.
     """
 
     name: str
@@ -177,6 +182,7 @@ class CoolantTable:
     viscosity_pa_s: np.ndarray
     conductivity_w_per_m_k: np.ndarray
     limits: CoolantLimits
+    p_sat_pa: np.ndarray | None = None
 
     @property
     def p_pa(self) -> float:
@@ -259,12 +265,7 @@ def coolant_limits(name: str, p_pa: float = P_REFERENCE_PA) -> CoolantLimits:
         t_freeze = math.nan
 
     def p_sat(t):
-        """CoolProp's saturation pressure of the liquid [Pa]; NaN where it gives none."""
-        try:
-            state.update(CP.QT_INPUTS, 0.0, t)
-            return state.p()
-        except ValueError:  # none for MPG and MEG; none for water below about 278 K (about 0.9 kPa)
-            return math.nan
+        return _p_sat(state, t)
 
     t_boil = math.nan
     if p_sat(t_max) > p_pa:  # False for NaN: no boiling limit where CoolProp has no saturation data
@@ -335,10 +336,19 @@ def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_PO
         raise CaseError("not a valid number of grid points", element=element, field="n", value=n,
                         allowed="integer >= 2")
 
+    t_k = np.linspace(t_min_k, t_max_k, int(n))
+    out = tabulate(spec, t_k, p_pa)
+    for arr in (t_k, *out.values()):
+        arr.flags.writeable = False
+    return CoolantTable(name=name, coolprop_name=spec.coolprop_name, t_k=t_k, limits=limits, **out)
+
+
+def tabulate(spec: CoolantSpec, t_k: np.ndarray, p_pa: float) -> dict[str, np.ndarray]:
+    """CoolProp's properties of a coolant at the temperatures ``t_k`` [K] and pressure ``p_pa`` [Pa] (liquid
+    there: CoolProp refuses a pressure below the saturation pressure), keyed by :data:`PROPERTY_FIELDS`."""
     from CoolProp import CoolProp as CP
 
     state = _state(spec)
-    t_k = np.linspace(t_min_k, t_max_k, int(n))
     out = {f: np.empty(t_k.size) for f in PROPERTY_FIELDS}
     for i, t in enumerate(t_k):
         state.update(CP.PT_INPUTS, p_pa, float(t))
@@ -346,9 +356,25 @@ def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_PO
         out["cp_j_per_kg_k"][i] = state.cpmass()
         out["viscosity_pa_s"][i] = state.viscosity()
         out["conductivity_w_per_m_k"][i] = state.conductivity()
-    for arr in (t_k, *out.values()):
-        arr.flags.writeable = False
-    return CoolantTable(name=name, coolprop_name=spec.coolprop_name, t_k=t_k, limits=limits, **out)
+    return out
+
+
+def saturation_pressure_pa(spec: CoolantSpec, t_k: np.ndarray) -> np.ndarray:
+    """CoolProp's saturation pressure of the liquid at ``t_k`` [K] [Pa]; NaN where it gives none (MPG, MEG;
+    water below about 278 K)."""
+    state = _state(spec)
+    return np.array([_p_sat(state, float(t)) for t in t_k])
+
+
+def _p_sat(state, t: float) -> float:
+    """CoolProp's saturation pressure of the liquid [Pa] at ``t`` [K] in ``state``; NaN where it gives none."""
+    from CoolProp import CoolProp as CP
+
+    try:
+        state.update(CP.QT_INPUTS, 0.0, t)
+        return state.p()
+    except ValueError:  # none for MPG and MEG; none for water below about 278 K (about 0.9 kPa)
+        return math.nan
 
 
 def _check_in_limits(name, limits: CoolantLimits, field, value):

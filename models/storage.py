@@ -32,7 +32,7 @@ UA and ambient temperature over a step, incompressible water, no heat capacity o
 **Dispatch** (:data:`DISPATCH_RULES`; :func:`dispatch_heat_pumps_first`): the heat pumps run up to what they
 can give (their capacity, or what the campus heat lifts, whichever is less); what they give beyond the
 network's demand charges the tank, up to what it takes in the step (to its top temperature); a demand beyond
-the heat pumps is met by the tank, down to its bottom temperature, before the peak boiler fires; the boiler
+the heat pumps is met by the tank, down to ``t_min_k`` (its heat content), before the peak boiler fires; the boiler
 covers the rest. So the tank is charged when the campus has heat to spare and discharged at demand peaks.
 :func:`run_storage_dispatch` applies a rule over a series of steps.
 
@@ -289,10 +289,27 @@ class StratifiedTank(_Tank):
         return float(self.layer_mass_kg * self.cp_j_per_kg_k * np.sum(np.maximum(top - self.t_layers_k, 0.0)) / dt_s)
 
     def max_discharge_w(self, dt_s) -> float:
-        """Heat the layers above ``t_min_k`` give when replaced by return water within the step [W]."""
+        r"""Heat the tank can give within the step [W], the lesser of:
+
+        - what the plug flow can carry out: the layers above ``t_min_k``, each replaced by return water,
+          :math:`m_\mathrm{layer} c_p \sum_{T_i > T_\min} (T_i - T_\mathrm{ret})^+`;
+        - the heat it holds above water at ``t_min_k`` less its loss over the step,
+          :math:`M c_p (\bar T - T_\min) - UA\,(\bar T - T_a)\,\Delta t` (the loss at the present mean
+          temperature: an upper bound of the step's, as a tank being discharged only cools).
+
+        The second is the floor the fully mixed tank has: with return water colder than ``t_min_k`` the
+        tank stops when its heat content is that of water at ``t_min_k`` (its mean temperature), its top still
+        warmer than ``t_min_k`` and its bottom return water; counting the layers down to the return
+        temperature instead would take it below ``t_min_k`` and its stored heat below zero."""
         _check_dt("stratified tank", dt_s)
-        hot = self.t_layers_k[self.t_layers_k > self.t_min_k]
-        return float(self.layer_mass_kg * self.cp_j_per_kg_k * np.sum(np.maximum(hot - self.t_return_k, 0.0)) / dt_s)
+        t = self.t_layers_k
+        hot = t[t > self.t_min_k]
+        c = self.layer_mass_kg * self.cp_j_per_kg_k
+        plug = c * float(np.sum(np.maximum(hot - self.t_return_k, 0.0)))
+        mean = float(np.mean(t))
+        above_floor = self.mass_kg * self.cp_j_per_kg_k * (mean - self.t_min_k) \
+            - self.ua_w_per_k * max(mean - self.t_ambient_k, 0.0) * dt_s
+        return max(min(plug, above_floor), 0.0) / dt_s
 
     def step(self, q_w, dt_s):
         """Charge (``q_w`` > 0) or discharge (< 0) about ``|q_w|`` [W] for ``dt_s`` [s]: the flow that would carry

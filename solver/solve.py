@@ -7,6 +7,7 @@ from gigawatt.cases.case import Case
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.loadflow import solve_dc
 from gigawatt.solver.dc.results import build_dataset
+from gigawatt.solver.plausibility import check_plausibility
 
 
 def solve(case: Case) -> xr.Dataset:
@@ -24,9 +25,15 @@ def solve(case: Case) -> xr.Dataset:
         that cannot meet its duty, …).
     gigawatt.errors.ConvergenceError
         When a load is beyond what the network can carry (the message names the weakest bus and feeder and
-        the maximum power the network could carry; ``.details`` holds them as data), or chips in thermal
-        runaway.
+        the maximum power the network could carry; ``.details`` holds them as data), chips in thermal
+        runaway, or a result without physical meaning (:mod:`gigawatt.solver.plausibility`: water at more
+        than 10 m/s, a bus at or beyond twice its nominal voltage, …; results outside the design ranges
+        are kept, with a warning).
     """
+    return check_plausibility(_solve(case))
+
+
+def _solve(case: Case) -> xr.Dataset:
     from gigawatt import __version__
 
     if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:

@@ -22,6 +22,7 @@ def test_stored_table_equals_coolprop(name):
     from dataclasses import asdict
 
     np.testing.assert_equal(asdict(stored.limits), asdict(fresh.limits))  # NaN == NaN here
+    np.testing.assert_equal(stored.p_sat_pa, fresh.p_sat_pa)
     assert stored.coolprop_name == fresh.coolprop_name
 
 

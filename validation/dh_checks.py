@@ -79,11 +79,12 @@ def fluid_properties(ds, case) -> dict:
     comparisons."""
     from gigawatt.models.coolant import coolant_properties
     from gigawatt.models.coolant_store import stored_table
+    from gigawatt.solver.district_heating.stage import plant_pressure_pa
 
     s = case.settings["district_heating"]
     t_ret = case.tables["dh_consumer"]["t_return_k"].to_numpy(float)
     t_mean = 0.5 * (s["t_supply_k"] + (float(np.mean(t_ret)) if t_ret.size else s["t_supply_k"]))
-    props = {k: float(v) for k, v in coolant_properties(stored_table(s["fluid"]), t_mean).items()}
+    props = {k: float(v) for k, v in coolant_properties(stored_table(s["fluid"], plant_pressure_pa(s)), t_mean).items()}
     m = ds["dh_pipe_flow_kg_s"].to_numpy()
     v = ds["dh_pipe_velocity_m_s"].to_numpy()
     k = int(np.nanargmax(np.abs(m)))

@@ -32,6 +32,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
 # Largest bus power mismatch pandapower iterates to: 1e-10 of the smallest station's apparent power, so that
 # the coupling check (station AC power = DC power + losses, to 1e-9) measures the interface, not the
@@ -367,7 +368,8 @@ def solve_ac_grid(grid: AcGrid, p_w, q_var, *, max_iterations: int = 30, case=No
             # Stalled at the round-off floor of this network's mismatch (close to a solution)? Ten times
             # looser, up to pandapower's default; else (or then) it does not converge.
             if tolerance >= PANDAPOWER_TOLERANCE_MVA or _last_mismatch_mva(net) > ROUND_OFF_STALL_MVA:
-                raise ac_convergence_error(grid, p_w, q_var, max_iterations, case) from None
+                raise ac_convergence_error(grid, p_w, q_var, max_iterations, case, tolerance_mva=tolerance,
+                                           mismatch_mva=_last_mismatch_mva(net)) from None
             tolerance = min(10.0 * tolerance, PANDAPOWER_TOLERANCE_MVA)
     return _read(grid, tolerance)
 
@@ -486,21 +488,38 @@ def _diagnosis_text(diag: dict, net) -> str:
     return "; ".join(f"{k} ({fmt(k, v)})" if fmt(k, v) else k for k, v in diag.items())
 
 
-def ac_convergence_error(grid: AcGrid, p_w, q_var, max_iterations: int, case=None) -> ConvergenceError:
-    """Explain a load flow that does not converge: bisect on a uniform scaling of the stations' load for the
-    largest share the grid carries, name the bus with the lowest voltage there (the weakest) and add
-    pandapower's diagnosis."""
+def ac_convergence_error(grid: AcGrid, p_w, q_var, max_iterations: int, case=None, *,
+                         tolerance_mva: float = PANDAPOWER_TOLERANCE_MVA, mismatch_mva: float = float("nan")
+                         ) -> ConvergenceError:
+    """Explain a load flow that does not converge within ``max_iterations`` (``mismatch_mva`` [MVA] left).
+
+    First the same load flow under :func:`~gigawatt.solver.numerics.iteration_limit.nose_iteration_cap`
+    iterations: if it converges, the cap was the cause
+    (:func:`~gigawatt.solver.numerics.iteration_limit.iteration_limit_error`). Otherwise bisect, under that same
+    cap, on a uniform scaling of the stations' load for the largest share the grid carries, name the bus with
+    the lowest voltage there (the weakest) and add pandapower's diagnosis."""
     from pandapower.powerflow import LoadflowNotConverged
 
     net = grid.net
     names = net.bus["name"].to_numpy()
     total = float(np.sum(p_w))
+    cap = nose_iteration_cap({"max_iterations": max_iterations})
+    prefix = f"{case.file}: " if case is not None and case.file else ""
+    _set_loads(net, p_w, q_var)
+    try:
+        _run(net, cap, tolerance_mva)
+    except LoadflowNotConverged:
+        pass
+    else:
+        return iteration_limit_error(f"{prefix}the AC load flow (pandapower {grid.version}, Newton-Raphson)",
+                                     max_iterations, mismatch_mva, f" (tolerance {tolerance_mva:.3g} MVA)",
+                                     int(net._ppc["iterations"]), unit="MVA")
     lo, hi, weak = 0.0, 1.0, None
     for _ in range(AC_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         _set_loads(net, p_w, q_var, mid)
         try:
-            _run(net, max_iterations, PANDAPOWER_TOLERANCE_MVA)
+            _run(net, cap, PANDAPOWER_TOLERANCE_MVA)
         except LoadflowNotConverged:
             hi = mid
             continue
@@ -517,7 +536,6 @@ def ac_convergence_error(grid: AcGrid, p_w, q_var, max_iterations: int, case=Non
         bus = str(names[weak[0]])
         where = (f"the grid carries at most about {100 * lo:.3g} % of the stations' load ({lo * total / 1e6:.6g} of "
                  f"{total / 1e6:.6g} MW); the weakest bus there is '{bus}' at {weak[1]:.4f} pu")
-    prefix = f"{case.file}: " if case is not None and case.file else ""
     msg = (f"{prefix}the AC load flow (pandapower {grid.version}, Newton-Raphson) does not converge: {where}; "
            f"pandapower's diagnosis: {_diagnosis_text(diag, net)}")
     return ConvergenceError(msg, details={"bus": bus, "load_scale": lo, "max_power_w": lo * total,

@@ -72,6 +72,7 @@ import scipy.sparse.linalg as spla
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.conductors import conductor_resistance
 from gigawatt.solver.numerics import spd_solvers as rs
+from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network, conductor_properties
 
@@ -397,12 +398,15 @@ def solve_bipolar(net: Network, case, *, settings: dict) -> BipolarState:
         ok, its, worst, worst_i = _newton(lv, v_loc, pw, kv, kk, tol_zone, settings["max_iterations"])
         if not ok:
             raise _nose_error(net, case, lv, v[lv.nodes], pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom,
-                              frm, to, lev)
+                              frm, to, lev, its, worst)
         v[lv.nodes] = v_loc
         iterations, worst_all = iterations + its, max(worst_all, worst)
         sel = np.flatnonzero(row_level[f_bus] == lev)
         _feed_powers(net, lv, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth)
-        for pole, v_pole in ((0, v[3 * f_bus[sel] + POS]), (1, -v[3 * f_bus[sel] + NEG])):
+        # Each pole converter is held against its station's own neutral (earthed or floating): its loss model
+        # sees the pole-to-neutral voltage, as its droop law does.
+        v_n = v[3 * f_bus[sel] + NEUTRAL]
+        for pole, v_pole in ((0, v[3 * f_bus[sel] + POS] - v_n), (1, v_n - v[3 * f_bus[sel] + NEG])):
             feed_loss[sel, pole] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel, pole], v_pole,
                                                  0.5 * f.rated[sel], "feed", f.ids[sel])
         up = sel[f_in[sel] >= 0]  # converters of this level: their inputs load the level above
@@ -473,18 +477,30 @@ def _feed_powers(net, lv: _Level, v_loc, pw, kv, kk, sel, f_bus, feed_p, i_earth
     i_earth[bus] = np.where(earthed, fcur[n_neu] + np.where(stiff_bus, fcur[n_pos] + fcur[n_neg], 0.0), 0.0)
 
 
-def _nose_error(net, case, lv, v0, pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom, frm, to, lev):
-    """Bisect on a uniform scaling of the level's loads for the largest it carries; name the weakest bus
-    (lowest pole-to-neutral voltage in per unit at that limit), its pole, and the line with the largest drop
-    on that pole's conductor."""
+def _nose_error(net, case, lv, v0, pw, kv, kk, tol_zone, settings, rows, worst_i, v_nom, frm, to, lev, its=0,
+                mismatch_a=float("nan")):
+    """Explain why the level did not converge from ``v0`` (after ``its`` iterations, ``mismatch_a`` [A] left at
+    local node ``worst_i``). Stopped at ``solver.max_iterations``: solve again under
+    :func:`~gigawatt.solver.numerics.iteration_limit.nose_iteration_cap` iterations, and if that converges the
+    cap was the cause. Otherwise bisect, under that same cap, on a uniform scaling of the level's loads for the
+    largest it carries; name the weakest bus (lowest pole-to-neutral voltage in per unit at that limit), its
+    pole, and the line with the largest drop on that pole's conductor."""
     bus_ids = case.tables["bus"]["id"].to_numpy()
+    cap = nose_iteration_cap(settings)
+    if its >= settings["max_iterations"] and np.isfinite(mismatch_a):
+        ok, needed = _newton(lv, v0.copy(), pw, kv, kk, tol_zone, cap)[:2]
+        if ok:
+            bus = bus_ids[rows[worst_i // 3]]
+            return iteration_limit_error(f"bipolar DC load flow of the ±{v_nom[rows[0]]:.0f} V level",
+                                         settings["max_iterations"], mismatch_a, f" at bus '{bus}'", needed,
+                                         details={"bus": bus, "level": int(lev)})
     total = float(np.abs(pw).sum())
     lo, hi = 0.0, 1.0
     v_lo = v0.copy()
     while hi - lo > settings["nose_tolerance"] * hi:
         mid = 0.5 * (lo + hi)
         trial = v0.copy()
-        if _newton(lv, trial, pw * mid, kv, kk, tol_zone, settings["max_iterations"])[0]:
+        if _newton(lv, trial, pw * mid, kv, kk, tol_zone, cap)[0]:
             lo, v_lo = mid, trial
         else:
             hi = mid

@@ -9,7 +9,9 @@ import numpy as np
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network
-from gigawatt.solver.dc.kernel import STATUS_CONVERGED, STATUS_NAMES, branch_currents, newton_zones
+from gigawatt.solver.dc.kernel import (STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES, branch_currents,
+                                      newton_zones)
+from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
 # Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
 # the process if two Python threads enter parallel kernels at once; solves from several threads therefore
@@ -115,7 +117,7 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
         if failed.size:
             z = z0 + int(failed[0])
             raise nose_error(net, case, v, p_load, z, settings, int(status[failed[0]]), int(worst_bus[failed[0]]),
-                             work)
+                             work, mismatch_a=float(mis[failed[0]]))
         iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
         deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
@@ -133,11 +135,30 @@ def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, f
     np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
 
 
-def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work) -> ConvergenceError:
-    """Bisect on a uniform scaling of zone ``z``'s loads to find the largest load its network carries, and
-    explain which bus and feeder limit it."""
+def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work, *, mismatch_a=float("nan")
+               ) -> ConvergenceError:
+    """Explain why zone ``z`` did not converge (``status`` from the kernel, ``mismatch_a`` [A] left at bus
+    position ``worst_i``).
+
+    Stopped at ``solver.max_iterations``: the zone is solved again from its set-points under
+    :func:`~gigawatt.solver.numerics.iteration_limit.nose_iteration_cap` iterations; if that converges, the
+    cap was the cause (:func:`~gigawatt.solver.numerics.iteration_limit.iteration_limit_error`). Otherwise
+    bisect on a uniform scaling of the zone's loads, under that same cap, for the largest load its network
+    carries, and explain which bus and feeder limit it."""
     b0, b1 = net.zones.start[z], net.zones.end[z]
     bus_ids = case.tables["bus"]["id"].to_numpy()
+    f = net.feeds
+    feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
+    fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
+    bisect = {**settings, "max_iterations": nose_iteration_cap(settings)}
+    if status == STATUS_MAX_ITERATIONS and np.isfinite(mismatch_a):  # (not a step that overflowed)
+        trial = net.v_start.copy()
+        st, its = _solve_zones(net, trial, p_load, z, z + 1, bisect, np.zeros(net.n_bus), work)[:2]
+        if st[0] == STATUS_CONVERGED:
+            return iteration_limit_error(
+                f"DC load flow of the {net.v_nominal[b0]:.0f} V network fed by {fed_by}", settings["max_iterations"],
+                mismatch_a, f" at bus '{bus_ids[net.bus_row[worst_i]]}'", int(its[0]),
+                details={"bus": bus_ids[net.bus_row[worst_i]]})
     total = float(p_load[b0:b1].sum())
     lo, hi = 0.0, 1.0
     v_lo = net.v_start.copy()
@@ -146,7 +167,7 @@ def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work
         trial_load = p_load.copy()
         trial_load[b0:b1] *= mid
         trial = v_lo.copy()
-        st = _solve_zones(net, trial, trial_load, z, z + 1, settings, np.zeros(net.n_bus), work)[0][0]
+        st = _solve_zones(net, trial, trial_load, z, z + 1, bisect, np.zeros(net.n_bus), work)[0][0]
         if st == STATUS_CONVERGED:
             lo, v_lo = mid, trial
         else:
@@ -161,9 +182,6 @@ def nose_error(net: Network, case, v, p_load, z, settings, status, worst_i, work
     feeder = net.tree_line[path[int(np.argmax(drops))]] if drops else -1
     lines = case.tables["line"]["id"].to_numpy()
     weak_id = bus_ids[net.bus_row[weak]]
-    f = net.feeds
-    feeds = f.ids[(f.bus >= b0) & (f.bus < b1)]
-    fed_by = ", ".join(f"'{x}'" for x in feeds[:4]) + (f" and {feeds.size - 4} more" if feeds.size > 4 else "")
     feeder_txt = (f", fed from bus '{bus_ids[net.bus_row[path[-1]]]}' through line '{lines[feeder]}' (the largest "
                   f"voltage drop on that path)" if feeder >= 0 else "")
     if lo > 0:

@@ -216,7 +216,8 @@ class DCSeries:
                 status[j], mis[j], worst_bus[j], load[j], loss[j] = st2[0], mis2[0], wb2[0], load2[0], loss2[0]
                 its[j] += its2[0]
                 if st2[0] != STATUS_CONVERGED:
-                    raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]), self._work)
+                    raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]), self._work,
+                                     mismatch_a=float(mis2[0]))
             zone_draw[z0:z1], zone_loss[z0:z1] = load + loss, loss
             iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
             deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)

@@ -189,7 +189,8 @@ class DistrictHeatingSeries:
     ``dh_curtailed_w`` (campus heat the heat pumps could have lifted and nothing took) [W],
     ``dh_storage_energy_j`` (tank heat above ``storage_t_min_k``) [J], ``dh_storage_t_k`` (mean) [K];
     ``dh_pump_w``, ``dh_pump_speed``, ``dh_pump_head_m``, ``dh_pump_efficiency``, ``dh_pump_dp_pa``,
-    ``dh_booster_w``, ``dh_plant_electric_w`` (heat pumps + pumps) [W]; ``dh_ledger_residual_j`` [J] and
+    ``dh_booster_w``, ``dh_plant_electric_w`` (heat pumps + pumps) [W]; ``dh_velocity_max_m_s`` (the fastest
+    pipe's water) [m/s]; ``dh_ledger_residual_j`` [J] and
     ``dh_ledger_residual`` (relative) of the step; ``dh_hydraulic_iterations``; ``dh_undersupplied``
     (substations whose water arrived below ``t_supply_min_k`` or that draw their 1 K flow cap). The run's ledger:
     :attr:`ledger` (J, :data:`STEP_LEDGER_KEYS`) and :meth:`energy_balance_residual`.
@@ -379,6 +380,7 @@ class DistrictHeatingSeries:
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
             dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under.sum()), **pump,
+            dh_velocity_max_m_s=float(np.max(np.abs(m_hyd[:self.n_pipe]) / (dh.rho * dh.pipe_area), initial=0.0)),
             dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + pump["dh_booster_w"])
 
     def _dispatch(self, offer, q_net_w, t_sup, t_ret, dt_s) -> dict:

@@ -281,6 +281,15 @@ def solve_district_heating(case, offer: HeatOffer | None) -> DHState:
     return prepare_district_heating(case).solve(offer)
 
 
+def plant_pressure_pa(s: dict) -> float:
+    """The lowest absolute pressure the plant holds [Pa]: its return (or supply, if lower) gauge pressure of the
+    ``[district_heating]`` settings ``s`` plus 1 atm. Water at the supply temperature must be liquid there
+    (the supply side, where it is hottest, is held higher by the pump)."""
+    from gigawatt.models.coolant import P_REFERENCE_PA
+
+    return min(p for p in (s["p_return_pa"], s["p_supply_pa"]) if p is not None) + P_REFERENCE_PA
+
+
 def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     """Check the case's district-heating network and set up everything that does not change between solves
     (topology, pipe coefficients, the prepared hydraulic and thermal networks, the consumers' demands), for
@@ -308,7 +317,11 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     t_ret_c = cons["t_return_k"].to_numpy(float)
     is_flow = cons["kind"].to_numpy() == "mass_flow"
     t_mean = 0.5 * (t_sup + (float(np.mean(t_ret_c)) if len(cons) else t_sup))
-    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file)
+    # The supply water must stay liquid at the lowest pressure the plant holds; the properties are those at
+    # the mean temperature.
+    p_abs = plant_pressure_pa(s)
+    stored_constants(s["fluid"], t_sup, "t_supply_k", case.file, p_abs)
+    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file, p_abs)
 
     ends = (np.concatenate([pf, qf]), np.concatenate([pt, qt]))
     _, label = csgraph.connected_components(sp.coo_matrix((np.ones(ends[0].size), ends), shape=(n, n)),
