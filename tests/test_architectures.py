@@ -114,10 +114,13 @@ def test_ac_lineup_and_per_phase_lines():
 
 @pytest.mark.parametrize("name", ["ac", "dc800"])
 def test_shelves_provisioned_n_plus_n_by_default(name):
-    # N+N: every rack's supplies or shelves rated 2 × its draw at their output at full IT power, P_it/η_VRM
-    # = 2 × 100 kW / 0.9 (the schema's default regulator efficiency); None keeps the case's 200 kW.
+    # N+N: every rack's supplies or shelves rated 2 × its draw at their output at full IT power, P_chips/η_VRM
+    # (η_VRM 0.9, the schema's default; the racks' 100 kW is their input, so the chips' power is what is left
+    # after the case's shelves and regulators: gigawatt.models.racks.chip_powers); None keeps the case's 200 kW.
+    from gigawatt.models.racks import chip_powers
+
     rated = build_architecture(dc_case(), name).case.tables["rack"]["shelf_rated_power_w"]
-    np.testing.assert_allclose(rated, 2 * 1e5 / 0.9, rtol=1e-15)
+    np.testing.assert_allclose(rated, 2 * chip_powers(dc_case()) / 0.9, rtol=1e-14)
     kept = build_architecture(dc_case(), name, shelf_provisioning=None).case.tables["rack"]["shelf_rated_power_w"]
     np.testing.assert_array_equal(kept, 2e5)
     with pytest.raises(CaseError, match="provisioning"):
