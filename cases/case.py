@@ -39,6 +39,7 @@ class Case:
     settings: MappingProxyType
     file: str | None = None
     _hash: list = field(default_factory=list, repr=False, compare=False)
+    _table_digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -75,16 +76,38 @@ class Case:
     def _compute_hash(self) -> str:
         h = hashlib.sha256()
         for name in ELEMENT_TABLES:
-            df = self.tables[name]
-            h.update(name.encode())
-            h.update(",".join(df.columns).encode())
-            for col in df.columns:  # one column at a time: at 10⁶ rows a whole-table hash costs 100+ MB
-                values = df[col].to_numpy()
-                h.update(col.encode())
-                h.update(np.ascontiguousarray(values) if values.dtype != object else pd.util.hash_array(values))
+            h.update(self._table_digest(name))
         h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
         h.update(json.dumps({k: None if v is None else dict(v) for k, v in self.settings.items()}, sort_keys=True, default=str).encode())
         return h.hexdigest()
+
+
+    def _table_digest(self, name: str) -> bytes:
+        """SHA-256 of one table, cached per table by its arrays' identities (a case derived from this one
+        with some tables replaced, :meth:`with_tables`, keeps the digests of the others)."""
+        df = self.tables[name]
+        key = _identity({name: df})
+        hit = self._table_digests.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        h = hashlib.sha256()
+        h.update(name.encode())
+        h.update(",".join(df.columns).encode())
+        for col in df.columns:  # one column at a time: at 10⁶ rows a whole-table hash costs 100+ MB
+            values = df[col].to_numpy()
+            h.update(col.encode())
+            h.update(np.ascontiguousarray(values) if values.dtype != object else pd.util.hash_array(values))
+        self._table_digests[name] = (key, h.digest(), df)  # the table kept: its id is not reused while cached
+        return h.digest()
+
+    def with_tables(self, tables: dict, settings: dict | None = None) -> "Case":
+        """This case with some tables (already validated: canonical names, SI) and settings sections
+        replaced; no checks are made. For many variants of one case (the contingency analysis)."""
+        for df in tables.values():
+            _freeze(df)
+        return Case(MappingProxyType({**self.tables, **tables}), self.loss_models, self.loss_model_params,
+                    MappingProxyType({**self.settings, **(settings or {})}), self.file, [],
+                    dict(self._table_digests))
 
 
 def _blocks(df: pd.DataFrame) -> list:

@@ -18,6 +18,7 @@ import numpy as np
 
 from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
+from gigawatt.validation.contingency_checks import CONTINGENCY_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
@@ -371,5 +372,6 @@ RUNNERS = {
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
+    **CONTINGENCY_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""

@@ -3,10 +3,11 @@ name the single points of failure.
 
 An outage is a *single point of failure* when after it some rack is unsupplied (islanded), some rack is
 over its chip limit (tripped for want of cooling, or hotter than ``chip_t_max_k``), some cooling loop runs
-below its design flow, or the network cannot carry its load (the solve raised a
-:class:`~gigawatt.errors.ConvergenceError` or could not meet a duty: the message is kept). The ranking puts
-the outages with most racks lost (unsupplied + over their limit) first, then the lowest loop flow, then the
-lowest voltage, then the largest loss of grid-to-chip efficiency.
+below its design flow, or the network cannot carry its load: the solve raised a
+:class:`~gigawatt.errors.ConvergenceError` or could not meet a duty (the message is kept), or a station or
+a rated line carries more than its rating. The ranking puts the outages with most racks lost (unsupplied
++ over their limit) first, then those whose solve failed, then the most stations and lines over their
+rating, then the lowest loop flow, the lowest voltage and the largest loss of grid-to-chip efficiency.
 """
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
     return out
 
 
-def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids) -> dict:
+def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh_network=None) -> dict:
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
     outage does to the network; an input error (an element that does not exist) still raises."""
     state = apply_outage(case, outage, hydraulics, loop_ids)
@@ -108,15 +109,18 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids) ->
         out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS} | {"status": "ok", "racks_over_limit": 0}
     else:
         try:
-            out = outage_figures(state.case, solve(state.case), base)
+            same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
+            out = outage_figures(state.case, solve(state.case, district_heating_network=dh_network if same_dh
+                                                    else None), base)
         except (ConvergenceError, CaseError) as err:
-            if isinstance(err, CaseError) and "--elements" in str(err):
-                raise
             out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS}
             out.update(status="cannot_carry", racks_over_limit=0)
             findings.append(f"the network cannot carry its load: {str(err).splitlines()[0]}")
-    if out["racks_over_limit"] and not math.isnan(out["racks_over_limit"]) and out["racks_over_limit"] > 0:
-        findings.append(f"{int(out['racks_over_limit'])} racks over their chip limit")
+    for key, what in (("racks_over_limit", "racks over their chip limit"),
+                      ("stations_overloaded", "stations above their rated power"),
+                      ("lines_overloaded", "lines above their rating")):
+        if out[key] > 0:  # NaN (not solved, no rating) is not
+            findings.append(f"{int(out[key])} {what}")
     out.update(racks_unsupplied=len(state.racks_unsupplied), loop_flow_fraction=state.loop_flow_fraction,
                racks_over_limit=(out["racks_over_limit"] if not math.isnan(out["racks_over_limit"]) else 0)
                + len(state.racks_tripped),
@@ -126,9 +130,16 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids) ->
 
 
 def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
-    """:func:`solve_outage` for each outage, the base case's loop hydraulics prepared once."""
+    """:func:`solve_outage` for each outage, the base case's loop hydraulics and district-heating network
+    prepared once (an outage leaves the town's network as it is; one that changes the plant's settings, a
+    heat-pump outage, prepares its own)."""
     hydraulics, loop_ids = base_hydraulics(case)
-    return [solve_outage(case, o, base, hydraulics, loop_ids) for o in outages]
+    network = None
+    if case.settings.get("district_heating") is not None:
+        from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+        network = prepare_district_heating(case)
+    return [solve_outage(case, o, base, hydraulics, loop_ids, network) for o in outages]
 
 
 def run_contingency(case, elements: str | None = None, n: int = 1, *, map_outages=None) -> xr.Dataset:
@@ -160,9 +171,10 @@ def combine(case, outages: list, records: list[dict], base: xr.Dataset, elements
                            {"long_name": "kinds of the elements out"})
     lost = data["racks_unsupplied"][1] + data["racks_over_limit"][1]
     failed = np.array([r["status"] != "ok" for r in records], dtype=float)
+    over = np.nan_to_num(data["stations_overloaded"][1]) + np.nan_to_num(data["lines_overloaded"][1])
     order = np.lexsort((np.nan_to_num(data["delta_efficiency_grid_to_chip"][1], nan=-np.inf),
-                       np.nan_to_num(data["v_min_pu"][1], nan=-np.inf), data["loop_flow_fraction"][1],
-                       -lost, -failed)) if records else np.array([], int)
+                        np.nan_to_num(data["v_min_pu"][1], nan=-np.inf), data["loop_flow_fraction"][1],
+                        -over, -failed, -lost)) if records else np.array([], int)
     rank = np.empty(len(records), dtype=np.int64)
     rank[order] = np.arange(1, len(records) + 1)
     data["rank"] = ("outage", rank, {"long_name": "1: the worst outage (see the module notes for the order)"})

@@ -24,8 +24,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
-from types import MappingProxyType
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -270,9 +268,12 @@ ELEMENT_KINDS = {
 """Element kinds an outage may take out: ``--elements`` names → :class:`ElementKind`."""
 
 
+LINE_KINDS = ("cable", "busway", "busbar")
+
+
 def parse_elements(text: str | None) -> list[tuple[str, str | None]]:
-    """``"stations,lines:cable,cdus"`` → ``[(kind, filter)]``; the filter after ``:`` keeps lines of that
-    ``kind`` (cable, busway, busbar). None or empty: every kind."""
+    """``"stations,lines:cable,cdus:H1-R1"`` → ``[(kind, selector)]``: after ``:``, one element's id, or for
+    lines a line kind (cable, busway, busbar). None or empty: every kind."""
     if not text:
         return [(k, None) for k in ELEMENT_KINDS]
     out = []
@@ -281,8 +282,6 @@ def parse_elements(text: str | None) -> list[tuple[str, str | None]]:
         if kind not in ELEMENT_KINDS:
             raise CaseError("unknown element kind", element="--elements", value=kind,
                             allowed=", ".join(ELEMENT_KINDS))
-        if sub and kind != "lines":
-            raise CaseError("only lines take a :kind filter (lines:cable)", element="--elements", value=part)
         out.append((kind, sub or None))
     return out
 
@@ -294,11 +293,19 @@ def list_outages(case: Case, elements: str | None = None, n: int = 1) -> list[tu
     single = []
     for kind, sub in parse_elements(elements):
         ids = ELEMENT_KINDS[kind].ids(case)
-        if sub is not None:
+        if kind == "lines" and sub in LINE_KINDS:
             lines = case.tables["line"]
             ok = set(lines["id"].to_numpy(object)[lines["kind"].to_numpy(object) == sub])
             ids = [x for x in ids if x in ok]
-        single.extend((kind, x) for x in ids)
+        elif sub is not None:
+            if sub not in ids:
+                raise CaseError(f"no such element among the {kind} in service", file=case.file,
+                                element=f"--elements {kind}", value=sub,
+                                allowed=f"an id of table '{ELEMENT_KINDS[kind].table}'"
+                                + (f", or a line kind ({', '.join(LINE_KINDS)})" if kind == "lines" else ""))
+            ids = [sub]
+        seen = set(single)
+        single.extend((kind, x) for x in ids if (kind, x) not in seen)
     return [(o,) for o in single] if n == 1 else list(combinations(single, 2))
 
 
@@ -345,11 +352,10 @@ def apply_outage(case: Case, outage: tuple, hydraulics=None, loop_ids=None) -> O
     if state.racks_tripped:
         racks = state.table("rack")
         state.tables["rack"] = racks[~racks["id"].isin(state.racks_tripped).to_numpy()].reset_index(drop=True)
-    changed = {k: v for k, v in state.tables.items()}
     solved = None
-    if len(changed["rack"]):
-        solved = Case(MappingProxyType(changed), case.loss_models, case.loss_model_params,
-                      MappingProxyType(state.settings), case.file, [])
+    if len(state.tables["rack"]):
+        solved = case.with_tables({k: v for k, v in state.tables.items() if v is not case.tables[k]},
+                                  {k: v for k, v in state.settings.items() if v is not case.settings[k]})
     state.case = solved
     return state
 
