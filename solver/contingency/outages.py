@@ -8,7 +8,10 @@ the elements out of a copy of the case and lets the case's redundancy act:
   same two buses; converters: feeding the same output bus) is switched in.
 - ``cdus`` (one per cooling loop) and ``pumps`` (``pumps_per_cdu`` per loop), by ``[cooling] cdu_failover``:
   ``shared_header``: the next loop's CDU and pump (in rack-table order) feed both loops' racks, the pump
-  curves pinned to the base case's (an auto-sized pump is not re-sized for the larger loop);
+  curves pinned to the base case's (an auto-sized pump is not re-sized for the larger loop; the pinned
+  curve is the neighbour's, applied to every loop, so exact when the loops are alike, as the campus
+  builder's are; the neighbour's CDU exchanger is sized by the cooling stage's design rule for the merged
+  duty, which is optimistic: a real exchanger keeps its UA);
   ``standby_pump``: a failed pump's standby takes over (no change); otherwise a pump outage with
   ``pumps_per_cdu`` > 1 leaves the others to run up to ``pump_max_speed`` (:func:`survivor_flow_fraction`),
   and an outage with nothing to take over trips the loop's racks on their chip limit (they are counted over
