@@ -25,12 +25,33 @@ import pandas as pd
 
 from gigawatt.cases.schema import validate_settings
 from gigawatt.errors import CaseError
+from gigawatt.models.converter_losses import BUILT_IN_MODELS
 
 if TYPE_CHECKING:
     from gigawatt.cases.case import Case
 
 # Rack shelf rating when not given: 10 % above the rack's shelf output at full IT power.
 SHELF_RATING_MARGIN = 1.1
+
+LOSSLESS = "none"
+"""The value of ``station_loss_model`` or ``shelf_loss_model`` that asks for lossless stations or racks
+without shelves: an idealisation the summary states (see :func:`idealised_elements`)."""
+
+def campus_loss_models(params: dict, loss_models: dict | None, *, file=None) -> dict:
+    """``loss_models`` with the built-in models (:data:`gigawatt.models.converter_losses.BUILT_IN_MODELS`:
+    the default station and shelf models) the ``[campus]`` settings name and the case does not define; a
+    name that is neither refused, naming the field."""
+    p = validate_settings("campus", params, file=file)
+    out = dict(loss_models or {})
+    for field in ("station_loss_model", "shelf_loss_model"):
+        name = p[field]
+        if name in ("", LOSSLESS) or name in out:
+            continue
+        if name not in BUILT_IN_MODELS:
+            raise CaseError("refers to a loss model that does not exist", file=file, element="[campus]", field=field,
+                            value=name, allowed=", ".join([*out, *BUILT_IN_MODELS, LOSSLESS]))
+        out[name] = dict(BUILT_IN_MODELS[name])
+    return out
 
 
 def _ids(pattern: str, *parts: np.ndarray) -> np.ndarray:
@@ -113,15 +134,19 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
 
     p_it = p["rack_it_power_w"]
     vrm = p["vrm_efficiency"]
-    shelf_rated = p["shelf_rated_power_w"] or SHELF_RATING_MARGIN * max(p_it, 1.0) / vrm
-    shelf_in = p_it / vrm
-    if p["shelf_loss_model"]:
-        shelf_in += float(loss_models[p["shelf_loss_model"]].loss_w(p_it / vrm, 50.0, shelf_rated))
+    station_model = "" if p["station_loss_model"] == LOSSLESS else p["station_loss_model"]
+    shelf_model = "" if p["shelf_loss_model"] == LOSSLESS else p["shelf_loss_model"]
+    input_basis = p["rack_power_basis"] == "input"
+    # Shelf rating and rack input from the rack's power: an input basis rates the shelves on the input.
+    shelf_rated = p["shelf_rated_power_w"] or SHELF_RATING_MARGIN * max(p_it, 1.0) / (1.0 if input_basis else vrm)
+    shelf_in = p_it if input_basis else p_it / vrm
+    if shelf_model and not input_basis:
+        shelf_in += float(loss_models[shelf_model].loss_w(p_it / vrm, 50.0, shelf_rated))
     station_rating = p["station_margin"] * max(shelf_in * nr * nk / ns, 1.0)
 
     racks = pd.DataFrame({
         "id": hid("H{}-R{}-rack{}", h_rack, r_rack, k_rack), "bus": tap_bus, "p_it_w": p_it,
-        "shelf_loss_model": p["shelf_loss_model"] or "", "shelf_rated_power_w": shelf_rated,
+        "p_it_basis": p["rack_power_basis"], "shelf_loss_model": shelf_model, "shelf_rated_power_w": shelf_rated,
         "vrm_efficiency": vrm, "cooling_loop": hid("H{}-R{}", h_rack, r_rack),  # one CDU loop per row
     })
     if p["rack_pole"] == "alternating":
@@ -131,13 +156,17 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     sources = pd.DataFrame({
         "id": st_bus, "bus": st_bus, "kind": p["station_kind"], "v_set_v": v,
         "droop": p["station_droop"], "rated_power_w": station_rating,
-        "loss_model": p["station_loss_model"] or "", "power_factor": p["station_power_factor"],
+        "loss_model": station_model, "power_factor": p["station_power_factor"],
     })
     bus = pd.DataFrame({"id": buses, "v_nominal_v": v})
     tables = {"bus": bus, "line": line, "source": sources, "rack": racks}
     if p["grid"] != "none":
         sources["ac_bus"] = st_bus + "-ac"
         tables.update(grid_tables(p, st_bus, h_st // p["halls"], station_rating))
+    supplies = tables["ac_supply"] if p["grid"] != "none" else sources  # what the carbon figures apply to
+    if p["supply_carbon_intensity_kg_per_j"] is not None:
+        supplies["carbon_intensity_kg_per_j"] = p["supply_carbon_intensity_kg_per_j"]
+    supplies["energy_source"] = p["supply_energy_source"]
     return tables
 
 
@@ -224,12 +253,20 @@ def grid_tables(p: dict, station: np.ndarray, station_site: np.ndarray, station_
 
 
 def build_campus(*, loss_models: dict | None = None, case: dict | None = None, solver: dict | None = None,
-                 cooling: dict | None = None, dc: dict | None = None, **campus) -> "Case":
+                 cooling: dict | None = None, dc: dict | None = None, kpi: dict | None = None,
+                 time: dict | None = None, **campus) -> "Case":
     """Build a validated campus case in code, with the same parameters as a case file's ``[campus]`` table.
 
     ``cooling`` holds the ``[cooling]`` settings (``{}`` for all defaults); each row gets its own
     technology cooling loop and CDU. ``dc`` holds the ``[dc]`` settings (``{"system": "bipolar"}`` with
-    ``v_dc_v`` the pole-to-neutral voltage, e.g. 400 for ±400 VDC).
+    ``v_dc_v`` the pole-to-neutral voltage, e.g. 400 for ±400 VDC); ``kpi`` the ``[kpi]`` settings and
+    ``time`` the ``[time]`` settings (a time axis for :func:`gigawatt.run_time_series`).
+
+    The defaults are the bundled case's: SST stations at 98 % (``sst_98``), 800 V → 50 V shelves
+    (``shelf_800_50``), each rack's ``rack_it_power_kw`` its input power (``rack_power_basis = "input"``);
+    those loss models are defined here unless ``loss_models`` defines them. ``station_loss_model="none"``
+    or ``shelf_loss_model="none"`` asks for lossless stations or racks without shelves, which the summary
+    then states.
 
     >>> import gigawatt as gw
     >>> case = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130)
@@ -238,6 +275,8 @@ def build_campus(*, loss_models: dict | None = None, case: dict | None = None, s
     """
     from gigawatt.cases.case import make_case
 
+    loss_models = campus_loss_models(campus, loss_models)
     models = make_case(loss_models=loss_models).loss_models
     tables = build_campus_tables(campus, dict(models))
-    return make_case(tables, loss_models=loss_models, case=case, solver=solver, cooling=cooling, dc=dc)
+    return make_case(tables, loss_models=loss_models, case=case, solver=solver, cooling=cooling, dc=dc, kpi=kpi,
+                     time=time)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
 from gigawatt.errors import CaseError
-from gigawatt.models.converter_losses import LOSS_MODELS, make_loss_model
+from gigawatt.models.converter_losses import BUILT_IN_MODELS, LOSS_MODELS, make_loss_model
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
               solver: dict | None = None, cooling: dict | None = None, district_heating: dict | None = None,
-              dc: dict | None = None, time: dict | None = None, file: str | None = None, table_files: dict | None = None) -> Case:
+              dc: dict | None = None, time: dict | None = None, kpi: dict | None = None, file: str | None = None,
+              table_files: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -154,6 +155,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         The ``[time]`` settings: the case's time axis (start, periods, step) and what varies along it (IT
         load, weather); ``gigawatt run`` then solves every step (see :mod:`gigawatt.time_series`).
         ``settings["time"]`` is None without it.
+    kpi : dict, optional
+        The ``[kpi]`` settings: where the IT equipment begins for PUE (``it_boundary``, see
+        :mod:`gigawatt.models.kpis`). ``settings["kpi"]`` is always a dict.
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -181,7 +185,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
 
     params = {}
     models = {}
-    for name, spec in (loss_models or {}).items():
+    loss_models = {**_built_in_models_named(validated, loss_models or {}), **(loss_models or {})}
+    for name, spec in loss_models.items():
         where = f"loss model '{name}'"
         if not isinstance(spec, dict) or "kind" not in spec:
             raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
@@ -198,6 +203,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
                 "cooling": None if cooling is None else validate_settings("cooling", cooling, file=file)}
     settings["dc"] = validate_settings("dc", dc or {}, file=file)
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
+    settings["kpi"] = validate_settings("kpi", kpi or {}, file=file)
     _check_references(validated, models, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     if district_heating is not None:
@@ -212,6 +218,19 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         settings["district_heating"] = None
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
+
+
+def _built_in_models_named(tables: dict, loss_models: dict) -> dict:
+    """The built-in loss models (:data:`gigawatt.models.converter_losses.BUILT_IN_MODELS`) the tables name
+    and ``loss_models`` does not define."""
+    from gigawatt.cases.schema import schema
+
+    named = set()
+    for tname, df in tables.items():
+        for fname, f in schema()[tname].items():
+            if f.type == "ref:loss_model" and len(df):
+                named.update(df[fname].tolist())
+    return {n: dict(BUILT_IN_MODELS[n]) for n in named if n in BUILT_IN_MODELS and n not in loss_models}
 
 
 def _check_references(tables: dict, models: dict, file, table_files):

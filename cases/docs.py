@@ -42,6 +42,8 @@ INTRO = {
                    "`outdoor_t_c`)."),
     "time": ("Settings `[time]`: the case's time axis; with it `gigawatt run` solves every step of the coupled chain "
              "(see gigawatt.time_series). Optional: an empty `[time]` is an hourly year."),
+    "kpi": ("Settings `[kpi]`: the boundary of the key performance indicators (PUE, partial PUE, ITUE, TUE, ERF, "
+            "CUE; see gigawatt.models.kpis). Optional: by default the IT equipment begins at the rack input."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

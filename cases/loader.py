@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from gigawatt.cases.campus import build_campus_tables
+from gigawatt.cases.campus import build_campus_tables, campus_loss_models
 from gigawatt.cases.case import Case, make_case
 from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "time", "loss_models") + ELEMENT_TABLES
+TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "time", "kpi",
+             "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 
 
@@ -111,6 +112,7 @@ def case_from_document(doc: dict, file: str | None = None, table_files: dict | N
 
     if "campus" in doc:
         # Build the loss models first: the builder sizes stations from the shelves' losses.
+        loss_models = campus_loss_models(doc["campus"], loss_models, file=file)
         models = make_case(loss_models=loss_models, file=file).loss_models
         _add_built(tables, build_campus_tables(doc["campus"], dict(models), file=file), table_files, file)
 

@@ -24,7 +24,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack", "dh_node", "dh_pipe", "dh_consumer",
                   "dh_heat_pump_map", "dh_pump", "ac_bus", "ac_line", "ac_trafo", "ac_supply")
-SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc", "time")
+SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc", "time", "kpi")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):
 # alias suffix -> (factor, offset), so that canonical = value * factor + offset. Only the loader converts;
@@ -43,6 +43,7 @@ UNIT_ALIASES: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
     ("_a", "A"): {"_ka": (1e3, 0.0)},
     ("_ohm_per_m", "ohm/m"): {"_ohm_per_km": (1e-3, 0.0)},
     ("_f_per_m", "F/m"): {"_nf_per_km": (1e-12, 0.0)},
+    ("_kg_per_j", "kg/J"): {"_kg_per_kwh": (1.0 / 3.6e6, 0.0), "_g_per_kwh": (1e-3 / 3.6e6, 0.0)},
 }
 
 _BOUNDS = re.compile(r"^([\[(])\s*([^,]+),\s*([^\])]+)([\])])$")

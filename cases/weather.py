@@ -65,6 +65,11 @@ Recipe (:func:`synthesize_year`), hour i of a 365-day year (8760 h), d its day (
   meteorologist quoted by sn.dk, secondary), 4.4 K in November (DMI 2011–20 reference, quoted by
   nordjyske.dk, secondary) and about 3.8 K in January (DWD TRY2010 region 2). The bundled year's mean daily
   max − min comes out 4.6, 7.0, 8.8 and 4.5 K in January, March, July and November.
+* Warm days are clear days: from the spring to the autumn equinox the day's diurnal range grows with its
+  synoptic anomaly, ``DTR(d) (1 + 0.35 max(0, cos(2 pi (d - 172)/365)) z_d)`` (z_d the anomaly in standard
+  deviations, floored at 0.2 DTR(d)); the slope 0.35 is that of DWD TRY2010 region 2 in June-August (correlation
+  0.73; none in winter). A day's range adds nothing to its mean, so the monthly means stay exact. Without it the
+  year's warmest hour was 26.8 °C and its 0.4 % hour 23.9 °C, short of the site's summer design conditions.
 * Synoptic variability ``A``: daily anomalies, a seeded AR(1) from day to day (correlation 0.6; DWD TRY2010
   region 2: 0.56), its linear drift over the year removed so that 31 December runs on into 1 January, of
   standard deviation ``sigma(d) = 3.5 + 1.5 cos(2 pi (d - 15)/365)`` K (5 K mid-January, 2 K mid-July), put
@@ -74,9 +79,15 @@ Recipe (:func:`synthesize_year`), hour i of a 365-day year (8760 h), d its day (
   DMI recorded on Zealand in recent winters (−17.6 °C near Roskilde, 16 January 2013; −15.3 °C at Roskilde
   airport, 29 December 2014; DMI "Vejret i Danmark – vinteren 2012-2013", "– december 2014").
 
+Summer design temperature of the site: the 0.4 % cooling dry-bulb of Copenhagen/Kastrup (WMO 061800), about
+26 °C in ASHRAE's climatic design conditions (ASHRAE Handbook - Fundamentals, chapter "Climatic Design
+Information"; the value as commonly quoted, the licensed tables were not checked here), and an annual extreme
+of about 28-30 °C. The bundled year's 0.4 % hour (its 35th warmest) is 25.9 °C and its warmest 29.8 °C; the
+measured-based DWD TRY2010 region 2 gives 27.2 and 31.4 °C.
+
 Results of the bundled year: monthly means as the table (within 0.0003 K, the file's 0.01 K rounding), annual
 mean 8.86 °C (the day-weighted mean of the monthly values; DMI 8.8), coldest hour −10.53 °C (3 March, 03:00),
-warmest 26.8 °C, heating degree-days (base 17 °C, daily means) 3050 K·d against the Danish normal year's 3009
+warmest 29.8 °C, heating degree-days (base 17 °C, daily means) 3050 K·d against the Danish normal year's 3009
 (468 421 421 307 180 69 40 40 111 214 328 410, as published by district-heating utilities, e.g.
 auningfjernvarme.dk "Graddage"; its period is not stated there). Validation: ``validation/cases/weather_published_dmi_2001_2010.toml``.
 
@@ -96,6 +107,7 @@ import xarray as xr
 from gigawatt.cases.profiles import _grid
 from gigawatt.cases.schema import schema
 from gigawatt.errors import CaseError
+from gigawatt.models.consumers import DANISH_NORMAL_YEAR_HDD  # noqa: F401 (the table the demand model is calibrated on)
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 ZERO_CELSIUS_K = 273.15
@@ -110,9 +122,6 @@ DMI_SEASON_MEAN_C = {"DJF": 1.9, "MAM": 7.3, "JJA": 16.4, "SON": 9.7}
 """DMI season means of Denmark, 2001–2010 [°C] (winter December to February, and so on)."""
 DMI_ANNUAL_MEAN_C = 8.8
 """DMI annual mean of Denmark, 2001–2010 [°C]."""
-DANISH_NORMAL_YEAR_HDD = (468, 421, 421, 307, 180, 69, 40, 40, 111, 214, 328, 410)
-"""Danish normal-year heating degree-days by month, base 17 °C [K·d] (district-heating utilities' table,
-e.g. auningfjernvarme.dk; 3009 in all)."""
 
 DTR_MEAN_K, DTR_AMPLITUDE_K, DTR_PEAK_DAY = 6.2, 2.7, 172
 """Diurnal range of the cosine [K], DTR = mean + amplitude cos(2 pi (d - peak)/365) (ASSUMPTION, module notes)."""
@@ -120,6 +129,16 @@ SIGMA_MEAN_K, SIGMA_AMPLITUDE_K, SIGMA_PEAK_DAY = 3.5, 1.5, 15
 """Standard deviation of the daily synoptic anomaly [K], same form (ASSUMPTION: 5 K mid-January, 2 K mid-July)."""
 DAY_TO_DAY_CORRELATION = 0.6
 """Lag-1-day correlation of the daily synoptic anomaly [-] (ASSUMPTION; DWD TRY2010 region 2: 0.56)."""
+DTR_ANOMALY_GAIN = 0.35
+"""Growth of the diurnal range with the day's synoptic anomaly in the warm half-year [1/sigma]: DTR(d) ×
+(1 + gain · max(0, cos(2 pi (d - 172)/365)) · z_d), z_d the day's anomaly in standard deviations, floored at
+DTR_FLOOR × DTR(d). Warm summer days are clear days with a wide diurnal range: DWD TRY2010 region 2 (a
+measured-based year 170 km south of the site) has a summer (June-August) regression slope of daily range over
+mean range on z of 0.35 (correlation 0.73), none in winter (0.00). CALIBRATED on that year, which the module
+does not copy (see the module notes)."""
+DTR_FLOOR = 0.2
+"""Smallest diurnal range on a cool, overcast summer day, as a fraction of the season's mean range [-]
+(ASSUMPTION; reached only below z = -2.3)."""
 SEED = 0
 HARMONICS = 40
 
@@ -145,7 +164,8 @@ SITES = {
                    f"{DTR_MEAN_K} + {DTR_AMPLITUDE_K} cos(2 pi (d - {DTR_PEAK_DAY})/365) K, coldest 03:00, "
                    f"warmest 15:00; synoptic daily AR(1) sd {SIGMA_MEAN_K} + {SIGMA_AMPLITUDE_K} cos(2 pi (d - "
                    f"{SIGMA_PEAK_DAY})/365) K of daily anomalies, day-to-day correlation {DAY_TO_DAY_CORRELATION}, "
-                   f"spline-interpolated to hours, seed {SEED}"),
+                   f"spline-interpolated to hours, seed {SEED}; diurnal range growing with the anomaly in the warm "
+                   f"half-year (gain {DTR_ANOMALY_GAIN} per sd)"),
 }
 """Bundled weather years by site name."""
 
@@ -194,7 +214,9 @@ def synthesize_year(seed: int = SEED, month_means_c=DMI_MONTHLY_MEAN_C) -> np.nd
     hour = np.arange(n)
     synoptic = spline(np.mod(hour + 0.5 - noon[0], n) + noon[0])
     day = hour // 24 + 0.5
-    dtr = DTR_MEAN_K + DTR_AMPLITUDE_K * np.cos(2 * np.pi * (day - DTR_PEAK_DAY) / 365)
+    season = np.cos(2 * np.pi * (day - DTR_PEAK_DAY) / 365)
+    dtr = (DTR_MEAN_K + DTR_AMPLITUDE_K * season) * np.maximum(
+        DTR_FLOOR, 1.0 + DTR_ANOMALY_GAIN * np.maximum(season, 0.0) * z[hour // 24])  # warm days are clear days
     w, h = 2 * np.pi / 24, hour % 24
     diurnal = dtr / 2 * (np.sin(w * (h + 1 - 15)) - np.sin(w * (h - 15))) / w  # hour means of the cosine
     variable = synoptic + diurnal

@@ -34,14 +34,15 @@ def run(case, output, no_output, series, year):
     """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary. A case with a
     [time] table is solved at every step of its time axis."""
     import gigawatt as gw
-    from gigawatt.summary import format_summary, time_series_lines
+    from gigawatt.summary import design_point_lines, format_summary, time_series_lines
 
     try:
         loaded = _with_time_axis(case) if year else gw.load_case(case)
         timed = series is not None or loaded.settings.get("time") is not None
         path = None if no_output else output or Path(f"{loaded.name}.nc")
         if not timed:
-            result = gw.solve(loaded)
+            points = gw.solve_design_points(loaded)
+            result = next(iter(points.values()))
         else:
             from gigawatt.cases.series_file import read_timeseries
             from gigawatt.time_series import run_time_series, time_inputs
@@ -55,8 +56,11 @@ def run(case, output, no_output, series, year):
         _fail(f"{path}: cannot write the results: {err}")
     if not timed:
         click.echo(format_summary(result))
+        for ds in list(points.values())[1:]:
+            click.echo("\n".join(["", *design_point_lines(ds)]))
         if path is not None:
-            write_netcdf(result, path, "results")
+            write_netcdf(result, path, "results", groups={f"{name}_design": ds for name, ds in points.items()
+                                                          if ds is not result})
         return
     click.echo("\n".join(time_series_lines(result)))
     result.close()
@@ -73,51 +77,83 @@ def _with_time_axis(case):
     return case_from_document(doc, file, table_files)
 
 
-def write_netcdf(ds, path: Path, what: str) -> None:
+def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
     """Write ``ds`` to ``path`` atomically (a ``.part`` file renamed when complete: no half-written file on
-    an error or Ctrl-C) and say so; a failure is a one-line error naming the file."""
+    an error or Ctrl-C) and say so; a failure is a one-line error naming the file. ``groups``: further
+    datasets stored as NetCDF groups of the same file (``xarray.open_dataset(path, group=name)``)."""
     partial = path.with_name(path.name + ".part")
     try:
         ds.to_netcdf(partial)
+        for name, extra in (groups or {}).items():
+            extra.to_netcdf(partial, mode="a", group=name)
         partial.replace(path)
     except (OSError, ValueError) as err:
         _fail(f"{path}: cannot write the {what}: {err}")
     finally:
         partial.unlink(missing_ok=True)
-    click.echo(f"{what} written to {path}")
+    click.echo(f"{what} written to {path}" + (f" (also: group {', '.join(map(repr, groups))})" if groups else ""))
 
 
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--architectures", default=None,
               help="Comma-separated: ac, dc800, dc400; the first is the baseline of the differences "
-                   "[default: ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
+                   "[default: the preset's, else ac,dc800,dc400, or ac,dc800 without the bipolar solver].")
+@click.option("--preset", default=None,
+              help="A published comparison's settings by name: lbnl2008 (380 VDC against best-practice AC, LBNL "
+                   "2008) or nvidia800vdc (800 VDC against 415 VAC, NVIDIA 2025). Options given here override it.")
 @click.option("--tariff", default=None, type=float,
               help="Energy tariff per MWh (default 80, an assumption: state your own).")
 @click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
-@click.option("--sizing", default="current_density", show_default=True,
-              help="Conductor sizing rule: current_density or loss_fraction.")
+@click.option("--sizing", default=None, help="Conductor sizing rule: current_density (default) or loss_fraction.")
+@click.option("--provisioning", default=None,
+              help="Rack supplies and shelves rated this many times the rack's full-load draw [default 2: N+N, "
+                   "each at half load], or 'case' for the case's shelf ratings.")
+@click.option("--rack-standard", default=None,
+              help="How AC racks are fed: orv3 (three-wire delta, default) or 19inch (four-wire wye, neutral counted).")
+@click.option("--pdu-transformer/--no-pdu-transformer", default=None,
+              help="A PDU transformer after the UPS (default: none, a 400 V IEC chain).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the comparison as NetCDF here (dimension 'architecture').")
-def compare(case, architectures, tariff, hours, sizing, output):
+              help="Write the comparison as NetCDF here (dimension 'architecture'; every assumption in its "
+                   "attributes).")
+def compare(case, architectures, preset, tariff, hours, sizing, provisioning, rack_standard, pdu_transformer, output):
     """Solve CASE (default: the bundled case) in each distribution architecture on the same IT load and
-    compare efficiency, losses by stage, copper, and annual energy and cost."""
+    compare efficiency, losses by stage, copper, and annual energy and cost, with every stage's assumption
+    and its source."""
     import gigawatt as gw
-    from gigawatt.cases.architectures import ArchitectureOptions, bipolar_available
+    from gigawatt.cases.architectures import bipolar_available, preset_options
     from gigawatt.compare import DEFAULT_TARIFF_PER_MWH, compare as run_compare, format_comparison, parse_architectures
 
-    if architectures is None:
-        architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+    given = {k: v for k, v in {"sizing": sizing, "rack_standard": rack_standard,
+                               "pdu_transformer": pdu_transformer}.items() if v is not None}
     try:
-        names = parse_architectures(architectures)
+        if provisioning is not None:  # 'case' gives None: the case's shelf ratings
+            given["shelf_provisioning"] = _provisioning(provisioning)
+        options = preset_options(preset, **given)
+        if architectures is None and preset is None:
+            architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+        names = None if architectures is None else parse_architectures(architectures)
         loaded = gw.load_case(case)
         result = run_compare(loaded, names, tariff_per_mwh=DEFAULT_TARIFF_PER_MWH if tariff is None else tariff,
-                             hours=hours, options=ArchitectureOptions(sizing=sizing))
+                             hours=hours, options=options, preset=preset)
     except gw.GigawattError as err:
         _fail(err)
     click.echo(format_comparison(result))
     if output:
         write_netcdf(result, output, "comparison")
+
+
+def _provisioning(text: str):
+    """``--provisioning``: a factor, or ``case`` (None: the case's shelf ratings)."""
+    from gigawatt.errors import CaseError
+
+    if text.strip() == "case":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise CaseError("not a number", field="provisioning", value=text,
+                        allowed="a factor >= 1 (2 is N+N) or 'case'") from None
 
 
 @main.command()

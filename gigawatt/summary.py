@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
 
 MAX_LISTED = 12  # sources listed one by one; the rest are summed
@@ -23,7 +24,10 @@ def format_summary(ds: xr.Dataset) -> str:
             lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
         return "\n".join(lines)
     lines = [f"case {a['case_name']!r}  ({ds.sizes['bus']} buses, {ds.sizes['line']} lines, "
-             f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)", ""]
+             f"{ds.sizes['source']} sources, {ds.sizes['converter']} converters, {ds.sizes['rack']} racks)"]
+    if "design_point" in a:
+        lines.append(f"design point: {a['design_point']}")
+    lines.append("")
     lines.append("power drawn from each source (grid side)")
     for sid in ds["source"].values[:MAX_LISTED]:
         s = ds.sel(source=sid)
@@ -34,7 +38,7 @@ def format_summary(ds: xr.Dataset) -> str:
         lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.p_grid_w.sum())}   loading "
                      f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
-    lines.append(f"IT power delivered to the chips {_mw(a['p_it_w'])}")
+    lines += it_power_lines(ds)
     lines.append("")
     lines.append("losses by stage")
     for st in ds["stage"].values:
@@ -57,13 +61,65 @@ def format_summary(ds: xr.Dataset) -> str:
         lines += [""] + bipolar_lines(ds)
     if "p_plant_w" in a:
         lines += [""] + grid_lines(ds)
-    if "pue" in a:
+    if "p_facility_w" in a:
         lines += [""] + cooling_lines(ds)
     if "dh_q_plant_w" in a:
         lines += [""] + district_heating_lines(ds)
+    if "pue" in a:
+        lines += [""] + kpi_lines(a)
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
+
+
+def it_power_lines(ds: xr.Dataset) -> list[str]:
+    """IT power at the rack inputs (the IT equipment of ISO/IEC 30134-2) and at the chips, the basis the case
+    gives its racks' power on, and the elements the case makes lossless."""
+    a = ds.attrs
+    lines = [f"IT power at the rack inputs     {_mw(a['p_rack_input_w'])}   (IT equipment, ISO/IEC 30134-2; the "
+             f"racks' p_it_w on basis '{a.get('rack_power_basis', 'input')}')",
+             f"power at the chips             {_mw(a['p_it_w'])}   (after the shelves and voltage regulators)"]
+    ideal = [f"{n} {what}" for n, what in ((a.get("lossless_stations", 0), "stations without a loss model"),
+                                           (a.get("racks_without_shelf", 0), "racks without power shelves")) if n]
+    if ideal:
+        lines.append(f"idealised by the case           {'; '.join(ideal)} (lossless)")
+    return lines
+
+
+def kpi_lines(a) -> list[str]:
+    """The KPIs of a result (its attributes ``a``) with their boundary and basis: the design hour of a steady
+    solve, or the period of a time series (:mod:`gigawatt.models.kpis`)."""
+    import textwrap
+
+    design = a.get("kpi_period") == "design hour"
+    title = ("KPIs at the design hour (ratios of instantaneous powers; the standards define them on a year's "
+             "energy)" if design else f"KPIs over the period of {a.get('kpi_period', '')} (ratios of energies)")
+    lines = [title,
+             f"  PUE                          {a['pue']:.4f}   total facility / IT equipment (ISO/IEC 30134-2)",
+             f"  partial PUE cooling / power  {a['ppue_cooling']:.4f} / {a['ppue_power']:.4f}   (IT + pumps and fans) "
+             f"/ IT; (IT + power delivery from the meter to the IT boundary) / IT",
+             f"  ITUE / TUE                   {a['itue']:.4f} / {a['tue']:.4f}   IT equipment / chips; total / chips "
+             f"= PUE × ITUE (Patterson et al. 2013)"]
+    if "erf" in a:
+        label = "design-hour value" if design else "over the period"
+        hp = a.get("hp_electric_w") if design else a.get("energy_hp_electric_j")
+        beside = ""
+        if hp:
+            beside = (f"; heat pumps' electricity {_mw(hp).strip()}" if design
+                      else f"; heat pumps' electricity {hp / 3.6e9:,.1f} MWh") + " (outside the boundary, in no KPI)"
+        lines.append(f"  ERF                          {a['erf']:.4f}   {label}: heat delivered to reuse / total "
+                     f"facility (ISO/IEC 30134-6){beside}")
+    if "cue_kg_per_kwh" in a:
+        lines.append(f"  CUE                          {a['cue_kg_per_kwh']:.4f} kgCO2e/kWh   emissions of the total "
+                     f"energy / IT energy (ISO/IEC 30134-8)")
+    if "ref" in a:
+        lines.append(f"  REF / nuclear share          {a['ref']:.4f} / {a['nuclear_share']:.4f}   of the total "
+                     f"energy (ISO/IEC 30134-3)")
+    if a.get("kpi_basis"):
+        lines.append("  boundary and basis")
+        for text in str(a["kpi_basis"]).splitlines():
+            lines += textwrap.wrap(text, 110, initial_indent="    - ", subsequent_indent="      ")
+    return lines
 
 
 def bipolar_lines(ds: xr.Dataset) -> list[str]:
@@ -139,13 +195,11 @@ def _c(t_k) -> str:
 def cooling_lines(ds: xr.Dataset) -> list[str]:
     """Chips, coolant, pumps, CDUs, heat rejected and reused, PUE: the cooling part of the summary."""
     a = ds.attrs
-    i = int(np.nanargmax(ds.t_chip_k.values))
     flow = ds.coolant_flow_l_min_per_kw.values
     duty = ds.cdu_duty_w.values
     lines = [f"liquid cooling ({ds.sizes['cooling_loop']} loops with one CDU each; coolant {a['coolant']}, "
              f"facility water {a['facility_coolant']}, class {a['facility_class']})",
-             f"  hottest chip                 {_c(ds.t_chip_k[i])} in rack '{ds.rack.values[i]}' "
-             f"(limit exceeded in {int(ds.chip_over_limit.sum())} racks)",
+             hottest_chip_line(ds),
              f"  coolant supply / return      {_c(a['t_tcs_supply_k'])} / up to {_c(ds.t_coolant_out_k.max())} "
              f"at the racks",
              f"  rack flow per kW to liquid   " + (f"{np.nanmin(flow):.3f}–{np.nanmax(flow):.3f} L/min/kW"
@@ -160,22 +214,64 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"  heat available for reuse     {_mw(a['q_available_w']).strip()} at {_c(a['t_reuse_k'])}; "
              f"recovered {_mw(a['q_recovered_w']).strip()}",
              f"  heat rejected to ambient     {_mw(a['q_rejected_w']).strip()}",
+             dry_cooler_line(ds),
              f"  pumps / fans                 {_mw(a['p_pumps_w']).strip()} / {_mw(a['p_fans_w']).strip()}",
-             f"  facility power               {_mw(a['p_facility_w']).strip()}; PUE {a['pue']:.4f}, "
-             f"partial PUE of cooling {a['ppue_cooling']:.4f}",
+             f"  facility power               {_mw(a['p_facility_w']).strip()} (stations' intake + pumps + fans; "
+             f"KPIs below)",
              f"  heat balance residual        {a['heat_balance_residual']:.1e}; facility energy residual "
              f"{a['facility_energy_residual']:.1e}"]
     if "p_it_ref_w" in ds:
-        extra = float(ds.p_it_w.sum() - ds.p_it_ref_w.sum())
-        lines.insert(2, f"  chip leakage at temperature  {extra / 1e3:+.1f} kW IT power vs the case's p_it_w "
-                        f"(chip fixed point per rack; {a['electrical_solves']} electrical solve)")
+        at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
+        lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
+                        f"{_mw(at_ref).strip()} at the leakage reference temperature (from the case's p_it_w): "
+                        f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "
+                        f"electrical solve")
+    return lines
+
+
+def hottest_chip_line(ds: xr.Dataset) -> str:
+    """The hottest chip, naming what is reported: the junction (with the case's junction-to-case resistance,
+    an assumption) or, without one, the case."""
+    r_jc = ds.attrs.get("chip_r_jc_k_per_w", 0.0)
+    over = f"case limit exceeded in {int(ds.chip_over_limit.sum())} racks"
+    if r_jc > 0 and "t_junction_k" in ds:
+        i = int(np.nanargmax(ds.t_junction_k.values))
+        return (f"  hottest chip junction        {_c(ds.t_junction_k[i])} in rack '{ds.rack.values[i]}' (case "
+                f"{_c(ds.t_chip_k[i])}; junction-to-case {r_jc:g} K/W, an assumption of the case; leakage at the "
+                f"junction; {over})")
+    i = int(np.nanargmax(ds.t_chip_k.values))
+    return (f"  hottest chip case            {_c(ds.t_chip_k[i])} in rack '{ds.rack.values[i]}' (no junction-to-case "
+            f"resistance given, chip_r_jc_k_per_w: the junction is not computed; {over})")
+
+
+def dry_cooler_line(ds: xr.Dataset) -> str:
+    """The dry coolers at this point: fan speed and power by the fan laws, and whether they hold the set-point."""
+    a = ds.attrs
+    line = (f"  dry coolers                  fans at {100 * a['dry_cooler_speed']:.1f} % speed, "
+            f"{_mw(a['dry_cooler_fan_w']).strip()} (fan laws: {_mw(a['dry_cooler_design_fan_w']).strip()} at full "
+            f"speed; sized for {_mw(a['dry_cooler_design_q_w']).strip()})")
+    if a["dry_cooler_over_limit"]:
+        line += f"; set-point NOT held, {_mw(a['dry_cooler_shortfall_w']).strip()} short (trim cooling, not modelled)"
+    return line
+
+
+def design_point_lines(ds: xr.Dataset) -> list[str]:
+    """A further design point (the summer one of :func:`gigawatt.solve_design_points`): its label and what
+    differs from the first: grid power, cooling and district heating."""
+    a = ds.attrs
+    lines = [f"design point: {a.get('design_point', '')}",
+             f"  grid power {_mw(a['p_grid_w']).strip()}; IT power delivered to the chips {_mw(a['p_it_w']).strip()}"]
+    if "pue" in a:
+        lines += [""] + cooling_lines(ds)
+    if "dh_q_plant_w" in a:
+        lines += [""] + district_heating_lines(ds)
     return lines
 
 
 def district_heating_lines(ds: xr.Dataset) -> list[str]:
     """The district-heating part of the summary: delivery, supply temperatures, losses, plant."""
     a = ds.attrs
-    t_in = ds.dh_consumer_t_supply_k.values
+    t_in = ds.dh_consumer_t_supply_k.values[ds.dh_consumer_demand_w.values > 0]  # consumers that draw water
     lines = [f"district heating ({ds.sizes['dh_consumer']} consumers, {ds.sizes['dh_pipe']} pipes)",
              f"  heat delivered / demanded     {_mw(a['dh_q_delivered_w']).strip()} / {_mw(a['dh_q_demand_w']).strip()}"
              f"; {int(a['dh_undersupplied'])} consumers under-supplied",
@@ -190,25 +286,36 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
              + (f" through heat pumps (COP {a['hp_cop']:.2f}, {_mw(a['hp_electric_w']).strip()} electric)"
                 if a["hp_heat_w"] > 0 else ""),
              f"  peak boiler                  {_mw(a['boiler_heat_w']).strip()}",
-             f"  reuse                        ERF {a['erf']:.3f}; {100 * a['reuse_share']:.1f} % of the campus's "
-             f"reusable heat; about {a['homes_equivalent']:,.0f} homes' worth; "
-             f"{a['vertical_farm_area_served_m2']:,.0f} m² of vertical farms served",
-             f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}"]
+             f"  reuse                        {100 * a['reuse_share']:.1f} % of the campus's reusable heat",
+             homes_heated_line(a, a["q_from_campus_w"] * YEAR_S, YEAR_S, "homes' worth")]
+    if a.get("vertical_farm_area_m2", 0.0) > 0:
+        lines.append(f"  vertical farms               {a['vertical_farm_area_served_m2']:,.0f} of "
+                     f"{a['vertical_farm_area_m2']:,.0f} m² take heat at this hour ({a['vertical_farm_model']})")
+    lines.append(f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}")
     return lines
+
+
+def homes_heated_line(a: dict, q_reused_j: float, period_s: float, label: str) -> str:
+    """The summary's homes line: :func:`gigawatt.models.consumers.homes_heated_annual` of the heat reused over
+    the period, with its basis (the ``homes_equivalent_basis`` attribute)."""
+    homes = homes_heated_annual(q_reused_j, a["annual_heat_per_home_j"], period_s)
+    return f"  {label:<28} about {homes:,.0f} ({a['homes_equivalent_basis']})"
 
 
 def time_series_lines(ds: xr.Dataset) -> list[str]:
     """The summary of a time-series run: its period, the energies over it (by stage where the steps carry
-    them), PUE and ERF over the period, its extremes and the period's ledgers (see
+    them), the KPIs over the period (:func:`kpi_lines`), its extremes and the period's ledgers (see
     :mod:`gigawatt.time_series`)."""
     a = ds.attrs
     hours = a["steps"] * a["step_s"] / 3600.0
     lines = [f"case '{a['case_name']}': {a['steps']} steps of {a['step_s']:g} s ({hours:,.1f} h) from "
              f"{np.datetime_as_string(ds.time.values[0], unit='s')}"
              + (f"; IT load {a['it_load']}, weather {a['weather']}" if "it_load" in a else "")]
-    rows = [("p_grid", "energy drawn from the grid"), ("p_it", "IT energy"), ("p_loss", "losses (grid to chips)")]
+    rows = [("p_grid", "energy drawn from the grid"), ("p_rack_input", "IT energy at the rack inputs"),
+            ("p_it", "energy at the chips"), ("p_loss", "losses (grid to chips)")]
     rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
-    rows += [("p_cooling", "pumps and fans"), ("p_facility", "facility energy"), ("q_available", "heat available for reuse"),
+    rows += [("p_cooling", "pumps and fans"), ("dry_cooler_fan", "  of which dry-cooler fans"),
+             ("p_total_facility", "total facility energy"), ("q_available", "heat available for reuse"),
              ("q_recovered", "heat reused"), ("q_rejected", "heat rejected"), ("dh_q_demand", "heat demand of the network"),
              ("dh_q_delivered", "heat delivered to consumers"), ("dh_q_unmet", "  not met (one-step control lag)"),
              ("dh_q_loss", "heat lost by the network's pipes"), ("hp_heat", "heat pumps' heat"),
@@ -221,9 +328,16 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
         if value is not None and not (name in optional and value == 0.0):
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
-        lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
-    extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C", "rack"),
-                ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
+        lines += kpi_lines(a)
+    if "homes_equivalent_basis" in a:
+        lines.append(homes_heated_line(a, a["energy_q_recovered_j"], a["steps"] * a["step_s"], "homes heated"))
+    if "vertical_farm_model" in a:
+        lines.append(f"  vertical farms: {a['vertical_farm_model']}")
+    junction = "t_junction_max_k" in ds and bool((ds.t_junction_max_k > ds.t_chip_max_k).any())
+    chip = (("t_junction_max_k", "hottest chip junction", max,
+             lambda v: f"{v - 273.15:.2f} °C (R_jc an assumption)", "rack") if junction else
+            ("t_chip_max_k", "hottest chip case", max, lambda v: f"{v - 273.15:.2f} °C", "rack"))
+    extremes = [chip, ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
     for name, label, pick, fmt, dim in extremes:
         if name in ds:
             values = ds[name].values
@@ -234,9 +348,11 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
                 where = f", {dim} '{ds[dim].values[int(np.argmax(per) if pick is max else np.argmin(per))]}'"
             lines.append(f"  {label:<30} {fmt(values[k])} at {np.datetime_as_string(ds.time.values[k], unit='m')}"
                          + where)
-    if "dry_cooler_over_limit" in ds and float(ds.dry_cooler_over_limit.sum()) > 0:
-        lines.append(f"  steps above the dry coolers' ambient limit: {int(ds.dry_cooler_over_limit.sum())} "
-                     "(trim cooling needed; not modelled)")
+    if "dry_cooler_over_limit" in ds:
+        over_h = float(ds.dry_cooler_over_limit.sum()) * a["step_s"] / 3600.0
+        short = a.get("energy_dry_cooler_shortfall_j", 0.0) / 3.6e9
+        lines.append(f"  {'dry coolers over their limit':<30} {over_h:,.1f} h the facility set-point cannot be held"
+                     + (f", {short:,.1f} MWh short (trim cooling, not modelled)" if over_h else ""))
     for name, label in (("energy_balance_residual", "energy balance residual"),
                         ("heat_balance_residual", "heat balance residual"),
                         ("facility_energy_residual", "facility energy residual"),

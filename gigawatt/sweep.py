@@ -46,7 +46,7 @@ from gigawatt.series_writer import figure_units
 SCHEDULER_CONNECT_TIMEOUT_S = 5.0
 # Settings sections the case must already have to be swept (sweeping them into a case that lacks them would
 # add a whole system, not vary one); these always exist.
-_ALWAYS_PRESENT = ("case", "solver", "dc")  # dc: all defaults when absent (once the bipolar branch is merged)
+_ALWAYS_PRESENT = ("case", "solver", "dc", "kpi")  # dc: all defaults when absent (once the bipolar branch is merged)
 # Units of result attributes by their name's suffix (the naming convention of STYLE.md), for the KPI variables.
 @dataclass(frozen=True)
 class SweptField:

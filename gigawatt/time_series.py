@@ -4,8 +4,9 @@ figures as series along ``time``, and the period's energies with their ledgers.
 The inputs (a Dataset along ``time``, SI units) come from the case's ``[time]`` table (:func:`time_inputs`:
 a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a CSV file) or are given:
 
-* ``p_it_fraction`` [-]: every rack at that fraction of its case IT power; or ``p_it_w`` [W]: the campus's
-  total IT power, every rack scaled by the same factor;
+* ``p_it_fraction`` [-]: every rack's power at the chips at that fraction of its case value (at 1 each rack
+  draws its ``p_it_w``, on its ``p_it_basis``); or ``p_it_w`` [W]: the campus's total IT power on the racks'
+  basis (their inputs, or their chips), every rack's chips scaled by the same factor to draw it;
 * ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand.
 
 Each step is solved by :class:`gigawatt.solver.chain_stepper.ChainStepper` (the stages prepared once, each
@@ -13,8 +14,10 @@ warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w
 ``q_recovered_w``, ``dh_q_delivered_w``, …, as the attributes of :func:`gigawatt.solve`'s results) as
 variables along ``time``, each bus's lowest voltage and each rack's hottest chip over the period
 (``v_min_pu_over_period``, ``t_chip_max_k_over_period``), and attributes with the period's energies [J] (``energy_<name>_j`` = Σ power ×
-step for every ``*_w`` figure), ``pue`` and ``erf`` over the period (ratios of energies), and the period's
-ledgers, each relative to its inflow:
+step for every ``*_w`` figure; ``mass_co2e_kg`` from ``co2e_kg_per_s``), the KPIs over the period (``pue``,
+``erf``, …: ratios of the period's energies, formed by :mod:`gigawatt.solver.facility_kpis` as the design
+hour's are, with the statement of their boundary and basis in ``kpi_basis``), and the period's ledgers, each
+relative to its inflow:
 
 * ``energy_balance_residual``: |Σ (grid − IT − losses grid to chips) Δt| / Σ grid Δt;
 * ``heat_balance_residual``: |Σ (heat into the coolant − rejected − recovered − loop pipe losses) Δt| / Σ in;
@@ -154,7 +157,10 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         fraction = (series["p_it_fraction"].to_numpy().astype(float) if "p_it_fraction" in series
                     else series["p_it_w"].to_numpy().astype(float) / p_ref.sum())
         check_fraction(fraction, "time series")
+        if "p_it_fraction" not in series:
+            fraction = _fraction_of_total(case, series["p_it_w"].to_numpy().astype(float), fraction)
     outdoor = series["outdoor_t_k"].to_numpy().astype(float) if "outdoor_t_k" in series else None
+    hour_of_day = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")  # local, as the profiles' hours
     chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
     stepper = ChainStepper(case)
     totals = _Totals(step_s)
@@ -171,7 +177,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         for k, t in enumerate(times):
             t_out = None if outdoor is None else float(outdoor[k])
             try:
-                record = stepper.step(float(fraction[k]), t_out, step_s)
+                record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]))
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
@@ -190,7 +196,15 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             if progress:
                 progress(k + 1, times.size)
         attrs.update(totals.result())
+        attrs.update(_period_kpis(case, attrs, hours=times.size * step_s / 3600.0))
         attrs.update(stepper.ledger_attrs())
+        if "energy_q_recovered_j" in attrs and "annual_heat_per_home_j" in attrs:
+            from gigawatt.models.consumers import homes_heated_annual
+            from gigawatt.solver.district_heating.results import demand_basis_attrs
+
+            attrs["homes_equivalent"] = homes_heated_annual(attrs["energy_q_recovered_j"],
+                                                            attrs["annual_heat_per_home_j"], times.size * step_s)
+            attrs.update(demand_basis_attrs(case, "campus heat reused over the period, scaled to a year"))
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())
@@ -204,6 +218,51 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     ds = ds.merge(stepper.extremes())
     ds.attrs.update(attrs)
     return ds
+
+
+def _fraction_of_total(case, p_total_w: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The factor on every rack's power at the chips that makes the racks' IT power, summed on their
+    ``p_it_basis``, equal ``p_total_w`` [W] at each step (``start``: the ratio to the case's total, exact for
+    racks given at the chips). Racks given at their input draw through shelves whose efficiency varies with
+    load, so the factor is iterated, f ← f · P / ΣP(f), a contraction since the total is nearly proportional
+    to f; relative accuracy 1e-13. Steps are taken a chunk at a time (about 2²² rack powers held)."""
+    from gigawatt.models.racks import chip_powers
+    from gigawatt.solver.dc.series import RackPowers
+
+    racks = case.tables["rack"]
+    on_input = racks["p_it_basis"].to_numpy() == "input"
+    if not on_input.any():
+        return start
+    chips, chain = chip_powers(case), RackPowers(case)
+    out = start.copy()
+    size = max(1, 2 ** 22 // max(chips.size, 1))
+    for k in range(0, out.size, size):
+        f, target = out[k:k + size], p_total_w[k:k + size]  # f: a view, updated in place
+        for _ in range(100):
+            p_chips = f[:, None] * chips
+            total = np.where(on_input, chain(p_chips)[0], p_chips).sum(axis=1)
+            ratio = np.divide(target, total, out=np.ones_like(total), where=total > 0)
+            f *= ratio
+            if np.max(np.abs(ratio - 1.0), initial=0.0) <= 1e-13:
+                break
+    return out
+
+
+def _period_kpis(case, totals: dict, hours: float) -> dict:
+    """The period's KPIs from its energies (:func:`gigawatt.solver.facility_kpis.period_kpis`, the module
+    every KPI comes from) and the statement of their boundary and basis; nothing without cooling."""
+    from gigawatt.solver.facility_kpis import kpi_basis, kpi_units, period_kpis
+
+    if "energy_p_total_facility_j" not in totals:
+        return {}
+    annual = " (a year: the annual figures the standards define)" if abs(hours - 8760.0) <= 24.0 else ""
+    out = period_kpis(case, totals, totals.get("mass_co2e_kg"))
+    out.update(it_boundary=case.settings["kpi"]["it_boundary"], kpi_period=f"{hours:g} h",
+               kpi_basis=kpi_basis(case, ac_solved=False, ac_in_case=bool(len(case.tables["ac_supply"])),
+                                   series=True, period=f"the period of {hours:,.6g} h{annual}: every KPI is a ratio "
+                                   "of the period's energies (Σ power × step)"),
+               kpi_attrs_units=kpi_units())
+    return out
 
 
 def _columns(records: list[dict]) -> dict[str, np.ndarray]:
@@ -227,11 +286,14 @@ class _Totals:
     def __init__(self, step_s: float):
         self.step_s = step_s
         self.energy: dict[str, float] = {}
+        self.mass: dict[str, float] = {}  # [kg] from the *_kg_per_s figures (the emissions)
 
     def add(self, columns: dict[str, np.ndarray]) -> None:
         for name, values in columns.items():
             if name.endswith("_w"):
                 self.energy[name] = self.energy.get(name, 0.0) + float(np.sum(values)) * self.step_s
+            elif name.endswith("_kg_per_s"):
+                self.mass[name] = self.mass.get(name, 0.0) + float(np.sum(values)) * self.step_s
 
     def result(self) -> dict:
         out = {f"energy_{name[:-2]}_j": value for name, value in self.energy.items()}
@@ -243,7 +305,6 @@ class _Totals:
                                                 - e("q_loop_loss")) / e("q_into_coolant"))
         if e("p_facility") > 0 and e("q_to_outside") > 0:
             out["facility_energy_residual"] = abs(e("p_facility") - e("q_to_outside")) / e("p_facility")
-        if e("p_facility") > 0 and e("p_it") > 0:
-            out["pue"] = e("p_facility") / e("p_it")
-            out["erf"] = e("q_recovered") / e("p_facility")
+        if self.mass:
+            out.update({f"mass_{name[:-len('_kg_per_s')]}_kg": value for name, value in self.mass.items()})
         return out

@@ -6,7 +6,8 @@ curves against load, built through the loss-model registry of :mod:`gigawatt.mod
 (kind ``efficiency_curve``); the transformer is the registry's kind ``transformer``
 (:class:`gigawatt.models.converter_losses.TransformerLoss`, which calls :func:`transformer_loss_w`).
 
-Each constant names its source (listed below); where no published figure stands behind a number the
+Each constant names its source (listed below; :data:`DEFAULT_SOURCES` says it in the words
+``gigawatt compare`` prints); where no published figure stands behind a number the
 constant says **assumption**, and where the figure was not checked against its source it says **unverified**.
 
 References
@@ -29,6 +30,7 @@ References
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -76,6 +78,19 @@ PDU_TRANSFORMER = {"kind": "transformer", "no_load_loss_fraction": 0.0025, "load
 """PDU transformer (low-voltage dry type): no-load 0.25 %, load loss 1.2 % of rating: 98.87 % at 35 % load.
 **Assumption**: no published figure was checked; chosen near the US DOE 2016 minimum for low-voltage dry-type
 units of 150–225 kVA (about 98.8–98.9 % at 35 % load, 10 CFR 431.196, from memory, unverified)."""
+
+PSU_TITANIUM_SOURCE = ("80 PLUS Titanium, 230 V internal redundant: 90/94/96/91 % at 10/20/50/100 % load "
+                       "(80 PLUS programme, CLEAResult, Titanium level of the 230 V internal redundant class)")
+UPS_MODERN_SOURCE = ("double-conversion UPS, modern: 94-95 % at 25 % load, 96-97 % at 50-100 % (vendor datasheets, "
+                     "unverified; midpoints used)")
+MV_TRANSFORMER_SOURCE = ("MV distribution transformer 99.2-99.5 % at 50 % load (US DOE 10 CFR 431.196, unverified); "
+                         "the 1:8 split of no-load and load loss is an assumption")
+PDU_TRANSFORMER_SOURCE = ("assumption: near the US DOE 2016 minimum for 150-225 kVA low-voltage dry-type units at "
+                          "35 % load (10 CFR 431.196, not checked)")
+DEFAULT_SOURCES = {"ac_mv_transformer": MV_TRANSFORMER_SOURCE, "ac_ups": UPS_MODERN_SOURCE,
+                   "ac_pdu_transformer": PDU_TRANSFORMER_SOURCE, "ac_psu": PSU_TITANIUM_SOURCE}
+"""Where each default AC stage model comes from, by the name a case may override it under (what
+``gigawatt compare`` prints and stores with the result)."""
 
 POWER_FACTOR = 0.95
 """Power factor of the server power supplies seen by the 415 V distribution. **Assumption**: active PFC
@@ -228,3 +243,39 @@ def chain_efficiency(efficiencies) -> float:
     r"""Efficiency of conversion stages in series, :math:`\eta = \prod_k \eta_k` [-] (each at its own operating
     point). Source: definition of efficiency, P_out/P_in, applied stage by stage."""
     return float(np.prod(np.asarray(efficiencies, dtype=float)))
+
+
+@dataclass(frozen=True)
+class RackFeed:
+    """How a rack standard's power supplies are fed from three-phase AC distribution.
+
+    Attributes
+    ----------
+    wiring : str
+        The feed in words (what the comparison prints).
+    neutral : bool
+        Whether the circuit carries a neutral conductor (counted in copper mass, sized by
+        ``ac_neutral_fraction``); a delta feed has none.
+    source : str
+        Where the feed is specified.
+    """
+
+    wiring: str
+    neutral: bool
+    source: str
+
+
+RACK_FEEDS = {
+    "orv3": RackFeed(
+        wiring="three-wire delta (3 phases + PE, no neutral): three-phase power shelves",
+        neutral=False,
+        source="OCP Open Rack V3 Power Shelf Rev 1.0 specification (Keyhani et al., Meta, opencompute.org, 2022); "
+               "'Overview of OCP Open Rack Standard V3 Power System' (Keyhani, Harris; OCP Engineering Workshop, "
+               "10 July 2019): universal 7-pin power whip, delta connection, 50 A / 480 V"),
+    "19inch": RackFeed(
+        wiring="four-wire wye (3 phases + neutral + PE): single-phase power supplies line to neutral",
+        neutral=True,
+        source="single-phase server power supplies on three-phase rack PDUs share the neutral; full-size neutral "
+               "for the triplen harmonics of IT loads (IEC 60364-5-52, clause 524.2; assumption of its size)"),
+}
+"""Rack power standards by name: how their power supplies are fed (``gigawatt compare --rack-standard``)."""

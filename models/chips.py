@@ -143,6 +143,42 @@ def case_temperature(t_inlet_k, q_w, r_th_k_per_w):
 
 
 @njit(cache=True)
+def junction_temperature(t_case_k, q_w, r_jc_k_per_w):
+    r"""Junction temperature of a chip from its case temperature and its junction-to-case resistance.
+
+    .. math:: T_j = T_\mathrm{case} + R_{jc}\, Q
+
+    Parameters
+    ----------
+    t_case_k : float
+        Case temperature, at the cold plate's base [K] (:func:`case_temperature`).
+    q_w : float
+        Heat flowing from the junction through the case into the cold plate [W].
+    r_jc_k_per_w : float
+        Junction-to-case thermal resistance [K/W], >= 0. No figure for data-centre GPUs is published;
+        **assumption**: about 0.01-0.02 K/W for a 1 kW-class lidded package (a 10-20 K rise at 1 kW, die and
+        first thermal interface), to be replaced by the vendor's figure.
+
+    Returns
+    -------
+    float
+        Junction temperature [K]; the case temperature when ``r_jc_k_per_w`` is 0.
+
+    Notes
+    -----
+    Validity: steady state; one lumped resistance for die, thermal interface and lid (hot spots on the die
+    run hotter than this mean junction). Source: definition of thermal resistance (JEDEC JESD51-1 junction-to-
+    case; Incropera [7]_ section 3.1), in series with the case-to-coolant resistance.
+
+    Examples
+    --------
+    >>> round(junction_temperature(333.15, 1000.0, 0.015) - 273.15, 6)   # 60 °C case, 1 kW, 15 K above
+    75.0
+    """
+    return case_temperature(t_case_k, q_w, r_jc_k_per_w)
+
+
+@njit(cache=True)
 def cold_plate_resistance(m_kg_s, n_channels, d_h_m, channel_area_m2, wetted_area_m2, viscosity_pa_s,
                           cp_j_per_kg_k, conductivity_w_per_m_k, rel_roughness, nu_laminar,
                           r_conduction_k_per_w):

@@ -38,6 +38,20 @@ TITANIUM_230V_REDUNDANT = {
 load. Source: 80 PLUS program, efficiency levels of 230 V internal redundant supplies,
 https://www.clearesult.com/80plus/program-details [1]."""
 
+SST_98 = {"kind": "constant_efficiency", "efficiency": 0.98}
+"""Solid-state-transformer station at a constant 98 %: J. W. Kolar, J. E. Huber, solid-state transformer
+tutorial, IEEE APEC 2023 (SST efficiency about 97.5-98.5 %)."""
+
+SHELF_800_50 = {"kind": "efficiency_curve", "load_fraction": [0.1, 0.2, 0.5, 1.0],
+                "efficiency": [0.95, 0.97, 0.98, 0.975]}
+"""800 V -> 50 V rack power shelf: 98 % at half load (GaN LLC DC/DC converters, Renesas conference talk on
+800 VDC power delivery); the part-load shape around that peak (95 / 97 / 98 / 97.5 % at 10 / 20 / 50 /
+100 % load) is an assumption, chosen so that the loss rises with load."""
+
+BUILT_IN_MODELS = {"sst_98": SST_98, "shelf_800_50": SHELF_800_50}
+"""Loss models a case may name without defining them (the campus builder's defaults, the bundled case's
+models); a case's own ``[loss_models]`` entry of the same name wins."""
+
 
 # --- validation helpers ----------------------------------------------------------------------------
 

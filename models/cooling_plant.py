@@ -1,5 +1,5 @@
 """Cooling-plant components: facility-water classes, coolant distribution units, pumps on speed control,
-dry coolers and air handlers. Pure functions, SI units; the scalar kernels are ``numba.njit(cache=True)``
+dry coolers (fan speed on the fan laws, against outdoor temperature and load) and air handlers. Pure functions, SI units; the scalar kernels are ``numba.njit(cache=True)``
 (with ``NUMBA_DISABLE_JIT=1`` the same code runs as Python).
 
 References
@@ -10,6 +10,8 @@ References
 .. [2] Incropera, F. P. et al., Fundamentals of Heat and Mass Transfer, 6th ed., Wiley 2007, Section 11.4
    and Table 11.3 (effectiveness-NTU; counter-flow, C_r = 1: epsilon = NTU / (1 + NTU)).
 .. [3] Karassik, I. J. et al., Pump Handbook, 4th ed., McGraw-Hill 2008 (affinity laws).
+.. [4] ASHRAE Handbook - HVAC Systems and Equipment (2020), chapter "Fans": the fan laws (flow in the speed,
+   pressure in its square, power in its cube, for a given fan and system).
 """
 from __future__ import annotations
 
@@ -152,7 +154,139 @@ def pump_speed_for_head(q_m3_s, head_m, h0_m, a_s_m2, b_s2_m5):
     return (a_s_m2 * q + np.sqrt((a_s_m2 * q) ** 2 + 4.0 * h0_m * (h + b_s2_m5 * q * q))) / (2.0 * h0_m)
 
 
-def dry_cooler_fan_power(q_rejected_w, specific_fan_power_w_per_w):
-    """Fan power of dry coolers rejecting ``q_rejected_w`` [W]: P = q * specific fan power (a linear
-    model of EC-fan dry coolers at their design air flow; the specific power is the case's input)."""
-    return q_rejected_w * specific_fan_power_w_per_w
+DRY_COOLER_UA_EXPONENT = 0.6
+"""Exponent m of the dry cooler's conductance against air flow, UA = UA_design (V/V_design)^m [-]. The finned
+air side dominates a dry cooler's resistance (an assumption: water side and fin efficiency held constant), and
+its heat-transfer coefficient follows the tube-bank correlation Nu ∝ Re^m with m about 0.6 in the Reynolds
+range of finned coils (Zukauskas; Incropera et al., Fundamentals of Heat and Mass Transfer, 6th ed., 2007,
+Section 7.6, Eq. 7.58 and Table 7.5: m = 0.60-0.63 for 10^3 < Re < 2 10^5) [2]_."""
+
+
+def fan_power_affinity(p_design_w, speed_ratio):
+    r"""Fan power at a speed by the fan affinity laws [W].
+
+    .. math:: \dot V \propto n, \quad \Delta p \propto n^2, \quad P = P_\mathrm{design}\, n^3
+
+    with n the speed over the design speed. Vectorised.
+
+    Parameters
+    ----------
+    p_design_w : array_like
+        Electrical fan power at the design speed [W], >= 0.
+    speed_ratio : array_like
+        Speed over the design speed [-], >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fan power [W].
+
+    Notes
+    -----
+    Validity: the same fan in the same system (a fixed system curve through the origin: the coil's and the
+    casing's pressure drop in the square of the flow), constant air density and drive efficiency; EC motors
+    lose some efficiency at low speed, so the cube law is a lower bound below about 30 % speed. Source: the fan
+    laws [4]_.
+
+    Examples
+    --------
+    >>> float(fan_power_affinity(80e3, 0.5))   # half speed: an eighth of the power
+    10000.0
+    """
+    import numpy as np
+
+    n = np.asarray(speed_ratio, dtype=float)
+    return np.asarray(p_design_w, dtype=float) * n * n * n
+
+
+def dry_cooler_design(q_design_w: float, c_water_w_per_k: float, approach_k: float) -> tuple[float, float]:
+    r"""Conductance and air capacity rate of a dry cooler sized for its design point [W/K, W/K].
+
+    At design the dry cooler rejects ``q_design_w`` from a water stream of capacity rate C_w, cooling it by
+    :math:`\Delta T = q / C_w` to the facility supply temperature, ``approach_k`` above the design ambient,
+    with its fans at full speed. The air capacity rate at full speed is taken equal to the water's
+    (**assumption**: the air warms by as much as the water cools, about 10 K, typical of dry-cooler
+    selections); the coil is counter-flow (multi-row cross-counter-flow coils approach it). With
+    :math:`C_r = 1`, :math:`\varepsilon = \Delta T/(\Delta T + \mathrm{approach}) = \mathrm{NTU}/(1 +
+    \mathrm{NTU})` [2]_, so :math:`UA = C_w \Delta T / \mathrm{approach}` (:func:`cdu_design_ua`).
+
+    Parameters
+    ----------
+    q_design_w : float
+        Design heat rejection [W], > 0.
+    c_water_w_per_k : float
+        Water capacity rate at design [W/K], > 0.
+    approach_k : float
+        Facility supply temperature minus the design ambient [K], > 0.
+
+    Returns
+    -------
+    ua_w_per_k, c_air_w_per_k : float
+        Design conductance and full-speed air capacity rate [W/K].
+
+    Examples
+    --------
+    >>> dry_cooler_design(1e6, 1e5, 5.0)   # 10 K water range, 5 K approach: NTU = 2
+    (200000.0, 100000.0)
+    """
+    return cdu_design_ua(c_water_w_per_k, q_design_w / c_water_w_per_k, approach_k), c_water_w_per_k
+
+
+def dry_cooler_duty(speed_ratio, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k,
+                    c_air_design_w_per_k, ua_exponent=DRY_COOLER_UA_EXPONENT):
+    r"""Heat a dry cooler rejects with its fans at ``speed_ratio`` [W].
+
+    .. math:: C_a = n\, C_{a,d}, \quad UA = UA_d\, n^m, \quad
+              q = \varepsilon(\mathrm{NTU}, C_r)\, C_\mathrm{min} (T_{w,i} - T_{a,i})
+
+    (counter-flow effectiveness, :func:`gigawatt.models.heat_exchangers.exchanger_outlets` [2]_). It rises
+    monotonically with n from 0 at standstill (natural draught neglected).
+
+    Parameters
+    ----------
+    speed_ratio : float
+        Fan speed over the design speed [-], >= 0.
+    t_water_in_k, t_air_in_k : float
+        Water inlet and outdoor air temperature [K].
+    c_water_w_per_k : float
+        Water capacity rate [W/K], >= 0.
+    ua_design_w_per_k, c_air_design_w_per_k : float
+        Design conductance and full-speed air capacity rate (:func:`dry_cooler_design`) [W/K].
+    ua_exponent : float
+        m (:data:`DRY_COOLER_UA_EXPONENT`).
+    """
+    n = float(speed_ratio)
+    return exchanger_outlets(t_water_in_k, t_air_in_k, c_water_w_per_k, n * c_air_design_w_per_k,
+                             ua_design_w_per_k * n ** ua_exponent, COUNTER_FLOW)[2]
+
+
+def dry_cooler_speed(q_need_w, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k,
+                     c_air_design_w_per_k, ua_exponent=DRY_COOLER_UA_EXPONENT):
+    r"""Fan speed at which a dry cooler rejects ``q_need_w``, holding the water's outlet set-point [-].
+
+    Solves :math:`q(n) = q_\mathrm{need}` (:func:`dry_cooler_duty`, monotonic in n) on [0, 1] by Brent's
+    method to 1e-12 in n. Free cooling: in cold air a low speed suffices, and the fan power falls with its cube
+    (:func:`fan_power_affinity`).
+
+    Returns
+    -------
+    speed_ratio : float
+        Fan speed over the design speed [-], in [0, 1]; 1 when the set-point cannot be held.
+    q_max_w : float
+        Heat rejected at full speed [W].
+    held : bool
+        Whether full speed suffices (``q_need_w <= q_max_w`` to within 1e-12, rounding at the design point);
+        False also when the air is not colder than the water.
+    """
+    from scipy.optimize import brentq
+
+    if q_need_w <= 0.0:
+        return 0.0, 0.0, True
+    args = (t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k, c_air_design_w_per_k, ua_exponent)
+    q_max = dry_cooler_duty(1.0, *args) if t_water_in_k > t_air_in_k else 0.0
+    if q_max < q_need_w * (1.0 - 1e-12):  # beyond rounding: the set-point cannot be held
+        return 1.0, q_max, False
+    if q_max <= q_need_w:  # at the design point itself, to rounding
+        return 1.0, q_max, True
+    n = brentq(lambda x: dry_cooler_duty(x, *args) - q_need_w, 0.0, 1.0, xtol=1e-12, rtol=1e-15)
+    return n, q_max, True

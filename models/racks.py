@@ -1,6 +1,11 @@
 """A rack's power chain as the DC network sees it: IT power at the chips through voltage regulators and the
 rack's power shelves, drawn from its bus as a constant-power load.
 
+A rack's ``p_it_w`` is given on one of two bases (``p_it_basis``): ``input``, the rack's input power, the
+figure vendors quote for a rack (a GB200 NVL72 rack's 120–132 kW is its input budget), or ``chips``, the
+power at the chips. :func:`chip_powers` turns either into the chips' power, inverting the rack's own chain
+for an input basis; everything downstream works from the chips.
+
 Sign convention: powers [W] positive from the bus towards the chips; the shelf and regulator losses are >= 0
 and end as heat in the rack.
 """
@@ -11,21 +16,86 @@ import numpy as np
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import loss_by_model
 
+_MAX_ITERATIONS = 200
+_RTOL = 1e-14
 
-def rack_powers(case, p_it: np.ndarray | None = None):
-    """Each rack's input, shelf loss and regulator loss [W] at IT power ``p_it`` (default: the case's
-    ``p_it_w``): IT power through voltage regulators and shelves, a constant-power load."""
+
+def _shelf_loss(case, p_shelf_out, rows=None):
+    """Shelf loss [W] of the racks ``rows`` (default all) at shelf output powers ``p_shelf_out`` [W]."""
     racks = case.tables["rack"]
-    p_it = racks["p_it_w"].to_numpy(float) if p_it is None else p_it
-    eta = racks["vrm_efficiency"].to_numpy(float)
-    p_shelf_out = p_it / eta
-    rated = racks["shelf_rated_power_w"].to_numpy(float)
-    names = racks["shelf_loss_model"].to_numpy()
+    rows = slice(None) if rows is None else rows
+    rated = racks["shelf_rated_power_w"].to_numpy(float)[rows]
+    names = racks["shelf_loss_model"].to_numpy()[rows]
     needs_rating = (names != "") & np.isnan(rated)
     if needs_rating.any():
         i = int(np.flatnonzero(needs_rating)[0])
         raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
-                        element=f"rack '{racks['id'].iloc[i]}'", field="shelf_rated_power_w")
-    shelf_loss = loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float),
-                               np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy())
+                        element=f"rack '{racks['id'].to_numpy()[rows][i]}'", field="shelf_rated_power_w")
+    return loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float)[rows],
+                         np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy()[rows])
+
+
+def chip_powers(case) -> np.ndarray:
+    r"""Each rack's power at the chips [W] from its ``p_it_w`` and ``p_it_basis``.
+
+    For an input basis the chips' power p solves the rack's chain backwards,
+
+    .. math:: P_\mathrm{in} = \frac{p}{\eta_\mathrm{vrm}} + L\!\left(\frac{p}{\eta_\mathrm{vrm}}\right),
+
+    L the shelves' loss model at their output power. The input power rises with the output for every loss
+    model the loader accepts (their loss does not fall with load), so the root is unique; it is found by
+    the fixed point :math:`x_{k+1} = P_\mathrm{in} - L(x_k)` on the shelf output x (a contraction where
+    L' < 1, the case for any converter of efficiency above 50 %), with bisection on [0, P_in] for any rack
+    where that does not converge. Relative accuracy 1e-14 of the rack's input.
+
+    Raises
+    ------
+    CaseError
+        A rack whose input power does not cover its shelves' loss at no load.
+    """
+    racks = case.tables["rack"]
+    p = racks["p_it_w"].to_numpy(float).copy()
+    given_input = np.flatnonzero(racks["p_it_basis"].to_numpy() == "input")
+    if not given_input.size:
+        return p
+    p_in = p[given_input]
+    eta = racks["vrm_efficiency"].to_numpy(float)[given_input]
+
+    def residual(x):
+        return x + _shelf_loss(case, x, given_input) - p_in
+
+    x = p_in.copy()
+    tol = _RTOL * np.maximum(p_in, 1.0)
+    done = np.zeros(x.size, dtype=bool)
+    for _ in range(_MAX_ITERATIONS):
+        x_new = np.maximum(p_in - _shelf_loss(case, x, given_input), 0.0)
+        done = np.abs(x_new - x) <= tol
+        x = x_new
+        if done.all():
+            break
+    if not done.all():  # bisection where the fixed point did not settle
+        lo, hi = np.zeros(x.size), p_in.copy()
+        for _ in range(120):
+            mid = 0.5 * (lo + hi)
+            low = residual(mid) < 0
+            lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+        x = np.where(done, x, 0.5 * (lo + hi))
+    short = np.flatnonzero(residual(x) > tol)
+    if short.size:
+        i = int(short[0])
+        raise CaseError("the rack's input power does not cover its power shelves' loss at no load", file=case.file,
+                        element=f"rack '{racks['id'].iloc[int(given_input[i])]}'", field="p_it_w",
+                        value=float(p_in[i]), allowed="more than the shelves' no-load loss, or p_it_basis = chips")
+    p[given_input] = x * eta
+    return p
+
+
+def rack_powers(case, p_it: np.ndarray | None = None):
+    """Each rack's input, shelf loss and regulator loss [W] at chip power ``p_it`` (default: the case's, from
+    :func:`chip_powers`): IT power through voltage regulators and shelves, a constant-power load."""
+    racks = case.tables["rack"]
+    p_it = chip_powers(case) if p_it is None else p_it
+    eta = racks["vrm_efficiency"].to_numpy(float)
+    p_shelf_out = p_it / eta
+    shelf_loss = _shelf_loss(case, p_shelf_out)
     return p_shelf_out + shelf_loss, shelf_loss, p_shelf_out - p_it

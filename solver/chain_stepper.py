@@ -17,13 +17,18 @@ last step:
 
 A step's figures carry the names and meaning of the scalar attributes of :func:`gigawatt.solve`'s results
 (``p_grid_w``, ``p_it_w``, ``p_loss_w``, ``pue``, ``q_recovered_w``, ``dh_q_delivered_w``, …), so that
-every step closes the same ledgers (electrical, heat, facility, district heating).
+every step closes the same ledgers (electrical, heat, facility, district heating). Its KPIs come from
+:mod:`gigawatt.solver.facility_kpis` as :func:`gigawatt.solve`'s do, metered at the stations' AC intake (the
+grid side is not solved along a series).
 
-Outdoor temperature and the dry coolers: the cooling model's fan power is a fixed fraction of the heat
-rejected, independent of the ambient; the ambient only bounds the facility supply temperature the dry
-coolers can hold (ambient + ``dry_cooler_approach_k``). A step whose outdoor air is warmer than that is
-solved at the limiting ambient and counted in ``dry_cooler_over_limit`` (1 for that step): trim cooling
-would be needed, which is not modelled.
+Outdoor temperature and the dry coolers: they are sized once, on the case at full IT load (all its reusable
+heat at its facility flow, fans at full speed at the design ambient, facility supply − ``dry_cooler_approach_k``;
+:class:`~gigawatt.solver.cooling.stage.DryCoolerDesign`). At each step their fans run at the speed that holds
+the facility supply set-point at the step's outdoor temperature and heat (cold air and part load need little
+air: free cooling), the fan power in the cube of the speed. A step whose heat the dry coolers cannot reject at
+full speed (warm air, or more heat than designed for) is counted in ``dry_cooler_over_limit`` (1 for that
+step) with the heat short in ``dry_cooler_shortfall_w``: trim cooling would be needed, which is not modelled
+(the set-point is taken as held).
 
 The district-heating network starts from its steady state at the case's ``outdoor_t_k`` (the design hour,
 by default): the first steps carry that water out.
@@ -37,6 +42,8 @@ import time
 import numpy as np
 
 from gigawatt.errors import CaseError
+from gigawatt.models.kpis import boundary_powers
+from gigawatt.models.racks import chip_powers
 
 # The heat and facility ledgers' terms a step carries besides the results' attributes, so that the period's
 # ledgers can be summed (gigawatt.time_series).
@@ -60,7 +67,9 @@ class ChainStepper:
 
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
-        self.p_ref_w = case.tables["rack"]["p_it_w"].to_numpy(float)
+        self.p_ref_w = chip_powers(case)
+        # With a grid side the carbon figures use the AC supplies, whose shares a step does not solve.
+        self.ac_supplies = bool(len(case.tables["ac_supply"]))
         self.dc = DCSeries(case) if len(case.tables["bus"]) else None  # None: a heating network alone
         self.plant = None
         self.dh = None
@@ -68,8 +77,7 @@ class ChainStepper:
             from gigawatt.solver.cooling.stage import prepare_cooling
 
             self.plant = prepare_cooling(case, self.dc.net.rack_shelf_loss)
-            s = self.plant.settings
-            self.t_ambient_max_k = s["facility_supply_t_k"] - s["dry_cooler_approach_k"]
+            self.dry_cooler_design = _dry_cooler_design(case, self.plant)
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
@@ -77,11 +85,14 @@ class ChainStepper:
         # per element over the steps: each bus's lowest voltage and each rack's hottest chip (bounded memory)
         self.v_min_pu = np.full(len(case.tables["bus"]), np.inf)
         self.t_chip_max_k = np.full(self.p_ref_w.size, -np.inf)
+        self.t_junction_max_k = np.full(self.p_ref_w.size, -np.inf)
 
-    def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
+    def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
+             hour_of_day: float | None = None) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
-        heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s]. Returns the step's
-        figures (see the module notes)."""
+        heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s], the heat demand in the
+        local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one). Returns the
+        step's figures (see the module notes)."""
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:  # no campus heat: the network's plant has its boiler (as gw.solve)
@@ -90,32 +101,34 @@ class ChainStepper:
                 dc = self.dc.step(p_ref)
                 np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
                 out = dc.figures()
+                out.update({f"{k}_w": v for k, v in boundary_powers(dc.p_it_w, dc.loss_rack_vrm_w,
+                                                                    dc.loss_rack_shelf_w).items() if k != "p_it"})
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s).items()})
+                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s, hour_of_day=hour_of_day).items()})
                 clock.lap("district_heating")
             return out
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
+        from gigawatt.solver.facility_kpis import kpi_figures, mix
 
-        plant, over = self.plant, 0
+        plant, design = self.plant, self.dry_cooler_design
         if outdoor_t_k is not None:
-            over = int(outdoor_t_k > self.t_ambient_max_k)
-            ambient = min(outdoor_t_k, self.t_ambient_max_k)
-            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": ambient})
-        p_it, t_chip, chip_iterations = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": outdoor_t_k})
+        p_it, t_chip, chip_iterations, t_junction = chip_operating_points(self.case, plant, p_ref_w=p_ref)
         rack = plant.loops.unit_rack
-        if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
-            self.t_chip_max_k[rack] = np.maximum(self.t_chip_max_k[rack], t_chip)
-        else:
-            np.maximum.at(self.t_chip_max_k, rack, t_chip)
+        for kept, t in ((self.t_chip_max_k, t_chip), (self.t_junction_max_k, t_junction)):
+            if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
+                kept[rack] = np.maximum(kept[rack], t)
+            else:
+                np.maximum.at(kept, rack, t)
         clock.lap("chips")
         dc = self.dc.step(p_it)
         np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
         heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
-                          dc.p_grid_w)
+                          dc.p_grid_w, dry_cooler_design=design, strict=False)
         clock.lap("cooling")
         out = dc.figures()
         dh = None
@@ -124,24 +137,29 @@ class ChainStepper:
 
             f = heat.facility
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s)
+            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
+                              hour_of_day=hour_of_day)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"])
+            heat = with_recovery(self.case, plant, heat, dc.p_grid_w, dh["q_recovered_w"],
+                                 dry_cooler_design=design, strict=False)
             clock.lap("cooling")
         fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
         out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
                    t_chip_max_k=float(np.max(t_chip, initial=-math.inf)), chip_fixed_point_iterations=chip_iterations,
-                   dry_cooler_over_limit=over)
+                   t_junction_max_k=float(np.max(t_junction, initial=-math.inf)))
         if dh is not None:
             out.update({k: float(v) for k, v in dh.items() if k != "q_recovered_w"})
-            out["erf"] = out["q_recovered_w"] / out["p_facility_w"] if out["p_facility_w"] else 0.0
             out["reuse_share"] = out["q_recovered_w"] / out["q_available_w"] if out["q_available_w"] else 0.0
+        out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
+                               p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
+                               shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
+                               supply_mix_=mix(self.case, None if self.ac_supplies else dc.source_p_grid_w)))
         return out
 
     def extremes(self):
         """Per element over the steps so far: each bus's lowest voltage [pu] and, with cooling, each rack's
-        hottest chip [K], as an ``xarray.Dataset`` along ``bus`` and ``rack``."""
+        hottest chip case and junction [K], as an ``xarray.Dataset`` along ``bus`` and ``rack``."""
         import xarray as xr
 
         data = {}
@@ -150,7 +168,10 @@ class ChainStepper:
                                             "long_name": "lowest voltage of the bus over the period"})
         if self.plant is not None:
             data["t_chip_max_k_over_period"] = ("rack", self.t_chip_max_k, {"units": "K",
-                                                "long_name": "hottest chip of the rack over the period"})
+                                                "long_name": "hottest chip case of the rack over the period"})
+            data["t_junction_max_k_over_period"] = ("rack", self.t_junction_max_k, {
+                "units": "K", "long_name": "hottest chip junction of the rack over the period (case + "
+                                           "chip_r_jc_k_per_w x plate heat; R_jc an assumption of the case)"})
         coords = {"bus": self.case.tables["bus"]["id"].to_numpy().astype(str),
                   "rack": self.case.tables["rack"]["id"].to_numpy().astype(str)}
         return xr.Dataset(data, coords={k: v for k, v in coords.items() if any(d[0] == k for d in data.values())})
@@ -162,7 +183,21 @@ class ChainStepper:
             return {}
         out = {f"dh_ledger_{k}": float(v) for k, v in self.dh.ledger.items()}
         out["dh_energy_balance_residual"] = self.dh.energy_balance_residual()
+        out["annual_heat_per_home_j"] = self.dh.dh.annual_heat_per_home_j
         return out
+
+
+def _dry_cooler_design(case, plant):
+    """What the dry coolers are sized for: the case at full IT load (its ``p_it_w``), solved once on a DC
+    network of its own (the series' warm start and step count stay untouched)."""
+    from gigawatt.solver.cooling.stage import chip_operating_points, dry_cooler_design_of, solve_heat
+    from gigawatt.solver.dc.series import DCSeries
+
+    p_it = chip_operating_points(case, plant)[0]
+    dc = DCSeries(case).step(p_it)
+    heat = solve_heat(case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w, dc.p_grid_w,
+                      strict=False)
+    return dry_cooler_design_of(heat, plant)
 
 
 class _Clock:

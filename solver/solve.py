@@ -49,7 +49,7 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
     from gigawatt.solver.cooling.results import add_cooling
 
     plant = prepare_cooling(case, net.rack_shelf_loss)
-    p_it, t_chip, iterations = chip_operating_points(case, plant)
+    p_it, t_chip, iterations, t_junction = chip_operating_points(case, plant)
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky:
         net = with_rack_power(net, case, p_it)
@@ -63,10 +63,69 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
         offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
                           heat.facility["t_facility_supply_k"])
         dh = (district_heating_network or prepare_district_heating(case)).solve(offer)
-        heat = with_recovery(case, plant, heat, float(p_it.sum()), ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
-    ds = add_cooling(ds, plant, heat, t_chip, iterations)
+        heat = with_recovery(case, plant, heat, ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
+    ds = add_cooling(ds, plant, heat, t_chip, iterations, t_junction)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling.stage)
-    return _district_heating(ds, case, dh)
+    return _kpis(_district_heating(ds, case, dh), case)
+
+
+def _kpis(ds, case):
+    """The facility's KPIs at this instant (the design hour) and the statement of their boundary and basis
+    (:mod:`gigawatt.solver.facility_kpis`)."""
+    from gigawatt.solver.facility_kpis import kpi_basis, kpi_figures, kpi_units, mix
+
+    a = ds.attrs
+    ac_solved = "p_plant_w" in a
+    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["p_grid_w"].values
+    stage = dict(zip(ds["stage"].values.tolist(), ds["stage_loss_w"].values.tolist()))
+    a.update(kpi_figures(case, p_facility_w=a["p_facility_w"], p_cooling_w=a["p_cooling_w"], p_it_w=a["p_it_w"],
+                         vrm_loss_w=stage["rack_vrm"], shelf_loss_w=stage["rack_shelf"],
+                         q_recovered_w=a["q_recovered_w"], p_ac_loss_w=a.get("p_ac_loss_w", 0.0),
+                         supply_mix_=mix(case, supply_p)))
+    a["it_boundary"] = case.settings["kpi"]["it_boundary"]
+    a["kpi_period"] = "design hour"
+    a["kpi_basis"] = kpi_basis(case, ac_solved=ac_solved, ac_in_case=ac_solved, period=(
+        "the design hour: every KPI is a ratio of instantaneous powers (the standards define them on annual "
+        "energy; run the case along a year ([time]) for the annual figures)"))
+    a["kpi_attrs_units"] = kpi_units()
+    return ds
+
+
+def solve_design_points(case: Case) -> dict:
+    """The case at its design points, each solved by :func:`solve` and labelled (attribute ``design_point``).
+
+    A case with ``[cooling] summer_design_t_k`` and ``[district_heating]`` has two: ``winter``, the case as
+    given (its heating design hour: the network at ``outdoor_t_k``, the dry coolers at ``ambient_t_k``), and
+    ``summer``, the cooling design point, with the dry coolers and the network both at ``summer_design_t_k``
+    (the heat demand then at its summer level; the dry coolers take what the network does not). Any other case
+    has one, ``design``: the case as given.
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        ``{"winter": ..., "summer": ...}`` or ``{"design": ...}``, in that order.
+    """
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    cooling, dh = case.settings.get("cooling"), case.settings.get("district_heating")
+    summer = None if cooling is None or dh is None else cooling["summer_design_t_k"]
+    first = solve(case)
+    if summer is None:
+        first.attrs["design_point"] = "the case's design hour"
+        return {"design": first}
+    t_net, t_air = dh["outdoor_t_k"], cooling["ambient_t_k"]
+    first.attrs["design_point"] = ("winter (heating design): " + (f"network and dry coolers at {_c(t_net)}"
+                                   if t_net == t_air else f"network at {_c(t_net)}, dry coolers at {_c(t_air)}"))
+    settings = {**case.settings, "cooling": {**cooling, "ambient_t_k": summer},
+                "district_heating": {**dh, "outdoor_t_k": summer}}
+    ds = solve(replace(case, settings=MappingProxyType(settings), _hash=[]))
+    ds.attrs["design_point"] = f"summer (cooling design): network and dry coolers at {_c(summer)}"
+    return {"winter": first, "summer": ds}
+
+
+def _c(t_k: float) -> str:
+    return f"{t_k - 273.15:.1f} °C"
 
 
 def _electrical(case, net, version, p_it=None) -> xr.Dataset:
@@ -76,9 +135,21 @@ def _electrical(case, net, version, p_it=None) -> xr.Dataset:
         from gigawatt.solver.dc.bipolar_results import build_bipolar_dataset
 
         state = solve_bipolar(net, case, settings=case.settings["solver"])
-        return build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
-    state = solve_dc(net, case, settings=case.settings["solver"])
-    return build_dataset(case, net, state, version=version, p_it=p_it)
+        ds = build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
+    else:
+        state = solve_dc(net, case, settings=case.settings["solver"])
+        ds = build_dataset(case, net, state, version=version, p_it=p_it)
+    ds.attrs.update(idealised_elements(case))
+    ds.attrs["rack_power_basis"] = ", ".join(sorted(set(case.tables["rack"]["p_it_basis"].tolist()))) or "input"
+    return ds
+
+
+def idealised_elements(case) -> dict:
+    """Counts of the elements the case makes lossless (in service): stations without a loss model, racks
+    without shelves; the summary states them."""
+    src, racks = case.tables["source"], case.tables["rack"]
+    return {"lossless_stations": int(((src["loss_model"].to_numpy() == "") & src["in_service"].to_numpy(bool)).sum()),
+            "racks_without_shelf": int((racks["shelf_loss_model"].to_numpy() == "").sum())}
 
 
 def _ac_grid(ds, case):

@@ -50,8 +50,9 @@ def base_doc() -> dict:
              "loss_model": "dcdc"},
         ],
         "rack": [
-            {"id": "r1", "bus": "b", "p_it_w": 1e5, "shelf_loss_model": "shelf", "shelf_rated_power_w": 2e5},
-            {"id": "r2", "bus": "lv", "p_it_w": 2e4},
+            {"id": "r1", "bus": "b", "p_it_w": 1e5, "p_it_basis": "chips", "shelf_loss_model": "shelf",
+             "shelf_rated_power_w": 2e5},
+            {"id": "r2", "bus": "lv", "p_it_w": 2e4, "p_it_basis": "chips"},
         ],
     })
 

@@ -239,9 +239,9 @@ def test_campus_5gw_runs_from_the_command_line(campus_5gw):
     _, res, ds = campus_5gw
     assert res.exit_code == 0, res.output
     assert "grid side" in res.stdout and "plant-to-chip efficiency" in res.stdout
-    # 5 sites x 40 halls x 12 rows x 16 racks of 130 kW; each site on its own generator.
+    # 5 sites x 40 halls x 12 rows x 16 racks of 130 kW at their inputs; each site on its own generator.
     assert ds.sizes["rack"] == 38_400 and ds.sizes["ac_supply"] == 5
-    assert float(ds["p_it_w"].sum()) == pytest.approx(5 * 40 * 12 * 16 * 130e3, rel=1e-12)
+    assert float(ds["rack_p_in_w"].sum()) == pytest.approx(5 * 40 * 12 * 16 * 130e3, rel=1e-12)
     assert set(ds["ac_supply_kind"].values) == {"gen"}
     assert ds.attrs["ac_coupling_residual"] <= 1e-9
     assert ds.attrs["plant_energy_balance_residual"] <= 1e-9 and ds.attrs["energy_balance_residual"] <= 1e-9

@@ -90,18 +90,51 @@ def test_ac_lineup_and_per_phase_lines():
     pf = 0.95
     arch = build_architecture(dc_case(), "ac", power_factor=pf)
     t = arch.case.tables
-    # Source → UPS → PDU → the station's old bus, at 415 V.
+    # Default (400 V-class IEC chain): source → UPS → the station's old bus, no PDU transformer.
     assert t["source"]["kind"].tolist() == ["transformer"] and t["source"]["bus"].tolist() == ["s1:lv"]
     conv = t["converter"].set_index("id")
-    assert conv.loc["s1:ups", ["from_bus", "to_bus"]].tolist() == ["s1:lv", "s1:ups"]
-    assert conv.loc["s1:pdu", ["from_bus", "to_bus"]].tolist() == ["s1:ups", "a"]
-    assert arch.converter_stage == {"s1:ups": "ups", "s1:pdu": "pdu_transformer"}
+    assert conv.index.tolist() == ["s1:ups"] and conv.loc["s1:ups", ["from_bus", "to_bus"]].tolist() == ["s1:lv", "a"]
+    # The UPS at the station's bus holds its set-point and droop (the station's, per unit).
+    assert conv.loc["s1:ups", "v_set_v"] == 415.0 and conv.loc["s1:ups", "droop"] == 0.02
+    assert arch.converter_stage == {"s1:ups": "ups"}
     assert (t["bus"]["v_nominal_v"] == 415.0).all()
     # Current-density rule by hand: A_ac = A_dc · (1/(√3·415·pf)) / (1/800).
     assert t["line"]["cross_section_m2"].iloc[0] == pytest.approx(5e-4 * 800 / (math.sqrt(3) * 415 * pf), rel=1e-14)
     assert t["line"]["loop_factor"].iloc[0] == pytest.approx(1 / pf**2, rel=1e-15)
     assert set(t["rack"]["shelf_loss_model"]) == {"ac_psu"}
-    assert arch.case.loss_models["ac_psu"].efficiency == (0.90, 0.94, 0.96, 0.91)  # 80 PLUS Titanium 230 V redundant
+    assert arch.case.loss_models["ac_psu"].efficiency == (0.90, 0.94, 0.96, 0.91)  # 80 PLUS Titanium
+    # Asked for: source → UPS → PDU transformer → the station's bus.
+    arch = build_architecture(dc_case(), "ac", power_factor=pf, pdu_transformer=True)
+    conv = arch.case.tables["converter"].set_index("id")
+    assert conv.loc["s1:ups", ["from_bus", "to_bus"]].tolist() == ["s1:lv", "s1:ups"]
+    assert conv.loc["s1:pdu", ["from_bus", "to_bus"]].tolist() == ["s1:ups", "a"]
+    assert conv.loc["s1:ups", "droop"] == 0.0 and conv.loc["s1:pdu", "droop"] == 0.02
+    assert arch.converter_stage == {"s1:ups": "ups", "s1:pdu": "pdu_transformer"}
+
+
+@pytest.mark.parametrize("name", ["ac", "dc800"])
+def test_shelves_provisioned_n_plus_n_by_default(name):
+    # N+N: every rack's supplies or shelves rated 2 × its draw at their output at full IT power, P_it/η_VRM
+    # = 2 × 100 kW / 0.9 (the schema's default regulator efficiency); None keeps the case's 200 kW.
+    rated = build_architecture(dc_case(), name).case.tables["rack"]["shelf_rated_power_w"]
+    np.testing.assert_allclose(rated, 2 * 1e5 / 0.9, rtol=1e-15)
+    kept = build_architecture(dc_case(), name, shelf_provisioning=None).case.tables["rack"]["shelf_rated_power_w"]
+    np.testing.assert_array_equal(kept, 2e5)
+    with pytest.raises(CaseError, match="provisioning"):
+        build_architecture(dc_case(), name, shelf_provisioning=0.5)
+
+
+def test_rack_standard_sets_the_conductors():
+    # ORv3 shelves take a three-wire delta feed (no neutral): 3 conductors; 19-inch racks with single-phase
+    # supplies a wye with its neutral: 3 + ac_neutral_fraction.
+    assert (build_architecture(dc_case(), "ac").conductors == 3.0).all()
+    assert (build_architecture(dc_case(), "ac", rack_standard="19inch").conductors == 4.0).all()
+    assert (build_architecture(dc_case(), "ac", rack_standard="19inch", ac_neutral_fraction=0.5).conductors
+            == 3.5).all()
+    assert (build_architecture(dc_case(), "ac", ac_neutral_fraction=0.5).conductors == 3.0).all()  # no neutral
+    with pytest.raises(CaseError, match="unknown rack standard") as info:
+        build_architecture(dc_case(), "ac", rack_standard="orv2")
+    assert "orv3, 19inch" in info.value.allowed
 
 
 def test_loss_fraction_rule_equalises_conductor_loss_per_watt():
@@ -123,9 +156,10 @@ def test_loss_fraction_rule_equalises_conductor_loss_per_watt():
 
 
 def test_dc800_of_an_800v_case_solves_like_the_case():
-    # Same tables, same loss models: the solve must agree to solver precision (1e-11 mismatch → 1e-12 rel).
+    # Same tables, same loss models, the case's shelf ratings: the solve must agree to solver precision (1e-11
+    # mismatch → 1e-12 rel).
     base = gw.solve(dc_case())
-    again = gw.solve(gw.with_architecture(dc_case(), "dc800"))
+    again = gw.solve(gw.with_architecture(dc_case(), "dc800", shelf_provisioning=None))
     assert again.attrs["p_grid_w"] == pytest.approx(base.attrs["p_grid_w"], rel=1e-12)
 
 
@@ -139,25 +173,34 @@ def test_dc_voltage_change_scales_sections_by_current():
 
 @pytest.mark.parametrize("name", ["ac", "dc800"])
 def test_same_it_load_and_closed_ledger(name):
-    # IT power is an input the transform must not touch; the ledger closes to 1e-9 (project bound).
-    ds = gw.solve(gw.with_architecture(dc_case(), name))
-    assert ds.attrs["p_it_w"] == 2e5
+    # The compute load at the chips is what the transform keeps (the case's racks give their input power,
+    # turned to the chips through the case's own rack chain); the ledger closes to 1e-9 (project bound).
+    from gigawatt.models.racks import chip_powers
+
+    case = dc_case()
+    ds = gw.solve(gw.with_architecture(case, name))
+    assert ds.attrs["p_it_w"] == pytest.approx(float(chip_powers(case).sum()), rel=1e-15)
     assert ds.attrs["energy_balance_residual"] < 1e-9
 
 
 def test_copper_mass_by_hand():
-    # ac: 4 conductors (3 phases + full neutral) × A × 20 m × 8960 kg/m³; dc800: 2 × 5e-4 × 20 × 8960 = 179.2 kg.
+    # ac (ORv3, three wires): 3 × A × 20 m × 8960 kg/m³; with 19-inch racks' wye feed 4 conductors (3 phases +
+    # full neutral); dc800: 2 × 5e-4 × 20 × 8960 = 179.2 kg.
     ac = build_architecture(dc_case(), "ac")
     dc = build_architecture(dc_case(), "dc800")
     a_ac = ac.case.tables["line"]["cross_section_m2"].iloc[0]
     assert conductor_mass_kg(dc)[0] == pytest.approx(179.2, rel=1e-14)
-    assert conductor_mass_kg(ac)[0] == pytest.approx(4 * a_ac * 20 * COPPER_DENSITY_KG_M3, rel=1e-14)
+    assert conductor_mass_kg(ac)[0] == pytest.approx(3 * a_ac * 20 * COPPER_DENSITY_KG_M3, rel=1e-14)
+    wye = build_architecture(dc_case(), "ac", rack_standard="19inch")
+    assert conductor_mass_kg(wye)[0] == pytest.approx(4 * a_ac * 20 * COPPER_DENSITY_KG_M3, rel=1e-14)
 
 
 def test_campus_case_transforms():
     case = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=3, rack_it_power_kw=100)
-    ds = gw.solve(gw.with_architecture(case, "ac"))
-    assert len(ds.source) == 2 and len(ds.converter) == 4 and ds.attrs["energy_balance_residual"] < 1e-9
+    ds = gw.solve(gw.with_architecture(case, "ac"))  # a UPS per station, no PDU transformer (the default)
+    assert len(ds.source) == 2 and len(ds.converter) == 2 and ds.attrs["energy_balance_residual"] < 1e-9
+    ds = gw.solve(gw.with_architecture(case, "ac", pdu_transformer=True))
+    assert len(ds.converter) == 4 and ds.attrs["energy_balance_residual"] < 1e-9
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -251,6 +294,101 @@ def test_compare_library_defaults_and_bad_values():
         compare(dc_case(), "ac,ac")
     with pytest.raises(CaseError, match="tariff"):
         compare(dc_case(), "ac", tariff_per_mwh=float("nan"))
+
+
+def test_stage_efficiencies_multiply_to_the_chain():
+    # In series each stage passes on what it receives less its loss: the product of the stage efficiencies is
+    # IT over grid power (rounding only), and a stage an architecture lacks reports 1.
+    ds = compare(dc_case(), "ac,dc800")
+    np.testing.assert_allclose(ds.stage_efficiency.prod("stage"), ds.efficiency_grid_to_chip, rtol=1e-12)
+    assert float(ds.stage_efficiency.sel(architecture="dc800", stage="ups")) == 1.0
+    # By hand: the N+N Titanium supplies at half load run at the table's 96 % (their loss / their input).
+    assert float(ds.stage_efficiency.sel(architecture="ac", stage="rack_shelf")) == pytest.approx(0.96, rel=1e-12)
+
+
+def test_every_assumption_is_printed_and_stored(tmp_path, kit, cli):
+    path = kit.write_case(tmp_path, dc_doc())
+    out = tmp_path / "cmp.nc"
+    res = cli("compare", path, "--architectures", "ac,dc800", "-o", out)
+    assert res.exit_code == 0, res.output
+    ds = xr.open_dataset(out)
+    a = ds.attrs
+    for arch in ("ac", "dc800"):
+        for stage in ("station", "ups", "pdu_transformer", "distribution", "rack_shelf", "rack_vrm"):
+            text = a[f"assumption_{arch}_{stage}"]
+            assert f"{arch} {stage}: {text}" in res.stdout  # printed as stored
+    assert "source:" in a["assumption_ac_rack_shelf"] and "80 PLUS Titanium" in a["assumption_ac_rack_shelf"]
+    assert "2x the rack's full-load draw (N+N)" in a["assumption_dc800_rack_shelf"]
+    assert a["assumption_ac_pdu_transformer"].startswith("none")
+    assert "three-wire delta" in a["assumption_ac_distribution"] and "Open Rack V3" in a["assumption_ac_distribution"]
+    assert "the case's loss model 'station'" in a["assumption_dc800_station"]
+    assert a["shelf_provisioning"] == 2.0 and a["pdu_transformer"] == 0 and a["rack_standard"] == "orv3"
+    ds.close()
+
+
+@pytest.mark.parametrize("preset, dc_v, pdu, standard", [("lbnl2008", 380.0, 1, "19inch"),
+                                                          ("nvidia800vdc", 800.0, 1, "orv3")])
+def test_presets_set_their_options_and_sources(preset, dc_v, pdu, standard):
+    from gigawatt.cases.architectures import PRESETS
+
+    ds = compare(dc_case(), preset=preset)
+    p = PRESETS[preset]
+    assert list(ds.architecture.values) == list(p.architectures)
+    assert ds.attrs["preset"] == preset and ds.attrs["preset_source"] == p.source
+    assert ds.attrs["pdu_transformer"] == pdu and ds.attrs["rack_standard"] == standard
+    # The preset's DC models replace the case's, and say where they come from.
+    for stage, key in (("station", "dc_station"), ("rack_shelf", "dc_shelf")):
+        assert p.options.model_sources[key] in ds.attrs[f"assumption_dc800_{stage}"]
+    assert f"{dc_v:g} V DC" in ds.attrs["assumption_dc800_distribution"]
+
+
+def test_lbnl_preset_is_its_stage_product():
+    # Constant efficiencies and lossless conductors: grid-to-chip efficiency is the product of the preset's
+    # stage efficiencies times the VRM's 0.9, by hand (rounding only).
+    doc = dc_doc()
+    doc["bus"], doc["line"] = doc["bus"][:1], []
+    doc["rack"] = [{**r, "bus": "a"} for r in doc["rack"]]
+    case = gw.make_case({k: doc[k] for k in ("bus", "line", "source", "rack")}, loss_models=doc["loss_models"])
+    ds = compare(case, preset="lbnl2008")
+    ac = 0.994 * 0.945 * 0.989 * 0.915 * 0.9
+    dc = 0.994 * math.sqrt(0.945) * (1 - 0.085 * 0.8) * 0.9
+    np.testing.assert_allclose(ds.efficiency_grid_to_chip, [ac, dc], rtol=1e-12)
+
+
+def test_unknown_preset_and_cli_preset(tmp_path, kit, cli):
+    with pytest.raises(CaseError, match="unknown comparison preset") as info:
+        compare(dc_case(), preset="lbnl2007")
+    assert info.value.allowed == "one of lbnl2008, nvidia800vdc"
+    path = kit.write_case(tmp_path, dc_doc())
+    out = tmp_path / "cmp.nc"
+    line = kit.cli_error_line(cli("compare", path, "--preset", "x", "-o", out), out)
+    assert line.startswith("error: field 'preset': unknown comparison preset")
+    res = cli("compare", path, "--preset", "nvidia800vdc", "--no-pdu-transformer", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "preset 'nvidia800vdc'" in res.stdout
+    with xr.open_dataset(out) as ds:  # an option given on the command line overrides the preset's
+        assert ds.attrs["pdu_transformer"] == 0 and list(ds.architecture.values) == ["ac", "dc800"]
+
+
+def test_cli_former_defaults_on_request(tmp_path, kit, cli):
+    # The former defaults are still available: the case's shelf ratings, four-wire feeds, a PDU transformer; the
+    # file says so, and the table is compare() with those options (same solve: to the digits printed).
+    from gigawatt.cases.architectures import preset_options
+
+    path = kit.write_case(tmp_path, dc_doc())
+    out = tmp_path / "cmp.nc"
+    res = cli("compare", path, "--architectures", "ac,dc800", "--provisioning", "case", "--rack-standard", "19inch",
+              "--pdu-transformer", "-o", out)
+    assert res.exit_code == 0, res.output
+    ref = compare(gw.load_case(path), "ac,dc800", options=preset_options(
+        None, shelf_provisioning=None, rack_standard="19inch", pdu_transformer=True))
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["shelf_provisioning"] == "case ratings" and ds.attrs["pdu_transformer"] == 1
+        np.testing.assert_array_equal(ds.p_grid_w.values, ref.p_grid_w.values)
+    assert "supplies rated as the case's shelves" in res.stdout
+    bad = tmp_path / "bad.nc"
+    line = kit.cli_error_line(cli("compare", path, "--provisioning", "x", "-o", bad), bad)
+    assert line == "error: field 'provisioning': not a number (got 'x'; allowed: a factor >= 1 (2 is N+N) or 'case')"
 
 
 # --- dc400 (needs the bipolar solver) ---------------------------------------------------------------

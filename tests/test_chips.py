@@ -316,4 +316,4 @@ def test_docstring_examples():
             assert runner.failures == 0, name
             if runner.tries:
                 tried.append(name)
-    assert tried == ["coolant_temperature_rise"]
+    assert tried == ["coolant_temperature_rise", "junction_temperature"]

@@ -50,13 +50,21 @@ def test_default_case_summary(default_run):
     assert low.group(3) == str(ds.bus.values[i])
     assert float(low.group(1)) == pytest.approx(float(ds.v_v[i]), abs=5e-4)
     assert f"converged in {ds.attrs['iterations']} " in text
-    # IT power: 4 halls x 12 rows x 16 racks x 130 kW = 99.84 MW at the leakage reference temperature (the
-    # bundled case file's [campus] table); the chips run cooler than that reference, so they draw less,
-    # printed in MW to 4 decimals.
-    it = float(re.search(r"IT power delivered to the chips\s+([\d.]+) MW", text).group(1))
-    assert it == pytest.approx(ds.attrs["p_it_w"] / 1e6, abs=5e-5)
-    assert float(ds.p_it_ref_w.sum()) == pytest.approx(4 * 12 * 16 * 130e3, rel=1e-15)
-    assert ds.attrs["p_it_w"] < float(ds.p_it_ref_w.sum())
+    # IT power at the rack inputs: 4 halls x 12 rows x 16 racks x 130 kW = 99.84 MW at the leakage reference
+    # junction temperature of 70 degC ([cooling] leakage_t_ref_c; the bundled case file's [campus] table gives the
+    # racks' input power); each rack draws more than that exactly where its junctions run warmer. Both printed in
+    # MW to 4 decimals, beside the chips' power.
+    from gigawatt.models.racks import chip_powers, rack_powers
+
+    it = float(re.search(r"IT power at the rack inputs\s+([\d.]+) MW", text).group(1))
+    assert it == pytest.approx(ds.attrs["p_rack_input_w"] / 1e6, abs=5e-5)
+    chips = float(re.search(r"power at the chips\s+([\d.]+) MW", text).group(1))
+    assert chips == pytest.approx(ds.attrs["p_it_w"] / 1e6, abs=5e-5)
+    case = gw.load_case()
+    assert float(rack_powers(case)[0].sum()) == pytest.approx(4 * 12 * 16 * 130e3, rel=1e-12)
+    assert float(ds.p_it_ref_w.sum()) == pytest.approx(float(chip_powers(case).sum()), rel=1e-15)
+    np.testing.assert_array_equal(ds.p_it_w > ds.p_it_ref_w, ds.t_junction_k > 343.15)
+    assert "design point: winter (heating design)" in text and "design point: summer (cooling design)" in text
     assert (ds.t_chip_k < ds.attrs["t_tcs_supply_k"] + 30).all() and (ds.t_chip_k < 333.15).all()
     assert f"results written to {out}" in text
 

@@ -25,10 +25,11 @@ BASE_COOLING = {"coolant": "pg25", "facility_class": "W32", "cdu_approach_k": 4.
 
 
 def cooling_doc(cooling: dict | None = None, *, rows: int = 2, racks: int = 4, extra_racks=None) -> dict:
-    """A campus of ``rows`` rows of ``racks`` 130 kW racks (one CDU per row) with BASE_COOLING updated
-    by ``cooling``, as the dict a TOML case file parses to."""
+    """A campus of ``rows`` rows of ``racks`` racks of 130 kW at the chips (one CDU per row) with BASE_COOLING
+    updated by ``cooling``, as the dict a TOML case file parses to."""
     doc = {"case": {"name": "cooling-bad-input"},
-           "campus": {"halls": 1, "rows_per_hall": rows, "racks_per_row": racks, "rack_it_power_kw": 130.0},
+           "campus": {"halls": 1, "rows_per_hall": rows, "racks_per_row": racks, "rack_it_power_kw": 130.0,
+                      "rack_power_basis": "chips"},
            "cooling": {**BASE_COOLING, **(cooling or {})}}
     if extra_racks:
         doc["rack"] = extra_racks
@@ -340,7 +341,8 @@ def test_loop_without_liquid_heat(tmp_path, kit, what):
 
 # --- out of the envelope but running: a flag and a warning, not an error ----------------------------
 
-HOT_RACK = [{"id": "hot", "bus": "H1-R1-T4", "p_it_kw": 200.0, "vrm_efficiency": 0.9, "cooling_loop": "H1-R1"}]
+HOT_RACK = [{"id": "hot", "bus": "H1-R1-T4", "p_it_kw": 200.0, "p_it_basis": "chips", "vrm_efficiency": 0.9,
+             "cooling_loop": "H1-R1"}]
 
 
 def test_chip_above_limit_is_a_flag_and_a_warning(tmp_path, kit):

@@ -234,9 +234,16 @@ def check_ledgers(ds, case, plant, ds_electrical):
                                                      rel=1e-12)
     assert a["t_reuse_k"] == a["t_facility_return_k"]
 
+    # Dry coolers (sized on all the heat available, at an ambient 5-25 K below the facility supply by
+    # construction): they hold the set-point at a speed in [0, 1], the fan power in its cube (fan laws).
+    dry_fan = a["dry_cooler_fan_w"]
+    assert a["dry_cooler_over_limit"] == 0 and 0.0 <= a["dry_cooler_speed"] <= 1.0
+    assert a["dry_cooler_design_fan_w"] == pytest.approx(s["dry_cooler_fan_w_per_w"] * a["q_available_w"], rel=1e-15)
+    assert dry_fan == pytest.approx(a["dry_cooler_design_fan_w"] * a["dry_cooler_speed"] ** 3, rel=1e-14, abs=1e-9)
+    assert (a["dry_cooler_speed"] == 0.0) == (a["q_rejected_w"] == 0.0)
+
     # Facility energy ledger: grid + pumps + fans = heat rejected + recovered + pipe losses + motor losses
     # + dry-cooler fans (whose power goes to the outdoor air directly).
-    dry_fan = s["dry_cooler_fan_w_per_w"] * a["q_rejected_w"]
     assert a["p_fans_w"] == pytest.approx(air_fan + dry_fan, rel=1e-13)
     p_facility = a["p_grid_w"] + a["p_pumps_w"] + a["p_fans_w"]
     assert a["p_facility_w"] == pytest.approx(p_facility, rel=1e-15)
@@ -244,11 +251,13 @@ def check_ledgers(ds, case, plant, ds_electrical):
     assert abs(p_facility - out) <= LEDGER_RTOL * p_facility  # ledger-check
     assert a["facility_energy_residual"] <= LEDGER_RTOL  # ledger-check
 
-    # PUE from its definition (The Green Grid): facility power over IT power; partial PUE of cooling.
-    p_it = float(ds.p_it_w.sum())
+    # PUE from its definition (ISO/IEC 30134-2): facility power over the IT equipment's, which begins at the
+    # rack input by default (the racks' input powers summed here); partial PUE of cooling; TUE on the chips.
+    p_it = float(ds.rack_p_in_w.sum())
     assert a["pue"] == pytest.approx(p_facility / p_it, rel=1e-13)
     assert a["ppue_cooling"] == pytest.approx((p_it + a["p_pumps_w"] + a["p_fans_w"]) / p_it, rel=1e-13)
-    assert a["pue"] > 1
+    assert a["tue"] == pytest.approx(p_facility / float(ds.p_it_w.sum()), rel=1e-13)
+    assert a["tue"] >= a["pue"] > 1
 
     # Electrical ledger unchanged: the same network solved without [cooling] at the racks' fixed-point IT
     # power gives the same electrical results, and its own ledger still closes.
@@ -270,6 +279,6 @@ def test_cooling_invariants_on_random_campuses(spec):
     check_mass_balance(ds, plant)
     check_loops(ds, case, plant)
     racks = case.tables["rack"].copy()
-    racks["p_it_w"] = ds.p_it_w.values
+    racks["p_it_w"], racks["p_it_basis"] = ds.p_it_w.values, "chips"  # the solved power at the chips
     electrical = gw.solve(gw.make_case({**case.tables, "rack": racks}, loss_models=spec["loss_models"]))
     check_ledgers(ds, case, plant, electrical)

@@ -21,8 +21,10 @@ from gigawatt.sweep import CaseSource
 REL, PU, LEDGER = 1e-9, 1e-9, 1e-9
 
 
+# The racks' p_it_w at the chips: these cases scale it and step the series at it (the series takes the chips).
 def _campus_rings():
-    return gw.build_campus(halls=2, rows_per_hall=3, racks_per_row=4, rack_it_power_kw=120, ring_rows=2)
+    return gw.build_campus(halls=2, rows_per_hall=3, racks_per_row=4, rack_it_power_kw=120, ring_rows=2,
+                           rack_power_basis="chips")
 
 
 def _with_converter(kit):
@@ -35,7 +37,7 @@ def _with_converter(kit):
 
 def _bipolar():
     return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=3, rack_it_power_kw=100, v_dc_v=400.0,
-                           rack_pole="alternating", dc={"system": "bipolar"})
+                           rack_pole="alternating", rack_power_basis="chips", dc={"system": "bipolar"})
 
 
 def _scaled_solve(case, scale):

@@ -131,7 +131,7 @@ def _assemble_case(zones, buses, lines, racks, weights, feed_specs, loss_models,
     scale, total = _budget(zones, weights, feed_specs)
     scale *= load_frac
     for rack, (lev, w) in zip(racks, weights):
-        rack["p_it_w"] = w * scale
+        rack["p_it_w"], rack["p_it_basis"] = w * scale, "chips"  # the invariants recompute the chain from the chips
         margin = rack.pop("shelf_margin", None)
         if margin is not None:
             shelf_rated = margin * rack["p_it_w"] / rack["vrm_efficiency"]

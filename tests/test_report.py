@@ -29,7 +29,10 @@ def small_campus(district_heating: bool):
     """1 hall, 2 rows of 4 racks of 130 kW with default [cooling]; with ``district_heating``, the small
     network of tests/test_district_heating.py ``campus_with_network``: plant S/R, a fixed 300 kW consumer A
     and a 2,000 m2 vertical farm B (at 45 degC) on a line."""
-    built = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130.0, cooling={})
+    # Lossless stations and no shelves (asked for: the Sankey's ledger is read off below), racks of 130 kW at
+    # the chips.
+    built = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130.0, cooling={},
+                            station_loss_model="none", shelf_loss_model="none", rack_power_basis="chips")
     tables, settings = dict(built.tables), {}
     if district_heating:
         def pipe(pid, frm, to, length_m, diameter_m):
@@ -282,11 +285,14 @@ def test_report_of_a_sweep(tmp_path):
 
 
 def test_sweep_kpis_over_a_year_are_ratios_of_energies():
-    """PUE of a scenario-year: facility energy over IT energy, not the mean of the hourly PUEs."""
+    """PUE of a scenario-year: total facility energy over the IT equipment's (at the rack inputs), not the mean
+    of the hourly PUEs."""
     p_it = np.array([[1.0, 3.0], [2.0, 2.0]])
     p_fac = np.array([[2.0, 3.0], [3.0, 2.0]])
-    ds = xr.Dataset({"pue": (("scenario", "time"), p_fac / p_it), "p_it_w": (("scenario", "time"), p_it),
-                     "p_facility_w": (("scenario", "time"), p_fac)}, coords={"scenario": [0, 1]})
+    st = ("scenario", "time")
+    ds = xr.Dataset({"pue": (st, p_fac / p_it), "p_rack_input_w": (st, p_it), "p_shelf_output_w": (st, p_it),
+                     "p_it_w": (st, 0.9 * p_it), "p_total_facility_w": (st, p_fac), "p_cooling_w": (st, 0.1 * p_fac)},
+                    coords={"scenario": [0, 1]})
     np.testing.assert_allclose(F.sweep_kpi(ds, "pue"), [5.0 / 4.0, 5.0 / 4.0], rtol=1e-15)
 
 
@@ -365,7 +371,7 @@ def test_sankey_of_a_time_series_draws_the_means(campus_dh, tmp_path):
     # 3 hourly steps: grid energy = (0.5 + 1 + 1.5) h x the solved grid power
     assert f"{3 * ds.attrs['p_grid_w'] / 1e6:.3g} MWh over 3 h" in page
     # the PUE of the period is the ratio of its energies: here the solved PUE, as every step is scaled alike
-    assert f"<td>PUE over the period</td><td>{ds.attrs['pue']:.3f}</td>" in page
+    assert f"<td>PUE (ISO/IEC 30134-2) over the period</td><td>{ds.attrs['pue']:.3f}</td>" in page
 
 
 def test_time_series_figures_pick_the_extreme_step(campus):

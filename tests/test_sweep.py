@@ -50,8 +50,8 @@ def test_grid_coordinates_and_values(runs):
     assert list(one["cooling.facility_class"].values) == ["W32", "W40", "W32", "W40"]
     assert one["rack.p_it_w"].attrs["units"] == "W" and one["rack.p_it_w"].attrs["given_as"] == "rack.p_it_kw"
     assert list(one["status"].values) == ["ok"] * 4 and list(one["error"].values) == [""] * 4
-    # IT power: every rack at the swept power (no leakage model), exactly.
-    np.testing.assert_allclose(one["p_it_w"].values, RACKS * one["rack.p_it_w"].values, rtol=1e-12)
+    # IT power at the rack inputs (the racks' basis): every rack at the swept power (no leakage model), exactly.
+    np.testing.assert_allclose(one["p_rack_input_w"].values, RACKS * one["rack.p_it_w"].values, rtol=1e-12)
     # Facility supply at the ASHRAE class temperature (W32: 32 °C, W40: 40 °C).
     np.testing.assert_allclose(one["t_facility_supply_k"].values, [305.15, 313.15, 305.15, 313.15], rtol=0, atol=1e-9)
     for k in ("p_grid_w", "pue", "q_recovered_w", "energy_balance_residual"):
@@ -151,7 +151,8 @@ def test_campus_setting_swept_in_a_case_file(tmp_path, kit, cli):
         p = np.unique(ds["campus.rack_it_power_w"].values)
         np.testing.assert_array_equal(p, [5e4, 8e4])
         np.testing.assert_array_equal(ds["solver.tolerance"].values, [1e-9, 1e-11, 1e-9, 1e-11])
-        np.testing.assert_allclose(ds["p_it_w"].values, 2 * ds["campus.rack_it_power_w"].values, rtol=1e-12)
+        # the racks' input power (the campus's rack_power_basis), as swept
+        np.testing.assert_allclose(ds["p_rack_input_w"].values, 2 * ds["campus.rack_it_power_w"].values, rtol=1e-12)
 
 
 # --- bad input: refused before any computing, one line, exit 2, no files ------------------------------------

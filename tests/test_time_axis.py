@@ -20,7 +20,8 @@ from gigawatt.cases.profiles import bundled_profile
 from gigawatt.errors import CaseError
 from gigawatt.time_series import run_time_series, time_inputs
 
-CAMPUS = {"halls": 1, "rows_per_hall": 2, "racks_per_row": 3, "rack_it_power_kw": 120}
+CAMPUS = {"halls": 1, "rows_per_hall": 2, "racks_per_row": 3, "rack_it_power_kw": 120,
+          "rack_power_basis": "chips"}  # racks of 120 kW at the chips: the hand figures below start there
 
 
 def timed_doc(**time) -> dict:

@@ -19,13 +19,14 @@ def _measured(*args, **kwargs):
     return Measured(*args, **kwargs)
 
 
-def _feeder_dc_case(inp: dict, loss_models: dict, name: str, *, station_model="", shelf_model=""):
+def _feeder_dc_case(inp: dict, name: str):
     """Reference DC case: station → feeder → row bus with ``n_racks`` racks (shelf + VRM)."""
     import gigawatt as gw
 
     v = inp["v_ref_v"]
-    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "vrm_efficiency": inp["vrm_efficiency"],
-              "shelf_loss_model": shelf_model, "shelf_rated_power_w": inp["shelf_rated_power_w"]}
+    racks = [{"id": f"rack{k}", "bus": "row", "p_it_w": inp["rack_it_power_w"], "p_it_basis": "chips",
+              "vrm_efficiency": inp["vrm_efficiency"],
+              "shelf_rated_power_w": inp["shelf_rated_power_w"]}
              for k in range(inp["n_racks"])]
     line = []
     if inp.get("feeder_length_m"):
@@ -37,14 +38,9 @@ def _feeder_dc_case(inp: dict, loss_models: dict, name: str, *, station_model=""
             r["bus"] = "station"
     return gw.make_case(
         {"bus": [{"id": "station", "v_nominal_v": v}] + bus_row, "line": line,
-         "source": [{"id": "ST", "bus": "station", "v_set_v": v, "rated_power_w": inp["station_rated_power_w"],
-                     "loss_model": station_model}],
+         "source": [{"id": "ST", "bus": "station", "v_set_v": v, "rated_power_w": inp["station_rated_power_w"]}],
          "rack": racks},
-        loss_models=loss_models, case={"name": name})
-
-
-def _constant(eta):
-    return {"kind": "constant_efficiency", "efficiency": float(eta)}
+        case={"name": name})
 
 
 def _solve(case, name, **options):
@@ -57,45 +53,39 @@ def _solve(case, name, **options):
 
 # --- published --------------------------------------------------------------------------------------
 
+def _preset_comparison(case, inp: dict):
+    """The case compared through the preset the case file names, with the file's option changes."""
+    from gigawatt.cases.architectures import preset_options
+    from gigawatt.compare import compare
+
+    return compare(case, options=preset_options(inp["preset"], **inp.get("options", {})), preset=inp["preset"])
+
+
+def _residuals(ds) -> list:
+    return [_measured("energy_balance_residual", float(r), point=str(a))
+            for a, r in zip(ds["architecture"].values, ds["energy_balance_residual"].values)]
+
+
 def lbnl_dc_vs_best_practice_ac(spec):
-    """LBNL/EPRI 2008: 380 VDC against best-practice AC, per-stage efficiencies from the case's sources."""
+    """LBNL/EPRI 2008: 380 VDC against best-practice AC through the ``lbnl2008`` preset (its per-stage
+    efficiencies, each with its source, in :data:`gigawatt.cases.architectures.PRESETS`)."""
     inp = spec["inputs"]
-    eta = inp["efficiency"]
-    rect = math.sqrt(eta["ups"]) if inp["rectifier_is_half_of_the_ups"] else eta["rectifier"]
-    psu_dc = 1.0 - (1.0 - eta["psu_ac"]) * (1.0 - inp["dc_psu_loss_reduction"])
-    models = {"dc_station": _constant(eta["mv_transformer"] * rect), "dc_psu": _constant(psu_dc),
-              "ac_mv_transformer": _constant(eta["mv_transformer"]), "ac_ups": _constant(eta["ups"]),
-              "ac_pdu_transformer": _constant(eta["pdu_transformer"]), "ac_psu": _constant(eta["psu_ac"])}
-    case = _feeder_dc_case(inp, models, spec["name"], station_model="dc_station", shelf_model="dc_psu")
-    _, ac = _solve(case, "ac", ac_v_ll_v=inp["ac_v_ll_v"], power_factor=inp["power_factor"])
-    _, dc = _solve(case, "dc800", dc_v_v=inp["dc_v_v"])
-    saving = 1.0 - dc.attrs["p_grid_w"] / ac.attrs["p_grid_w"]
-    return [_measured("dc_saving_vs_best_practice_ac", saving),
-            _measured("energy_balance_residual", float(ac.attrs["energy_balance_residual"]), point="ac"),
-            _measured("energy_balance_residual", float(dc.attrs["energy_balance_residual"]), point="dc380")]
+    ds = _preset_comparison(_feeder_dc_case(inp, spec["name"]), inp)
+    p_grid = dict(zip(ds["architecture"].values.tolist(), ds["p_grid_w"].values.tolist()))
+    return [_measured("dc_saving_vs_best_practice_ac", 1.0 - p_grid["dc800"] / p_grid["ac"])] + _residuals(ds)
 
 
 def nvidia_800vdc_gain(spec):
-    """800 VDC against traditional 415 VAC on a small campus with the default stage models."""
+    """800 VDC against 415 VAC on a small campus through the ``nvidia800vdc`` preset: N+N supplies and
+    shelves, PDU transformers, three-wire (delta) AC feeds."""
     import gigawatt as gw
-    from gigawatt.cases.architectures import build_architecture, conductor_mass_kg
 
     inp = spec["inputs"]
-    case = gw.build_campus(**inp["campus"], loss_models=inp["loss_models"])
-    out = []
-    res = {}
-    for name in ("ac", "dc800"):
-        arch = build_architecture(case, name, **inp["options"])
-        ds = gw.solve(arch.case)
-        res[name] = (arch, ds)
-        out.append(_measured("energy_balance_residual", float(ds.attrs["energy_balance_residual"]), point=name))
-    e_ac = res["ac"][1].attrs["efficiency_grid_to_chip"]
-    e_dc = res["dc800"][1].attrs["efficiency_grid_to_chip"]
-    out.append(_measured("efficiency_gain_dc800_vs_ac", e_dc - e_ac))
-    copper = {n: float(np.nansum(conductor_mass_kg(a))) for n, (a, _) in res.items()}
-    out.append(_measured("copper_reduction_dc800_vs_ac_3wire",
-                         1.0 - copper["dc800"] / (copper["ac"] * 3.0 / (3.0 + inp["options"].get("ac_neutral_fraction", 1.0)))))
-    return out
+    ds = _preset_comparison(gw.build_campus(**inp["campus"]), inp)
+    d = ds.sel(architecture="dc800")
+    return [_measured("efficiency_gain_dc800_vs_ac", float(d["d_efficiency_grid_to_chip"])),
+            _measured("copper_reduction_dc800_vs_ac", -float(d["d_copper_mass_kg"])
+                      / float(ds["copper_mass_kg"].sel(architecture="ac")))] + _residuals(ds)
 
 
 # --- analytic ---------------------------------------------------------------------------------------
@@ -108,10 +98,11 @@ def ac_chain_product(spec):
 
     inp = spec["inputs"]
     pf = inp["power_factor"]
-    case = _feeder_dc_case({**inp, "feeder_length_m": 0}, {}, spec["name"])
+    case = _feeder_dc_case({**inp, "feeder_length_m": 0}, spec["name"])
     out = []
     for ups_factor in inp["ups_rating_factors"]:
-        _, ds = _solve(case, "ac", power_factor=pf, ups_rating_factor=ups_factor)
+        _, ds = _solve(case, "ac", power_factor=pf, ups_rating_factor=ups_factor, pdu_transformer=True,
+                       shelf_provisioning=None)
         # By hand: the rack's PSU curve (linear interpolation), then PDU, UPS and MV transformer.
         p_it = inp["rack_it_power_w"] * inp["n_racks"]
         p_shelf_out = p_it / inp["vrm_efficiency"]
@@ -143,7 +134,7 @@ def three_phase_feeder_loss(spec):
     from gigawatt.models.conductors import MATERIALS, conductor_resistance
 
     inp = spec["inputs"]
-    case = _feeder_dc_case(inp, {}, spec["name"])
+    case = _feeder_dc_case(inp, spec["name"])
     out = []
     for pf in inp["power_factors"]:
         arch, ds = _solve(case, "ac", power_factor=pf, ac_v_ll_v=inp["ac_v_ll_v"])
@@ -179,7 +170,7 @@ def ac_per_phase_vs_pandapower(spec):
               "length_m": inp["segment_length_m"], "cross_section_m2": inp["cross_section_m2"]} for k in range(n)]
     racks = [{"id": f"rack{k}", "bus": f"T{k}", "p_it_w": inp["tap_power_w"], "vrm_efficiency": 1.0,
               "shelf_rated_power_w": 2 * inp["tap_power_w"]} for k in range(n)]
-    lossless = {name: _constant(1.0) for name in ("ac_mv_transformer", "ac_ups", "ac_pdu_transformer", "ac_psu")}
+    lossless = {name: {"kind": "constant_efficiency", "efficiency": 1.0} for name in ("ac_mv_transformer", "ac_ups", "ac_pdu_transformer", "ac_psu")}
     case = gw.make_case({"bus": buses, "line": lines, "rack": racks,
                          "source": [{"id": "PDU", "bus": "pdu", "v_set_v": v, "rated_power_w": 10 * n * inp["tap_power_w"]}]},
                         loss_models=lossless, case={"name": spec["name"]})

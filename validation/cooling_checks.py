@@ -44,6 +44,10 @@ def _measured(*args, **kwargs):
 
 # --- building and solving -------------------------------------------------------------------------
 
+IDEALISED_CAMPUS = {"rack_power_basis": "chips", "station_loss_model": "none", "shelf_loss_model": "none"}
+"""What the cooling cases assume of the electrical side unless their ``campus`` input says otherwise: racks
+given at the chips, lossless stations, no shelves (the cooling stage is checked, not the power chain)."""
+
 
 def cooling_campus(campus: dict, cooling: dict, rack_it_power_kw=None, name: str = "cooling validation"):
     """A campus case (:func:`gigawatt.build_campus` with ``campus`` and ``cooling``); when
@@ -51,7 +55,7 @@ def cooling_campus(campus: dict, cooling: dict, rack_it_power_kw=None, name: str
     so that a row's racks are uneven."""
     import gigawatt as gw
 
-    case = gw.build_campus(**campus, cooling=cooling, case={"name": name})
+    case = gw.build_campus(**{**IDEALISED_CAMPUS, **campus}, cooling=cooling, case={"name": name})
     if rack_it_power_kw is None:
         return case
     tables = {k: v.copy() for k, v in case.tables.items()}

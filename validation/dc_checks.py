@@ -21,8 +21,10 @@ from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
 from gigawatt.validation.contingency_checks import CONTINGENCY_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
+from gigawatt.validation.demand_checks import DEMAND_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
+from gigawatt.validation.kpi_checks import KPI_RUNNERS
 from gigawatt.validation.weather_checks import WEATHER_RUNNERS
 
 # --- what a runner reports -------------------------------------------------------------------------
@@ -182,8 +184,8 @@ def shelf_efficiency_curve(spec):
     inp = spec["inputs"]
     rated, vrm = inp["shelf_rated_power_w"], inp["vrm_efficiency"]
     # IT power that puts the shelf output (p_it / vrm) at the asked fraction of the shelf rating.
-    racks = [{"id": f"x{round(100 * x)}", "bus": "row", "p_it_w": x * rated * vrm, "vrm_efficiency": vrm,
-              "shelf_loss_model": "titanium", "shelf_rated_power_w": rated}
+    racks = [{"id": f"x{round(100 * x)}", "bus": "row", "p_it_w": x * rated * vrm, "p_it_basis": "chips",
+              "vrm_efficiency": vrm, "shelf_loss_model": "titanium", "shelf_rated_power_w": rated}
              for x in inp["load_fractions"]]
     case = gw.make_case(
         {"bus": [_bus("swb", inp["v_set_v"]), _bus("row", inp["v_set_v"])],
@@ -313,7 +315,7 @@ def random_network(seed: int, n_bus: int, extra_lines: int, n_sources: int, gen:
     racks = []
     for i in range(n_bus):
         if rng.random() < gen["rack_share"]:
-            rack = {"id": f"r{i}", "bus": names[i], "p_it_w": float(rng.uniform(lo_p, hi_p)),
+            rack = {"id": f"r{i}", "bus": names[i], "p_it_w": float(rng.uniform(lo_p, hi_p)), "p_it_basis": "chips",
                     "vrm_efficiency": gen["vrm_efficiency"]}
             if rng.random() < gen["titanium_share"]:  # shelf rated so that it runs at a random load fraction
                 shelf_out = rack["p_it_w"] / rack["vrm_efficiency"]
@@ -373,5 +375,7 @@ RUNNERS = {
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
     **CONTINGENCY_RUNNERS,
+    **DEMAND_RUNNERS,
+    **KPI_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""

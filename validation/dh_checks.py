@@ -339,7 +339,9 @@ def campus_heating_a_consumer(campus: dict, cooling: dict, district_heating: dic
     and return pipe (U' = 0.3 W/(m K))."""
     import gigawatt as gw
 
-    built = gw.build_campus(**campus, cooling=cooling)
+    from gigawatt.validation.cooling_checks import IDEALISED_CAMPUS
+
+    built = gw.build_campus(**{**IDEALISED_CAMPUS, **campus}, cooling=cooling)
     pipes = [dict(id=i, from_node=a, to_node=b, length_m=200.0, diameter_m=0.15, u_w_per_m_k=0.3)
              for i, a, b in (("s1", "S", "A"), ("r1", "Ar", "R"))]
     tables = dict(built.tables, dh_node=[{"id": x} for x in ("S", "A", "Ar", "R")], dh_pipe=pipes,

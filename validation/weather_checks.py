@@ -39,5 +39,20 @@ def bundled_weather_dmi(spec):
     return out
 
 
-WEATHER_RUNNERS = {"bundled_weather_dmi": bundled_weather_dmi}
+def bundled_weather_summer_design(spec):
+    """The bundled year's summer design figures [°C]: the dry-bulb exceeded by ``exceedance`` of the year's
+    hours (ASHRAE's annual cooling design definition: 0.4 % of 8760 h, the 35th warmest hour) and the warmest
+    hour."""
+    from gigawatt.cases.weather import ZERO_CELSIUS_K, bundled_weather
+
+    inp = spec["inputs"]
+    ds = bundled_weather(start=inp["start"], periods=int(inp["periods"]), step=inp["step"], site=inp["site"])
+    t_c = np.sort(ds.outdoor_t_k.values - ZERO_CELSIUS_K)[::-1]
+    rank = int(round(float(inp["exceedance"]) * t_c.size))  # hours at or above the design value
+    return [_measured("cooling_design_dry_bulb_t_c", float(t_c[rank - 1]), point=f"{100 * inp['exceedance']:g} %"),
+            _measured("warmest_hour_t_c", float(t_c[0]))]
+
+
+WEATHER_RUNNERS = {"bundled_weather_dmi": bundled_weather_dmi,
+                   "bundled_weather_summer_design": bundled_weather_summer_design}
 """Runners of the weather cases (registered in :data:`gigawatt.validation.dc_checks.RUNNERS`)."""

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from gigawatt.bench.common import numba_cache_counts, peak_rss_bytes, run_cold_process, table_lines
+from gigawatt.models.racks import chip_powers
 
 TARGET_YEAR_S = 60.0
 YEAR_STEPS = 8760
@@ -75,7 +76,7 @@ def _peers(case, repeat: int) -> dict:
     # pandapower has no droop: its network is this one with stiff stations, and so is the one it is checked on
     # (the DC network alone, at the racks' case power: without the chips' leakage that the coupled solve adds)
     stiff = CaseSource.of(case).build({}, {("source", "droop"): 0.0})
-    v_pu = DCSeries(stiff).step(stiff.tables["rack"]["p_it_w"].to_numpy(float)).v_pu
+    v_pu = DCSeries(stiff).step(chip_powers(stiff)).v_pu
     dc = dc_peer(stiff, xr.Dataset({"v_pu": ("bus", v_pu)}), repeat)
     a = ds.attrs
     state = solve_district_heating(case, HeatOffer(a["q_available_w"], a["t_reuse_k"], a["t_facility_supply_k"]))

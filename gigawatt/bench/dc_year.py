@@ -28,6 +28,7 @@ import os
 import time
 
 from gigawatt.bench.common import fmt, median_time, peer_skipped, table_lines
+from gigawatt.models.racks import chip_powers
 
 PROFILES = ("training", "inference")
 """IT-load series of the benchmark: :func:`gigawatt.cases.profiles.bundled_profile` shapes."""
@@ -85,7 +86,7 @@ def _peer(case, scale) -> dict:
 
     net, bus_index = to_pandapower(case)
     series = DCSeries(case)
-    p_ref = case.tables["rack"]["p_it_w"].to_numpy(float)
+    p_ref = chip_powers(case)
     loaded = series.net.rack_load != 0  # the buses to_pandapower made loads at, in solver positions
 
     def loads(k):  # the buses' rack loads [MW] at step k, in to_pandapower's order

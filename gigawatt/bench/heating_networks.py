@@ -71,6 +71,13 @@ PEER_REFERENCE_NOTE = ("pandapipes measured elsewhere (issue 4): about 1.45 s at
                        "(sequential)")
 
 
+BENCH_DEMAND = {"design_load_w": 19350.0, "farm_led_power_w_per_m2": 0.0}
+"""The benchmark's demand: the DESTEST test network's 19.35 kW of space heating a house (IBPSA Project 1) and
+farms without lights, so that every pipe, the farms' branch and the ring ties included, runs turbulent, where
+pandapipes and gigawatt solve the same equations (the default detached house, 4.77 kW, leaves the far street
+pipes laminar, and lit farms draw no water). A solver benchmark, not a realistic town."""
+
+
 def town_params(n: int) -> dict:
     """``[town]`` settings of the benchmark network of about ``n`` consumers: ``n`` homes, one a substation,
     and 4 vertical farms; spines: about half the square root of the districts, so no spine runs far.
@@ -83,7 +90,7 @@ def town_params(n: int) -> dict:
     districts = -(-streets // STREETS_PER_DISTRICT)
     return {"homes": homes, "homes_per_substation": 1, "substations_per_street": SUBSTATIONS_PER_STREET,
             "streets_per_district": STREETS_PER_DISTRICT, "spines": max(1, math.ceil(math.sqrt(districts) / 2)),
-            "tie_streets": True, "vertical_farms": VERTICAL_FARMS}
+            "tie_streets": True, "vertical_farms": VERTICAL_FARMS, **BENCH_DEMAND}
 
 
 def build_case(n: int):

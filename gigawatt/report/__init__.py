@@ -21,7 +21,9 @@ The variable and attribute names each figure relies on are listed in :mod:`gigaw
 the duration curves and months; the ledger scalars of a steady solve (``p_grid_w``, ``p_it_w``,
 ``p_facility_w``, ``q_liquid_w``, ``q_air_w``, ``p_pumps_w``, ``p_fans_w``, ``q_rejected_w``, ...) given as
 series along ``time`` (and ``stage_loss_w`` along (time, stage)) draw the Sankey diagram of the period's
-mean power and the KPI table's energies and annual ratios (PUE = Σ facility / Σ IT energy, ERF, efficiency).
+mean power and the KPI table's energies and the period's ratios (PUE = Σ total facility / Σ IT equipment energy,
+ERF, ...: formed by :func:`gigawatt.report.figures.period_kpis`, through the one KPI module
+:mod:`gigawatt.models.kpis`, when the file does not carry them).
 For sweeps: a ``scenario`` dimension, the swept fields as coordinates along it, and the KPIs
 ``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as variables along it. A results file is recognised by its ``gigawatt_version`` attribute.
 Datasets with a ``scenario`` dimension get the sweep figure and KPI table only (the per-element figures
@@ -56,7 +58,8 @@ def _sankey(ds):
     if "efficiency_grid_to_chip" in a:
         title += f": {a['efficiency_grid_to_chip']:.2%} of the grid's power reaches the chips"
     if "erf" in a:
-        title += f"; energy reuse factor {a['erf']:.3f}"
+        when = "design hour" if a.get("kpi_period") == "design hour" else "over the period"
+        title += f"; energy reuse factor {a['erf']:.3f} ({when})"
     return draw_sankey(chain, title)
 
 
@@ -183,6 +186,18 @@ def _weights(ds):
         return None
 
 
+KPI_ROWS = (("pue", "PUE (ISO/IEC 30134-2)", "{:.3f}"), ("ppue_cooling", "partial PUE of the cooling", "{:.3f}"),
+            ("ppue_power", "partial PUE of the power delivery", "{:.3f}"),
+            ("itue", "ITUE, IT equipment / chips (Patterson et al. 2013)", "{:.3f}"),
+            ("tue", "TUE, total / chips (Patterson et al. 2013)", "{:.3f}"),
+            ("erf", "energy reuse factor (ERF, ISO/IEC 30134-6)", "{:.3f}"),
+            ("cue_kg_per_kwh", "CUE (ISO/IEC 30134-8)", "{:.4f} kgCO2e/kWh"),
+            ("ref", "renewable energy factor (REF, ISO/IEC 30134-3)", "{:.3f}"),
+            ("nuclear_share", "nuclear share of the total energy", "{:.3f}"))
+"""The KPI rows of the headline table: (attribute, label, format); the label gains the basis (design hour or
+period)."""
+
+
 def kpi_rows(ds) -> list[tuple[str, str]]:
     """Headline figures as (label, formatted value), those the results have."""
     a = ds.attrs
@@ -196,29 +211,40 @@ def kpi_rows(ds) -> list[tuple[str, str]]:
                 fmt = format_w if k == "p_grid_w" else (lambda x: f"{x:.4f}")
                 rows.append((F.KPIS[k][0] + " (min – max)", f"{fmt(np.nanmin(v))} – {fmt(np.nanmax(v))}"))
         return rows
-    for name, label in (("p_grid_w", "drawn from the grid"), ("p_it_w", "IT power at the chips"),
-                        ("p_loss_w", "electrical losses"), ("p_facility_w", "facility power"),
+    for name, label in (("p_grid_w", "drawn from the grid"),
+                        ("p_rack_input_w", "IT power at the rack inputs (IT equipment, ISO/IEC 30134-2)"),
+                        ("p_it_w", "power at the chips"), ("p_loss_w", "electrical losses"),
+                        ("p_total_facility_w", "total facility power (at the meter)"),
                         ("q_available_w", "heat available for reuse"), ("q_recovered_w", "heat recovered"),
                         ("q_rejected_w", "heat rejected"), ("dh_q_delivered_w", "district heat delivered"),
-                        ("dh_q_demand_w", "district heat demand")):
+                        ("dh_q_demand_w", "district heat demand"),
+                        ("hp_electric_w", "heat pumps' electricity (outside the KPIs' boundary)")):
         text = _energy_or_mean(ds, name)
         if text:
             rows.append((label, text))
-    for name, label, fmt in (("efficiency_grid_to_chip", "grid-to-chip efficiency", "{:.2%}"),
-                             ("pue", "PUE", "{:.3f}"), ("erf", "energy reuse factor (ERF)", "{:.3f}")):
-        if name in a:
-            rows.append((label, fmt.format(float(a[name]))))
-        elif "time" in ds.dims and all(n in ds.data_vars and ds[n].dims == ("time",) for n in F.KPIS[name][2]):
-            w = _weights(ds)
-            num, den = (float(np.sum(ds[n].values * (1.0 if w is None else w))) for n in F.KPIS[name][2])
-            # a ratio of the period's energies
-            rows.append((label + " over the period", fmt.format(num / den) if den else "–"))
+    name = "efficiency_grid_to_chip"
+    if name in a:
+        rows.append(("grid-to-chip efficiency", f"{float(a[name]):.2%}"))
+    elif "time" in ds.dims and all(n in ds.data_vars and ds[n].dims == ("time",) for n in F.KPIS[name][2]):
+        w = _weights(ds)
+        num, den = (float(np.sum(ds[n].values * (1.0 if w is None else w))) for n in F.KPIS[name][2])
+        rows.append(("grid-to-chip efficiency over the period", f"{num / den:.2%}" if den else "–"))
+    if "pue" in a:  # the results' own KPIs, at the design hour or over the period
+        kpis, when = a, (" at the design hour" if a.get("kpi_period") == "design hour" else " over the period")
+    else:  # a series without them: formed from its energies by the same module
+        kpis, when = (F.period_kpis(ds, _weights(ds)) if "time" in ds.dims else {}), " over the period"
+    for name, label, fmt in KPI_ROWS:
+        if name in kpis:
+            rows.append((label + when, fmt.format(float(kpis[name]))))
     if "v_pu" in ds and "time" not in ds.v_pu.dims and ds.sizes.get("bus"):
         i = int(np.nanargmin(ds.v_pu.values))
         rows.append(("lowest voltage", f"{float(ds.v_pu.values[i]):.4f} pu at bus '{ds.bus.values[i]}'"))
     if "t_chip_k" in ds and "time" not in ds.t_chip_k.dims and ds.sizes.get("rack"):
-        i = int(np.nanargmax(ds.t_chip_k.values))
-        rows.append(("hottest chip", f"{float(ds.t_chip_k.values[i]) - F.C0:.1f} °C in rack '{ds.rack.values[i]}'"))
+        junction = float(a.get("chip_r_jc_k_per_w", 0.0)) > 0 and "t_junction_k" in ds
+        t = (ds.t_junction_k if junction else ds.t_chip_k).values
+        i = int(np.nanargmax(t))
+        rows.append(("hottest chip " + ("junction (R_jc an assumption of the case)" if junction else "case"),
+                     f"{float(t[i]) - F.C0:.1f} °C in rack '{ds.rack.values[i]}'"))
     if "dh_undersupplied" in a:
         rows.append(("consumers under-supplied", f"{int(a['dh_undersupplied'])}"))
     if "energy_balance_residual" in a:
@@ -247,6 +273,10 @@ def _html(ds, drawn: dict[str, bytes], skipped: dict[str, str], source: Path | N
              "<h2>Headline figures</h2><table>"]
     parts += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in kpi_rows(ds)]
     parts.append("</table>")
+    if a.get("kpi_basis"):
+        parts.append("<h2>KPI boundary and basis</h2><ul>")
+        parts += [f"<li>{esc(line)}</li>" for line in str(a["kpi_basis"]).splitlines()]
+        parts.append("</ul>")
     if a.get("warnings"):
         parts.append(f"<h2>Warnings</h2><pre>{esc(str(a['warnings']))}</pre>")
     for name, png in drawn.items():

@@ -379,18 +379,58 @@ def monthly_heat(ds):
 # --- sweeps --------------------------------------------------------------------------------------------
 
 KPIS = {"efficiency_grid_to_chip": ("grid-to-chip efficiency", "1", ("p_it_w", "p_grid_w")),
-        "pue": ("PUE", "1", ("p_facility_w", "p_it_w")),
-        "erf": ("energy reuse factor", "1", ("q_recovered_w", "p_facility_w")),
+        "pue": ("PUE", "1", None),
+        "erf": ("energy reuse factor", "1", None),
         "p_grid_w": ("grid power", "W", None)}
+"""The KPIs of the sweep figure: name -> (label, unit, (numerator, denominator) of a ratio reduced over time
+as the ratio of sums; None: a power, or a facility KPI that :func:`period_kpis` forms)."""
+
+
+def period_kpis(ds, weights=None, dim: str = "time") -> dict:
+    """The facility KPIs over ``dim`` from the power series of ``ds`` (each weighed by ``weights``, the steps'
+    durations, if given): the figures' sums handed to :func:`gigawatt.models.kpis.facility_kpis`, as the time
+    series forms its period's KPIs. Figures a results file lacks are built from its others where the ledger
+    allows: the total facility power from ``p_facility_w`` (no grid side), the pumps and fans from
+    ``p_pumps_w`` + ``p_fans_w``, the rack input and shelf output from ``p_it_w`` and ``stage_loss_w``.
+    Returns {} when the series lack what PUE needs; values are arrays over the other dimensions."""
+    import xarray as xr
+
+    from gigawatt.models.kpis import boundary_powers, facility_kpis
+
+    def total(name):
+        if name not in ds or dim not in ds[name].dims:
+            return None
+        v = ds[name] if weights is None else ds[name] * xr.DataArray(weights, dims=dim)
+        return v.sum(dim).values
+
+    fig = {n: total(f"{n}_w") for n in ("p_total_facility", "p_facility", "p_cooling", "p_pumps", "p_fans", "p_it",
+                                         "p_rack_input", "p_shelf_output", "q_recovered", "p_renewable", "p_nuclear")}
+    if fig["p_total_facility"] is None:
+        fig["p_total_facility"] = fig["p_facility"]
+    if fig["p_cooling"] is None and fig["p_pumps"] is not None and fig["p_fans"] is not None:
+        fig["p_cooling"] = fig["p_pumps"] + fig["p_fans"]
+    if fig["p_rack_input"] is None and fig["p_it"] is not None and "stage_loss_w" in ds and dim in ds.stage_loss_w.dims:
+        loss = ds.stage_loss_w if weights is None else ds.stage_loss_w * xr.DataArray(weights, dims=dim)
+        loss = loss.sum(dim)
+        fig.update(boundary_powers(fig["p_it"], loss.sel(stage="rack_vrm").values, loss.sel(stage="rack_shelf").values))
+    if any(fig[n] is None for n in ("p_total_facility", "p_cooling", "p_it", "p_rack_input", "p_shelf_output")):
+        return {}
+    out = facility_kpis(fig, it_boundary=str(ds.attrs.get("it_boundary", "rack_input")),
+                        co2e_kg=total("co2e_kg_per_s"))
+    out.pop("it_equipment")
+    return out
 
 
 def sweep_kpi(ds, name: str) -> np.ndarray:
     """A KPI per scenario: its variable, reduced over ``time`` when there is one (powers to their means,
-    ratios to the ratio of the sums of their terms when those are in the results, else to means)."""
+    ratios to the ratio of the sums of their terms, the facility KPIs by :func:`period_kpis`, else means)."""
     num_den = KPIS[name][2]
     if "time" in ds[name].dims:
         if num_den and all(n in ds and ds[n].dims == ("scenario", "time") for n in num_den):
             return (ds[num_den[0]].sum("time") / ds[num_den[1]].sum("time")).values
+        kpis = period_kpis(ds) if KPIS[name][1] == "1" else {}
+        if name in kpis:
+            return np.asarray(kpis[name])
         return ds[name].mean("time").values
     return ds[name].values
 

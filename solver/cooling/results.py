@@ -16,6 +16,8 @@ from gigawatt.solver.cooling.loops import ROLES
 COOLING_VARIABLES = {
     # rack
     "t_chip_k": ("rack", "K", "chip (cold-plate case) temperature, the rack's hottest"),
+    "t_junction_k": ("rack", "K", "chip junction temperature, the rack's hottest: case + chip_r_jc_k_per_w x the "
+                                  "plate's heat (R_jc an assumption of the case)"),
     "t_coolant_in_k": ("rack", "K", "coolant temperature at the rack inlet"),
     "t_coolant_out_k": ("rack", "K", "coolant temperature at the rack outlet"),
     "coolant_flow_kg_s": ("rack", "kg/s", "coolant mass flow through the rack"),
@@ -66,11 +68,20 @@ FACILITY_ATTRS = {  # attribute -> (unit, what)
     "p_pumps_w": ("W", "electrical power of all pumps"),
     "p_fans_w": ("W", "electrical power of air-handler and dry-cooler fans"),
     "p_cooling_w": ("W", "pumps and fans"),
-    "p_facility_w": ("W", "grid power + pumps + fans"),
-    "pue": ("1", "power usage effectiveness, facility power / IT power"),
-    "ppue_cooling": ("1", "partial PUE of the cooling system, (IT + cooling) / IT"),
+    "p_facility_w": ("W", "grid power (the stations' AC intake) + pumps + fans; the KPIs' total adds the grid "
+                          "side's losses (gigawatt.solver.facility_kpis)"),
+    "dry_cooler_fan_w": ("W", "dry-cooler fan power, the design fan power times the speed cubed (fan laws)"),
+    "dry_cooler_speed": ("1", "dry-cooler fan speed over the design speed, holding the facility supply set-point"),
+    "dry_cooler_over_limit": ("1", "1 when the dry coolers at full speed cannot hold the facility supply set-point"),
+    "dry_cooler_shortfall_w": ("W", "heat the dry coolers cannot reject at full speed (trim cooling, not modelled)"),
     "heat_balance_residual": ("1", "heat into coolant vs rejected + recovered + pipe losses, relative"),
     "facility_energy_residual": ("1", "facility power vs heat out + motor losses + fan power, relative"),
+}
+
+DRY_COOLER_DESIGN_ATTRS = {  # attribute -> (unit, what): what the dry coolers are sized for
+    "dry_cooler_design_q_w": ("W", "heat the dry coolers reject at full speed at the design ambient (facility "
+                                   "supply - dry_cooler_approach_k)"),
+    "dry_cooler_design_fan_w": ("W", "dry-cooler fan power at full speed, dry_cooler_fan_w_per_w x the design heat"),
 }
 
 
@@ -80,15 +91,17 @@ def _var(name, values):
 
 
 def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_unit_k: np.ndarray,
-                fixed_point_iterations: int) -> xr.Dataset:
+                fixed_point_iterations: int, t_junction_unit_k: np.ndarray) -> xr.Dataset:
     """Add the cooling variables and facility attributes to the electrical results ``ds`` (in place).
 
-    ``t_chip_unit_k``: chip temperature per heat unit (rack, or plate with ``plate_resolution``) [K].
+    ``t_chip_unit_k``, ``t_junction_unit_k``: chip case and junction temperature per heat unit (rack, or plate
+    with ``plate_resolution``) [K].
     """
     new, coords = {}, {}  # added in one merge: each ds[name] = ... realigns every index
     s, loops, hyd, tcs = plant.settings, plant.loops, plant.hydraulics, plant.tcs
     n = loops.units_per_rack
     t_chip_k = t_chip_unit_k if n == 1 else np.max(t_chip_unit_k.reshape(-1, n), axis=1)
+    t_junction_k = t_junction_unit_k if n == 1 else np.max(t_junction_unit_k.reshape(-1, n), axis=1)
     if n > 1:
         plate = np.tile(np.arange(1, n + 1).astype(str).astype(object), ds.sizes["rack"])
         coords["plate"] = ds.rack.values[loops.unit_rack].astype(object) + "-plate" + plate
@@ -101,6 +114,7 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
     coords["coolant_pipe"] = loops.pipe_ids
     m = plant.rack_flow_kg_s
     new["t_chip_k"] = _var("t_chip_k", t_chip_k)
+    new["t_junction_k"] = _var("t_junction_k", t_junction_k)
     new["t_coolant_in_k"] = _var("t_coolant_in_k", plant.rack_t_in_k)
     new["t_coolant_out_k"] = _var("t_coolant_out_k", heat.rack_t_out_k)
     new["coolant_flow_kg_s"] = _var("coolant_flow_kg_s", m)
@@ -140,12 +154,15 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
     fac = dict(heat.facility, t_tcs_supply_k=s["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
                q_air_w=heat.facility["q_air_w"])
     ds.attrs.update({k: float(fac[k]) for k in FACILITY_ATTRS})
+    ds.attrs.update({k: float(fac[k]) for k in DRY_COOLER_DESIGN_ATTRS})
+    ds.attrs["chip_r_jc_k_per_w"] = float(s["chip_r_jc_k_per_w"])  # junction-to-case: the case's assumption
     ds.attrs.update({"coolant": s["coolant"], "facility_coolant": s["facility_coolant"],
                      "facility_class": s["facility_class"], "chip_fixed_point_iterations": fixed_point_iterations,
                      "hydraulic_iterations": r.iterations,
                      "hydraulic_max_mass_imbalance_kg_s": r.max_mass_imbalance_kg_s,
                      "hydraulic_max_pressure_residual_pa": r.max_pressure_residual_pa,
-                     "facility_attrs_units": "; ".join(f"{k} [{u}]" for k, (u, _) in FACILITY_ATTRS.items())})
+                     "facility_attrs_units": "; ".join(f"{k} [{u}]" for k, (u, _) in
+                                                       {**FACILITY_ATTRS, **DRY_COOLER_DESIGN_ATTRS}.items())})
     hot = np.flatnonzero(t_chip_k > s["chip_t_max_k"])
     if hot.size:
         worst = hot[np.argsort(-t_chip_k[hot])][:5]

@@ -46,13 +46,14 @@ from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.chips import (LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power,
-                                   cold_plate_resistance)
+                                   cold_plate_resistance, junction_temperature)
 from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.coolant_store import stored_constants, stored_table
 from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
-                                           cdu_facility_capacity, pump_speed_for_head)
+                                           cdu_facility_capacity, dry_cooler_design, dry_cooler_speed,
+                                           fan_power_affinity, pump_speed_for_head)
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
-from gigawatt.models.racks import rack_powers
+from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.cooling.loops import LoopNetwork, build_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
@@ -159,7 +160,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
                                                          "facility_supply_t_k + air_coil_delta_t_k / 2", case.file))
 
     racks = case.tables["rack"]
-    p_ref = racks["p_it_w"].to_numpy(float)
+    p_ref = chip_powers(case)
     vrm_ref = p_ref * (1.0 / racks["vrm_efficiency"].to_numpy(float) - 1.0)
     q_design = (s["liquid_fraction"] * p_ref + s["vrm_liquid_fraction"] * vrm_ref
                 + s["shelf_liquid_fraction"] * rack_shelf_loss_w)
@@ -409,14 +410,19 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
         b_u = (l_f + v_f (1/eta_vrm - 1)) / (2 m_u cp) + R l_f n / N,
 
     and ``P_r = sum_u P_u(T_u)``. ``p_ref_w`` [W]: each rack's IT power at the leakage reference
-    temperature (default: the case's ``p_it_w``; a time series passes the step's). Returns
-    ``(p_it_w per rack, t_chip_k per unit, iterations)``; without leakage ``p_it_w`` is ``p_ref_w``.
+    temperature (default: the case's, :func:`gigawatt.models.racks.chip_powers`; a time series passes the
+    step's). Returns
+    ``(p_it_w per rack, t_chip_k per unit, iterations, t_junction_k per unit)``; without leakage ``p_it_w`` is
+    ``p_ref_w``. ``t_chip_k`` is the chip's case (the cold plate's base); the junction runs
+    ``R_jc q_plate`` above it, ``q_plate = l_f P_u n / N`` the heat each plate takes (``chip_r_jc_k_per_w``:
+    :func:`gigawatt.models.chips.junction_temperature`), and leakage is evaluated at the junction, so the fixed
+    point runs on ``b_u + R_jc l_f n / N``.
     """
     s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
     racks = case.tables["rack"]
     n = loops.units_per_rack
     rack = loops.unit_rack
-    p_ref = racks["p_it_w"].to_numpy(float) if p_ref_w is None else np.asarray(p_ref_w, float)
+    p_ref = chip_powers(case) if p_ref_w is None else np.asarray(p_ref_w, float)
     eta = racks["vrm_efficiency"].to_numpy(float)[rack]
     m = plant.unit_flow_kg_s
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
@@ -428,13 +434,16 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
     half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
     r_plate = np.where(m > 0, plant.unit_r_th_k_per_w, 0.0)
     b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + r_plate * lf * n / s["chips_per_rack"]
+    r_jc, plate_share = s["chip_r_jc_k_per_w"], lf * n / s["chips_per_rack"]  # q_plate = plate_share P_u
+    b_case, b = b, b + r_jc * plate_share  # to the junction: leakage at the junction's temperature
     p_unit_ref = p_ref[rack] / n
     model = s["leakage_model"]
     p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]
     for iteration in range(1, 51):
         a = plant.unit_t_in_k + half_c * slf * shelf[rack] / n
         if model == "none" or s["leakage_fraction"] == 0:
-            return p_ref.copy(), a + b * p_unit_ref, iteration
+            t_case = a + b_case * p_unit_ref
+            return p_ref.copy(), t_case, iteration, junction_temperature(t_case, plate_share * p_unit_ref, r_jc)
         f = s["leakage_fraction"]
         t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
         _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
@@ -460,7 +469,7 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
         change = np.max(np.abs(p_rack - p_it), initial=0.0)
         p_it = p_rack
         if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
-            return p_it, t_chip, iteration
+            return p_it, t_chip - r_jc * plate_share * p_new, iteration, t_chip
         shelf = rack_powers(case, p_it)[1]
     raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
                            details={"change_w": float(change)})
@@ -486,11 +495,14 @@ class HeatState:
 
 
 def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
-               other_loss_w: float, p_grid_w: float, recovery_demand_w: float | None = None) -> HeatState:
+               other_loss_w: float, p_grid_w: float, recovery_demand_w: float | None = None,
+               dry_cooler_design: DryCoolerDesign | None = None, strict: bool = True) -> HeatState:
     """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse.
 
     ``recovery_demand_w`` [W]: heat the recovery exchanger takes (default: the case's
-    ``recovery_demand_w``; the district-heating stage passes what its plant draws)."""
+    ``recovery_demand_w``; the district-heating stage passes what its plant draws). ``dry_cooler_design``:
+    what the dry coolers are sized for (default: this point's heat); ``strict``: a facility set-point the dry
+    coolers cannot hold at the ambient is an error (else counted in ``dry_cooler_over_limit``)."""
     s, tcs, loops, hyd = plant.settings, plant.tcs, plant.loops, plant.hydraulics
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
@@ -521,18 +533,22 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
 
     heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
                      t_cold_out, eps, {})
-    return with_recovery(case, plant, heat, float(rack_p_it_w.sum()), p_grid_w, recovery_demand_w)
+    return with_recovery(case, plant, heat, p_grid_w, recovery_demand_w, dry_cooler_design, strict)
 
 
-def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_grid_w: float,
-                  recovery_demand_w: float | None = None) -> HeatState:
+def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_grid_w: float,
+                  recovery_demand_w: float | None = None, dry_cooler_design: DryCoolerDesign | None = None,
+                  strict: bool = True) -> HeatState:
     """The facility water of a :func:`solve_heat` result again, with the recovery exchanger taking
     ``recovery_demand_w`` [W] (the loops and CDUs do not depend on it): what the district-heating stage needs
-    once it knows what its plant draws. ``p_it_w`` [W]: the campus's IT power."""
+    once it knows what its plant draws. ``p_grid_w`` [W]: the stations' AC intake; ``dry_cooler_design`` and
+    ``strict`` as :func:`solve_heat`. The KPIs (PUE, ...) are formed from these figures by
+    :mod:`gigawatt.solver.facility_kpis`."""
     s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
     q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
-    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand)
+    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand,
+                    dry_cooler_design, strict)
     q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
@@ -545,9 +561,7 @@ def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_it_w: float, p_g
     to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
     fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
                q_to_outside_w=to_outside,
-               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300),
-               pue=p_facility / p_it_w if p_it_w > 0 else math.nan,
-               ppue_cooling=(p_it_w + p_pumps + p_fans) / p_it_w if p_it_w > 0 else math.nan)
+               facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300))
     return replace(heat, facility=fac)
 
 
@@ -604,8 +618,10 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     return c_cold, eps
 
 
-def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w) -> dict:
-    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out."""
+def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w,
+              dry_cooler_design: "DryCoolerDesign | None" = None, strict: bool = True) -> dict:
+    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out (the
+    recovery exchanger first, so the dry coolers see the water it leaves, at the facility flow)."""
     t_f = s["facility_supply_t_k"]
     air_fan = s["air_fan_w_per_w"] * q_air_w
     q_coil = q_air_w + air_fan
@@ -618,12 +634,8 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     t_return = t_f + q_available / c_total if c_total > 0 else t_f
     q_recovered = min(recovery_demand_w, q_available)
     q_rejected = q_available - q_recovered
-    t_amb = s["ambient_t_k"]
-    if q_rejected > 0 and t_f < t_amb + s["dry_cooler_approach_k"]:
-        raise CaseError(f"the dry coolers cannot cool the facility water to {t_f - 273.15:.2f} °C at an ambient "
-                        f"of {t_amb - 273.15:.2f} °C: they need {s['dry_cooler_approach_k']:g} K of approach",
-                        file=case.file, element="[cooling] dry coolers", field="facility_supply_t_k", value=t_f,
-                        allowed=f">= {t_amb + s['dry_cooler_approach_k']:.2f} K (ambient + dry_cooler_approach_k)")
+    design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
+    dry = _dry_coolers(case, s, q_rejected, c_total, design, strict)
     try:
         coolant_properties(_table(fws.name), t_return, field="t_facility_return_k")
     except CaseError as err:
@@ -631,5 +643,46 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
             "q_air_w": q_air_w, "air_fan_w": air_fan, "q_air_coil_w": q_coil, "facility_pump_shaft_w": shaft,
             "facility_pump_electric_w": shaft / s["motor_efficiency"], "q_available_w": q_available,
-            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected,
-            "dry_cooler_fan_w": s["dry_cooler_fan_w_per_w"] * q_rejected}
+            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected, **dry}
+
+
+@dataclass(frozen=True)
+class DryCoolerDesign:
+    """What the dry coolers are sized for: the heat they reject at design [W] from a water stream of capacity
+    rate [W/K], with their fans at full speed at the design ambient (facility supply − ``dry_cooler_approach_k``).
+    :func:`gigawatt.solve` sizes them on the case's own point (all its reusable heat, none recovered); a time
+    series on the case at full IT load (:func:`dry_cooler_design_of`)."""
+
+    q_w: float
+    c_water_w_per_k: float
+
+
+def dry_cooler_design_of(heat: "HeatState", plant: "CoolingPlant") -> DryCoolerDesign:
+    """The dry coolers' design from a solved point: all its reusable heat, at its facility flow."""
+    f = heat.facility
+    return DryCoolerDesign(float(f["q_available_w"]), float(f["facility_flow_kg_s"]) * plant.fws.cp_j_per_kg_k)
+
+
+def _dry_coolers(case, s, q_rejected_w: float, c_water_w_per_k: float, design: DryCoolerDesign, strict: bool) -> dict:
+    """Fan speed that holds the facility supply set-point at this ambient and load, its fan power by the fan
+    laws, and whether full speed suffices (:mod:`gigawatt.models.cooling_plant`). ``strict``: a set-point the
+    dry coolers cannot hold is an error (a steady solve); otherwise it is counted (a time series)."""
+    t_f, t_amb, approach = s["facility_supply_t_k"], s["ambient_t_k"], s["dry_cooler_approach_k"]
+    p_design = s["dry_cooler_fan_w_per_w"] * design.q_w
+    out = {"dry_cooler_speed": 0.0, "dry_cooler_fan_w": 0.0, "dry_cooler_over_limit": 0,
+           "dry_cooler_shortfall_w": 0.0, "dry_cooler_design_q_w": design.q_w, "dry_cooler_design_fan_w": p_design}
+    if q_rejected_w <= 0.0:
+        return out
+    ua, c_air = dry_cooler_design(design.q_w, design.c_water_w_per_k, approach)
+    t_in = t_f + q_rejected_w / c_water_w_per_k
+    speed, q_max, held = dry_cooler_speed(q_rejected_w, t_in, t_amb, c_water_w_per_k, ua, c_air)
+    if not held and strict:
+        raise CaseError(f"the dry coolers cannot cool the facility water to {t_f - 273.15:.2f} °C at an ambient "
+                        f"of {t_amb - 273.15:.2f} °C: at full fan speed they reject {q_max / 1e6:.4g} MW of the "
+                        f"{q_rejected_w / 1e6:.4g} MW (sized for {design.q_w / 1e6:.4g} MW with "
+                        f"{approach:g} K of approach)", file=case.file, element="[cooling] dry coolers",
+                        field="facility_supply_t_k", value=t_f,
+                        allowed=f">= {t_amb + approach:.2f} K (ambient + dry_cooler_approach_k, at the design duty)")
+    out.update(dry_cooler_speed=speed, dry_cooler_fan_w=float(fan_power_affinity(p_design, speed)),
+               dry_cooler_over_limit=int(not held), dry_cooler_shortfall_w=0.0 if held else q_rejected_w - q_max)
+    return out

@@ -22,7 +22,7 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.solver.dc.bipolar import NEG, NEUTRAL, POS, rack_terminals
-from gigawatt.solver.dc.results import STAGES, _ledger, _var, _warnings
+from gigawatt.solver.dc.results import STAGES, _ledger, _var, _warnings, rack_power_variables
 
 BIPOLAR_VARIABLES = {
     "v_pos_v": ("V", "potential of the positive pole conductor against earth"),
@@ -123,14 +123,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["v_in_v"] = _var("converter", "v_in_v", v[cin, POS] - v[cin, NEG], long_name="input voltage, pole to pole")
     ds["v_out_v"] = _var("converter", "v_out_v", v_pole[cout], long_name="lower pole-to-neutral output voltage")
 
-    ds["p_it_w"] = echo_variable("rack", "rack", racks, "p_it_w")
-    if p_it is not None:
-        ds["p_it_ref_w"] = ds["p_it_w"].copy()
-        ds["p_it_ref_w"].attrs["long_name"] = "IT power at the leakage reference temperature (the case's p_it_w)"
-        ds["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "IT power at the chips at their operating temperature")
-    ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
-    ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
-    ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
+    ds.update(rack_power_variables(case, net, p_it))
     term = rack_terminals(racks["pole"].to_numpy())
     rb = net.bus_row[net.rack_bus]
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],

@@ -10,6 +10,8 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
+from gigawatt.models.kpis import boundary_powers
+from gigawatt.models.racks import chip_powers
 
 # Variables the solver computes: name -> (unit, long name). Inputs echoed in the results take their unit
 # from the schema table (see ``_echo``).
@@ -89,15 +91,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
     ds["v_in_v"] = _var("converter", "v_in_v", st.v[net.element_bus["converter_from"]])
     ds["v_out_v"] = _var("converter", "v_out_v", st.v[net.element_bus["converter_to"]])
 
-    ds["p_it_w"] = echo_variable("rack", "rack", racks, "p_it_w")
-    if p_it is not None:
-        ds["p_it_ref_w"] = ds["p_it_w"].copy()
-        ds["p_it_ref_w"].attrs = {**ds["p_it_ref_w"].attrs,
-                                  "long_name": "IT power at the leakage reference temperature (the case's p_it_w)"}
-        ds["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "IT power at the chips at their operating temperature")
-    ds["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
-    ds["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
-    ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
+    ds.update(rack_power_variables(case, net, p_it))
     ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
 
     coords["kind"] = _ledger(ds, lines, src, line_loss, loss_src, loss_conv)
@@ -112,6 +106,22 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
+
+
+def rack_power_variables(case, net, p_it=None) -> dict:
+    """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
+    turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
+    ``rack_p_in_w`` and the shelf and regulator losses."""
+    out = {"p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
+                          "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
+    if p_it is not None:
+        out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
+                                 "power at the chips at the leakage reference temperature (from the case's p_it_w)")
+        out["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
+    out["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
+    out["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
+    out["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
+    return out
 
 
 def _per_row(net, st, table: str, n_rows: int):
@@ -141,6 +151,8 @@ def _ledger(ds: dict, lines, src, line_loss, loss_src, loss_conv) -> list:
     ds["attrs"] = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": float(stage.sum()),
                    "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else float("nan"),
                    "energy_balance_residual": residual}
+    ds["attrs"].update({f"{k}_w": float(v) for k, v in boundary_powers(p_it, stage[4], stage[3]).items()
+                        if k != "p_it"})
     return list(kinds)
 
 

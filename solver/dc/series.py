@@ -78,6 +78,7 @@ class DCStep:
     rack_p_in_w: np.ndarray  # [W] per rack
     v_pu: np.ndarray  # [1] per bus (bipolar: the lower pole, as gw.solve's v_pu)
     line_currents: Callable[[], np.ndarray] = field(repr=False)  # computes line_i_a on demand
+    source_p_grid_w: np.ndarray | None = None  # [W] per source-table row: DC output + loss (0 out of service)
 
     @property
     def line_i_a(self) -> np.ndarray:
@@ -225,10 +226,12 @@ class DCSeries:
         v_pu = v[net.pos] / self._v_nominal_row
         i_min = int(np.argmin(v_pu))
         fig = ledger(float((feed_p[src] + feed_loss[src]).sum()), float(p_it.sum()), stages)
+        per_source = np.zeros(len(case.tables["source"]))
+        per_source[f.row[src]] = feed_p[src] + feed_loss[src]
         return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
                       v_min_bus=self._bus_ids[i_min], iterations=iterations, max_mismatch_a=worst,
                       rack_vrm_loss_w=vrm, rack_shelf_loss_w=shelf, rack_p_in_w=p_in, v_pu=v_pu,
-                      line_currents=partial(line_currents, net, v))
+                      line_currents=partial(line_currents, net, v), source_p_grid_w=per_source)
 
     def _bipolar_step(self, p_it: np.ndarray) -> DCStep:
         """The full bipolar solve and its results (no warm start: the bipolar solver has none)."""
@@ -247,7 +250,7 @@ class DCSeries:
                       v_min_bus=self._bus_ids[i_min], iterations=int(ds.attrs["iterations"]),
                       max_mismatch_a=float(ds.attrs["max_mismatch_a"]), rack_vrm_loss_w=net.rack_vrm_loss,
                       rack_shelf_loss_w=net.rack_shelf_loss, rack_p_in_w=net.rack_p_in, v_pu=v_pu,
-                      line_currents=ds["i_a"].to_numpy)
+                      line_currents=ds["i_a"].to_numpy, source_p_grid_w=ds["p_grid_w"].to_numpy())
 
     def nose_error(self, p_it: np.ndarray, step: int) -> ConvergenceError:
         """The error of a cold solve at IT powers ``p_it`` [W] that does not converge, naming ``step``."""

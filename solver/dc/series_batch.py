@@ -16,6 +16,7 @@ import numpy as np
 
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import loss_by_model
+from gigawatt.models.racks import chip_powers
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series import FIGURES, DCSeries, RackPowers, ledger
 
@@ -82,7 +83,7 @@ def run_dc_series(case, rack_scale, *, on_chunk=None, chunk: int | None = None) 
     Raises :class:`CaseError` (field ``rack_scale``, naming the step) for bad scales, and
     :class:`ConvergenceError` naming the first step with no solution.
     """
-    p_ref = case.tables["rack"]["p_it_w"].to_numpy(float)
+    p_ref = chip_powers(case)
     scale = check_scale(rack_scale, p_ref.size)
     series = DCSeries(case)
     steps = scale.shape[0]
@@ -225,7 +226,7 @@ class _KernelRun:
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])
-            p_step = self.series.case.tables["rack"]["p_it_w"].to_numpy(float) * self.scale[start + k]
+            p_step = chip_powers(self.series.case) * self.scale[start + k]
             raise series.nose_error(p_step, start + k)
         f = net.feeds
         feed_p, feed_v = feed_p[:, self.feed_back], feed_v[:, self.feed_back]
