@@ -208,7 +208,8 @@ def sweep(case, sets, output, workers, scheduler):
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--elements", default="stations,lines,converters,cdus,pumps,heat_pumps", show_default=True,
-              help="Element kinds that fail, comma-separated; lines:cable (or busway, busbar) keeps lines of that kind.")
+              help="Element kinds that fail, comma-separated; kind:NAME picks one element (cdus:H1-R1), "
+                   "lines:cable (or busway, busbar) the lines of that kind.")
 @click.option("--n", "order", default=1, show_default=True, type=int, help="Elements out at once: 1 (N-1) or 2 (N-2).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The outages as NetCDF along 'outage' (default: <case name>-outages.nc).")
