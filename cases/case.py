@@ -39,6 +39,7 @@ class Case:
     settings: MappingProxyType
     file: str | None = None
     _hash: list = field(default_factory=list, repr=False, compare=False)
+    _table_digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -88,15 +89,36 @@ class Case:
     def _compute_hash(self, settings_text: str) -> str:
         h = hashlib.sha256()
         for name in ELEMENT_TABLES:
-            df = self.tables[name]
-            h.update(name.encode())
-            h.update(",".join(df.columns).encode())
-            for col in df.columns:  # one column at a time: at 10⁶ rows a whole-table hash costs 100+ MB
-                values = df[col].to_numpy()
-                h.update(col.encode())
-                h.update(_column_bytes(values))
+            h.update(self._table_digest(name))
         h.update(settings_text.encode())
         return h.hexdigest()
+
+    def _table_digest(self, name: str) -> bytes:
+        """SHA-256 of one table, cached per table by its arrays' identities (a case derived from this one
+        with some tables replaced, :meth:`with_tables`, keeps the digests of the others)."""
+        df = self.tables[name]
+        key = _identity({name: df})
+        hit = self._table_digests.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        h = hashlib.sha256()
+        h.update(name.encode())
+        h.update(",".join(df.columns).encode())
+        for col in df.columns:  # one column at a time: at 10⁶ rows a whole-table hash costs 100+ MB
+            values = df[col].to_numpy()
+            h.update(col.encode())
+            h.update(_column_bytes(values))
+        self._table_digests[name] = (key, h.digest(), df)  # the table kept: its id is not reused while cached
+        return h.digest()
+
+    def with_tables(self, tables: dict, settings: dict | None = None) -> "Case":
+        """This case with some tables (already validated: canonical names, SI) and settings sections
+        replaced; no checks are made. For many variants of one case (the contingency analysis)."""
+        for df in tables.values():
+            _freeze(df)
+        return Case(MappingProxyType({**self.tables, **tables}), self.loss_models, self.loss_model_params,
+                    MappingProxyType({**self.settings, **(settings or {})}), self.file, [],
+                    dict(self._table_digests))
 
 
 def _column_bytes(values: np.ndarray) -> bytes:

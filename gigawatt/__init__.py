@@ -28,7 +28,8 @@ _PUBLIC = {
     "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file",
     "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
-    "run_time_series": "gigawatt.time_series",
+    "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
+    "format_contingency": "gigawatt.solver.contingency",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -206,6 +206,38 @@ def sweep(case, sets, output, workers, scheduler):
 
 
 @main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--elements", default="stations,lines,converters,cdus,pumps,heat_pumps", show_default=True,
+              help="Element kinds that fail, comma-separated; kind:NAME picks one element (cdus:H1-R1), "
+                   "lines:cable (or busway, busbar) the lines of that kind.")
+@click.option("--n", "order", default=1, show_default=True, type=int, help="Elements out at once: 1 (N-1) or 2 (N-2).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The outages as NetCDF along 'outage' (default: <case name>-outages.nc).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Solve on a local Dask cluster of this many worker processes [default: in this process].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Solve on an existing dask.distributed cluster (tcp://host:8786).")
+def contingency(case, elements, order, output, workers, scheduler):
+    """Take every element of the chosen kinds out of CASE (default: the bundled case), one or two at a time,
+    solve the coupled chain after each outage, and print the worst outages and the single points of failure."""
+    import gigawatt as gw
+    from gigawatt.solver.contingency import format_contingency, run_contingency
+
+    try:
+        loaded = gw.load_case(case)
+        runner = None
+        if workers or scheduler:
+            from gigawatt.outage_runner import dask_map
+
+            runner = dask_map(workers, scheduler)
+        result = run_contingency(loaded, elements, order, map_outages=runner)
+    except gw.GigawattError as err:
+        _fail(err)
+    click.echo(format_contingency(result))
+    write_netcdf(result, output or Path(f"{loaded.name}-outages.nc"), "outages")
+
+
+@main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):

@@ -10,8 +10,13 @@ from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
 
 
-def solve(case: Case) -> xr.Dataset:
+def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
     """Solve a case and return its results as a new ``xarray.Dataset``; the case is not changed.
+
+    ``district_heating_network``: the case's district-heating network already prepared
+    (:func:`gigawatt.solver.district_heating.stage.prepare_district_heating` of a case with the same
+    ``dh_*`` tables and ``[district_heating]`` settings), so that many solves of variants of one campus
+    (the contingency analysis) prepare it once; the caller vouches that it matches.
 
     A case with a ``[cooling]`` section is solved with its liquid-cooling system (see
     :mod:`gigawatt.solver.cooling.stage`): chip temperatures and leakage at their fixed point, then the
@@ -41,10 +46,11 @@ def _solve(case: Case) -> xr.Dataset:
         ds = xr.Dataset(attrs={"title": f"gigawatt district heating of case '{case.name}'", "case_name": case.name,
                                "case_hash": case.hash(), "case_file": case.file or "",
                                "gigawatt_version": __version__, "converged": 1, "warnings": ""})
-        return _district_heating(ds, case, None)
+        return _district_heating(ds, case, None, district_heating_network)
     net = assemble(case)
     if case.settings.get("cooling") is None:
-        return _district_heating(_ac_grid(_electrical(case, net, __version__), case), case, None)
+        return _district_heating(_ac_grid(_electrical(case, net, __version__), case), case, None,
+                                 district_heating_network)
 
     from gigawatt.solver.cooling.stage import chip_operating_points, prepare_cooling, solve_heat, with_recovery
     from gigawatt.solver.cooling.results import add_cooling
@@ -59,11 +65,11 @@ def _solve(case: Case) -> xr.Dataset:
     heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     dh = None
     if case.settings.get("district_heating") is not None:
-        from gigawatt.solver.district_heating.stage import HeatOffer, solve_district_heating
+        from gigawatt.solver.district_heating.stage import HeatOffer, prepare_district_heating
 
         offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
                           heat.facility["t_facility_supply_k"])
-        dh = solve_district_heating(case, offer)
+        dh = (district_heating_network or prepare_district_heating(case)).solve(offer)
         heat = with_recovery(case, plant, heat, ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
     ds = add_cooling(ds, plant, heat, t_chip, iterations, t_junction)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling.stage)
@@ -163,12 +169,13 @@ def _ac_grid(ds, case):
     return add_ac_grid(ds, case)
 
 
-def _district_heating(ds, case, dh):
+def _district_heating(ds, case, dh, network=None):
     """Add the district-heating results (solving the network first when the campus has no cooling, so it
     offers no heat and the boiler covers the demand)."""
     if case.settings.get("district_heating") is None:
         return ds
-    from gigawatt.solver.district_heating.stage import solve_district_heating
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
     from gigawatt.solver.district_heating.results import add_district_heating
 
-    return add_district_heating(ds, case, dh if dh is not None else solve_district_heating(case, None))
+    return add_district_heating(ds, case, dh if dh is not None else
+                                (network or prepare_district_heating(case)).solve(None))

@@ -18,6 +18,7 @@ import numpy as np
 
 from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
+from gigawatt.validation.contingency_checks import CONTINGENCY_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.demand_checks import DEMAND_RUNNERS
@@ -373,6 +374,7 @@ RUNNERS = {
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
+    **CONTINGENCY_RUNNERS,
     **DEMAND_RUNNERS,
     **KPI_RUNNERS,
 }

@@ -84,6 +84,7 @@ FIGURES = {
     "heat_duration": ("heat_duration.png", "Heat duration curves", _single(F.heat_duration)),
     "monthly_heat": ("monthly_heat.png", "Heat by month", _single(F.monthly_heat)),
     "sweep_kpis": ("sweep_kpis.png", "KPIs against the swept parameters", F.sweep_kpis),
+    "contingency": ("contingency.png", "The worst outages and the single points of failure", F.contingency),
 }
 
 

@@ -17,7 +17,9 @@ Variables each figure reads (the names a results builder must produce for the fi
 - sweeps (dimension ``scenario``; each swept field a coordinate along it, e.g. ``campus.rack_it_power_kw``):
   ``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as data variables along ``scenario``
   (a ``time`` dimension too is reduced: powers to their means, ratios to ratios of sums when
-  ``p_it_w``/``p_grid_w``/``p_facility_w``/``q_recovered_w`` are there, else to means).
+  ``p_it_w``/``p_grid_w``/``p_facility_w``/``q_recovered_w`` are there, else to means);
+- contingency analyses (dimension ``outage``, written by ``gigawatt contingency``): ``rank``,
+  ``racks_unsupplied``, ``racks_over_limit``, ``v_min_pu``, ``single_point_of_failure`` along ``outage``.
 """
 from __future__ import annotations
 
@@ -479,5 +481,44 @@ def sweep_kpis(ds):
             if c == 0 and others and len(groups) <= 8:
                 ax.legend(fontsize=6)
     fig.suptitle(f"KPIs of {ds.sizes['scenario']} scenarios against the swept parameters", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+CONTINGENCY_BARS = 25  # worst outages drawn
+
+
+def contingency(ds):
+    """The worst outages of a contingency analysis: racks lost (unsupplied, over their chip limit) and the
+    lowest voltage after each, single points of failure in red."""
+    if "outage" not in ds.dims:
+        raise Skip("no outage dimension (not a contingency analysis)")
+    _need(ds, "rank", "racks_unsupplied", "racks_over_limit", "v_min_pu", "single_point_of_failure")
+    if not ds.sizes["outage"]:
+        raise Skip("no outages in the analysis")
+    order = np.argsort(ds["rank"].to_numpy())[:CONTINGENCY_BARS][::-1]
+    names = [str(x) for x in ds["outage"].values[order]]
+    unsupplied = ds["racks_unsupplied"].to_numpy()[order]
+    over = ds["racks_over_limit"].to_numpy()[order]
+    spof = ds["single_point_of_failure"].to_numpy()[order]
+    fig, (ax, av) = _figure(ncols=2, size=(12.0, 0.3 * len(order) + 2.0))
+    y = np.arange(len(order))
+    ax.barh(y, unsupplied, color="#c0392b", label="racks unsupplied (islanded)")
+    ax.barh(y, over, left=unsupplied, color="#e67e22", label="racks over their chip limit")
+    ax.set_yticks(y, names, fontsize=7)
+    for tick, bad in zip(ax.get_yticklabels(), spof):
+        tick.set_color("#c0392b" if bad else "black")
+    ax.set_xlabel("racks lost")
+    ax.legend(loc="lower right", fontsize=8)
+    av.barh(y, ds["v_min_pu"].to_numpy()[order], color=np.where(spof, "#c0392b", "#7f8c8d"))
+    av.set_yticks(y, [])
+    v = ds["v_min_pu"].to_numpy()[order]
+    if np.isfinite(v).any():
+        av.set_xlim(max(0.0, float(np.nanmin(v)) - 0.01), 1.0)
+    av.set_xlabel("lowest bus voltage [pu]")
+    a = ds.attrs
+    fig.suptitle(f"{a.get('title', 'contingency analysis')}: worst {_count(len(order), 'outage')} of "
+                 f"{ds.sizes['outage']}, {int(np.sum(ds['single_point_of_failure'].to_numpy()))} single points "
+                 f"of failure (red)", fontsize=9)
     fig.tight_layout()
     return fig
