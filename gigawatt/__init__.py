@@ -27,7 +27,7 @@ _PUBLIC = {
     "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file",
     "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
-    "run_time_series": "gigawatt.time_series",
+    "run_time_series": "gigawatt.time_series", "fault_currents": "gigawatt.solver.faults.analysis",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

@@ -1,15 +1,19 @@
 """Fault currents at buses: each contribution's characteristic quantities from its network's driving point, and
 their sum (:mod:`gigawatt.models.fault_currents`).
 
-For a fault at a bus (one variant of a fault type: the pair of conductors it joins), each kind contributes:
+For a fault at a bus (one variant of a fault type: the pair of conductors it joins), the contributions
+(:data:`CONTRIBUTIONS`) are:
 
-* converters: E = the no-load voltage across the fault, R and L of the converter network, limited to the sum
-  of the current limits of the converters of the bus's zone that drive that pole (for a fault close to one
-  station and far from another, the sum of the limits overstates the far one's share: on the safe side);
-* capacitors: the same E, R and L of the capacitor network, and the zone's capacitance across the fault's
-  conductors with the conductors taken as ideal (:func:`zone_capacitance`): the charge C·E the capacitors
-  deliver to the fault;
-* batteries: the open-circuit voltage of the battery network, its R and L.
+* ``converter``: E = the no-load voltage across the fault, R and L of the converter network, limited to the
+  sum of the current limits of the converters of the bus's zone that drive that pole (for a fault close to
+  one station and far from another, the sum of the limits overstates the far one's share: on the safe side);
+* ``local_capacitor``: the capacitors at the faulted bus directly across the fault's conductors, in parallel
+  with the fault: each discharges through its own ESR alone (an RC discharge, no inductance);
+* ``capacitor``: every other capacitor of the zone, through the capacitor network: its R and L with the local
+  ones taken out (they sit across the fault's port: Y_rest = Y - 1/ESR_local, L_rest = L·(Y/Y_rest)²), and the
+  zone's capacitance across the fault's conductors with the conductors taken as ideal (:func:`zone_capacitance`)
+  less the local one: the charge C·E they deliver to the fault;
+* ``battery``: the open-circuit voltage of the battery network, its R and L.
 
 The total is their time-domain sum (:func:`gigawatt.models.fault_currents.superpose`).
 """
@@ -26,39 +30,54 @@ from gigawatt.solver.faults.network import (FAULT_TYPES, KINDS, NEG, NEUTRAL, PO
 
 QUANTITIES = ("i_p", "t_p", "i_k", "tau1", "tau2")
 """The characteristic quantities, in the order of the last axis of the arrays here."""
+CONTRIBUTIONS = ("converter", "capacitor", "local_capacitor", "battery")
+"""The contributions to a fault (module notes), in the order of the arrays here."""
 
 
 @dataclass(frozen=True)
 class FaultPoints:
-    """Faults at a set of points (buses, or device terminals), each with its contribution parameters."""
+    """Faults at a set of points (buses, or device terminals), each with its contributions' parameters."""
 
-    e: np.ndarray  # [V] (n, kinds) driving voltage
-    r: np.ndarray  # [Ω] (n, kinds)
-    l: np.ndarray  # [H] (n, kinds)
+    e: np.ndarray  # [V] (n, contributions) driving voltage
+    r: np.ndarray  # [Ω] (n, contributions)
+    l: np.ndarray  # [H] (n, contributions)
     i_limit: np.ndarray  # [A] (n,) converters' current limit
-    c_eq: np.ndarray  # [F] (n,) capacitance across the fault
+    c: np.ndarray  # [F] (n, 2) capacitance of the network's capacitors and of the local ones
 
 
 @njit(cache=True)
-def evaluate(e, r, l, i_limit, c_eq, contrib, total):
-    """Characteristic quantities of every point: ``contrib`` (n, kinds, 5) and ``total`` (n, 5)."""
-    q = np.empty((3, 5))
+def evaluate(e, r, l, i_limit, c, contrib, total):
+    """Characteristic quantities of every point: ``contrib`` (n, contributions, 5) and ``total`` (n, 5)."""
+    q = np.empty((4, 5))
     for k in range(e.shape[0]):
         q[0, :] = converter_contribution(e[k, 0], r[k, 0], l[k, 0], i_limit[k])
-        q[1, :] = capacitor_contribution(e[k, 1], r[k, 1], l[k, 1], c_eq[k])
-        q[2, :] = converter_contribution(e[k, 2], r[k, 2], l[k, 2], np.inf)
+        q[1, :] = capacitor_contribution(e[k, 1], r[k, 1], l[k, 1], c[k, 0])
+        q[2, :] = capacitor_contribution(e[k, 2], r[k, 2], 0.0, c[k, 1])
+        q[3, :] = converter_contribution(e[k, 3], r[k, 3], l[k, 3], np.inf)
         contrib[k, :, :] = q
         total[k, :] = superpose(q)
 
 
 def evaluate_points(pts: FaultPoints) -> tuple[np.ndarray, np.ndarray]:
-    """(contributions (n, kinds, 5), total (n, 5)) of :class:`FaultPoints`."""
+    """(contributions (n, contributions, 5), total (n, 5)) of :class:`FaultPoints`."""
     n = pts.e.shape[0]
-    contrib, total = np.empty((n, len(KINDS), 5)), np.empty((n, 5))
+    contrib, total = np.empty((n, len(CONTRIBUTIONS), 5)), np.empty((n, 5))
     if n:
         evaluate(np.ascontiguousarray(pts.e), np.ascontiguousarray(pts.r), np.ascontiguousarray(pts.l),
-                 pts.i_limit, pts.c_eq, contrib, total)
+                 pts.i_limit, np.ascontiguousarray(pts.c), contrib, total)
     return contrib, total
+
+
+def split_local(r, l, c, y_local, c_local):
+    """(R, L, C) of the network's capacitors with the local ones (admittance ``y_local`` [S], capacitance
+    ``c_local`` [F], across the fault's port) taken out of the capacitor network's (R, L, C) (module notes)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), np.inf)
+        y_rest = y - y_local
+        none = ~(y_rest > 1e-12 * np.where(np.isfinite(y), y, 1.0)) | ~np.isfinite(y)
+        r_rest = np.where(none, np.inf, 1.0 / np.where(none, 1.0, y_rest))
+        l_rest = np.where(none, np.inf, l * (y / np.where(none, 1.0, y_rest)) ** 2)
+    return r_rest, l_rest, np.maximum(c - c_local, 0.0)
 
 
 def _series(x, y):
@@ -98,7 +117,7 @@ def zone_limits(fs: FaultSystem) -> np.ndarray:
     return out
 
 
-def battery_potentials(fs: FaultSystem, net_r: KindNetwork) -> np.ndarray:
+def battery_potentials(fs: FaultSystem, net_b: KindNetwork) -> np.ndarray:
     """Open-circuit node potentials [V] of the battery network (EMFs behind their internal resistances)."""
     src = fs.sources["battery"]
     n = fs.n_bus * fs.n_layer
@@ -106,7 +125,7 @@ def battery_potentials(fs: FaultSystem, net_r: KindNetwork) -> np.ndarray:
     g = np.where(src.r > 0, 1.0 / np.where(src.r > 0, src.r, 1.0), 0.0)
     np.add.at(inj, src.a[src.a >= 0], (src.e * g)[src.a >= 0])
     np.add.at(inj, src.b[src.b >= 0], -(src.e * g)[src.b >= 0])
-    return net_r.solve(inj)
+    return net_b.solve(inj)
 
 
 @dataclass(frozen=True)
@@ -122,27 +141,47 @@ class BusFaults:
     total: np.ndarray  # (n, types, 5)
 
 
+def local_capacitors(fs: FaultSystem, net_c: KindNetwork, na: np.ndarray, nb: np.ndarray):
+    """(admittance 1/ESR [S], capacitance [F]) of the capacitors directly across each fault's nodes (na, nb):
+    those whose terminals are the fault's, after the earthing's joins."""
+    src = fs.sources["capacitor"]
+    n = net_c.n
+    rep = net_c.rep
+
+    def code(a, b):
+        ra, rb = rep[np.where(a < 0, n, a)], rep[np.where(b < 0, n, b)]
+        return np.minimum(ra, rb).astype(np.int64) * (n + 1) + np.maximum(ra, rb)
+
+    keys, inverse = np.unique(code(src.a, src.b), return_inverse=True)
+    y = np.bincount(inverse, weights=1.0 / src.r, minlength=keys.size)
+    cap = np.bincount(inverse, weights=src.value, minlength=keys.size)
+    at = np.searchsorted(keys, code(na, nb))
+    hit = (at < keys.size) & (keys[np.minimum(at, max(keys.size - 1, 0))] == code(na, nb)) if keys.size else \
+        np.zeros(na.size, bool)
+    at = np.minimum(at, max(keys.size - 1, 0))
+    return (np.where(hit, y[at] if keys.size else 0.0, 0.0), np.where(hit, cap[at] if keys.size else 0.0, 0.0))
+
+
 def bus_faults(fs: FaultSystem, buses: np.ndarray, networks: dict | None = None) -> tuple[BusFaults, dict]:
-    """Fault currents at the bus positions ``buses``; returns them and the kind networks (kind, "r"/"l")
-    factorised for them (their patterns hold every fault of these buses)."""
+    """Fault currents at the bus positions ``buses``; returns them and the kind networks factorised for them
+    (their patterns hold every fault of these buses)."""
     types = FAULT_TYPES[fs.system]
     variants = [(name, v) for name, vs in types.items() for v in vs]
     na = np.concatenate([_layer_node(fs.n_layer, buses, np.full(buses.size, v[0])) for _, v in variants])
     nb = np.concatenate([_layer_node(fs.n_layer, buses, np.full(buses.size, v[1])) for _, v in variants])
     rank = fs.n_bus - 1 - np.arange(fs.n_bus)  # leaves first: the assembly's positions are parents first
     if networks is None:
-        networks = {(k, q): kind_network(fs, k, q, (na, nb), rank) for k in KINDS for q in ("r", "l")}
+        networks = {k: kind_network(fs, k, (na, nb), rank) for k in KINDS}
     m = buses.size
-    e = np.zeros((na.size, len(KINDS)))
+    e = np.zeros((na.size, len(CONTRIBUTIONS)))
     r = np.zeros_like(e)
     l = np.zeros_like(e)
     v_node = np.concatenate([fs.v_noload.ravel(), [0.0]])
     noload = np.abs(v_node[np.where(na < 0, -1, na)] - v_node[np.where(nb < 0, -1, nb)])
-    pot_b = np.concatenate([battery_potentials(fs, networks["battery", "r"]), [0.0]])
-    for j, kind in enumerate(KINDS):
-        r[:, j] = networks[kind, "r"].z(na, nb)
-        l[:, j] = networks[kind, "l"].z(na, nb)
-        e[:, j] = noload if kind != "battery" else np.abs(pot_b[np.where(na < 0, -1, na)] - pot_b[np.where(nb < 0, -1, nb)])
+    pot_b = np.concatenate([battery_potentials(fs, networks["battery"]), [0.0]])
+    r_s, l_s = networks["converter"].driving_point(na, nb)
+    r_c, l_c = networks["capacitor"].driving_point(na, nb)
+    r_b, l_b = networks["battery"].driving_point(na, nb)
     zone = np.tile(fs.zone[buses], len(variants))
     la = np.concatenate([np.full(m, v[0]) for _, v in variants])
     lb = np.concatenate([np.full(m, v[1]) for _, v in variants])
@@ -154,10 +193,18 @@ def bus_faults(fs: FaultSystem, buses: np.ndarray, networks: dict | None = None)
         c_eq = cap[zone, 0, 0]
     else:
         c_eq = cap[zone, la, np.where(lb == REFERENCE, NEUTRAL, lb)]
-    pts = FaultPoints(e, r, l, i_lim, c_eq)
+    y_loc, c_loc = local_capacitors(fs, networks["capacitor"], na, nb)
+    r_rest, l_rest, c_rest = split_local(r_c, l_c, c_eq, y_loc, c_loc)
+    battery_e = np.abs(pot_b[np.where(na < 0, -1, na)] - pot_b[np.where(nb < 0, -1, nb)])
+    with np.errstate(divide="ignore"):
+        r_loc = np.where(y_loc > 0, 1.0 / np.where(y_loc > 0, y_loc, 1.0), np.inf)
+    e[:] = np.column_stack([noload, noload, noload, battery_e])
+    r[:] = np.column_stack([r_s, r_rest, r_loc, r_b])
+    l[:] = np.column_stack([l_s, l_rest, np.zeros(na.size), l_b])
+    pts = FaultPoints(e, r, l, i_lim, np.column_stack([c_rest, c_loc]))
     contrib, total = evaluate_points(pts)
     # per fault type, the variant with the largest peak
-    out_c = np.empty((m, len(types), len(KINDS), 5))
+    out_c = np.empty((m, len(types), len(CONTRIBUTIONS), 5))
     out_t = np.empty((m, len(types), 5))
     chosen = np.zeros((m, len(types)), dtype=np.int64)
     layers = np.zeros((m, len(types), 2), dtype=np.int64)
@@ -170,6 +217,6 @@ def bus_faults(fs: FaultSystem, buses: np.ndarray, networks: dict | None = None)
         chosen[:, t] = best
         layers[:, t] = np.asarray(vs)[best]
         out_c[:, t], out_t[:, t] = contrib[rows], total[rows]
-        points.append(FaultPoints(e[rows], r[rows], l[rows], i_lim[rows], c_eq[rows]))
+        points.append(FaultPoints(e[rows], r[rows], l[rows], i_lim[rows], pts.c[rows]))
         start += len(vs) * m
     return BusFaults(buses, tuple(types), chosen, layers, points, out_c, out_t), networks

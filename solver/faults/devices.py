@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from gigawatt.solver.faults.currents import FaultPoints, evaluate_points, zone_capacitance, zone_limits
+from gigawatt.solver.faults.currents import (CONTRIBUTIONS, FaultPoints, evaluate_points, zone_capacitance,
+                                             zone_limits)
 from gigawatt.solver.faults.network import KINDS, FaultSystem
 
 SELECTIVITY_POINTS = 64
@@ -69,55 +70,77 @@ def curve_time(points_a: np.ndarray, points_s: np.ndarray, current) -> np.ndarra
 
 
 @njit(cache=True)
-def _series(y1, y2):
-    """Admittance of two admittances in series (either may be inf)."""
-    if y1 == np.inf:
-        return y2
-    if y2 == np.inf:
-        return y1
-    if y1 + y2 <= 0.0:
-        return 0.0
-    return y1 * y2 / (y1 + y2)
+def _to_z(y0, y1):
+    """Impedance (value, derivative in s) of an admittance y0 + s·y1 (y0 inf: a short; 0: open)."""
+    if y0 == np.inf:
+        return 0.0, 0.0
+    if y0 <= 0.0:
+        return np.inf, 0.0
+    return 1.0 / y0, -y1 / (y0 * y0)
+
+
+@njit(cache=True)
+def _to_y(z0, z1):
+    if z0 == np.inf:
+        return 0.0, 0.0
+    if z0 <= 0.0:
+        return np.inf, 0.0
+    return 1.0 / z0, -z1 / (z0 * z0)
+
+
+@njit(cache=True)
+def _series(a0, a1, b0, b1):
+    """Two admittances (first order in s) in series."""
+    za0, za1 = _to_z(a0, a1)
+    zb0, zb1 = _to_z(b0, b1)
+    return _to_y(za0 + zb0, za1 + zb1)
 
 
 @njit(cache=True)
 def _through(j, y_from, y_to):
-    """Norton current of a source (j, y_from) seen through a series branch that makes it y_to."""
-    if y_from == np.inf or y_from <= 0.0:
-        return j if y_from == np.inf else 0.0
+    """Norton current of a source (j, y_from) seen through a series branch that makes it y_to (s = 0)."""
+    if y_from == np.inf:
+        return j
+    if y_from <= 0.0:
+        return 0.0
     return j * y_to / y_from
 
 
 @njit(cache=True)
-def tree_admittances(parent, shunt, y_line, inject, down, eff, up, full, j_down, j_up):
-    """One kind's network on the assembly's tree (parents before children), for each bus: ``down`` the
-    admittance of its subtree to the reference, ``eff`` that subtree seen from its parent through its tree
-    line, ``up`` the rest of the network seen from the bus through its tree line, ``full`` = down + up; and
-    the Norton currents ``j_down``, ``j_up`` of those two sides for node injections ``inject`` (the open-circuit
-    voltage of a side is its current over its admittance)."""
+def tree_admittances(parent, shunt0, shunt1, line0, line1, inject, out0, out1, j_down, j_up):
+    """One kind's network on the assembly's tree (parents before children), each admittance to first order in
+    s (value ``out0``, derivative ``out1``), rows: 0 ``down`` (each bus's subtree to the reference), 1 ``eff``
+    (that subtree seen from its parent through its tree line), 2 ``up`` (the rest of the network seen from the
+    bus through its tree line), 3 ``full`` = down + up; and the Norton currents at s = 0 ``j_down``, ``j_up`` of
+    those two sides for node injections ``inject`` (a side's open-circuit voltage is its current over its
+    admittance)."""
     n = parent.size
     for p in range(n):
-        down[p] = shunt[p]
+        out0[0, p], out1[0, p] = shunt0[p], shunt1[p]
+        out0[1, p], out1[1, p] = 0.0, 0.0
         j_down[p] = inject[p]
-        eff[p] = 0.0
     for c in range(n - 1, -1, -1):
         p = parent[c]
         if p >= 0:
-            e = _series(y_line[c], down[c])
-            eff[c] = e
-            down[p] += e
-            j_down[p] += _through(j_down[c], down[c], e)
+            e0, e1 = _series(line0[c], line1[c], out0[0, c], out1[0, c])
+            out0[1, c], out1[1, c] = e0, e1
+            out0[0, p] += e0
+            out1[0, p] += e1
+            j_down[p] += _through(j_down[c], out0[0, c], e0)
     for c in range(n):
         p = parent[c]
         if p < 0:
-            up[c] = 0.0
-            j_up[c] = 0.0
+            out0[2, c], out1[2, c], j_up[c] = 0.0, 0.0, 0.0
         else:
-            rest = np.inf if full[p] == np.inf else full[p] - eff[c]
-            j_rest = j_down[p] + j_up[p] - _through(j_down[c], down[c], eff[c])
-            up[c] = _series(y_line[c], rest)
-            j_up[c] = _through(j_rest, rest, up[c])
-        full[c] = down[c] + up[c]
+            if out0[3, p] == np.inf:
+                r0, r1 = np.inf, 0.0
+            else:
+                r0, r1 = out0[3, p] - out0[1, c], out1[3, p] - out1[1, c]
+            j_rest = j_down[p] + j_up[p] - _through(j_down[c], out0[0, c], out0[1, c])
+            u0, u1 = _series(line0[c], line1[c], r0, r1)
+            out0[2, c], out1[2, c] = u0, u1
+            j_up[c] = _through(j_rest, r0, u0)
+        out0[3, c], out1[3, c] = out0[0, c] + out0[2, c], out1[0, c] + out1[2, c]
 
 
 @njit(cache=True)
@@ -130,43 +153,52 @@ def subtree_sums(parent, value, out):
             out[parent[c]] += out[c]
 
 
-def _admittance(imp):
+def _branch_admittance(r, l):
+    """(y0, y1) of branches of impedance r + s·l (r = 0: a short)."""
     with np.errstate(divide="ignore"):
-        return np.where(imp > 0, 1.0 / np.where(imp > 0, imp, 1.0), np.inf)
+        y0 = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), np.inf)
+        y1 = np.where(r > 0, -l / np.where(r > 0, r, 1.0) ** 2, 0.0)
+    return y0, y1
 
 
-def _summed(index, y, n):
-    """Admittances ``y`` (inf allowed) summed per ``index``."""
-    out = np.bincount(index, weights=np.where(np.isinf(y), 0.0, y), minlength=n)
-    out[index[np.isinf(y)]] = np.inf
-    return out
+def _summed(index, y0, y1, n):
+    """Admittances (y0 may be inf) summed per ``index``."""
+    s0 = np.bincount(index, weights=np.where(np.isinf(y0), 0.0, y0), minlength=n)
+    s1 = np.bincount(index, weights=np.where(np.isinf(y0), 0.0, y1), minlength=n)
+    s0[index[np.isinf(y0)]] = np.inf
+    return s0, s1
 
 
-def _tree(fs: FaultSystem, net, kind: str, quantity: str, inject=None) -> dict:
-    """:func:`tree_admittances` of one kind's network (monopolar) for resistances ("r") or inductances ("l")."""
+def _tree(fs: FaultSystem, net, kind: str, inject=None):
+    """:func:`tree_admittances` of one kind's network (monopolar): (value, derivative) arrays (4, n) and the
+    Norton currents."""
     n = net.n_bus
     src = fs.sources[kind]
     on = src.a >= 0
-    shunt = _summed(src.a[on], _admittance(src.r if quantity == "r" else src.l)[on], n)
+    shunt0, shunt1 = _summed(src.a[on], *[x[on] for x in _branch_admittance(src.r, src.l)], n)
     parent = net.parent.astype(np.int64)
     a, b = fs.edge_a, fs.edge_b
     child = np.where(parent[a] == b, a, np.where(parent[b] == a, b, -1))
     tree = child >= 0
-    y_line = _summed(child[tree], _admittance(fs.edge_r if quantity == "r" else fs.edge_l)[tree], n)
-    out = {k: np.empty(n) for k in ("down", "eff", "up", "full", "j_down", "j_up")}
-    tree_admittances(parent, shunt, y_line, np.zeros(n) if inject is None else inject, out["down"], out["eff"],
-                     out["up"], out["full"], out["j_down"], out["j_up"])
-    return out
+    line0, line1 = _summed(child[tree], *[x[tree] for x in _branch_admittance(fs.edge_r, fs.edge_l)], n)
+    out0, out1 = np.empty((4, n)), np.empty((4, n))
+    j_down, j_up = np.empty(n), np.empty(n)
+    tree_admittances(parent, shunt0, shunt1, line0, line1, np.zeros(n) if inject is None else inject, out0, out1,
+                     j_down, j_up)
+    return out0, out1, j_down, j_up
+
+
+def _impedance(y0, y1):
+    """(R, L) of admittances y0 + s·y1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(y0 > 0, 1.0 / np.where(y0 > 0, y0, 1.0), np.inf)
+        l = np.where(np.isfinite(y0) & (y0 > 0), -y1 / np.where(y0 > 0, y0, 1.0) ** 2, np.where(y0 > 0, 0.0, np.inf))
+    return r, np.maximum(l, 0.0)
 
 
 def _ratio(j, y):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where((y > 0) & np.isfinite(y), j / np.where(y > 0, y, 1.0), 0.0)
-
-
-def _impedance(y):
-    with np.errstate(divide="ignore"):
-        return np.where(y > 0, 1.0 / np.where(y > 0, y, 1.0), np.inf)
 
 
 def device_duty(case, net, fs: FaultSystem, bus_points, bus_total, bus_index: np.ndarray) -> DeviceDuty:
@@ -214,28 +246,46 @@ def _split_points(fs: FaultSystem, net, f, other, pts: FaultPoints, where) -> tu
     parent = net.parent.astype(np.int64)
     at_parent = parent[other] == f  # the device sits at the parent end: the line leads into other's subtree
     c = np.where(at_parent, other, f)
-    shape = (f.size, len(KINDS))
+    n_c = len(CONTRIBUTIONS)
     e_fwd, e_rev = pts.e[where].copy(), pts.e[where].copy()
-    r_fwd, r_rev, l_fwd, l_rev = (np.empty(shape) for _ in range(4))
-    for j, kind in enumerate(KINDS):
-        for q, out_f, out_r in (("r", r_fwd, r_rev), ("l", l_fwd, l_rev)):
-            inject = None
-            if kind == "battery" and q == "r":  # the batteries' EMFs as Norton currents: their sides' voltages
-                src = fs.sources["battery"]
-                inject = np.zeros(net.n_bus)
-                np.add.at(inject, src.a[src.a >= 0], (src.e / src.r)[src.a >= 0])
-            t = _tree(fs, net, kind, q, inject)
-            sub_j = np.array([_through_py(jd, dn, ef) for jd, dn, ef in
-                              zip(t["j_down"][c], t["down"][c], t["eff"][c])]) if inject is not None else None
-            with np.errstate(invalid="ignore"):
-                y_bus = np.where(at_parent, t["full"][f] - t["eff"][c], t["down"][c])
-            y_bus = np.where(np.isnan(y_bus), np.inf, y_bus)
-            y_line = np.where(at_parent, t["eff"][c], t["up"][c])
-            out_f[:, j], out_r[:, j] = _impedance(y_bus), _impedance(y_line)
-            if inject is not None:
-                j_bus = np.where(at_parent, t["j_down"][f] + t["j_up"][f] - sub_j, t["j_down"][c])
-                j_line = np.where(at_parent, sub_j, t["j_up"][c])
-                e_fwd[:, j], e_rev[:, j] = np.abs(_ratio(j_bus, y_bus)), np.abs(_ratio(j_line, y_line))
+    r_fwd, r_rev, l_fwd, l_rev = (np.full((f.size, n_c), np.inf) for _ in range(4))
+    l_fwd[:, 2] = l_rev[:, 2] = 0.0
+    sides = {}
+    for kind in KINDS:
+        inject = None
+        if kind == "battery":  # the batteries' EMFs as Norton currents: each side's open-circuit voltage
+            src = fs.sources["battery"]
+            inject = np.zeros(net.n_bus)
+            np.add.at(inject, src.a[src.a >= 0], (src.e / src.r)[src.a >= 0])
+        v0, v1, j_down, j_up = _tree(fs, net, kind, inject)
+        sub0, sub1 = v0[1, c], v1[1, c]  # c's subtree through its line
+        with np.errstate(invalid="ignore"):
+            bus0 = np.where(at_parent, np.where(np.isinf(v0[3, f]), np.inf, v0[3, f] - sub0), v0[0, c])
+            bus1 = np.where(at_parent, np.where(np.isinf(v0[3, f]), 0.0, v1[3, f] - sub1), v1[0, c])
+        line0 = np.where(at_parent, sub0, v0[2, c])
+        line1 = np.where(at_parent, sub1, v1[2, c])
+        sides[kind] = (bus0, bus1, line0, line1)
+        if inject is not None:
+            sub_j = np.array([_through(jd, dn, ef) for jd, dn, ef in zip(j_down[c], v0[0, c], sub0)])
+            j_bus = np.where(at_parent, j_down[f] + j_up[f] - sub_j, j_down[c])
+            j_line = np.where(at_parent, sub_j, j_up[c])
+            e_fwd[:, 3], e_rev[:, 3] = np.abs(_ratio(j_bus, bus0)), np.abs(_ratio(j_line, line0))
+    for col, kind in ((0, "converter"), (3, "battery")):
+        bus0, bus1, line0, line1 = sides[kind]
+        r_fwd[:, col], l_fwd[:, col] = _impedance(bus0, bus1)
+        r_rev[:, col], l_rev[:, col] = _impedance(line0, line1)
+    # capacitors: the ones at f are across the forward fault's port (local); the rest through the network
+    caps = fs.sources["capacitor"]
+    on = caps.a >= 0
+    y_at = np.bincount(caps.a[on], weights=1.0 / caps.r[on], minlength=net.n_bus)[f]
+    c_at = np.bincount(caps.a[on], weights=caps.value[on], minlength=net.n_bus)[f]
+    bus0, bus1, line0, line1 = sides["capacitor"]
+    with np.errstate(invalid="ignore"):
+        rest0 = np.where(np.isinf(bus0), np.inf, bus0 - y_at)
+    r_fwd[:, 1], l_fwd[:, 1] = _impedance(np.where(rest0 > 1e-12 * np.abs(bus0), rest0, 0.0), bus1)
+    with np.errstate(divide="ignore"):
+        r_fwd[:, 2] = np.where(y_at > 0, 1.0 / np.where(y_at > 0, y_at, 1.0), np.inf)
+    r_rev[:, 1], l_rev[:, 1] = _impedance(line0, line1)
     zone = fs.zone[f]
     cap = zone_capacitance(fs)[zone, 0, 0]
     lim = zone_limits(fs)[zone, 0]
@@ -247,12 +297,8 @@ def _split_points(fs: FaultSystem, net, f, other, pts: FaultPoints, where) -> tu
         subtree_sums(parent, np.bincount(src.a[on], weights=src.value[on], minlength=net.n_bus), sums[kind])
     c_line = np.where(at_parent, sums["capacitor"][c], cap - sums["capacitor"][c])
     i_line = np.where(at_parent, sums["converter"][c], lim - sums["converter"][c])
-    return (FaultPoints(e_fwd, r_fwd, l_fwd, lim - i_line, cap - c_line),
-            FaultPoints(e_rev, r_rev, l_rev, i_line, c_line))
-
-
-def _through_py(j, y_from, y_to):
-    return float(_through(j, y_from, y_to))
+    return (FaultPoints(e_fwd, r_fwd, l_fwd, lim - i_line, np.column_stack([cap - c_line - c_at, c_at])),
+            FaultPoints(e_rev, r_rev, l_rev, i_line, np.column_stack([c_line, np.zeros(f.size)])))
 
 
 def _upstream(net, rows, f, other, on_line, live_line) -> np.ndarray:

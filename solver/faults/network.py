@@ -22,13 +22,18 @@ impedance between its terminals; the other kinds' sources are open. Converters (
 sit behind their droop resistance droop·v_set²/rated (0 for a stiff one: a short) with no inductance;
 capacitors behind their ESR; batteries behind their internal R and L. A zero impedance joins its terminals
 into one node (or ties it to the reference). For a fault between nodes a and b (b may be the reference),
-the kind's driving-point resistance is
+the kind's driving-point impedance is
 
-    R_ab = Z_aa + Z_bb - 2 Z_ab,     Z = G^-1,
+    Z_ab(s) = Z_aa + Z_bb - 2 Z_ab,     Z = Y(s)^-1,
 
-with G the kind's nodal conductance matrix and Z taken on the pattern of its factor by selected inversion
-(:mod:`gigawatt.solver.numerics.selected_inversion`; every fault's pair is added to the pattern). The
-inductance is the same with the branches' inverse inductances. A fault whose terminals the kind's network
+with Y(s) the kind's nodal admittance matrix, each branch of impedance r + s·l, and Z taken on the pattern of
+its factor by selected inversion (:mod:`gigawatt.solver.numerics.selected_inversion`; every fault's pair is
+added to the pattern). Its value at s = 0 is the driving-point resistance R, and its first derivative in s
+the inductance L = Σ_b l_b (i_b/I)² with i_b the branch currents of the resistive network: the low-frequency
+(first-moment) inductance, in which each branch counts by the share of the fault current it carries. (The
+inductance of the network with its sources short-circuited would count a capacitor right at the fault, with
+no inductance, as if it carried all of it.) It is taken by a central difference of two more factorisations at
+s = ±eps. A fault whose terminals the kind's network
 does not join, or joins to no source, gets R = inf (no contribution). A part of a network with no path to
 the reference (a bipolar layer joined to the rest only through its sources) is referred to one of its own
 nodes; the driving-point resistance between two of its nodes does not depend on that choice.
@@ -277,46 +282,52 @@ def _merge(n: int, pairs_a: np.ndarray, pairs_b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class KindNetwork:
-    """The factorised network of one kind and quantity (resistance or inductance): see the module notes."""
+    """The factorised network of one contribution kind: see the module notes."""
 
     rep: np.ndarray  # representative of each node (n = the reference)
     unknown: np.ndarray  # matrix row of each representative (−1: the reference or grounded)
     component: np.ndarray  # component of each representative
     grounded: np.ndarray  # per component: joined to the reference by a branch or a join (not by our choice)
-    inverse: si.SelectedInverse | None
-    factor: tuple | None
+    inverses: tuple  # SelectedInverse at s = 0, +eps, −eps (the last two None without inductance)
+    factor: tuple | None  # the factor at s = 0
     layout: si.InverseLayout | None
+    eps: float  # [1/s] the step of the derivative in s
     n: int
 
-    def z(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Driving-point impedance between nodes a and b (−1: the reference): Z_aa + Z_bb − 2 Z_ab, inf where
-        the network does not join them (module notes)."""
+    def _z(self, inverse, ua, ub) -> np.ndarray:
+        zaa, zbb, zab = np.zeros(ua.size), np.zeros(ua.size), np.zeros(ua.size)
+        m = ua >= 0
+        zaa[m] = inverse.entries(ua[m], ua[m])
+        m = ub >= 0
+        zbb[m] = inverse.entries(ub[m], ub[m])
+        m = (ua >= 0) & (ub >= 0) & (ua != ub)
+        zab[m] = inverse.entries(ua[m], ub[m])
+        return zaa + zbb - 2.0 * zab
+
+    def driving_point(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(R [Ω], L [H]) between nodes a and b (−1: the reference): R = Z_aa + Z_bb − 2 Z_ab at s = 0 and L its
+        derivative in s (module notes); R = inf where the network does not join them."""
         ra = self.rep[np.where(a < 0, self.n, a)]
         rb = self.rep[np.where(b < 0, self.n, b)]
         ua, ub = self.unknown[ra], self.unknown[rb]
-        out = np.zeros(ra.size)
-        if self.inverse is not None:
-            zaa, zbb, zab = np.zeros(ra.size), np.zeros(ra.size), np.zeros(ra.size)
-            m = ua >= 0
-            zaa[m] = self.inverse.entries(ua[m], ua[m])
-            m = ub >= 0
-            zbb[m] = self.inverse.entries(ub[m], ub[m])
-            m = (ua >= 0) & (ub >= 0) & (ua != ub)
-            zab[m] = self.inverse.entries(ua[m], ub[m])
-            out = zaa + zbb - 2.0 * zab
+        r, l = np.zeros(ra.size), np.zeros(ra.size)
+        if self.inverses[0] is not None:
+            r = self._z(self.inverses[0], ua, ub)
+            if self.inverses[1] is not None:
+                l = (self._z(self.inverses[1], ua, ub) - self._z(self.inverses[2], ua, ub)) / (2.0 * self.eps)
         ca, cb = self.component[ra], self.component[rb]
-        apart = ca != cb
-        # one terminal is the reference: the other's component must reach it for real
         to_ref = (ra == self.n) | (rb == self.n)
         floating = to_ref & ~self.grounded[np.where(ra == self.n, cb, ca)]
-        out[apart | floating] = np.inf
-        out[ra == rb] = 0.0
-        return np.maximum(out, 0.0)
+        cut = (ca != cb) | floating
+        r[cut], l[cut] = np.inf, np.inf
+        same = ra == rb
+        r[same], l[same] = 0.0, 0.0
+        return np.maximum(r, 0.0), np.maximum(l, 0.0)
 
     def solve(self, injection: np.ndarray) -> np.ndarray:
-        """Node potentials (per node, reference 0) for current ``injection`` per node [A] (or flux for L)."""
+        """Node potentials at s = 0 (per node, reference 0) for current ``injection`` per node [A]."""
         pot_rep = np.zeros(self.n + 1)
-        if self.inverse is not None:
+        if self.inverses[0] is not None:
             u = self.unknown[self.rep[:-1]]
             m = u >= 0
             b = np.bincount(u[m], weights=injection[m], minlength=self.layout.n)
@@ -326,30 +337,27 @@ class KindNetwork:
         return pot_rep[self.rep[:-1]]
 
 
-def kind_network(fs: FaultSystem, kind: str, quantity: str, pairs: tuple[np.ndarray, np.ndarray],
-                 bus_rank: np.ndarray) -> KindNetwork:
-    """Factorise the network of contribution ``kind`` for ``quantity`` ("r": resistances, "l": inductances),
-    with the node pairs ``pairs`` of every fault on the pattern (module notes). ``bus_rank``: leaves-first rank
-    of each bus position (the factor's order)."""
+DERIVATIVE_STEP = 1e-3
+"""The step in s of the central difference for the inductance, relative to the largest branch L/R: the
+first-order term of 1/(r + s l) is then off by 1e-6 relative at most."""
+
+
+def kind_network(fs: FaultSystem, kind: str, pairs: tuple[np.ndarray, np.ndarray], bus_rank: np.ndarray) -> KindNetwork:
+    """Factorise the network of contribution ``kind`` with the node pairs ``pairs`` of every fault on the
+    pattern (module notes), at s = 0 and, for its inductance, at s = ±eps. ``bus_rank``: leaves-first rank of
+    each bus position (the factor's order)."""
     n = fs.n_bus * fs.n_layer
     src = fs.sources[kind]
-    imp_src = src.r if quantity == "r" else src.l
-    imp_edge = fs.edge_r if quantity == "r" else fs.edge_l
-    short = imp_src <= 0.0
+    short = src.r <= 0.0  # a stiff converter: its terminals are one node (it has no inductance either)
     rep = _merge(n, np.concatenate([src.a[short], fs.earthed]),
                  np.concatenate([src.b[short], np.full(fs.earthed.size, REFERENCE)]))
-    # branches: conductors with an impedance, and the kind's sources behind theirs; zero-impedance conductors join
-    e_short = imp_edge <= 0.0
-    if e_short.any():
-        rep = _merge(n, np.concatenate([src.a[short], fs.earthed, fs.edge_a[e_short]]),
-                     np.concatenate([src.b[short], np.full(fs.earthed.size, REFERENCE), fs.edge_b[e_short]]))
-    ba = np.concatenate([fs.edge_a[~e_short], src.a[~short]])
-    bb = np.concatenate([fs.edge_b[~e_short], src.b[~short]])
-    bw = 1.0 / np.concatenate([imp_edge[~e_short], imp_src[~short]])
+    ba = np.concatenate([fs.edge_a, src.a[~short]])
+    bb = np.concatenate([fs.edge_b, src.b[~short]])
+    br = np.concatenate([fs.edge_r, src.r[~short]])
+    bl = np.concatenate([fs.edge_l, src.l[~short]])
     ra, rb = rep[np.where(ba < 0, n, ba)], rep[np.where(bb < 0, n, bb)]
     keep = ra != rb
-    ra, rb, bw = ra[keep], rb[keep], bw[keep]
-    # components over representatives (the reference is n)
+    ra, rb, br, bl = ra[keep], rb[keep], br[keep], bl[keep]
     n_rep = n + 1
     graph = coo_matrix((np.ones(ra.size), (ra, rb)), shape=(n_rep, n_rep))
     n_comp, comp = connected_components(graph, directed=False)
@@ -368,25 +376,33 @@ def kind_network(fs: FaultSystem, kind: str, quantity: str, pairs: tuple[np.ndar
     unknown = np.full(n_rep, -1, dtype=np.int64)
     idx = np.flatnonzero(free)
     unknown[idx] = np.arange(idx.size)
+    tau_max = float(np.max(bl / br, initial=0.0))
+    eps = DERIVATIVE_STEP / tau_max if tau_max > 0 else 0.0
     if not idx.size:
-        return KindNetwork(rep, unknown, comp, grounded, None, None, None, n)
+        return KindNetwork(rep, unknown, comp, grounded, (None, None, None), None, None, eps, n)
     ua, ub = unknown[ra], unknown[rb]
     both = (ua >= 0) & (ub >= 0)
-    diag = np.bincount(ua[ua >= 0], weights=bw[ua >= 0], minlength=idx.size) + \
-        np.bincount(ub[ub >= 0], weights=bw[ub >= 0], minlength=idx.size)
     pa, pb = rep[np.where(pairs[0] < 0, n, pairs[0])], rep[np.where(pairs[1] < 0, n, pairs[1])]
     sa, sb = unknown[pa], unknown[pb]
     struct = (sa >= 0) & (sb >= 0) & (sa != sb)
     rows = np.concatenate([ua[both], sa[struct]])
     cols = np.concatenate([ub[both], sb[struct]])
-    off = np.concatenate([-bw[both], np.zeros(int(struct.sum()))])
     key = bus_rank[idx // fs.n_layer] * fs.n_layer + idx % fs.n_layer
     position = np.empty(idx.size, dtype=np.int64)
     position[np.argsort(key, kind="stable")] = np.arange(idx.size)
     layout = si.inverse_layout(idx.size, rows, cols, position)
     if layout.work > TREE_ORDER_MAX_WORK_PER_ROW * idx.size:
         layout = si.inverse_layout(idx.size, rows, cols)
-    fac = si.factor(layout, si.assemble(layout, off, diag))
-    if fac is None:
-        raise RuntimeError(f"the {kind} network's conductance matrix is not positive definite")
-    return KindNetwork(rep, unknown, comp, grounded, si.selected_inverse(layout, *fac), fac, layout, n)
+    inverses, factor0 = [], None
+    for s in ((0.0, eps, -eps) if eps > 0 else (0.0,)):
+        g = 1.0 / (br + s * bl)
+        diag = np.bincount(ua[ua >= 0], weights=g[ua >= 0], minlength=idx.size) + \
+            np.bincount(ub[ub >= 0], weights=g[ub >= 0], minlength=idx.size)
+        off = np.concatenate([-g[both], np.zeros(int(struct.sum()))])
+        fac = si.factor(layout, si.assemble(layout, off, diag))
+        if fac is None:
+            raise RuntimeError(f"the {kind} network's nodal matrix is not positive definite")
+        inverses.append(si.selected_inverse(layout, *fac))
+        factor0 = fac if factor0 is None else factor0
+    inverses += [None] * (3 - len(inverses))
+    return KindNetwork(rep, unknown, comp, grounded, tuple(inverses), factor0, layout, eps, n)

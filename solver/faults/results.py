@@ -12,8 +12,8 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable
 from gigawatt.models.fault_currents import RISE_TIME_CONSTANTS
-from gigawatt.solver.faults.currents import QUANTITIES
-from gigawatt.solver.faults.network import CONDUCTORS, KINDS, REFERENCE
+from gigawatt.solver.faults.currents import CONTRIBUTIONS, QUANTITIES
+from gigawatt.solver.faults.network import CONDUCTORS, REFERENCE
 
 FAULT_VARIABLES = {
     "i_p": ("A", "peak short-circuit current i_p"),
@@ -59,7 +59,7 @@ def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: st
     sel = np.flatnonzero(report)[order]
     ds = {}
     coords = {"bus": bus_tab["id"].to_numpy()[rows[order]], "fault_type": list(bf.fault_types),
-              "contribution": list(KINDS), "line": lines["id"].to_numpy(), "source": t["source"]["id"].to_numpy(),
+              "contribution": list(CONTRIBUTIONS), "line": lines["id"].to_numpy(), "source": t["source"]["id"].to_numpy(),
               "protection": dev["id"].to_numpy()[duty.row]}
     for k, q in enumerate(QUANTITIES):
         unit, name = FAULT_VARIABLES[q]
@@ -74,8 +74,11 @@ def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: st
                         np.stack([getattr(p, attr)[sel] for p in bf.points], axis=1), unit, long_name)
     ds["i_limit_a"] = _var(("bus", "fault_type"), np.stack([p.i_limit[sel] for p in bf.points], axis=1), "A",
                            "sum of the current limits of the converters driving the fault")
-    ds["c_eq_f"] = _var(("bus", "fault_type"), np.stack([p.c_eq[sel] for p in bf.points], axis=1), "F",
-                        "capacitance across the fault (its zone's capacitors, conductors taken as ideal)")
+    ds["c_network_f"] = _var(("bus", "fault_type"), np.stack([p.c[sel, 0] for p in bf.points], axis=1), "F",
+                             "capacitance of the network's capacitors across the fault (the local ones apart; "
+                             "conductors taken as ideal)")
+    ds["c_local_f"] = _var(("bus", "fault_type"), np.stack([p.c[sel, 1] for p in bf.points], axis=1), "F",
+                           "capacitance at the faulted bus directly across the fault")
     ds["faulted_conductors"] = _var(("bus", "fault_type"), np.array(
         [[_label(fs.system, bf.variant_layers[i, j]) for j in range(len(bf.fault_types))] for i in sel],
         dtype=object).reshape(sel.size, len(bf.fault_types)).astype(str), "1",
