@@ -15,7 +15,7 @@ For a fault at a bus (one variant of a fault type: the pair of conductors it joi
   less the local one: the charge C·E they deliver to the fault;
 * ``battery``: the open-circuit voltage of the battery network, its R and L.
 
-The total is their time-domain sum (:func:`gigawatt.models.fault_currents.superpose`).
+The total is the time-domain sum of their circuit responses (:func:`gigawatt.models.fault_currents.superpose`).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from gigawatt.models.fault_currents import capacitor_contribution, converter_contribution, superpose
+from gigawatt.models.fault_currents import RL, RLC, capacitor_contribution, converter_contribution, superpose
 from gigawatt.solver.faults.network import (FAULT_TYPES, KINDS, NEG, NEUTRAL, POS, REFERENCE, FaultSystem,
                                             KindNetwork, _layer_node, kind_network)
 
@@ -49,13 +49,19 @@ class FaultPoints:
 def evaluate(e, r, l, i_limit, c, contrib, total):
     """Characteristic quantities of every point: ``contrib`` (n, contributions, 5) and ``total`` (n, 5)."""
     q = np.empty((4, 5))
+    p = np.empty((4, 4))
+    kind = np.array([RL, RLC, RLC, RL])
     for k in range(e.shape[0]):
-        q[0, :] = converter_contribution(e[k, 0], r[k, 0], l[k, 0], i_limit[k])
-        q[1, :] = capacitor_contribution(e[k, 1], r[k, 1], l[k, 1], c[k, 0])
-        q[2, :] = capacitor_contribution(e[k, 2], r[k, 2], 0.0, c[k, 1])
-        q[3, :] = converter_contribution(e[k, 3], r[k, 3], l[k, 3], np.inf)
+        p[0, 0], p[0, 1], p[0, 2], p[0, 3] = e[k, 0], r[k, 0], l[k, 0], i_limit[k]
+        p[1, 0], p[1, 1], p[1, 2], p[1, 3] = e[k, 1], r[k, 1], l[k, 1], c[k, 0]
+        p[2, 0], p[2, 1], p[2, 2], p[2, 3] = e[k, 2], r[k, 2], 0.0, c[k, 1]
+        p[3, 0], p[3, 1], p[3, 2], p[3, 3] = e[k, 3], r[k, 3], l[k, 3], np.inf
+        q[0, :] = converter_contribution(p[0, 0], p[0, 1], p[0, 2], p[0, 3])
+        q[1, :] = capacitor_contribution(p[1, 0], p[1, 1], p[1, 2], p[1, 3])
+        q[2, :] = capacitor_contribution(p[2, 0], p[2, 1], p[2, 2], p[2, 3])
+        q[3, :] = converter_contribution(p[3, 0], p[3, 1], p[3, 2], p[3, 3])
         contrib[k, :, :] = q
-        total[k, :] = superpose(q)
+        total[k, :] = superpose(kind, p, q)
 
 
 def evaluate_points(pts: FaultPoints) -> tuple[np.ndarray, np.ndarray]:

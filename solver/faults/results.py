@@ -42,10 +42,11 @@ def _var(dims, values, unit, long_name):
     return xr.Variable(dims, np.asarray(values), attrs={"units": unit, "long_name": long_name})
 
 
-def _label(system: str, layers) -> str:
-    names = CONDUCTORS[system]
-    a, b = (("return" if system == "monopolar" else "earth") if x == REFERENCE else names[x] for x in layers)
-    return f"{a}-{b}"
+def _labels(system: str, layers: np.ndarray) -> np.ndarray:
+    """'pos-neg', 'pos-return', ... of each pair of layers (…, 2)."""
+    names = np.array(list(CONDUCTORS[system]) + ["return" if system == "monopolar" else "earth"], dtype=object)
+    a, b = names[layers[..., 0]], names[layers[..., 1]]  # REFERENCE (−1) picks the last name
+    return (a + "-" + b).astype(str)
 
 
 def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: str) -> xr.Dataset:
@@ -79,10 +80,8 @@ def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: st
                              "conductors taken as ideal)")
     ds["c_local_f"] = _var(("bus", "fault_type"), np.stack([p.c[sel, 1] for p in bf.points], axis=1), "F",
                            "capacitance at the faulted bus directly across the fault")
-    ds["faulted_conductors"] = _var(("bus", "fault_type"), np.array(
-        [[_label(fs.system, bf.variant_layers[i, j]) for j in range(len(bf.fault_types))] for i in sel],
-        dtype=object).reshape(sel.size, len(bf.fault_types)).astype(str), "1",
-        "conductors the fault joins (the variant of the larger peak)")
+    ds["faulted_conductors"] = _var(("bus", "fault_type"), _labels(fs.system, bf.variant_layers[sel]), "1",
+                                    "conductors the fault joins (the variant of the larger peak)")
     ds["bus_v_nominal_v"] = _var("bus", bus_tab["v_nominal_v"].to_numpy(float)[rows[order]], "V", "nominal voltage")
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
