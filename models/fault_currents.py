@@ -105,6 +105,25 @@ def rc_discharge_current(t, e, r, c):
     return e / r * math.exp(-t / (r * c))
 
 
+OVERDAMPED, UNDERDAMPED, CRITICAL = 0, 1, 2
+
+
+@njit(cache=True)
+def _rlc_regime(r, l, c):
+    """Damping of a series RLC circuit (L > 0): (regime, a, b) with (s1, s2) = delta -/+ sqrt(delta² − omega0²)
+    over-damped, (delta, omega) under-damped (omega² = omega0² − delta²), (delta, 0) critical; delta = R/(2L),
+    omega0² = 1/(LC)."""
+    delta = r / (2.0 * l)
+    w0sq = 1.0 / (l * c)
+    disc = delta * delta - w0sq
+    if disc > 1e-12 * w0sq:
+        s2 = delta + math.sqrt(disc)
+        return OVERDAMPED, w0sq / s2, s2  # the slow root without cancellation
+    if disc < -1e-12 * w0sq:
+        return UNDERDAMPED, delta, math.sqrt(-disc)
+    return CRITICAL, delta, 0.0
+
+
 @njit(cache=True)
 def rlc_discharge_current(t, e, r, l, c):
     """Current [A] of a capacitor C charged to E discharging through R and L in series (i(0) = 0):
@@ -116,17 +135,12 @@ def rlc_discharge_current(t, e, r, l, c):
         return 0.0
     if l <= 0.0:
         return rc_discharge_current(t, e, r, c)
-    delta = r / (2.0 * l)
-    w0sq = 1.0 / (l * c)
-    disc = delta * delta - w0sq
-    if disc > 1e-12 * w0sq:
-        s2 = delta + math.sqrt(disc)
-        s1 = w0sq / s2  # the slow root without cancellation
-        return e / (l * (s2 - s1)) * (math.exp(-s1 * t) - math.exp(-s2 * t))
-    if disc < -1e-12 * w0sq:
-        w = math.sqrt(-disc)
-        return e / (w * l) * math.exp(-delta * t) * math.sin(w * t)
-    return e / l * t * math.exp(-delta * t)
+    regime, a, b = _rlc_regime(r, l, c)
+    if regime == OVERDAMPED:
+        return e / (l * (b - a)) * (math.exp(-a * t) - math.exp(-b * t))
+    if regime == UNDERDAMPED:
+        return e / (b * l) * math.exp(-a * t) * math.sin(b * t)
+    return e / l * t * math.exp(-a * t)
 
 
 @njit(cache=True)
@@ -134,18 +148,13 @@ def rlc_peak(e, r, l, c):
     """(t_p [s], i_p [A]) of :func:`rlc_discharge_current`: its first maximum, where di/dt = 0."""
     if l <= 0.0:
         return 0.0, e / r
-    delta = r / (2.0 * l)
-    w0sq = 1.0 / (l * c)
-    disc = delta * delta - w0sq
-    if disc > 1e-12 * w0sq:
-        s2 = delta + math.sqrt(disc)
-        s1 = w0sq / s2
-        t_p = math.log(s2 / s1) / (s2 - s1)
-    elif disc < -1e-12 * w0sq:
-        w = math.sqrt(-disc)
-        t_p = math.atan2(w, delta) / w
+    regime, a, b = _rlc_regime(r, l, c)
+    if regime == OVERDAMPED:
+        t_p = math.log(b / a) / (b - a)
+    elif regime == UNDERDAMPED:
+        t_p = math.atan2(b, a) / b
     else:
-        t_p = 1.0 / delta
+        t_p = 1.0 / a
     return t_p, rlc_discharge_current(t_p, e, r, l, c)
 
 
@@ -236,17 +245,12 @@ def _capacitor_voltage(t, e, r, l, c):
     """Voltage [V] left on the capacitor of :func:`rlc_discharge_current` at ``t``."""
     if l <= 0.0:
         return e * math.exp(-t / (r * c))
-    delta = r / (2.0 * l)
-    w0sq = 1.0 / (l * c)
-    disc = delta * delta - w0sq
-    if disc > 1e-12 * w0sq:
-        s2 = delta + math.sqrt(disc)
-        s1 = w0sq / s2
-        return e / (s2 - s1) * (s2 * math.exp(-s1 * t) - s1 * math.exp(-s2 * t))
-    if disc < -1e-12 * w0sq:
-        w = math.sqrt(-disc)
-        return e * math.exp(-delta * t) * (math.cos(w * t) + delta / w * math.sin(w * t))
-    return e * (1.0 + delta * t) * math.exp(-delta * t)
+    regime, a, b = _rlc_regime(r, l, c)
+    if regime == OVERDAMPED:
+        return e / (b - a) * (b * math.exp(-a * t) - a * math.exp(-b * t))
+    if regime == UNDERDAMPED:
+        return e * math.exp(-a * t) * (math.cos(b * t) + a / b * math.sin(b * t))
+    return e * (1.0 + a * t) * math.exp(-a * t)
 
 
 @njit(cache=True)

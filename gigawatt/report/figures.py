@@ -149,17 +149,24 @@ def voltage_profiles(ds):
     ax.plot(dist[worst], v[worst], color="#c44e52", lw=1.8,
             label=f"lowest: {v[worst[-1]]:.4f} pu at bus '{bus[worst[-1]]}'")
     reached = np.isfinite(dist)
-    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
     lo, hi = np.min(v[reached]), np.max(v[reached])
     pad = max(hi - lo, 1e-4) * 0.08
     ax.set_ylim(lo - pad, hi + pad)
+    return _feeder_axes(fig, ax, dist, len(paths), n_ends, unreached, "voltage [pu of nominal]",
+                        f"voltage along the feeders{when}", "lower left")
+
+
+def _feeder_axes(fig, ax, dist, n_paths: int, n_ends: int, unreached: int, ylabel: str, title: str, legend: str):
+    """The distance axis, labels, title (with how many feeders are drawn) and legend of a feeder figure."""
+    reached = np.isfinite(dist)
+    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
     ax.set_xlabel("distance from the source along the lines [m]")
-    ax.set_ylabel("voltage [pu of nominal]")
-    n_text = _count(n_ends, "feeder") if len(paths) == n_ends else f"{len(paths)} of {n_ends} feeders"
+    ax.set_ylabel(ylabel)
+    n_text = _count(n_ends, "feeder") if n_paths == n_ends else f"{n_paths} of {n_ends} feeders"
     extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
-    ax.set_title(f"voltage along the feeders{when} ({n_text}{extra})", fontsize=10)
+    ax.set_title(f"{title} ({n_text}{extra})", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc=legend, fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -199,18 +206,10 @@ def fault_currents_along_feeders(ds):
     ax.plot(dist[worst], kp[worst], color="#c44e52", lw=1.8,
             label=f"smallest peak: {kp[worst[-1]]:.1f} kA at bus '{bus[worst[-1]]}'")
     reached = np.isfinite(dist)
-    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
     top = np.nanmax(np.concatenate([kp[reached], kk[reached]]))
     ax.set_ylim(0, top * 1.08 if top > 0 else 1)
-    ax.set_xlabel("distance from the source along the lines [m]")
-    ax.set_ylabel("fault current [kA]")
-    n_text = _count(n_ends, "feeder") if len(paths) == n_ends else f"{len(paths)} of {n_ends} feeders"
-    extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
-    ax.set_title(f"{ft.replace('_', '-')} fault current along the feeders ({n_text}{extra})", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _feeder_axes(fig, ax, dist, len(paths), n_ends, unreached, "fault current [kA]",
+                        f"{ft.replace('_', '-')} fault current along the feeders", "upper right")
 
 
 # --- cooling -------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ the peak sees less, a solid-state breaker that opens during the rise too.
 
 In a monopolar network the two sides are split along the assembly's spanning tree (for each contribution
 kind, the driving-point admittances of every subtree and of the rest, two O(N) passes): exact for a radial
-network (each line is then a bridge); for a line that closes a ring, and for every device of a bipolar
+network (each line is then a bridge; parallel lines between two buses are split off together); for a line that closes a ring, and for every device of a bipolar
 network, the duty is the fault at the device's bus itself, all its contributions (an upper bound: both sides
 together).
 
@@ -50,7 +50,6 @@ class DeviceDuty:
     """Per device (rows of the protection table in service, in table order)."""
 
     row: np.ndarray
-    bus: np.ndarray  # position of the bus the device sits at
     duty: np.ndarray  # [A] peak current it must interrupt
     direction: np.ndarray  # "forward", "reverse" or "bus"
     forward_i_p: np.ndarray  # [A]
@@ -70,30 +69,22 @@ def curve_time(points_a: np.ndarray, points_s: np.ndarray, current) -> np.ndarra
 
 
 @njit(cache=True)
-def _to_z(y0, y1):
-    """Impedance (value, derivative in s) of an admittance y0 + s·y1 (y0 inf: a short; 0: open)."""
-    if y0 == np.inf:
+def _reciprocal(x0, x1):
+    """1/x to first order in s (value, derivative) of x0 + s·x1: an admittance's impedance or the reverse
+    (x0 inf: a short's impedance is 0; x0 0: an open circuit's is inf)."""
+    if x0 == np.inf:
         return 0.0, 0.0
-    if y0 <= 0.0:
+    if x0 <= 0.0:
         return np.inf, 0.0
-    return 1.0 / y0, -y1 / (y0 * y0)
-
-
-@njit(cache=True)
-def _to_y(z0, z1):
-    if z0 == np.inf:
-        return 0.0, 0.0
-    if z0 <= 0.0:
-        return np.inf, 0.0
-    return 1.0 / z0, -z1 / (z0 * z0)
+    return 1.0 / x0, -x1 / (x0 * x0)
 
 
 @njit(cache=True)
 def _series(a0, a1, b0, b1):
     """Two admittances (first order in s) in series."""
-    za0, za1 = _to_z(a0, a1)
-    zb0, zb1 = _to_z(b0, b1)
-    return _to_y(za0 + zb0, za1 + zb1)
+    za0, za1 = _reciprocal(a0, a1)
+    zb0, zb1 = _reciprocal(b0, b1)
+    return _reciprocal(za0 + zb0, za1 + zb1)
 
 
 @njit(cache=True)
@@ -237,7 +228,7 @@ def device_duty(case, net, fs: FaultSystem, bus_points, bus_total, bus_index: np
     duty = np.where(split, np.fmax(fwd_ip, rev_ip), bus_peak)
     upstream = _upstream(net, rows, f, other, on_line, live_line)
     selective, crossing = _selectivity(case, rows, upstream, fwd_ip)
-    return DeviceDuty(rows, f, duty, direction.astype(str), fwd_ip, rev_ip, fwd_ik, upstream, selective, crossing)
+    return DeviceDuty(rows, duty, direction.astype(str), fwd_ip, rev_ip, fwd_ik, upstream, selective, crossing)
 
 
 def _split_points(fs: FaultSystem, net, f, other, pts: FaultPoints, where) -> tuple:

@@ -33,8 +33,8 @@ the inductance L = Σ_b l_b (i_b/I)² with i_b the branch currents of the resist
 (first-moment) inductance, in which each branch counts by the share of the fault current it carries. (The
 inductance of the network with its sources short-circuited would count a capacitor right at the fault, with
 no inductance, as if it carried all of it.) It is taken by a central difference of two more factorisations at
-s = ±eps. A fault whose terminals the kind's network
-does not join, or joins to no source, gets R = inf (no contribution). A part of a network with no path to
+s = ±eps. A fault whose terminals the kind's network does not join, or joins to no source, gets R = inf (no
+contribution). A part of a network with no path to
 the reference (a bipolar layer joined to the rest only through its sources) is referred to one of its own
 nodes; the driving-point resistance between two of its nodes does not depend on that choice.
 
@@ -54,12 +54,12 @@ from scipy.sparse.csgraph import connected_components
 from gigawatt.cases.case import Case
 from gigawatt.cases.schema import schema
 from gigawatt.errors import CaseError
+from gigawatt.models.conductors import T20_K
 from gigawatt.solver.dc.assembly import Network, line_resistance
 from gigawatt.solver.dc.bipolar import RACK_TERMINALS, conductor_resistances
 from gigawatt.solver.dc.ratings import line_inductance
 from gigawatt.solver.numerics import selected_inversion as si
 
-T20_K = 293.15
 KINDS = ("converter", "capacitor", "battery")
 """Contribution kinds: current-limited converters (stations, DC/DC outputs), capacitors (DC links, rack
 shelves), batteries."""
@@ -92,7 +92,6 @@ class Sources:
     zone: np.ndarray  # zone of the source's bus (solve order)
     layers: np.ndarray  # (n, 2) layers of a and b (REFERENCE for the reference)
     value: np.ndarray  # converters: current limit [A]; capacitors: capacitance [F]; batteries: NaN
-    name: np.ndarray  # "table 'id'" of each source, for messages
 
 
 @dataclass(frozen=True)
@@ -161,12 +160,12 @@ def build_fault_system(case: Case, net: Network) -> FaultSystem:
                        net.zone.astype(np.int64), int(net.zones.start.size))
 
 
-def _pairs(system: str, n_layer: int, bus, pole_pairs, r, l, e, zone, value, name) -> Sources:
+def _pairs(n_layer: int, bus, pole_pairs, r, l, e, zone, value) -> Sources:
     """Sources at ``bus`` between the layer pairs ``pole_pairs`` ((n, 2) per source), in one table."""
     layers = np.asarray(pole_pairs, np.int64).reshape(-1, 2)
     return Sources(_layer_node(n_layer, bus, layers[:, 0]), _layer_node(n_layer, bus, layers[:, 1]),
                    np.asarray(r, float), np.asarray(l, float), np.asarray(e, float), np.asarray(zone, np.int64),
-                   layers, np.asarray(value, float), np.asarray(name, dtype=object))
+                   layers, np.asarray(value, float))
 
 
 def _feed_fields(case: Case, net: Network, field: str) -> np.ndarray:
@@ -201,18 +200,16 @@ def _converters(case: Case, net: Network, system: str, n_layer: int) -> Sources:
     _check_feeds(case, net)
     f = net.feeds
     pu = _feed_fields(case, net, "fault_current_limit_pu")
-    names = np.array([f"{tab} '{i}'" for tab, i in zip(f.table, f.ids)], dtype=object)
     zone = net.zone[f.bus]
     if system == "monopolar":
         r = np.where(f.stiff, 0.0, f.droop * f.v_set ** 2 / f.rated)
-        return _pairs(system, n_layer, f.bus, np.tile([POS, REFERENCE], (f.bus.size, 1)), r, np.zeros(f.bus.size),
-                      f.v_set, zone, pu * f.rated / f.v_set, names)
+        return _pairs(n_layer, f.bus, np.tile([POS, REFERENCE], (f.bus.size, 1)), r, np.zeros(f.bus.size),
+                      f.v_set, zone, pu * f.rated / f.v_set)
     half = 0.5 * f.rated
     r = np.where(f.stiff, 0.0, f.droop * f.v_set ** 2 / half)
     two = np.repeat
-    return _pairs(system, n_layer, two(f.bus, 2), np.tile([[POS, NEUTRAL], [NEUTRAL, NEG]], (f.bus.size, 1)),
-                  two(r, 2), np.zeros(2 * f.bus.size), two(f.v_set, 2), two(zone, 2), two(pu * half / f.v_set, 2),
-                  two(names, 2))
+    return _pairs(n_layer, two(f.bus, 2), np.tile([[POS, NEUTRAL], [NEUTRAL, NEG]], (f.bus.size, 1)),
+                  two(r, 2), np.zeros(2 * f.bus.size), two(f.v_set, 2), two(zone, 2), two(pu * half / f.v_set, 2))
 
 
 def _capacitors(case: Case, net: Network, system: str, n_layer: int) -> Sources:
@@ -220,14 +217,12 @@ def _capacitors(case: Case, net: Network, system: str, n_layer: int) -> Sources:
     f = net.feeds
     c_feed = _feed_fields(case, net, "dc_link_capacitance_f")
     esr_feed = _feed_fields(case, net, "dc_link_esr_ohm")
-    names_feed = np.array([f"{tab} '{i}'" for tab, i in zip(f.table, f.ids)], dtype=object)
     racks = case.tables["rack"]
     c_rack = racks["shelf_capacitance_f"].to_numpy(float)
     has = np.flatnonzero(~np.isnan(c_rack))
     _need(racks, has, "shelf_esr_ohm", "rack", case.file, "its shelf_capacitance_f is given")
     rack_bus = net.rack_bus[has].astype(np.int64)
     esr_rack = racks["shelf_esr_ohm"].to_numpy(float)[has]
-    rack_names = np.array([f"rack '{i}'" for i in racks["id"].to_numpy()[has]], dtype=object)
     fh = np.flatnonzero(~np.isnan(c_feed))
     v = net.v_start
     if system == "monopolar":
@@ -235,8 +230,7 @@ def _capacitors(case: Case, net: Network, system: str, n_layer: int) -> Sources:
         pairs = np.tile([POS, REFERENCE], (bus.size, 1))
         c = np.concatenate([c_feed[fh], c_rack[has]])
         esr = np.concatenate([esr_feed[fh], esr_rack])
-        names = np.concatenate([names_feed[fh], rack_names])
-        return _pairs(system, n_layer, bus, pairs, esr, np.zeros(bus.size), v[bus], net.zone[bus], c, names)
+        return _pairs(n_layer, bus, pairs, esr, np.zeros(bus.size), v[bus], net.zone[bus], c)
     # Bipolar: each pole converter's link between its pole and the neutral; shelves across the rack's terminals.
     terms = np.array([RACK_TERMINALS[p] for p in racks["pole"].to_numpy()[has]], dtype=np.int64).reshape(-1, 2)
     bus = np.concatenate([np.repeat(f.bus[fh], 2), rack_bus])
@@ -244,8 +238,7 @@ def _capacitors(case: Case, net: Network, system: str, n_layer: int) -> Sources:
     c = np.concatenate([np.repeat(c_feed[fh], 2), c_rack[has]])
     esr = np.concatenate([np.repeat(esr_feed[fh], 2), esr_rack])
     span = np.where((pairs[:, 0] == POS) & (pairs[:, 1] == NEG), 2.0, 1.0)
-    names = np.concatenate([np.repeat(names_feed[fh], 2), rack_names])
-    return _pairs(system, n_layer, bus, pairs, esr, np.zeros(bus.size), span * v[bus], net.zone[bus], c, names)
+    return _pairs(n_layer, bus, pairs, esr, np.zeros(bus.size), span * v[bus], net.zone[bus], c)
 
 
 def _batteries(case: Case, net: Network, system: str, n_layer: int) -> Sources:
@@ -258,10 +251,9 @@ def _batteries(case: Case, net: Network, system: str, n_layer: int) -> Sources:
         pairs = np.tile([POS, REFERENCE], (rows.size, 1))
     else:
         pairs = np.array([RACK_TERMINALS[p] for p in bat["pole"].to_numpy()[rows]], np.int64).reshape(-1, 2)
-    names = np.array([f"battery '{i}'" for i in bat["id"].to_numpy()[rows]], dtype=object)
-    return _pairs(system, n_layer, bus, pairs, bat["r_internal_ohm"].to_numpy(float)[rows],
+    return _pairs(n_layer, bus, pairs, bat["r_internal_ohm"].to_numpy(float)[rows],
                   bat["l_internal_h"].to_numpy(float)[rows], bat["emf_v"].to_numpy(float)[rows], net.zone[bus],
-                  np.full(rows.size, np.nan), names)
+                  np.full(rows.size, np.nan))
 
 
 # --- one kind's network: driving points by selected inversion ---------------------------------------------
