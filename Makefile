@@ -26,6 +26,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m gigawatt.cases.docs > docs/case-format.md
+	$(BIN)/python -m gigawatt.sources > docs/sources.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -33,7 +33,7 @@ neutral for the bipole. Protective earth conductors are left out everywhere.
 
 Loss models: the AC stages use the case's loss models named ``ac_mv_transformer``, ``ac_ups``,
 ``ac_pdu_transformer`` and ``ac_psu`` when it defines them, otherwise the defaults of
-:mod:`gigawatt.models.ac_chain` (each citing its REFERENCES.md row). Cooling and district heating are dropped:
+:mod:`gigawatt.models.ac_chain` (each citing its primary source). Cooling and district heating are dropped:
 the comparison is of the electrical chain at the same IT load (chip leakage at a coolant temperature would
 change that load).
 """

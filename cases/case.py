@@ -48,6 +48,19 @@ class Case:
         counts = ", ".join(f"{len(df)} {t}" for t, df in self.tables.items())
         return f"case '{self.name}': {counts}"
 
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{t}={len(df)}" for t, df in self.tables.items() if len(df))
+        sections = ", ".join(k for k in ("cooling", "district_heating", "time") if self.settings.get(k) is not None)
+        extra = f", with {sections}" if sections else ""
+        return f"<Case '{self.name}': {counts or 'no elements'}{extra}; file={self.file!r}>"
+
+    def to_toml(self, path, *, csv_rows: int = 200):
+        """Write this case to a TOML file (tables longer than ``csv_rows`` to CSV files beside it) that
+        :func:`gigawatt.load_case` reads back to the same case (same :meth:`hash`). Returns the path."""
+        from gigawatt.cases.writer import write_case
+
+        return write_case(self, path, csv_rows=csv_rows)
+
     def hash(self) -> str:
         """SHA-256 of the validated content (tables, loss models, settings), independent of the file.
 

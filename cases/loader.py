@@ -23,6 +23,24 @@ def default_case_path() -> Path:
     return Path(str(resources.files("gigawatt.cases") / "bundled" / DEFAULT_CASE))
 
 
+def write_starter_case(folder) -> list[Path]:
+    """Copy the commented starter case (``campus.toml`` and its CSV tables) into ``folder`` (created if
+    missing); refuses to overwrite any file already there. Returns the files written, the case first."""
+    folder = Path(folder)
+    source = resources.files("gigawatt.cases") / "starter"
+    files = sorted((p for p in source.iterdir() if p.name.endswith((".toml", ".csv"))),
+                   key=lambda p: (not p.name.endswith(".toml"), p.name))
+    clash = [folder / p.name for p in files if (folder / p.name).exists()]
+    if clash:
+        raise CaseError("refusing to overwrite an existing file", file=str(clash[0]))
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in files:
+        (folder / p.name).write_bytes(p.read_bytes())
+        written.append(folder / p.name)
+    return written
+
+
 def bundled_cases() -> list[Path]:
     """Paths of every bundled case."""
     folder = resources.files("gigawatt.cases") / "bundled"
@@ -120,7 +138,8 @@ def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, skipinitialspace=True, comment="#")
+        # round_trip: the exact double of each decimal (the default parser can be one ulp off).
+        return pd.read_csv(path, skipinitialspace=True, comment="#", float_precision="round_trip")
     except FileNotFoundError:
         raise CaseError("table file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:

@@ -13,20 +13,24 @@ every return pipe pointing back towards the plant)::
                    │                                     streets joined, a ring per pair: meshed
                    └─farm branch─ F1 ─ F2 ─ …            the vertical-farm cluster
 
-Consumers: one ``homes_degree_days`` substation per tap (``homes_per_substation`` homes behind it) and one
-``vertical_farm`` consumer per farm node, between the tap's supply node and its mirror in the return network.
+Consumers: one ``homes_degree_days`` substation per tap (``homes_per_substation`` homes of ``building_type``
+behind it: their annual heat, hot water and design load from :data:`gigawatt.models.consumers.BUILDING_TYPES`)
+and one ``vertical_farm`` consumer per farm node (lit ``farm_photoperiod_h`` hours a day; an illustrative
+model), between the tap's supply node and its mirror in the return network.
 
 Pipe sizing. Every pipe of the tree (trunk, spines, mains, streets, farm branch) is sized for its design
-flow: the sum, over the consumers downstream of it in the tree, of the design demand at ``t_design_k``
-divided by ``cp (t_supply - t_return)`` (the plant's supply temperature, each consumer's return
-temperature; heat losses and simultaneity are neglected). It gets the smallest standard steel service
+flow: the sum, over the consumers downstream of it in the tree, of the design demand at ``t_design_k`` (a
+home's space heating and its hot water's peak hour; a farm's with its lights off) divided by
+``cp (t_supply - t_return)`` (the plant's supply temperature, each consumer's return temperature; heat losses
+and simultaneity are neglected). It gets the smallest standard steel service
 pipe (:data:`STANDARD_PIPES`, DN20 to DN800) on which that flow keeps both
 
 * the Darcy–Weisbach pressure gradient at or below ``design_pressure_gradient_pa_per_m`` (default
   100 Pa/m) and
 * the mean velocity at or below ``design_velocity_max_m_s`` (default 2.5 m/s),
 
-the design rules of REFERENCES.md row "Pipe design" (100–200 Pa/m; 0.5–2.5 m/s; steel roughness 0.05 mm),
+common district-heating design rules (100–200 Pa/m; 0.5–2.5 m/s; steel roughness 0.05 mm; rules of thumb
+of design guidance, not checked against a primary source),
 with the network fluid's density and viscosity at the mean of the supply and the homes' return temperature.
 The gradient rule governs the small pipes, the velocity rule the large ones. A flow beyond DN800 is split
 evenly over the fewest parallel pipes that can carry it (named ``…-2``, ``…-3``), each sized for its share.
@@ -68,7 +72,8 @@ casing of the standard insulation class [mm], from the isoplus design catalogue,
 R 2.0 "Heating pipe" (isoplus Fernwärmetechnik, edition 04/2005). The catalogue's non-standard sizes
 (DN175, 225, 550, 650, 750, 850, marked there) are left out, and so are DN900 and DN1000, whose casings the
 copy we read does not show. DN20–DN400 outer and casing diameters agree with the AVKO catalogue
-(pit.avko.bg, "Pre-insulated T-piece parallel"); DN100 in a 200 mm casing is REFERENCES.md's derived U row."""
+(pit.avko.bg, "Pre-insulated T-piece parallel"); DN100 in a 200 mm casing is the pipe whose U' = 0.277 W/(m K)
+is derived in :func:`gigawatt.models.pipe_heat.buried_single_pipe_u`."""
 
 ZERO_CELSIUS_K = 273.15
 
@@ -99,7 +104,7 @@ def pipe_capacity_kg_s(inner_diameter_m, density_kg_m3, viscosity_pa_s, roughnes
     density_kg_m3, viscosity_pa_s : float
         Fluid density [kg/m^3] and dynamic viscosity [Pa s] at the design temperature.
     roughness_m : float
-        Absolute wall roughness [m] (steel 5e-5 m, REFERENCES.md "Pipe design").
+        Absolute wall roughness [m] (steel 5e-5 m, a design rule of thumb; see the module docstring).
     gradient_max_pa_per_m : float
         Largest design pressure gradient [Pa/m] (100–200 Pa/m, same row).
     velocity_max_m_s : float
@@ -156,6 +161,21 @@ def with_plant_nodes(district_heating: dict | None) -> dict:
 
 
 
+def farm_parameters(p: dict) -> dict[str, float]:
+    """The farms' LED power per m² of floor while lit (``farm_led_power_w_per_m2``, or tiers × PPFD / efficacy)
+    and ventilation coefficient [W/(m² K)] from validated ``[town]`` settings
+    (:func:`gigawatt.models.consumers.led_power_density_w_per_m2`,
+    :func:`~gigawatt.models.consumers.ventilation_w_per_m2k`)."""
+    from gigawatt.models.consumers import led_power_density_w_per_m2, ventilation_w_per_m2k
+
+    led = p["farm_led_power_w_per_m2"]
+    if led is None:
+        led = led_power_density_w_per_m2(p["farm_ppfd_umol_per_m2_s"], p["farm_led_efficacy_umol_per_j"],
+                                         p["farm_tiers"])
+    return {"led_power_w_per_m2": float(led),
+            "ventilation_w_per_m2k": ventilation_w_per_m2k(p["farm_air_changes_per_h"], p["farm_room_height_m"])}
+
+
 @dataclass(frozen=True)
 class TownLayout:
     """The generated town before it becomes element tables: supply-side nodes and pipes (the return side
@@ -184,7 +204,8 @@ class TownLayout:
     consumer_n_homes : ndarray
         Homes behind each homes' substation.
     home_design_w, farm_design_w : float
-        Design demand of one home and of one farm at ``t_design_k`` [W].
+        Design demand of one home (space heating and the hot water's peak hour) and of one farm (lights off)
+        at ``t_design_k`` [W].
     density_kg_m3, cp_j_per_kg_k, viscosity_pa_s : float
         Fluid properties the design used (at the mean of the supply and the homes' return temperature).
     settings, plant : dict
@@ -224,7 +245,7 @@ def town_layout(params: dict, district_heating: dict | None = None, *, file=None
     file : str, optional
         The case file, named in error messages.
     """
-    from gigawatt.models.consumers import homes_degree_days_w, vertical_farm_w
+    from gigawatt.models.consumers import home_heat_parameters, vertical_farm_w
     from gigawatt.models.coolant import coolant_properties
     from gigawatt.models.coolant_store import stored_table
 
@@ -237,9 +258,12 @@ def town_layout(params: dict, district_heating: dict | None = None, *, file=None
                             element="[town]", field=field, value=p[field],
                             allowed=f"< {t_sup} K (t_supply_k of [district_heating])")
     try:
-        home_w = float(homes_degree_days_w(p["t_design_k"], p["t_design_k"], 1.0, p["design_load_w"]))
+        home_w = home_heat_parameters(p["building_type"], p["t_design_k"], p["t_heating_limit_k"], p["design_load_w"],
+                                      None, p["dhw_profile"])["design_load_w"]
+        farm = farm_parameters(p)
         farm_w = float(vertical_farm_w(p["t_design_k"], p["farm_floor_area_m2"], p["farm_t_set_k"],
-                                       p["farm_u_envelope_w_per_m2k"], p["farm_led_power_w_per_m2"]))
+                                       p["farm_u_envelope_w_per_m2k"], farm["led_power_w_per_m2"],
+                                       ventilation_w_per_m2k=farm["ventilation_w_per_m2k"], lit=0.0))
     except CaseError as err:
         raise err.located(file=file, element="[town]") from None
     try:  # the design mean temperature must lie in the network fluid's range (the solver checks the same)
@@ -375,6 +399,7 @@ def build_town_tables(params: dict, district_heating: dict | None = None, *, fil
     nc, nf = lay.consumer_n_homes.size, p["vertical_farms"]
     home = np.arange(nc + nf) < nc
     nan = np.nan
+    farm = farm_parameters(p)
 
     def per_kind(home_value, farm_value):
         return np.where(home, home_value, farm_value)
@@ -385,14 +410,20 @@ def build_town_tables(params: dict, district_heating: dict | None = None, *, fil
         "return_node": ret[lay.consumer_node],
         "kind": np.repeat(np.array(["homes_degree_days", "vertical_farm"], dtype=object), [nc, nf]),
         "n_homes": np.concatenate([lay.consumer_n_homes, np.full(nf, nan)]),
-        "design_load_w": per_kind(p["design_load_w"], nan),
+        "building_type": np.where(home, p["building_type"], None),
+        "design_load_w": per_kind(nan if p["design_load_w"] is None else p["design_load_w"], nan),
         "t_design_k": per_kind(p["t_design_k"], nan),
+        "t_heating_limit_k": per_kind(p["t_heating_limit_k"], nan),
+        "dhw_profile": np.where(home, p["dhw_profile"], None),
         "t_supply_min_k": per_kind(p["t_supply_min_k"], p["farm_t_supply_min_k"]),
         "t_return_k": per_kind(p["t_return_k"], p["farm_t_return_k"]),
         "floor_area_m2": per_kind(nan, p["farm_floor_area_m2"]),
         "t_set_k": per_kind(nan, p["farm_t_set_k"]),
         "u_envelope_w_per_m2k": per_kind(nan, p["farm_u_envelope_w_per_m2k"]),
-        "led_power_w_per_m2": per_kind(nan, p["farm_led_power_w_per_m2"]),
+        "led_power_w_per_m2": per_kind(nan, farm["led_power_w_per_m2"]),
+        "ventilation_w_per_m2k": per_kind(nan, farm["ventilation_w_per_m2k"]),
+        "lights_on_h": per_kind(nan, p["farm_lights_on_h"]),
+        "photoperiod_h": per_kind(nan, p["farm_photoperiod_h"]),
     })
     return {"dh_node": pd.DataFrame({"id": np.concatenate([sup, ret])}), "dh_pipe": pipe, "dh_consumer": consumer}
 

@@ -96,6 +96,7 @@ import xarray as xr
 from gigawatt.cases.profiles import _grid
 from gigawatt.cases.schema import schema
 from gigawatt.errors import CaseError
+from gigawatt.models.consumers import DANISH_NORMAL_YEAR_HDD  # noqa: F401 (the table the demand model is calibrated on)
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 ZERO_CELSIUS_K = 273.15
@@ -110,9 +111,6 @@ DMI_SEASON_MEAN_C = {"DJF": 1.9, "MAM": 7.3, "JJA": 16.4, "SON": 9.7}
 """DMI season means of Denmark, 2001–2010 [°C] (winter December to February, and so on)."""
 DMI_ANNUAL_MEAN_C = 8.8
 """DMI annual mean of Denmark, 2001–2010 [°C]."""
-DANISH_NORMAL_YEAR_HDD = (468, 421, 421, 307, 180, 69, 40, 40, 111, 214, 328, 410)
-"""Danish normal-year heating degree-days by month, base 17 °C [K·d] (district-heating utilities' table,
-e.g. auningfjernvarme.dk; 3009 in all)."""
 
 DTR_MEAN_K, DTR_AMPLITUDE_K, DTR_PEAK_DAY = 6.2, 2.7, 172
 """Diurnal range of the cosine [K], DTR = mean + amplitude cos(2 pi (d - peak)/365) (ASSUMPTION, module notes)."""

@@ -28,6 +28,7 @@ _PUBLIC = {
     "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
     "run_time_series": "gigawatt.time_series", "fault_currents": "gigawatt.solver.faults.analysis",
+    "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

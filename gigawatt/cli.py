@@ -305,6 +305,24 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 
 
+@main.command()
+@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder):
+    """Write a commented starter case into FOLDER (default: here): campus.toml and its CSV tables, ready to
+    run with `gigawatt run FOLDER/campus.toml`. Existing files are never overwritten."""
+    from gigawatt.cases.loader import write_starter_case
+    from gigawatt.errors import GigawattError
+
+    try:
+        written = write_starter_case(folder)
+    except GigawattError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(f"{folder}: cannot write the starter case: {err.strerror}")
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+    click.echo(f"next: gigawatt run {written[0]}")
+
+
 def _counts(option: str, text: str) -> list[int]:
     """Comma-separated counts (1e4 spellings allowed); a one-line error naming the option otherwise."""
     try:

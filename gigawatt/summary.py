@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
 
 MAX_LISTED = 12  # sources listed one by one; the rest are summed
@@ -175,7 +176,7 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
 def district_heating_lines(ds: xr.Dataset) -> list[str]:
     """The district-heating part of the summary: delivery, supply temperatures, losses, plant."""
     a = ds.attrs
-    t_in = ds.dh_consumer_t_supply_k.values
+    t_in = ds.dh_consumer_t_supply_k.values[ds.dh_consumer_demand_w.values > 0]  # consumers that draw water
     lines = [f"district heating ({ds.sizes['dh_consumer']} consumers, {ds.sizes['dh_pipe']} pipes)",
              f"  heat delivered / demanded     {_mw(a['dh_q_delivered_w']).strip()} / {_mw(a['dh_q_demand_w']).strip()}"
              f"; {int(a['dh_undersupplied'])} consumers under-supplied",
@@ -191,10 +192,20 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
                 if a["hp_heat_w"] > 0 else ""),
              f"  peak boiler                  {_mw(a['boiler_heat_w']).strip()}",
              f"  reuse                        ERF {a['erf']:.3f}; {100 * a['reuse_share']:.1f} % of the campus's "
-             f"reusable heat; about {a['homes_equivalent']:,.0f} homes' worth; "
-             f"{a['vertical_farm_area_served_m2']:,.0f} m² of vertical farms served",
-             f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}"]
+             f"reusable heat",
+             homes_heated_line(a, a["q_from_campus_w"] * YEAR_S, YEAR_S, "homes' worth")]
+    if a.get("vertical_farm_area_m2", 0.0) > 0:
+        lines.append(f"  vertical farms               {a['vertical_farm_area_served_m2']:,.0f} of "
+                     f"{a['vertical_farm_area_m2']:,.0f} m² take heat at this hour ({a['vertical_farm_model']})")
+    lines.append(f"  heat balance residual        {a['dh_heat_balance_residual']:.1e}")
     return lines
+
+
+def homes_heated_line(a: dict, q_reused_j: float, period_s: float, label: str) -> str:
+    """The summary's homes line: :func:`gigawatt.models.consumers.homes_heated_annual` of the heat reused over
+    the period, with its basis (the ``homes_equivalent_basis`` attribute)."""
+    homes = homes_heated_annual(q_reused_j, a["annual_heat_per_home_j"], period_s)
+    return f"  {label:<28} about {homes:,.0f} ({a['homes_equivalent_basis']})"
 
 
 def time_series_lines(ds: xr.Dataset) -> list[str]:
@@ -222,6 +233,10 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
             lines.append(f"  {label:<30} {value / 3.6e9:14,.1f} MWh")
     if "pue" in a:
         lines.append(f"  PUE over the period            {a['pue']:.4f};  ERF {a['erf']:.3f}")
+    if "homes_equivalent_basis" in a:
+        lines.append(homes_heated_line(a, a["energy_q_recovered_j"], a["steps"] * a["step_s"], "homes heated"))
+    if "vertical_farm_model" in a:
+        lines.append(f"  vertical farms: {a['vertical_farm_model']}")
     extremes = [("t_chip_max_k", "hottest chip", max, lambda v: f"{v - 273.15:.2f} °C", "rack"),
                 ("v_min_pu", "lowest voltage", min, lambda v: f"{v:.4f} pu", "bus")]
     for name, label, pick, fmt, dim in extremes:

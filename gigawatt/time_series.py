@@ -155,6 +155,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
                     else series["p_it_w"].to_numpy().astype(float) / p_ref.sum())
         check_fraction(fraction, "time series")
     outdoor = series["outdoor_t_k"].to_numpy().astype(float) if "outdoor_t_k" in series else None
+    hour_of_day = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")  # local, as the profiles' hours
     chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
     stepper = ChainStepper(case)
     totals = _Totals(step_s)
@@ -171,7 +172,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         for k, t in enumerate(times):
             t_out = None if outdoor is None else float(outdoor[k])
             try:
-                record = stepper.step(float(fraction[k]), t_out, step_s)
+                record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]))
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
@@ -191,6 +192,13 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
                 progress(k + 1, times.size)
         attrs.update(totals.result())
         attrs.update(stepper.ledger_attrs())
+        if "energy_q_recovered_j" in attrs and "annual_heat_per_home_j" in attrs:
+            from gigawatt.models.consumers import homes_heated_annual
+            from gigawatt.solver.district_heating.results import demand_basis_attrs
+
+            attrs["homes_equivalent"] = homes_heated_annual(attrs["energy_q_recovered_j"],
+                                                            attrs["annual_heat_per_home_j"], times.size * step_s)
+            attrs.update(demand_basis_attrs(case, "campus heat reused over the period, scaled to a year"))
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())

@@ -6,8 +6,25 @@ curves against load, built through the loss-model registry of :mod:`gigawatt.mod
 (kind ``efficiency_curve``); the transformer is the registry's kind ``transformer``
 (:class:`gigawatt.models.converter_losses.TransformerLoss`, which calls :func:`transformer_loss_w`).
 
-Figures come from ../shared/REFERENCES.md, "Power chain" (the row is named in each docstring); where a
-figure is not in that table the constant says **assumption**.
+Each constant names its source (listed below); where no published figure stands behind a number the
+constant says **assumption**, and where the figure was not checked against its source it says **unverified**.
+
+References
+----------
+.. [1] 80 PLUS program (Ecos Consulting and EPRI; now run by CLEAResult), efficiency levels of 230 V internal
+   redundant power supplies, https://www.clearesult.com/80plus/program-details: 80 PLUS Titanium 90 / 94 /
+   96 / 91 % at 10 / 20 / 50 / 100 % load.
+.. [2] Riello UPS, "What Is UPS Efficiency And How Is It Calculated?" (web page, undated),
+   https://www.riello-ups.com/questions/53-what-is-ups-efficiency-and-how-is-it-calculated: a
+   double-conversion UPS at 20-25 % load about 85 % efficient.
+.. [3] Double-conversion UPS vendor datasheets (no datasheet named): about 94-95 % at 25 % load, 96-97 %
+   at 50-100 %. Assumption: commonly quoted figures, not checked against a primary source.
+.. [4] US Department of Energy, energy conservation standards for distribution transformers, 10 CFR
+   431.196 (levels in force from 1 January 2016), https://www.ecfr.gov/current/title-10/section-431.196:
+   efficiency stated at 50 % load for medium-voltage units, at 35 % for low-voltage dry-type units. The
+   99.2-99.5 % at 50 % load used here for an MV unit is unverified: not read in the standard's tables.
+.. [5] IEC 60076-1, Power transformers - Part 1: General (no-load loss and load loss as the guaranteed
+   quantities: the two-term loss model).
 """
 from __future__ import annotations
 
@@ -23,16 +40,18 @@ UPS_DOUBLE_CONVERSION_MODERN = {
     "efficiency": [0.945, 0.965, 0.965],
 }
 """Double-conversion UPS, modern: 94.5 % at 25 % load, 96.5 % at 50 % and 100 % (the midpoints of "about
-94–95 % at 25 % load, 96–97 % at 50–100 %"). Source: REFERENCES.md 'Double-conversion UPS, modern' (vendor
-datasheets; **unverified**). Below 25 % load the curve is clamped at 94.5 % (the registry's rule)."""
+94–95 % at 25 % load, 96–97 % at 50–100 %"). Source: double-conversion UPS vendor datasheets [3] (none named;
+**unverified**: commonly quoted figures, not checked against a primary source). Below 25 % load the curve is
+clamped at 94.5 % (the registry's rule)."""
 
 UPS_DOUBLE_CONVERSION_LEGACY = {
     "kind": "efficiency_curve",
     "load_fraction": [0.2, 0.25, 1.0],
     "efficiency": [0.85, 0.85, 0.85],
 }
-"""Double-conversion UPS, legacy: about 85 % at 20–25 % load (REFERENCES.md 'Double-conversion UPS, legacy,
-light load', Riello; checked). Only that operating point is sourced: the flat curve is an **assumption**."""
+"""Double-conversion UPS, legacy: about 85 % at 20–25 % load (Riello UPS, "What Is UPS Efficiency And How Is It
+Calculated?", https://www.riello-ups.com/questions/53-what-is-ups-efficiency-and-how-is-it-calculated [2]).
+Only that operating point is sourced: the flat curve is an **assumption**."""
 
 PSU_TITANIUM = {
     "kind": "efficiency_curve",
@@ -40,26 +59,27 @@ PSU_TITANIUM = {
     "efficiency": [0.90, 0.94, 0.96, 0.91],
 }
 """Server power supply, 80 PLUS Titanium 230 V internal redundant, 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 %
-load (REFERENCES.md 'Server PSU', checked; the same table as
-:data:`gigawatt.models.converter_losses.TITANIUM_230V_REDUNDANT`). Fed at 240 V phase-to-neutral by 415/240 V
-distribution."""
+load (80 PLUS program, efficiency levels, https://www.clearesult.com/80plus/program-details [1]; the same
+table as :data:`gigawatt.models.converter_losses.TITANIUM_230V_REDUNDANT`). Fed at 240 V phase-to-neutral by
+415/240 V distribution."""
 
 MV_TRANSFORMER = {"kind": "transformer", "no_load_loss_fraction": 0.001, "load_loss_fraction": 0.008,
                   "power_factor": 0.95}
 """Medium-voltage distribution transformer (MV → 415 V): no-load loss 0.1 % and load loss 0.8 % of rating,
-which gives 99.4 % at 50 % load, inside the 99.2–99.5 % of REFERENCES.md 'MV distribution transformer' (US DOE
-10 CFR 431, **unverified**). The split between no-load and load loss is an **assumption** (a typical 1:8
-ratio for a liquid-filled unit of a few MVA)."""
+which gives 99.4 % at 50 % load, inside the 99.2–99.5 % at 50 % load attributed to the US DOE standard for
+distribution transformers, 10 CFR 431.196 (2016 levels) [4] (**unverified**: not read in the standard's
+tables). The split between no-load and load loss is an **assumption** (a typical 1:8 ratio for a
+liquid-filled unit of a few MVA)."""
 
 PDU_TRANSFORMER = {"kind": "transformer", "no_load_loss_fraction": 0.0025, "load_loss_fraction": 0.012,
                    "power_factor": 0.95}
 """PDU transformer (low-voltage dry type): no-load 0.25 %, load loss 1.2 % of rating: 98.87 % at 35 % load.
-**Assumption**: no REFERENCES.md row; chosen near the US DOE 2016 minimum for low-voltage dry-type units of
-150–225 kVA (about 98.8–98.9 % at 35 % load, 10 CFR 431.196, from memory, unverified)."""
+**Assumption**: no published figure was checked; chosen near the US DOE 2016 minimum for low-voltage dry-type
+units of 150–225 kVA (about 98.8–98.9 % at 35 % load, 10 CFR 431.196, from memory, unverified)."""
 
 POWER_FACTOR = 0.95
 """Power factor of the server power supplies seen by the 415 V distribution. **Assumption**: active PFC
-front ends run above 0.95 at half load and more (no REFERENCES.md row)."""
+front ends run above 0.95 at half load and more (no published figure checked)."""
 
 
 def three_phase_current(p_w, v_ll_v, power_factor=1.0):
@@ -189,7 +209,7 @@ def transformer_loss_w(p_out_w, rated_va, no_load_loss_fraction, load_loss_fract
     temperature (the load loss's temperature rise is folded into p_k). Voltage regulation is not modelled.
     Efficiency is highest at x = √(p_0/p_k). Source: the standard two-term loss model of IEC 60076-1
     (no-load loss and load loss as the guaranteed quantities); DOE 10 CFR 431 states efficiency at 50 % (MV)
-    or 35 % (LV) load (REFERENCES.md 'MV distribution transformer').
+    or 35 % (LV) load (10 CFR 431.196, https://www.ecfr.gov/current/title-10/section-431.196).
 
     Examples
     --------

@@ -33,7 +33,7 @@ References
 .. [2] P. Kasten, S. Zimmermann, M. K. Tiwari, B. Michel, D. Poulikakos, "Hot water cooled heat sinks
    for efficient data center cooling: towards electronic cooling with high exergetic utility", Frontiers
    in Heat and Mass Transfer 1, 023006 (2010). doi:10.5098/hmt.v1.2.3006 (0.5 L/min per chip, 60 degC
-   inlet, about 8 K solid-liquid; REFERENCES.md lists this row as "Escher et al. 2010").
+   inlet, about 8 K solid-liquid).
 .. [3] K. De Vogeleer, G. Memmi, P. Jouvelot, F. Coelho, "Modeling the temperature bias of power
    consumption for nanometer-scale CPUs in application processors", SAMOS 2014; arXiv:1404.3381.
 .. [4] W. Liao, F. Li, L. He, "Microarchitecture level power and thermal simulation considering
@@ -124,7 +124,8 @@ def case_temperature(t_inlet_k, q_w, r_th_k_per_w):
         Heat flowing from the chip into the coolant [W].
     r_th_k_per_w : float
         Thermal resistance, case (or junction) to coolant inlet [K/W], >= 0. Typical cold plates of
-        700-1000 W GPUs: about 0.01-0.03 K/W (REFERENCES.md "Cold-plate thermal resistance", unverified);
+        700-1000 W GPUs: about 0.01-0.03 K/W (assumption: a range commonly quoted in the literature, not
+        checked against a primary source);
         or from :func:`cold_plate_resistance` (referred to the local coolant temperature, so add
         :math:`\Delta T/(2Q)` or :math:`\Delta T/Q` for the inlet-referred value, see there).
 

@@ -9,6 +9,14 @@ Sign convention: ``p_out_w`` is the power delivered at the converter output [W];
 ``p_out_w + loss_w``. Losses are >= 0. Errors raised by ``loss_w`` (bad operating point) name the field
 and value but no element, since a model does not know where it is used: add it with
 ``CaseError.located(element=...)``.
+
+References
+----------
+.. [1] 80 PLUS program (Ecos Consulting and EPRI; now run by CLEAResult), efficiency levels of 230 V internal
+   redundant power supplies, https://www.clearesult.com/80plus/program-details: 80 PLUS Titanium 90 / 94 /
+   96 / 91 % at 10 / 20 / 50 / 100 % load (:data:`TITANIUM_230V_REDUNDANT`).
+.. [2] Renesas Electronics, conference talk on an 800 V to 48 V GaN LLC DC/DC converter: 98 % efficiency
+   (speaker, venue, year and title not recorded, so the talk is not pinned down further).
 """
 from __future__ import annotations
 
@@ -27,7 +35,8 @@ TITANIUM_230V_REDUNDANT = {
     "efficiency": [0.90, 0.94, 0.96, 0.91],
 }
 """Server PSU, 80 PLUS Titanium, 230 V internal redundant: 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 %
-load. Source: 80 PLUS programme table (REFERENCES.md, "Power chain", first row; checked)."""
+load. Source: 80 PLUS program, efficiency levels of 230 V internal redundant supplies,
+https://www.clearesult.com/80plus/program-details [1]."""
 
 
 # --- validation helpers ----------------------------------------------------------------------------
@@ -168,8 +177,9 @@ class EfficiencyCurveLoss:
 
     References
     ----------
-    .. [1] 80 PLUS programme table, Titanium 230 V internal redundant (REFERENCES.md; see
-       :data:`TITANIUM_230V_REDUNDANT`).
+    .. [1] 80 PLUS program (Ecos Consulting and EPRI; now run by CLEAResult), efficiency levels, 80 PLUS
+       Titanium 230 V internal redundant: 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 % load,
+       https://www.clearesult.com/80plus/program-details (see :data:`TITANIUM_230V_REDUNDANT`).
     """
 
     KIND: ClassVar[str] = "efficiency_curve"
@@ -243,8 +253,8 @@ class ConstantEfficiencyLoss:
     Notes
     -----
     Validity: p_out >= 0; a first estimate where only a nominal efficiency is known (for example the
-    98 % of an 800 V to 48 V converter, REFERENCES.md). Source: definition of efficiency,
-    eta = P_out / P_in.
+    98 % of an 800 V to 48 V GaN LLC converter, Renesas Electronics conference talk: see the module's
+    References). Source: definition of efficiency, eta = P_out / P_in.
     """
 
     KIND: ClassVar[str] = "constant_efficiency"
@@ -285,7 +295,7 @@ class TransformerLoss:
     Notes
     -----
     Validity and source: :func:`gigawatt.models.ac_chain.transformer_loss_w` (IEC 60076-1 two-term model;
-    REFERENCES.md 'MV distribution transformer'). The loss is > 0 at no load, as a real transformer's.
+    US DOE 10 CFR 431.196). The loss is > 0 at no load, as a real transformer's.
     """
 
     KIND: ClassVar[str] = "transformer"

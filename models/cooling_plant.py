@@ -5,8 +5,8 @@ dry coolers and air handlers. Pure functions, SI units; the scalar kernels are `
 References
 ----------
 .. [1] ASHRAE TC 9.9, Liquid Cooling Guidelines for Datacom Equipment Centers, 2nd ed. (2014) and the
-   2021 class naming W17 ... W45, W+ (the number is the highest facility-water supply temperature, degC);
-   REFERENCES.md 'ASHRAE facility-water classes' (secondary).
+   2021 class naming W17 ... W45, W+ (the number is the highest facility-water supply temperature, degC;
+   the 2021 naming seen on secondary pages only, not read in the ASHRAE text).
 .. [2] Incropera, F. P. et al., Fundamentals of Heat and Mass Transfer, 6th ed., Wiley 2007, Section 11.4
    and Table 11.3 (effectiveness-NTU; counter-flow, C_r = 1: epsilon = NTU / (1 + NTU)).
 .. [3] Karassik, I. J. et al., Pump Handbook, 4th ed., McGraw-Hill 2008 (affinity laws).

@@ -244,7 +244,8 @@ def pressure_drop_darcy_weisbach(m_kg_s, d_m, length_m, roughness_m, density_kg_
     length_m : float
         Length [m], >= 0.
     roughness_m : float
-        Absolute wall roughness [m], >= 0 (commercial steel 5e-5 m, REFERENCES.md "Pipe design").
+        Absolute wall roughness [m], >= 0 (commercial steel 5e-5 m: a district-heating design rule of
+        thumb, not checked against a primary source).
     density_kg_m3 : float
         Density [kg/m^3], > 0.
     viscosity_pa_s : float

@@ -19,11 +19,14 @@ field, the value and the allowed range.
 
 References
 ----------
-.. [1] Textbook Carnot-fraction model, see ../shared/REFERENCES.md row "Carnot-fraction COP model"
-   (COP = eta T_sink/(T_sink - T_source), eta about 0.45-0.6, 3 K approaches; 70/30 degC -> 3.8 at
-   eta = 0.5; the eta range is marked unverified there).
-.. [2] Zangeneh, S., Oi, L. E., SIMS conference proceedings: heat-pump COP from a 45 degC source of
-   5.5 / 4.3 / 3.5 for 60 / 70 / 80 degC supply (REFERENCES.md row "Heat-pump COP from a 45 degC source").
+.. [1] Carnot-fraction model: the Carnot COP of a heat pump, T_sink/(T_sink - T_source) (textbook
+   thermodynamics), times a fraction eta: COP = eta T_sink/(T_sink - T_source), with 3 K approaches;
+   70/30 degC -> 3.8 at eta = 0.5 (derived). The range eta about 0.45-0.6 is an assumption: commonly
+   quoted, not checked against a primary source.
+.. [2] V. Zangeneh, L. E. Oi, "Economic investigation of heat pumps for heat recovery from data center",
+   Proc. SIMS 2022 (Linkoping Electronic Conference Proceedings),
+   https://ecp.ep.liu.se/index.php/sims/article/view/747: heat-pump COP from a 45 degC source of
+   5.5 / 4.3 / 3.5 for 60 / 70 / 80 degC supply.
 """
 from __future__ import annotations
 
@@ -34,9 +37,9 @@ from gigawatt.errors import CaseError
 from gigawatt.models.input_checks import first_bad, from_registry, in_range, positive_temperature
 
 DEFAULT_ETA = 0.5
-"""Carnot fraction [-] of REFERENCES.md row "Carnot-fraction COP model" (its worked 70/30 degC example)."""
+"""Carnot fraction [-] of the Carnot-fraction model [1] (its worked 70/30 degC example, 3.8 at eta = 0.5)."""
 DEFAULT_APPROACH_K = 3.0
-"""Condenser and evaporator approach temperature [K] of the same row. With 3 K on both sides the row's
+"""Condenser and evaporator approach temperature [K] of the same model [1]. With 3 K on both sides its
 70/30 degC point gives 0.5 * 346.15 / 46 = 3.76, which rounds to the stated 3.8; with no approach it would
 be 0.5 * 343.15 / 40 = 4.29. Equal approaches reproduce "3.8" (i.e. [3.75, 3.85)) for 2.44 K < a <= 3.08 K."""
 
@@ -80,7 +83,8 @@ def cop_carnot_fraction(t_source_out_k, t_sink_k, eta=DEFAULT_ETA, approach_sour
     -----
     Validity: vapour-compression heat pumps at lifts T_cond - T_evap of roughly 15-60 K, where eta is
     roughly constant; at small lifts the Carnot COP diverges and real machines do not follow it. With the
-    defaults, 70 degC supply from a 30 degC source gives 3.76 (REFERENCES.md: 3.8 at eta = 0.5). Fitted to
+    defaults, 70 degC supply from a 30 degC source gives 3.76 (the model's worked example [1]_: 3.8 at
+    eta = 0.5). Fitted to
     Zangeneh & Oi [2]_ (45 degC source, 60/70/80 degC supply), eta = 0.49 with 7.75 K approaches
     reproduces 5.5/4.3/3.5 within 0.7 %, while eta alone with 3 K approaches misses by up to 9.5 %
     (tests/test_heat_pumps.py).

@@ -18,8 +18,12 @@ References
    medium, 2 pi L / arccosh(2z/D)).
 .. [2] P. Wallentén, "Steady-state heat loss from insulated pipes", Lund Institute of Technology,
    Report TVBH-3017 (1991) (single and twin buried pre-insulated pipes; the single-pipe formula).
-.. [3] REFERENCES.md (shared engineering figures), "Closed forms" (the exponential pipe solution) and the
-   derived row "Pipe heat loss, DN100 steel single pipe" used in the tests.
+.. [3] D. Lohmeier, D. Cronbach, S. R. Drauz, M. Braun, T. M. Kneiske, "Pandapipes: An Open-Source Piping
+   Grid Calculation Package for Multi-Energy Grid Simulations", Sustainability 12(23), 9899 (2020),
+   doi:10.3390/su12239899: the OpenModelica heat-transfer case "one_pipe" shipped with pandapipes
+   (``networks/network_files/openmodelica_test_networks/heat_transfer_cases/``; 100 m, D = 75 mm,
+   alpha = 100 W/(m^2 K), 90 degC in, 20 degC ambient, 3 kg/s: 351.41 K at the outlet in OpenModelica,
+   351.17 K from the exponential solution [1]_).
 """
 from __future__ import annotations
 
@@ -68,11 +72,11 @@ def pipe_outlet_temperature(t_in_k, t_ambient_k, m_kg_s, cp_j_per_kg_k, u_w_per_
     exchanges no heat (U' L = 0) returns ``t_in_k`` at any flow.
 
     Validity: steady state, constant U', c_p and ambient temperature along the pipe, no axial
-    conduction, no frictional heating. Source: Incropera eq. 8.46a [1]_; REFERENCES.md [3]_.
+    conduction, no frictional heating. Source: Incropera eq. 8.46a [1]_.
 
     Examples
     --------
-    The pandapipes/OpenModelica "one_pipe" case (REFERENCES.md): 100 m, D = 75 mm,
+    The pandapipes/OpenModelica "one_pipe" case [3]_: 100 m, D = 75 mm,
     alpha = 100 W/(m^2 K) on the inner surface, 90 degC in, 20 degC ambient, 3 kg/s:
 
     >>> round(pipe_outlet_temperature(363.15, 293.15, 3.0, 4184.7778, 100.0 * math.pi * 0.075, 100.0), 2)
@@ -113,7 +117,7 @@ def pipe_outlet_temperature_u_area(t_in_k, t_ambient_k, m_kg_s, cp_j_per_kg_k, u
 
     Notes
     -----
-    Source: REFERENCES.md "Closed forms" [3]_; zero flow as in :func:`pipe_outlet_temperature`.
+    Source: Incropera eq. 8.46a [1]_ with U' = U pi d; zero flow as in :func:`pipe_outlet_temperature`.
     """
     return pipe_outlet_temperature(t_in_k, t_ambient_k, m_kg_s, cp_j_per_kg_k, u_w_per_m2_k * math.pi * d_m,
                                    length_m)
@@ -211,7 +215,8 @@ def buried_single_pipe_u(d_steel_m, d_casing_m, lambda_insulation_w_per_m_k, lam
 
     Examples
     --------
-    DN100 steel in a 200 mm casing, PUR 0.027, soil 1.5, 1 m deep (REFERENCES.md row, 0.277):
+    DN100 steel in a 200 mm casing, PUR 0.027, soil 1.5, 1 m deep (0.277 W/(m K), derived from the
+    single-pipe formula, Incropera [1]_ and Wallentén [2]_):
 
     >>> round(float(buried_single_pipe_u(0.1143, 0.200, 0.027, 1.5, 1.0)), 3)
     0.277

@@ -78,10 +78,12 @@ class ChainStepper:
         self.v_min_pu = np.full(len(case.tables["bus"]), np.inf)
         self.t_chip_max_k = np.full(self.p_ref_w.size, -np.inf)
 
-    def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float) -> dict:
+    def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
+             hour_of_day: float | None = None) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
-        heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s]. Returns the step's
-        figures (see the module notes)."""
+        heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s], the heat demand in the
+        local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one). Returns the
+        step's figures (see the module notes)."""
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:  # no campus heat: the network's plant has its boiler (as gw.solve)
@@ -93,7 +95,7 @@ class ChainStepper:
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s).items()})
+                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s, hour_of_day=hour_of_day).items()})
                 clock.lap("district_heating")
             return out
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
@@ -124,7 +126,8 @@ class ChainStepper:
 
             f = heat.facility
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s)
+            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
+                              hour_of_day=hour_of_day)
             clock.lap("district_heating")
             heat = with_recovery(self.case, plant, heat, float(p_it.sum()), dc.p_grid_w, dh["q_recovered_w"])
             clock.lap("cooling")
@@ -162,6 +165,7 @@ class ChainStepper:
             return {}
         out = {f"dh_ledger_{k}": float(v) for k, v in self.dh.ledger.items()}
         out["dh_energy_balance_residual"] = self.dh.energy_balance_residual()
+        out["annual_heat_per_home_j"] = self.dh.dh.annual_heat_per_home_j
         return out
 
 

@@ -108,7 +108,8 @@ def write_case(folder: Path, doc: dict, name: str = "case.toml") -> Path:
 
 def one_line_doc(*, r_ohm: float, p_it_w: float, v_set_v: float = 800.0) -> dict:
     """A stiff source at bus 'a' feeding one rack (no shelf, VRM efficiency 1) at bus 'b' through line 'l1'
-    of loop resistance ``r_ohm``: the textbook case of REFERENCES.md 'Closed forms'."""
+    of loop resistance ``r_ohm``: the textbook closed form V = (V0 + sqrt(V0² − 4PR))/2 (derived from
+    P = V·(V0 − V)/R)."""
     return {
         "case": {"name": "one-line"},
         "bus": [{"id": "a", "v_nominal_v": v_set_v}, {"id": "b", "v_nominal_v": v_set_v}],

@@ -73,8 +73,9 @@ def test_transformer_efficiency_peaks_where_no_load_equals_load_loss():
 
 
 def test_default_ac_stage_figures_are_inside_their_references():
-    # REFERENCES.md 'MV distribution transformer': 99.2-99.5 % at 50 % load; 'Double-conversion UPS, modern':
-    # 94-95 % at 25 %, 96-97 % at 50-100 %.
+    # MV distribution transformer: 99.2-99.5 % at 50 % load (attributed to the US DOE standard, 10 CFR 431.196,
+    # 2016 levels; unverified). Modern double-conversion UPS: 94-95 % at 25 %, 96-97 % at 50-100 % (vendor
+    # datasheets, none named; an unverified assumption). Both as cited in gigawatt.models.ac_chain.
     mv = ac_chain.MV_TRANSFORMER
     eta_mv = 0.5 / (0.5 + mv["no_load_loss_fraction"] + mv["load_loss_fraction"] * 0.25)
     assert 0.992 <= eta_mv <= 0.995
@@ -100,7 +101,7 @@ def test_ac_lineup_and_per_phase_lines():
     assert t["line"]["cross_section_m2"].iloc[0] == pytest.approx(5e-4 * 800 / (math.sqrt(3) * 415 * pf), rel=1e-14)
     assert t["line"]["loop_factor"].iloc[0] == pytest.approx(1 / pf**2, rel=1e-15)
     assert set(t["rack"]["shelf_loss_model"]) == {"ac_psu"}
-    assert arch.case.loss_models["ac_psu"].efficiency == (0.90, 0.94, 0.96, 0.91)  # Titanium (REFERENCES.md)
+    assert arch.case.loss_models["ac_psu"].efficiency == (0.90, 0.94, 0.96, 0.91)  # 80 PLUS Titanium 230 V redundant
 
 
 def test_loss_fraction_rule_equalises_conductor_loss_per_watt():

@@ -34,7 +34,8 @@ EXP, LIN = ch.LEAKAGE_EXPONENTIAL, ch.LEAKAGE_LINEAR
 
 # A GPU-like chip for the fixed-point tests. The leakage numbers are ILLUSTRATIVE test inputs, not
 # sourced defaults (none exists, see the module docstring): 700 W dynamic, 100 W leakage at 60 degC,
-# leakage doubling every 20 K (k = ln 2 / 20), cold plate 0.02 K/W (REFERENCES.md, unverified range).
+# leakage doubling every 20 K (k = ln 2 / 20), cold plate 0.02 K/W (inside the 0.01-0.03 K/W commonly quoted
+# for 700-1000 W GPU cold plates: an assumption, not checked against a primary source).
 CHIP = {"p_dynamic_w": 700.0, "p_leak_ref_w": 100.0, "k_per_k": math.log(2.0) / 20.0, "t_ref_k": 333.15}
 
 
@@ -85,11 +86,13 @@ def test_cold_plate_resistance_turbulent_against_ht(f):
 
 
 def test_hot_water_cooling_plausibility_check():
-    """PLAUSIBILITY CHECK, not a validation: order of magnitude of REFERENCES.md "Hot-water cooling".
+    """PLAUSIBILITY CHECK, not a validation: order of magnitude of the published hot-water cooling figure.
 
-    Kasten et al. (2010) (listed in REFERENCES.md as "Escher et al. 2010") found about 8 K between solid
+    P. Kasten, S. Zimmermann, M. K. Tiwari, B. Michel, D. Poulikakos, "Hot water cooled heat sinks for
+    efficient data center cooling: towards electronic cooling with high exergetic utility", Frontiers in
+    Heat and Mass Transfer 1, 023006 (2010), doi:10.5098/hmt.v1.2.3006, found about 8 K between solid
     and liquid at 0.5 L/min per chip and 60 degC inlet with a manifold microchannel heat sink. Their heat
-    load per chip is not in REFERENCES.md and was not read here, so two inputs are ASSUMPTIONS:
+    load per chip was not read here, so two inputs are ASSUMPTIONS:
     - geometry: straight silicon microchannels 50 um wide, 302 um deep at 100 um pitch over a 10 mm x 10 mm
       die (100 channels, 10 mm long), the dimensions commonly quoted for Tuckerman & Pease (1981) (not
       re-checked in the paper here); heated wetted area = floor + two side walls, fin efficiency 1;

@@ -107,8 +107,8 @@ def test_unwritable_output_is_one_error_line(cli, tmp_path):
 
 
 def test_beyond_the_nose_one_line(cli, kit, tmp_path):
-    # One stiff 800 V source, one 10 mΩ line, a rack asking twice P_max = V0²/(4R) = 16 MW (REFERENCES.md
-    # 'Closed forms'). The message names the bus, the line and the maximum, printed to 6 significant
+    # One stiff 800 V source, one 10 mΩ line, a rack asking twice P_max = V0²/(4R) = 16 MW (the textbook
+    # closed form of a constant-power load through a resistance). The message names the bus, the line and the maximum, printed to 6 significant
     # digits; the solver's bisection is good to nose_tolerance = 1e-6, so it prints 16 MW.
     path = kit.write_case(tmp_path, kit.one_line_doc(r_ohm=0.01, p_it_w=32e6))
     out = tmp_path / "o.nc"

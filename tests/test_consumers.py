@@ -18,20 +18,80 @@ T_SWEEP_K = np.linspace(-20.0, 35.0, 221) + C0  # outdoor temperatures for the m
 # --- homes by degree days -----------------------------------------------------------------------------
 
 def test_degree_days_hand_calculation():
-    # 100 homes, DESTEST design load 19.35 kW [REFERENCES.md], design -12 degC, limit 15 degC, 20 % hot
-    # water. At 0 degC: 100 * 19350 * (0.2 + 0.8 * 15/27) = 1,247,000 W (hand calculation, exact to
-    # rounding). At the design temperature the design load; above the limit the hot water only.
-    q = cm.homes_degree_days_w(np.array([0.0, -12.0, 20.0]) + C0, t_design_k=-12 + C0, n_homes=100,
-                               hot_water_share=0.2)
-    np.testing.assert_allclose(q, [100 * 19350 * (0.2 + 0.8 * 15 / 27), 100 * 19350, 100 * 19350 * 0.2],
-                               rtol=1e-14)
+    # 100 homes, space-heating design load 5 kW at -12 degC, limit 17 degC (29 K), hot water 300 W on average.
+    # At 0 degC with the day's mean hot water: 100 * (5000 * 17/29 + 300) = 323,103.448... W; at the design
+    # temperature 100 * 5300; above the limit the hot water only. At 07:00 the tapping cycle M draws 1.61 of its
+    # 5.845 kWh a day, so f = 24 * 1.61/5.845 and the hot water is 300 * f. Hand calculations, exact to rounding.
+    kw = dict(t_design_k=-12 + C0, n_homes=100, space_design_w=5000.0, t_heating_limit_k=17 + C0, dhw_w=300.0)
+    q = cm.homes_degree_days_w(np.array([0.0, -12.0, 20.0]) + C0, **kw)
+    np.testing.assert_allclose(q, [100 * (5000 * 17 / 29 + 300), 100 * 5300, 100 * 300], rtol=1e-14)
+    q7 = cm.homes_degree_days_w(20 + C0, hour_of_day=7.0, **kw)
+    assert q7 == pytest.approx(100 * 300 * 24 * 1.61 / 5.845, rel=1e-14)
     assert cm.DESTEST_PEAK_LOAD_W == 19.35e3
 
 
 def test_degree_days_monotone_and_flat_above_the_limit():
     q = cm.homes_degree_days_w(T_SWEEP_K, t_design_k=-12 + C0)
     assert np.all(np.diff(q) <= 0)
-    assert np.all(q[T_SWEEP_K >= cm.DEFAULT_HEATING_LIMIT_K] == 0.0)  # no hot water share by default
+    assert np.all(q[T_SWEEP_K >= cm.DEFAULT_HEATING_LIMIT_K] == 0.0)  # no hot water unless given
+
+
+def test_degree_day_annual_sum_on_a_synthetic_year():
+    # A synthetic year: a cosine of the day, mean 8 degC, amplitude 10 K, plus a 4 K daily swing. The model's
+    # energy over its 8760 hours is H * degree-hours + hot water * 8760 h, H = Q_SH,design / (T_lim - T_d):
+    # the closed form of the degree-day method, whatever the year.
+    h = np.arange(8760.0)
+    t = C0 + 8.0 - 10.0 * np.cos(2 * np.pi * h / 8760.0) + 2.0 * np.cos(2 * np.pi * (h % 24 - 15) / 24)
+    kw = dict(t_design_k=-12 + C0, space_design_w=4000.0, t_heating_limit_k=17 + C0, dhw_w=250.0)
+    e = cm.homes_degree_days_w(t, hour_of_day=h % 24, **kw).sum() * 3600.0
+    dh = cm.degree_hours_k_s(t, 17 + C0)
+    assert dh == pytest.approx(np.clip(17 + C0 - t, 0, None).sum() * 3600.0, rel=1e-15)
+    assert e == pytest.approx(4000.0 / 29.0 * dh + 250.0 * 8760 * 3600.0, rel=1e-12)
+
+
+def test_building_type_parameters_reproduce_their_annual_heat_in_the_normal_year():
+    # The inversion: a year whose hourly degree-time equals the normal year's degree-days (3009 K d) gives back
+    # the type's published annual heat; the hot water is persons x 850 kWh; the design load is the space
+    # heating at -12 degC plus the hot water's peak hour. Detached: 14 MWh, 2.5 persons -> 2.125 MWh hot
+    # water (15.2 %); H = 11.875 MWh / (3009 K d * 86400 s) = 163.3 W/K; 4.77 kW at 29 K.
+    for name, bt in cm.BUILDING_TYPES.items():
+        p = cm.home_heat_parameters(name)
+        assert p["annual_heat_j"] == pytest.approx(bt.annual_heat_j, rel=1e-14)
+        assert p["dhw_annual_j"] == pytest.approx(bt.persons * 850 * 3.6e6, rel=1e-14)
+        h = (bt.annual_heat_j - p["dhw_annual_j"]) / (3009 * 86400.0)
+        assert p["space_design_w"] == pytest.approx(h * 29.0, rel=1e-14)
+        peak = p["dhw_w"] * 24 * 1.61 / 5.845  # the 07:00 hour of the tapping cycle M
+        assert p["design_load_w"] == pytest.approx(p["space_design_w"] + peak, rel=1e-14)
+        # a constant outdoor temperature with 3009 K d of degree-time in 365 days
+        t = np.full(8760, 17 + C0 - 3009.0 / 365.0)
+        e = cm.homes_degree_days_w(t, t_design_k=-12 + C0, space_design_w=p["space_design_w"], dhw_w=p["dhw_w"],
+                                   hour_of_day=np.arange(8760.0) % 24).sum() * 3600.0
+        assert e == pytest.approx(bt.annual_heat_j, rel=1e-12)
+    assert cm.home_heat_parameters("detached")["space_design_w"] == pytest.approx(4768.68, abs=0.01)
+    assert cm.home_heat_parameters("detached")["dhw_share"] == pytest.approx(2.125 / 14.0, rel=1e-14)
+    assert cm.DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D == 3009.0
+
+
+def test_dhw_profile_integrates_to_its_daily_energy():
+    # The day's 24 hours at the mean hot water times the profile give the mean times 24 h, for every profile;
+    # the tapping cycle M sums to its 5.845 kWh a day (Regulation 812/2013), with no draw between 22:00 and 07:00.
+    assert sum(kwh for _, kwh in cm.TAPPING_CYCLE_M_KWH) == pytest.approx(5.845, abs=1e-12)
+    hours = np.arange(24.0)
+    for name in cm.DHW_PROFILES:
+        f = cm.dhw_profile_factor(hours, name)
+        assert (f * 300.0 * 3600.0).sum() == pytest.approx(300.0 * 86400.0, rel=1e-14)
+        # a step inside an hour takes that hour's value
+        np.testing.assert_array_equal(cm.dhw_profile_factor(hours + 0.5, name), f)
+    f = cm.dhw_profile_factor(hours, "tapping_cycle_m")
+    assert np.all(f[[22, 23, 0, 1, 2, 3, 4, 5, 6]] == 0.0) and f[7] == pytest.approx(24 * 1.61 / 5.845, rel=1e-14)
+    np.testing.assert_array_equal(cm.dhw_profile_factor(hours, "flat"), np.ones(24))
+
+
+def test_homes_heated_on_an_annual_energy_basis():
+    # Meta, Odense: 100,000 MWh a year for homes of 14.5 MWh -> 6,896.55 homes; one hour of 10 MW for
+    # homes of 14 MWh a year: 10 MWh * 8760 / 14 MWh = 6257.14.
+    assert cm.homes_heated_annual(100_000 * 3.6e9, 14.5 * 3.6e9) == pytest.approx(100_000 / 14.5, rel=1e-14)
+    assert cm.homes_heated_annual(10e6 * 3600.0, 14 * 3.6e9, 3600.0) == pytest.approx(10 * 8760 / 14, rel=1e-14)
 
 
 # --- homes by BDEW SigLinDe ---------------------------------------------------------------------------
@@ -85,12 +145,16 @@ def test_siglinde_monotone_in_outdoor_temperature():
 # --- vertical farm ------------------------------------------------------------------------------------
 
 def test_vertical_farm_hand_calculation():
-    # 1000 m2, U = 2 W/(m2 K), set-point 22 degC, LEDs 50 W/m2 of which 80 % heat the room:
-    # at -10 degC: 2 * 1000 * 32 - 0.8 * 50 * 1000 = 64,000 - 40,000 = 24,000 W; at 5 degC:
-    # 34,000 - 40,000 < 0 -> 0 (cooling-dominated). Hand calculation, exact to rounding.
-    q = cm.vertical_farm_w(np.array([-10.0, 5.0]) + C0, floor_area_m2=1000, t_set_k=22 + C0,
-                           u_envelope_w_per_m2k=2.0, led_power_w_per_m2=50.0, led_heat_fraction=0.8)
-    np.testing.assert_allclose(q, [24000.0, 0.0], rtol=1e-12, atol=0)
+    # 1000 m2, U = 2 W/(m2 K), ventilation 0.5 W/(m2 K), set-point 22 degC, LEDs 50 W/m2 of which 80 % heat
+    # the room: lit at -10 degC: 2.5 * 1000 * 32 - 0.8 * 50 * 1000 = 80,000 - 40,000 = 40,000 W; lit at
+    # 10 degC: 30,000 - 40,000 = -10,000 W (cooling) -> takes 0; dark at 10 degC: 30,000 W. Exact to rounding.
+    kw = dict(floor_area_m2=1000, t_set_k=22 + C0, u_envelope_w_per_m2k=2.0, led_power_w_per_m2=50.0,
+              led_heat_fraction=0.8, ventilation_w_per_m2k=0.5)
+    t = np.array([-10.0, 10.0, 10.0]) + C0
+    lit = np.array([1.0, 1.0, 0.0])
+    np.testing.assert_allclose(cm.vertical_farm_balance_w(t, lit=lit, **kw), [40000.0, -10000.0, 30000.0],
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(cm.vertical_farm_w(t, lit=lit, **kw), [40000.0, 0.0, 30000.0], rtol=1e-12, atol=0)
 
 
 def test_vertical_farm_monotone_and_zero_when_leds_cover_the_loss():
@@ -99,6 +163,27 @@ def test_vertical_farm_monotone_and_zero_when_leds_cover_the_loss():
     assert np.all(np.diff(q) <= 0) and np.all(q >= 0)
     # The balance point: U (T_set - T) = p_LED -> T = 22 - 30/1.5 = 2 degC; demand is zero above it.
     assert np.all(q[T_SWEEP_K >= 2 + C0] == 0) and np.all(q[T_SWEEP_K < 2 + C0 - 1e-9] > 0)
+
+
+def test_default_farm_is_cooled_with_lights_on_and_heated_with_them_off():
+    # The default assumptions: 4 tiers x 250 umol/(m2 s) / 2.7 umol/J = 370.4 W/m2 of LEDs while lit;
+    # ventilation 1.2 * 1006 * 0.5 * 4 / 3600 = 0.6707 W/(m2 K). Lit, the balance point lies at
+    # 22 - 370.4 / 1.1707 = -294 degC: cooling in any weather; dark at -12 degC: 1.1707 * 34 = 39.8 W/m2 of heat.
+    a = cm.FARM_ASSUMPTIONS
+    led = cm.led_power_density_w_per_m2(a["ppfd_umol_per_m2_s"], a["led_efficacy_umol_per_j"], a["tiers"])
+    vent = cm.ventilation_w_per_m2k(a["air_changes_per_h"], a["room_height_m"])
+    assert led == pytest.approx(4 * 250 / 2.7, rel=1e-14) and vent == pytest.approx(1.2 * 1006 * 2 / 3600, rel=1e-14)
+    kw = dict(floor_area_m2=1.0, t_set_k=a["t_set_k"], u_envelope_w_per_m2k=a["u_envelope_w_per_m2k"],
+              led_power_w_per_m2=led, ventilation_w_per_m2k=vent)
+    t = np.array([-12.0, 30.0]) + C0
+    assert np.all(cm.vertical_farm_balance_w(t, lit=1.0, **kw) < 0)  # lights on: cooling at -12 and at 30 degC
+    dark = cm.vertical_farm_balance_w(t, lit=0.0, **kw)
+    assert dark[0] == pytest.approx((0.5 + vent) * 34.0, rel=1e-14) and dark[1] < 0  # dark: heat in the cold only
+    # the photoperiod: lit 16 h from 06:00, dark 22:00-06:00 (wrapping midnight)
+    on = cm.lights_on_fraction(np.arange(24.0), a["lights_on_h"], a["photoperiod_h"])
+    np.testing.assert_array_equal(on, (np.arange(24) >= 6) & (np.arange(24) < 22))
+    np.testing.assert_array_equal(cm.lights_on_fraction(np.arange(24.0), 20.0, 10.0),
+                                  (np.arange(24) >= 20) | (np.arange(24) < 6))
 
 
 # --- registry and bad input ---------------------------------------------------------------------------
@@ -123,10 +208,15 @@ SIG = cm.SIGLINDE_EFH_CLASS1_WIND0
 
 
 @pytest.mark.parametrize("call, field", [
-    (lambda: cm.homes_degree_days_w(C0, t_design_k=20 + C0), "t_design_k"),  # above the 15 degC limit
-    (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, design_load_w=0.0), "design_load_w"),
+    (lambda: cm.homes_degree_days_w(C0, t_design_k=20 + C0), "t_design_k"),  # above the 17 degC limit
+    (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, space_design_w=0.0), "space_design_w"),
     (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, n_homes=-1), "n_homes"),
-    (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, hot_water_share=1.0), "hot_water_share"),
+    (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, dhw_w=-1.0), "dhw_w"),
+    (lambda: cm.homes_degree_days_w(C0, t_design_k=-12 + C0, dhw_w=1.0, hour_of_day=24.0), "hour_of_day"),
+    (lambda: cm.home_heat_parameters("igloo"), "kind"),
+    (lambda: cm.home_heat_parameters("flats", dhw_w=1e4), "dhw_w"),  # more hot water than the flat's heat
+    (lambda: cm.vertical_farm_w(C0, floor_area_m2=10, t_set_k=295, u_envelope_w_per_m2k=1,
+                                led_power_w_per_m2=10, lit=2.0), "lit"),
     (lambda: cm.homes_degree_days_w(np.array([C0, -3.0]), t_design_k=-12 + C0), "t_out_k"),
     (lambda: cm.homes_siglinde_w(45 + C0, customer_value_w=1e3, **SIG), "t_out_k"),  # at/above theta0
     (lambda: cm.homes_siglinde_w(C0, customer_value_w=0.0, **SIG), "customer_value_w"),

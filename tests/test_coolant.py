@@ -1,5 +1,6 @@
 """Coolant property tables (models/coolant.py) against CoolProp itself, their range errors, and the
-flow-per-kilowatt rule of REFERENCES.md reproduced from Q = m_dot c_p dT.
+flow-per-kilowatt rule (about 1.5 L/min per kW at a 10 K rise: Open Compute Project liquid-cooling guidelines,
+secondary) reproduced from Q = m_dot c_p dT.
 
 The interpolation kernel is tested twice, as STYLE.md asks: jitted, and as the plain Python it is written in
 (``interp_uniform.py_func``, exactly the code ``NUMBA_DISABLE_JIT=1`` would run: the kernel calls no other
@@ -230,12 +231,13 @@ def test_unknown_coolant_suggests_the_nearest_name():
         coolant.coolant_table("pg-25", 270.0, 300.0)
 
 
-# --- REFERENCES.md: coolant flow per kilowatt --------------------------------------------------------
+# --- coolant flow per kilowatt: the published rule and its derived figures ---------------------------
 
 PG25_ROW_REASON = (
-    "REFERENCES.md row says PG25 at 10 K: 1.51 L/min/kW, but CoolProp's MPG[0.25] (Melinder 2010) gives "
-    "1.4977-1.5015 over 20-35 degC, i.e. 1.50; it reaches 1.505 only below about 12 degC, where water gives "
-    "1.43, so no single temperature reproduces the whole row. The row should read 1.50.")
+    "The derived figure for PG25 at 10 K, 1.51 L/min/kW (the physics behind the Open Compute Project rule of "
+    "about 1.5 L/min per kW, Q = m_dot c_p dT; no publication behind it), does not hold: CoolProp's MPG[0.25] "
+    "(Melinder 2010) gives 1.4977-1.5015 over 20-35 degC, i.e. 1.50; it reaches 1.505 only below about 12 degC, "
+    "where water gives 1.43, so no single temperature reproduces the whole set. The figure should read 1.50.")
 
 
 @pytest.mark.parametrize("t_c", [20.0, 25.0, 30.0, 35.0])
@@ -246,13 +248,13 @@ PG25_ROW_REASON = (
     ("pg25", 10.0, 1.50, 0.005),  # what CoolProp gives (see PG25_ROW_REASON)
 ])
 def test_flow_per_kilowatt_rule_from_first_principles(t_c, name, dt_k, figure, tol):
-    # REFERENCES.md, Liquid cooling, "Same rule from physics" (derived): water at 10 K rise 1.44 L/min
+    # The rule from physics (derived figures, no publication behind them): water at 10 K rise 1.44 L/min
     # per kW, at 5 K 2.9; PG25 at 10 K 1.51. Here from Q = m_dot c_p dT with the tabulated properties:
     # V_dot/Q = 1/(rho c_p dT) [m^3/J], times 6e4 (L/min per m^3/s) and 1e3 (W per kW). Properties at the
     # loop's mean temperature (c_p is nearly linear in T, so c_p at the mean times dT is the enthalpy rise
     # to second order), for every mean of a warm-water loop from 20 to 35 degC: across that span the
     # figures move by at most 0.0074 L/min/kW (water at 10 K), less than the 0.01 width of their rounding
-    # interval, so the row must hold at all four. Tolerance: the rounding of the quoted figures, half a
+    # interval, so the figures must hold at all four. Tolerance: the rounding of the quoted figures, half a
     # unit in their last digit (0.005; 0.05 for "2.9").
     table = coolant.coolant_table(name, 283.15, 323.15)
     p = coolant.coolant_properties(table, 273.15 + t_c)

@@ -18,7 +18,7 @@ import pytest
 import gigawatt as gw
 from gigawatt.errors import CaseError, ConvergenceError
 
-# Cooling settings of the base campus: the bundled case's figures (REFERENCES.md via its comments), no
+# Cooling settings of the base campus: the bundled case's figures (sources cited in its comments), no
 # leakage so that each case below switches on only what it tests.
 BASE_COOLING = {"coolant": "pg25", "facility_class": "W32", "cdu_approach_k": 4.0, "design_delta_t_k": 10.0,
                 "ambient_t_k": 298.15}

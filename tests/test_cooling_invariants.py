@@ -188,7 +188,7 @@ def check_loops(ds, case, plant):
         # Second law: the streams do not cross; the valve stays within its limit.
         assert t_f < t_cold_out < t_hot_in and t_f < t_set < t_hot_in
         assert c_cold <= s["cdu_max_flow_ratio"] * c_hot * (1 + 1e-12)
-        # UA sized for the design point: C_design dT / approach (REFERENCES.md / Incropera, C_r = 1), with
+        # UA sized for the design point: C_design dT / approach (Incropera, Table 11.3, C_r = 1), with
         # C_design the loop's design flow, which the pump delivers.
         assert float(ds.cdu_ua_w_per_k[j]) == pytest.approx(c_hot * s["design_delta_t_k"] / s["cdu_approach_k"],
                                                             rel=1e-12)

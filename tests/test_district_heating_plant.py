@@ -17,6 +17,7 @@ import pytest
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
+from gigawatt.models.consumers import home_heat_parameters
 from gigawatt.solver.district_heating.stage import HeatOffer, solve_district_heating
 
 GRAVITY = 9.80665  # standard gravity [m/s^2] (the value the pump's head is defined with)
@@ -201,8 +202,10 @@ def test_warm_started_solve_is_the_fresh_solve(t_outdoor):
     fresh_case = gw.make_case(dict(case.tables), district_heating={**case.settings["district_heating"],
                                                                    "outdoor_t_k": t_outdoor})
     fresh = solve_district_heating(fresh_case, None)
-    # degree-day homes: 19.35 kW at -12 degC, zero at 15 degC, linear between
-    per_home = 19350.0 * (288.15 - t_outdoor) / (288.15 - 261.15)
+    # degree-day homes (detached, the default): space heating 4.77 kW at -12 degC, zero at 17 degC, linear
+    # between; hot water at the steady hour (07:00) of its daily profile
+    p = home_heat_parameters("detached")
+    per_home = p["space_design_w"] * (290.15 - t_outdoor) / (290.15 - 261.15) + p["dhw_w"] * 24 * 1.61 / 5.845
     assert warm.consumer_demand_w == pytest.approx([12 * per_home, 5 * per_home], rel=1e-12)
     assert warm.consumer_q_w == pytest.approx(warm.consumer_demand_w, rel=1e-9)
     assert warm.pipe_flow_kg_s == pytest.approx(fresh.pipe_flow_kg_s, rel=1e-8)

@@ -1,6 +1,8 @@
-"""Heat-pump COP models (models/heat_pumps.py): the REFERENCES.md Carnot-fraction point (tier: derived),
-the Zangeneh & Oi COP points (tier: published), the manufacturer map's bilinear interpolation, the
-electricity and capacity limit, the registry, and the bad-input errors.
+"""Heat-pump COP models (models/heat_pumps.py): the Carnot-fraction model's worked 70/30 degC point (tier:
+derived), the COP points of V. Zangeneh, L. E. Oi, "Economic investigation of heat pumps for heat recovery
+from data center", Proc. SIMS 2022, https://ecp.ep.liu.se/index.php/sims/article/view/747 (tier: published),
+the manufacturer map's bilinear interpolation, the electricity and capacity limit, the registry, and the
+bad-input errors.
 """
 from __future__ import annotations
 
@@ -14,17 +16,18 @@ from gigawatt.models import heat_pumps as hp
 C0 = 273.15  # 0 degC [K]
 
 
-# --- Carnot fraction: the REFERENCES.md point -----------------------------------------------------
+# --- Carnot fraction: the model's worked 70/30 degC point ----------------------------------------
 
 def test_carnot_fraction_reproduces_references_70_30_point_with_3_k_approaches():
-    # REFERENCES.md row "Carnot-fraction COP model": 70/30 degC -> 3.8 at eta 0.5, 3 K approaches.
+    # Carnot-fraction COP model (textbook Carnot COP times eta; models/heat_pumps.py [1]): 70/30 degC -> 3.8
+    # at eta 0.5, 3 K approaches (a derived point).
     # Convention: condensing 3 K above the 70 degC supply (346.15 K), evaporating 3 K below the 30 degC
     # source outlet (300.15 K): 0.5 * 346.15 / 46 = 3.7625 exactly (hand calculation, rounding only).
     cop = hp.cop_carnot_fraction(30 + C0, 70 + C0)
     assert cop == pytest.approx(0.5 * 346.15 / 46.0, rel=1e-14)
     # "3.8" is stated to two significant figures: it means [3.75, 3.85).
     assert 3.75 <= cop < 3.85
-    # With no approach the same eta gives 0.5 * 343.15 / 40 = 4.29: the row needs the approaches.
+    # With no approach the same eta gives 0.5 * 343.15 / 40 = 4.29: the point needs the approaches.
     no_approach = hp.cop_carnot_fraction(30 + C0, 70 + C0, approach_source_k=0.0, approach_sink_k=0.0)
     assert no_approach == pytest.approx(0.5 * 343.15 / 40.0, rel=1e-14)
     assert not 3.75 <= no_approach < 3.85
@@ -57,7 +60,7 @@ def _carnot_x(approach_k):
 
 
 def test_zangeneh_oi_one_eta_with_3_k_approaches_misfits_by_up_to_a_tenth():
-    # Least-squares eta for the fixed 3 K approaches of REFERENCES.md: eta = sum(x y) / sum(x^2)
+    # Least-squares eta for the fixed 3 K approaches of the Carnot-fraction model: eta = sum(x y) / sum(x^2)
     # (linear in eta). Measured here: eta = 0.365, residuals +0.34 / -0.23 / -0.33 (+6.2 / -5.3 / -9.5 %).
     # The implied per-point eta runs 0.34 -> 0.40 with lift, so one eta at 3 K approaches cannot reproduce
     # the three points within their rounding. Asserted honestly: the misfit bound as measured (10 %,
@@ -75,9 +78,10 @@ def test_zangeneh_oi_one_eta_with_3_k_approaches_misfits_by_up_to_a_tenth():
 def test_zangeneh_oi_eta_and_approach_fitted_together_reproduce_all_three_within_rounding():
     # Fit eta and one approach temperature (both sides equal) by least squares through the model function
     # itself. Measured: eta = 0.493, approach 7.75 K, residuals +0.009 / -0.030 / +0.022 (< 0.7 %),
-    # inside the +-0.05 rounding of the published figures. eta = 0.49 also sits in REFERENCES.md's
-    # 0.45-0.6 range; the approach is larger than its 3 K, which then stands for all the machine's
-    # temperature losses (heat-exchanger pinch, glide, superheat), not just the exchanger approach.
+    # inside the +-0.05 rounding of the published figures. eta = 0.49 also sits in the commonly quoted
+    # 0.45-0.6 range (an assumption, not checked against a primary source); the approach is larger than its
+    # 3 K, which then stands for all the machine's temperature losses (heat-exchanger pinch, glide,
+    # superheat), not just the exchanger approach.
     def residual(p):
         return hp.cop_carnot_fraction(ZO_SOURCE_K, ZO_SUPPLY_K, eta=p[0], approach_source_k=p[1],
                                       approach_sink_k=p[1]) - ZO_COP

@@ -30,7 +30,7 @@ SWEEP_ED = [0.0] + [float(e) for e in np.logspace(-7.0, np.log10(0.05), 9)]
 
 # Pipes for the pressure-drop tests: (d_m, length_m, roughness_m, density_kg_m3, viscosity_pa_s, k_minor).
 PIPES = {
-    # DN100 steel (109.1 mm bore), water at 20 degC, steel roughness 0.05 mm (REFERENCES.md "Pipe design").
+    # DN100 steel (109.1 mm bore), water at 20 degC, steel roughness 0.05 mm (a design rule of thumb).
     "dn100_water": (0.1091, 100.0, 5e-5, 998.2, 1.002e-3, 2.5),
     # 4 mm cold-plate channel, PG25 at 40 degC (rho 1015, mu 2.2 mPa s), drawn tube 1.5 um.
     "coldplate_pg25": (0.004, 0.3, 1.5e-6, 1015.0, 2.2e-3, 1.2),
@@ -154,7 +154,8 @@ def test_pressure_drop_worked_example():
     # DN100 steel bore 109.1 mm, 100 m, 0.05 mm roughness, water 20 degC (998.2 kg/m^3, 1.002 mPa s),
     # 10 kg/s: v = 1.07163 m/s, Re = 1.16471e5, Colebrook f = 0.0197567 (fluids: 0.01975675), so
     # dp = f L/D rho v^2/2 = 0.0197567 * 916.59 * 573.16 = 10379.2 Pa (~104 Pa/m, inside the
-    # 100-200 Pa/m design range of REFERENCES.md). Tolerance 0.05 Pa: the figure is rounded to 0.1 Pa.
+    # 100-200 Pa/m district-heating design range, a rule of thumb). Tolerance 0.05 Pa: the figure is rounded
+    # to 0.1 Pa.
     d, length, rough, rho, mu = 0.1091, 100.0, 5e-5, 998.2, 1.002e-3
     dp = hy.pressure_drop_darcy_weisbach(10.0, d, length, rough, rho, mu, 0.0)
     assert dp == pytest.approx(10379.2, abs=0.05)

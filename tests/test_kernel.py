@@ -107,7 +107,8 @@ def source_powers(case, v):
 
 def closed_form_v(v0, p_w, r_ohm):
     """Voltage at a constant-power load P fed from a stiff V0 through R: V = (V0 + √(V0² − 4PR))/2
-    (REFERENCES.md 'Closed forms'); the drop V0 − V = 2PR / (V0 + √(V0² − 4PR)), free of cancellation."""
+    (textbook closed form, from P = V·(V0 − V)/R); the drop V0 − V = 2PR / (V0 + √(V0² − 4PR)), free of
+    cancellation."""
     root = np.sqrt(v0 * v0 - 4 * p_w * r_ohm)
     return (v0 + root) / 2, 2 * p_w * r_ohm / (v0 + root)
 
@@ -168,7 +169,7 @@ def test_chain_and_star_closed_form():
 
 @pytest.mark.parametrize("chain", [False, True])
 def test_beyond_the_nose_reports_the_closed_form_maximum(chain):
-    # P_max = V0² / (4 R) (REFERENCES.md 'Closed forms'); at it V = V0/2. Asked 1.5 P_max, the solver must
+    # P_max = V0² / (4 R) (textbook closed form); at it V = V0/2. Asked 1.5 P_max, the solver must
     # refuse and report a maximum in [P_max (1 − nose_tolerance), P_max]: the bisection converges from
     # below to its relative tolerance.
     v0 = 800.0

@@ -28,14 +28,16 @@ T70_K = 343.15  # 70 degC
         (300, 215),
         (500, 129),
         pytest.param(1000, 65, marks=pytest.mark.xfail(strict=True, reason=(
-            "REFERENCES.md row says 65 W/m, but I^2 R gives 64.46 W/m, which rounds to 64; the row looks "
-            "like 129/2 = 64.5 rounded up. The row should read 64 W/m."))),
+            "The figure quoted for 1000 mm^2, 65 W/m (a derived I^2 R figure, no publication behind it), does "
+            "not hold: I^2 R gives 64.46 W/m, which rounds to 64; 65 looks like 129/2 = 64.5 rounded up. The "
+            "figure should read 64 W/m."))),
     ],
 )
 def test_busway_loss_against_references_row(area_mm2, published_w_per_m):
-    # Source: REFERENCES.md, "Copper busway loss, 1 MW at 800 V, go and return, Cu at 70 degC
-    # (rho20 = 1.724e-8 Ohm m, alpha = 0.00393 /K)" (derived row). rho20 is used exactly as the row
-    # states (not the IEC 1.7241e-8). Tolerance 0.5 W/m: the row is rounded to whole W/m.
+    # Source: Joule's law, P = I^2 R, for a copper busway carrying 1 MW at 800 V, go and return, Cu at 70 degC
+    # (rho20 = 1.724e-8 Ohm m, alpha = 0.00393 /K): 215 / 129 / 64 W/m for 300 / 500 / 1000 mm^2, derived
+    # figures with no publication behind them. rho20 is used exactly as stated there (not the IEC 1.7241e-8).
+    # Tolerance 0.5 W/m: the figures are rounded to whole W/m.
     current_a = 1e6 / 800.0
     r_ohm = conductor_resistance(1.0, area_mm2 * 1e-6, 1.724e-8, 0.00393, T70_K, loop_factor=2.0)
     assert current_a**2 * r_ohm == pytest.approx(published_w_per_m, abs=0.5)

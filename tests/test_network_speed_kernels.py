@@ -34,7 +34,7 @@ from gigawatt.solver.numerics.vector_math import log_positive
 
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 RHO, MU = 998.2, 1.002e-3  # water at 20 degC [kg/m^3, Pa s] (as in tests/test_hydraulics.py)
-STEEL_M = 5e-5  # commercial steel roughness [m] (REFERENCES.md "Pipe design")
+STEEL_M = 5e-5  # commercial steel roughness [m] (a district-heating design rule of thumb; no primary source)
 
 
 # --- the logarithm -----------------------------------------------------------------------------------

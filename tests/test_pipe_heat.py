@@ -1,5 +1,7 @@
-"""Tests of gigawatt.models.pipe_heat against the closed forms and cases of REFERENCES.md and the
-pandapipes/OpenModelica "one_pipe" case.
+"""Tests of gigawatt.models.pipe_heat against closed forms (Incropera et al., Fundamentals of Heat and Mass
+Transfer, 7th ed., Wiley 2011, eq. 8.46a; the buried single-pipe formula of P. Wallentén, Lund Institute of
+Technology, Report TVBH-3017, 1991) and the pandapipes/OpenModelica "one_pipe" case (pandapipes: D. Lohmeier et
+al., Sustainability 12(23), 9899, 2020, doi:10.3390/su12239899).
 
 Every test runs twice: jitted in this process, and as plain Python (``NUMBA_DISABLE_JIT=1``) in a
 subprocess that runs this same file (``test_same_tests_pass_without_jit``), as STYLE.md asks. Each test
@@ -19,9 +21,9 @@ from gigawatt.models import pipe_heat as ph
 JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
 # The "one_pipe" heat-transfer case that ships in pandapipes
-# (networks/network_files/openmodelica_test_networks/heat_transfer_cases/one_pipe.json), summarised in
-# REFERENCES.md "Published test cases": 100 m, D = 75 mm, alpha = 100 W/(m^2 K), 90 degC in, 20 degC
-# ambient, 3 kg/s. Its fluid ("OpenModelica_fluid") has a constant heat capacity, stored in the file:
+# (networks/network_files/openmodelica_test_networks/heat_transfer_cases/one_pipe.json; Lohmeier et al.
+# 2020): 100 m, D = 75 mm, alpha = 100 W/(m^2 K), 90 degC in, 20 degC ambient, 3 kg/s. Its fluid
+# ("OpenModelica_fluid") has a constant heat capacity, stored in the file:
 ONE_PIPE = {
     "length_m": 100.0,
     "d_m": 0.075,
@@ -31,7 +33,7 @@ ONE_PIPE = {
     "m_kg_s": 3.0,
     "cp_j_per_kg_k": 4184.777801948556,
 }
-ONE_PIPE_EXPONENTIAL_K = 351.17   # REFERENCES.md: "351.17 K from the exponential solution"
+ONE_PIPE_EXPONENTIAL_K = 351.17   # the exponential solution (Incropera eq. 8.46a), derived, to 0.01 K
 ONE_PIPE_OPENMODELICA_K = 351.406409839535172  # T_om of the last of 5 sections in one_pipe.json (351.41)
 
 
@@ -44,10 +46,11 @@ def test_mode_is_what_the_run_says():
 # --- exponential outlet temperature ----------------------------------------------------------------
 
 def test_one_pipe_openmodelica_case_exponential_solution():
-    # REFERENCES.md gives 351.17 K for the exponential solution, rounded to 0.01 K: tolerance 0.005 K.
+    # The exponential solution (Incropera eq. 8.46a) gives 351.17 K, rounded to 0.01 K (a derived figure,
+    # computed by hand): tolerance 0.005 K.
     # cp is the case's own constant 4184.78 J/(kg K). CoolProp is not a dependency here; water's cp
     # at the mean 85 degC (about 4200 J/(kg K)) would give 351.21 K, outside this tolerance: the
-    # published figure was computed with the case's cp, so we use it.
+    # figure was computed with the case's cp, so we use it.
     c = ONE_PIPE
     t_area = ph.pipe_outlet_temperature_u_area(c["t_in_k"], c["t_ambient_k"], c["m_kg_s"], c["cp_j_per_kg_k"],
                                                c["u_w_per_m2_k"], c["d_m"], c["length_m"])
@@ -56,8 +59,8 @@ def test_one_pipe_openmodelica_case_exponential_solution():
     t_len = ph.pipe_outlet_temperature(c["t_in_k"], c["t_ambient_k"], c["m_kg_s"], c["cp_j_per_kg_k"],
                                        c["u_w_per_m2_k"] * math.pi * c["d_m"], c["length_m"])
     assert t_len == pytest.approx(t_area, rel=1e-15)
-    # REFERENCES.md: OpenModelica (temperature-dependent properties, 5 finite volumes) gives 351.41 K,
-    # "the two models differ by about 0.2 K". Ours is 0.235 K below it; the band 0.15-0.30 K pins that
+    # OpenModelica (temperature-dependent properties, 5 finite volumes; one_pipe.json in pandapipes) gives
+    # 351.41 K: the two models differ by about 0.2 K. Ours is 0.235 K below it; the band 0.15-0.30 K pins that
     # stated difference (a later cross-code test against the OpenModelica value needs this tolerance),
     # it is not a precision claim.
     assert 0.15 <= ONE_PIPE_OPENMODELICA_K - t_area <= 0.30
@@ -101,7 +104,7 @@ def test_pipes_in_series_compose():
 
 
 def test_hand_value_of_the_exponential():
-    # T_in 80 degC, ground 10 degC, U' 0.277 W/(m K) (REFERENCES.md DN100 row), 1 km, 2 kg/s, cp 4190:
+    # T_in 80 degC, ground 10 degC, U' 0.277 W/(m K) (the derived DN100 figure below), 1 km, 2 kg/s, cp 4190:
     # NTU = 277 / 8380 = 0.0330549; exp(-NTU) = 0.9674854; T_out = 283.15 + 70 * 0.9674854 = 350.87398 K
     # (hand arithmetic to 7 figures of the exponential, i.e. 1e-5 K on 70 K, hence abs 1e-4 K).
     t_out = ph.pipe_outlet_temperature(353.15, 283.15, 2.0, 4190.0, 0.277, 1000.0)
@@ -152,17 +155,17 @@ def test_long_pipe_reaches_ambient():
 
 # --- buried pre-insulated single pipe --------------------------------------------------------------
 
-# REFERENCES.md, derived row: "Pipe heat loss, DN100 steel single pipe, casings 200 / 225 / 250 mm,
-# lambda = 0.027, soil lambda = 1.5, 1 m deep: U = 0.277 / 0.233 / 0.204 W/(m K) -> 16.6 / 14.0 / 12.2 W/m
-# at dT = 60 K".
+# Derived figures (the multipole-free single-pipe formula, Wallentén 1991, evaluated by hand; no publication
+# behind the numbers): pipe heat loss, DN100 steel single pipe, casings 200 / 225 / 250 mm, lambda = 0.027,
+# soil lambda = 1.5, 1 m deep: U = 0.277 / 0.233 / 0.204 W/(m K) -> 16.6 / 14.0 / 12.2 W/m at dT = 60 K.
 DN100_STEEL_OD_M = 0.1143  # EN 10220 / EN 253 DN100 steel service pipe outer diameter
 ROW = [(0.200, 0.277, 16.6), (0.225, 0.233, 14.0), (0.250, 0.204, 12.2)]
 
 
 @pytest.mark.parametrize("d_casing_m, u_row, q_row", ROW)
 def test_buried_pipe_against_references_row(d_casing_m, u_row, q_row):
-    # The row is reproduced with the steel pipe's OUTER diameter 114.3 mm and the depth measured to the
-    # pipe axis (computed: 0.27658 / 0.23270 / 0.20379). Tolerances are the row's rounding: 0.0005
+    # The figures are reproduced with the steel pipe's OUTER diameter 114.3 mm and the depth measured to the
+    # pipe axis (computed: 0.27658 / 0.23270 / 0.20379). Tolerances are the figures' rounding: 0.0005
     # W/(m K) on U (3 decimals) and 0.05 W/m on the loss at 60 K (1 decimal).
     u = float(ph.buried_single_pipe_u(DN100_STEEL_OD_M, d_casing_m, 0.027, 1.5, 1.0))
     assert u == pytest.approx(u_row, abs=0.0005)
@@ -171,8 +174,8 @@ def test_buried_pipe_against_references_row(d_casing_m, u_row, q_row):
 
 def test_buried_pipe_row_needs_outer_diameter_and_axis_depth():
     # Why those two readings: the DN100 bore (109.1 mm) gives U = 0.2571 for the 200 mm casing, and a
-    # depth of 1 m to the top of the casing (axis at 1.1 m) gives 0.2758: both outside the row's 0.277
-    # +- 0.0005. So the row's diameter is the steel OD and its depth is to the axis.
+    # depth of 1 m to the top of the casing (axis at 1.1 m) gives 0.2758: both outside the figure's 0.277
+    # +- 0.0005. So the figure's diameter is the steel OD and its depth is to the axis.
     assert abs(float(ph.buried_single_pipe_u(0.1091, 0.200, 0.027, 1.5, 1.0)) - 0.277) > 0.0005
     assert abs(float(ph.buried_single_pipe_u(DN100_STEEL_OD_M, 0.200, 0.027, 1.5, 1.1)) - 0.277) > 0.0005
 
@@ -199,7 +202,7 @@ def test_soil_resistance_is_the_mirror_image_solution(d_casing_m, depth_m):
 
 def test_buried_pipe_deep_limit_is_the_log_form():
     # For H >> D_c, arccosh(2H/D_c) = ln(4H/D_c) - (D_c/4H)^2 + ..., so U' tends to the common
-    # single-pipe form with ln(4H/D_c). For the REFERENCES.md row (4H/D_c = 16..20) the two differ by
+    # single-pipe form with ln(4H/D_c). For the derived DN100 figures (4H/D_c = 16..20) the two differ by
     # 7e-5..9e-5 relative in U' (computed); the bound 1e-4 checks that size, and at 100 m depth they
     # agree to 1e-8 (the correction (D_c/4H)^2 ~ 4e-7 in a term that is ~8 % of the resistance).
     for d_c, depth, bound in ((0.200, 1.0, 1e-4), (0.250, 1.0, 1e-4), (0.250, 100.0, 1e-8)):

@@ -3,7 +3,7 @@ failures recorded without losing the others, bad input refused before any comput
 
 Expected numbers come from outside the sweep machinery: a direct ``gw.solve`` of the scenario's case built by
 hand, the IT power (racks × rack power, no leakage), the ASHRAE class temperature, and the closed form of one
-line feeding a constant-power load (REFERENCES.md 'Closed forms'): I = (V - sqrt(V² - 4RP)) / (2R), with no
+line feeding a constant-power load (textbook circuit theory): I = (V - sqrt(V² - 4RP)) / (2R), with no
 solution beyond the nose P_max = V²/(4R). No timing is asserted.
 """
 from __future__ import annotations

@@ -24,7 +24,8 @@ T_RTOL = 1e-13
 
 
 def exact(t_in, t_amb, m, cp, u, length):
-    """REFERENCES.md 'Closed forms': T_out = T_amb + (T_in - T_amb) exp(-U'L / (|m| cp)), numpy."""
+    """Closed form (Incropera et al., Fundamentals of Heat and Mass Transfer, 7th ed., eq. 8.46a):
+    T_out = T_amb + (T_in - T_amb) exp(-U'L / (|m| cp)), numpy."""
     return t_amb + (t_in - t_amb) * np.exp(-u * length / (abs(m) * cp))
 
 
@@ -38,7 +39,8 @@ def test_kernel_is_compiled_or_plain_python_as_the_environment_says():
 
 @pytest.mark.parametrize("m", [3.0, -3.0])
 def test_one_pipe_closed_form(m):
-    # REFERENCES.md one_pipe: 100 m, D 75 mm, alpha 100 W/(m2 K) -> U' = alpha pi D; 90 degC in, 20 degC
+    # pandapipes' OpenModelica case one_pipe (Lohmeier et al., Sustainability 12(23), 9899, 2020,
+    # doi:10.3390/su12239899): 100 m, D 75 mm, alpha 100 W/(m2 K) -> U' = alpha pi D; 90 degC in, 20 degC
     # ambient, 3 kg/s: 351.17 K from the exponential solution. Reversed flow (m < 0) with the supply at
     # the 'to' end must give the same outlet at the 'from' end.
     u = 100.0 * math.pi * 0.075
@@ -268,7 +270,7 @@ def om_network(case, cells=False):
 
 
 def test_om_one_pipe_exact_model_within_the_stated_difference():
-    # REFERENCES.md: OpenModelica 351.41 K vs 351.17 K from the exponential solution, "about 0.2 K"
+    # OpenModelica 351.41 K (one_pipe.json in pandapipes) vs 351.17 K from the exponential solution, "about 0.2 K"
     # apart (0.234 K measured); tolerance 0.25 K, and the sign: OpenModelica's cells lose less heat.
     r, _ = om_network("one_pipe")
     t_om_out = OM_CASES["one_pipe"]["t_om"][0][-1]
@@ -291,7 +293,7 @@ def test_om_cases_node_by_node(case):
     #    one_pipe 1.5e-3 K, two_pipes 0.011 K, t_cross 0.042 K, delta 0.011 K, delta_2sinks 0.012 K; the
     #    rest is what this emulation leaves out (OpenModelica's cp and density vary within each cell and
     #    with pressure). Tolerance 0.05 K: 0.2 % of the 15-80 K temperature drops of the long pipes, under
-    #    a quarter of the 0.2 K model difference REFERENCES.md states, so a wrong mixing or ordering would
+    #    a quarter of the 0.2 K difference between the two models in one_pipe, so a wrong mixing or ordering would
     #    show (swapping the reversed pipe's cell order would be off by up to 1.5 K in delta).
     rc, cells = om_network(case, cells=True)
     worst = max(abs(rc.t_branch_out_k[b] - c["t_om"][i][k]) for i, k, b in cells)

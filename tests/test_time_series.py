@@ -11,6 +11,7 @@ import xarray as xr
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
+from gigawatt.models.consumers import home_heat_parameters
 from gigawatt.time_series import run_time_series
 
 TIMES = pd.date_range("2026-01-01", periods=3, freq="1h").to_numpy()
@@ -75,20 +76,25 @@ def test_total_it_power_scales_every_rack_alike():
 
 
 def test_district_heating_demand_follows_the_outdoor_temperature():
-    """Degree-day homes: 19.35 kW each at -12 degC, nothing at the 15 degC heating limit, linear between."""
+    """Degree-day homes (detached, the default): 4.77 kW of space heating each at -12 degC, nothing at the
+    17 degC heating limit, linear between; the steps at 00:00-02:00, when the hot-water profile draws nothing."""
     case = with_homes(campus())
     t_out = np.array([261.15, 270.15, 283.15])
     ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", t_out)}, coords={"time": TIMES}))
-    np.testing.assert_allclose(ds.dh_q_demand_w.values, 40 * 19350.0 * (288.15 - t_out) / 27.0, rtol=1e-12)
+    assert (pd.DatetimeIndex(TIMES).hour < 3).all()
+    space = home_heat_parameters("detached")["space_design_w"]
+    np.testing.assert_allclose(ds.dh_q_demand_w.values, 40 * space * (290.15 - t_out) / 29.0, rtol=1e-12)
     assert ds.attrs["erf"] == pytest.approx(ds.attrs["energy_q_recovered_j"] / ds.attrs["energy_p_facility_j"])
 
 
 def test_steady_weather_gives_the_steady_network():
-    """At the case's own outdoor temperature every step is the steady district-heating solve (the series
-    starts from it, and nothing moves)."""
+    """At the case's own outdoor temperature and hour of the day (07:00: the hot water's profile sets the
+    demand) every step is the steady district-heating solve (the series starts from it, and nothing moves)."""
     case = with_homes(campus())
     t_case = case.settings["district_heating"]["outdoor_t_k"]
-    ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", np.full(3, t_case))}, coords={"time": TIMES}))
+    assert case.settings["district_heating"]["hour_of_day"] == 7.0
+    days = pd.date_range("2026-01-01 07:00", periods=3, freq="1D").to_numpy()  # a step a day, each at 07:00
+    ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", np.full(3, t_case))}, coords={"time": days}))
     direct = gw.solve(case).attrs
     for name in ("dh_q_delivered_w", "dh_q_loss_w", "dh_q_plant_w", "q_recovered_w", "dh_t_return_k"):
         np.testing.assert_allclose(ds[name].values, direct[name], rtol=1e-9, err_msg=name)
@@ -118,3 +124,20 @@ def test_missing_series_file_is_one_line(tmp_path, cli, kit):
     out = tmp_path / "ts.nc"
     line = kit.cli_error_line(cli("run", "--series", str(tmp_path / "nope.csv"), "-o", str(out)), out)
     assert "nope.csv" in line
+
+
+def test_homes_heated_over_a_series_is_on_an_annual_energy_basis():
+    """The series' homes heated = campus heat reused over the period, scaled to a year (8760 h / 3 h), over a
+    detached home's 14 MWh; the summary prints it with its basis."""
+    from gigawatt.summary import time_series_lines
+
+    case = with_homes(campus())
+    t_out = np.array([261.15, 270.15, 283.15])
+    ds = run_time_series(case, xr.Dataset({"outdoor_t_k": ("time", t_out)}, coords={"time": TIMES}))
+    a = ds.attrs
+    assert a["annual_heat_per_home_j"] == pytest.approx(14 * 3.6e9, rel=1e-14)
+    expected = a["energy_q_recovered_j"] * (8760 / 3) / (14 * 3.6e9)
+    assert a["energy_q_recovered_j"] > 0 and a["homes_equivalent"] == pytest.approx(expected, rel=1e-12)
+    line = next(x for x in time_series_lines(ds) if "homes heated" in x)
+    assert f"about {expected:,.0f} (annual energy: campus heat reused over the period" in line
+    assert "14.0 MWh a year per home" in line and "vertical_farm_model" not in a

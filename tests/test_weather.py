@@ -169,27 +169,38 @@ def test_heating_degree_days_closed_form():
 
 
 def test_annual_heat_demand_of_the_default_town_is_its_degree_hours():
-    """The default case's consumers over the bundled year, summed hour by hour through ConsumerDemand, equal
-    the closed form of its degree-day model: E = sum over homes of n q_design (T_lim − T)+ / (T_lim − T_design)
-    per hour, plus the farms' envelope loss U A (T_set − T)+ (LEDs off)."""
+    """The default case's consumers over the bundled year, through ConsumerDemand (hour by hour for two days,
+    vectorised over the year), equal the closed form of their models: homes n [q_SH (T_lim − T)+ / (T_lim −
+    T_design) + hot water's mean × 24 × its hour's share]; farms max(0, (U + H_v) A (T_set − T) − p_LED A) when
+    lit 06:00-22:00, without the LEDs otherwise. Over whole days the hot water adds its mean × 8760 h."""
     import gigawatt as gw
-    from gigawatt.solver.district_heating.stage import ConsumerDemand
+    from gigawatt.models.consumers import DHW_PROFILES
+    from gigawatt.solver.district_heating.stage import ConsumerDemand, home_parameters
 
     case = gw.load_case()
     c = case.tables["dh_consumer"]
-    t = bundled_weather().outdoor_t_k.values
+    ds = bundled_weather()
+    t = ds.outdoor_t_k.values
+    hour = np.arange(t.size) % 24
     demand = ConsumerDemand(case)
-    levels, where = np.unique(t, return_inverse=True)
-    q = np.array([demand.at(x).sum() for x in levels])[where]  # [W] each hour
-    homes = c[c.kind == "homes_degree_days"]
-    farms = c[c.kind == "vertical_farm"]
-    assert homes.t_design_k.nunique() == 1 and (farms.led_power_w_per_m2 == 0).all()
-    t_lim, t_d = 288.15, float(homes.t_design_k.iloc[0])  # the model's heating limit, 15 °C
-    ua_homes = float((homes.n_homes * homes.design_load_w).sum()) / (t_lim - t_d)  # [W/K]
-    ua_farms = (farms.u_envelope_w_per_m2k * farms.floor_area_m2).to_numpy()
-    expected = ua_homes * np.clip(t_lim - t, 0, None).sum() + sum(
-        u * np.clip(ts - t, 0, None).sum() for u, ts in zip(ua_farms, farms.t_set_k.to_numpy()))
-    assert q.sum() == pytest.approx(expected, rel=1e-9)  # W·h
+    homes = (c.kind == "homes_degree_days").to_numpy()
+    farms = (c.kind == "vertical_farm").to_numpy()
+    hp = home_parameters(case)[homes]
+    assert c[homes].t_design_k.nunique() == 1 and hp.space_design_w.nunique() == 1 and hp.dhw_w.nunique() == 1
+    t_lim, t_d = float(c[homes].t_heating_limit_k.iloc[0]), float(c[homes].t_design_k.iloc[0])
+    n = float(c[homes].n_homes.sum())
+    ua = n * float(hp.space_design_w.iloc[0]) / (t_lim - t_d)  # [W/K]
+    dhw = n * float(hp.dhw_w.iloc[0])
+    lit = ((hour >= 6) & (hour < 22)).astype(float)
+    f = c[farms]
+    farm_w = sum(np.maximum(0.0, (u + v) * a * (ts - t) - p * a * lit) for u, v, a, ts, p in zip(
+        f.u_envelope_w_per_m2k, f.ventilation_w_per_m2k, f.floor_area_m2, f.t_set_k, f.led_power_w_per_m2))
+    hourly = ua * np.clip(t_lim - t, 0, None) + dhw * 24 * DHW_PROFILES["tapping_cycle_m"][hour] + farm_w  # [W]
+    got = np.array([demand.at(t[k], float(hour[k])).sum() for k in range(48)])
+    np.testing.assert_allclose(got, hourly[:48], rtol=1e-12)
+    e = demand.energy_j(t, hour.astype(float), 3600.0)
+    assert e.sum() == pytest.approx(hourly.sum() * 3600.0, rel=1e-12)
+    assert e[homes].sum() == pytest.approx((ua * np.clip(t_lim - t, 0, None).sum() + dhw * 8760) * 3600.0, rel=1e-12)
 
 
 def test_against_the_measured_based_year_nearby(year):

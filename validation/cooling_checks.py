@@ -17,6 +17,8 @@ References
 .. [2] C. Bell, fluids and ht: open-source fluid dynamics and heat transfer components for Python,
    https://github.com/CalebBell/fluids, https://github.com/CalebBell/ht
 .. [3] I. H. Bell et al., Ind. Eng. Chem. Res. 53(6), 2498-2508 (2014). doi:10.1021/ie4033999 (CoolProp)
+.. [4] Open Compute Project, liquid-cooling guidelines (document not pinned down; seen on secondary pages
+   only): about 1.5 L/min of coolant per kW at a rise of 10 K or less, range 1.25-2.0 L/min/kW.
 """
 from __future__ import annotations
 
@@ -239,7 +241,8 @@ def pandapipes_loops(spec):
 
 def coolant_flow_per_kw(spec):
     """One direct-to-chip rack on its own loop at its design heat: its coolant flow per kW of liquid heat,
-    against the REFERENCES.md figures and against Q = m cp dT with CoolProp's properties."""
+    against the published rule (about 1.5 L/min per kW at a 10 K rise: Open Compute Project liquid-cooling
+    guidelines [4]_, secondary) and against Q = m cp dT with CoolProp's properties."""
     import gigawatt as gw
 
     inp = spec["inputs"]

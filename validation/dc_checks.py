@@ -20,6 +20,7 @@ from gigawatt.validation.arch_checks import ARCH_RUNNERS
 from gigawatt.validation.bipolar_checks import BIPOLAR_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
+from gigawatt.validation.demand_checks import DEMAND_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
 from gigawatt.validation.weather_checks import WEATHER_RUNNERS
@@ -61,15 +62,15 @@ def constant_power_voltage(v0_v, r_ohm, p_w):
     .. math:: V = \tfrac{1}{2}\left(V_0 + \sqrt{V_0^2 - 4PR}\right)
 
     From P = V·I and I = (V0 − V)/R: V² − V0·V + PR = 0. Valid for 0 <= P <= P_max = V0²/(4R)
-    (REFERENCES.md, "Closed forms").
+    (derived: elementary circuit analysis).
     """
     return 0.5 * (v0_v + math.sqrt(v0_v * v0_v - 4.0 * p_w * r_ohm))
 
 
 def max_transferable_power(v0_v, r_ohm):
     r"""Nose of the P–V curve [W]: the largest constant power a resistance ``r_ohm`` [Ω] can deliver from a
-    stiff source ``v0_v`` [V], :math:`P_\max = V_0^2/(4R)`, reached at V = V0/2 (REFERENCES.md, "Closed
-    forms")."""
+    stiff source ``v0_v`` [V], :math:`P_\max = V_0^2/(4R)`, reached at V = V0/2 (derived: where the
+    discriminant of V² − V0·V + PR = 0 vanishes)."""
     return v0_v * v0_v / (4.0 * r_ohm)
 
 
@@ -371,5 +372,6 @@ RUNNERS = {
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
+    **DEMAND_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""

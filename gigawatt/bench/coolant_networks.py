@@ -54,7 +54,7 @@ and 10^3 racks."""
 
 RACKS_PER_ROW = 16
 MAX_ROWS_PER_HALL = 80
-RACK_IT_POWER_KW = 130.0  # GB200 NVL72 class (REFERENCES.md 'Rack power', secondary)
+RACK_IT_POWER_KW = 130.0  # GB200 NVL72 class (about 120-132 kW: trade press, NVIDIA reference designs; secondary)
 PLATES_PER_RACK = 72      # the schema default of chips_per_rack (GB200 NVL72: 72 GPUs)
 # The issue's example of a 1 GW campus per rack: 8 halls x 80 rows x 16 racks of 130 kW (10,240 racks).
 SHAPES = {("coolant_per_rack", 10_000): (8, 80, 16)}

@@ -46,9 +46,9 @@ STATIONS_PER_HALL = 2
 # Accept the first rack count (nearest the preferred one) whose bus count is this close to the request.
 SHAPE_TOLERANCE = 0.01
 
-RACK_IT_POWER_W = 130e3  # GB200 NVL72 class (REFERENCES.md 'Rack power', secondary)
-SHELF_EFFICIENCY = 0.98  # 800 V → 50 V shelf (REFERENCES.md '800 V → 48 V DC/DC converter', checked)
-VRM_EFFICIENCY = 0.9  # REFERENCES.md 'Voltage regulator' 85–92 % (unverified)
+RACK_IT_POWER_W = 130e3  # GB200 NVL72 class: about 120–132 kW in trade press, NVIDIA reference designs (secondary)
+SHELF_EFFICIENCY = 0.98  # 800 V → 50 V shelf: 98 % of an 800 V → 48 V GaN LLC converter (Renesas conference talk)
+VRM_EFFICIENCY = 0.9  # assumption: voltage regulators commonly quoted at 85–92 %, not checked against a source
 V_DC_V = 800.0
 # Conductor sizing: the builder's busway default (1000 mm²) is sized for a row of 16 racks of 130 kW, so the
 # busway scales with the row length; feeders and station busbars are sized at a current density of about

@@ -46,6 +46,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from gigawatt.export import PIPEFLOW_OPTIONS, district_heating_net, heating_fluid
 from gigawatt.bench.common import (fmt, median_time, numba_cache_counts, peak_rss_bytes, peer_skipped,
                                     run_cold_process, table_lines)
 
@@ -62,19 +63,19 @@ PEER_REPEAT_MAX = 3
 TOTAL_TIME_BUDGET_S = 30.0
 """Stop repeating the warm stage solve after at least 3 runs once this much time is spent (at 10^5
 consumers one stage solve takes seconds, most of it set-up)."""
-PEER_OPTIONS = {"friction_model": "colebrook", "tol_p": 1e-10, "tol_m": 1e-10, "tol_T": 1e-10, "tol_res": 1e-6,
-                "max_iter_hyd": 100, "max_iter_therm": 100, "tolerance_colebrook": 1e-14, "max_iter_colebrook": 100,
-                "check_connectivity": False}
-"""pipeflow options of the peer, for its timing and its answer alike: Colebrook friction (as ours) and
-tolerances tight enough that what remains of the differences is not pandapipes stopping early; pandapipes'
-default ``use_numba=True``, its fast path. Its connectivity check is off: for heat transfer it searches from
-the temperature slacks without crossing heat consumers, so it would drop the whole return network (whose
-node temperatures, with every flow given, follow from the substations' outlets by mixing alone)."""
+PEER_OPTIONS = PIPEFLOW_OPTIONS  # see gigawatt.export
 TARGET_FIXED_POINT_S = {10_000: 10e-3, 100_000: 100e-3}
 """The issue's targets for a warm solve: printed against the measured values, never asserted."""
 TARGET_DT_K = 0.01
 PEER_REFERENCE_NOTE = ("pandapipes measured elsewhere (issue 4): about 1.45 s at 10⁴ consumers, 21 s at 10⁵ "
                        "(sequential)")
+
+
+BENCH_DEMAND = {"design_load_w": 19350.0, "farm_led_power_w_per_m2": 0.0}
+"""The benchmark's demand: the DESTEST test network's 19.35 kW of space heating a house (IBPSA Project 1) and
+farms without lights, so that every pipe, the farms' branch and the ring ties included, runs turbulent, where
+pandapipes and gigawatt solve the same equations (the default detached house, 4.77 kW, leaves the far street
+pipes laminar, and lit farms draw no water). A solver benchmark, not a realistic town."""
 
 
 def town_params(n: int) -> dict:
@@ -89,7 +90,7 @@ def town_params(n: int) -> dict:
     districts = -(-streets // STREETS_PER_DISTRICT)
     return {"homes": homes, "homes_per_substation": 1, "substations_per_street": SUBSTATIONS_PER_STREET,
             "streets_per_district": STREETS_PER_DISTRICT, "spines": max(1, math.ceil(math.sqrt(districts) / 2)),
-            "tie_streets": True, "vertical_farms": VERTICAL_FARMS}
+            "tie_streets": True, "vertical_farms": VERTICAL_FARMS, **BENCH_DEMAND}
 
 
 def build_case(n: int):
@@ -193,66 +194,6 @@ def time_series_steps(case, repeat: int) -> dict:
     return {"step_s": times[k], "step_iterations": int(iters[k])}
 
 
-def fluid_properties(case) -> tuple[float, float, float]:
-    """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s]) the stage uses: at the mean of the supply and the
-    consumers' mean return temperature."""
-    import numpy as np
-
-    from gigawatt.models.coolant_store import stored_constants
-
-    s = case.settings["district_heating"]
-    t_ret = case.tables["dh_consumer"]["t_return_k"].to_numpy(float)
-    t_mean = 0.5 * (s["t_supply_k"] + float(np.mean(t_ret)))
-    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file)
-    return rho, cp, mu
-
-
-def pandapipes_equivalent(case, state, p_supply_pa: float):
-    """The case's district-heating network as a pandapipes net (see the module notes), built with pandapipes'
-    vectorised ``create_*s`` functions; substations draw ``state``'s flows and return at its outlet
-    temperatures.
-
-    Returns
-    -------
-    (net, pipe_live)
-        The net (junction i is dh node i, pipe j the j-th pipe in service, heat consumer k consumer k) and the
-        mask of pipes in service.
-    """
-    import numpy as np
-    import pandapipes as pps
-    import pandas as pd
-
-    from gigawatt.solver.district_heating.stage import pipe_u_w_per_m_k
-    from gigawatt.validation.cooling_checks import COLEBROOK_GIGAWATT, COLEBROOK_PANDAPIPES
-
-    s = case.settings["district_heating"]
-    nodes, pipes, cons = case.tables["dh_node"], case.tables["dh_pipe"], case.tables["dh_consumer"]
-    rho, cp, mu = fluid_properties(case)
-    fluid = pps.create_constant_fluid(name="gigawatt district heating water", fluid_type="liquid", density=rho,
-                                      viscosity=mu, heat_capacity=cp)
-    net = pps.create_empty_network(fluid=fluid)
-    index = pd.Index(nodes["id"])
-    p_ret_bar = s["p_return_pa"] / 1e5
-    junction = np.asarray(pps.create_junctions(net, len(nodes), pn_bar=p_ret_bar, tfluid_k=s["t_supply_k"]))
-    live = pipes["in_service"].to_numpy(bool)
-    pl = pipes[live]
-    d = pl["diameter_m"].to_numpy(float)
-    pps.create_pipes_from_parameters(
-        net, junction[index.get_indexer(pl["from_node"])], junction[index.get_indexer(pl["to_node"])],
-        length_km=pl["length_m"].to_numpy(float) / 1e3, inner_diameter_mm=d * 1e3,
-        k_mm=pl["roughness_m"].to_numpy(float) * 1e3 * COLEBROOK_PANDAPIPES / COLEBROOK_GIGAWATT,
-        loss_coefficient=pl["k_minor"].to_numpy(float), u_w_per_m2k=pipe_u_w_per_m_k(pl) / (math.pi * d),
-        text_k=s["ground_t_k"])
-    pps.create_heat_consumers(net, junction[index.get_indexer(cons["supply_node"])],
-                              junction[index.get_indexer(cons["return_node"])],
-                              controlled_mdot_kg_per_s=np.asarray(state.consumer_flow_kg_s, dtype=float),
-                              treturn_k=np.asarray(state.consumer_t_return_k, dtype=float))
-    sup, ret = index.get_indexer([s["supply_node"], s["return_node"]])
-    pps.create_ext_grid(net, junction[sup], p_bar=p_supply_pa / 1e5, t_k=s["t_supply_k"], type="pt")
-    pps.create_ext_grid(net, junction[ret], p_bar=p_ret_bar, t_k=math.nan, type="p")
-    return net, live
-
-
 def _peer(case, state, repeat: int) -> dict:
     """pandapipes on the same network: warm sequential time and the largest differences to our answer."""
     import numpy as np
@@ -265,7 +206,8 @@ def _peer(case, state, repeat: int) -> dict:
     nodes = case.tables["dh_node"]
     index = pd.Index(nodes["id"])
     sup, ret = index.get_indexer([s["supply_node"], s["return_node"]])
-    net, live = pandapipes_equivalent(case, state, float(state.node_p_pa[sup]))
+    net, live = district_heating_net(case, state.consumer_flow_kg_s, state.consumer_t_return_k,
+                                     float(state.node_p_pa[sup]))
     run = lambda: pps.pipeflow(net, mode="sequential", **PEER_OPTIONS)  # noqa: E731
     run()  # first run: pandapipes' own numba compilation and lookups
 
@@ -322,7 +264,7 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
     from gigawatt.models.flow_correlations import RE_TURBULENT_MIN
 
     pipes = case.tables["dh_pipe"]
-    _, _, mu = fluid_properties(case)
+    _, _, mu = heating_fluid(case)
     re = 4.0 * np.abs(state.pipe_flow_kg_s) / (math.pi * pipes["diameter_m"].to_numpy(float) * mu)
     rec = {
         "benchmark": BENCHMARK, "unit": "consumers", "size": int(len(case.tables["dh_consumer"])),

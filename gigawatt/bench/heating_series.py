@@ -67,7 +67,7 @@ def run_one(n: int, steps: int = DEFAULT_STEPS, *, steady: bool = True, progress
     design = float(ser.steady_start.figures["dh_q_demand_w"])
     offer = HeatOffer(0.2 * design, 318.15, 308.15)
     for h in range(WARM_STEPS):
-        ser.step(offer, outdoor_t_k(h), DT_S)
+        ser.step(offer, outdoor_t_k(h), DT_S, hour_of_day=float(h % 24))
     say(f"district-heating series {n:,} consumers: {steps} steps")
     times, cpu, iters, residuals, unmet = [], [], [], [], []
     gc.collect()
@@ -75,7 +75,7 @@ def run_one(n: int, steps: int = DEFAULT_STEPS, *, steady: bool = True, progress
     try:
         for h in range(WARM_STEPS, WARM_STEPS + steps):
             t, c = time.perf_counter(), time.thread_time()
-            f = ser.step(offer, outdoor_t_k(h), DT_S)
+            f = ser.step(offer, outdoor_t_k(h), DT_S, hour_of_day=float(h % 24))
             times.append(time.perf_counter() - t)
             cpu.append(time.thread_time() - c)
             iters.append(f["dh_hydraulic_iterations"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from gigawatt.solver.district_heating.stage import DHState
+from gigawatt.models.consumers import FARM_MODEL_BASIS
+from gigawatt.solver.district_heating.stage import DHState, annual_heat_per_home_j
 
 DH_VARIABLES = {
     "dh_p_pa": ("dh_node", "Pa", "pressure (gauge)"),
@@ -28,7 +29,8 @@ DH_VARIABLES = {
 DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w", "dh_q_demand_w", "dh_q_loss_w",
             "dh_pump_w", "dh_booster_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_undersupplied",
             "hp_cop", "hp_heat_w", "hp_electric_w", "q_from_campus_w", "boiler_heat_w", "boiler_fuel_w",
-            "homes_equivalent", "vertical_farm_area_served_m2", "erf", "reuse_share")
+            "homes_equivalent", "annual_heat_per_home_j", "vertical_farm_area_m2", "vertical_farm_area_served_m2",
+            "erf", "reuse_share")
 
 
 def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
@@ -57,6 +59,7 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     f["erf"] = f["q_recovered_w"] / p_facility if p_facility else 0.0  # ISO/IEC 30134-6: reused / DC energy
     f["reuse_share"] = f["q_recovered_w"] / ds.attrs["q_available_w"] if ds.attrs.get("q_available_w") else 0.0
     ds.attrs.update({k: float(f[k]) for k in DH_ATTRS})
+    ds.attrs.update(demand_basis_attrs(case, "campus heat at this hour's rate held for a year"))
     under = np.flatnonzero(st.consumer_undersupplied)
     if under.size:
         ids = ds.dh_consumer.values
@@ -66,3 +69,14 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
             lines.append(f"... {under.size} consumers under-supplied in all")
         ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
     return ds
+
+
+def demand_basis_attrs(case, reused: str) -> dict[str, str]:
+    """String attributes that say what the homes and farms figures rest on: ``homes_equivalent_basis`` (the
+    annual-energy basis of the homes heated, ``reused`` naming the heat counted) and, with vertical farms,
+    ``vertical_farm_model`` (an illustrative assumption)."""
+    e, basis = annual_heat_per_home_j(case)
+    out = {"homes_equivalent_basis": f"annual energy: {reused} / {e / 3.6e9:.1f} MWh a year per home ({basis})"}
+    if (case.tables["dh_consumer"]["kind"] == "vertical_farm").any():
+        out["vertical_farm_model"] = FARM_MODEL_BASIS
+    return out

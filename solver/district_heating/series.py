@@ -11,8 +11,9 @@ NetSim tool, "a series of stationary calculations separated by a user-identified
 
 One step of ``dt_s`` [s] (:meth:`DistrictHeatingSeries.step`), SI units throughout:
 
-1. **Demand** of every consumer at the step's outdoor temperature
-   (:class:`gigawatt.solver.district_heating.stage.ConsumerDemand`), ``Q_i`` [W].
+1. **Demand** of every consumer at the step's outdoor temperature and local hour of the day (hot water's
+   daily profile, the farms' lights) (:class:`gigawatt.solver.district_heating.stage.ConsumerDemand`),
+   ``Q_i`` [W].
 2. **Substation flows** deliver the demand at the temperature that reaches them,
    :math:`\dot m_i = Q_i / (c_p \max(T_{\mathrm{in},i} - T_{\mathrm{ret},i},\ 1\,\mathrm K))` [kg/s] (capped at
    the 1 K flow, as in the steady stage), with :math:`T_{\mathrm{in},i}` the step-mean temperature of the water
@@ -301,21 +302,23 @@ class DistrictHeatingSeries:
         return self._steady
 
     def step(self, offer: HeatOffer | None, outdoor_t_k: float, dt_s: float, *,
-             t_supply_k: float | None = None) -> dict:
+             t_supply_k: float | None = None, hour_of_day: float | None = None) -> dict:
         """Advance the network and the plant by ``dt_s`` [s] at outdoor temperature ``outdoor_t_k`` [K] with the
-        campus's heat ``offer``; ``t_supply_k`` [K] overrides the plant's supply temperature from this step on.
-        Returns the step's figures (scalars; names as ``DHState.figures`` where they mean the same)."""
+        campus's heat ``offer``; ``t_supply_k`` [K] overrides the plant's supply temperature from this step on;
+        ``hour_of_day`` [h] is the local hour the step starts in (hot water's profile, the farms' lights; None:
+        the ``[district_heating]`` ``hour_of_day``). Returns the step's figures (scalars; names as
+        ``DHState.figures`` where they mean the same)."""
         dh, s, case, cp = self.dh, self.s, self.case, self.dh.cp
         if not (isinstance(dt_s, (int, float, np.integer, np.floating)) and math.isfinite(dt_s) and dt_s > 0):
             raise CaseError("the time step must be positive", file=case.file, element="district heating step",
                             field="dt_s", value=dt_s, allowed="> 0 s, finite")
         fields = schema()["district_heating"]
-        if outdoor_t_k != s["outdoor_t_k"]:
+        hour = dh.s["hour_of_day"] if hour_of_day is None else hour_of_day
+        if outdoor_t_k != s["outdoor_t_k"] or hour != s["hour_of_day"] or not hasattr(self, "demand"):
             check_scalar(fields["outdoor_t_k"], float(outdoor_t_k), file=case.file, element="district heating step")
-            s["outdoor_t_k"] = float(outdoor_t_k)
-            self.demand = dh.demand_model.at(s["outdoor_t_k"])
-        elif not hasattr(self, "demand"):
-            self.demand = dh.demand_model.at(s["outdoor_t_k"])
+            check_scalar(fields["hour_of_day"], float(hour), file=case.file, element="district heating step")
+            s["outdoor_t_k"], s["hour_of_day"] = float(outdoor_t_k), float(hour)
+            self.demand = dh.demand_model.at(s["outdoor_t_k"], s["hour_of_day"])
         if t_supply_k is not None and t_supply_k != s["t_supply_k"]:
             check_scalar(fields["t_supply_k"], float(t_supply_k), file=case.file, element="district heating step")
             s["t_supply_k"] = float(t_supply_k)

@@ -49,7 +49,9 @@ import scipy.sparse.csgraph as csgraph
 
 from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.models.consumers import consumer_heat_demand_w, homes_degree_days_w
+from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D, DHW_PROFILES, YEAR_S,
+                                       consumer_heat_demand_w, home_heat_parameters, homes_heated_annual,
+                                       lights_on_fraction)
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
@@ -124,25 +126,76 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
 
 
 def consumer_demand_w(case, s: dict) -> np.ndarray:
-    """Heat demand of every consumer at the outdoor temperature [W] (for mass_flow consumers the heat they
-    take out at their flow, 0 when none is given)."""
-    return ConsumerDemand(case).at(s["outdoor_t_k"])
+    """Heat demand of every consumer at the outdoor temperature and hour of the day of the settings ``s`` [W]
+    (for mass_flow consumers the heat they take out at their flow, 0 when none is given)."""
+    return ConsumerDemand(case).at(s["outdoor_t_k"], s["hour_of_day"])
 
 
 _SIGLINDE = {"a": 3.0890721, "b": -37.1849497, "c": 5.7137959, "d": 0.1071295}
-_DEMAND_MODELS = {  # kind: (its parameter columns, the count it is linear in, the model's keyword arguments)
-    "homes_degree_days": (("t_design_k", "design_load_w"), "n_homes", lambda p: p),
-    "homes_siglinde": (("customer_value_w",), "n_homes", lambda p: {**p, **_SIGLINDE}),
-    "vertical_farm": (("t_set_k", "u_envelope_w_per_m2k", "led_power_w_per_m2"), "floor_area_m2",
-                      lambda p: {"floor_area_m2": 1.0, **p}),
+_DHW_PROFILE_NAMES = tuple(DHW_PROFILES)
+_DEMAND_MODELS = {  # kind: (its parameter columns, the count it is linear in, the model's keyword arguments at an hour)
+    "homes_degree_days": (("t_design_k", "space_design_w", "t_heating_limit_k", "dhw_w", "dhw_profile_index"),
+                          "n_homes", lambda p, hour: {
+                              "t_design_k": p["t_design_k"], "space_design_w": p["space_design_w"],
+                              "t_heating_limit_k": p["t_heating_limit_k"], "dhw_w": p["dhw_w"], "hour_of_day": hour,
+                              "dhw_profile": _DHW_PROFILE_NAMES[int(p["dhw_profile_index"])]}),
+    "homes_siglinde": (("customer_value_w",), "n_homes", lambda p, hour: {**p, **_SIGLINDE}),
+    "vertical_farm": (("t_set_k", "u_envelope_w_per_m2k", "led_power_w_per_m2", "ventilation_w_per_m2k",
+                       "lights_on_h", "photoperiod_h"), "floor_area_m2", lambda p, hour: {
+                          "floor_area_m2": 1.0, "t_set_k": p["t_set_k"],
+                          "u_envelope_w_per_m2k": p["u_envelope_w_per_m2k"],
+                          "led_power_w_per_m2": p["led_power_w_per_m2"],
+                          "ventilation_w_per_m2k": p["ventilation_w_per_m2k"],
+                          "lit": lights_on_fraction(hour, p["lights_on_h"], p["photoperiod_h"])}),
 }
+_HOME_KEYS = ("building_type", "t_design_k", "t_heating_limit_k", "design_load_w", "dhw_w", "dhw_profile")
+
+
+def home_parameters(case) -> pd.DataFrame:
+    """Each consumer's home parameters resolved from its building type (:func:`home_heat_parameters`):
+    ``space_design_w``, ``dhw_w``, ``design_load_w`` (space heating + peak-hour hot water) [W],
+    ``annual_heat_j`` in the normal year [J] and ``dhw_profile_index``; NaN for consumers that are not
+    ``homes_degree_days``. Errors name the first consumer with the offending parameters."""
+    c = case.tables["dh_consumer"]
+    out = pd.DataFrame(np.nan, index=c.index, columns=["space_design_w", "dhw_w", "design_load_w", "annual_heat_j",
+                                                        "dhw_profile_index"])
+    homes = c[c["kind"] == "homes_degree_days"]
+    for key, rows in homes.groupby(list(_HOME_KEYS), dropna=False, sort=False).groups.items():
+        p = dict(zip(_HOME_KEYS, key))
+        try:
+            r = home_heat_parameters(p["building_type"], p["t_design_k"], p["t_heating_limit_k"],
+                                     None if pd.isna(p["design_load_w"]) else p["design_load_w"],
+                                     None if pd.isna(p["dhw_w"]) else p["dhw_w"], p["dhw_profile"])
+        except CaseError as err:
+            raise err.located(file=case.file, element=f"dh_consumer '{c['id'].loc[rows[0]]}'") from None
+        for name in ("space_design_w", "dhw_w", "design_load_w", "annual_heat_j"):
+            out.loc[rows, name] = r[name]
+        out.loc[rows, "dhw_profile_index"] = float(_DHW_PROFILE_NAMES.index(p["dhw_profile"]))
+    return out
+
+
+def annual_heat_per_home_j(case) -> tuple[float, str]:
+    """Mean annual heat of the case's homes in a normal year [J] (weighted by their number) and its basis;
+    without ``homes_degree_days`` consumers, the detached house of
+    :data:`gigawatt.models.consumers.BUILDING_TYPES`."""
+    c = case.tables["dh_consumer"]
+    homes = (c["kind"] == "homes_degree_days").to_numpy()
+    n = c["n_homes"].to_numpy(float)[homes]
+    if homes.any() and n.sum() > 0:
+        e = home_parameters(case)["annual_heat_j"].to_numpy(float)[homes]
+        types = sorted(set(c["building_type"].to_numpy()[homes]))
+        return float(np.sum(n * e) / n.sum()), (
+            f"the network's {n.sum():,.0f} homes ({', '.join(types)}) in a normal Danish year, "
+            f"{DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D:.0f} K d")
+    return BUILDING_TYPES["detached"].annual_heat_j, "a detached standard house in a normal Danish year"
 
 
 class ConsumerDemand:
-    """The consumers' heat demand as a function of the outdoor temperature, through the consumer-model
-    registry (:func:`gigawatt.models.consumers.consumer_heat_demand_w`). Each model is linear in its count
-    (homes, floor area), so it is evaluated once per distinct parameter set; the sets are found once here,
-    and :meth:`at` costs one model call per set. Errors name the first consumer with the offending set."""
+    """The consumers' heat demand as a function of the outdoor temperature and the hour of the day, through
+    the consumer-model registry (:func:`gigawatt.models.consumers.consumer_heat_demand_w`). Each model is
+    linear in its count (homes, floor area), so it is evaluated once per distinct parameter set; the sets are
+    found once here, and :meth:`at` costs one model call per set. Errors name the first consumer with the
+    offending set."""
 
     def __init__(self, case):
         c = case.tables["dh_consumer"]
@@ -159,28 +212,45 @@ class ConsumerDemand:
                     raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{self.ids[i]}'", f))
         self.fixed = np.isin(kinds, ("fixed", "process")) | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy())
         self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
-        self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row)
+        resolved = home_parameters(case)
+        table = pd.concat([c.drop(columns=[k for k in resolved if k in c]), resolved], axis=1)
+        self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row, first row of each set)
         for kind, (cols, count, _) in _DEMAND_MODELS.items():
             rows = np.flatnonzero(kinds == kind)
             if rows.size:
-                keys, inverse = np.unique(c[list(cols)].to_numpy(float)[rows], axis=0, return_inverse=True)
-                self.groups.append((kind, rows, keys, inverse.ravel(), c[count].to_numpy(float)[rows]))
+                keys, first, inverse = np.unique(table[list(cols)].to_numpy(float)[rows], axis=0, return_index=True,
+                                                 return_inverse=True)
+                self.groups.append((kind, rows, keys, inverse.ravel(), table[count].to_numpy(float)[rows], rows[first]))
 
-    def at(self, t_out_k: float) -> np.ndarray:
-        """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] [W]."""
+    def at(self, t_out_k: float, hour_of_day: float) -> np.ndarray:
+        """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] in the local hour of the day
+        ``hour_of_day`` [h] (hot water's profile, the farms' lights) [W]."""
         q = np.zeros(self.n)
         q[self.fixed] = self.fixed_w
-        for kind, rows, keys, inverse, count in self.groups:
-            cols, _, params = _DEMAND_MODELS[kind]
-            per_unit = np.empty(len(keys))
-            for j, key in enumerate(keys):
-                try:
-                    per_unit[j] = float(consumer_heat_demand_w(kind, t_out_k, **params(dict(zip(cols, key)))))
-                except CaseError as err:
-                    first = rows[np.flatnonzero(inverse == j)[0]]
-                    raise err.located(file=self.case.file, element=f"dh_consumer '{self.ids[first]}'") from None
+        for kind, rows, keys, inverse, count, first in self.groups:
+            per_unit = np.array([float(self._model(kind, key, t_out_k, hour_of_day, i)) for key, i in zip(keys, first)])
             q[rows] = per_unit[inverse] * count
         return q
+
+    def energy_j(self, t_out_k, hour_of_day, dt_s: float) -> np.ndarray:
+        """Heat every consumer demands over a series of steps of ``dt_s`` [s] at outdoor temperatures
+        ``t_out_k`` [K] starting in the local hours ``hour_of_day`` [h] (arrays of the same length) [J]: the
+        models evaluated on the whole series at once, no network solve."""
+        t, h = np.asarray(t_out_k, dtype=float), np.asarray(hour_of_day, dtype=float)
+        e = np.zeros(self.n)
+        e[self.fixed] = self.fixed_w * t.size * dt_s
+        for kind, rows, keys, inverse, count, first in self.groups:
+            per_unit = np.array([float(np.sum(self._model(kind, key, t, h, i))) * dt_s for key, i in zip(keys, first)])
+            e[rows] = per_unit[inverse] * count
+        return e
+
+    def _model(self, kind, key, t_out_k, hour_of_day, first):
+        """One parameter set's demand per unit (home, m² of farm) [W]; errors name consumer ``first``."""
+        cols, _, params = _DEMAND_MODELS[kind]
+        try:
+            return consumer_heat_demand_w(kind, t_out_k, **params(dict(zip(cols, key)), hour_of_day))
+        except CaseError as err:
+            raise err.located(file=self.case.file, element=f"dh_consumer '{self.ids[first]}'") from None
 
 
 @dataclass(frozen=True)
@@ -245,7 +315,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
                                             directed=False)
     _check_reachable(case, label, cs, cr, sup, ret, node_index)
     demand_model = ConsumerDemand(case)
-    demand = demand_model.at(s["outdoor_t_k"])
+    demand = demand_model.at(s["outdoor_t_k"], s["hour_of_day"])
     if s["hp_model"] == "map":
         heat_pump_map(case)  # a broken map is an input error even when the campus offers no heat
 
@@ -294,7 +364,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         t_ret_c=t_ret_c, is_flow=is_flow, flow_heat=flow_heat, given_flow=given_flow, rho=rho, cp=cp, demand_model=demand_model,
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
-        pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy())
+        pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0])
 
 
 @dataclass
@@ -333,6 +404,7 @@ class DistrictHeatingNetwork:
     farm_area: np.ndarray
     pipe_area: np.ndarray
     consumer_ids: np.ndarray
+    annual_heat_per_home_j: float
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, newton_steps=0):
@@ -393,7 +465,7 @@ class DistrictHeatingNetwork:
             check_scalar(schema()["district_heating"]["outdoor_t_k"], float(outdoor_t_k), file=self.case.file,
                          element="solve(outdoor_t_k=...)")
             self.s = {**self.s, "outdoor_t_k": float(outdoor_t_k)}
-            self.demand = self.demand_model.at(self.s["outdoor_t_k"])
+            self.demand = self.demand_model.at(self.s["outdoor_t_k"], self.s["hour_of_day"])
         s, cp, demand, cs = self.s, self.cp, self.demand, self.cs
         t_sup, t_ret_c, is_flow, given_flow = s["t_supply_k"], self.t_ret_c, self.is_flow, self.given_flow
         nc = self.sub.size
@@ -487,7 +559,6 @@ class DistrictHeatingNetwork:
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
-        home_w = float(homes_degree_days_w(s["outdoor_t_k"], 261.15))
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
                        dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
@@ -495,8 +566,11 @@ class DistrictHeatingNetwork:
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
                        dh_undersupplied=int(under.sum()),
-                       homes_equivalent=plant["q_from_campus_w"] / home_w if home_w > 0 else math.nan,
-                       vertical_farm_area_served_m2=float(self.farm_area[~under].sum()))
+                       homes_equivalent=homes_heated_annual(plant["q_from_campus_w"] * YEAR_S,
+                                                            self.annual_heat_per_home_j),
+                       annual_heat_per_home_j=self.annual_heat_per_home_j,
+                       vertical_farm_area_m2=float(self.farm_area.sum()),
+                       vertical_farm_area_served_m2=float(self.farm_area[(demand > 0) & ~under].sum()))
         n_all = live.size
         flow_pipe = np.full(n_all, np.nan)
         flow_pipe[live] = m_pipe
