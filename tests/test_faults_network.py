@@ -188,7 +188,7 @@ def test_device_sides_against_the_network_without_the_line():
     pairs = (buses, np.full(buses.size, REFERENCE))
     from gigawatt.solver.faults.currents import bus_faults
 
-    bf, _ = bus_faults(fs, buses)
+    bf = bus_faults(fs, buses)
     fwd, rev = dv._split_points(fs, net, f, other, bf.points[0], f)
     for j, edge in enumerate(lines):
         i_f, _, _ = direct_fault(fs, "converter", int(f[j]), drop_edge=int(edge))

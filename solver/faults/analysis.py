@@ -50,6 +50,6 @@ def fault_currents(case: Case, buses=None) -> xr.Dataset:
     dev_bus = np.where(line_rows >= 0, end, dev["bus"].to_numpy())
     dev_pos = net.pos[bus_ids.get_indexer(dev_bus)] if len(dev) else np.zeros(0, np.int64)
     computed = np.union1d(asked, dev_pos).astype(np.int64)
-    bf, _ = bus_faults(fs, computed)
+    bf = bus_faults(fs, computed)
     duty = device_duty(case, net, fs, bf.points, bf.total, computed)
     return build_fault_dataset(case, net, fs, bf, duty, np.isin(computed, asked), __version__)

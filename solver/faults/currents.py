@@ -158,26 +158,26 @@ def local_capacitors(fs: FaultSystem, net_c: KindNetwork, na: np.ndarray, nb: np
         ra, rb = rep[np.where(a < 0, n, a)], rep[np.where(b < 0, n, b)]
         return np.minimum(ra, rb).astype(np.int64) * (n + 1) + np.maximum(ra, rb)
 
+    if not src.a.size:
+        return np.zeros(na.size), np.zeros(na.size)
     keys, inverse = np.unique(code(src.a, src.b), return_inverse=True)
     y = np.bincount(inverse, weights=1.0 / src.r, minlength=keys.size)
     cap = np.bincount(inverse, weights=src.value, minlength=keys.size)
-    at = np.searchsorted(keys, code(na, nb))
-    hit = (at < keys.size) & (keys[np.minimum(at, max(keys.size - 1, 0))] == code(na, nb)) if keys.size else \
-        np.zeros(na.size, bool)
-    at = np.minimum(at, max(keys.size - 1, 0))
-    return (np.where(hit, y[at] if keys.size else 0.0, 0.0), np.where(hit, cap[at] if keys.size else 0.0, 0.0))
+    wanted = code(na, nb)
+    at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    hit = keys[at] == wanted
+    return np.where(hit, y[at], 0.0), np.where(hit, cap[at], 0.0)
 
 
-def bus_faults(fs: FaultSystem, buses: np.ndarray, networks: dict | None = None) -> tuple[BusFaults, dict]:
-    """Fault currents at the bus positions ``buses``; returns them and the kind networks factorised for them
-    (their patterns hold every fault of these buses)."""
+def bus_faults(fs: FaultSystem, buses: np.ndarray) -> BusFaults:
+    """Fault currents at the bus positions ``buses`` (each kind's network factorised once for all of them: the
+    pattern holds every fault's pair of nodes)."""
     types = FAULT_TYPES[fs.system]
     variants = [(name, v) for name, vs in types.items() for v in vs]
     na = np.concatenate([_layer_node(fs.n_layer, buses, np.full(buses.size, v[0])) for _, v in variants])
     nb = np.concatenate([_layer_node(fs.n_layer, buses, np.full(buses.size, v[1])) for _, v in variants])
     rank = fs.n_bus - 1 - np.arange(fs.n_bus)  # leaves first: the assembly's positions are parents first
-    if networks is None:
-        networks = {k: kind_network(fs, k, (na, nb), rank) for k in KINDS}
+    networks = {k: kind_network(fs, k, (na, nb), rank) for k in KINDS}
     m = buses.size
     e = np.zeros((na.size, len(CONTRIBUTIONS)))
     r = np.zeros_like(e)
@@ -225,4 +225,4 @@ def bus_faults(fs: FaultSystem, buses: np.ndarray, networks: dict | None = None)
         out_c[:, t], out_t[:, t] = contrib[rows], total[rows]
         points.append(FaultPoints(e[rows], r[rows], l[rows], i_lim[rows], pts.c[rows]))
         start += len(vs) * m
-    return BusFaults(buses, tuple(types), chosen, layers, points, out_c, out_t), networks
+    return BusFaults(buses, tuple(types), chosen, layers, points, out_c, out_t)

@@ -55,7 +55,7 @@ class DeviceDuty:
     forward_i_p: np.ndarray  # [A]
     reverse_i_p: np.ndarray  # [A]
     forward_i_k: np.ndarray  # [A]
-    upstream: np.ndarray  # row of the upstream device in the protection table, −1 if none
+    upstream: np.ndarray  # index (among these devices) of the upstream device, −1 if none
     selective: np.ndarray  # 1, 0 or NaN (no curve, no upstream device)
     crossing_a: np.ndarray  # [A] lowest current at which the pair is not selective (NaN if selective)
 
@@ -273,7 +273,8 @@ def _split_points(fs: FaultSystem, net, f, other, pts: FaultPoints, where) -> tu
     bus0, bus1, line0, line1 = sides["capacitor"]
     with np.errstate(invalid="ignore"):
         rest0 = np.where(np.isinf(bus0), np.inf, bus0 - y_at)
-    r_fwd[:, 1], l_fwd[:, 1] = _impedance(np.where(rest0 > 1e-12 * np.abs(bus0), rest0, 0.0), bus1)
+    rest0 = np.where(np.isinf(rest0) | (rest0 > 1e-12 * np.abs(bus0)), rest0, 0.0)
+    r_fwd[:, 1], l_fwd[:, 1] = _impedance(rest0, bus1)
     with np.errstate(divide="ignore"):
         r_fwd[:, 2] = np.where(y_at > 0, 1.0 / np.where(y_at > 0, y_at, 1.0), np.inf)
     r_rev[:, 1], l_rev[:, 1] = _impedance(line0, line1)
