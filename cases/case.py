@@ -249,7 +249,8 @@ def _check_protection(tables: dict, file, table_files):
     dev = tables["protection"]
     where = table_files.get("protection", file)
     has_line, has_bus = dev["line"].to_numpy() != "", dev["bus"].to_numpy() != ""
-    for bad, what in ((has_line & has_bus, "gives both line and bus"), (~has_line & ~has_bus, "gives neither line nor bus")):
+    for bad, what in ((has_line & has_bus, "gives both line and bus"),
+                      (~has_line & ~has_bus, "gives neither line nor bus")):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise CaseError(f"a protective device sits on a line or at a bus: this one {what}", file=where,

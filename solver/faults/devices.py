@@ -12,9 +12,9 @@ the peak sees less, a solid-state breaker that opens during the rise too.
 
 In a monopolar network the two sides are split along the assembly's spanning tree (for each contribution
 kind, the driving-point admittances of every subtree and of the rest, two O(N) passes): exact for a radial
-network (each line is then a bridge; parallel lines between two buses are split off together); for a line that closes a ring, and for every device of a bipolar
-network, the duty is the fault at the device's bus itself, all its contributions (an upper bound: both sides
-together).
+network (each line is then a bridge; parallel lines between two buses are split off together). For a line
+that closes a ring, and for every device of a bipolar network, the duty is the fault at the device's bus
+itself, all its contributions (an upper bound: both sides together).
 
 A device rated below its duty is a finding of the results, not an error.
 

@@ -13,7 +13,7 @@ import xarray as xr
 from gigawatt.cases.schema import echo_variable
 from gigawatt.models.fault_currents import RISE_TIME_CONSTANTS
 from gigawatt.solver.faults.currents import CONTRIBUTIONS, QUANTITIES
-from gigawatt.solver.faults.network import CONDUCTORS, REFERENCE
+from gigawatt.solver.faults.network import CONDUCTORS
 
 FAULT_VARIABLES = {
     "i_p": ("A", "peak short-circuit current i_p"),
@@ -60,8 +60,8 @@ def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: st
     sel = np.flatnonzero(report)[order]
     ds = {}
     coords = {"bus": bus_tab["id"].to_numpy()[rows[order]], "fault_type": list(bf.fault_types),
-              "contribution": list(CONTRIBUTIONS), "line": lines["id"].to_numpy(), "source": t["source"]["id"].to_numpy(),
-              "protection": dev["id"].to_numpy()[duty.row]}
+              "contribution": list(CONTRIBUTIONS), "line": lines["id"].to_numpy(),
+              "source": t["source"]["id"].to_numpy(), "protection": dev["id"].to_numpy()[duty.row]}
     for k, q in enumerate(QUANTITIES):
         unit, name = FAULT_VARIABLES[q]
         ds[q + SUFFIX[q]] = _var(("bus", "fault_type"), bf.total[sel, :, k], unit, name + ", all contributions")
@@ -115,7 +115,8 @@ def _devices(ds: dict, case, duty) -> None:
                                 "device, fed from its bus), reverse (a fault at its bus, fed back from the line) "
                                 "or bus (the fault at its bus, all contributions)")
     ds["forward_i_p_a"] = _var(dim, duty.forward_i_p, "A", "peak current through the device for a fault past it")
-    ds["reverse_i_p_a"] = _var(dim, duty.reverse_i_p, "A", "peak current back through the device for a fault at its bus")
+    ds["reverse_i_p_a"] = _var(dim, duty.reverse_i_p, "A",
+                               "peak current back through the device for a fault at its bus")
     ds["forward_i_k_a"] = _var(dim, duty.forward_i_k, "A", "quasi steady-state current through the device for a "
                                "fault past it")
     capacity = dev["breaking_capacity_a"].to_numpy(float)
