@@ -131,7 +131,7 @@ def solve_dc_thermal(net: Network, case, *, settings: dict) -> tuple[Network, DC
     """``solve_dc`` with each rated line's conductor temperature from its own current (``[solver]
     conductor_temperature = "from_load"``): θ = θ_amb + (θ_max − θ_amb)·(I/I_z)² (IEC 60287-1-1 at fixed
     thermal resistance; :func:`gigawatt.models.ampacity.conductor_temperature_from_load`), its resistance R(θ)
-    from it, solved again until the temperatures stand still (a fixed point; each pass is a warm Newton solve).
+    from it, solved again until the temperatures stand still (a fixed point; a few load flows).
 
     Returns the network at the final resistances, its state and the temperatures [K] per line-table row.
     Unrated lines and lines with a given ``r_ohm`` keep their ``conductor_temp_k``.
