@@ -252,6 +252,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     _check_references(validated, models, file, table_files)
     _check_line_levels(validated, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
+    _check_protection(validated, file, table_files)
     if district_heating is not None:
         settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
         nodes = pd.Index(validated["dh_node"]["id"])
@@ -310,14 +311,15 @@ def _check_references(tables: dict, models: dict, file, table_files):
 def _check_dc_system(tables: dict, system: str, file, table_files):
     """Fields that only a bipolar case uses: a monopolar case accepts only the default rack pole, and a
     bipolar case needs a neutral conductor on every in-service line."""
-    racks = tables["rack"]
     if system != "bipolar":
-        single = racks["pole"].to_numpy() != "bipolar"
-        if single.any():
-            i = int(np.flatnonzero(single)[0])
-            raise CaseError("a rack on one pole needs a bipolar DC system ([dc] system = \"bipolar\")",
-                            file=table_files.get("rack", file), element=f"rack '{racks['id'].iloc[i]}'",
-                            field="pole", value=racks["pole"].iloc[i], allowed="bipolar in a monopolar case")
+        for name in ("rack", "battery"):
+            df = tables[name]
+            single = df["pole"].to_numpy() != "bipolar"
+            if single.any():
+                i = int(np.flatnonzero(single)[0])
+                raise CaseError(f"a {name} on one pole needs a bipolar DC system ([dc] system = \"bipolar\")",
+                                file=table_files.get(name, file), element=f"{name} '{df['id'].iloc[i]}'",
+                                field="pole", value=df["pole"].iloc[i], allowed="bipolar in a monopolar case")
         return
     lines = tables["line"]
     no_neutral = lines["in_service"].to_numpy(bool) & (lines["neutral_cross_section_m2"].to_numpy(float) == 0.0) \
@@ -362,3 +364,37 @@ def _check_unused_tables(tables: dict, settings: dict, file, table_files):
             raise CaseError(f"table '{name}' has {len(tables[name])} rows, but nothing uses it without {needs}",
                             file=table_files.get(name, file), element=f"table '{name}'",
                             allowed=f"{needs}, or no {name} table")
+
+
+def _check_protection(tables: dict, file, table_files):
+    """Each protective device sits on a line or at a bus (not both), and names a curve that exists; each curve's
+    points rise in current and do not rise in time."""
+    dev = tables["protection"]
+    where = table_files.get("protection", file)
+    has_line, has_bus = dev["line"].to_numpy() != "", dev["bus"].to_numpy() != ""
+    for bad, what in ((has_line & has_bus, "gives both line and bus"),
+                      (~has_line & ~has_bus, "gives neither line nor bus")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise CaseError(f"a protective device sits on a line or at a bus: this one {what}", file=where,
+                            element=f"protection '{dev['id'].iloc[i]}'", field="line",
+                            allowed="a line id (with line_end) or a bus id")
+    pts = tables["protection_curve"]
+    names = pts["curve"].to_numpy()
+    unknown = (dev["curve"].to_numpy() != "") & ~np.isin(dev["curve"].to_numpy(), names)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise CaseError("refers to a curve that the protection_curve table does not have", file=where,
+                        element=f"protection '{dev['id'].iloc[i]}'", field="curve", value=dev["curve"].iloc[i],
+                        allowed=("one of " + ", ".join(sorted(set(names)))) if len(names) else "a protection_curve")
+    current, time = pts["current_a"].to_numpy(float), pts["time_s"].to_numpy(float)
+    for name in dict.fromkeys(names):
+        rows = np.flatnonzero(names == name)
+        bad = np.flatnonzero((np.diff(current[rows]) <= 0) | (np.diff(time[rows]) > 0))
+        if bad.size:
+            i = int(rows[bad[0] + 1])
+            raise CaseError(f"the points of curve '{name}' must rise in current and not rise in time, in table order",
+                            file=table_files.get("protection_curve", file),
+                            element=f"protection_curve '{pts['id'].iloc[i]}'", field="current_a",
+                            value=current[i], allowed=f"above {current[rows[bad[0]]]} A at most "
+                                                      f"{time[rows[bad[0]]]} s")

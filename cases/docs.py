@@ -35,6 +35,13 @@ INTRO = {
                "see gigawatt.solver.ac.grid)."),
     "ac_line": "Element table `ac_line`: three-phase overhead lines and cables (π model), by parameters or a pandapower standard type.",
     "ac_trafo": "Element table `ac_trafo`: two-winding transformers (T model, taps at neutral), by parameters or a standard type.",
+    "battery": ("Element table `battery`: DC batteries on a bus; they float in the load flow (no current) and feed "
+                "DC faults (gigawatt.solver.faults)."),
+    "protection": ("Element table `protection`: breakers, fuses and solid-state breakers on a line end or at a bus; "
+                   "`gigawatt faults` checks each against the fault current it must interrupt and against the device "
+                   "upstream (gigawatt.solver.faults.devices)."),
+    "protection_curve": ("Element table `protection_curve`: points of the devices' time–current curves, one row per "
+                         "point, grouped by `curve`."),
     "ac_supply": ("Element table `ac_supply`: what feeds the grid side: transmission substations (`ext_grid`) and plant "
                   "generators (`gen`); every AC island with a station needs a slack."),
     "timeseries": ("Time-series CSV columns (`gigawatt.cases.series_file.read_timeseries`): a `time` column and value "

@@ -30,6 +30,7 @@ _PUBLIC = {
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
     "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
     "format_contingency": "gigawatt.solver.contingency",
+    "fault_currents": "gigawatt.solver.faults.analysis",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

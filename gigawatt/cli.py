@@ -157,6 +157,31 @@ def _provisioning(text: str):
 
 
 @main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--buses", default=None, metavar="ID,ID,...",
+              help="Comma-separated ids of the buses to fault [default: every bus].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the fault study as NetCDF here (default: <case name>-faults.nc in the current folder).")
+@click.option("--no-output", is_flag=True, help="Print the table only; write no file.")
+def faults(case, buses, output, no_output):
+    """DC short-circuit currents of CASE (default: the bundled case) at every bus (or --buses), in the form of
+    IEC 61660-1 (peak, time to peak, quasi steady-state current, rise and decay time constants) for each fault
+    type, and the breaking duty and selectivity of its protective devices."""
+    import gigawatt as gw
+    from gigawatt.summary import format_faults
+
+    try:
+        loaded = gw.load_case(case)
+        names = None if buses is None else [b.strip() for b in buses.split(",") if b.strip()]
+        result = gw.fault_currents(loaded, buses=names)
+    except gw.GigawattError as err:
+        _fail(err)
+    click.echo(format_faults(result))
+    if not no_output:
+        write_netcdf(result, output or Path(f"{loaded.name}-faults.nc"), "fault study")
+
+
+@main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(path_type=Path),
               help="Folder for the figures and report.html (default: <results name>-report).")

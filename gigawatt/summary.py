@@ -366,3 +366,54 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in str(a["warnings"]).splitlines()]
     return lines
+
+
+def _ka(x) -> str:
+    return f"{float(x) / 1e3:9.2f}" if np.isfinite(x) else "        –"
+
+
+def _ms(x) -> str:
+    return f"{float(x) * 1e3:9.3f}" if np.isfinite(x) else "        –"
+
+
+def format_faults(ds: xr.Dataset, max_buses: int = MAX_LISTED) -> str:
+    """A fault study (:func:`gigawatt.fault_currents`) as text: per fault type the largest peak and the smallest
+    quasi steady-state current and where; a table of the buses (every one when there are at most ``max_buses``,
+    else those of the largest peaks); the protective devices' duty, breaking capacity and selectivity; the
+    findings."""
+    a = ds.attrs
+    n = ds.sizes["bus"]
+    lines = [f"case {a['case_name']!r}: DC fault currents at {n} buses ({a['dc_system']}; IEC 61660-1 "
+             f"characteristic quantities, contributions summed in time)", ""]
+    for ft in ds.fault_type.values:
+        f = ds.sel(fault_type=ft)
+        if not n:
+            break
+        i, j = int(np.nanargmax(f.i_p_a.values)), int(np.nanargmin(f.i_k_a.values))
+        lines.append(f"{ft.replace('_', ' ')}: largest peak {float(f.i_p_a[i]) / 1e3:.2f} kA at bus "
+                     f"'{ds.bus.values[i]}' after {float(f.t_p_s[i]) * 1e3:.3f} ms; smallest quasi steady-state "
+                     f"current {float(f.i_k_a[j]) / 1e3:.2f} kA at bus '{ds.bus.values[j]}'")
+    if n:
+        peak = ds.i_p_a.max("fault_type").values
+        rows = np.arange(n) if n <= max_buses else np.sort(np.argsort(-peak, kind="stable")[:max_buses])
+        lines += ["", ("buses" if n <= max_buses else f"the {max_buses} buses of the largest peaks"),
+                  f"  {'bus':<22} {'fault type':<16} {'i_p [kA]':>9} {'t_p [ms]':>9} {'I_k [kA]':>9} "
+                  f"{'tau1 [ms]':>9} {'tau2 [ms]':>9}  conductors"]
+        for i in rows:
+            for ft in ds.fault_type.values:
+                f = ds.isel(bus=i).sel(fault_type=ft)
+                lines.append(f"  {str(ds.bus.values[i]):<22} {ft:<16} {_ka(f.i_p_a)} {_ms(f.t_p_s)} {_ka(f.i_k_a)} "
+                             f"{_ms(f.tau1_s)} {_ms(f.tau2_s)}  {f.faulted_conductors.item()}")
+    if ds.sizes.get("protection"):
+        lines += ["", f"protective devices ({ds.sizes['protection']})",
+                  f"  {'device':<16} {'kind':<20} {'duty [kA]':>9} {'from':<8} {'breaks [kA]':>11} {'ok':<3} "
+                  f"{'upstream':<16} selective"]
+        for k in range(ds.sizes["protection"]):
+            d = ds.isel(protection=k)
+            sel = {1.0: "yes", 0.0: "NO"}.get(float(d.selective), "–")
+            lines.append(f"  {str(ds.protection.values[k]):<16} {d.protection_kind.item():<20} {_ka(d.duty_i_a)} "
+                         f"{d.duty_direction.item():<8} {_ka(d.protection_breaking_capacity_a):>11} "
+                         f"{'yes' if int(d.breaking_ok) else 'NO':<3} {d.upstream.item() or '–':<16} {sel}")
+    if a.get("findings"):
+        lines += ["", "findings"] + [f"  {w}" for w in a["findings"].splitlines()]
+    return "\n".join(lines)

@@ -5,7 +5,8 @@ import xarray as xr
 
 from gigawatt.cases.case import Case
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
-from gigawatt.solver.dc.loadflow import solve_dc
+from gigawatt.errors import CaseError
+from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
 
@@ -35,10 +36,10 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
         than 10 m/s, a bus at or beyond twice its nominal voltage, …; results outside the design ranges
         are kept, with a warning).
     """
-    return check_plausibility(_solve(case))
+    return check_plausibility(_solve(case, district_heating_network))
 
 
-def _solve(case: Case) -> xr.Dataset:
+def _solve(case: Case, district_heating_network=None) -> xr.Dataset:
     from gigawatt import __version__
 
     if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:
@@ -136,13 +137,22 @@ def _c(t_k: float) -> str:
 
 
 def _electrical(case, net, version, p_it=None) -> xr.Dataset:
-    """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results."""
+    """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results; with ``[solver]
+    conductor_temperature = "from_load"`` each line's resistance at its temperature from the load."""
+    from_load = case.settings["solver"]["conductor_temperature"] == "from_load"
     if (case.settings.get("dc") or {}).get("system") == "bipolar":
+        if from_load:
+            raise CaseError("conductor temperatures from the load are solved for monopolar DC networks only",
+                            file=case.file, element="[solver]", field="conductor_temperature", value="from_load",
+                            allowed="fixed in a bipolar case")
         from gigawatt.solver.dc.bipolar import solve_bipolar
         from gigawatt.solver.dc.bipolar_results import build_bipolar_dataset
 
         state = solve_bipolar(net, case, settings=case.settings["solver"])
         ds = build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
+    elif from_load:
+        net, state, temp = solve_dc_thermal(net, case, settings=case.settings["solver"])
+        ds = build_dataset(case, net, state, version=version, p_it=p_it, line_temp=temp)
     else:
         state = solve_dc(net, case, settings=case.settings["solver"])
         ds = build_dataset(case, net, state, version=version, p_it=p_it)

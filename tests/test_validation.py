@@ -10,8 +10,9 @@ import tomllib
 
 import pytest
 
-from gigawatt.validation.dc_checks import RUNNERS, Measured
+from gigawatt.validation.dc_checks import Measured
 from gigawatt.validation.harness import (
+    runners,
     REQUIRED_KEYS,
     TIERS,
     TOLERANCE_KINDS,
@@ -54,7 +55,7 @@ def test_case_file_is_complete(path):
     for key in REQUIRED_KEYS:
         assert key in raw, f"{path.name}: missing '{key}'"
     assert raw["tier"] in TIERS
-    assert raw["runner"] in RUNNERS
+    assert raw["runner"] in runners()
     assert raw["tolerance_kind"] in TOLERANCE_KINDS
     assert isinstance(raw["tolerance"], (int, float)) and raw["tolerance"] >= 0
     for key in ("source", "tolerance_reason", "sign_convention"):

@@ -10,7 +10,7 @@ A validation case is data (STYLE.md §9). Each TOML file holds:
 ``sign_convention``
     How the compared quantities are signed.
 ``runner``
-    Name of the function in :data:`gigawatt.validation.dc_checks.RUNNERS` that builds, solves and measures.
+    Name of the function in the registry :func:`runners` that builds, solves and measures.
 ``tolerance``, ``tolerance_kind``, ``tolerance_reason``
     The default tolerance of the case, its kind (a key of :data:`TOLERANCE_KINDS`) and why it is what it
     is. An ``[[expected]]`` entry may override all three (and must then give its own reason).
@@ -143,10 +143,17 @@ def case_file_problems(spec: dict, runners: dict | None = None) -> list[str]:
 # --- running ---------------------------------------------------------------------------------------
 
 
-def _default_runners() -> dict:
+def runners() -> dict:
+    """Every runner by name: :data:`gigawatt.validation.dc_checks.RUNNERS` (the DC, bipolar, cooling, district
+    heating, architecture, grid and weather cases) and :data:`gigawatt.validation.fault_checks.FAULT_RUNNERS`."""
     from gigawatt.validation.dc_checks import RUNNERS
+    from gigawatt.validation.fault_checks import FAULT_RUNNERS
 
-    return RUNNERS
+    return {**RUNNERS, **FAULT_RUNNERS}
+
+
+def _default_runners() -> dict:
+    return runners()
 
 
 def _source(spec: dict) -> str:
@@ -238,7 +245,7 @@ def run_all(tiers=None, *, folder=None, runners: dict | None = None) -> list[Row
     folder : path, optional
         Folder of case files; the bundled ``validation/cases`` when omitted.
     runners : dict, optional
-        Runner registry; :data:`gigawatt.validation.dc_checks.RUNNERS` when omitted.
+        Runner registry; :func:`runners` when omitted.
     """
     if tiers is not None:
         tiers = tuple(tiers)

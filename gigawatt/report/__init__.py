@@ -7,6 +7,7 @@ Figures, each drawn only when the results have its data (the page lists the othe
 ``sankey.png``         the energy chain from the grid to the chips, their heat and its reuse
                        (:mod:`gigawatt.report.sankey`; the ledger is checked before drawing)
 ``voltage.png``        voltage along the feeders against distance from the source
+``fault_currents.png`` peak and quasi steady-state fault current along the feeders (a fault study)
 ``temperatures.png``   chip temperatures of the racks; coolant supply and return by loop
 ``dh_supply.png``      supply temperature at the district-heating consumers
 ``dh_by_kind.png``     heat delivered and demanded by consumer kind
@@ -77,6 +78,8 @@ def _single(func):
 FIGURES = {
     "sankey": ("sankey.png", "Energy chain from the grid to the chips, their heat and its reuse", _sankey),
     "voltage": ("voltage.png", "Voltage profiles along the feeders", _single(F.voltage_profiles)),
+    "fault_currents": ("fault_currents.png", "DC fault currents along the feeders",
+                       _single(F.fault_currents_along_feeders)),
     "temperatures": ("temperatures.png", "Chip and coolant temperatures", _single(F.temperatures)),
     "dh_supply": ("dh_supply.png", "District heating: supply temperature at the consumers",
                   _single(F.dh_supply_temperatures)),

@@ -3,6 +3,9 @@ matplotlib ``Figure``, or raises :class:`Skip` saying which data it lacks.
 
 Variables each figure reads (the names a results builder must produce for the figure to appear):
 
+- fault currents along the feeders (a fault study, ``gigawatt faults``): ``i_p_a``, ``i_k_a`` (bus,
+  fault_type), ``line_from_bus``, ``line_to_bus``, ``line_length_m`` (line), ``source_bus`` (source), every bus
+  the lines join faulted;
 - voltage profiles: ``v_pu`` (bus), ``v_v`` (bus), ``line_from_bus``, ``line_to_bus``, ``line_length_m``
   (line), and the sources' buses from ``source_bus`` (source) or, when absent, the buses whose voltage is a
   source's ``source_v_v``; with a ``time`` dimension, the step of the lowest voltage is drawn;
@@ -78,13 +81,14 @@ def _at_extreme(ds, name: str, pick) -> tuple:
 
 # --- electrical ----------------------------------------------------------------------------------------
 
-def feeder_paths(ds, max_paths: int | None = None):
+def feeder_paths(ds, max_paths: int | None = None, key=None):
     """Distance from the nearest source along the lines [m] of every bus fed from the grid, and the bus
     paths from a source to each end of the shortest-path tree (one per row feeder and busway).
 
     Returns ``(distance_m, paths, n_ends, n_unreached)``: with ``max_paths``, the paths to the ends of the
-    lowest voltage first and then ends spread evenly over the rest (the lowest path first in any case);
-    buses behind DC/DC converters (no line joins them to a source) are not reached."""
+    lowest ``key`` (per bus; default the voltage ``v_pu``) first and then ends spread evenly over the rest (the
+    lowest path first in any case); buses behind DC/DC converters (no line joins them to a source) are not
+    reached."""
     import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
@@ -108,7 +112,8 @@ def feeder_paths(ds, max_paths: int | None = None):
     has_child[pred[pred >= 0]] = True
     # Ends of the tree; a source whose neighbours another source reaches first ends no feeder.
     ends = np.flatnonzero(reached & ~has_child & (pred >= 0))
-    ends = ends[np.argsort(ds.v_pu.values[ends], kind="stable")]
+    key = ds.v_pu.values if key is None else np.asarray(key)
+    ends = ends[np.argsort(key[ends], kind="stable")]
     if max_paths is not None and ends.size > max_paths:
         k = max_paths // 2
         rest = ends[k:]
@@ -146,19 +151,67 @@ def voltage_profiles(ds):
     ax.plot(dist[worst], v[worst], color="#c44e52", lw=1.8,
             label=f"lowest: {v[worst[-1]]:.4f} pu at bus '{bus[worst[-1]]}'")
     reached = np.isfinite(dist)
-    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
     lo, hi = np.min(v[reached]), np.max(v[reached])
     pad = max(hi - lo, 1e-4) * 0.08
     ax.set_ylim(lo - pad, hi + pad)
+    return _feeder_axes(fig, ax, dist, len(paths), n_ends, unreached, "voltage [pu of nominal]",
+                        f"voltage along the feeders{when}", "lower left")
+
+
+def _feeder_axes(fig, ax, dist, n_paths: int, n_ends: int, unreached: int, ylabel: str, title: str, legend: str):
+    """The distance axis, labels, title (with how many feeders are drawn) and legend of a feeder figure."""
+    reached = np.isfinite(dist)
+    ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
     ax.set_xlabel("distance from the source along the lines [m]")
-    ax.set_ylabel("voltage [pu of nominal]")
-    n_text = _count(n_ends, "feeder") if len(paths) == n_ends else f"{len(paths)} of {n_ends} feeders"
+    ax.set_ylabel(ylabel)
+    n_text = _count(n_ends, "feeder") if n_paths == n_ends else f"{n_paths} of {n_ends} feeders"
     extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
-    ax.set_title(f"voltage along the feeders{when} ({n_text}{extra})", fontsize=10)
+    ax.set_title(f"{title} ({n_text}{extra})", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc=legend, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def fault_currents_along_feeders(ds):
+    """Peak and quasi steady-state fault current [kA] against distance from the source [m], one line per feeder
+    path (source to a feeder's far end), for the fault type of the largest peaks; the path ending in the
+    smallest peak drawn in red (the fault the protection must still see). From a fault study
+    (``gigawatt faults``): ``i_p_a``, ``i_k_a`` (bus, fault_type) and the line and source echoes."""
+    _need(ds, "i_p_a", "i_k_a", "line_from_bus", "line_to_bus", "line_length_m", "source_bus")
+    if not ds.sizes.get("line"):
+        raise Skip("no lines in the results")
+    i_p = ds.i_p_a
+    ft = str(ds.fault_type.values[int(np.argmax(np.nanmax(i_p.values, axis=0)))])
+    ip, ik = i_p.sel(fault_type=ft), ds.i_k_a.sel(fault_type=ft)
+    lines_ds = ds[["line_from_bus", "line_to_bus", "line_length_m", "source_bus"]]
+    buses = np.unique(np.concatenate([ds.line_from_bus.values, ds.line_to_bus.values]).astype(str))
+    if ds.sizes["bus"] < buses.size:
+        raise Skip(f"the fault study covers {ds.sizes['bus']} of the {buses.size} buses the lines join (run "
+                   "gigawatt faults without --buses for this figure)")
+    import xarray as xr
+
+    net = xr.Dataset({k: lines_ds[k] for k in lines_ds.data_vars}, coords={"bus": ds.bus.values})
+    dist, paths, n_ends, unreached = feeder_paths(net, MAX_PROFILES, key=ip.values)
+    if not paths:
+        raise Skip("no line leaves a source")
+    from matplotlib.collections import LineCollection
+
+    fig, ax = _figure(size=(9.0, 5.0))
+    kp, kk = ip.values / 1e3, ik.values / 1e3
+    ax.add_collection(LineCollection([np.column_stack([dist[p], kp[p]]) for p in paths], colors="#3b6ea8",
+                                     linewidths=0.8, alpha=0.5, label="peak i_p"))
+    ax.add_collection(LineCollection([np.column_stack([dist[p], kk[p]]) for p in paths], colors="#55a868",
+                                     linewidths=0.8, alpha=0.5, linestyles="--", label="quasi steady-state I_k"))
+    worst = paths[0]
+    bus = ds.bus.values
+    ax.plot(dist[worst], kp[worst], color="#c44e52", lw=1.8,
+            label=f"smallest peak: {kp[worst[-1]]:.1f} kA at bus '{bus[worst[-1]]}'")
+    reached = np.isfinite(dist)
+    top = np.nanmax(np.concatenate([kp[reached], kk[reached]]))
+    ax.set_ylim(0, top * 1.08 if top > 0 else 1)
+    return _feeder_axes(fig, ax, dist, len(paths), n_ends, unreached, "fault current [kA]",
+                        f"{ft.replace('_', '-')} fault current along the feeders", "upper right")
 
 
 # --- cooling -------------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class Network:
     link_a: np.ndarray
     link_b: np.ndarray
     link_g: np.ndarray
+    link_line: np.ndarray  # line-table row of each link
     line_in_service: np.ndarray  # bool per line-table row
     line_from: np.ndarray  # position (−1 if out of service)
     line_to: np.ndarray
@@ -176,6 +177,7 @@ def assemble(case: Case) -> Network:
     link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
     lorder = np.argsort(link_zone, kind="stable")
     link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
+    link_line = live[~in_tree][lorder]
     level_pos = zone_level[zone_pos]
     zone_lev = level_pos[zone_start]
     levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
@@ -211,7 +213,7 @@ def assemble(case: Case) -> Network:
         up=up, g_couple=np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0), tree_line=i32(tree_line),
         zone=i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), level=i32(level_pos),
         fixed=fixed, v_start=v_start, k_droop=k_droop, kv_droop=kv_droop, zones=zones,
-        link_a=link_a, link_b=link_b, link_g=link_g, line_in_service=in_service,
+        link_a=link_a, link_b=link_b, link_g=link_g, link_line=link_line, line_in_service=in_service,
         line_from=i32(np.where(in_service, pos[np.maximum(frm_all, 0)], -1)),
         line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
         feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
@@ -330,6 +332,27 @@ def _tree_lines(n: int, live, frm, to, g, bus_row, pred_row, is_root):
     in_tree = np.zeros(frm.size, dtype=bool)
     in_tree[order_k] = np.cumsum(covered)[:-1] > 0
     return g_parent, tree_line, in_tree
+
+
+def with_line_resistance(net: Network, r: np.ndarray) -> Network:
+    """A copy of ``net`` whose in-service lines have loop resistances ``r`` [Ω] (per line-table row; the
+    topology, order and feeds are shared, not rebuilt): the conductances to the parents, of the links and the
+    zones' rounding floors follow."""
+    live = net.line_in_service
+    a, b = net.line_from[live], net.line_to[live]
+    g = 1.0 / r[live]
+    child = np.where(net.parent[a] == b, a, b)  # tree lines join a bus to its parent; links are dropped below
+    tree = (net.parent[a] == b) | (net.parent[b] == a)
+    g_parent = np.bincount(child[tree], weights=g[tree], minlength=net.n_bus)
+    link_g = 1.0 / r[net.link_line]
+    k = net.k_droop
+    g_sum = (k + g_parent + np.bincount(np.maximum(net.parent, 0), weights=g_parent, minlength=net.n_bus)
+             + np.bincount(net.link_a, weights=link_g, minlength=net.n_bus)
+             + np.bincount(net.link_b, weights=link_g, minlength=net.n_bus))
+    zones = replace(net.zones, g_max=np.maximum.reduceat(g_sum, net.zones.start) if net.n_bus else net.zones.g_max)
+    line_r = np.where(live, r, np.nan)
+    return replace(net, g_parent=g_parent, link_g=link_g, line_r=line_r, zones=zones,
+                   g_couple=np.where((net.parent >= 0) & ~net.fixed & ~net.fixed[net.up], g_parent, 0.0))
 
 
 def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:

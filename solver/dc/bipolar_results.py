@@ -22,7 +22,7 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.solver.dc.bipolar import NEG, NEUTRAL, POS, rack_terminals
-from gigawatt.solver.dc.results import STAGES, _ledger, _var, _warnings, rack_power_variables
+from gigawatt.solver.dc.results import STAGES, _ledger, _var, _warnings, add_line_ratings, rack_power_variables
 
 BIPOLAR_VARIABLES = {
     "v_pos_v": ("V", "potential of the positive pole conductor against earth"),
@@ -93,6 +93,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["r_neutral_ohm"] = _bvar("line", "r_neutral_ohm", st.r_neutral)
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
+    add_line_ratings(ds, lines, np.max(np.abs(i), axis=1))  # the most loaded of its three conductors
 
     p_src, l_src = _per_row(net, st.feed_p, "source", len(src)), _per_row(net, st.feed_loss, "source", len(src))
     half = 0.5 * src["rated_power_w"].to_numpy(float)

@@ -8,9 +8,10 @@ import numpy as np
 
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
-from gigawatt.solver.dc.assembly import Network
+from gigawatt.solver.dc.assembly import Network, line_resistance, with_line_resistance
 from gigawatt.solver.dc.kernel import (STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES, branch_currents,
                                       newton_zones)
+from gigawatt.solver.dc.ratings import line_ratings, line_temperatures
 from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
 # Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
@@ -121,6 +122,44 @@ def solve_dc(net: Network, case, *, settings: dict) -> DCState:
         iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
         deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
     return DCState(v, p_load, line_currents(net, v), feed_p, feed_loss, iterations, worst)
+
+
+THERMAL_TOLERANCE_K = 1e-3
+"""The conductor temperatures from the load are iterated until no line's moves by more than this [K]."""
+THERMAL_MAX_ITERATIONS = 100
+
+
+def solve_dc_thermal(net: Network, case, *, settings: dict) -> tuple[Network, DCState, np.ndarray]:
+    """``solve_dc`` with each rated line's conductor temperature from its own current (``[solver]
+    conductor_temperature = "from_load"``): θ = θ_amb + (θ_max − θ_amb)·(I/I_z)² (IEC 60287-1-1 at fixed
+    thermal resistance; :func:`gigawatt.models.ampacity.conductor_temperature_from_load`), its resistance R(θ)
+    from it, solved again until the temperatures stand still (a fixed point; a few load flows).
+
+    Returns the network at the final resistances, its state and the temperatures [K] per line-table row.
+    Unrated lines and lines with a given ``r_ohm`` keep their ``conductor_temp_k``.
+    """
+    lines = case.tables["line"]
+    live = net.line_in_service
+    rating, _ = line_ratings(lines)
+    temp = lines["conductor_temp_k"].to_numpy(float)
+    st = solve_dc(net, case, settings=settings)
+    for _ in range(THERMAL_MAX_ITERATIONS):
+        new = line_temperatures(lines, st.line_i, rating)
+        moved = float(np.max(np.abs(new - temp)[live], initial=0.0))
+        temp = new
+        r = np.full(len(lines), np.nan)
+        r[live] = line_resistance(lines[live].assign(conductor_temp_k=temp[live]))
+        net = with_line_resistance(net, r)
+        st = solve_dc(net, case, settings=settings)
+        if moved <= THERMAL_TOLERANCE_K:
+            return net, st, temp
+    worst = int(np.argmax(np.where(live, np.abs(line_temperatures(lines, st.line_i, rating) - temp), -1.0)))
+    raise ConvergenceError(
+        f"the conductor temperatures from the load do not settle in {THERMAL_MAX_ITERATIONS} passes; line "
+        f"'{lines['id'].iloc[worst]}' carries {abs(st.line_i[worst]):.0f} A against its rating of "
+        f"{rating[worst]:.0f} A (far above it, R(θ) and θ(I) run away)",
+        details={"line": lines["id"].iloc[worst], "current_a": float(abs(st.line_i[worst])),
+                 "rating_a": float(rating[worst])})
 
 
 def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, feed_p, feed_loss, p_load) -> None:

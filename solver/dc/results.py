@@ -12,6 +12,7 @@ import xarray as xr
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.models.kpis import boundary_powers
 from gigawatt.models.racks import chip_powers
+from gigawatt.solver.dc.ratings import line_loading, line_ratings, loading_warnings
 
 # Variables the solver computes: name -> (unit, long name). Inputs echoed in the results take their unit
 # from the schema table (see ``_echo``).
@@ -34,6 +35,10 @@ RESULT_VARIABLES = {
     "vrm_loss_w": ("W", "loss of the rack's voltage regulators"),
     "stage_loss_w": ("W", "losses by conversion stage"),
     "kind_loss_w": ("W", "losses by element kind"),
+    "ampacity_a": ("A", "current rating of the line (all its parallel circuits)"),
+    "line_loading": ("1", "|current| / current rating of the line"),
+    "rating_method": ("1", "how the rating was found: given, iec60287, canalis_ktc (a vendor table), '' unrated"),
+    "temp_k": ("K", "conductor temperature of the line's resistance"),
 }
 
 STAGES = ("ac_dc_station", "distribution", "dc_dc_converter", "rack_shelf", "rack_vrm")
@@ -44,11 +49,13 @@ def _var(dim: str, name: str, values, unit: str | None = None, long_name: str | 
     return xr.Variable(dim, np.asarray(values), attrs={"units": unit or u, "long_name": long_name or ln})
 
 
-def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
+def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> xr.Dataset:
     """The results dataset of a converged DC solve (see the module docstring for conventions).
 
     ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
-    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value.
+    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value. ``line_temp`` [K]: the
+    conductor temperatures the line resistances were taken at, when they came from the load (``[solver]
+    conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``.
     """
     t = case.tables
     bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
@@ -74,6 +81,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
                                                          "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
+    add_line_ratings(ds, lines, np.abs(st.line_i), line_temp)
 
     p_dc, loss_src = _per_row(net, st, "source", len(src))
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
@@ -124,6 +132,18 @@ def rack_power_variables(case, net, p_it=None) -> dict:
     return out
 
 
+def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
+    """Each line's rating, the method that gave it, its loading |current|/rating (``current`` [A]: the
+    largest conductor current of the line) and its conductor temperature, into the variables ``ds``."""
+    rating, method = line_ratings(lines)
+    ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
+    ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
+    ds["line_rating_method"] = _var("line", "rating_method", method.astype(str))
+    temp = lines["conductor_temp_k"].to_numpy(float, copy=True) if line_temp is None else line_temp
+    ds["line_temp_k"] = _var("line", "temp_k", temp, long_name="conductor temperature of the line's resistance"
+                             + (" (from its load)" if line_temp is not None else " (the case's conductor_temp_k)"))
+
+
 def _per_row(net, st, table: str, n_rows: int):
     """Output power and loss [W] of each row of the source or converter table (0 out of service)."""
     mine = net.feeds.table == table
@@ -158,7 +178,8 @@ def _ledger(ds: dict, lines, src, line_loss, loss_src, loss_conv) -> list:
 
 def _warnings(ds) -> str:
     """Operating points that solve but that the equipment cannot hold: a station or converter absorbing power
-    (rectifiers and SSTs here are unidirectional), or loaded beyond its rating. One line each."""
+    (rectifiers and SSTs here are unidirectional), or loaded beyond its rating; a line loaded above its current
+    rating. One line each."""
     out = []
     for dim, loading in (("source", "source_loading"), ("converter", "converter_loading")):
         ids, x = ds[dim].values, ds[loading].values
@@ -166,4 +187,6 @@ def _warnings(ds) -> str:
             out.append(f"{dim} '{ids[i]}' absorbs {-x[i] * 100:.1f} % of its rating (it cannot feed power back)")
         for i in np.flatnonzero(x > 1.0)[:5]:
             out.append(f"{dim} '{ids[i]}' is loaded to {x[i] * 100:.1f} % of its rating")
+    if "line_loading" in ds:
+        out += loading_warnings(ds["line"].values, ds["line_loading"].values, ds["line_rating_method"].values)
     return "\n".join(out)

@@ -159,8 +159,13 @@ class DCSeries:
 
     def __init__(self, case):
         self.case = case
-        self.net = assemble(case)
         self.settings = case.settings["solver"]
+        if self.settings["conductor_temperature"] != "fixed":
+            raise CaseError("conductor temperatures from the load are solved for a single operating point only; "
+                            "a time series takes each line at its conductor_temp_k", file=case.file,
+                            element="[solver]", field="conductor_temperature",
+                            value=self.settings["conductor_temperature"], allowed="fixed along a time axis")
+        self.net = assemble(case)
         self.bipolar = (case.settings.get("dc") or {}).get("system") == "bipolar"
         self.v = self.net.v_start.copy()  # [V] warm start, solver positions
         self.v_prev = self.v.copy()  # [V] the step before (for the predictor of the start)

@@ -1,0 +1,181 @@
+"""Current ratings (ampacity), conductor temperature from the load, and loop inductance of DC conductors.
+
+Pure, vectorised functions in SI units. Which rating applies to which line is chosen by
+:func:`gigawatt.solver.dc.ratings.line_ratings` through the registry :data:`AMPACITY_METHODS`.
+
+References
+----------
+.. [1] IEC 60287-1-1:2006+A1:2014, Electric cables - Calculation of the current rating - Part 1-1: Current
+   rating equations (100 % load factor) and calculation of losses - General, clause 1.4.1.1, equation (1).
+.. [2] Schneider Electric, "Canalis KTC 1000 to 5000 A - Busbar trunking systems - Copper", catalogue 2014,
+   design guide "Characteristics of run sections" (Canalis KTC 3L + PE): nominal rated current Inc at an
+   ambient temperature of 35 degC, average phase-conductor resistance R20 at 20 degC and average reactance X1
+   at Inc, 35 degC and 50 Hz. A manufacturer's table, not a standard.
+.. [3] F. W. Grover, "Inductance Calculations", Van Nostrand, 1946 (Dover reprint 2004), the inductance of a
+   return circuit of two parallel round wires: L = (mu0/pi)(1/4 + ln(D/r)) per unit length; also
+   C. R. Paul, "Inductance: Loop and Partial", Wiley-IEEE Press, 2010, doi:10.1002/9780470561232, ch. 5.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gigawatt.models.conductors import resistivity_at_temperature
+
+MU0_H_PER_M = 4e-7 * np.pi
+"""Magnetic constant [H/m] (the pre-2019 exact value; the 2019 SI value differs by 1e-10 relative)."""
+
+CANALIS_KTC = {
+    "rated_current_a": np.array([1000.0, 1350.0, 1600.0, 2000.0, 2500.0, 3200.0, 4000.0, 5000.0]),
+    "r20_ohm_per_m": np.array([0.041, 0.029, 0.024, 0.018, 0.014, 0.012, 0.009, 0.007]) * 1e-3,
+    "x1_ohm_per_m": np.array([0.022, 0.016, 0.015, 0.013, 0.011, 0.008, 0.007, 0.007]) * 1e-3,
+    "ambient_temp_k": 308.15,
+}
+"""Copper busway ratings of a manufacturer's catalogue [2]_ (Canalis KTC10 ... KTC50): nominal rated current
+[A] at 35 degC ambient, average resistance of one phase conductor at 20 degC [Ohm/m] and its reactance at
+50 Hz [Ohm/m]. The vendor rates the busway for 50/60 Hz AC ("for DC, consult us"); in DC the same conductor
+has no skin, proximity or enclosure eddy-current losses, so the AC rating is on the safe side for DC."""
+
+CABLE_LOOP_INDUCTANCE_H_PER_M = MU0_H_PER_M / np.pi * (0.25 + np.log(2.0))
+"""Loop inductance [H/m] of two touching round conductors (spacing D = 2r) by the two-wire formula [3]_:
+(mu0/pi)(1/4 + ln 2) = 0.377 uH/m, whatever their size. Insulation keeps real cores further apart (a larger
+inductance); for the largest fault currents the smaller value is on the safe side."""
+
+
+def iec60287_dc_rating(r_ohm_per_m, thermal_resistance_k_m_per_w, conductor_max_temp_k, ambient_temp_k):
+    r"""Continuous current rating of one DC conductor by IEC 60287-1-1 [1]_, equation (1).
+
+    .. math:: I = \sqrt{\frac{\theta_{max} - \theta_{amb}}{R' \, T}}
+
+    the standard's equation (1) for a single-core cable (n = 1) carrying DC: no dielectric loss (W_d = 0,
+    a low-voltage cable), no sheath or armour loss (lambda_1 = lambda_2 = 0, none is induced by DC), with
+    T = T1 + T2 + T3 + T4 the thermal resistance from the conductor to the ambient per metre.
+
+    Parameters
+    ----------
+    r_ohm_per_m : array_like
+        DC resistance of the conductor per metre at its maximum temperature [Ohm/m].
+    thermal_resistance_k_m_per_w : array_like
+        T, conductor to ambient [K m/W].
+    conductor_max_temp_k, ambient_temp_k : array_like
+        Maximum continuous conductor temperature and ambient temperature [K].
+
+    Returns
+    -------
+    numpy.ndarray
+        Rating [A].
+
+    Notes
+    -----
+    Validity: steady state at 100 % load factor; the thermal resistances (IEC 60287-2-1) are the caller's.
+    Cables in groups need T4 (or a derating) for their mutual heating.
+
+    Examples
+    --------
+    >>> round(float(iec60287_dc_rating(1e-4, 1.0, 363.15, 303.15)), 3)  # 60 K over 1e-4 Ohm/m and 1 K m/W
+    774.597
+    """
+    dt = np.asarray(conductor_max_temp_k, float) - np.asarray(ambient_temp_k, float)
+    return np.sqrt(dt / (np.asarray(r_ohm_per_m, float) * np.asarray(thermal_resistance_k_m_per_w, float)))
+
+
+def canalis_ktc_rating(cross_section_m2):
+    """Rating [A] of a copper busway of ``cross_section_m2`` per conductor from the vendor table
+    :data:`CANALIS_KTC` [2]_: the rating is interpolated log–log against the conductor's resistance per metre
+    at 20 degC (copper, 1.7241e-8 Ohm m / A), i.e. against its equivalent copper cross-section.
+
+    NaN outside the table (about 420 to 2460 mm² per conductor, 1000 to 5000 A): the catalogue says nothing
+    there. Rated at 35 degC ambient.
+
+    >>> round(float(canalis_ktc_rating(1000e-6)))   # 1000 mm2: between the 2000 A and 2500 A sizes
+    2078
+    """
+    r20 = 1.7241e-8 / np.asarray(cross_section_m2, float)
+    t = CANALIS_KTC
+    x, y = np.log(t["r20_ohm_per_m"][::-1]), np.log(t["rated_current_a"][::-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.log(r20)
+    inside = (lr >= x[0] - 1e-12) & (lr <= x[-1] + 1e-12)
+    return np.where(inside, np.exp(np.interp(lr, x, y)), np.nan)
+
+
+def busway_loop_inductance(cross_section_m2):
+    """Loop inductance per metre [H/m] of a busway's go and return conductors: twice the vendor's
+    per-conductor reactance at 50 Hz [2]_ over 2π·50 Hz, interpolated against the equivalent copper resistance
+    as :func:`canalis_ktc_rating` and held at the table's ends outside it (70–140 nH/m). The positive-sequence
+    reactance of a three-phase busway stands in for the DC loop's half; an approximation.
+
+    >>> round(float(busway_loop_inductance(1000e-6)) * 1e9, 1)  # nH/m
+    80.6
+    """
+    r20 = 1.7241e-8 / np.asarray(cross_section_m2, float)
+    t = CANALIS_KTC
+    x = np.log(t["r20_ohm_per_m"][::-1])
+    x1 = np.interp(np.log(r20), x, t["x1_ohm_per_m"][::-1])
+    return 2.0 * x1 / (2.0 * np.pi * 50.0)
+
+
+def default_loop_inductance(kind, cross_section_m2):
+    """Loop inductance per metre [H/m] of a line without ``l_h_per_m``: busways and busbars from the vendor's
+    reactance (:func:`busway_loop_inductance`; a busbar is taken as close as a busway, an assumption), cables
+    and lines without a cross-section :data:`CABLE_LOOP_INDUCTANCE_H_PER_M`."""
+    kind = np.asarray(kind, dtype=object)
+    area = np.asarray(cross_section_m2, float)
+    bars = ((kind == "busway") | (kind == "busbar")) & np.isfinite(area)
+    out = np.full(np.broadcast(kind, area).shape, CABLE_LOOP_INDUCTANCE_H_PER_M)
+    if bars.any():
+        out[bars] = busway_loop_inductance(np.broadcast_to(area, out.shape)[bars])
+    return out
+
+
+def conductor_temperature_from_load(current_a, ampacity_a, conductor_max_temp_k, ambient_temp_k):
+    r"""Steady conductor temperature [K] of a conductor carrying ``current_a`` whose rating ``ampacity_a``
+    brings it to ``conductor_max_temp_k``:
+
+    .. math:: \theta = \theta_{amb} + (\theta_{max} - \theta_{amb}) \, (I / I_z)^2
+
+    the IEC 60287-1-1 [1]_ heat balance Δθ = I²·R·T at fixed R and T (the losses, and so the rise, go with
+    I²), taken between the load and the rating. It neglects the rise of R with θ itself (a few % at full load,
+    on the low side above it).
+
+    >>> float(conductor_temperature_from_load(500.0, 1000.0, 363.15, 303.15))  # half load: a quarter of the rise
+    318.15
+    """
+    ratio = np.abs(np.asarray(current_a, float)) / np.asarray(ampacity_a, float)
+    t_amb = np.asarray(ambient_temp_k, float)
+    return t_amb + (np.asarray(conductor_max_temp_k, float) - t_amb) * ratio * ratio
+
+
+def _given(lines):
+    return lines["ampacity_a"].to_numpy(float)
+
+
+def _iec60287(lines):
+    """IEC 60287 for every line with a thermal resistance, per circuit × n_parallel."""
+    from gigawatt.models.conductors import MATERIALS
+
+    area = lines["cross_section_m2"].to_numpy(float)
+    rho20 = lines["rho20_ohm_m"].to_numpy(float).copy()
+    alpha = lines["alpha_per_k"].to_numpy(float).copy()
+    material = lines["material"].to_numpy()
+    for name, props in MATERIALS.items():
+        rho20[(material == name) & np.isnan(rho20)] = props["rho20_ohm_m"]
+        alpha[(material == name) & np.isnan(alpha)] = props["alpha_per_k"]
+    t_max = lines["conductor_max_temp_k"].to_numpy(float)
+    r_per_m = resistivity_at_temperature(rho20, alpha, t_max) / area
+    return lines["n_parallel"].to_numpy(float) * iec60287_dc_rating(
+        r_per_m, lines["thermal_resistance_k_m_per_w"].to_numpy(float), t_max, lines["ambient_temp_k"].to_numpy(float))
+
+
+def _canalis(lines):
+    copper_busway = (lines["kind"].to_numpy() == "busway") & (lines["material"].to_numpy() == "copper")
+    rating = canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float)) * lines["n_parallel"].to_numpy(float)
+    return np.where(copper_busway, rating, np.nan)
+
+
+AMPACITY_METHODS = {
+    "given": _given,  # the case's ampacity_a
+    "iec60287": _iec60287,  # IEC 60287-1-1 eq. (1) with the line's thermal resistance
+    "canalis_ktc": _canalis,  # copper busways: the Canalis KTC vendor table (a manufacturer's table)
+}
+"""Rating methods, in the order they are tried: each takes a validated line table and returns one rating per
+line [A] (NaN where it does not apply); the first that applies rates the line."""

@@ -1,0 +1,65 @@
+"""Conductor ratings of the DC lines: the current rating (ampacity) each line gets, by which method, its loading
+and, where the case asks, its conductor temperature from the load.
+
+The methods are the registry :data:`gigawatt.models.ampacity.AMPACITY_METHODS`, tried in its order: the
+case's ``ampacity_a``; IEC 60287-1-1 where the line gives its thermal resistance to the ambient; the Canalis
+KTC vendor table for copper busways. A line none of them rates is unrated: its loading is NaN.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gigawatt.models.ampacity import AMPACITY_METHODS, conductor_temperature_from_load, default_loop_inductance
+
+
+def line_ratings(lines) -> tuple[np.ndarray, np.ndarray]:
+    """Rating [A] of each line of a validated line table (all its n_parallel circuits together) and the name
+    of the method that gave it ('' where none applies; the rating is then NaN)."""
+    rating = np.full(len(lines), np.nan)
+    method = np.full(len(lines), "", dtype=object)
+    for name, func in AMPACITY_METHODS.items():
+        todo = np.isnan(rating)
+        if not todo.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            got = func(lines)
+        take = todo & np.isfinite(got)
+        rating[take], method[take] = got[take], name
+    return rating, method
+
+
+def line_loading(current_a, ampacity_a) -> np.ndarray:
+    """|I| / rating [1] of each line (NaN where unrated or out of service)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(np.asarray(current_a, float)) / np.asarray(ampacity_a, float)
+
+
+def line_temperatures(lines, current_a, ampacity_a) -> np.ndarray:
+    """Conductor temperature [K] of each line from its current (:func:`gigawatt.models.ampacity.
+    conductor_temperature_from_load`); the case's ``conductor_temp_k`` where the line is unrated, out of service
+    or its resistance is given (``r_ohm``: no temperature dependence)."""
+    theta = conductor_temperature_from_load(np.nan_to_num(current_a), ampacity_a,
+                                            lines["conductor_max_temp_k"].to_numpy(float),
+                                            lines["ambient_temp_k"].to_numpy(float))
+    fixed = ~np.isfinite(theta) | ~np.isnan(lines["r_ohm"].to_numpy(float))
+    return np.where(fixed, lines["conductor_temp_k"].to_numpy(float), theta)
+
+
+def line_inductance(lines) -> np.ndarray:
+    """Loop inductance [H] of each line: ``l_h_per_m`` (or its default by kind) × length / n_parallel."""
+    per_m = lines["l_h_per_m"].to_numpy(float)
+    per_m = np.where(np.isnan(per_m), default_loop_inductance(lines["kind"].to_numpy(),
+                                                              lines["cross_section_m2"].to_numpy(float)), per_m)
+    return per_m * lines["length_m"].to_numpy(float) / lines["n_parallel"].to_numpy(float)
+
+
+def loading_warnings(line_ids, loading, method, limit: int = 5) -> list[str]:
+    """One line per line loaded above its rating (the worst ``limit`` of them, and how many in all)."""
+    over = np.flatnonzero(np.nan_to_num(loading) > 1.0)
+    if not over.size:
+        return []
+    worst = over[np.argsort(-loading[over], kind="stable")][:limit]
+    out = [f"line '{line_ids[i]}' is loaded to {100 * loading[i]:.1f} % of its rating ({method[i]})" for i in worst]
+    if over.size > limit:
+        out.append(f"... {over.size} lines in all are loaded above their rating")
+    return out
