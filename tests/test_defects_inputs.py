@@ -137,9 +137,10 @@ def test_sweep_keys_follow_the_time_series_content(tmp_path, kit):
 
 def test_sweep_resumed_after_the_series_changed_solves_again(tmp_path, kit, cli):
     """End to end: a sweep of a timed case, its load CSV changed, the same command again: every scenario solved
-    again, with the new IT energy (Σ fraction × 2 racks × 100 kW × 1 h); the file unchanged, none."""
+    again, with the new IT energy (Σ fraction × 2 racks × 100 kW at the chips × 1 h); the file unchanged,
+    none."""
     doc = {"case": {"name": "timed"}, "campus": {"halls": 1, "rows_per_hall": 1, "racks_per_row": 2,
-                                                 "rack_it_power_kw": 100},
+                                                 "rack_it_power_kw": 100, "rack_power_basis": "chips"},
            "time": {"periods": 3, "weather": "constant", "it_load": "load.csv"}}
     load = write_series(tmp_path / "load.csv", "time,p_it_fraction", ["0.5", "0.6", "0.7"])
     path = kit.write_case(tmp_path, doc)

@@ -190,8 +190,9 @@ def test_import_rule_is_stated_in_each_package_docstring(kit):
 
 def test_module_names_say_one_thing(kit):
     # No two modules share a name with different meanings. A few role names recur, one meaning each: the
-    # results builder of a network, its time series, its stage solver, a package's __init__.
-    roles = {"__init__", "results", "series", "stage"}
+    # results builder of a network, its time series, its stage solver, an analysis package's entry point
+    # (contingency, faults), a package's __init__.
+    roles = {"__init__", "results", "series", "stage", "analysis"}
     seen = {}
     for module, path in _modules(kit.REPO):
         name = path.stem
