@@ -20,12 +20,14 @@ def rack_powers(case, p_it: np.ndarray | None = None):
     eta = racks["vrm_efficiency"].to_numpy(float)
     p_shelf_out = p_it / eta
     rated = racks["shelf_rated_power_w"].to_numpy(float)
-    names = racks["shelf_loss_model"].to_numpy()
-    needs_rating = (names != "") & np.isnan(rated)
+    code, names = case.codes("rack", "shelf_loss_model")
+    needs_rating = np.isnan(rated)
+    if needs_rating.any():  # only where no rating is given: a string comparison per rack costs more
+        needs_rating[needs_rating] = code[needs_rating] != names.index("")
     if needs_rating.any():
         i = int(np.flatnonzero(needs_rating)[0])
         raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
                         element=f"rack '{racks['id'].iloc[i]}'", field="shelf_rated_power_w")
     shelf_loss = loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float),
-                               np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy())
+                               np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy(), code)
     return p_shelf_out + shelf_loss, shelf_loss, p_shelf_out - p_it
