@@ -165,17 +165,18 @@ def assemble(case: Case) -> Network:
 
     # Zones: connected components over lines; each needs a feed.
     rows = line_rows(n, frm, to) + line_rows(n, to, frm)  # the lines from each bus, and to it
-    n_zone, zone_of_row = zones_of(n, frm, to, *rows)
+    n_zone, zone_of_row = zones_of(n, *rows)
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
     fixed_row, v_fixed = _stiff_buses(case, n, f_table, f_row, f_bus, f_vset, f_stiff)
     zone_level = _zone_levels(case, n_zone, zone_of_row, f_table, f_row, f_bus, f_in)
 
-    bus_row, pred_row, g_parent, tree_edge, in_tree = _tree(n, frm, to, g, zone_of_row, zone_level, f_bus, f_rated,
-                                                            f_stiff, rows)
+    bus_row, pred_row, g_parent, tree_edge, in_tree = _tree(n, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff,
+                                                            rows)
     is_root = pred_row == n
-    tree_line = np.where(is_root, -1, live[np.maximum(tree_edge, 0)])
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[tree_edge[~is_root]]  # a line-table row
     pos = np.empty(n, dtype=np.int64)
     pos[bus_row] = np.arange(n)
     parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
@@ -306,7 +307,7 @@ def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_
                     field="converter")
 
 
-def _tree(n: int, frm, to, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, rows):
+def _tree(n: int, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, rows):
     """Solver order of the buses (deepest level first, zone by zone, breadth-first from each zone's root) and
     the spanning tree (see :func:`gigawatt.solver.dc.ordering.tree_order`). The root of a zone is a stiff
     bus if there is one, else the bus of its largest feed."""
@@ -317,7 +318,7 @@ def _tree(n: int, frm, to, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, 
     n_zone = zone_level.size
     zone_key = np.empty(n_zone, dtype=np.int64)
     zone_key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
-    return tree_order(n, frm, to, g, roots, zone_key[zone_of_row], n_zone, *rows)
+    return tree_order(n, g, roots, zone_key[zone_of_row], n_zone, *rows)
 
 
 def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:

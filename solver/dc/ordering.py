@@ -22,7 +22,8 @@ _SHORT_ROW = 16  # rows up to this many lines are sorted by insertion; longer on
 @njit(cache=True)
 def line_rows(n, head, other):
     """The lines grouped by their ``head`` end (bus rows 0..n−1), each group ordered by the ``other`` end and
-    then by line: ``start`` (n + 1; group u is ``line[start[u]:start[u + 1]]``) and ``line``."""
+    then by line: ``start`` (n + 1; group u is ``line[start[u]:start[u + 1]]``), ``line`` and ``end`` (the
+    other end of each, ``other[line]``)."""
     m = head.size
     start = np.zeros(n + 1, dtype=np.int64)
     for e in range(m):
@@ -51,11 +52,11 @@ def line_rows(n, head, other):
             keys.sort()
             for i in range(a, b):
                 line[i] = keys[i - a] % m
-    return start, line
+    return start, line, other[line]
 
 
 @njit(cache=True)
-def zones_of(n, frm, to, from_start, from_line, to_start, to_line):
+def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     """Connected components of the buses over the lines: (count, zone of each bus row), numbered in the
     order of their lowest bus row. ``from_*``/``to_*``: :func:`line_rows` by ``frm`` and by ``to``."""
     zone = np.full(n, -1, dtype=np.int64)
@@ -71,13 +72,13 @@ def zones_of(n, frm, to, from_start, from_line, to_start, to_line):
             top -= 1
             u = stack[top]
             for k in range(from_start[u], from_start[u + 1]):
-                w = to[from_line[k]]
+                w = from_end[k]
                 if zone[w] < 0:
                     zone[w] = count
                     stack[top] = w
                     top += 1
             for k in range(to_start[u], to_start[u + 1]):
-                w = frm[to_line[k]]
+                w = to_end[k]
                 if zone[w] < 0:
                     zone[w] = count
                     stack[top] = w
@@ -87,9 +88,9 @@ def zones_of(n, frm, to, from_start, from_line, to_start, to_line):
 
 
 @njit(cache=True)
-def tree_order(n, frm, to, g, roots, row_key, n_keys, from_start, from_line, to_start, to_line):
-    """Solver order and spanning tree of ``n`` buses joined by lines ``frm``–``to`` (bus rows) of conductance
-    ``g`` [S]; ``from_*``/``to_*``: :func:`line_rows` by ``frm`` and by ``to``.
+def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
+    """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
+    ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
 
     ``roots`` (ascending bus rows) start the search, one per zone; ``row_key`` (per bus row, 0..n_keys−1)
     groups the buses in solve order (zone by zone, deepest level first), keeping the breadth-first order
@@ -97,10 +98,10 @@ def tree_order(n, frm, to, g, roots, row_key, n_keys, from_start, from_line, to_
 
     Returns ``bus_row`` (position → bus row), ``pred_row`` (the parent's bus row per position, ``n`` at a
     root), ``g_parent`` [S] (per position: every line between the bus and its parent, in parallel),
-    ``tree_line`` (per position: the first such line, an index into ``frm``; −1 at a root) and ``in_tree``
+    ``tree_line`` (per position: the first such line, an index into ``g``; −1 at a root) and ``in_tree``
     (per line: joins a bus to its parent; the others are the links that close rings).
     """
-    m = frm.size
+    m = g.size
     pred = np.full(n, -1, dtype=np.int64)
     found = np.empty(n, dtype=np.int64)
     end = 0
@@ -113,13 +114,13 @@ def tree_order(n, frm, to, g, roots, row_key, n_keys, from_start, from_line, to_
         u = found[head]
         head += 1
         for k in range(from_start[u], from_start[u + 1]):
-            w = to[from_line[k]]
+            w = from_end[k]
             if pred[w] < 0:
                 pred[w] = u
                 found[end] = w
                 end += 1
         for k in range(to_start[u], to_start[u + 1]):
-            w = frm[to_line[k]]
+            w = to_end[k]
             if pred[w] < 0:
                 pred[w] = u
                 found[end] = w
@@ -147,23 +148,21 @@ def tree_order(n, frm, to, g, roots, row_key, n_keys, from_start, from_line, to_
     total = 0.0
     for u in range(n):
         i, i_end = from_start[u], from_start[u + 1]
-        while i < i_end and to[from_line[i]] <= u:
+        while i < i_end and from_end[i] <= u:
             i += 1
         j, j_end = to_start[u], to_start[u + 1]
-        while j < j_end and frm[to_line[j]] <= u:
+        while j < j_end and to_end[j] <= u:
             j += 1
         while i < i_end or j < j_end:
             take_from = j >= j_end
             if not take_from and i < i_end:
-                a, b = to[from_line[i]], frm[to_line[j]]
+                a, b = from_end[i], to_end[j]
                 take_from = a < b or (a == b and from_line[i] < to_line[j])
             if take_from:
-                e = from_line[i]
-                hi = to[e]
+                e, hi = from_line[i], from_end[i]
                 i += 1
             else:
-                e = to_line[j]
-                hi = frm[e]
+                e, hi = to_line[j], to_end[j]
                 j += 1
             before = total
             total += g[e]
