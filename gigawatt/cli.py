@@ -95,15 +95,15 @@ def write_netcdf(ds, path: Path, what: str) -> None:
 
 @contextmanager
 def _dask_absent():
-    """Within, dask looks absent to xarray (unless it is already in use): a command that holds its arrays in
-    memory then never imports it.
+    """Within, dask looks absent to xarray (unless either is imported already, as in a process that runs
+    commands in turn): a command that holds its arrays in memory then never imports it.
 
     xarray asks for dask (``import dask.array``, its scheduler before a write) whenever it makes a Variable
     or writes a file, even when no array is a dask array: about half a second of imports, a third of a cold
     ``gigawatt run``. A command of this CLI runs alone in its process, single-threaded, and uses no dask
     array, so while it runs an ``import dask`` fails and xarray takes its in-memory paths.
     """
-    if "dask" in sys.modules:
+    if "dask" in sys.modules or "xarray" in sys.modules:  # in use, or xarray may have looked for it already
         yield
         return
     sys.modules["dask"] = None  # ``import dask`` raises ImportError

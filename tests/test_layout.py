@@ -199,3 +199,25 @@ def test_module_names_say_one_thing(kit):
             continue
         assert name not in seen, f"{seen.get(name)} and {path.relative_to(kit.REPO)} share the name '{name}'"
         seen[name] = path.relative_to(kit.REPO)
+
+
+# Imports a run of the default case has no use for: kept off its path, so a cold `gigawatt run` stays short.
+OFF_THE_RUN_PATH = ("dask", "distributed", "matplotlib", "pandapower", "pandapipes", "CoolProp", "scipy.interpolate")
+
+
+def test_run_of_the_default_case_imports_only_what_it_uses(kit, tmp_path):
+    code = f"""
+import sys, json
+from gigawatt.cli import main
+sys.argv = ["gigawatt", "run", "-o", "out.nc"]
+try:
+    main()
+except SystemExit as e:
+    assert e.code in (0, None), e.code
+print(json.dumps([m for m in {OFF_THE_RUN_PATH!r} if m in sys.modules]))
+"""
+    proc = run_python(kit, code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert json.loads(last) == [], "imported by `gigawatt run`: " + last
+    assert (tmp_path / "out.nc").exists() and "results written to" in proc.stdout
