@@ -87,7 +87,7 @@ class Case:
         target = schema()[table][field].type[4:]
 
         def lookup():
-            rows, bad = _lookup(self.tables[target]["id"], self.tables[table][field].to_numpy(),
+            rows, bad = _lookup(pd.Index(self.tables[target]["id"]), self.tables[table][field].to_numpy(),
                                 schema()[table][field].required)
             if bad.any():
                 raise _dangling(self.tables[table], table, field, target, bad, self.file)
@@ -112,7 +112,7 @@ class Case:
 
     def derived(self, name, tables: tuple, compute):
         """``compute()``, kept with the case for the current content of ``tables`` (table names): a structure
-        derived from them (the hash, reference rows, assembled arrays) is made once and made again only if a
+        derived from them (the hash, reference rows, choice codes) is made once and made again only if a
         column of one of those tables has been replaced since (STYLE.md 7: keyed by what it derives from).
         Thread-safe in the sense that two threads may both compute it, never see a stale one."""
         key = tuple(x for t in tables for x in (self.tables[t], *_blocks(self.tables[t])))
@@ -142,9 +142,9 @@ def _column_bytes(values: np.ndarray):
     return text.encode("utf-8", "surrogatepass")
 
 
-def _lookup(ids: pd.Series, values: np.ndarray, required: bool) -> tuple[np.ndarray, np.ndarray]:
+def _lookup(ids: pd.Index, values: np.ndarray, required: bool) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``values`` in ``ids`` (−1 for an empty optional value) and which values name no element."""
-    rows = pd.Index(ids).get_indexer(values).astype(np.int64, copy=False)
+    rows = ids.get_indexer(values).astype(np.int64, copy=False)
     bad = rows < 0
     if not required:  # an optional reference may be left empty
         bad &= values != ""
@@ -275,6 +275,7 @@ def _check_references(tables: dict, models: dict, file, table_files, codes: dict
     from gigawatt.cases.schema import schema
 
     rows_of = {}
+    ids = {t: pd.Index(tables[t]["id"]) for t in ELEMENT_TABLES}  # one hash table a referenced table
     for tname in ELEMENT_TABLES:
         df = tables[tname]
         for fname, f in schema()[tname].items():
@@ -282,7 +283,7 @@ def _check_references(tables: dict, models: dict, file, table_files, codes: dict
                 continue
             values = df[fname].to_numpy()
             if _is_element_ref(f):
-                rows, bad = _lookup(tables[f.type[4:]]["id"], values, f.required)
+                rows, bad = _lookup(ids[f.type[4:]], values, f.required)
                 if bad.any():
                     raise _dangling(df, tname, fname, f.type[4:], bad, table_files.get(tname, file))
                 rows_of[(tname, fname)] = rows

@@ -52,7 +52,8 @@ def make_dataset(variables: dict, coords: dict, attrs: dict) -> xr.Dataset:
     indexes = {}
     for dim, values in coords.items():
         values = np.asarray(values)
-        indexes[dim] = PandasIndex(pd.Index(values), dim, coord_dtype=values.dtype)
+        index = pd.Index(values, dtype=object, copy=False) if values.dtype == object else pd.Index(values)
+        indexes[dim] = PandasIndex(index, dim, coord_dtype=values.dtype)
     index_vars = {k: v for index in indexes.values() for k, v in index.create_variables().items()}
     return xr.Dataset(variables, coords=xr.Coordinates(index_vars, indexes=indexes), attrs=attrs)
 
