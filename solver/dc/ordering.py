@@ -55,34 +55,41 @@ def line_rows(n, head, other):
     return start, line, other[line]
 
 
+@njit(cache=True, inline="always")
+def _reach(u, mark, value, queue, end, from_start, from_end, to_start, to_end):
+    """Mark each neighbour of ``u`` not marked yet (``mark < 0``) with ``value`` and append it to ``queue`` at
+    ``end``, over the lines from ``u``, then over the lines to it (each group in ascending order); the new end."""
+    for k in range(from_start[u], from_start[u + 1]):
+        w = from_end[k]
+        if mark[w] < 0:
+            mark[w] = value
+            queue[end] = w
+            end += 1
+    for k in range(to_start[u], to_start[u + 1]):
+        w = to_end[k]
+        if mark[w] < 0:
+            mark[w] = value
+            queue[end] = w
+            end += 1
+    return end
+
+
 @njit(cache=True)
 def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     """Connected components of the buses over the lines: (count, zone of each bus row), numbered in the
     order of their lowest bus row. ``from_*``/``to_*``: :func:`line_rows` by ``frm`` and by ``to``."""
     zone = np.full(n, -1, dtype=np.int64)
-    stack = np.empty(n, dtype=np.int64)
+    queue = np.empty(n, dtype=np.int64)
     count = 0
     for v in range(n):
         if zone[v] >= 0:
             continue
         zone[v] = count
-        stack[0] = v
-        top = 1
-        while top > 0:
-            top -= 1
-            u = stack[top]
-            for k in range(from_start[u], from_start[u + 1]):
-                w = from_end[k]
-                if zone[w] < 0:
-                    zone[w] = count
-                    stack[top] = w
-                    top += 1
-            for k in range(to_start[u], to_start[u + 1]):
-                w = to_end[k]
-                if zone[w] < 0:
-                    zone[w] = count
-                    stack[top] = w
-                    top += 1
+        queue[0] = v
+        head, end = 0, 1
+        while head < end:
+            end = _reach(queue[head], zone, count, queue, end, from_start, from_end, to_start, to_end)
+            head += 1
         count += 1
     return count, zone
 
@@ -110,21 +117,9 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
         found[end] = r
         end += 1
     head = 0
-    while head < end:
-        u = found[head]
+    while head < end:  # breadth first: each bus found is the parent of those it finds
+        end = _reach(found[head], pred, found[head], found, end, from_start, from_end, to_start, to_end)
         head += 1
-        for k in range(from_start[u], from_start[u + 1]):
-            w = from_end[k]
-            if pred[w] < 0:
-                pred[w] = u
-                found[end] = w
-                end += 1
-        for k in range(to_start[u], to_start[u + 1]):
-            w = to_end[k]
-            if pred[w] < 0:
-                pred[w] = u
-                found[end] = w
-                end += 1
     # Counting sort of the search order by group: stable, so each group keeps the breadth-first order.
     slot = np.zeros(n_keys + 1, dtype=np.int64)
     for i in range(end):
