@@ -137,8 +137,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")
     ds["rack_pole"] = echo_variable("rack", "rack", racks, "pole")
 
-    coords["kind"] = _ledger(ds, lines, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1),
-                             case.codes("line", "kind"))
+    coords["kind"] = _ledger(ds, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1), case.codes("line", "kind"))
     attrs = ds.pop("attrs")
     ds = make_dataset(ds, coords, attrs)
     # Pole balance of the stations fed from the grid (DC/DC outputs are inside that balance).

@@ -116,7 +116,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None) -> xr.Dataset:
     ds["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
     ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
 
-    coords["kind"] = _ledger(ds, lines, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"))
+    coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"))
     attrs = ds.pop("attrs")
     ds = make_dataset(ds, coords, attrs)
     ds.attrs["warnings"] = _warnings(ds)
@@ -139,7 +139,7 @@ def _per_row(net, st, table: str, n_rows: int):
     return p, loss
 
 
-def _ledger(ds: dict, lines, src, line_loss, loss_src, loss_conv, line_kind) -> list:
+def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
     """Energy ledger: grid power = IT power + every loss, with its relative residual, into the variables
     ``ds`` (with their ``"attrs"``); returns the ``kind`` coordinate. ``line_kind``: the lines' kind as
     :meth:`gigawatt.cases.case.Case.codes` gives it."""
