@@ -9,7 +9,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
+from gigawatt.cases.schema import ELEMENT_TABLES, schema, validate_settings, validate_table
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import BUILT_IN_MODELS, LOSS_MODELS, make_loss_model
 
@@ -38,8 +38,7 @@ class Case:
     loss_model_params: MappingProxyType
     settings: MappingProxyType
     file: str | None = None
-    _hash: list = field(default_factory=list, repr=False, compare=False)
-    _table_digests: dict = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -66,19 +65,14 @@ class Case:
         """SHA-256 of the validated content (tables, loss models, settings), independent of the file: of the
         state the case is in now, which a solve reads.
 
-        Cached, with a key that follows every change: the tables' arrays are read-only (an in-place edit
-        raises) and replacing a column changes the arrays' identities; the settings and loss-model tables,
-        plain dicts a user can still change, are part of the key as their (small) JSON text, so a case whose
-        settings were changed after loading carries the hash of what was solved. Measured (CPU time, a busy
-        2-core machine): the key about 0.1 ms whatever the size; the first hash 4 ms on the bundled hall and
-        50 ms on a 10⁵-bus network (:func:`gigawatt.bench.dc_loadflow.build_network`), against 70 and 170 ms
-        for their ``gw.solve``.
+        Kept with the case (:meth:`derived`): each table's digest is keyed by its arrays (read-only, so an edit
+        replaces a column and changes the key), and the settings and loss-model parameters, plain dicts a user
+        can still change, by their (small) JSON text, so a case whose settings were changed after loading
+        carries the hash of what was solved. A case made by :meth:`with_tables` keeps the digests of the
+        tables it shares.
         """
         text = self._settings_text()
-        key = (_identity(self.tables), text)
-        if not self._hash or self._hash[0] != key:
-            self._hash[:] = [key, self._compute_hash(text)]
-        return self._hash[1]
+        return self.derived(("hash", text), ELEMENT_TABLES, lambda: self._compute_hash(text))
 
     def _settings_text(self) -> str:
         """The loss models' parameters and the settings, as canonical JSON."""
@@ -94,74 +88,118 @@ class Case:
         return h.hexdigest()
 
     def _table_digest(self, name: str) -> bytes:
-        """SHA-256 of one table, cached per table by its arrays' identities (a case derived from this one
-        with some tables replaced, :meth:`with_tables`, keeps the digests of the others)."""
+        """SHA-256 of one table: each column as one byte string (numbers as their bytes, text joined by NUL, a
+        reference to an element as the row it names; the referenced ids are hashed with their own table).
+        About 20 ms at 10⁵ rows, against 200 ms for a hash of every string."""
         df = self.tables[name]
-        key = _identity({name: df})
-        hit = self._table_digests.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        h = hashlib.sha256()
-        h.update(name.encode())
-        h.update(",".join(df.columns).encode())
-        for col in df.columns:  # one column at a time: at 10⁶ rows a whole-table hash costs 100+ MB
-            values = df[col].to_numpy()
-            h.update(col.encode())
-            h.update(_column_bytes(values))
-        self._table_digests[name] = (key, h.digest(), df)  # the table kept: its id is not reused while cached
-        return h.digest()
+        fields = schema()[name]
+        targets = tuple(dict.fromkeys(fields[c].type[4:] for c in df.columns if _is_element_ref(fields.get(c))))
+
+        def compute():
+            h = hashlib.sha256()
+            h.update(f"{name}:{len(df)}:{','.join(df.columns)}".encode())
+            for col in df.columns:
+                h.update(col.encode())
+                values = self.ref_rows(name, col) if _is_element_ref(fields.get(col)) else df[col].to_numpy()
+                h.update(values.dtype.str.encode())
+                h.update(_column_bytes(values))
+            return h.digest()
+
+        return self.derived(("digest", name), (name, *targets), compute)
 
     def with_tables(self, tables: dict, settings: dict | None = None) -> "Case":
         """This case with some tables (already validated: canonical names, SI) and settings sections
-        replaced; no checks are made. For many variants of one case (the contingency analysis)."""
+        replaced; no checks are made. For many variants of one case (the contingency analysis): what was
+        derived from the tables it shares (their digests, reference rows, codes) is kept."""
         for df in tables.values():
             _freeze(df)
         return Case(MappingProxyType({**self.tables, **tables}), self.loss_models, self.loss_model_params,
-                    MappingProxyType({**self.settings, **(settings or {})}), self.file, [],
-                    dict(self._table_digests))
+                    MappingProxyType({**self.settings, **(settings or {})}), self.file, dict(self._derived))
+
+    def ref_rows(self, table: str, field: str) -> np.ndarray:
+        """Row (int64) in the referenced table of each element's reference ``field`` (``bus``, ``from_bus``, …),
+        −1 where an optional reference is empty: how the solvers turn ids into indices.
+
+        Found once when the case is made (validation looks every reference up anyway) and kept with the case,
+        keyed by both tables' arrays; a replaced column is looked up again, and must name existing elements.
+        """
+        target = schema()[table][field].type[4:]
+
+        def lookup():
+            rows, bad = _lookup(pd.Index(self.tables[target]["id"]), self.tables[table][field].to_numpy(),
+                                schema()[table][field].required)
+            if bad.any():
+                raise _dangling(self.tables[table], table, field, target, bad, self.file)
+            return rows
+
+        return self.derived(("ref_rows", table, field), (table, target), lookup)
+
+    def codes(self, table: str, field: str) -> tuple[np.ndarray, tuple]:
+        """Each element's index (int64) into the ``labels`` of a field with a choice of values (its choices)
+        or of a loss-model reference (the case's loss models), followed by the empty string; and the labels.
+
+        Found by validation and kept with the case as :meth:`ref_rows` is: a comparison of every element's
+        string costs more than the rest of a solve at 10⁵ elements.
+        """
+        f = schema()[table][field]
+        labels = (*self.loss_models, "") if f.type == "ref:loss_model" else (*f.choices, "")
+
+        def lookup():
+            return pd.Index(labels).get_indexer(self.tables[table][field].to_numpy()).astype(np.int64, copy=False)
+
+        return self.derived(("codes", table, field), (table,), lookup), labels
+
+    def derived(self, name, tables: tuple, compute):
+        """``compute()``, kept with the case for the current content of ``tables`` (table names): a structure
+        derived from them (the hash, reference rows, choice codes) is made once and made again only if a
+        column of one of those tables has been replaced since (STYLE.md 7: keyed by what it derives from).
+        Thread-safe in the sense that two threads may both compute it, never see a stale one."""
+        key = tuple(x for t in tables for x in (self.tables[t], *_blocks(self.tables[t])))
+        kept = self._derived.get(name)
+        if kept is not None and len(kept[0]) == len(key) and all(a is b for a, b in zip(kept[0], key)):
+            return kept[1]
+        value = compute()
+        self._derived[name] = (key, value)  # holds the keyed arrays: their ids cannot be reused meanwhile
+        return value
 
 
-def _column_bytes(values: np.ndarray) -> bytes:
-    """A column's content as bytes, for hashing. A column of one value throughout (a default, or all empty:
-    most optional fields) as that value and its length, which spares hashing 10⁵ copies of it."""
-    n = values.size
-    if n > 1:
-        first = values[:1]
-        if values.dtype.kind == "f" and np.isnan(first[0]):
-            same = bool(np.isnan(values).all())
-        else:
-            same = bool((values == first[0]).all()) if values.dtype != object or isinstance(first[0], str) else False
-        if same:
-            return b"one\x00" + np.int64(n).tobytes() + _all_bytes(first)
-    return b"all\x00" + _all_bytes(values)
+def _is_element_ref(f) -> bool:
+    return f is not None and f.type.startswith("ref:") and f.type[4:] in ELEMENT_TABLES
 
 
-def _all_bytes(values: np.ndarray) -> bytes:
-    return np.ascontiguousarray(values).tobytes() if values.dtype != object else _object_bytes(values)
-
-
-def _object_bytes(values: np.ndarray) -> bytes:
-    """The content of an object column as bytes, for hashing: strings (every validated text column) joined by
-    NUL, with their lengths too when one of them holds a NUL itself (so the bytes name one column only);
-    anything else through ``pandas.util.hash_array``. About 6 ms for 10⁵ ids, against 100 ms for pandas'
-    per-element hash."""
+def _column_bytes(values: np.ndarray):
+    """One column's content as bytes for the hash: numbers as their buffer, strings joined by NUL (any other
+    object column, or strings that hold a NUL themselves, by pandas' per-value hash)."""
+    if values.dtype != object:
+        return np.ascontiguousarray(values)
     try:
         text = "\x00".join(values)
     except TypeError:
-        return pd.util.hash_array(values).tobytes()
-    data = text.encode("utf-8", "surrogatepass")
-    if values.size and text.count("\x00") != values.size - 1:
-        data = np.fromiter(map(len, values), dtype=np.int64, count=values.size).tobytes() + data
-    return data
+        text = None
+    if text is None or text.count("\x00") != max(len(values) - 1, 0):
+        return pd.util.hash_array(values)
+    return text.encode("utf-8", "surrogatepass")
 
+
+def _lookup(ids: pd.Index, values: np.ndarray, required: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``values`` in ``ids`` (−1 for an empty optional value) and which values name no element."""
+    rows = ids.get_indexer(values).astype(np.int64, copy=False)
+    bad = rows < 0
+    if not required:  # an optional reference may be left empty
+        bad &= values != ""
+    return rows, bad
+
+
+def _dangling(df: pd.DataFrame, table: str, field: str, target: str, bad: np.ndarray, file) -> CaseError:
+    i = int(np.flatnonzero(bad)[0])
+    what = target.replace("_", " ").replace("ac ", "AC ")
+    return CaseError(f"refers to {'an' if what[0] in 'aeiouA' else 'a'} {what} that does not exist", file=file,
+                     element=f"{table} '{df['id'].iloc[i]}'", field=field, value=df[field].iloc[i],
+                     allowed=f"an id of the {target} table")
 
 def _blocks(df: pd.DataFrame) -> list:
     """The arrays behind a DataFrame's columns (pandas' block manager: internal API, so used defensively)."""
     return [b.values for b in getattr(getattr(df, "_mgr", None), "blocks", ())]
-
-
-def _identity(tables) -> tuple:
-    return tuple((id(df), tuple(id(a) for a in _blocks(df))) for df in tables.values())
 
 
 def _freeze(df: pd.DataFrame) -> pd.DataFrame:
@@ -215,6 +253,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         raise CaseError("unknown table", file=file, field=sorted(unknown)[0],
                         allowed=", ".join(ELEMENT_TABLES))
     validated = {}
+    codes = {}  # what validation finds, kept with the case (see Case.codes)
     for name in ELEMENT_TABLES:
         raw = tables.get(name)
         if raw is None:
@@ -226,7 +265,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             raw = pd.DataFrame(raw)
             if raw.empty:
                 raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
-        validated[name] = _freeze(validate_table(name, raw, file=table_files.get(name, file)))
+        codes[name] = {}
+        validated[name] = _freeze(validate_table(name, raw, file=table_files.get(name, file), codes=codes[name]))
 
     params = {}
     models = {}
@@ -249,7 +289,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     settings["dc"] = validate_settings("dc", dc or {}, file=file)
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
     settings["kpi"] = validate_settings("kpi", kpi or {}, file=file)
-    _check_references(validated, models, file, table_files)
+    ref_rows = _check_references(validated, models, file, table_files, codes)
     _check_line_levels(validated, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     _check_protection(validated, file, table_files)
@@ -264,8 +304,15 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     else:
         settings["district_heating"] = None
     _check_unused_tables(validated, settings, file, table_files)
-    return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
+    case = Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
+    for (tname, fname), rows in ref_rows.items():  # kept: the solvers need them, validation found them
+        case.derived(("ref_rows", tname, fname), (tname, schema()[tname][fname].type[4:]), lambda rows=rows: rows)
+    for tname, found in codes.items():
+        for fname, code in found.items():
+            case.derived(("codes", tname, fname), (tname,), lambda code=code: code)
+    case.hash()  # part of what a case is: every result carries it
+    return case
 
 
 def _built_in_models_named(tables: dict, loss_models: dict) -> dict:
@@ -281,31 +328,34 @@ def _built_in_models_named(tables: dict, loss_models: dict) -> dict:
     return {n: dict(BUILT_IN_MODELS[n]) for n in named if n in BUILT_IN_MODELS and n not in loss_models}
 
 
-def _check_references(tables: dict, models: dict, file, table_files):
-    """Every bus and loss-model reference names something that exists."""
+def _check_references(tables: dict, models: dict, file, table_files, codes: dict) -> dict:
+    """Every bus and loss-model reference names something that exists; returns the rows the element
+    references name (``{(table, field): rows}``, see :meth:`Case.ref_rows`) and puts each loss-model
+    reference's codes in ``codes[table][field]`` (see :meth:`Case.codes`)."""
     from gigawatt.cases.schema import schema
 
-    ids = {t: pd.Index(tables[t]["id"]) for t in ELEMENT_TABLES}
+    rows_of = {}
+    ids = {t: pd.Index(tables[t]["id"]) for t in ELEMENT_TABLES}  # one hash table a referenced table
     for tname in ELEMENT_TABLES:
         df = tables[tname]
         for fname, f in schema()[tname].items():
-            if not f.type.startswith("ref:") or not len(df):
+            if not f.type.startswith("ref:"):
                 continue
             values = df[fname].to_numpy()
-            if f.type[4:] in ids:
-                bad = ids[f.type[4:]].get_indexer(values) < 0
-                if not f.required:  # an optional reference may be left empty
-                    bad &= values != ""
-                allowed = f"an id of the {f.type[4:]} table"
-            else:
-                bad = np.array([v != "" and v not in models for v in values], dtype=bool)
-                allowed = ("one of " + ", ".join(models)) if models else "a name under [loss_models]"
+            if _is_element_ref(f):
+                rows, bad = _lookup(ids[f.type[4:]], values, f.required)
+                if bad.any():
+                    raise _dangling(df, tname, fname, f.type[4:], bad, table_files.get(tname, file))
+                rows_of[(tname, fname)] = rows
+                continue
+            codes[tname][fname] = pd.Index([*models, ""]).get_indexer(values).astype(np.int64, copy=False)
+            bad = codes[tname][fname] < 0
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                what = f.type[4:].replace("_", " ").replace("ac ", "AC ")
-                raise CaseError(f"refers to {'an' if what[0] in 'aeiouA' else 'a'} {what} that does not exist",
-                                file=table_files.get(tname, file), element=f"{tname} '{df['id'].iloc[i]}'",
-                                field=fname, value=values[i], allowed=allowed)
+                raise CaseError("refers to a loss model that does not exist", file=table_files.get(tname, file),
+                                element=f"{tname} '{df['id'].iloc[i]}'", field=fname, value=values[i],
+                                allowed=("one of " + ", ".join(models)) if models else "a name under [loss_models]")
+    return rows_of
 
 
 def _check_dc_system(tables: dict, system: str, file, table_files):

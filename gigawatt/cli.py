@@ -3,6 +3,7 @@ instant."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -33,6 +34,11 @@ def main():
 def run(case, output, no_output, series, year):
     """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary. A case with a
     [time] table is solved at every step of its time axis."""
+    with _dask_absent():
+        _run(case, output, no_output, series, year)
+
+
+def _run(case, output, no_output, series, year):
     import gigawatt as gw
     from gigawatt.summary import design_point_lines, format_summary, time_series_lines
 
@@ -92,6 +98,43 @@ def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"{what} written to {path}" + (f" (also: group {', '.join(map(repr, groups))})" if groups else ""))
+
+
+@contextmanager
+def _dask_absent():
+    """Within, dask looks absent to xarray (unless either is imported already, as in a process that runs
+    commands in turn): a command that holds its arrays in memory then never imports it.
+
+    xarray asks for dask (``import dask.array``, its scheduler before a write) whenever it makes a Variable
+    or writes a file, even when no array is a dask array: about half a second of imports, a third of a cold
+    ``gigawatt run``. A command of this CLI runs alone in its process, single-threaded, and uses no dask
+    array, so while it runs an ``import dask`` fails and xarray takes its in-memory paths.
+    """
+    if "dask" in sys.modules or "xarray" in sys.modules:  # in use, or xarray may have looked for it already
+        yield
+        return
+    sys.modules["dask"] = None  # ``import dask`` raises ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("dask", 0) is None:
+            del sys.modules["dask"]
+        _forget_absent_dask()
+
+
+def _forget_absent_dask() -> None:
+    """xarray remembers whether dask is there: after :func:`_dask_absent`, let it look again (a process that
+    runs commands in turn, as the tests do, may use dask later). Internal caches of xarray, hence defensive."""
+    try:
+        from xarray.namedarray import pycompat, utils
+    except ImportError:
+        return
+    cached = getattr(pycompat, "_cached_duck_array_modules", {})
+    if "dask" in cached and not getattr(cached["dask"], "available", True):
+        del cached["dask"]
+    clear = getattr(getattr(utils, "module_available", None), "cache_clear", None)
+    if clear is not None:
+        clear()
 
 
 @main.command()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from gigawatt.errors import CaseError
 
@@ -382,19 +383,28 @@ def make_loss_model(kind: str, params: dict, *, name: str):
 
 
 def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.ndarray, rated: np.ndarray,
-                  where: str, ids: np.ndarray) -> np.ndarray:
+                  where: str, ids: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
     """Losses [W] of elements whose loss model is named in ``names`` ('' = lossless), grouped by model.
+
+    With ``code`` (each element's index into ``names``, then the distinct names, −1 for lossless), no string
+    is compared: see :meth:`gigawatt.cases.case.Case.codes`.
 
     The loss is evaluated at the magnitude of the output power: a converter loses the same whichever way
     the power flows (stations that absorb power are flagged in the results, not here)."""
     loss = np.zeros(p_out.shape)
-    for name in dict.fromkeys(names.tolist()):  # distinct names in order; cheap on short arrays
+    if code is None:
+        code, names = pd.factorize(names)  # the distinct names, in order of appearance
+    for k, name in enumerate(names):
         if name == "":
             continue
-        m = names == name
+        m = code == k
+        if not m.any():
+            continue
+        if m.all():
+            m = slice(None)  # one model for all: no masked copies
         try:
             loss[m] = models[name].loss_w(np.abs(p_out[m]), v_out[m], rated[m])
         except CaseError as err:
-            i = int(np.flatnonzero(m)[0])
+            i = int(np.flatnonzero(code == k)[0])
             raise err.located(element=f"{where} '{ids[i]}' (loss model '{name}')") from None
     return loss

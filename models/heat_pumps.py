@@ -31,7 +31,6 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import RegularGridInterpolator
 
 from gigawatt.errors import CaseError
 from gigawatt.models.input_checks import first_bad, from_registry, in_range, positive_temperature
@@ -187,6 +186,8 @@ def cop_from_map(t_source_out_k, t_sink_k, t_source_grid_k, t_sink_grid_k, cop_t
     t_src, t_snk = np.broadcast_arrays(t_src, t_snk)
     points = np.column_stack([t_src.ravel(), t_snk.ravel()])
     points = OUT_OF_MAP[out_of_map](points, grid)
+    from scipy.interpolate import RegularGridInterpolator  # here: a fifth of a second of imports, for maps only
+
     interp = RegularGridInterpolator(tuple(grid), table, method="linear", bounds_error=False, fill_value=None)
     return interp(points).reshape(t_src.shape)
 

@@ -25,14 +25,17 @@ def _shelf_loss(case, p_shelf_out, rows=None):
     racks = case.tables["rack"]
     rows = slice(None) if rows is None else rows
     rated = racks["shelf_rated_power_w"].to_numpy(float)[rows]
-    names = racks["shelf_loss_model"].to_numpy()[rows]
-    needs_rating = (names != "") & np.isnan(rated)
+    code, names = case.codes("rack", "shelf_loss_model")
+    code = code[rows]
+    needs_rating = np.isnan(rated)
+    if needs_rating.any():  # only where no rating is given: a string comparison per rack costs more
+        needs_rating[needs_rating] = code[needs_rating] != names.index("")
     if needs_rating.any():
         i = int(np.flatnonzero(needs_rating)[0])
         raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
                         element=f"rack '{racks['id'].to_numpy()[rows][i]}'", field="shelf_rated_power_w")
     return loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float)[rows],
-                         np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy()[rows])
+                         np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy()[rows], code)
 
 
 def chip_powers(case) -> np.ndarray:

@@ -113,9 +113,6 @@ def solve_design_points(case: Case) -> dict:
     dict of str to xarray.Dataset
         ``{"winter": ..., "summer": ...}`` or ``{"design": ...}``, in that order.
     """
-    from dataclasses import replace
-    from types import MappingProxyType
-
     cooling, dh = case.settings.get("cooling"), case.settings.get("district_heating")
     summer = None if cooling is None or dh is None else cooling["summer_design_t_k"]
     first = solve(case)
@@ -127,7 +124,7 @@ def solve_design_points(case: Case) -> dict:
                                    if t_net == t_air else f"network at {_c(t_net)}, dry coolers at {_c(t_air)}"))
     settings = {**case.settings, "cooling": {**cooling, "ambient_t_k": summer},
                 "district_heating": {**dh, "outdoor_t_k": summer}}
-    ds = solve(replace(case, settings=MappingProxyType(settings), _hash=[]))
+    ds = solve(case.with_tables({}, settings))
     ds.attrs["design_point"] = f"summer (cooling design): network and dry coolers at {_c(summer)}"
     return {"winter": first, "summer": ds}
 

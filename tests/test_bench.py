@@ -18,8 +18,8 @@ from gigawatt.bench.suite import format_table, run_benchmarks
 # 1 hall x 9 rows x 32 racks: 2 stations + 1 switchboard + 9 x (1 head + 32 taps) = 300 buses.
 TINY = 300
 
-FLOAT_KEYS = ("warm_s", "warm_total_s", "cold_s", "energy_balance_residual", "v_min_pu")
-PEER_KEYS = ("peer_warm_s", "speedup", "check")
+FLOAT_KEYS = ("whole_s", "warm_s", "warm_total_s", "cold_s", "energy_balance_residual", "v_min_pu")
+PEER_KEYS = ("peer_whole_s", "speedup_whole", "peer_warm_s", "speedup", "check")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def _check_common(records):
         assert isinstance(r["size"], int) and r["size"] == built == TINY
         for key in FLOAT_KEYS:
             assert isinstance(r[key], float) and math.isfinite(r[key]) and r[key] >= 0, key
-        assert r["warm_s"] > 0 and r["warm_total_s"] > 0 and r["cold_s"] > 0
+        assert r["whole_s"] > 0 and r["warm_s"] > 0 and r["warm_total_s"] > 0 and r["cold_s"] > 0
+        assert isinstance(r["whole_runs"], int) and r["whole_runs"] >= 1
         assert isinstance(r["iterations"], int) and r["iterations"] >= 1
         assert isinstance(r["peak_rss_bytes"], int) and r["peak_rss_bytes"] > 0
         # Energy balance: grid power = IT power + every loss, relative residual. The solver converges to
@@ -61,6 +62,7 @@ def test_records_with_peer(with_peer):
         assert r["peer_note"] is None
         assert all(isinstance(r[k], float) for k in PEER_KEYS)
         assert r["speedup"] == pytest.approx(r["peer_warm_s"] / r["warm_s"], rel=1e-12)
+        assert r["peer_whole_s"] > 0 and r["speedup_whole"] == pytest.approx(r["peer_whole_s"] / r["whole_s"], rel=1e-12)
         # Same network, same answer. pandapower stops at a power mismatch of 1e-8 MVA (its default
         # tolerance_mva), i.e. 10 mW; through path resistances below 1 mΩ at 800 V that moves a voltage by
         # about 1e-8 V ~ 1e-11 pu, and gigawatt solves to 1e-11 of the load current. 1e-9 pu leaves 100x margin
@@ -114,15 +116,16 @@ def test_format_table(with_peer, without_peer):
     assert "numba" in text and "cache" in text  # the footer says the cold run sees a warm numba cache
     assert "skipped" in text  # the no-peer records explain why
     assert "target" in text
+    assert "whole ms" in text and "peer whole ms" in text and "lightsim2grid" in text  # whole call first, the peer
 
 
 # --- coolant networks ---------------------------------------------------------------------------------
 
 # 4 rows of 16 racks (4 loops, 192 pipes); 1 row of 16 racks of 72 plates (1,152 plates, 3,488 pipes).
 COOLING_TINY = {"coolant_per_rack": (64,), "coolant_per_plate": (1_152,)}
-COOLING_FLOAT_KEYS = ("warm_s", "warm_hydraulic_s", "warm_thermal_s", "hot_s", "prepare_s", "one_shot_s", "cold_s",
+COOLING_FLOAT_KEYS = ("whole_s", "warm_s", "warm_hydraulic_s", "warm_thermal_s", "hot_s", "prepare_s", "one_shot_s", "cold_s",
                       "max_pressure_residual_pa")
-COOLING_PEER_KEYS = ("peer_hydraulic_s", "peer_s", "speedup_hydraulic", "speedup", "check_p_pa", "check_m_kg_s",
+COOLING_PEER_KEYS = ("peer_whole_s", "speedup_whole", "peer_hydraulic_s", "peer_s", "speedup_hydraulic", "speedup", "check_p_pa", "check_m_kg_s",
                      "check_m_rel", "check_t_k")
 
 
@@ -158,6 +161,8 @@ def test_cooling_records(cooling_with_peer):
         assert r["peer"].startswith("pandapipes ") and r["peer_note"] is None
         assert all(isinstance(r[k], float) and math.isfinite(r[k]) for k in COOLING_PEER_KEYS)
         assert r["speedup"] == pytest.approx(r["peer_s"] / r["warm_s"], rel=1e-12)
+        assert r["whole_s"] > 0 and r["peer_whole_s"] > 0
+        assert r["speedup_whole"] == pytest.approx(r["peer_whole_s"] / r["whole_s"], rel=1e-12)
     # The per-plate network takes the sparse solver (its envelope would be wide); the per-rack one the envelope.
     assert (rack["linear_solver"], plate["linear_solver"]) == ("envelope", "sparse")
     json.dumps(cooling_with_peer)  # the CLI's --json needs plain Python values
@@ -218,9 +223,9 @@ from gigawatt.bench import heating_networks as bench_dh  # noqa: E402
 
 # 200 homes in 10 full streets of 20 (one district, 9 ring ties) + 4 vertical farms: 204 consumers.
 DH_TINY = 200
-DH_FLOAT_KEYS = ("total_s", "setup_s", "fixed_point_s", "finish_s", "hydraulic_s", "thermal_s", "build_s", "cold_s",
+DH_FLOAT_KEYS = ("whole_s", "total_s", "setup_s", "fixed_point_s", "finish_s", "hydraulic_s", "thermal_s", "build_s", "cold_s",
                  "q_plant_w", "q_loss_w")
-DH_PEER_KEYS = ("peer_s", "speedup", "speedup_fixed_point", "check_p_pa", "check_m_kg_s", "check_t_k", "check_q_w")
+DH_PEER_KEYS = ("peer_whole_s", "speedup_whole", "peer_s", "speedup", "speedup_fixed_point", "check_p_pa", "check_m_kg_s", "check_t_k", "check_q_w")
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +271,8 @@ def test_dh_checks_against_pandapipes(dh_with_peer):
     assert r["peer"].startswith("pandapipes ") and r["peer_note"] is None
     assert all(isinstance(r[k], float) and math.isfinite(r[k]) for k in DH_PEER_KEYS)
     assert r["speedup"] == pytest.approx(r["peer_s"] / r["total_s"], rel=1e-12)
+    assert r["whole_s"] > 0 and r["peer_whole_s"] > 0
+    assert r["speedup_whole"] == pytest.approx(r["peer_whole_s"] / r["whole_s"], rel=1e-12)
     # Full streets: every pipe, ties included, runs above Re 4000, where both tools solve Colebrook +
     # Darcy-Weisbach and the exponential pipe law with the same U' per metre: the same equations, so the answers
     # agree to the solvers' tolerances. Measured: 1e-6 Pa, 2e-11 kg/s, 3e-10 K, 1e-7 W. Bounds: 1e-4 Pa and 1e-8

@@ -32,13 +32,14 @@ def test_split_variants():
 
 
 def test_record(record):
-    for key in ("warm_s", "ac_s", "peer_runpp_s", "ac_overhead_ratio", "build_s"):
+    for key in ("whole_s", "warm_s", "ac_s", "peer_runpp_s", "ac_overhead_ratio", "build_s"):
         assert isinstance(record[key], float) and record[key] > 0
     assert record["dc_buses"] == 2 * (2 + 1 + 2 * 3) and record["racks"] == 2 * 2 * 2
     assert record["peer"].startswith("pandapower ")
     assert record["ac_coupling_residual"] <= 1e-9 and record["plant_energy_balance_residual"] <= 1e-9
     assert record["p_plant_w"] > record["p_it_w"] > 0
     assert record["peak_rss_bytes"] is None and record["cold_note"]  # cold run skipped for overridden cases
+    assert record["peer_whole_s"] is None and record["speedup_whole"] is None  # no peer of the whole chain
     json.dumps(record)
 
 

@@ -11,8 +11,9 @@ def test_year_record_and_table():
     # the fresh process ran (on a fresh machine it may first compile numba kernels: then it says so)
     assert rec["cold_note"] is None or "compiled" in rec["cold_note"], rec["cold_note"]
     assert rec["steps"] == 3 and rec["dc_buses"] == 828 and rec["dh_consumers"] == 1004
-    for key in ("year_s", "build_s", "year_estimate_s"):
+    for key in ("year_s", "whole_s", "build_s", "year_estimate_s"):
         assert isinstance(rec[key], float) and math.isfinite(rec[key]) and rec[key] > 0, key
+    assert rec["whole_s"] == rec["year_s"] and rec["peer_whole_s"] is None and rec["speedup_whole"] is None
     assert rec["year_estimate_s"] == rec["year_s"] * 8760 / 3
     assert set(rec["stage_s"]) == {"chips", "dc", "cooling", "district_heating"}
     assert rec["energy_balance_residual"] < 1e-9 and rec["heat_balance_residual"] < 1e-9

@@ -244,6 +244,8 @@ def test_series_benchmark_record_and_peer_check():
     assert rec["check"] < 1e-8
     assert rec["max_energy_balance_residual"] < LEDGER
     assert rec["target_s"] is None  # the target is for 10⁵ buses × 8760 steps only
+    assert rec["whole_s"] == rec["wall_s"] > 0 and rec["peer_whole_s"] == rec["peer_series_s"] > 0
+    assert rec["speedup_whole"] == rec["speedup"]
     text = format_table([rec])
     assert "series_dc_inference" in text and "extrapolated to 4 steps" in text
 

@@ -66,22 +66,28 @@ def test_cli_import_is_light(kit, tmp_path):
     assert json.loads(proc.stdout) == [], "imported by gigawatt.cli: " + proc.stdout
 
 
-def test_help_runs_without_the_numerical_stack(kit, tmp_path):
+def cli_in_fresh_process(kit, tmp_path, commands: list, watched) -> tuple[subprocess.CompletedProcess, list]:
+    """Run the command line's ``commands`` (argument lists) in turn in a fresh interpreter in ``tmp_path``;
+    the process and which of the ``watched`` modules it imported."""
     code = f"""
 import sys, json
 from gigawatt.cli import main
-for args in (["--help"], ["run", "--help"]):
+for args in {commands!r}:
     sys.argv = ["gigawatt"] + args
     try:
         main()
     except SystemExit as e:
         assert e.code in (0, None), e.code
-print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+print(json.dumps([m for m in {tuple(watched)!r} if m in sys.modules]))
 """
     proc = run_python(kit, code, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    assert json.loads(last) == [], "imported for --help: " + last
+    return proc, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_help_runs_without_the_numerical_stack(kit, tmp_path):
+    proc, imported = cli_in_fresh_process(kit, tmp_path, [["--help"], ["run", "--help"]], HEAVY)
+    assert imported == [], f"imported for --help: {imported}"
     assert "run" in proc.stdout and "--output" in proc.stdout
 
 
@@ -216,3 +222,13 @@ print(json.dumps(numba_cache_counts()))
         assert proc.returncode == 0, proc.stderr
     hits, misses = json.loads(proc.stdout.strip().splitlines()[-1])
     assert misses == 0 and hits > 0, (hits, misses)
+
+
+# Imports a run of the default case has no use for: kept off its path, so a cold `gigawatt run` stays short.
+OFF_THE_RUN_PATH = ("dask", "distributed", "matplotlib", "pandapower", "pandapipes", "CoolProp", "scipy.interpolate")
+
+
+def test_run_of_the_default_case_imports_only_what_it_uses(kit, tmp_path):
+    proc, imported = cli_in_fresh_process(kit, tmp_path, [["run", "-o", "out.nc"]], OFF_THE_RUN_PATH)
+    assert imported == [], f"imported by `gigawatt run`: {imported}"
+    assert (tmp_path / "out.nc").exists() and "results written to" in proc.stdout

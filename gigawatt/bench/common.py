@@ -38,6 +38,50 @@ def median_time(fn, repeat: int, budget_s: float | None = None) -> tuple[float, 
     return statistics.median(times), len(times)
 
 
+def median_fresh_time(make, fn, repeat: int, budget_s: float | None = None) -> tuple[float, int]:
+    """Median wall time [s] of ``fn(make())``, each call on a fresh object that ``make()`` builds outside the
+    timing (garbage collector off while timing, as :func:`median_time`): the *whole call* of a user, such as
+    :func:`gigawatt.solve` of a case not solved before, or a peer's run on a network it has not run.
+    With ``budget_s``, stop after at least 3 calls once that much time (making included) is spent."""
+    times = []
+    spent = 0.0
+    for _ in range(max(1, repeat)):
+        t_make = time.perf_counter()
+        obj = make()
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            fn(obj)
+            dt = time.perf_counter() - t0
+        finally:
+            gc.enable()
+        del obj
+        times.append(dt)
+        spent += time.perf_counter() - t_make
+        if budget_s is not None and len(times) >= 3 and spent > budget_s:
+            break
+    return statistics.median(times), len(times)
+
+
+def whole_fields(whole_s: float | None, peer_whole_s: float | None) -> dict:
+    """The whole-call keys of a record: ours, the peer's and their ratio (None where the peer did not run)."""
+    return {"whole_s": whole_s, "peer_whole_s": peer_whole_s,
+            "speedup_whole": None if whole_s is None or peer_whole_s is None else peer_whole_s / whole_s}
+
+
+def wrapped(text: str, width: int = 110) -> list[str]:
+    """A table footer's note as lines of at most ``width`` characters, continued lines indented."""
+    import textwrap
+
+    return textwrap.wrap(text, width, subsequent_indent="  ")
+
+
+WHOLE_NOTE = ("whole: the user's call, gw.solve of a case not solved before (a fresh case built outside the timing "
+              "each run; numba warm), median; peer whole: the peer's run on a network it has not run (built outside "
+              "the timing), median; x whole = peer whole / whole. The kernel columns follow.")
+
+
 def peer_skipped(peer: bool, too_big_note: str | None, module: str) -> str | None:
     """Why a benchmark record has no peer run, or None to run it: not asked for (``--no-peer``), the network
     beyond the size the peer is run at (``too_big_note``), or the peer package not installed."""

@@ -12,8 +12,12 @@ the case does. Two benchmarks, kept in a registry:
 ``coolant_per_plate``
     ``plate_resolution``: each rack a ladder of its 72 cold plates between its manifolds; size = plates.
 
-For each one and each size the record holds
+For each one and each size the record holds, the whole call first:
 
+* ``whole_s`` [s]: median of :func:`gigawatt.solve` of the campus case not solved before (a fresh case built
+  outside the timing each run; numba warm): the user's call, which solves the electrical network, the chips
+  and the facility water too; ``peer_whole_s``: pandapipes' ``sequential`` pipeflow on a net of the loops it
+  has not run (built outside the timing each run), and ``speedup_whole`` their ratio;
 * ``warm_hydraulic_s``, ``warm_thermal_s`` [s]: medians of :meth:`HydraulicNetwork.solve
   <gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.solve>` and :meth:`ThermalNetwork.solve
   <gigawatt.solver.numerics.thermal_kernel.ThermalNetwork.solve>` on networks prepared once (numba compiled,
@@ -42,8 +46,9 @@ import sys
 import time
 from contextlib import contextmanager
 
-from gigawatt.bench.common import (fmt, median_time, numba_cache_counts, peak_rss_bytes, peer_skipped,
-                                    run_cold_process, table_lines)
+from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_time, numba_cache_counts,
+                                    peak_rss_bytes, peer_skipped, run_cold_process, table_lines, whole_fields,
+                                    wrapped)
 
 COOLING_BENCHMARKS = {"coolant_per_rack": {}, "coolant_per_plate": {"plate_resolution": True}}
 """Benchmark name → ``[cooling]`` settings (the registry of coolant benchmarks)."""
@@ -63,6 +68,9 @@ PEER_MAX_PIPES = 100_000
 """pandapipes is skipped above this many pipes (its pipeflow on 10^5 cold plates, 4x10^5 pipes, takes
 minutes here); raise ``peer_max_pipes`` to run it."""
 PEER_REPEAT_MAX = 3
+WHOLE_TIME_BUDGET_S = 30.0
+"""Stop repeating the whole call after at least 3 runs once this much time (building the fresh cases
+included) is spent."""
 PEER_OPTIONS = {"friction_model": "colebrook", "tol_p": 1e-12, "tol_m": 1e-12, "tol_T": 1e-9, "tol_res": 1e-6,
                 "max_iter_hyd": 100, "max_iter_therm": 100, "tolerance_colebrook": 1e-14, "max_iter_colebrook": 100}
 """pipeflow options of the peer, for its timing and its answer alike: those of the cooling validation case
@@ -212,13 +220,19 @@ def _peer(plant, heat, hyd, th, repeat: int) -> dict:
 
     loops = plant.loops
     q_unit = heat.rack_q_liquid_w[loops.unit_rack] / loops.units_per_rack
-    net, junction, unit_out, pipe_row = pandapipes_equivalent(loops, plant.tcs, plant.settings, q_unit,
-                                                              plant.hydraulics.flow_kg_s)
+
+    def equivalent():
+        return pandapipes_equivalent(loops, plant.tcs, plant.settings, q_unit, plant.hydraulics.flow_kg_s)
+
+    net, junction, unit_out, pipe_row = equivalent()
     out = {"peer": f"pandapipes {pps.__version__}"}
     for mode, key in (("hydraulics", "peer_hydraulic_s"), ("sequential", "peer_s")):
         run = lambda: pps.pipeflow(net, mode=mode, **PEER_OPTIONS)  # noqa: E731
         run()  # first run: pandapipes' own numba compilation and lookups
         out[key] = _median_s(run, min(repeat, PEER_REPEAT_MAX))
+    out["peer_whole_s"] = median_fresh_time(lambda: equivalent()[0],
+                                            lambda fresh: pps.pipeflow(fresh, mode="sequential", **PEER_OPTIONS),
+                                            min(repeat, PEER_REPEAT_MAX))[0]
     ref = np.empty(loops.n_node, dtype=np.int64)  # each node's return node, its loop's pressure reference
     ref[loops.pipe_from] = loops.return_node[loops.pipe_loop]
     ref[loops.pipe_to] = loops.return_node[loops.pipe_loop]
@@ -287,6 +301,10 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     one_shot = _median_s(lambda: _loop_thermal(plant.settings, plant.tcs, plant.loops,
                                                   solve_hydraulic_network(*h_args, **h_kwargs)).solve(q_unit),
                             max(1, min(repeat, 3)))
+    say(f"{label}: timing gw.solve of cases not solved before (each built afresh, untimed)")
+    import gigawatt as gw
+
+    whole_s, whole_runs = median_fresh_time(lambda: build_case(benchmark, n), gw.solve, repeat, WHOLE_TIME_BUDGET_S)
     # The stage's own answer is the reference for ours here (the same arrays): identical to the last bit.
     same = bool(np.array_equal(hyd.m_kg_s, plant.hydraulics.result.m_kg_s)
                 and np.array_equal(th.t_node_k, heat.thermal.t_node_k, equal_nan=True))
@@ -297,7 +315,7 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
         "racks_per_row": racks, "loops": int(plant.loops.n_loop), "nodes": int(hnet.n_node),
         "pipes": int(hnet.n_pipe), "thermal_nodes": int(tnet.n_node), "thermal_branches": int(tnet.n_branch),
         "linear_solver": hnet.linear_solver, "factor_work": float(hnet.factor_work),
-        "prepare_s": prepare_s, "warm_hydraulic_s": warm_h, "warm_thermal_s": warm_t, "warm_s": warm_h + warm_t,
+        **whole_fields(whole_s, None), "whole_runs": whole_runs, "prepare_s": prepare_s, "warm_hydraulic_s": warm_h, "warm_thermal_s": warm_t, "warm_s": warm_h + warm_t,
         "hot_hydraulic_s": hot_h, "hot_thermal_s": hot_t, "hot_s": hot_h + hot_t,
         "one_shot_s": one_shot, "repeat": int(repeat), "iterations": int(hyd.iterations),
         "max_pressure_residual_pa": float(hyd.max_pressure_residual_pa),
@@ -321,6 +339,7 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     if rec["peer_note"] is None:
         say(f"{label}: pandapipes")
         rec.update(_peer(plant, heat, hyd, th, repeat))
+        rec.update(whole_fields(whole_s, rec["peer_whole_s"]))
         rec["speedup_hydraulic"] = rec["peer_hydraulic_s"] / warm_h
         rec["speedup"] = rec["peer_s"] / rec["warm_s"]
     return rec
@@ -354,10 +373,11 @@ def target_lines(records: list[dict]) -> list[str]:
 
 def format_table(records: list[dict]) -> str:
     """A plain-text table of the coolant records, with the conditions and the targets in a footer."""
-    head = ["benchmark", "size", "pipes", "warm ms", "hyd ms", "heat ms", "hot ms", "prep ms", "1-shot ms", "cold s",
-            "iter",
+    head = ["benchmark", "size", "pipes", "whole ms", "peer whole ms", "x whole", "warm ms", "hyd ms", "heat ms",
+            "hot ms", "prep ms", "1-shot ms", "cold s", "iter",
             "peer hyd ms", "peer ms", "x hyd", "x", "dp Pa", "dm kg/s", "dT K"]
-    rows = [[r["benchmark"], f"{r['size']:,} {r['unit']}", f"{r['pipes']:,}", fmt(r["warm_s"], 1e3),
+    rows = [[r["benchmark"], f"{r['size']:,} {r['unit']}", f"{r['pipes']:,}", fmt(r["whole_s"], 1e3, ".4g"),
+             fmt(r["peer_whole_s"], 1e3, ".4g"), fmt(r["speedup_whole"], 1, ".2g"), fmt(r["warm_s"], 1e3),
              fmt(r["warm_hydraulic_s"], 1e3), fmt(r["warm_thermal_s"], 1e3), fmt(r["hot_s"], 1e3),
              fmt(r["prepare_s"], 1e3),
              fmt(r["one_shot_s"], 1e3), fmt(r.get("cold_s"), 1, ".3g", "–"), str(r["iterations"]),
@@ -368,6 +388,8 @@ def format_table(records: list[dict]) -> str:
     out = table_lines(head, rows)
     out += [
         "",
+        *wrapped(WHOLE_NOTE + " Here gw.solve solves the campus (electrical network, chips, loops, facility "
+                 "water); the peer only the loops."),
         "coolant networks of the cooling stage (technology loops, one per row of 16 racks of 130 kW), as it solves",
         "  them; warm = hyd + heat: medians of the prepared hydraulic (Global Gradient, Colebrook) and thermal",
         "  (upwind sweep) solves, garbage collected before each (as the DC table); hot: the same back to back;",

@@ -15,7 +15,8 @@ hourly steps, every rack scaled alike:
     runs Newton from the previous step's voltages. This is the figure to hold against the target.
 
 Each record holds ``wall_s`` (one call of ``run_dc_series``: assembly, every step, figures and extremes; the
-Numba kernels compiled and cached beforehand), ``per_step_s``, the mean Newton iterations a step, the largest
+Numba kernels compiled and cached beforehand; also ``whole_s``, the user's call, with ``peer_whole_s`` =
+``peer_series_s`` and ``speedup_whole`` = ``speedup``), ``per_step_s``, the mean Newton iterations a step, the largest
 energy-balance residual, the machine's 1-minute load average before and after (the machine is shared), and
 the peer: ``pandapower.runpp`` on the equivalent network (:func:`gigawatt.validation.pandapower_equivalent.
 to_pandapower`) with that series' loads, timed over a few steps in this process (median) and *extrapolated*
@@ -27,7 +28,7 @@ from __future__ import annotations
 import os
 import time
 
-from gigawatt.bench.common import fmt, median_time, peer_skipped, table_lines
+from gigawatt.bench.common import fmt, median_time, peer_skipped, table_lines, whole_fields
 from gigawatt.models.racks import chip_powers
 
 PROFILES = ("training", "inference")
@@ -65,13 +66,15 @@ def run_one(n_bus: int, profile: str, *, steps: int = TARGET_STEPS, peer: bool =
            "max_energy_balance_residual": float(np.max(fig["energy_balance_residual"])),
            "v_min_pu": float(np.min(res.bus_v_min_pu)), "load_avg_before": load_before, "load_avg_after": load_after,
            "target_s": TARGET_S.get(int(n_bus)) if steps == TARGET_STEPS else None,
-           "peer": None, "peer_step_s": None, "peer_series_s": None, "speedup": None, "check": None}
+           "peer": None, "peer_step_s": None, "peer_series_s": None, "speedup": None, "check": None,
+           **whole_fields(wall, None)}
     rec["peer_note"] = peer_skipped(peer, None, "pandapower")
     if rec["peer_note"] is None:
         say(f"series_dc {profile} {size:,} buses: pandapower, {PEER_STEPS} steps")
         rec.update(_peer(case, scale))
         rec["peer_series_s"] = rec["peer_step_s"] * steps
         rec["speedup"] = rec["peer_series_s"] / wall
+        rec.update(whole_fields(wall, rec["peer_series_s"]))
         rec["peer_note"] = (f"pandapower timed over {PEER_STEPS} steps (median), extrapolated to {steps} steps")
     return rec
 

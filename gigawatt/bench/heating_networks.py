@@ -8,7 +8,12 @@ plus the 4 farms. The
 plant runs with the ``[district_heating]`` defaults (75 °C supply, -5 °C outdoors, the pump holding 0.5 bar
 at the worst-placed substation) and no campus (the peak boiler covers it: the network is the same).
 
-What is timed is :func:`gigawatt.solver.district_heating.stage.solve_district_heating`, the stage as
+The whole call comes first: ``whole_s`` [s], the median of :func:`gigawatt.solve` of the town case not solved
+before (a fresh case built outside the timing each run; numba warm), the user's call; ``peer_whole_s``,
+pandapipes' ``sequential`` pipeflow on a net it has not run (built outside the timing each run), and
+``speedup_whole`` their ratio.
+
+What is timed then is :func:`gigawatt.solver.district_heating.stage.solve_district_heating`, the stage as
 :func:`gigawatt.solve` runs it, warm (numba compiled, the case in memory; garbage collected before each run,
 as the DC benchmarks do; the run with the median total is reported, so its parts add up), and inside it,
 recorded while it runs (:func:`recording_stage`):
@@ -46,9 +51,10 @@ import sys
 import time
 from contextlib import contextmanager
 
+from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_time, numba_cache_counts,
+                                    peak_rss_bytes, peer_skipped, run_cold_process, table_lines, whole_fields,
+                                    wrapped)
 from gigawatt.export import PIPEFLOW_OPTIONS, district_heating_net, heating_fluid
-from gigawatt.bench.common import (fmt, median_time, numba_cache_counts, peak_rss_bytes, peer_skipped,
-                                    run_cold_process, table_lines)
 
 BENCHMARK = "district_heating_meshed"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -211,7 +217,12 @@ def _peer(case, state, repeat: int) -> dict:
     run = lambda: pps.pipeflow(net, mode="sequential", **PEER_OPTIONS)  # noqa: E731
     run()  # first run: pandapipes' own numba compilation and lookups
 
-    out = {"peer": f"pandapipes {pps.__version__}", "peer_s": median_time(run, min(repeat, PEER_REPEAT_MAX))[0]}
+    out = {"peer": f"pandapipes {pps.__version__}", "peer_s": median_time(run, min(repeat, PEER_REPEAT_MAX))[0],
+           "peer_whole_s": median_fresh_time(lambda: district_heating_net(case, state.consumer_flow_kg_s,
+                                                                          state.consumer_t_return_k,
+                                                                          float(state.node_p_pa[sup]))[0],
+                                             lambda fresh: pps.pipeflow(fresh, mode="sequential", **PEER_OPTIONS),
+                                             min(repeat, PEER_REPEAT_MAX))[0]}
     pipes = case.tables["dh_pipe"][live]
     pf, pt = index.get_indexer(pipes["from_node"]), index.get_indexer(pipes["to_node"])
     _, label = csgraph.connected_components(sp.coo_matrix((np.ones(pf.size), (pf, pt)), shape=(len(nodes),) * 2),
@@ -257,6 +268,10 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
         if len(runs) >= 3 and spent > TOTAL_TIME_BUDGET_S:
             break
     med = sorted(runs, key=lambda r: r["total_s"])[(len(runs) - 1) // 2]  # its parts add up to its total
+    say(f"{label}: timing gw.solve of cases not solved before (each built afresh, untimed)")
+    import gigawatt as gw
+
+    whole_s, whole_runs = median_fresh_time(lambda: build_case(n), gw.solve, repeat, TOTAL_TIME_BUDGET_S)
     say(f"{label}: timing steps of a time series on the prepared network")
     step = time_series_steps(case, repeat)
     hnet = networks["hydraulic"]
@@ -273,6 +288,7 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
         "pipes": int(len(case.tables["dh_pipe"])),
         "loops": int(hnet.n_pipe - hnet.n_node + 2),  # independent cycles: pipes - nodes + 2 networks
         "linear_solver": hnet.linear_solver, "build_s": build_s, "repeat": len(runs),
+        **whole_fields(whole_s, None), "whole_runs": whole_runs,
         **{k: float(v) for k, v in med.items() if k != "network_solves"},
         "network_solves": int(med["network_solves"]), "iterations": int(f["dh_iterations"]), **step,
         "heat_balance_residual": float(f["dh_heat_balance_residual"]), "undersupplied": int(f["dh_undersupplied"]),
@@ -295,6 +311,7 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
     if rec["peer_note"] is None:
         say(f"{label}: pandapipes")
         rec.update(_peer(case, state, repeat))
+        rec.update(whole_fields(whole_s, rec["peer_whole_s"]))
         rec["speedup"] = rec["peer_s"] / rec["total_s"]
         rec["speedup_fixed_point"] = rec["peer_s"] / rec["fixed_point_s"]
     return rec
@@ -333,9 +350,10 @@ def format_table(records: list[dict]) -> str:
     """A plain-text table of the district-heating records, with the conditions and the targets in a footer."""
     from gigawatt.bench import coolant_networks as bench_cooling
 
-    head = ["benchmark", "consumers", "pipes", "loops", "total ms", "setup ms", "fixpt ms", "hyd ms", "heat ms",
+    head = ["benchmark", "consumers", "pipes", "loops", "whole ms", "peer whole ms", "x whole", "total ms", "setup ms", "fixpt ms", "hyd ms", "heat ms",
             "finish ms", "iter", "step ms", "step it", "cold s", "peer ms", "x total", "x fixpt", "dp Pa", "dm kg/s", "dT K", "dQ W"]
-    rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", f"{r['loops']:,}", fmt(r["total_s"], 1e3, ".4g"),
+    rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", f"{r['loops']:,}", fmt(r["whole_s"], 1e3, ".4g"),
+             fmt(r["peer_whole_s"], 1e3, ".4g"), fmt(r["speedup_whole"], 1, ".2g"), fmt(r["total_s"], 1e3, ".4g"),
              fmt(r["setup_s"], 1e3, ".4g"), fmt(r["fixed_point_s"], 1e3), fmt(r["hydraulic_s"], 1e3),
              fmt(r["thermal_s"], 1e3), fmt(r["finish_s"], 1e3), str(r["iterations"]), fmt(r.get("step_s"), 1e3),
              str(r.get("step_iterations", "–")), fmt(r.get("cold_s")),
@@ -346,6 +364,7 @@ def format_table(records: list[dict]) -> str:
     out = table_lines(head, rows)
     out += [
         "",
+        *wrapped(WHOLE_NOTE),
         "district-heating networks from the town builder (one substation a home, streets of 20 tied into rings,",
         "  4 vertical farms), solved by the stage warm (the run of median total): total = setup (demands, checks,",
         "  the networks' set-up) + fixpt (the flow-temperature fixed point: hyd = Global Gradient solves, heat =",

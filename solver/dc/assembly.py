@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
 from gigawatt.models.racks import rack_powers
+from gigawatt.solver.dc.ordering import line_rows, tree_order, zones_of
 
 
 @dataclass(frozen=True)
@@ -93,22 +92,29 @@ class Network:
     element_bus: dict  # {"source": bus position per source row, "converter_from": …, "converter_to": …}
 
 
-def conductor_properties(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def conductor_properties(lines: pd.DataFrame, material: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Resistivity at 20 °C [Ω·m] and temperature coefficient [1/K] of each line's conductor: given, or its
-    material's (IEC 60287-1-1 Table 1, :data:`gigawatt.models.conductors.MATERIALS`)."""
-    material = lines["material"].to_numpy()
-    rho = lines["rho20_ohm_m"].to_numpy(dtype=float).copy()
-    alpha = lines["alpha_per_k"].to_numpy(dtype=float).copy()
-    for name, props in MATERIALS.items():
-        m = material == name
-        rho[m & np.isnan(rho)] = props["rho20_ohm_m"]
-        alpha[m & np.isnan(alpha)] = props["alpha_per_k"]
-    return rho, alpha
+    material's (IEC 60287-1-1 Table 1, :data:`gigawatt.models.conductors.MATERIALS`).
+
+    ``material``: the lines' material as ``(code, labels)`` (see :meth:`gigawatt.cases.case.Case.codes`),
+    when known; else looked up from the names.
+    """
+    code, labels = material if material is not None else (None, tuple(MATERIALS))
+    if code is None:
+        code = pd.Index(labels).get_indexer(lines["material"].to_numpy())
+    rho = lines["rho20_ohm_m"].to_numpy(dtype=float)
+    alpha = lines["alpha_per_k"].to_numpy(dtype=float)
+    none = {"rho20_ohm_m": np.nan, "alpha_per_k": np.nan}
+    of = [MATERIALS.get(k, none) for k in labels] + [none]  # code −1: no such material
+    rho_of = np.array([p["rho20_ohm_m"] for p in of])
+    alpha_of = np.array([p["alpha_per_k"] for p in of])
+    return np.where(np.isnan(rho), rho_of[code], rho), np.where(np.isnan(alpha), alpha_of[code], alpha)
 
 
-def line_resistance(lines: pd.DataFrame) -> np.ndarray:
-    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature."""
-    rho, alpha = conductor_properties(lines)
+def line_resistance(lines: pd.DataFrame, material: tuple | None = None) -> np.ndarray:
+    """Loop resistance [Ω] of each line: given ``r_ohm``, or from material, geometry and temperature
+    (``material``: see :func:`conductor_properties`)."""
+    rho, alpha = conductor_properties(lines, material)
     r_given = lines["r_ohm"].to_numpy(dtype=float)
     area = lines["cross_section_m2"].to_numpy(dtype=float)
     need = np.isnan(r_given) & np.isnan(area)
@@ -123,20 +129,25 @@ def line_resistance(lines: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(r_given), r_geom, r_given)
 
 
-def _feeds(case: Case, bus_index: pd.Index):
-    src = case.tables["source"]
-    conv = case.tables["converter"]
-    src = src[src["in_service"].to_numpy(dtype=bool)]
-    conv = conv[conv["in_service"].to_numpy(dtype=bool)]
-    table = np.concatenate([np.full(len(src), "source", dtype=object), np.full(len(conv), "converter", dtype=object)])
-    row = np.concatenate([src.index.to_numpy(), conv.index.to_numpy()])
-    ids = np.concatenate([src["id"].to_numpy(), conv["id"].to_numpy()]).astype(object)
-    loss_model = np.concatenate([src["loss_model"].to_numpy(), conv["loss_model"].to_numpy()]).astype(object)
-    bus = bus_index.get_indexer(np.concatenate([src["bus"].to_numpy(), conv["to_bus"].to_numpy()]))
-    input_bus = np.concatenate([np.full(len(src), -1), bus_index.get_indexer(conv["from_bus"].to_numpy())])
-    v_set = np.concatenate([src["v_set_v"].to_numpy(float), conv["v_set_v"].to_numpy(float)])
-    droop = np.concatenate([src["droop"].to_numpy(float), conv["droop"].to_numpy(float)])
-    rated = np.concatenate([src["rated_power_w"].to_numpy(float), conv["rated_power_w"].to_numpy(float)])
+def _feeds(case: Case):
+    src, conv = case.tables["source"], case.tables["converter"]
+    src_live = src["in_service"].to_numpy(dtype=bool)
+    conv_live = conv["in_service"].to_numpy(dtype=bool)
+
+    def both(field, dtype=None):  # the in-service sources' values, then the in-service converters'
+        return np.concatenate([src[field].to_numpy(dtype)[src_live], conv[field].to_numpy(dtype)[conv_live]])
+
+    n_src = int(src_live.sum())
+    table = np.concatenate([np.full(n_src, "source", dtype=object),
+                            np.full(int(conv_live.sum()), "converter", dtype=object)])
+    row = np.concatenate([np.flatnonzero(src_live), np.flatnonzero(conv_live)])
+    ids = both("id").astype(object)
+    loss_model = both("loss_model").astype(object)
+    bus = np.concatenate([case.ref_rows("source", "bus")[src_live], case.ref_rows("converter", "to_bus")[conv_live]])
+    input_bus = np.concatenate([np.full(n_src, -1), case.ref_rows("converter", "from_bus")[conv_live]])
+    v_set = both("v_set_v", float)
+    droop = both("droop", float)
+    rated = both("rated_power_w", float)
     stiff = droop == 0.0
     k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
     return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
@@ -149,24 +160,27 @@ def assemble(case: Case) -> Network:
     if n == 0:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
-    bus_index = pd.Index(bus_ids)
-    in_service, r, frm_all, to_all = _lines(case, bus_index)
+    in_service, r, frm_all, to_all = _lines(case)
     live = np.flatnonzero(in_service)
     frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
 
     # Zones: connected components over lines; each needs a feed.
-    adj = coo_matrix((np.ones(live.size), (frm, to)), shape=(n, n)).tocsr()
-    n_zone, zone_of_row = connected_components(adj, directed=False)
-    f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case, bus_index)
+    rows = line_rows(n, frm, to) + line_rows(n, to, frm)  # the lines from each bus, and to it
+    n_zone, zone_of_row = zones_of(n, *rows)
+    zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
+    f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
     fixed_row, v_fixed = _stiff_buses(case, n, f_table, f_row, f_bus, f_vset, f_stiff)
     zone_level = _zone_levels(case, n_zone, zone_of_row, f_table, f_row, f_bus, f_in)
 
-    bus_row, pred_row, is_root = _breadth_first(n, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff)
+    bus_row, pred_row, g_parent, tree_edge, in_tree = _tree(n, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff,
+                                                            rows)
+    is_root = pred_row == n
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[tree_edge[~is_root]]  # a line-table row
     pos = np.empty(n, dtype=np.int64)
     pos[bus_row] = np.arange(n)
     parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
-    g_parent, tree_line, in_tree = _tree_lines(n, live, frm, to, g, bus_row, pred_row, is_root)
 
     # Zones in solve order, each a contiguous range of positions; links grouped by zone the same way.
     zone_pos = zone_of_row[bus_row]
@@ -200,13 +214,13 @@ def assemble(case: Case) -> Network:
                   np.minimum.reduceat(v_nominal, zone_start), np.maximum.reduceat(g_sum, zone_start), levels)
     fixed = fixed_row[bus_row]
     up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
-    rack_bus = bus_index.get_indexer(case.tables["rack"]["bus"].to_numpy())
+    rack_bus = case.ref_rows("rack", "bus")
     p_in, shelf_loss, vrm_loss = rack_powers(case)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     rack_pos = i32(pos[rack_bus])
 
     def positions(table, field):
-        return pos[bus_index.get_indexer(case.tables[table][field].to_numpy())]
+        return pos[case.ref_rows(table, field)]
 
     return Network(
         n_bus=n, pos=i32(pos), bus_row=i32(bus_row), v_nominal=v_nominal, parent=parent, g_parent=g_parent,
@@ -224,18 +238,21 @@ def assemble(case: Case) -> Network:
                      "converter_to": positions("converter", "to_bus")})
 
 
-def _lines(case: Case, bus_index: pd.Index):
+def _lines(case: Case):
     """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line."""
     lines = case.tables["line"]
     in_service = lines["in_service"].to_numpy(dtype=bool)
     r = np.full(len(lines), np.nan)
-    if in_service.any():
-        try:
-            r[in_service] = line_resistance(lines[in_service])
-        except CaseError as err:
-            raise err.located(file=case.file) from None
-    frm = bus_index.get_indexer(lines["from_bus"].to_numpy())
-    to = bus_index.get_indexer(lines["to_bus"].to_numpy())
+    try:
+        code, labels = case.codes("line", "material")
+        if in_service.all():  # no copy of the table
+            r = line_resistance(lines, (code, labels))
+        elif in_service.any():
+            r[in_service] = line_resistance(lines[in_service], (code[in_service], labels))
+    except CaseError as err:
+        raise err.located(file=case.file) from None
+    frm = case.ref_rows("line", "from_bus")
+    to = case.ref_rows("line", "to_bus")
     self_loop = in_service & (frm == to)
     if self_loop.any():
         i = int(np.flatnonzero(self_loop)[0])
@@ -292,46 +309,18 @@ def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_
                     field="converter")
 
 
-def _breadth_first(n: int, frm, to, zone_of_row, zone_level, f_bus, f_rated, f_stiff):
-    """Solver order of the buses (deepest level first, zone by zone, breadth-first from each zone's root)
-    and each bus's BFS predecessor. The root of a zone is a stiff bus if there is one, else the bus of its
-    largest feed; one BFS from a virtual super-root joined to every root covers all zones."""
+def _tree(n: int, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, rows):
+    """Solver order of the buses (deepest level first, zone by zone, breadth-first from each zone's root) and
+    the spanning tree (see :func:`gigawatt.solver.dc.ordering.tree_order`). The root of a zone is a stiff
+    bus if there is one, else the bus of its largest feed."""
     rank = f_rated + np.where(f_stiff, np.inf, 0.0)
     order_f = np.lexsort((-rank, zone_of_row[f_bus]))
     zf = zone_of_row[f_bus[order_f]]
-    roots = f_bus[order_f][np.r_[True, zf[1:] != zf[:-1]]]
-    sup = n
-    graph = coo_matrix((np.ones(frm.size + roots.size), (np.r_[frm, np.full(roots.size, sup)], np.r_[to, roots])),
-                       shape=(n + 1, n + 1)).tocsr()
-    bfs, pred = breadth_first_order(graph, sup, directed=False, return_predecessors=True)
-    bfs_rank = np.empty(n, dtype=np.int64)
-    bfs_rank[bfs[1:]] = np.arange(n)  # bfs[0] is the super-root
-    bus_row = np.lexsort((bfs_rank, zone_of_row, -zone_level[zone_of_row]))
-    pred_row = pred[bus_row]
-    return bus_row, pred_row, pred_row == sup
-
-
-def _tree_lines(n: int, live, frm, to, g, bus_row, pred_row, is_root):
-    """Conductance [S] from each bus to its parent (all lines between them, in parallel), one line-table row
-    on that edge (−1 at roots), and which in-service lines are in the tree (the rest are links)."""
-    key = np.minimum(frm, to).astype(np.int64) * (n + 1) + np.maximum(frm, to)
-    child, par = bus_row[~is_root], pred_row[~is_root]
-    tree_key = np.minimum(child, par).astype(np.int64) * (n + 1) + np.maximum(child, par)
-    order_k = np.argsort(key, kind="stable")
-    sk = key[order_k]
-    left = np.searchsorted(sk, tree_key, side="left")
-    right = np.searchsorted(sk, tree_key, side="right")
-    cum = np.r_[0.0, np.cumsum(g[order_k])]
-    g_parent = np.zeros(n)
-    g_parent[~is_root] = cum[right] - cum[left]
-    tree_line = np.full(n, -1, dtype=np.int64)
-    tree_line[~is_root] = live[order_k[left]]
-    covered = np.zeros(frm.size + 1, dtype=np.int64)  # +1 on each tree edge's run of sorted keys
-    np.add.at(covered, left, 1)
-    np.add.at(covered, right, -1)
-    in_tree = np.zeros(frm.size, dtype=bool)
-    in_tree[order_k] = np.cumsum(covered)[:-1] > 0
-    return g_parent, tree_line, in_tree
+    roots = np.sort(f_bus[order_f][np.r_[True, zf[1:] != zf[:-1]]]).astype(np.int64)
+    n_zone = zone_level.size
+    zone_key = np.empty(n_zone, dtype=np.int64)
+    zone_key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
+    return tree_order(n, g, roots, zone_key[zone_of_row], n_zone, *rows)
 
 
 def with_line_resistance(net: Network, r: np.ndarray) -> Network:

@@ -22,7 +22,8 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.solver.dc.bipolar import NEG, NEUTRAL, POS, rack_terminals
-from gigawatt.solver.dc.results import STAGES, _ledger, _var, _warnings, add_line_ratings, rack_power_variables
+from gigawatt.solver.dc.results import (STAGES, _ledger, _var, _warnings, add_line_ratings, make_dataset,
+                                     rack_power_variables)
 
 BIPOLAR_VARIABLES = {
     "v_pos_v": ("V", "potential of the positive pole conductor against earth"),
@@ -131,9 +132,9 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")
     ds["rack_pole"] = echo_variable("rack", "rack", racks, "pole")
 
-    coords["kind"] = _ledger(ds, lines, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1))
+    coords["kind"] = _ledger(ds, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1), case.codes("line", "kind"))
     attrs = ds.pop("attrs")
-    ds = xr.Dataset(ds, coords=coords, attrs=attrs)
+    ds = make_dataset(ds, coords, attrs)
     # Pole balance of the stations fed from the grid (DC/DC outputs are inside that balance).
     p_pos, p_neg = float(p_src[:, 0].sum()), float(p_src[:, 1].sum())
     ds.attrs.update({"dc_system": "bipolar", "p_pos_w": p_pos, "p_neg_w": p_neg,
