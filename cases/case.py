@@ -9,7 +9,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from gigawatt.cases.schema import ELEMENT_TABLES, validate_settings, validate_table
+from gigawatt.cases.memory import BYTES_PER_PLATE, check_memory
+from gigawatt.cases.schema import ELEMENT_TABLES, rows_frame, validate_settings, validate_table
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import LOSS_MODELS, make_loss_model
 
@@ -72,6 +73,17 @@ class Case:
         h.update(json.dumps(dict(self.loss_model_params), sort_keys=True, default=str).encode())
         h.update(json.dumps({k: None if v is None else dict(v) for k, v in self.settings.items()}, sort_keys=True, default=str).encode())
         return h.hexdigest()
+
+
+def require_case(case, func: str) -> Case:
+    """``case`` if it is a :class:`Case`; else a ``TypeError`` that says what ``func`` takes and how to get it
+    (instead of an ``AttributeError`` deep inside)."""
+    if not isinstance(case, Case):
+        raise TypeError(f"{func}() takes a gigawatt Case (from gw.load_case, gw.make_case, gw.build_campus or "
+                        f"gw.build_town), not {type(case).__name__}"
+                        + (": load a case file with gw.load_case(path) first" if isinstance(case, (str, bytes)) or
+                           hasattr(case, "__fspath__") else ""))
+    return case
 
 
 def _blocks(df: pd.DataFrame) -> list:
@@ -138,7 +150,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
                 raise CaseError(f"table '{name}' must be a list of rows (TOML [[{name}]]) or a CSV file name",
                                 file=file, field=name, value=type(raw).__name__)
-            raw = pd.DataFrame(raw)
+            raw = rows_frame(name, raw, file=file)
             if raw.empty:
                 raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
         validated[name] = _freeze(validate_table(name, raw, file=table_files.get(name, file)))
@@ -164,6 +176,13 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
     _check_references(validated, models, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
+    if settings["cooling"] is not None and not len(validated["rack"]):
+        raise CaseError("[cooling] cools racks, and the case has none: add racks (a [campus] or rack table) or "
+                        "remove [cooling]", file=file, element="[cooling]")
+    if settings["cooling"] is not None and settings["cooling"]["plate_resolution"]:
+        check_memory(len(validated["rack"]) * settings["cooling"]["chips_per_rack"], BYTES_PER_PLATE,
+                     "cold plates modelled one by one (racks × chips_per_rack)", file=file, element="[cooling]",
+                     field="chips_per_rack", value=settings["cooling"]["chips_per_rack"])
     if district_heating is not None:
         settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
         nodes = pd.Index(validated["dh_node"]["id"])
@@ -172,10 +191,24 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             if nodes.get_indexer([value])[0] < 0:
                 raise CaseError("refers to a dh node that does not exist", file=file, element="[district_heating]",
                                 field=fname, value=value, allowed="an id of the dh_node table")
+        _check_return_below_supply(validated["dh_consumer"], settings["district_heating"]["t_supply_k"],
+                                   table_files.get("dh_consumer", file))
     else:
         settings["district_heating"] = None
     return Case(MappingProxyType(validated), MappingProxyType(models), MappingProxyType(params),
                 MappingProxyType(settings), file)
+
+
+def _check_return_below_supply(cons: pd.DataFrame, t_supply_k: float, file) -> None:
+    """A substation returns its water colder than the plant supplies it (a mass_flow consumer sets no return
+    temperature): otherwise no flow could deliver its heat."""
+    bad = (cons["kind"].to_numpy() != "mass_flow") & (cons["t_return_k"].to_numpy(float) >= t_supply_k)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError("a consumer must return its water colder than the plant supplies it", file=file,
+                        element=f"dh_consumer '{cons['id'].iloc[i]}'", field="t_return_k",
+                        value=float(cons["t_return_k"].iloc[i]),
+                        allowed=f"< {t_supply_k:g} K (t_supply_k of [district_heating])")
 
 
 def _check_references(tables: dict, models: dict, file, table_files):

@@ -34,34 +34,68 @@ def run(case, output, no_output, series, year):
     """Solve CASE (a TOML case file; the bundled default case if omitted) and print a summary. A case with a
     [time] table is solved at every step of its time axis."""
     import gigawatt as gw
+    from gigawatt.output_paths import case_inputs, check_output, default_output, remove_stale
     from gigawatt.summary import format_summary, time_series_lines
 
-    try:
-        loaded = _with_time_axis(case) if year else gw.load_case(case)
-        timed = series is not None or loaded.settings.get("time") is not None
-        path = None if no_output else output or Path(f"{loaded.name}.nc")
-        if not timed:
-            result = gw.solve(loaded)
-        else:
-            from gigawatt.cases.series_file import read_timeseries
-            from gigawatt.time_series import run_time_series, time_inputs
+    path = None
+    with _interruptible("no results written"):
+        try:
+            loaded = _with_time_axis(case) if year else gw.load_case(case)
+            timed = series is not None or loaded.settings.get("time") is not None
+            if not no_output:  # before anything is computed: never an input, a folder or a device
+                path = check_output(output or default_output(loaded.name, ".nc"),
+                                    case_inputs(loaded.file) + ([series] if series is not None else []))
+                remove_stale(path, say=_say)
+            if not timed:
+                result = gw.solve(loaded)
+            else:
+                from gigawatt.cases.series_file import read_timeseries
+                from gigawatt.time_series import run_time_series, time_inputs
 
-            inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
-            with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
-                result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
-    except gw.GigawattError as err:
-        _fail(err)
-    except OSError as err:
-        _fail(f"{path}: cannot write the results: {err}")
-    if not timed:
-        click.echo(format_summary(result))
-        if path is not None:
-            write_netcdf(result, path, "results")
-        return
+                inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
+                with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
+                    result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
+        except gw.GigawattError as err:
+            _fail(err)
+        except OSError as err:
+            _fail(f"{path}: cannot write the results: {err.strerror or err}")
+        if not timed:
+            click.echo(format_summary(result))
+            if path is not None:
+                write_netcdf(result, path, "results")
+            return
     click.echo("\n".join(time_series_lines(result)))
     result.close()
     if path is not None:
         click.echo(f"results written to {path}")
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+class _interruptible:
+    """Ctrl-C or SIGTERM inside the block: the temporary files are removed on the way out (each writer's
+    own clean-up), one line says so, exit status 130 (143 for SIGTERM)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        from gigawatt.output_paths import terminate_as_interrupt
+
+        self.signals = terminate_as_interrupt()
+        self.signals.__enter__()
+        return self
+
+    def __exit__(self, kind, value, tb):
+        self.signals.__exit__(None, None, None)
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            from gigawatt.output_paths import Terminated
+
+            click.echo(f"interrupted: {self.what}", err=True)
+            sys.exit(143 if isinstance(value, Terminated) else 130)
+        return False
 
 
 def _with_time_axis(case):
@@ -74,16 +108,14 @@ def _with_time_axis(case):
 
 
 def write_netcdf(ds, path: Path, what: str) -> None:
-    """Write ``ds`` to ``path`` atomically (a ``.part`` file renamed when complete: no half-written file on
-    an error or Ctrl-C) and say so; a failure is a one-line error naming the file."""
-    partial = path.with_name(path.name + ".part")
+    """Write ``ds`` to ``path`` whole (a temporary file of this run renamed when complete: no half-written
+    file on an error, Ctrl-C or SIGTERM) and say so; a failure is a one-line error naming the file."""
+    from gigawatt.output_paths import atomic_write
+
     try:
-        ds.to_netcdf(partial)
-        partial.replace(path)
+        atomic_write(path, ds.to_netcdf)
     except (OSError, ValueError) as err:
-        _fail(f"{path}: cannot write the {what}: {err}")
-    finally:
-        partial.unlink(missing_ok=True)
+        _fail(f"{path}: cannot write the {what}: {getattr(err, 'strerror', None) or err}")
     click.echo(f"{what} written to {path}")
 
 
@@ -108,9 +140,14 @@ def compare(case, architectures, tariff, hours, sizing, output):
 
     if architectures is None:
         architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
+    from gigawatt.output_paths import case_inputs, check_output, remove_stale
+
     try:
         names = parse_architectures(architectures)
         loaded = gw.load_case(case)
+        if output:
+            check_output(output, case_inputs(loaded.file), what="comparison")
+            remove_stale(output, say=_say)
         result = run_compare(loaded, names, tariff_per_mwh=DEFAULT_TARIFF_PER_MWH if tariff is None else tariff,
                              hours=hours, options=ArchitectureOptions(sizing=sizing))
     except gw.GigawattError as err:
@@ -156,15 +193,12 @@ def sweep(case, sets, output, workers, scheduler):
     import gigawatt as gw
     from gigawatt.sweep import format_sweep, run_sweep
 
-    try:
-        result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
-                           progress=lambda msg: click.echo(msg, err=True))
-    except gw.GigawattError as err:
-        _fail(err)
-    except KeyboardInterrupt:
-        click.echo("interrupted: the finished scenarios are kept in the .parts folder beside the output; "
-                   "rerun the same command to resume", err=True)
-        sys.exit(130)
+    with _interruptible("the finished scenarios are kept in the .parts folder beside the output; rerun the "
+                        "same command to resume"):
+        try:
+            result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler, progress=_say)
+        except gw.GigawattError as err:
+            _fail(err)
     click.echo(format_sweep(result))
     click.echo(f"sweep written to {result.attrs['output']}")
 
@@ -281,11 +315,15 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
 
 
 def _counts(option: str, text: str) -> list[int]:
-    """Comma-separated counts (1e4 spellings allowed); a one-line error naming the option otherwise."""
+    """Comma-separated counts of at least 1 (1e4 spellings allowed); a one-line error naming the option
+    otherwise."""
     try:
-        return [int(float(s)) for s in text.split(",") if s.strip()]
-    except ValueError:
-        _fail(f"{option}: expected comma-separated counts, got {text!r}")
+        counts = [float(s) for s in text.split(",") if s.strip()]
+        if not all(c >= 1 and c == int(c) for c in counts):  # NaN and inf fail here too
+            raise ValueError
+        return [int(c) for c in counts]
+    except (ValueError, OverflowError):
+        _fail(f"{option}: expected comma-separated whole counts of at least 1 (such as 1e4,1e5), got {text!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

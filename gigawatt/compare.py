@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.cases.architectures import ARCHITECTURES, ArchitectureOptions, build_architecture, conductor_mass_kg
+from gigawatt.cases.case import require_case
 from gigawatt.errors import CaseError
 
 STAGES = ("station", "ups", "pdu_transformer", "dc_dc_converter", "distribution", "rack_shelf", "rack_vrm")
@@ -87,6 +88,7 @@ def compare(case, architectures=("ac", "dc800", "dc400"), *, tariff_per_mwh: flo
         Dimensions ``architecture``, ``stage``, ``line``; the ledger of each solve closes
         (``energy_balance_residual``); attrs hold the tariff, hours and sizing rule.
     """
+    require_case(case, "compare")
     names = parse_architectures(architectures) if isinstance(architectures, str) else list(architectures)
     parse_architectures(",".join(names))
     if not (np.isfinite(tariff_per_mwh) and tariff_per_mwh >= 0):

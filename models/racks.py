@@ -21,11 +21,14 @@ def rack_powers(case, p_it: np.ndarray | None = None):
     p_shelf_out = p_it / eta
     rated = racks["shelf_rated_power_w"].to_numpy(float)
     names = racks["shelf_loss_model"].to_numpy()
-    needs_rating = (names != "") & np.isnan(rated)
+    rating_models = [name for name, model in case.loss_models.items() if getattr(model, "USES_RATING", True)]
+    needs_rating = np.isin(names, rating_models) & np.isnan(rated)  # only a load-fraction model reads it
     if needs_rating.any():
         i = int(np.flatnonzero(needs_rating)[0])
-        raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
-                        element=f"rack '{racks['id'].iloc[i]}'", field="shelf_rated_power_w")
+        kind = case.loss_models[names[i]].KIND
+        raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{names[i]}', kind {kind}) "
+                        "needs shelf_rated_power_w", file=case.file, element=f"rack '{racks['id'].iloc[i]}'",
+                        field="shelf_rated_power_w", allowed="(0, 1e8] W")
     shelf_loss = loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float),
                                np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy())
     return p_shelf_out + shelf_loss, shelf_loss, p_shelf_out - p_it
