@@ -21,7 +21,7 @@ def main():
 
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
 @click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
 @click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
@@ -129,7 +129,7 @@ def write_netcdf(ds, path: Path, what: str) -> None:
 @click.option("--hours", default=8760.0, show_default=True, type=float, help="Operating hours per year.")
 @click.option("--sizing", default="current_density", show_default=True,
               help="Conductor sizing rule: current_density or loss_fraction.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the comparison as NetCDF here (dimension 'architecture').")
 def compare(case, architectures, tariff, hours, sizing, output):
     """Solve CASE (default: the bundled case) in each distribution architecture on the same IT load and
@@ -180,7 +180,7 @@ def report(results, outdir):
 @click.option("--set", "sets", multiple=True, metavar="FIELD=V1,V2,...",
               help="A swept field (section.field or table.field, any unit spelling the loader accepts) and its "
                    "values; repeat for more fields: the grid is their cartesian product.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="The sweep dataset (default: <case name>-sweep.nc); each scenario's results go to "
                    "OUTPUT.parts/, and a rerun skips the scenarios already there.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,

@@ -479,7 +479,8 @@ def check_scheduler_address(address: str) -> str:
             if not host:
                 raise ValueError("no host")
     except (ValueError, TypeError) as err:
-        raise CaseError(f"not a scheduler address ({err}); expected for example tcp://host:8786",
+        raise CaseError(f"cannot reach the dask scheduler: not an address ({err}); expected for example "
+                        "tcp://host:8786",
                         element="--scheduler", value=address) from None
     return text
 
