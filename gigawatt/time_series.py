@@ -90,6 +90,7 @@ def _start(case, value) -> pd.Timestamp:
         if ts is pd.NaT:  # pandas reads "" and "NaT" as no time at all
             raise ValueError
         ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+        ts = ts.as_unit("ns")  # pandas may hold years beyond 2262 in seconds; the time axis is in nanoseconds
     except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         raise CaseError("not an ISO 8601 time stamp between 1677 and 2262 (the range of pandas' datetimes)",
                         file=case.file, element="[time]", field="start", value=value,
