@@ -183,7 +183,7 @@ def parse_scalar(f: Field, value, *, file=None, element=None):
         return _no_nul(str(value), f, file=file, element=element)
     except CaseError:
         raise
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite whole number
         raise CaseError(f"expected a {f.type_word}", file=file, element=element, field=f.name,
                         value=value) from None
 
@@ -197,16 +197,23 @@ def _no_nul(text: str, f: Field, *, file=None, element=None) -> str:
 
 def rows_frame(table: str, rows: list, *, file=None) -> pd.DataFrame:
     """An element table given as rows (TOML ``[[table]]``, a list of dicts) as a DataFrame. A value given
-    as NaN is refused here, naming its row: in the frame it would read as a field left out."""
+    as NaN is refused here, naming its row (in the frame it would read as a field left out), and so is a
+    list or a table where one value belongs."""
     for k, row in enumerate(rows):
         for name, value in row.items():
-            if isinstance(value, float) and math.isnan(value):
-                f = schema()[table].get(aliases(table).get(name, (name,))[0]) if table in schema() else None
-                rid = row.get("id")
-                element = f"{table} '{rid}'" if isinstance(rid, str) else f"table '{table}', row {k + 1}"
-                raise CaseError("is NaN (not a number)" + ("; a number is required" if f is not None and f.required
-                                                           else "; leave the field out for its default"),
-                                file=file, element=element, field=name)
+            nan = isinstance(value, float) and math.isnan(value)
+            if not nan and not isinstance(value, (list, dict)):
+                continue
+            f = schema()[table].get(aliases(table).get(name, (name,))[0]) if table in schema() else None
+            rid = row.get("id")
+            element = f"{table} '{rid}'" if isinstance(rid, str) else f"table '{table}', row {k + 1}"
+            if not nan:
+                raise CaseError(f"expected a {f.type_word if f else 'single value'}, not a "
+                                f"{'list' if isinstance(value, list) else 'table'}", file=file, element=element,
+                                field=name, value=value)
+            raise CaseError("is NaN (not a number)" + ("; a number is required" if f is not None and f.required
+                                                       else "; leave the field out for its default"),
+                            file=file, element=element, field=name)
     return pd.DataFrame(rows)
 
 

@@ -2,6 +2,7 @@
 instant."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -74,28 +75,18 @@ def _say(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-class _interruptible:
+@contextlib.contextmanager
+def _interruptible(what: str):
     """Ctrl-C or SIGTERM inside the block: the temporary files are removed on the way out (each writer's
     own clean-up), one line says so, exit status 130 (143 for SIGTERM)."""
+    from gigawatt.output_paths import Terminated, terminate_as_interrupt
 
-    def __init__(self, what: str):
-        self.what = what
-
-    def __enter__(self):
-        from gigawatt.output_paths import terminate_as_interrupt
-
-        self.signals = terminate_as_interrupt()
-        self.signals.__enter__()
-        return self
-
-    def __exit__(self, kind, value, tb):
-        self.signals.__exit__(None, None, None)
-        if kind is not None and issubclass(kind, KeyboardInterrupt):
-            from gigawatt.output_paths import Terminated
-
-            click.echo(f"interrupted: {self.what}", err=True)
-            sys.exit(143 if isinstance(value, Terminated) else 130)
-        return False
+    try:
+        with terminate_as_interrupt():
+            yield
+    except KeyboardInterrupt as err:
+        click.echo(f"interrupted: {what}", err=True)
+        sys.exit(143 if isinstance(err, Terminated) else 130)
 
 
 def _with_time_axis(case):

@@ -276,23 +276,6 @@ def test_return_temperature_at_or_above_the_supply_is_refused(t_return_k, tmp_pa
     assert "a consumer must return its water colder than the plant supplies it" in line
 
 
-def test_under_supplied_warning_gives_the_true_reason(tmp_path, kit):
-    """A consumer whose water is warm enough but whose flow is capped is not said to get water 'below' a
-    temperature it is above (the contradictory warning of the issue): returning at 347.5 K from 348.15 K
-    supplied through 5 km of pipe, its flow reaches the cap of a 1 K difference and delivers part of its
-    demand."""
-    doc = dh_doc(347.5)
-    doc["dh_consumer"][0]["t_supply_min_k"] = 300.0
-    for pipe in doc["dh_pipe"]:
-        pipe["length_m"] = 5000.0
-    ds = gw.solve(gw.load_case(kit.write_case(tmp_path, doc)))
-    assert bool(ds.dh_consumer_undersupplied.values[0])
-    t_in, q = float(ds.dh_consumer_t_supply_k.values[0]), float(ds.dh_consumer_q_w.values[0])
-    assert 300.0 < t_in < 348.15 and q < 5e5
-    assert ds.attrs["warnings"] == (f"consumer 'c' gets {q / 1e3:.1f} kW of the 500.0 kW it demands (water at "
-                                    f"{t_in - 273.15:.1f} °C; its flow is at its cap)")
-
-
 # --- documentation: shelf_rated_power_w only for load-fraction models ----------------------------------------
 
 def test_constant_efficiency_shelf_needs_no_rating(tmp_path, kit, cli):

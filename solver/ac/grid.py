@@ -278,6 +278,13 @@ def prepare_ac_grid(case) -> AcGrid:
     trafo_p = _resolved(case, "ac_trafo", "trafo", TRAFO_PARAMETERS, _TRAFO_REQUIRED,
                         {"p_fe_w": 0.0, "i0_percent": 0.0, "shift_degree": 0.0}, _PP_TRAFO,
                         pp.available_std_types(net, "trafo"))
+    no_reactance = trafo_p["vkr_percent"] >= trafo_p["vk_percent"]  # x = sqrt(vk² − vkr²) must be real, > 0
+    if no_reactance.any():
+        i = int(np.flatnonzero(no_reactance)[0])
+        raise CaseError("the short-circuit voltage's resistive part must be below the short-circuit voltage "
+                        "(the leakage reactance is their quadrature difference)", file=case.file,
+                        element=_element("ac_trafo", trafos["id"].to_numpy(), i), field="vkr_percent",
+                        value=float(trafo_p["vkr_percent"][i]), allowed=f"< vk_percent = {trafo_p['vk_percent'][i]:g} %")
 
     pp.create_buses(net, len(buses), vn_kv=bus_vn / 1e3, index=np.arange(len(buses)),
                     name=buses["id"].to_numpy())
