@@ -11,8 +11,8 @@ Workers get the case as plain data (the parsed TOML document with its CSV tables
 tables), build and solve their scenario, and send back the results as NetCDF bytes; this process writes each
 one as it arrives to ``OUT.parts/<key>.nc`` (to a temporary file of this run first, then renamed:
 :mod:`gigawatt.output_paths`), so the files are always whole; a part that cannot be read all the same (a
-full disk, a crash) is removed and solved again. The key is a hash of the base case's content hash and the scenario's values: a rerun skips the
-scenarios whose part exists. A scenario that fails with a gigawatt error (bad input, no convergence) is
+full disk, a crash) is removed and solved again. The key is a hash of the base case's content hash and the
+scenario's values: a rerun skips the scenarios whose part exists. A scenario that fails with a gigawatt error (bad input, no convergence) is
 recorded in ``OUT.parts/<key>.error.json`` and skipped on rerun too (it would fail the same way); any other
 failure (a lost worker, a bug) is recorded there but tried again on rerun.
 

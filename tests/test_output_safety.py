@@ -50,7 +50,8 @@ def one_error_line(res) -> str:
 
 def inputs_folder(kit, folder: Path) -> Path:
     """``case.toml`` with its racks in ``racks.csv`` and a [time] axis whose IT load and weather are CSV
-    files; ``series.csv`` for ``--series``; ``r.nc`` results for ``report``. Returns the case path."""
+    files; ``untimed.toml``, the same without [time]; ``series.csv`` for ``--series``. Returns the path of
+    ``case.toml``."""
     folder.mkdir(parents=True, exist_ok=True)
     doc = kit.base_doc()
     racks = doc.pop("rack")
@@ -58,15 +59,13 @@ def inputs_folder(kit, folder: Path) -> Path:
     (folder / "racks.csv").write_text(",".join(cols) + "\n" + "".join(
         ",".join(str(r.get(c, "")) for c in cols) + "\n" for r in racks))
     times = [f"2025-01-01T0{k}:00" for k in range(3)]
-    (folder / "load.csv").write_text("time,p_it_fraction\n" + "".join(f"{t},{0.5 + 0.1 * k}\n" for k, t in enumerate(times)))
+    (folder / "load.csv").write_text("time,p_it_fraction\n"
+                                     + "".join(f"{t},{0.5 + 0.1 * k}\n" for k, t in enumerate(times)))
     (folder / "weather.csv").write_text("time,outdoor_t_c\n" + "".join(f"{t},{5 + k}\n" for k, t in enumerate(times)))
     (folder / "series.csv").write_text((folder / "load.csv").read_text())
+    (folder / "untimed.toml").write_text('rack = "racks.csv"\n' + kit.to_toml(doc))
     doc["time"] = {"periods": 3, "it_load": "load.csv", "weather": "weather.csv"}
-    text = 'rack = "racks.csv"\n' + kit.to_toml(doc)
-    (folder / "case.toml").write_text(text)
-    (folder / "untimed.toml").write_text(text.replace("[time]", "[unused]").replace("periods = 3\n", "")
-                                         .replace('it_load = "load.csv"\n', "").replace('weather = "weather.csv"\n', "")
-                                         .replace("[unused]\n", ""))
+    (folder / "case.toml").write_text('rack = "racks.csv"\n' + kit.to_toml(doc))
     return folder / "case.toml"
 
 

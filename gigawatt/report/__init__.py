@@ -176,7 +176,8 @@ def build_report(results, outdir) -> Report:
             except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as err:
                 # Data a gigawatt run did not write (NaN or infinite figures): the figure is listed as not
                 # drawn, with the reason, and the others are drawn.
-                skipped[name] = f"cannot be drawn from these data ({type(err).__name__}: {str(err).splitlines()[0][:160]})"
+                reason = str(err).splitlines()[0][:160] if str(err) else ""
+                skipped[name] = f"cannot be drawn from these data ({type(err).__name__}: {reason})"
         page = _html(ds, drawn, skipped, source=None if isinstance(results, xr.Dataset) else Path(results))
     finally:
         if not isinstance(results, xr.Dataset):

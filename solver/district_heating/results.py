@@ -65,8 +65,9 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
         # The reason each is flagged: water below what it needs, or too little heat (its flow at its cap).
         lines = [f"consumer '{ids[i]}' gets {t_in[i] - 273.15:.1f} °C, below the {t_min[i] - 273.15:.1f} °C it needs"
                  if t_in[i] < t_min[i] else
-                 f"consumer '{ids[i]}' gets {st.consumer_q_w[i] / 1e3:.1f} kW of the {st.consumer_demand_w[i] / 1e3:.1f} kW "
-                 f"it demands (water at {t_in[i] - 273.15:.1f} °C; its flow is at its cap)" for i in under[:5]]
+                 f"consumer '{ids[i]}' gets {st.consumer_q_w[i] / 1e3:.1f} kW of the "
+                 f"{st.consumer_demand_w[i] / 1e3:.1f} kW it demands (water at {t_in[i] - 273.15:.1f} °C; its flow "
+                 "is at its cap)" for i in under[:5]]
         if under.size > 5:
             lines.append(f"... {under.size} consumers under-supplied in all")
         ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
