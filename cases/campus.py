@@ -118,6 +118,11 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     vrm = p["vrm_efficiency"]
     shelf_rated = p["shelf_rated_power_w"] or SHELF_RATING_MARGIN * max(p_it, 1.0) / vrm
     shelf_in = p_it / vrm
+    for fname in ("shelf_loss_model", "station_loss_model"):  # before the shelves are sized from one
+        if p[fname] and p[fname] not in loss_models:
+            raise CaseError("refers to a loss model that does not exist", file=file, element="[campus]", field=fname,
+                            value=p[fname], allowed=("one of " + ", ".join(loss_models)) if loss_models
+                            else "a name under [loss_models]")
     if p["shelf_loss_model"]:
         shelf_in += float(loss_models[p["shelf_loss_model"]].loss_w(p_it / vrm, 50.0, shelf_rated))
     station_rating = p["station_margin"] * max(shelf_in * nr * nk / ns, 1.0)
