@@ -18,6 +18,10 @@ def _fail(err) -> None:
 @click.version_option(package_name="gigawatt")
 def main():
     """gigawatt: the energy chain of AI data-center campuses, from the grid to the chips."""
+    if not sys.warnoptions:  # the numerical libraries' own warnings are not for the user of the command
+        import warnings  # (python -W default, or PYTHONWARNINGS=default, shows them)
+
+        warnings.simplefilter("ignore")
 
 
 @main.command()
