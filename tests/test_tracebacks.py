@@ -307,3 +307,59 @@ def test_schema_says_which_models_need_the_rating():
     for kind, cls in LOSS_MODELS.items():
         assert kind in text, kind
         assert cls.USES_RATING == (kind in ("efficiency_curve", "transformer")), kind
+
+
+# --- found by the fuzz test (tests/test_fuzz_cli.py), each kept as an example ---------------------------------
+
+def fuzz_ac_doc(kit):
+    """The fuzz test's small case with an AC grid side: a 110/33 kV transformer and a 33 kV cable."""
+    doc = kit.base_doc()
+    doc["source"][0]["ac_bus"] = "mv"
+    doc.update({"ac_bus": [{"id": "hv", "v_nominal_v": 110e3}, {"id": "mv", "v_nominal_v": 33e3},
+                           {"id": "mv2", "v_nominal_v": 33e3}],
+                "ac_trafo": [{"id": "t1", "hv_bus": "hv", "lv_bus": "mv2", "rated_power_va": 10e6,
+                              "v_rated_hv_v": 110e3, "v_rated_lv_v": 33e3, "vk_percent": 10.0, "vkr_percent": 0.5}],
+                "ac_line": [{"id": "c1", "from_bus": "mv2", "to_bus": "mv", "length_m": 1000.0,
+                             "r_ohm_per_m": 1e-4, "x_ohm_per_m": 1e-4}],
+                "ac_supply": [{"id": "g", "bus": "hv"}]})
+    return doc
+
+
+@pytest.mark.parametrize("edit, needles", [
+    (lambda d: d["bus"][0].update(id=[1, 2]), ("table 'bus', row 1", "field 'id'", "expected a text, not a list")),
+    (lambda d: d.update(town={"homes": math.inf}), ("[town]", "field 'homes'", "expected a whole number")),
+    (lambda d: d.update(campus={"halls": 1, "rows_per_hall": 1, "racks_per_row": 2, "shelf_loss_model": "nope"}),
+     ("[campus]", "field 'shelf_loss_model'", "loss model that does not exist")),
+])
+def test_fuzz_findings_in_the_loader(edit, needles, tmp_path, kit, cli):
+    doc = kit.base_doc()
+    edit(doc)
+    line = error_line(*run_doc(kit, cli, tmp_path, doc))
+    for needle in needles:
+        assert needle in line, line
+
+
+@pytest.mark.parametrize("trafo, needles", [
+    ({"vk_percent": 0.5, "vkr_percent": 0.5}, ("ac_trafo 't1'", "field 'vkr_percent'", "< vk_percent = 0.5 %")),
+    ({"rated_power_va": 1e-269}, ("AC grid side", "admittances are not finite numbers")),
+])
+def test_fuzz_findings_on_the_grid_side(trafo, needles, tmp_path, kit, cli):
+    doc = fuzz_ac_doc(kit)
+    doc["ac_trafo"][0].update(trafo)
+    line = error_line(*run_doc(kit, cli, tmp_path, doc))
+    for needle in needles:
+        assert needle in line, line
+
+
+def test_a_droop_below_round_off_is_a_stiff_source(tmp_path, kit):
+    """droop = 2.2e-308 (in the schema's [0, 0.5]) made the droop slope k = rated/(droop·v_set) infinite:
+    the run reported converged with a NaN ledger. Such a droop moves the voltage by nothing a float can
+    hold: the source is stiff, and the results are those of droop = 0."""
+    stiff = kit.base_doc()
+    stiff["source"][0]["droop"] = 0.0
+    tiny = kit.base_doc()
+    tiny["source"][0]["droop"] = 2.2250738585072014e-308
+    a = gw.solve(gw.load_case(kit.write_case(tmp_path, stiff, "stiff.toml")))
+    b = gw.solve(gw.load_case(kit.write_case(tmp_path, tiny, "tiny.toml")))
+    np.testing.assert_array_equal(a.v_v.values, b.v_v.values)
+    assert b.attrs["energy_balance_residual"] <= 1e-12

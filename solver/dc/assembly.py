@@ -23,6 +23,10 @@ from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
 from gigawatt.models.racks import rack_powers
 
+STIFF_DROOP = 1e-12
+"""Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
+set-point at rated power, below the load flow's tolerance (the default 1e-11)."""
+
 
 @dataclass(frozen=True)
 class Feeds:
@@ -136,7 +140,9 @@ def _feeds(case: Case, bus_index: pd.Index):
     v_set = np.concatenate([src["v_set_v"].to_numpy(float), conv["v_set_v"].to_numpy(float)])
     droop = np.concatenate([src["droop"].to_numpy(float), conv["droop"].to_numpy(float)])
     rated = np.concatenate([src["rated_power_w"].to_numpy(float), conv["rated_power_w"].to_numpy(float)])
-    stiff = droop == 0.0
+    # A droop that moves the voltage by less than STIFF_DROOP of v_set at rated power is a stiff feed: its
+    # slope k would be beyond float64's range (droop 1e-308 makes k infinite) or beyond the solver's tolerance.
+    stiff = droop < STIFF_DROOP
     k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
     return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
 
