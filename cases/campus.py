@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from gigawatt.cases.memory import BYTES_PER_RACK, check_memory
 from gigawatt.cases.schema import validate_settings
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import BUILT_IN_MODELS
@@ -88,6 +89,8 @@ def build_campus_tables(params: dict, loss_models: dict, *, file=None) -> dict[s
     """
     p = validate_settings("campus", params, file=file)
     n_site = p["sites"]
+    check_memory(n_site * p["halls"] * p["rows_per_hall"] * p["racks_per_row"], BYTES_PER_RACK,
+                 "a campus of sites × halls × rows_per_hall × racks_per_row racks", file=file, element="[campus]")
     nh, nr, nk, ns = n_site * p["halls"], p["rows_per_hall"], p["racks_per_row"], p["stations_per_hall"]
     v = p["v_dc_v"]
 

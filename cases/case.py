@@ -9,7 +9,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from gigawatt.cases.schema import ELEMENT_TABLES, schema, validate_settings, validate_table
+from gigawatt.cases.memory import BYTES_PER_PLATE, check_memory
+from gigawatt.cases.schema import ELEMENT_TABLES, rows_frame, schema, validate_settings, validate_table
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import BUILT_IN_MODELS, LOSS_MODELS, make_loss_model
 
@@ -197,6 +198,17 @@ def _dangling(df: pd.DataFrame, table: str, field: str, target: str, bad: np.nda
                      element=f"{table} '{df['id'].iloc[i]}'", field=field, value=df[field].iloc[i],
                      allowed=f"an id of the {target} table")
 
+def require_case(case, func: str) -> Case:
+    """``case`` if it is a :class:`Case`; else a ``TypeError`` that says what ``func`` takes and how to get it
+    (instead of an ``AttributeError`` deep inside)."""
+    if not isinstance(case, Case):
+        raise TypeError(f"{func}() takes a gigawatt Case (from gw.load_case, gw.make_case, gw.build_campus or "
+                        f"gw.build_town), not {type(case).__name__}"
+                        + (": load a case file with gw.load_case(path) first" if isinstance(case, (str, bytes)) or
+                           hasattr(case, "__fspath__") else ""))
+    return case
+
+
 def _blocks(df: pd.DataFrame) -> list:
     """The arrays behind a DataFrame's columns (pandas' block manager: internal API, so used defensively)."""
     return [b.values for b in getattr(getattr(df, "_mgr", None), "blocks", ())]
@@ -262,7 +274,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
                 raise CaseError(f"table '{name}' must be a list of rows (TOML [[{name}]]) or a CSV file name",
                                 file=file, field=name, value=type(raw).__name__)
-            raw = pd.DataFrame(raw)
+            raw = rows_frame(name, raw, file=file)
             if raw.empty:
                 raw = pd.DataFrame({"id": pd.Series([], dtype=object)})
         codes[name] = {}
@@ -293,6 +305,13 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     _check_line_levels(validated, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
     _check_protection(validated, file, table_files)
+    if settings["cooling"] is not None and not len(validated["rack"]):
+        raise CaseError("[cooling] cools racks, and the case has none: add racks (a [campus] or rack table) or "
+                        "remove [cooling]", file=file, element="[cooling]")
+    if settings["cooling"] is not None and settings["cooling"]["plate_resolution"]:
+        check_memory(len(validated["rack"]) * settings["cooling"]["chips_per_rack"], BYTES_PER_PLATE,
+                     "cold plates modelled one by one (racks × chips_per_rack)", file=file, element="[cooling]",
+                     field="chips_per_rack", value=settings["cooling"]["chips_per_rack"])
     if district_heating is not None:
         settings["district_heating"] = validate_settings("district_heating", district_heating, file=file)
         nodes = pd.Index(validated["dh_node"]["id"])
@@ -301,6 +320,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             if nodes.get_indexer([value])[0] < 0:
                 raise CaseError("refers to a dh node that does not exist", file=file, element="[district_heating]",
                                 field=fname, value=value, allowed="an id of the dh_node table")
+        _check_return_below_supply(validated["dh_consumer"], settings["district_heating"]["t_supply_k"],
+                                   table_files.get("dh_consumer", file))
     else:
         settings["district_heating"] = None
     _check_unused_tables(validated, settings, file, table_files)
@@ -313,6 +334,18 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
             case.derived(("codes", tname, fname), (tname,), lambda code=code: code)
     case.hash()  # part of what a case is: every result carries it
     return case
+
+
+def _check_return_below_supply(cons: pd.DataFrame, t_supply_k: float, file) -> None:
+    """A substation returns its water colder than the plant supplies it (a mass_flow consumer sets no return
+    temperature): otherwise no flow could deliver its heat."""
+    bad = (cons["kind"].to_numpy() != "mass_flow") & (cons["t_return_k"].to_numpy(float) >= t_supply_k)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError("a consumer must return its water colder than the plant supplies it", file=file,
+                        element=f"dh_consumer '{cons['id'].iloc[i]}'", field="t_return_k",
+                        value=float(cons["t_return_k"].iloc[i]),
+                        allowed=f"< {t_supply_k:g} K (t_supply_k of [district_heating])")
 
 
 def _built_in_models_named(tables: dict, loss_models: dict) -> dict:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from gigawatt.cases.campus import build_campus_tables, campus_loss_models
 from gigawatt.cases.case import Case, make_case
-from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, refuse_control_characters, validate_table
+from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, refuse_control_characters, rows_frame, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
@@ -97,7 +97,7 @@ def read_case_document(path=None) -> tuple[dict, str, dict]:
         if isinstance(doc.get(name), str):
             csv_path = path.parent / doc[name]
             table_files[name] = str(csv_path)
-            doc[name] = _read_csv(csv_path)
+            doc[name] = _read_csv(csv_path, name)
     return doc, file, table_files
 
 
@@ -133,20 +133,57 @@ def _add_built(tables: dict, built: dict, table_files: dict, file: str) -> None:
     """Put a builder's tables into ``tables``; explicit tables of the same name are added after them."""
     for name, df in built.items():
         if name in tables:
-            extra = pd.DataFrame(tables[name]) if isinstance(tables[name], list) else tables[name]
+            extra = rows_frame(name, tables[name], file=file) if isinstance(tables[name], list) else tables[name]
             extra = validate_table(name, extra, file=table_files.get(name, file))
             df = pd.concat([df, extra], ignore_index=True)
         tables[name] = df
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, table: str) -> pd.DataFrame:
     """An element table from a CSV file, its text checked first (:func:`refuse_control_characters`)."""
+    import warnings
+
     try:
         text = path.read_text(encoding="utf-8")
         refuse_control_characters(text, file=str(path))
-        # round_trip: the exact double of each decimal (the default parser can be one ulp off).
-        return pd.read_csv(io.StringIO(text), skipinitialspace=True, comment="#", float_precision="round_trip")
+        with warnings.catch_warnings():
+            # A row with more fields than the header: pandas would take the first column as the index (every
+            # id shifted) or drop the extra fields; refused here, naming that row.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # round_trip: the exact double of each decimal (the default parser can be one ulp off).
+            return pd.read_csv(io.StringIO(text), skipinitialspace=True, comment="#", index_col=False,
+                               float_precision="round_trip")
     except FileNotFoundError:
         raise CaseError("table file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        row = _long_row(path, table)
+        if row is not None:
+            raise row from None
         raise CaseError(f"cannot read the CSV table: {err}", file=str(path)) from None
+    except (OSError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise CaseError(f"cannot read the CSV table: {err}", file=str(path)) from None
+
+
+def _long_row(path: Path, table: str) -> CaseError | None:
+    """The error for the first row of a CSV table with more fields than its header (its line, its id)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            lines = (line for line in fh)
+            header = None
+            for number, row in enumerate(csv.reader(lines), 1):
+                if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                    continue
+                if header is None:
+                    header = [h.strip() for h in row]
+                    continue
+                if len(row) > len(header):
+                    rid = row[header.index("id")].strip() if "id" in header else None
+                    element = f"line {number}" + (f", {table} '{rid}'" if rid else "")
+                    return CaseError(f"{len(row)} fields in this row, but the header names {len(header)}",
+                                     file=str(path), element=element, value=",".join(row),
+                                     allowed=",".join(header))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None

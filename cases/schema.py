@@ -181,7 +181,8 @@ def parse_scalar(f: Field, value, *, file=None, element=None):
                 raise TypeError
             out = float(value)
             if math.isnan(out):
-                raise ValueError
+                raise CaseError("is NaN (not a number)" + ("; a number is required" if f.required else
+                                "; leave the field out for its default"), file=file, element=element, field=f.name)
             return out
         if f.type == "int":
             if isinstance(value, bool) or float(value) != int(float(value)):
@@ -197,15 +198,48 @@ def parse_scalar(f: Field, value, *, file=None, element=None):
                 return False
             raise ValueError
         if f.type == "list":
-            if isinstance(value, str):
-                return [value]
-            return list(value)
+            items = [value] if isinstance(value, str) else list(value)
+            for item in items:
+                if isinstance(item, str):
+                    _no_nul(item, f, file=file, element=element)
+            return items
         if isinstance(value, (dict, list)):
             raise TypeError
-        return str(value)
-    except (TypeError, ValueError):
+        return _no_nul(str(value), f, file=file, element=element)
+    except CaseError:
+        raise
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite whole number
         raise CaseError(f"expected a {f.type_word}", file=file, element=element, field=f.name,
                         value=value) from None
+
+
+def _no_nul(text: str, f: Field, *, file=None, element=None) -> str:
+    """``text``, unless it holds a NUL character (C libraries, file names and NetCDF would cut it there)."""
+    if "\x00" in text:
+        raise CaseError("contains a NUL character", file=file, element=element, field=f.name, value=text)
+    return text
+
+
+def rows_frame(table: str, rows: list, *, file=None) -> pd.DataFrame:
+    """An element table given as rows (TOML ``[[table]]``, a list of dicts) as a DataFrame. A value given
+    as NaN is refused here, naming its row (in the frame it would read as a field left out), and so is a
+    list or a table where one value belongs."""
+    for k, row in enumerate(rows):
+        for name, value in row.items():
+            nan = isinstance(value, float) and math.isnan(value)
+            if not nan and not isinstance(value, (list, dict)):
+                continue
+            f = schema()[table].get(aliases(table).get(name, (name,))[0]) if table in schema() else None
+            rid = row.get("id")
+            element = f"{table} '{rid}'" if isinstance(rid, str) else f"table '{table}', row {k + 1}"
+            if not nan:
+                raise CaseError(f"expected a {f.type_word if f else 'single value'}, not a "
+                                f"{'list' if isinstance(value, list) else 'table'}", file=file, element=element,
+                                field=name, value=value)
+            raise CaseError("is NaN (not a number)" + ("; a number is required" if f is not None and f.required
+                                                       else "; leave the field out for its default"),
+                            file=file, element=element, field=name)
+    return pd.DataFrame(rows)
 
 
 def check_scalar(f: Field, value, *, file=None, element=None):
@@ -313,11 +347,17 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None, codes: dict | Non
             values = np.where(missing, np.nan, truth).astype(object)
         else:
             raw = col.astype(object).where(~missing, "").to_numpy()
+            all_str = pd.api.types.infer_dtype(raw, skipna=False) == "string"
+            # A NUL would be cut off by numpy's fixed-width strings below (and by C libraries, NetCDF, file
+            # names): one join finds it, a Python loop only names its row.
+            if "\x00" in ("".join(raw) if all_str else "".join(map(str, raw))):
+                i, el = where(np.array(["\x00" in str(v) for v in raw], dtype=bool))
+                raise CaseError("contains a NUL character", file=file, element=el, field=given, value=str(raw[i]))
             text = raw.astype(str)
             stripped = np.strings.strip(text)  # numpy string ufuncs: C loops, no Python per row
             missing = missing | (stripped == "")
             # Keep the given string objects where nothing was stripped (shared with other tables: less memory).
-            clean = pd.api.types.infer_dtype(raw, skipna=False) == "string" and (stripped == text).all()
+            clean = all_str and (stripped == text).all()
             values = raw if clean else stripped.astype(object)
         if canon in out:  # the same field under two spellings: each row may give it once
             old_values, old_missing = out[canon]

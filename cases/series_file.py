@@ -232,11 +232,14 @@ def write_timeseries(ds: xr.Dataset, path, *, spellings: dict | None = None) -> 
     ds : xarray.Dataset
         Variables along ``time`` in canonical names and SI (as :func:`read_timeseries` returns).
     path : str or Path
-        The CSV file (written to a temporary name, then renamed).
+        The CSV file (written whole: a temporary file renamed when complete, :mod:`gigawatt.output_paths`);
+        never the file ``ds`` was read from, a folder or a device (a :class:`~gigawatt.errors.CaseError`).
     spellings : dict, optional
         ``{canonical name: other spelling}`` to write a column in another unit (``{"p_it_w": "p_it_kw"}``).
     """
-    path = Path(path)
+    from gigawatt.output_paths import atomic_write, check_output
+
+    path = check_output(path, [ds.attrs.get("file")], what="time-series file", option="path")
     spellings = spellings or {}
     alias = {a: (c, fac, off) for a, (c, fac, off) in canonical_names(TABLE, list(spellings.values())).items()}
     out = {"time": pd.DatetimeIndex(ds["time"].values).strftime("%Y-%m-%dT%H:%M:%S")}
@@ -246,11 +249,4 @@ def write_timeseries(ds: xr.Dataset, path, *, spellings: dict | None = None) -> 
         if canon != name:
             raise CaseError("spelling of another column", field=spelled, value=name)
         out[spelled] = (ds[name].values - offset) / factor
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        pd.DataFrame(out).to_csv(tmp, index=False, float_format="%.17g")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: pd.DataFrame(out).to_csv(tmp, index=False, float_format="%.17g"))

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.cases.campus import _ids
+from gigawatt.cases.memory import BYTES_PER_CONSUMER, check_memory
 from gigawatt.cases.schema import validate_settings
 from gigawatt.errors import CaseError
 
@@ -250,6 +251,9 @@ def town_layout(params: dict, district_heating: dict | None = None, *, file=None
     from gigawatt.models.coolant_store import stored_table
 
     p = validate_settings("town", params, file=file)
+    check_memory(-(-p["homes"] // p["homes_per_substation"]) + p["vertical_farms"], BYTES_PER_CONSUMER,
+                 "a town of that many substations and farms", file=file, element="[town]", field="homes",
+                 value=p["homes"])
     plant = validate_settings("district_heating", with_plant_nodes(district_heating), file=file)
     t_sup = plant["t_supply_k"]
     for field in ("t_return_k", "farm_t_return_k"):

@@ -2,6 +2,7 @@
 instant."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +19,15 @@ def _fail(err) -> None:
 @click.version_option(package_name="gigawatt")
 def main():
     """gigawatt: the energy chain of AI data-center campuses, from the grid to the chips."""
+    if not sys.warnoptions:  # the numerical libraries' own warnings are not for the user of the command
+        import warnings  # (python -W default, or PYTHONWARNINGS=default, shows them)
+
+        warnings.simplefilter("ignore")
 
 
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
 @click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
 @click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
@@ -40,38 +45,62 @@ def run(case, output, no_output, series, year):
 
 def _run(case, output, no_output, series, year):
     import gigawatt as gw
+    from gigawatt.output_paths import case_inputs, check_output, default_output, remove_stale
     from gigawatt.summary import design_point_lines, format_summary, time_series_lines
 
-    try:
-        loaded = _with_time_axis(case) if year else gw.load_case(case)
-        timed = series is not None or loaded.settings.get("time") is not None
-        path = None if no_output else output or Path(f"{loaded.name}.nc")
-        if not timed:
-            points = gw.solve_design_points(loaded)
-            result = next(iter(points.values()))
-        else:
-            from gigawatt.cases.series_file import read_timeseries
-            from gigawatt.time_series import run_time_series, time_inputs
+    path = None
+    with _interruptible("no results written"):
+        try:
+            loaded = _with_time_axis(case) if year else gw.load_case(case)
+            timed = series is not None or loaded.settings.get("time") is not None
+            if not no_output:  # before anything is computed: never an input, a folder or a device
+                path = check_output(output or default_output(loaded.name, ".nc"),
+                                    case_inputs(loaded.file) + ([series] if series is not None else []))
+                remove_stale(path, say=_say)
+            if not timed:
+                points = gw.solve_design_points(loaded)
+                result = next(iter(points.values()))
+            else:
+                from gigawatt.cases.series_file import read_timeseries
+                from gigawatt.time_series import run_time_series, time_inputs
 
-            inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
-            with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
-                result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
-    except gw.GigawattError as err:
-        _fail(err)
-    except OSError as err:
-        _fail(f"{path}: cannot write the results: {err}")
-    if not timed:
-        click.echo(format_summary(result))
-        for ds in list(points.values())[1:]:
-            click.echo("\n".join(["", *design_point_lines(ds)]))
-        if path is not None:
-            write_netcdf(result, path, "results", groups={f"{name}_design": ds for name, ds in points.items()
-                                                          if ds is not result})
-        return
+                inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
+                with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
+                    result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
+        except gw.GigawattError as err:
+            _fail(err)
+        except OSError as err:
+            _fail(f"{path}: cannot write the results: {err.strerror or err}")
+        if not timed:
+            click.echo(format_summary(result))
+            for ds in list(points.values())[1:]:
+                click.echo("\n".join(["", *design_point_lines(ds)]))
+            if path is not None:
+                write_netcdf(result, path, "results", groups={f"{name}_design": ds for name, ds in points.items()
+                                                              if ds is not result})
+            return
     click.echo("\n".join(time_series_lines(result)))
     result.close()
     if path is not None:
         click.echo(f"results written to {path}")
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@contextlib.contextmanager
+def _interruptible(what: str):
+    """Ctrl-C or SIGTERM inside the block: the temporary files are removed on the way out (each writer's
+    own clean-up), one line says so, exit status 130 (143 for SIGTERM)."""
+    from gigawatt.output_paths import Terminated, terminate_as_interrupt
+
+    try:
+        with terminate_as_interrupt():
+            yield
+    except KeyboardInterrupt as err:
+        click.echo(f"interrupted: {what}", err=True)
+        sys.exit(143 if isinstance(err, Terminated) else 130)
 
 
 def _with_time_axis(case):
@@ -84,19 +113,21 @@ def _with_time_axis(case):
 
 
 def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
-    """Write ``ds`` to ``path`` atomically (a ``.part`` file renamed when complete: no half-written file on
-    an error or Ctrl-C) and say so; a failure is a one-line error naming the file. ``groups``: further
-    datasets stored as NetCDF groups of the same file (``xarray.open_dataset(path, group=name)``)."""
-    partial = path.with_name(path.name + ".part")
-    try:
-        ds.to_netcdf(partial)
+    """Write ``ds`` to ``path`` whole (a temporary file of this run renamed when complete: no half-written
+    file on an error, Ctrl-C or SIGTERM) and say so; a failure is a one-line error naming the file.
+    ``groups``: further datasets stored as NetCDF groups of the same file (``xarray.open_dataset(path,
+    group=name)``)."""
+    from gigawatt.output_paths import atomic_write
+
+    def write(tmp):
+        ds.to_netcdf(tmp)
         for name, extra in (groups or {}).items():
-            extra.to_netcdf(partial, mode="a", group=name)
-        partial.replace(path)
+            extra.to_netcdf(tmp, mode="a", group=name)
+
+    try:
+        atomic_write(path, write)
     except (OSError, ValueError) as err:
-        _fail(f"{path}: cannot write the {what}: {err}")
-    finally:
-        partial.unlink(missing_ok=True)
+        _fail(f"{path}: cannot write the {what}: {getattr(err, 'strerror', None) or err}")
     click.echo(f"{what} written to {path}" + (f" (also: group {', '.join(map(repr, groups))})" if groups else ""))
 
 
@@ -156,7 +187,7 @@ def _forget_absent_dask() -> None:
               help="How AC racks are fed: orv3 (three-wire delta, default) or 19inch (four-wire wye, neutral counted).")
 @click.option("--pdu-transformer/--no-pdu-transformer", default=None,
               help="A PDU transformer after the UPS (default: none, a 400 V IEC chain).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the comparison as NetCDF here (dimension 'architecture'; every assumption in its "
                    "attributes).")
 def compare(case, architectures, preset, tariff, hours, sizing, provisioning, rack_standard, pdu_transformer, output):
@@ -169,6 +200,8 @@ def compare(case, architectures, preset, tariff, hours, sizing, provisioning, ra
 
     given = {k: v for k, v in {"sizing": sizing, "rack_standard": rack_standard,
                                "pdu_transformer": pdu_transformer}.items() if v is not None}
+    from gigawatt.output_paths import case_inputs, check_output, remove_stale
+
     try:
         if provisioning is not None:  # 'case' gives None: the case's shelf ratings
             given["shelf_provisioning"] = _provisioning(provisioning)
@@ -177,6 +210,9 @@ def compare(case, architectures, preset, tariff, hours, sizing, provisioning, ra
             architectures = "ac,dc800,dc400" if bipolar_available() else "ac,dc800"
         names = None if architectures is None else parse_architectures(architectures)
         loaded = gw.load_case(case)
+        if output:
+            check_output(output, case_inputs(loaded.file), what="comparison")
+            remove_stale(output, say=_say)
         result = run_compare(loaded, names, tariff_per_mwh=DEFAULT_TARIFF_PER_MWH if tariff is None else tariff,
                              hours=hours, options=options, preset=preset)
     except gw.GigawattError as err:
@@ -247,7 +283,7 @@ def report(results, outdir):
 @click.option("--set", "sets", multiple=True, metavar="FIELD=V1,V2,...",
               help="A swept field (section.field or table.field, any unit spelling the loader accepts) and its "
                    "values; repeat for more fields: the grid is their cartesian product.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="The sweep dataset (default: <case name>-sweep.nc); each scenario's results go to "
                    "OUTPUT.parts/, and a rerun skips the scenarios already there.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -260,15 +296,12 @@ def sweep(case, sets, output, workers, scheduler):
     import gigawatt as gw
     from gigawatt.sweep import format_sweep, run_sweep
 
-    try:
-        result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
-                           progress=lambda msg: click.echo(msg, err=True))
-    except gw.GigawattError as err:
-        _fail(err)
-    except KeyboardInterrupt:
-        click.echo("interrupted: the finished scenarios are kept in the .parts folder beside the output; "
-                   "rerun the same command to resume", err=True)
-        sys.exit(130)
+    with _interruptible("the finished scenarios are kept in the .parts folder beside the output; rerun the "
+                        "same command to resume"):
+        try:
+            result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler, progress=_say)
+        except gw.GigawattError as err:
+            _fail(err)
     click.echo(format_sweep(result))
     click.echo(f"sweep written to {result.attrs['output']}")
 
@@ -435,11 +468,15 @@ def init(folder):
 
 
 def _counts(option: str, text: str) -> list[int]:
-    """Comma-separated counts (1e4 spellings allowed); a one-line error naming the option otherwise."""
+    """Comma-separated counts of at least 1 (1e4 spellings allowed); a one-line error naming the option
+    otherwise."""
     try:
-        return [int(float(s)) for s in text.split(",") if s.strip()]
-    except ValueError:
-        _fail(f"{option}: expected comma-separated counts, got {text!r}")
+        counts = [float(s) for s in text.split(",") if s.strip()]
+        if not all(c >= 1 and c == int(c) for c in counts):  # NaN and inf fail here too
+            raise ValueError
+        return [int(c) for c in counts]
+    except (ValueError, OverflowError):
+        _fail(f"{option}: expected comma-separated whole counts of at least 1 (such as 1e4,1e5), got {text!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

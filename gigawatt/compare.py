@@ -32,6 +32,7 @@ import xarray as xr
 
 from gigawatt.cases.architectures import (ARCHITECTURES, PRESETS, ArchitectureOptions, build_architecture,
                                           conductor_mass_kg, preset_options)
+from gigawatt.cases.case import require_case
 from gigawatt.errors import CaseError
 
 STAGES = ("station", "ups", "pdu_transformer", "dc_dc_converter", "distribution", "rack_shelf", "rack_vrm")
@@ -100,6 +101,7 @@ def compare(case, architectures=None, *, tariff_per_mwh: float = DEFAULT_TARIFF_
         (``energy_balance_residual``); attrs hold the tariff, hours, sizing rule, the preset and every stage's
         assumption with its source (``assumption_<architecture>_<stage>``).
     """
+    require_case(case, "compare")
     if options is None:
         options = preset_options(preset)
     elif preset is not None:

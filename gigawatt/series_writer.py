@@ -3,8 +3,9 @@
 xarray writes a dataset it holds whole; a year of steps need not be held. :class:`SeriesWriter` writes
 through netCDF4 (which xarray itself uses underneath) into an unlimited ``time`` dimension, a chunk of steps
 at a time, then adds the run's attributes and any variables along other dimensions (per-element extremes)
-at the end. The file is written as ``<name>.part`` and renamed when complete: an error or Ctrl-C leaves no
-half-written results file under the real name. ``xarray.open_dataset`` reads the result like any other
+at the end. The file is written to a temporary file of this run beside it and renamed when complete
+(:mod:`gigawatt.output_paths`): an error, Ctrl-C or SIGTERM leaves no half-written results file under the
+real name, and no temporary file either. ``xarray.open_dataset`` reads the result like any other
 (``time`` decodes to datetime64).
 """
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from gigawatt.output_paths import commit, temporary_beside
 
 # Units of a figure from its name's suffix (the schema's convention), longest suffix first.
 _SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m_s", "m/s"), ("_m2", "m2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
@@ -38,9 +41,13 @@ class SeriesWriter:
         import netCDF4
 
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".part")
+        self.partial = temporary_beside(self.path)
         self.start = np.datetime64(start, "s")
-        self.nc = netCDF4.Dataset(self.partial, "w", format="NETCDF4")
+        try:
+            self.nc = netCDF4.Dataset(self.partial, "w", format="NETCDF4")
+        except BaseException:
+            self.partial.unlink(missing_ok=True)
+            raise
         self.nc.createDimension("time", None)
         t = self.nc.createVariable("time", "i8", ("time",))
         t.units = f"seconds since {np.datetime_as_string(self.start, unit='s').replace('T', ' ')}"
@@ -73,13 +80,12 @@ class SeriesWriter:
         self.nc.close()
         if extra is not None and len(extra.data_vars):
             extra.to_netcdf(self.partial, mode="a")
-        self.partial.replace(self.path)
-        return self.path
+        return commit(self.partial, self.path)
 
     def abort(self) -> None:
         """Close and remove the partial file."""
         try:
-            if self.nc.isopen():
+            if getattr(self, "nc", None) is not None and self.nc.isopen():
                 self.nc.close()
         finally:
             self.partial.unlink(missing_ok=True)

@@ -15,6 +15,12 @@ def _mw(x) -> str:
     return f"{float(x) / 1e6:12.4f} MW"
 
 
+def _pct(part, whole, digits: int = 3) -> str:
+    """``part`` as a percentage of ``whole``, or ``–`` when there is no whole (a case without load)."""
+    whole = float(whole)
+    return f"{100 * float(part) / whole:{digits + 4}.{digits}f}" if whole > 0 and whole == whole else "      –"
+
+
 def format_summary(ds: xr.Dataset) -> str:
     """Sources, IT power, losses by stage and kind, efficiency, lowest voltage, convergence; cooling and
     district heating when the case has them."""
@@ -44,7 +50,7 @@ def format_summary(ds: xr.Dataset) -> str:
     lines.append("losses by stage")
     for st in ds["stage"].values:
         v = float(ds.stage_loss_w.sel(stage=st))
-        lines.append(f"  {st:<24} {_mw(v)}   {100 * v / a['p_grid_w']:6.3f} % of grid power")
+        lines.append(f"  {st:<24} {_mw(v)}   {_pct(v, a['p_grid_w'])} % of grid power")
     lines.append("losses by element kind")
     for k in ds["kind"].values:
         v = float(ds.kind_loss_w.sel(kind=k))
@@ -52,7 +58,8 @@ def format_summary(ds: xr.Dataset) -> str:
             lines.append(f"  {k:<24} {_mw(v)}")
     lines.append(f"  {'total':<24} {_mw(a['p_loss_w'])}")
     lines.append("")
-    lines.append(f"grid-to-chip efficiency        {100 * a['efficiency_grid_to_chip']:.3f} %")
+    eff = float(a["efficiency_grid_to_chip"])
+    lines.append("grid-to-chip efficiency        " + (f"{100 * eff:.3f} %" if eff == eff else "– (no power drawn)"))
     i = int(np.argmin(ds.v_pu.values))
     lines.append(f"lowest voltage                 {float(ds.v_v[i]):.3f} V = {float(ds.v_pu[i]):.4f} pu "
                  f"at bus '{ds.bus.values[i]}'")
@@ -171,7 +178,7 @@ def grid_lines(ds: xr.Dataset) -> list[str]:
                  f"   (DC output + station losses; coupling residual {a['ac_coupling_residual']:.1e})")
     for k in ds["ac_kind"].values:
         v = float(ds.ac_kind_loss_w.sel(ac_kind=k))
-        lines.append(f"  {k + ' loss':<24} {_mw(v)}   {100 * v / a['p_plant_w']:6.3f} % of plant power")
+        lines.append(f"  {k + ' loss':<24} {_mw(v)}   {_pct(v, a['p_plant_w'])} % of plant power")
     vm = ds.ac_vm_pu.values
     if np.isfinite(vm).any():
         i, j = int(np.nanargmin(vm)), int(np.nanargmax(vm))
@@ -183,7 +190,7 @@ def grid_lines(ds: xr.Dataset) -> list[str]:
             i = int(np.nanargmax(x))
             lines.append(f"  highest {label} loading{' ' * (17 - len(label))}{100 * x[i]:.1f} % ('{ds[dim].values[i]}')")
     lines.append(f"  plant-to-chip efficiency     {100 * a['efficiency_plant_to_chip']:.3f} %  (AC losses "
-                 f"{_mw(a['p_ac_loss_w']).strip()}, {100 * a['p_ac_loss_w'] / a['p_plant_w']:.3f} % of plant power)")
+                 f"{_mw(a['p_ac_loss_w']).strip()}, {_pct(a['p_ac_loss_w'], a['p_plant_w']).strip()} % of plant power)")
     lines.append(f"  load flow converged in {a['ac_iterations']} iterations; largest mismatch "
                  f"{a['ac_max_mismatch_w']:.1e} W; plant energy balance residual {a['plant_energy_balance_residual']:.1e}")
     return lines
@@ -281,7 +288,7 @@ def district_heating_lines(ds: xr.Dataset) -> list[str]:
                 f"warnings)" if fast else ""),
              f"  supply at consumers          " + (f"{_c(np.min(t_in))} to {_c(np.max(t_in))}" if t_in.size else "–"),
              f"  network heat loss            {_mw(a['dh_q_loss_w']).strip()} "
-             f"({100 * a['dh_q_loss_w'] / max(a['dh_q_plant_w'], 1e-300):.2f} % of the plant's heat)",
+             f"({_pct(a['dh_q_loss_w'], a['dh_q_plant_w'], 2).strip()} % of the plant's heat)",
              f"  plant                        {_mw(a['dh_q_plant_w']).strip()}, return at {_c(a['dh_t_return_k'])}, "
              f"{a['dh_flow_kg_s']:.1f} kg/s; pump {_mw(a['dh_pump_w']).strip()}, {a['dh_pump_head_m']:.1f} m"
              + (f" at {100 * a['dh_pump_speed']:.0f} % speed" if np.isfinite(a["dh_pump_speed"]) else "")

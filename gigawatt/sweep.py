@@ -9,10 +9,12 @@ The grid (cartesian product, the first field outermost) runs on a ``dask.distrib
 ``LocalCluster`` of worker processes by default (no server needed), or an existing cluster's scheduler.
 Workers get the case as plain data (the parsed TOML document with its CSV tables read in, or a built case's
 tables), build and solve their scenario, and send back the results as NetCDF bytes; this process writes each
-one as it arrives to ``OUT.parts/<key>.nc`` (to a temporary name first, then renamed), so the files are
-always whole. The key is a hash of the base case's content hash, the scenario's values and the content of the
-time-series files it reads (not their names): a rerun skips the scenarios whose part exists, and solves again
-those whose files changed. A scenario that fails with a gigawatt error (bad input, no convergence) is
+one as it arrives to ``OUT.parts/<key>.nc`` (to a temporary file of this run first, then renamed:
+:mod:`gigawatt.output_paths`), so the files are always whole; a part that cannot be read all the same (a
+full disk, a crash) is removed and solved again. The key is a hash of the base case's content hash, the
+scenario's values and the content of the time-series files it reads (not their names): a rerun skips the
+scenarios whose part exists, and solves again those whose files changed. A scenario that fails with a
+gigawatt error (bad input, no convergence) is
 recorded in ``OUT.parts/<key>.error.json`` and skipped on rerun too (it would fail the same way); any other
 failure (a lost worker, a bug) is recorded there but tried again on rerun.
 
@@ -42,6 +44,7 @@ import xarray as xr
 
 from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, canonical_names, check_scalar, parse_scalar, schema
 from gigawatt.errors import CaseError, GigawattError
+from gigawatt.output_paths import atomic_write, case_inputs, check_output, default_output, remove_stale
 from gigawatt.series_writer import figure_units
 
 SCHEDULER_CONNECT_TIMEOUT_S = 5.0
@@ -333,8 +336,9 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     fields : dict or list of str
         ``{"rack.p_it_kw": [100, 120], ...}`` or ``["rack.p_it_kw=100,120", ...]`` (``--set`` texts).
     output : str, Path or None
-        The sweep dataset (NetCDF; None: ``<case name>-sweep.nc`` here); the scenarios' own results go to
-        ``<output>.parts/``. Its path is in the returned dataset's ``output`` attribute.
+        The sweep dataset (NetCDF; None: ``<case name>-sweep.nc`` here, the name made safe as a file name);
+        the scenarios' own results go to ``<output>.parts/``: a part that cannot be read is removed and its
+        scenario solved again. Its path is in the returned dataset's ``output`` attribute.
     workers : int, optional
         Worker processes of the local cluster (default: the machine's cores). Ignored with ``scheduler``.
     scheduler : str, optional
@@ -354,19 +358,28 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     Raises
     ------
     CaseError
-        Before any computing: an unknown field, a bad value, a section the case lacks, an unreachable
-        scheduler.
+        Before any computing: an unknown field, a bad value, a section the case lacks, an empty, malformed
+        or unreachable scheduler address, an output (or its parts folder) that is an input of the sweep, a
+        folder or a device, or that cannot be written (:func:`gigawatt.output_paths.check_output`).
     """
     grid = parse_grid(fields)
+    if scheduler is not None and client is None:
+        check_scheduler_address(scheduler)
     source = CaseSource.of(case)
     base = source.build()  # the base case must be valid; its hash keys the parts
     _check_applicable(grid, source, base)
     todo_all = scenarios(grid, base.hash(), input_digests(base))
-    output = Path(output) if output is not None else Path(f"{base.name}-sweep.nc")
+    output = Path(output) if output is not None else default_output(base.name, "-sweep.nc")
     parts = output.with_name(output.name + ".parts")
-    records = {s.key: _finished(parts, s.key) for s in todo_all}
-    todo = [s for s in todo_all if records[s.key] is None]
+    # Before anything is computed: the output and its parts folder are no input, and can be written.
+    inputs = case_inputs(source.file) + list(source.table_files.values())
+    check_output(output, inputs, what="sweep dataset", parts=parts)
     say = progress or (lambda msg: None)
+    remove_stale(output, say=say)
+    if parts.is_dir():
+        remove_stale(folder=parts, say=say)  # left by a killed run (a live one's are kept)
+    records = {s.key: _finished(parts, s.key, say) for s in todo_all}
+    todo = [s for s in todo_all if records[s.key] is None]
     own = client is None
     if todo:
         cluster = None
@@ -375,8 +388,6 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     say(f"{len(todo_all)} scenarios, {len(todo_all) - len(todo)} finished before, {len(todo)} to solve")
     if todo:
         parts.mkdir(parents=True, exist_ok=True)
-        for stale in parts.glob("*.tmp"):  # left by a killed run
-            stale.unlink(missing_ok=True)
         try:
             _compute(todo, source, parts, records, client, cluster, say)
         finally:
@@ -386,7 +397,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
                     cluster.close()
     ds = combine(grid, todo_all, records, base)
     ds.attrs.update(scenarios_computed=len(todo), scenarios_resumed=len(todo_all) - len(todo), output=str(output))
-    _write_atomic(output, lambda tmp: ds.to_netcdf(tmp))
+    atomic_write(output, ds.to_netcdf)
     return ds
 
 
@@ -402,16 +413,26 @@ def _check_applicable(grid, source: CaseSource, base) -> None:
             raise CaseError(f"the case has no rows in table '{sf.table}'", element="--set", field=sf.given)
 
 
-def _finished(parts: Path, key: str) -> dict | None:
-    """The record of a scenario finished in an earlier run, or None to solve it."""
+def _finished(parts: Path, key: str, say=None) -> dict | None:
+    """The record of a scenario finished in an earlier run, or None to solve it. A part that cannot be read
+    (truncated, say, by a full disk or a crash before it reached the disk) is not finished: it is removed,
+    and ``say`` is told."""
     nc, err = parts / f"{key}.nc", parts / f"{key}.error.json"
-    if nc.exists():
-        with xr.open_dataset(nc) as ds:
-            return {"status": "ok", "kpis": scalar_results(ds.attrs)}
-    if err.exists():
-        record = json.loads(err.read_text())
-        if record.get("deterministic"):
-            return record
+    try:
+        if nc.exists():
+            with xr.open_dataset(nc) as ds:
+                return {"status": "ok", "kpis": scalar_results(ds.attrs)}
+        if err.exists():
+            record = json.loads(err.read_text())
+            if not isinstance(record, dict) or "status" not in record:
+                raise ValueError("not a scenario record")
+            if record.get("deterministic"):
+                return record
+    except Exception as exc:  # noqa: BLE001 - netCDF4, h5py and json raise many types for a broken file
+        bad = nc if nc.exists() else err
+        bad.unlink(missing_ok=True)
+        if say:
+            say(f"note: {bad} could not be read ({type(exc).__name__}); removed, the scenario is solved again")
     return None
 
 
@@ -449,10 +470,12 @@ def connect(workers: int | None = None, scheduler: str | None = None):
     local cluster of ``workers`` single-threaded worker processes. Returns ``(client, cluster or None)``."""
     from dask.distributed import Client
 
-    if scheduler:
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
         try:
             return Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT_S, set_as_default=False), None
         except Exception as err:  # noqa: BLE001 - OSError, TimeoutError, ValueError on a malformed address
+            _discard_client(err)
             detail = str(err).splitlines()[0] if str(err) else f"no answer within {SCHEDULER_CONNECT_TIMEOUT_S:g} s"
             raise CaseError(f"cannot reach the dask scheduler ({type(err).__name__}: {detail})",
                             element="--scheduler", value=scheduler) from None
@@ -468,6 +491,47 @@ def connect(workers: int | None = None, scheduler: str | None = None):
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     return Client(cluster, set_as_default=False), cluster
+
+
+def check_scheduler_address(address: str) -> str:
+    """Refuse a scheduler address that cannot name a scheduler (empty, no port, an unknown scheme) before a
+    client is made, with a :class:`CaseError` naming ``--scheduler``."""
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    text = str(address).strip()
+    if not text:
+        raise CaseError("empty scheduler address; give one such as tcp://host:8786, or leave --scheduler out to "
+                        "run on a local cluster", element="--scheduler", value=address)
+    try:
+        scheme, _ = parse_address(text, strict=False)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls"):
+            host, _ = get_address_host_port(text)
+            if not host:
+                raise ValueError("no host")
+    except (ValueError, TypeError) as err:
+        raise CaseError(f"cannot reach the dask scheduler: not an address ({err}); expected for example "
+                        "tcp://host:8786",
+                        element="--scheduler", value=address) from None
+    return text
+
+
+def _discard_client(err: BaseException) -> None:
+    """A Client whose constructor failed is still finalised later, and its finaliser then waits 10 s and
+    prints a traceback; mark the half-made client closed and stop its event loop now."""
+    from dask.distributed import Client
+
+    tb = err.__traceback__
+    while tb is not None:
+        client = tb.tb_frame.f_locals.get("self")
+        if isinstance(client, Client):
+            client.status = "closed"
+            runner = getattr(client, "_loop_runner", None)
+            if runner is not None:
+                runner.stop()
+            return
+        tb = tb.tb_next
 
 
 def local_cluster(n: int):
@@ -489,22 +553,11 @@ def local_cluster(n: int):
 def _write_part(parts: Path, s: Scenario, record: dict) -> None:
     if record["status"] == "ok":
         data = record["netcdf"]
-        _write_atomic(parts / f"{s.key}.nc", lambda tmp: Path(tmp).write_bytes(data))
+        atomic_write(parts / f"{s.key}.nc", lambda tmp: Path(tmp).write_bytes(data))
         (parts / f"{s.key}.error.json").unlink(missing_ok=True)
     else:
         text = json.dumps({"values": s.values, **record}, indent=1, default=str)
-        _write_atomic(parts / f"{s.key}.error.json", lambda tmp: Path(tmp).write_text(text))
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary name in the same folder, then rename: the file is whole or absent."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        atomic_write(parts / f"{s.key}.error.json", lambda tmp: Path(tmp).write_text(text))
 
 
 def _values_text(values: dict) -> str:

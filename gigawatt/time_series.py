@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from gigawatt.cases.memory import BYTES_PER_STEP, BYTES_PER_STEP_KEPT, check_memory
 from gigawatt.errors import CaseError, ConvergenceError
 
 INPUTS = ("p_it_fraction", "p_it_w", "outdoor_t_k")
@@ -54,6 +55,9 @@ def time_inputs(case) -> xr.Dataset:
                         element="[time]")
     start, step = _start(case, t["start"]), _step(case, t["step"])
     periods = int(t["periods"])
+    _check_end(case, start, step, periods)
+    check_memory(periods, BYTES_PER_STEP, "the time axis's inputs", file=case.file, element="[time]",
+                 field="periods", value=periods)
     grid = dict(start=start, periods=periods, step=step)
     if t["it_load"] in BUNDLED_LOADS:
         load = bundled_profile(t["it_load"], **grid)[["p_it_fraction"]]
@@ -86,16 +90,33 @@ def time_inputs(case) -> xr.Dataset:
 def _start(case, value) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise CaseError("not an ISO 8601 time stamp", file=case.file, element="[time]", field="start", value=value,
+        if ts is pd.NaT:  # pandas reads "" and "NaT" as no time at all
+            raise ValueError
+        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+        ts = ts.as_unit("ns")  # pandas may hold years beyond 2262 in seconds; the time axis is in nanoseconds
+    except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        raise CaseError("not an ISO 8601 time stamp between 1677 and 2262 (the range of pandas' datetimes)",
+                        file=case.file, element="[time]", field="start", value=value,
                         allowed="for example 2025-01-01T00:00") from None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return ts
+
+
+def _check_end(case, start: pd.Timestamp, step: pd.Timedelta, periods: int) -> None:
+    """The last time stamp must be one pandas' datetimes (nanoseconds in 64 bits) can hold."""
+    last_ns = start.value + step.value * (periods - 1)  # Python integers: no overflow
+    if last_ns > pd.Timestamp.max.value:
+        fit = (pd.Timestamp.max.value - start.value) // step.value + 1
+        raise CaseError(f"the time axis would end after {pd.Timestamp.max:%Y-%m-%d}, the last date pandas' datetimes "
+                        "hold", file=case.file, element="[time]", field="periods", value=periods,
+                        allowed=f"at most {fit} steps of {step} from {start}")
 
 
 def _step(case, value) -> pd.Timedelta:
     try:
         td = pd.Timedelta(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        td = None
+    if td is pd.NaT:
         td = None
     if td is None or td < pd.Timedelta(1, "s") or td % pd.Timedelta(1, "s"):
         raise CaseError("not a step of whole seconds, at least 1 s", file=case.file, element="[time]", field="step",
@@ -151,10 +172,12 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     gigawatt.ConvergenceError
         A step that does not solve; its message names the step's time.
     """
+    from gigawatt.cases.case import require_case
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
     from gigawatt.solver.plausibility import STEP_PEAKS, check_steady_start, series_warnings
 
+    require_case(case, "run_time_series")
     if series is None:
         series = time_inputs(case)
     used = [name for name in INPUTS if name in series]
@@ -179,6 +202,13 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     outdoor = series["outdoor_t_k"].to_numpy().astype(float) if "outdoor_t_k" in series else None
     hour_of_day = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")  # local, as the profiles' hours
     chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
+    if output is None:  # every step's figures kept in memory
+        check_memory(times.size, BYTES_PER_STEP_KEPT, "a time series kept in memory (no results file)",
+                     file=case.file, element="[time]", field="periods", value=int(times.size))
+    if output is not None:  # never over an input, a folder or a device; before any step is solved
+        from gigawatt.output_paths import case_inputs, check_output
+
+        output = check_output(output, case_inputs(case.file) + [series.attrs.get("file")])
     stepper = ChainStepper(case)
     start_lines = [] if stepper.dh is None else check_steady_start(case.tables["dh_pipe"]["id"].to_numpy(),
                                                                      stepper.dh.steady_start.pipe_velocity_m_s)

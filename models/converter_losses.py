@@ -134,6 +134,7 @@ class QuadraticLoss:
     """
 
     KIND: ClassVar[str] = "quadratic"
+    USES_RATING: ClassVar[bool] = False  # loss_w reads rated_power_w (the load fraction)
     FIELDS: ClassVar[tuple] = (
         ("a_w", "W", "no-load loss"),
         ("b_v", "V", "loss per ampere of output current"),
@@ -198,6 +199,7 @@ class EfficiencyCurveLoss:
     """
 
     KIND: ClassVar[str] = "efficiency_curve"
+    USES_RATING: ClassVar[bool] = True  # loss_w reads rated_power_w (the load fraction)
     FIELDS: ClassVar[tuple] = (
         ("load_fraction", "1", "load points as output power over rated power, strictly increasing, > 0"),
         ("efficiency", "1", "efficiency at each load point, in (0, 1]"),
@@ -273,6 +275,7 @@ class ConstantEfficiencyLoss:
     """
 
     KIND: ClassVar[str] = "constant_efficiency"
+    USES_RATING: ClassVar[bool] = False  # loss_w reads rated_power_w (the load fraction)
     FIELDS: ClassVar[tuple] = (("efficiency", "1", "efficiency, in (0, 1]"),)
     efficiency: float
 
@@ -314,6 +317,7 @@ class TransformerLoss:
     """
 
     KIND: ClassVar[str] = "transformer"
+    USES_RATING: ClassVar[bool] = True  # loss_w reads rated_power_w (the load fraction)
     FIELDS: ClassVar[tuple] = (
         ("no_load_loss_fraction", "1", "no-load loss over rated apparent power"),
         ("load_loss_fraction", "1", "load loss at rated current over rated apparent power"),

@@ -27,13 +27,16 @@ def _shelf_loss(case, p_shelf_out, rows=None):
     rated = racks["shelf_rated_power_w"].to_numpy(float)[rows]
     code, names = case.codes("rack", "shelf_loss_model")
     code = code[rows]
-    needs_rating = np.isnan(rated)
-    if needs_rating.any():  # only where no rating is given: a string comparison per rack costs more
-        needs_rating[needs_rating] = code[needs_rating] != names.index("")
+    # Only a load-fraction model reads the rating; per label, not per rack (a string per rack costs more).
+    uses_rating = np.array([n != "" and getattr(case.loss_models[n], "USES_RATING", True) for n in names])
+    needs_rating = np.isnan(rated) & uses_rating[code]
     if needs_rating.any():
         i = int(np.flatnonzero(needs_rating)[0])
-        raise CaseError("a rack with a shelf loss model needs shelf_rated_power_w", file=case.file,
-                        element=f"rack '{racks['id'].to_numpy()[rows][i]}'", field="shelf_rated_power_w")
+        name = names[code[i]]
+        raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{name}', kind "
+                        f"{case.loss_models[name].KIND}) needs shelf_rated_power_w", file=case.file,
+                        element=f"rack '{racks['id'].to_numpy()[rows][i]}'", field="shelf_rated_power_w",
+                        allowed="(0, 1e8] W")
     return loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float)[rows],
                          np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy()[rows], code)
 

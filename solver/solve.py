@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from gigawatt.cases.case import Case
+from gigawatt.cases.case import Case, require_case
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.errors import CaseError
 from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal
@@ -42,6 +42,7 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
 def _solve(case: Case, district_heating_network=None) -> xr.Dataset:
     from gigawatt import __version__
 
+    require_case(case, "solve")
     if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:
         # A district-heating network alone (for example one converted from pandapipes).
         ds = xr.Dataset(attrs={"title": f"gigawatt district heating of case '{case.name}'", "case_name": case.name,

@@ -572,15 +572,20 @@ def test_water_colder_than_the_return_even_at_the_flow_cap_is_flagged(length_m, 
 
 
 def test_consumer_short_of_its_demand_is_flagged():
-    """A consumer returning at 80 degC behind a 75 degC plant cannot use the water at all. It was given 0 W
-    of its 300 kW at 71.8 kg/s (the 1 K flow cap) with no flag and no warning, since the flag only looked at
-    t_supply_min_k, which the 75 degC water passes. A consumer short of its demand is under-supplied."""
-    pipes = [pipe("s1", "S", "A", 500.0, 0.1), pipe("r1", "Ar", "R", 500.0, 0.1)]
-    case = dh_case(pipes, [consumer("hot", "A", "Ar", 3e5, t_return_k=353.15, t_supply_min_k=333.15)])
-    ds = gw.solve(case)
-    assert float(ds.dh_consumer_q_w[0]) < 0.5 * 3e5  # it cannot use water colder than it returns
-    assert bool(ds.dh_consumer_undersupplied[0])
-    assert "consumer 'hot'" in ds.attrs["warnings"]
+    """A consumer returning at 80 degC behind a 75 degC plant cannot use the water at all: it was given 0 W
+    with a warning that it got water 'below' a temperature the water was above. Such a consumer is now
+    refused as input (tests/test_tracebacks.py). One returning at 347.5 K from 348.15 K supplied through 5 km
+    of pipe can use the water, but its flow reaches the cap of a 1 K difference: it is short of its demand,
+    flagged, and the warning gives that reason, not a temperature it is above."""
+    with pytest.raises(gw.CaseError, match="must return its water colder than the plant supplies it"):
+        dh_case([pipe("s1", "S", "A", 500.0, 0.1), pipe("r1", "Ar", "R", 500.0, 0.1)],
+                [consumer("hot", "A", "Ar", 3e5, t_return_k=353.15, t_supply_min_k=333.15)])
+    pipes = [pipe("s1", "S", "A", 5000.0, 0.1), pipe("r1", "Ar", "R", 5000.0, 0.1)]
+    ds = gw.solve(dh_case(pipes, [consumer("c", "A", "Ar", 5e5, t_return_k=347.5, t_supply_min_k=300.0)]))
+    t_in, q = float(ds.dh_consumer_t_supply_k[0]), float(ds.dh_consumer_q_w[0])
+    assert bool(ds.dh_consumer_undersupplied[0]) and 300.0 < t_in < T_SUPPLY and q < 5e5
+    assert ds.attrs["warnings"] == (f"consumer 'c' gets {q / 1e3:.1f} kW of the 500.0 kW it demands (water at "
+                                    f"{t_in - 273.15:.1f} °C; its flow is at its cap)")
 
 
 # --- invariants on random meshed networks (hypothesis) ---------------------------------------------

@@ -112,7 +112,7 @@ def test_console_script_help(kit, tmp_path, args):
 import ast  # noqa: E402
 
 LAYERS = (
-    ("gigawatt.errors",),
+    ("gigawatt.errors", "gigawatt.output_paths"),
     ("gigawatt.models",),
     ("gigawatt.cases",),
     ("gigawatt.solver.numerics",),

@@ -328,7 +328,8 @@ def test_output_folder_that_is_a_file(tmp_path, cli, kit):
     taken.write_text("")
     res = cli("report", path, "-o", taken)
     assert res.exit_code == 2 and res.stdout == "" and "Traceback" not in res.output
-    assert res.stderr.startswith(f"error: {taken}: cannot write the report") and len(res.stderr.splitlines()) == 1
+    assert res.stderr.startswith(f"error: {taken}, -o: is a file, not a folder for the report")
+    assert len(res.stderr.splitlines()) == 1 and taken.read_text() == ""  # refused before drawing
 
 
 def test_heat_by_consumer_without_kinds(campus_dh, tmp_path):

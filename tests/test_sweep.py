@@ -17,7 +17,8 @@ import xarray as xr
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
-from gigawatt.sweep import _write_atomic, parse_grid, run_sweep
+from gigawatt.output_paths import atomic_write
+from gigawatt.sweep import parse_grid, run_sweep
 
 GRID = {"rack.p_it_kw": [100, 120], "cooling.facility_class": ["W32", "W40"]}
 RACKS = 1 * 2 * 4
@@ -213,7 +214,7 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, kit, cli, monkeypatch):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _write_atomic(target, write)
+        atomic_write(target, write)
     assert list(tmp_path.iterdir()) == []
     # The command line: exit 130 with a note, and no results file.
     import gigawatt.sweep

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from gigawatt.errors import CaseError
+from gigawatt.output_paths import atomic_write, check_folder, check_target
 from gigawatt.report import figures as F
 from gigawatt.report.sankey import LedgerError, draw_sankey, energy_chain, format_w
 
@@ -50,6 +51,8 @@ __all__ = ["build_report", "open_results", "LedgerError", "FIGURES"]
 def _sankey(ds):
     if "scenario" in ds.dims:
         raise F.Skip("a sweep: the energy chain belongs to one scenario")
+    if "p_grid_w" in ds.attrs and not float(ds.attrs["p_grid_w"]) > 0:
+        raise F.Skip(f"no power drawn from the grid (p_grid_w = {float(ds.attrs['p_grid_w']):g} W)")
     try:
         chain = energy_chain(ds)
     except KeyError as err:
@@ -117,7 +120,36 @@ def open_results(path) -> "xarray.Dataset":  # noqa: F821
     if "gigawatt_version" not in ds.attrs:
         ds.close()
         raise CaseError("not a gigawatt results file (no 'gigawatt_version' attribute)", file=str(path))
+    try:
+        check_numbers(ds, str(path))
+    except CaseError:
+        ds.close()
+        raise
     return ds
+
+
+_NUMERIC_SUFFIXES = ("_w", "_j", "_k", "_pa", "_v", "_a", "_m", "_m2", "_kg_s", "_m3_s", "_pu", "_var", "_s",
+                     "_residual", "_loading", "_ratio", "_efficiency", "_speed", "_cop", "_fraction")
+_NUMERIC_NAMES = ("pue", "erf", "ppue_cooling", "efficiency_grid_to_chip", "efficiency_plant_to_chip", "iterations",
+                  "converged", "steps", "dh_undersupplied", "scenarios_failed")
+
+
+def _numeric_name(name: str) -> bool:
+    """A result named like a number (a unit suffix, a ratio or a count): gigawatt writes these as numbers."""
+    return name in _NUMERIC_NAMES or name.endswith(_NUMERIC_SUFFIXES)
+
+
+def check_numbers(ds, file: str | None = None) -> None:
+    """Refuse a results file whose figures are not numbers where gigawatt writes numbers (attributes and
+    variables named with a unit suffix, ratios and counts): a file edited or written by another program.
+    NaN and infinite values are numbers: figures they spoil are listed as not drawn."""
+    for name, value in ds.attrs.items():
+        v = np.asarray(value)
+        if _numeric_name(name) and (v.dtype.kind not in "biuf" or v.size != 1):
+            raise CaseError("a figure of the results is not a number", file=file, field=name, value=value)
+    for name, var in ds.variables.items():
+        if _numeric_name(str(name)) and var.dtype.kind not in "biufmM":
+            raise CaseError(f"a variable of the results is not numeric ({var.dtype})", file=file, field=str(name))
 
 
 def _png(fig) -> bytes:
@@ -135,6 +167,9 @@ def build_report(results, outdir) -> Report:
     """
     import xarray as xr
 
+    outdir = check_report_folder(outdir, None if isinstance(results, xr.Dataset) else results)
+    if isinstance(results, xr.Dataset):
+        check_numbers(results)
     ds = results if isinstance(results, xr.Dataset) else open_results(results)
     try:
         drawn, skipped = {}, {}
@@ -143,22 +178,39 @@ def build_report(results, outdir) -> Report:
                 drawn[name] = _png(func(ds))
             except F.Skip as why:
                 skipped[name] = str(why)
+            except LedgerError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as err:
+                # Data a gigawatt run did not write (NaN or infinite figures): the figure is listed as not
+                # drawn, with the reason, and the others are drawn.
+                reason = str(err).splitlines()[0][:160] if str(err) else ""
+                skipped[name] = f"cannot be drawn from these data ({type(err).__name__}: {reason})"
         page = _html(ds, drawn, skipped, source=None if isinstance(results, xr.Dataset) else Path(results))
     finally:
         if not isinstance(results, xr.Dataset):
             ds.close()
-    outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         report = Report(outdir / "report.html", skipped=skipped)
         for name, png in drawn.items():
-            path = outdir / FIGURES[name][0]
-            path.write_bytes(png)
+            path = atomic_write(outdir / FIGURES[name][0], lambda tmp: Path(tmp).write_bytes(png))
             report.figures[name] = path
-        report.html.write_text(page, encoding="utf-8")
+        atomic_write(report.html, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     except OSError as err:
         raise CaseError(f"cannot write the report: {err.strerror or err}", file=str(outdir)) from None
     return report
+
+
+def check_report_folder(outdir, results=None) -> Path:
+    """Refuse, before drawing, a report folder that is a file, cannot be made or written, or where a file of
+    the report would overwrite the results it is drawn from (:mod:`gigawatt.output_paths`)."""
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise CaseError("is a file, not a folder for the report", file=str(outdir), element="-o")
+    check_folder(outdir, what="report", create=True)
+    for file in ["report.html"] + [f for f, _, _ in FIGURES.values()]:
+        check_target(outdir / file, [results] if results is not None else [], what="report", option="-o")
+    return outdir
 
 
 # --- the page -----------------------------------------------------------------------------------------
@@ -239,10 +291,11 @@ def kpi_rows(ds) -> list[tuple[str, str]]:
     for name, label, fmt in KPI_ROWS:
         if name in kpis:
             rows.append((label + when, fmt.format(float(kpis[name]))))
-    if "v_pu" in ds and "time" not in ds.v_pu.dims and ds.sizes.get("bus"):
+    if "v_pu" in ds and "time" not in ds.v_pu.dims and ds.sizes.get("bus") and np.isfinite(ds.v_pu.values).any():
         i = int(np.nanargmin(ds.v_pu.values))
         rows.append(("lowest voltage", f"{float(ds.v_pu.values[i]):.4f} pu at bus '{ds.bus.values[i]}'"))
-    if "t_chip_k" in ds and "time" not in ds.t_chip_k.dims and ds.sizes.get("rack"):
+    if "t_chip_k" in ds and "time" not in ds.t_chip_k.dims and ds.sizes.get("rack") and \
+            np.isfinite(ds.t_chip_k.values).any():
         junction = float(a.get("chip_r_jc_k_per_w", 0.0)) > 0 and "t_junction_k" in ds
         t = (ds.t_junction_k if junction else ds.t_chip_k).values
         i = int(np.nanargmax(t))

@@ -279,6 +279,13 @@ def prepare_ac_grid(case) -> AcGrid:
     trafo_p = _resolved(case, "ac_trafo", "trafo", TRAFO_PARAMETERS, _TRAFO_REQUIRED,
                         {"p_fe_w": 0.0, "i0_percent": 0.0, "shift_degree": 0.0}, _PP_TRAFO,
                         pp.available_std_types(net, "trafo"))
+    no_reactance = trafo_p["vkr_percent"] >= trafo_p["vk_percent"]  # x = sqrt(vk² − vkr²) must be real, > 0
+    if no_reactance.any():
+        i = int(np.flatnonzero(no_reactance)[0])
+        raise CaseError("the short-circuit voltage's resistive part must be below the short-circuit voltage "
+                        "(the leakage reactance is their quadrature difference)", file=case.file,
+                        element=_element("ac_trafo", trafos["id"].to_numpy(), i), field="vkr_percent",
+                        value=float(trafo_p["vkr_percent"][i]), allowed=f"< vk_percent = {trafo_p['vk_percent'][i]:g} %")
 
     pp.create_buses(net, len(buses), vn_kv=bus_vn / 1e3, index=np.arange(len(buses)),
                     name=buses["id"].to_numpy())
@@ -335,8 +342,13 @@ def _run(net, max_iterations: int, tolerance_mva: float) -> None:
     few hundred buses."""
     import pandapower as pp
 
-    pp.runpp(net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iterations,
-             tolerance_mva=tolerance_mva, trafo_model="t", enforce_q_lims=False, numba=False)
+    try:
+        pp.runpp(net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iterations,
+                 tolerance_mva=tolerance_mva, trafo_model="t", enforce_q_lims=False, numba=False)
+    except FloatingPointError as err:  # pandapower builds its admittances under np.errstate(all="raise")
+        raise CaseError(f"its admittances are not finite numbers ({err}): an impedance, length or "
+                        "rating is far outside any physical range (a rating of 1e-269 VA, say)",
+                        element="AC grid side") from None
 
 
 def _set_loads(net, p_w, q_var, scale: float = 1.0) -> None:

@@ -22,6 +22,10 @@ from gigawatt.models.conductors import MATERIALS, conductor_resistance
 from gigawatt.models.racks import rack_powers
 from gigawatt.solver.dc.ordering import line_rows, tree_order, zones_of
 
+STIFF_DROOP = 1e-12
+"""Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
+set-point at rated power, below the load flow's tolerance (the default 1e-11)."""
+
 
 @dataclass(frozen=True)
 class Feeds:
@@ -148,7 +152,9 @@ def _feeds(case: Case):
     v_set = both("v_set_v", float)
     droop = both("droop", float)
     rated = both("rated_power_w", float)
-    stiff = droop == 0.0
+    # A droop that moves the voltage by less than STIFF_DROOP of v_set at rated power is a stiff feed: its
+    # slope k would be beyond float64's range (droop 1e-308 makes k infinite) or beyond the solver's tolerance.
+    stiff = droop < STIFF_DROOP
     k = np.where(stiff, 0.0, rated / np.where(stiff, 1.0, droop * v_set))
     return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
 

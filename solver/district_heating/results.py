@@ -61,8 +61,14 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     under = np.flatnonzero(st.consumer_undersupplied)
     if under.size:
         ids = ds.dh_consumer.values
-        lines = [f"consumer '{ids[i]}' gets {st.consumer_t_supply_k[i] - 273.15:.1f} °C, below the "
-                 f"{case.tables['dh_consumer']['t_supply_min_k'].iloc[i] - 273.15:.1f} °C it needs" for i in under[:5]]
+        t_min = case.tables["dh_consumer"]["t_supply_min_k"].to_numpy(float)
+        t_in = st.consumer_t_supply_k
+        # The reason each is flagged: water below what it needs, or too little heat (its flow at its cap).
+        lines = [f"consumer '{ids[i]}' gets {t_in[i] - 273.15:.1f} °C, below the {t_min[i] - 273.15:.1f} °C it needs"
+                 if t_in[i] < t_min[i] else
+                 f"consumer '{ids[i]}' gets {st.consumer_q_w[i] / 1e3:.1f} kW of the "
+                 f"{st.consumer_demand_w[i] / 1e3:.1f} kW it demands (water at {t_in[i] - 273.15:.1f} °C; its flow "
+                 "is at its cap)" for i in under[:5]]
         if under.size > 5:
             lines.append(f"... {under.size} consumers under-supplied in all")
         ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
