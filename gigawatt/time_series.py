@@ -156,6 +156,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     from gigawatt.cases.case import require_case
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
+    from gigawatt.solver.solve import check_ledgers_finite
 
     require_case(case, "run_time_series")
     if series is None:
@@ -221,6 +222,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
                 progress(k + 1, times.size)
         attrs.update(totals.result())
         attrs.update(stepper.ledger_attrs())
+        check_ledgers_finite(attrs, case.file)  # before the file is committed
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())
