@@ -249,4 +249,5 @@ def test_series_benchmark_record_and_peer_check():
 def test_bench_option_refuses_bad_sizes(cli):
     res = cli("bench", "--series-dc", "1e5,many")
     assert res.exit_code == 2 and res.stdout == ""
-    assert res.stderr.strip() == "error: --series-dc: expected comma-separated counts, got '1e5,many'"
+    assert res.stderr.strip() == ("error: --series-dc: expected comma-separated whole counts of at least 1 (such as "
+                                  "1e4,1e5), got '1e5,many'")
