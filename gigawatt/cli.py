@@ -65,8 +65,11 @@ def _run(case, output, no_output, series, year):
                 from gigawatt.time_series import run_time_series, time_inputs
 
                 inputs = read_timeseries(series) if series is not None else time_inputs(loaded)
-                with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
-                    result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
+                if sys.stderr.isatty():  # a progress bar on a terminal; nothing in a log (an error stays one line)
+                    with click.progressbar(length=inputs.sizes["time"], label="time steps", file=sys.stderr) as bar:
+                        result = run_time_series(loaded, inputs, output=path, progress=lambda k, n: bar.update(1))
+                else:
+                    result = run_time_series(loaded, inputs, output=path)
         except gw.GigawattError as err:
             _fail(err)
         except OSError as err:

@@ -176,6 +176,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
     from gigawatt.solver.plausibility import STEP_PEAKS, check_steady_start, series_warnings
+    from gigawatt.solver.solve import check_ledgers_finite
 
     require_case(case, "run_time_series")
     if series is None:
@@ -260,6 +261,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             attrs.update(demand_basis_attrs(case, "campus heat reused over the period, scaled to a year"))
         lines = start_lines + series_warnings(peaks, stepper.extremes())
         attrs.update(warnings="\n".join(lines), plausibility_warnings="\n".join(lines))
+        check_ledgers_finite(attrs, case.file)  # before the file is committed
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())

@@ -1,11 +1,12 @@
 """The library entry point: ``solve(case) -> xarray.Dataset``."""
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
 
 from gigawatt.cases.case import Case, require_case
-from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.errors import CaseError
+from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
@@ -28,7 +29,8 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
     ------
     gigawatt.errors.CaseError
         For input the solver cannot use (an island without a source, conflicting set-points, a pump or CDU
-        that cannot meet its duty, …).
+        that cannot meet its duty, …), and for results whose ledgers are not finite numbers
+        (:func:`check_ledgers_finite`).
     gigawatt.errors.ConvergenceError
         When a load is beyond what the network can carry (the message names the weakest bus and feeder and
         the maximum power the network could carry; ``.details`` holds them as data), chips in thermal
@@ -36,13 +38,32 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
         than 10 m/s, a bus at or beyond twice its nominal voltage, …; results outside the design ranges
         are kept, with a warning).
     """
-    return check_plausibility(_solve(case, district_heating_network))
+    require_case(case, "solve")
+    ds = _solve(case, district_heating_network)
+    check_ledgers_finite(ds.attrs, case.file)
+    return check_plausibility(ds)
+
+
+def check_ledgers_finite(attrs, file=None) -> None:
+    """Refuse results whose ledgers are not finite numbers: an input in the schema's range but far outside any
+    physical one (an efficiency of 1e-308 divides a power into infinity) makes them NaN, and such results
+    mean nothing. Raises :class:`~gigawatt.errors.CaseError` naming the ledgers and the powers that are not
+    finite."""
+    def bad(suffix):
+        return [f"{k} = {float(v)}" for k, v in attrs.items() if k.endswith(suffix)
+                and isinstance(v, (int, float, np.number)) and not np.isfinite(v)]
+
+    ledgers = bad("_residual")
+    if ledgers:
+        powers = bad("_w")[:3]
+        raise CaseError("the results' ledgers are not finite numbers (" + ", ".join(ledgers)
+                        + (f"; {', '.join(powers)}" if powers else "") + "): an input is far outside any physical "
+                        "range (an efficiency of 1e-308, say)", file=file)
 
 
 def _solve(case: Case, district_heating_network=None) -> xr.Dataset:
     from gigawatt import __version__
 
-    require_case(case, "solve")
     if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:
         # A district-heating network alone (for example one converted from pandapipes).
         ds = xr.Dataset(attrs={"title": f"gigawatt district heating of case '{case.name}'", "case_name": case.name,

@@ -341,7 +341,8 @@ def test_fuzz_findings_in_the_loader(edit, needles, tmp_path, kit, cli):
 
 @pytest.mark.parametrize("trafo, needles", [
     ({"vk_percent": 0.5, "vkr_percent": 0.5}, ("ac_trafo 't1'", "field 'vkr_percent'", "< vk_percent = 0.5 %")),
-    ({"rated_power_va": 1e-269}, ("AC grid side", "admittances are not finite numbers")),
+    ({"rated_power_va": 1e-269}, ("AC grid side", "admittance matrix cannot be formed or factorized")),
+    ({"v_rated_hv_v": 9.928661695889999e-124}, ("AC grid side", "admittance matrix cannot be formed or factorized")),
 ])
 def test_fuzz_findings_on_the_grid_side(trafo, needles, tmp_path, kit, cli):
     doc = fuzz_ac_doc(kit)
@@ -363,3 +364,16 @@ def test_a_droop_below_round_off_is_a_stiff_source(tmp_path, kit):
     b = gw.solve(gw.load_case(kit.write_case(tmp_path, tiny, "tiny.toml")))
     np.testing.assert_array_equal(a.v_v.values, b.v_v.values)
     assert b.attrs["energy_balance_residual"] <= 1e-12
+
+
+@pytest.mark.parametrize("timed", [False, True])
+def test_results_with_ledgers_that_are_not_finite_are_refused(timed, tmp_path, kit, cli):
+    """motor_efficiency = 1.1e-308 (in the schema's (0, 1]) divides the pumps' power into infinity: the
+    facility ledger was NaN with exit status 0. Results whose ledgers are not finite mean nothing."""
+    doc = kit.base_doc()
+    doc["cooling"] = {"motor_efficiency": 1.1125369292536007e-308}
+    if timed:
+        doc["time"] = {"periods": 2, "weather": "constant"}
+    line = error_line(*run_doc(kit, cli, tmp_path, doc))
+    assert "ledgers are not finite numbers" in line and "facility_energy_residual = nan" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml"]

@@ -345,10 +345,12 @@ def _run(net, max_iterations: int, tolerance_mva: float) -> None:
     try:
         pp.runpp(net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iterations,
                  tolerance_mva=tolerance_mva, trafo_model="t", enforce_q_lims=False, numba=False)
-    except FloatingPointError as err:  # pandapower builds its admittances under np.errstate(all="raise")
-        raise CaseError(f"its admittances are not finite numbers ({err}): an impedance, length or "
-                        "rating is far outside any physical range (a rating of 1e-269 VA, say)",
-                        element="AC grid side") from None
+    except (FloatingPointError, RuntimeError) as err:
+        # pandapower builds its admittances under np.errstate(all="raise"); SuperLU raises RuntimeError on a
+        # matrix it cannot factorize. Both come from per-unit impedances far outside any physical range.
+        raise CaseError(f"its admittance matrix cannot be formed or factorized ({str(err).strip()}): an "
+                        "impedance, length, rating or rated voltage is far outside any physical range (a rating "
+                        "of 1e-269 VA, say)", element="AC grid side") from None
 
 
 def _set_loads(net, p_w, q_var, scale: float = 1.0) -> None:
