@@ -247,3 +247,63 @@ def test_bad_input_one_line_exit_2(args, needle, tmp_path, kit, cli):
     assert res.exit_code == 2
     assert needle in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_warm_start_from_the_base_finds_the_cold_solution_in_fewer_iterations():
+    # A station trips in the bundled campus: the outage solved from the base case's voltages (as the analysis
+    # does) lands on the cold start's solution to the solver's tolerance, in no more Newton iterations; from
+    # its own solution the solve stops at once (iteration 0: the mismatch is already within tolerance).
+    import pandas as pd
+
+    import gigawatt as gw
+    from gigawatt.solver.contingency import apply_outage
+
+    case = gw.load_case()
+    base = gw.solve(case)
+    out = apply_outage(case, (("stations", str(case.tables["source"]["id"].iat[0])),)).case
+    cold = gw.solve(out)
+    warm = gw.solve(out, v_start_v=pd.Series(base["v_v"].to_numpy(), index=base["bus"].to_numpy()))
+    assert warm.attrs["iterations"] <= cold.attrs["iterations"]
+    # tolerance 1e-11 of the load current: the voltages agree far inside 1e-9 relative
+    np.testing.assert_allclose(warm["v_v"].to_numpy(), cold["v_v"].to_numpy(), rtol=1e-9, atol=0)
+    again = gw.solve(out, v_start_v=pd.Series(cold["v_v"].to_numpy(), index=cold["bus"].to_numpy()))
+    assert again.attrs["iterations"] == 0
+    np.testing.assert_array_equal(again["v_v"].to_numpy(), cold["v_v"].to_numpy())
+    assert abs(warm.attrs["energy_balance_residual"]) <= 1e-12
+
+
+def test_a_lost_pump_heats_the_loop_by_its_reduced_flow():
+    # Two loops with two parallel pumps each; L1-pump1 trips and the survivor (at pump_max_speed) gives the
+    # loop the fraction f of its design flow from survivor_flow_fraction. The chain then solves L1 at that
+    # flow: its racks' coolant flow is f times the base's, their coolant rise 1/f times the base's (same heat,
+    # no leakage), and L2 is untouched.
+    import gigawatt as gw
+    from gigawatt.solver.contingency import apply_outage, run_contingency
+
+    racks = [{"id": f"r{k}", "bus": "dc", "p_it_w": 1e5, "vrm_efficiency": 1.0, "cooling_loop": f"L{1 + k % 2}"}
+             for k in range(4)]
+    case = gw.make_case({"bus": [{"id": "dc", "v_nominal_v": 800.0}],
+                         "source": [{"id": "st", "bus": "dc", "v_set_v": 800.0, "rated_power_w": 1e6}],
+                         "rack": racks},
+                        case={"name": "pumps"},
+                        cooling={"coolant": "water", "facility_class": "W32", "liquid_fraction": 1.0,
+                                 "pumps_per_cdu": 2, "pump_h0_m": 18.0, "pump_b_s2_m5": 8.75e4,
+                                 "pump_max_speed": 1.0})
+    base = gw.solve(case)
+    state = apply_outage(case, (("pumps", "L1-pump1"),))
+    f = state.loop_flows["L1"]
+    assert 0.5 < f < 1.0 and list(state.loop_flows) == ["L1"]
+    out = gw.solve(state.case, loop_flow_fraction=state.loop_flows)
+    l1, l2 = ["r0", "r2"], ["r1", "r3"]
+    np.testing.assert_allclose(out["coolant_flow_kg_s"].sel(rack=l1), f * base["coolant_flow_kg_s"].sel(rack=l1),
+                               rtol=1e-9)
+    rise = (out["t_coolant_out_k"] - out["t_coolant_in_k"]).sel(rack=l1)
+    base_rise = (base["t_coolant_out_k"] - base["t_coolant_in_k"]).sel(rack=l1)
+    np.testing.assert_allclose(rise, base_rise / f, rtol=1e-9)
+    np.testing.assert_allclose(out["t_chip_k"].sel(rack=l2), base["t_chip_k"].sel(rack=l2), rtol=1e-12)
+    ds = run_contingency(case, "pumps")
+    hot = ds.sel(outage="pumps:L1-pump1")
+    assert float(hot["t_chip_max_k"]) == pytest.approx(float(out["t_chip_k"].max()), rel=1e-12)
+    assert float(hot["t_chip_max_k"]) > float(base["t_chip_k"].max())
+    assert "design flow" in str(hot["finding"].values) and "not solved" not in str(hot["finding"].values)
+    assert np.nanmax(np.abs(ds["energy_balance_residual"].to_numpy())) <= 1e-12

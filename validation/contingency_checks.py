@@ -68,14 +68,35 @@ def parallel_pump_trip(spec):
     n = cooling["pump_max_speed"]
     q_closed = n * math.sqrt(cooling["pump_h0_m"] / (4.0 * cooling["pump_b_s2_m5"] + k_sys))
     state = apply_outage(case, (("pumps", "L1-pump1"),), hyd, loops)
-    out = [_measured("survivor_flow_m3_s", state.loop_flow_fraction * q_d, q_closed, "L1-pump1 trips")]
+    point = "L1-pump1 trips"
+    out = [_measured("survivor_flow_m3_s", state.loop_flow_fraction * q_d, q_closed, point)]
     try:
-        ds = gw.solve(state.case)
-        out.append(_measured("energy_balance_residual", float(ds.attrs["energy_balance_residual"]),
-                             point="L1-pump1 trips"))
+        ds = gw.solve(state.case, loop_flow_fraction=state.loop_flows)
     except GigawattError as err:
-        out.append(_measured("energy_balance_residual", f"solve failed: {err}", point="L1-pump1 trips"))
+        return out + [_measured(q, f"solve failed: {err}", point=point)
+                      for q in ("rack_delta_t_k", "t_chip_k", "energy_balance_residual")]
+    # At the survivor's flow m = ρ·Q the rack's liquid heat Q_l = P·liquid_fraction (VRM efficiency 1, no
+    # leakage) warms the coolant by Q_l/(m·cp); each of the N cold plates takes Q_l/N through its resistance R,
+    # and the chip model puts the plate at the coolant's mean temperature, T_in + Q_l/(2·m·cp).
+    cp = _coolant_cp(state.case)
+    m = rho * q_closed
+    q_l = inp["rack_p_it_w"] * cooling["liquid_fraction"]
+    t_in = float(ds["t_coolant_in_k"].sel(rack="r1"))
+    out += [_measured("rack_delta_t_k", float(ds["t_coolant_out_k"].sel(rack="r1")) - t_in, q_l / (m * cp), point),
+            _measured("t_chip_k", float(ds["t_chip_k"].sel(rack="r1")),
+                      t_in + q_l / (2 * m * cp) + cooling["chip_r_th_k_per_w"] * q_l / cooling["chips_per_rack"],
+                      point),
+            _measured("energy_balance_residual", float(ds.attrs["energy_balance_residual"]), point=point)]
     return out
+
+
+def _coolant_cp(case) -> float:
+    """The technology coolant's heat capacity [J/(kg K)] the cooling stage uses (its stored constants at the
+    loop's design mean temperature)."""
+    from gigawatt.solver.cooling.stage import prepare_cooling
+    from gigawatt.solver.dc.assembly import assemble
+
+    return float(prepare_cooling(case, assemble(case).rack_shelf_loss).tcs.cp_j_per_kg_k)
 
 
 CONTINGENCY_RUNNERS = {"droop_station_trip": droop_station_trip, "parallel_pump_trip": parallel_pump_trip}

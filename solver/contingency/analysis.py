@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from gigawatt.errors import CaseError, ConvergenceError, GigawattError
@@ -95,6 +96,7 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
     outage does to the network; an input error (an element that does not exist) still raises."""
     state = apply_outage(case, outage, hydraulics, loop_ids)
+    v_start_v = pd.Series(base["v_v"].to_numpy(), index=base["bus"].to_numpy())  # warm start from the base
     p_ref = dict(zip(base["rack"].values, base["p_it_w"].to_numpy()))
     lost = list(state.racks_tripped) + list(state.racks_unsupplied)
     findings = []
@@ -103,15 +105,15 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     if state.racks_tripped:
         findings.append(f"{len(state.racks_tripped)} racks lose their cooling")
     if state.loop_flow_fraction < 1.0:
-        findings.append(f"a cooling loop at {state.loop_flow_fraction:.3f} of its design flow (chip temperatures "
-                        f"at that flow not solved)")
+        findings.append(f"a cooling loop at {state.loop_flow_fraction:.3f} of its design flow")
     if state.case is None:
         out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS} | {"status": "ok", "racks_over_limit": 0}
     else:
         try:
             same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
             out = outage_figures(state.case, solve(state.case, district_heating_network=dh_network if same_dh
-                                                    else None), base)
+                                                    else None, v_start_v=v_start_v,
+                                                    loop_flow_fraction=state.loop_flows or None), base)
         except (ConvergenceError, CaseError) as err:
             out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS}
             out.update(status="cannot_carry", racks_over_limit=0)

@@ -14,7 +14,8 @@ the elements out of a copy of the case and lets the case's redundancy act:
   duty, which is optimistic: a real exchanger keeps its UA);
   ``standby_pump``: a failed pump's standby takes over (no change); otherwise a pump outage with
   ``pumps_per_cdu`` > 1 leaves the others to run up to ``pump_max_speed`` (:func:`survivor_flow_fraction`),
-  and an outage with nothing to take over trips the loop's racks on their chip limit (they are counted over
+  and the loop's racks are solved at that flow (hotter chips, more leakage); an outage with nothing to take
+  over trips the loop's racks on their chip limit (they are counted over
   their limit and leave the load).
 - ``heat_pumps`` (``[district_heating] hp_units`` units): the capacity falls to ``(units − 1)/units`` of
   ``hp_capacity_w`` (to none with one unit, or with an unlimited capacity).
@@ -49,6 +50,7 @@ class OutageState:
     racks_unsupplied: list = field(default_factory=list)  # islanded: no station feeds their bus
     notes: list = field(default_factory=list)
     loop_flow_fraction: float = 1.0               # lowest loop flow over its design flow
+    loop_flows: dict = field(default_factory=dict)  # loop id -> flow over its design flow, where below 1
 
     def table(self, name: str) -> pd.DataFrame:
         """The table, copied on first change."""
@@ -222,6 +224,8 @@ def _pump_out(state, element):
         state.notes.append(f"pump out: {element}: the other pumps run at speed {speed:.4f}, loop flow "
                            f"{frac:.4f} of design ({frac * hyd.q_m3_s[j] * 1e3:.4f} L/s)")
         state.loop_flow_fraction = min(state.loop_flow_fraction, frac)
+        if frac < 1.0:
+            state.loop_flows[loop] = frac
     else:
         _trip_loop(state, loop, "its only pump is out and nothing takes over")
 

@@ -147,8 +147,16 @@ class CoolingPlant:
         return self.unit_t_in_k[::self.loops.units_per_rack]
 
 
-def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
-    """Settings, coolant properties, loop networks, design flows and the hydraulic solve of a case."""
+def prepare_cooling(case, rack_shelf_loss_w: np.ndarray, loop_flow_fraction: dict | None = None) -> CoolingPlant:
+    """Settings, coolant properties, loop networks, design flows and the hydraulic solve of a case.
+
+    ``loop_flow_fraction``: cooling loops that run below their design flow (a pump lost, see
+    :func:`gigawatt.solver.contingency.outages.survivor_flow_fraction`), loop id → flow over design flow [-].
+    Such a loop's racks get that fraction of their design flow, so its hydraulics, coolant temperatures and
+    chips are solved at the reduced flow; the rack branches and the CDU exchanger keep their design
+    (``k_unit`` and UA from the design flow). The loop's pump figures are those of the case's pump curve at
+    the reduced flow and head, not of the surviving pumps at their top speed.
+    """
     s = resolve_settings(case)
     t_sup, dt = s["tcs_supply_t_k"], s["design_delta_t_k"]
     t_f = s["facility_supply_t_k"]
@@ -182,15 +190,21 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray) -> CoolingPlant:
     k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
     loops = build_loops(racks, s, k_unit)
 
-    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_design)
+    ua = cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"])
+    if loop_flow_fraction:
+        frac = np.array([float(loop_flow_fraction.get(str(x), 1.0)) for x in loop_ids])
+        loop_flow, m_run = loop_flow * frac, m_design * frac[rack_loop]
+    else:
+        m_run = m_design
+    hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_run)
     m = hyd.result.pipe_m_kg_s
     thermal = _loop_thermal(s, tcs, loops, hyd.result)
     th = thermal.solve(np.zeros(loops.unit_rack.size))
     m_unit = np.abs(m[loops.unit_pipe])
     return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
                         th.t_node_k[loops.pipe_from[loops.unit_pipe]],
-                        _plate_resistance(case, s, tcs, m_unit * loops.units_per_rack / s["chips_per_rack"]),
-                        cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"]), thermal)
+                        _plate_resistance(case, s, tcs, m_unit * loops.units_per_rack / s["chips_per_rack"]), ua,
+                        thermal)
 
 
 PLATE_GEOMETRY = ("cold_plate_channel_d_h_m", "cold_plate_channel_area_m2", "cold_plate_wetted_area_m2")

@@ -5,6 +5,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
@@ -98,10 +99,22 @@ def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
         return branch_currents(net.line_from, net.line_to, net.line_r, v)
 
 
-def solve_dc(net: Network, case, *, settings: dict) -> DCState:
-    """Solve every level; raise :class:`ConvergenceError` with the maximum transferable power if a level
-    is beyond the nose of its P–V curve."""
+def warm_start_voltages(net: Network, case, v_by_bus) -> np.ndarray:
+    """Starting voltages [V] in solver positions from ``v_by_bus`` (a ``pandas.Series`` of volts indexed by
+    bus id, e.g. an earlier solve's ``v_v``): buses it does not name (or names with NaN), and buses held by a
+    stiff source, start at ``net.v_start`` (their set-points)."""
+    rows = pd.Index(v_by_bus.index).get_indexer(case.tables["bus"]["id"].to_numpy(object))
+    v_row = np.where(rows >= 0, np.asarray(v_by_bus, float)[np.maximum(rows, 0)], np.nan)
     v = net.v_start.copy()
+    v[net.pos] = np.where(np.isfinite(v_row) & (v_row > 0), v_row, v[net.pos])
+    return np.where(net.fixed, net.v_start, v)
+
+
+def solve_dc(net: Network, case, *, settings: dict, v_start: np.ndarray | None = None) -> DCState:
+    """Solve every level; raise :class:`ConvergenceError` with the maximum transferable power if a level
+    is beyond the nose of its P–V curve. ``v_start`` [V]: starting voltages in solver positions (default
+    ``net.v_start``, the set-points; :func:`warm_start_voltages` makes them from an earlier solve)."""
+    v = (net.v_start if v_start is None else v_start).copy()
     p_load = net.rack_load.copy()
     f = net.feeds
     feed_p = np.zeros(f.bus.size)
