@@ -54,11 +54,18 @@ def chip_powers(case) -> np.ndarray:
     L' < 1, the case for any converter of efficiency above 50 %), with bisection on [0, P_in] for any rack
     where that does not converge. Relative accuracy 1e-14 of the rack's input.
 
+    Kept with the case for its rack table (``case.derived``: a solve asks for it several times, and the
+    variants of one case in a contingency analysis share the table); a new array is returned each time.
+
     Raises
     ------
     CaseError
         A rack whose input power does not cover its shelves' loss at no load.
     """
+    return case.derived(("chip_powers",), ("rack",), lambda: _chip_powers(case)).copy()
+
+
+def _chip_powers(case) -> np.ndarray:
     racks = case.tables["rack"]
     p = racks["p_it_w"].to_numpy(float).copy()
     given_input = np.flatnonzero(racks["p_it_basis"].to_numpy() == "input")
