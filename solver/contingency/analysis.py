@@ -8,6 +8,10 @@ below its design flow, or the network cannot carry its load: the solve raised a
 a rated line carries more than its rating. The ranking puts the outages with most racks lost (unsupplied
 + over their limit) first, then those whose solve failed, then the most stations and lines over their
 rating, then the lowest loop flow, the lowest voltage and the largest loss of grid-to-chip efficiency.
+
+Each outage starts from the base case: its DC load flow from the base voltages (a warm start), or for one line
+out of a ring from the voltages of a rank-1 update of the base factorisation
+(:mod:`~gigawatt.solver.contingency.lowrank`); a lost pump's loop is solved at the survivors' flow.
 """
 from __future__ import annotations
 
@@ -40,12 +44,15 @@ FIGURES = {  # name -> (units, long_name)
     "delta_efficiency_grid_to_chip": ("1", "grid-to-chip efficiency minus the base case's"),
     "delta_pue": ("1", "PUE minus the base case's"),
     "energy_balance_residual": ("1", "relative residual of the electrical ledger"),
+    "dc_newton_iterations": ("1", "Newton iterations of the outage's DC load flow from its start (see dc_start)"),
     "heat_balance_residual": ("1", "relative residual of the heat ledger"),
 }
 TEXTS = {"v_min_bus": "bus of the lowest voltage", "line_worst": "line of the highest loading",
          "station_worst": "station of the highest loading", "hottest_rack": "rack of the hottest chip",
          "finding": "why the outage is a single point of failure (empty: it is not)",
-         "notes": "what the redundancy did", "status": "ok, or cannot_carry (the solve failed; see finding)"}
+         "notes": "what the redundancy did",
+         "dc_start": "where the outage's DC load flow started: the base case's voltages, or those of a rank-1 "
+                     "update of the base factorisation (and why not, where it does not apply)", "status": "ok, or cannot_carry (the solve failed; see finding)"}
 
 
 def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict:
@@ -82,7 +89,7 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
     if "dh_q_demand_w" in a:
         out["unmet_heat_w"] = max(float(a["dh_q_demand_w"]) - float(a["dh_q_delivered_w"]), 0.0)
         out["boiler_share"] = float(a["boiler_heat_w"]) / float(a["dh_q_plant_w"]) if a["dh_q_plant_w"] > 0 else 0.0
-    out.update(energy_balance_residual=float(a["energy_balance_residual"]),
+    out.update(energy_balance_residual=float(a["energy_balance_residual"]), dc_newton_iterations=a["iterations"],
                heat_balance_residual=float(a.get("heat_balance_residual", math.nan)), racks_unsupplied=0,
                p_it_lost_w=0.0, loop_flow_fraction=1.0, status="ok")
     if base is not None:
@@ -93,11 +100,16 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
     return out
 
 
-def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh_network=None) -> dict:
+def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh_network=None,
+                 base_factor=None) -> dict:
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
-    outage does to the network; an input error (an element that does not exist) still raises."""
+    outage does to the network; an input error (an element that does not exist) still raises.
+
+    The outage's DC load flow starts from the base case's voltages, or, for one line out of a ring with
+    ``base_factor`` (:func:`~gigawatt.solver.contingency.lowrank.factor_base`), from the voltages of the rank-1
+    update of the base factorisation, which the chain's solver then verifies (``dc_start`` says which)."""
     state = apply_outage(case, outage, hydraulics, loop_ids)
-    v_start_v = pd.Series(base["v_v"].to_numpy(), index=base["bus"].to_numpy())  # warm start from the base
+    v_start_v, dc_start = _dc_start(case, outage, state, base, base_factor)
     p_ref = dict(zip(base["rack"].values, base["p_it_w"].to_numpy()))
     lost = list(state.racks_tripped) + list(state.racks_unsupplied)
     findings = []
@@ -109,6 +121,7 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
         findings.append(f"a cooling loop at {state.loop_flow_fraction:.3f} of its design flow")
     if state.case is None:
         out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS} | {"status": "ok", "racks_over_limit": 0}
+        dc_start = "not solved: every rack is lost"
     else:
         try:
             same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
@@ -128,8 +141,44 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
                racks_over_limit=(out["racks_over_limit"] if not math.isnan(out["racks_over_limit"]) else 0)
                + len(state.racks_tripped),
                p_it_lost_w=float(sum(p_ref.get(r, 0.0) for r in lost)), finding="; ".join(findings),
-               notes="; ".join(state.notes))
+               notes="; ".join(state.notes), dc_start=dc_start)
     return out
+
+
+def _dc_start(case, outage, state, base, base_factor) -> tuple[pd.Series, str]:
+    """Starting voltages of the outage's DC load flow (by bus id) and the text saying where they come from."""
+    from gigawatt.solver.contingency.lowrank import applies, line_outage_voltages
+
+    ids = base["bus"].to_numpy()
+    warm = pd.Series(base["v_v"].to_numpy(), index=ids)
+    why = applies(case, outage[0][0]) if len(outage) == 1 else "two elements out"
+    if not why and any(n.startswith("spare ") or "islanded" in n for n in state.notes):
+        why = "a spare was switched in, or buses were islanded"
+    if not why and base_factor is None:
+        why = "no base factorisation"
+    if not why:
+        row = int(np.flatnonzero(case.tables["line"]["id"].to_numpy(object) == outage[0][1])[0])
+        v, steps, why = line_outage_voltages(base_factor, row)
+        if v is not None:
+            return (pd.Series(v[base_factor.net.pos], index=ids),
+                    f"rank-1 update of the base factorisation (Sherman-Morrison), {steps} chord steps")
+    return warm, f"base case's voltages (low-rank update does not apply: {why})"
+
+
+def base_factor(case, base: xr.Dataset):
+    """The base case's DC Jacobian at its solution, factored for the line outages' rank-1 updates
+    (:mod:`gigawatt.solver.contingency.lowrank`); None where that does not apply to the case's lines."""
+    from gigawatt.solver.contingency.lowrank import applies, factor_base
+    from gigawatt.solver.dc.assembly import assemble, with_rack_power
+
+    if applies(case, "lines") or not len(case.tables["line"]):
+        return None
+    net = assemble(case)
+    if "p_it_ref_w" in base:  # chip leakage: the racks drew their solved IT power
+        net = with_rack_power(net, case, base["p_it_w"].to_numpy())
+    v0 = np.empty(net.n_bus)
+    v0[net.pos] = base["v_v"].to_numpy()
+    return factor_base(net, v0)
 
 
 def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
@@ -142,8 +191,9 @@ def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
         from gigawatt.solver.district_heating.stage import prepare_district_heating
 
         network = prepare_district_heating(case)
+    factor = base_factor(case, base) if any(o[0][0] == "lines" for o in outages) else None
     with _one_numba_thread():
-        return [solve_outage(case, o, base, hydraulics, loop_ids, network) for o in outages]
+        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor) for o in outages]
 
 
 @contextmanager
@@ -205,6 +255,10 @@ def combine(case, outages: list, records: list[dict], base: xr.Dataset, elements
              "single_points_of_failure": int(spof.sum()),
              "line_rating": "from line.max_i_a" if "max_i_a" in case.tables["line"]
              and np.isfinite(case.tables["line"]["max_i_a"].to_numpy(float)).any() else NO_RATING,
+             "dc_start": "every outage's DC load flow starts from the base case's voltages; one line out of a "
+             "ring (single-level monopolar network, fixed conductor temperatures) from a rank-1 update of the base "
+             "case's factorised Jacobian (Sherman-Morrison), which the solver verifies; station outages change "
+             "the droop structure and are not low-rank (see the variable dc_start)",
              "base_efficiency_grid_to_chip": float(b["efficiency_grid_to_chip"]),
              "base_v_min_pu": float(base["v_pu"].min()) if base["v_pu"].size else math.nan,
              "max_energy_balance_residual": float(np.nanmax(data["energy_balance_residual"][1]))
