@@ -12,8 +12,8 @@ from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
 
 
-def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flow_fraction: dict | None = None
-          ) -> xr.Dataset:
+def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flow_fraction: dict | None = None,
+          ac_grid=None) -> xr.Dataset:
     """Solve a case and return its results as a new ``xarray.Dataset``; the case is not changed.
 
     ``district_heating_network``: the case's district-heating network already prepared
@@ -29,6 +29,9 @@ def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flo
 
     ``loop_flow_fraction``: cooling loops running below their design flow (loop id → flow over design flow,
     a lost pump), solved at that flow (:func:`gigawatt.solver.cooling.stage.prepare_cooling`).
+
+    ``ac_grid``: the grid side already built (:func:`gigawatt.solver.ac.grid.prepare_ac_grid`; see
+    :func:`gigawatt.solver.ac.results.add_ac_grid` for what it must match); the caller vouches that it does.
 
     A case with a ``[cooling]`` section is solved with its liquid-cooling system (see
     :mod:`gigawatt.solver.cooling.stage`): chip temperatures and leakage at their fixed point, then the
@@ -49,7 +52,7 @@ def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flo
         are kept, with a warning).
     """
     require_case(case, "solve")
-    ds = _solve(case, district_heating_network, v_start_v, loop_flow_fraction)
+    ds = _solve(case, district_heating_network, v_start_v, loop_flow_fraction, ac_grid)
     check_ledgers_finite(ds.attrs, case.file)
     return check_plausibility(ds)
 
@@ -71,7 +74,8 @@ def check_ledgers_finite(attrs, file=None) -> None:
                         "range (an efficiency of 1e-308, say)", file=file)
 
 
-def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_fraction=None) -> xr.Dataset:
+def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_fraction=None, ac_grid=None
+           ) -> xr.Dataset:
     from gigawatt import __version__
 
     if not len(case.tables["bus"]) and case.settings.get("district_heating") is not None:
@@ -82,8 +86,8 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
         return _district_heating(ds, case, None, district_heating_network)
     net = assemble(case)
     if case.settings.get("cooling") is None:
-        return _district_heating(_ac_grid(_electrical(case, net, __version__, v_start_v=v_start_v), case), case,
-                                 None, district_heating_network)
+        return _district_heating(_ac_grid(_electrical(case, net, __version__, v_start_v=v_start_v), case, ac_grid),
+                                 case, None, district_heating_network)
 
     from gigawatt.solver.cooling.stage import chip_operating_points, prepare_cooling, solve_heat, with_recovery
     from gigawatt.solver.cooling.results import add_cooling
@@ -93,7 +97,8 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky:
         net = with_rack_power(net, case, p_it)
-    ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None, v_start_v=v_start_v), case)
+    ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None, v_start_v=v_start_v), case,
+                  ac_grid)
     other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
     heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
     dh = None
@@ -199,14 +204,14 @@ def idealised_elements(case) -> dict:
             "racks_without_shelf": int((racks["shelf_loss_model"].to_numpy() == "").sum())}
 
 
-def _ac_grid(ds, case):
+def _ac_grid(ds, case, grid=None):
     """Add the grid side (:mod:`gigawatt.solver.ac.grid`) when the case has one: the stations draw the DC
     results' intake from their AC buses."""
     if not len(case.tables["ac_bus"]):
         return ds
     from gigawatt.solver.ac.results import add_ac_grid
 
-    return add_ac_grid(ds, case)
+    return add_ac_grid(ds, case, grid)
 
 
 def _district_heating(ds, case, dh, network=None):

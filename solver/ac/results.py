@@ -26,11 +26,15 @@ def _v(dim, values, units, long_name):
     return xr.Variable(dim, np.asarray(values, dtype=float), attrs={"units": units, "long_name": long_name})
 
 
-def add_ac_grid(ds: xr.Dataset, case) -> xr.Dataset:
+def add_ac_grid(ds: xr.Dataset, case, grid=None) -> xr.Dataset:
     """Solve the grid side of ``case`` with the stations' AC intake of the DC results ``ds`` and return a new
-    dataset with the AC variables, the extended ledger and provenance (``ds`` is not changed)."""
+    dataset with the AC variables, the extended ledger and provenance (``ds`` is not changed).
+
+    ``grid``: the grid side already built (:func:`~gigawatt.solver.ac.grid.prepare_ac_grid` of a case with the
+    same AC tables and the same stations in the same rows; whether in service may differ, as a station out
+    draws nothing), so that many variants of one campus build it once; its loads are overwritten."""
     t = case.tables
-    grid = prepare_ac_grid(case)
+    grid = grid or prepare_ac_grid(case)
     src = t["source"]
     rows = grid.station_rows
     p_in = ds["p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)

@@ -101,7 +101,7 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
 
 
 def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh_network=None,
-                 base_factor=None) -> dict:
+                 base_factor=None, ac_grid=None) -> dict:
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
     outage does to the network; an input error (an element that does not exist) still raises.
 
@@ -125,9 +125,12 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     else:
         try:
             same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
+            same_stations = np.array_equal(state.case.tables["source"]["id"].to_numpy(object),
+                                           case.tables["source"]["id"].to_numpy(object))
             out = outage_figures(state.case, solve(state.case, district_heating_network=dh_network if same_dh
                                                     else None, v_start_v=v_start_v,
-                                                    loop_flow_fraction=state.loop_flows or None), base)
+                                                    loop_flow_fraction=state.loop_flows or None,
+                                                    ac_grid=ac_grid if same_stations else None), base)
         except (ConvergenceError, CaseError) as err:
             out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS}
             out.update(status="cannot_carry", racks_over_limit=0)
@@ -182,9 +185,10 @@ def base_factor(case, base: xr.Dataset):
 
 
 def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
-    """:func:`solve_outage` for each outage, the base case's loop hydraulics and district-heating network
-    prepared once (an outage leaves the town's network as it is; one that changes the plant's settings, a
-    heat-pump outage, prepares its own)."""
+    """:func:`solve_outage` for each outage, the base case's loop hydraulics, district-heating network, grid
+    side and factorised DC Jacobian prepared once (an outage leaves the town's network and the grid side as
+    they are; one that changes the plant's settings, a heat-pump outage, prepares its own network, and one
+    that drops stations with an island its own grid side)."""
     hydraulics, loop_ids = base_hydraulics(case)
     network = None
     if case.settings.get("district_heating") is not None:
@@ -192,8 +196,13 @@ def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
 
         network = prepare_district_heating(case)
     factor = base_factor(case, base) if any(o[0][0] == "lines" for o in outages) else None
+    grid = None
+    if len(case.tables["ac_bus"]):
+        from gigawatt.solver.ac.grid import prepare_ac_grid
+
+        grid = prepare_ac_grid(case)
     with _one_numba_thread():
-        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor) for o in outages]
+        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor, grid) for o in outages]
 
 
 @contextmanager

@@ -373,23 +373,24 @@ def _drop_islands(state: OutageState) -> None:
     buses = state.tables["bus"]
     if not len(buses):
         return
+    # The outage has changed only whether elements are in service, not the rows: the case's reference rows
+    # (kept with it, no string look-ups) still hold.
+    base = state.case
     index = pd.Index(buses["id"].to_numpy(object))
     lines, conv, src = state.tables["line"], state.tables["converter"], state.tables["source"]
     lon, con = lines["in_service"].to_numpy(bool), conv["in_service"].to_numpy(bool)
-    a = np.concatenate([index.get_indexer(lines["from_bus"].to_numpy(object)[lon]),
-                        index.get_indexer(conv["from_bus"].to_numpy(object)[con])])
-    b = np.concatenate([index.get_indexer(lines["to_bus"].to_numpy(object)[lon]),
-                        index.get_indexer(conv["to_bus"].to_numpy(object)[con])])
+    a = np.concatenate([base.ref_rows("line", "from_bus")[lon], base.ref_rows("converter", "from_bus")[con]])
+    b = np.concatenate([base.ref_rows("line", "to_bus")[lon], base.ref_rows("converter", "to_bus")[con]])
     n = len(index)
     graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
     _, label = csgraph.connected_components(graph, directed=False)
-    fed_bus = index.get_indexer(src["bus"].to_numpy(object)[src["in_service"].to_numpy(bool)])
+    fed_bus = base.ref_rows("source", "bus")[src["in_service"].to_numpy(bool)]
     fed = np.isin(label, label[fed_bus])
     if fed.all():
         return
     dead = set(index[~fed])
     racks = state.tables["rack"]
-    lost = racks["bus"].isin(dead).to_numpy()
+    lost = ~fed[base.ref_rows("rack", "bus")]
     state.racks_unsupplied.extend(racks["id"].to_numpy(object)[lost])
     state.notes.append(f"{int((~fed).sum())} buses islanded without a station")
     state.tables["bus"] = buses[fed].reset_index(drop=True)
