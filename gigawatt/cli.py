@@ -390,17 +390,30 @@ def validate(tier):
 @click.option("--year", "year_variants", default=None,
               help="Only the year benchmark: the coupled chain along --steps hourly steps in a fresh process, for "
                    "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
+@click.option("--contingency", "contingency_only", is_flag=True,
+              help="Only the contingency benchmark: all single outages of stations, feeders and CDUs of the bundled "
+                   "campus, and a random subset of the 5 GW campus's on this process and 1 and 2 Dask workers "
+                   "(gigawatt.bench.contingency).")
+@click.option("--contingency-subset", default=120, show_default=True, type=click.IntRange(min=1),
+              help="With --contingency: outages of the 5 GW campus timed (the total is extrapolated).")
 @click.option("--steps", default=None, type=click.IntRange(min=1),
               help="Hourly steps of --series-dc and --year (default 8760: a year) or --dh-series (default 48).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps):
+          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, contingency_only,
+          contingency_subset, steps):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
     import json
 
     say = None if as_json else lambda msg: click.echo(msg, err=True)
+    if contingency_only:
+        from gigawatt.bench import contingency as bench_contingency
+
+        records = bench_contingency.run_benchmarks(subset_5gw=contingency_subset, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_contingency.format_table(records))
+        return
     if year_variants is not None:
         from gigawatt.bench import coupled_year as bench_year
 

@@ -87,3 +87,15 @@ def test_a_bridge_is_not_updated_and_other_kinds_say_why():
     v, _, why = line_outage_voltages(bf, 0)
     assert v is None and "bridge" in why
     assert "droop" in applies(case, "stations") and "not changes of the DC" in applies(case, "cdus")
+
+
+def test_contingency_benchmark_records_say_what_was_timed():
+    # The benchmark's records on a small case (no timing is asserted: the wall times are the benchmark's to
+    # print): which outages, how many solved, the ledger, the load average; a subset is extrapolated.
+    from gigawatt.bench.contingency import format_table, run_case
+
+    rec, = run_case("ring", _ring(tolerance=1e-11), subset=4)
+    assert rec["outages"] == 4 and rec["outages_all"] == 15 and rec["ok"] == 4
+    assert rec["extrapolated_s"] == pytest.approx(rec["wall_s"] * 15 / 4)
+    assert rec["max_energy_balance_residual"] <= 1e-12 and rec["load_average_before"] >= 0
+    assert "ring" in format_table([rec])
