@@ -127,10 +127,16 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
             same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
             same_stations = np.array_equal(state.case.tables["source"]["id"].to_numpy(object),
                                            case.tables["source"]["id"].to_numpy(object))
-            out = outage_figures(state.case, solve(state.case, district_heating_network=dh_network if same_dh
-                                                    else None, v_start_v=v_start_v,
-                                                    loop_flow_fraction=state.loop_flows or None,
-                                                    ac_grid=ac_grid if same_stations else None), base)
+            def run(start):
+                return solve(state.case, district_heating_network=dh_network if same_dh else None,
+                             v_start_v=start, loop_flow_fraction=state.loop_flows or None,
+                             ac_grid=ac_grid if same_stations else None)
+            try:
+                ds = run(v_start_v)
+            except ConvergenceError:  # the base's voltages may be a poor start far from the base: set-points decide
+                ds = run(None)
+                dc_start = "set-points (the start from the base case did not converge)"
+            out = outage_figures(state.case, ds, base)
         except (ConvergenceError, CaseError) as err:
             out = {k: math.nan for k in FIGURES} | {k: "" for k in TEXTS}
             out.update(status="cannot_carry", racks_over_limit=0)
