@@ -307,3 +307,29 @@ def test_a_lost_pump_heats_the_loop_by_its_reduced_flow():
     assert float(hot["t_chip_max_k"]) > float(base["t_chip_k"].max())
     assert "design flow" in str(hot["finding"].values) and "not solved" not in str(hot["finding"].values)
     assert np.nanmax(np.abs(ds["energy_balance_residual"].to_numpy())) <= 1e-12
+
+
+def test_outages_on_the_prepared_grid_side_match_fresh_solves():
+    # With a grid side the analysis builds the pandapower network once (solve(..., ac_grid=)) and starts each
+    # outage's AC load flow from the last one's results; each outage must give what a fresh solve of that
+    # outage case gives. Both stop at pandapower's tolerance, 1e-10 of the stations' power (ac_tolerance_mva),
+    # so voltages and the plant's power agree far inside 1e-8 relative.
+    import gigawatt as gw
+    from gigawatt.solver.ac.grid import prepare_ac_grid
+    from gigawatt.solver.contingency import apply_outage, run_contingency
+    from gigawatt.solver.contingency.outages import list_outages
+
+    case = gw.build_campus(halls=2, rows_per_hall=2, racks_per_row=3, stations_per_hall=2, grid="ext_grid",
+                           station_loss_model="eta",
+                           loss_models={"eta": {"kind": "constant_efficiency", "efficiency": 0.98}})
+    grid = prepare_ac_grid(case)
+    outages = list_outages(case, "stations,lines:cable")
+    for outage in outages:
+        out = apply_outage(case, outage).case
+        reused, fresh = gw.solve(out, ac_grid=grid), gw.solve(out)
+        np.testing.assert_allclose(reused["ac_vm_pu"], fresh["ac_vm_pu"], rtol=1e-8)
+        assert reused.attrs["p_plant_w"] == pytest.approx(fresh.attrs["p_plant_w"], rel=1e-8)
+        assert reused.attrs["plant_energy_balance_residual"] <= 1e-9
+    ds = run_contingency(case, "stations,lines:cable")
+    assert (ds["status"].values == "ok").all()
+    assert np.nanmax(np.abs(ds["energy_balance_residual"].to_numpy())) <= 1e-12

@@ -336,14 +336,16 @@ def ac_tolerance_mva(p_w, q_var) -> float:
     return max(AC_RELATIVE_TOLERANCE * float(s.min()) / 1e6 if s.size else 0.0, AC_TOLERANCE_FLOOR_MVA)
 
 
-def _run(net, max_iterations: int, tolerance_mva: float) -> None:
+def _run(net, max_iterations: int, tolerance_mva: float, warm: bool = False) -> None:
     """pandapower's Newton–Raphson. ``numba=False``: pandapower's numba kernels are not cached on disk, so
     every process would compile them first (about 7 s here), for about 25 ms saved per run on a grid of a
-    few hundred buses."""
+    few hundred buses. ``warm``: start from the network's last converged results (``init="results"``), else
+    from pandapower's ``"auto"`` (a DC load flow for the angles)."""
     import pandapower as pp
 
+    init = "results" if warm and getattr(net, "converged", False) else "auto"
     try:
-        pp.runpp(net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iterations,
+        pp.runpp(net, algorithm="nr", calculate_voltage_angles=True, init=init, max_iteration=max_iterations,
                  tolerance_mva=tolerance_mva, trafo_model="t", enforce_q_lims=False, numba=False)
     except (FloatingPointError, RuntimeError) as err:
         # pandapower builds its admittances under np.errstate(all="raise"); SuperLU raises RuntimeError on a
@@ -358,9 +360,11 @@ def _set_loads(net, p_w, q_var, scale: float = 1.0) -> None:
     net.load["q_mvar"] = np.asarray(q_var, dtype=float) * (scale / 1e6)
 
 
-def solve_ac_grid(grid: AcGrid, p_w, q_var, *, max_iterations: int = 30, case=None) -> AcState:
+def solve_ac_grid(grid: AcGrid, p_w, q_var, *, max_iterations: int = 30, case=None, warm: bool = False) -> AcState:
     """Run the AC load flow with the stations drawing ``p_w`` [W] and ``q_var`` [var] (one value per coupled
-    station, in the order of ``grid.station_rows``) and copy the results out.
+    station, in the order of ``grid.station_rows``) and copy the results out. ``warm``: start from the grid's
+    last converged load flow (many solves of variants of one campus on one prepared grid); the result is the
+    same to the tolerance.
 
     Raises
     ------
@@ -376,7 +380,7 @@ def solve_ac_grid(grid: AcGrid, p_w, q_var, *, max_iterations: int = 30, case=No
     tolerance = ac_tolerance_mva(p_w, q_var)
     while True:
         try:
-            _run(net, max_iterations, tolerance)
+            _run(net, max_iterations, tolerance, warm)
             break
         except LoadflowNotConverged:
             # Stalled at the round-off floor of this network's mismatch (close to a solution)? Ten times

@@ -32,15 +32,18 @@ def add_ac_grid(ds: xr.Dataset, case, grid=None) -> xr.Dataset:
 
     ``grid``: the grid side already built (:func:`~gigawatt.solver.ac.grid.prepare_ac_grid` of a case with the
     same AC tables and the same stations in the same rows; whether in service may differ, as a station out
-    draws nothing), so that many variants of one campus build it once; its loads are overwritten."""
+    draws nothing), so that many variants of one campus build it once; its loads are overwritten and its load
+    flow starts from its last converged one."""
     t = case.tables
+    warm = grid is not None
     grid = grid or prepare_ac_grid(case)
     src = t["source"]
     rows = grid.station_rows
     p_in = ds["p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)
     q_in = station_reactive_power(p_in, src["power_factor"].to_numpy(float)[rows], src["q_var"].to_numpy(float)[rows])
     q_in = np.where(src["in_service"].to_numpy(bool)[rows], q_in, 0.0)
-    st = solve_ac_grid(grid, p_in, q_in, max_iterations=case.settings["solver"]["max_iterations"], case=case)
+    st = solve_ac_grid(grid, p_in, q_in, max_iterations=case.settings["solver"]["max_iterations"], case=case,
+                       warm=warm)
 
     new = {}  # every new variable, added in one step (each xarray assignment re-aligns the whole dataset)
     buses, lines, trafos, sup = t["ac_bus"], t["ac_line"], t["ac_trafo"], t["ac_supply"]
