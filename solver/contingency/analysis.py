@@ -52,7 +52,8 @@ TEXTS = {"v_min_bus": "bus of the lowest voltage", "line_worst": "line of the hi
          "finding": "why the outage is a single point of failure (empty: it is not)",
          "notes": "what the redundancy did",
          "dc_start": "where the outage's DC load flow started: the base case's voltages, or those of a rank-1 "
-                     "update of the base factorisation (and why not, where it does not apply)", "status": "ok, or cannot_carry (the solve failed; see finding)"}
+                     "update of the base factorisation (and why not, where it does not apply)",
+         "status": "ok, or cannot_carry (the solve failed; see finding)"}
 
 
 def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict:
@@ -89,7 +90,8 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
     if "dh_q_demand_w" in a:
         out["unmet_heat_w"] = max(float(a["dh_q_demand_w"]) - float(a["dh_q_delivered_w"]), 0.0)
         out["boiler_share"] = float(a["boiler_heat_w"]) / float(a["dh_q_plant_w"]) if a["dh_q_plant_w"] > 0 else 0.0
-    out.update(energy_balance_residual=float(a["energy_balance_residual"]), dc_newton_iterations=a["iterations"],
+    out.update(energy_balance_residual=float(a["energy_balance_residual"]),
+               dc_newton_iterations=float(a.get("iterations", math.nan)),
                heat_balance_residual=float(a.get("heat_balance_residual", math.nan)), racks_unsupplied=0,
                p_it_lost_w=0.0, loop_flow_fraction=1.0, status="ok")
     if base is not None:
@@ -127,6 +129,7 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
             same_dh = state.case.settings.get("district_heating") is case.settings.get("district_heating")
             same_stations = np.array_equal(state.case.tables["source"]["id"].to_numpy(object),
                                            case.tables["source"]["id"].to_numpy(object))
+
             def run(start):
                 return solve(state.case, district_heating_network=dh_network if same_dh else None,
                              v_start_v=start, loop_flow_fraction=state.loop_flows or None,
