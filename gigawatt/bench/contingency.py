@@ -6,9 +6,11 @@ CDUs (``stations,lines:cable,cdus``) of the bundled 100 MW campus, and of the 5 
 For each case and each worker count the record holds ``wall_s`` and, in this process, ``cpu_s`` [s], the
 outages solved and the largest ledger residual of any outage; the 5 GW case's outages are many (about 2,800),
 so a seeded random ``subset`` of them is timed and ``extrapolated_s`` = ``wall_s``·all/subset is stated as
-an extrapolation. Worker count 0 is this process; 1 and 2 are local Dask clusters
-(:func:`gigawatt.outage_runner.dask_map`) started and warmed (one outage each) outside the timing, so the
-ratio of their walls says how the runner scales with workers. The load average before and after each run is
+an extrapolation. Worker count 0 is this process (warmed by one outage outside the timing); 1 and 2 are
+local Dask clusters (:func:`gigawatt.outage_runner.dask_map`) whose wall includes starting the cluster and
+rebuilding the case and its prepared structures on every worker (twice per worker: two chunks each), as
+``gigawatt contingency --workers N`` pays them, so on a small subset that fixed cost is part of the
+extrapolation (an overestimate). The load average before and after each run is
 recorded: on a shared 2-core machine it decides the wall times. Nothing here is asserted (timings never go
 in tests).
 """

@@ -103,7 +103,7 @@ def outage_figures(case, ds: xr.Dataset, base: xr.Dataset | None = None) -> dict
 
 
 def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh_network=None,
-                 base_factor=None, ac_grid=None) -> dict:
+                 base_factor=None, ac_grid=None, p_it_by_rack: pd.Series | None = None) -> dict:
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
     outage does to the network; an input error (an element that does not exist) still raises.
 
@@ -112,7 +112,8 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     update of the base factorisation, which the chain's solver then verifies (``dc_start`` says which)."""
     state = apply_outage(case, outage, hydraulics, loop_ids)
     v_start_v, dc_start = _dc_start(case, outage, state, base, base_factor)
-    p_ref = dict(zip(base["rack"].values, base["p_it_w"].to_numpy()))
+    if p_it_by_rack is None:
+        p_it_by_rack = pd.Series(base["p_it_w"].to_numpy(), index=base["rack"].to_numpy())
     lost = list(state.racks_tripped) + list(state.racks_unsupplied)
     findings = []
     if state.racks_unsupplied:
@@ -152,7 +153,8 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     out.update(racks_unsupplied=len(state.racks_unsupplied), loop_flow_fraction=state.loop_flow_fraction,
                racks_over_limit=(out["racks_over_limit"] if not math.isnan(out["racks_over_limit"]) else 0)
                + len(state.racks_tripped),
-               p_it_lost_w=float(sum(p_ref.get(r, 0.0) for r in lost)), finding="; ".join(findings),
+               p_it_lost_w=float(p_it_by_rack.reindex(lost, fill_value=0.0).sum()) if lost else 0.0,
+               finding="; ".join(findings),
                notes="; ".join(state.notes), dc_start=dc_start)
     return out
 
@@ -210,8 +212,10 @@ def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
         from gigawatt.solver.ac.grid import prepare_ac_grid
 
         grid = prepare_ac_grid(case)
+    p_it_by_rack = pd.Series(base["p_it_w"].to_numpy(), index=base["rack"].to_numpy())
     with _one_numba_thread():
-        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor, grid) for o in outages]
+        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor, grid, p_it_by_rack)
+                for o in outages]
 
 
 @contextmanager
