@@ -55,7 +55,7 @@ from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
-from gigawatt.models.pipe_heat import buried_single_pipe_u
+from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
 
@@ -123,6 +123,25 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
                                        pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
                                        pipes["depth_m"].to_numpy(float)[need])
     return u
+
+
+def pipe_wall_capacity_j_per_k(pipes: pd.DataFrame, s: dict, case=None) -> np.ndarray:
+    """Heat capacity of each pipe's wall [J/K] for a time series: given per metre, or the steel service pipe
+    between its inner and outer diameter (outer default: 1.1 × inner) with ``pipe_wall_capacity = "steel"``,
+    else none."""
+    c = pipes["wall_heat_capacity_j_per_m_k"].to_numpy(float)
+    if s["pipe_wall_capacity"] == "steel":
+        d = pipes["diameter_m"].to_numpy(float)
+        od = pipes["outer_diameter_m"].to_numpy(float)
+        od = np.where(np.isnan(od), 1.1 * d, od)
+        bad = np.flatnonzero(np.isnan(c) & (od <= d))
+        if bad.size:
+            i = int(bad[0])
+            raise CaseError("a steel wall needs an outer diameter above the inner one",
+                            file=case.file if case is not None else None, element=f"dh_pipe '{pipes['id'].iloc[i]}'",
+                            field="outer_diameter_m", value=float(od[i]), allowed=f"> diameter_m = {d[i]:g} m")
+        c = np.where(np.isnan(c), pipe_wall_heat_capacity_j_per_m_k(d, od), c)
+    return np.nan_to_num(c) * pipes["length_m"].to_numpy(float)
 
 
 def consumer_demand_w(case, s: dict) -> np.ndarray:
@@ -378,7 +397,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
-        annual_heat_per_home_j=annual_heat_per_home_j(case)[0])
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0], pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
 
 
 @dataclass
@@ -418,6 +437,7 @@ class DistrictHeatingNetwork:
     pipe_area: np.ndarray
     consumer_ids: np.ndarray
     annual_heat_per_home_j: float
+    pipe_wall_c_j_per_k: np.ndarray  # each pipe's wall heat capacity [J/K] (a time series' dynamics)
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, newton_steps=0):
