@@ -334,14 +334,13 @@ def lumped_capacity_outlet(t_start_k, t_in_k, m_kg_s, cp_j_per_kg_k, c_j_per_k, 
         return t_start_k, t_start_k
     a = capacity_rate * dt_s / c_j_per_k
     em = math.expm1(-a)
-    mean_factor = -em / a if a > 1e-8 else 1.0 - 0.5 * a
-    return t_in_k + (t_start_k - t_in_k) * mean_factor, t_in_k + (t_start_k - t_in_k) * (1.0 + em)
+    return t_in_k + (t_start_k - t_in_k) * (-em / a), t_in_k + (t_start_k - t_in_k) * (1.0 + em)
 
 
 def twin_pipe_heat_loss_factors(d_pipe_m, d_casing_m, spacing_m, lambda_insulation_w_per_m_k, lambda_soil_w_per_m_k,
                                 depth_m):
     r"""Wallentén's dimensionless heat-loss factors of a buried twin pipe: symmetric :math:`h_s` and
-    antisymmetric :math:`h_a` (supply and return in one casing; the formulas of EN 13941 for twin pipes).
+    antisymmetric :math:`h_a` (supply and return in one casing).
 
     With :math:`r_p` the service pipes' outer radius, :math:`r_c` the casing's, D half the distance between the
     pipes' centres (each at D from the casing's centre, side by side), H the depth of the casing's centre,
@@ -391,12 +390,11 @@ def twin_pipe_heat_loss_factors(d_pipe_m, d_casing_m, spacing_m, lambda_insulati
     Validity: steady state, homogeneous insulation and soil, an isothermal ground surface, the pipes side by
     side at one depth; first-order multipole accuracy (the neglected terms are of order
     :math:`(r_p/2D)^4`). The steel walls, the fluid film and the casing's thin PE wall are neglected, as in
-    :func:`buried_single_pipe_u`. Source: Wallentén [2]_ (also the basis of EN 13941's twin-pipe
-    formulas). Against the multipole method [6]_ with PUR in soil: within 0.1 % (:math:`h_s`) and 1.2 %
-    (:math:`h_a`) for DN25-DN50 pairs with :math:`r_p/2D \le 0.33`; for large pipes close together or close
-    to the casing it degrades: 3-5 % in :math:`h_a` at :math:`r_p/2D` = 0.35-0.41 (DN100 pairs 25 mm apart
-    or 18 mm inside the casing), so the supply-return exchange of such pipes is uncertain by that much. The first law of the pair holds by construction: the exchange leaves one pipe and enters the
-    other.
+    :func:`buried_single_pipe_u`. Source: Wallentén [2]_. Against the multipole method [6]_ with PUR in soil: within 0.11 % (:math:`h_s`) and 1.3 %
+    (:math:`h_a`) for DN25-DN50 pairs with :math:`r_p/2D \le 0.34` (the exchange, :math:`h_a - h_s`, within
+    about twice that); for large pipes close together or close to the casing it degrades: 3-5 % in
+    :math:`h_a` at :math:`r_p/2D` = 0.35-0.41 (DN100 pairs 25 mm apart or 18 mm inside the casing). The
+    first law of the pair holds by construction: the exchange leaves one pipe and enters the other.
 
     Transcription: the form above is the one circulated from Wallentén's report (for example in the
     Annex 60 Modelica library's twin-pipe record) with two corrections, both forced by its own first-order

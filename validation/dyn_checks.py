@@ -211,7 +211,8 @@ def wall_capacity_step(spec):
     c_wall = p["rho_steel_kg_m3"] * p["c_steel_j_per_kg_k"] * math.pi / 4 * (
         p["d_outer_m"] ** 2 - p["d_inner_m"] ** 2) * p["length_m"]
     net = DynamicThermalNetwork(["supply", "junction"], [0], [1], [p["u_w_per_m_k"]], [p["length_m"]], [area],
-                                p["t_ground_k"], p["rho_kg_m3"], p["cp_j_per_kg_k"], wall_heat_capacity_j_per_k=[c_wall])
+                                p["t_ground_k"], p["rho_kg_m3"], p["cp_j_per_kg_k"],
+                                wall_heat_capacity_j_per_k=[c_wall])
     net.fill_steady([p["t_before_k"], math.nan], [m])
     tg, cp = p["t_ground_k"], p["cp_j_per_kg_k"]
     decay = math.exp(-p["u_w_per_m_k"] * p["length_m"] / (m * cp))

@@ -537,7 +537,7 @@ class DynamicThermalNetwork:
         self._reset_ledger()
 
     def stored_j(self) -> np.ndarray:
-        """Enthalpy of each branch's water relative to ``t_ref_k`` [J]."""
+        """Enthalpy of each branch's water and wall relative to ``t_ref_k`` [J]."""
         out = np.empty(self.n_branch)
         stored_heat_j(self.par, self.head, self.cnt, self.w_kg, self.t_amb, self.cp,
                       self.t_ref_k, self.c_wall, self.t_wall, out)
@@ -628,8 +628,9 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=Non
     """The dynamic network of a prepared district-heating network
     (:func:`gigawatt.solver.district_heating.stage.prepare_district_heating`): its thermal network's nodes and
     branches (pipes in service, booster pumps, then each consumer's supply → substation → return), the pipes'
-    inner cross-sections and wall heat capacities, its ground temperature and water properties; substations cool to their return
-    temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with a demand).
+    inner cross-sections and wall heat capacities, its ground temperature and water properties; substations
+    cool to their return temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with
+    a demand).
 
     ``node_order``, ``branch_order`` (optional): the thermal network's node and branch at each position of the
     dynamic network (a renumbering, e.g. in the order a step visits them, which keeps its memory accesses in

@@ -397,7 +397,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
-        annual_heat_per_home_j=annual_heat_per_home_j(case)[0], pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0],
+        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
 
 
 @dataclass
