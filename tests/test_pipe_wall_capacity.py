@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.models.pipe_heat import lumped_capacity_outlet, pipe_wall_heat_capacity_j_per_m_k
@@ -152,3 +154,31 @@ def test_a_steel_wall_thinner_than_nothing_is_an_input_error():
                        district_heating=case.settings["district_heating"], case={"name": "bad"})
     with pytest.raises(gw.CaseError, match="outer_diameter_m.*0.09.*> diameter_m = 0.1 m"):
         prepare_district_heating(bad)
+
+
+def two_consumer_case():
+    """A line S - A - B with a fixed consumer at A and homes at B (demand follows the weather), its return line."""
+    pipe = lambda pid, a, b, length, d: dict(id=pid, from_node=a, to_node=b, length_m=length,  # noqa: E731
+                                             diameter_m=d, u_w_per_m_k=0.4)
+    doc = {"dh_node": [{"id": x} for x in ["S", "A", "B", "R", "Ar", "Br"]],
+           "dh_pipe": [pipe("s1", "S", "A", 500.0, 0.1), pipe("s2", "A", "B", 300.0, 0.08),
+                       pipe("r1", "Ar", "R", 500.0, 0.1), pipe("r2", "Br", "Ar", 300.0, 0.08)],
+           "dh_consumer": [{"id": "cA", "supply_node": "A", "return_node": "Ar", "kind": "fixed", "demand_w": 3e5},
+                           {"id": "cB", "supply_node": "B", "return_node": "Br", "kind": "homes_degree_days",
+                            "n_homes": 20.0}]}
+    return gw.make_case(doc, district_heating={"supply_node": "S", "return_node": "R", "pipe_wall_capacity": "steel"},
+                        case={"name": "dh-wall-ledger"})
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.floats(253.15, 293.15), st.sampled_from([60.0, 900.0, 3600.0]),
+                                st.floats(338.15, 363.15)), min_size=1, max_size=20))
+def test_the_ledger_closes_with_steel_walls_over_a_random_run(steps):
+    """Random weather, steps and supply temperatures with steel walls: heat in = delivered + pipe losses + change
+    of the heat in the pipes' water and walls, each step to round-off and over the run to 1e-9."""
+    ser = DistrictHeatingSeries(two_consumer_case())
+    assert np.all(ser.dh.pipe_wall_c_j_per_k > 0)
+    for t_out, dt, t_sup in steps:
+        f = ser.step(None, t_out, dt, t_supply_k=t_sup)
+        assert f["dh_ledger_residual"] <= 1e-12
+    assert ser.energy_balance_residual() <= 1e-9
