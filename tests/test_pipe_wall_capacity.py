@@ -136,8 +136,11 @@ def test_steel_walls_delay_and_smooth_a_supply_step_and_the_ledger_closes():
         case = delay_case(pipe_wall_capacity=wall)
         ser = DistrictHeatingSeries(case)
         t_out = case.settings["district_heating"]["outdoor_t_k"]
-        out[wall] = np.array([float(ser.step(None, t_out, 120.0, t_supply_k=358.15) and ser.t_in[0])
-                              for _ in range(120)])
+        arrived = []
+        for _ in range(120):
+            ser.step(None, t_out, 120.0, t_supply_k=358.15)
+            arrived.append(float(ser.t_in[0]))
+        out[wall] = np.array(arrived)
         assert ser.energy_balance_residual() <= 1e-9
     rise = out["none"] - out["none"][0]
     assert np.all(out["steel"] <= out["none"] + 1e-9)
