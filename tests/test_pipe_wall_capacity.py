@@ -185,3 +185,15 @@ def test_the_ledger_closes_with_steel_walls_over_a_random_run(steps):
         f = ser.step(None, t_out, dt, t_supply_k=t_sup)
         assert f["dh_ledger_residual"] <= 1e-12
     assert ser.energy_balance_residual() <= 1e-9
+
+
+def test_a_given_wall_capacity_is_used_whatever_the_setting():
+    case = delay_case()
+    pipes = case.tables["dh_pipe"].copy()
+    pipes["wall_heat_capacity_j_per_m_k"] = [3000.0, np.nan]
+    for setting, second in (("none", 0.0), ("steel", 1000.0 * float(pipe_wall_heat_capacity_j_per_m_k(0.1, 0.11)))):
+        c = gw.make_case({"dh_node": case.tables["dh_node"], "dh_pipe": pipes, "dh_consumer": case.tables["dh_consumer"]},
+                         district_heating={**case.settings["district_heating"], "pipe_wall_capacity": setting},
+                         case={"name": "given"})
+        np.testing.assert_allclose(prepare_district_heating(c).pipe_wall_c_j_per_k, [3000.0 * 1000.0, second],
+                                   rtol=1e-14)
