@@ -445,3 +445,42 @@ def twin_pipe_conductances(d_pipe_m, d_casing_m, spacing_m, lambda_insulation_w_
                                            lambda_soil_w_per_m_k, depth_m)
     lam_i = np.asarray(lambda_insulation_w_per_m_k, dtype=float)
     return 2.0 * np.pi * lam_i * h_s, np.pi * lam_i * (h_a - h_s)
+
+
+@njit(cache=True)
+def frictional_heat_outlet_share(u_w_per_m_k, length_m, m_kg_s, cp_j_per_kg_k):
+    r"""Share of a pipe's frictional heat that leaves with the water at its outlet, in steady state [-].
+
+    The pressure drop's work :math:`P_f = |\dot m\, \Delta p| / \rho` is dissipated evenly along the pipe.
+    With the loss to the surroundings, :math:`|\dot m| c_p\, dT/dx = -U'(T - T_\mathrm{amb}) + P_f/L`, whose
+    exact solution is :func:`pipe_outlet_temperature` plus
+
+    .. math:: \Delta T_\mathrm{out} = \frac{P_f}{|\dot m| c_p}\,\frac{1 - e^{-N}}{N},\qquad
+              N = \frac{U' L}{|\dot m| c_p}
+
+    so the water carries off the share :math:`(1 - e^{-N})/N` of :math:`P_f` and the surroundings take the
+    rest. Without loss (N = 0) all of it: :math:`\Delta T = \Delta p / (\rho c_p)`, the adiabatic throttling
+    of an incompressible liquid.
+
+    Parameters
+    ----------
+    u_w_per_m_k, length_m, m_kg_s, cp_j_per_kg_k
+        As in :func:`pipe_outlet_temperature`; the flow must not be zero.
+
+    Returns
+    -------
+    float
+        :math:`(1 - e^{-N})/N`, in (0, 1].
+
+    Notes
+    -----
+    Validity: as :func:`pipe_outlet_temperature`, with the friction evenly spread (a uniform pipe), an
+    incompressible liquid whose enthalpy rise at constant temperature, :math:`(1 - \beta T)\Delta p/\rho`, is
+    neglected against the dissipation (the common district-heating form, :math:`\Delta T = \Delta p/(\rho
+    c_p)`). Source: the first law of the pipe with a uniform source; Incropera [1]_ eq. 8.46a for the
+    homogeneous part.
+    """
+    ntu = u_w_per_m_k * length_m / (abs(m_kg_s) * cp_j_per_kg_k)
+    if ntu < 1e-8:
+        return 1.0 - 0.5 * ntu
+    return -math.expm1(-ntu) / ntu

@@ -184,9 +184,12 @@ def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chai
     plant = "district-heating plant"
     if recovered is not None:
         chain.add(recovered, plant, _value(ds, "q_recovered_w"), "reuse", col)
-    for name, value in (("heat-pump electricity", hp_el), ("peak boiler", boiler)):
-        chain.columns[name] = col - 1
-        chain.add(name, plant, value, "input", col)
+    friction = _optional(ds, "dh_q_friction_w")  # the pipes' frictional heat ([district_heating] frictional_heating)
+    for name, value in (("heat-pump electricity", hp_el), ("peak boiler", boiler),
+                        ("pump work dissipated in the pipes", friction)):
+        if value or name != "pump work dissipated in the pipes":
+            chain.columns[name] = col - 1
+            chain.add(name, plant, value, "input", col)
     if "time" in q.dims:
         q = q.mean("time")
     kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")

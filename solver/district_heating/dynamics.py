@@ -53,9 +53,15 @@ Discretisation (what is exact and what is assumed)
   :mod:`gigawatt.solver.numerics.thermal_kernel` plus :data:`NODE_COOL_TO` (a substation: cooled to its value, or
   passed through when the water arrives colder).
 
+* Frictional heating (optional, ``q_gain_w`` of :meth:`DynamicThermalNetwork.step`): the heat a pipe's pressure
+  drop dissipates, spread evenly along it, reaches its outlet with the share the steady solution gives
+  (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`: all of it without loss) within the step,
+  the rest is lost to the surroundings: exact in steady state (so the steps reproduce the steady solve) and
+  quasi-steady while fronts travel, an approximation of a term of hundredths of a kelvin.
+
 Energy ledger (every step, in joules, enthalpy relative to ``t_ref_k``): heat added at supply nodes +
-enthalpy entering at nodes − enthalpy leaving at nodes = heat extracted at consumer nodes + heat lost by the
-pipes + change of the enthalpy stored in the pipes' water. The loss of every water element is computed
+enthalpy entering at nodes − enthalpy leaving at nodes + frictional heat = heat extracted at consumer nodes +
+heat lost by the pipes + change of the enthalpy stored in the pipes' water (and walls). The loss of every water element is computed
 from its own temperature history (not as the remainder), so the ledger closing to round-off checks the
 bookkeeping; :attr:`DynamicThermalNetwork.ledger` sums it over a run.
 
@@ -90,7 +96,7 @@ import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError
-from gigawatt.models.pipe_heat import lumped_capacity_outlet
+from gigawatt.models.pipe_heat import frictional_heat_outlet_share, lumped_capacity_outlet
 from gigawatt.solver.numerics.thermal_kernel import (MASS_BALANCE_RTOL, NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T,
                                             NODE_SUPPLY, STATUS_CYCLE, STATUS_INFLOW_NO_T, STATUS_MASS_IMBALANCE,
                                             STATUS_OK, incidence, node_kind_codes, upwind_order)
@@ -243,7 +249,7 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall):
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -253,7 +259,10 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     found again (Kahn's algorithm) only when a flow changes direction, starts or stops (``order[n_nodes]`` = 0
     marks it unknown). ``c_wall`` [J/K] is each branch's wall capacity at its outlet and ``t_wall`` [K] its
     temperature, moved on in place (:func:`gigawatt.models.pipe_heat.lumped_capacity_outlet`; its enthalpy is
-    in ``stored_j``). Returns ``(status, node)`` with the codes of :mod:`gigawatt.solver.numerics.thermal_kernel`."""
+    in ``stored_j``). ``q_gain`` [W] is heat dissipated evenly in each branch with water (frictional heating):
+    its steady share leaves with the water over the step, the rest is lost to the surroundings (in ``loss_j``),
+    as in the steady sweep. Returns ``(status, node)`` with the codes of
+    :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
     n_cap = par.shape[1]
@@ -354,6 +363,10 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     loss_j[b] = cp * th_loss
                     stored_j[b] += cp * th_content
+                    if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
+                        share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp, 1.0, q, cp)  # U' L = k W cp
+                        t_out[b] += q_gain[b] * share / (q * cp)
+                        loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
                     if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
                         t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp, c_wall[b], dt_s)
                         stored_j[b] += c_wall[b] * (t_end - t_wall[b])
@@ -383,7 +396,8 @@ class DynamicStep(NamedTuple):
     ledger: dict                  # the step's energy ledger [J] (see DynamicThermalNetwork.ledger)
 
 
-_LEDGER_KEYS = ("heat_added_j", "heat_extracted_j", "boundary_in_j", "loss_j", "stored_change_j", "residual_j")
+_LEDGER_KEYS = ("heat_added_j", "heat_extracted_j", "boundary_in_j", "friction_j", "loss_j", "stored_change_j",
+                "residual_j")
 
 
 class DynamicThermalNetwork:
@@ -474,6 +488,7 @@ class DynamicThermalNetwork:
         self.t_amb = per(t_ambient_k, "t_ambient_k")
         self.w_kg = rho_kg_m3 * area * length
         self.c_wall = np.where(self.w_kg > 0, c_wall, 0.0)  # a branch without water (pump, substation) has no wall
+        self._no_gain = np.zeros(nb)  # no frictional heating
         self.t_wall = np.zeros(nb)
         self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp_j_per_kg_k, 1.0),
                                 0.0)
@@ -517,11 +532,12 @@ class DynamicThermalNetwork:
         self.t_wall[:] = t
         self._reset_ledger()
 
-    def fill_steady(self, t_node_k, m_branch_kg_s) -> None:
+    def fill_steady(self, t_node_k, m_branch_kg_s, q_gain_w=None) -> None:
         """Fill every pipe with the steady profile of these flows and node temperatures [K] (the water entering
         at the upstream node's temperature, decaying exponentially along the pipe; standing water at the
-        ambient temperature; each wall at the temperature of the water leaving it): stepping on with the same
-        flows and node values changes nothing."""
+        ambient temperature; each wall at the temperature of the water leaving it, with its share of the
+        frictional heat ``q_gain_w`` [W] if given): stepping on with the same flows, node values and frictional
+        heat changes nothing."""
         t_node = np.asarray(t_node_k, dtype=float)
         m = np.asarray(m_branch_kg_s, dtype=float)
         self.fill_uniform(self.t_amb)
@@ -533,6 +549,11 @@ class DynamicThermalNetwork:
         self.par[flowing, 0, 1] = theta_in * np.exp(-a * self.w_kg[flowing])
         self.par[flowing, 0, 2] = a
         self.t_wall[flowing] = self.t_amb[flowing] + self.par[flowing, 0, 1]
+        if q_gain_w is not None:
+            gain = np.asarray(q_gain_w, dtype=float)[flowing]
+            n = a * self.w_kg[flowing]  # U' L / (|m| cp)
+            share = np.where(n < 1e-8, 1.0 - 0.5 * n, -np.expm1(-n) / np.where(n > 0, n, 1.0))
+            self.t_wall[flowing] += gain * share / (q * self.cp)
         self.orient[:] = np.where(m < 0, -1.0, 1.0)
         self._reset_ledger()
 
@@ -556,10 +577,12 @@ class DynamicThermalNetwork:
         self.node_kind[nodes] = NODE_TAKE_UP_TO
         self.node_floor_k[nodes] = floor_k
 
-    def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0) -> DynamicStep:
+    def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0, q_gain_w=None) -> DynamicStep:
         """Advance by one time step of ``dt_s`` [s] with these branch flows [kg/s] (> 0 from → to), node flows
         from outside [kg/s] (> 0 entering, only at supply nodes) and node values (supply temperature [K],
-        heat taken out [W], outlet or cool-to temperature [K], by kind).
+        heat taken out [W], outlet or cool-to temperature [K], by kind); ``q_gain_w`` [W]: heat dissipated
+        evenly in each branch (frictional heating; none by default), counted in the ledger's ``friction_j``
+        where water flows.
 
         Raises
         ------
@@ -573,6 +596,8 @@ class DynamicThermalNetwork:
         m_b = self._array(m_branch_kg_s, self.n_branch, "m_branch_kg_s")
         m_n = self._array(m_node_kg_s, self.n_node, "m_node_kg_s")
         value = self._array(node_value, self.n_node, "node_value", finite=False)
+        gain = self._no_gain if q_gain_w is None else np.where((m_b != 0.0) & (self.w_kg > 0), self._array(
+            q_gain_w, self.n_branch, "q_gain_w"), 0.0)
         before = self._stored  # the enthalpy at the end of the last step (or the fill)
         t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
@@ -582,7 +607,7 @@ class DynamicThermalNetwork:
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
                                    self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
-                                   self.c_wall, self.t_wall)
+                                   self.c_wall, self.t_wall, gain)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
@@ -594,9 +619,10 @@ class DynamicThermalNetwork:
         added = float(q_node[self._supply].sum())
         extracted = -float(q_node[~self._supply].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
+                       "friction_j": float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum())}
-        step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] - extracted - step_ledger["loss_j"]
-                                     - step_ledger["stored_change_j"])
+        step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
+                                     - step_ledger["loss_j"] - step_ledger["stored_change_j"])
         for key in _LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         self.time_s += float(dt_s)
@@ -607,7 +633,8 @@ class DynamicThermalNetwork:
         g = self.ledger
         scale = max(abs(g[k]) for k in _LEDGER_KEYS if k != "residual_j")
         # the residual of the run from its totals (not the sum of the steps' residuals)
-        r = g["heat_added_j"] + g["boundary_in_j"] - g["heat_extracted_j"] - g["loss_j"] - g["stored_change_j"]
+        r = (g["heat_added_j"] + g["boundary_in_j"] + g["friction_j"] - g["heat_extracted_j"] - g["loss_j"]
+             - g["stored_change_j"])
         return abs(r) / scale if scale > 0 else 0.0
 
     def _array(self, x, n, field, finite=True):

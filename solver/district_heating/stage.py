@@ -29,8 +29,10 @@ What it solves (SI units throughout):
    :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
    when the campus heat is warm enough; a peak boiler covers the rest.
 
-Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding (the pump's heat
-is neglected).
+Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding. With
+``frictional_heating`` the pipes' pressure-drop work (:func:`pipe_friction_w`) is heat put in too, dissipated
+evenly along each pipe (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`); without it (the
+default) the pump's heat is neglected.
 
 References
 ----------
@@ -123,6 +125,18 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
                                        pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
                                        pipes["depth_m"].to_numpy(float)[need])
     return u
+
+
+def pipe_friction_w(dh, m_branch_kg_s, p_pa) -> np.ndarray:
+    """Frictional heat of each branch of the thermal network of ``dh`` [W]: the work of each pipe's pressure
+    drop, abs(m (p_from - p_to)) / rho (its nodes at one height, so the drop is all friction and minor losses),
+    and none in pumps and substations. ``m_branch_kg_s``: the thermal network's branch flows [kg/s];
+    ``p_pa``: the node pressures [Pa]."""
+    n_pipe = dh.pf.size
+    out = np.zeros(m_branch_kg_s.size)
+    to = dh.tnet.branch_to[:n_pipe]
+    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho
+    return out
 
 
 def pipe_wall_capacity_j_per_k(pipes: pd.DataFrame, s: dict, case=None) -> np.ndarray:
@@ -481,7 +495,9 @@ class DistrictHeatingNetwork:
             # No substation draws and no pump drives: the water stands still (what the hydraulics return is
             # rounding noise about zero, which no relative test can tell from a flow).
             m_branch[:], m_node[:] = 0.0, 0.0
-        return self.tnet.solve(value, np.concatenate([m_branch, flow, flow]), m_node), m_branch, m_node
+        m_all = np.concatenate([m_branch, flow, flow])
+        gain = pipe_friction_w(self, m_all, hyd.p_pa) if self.s["frictional_heating"] else None
+        return self.tnet.solve(value, m_all, m_node, q_gain_w=gain), m_branch, m_node
 
     def _settled(self, flow, th, heat, hi, with_residual=False):
         """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
@@ -589,13 +605,14 @@ class DistrictHeatingNetwork:
         t_plant_ret = float(th.t_node_k[ret])
         q_plant = m_plant * cp * (t_sup - t_plant_ret)
         q_loss = th.q_loss_w[:self.pf.size]
-        residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        q_friction = th.ledger.friction_w
+        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                       dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, **pump, dh_pump_dp_pa=float(pump_dp),
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
