@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.errors import GigawattError
+from gigawatt.report.values import has_scalar, scalar
 
 # Relative tolerance of each node's balance: the solver closes its ledgers to round-off (its own checks use
 # 1e-9 for sums of a few dozen one-signed terms), so a larger gap is a broken or edited results file.
@@ -71,14 +72,22 @@ class _Missing(Exception):
 
 
 def _value(ds, name: str) -> float:
-    """A ledger quantity: the attribute, or else a data variable along ``time`` alone (its mean). (Some
-    names are both a campus attribute and a per-element variable, like ``q_air_w``: the attribute is the
-    ledger's.)"""
-    if name in ds.attrs:
-        return float(ds.attrs[name])
+    """A ledger quantity: the attribute or 0-d variable (:func:`gigawatt.report.values.scalar`), or else a
+    data variable along ``time`` alone (its mean). (Some names are both a campus figure and a per-element
+    variable, like ``q_air_w``: the scalar is the ledger's.)"""
+    if has_scalar(ds, name):
+        return scalar(ds, name)
     if name in ds.data_vars and ds[name].dims == ("time",):
         return float(ds[name].mean("time"))
     raise _Missing(name)
+
+
+def _has(ds, name: str) -> bool:
+    try:
+        _value(ds, name)
+    except _Missing:
+        return False
+    return True
 
 
 def _stage_losses_along_time(ds) -> xr.DataArray:
@@ -103,12 +112,14 @@ def energy_chain(ds) -> Chain:
     if "time" in stage_loss.dims:
         stage_loss = stage_loss.mean("time")
     chain = Chain(columns={"grid": 0}, note="mean power over the time steps" if "time" in ds.dims else "")
+    chain = _ac_grid(ds, chain, p_grid)
+    c0 = chain.columns["grid"]
     losses = [(str(s), float(stage_loss.sel(stage=s))) for s in stage_loss["stage"].values]
     stages = [(s, loss) for s, loss in losses if loss != 0.0]
-    last_col = len(stages) + 1
+    last_col = c0 + len(stages) + 1
     prev, carried = "grid", p_grid
     to_heat = {"IT (chips)": p_it}
-    for col, (stage, loss) in enumerate(stages, start=1):
+    for col, (stage, loss) in enumerate(stages, start=c0 + 1):
         name = STAGE_LABELS.get(stage, stage)
         chain.add(prev, name, carried, "power", col)
         chain.add(name, f"{name} loss", loss, "loss", last_col)
@@ -118,7 +129,9 @@ def energy_chain(ds) -> Chain:
     chain.add(prev, "IT (chips)", p_it, "power", last_col)
     # Loss nodes below the chips, the last stage's first: their bands then do not cross.
     order = ["IT (chips)"] + list(reversed(list(to_heat)[1:]))
-    chain.columns = {k: chain.columns[k] for k in ["grid"] + [STAGE_LABELS.get(s, s) for s, _ in stages] + order}
+    ac_nodes = [k for k in chain.columns if chain.columns[k] < c0]
+    chain.columns = {k: chain.columns[k] for k in ac_nodes + ["grid"] + [STAGE_LABELS.get(s, s) for s, _ in stages]
+                     + order}
 
     try:
         q_liq, q_air = _value(ds, "q_liquid_w"), _value(ds, "q_air_w")
@@ -129,6 +142,34 @@ def energy_chain(ds) -> Chain:
     except _Missing as err:
         raise KeyError(f"the cooling ledger in the results is incomplete ({err.args[0]!r} missing)") from None
     return _district_heating(ds, chain, last_col + 5, recovered="recovered")
+
+
+AC_LOSSES = (("ac_line_overhead_loss_w", "AC overhead lines loss"), ("ac_line_cable_loss_w", "AC cables loss"),
+             ("ac_trafo_loss_w", "AC transformers loss"))
+"""The AC grid's losses by element kind, as the AC results state them (their sum is ``p_ac_loss_w``)."""
+
+
+def _ac_grid(ds, chain: Chain, p_grid: float) -> Chain:
+    """The AC grid side, when the case has one (``p_plant_w``, the power the plants feed in, and
+    ``p_ac_loss_w``): power plants → AC grid → its losses by kind and the stations' AC intake (``grid``, which
+    is ``p_grid_w``). The AC losses leave the campus as heat outdoors, not into its cooling."""
+    if not (_has(ds, "p_plant_w") and _has(ds, "p_ac_loss_w")):
+        return chain
+    p_plant, p_ac_loss = _value(ds, "p_plant_w"), _value(ds, "p_ac_loss_w")
+    chain.columns = {"power plants": 0, "AC grid": 1}
+    chain.add("power plants", "AC grid", p_plant, "power", 1)
+    parts = [(label, _value(ds, name)) for name, label in AC_LOSSES if _has(ds, name)]
+    if not parts:
+        parts = [("AC grid loss", p_ac_loss)]
+    chain.columns["grid"] = 2
+    chain.add("AC grid", "grid", p_grid, "power", 2)
+    for label, value in parts:
+        chain.add("AC grid", label, value, "loss", 2)
+    chain.totals.append(("AC grid loss (sum of its kinds)", p_ac_loss, sum(v for _, v in parts)))
+    if _has(ds, "p_ac_intake_w"):
+        chain.totals.append(("AC intake of the stations (the DC side's grid power)", _value(ds, "p_ac_intake_w"),
+                             p_grid))
+    return chain
 
 
 def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_air: float) -> None:
@@ -156,10 +197,10 @@ def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_ai
     pipe_loss = float(pipes.mean("time").sum() if "time" in pipes.dims else pipes.sum()) if pipes is not None \
         else _optional(ds, "loop_pipe_loss_w")
     chain.bounds["motors, fans, pipes"] = (0.0, p_aux + pipe_loss)
-    if "p_facility_w" in ds.attrs or "p_facility_w" in ds.data_vars:
+    if _has(ds, "p_facility_w"):
         chain.totals.append(("facility power (grid + pumps + fans)", _value(ds, "p_facility_w"),
                              _value(ds, "p_grid_w") + p_aux))
-    if "q_available_w" in ds.attrs or "q_available_w" in ds.data_vars:
+    if _has(ds, "q_available_w"):
         chain.totals.append(("heat available for reuse (recovered + rejected)", _value(ds, "q_available_w"),
                              q_rec + q_rej))
 
@@ -172,32 +213,63 @@ def _optional(ds, name: str) -> float:
 
 
 def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chain:
-    """The district-heating plant and its consumers by kind, when the results have them."""
-    if "dh_consumer_q_w" not in ds.data_vars:
+    """The district-heating plant and its consumers by kind, when the results have them; a time series that
+    keeps the network's figures only as totals along ``time`` (``dh_q_delivered_w``, no per-consumer heat)
+    gets one node for all its consumers and its heat stored in or released from the pipes and the tank."""
+    per_consumer = "dh_consumer_q_w" in ds.data_vars
+    if not per_consumer and not ("time" in ds.dims and _has(ds, "dh_q_delivered_w")):
         return chain
     try:
         boiler, hp_el, loss = _value(ds, "boiler_heat_w"), _value(ds, "hp_electric_w"), _value(ds, "dh_q_loss_w")
     except _Missing as err:
         raise KeyError(f"the district-heating ledger in the results is incomplete ({err.args[0]!r} missing)") \
             from None
-    q = ds["dh_consumer_q_w"]
     plant = "district-heating plant"
     if recovered is not None:
         chain.add(recovered, plant, _value(ds, "q_recovered_w"), "reuse", col)
-    for name, value in (("heat-pump electricity", hp_el), ("peak boiler", boiler)):
+    stored = _stored_heat_w(ds) if "time" in ds.dims else 0.0
+    inputs = [("heat-pump electricity", hp_el), ("peak boiler", boiler)]
+    if stored < 0.0:
+        inputs.append(("released from pipes and tank", -stored))
+    for name, value in inputs:
         chain.columns[name] = col - 1
         chain.add(name, plant, value, "input", col)
-    if "time" in q.dims:
-        q = q.mean("time")
-    kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
-    labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
-    for label in dict.fromkeys(labels):
-        chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
+    if per_consumer:
+        q = ds["dh_consumer_q_w"]
+        if "time" in q.dims:
+            q = q.mean("time")
+        kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
+        labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
+        for label in dict.fromkeys(labels):
+            chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
+        delivered = float(q.sum())
+    else:
+        delivered = _value(ds, "dh_q_delivered_w")
+        chain.add(plant, "consumers", delivered, "reuse", col + 1)
     chain.add(plant, "network heat loss", loss, "reject", col + 1)
-    if "dh_q_delivered_w" in ds.attrs or "dh_q_delivered_w" in ds.data_vars:
+    if _has(ds, "dh_storage_loss_w"):
+        chain.add(plant, "tank heat loss", _value(ds, "dh_storage_loss_w"), "reject", col + 1)
+    if stored > 0.0:
+        chain.add(plant, "stored in pipes and tank", stored, "reuse", col + 1)
+    if per_consumer and _has(ds, "dh_q_delivered_w"):
         chain.totals.append(("district heat delivered (sum over the consumers)", _value(ds, "dh_q_delivered_w"),
-                             float(q.sum())))
+                             delivered))
     return chain
+
+
+def _stored_heat_w(ds) -> float:
+    """Mean power into the network's storage over a time series [W] (negative: released): the pipes' water
+    (``dh_pipe_stored_change_j`` per step over the step's duration) and the tank (the period's
+    ``dh_ledger_tank_stored_change_j`` over its duration); 0 without those figures."""
+    from gigawatt.report.figures import Skip, _step_hours
+
+    try:
+        seconds = _step_hours(ds) * 3600.0
+    except Skip:
+        return 0.0
+    pipes = float(np.mean(ds["dh_pipe_stored_change_j"].values / seconds)) \
+        if "dh_pipe_stored_change_j" in ds.data_vars else 0.0
+    return pipes + scalar(ds, "dh_ledger_tank_stored_change_j", 0.0) / float(seconds.sum())
 
 
 def check_balance(chain: Chain, rtol: float = BALANCE_RTOL) -> None:
