@@ -81,6 +81,8 @@ def _single(func):
 FIGURES = {
     "sankey": ("sankey.png", "Energy chain from the grid to the chips, their heat and its reuse", _sankey),
     "voltage": ("voltage.png", "Voltage profiles along the feeders", _single(F.voltage_profiles)),
+    "poles": ("poles.png", "Bipolar network: pole and neutral voltages along the feeders",
+              _single(F.pole_voltages)),
     "fault_currents": ("fault_currents.png", "DC fault currents along the feeders",
                        _single(F.fault_currents_along_feeders)),
     "temperatures": ("temperatures.png", "Chip and coolant temperatures", _single(F.temperatures)),

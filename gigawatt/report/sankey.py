@@ -16,6 +16,7 @@ to ``BALANCE_RTOL`` relative; an unbalanced ledger raises :class:`LedgerError` n
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,9 @@ import xarray as xr
 
 from gigawatt.errors import GigawattError
 from gigawatt.report.values import has_scalar, scalar
+
+FIG_WIDTH_IN = 10.5  # at the report's 110 dpi, 1155 px: the HTML page (at most 1168 px of content) shows it unscaled
+NAME_WRAP = 14  # characters per line of a node's name
 
 # Relative tolerance of each node's balance: the solver closes its ledgers to round-off (its own checks use
 # 1e-9 for sums of a few dozen one-signed terms), so a larger gap is a broken or edited results file.
@@ -113,7 +117,7 @@ def energy_chain(ds) -> Chain:
         stage_loss = stage_loss.mean("time")
     chain = Chain(columns={"grid": 0}, note="mean power over the time steps" if "time" in ds.dims else "")
     chain = _ac_grid(ds, chain, p_grid)
-    c0 = chain.columns["grid"]
+    c0, ac_nodes = chain.columns["grid"], list(chain.columns)  # the AC side's nodes, "grid" among them
     losses = [(str(s), float(stage_loss.sel(stage=s))) for s in stage_loss["stage"].values]
     stages = [(s, loss) for s, loss in losses if loss != 0.0]
     last_col = c0 + len(stages) + 1
@@ -129,8 +133,7 @@ def energy_chain(ds) -> Chain:
     chain.add(prev, "IT (chips)", p_it, "power", last_col)
     # Loss nodes below the chips, the last stage's first: their bands then do not cross.
     order = ["IT (chips)"] + list(reversed(list(to_heat)[1:]))
-    ac_nodes = [k for k in chain.columns if chain.columns[k] < c0]
-    chain.columns = {k: chain.columns[k] for k in ac_nodes + ["grid"] + [STAGE_LABELS.get(s, s) for s, _ in stages]
+    chain.columns = {k: chain.columns[k] for k in ac_nodes + [STAGE_LABELS.get(s, s) for s, _ in stages]
                      + order}
 
     try:
@@ -352,7 +355,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
     boxes = _layout(chain, gap)
     n_col = max(chain.columns.values()) + 1
     width = 0.12  # node bar width, in column units
-    fig = Figure(figsize=(max(10.0, 1.25 * n_col), 7.5))
+    fig = Figure(figsize=(FIG_WIDTH_IN, 7.5))
     ax = fig.add_subplot()
     out_y = {n: boxes[n][1] for n in boxes}
     in_y = dict(out_y)
@@ -360,6 +363,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
     by_source = sorted(drawn, key=lambda f: (chain.columns[f.target], -boxes[f.target][1]))
     starts = {}
     n_in = {}
+    flow_labels, node_labels = [], []
     for f in drawn:
         n_in[f.target] = n_in.get(f.target, 0) + 1
     for f in by_source:
@@ -380,29 +384,58 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color, edgecolor=color, lw=0.4, alpha=0.45))
         # The label sits on the band's centre line: half-way, or near the start of a band joining a node that
         # gathers many (the losses into the heat), where the bands are still apart.
-        t = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
-        xl = _bezier(t, x0, xm, xm, x1)
-        yl = _bezier(t, y0, y0, y1, y1) - 0.5 * h
-        ax.text(xl, yl, format_w(f.value_w), ha="center", va="center", fontsize=7,
-                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+        first = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
+        spots = [(_bezier(t, x0, xm, xm, x1), _bezier(t, y0, y0, y1, y1) - 0.5 * h)
+                 for t in (first, 0.5, 0.35, 0.65, 0.15, 0.85, 0.05, 0.95)]
+        flow_labels.append((ax.text(*spots[0], format_w(f.value_w), ha="center", va="center", fontsize=7,
+                                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75)),
+                            spots))
     sources = {f.source for f in drawn}
     targets = {f.target for f in drawn}
     label_box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8)
     for node, (col, top, h) in boxes.items():
         ax.add_patch(Rectangle((col, top - h), width, max(h, 1e-3 * scale), facecolor="#333333", edgecolor="none"))
+        name = "\n".join(textwrap.wrap(node, NAME_WRAP))
         if node not in sources:  # an output: named to its right, with its value
-            ax.text(col + 1.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="left", va="center", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col + 1.3 * width, top - 0.5 * h, f"{name}\n{format_w(h)}", dict(ha="left", va="center")
         elif (node not in targets and col > 0) or h < 0.08 * scale:  # an input joining later, or a thin node
-            ax.text(col - 0.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="right", va="center", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col - 0.3 * width, top - 0.5 * h, f"{name}\n{format_w(h)}", dict(ha="right", va="center")
         else:
-            ax.text(col + 0.5 * width, top + 0.012 * scale, node, ha="center", va="bottom", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col + 0.5 * width, top + 0.012 * scale, name, dict(ha="center", va="bottom")
+        label = ax.text(x, y, text, fontsize=7, fontweight="bold", bbox=label_box, **kw)
+        node_labels.append((label, [(x, y + k * 0.03 * scale) for k in (0, -1, 1, -2, 2, -3, 3, -4, 4, -6, 6)]))
     low = min(top - h for _, top, h in boxes.values())
     ax.set_xlim(-0.4, n_col - 1 + width + 1.0)
     ax.set_ylim(low - 0.05 * scale, 0.08 * scale)
     ax.set_axis_off()
-    ax.set_title(title + (f" ({chain.note})" if chain.note else ""), fontsize=11)
+    ax.set_title("\n".join(textwrap.wrap(title + (f" ({chain.note})" if chain.note else ""), 120)), fontsize=10)
     fig.tight_layout()
+    place_labels(fig, node_labels, flow_labels)
     return fig
+
+
+def place_labels(fig, fixed, optional) -> None:
+    """Move labels so that no two overlap at the figure's size: each ``(text, spots)`` takes the first of its
+    candidate positions (data coordinates) whose box meets no label placed before it. The ``fixed`` ones (the
+    nodes' names) go first and stay at their first spot when none is free; the ``optional`` ones (the flows'
+    values) are hidden when none is free (the value still shows at a node of the flow or in the ledger)."""
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    if renderer is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+    placed = []
+    for group, must in ((fixed, True), (optional, False)):
+        for text, spots in group:
+            for x, y in spots:
+                text.set_position((x, y))
+                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+                if not any(box.overlaps(b) for b in placed):
+                    break
+            else:
+                if not must:
+                    text.set_visible(False)
+                    continue
+                text.set_position(spots[0])
+                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+            placed.append(box)
