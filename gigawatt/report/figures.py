@@ -635,35 +635,101 @@ def sweep_kpis(ds):
     params = swept_parameters(ds) or ["scenario"]
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(3.3 * len(kpis), 2.9 * len(params) + 0.4))
+    fig = Figure(figsize=(10.5, 2.9 * len(params) + 0.4))  # at 110 dpi the page shows it unscaled
     axes = np.atleast_2d(fig.subplots(len(params), len(kpis), squeeze=False))
+    from matplotlib.ticker import ScalarFormatter
+
+    from gigawatt.report.values import engineering, typed_axis
+
     values = {k: sweep_kpi(ds, k) for k in kpis}
+    p_scale, p_unit = engineering(values["p_grid_w"], "W") if "p_grid_w" in values else (1.0, "W")
+    shown = {}  # each parameter's values as the legend shows them (the user's unit)
+    for q in params:
+        if np.issubdtype(ds[q].dtype, np.number):
+            xq, _, lab = typed_axis(ds[q])
+            shown[q] = [f"{v:g} {lab}".strip() for v in xq]
+        else:
+            shown[q] = [str(v) for v in ds[q].values]
     for r, p in enumerate(params):
         x_raw = ds[p].values
         numeric = np.issubdtype(np.asarray(x_raw).dtype, np.number)
         cats = None if numeric else list(dict.fromkeys(x_raw.astype(str)))
-        x = x_raw.astype(float) if numeric else np.array([cats.index(s) for s in x_raw.astype(str)], float)
+        if numeric:  # in the unit the user typed (kW, °C), not SI
+            x, p_name, p_label = typed_axis(ds[p])
+        else:
+            x, p_name, p_label = np.array([cats.index(s) for s in x_raw.astype(str)], float), \
+                str(ds[p].attrs.get("given_as", p)), ""
         others = [q for q in params if q != p]
-        keys = [tuple(str(ds[q].values[i]) for q in others) for i in range(x.size)] if others else [()] * x.size
+        keys = [tuple(shown[q][i] for q in others) for i in range(x.size)] if others else [()] * x.size
         groups = list(dict.fromkeys(keys))
         for c, k in enumerate(kpis):
             ax = axes[r, c]
-            y = values[k] / (1e6 if k == "p_grid_w" else 1.0)
+            y = values[k] / (p_scale if k == "p_grid_w" else 1.0)
             for g in groups:
                 idx = np.array([i for i, kk in enumerate(keys) if kk == g])
                 idx = idx[np.argsort(x[idx], kind="stable")]
-                label = ", ".join(f"{q}={v}" for q, v in zip(others, g)) if others and len(groups) <= 8 else None
+                label = ", ".join(f"{ds[q].attrs.get('given_as', q)} = {v}" for q, v in zip(others, g)) if others and len(groups) <= 8 else None
                 ax.plot(x[idx], y[idx], "o-", ms=4, lw=1, label=label)
             if cats is not None:
                 ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=7)
-            ax.set_xlabel(p, fontsize=8)
+            else:
+                ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+                ax.xaxis.get_major_formatter().set_scientific(False)
+                ax.locator_params(axis="x", nbins=5)
+            ax.set_xlabel(p_name + (f" [{p_label}]" if p_label else ""), fontsize=8)
             name, unit, _ = KPIS[k]
-            ax.set_ylabel(name + (" [MW]" if k == "p_grid_w" else ""), fontsize=8)
+            ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+            ax.set_ylabel(name + (f" [{p_unit}]" if k == "p_grid_w" else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
             if c == 0 and others and len(groups) <= 8:
                 ax.legend(fontsize=6)
     fig.suptitle(f"KPIs of {ds.sizes['scenario']} scenarios against the swept parameters", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+STAGE_COLORS = ("#3b6ea8", "#8172b3", "#937860", "#64b5cd", "#d9822b", "#c44e52", "#55a868", "#7f7f7f")
+
+
+def compare_architectures(ds):
+    """A comparison of distribution architectures (``gigawatt compare``, dimension ``architecture``): the
+    losses of each stage, stacked per architecture, and the grid-to-chip efficiency of each."""
+    if "architecture" not in ds.dims:
+        raise Skip("no architecture dimension (not a comparison)")
+    _need(ds, "stage_loss_w", "efficiency_grid_to_chip")
+    from gigawatt.report.values import engineering
+
+    archs = [str(a) for a in ds.architecture.values]
+    loss = ds.stage_loss_w.transpose("architecture", "stage").values
+    stages = [str(x) for x in ds.stage.values]
+    keep = [i for i in range(len(stages)) if np.any(loss[:, i] != 0)]
+    scale, unit = engineering(loss.sum(axis=1), "W")
+    fig, (ax, ae) = _figure(ncols=2, size=(10.4, 0.45 * len(archs) + 2.6))
+    y = np.arange(len(archs))
+    left = np.zeros(len(archs))
+    for k, i in enumerate(keep):
+        ax.barh(y, loss[:, i] / scale, left=left, color=STAGE_COLORS[k % len(STAGE_COLORS)],
+                label=stages[i].replace("_", " "))
+        left += loss[:, i] / scale
+    for yi, total in zip(y, left):
+        ax.text(total, yi, f" {total:.3g} {unit}", va="center", fontsize=8)
+    ax.set_xlim(0, left.max() * 1.6 if left.max() > 0 else 1)
+    ax.set_yticks(y, archs)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"losses grid to chips [{unit}]")
+    ax.legend(fontsize=7, loc="center right")
+    ax.set_title("losses by stage", fontsize=10)
+    eff = ds.efficiency_grid_to_chip.values * 100.0
+    ae.barh(y, eff, color="#55a868")
+    for yi, e in zip(y, eff):
+        ae.text(e, yi, f" {e:.2f} %", va="center", fontsize=8)
+    ae.set_xlim(max(0.0, eff.min() - 5.0), min(100.0, eff.max() + 2.0))
+    ae.set_yticks(y, [])
+    ae.invert_yaxis()
+    ae.set_xlabel("grid-to-chip efficiency [%]")
+    ae.set_title("efficiency", fontsize=10)
+    fig.suptitle(f"{ds.attrs.get('title', 'architecture comparison')} (baseline: {archs[0]})", fontsize=10)
     fig.tight_layout()
     return fig
 
