@@ -4,19 +4,25 @@ them embedded and a table of headline KPIs.
 Figures, each drawn only when the results have its data (the page lists the others and why):
 
 =====================  ==========================================================================
-``sankey.png``         the energy chain from the grid to the chips, their heat and its reuse
-                       (:mod:`gigawatt.report.sankey`; the ledger is checked before drawing)
-``voltage.png``        voltage along the feeders against distance from the source
+``sankey.png``         the energy chain from the power plants (AC grid) or the grid to the chips, their heat
+                       and its reuse (:mod:`gigawatt.report.sankey`; the ledger is checked before drawing)
+``voltage.png``        voltage along the feeders against distance from the source (one line per distinct
+                       profile, the legend counting the feeders it stands for)
+``poles.png``          a bipolar network's pole-to-neutral and neutral voltages along the feeders
 ``fault_currents.png`` peak and quasi steady-state fault current along the feeders (a fault study)
 ``temperatures.png``   chip temperatures of the racks; coolant supply and return by loop
 ``dh_supply.png``      supply temperature at the district-heating consumers
 ``dh_by_kind.png``     heat delivered and demanded by consumer kind
 ``heat_duration.png``  campus heat available vs network demand over the period, sorted (``time``)
 ``monthly_heat.png``   heat delivered per month (``time``)
-``sweep_kpis.png``     efficiency, PUE, ERF, grid power against each swept parameter (``scenario``)
+``sweep_kpis.png``     efficiency, PUE, ERF, grid power against each swept parameter (``scenario``), in
+                       the units the user typed (the coordinate's ``given_as``)
+``compare.png``        losses by stage and efficiency of each architecture (``architecture``)
+``contingency.png``    the worst outages and the single points of failure (``outage``)
 =====================  ==========================================================================
 
-The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
+Scalar figures (KPIs, ledger totals) are read as global attributes or as 0-d variables alike
+(:mod:`gigawatt.report.values`). The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
 :mod:`gigawatt.report.sankey`. In short, for results along ``time`` (datetime64 coordinate): the series
 ``q_available_w``, ``dh_q_demand_w``, ``dh_q_delivered_w``, ``q_recovered_w`` [W] along ``time`` alone draw
 the duration curves and months; the ledger scalars of a steady solve (``p_grid_w``, ``p_it_w``,
