@@ -403,7 +403,8 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
         else:
             x, y, text, kw = col + 0.5 * width, top + 0.012 * scale, name, dict(ha="center", va="bottom")
         label = ax.text(x, y, text, fontsize=7, fontweight="bold", bbox=label_box, **kw)
-        node_labels.append((label, [(x, y + k * 0.03 * scale) for k in (0, -1, 1, -2, 2, -3, 3, -4, 4, -6, 6)]))
+        node_labels.append((label, [(x, y + k * 0.025 * scale) for k in [0] + [s * i for i in range(1, 16)
+                                                                                 for s in (-1, 1)]]))
     low = min(top - h for _, top, h in boxes.values())
     ax.set_xlim(-0.4, n_col - 1 + width + 1.0)
     ax.set_ylim(low - 0.05 * scale, 0.08 * scale)
@@ -416,8 +417,9 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
 
 def place_labels(fig, fixed, optional) -> None:
     """Move labels so that no two overlap at the figure's size: each ``(text, spots)`` takes the first of its
-    candidate positions (data coordinates) whose box meets no label placed before it. The ``fixed`` ones (the
-    nodes' names) go first and stay at their first spot when none is free; the ``optional`` ones (the flows'
+    candidate positions (data coordinates) whose box lies inside the figure and meets no label placed before it.
+    The ``fixed`` ones (the nodes' names, tried up and down their node) go first and stay at their first spot
+    when none is free; the ``optional`` ones (the flows'
     values) are hidden when none is free (the value still shows at a node of the flow or in the ledger)."""
     renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
     if renderer is None:
@@ -425,12 +427,14 @@ def place_labels(fig, fixed, optional) -> None:
 
         renderer = FigureCanvasAgg(fig).get_renderer()
     placed = []
+    page = fig.bbox
     for group, must in ((fixed, True), (optional, False)):
         for text, spots in group:
             for x, y in spots:
                 text.set_position((x, y))
                 box = text.get_window_extent(renderer).expanded(1.04, 1.1)
-                if not any(box.overlaps(b) for b in placed):
+                inside = page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+                if inside and not any(box.overlaps(b) for b in placed):
                     break
             else:
                 if not must:
