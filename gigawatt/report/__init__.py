@@ -22,7 +22,8 @@ Figures, each drawn only when the results have its data (the page lists the othe
 =====================  ==========================================================================
 
 Scalar figures (KPIs, ledger totals) are read as global attributes or as 0-d variables alike
-(:mod:`gigawatt.report.values`). The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
+(:mod:`gigawatt.report.values`).
+The variable and attribute names each figure relies on are listed in :mod:`gigawatt.report.figures` and
 :mod:`gigawatt.report.sankey`. In short, for results along ``time`` (datetime64 coordinate): the series
 ``q_available_w``, ``dh_q_demand_w``, ``dh_q_delivered_w``, ``q_recovered_w`` [W] along ``time`` alone draw
 the duration curves and months; the ledger scalars of a steady solve (``p_grid_w``, ``p_it_w``,
@@ -32,7 +33,11 @@ mean power and the KPI table's energies and the period's ratios (PUE = Σ total 
 ERF, ...: formed by :func:`gigawatt.report.figures.period_kpis`, through the one KPI module
 :mod:`gigawatt.models.kpis`, when the file does not carry them).
 For sweeps: a ``scenario`` dimension, the swept fields as coordinates along it, and the KPIs
-``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as variables along it. A results file is recognised by its ``gigawatt_version`` attribute.
+``efficiency_grid_to_chip``, ``pue``, ``erf``, ``p_grid_w`` as variables along it. For comparisons
+(``gigawatt compare``): an ``architecture`` dimension with ``stage_loss_w`` (architecture, stage) and
+``efficiency_grid_to_chip``, ``p_grid_w``, ``copper_mass_kg``, ``annual_energy_mwh``, ``annual_cost`` along it.
+A results file is recognised by its ``gigawatt_version`` attribute (a comparison also by its ``architecture``
+dimension and a title starting "gigawatt ").
 Datasets with a ``scenario`` dimension get the sweep figure and KPI table only (the per-element figures
 belong to one scenario).
 """
@@ -78,8 +83,9 @@ def _sankey(ds):
 def _single(func):
     """A per-element figure: not for sweeps."""
     def draw(ds):
-        if "scenario" in ds.dims:
-            raise F.Skip("a sweep: this figure is drawn from the results of one scenario")
+        if "scenario" in ds.dims or "architecture" in ds.dims:
+            raise F.Skip(("a sweep" if "scenario" in ds.dims else "a comparison")
+                         + ": this figure is drawn from the results of one scenario")
         return func(ds)
     draw.__doc__ = func.__doc__
     return draw

@@ -66,13 +66,12 @@ def histogram_edges(values) -> np.ndarray:
 
 
 def _histogram(ax, values, color):
-    """A histogram (:func:`histogram_edges`) with plain tick labels (no offset); returns the finite values."""
+    """A histogram (:func:`histogram_edges`) with plain tick labels (no offset)."""
     v = values[np.isfinite(values)]
     if not v.size:
         raise Skip("no finite values to draw")
     ax.hist(v, bins=histogram_edges(v), color=color, alpha=0.8)
     ax.ticklabel_format(axis="x", useOffset=False)
-    return v
 
 
 def _limit_line(ax, limit: float, label: str) -> None:
@@ -194,9 +193,10 @@ def distinct_profiles(dist, values, paths) -> list[tuple[np.ndarray, int]]:
 MAX_LEGEND_PROFILES = 6  # distinct feeder profiles named one by one in the legend; more share one entry
 
 
-def _draw_profiles(ax, dist, values, groups, unit_fmt, label_end) -> None:
+def _draw_profiles(ax, dist, values, groups, unit_fmt, label_end, lead="lowest") -> None:
     """One line per distinct feeder profile: each named in the legend with its count when there are few,
-    else the lowest in red with its count and the others in blue as one legend entry."""
+    else the first group (the ``lead``: lowest, largest) in red with its count and the others in blue as one
+    legend entry."""
     from matplotlib.collections import LineCollection
 
     total = sum(n for _, n in groups)
@@ -206,9 +206,9 @@ def _draw_profiles(ax, dist, values, groups, unit_fmt, label_end) -> None:
             ax.plot(dist[p], values[p], color=c, lw=1.6 if c == colors[0] else 1.1,
                     label=f"{_count(n, 'feeder')}: {unit_fmt(values[p[-1]])} at the end ({label_end(p)})")
         return
-    drawn = groups if len(groups) <= MAX_PROFILES else \
-        groups[:MAX_PROFILES // 2] + [groups[i] for i in np.linspace(MAX_PROFILES // 2, len(groups) - 1,
-                                                                         MAX_PROFILES - MAX_PROFILES // 2).round().astype(int)]
+    half = MAX_PROFILES // 2  # beyond MAX_PROFILES: the first (lowest) half, then the rest evenly spread
+    spread = np.linspace(half, len(groups) - 1, MAX_PROFILES - half).round().astype(int)
+    drawn = groups if len(groups) <= MAX_PROFILES else groups[:half] + [groups[i] for i in spread]
     ax.add_collection(LineCollection([np.column_stack([dist[p], values[p]]) for p, _ in drawn[1:]],
                                      colors="#3b6ea8", linewidths=0.8, alpha=0.5,
                                      label=f"the other {_count(total - groups[0][1], 'feeder')} "
@@ -216,7 +216,7 @@ def _draw_profiles(ax, dist, values, groups, unit_fmt, label_end) -> None:
                                            + (f", {len(drawn) - 1} drawn" if len(drawn) < len(groups) else "") + ")"))
     p, n = groups[0]
     ax.plot(dist[p], values[p], color="#c44e52", lw=1.8,
-            label=f"lowest ({_count(n, 'feeder')}): {unit_fmt(values[p[-1]])} at {label_end(p)}")
+            label=f"{lead} ({_count(n, 'feeder')}): {unit_fmt(values[p[-1]])} at {label_end(p)}")
 
 
 def voltage_profiles(ds):
@@ -243,15 +243,16 @@ def voltage_profiles(ds):
 
 def pole_voltages(ds):
     """A bipolar (±V with a neutral) network: each pole's voltage to the neutral [pu of the bus's nominal
-    pole-to-neutral voltage ``v_nominal_v``, as ``v_pu``] and the neutral's voltage [V] against distance from the source, one line per
-    distinct feeder profile; the lowest pole voltage in red."""
+    pole-to-neutral voltage ``v_nominal_v``, as ``v_pu``] and the neutral's voltage [V] against distance from
+    the source, one line per distinct feeder profile; the lowest pole voltage and the neutral's largest
+    excursion in red."""
     _need(ds, "v_pos_v", "v_neutral_v", "v_neg_v", "v_nominal_v", "line_from_bus", "line_to_bus", "line_length_m")
     ds, when = _at_extreme(ds, "v_pu", np.nanargmin) if "v_pu" in ds else (ds, "")
     if not ds.sizes.get("line"):
         raise Skip("no lines in the results")
-    half = ds.v_nominal_v.values
-    pos = (ds.v_pos_v.values - ds.v_neutral_v.values) / half
-    neg = (ds.v_neutral_v.values - ds.v_neg_v.values) / half
+    v_nom = ds.v_nominal_v.values
+    pos = (ds.v_pos_v.values - ds.v_neutral_v.values) / v_nom
+    neg = (ds.v_neutral_v.values - ds.v_neg_v.values) / v_nom
     neutral = ds.v_neutral_v.values
     dist, paths, n_ends, unreached = feeder_paths(ds, key=np.minimum(pos, neg))
     if not paths:
@@ -261,9 +262,11 @@ def pole_voltages(ds):
     end = lambda p: f"'{bus[p[-1]]}'"  # noqa: E731
     for ax, values, what in ((a1, pos, "+ pole to neutral"), (a2, neg, "neutral to − pole")):
         _draw_profiles(ax, dist, values, distinct_profiles(dist, values, paths), lambda x: f"{x:.4f} pu", end)
-        ax.set_ylabel(f"{what} [pu of {half.max():.0f} V]", fontsize=8)
-    _draw_profiles(a3, dist, neutral, distinct_profiles(dist, neutral, paths), lambda x: f"{x:+.2f} V", end)
-    a3.set_ylabel("neutral to earth at the source [V]", fontsize=8)
+        ax.set_ylabel(f"{what} [pu of {v_nom.max():.0f} V]", fontsize=8)
+    by_excursion = sorted(paths, key=lambda p: -abs(neutral[p[-1]]))
+    _draw_profiles(a3, dist, neutral, distinct_profiles(dist, neutral, by_excursion), lambda x: f"{x:+.2f} V", end,
+                   lead="largest")
+    a3.set_ylabel("neutral voltage [V]", fontsize=8)
     reached = np.isfinite(dist)
     for ax in (a1, a2):
         ax.set_ylim(*_padded(np.concatenate([pos[reached], neg[reached]])))
@@ -668,7 +671,8 @@ def sweep_kpis(ds):
             for g in groups:
                 idx = np.array([i for i, kk in enumerate(keys) if kk == g])
                 idx = idx[np.argsort(x[idx], kind="stable")]
-                label = ", ".join(f"{ds[q].attrs.get('given_as', q)} = {v}" for q, v in zip(others, g)) if others and len(groups) <= 8 else None
+                label = ", ".join(f"{ds[q].attrs.get('given_as', q)} = {v}" for q, v in zip(others, g)) \
+                    if others and len(groups) <= 8 else None
                 ax.plot(x[idx], y[idx], "o-", ms=4, lw=1, label=label)
             if cats is not None:
                 ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=7)
