@@ -16,7 +16,9 @@ One step of ``dt_s`` [s] (:meth:`DistrictHeatingSeries.step`), SI units througho
    ``Q_i`` [W].
 2. **Substation flows** deliver the demand at the temperature that reaches them,
    :math:`\dot m_i = Q_i / (c_p \max(T_{\mathrm{in},i} - T_{\mathrm{ret},i},\ 1\,\mathrm K))` [kg/s] (capped at
-   the 1 K flow, as in the steady stage), with :math:`T_{\mathrm{in},i}` the step-mean temperature of the water
+   the 1 K flow, as in the steady stage; the other substation controls and the minimum flow as the steady
+   stage's, :class:`gigawatt.solver.district_heating.stage.SubstationControls`, water at or below the return
+   set-point passed through at the bypass flow), with :math:`T_{\mathrm{in},i}` the step-mean temperature of the water
    that arrived at the substation's supply node over the *previous* step (what its controller measured: a
    zero-order hold, one step of lag). Within the step the substation takes out its demand from the water
    that really arrives, cooling it no further than its return temperature
@@ -317,8 +319,8 @@ class DistrictHeatingSeries:
         campus's heat ``offer``; ``t_supply_k`` [K] overrides the plant's supply temperature from this step on;
         ``hour_of_day`` [h] is the local hour the step starts in (hot water's profile, the farms' lights; None:
         the ``[district_heating]`` ``hour_of_day``); ``heat_demand_w`` [W]: the step's row of the heat-demand
-        file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``). Returns the step's figures (scalars; names as
-        ``DHState.figures`` where they mean the same)."""
+        file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``).
+        Returns the step's figures (scalars; names as ``DHState.figures`` where they mean the same)."""
         dh, s, case, cp = self.dh, self.s, self.case, self.dh.cp
         if not (isinstance(dt_s, (int, float, np.integer, np.floating)) and math.isfinite(dt_s) and dt_s > 0):
             raise CaseError("the time step must be positive", file=case.file, element="district heating step",

@@ -24,6 +24,12 @@ What it solves (SI units throughout):
    prepared network (:func:`prepare_district_heating`) starts each solve from the last one. A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
    (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
+   That is the ``fixed_return`` control; the others of :data:`gigawatt.models.substations.SUBSTATION_CONTROLS`
+   (:class:`SubstationControls`) draw m = Q / (cp dT) (``fixed_delta_t``), or ``fixed_return`` within a flow
+   limit (``flow_limited``); each keeps max(demand flow, ``flow_min_kg_s``), its outlet then at
+   T_in - Q / (m cp). A substation whose water arrives at or below its return set-point even at its largest
+   flow passes it through at its demand's flow at the design difference (or its minimum), and is counted in
+   ``dh_bypassed``.
 4. **Plant**: the heat the network needs, ``m cp (T_supply - T_return)`` at the plant, comes from heat
    pumps lifting the campus's reusable heat (COP from the Carnot fraction with approach temperatures,
    :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
@@ -56,7 +62,8 @@ from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
 from gigawatt.models.pipe_heat import buried_single_pipe_u
-from gigawatt.models.substations import SUBSTATION_CONTROLS, cold_bypass_flow, outlet_temperature, with_minimum_flow
+from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
+                                         with_minimum_flow)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
 
@@ -317,7 +324,7 @@ class SubstationControls:
         that warms its water).
         Consumers without a heat demand model (mass_flow) are left to the caller."""
         if self.plain:
-            m = demand_w / (cp * np.maximum(t_in_k - self.t_ret, MIN_DRIVING_DT_K))
+            m = flow_fixed_return(demand_w, t_in_k, self.t_ret, cp, MIN_DRIVING_DT_K)
             by_heat = np.zeros(m.size, dtype=bool)
         else:
             m = np.empty(demand_w.size)
@@ -571,9 +578,9 @@ class DistrictHeatingNetwork:
     def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):
         """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
         too cold, and the 1 K flow or its flow limit is all it draws; or it arrives at or below the return
-        set-point and is passed through, ``passing``); with ``with_residual`` also the residuals [W]. ``t_ref`` [K]: the
-        outlet temperature each substation was set to (its return set-point unless its outlet follows its
-        heat)."""
+        set-point and is passed through, ``passing``); with ``with_residual`` also the residuals [W].
+        ``t_ref`` [K]: the outlet temperature each substation was set to (its return set-point unless its
+        outlet follows its heat)."""
         demand = self.demand
         t_now = th.t_node_k[self.cs]
         r = np.where(heat, flow * self.cp * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
@@ -618,7 +625,9 @@ class DistrictHeatingNetwork:
         flow = np.where(heat, np.clip(law, lo, hi), fixed)
 
         def t_ref_of(t_in, flow, by_heat):  # the outlet temperatures the residuals are taken against
-            return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c) if by_heat.any() else t_ret_c
+            if not by_heat.any():
+                return t_ret_c
+            return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
         one_step = True
