@@ -205,6 +205,7 @@ def test_demand_series_per_consumer_and_per_group(tmp_path):
     expected = [10000 + 2 * 5000, 12000 + 2 * 6000, 8000, 9000 + 2 * 7000]
     np.testing.assert_allclose(ds["dh_q_demand_w"].values, expected, rtol=1e-15)
     assert ds.attrs["dh_energy_balance_residual"] <= 1e-9
+    assert ds["dh_bypassed"].values.tolist() == [0, 0, 0, 0]  # the per-step count is a result variable
 
 
 @pytest.mark.parametrize("rows, header, step, periods, message", [

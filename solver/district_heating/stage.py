@@ -308,7 +308,7 @@ class SubstationControls:
         self.delta_t = np.nan_to_num(c["delta_t_k"].to_numpy(float), nan=1.0)
         self.flow_max = np.where(control == "flow_limited", c["flow_max_kg_s"].to_numpy(float), np.inf)
         self.flow_min = np.where(heat, c["flow_min_kg_s"].to_numpy(float), 0.0)
-        self.holds_return = np.array([SUBSTATION_CONTROLS[m].holds_return for m in control], dtype=bool)
+        self.holds_return = np.isin(control, [m for m, c in SUBSTATION_CONTROLS.items() if c.holds_return])
         self.fixed_dt = heat & ~self.holds_return
         # lowest temperature a substation cools its water to: its return set-point, or the ground's
         self.floor = np.where(self.holds_return, t_return_k, t_floor_k)
