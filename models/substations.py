@@ -7,7 +7,8 @@ its inlet temperature :math:`T_\mathrm{in}` and gives it back to the return netw
 .. math:: Q = \dot m\, c_p\, (T_\mathrm{in} - T_\mathrm{out})
 
 Three control modes are common in the literature and in the simulation tools of the field
-(Frederiksen & Werner 2013 [1]_, ch. 9; the substation models of the IBPSA/Modelica Buildings library [2]_):
+(Frederiksen & Werner 2013 [1]_, on customer substations; the substation of the IBPSA Project 1 DESTEST
+network exercise [2]_):
 
 * ``fixed_return`` (:func:`flow_fixed_return`): the control valve holds the return temperature at its
   set-point :math:`T_\mathrm{ret}` and the flow follows the inlet temperature,
@@ -19,9 +20,9 @@ Three control modes are common in the literature and in the simulation tools of 
   :math:`\dot m = \min(Q / (c_p (T_\mathrm{in} - T_\mathrm{ret})),\ \dot m_\mathrm{max})`.
 
 Each may keep a **minimum (bypass) flow** (:func:`with_minimum_flow`),
-:math:`\dot m = \max(\dot m_\mathrm{demand},\ \dot m_\mathrm{min})`, the summer bypass that keeps the
-service pipe warm [1]_; the heat taken out stays :math:`Q`, so the return is warmer than the set-point,
-:math:`T_\mathrm{out} = T_\mathrm{in} - Q / (\dot m c_p)` (:func:`outlet_temperature`).
+:math:`\dot m = \max(\dot m_\mathrm{demand},\ \dot m_\mathrm{min})`, the bypass that keeps the service
+pipe warm at low load [1]_ [2]_; the heat taken out stays :math:`Q`, so the return is warmer than the
+set-point, :math:`T_\mathrm{out} = T_\mathrm{in} - Q / (\dot m c_p)` (:func:`outlet_temperature`).
 
 A substation whose water arrives at or below its return set-point (``fixed_return`` and ``flow_limited``)
 cannot use it: it **passes it through** (:func:`cold_bypass_flow`) at the flow its demand needs at the
@@ -42,13 +43,15 @@ authority or pressure dependence beyond the flow limit; the temperature differen
 References
 ----------
 .. [1] H. Frederiksen, S. Werner, District Heating and Cooling, Studentlitteratur, Lund 2013,
-   ISBN 978-91-44-08530-2: ch. 9 (customer substations: temperature difference and flow control, summer
-   bypass flows to keep service pipes warm).
-.. [2] M. Wetter, W. Zuo, T. S. Nouidui, X. Pang, "Modelica Buildings library", Journal of Building
-   Performance Simulation 7(4), 253-270 (2014), doi:10.1080/19401493.2013.765506; the district-heating
-   substations of ``Buildings.Experimental.DHC`` (https://simulationresearch.lbl.gov/modelica/) and the IBPSA
-   Project 1 DESTEST network exercise (https://github.com/ibpsa/project1-destest, ``Networks/CE_1``), whose
-   substations draw :math:`\dot m = Q / (c_p \Delta T)` at a fixed drop.
+   ISBN 978-91-44-08530-2 (customer substations: temperature difference and flow control; bypass flows that
+   keep service pipes warm at low load).
+.. [2] IBPSA Project 1, DESTEST network common exercise 1: the specification
+   ``wp_3_1_destest/Specifications/NetworkCommonExercise1.md`` ("fixed temperature drop ... over
+   substation; mass flow rate determined by heat load and fixed temperature drop; minimal mass flow rate
+   ... (bypass flow)") and its Modelica substation ``wp_3_1_destest/Modelica/IBPSAdestest/Consumer/
+   IdealConsumerTwin.mo`` (the flow :math:`\max(Q / (c_p \Delta T),\ \dot m_\mathrm{bypass})`, smoothed;
+   bypass 0.0001 kg/s by default), https://github.com/ibpsa/project1, commit
+   b39c22a55155267d4536d0cff92e52e5e38343a1 (2022-09-14).
 """
 from __future__ import annotations
 
@@ -82,7 +85,7 @@ def flow_fixed_return(q_w, t_in_k, t_return_k, cp_j_per_kg_k, min_dt_k=MIN_DT_K)
     numpy.ndarray
         Mass flow [kg/s].
 
-    References: [1]_ of the module (ch. 9).
+    References: [1]_ of the module.
     """
     return np.asarray(q_w, float) / (cp_j_per_kg_k * np.maximum(np.asarray(t_in_k, float) - t_return_k, min_dt_k))
 
@@ -104,8 +107,8 @@ def flow_fixed_delta_t(q_w, delta_t_k, cp_j_per_kg_k):
     Returns
     -------
     numpy.ndarray
-        Mass flow [kg/s]. Example: 19.347 kW at 30 K with c_p = 4180 J/(kg K) gives 0.1543 kg/s (a house of the
-        DESTEST network at its peak, [2]_ of the module).
+        Mass flow [kg/s]. Example: 19.347 kW at 30 K with c_p = 4180 J/(kg K) gives 0.1543 kg/s (the peak load of a
+        house of the DESTEST network, https://github.com/ibpsa/project1-destest, ``Networks/CE_1/input_data``).
     """
     return np.asarray(q_w, float) / (cp_j_per_kg_k * np.asarray(delta_t_k, float))
 
@@ -124,7 +127,7 @@ def flow_limited(q_w, t_in_k, t_return_k, flow_max_kg_s, cp_j_per_kg_k, min_dt_k
 
 def with_minimum_flow(m_demand_kg_s, flow_min_kg_s):
     r"""The bypass form: :math:`\dot m = \max(\dot m_\mathrm{demand},\ \dot m_\mathrm{min})` [kg/s] ([1]_ of the
-    module, ch. 9: summer bypass)."""
+    module; the DESTEST substation, [2]_)."""
     return np.maximum(m_demand_kg_s, flow_min_kg_s)
 
 
