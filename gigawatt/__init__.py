@@ -25,7 +25,7 @@ _PUBLIC = {
     "compare": "gigawatt.compare",
     "solve": "gigawatt.solver.solve", "solve_design_points": "gigawatt.solver.solve",
     "from_pandapipes": "gigawatt.interchange",
-    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file",
+    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file", "read_heat_demand": "gigawatt.cases.series_file",
     "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
     "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
