@@ -1,0 +1,178 @@
+r"""The one place where the energy stores meet the DC network: the network's answer at every step of a swing
+series, with the rack stores already in the racks' draw and the bus stores at the stations.
+
+Coupling (quasi-static, each step independent of the last; the network's own dynamics, milliseconds and
+faster, are not modelled):
+
+* a **rack** store sits on the DC output of the rack's power shelves (where rack battery units and
+  power-supply storage sit): the shelves convert p_out − p_store, p_out = p_it/η_vrm; the regulators still
+  lose p_out − p_it. The racks' input powers are then the network's constant-power loads.
+* a **bus** store sits on the 800 VDC bus at the stations: each station's DC output falls by its share of
+  the store's power (by rating, as stiff stations share a zone's draw), and its loss is evaluated at that
+  output with its own loss model. The station's bus voltage is taken from the solve without the store (exact
+  for stations that hold their set-point; with droop, the shift of the bus voltage by the store's power,
+  droop·ΔP/P_rated per unit, is not fed back into the network's losses).
+
+When dcelem's set-power DC element lands, the bus store becomes one of those elements and this module is
+where that switch is made.
+
+Two ways to solve the network along the series, chosen by :func:`dc_stage`:
+
+``chebyshev`` (every rack alike: one rack type, so the bus loads are a single power x per rack times fixed
+counts, and the network's state is an analytic function of x below the nose of the P–V curve)
+    full Newton load flows (:func:`gigawatt.solver.dc.loadflow.solve_dc`) at the Chebyshev points of the
+    second kind on the series' range of x, each station's DC output and voltage and the lowest bus voltage
+    interpolated in x (barycentric, Berrut & Trefethen, "Barycentric Lagrange Interpolation", SIAM Review
+    46(3), 2004, doi:10.1137/S0036144502417715). The interpolant is checked against direct load flows at
+    the midpoints between the nodes; the node count doubles until the largest difference in any station's
+    output is within :data:`SURROGATE_TOL` of the total draw (the load flow's own tolerance is 1e-11 of the
+    load current), else the kernel below is used. The largest difference found is kept in the results.
+``kernel`` (any monopolar case)
+    :func:`gigawatt.solver.dc.series.run_dc_series` at every step (the Numba kernel, zones in parallel,
+    warm-started Newton); each station's output is the total split by rating.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from gigawatt.errors import CaseError
+from gigawatt.models.converter_losses import loss_by_model
+from gigawatt.models.racks import chip_powers
+from gigawatt.solver.dc.series import DCSeries, RackPowers
+from gigawatt.solver.dc.series_batch import RACK_TYPE_FIELDS
+
+SURROGATE_TOL = 1e-10
+"""Largest interpolation difference accepted in any station's output, relative to the total draw [1]."""
+MAX_NODES = 257
+
+
+@dataclass(frozen=True)
+class DCAnswer:
+    """The DC stage along the series (arrays along steps; ``station_*`` (steps, stations)).
+
+    ``p_in_w``: the racks' input power (the network's load) [W]; ``shelf_loss_w``, ``vrm_loss_w`` [W];
+    ``p_station_dc_w`` each station's DC output before the bus stores [W]; ``v_station_v`` its bus voltage
+    [V]; ``v_min_pu`` the lowest bus voltage [1]; ``method`` and ``surrogate_error_w`` (largest interpolation
+    difference found at the check points [W], 0 for the kernel)."""
+
+    p_in_w: np.ndarray
+    shelf_loss_w: np.ndarray
+    vrm_loss_w: np.ndarray
+    p_station_dc_w: np.ndarray
+    v_station_v: np.ndarray
+    v_min_pu: np.ndarray
+    method: str
+    surrogate_error_w: float
+    nodes: int
+
+
+class DCCoupling:
+    """A case's DC network prepared once for swing series (see the module notes)."""
+
+    def __init__(self, case):
+        self.case = case
+        self.series = DCSeries(case)  # assembly and its checks (monopolar, fixed conductor temperatures)
+        if self.series.bipolar:
+            raise CaseError("swing series are solved for monopolar DC networks", file=case.file, element="[dc]",
+                            field="system", value="bipolar", allowed="monopolar")
+        racks = case.tables["rack"]
+        if not len(racks):
+            raise CaseError("a swing series needs racks", file=case.file, element="table 'rack'")
+        self.p_ref = chip_powers(case)  # [W] chips' power at full load, per rack
+        self.eta = racks["vrm_efficiency"].to_numpy(float)
+        self.one_type = racks.groupby(list(RACK_TYPE_FIELDS), dropna=False, sort=False).ngroups == 1
+        net = self.series.net
+        f = net.feeds
+        self.src = np.flatnonzero(f.table == "source")
+        self.station_ids = f.ids[self.src]
+        self.station_rated = f.rated[self.src]
+        self.share = self.station_rated / self.station_rated.sum()
+
+    def shelf_output_w(self, scale: np.ndarray) -> np.ndarray:
+        """Σ over racks of the shelves' output p_it/η_vrm [W] at IT-load fractions ``scale`` (steps,)."""
+        return scale * float((self.p_ref / self.eta).sum())
+
+    def solve(self, scale: np.ndarray, p_rack_store_w: np.ndarray, *, method: str = "auto") -> DCAnswer:
+        """The network at IT-load fractions ``scale`` [1] with the rack stores delivering ``p_rack_store_w``
+        [W] (total, shared by p_it_w) at each step."""
+        p_it_total = float(self.p_ref.sum())
+        vrm = scale * float((self.p_ref / self.eta - self.p_ref).sum())
+        if np.ptp(self.eta) > 0 and np.any(p_rack_store_w != 0):
+            raise CaseError("rack stores need every rack at one VRM efficiency (the store's power is shared by "
+                            "p_it_w)", file=self.case.file, element="table 'rack'", field="vrm_efficiency")
+        eta = float(self.eta[0])
+        # effective IT fraction: the shelves convert (p_out − p_store)·η_vrm of IT-equivalent power
+        s_eff = scale - p_rack_store_w * eta / p_it_total
+        use = method if method != "auto" else ("chebyshev" if self.one_type else "kernel")
+        if use == "chebyshev":
+            if not self.one_type:
+                raise CaseError("the Chebyshev surrogate needs every rack alike", file=self.case.file,
+                                element="table 'rack'", allowed="method kernel")
+            out = self._chebyshev(s_eff, vrm)
+            if out is not None:
+                return out
+        return self._kernel(s_eff, vrm)
+
+    # -- the network as a function of one rack's input power -----------------------------------------------
+    def _flow(self, x: float):
+        """Direct load flow with every rack drawing ``x`` [W] (one rack type): (station outputs, their bus
+        voltages, lowest per-unit voltage)."""
+        from gigawatt.solver.dc.loadflow import solve_dc
+
+        net, case = self.series.net, self.case
+        p_in = np.full(len(case.tables["rack"]), x)
+        net_x = replace(net, rack_p_in=p_in, rack_load=np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus))
+        st = solve_dc(net_x, case, settings=self.series.settings)
+        f = net.feeds
+        v_pu = st.v[net.pos] / case.tables["bus"]["v_nominal_v"].to_numpy(float)
+        return st.feed_p[self.src], st.v[f.bus[self.src]], float(v_pu.min())
+
+    def _chebyshev(self, s_eff: np.ndarray, vrm: np.ndarray) -> DCAnswer | None:
+        from scipy.interpolate import BarycentricInterpolator
+
+        p_in, shelf, _ = RackPowers(self.case, [0])(s_eff[:, None] * self.p_ref[None, :1])  # rack 0 speaks for all
+        x = p_in[:, 0]
+        n_racks = len(self.case.tables["rack"])
+        lo, hi = float(x.min()), float(x.max())
+        pad = max(1e-6 * hi, 1.0)
+        lo, hi = max(lo - pad, 0.0), hi + pad
+        n = 17
+        while n <= MAX_NODES:
+            theta = np.pi * np.arange(n) / (n - 1)
+            nodes = 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(theta)
+            mids = 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(0.5 * (theta[1:] + theta[:-1]))
+            at_nodes = [self._flow(float(v)) for v in nodes]
+            fit = [BarycentricInterpolator(nodes, np.array([a[j] for a in at_nodes]), axis=0) for j in range(3)]
+            err = 0.0
+            for m in mids:
+                p_m, _, _ = self._flow(float(m))
+                err = max(err, float(np.max(np.abs(fit[0](m) - p_m))))
+            if err <= SURROGATE_TOL * hi * n_racks:
+                return DCAnswer(x * n_racks, shelf[:, 0] * n_racks, vrm, fit[0](x), fit[1](x), fit[2](x),
+                                "chebyshev", err, n)
+            n = 2 * n - 1
+        return None
+
+    def _kernel(self, s_eff: np.ndarray, vrm: np.ndarray) -> DCAnswer:
+        from gigawatt.solver.dc.series import run_dc_series
+
+        res = run_dc_series(self.case, np.maximum(s_eff, 0.0))
+        fig = res.figures
+        p_dc = fig["p_grid_w"] - fig["loss_ac_dc_station_w"]
+        p_in_total = fig["p_it_w"] + fig["loss_rack_shelf_w"] + fig["loss_rack_vrm_w"]
+        f = self.series.net.feeds
+        v = np.broadcast_to(f.v_set[self.src], (p_dc.size, self.src.size))
+        return DCAnswer(p_in_total, fig["loss_rack_shelf_w"], vrm, p_dc[:, None] * self.share[None, :], v,
+                        fig["v_min_pu"], "kernel", 0.0, 0)
+
+    def station_losses(self, p_dc_w: np.ndarray, v_v: np.ndarray) -> np.ndarray:
+        """Each station's loss [W] at DC outputs ``p_dc_w`` (steps, stations) and bus voltages ``v_v``, by its
+        loss model (:func:`gigawatt.models.converter_losses.loss_by_model`)."""
+        f = self.series.net.feeds
+        m, n = p_dc_w.shape
+        loss = loss_by_model(self.case.loss_models, np.tile(f.loss_model[self.src], m), p_dc_w.ravel(),
+                             np.ascontiguousarray(v_v).ravel(), np.tile(self.station_rated, m), "source",
+                             np.tile(self.station_ids, m))
+        return loss.reshape(m, n)
