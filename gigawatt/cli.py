@@ -264,6 +264,75 @@ def faults(case, buses, output, no_output):
 
 
 @main.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results as NetCDF here (default: <case name>-swings.nc in the current folder).")
+@click.option("--no-output", is_flag=True, help="Print the summary only; write no file.")
+@click.option("--method", type=click.Choice(["auto", "chebyshev", "kernel"]), default="auto", show_default=True,
+              help="How the DC network is solved at every step (gigawatt.solver.swings.dc_coupling).")
+def swings(case, output, no_output, method):
+    """Run the AI-training power swings of CASE (its [swing] section) at their fine step with its energy
+    stores (store table): the power, ramps and spectrum at the point of connection, the stores' state of
+    charge, cycling and losses, and the findings (ramp limit exceeded, stores short of their law)."""
+    import gigawatt as gw
+    from gigawatt.output_paths import case_inputs, check_output, remove_stale
+    from gigawatt.swing_summary import swing_lines
+
+    path = None
+    with _interruptible("no results written"):
+        try:
+            loaded = gw.load_case(case)
+            if not no_output:
+                trace = (loaded.settings.get("swing") or {}).get("trace")
+                extra = [Path(loaded.file).parent / trace] if trace and loaded.file else []
+                path = check_output(output or Path(f"{loaded.name}-swings.nc"), case_inputs(loaded.file) + extra)
+                remove_stale(path, say=_say)
+            result = gw.run_swings(loaded, method=method)
+        except gw.GigawattError as err:
+            _fail(err)
+        click.echo("\n".join(swing_lines(result)))
+        if path is not None:
+            write_netcdf(result, path, "results")
+
+
+@main.command("size-storage")
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True), required=True,
+              metavar="MW/s", help="Largest ramp of the power at the point of connection [MW/s].")
+@click.option("--band", "bands", multiple=True, metavar="NAME:LOW-HIGH",
+              help="A frequency band [Hz] whose RMS at the point of connection is reported with each sized store "
+                   "(repeatable), e.g. torsional:15.2-16.2.")
+@click.option("--placements", default="rack,bus,facility", show_default=True,
+              help="Comma-separated placements to size (rack, bus, facility).")
+def size_storage(case, ramp_limit, bands, placements):
+    """The smallest store (power and energy) per placement whose ramp-limit control keeps the power at the
+    point of connection of CASE's training swings within --ramp-limit (gigawatt.solver.swings.sizing)."""
+    import gigawatt as gw
+    from gigawatt.solver.swings.run import PLACEMENTS, parse_bands
+    from gigawatt.swing_summary import sizing_lines
+
+    chosen = [p.strip() for p in placements.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in PLACEMENTS]
+    if unknown or not chosen:
+        _fail(f"--placements: unknown placement {unknown[0] if unknown else repr(placements)} "
+              f"(known: {', '.join(PLACEMENTS)})")
+    with _interruptible("sizing stopped"):
+        try:
+            loaded = gw.load_case(case)
+            band_spec = parse_bands(list(bands)) if bands else None
+            sized = gw.size_storage(loaded, ramp_limit * 1e6, placements=chosen)
+            rms = {}
+            if band_spec:
+                for s in sized:
+                    ds = gw.run_swings(loaded, stores=[s["store"]], spectrum=False, bands=list(bands))
+                    rms[s["placement"]] = {b: (float(ds.band_rms_w.sel(band=b)), float(ds.band_rms_unsmoothed_w.sel(
+                        band=b))) for b in band_spec}
+        except gw.GigawattError as err:
+            _fail(err)
+    click.echo("\n".join(sizing_lines(sized, ramp_limit * 1e6, rms)))
+
+
+@main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(path_type=Path),
               help="Folder for the figures and report.html (default: <results name>-report).")

@@ -159,21 +159,21 @@ def parse_bands(items, *, file=None) -> dict:
     return out
 
 
-def run_swings(case, *, stores=None, method: str = "auto", spectrum: bool = True):
+def run_swings(case, *, stores=None, method: str = "auto", spectrum: bool = True, bands=None):
     """Run the case's training swings with its stores (or ``stores``, rows of the ``store`` table) and return
     the results as an ``xarray.Dataset`` along ``time`` [s from the series' start] (see the module notes).
 
     ``method``: how the DC network is solved along the series, ``auto`` (the checked Chebyshev surrogate
     when every rack is alike, else the kernel), ``chebyshev`` or ``kernel``
     (:mod:`gigawatt.solver.swings.dc_coupling`). ``spectrum=False`` leaves out the ``frequency`` dimension
-    (the band RMS values are kept).
+    (the band RMS values are kept). ``bands``: ``["name:low-high", ...]`` [Hz] instead of ``[swing] bands``.
     """
     import xarray as xr
 
     from gigawatt import __version__
 
     sw = swing_settings(case)
-    bands = parse_bands(sw["bands"] or [], file=case.file)
+    bands = parse_bands(sw["bands"] or [] if bands is None else bands, file=case.file)
     dc = DCCoupling(case)
     frac, dt, source = it_fraction(case, float(dc.p_ref.sum()))
     placed = _stores(case, stores)
