@@ -57,7 +57,14 @@ def it_fraction(case, p_it_total_w: float) -> tuple[np.ndarray, float, str]:
         path = Path(sw["trace"])
         if not path.is_absolute() and case.file:
             path = Path(case.file).parent / path
-        ds = read_timeseries(path, periods=n, step=f"{round(dt * 1000)}ms", min_step=MIN_STEP)
+        ds = read_timeseries(path, min_step=MIN_STEP)  # its own step, checked regular
+        if round(ds.attrs["step_s"] * 1000) != round(dt * 1000):
+            raise CaseError(f"the trace's step is {ds.attrs['step_s'] * 1000:g} ms, not the [swing] step", file=str(path),
+                            field="time", value=f"{ds.attrs['step_s'] * 1000:g} ms",
+                            allowed=f"step_s = {dt * 1000:g} ms (or set step_ms to the trace's)")
+        if ds.sizes["time"] != n:
+            raise CaseError(f"the trace has {ds.sizes['time']} rows, not the {n} of duration_s / step_s",
+                            file=str(path), field="time", allowed=f"{n} rows (or set duration_s)")
         if "p_it_fraction" in ds:
             return ds["p_it_fraction"].to_numpy(), dt, str(path)
         if "p_it_w" in ds:

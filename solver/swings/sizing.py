@@ -89,6 +89,8 @@ def size_storage(case, ramp_limit_w_per_s: float, *, placements=PLACEMENTS, meth
             soc0, lo, hi = float(row["soc_initial"]), p0["soc_min"], p0["soc_max"]
             energy = max(-de.min() / (soc0 - lo) if soc0 > lo else 0.0, de.max() / (hi - soc0) if hi > soc0 else 0.0)
             power, energy = float(np.abs(p).max()) * (1 + MARGIN), energy * (1 + MARGIN)
+            if power == 0 or energy == 0:  # the law never needs the store: none at all
+                return 0.0, 0.0, float(np.abs(np.diff(poc)).max() / dt), row | {"power_w": 0.0, "energy_j": 0.0}
             s, _, r = run(law_limit, power, energy, r_ohm)
             return power, energy, float(np.abs(np.diff(s["p_poc_w"])).max() / dt), r
 
