@@ -461,15 +461,29 @@ def validate(tier):
                    "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
 @click.option("--steps", default=None, type=click.IntRange(min=1),
               help="Hourly steps of --series-dc and --year (default 8760: a year) or --dh-series (default 48).")
+@click.option("--swings", "swing_methods", default=None, metavar="METHODS",
+              help="Time the whole call of an hour of training swings at 10 ms with rack and bus stores (the bundled "
+                   "training_swings.toml) per way of solving the DC network: chebyshev, kernel (comma-separated).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps):
+          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps, swing_methods):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
     import json
 
     say = None if as_json else lambda msg: click.echo(msg, err=True)
+    if swing_methods is not None:
+        from gigawatt.bench import swings as bench_swings
+
+        methods = [m.strip() for m in swing_methods.split(",") if m.strip()]
+        unknown = [m for m in methods if m not in bench_swings.METHODS]
+        if unknown or not methods:
+            _fail(f"--swings: unknown method {unknown[0] if unknown else repr(swing_methods)} "
+                  f"(known: {', '.join(bench_swings.METHODS)})")
+        records = bench_swings.run_benchmarks(methods, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_swings.format_table(records))
+        return
     if year_variants is not None:
         from gigawatt.bench import coupled_year as bench_year
 
