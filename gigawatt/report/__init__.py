@@ -44,6 +44,7 @@ from gigawatt.errors import CaseError
 from gigawatt.output_paths import atomic_write, check_folder, check_target
 from gigawatt.report import figures as F
 from gigawatt.report.sankey import LedgerError, draw_sankey, energy_chain, format_w
+from gigawatt.report.swing_figures import SWING_FIGURES
 
 __all__ = ["build_report", "open_results", "LedgerError", "FIGURES"]
 
@@ -91,6 +92,7 @@ FIGURES = {
     "monthly_heat": ("monthly_heat.png", "Heat by month", _single(F.monthly_heat)),
     "sweep_kpis": ("sweep_kpis.png", "KPIs against the swept parameters", F.sweep_kpis),
     "contingency": ("contingency.png", "The worst outages and the single points of failure", F.contingency),
+    **SWING_FIGURES,
 }
 
 
