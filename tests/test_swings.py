@@ -176,3 +176,11 @@ def test_cli_swings_and_size_storage(tmp_path):
     run = subprocess.run([sys.executable, "-m", "gigawatt.cli", "swings", str(bad), "--no-output"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "missing.csv" in run.stderr
+
+
+def test_report_draws_the_swing_figures(result, tmp_path):
+    from gigawatt.report import build_report
+
+    report = build_report(result, tmp_path / "rep")
+    assert {"swing_grid", "swing_spectrum", "swing_stores"} <= set(report.figures)
+    assert all(p.stat().st_size > 1000 for p in report.figures.values())

@@ -123,6 +123,6 @@ def stores(ds):
 SWING_FIGURES = {
     "swing_grid": ("swing_grid.png", "Training swings: power and ramp at the point of connection", grid_power),
     "swing_spectrum": ("swing_spectrum.png", "Training swings: spectrum and named bands", spectrum),
-    "swing_stores": ("swing_stores.png", "Training swings: the stores' state of charge and power", stores),
+    "swing_stores": ("swing_stores.png", "Training swings: state of charge and power of the stores", stores),
 }
 """Figures of a training-swing result: name → (file, caption, function)."""

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
+from gigawatt.cases.memory import check_memory
 from gigawatt.errors import CaseError
 from gigawatt.models.training_load import training_swing
 
 MIN_STEP = "10ms"
+BYTES_PER_STEP = 8 * 60
+"""Memory a step of the series holds at once, about: the chain's series with and without the stores, the
+spectrum, the results [B]."""
+BYTES_PER_STORE_STEP = 8 * 12
 PARAMETERS = ("period_s", "duty", "high", "depth", "checkpoint_every_s", "checkpoint_s", "checkpoint_level",
               "start_s", "stop_s", "ramp_s", "idle")
 
@@ -32,6 +37,9 @@ def swing_settings(case) -> dict:
     if abs(sw["step_s"] * 1000 - round(sw["step_s"] * 1000)) > 1e-9:
         raise CaseError("step is not a whole number of milliseconds", file=case.file, element="[swing]",
                         field="step_s", value=sw["step_s"], allowed="10 ms or more, whole milliseconds")
+    n_store = len(case.tables["store"])
+    check_memory(round(steps), BYTES_PER_STEP + BYTES_PER_STORE_STEP * n_store, "steps of the swing series "
+                 "(duration_s / step_s)", file=case.file, element="[swing]", field="duration_s", value=sw["duration_s"])
     per = sw["cooling_step_s"] / sw["step_s"]
     if abs(per - round(per)) > 1e-6 * per:
         raise CaseError("cooling step is not a whole number of electrical steps", file=case.file, element="[swing]",
