@@ -311,11 +311,7 @@ def size_storage(case, ramp_limit, bands, placements):
     from gigawatt.solver.swings.run import PLACEMENTS, parse_bands
     from gigawatt.swing_summary import sizing_lines
 
-    chosen = [p.strip() for p in placements.split(",") if p.strip()]
-    unknown = [p for p in chosen if p not in PLACEMENTS]
-    if unknown or not chosen:
-        _fail(f"--placements: unknown placement {unknown[0] if unknown else repr(placements)} "
-              f"(known: {', '.join(PLACEMENTS)})")
+    chosen = _choices("--placements", placements, PLACEMENTS, what="placement")
     with _interruptible("sizing stopped"):
         try:
             loaded = gw.load_case(case)
@@ -476,22 +472,14 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     if swing_methods is not None:
         from gigawatt.bench import swings as bench_swings
 
-        methods = [m.strip() for m in swing_methods.split(",") if m.strip()]
-        unknown = [m for m in methods if m not in bench_swings.METHODS]
-        if unknown or not methods:
-            _fail(f"--swings: unknown method {unknown[0] if unknown else repr(swing_methods)} "
-                  f"(known: {', '.join(bench_swings.METHODS)})")
-        records = bench_swings.run_benchmarks(methods, progress=say)
+        records = bench_swings.run_benchmarks(_choices("--swings", swing_methods, bench_swings.METHODS),
+                                              progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_swings.format_table(records))
         return
     if year_variants is not None:
         from gigawatt.bench import coupled_year as bench_year
 
-        variants = [v.strip() for v in year_variants.split(",") if v.strip()]
-        unknown = [v for v in variants if v not in bench_year.VARIANTS]
-        if unknown or not variants:
-            _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
-                  f"(known: {', '.join(bench_year.VARIANTS)})")
+        variants = _choices("--year", year_variants, bench_year.VARIANTS, what="variant")
         records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
         return
@@ -551,6 +539,15 @@ def init(folder):
         _fail(f"{folder}: cannot write the starter case: {err.strerror}")
     click.echo("wrote " + ", ".join(str(p) for p in written))
     click.echo(f"next: gigawatt run {written[0]}")
+
+
+def _choices(option: str, text: str, known, what: str = "method") -> list[str]:
+    """Comma-separated names among ``known``; a one-line error naming the option otherwise."""
+    chosen = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in known]
+    if unknown or not chosen:
+        _fail(f"{option}: unknown {what} {unknown[0] if unknown else repr(text)} (known: {', '.join(known)})")
+    return chosen
 
 
 def _counts(option: str, text: str) -> list[int]:
