@@ -25,11 +25,16 @@ counts, and the network's state is an analytic function of x below the nose of t
     interpolated in x (barycentric, Berrut & Trefethen, "Barycentric Lagrange Interpolation", SIAM Review
     46(3), 2004, doi:10.1137/S0036144502417715). The interpolant is checked against direct load flows at
     the midpoints between the nodes; the node count doubles until the largest difference in any station's
-    output is within :data:`SURROGATE_TOL` of the total draw (the load flow's own tolerance is 1e-11 of the
-    load current), else the kernel below is used. The largest difference found is kept in the results.
+    output is within :data:`SURROGATE_TOL` of the total draw and in any station's voltage and the lowest
+    per-unit voltage within :data:`SURROGATE_TOL` relative (the load flow's own tolerance is 1e-11 of the
+    load current), else the kernel below is used. The largest power difference found is kept in the results.
+    The network's state is analytic in x below the nose, so the interpolant converges geometrically; the
+    shelves' loss curves, which may have kinks, are not interpolated (each step's rack input is computed
+    exactly), nor are the stations' losses (computed at each step from the interpolated outputs).
 ``kernel`` (any monopolar case)
     :func:`gigawatt.solver.dc.series.run_dc_series` at every step (the Numba kernel, zones in parallel,
-    warm-started Newton); each station's output is the total split by rating.
+    warm-started Newton); each station's output is the total split by rating and its voltage taken at its
+    set-point (the kernel keeps neither per station).
 """
 from __future__ import annotations
 
@@ -154,11 +159,12 @@ class DCCoupling:
             mids = 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(0.5 * (theta[1:] + theta[:-1]))
             at_nodes = [self._flow(float(v)) for v in nodes]
             fit = [BarycentricInterpolator(nodes, np.array([a[j] for a in at_nodes]), axis=0) for j in range(3)]
-            err = 0.0
+            err, err_v = 0.0, 0.0
             for m in mids:
-                p_m, _, _ = self._flow(float(m))
+                p_m, v_m, vmin_m = self._flow(float(m))
                 err = max(err, float(np.max(np.abs(fit[0](m) - p_m))))
-            if err <= SURROGATE_TOL * hi * n_racks:
+                err_v = max(err_v, float(np.max(np.abs(fit[1](m) - v_m) / v_m)), abs(float(fit[2](m)) - vmin_m))
+            if err <= SURROGATE_TOL * hi * n_racks and err_v <= SURROGATE_TOL:
                 return DCAnswer(x * n_racks, shelf[:, 0] * n_racks, vrm, fit[0](x), fit[1](x), fit[2](x),
                                 "chebyshev", err, n)
             n = 2 * n - 1
