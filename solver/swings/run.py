@@ -138,7 +138,7 @@ def band_rms(x: np.ndarray, dt: float, bands: dict) -> tuple[np.ndarray, np.ndar
     if n % 2 == 0:
         w[-1] = 1.0
     power = w * np.abs(spec) ** 2 / n ** 2
-    amp = np.sqrt(2.0 * power) if n else power
+    amp = w * np.abs(spec) / n  # a sine of amplitude A shows A (at the Nyquist bin, its cosine's A)
     out = {name: float(np.sqrt(power[(f >= lo) & (f <= hi)].sum())) for name, (lo, hi) in bands.items()}
     return f, amp, out
 
