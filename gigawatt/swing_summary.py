@@ -44,7 +44,7 @@ def swing_lines(ds) -> list[str]:
         else:
             lines.append(f"  ramp limit {a['ramp_limit_w_per_s'] / 1e6:g} MW/s held at every step")
     lines.append(f"  energy ledger residual {a['energy_balance_residual']:.1e}; cooling step "
-                 f"{a['cooling_step_s']:g} s ({a['cooling_note']})")
+                 f"{a['cooling_step_s']:g} s: {a['cooling_note']}")
     return lines
 
 
