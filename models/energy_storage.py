@@ -18,7 +18,7 @@ transfer limit), a constant v_oc (no dependence on state of charge) and a consta
 **Capacitor / supercapacitor bank** of capacitance ``c`` [F] and equivalent series resistance ``esr`` [Ω]:
 the same circuit with the voltage of the charge, v_c = √(2E/c), in place of v_oc; its usable energy between
 ``v_max`` and ``v_min`` is E = ½·c·(v_max² − v_min²) (:func:`capacitor_energy_j`; e.g. Conway,
-*Electrochemical Supercapacitors*, Springer, 1999, ch. 1).
+*Electrochemical Supercapacitors*, Kluwer Academic/Plenum, 1999, ch. 1).
 
 **Cycling**: equivalent full cycles, counted by rainflow (ASTM E1049-85 (2017), *Standard Practices for
 Cycle Counting in Fatigue Analysis*, §5.4.4) on the state-of-charge series: EFC = Σ count·range with the range
@@ -75,7 +75,7 @@ def capacitor_energy_j(c_f, v_max_v, v_min_v):
 
     References
     ----------
-    .. [1] B. E. Conway, *Electrochemical Supercapacitors*, Springer, 1999, ch. 1.
+    .. [1] B. E. Conway, *Electrochemical Supercapacitors*, Kluwer Academic/Plenum, 1999, ch. 1.
     """
     return 0.5 * np.asarray(c_f) * (np.asarray(v_max_v) ** 2 - np.asarray(v_min_v) ** 2)
 
