@@ -63,7 +63,7 @@ def test_without_stores_the_chain_is_the_plain_dc_series():
     case = campus(store=None)
     ds = run_swings(case)
     frac, _, _ = it_fraction(case, 0.0)
-    ref = run_dc_series(case, frac)
+    ref = run_dc_series(case, frac[:, 0])
     assert np.allclose(ds.p_poc_w, ref.figures["p_grid_w"], rtol=1e-9, atol=0)
     assert np.array_equal(ds.p_poc_w, ds.p_poc_unsmoothed_w)
 
@@ -184,3 +184,37 @@ def test_report_draws_the_swing_figures(result, tmp_path):
     report = build_report(result, tmp_path / "rep")
     assert {"swing_grid", "swing_spectrum", "swing_stores"} <= set(report.figures)
     assert all(p.stat().st_size > 1000 for p in report.figures.values())
+
+
+def halls(swing=None, store=STORES):
+    return gw.build_campus(halls=3, rows_per_hall=1, racks_per_row=3, rack_it_power_kw=130, station_droop=0.02,
+                           swing={**SWING, "duration_s": 20, **(swing or {})}, store=store)
+
+
+def test_a_job_per_hall_in_step_is_the_campus_job():
+    # the rack store split over the halls by p_it_w behaves as the whole (its parts scale with their loads)
+    campus_ds = run_swings(halls())
+    hall_ds = run_swings(halls(swing={"scope": "hall", "hall_offset_s": 0}))
+    for name in ("p_poc_w", "p_rack_in_w", "loss_ac_dc_station_w", "v_min_pu"):
+        assert np.allclose(hall_ds[name], campus_ds[name], rtol=1e-9, atol=0), name
+    assert np.allclose(hall_ds.store_p_w, campus_ds.store_p_w, rtol=1e-9, atol=1e-6)
+
+
+def test_a_job_per_hall_with_offsets_against_the_kernel_rack_by_rack():
+    from gigawatt.models.racks import chip_powers
+    from gigawatt.models.training_load import training_swing
+    from gigawatt.solver.dc.series import run_dc_series
+    from gigawatt.solver.swings.load import PARAMETERS
+
+    case = halls(swing={"scope": "hall", "hall_offset_s": 0.37}, store=None)
+    ds = run_swings(case)
+    sw = case.settings["swing"]
+    t = ds.time.values
+    hall_of_rack = np.array([int(r.split("-")[0][1:]) - 1 for r in case.tables["rack"]["id"]])
+    per_hall = np.column_stack([training_swing(t - h * 0.37, **{k: sw[k] for k in PARAMETERS}) for h in range(3)])
+    ref = run_dc_series(case, per_hall[:, hall_of_rack])
+    assert np.allclose(ds.p_poc_w, ref.figures["p_grid_w"], rtol=1e-9, atol=0)
+    assert np.allclose(ds.p_it_w, per_hall[:, hall_of_rack] @ chip_powers(case), rtol=1e-12)
+    # the halls out of step: the campus's swing is smaller than in step
+    in_step = run_swings(halls(swing={"scope": "hall", "hall_offset_s": 0}, store=None))
+    assert np.ptp(ds.p_poc_w.values[500:1500]) < np.ptp(in_step.p_poc_w.values[500:1500])

@@ -75,9 +75,13 @@ class DCAnswer:
 
 
 class DCCoupling:
-    """A case's DC network prepared once for swing series (see the module notes)."""
+    """A case's DC network prepared once for swing series (see the module notes).
 
-    def __init__(self, case):
+    ``scope``: ``campus`` (one training job over every rack: one group) or ``hall`` (a job per zone of the
+    DC network, each zone's racks one group; a zone is a set of buses joined by lines and fed by its own
+    stations, a hall of the campus builder). Loads and rack stores are given per group (steps, groups)."""
+
+    def __init__(self, case, scope: str = "campus"):
         self.case = case
         self.series = DCSeries(case)  # assembly and its checks (monopolar, fixed conductor temperatures)
         if self.series.bipolar:
@@ -95,23 +99,38 @@ class DCCoupling:
         self.station_ids = f.ids[self.src]
         self.station_rated = f.rated[self.src]
         self.share = self.station_rated / self.station_rated.sum()
+        n_zone = net.zones.start.size
+        if scope == "hall":
+            if len(net.zones.levels) != 1 or not self.one_type:
+                raise CaseError("a training job per hall needs a single-level DC network (no DC/DC converters) "
+                                "and every rack alike", file=case.file, element="[swing]", field="scope",
+                                value=scope, allowed="campus")
+            self.zone_group = np.arange(n_zone)
+        else:
+            self.zone_group = np.zeros(n_zone, dtype=np.int64)
+        self.rack_group = self.zone_group[net.zone[net.rack_bus]]
+        self.station_group = self.zone_group[net.zone[f.bus[self.src]]]
+        self.groups = int(self.zone_group.max()) + 1
+        self.p_ref_group = np.bincount(self.rack_group, weights=self.p_ref, minlength=self.groups)
+        self.racks_group = np.bincount(self.rack_group, minlength=self.groups).astype(float)
         self._memo = {}  # the last answer, keyed by the loads it was solved for
 
     def shelf_output_w(self, scale: np.ndarray) -> np.ndarray:
-        """Σ over racks of the shelves' output p_it/η_vrm [W] at IT-load fractions ``scale`` (steps,)."""
-        return scale * float((self.p_ref / self.eta).sum())
+        """Σ over each group's racks of the shelves' output p_it/η_vrm [W] at IT-load fractions ``scale``
+        (steps, groups)."""
+        return scale * np.bincount(self.rack_group, weights=self.p_ref / self.eta, minlength=self.groups)
 
     def solve(self, scale: np.ndarray, p_rack_store_w: np.ndarray, *, method: str = "auto") -> DCAnswer:
-        """The network at IT-load fractions ``scale`` [1] with the rack stores delivering ``p_rack_store_w``
-        [W] (total, shared by p_it_w) at each step."""
-        p_it_total = float(self.p_ref.sum())
-        vrm = scale * float((self.p_ref / self.eta - self.p_ref).sum())
+        """The network at IT-load fractions ``scale`` [1] (steps, groups) with the rack stores delivering
+        ``p_rack_store_w`` [W] (steps, groups; each group's total, shared by p_it_w) at each step."""
+        vrm = scale @ np.bincount(self.rack_group, weights=self.p_ref / self.eta - self.p_ref,
+                                  minlength=self.groups)
         if np.ptp(self.eta) > 0 and np.any(p_rack_store_w != 0):
             raise CaseError("rack stores need every rack at one VRM efficiency (the store's power is shared by "
                             "p_it_w)", file=self.case.file, element="table 'rack'", field="vrm_efficiency")
         eta = float(self.eta[0])
         # effective IT fraction: the shelves convert (p_out − p_store)·η_vrm of IT-equivalent power
-        s_eff = scale - p_rack_store_w * eta / p_it_total
+        s_eff = np.ascontiguousarray(scale - p_rack_store_w * eta / self.p_ref_group[None, :])
         use = method if method != "auto" else ("chebyshev" if self.one_type else "kernel")
         key = (use, hashlib.sha1(s_eff.tobytes()).hexdigest())  # the same loads again (another store above)
         if key not in self._memo:
@@ -127,12 +146,16 @@ class DCCoupling:
             out = self._chebyshev(s_eff, vrm)
             if out is not None:
                 return out
-        return self._kernel(s_eff, vrm)
+        if self.groups > 1:
+            raise CaseError("a training job per hall is solved by the Chebyshev surrogate only, and it did not "
+                            f"meet its check with {MAX_NODES} nodes", file=self.case.file, element="[swing]",
+                            field="scope", value="hall", allowed="campus")
+        return self._kernel(s_eff[:, 0], vrm)
 
     # -- the network as a function of one rack's input power -----------------------------------------------
     def _flow(self, x: float):
         """Direct load flow with every rack drawing ``x`` [W] (one rack type): (station outputs, their bus
-        voltages, lowest per-unit voltage)."""
+        voltages, lowest per-unit voltage of each zone)."""
         from gigawatt.solver.dc.loadflow import solve_dc
 
         net, case = self.series.net, self.case
@@ -141,13 +164,18 @@ class DCCoupling:
         st = solve_dc(net_x, case, settings=self.series.settings)
         f = net.feeds
         v_pu = st.v[net.pos] / case.tables["bus"]["v_nominal_v"].to_numpy(float)
-        return st.feed_p[self.src], st.v[f.bus[self.src]], float(v_pu.min())
+        v_min_zone = np.full(net.zones.start.size, np.inf)
+        np.minimum.at(v_min_zone, net.zone[net.pos], v_pu)
+        return st.feed_p[self.src], st.v[f.bus[self.src]], v_min_zone
 
     def _chebyshev(self, s_eff: np.ndarray, vrm: np.ndarray) -> DCAnswer | None:
+        """Zones are independent at one level, so one load flow with every rack at x gives each zone's state at
+        its own racks' x: the interpolants in x serve every group at its own load."""
         from scipy.interpolate import BarycentricInterpolator
 
-        p_in, shelf, _ = RackPowers(self.case, [0])(s_eff[:, None] * self.p_ref[None, :1])  # rack 0 speaks for all
-        x = p_in[:, 0]
+        steps, groups = s_eff.shape
+        p_in, shelf, _ = RackPowers(self.case, [0])(s_eff.reshape(-1, 1) * self.p_ref[0])  # rack 0 for all
+        x, shelf = p_in[:, 0].reshape(steps, groups), shelf[:, 0].reshape(steps, groups)
         n_racks = len(self.case.tables["rack"])
         lo, hi = float(x.min()), float(x.max())
         pad = max(1e-6 * hi, 1.0)
@@ -163,9 +191,19 @@ class DCCoupling:
             for m in mids:
                 p_m, v_m, vmin_m = self._flow(float(m))
                 err = max(err, float(np.max(np.abs(fit[0](m) - p_m))))
-                err_v = max(err_v, float(np.max(np.abs(fit[1](m) - v_m) / v_m)), abs(float(fit[2](m)) - vmin_m))
+                err_v = max(err_v, float(np.max(np.abs(fit[1](m) - v_m) / v_m)),
+                            float(np.max(np.abs(fit[2](m) - vmin_m))))
             if err <= SURROGATE_TOL * hi * n_racks and err_v <= SURROGATE_TOL:
-                return DCAnswer(x * n_racks, shelf[:, 0] * n_racks, vrm, fit[0](x), fit[1](x), fit[2](x),
+                p_st = np.empty((steps, self.src.size))
+                v_st = np.empty((steps, self.src.size))
+                v_min = np.full(steps, np.inf)
+                for g in range(groups):
+                    cols = self.station_group == g
+                    p_st[:, cols] = fit[0](x[:, g])[:, cols]
+                    v_st[:, cols] = fit[1](x[:, g])[:, cols]
+                    zones = self.zone_group == g
+                    v_min = np.minimum(v_min, fit[2](x[:, g])[:, zones].min(axis=1))
+                return DCAnswer(x @ self.racks_group, shelf @ self.racks_group, vrm, p_st, v_st, v_min,
                                 "chebyshev", err, n)
             n = 2 * n - 1
         return None

@@ -54,8 +54,9 @@ def swing_settings(case) -> dict:
     return sw
 
 
-def it_fraction(case, p_it_total_w: float) -> tuple[np.ndarray, float, str]:
-    """(IT-load fraction per step [1], step [s], the source: 'parameters' or the trace file)."""
+def it_fraction(case, p_it_total_w: float, groups: int = 1) -> tuple[np.ndarray, float, str]:
+    """(IT-load fraction [1] per step and group (steps, groups), step [s], the source: 'parameters' or the
+    trace file). Group g (a hall, with ``[swing] scope = "hall"``) runs the job delayed by g·hall_offset_s."""
     sw = swing_settings(case)
     dt = float(sw["step_s"])
     n = int(round(sw["duration_s"] / dt))
@@ -73,10 +74,15 @@ def it_fraction(case, p_it_total_w: float) -> tuple[np.ndarray, float, str]:
         if ds.sizes["time"] != n:
             raise CaseError(f"the trace has {ds.sizes['time']} rows, not the {n} of duration_s / step_s",
                             file=str(path), field="time", allowed=f"{n} rows (or set duration_s)")
+        if groups > 1:
+            raise CaseError("a trace is the campus's load: a job per hall comes from the parameters",
+                            file=case.file, element="[swing]", field="scope", value="hall", allowed="campus")
         if "p_it_fraction" in ds:
-            return ds["p_it_fraction"].to_numpy(), dt, str(path)
+            return ds["p_it_fraction"].to_numpy()[:, None], dt, str(path)
         if "p_it_w" in ds:
-            return ds["p_it_w"].to_numpy() / p_it_total_w, dt, str(path)
+            return (ds["p_it_w"].to_numpy() / p_it_total_w)[:, None], dt, str(path)
         raise CaseError("a swing trace needs p_it_fraction or p_it_w", file=str(path), element="header")
     t = np.arange(n) * dt
-    return training_swing(t, **{k: sw[k] for k in PARAMETERS}), dt, "parameters"
+    par = {k: sw[k] for k in PARAMETERS}
+    return np.column_stack([training_swing(t - g * sw["hall_offset_s"], **par) for g in range(groups)]), dt, \
+        "parameters"

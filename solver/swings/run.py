@@ -4,8 +4,10 @@ what the grid and the plant see.
 The chain of one step (quasi-static; each store is a state advanced step by step, the network is solved at
 each step's powers, :mod:`gigawatt.solver.swings.dc_coupling`):
 
-1. IT load p_it = fraction × Σ p_it_w (:mod:`gigawatt.solver.swings.load`);
-2. **rack** stores see the shelves' output Σ p_it/η_vrm and deliver on it; the shelves convert the rest;
+1. IT load p_it = fraction × Σ p_it_w (:mod:`gigawatt.solver.swings.load`), for the campus or per hall
+   (``[swing] scope``: each hall, a zone of the DC network, its own fraction);
+2. **rack** stores see the shelves' output Σ p_it/η_vrm and deliver on it; the shelves convert the rest
+   (per hall, a rack store is split by p_it_w, each part on its hall's load: :func:`split_store`);
 3. the DC network at the racks' input powers: the stations' DC outputs;
 4. **bus** stores see the stations' total DC output and deliver on the bus; each station's output falls by
    its share (by rating) and its loss is taken at that output;
@@ -32,8 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from gigawatt.errors import CaseError
-from gigawatt.models.energy_storage import CONTROL_LAWS, STORE_KINDS, capacitor_energy_j, equivalent_full_cycles, \
-    run_store
+from gigawatt.models.energy_storage import CONTROL_LAWS, LAW_PEAK, LAW_RAMP, STORE_KINDS, capacitor_energy_j, \
+    equivalent_full_cycles, run_store
 from gigawatt.solver.swings.dc_coupling import DCCoupling
 from gigawatt.solver.swings.load import it_fraction, swing_settings
 
@@ -98,21 +100,39 @@ def _stores(case, stores):
     return {pl: [(r, store_parameters(case, r)) for r in rows if r["placement"] == pl] for pl in PLACEMENTS}
 
 
+def split_store(par: dict, share: float) -> dict:
+    """A store's parameters for its ``share`` [1] of a group of racks: power, energy, the law's power
+    limits scaled by the share, the resistance by its inverse (each part loses the same fraction, so the
+    parts together behave as the whole when their loads are the shares of the whole's)."""
+    out = dict(par, p_max_w=par["p_max_w"] * share, e_rated_j=par["e_rated_j"] * share, c_f=par["c_f"] * share,
+               r_ohm=par["r_ohm"] / share)
+    if par["law"] in (LAW_RAMP, LAW_PEAK):
+        out["par0"] = par["par0"] * share
+    return out
+
+
 def chain(case, frac, dt, dc: DCCoupling, stores, *, method="auto"):
-    """The chain of the module notes along the IT-load fractions ``frac`` [1] with the stores
-    ``{placement: [(row, parameters)]}``: a dict of series [W] and the stores' own series."""
+    """The chain of the module notes along the IT-load fractions ``frac`` [1] (steps, groups) with the stores
+    ``{placement: [(row, parameters)]}``: a dict of series [W] and the stores' own series (summed over the
+    groups for the rack stores, each part driven by its own group's load)."""
     out_st = []
 
-    def act(load, placed):
-        total = np.zeros(load.size)
+    def act(load, placed, shares=None):
+        """Each store in turn on the load it sees; ``shares``: a rack store split over the groups."""
+        grouped = shares is not None
+        load = load if grouped else load[:, None]
+        shares = shares if grouped else np.ones(1)
+        total = np.zeros(load.shape)
         for row, par in placed:
-            p, e, loss, want = _run_one(load - total, dt, par)
+            parts = [_run_one(np.ascontiguousarray(load[:, g] - total[:, g]), dt, split_store(par, shares[g]))
+                     for g in range(shares.size)]
+            p = np.column_stack([x[0] for x in parts])
             total += p
-            out_st.append((row, par, p, e, loss, want))
-        return total
+            out_st.append((row, par, *(sum(x[j] for x in parts) for j in range(4))))
+        return total if grouped else total[:, 0]
 
     p_out = dc.shelf_output_w(frac)
-    p_rack = act(p_out, stores["rack"])
+    p_rack = act(p_out, stores["rack"], dc.p_ref_group / dc.p_ref_group.sum())
     ans = dc.solve(frac, p_rack, method=method)
     p_dc = ans.p_station_dc_w.sum(axis=1)
     p_bus = act(p_dc, stores["bus"])
@@ -120,11 +140,20 @@ def chain(case, frac, dt, dc: DCCoupling, stores, *, method="auto"):
     st_loss = dc.station_losses(st_dc, ans.v_station_v)
     intake = (st_dc + st_loss).sum(axis=1)
     p_fac = act(intake, stores["facility"])
-    series = {"p_it_w": frac * float(dc.p_ref.sum()), "p_rack_in_w": ans.p_in_w, "loss_rack_vrm_w": ans.vrm_loss_w,
+    series = {"p_it_w": frac @ dc.p_ref_group, "p_rack_in_w": ans.p_in_w, "loss_rack_vrm_w": ans.vrm_loss_w,
               "loss_rack_shelf_w": ans.shelf_loss_w, "loss_distribution_w": p_dc - ans.p_in_w,
               "p_station_dc_w": st_dc.sum(axis=1), "loss_ac_dc_station_w": st_loss.sum(axis=1),
               "p_intake_w": intake, "p_poc_w": intake - p_fac, "v_min_pu": ans.v_min_pu}
     return series, out_st, ans
+
+
+def prepare(case, method="auto"):
+    """The DC coupling of the case's ``[swing] scope`` and the IT-load fractions (steps, groups), step [s]
+    and load source."""
+    sw = swing_settings(case)
+    dc = DCCoupling(case, scope=sw["scope"])
+    frac, dt, source = it_fraction(case, float(dc.p_ref.sum()), dc.groups)
+    return dc, frac, dt, source
 
 
 def band_rms(x: np.ndarray, dt: float, bands: dict) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -174,12 +203,11 @@ def run_swings(case, *, stores=None, method: str = "auto", spectrum: bool = True
 
     sw = swing_settings(case)
     bands = parse_bands(sw["bands"] or [] if bands is None else bands, file=case.file)
-    dc = DCCoupling(case)
-    frac, dt, source = it_fraction(case, float(dc.p_ref.sum()))
+    dc, frac, dt, source = prepare(case, method)
     placed = _stores(case, stores)
     s, st, ans = chain(case, frac, dt, dc, placed, method=method)
     s0, _, _ = chain(case, frac, dt, dc, {pl: [] for pl in PLACEMENTS}, method=method)
-    n = frac.size
+    n = frac.shape[0]
     time = np.arange(n) * dt
 
     def var(values, units, long_name, dims=("time",)):

@@ -27,9 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from gigawatt.cases.schema import schema
-from gigawatt.solver.swings.dc_coupling import DCCoupling
-from gigawatt.solver.swings.load import it_fraction
-from gigawatt.solver.swings.run import DEFAULT_R_SHARE, PLACEMENTS, chain, store_parameters
+from gigawatt.solver.swings.run import DEFAULT_R_SHARE, PLACEMENTS, chain, prepare, store_parameters
 
 BISECTIONS = 12
 HUGE = 1e3
@@ -51,11 +49,10 @@ def size_storage(case, ramp_limit_w_per_s: float, *, placements=PLACEMENTS, meth
     ``power_w`` [W], ``energy_j`` [J], ``law_ramp_limit_w_per_s`` [W/s], ``ramp_max_w_per_s`` [W/s] reached
     at the point of connection with the sized store, ``held`` (whether it holds the limit) and ``store`` (the
     store-table row, to run with :func:`gigawatt.solver.swings.run.run_swings`)."""
-    dc = DCCoupling(case)
-    frac, dt, _ = it_fraction(case, float(dc.p_ref.sum()))
+    dc, frac, dt, _ = prepare(case, method)
     none = {pl: [] for pl in PLACEMENTS}
     base, _, _ = chain(case, frac, dt, dc, none, method=method)
-    level = {"rack": dc.shelf_output_w(frac), "bus": base["p_station_dc_w"], "facility": base["p_intake_w"]}
+    level = {"rack": dc.shelf_output_w(frac).sum(axis=1), "bus": base["p_station_dc_w"], "facility": base["p_intake_w"]}
     poc = base["p_poc_w"]
     out = []
     for pl in placements:
