@@ -147,9 +147,11 @@ class DCCoupling:
             if out is not None:
                 return out
         if self.groups > 1:
-            raise CaseError("a training job per hall is solved by the Chebyshev surrogate only, and it did not "
-                            f"meet its check with {MAX_NODES} nodes", file=self.case.file, element="[swing]",
-                            field="scope", value="hall", allowed="campus")
+            why = ("the method kernel was asked for" if use == "kernel" else
+                   f"the surrogate did not meet its check with {MAX_NODES} nodes")
+            raise CaseError(f"a training job per hall is solved by the Chebyshev surrogate only ({why})",
+                            file=self.case.file, element="[swing]", field="scope", value="hall",
+                            allowed="campus, or method auto/chebyshev")
         return self._kernel(s_eff[:, 0], vrm)
 
     # -- the network as a function of one rack's input power -----------------------------------------------
