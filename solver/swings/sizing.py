@@ -4,7 +4,7 @@ power at the point of connection within a ramp limit for the case's training swi
 Method, for each placement (rack, bus, facility) in turn, one store there and no other:
 
 1. the ramp-limit law (:data:`gigawatt.models.energy_storage.CONTROL_LAWS`) is run with an unconstrained
-   store (power and energy far above the need, state-of-charge window 0–1). Its recharge term is
+   store (power and energy a thousand times the peak it sees and an hour of it). Its recharge term is
    (soc_set − soc)·E_window/τ, which depends only on the energy moved, not on the store's size, so this run's
    power p(t) and energy E(t) are what any store that never reaches its limits would do;
 2. the store's rating follows in closed form from that trajectory: P = max|p|, and the smallest rated energy
@@ -80,9 +80,8 @@ def size_storage(case, ramp_limit_w_per_s: float, *, placements=PLACEMENTS, meth
             """(power, energy) from the unconstrained run, then the grid's largest ramp with that store."""
             _, (_, par, p, e, _, _), _ = run(law_limit, HUGE * peak, HUGE * peak * 3600, r_ohm)
             de = e - par["soc0"] * par["e_rated_j"]
-            p0 = store_parameters(case, row | {"ramp_limit_w_per_s": law_limit, "energy_j": 1.0, "capacitance_f": 1.0,
-                                               "power_w": 1.0,
-                                               "v_max_v": row.get("v_max_v") or 1.0})
+            p0 = store_parameters(case, row | {"ramp_limit_w_per_s": law_limit, "energy_j": 1.0, "power_w": 1.0,
+                                               "capacitance_f": 1.0, "v_max_v": row.get("v_max_v") or 1.0})
             soc0, lo, hi = float(row["soc_initial"]), p0["soc_min"], p0["soc_max"]
             energy = max(-de.min() / (soc0 - lo) if soc0 > lo else 0.0, de.max() / (hi - soc0) if hi > soc0 else 0.0)
             power, energy = float(np.abs(p).max()) * (1 + MARGIN), energy * (1 + MARGIN)
