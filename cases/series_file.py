@@ -39,7 +39,8 @@ file holds at most one column of each group, so that none is silently ignored.""
 _OFFSET = re.compile(r"[T ]\d.*(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
 
 
-def read_timeseries(path, *, start=None, periods: int | None = None, step=None, columns=None) -> xr.Dataset:
+def read_timeseries(path, *, start=None, periods: int | None = None, step=None, columns=None,
+                    min_step="1s") -> xr.Dataset:
     """Read and check a time-series CSV file.
 
     Parameters
@@ -54,6 +55,9 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
         Requested step (``"1h"``, ``"15min"``, ``"1s"``); default: the file's own (its smallest interval).
     columns : iterable of str, optional
         Canonical value columns that must be present (``["p_it_fraction"]``).
+    min_step : str or pandas.Timedelta, optional
+        Shortest step accepted (default 1 s, then whole seconds); below a second (a training-swing trace,
+        ``"10ms"``) the step is a whole number of milliseconds.
 
     Returns
     -------
@@ -179,7 +183,7 @@ def _time_axis(df, file, where, start, periods, step):
         raise CaseError("no data rows", file=file)
 
     time = _parse_time(df["time"], file, where)
-    step_td = _check_steps(time, df["time"], step, file, where)
+    step_td = _check_steps(time, df["time"], step, file, where, pd.Timedelta(min_step))
     if start is not None:
         want = _timestamp(start, "start")
         if time[0] != want:
@@ -246,7 +250,8 @@ def _parse_time(col: pd.Series, file: str, where) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed, name="time")
 
 
-def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where) -> pd.Timedelta:
+def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where,
+                 min_step: pd.Timedelta = pd.Timedelta(1, "s")) -> pd.Timedelta:
     diffs = np.diff(time.asi8)  # ns
     back = np.flatnonzero(diffs <= 0)
     if len(back):
@@ -260,9 +265,12 @@ def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where)
         want = pd.Timedelta(int(diffs.min()), "ns")
     else:
         raise CaseError("a single row has no step: give the step", file=file, field="time")
-    if want < pd.Timedelta(1, "s") or want % pd.Timedelta(1, "s"):
-        raise CaseError("step is not a whole number of seconds of at least 1 s", file=file, field="time",
-                        value=str(want), allowed=">= 1 s, whole seconds")
+    unit = pd.Timedelta(1, "s") if min_step >= pd.Timedelta(1, "s") else pd.Timedelta(1, "ms")
+    if want < min_step or want % unit:
+        what, least = (("seconds", f"{min_step.total_seconds():g} s") if unit == pd.Timedelta(1, "s") else
+                       ("milliseconds", f"{min_step.total_seconds() * 1000:g} ms"))
+        raise CaseError(f"step is not a whole number of {what} of at least {least}", file=file, field="time",
+                        value=str(want), allowed=f">= {least}, whole {what}")
     off = np.flatnonzero(diffs != want.value)
     if len(off):
         i = int(off[0])
@@ -281,6 +289,8 @@ def _span(td: pd.Timedelta) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if s >= size and s % size == 0:
             return f"{int(s // size)}{unit}"
+    if s < 1 and round(s * 1000, 9) == int(round(s * 1000)):
+        return f"{int(round(s * 1000))}ms"
     return str(td)
 
 

@@ -31,6 +31,8 @@ _PUBLIC = {
     "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
     "format_contingency": "gigawatt.solver.contingency",
     "fault_currents": "gigawatt.solver.faults.analysis",
+    "run_swings": "gigawatt.solver.swings.run",
+    "size_storage": "gigawatt.solver.swings.sizing",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

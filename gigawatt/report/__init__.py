@@ -55,6 +55,7 @@ from gigawatt.errors import CaseError
 from gigawatt.output_paths import atomic_write, check_folder, check_target
 from gigawatt.report import figures as F
 from gigawatt.report.sankey import LedgerError, draw_sankey, energy_chain, format_w
+from gigawatt.report.swing_figures import SWING_FIGURES
 from gigawatt.report.values import has_scalar, scalar
 
 __all__ = ["build_report", "open_results", "LedgerError", "FIGURES"]
@@ -108,6 +109,7 @@ FIGURES = {
     "sweep_kpis": ("sweep_kpis.png", "KPIs against the swept parameters", F.sweep_kpis),
     "compare": ("compare.png", "Architectures compared: losses by stage and efficiency", F.compare_architectures),
     "contingency": ("contingency.png", "The worst outages and the single points of failure", F.contingency),
+    **SWING_FIGURES,
 }
 
 
