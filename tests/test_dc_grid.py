@@ -158,3 +158,85 @@ def test_unfed_part_and_converter_loop_are_case_errors():
     with pytest.raises(CaseError, match="loop"):
         DCGridSolver(dc_grid([800, 800, 800], feeds=[(0, 800.0, 0.0)], lines=[(0, 1, 0.01)],
                              dcdc=[(1, 2, "voltage", 790.0, 0, 0, 0), (2, 1, "voltage", 780.0, 0, 0, 0)]))
+
+
+# --- the case layer: schema rows, gigawatt.solve_dc_grid, two-way stations in the chain ----------------------
+
+def _case(**extra):
+    import gigawatt as gw
+    tables = {
+        "bus": [{"id": "a", "v_nominal_v": 800}, {"id": "b", "v_nominal_v": 800}, {"id": "c", "v_nominal_v": 800}],
+        "line": [{"id": "ab", "from_bus": "a", "to_bus": "b", "r_ohm": 0.01, "length_m": 50},
+                 {"id": "bc", "from_bus": "b", "to_bus": "c", "r_ohm": 0.02, "length_m": 50},
+                 {"id": "ac", "from_bus": "a", "to_bus": "c", "r_ohm": 0.03, "length_m": 50}],
+        "source": [{"id": "rect", "bus": "a", "v_set_v": 800, "rated_power_w": 5e6}],
+        "rack": [{"id": "r1", "bus": "b", "p_it_w": 1e6, "vrm_efficiency": 1.0}],
+    }
+    loss_models = extra.pop("loss_models", None)
+    tables.update(extra)
+    return gw.make_case(tables, loss_models=loss_models)
+
+
+def test_solve_dc_grid_from_a_case_matches_the_grid_and_closes_its_ledger():
+    import gigawatt as gw
+    case = _case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6, "v_max_v": 810}],
+                 dc_conductance=[{"id": "heater", "bus": "b", "g_s": 0.1}])
+    ds = gw.solve_dc_grid(case)
+    assert ds["terminal_mode"].item() == "at_v_max" and ds["v_v"].sel(bus="c").item() == 810.0
+    assert ds["conductance_p_w"].item() == pytest.approx(0.1 * ds["v_v"].sel(bus="b").item() ** 2, rel=1e-14)
+    a = ds.attrs
+    balance = (a["p_sources_dc_w"] + a["p_terminals_w"]
+               - (a["p_racks_w"] + a["p_conductances_w"] + a["p_line_loss_w"] + a["p_converter_loss_w"]))
+    assert abs(balance) <= 1e-10 * 1e6 and a["energy_balance_residual"] <= 1e-12
+    assert ds["v_v"].attrs["units"] == "V" and ds["terminal_p_w"].attrs["units"] == "W"
+
+
+def test_the_chain_refuses_grid_elements_with_one_line():
+    import gigawatt as gw
+    with pytest.raises(CaseError, match="solve_dc_grid") as err:
+        gw.solve(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]))
+    assert "\n" not in str(err.value)
+    conv = [{"id": "dcdc", "from_bus": "b", "to_bus": "c", "v_set_v": 790, "rated_power_w": 1e6, "control": "power",
+             "p_set_w": 1e5}]
+    with pytest.raises(CaseError, match="control"):
+        gw.solve(_case(converter=conv))
+
+
+def test_case_converter_controls_and_their_bad_input():
+    import gigawatt as gw
+    lines = [{"id": "ab", "from_bus": "a", "to_bus": "b", "r_ohm": 0.01, "length_m": 50},
+             {"id": "bc", "from_bus": "b", "to_bus": "c", "r_ohm": 0.02, "length_m": 50}]
+    conv = {"id": "dcdc", "from_bus": "a", "to_bus": "c", "v_set_v": 790, "rated_power_w": 1e6, "control": "power",
+            "p_set_w": 2e5, "loss_model": "q"}
+    ds = gw.solve_dc_grid(_case(line=lines, converter=[conv],
+                                loss_models={"q": {"kind": "quadratic", "a_w": 100.0, "b_v": 1.0, "c_ohm": 0.01}}))
+    i = 2e5 / ds["v_v"].sel(bus="c").item()
+    assert ds["p_out_w"].item() == 2e5
+    assert ds["converter_loss_w"].item() == pytest.approx(100 + i + 0.01 * i * i, rel=1e-14)
+    with pytest.raises(CaseError, match="p_set_w"):
+        gw.solve_dc_grid(_case(line=lines, converter=[{**conv, "p_set_w": None, "loss_model": ""}]))
+    with pytest.raises(CaseError, match="quadratic"):
+        gw.solve_dc_grid(_case(line=lines, converter=[{**conv, "loss_model": "eff"}],
+                               loss_models={"eff": {"kind": "constant_efficiency", "efficiency": 0.98}}))
+
+
+def test_two_way_station_absorbs_without_a_warning_and_loses_on_its_ac_current():
+    """Two stiff stations 30 V apart circulate power: the lower one absorbs. Declared two-way it is not
+    flagged; its loss is MatACDC's, with c_inv while it inverts."""
+    import gigawatt as gw
+    from gigawatt.models.dc_elements import station_ac_power_w
+    vsc = {"kind": "ac_current_quadratic", "a_w": 1e3, "b_v": 2.0, "c_rect_ohm": 1e-3, "c_inv_ohm": 3e-3,
+           "v_ac_v": 690.0, "q_ac_var": 5e4}
+    sources = [{"id": "hi", "bus": "a", "v_set_v": 830, "rated_power_w": 5e6},
+               {"id": "lo", "bus": "c", "v_set_v": 800, "rated_power_w": 5e6, "loss_model": "vsc"}]
+    one_way = gw.solve(_case(source=sources, loss_models={"vsc": vsc}))
+    assert "'lo' absorbs" in one_way.attrs["warnings"]
+    two_way = gw.solve(_case(source=[sources[0], {**sources[1], "two_way": True}], loss_models={"vsc": vsc}))
+    assert "absorbs" not in two_way.attrs["warnings"]
+    p = two_way["p_dc_w"].sel(source="lo").item()
+    assert p < 0
+    _, loss = station_ac_power_w(p, 5e4, 690.0, 1e3, 2.0, 1e-3, 3e-3)
+    assert two_way["source_loss_w"].sel(source="lo").item() == pytest.approx(float(loss), rel=1e-12)
+    # Inverting, the loss uses c_inv: with c_inv = c_rect it would be smaller.
+    _, loss_sym = station_ac_power_w(p, 5e4, 690.0, 1e3, 2.0, 1e-3, 1e-3)
+    assert float(loss) > float(loss_sym)
