@@ -54,6 +54,11 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.dc_elements import AT_V_MAX, AT_V_MIN, P_MODE, conductance_load_w
 
 VOLTAGE, RATIO, POWER = 0, 1, 2
+DENSE_MAX_BUSES = 1500
+STEP_BLOCK_VALUES = 1 << 17
+"""Steps are solved in blocks of about this many bus voltages (1 MiB per working array)."""
+"""Grids of up to this many buses keep T (TᵀAT)⁻¹ Tᵀ as a dense matrix (one product per iteration for all
+steps); larger ones keep SuperLU's sparse factors."""
 DCDC_CONTROLS = {"voltage": VOLTAGE, "ratio": RATIO, "power": POWER}
 """Controls of a DC/DC converter, by name: what its ``set`` holds (output voltage [V], ratio V_to/V_from [-],
 output power [W])."""
@@ -211,6 +216,11 @@ class DCGridSolver:
         self._k_bus = np.bincount(g.feed_bus, weights=g.feed_k_w_per_v, minlength=n)
         self._kv_bus = np.bincount(g.feed_bus, weights=g.feed_k_w_per_v * g.feed_v_set_v, minlength=n)
         self._a_iter = (self._lines + sp.diags(self._g_cond + self._g_droop)).tocsr()
+        # Bus incidence of terminals and loads: their currents are summed per bus by one sparse product.
+        self._s_term = sp.csr_matrix((np.ones(g.terminal_bus.size), (g.terminal_bus, np.arange(g.terminal_bus.size))),
+                                     shape=(n, g.terminal_bus.size))
+        self._s_load = sp.csr_matrix((np.ones(g.load_bus.size), (g.load_bus, np.arange(g.load_bus.size))),
+                                     shape=(n, g.load_bus.size))
         self._held_base, self._v_base = self._held_by_feeds_and_converters()
         self._order = self._converter_order()
         self._ratio_from = [np.flatnonzero((g.dcdc_control == RATIO) & (g.dcdc_from == b)) for b in range(n)]
@@ -313,7 +323,12 @@ class DCGridSolver:
         rows = np.flatnonzero(master >= 0)
         T = sp.csr_matrix((scale[rows], (rows, master[rows])), shape=(n, m))
         M = (T.T @ self._a_iter @ T).tocsc()
-        lu = spla.splu(M) if m else None
+        if m and n <= DENSE_MAX_BUSES:
+            # Small grids: V = W (r − A v_c) + v_c with W = T (TᵀAT)⁻¹ Tᵀ dense, one matrix product per iteration
+            # for all steps (the factorisation is LAPACK's, once per pattern).
+            lu = ("dense", T @ np.linalg.solve(M.toarray(), T.T.toarray()))
+        else:
+            lu = ("sparse", spla.splu(M)) if m else None
         self.factorisations += 1
         hit = (T, const, lu, ~(master >= 0))
         self._patterns[key] = hit
@@ -325,10 +340,14 @@ class DCGridSolver:
         and the converters, with the converters' output powers [W], losses [W] and output currents [A]."""
         g = self.grid
         r = np.zeros_like(v)
-        np.add.at(r, g.terminal_bus, np.where(modes == P_MODE, p_term, 0.0) / v[g.terminal_bus])
-        np.add.at(r, g.load_bus, -p_load / v[g.load_bus])
+        if g.terminal_bus.size:
+            r += self._s_term @ (np.where(modes == P_MODE, p_term, 0.0) / v[g.terminal_bus])
+        if g.load_bus.size:
+            r -= self._s_load @ (p_load / v[g.load_bus])
         # Droop: P/V = k v_set/V − k exactly; the iteration matrix carries (k/v_set)·V, added back here.
-        r += self._kv_bus[:, None] / v - self._k_bus[:, None] + self._g_droop[:, None] * v
+        d = np.flatnonzero(self._k_bus)
+        if d.size:
+            r[d] += self._kv_bus[d, None] / v[d] - self._k_bus[d, None] + self._g_droop[d, None] * v[d]
         nd = g.dcdc_from.size
         p_out = np.zeros((nd, v.shape[1]))
         loss = np.zeros_like(p_out)
@@ -370,8 +389,12 @@ class DCGridSolver:
         last, growing = np.inf, 0
         for it in range(1, self.max_iterations + 1):
             r = self._currents(v, p_term, p_load, modes)[0]
-            x = lu.solve(np.asarray(T.T @ (r - cst)))
-            new = T @ x + const[:, None]
+            r -= cst
+            if lu[0] == "dense":
+                new = lu[1] @ r
+            else:
+                new = T @ lu[1].solve(np.asarray(T.T @ r))
+            new += const[:, None]
             if not np.all(np.isfinite(new) & (new > 0)):
                 return v, it, False
             step = float(np.max(np.abs(new - v) / tol))
@@ -406,17 +429,32 @@ class DCGridSolver:
         n_steps = max(pt.shape[1], pl.shape[1])
         pt = np.broadcast_to(pt, (g.terminal_bus.size, n_steps))
         pl = np.broadcast_to(pl, (g.load_bus.size, n_steps))
+        if one:
+            return self._block(pt, pl, True)
+        # Blocks of steps small enough for the working arrays to stay in cache.
+        block = max(1, STEP_BLOCK_VALUES // max(g.n_bus, 1))
+        parts = [self._block(pt[:, a:a + block], pl[:, a:a + block], False) for a in range(0, n_steps, block)]
+        return DCGridResult(*[np.concatenate([getattr(r, f) for r in parts]) if f != "iterations"
+                              else max(r.iterations for r in parts) for f in DCGridResult.__dataclass_fields__])
+
+    def _block(self, pt, pl, one):
+        """Solve the steps (columns) of ``pt``, ``pl`` together."""
+        g = self.grid
+        n_steps = pt.shape[1]
         v = np.where(np.isfinite(self._v_base), self._v_base, g.v_nominal_v)[:, None] * np.ones(n_steps)
         modes = np.zeros((g.terminal_bus.size, n_steps), dtype=np.int8)
         switchable = ~self._held_base[g.terminal_bus]  # a terminal on a held bus never reaches its limits
         iterations = 0
         for _ in range(2 * g.terminal_bus.size + 2):
-            groups: dict = {}
-            for s in range(n_steps):
-                groups.setdefault(modes[:, s].tobytes(), []).append(s)
+            if modes.any():
+                patterns, which = np.unique(modes.T, axis=0, return_inverse=True)
+                which = which.ravel()
+            else:  # every terminal at its set power (the common case): one pattern, no sorting
+                patterns, which = modes[:, :1].T, np.zeros(n_steps, np.int64)
             failed = []
-            for key, steps in groups.items():
-                cols = np.asarray(steps)
+            for k, pattern in enumerate(patterns):
+                key = np.ascontiguousarray(pattern, dtype=np.int8).tobytes()
+                cols = np.flatnonzero(which == k) if len(patterns) > 1 else slice(None)
                 vc, its, ok = self._iterate(key, pt[:, cols], pl[:, cols], v[:, cols])
                 iterations = max(iterations, its)
                 if ok:
