@@ -31,8 +31,8 @@ _PUBLIC = {
     "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
     "format_contingency": "gigawatt.solver.contingency",
     "fault_currents": "gigawatt.solver.faults.analysis",
-    "solve_dc_grid": "gigawatt.solver.dc.grid_case", "grid_from_case": "gigawatt.solver.dc.grid_case",
-    "DCGridSolver": "gigawatt.solver.dc.grid", "dc_grid": "gigawatt.solver.dc.grid",
+    "solve_dc_grid": "gigawatt.solver.dc.meshed_case", "grid_from_case": "gigawatt.solver.dc.meshed_case",
+    "DCGridSolver": "gigawatt.solver.dc.meshed", "dc_grid": "gigawatt.solver.dc.meshed",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -1,5 +1,5 @@
 """DC grid load flow with set-power terminals, DC/DC converters in meshes and conductance loads
-(gigawatt.solver.dc.grid), against closed forms and an independent solve of the same equations
+(gigawatt.solver.dc.meshed), against closed forms and an independent solve of the same equations
 (scipy.optimize.fsolve on the full Kirchhoff system, written out by hand here)."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from scipy.optimize import fsolve
 
 from gigawatt.errors import CaseError
 from gigawatt.models.dc_elements import AT_V_MAX, AT_V_MIN, P_MODE
-from gigawatt.solver.dc.grid import DCGridSolver, dc_grid
+from gigawatt.solver.dc.meshed import DCGridSolver, dc_grid
 
 INF = np.inf
 LEDGER = 1e-10  # relative: the ledger closes to the solver's convergence (1e-12 of nominal on voltages)

@@ -1,4 +1,4 @@
-"""Runners of the DC grid elements' validation cases (:mod:`gigawatt.solver.dc.grid`,
+"""Runners of the DC grid elements' validation cases (:mod:`gigawatt.solver.dc.meshed`,
 :mod:`gigawatt.models.dc_elements`): closed forms for each element, MatACDC's case5 (DC load flow and the
 stations' losses on their AC-side current) and the CIGRE B4 DC grid test system against pandapower.
 
@@ -24,7 +24,7 @@ def _measured():
 def dc_grid_closed_forms(spec):
     """Each new element against its closed form (see the case file's notes for the equations)."""
     from gigawatt.models.dc_elements import station_ac_power_w
-    from gigawatt.solver.dc.grid import DCGridSolver, dc_grid
+    from gigawatt.solver.dc.meshed import DCGridSolver, dc_grid
 
     Measured = _measured()
     inp = spec["inputs"]
@@ -90,7 +90,7 @@ def dc_grid_closed_forms(spec):
 def _matacdc_dc_grid(inp, terminals=(), feeds=()):
     """MatACDC's three-bus DC grid of case5 as a monopolar equivalent: voltages pole to pole
     (``poles`` × the pole base), loop resistances ``2·r·(base_kv²/base_mva)`` for a bipole."""
-    from gigawatt.solver.dc.grid import dc_grid
+    from gigawatt.solver.dc.meshed import dc_grid
 
     v_base = inp["poles"] * inp["base_kv_dc"] * 1e3
     z_base = (inp["base_kv_dc"] * 1e3) ** 2 / (inp["base_mva"] * 1e6)
@@ -102,7 +102,7 @@ def matacdc_case5(spec):
     """MatACDC 1.0's case5_stagg with case5_stagg_MTDCslack and with case5_stagg_MTDCdroop: the DC load flow
     with its constant-power, slack and droop converters, and each station's loss on its AC-side current."""
     from gigawatt.models.dc_elements import station_ac_power_w, station_loss_ac_current_w
-    from gigawatt.solver.dc.grid import DCGridSolver
+    from gigawatt.solver.dc.meshed import DCGridSolver
 
     Measured = _measured()
     inp = spec["inputs"]
@@ -150,8 +150,8 @@ def matacdc_case5(spec):
 # --- CIGRE B4 --------------------------------------------------------------------------------------
 
 def _cigre_b4(inp):
-    """The CIGRE B4 DC grid from the case file's tables, as :func:`~gigawatt.solver.dc.grid.dc_grid` rows."""
-    from gigawatt.solver.dc.grid import dc_grid
+    """The CIGRE B4 DC grid from the case file's tables, as :func:`~gigawatt.solver.dc.meshed.dc_grid` rows."""
+    from gigawatt.solver.dc.meshed import dc_grid
 
     nodes = inp["nodes"]
     idx = {n["id"]: i for i, n in enumerate(nodes)}
@@ -227,7 +227,7 @@ def cigre_b4_dc(spec):
     """CIGRE B4 DC grid test system: gigawatt's DC grid load flow against pandapower (with an outer loop for
     the droops and the DC/DC converters' input powers)."""
     import pandapower as pp
-    from gigawatt.solver.dc.grid import DCGridSolver
+    from gigawatt.solver.dc.meshed import DCGridSolver
 
     Measured = _measured()
     inp = spec["inputs"]

@@ -247,7 +247,7 @@ def assemble(case: Case) -> Network:
 
 def _refuse_grid_elements(case: Case) -> None:
     """Set-power terminals, conductance loads and ratio- or power-controlled DC/DC converters are solved by
-    :func:`gigawatt.solve_dc_grid` (:mod:`gigawatt.solver.dc.grid`), not by this level-by-level load flow."""
+    :func:`gigawatt.solve_dc_grid` (:mod:`gigawatt.solver.dc.meshed`), not by this level-by-level load flow."""
     for table in ("dc_terminal", "dc_conductance"):
         t = case.tables[table]
         if len(t) and t["in_service"].to_numpy(bool).any():

@@ -1,4 +1,4 @@
-"""A case's DC network as a :class:`~gigawatt.solver.dc.grid.DCGrid`, and its load flow as a results Dataset
+"""A case's DC network as a :class:`~gigawatt.solver.dc.meshed.DCGrid`, and its load flow as a results Dataset
 (``gigawatt.solve_dc_grid``).
 
 What it takes from the case: buses, in-service lines (their loop resistance at their conductor temperature),
@@ -19,7 +19,7 @@ from gigawatt.models.converter_losses import QuadraticLoss, loss_by_model
 from gigawatt.models.dc_elements import TERMINAL_MODES
 from gigawatt.models.racks import rack_powers
 from gigawatt.solver.dc.assembly import STIFF_DROOP, _lines
-from gigawatt.solver.dc.grid import DCGrid, DCGridResult, DCGridSolver, dc_grid
+from gigawatt.solver.dc.meshed import DCGrid, DCGridResult, DCGridSolver, dc_grid
 from gigawatt.solver.dc.results import _var, make_dataset
 
 
@@ -149,5 +149,5 @@ def grid_dataset(case: Case, grid: DCGrid, res: DCGridResult):
              "p_source_loss_w": float(loss_src.sum()), "ledger_residual_w": float(res.ledger_residual_w),
              "energy_balance_residual": abs(float(res.ledger_residual_w)) / max(abs(delivered), 1e-300),
              "iterations": int(res.iterations), "converged": 1,
-             "solver": "gigawatt.solver.dc.grid (substitution on a factorisation kept per pattern of held buses)"}
+             "solver": "gigawatt.solver.dc.meshed (substitution on a factorisation kept per pattern of held buses)"}
     return make_dataset(ds, coords, attrs)
