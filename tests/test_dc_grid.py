@@ -240,3 +240,57 @@ def test_two_way_station_absorbs_without_a_warning_and_loses_on_its_ac_current()
     # Inverting, the loss uses c_inv: with c_inv = c_rect it would be smaller.
     _, loss_sym = station_ac_power_w(p, 5e4, 690.0, 1e3, 2.0, 1e-3, 1e-3)
     assert float(loss) > float(loss_sym)
+
+
+# --- invariants on random grids (hypothesis) --------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def _random_grid(draw):
+    n = draw(st.integers(3, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    lines = [(int(rng.integers(0, i)), i, float(rng.uniform(0.005, 0.05))) for i in range(1, n)]
+    lines += [(int(a), int(b), float(rng.uniform(0.005, 0.05))) for a, b in rng.integers(0, n, (draw(st.integers(0, 4)), 2))
+              if a != b]
+    feeds = [(0, 800.0, 0.0)] + ([(n - 1, 800.0, 2e5)] if draw(st.booleans()) else [])
+    buses = rng.permutation(np.arange(1, n))
+    terminals = [(int(b), float(rng.uniform(-2e5, 2e5)), 780.0, 805.0) for b in buses[:2]]
+    loads = [(int(b), float(rng.uniform(0, 3e5))) for b in rng.integers(1, n, 3)]
+    conductances = [(int(rng.integers(1, n)), float(rng.uniform(0, 0.5)))]
+    dcdc = []
+    if draw(st.booleans()):  # a power-controlled converter between two buses of the network (often a mesh)
+        a, b = (int(x) for x in rng.choice(np.arange(1, n), 2, replace=False))
+        dcdc.append((a, b, "power", float(rng.uniform(-1e5, 1e5)), 50.0, 1.0, 1e-3))
+    return dc_grid([800.0] * n, lines=lines, feeds=feeds, terminals=terminals, loads=loads,
+                   conductances=conductances, dcdc=dcdc)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_random_grid())
+def test_kirchhoff_and_ledger_on_random_grids(grid):
+    res = DCGridSolver(grid).solve()
+    v = res.v_v
+    inj = np.zeros(grid.n_bus)  # power into each bus from its elements [W]
+    np.add.at(inj, grid.feed_bus, res.feed_p_w)
+    np.add.at(inj, grid.terminal_bus, res.terminal_p_w)
+    np.add.at(inj, grid.load_bus, -res.load_p_w)
+    np.add.at(inj, grid.conductance_bus, -res.conductance_p_w)
+    np.add.at(inj, grid.dcdc_to, res.dcdc_p_out_w)
+    np.add.at(inj, grid.dcdc_from, -res.dcdc_p_in_w)
+    out = np.zeros(grid.n_bus)  # power leaving each bus into its lines
+    np.add.at(out, grid.line_from, v[grid.line_from] * res.line_i_a)
+    np.add.at(out, grid.line_to, -v[grid.line_to] * res.line_i_a)
+    scale = np.abs(res.feed_p_w).sum() + np.abs(res.terminal_p_w).sum() + res.load_p_w.sum() + 1.0
+    np.testing.assert_allclose(inj, out, atol=1e-9 * scale)
+    assert abs(res.ledger_residual_w) <= 1e-9 * scale
+    # Terminals: at their set power inside their limits, or held at a limit on its side of the set power.
+    for j in range(grid.terminal_bus.size):
+        vb, p, ps = v[grid.terminal_bus[j]], res.terminal_p_w[j], grid.terminal_p_w[j]
+        if res.terminal_mode[j] == P_MODE:
+            assert p == ps and 780.0 - 1e-6 <= vb <= 805.0 + 1e-6
+        elif res.terminal_mode[j] == AT_V_MAX:
+            assert vb == 805.0 and p <= ps + 1e-6 * abs(ps) + 1e-3
+        else:
+            assert vb == 780.0 and p >= ps - 1e-6 * abs(ps) - 1e-3
