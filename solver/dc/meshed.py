@@ -224,6 +224,8 @@ class DCGridSolver:
         self._held_base, self._v_base = self._held_by_feeds_and_converters()
         self._order = self._converter_order()
         self._ratio_from = [np.flatnonzero((g.dcdc_control == RATIO) & (g.dcdc_from == b)) for b in range(n)]
+        rat = np.flatnonzero(g.dcdc_control == RATIO)
+        self._s_ratio = sp.csr_matrix((g.dcdc_set[rat], (g.dcdc_from[rat], rat)), shape=(n, g.dcdc_from.size))
         self._check_grounded()
         self._patterns: dict = {}
         self.factorisations = 0  # how many patterns were factorised (tests and benchmarks read it)
@@ -370,6 +372,14 @@ class DCGridSolver:
             draw(j)
         return r, p_out, loss, i_out, lines_v
 
+    def _held_need(self, r, i_out, lines_v, buses):
+        """Current [A] the element holding each of ``buses`` must inject: into the lines and conductances,
+        beyond the bus's other injections, plus the ideal inputs of the ratio converters fed from it."""
+        need = lines_v[buses] - r[buses]
+        if self._s_ratio.nnz:
+            need += (self._s_ratio @ i_out)[buses]
+        return need
+
     def _ratio_draw(self, b, i_out):
         """Ideal input current [A] the ratio converters fed from bus b draw there: Σ n_k · I_out,k."""
         k = self._ratio_from[b]
@@ -431,9 +441,15 @@ class DCGridSolver:
         pl = np.broadcast_to(pl, (g.load_bus.size, n_steps))
         if one:
             return self._block(pt, pl, True)
-        # Blocks of steps small enough for the working arrays to stay in cache.
+        # Blocks of steps small enough for the working arrays to stay in cache. BLAS runs on one thread here:
+        # its threads buy at most the core count on these small products and, on a machine shared with other
+        # work, spin-wait for each other (measured 30× slower on a loaded 2-core machine); threadpoolctl is the
+        # maintained way to say so for whichever BLAS numpy loaded.
+        from threadpoolctl import threadpool_limits
+
         block = max(1, STEP_BLOCK_VALUES // max(g.n_bus, 1))
-        parts = [self._block(pt[:, a:a + block], pl[:, a:a + block], False) for a in range(0, n_steps, block)]
+        with threadpool_limits(limits=1, user_api="blas"):
+            parts = [self._block(pt[:, a:a + block], pl[:, a:a + block], False) for a in range(0, n_steps, block)]
         return DCGridResult(*[np.concatenate([getattr(r, f) for r in parts]) if f != "iterations"
                               else max(r.iterations for r in parts) for f in DCGridResult.__dataclass_fields__])
 
@@ -445,16 +461,18 @@ class DCGridSolver:
         modes = np.zeros((g.terminal_bus.size, n_steps), dtype=np.int8)
         switchable = ~self._held_base[g.terminal_bus]  # a terminal on a held bus never reaches its limits
         iterations = 0
+        todo = np.arange(n_steps)  # steps whose terminal modes changed since they were last solved
         for _ in range(2 * g.terminal_bus.size + 2):
-            if modes.any():
-                patterns, which = np.unique(modes.T, axis=0, return_inverse=True)
+            sub_modes = modes[:, todo]
+            if sub_modes.any():
+                patterns, which = np.unique(sub_modes.T, axis=0, return_inverse=True)
                 which = which.ravel()
             else:  # every terminal at its set power (the common case): one pattern, no sorting
-                patterns, which = modes[:, :1].T, np.zeros(n_steps, np.int64)
+                patterns, which = sub_modes[:, :1].T, np.zeros(todo.size, np.int64)
             failed = []
             for k, pattern in enumerate(patterns):
                 key = np.ascontiguousarray(pattern, dtype=np.int8).tobytes()
-                cols = np.flatnonzero(which == k) if len(patterns) > 1 else slice(None)
+                cols = todo[which == k] if len(patterns) > 1 else todo
                 vc, its, ok = self._iterate(key, pt[:, cols], pl[:, cols], v[:, cols])
                 iterations = max(iterations, its)
                 if ok:
@@ -471,11 +489,14 @@ class DCGridSolver:
                         raise self._no_solution(vc)
                     sub[lo], sub[hi] = AT_V_MIN, AT_V_MAX
                     modes[:, cols] = sub
+                todo = np.unique(np.concatenate([c for c, _ in failed]))
                 continue
-            new = self._next_modes(v, pt, pl, modes, switchable)
+            new = self._next_modes(v[:, todo], pt[:, todo], pl[:, todo], modes[:, todo], switchable)
             if new is None:
                 return self._result(v, pt, pl, modes, iterations, one)
-            modes = new
+            changed = np.any(new != modes[:, todo], axis=0)
+            modes[:, todo] = new
+            todo = todo[changed]
         raise ConvergenceError("DC grid load flow: the terminals keep switching between their set power and their "
                                "voltage limits (no consistent set of held buses)")
 
@@ -485,7 +506,7 @@ class DCGridSolver:
         g = self.grid
         r, p_out, loss, i_out, lines_v = self._currents(v, pt, pl, modes)
         b = g.terminal_bus
-        need = np.stack([lines_v[bb] - r[bb] + self._ratio_draw(bb, i_out) for bb in b]) if b.size else r[:0]
+        need = self._held_need(r, i_out, lines_v, b)
         return np.where(modes == P_MODE, pt, need * v[b]), (r, p_out, loss, i_out, lines_v)
 
     def _next_modes(self, v, pt, pl, modes, switchable):
