@@ -74,7 +74,12 @@ def station_loss_ac_current_w(p_ac_w, q_ac_var, v_ac_v, a_w, b_v, c_rect_ohm, c_
     the same digits hold in SI with the current in A: ``a_w = 1e6·a``, ``b_v = 1e3·b``, ``c_ohm = c`` (its
     ``runacdcpf`` turns them into per unit with the base current :math:`S_b/(\sqrt{3} U_b)`). Validity: any
     operating point with ``v_ac_v > 0``; the coefficients of case5_stagg_MTDCslack (a = 1.103 MW,
-    b = 0.887 kV, c_rect = 2.885 Ω, c_inv = 4.371 Ω) describe a few-hundred-MW station at 345 kV.
+    b = 0.887 kV, LossCrec = 2.885 Ω, LossCinv = 4.371 Ω) describe a few-hundred-MW station at 345 kV.
+    Direction: here ``c_rect_ohm`` applies while the station draws from its AC side. MatACDC's ``calclossac``
+    applies LossCrec while its P_c, the power the converter *generates into* the AC grid, is positive, i.e.
+    while it inverts (MatACDC 1.0's own case5 output confirms it: the rectifying converter 1 loses 1.288762 MW
+    only with 4.371 Ω); to reproduce MatACDC's numbers give ``c_rect_ohm`` = LossCinv and
+    ``c_inv_ohm`` = LossCrec (validation case ``crosscode_matacdc_case5``).
 
     References
     ----------

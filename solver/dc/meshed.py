@@ -459,7 +459,10 @@ class DCGridSolver:
         n_steps = pt.shape[1]
         v = np.where(np.isfinite(self._v_base), self._v_base, g.v_nominal_v)[:, None] * np.ones(n_steps)
         modes = np.zeros((g.terminal_bus.size, n_steps), dtype=np.int8)
-        switchable = ~self._held_base[g.terminal_bus]  # a terminal on a held bus never reaches its limits
+        # A terminal on a held bus, or on a ratio converter's output (tied to its input), never reaches its limits.
+        tied = np.zeros(g.n_bus, dtype=bool)
+        tied[g.dcdc_to[g.dcdc_control == RATIO]] = True
+        switchable = ~(self._held_base | tied)[g.terminal_bus]
         iterations = 0
         todo = np.arange(n_steps)  # steps whose terminal modes changed since they were last solved
         for _ in range(2 * g.terminal_bus.size + 2):
