@@ -252,8 +252,8 @@ def _random_grid(draw):
     n = draw(st.integers(3, 12))
     rng = np.random.default_rng(draw(st.integers(0, 2**31)))
     lines = [(int(rng.integers(0, i)), i, float(rng.uniform(0.005, 0.05))) for i in range(1, n)]
-    lines += [(int(a), int(b), float(rng.uniform(0.005, 0.05))) for a, b in rng.integers(0, n, (draw(st.integers(0, 4)), 2))
-              if a != b]
+    extra = rng.integers(0, n, (draw(st.integers(0, 4)), 2))
+    lines += [(int(a), int(b), float(rng.uniform(0.005, 0.05))) for a, b in extra if a != b]
     feeds = [(0, 800.0, 0.0)] + ([(n - 1, 800.0, 2e5)] if draw(st.booleans()) else [])
     buses = rng.permutation(np.arange(1, n))
     terminals = [(int(b), float(rng.uniform(-2e5, 2e5)), 780.0, 805.0) for b in buses[:2]]
@@ -294,3 +294,16 @@ def test_kirchhoff_and_ledger_on_random_grids(grid):
             assert vb == 805.0 and p <= ps + 1e-6 * abs(ps) + 1e-3
         else:
             assert vb == 780.0 and p >= ps - 1e-6 * abs(ps) - 1e-3
+
+
+def test_warm_start_from_the_previous_step_gives_the_same_answer():
+    grid = dc_grid([800, 800, 800], lines=[(0, 1, 0.01), (1, 2, 0.02), (0, 2, 0.03)], feeds=[(0, 800.0, 0.0)],
+                   terminals=[(2, 0.0, 760.0, 815.0)], loads=[(1, 3e6)])
+    solver = DCGridSolver(grid)
+    prev = None
+    for p in (-1e6, 9e6, 2e6, -9e6, -1e6):  # through both limits and back
+        warm = solver.solve(terminal_p_w=[p], start=prev)
+        cold = DCGridSolver(grid).solve(terminal_p_w=[p])
+        np.testing.assert_allclose(warm.v_v, cold.v_v, rtol=1e-13)
+        assert warm.terminal_mode[0] == cold.terminal_mode[0]
+        prev = warm

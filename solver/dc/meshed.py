@@ -24,9 +24,10 @@ ratio-controlled converter's output is tied to its input by ``V_to = n V_from``,
 their set-points (``k / v_set``), and ``r(V)`` the constant-power currents ``P / V``, the droops' second-order
 remainder and the converters' currents. ``Tᵀ A T`` depends only on the topology and on which buses are held, so
 it is factorised once per pattern of held buses (SuperLU, kept in the solver) and every iteration, every step
-and every later call only substitutes: the fixed point ``x ← (TᵀAT)⁻¹ Tᵀ (r(V) − A v_c)`` converges linearly at
-the rate ``|P| / (G V²)`` of the network's loading (a few iterations at normal loading). Steps are solved
-together as the columns of one right-hand side (:meth:`DCGridSolver.solve` with 2-D set powers).
+and every later call only substitutes: the fixed point ``x ← (TᵀAT)⁻¹ Tᵀ (r(V) − A v_c)`` converges linearly
+at the rate ``|P| / (G V²)`` of the network's loading (a few iterations at normal loading). Steps are
+solved together as the columns of one right-hand side (:meth:`DCGridSolver.solve` with 2-D set powers); small
+grids keep ``T (TᵀAT)⁻¹ Tᵀ`` dense (LAPACK) instead of SuperLU's factors.
 
 The ledger: everything the feeds, terminals and converters deliver equals the loads, the conductances, the
 line losses and the converters' losses; the residual is reported (round-off at convergence).
@@ -243,13 +244,15 @@ class DCGridSolver:
         for j in np.flatnonzero(g.feed_k_w_per_v == 0):
             b, vs = g.feed_bus[j], g.feed_v_set_v[j]
             if held[b] and abs(v[b] - vs) > 1e-12 * vs:
-                raise CaseError("two stiff feeds hold the same bus at different voltages", element=self._name("feed", j),
+                raise CaseError("two stiff feeds hold the same bus at different voltages",
+                                element=self._name("feed", j),
                                 field="v_set_v", value=vs, allowed=f"{v[b]} V (the other feed's set-point)")
             held[b], v[b] = True, vs
         for j in np.flatnonzero(g.dcdc_control != POWER):
             b = g.dcdc_to[j]
             if held[b]:
-                raise CaseError("the output of a voltage- or ratio-controlled converter is also held by another element",
+                raise CaseError("the output of a voltage- or ratio-controlled converter is also held by another "
+                                "element",
                                 element=self._name("dcdc", j), field="to_bus", value=b,
                                 allowed="an output bus no feed or other voltage- or ratio-controlled converter holds")
             held[b] = True
@@ -326,7 +329,7 @@ class DCGridSolver:
         T = sp.csr_matrix((scale[rows], (rows, master[rows])), shape=(n, m))
         M = (T.T @ self._a_iter @ T).tocsc()
         if m and n <= DENSE_MAX_BUSES:
-            # Small grids: V = W (r − A v_c) + v_c with W = T (TᵀAT)⁻¹ Tᵀ dense, one matrix product per iteration
+            # Small grids: V = W (r − A v_c) + v_c, W = T (TᵀAT)⁻¹ Tᵀ dense: one matrix product an iteration
             # for all steps (the factorisation is LAPACK's, once per pattern).
             lu = ("dense", T @ np.linalg.solve(M.toarray(), T.T.toarray()))
         else:
@@ -428,10 +431,13 @@ class DCGridSolver:
             f"carry (the nose of the P–V curve)", partial={"v_v": v}, details={"bus": worst})
 
     # --- public --------------------------------------------------------------------------------------
-    def solve(self, terminal_p_w=None, load_p_w=None) -> DCGridResult:
+    def solve(self, terminal_p_w=None, load_p_w=None, *, start: DCGridResult | None = None) -> DCGridResult:
         """Solve with set powers ``terminal_p_w`` [W] (per terminal, or steps × terminals) and constant-power
         loads ``load_p_w`` [W] (per load, or steps × loads); defaults: the grid's own. 2-D input returns 2-D
-        results (steps first); all steps are solved together, grouped by which terminals sit at a limit."""
+        results (steps first); all steps are solved together, grouped by which terminals sit at a limit.
+
+        ``start``: a one-step result of this solver (the previous step of a step-by-step study) whose voltages
+        and terminal modes start a one-step solve (fewer substitutions and mode passes; same answer)."""
         g = self.grid
         one = np.ndim(terminal_p_w) < 2 and np.ndim(load_p_w) < 2
         pt = np.atleast_2d(g.terminal_p_w if terminal_p_w is None else np.asarray(terminal_p_w, float)).T
@@ -440,7 +446,7 @@ class DCGridSolver:
         pt = np.broadcast_to(pt, (g.terminal_bus.size, n_steps))
         pl = np.broadcast_to(pl, (g.load_bus.size, n_steps))
         if one:
-            return self._block(pt, pl, True)
+            return self._block(pt, pl, True, start)
         # Blocks of steps small enough for the working arrays to stay in cache. BLAS runs on one thread here:
         # its threads buy at most the core count on these small products and, on a machine shared with other
         # work, spin-wait for each other (measured 30× slower on a loaded 2-core machine); threadpoolctl is the
@@ -453,12 +459,16 @@ class DCGridSolver:
         return DCGridResult(*[np.concatenate([getattr(r, f) for r in parts]) if f != "iterations"
                               else max(r.iterations for r in parts) for f in DCGridResult.__dataclass_fields__])
 
-    def _block(self, pt, pl, one):
-        """Solve the steps (columns) of ``pt``, ``pl`` together."""
+    def _block(self, pt, pl, one, start=None):
+        """Solve the steps (columns) of ``pt``, ``pl`` together (``start``: see :meth:`solve`)."""
         g = self.grid
         n_steps = pt.shape[1]
-        v = np.where(np.isfinite(self._v_base), self._v_base, g.v_nominal_v)[:, None] * np.ones(n_steps)
-        modes = np.zeros((g.terminal_bus.size, n_steps), dtype=np.int8)
+        if start is not None and np.ndim(start.v_v) == 1 and start.v_v.size == g.n_bus:
+            v = np.array(start.v_v, dtype=float)[:, None]
+            modes = np.array(start.terminal_mode, dtype=np.int8)[:, None]
+        else:
+            v = np.where(np.isfinite(self._v_base), self._v_base, g.v_nominal_v)[:, None] * np.ones(n_steps)
+            modes = np.zeros((g.terminal_bus.size, n_steps), dtype=np.int8)
         # A terminal on a held bus, or on a ratio converter's output (tied to its input), never reaches its limits.
         tied = np.zeros(g.n_bus, dtype=bool)
         tied[g.dcdc_to[g.dcdc_control == RATIO]] = True
