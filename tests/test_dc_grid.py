@@ -141,7 +141,7 @@ def test_many_steps_match_single_solves_and_reuse_the_factorisation():
     (dict(dcdc=[(0, 1, "current", 1.0, 0, 0, 0)]), "control"),
     (dict(lines=[(0, 1, -1.0)]), "r_ohm"),
     (dict(terminals=[(1, 1e6, 900.0, 800.0)]), "v_max_v"),
-    (dict(terminals=[(1, np.nan, 0.0, INF)]), "p_w"),
+    (dict(terminals=[(1, np.nan, 0.0, INF)]), "p_set_w"),
     (dict(lines=[(0, 5, 1.0)]), "to_bus"),
 ])
 def test_bad_input_is_one_case_error(kw, message):
@@ -215,6 +215,9 @@ def test_case_converter_controls_and_their_bad_input():
     assert ds["converter_loss_w"].item() == pytest.approx(100 + i + 0.01 * i * i, rel=1e-14)
     with pytest.raises(CaseError, match="p_set_w"):
         gw.solve_dc_grid(_case(line=lines, converter=[{**conv, "p_set_w": None, "loss_model": ""}]))
+    with pytest.raises(CaseError, match="dc_terminal 'bess'.*v_max_v"):
+        gw.solve_dc_grid(_case(line=lines, dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 1e5, "v_min_v": 790,
+                                                         "v_max_v": 780}]))
     with pytest.raises(CaseError, match="quadratic"):
         gw.solve_dc_grid(_case(line=lines, converter=[{**conv, "loss_model": "eff"}],
                                loss_models={"eff": {"kind": "constant_efficiency", "efficiency": 0.98}}))

@@ -65,6 +65,14 @@ DCDC_CONTROLS = {"voltage": VOLTAGE, "ratio": RATIO, "power": POWER}
 output power [W])."""
 
 
+def element_name(names: dict, kind: str, i: int) -> str:
+    """How messages name element ``i`` of ``kind``: by its id and the label the caller gives the kind
+    (``names["labels"]``, e.g. a case's table names), else by kind and index."""
+    label = names.get("labels", {}).get(kind, kind)
+    ids = names.get(kind)
+    return f"{label} '{ids[i]}'" if ids is not None else f"{label} {i}"
+
+
 def _arr(x, dtype=float):
     return np.atleast_1d(np.asarray(x, dtype=dtype))
 
@@ -108,7 +116,9 @@ def dc_grid(v_nominal_v, lines=(), feeds=(), terminals=(), loads=(), conductance
 
     ``lines``: (from, to, r_ohm); ``feeds``: (bus, v_set_v, k_w_per_v) with k = 0 for a stiff feed;
     ``terminals``: (bus, p_w, v_min_v, v_max_v) (±inf: no limit); ``loads``: (bus, p_w);
-    ``conductances``: (bus, g_s); ``dcdc``: (from, to, control name, set, a_w, b_v, c_ohm).
+    ``conductances``: (bus, g_s); ``dcdc``: (from, to, control name, set, a_w, b_v, c_ohm). ``names``: the
+    elements' ids by kind ("bus", "line", "feed", "terminal", "load", "conductance", "dcdc") and, under
+    "labels", what messages call each kind (a case's table names).
     Bad input raises one :class:`~gigawatt.errors.CaseError` line naming the element and field.
     """
     names = dict(names or {})
@@ -128,8 +138,7 @@ def dc_grid(v_nominal_v, lines=(), feeds=(), terminals=(), loads=(), conductance
     code = np.array([DCDC_CONTROLS.get(str(c), -1) for c in dc_name], dtype=np.int64)
 
     def name(kind, i):
-        ids = names.get(kind)
-        return f"{kind} '{ids[i]}'" if ids is not None else f"{kind} {i}"
+        return element_name(names, kind, i)
 
     def need(ok, kind, fld, values, allowed):
         bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
@@ -146,7 +155,7 @@ def dc_grid(v_nominal_v, lines=(), feeds=(), terminals=(), loads=(), conductance
     need(lf != lt, "line", "to_bus", lt, "a bus other than from_bus")
     need(np.isfinite(fv) & (fv > 0), "feed", "v_set_v", fv, "(0, inf)")
     need(np.isfinite(fk) & (fk >= 0), "feed", "k_w_per_v", fk, "[0, inf)")
-    need(np.isfinite(tp), "terminal", "p_w", tp, "a finite power")
+    need(np.isfinite(tp), "terminal", "p_set_w", tp, "a finite power")
     need((tmin >= 0) & ~np.isnan(tmin), "terminal", "v_min_v", tmin, "[0, v_max_v)")
     need((tmax > tmin) & ~np.isnan(tmax), "terminal", "v_max_v", tmax, "(v_min_v, inf]")
     need(np.isfinite(ldp), "load", "p_w", ldp, "a finite power")
@@ -233,8 +242,7 @@ class DCGridSolver:
 
     # --- topology ------------------------------------------------------------------------------------
     def _name(self, kind, i):
-        ids = self.grid.names.get(kind)
-        return f"{kind} '{ids[i]}'" if ids is not None else f"{kind} {i}"
+        return element_name(self.grid.names, kind, i)
 
     def _held_by_feeds_and_converters(self):
         """Buses the stiff feeds and the voltage-controlled converters hold, and their voltages [V]."""

@@ -83,7 +83,9 @@ def grid_from_case(case: Case) -> DCGrid:
     names = {"bus": t["bus"]["id"].to_numpy(), "line": t["line"]["id"].to_numpy()[live],
              "feed": src["id"].to_numpy()[s_live], "dcdc": conv["id"].to_numpy()[c_live],
              "terminal": term["id"].to_numpy()[t_live], "conductance": t["dc_conductance"]["id"].to_numpy()[g_live],
-             "load": t["rack"]["id"].to_numpy()}
+             "load": t["rack"]["id"].to_numpy(),
+             "labels": {"feed": "source", "dcdc": "converter", "terminal": "dc_terminal",
+                        "conductance": "dc_conductance", "load": "rack"}}
     try:
         return dc_grid(t["bus"]["v_nominal_v"].to_numpy(float), lines=zip(frm[live], to[live], r[live]),
                        feeds=feeds, terminals=terminals, loads=loads, conductances=conductances, dcdc=dcdc,
