@@ -119,3 +119,15 @@ def test_dynamic_pipe_passes_its_frictional_heat_as_the_steady_solution_does():
     expected = tg + (350.0 - tg) * math.exp(-n) + p_f / (u * length) * (1 - math.exp(-n))
     assert step.t_branch_out_k[0] == pytest.approx(expected, abs=1e-9)
     assert step.ledger["friction_j"] == pytest.approx(p_f * 60.0, rel=1e-15)
+
+
+def test_the_report_energy_chain_balances_with_frictional_heating():
+    """The Sankey's ledger check: the pipes' frictional heat enters the district-heating plant as an input (the
+    pump's work), so every node of the chain still balances."""
+    from gigawatt.report.sankey import check_balance, energy_chain
+
+    case = gw.load_case()
+    s = {"district_heating": {**case.settings["district_heating"], "frictional_heating": True}}
+    ds = gw.solve(case.with_tables(case.tables, s))
+    assert ds.attrs["dh_q_friction_w"] > 0.05 * ds.attrs["dh_q_loss_w"]  # 139 kW against 1.25 MW
+    check_balance(energy_chain(ds))

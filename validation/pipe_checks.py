@@ -63,3 +63,40 @@ PIPE_RUNNERS = {
 }
 """Runners of the buried-pipe cases, by the name their case files give under ``runner`` (registered in
 :data:`gigawatt.validation.dc_checks.RUNNERS`)."""
+
+
+def frictional_heating(spec):
+    """The district-heating stage with ``frictional_heating`` on a plant - supply pipe - consumer (a given flow) -
+    return pipe line: each pipe's outlet against the closed form of m cp dT/dx = -U' (T - T_g) + P_f / L with
+    P_f = m (p_in - p_out) / rho from the stage's own pressures, T_out = T_g + (T_in - T_g) e^-N + P_f / (U' L)
+    (1 - e^-N), N = U' L / (m cp) (T_out = T_in + dp / (rho cp) without loss), written out here; and the stage's
+    ledger (plant heat + frictional heat = delivered + losses)."""
+    import gigawatt as gw
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+    p = spec["inputs"]
+    out = []
+    for v in p["variants"]:
+        pipe = lambda pid, a, b: dict(id=pid, from_node=a, to_node=b, length_m=p["length_m"],  # noqa: E731
+                                      diameter_m=p["diameter_m"], u_w_per_m_k=v["u_w_per_m_k"])
+        case = gw.make_case({"dh_node": [{"id": x} for x in ("S", "A", "Ar", "R")],
+                             "dh_pipe": [pipe("s1", "S", "A"), pipe("r1", "Ar", "R")],
+                             "dh_consumer": [{"id": "c", "supply_node": "A", "return_node": "Ar", "kind": "mass_flow",
+                                              "mass_flow_kg_s": p["m_kg_s"], "demand_w": p["demand_w"]}]},
+                            district_heating={"supply_node": "S", "return_node": "R", "frictional_heating": True,
+                                              "ground_t_k": p["t_ground_k"]}, case={"name": "friction"})
+        dh = prepare_district_heating(case)
+        st = dh.solve(None)
+        pr, t = st.node_p_pa, st.node_t_k
+        m, u, length, tg = p["m_kg_s"], v["u_w_per_m_k"], p["length_m"], p["t_ground_k"]
+        n = u * length / (m * dh.cp)
+        for side, (a, b) in (("supply", (0, 1)), ("return", (2, 3))):
+            p_f = m * (pr[a] - pr[b]) / dh.rho
+            ref = (t[a] + p_f / (m * dh.cp) if n == 0 else
+                   tg + (t[a] - tg) * math.exp(-n) + p_f / (u * length) * -math.expm1(-n))
+            out.append(_measured("t_out_k", float(t[b]), ref, f"{v['name']}, {side} pipe"))
+        out.append(_measured("heat_balance_residual", st.figures["dh_heat_balance_residual"], 0.0, v["name"]))
+    return out
+
+
+PIPE_RUNNERS["frictional_heating"] = frictional_heating
