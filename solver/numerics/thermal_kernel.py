@@ -530,16 +530,16 @@ class ThermalNetwork:
         m_node_kg_s : float or array_like
             Mass entering (> 0, supply nodes only) or leaving (< 0) at each node [kg/s].
         q_gain_w : array_like of float, optional
-            Heat dissipated evenly in each branch [W], >= 0 (frictional heating; ledger ``friction_w``); none
-            by default.
+            Heat dissipated evenly in each branch [W], >= 0 (frictional heating; ledger ``friction_w``), where
+            it flows; none by default.
 
         Returns
         -------
         ThermalResult
         """
         nn, nb = self.n_node, self.n_branch
-        gain = self.no_gain if q_gain_w is None else _per(q_gain_w, nb, "q_gain_w")
         m = _per(m_branch_kg_s, nb, "m_branch_kg_s")
+        gain = self.no_gain if q_gain_w is None else np.where(m != 0.0, _per(q_gain_w, nb, "q_gain_w"), 0.0)
         m_node = _per(m_node_kg_s, nn, "m_node_kg_s")
         t_node = np.full(nn, np.nan)
         t_out, q_loss = np.empty(nb), np.zeros(nb)
