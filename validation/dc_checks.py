@@ -22,8 +22,10 @@ from gigawatt.validation.contingency_checks import CONTINGENCY_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.demand_checks import DEMAND_RUNNERS
+from gigawatt.validation.dcgrid_checks import DCGRID_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
+from gigawatt.validation.pipe_checks import PIPE_RUNNERS
 from gigawatt.validation.kpi_checks import KPI_RUNNERS
 from gigawatt.validation.weather_checks import WEATHER_RUNNERS
 
@@ -371,11 +373,13 @@ RUNNERS = {
     **COOLING_RUNNERS,
     **DH_RUNNERS,
     **DYN_RUNNERS,
+    **PIPE_RUNNERS,
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,
     **CONTINGENCY_RUNNERS,
     **DEMAND_RUNNERS,
     **KPI_RUNNERS,
+    **DCGRID_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""
