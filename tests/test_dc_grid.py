@@ -383,3 +383,17 @@ def test_warm_start_from_the_previous_step_gives_the_same_answer():
         np.testing.assert_allclose(warm.v_v, cold.v_v, rtol=1e-13)
         assert warm.terminal_mode[0] == cold.terminal_mode[0]
         prev = warm
+
+
+def test_the_energy_chain_of_a_case_with_grid_elements_balances_at_every_node():
+    """The report's Sankey: the terminal feeds the DC network behind the stations, the heater draws from it
+    and its power joins the heat; every node balances (gigawatt.report.sankey.check_balance)."""
+    import gigawatt as gw
+    from gigawatt.report.sankey import CONDUCTANCES, TERMINALS_IN, check_balance, energy_chain
+
+    ds = gw.solve(_campus_with_grid_elements(cooling={}))
+    chain = energy_chain(ds)
+    check_balance(chain)
+    flows = {(f.source, f.target): f.value_w for f in chain.flows}
+    assert flows[(TERMINALS_IN, "distribution")] == 2e5
+    assert flows[(CONDUCTANCES, "heat")] == ds.attrs["p_dc_conductances_w"]
