@@ -25,7 +25,8 @@ STORES = [
 
 
 def campus(swing=None, store=STORES, **kw):
-    return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130, station_droop=0.0,
+    kw = {"station_droop": 0.0, **kw}
+    return gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130,
                            swing={**SWING, **(swing or {})}, store=store, **kw)
 
 
@@ -218,3 +219,50 @@ def test_a_job_per_hall_with_offsets_against_the_kernel_rack_by_rack():
     # the halls out of step: the campus's swing is smaller than in step
     in_step = run_swings(halls(swing={"scope": "hall", "hall_offset_s": 0}, store=None))
     assert np.ptp(ds.p_poc_w.values[500:1500]) < np.ptp(in_step.p_poc_w.values[500:1500])
+
+
+def _bus_store_chain(droop):
+    from gigawatt.solver.swings.run import _stores, chain, prepare
+
+    case = campus(station_droop=droop) if droop else campus()
+    dc, frac, dt, _ = prepare(case)
+    s, st, (ans, bus) = chain(case, frac, dt, dc, _stores(case, None))
+    p_bus = next(x[2] for x in st if x[0]["placement"] == "bus")
+    return dc, ans, bus, p_bus
+
+
+def test_bus_store_as_terminals_equals_the_quasi_static_sharing_with_stiff_stations():
+    """Stiff stations hold their buses: a store injecting there changes no voltage and each station's output
+    falls by exactly its share, which is what the quasi-static sharing assumed (agree to round-off)."""
+    from dataclasses import replace
+
+    dc, ans, bus, p_bus = _bus_store_chain(0.0)
+    assert bus.coupling == "dc_grid_terminals" and np.ptp(p_bus) > 1e5
+    quasi = dc.with_bus_stores(replace(ans, x_w=None), p_bus)
+    assert quasi.coupling == "quasi-static"
+    draw = float(ans.p_in_w.max())
+    # the 2-D surrogate is checked to 1e-10 of the draw; the load flows converge to 1e-12 of nominal
+    assert np.max(np.abs(bus.p_station_dc_w - quasi.p_station_dc_w)) <= 1e-10 * draw
+    assert np.max(np.abs(bus.loss_distribution_w - quasi.loss_distribution_w)) <= 1e-10 * draw
+    assert np.allclose(bus.v_station_v, quasi.v_station_v, rtol=1e-12, atol=0)
+
+
+def test_bus_store_with_droop_stations_matches_a_direct_load_flow_at_each_step():
+    """Droop stations: the store lifts its buses and the line losses move. The interpolated network equals a
+    direct DC grid load flow at sampled steps (the store as set-power terminals at the stations), and differs
+    from the quasi-static sharing by more than that tolerance (the effect the coupling adds)."""
+    from dataclasses import replace
+
+    from gigawatt.solver.dc.meshed import DCGridSolver
+
+    dc, ans, bus, p_bus = _bus_store_chain(0.02)
+    grid, _, _ = dc._grid()
+    steps = np.linspace(0, p_bus.size - 1, 40).astype(int)
+    direct = DCGridSolver(grid).solve(terminal_p_w=p_bus[steps, None] * dc.share[None, :],
+                                      load_p_w=ans.x_w[steps, 0][:, None] * np.ones(grid.load_bus.size))
+    draw = float(ans.p_in_w.max())
+    assert np.max(np.abs(bus.p_station_dc_w[steps] - direct.feed_p_w)) <= 1e-10 * draw
+    assert np.allclose(bus.v_station_v[steps], direct.v_v[:, grid.terminal_bus], rtol=1e-10, atol=0)
+    assert np.max(np.abs(bus.loss_distribution_w[steps] - direct.line_loss_w.sum(axis=1))) <= 1e-10 * draw
+    quasi = dc.with_bus_stores(replace(ans, x_w=None), p_bus)
+    assert np.max(np.abs(quasi.loss_distribution_w - bus.loss_distribution_w)) > 1e3 * 1e-10 * draw
