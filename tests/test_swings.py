@@ -266,3 +266,28 @@ def test_bus_store_with_droop_stations_matches_a_direct_load_flow_at_each_step()
     assert np.max(np.abs(bus.loss_distribution_w[steps] - direct.line_loss_w.sum(axis=1))) <= 1e-10 * draw
     quasi = dc.with_bus_stores(replace(ans, x_w=None), p_bus)
     assert np.max(np.abs(quasi.loss_distribution_w - bus.loss_distribution_w)) > 1e3 * 1e-10 * draw
+
+
+def test_band_sized_store_holds_the_band_rms_limit_and_a_smaller_one_does_not():
+    """size_storage_band: the corner from the spectrum in closed form, the rating from the unconstrained run;
+    the band RMS of the point of connection, recomputed by run_swings with the sized store, is within the
+    limit with the store never short of its law, and with 5 % less energy it is not. (5 % less power clips the
+    law's peaks, which here lowers the band's RMS: the sizing is the smallest store that follows its law at the
+    highest corner meeting the limit, not a search over clipped stores.)"""
+    from gigawatt.solver.swings.sizing import size_storage_band
+
+    case = campus(store=None)
+    band = ["swing:0.3-3"]
+    rms0 = float(run_swings(case, stores=[], spectrum=False, bands=band).band_rms_unsmoothed_w.sel(band="swing"))
+    limit = 0.2 * rms0
+    (sized,) = size_storage_band(case, (0.3, 3.0), limit, placements=("facility",))
+    assert sized["held"] and sized["band_rms_unsmoothed_w"] == pytest.approx(rms0, rel=1e-12)
+    assert sized["store"]["control"] == "low_pass" and sized["store"]["corner_hz"] == sized["corner_hz"]
+
+    def rms(store):
+        ds = run_swings(case, stores=[store], spectrum=False, bands=band)
+        return float(ds.band_rms_w.sel(band="swing")), int(ds.store_short_steps.sum())
+
+    got, short = rms(sized["store"])
+    assert got == pytest.approx(sized["band_rms_w"], rel=1e-12) and got <= limit * (1 + 1e-6) and short == 0
+    assert rms(dict(sized["store"], energy_j=0.95 * sized["store"]["energy_j"]))[0] > limit * (1 + 1e-6)
