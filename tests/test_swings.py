@@ -172,6 +172,14 @@ def test_cli_swings_and_size_storage(tmp_path):
                          cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "facility" in run.stdout and "band swing" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "gigawatt.cli", "size-storage", str(case), "--band", "swing:0.3-3",
+                          "--band-rms-limit", "0.05", "--placements", "facility"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "RMS in band swing within 0.05 MW" in run.stdout and " yes" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "gigawatt.cli", "size-storage", str(case), "--band-rms-limit", "0.05"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "--band" in run.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text(case.read_text().replace("duration_s = 30", "duration_s = 30\ntrace = \"missing.csv\""))
     run = subprocess.run([sys.executable, "-m", "gigawatt.cli", "swings", str(bad), "--no-output"],

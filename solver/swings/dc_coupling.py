@@ -15,8 +15,8 @@ faster, are not modelled):
   enters the losses; each station's loss is evaluated at its output with its own loss model. With every
   rack alike the load flows are run at the nodes of a Chebyshev grid in (rack input x, bus-store power s),
   all nodes in one batch of the DC grid solver, and interpolated (tensor barycentric), checked against one
-  batch of load flows at the midpoints of the grid as the one-dimensional surrogate is. Racks of several
-  types (the series kernel) keep the quasi-static sharing: each station's output falls by its share and its
+  batch of load flows at the midpoints of the grid as the one-dimensional surrogate is. The series kernel
+  (racks of several types, or ``method="kernel"``) keeps the quasi-static sharing: each station's output falls by its share and its
   voltage is the one without the store (exact for stations that hold their set-point; with droop, the shift,
   droop·ΔP/P_rated per unit, is not fed back into the losses), stated in the results' ``bus_store_coupling``.
 

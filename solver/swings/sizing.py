@@ -68,18 +68,25 @@ def size_storage(case, ramp_limit_w_per_s: float, *, placements=PLACEMENTS, meth
         law = ramp_limit_w_per_s / gain
         power, energy, reached, r = sized(law)
         if reached > ramp_limit_w_per_s * (1 + MARGIN):  # a limit binds: lower the law's own limit by bisection
-            lo_l, hi_l = 0.0, law
-            for _ in range(BISECTIONS):
-                mid = 0.5 * (lo_l + hi_l)
-                got = sized(mid)
-                if got[2] <= ramp_limit_w_per_s * (1 + MARGIN):
-                    lo_l, law = mid, mid
-                    power, energy, reached, r = got
-                else:
-                    hi_l = mid
+            law, (power, energy, reached, r) = _bisect(sized, 0.0, law, ramp_limit_w_per_s,
+                                                       (law, (power, energy, reached, r)), lambda a, b: 0.5 * (a + b))
         out.append({"placement": pl, "power_w": power, "energy_j": energy, "law_ramp_limit_w_per_s": law,
                     "ramp_max_w_per_s": reached, "held": reached <= ramp_limit_w_per_s * (1 + MARGIN), "store": r})
     return out
+
+
+def _bisect(sized, lo: float, hi: float, limit: float, best: tuple, split) -> tuple:
+    """Bisection on a law's parameter between ``lo`` (assumed to hold) and ``hi`` (fails), ``split`` giving the
+    point between: ``sized(x)`` returns (power, energy, reached, row); the best (parameter, that tuple) found
+    with ``reached`` within ``limit`` (``best`` if none)."""
+    for _ in range(BISECTIONS):
+        mid = split(lo, hi)
+        got = sized(mid)
+        if got[2] <= limit * (1 + MARGIN):
+            lo, best = mid, (mid, got)
+        else:
+            hi = mid
+    return best
 
 
 def _base(case, method):
@@ -203,15 +210,9 @@ def size_storage_band(case, band_hz: tuple[float, float], rms_limit_w: float, *,
 
         power, energy, reached, r = sized(corner)
         if reached > rms_limit_w * (1 + MARGIN):  # lower the corner by bisection (in log) on chain runs
-            lo_c, hi_c = corner * 1e-3, corner
-            for _ in range(BISECTIONS):
-                mid = np.sqrt(lo_c * hi_c)
-                got = sized(mid)
-                if got[2] <= rms_limit_w * (1 + MARGIN):
-                    lo_c, corner = mid, mid
-                    power, energy, reached, r = got
-                else:
-                    hi_c = mid
+            corner, (power, energy, reached, r) = _bisect(sized, corner * 1e-3, corner, rms_limit_w,
+                                                          (corner, (power, energy, reached, r)),
+                                                          lambda a, b: np.sqrt(a * b))
         out.append({"placement": pl, "power_w": power, "energy_j": energy, "corner_hz": corner,
                     "band_rms_w": reached, "band_rms_unsmoothed_w": rms0,
                     "held": reached <= rms_limit_w * (1 + MARGIN), "store": r})
