@@ -64,7 +64,8 @@ def format_summary(ds: xr.Dataset) -> str:
     i = int(np.argmin(ds.v_pu.values))
     lines.append(f"lowest voltage                 {float(ds.v_v[i]):.3f} V = {float(ds.v_pu[i]):.4f} pu "
                  f"at bus '{ds.bus.values[i]}'")
-    lines.append(f"converged in {a['iterations']} Newton iterations; largest mismatch {a['max_mismatch_a']:.2e} A; "
+    its = "substitutions (DC grid load flow)" if "dc_solver" in a else "Newton iterations"
+    lines.append(f"converged in {a['iterations']} {its}; largest mismatch {a['max_mismatch_a']:.2e} A; "
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
     if a.get("dc_system") == "bipolar":
         lines += [""] + bipolar_lines(ds)
