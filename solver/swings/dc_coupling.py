@@ -267,11 +267,13 @@ class DCCoupling:
                 steps = x.shape[0]
                 p_st, v_st = np.empty((steps, self.src.size)), np.empty((steps, self.src.size))
                 v_min = np.full(steps, np.inf)
-                for g in range(self.groups):
+                for g in range(self.groups):  # the three quantities of a group in one evaluation of the basis
                     cols, zones = self.station_group == g, self.zone_group == g
-                    p_st[:, cols] = _tensor_eval(nx_, ns_, at[0][:, :, cols], x[:, g], s)
-                    v_st[:, cols] = _tensor_eval(nx_, ns_, at[1][:, :, cols], x[:, g], s)
-                    v_min = np.minimum(v_min, _tensor_eval(nx_, ns_, at[2][:, :, zones], x[:, g], s).min(axis=1))
+                    k = int(cols.sum())
+                    both = _tensor_eval(nx_, ns_, np.concatenate([at[0][:, :, cols], at[1][:, :, cols],
+                                                                   at[2][:, :, zones]], axis=2), x[:, g], s)
+                    p_st[:, cols], v_st[:, cols] = both[:, :k], both[:, k:2 * k]
+                    v_min = np.minimum(v_min, both[:, 2 * k:].min(axis=1))
                 loss_dist = p_st.sum(axis=1) + s - ans.p_in_w
                 return BusAnswer(p_st, v_st, v_min, loss_dist, "dc_grid_terminals", err, n)
             n = 2 * n - 1
