@@ -397,3 +397,20 @@ def test_the_energy_chain_of_a_case_with_grid_elements_balances_at_every_node():
     flows = {(f.source, f.target): f.value_w for f in chain.flows}
     assert flows[(TERMINALS_IN, "distribution")] == 2e5
     assert flows[(CONDUCTANCES, "heat")] == ds.attrs["p_dc_conductances_w"]
+
+
+def test_grid_side_ledger_closes_with_grid_elements():
+    """With the AC grid solved (pandapower) the plant-to-chips ledger counts the terminal beside the plant and
+    the heater beside the racks."""
+    import gigawatt as gw
+    base = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130, grid="ext_grid",
+                           grid_transformers_per_site=2)
+    tables = {k: v for k, v in base.tables.items() if len(v)}
+    tables["dc_terminal"] = [{"id": "bess", "bus": "H1-SWB", "p_set_w": 2e5}]
+    tables["dc_conductance"] = [{"id": "heater", "bus": "H1-R2-T4", "g_s": 0.05}]
+    ds = gw.solve(gw.make_case(tables, loss_models=base.loss_model_params, cooling={}))
+    a = ds.attrs
+    balance = a["p_plant_w"] + a["p_dc_terminals_w"] - a["p_it_w"] - a["p_loss_w"] - a["p_dc_conductances_w"] \
+        - a["p_ac_loss_w"]
+    # the AC load flow's own tolerance (pandapower, 1e-8 MVA) bounds it, as for any case with a grid side
+    assert abs(balance) <= 1e-9 * a["p_plant_w"] and a["plant_energy_balance_residual"] <= 1e-9
