@@ -119,6 +119,7 @@ class DCCoupling:
         self.p_ref_group = np.bincount(self.rack_group, weights=self.p_ref, minlength=self.groups)
         self.racks_group = np.bincount(self.rack_group, minlength=self.groups).astype(float)
         self._memo = {}  # the last answer, keyed by the loads it was solved for
+        self._grid_memo = None  # the DC grid with the bus stores' terminals and its solver, made on first use
 
     def shelf_output_w(self, scale: np.ndarray) -> np.ndarray:
         """Σ over each group's racks of the shelves' output p_it/η_vrm [W] at IT-load fractions ``scale``
@@ -284,7 +285,7 @@ class DCCoupling:
     def _grid(self):
         """The case's DC network as a DC grid with a set-power terminal at each station's bus, its solver (kept:
         its factorisations serve every batch) and each bus row's zone."""
-        if getattr(self, "_grid_memo", None) is None:
+        if self._grid_memo is None:
             from gigawatt.solver.dc.meshed import DCGridSolver
             from gigawatt.solver.dc.meshed_case import grid_from_case
 
