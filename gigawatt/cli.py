@@ -297,25 +297,38 @@ def swings(case, output, no_output, method):
 
 @main.command("size-storage")
 @click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True), required=True,
+@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True),
               metavar="MW/s", help="Largest ramp of the power at the point of connection [MW/s].")
 @click.option("--band", "bands", multiple=True, metavar="NAME:LOW-HIGH",
               help="A frequency band [Hz] whose RMS at the point of connection is reported with each sized store "
-                   "(repeatable), e.g. torsional:15.2-16.2.")
+                   "(repeatable), e.g. torsional:15.2-16.2; with --band-rms-limit, the one band to size for.")
+@click.option("--band-rms-limit", "band_rms_limit", type=click.FloatRange(min=0, min_open=True), metavar="MW",
+              help="Size for the RMS of the power at the point of connection in the --band given (one band) "
+                   "instead of a ramp limit: a low-pass store per placement [MW].")
 @click.option("--placements", default="rack,bus,facility", show_default=True,
               help="Comma-separated placements to size (rack, bus, facility).")
-def size_storage(case, ramp_limit, bands, placements):
+def size_storage(case, ramp_limit, bands, band_rms_limit, placements):
     """The smallest store (power and energy) per placement whose ramp-limit control keeps the power at the
-    point of connection of CASE's training swings within --ramp-limit (gigawatt.solver.swings.sizing)."""
+    point of connection of CASE's training swings within --ramp-limit, or whose low-pass control keeps its RMS
+    in one --band within --band-rms-limit (gigawatt.solver.swings.sizing)."""
     import gigawatt as gw
     from gigawatt.solver.swings.run import PLACEMENTS, parse_bands
-    from gigawatt.swing_summary import sizing_lines
+    from gigawatt.swing_summary import band_sizing_lines, sizing_lines
 
     chosen = _choices("--placements", placements, PLACEMENTS, what="placement")
+    if (ramp_limit is None) == (band_rms_limit is None):
+        _fail("give either --ramp-limit or --band-rms-limit (with one --band)")
+    if band_rms_limit is not None and len(bands) != 1:
+        _fail(f"--band-rms-limit sizes for one band: give exactly one --band (got {len(bands)})")
     with _interruptible("sizing stopped"):
         try:
             loaded = gw.load_case(case)
             band_spec = parse_bands(list(bands)) if bands else None
+            if band_rms_limit is not None:
+                (name, rng), = band_spec.items()
+                sized = gw.size_storage_band(loaded, tuple(rng), band_rms_limit * 1e6, placements=chosen)
+                click.echo("\n".join(band_sizing_lines(sized, name, band_rms_limit * 1e6)))
+                return
             sized = gw.size_storage(loaded, ramp_limit * 1e6, placements=chosen)
             rms = {}
             if band_spec:

@@ -68,8 +68,8 @@ FACILITY_ATTRS = {  # attribute -> (unit, what)
     "p_pumps_w": ("W", "electrical power of all pumps"),
     "p_fans_w": ("W", "electrical power of air-handler and dry-cooler fans"),
     "p_cooling_w": ("W", "pumps and fans"),
-    "p_facility_w": ("W", "grid power (the stations' AC intake) + pumps + fans; the KPIs' total adds the grid "
-                          "side's losses (gigawatt.solver.facility_kpis)"),
+    "p_facility_w": ("W", "grid power (the stations' AC intake, plus what DC set-power terminals deliver) + pumps "
+                          "+ fans; the KPIs' total adds the grid side's losses (gigawatt.solver.facility_kpis)"),
     "dry_cooler_fan_w": ("W", "dry-cooler fan power, the design fan power times the speed cubed (fan laws)"),
     "dry_cooler_speed": ("1", "dry-cooler fan speed over the design speed, holding the facility supply set-point"),
     "dry_cooler_over_limit": ("1", "1 when the dry coolers at full speed cannot hold the facility supply set-point"),

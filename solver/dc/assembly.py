@@ -247,20 +247,23 @@ def assemble(case: Case) -> Network:
 
 def _refuse_grid_elements(case: Case) -> None:
     """Set-power terminals, conductance loads and ratio- or power-controlled DC/DC converters are solved by
-    :func:`gigawatt.solve_dc_grid` (:mod:`gigawatt.solver.dc.meshed`), not by this level-by-level load flow."""
+    the DC grid load flow (:mod:`gigawatt.solver.dc.meshed`: :func:`gigawatt.solve_dc_grid`, and
+    :func:`gigawatt.solve`'s DC stage), not by this level-by-level load flow."""
     for table in ("dc_terminal", "dc_conductance"):
         t = case.tables[table]
         if len(t) and t["in_service"].to_numpy(bool).any():
             i = int(np.flatnonzero(t["in_service"].to_numpy(bool))[0])
-            raise CaseError(f"{table} elements are solved by gigawatt.solve_dc_grid(case); the coupled chain "
-                            "(gigawatt.solve) does not take them yet", file=case.file,
+            raise CaseError(f"{table} elements are solved by gigawatt.solve and gigawatt.solve_dc_grid; the "
+                            "level-by-level load flow (time series, contingencies, fault currents, swings) does "
+                            "not take them yet", file=case.file,
                             element=f"{table} '{t['id'].iloc[i]}'", allowed="gigawatt.solve_dc_grid")
     conv = case.tables["converter"]
     other = (conv["control"].to_numpy() != "voltage") & conv["in_service"].to_numpy(bool)
     if other.any():
         i = int(np.flatnonzero(other)[0])
-        raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve_dc_grid(case); "
-                        "the coupled chain (gigawatt.solve) takes voltage control only", file=case.file,
+        raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve and "
+                        "gigawatt.solve_dc_grid; the level-by-level load flow (time series, contingencies, fault "
+                        "currents, swings) takes voltage control only", file=case.file,
                         element=f"converter '{conv['id'].iloc[i]}'", field="control", value=conv["control"].iloc[i],
                         allowed="voltage here, or gigawatt.solve_dc_grid")
 
@@ -323,7 +326,8 @@ def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_
     if same.any():
         j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
         raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter: "
-                        "solve such a meshed grid with gigawatt.solve_dc_grid)",
+                        "such a meshed grid is solved by gigawatt.solve and gigawatt.solve_dc_grid, not by the "
+                        "level-by-level load flow)",
                         file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
                         field="to_bus")
     zone_level = np.zeros(n_zone, dtype=np.int64)

@@ -110,6 +110,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     src_bus = net.bus_row[net.element_bus["source"]]
     ds["source_v_v"] = _var("source", "v_v", v_pole[src_bus], long_name="lower pole-to-neutral voltage at the bus")
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
+    ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
 
     p_cv, l_cv = _per_row(net, st.feed_p, "converter", len(conv)), _per_row(net, st.feed_loss, "converter", len(conv))
     ds["p_out_w"] = _var("converter", "p_out_w", p_cv.sum(axis=1))
@@ -119,13 +120,14 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["converter_loading"] = _var("converter", "loading",
                                    np.max(p_cv, axis=1) / (0.5 * conv["rated_power_w"].to_numpy(float)),
                                    long_name="output power of the more loaded pole / its rating (rated_power_w/2)")
+    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
     ds["converter_p_out_pos_w"] = _bvar("converter", "p_dc_pos_w", p_cv[:, 0])
     ds["converter_p_out_neg_w"] = _bvar("converter", "p_dc_neg_w", p_cv[:, 1])
     cin, cout = net.bus_row[net.element_bus["converter_from"]], net.bus_row[net.element_bus["converter_to"]]
     ds["v_in_v"] = _var("converter", "v_in_v", v[cin, POS] - v[cin, NEG], long_name="input voltage, pole to pole")
     ds["v_out_v"] = _var("converter", "v_out_v", v_pole[cout], long_name="lower pole-to-neutral output voltage")
 
-    ds.update(rack_power_variables(case, net, p_it))
+    ds.update(rack_power_variables(case, net.rack_p_in, net.rack_shelf_loss, net.rack_vrm_loss, p_it))
     term = rack_terminals(racks["pole"].to_numpy())
     rb = net.bus_row[net.rack_bus]
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],
