@@ -136,7 +136,9 @@ def rack_power_variables(case, net, p_it=None) -> dict:
     """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
     turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
     ``rack_p_in_w`` and the shelf and regulator losses."""
-    out = {"p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
+    # the case's chip powers: without p_it the net's racks draw for them (found once, by the assembly)
+    case_p_it = net.rack_p_it.copy() if p_it is None else chip_powers(case)
+    out = {"p_it_w": _var("rack", "p_it_w", case_p_it, "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
         out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
