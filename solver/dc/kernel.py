@@ -66,9 +66,10 @@ def link_paths(parent, link_a, link_b, fixed, start):
 PARALLEL_MIN_BUSES = 20_000
 """Fewest buses in a level's zones for :func:`newton_zones` (threads over zones); below it the zones are solved
 one after another by :func:`newton_zones_serial`, the same code per zone. Measured on the 2-core machine at a
-load average of 9: a year of the bundled case (828 buses, 4 zones) spent 7.2 s of wall time in 240 parallel
-solves, 1.3 s serial, the parallel region waiting for a worker thread to be scheduled; at 10⁵ buses (16 zones
-of 6,240) the threads pay."""
+load average of 9: 480 steps of the bundled case's year (828 buses, 4 zones) spent 9.4–11.7 s of wall time in
+their DC stage with the zones in parallel, 0.5–1.3 s serially, the parallel region waiting for a worker thread
+to be scheduled (and the waiting threads doubling the CPU time); at 10⁵ buses (16 zones of 6,240) the threads
+pay."""
 
 
 @njit(cache=True)
@@ -262,10 +263,24 @@ def woodbury_correction(lo, d, y, link_g, ptr, nodes, sign, wval, scratch, cmat,
             y[nodes[e]] -= wval[e] * t[l] / d[nodes[e]]
 
 
+@njit(cache=True, inline="always")
+def _branch_current(j, frm, to, r, v):
+    return (v[frm[j]] - v[to[j]]) / r[j] if frm[j] >= 0 else np.nan
+
+
 @njit(cache=True, parallel=True)
 def branch_currents(frm, to, r, v):
     """Current [A] of each branch from ``frm`` to ``to`` (NaN where ``frm`` < 0, out of service)."""
     out = np.empty(frm.size)
     for j in prange(frm.size):
-        out[j] = (v[frm[j]] - v[to[j]]) / r[j] if frm[j] >= 0 else np.nan
+        out[j] = _branch_current(j, frm, to, r, v)
+    return out
+
+
+@njit(cache=True)
+def branch_currents_serial(frm, to, r, v):
+    """:func:`branch_currents` in one thread (few branches: :data:`PARALLEL_MIN_BUSES`), the same numbers."""
+    out = np.empty(frm.size)
+    for j in range(frm.size):
+        out[j] = _branch_current(j, frm, to, r, v)
     return out
