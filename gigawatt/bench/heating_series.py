@@ -124,8 +124,8 @@ def run_benchmarks(sizes=DEFAULT_SIZES, steps: int = DEFAULT_STEPS, *, steady: b
 
 def format_table(records: list[dict]) -> str:
 
-    head = ["benchmark", "consumers", "pipes", "steps", "whole s", "peer whole s", "median ms", "mean ms", "cpu ms", "max ms", "hyd it",
-            "year s", "steady ms", "steady it", "x steady", "ledger", "unmet"]
+    head = ["benchmark", "consumers", "pipes", "steps", "whole s", "peer whole s", "median ms", "mean ms", "cpu ms",
+            "max ms", "hyd it", "year s", "steady ms", "steady it", "x steady", "ledger", "unmet"]
     rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", str(r["steps"]),
              fmt(r["whole_s"], 1, ".3g"), fmt(r["peer_whole_s"], 1, ".3g"), fmt(r["step_median_s"], 1e3),
              fmt(r["step_mean_s"], 1e3), fmt(r["step_cpu_mean_s"], 1e3), fmt(r["step_max_s"], 1e3),
