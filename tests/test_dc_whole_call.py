@@ -28,3 +28,23 @@ def test_chip_powers_found_once_equal_the_old_path_bit_for_bit():
             if var in ds:
                 np.testing.assert_array_equal(ds[var].values, ref, err_msg=f"{name} {var}")
         assert ds.attrs["energy_balance_residual"] <= 1e-9, name
+
+
+def test_rating_methods_by_code_equal_the_first_method_that_rates_each_line():
+    """The lines' rating and its method, taken from the method names by code: for each line the first entry
+    of the registry that gives a finite rating (the registry's order), '' and NaN where none does."""
+    from gigawatt.models.ampacity import AMPACITY_METHODS
+    from gigawatt.solver.dc.ratings import line_ratings
+
+    for name, case in _cases().items():
+        lines = case.tables["line"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            each = {m: np.asarray(f(lines), float) for m, f in AMPACITY_METHODS.items()}
+        want_method = [next((m for m in each if np.isfinite(each[m][i])), "") for i in range(len(lines))]
+        want_rating = [each[m][i] if m else np.nan for i, m in enumerate(want_method)]
+        rating, method = line_ratings(lines)
+        assert method.tolist() == want_method, name
+        np.testing.assert_array_equal(rating, want_rating, err_msg=name)
+        ds = gw.solve(case)
+        assert ds["line_rating_method"].values.tolist() == want_method, name
+        assert len(set(want_method)) > 1, name  # rated and unrated lines: the codes are exercised

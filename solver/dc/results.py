@@ -158,7 +158,7 @@ def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
     rating, method = line_ratings(lines)
     ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
     ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
-    ds["line_rating_method"] = _var("line", "rating_method", method.astype(str))
+    ds["line_rating_method"] = _var("line", "rating_method", method)
     temp = lines["conductor_temp_k"].to_numpy(float, copy=True) if line_temp is None else line_temp
     ds["line_temp_k"] = _var("line", "temp_k", temp, long_name="conductor temperature of the line's resistance"
                              + (" (from its load)" if line_temp is not None else " (the case's conductor_temp_k)"))
