@@ -272,7 +272,7 @@ def test_two_stiff_sources_at_one_bus_with_different_set_points_is_an_input_erro
 def test_zones_one_after_another_equal_the_parallel_solve_bit_for_bit(monkeypatch):
     """Small levels run their zones serially (``newton_zones_serial``, a loaded machine makes waking threads
     cost more than the solve): each zone's arithmetic is the same, so every result is identical to the
-    parallel solve's, to the last bit, and so are the line currents (serial below as many lines). The bundled
+    parallel solve's, to the last bit. The bundled
     case: 4 zones of 207 buses."""
     import xarray as xr
 

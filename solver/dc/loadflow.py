@@ -11,8 +11,7 @@ from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network, line_resistance, with_line_resistance
 from gigawatt.solver.dc.kernel import (PARALLEL_MIN_BUSES, STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES,
-                                      branch_currents, branch_currents_serial, newton_zones,
-                                      newton_zones_serial)
+                                      branch_currents, newton_zones, newton_zones_serial)
 from gigawatt.solver.dc.ratings import line_ratings, line_temperatures
 from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
@@ -97,10 +96,7 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
     """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus`` (NaN out of service)."""
-    if net.line_from.size < PARALLEL_MIN_BUSES:  # few lines: threads cost more than they save
-        return branch_currents_serial(net.line_from, net.line_to, net.line_r, v)
-    with _PARALLEL_KERNELS:
-        return branch_currents(net.line_from, net.line_to, net.line_r, v)
+    return branch_currents(net.line_from, net.line_to, net.line_r, v)
 
 
 def solve_dc(net: Network, case, *, settings: dict) -> DCState:
