@@ -19,7 +19,7 @@ import pandas as pd
 from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
-from gigawatt.models.racks import rack_powers
+from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.dc.ordering import line_rows, tree_order, zones_of
 
 STIFF_DROOP = 1e-12
@@ -89,6 +89,7 @@ class Network:
     line_r: np.ndarray  # [Ω] (NaN if out of service)
     feeds: Feeds
     rack_bus: np.ndarray  # position
+    rack_p_it: np.ndarray  # [W] at the chips of each rack (what its draw follows from)
     rack_p_in: np.ndarray  # [W] drawn by each rack
     rack_shelf_loss: np.ndarray  # [W]
     rack_vrm_loss: np.ndarray  # [W]
@@ -222,7 +223,8 @@ def assemble(case: Case) -> Network:
     fixed = fixed_row[bus_row]
     up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
     rack_bus = case.ref_rows("rack", "bus")
-    p_in, shelf_loss, vrm_loss = rack_powers(case)
+    p_it = chip_powers(case)  # kept: the results report it (on an input basis it is a root, found once)
+    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     rack_pos = i32(pos[rack_bus])
 
@@ -239,7 +241,7 @@ def assemble(case: Case) -> Network:
         line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
         feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
                     f_droop, f_rated, f_k, f_stiff),
-        rack_bus=rack_pos, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+        rack_bus=rack_pos, rack_p_it=p_it, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
         rack_load=np.bincount(rack_pos, weights=p_in, minlength=n),
         element_bus={"source": positions("source", "bus"), "converter_from": positions("converter", "from_bus"),
                      "converter_to": positions("converter", "to_bus")})
@@ -379,5 +381,6 @@ def with_line_resistance(net: Network, r: np.ndarray) -> Network:
 def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:
     """A copy of ``net`` whose racks draw for IT power ``p_it`` [W] (the topology is shared, not rebuilt)."""
     p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
-    return replace(net, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+    return replace(net, rack_p_it=np.asarray(p_it, dtype=float), rack_p_in=p_in, rack_shelf_loss=shelf_loss,
+                   rack_vrm_loss=vrm_loss,
                    rack_load=np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus))

@@ -186,7 +186,9 @@ def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None)
     """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
     turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
     ``rack_p_in_w`` and the shelf and regulator losses."""
-    out = {"p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
+    # the case's chip powers: without p_it the net's racks draw for them (found once, by the assembly)
+    case_p_it = net.rack_p_it.copy() if p_it is None else chip_powers(case)
+    out = {"p_it_w": _var("rack", "p_it_w", case_p_it, "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
         out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
@@ -204,7 +206,7 @@ def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
     rating, method = line_ratings(lines)
     ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
     ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
-    ds["line_rating_method"] = _var("line", "rating_method", method.astype(str))
+    ds["line_rating_method"] = _var("line", "rating_method", method)
     temp = lines["conductor_temp_k"].to_numpy(float, copy=True) if line_temp is None else line_temp
     ds["line_temp_k"] = _var("line", "temp_k", temp, long_name="conductor temperature of the line's resistance"
                              + (" (from its load)" if line_temp is not None else " (the case's conductor_temp_k)"))
