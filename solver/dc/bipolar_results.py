@@ -127,7 +127,8 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["v_in_v"] = _var("converter", "v_in_v", v[cin, POS] - v[cin, NEG], long_name="input voltage, pole to pole")
     ds["v_out_v"] = _var("converter", "v_out_v", v_pole[cout], long_name="lower pole-to-neutral output voltage")
 
-    ds.update(rack_power_variables(case, net.rack_p_in, net.rack_shelf_loss, net.rack_vrm_loss, p_it))
+    ds.update(rack_power_variables(case, net.rack_p_in, net.rack_shelf_loss, net.rack_vrm_loss, p_it,
+                                   net.rack_p_it))
     term = rack_terminals(racks["pole"].to_numpy())
     rb = net.bus_row[net.rack_bus]
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],

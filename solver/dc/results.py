@@ -82,7 +82,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     flows = RowFlows(v_v=st.v[pos], p_load_w=st.p_load[pos], level=net.level[pos], line_i_a=st.line_i,
                      line_r_ohm=net.line_r, line_in_service=net.line_in_service, p_dc_w=p_dc, source_loss_w=loss_src,
                      p_out_w=p_out, converter_loss_w=loss_conv, rack_p_in_w=net.rack_p_in,
-                     shelf_loss_w=net.rack_shelf_loss, vrm_loss_w=net.rack_vrm_loss)
+                     shelf_loss_w=net.rack_shelf_loss, vrm_loss_w=net.rack_vrm_loss, rack_p_it_w=net.rack_p_it)
     return rows_dataset(case, flows, version=version, p_it=p_it, line_temp=line_temp, iterations=st.iterations,
                         max_mismatch_a=st.max_mismatch_a)
 
@@ -107,6 +107,7 @@ class RowFlows:
     rack_p_in_w: np.ndarray
     shelf_loss_w: np.ndarray
     vrm_loss_w: np.ndarray
+    rack_p_it_w: np.ndarray | None = None  # the case's chip powers, when the assembly found them
 
 
 def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, iterations: int = 0,
@@ -162,7 +163,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["v_out_v"] = _var("converter", "v_out_v", v_row[case.ref_rows("converter", "to_bus")])
     ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
 
-    ds.update(rack_power_variables(case, f.rack_p_in_w, f.shelf_loss_w, f.vrm_loss_w, p_it))
+    ds.update(rack_power_variables(case, f.rack_p_in_w, f.shelf_loss_w, f.vrm_loss_w, p_it, f.rack_p_it_w))
     ds["rack_v_v"] = _var("rack", "v_v", v_row[case.ref_rows("rack", "bus")])
 
     coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"), other_supply_w,
@@ -182,12 +183,12 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     return ds
 
 
-def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None) -> dict:
+def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None, case_p_it=None) -> dict:
     """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
     turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
-    ``rack_p_in_w`` and the shelf and regulator losses."""
-    # the case's chip powers: without p_it the net's racks draw for them (found once, by the assembly)
-    case_p_it = net.rack_p_it.copy() if p_it is None else chip_powers(case)
+    ``rack_p_in_w`` and the shelf and regulator losses. ``case_p_it``: the case's chip powers when the
+    assembly already found them (the racks draw for them without ``p_it``)."""
+    case_p_it = chip_powers(case) if p_it is not None or case_p_it is None else np.array(case_p_it, copy=True)
     out = {"p_it_w": _var("rack", "p_it_w", case_p_it, "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
