@@ -60,6 +60,7 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D, DHW_PROFILES, YEAR_S,
                                        consumer_heat_demand_w, home_heat_parameters, homes_heated_annual,
                                        lights_on_fraction)
+from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
@@ -76,6 +77,11 @@ HEAT_RTOL = 1e-10
 ZERO_FLOW_RTOL = 1e-12
 """Pipe flows below this fraction of the largest are rounding (dead ends, stagnant loops): set to zero."""
 MAX_FIXED_POINT = 100
+PROPERTY_TOL_K = 1e-9
+"""Picard tolerance of ``properties = "per_pipe"`` [K]: the largest change of a pipe's mean temperature
+between two iterates (water's density moves by ~7e-4 relative per kelvin at 60 °C, so 1e-9 K is ~1e-12 of
+the properties, near their rounding)."""
+MAX_PROPERTY_ITERATIONS = 30
 SETTLE_HYDRAULICS_RTOL = 1e-6
 """Relative heat residual below which every iterate of the flow fixed point settles its hydraulics (above
 it one Newton step an iterate)."""
@@ -143,7 +149,7 @@ def pipe_friction_w(dh, m_branch_kg_s, p_pa) -> np.ndarray:
     n_pipe = dh.pf.size
     out = np.zeros(m_branch_kg_s.size)
     to = dh.tnet.branch_to[:n_pipe]
-    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho
+    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho_pipe
     return out
 
 
@@ -465,6 +471,12 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     p_abs = plant_pressure_pa(s)
     stored_constants(s["fluid"], t_sup, "t_supply_k", case.file, p_abs)
     rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file, p_abs)
+    if s["properties"] == "per_pipe":
+        from gigawatt.models.coolant_store import stored_table
+
+        fluid_table = stored_table(s["fluid"], p_abs)
+    else:
+        fluid_table = None
 
     ends = (np.concatenate([pf, qf]), np.concatenate([pt, qt]))
     _, label = csgraph.connected_components(sp.coo_matrix((np.ones(ends[0].size), ends), shape=(n, n)),
@@ -523,7 +535,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
         annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls,
-        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
+        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case), fluid_table=fluid_table,
+        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho))
 
 
 @dataclass
@@ -565,6 +578,10 @@ class DistrictHeatingNetwork:
     annual_heat_per_home_j: float
     controls: SubstationControls
     pipe_wall_c_j_per_k: np.ndarray  # each pipe's wall heat capacity [J/K] (a time series' dynamics)
+    fluid_table: object = None  # the fluid's stored table at the plant's pressure, with properties = per_pipe
+    hnet_network: object = None  # hnet and tnet with the network's one set of properties
+    tnet_network: object = None
+    rho_pipe: np.ndarray = None  # each pipe's density [kg/m^3] in the last solve
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
@@ -627,7 +644,62 @@ class DistrictHeatingNetwork:
 
     def solve(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
-        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it)."""
+        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it).
+
+        With ``[district_heating] properties = "per_pipe"``, each pipe's density, viscosity and c_p are
+        those of the fluid at its own mean temperature (half its inlet plus its outlet temperature), found by
+        Picard iteration: solve with the properties of the last iterate, take the pipes' mean temperatures,
+        until none moves by more than :data:`PROPERTY_TOL_K` (``dh_property_iterations``; the first iterate
+        starts from the last solve's properties, a warm start in a sweep). The coupling is weak (properties
+        move by ~1e-3 per kelvin, temperatures by the losses' small share of the flow), so it contracts in a
+        few iterates. The substations keep the network c_p (their law Q = m c_p ΔT); where c_p changes at a
+        node, the heat ledger carries the thermal sweep's ``cp_step_w`` bookkeeping term."""
+        if self.fluid_table is None:
+            state = self._solve_fixed(offer, outdoor_t_k=outdoor_t_k)
+            state.figures["dh_property_iterations"] = 0
+            return state
+        pt = self.hnet.branch_to[:self.pf.size]
+        t_last = None
+        for k in range(1, MAX_PROPERTY_ITERATIONS + 1):
+            state = self._solve_fixed(offer, outdoor_t_k=outdoor_t_k)
+            outdoor_t_k = None  # set by the first
+            m = state.pipe_flow_kg_s[self.live]
+            t_node = state.node_t_k
+            up = np.where(m >= 0, t_node[self.pf], t_node[pt])
+            t_mean = np.where(m != 0, 0.5 * (up + state.pipe_t_out_k[self.live]),
+                              0.5 * (t_node[self.pf] + t_node[pt]))
+            change = math.inf if t_last is None else float(np.max(np.abs(t_mean - t_last), initial=0.0))
+            t_last = t_mean
+            if change <= PROPERTY_TOL_K:
+                state.figures["dh_property_iterations"] = k
+                return state
+            self._set_pipe_properties(t_mean)
+        raise ConvergenceError(
+            f"district heating: the pipes' properties did not settle in {MAX_PROPERTY_ITERATIONS} Picard "
+            f"iterations (a mean temperature still moved by {change:.3g} K)",
+            details={"property_change_k": change})
+
+    def _set_pipe_properties(self, t_mean_k: np.ndarray) -> None:
+        """Density, viscosity and c_p of every pipe at its mean temperature ``t_mean_k`` [K] into the
+        hydraulic and thermal networks (pumps and substations keep the network's)."""
+        lim = self.fluid_table.limits
+        bad = ~((t_mean_k >= lim.t_low_k) & (t_mean_k <= lim.t_high_k))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            pipe_id = self.hnet.pipe_ids[i] if self.hnet.pipe_ids is not None else i
+            raise CaseError(f"the fluid's mean temperature in a pipe is outside its table ({lim.low_reason}; "
+                            f"{lim.high_reason})", **_where(self.case, f"dh_pipe '{pipe_id}'", "mean temperature",
+                                                            float(t_mean_k[i]), f"[{lim.t_low_k:g}, {lim.t_high_k:g}] K"))
+        props = coolant_properties(self.fluid_table, t_mean_k, field="t_supply_k")
+        self.rho_pipe = np.asarray(props["density_kg_per_m3"], dtype=float)
+        cp_pipe = np.asarray(props["cp_j_per_kg_k"], dtype=float)
+        self.hnet = self.hnet_network.with_fluid(self.rho_pipe, props["viscosity_pa_s"])
+        cp_branch = self.tnet_network.cp_branch.copy()
+        cp_branch[:self.pf.size] = cp_pipe
+        self.tnet = self.tnet_network.with_cp(cp_branch)
+
+    def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
+        """:meth:`solve` with the properties the networks hold now."""
         if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
             check_scalar(schema()["district_heating"]["outdoor_t_k"], float(outdoor_t_k), file=self.case.file,
                          element="solve(outdoor_t_k=...)")
@@ -742,10 +814,15 @@ class DistrictHeatingNetwork:
         t_out_sub = th.t_node_k[self.sub]
         q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
         t_plant_ret = float(th.t_node_k[ret])
-        q_plant = m_plant * cp * (t_sup - t_plant_ret)
+        if self.fluid_table is None:
+            q_plant = m_plant * cp * (t_sup - t_plant_ret)
+        else:  # per-pipe c_p: the enthalpy the plant's nodes put in, as the thermal sweep counts it
+            q_plant = th.ledger.supply_w - th.ledger.sink_w
         q_loss = th.q_loss_w[:self.pf.size]
         q_friction = th.ledger.friction_w
-        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        # cp_step_w: the thermal sweep's bookkeeping where c_p changes at a node (0 with one c_p)
+        residual = (abs(q_plant + q_friction - q_cons.sum() - q_loss.sum() - th.ledger.cp_step_w)
+                    / max(abs(q_plant), 1e-300))
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         bypassed = ~self.is_flow & (demand > 0) & self.controls.holds_return & (t_in <= self.t_ret_c)
@@ -766,7 +843,7 @@ class DistrictHeatingNetwork:
         flow_pipe = np.full(n_all, np.nan)
         flow_pipe[live] = m_pipe
         vel = np.full(n_all, np.nan)
-        vel[live] = m_pipe / (rho * self.pipe_area)
+        vel[live] = m_pipe / (self.rho_pipe * self.pipe_area)
         t_out_pipe = np.full(n_all, np.nan)
         t_out_pipe[live] = th.t_branch_out_k[:self.pf.size]
         loss = np.zeros(n_all)
