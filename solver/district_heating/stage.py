@@ -369,7 +369,8 @@ class SubstationControls:
             m = np.empty(demand_w.size)
             for mode, rows in self.groups:
                 m[rows] = SUBSTATION_CONTROLS[mode].flow(demand_w[rows], t_in_k[rows], self.t_ret[rows],
-                                                         self.delta_t[rows], self.flow_max[rows], cp)
+                                                         self.delta_t[rows], self.flow_max[rows],
+                                                         cp if np.ndim(cp) == 0 else cp[rows])
             by_heat = self.fixed_dt | (m < self.flow_min)
             m = with_minimum_flow(m, self.flow_min)
         cold = self.holds_return & (t_in_k <= self.t_ret)
@@ -582,6 +583,13 @@ class DistrictHeatingNetwork:
     hnet_network: object = None  # hnet and tnet with the network's one set of properties
     tnet_network: object = None
     rho_pipe: np.ndarray = None  # each pipe's density [kg/m^3] in the last solve
+    cp_consumer: np.ndarray | None = None  # each substation's c_p [J/(kg K)] with properties = per_pipe
+
+    @property
+    def cp_sub(self):
+        """c_p the substations' law Q = m c_p (T_in - T_out) takes [J/(kg K)]: the network's, or with
+        properties = per_pipe each one's own."""
+        return self.cp if self.cp_consumer is None else self.cp_consumer
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
@@ -615,7 +623,7 @@ class DistrictHeatingNetwork:
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
         value[self.sub] = np.where(self.flow_heat, self.demand,
-                                   self.controls.outlet_k(self.demand, t_in, flow, by_heat, self.cp))
+                                   self.controls.outlet_k(self.demand, t_in, flow, by_heat, self.cp_sub))
         # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
         # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
@@ -637,7 +645,7 @@ class DistrictHeatingNetwork:
         outlet follows its heat)."""
         demand = self.demand
         t_now = th.t_node_k[self.cs]
-        r = np.where(heat, flow * self.cp * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
+        r = np.where(heat, flow * self.cp_sub * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
         capped = heat & ((flow >= hi) | (passing & (t_now <= self.t_ret_c))) & (r < 0)
         settled = bool(np.all((np.abs(r) <= HEAT_RTOL * np.maximum(demand, 1.0)) | capped))
         return (r, settled) if with_residual else settled
@@ -646,14 +654,15 @@ class DistrictHeatingNetwork:
         """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
         the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it).
 
-        With ``[district_heating] properties = "per_pipe"``, each pipe's density, viscosity and c_p are
-        those of the fluid at its own mean temperature (half its inlet plus its outlet temperature), found by
-        Picard iteration: solve with the properties of the last iterate, take the pipes' mean temperatures,
-        until none moves by more than :data:`PROPERTY_TOL_K` (``dh_property_iterations``; the first iterate
-        starts from the last solve's properties, a warm start in a sweep). The coupling is weak (properties
-        move by ~1e-3 per kelvin, temperatures by the losses' small share of the flow), so it contracts in a
-        few iterates. The substations keep the network c_p (their law Q = m c_p ΔT); where c_p changes at a
-        node, the heat ledger carries the thermal sweep's ``cp_step_w`` bookkeeping term."""
+        With ``[district_heating] properties = "per_pipe"``, each pipe's and each substation's properties
+        follow its own inlet and outlet temperatures (:meth:`_set_pipe_properties`), found by Picard
+        iteration: solve with the properties of the last iterate, take every pipe's and substation's inlet
+        and outlet temperatures, until none moves by more than :data:`PROPERTY_TOL_K`
+        (``dh_property_iterations``, the solves made; the first starts from the last solve's properties, a
+        warm start in a sweep). The coupling is weak (properties move by ~1e-3 per kelvin, temperatures by the
+        losses' small share of the flow), so it contracts in a few iterates. Where c_p changes at a node, the
+        heat ledger carries the thermal sweep's ``cp_step_w`` bookkeeping term and the plant's heat is the
+        enthalpy its nodes put in as the sweep counts it."""
         if self.fluid_table is None:
             state = self._solve_fixed(offer, outdoor_t_k=outdoor_t_k)
             state.figures["dh_property_iterations"] = 0
@@ -665,37 +674,58 @@ class DistrictHeatingNetwork:
             outdoor_t_k = None  # set by the first
             m = state.pipe_flow_kg_s[self.live]
             t_node = state.node_t_k
-            up = np.where(m >= 0, t_node[self.pf], t_node[pt])
-            t_mean = np.where(m != 0, 0.5 * (up + state.pipe_t_out_k[self.live]),
-                              0.5 * (t_node[self.pf] + t_node[pt]))
-            change = math.inf if t_last is None else float(np.max(np.abs(t_mean - t_last), initial=0.0))
-            t_last = t_mean
+            # each pipe's inlet and outlet temperature (a pipe without flow: its two nodes')
+            t_in = np.where(m >= 0, t_node[self.pf], t_node[pt])
+            t_out = np.where(m != 0, state.pipe_t_out_k[self.live], np.where(m >= 0, t_node[pt], t_node[self.pf]))
+            t_ends = np.concatenate([t_in, t_out, state.consumer_t_supply_k, state.consumer_t_return_k])
+            change = math.inf if t_last is None else float(np.max(np.abs(t_ends - t_last), initial=0.0))
+            t_last = t_ends
             if change <= PROPERTY_TOL_K:
                 state.figures["dh_property_iterations"] = k
                 return state
-            self._set_pipe_properties(t_mean)
+            self._set_pipe_properties(t_in, t_out, state.consumer_t_supply_k, state.consumer_t_return_k)
         raise ConvergenceError(
             f"district heating: the pipes' properties did not settle in {MAX_PROPERTY_ITERATIONS} Picard "
             f"iterations (a mean temperature still moved by {change:.3g} K)",
             details={"property_change_k": change})
 
-    def _set_pipe_properties(self, t_mean_k: np.ndarray) -> None:
-        """Density, viscosity and c_p of every pipe at its mean temperature ``t_mean_k`` [K] into the
-        hydraulic and thermal networks (pumps and substations keep the network's)."""
+    def _properties(self, t_k: np.ndarray, names) -> dict:
+        """The fluid's properties at temperatures ``t_k`` [K] from its stored table; one outside the table
+        raises :class:`CaseError` naming the element (``names[i]``)."""
         lim = self.fluid_table.limits
-        bad = ~((t_mean_k >= lim.t_low_k) & (t_mean_k <= lim.t_high_k))
+        bad = ~((t_k >= lim.t_low_k) & (t_k <= lim.t_high_k))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            pipe_id = self.hnet.pipe_ids[i] if self.hnet.pipe_ids is not None else i
-            raise CaseError(f"the fluid's mean temperature in a pipe is outside its table ({lim.low_reason}; "
-                            f"{lim.high_reason})", **_where(self.case, f"dh_pipe '{pipe_id}'", "mean temperature",
-                                                            float(t_mean_k[i]), f"[{lim.t_low_k:g}, {lim.t_high_k:g}] K"))
-        props = coolant_properties(self.fluid_table, t_mean_k, field="t_supply_k")
-        self.rho_pipe = np.asarray(props["density_kg_per_m3"], dtype=float)
-        cp_pipe = np.asarray(props["cp_j_per_kg_k"], dtype=float)
-        self.hnet = self.hnet_network.with_fluid(self.rho_pipe, props["viscosity_pa_s"])
+            raise CaseError(f"the fluid's temperature is outside its table ({lim.low_reason}; {lim.high_reason})",
+                            **_where(self.case, names[i], "temperature", float(t_k[i]),
+                                     f"[{lim.t_low_k:g}, {lim.t_high_k:g}] K"))
+        return coolant_properties(self.fluid_table, t_k, field="t_supply_k")
+
+    def _set_pipe_properties(self, t_in_k, t_out_k, t_in_sub_k, t_out_sub_k) -> None:
+        """Every pipe's and substation's properties from its inlet and outlet temperatures [K] into the
+        hydraulic and thermal networks (booster pumps keep the network's): density and c_p the mean of their
+        values at the two ends, viscosity at the mean temperature. Both this and the properties at the mean
+        temperature are second-order approximations of the mean over the pipe; this one is pandapipes'
+        (``pandapipes.properties.properties_toolbox.get_branch_real_density``, ``get_branch_cp``,
+        ``get_branch_real_eta``), so that the two tools compare like with like."""
+        n_pipe = self.pf.size
+        pipe_ids = self.hnet.pipe_ids if self.hnet.pipe_ids is not None else np.arange(n_pipe)
+        names = [f"dh_pipe '{i}'" for i in pipe_ids]
+        sub_names = [f"dh_consumer '{i}'" for i in self.consumer_ids]
+        ends = self._properties(np.concatenate([t_in_k, t_out_k]), names + names)
+        mid = self._properties(0.5 * (t_in_k + t_out_k), names)
+        sub = self._properties(np.concatenate([t_in_sub_k, t_out_sub_k]), sub_names + sub_names)
+        rho, cp = (0.5 * (ends[f][:n_pipe] + ends[f][n_pipe:]) for f in ("density_kg_per_m3", "cp_j_per_kg_k"))
+        nc = self.sub.size
+        self.cp_consumer = 0.5 * (sub["cp_j_per_kg_k"][:nc] + sub["cp_j_per_kg_k"][nc:])
+        self.rho_pipe = rho
+        self.hnet = self.hnet_network.with_fluid(rho, mid["viscosity_pa_s"])
         cp_branch = self.tnet_network.cp_branch.copy()
-        cp_branch[:self.pf.size] = cp_pipe
+        cp_branch[:n_pipe] = cp
+        # the substation's inflow branch carries its mean c_p (its law Q = m c_p (T_in - T_out)); its outflow
+        # branch, which has no length, the c_p of the water it returns, with which it mixes downstream
+        cp_branch[cp_branch.size - 2 * nc:cp_branch.size - nc] = self.cp_consumer
+        cp_branch[cp_branch.size - nc:] = sub["cp_j_per_kg_k"][nc:]
         self.tnet = self.tnet_network.with_cp(cp_branch)
 
     def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
@@ -705,7 +735,7 @@ class DistrictHeatingNetwork:
                          element="solve(outdoor_t_k=...)")
             self.s = {**self.s, "outdoor_t_k": float(outdoor_t_k)}
             self.demand = self.demand_model.at(self.s["outdoor_t_k"], self.s["hour_of_day"])
-        s, cp, demand, cs = self.s, self.cp, self.demand, self.cs
+        s, cp, demand, cs = self.s, self.cp_sub, self.demand, self.cs
         t_sup, t_ret_c, is_flow, given_flow = s["t_supply_k"], self.t_ret_c, self.is_flow, self.given_flow
         nc = self.sub.size
         # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0. The plain fixed point
@@ -791,7 +821,7 @@ class DistrictHeatingNetwork:
 
     def _state(self, offer, flow, hyd, th, m_branch, m_node, iteration) -> DHState:
         """Pressures with the pump's lift, the plant, the figures and the full-length pipe and pump arrays."""
-        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp, self.rho, self.demand, self.cs, self.cr
+        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp_sub, self.rho, self.demand, self.cs, self.cr
         sup, ret, n, nc, live = self.sup, self.ret, self.n, self.sub.size, self.live
         t_sup = s["t_supply_k"]
         t_in = th.t_node_k[cs]
