@@ -850,9 +850,9 @@ class DistrictHeatingNetwork:
             q_plant = th.ledger.supply_w - th.ledger.sink_w
         q_loss = th.q_loss_w[:self.pf.size]
         q_friction = th.ledger.friction_w
-        # cp_step_w: the thermal sweep's bookkeeping where c_p changes at a node (0 with one c_p)
-        residual = (abs(q_plant + q_friction - q_cons.sum() - q_loss.sum() - th.ledger.cp_step_w)
-                    / max(abs(q_plant), 1e-300))
+        # with per-pipe c_p, the thermal sweep's bookkeeping where c_p changes at a node (cp_step_w)
+        cp_step = 0.0 if self.fluid_table is None else th.ledger.cp_step_w
+        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum() - cp_step) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         bypassed = ~self.is_flow & (demand > 0) & self.controls.holds_return & (t_in <= self.t_ret_c)
