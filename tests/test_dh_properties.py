@@ -29,6 +29,8 @@ import math
 import numpy as np
 import pytest
 from fluids.friction import friction_factor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
@@ -152,3 +154,45 @@ def test_per_pipe_agrees_with_pandapipes_given_the_same_water_table():
     assert all(g <= t for g, t in zip(gaps(ds), tol)), gaps(ds)
     assert all(g > t for g, t in zip(gaps(gw.solve(case)), tol))
     assert ds.attrs["dh_property_iterations"] > 1 and abs(ds.attrs["dh_heat_balance_residual"]) < 1e-12
+
+
+@st.composite
+def radial_networks(draw):
+    """A random radial supply tree (node i hangs from one of 0..i-1) with its mirrored return and a consumer at
+    every node but the plant's; random lengths, diameters, demands, return temperatures and fluid."""
+    n = draw(st.integers(2, 8))
+    parent = [draw(st.integers(0, i - 1)) for i in range(1, n)]
+    nodes = [{"id": f"s{i}"} for i in range(n)] + [{"id": f"r{i}"} for i in range(n)]
+    pipes, consumers = [], []
+    for i, j in enumerate(parent, start=1):
+        geo = dict(length_m=draw(st.floats(50.0, 800.0)), diameter_m=draw(st.sampled_from([0.05, 0.08, 0.1, 0.15])),
+                   u_w_per_m_k=draw(st.floats(0.1, 0.6)), roughness_m=1e-4)
+        pipes += [dict(id=f"sp{i}", from_node=f"s{j}", to_node=f"s{i}", **geo),
+                  dict(id=f"rp{i}", from_node=f"r{i}", to_node=f"r{j}", **geo)]
+        consumers.append({"id": f"c{i}", "supply_node": f"s{i}", "return_node": f"r{i}",
+                          "demand_w": draw(st.floats(2e4, 3e5)), "t_return_k": draw(st.floats(303.15, 328.15))})
+    fluid = draw(st.sampled_from(["water", "pg25", "eg30"]))
+    t_supply = draw(st.floats(343.15, 413.15 if fluid == "water" else 368.15))  # the glycol fits end at 373.15 K
+    return gw.make_case({"dh_node": nodes, "dh_pipe": pipes, "dh_consumer": consumers},
+                        district_heating={"supply_node": "s0", "return_node": "r0", "properties": "per_pipe",
+                                          "p_supply_pa": 8e5, "p_return_pa": 4e5, "fluid": fluid, "t_supply_k": t_supply},
+                        case={"name": "random radial"})
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(radial_networks())
+def test_per_pipe_on_random_networks_closes_its_ledger_and_kirchhoff(case):
+    ds = gw.solve(case)
+    assert abs(ds.attrs["dh_heat_balance_residual"]) < 1e-12
+    assert 2 <= ds.attrs["dh_property_iterations"] < 30
+    pipes = case.tables["dh_pipe"]
+    m = ds["dh_pipe_flow_kg_s"].to_series()
+    cons = case.tables["dh_consumer"]
+    flow = ds["dh_consumer_flow_kg_s"].to_numpy()
+    # Kirchhoff at every supply node: what comes in by pipe = what leaves by pipe and substation
+    for node in case.tables["dh_node"]["id"]:
+        if node in ("s0", "r0"):
+            continue
+        net = m[pipes["id"][pipes["to_node"] == node]].sum() - m[pipes["id"][pipes["from_node"] == node]].sum()
+        net += flow[(cons["return_node"] == node).to_numpy()].sum() - flow[(cons["supply_node"] == node).to_numpy()].sum()
+        assert abs(net) <= 1e-9 * float(np.max(np.abs(m))), node
