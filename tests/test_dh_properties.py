@@ -196,3 +196,18 @@ def test_per_pipe_on_random_networks_closes_its_ledger_and_kirchhoff(case):
         net = m[pipes["id"][pipes["to_node"] == node]].sum() - m[pipes["id"][pipes["from_node"] == node]].sum()
         net += flow[(cons["return_node"] == node).to_numpy()].sum() - flow[(cons["supply_node"] == node).to_numpy()].sum()
         assert abs(net) <= 1e-9 * float(np.max(np.abs(m))), node
+
+
+def test_a_pipe_colder_than_the_fluid_table_is_named():
+    """Water standing in 5 km of lossy pipe in a -15 degC ground cools to the ground's temperature, below the
+    water table's 273.15 K: per_pipe names the pipe (the network's one set of properties does not look)."""
+    pipe = lambda pid, a, b: dict(id=pid, from_node=a, to_node=b, length_m=5000.0, diameter_m=0.1,  # noqa: E731
+                                  u_w_per_m_k=3.0)
+    doc = {"dh_node": [{"id": x} for x in ["S", "A", "Ar", "R"]],
+           "dh_pipe": [pipe("s1", "S", "A"), pipe("r1", "Ar", "R")],
+           "dh_consumer": [{"id": "c", "supply_node": "A", "return_node": "Ar", "kind": "mass_flow",
+                            "mass_flow_kg_s": 0.05, "demand_w": 0.0}]}
+    case = gw.make_case(doc, district_heating={"supply_node": "S", "return_node": "R", "ground_t_k": 258.15,
+                                               "properties": "per_pipe"}, case={"name": "cold"})
+    with pytest.raises(CaseError, match=r"dh_pipe 'r1', field 'temperature'.*got 258\.15"):
+        gw.solve(case)

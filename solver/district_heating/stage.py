@@ -78,8 +78,8 @@ ZERO_FLOW_RTOL = 1e-12
 """Pipe flows below this fraction of the largest are rounding (dead ends, stagnant loops): set to zero."""
 MAX_FIXED_POINT = 100
 PROPERTY_TOL_K = 1e-9
-"""Picard tolerance of ``properties = "per_pipe"`` [K]: the largest change of a pipe's mean temperature
-between two iterates (water's density moves by ~7e-4 relative per kelvin at 60 °C, so 1e-9 K is ~1e-12 of
+"""Picard tolerance of ``properties = "per_pipe"`` [K]: the largest change of a pipe's or substation's inlet or
+outlet temperature between two iterates (water's density moves by ~7e-4 relative per kelvin at 60 °C, so 1e-9 K is ~1e-12 of
 the properties, near their rounding)."""
 MAX_PROPERTY_ITERATIONS = 30
 SETTLE_HYDRAULICS_RTOL = 1e-6
@@ -584,13 +584,13 @@ class DistrictHeatingNetwork:
     tnet_network: object = None
     rho_pipe: np.ndarray = None  # each pipe's density [kg/m^3] in the last solve
     cp_consumer: np.ndarray | None = None  # each substation's c_p [J/(kg K)] with properties = per_pipe
+    warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     @property
     def cp_sub(self):
         """c_p the substations' law Q = m c_p (T_in - T_out) takes [J/(kg K)]: the network's, or with
         properties = per_pipe each one's own."""
         return self.cp if self.cp_consumer is None else self.cp_consumer
-    warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
@@ -686,35 +686,34 @@ class DistrictHeatingNetwork:
             self._set_pipe_properties(t_in, t_out, state.consumer_t_supply_k, state.consumer_t_return_k)
         raise ConvergenceError(
             f"district heating: the pipes' properties did not settle in {MAX_PROPERTY_ITERATIONS} Picard "
-            f"iterations (a mean temperature still moved by {change:.3g} K)",
+            f"iterations (an inlet or outlet temperature still moved by {change:.3g} K)",
             details={"property_change_k": change})
 
-    def _properties(self, t_k: np.ndarray, names) -> dict:
-        """The fluid's properties at temperatures ``t_k`` [K] from its stored table; one outside the table
-        raises :class:`CaseError` naming the element (``names[i]``)."""
+    def _properties(self, t_k: np.ndarray, table: str, ids) -> dict:
+        """The fluid's properties at temperatures ``t_k`` [K] from its stored table (element ``i`` of ``t_k``
+        is element ``i % len(ids)`` of ``table``); one outside the table raises :class:`CaseError` naming the
+        element."""
         lim = self.fluid_table.limits
         bad = ~((t_k >= lim.t_low_k) & (t_k <= lim.t_high_k))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise CaseError(f"the fluid's temperature is outside its table ({lim.low_reason}; {lim.high_reason})",
-                            **_where(self.case, names[i], "temperature", float(t_k[i]),
+                            **_where(self.case, f"{table} '{ids[i % len(ids)]}'", "temperature", float(t_k[i]),
                                      f"[{lim.t_low_k:g}, {lim.t_high_k:g}] K"))
         return coolant_properties(self.fluid_table, t_k, field="t_supply_k")
 
     def _set_pipe_properties(self, t_in_k, t_out_k, t_in_sub_k, t_out_sub_k) -> None:
         """Every pipe's and substation's properties from its inlet and outlet temperatures [K] into the
-        hydraulic and thermal networks (booster pumps keep the network's): density and c_p the mean of their
+        hydraulic and thermal networks (booster pumps, and the plant pump's power, keep the network's): density and c_p the mean of their
         values at the two ends, viscosity at the mean temperature. Both this and the properties at the mean
         temperature are second-order approximations of the mean over the pipe; this one is pandapipes'
         (``pandapipes.properties.properties_toolbox.get_branch_real_density``, ``get_branch_cp``,
         ``get_branch_real_eta``), so that the two tools compare like with like."""
         n_pipe = self.pf.size
         pipe_ids = self.hnet.pipe_ids if self.hnet.pipe_ids is not None else np.arange(n_pipe)
-        names = [f"dh_pipe '{i}'" for i in pipe_ids]
-        sub_names = [f"dh_consumer '{i}'" for i in self.consumer_ids]
-        ends = self._properties(np.concatenate([t_in_k, t_out_k]), names + names)
-        mid = self._properties(0.5 * (t_in_k + t_out_k), names)
-        sub = self._properties(np.concatenate([t_in_sub_k, t_out_sub_k]), sub_names + sub_names)
+        ends = self._properties(np.concatenate([t_in_k, t_out_k]), "dh_pipe", pipe_ids)
+        mid = self._properties(0.5 * (t_in_k + t_out_k), "dh_pipe", pipe_ids)
+        sub = self._properties(np.concatenate([t_in_sub_k, t_out_sub_k]), "dh_consumer", self.consumer_ids)
         rho, cp = (0.5 * (ends[f][:n_pipe] + ends[f][n_pipe:]) for f in ("density_kg_per_m3", "cp_j_per_kg_k"))
         nc = self.sub.size
         self.cp_consumer = 0.5 * (sub["cp_j_per_kg_k"][:nc] + sub["cp_j_per_kg_k"][nc:])
