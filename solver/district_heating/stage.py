@@ -727,6 +727,39 @@ class DistrictHeatingNetwork:
         cp_branch[cp_branch.size - nc:] = sub["cp_j_per_kg_k"][nc:]
         self.tnet = self.tnet_network.with_cp(cp_branch)
 
+    def _plant_heat_per_pipe(self, th, m_branch, flow, m_node) -> tuple[float, float]:
+        """(the plant's heat [W], the c_p steps at the nodes [W]) with per-pipe c_p, free of any reference
+        temperature.
+
+        The plant's heat is m (h(T_supply) - h(T_return)), h the fluid's enthalpy from its table (c_p
+        integrated by the trapezoid rule on the table's grid). Each branch b of the thermal sweep holds its
+        own c_p, that is the enthalpy line h_b(T) = h(T_b) + c_p,b (T - T_b) through the true enthalpy at its
+        inlet temperature T_b (with c_p,b the mean of the c_p at its two ends, the line's error at its outlet
+        is third order in its temperature change). Where lines of different branches meet at a node n they
+        disagree a little, and the c_p step there is what enters minus what leaves, each at T_n on its own
+        line (the plant's flows on h itself): step_n = sum_in |m| h_b(T_n) - sum_out |m| h_b(T_n). Summing
+        the sweep's pipe and mixing equations over the network gives, exactly, plant heat + frictional heat =
+        delivered + pipe losses + sum of the steps (``dh_q_cp_step_w``): the ledger, closed to round-off
+        whatever reference temperature the sweep keeps its enthalpies at."""
+        tab = self.fluid_table
+        h_grid = np.concatenate([[0.0], np.cumsum(0.5 * (tab.cp_j_per_kg_k[1:] + tab.cp_j_per_kg_k[:-1])
+                                                 * np.diff(tab.t_k))])
+        tn = self.tnet
+        t = th.t_node_k
+        m = np.abs(np.concatenate([m_branch, flow, flow]))
+        forward = np.concatenate([m_branch, flow, flow]) >= 0
+        up = np.where(forward, tn.branch_from, tn.branch_to)
+        down = np.where(forward, tn.branch_to, tn.branch_from)
+        t_b = t[up]
+        h_b = np.interp(t_b, tab.t_k, h_grid)
+
+        def h(temp):  # each branch's enthalpy line
+            return h_b + tn.cp_branch * (temp - t_b)
+        step = float(np.sum(m * (h(t[up]) - h(t[down]))))
+        h_plant = np.interp(t[[self.sup, self.ret]], tab.t_k, h_grid)
+        q_plant = float(m_node[self.sup] * h_plant[0] + m_node[self.ret] * h_plant[1])
+        return q_plant, q_plant - step
+
     def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """:meth:`solve` with the properties the networks hold now."""
         if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
@@ -844,13 +877,11 @@ class DistrictHeatingNetwork:
         q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
         t_plant_ret = float(th.t_node_k[ret])
         if self.fluid_table is None:
-            q_plant = m_plant * cp * (t_sup - t_plant_ret)
-        else:  # per-pipe c_p: the enthalpy the plant's nodes put in, as the thermal sweep counts it
-            q_plant = th.ledger.supply_w - th.ledger.sink_w
+            q_plant, cp_step = m_plant * cp * (t_sup - t_plant_ret), 0.0
+        else:
+            q_plant, cp_step = self._plant_heat_per_pipe(th, m_branch, flow, m_node)
         q_loss = th.q_loss_w[:self.pf.size]
         q_friction = th.ledger.friction_w
-        # with per-pipe c_p, the thermal sweep's bookkeeping where c_p changes at a node (cp_step_w)
-        cp_step = 0.0 if self.fluid_table is None else th.ledger.cp_step_w
         residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum() - cp_step) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
@@ -858,7 +889,7 @@ class DistrictHeatingNetwork:
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, dh_q_cp_step_w=float(cp_step), **pump, dh_pump_dp_pa=float(pump_dp),
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
