@@ -10,7 +10,8 @@ Checked against:
   by ~1e-12; the solver's hydraulic tolerance is 1e-8 Pa on drops of ~1e4 Pa);
 - a hot supply and a cold return pipe of the same size and flow: the supply's drop is the smaller, by the ratio
   the closed form gives with each pipe's properties (same check);
-- the ledger: plant heat = delivered + losses + the sweep's c_p-step bookkeeping, to round-off;
+- the ledger: plant heat = delivered + losses + the c_p steps where branches meet, to round-off; the plant's heat
+  is m times c_p integrated from return to supply temperature (CoolProp's c_p, scipy's quad);
 - off (the default): no Picard iterate, the network's one set of properties, as before the option;
 - a time series refuses the option (not built yet);
 - pandapipes (cross-code), which takes each branch's properties from its own temperatures the same way, given
@@ -84,6 +85,23 @@ def test_per_pipe_drops_are_darcy_weisbach_at_each_pipe_temperature():
     assert got[0] < got[1] and rho[0] < rho[1]
     assert 2 <= ds.attrs["dh_property_iterations"] < 30
     assert abs(ds.attrs["dh_heat_balance_residual"]) < 1e-12
+
+
+def test_per_pipe_plant_heat_is_the_enthalpy_rise():
+    """The plant's heat with per-pipe c_p is m times the integral of c_p from the return to the supply
+    temperature: here CoolProp's c_p (the stored table's source) integrated by scipy's quad, to 1e-7 (the
+    table's linear interpolation on its 0.25 K grid)."""
+    from CoolProp.CoolProp import PropsSI
+    from scipy.integrate import quad
+
+    ds = gw.solve(line_case(properties="per_pipe", p_supply_pa=6e5))
+    a = ds.attrs
+    rise, _ = quad(lambda t: PropsSI("C", "T", t, "P", 101325.0, "INCOMP::Water"), a["dh_t_return_k"], 348.15,
+                   epsabs=1e-9)
+    assert a["dh_q_plant_w"] == pytest.approx(a["dh_flow_kg_s"] * rise, rel=1e-7)
+    # the mean of the end values overstates water's mean c_p across the substation (c_p curves, with its
+    # minimum near 36 degC): the c_p steps carry the difference, a few 1e-4 of the heat
+    assert -1e-3 < a["dh_q_cp_step_w"] / a["dh_q_plant_w"] < 0
 
 
 def test_network_properties_are_the_default_and_take_no_picard_iterate():
