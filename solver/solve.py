@@ -106,7 +106,7 @@ def _kpis(ds, case):
 
     a = ds.attrs
     ac_solved = "p_plant_w" in a
-    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["p_grid_w"].values
+    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["source_p_grid_w"].values
     stage = dict(zip(ds["stage"].values.tolist(), ds["stage_loss_w"].values.tolist()))
     a.update(kpi_figures(case, p_facility_w=a["p_facility_w"], p_cooling_w=a["p_cooling_w"], p_it_w=a["p_it_w"],
                          vrm_loss_w=stage["rack_vrm"], shelf_loss_w=stage["rack_shelf"],

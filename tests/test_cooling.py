@@ -87,7 +87,7 @@ def test_rack_flow_is_design_heat_over_cp_dt(coolant, coolprop, sourced):
     t_mean = ds.attrs["t_tcs_supply_k"] + dt / 2
     cp = PropsSI("C", "T", t_mean, "P", 101325.0, coolprop)
     rho = PropsSI("D", "T", t_mean, "P", 101325.0, coolprop)
-    np.testing.assert_allclose(ds.loop_flow_kg_s.values, ds.q_liquid_w.values / (cp * dt), rtol=1e-6)
+    np.testing.assert_allclose(ds.loop_flow_kg_s.values, ds.rack_q_liquid_w.values / (cp * dt), rtol=1e-6)
     np.testing.assert_allclose(ds.coolant_flow_l_min_per_kw.values, 6e7 / (rho * cp * dt), rtol=2e-6)
     np.testing.assert_allclose(ds.t_coolant_out_k - ds.t_coolant_in_k, dt, rtol=1e-12)
     if sourced:
@@ -131,7 +131,7 @@ def test_warmer_facility_class_hotter_chips_more_power_warmer_reuse():
     assert np.all(np.diff(t_chip) > 0)
     np.testing.assert_allclose(t_chip - t_class, t_chip[0] - t_class[0], rtol=0, atol=1e-3)
 
-    p_it = np.array([float(ds.p_it_w.sum()) for ds in leaky])
+    p_it = np.array([float(ds.rack_p_it_w.sum()) for ds in leaky])
     t_chip_leaky = np.array([float(ds.t_chip_k.max()) for ds in leaky])
     t_reuse = np.array([ds.attrs["t_reuse_k"] for ds in leaky])
     assert np.all(np.diff(p_it) > 0) and np.all(np.diff(t_chip_leaky) > 0) and np.all(np.diff(t_reuse) > 0)
@@ -191,7 +191,7 @@ def test_leakage_fixed_point_is_self_consistent(leakage, shelf_fraction):
                                     "chips_per_rack": n, "shelf_liquid_fraction": shelf_fraction, **leakage})
     ds = gw.solve(case)
     cp = plant_of(case).tcs.cp_j_per_kg_k
-    p, p_ref = ds.p_it_w.values, ds.p_it_ref_w.values
+    p, p_ref = ds.rack_p_it_w.values, ds.rack_p_it_ref_w.values
     t = ds.t_coolant_in_k.values + ds.q_liquid_w.values / (2 * ds.coolant_flow_kg_s.values * cp) + r * lf * p / n
     np.testing.assert_allclose(ds.t_chip_k.values, t, rtol=1e-9)
     f, k, t_ref = leakage["leakage_fraction"], leakage["leakage_k_per_k"], leakage["leakage_t_ref_k"]

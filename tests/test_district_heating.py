@@ -696,7 +696,7 @@ def assert_cooling_ledgers(ds, case):
     p_loop_pumps = float(ds.pump_power_w.sum())
     fac_pump_shaft = (a["p_pumps_w"] - p_loop_pumps) * eta_m
     q_coil = a["q_air_w"] * (1 + s["air_fan_w_per_w"])
-    q_in = float(ds.q_liquid_w.sum()) + p_loop_pumps * eta_m + q_coil + fac_pump_shaft
+    q_in = float(ds.rack_q_liquid_w.sum()) + p_loop_pumps * eta_m + q_coil + fac_pump_shaft
     q_out = a["q_rejected_w"] + a["q_recovered_w"] + float(ds.loop_pipe_loss_w.sum())
     assert abs(q_in - q_out) <= 1e-9 * q_in and a["heat_balance_residual"] <= 1e-9
     dry_fan = a["dry_cooler_fan_w"]  # fan laws: the design fan power times the speed cubed

@@ -95,7 +95,7 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     """The figures of one outage (``outage_figures`` with what the outage did): never raises for what the
     outage does to the network; an input error (an element that does not exist) still raises."""
     state = apply_outage(case, outage, hydraulics, loop_ids)
-    p_ref = dict(zip(base["rack"].values, base["p_it_w"].to_numpy()))
+    p_ref = dict(zip(base["rack"].values, base["rack_p_it_w"].to_numpy()))
     lost = list(state.racks_tripped) + list(state.racks_unsupplied)
     findings = []
     if state.racks_unsupplied:

@@ -7,7 +7,7 @@ How the shared variables read in a bipolar case:
   ``v_pos_v``, ``v_neutral_v``, ``v_neg_v`` are the conductors' potentials against earth.
 * ``i_a``: the mean pole current (i_pos − i_neg)/2; ``p_loss_w``: the loss of all three conductors;
   ``r_ohm``: one pole conductor.
-* ``p_dc_w``, ``source_loss_w``, ``p_grid_w``: both poles together; ``source_loading`` and
+* ``p_dc_w``, ``source_loss_w``, ``source_p_grid_w``: both poles together; ``source_loading`` and
   ``converter_loading``: the more loaded pole, as a share of the pole rating (rated_power_w/2).
 * ``rack_v_v``: the voltage across the rack (pole to pole for a bipolar rack, pole to neutral otherwise).
 
@@ -86,7 +86,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     for name, col in (("i_pos_a", POS), ("i_neutral_a", NEUTRAL), ("i_neg_a", NEG)):
         ds[name] = _bvar("line", name, i[:, col])
     line_loss = loss.sum(axis=1)
-    ds["p_loss_w"] = _var("line", "p_loss_w", line_loss, long_name="conductor loss I²R of both poles and the neutral")
+    ds["line_p_loss_w"] = _var("line", "p_loss_w", line_loss, long_name="conductor loss I²R of both poles and the neutral")
     for name, col in (("p_loss_pos_w", POS), ("p_loss_neutral_w", NEUTRAL), ("p_loss_neg_w", NEG)):
         ds[name] = _bvar("line", name, loss[:, col])
     ds["r_ohm"] = xr.Variable("line", st.r_pole, attrs={"units": unit_of("line", "r_ohm"),
@@ -100,7 +100,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     half = 0.5 * src["rated_power_w"].to_numpy(float)
     ds["p_dc_w"] = _var("source", "p_dc_w", p_src.sum(axis=1))
     ds["source_loss_w"] = _var("source", "loss_w", l_src.sum(axis=1))
-    ds["p_grid_w"] = _var("source", "p_grid_w", p_src.sum(axis=1) + l_src.sum(axis=1))
+    ds["source_p_grid_w"] = _var("source", "p_grid_w", p_src.sum(axis=1) + l_src.sum(axis=1))
     ds["source_loading"] = _var("source", "loading", np.max(p_src, axis=1) / half,
                                 long_name="output power of the more loaded pole / its rating (rated_power_w/2)")
     ds["p_dc_pos_w"], ds["p_dc_neg_w"] = _bvar("source", "p_dc_pos_w", p_src[:, 0]), _bvar("source", "p_dc_neg_w",

@@ -69,7 +69,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     """The results dataset of a converged DC solve (see the module docstring for conventions).
 
     ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
-    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value. ``line_temp`` [K]: the
+    temperature); ``rack_p_it_w`` then holds it and ``rack_p_it_ref_w`` the case's value. ``line_temp`` [K]: the
     conductor temperatures the line resistances were taken at, when they came from the load (``[solver]
     conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``.
     """
@@ -92,7 +92,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     line_loss *= net.line_r
     line_loss[~net.line_in_service] = 0.0
     ds["i_a"] = _var("line", "i_a", st.line_i)
-    ds["p_loss_w"] = _var("line", "p_loss_w", line_loss)
+    ds["line_p_loss_w"] = _var("line", "p_loss_w", line_loss)
     ds["r_ohm"] = xr.Variable("line", net.line_r, attrs={"units": unit_of("line", "r_ohm"),
                                                          "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
@@ -102,7 +102,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     p_dc, loss_src = _per_row(net, st, "source", len(src))
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
     ds["source_loss_w"] = _var("source", "loss_w", loss_src)
-    ds["p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
+    ds["source_p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
     ds["source_v_v"] = _var("source", "v_v", st.v[net.element_bus["source"]])
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
@@ -133,15 +133,15 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
 
 
 def rack_power_variables(case, net, p_it=None) -> dict:
-    """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
-    turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
+    """The racks' power variables: ``rack_p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
+    turned to the chips) with ``rack_p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
     ``rack_p_in_w`` and the shelf and regulator losses."""
-    out = {"p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
+    out = {"rack_p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
-        out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
+        out["rack_p_it_ref_w"] = _var("rack", "p_it_w", out["rack_p_it_w"].values, "W",
                                  "power at the chips at the leakage reference temperature (from the case's p_it_w)")
-        out["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
+        out["rack_p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
     out["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
     out["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
     out["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
@@ -178,8 +178,8 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
         nan = np.isnan(x)
         return float((np.where(nan, 0.0, x) if nan.any() else x).sum())
 
-    p_grid = total("p_grid_w")
-    p_it = total("p_it_w")
+    p_grid = total("source_p_grid_w")
+    p_it = total("rack_p_it_w")
     stage = np.array([loss_src.sum(), line_loss.sum(), loss_conv.sum(), total("shelf_loss_w"), total("vrm_loss_w")])
     ds["stage_loss_w"] = _var("stage", "stage_loss_w", stage)
     from gigawatt.cases.schema import schema
