@@ -592,10 +592,12 @@ def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -
                                           else f"{s.key}.error.json" for s in todo], dtype=object),
                     {"long_name": "file of the scenario's results in the parts folder"})
     failed = int(sum(records[s.key]["status"] != "ok" for s in todo))
-    return xr.Dataset(data, coords=coords, attrs={
+    from gigawatt.solver.results_schema import conform
+
+    return conform(xr.Dataset(data, coords=coords, attrs={
         "title": f"gigawatt sweep of case '{base.name}'", "case_name": base.name, "case_hash": base.hash(),
         "case_file": base.file or "", "gigawatt_version": __version__,
-        "swept_fields": ", ".join(sf.coord for sf in grid), "scenarios_failed": failed})
+        "swept_fields": ", ".join(sf.coord for sf in grid), "scenarios_failed": failed}))
 
 
 def format_sweep(ds: xr.Dataset) -> str:

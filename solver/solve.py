@@ -10,6 +10,7 @@ from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
+from gigawatt.solver.results_schema import conform
 
 
 def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
@@ -41,7 +42,7 @@ def solve(case: Case, *, district_heating_network=None) -> xr.Dataset:
     require_case(case, "solve")
     ds = _solve(case, district_heating_network)
     check_ledgers_finite(ds.attrs, case.file)
-    return check_plausibility(ds)
+    return conform(check_plausibility(ds))
 
 
 def check_ledgers_finite(attrs, file=None) -> None:

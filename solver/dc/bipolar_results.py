@@ -22,7 +22,7 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.solver.dc.bipolar import NEG, NEUTRAL, POS, rack_terminals
-from gigawatt.solver.dc.results import (STAGES, _ledger, _var, _warnings, add_line_ratings, make_dataset,
+from gigawatt.solver.dc.results import (STAGES, _ledger, _var, _warnings, add_line_ratings, bus_distance_m, make_dataset,
                                      rack_power_variables)
 
 BIPOLAR_VARIABLES = {
@@ -76,6 +76,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["v_pole_to_pole_v"] = _bvar("bus", "v_pole_to_pole_v", v[:, POS] - v[:, NEG])
     ds["p_load_w"] = _var("bus", "p_load_w", st.p_load)
     ds["level"] = _var("bus", "level", net.level[net.pos])
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(net, lines["length_m"].to_numpy(float))[net.pos])
     ds["i_earth_a"] = _bvar("bus", "i_earth_a", st.i_earth)
 
     live = net.line_in_service
@@ -131,6 +132,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")
     ds["rack_pole"] = echo_variable("rack", "rack", racks, "pole")
+    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
 
     coords["kind"] = _ledger(ds, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1), case.codes("line", "kind"))
     attrs = ds.pop("attrs")

@@ -41,6 +41,8 @@ RESULT_VARIABLES = {
     "line_loading": ("1", "|current| / current rating of the line"),
     "rating_method": ("1", "how the rating was found: given, iec60287, canalis_ktc (a vendor table), '' unrated"),
     "temp_k": ("K", "conductor temperature of the line's resistance"),
+    "bus_distance_m": ("m", "route length along the lines from the nearest feed of the bus's level (a station, or "
+                            "the converter feeding it); NaN where no feed reaches it"),
 }
 
 STAGES = ("ac_dc_station", "distribution", "dc_dc_converter", "rack_shelf", "rack_vrm")
@@ -87,6 +89,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
     ds["p_load_w"] = _var("bus", "p_load_w", st.p_load[pos])
     ds["level"] = _var("bus", "level", net.level[pos])
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(net, lines["length_m"].to_numpy(float))[pos])
 
     line_loss = np.square(st.line_i)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
     line_loss *= net.line_r
@@ -117,6 +120,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
 
     ds.update(rack_power_variables(case, net, p_it))
     ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
+    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
 
     coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"))
     attrs = ds.pop("attrs")
@@ -130,6 +134,29 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
+
+
+def bus_distance_m(net, line_length_m) -> np.ndarray:
+    """Route length [m] of each bus (by position) from the nearest feed of its level along the in-service
+    lines (``line_length_m`` [m] per line-table row): shortest paths from every source and every converter output (Dijkstra, scipy.sparse.csgraph);
+    parallel lines count once, NaN where no feed reaches the bus."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import dijkstra
+
+    live = net.line_in_service
+    a, b = net.line_from[live], net.line_to[live]
+    length = np.asarray(line_length_m, float)[live]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((length, hi, lo))  # the shortest of parallel lines first
+    lo, hi, length = lo[order], hi[order], length[order]
+    first = np.ones(lo.size, bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    graph = csr_array((length[first], (lo[first], hi[first])), shape=(net.n_bus, net.n_bus))
+    feeds = np.unique(np.concatenate([net.element_bus["source"], net.element_bus["converter_to"]]))
+    if not feeds.size:
+        return np.full(net.n_bus, np.nan)
+    dist = dijkstra(graph, directed=False, indices=feeds, min_only=True)
+    return np.where(np.isfinite(dist), dist, np.nan)
 
 
 def rack_power_variables(case, net, p_it=None) -> dict:
