@@ -28,7 +28,8 @@ def main():
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
+              help="Write the full results as NetCDF here (default: <case name>.nc in the current folder; with --year "
+                   "<case name>-year.nc, so a year never replaces the steady results).")
 @click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
 @click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
               help="A time-series CSV (time, p_it_fraction or p_it_kw, outdoor_t_c …): solve every step and write "
@@ -54,7 +55,7 @@ def _run(case, output, no_output, series, year):
             loaded = _with_time_axis(case) if year else gw.load_case(case)
             timed = series is not None or loaded.settings.get("time") is not None
             if not no_output:  # before anything is computed: never an input, a folder or a device
-                path = check_output(output or default_output(loaded.name, ".nc"),
+                path = check_output(output or default_output(loaded.name, "-year.nc" if year else ".nc"),
                                     case_inputs(loaded.file) + ([series] if series is not None else []))
                 remove_stale(path, say=_say)
             if not timed:

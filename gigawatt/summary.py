@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.quantities import engineering_parts
+
 from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
 from gigawatt.solver.plausibility import VELOCITY_WARN_M_S
@@ -12,7 +14,9 @@ MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
 
 def _mw(x) -> str:
-    return f"{float(x) / 1e6:12.4f} MW"
+    """A power [W] in the prefix its magnitude calls for (W, kW, MW, GW), right-aligned."""
+    number, unit = engineering_parts(x, "W")
+    return f"{number:>11} {unit:<2}"
 
 
 def _pct(part, whole, digits: int = 3) -> str:
