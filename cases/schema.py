@@ -3,6 +3,13 @@
 The table drives the loader (types, defaults, bounds, unit conversion), the error messages, the generated
 field reference (``python -m gigawatt.cases.docs``) and the ``units`` attributes of the results, so names
 and units cannot drift between them.
+
+Why hand-written rather than a schema library (pydantic, pandera): the schema is a data table users and the
+docs read, checked on whole element tables at once (pandas columns of 10⁶ rows), with errors that name the
+file, element, field, value and allowed range; those libraries validate objects or frames but neither read
+such a table nor word the errors so. The unit spellings stay a small table too (:data:`UNIT_ALIASES`): a case
+states its unit in the field's name (``p_it_kw``), a closed set per field whose conversion is a factor and an
+offset; pint formats the values shown to people (:mod:`gigawatt.quantities`).
 """
 from __future__ import annotations
 

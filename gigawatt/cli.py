@@ -303,7 +303,12 @@ def sweep(case, sets, output, workers, scheduler):
     with _interruptible("the finished scenarios are kept in the .parts folder beside the output; rerun the "
                         "same command to resume"):
         try:
-            result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler, progress=_say)
+            from gigawatt.progress import progress
+
+            with progress(None, "scenarios") as advance:  # a bar on a terminal; the lines below in a log
+                result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
+                                   progress=None if sys.stderr.isatty() else _say,
+                                   on_scenario=lambda done, total: advance(total=total))
         except gw.GigawattError as err:
             _fail(err)
     click.echo(format_sweep(result))
@@ -342,15 +347,37 @@ def contingency(case, elements, order, output, workers, scheduler):
     write_netcdf(result, output or Path(f"{loaded.name}-outages.nc"), "outages")
 
 
+def _peer_warnings(caught) -> None:
+    """Warnings the peer tools (pandapower, pandapipes, ...) gave while the checks ran, once each, said as
+    ours: which tool, and that the checks' rows above already say whether it agreed."""
+    seen = set()
+    for w in caught:
+        module = Path(w.filename).parts
+        tool = next((p for p in module if p in ("pandapower", "pandapipes", "numba", "scipy", "CoolProp", "xarray")),
+                    None)
+        first = str(w.message).strip().splitlines()[0][:160] if str(w.message).strip() else w.category.__name__
+        if tool is None or (tool, first) in seen:
+            continue
+        seen.add((tool, first))
+        click.echo(f"note: {tool}, run as a peer of the cross-code checks, warned: {first} (the rows above say "
+                   "whether its results agreed with gigawatt's)", err=True)
+
+
 @main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):
     """Run every validation case; one row per checked quantity. Exit status 1 if any fails."""
+    import warnings
+
+    from gigawatt.progress import progress
     from gigawatt.validation.harness import format_rows, run_all
 
-    rows = run_all(tiers=tier or None)
+    with progress(None, "validation cases") as advance, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        rows = run_all(tiers=tier or None, progress=lambda name, total: advance(name, total=total))
     click.echo(format_rows(rows))
+    _peer_warnings(caught)
     failed = sum(not r.passed for r in rows)
     click.echo(f"{len(rows) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
@@ -401,56 +428,62 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     a year of the coupled chain."""
     import json
 
-    say = None if as_json else lambda msg: click.echo(msg, err=True)
-    if year_variants is not None:
-        from gigawatt.bench import coupled_year as bench_year
+    from gigawatt.progress import progress
 
-        variants = [v.strip() for v in year_variants.split(",") if v.strip()]
-        unknown = [v for v in variants if v not in bench_year.VARIANTS]
-        if unknown or not variants:
-            _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
-                  f"(known: {', '.join(bench_year.VARIANTS)})")
-        records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
-        click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
-        return
-    if sweep_only:
-        from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
+    with progress(None, "benchmark") as advance:  # on a terminal a bar with the current step; else the lines
+        def say(msg):
+            advance(msg) if sys.stderr.isatty() else click.echo(msg, err=True)
 
-        given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
-        rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
-                                  progress=say, hours=sweep_hours)
-        click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
-        return
-    if series_dc:
-        from gigawatt.bench import dc_year as bench_series
+        say = None if as_json else say
+        if year_variants is not None:
+            from gigawatt.bench import coupled_year as bench_year
 
-        records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
-                                              peer=not no_peer, progress=say)
-        click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
-        return
-    if dh_series:
-        from gigawatt.bench import heating_series as bench_dh_series
+            variants = [v.strip() for v in year_variants.split(",") if v.strip()]
+            unknown = [v for v in variants if v not in bench_year.VARIANTS]
+            if unknown or not variants:
+                _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
+                      f"(known: {', '.join(bench_year.VARIANTS)})")
+            records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
+            click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
+            return
+        if sweep_only:
+            from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
 
-        records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
-                                                 hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
-        click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
-        return
-    if campus_5gw:
-        from gigawatt.bench import campus_5gw as bench_grid
+            given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
+            rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
+                                      progress=say, hours=sweep_hours)
+            click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
+            return
+        if series_dc:
+            from gigawatt.bench import dc_year as bench_series
 
-        variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
-        records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
-        click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
-        return
+            records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
+                                                  peer=not no_peer, progress=say)
+            click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
+            return
+        if dh_series:
+            from gigawatt.bench import heating_series as bench_dh_series
 
-    from gigawatt.bench.suite import format_table, run_benchmarks
+            records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
+                                                     hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
+            click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
+            return
+        if campus_5gw:
+            from gigawatt.bench import campus_5gw as bench_grid
 
-    cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
-    records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
-                             cooling_sizes={k: v for k, v in cooling.items() if v},
-                             dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
-                             progress=None if as_json else lambda msg: click.echo(msg, err=True))
-    click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
+            variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
+            records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
+            click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
+            return
+
+        from gigawatt.bench.suite import format_table, run_benchmarks
+
+        cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
+        records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
+                                 cooling_sizes={k: v for k, v in cooling.items() if v},
+                                 dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
+                                 progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 
 
 @main.command()

@@ -327,7 +327,7 @@ def input_digests(base):
 
 
 def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: str | None = None,
-              client=None, progress=None) -> xr.Dataset:
+              client=None, progress=None, on_scenario=None) -> xr.Dataset:
     """Solve the grid of scenarios of ``case`` and write the sweep dataset to ``output``.
 
     Parameters
@@ -349,6 +349,8 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
         Run on this client's cluster (left open) instead of a new local one or ``scheduler``.
     progress : callable, optional
         Called with a one-line message as each scenario finishes.
+    on_scenario : callable, optional
+        Called as ``on_scenario(done, total)`` as each scenario finishes (a progress bar).
 
     Returns
     -------
@@ -391,7 +393,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     if todo:
         parts.mkdir(parents=True, exist_ok=True)
         try:
-            _compute(todo, source, parts, records, client, cluster, say)
+            _compute(todo, source, parts, records, client, cluster, say, on_scenario)
         finally:
             if own:
                 client.close()
@@ -438,7 +440,7 @@ def _finished(parts: Path, key: str, say=None) -> dict | None:
     return None
 
 
-def _compute(todo, source, parts, records, client, cluster, say) -> None:
+def _compute(todo, source, parts, records, client, cluster, say, on_scenario=None) -> None:
     from dask.distributed import as_completed
 
     futures = {}
@@ -461,6 +463,8 @@ def _compute(todo, source, parts, records, client, cluster, say) -> None:
             records[s.key] = record
             say(f"[{done}/{len(todo)}] scenario {s.index} {_values_text(s.values)}: {record['status']}"
                 + (f" ({record['error']})" if record["status"] != "ok" else ""))
+            if on_scenario is not None:
+                on_scenario(done, len(todo))
             future.release()
     finally:
         for future in futures:  # interrupted: nothing left running on a cluster we do not own
