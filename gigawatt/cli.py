@@ -353,8 +353,7 @@ def _peer_warnings(caught) -> None:
     seen = set()
     for w in caught:
         module = Path(w.filename).parts
-        tool = next((p for p in module if p in ("pandapower", "pandapipes", "numba", "scipy", "CoolProp", "xarray")),
-                    None)
+        tool = next((p for p in module if p in ("pandapower", "pandapipes")), None)  # the peers; not numerics
         first = str(w.message).strip().splitlines()[0][:160] if str(w.message).strip() else w.category.__name__
         if tool is None or (tool, first) in seen:
             continue
