@@ -1,10 +1,11 @@
 """The results schema (``gigawatt.solver.results_schema``) on every kind of output gigawatt writes: a steady
 solve (monopolar with cooling, bipolar, the 5 GW campus with its grid side), a time series, a sweep, an
 architecture comparison, a contingency and a fault study. Each file is opened with xarray, cf_xarray and
-pint-xarray; the figures are 0-d variables with units equal to their attribute copies; no variable name
+pint-xarray, and its unit strings parsed by pint and by UDUNITS-2 (cf-units); the figures are 0-d variables with units equal to their attribute copies; no variable name
 means two things; the added element variables (rack bus, bus distance) are checked against the case."""
 from __future__ import annotations
 
+import cf_units  # UDUNITS-2, the units library of the CF conventions
 import cf_xarray  # noqa: F401  (registers the .cf accessor)
 import numpy as np
 import pint
@@ -88,9 +89,10 @@ def outputs(tmp_path_factory):
 def test_every_output_opens_with_xarray_cf_xarray_and_pint(outputs, kind):
     ds = xr.load_dataset(outputs[kind])
     assert ds.attrs["Conventions"] == CONVENTIONS
-    for name, var in ds.variables.items():  # every unit string parses
+    for name, var in ds.variables.items():  # every unit string parses, by pint and by UDUNITS
         if "units" in var.attrs and name != "time":
             UREG.parse_units(var.attrs["units"])
+            cf_units.Unit(var.attrs["units"])
     quantified = ds.pint.quantify()
     assert quantified.sizes == ds.sizes
     repr(ds.cf)  # cf_xarray's summary of what it finds
@@ -101,6 +103,23 @@ def test_every_output_opens_with_xarray_cf_xarray_and_pint(outputs, kind):
     for name in ds.coords:
         assert ds[name].dtype.kind in "iufUSM" or ds[name].size == 0 or all(isinstance(x, str) for x in
                                                                             ds[name].values), name
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_variable_along_every_dimension_plots(outputs, kind):
+    """``ds.v_pu.plot()`` and the like: one numeric variable along each non-empty dimension draws (Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ds = xr.load_dataset(outputs[kind])
+    for dim, size in ds.sizes.items():
+        names = [k for k, v in ds.data_vars.items() if v.dims == (dim,) and v.dtype.kind in "fi"]
+        if size and names:
+            fig = plt.figure()
+            ds[names[0]].plot()
+            plt.close(fig)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -165,3 +184,4 @@ def test_results_format_doc_is_current():
     for row in results_schema().values():
         if row["units"]:
             UREG.parse_units(row["units"])
+            cf_units.Unit(row["units"])
