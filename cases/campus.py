@@ -259,13 +259,16 @@ def grid_tables(p: dict, station: np.ndarray, station_site: np.ndarray, station_
                             "``rack_it_power_kw=130``), from the schema table ``cases/schema.csv``:")
 def build_campus(*, loss_models: dict | None = None, case: dict | None = None, solver: dict | None = None,
                  cooling: dict | None = None, dc: dict | None = None, kpi: dict | None = None,
-                 time: dict | None = None, **campus) -> "Case":
+                 time: dict | None = None, swing: dict | None = None, store: list | None = None,
+                 **campus) -> "Case":
     """Build a validated campus case in code, with the same parameters as a case file's ``[campus]`` table.
 
     ``cooling`` holds the ``[cooling]`` settings (``{}`` for all defaults); each row gets its own
     technology cooling loop and CDU. ``dc`` holds the ``[dc]`` settings (``{"system": "bipolar"}`` with
     ``v_dc_v`` the pole-to-neutral voltage, e.g. 400 for ±400 VDC); ``kpi`` the ``[kpi]`` settings and
-    ``time`` the ``[time]`` settings (a time axis for :func:`gigawatt.run_time_series`).
+    ``time`` the ``[time]`` settings (a time axis for :func:`gigawatt.run_time_series`); ``swing`` the
+    ``[swing]`` settings and ``store`` the energy stores (rows of the ``store`` table) for
+    :func:`gigawatt.run_swings`.
 
     The defaults are the bundled case's: SST stations at 98 % (``sst_98``), 800 V → 50 V shelves
     (``shelf_800_50``), each rack's ``rack_it_power_kw`` its input power (``rack_power_basis = "input"``);
@@ -283,5 +286,7 @@ def build_campus(*, loss_models: dict | None = None, case: dict | None = None, s
     loss_models = campus_loss_models(campus, loss_models)
     models = make_case(loss_models=loss_models).loss_models
     tables = build_campus_tables(campus, dict(models))
+    if store:
+        tables["store"] = list(store)
     return make_case(tables, loss_models=loss_models, case=case, solver=solver, cooling=cooling, dc=dc, kpi=kpi,
-                     time=time)
+                     time=time, swing=swing)

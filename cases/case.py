@@ -225,7 +225,7 @@ def _freeze(df: pd.DataFrame) -> pd.DataFrame:
 def make_case(tables: dict | None = None, *, loss_models: dict | None = None, case: dict | None = None,
               solver: dict | None = None, cooling: dict | None = None, district_heating: dict | None = None,
               dc: dict | None = None, time: dict | None = None, kpi: dict | None = None, file: str | None = None,
-              table_files: dict | None = None) -> Case:
+              table_files: dict | None = None, swing: dict | None = None) -> Case:
     """Validate element tables, loss models and settings into a :class:`Case`.
 
     Parameters
@@ -253,6 +253,9 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     kpi : dict, optional
         The ``[kpi]`` settings: where the IT equipment begins for PUE (``it_boundary``, see
         :mod:`gigawatt.models.kpis`). ``settings["kpi"]`` is always a dict.
+    swing : dict, optional
+        The ``[swing]`` settings: a training job's power swings at a fine step for ``gigawatt swings``
+        (:mod:`gigawatt.solver.swings`). ``settings["swing"]`` is None without it.
     file : str
         The case file, named in error messages.
     table_files : dict
@@ -301,6 +304,7 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
     settings["dc"] = validate_settings("dc", dc or {}, file=file)
     settings["time"] = None if time is None else validate_settings("time", time, file=file)
     settings["kpi"] = validate_settings("kpi", kpi or {}, file=file)
+    settings["swing"] = None if swing is None else validate_settings("swing", swing, file=file)
     ref_rows = _check_references(validated, models, file, table_files, codes)
     _check_line_levels(validated, file, table_files)
     _check_dc_system(validated, settings["dc"]["system"], file, table_files)
@@ -436,7 +440,8 @@ def _check_line_levels(tables: dict, file, table_files):
 _WITH_DH = (lambda s: s["district_heating"] is not None, "a [district_heating] section")
 UNUSED_TABLES = {**dict.fromkeys(("dh_node", "dh_pipe", "dh_consumer", "dh_pump"), _WITH_DH),
                  "dh_heat_pump_map": (lambda s: _WITH_DH[0](s) and s["district_heating"]["hp_model"] == "map",
-                                      'a [district_heating] section with hp_model = "map"')}
+                                      'a [district_heating] section with hp_model = "map"'),
+                 "store": (lambda s: s.get("swing") is not None, "a [swing] section (gigawatt swings)")}
 """Tables used only under a setting: ``{table: (is it used, given the settings?, what uses it)}``."""
 
 

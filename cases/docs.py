@@ -51,6 +51,10 @@ INTRO = {
              "(see gigawatt.time_series). Optional: an empty `[time]` is an hourly year."),
     "kpi": ("Settings `[kpi]`: the boundary of the key performance indicators (PUE, partial PUE, ITUE, TUE, ERF, "
             "CUE; see gigawatt.models.kpis). Optional: by default the IT equipment begins at the rack input."),
+    "swing": ("Settings `[swing]`: an AI training job's power swings at a fine step (10 ms), the stores that smooth "
+              "them and what the grid sees (`gigawatt swings`, gigawatt.solver.swings). Optional."),
+    "store": ("Element table `store`: batteries and capacitor banks in the racks, on the DC bus or at the facility, "
+              "each with its control law (gigawatt.models.energy_storage); used by `gigawatt swings`."),
     "cooling": ("Settings `[cooling]`: the liquid-cooling system (technology loops with CDUs, facility water, dry "
                 "coolers, heat recovery). A case without it solves the electrical network alone."),
 }

@@ -15,7 +15,7 @@ from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, refuse_contro
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
 
-TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "time", "kpi",
+TOP_LEVEL = ("case", "solver", "campus", "town", "cooling", "district_heating", "dc", "time", "kpi", "swing",
              "loss_models") + ELEMENT_TABLES
 DEFAULT_CASE = "hall_800vdc.toml"
 

@@ -31,8 +31,8 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack", "dh_node", "dh_pipe", "dh_consumer",
                   "dh_heat_pump_map", "dh_pump", "ac_bus", "ac_line", "ac_trafo", "ac_supply", "battery", "protection",
-                  "protection_curve")
-SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc", "time", "kpi")
+                  "protection_curve", "store")
+SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc", "time", "kpi", "swing")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):
 # alias suffix -> (factor, offset), so that canonical = value * factor + offset. Only the loader converts;
@@ -56,6 +56,8 @@ UNIT_ALIASES: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
     ("_f", "F"): {"_uf": (1e-6, 0.0), "_mf": (1e-3, 0.0)},
     ("_h", "H"): {"_uh": (1e-6, 0.0), "_mh": (1e-3, 0.0)},
     ("_s", "s"): {"_ms": (1e-3, 0.0)},
+    ("_j", "J"): {"_kwh": (3.6e6, 0.0), "_mwh": (3.6e9, 0.0)},
+    ("_w_per_s", "W/s"): {"_kw_per_s": (1e3, 0.0), "_mw_per_s": (1e6, 0.0)},
 }
 
 _BOUNDS = re.compile(r"^([\[(])\s*([^,]+),\s*([^\])]+)([\])])$")

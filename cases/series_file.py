@@ -39,7 +39,8 @@ file holds at most one column of each group, so that none is silently ignored.""
 _OFFSET = re.compile(r"[T ]\d.*(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
 
 
-def read_timeseries(path, *, start=None, periods: int | None = None, step=None, columns=None) -> xr.Dataset:
+def read_timeseries(path, *, start=None, periods: int | None = None, step=None, columns=None,
+                    min_step="1s") -> xr.Dataset:
     """Read and check a time-series CSV file.
 
     Parameters
@@ -54,6 +55,9 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
         Requested step (``"1h"``, ``"15min"``, ``"1s"``); default: the file's own (its smallest interval).
     columns : iterable of str, optional
         Canonical value columns that must be present (``["p_it_fraction"]``).
+    min_step : str or pandas.Timedelta, optional
+        Shortest step accepted (default 1 s, then whole seconds); below a second (a training-swing trace,
+        ``"10ms"``) the step is a whole number of milliseconds.
 
     Returns
     -------
@@ -67,27 +71,7 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
     CaseError
         Naming the file, the row and line, the column and the value of the first problem found.
     """
-    file = str(path)
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseError("time-series file not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CaseError(f"cannot read the time-series file: {err}", file=file) from None
-    refuse_control_characters(text, file=file)
-    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")]
-    try:
-        df = pd.read_csv(io.StringIO(text), comment="#", skipinitialspace=True, dtype=str, keep_default_na=False,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise CaseError(f"not a CSV table: {str(err).strip()}", file=file) from None
-    df.columns = [str(c).strip() for c in df.columns]
-
-    def where(i: int) -> str:  # data row i (0-based) as the user finds it in the file
-        line = f", line {lines[i + 1]}" if i + 1 < len(lines) else ""
-        return f"row {i + 1}{line}"
-
+    df, file, where = _load_csv(path)
     if "time" not in df.columns:
         raise CaseError("no 'time' column", file=file, element="header", allowed="a time column and value columns: "
                         + ", ".join(schema()[TABLE]))
@@ -116,11 +100,90 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
     missing = [c for c in (columns or ()) if c not in given_canon]
     if missing:
         raise CaseError("required column is missing", file=file, element="header", field=missing[0])
+    time, step_td = _time_axis(df, file, where, start, periods, step)
+    data = {}
+    fields = schema()[TABLE]
+    for given, (canon, factor, offset) in names.items():
+        f = fields[canon]
+        si = _values(df[given], given, f, file, where, factor, offset, canon)
+        data[canon] = ("time", si, {"units": f.unit or "1", "long_name": f.description, "given_as": given})
+    return xr.Dataset(data, coords={"time": time}, attrs={"file": file, "step_s": step_td.total_seconds()})
+
+
+def read_heat_demand(path, *, start=None, periods: int | None = None, step=None) -> xr.Dataset:
+    """Read and check a heat-demand CSV file (the schema's ``heat_demand`` table): a ``time`` column as in
+    :func:`read_timeseries`, and one column per series consumer or ``demand_group``, heat demand in W.
+
+    Parameters as :func:`read_timeseries` (``start``, ``periods``, ``step``: the case's time axis).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``heat_demand_w`` [W] along ``time`` and ``demand_column`` (the columns' names, as in the file);
+        attributes ``file`` and ``step_s`` [s].
+
+    Raises
+    ------
+    CaseError
+        Naming the file, row and line, column and value of the first problem: those of :func:`read_timeseries`
+        (gaps, a wrong step, a missing or non-numeric value) and a negative demand. Whether each column names
+        a consumer or group is the case's to check
+        (:meth:`gigawatt.solver.district_heating.stage.ConsumerDemand.series_columns`).
+    """
+    df, file, where = _load_csv(path)
+    if "time" not in df.columns:
+        raise CaseError("no 'time' column", file=file, element="header",
+                        allowed="a time column and one column per series consumer or demand_group")
+    given = [c for c in df.columns if c != "time"]
+    if not given:
+        raise CaseError("no value columns besides 'time'", file=file, element="header",
+                        allowed="one column per series consumer or demand_group, heat demand in W")
+    if len(set(given)) < len(given):
+        raise CaseError("a column appears twice", file=file, element="header",
+                        field=next(c for c in given if given.count(c) > 1))
+    time, step_td = _time_axis(df, file, where, start, periods, step)
+    f = schema()["heat_demand"]["demand_w"]
+    values = np.column_stack([_values(df[c], c, f, file, where, canon=c) for c in given])
+    return xr.Dataset({"heat_demand_w": (("time", "demand_column"), values,
+                                         {"units": "W", "long_name": "heat demand of the series consumers"})},
+                      coords={"time": time, "demand_column": np.array(given, dtype=object)},
+                      attrs={"file": file, "step_s": step_td.total_seconds()})
+
+
+def _load_csv(path):
+    """``(table of strings, file name, where(i))`` of a CSV file, comments and blank lines skipped; ``where(i)``
+    names data row i (0-based) as the user finds it in the file."""
+    file = str(path)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseError("time-series file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise CaseError(f"cannot read the time-series file: {err}", file=file) from None
+    refuse_control_characters(text, file=file)
+    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")]
+    try:
+        df = pd.read_csv(io.StringIO(text), comment="#", skipinitialspace=True, dtype=str, keep_default_na=False,
+                         skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise CaseError(f"not a CSV table: {str(err).strip()}", file=file) from None
+    df.columns = [str(c).strip() for c in df.columns]
+
+    def where(i: int) -> str:  # data row i (0-based) as the user finds it in the file
+        line = f", line {lines[i + 1]}" if i + 1 < len(lines) else ""
+        return f"row {i + 1}{line}"
+
+    return df, file, where
+
+
+def _time_axis(df, file, where, start, periods, step):
+    """The checked time stamps and step of a table from :func:`_load_csv` (see :func:`read_timeseries`)."""
     if not len(df):
         raise CaseError("no data rows", file=file)
 
     time = _parse_time(df["time"], file, where)
-    step_td = _check_steps(time, df["time"], step, file, where)
+    step_td = _check_steps(time, df["time"], step, file, where, pd.Timedelta(min_step))
     if start is not None:
         want = _timestamp(start, "start")
         if time[0] != want:
@@ -130,34 +193,35 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
         raise CaseError(f"has {len(time)} rows, not the {int(periods)} of the requested period", file=file,
                         element=where(int(periods)) + " (the first row beyond)" if len(time) > int(periods) else None,
                         field="time", allowed=f"{int(periods)} rows")
+    return time, step_td
 
-    data = {}
-    fields = schema()[TABLE]
-    for given, (canon, factor, offset) in names.items():
-        f = fields[canon]
-        col = df[given].str.strip()
-        empty = (col == "").to_numpy()
-        if empty.any():
-            i = int(np.flatnonzero(empty)[0])
-            raise CaseError("missing value", file=file, element=where(i), field=given)
-        num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)  # fast, but may miss the last bit
-        bad = ~np.isfinite(num)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise CaseError("expected a finite number", file=file, element=where(i), field=given, value=col.iloc[i])
-        num = col.to_numpy().astype(float)  # correctly rounded: a written file reads back to the same numbers
-        si = num * factor + offset
-        lo, hi, lo_in, hi_in = f.interval
-        ok = (si >= lo if lo_in else si > lo) & (si <= hi if hi_in else si < hi)
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            allowed = f"{f.bounds} {f.unit}".strip()
-            if given != canon:
-                allowed += f" as {canon} = {given} × {factor:g}" + (f" + {offset:g}" if offset else "")
-            raise CaseError("out of range", file=file, element=where(i), field=given, value=col.iloc[i],
-                            allowed=allowed)
-        data[canon] = ("time", si, {"units": f.unit or "1", "long_name": f.description, "given_as": given})
-    return xr.Dataset(data, coords={"time": time}, attrs={"file": file, "step_s": step_td.total_seconds()})
+
+def _values(column, given, f, file, where, factor=1.0, offset=0.0, canon=None) -> np.ndarray:
+    """A value column as SI floats (value × factor + offset), each present, finite and within the bounds of
+    the schema field ``f``; else a CaseError naming the row."""
+    canon = f.name if canon is None else canon
+    col = column.str.strip()
+    empty = (col == "").to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise CaseError("missing value", file=file, element=where(i), field=given)
+    num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)  # fast, but may miss the last bit
+    bad = ~np.isfinite(num)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError("expected a finite number", file=file, element=where(i), field=given, value=col.iloc[i])
+    num = col.to_numpy().astype(float)  # correctly rounded: a written file reads back to the same numbers
+    si = num * factor + offset
+    lo, hi, lo_in, hi_in = f.interval
+    ok = (si >= lo if lo_in else si > lo) & (si <= hi if hi_in else si < hi)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        allowed = f"{f.bounds} {f.unit}".strip()
+        if given != canon:
+            allowed += f" as {canon} = {given} × {factor:g}" + (f" + {offset:g}" if offset else "")
+        raise CaseError("out of range", file=file, element=where(i), field=given, value=col.iloc[i],
+                        allowed=allowed)
+    return si
 
 
 def _timestamp(value, what: str) -> pd.Timestamp:
@@ -186,7 +250,8 @@ def _parse_time(col: pd.Series, file: str, where) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed, name="time")
 
 
-def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where) -> pd.Timedelta:
+def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where,
+                 min_step: pd.Timedelta = pd.Timedelta(1, "s")) -> pd.Timedelta:
     diffs = np.diff(time.asi8)  # ns
     back = np.flatnonzero(diffs <= 0)
     if len(back):
@@ -200,9 +265,12 @@ def _check_steps(time: pd.DatetimeIndex, col: pd.Series, step, file: str, where)
         want = pd.Timedelta(int(diffs.min()), "ns")
     else:
         raise CaseError("a single row has no step: give the step", file=file, field="time")
-    if want < pd.Timedelta(1, "s") or want % pd.Timedelta(1, "s"):
-        raise CaseError("step is not a whole number of seconds of at least 1 s", file=file, field="time",
-                        value=str(want), allowed=">= 1 s, whole seconds")
+    unit = pd.Timedelta(1, "s") if min_step >= pd.Timedelta(1, "s") else pd.Timedelta(1, "ms")
+    if want < min_step or want % unit:
+        what, least = (("seconds", f"{min_step.total_seconds():g} s") if unit == pd.Timedelta(1, "s") else
+                       ("milliseconds", f"{min_step.total_seconds() * 1000:g} ms"))
+        raise CaseError(f"step is not a whole number of {what} of at least {least}", file=file, field="time",
+                        value=str(want), allowed=f">= {least}, whole {what}")
     off = np.flatnonzero(diffs != want.value)
     if len(off):
         i = int(off[0])
@@ -221,6 +289,8 @@ def _span(td: pd.Timedelta) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if s >= size and s % size == 0:
             return f"{int(s // size)}{unit}"
+    if s < 1 and round(s * 1000, 9) == int(round(s * 1000)):
+        return f"{int(round(s * 1000))}ms"
     return str(td)
 
 

@@ -25,12 +25,14 @@ _PUBLIC = {
     "compare": "gigawatt.compare",
     "solve": "gigawatt.solver.solve", "solve_design_points": "gigawatt.solver.solve",
     "from_pandapipes": "gigawatt.interchange",
-    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file",
+    "run_sweep": "gigawatt.sweep", "read_timeseries": "gigawatt.cases.series_file", "read_heat_demand": "gigawatt.cases.series_file",
     "write_timeseries": "gigawatt.cases.series_file", "bundled_profile": "gigawatt.cases.profiles",
     "bundled_weather": "gigawatt.cases.weather", "write_bundled_weather": "gigawatt.cases.weather",
     "run_time_series": "gigawatt.time_series", "run_contingency": "gigawatt.solver.contingency",
     "format_contingency": "gigawatt.solver.contingency",
     "fault_currents": "gigawatt.solver.faults.analysis",
+    "run_swings": "gigawatt.solver.swings.run",
+    "size_storage": "gigawatt.solver.swings.sizing",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -265,6 +265,71 @@ def faults(case, buses, output, no_output):
 
 
 @main.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results as NetCDF here (default: <case name>-swings.nc in the current folder).")
+@click.option("--no-output", is_flag=True, help="Print the summary only; write no file.")
+@click.option("--method", type=click.Choice(["auto", "chebyshev", "kernel"]), default="auto", show_default=True,
+              help="How the DC network is solved at every step (gigawatt.solver.swings.dc_coupling).")
+def swings(case, output, no_output, method):
+    """Run the AI-training power swings of CASE (its [swing] section) at their fine step with its energy
+    stores (store table): the power, ramps and spectrum at the point of connection, the stores' state of
+    charge, cycling and losses, and the findings (ramp limit exceeded, stores short of their law)."""
+    import gigawatt as gw
+    from gigawatt.output_paths import case_inputs, check_output, remove_stale
+    from gigawatt.swing_summary import swing_lines
+
+    path = None
+    with _interruptible("no results written"):
+        try:
+            loaded = gw.load_case(case)
+            if not no_output:
+                trace = (loaded.settings.get("swing") or {}).get("trace")
+                extra = [Path(loaded.file).parent / trace] if trace and loaded.file else []
+                path = check_output(output or Path(f"{loaded.name}-swings.nc"), case_inputs(loaded.file) + extra)
+                remove_stale(path, say=_say)
+            result = gw.run_swings(loaded, method=method)
+        except gw.GigawattError as err:
+            _fail(err)
+        click.echo("\n".join(swing_lines(result)))
+        if path is not None:
+            write_netcdf(result, path, "results")
+
+
+@main.command("size-storage")
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True), required=True,
+              metavar="MW/s", help="Largest ramp of the power at the point of connection [MW/s].")
+@click.option("--band", "bands", multiple=True, metavar="NAME:LOW-HIGH",
+              help="A frequency band [Hz] whose RMS at the point of connection is reported with each sized store "
+                   "(repeatable), e.g. torsional:15.2-16.2.")
+@click.option("--placements", default="rack,bus,facility", show_default=True,
+              help="Comma-separated placements to size (rack, bus, facility).")
+def size_storage(case, ramp_limit, bands, placements):
+    """The smallest store (power and energy) per placement whose ramp-limit control keeps the power at the
+    point of connection of CASE's training swings within --ramp-limit (gigawatt.solver.swings.sizing)."""
+    import gigawatt as gw
+    from gigawatt.solver.swings.run import PLACEMENTS, parse_bands
+    from gigawatt.swing_summary import sizing_lines
+
+    chosen = _choices("--placements", placements, PLACEMENTS, what="placement")
+    with _interruptible("sizing stopped"):
+        try:
+            loaded = gw.load_case(case)
+            band_spec = parse_bands(list(bands)) if bands else None
+            sized = gw.size_storage(loaded, ramp_limit * 1e6, placements=chosen)
+            rms = {}
+            if band_spec:
+                for s in sized:
+                    ds = gw.run_swings(loaded, stores=[s["store"]], spectrum=False, bands=list(bands))
+                    rms[s["placement"]] = {b: (float(ds.band_rms_w.sel(band=b)), float(ds.band_rms_unsmoothed_w.sel(
+                        band=b))) for b in band_spec}
+        except gw.GigawattError as err:
+            _fail(err)
+    click.echo("\n".join(sizing_lines(sized, ramp_limit * 1e6, rms)))
+
+
+@main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(path_type=Path),
               help="Folder for the figures and report.html (default: <results name>-report).")
@@ -419,9 +484,12 @@ def validate(tier):
                    "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
 @click.option("--steps", default=None, type=click.IntRange(min=1),
               help="Hourly steps of --series-dc and --year (default 8760: a year) or --dh-series (default 48).")
+@click.option("--swings", "swing_methods", default=None, metavar="METHODS",
+              help="Time the whole call of an hour of training swings at 10 ms with rack and bus stores (the bundled "
+                   "training_swings.toml) per way of solving the DC network: chebyshev, kernel (comma-separated).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps):
+          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps, swing_methods):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
@@ -429,60 +497,64 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
 
     from gigawatt.progress import progress
 
-    with progress(None, "benchmark") as advance:  # on a terminal a bar with the current step; else the lines
-        def say(msg):
-            advance(msg) if sys.stderr.isatty() else click.echo(msg, err=True)
+    advance = ctx.with_resource(progress(None, "benchmark"))  # on a terminal a bar with the current step
 
-        say = None if as_json else say
-        if year_variants is not None:
-            from gigawatt.bench import coupled_year as bench_year
+    def say(msg):
+        advance(msg) if sys.stderr.isatty() else click.echo(msg, err=True)  # off a terminal, the lines
 
-            variants = [v.strip() for v in year_variants.split(",") if v.strip()]
-            unknown = [v for v in variants if v not in bench_year.VARIANTS]
-            if unknown or not variants:
-                _fail(f"--year: unknown variant {unknown[0] if unknown else repr(year_variants)} "
-                      f"(known: {', '.join(bench_year.VARIANTS)})")
-            records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
-            click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
-            return
-        if sweep_only:
-            from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
+    say = None if as_json else say
+    if swing_methods is not None:
+        from gigawatt.bench import swings as bench_swings
 
-            given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
-            rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
-                                      progress=say, hours=sweep_hours)
-            click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
-            return
-        if series_dc:
-            from gigawatt.bench import dc_year as bench_series
+        records = bench_swings.run_benchmarks(_choices("--swings", swing_methods, bench_swings.METHODS),
+                                              progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_swings.format_table(records))
+        return
+    if year_variants is not None:
+        from gigawatt.bench import coupled_year as bench_year
 
-            records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
-                                                  peer=not no_peer, progress=say)
-            click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
-            return
-        if dh_series:
-            from gigawatt.bench import heating_series as bench_dh_series
+        variants = _choices("--year", year_variants, bench_year.VARIANTS, what="variant")
+        records = bench_year.run_benchmarks(variants, steps=steps or 8760, peer=not no_peer, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_year.format_table(records))
+        return
+    if sweep_only:
+        from gigawatt.bench.sweep_workers import format_sweep_benchmark, run_sweep_benchmark
 
-            records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
-                                                     hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
-            click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
-            return
-        if campus_5gw:
-            from gigawatt.bench import campus_5gw as bench_grid
+        given = ctx.get_parameter_source("repeat") != click.core.ParameterSource.DEFAULT
+        rec = run_sweep_benchmark(repeat=repeat if given else (1 if sweep_hours else 3),  # a round: two sweeps
+                                  progress=say, hours=sweep_hours)
+        click.echo(json.dumps(rec, indent=2) if as_json else format_sweep_benchmark(rec))
+        return
+    if series_dc:
+        from gigawatt.bench import dc_year as bench_series
 
-            variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
-            records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
-            click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
-            return
+        records = bench_series.run_benchmarks(_counts("--series-dc", series_dc), steps=steps or 8760,
+                                              peer=not no_peer, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_series.format_table(records))
+        return
+    if dh_series:
+        from gigawatt.bench import heating_series as bench_dh_series
 
-        from gigawatt.bench.suite import format_table, run_benchmarks
+        records = bench_dh_series.run_benchmarks(_counts("--dh-series", dh_series), steps or 48, steady=not no_peer,
+                                                 hydraulic_tol_pa=hydraulic_tol_pa, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_dh_series.format_table(records))
+        return
+    if campus_5gw:
+        from gigawatt.bench import campus_5gw as bench_grid
 
-        cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
-        records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
-                                 cooling_sizes={k: v for k, v in cooling.items() if v},
-                                 dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
-                                 progress=say)
-        click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
+        variants = ["campus_5gw"] + ([f"campus_5gw_fine{campus_5gw_split}"] if campus_5gw_split > 1 else [])
+        records = bench_grid.run_benchmarks(variants, repeat=repeat, progress=say)
+        click.echo(json.dumps(records, indent=2) if as_json else bench_grid.format_table(records))
+        return
+
+    from gigawatt.bench.suite import format_table, run_benchmarks
+
+    cooling = {"coolant_per_rack": _counts("--racks", racks), "coolant_per_plate": _counts("--plates", plates)}
+    records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
+                             cooling_sizes={k: v for k, v in cooling.items() if v},
+                             dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
+                             progress=say)
+    click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 
 
 @main.command()
@@ -501,6 +573,15 @@ def init(folder):
         _fail(f"{folder}: cannot write the starter case: {err.strerror}")
     click.echo("wrote " + ", ".join(str(p) for p in written))
     click.echo(f"next: gigawatt run {written[0]}")
+
+
+def _choices(option: str, text: str, known, what: str = "method") -> list[str]:
+    """Comma-separated names among ``known``; a one-line error naming the option otherwise."""
+    chosen = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in known]
+    if unknown or not chosen:
+        _fail(f"{option}: unknown {what} {unknown[0] if unknown else repr(text)} (known: {', '.join(known)})")
+    return chosen
 
 
 def _counts(option: str, text: str) -> list[int]:

@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt.cases.schema import (ELEMENT_TABLES, SETTINGS_TABLES, aliases, canonical_names, check_scalar, parse_scalar,
-                                   schema)
+from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, canonical_names, check_scalar, parse_scalar, schema
 from gigawatt.errors import CaseError, GigawattError
 from gigawatt.output_paths import atomic_write, case_inputs, check_output, default_output, remove_stale
 from gigawatt.quantities import engineering
@@ -606,30 +605,21 @@ def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -
         "swept_fields": ", ".join(sf.coord for sf in grid), "scenarios_failed": failed}))
 
 
-def _as_given(coord: str, given_as: str):
-    """The swept field's name as the user typed it and the conversion of its SI values back to that spelling's
-    unit (``cooling.facility_supply_t_c``: K → °C), from the loader's own unit spellings."""
-    table, _, typed = given_as.partition(".")
-    alias = aliases(table).get(typed) if typed else None
-    if alias is None:
-        return coord, lambda v: v
-    _, factor, offset = alias
-    return given_as, lambda v: (v - offset) / factor
-
-
 def format_sweep(ds: xr.Dataset) -> str:
     """A short table of the sweep: swept values, status and the headline figures."""
+    from gigawatt.report.values import typed_axis  # the swept values as the user typed them (°C, kW)
+
     swept = [c for c in ds.coords if c != "scenario"]
-    given = {c: _as_given(c, ds[c].attrs.get("given_as", c)) for c in swept}
+    given = {c: typed_axis(ds[c]) if ds[c].dtype.kind in "fi" else (ds[c].values, c, "") for c in swept}
     figures = [k for k in ("p_grid_w", "p_it_w", "efficiency_grid_to_chip", "energy_p_grid_j", "energy_p_it_j",
                            "energy_q_recovered_j", "pue", "erf") if k in ds]  # energies: scenario-years
-    head = ["#"] + [given[c][0] for c in swept] + figures + ["status"]
+    head = ["#"] + [given[c][1] for c in swept] + figures + ["status"]
     lines = []
     for i in range(ds.sizes["scenario"]):
         row = [str(i)]
         for c in swept:
-            v = ds[c].values[i]
-            row.append(f"{given[c][1](v):g}" if isinstance(v, (float, np.floating)) else str(v))
+            v = given[c][0][i]
+            row.append(f"{v:g}" if isinstance(v, (float, np.floating)) else str(v))
         for k in figures:
             v = float(ds[k].values[i])
             row.append("-" if math.isnan(v) else (engineering(v, "W") if k.endswith("_w") else

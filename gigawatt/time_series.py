@@ -7,7 +7,10 @@ a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a
 * ``p_it_fraction`` [-]: every rack's power at the chips at that fraction of its case value (at 1 each rack
   draws its ``p_it_w``, on its ``p_it_basis``); or ``p_it_w`` [W]: the campus's total IT power on the racks'
   basis (their inputs, or their chips), every rack's chips scaled by the same factor to draw it;
-* ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand.
+* ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand;
+* ``heat_demand_w`` [W] along ``time`` and ``demand_column`` (``[time] heat_demand``,
+  :func:`gigawatt.cases.series_file.read_heat_demand`): the demands of the ``series`` district-heating
+  consumers, one column per consumer id or ``demand_group``.
 
 Each step is solved by :class:`gigawatt.solver.chain_stepper.ChainStepper` (the stages prepared once, each
 warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w``, ``p_it_w``, ``pue``,
@@ -82,7 +85,17 @@ def time_inputs(case) -> xr.Dataset:
             raise CaseError(err.reason, file=case.file, element="[time]", field="weather", value=err.value,
                             allowed="bundled, constant, or a time-series CSV file (relative to the case file)") \
                 from None
-    out = xr.merge([load.assign_coords(time=load.time.values), weather.assign_coords(time=load.time.values)])
+    parts = [load.assign_coords(time=load.time.values), weather.assign_coords(time=load.time.values)]
+    if str(t.get("heat_demand", "none")).strip() != "none":
+        from gigawatt.cases.series_file import read_heat_demand
+
+        demand = read_heat_demand(_beside(case, t["heat_demand"], "heat_demand", "none"), **grid)
+        parts.append(demand.assign_coords(time=load.time.values))
+    elif "dh_consumer" in case.tables and np.any(case.tables["dh_consumer"]["kind"].to_numpy() == "series"):
+        raise CaseError("the case has series consumers (dh_consumer kind = series) but no heat-demand file",
+                        file=case.file, element="[time]", field="heat_demand", value="none",
+                        allowed="a heat-demand CSV file (relative to the case file)")
+    out = xr.merge(parts)
     out.attrs = {"step_s": pd.Timedelta(step).total_seconds(), "it_load": t["it_load"], "weather": t["weather"]}
     return out
 
@@ -130,8 +143,9 @@ def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[
     (whose content the case hash covers). Missing files are listed too (the run refuses them itself)."""
     if not time_settings:
         return {}
-    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather")}
-    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant")}
+    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather"),
+             "heat_demand": time_settings.get("heat_demand")}
+    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant"), "heat_demand": ("none",)}
     out = {}
     for field, name in named.items():
         if isinstance(name, str) and name.strip() not in builtin[field]:
@@ -140,7 +154,7 @@ def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[
     return out
 
 
-def _beside(case, name: str, field: str) -> Path:
+def _beside(case, name: str, field: str, choices: str = ", ".join(BUNDLED_LOADS)) -> Path:
     """A file named in ``[time]``, relative to the case file; a name that is neither a bundled choice nor
     an existing file is refused naming both."""
     path = Path(name)
@@ -148,7 +162,7 @@ def _beside(case, name: str, field: str) -> Path:
         path = Path(case.file).parent / path
     if not path.is_file():
         raise CaseError("neither a bundled choice nor an existing CSV file", file=case.file, element="[time]",
-                        field=field, value=name, allowed=f"{', '.join(BUNDLED_LOADS)}, or a time-series CSV file")
+                        field=field, value=name, allowed=f"{choices}, or a time-series CSV file")
     return path
 
 
@@ -201,6 +215,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         if "p_it_fraction" not in series:
             fraction = _fraction_of_total(case, series["p_it_w"].to_numpy().astype(float), fraction)
     outdoor = series["outdoor_t_k"].to_numpy().astype(float) if "outdoor_t_k" in series else None
+    heat_demand = series["heat_demand_w"].to_numpy().astype(float) if "heat_demand_w" in series else None
     hour_of_day = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")  # local, as the profiles' hours
     chunk = int((case.settings.get("time") or {}).get("chunk_steps", DEFAULT_CHUNK_STEPS))
     if output is None:  # every step's figures kept in memory
@@ -211,6 +226,9 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
 
         output = check_output(output, case_inputs(case.file) + [series.attrs.get("file")])
     stepper = ChainStepper(case)
+    if heat_demand is not None and stepper.dh is not None:
+        stepper.dh.use_heat_demand(series["demand_column"].to_numpy(), file=(case.settings.get("time") or {}).get(
+            "heat_demand"))
     start_lines = [] if stepper.dh is None else check_steady_start(case.tables["dh_pipe"]["id"].to_numpy(),
                                                                      stepper.dh.steady_start.pipe_velocity_m_s)
     totals = _Totals(step_s)
@@ -228,7 +246,8 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         for k, t in enumerate(times):
             t_out = None if outdoor is None else float(outdoor[k])
             try:
-                record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]))
+                record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]),
+                                      None if heat_demand is None else heat_demand[k])
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None

@@ -88,10 +88,12 @@ class ChainStepper:
         self.t_junction_max_k = np.full(self.p_ref_w.size, -np.inf)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
-             hour_of_day: float | None = None) -> dict:
+             hour_of_day: float | None = None, heat_demand_w=None) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
         heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s], the heat demand in the
-        local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one). Returns the
+        local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one), the series
+        consumers' demands from ``heat_demand_w`` [W] (a row of the heat-demand file,
+        :meth:`gigawatt.solver.district_heating.series.DistrictHeatingSeries.use_heat_demand`). Returns the
         step's figures (see the module notes)."""
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
@@ -106,7 +108,8 @@ class ChainStepper:
             clock.lap("dc")
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s, hour_of_day=hour_of_day).items()})
+                out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s, hour_of_day=hour_of_day,
+                                                                          heat_demand_w=heat_demand_w).items()})
                 clock.lap("district_heating")
             return out
         from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
@@ -138,7 +141,7 @@ class ChainStepper:
             f = heat.facility
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
             dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
-                              hour_of_day=hour_of_day)
+                              hour_of_day=hour_of_day, heat_demand_w=heat_demand_w)
             clock.lap("district_heating")
             heat = with_recovery(self.case, plant, heat, dc.p_grid_w, dh["q_recovered_w"],
                                  dry_cooler_design=design, strict=False)

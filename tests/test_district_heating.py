@@ -560,19 +560,23 @@ def test_small_load_at_the_end_of_a_lossy_pipe_reaches_its_steady_state(u_w_per_
 def test_water_colder_than_the_return_even_at_the_flow_cap_is_flagged(length_m, u_w_per_m_k):
     """A 1 kW consumer (a summer load) at the end of 3 km with U' = 0.3 W/(m K) (or 10 km, 0.5): even at its
     flow cap, the flow that delivers the demand with a 1 K difference (Q / (cp 1 K) = 0.24 kg/s), the water
-    arrives below its 40 degC return temperature (exponential solution: 36.4 degC, 10.4 degC). Its steady
-    state is the cap: it passes the water through, gets nothing, and is flagged and named."""
+    arrives below its 40 degC return temperature (exponential solution: 36.4 degC, 10.4 degC). No flow warms
+    it, so it does not open to that cap: it passes the water through at the flow of its demand at the design
+    difference, Q / (cp (T_supply - T_return)) (gigawatt.models.substations.cold_bypass_flow), where it
+    arrives colder still, gets nothing, and is flagged, named and counted as bypassed."""
     case, g = single_pipe_case(length_m=length_m, u_supply=u_w_per_m_k, u_return=u_w_per_m_k, demand_w=1e3,
                                k_minor=0.0)
     ds = gw.solve(case)
     cp = assert_ledgers(ds, case)
     m_cap = g["demand_w"] / (cp * 1.0)
-    t_a = exp_outlet(T_SUPPLY, T_GROUND, u_w_per_m_k, length_m, m_cap * cp)
-    assert t_a < T_RETURN  # the premise: colder than the return even at the cap
-    assert float(ds.dh_consumer_flow_kg_s[0]) == pytest.approx(m_cap, rel=1e-9)
+    assert exp_outlet(T_SUPPLY, T_GROUND, u_w_per_m_k, length_m, m_cap * cp) < T_RETURN  # the premise
+    m_pass = g["demand_w"] / (cp * (T_SUPPLY - T_RETURN))
+    t_a = exp_outlet(T_SUPPLY, T_GROUND, u_w_per_m_k, length_m, m_pass * cp)
+    assert float(ds.dh_consumer_flow_kg_s[0]) == pytest.approx(m_pass, rel=1e-9)
     assert float(ds.dh_consumer_t_supply_k[0]) == pytest.approx(t_a, abs=T_ABS)
     assert float(ds.dh_consumer_q_w[0]) == 0.0
     assert bool(ds.dh_consumer_undersupplied[0]) and "consumer 'c'" in ds.attrs["warnings"]
+    assert ds.attrs["dh_bypassed"] == 1
 
 
 def test_consumer_short_of_its_demand_is_flagged():

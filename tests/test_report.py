@@ -384,3 +384,161 @@ def test_time_series_figures_pick_the_extreme_step(campus):
     np.testing.assert_array_equal(at.v_pu.values, ds.v_pu.values - 0.01)
     assert when == " at 2025-06-01T01:00"
     assert F.voltage_profiles(two) is not None
+
+
+# --- what the figures show (issue 16) --------------------------------------------------------------------
+
+def test_a_figure_is_read_as_attribute_or_as_a_0d_variable(campus):
+    """KPIs may be global attributes or 0-d variables (with units): the report reads both alike, and never
+    takes a per-element variable of the same name for the total."""
+    from gigawatt.report.values import has_scalar, scalar
+
+    _, ds = campus
+    moved = ds.copy()
+    moved.attrs = {k: v for k, v in ds.attrs.items() if k != "pue"}
+    moved["pue"] = xr.DataArray(ds.attrs["pue"], attrs={"units": "1"})
+    assert scalar(moved, "pue") == ds.attrs["pue"] and has_scalar(moved, "pue")
+    assert not has_scalar(ds, "t_chip_k") and scalar(ds, "t_chip_k", None) is None  # along rack: not a figure
+    assert kpi_rows_of(moved) == kpi_rows_of(ds)
+
+
+def kpi_rows_of(ds):
+    from gigawatt.report import kpi_rows
+
+    return kpi_rows(ds)
+
+
+def test_ac_grid_side_in_the_sankey_and_the_table(campus):
+    """A case with an AC grid: plants → AC grid → its losses by kind and the stations' intake (the DC side's
+    grid power). The figures here are the solved campus's, with an AC side whose losses sum to p_ac_loss_w."""
+    _, ds = campus
+    ac = ds.copy()
+    losses = {"ac_line_overhead_loss_w": 50e3, "ac_line_cable_loss_w": 7e3, "ac_trafo_loss_w": 260e3}
+    p_grid = ds.attrs["p_grid_w"]
+    ac.attrs.update(losses, p_ac_loss_w=sum(losses.values()), p_plant_w=p_grid + sum(losses.values()),
+                    p_ac_intake_w=p_grid)
+    chain = energy_chain(ac)
+    check_balance(chain)
+    fl = flows_of(chain)
+    assert fl[("power plants", "AC grid")] == ac.attrs["p_plant_w"]
+    assert fl[("AC grid", "grid")] == p_grid and fl[("AC grid", "AC transformers loss")] == 260e3
+    assert list(chain.columns)[:3] == ["power plants", "AC grid", "grid"]
+    ac.attrs["p_ac_loss_w"] += 1.0  # the kinds no longer add up: refused
+    with pytest.raises(LedgerError, match="AC grid loss"):
+        check_balance(energy_chain(ac))
+    ac.attrs["p_ac_loss_w"] -= 1.0
+    labels = dict(kpi_rows_of(ac))
+    assert labels["AC grid losses (lines and transformers)"] == "317 kW"
+
+
+def test_district_heating_of_a_series_without_consumers_is_in_the_sankey(campus_dh):
+    """A year keeps the network's heat as totals along time (no per-consumer heat): the plant's heat still
+    goes to the consumers (dh_q_delivered_w) and the network loss, and the chain balances."""
+    _, ds = campus_dh
+    f = xr.DataArray([0.5, 1.0, 1.5], dims="time")
+    series = xr.Dataset({k: f * ds.attrs[k] for k in LEDGER}, coords={"time": pd.date_range(
+        "2025-01-01", periods=3, freq="h")})
+    series["stage_loss_w"] = f * ds["stage_loss_w"]
+    series["dh_pipe_stored_change_j"] = xr.DataArray([0.0, 0.0, 0.0], dims="time")
+    chain = energy_chain(series)
+    check_balance(chain)
+    fl = flows_of(chain)
+    assert fl[("district-heating plant", "consumers")] == pytest.approx(ds.attrs["dh_q_delivered_w"], rel=1e-15)
+    assert fl[("district-heating plant", "network heat loss")] == pytest.approx(ds.attrs["dh_q_loss_w"], rel=1e-15)
+
+
+def test_sankey_labels_do_not_overlap(campus_dh):
+    """At the figure's size (the page shows it unscaled), no two visible labels' boxes meet."""
+    from gigawatt.report import FIGURES
+
+    _, ds = campus_dh
+    fig = FIGURES["sankey"][2](ds)
+    assert fig.get_size_inches()[0] * 110 <= 1168  # the page's content width at 1280 px
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible()]
+    assert len(boxes) > 20
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_histogram_bins_follow_the_spread():
+    """768 racks within 0.15 K: numpy's 'auto' rule (max of Freedman–Diaconis and Sturges) gives bins of a
+    few hundredths of a kelvin; Sturges alone would give log2(768) + 1 = 10.6 -> 11 bins, so there are at least
+    that many, and all equal values make one bin."""
+    rng = np.random.default_rng(1)
+    t = 54.0 + 0.15 * rng.random(768)
+    edges = F.histogram_edges(t)
+    assert edges.size - 1 >= 11 and edges[0] == t.min() and edges[-1] == t.max()
+    assert F.histogram_edges(np.full(5, 40.0)).size == 2
+
+
+def test_identical_feeders_draw_as_one_line_with_their_count(campus):
+    """The campus's 2 rows are identical: their feeder profiles are one, counted twice."""
+    _, ds = campus
+    dist, paths, n_ends, _ = F.feeder_paths(ds)
+    groups = F.distinct_profiles(dist, ds.v_pu.values, paths)
+    assert sum(n for _, n in groups) == n_ends == len(paths)
+    assert len(groups) < n_ends
+    fig = F.voltage_profiles(ds)
+    assert any(f"{n} feeders" in t.get_text() for t in fig.axes[0].get_legend().get_texts() for _, n in groups)
+
+
+def test_pole_and_neutral_views_of_bipolar_results(campus):
+    """Bipolar results (±400 V, a neutral): each pole's voltage to the neutral in per unit of v_nominal_v and the
+    neutral's voltage, along the feeders (synthetic: the campus's voltages split about a neutral at -0.1 V)."""
+    _, ds = campus
+    bi = ds.assign(v_neutral_v=("bus", np.full(ds.sizes["bus"], -0.1)), v_pos_v=ds.v_v / 2,
+                   v_neg_v=-ds.v_v / 2 - 0.2, v_nominal_v=ds.v_nominal_v / 2)
+    fig = F.pole_voltages(bi)
+    assert [a.get_title() for a in fig.axes] == ["+ pole", "− pole", "neutral"]
+    pu = ((bi.v_pos_v - bi.v_neutral_v) / bi.v_nominal_v).values
+    drawn = np.concatenate([line.get_ydata() for line in fig.axes[0].lines])
+    assert np.isin(drawn, pu).all() and drawn.min() == pu.min()
+    neutral = np.concatenate([line.get_ydata() for line in fig.axes[2].lines])
+    assert (neutral == -0.1).all()
+    with pytest.raises(F.Skip):
+        F.pole_voltages(ds)
+
+
+def test_sweep_axis_in_the_units_the_user_typed():
+    """Rack power swept as campus.rack_it_power_kw (stored in W): the axis shows 100, 130 kW; a coordinate
+    without the typed spelling gets a prefix by magnitude."""
+    from gigawatt.report.values import typed_axis
+
+    ds = sweep_dataset()
+    ds["campus.rack_it_power_kw"].attrs.update(units="W", given_as="campus.rack_it_power_kw")
+    ds = ds.assign_coords({"campus.rack_it_power_kw": ds["campus.rack_it_power_kw"] * 1e3})
+    ds["campus.rack_it_power_kw"].attrs.update(units="W", given_as="campus.rack_it_power_kw")
+    x, name, unit = typed_axis(ds["campus.rack_it_power_kw"])
+    np.testing.assert_allclose(x, np.repeat([100.0, 130.0], 3), rtol=1e-15)
+    assert (name, unit) == ("campus.rack_it_power_kw", "kW")
+    t = xr.DataArray([338.15], dims="scenario", attrs={"units": "K", "given_as": "district_heating.t_supply_c"})
+    np.testing.assert_allclose(typed_axis(t)[0], [65.0], rtol=1e-12)
+    assert typed_axis(t)[2] == "°C"
+    w = xr.DataArray([2.5e6], dims="scenario", name="p", attrs={"units": "W"})
+    assert typed_axis(w)[1:] == ("p", "MW") and typed_axis(w)[0][0] == 2.5
+    fig = F.sweep_kpis(ds)
+    assert fig.axes[0].get_xlabel() == "campus.rack_it_power_kw [kW]"
+
+
+def comparison_dataset():
+    """Two architectures as ``gigawatt compare`` writes them (no gigawatt_version attribute yet)."""
+    loss = np.array([[40e3, 160e3, 19e3], [88e3, 0.0, 10e3]])
+    return xr.Dataset({"stage_loss_w": (("architecture", "stage"), loss),
+                       "p_grid_w": ("architecture", 3.8e6 + loss.sum(1)),
+                       "efficiency_grid_to_chip": ("architecture", 3.8e6 / (3.8e6 + loss.sum(1)))},
+                      coords={"architecture": ["ac", "dc800"], "stage": ["station", "ups", "distribution"]},
+                      attrs={"title": "gigawatt architecture comparison of case 'x'", "case_name": "x"})
+
+
+def test_report_of_a_comparison_from_the_command_line(tmp_path, cli):
+    path = tmp_path / "compare.nc"
+    comparison_dataset().to_netcdf(path)
+    res = cli("report", path, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "compare.png").read_bytes().startswith(PNG_MAGIC)
+    assert "<td>drawn from the grid</td><td>ac 4.02 MW · dc800 3.9 MW</td>" in page
+    assert '<meta name="viewport"' in page

@@ -379,10 +379,54 @@ def heat_pump_cop_published(spec):
     return out
 
 
+def substation_controls(spec):
+    """Each substation control of the case file on one supply pipe (plant - pipe - substation - pipe - plant),
+    solved steady, against its closed form evaluated here with the solver's own water properties: the flow
+    (m = Q / (cp dT); max(demand flow, minimum); the flow limit), the inlet temperature on the pipe's exponential
+    solution at that flow (Incropera et al. 2011, eq. 8.46a), the return T_in - Q / (m cp) (or the set-point
+    at the limit) and the heat delivered."""
+    import gigawatt as gw
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+    inp = spec["inputs"]
+    out = []
+    for v in inp["variants"]:
+        pipe = dict(length_m=inp["length_m"], diameter_m=inp["diameter_m"], u_w_per_m_k=inp["u_w_per_m_k"])
+        tables = {"dh_node": [{"id": x} for x in ("S", "A", "Ar", "R")],
+                  "dh_pipe": [dict(id="s", from_node="S", to_node="A", **pipe),
+                              dict(id="r", from_node="Ar", to_node="R", **pipe)],
+                  "dh_consumer": [dict(id="c", supply_node="A", return_node="Ar", kind="fixed", **v["consumer"])]}
+        dh = prepare_district_heating(gw.make_case(tables, district_heating={
+            "supply_node": "S", "return_node": "R", "t_supply_k": inp["t_supply_k"],
+            "ground_t_k": inp["ground_t_k"]}, case={"name": spec["name"]}))
+        st, cp, c = dh.solve(None), dh.cp, v["consumer"]
+        q, t_ret = c["demand_w"], c.get("t_return_k", 313.15)
+
+        def t_in_at(m):
+            return inp["ground_t_k"] + (inp["t_supply_k"] - inp["ground_t_k"]) * math.exp(
+                -inp["u_w_per_m_k"] * inp["length_m"] / (m * cp))
+
+        if c.get("control") == "fixed_delta_t":
+            m = q / (cp * c["delta_t_k"])
+        elif c.get("control") == "flow_limited":
+            m = c["flow_max_kg_s"]
+        else:  # fixed_return with a minimum flow that holds
+            m = c["flow_min_kg_s"]
+        t_in = t_in_at(m)
+        q_got = q if c.get("control") != "flow_limited" else m * cp * (t_in - t_ret)
+        t_out = t_in - q_got / (m * cp)
+        got = (float(st.consumer_flow_kg_s[0]), float(st.consumer_t_supply_k[0]), float(st.consumer_t_return_k[0]),
+               float(st.consumer_q_w[0]))
+        for name, g, e in zip(("flow_kg_s", "t_inlet_k", "t_return_k", "heat_w"), got, (m, t_in, t_out, q_got)):
+            out.append(_measured(name, g, expected=e, point=v["name"]))
+    return out
+
+
 DH_RUNNERS = {
     "pandapipes_reference": pandapipes_reference,
     "pandapipes_random": pandapipes_random,
     "heat_pump_cop_published": heat_pump_cop_published,
+    "substation_controls": substation_controls,
 }
 """Runners of the district-heating cases, by the name their case files give under ``runner`` (registered
 in :data:`gigawatt.validation.dc_checks.RUNNERS`)."""

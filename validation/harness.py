@@ -148,8 +148,9 @@ def runners() -> dict:
     heating, architecture, grid and weather cases) and :data:`gigawatt.validation.fault_checks.FAULT_RUNNERS`."""
     from gigawatt.validation.dc_checks import RUNNERS
     from gigawatt.validation.fault_checks import FAULT_RUNNERS
+    from gigawatt.validation.storage_checks import STORAGE_RUNNERS
 
-    return {**RUNNERS, **FAULT_RUNNERS}
+    return {**RUNNERS, **FAULT_RUNNERS, **STORAGE_RUNNERS}
 
 
 def _default_runners() -> dict:

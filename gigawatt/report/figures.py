@@ -55,16 +55,63 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
-def _histogram(ax, values, color, min_span=1.0):
-    """A histogram over at least ``min_span`` (values nearly equal would otherwise be drawn over a range of
-    round-off) with plain tick labels (no offset)."""
+def histogram_edges(values) -> np.ndarray:
+    """Bin edges of a histogram of ``values`` (finite): numpy's ``'auto'`` rule (the larger count of the
+    Freedman–Diaconis and Sturges rules), so a spread of 0.15 K over 768 racks gets bins of a few hundredths
+    of a kelvin, not two bars. Values all equal (to round-off) get one bin 0.1 wide around them."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1.0):
+        return np.array([lo - 0.05, hi + 0.05])
+    return np.histogram_bin_edges(values, bins="auto")
+
+
+def _histogram(ax, values, color):
+    """A histogram (:func:`histogram_edges`) with plain tick labels (no offset)."""
     v = values[np.isfinite(values)]
     if not v.size:
         raise Skip("no finite values to draw")
-    lo, hi = float(v.min()), float(v.max())
-    mid, half = 0.5 * (lo + hi), max(0.5 * (hi - lo), 0.5 * min_span)
-    ax.hist(v, bins=min(40, max(5, v.size // 4)), range=(mid - half, mid + half), color=color, alpha=0.8)
+    ax.hist(v, bins=histogram_edges(v), color=color, alpha=0.8)
     ax.ticklabel_format(axis="x", useOffset=False)
+
+
+def _limit_line(ax, limit: float, label: str) -> None:
+    """A vertical limit line at ``limit``: drawn in the axes when it is near the data (the axis widened to
+    show it), else an arrow at the right edge saying how far beyond the data it lies."""
+    lo, hi = ax.get_xlim()
+    if limit <= hi + 2.0 * (hi - lo):
+        ax.axvline(limit, color="k", ls="--", lw=1.2, label=label)
+        ax.set_xlim(min(lo, limit - 0.05 * (hi - lo)), max(hi, limit + 0.05 * (hi - lo)))
+        ax.legend(fontsize=8, loc="upper left")
+    else:
+        ax.annotate(f"{label} →\n{limit - hi:.1f} K beyond the axis", xy=(1.0, 0.92), xycoords="axes fraction",
+                    ha="right", va="top", fontsize=8, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="k"))
+
+
+def chip_limit_k(ds) -> tuple[float, str] | None:
+    """The chips' temperature limit [K] and where it comes from: the results' ``chip_t_max_k`` (attribute or
+    0-d variable), else the ``[cooling]`` section of the case file the results name (``case_file``), read
+    through the schema (its spellings and default); None when neither is at hand."""
+    from gigawatt.report.values import scalar
+
+    t = scalar(ds, "chip_t_max_k", None)
+    if t is not None:
+        return t, "chip limit"
+    path = ds.attrs.get("case_file")
+    if not path:
+        return None
+    import tomllib
+    from pathlib import Path
+
+    from gigawatt.cases.schema import validate_settings
+    from gigawatt.errors import GigawattError
+
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        cooling = validate_settings("cooling", doc.get("cooling", {}) or {}, file=str(path))
+    except (OSError, ValueError, GigawattError):  # moved, edited or unreadable: no line rather than a guess
+        return None
+    t = cooling.get("chip_t_max_k")
+    return (float(t), "chip limit (case file)") if t is not None else None
 
 
 def _at_extreme(ds, name: str, pick) -> tuple:
@@ -128,34 +175,120 @@ def feeder_paths(ds, max_paths: int | None = None, key=None):
     return dist, paths, n_ends, int((~reached).sum())
 
 
+def distinct_profiles(dist, values, paths) -> list[tuple[np.ndarray, int]]:
+    """Feeder paths grouped by their profile (distances to 1 µm, values to 1e-9 relative): ``[(path,
+    count)]`` in the order of ``paths``, one entry per distinct profile with the number of feeders that share
+    it (identical rows of a hall draw as one line, and the legend says how many it stands for)."""
+    groups: dict[bytes, list] = {}
+    scale = float(np.nanmax(np.abs(values))) or 1.0
+    for p in paths:
+        key = np.round(dist[p], 6).tobytes() + np.round(values[p] / scale, 9).tobytes()
+        if key in groups:
+            groups[key][1] += 1
+        else:
+            groups[key] = [p, 1]
+    return [(p, n) for p, n in groups.values()]
+
+
+MAX_LEGEND_PROFILES = 6  # distinct feeder profiles named one by one in the legend; more share one entry
+
+
+def _draw_profiles(ax, dist, values, groups, unit_fmt, label_end, lead="lowest") -> None:
+    """One line per distinct feeder profile: each named in the legend with its count when there are few,
+    else the first group (the ``lead``: lowest, largest) in red with its count and the others in blue as one
+    legend entry."""
+    from matplotlib.collections import LineCollection
+
+    total = sum(n for _, n in groups)
+    if len(groups) <= MAX_LEGEND_PROFILES:
+        colors = ["#c44e52", "#3b6ea8", "#55a868", "#8172b3", "#d9822b", "#7f7f7f"]
+        for (p, n), c in zip(groups, colors):
+            ax.plot(dist[p], values[p], color=c, lw=1.6 if c == colors[0] else 1.1,
+                    label=f"{_count(n, 'feeder')}: {unit_fmt(values[p[-1]])} at the end ({label_end(p)})")
+        return
+    half = MAX_PROFILES // 2  # beyond MAX_PROFILES: the first (lowest) half, then the rest evenly spread
+    spread = np.linspace(half, len(groups) - 1, MAX_PROFILES - half).round().astype(int)
+    drawn = groups if len(groups) <= MAX_PROFILES else groups[:half] + [groups[i] for i in spread]
+    ax.add_collection(LineCollection([np.column_stack([dist[p], values[p]]) for p, _ in drawn[1:]],
+                                     colors="#3b6ea8", linewidths=0.8, alpha=0.5,
+                                     label=f"the other {_count(total - groups[0][1], 'feeder')} "
+                                           f"({len(groups) - 1} distinct profiles"
+                                           + (f", {len(drawn) - 1} drawn" if len(drawn) < len(groups) else "") + ")"))
+    p, n = groups[0]
+    ax.plot(dist[p], values[p], color="#c44e52", lw=1.8,
+            label=f"{lead} ({_count(n, 'feeder')}): {unit_fmt(values[p[-1]])} at {label_end(p)}")
+
+
 def voltage_profiles(ds):
-    """Per-unit voltage against distance from the source [m], one line per feeder path (source to a
-    feeder's far end); the lowest drawn in red."""
+    """Per-unit voltage against distance from the source [m], one line per distinct feeder profile (source to
+    a feeder's far end; identical feeders drawn once, the legend counting them); the lowest in red."""
     _need(ds, "v_pu", "v_v", "line_from_bus", "line_to_bus", "line_length_m")
     if "source_bus" not in ds:
         _need(ds, "source_v_v")
     ds, when = _at_extreme(ds, "v_pu", np.nanargmin)
     if not ds.sizes.get("line"):
         raise Skip("no lines in the results")
-    dist, paths, n_ends, unreached = feeder_paths(ds, MAX_PROFILES)
+    dist, paths, n_ends, unreached = feeder_paths(ds)
     if not paths:
         raise Skip("no line leaves a source")
     v = ds.v_pu.values
-    from matplotlib.collections import LineCollection
-
-    fig, ax = _figure(size=(9.0, 5.0))
-    segs = [np.column_stack([dist[p], v[p]]) for p in paths]
-    ax.add_collection(LineCollection(segs, colors="#3b6ea8", linewidths=0.8, alpha=0.5))
-    worst = paths[0]
     bus = ds.bus.values
-    ax.plot(dist[worst], v[worst], color="#c44e52", lw=1.8,
-            label=f"lowest: {v[worst[-1]]:.4f} pu at bus '{bus[worst[-1]]}'")
-    reached = np.isfinite(dist)
-    lo, hi = np.min(v[reached]), np.max(v[reached])
-    pad = max(hi - lo, 1e-4) * 0.08
-    ax.set_ylim(lo - pad, hi + pad)
-    return _feeder_axes(fig, ax, dist, len(paths), n_ends, unreached, "voltage [pu of nominal]",
+    groups = distinct_profiles(dist, v, paths)
+    fig, ax = _figure(size=(9.0, 5.0))
+    _draw_profiles(ax, dist, v, groups, lambda x: f"{x:.4f} pu", lambda p: f"bus '{bus[p[-1]]}'")
+    ax.set_ylim(*_padded(v[np.isfinite(dist)]))
+    return _feeder_axes(fig, ax, dist, n_ends, n_ends, unreached, "voltage [pu of nominal]",
                         f"voltage along the feeders{when}", "lower left")
+
+
+def pole_voltages(ds):
+    """A bipolar (±V with a neutral) network: each pole's voltage to the neutral [pu of the bus's nominal
+    pole-to-neutral voltage ``v_nominal_v``, as ``v_pu``] and the neutral's voltage [V] against distance from
+    the source, one line per distinct feeder profile; the lowest pole voltage and the neutral's largest
+    excursion in red."""
+    _need(ds, "v_pos_v", "v_neutral_v", "v_neg_v", "v_nominal_v", "line_from_bus", "line_to_bus", "line_length_m")
+    ds, when = _at_extreme(ds, "v_pu", np.nanargmin) if "v_pu" in ds else (ds, "")
+    if not ds.sizes.get("line"):
+        raise Skip("no lines in the results")
+    v_nom = ds.v_nominal_v.values
+    pos = (ds.v_pos_v.values - ds.v_neutral_v.values) / v_nom
+    neg = (ds.v_neutral_v.values - ds.v_neg_v.values) / v_nom
+    neutral = ds.v_neutral_v.values
+    dist, paths, n_ends, unreached = feeder_paths(ds, key=np.minimum(pos, neg))
+    if not paths:
+        raise Skip("no line leaves a source")
+    bus = ds.bus.values
+    fig, (a1, a2, a3) = _figure(ncols=3, size=(10.4, 4.6))
+    end = lambda p: f"'{bus[p[-1]]}'"  # noqa: E731
+    for ax, values, what in ((a1, pos, "+ pole to neutral"), (a2, neg, "neutral to − pole")):
+        _draw_profiles(ax, dist, values, distinct_profiles(dist, values, paths), lambda x: f"{x:.4f} pu", end)
+        ax.set_ylabel(f"{what} [pu of {v_nom.max():.0f} V]", fontsize=8)
+    by_excursion = sorted(paths, key=lambda p: -abs(neutral[p[-1]]))
+    _draw_profiles(a3, dist, neutral, distinct_profiles(dist, neutral, by_excursion), lambda x: f"{x:+.2f} V", end,
+                   lead="largest")
+    a3.set_ylabel("neutral voltage [V]", fontsize=8)
+    reached = np.isfinite(dist)
+    for ax in (a1, a2):
+        ax.set_ylim(*_padded(np.concatenate([pos[reached], neg[reached]])))
+    a3.set_ylim(*_padded(neutral[reached]))
+    for ax, title in ((a1, "+ pole"), (a2, "− pole"), (a3, "neutral")):
+        ax.set_xlim(0, np.max(dist[reached]) * 1.02 if np.max(dist[reached]) > 0 else 1)
+        ax.set_xlabel("distance from the source [m]", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="lower left")
+    extra = f"; {_count(unreached, 'bus', 'buses')} behind DC/DC converters not shown" if unreached else ""
+    fig.suptitle(f"bipolar network: pole and neutral voltages along {_count(n_ends, 'feeder')}{when}{extra}",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _padded(values, rel=0.08, floor=1e-4):
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = max(hi - lo, floor) * rel
+    return lo - pad, hi + pad
 
 
 def _feeder_axes(fig, ax, dist, n_paths: int, n_ends: int, unreached: int, ylabel: str, title: str, legend: str):
@@ -224,9 +357,9 @@ def temperatures(ds):
     fig, (a1, a2) = _figure(ncols=2, size=(11.0, 4.6))
     t_chip = ds.t_chip_k.values - C0
     _histogram(a1, t_chip, "#c44e52")
-    if "chip_t_max_k" in ds.attrs:
-        a1.axvline(ds.attrs["chip_t_max_k"] - C0, color="k", ls="--", lw=1, label="chip limit")
-        a1.legend(fontsize=8)
+    limit = chip_limit_k(ds)
+    if limit is not None:
+        _limit_line(a1, limit[0] - C0, f"{limit[1]} {limit[0] - C0:.1f} °C")
     a1.set_xlabel("chip (cold-plate case) temperature [°C]")
     a1.set_ylabel("racks")
     a1.set_title(f"chip temperatures of {_count(t_chip.size, 'rack')}{when}", fontsize=10)
@@ -505,35 +638,102 @@ def sweep_kpis(ds):
     params = swept_parameters(ds) or ["scenario"]
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(3.3 * len(kpis), 2.9 * len(params) + 0.4))
+    fig = Figure(figsize=(10.5, 2.9 * len(params) + 0.4))  # at 110 dpi the page shows it unscaled
     axes = np.atleast_2d(fig.subplots(len(params), len(kpis), squeeze=False))
+    from matplotlib.ticker import ScalarFormatter
+
+    from gigawatt.report.values import engineering, typed_axis
+
     values = {k: sweep_kpi(ds, k) for k in kpis}
+    p_scale, p_unit = engineering(values["p_grid_w"], "W") if "p_grid_w" in values else (1.0, "W")
+    shown = {}  # each parameter's values as the legend shows them (the user's unit)
+    for q in params:
+        if np.issubdtype(ds[q].dtype, np.number):
+            xq, _, lab = typed_axis(ds[q])
+            shown[q] = [f"{v:g} {lab}".strip() for v in xq]
+        else:
+            shown[q] = [str(v) for v in ds[q].values]
     for r, p in enumerate(params):
         x_raw = ds[p].values
         numeric = np.issubdtype(np.asarray(x_raw).dtype, np.number)
         cats = None if numeric else list(dict.fromkeys(x_raw.astype(str)))
-        x = x_raw.astype(float) if numeric else np.array([cats.index(s) for s in x_raw.astype(str)], float)
+        if numeric:  # in the unit the user typed (kW, °C), not SI
+            x, p_name, p_label = typed_axis(ds[p])
+        else:
+            x, p_name, p_label = np.array([cats.index(s) for s in x_raw.astype(str)], float), \
+                str(ds[p].attrs.get("given_as", p)), ""
         others = [q for q in params if q != p]
-        keys = [tuple(str(ds[q].values[i]) for q in others) for i in range(x.size)] if others else [()] * x.size
+        keys = [tuple(shown[q][i] for q in others) for i in range(x.size)] if others else [()] * x.size
         groups = list(dict.fromkeys(keys))
         for c, k in enumerate(kpis):
             ax = axes[r, c]
-            y = values[k] / (1e6 if k == "p_grid_w" else 1.0)
+            y = values[k] / (p_scale if k == "p_grid_w" else 1.0)
             for g in groups:
                 idx = np.array([i for i, kk in enumerate(keys) if kk == g])
                 idx = idx[np.argsort(x[idx], kind="stable")]
-                label = ", ".join(f"{q}={v}" for q, v in zip(others, g)) if others and len(groups) <= 8 else None
+                label = ", ".join(f"{ds[q].attrs.get('given_as', q)} = {v}" for q, v in zip(others, g)) \
+                    if others and len(groups) <= 8 else None
                 ax.plot(x[idx], y[idx], "o-", ms=4, lw=1, label=label)
             if cats is not None:
                 ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=7)
-            ax.set_xlabel(p, fontsize=8)
+            else:
+                ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+                ax.xaxis.get_major_formatter().set_scientific(False)
+                ax.locator_params(axis="x", nbins=5)
+            ax.set_xlabel(p_name + (f" [{p_label}]" if p_label else ""), fontsize=8)
             name, unit, _ = KPIS[k]
-            ax.set_ylabel(name + (" [MW]" if k == "p_grid_w" else ""), fontsize=8)
+            ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+            ax.set_ylabel(name + (f" [{p_unit}]" if k == "p_grid_w" else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
             if c == 0 and others and len(groups) <= 8:
                 ax.legend(fontsize=6)
     fig.suptitle(f"KPIs of {ds.sizes['scenario']} scenarios against the swept parameters", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+STAGE_COLORS = ("#3b6ea8", "#8172b3", "#937860", "#64b5cd", "#d9822b", "#c44e52", "#55a868", "#7f7f7f")
+
+
+def compare_architectures(ds):
+    """A comparison of distribution architectures (``gigawatt compare``, dimension ``architecture``): the
+    losses of each stage, stacked per architecture, and the grid-to-chip efficiency of each."""
+    if "architecture" not in ds.dims:
+        raise Skip("no architecture dimension (not a comparison)")
+    _need(ds, "stage_loss_w", "efficiency_grid_to_chip")
+    from gigawatt.report.values import engineering
+
+    archs = [str(a) for a in ds.architecture.values]
+    loss = ds.stage_loss_w.transpose("architecture", "stage").values
+    stages = [str(x) for x in ds.stage.values]
+    keep = [i for i in range(len(stages)) if np.any(loss[:, i] != 0)]
+    scale, unit = engineering(loss.sum(axis=1), "W")
+    fig, (ax, ae) = _figure(ncols=2, size=(10.4, 0.45 * len(archs) + 2.6))
+    y = np.arange(len(archs))
+    left = np.zeros(len(archs))
+    for k, i in enumerate(keep):
+        ax.barh(y, loss[:, i] / scale, left=left, color=STAGE_COLORS[k % len(STAGE_COLORS)],
+                label=stages[i].replace("_", " "))
+        left += loss[:, i] / scale
+    for yi, total in zip(y, left):
+        ax.text(total, yi, f" {total:.3g} {unit}", va="center", fontsize=8)
+    ax.set_xlim(0, left.max() * 1.6 if left.max() > 0 else 1)
+    ax.set_yticks(y, archs)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"losses grid to chips [{unit}]")
+    ax.legend(fontsize=7, loc="center right")
+    ax.set_title("losses by stage", fontsize=10)
+    eff = ds.efficiency_grid_to_chip.values * 100.0
+    ae.barh(y, eff, color="#55a868")
+    for yi, e in zip(y, eff):
+        ae.text(e, yi, f" {e:.2f} %", va="center", fontsize=8)
+    ae.set_xlim(max(0.0, eff.min() - 5.0), min(100.0, eff.max() + 2.0))
+    ae.set_yticks(y, [])
+    ae.invert_yaxis()
+    ae.set_xlabel("grid-to-chip efficiency [%]")
+    ae.set_title("efficiency", fontsize=10)
+    fig.suptitle(f"{ds.attrs.get('title', 'architecture comparison')} (baseline: {archs[0]})", fontsize=10)
     fig.tight_layout()
     return fig
 

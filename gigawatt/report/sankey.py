@@ -16,12 +16,17 @@ to ``BALANCE_RTOL`` relative; an unbalanced ledger raises :class:`LedgerError` n
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 
 from gigawatt.errors import GigawattError
+from gigawatt.report.values import has_scalar, scalar
+
+FIG_WIDTH_IN = 10.5  # at the report's 110 dpi, 1155 px: the HTML page (at most 1168 px of content) shows it unscaled
+NAME_WRAP = 14  # characters per line of a node's name
 
 # Relative tolerance of each node's balance: the solver closes its ledgers to round-off (its own checks use
 # 1e-9 for sums of a few dozen one-signed terms), so a larger gap is a broken or edited results file.
@@ -71,14 +76,22 @@ class _Missing(Exception):
 
 
 def _value(ds, name: str) -> float:
-    """A ledger quantity: the attribute, or else a data variable along ``time`` alone (its mean). (Some
-    names are both a campus attribute and a per-element variable, like ``q_air_w``: the attribute is the
-    ledger's.)"""
-    if name in ds.attrs:
-        return float(ds.attrs[name])
+    """A ledger quantity: the attribute or 0-d variable (:func:`gigawatt.report.values.scalar`), or else a
+    data variable along ``time`` alone (its mean). (Some names are both a campus figure and a per-element
+    variable, like ``q_air_w``: the scalar is the ledger's.)"""
+    if has_scalar(ds, name):
+        return scalar(ds, name)
     if name in ds.data_vars and ds[name].dims == ("time",):
         return float(ds[name].mean("time"))
     raise _Missing(name)
+
+
+def _has(ds, name: str) -> bool:
+    try:
+        _value(ds, name)
+    except _Missing:
+        return False
+    return True
 
 
 def _stage_losses_along_time(ds) -> xr.DataArray:
@@ -103,12 +116,14 @@ def energy_chain(ds) -> Chain:
     if "time" in stage_loss.dims:
         stage_loss = stage_loss.mean("time")
     chain = Chain(columns={"grid": 0}, note="mean power over the time steps" if "time" in ds.dims else "")
+    chain = _ac_grid(ds, chain, p_grid)
+    c0, ac_nodes = chain.columns["grid"], list(chain.columns)  # the AC side's nodes, "grid" among them
     losses = [(str(s), float(stage_loss.sel(stage=s))) for s in stage_loss["stage"].values]
     stages = [(s, loss) for s, loss in losses if loss != 0.0]
-    last_col = len(stages) + 1
+    last_col = c0 + len(stages) + 1
     prev, carried = "grid", p_grid
     to_heat = {"IT (chips)": p_it}
-    for col, (stage, loss) in enumerate(stages, start=1):
+    for col, (stage, loss) in enumerate(stages, start=c0 + 1):
         name = STAGE_LABELS.get(stage, stage)
         chain.add(prev, name, carried, "power", col)
         chain.add(name, f"{name} loss", loss, "loss", last_col)
@@ -118,7 +133,8 @@ def energy_chain(ds) -> Chain:
     chain.add(prev, "IT (chips)", p_it, "power", last_col)
     # Loss nodes below the chips, the last stage's first: their bands then do not cross.
     order = ["IT (chips)"] + list(reversed(list(to_heat)[1:]))
-    chain.columns = {k: chain.columns[k] for k in ["grid"] + [STAGE_LABELS.get(s, s) for s, _ in stages] + order}
+    chain.columns = {k: chain.columns[k] for k in ac_nodes + [STAGE_LABELS.get(s, s) for s, _ in stages]
+                     + order}
 
     try:
         q_liq, q_air = _value(ds, "q_liquid_w"), _value(ds, "q_air_w")
@@ -129,6 +145,34 @@ def energy_chain(ds) -> Chain:
     except _Missing as err:
         raise KeyError(f"the cooling ledger in the results is incomplete ({err.args[0]!r} missing)") from None
     return _district_heating(ds, chain, last_col + 5, recovered="recovered")
+
+
+AC_LOSSES = (("ac_line_overhead_loss_w", "AC overhead lines loss"), ("ac_line_cable_loss_w", "AC cables loss"),
+             ("ac_trafo_loss_w", "AC transformers loss"))
+"""The AC grid's losses by element kind, as the AC results state them (their sum is ``p_ac_loss_w``)."""
+
+
+def _ac_grid(ds, chain: Chain, p_grid: float) -> Chain:
+    """The AC grid side, when the case has one (``p_plant_w``, the power the plants feed in, and
+    ``p_ac_loss_w``): power plants → AC grid → its losses by kind and the stations' AC intake (``grid``, which
+    is ``p_grid_w``). The AC losses leave the campus as heat outdoors, not into its cooling."""
+    if not (_has(ds, "p_plant_w") and _has(ds, "p_ac_loss_w")):
+        return chain
+    p_plant, p_ac_loss = _value(ds, "p_plant_w"), _value(ds, "p_ac_loss_w")
+    chain.columns = {"power plants": 0, "AC grid": 1}
+    chain.add("power plants", "AC grid", p_plant, "power", 1)
+    parts = [(label, _value(ds, name)) for name, label in AC_LOSSES if _has(ds, name)]
+    if not parts:
+        parts = [("AC grid loss", p_ac_loss)]
+    chain.columns["grid"] = 2
+    chain.add("AC grid", "grid", p_grid, "power", 2)
+    for label, value in parts:
+        chain.add("AC grid", label, value, "loss", 2)
+    chain.totals.append(("AC grid loss (sum of its kinds)", p_ac_loss, sum(v for _, v in parts)))
+    if _has(ds, "p_ac_intake_w"):
+        chain.totals.append(("AC intake of the stations (the DC side's grid power)", _value(ds, "p_ac_intake_w"),
+                             p_grid))
+    return chain
 
 
 def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_air: float) -> None:
@@ -156,10 +200,10 @@ def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_ai
     pipe_loss = float(pipes.mean("time").sum() if "time" in pipes.dims else pipes.sum()) if pipes is not None \
         else _optional(ds, "loop_pipe_loss_w")
     chain.bounds["motors, fans, pipes"] = (0.0, p_aux + pipe_loss)
-    if "p_facility_w" in ds.attrs or "p_facility_w" in ds.data_vars:
+    if _has(ds, "p_facility_w"):
         chain.totals.append(("facility power (grid + pumps + fans)", _value(ds, "p_facility_w"),
                              _value(ds, "p_grid_w") + p_aux))
-    if "q_available_w" in ds.attrs or "q_available_w" in ds.data_vars:
+    if _has(ds, "q_available_w"):
         chain.totals.append(("heat available for reuse (recovered + rejected)", _value(ds, "q_available_w"),
                              q_rec + q_rej))
 
@@ -172,32 +216,63 @@ def _optional(ds, name: str) -> float:
 
 
 def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chain:
-    """The district-heating plant and its consumers by kind, when the results have them."""
-    if "dh_consumer_q_w" not in ds.data_vars:
+    """The district-heating plant and its consumers by kind, when the results have them; a time series that
+    keeps the network's figures only as totals along ``time`` (``dh_q_delivered_w``, no per-consumer heat)
+    gets one node for all its consumers and its heat stored in or released from the pipes and the tank."""
+    per_consumer = "dh_consumer_q_w" in ds.data_vars
+    if not per_consumer and not ("time" in ds.dims and _has(ds, "dh_q_delivered_w")):
         return chain
     try:
         boiler, hp_el, loss = _value(ds, "boiler_heat_w"), _value(ds, "hp_electric_w"), _value(ds, "dh_q_loss_w")
     except _Missing as err:
         raise KeyError(f"the district-heating ledger in the results is incomplete ({err.args[0]!r} missing)") \
             from None
-    q = ds["dh_consumer_q_w"]
     plant = "district-heating plant"
     if recovered is not None:
         chain.add(recovered, plant, _value(ds, "q_recovered_w"), "reuse", col)
-    for name, value in (("heat-pump electricity", hp_el), ("peak boiler", boiler)):
+    stored = _stored_heat_w(ds) if "time" in ds.dims else 0.0
+    inputs = [("heat-pump electricity", hp_el), ("peak boiler", boiler)]
+    if stored < 0.0:
+        inputs.append(("released from pipes and tank", -stored))
+    for name, value in inputs:
         chain.columns[name] = col - 1
         chain.add(name, plant, value, "input", col)
-    if "time" in q.dims:
-        q = q.mean("time")
-    kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
-    labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
-    for label in dict.fromkeys(labels):
-        chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
+    if per_consumer:
+        q = ds["dh_consumer_q_w"]
+        if "time" in q.dims:
+            q = q.mean("time")
+        kinds = ds["dh_consumer_kind"].values.astype(str) if "dh_consumer_kind" in ds else np.full(q.size, "consumers")
+        labels = np.array([KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds])
+        for label in dict.fromkeys(labels):
+            chain.add(plant, label, float(q.values[labels == label].sum()), "reuse", col + 1)
+        delivered = float(q.sum())
+    else:
+        delivered = _value(ds, "dh_q_delivered_w")
+        chain.add(plant, "consumers", delivered, "reuse", col + 1)
     chain.add(plant, "network heat loss", loss, "reject", col + 1)
-    if "dh_q_delivered_w" in ds.attrs or "dh_q_delivered_w" in ds.data_vars:
+    if _has(ds, "dh_storage_loss_w"):
+        chain.add(plant, "tank heat loss", _value(ds, "dh_storage_loss_w"), "reject", col + 1)
+    if stored > 0.0:
+        chain.add(plant, "stored in pipes and tank", stored, "reuse", col + 1)
+    if per_consumer and _has(ds, "dh_q_delivered_w"):
         chain.totals.append(("district heat delivered (sum over the consumers)", _value(ds, "dh_q_delivered_w"),
-                             float(q.sum())))
+                             delivered))
     return chain
+
+
+def _stored_heat_w(ds) -> float:
+    """Mean power into the network's storage over a time series [W] (negative: released): the pipes' water
+    (``dh_pipe_stored_change_j`` per step over the step's duration) and the tank (the period's
+    ``dh_ledger_tank_stored_change_j`` over its duration); 0 without those figures."""
+    from gigawatt.report.figures import Skip, _step_hours
+
+    try:
+        seconds = _step_hours(ds) * 3600.0
+    except Skip:
+        return 0.0
+    pipes = float(np.mean(ds["dh_pipe_stored_change_j"].values / seconds)) \
+        if "dh_pipe_stored_change_j" in ds.data_vars else 0.0
+    return pipes + scalar(ds, "dh_ledger_tank_stored_change_j", 0.0) / float(seconds.sum())
 
 
 def check_balance(chain: Chain, rtol: float = BALANCE_RTOL) -> None:
@@ -280,7 +355,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
     boxes = _layout(chain, gap)
     n_col = max(chain.columns.values()) + 1
     width = 0.12  # node bar width, in column units
-    fig = Figure(figsize=(max(10.0, 1.25 * n_col), 7.5))
+    fig = Figure(figsize=(FIG_WIDTH_IN, 7.5))
     ax = fig.add_subplot()
     out_y = {n: boxes[n][1] for n in boxes}
     in_y = dict(out_y)
@@ -288,6 +363,7 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
     by_source = sorted(drawn, key=lambda f: (chain.columns[f.target], -boxes[f.target][1]))
     starts = {}
     n_in = {}
+    flow_labels, node_labels = [], []
     for f in drawn:
         n_in[f.target] = n_in.get(f.target, 0) + 1
     for f in by_source:
@@ -308,29 +384,62 @@ def draw_sankey(chain: Chain, title: str = "energy chain"):
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color, edgecolor=color, lw=0.4, alpha=0.45))
         # The label sits on the band's centre line: half-way, or near the start of a band joining a node that
         # gathers many (the losses into the heat), where the bands are still apart.
-        t = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
-        xl = _bezier(t, x0, xm, xm, x1)
-        yl = _bezier(t, y0, y0, y1, y1) - 0.5 * h
-        ax.text(xl, yl, format_w(f.value_w), ha="center", va="center", fontsize=7,
-                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+        first = 0.25 if n_in[f.target] >= 3 or f.source not in n_in else 0.5
+        spots = [(_bezier(t, x0, xm, xm, x1), _bezier(t, y0, y0, y1, y1) - 0.5 * h)
+                 for t in (first, 0.5, 0.35, 0.65, 0.15, 0.85, 0.05, 0.95)]
+        flow_labels.append((ax.text(*spots[0], format_w(f.value_w), ha="center", va="center", fontsize=7,
+                                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75)),
+                            spots))
     sources = {f.source for f in drawn}
     targets = {f.target for f in drawn}
     label_box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8)
     for node, (col, top, h) in boxes.items():
         ax.add_patch(Rectangle((col, top - h), width, max(h, 1e-3 * scale), facecolor="#333333", edgecolor="none"))
+        name = "\n".join(textwrap.wrap(node, NAME_WRAP))
         if node not in sources:  # an output: named to its right, with its value
-            ax.text(col + 1.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="left", va="center", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col + 1.3 * width, top - 0.5 * h, f"{name}\n{format_w(h)}", dict(ha="left", va="center")
         elif (node not in targets and col > 0) or h < 0.08 * scale:  # an input joining later, or a thin node
-            ax.text(col - 0.3 * width, top - 0.5 * h, f"{node}\n{format_w(h)}", ha="right", va="center", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col - 0.3 * width, top - 0.5 * h, f"{name}\n{format_w(h)}", dict(ha="right", va="center")
         else:
-            ax.text(col + 0.5 * width, top + 0.012 * scale, node, ha="center", va="bottom", fontsize=8,
-                    fontweight="bold", bbox=label_box)
+            x, y, text, kw = col + 0.5 * width, top + 0.012 * scale, name, dict(ha="center", va="bottom")
+        label = ax.text(x, y, text, fontsize=7, fontweight="bold", bbox=label_box, **kw)
+        node_labels.append((label, [(x, y + k * 0.025 * scale) for k in [0] + [s * i for i in range(1, 16)
+                                                                                 for s in (-1, 1)]]))
     low = min(top - h for _, top, h in boxes.values())
     ax.set_xlim(-0.4, n_col - 1 + width + 1.0)
     ax.set_ylim(low - 0.05 * scale, 0.08 * scale)
     ax.set_axis_off()
-    ax.set_title(title + (f" ({chain.note})" if chain.note else ""), fontsize=11)
+    ax.set_title("\n".join(textwrap.wrap(title + (f" ({chain.note})" if chain.note else ""), 120)), fontsize=10)
     fig.tight_layout()
+    place_labels(fig, node_labels, flow_labels)
     return fig
+
+
+def place_labels(fig, fixed, optional) -> None:
+    """Move labels so that no two overlap at the figure's size: each ``(text, spots)`` takes the first of its
+    candidate positions (data coordinates) whose box lies inside the figure and meets no label placed before it.
+    The ``fixed`` ones (the nodes' names, tried up and down their node) go first and stay at their first spot
+    when none is free; the ``optional`` ones (the flows'
+    values) are hidden when none is free (the value still shows at a node of the flow or in the ledger)."""
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    if renderer is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+    placed = []
+    page = fig.bbox
+    for group, must in ((fixed, True), (optional, False)):
+        for text, spots in group:
+            for x, y in spots:
+                text.set_position((x, y))
+                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+                inside = page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+                if inside and not any(box.overlaps(b) for b in placed):
+                    break
+            else:
+                if not must:
+                    text.set_visible(False)
+                    continue
+                text.set_position(spots[0])
+                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+            placed.append(box)

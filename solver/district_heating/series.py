@@ -16,7 +16,9 @@ One step of ``dt_s`` [s] (:meth:`DistrictHeatingSeries.step`), SI units througho
    ``Q_i`` [W].
 2. **Substation flows** deliver the demand at the temperature that reaches them,
    :math:`\dot m_i = Q_i / (c_p \max(T_{\mathrm{in},i} - T_{\mathrm{ret},i},\ 1\,\mathrm K))` [kg/s] (capped at
-   the 1 K flow, as in the steady stage), with :math:`T_{\mathrm{in},i}` the step-mean temperature of the water
+   the 1 K flow, as in the steady stage; the other substation controls and the minimum flow as the steady
+   stage's, :class:`gigawatt.solver.district_heating.stage.SubstationControls`, water at or below the return
+   set-point passed through at the bypass flow), with :math:`T_{\mathrm{in},i}` the step-mean temperature of the water
    that arrived at the substation's supply node over the *previous* step (what its controller measured: a
    zero-order hold, one step of lag). Within the step the substation takes out its demand from the water
    that really arrives, cooling it no further than its return temperature
@@ -192,7 +194,9 @@ class DistrictHeatingSeries:
     ``dh_booster_w``, ``dh_plant_electric_w`` (heat pumps + pumps) [W]; ``dh_velocity_max_m_s`` (the fastest
     pipe's water) [m/s]; ``dh_ledger_residual_j`` [J] and
     ``dh_ledger_residual`` (relative) of the step; ``dh_hydraulic_iterations``; ``dh_undersupplied``
-    (substations whose water arrived below ``t_supply_min_k`` or that draw their 1 K flow cap). The run's ledger:
+    (substations whose water arrived below ``t_supply_min_k``, that draw their 1 K flow cap or flow limit, or that
+    pass water through); ``dh_bypassed`` (substations with a demand whose water arrived at or below their
+    return set-point, passed through at their bypass flow, :mod:`gigawatt.models.substations`). The run's ledger:
     :attr:`ledger` (J, :data:`STEP_LEDGER_KEYS`) and :meth:`energy_balance_residual`.
 
     ``DistrictHeatingSeries(case)`` prepares the network (:func:`prepare_district_heating`), solves it steady at
@@ -243,7 +247,7 @@ class DistrictHeatingSeries:
         self.dyn.fill_steady(t_all[self._nperm], m_branch[self._bperm])
         # Heat substations deliver their demand within a step, their return temperature following (module notes)
         heat_sub = ~dh.is_flow
-        self.dyn.take_up_to(self._dyn_sub[heat_sub], dh.t_ret_c[heat_sub])
+        self.dyn.take_up_to(self._dyn_sub[heat_sub], dh.controls.floor[heat_sub])
         self.m_hyd = m_branch[:dh.hnet.n_branch].copy()   # warm start of the hydraulics
         self._inject = np.bincount(dh.cr, state.consumer_flow_kg_s, dh.n) - np.bincount(dh.cs, state.consumer_flow_kg_s,
                                                                                          dh.n)
@@ -258,6 +262,7 @@ class DistrictHeatingSeries:
         self._steady = state
         self.last = None                                     # the dynamic network's last DynamicStep
         self._flow = state.consumer_flow_kg_s.copy()
+        self._demand_columns = None                          # heat-demand file column of each series consumer
 
     def _predict(self, inject):
         """Start of this step's hydraulic Newton iteration: the last step's branch flows plus, where the substation
@@ -302,34 +307,49 @@ class DistrictHeatingSeries:
         """The steady solve (``DHState``) the run started from."""
         return self._steady
 
+    def use_heat_demand(self, names, file=None) -> None:
+        """Take the series consumers' demands from a heat-demand file whose value columns are ``names`` (consumer
+        ids or ``demand_group`` names; :meth:`step` ``heat_demand_w`` then gives a step's row of it). Errors
+        (a column that names no series consumer, a series consumer without a column) name the file."""
+        self._demand_columns = self.dh.demand_model.series_columns(names, file)
+
     def step(self, offer: HeatOffer | None, outdoor_t_k: float, dt_s: float, *,
-             t_supply_k: float | None = None, hour_of_day: float | None = None) -> dict:
+             t_supply_k: float | None = None, hour_of_day: float | None = None, heat_demand_w=None) -> dict:
         """Advance the network and the plant by ``dt_s`` [s] at outdoor temperature ``outdoor_t_k`` [K] with the
         campus's heat ``offer``; ``t_supply_k`` [K] overrides the plant's supply temperature from this step on;
         ``hour_of_day`` [h] is the local hour the step starts in (hot water's profile, the farms' lights; None:
-        the ``[district_heating]`` ``hour_of_day``). Returns the step's figures (scalars; names as
-        ``DHState.figures`` where they mean the same)."""
+        the ``[district_heating]`` ``hour_of_day``); ``heat_demand_w`` [W]: the step's row of the heat-demand
+        file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``).
+        Returns the step's figures (scalars; names as ``DHState.figures`` where they mean the same)."""
         dh, s, case, cp = self.dh, self.s, self.case, self.dh.cp
         if not (isinstance(dt_s, (int, float, np.integer, np.floating)) and math.isfinite(dt_s) and dt_s > 0):
             raise CaseError("the time step must be positive", file=case.file, element="district heating step",
                             field="dt_s", value=dt_s, allowed="> 0 s, finite")
         fields = schema()["district_heating"]
         hour = dh.s["hour_of_day"] if hour_of_day is None else hour_of_day
-        if outdoor_t_k != s["outdoor_t_k"] or hour != s["hour_of_day"] or not hasattr(self, "demand"):
+        if (outdoor_t_k != s["outdoor_t_k"] or hour != s["hour_of_day"] or not hasattr(self, "demand")
+                or heat_demand_w is not None):
             check_scalar(fields["outdoor_t_k"], float(outdoor_t_k), file=case.file, element="district heating step")
             check_scalar(fields["hour_of_day"], float(hour), file=case.file, element="district heating step")
             s["outdoor_t_k"], s["hour_of_day"] = float(outdoor_t_k), float(hour)
-            self.demand = dh.demand_model.at(s["outdoor_t_k"], s["hour_of_day"])
+            series_w = None
+            if heat_demand_w is not None:
+                if self._demand_columns is None:
+                    raise CaseError("a heat-demand row was given, but no heat-demand file's columns were named "
+                                    "(use_heat_demand)", file=case.file, element="district heating step")
+                series_w = np.asarray(heat_demand_w, dtype=float)[self._demand_columns]
+            self.demand = dh.demand_model.at(s["outdoor_t_k"], s["hour_of_day"], series_w)
         if t_supply_k is not None and t_supply_k != s["t_supply_k"]:
             check_scalar(fields["t_supply_k"], float(t_supply_k), file=case.file, element="district heating step")
             s["t_supply_k"] = float(t_supply_k)
         demand, t_sup, t_ret_c = self.demand, s["t_supply_k"], dh.t_ret_c
         n = dh.n
 
-        # 2. substation flows from the temperature that reached them over the last step
-        hi = demand / (cp * MIN_DRIVING_DT_K)
-        flow = np.where(self.heat, np.minimum(demand / (cp * np.maximum(self._t_in - t_ret_c, MIN_DRIVING_DT_K)), hi),
-                        dh.given_flow)
+        # 2. substation flows from the temperature that reached them over the last step (their control modes,
+        # gigawatt.models.substations; water at or below the return set-point is passed through)
+        law, _, cold = dh.controls.flows(demand, self._t_in, t_sup, cp)
+        flow = np.where(self.heat, law, dh.given_flow)
+        hi = np.minimum(demand / (cp * MIN_DRIVING_DT_K), dh.controls.flow_max)
         # 3. hydraulics, warm-started and converged (ConvergenceError otherwise)
         inject = np.bincount(dh.cr, flow, n) - np.bincount(dh.cs, flow, n)
         hyd = dh.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
@@ -371,7 +391,9 @@ class DistrictHeatingSeries:
             self.ledger[key] += step_ledger[key]
         residual = step_ledger["heat_in_j"] - sum(step_ledger[k] for k in STEP_LEDGER_KEYS[1:])
         short = np.maximum(demand - delivered_w, 0.0)
-        under = ((self._t_in < dh.t_supply_min) | (self.heat & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
+        bypassed = self.heat & cold & (demand > 0)
+        under = ((self._t_in < dh.t_supply_min) | bypassed
+                 | (self.heat & dh.controls.holds_return & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
         return dict(
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
             dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
@@ -379,7 +401,8 @@ class DistrictHeatingSeries:
             dh_pipe_stored_change_j=g["stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
-            dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under.sum()), **pump,
+            dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under.sum()),
+            dh_bypassed=int(bypassed.sum()), **pump,
             dh_velocity_max_m_s=float(np.max(np.abs(m_hyd[:self.n_pipe]) / (dh.rho * dh.pipe_area), initial=0.0)),
             dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + pump["dh_booster_w"])
 

@@ -24,6 +24,12 @@ What it solves (SI units throughout):
    prepared network (:func:`prepare_district_heating`) starts each solve from the last one. A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
    (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
+   That is the ``fixed_return`` control; the others of :data:`gigawatt.models.substations.SUBSTATION_CONTROLS`
+   (:class:`SubstationControls`) draw m = Q / (cp dT) (``fixed_delta_t``), or ``fixed_return`` within a flow
+   limit (``flow_limited``); each keeps max(demand flow, ``flow_min_kg_s``), its outlet then at
+   T_in - Q / (m cp). A substation whose water arrives at or below its return set-point even at its largest
+   flow passes it through at its demand's flow at the design difference (or its minimum), and is counted in
+   ``dh_bypassed``.
 4. **Plant**: the heat the network needs, ``m cp (T_supply - T_return)`` at the plant, comes from heat
    pumps lifting the campus's reusable heat (COP from the Carnot fraction with approach temperatures,
    :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
@@ -56,6 +62,8 @@ from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
 from gigawatt.models.pipe_heat import buried_single_pipe_u
+from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
+                                         with_minimum_flow)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
 
@@ -203,14 +211,20 @@ class ConsumerDemand:
         kinds = c["kind"].to_numpy()
         self.ids = c["id"].to_numpy()
         need = {"fixed": ("demand_w",), "process": ("demand_w",), "homes_siglinde": ("customer_value_w",),
-                "vertical_farm": ("floor_area_m2",), "mass_flow": ("mass_flow_kg_s",)}
+                "vertical_farm": ("floor_area_m2",), "mass_flow": ("mass_flow_kg_s",), "series": ("demand_w",)}
         for kind, fields in need.items():
             for f in fields:
                 missing = np.flatnonzero((kinds == kind) & c[f].isna().to_numpy())
                 if missing.size:
                     i = int(missing[0])
                     raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{self.ids[i]}'", f))
-        self.fixed = np.isin(kinds, ("fixed", "process")) | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy())
+        self.fixed = (np.isin(kinds, ("fixed", "process", "series"))
+                      | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy()))
+        # series consumers: their demand_w in a steady solve, their column of the heat_demand file in a series
+        self.series_rows = np.flatnonzero(kinds == "series")
+        group = c["demand_group"].to_numpy(object) if "demand_group" in c else np.full(len(c), None, object)
+        self.series_names = np.array([str(g) if isinstance(g, str) and g.strip() else str(self.ids[i])
+                                      for i, g in zip(self.series_rows, group[self.series_rows])], dtype=object)
         self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
         resolved = home_parameters(case)
         table = pd.concat([c.drop(columns=[k for k in resolved if k in c]), resolved], axis=1)
@@ -222,11 +236,33 @@ class ConsumerDemand:
                                                  return_inverse=True)
                 self.groups.append((kind, rows, keys, inverse.ravel(), table[count].to_numpy(float)[rows], rows[first]))
 
-    def at(self, t_out_k: float, hour_of_day: float) -> np.ndarray:
+    def series_columns(self, names, file=None) -> np.ndarray:
+        """For each series consumer, the position of its column (its ``demand_group``, else its id) among the
+        heat-demand file's columns ``names``. A column that names no series consumer or group, or a series
+        consumer without a column, is a :class:`CaseError`."""
+        names = [str(x) for x in names]
+        known = set(self.series_names)
+        for name in names:
+            if name not in known:
+                raise CaseError("heat-demand column names no series consumer or demand_group", file=file,
+                                element="header", field=name,
+                                allowed=", ".join(sorted(known)) or "no dh_consumer of kind series")
+        where = {name: k for k, name in enumerate(names)}
+        for i, name in zip(self.series_rows, self.series_names):
+            if name not in where:
+                raise CaseError("this series consumer has no column in the heat-demand file", file=file,
+                                element=f"dh_consumer '{self.ids[i]}'", field="demand_group", value=name,
+                                allowed="a column named so")
+        return np.array([where[name] for name in self.series_names], dtype=np.int64)
+
+    def at(self, t_out_k: float, hour_of_day: float, series_w=None) -> np.ndarray:
         """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] in the local hour of the day
-        ``hour_of_day`` [h] (hot water's profile, the farms' lights) [W]."""
+        ``hour_of_day`` [h] (hot water's profile, the farms' lights) [W]; ``series_w`` [W]: the series
+        consumers' demands of the step (in their order; None: their ``demand_w``)."""
         q = np.zeros(self.n)
         q[self.fixed] = self.fixed_w
+        if series_w is not None:
+            q[self.series_rows] = series_w
         for kind, rows, keys, inverse, count, first in self.groups:
             per_unit = np.array([float(self._model(kind, key, t_out_k, hour_of_day, i)) for key, i in zip(keys, first)])
             q[rows] = per_unit[inverse] * count
@@ -251,6 +287,80 @@ class ConsumerDemand:
             return consumer_heat_demand_w(kind, t_out_k, **params(dict(zip(cols, key)), hour_of_day))
         except CaseError as err:
             raise err.located(file=self.case.file, element=f"dh_consumer '{self.ids[first]}'") from None
+
+
+class SubstationControls:
+    """The substations' control modes (:data:`gigawatt.models.substations.SUBSTATION_CONTROLS`, the
+    ``dh_consumer`` fields ``control``, ``delta_t_k``, ``flow_max_kg_s``, ``flow_min_kg_s``), prepared once:
+    the one flow law of the steady stage and the time series. Errors name the first consumer that lacks a
+    field its mode needs."""
+
+    def __init__(self, case, t_return_k: np.ndarray, heat: np.ndarray, t_floor_k: float):
+        c = case.tables["dh_consumer"]
+        ids = c["id"].to_numpy()
+        control = c["control"].to_numpy() if "control" in c else np.full(len(c), "fixed_return")
+        for mode, field in (("fixed_delta_t", "delta_t_k"), ("flow_limited", "flow_max_kg_s")):
+            missing = np.flatnonzero((control == mode) & heat & c[field].isna().to_numpy())
+            if missing.size:
+                i = int(missing[0])
+                raise CaseError(f"a {mode} substation needs {field}", **_where(case, f"dh_consumer '{ids[i]}'", field))
+        self.t_ret = t_return_k
+        self.delta_t = np.nan_to_num(c["delta_t_k"].to_numpy(float), nan=1.0)
+        self.flow_max = np.where(control == "flow_limited", c["flow_max_kg_s"].to_numpy(float), np.inf)
+        self.flow_min = np.where(heat, c["flow_min_kg_s"].to_numpy(float), 0.0)
+        self.holds_return = np.isin(control, [m for m, c in SUBSTATION_CONTROLS.items() if c.holds_return])
+        self.fixed_dt = heat & ~self.holds_return
+        # lowest temperature a substation cools its water to: its return set-point, or the ground's
+        self.floor = np.where(self.holds_return, t_return_k, t_floor_k)
+        self.groups = [(m, np.flatnonzero(control == m)) for m in SUBSTATION_CONTROLS if np.any(control == m)]
+        self.plain = (len(self.groups) == 1 and self.groups[0][0] == "fixed_return" and not np.any(self.flow_min))
+
+    def flows(self, demand_w, t_in_k, t_supply_k, cp, pass_cold=True):
+        """``(flow, by_heat, cold)``: each substation's flow [kg/s] for its demand at inlet temperatures
+        ``t_in_k`` [K] (the plant supplying at ``t_supply_k``); where its outlet follows from the heat it
+        takes out (fixed drop, minimum flow) rather than its return set-point; and where its water arrives at
+        or below the set-point and is passed through (:func:`gigawatt.models.substations.cold_bypass_flow`;
+        with ``pass_cold`` False such a substation keeps its control law: the steady stage's search for a flow
+        that warms its water).
+        Consumers without a heat demand model (mass_flow) are left to the caller."""
+        if self.plain:
+            m = flow_fixed_return(demand_w, t_in_k, self.t_ret, cp, MIN_DRIVING_DT_K)
+            by_heat = np.zeros(m.size, dtype=bool)
+        else:
+            m = np.empty(demand_w.size)
+            for mode, rows in self.groups:
+                m[rows] = SUBSTATION_CONTROLS[mode].flow(demand_w[rows], t_in_k[rows], self.t_ret[rows],
+                                                         self.delta_t[rows], self.flow_max[rows], cp)
+            by_heat = self.fixed_dt | (m < self.flow_min)
+            m = with_minimum_flow(m, self.flow_min)
+        cold = self.holds_return & (t_in_k <= self.t_ret)
+        if pass_cold and np.any(cold):
+            m = np.where(cold, self.bypass_flow(demand_w, t_supply_k, cp), m)
+            by_heat &= ~cold
+        return m, by_heat, cold
+
+    def bypass_flow(self, demand_w, t_supply_k, cp):
+        """The flow each substation passes water through at when it arrives too cold [kg/s]
+        (:func:`gigawatt.models.substations.cold_bypass_flow`)."""
+        return cold_bypass_flow(demand_w, t_supply_k, self.t_ret, self.flow_min, cp, self.flow_max)
+
+    def outlet_k(self, demand_w, t_in_k, flow, by_heat, cp):
+        """Outlet temperature each substation is set to [K]: its return set-point (or its inlet's, if colder),
+        or where ``by_heat`` the inlet less the heat it takes out, no lower than its floor."""
+        t_set = np.minimum(self.t_ret, t_in_k)
+        if np.any(by_heat):
+            t_heat = np.maximum(outlet_temperature(demand_w, t_in_k, flow, cp), np.minimum(self.floor, t_in_k))
+            t_set = np.where(by_heat, t_heat, t_set)
+        return t_set
+
+    def bounds(self, demand_w, t_supply_k, cp):
+        """``(lo, hi)``: the flows a substation's fixed point stays between [kg/s] (the lossless flow and the
+        1 K cap, within the flow limit, at least the minimum flow; the fixed drop's flow for that mode)."""
+        lo = np.minimum(demand_w / (cp * np.maximum(t_supply_k - self.t_ret, MIN_DRIVING_DT_K)), self.flow_max)
+        hi = np.minimum(demand_w / (cp * MIN_DRIVING_DT_K), self.flow_max)
+        dt_flow = demand_w / (cp * self.delta_t)
+        lo, hi = np.where(self.fixed_dt, dt_flow, lo), np.where(self.fixed_dt, dt_flow, hi)
+        return with_minimum_flow(lo, self.flow_min), with_minimum_flow(hi, self.flow_min)
 
 
 @dataclass(frozen=True)
@@ -370,6 +480,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
                                    np.concatenate([u, idle]), np.concatenate([pipes["length_m"].to_numpy(float), idle]),
                                    s["ground_t_k"], cp, cp)
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
+    controls = SubstationControls(case, t_ret_c, ~is_flow, s["ground_t_k"])
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
     return DistrictHeatingNetwork(
         case=case, s=s, n=n, live=live, pf=pf, live_pumps=live_q, qf=qf, qt=qt,
@@ -378,7 +489,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
-        annual_heat_per_home_j=annual_heat_per_home_j(case)[0])
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls)
 
 
 @dataclass
@@ -418,9 +529,10 @@ class DistrictHeatingNetwork:
     pipe_area: np.ndarray
     consumer_ids: np.ndarray
     annual_heat_per_home_j: float
+    controls: SubstationControls
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
-    def _evaluate(self, flow, t_in, m_start, newton_steps=0):
+    def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
         temperature, or pass water through that arrives colder). With ``newton_steps`` > 0, the hydraulics
         take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled);
@@ -434,15 +546,15 @@ class DistrictHeatingNetwork:
             except ConvergenceError as err:
                 hyd = err.partial
             try:
-                return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+                return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat))
             except CaseError:
                 if hyd.converged:
                     raise
                 m_start = hyd.m_kg_s
         hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
-        return (hyd, *self._temperatures(hyd, flow, t_in, inject))
+        return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat))
 
-    def _temperatures(self, hyd, flow, t_in, inject):
+    def _temperatures(self, hyd, flow, t_in, inject, by_heat):
         """The thermal sweep for these hydraulics: (thermal result, pipe and pump flows, the plant's node
         flows)."""
         n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
@@ -450,7 +562,8 @@ class DistrictHeatingNetwork:
         m_branch[np.abs(m_branch) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_branch), initial=0.0), 1e-300)] = 0.0
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
-        value[self.sub] = np.where(self.flow_heat, self.demand, np.minimum(self.t_ret_c, t_in))
+        value[self.sub] = np.where(self.flow_heat, self.demand,
+                                   self.controls.outlet_k(self.demand, t_in, flow, by_heat, self.cp))
         # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
         # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
@@ -462,12 +575,16 @@ class DistrictHeatingNetwork:
             m_branch[:], m_node[:] = 0.0, 0.0
         return self.tnet.solve(value, np.concatenate([m_branch, flow, flow]), m_node), m_branch, m_node
 
-    def _settled(self, flow, th, heat, hi, with_residual=False):
+    def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):
         """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
-        too cold, and the 1 K flow is all it draws); with ``with_residual`` also the residuals [W]."""
+        too cold, and the 1 K flow or its flow limit is all it draws; or it arrives at or below the return
+        set-point and is passed through, ``passing``); with ``with_residual`` also the residuals [W].
+        ``t_ref`` [K]: the outlet temperature each substation was set to (its return set-point unless its
+        outlet follows its heat)."""
         demand = self.demand
-        r = np.where(heat, flow * self.cp * np.maximum(th.t_node_k[self.cs] - self.t_ret_c, 0.0) - demand, 0.0)
-        capped = heat & (flow >= hi) & (r < 0)
+        t_now = th.t_node_k[self.cs]
+        r = np.where(heat, flow * self.cp * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
+        capped = heat & ((flow >= hi) | (passing & (t_now <= self.t_ret_c))) & (r < 0)
         settled = bool(np.all((np.abs(r) <= HEAT_RTOL * np.maximum(demand, 1.0)) | capped))
         return (r, settled) if with_residual else settled
 
@@ -489,37 +606,59 @@ class DistrictHeatingNetwork:
         # the hydraulics from the last iterate's flows (the hydraulics and the flows converge together) until
         # the heat residual is below SETTLE_HYDRAULICS_RTOL, then settles them; the answer is checked with the
         # hydraulics converged. Mass-flow consumers are fixed.
+        ctl = self.controls
         heat = ~is_flow & (demand > 0)
-        lo = np.where(is_flow, given_flow, demand / (cp * np.maximum(t_sup - t_ret_c, MIN_DRIVING_DT_K)))
-        hi = np.where(is_flow, given_flow, demand / (cp * MIN_DRIVING_DT_K))
-        fixed = np.where(is_flow, given_flow, 0.0)
-        if self.warm is None:
-            flow, t_in, m_start = np.where(heat, lo, fixed), np.full(nc, t_sup), None
+        lo, hi = ctl.bounds(demand, t_sup, cp)
+        lo, hi = np.where(is_flow, given_flow, lo), np.where(is_flow, given_flow, hi)
+        fixed = np.where(is_flow, given_flow, ctl.flow_min)
+        if self.warm is None:  # the lossless flows (the flows at the supply temperature)
+            t_in, m_start = np.full(nc, t_sup), None
         else:  # the flows that would deliver the demand at the last solve's inlet temperatures
             _, t_in, m_start = self.warm
-            flow = np.where(heat, np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi), fixed)
+        # A substation whose water arrives at or below its return set-point even at its largest flow passes it
+        # through at its bypass flow (``passing``); found when the rest has settled, and kept there (at a
+        # smaller flow its water arrives colder still).
+        passing = np.zeros(nc, dtype=bool)
+        bypass = ctl.bypass_flow(demand, t_sup, cp)
+        law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+        by_heat &= ~is_flow
+        flow = np.where(heat, np.clip(law, lo, hi), fixed)
+
+        def t_ref_of(t_in, flow, by_heat):  # the outlet temperatures the residuals are taken against
+            if not by_heat.any():
+                return t_ret_c
+            return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
         one_step = True
         best, stalled, prev = math.inf, 0, None
         for iteration in range(1, MAX_FIXED_POINT + 1):
-            hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, newton_steps=one_step)
-            if not hyd.converged and self._settled(flow, th, heat, hi):
-                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s)
+            hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step)
+            t_ref = t_ref_of(t_in, flow, by_heat)
+            if not hyd.converged and self._settled(flow, th, heat, hi, t_ref, passing):
+                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat)
             m_start = hyd.m_kg_s
             t_used, t_in = t_in, th.t_node_k[cs]
-            r, settled = self._settled(flow, th, heat, hi, with_residual=True)
+            r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
             # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
             # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
             # become) is more than the heat tolerance allows.
             worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
             one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
+            cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
+            if settled and cold.any():
+                passing |= cold
+                settled = False
             if settled:
-                if np.max(np.abs(np.minimum(t_ret_c, t_in) - np.minimum(t_ret_c, t_used)), initial=0.0) > 1e-9:
-                    # a capped substation's water arrived warmer or colder than last time: return it right
-                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start)
+                if np.max(np.abs(ctl.outlet_k(demand, t_in, flow, by_heat, cp)
+                                 - ctl.outlet_k(demand, t_used, flow, by_heat, cp)), initial=0.0) > 1e-9:
+                    # a capped substation's water (or one whose outlet follows its heat) arrived warmer or
+                    # colder than last time: return it right
+                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat)
                 break
-            plain = np.clip(demand / (cp * np.maximum(t_in - t_ret_c, MIN_DRIVING_DT_K)), lo, hi)
+            law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+            by_heat &= ~is_flow
+            plain = np.where(passing, bypass, np.clip(law, lo, hi))
             # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
             # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
             # iterates without a new best residual the rest are safeguarded secant steps per substation.
@@ -530,7 +669,7 @@ class DistrictHeatingNetwork:
                 one_step = False
                 step = _secant_step(flow, r, prev, plain, lo, hi)
             prev = (flow, r)
-            flow = np.where(heat, np.clip(step, lo, hi), fixed)
+            flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
         else:
             i = int(np.argmax(np.abs(r) / tol_w))
             raise ConvergenceError(
@@ -571,6 +710,7 @@ class DistrictHeatingNetwork:
         residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
+        bypassed = ~self.is_flow & (demand > 0) & self.controls.holds_return & (t_in <= self.t_ret_c)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
@@ -578,7 +718,7 @@ class DistrictHeatingNetwork:
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
-                       dh_undersupplied=int(under.sum()),
+                       dh_undersupplied=int(under.sum()), dh_bypassed=int(bypassed.sum()),
                        homes_equivalent=homes_heated_annual(plant["q_from_campus_w"] * YEAR_S,
                                                             self.annual_heat_per_home_j),
                        annual_heat_per_home_j=self.annual_heat_per_home_j,
