@@ -31,7 +31,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.csv")
 # Element tables (one row per element, loaded from TOML arrays or CSV) and settings tables (one value each).
 ELEMENT_TABLES = ("bus", "line", "source", "converter", "rack", "dh_node", "dh_pipe", "dh_consumer",
                   "dh_heat_pump_map", "dh_pump", "ac_bus", "ac_line", "ac_trafo", "ac_supply", "battery", "protection",
-                  "protection_curve", "store")
+                  "protection_curve", "store", "dc_terminal", "dc_conductance")
 SETTINGS_TABLES = ("case", "solver", "campus", "cooling", "district_heating", "town", "dc", "time", "kpi", "swing")
 
 # Other spellings the loader accepts for a canonical unit suffix. Keyed by (suffix, SI unit of the field):

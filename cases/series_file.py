@@ -100,7 +100,7 @@ def read_timeseries(path, *, start=None, periods: int | None = None, step=None, 
     missing = [c for c in (columns or ()) if c not in given_canon]
     if missing:
         raise CaseError("required column is missing", file=file, element="header", field=missing[0])
-    time, step_td = _time_axis(df, file, where, start, periods, step)
+    time, step_td = _time_axis(df, file, where, start, periods, step, min_step)
     data = {}
     fields = schema()[TABLE]
     for given, (canon, factor, offset) in names.items():
@@ -141,7 +141,7 @@ def read_heat_demand(path, *, start=None, periods: int | None = None, step=None)
     if len(set(given)) < len(given):
         raise CaseError("a column appears twice", file=file, element="header",
                         field=next(c for c in given if given.count(c) > 1))
-    time, step_td = _time_axis(df, file, where, start, periods, step)
+    time, step_td = _time_axis(df, file, where, start, periods, step, "1s")
     f = schema()["heat_demand"]["demand_w"]
     values = np.column_stack([_values(df[c], c, f, file, where, canon=c) for c in given])
     return xr.Dataset({"heat_demand_w": (("time", "demand_column"), values,
@@ -177,7 +177,7 @@ def _load_csv(path):
     return df, file, where
 
 
-def _time_axis(df, file, where, start, periods, step):
+def _time_axis(df, file, where, start, periods, step, min_step):
     """The checked time stamps and step of a table from :func:`_load_csv` (see :func:`read_timeseries`)."""
     if not len(df):
         raise CaseError("no data rows", file=file)

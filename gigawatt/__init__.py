@@ -33,6 +33,8 @@ _PUBLIC = {
     "fault_currents": "gigawatt.solver.faults.analysis",
     "run_swings": "gigawatt.solver.swings.run",
     "size_storage": "gigawatt.solver.swings.sizing",
+    "solve_dc_grid": "gigawatt.solver.dc.meshed_case", "grid_from_case": "gigawatt.solver.dc.meshed_case",
+    "DCGridSolver": "gigawatt.solver.dc.meshed", "dc_grid": "gigawatt.solver.dc.meshed",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -482,6 +482,9 @@ def validate(tier):
 @click.option("--year", "year_variants", default=None,
               help="Only the year benchmark: the coupled chain along --steps hourly steps in a fresh process, for "
                    "these variants (default, large: comma-separated), against pandapower + pandapipes per step.")
+@click.option("--grid-steps", "grid_steps", default=None, type=click.IntRange(min=1), metavar="STEPS",
+              help="Only the DC grid benchmark: a 40-hall 800 V ring with bus storage over STEPS steps of a 10 ms "
+                   "training swing, all at once (gigawatt.bench.dc_grid_steps; 360000 is an hour).")
 @click.option("--steps", default=None, type=click.IntRange(min=1),
               help="Hourly steps of --series-dc and --year (default 8760: a year) or --dh-series (default 48).")
 @click.option("--swings", "swing_methods", default=None, metavar="METHODS",
@@ -489,7 +492,8 @@ def validate(tier):
                    "training_swings.toml) per way of solving the DC network: chebyshev, kernel (comma-separated).")
 @click.pass_context
 def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipolar, campus_5gw, campus_5gw_split,
-          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, steps, swing_methods):
+          sweep_only, sweep_hours, series_dc, dh_series, hydraulic_tol_pa, year_variants, grid_steps, steps,
+          swing_methods):
     """Benchmark the DC load flow against pandapower, and the coolant and district-heating networks against
     pandapipes; or, with --campus-5gw, the 5 GW campus; with --sweep, a sweep on 1 vs 2 workers; with --year,
     a year of the coupled chain."""
@@ -509,6 +513,12 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
         records = bench_swings.run_benchmarks(_choices("--swings", swing_methods, bench_swings.METHODS),
                                               progress=say)
         click.echo(json.dumps(records, indent=2) if as_json else bench_swings.format_table(records))
+        return
+    if grid_steps is not None:
+        from gigawatt.bench import dc_grid_steps as bench_grid_steps
+
+        rec = bench_grid_steps.run_benchmark(grid_steps, repeat=repeat, progress=say)
+        click.echo(json.dumps(rec, indent=2) if as_json else bench_grid_steps.format_table(rec))
         return
     if year_variants is not None:
         from gigawatt.bench import coupled_year as bench_year

@@ -350,8 +350,86 @@ class TransformerLoss:
         return transformer_loss_w(p, rated, self.no_load_loss_fraction, self.load_loss_fraction, self.power_factor)
 
 
+@dataclass(frozen=True)
+class AcCurrentQuadraticLoss:
+    r"""Two-way VSC station loss on its AC-side current, with its own quadratic coefficient each way (MatACDC).
+
+    .. math:: P_\mathrm{loss} = a + b\,I_c + c\,I_c^2, \qquad I_c = \frac{\sqrt{P_c^2 + Q^2}}{\sqrt{3}\,U_c},
+              \qquad P_c = P_\mathrm{out} + P_\mathrm{loss}
+
+    with :math:`c = c_\mathrm{rect}` while the station draws from its AC side (:math:`P_c > 0`) and
+    :math:`c_\mathrm{inv}` while it feeds it. ``p_out_w`` here is signed: the DC output, negative when the
+    station absorbs DC power and inverts. Evaluated by
+    :func:`gigawatt.models.dc_elements.station_ac_power_w` (Newton on :math:`P_c`).
+
+    Parameters
+    ----------
+    a_w, b_v, c_rect_ohm, c_inv_ohm : float
+        No-load loss [W], loss per ampere [V], loss per ampere squared rectifying and inverting [Ω], >= 0.
+    v_ac_v : float
+        Line-to-line rms voltage on the converter's AC side [V], > 0.
+    q_ac_var : float
+        Reactive power on the AC side [var] (only its magnitude enters).
+
+    Notes
+    -----
+    MatACDC's coefficients [MW, kV, Ω with I in kA] keep their digits in SI with I in A (see
+    :func:`gigawatt.models.dc_elements.station_loss_ac_current_w`, which also notes which coefficient MatACDC's
+    code applies in which direction). Validity: any operating point below the current at which the loss would
+    equal the power carried.
+
+    References
+    ----------
+    .. [1] J. Beerten, R. Belmans, MATACDC, IET GTD 9(10), 966–974, 2015, doi:10.1049/iet-gtd.2015.0040.
+    """
+
+    KIND: ClassVar[str] = "ac_current_quadratic"
+    USES_RATING: ClassVar[bool] = False
+    SIGNED: ClassVar[bool] = True  # loss_w takes the signed output power (two-way)
+    FIELDS: ClassVar[tuple] = (
+        ("a_w", "W", "no-load loss"),
+        ("b_v", "V", "loss per ampere of AC-side current"),
+        ("c_rect_ohm", "Ohm", "loss per ampere squared of AC-side current, rectifying"),
+        ("c_inv_ohm", "Ohm", "loss per ampere squared of AC-side current, inverting"),
+        ("v_ac_v", "V", "line-to-line AC voltage at the converter"),
+        ("q_ac_var", "var", "reactive power on the AC side"),
+    )
+    a_w: float
+    b_v: float
+    c_rect_ohm: float
+    c_inv_ohm: float
+    v_ac_v: float
+    q_ac_var: float
+
+    @classmethod
+    def from_params(cls, params: dict, *, name: str) -> "AcCurrentQuadraticLoss":
+        """Build from a parameter dict; raises CaseError naming ``name``, field, value and range."""
+        _check_keys(cls, params, name)
+        values = {f: _number(params[f], name=name, field=f, low=0.0, allowed=">= 0") for f, _, _ in cls.FIELDS
+                  if f not in ("v_ac_v", "q_ac_var")}
+        values["v_ac_v"] = _number(params["v_ac_v"], name=name, field="v_ac_v", low=0.0, low_open=True,
+                                   allowed="> 0")
+        values["q_ac_var"] = _number(params["q_ac_var"], name=name, field="q_ac_var", low=-math.inf,
+                                     allowed="a finite reactive power")
+        return cls(**values)
+
+    def loss_w(self, p_out_w, v_out_v, rated_power_w):
+        """Loss [W] at the signed DC output ``p_out_w`` [W]; ``v_out_v`` and ``rated_power_w`` unused."""
+        from gigawatt.models.dc_elements import station_ac_power_w
+
+        p, _, _ = _as_arrays(p_out_w, v_out_v, rated_power_w)
+        try:
+            _, loss = station_ac_power_w(p, self.q_ac_var, self.v_ac_v, self.a_w, self.b_v, self.c_rect_ohm,
+                                         self.c_inv_ohm)
+        except ValueError as err:
+            raise CaseError(str(err), field="p_out_w", value=float(np.max(np.abs(p))),
+                            allowed="an output the station can carry") from None
+        return loss
+
+
 LOSS_MODELS: dict[str, type] = {cls.KIND: cls for cls in (QuadraticLoss, EfficiencyCurveLoss,
-                                                          ConstantEfficiencyLoss, TransformerLoss)}
+                                                          ConstantEfficiencyLoss, TransformerLoss,
+                                                          AcCurrentQuadraticLoss)}
 """Registry of converter loss models by kind."""
 
 
@@ -394,7 +472,9 @@ def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.
     is compared: see :meth:`gigawatt.cases.case.Case.codes`.
 
     The loss is evaluated at the magnitude of the output power: a converter loses the same whichever way
-    the power flows (stations that absorb power are flagged in the results, not here)."""
+    the power flows (stations that absorb power are flagged in the results, not here), except for two-way
+    models (``SIGNED``, e.g. ``ac_current_quadratic``), which take the signed output and lose differently
+    each way."""
     loss = np.zeros(p_out.shape)
     if code is None:
         code, names = pd.factorize(names)  # the distinct names, in order of appearance
@@ -407,7 +487,9 @@ def loss_by_model(models: dict, names: np.ndarray, p_out: np.ndarray, v_out: np.
         if m.all():
             m = slice(None)  # one model for all: no masked copies
         try:
-            loss[m] = models[name].loss_w(np.abs(p_out[m]), v_out[m], rated[m])
+            model = models[name]
+            p = p_out[m] if getattr(model, "SIGNED", False) else np.abs(p_out[m])  # two-way models take the sign
+            loss[m] = model.loss_w(p, v_out[m], rated[m])
         except CaseError as err:
             i = int(np.flatnonzero(code == k)[0])
             raise err.located(element=f"{where} '{ids[i]}' (loss model '{name}')") from None

@@ -95,6 +95,12 @@ REFERENCE_CASES = {
         2.5e6 * (0.001 + 0.008 * 0.25),
         "x = 1e6 / (2.5e6 * 0.8) = 0.5; 2.5e6 * (0.001 + 0.008 * 0.25) = 7500 W",
     ),
+    "ac_current_quadratic": (
+        {"a_w": 100.0, "b_v": 2.0, "c_rect_ohm": 0.5, "c_inv_ohm": 1.0, "v_ac_v": 1000.0 / 3**0.5, "q_ac_var": 0.0},
+        9830.0, 800.0, 20e3, 170.0,
+        "sqrt(3) U = 1000 V; at I = 10 A the AC side draws 10 kW and loses 100 + 2*10 + 0.5*100 = 170 W, "
+        "so a DC output of 10000 - 170 = 9830 W loses 170 W (rectifying: c_rect)",
+    ),
 }
 
 
@@ -127,6 +133,14 @@ def test_quadratic_matacdc_coefficients_convert_to_si_unchanged():
     model = make_loss_model("quadratic", {"a_w": 1.103e6, "b_v": 887.0, "c_ohm": 2.885}, name="matacdc")
     v = 320e3
     np.testing.assert_allclose(model.loss_w(i_ka * 1e3 * v, v, 1e9), loss_mw * 1e6, rtol=1e-12)
+
+
+def test_ac_current_quadratic_inverting_uses_c_inv():
+    # Inverting at I = 10 A: the AC side receives 10 kW, the loss 100 + 2*10 + 1.0*100 = 220 W is drawn too, so
+    # the DC side gives -(10000 + 220) W. Hand value; rel 1e-12 allows only rounding.
+    model = make_loss_model("ac_current_quadratic", {"a_w": 100.0, "b_v": 2.0, "c_rect_ohm": 0.5, "c_inv_ohm": 1.0,
+                                                     "v_ac_v": 1000.0 / 3**0.5, "q_ac_var": 0.0}, name="vsc")
+    assert model.loss_w(np.array(-10220.0), np.array(800.0), np.array(20e3)) == pytest.approx(220.0, rel=1e-12)
 
 
 def test_quadratic_uses_current_magnitude_and_broadcasts():

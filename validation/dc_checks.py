@@ -22,6 +22,7 @@ from gigawatt.validation.contingency_checks import CONTINGENCY_RUNNERS
 from gigawatt.validation.ac_checks import AC_RUNNERS
 from gigawatt.validation.cooling_checks import COOLING_RUNNERS
 from gigawatt.validation.demand_checks import DEMAND_RUNNERS
+from gigawatt.validation.dcgrid_checks import DCGRID_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
 from gigawatt.validation.kpi_checks import KPI_RUNNERS
@@ -377,5 +378,6 @@ RUNNERS = {
     **CONTINGENCY_RUNNERS,
     **DEMAND_RUNNERS,
     **KPI_RUNNERS,
+    **DCGRID_RUNNERS,
 }
 """Runner of each case, by the name its case file gives under ``runner``."""

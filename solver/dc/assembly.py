@@ -163,6 +163,7 @@ def assemble(case: Case) -> Network:
     """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
     buses = case.tables["bus"]
     n = len(buses)
+    _refuse_grid_elements(case)
     if n == 0:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
@@ -244,6 +245,26 @@ def assemble(case: Case) -> Network:
                      "converter_to": positions("converter", "to_bus")})
 
 
+def _refuse_grid_elements(case: Case) -> None:
+    """Set-power terminals, conductance loads and ratio- or power-controlled DC/DC converters are solved by
+    :func:`gigawatt.solve_dc_grid` (:mod:`gigawatt.solver.dc.meshed`), not by this level-by-level load flow."""
+    for table in ("dc_terminal", "dc_conductance"):
+        t = case.tables[table]
+        if len(t) and t["in_service"].to_numpy(bool).any():
+            i = int(np.flatnonzero(t["in_service"].to_numpy(bool))[0])
+            raise CaseError(f"{table} elements are solved by gigawatt.solve_dc_grid(case); the coupled chain "
+                            "(gigawatt.solve) does not take them yet", file=case.file,
+                            element=f"{table} '{t['id'].iloc[i]}'", allowed="gigawatt.solve_dc_grid")
+    conv = case.tables["converter"]
+    other = (conv["control"].to_numpy() != "voltage") & conv["in_service"].to_numpy(bool)
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve_dc_grid(case); "
+                        "the coupled chain (gigawatt.solve) takes voltage control only", file=case.file,
+                        element=f"converter '{conv['id'].iloc[i]}'", field="control", value=conv["control"].iloc[i],
+                        allowed="voltage here, or gigawatt.solve_dc_grid")
+
+
 def _lines(case: Case):
     """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line."""
     lines = case.tables["line"]
@@ -301,7 +322,8 @@ def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_
     same = z_from == z_to
     if same.any():
         j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
-        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter)",
+        raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter: "
+                        "solve such a meshed grid with gigawatt.solve_dc_grid)",
                         file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
                         field="to_bus")
     zone_level = np.zeros(n_zone, dtype=np.int64)

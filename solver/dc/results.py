@@ -109,6 +109,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
     ds["source_v_v"] = _var("source", "v_v", st.v[net.element_bus["source"]])
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
+    ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
 
     p_out, loss_conv = _per_row(net, st, "converter", len(conv))
     ds["p_out_w"] = _var("converter", "p_out_w", p_out)
@@ -117,6 +118,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     ds["converter_loading"] = _var("converter", "loading", p_out / conv["rated_power_w"].to_numpy(float))
     ds["v_in_v"] = _var("converter", "v_in_v", st.v[net.element_bus["converter_from"]])
     ds["v_out_v"] = _var("converter", "v_out_v", st.v[net.element_bus["converter_to"]])
+    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
 
     ds.update(rack_power_variables(case, net, p_it))
     ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
@@ -227,12 +229,13 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
 
 def _warnings(ds) -> str:
     """Operating points that solve but that the equipment cannot hold: a station or converter absorbing power
-    (rectifiers and SSTs here are unidirectional), or loaded beyond its rating; a line loaded above its current
-    rating. One line each."""
+    (unless declared ``two_way``: rectifiers and SSTs are unidirectional otherwise), or loaded beyond its
+    rating; a line loaded above its current rating. One line each."""
     out = []
     for dim, loading in (("source", "source_loading"), ("converter", "converter_loading")):
         ids, x = ds[dim].values, ds[loading].values
-        for i in np.flatnonzero(x < -1e-9)[:5]:
+        two_way = ds[f"{dim}_two_way"].values.astype(bool) if f"{dim}_two_way" in ds else np.zeros(x.size, bool)
+        for i in np.flatnonzero((x < -1e-9) & ~two_way)[:5]:
             out.append(f"{dim} '{ids[i]}' absorbs {-x[i] * 100:.1f} % of its rating (it cannot feed power back)")
         for i in np.flatnonzero(x > 1.0)[:5]:
             out.append(f"{dim} '{ids[i]}' is loaded to {x[i] * 100:.1f} % of its rating")
