@@ -15,7 +15,7 @@ MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
 def _mw(x) -> str:
     """A power [W] in the prefix its magnitude calls for (W, kW, MW, GW), right-aligned."""
-    number, unit = engineering_parts(x, "W")
+    number, unit = engineering_parts(x, "W", digits=6)
     return f"{number:>11} {unit:<2}"
 
 
