@@ -133,7 +133,7 @@ def test_figures_are_0d_variables_with_the_units_of_the_table(outputs, kind):
         assert ds[name].attrs["units"] == figure_row(k)["units"]
     q = ds[[k if ds[k].ndim == 0 else f"{k}_over_period" for k in figures]].pint.quantify()
     if "p_grid_w" in figures and ds["p_grid_w"].ndim == 0:
-        assert q["p_grid_w"].pint.to("MW").values == pytest.approx(ds.attrs["p_grid_w"] / 1e6, rel=1e-15)
+        assert q["p_grid_w"].pint.to("MW").pint.magnitude == pytest.approx(ds.attrs["p_grid_w"] / 1e6, rel=1e-15)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
