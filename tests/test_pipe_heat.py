@@ -228,7 +228,8 @@ def test_buried_pipe_broadcasts():
 
 def test_docstring_examples(kit):
     # The examples in the docstrings are part of the documentation; they must print what they say.
-    assert kit.run_docstring_examples(ph) == {"pipe_outlet_temperature", "buried_single_pipe_u"}
+    assert kit.run_docstring_examples(ph) == {"pipe_outlet_temperature", "buried_single_pipe_u",
+                                              "pipe_wall_heat_capacity_j_per_m_k"}
 
 
 @pytest.mark.parametrize("m", [0.0, 5e-324, 1e-3, 0.1, 3.0, -3.0, 50.0])

@@ -41,12 +41,15 @@ def test_every_case_and_tier_is_run(all_rows):
     # All three tiers are present (the published one since the cooling stage: coolant flow per kW).
     assert {r.tier for r in all_rows} == set(TIERS)
     # The cross-code rows name their peer tool with its installed version.
+    from importlib import metadata
+
     import pandapipes
     import pandapower
 
     # A peer that is no Python package (MatACDC, whose recorded outputs a case compares against) is named with
     # its version in the case's source.
-    peers = (f"pandapower {pandapower.__version__}", f"pandapipes {pandapipes.__version__}", "MatACDC 1.0")
+    peers = (f"pandapower {pandapower.__version__}", f"pandapipes {pandapipes.__version__}", "MatACDC 1.0",
+             f"pygfunction {metadata.version('pygfunction')}")
     assert all(any(p in r.source for p in peers) for r in all_rows if r.tier == "cross-code")
 
 

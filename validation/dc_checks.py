@@ -25,6 +25,7 @@ from gigawatt.validation.demand_checks import DEMAND_RUNNERS
 from gigawatt.validation.dcgrid_checks import DCGRID_RUNNERS
 from gigawatt.validation.dh_checks import DH_RUNNERS
 from gigawatt.validation.dyn_checks import DYN_RUNNERS
+from gigawatt.validation.pipe_checks import PIPE_RUNNERS
 from gigawatt.validation.kpi_checks import KPI_RUNNERS
 from gigawatt.validation.weather_checks import WEATHER_RUNNERS
 
@@ -372,6 +373,7 @@ RUNNERS = {
     **COOLING_RUNNERS,
     **DH_RUNNERS,
     **DYN_RUNNERS,
+    **PIPE_RUNNERS,
     **ARCH_RUNNERS,
     **AC_RUNNERS,
     **WEATHER_RUNNERS,

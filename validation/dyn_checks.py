@@ -193,10 +193,50 @@ def series_transport_delay(spec):
     ]
 
 
+def wall_capacity_step(spec):
+    """A steel pipe with its wall's heat capacity (lumped at the outlet, van der Heijde et al. 2017) under a step
+    of its inlet temperature at t = 0 from its steady state: the closed form of the continuous problem is the
+    plug flow's delayed, cooled step, a1 before tau = rho A L / m and a2 after, passed through a first-order lag
+    of time constant theta = C / (m cp), C = rho_s c_s pi/4 (d_o^2 - d_i^2) L: T(t) = a2 + (a1 - a2) exp(-(t -
+    tau) / theta). The flow is chosen so that tau is ``front_steps`` steps, and each step's mean outlet is
+    compared with that closed form integrated over the step, written out here. Points: the first step after
+    the front, a step one time constant later, the last step; and the ledger (water and wall) over the run."""
+    from gigawatt.solver.district_heating.dynamics import DynamicThermalNetwork
+
+    p = spec["inputs"]
+    area = math.pi * p["d_inner_m"] ** 2 / 4
+    w = p["rho_kg_m3"] * area * p["length_m"]
+    dt = p["dt_s"]
+    m = w / (p["front_steps"] * dt)
+    c_wall = p["rho_steel_kg_m3"] * p["c_steel_j_per_kg_k"] * math.pi / 4 * (
+        p["d_outer_m"] ** 2 - p["d_inner_m"] ** 2) * p["length_m"]
+    net = DynamicThermalNetwork(["supply", "junction"], [0], [1], [p["u_w_per_m_k"]], [p["length_m"]], [area],
+                                p["t_ground_k"], p["rho_kg_m3"], p["cp_j_per_kg_k"],
+                                wall_heat_capacity_j_per_k=[c_wall])
+    net.fill_steady([p["t_before_k"], math.nan], [m])
+    tg, cp = p["t_ground_k"], p["cp_j_per_kg_k"]
+    decay = math.exp(-p["u_w_per_m_k"] * p["length_m"] / (m * cp))
+    a1, a2 = tg + (p["t_before_k"] - tg) * decay, tg + (p["t_after_k"] - tg) * decay
+    tau, theta = w / m, c_wall / (m * cp)
+    n = p["front_steps"]
+    picks = {n: "first step after the front", n + round(theta / dt): "one time constant later",
+             p["steps"] - 1: "last step"}
+    out = []
+    for k in range(p["steps"]):
+        got = net.step([p["t_after_k"], 0.0], [m], [m, -m], dt).t_branch_out_k[0]
+        if k in picks:
+            t_a, t_b = k * dt - tau, (k + 1) * dt - tau
+            ref = a2 + (a1 - a2) * theta / dt * (math.exp(-t_a / theta) - math.exp(-t_b / theta))
+            out.append(_measured("t_out_k", got, ref, picks[k]))
+    out.append(_measured("energy_balance_residual", net.energy_balance_residual(), 0.0, "over the run"))
+    return out
+
+
 DYN_RUNNERS = {
     "series_transport_delay": series_transport_delay,
     "transport_delay": transport_delay,
     "tank_cycle": tank_cycle,
+    "wall_capacity_step": wall_capacity_step,
 }
 """Runners of the time-dependent cases, by the name their case files give under ``runner`` (registered in
 :data:`gigawatt.validation.dc_checks.RUNNERS`)."""

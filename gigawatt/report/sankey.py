@@ -234,6 +234,9 @@ def _district_heating(ds, chain: Chain, col: int, recovered: str | None) -> Chai
     inputs = [("heat-pump electricity", hp_el), ("peak boiler", boiler)]
     if stored < 0.0:
         inputs.append(("released from pipes and tank", -stored))
+    friction = _optional(ds, "dh_q_friction_w")  # the pipes' frictional heat ([district_heating] frictional_heating)
+    if friction > 0.0:
+        inputs.append(("pump work dissipated in the pipes", friction))
     for name, value in inputs:
         chain.columns[name] = col - 1
         chain.add(name, plant, value, "input", col)

@@ -39,17 +39,29 @@ Discretisation (what is exact and what is assumed)
   their heat content exactly and their mass-averaged gradient (exact when their profiles join smoothly,
   as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around
   it. A flow reversal reverses the queue.
-* Plug flow: no axial conduction or turbulent (Taylor) dispersion, no heat capacity of the steel wall, U'
-  and :math:`T_g` constant in time, one :math:`\rho` and :math:`c_p` for the network. Valid for turbulent
-  flow in pipes much longer than their diameter; the wall's capacity delays and damps fronts somewhat in
-  reality (van der Heijde [2]_ add it as a lumped capacity; not here).
+* Plug flow: no axial conduction or turbulent (Taylor) dispersion, U' and :math:`T_g` constant in time, one
+  :math:`\rho` and :math:`c_p` for the network. Valid for turbulent flow in pipes much longer than their
+  diameter.
+* The wall's heat capacity (optional, ``wall_heat_capacity_j_per_k``; none by default) delays and damps
+  fronts: as van der Heijde et al. [2]_ it is one lumped capacity at the pipe's outlet, at the temperature
+  of the water leaving it, which the water from the plug flow passes through
+  (:func:`gigawatt.models.pipe_heat.lumped_capacity_outlet`, exact for the step's held inlet temperature).
+  It gives no heat to the ground (the pipe's loss is the water's) and keeps its temperature while no water
+  flows; after a flow reversal it sits at the new outlet with the temperature it had. With no capacity the
+  results are those of the plug flow alone, bit for bit.
 * Nodes mix what flows in over the step (mass-weighted). Node kinds are those of
   :mod:`gigawatt.solver.numerics.thermal_kernel` plus :data:`NODE_COOL_TO` (a substation: cooled to its value, or
   passed through when the water arrives colder).
 
+* Frictional heating (optional, ``q_gain_w`` of :meth:`DynamicThermalNetwork.step`): the heat a pipe's pressure
+  drop dissipates, spread evenly along it, reaches its outlet with the share the steady solution gives
+  (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`: all of it without loss) within the step,
+  the rest is lost to the surroundings: exact in steady state (so the steps reproduce the steady solve) and
+  quasi-steady while fronts travel, an approximation of a term of hundredths of a kelvin.
+
 Energy ledger (every step, in joules, enthalpy relative to ``t_ref_k``): heat added at supply nodes +
-enthalpy entering at nodes − enthalpy leaving at nodes = heat extracted at consumer nodes + heat lost by the
-pipes + change of the enthalpy stored in the pipes' water. The loss of every water element is computed
+enthalpy entering at nodes − enthalpy leaving at nodes + frictional heat = heat extracted at consumer nodes +
+heat lost by the pipes + change of the enthalpy stored in the pipes' water (and walls). The loss of every water element is computed
 from its own temperature history (not as the remainder), so the ledger closing to round-off checks the
 bookkeeping; :attr:`DynamicThermalNetwork.ledger` sums it over a run.
 
@@ -84,6 +96,7 @@ import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError
+from gigawatt.models.pipe_heat import frictional_heat_outlet_share, lumped_capacity_outlet
 from gigawatt.solver.numerics.thermal_kernel import (MASS_BALANCE_RTOL, NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T,
                                             NODE_SUPPLY, STATUS_CYCLE, STATUS_INFLOW_NO_T, STATUS_MASS_IMBALANCE,
                                             STATUS_OK, incidence, node_kind_codes, upwind_order)
@@ -236,7 +249,7 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign):
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -244,7 +257,12 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     each branch's water at the end of the step, relative to ``t_ref_k``, as :func:`stored_heat_j`) [J].
     ``order`` int64[n_nodes + 1] and ``sign`` int8[n_branches] keep the upwind order between steps: it is
     found again (Kahn's algorithm) only when a flow changes direction, starts or stops (``order[n_nodes]`` = 0
-    marks it unknown). Returns ``(status, node)`` with the codes of :mod:`gigawatt.solver.numerics.thermal_kernel`."""
+    marks it unknown). ``c_wall`` [J/K] is each branch's wall capacity at its outlet and ``t_wall`` [K] its
+    temperature, moved on in place (:func:`gigawatt.models.pipe_heat.lumped_capacity_outlet`; its enthalpy is
+    in ``stored_j``). ``q_gain`` [W] is heat dissipated evenly in each branch with water (frictional heating):
+    its steady share leaves with the water over the step, the rest is lost to the surroundings (in ``loss_j``),
+    as in the steady sweep. Returns ``(status, node)`` with the codes of
+    :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
     n_cap = par.shape[1]
@@ -283,7 +301,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             orient[b] = -orient[b]
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
-        stored_j[b] = cp * w_kg[b] * (t_amb[b] - t_ref_k)  # the water at its ambient; + its excess below
+        stored_j[b] = cp * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+        # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
         if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
@@ -344,17 +363,26 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     loss_j[b] = cp * th_loss
                     stored_j[b] += cp * th_content
+                    if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
+                        share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp, 1.0, q, cp)  # U' L = k W cp
+                        t_out[b] += q_gain[b] * share / (q * cp)
+                        loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
+                    if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
+                        t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp, c_wall[b], dt_s)
+                        stored_j[b] += c_wall[b] * (t_end - t_wall[b])
+                        t_wall[b] = t_end
                 else:
                     t_out[b] = t
     return STATUS_OK, -1
 
 
 @njit(cache=True)
-def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, out):
-    """Enthalpy of the water in each branch relative to ``t_ref_k`` [J], into ``out``."""
+def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, c_wall, t_wall, out):
+    """Enthalpy of the water and wall in each branch relative to ``t_ref_k`` [J], into ``out``."""
     n_cap = par.shape[1]
     for b in range(w_kg.shape[0]):
-        out[b] = cp * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k))
+        out[b] = cp * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k)) + c_wall[b] * (
+            t_wall[b] - t_ref_k)
 
 
 class DynamicStep(NamedTuple):
@@ -364,11 +392,12 @@ class DynamicStep(NamedTuple):
     t_branch_out_k: np.ndarray    # [n_branches] step-mean temperature of the water leaving each branch [K]
     q_loss_w: np.ndarray          # [n_branches] mean heat lost to the surroundings [W]
     q_node_w: np.ndarray          # [n_nodes] mean heat added (> 0, supply) or taken out (< 0) at each node [W]
-    stored_j: np.ndarray          # [n_branches] enthalpy of each branch's water at the end of the step [J]
+    stored_j: np.ndarray          # [n_branches] enthalpy of each branch's water and wall at the end of the step [J]
     ledger: dict                  # the step's energy ledger [J] (see DynamicThermalNetwork.ledger)
 
 
-_LEDGER_KEYS = ("heat_added_j", "heat_extracted_j", "boundary_in_j", "loss_j", "stored_change_j", "residual_j")
+_LEDGER_KEYS = ("heat_added_j", "heat_extracted_j", "boundary_in_j", "friction_j", "loss_j", "stored_change_j",
+                "residual_j")
 
 
 class DynamicThermalNetwork:
@@ -395,10 +424,14 @@ class DynamicThermalNetwork:
         Reference temperature of the enthalpies in the ledger [K].
     max_parcels : int
         Parcels per pipe before merging (>= 2; memory 24 bytes × parcels × branches).
+    wall_heat_capacity_j_per_k : float or array_like
+        Heat capacity of each branch's wall [J/K], >= 0, lumped at its outlet (van der Heijde et al. [2]_;
+        :func:`gigawatt.models.pipe_heat.lumped_capacity_outlet`); 0 (the default): none, the plug flow alone.
     """
 
     def __init__(self, node_kind, branch_from, branch_to, u_w_per_m_k, length_m, area_m2, t_ambient_k,
-                 rho_kg_m3, cp_j_per_kg_k, *, t_ref_k=273.15, max_parcels=DEFAULT_MAX_PARCELS, branch_names=None):
+                 rho_kg_m3, cp_j_per_kg_k, *, t_ref_k=273.15, max_parcels=DEFAULT_MAX_PARCELS, branch_names=None,
+                 wall_heat_capacity_j_per_k=0.0):
         kinds = np.asarray(node_kind)
         if kinds.dtype.kind in "US":
             cool = kinds == "cool_to"
@@ -425,8 +458,9 @@ class DynamicThermalNetwork:
             return arr
 
         u, length, area = per(u_w_per_m_k, "u_w_per_m_k"), per(length_m, "length_m"), per(area_m2, "area_m2")
+        c_wall = per(wall_heat_capacity_j_per_k, "wall_heat_capacity_j_per_k")
         for field, arr, allowed in (("u_w_per_m_k", u, ">= 0 W/(m K)"), ("length_m", length, ">= 0 m"),
-                                    ("area_m2", area, ">= 0 m2")):
+                                    ("area_m2", area, ">= 0 m2"), ("wall_heat_capacity_j_per_k", c_wall, ">= 0 J/K")):
             bad = np.flatnonzero(arr < 0)
             if bad.size:
                 raise CaseError("must not be negative", element=f"branch '{names[bad[0]]}'", field=field,
@@ -453,6 +487,9 @@ class DynamicThermalNetwork:
         self.rho, self.cp, self.t_ref_k = float(rho_kg_m3), float(cp_j_per_kg_k), float(t_ref_k)
         self.t_amb = per(t_ambient_k, "t_ambient_k")
         self.w_kg = rho_kg_m3 * area * length
+        self.c_wall = np.where(self.w_kg > 0, c_wall, 0.0)  # a branch without water (pump, substation) has no wall
+        self._no_gain = np.zeros(nb)  # no frictional heating
+        self.t_wall = np.zeros(nb)
         self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp_j_per_kg_k, 1.0),
                                 0.0)
         start, branch, _, outward = incidence(n_nodes, self.branch_from, self.branch_to)
@@ -492,12 +529,15 @@ class DynamicThermalNetwork:
         self.head[:] = 0
         self.cnt[:] = has.astype(np.int64)
         self.orient[:] = 1.0
+        self.t_wall[:] = t
         self._reset_ledger()
 
-    def fill_steady(self, t_node_k, m_branch_kg_s) -> None:
+    def fill_steady(self, t_node_k, m_branch_kg_s, q_gain_w=None) -> None:
         """Fill every pipe with the steady profile of these flows and node temperatures [K] (the water entering
         at the upstream node's temperature, decaying exponentially along the pipe; standing water at the
-        ambient temperature): stepping on with the same flows and node values changes nothing."""
+        ambient temperature; each wall at the temperature of the water leaving it, with its share of the
+        frictional heat ``q_gain_w`` [W] if given): stepping on with the same flows, node values and frictional
+        heat changes nothing."""
         t_node = np.asarray(t_node_k, dtype=float)
         m = np.asarray(m_branch_kg_s, dtype=float)
         self.fill_uniform(self.t_amb)
@@ -508,14 +548,20 @@ class DynamicThermalNetwork:
         theta_in = t_node[up[flowing]] - self.t_amb[flowing]
         self.par[flowing, 0, 1] = theta_in * np.exp(-a * self.w_kg[flowing])
         self.par[flowing, 0, 2] = a
+        self.t_wall[flowing] = self.t_amb[flowing] + self.par[flowing, 0, 1]
+        if q_gain_w is not None:
+            gain = np.asarray(q_gain_w, dtype=float)[flowing]
+            n = a * self.w_kg[flowing]  # U' L / (|m| cp)
+            share = np.where(n < 1e-8, 1.0 - 0.5 * n, -np.expm1(-n) / np.where(n > 0, n, 1.0))
+            self.t_wall[flowing] += gain * share / (q * self.cp)
         self.orient[:] = np.where(m < 0, -1.0, 1.0)
         self._reset_ledger()
 
     def stored_j(self) -> np.ndarray:
-        """Enthalpy of each branch's water relative to ``t_ref_k`` [J]."""
+        """Enthalpy of each branch's water and wall relative to ``t_ref_k`` [J]."""
         out = np.empty(self.n_branch)
         stored_heat_j(self.par, self.head, self.cnt, self.w_kg, self.t_amb, self.cp,
-                      self.t_ref_k, out)
+                      self.t_ref_k, self.c_wall, self.t_wall, out)
         return out
 
     def _reset_ledger(self):
@@ -531,10 +577,12 @@ class DynamicThermalNetwork:
         self.node_kind[nodes] = NODE_TAKE_UP_TO
         self.node_floor_k[nodes] = floor_k
 
-    def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0) -> DynamicStep:
+    def step(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, dt_s=3600.0, q_gain_w=None) -> DynamicStep:
         """Advance by one time step of ``dt_s`` [s] with these branch flows [kg/s] (> 0 from → to), node flows
         from outside [kg/s] (> 0 entering, only at supply nodes) and node values (supply temperature [K],
-        heat taken out [W], outlet or cool-to temperature [K], by kind).
+        heat taken out [W], outlet or cool-to temperature [K], by kind); ``q_gain_w`` [W]: heat dissipated
+        evenly in each branch (frictional heating; none by default), counted in the ledger's ``friction_j``
+        where water flows.
 
         Raises
         ------
@@ -548,6 +596,8 @@ class DynamicThermalNetwork:
         m_b = self._array(m_branch_kg_s, self.n_branch, "m_branch_kg_s")
         m_n = self._array(m_node_kg_s, self.n_node, "m_node_kg_s")
         value = self._array(node_value, self.n_node, "node_value", finite=False)
+        gain = self._no_gain if q_gain_w is None else np.where((m_b != 0.0) & (self.w_kg > 0), self._array(
+            q_gain_w, self.n_branch, "q_gain_w"), 0.0)
         before = self._stored  # the enthalpy at the end of the last step (or the fill)
         t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
@@ -556,7 +606,8 @@ class DynamicThermalNetwork:
         status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
                                    self.par, self.head, self.cnt, self.orient,
-                                   t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign)
+                                   t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
+                                   self.c_wall, self.t_wall, gain)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
@@ -568,9 +619,10 @@ class DynamicThermalNetwork:
         added = float(q_node[self._supply].sum())
         extracted = -float(q_node[~self._supply].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
+                       "friction_j": float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum())}
-        step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] - extracted - step_ledger["loss_j"]
-                                     - step_ledger["stored_change_j"])
+        step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
+                                     - step_ledger["loss_j"] - step_ledger["stored_change_j"])
         for key in _LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         self.time_s += float(dt_s)
@@ -581,7 +633,8 @@ class DynamicThermalNetwork:
         g = self.ledger
         scale = max(abs(g[k]) for k in _LEDGER_KEYS if k != "residual_j")
         # the residual of the run from its totals (not the sum of the steps' residuals)
-        r = g["heat_added_j"] + g["boundary_in_j"] - g["heat_extracted_j"] - g["loss_j"] - g["stored_change_j"]
+        r = (g["heat_added_j"] + g["boundary_in_j"] + g["friction_j"] - g["heat_extracted_j"] - g["loss_j"]
+             - g["stored_change_j"])
         return abs(r) / scale if scale > 0 else 0.0
 
     def _array(self, x, n, field, finite=True):
@@ -602,8 +655,9 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=Non
     """The dynamic network of a prepared district-heating network
     (:func:`gigawatt.solver.district_heating.stage.prepare_district_heating`): its thermal network's nodes and
     branches (pipes in service, booster pumps, then each consumer's supply → substation → return), the pipes'
-    inner cross-sections, its ground temperature and water properties; substations cool to their return
-    temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with a demand).
+    inner cross-sections and wall heat capacities, its ground temperature and water properties; substations
+    cool to their return temperature (:data:`NODE_COOL_TO`), or take out a given heat (mass-flow consumers with
+    a demand).
 
     ``node_order``, ``branch_order`` (optional): the thermal network's node and branch at each position of the
     dynamic network (a renumbering, e.g. in the order a step visits them, which keeps its memory accesses in
@@ -620,18 +674,21 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=Non
         return DynamicThermalNetwork(net.node_kind[nodes], pos[tn.branch_from[br]], pos[tn.branch_to[br]],
                                      np.asarray(tn.u_w_per_m_k)[br], np.asarray(tn.length_m)[br], area[br], t_amb[br],
                                      dh.rho, dh.cp, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
-                                     branch_names=[net.branch_names[b] for b in br])
+                                     branch_names=[net.branch_names[b] for b in br],
+                                     wall_heat_capacity_j_per_k=net.c_wall[br])
     kind = tn.node_kind.copy()
     kind[dh.sub[~dh.is_flow]] = NODE_COOL_TO
     n_pipe = dh.pf.size
     area = np.zeros(tn.n_branch)
     area[:n_pipe] = dh.pipe_area
+    c_wall = np.zeros(tn.n_branch)
+    c_wall[:n_pipe] = dh.pipe_wall_c_j_per_k
     pipe_ids = dh.case.tables["dh_pipe"]["id"].to_numpy()[dh.live]
     names = [str(x) for x in pipe_ids] + [f"pump {i}" for i in range(dh.qf.size)] + \
         [f"consumer {c} {side}" for side in ("supply", "return") for c in dh.consumer_ids]
     return DynamicThermalNetwork(kind, tn.branch_from, tn.branch_to, tn.u_w_per_m_k, tn.length_m, area,
                                  tn.t_ambient_k, dh.rho, dh.cp, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
-                                 branch_names=names)
+                                 branch_names=names, wall_heat_capacity_j_per_k=c_wall)
 
 
 def district_heating_step_inputs(dh, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

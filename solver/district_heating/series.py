@@ -47,8 +47,9 @@ mixed tank's heat is usable between ``storage_t_min_k`` and ``storage_t_max_k``;
 charged at ``t_supply_k`` and discharged by the plant's return water).
 
 **Ledger** (every step and over the run, J): heat put in at the plant (heat pumps + boiler + direct exchange)
-= heat delivered to consumers + pipe losses + change of the heat stored in the pipes' water + tank losses +
-change of the tank's heat. The pipes' terms come from the dynamic network's own ledger (each water element's
++ the pipes' frictional heat (with ``frictional_heating``) = heat delivered to consumers + pipe losses + change
+of the heat stored in the pipes' water (and walls) + tank losses + change of the tank's heat. The pipes' terms
+come from the dynamic network's own ledger (each water element's
 loss from its temperature history), the tank's from its model, so the residual checks the bookkeeping: it
 closes to round-off (10⁻¹⁴ relative a step measured).
 
@@ -92,13 +93,15 @@ from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
 from gigawatt.solver.numerics.thermal_kernel import upwind_order
 from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
-                                              network_pump, prepare_district_heating)
+                                              network_pump, pipe_friction_w, prepare_district_heating)
 
 HYDRAULIC_TOL_PA = 1e-8
 """Default pressure-balance tolerance of a step's hydraulic solve [Pa]: the hydraulic solver's own."""
 STEP_LEDGER_KEYS = ("heat_in_j", "delivered_j", "pipe_loss_j", "pipe_stored_change_j", "tank_loss_j",
-                    "tank_stored_change_j")
-"""The terms of the stage's ledger (module notes), summed over the run in :attr:`DistrictHeatingSeries.ledger`."""
+                    "tank_stored_change_j", "friction_j")
+"""The terms of the stage's ledger (module notes), summed over the run in :attr:`DistrictHeatingSeries.ledger`: heat
+in at the plant, then what it goes to, then the pipes' frictional heat (heat in too)."""
+_OUT_KEYS = STEP_LEDGER_KEYS[1:-1]
 
 
 def _where(case, field, value=None, allowed=None):
@@ -244,7 +247,8 @@ class DistrictHeatingSeries:
         self._bperm = np.arange(m_branch.size) if self._branches is None else self._branches
         self._dyn_cs, self._dyn_sub = self._npos[dh.cs], self._npos[dh.sub]
         self._dyn_sup, self._dyn_ret = int(self._npos[dh.sup]), int(self._npos[dh.ret])
-        self.dyn.fill_steady(t_all[self._nperm], m_branch[self._bperm])
+        gain = pipe_friction_w(dh, m_branch, state.node_p_pa)[self._bperm] if dh.s["frictional_heating"] else None
+        self.dyn.fill_steady(t_all[self._nperm], m_branch[self._bperm], gain)
         # Heat substations deliver their demand within a step, their return temperature following (module notes)
         heat_sub = ~dh.is_flow
         self.dyn.take_up_to(self._dyn_sub[heat_sub], dh.controls.floor[heat_sub])
@@ -371,7 +375,10 @@ class DistrictHeatingSeries:
         value = self.node_value
         value[self._dyn_sup] = t_sup
         value[self._dyn_sub] = np.where(dh.flow_heat | self.heat, demand, t_ret_c)
-        r = self.dyn.step(value, m_branch, m_node, float(dt_s))
+        gain = None
+        if s["frictional_heating"]:
+            gain = pipe_friction_w(dh, np.concatenate([m_hyd, flow, flow]), hyd.p_pa)[self._bperm]
+        r = self.dyn.step(value, m_branch, m_node, float(dt_s), q_gain_w=gain)
         self._t_in = r.t_node_k[self._dyn_cs]
         self.last, self._flow = r, flow
         self.steps += 1
@@ -386,10 +393,11 @@ class DistrictHeatingSeries:
         pump = self._pumps(hyd, m_plant)
         step_ledger = {"heat_in_j": plant.pop("_heat_in_w") * dt_s, "delivered_j": g["heat_extracted_j"],
                        "pipe_loss_j": g["loss_j"], "pipe_stored_change_j": g["stored_change_j"],
-                       "tank_loss_j": plant["dh_storage_loss_w"] * dt_s, "tank_stored_change_j": plant.pop("_tank_change_j")}
+                       "tank_loss_j": plant["dh_storage_loss_w"] * dt_s,
+                       "tank_stored_change_j": plant.pop("_tank_change_j"), "friction_j": g["friction_j"]}
         for key in STEP_LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
-        residual = step_ledger["heat_in_j"] - sum(step_ledger[k] for k in STEP_LEDGER_KEYS[1:])
+        residual = step_ledger["heat_in_j"] + step_ledger["friction_j"] - sum(step_ledger[k] for k in _OUT_KEYS)
         short = np.maximum(demand - delivered_w, 0.0)
         bypassed = self.heat & cold & (demand > 0)
         under = ((self._t_in < dh.t_supply_min) | bypassed
@@ -397,7 +405,7 @@ class DistrictHeatingSeries:
         return dict(
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
             dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
-            dh_q_unmet_w=float(short.sum()), dh_q_loss_w=g["loss_j"] / dt_s,
+            dh_q_unmet_w=float(short.sum()), dh_q_loss_w=g["loss_j"] / dt_s, dh_q_friction_w=g["friction_j"] / dt_s,
             dh_pipe_stored_change_j=g["stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
@@ -469,9 +477,9 @@ class DistrictHeatingSeries:
         return dict(pump, dh_pump_dp_pa=float(pump_dp), dh_booster_w=booster_w)
 
     def energy_balance_residual(self) -> float:
-        """|heat in − delivered − pipe losses − pipe stored change − tank losses − tank stored change| over the
-        run, relative to the largest term."""
+        """|heat in + frictional heat − delivered − pipe losses − pipe stored change − tank losses − tank stored
+        change| over the run, relative to the largest term."""
         g = self.ledger
         scale = max(abs(v) for v in g.values())
-        r = g["heat_in_j"] - sum(g[k] for k in STEP_LEDGER_KEYS[1:])
+        r = g["heat_in_j"] + g["friction_j"] - sum(g[k] for k in _OUT_KEYS)
         return abs(r) / scale if scale > 0 else 0.0

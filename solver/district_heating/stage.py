@@ -35,8 +35,10 @@ What it solves (SI units throughout):
    :func:`gigawatt.models.heat_pumps.cop_carnot_fraction`; capacity limit), or from a direct exchanger
    when the campus heat is warm enough; a peak boiler covers the rest.
 
-Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding (the pump's heat
-is neglected).
+Ledger: heat put in at the plant = heat delivered to consumers + pipe losses, to rounding. With
+``frictional_heating`` the pipes' pressure-drop work (:func:`pipe_friction_w`) is heat put in too, dissipated
+evenly along each pipe (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`); without it (the
+default) the pump's heat is neglected.
 
 References
 ----------
@@ -61,7 +63,7 @@ from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
-from gigawatt.models.pipe_heat import buried_single_pipe_u
+from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
@@ -131,6 +133,37 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
                                        pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
                                        pipes["depth_m"].to_numpy(float)[need])
     return u
+
+
+def pipe_friction_w(dh, m_branch_kg_s, p_pa) -> np.ndarray:
+    """Frictional heat of each branch of the thermal network of ``dh`` [W]: the work of each pipe's pressure
+    drop, abs(m (p_from - p_to)) / rho (its nodes at one height, so the drop is all friction and minor losses),
+    and none in pumps and substations. ``m_branch_kg_s``: the thermal network's branch flows [kg/s];
+    ``p_pa``: the node pressures [Pa]."""
+    n_pipe = dh.pf.size
+    out = np.zeros(m_branch_kg_s.size)
+    to = dh.tnet.branch_to[:n_pipe]
+    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho
+    return out
+
+
+def pipe_wall_capacity_j_per_k(pipes: pd.DataFrame, s: dict, case=None) -> np.ndarray:
+    """Heat capacity of each pipe's wall [J/K] for a time series: given per metre, or the steel service pipe
+    between its inner and outer diameter (outer default: 1.1 × inner) with ``pipe_wall_capacity = "steel"``,
+    else none."""
+    c = pipes["wall_heat_capacity_j_per_m_k"].to_numpy(float)
+    if s["pipe_wall_capacity"] == "steel":
+        d = pipes["diameter_m"].to_numpy(float)
+        od = pipes["outer_diameter_m"].to_numpy(float)
+        od = np.where(np.isnan(od), 1.1 * d, od)
+        bad = np.flatnonzero(np.isnan(c) & (od <= d))
+        if bad.size:
+            i = int(bad[0])
+            raise CaseError("a steel wall needs an outer diameter above the inner one",
+                            file=case.file if case is not None else None, element=f"dh_pipe '{pipes['id'].iloc[i]}'",
+                            field="outer_diameter_m", value=float(od[i]), allowed=f"> diameter_m = {d[i]:g} m")
+        c = np.where(np.isnan(c), pipe_wall_heat_capacity_j_per_m_k(d, od), c)
+    return np.nan_to_num(c) * pipes["length_m"].to_numpy(float)
 
 
 def consumer_demand_w(case, s: dict) -> np.ndarray:
@@ -489,7 +522,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         demand=demand, hnet=hnet,
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
-        annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls)
+        annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls,
+        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
 
 
 @dataclass
@@ -530,6 +564,7 @@ class DistrictHeatingNetwork:
     consumer_ids: np.ndarray
     annual_heat_per_home_j: float
     controls: SubstationControls
+    pipe_wall_c_j_per_k: np.ndarray  # each pipe's wall heat capacity [J/K] (a time series' dynamics)
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
 
     def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
@@ -573,7 +608,9 @@ class DistrictHeatingNetwork:
             # No substation draws and no pump drives: the water stands still (what the hydraulics return is
             # rounding noise about zero, which no relative test can tell from a flow).
             m_branch[:], m_node[:] = 0.0, 0.0
-        return self.tnet.solve(value, np.concatenate([m_branch, flow, flow]), m_node), m_branch, m_node
+        m_all = np.concatenate([m_branch, flow, flow])
+        gain = pipe_friction_w(self, m_all, hyd.p_pa) if self.s["frictional_heating"] else None
+        return self.tnet.solve(value, m_all, m_node, q_gain_w=gain), m_branch, m_node
 
     def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):
         """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
@@ -707,14 +744,15 @@ class DistrictHeatingNetwork:
         t_plant_ret = float(th.t_node_k[ret])
         q_plant = m_plant * cp * (t_sup - t_plant_ret)
         q_loss = th.q_loss_w[:self.pf.size]
-        residual = abs(q_plant - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        q_friction = th.ledger.friction_w
+        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         bypassed = ~self.is_flow & (demand > 0) & self.controls.holds_return & (t_in <= self.t_ret_c)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                       dh_q_loss_w=float(q_loss.sum()), **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, **pump, dh_pump_dp_pa=float(pump_dp),
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,

@@ -54,7 +54,7 @@ import numpy as np
 from numba import njit
 
 from gigawatt.errors import CaseError
-from gigawatt.models.pipe_heat import pipe_outlet_and_loss
+from gigawatt.models.pipe_heat import frictional_heat_outlet_share, pipe_outlet_and_loss
 from gigawatt.solver.numerics.work_arrays import ScratchPool
 
 NODE_JUNCTION = 0
@@ -231,9 +231,11 @@ def sweep_work(n_nodes: int) -> SweepWork:
 @njit(cache=True)
 def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s, branches,
           t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss, q_supply, q_extracted,
-          q_sink, q_cp_step):
+          q_sink, q_cp_step, q_gain):
     """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`) and the
-    per-branch data packed by :func:`branch_data` (``branches``).
+    per-branch data packed by :func:`branch_data` (``branches``). ``q_gain`` [W] is heat dissipated evenly in each
+    branch (frictional heating): the water carries its steady share to the outlet and the surroundings take
+    the rest, which ``q_loss`` includes (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`).
 
     One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
     from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
@@ -326,6 +328,10 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
             dn = inc_other[k]
             cp, u, length, t_amb = branches[b, _CP], branches[b, _U], branches[b, _LENGTH], branches[b, _T_AMB]
             t_out[b], q_loss[b] = pipe_outlet_and_loss(t, t_amb, m, cp, u, length)
+            if q_gain[b] != 0.0:
+                share = frictional_heat_outlet_share(u, length, m, cp)
+                t_out[b] += q_gain[b] * share / (abs(m) * cp)
+                q_loss[b] += q_gain[b] * (1.0 - share)
             acc[dn, _H_IN] += abs(m) * cp * (t_out[b] - t_ref_k)
             acc[dn, _C_IN] += abs(m) * cp
             acc[dn, _INDEG] -= 1.0
@@ -420,15 +426,15 @@ def thermal_sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k,
     branches[:, _T_AMB] = t_ambient_k
     status, bad = sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s,
                         branches, t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss,
-                        q_supply, q_extracted, q_sink, q_cp_step)
+                        q_supply, q_extracted, q_sink, q_cp_step, np.zeros(n_br))
     return t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, status, bad
 
 
 class HeatLedger(NamedTuple):
     """Heat balance of the network [W]; enthalpy flows relative to ``t_ref_k``.
 
-    ``supply_w + injected_w = sink_w + pipe_loss_w + extracted_w + cp_step_w`` up to ``residual`` (relative to the
-    larger side).
+    ``supply_w + injected_w + friction_w = sink_w + pipe_loss_w + extracted_w + cp_step_w`` up to ``residual``
+    (relative to the larger side).
     """
 
     supply_w: float      # heat put in at supply nodes (including the enthalpy of fluid entering there)
@@ -438,6 +444,7 @@ class HeatLedger(NamedTuple):
     extracted_w: float   # heat taken out at heat and outlet-temperature nodes
     cp_step_w: float     # enthalpy bookkeeping of cp changes at nodes (0 with one cp)
     residual: float      # (in - out) / max(|in|, |out|)
+    friction_w: float = 0.0  # heat dissipated in the branches (frictional heating), counted as heat in
 
 
 class ThermalResult(NamedTuple):
@@ -509,8 +516,9 @@ class ThermalNetwork:
         self.branches = branch_data(cp_branch, u_w_per_m_k, length_m, t_ambient_k)
         self.incidence = incidence(self.n_node, branch_from, branch_to)
         self.scratch = ScratchPool(lambda: sweep_work(self.n_node))
+        self.no_gain = np.zeros(self.n_branch)  # no frictional heating (read-only)
 
-    def solve(self, node_value, m_branch_kg_s, m_node_kg_s=0.0) -> ThermalResult:
+    def solve(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, q_gain_w=None) -> ThermalResult:
         """Steady temperatures for given node values and flows; see :func:`solve_thermal_network`.
 
         Parameters
@@ -521,6 +529,9 @@ class ThermalNetwork:
             Branch mass flows [kg/s], > 0 from → to.
         m_node_kg_s : float or array_like
             Mass entering (> 0, supply nodes only) or leaving (< 0) at each node [kg/s].
+        q_gain_w : array_like of float, optional
+            Heat dissipated evenly in each branch [W], >= 0 (frictional heating; ledger ``friction_w``), where
+            it flows; none by default.
 
         Returns
         -------
@@ -528,6 +539,7 @@ class ThermalNetwork:
         """
         nn, nb = self.n_node, self.n_branch
         m = _per(m_branch_kg_s, nb, "m_branch_kg_s")
+        gain = self.no_gain if q_gain_w is None else np.where(m != 0.0, _per(q_gain_w, nb, "q_gain_w"), 0.0)
         m_node = _per(m_node_kg_s, nn, "m_node_kg_s")
         t_node = np.full(nn, np.nan)
         t_out, q_loss = np.empty(nb), np.zeros(nb)
@@ -535,16 +547,17 @@ class ThermalNetwork:
         with self.scratch.take() as work:
             status, bad = sweep(self.node_kind, _per(node_value, nn, "node_value"), m_node, self.cp_node,
                                 self.branch_from, self.branch_to, m, self.branches, self.t_ref_k, *self.incidence, work,
-                                t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+                                t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, gain)
         if status != STATUS_OK:
             self._raise(status, bad, m_node)
         injected = float(-q_extracted[q_extracted < 0].sum())
         extracted = float(q_extracted[q_extracted > 0].sum())
-        heat_in = float(q_supply.sum()) + injected
+        friction = float(gain.sum()) if q_gain_w is not None else 0.0
+        heat_in = float(q_supply.sum()) + injected + friction
         heat_out = float(q_sink.sum()) + float(q_loss.sum()) + extracted + float(q_cp_step.sum())
         scale = max(abs(heat_in), abs(heat_out))
         ledger = HeatLedger(float(q_supply.sum()), injected, float(q_sink.sum()), float(q_loss.sum()), extracted,
-                            float(q_cp_step.sum()), (heat_in - heat_out) / scale if scale > 0 else 0.0)
+                            float(q_cp_step.sum()), (heat_in - heat_out) / scale if scale > 0 else 0.0, friction)
         return ThermalResult(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, ledger)
 
     def _raise(self, status, bad, m_node):
