@@ -185,3 +185,16 @@ def test_results_format_doc_is_current():
         if row["units"]:
             UREG.parse_units(row["units"])
             cf_units.Unit(row["units"])
+
+
+def test_every_registered_figure_is_in_the_table():
+    """The figures the results modules register (facility, dry coolers, district heating, KPIs) all have a
+    row: a new one cannot reach a results file without its unit and meaning."""
+    from gigawatt.models.kpis import KPI_ATTRS
+    from gigawatt.solver.cooling.results import DRY_COOLER_DESIGN_ATTRS, FACILITY_ATTRS
+    from gigawatt.solver.district_heating.results import DH_ATTRS
+
+    missing = [k for k in (*FACILITY_ATTRS, *DRY_COOLER_DESIGN_ATTRS, *DH_ATTRS, *KPI_ATTRS) if figure_row(k) is None]
+    assert not missing
+    for k, (unit, _) in {**FACILITY_ATTRS, **DRY_COOLER_DESIGN_ATTRS}.items():  # one unit per name
+        assert figure_row(k)["units"] == unit, k
