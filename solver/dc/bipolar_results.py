@@ -111,6 +111,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     src_bus = net.bus_row[net.element_bus["source"]]
     ds["source_v_v"] = _var("source", "v_v", v_pole[src_bus], long_name="lower pole-to-neutral voltage at the bus")
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
+    ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
 
     p_cv, l_cv = _per_row(net, st.feed_p, "converter", len(conv)), _per_row(net, st.feed_loss, "converter", len(conv))
     ds["p_out_w"] = _var("converter", "p_out_w", p_cv.sum(axis=1))
@@ -125,6 +126,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     cin, cout = net.bus_row[net.element_bus["converter_from"]], net.bus_row[net.element_bus["converter_to"]]
     ds["v_in_v"] = _var("converter", "v_in_v", v[cin, POS] - v[cin, NEG], long_name="input voltage, pole to pole")
     ds["v_out_v"] = _var("converter", "v_out_v", v_pole[cout], long_name="lower pole-to-neutral output voltage")
+    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
 
     ds.update(rack_power_variables(case, net, p_it))
     term = rack_terminals(racks["pole"].to_numpy())
