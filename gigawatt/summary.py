@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.quantities import engineering_parts
+
 from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
 from gigawatt.solver.plausibility import VELOCITY_WARN_M_S
@@ -12,7 +14,9 @@ MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
 
 def _mw(x) -> str:
-    return f"{float(x) / 1e6:12.4f} MW"
+    """A power [W] in the prefix its magnitude calls for (W, kW, MW, GW), right-aligned."""
+    number, unit = engineering_parts(x, "W", digits=6)
+    return f"{number:>11} {unit:<2}"
 
 
 def _pct(part, whole, digits: int = 3) -> str:
@@ -38,11 +42,11 @@ def format_summary(ds: xr.Dataset) -> str:
     lines.append("power drawn from each source (grid side)")
     for sid in ds["source"].values[:MAX_LISTED]:
         s = ds.sel(source=sid)
-        lines.append(f"  {sid:<24} {_mw(s.p_grid_w)}   DC out {_mw(s.p_dc_w)}   at {float(s.source_v_v):8.2f} V"
+        lines.append(f"  {sid:<24} {_mw(s.source_p_grid_w)}   DC out {_mw(s.p_dc_w)}   at {float(s.source_v_v):8.2f} V"
                      f"   loading {100 * float(s.source_loading):6.1f} %")
     if ds.sizes["source"] > MAX_LISTED:
         rest = ds.isel(source=slice(MAX_LISTED, None))
-        lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.p_grid_w.sum())}   loading "
+        lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.source_p_grid_w.sum())}   loading "
                      f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
     lines += dc_grid_element_lines(ds)
@@ -245,8 +249,8 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"{' + DC terminals' if 'p_dc_terminals_w' in a else ''} + pumps + fans; KPIs below)",
              f"  heat balance residual        {a['heat_balance_residual']:.1e}; facility energy residual "
              f"{a['facility_energy_residual']:.1e}"]
-    if "p_it_ref_w" in ds:
-        at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
+    if "rack_p_it_ref_w" in ds:
+        at_t, at_ref = float(ds.rack_p_it_w.sum()), float(ds.rack_p_it_ref_w.sum())
         lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
                         f"{_mw(at_ref).strip()} at the leakage reference temperature (from the case's p_it_w): "
                         f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "

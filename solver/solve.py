@@ -12,6 +12,7 @@ from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal, warm_start_v
 from gigawatt.solver.dc.meshed_case import chain_dc_dataset, uses_grid_elements
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
+from gigawatt.solver.results_schema import conform
 
 
 def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flow_fraction: dict | None = None,
@@ -56,7 +57,7 @@ def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flo
     require_case(case, "solve")
     ds = _solve(case, district_heating_network, v_start_v, loop_flow_fraction, ac_grid)
     check_ledgers_finite(ds.attrs, case.file)
-    return check_plausibility(ds)
+    return conform(check_plausibility(ds))
 
 
 def check_ledgers_finite(attrs, file=None) -> None:
@@ -129,7 +130,7 @@ def _kpis(ds, case):
 
     a = ds.attrs
     ac_solved = "p_plant_w" in a
-    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["p_grid_w"].values
+    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["source_p_grid_w"].values
     stage = dict(zip(ds["stage"].values.tolist(), ds["stage_loss_w"].values.tolist()))
     a.update(kpi_figures(case, p_facility_w=a["p_facility_w"], p_cooling_w=a["p_cooling_w"], p_it_w=a["p_it_w"],
                          vrm_loss_w=stage["rack_vrm"], shelf_loss_w=stage["rack_shelf"],

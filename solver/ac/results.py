@@ -39,7 +39,7 @@ def add_ac_grid(ds: xr.Dataset, case, grid=None) -> xr.Dataset:
     grid = grid or prepare_ac_grid(case)
     src = t["source"]
     rows = grid.station_rows
-    p_in = ds["p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)
+    p_in = ds["source_p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)
     q_in = station_reactive_power(p_in, src["power_factor"].to_numpy(float)[rows], src["q_var"].to_numpy(float)[rows])
     q_in = np.where(src["in_service"].to_numpy(bool)[rows], q_in, 0.0)
     st = solve_ac_grid(grid, p_in, q_in, max_iterations=case.settings["solver"]["max_iterations"], case=case,

@@ -43,6 +43,8 @@ RESULT_VARIABLES = {
     "line_loading": ("1", "|current| / current rating of the line"),
     "rating_method": ("1", "how the rating was found: given, iec60287, canalis_ktc (a vendor table), '' unrated"),
     "temp_k": ("K", "conductor temperature of the line's resistance"),
+    "bus_distance_m": ("m", "route length along the lines from the nearest feed of the bus's level (a station, or "
+                            "the converter feeding it); NaN where no feed reaches it"),
 }
 
 STAGES = ("ac_dc_station", "distribution", "dc_dc_converter", "rack_shelf", "rack_vrm")
@@ -71,7 +73,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     """The results dataset of a converged DC solve (see the module docstring for conventions).
 
     ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
-    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value. ``line_temp`` [K]: the
+    temperature); ``rack_p_it_w`` then holds it and ``rack_p_it_ref_w`` the case's value. ``line_temp`` [K]: the
     conductor temperatures the line resistances were taken at, when they came from the load (``[solver]
     conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``.
     """
@@ -133,12 +135,13 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
     ds["p_load_w"] = _var("bus", "p_load_w", f.p_load_w)
     ds["level"] = _var("bus", "level", f.level)
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(case, f.line_in_service))
 
     line_loss = np.square(f.line_i_a)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
     line_loss *= f.line_r_ohm
     line_loss[~f.line_in_service] = 0.0
     ds["i_a"] = _var("line", "i_a", f.line_i_a)
-    ds["p_loss_w"] = _var("line", "p_loss_w", line_loss)
+    ds["line_p_loss_w"] = _var("line", "p_loss_w", line_loss)
     ds["r_ohm"] = xr.Variable("line", f.line_r_ohm, attrs={"units": unit_of("line", "r_ohm"),
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
@@ -148,7 +151,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
     ds["source_loss_w"] = _var("source", "loss_w", loss_src)
-    ds["p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
+    ds["source_p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
     ds["source_v_v"] = _var("source", "v_v", v_row[case.ref_rows("source", "bus")])
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
@@ -165,6 +168,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
 
     ds.update(rack_power_variables(case, f.rack_p_in_w, f.shelf_loss_w, f.vrm_loss_w, p_it, f.rack_p_it_w))
     ds["rack_v_v"] = _var("rack", "v_v", v_row[case.ref_rows("rack", "bus")])
+    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
 
     coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"), other_supply_w,
                              other_load_w)
@@ -183,18 +187,42 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     return ds
 
 
+def bus_distance_m(case, line_in_service) -> np.ndarray:
+    """Route length [m] of each bus (by table row) from the nearest feed of its level along the in-service
+    lines: shortest paths (Dijkstra, scipy.sparse.csgraph) from every source's bus and every converter's output
+    bus; parallel lines count once (the shortest), NaN where no feed reaches the bus."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import dijkstra
+
+    n_bus = len(case.tables["bus"])
+    live = np.asarray(line_in_service, bool)
+    a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+    length = case.tables["line"]["length_m"].to_numpy(float)[live]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((length, hi, lo))  # the shortest of parallel lines first
+    lo, hi, length = lo[order], hi[order], length[order]
+    first = np.ones(lo.size, bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    graph = csr_array((length[first], (lo[first], hi[first])), shape=(n_bus, n_bus))
+    feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
+    if not feeds.size:
+        return np.full(n_bus, np.nan)
+    dist = dijkstra(graph, directed=False, indices=feeds, min_only=True)
+    return np.where(np.isfinite(dist), dist, np.nan)
+
+
 def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None, case_p_it=None) -> dict:
-    """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
-    turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
+    """The racks' power variables: ``rack_p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
+    turned to the chips) with ``rack_p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
     ``rack_p_in_w`` and the shelf and regulator losses. ``case_p_it``: the case's chip powers when the
     assembly already found them (the racks draw for them without ``p_it``)."""
     case_p_it = chip_powers(case) if p_it is not None or case_p_it is None else np.array(case_p_it, copy=True)
-    out = {"p_it_w": _var("rack", "p_it_w", case_p_it, "W",
+    out = {"rack_p_it_w": _var("rack", "p_it_w", case_p_it, "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
-        out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
+        out["rack_p_it_ref_w"] = _var("rack", "p_it_w", out["rack_p_it_w"].values, "W",
                                  "power at the chips at the leakage reference temperature (from the case's p_it_w)")
-        out["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
+        out["rack_p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
     out["rack_p_in_w"] = _var("rack", "p_in_w", rack_p_in_w)
     out["shelf_loss_w"] = _var("rack", "shelf_loss_w", shelf_loss_w)
     out["vrm_loss_w"] = _var("rack", "vrm_loss_w", vrm_loss_w)
@@ -233,8 +261,8 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind, other_supp
         nan = np.isnan(x)
         return float((np.where(nan, 0.0, x) if nan.any() else x).sum())
 
-    p_grid = total("p_grid_w")
-    p_it = total("p_it_w")
+    p_grid = total("source_p_grid_w")
+    p_it = total("rack_p_it_w")
     stage = np.array([loss_src.sum(), line_loss.sum(), loss_conv.sum(), total("shelf_loss_w"), total("vrm_loss_w")])
     ds["stage_loss_w"] = _var("stage", "stage_loss_w", stage)
     from gigawatt.cases.schema import schema
