@@ -213,13 +213,13 @@ def test_solve_takes_grid_elements_as_solve_dc_grid_does_and_closes_its_ledgers(
     case = _campus_with_grid_elements(cooling={})
     ds, ref = gw.solve(case), gw.solve_dc_grid(case)
     assert np.allclose(ds.v_v, ref.v_v, rtol=1e-14, atol=0)
-    assert np.allclose(ds.p_grid_w, ref.p_grid_w, rtol=1e-12, atol=0)
+    assert np.allclose(ds.source_p_grid_w, ref.source_p_grid_w, rtol=1e-12, atol=0)
     assert ds.terminal_p_w.item() == 2e5 and ds.terminal_mode.item() == "set_power"
     assert ds.conductance_p_w.item() == pytest.approx(0.05 * ds.v_v.sel(bus="H1-R2-T4").item() ** 2, rel=1e-14)
     a = ds.attrs
     assert a["p_dc_terminals_w"] == 2e5 and a["p_dc_conductances_w"] == ds.conductance_p_w.item()
     # the ledger from the variables themselves: grid + terminal = chips + every stage's loss + heater
-    balance = (float(ds.p_grid_w.sum()) + 2e5 - float(ds.p_it_w.sum()) - float(ds.stage_loss_w.sum())
+    balance = (float(ds.source_p_grid_w.sum()) + 2e5 - float(ds.rack_p_it_w.sum()) - float(ds.stage_loss_w.sum())
                - float(ds.conductance_p_w.sum()))
     # the droop stations deliver k (v_set − V) at V converged to 1e-12 of nominal: k·1e-12·800 V ≈ 1e-6 W
     assert abs(balance) <= 1e-11 * a["p_grid_w"] and a["energy_balance_residual"] <= 1e-11
@@ -253,7 +253,8 @@ def test_an_equivalent_case_without_grid_elements_gives_the_same_network():
     assert np.allclose(eq.v_v, ds.v_v, rtol=1e-10, atol=0)
     assert np.allclose(eq.i_a, ds.i_a, rtol=0, atol=1e-9 * float(np.abs(ds.i_a).max()))
     stations = ["H1-ST1", "H1-ST2"]
-    assert np.allclose(eq.p_grid_w.sel(source=stations), ds.p_grid_w.sel(source=stations), rtol=1e-9, atol=0)
+    assert np.allclose(eq.source_p_grid_w.sel(source=stations), ds.source_p_grid_w.sel(source=stations), rtol=1e-9,
+                       atol=0)
     assert eq.p_dc_w.sel(source="bess").item() == pytest.approx(2e5, rel=1e-9)
     assert eq.attrs["p_loss_w"] == pytest.approx(ds.attrs["p_loss_w"], rel=1e-9)
 

@@ -21,9 +21,9 @@ def test_chip_powers_found_once_equal_the_old_path_bit_for_bit():
         ds = gw.solve(case)
         # the old path: the results called chip_powers(case) again (with chip leakage, the bundled case's
         # cooling, that is p_it_ref_w and the racks draw for the leaky p_it_w), and the assembly rack_powers
-        case_p_it = ds["p_it_ref_w"] if "p_it_ref_w" in ds else ds["p_it_w"]
+        case_p_it = ds["rack_p_it_ref_w"] if "rack_p_it_ref_w" in ds else ds["rack_p_it_w"]
         np.testing.assert_array_equal(case_p_it.values, chip_powers(case), err_msg=name)
-        p_in, shelf, vrm = rack_powers(case, ds["p_it_w"].values)
+        p_in, shelf, vrm = rack_powers(case, ds["rack_p_it_w"].values)
         for var, ref in (("rack_p_in_w", p_in), ("shelf_loss_w", shelf), ("vrm_loss_w", vrm)):
             if var in ds:
                 np.testing.assert_array_equal(ds[var].values, ref, err_msg=f"{name} {var}")

@@ -189,7 +189,7 @@ def base_factor(case, base: xr.Dataset):
         return None
     net = assemble(case)
     if "p_it_ref_w" in base:  # chip leakage: the racks drew their solved IT power
-        net = with_rack_power(net, case, base["p_it_w"].to_numpy())
+        net = with_rack_power(net, case, base["rack_p_it_w"].to_numpy())
     v0 = np.empty(net.n_bus)
     v0[net.pos] = base["v_v"].to_numpy()
     return factor_base(net, v0)
@@ -212,7 +212,7 @@ def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
         from gigawatt.solver.ac.grid import prepare_ac_grid
 
         grid = prepare_ac_grid(case)
-    p_it_by_rack = pd.Series(base["p_it_w"].to_numpy(), index=base["rack"].to_numpy())
+    p_it_by_rack = pd.Series(base["rack_p_it_w"].to_numpy(), index=base["rack"].to_numpy())
     with _one_numba_thread():
         return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor, grid, p_it_by_rack)
                 for o in outages]
