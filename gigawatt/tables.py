@@ -49,10 +49,31 @@ def _rich_lines(head: list[str], rows: list[list[str]], aligns: list[str]) -> li
     from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    for h, a in zip(head, aligns):
-        table.add_column(h, justify="left" if a == "l" else "right", overflow="fold")
+    # a column narrows to fit the window only down to its longest word: names and numbers are never cut
+    shortest = [max(len(word) for cell in col for word in (cell.split() or [""])) for col in zip(head, *rows)]
+    for h, a, w in zip(head, aligns, shortest):
+        table.add_column(h, justify="left" if a == "l" else "right", min_width=w)
     for r in rows:
         table.add_row(*(Text(c, style=EMPHASIS.get(c, "")) for c in r))
-    console = Console(file=io.StringIO(), force_terminal=True, width=shutil.get_terminal_size().columns)
+    width = max(shutil.get_terminal_size().columns, sum(shortest) + 2 * len(head))
+    console = Console(file=io.StringIO(), force_terminal=True, width=width)
     console.print(table)
     return console.file.getvalue().rstrip("\n").splitlines()
+
+
+def echo_text(text: str, terminal: bool | None = None) -> None:
+    """Print a command's text report (the run summary): on a terminal through rich, its section headings
+    (lines in the first column with indented lines below them) bold and its numbers highlighted, lines never re-wrapped; off a
+    terminal the text as it is."""
+    if not (on_terminal() if terminal is None else terminal):
+        import click
+
+        click.echo(text)
+        return
+    from rich.console import Console
+
+    console = Console(soft_wrap=True, highlight=True)
+    lines = text.splitlines()
+    for line, after in zip(lines, lines[1:] + [""]):
+        heading = line[:1].strip() and after[:1] == " "  # a section's title: its rows are indented below it
+        console.print(line, style="bold" if heading else None, markup=False)

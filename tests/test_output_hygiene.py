@@ -111,3 +111,13 @@ def test_axis_and_value_prefixes_are_chosen_in_one_place():
         assert axis([top / 2, top], "W") == prefix_scale(top, "W")
     assert axis([0.5], "W") == (1.0, "W") and axis([2e12], "W") == (1e9, "GW")
     assert axis([2.5e6], "var") == (1e6, "Mvar") and axis([300.0], "K") == (1.0, "K")
+
+
+def test_summary_through_rich_keeps_its_text(capsys):
+    """The summary printed through rich keeps every character: no re-wrapping of long lines, brackets
+    ('[1]', '[W]') not read as markup (rich writes no colour codes when the capture is not a terminal)."""
+    from gigawatt.tables import echo_text
+
+    text = "\n".join(["losses by stage", "  rack_vrm " + "x" * 150 + " [W] [bold]", "", "warnings", "  [1] a"])
+    echo_text(text, terminal=True)
+    assert capsys.readouterr().out == text + "\n"
