@@ -1,4 +1,4 @@
-"""The tables of the command line (``validate``, ``sweep``, ``bench``), drawn one way.
+"""The tables of the command line (``validate``, ``sweep``, ``bench``) and its run summary, drawn one way.
 
 On a terminal rich draws them (rules, a bold header, FAIL and MISSED in red, columns fitted to the window);
 off a terminal (a pipe, a CI log, a test) the same cells come out as plain aligned columns, one row a line
@@ -33,7 +33,8 @@ def table_lines(head, rows, align: str = "lr", rule: bool = True, terminal: bool
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
 
     def line(cells):
-        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, aligns)).rstrip()
+        cells = (c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, aligns))
+        return "  ".join(cells).rstrip()
 
     return [line(head)] + ([line(["-" * w for w in widths])] if rule else []) + [line(r) for r in rows]
 
@@ -63,8 +64,8 @@ def _rich_lines(head: list[str], rows: list[list[str]], aligns: list[str]) -> li
 
 def echo_text(text: str, terminal: bool | None = None) -> None:
     """Print a command's text report (the run summary): on a terminal through rich, its section headings
-    (lines in the first column with indented lines below them) bold and its numbers highlighted, lines never re-wrapped; off a
-    terminal the text as it is."""
+    (lines in the first column with indented lines below them) bold and its numbers highlighted, lines never
+    re-wrapped; off a terminal the text as it is."""
     if not (on_terminal() if terminal is None else terminal):
         import click
 

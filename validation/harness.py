@@ -303,9 +303,9 @@ def _tolerance(r: Row) -> str:
 
 
 def format_rows(rows: list[Row]) -> str:
-    """A table (:func:`gigawatt.tables.table_lines`): case, tier, quantity [unit], expected, got, deviation (relative for a relative
-    tolerance, got − expected otherwise), tolerance, pass/FAIL; the text of every error is listed below
-    it. The caller prints the count of passed and failed rows."""
+    """A table (:func:`gigawatt.tables.table_lines`): case, tier, quantity [unit], expected, got, deviation
+    (relative for a relative tolerance, got − expected otherwise), tolerance, pass/FAIL; the text of every
+    error is listed below it. The caller prints the count of passed and failed rows."""
     head = ("case", "tier", "quantity [unit]", "expected", "got", "deviation", "tolerance", "result")
     table, notes = [], []
     for r in rows:
