@@ -46,18 +46,19 @@ def _rich_lines(head: list[str], rows: list[list[str]], aligns: list[str]) -> li
 
     from rich import box
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    # a column narrows to fit the window only down to its longest word: names and numbers are never cut
-    shortest = [max(len(word) for cell in col for word in (cell.split() or [""])) for col in zip(head, *rows)]
-    for h, a, w in zip(head, aligns, shortest):
-        table.add_column(h, justify="left" if a == "l" else "right", min_width=w)
+    for h, a in zip(head, aligns):
+        table.add_column(h, justify="left" if a == "l" else "right")
     for r in rows:
         table.add_row(*(Text(c, style=EMPHASIS.get(c, "")) for c in r))
-    width = max(shutil.get_terminal_size().columns, sum(shortest) + 2 * len(head))
-    console = Console(file=io.StringIO(), force_terminal=True, width=width)
+    console = Console(file=io.StringIO(), force_terminal=True, width=shutil.get_terminal_size().columns)
+    # Too wide for the window: drawn whole at its natural width (the terminal wraps it as it would a plain table),
+    # never squeezed, which would cut names and numbers inside a cell.
+    console.width = max(console.width, Measurement.get(console, console.options.update_width(10_000), table).maximum)
     console.print(table)
     return console.file.getvalue().rstrip("\n").splitlines()
 
