@@ -52,7 +52,7 @@ def _rich_lines(head: list[str], rows: list[list[str]], aligns: list[str]) -> li
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     for h, a in zip(head, aligns):
-        table.add_column(h, justify="left" if a == "l" else "right")
+        table.add_column(Text(h), justify="left" if a == "l" else "right")  # Text: "[W]" is no markup
     for r in rows:
         table.add_row(*(Text(c, style=EMPHASIS.get(c, "")) for c in r))
     console = Console(file=io.StringIO(), force_terminal=True, width=shutil.get_terminal_size().columns)

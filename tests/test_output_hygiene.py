@@ -88,13 +88,13 @@ def test_bench_output_names_no_issue():
 
 def test_tables_plain_off_a_terminal_and_drawn_on_one():
     """Off a terminal a table is plain aligned columns under a rule (what grep and the tests read); on one,
-    rich draws the same cells (colour codes, no rule of dashes)."""
+    rich draws the same cells (colour codes, no rule of dashes), brackets read as text, not markup."""
     from gigawatt.tables import table_lines
 
-    head, rows = ["case", "got", "result"], [["a", "1.5", "pass"], ["bb", "22", "FAIL"]]
-    assert table_lines(head, rows, terminal=False) == ["case  got  result", "----  ---  ------",
-                                                       "a     1.5    pass", "bb     22    FAIL"]
-    assert table_lines(head, rows, align="r", rule=False, terminal=False)[1] == "   a  1.5    pass"
+    head, rows = ["case", "got [W]", "result"], [["a", "1.5", "pass"], ["bb", "22 [2]", "FAIL"]]
+    assert table_lines(head, rows, terminal=False) == ["case  got [W]  result", "----  -------  ------",
+                                                       "a         1.5    pass", "bb     22 [2]    FAIL"]
+    assert table_lines(head, rows, align="r", rule=False, terminal=False)[1] == "   a      1.5    pass"
     drawn = "\n".join(table_lines(head, rows, terminal=True))
     assert "\x1b[" in drawn and "----" not in drawn
     plain = re.sub(r"\x1b\[[0-9;]*m", "", drawn)
