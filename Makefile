@@ -35,6 +35,7 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m gigawatt.cases.docs > docs/case-format.md
 	$(BIN)/python -m gigawatt.sources > docs/sources.md
+	$(BIN)/python -m gigawatt.solver.results_schema > docs/results-format.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.cases.memory import BYTES_PER_RACK, check_memory
-from gigawatt.cases.schema import validate_settings
+from gigawatt.cases.schema import schema_keywords, validate_settings
 from gigawatt.errors import CaseError
 from gigawatt.models.converter_losses import BUILT_IN_MODELS
 
@@ -255,6 +255,8 @@ def grid_tables(p: dict, station: np.ndarray, station_site: np.ndarray, station_
             "ac_supply": pd.DataFrame(supply)}
 
 
+@schema_keywords("campus", "Every ``[campus]`` field is a keyword (any unit spelling the loader accepts: "
+                            "``rack_it_power_kw=130``), from the schema table ``cases/schema.csv``:")
 def build_campus(*, loss_models: dict | None = None, case: dict | None = None, solver: dict | None = None,
                  cooling: dict | None = None, dc: dict | None = None, kpi: dict | None = None,
                  time: dict | None = None, swing: dict | None = None, store: list | None = None,

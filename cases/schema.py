@@ -3,6 +3,13 @@
 The table drives the loader (types, defaults, bounds, unit conversion), the error messages, the generated
 field reference (``python -m gigawatt.cases.docs``) and the ``units`` attributes of the results, so names
 and units cannot drift between them.
+
+Why hand-written rather than a schema library (pydantic, pandera): the schema is a data table users and the
+docs read, checked on whole element tables at once (pandas columns of 10⁶ rows), with errors that name the
+file, element, field, value and allowed range; those libraries validate objects or frames but neither read
+such a table nor word the errors so. The unit spellings stay a small table too (:data:`UNIT_ALIASES`): a case
+states its unit in the field's name (``p_it_kw``), a closed set per field whose conversion is a factor and an
+offset; pint formats the values shown to people (:mod:`gigawatt.quantities`).
 """
 from __future__ import annotations
 
@@ -445,3 +452,33 @@ def echo_variable(table: str, dim: str, df, field: str, long_name: str | None = 
         return xr.Variable(dim, df[field].to_numpy(copy=True), attrs=attrs)
     values = df[field].to_numpy()
     return xr.Variable(dim, values, attrs=attrs, fastpath=values.dtype == object)
+
+
+def schema_keywords(table: str, intro: str):
+    """Decorator: give a builder that takes ``**table_fields`` the explicit keyword signature and the parameter
+    list of the schema's ``table`` (for ``help()``, editors and the docs), generated here from ``schema.csv``
+    so they cannot drift from the loader. The builder still accepts every unit spelling the loader does
+    (``rack_it_power_kw`` for ``rack_it_power_w``): the signature ends in ``**other_spellings``. ``intro``
+    heads the generated section."""
+    import inspect
+
+    def decorate(func):
+        sig = inspect.signature(func)
+        params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        fields = schema()[table]
+        required = inspect.Parameter.empty
+        params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                     default=required if f.required else f.default_value())
+                   for name, f in fields.items()]
+        params.append(inspect.Parameter("other_spellings", inspect.Parameter.VAR_KEYWORD))
+        func.__signature__ = sig.replace(parameters=params)
+        lines = ["", f"    {intro}", "", f"    Parameters of ``[{table}]``", "    " + "-" * (19 + len(table))]
+        for name, f in fields.items():
+            unit = f" [{f.unit}]" if f.unit else ""
+            default = "required" if f.required else (f"default {f.default}" if f.default else "optional")
+            bounds = f", {f.bounds}" if f.bounds else ""
+            lines += [f"    {name} : {f.type}{unit}, {default}{bounds}", f"        {f.description}"]
+        func.__doc__ = (func.__doc__ or "").rstrip() + "\n" + "\n".join(lines) + "\n"
+        return func
+
+    return decorate

@@ -51,7 +51,7 @@ import pandas as pd
 
 from gigawatt.cases.campus import _ids
 from gigawatt.cases.memory import BYTES_PER_CONSUMER, check_memory
-from gigawatt.cases.schema import validate_settings
+from gigawatt.cases.schema import schema_keywords, validate_settings
 from gigawatt.errors import CaseError
 
 if TYPE_CHECKING:
@@ -433,6 +433,8 @@ def build_town_tables(params: dict, district_heating: dict | None = None, *, fil
     return {"dh_node": pd.DataFrame({"id": np.concatenate([sup, ret])}), "dh_pipe": pipe, "dh_consumer": consumer}
 
 
+@schema_keywords("town", "Every ``[town]`` field is a keyword (any unit spelling the loader accepts), from the "
+                         "schema table ``cases/schema.csv``:")
 def build_town(*, district_heating: dict | None = None, campus: "Case | None" = None, case: dict | None = None,
                **town) -> "Case":
     """Build a validated case with a town's district-heating network, with the same parameters as a case

@@ -32,7 +32,7 @@ _PUBLIC = {
     "format_contingency": "gigawatt.solver.contingency",
     "fault_currents": "gigawatt.solver.faults.analysis",
     "run_swings": "gigawatt.solver.swings.run",
-    "size_storage": "gigawatt.solver.swings.sizing",
+    "size_storage": "gigawatt.solver.swings.sizing", "size_storage_band": "gigawatt.solver.swings.sizing",
     "solve_dc_grid": "gigawatt.solver.dc.meshed_case", "grid_from_case": "gigawatt.solver.dc.meshed_case",
     "DCGridSolver": "gigawatt.solver.dc.meshed", "dc_grid": "gigawatt.solver.dc.meshed",
     "to_pandapower": "gigawatt.export", "to_pandapipes": "gigawatt.export",

@@ -28,7 +28,8 @@ def main():
 @main.command()
 @click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write the full results as NetCDF here (default: <case name>.nc in the current folder).")
+              help="Write the full results as NetCDF here (default: <case name>.nc in the current folder; with --year "
+                   "<case name>-year.nc, so a year never replaces the steady results).")
 @click.option("--no-output", is_flag=True, help="Print the summary only; write no results file.")
 @click.option("--series", type=click.Path(dir_okay=False, path_type=Path),
               help="A time-series CSV (time, p_it_fraction or p_it_kw, outdoor_t_c …): solve every step and write "
@@ -54,7 +55,7 @@ def _run(case, output, no_output, series, year):
             loaded = _with_time_axis(case) if year else gw.load_case(case)
             timed = series is not None or loaded.settings.get("time") is not None
             if not no_output:  # before anything is computed: never an input, a folder or a device
-                path = check_output(output or default_output(loaded.name, ".nc"),
+                path = check_output(output or default_output(loaded.name, "-year.nc" if year else ".nc"),
                                     case_inputs(loaded.file) + ([series] if series is not None else []))
                 remove_stale(path, say=_say)
             if not timed:
@@ -297,25 +298,38 @@ def swings(case, output, no_output, method):
 
 @main.command("size-storage")
 @click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True), required=True,
+@click.option("--ramp-limit", "ramp_limit", type=click.FloatRange(min=0, min_open=True),
               metavar="MW/s", help="Largest ramp of the power at the point of connection [MW/s].")
 @click.option("--band", "bands", multiple=True, metavar="NAME:LOW-HIGH",
               help="A frequency band [Hz] whose RMS at the point of connection is reported with each sized store "
-                   "(repeatable), e.g. torsional:15.2-16.2.")
+                   "(repeatable), e.g. torsional:15.2-16.2; with --band-rms-limit, the one band to size for.")
+@click.option("--band-rms-limit", "band_rms_limit", type=click.FloatRange(min=0, min_open=True), metavar="MW",
+              help="Size for the RMS of the power at the point of connection in the --band given (one band) "
+                   "instead of a ramp limit: a low-pass store per placement [MW].")
 @click.option("--placements", default="rack,bus,facility", show_default=True,
               help="Comma-separated placements to size (rack, bus, facility).")
-def size_storage(case, ramp_limit, bands, placements):
+def size_storage(case, ramp_limit, bands, band_rms_limit, placements):
     """The smallest store (power and energy) per placement whose ramp-limit control keeps the power at the
-    point of connection of CASE's training swings within --ramp-limit (gigawatt.solver.swings.sizing)."""
+    point of connection of CASE's training swings within --ramp-limit, or whose low-pass control keeps its RMS
+    in one --band within --band-rms-limit (gigawatt.solver.swings.sizing)."""
     import gigawatt as gw
     from gigawatt.solver.swings.run import PLACEMENTS, parse_bands
-    from gigawatt.swing_summary import sizing_lines
+    from gigawatt.swing_summary import band_sizing_lines, sizing_lines
 
     chosen = _choices("--placements", placements, PLACEMENTS, what="placement")
+    if (ramp_limit is None) == (band_rms_limit is None):
+        _fail("give either --ramp-limit or --band-rms-limit (with one --band)")
+    if band_rms_limit is not None and len(bands) != 1:
+        _fail(f"--band-rms-limit sizes for one band: give exactly one --band (got {len(bands)})")
     with _interruptible("sizing stopped"):
         try:
             loaded = gw.load_case(case)
             band_spec = parse_bands(list(bands)) if bands else None
+            if band_rms_limit is not None:
+                (name, rng), = band_spec.items()
+                sized = gw.size_storage_band(loaded, tuple(rng), band_rms_limit * 1e6, placements=chosen)
+                click.echo("\n".join(band_sizing_lines(sized, name, band_rms_limit * 1e6)))
+                return
             sized = gw.size_storage(loaded, ramp_limit * 1e6, placements=chosen)
             rms = {}
             if band_spec:
@@ -367,7 +381,12 @@ def sweep(case, sets, output, workers, scheduler):
     with _interruptible("the finished scenarios are kept in the .parts folder beside the output; rerun the "
                         "same command to resume"):
         try:
-            result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler, progress=_say)
+            from gigawatt.progress import progress
+
+            with progress(None, "scenarios") as advance:  # a bar on a terminal; the lines below in a log
+                result = run_sweep(case, list(sets), output, workers=workers, scheduler=scheduler,
+                                   progress=None if sys.stderr.isatty() else _say,
+                                   on_scenario=lambda done, total: advance(total=total))
         except gw.GigawattError as err:
             _fail(err)
     click.echo(format_sweep(result))
@@ -406,15 +425,36 @@ def contingency(case, elements, order, output, workers, scheduler):
     write_netcdf(result, output or Path(f"{loaded.name}-outages.nc"), "outages")
 
 
+def _peer_warnings(caught) -> None:
+    """Warnings the peer tools (pandapower, pandapipes, ...) gave while the checks ran, once each, said as
+    ours: which tool, and that the checks' rows above already say whether it agreed."""
+    seen = set()
+    for w in caught:
+        module = Path(w.filename).parts
+        tool = next((p for p in module if p in ("pandapower", "pandapipes")), None)  # the peers; not numerics
+        first = str(w.message).strip().splitlines()[0][:160] if str(w.message).strip() else w.category.__name__
+        if tool is None or (tool, first) in seen:
+            continue
+        seen.add((tool, first))
+        click.echo(f"note: {tool}, run as a peer of the cross-code checks, warned: {first} (the rows above say "
+                   "whether its results agreed with gigawatt's)", err=True)
+
+
 @main.command()
 @click.option("--tier", type=click.Choice(["analytic", "published", "cross-code"]), multiple=True,
               help="Run only these tiers (repeatable).")
 def validate(tier):
     """Run every validation case; one row per checked quantity. Exit status 1 if any fails."""
+    import warnings
+
+    from gigawatt.progress import progress
     from gigawatt.validation.harness import format_rows, run_all
 
-    rows = run_all(tiers=tier or None)
+    with progress(None, "validation cases") as advance, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        rows = run_all(tiers=tier or None, progress=lambda name, total: advance(name, total=total))
     click.echo(format_rows(rows))
+    _peer_warnings(caught)
     failed = sum(not r.passed for r in rows)
     click.echo(f"{len(rows) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
@@ -478,7 +518,14 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     a year of the coupled chain."""
     import json
 
-    say = None if as_json else lambda msg: click.echo(msg, err=True)
+    from gigawatt.progress import progress
+
+    advance = ctx.with_resource(progress(None, "benchmark"))  # on a terminal a bar with the current step
+
+    def say(msg):
+        advance(msg) if sys.stderr.isatty() else click.echo(msg, err=True)  # off a terminal, the lines
+
+    say = None if as_json else say
     if contingency_only:
         from gigawatt.bench import contingency as bench_contingency
 
@@ -541,7 +588,7 @@ def bench(ctx, as_json, sizes, no_peer, repeat, racks, plates, consumers, bipola
     records = run_benchmarks(_counts("--sizes", sizes), peer=not no_peer, repeat=repeat,
                              cooling_sizes={k: v for k, v in cooling.items() if v},
                              dh_sizes=_counts("--consumers", consumers), bipolar_sizes=_counts("--bipolar", bipolar),
-                             progress=None if as_json else lambda msg: click.echo(msg, err=True))
+                             progress=say)
     click.echo(json.dumps(records, indent=2) if as_json else format_table(records))
 
 

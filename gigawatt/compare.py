@@ -168,19 +168,21 @@ def _dataset(case, names, rows, tariff, hours, options, preset) -> xr.Dataset:
     ds["stage_loss_w"] = var(a + ("stage",), "stage_loss_w", "W", "losses by stage")
     ds["stage_efficiency"] = var(a + ("stage",), "stage_efficiency", "1",
                                  "output over input of each stage in the solve (1 where the architecture has none)")
-    ds["cross_section_m2"] = var(a + ("line",), "cross_section_m2", "m2", "section of one phase or pole conductor")
+    ds["cross_section_m2"] = var(a + ("line",), "cross_section_m2", "m^2", "section of one phase or pole conductor")
     ds["conductors_per_circuit"] = var(a + ("line",), "conductors_per_circuit", "1",
                                        "conductors per circuit, weighted by section (ac: 3 phases, + neutral "
                                        "where the rack standard's feed has one; dc800: 2; dc400: 2 poles + neutral)")
     ds["conductor_mass_kg"] = var(a + ("line",), "conductor_mass_kg", "kg", "conductor mass of the line")
     ds["copper_mass_kg"] = var(a, "copper_mass_kg", "kg", "copper mass of all copper lines (density 8960 kg/m3)")
     energy = ds["p_grid_w"].values * hours / 1e6  # W·h → MWh
-    ds["annual_energy_mwh"] = var(a, None, "MWh", "grid energy per year", energy)
-    ds["annual_cost"] = var(a, None, "currency", "cost of the grid energy per year at the tariff", energy * tariff)
+    ds["annual_energy_mwh"] = var(a, None, "MW h", "grid energy per year", energy)
+    # A cost has no physical unit pint or UDUNITS could parse: no units attribute, the currency in its name.
+    ds["annual_cost"] = xr.Variable(a, energy * tariff, attrs={
+        "long_name": "cost of the grid energy per year at the tariff (in the tariff's currency)"})
     for key in ("efficiency_grid_to_chip", "p_grid_w", "p_loss_w", "annual_energy_mwh", "annual_cost",
                 "copper_mass_kg"):
         ds[f"d_{key}"] = ds[key] - ds[key].isel(architecture=0)
-        ds[f"d_{key}"].attrs = {"units": ds[key].attrs["units"],
+        ds[f"d_{key}"].attrs = {**{k: v for k, v in ds[key].attrs.items() if k == "units"},
                                 "long_name": f"{ds[key].attrs['long_name']}, minus the first architecture's"}
     ds["d_stage_loss_w"] = ds["stage_loss_w"] - ds["stage_loss_w"].isel(architecture=0)
     ds["d_stage_loss_w"].attrs = {"units": "W", "long_name": "losses by stage, minus the first architecture's"}
@@ -199,7 +201,9 @@ def _dataset(case, names, rows, tariff, hours, options, preset) -> xr.Dataset:
     for name, r in zip(names, rows):
         for stage, text in r["assumptions"].items():
             ds.attrs[f"assumption_{name}_{stage}"] = text
-    return ds
+    from gigawatt.solver.results_schema import conform
+
+    return conform(ds)
 
 
 def format_comparison(ds: xr.Dataset) -> str:

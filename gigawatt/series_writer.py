@@ -16,9 +16,10 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.output_paths import commit, temporary_beside
+from gigawatt.solver.results_schema import CONVENTIONS, figure_variables, variable_attrs
 
 # Units of a figure from its name's suffix (the schema's convention), longest suffix first.
-_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m3/s"), ("_m_s", "m/s"), ("_m2", "m2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
+_SUFFIX_UNITS = (("_kg_s", "kg/s"), ("_m3_s", "m^3/s"), ("_m_s", "m/s"), ("_m2", "m^2"), ("_pa", "Pa"), ("_w", "W"), ("_k", "K"), ("_j", "J"),
                  ("_a", "A"), ("_v", "V"), ("_m", "m"), ("_pu", "1"))
 
 
@@ -70,13 +71,19 @@ class SeriesWriter:
         for name, values in columns.items():
             if name not in self.nc.variables:
                 var = self.nc.createVariable(name, "f8", ("time",), fill_value=np.nan)
-                var.units = figure_units(name)
+                var.setncatts(variable_attrs(name, {"units": figure_units(name)}))
             self.nc[name][k0:k1] = np.asarray(values, float)
         self.steps = k1
 
     def finish(self, attrs: dict, extra: xr.Dataset | None = None) -> Path:
         """Write the run's attributes (numbers and strings) and ``extra`` variables, close and rename."""
         self.nc.setncatts({k: v for k, v in attrs.items() if isinstance(v, (str, int, float, np.number))})
+        self.nc.setncatts({"Conventions": CONVENTIONS})
+        self.nc["time"].setncatts({"standard_name": "time", "long_name": "time"})
+        for name, (value, var_attrs) in figure_variables(attrs, set(self.nc.variables)).items():
+            self.nc.createVariable(name, "f8", ())  # the period's figures as 0-d variables (results schema)
+            self.nc[name].setncatts(var_attrs)
+            self.nc[name].assignValue(float(value))
         self.nc.close()
         if extra is not None and len(extra.data_vars):
             extra.to_netcdf(self.partial, mode="a")

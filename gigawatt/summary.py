@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.quantities import engineering_parts
+
 from gigawatt.models.consumers import YEAR_S, homes_heated_annual
 from gigawatt.solver.dc.results import STAGES
 from gigawatt.solver.plausibility import VELOCITY_WARN_M_S
@@ -12,7 +14,9 @@ MAX_LISTED = 12  # sources listed one by one; the rest are summed
 
 
 def _mw(x) -> str:
-    return f"{float(x) / 1e6:12.4f} MW"
+    """A power [W] in the prefix its magnitude calls for (W, kW, MW, GW), right-aligned."""
+    number, unit = engineering_parts(x, "W", digits=6)
+    return f"{number:>11} {unit:<2}"
 
 
 def _pct(part, whole, digits: int = 3) -> str:
@@ -38,13 +42,14 @@ def format_summary(ds: xr.Dataset) -> str:
     lines.append("power drawn from each source (grid side)")
     for sid in ds["source"].values[:MAX_LISTED]:
         s = ds.sel(source=sid)
-        lines.append(f"  {sid:<24} {_mw(s.p_grid_w)}   DC out {_mw(s.p_dc_w)}   at {float(s.source_v_v):8.2f} V"
+        lines.append(f"  {sid:<24} {_mw(s.source_p_grid_w)}   DC out {_mw(s.p_dc_w)}   at {float(s.source_v_v):8.2f} V"
                      f"   loading {100 * float(s.source_loading):6.1f} %")
     if ds.sizes["source"] > MAX_LISTED:
         rest = ds.isel(source=slice(MAX_LISTED, None))
-        lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.p_grid_w.sum())}   loading "
+        lines.append(f"  {'... and %d more' % rest.sizes['source']:<24} {_mw(rest.source_p_grid_w.sum())}   loading "
                      f"{100 * float(rest.source_loading.min()):.1f}–{100 * float(rest.source_loading.max()):.1f} %")
     lines.append(f"  {'total':<24} {_mw(a['p_grid_w'])}")
+    lines += dc_grid_element_lines(ds)
     lines += it_power_lines(ds)
     lines.append("")
     lines.append("losses by stage")
@@ -63,7 +68,8 @@ def format_summary(ds: xr.Dataset) -> str:
     i = int(np.argmin(ds.v_pu.values))
     lines.append(f"lowest voltage                 {float(ds.v_v[i]):.3f} V = {float(ds.v_pu[i]):.4f} pu "
                  f"at bus '{ds.bus.values[i]}'")
-    lines.append(f"converged in {a['iterations']} Newton iterations; largest mismatch {a['max_mismatch_a']:.2e} A; "
+    its = "substitutions (DC grid load flow)" if "dc_solver" in a else "Newton iterations"
+    lines.append(f"converged in {a['iterations']} {its}; largest mismatch {a['max_mismatch_a']:.2e} A; "
                  f"energy balance residual {a['energy_balance_residual']:.1e}")
     if a.get("dc_system") == "bipolar":
         lines += [""] + bipolar_lines(ds)
@@ -78,6 +84,21 @@ def format_summary(ds: xr.Dataset) -> str:
     if a.get("warnings"):
         lines += ["", "warnings"] + [f"  {w}" for w in a["warnings"].splitlines()]
     return "\n".join(lines)
+
+
+def dc_grid_element_lines(ds: xr.Dataset) -> list[str]:
+    """The set-power terminals (power, mode) and conductance loads of a case with DC grid elements."""
+    lines = []
+    if "terminal_p_w" in ds and ds.sizes.get("dc_terminal"):
+        lines += ["", "set-power terminals (into the DC network; negative: drawing)"]
+        for tid in ds["dc_terminal"].values[:MAX_LISTED]:
+            x = ds.sel(dc_terminal=tid)
+            lines.append(f"  {tid:<24} {_mw(x.terminal_p_w)}   {x.terminal_mode.item()}")
+        lines.append(f"  {'total':<24} {_mw(ds.attrs.get('p_dc_terminals_w', 0.0))}")
+    if "conductance_p_w" in ds and ds.sizes.get("dc_conductance"):
+        lines.append(f"conductance loads (G·V²)       {_mw(ds.attrs.get('p_dc_conductances_w', 0.0)).strip()} in "
+                     f"{ds.sizes['dc_conductance']} load(s)")
+    return lines
 
 
 def it_power_lines(ds: xr.Dataset) -> list[str]:
@@ -224,12 +245,12 @@ def cooling_lines(ds: xr.Dataset) -> list[str]:
              f"  heat rejected to ambient     {_mw(a['q_rejected_w']).strip()}",
              dry_cooler_line(ds),
              f"  pumps / fans                 {_mw(a['p_pumps_w']).strip()} / {_mw(a['p_fans_w']).strip()}",
-             f"  facility power               {_mw(a['p_facility_w']).strip()} (stations' intake + pumps + fans; "
-             f"KPIs below)",
+             f"  facility power               {_mw(a['p_facility_w']).strip()} (stations' intake"
+             f"{' + DC terminals' if 'p_dc_terminals_w' in a else ''} + pumps + fans; KPIs below)",
              f"  heat balance residual        {a['heat_balance_residual']:.1e}; facility energy residual "
              f"{a['facility_energy_residual']:.1e}"]
-    if "p_it_ref_w" in ds:
-        at_t, at_ref = float(ds.p_it_w.sum()), float(ds.p_it_ref_w.sum())
+    if "rack_p_it_ref_w" in ds:
+        at_t, at_ref = float(ds.rack_p_it_w.sum()), float(ds.rack_p_it_ref_w.sum())
         lines.insert(2, f"  chip power with leakage      {_mw(at_t).strip()} at the chips' temperature vs "
                         f"{_mw(at_ref).strip()} at the leakage reference temperature (from the case's p_it_w): "
                         f"{(at_t - at_ref) / 1e3:+.1f} kW; chip fixed point per rack, {a['electrical_solves']} "

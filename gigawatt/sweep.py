@@ -45,6 +45,7 @@ import xarray as xr
 from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, canonical_names, check_scalar, parse_scalar, schema
 from gigawatt.errors import CaseError, GigawattError
 from gigawatt.output_paths import atomic_write, case_inputs, check_output, default_output, remove_stale
+from gigawatt.quantities import engineering
 from gigawatt.series_writer import figure_units
 
 SCHEDULER_CONNECT_TIMEOUT_S = 5.0
@@ -325,7 +326,7 @@ def input_digests(base):
 
 
 def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: str | None = None,
-              client=None, progress=None) -> xr.Dataset:
+              client=None, progress=None, on_scenario=None) -> xr.Dataset:
     """Solve the grid of scenarios of ``case`` and write the sweep dataset to ``output``.
 
     Parameters
@@ -347,6 +348,8 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
         Run on this client's cluster (left open) instead of a new local one or ``scheduler``.
     progress : callable, optional
         Called with a one-line message as each scenario finishes.
+    on_scenario : callable, optional
+        Called as ``on_scenario(done, total)`` as each scenario finishes (a progress bar).
 
     Returns
     -------
@@ -389,7 +392,7 @@ def run_sweep(case, fields, output, *, workers: int | None = None, scheduler: st
     if todo:
         parts.mkdir(parents=True, exist_ok=True)
         try:
-            _compute(todo, source, parts, records, client, cluster, say)
+            _compute(todo, source, parts, records, client, cluster, say, on_scenario)
         finally:
             if own:
                 client.close()
@@ -436,7 +439,7 @@ def _finished(parts: Path, key: str, say=None) -> dict | None:
     return None
 
 
-def _compute(todo, source, parts, records, client, cluster, say) -> None:
+def _compute(todo, source, parts, records, client, cluster, say, on_scenario=None) -> None:
     from dask.distributed import as_completed
 
     futures = {}
@@ -459,6 +462,8 @@ def _compute(todo, source, parts, records, client, cluster, say) -> None:
             records[s.key] = record
             say(f"[{done}/{len(todo)}] scenario {s.index} {_values_text(s.values)}: {record['status']}"
                 + (f" ({record['error']})" if record["status"] != "ok" else ""))
+            if on_scenario is not None:
+                on_scenario(done, len(todo))
             future.release()
     finally:
         for future in futures:  # interrupted: nothing left running on a cluster we do not own
@@ -592,27 +597,33 @@ def combine(grid: list[SweptField], todo: list[Scenario], records: dict, base) -
                                           else f"{s.key}.error.json" for s in todo], dtype=object),
                     {"long_name": "file of the scenario's results in the parts folder"})
     failed = int(sum(records[s.key]["status"] != "ok" for s in todo))
-    return xr.Dataset(data, coords=coords, attrs={
+    from gigawatt.solver.results_schema import conform
+
+    return conform(xr.Dataset(data, coords=coords, attrs={
         "title": f"gigawatt sweep of case '{base.name}'", "case_name": base.name, "case_hash": base.hash(),
         "case_file": base.file or "", "gigawatt_version": __version__,
-        "swept_fields": ", ".join(sf.coord for sf in grid), "scenarios_failed": failed})
+        "swept_fields": ", ".join(sf.coord for sf in grid), "scenarios_failed": failed}))
 
 
 def format_sweep(ds: xr.Dataset) -> str:
     """A short table of the sweep: swept values, status and the headline figures."""
+    from gigawatt.report.values import typed_axis  # the swept values as the user typed them (°C, kW)
+
     swept = [c for c in ds.coords if c != "scenario"]
+    given = {c: typed_axis(ds[c]) if ds[c].dtype.kind in "fi" else (ds[c].values, c, "") for c in swept}
     figures = [k for k in ("p_grid_w", "p_it_w", "efficiency_grid_to_chip", "energy_p_grid_j", "energy_p_it_j",
                            "energy_q_recovered_j", "pue", "erf") if k in ds]  # energies: scenario-years
-    head = ["#"] + swept + figures + ["status"]
+    head = ["#"] + [given[c][1] for c in swept] + figures + ["status"]
     lines = []
     for i in range(ds.sizes["scenario"]):
         row = [str(i)]
         for c in swept:
-            v = ds[c].values[i]
+            v = given[c][0][i]
             row.append(f"{v:g}" if isinstance(v, (float, np.floating)) else str(v))
         for k in figures:
             v = float(ds[k].values[i])
-            row.append("-" if math.isnan(v) else (f"{v / 1e6:.4f} MW" if k.endswith("_w") else f"{v:.4f}"))
+            row.append("-" if math.isnan(v) else (engineering(v, "W") if k.endswith("_w") else
+                                                  engineering(v, "J") if k.endswith("_j") else f"{v:.4f}"))
         row.append(str(ds["status"].values[i]))
         lines.append(row)
     widths = [max(len(r[j]) for r in [head] + lines) for j in range(len(head))]

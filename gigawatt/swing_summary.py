@@ -60,3 +60,16 @@ def sizing_lines(sized: list[dict], limit_w_per_s: float, bands: dict | None = N
         for b, (rms, rms0) in (bands or {}).get(s["placement"], {}).items():
             lines.append(f"    band {b}: RMS {rms / 1e6:.4g} MW (without the store {rms0 / 1e6:.4g} MW)")
     return lines
+
+
+def band_sizing_lines(sized: list[dict], band: str, limit_w: float) -> list[str]:
+    """The table of :func:`gigawatt.size_storage_band` for the band named ``band`` and its RMS limit [W]."""
+    lines = [f"smallest store per placement holding the RMS in band {band} within {limit_w / 1e6:g} MW at the point "
+             "of connection (low-pass law; corner from the spectrum, unconstrained run, closed-form rating, "
+             "checked; bisection on the corner when needed)",
+             f"  {'placement':<10} {'power':>12} {'energy':>12} {'corner':>10} {'band RMS':>12} {'without':>12}  held"]
+    for s in sized:
+        lines.append(f"  {s['placement']:<10} {_mw(s['power_w']):>12} {s['energy_j'] / 3.6e9:>8.4g} MWh "
+                     f"{s['corner_hz']:>7.4g} Hz {s['band_rms_w'] / 1e6:>9.4g} MW {s['band_rms_unsmoothed_w'] / 1e6:>9.4g} MW"
+                     f"  {'yes' if s['held'] else 'NO'}")
+    return lines

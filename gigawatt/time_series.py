@@ -293,7 +293,12 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     ds = xr.Dataset({n: ("time", np.concatenate([c[n] for c in kept])) for n in names}, coords={"time": times})
     ds = ds.merge(stepper.extremes())
     ds.attrs.update(attrs)
-    return ds
+    from gigawatt.series_writer import figure_units
+    from gigawatt.solver.results_schema import conform
+
+    for name in ds.data_vars:  # as SeriesWriter gives them in a file
+        ds[name].attrs.setdefault("units", figure_units(name))
+    return conform(ds)
 
 
 def _fraction_of_total(case, p_total_w: np.ndarray, start: np.ndarray) -> np.ndarray:

@@ -109,6 +109,10 @@ def kpi_basis(case, *, ac_solved: bool, ac_in_case: bool, period: str, series: b
                  "and cable losses are not in the total")
     else:
         meter = "at the stations' AC intake (the case has no grid side)"
+    term = case.tables["dc_terminal"]
+    if len(term) and term["in_service"].to_numpy(bool).any():
+        meter += ("; and at the DC set-power terminals (dc_terminal: storage, links), whose delivery into the DC "
+                  "network counts as power taken in (negative while they draw)")
     return basis_statement(it_boundary=case.settings["kpi"]["it_boundary"], meter=meter, period=period,
                            carbon=carbon_note(case, series=series))
 

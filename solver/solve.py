@@ -7,9 +7,12 @@ import xarray as xr
 from gigawatt.cases.case import Case, require_case
 from gigawatt.errors import CaseError
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
+from gigawatt.models.racks import rack_powers
 from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal, warm_start_voltages
+from gigawatt.solver.dc.meshed_case import chain_dc_dataset, uses_grid_elements
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
+from gigawatt.solver.results_schema import conform
 
 
 def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flow_fraction: dict | None = None,
@@ -54,7 +57,7 @@ def solve(case: Case, *, district_heating_network=None, v_start_v=None, loop_flo
     require_case(case, "solve")
     ds = _solve(case, district_heating_network, v_start_v, loop_flow_fraction, ac_grid)
     check_ledgers_finite(ds.attrs, case.file)
-    return check_plausibility(ds)
+    return conform(check_plausibility(ds))
 
 
 def check_ledgers_finite(attrs, file=None) -> None:
@@ -84,7 +87,9 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
                                "case_hash": case.hash(), "case_file": case.file or "",
                                "gigawatt_version": __version__, "converged": 1, "warnings": ""})
         return _district_heating(ds, case, None, district_heating_network)
-    net = assemble(case)
+    # A case with DC grid elements (set-power terminals, conductance loads, ratio- or power-controlled or meshed
+    # DC/DC converters) has its DC stage solved by the DC grid load flow; net is then None.
+    net = None if uses_grid_elements(case) else assemble(case)
     if case.settings.get("cooling") is None:
         return _district_heating(_ac_grid(_electrical(case, net, __version__, v_start_v=v_start_v), case, ac_grid),
                                  case, None, district_heating_network)
@@ -92,15 +97,19 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
     from gigawatt.solver.cooling.stage import chip_operating_points, prepare_cooling, solve_heat, with_recovery
     from gigawatt.solver.cooling.results import add_cooling
 
-    plant = prepare_cooling(case, net.rack_shelf_loss, loop_flow_fraction)
+    plant = prepare_cooling(case, rack_powers(case)[1] if net is None else net.rack_shelf_loss, loop_flow_fraction)
     p_it, t_chip, iterations, t_junction = chip_operating_points(case, plant)
     leaky = case.settings["cooling"]["leakage_model"] != "none"
-    if leaky:
+    if leaky and net is not None:
         net = with_rack_power(net, case, p_it)
     ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None, v_start_v=v_start_v), case,
                   ac_grid)
-    other_loss = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-    heat = solve_heat(case, plant, p_it, net.rack_vrm_loss, net.rack_shelf_loss, other_loss, ds.attrs["p_grid_w"])
+    # What the facility takes in: the stations' intake and what set-power terminals (storage, links) deliver
+    # into the DC network; conductance loads turn their power into heat in the hall air, as the losses do.
+    p_in = ds.attrs["p_grid_w"] + ds.attrs.get("p_dc_terminals_w", 0.0)
+    other_loss = (float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
+                  + ds.attrs.get("p_dc_conductances_w", 0.0))
+    heat = solve_heat(case, plant, p_it, ds["vrm_loss_w"].values, ds["shelf_loss_w"].values, other_loss, p_in)
     dh = None
     if case.settings.get("district_heating") is not None:
         from gigawatt.solver.district_heating.stage import HeatOffer, prepare_district_heating
@@ -108,7 +117,7 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
         offer = HeatOffer(heat.facility["q_available_w"], heat.facility["t_reuse_k"],
                           heat.facility["t_facility_supply_k"])
         dh = (district_heating_network or prepare_district_heating(case)).solve(offer)
-        heat = with_recovery(case, plant, heat, ds.attrs["p_grid_w"], dh.figures["q_recovered_w"])
+        heat = with_recovery(case, plant, heat, p_in, dh.figures["q_recovered_w"])
     ds = add_cooling(ds, plant, heat, t_chip, iterations, t_junction)
     ds.attrs["electrical_solves"] = 1  # the chip fixed point needs no other (see gigawatt.solver.cooling.stage)
     return _kpis(_district_heating(ds, case, dh), case)
@@ -121,7 +130,7 @@ def _kpis(ds, case):
 
     a = ds.attrs
     ac_solved = "p_plant_w" in a
-    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["p_grid_w"].values
+    supply_p = ds["ac_supply_p_w"].values if ac_solved else ds["source_p_grid_w"].values
     stage = dict(zip(ds["stage"].values.tolist(), ds["stage_loss_w"].values.tolist()))
     a.update(kpi_figures(case, p_facility_w=a["p_facility_w"], p_cooling_w=a["p_cooling_w"], p_it_w=a["p_it_w"],
                          vrm_loss_w=stage["rack_vrm"], shelf_loss_w=stage["rack_shelf"],
@@ -172,9 +181,14 @@ def _c(t_k: float) -> str:
 
 def _electrical(case, net, version, p_it=None, v_start_v=None) -> xr.Dataset:
     """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results; with ``[solver]
-    conductor_temperature = "from_load"`` each line's resistance at its temperature from the load."""
+    conductor_temperature = "from_load"`` each line's resistance at its temperature from the load. ``net``
+    None: the case has DC grid elements, solved by the DC grid load flow
+    (:func:`gigawatt.solver.dc.meshed_case.chain_dc_dataset`)."""
     from_load = case.settings["solver"]["conductor_temperature"] == "from_load"
-    if (case.settings.get("dc") or {}).get("system") == "bipolar":
+    if net is None:
+        _grid_settings_supported(case, from_load)
+        ds = chain_dc_dataset(case, version=version, p_it=p_it)
+    elif (case.settings.get("dc") or {}).get("system") == "bipolar":
         if from_load:
             raise CaseError("conductor temperatures from the load are solved for monopolar DC networks only",
                             file=case.file, element="[solver]", field="conductor_temperature", value="from_load",
@@ -194,6 +208,18 @@ def _electrical(case, net, version, p_it=None, v_start_v=None) -> xr.Dataset:
     ds.attrs.update(idealised_elements(case))
     ds.attrs["rack_power_basis"] = ", ".join(sorted(set(case.tables["rack"]["p_it_basis"].tolist()))) or "input"
     return ds
+
+
+def _grid_settings_supported(case, from_load: bool) -> None:
+    """The DC grid load flow solves a monopolar network at the case's conductor temperatures."""
+    bipolar = (case.settings.get("dc") or {}).get("system") == "bipolar"
+    if bipolar or from_load:
+        element, field, value = (("[dc]", "system", "bipolar") if bipolar else
+                                 ("[solver]", "conductor_temperature", "from_load"))
+        raise CaseError("a case with DC grid elements (set-power terminals, conductance loads, ratio- or power-"
+                        "controlled or meshed DC/DC converters) is solved monopolar at fixed conductor temperatures",
+                        file=case.file, element=element, field=field, value=value,
+                        allowed="monopolar, fixed" if bipolar else "fixed")
 
 
 def idealised_elements(case) -> dict:

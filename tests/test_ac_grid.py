@@ -48,7 +48,7 @@ def test_case_without_grid_side_is_unchanged(kit, tmp_path, solved):
     assert "ac_bus" not in plain.dims and "p_plant_w" not in plain.attrs
     _, ds = solved
     np.testing.assert_array_equal(ds["v_v"].values, plain["v_v"].values)
-    np.testing.assert_array_equal(ds["p_grid_w"].values, plain["p_grid_w"].values)
+    np.testing.assert_array_equal(ds["source_p_grid_w"].values, plain["source_p_grid_w"].values)
 
 
 def test_station_draws_dc_power_plus_losses_at_its_power_factor(solved):

@@ -119,7 +119,7 @@ def test_invariants_on_random_networks(seed, n_bus, extra, n_sources, droop, neu
     v = np.column_stack([ds.v_pos_v.values, ds.v_neutral_v.values, ds.v_neg_v.values])
     assert np.all(v[:, 0] > v[:, 1]) and np.all(v[:, 1] > v[:, 2])
     loss = np.column_stack([ds.p_loss_pos_w.values, ds.p_loss_neutral_w.values, ds.p_loss_neg_w.values])
-    assert np.all(loss >= 0) and np.allclose(loss.sum(axis=1), ds.p_loss_w.values, rtol=1e-14, atol=0)
+    assert np.all(loss >= 0) and np.allclose(loss.sum(axis=1), ds.line_p_loss_w.values, rtol=1e-14, atol=0)
     if poles == ("bipolar",):
         assert np.max(np.abs(ds.i_neutral_a.values)) <= 1e-12 * max(np.max(np.abs(ds.i_pos_a.values)), 1.0)
 
@@ -208,7 +208,7 @@ def test_bipolar_racks_cause_no_neutral_current():
     assert np.max(np.abs(ds.v_neutral_v.values)) <= 1e-9
     assert np.max(np.abs(ds.i_earth_a.values)) <= 1e-12 * scale
     assert ds.attrs["pole_imbalance"] == pytest.approx(0.0, abs=1e-12)
-    assert float(ds.p_loss_neutral_w.sum()) <= 1e-18 * float(ds.p_loss_w.sum())
+    assert float(ds.p_loss_neutral_w.sum()) <= 1e-18 * float(ds.line_p_loss_w.sum())
 
 
 def test_single_pole_load_at_the_station_bus_returns_by_the_neutral():
@@ -318,7 +318,7 @@ def test_dc_dc_converter_draws_pole_to_pole_and_feeds_a_bipolar_level():
     ds = gw.solve(case)
     conv = ds.sel(converter="dc")
     # The converter's poles deliver the low-voltage level's loads and losses; its input adds its loss.
-    lv_loss = float(ds.p_loss_w.sel(line="l_lv"))
+    lv_loss = float(ds.line_p_loss_w.sel(line="l_lv"))
     assert float(conv.p_out_w) == pytest.approx(3e5 + lv_loss, rel=1e-12)
     assert float(conv.converter_p_in_w) == pytest.approx(float(conv.p_out_w) / eta, rel=1e-12)
     assert float(conv.converter_p_out_pos_w) > float(conv.converter_p_out_neg_w)  # the positive rack

@@ -62,8 +62,8 @@ def test_default_case_summary(default_run):
     assert chips == pytest.approx(ds.attrs["p_it_w"] / 1e6, abs=5e-5)
     case = gw.load_case()
     assert float(rack_powers(case)[0].sum()) == pytest.approx(4 * 12 * 16 * 130e3, rel=1e-12)
-    assert float(ds.p_it_ref_w.sum()) == pytest.approx(float(chip_powers(case).sum()), rel=1e-15)
-    np.testing.assert_array_equal(ds.p_it_w > ds.p_it_ref_w, ds.t_junction_k > 343.15)
+    assert float(ds.rack_p_it_ref_w.sum()) == pytest.approx(float(chip_powers(case).sum()), rel=1e-15)
+    np.testing.assert_array_equal(ds.rack_p_it_w > ds.rack_p_it_ref_w, ds.t_junction_k > 343.15)
     assert "design point: winter (heating design)" in text and "design point: summer (cooling design)" in text
     assert (ds.t_chip_k < ds.attrs["t_tcs_supply_k"] + 30).all() and (ds.t_chip_k < 333.15).all()
     assert f"results written to {out}" in text

@@ -87,7 +87,7 @@ def test_rack_flow_is_design_heat_over_cp_dt(coolant, coolprop, sourced):
     t_mean = ds.attrs["t_tcs_supply_k"] + dt / 2
     cp = PropsSI("C", "T", t_mean, "P", 101325.0, coolprop)
     rho = PropsSI("D", "T", t_mean, "P", 101325.0, coolprop)
-    np.testing.assert_allclose(ds.loop_flow_kg_s.values, ds.q_liquid_w.values / (cp * dt), rtol=1e-6)
+    np.testing.assert_allclose(ds.loop_flow_kg_s.values, ds.rack_q_liquid_w.values / (cp * dt), rtol=1e-6)
     np.testing.assert_allclose(ds.coolant_flow_l_min_per_kw.values, 6e7 / (rho * cp * dt), rtol=2e-6)
     np.testing.assert_allclose(ds.t_coolant_out_k - ds.t_coolant_in_k, dt, rtol=1e-12)
     if sourced:
@@ -131,7 +131,7 @@ def test_warmer_facility_class_hotter_chips_more_power_warmer_reuse():
     assert np.all(np.diff(t_chip) > 0)
     np.testing.assert_allclose(t_chip - t_class, t_chip[0] - t_class[0], rtol=0, atol=1e-3)
 
-    p_it = np.array([float(ds.p_it_w.sum()) for ds in leaky])
+    p_it = np.array([float(ds.rack_p_it_w.sum()) for ds in leaky])
     t_chip_leaky = np.array([float(ds.t_chip_k.max()) for ds in leaky])
     t_reuse = np.array([ds.attrs["t_reuse_k"] for ds in leaky])
     assert np.all(np.diff(p_it) > 0) and np.all(np.diff(t_chip_leaky) > 0) and np.all(np.diff(t_reuse) > 0)
@@ -191,8 +191,8 @@ def test_leakage_fixed_point_is_self_consistent(leakage, shelf_fraction):
                                     "chips_per_rack": n, "shelf_liquid_fraction": shelf_fraction, **leakage})
     ds = gw.solve(case)
     cp = plant_of(case).tcs.cp_j_per_kg_k
-    p, p_ref = ds.p_it_w.values, ds.p_it_ref_w.values
-    t = ds.t_coolant_in_k.values + ds.q_liquid_w.values / (2 * ds.coolant_flow_kg_s.values * cp) + r * lf * p / n
+    p, p_ref = ds.rack_p_it_w.values, ds.rack_p_it_ref_w.values
+    t = ds.t_coolant_in_k.values + ds.rack_q_liquid_w.values / (2 * ds.coolant_flow_kg_s.values * cp) + r * lf * p / n
     np.testing.assert_allclose(ds.t_chip_k.values, t, rtol=1e-9)
     f, k, t_ref = leakage["leakage_fraction"], leakage["leakage_k_per_k"], leakage["leakage_t_ref_k"]
     g = np.exp(k * (t - t_ref)) if leakage["leakage_model"] == "exponential" else 1 + k * (t - t_ref)
@@ -201,7 +201,7 @@ def test_leakage_fixed_point_is_self_consistent(leakage, shelf_fraction):
     assert np.all(p > p_ref)
     # q_liquid is built from the fixed-point power and the electrical losses at that power.
     vlf = lf  # default: VRM share = IT share
-    np.testing.assert_allclose(ds.q_liquid_w, lf * p + vlf * ds.vrm_loss_w + shelf_fraction * ds.shelf_loss_w,
+    np.testing.assert_allclose(ds.rack_q_liquid_w, lf * p + vlf * ds.vrm_loss_w + shelf_fraction * ds.shelf_loss_w,
                                rtol=1e-13)
 
 
@@ -245,12 +245,12 @@ def test_every_watt_from_the_grid_becomes_heat(tmp_path, kit):
     ds = gw.solve(gw.load_case(kit.write_case(tmp_path, doc)))
     other = ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"])
     assert float(other.sel(stage="dc_dc_converter")) > 0 and float(other.sel(stage="ac_dc_station")) > 0
-    total = float(ds.q_liquid_w.sum() + ds.q_air_w.sum() + other.sum())
+    total = float(ds.rack_q_liquid_w.sum() + ds.rack_q_air_w.sum() + other.sum())
     assert total == pytest.approx(ds.attrs["p_grid_w"], rel=1e-12)
     assert ds.attrs["q_liquid_w"] + ds.attrs["q_air_w"] == pytest.approx(ds.attrs["p_grid_w"], rel=1e-12)
-    np.testing.assert_allclose(ds.q_liquid_w, 0.8 * ds.p_it_w + 0.6 * ds.vrm_loss_w + 0.3 * ds.shelf_loss_w,
+    np.testing.assert_allclose(ds.rack_q_liquid_w, 0.8 * ds.rack_p_it_w + 0.6 * ds.vrm_loss_w + 0.3 * ds.shelf_loss_w,
                                rtol=1e-14)
-    np.testing.assert_allclose(ds.q_air_w, 0.2 * ds.p_it_w + 0.4 * ds.vrm_loss_w + 0.7 * ds.shelf_loss_w,
+    np.testing.assert_allclose(ds.rack_q_air_w, 0.2 * ds.rack_p_it_w + 0.4 * ds.vrm_loss_w + 0.7 * ds.shelf_loss_w,
                                rtol=1e-14)
 
 
@@ -273,8 +273,8 @@ def test_cold_plate_resistance_from_the_channel_correlation():
                               f.cp_j_per_kg_k, f.conductivity_w_per_m_k, s["header_roughness_m"] / 0.5e-3,
                               s["cold_plate_nu_laminar"], 0.004)
     assert plant.unit_r_th_k_per_w[0] == pytest.approx(r, rel=1e-14)
-    p = float(ds.p_it_w[0])
-    expected = (float(ds.t_coolant_in_k[0]) + float(ds.q_liquid_w[0]) / (2 * m * f.cp_j_per_kg_k)
+    p = float(ds.rack_p_it_w[0])
+    expected = (float(ds.t_coolant_in_k[0]) + float(ds.rack_q_liquid_w[0]) / (2 * m * f.cp_j_per_kg_k)
                 + r * s["liquid_fraction"] * p / s["chips_per_rack"])
     assert float(ds.t_chip_k[0]) == pytest.approx(expected, rel=1e-12)
     assert r > 0.004  # the convective part adds to the conduction part

@@ -296,7 +296,7 @@ def test_thermal_runaway_bound_is_where_the_closed_form_puts_it(tmp_path, kit):
     without leakage feedback; just outside (1.05 / e) they run away."""
     inside = gw.solve(load(tmp_path, kit, {**LEAKY, "chip_r_th_k_per_w": r_for_theta(0.95 / math.e)},
                            rows=3, racks=1))
-    assert np.isfinite(inside.t_chip_k).all() and (inside.p_it_w > inside.p_it_ref_w).all()
+    assert np.isfinite(inside.t_chip_k).all() and (inside.rack_p_it_w > inside.rack_p_it_ref_w).all()
     with pytest.raises(ConvergenceError):
         gw.solve(load(tmp_path, kit, {**LEAKY, "chip_r_th_k_per_w": r_for_theta(1.05 / math.e)}, rows=3, racks=1))
 
@@ -331,7 +331,7 @@ def test_loop_without_liquid_heat(tmp_path, kit, what):
     # The loops without liquid heat idle (no flow, no pump power, no CDU duty); the rest of the plant closes
     # its ledgers as usual.
     loop_of_rack = case.tables["rack"]["cooling_loop"].to_numpy(object)
-    q_loop = {name: ds.q_liquid_w.values[loop_of_rack == name].sum() for name in ds.cooling_loop.values}
+    q_loop = {name: ds.rack_q_liquid_w.values[loop_of_rack == name].sum() for name in ds.cooling_loop.values}
     idle = np.array([q_loop[name] == 0 for name in ds.cooling_loop.values])
     assert idle.any()
     assert (ds.loop_flow_kg_s.values[idle] == 0).all() and (ds.pump_power_w.values[idle] == 0).all()

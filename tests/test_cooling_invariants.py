@@ -171,7 +171,7 @@ def check_loops(ds, case, plant):
         # First law of the loop: what the CDU takes is what the racks and the pump put in, less what the
         # pipes give to the room.
         duty = float(ds.cdu_duty_w[j])
-        heat_in = ds.q_liquid_w.values[mine].sum() + shaft - float(ds.loop_pipe_loss_w[j])
+        heat_in = ds.rack_q_liquid_w.values[mine].sum() + shaft - float(ds.loop_pipe_loss_w[j])
         assert duty == pytest.approx(heat_in, rel=LEDGER_RTOL)
 
         # First law at the CDU, both sides, and the exact counter-flow epsilon-NTU relation.
@@ -207,9 +207,9 @@ def check_ledgers(ds, case, plant, ds_electrical):
 
     # Heat sources: every watt from the grid is heat in a rack (to liquid or air) or a loss elsewhere (air).
     other = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-    q_liquid, q_air_racks = float(ds.q_liquid_w.sum()), float(ds.q_air_w.sum())
+    q_liquid, q_air_racks = float(ds.rack_q_liquid_w.sum()), float(ds.rack_q_air_w.sum())
     assert q_liquid + q_air_racks + other == pytest.approx(a["p_grid_w"], rel=1e-12)
-    np.testing.assert_allclose(ds.q_liquid_w + ds.q_air_w, ds.p_it_w + ds.vrm_loss_w + ds.shelf_loss_w, rtol=1e-13)
+    np.testing.assert_allclose(ds.rack_q_liquid_w + ds.rack_q_air_w, ds.rack_p_it_w + ds.vrm_loss_w + ds.shelf_loss_w, rtol=1e-13)
     assert a["q_liquid_w"] == pytest.approx(q_liquid, rel=1e-13)
     assert a["q_air_w"] == pytest.approx(q_air_racks + other, rel=1e-13)
 
@@ -279,6 +279,6 @@ def test_cooling_invariants_on_random_campuses(spec):
     check_mass_balance(ds, plant)
     check_loops(ds, case, plant)
     racks = case.tables["rack"].copy()
-    racks["p_it_w"], racks["p_it_basis"] = ds.p_it_w.values, "chips"  # the solved power at the chips
+    racks["p_it_w"], racks["p_it_basis"] = ds.rack_p_it_w.values, "chips"  # the solved power at the chips
     electrical = gw.solve(gw.make_case({**case.tables, "rack": racks}, loss_models=spec["loss_models"]))
     check_ledgers(ds, case, plant, electrical)

@@ -101,7 +101,7 @@ def test_junction_offset_is_r_jc_times_the_plate_heat():
     # No leakage: each rack's junction runs R_jc q_plate above its case, q_plate = liquid share × rack IT
     # power / chips per rack (0.83 × 130 kW / 72, the defaults' by-hand plate heat). Rounding only.
     ds = gw.solve(campus(chip_r_jc_k_per_w=0.02, liquid_fraction=0.83, chips_per_rack=72))
-    q_plate = 0.83 * ds.p_it_w.values / 72
+    q_plate = 0.83 * ds.rack_p_it_w.values / 72
     np.testing.assert_allclose(ds.t_junction_k - ds.t_chip_k, 0.02 * q_plate, rtol=1e-10)
     assert ds.attrs["chip_r_jc_k_per_w"] == 0.02
     # Without R_jc the junction is the case.
@@ -117,10 +117,10 @@ def test_leakage_is_evaluated_at_the_junction():
             "leakage_k_per_k": math.log(2) / 50}
     ds = gw.solve(campus(chip_r_jc_k_per_w=0.01, **leak))
     f, k = 0.1, math.log(2) / 50
-    expected = ds.p_it_ref_w.values * ((1 - f) + f * np.exp(k * (ds.t_junction_k.values - 333.15)))
-    np.testing.assert_allclose(ds.p_it_w.values, expected, rtol=1e-12)
+    expected = ds.rack_p_it_ref_w.values * ((1 - f) + f * np.exp(k * (ds.t_junction_k.values - 333.15)))
+    np.testing.assert_allclose(ds.rack_p_it_w.values, expected, rtol=1e-12)
     without = gw.solve(campus(**leak))
-    assert (ds.p_it_w.values > without.p_it_w.values).all()
+    assert (ds.rack_p_it_w.values > without.rack_p_it_w.values).all()
 
 
 def series(fraction, outdoor_c):

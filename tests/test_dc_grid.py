@@ -2,6 +2,7 @@
 (gigawatt.solver.dc.meshed), against closed forms and an independent solve of the same equations
 (scipy.optimize.fsolve on the full Kirchhoff system, written out by hand here)."""
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import fsolve
 
@@ -191,15 +192,88 @@ def test_solve_dc_grid_from_a_case_matches_the_grid_and_closes_its_ledger():
     assert ds["v_v"].attrs["units"] == "V" and ds["terminal_p_w"].attrs["units"] == "W"
 
 
-def test_the_chain_refuses_grid_elements_with_one_line():
+def _campus_with_grid_elements(cooling=None, **extra):
+    """A small campus (two droop stations) with a battery terminal discharging 200 kW at its set power and a
+    heater (a conductance load) at the row end."""
     import gigawatt as gw
-    with pytest.raises(CaseError, match="solve_dc_grid") as err:
-        gw.solve(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]))
-    assert "\n" not in str(err.value)
-    conv = [{"id": "dcdc", "from_bus": "b", "to_bus": "c", "v_set_v": 790, "rated_power_w": 1e6, "control": "power",
-             "p_set_w": 1e5}]
-    with pytest.raises(CaseError, match="control"):
+    base = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130)
+    tables = {k: v for k, v in base.tables.items() if len(v)}
+    tables["dc_terminal"] = [{"id": "bess", "bus": "H1-SWB", "p_set_w": 2e5, "v_min_v": 700, "v_max_v": 900,
+                              "rated_power_w": 5e5}]
+    tables["dc_conductance"] = [{"id": "heater", "bus": "H1-R2-T4", "g_s": 0.05}]
+    tables.update(extra)
+    return gw.make_case(tables, loss_models=base.loss_model_params, cooling=cooling)
+
+
+def test_solve_takes_grid_elements_as_solve_dc_grid_does_and_closes_its_ledgers():
+    """gw.solve's DC stage of a case with a terminal and a conductance load is the DC grid load flow's (the same
+    solver: equal to round-off); its ledger, the heat ledger and the facility energy close with the terminal as
+    a supply and the heater's power as heat to air."""
+    import gigawatt as gw
+    case = _campus_with_grid_elements(cooling={})
+    ds, ref = gw.solve(case), gw.solve_dc_grid(case)
+    assert np.allclose(ds.v_v, ref.v_v, rtol=1e-14, atol=0)
+    assert np.allclose(ds.source_p_grid_w, ref.source_p_grid_w, rtol=1e-12, atol=0)
+    assert ds.terminal_p_w.item() == 2e5 and ds.terminal_mode.item() == "set_power"
+    assert ds.conductance_p_w.item() == pytest.approx(0.05 * ds.v_v.sel(bus="H1-R2-T4").item() ** 2, rel=1e-14)
+    a = ds.attrs
+    assert a["p_dc_terminals_w"] == 2e5 and a["p_dc_conductances_w"] == ds.conductance_p_w.item()
+    # the ledger from the variables themselves: grid + terminal = chips + every stage's loss + heater
+    balance = (float(ds.source_p_grid_w.sum()) + 2e5 - float(ds.rack_p_it_w.sum()) - float(ds.stage_loss_w.sum())
+               - float(ds.conductance_p_w.sum()))
+    # the droop stations deliver k (v_set − V) at V converged to 1e-12 of nominal: k·1e-12·800 V ≈ 1e-6 W
+    assert abs(balance) <= 1e-11 * a["p_grid_w"] and a["energy_balance_residual"] <= 1e-11
+    assert a["max_mismatch_a"] <= 1e-9 * a["p_grid_w"] / 800  # Kirchhoff at every bus, on the results
+    assert a["heat_balance_residual"] <= 1e-12 and a["facility_energy_residual"] <= 1e-11
+    assert a["p_facility_w"] == pytest.approx(a["p_grid_w"] + 2e5 + a["p_pumps_w"] + a["p_fans_w"], rel=1e-14)
+    assert 1.0 < a["pue"] < 1.2 and "DC set-power terminals" in a["kpi_basis"]
+    assert ds.terminal_p_w.attrs["units"] == "W" and ds.v_v.attrs["units"] == "V"
+
+
+def test_an_equivalent_case_without_grid_elements_gives_the_same_network():
+    """The heater as a rack drawing G·V² at the solved voltage, the battery as a lossless droop source whose
+    law gives 200 kW at the solved voltage: the level-by-level load flow then finds the same voltages, line
+    currents and station powers (both solvers to their tolerances, 1e-12 and 1e-11 of nominal)."""
+    import gigawatt as gw
+    case = _campus_with_grid_elements()
+    ds = gw.solve(case)
+    v_heater, v_bess = ds.v_v.sel(bus="H1-R2-T4").item(), ds.v_v.sel(bus="H1-SWB").item()
+    droop, rated = 0.02, 1e6  # P = rated / (droop v_set) · (v_set − V) = 200 kW at V:
+    v_set = v_bess / (1.0 - 2e5 * droop / rated)
+    src = pd.concat([case.tables["source"], pd.DataFrame([{
+        **case.tables["source"].iloc[0].to_dict(), "id": "bess", "bus": "H1-SWB", "v_set_v": v_set, "droop": droop,
+        "rated_power_w": rated, "loss_model": ""}])], ignore_index=True)
+    rack = pd.concat([case.tables["rack"], pd.DataFrame([{
+        **case.tables["rack"].iloc[0].to_dict(), "id": "heater", "bus": "H1-R2-T4",
+        "p_it_w": ds.conductance_p_w.item(), "vrm_efficiency": 1.0, "shelf_loss_model": "", "p_it_basis": "input"}])],
+        ignore_index=True)
+    tables = {k: v for k, v in case.tables.items() if len(v) and k not in ("dc_terminal", "dc_conductance")}
+    eq = gw.solve(gw.make_case({**tables, "source": src, "rack": rack}, loss_models=case.loss_model_params))
+    assert "dc_terminal" not in eq.dims and eq.attrs["energy_balance_residual"] <= 1e-12
+    assert np.allclose(eq.v_v, ds.v_v, rtol=1e-10, atol=0)
+    assert np.allclose(eq.i_a, ds.i_a, rtol=0, atol=1e-9 * float(np.abs(ds.i_a).max()))
+    stations = ["H1-ST1", "H1-ST2"]
+    assert np.allclose(eq.source_p_grid_w.sel(source=stations), ds.source_p_grid_w.sel(source=stations), rtol=1e-9,
+                       atol=0)
+    assert eq.p_dc_w.sel(source="bess").item() == pytest.approx(2e5, rel=1e-9)
+    assert eq.attrs["p_loss_w"] == pytest.approx(ds.attrs["p_loss_w"], rel=1e-9)
+
+
+def test_the_chain_refuses_bad_grid_input_with_one_line():
+    import gigawatt as gw
+    conv = [{"id": "dcdc", "from_bus": "b", "to_bus": "c", "v_set_v": 790, "rated_power_w": 1e6, "control": "power"}]
+    with pytest.raises(CaseError, match="converter 'dcdc'.*p_set_w") as err:
         gw.solve(_case(converter=conv))
+    assert "\n" not in str(err.value)
+    with pytest.raises(CaseError, match="monopolar") as err:
+        gw.solve(gw.make_case(dict(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]).tables),
+                              dc={"system": "bipolar"}))
+    assert "\n" not in str(err.value)
+    # the level-by-level load flow (time series, contingencies, swings) still refuses them, in one line
+    from gigawatt.solver.dc.assembly import assemble
+    with pytest.raises(CaseError, match="level-by-level") as err:
+        assemble(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]))
+    assert "\n" not in str(err.value)
 
 
 def test_case_converter_controls_and_their_bad_input():
@@ -310,3 +384,34 @@ def test_warm_start_from_the_previous_step_gives_the_same_answer():
         np.testing.assert_allclose(warm.v_v, cold.v_v, rtol=1e-13)
         assert warm.terminal_mode[0] == cold.terminal_mode[0]
         prev = warm
+
+
+def test_the_energy_chain_of_a_case_with_grid_elements_balances_at_every_node():
+    """The report's Sankey: the terminal feeds the DC network behind the stations, the heater draws from it
+    and its power joins the heat; every node balances (gigawatt.report.sankey.check_balance)."""
+    import gigawatt as gw
+    from gigawatt.report.sankey import CONDUCTANCES, TERMINALS_IN, check_balance, energy_chain
+
+    ds = gw.solve(_campus_with_grid_elements(cooling={}))
+    chain = energy_chain(ds)
+    check_balance(chain)
+    flows = {(f.source, f.target): f.value_w for f in chain.flows}
+    assert flows[(TERMINALS_IN, "distribution")] == 2e5
+    assert flows[(CONDUCTANCES, "heat")] == ds.attrs["p_dc_conductances_w"]
+
+
+def test_grid_side_ledger_closes_with_grid_elements():
+    """With the AC grid solved (pandapower) the plant-to-chips ledger counts the terminal beside the plant and
+    the heater beside the racks."""
+    import gigawatt as gw
+    base = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130, grid="ext_grid",
+                           grid_transformers_per_site=2)
+    tables = {k: v for k, v in base.tables.items() if len(v)}
+    tables["dc_terminal"] = [{"id": "bess", "bus": "H1-SWB", "p_set_w": 2e5}]
+    tables["dc_conductance"] = [{"id": "heater", "bus": "H1-R2-T4", "g_s": 0.05}]
+    ds = gw.solve(gw.make_case(tables, loss_models=base.loss_model_params, cooling={}))
+    a = ds.attrs
+    balance = a["p_plant_w"] + a["p_dc_terminals_w"] - a["p_it_w"] - a["p_loss_w"] - a["p_dc_conductances_w"] \
+        - a["p_ac_loss_w"]
+    # the AC load flow's own tolerance (pandapower, 1e-8 MVA) bounds it, as for any case with a grid side
+    assert abs(balance) <= 1e-9 * a["p_plant_w"] and a["plant_energy_balance_residual"] <= 1e-9

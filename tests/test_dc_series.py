@@ -89,7 +89,7 @@ def test_steps_equal_gw_solve(build, kit):
     for scale in rng.uniform(0.3, 1.1, 3):
         ds = _scaled_solve(case, scale)
         # With chip leakage (the bundled case) the IT power is gw.solve's, at the chips' temperature.
-        step = series.step(ds["p_it_w"].to_numpy())
+        step = series.step(ds["rack_p_it_w"].to_numpy())
         _assert_step_equals_solve(step, ds, case)
         assert step.iterations >= 1
 

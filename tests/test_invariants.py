@@ -208,9 +208,9 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
     np.testing.assert_allclose(ds.r_ohm.values[given_r], r[given_r], rtol=1e-15)
     np.testing.assert_allclose(ds.r_ohm.values[geom_r], r[geom_r], rtol=1e-14)
     np.testing.assert_allclose(i_line[live], (v[frm] - v[to])[live] / r[live], rtol=1e-13, atol=0)
-    np.testing.assert_allclose(ds.p_loss_w.values[live], i_line[live] ** 2 * r[live], rtol=1e-13, atol=0)
-    assert np.all(ds.p_loss_w.values >= 0)
-    assert np.all(np.isnan(i_line[~live])) and np.all(ds.p_loss_w.values[~live] == 0)
+    np.testing.assert_allclose(ds.line_p_loss_w.values[live], i_line[live] ** 2 * r[live], rtol=1e-13, atol=0)
+    assert np.all(ds.line_p_loss_w.values >= 0)
+    assert np.all(np.isnan(i_line[~live])) and np.all(ds.line_p_loss_w.values[~live] == 0)
 
     # Racks: input = IT / VRM + shelf loss at the shelf output (constant power), recomputed here.
     racks = t["rack"]
@@ -241,7 +241,7 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
             expected_loss = _loss(case, row.loss_model, max(p, 0.0), vb, row.rated_power_w)
             assert float(ds[loss_var].values[j]) == pytest.approx(expected_loss, rel=1e-12, abs=1e-9)
             assert float(ds[loss_var].values[j]) >= 0
-    np.testing.assert_allclose(ds.p_grid_w.values, ds.p_dc_w.values + ds.source_loss_w.values, rtol=1e-15)
+    np.testing.assert_allclose(ds.source_p_grid_w.values, ds.p_dc_w.values + ds.source_loss_w.values, rtol=1e-15)
     np.testing.assert_allclose(ds.converter_p_in_w.values, ds.p_out_w.values + ds.converter_loss_w.values,
                                rtol=1e-15)
 
@@ -282,7 +282,7 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
 
     # Energy ledger, recomputed: grid = IT + every stage loss.
     stages = dict(zip(ds.stage.values, ds.stage_loss_w.values))
-    mine = {"ac_dc_station": ds.source_loss_w.values.sum(), "distribution": ds.p_loss_w.values.sum(),
+    mine = {"ac_dc_station": ds.source_loss_w.values.sum(), "distribution": ds.line_p_loss_w.values.sum(),
             "dc_dc_converter": ds.converter_loss_w.values.sum(), "rack_shelf": ds.shelf_loss_w.values.sum(),
             "rack_vrm": ds.vrm_loss_w.values.sum()}
     assert set(stages) == set(mine)
@@ -290,7 +290,7 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
         assert stages[k] == pytest.approx(mine[k], rel=1e-12, abs=1e-12 * ds.attrs["p_grid_w"]), k
         assert stages[k] >= 0
     assert np.all(ds.kind_loss_w.values >= 0)
-    p_grid, p_it = ds.p_grid_w.values.sum(), racks["p_it_w"].sum()
+    p_grid, p_it = ds.source_p_grid_w.values.sum(), racks["p_it_w"].sum()
     assert ds.attrs["p_grid_w"] == pytest.approx(p_grid, rel=1e-13)
     assert ds.attrs["p_it_w"] == pytest.approx(p_it, rel=1e-13)
     assert ds.kind_loss_w.values.sum() == pytest.approx(sum(mine.values()), rel=1e-12)
@@ -298,7 +298,7 @@ def check_invariants(case: gw.Case, ds: xr.Dataset):
     # losses − load power), so the DC network's power balance must equal the KCL residuals checked above,
     # up to rounding of these sums (1e-13 of the power handled).
     delivered = ds.p_dc_w.values.sum() + ds.p_out_w.values.sum()
-    drawn = ds.p_loss_w.values.sum() + rack_in.sum() + ds.converter_p_in_w.values.sum()
+    drawn = ds.line_p_loss_w.values.sum() + rack_in.sum() + ds.converter_p_in_w.values.sum()
     assert abs(delivered - drawn + np.sum(v * residual)) <= 1e-13 * (delivered + drawn)
     # The ledger: with the default solver tolerance (1e-11 of the load current) the KCL residuals are far
     # below 1e-9 of the power, so grid = IT + losses to 1e-9, recomputed here and as reported.

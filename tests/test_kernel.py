@@ -267,3 +267,25 @@ def test_two_stiff_sources_at_one_bus_with_different_set_points_is_an_input_erro
         gw.solve(case)
     msg = str(info.value)
     assert "source 's2'" in msg and "v_set_v" in msg and "790" in msg and "800" in msg
+
+
+def test_zones_one_after_another_equal_the_parallel_solve_bit_for_bit(monkeypatch):
+    """Small levels run their zones serially (``newton_zones_serial``, a loaded machine makes waking threads
+    cost more than the solve): each zone's arithmetic is the same, so every result is identical to the
+    parallel solve's, to the last bit. The bundled
+    case: 4 zones of 207 buses."""
+    import xarray as xr
+
+    from gigawatt.solver.dc import loadflow
+    from gigawatt.solver.dc.assembly import assemble
+
+    case = gw.load_case()
+    assert assemble(case).zones.start.size == 4  # several zones: with no bus floor the parallel path is taken
+    monkeypatch.setattr(loadflow, "PARALLEL_MIN_BUSES", 0)
+    parallel = gw.solve(case)
+    monkeypatch.setattr(loadflow, "PARALLEL_MIN_BUSES", 10**12)
+    serial = gw.solve(case)
+    xr.testing.assert_identical(parallel.drop_attrs(), serial.drop_attrs())
+    for name, value in parallel.attrs.items():
+        if isinstance(value, float) and not name.startswith("seconds"):
+            assert serial.attrs[name] == value or (np.isnan(value) and np.isnan(serial.attrs[name])), name

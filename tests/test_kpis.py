@@ -72,7 +72,7 @@ def test_solved_kpis_by_hand_from_the_ledger(solved):
     a = ds.attrs
     total = a["p_grid_w"] + a["p_pumps_w"] + a["p_fans_w"]  # no grid side: metered at the stations' intake
     rack_input = float(ds.rack_p_in_w.sum())
-    chips = float(ds.p_it_w.sum())
+    chips = float(ds.rack_p_it_w.sum())
     assert a["p_total_facility_w"] == pytest.approx(total, rel=1e-15)
     assert a["p_rack_input_w"] == pytest.approx(rack_input, rel=1e-13)
     assert a["p_shelf_output_w"] == pytest.approx(chips + float(ds.vrm_loss_w.sum()), rel=1e-13)
@@ -121,7 +121,7 @@ def test_cue_of_two_stations_weighted_by_what_each_delivers():
     case = gw.make_case({**case.tables, "source": src}, loss_models=dict(case.loss_model_params),
                         cooling=dict(case.settings["cooling"]))
     ds = gw.solve(case)
-    a, p = ds.attrs, ds.p_grid_w.values
+    a, p = ds.attrs, ds.source_p_grid_w.values
     assert p[1] > 1.5 * p[0]
     cef = (p[0] * 0.012 + p[1] * 0.3) / p.sum()  # [kg/kWh]
     assert a["cue_kg_per_kwh"] == pytest.approx(cef * a["p_total_facility_w"] / a["p_rack_input_w"], rel=1e-13)

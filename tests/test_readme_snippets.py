@@ -86,3 +86,38 @@ def test_timeseries_csv_example_reads(tmp_path):
     (tmp_path / "series.csv").write_text(csv, encoding="utf-8")
     ds = gw.read_timeseries(tmp_path / "series.csv", start="2025-01-01", periods=2, step="1h")
     assert ds.sizes["time"] == 2
+
+
+TUTORIAL = README.parent / "docs" / "tutorial.md"
+
+
+def tutorial_steps() -> list[tuple[str, str]]:
+    """The tutorial's blocks in reading order: ``("sh", command line)`` for each ``gigawatt`` line and
+    ``("python", code)`` for each Python block."""
+    out = []
+    for lang, body in BLOCK.findall(TUTORIAL.read_text(encoding="utf-8")):
+        if lang == "python":
+            out.append(("python", body))
+        elif lang in ("sh", ""):
+            out += [("sh", line.split("  #")[0].strip()) for line in body.splitlines()
+                    if line.strip().startswith("gigawatt ")]
+    return out
+
+
+def test_tutorial_runs_in_order(in_tmp):
+    """docs/tutorial.md as a reader follows it, in one folder: every command runs to exit status 0 (the
+    sweep is small: 4 scenarios of a 36-rack hall on one worker) and every Python block runs, sharing one
+    namespace; what the steps write is there afterwards."""
+    steps = tutorial_steps()
+    assert [kind for kind, _ in steps].count("sh") >= 6 and any(kind == "python" for kind, _ in steps)
+    namespace = {"__name__": "tutorial"}
+    runner = CliRunner()
+    for kind, text in steps:
+        if kind == "python":
+            exec(compile(text, str(TUTORIAL), "exec"), namespace)
+            continue
+        result = runner.invoke(main, shlex.split(text)[1:], catch_exceptions=False)
+        assert result.exit_code == 0, f"{text}\n{result.output}"
+    for name in ("my-campus/campus.toml", "my-campus.nc", "my-campus-report/report.html", "my-campus-day.nc",
+                 "sweep.nc", "sweep-report/report.html"):
+        assert (in_tmp / name).is_file(), name

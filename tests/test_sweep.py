@@ -237,8 +237,14 @@ def test_sweep_benchmark_record(tmp_path, kit):
     assert rec["scenarios"] == 2 and rec["failed"] == 0 and rec["identical"] is True
     assert set(rec["runs"]) == {"1", "2"} and "speedup" in rec["runs"]["2"] and "speedup" not in rec["runs"]["1"]
     assert all(len(r["sweeps_s"]) == 2 for r in rec["runs"].values())
+    import os
+
+    # the whole call: a one-off sweep on the default cluster (one worker a core), start included; no peer
+    assert rec["whole_s"] == rec["runs"][str(rec["whole_workers"])]["total_s"]
+    assert rec["whole_workers"] == min(2, max(1, os.cpu_count() or 1))
+    assert rec["peer_whole_s"] is None and rec["speedup_whole"] is None
     text = format_sweep_benchmark(rec)
-    assert "speed-up" in text and "target >= 1.8x" in text
+    assert "speed-up" in text and "target >= 1.8x" in text and "whole (a one-off gigawatt sweep" in text
 
 
 def test_ctrl_c_keeps_whole_parts_and_writes_no_results(tmp_path):

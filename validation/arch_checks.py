@@ -145,7 +145,7 @@ def three_phase_feeder_loss(spec):
         p_row = float(ds["rack_p_in_w"].sum())  # delivered at the row bus
         v_row = float(ds["v_v"].sel(bus="row"))
         point = f"power factor {pf:g}"
-        out += [_measured("p_loss_feeder_w", float(ds["p_loss_w"].sel(line="feeder")),
+        out += [_measured("p_loss_feeder_w", float(ds["line_p_loss_w"].sel(line="feeder")),
                           float(three_phase_conductor_loss_w(p_row, v_row, r_phase, pf)), point=point)]
     return out
 

@@ -74,7 +74,7 @@ def bipolar_three_wire(spec):
         out += [Measured(q, float(line[q]), ref[q], point) for q in ("i_pos_a", "i_neutral_a", "i_neg_a")]
         loss = sum(r * ref[q] ** 2 for q, r in (("i_pos_a", 0.5 * r_loop), ("i_neutral_a", r_n),
                                                    ("i_neg_a", 0.5 * r_loop)))
-        out += [Measured("p_loss_w", float(line["p_loss_w"]), loss, point),
+        out += [Measured("p_loss_w", float(line["line_p_loss_w"]), loss, point),
                 Measured("p_dc_pos_w", float(ds["p_dc_pos_w"].sel(source="st")), v0 * ref["i_pos_a"], point),
                 Measured("p_dc_neg_w", float(ds["p_dc_neg_w"].sel(source="st")), -v0 * ref["i_neg_a"], point),
                 Measured("energy_balance_residual", float(ds.attrs["energy_balance_residual"]), point=point)]
@@ -150,7 +150,7 @@ def bipolar_balanced(spec):
             Measured("max_rel_dev_i_pos", float(np.max(np.abs(b["i_pos_a"] - h["i_a"]))) / scale, 0.0, point),
             Measured("p_dc_pos_w", float(b["p_dc_pos_w"].sum()), float(h["p_dc_w"].sum()), point),
             Measured("p_dc_neg_w", float(b["p_dc_neg_w"].sum()), float(h["p_dc_w"].sum()), point),
-            Measured("line_loss_w", float(b["p_loss_w"].sum()), 2.0 * float(h["p_loss_w"].sum()), point),
+            Measured("line_loss_w", float(b["line_p_loss_w"].sum()), 2.0 * float(h["line_p_loss_w"].sum()), point),
             Measured("p_grid_w", float(b.attrs["p_grid_w"]), float(f.attrs["p_grid_w"]), point),
             Measured("energy_balance_residual", float(b.attrs["energy_balance_residual"]), point=point)]
     return out
@@ -182,7 +182,7 @@ def bipolar_pandapower(spec):
         i_pp = (math.sqrt(3.0) * 1e3 * net.res_line["i_ka"].to_numpy() * np.sign(net.res_line["p_from_mw"].to_numpy()))
         i_b = b["i_pos_a"].to_numpy()
         out += [Measured("max_abs_dev_v_pole_to_pole_pu", float(np.max(np.abs(v_b - v_pp))), 0.0, point),
-                Measured("total_line_loss_w", float(b["p_loss_w"].sum()), float(net.res_line["pl_mw"].sum()) * 1e6,
+                Measured("total_line_loss_w", float(b["line_p_loss_w"].sum()), float(net.res_line["pl_mw"].sum()) * 1e6,
                          point),
                 Measured("max_rel_dev_pole_current",
                          float(np.max(np.abs(i_b - i_pp) / np.maximum(np.abs(i_b), inp["current_floor_a"]))), 0.0,

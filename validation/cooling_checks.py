@@ -78,7 +78,7 @@ def solve_with_plant(case):
     ds = gw.solve(case)
     plant = prepare_cooling(case, assemble(case).rack_shelf_loss)
     other = float(ds.stage_loss_w.sel(stage=["ac_dc_station", "distribution", "dc_dc_converter"]).sum())
-    heat = solve_heat(case, plant, ds.p_it_w.to_numpy(), ds.vrm_loss_w.to_numpy(), ds.shelf_loss_w.to_numpy(),
+    heat = solve_heat(case, plant, ds.rack_p_it_w.to_numpy(), ds.vrm_loss_w.to_numpy(), ds.shelf_loss_w.to_numpy(),
                       other, ds.attrs["p_grid_w"])
     return ds, plant, heat
 
@@ -345,7 +345,7 @@ def pump_and_path(spec):
         point = variant["name"]
         t_mean = ds.attrs["t_tcs_supply_k"] + 0.5 * s["design_delta_t_k"]
         rho, cp, mu = coolprop_properties(s["coolant"], t_mean)
-        p_it = float(ds.p_it_w[0])
+        p_it = float(ds.rack_p_it_w[0])
         eta_vrm = float(case.tables["rack"]["vrm_efficiency"].iloc[0])
         if s["shelf_liquid_fraction"] != 0:
             raise ValueError("the closed form for the flow below assumes air-cooled shelves")

@@ -125,7 +125,7 @@ def constant_power_feeder(spec):
         point = f"P = {frac:g} P_max"
         out += [Measured("v_load_v", float(ds["v_v"].sel(bus="load")), v, point),
                 Measured("i_line_a", float(ds["i_a"].sel(line="feeder")), i, point),
-                Measured("p_loss_line_w", float(ds["p_loss_w"].sel(line="feeder")), i * i * r, point),
+                Measured("p_loss_line_w", float(ds["line_p_loss_w"].sel(line="feeder")), i * i * r, point),
                 _ledger(ds, point)]
     return out
 
@@ -171,10 +171,10 @@ def station_quadratic_loss(spec):
         loss_models={"matacdc": {"kind": "quadratic", **inp["loss_model"]}}, case={"name": spec["name"]})
     ds = gw.solve(case)
     return [Measured("v_load_v", float(ds["v_v"].sel(bus="load"))),
-            Measured("p_loss_line_w", float(ds["p_loss_w"].sel(line="link"))),
+            Measured("p_loss_line_w", float(ds["line_p_loss_w"].sel(line="link"))),
             Measured("p_dc_w", float(ds["p_dc_w"].sel(source="vsc"))),
             Measured("source_loss_w", float(ds["source_loss_w"].sel(source="vsc"))),
-            Measured("p_grid_w", float(ds["p_grid_w"].sel(source="vsc"))),
+            Measured("p_grid_w", float(ds["source_p_grid_w"].sel(source="vsc"))),
             _ledger(ds)]
 
 
@@ -257,7 +257,7 @@ def dc_dc_level(spec):
             Measured("converter_p_in_w", float(ds["converter_p_in_w"].sel(converter="dcdc")), p_in),
             Measured("v_converter_in_v", float(ds["v_v"].sel(bus="hv_in")), v_in),
             Measured("i_hv_line_a", float(ds["i_a"].sel(line="hv_line")), i_hv),
-            Measured("p_grid_w", float(ds["p_grid_w"].sel(source="station")), hv * i_hv),
+            Measured("p_grid_w", float(ds["source_p_grid_w"].sel(source="station")), hv * i_hv),
             _ledger(ds)]
 
 
@@ -276,7 +276,7 @@ def busway_loss(spec):
          "rack": [_constant_power_rack("rack", "rack", inp["p_w"])]},
         case={"name": spec["name"]})
     ds = gw.solve(case)
-    return [Measured("busway_loss_per_m", float(ds["p_loss_w"].sel(line="busway")) / inp["length_m"]),
+    return [Measured("busway_loss_per_m", float(ds["line_p_loss_w"].sel(line="busway")) / inp["length_m"]),
             _ledger(ds)]
 
 
@@ -349,7 +349,7 @@ def pandapower_random(spec):
         point = f"seed {nw['seed']}, {nw['n_bus']} buses, {len(case.tables['line'])} lines"
         v_pp = net.res_bus["vm_pu"].to_numpy()[bus_index]
         out.append(Measured("max_abs_dev_v_pu", float(np.max(np.abs(ds["v_pu"].to_numpy() - v_pp))), 0.0, point))
-        out.append(Measured("total_line_loss_w", float(ds["p_loss_w"].sum()),
+        out.append(Measured("total_line_loss_w", float(ds["line_p_loss_w"].sum()),
                             float(net.res_line["pl_mw"].sum()) * 1e6, point))
         # pandapower's i_ka is a magnitude; its direction is the sign of the power entering at from_bus.
         i_pp = (np.sqrt(3.0) * 1e3 * net.res_line["i_ka"].to_numpy()

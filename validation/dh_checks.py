@@ -23,6 +23,8 @@ References
 """
 from __future__ import annotations
 
+import warnings
+
 import math
 from pathlib import Path
 
@@ -296,7 +298,13 @@ def pandapipes_random(spec):
         net = random_heat_network(*args, props)  # the same network, now with gigawatt's fluid
         if gw.from_pandapipes(net).hash() != case.hash():
             raise ValueError("the fluid changed the conversion")  # it must not: gigawatt uses its own water
-        pps.pipeflow(net, **inp["pipeflow"])  # raises PipeflowNotConverged: a failed row
+        with warnings.catch_warnings():
+            # pandapipes calls the result "physically incorrect" where a junction of these random test networks
+            # falls below zero pressure: both codes solve the same equations there and this check compares
+            # them, so it is no finding of the check (nor of the user's case).
+            warnings.filterwarnings("ignore", message="Pipeflow converged, however, the results are physically "
+                                    "incorrect", category=UserWarning)
+            pps.pipeflow(net, **inp["pipeflow"])  # raises PipeflowNotConverged: a failed row
 
         ids = pandapipes_ids(net)
         point = f"seed {nw['seed']}, {2 * nw['n_junction']} junctions, {len(net.pipe)} pipes, " \

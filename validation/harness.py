@@ -236,7 +236,7 @@ def run_case(spec: dict, runners: dict | None = None) -> list[Row]:
     return rows
 
 
-def run_all(tiers=None, *, folder=None, runners: dict | None = None) -> list[Row]:
+def run_all(tiers=None, *, folder=None, runners: dict | None = None, progress=None) -> list[Row]:
     """Run every validation case (of the given tiers) and return one :class:`Row` per compared quantity.
 
     Parameters
@@ -247,6 +247,8 @@ def run_all(tiers=None, *, folder=None, runners: dict | None = None) -> list[Row
         Folder of case files; the bundled ``validation/cases`` when omitted.
     runners : dict, optional
         Runner registry; :func:`runners` when omitted.
+    progress : callable, optional
+        Called as ``progress(name, total)`` after each case file (``total``: the number of case files).
     """
     if tiers is not None:
         tiers = tuple(tiers)
@@ -254,15 +256,17 @@ def run_all(tiers=None, *, folder=None, runners: dict | None = None) -> list[Row
         if unknown:
             raise ValueError(f"unknown tier {unknown[0]!r}; expected one of {', '.join(TIERS)}")
     rows = []
-    for path in case_files(folder):
+    files = case_files(folder)
+    for path in files:
         try:
             spec = load_case_file(path)
         except (OSError, ValueError) as err:  # unreadable, not UTF-8, or not TOML (TOMLDecodeError)
             rows.append(_error_row({"name": path.stem}, "(case file)", f"cannot read: {err}"))
-            continue
-        if tiers is not None and spec.get("tier") not in tiers:
-            continue
-        rows.extend(run_case(spec, runners))
+            spec = None
+        if spec is not None and (tiers is None or spec.get("tier") in tiers):
+            rows.extend(run_case(spec, runners))
+        if progress is not None:
+            progress(path.stem, len(files))
     return rows
 
 

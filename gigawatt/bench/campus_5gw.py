@@ -96,7 +96,7 @@ def run_one(variant: str, *, repeat: int = 5, cold: bool = True, progress=None, 
     whole_s, whole_runs = median_fresh_time(lambda: build_case(variant, **overrides), solve, repeat, WHOLE_TIME_BUDGET_S)
     ac_s, _ = median_time(lambda: add_ac_grid(ds, case), repeat)  # (it replaces the grid side's variables)
     grid = ac_grid.prepare_ac_grid(case)
-    st = ds["p_grid_w"].to_numpy()[grid.station_rows]
+    st = ds["source_p_grid_w"].to_numpy()[grid.station_rows]
     ac_grid._set_loads(grid.net, st, ds["source_q_ac_var"].to_numpy()[grid.station_rows])
     tol = ds.attrs["ac_tolerance_w"] / 1e6
     peer_s, _ = median_time(lambda: ac_grid._run(grid.net, 30, tol), repeat)

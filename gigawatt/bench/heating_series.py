@@ -20,16 +20,21 @@ Issue 5's target: the coupled chain for 8760 hourly steps with a 10^4-consumer n
 
 No peer: pandapipes has no transport-delay pipe (its pipeflow is steady; measured in issue 4 at about 1.45 s
 a pipeflow at 10^4 consumers, which would make a year of steps about 3.5 h).
+
+The whole call comes first in the table, as in the other benchmarks: ``whole_s`` [s], the user's call on a town not
+prepared before (numba warm): :class:`DistrictHeatingSeries` built from the case, then every step run (the untimed
+warm-up steps and the timed ones, ``WARM_STEPS + steps``), one wall clock around it all; ``whole_cpu_s`` the
+process's CPU time over the same span. ``peer_whole_s`` and ``speedup_whole`` are None (no peer, above).
 """
 from __future__ import annotations
 
 import math
 import time
 
-from gigawatt.bench.common import fmt, table_lines
+from gigawatt.bench.common import fmt, table_lines, whole_fields
 
 DEFAULT_SIZES = (1_000, 10_000)
-PEER_NOTE = "its steady pipeflow took about 1.45 s at 10^4 consumers in issue 4: 3.5 h for a year of steps"
+PEER_NOTE = "its steady pipeflow took about 1.45 s at 10^4 consumers (measured separately): 3.5 h for a year of steps"
 DEFAULT_STEPS = 48
 WARM_STEPS = 3
 """Untimed steps first (numba's compilation or cache load, the first Colebrook roots)."""
@@ -58,7 +63,7 @@ def run_one(n: int, steps: int = DEFAULT_STEPS, *, steady: bool = True, progress
     say = progress or (lambda msg: None)
     say(f"district-heating series {n:,} consumers: building the town")
     case = build_case(n)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     from gigawatt.solver.district_heating.series import HYDRAULIC_TOL_PA
 
     tol = HYDRAULIC_TOL_PA if hydraulic_tol_pa is None else hydraulic_tol_pa
@@ -83,7 +88,10 @@ def run_one(n: int, steps: int = DEFAULT_STEPS, *, steady: bool = True, progress
             unmet.append(f["dh_q_unmet_w"] / max(f["dh_q_demand_w"], 1e-300))
     finally:
         gc.enable()
-    rec = {"benchmark": "district_heating_series", "size": int(len(case.tables["dh_consumer"])),
+    whole_s, whole_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    rec = {**whole_fields(whole_s, None), "whole_cpu_s": whole_cpu_s, "whole_steps": WARM_STEPS + steps,
+           "peer_whole_note": "no peer: " + PEER_NOTE,
+           "benchmark": "district_heating_series", "size": int(len(case.tables["dh_consumer"])),
            "size_requested": int(n), "pipes": int(len(case.tables["dh_pipe"])), "steps": steps, "dt_s": DT_S,
            "prepare_s": prepare_s, "step_median_s": float(np.median(times)), "step_mean_s": float(np.mean(times)),
            "step_max_s": float(np.max(times)), "step_cpu_mean_s": float(np.mean(cpu)), "hydraulic_tol_pa": tol, "hydraulic_iterations_mean": float(np.mean(iters)),
@@ -116,9 +124,10 @@ def run_benchmarks(sizes=DEFAULT_SIZES, steps: int = DEFAULT_STEPS, *, steady: b
 
 def format_table(records: list[dict]) -> str:
 
-    head = ["benchmark", "consumers", "pipes", "steps", "median ms", "mean ms", "cpu ms", "max ms", "hyd it",
-            "year s", "steady ms", "steady it", "x steady", "ledger", "unmet"]
-    rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", str(r["steps"]), fmt(r["step_median_s"], 1e3),
+    head = ["benchmark", "consumers", "pipes", "steps", "whole s", "peer whole s", "median ms", "mean ms", "cpu ms",
+            "max ms", "hyd it", "year s", "steady ms", "steady it", "x steady", "ledger", "unmet"]
+    rows = [[r["benchmark"], f"{r['size']:,}", f"{r['pipes']:,}", str(r["steps"]),
+             fmt(r["whole_s"], 1, ".3g"), fmt(r["peer_whole_s"], 1, ".3g"), fmt(r["step_median_s"], 1e3),
              fmt(r["step_mean_s"], 1e3), fmt(r["step_cpu_mean_s"], 1e3), fmt(r["step_max_s"], 1e3),
              f"{r['hydraulic_iterations_mean']:.2g}/{r['hydraulic_iterations_max']}", fmt(r["year_s"], 1, ".3g"),
              fmt(r["steady_step_s"], 1e3), fmt(r["steady_iterations_mean"], 1, ".2g"),
@@ -126,6 +135,8 @@ def format_table(records: list[dict]) -> str:
              f"{r['run_ledger_residual']:.1e}", f"{r['unmet_share_max']:.1e}"] for r in records]
     out = table_lines(head, rows)
     out += ["",
+            "whole: the user's call on a town not prepared before (numba warm): the series prepared from the case and",
+            f"  all its steps run ({WARM_STEPS} warm-up + the timed ones); peer whole: none (see the last line).",
             "steps of DistrictHeatingSeries (dt 1 h, outdoor -5 + 4 sin(2 pi h/24) degC, campus offer 20 % of design",
             "  demand), warm; cpu: the step's own CPU time (thread time: less sensitive to other loads on the machine",
             "  than the wall times); hyd it: hydraulic Newton iterations a step (mean/max, each converged to",

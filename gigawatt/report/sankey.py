@@ -35,6 +35,9 @@ BALANCE_RTOL = 1e-9
 STAGE_LABELS = {"ac_dc_station": "AC/DC stations", "distribution": "distribution", "dc_dc_converter": "DC/DC",
                 "rack_shelf": "rack shelves", "rack_vrm": "VRMs"}
 
+TERMINALS_IN, TERMINALS_OUT = "DC terminals (storage, links)", "DC terminals (drawing)"
+CONDUCTANCES = "DC conductance loads"
+
 KIND_LABELS = {"homes_degree_days": "homes", "homes_siglinde": "homes", "vertical_farm": "vertical farms",
                "fixed": "fixed demands", "process": "process heat", "mass_flow": "mass-flow consumers"}
 
@@ -123,9 +126,25 @@ def energy_chain(ds) -> Chain:
     last_col = c0 + len(stages) + 1
     prev, carried = "grid", p_grid
     to_heat = {"IT (chips)": p_it}
+    # DC grid elements: set-power terminals feed the DC network behind the stations (or draw from it),
+    # conductance loads draw from it and turn their power into heat.
+    p_term, p_cond = _optional(ds, "p_dc_terminals_w"), _optional(ds, "p_dc_conductances_w")
+    dc_nodes, pending = [], bool(p_term or p_cond)
     for col, (stage, loss) in enumerate(stages, start=c0 + 1):
         name = STAGE_LABELS.get(stage, stage)
         chain.add(prev, name, carried, "power", col)
+        if pending and stage != "ac_dc_station":
+            pending = False
+            if p_term >= 0.0:
+                chain.columns[TERMINALS_IN] = col - 1
+                chain.add(TERMINALS_IN, name, p_term, "input", col)
+                dc_nodes.append(TERMINALS_IN)
+            else:
+                chain.add(name, TERMINALS_OUT, -p_term, "power", last_col)
+                dc_nodes.append(TERMINALS_OUT)
+            chain.add(name, CONDUCTANCES, p_cond, "loss", last_col)
+            to_heat[CONDUCTANCES] = p_cond
+            carried += p_term - p_cond
         chain.add(name, f"{name} loss", loss, "loss", last_col)
         carried -= loss
         prev = name
@@ -133,7 +152,7 @@ def energy_chain(ds) -> Chain:
     chain.add(prev, "IT (chips)", p_it, "power", last_col)
     # Loss nodes below the chips, the last stage's first: their bands then do not cross.
     order = ["IT (chips)"] + list(reversed(list(to_heat)[1:]))
-    chain.columns = {k: chain.columns[k] for k in ac_nodes + [STAGE_LABELS.get(s, s) for s, _ in stages]
+    chain.columns = {k: chain.columns[k] for k in ac_nodes + dc_nodes + [STAGE_LABELS.get(s, s) for s, _ in stages]
                      + order}
 
     try:
@@ -201,8 +220,8 @@ def _cooling(ds, chain: Chain, last_col: int, order, to_heat, q_liq: float, q_ai
         else _optional(ds, "loop_pipe_loss_w")
     chain.bounds["motors, fans, pipes"] = (0.0, p_aux + pipe_loss)
     if _has(ds, "p_facility_w"):
-        chain.totals.append(("facility power (grid + pumps + fans)", _value(ds, "p_facility_w"),
-                             _value(ds, "p_grid_w") + p_aux))
+        chain.totals.append(("facility power (grid + DC terminals + pumps + fans)", _value(ds, "p_facility_w"),
+                             _value(ds, "p_grid_w") + _optional(ds, "p_dc_terminals_w") + p_aux))
     if _has(ds, "q_available_w"):
         chain.totals.append(("heat available for reuse (recovered + rejected)", _value(ds, "q_available_w"),
                              q_rec + q_rej))

@@ -39,7 +39,7 @@ def add_ac_grid(ds: xr.Dataset, case, grid=None) -> xr.Dataset:
     grid = grid or prepare_ac_grid(case)
     src = t["source"]
     rows = grid.station_rows
-    p_in = ds["p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)
+    p_in = ds["source_p_grid_w"].to_numpy()[rows]  # DC output + station loss (0 out of service)
     q_in = station_reactive_power(p_in, src["power_factor"].to_numpy(float)[rows], src["q_var"].to_numpy(float)[rows])
     q_in = np.where(src["in_service"].to_numpy(bool)[rows], q_in, 0.0)
     st = solve_ac_grid(grid, p_in, q_in, max_iterations=case.settings["solver"]["max_iterations"], case=case,
@@ -113,6 +113,8 @@ def _ledger(ds, st, p_in, lines):
     p_intake = float(np.sum(p_in))
     p_ac_loss = float(np.sum(by_kind))
     p_it, p_dc_loss = ds.attrs["p_it_w"], ds.attrs["p_loss_w"]
+    # DC grid elements: set-power terminals deliver beside the plant, conductance loads draw beside the racks.
+    p_dc_other = ds.attrs.get("p_dc_conductances_w", 0.0) - ds.attrs.get("p_dc_terminals_w", 0.0)
     # The DC side's intake against what the AC load flow drew (the interface), and at each station bus the
     # network's delivery against the intake (the load flow's own balance there).
     interface = np.abs(st.station_p_w - p_in) / np.maximum(np.abs(p_in), 1e-300)
@@ -123,7 +125,8 @@ def _ledger(ds, st, p_in, lines):
         "p_ac_loss_w": p_ac_loss,
         **{f"{k}_loss_w": float(v) for k, v in zip(AC_KINDS, by_kind)},
         "ac_energy_balance_residual": abs(p_plant - p_intake - p_ac_loss) / max(abs(p_plant), 1e-300),
-        "plant_energy_balance_residual": abs(p_plant - p_it - p_dc_loss - p_ac_loss) / max(abs(p_plant), 1e-300),
+        "plant_energy_balance_residual": abs(p_plant - p_it - p_dc_loss - p_dc_other - p_ac_loss)
+        / max(abs(p_plant), 1e-300),
         "ac_coupling_residual": coupling,
         "efficiency_plant_to_chip": p_it / p_plant if p_plant > 0 else float("nan"),
     }

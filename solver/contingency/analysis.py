@@ -113,7 +113,7 @@ def solve_outage(case, outage: tuple, base: xr.Dataset, hydraulics, loop_ids, dh
     state = apply_outage(case, outage, hydraulics, loop_ids)
     v_start_v, dc_start = _dc_start(case, outage, state, base, base_factor)
     if p_it_by_rack is None:
-        p_it_by_rack = pd.Series(base["p_it_w"].to_numpy(), index=base["rack"].to_numpy())
+        p_it_by_rack = pd.Series(base["rack_p_it_w"].to_numpy(), index=base["rack"].to_numpy())
     lost = list(state.racks_tripped) + list(state.racks_unsupplied)
     findings = []
     if state.racks_unsupplied:
@@ -189,7 +189,7 @@ def base_factor(case, base: xr.Dataset):
         return None
     net = assemble(case)
     if "p_it_ref_w" in base:  # chip leakage: the racks drew their solved IT power
-        net = with_rack_power(net, case, base["p_it_w"].to_numpy())
+        net = with_rack_power(net, case, base["rack_p_it_w"].to_numpy())
     v0 = np.empty(net.n_bus)
     v0[net.pos] = base["v_v"].to_numpy()
     return factor_base(net, v0)
@@ -226,7 +226,7 @@ class PreparedBase:
             from gigawatt.solver.ac.grid import prepare_ac_grid
 
             self.grid = prepare_ac_grid(case)
-        self.p_it_by_rack = pd.Series(base["p_it_w"].to_numpy(), index=base["rack"].to_numpy())
+        self.p_it_by_rack = pd.Series(base["rack_p_it_w"].to_numpy(), index=base["rack"].to_numpy())
         self._factor = None
 
     def factor(self):
@@ -310,7 +310,9 @@ def combine(case, outages: list, records: list[dict], base: xr.Dataset, elements
              if records and np.isfinite(data["energy_balance_residual"][1]).any() else math.nan}
     if "pue" in b:
         attrs["base_pue"] = float(b["pue"])
-    return xr.Dataset(data, coords={"outage": ("outage", names)}, attrs=attrs)
+    from gigawatt.solver.results_schema import conform
+
+    return conform(xr.Dataset(data, coords={"outage": ("outage", names)}, attrs=attrs))
 
 
 def format_contingency(ds: xr.Dataset, top: int = 10) -> str:
@@ -322,7 +324,7 @@ def format_contingency(ds: xr.Dataset, top: int = 10) -> str:
     lines.append(f"{'rank':>4}  {'outage':<40} {'v_min pu':>8} {'stations>1':>10} {'racks lost':>10} "
                  f"{'t_chip max C':>12} {'boiler':>7} {'d eff':>9}")
     for i in order[:top]:
-        r = {k: ds[k].values[i] for k in ds.data_vars}
+        r = {k: ds[k].values[i] for k in ds.data_vars if "outage" in ds[k].dims}
         lost = int(r["racks_unsupplied"] + r["racks_over_limit"])
         lines.append(f"{int(r['rank']):>4}  {str(ds['outage'].values[i])[:40]:<40} {r['v_min_pu']:>8.4f} "
                      f"{r['stations_overloaded']:>10.0f} {lost:>10d} {r['t_chip_max_k'] - 273.15:>12.2f} "

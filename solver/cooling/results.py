@@ -68,8 +68,8 @@ FACILITY_ATTRS = {  # attribute -> (unit, what)
     "p_pumps_w": ("W", "electrical power of all pumps"),
     "p_fans_w": ("W", "electrical power of air-handler and dry-cooler fans"),
     "p_cooling_w": ("W", "pumps and fans"),
-    "p_facility_w": ("W", "grid power (the stations' AC intake) + pumps + fans; the KPIs' total adds the grid "
-                          "side's losses (gigawatt.solver.facility_kpis)"),
+    "p_facility_w": ("W", "grid power (the stations' AC intake, plus what DC set-power terminals deliver) + pumps "
+                          "+ fans; the KPIs' total adds the grid side's losses (gigawatt.solver.facility_kpis)"),
     "dry_cooler_fan_w": ("W", "dry-cooler fan power, the design fan power times the speed cubed (fan laws)"),
     "dry_cooler_speed": ("1", "dry-cooler fan speed over the design speed, holding the facility supply set-point"),
     "dry_cooler_over_limit": ("1", "1 when the dry coolers at full speed cannot hold the facility supply set-point"),
@@ -121,8 +121,8 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
     per_kw = np.divide(m / tcs.density_kg_m3 * 60e3, heat.rack_q_liquid_w / 1e3, out=np.full(m.size, np.nan),
                        where=heat.rack_q_liquid_w > 0)
     new["coolant_flow_l_min_per_kw"] = _var("coolant_flow_l_min_per_kw", per_kw)
-    new["q_liquid_w"] = _var("q_liquid_w", heat.rack_q_liquid_w)
-    new["q_air_w"] = _var("q_air_w", heat.rack_q_air_w)
+    new["rack_q_liquid_w"] = _var("q_liquid_w", heat.rack_q_liquid_w)
+    new["rack_q_air_w"] = _var("q_air_w", heat.rack_q_air_w)
     new["chip_over_limit"] = _var("chip_over_limit", t_chip_k > s["chip_t_max_k"])
     new["valve_pressure_drop_pa"] = _var("valve_pressure_drop_pa", hyd.rack_valve_dp_pa)
 

@@ -497,7 +497,7 @@ class HeatState:
     rack_q_air_w: np.ndarray
     rack_t_out_k: np.ndarray
     unit_t_out_k: np.ndarray       # coolant leaving each heat unit (rack or plate)
-    q_air_other_w: float           # station, converter and conductor losses, all to air
+    q_air_other_w: float           # station, converter and conductor losses and conductance loads, all to air
     thermal: object                # ThermalResult of the loops
     loop_pipe_loss_w: np.ndarray
     loop_t_return_k: np.ndarray    # at the CDU hot inlet, pump heat included

@@ -19,7 +19,7 @@ import pandas as pd
 from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
-from gigawatt.models.racks import rack_powers
+from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.dc.ordering import line_rows, tree_order, zones_of
 
 STIFF_DROOP = 1e-12
@@ -89,6 +89,7 @@ class Network:
     line_r: np.ndarray  # [Ω] (NaN if out of service)
     feeds: Feeds
     rack_bus: np.ndarray  # position
+    rack_p_it: np.ndarray  # [W] at the chips of each rack (what its draw follows from)
     rack_p_in: np.ndarray  # [W] drawn by each rack
     rack_shelf_loss: np.ndarray  # [W]
     rack_vrm_loss: np.ndarray  # [W]
@@ -222,7 +223,8 @@ def assemble(case: Case) -> Network:
     fixed = fixed_row[bus_row]
     up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
     rack_bus = case.ref_rows("rack", "bus")
-    p_in, shelf_loss, vrm_loss = rack_powers(case)
+    p_it = chip_powers(case)  # kept: the results report it (on an input basis it is a root, found once)
+    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
     i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
     rack_pos = i32(pos[rack_bus])
 
@@ -239,7 +241,7 @@ def assemble(case: Case) -> Network:
         line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
         feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
                     f_droop, f_rated, f_k, f_stiff),
-        rack_bus=rack_pos, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+        rack_bus=rack_pos, rack_p_it=p_it, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
         rack_load=np.bincount(rack_pos, weights=p_in, minlength=n),
         element_bus={"source": positions("source", "bus"), "converter_from": positions("converter", "from_bus"),
                      "converter_to": positions("converter", "to_bus")})
@@ -247,20 +249,23 @@ def assemble(case: Case) -> Network:
 
 def _refuse_grid_elements(case: Case) -> None:
     """Set-power terminals, conductance loads and ratio- or power-controlled DC/DC converters are solved by
-    :func:`gigawatt.solve_dc_grid` (:mod:`gigawatt.solver.dc.meshed`), not by this level-by-level load flow."""
+    the DC grid load flow (:mod:`gigawatt.solver.dc.meshed`: :func:`gigawatt.solve_dc_grid`, and
+    :func:`gigawatt.solve`'s DC stage), not by this level-by-level load flow."""
     for table in ("dc_terminal", "dc_conductance"):
         t = case.tables[table]
         if len(t) and t["in_service"].to_numpy(bool).any():
             i = int(np.flatnonzero(t["in_service"].to_numpy(bool))[0])
-            raise CaseError(f"{table} elements are solved by gigawatt.solve_dc_grid(case); the coupled chain "
-                            "(gigawatt.solve) does not take them yet", file=case.file,
+            raise CaseError(f"{table} elements are solved by gigawatt.solve and gigawatt.solve_dc_grid; the "
+                            "level-by-level load flow (time series, contingencies, fault currents, swings) does "
+                            "not take them yet", file=case.file,
                             element=f"{table} '{t['id'].iloc[i]}'", allowed="gigawatt.solve_dc_grid")
     conv = case.tables["converter"]
     other = (conv["control"].to_numpy() != "voltage") & conv["in_service"].to_numpy(bool)
     if other.any():
         i = int(np.flatnonzero(other)[0])
-        raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve_dc_grid(case); "
-                        "the coupled chain (gigawatt.solve) takes voltage control only", file=case.file,
+        raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve and "
+                        "gigawatt.solve_dc_grid; the level-by-level load flow (time series, contingencies, fault "
+                        "currents, swings) takes voltage control only", file=case.file,
                         element=f"converter '{conv['id'].iloc[i]}'", field="control", value=conv["control"].iloc[i],
                         allowed="voltage here, or gigawatt.solve_dc_grid")
 
@@ -323,7 +328,8 @@ def _zone_levels(case: Case, n_zone: int, zone_of_row, f_table, f_row, f_bus, f_
     if same.any():
         j = int(np.flatnonzero(conv)[np.flatnonzero(same)[0]])
         raise CaseError("a converter's input and output buses are joined by lines (a loop through the converter: "
-                        "solve such a meshed grid with gigawatt.solve_dc_grid)",
+                        "such a meshed grid is solved by gigawatt.solve and gigawatt.solve_dc_grid, not by the "
+                        "level-by-level load flow)",
                         file=case.file, element=f"converter '{case.tables['converter']['id'].iloc[f_row[j]]}'",
                         field="to_bus")
     zone_level = np.zeros(n_zone, dtype=np.int64)
@@ -375,5 +381,6 @@ def with_line_resistance(net: Network, r: np.ndarray) -> Network:
 def with_rack_power(net: Network, case: Case, p_it: np.ndarray) -> Network:
     """A copy of ``net`` whose racks draw for IT power ``p_it`` [W] (the topology is shared, not rebuilt)."""
     p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
-    return replace(net, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
+    return replace(net, rack_p_it=np.asarray(p_it, dtype=float), rack_p_in=p_in, rack_shelf_loss=shelf_loss,
+                   rack_vrm_loss=vrm_loss,
                    rack_load=np.bincount(net.rack_bus, weights=p_in, minlength=net.n_bus))

@@ -7,7 +7,7 @@ How the shared variables read in a bipolar case:
   ``v_pos_v``, ``v_neutral_v``, ``v_neg_v`` are the conductors' potentials against earth.
 * ``i_a``: the mean pole current (i_pos − i_neg)/2; ``p_loss_w``: the loss of all three conductors;
   ``r_ohm``: one pole conductor.
-* ``p_dc_w``, ``source_loss_w``, ``p_grid_w``: both poles together; ``source_loading`` and
+* ``p_dc_w``, ``source_loss_w``, ``source_p_grid_w``: both poles together; ``source_loading`` and
   ``converter_loading``: the more loaded pole, as a share of the pole rating (rated_power_w/2).
 * ``rack_v_v``: the voltage across the rack (pole to pole for a bipolar rack, pole to neutral otherwise).
 
@@ -22,7 +22,7 @@ import xarray as xr
 
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.solver.dc.bipolar import NEG, NEUTRAL, POS, rack_terminals
-from gigawatt.solver.dc.results import (STAGES, _ledger, _var, _warnings, add_line_ratings, make_dataset,
+from gigawatt.solver.dc.results import (STAGES, _ledger, _var, _warnings, add_line_ratings, bus_distance_m, make_dataset,
                                      rack_power_variables)
 
 BIPOLAR_VARIABLES = {
@@ -76,6 +76,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["v_pole_to_pole_v"] = _bvar("bus", "v_pole_to_pole_v", v[:, POS] - v[:, NEG])
     ds["p_load_w"] = _var("bus", "p_load_w", st.p_load)
     ds["level"] = _var("bus", "level", net.level[net.pos])
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(net, lines["length_m"].to_numpy(float))[net.pos])
     ds["i_earth_a"] = _bvar("bus", "i_earth_a", st.i_earth)
 
     live = net.line_in_service
@@ -86,7 +87,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     for name, col in (("i_pos_a", POS), ("i_neutral_a", NEUTRAL), ("i_neg_a", NEG)):
         ds[name] = _bvar("line", name, i[:, col])
     line_loss = loss.sum(axis=1)
-    ds["p_loss_w"] = _var("line", "p_loss_w", line_loss, long_name="conductor loss I²R of both poles and the neutral")
+    ds["line_p_loss_w"] = _var("line", "p_loss_w", line_loss, long_name="conductor loss I²R of both poles and the neutral")
     for name, col in (("p_loss_pos_w", POS), ("p_loss_neutral_w", NEUTRAL), ("p_loss_neg_w", NEG)):
         ds[name] = _bvar("line", name, loss[:, col])
     ds["r_ohm"] = xr.Variable("line", st.r_pole, attrs={"units": unit_of("line", "r_ohm"),
@@ -100,7 +101,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     half = 0.5 * src["rated_power_w"].to_numpy(float)
     ds["p_dc_w"] = _var("source", "p_dc_w", p_src.sum(axis=1))
     ds["source_loss_w"] = _var("source", "loss_w", l_src.sum(axis=1))
-    ds["p_grid_w"] = _var("source", "p_grid_w", p_src.sum(axis=1) + l_src.sum(axis=1))
+    ds["source_p_grid_w"] = _var("source", "p_grid_w", p_src.sum(axis=1) + l_src.sum(axis=1))
     ds["source_loading"] = _var("source", "loading", np.max(p_src, axis=1) / half,
                                 long_name="output power of the more loaded pole / its rating (rated_power_w/2)")
     ds["p_dc_pos_w"], ds["p_dc_neg_w"] = _bvar("source", "p_dc_pos_w", p_src[:, 0]), _bvar("source", "p_dc_neg_w",
@@ -110,6 +111,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     src_bus = net.bus_row[net.element_bus["source"]]
     ds["source_v_v"] = _var("source", "v_v", v_pole[src_bus], long_name="lower pole-to-neutral voltage at the bus")
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
+    ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
 
     p_cv, l_cv = _per_row(net, st.feed_p, "converter", len(conv)), _per_row(net, st.feed_loss, "converter", len(conv))
     ds["p_out_w"] = _var("converter", "p_out_w", p_cv.sum(axis=1))
@@ -119,18 +121,22 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["converter_loading"] = _var("converter", "loading",
                                    np.max(p_cv, axis=1) / (0.5 * conv["rated_power_w"].to_numpy(float)),
                                    long_name="output power of the more loaded pole / its rating (rated_power_w/2)")
+    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
     ds["converter_p_out_pos_w"] = _bvar("converter", "p_dc_pos_w", p_cv[:, 0])
     ds["converter_p_out_neg_w"] = _bvar("converter", "p_dc_neg_w", p_cv[:, 1])
     cin, cout = net.bus_row[net.element_bus["converter_from"]], net.bus_row[net.element_bus["converter_to"]]
     ds["v_in_v"] = _var("converter", "v_in_v", v[cin, POS] - v[cin, NEG], long_name="input voltage, pole to pole")
     ds["v_out_v"] = _var("converter", "v_out_v", v_pole[cout], long_name="lower pole-to-neutral output voltage")
+    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
 
-    ds.update(rack_power_variables(case, net, p_it))
+    ds.update(rack_power_variables(case, net.rack_p_in, net.rack_shelf_loss, net.rack_vrm_loss, p_it,
+                                   net.rack_p_it))
     term = rack_terminals(racks["pole"].to_numpy())
     rb = net.bus_row[net.rack_bus]
     ds["rack_v_v"] = _var("rack", "v_v", v[rb, term[:, 0]] - v[rb, term[:, 1]],
                           long_name="voltage across the rack (pole to pole, or pole to neutral)")
     ds["rack_pole"] = echo_variable("rack", "rack", racks, "pole")
+    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
 
     coords["kind"] = _ledger(ds, src, line_loss, l_src.sum(axis=1), l_cv.sum(axis=1), case.codes("line", "kind"))
     attrs = ds.pop("attrs")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +11,8 @@ import pandas as pd
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network, line_resistance, with_line_resistance
-from gigawatt.solver.dc.kernel import (STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES, branch_currents,
-                                      newton_zones)
+from gigawatt.solver.dc.kernel import (PARALLEL_MIN_BUSES, STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES,
+                                      branch_currents, newton_zones, newton_zones_serial)
 from gigawatt.solver.dc.ratings import line_ratings, line_temperatures
 from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
@@ -45,11 +46,12 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
     zn = net.zones
     k = zn.start.size
     out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
-    with _PARALLEL_KERNELS:
-        newton_zones(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent,
-                     net.up, net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, v, p_load,
-                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], i_fixed, *work,
-                     *out)
+    parallel = z1 - z0 > 1 and zn.end[z1 - 1] - zn.start[z0] >= PARALLEL_MIN_BUSES  # small levels: serial
+    kernel = newton_zones if parallel else newton_zones_serial
+    with _PARALLEL_KERNELS if parallel else nullcontext():
+        kernel(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
+               net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop,
+               net.kv_droop, settings["tolerance"], settings["max_iterations"], i_fixed, *work, *out)
     return tuple(a[z0:z1] for a in out)
 
 
@@ -95,8 +97,7 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:
     """Current [A] of every in-service line, positive from ``from_bus`` to ``to_bus`` (NaN out of service)."""
-    with _PARALLEL_KERNELS:
-        return branch_currents(net.line_from, net.line_to, net.line_r, v)
+    return branch_currents(net.line_from, net.line_to, net.line_r, v)
 
 
 def warm_start_voltages(net: Network, case, v_by_bus) -> np.ndarray:

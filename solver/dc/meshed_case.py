@@ -126,10 +126,10 @@ def grid_dataset(case: Case, grid: DCGrid, res: DCGridResult):
         "v_v": _var("bus", "v_v", v),
         "v_pu": _var("bus", "v_pu", v / grid.v_nominal_v),
         "i_a": _var("line", "i_a", res.line_i_a),
-        "p_loss_w": _var("line", "p_loss_w", res.line_loss_w),
+        "line_p_loss_w": _var("line", "p_loss_w", res.line_loss_w),
         "p_dc_w": _var("source", "p_dc_w", res.feed_p_w),
         "source_loss_w": _var("source", "loss_w", loss_src),
-        "p_grid_w": _var("source", "p_grid_w", res.feed_p_w + loss_src),
+        "source_p_grid_w": _var("source", "p_grid_w", res.feed_p_w + loss_src),
         "p_out_w": _var("converter", "p_out_w", res.dcdc_p_out_w),
         "converter_loss_w": _var("converter", "loss_w", res.dcdc_loss_w),
         "converter_p_in_w": _var("converter", "p_in_w", res.dcdc_p_in_w),
@@ -153,3 +153,113 @@ def grid_dataset(case: Case, grid: DCGrid, res: DCGridResult):
              "iterations": int(res.iterations), "converged": 1,
              "solver": "gigawatt.solver.dc.meshed (substitution on a factorisation kept per pattern of held buses)"}
     return make_dataset(ds, coords, attrs)
+
+
+def uses_grid_elements(case: Case) -> bool:
+    """Whether the case needs the DC grid load flow (:mod:`gigawatt.solver.dc.meshed`) rather than the
+    level-by-level one: an in-service set-power terminal or conductance load, a DC/DC converter under ratio or
+    power control, or one whose input and output buses are joined by lines (inside a mesh)."""
+    t = case.tables
+    if any(len(t[k]) and t[k]["in_service"].to_numpy(bool).any() for k in ("dc_terminal", "dc_conductance")):
+        return True
+    conv = t["converter"]
+    live = conv["in_service"].to_numpy(bool)
+    if not live.any():
+        return False
+    if (conv["control"].to_numpy()[live] != "voltage").any():
+        return True
+    zone = _line_zones(case)
+    return bool((zone[case.ref_rows("converter", "from_bus")[live]]
+                 == zone[case.ref_rows("converter", "to_bus")[live]]).any())
+
+
+def _line_zones(case: Case) -> np.ndarray:
+    """Connected component of each bus row over the in-service lines."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(case.tables["bus"])
+    live = case.tables["line"]["in_service"].to_numpy(bool)
+    frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+    return connected_components(coo_matrix((np.ones(frm.size), (frm, to)), shape=(n, n)), directed=False)[1]
+
+
+def _bus_levels(case: Case, grid: DCGrid) -> np.ndarray:
+    """Voltage level of each bus row: the fewest DC/DC converters between it and a source (0 on a source's
+    zone; a zone whose converters all sit inside it keeps its feeds' level)."""
+    zone = _line_zones(case)
+    level = np.full(zone.max(initial=-1) + 1, np.iinfo(np.int64).max // 2)
+    level[zone[grid.feed_bus]] = 0
+    z_from, z_to = zone[grid.dcdc_from], zone[grid.dcdc_to]
+    for _ in range(level.size):
+        new = level.copy()
+        np.minimum.at(new, z_to, level[z_from] + (z_from != z_to))
+        if np.array_equal(new, level):
+            break
+        level = new
+    out = level[zone]
+    return np.where(out > level.size, 0, out)
+
+
+def chain_dc_dataset(case: Case, *, version: str, p_it=None) -> "xr.Dataset":  # noqa: F821
+    """The coupled chain's DC stage (:func:`gigawatt.solve`) for a case with DC grid elements: the load flow of
+    :func:`solve_dc_grid`, its figures by table row in the Dataset of the level-by-level load flow
+    (:func:`gigawatt.solver.dc.results.rows_dataset`: the same variables, stages and ledger), plus the
+    terminals' and conductances' variables. Set-power terminals are supplies other than the stations and
+    conductance loads are loads other than the racks: both enter the ledger (``p_dc_terminals_w``,
+    ``p_dc_conductances_w``), ``p_grid + p_dc_terminals = p_it + losses + p_dc_conductances``.
+
+    ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
+    temperature). ``max_mismatch_a`` is Kirchhoff's current law at every bus, evaluated on the results.
+    """
+    from gigawatt.solver.dc.results import RowFlows, rows_dataset
+
+    t = case.tables
+    grid = grid_from_case(case)
+    p_in, shelf, vrm = rack_powers(case, p_it)
+    try:
+        res = DCGridSolver(grid).solve(load_p_w=p_in)
+    except CaseError as err:
+        raise err.located(file=case.file) from None
+    g = grid_dataset(case, grid, res)
+    n_bus = grid.n_bus
+    v = res.v_v
+
+    def rows(table, values):
+        out = np.zeros(len(t[table]))
+        out[_live(case, table)] = values
+        return out
+
+    lines_live = t["line"]["in_service"].to_numpy(bool)
+    _, r_all, _, _ = _lines(case)
+    i_line = np.full(lines_live.size, np.nan)
+    i_line[lines_live] = res.line_i_a
+    p_load = (np.bincount(grid.load_bus, weights=res.load_p_w, minlength=n_bus)
+              + np.bincount(grid.dcdc_from, weights=res.dcdc_p_in_w, minlength=n_bus))
+    flows = RowFlows(v_v=v, p_load_w=p_load, level=_bus_levels(case, grid), line_i_a=i_line, line_r_ohm=r_all,
+                     line_in_service=lines_live, p_dc_w=rows("source", res.feed_p_w),
+                     source_loss_w=rows("source", g["source_loss_w"].values),
+                     p_out_w=rows("converter", res.dcdc_p_out_w), converter_loss_w=rows("converter", res.dcdc_loss_w),
+                     rack_p_in_w=p_in, shelf_loss_w=shelf, vrm_loss_w=vrm)
+    extra = {k: g[k].variable for k in ("terminal_p_w", "terminal_mode", "terminal_loading", "conductance_p_w")}
+    ds = rows_dataset(case, flows, version=version, p_it=p_it, iterations=res.iterations,
+                      max_mismatch_a=_kcl_mismatch_a(grid, res), extra=extra,
+                      extra_coords={"dc_terminal": grid.names["terminal"], "dc_conductance": grid.names["conductance"]},
+                      other_supply_w=float(res.terminal_p_w.sum()), other_load_w=float(res.conductance_p_w.sum()))
+    ds.attrs["dc_solver"] = g.attrs["solver"]
+    return ds
+
+
+def _kcl_mismatch_a(grid: DCGrid, res: DCGridResult) -> float:
+    """Largest current mismatch [A] of Kirchhoff's law at any bus: what the elements inject (P/V) against what
+    the lines carry away."""
+    n, v = grid.n_bus, res.v_v
+
+    def at(bus, p):
+        return np.bincount(bus, weights=p, minlength=n)
+
+    inject = (at(grid.feed_bus, res.feed_p_w) + at(grid.terminal_bus, res.terminal_p_w) - at(grid.load_bus, res.load_p_w)
+              - at(grid.conductance_bus, res.conductance_p_w) + at(grid.dcdc_to, res.dcdc_p_out_w)
+              - at(grid.dcdc_from, res.dcdc_p_in_w)) / v
+    away = at(grid.line_from, res.line_i_a) - at(grid.line_to, res.line_i_a)
+    return float(np.max(np.abs(inject - away), initial=0.0))

@@ -14,18 +14,19 @@ from gigawatt.models.ampacity import AMPACITY_METHODS, conductor_temperature_fro
 
 def line_ratings(lines) -> tuple[np.ndarray, np.ndarray]:
     """Rating [A] of each line of a validated line table (all its n_parallel circuits together) and the name
-    of the method that gave it ('' where none applies; the rating is then NaN)."""
+    of the method that gave it ('' where none applies; the rating is then NaN), as a string array (taken from
+    the method names by code: no Python string per line)."""
     rating = np.full(len(lines), np.nan)
-    method = np.full(len(lines), "", dtype=object)
-    for name, func in AMPACITY_METHODS.items():
+    code = np.zeros(len(lines), dtype=np.int8)  # 0: unrated, k: the k-th method of the registry
+    for k, func in enumerate(AMPACITY_METHODS.values(), start=1):
         todo = np.isnan(rating)
         if not todo.any():
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             got = func(lines)
         take = todo & np.isfinite(got)
-        rating[take], method[take] = got[take], name
-    return rating, method
+        rating[take], code[take] = got[take], k
+    return rating, np.array(["", *AMPACITY_METHODS])[code]
 
 
 def line_loading(current_a, ampacity_a) -> np.ndarray:

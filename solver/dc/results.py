@@ -6,6 +6,8 @@ current is positive from ``from_bus`` to ``to_bus``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -41,6 +43,8 @@ RESULT_VARIABLES = {
     "line_loading": ("1", "|current| / current rating of the line"),
     "rating_method": ("1", "how the rating was found: given, iec60287, canalis_ktc (a vendor table), '' unrated"),
     "temp_k": ("K", "conductor temperature of the line's resistance"),
+    "bus_distance_m": ("m", "route length along the lines from the nearest feed of the bus's level (a station, or "
+                            "the converter feeding it); NaN where no feed reaches it"),
 }
 
 STAGES = ("ac_dc_station", "distribution", "dc_dc_converter", "rack_shelf", "rack_vrm")
@@ -69,14 +73,58 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     """The results dataset of a converged DC solve (see the module docstring for conventions).
 
     ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
-    temperature); ``p_it_w`` then holds it and ``p_it_ref_w`` the case's value. ``line_temp`` [K]: the
+    temperature); ``rack_p_it_w`` then holds it and ``rack_p_it_ref_w`` the case's value. ``line_temp`` [K]: the
     conductor temperatures the line resistances were taken at, when they came from the load (``[solver]
     conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``.
     """
     t = case.tables
-    bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
     pos = net.pos
-    v_row = st.v[pos]
+    p_dc, loss_src = _per_row(net, st, "source", len(t["source"]))
+    p_out, loss_conv = _per_row(net, st, "converter", len(t["converter"]))
+    flows = RowFlows(v_v=st.v[pos], p_load_w=st.p_load[pos], level=net.level[pos], line_i_a=st.line_i,
+                     line_r_ohm=net.line_r, line_in_service=net.line_in_service, p_dc_w=p_dc, source_loss_w=loss_src,
+                     p_out_w=p_out, converter_loss_w=loss_conv, rack_p_in_w=net.rack_p_in,
+                     shelf_loss_w=net.rack_shelf_loss, vrm_loss_w=net.rack_vrm_loss, rack_p_it_w=net.rack_p_it)
+    return rows_dataset(case, flows, version=version, p_it=p_it, line_temp=line_temp, iterations=st.iterations,
+                        max_mismatch_a=st.max_mismatch_a)
+
+
+@dataclass(frozen=True)
+class RowFlows:
+    """A DC solve's figures by table row (the interface between a DC load flow and its results Dataset):
+    voltages [V] and constant-power loads [W] per bus row, the level per bus row, line currents [A] (NaN out of
+    service) and loop resistances [Ω], each source's DC output and conversion loss [W], each converter's output
+    and loss [W] (0 out of service), and each rack's input, shelf and regulator losses [W]."""
+
+    v_v: np.ndarray
+    p_load_w: np.ndarray
+    level: np.ndarray
+    line_i_a: np.ndarray
+    line_r_ohm: np.ndarray
+    line_in_service: np.ndarray
+    p_dc_w: np.ndarray
+    source_loss_w: np.ndarray
+    p_out_w: np.ndarray
+    converter_loss_w: np.ndarray
+    rack_p_in_w: np.ndarray
+    shelf_loss_w: np.ndarray
+    vrm_loss_w: np.ndarray
+    rack_p_it_w: np.ndarray | None = None  # the case's chip powers, when the assembly found them
+
+
+def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, iterations: int = 0,
+                 max_mismatch_a: float = 0.0, extra: dict | None = None, extra_coords: dict | None = None,
+                 other_supply_w: float = 0.0, other_load_w: float = 0.0) -> xr.Dataset:
+    """The results Dataset of a DC solve from its figures by table row (see :func:`build_dataset`).
+
+    ``extra`` / ``extra_coords``: further variables and their dimensions (the DC grid elements);
+    ``other_supply_w`` [W]: what elements other than the stations deliver into the DC network (set-power
+    terminals), ``other_load_w`` [W]: what loads other than the racks draw (conductance loads); both enter the
+    ledger, ``p_grid + other_supply = p_it + losses + other_load``.
+    """
+    t = case.tables
+    bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
+    v_row = f.v_v
     coords = {"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(), "source": src["id"].to_numpy(),
               "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
     # Variables are gathered and the Dataset made once: each ds[name] = ... merges and realigns every index
@@ -85,68 +133,99 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
     ds["v_v"] = _var("bus", "v_v", v_row)
     ds["v_nominal_v"] = echo_variable("bus", "bus", bus, "v_nominal_v")
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
-    ds["p_load_w"] = _var("bus", "p_load_w", st.p_load[pos])
-    ds["level"] = _var("bus", "level", net.level[pos])
+    ds["p_load_w"] = _var("bus", "p_load_w", f.p_load_w)
+    ds["level"] = _var("bus", "level", f.level)
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(case, f.line_in_service))
 
-    line_loss = np.square(st.line_i)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
-    line_loss *= net.line_r
-    line_loss[~net.line_in_service] = 0.0
-    ds["i_a"] = _var("line", "i_a", st.line_i)
-    ds["p_loss_w"] = _var("line", "p_loss_w", line_loss)
-    ds["r_ohm"] = xr.Variable("line", net.line_r, attrs={"units": unit_of("line", "r_ohm"),
-                                                         "long_name": "loop resistance"})
+    line_loss = np.square(f.line_i_a)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
+    line_loss *= f.line_r_ohm
+    line_loss[~f.line_in_service] = 0.0
+    ds["i_a"] = _var("line", "i_a", f.line_i_a)
+    ds["line_p_loss_w"] = _var("line", "p_loss_w", line_loss)
+    ds["r_ohm"] = xr.Variable("line", f.line_r_ohm, attrs={"units": unit_of("line", "r_ohm"),
+                                                           "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
-    add_line_ratings(ds, lines, np.abs(st.line_i), line_temp)
+    add_line_ratings(ds, lines, np.abs(f.line_i_a), line_temp)
 
-    p_dc, loss_src = _per_row(net, st, "source", len(src))
+    p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
     ds["source_loss_w"] = _var("source", "loss_w", loss_src)
-    ds["p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
+    ds["source_p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
-    ds["source_v_v"] = _var("source", "v_v", st.v[net.element_bus["source"]])
+    ds["source_v_v"] = _var("source", "v_v", v_row[case.ref_rows("source", "bus")])
     ds["source_kind"] = echo_variable("source", "source", src, "kind")
     ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
 
-    p_out, loss_conv = _per_row(net, st, "converter", len(conv))
+    p_out, loss_conv = f.p_out_w, f.converter_loss_w
     ds["p_out_w"] = _var("converter", "p_out_w", p_out)
     ds["converter_loss_w"] = _var("converter", "loss_w", loss_conv)
     ds["converter_p_in_w"] = _var("converter", "p_in_w", p_out + loss_conv)
     ds["converter_loading"] = _var("converter", "loading", p_out / conv["rated_power_w"].to_numpy(float))
-    ds["v_in_v"] = _var("converter", "v_in_v", st.v[net.element_bus["converter_from"]])
-    ds["v_out_v"] = _var("converter", "v_out_v", st.v[net.element_bus["converter_to"]])
+    ds["v_in_v"] = _var("converter", "v_in_v", v_row[case.ref_rows("converter", "from_bus")])
+    ds["v_out_v"] = _var("converter", "v_out_v", v_row[case.ref_rows("converter", "to_bus")])
     ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
 
-    ds.update(rack_power_variables(case, net, p_it))
-    ds["rack_v_v"] = _var("rack", "v_v", st.v[net.rack_bus])
+    ds.update(rack_power_variables(case, f.rack_p_in_w, f.shelf_loss_w, f.vrm_loss_w, p_it, f.rack_p_it_w))
+    ds["rack_v_v"] = _var("rack", "v_v", v_row[case.ref_rows("rack", "bus")])
+    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
 
-    coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"))
+    coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"), other_supply_w,
+                             other_load_w)
     attrs = ds.pop("attrs")
+    ds.update(extra or {})
+    coords.update(extra_coords or {})
     ds = make_dataset(ds, coords, attrs)
     ds.attrs["warnings"] = _warnings(ds)
     ds.attrs.update({
         "title": f"gigawatt DC load flow of case '{case.name}'",
         "case_name": case.name, "case_hash": case.hash(), "case_file": case.file or "",
-        "gigawatt_version": version, "converged": 1, "iterations": st.iterations,
-        "max_mismatch_a": st.max_mismatch_a,
+        "gigawatt_version": version, "converged": 1, "iterations": iterations,
+        "max_mismatch_a": max_mismatch_a,
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
 
 
-def rack_power_variables(case, net, p_it=None) -> dict:
-    """The racks' power variables: ``p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
-    turned to the chips) with ``p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
-    ``rack_p_in_w`` and the shelf and regulator losses."""
-    out = {"p_it_w": _var("rack", "p_it_w", chip_powers(case), "W",
+def bus_distance_m(case, line_in_service) -> np.ndarray:
+    """Route length [m] of each bus (by table row) from the nearest feed of its level along the in-service
+    lines: shortest paths (Dijkstra, scipy.sparse.csgraph) from every source's bus and every converter's output
+    bus; parallel lines count once (the shortest), NaN where no feed reaches the bus."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import dijkstra
+
+    n_bus = len(case.tables["bus"])
+    live = np.asarray(line_in_service, bool)
+    a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+    length = case.tables["line"]["length_m"].to_numpy(float)[live]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((length, hi, lo))  # the shortest of parallel lines first
+    lo, hi, length = lo[order], hi[order], length[order]
+    first = np.ones(lo.size, bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    graph = csr_array((length[first], (lo[first], hi[first])), shape=(n_bus, n_bus))
+    feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
+    if not feeds.size:
+        return np.full(n_bus, np.nan)
+    dist = dijkstra(graph, directed=False, indices=feeds, min_only=True)
+    return np.where(np.isfinite(dist), dist, np.nan)
+
+
+def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None, case_p_it=None) -> dict:
+    """The racks' power variables: ``rack_p_it_w`` at the chips (``p_it``, else the case's p_it_w on its basis
+    turned to the chips) with ``rack_p_it_ref_w`` the case's when ``p_it`` is given (leakage), the rack input
+    ``rack_p_in_w`` and the shelf and regulator losses. ``case_p_it``: the case's chip powers when the
+    assembly already found them (the racks draw for them without ``p_it``)."""
+    case_p_it = chip_powers(case) if p_it is not None or case_p_it is None else np.array(case_p_it, copy=True)
+    out = {"rack_p_it_w": _var("rack", "p_it_w", case_p_it, "W",
                           "power at the chips (the case's p_it_w on its p_it_basis, at the chips)")}
     if p_it is not None:
-        out["p_it_ref_w"] = _var("rack", "p_it_w", out["p_it_w"].values, "W",
+        out["rack_p_it_ref_w"] = _var("rack", "p_it_w", out["rack_p_it_w"].values, "W",
                                  "power at the chips at the leakage reference temperature (from the case's p_it_w)")
-        out["p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
-    out["rack_p_in_w"] = _var("rack", "p_in_w", net.rack_p_in)
-    out["shelf_loss_w"] = _var("rack", "shelf_loss_w", net.rack_shelf_loss)
-    out["vrm_loss_w"] = _var("rack", "vrm_loss_w", net.rack_vrm_loss)
+        out["rack_p_it_w"] = _var("rack", "p_it_w", p_it, "W", "power at the chips at their operating temperature")
+    out["rack_p_in_w"] = _var("rack", "p_in_w", rack_p_in_w)
+    out["shelf_loss_w"] = _var("rack", "shelf_loss_w", shelf_loss_w)
+    out["vrm_loss_w"] = _var("rack", "vrm_loss_w", vrm_loss_w)
     return out
 
 
@@ -156,7 +235,7 @@ def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
     rating, method = line_ratings(lines)
     ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
     ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
-    ds["line_rating_method"] = _var("line", "rating_method", method.astype(str))
+    ds["line_rating_method"] = _var("line", "rating_method", method)
     temp = lines["conductor_temp_k"].to_numpy(float, copy=True) if line_temp is None else line_temp
     ds["line_temp_k"] = _var("line", "temp_k", temp, long_name="conductor temperature of the line's resistance"
                              + (" (from its load)" if line_temp is not None else " (the case's conductor_temp_k)"))
@@ -171,8 +250,10 @@ def _per_row(net, st, table: str, n_rows: int):
     return p, loss
 
 
-def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
-    """Energy ledger: grid power = IT power + every loss, with its relative residual, into the variables
+def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind, other_supply_w: float = 0.0,
+            other_load_w: float = 0.0) -> list:
+    """Energy ledger: grid power (+ what set-power terminals deliver, ``other_supply_w``) = IT power + every
+    loss (+ what conductance loads draw, ``other_load_w``), with its relative residual, into the variables
     ``ds`` (with their ``"attrs"``); returns the ``kind`` coordinate. ``line_kind``: the lines' kind as
     :meth:`gigawatt.cases.case.Case.codes` gives it."""
     def total(name):  # as xarray sums (NaN skipped), on the arrays themselves
@@ -180,8 +261,8 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
         nan = np.isnan(x)
         return float((np.where(nan, 0.0, x) if nan.any() else x).sum())
 
-    p_grid = total("p_grid_w")
-    p_it = total("p_it_w")
+    p_grid = total("source_p_grid_w")
+    p_it = total("rack_p_it_w")
     stage = np.array([loss_src.sum(), line_loss.sum(), loss_conv.sum(), total("shelf_loss_w"), total("vrm_loss_w")])
     ds["stage_loss_w"] = _var("stage", "stage_loss_w", stage)
     from gigawatt.cases.schema import schema
@@ -191,13 +272,22 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind) -> list:
     kinds.update({f"line_{k}": line_loss[code == labels.index(k)].sum() for k in ("cable", "busway", "busbar")})
     kinds.update({"dc_dc_converter": stage[2], "rack_shelf": stage[3], "rack_vrm": stage[4]})
     ds["kind_loss_w"] = _var("kind", "kind_loss_w", list(kinds.values()))
-    residual = abs(p_grid - p_it - stage.sum()) / max(abs(p_grid), 1e-300)
+    residual = (abs(p_grid + other_supply_w - p_it - stage.sum() - other_load_w)
+                / max(abs(p_grid) + abs(other_supply_w), 1e-300))
     ds["attrs"] = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": float(stage.sum()),
-                   "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else float("nan"),
+                   "efficiency_grid_to_chip": _efficiency(p_it, p_grid + other_supply_w - other_load_w),
                    "energy_balance_residual": residual}
+    if other_supply_w or other_load_w:
+        ds["attrs"].update({"p_dc_terminals_w": float(other_supply_w), "p_dc_conductances_w": float(other_load_w)})
     ds["attrs"].update({f"{k}_w": float(v) for k, v in boundary_powers(p_it, stage[4], stage[3]).items()
                         if k != "p_it"})
     return list(kinds)
+
+
+def _efficiency(p_it: float, p_in: float) -> float:
+    """IT power over what the DC network takes in for the racks [W]: the grid's draw, plus what set-power
+    terminals deliver, minus what conductance loads take (without them: p_it / p_grid)."""
+    return p_it / p_in if p_in > 0 else float("nan")
 
 
 def _warnings(ds) -> str:

@@ -256,7 +256,7 @@ class DCSeries:
                       v_min_bus=self._bus_ids[i_min], iterations=int(ds.attrs["iterations"]),
                       max_mismatch_a=float(ds.attrs["max_mismatch_a"]), rack_vrm_loss_w=net.rack_vrm_loss,
                       rack_shelf_loss_w=net.rack_shelf_loss, rack_p_in_w=net.rack_p_in, v_pu=v_pu,
-                      line_currents=ds["i_a"].to_numpy, source_p_grid_w=ds["p_grid_w"].to_numpy())
+                      line_currents=ds["i_a"].to_numpy, source_p_grid_w=ds["source_p_grid_w"].to_numpy())
 
     def nose_error(self, p_it: np.ndarray, step: int) -> ConvergenceError:
         """The error of a cold solve at IT powers ``p_it`` [W] that does not converge, naming ``step``."""

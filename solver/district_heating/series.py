@@ -228,6 +228,10 @@ class DistrictHeatingSeries:
                  hydraulic_tol_pa: float = HYDRAULIC_TOL_PA, reorder: bool = True):
         self.case = case
         self.hydraulic_tol_pa = float(hydraulic_tol_pa)
+        if case.settings["district_heating"]["properties"] != "network":
+            raise CaseError("a time series takes the network's one set of fluid properties so far",
+                            file=case.file, element="[district_heating]", field="properties",
+                            value=case.settings["district_heating"]["properties"], allowed="network")
         self.dh = dh = prepare_district_heating(case)
         self.s = dict(dh.s)
         state = dh.solve(offer)

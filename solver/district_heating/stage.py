@@ -60,6 +60,7 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.consumers import (BUILDING_TYPES, DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D, DHW_PROFILES, YEAR_S,
                                        consumer_heat_demand_w, home_heat_parameters, homes_heated_annual,
                                        lights_on_fraction)
+from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
@@ -76,6 +77,11 @@ HEAT_RTOL = 1e-10
 ZERO_FLOW_RTOL = 1e-12
 """Pipe flows below this fraction of the largest are rounding (dead ends, stagnant loops): set to zero."""
 MAX_FIXED_POINT = 100
+PROPERTY_TOL_K = 1e-9
+"""Picard tolerance of ``properties = "per_pipe"`` [K]: the largest change of a pipe's or substation's inlet or
+outlet temperature between two iterates (water's density moves by ~7e-4 relative per kelvin at 60 °C, so 1e-9 K is ~1e-12 of
+the properties, near their rounding)."""
+MAX_PROPERTY_ITERATIONS = 30
 SETTLE_HYDRAULICS_RTOL = 1e-6
 """Relative heat residual below which every iterate of the flow fixed point settles its hydraulics (above
 it one Newton step an iterate)."""
@@ -143,7 +149,7 @@ def pipe_friction_w(dh, m_branch_kg_s, p_pa) -> np.ndarray:
     n_pipe = dh.pf.size
     out = np.zeros(m_branch_kg_s.size)
     to = dh.tnet.branch_to[:n_pipe]
-    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho
+    out[:n_pipe] = np.abs(m_branch_kg_s[:n_pipe] * (p_pa[dh.pf] - p_pa[to])) / dh.rho_pipe
     return out
 
 
@@ -363,7 +369,8 @@ class SubstationControls:
             m = np.empty(demand_w.size)
             for mode, rows in self.groups:
                 m[rows] = SUBSTATION_CONTROLS[mode].flow(demand_w[rows], t_in_k[rows], self.t_ret[rows],
-                                                         self.delta_t[rows], self.flow_max[rows], cp)
+                                                         self.delta_t[rows], self.flow_max[rows],
+                                                         cp if np.ndim(cp) == 0 else cp[rows])
             by_heat = self.fixed_dt | (m < self.flow_min)
             m = with_minimum_flow(m, self.flow_min)
         cold = self.holds_return & (t_in_k <= self.t_ret)
@@ -465,6 +472,12 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     p_abs = plant_pressure_pa(s)
     stored_constants(s["fluid"], t_sup, "t_supply_k", case.file, p_abs)
     rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file, p_abs)
+    if s["properties"] == "per_pipe":
+        from gigawatt.models.coolant_store import stored_table
+
+        fluid_table = stored_table(s["fluid"], p_abs)
+    else:
+        fluid_table = None
 
     ends = (np.concatenate([pf, qf]), np.concatenate([pt, qt]))
     _, label = csgraph.connected_components(sp.coo_matrix((np.ones(ends[0].size), ends), shape=(n, n)),
@@ -523,7 +536,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         tnet=tnet, lift_mode=lift_mode, t_supply_min=cons["t_supply_min_k"].to_numpy(float), farm_area=area,
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
         annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls,
-        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case))
+        pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case), fluid_table=fluid_table,
+        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho))
 
 
 @dataclass
@@ -565,7 +579,18 @@ class DistrictHeatingNetwork:
     annual_heat_per_home_j: float
     controls: SubstationControls
     pipe_wall_c_j_per_k: np.ndarray  # each pipe's wall heat capacity [J/K] (a time series' dynamics)
+    fluid_table: object = None  # the fluid's stored table at the plant's pressure, with properties = per_pipe
+    hnet_network: object = None  # hnet and tnet with the network's one set of properties
+    tnet_network: object = None
+    rho_pipe: np.ndarray = None  # each pipe's density [kg/m^3] in the last solve
+    cp_consumer: np.ndarray | None = None  # each substation's c_p [J/(kg K)] with properties = per_pipe
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
+
+    @property
+    def cp_sub(self):
+        """c_p the substations' law Q = m c_p (T_in - T_out) takes [J/(kg K)]: the network's, or with
+        properties = per_pipe each one's own."""
+        return self.cp if self.cp_consumer is None else self.cp_consumer
 
     def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
@@ -598,7 +623,7 @@ class DistrictHeatingNetwork:
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
         value[self.sub] = np.where(self.flow_heat, self.demand,
-                                   self.controls.outlet_k(self.demand, t_in, flow, by_heat, self.cp))
+                                   self.controls.outlet_k(self.demand, t_in, flow, by_heat, self.cp_sub))
         # What the plant supplies and takes back: the pressure holders' flows, plus the substation flows
         # drawn from or returned to the plant's own nodes (injections there are the holders' business).
         m_node = np.zeros(n + nc)
@@ -620,20 +645,129 @@ class DistrictHeatingNetwork:
         outlet follows its heat)."""
         demand = self.demand
         t_now = th.t_node_k[self.cs]
-        r = np.where(heat, flow * self.cp * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
+        r = np.where(heat, flow * self.cp_sub * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
         capped = heat & ((flow >= hi) | (passing & (t_now <= self.t_ret_c))) & (r < 0)
         settled = bool(np.all((np.abs(r) <= HEAT_RTOL * np.maximum(demand, 1.0)) | capped))
         return (r, settled) if with_residual else settled
 
     def solve(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
-        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it)."""
+        the case's outdoor temperature or at ``outdoor_t_k`` [K] (the consumers' demands follow it).
+
+        With ``[district_heating] properties = "per_pipe"``, each pipe's and each substation's properties
+        follow its own inlet and outlet temperatures (:meth:`_set_pipe_properties`), found by Picard
+        iteration: solve with the properties of the last iterate, take every pipe's and substation's inlet
+        and outlet temperatures, until none moves by more than :data:`PROPERTY_TOL_K`
+        (``dh_property_iterations``, the solves made; the first starts from the last solve's properties, a
+        warm start in a sweep). The coupling is weak (properties move by ~1e-3 per kelvin, temperatures by the
+        losses' small share of the flow), so it contracts in a few iterates. Where c_p changes at a node, the
+        heat ledger carries the thermal sweep's ``cp_step_w`` bookkeeping term and the plant's heat is the
+        enthalpy its nodes put in as the sweep counts it."""
+        if self.fluid_table is None:
+            state = self._solve_fixed(offer, outdoor_t_k=outdoor_t_k)
+            state.figures["dh_property_iterations"] = 0
+            return state
+        pt = self.hnet.branch_to[:self.pf.size]
+        t_last = None
+        for k in range(1, MAX_PROPERTY_ITERATIONS + 1):
+            state = self._solve_fixed(offer, outdoor_t_k=outdoor_t_k)
+            outdoor_t_k = None  # set by the first
+            m = state.pipe_flow_kg_s[self.live]
+            t_node = state.node_t_k
+            # each pipe's inlet and outlet temperature (a pipe without flow: its two nodes')
+            t_in = np.where(m >= 0, t_node[self.pf], t_node[pt])
+            t_out = np.where(m != 0, state.pipe_t_out_k[self.live], np.where(m >= 0, t_node[pt], t_node[self.pf]))
+            t_ends = np.concatenate([t_in, t_out, state.consumer_t_supply_k, state.consumer_t_return_k])
+            change = math.inf if t_last is None else float(np.max(np.abs(t_ends - t_last), initial=0.0))
+            t_last = t_ends
+            if change <= PROPERTY_TOL_K:
+                state.figures["dh_property_iterations"] = k
+                return state
+            self._set_pipe_properties(t_in, t_out, state.consumer_t_supply_k, state.consumer_t_return_k)
+        raise ConvergenceError(
+            f"district heating: the pipes' properties did not settle in {MAX_PROPERTY_ITERATIONS} Picard "
+            f"iterations (an inlet or outlet temperature still moved by {change:.3g} K)",
+            details={"property_change_k": change})
+
+    def _properties(self, t_k: np.ndarray, table: str, ids) -> dict:
+        """The fluid's properties at temperatures ``t_k`` [K] from its stored table (element ``i`` of ``t_k``
+        is element ``i % len(ids)`` of ``table``); one outside the table raises :class:`CaseError` naming the
+        element."""
+        lim = self.fluid_table.limits
+        bad = ~((t_k >= lim.t_low_k) & (t_k <= lim.t_high_k))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise CaseError(f"the fluid's temperature is outside its table ({lim.low_reason}; {lim.high_reason})",
+                            **_where(self.case, f"{table} '{ids[i % len(ids)]}'", "temperature", float(t_k[i]),
+                                     f"[{lim.t_low_k:g}, {lim.t_high_k:g}] K"))
+        return coolant_properties(self.fluid_table, t_k, field="t_supply_k")
+
+    def _set_pipe_properties(self, t_in_k, t_out_k, t_in_sub_k, t_out_sub_k) -> None:
+        """Every pipe's and substation's properties from its inlet and outlet temperatures [K] into the
+        hydraulic and thermal networks (booster pumps, and the plant pump's power, keep the network's): density and c_p the mean of their
+        values at the two ends, viscosity at the mean temperature. Both this and the properties at the mean
+        temperature are second-order approximations of the mean over the pipe; this one is pandapipes'
+        (``pandapipes.properties.properties_toolbox.get_branch_real_density``, ``get_branch_cp``,
+        ``get_branch_real_eta``), so that the two tools compare like with like."""
+        n_pipe = self.pf.size
+        pipe_ids = self.hnet.pipe_ids if self.hnet.pipe_ids is not None else np.arange(n_pipe)
+        ends = self._properties(np.concatenate([t_in_k, t_out_k]), "dh_pipe", pipe_ids)
+        mid = self._properties(0.5 * (t_in_k + t_out_k), "dh_pipe", pipe_ids)
+        sub = self._properties(np.concatenate([t_in_sub_k, t_out_sub_k]), "dh_consumer", self.consumer_ids)
+        rho, cp = (0.5 * (ends[f][:n_pipe] + ends[f][n_pipe:]) for f in ("density_kg_per_m3", "cp_j_per_kg_k"))
+        nc = self.sub.size
+        self.cp_consumer = 0.5 * (sub["cp_j_per_kg_k"][:nc] + sub["cp_j_per_kg_k"][nc:])
+        self.rho_pipe = rho
+        self.hnet = self.hnet_network.with_fluid(rho, mid["viscosity_pa_s"])
+        cp_branch = self.tnet_network.cp_branch.copy()
+        cp_branch[:n_pipe] = cp
+        # the substation's inflow branch carries its mean c_p (its law Q = m c_p (T_in - T_out)); its outflow
+        # branch, which has no length, the c_p of the water it returns, with which it mixes downstream
+        cp_branch[cp_branch.size - 2 * nc:cp_branch.size - nc] = self.cp_consumer
+        cp_branch[cp_branch.size - nc:] = sub["cp_j_per_kg_k"][nc:]
+        self.tnet = self.tnet_network.with_cp(cp_branch)
+
+    def _plant_heat_per_pipe(self, th, m_branch, flow, m_node) -> tuple[float, float]:
+        """(the plant's heat [W], the c_p steps at the nodes [W]) with per-pipe c_p, free of any reference
+        temperature.
+
+        The plant's heat is m (h(T_supply) - h(T_return)), h the fluid's enthalpy from its table (c_p
+        integrated by the trapezoid rule on the table's grid). Each branch b of the thermal sweep holds its
+        own c_p, that is the enthalpy line h_b(T) = h(T_b) + c_p,b (T - T_b) through the true enthalpy at its
+        inlet temperature T_b (with c_p,b the mean of the c_p at its two ends, the line's error at its outlet
+        is third order in its temperature change). Where lines of different branches meet at a node n they
+        disagree a little, and the c_p step there is what enters minus what leaves, each at T_n on its own
+        line (the plant's flows on h itself): step_n = sum_in |m| h_b(T_n) - sum_out |m| h_b(T_n). Summing
+        the sweep's pipe and mixing equations over the network gives, exactly, plant heat + frictional heat =
+        delivered + pipe losses + sum of the steps (``dh_q_cp_step_w``): the ledger, closed to round-off
+        whatever reference temperature the sweep keeps its enthalpies at."""
+        tab = self.fluid_table
+        h_grid = np.concatenate([[0.0], np.cumsum(0.5 * (tab.cp_j_per_kg_k[1:] + tab.cp_j_per_kg_k[:-1])
+                                                 * np.diff(tab.t_k))])
+        tn = self.tnet
+        t = th.t_node_k
+        m = np.abs(np.concatenate([m_branch, flow, flow]))
+        forward = np.concatenate([m_branch, flow, flow]) >= 0
+        up = np.where(forward, tn.branch_from, tn.branch_to)
+        down = np.where(forward, tn.branch_to, tn.branch_from)
+        t_b = t[up]
+        h_b = np.interp(t_b, tab.t_k, h_grid)
+
+        def h(temp):  # each branch's enthalpy line
+            return h_b + tn.cp_branch * (temp - t_b)
+        step = float(np.sum(m * (h(t[up]) - h(t[down]))))
+        h_plant = np.interp(t[[self.sup, self.ret]], tab.t_k, h_grid)
+        q_plant = float(m_node[self.sup] * h_plant[0] + m_node[self.ret] * h_plant[1])
+        return q_plant, q_plant - step
+
+    def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
+        """:meth:`solve` with the properties the networks hold now."""
         if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
             check_scalar(schema()["district_heating"]["outdoor_t_k"], float(outdoor_t_k), file=self.case.file,
                          element="solve(outdoor_t_k=...)")
             self.s = {**self.s, "outdoor_t_k": float(outdoor_t_k)}
             self.demand = self.demand_model.at(self.s["outdoor_t_k"], self.s["hour_of_day"])
-        s, cp, demand, cs = self.s, self.cp, self.demand, self.cs
+        s, cp, demand, cs = self.s, self.cp_sub, self.demand, self.cs
         t_sup, t_ret_c, is_flow, given_flow = s["t_supply_k"], self.t_ret_c, self.is_flow, self.given_flow
         nc = self.sub.size
         # Each substation's flow solves r(m) = m cp (T_in(m) - T_ret) - Q = 0. The plain fixed point
@@ -719,7 +853,7 @@ class DistrictHeatingNetwork:
 
     def _state(self, offer, flow, hyd, th, m_branch, m_node, iteration) -> DHState:
         """Pressures with the pump's lift, the plant, the figures and the full-length pipe and pump arrays."""
-        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp, self.rho, self.demand, self.cs, self.cr
+        case, s, cp, rho, demand, cs, cr = self.case, self.s, self.cp_sub, self.rho, self.demand, self.cs, self.cr
         sup, ret, n, nc, live = self.sup, self.ret, self.n, self.sub.size, self.live
         t_sup = s["t_supply_k"]
         t_in = th.t_node_k[cs]
@@ -742,17 +876,20 @@ class DistrictHeatingNetwork:
         t_out_sub = th.t_node_k[self.sub]
         q_cons = flow * cp * np.maximum(t_in - t_out_sub, 0.0)
         t_plant_ret = float(th.t_node_k[ret])
-        q_plant = m_plant * cp * (t_sup - t_plant_ret)
+        if self.fluid_table is None:
+            q_plant, cp_step = m_plant * cp * (t_sup - t_plant_ret), 0.0
+        else:
+            q_plant, cp_step = self._plant_heat_per_pipe(th, m_branch, flow, m_node)
         q_loss = th.q_loss_w[:self.pf.size]
         q_friction = th.ledger.friction_w
-        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum()) / max(abs(q_plant), 1e-300)
+        residual = abs(q_plant + q_friction - q_cons.sum() - q_loss.sum() - cp_step) / max(abs(q_plant), 1e-300)
         short = q_cons < demand * (1.0 - 1e-6)
         under = ((t_in < self.t_supply_min) | short) & (demand > 0)
         bypassed = ~self.is_flow & (demand > 0) & self.controls.holds_return & (t_in <= self.t_ret_c)
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, dh_q_cp_step_w=float(cp_step), **pump, dh_pump_dp_pa=float(pump_dp),
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
@@ -766,7 +903,7 @@ class DistrictHeatingNetwork:
         flow_pipe = np.full(n_all, np.nan)
         flow_pipe[live] = m_pipe
         vel = np.full(n_all, np.nan)
-        vel[live] = m_pipe / (rho * self.pipe_area)
+        vel[live] = m_pipe / (self.rho_pipe * self.pipe_area)
         t_out_pipe = np.full(n_all, np.nan)
         t_out_pipe[live] = th.t_branch_out_k[:self.pf.size]
         loss = np.zeros(n_all)

@@ -95,7 +95,9 @@ def build_fault_dataset(case, net, fs, bf, duty, report: np.ndarray, version: st
         "buses_faulted": int(sel.size), "findings": "\n".join(findings), "warnings": "\n".join(findings),
         "sign_convention": "currents are magnitudes; times from fault inception",
     }
-    return xr.Dataset(ds, coords=coords, attrs=attrs)
+    from gigawatt.solver.results_schema import conform
+
+    return conform(xr.Dataset(ds, coords=coords, attrs=attrs))
 
 
 def _devices(ds: dict, case, duty) -> None:

@@ -26,7 +26,7 @@ the equations only see differences). Elevation is not included.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -152,6 +152,7 @@ class HydraulicNetwork:
     node_ids: object = None
     pipe_ids: object = None
     pump_ids: object = None
+    pipe_viscosity_pa_s: np.ndarray = None  # [np] the viscosity the pipe constants were made with
     scratch: ScratchPool = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -175,6 +176,28 @@ class HydraulicNetwork:
     def factor_work(self) -> float:
         """Multiply-adds of one factorisation of the reduced matrix (NaN for SuperLU)."""
         return self.reduced.work
+
+    def with_fluid(self, density_kg_m3, viscosity_pa_s) -> "HydraulicNetwork":
+        """The same network with other fluid properties in its pipes (per pipe or one for all: density
+        [kg/m^3], dynamic viscosity [Pa s]); pumps keep theirs. The pipe-law constants scale exactly with
+        them (``D/(A mu)``, ``1/(2 rho A^2)``, ``32 mu L/(rho A D^2)``), so the topology, ordering and
+        factorisation layout are shared, not rebuilt."""
+        pc, n_pipe = self.pipes, self.n_pipe
+        rho = np.broadcast_to(np.asarray(density_kg_m3, dtype=float), (n_pipe,))
+        mu = np.broadcast_to(np.asarray(viscosity_pa_s, dtype=float), (n_pipe,))
+        ok = np.isfinite(rho) & (rho > 0) & np.isfinite(mu) & (mu > 0)
+        if not ok.all():
+            b = int(np.flatnonzero(~ok)[0])
+            raise CaseError("not a valid fluid property", element=self.branch_name(b),
+                            field="density_kg_m3, viscosity_pa_s", value=(float(rho[b]), float(mu[b])),
+                            allowed="> 0")
+        rho0, mu0 = self.pumps.density_kg_m3[:n_pipe], self.pipe_viscosity_pa_s
+        pipes = pc._replace(re_per_kg_s=pc.re_per_kg_s * (mu0 / mu), k_dyn=pc.k_dyn * (rho0 / rho),
+                            laminar=pc.laminar * ((mu / mu0) * (rho0 / rho)))
+        density = self.pumps.density_kg_m3.copy()
+        density[:n_pipe] = rho
+        return replace(self, pipes=pipes, pumps=self.pumps._replace(density_kg_m3=density),
+                       pipe_viscosity_pa_s=np.array(mu))
 
     def branch_name(self, b: int) -> str:
         """Name of branch ``b`` (pipes first, then pumps) for messages."""
@@ -458,7 +481,7 @@ def prepare_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,
                                    mu[pipes]),
         pumps=hk.PumpCurves(h0, a, bq, speed, rho), free_index=free_index,
         node_row=np.where(free_index >= 0, free_index, n_free), n_free=n_free, reduced=reduced, system=system,
-        node_ids=node_ids, pipe_ids=pipe_ids, pump_ids=pump_ids)
+        node_ids=node_ids, pipe_ids=pipe_ids, pump_ids=pump_ids, pipe_viscosity_pa_s=mu[pipes].copy())
 
 
 def solve_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,

@@ -21,6 +21,13 @@ up-looking algorithm of Davis's LDL package [1]_, written as Numba kernels (``ca
 The matrix is given as its upper triangle (diagonal included) in compressed-column form, rows and columns
 already in the minimum-degree order (:func:`ldl_layout`).
 
+Why hand-written: SciPy has no sparse Cholesky or LDLᵀ (``splu`` is an LU that repeats its symbolic work on
+every matrix and gives no D); scikit-sparse's CHOLMOD needs SuiteSparse's C libraries built on the machine,
+which ``pip install gigawatt`` cannot promise; and these kernels are called from inside Numba loops (the
+hydraulic Newton iterations, the time steps) and give the factor's pattern to the selected inversion
+(:mod:`gigawatt.solver.numerics.selected_inversion`), which a wrapped library would not. The ordering,
+where a library does the job, is SuperLU's.
+
 References
 ----------
 .. [1] T. A. Davis, "Algorithm 849: A concise sparse Cholesky factorization package", ACM Transactions on

@@ -500,7 +500,7 @@ class ThermalNetwork:
     one network may be solved from several threads at once."""
 
     def __init__(self, node_kind, branch_from, branch_to, u_w_per_m_k, length_m, t_ambient_k, cp_branch,
-                 cp_node, t_ref_k, node_names):
+                 cp_node, t_ref_k, node_names, shared_incidence=None):
         self.node_kind = node_kind
         self.branch_from = branch_from
         self.branch_to = branch_to
@@ -514,9 +514,18 @@ class ThermalNetwork:
         self.n_node = node_kind.shape[0]
         self.n_branch = branch_from.shape[0]
         self.branches = branch_data(cp_branch, u_w_per_m_k, length_m, t_ambient_k)
-        self.incidence = incidence(self.n_node, branch_from, branch_to)
+        self.incidence = (incidence(self.n_node, branch_from, branch_to) if shared_incidence is None
+                          else shared_incidence)
         self.scratch = ScratchPool(lambda: sweep_work(self.n_node))
         self.no_gain = np.zeros(self.n_branch)  # no frictional heating (read-only)
+
+    def with_cp(self, cp_branch_j_per_kg_k) -> "ThermalNetwork":
+        """The same network with other branch heat capacities [J/(kg K)] (the nodes keep theirs); the
+        incidence is shared, the work arrays are its own."""
+        cp = _per(cp_branch_j_per_kg_k, self.n_branch, "cp_j_per_kg_k")
+        return ThermalNetwork(self.node_kind, self.branch_from, self.branch_to, self.u_w_per_m_k, self.length_m,
+                              self.t_ambient_k, cp, self.cp_node, self.t_ref_k, self.node_names,
+                              shared_incidence=self.incidence)
 
     def solve(self, node_value, m_branch_kg_s, m_node_kg_s=0.0, q_gain_w=None) -> ThermalResult:
         """Steady temperatures for given node values and flows; see :func:`solve_thermal_network`.

@@ -7,14 +7,18 @@ faster, are not modelled):
 * a **rack** store sits on the DC output of the rack's power shelves (where rack battery units and
   power-supply storage sit): the shelves convert p_out − p_store, p_out = p_it/η_vrm; the regulators still
   lose p_out − p_it. The racks' input powers are then the network's constant-power loads.
-* a **bus** store sits on the 800 VDC bus at the stations: each station's DC output falls by its share of
-  the store's power (by rating, as stiff stations share a zone's draw), and its loss is evaluated at that
-  output with its own loss model. The station's bus voltage is taken from the solve without the store (exact
-  for stations that hold their set-point; with droop, the shift of the bus voltage by the store's power,
-  droop·ΔP/P_rated per unit, is not fed back into the network's losses).
-
-When dcelem's set-power DC element lands, the bus store becomes one of those elements and this module is
-where that switch is made.
+* a **bus** store sits on the 800 VDC bus at the stations: its control law runs first, on the stations'
+  total DC output without it; then its power, shared among the stations by rating, is a set-power terminal
+  at each station's bus (:class:`gigawatt.solver.dc.meshed.DCGridSolver`), and the network is solved again
+  with those terminals (:meth:`DCCoupling.with_bus_stores`): each station's DC output, its bus voltage and
+  the line losses come from that load flow, so the shift of a droop station's voltage by the store's power
+  enters the losses; each station's loss is evaluated at its output with its own loss model. With every
+  rack alike the load flows are run at the nodes of a Chebyshev grid in (rack input x, bus-store power s),
+  all nodes in one batch of the DC grid solver, and interpolated (tensor barycentric), checked against one
+  batch of load flows at the midpoints of the grid as the one-dimensional surrogate is. The series kernel
+  (racks of several types, or ``method="kernel"``) keeps the quasi-static sharing: each station's output falls by its share and its
+  voltage is the one without the store (exact for stations that hold their set-point; with droop, the shift,
+  droop·ΔP/P_rated per unit, is not fed back into the losses), stated in the results' ``bus_store_coupling``.
 
 Two ways to solve the network along the series, chosen by :func:`dc_stage`:
 
@@ -72,6 +76,7 @@ class DCAnswer:
     method: str
     surrogate_error_w: float
     nodes: int
+    x_w: np.ndarray | None = None  # (steps, groups) each rack's input power [W] (every rack alike), else None
 
 
 class DCCoupling:
@@ -114,6 +119,7 @@ class DCCoupling:
         self.p_ref_group = np.bincount(self.rack_group, weights=self.p_ref, minlength=self.groups)
         self.racks_group = np.bincount(self.rack_group, minlength=self.groups).astype(float)
         self._memo = {}  # the last answer, keyed by the loads it was solved for
+        self._grid_memo = None  # the DC grid with the bus stores' terminals and its solver, made on first use
 
     def shelf_output_w(self, scale: np.ndarray) -> np.ndarray:
         """Σ over each group's racks of the shelves' output p_it/η_vrm [W] at IT-load fractions ``scale``
@@ -206,7 +212,7 @@ class DCCoupling:
                     zones = self.zone_group == g
                     v_min = np.minimum(v_min, fit[2](x[:, g])[:, zones].min(axis=1))
                 return DCAnswer(x @ self.racks_group, shelf @ self.racks_group, vrm, p_st, v_st, v_min,
-                                "chebyshev", err, n)
+                                "chebyshev", err, n, x)
             n = 2 * n - 1
         return None
 
@@ -231,3 +237,148 @@ class DCCoupling:
                              np.ascontiguousarray(v_v).ravel(), np.tile(self.station_rated, m), "source",
                              np.tile(self.station_ids, m))
         return loss.reshape(m, n)
+
+    # -- bus stores as set-power terminals at the stations' buses ---------------------------------------------
+    def with_bus_stores(self, ans: DCAnswer, p_bus_w: np.ndarray) -> BusAnswer:
+        """The network at the racks' draw of ``ans`` with the bus stores delivering ``p_bus_w`` [W] (steps) at
+        the stations' buses, shared by rating: each station's DC output and bus voltage, the lowest per-unit
+        voltage and the distribution loss, from the DC grid load flow with the stores as set-power terminals
+        (see the module notes). Needs every rack alike (``ans.x_w``); without it, the quasi-static sharing."""
+        if ans.x_w is None or not np.any(p_bus_w):
+            p_dc = ans.p_station_dc_w.sum(axis=1)
+            return BusAnswer(ans.p_station_dc_w - p_bus_w[:, None] * self.share[None, :], ans.v_station_v,
+                             ans.v_min_pu, p_dc - ans.p_in_w, "quasi-static" if np.any(p_bus_w) else "none", 0.0, 0)
+        grid, solver, zone_of_bus = self._grid()
+        x, s = ans.x_w, p_bus_w
+        lo_x, hi_x = _padded(float(x.min()), float(x.max()))
+        lo_s, hi_s = _padded(float(s.min()), float(s.max()), floor=None)
+        n_racks = len(self.case.tables["rack"])
+        scale = hi_x * n_racks + max(abs(lo_s), abs(hi_s))
+        n = 9
+        while n <= MAX_NODES:
+            nx_, ns_ = _cheb(lo_x, hi_x, n), _cheb(lo_s, hi_s, n)
+            at = self._grid_flows(solver, grid, zone_of_bus, nx_, ns_)
+            mx, ms = _mid(nx_), _mid(ns_)
+            check = self._grid_flows(solver, grid, zone_of_bus, mx, ms)
+            fit = [_tensor_eval(nx_, ns_, f, mx, ms, pairs=False) for f in at]
+            check = [c.reshape(fit[0].shape[0], -1) for c in check]
+            err = float(np.max(np.abs(fit[0] - check[0])))
+            err_v = max(float(np.max(np.abs(fit[1] - check[1]) / check[1])), float(np.max(np.abs(fit[2] - check[2]))))
+            if err <= SURROGATE_TOL * scale and err_v <= SURROGATE_TOL:
+                steps = x.shape[0]
+                p_st, v_st = np.empty((steps, self.src.size)), np.empty((steps, self.src.size))
+                v_min = np.full(steps, np.inf)
+                for g in range(self.groups):  # the three quantities of a group in one evaluation of the basis
+                    cols, zones = self.station_group == g, self.zone_group == g
+                    k = int(cols.sum())
+                    both = _tensor_eval(nx_, ns_, np.concatenate([at[0][:, :, cols], at[1][:, :, cols],
+                                                                   at[2][:, :, zones]], axis=2), x[:, g], s)
+                    p_st[:, cols], v_st[:, cols] = both[:, :k], both[:, k:2 * k]
+                    v_min = np.minimum(v_min, both[:, 2 * k:].min(axis=1))
+                loss_dist = p_st.sum(axis=1) + s - ans.p_in_w
+                return BusAnswer(p_st, v_st, v_min, loss_dist, "dc_grid_terminals", err, n)
+            n = 2 * n - 1
+        raise CaseError(f"the bus stores' network surrogate did not meet its check with {MAX_NODES}² nodes (the "
+                        "racks' draw or the stores' power near the nose of the P–V curve)", file=self.case.file,
+                        element="table 'store'", field="power_w")
+
+    def _grid(self):
+        """The case's DC network as a DC grid with a set-power terminal at each station's bus, its solver (kept:
+        its factorisations serve every batch) and each bus row's zone."""
+        if self._grid_memo is None:
+            from gigawatt.solver.dc.meshed import DCGridSolver
+            from gigawatt.solver.dc.meshed_case import grid_from_case
+
+            base = grid_from_case(self.case)
+            net = self.series.net
+            bus = net.bus_row[net.feeds.bus[self.src]].astype(np.int64)
+            names = dict(base.names, terminal=self.station_ids, labels={**base.names.get("labels", {}),
+                                                                      "terminal": "bus store at station"})
+            grid = replace(base, terminal_bus=bus, terminal_p_w=np.zeros(bus.size),
+                           terminal_v_min_v=np.zeros(bus.size), terminal_v_max_v=np.full(bus.size, np.inf),
+                           names=names)
+            self._grid_memo = (grid, DCGridSolver(grid), net.zone[net.pos])
+        return self._grid_memo
+
+    def _grid_flows(self, solver, grid, zone_of_bus, xs, ss):
+        """Load flows (one batch) at every pair of rack input ``xs`` [W] × bus-store power ``ss`` [W]: station
+        outputs, their bus voltages (each (len xs, len ss, stations)) and each zone's lowest per-unit voltage."""
+        n, m = xs.size, ss.size
+        loads = np.repeat(xs, m)[:, None] * np.ones(grid.load_bus.size)
+        terms = np.tile(ss, n)[:, None] * self.share[None, :]
+        res = solver.solve(terminal_p_w=terms, load_p_w=loads)
+        p_st = res.feed_p_w  # the in-service sources in table order, as self.src
+        v_st = res.v_v[:, grid.terminal_bus]
+        v_pu = res.v_v / grid.v_nominal_v[None, :]
+        v_min = np.full((n * m, self.zone_group.size), np.inf)
+        for z in range(self.zone_group.size):
+            v_min[:, z] = v_pu[:, zone_of_bus == z].min(axis=1)
+        shape = (n, m, -1)
+        return p_st.reshape(shape), v_st.reshape(shape), v_min.reshape(shape)
+
+
+@dataclass(frozen=True)
+class BusAnswer:
+    """The stations with the bus stores (arrays along steps; ``station_*`` (steps, stations)): each station's DC
+    output after the stores [W], its bus voltage [V], the lowest bus voltage [1], the distribution loss [W];
+    ``coupling`` (``dc_grid_terminals``, ``quasi-static`` or ``none``), the surrogate's largest difference from
+    a load flow at its check points [W] and its nodes per dimension."""
+
+    p_station_dc_w: np.ndarray
+    v_station_v: np.ndarray
+    v_min_pu: np.ndarray
+    loss_distribution_w: np.ndarray
+    coupling: str
+    surrogate_error_w: float
+    nodes: int
+
+
+def _padded(lo: float, hi: float, floor: float | None = 0.0) -> tuple[float, float]:
+    """An interval a little wider than [lo, hi] (never empty), clipped below at ``floor``."""
+    pad = max(1e-6 * max(abs(lo), abs(hi)), 1.0)
+    lo, hi = lo - pad, hi + pad
+    return (lo if floor is None else max(lo, floor)), hi
+
+
+def _cheb(lo: float, hi: float, n: int) -> np.ndarray:
+    """The n Chebyshev points of the second kind on [lo, hi]."""
+    return 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(np.pi * np.arange(n) / (n - 1))
+
+
+def _mid(nodes: np.ndarray) -> np.ndarray:
+    """The points halfway (in angle) between consecutive Chebyshev points of ``nodes``' interval."""
+    n = nodes.size
+    lo, hi = nodes[-1], nodes[0]
+    theta = np.pi * np.arange(n) / (n - 1)
+    return 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(0.5 * (theta[1:] + theta[:-1]))
+
+
+def _lagrange(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The Lagrange basis of the Chebyshev points of the second kind ``nodes`` at ``x`` (len x, len nodes), by
+    the barycentric formula with weights (−1)^j, halved at the ends (Berrut & Trefethen 2004, eq. 5.4)."""
+    w = (-1.0) ** np.arange(nodes.size)
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    d = x[:, None] - nodes[None, :]
+    exact = d == 0.0
+    d[exact] = 1.0
+    t = w[None, :] / d
+    out = t / t.sum(axis=1, keepdims=True)
+    hit = np.flatnonzero(exact.any(axis=1))
+    out[hit] = exact[hit].astype(float)
+    return out
+
+
+def _tensor_eval(xn, sn, values, x, s, *, pairs: bool = True, block: int = 32768) -> np.ndarray:
+    """The tensor interpolant of ``values`` (len xn, len sn, k) at the points (x[i], s[i]) (``pairs``), or at
+    every (x[i], s[j]) flattened x-major (not ``pairs``): (points, k)."""
+    n, m, k = values.shape
+    if not pairs:
+        lx, ls = _lagrange(xn, x), _lagrange(sn, s)
+        return np.einsum("ai,ijk,bj->abk", lx, values, ls).reshape(-1, k)
+    out = np.empty((x.size, k))
+    flat = values.reshape(n, m * k)
+    for a in range(0, x.size, block):
+        lx, ls = _lagrange(xn, x[a:a + block]), _lagrange(sn, s[a:a + block])
+        out[a:a + block] = np.einsum("aj,ajk->ak", ls, (lx @ flat).reshape(-1, m, k))
+    return out

@@ -9,8 +9,10 @@ each step's powers, :mod:`gigawatt.solver.swings.dc_coupling`):
 2. **rack** stores see the shelves' output Σ p_it/η_vrm and deliver on it; the shelves convert the rest
    (per hall, a rack store is split by p_it_w, each part on its hall's load: :func:`split_store`);
 3. the DC network at the racks' input powers: the stations' DC outputs;
-4. **bus** stores see the stations' total DC output and deliver on the bus; each station's output falls by
-   its share (by rating) and its loss is taken at that output;
+4. **bus** stores see the stations' total DC output and deliver on the bus, each station's bus taking its
+   share (by rating) as a set-power terminal of the DC grid load flow (droop stations' voltage shifts enter
+   the losses; :meth:`~gigawatt.solver.swings.dc_coupling.DCCoupling.with_bus_stores`); each station's loss
+   is taken at its output;
 5. **facility** stores see the stations' AC intake Σ(P_dc + loss) and deliver on the AC side;
 6. the point of connection draws p_poc = intake − Σ facility stores.
 
@@ -135,16 +137,17 @@ def chain(case, frac, dt, dc: DCCoupling, stores, *, method="auto"):
     p_rack = act(p_out, stores["rack"], dc.p_ref_group / dc.p_ref_group.sum())
     ans = dc.solve(frac, p_rack, method=method)
     p_dc = ans.p_station_dc_w.sum(axis=1)
-    p_bus = act(p_dc, stores["bus"])
-    st_dc = ans.p_station_dc_w - p_bus[:, None] * dc.share[None, :]
-    st_loss = dc.station_losses(st_dc, ans.v_station_v)
+    p_bus = act(p_dc, stores["bus"])  # the control law first, on the stations' output without the stores
+    bus = dc.with_bus_stores(ans, p_bus)  # then the network with them as set-power terminals
+    st_dc = bus.p_station_dc_w
+    st_loss = dc.station_losses(st_dc, bus.v_station_v)
     intake = (st_dc + st_loss).sum(axis=1)
     p_fac = act(intake, stores["facility"])
     series = {"p_it_w": frac @ dc.p_ref_group, "p_rack_in_w": ans.p_in_w, "loss_rack_vrm_w": ans.vrm_loss_w,
-              "loss_rack_shelf_w": ans.shelf_loss_w, "loss_distribution_w": p_dc - ans.p_in_w,
+              "loss_rack_shelf_w": ans.shelf_loss_w, "loss_distribution_w": bus.loss_distribution_w,
               "p_station_dc_w": st_dc.sum(axis=1), "loss_ac_dc_station_w": st_loss.sum(axis=1),
-              "p_intake_w": intake, "p_poc_w": intake - p_fac, "v_min_pu": ans.v_min_pu}
-    return series, out_st, ans
+              "p_intake_w": intake, "p_poc_w": intake - p_fac, "v_min_pu": bus.v_min_pu}
+    return series, out_st, (ans, bus)
 
 
 def prepare(case, method="auto"):
@@ -205,7 +208,7 @@ def run_swings(case, *, stores=None, method: str = "auto", spectrum: bool = True
     bands = parse_bands(sw["bands"] or [] if bands is None else bands, file=case.file)
     dc, frac, dt, source = prepare(case, method)
     placed = _stores(case, stores)
-    s, st, ans = chain(case, frac, dt, dc, placed, method=method)
+    s, st, (ans, bus) = chain(case, frac, dt, dc, placed, method=method)
     s0, _, _ = chain(case, frac, dt, dc, {pl: [] for pl in PLACEMENTS}, method=method)
     n = frac.shape[0]
     time = np.arange(n) * dt
@@ -311,6 +314,8 @@ def run_swings(case, *, stores=None, method: str = "auto", spectrum: bool = True
     attrs.update(gigawatt_version=__version__, case_name=case.name, case_hash=case.hash(), analysis="swings",
                  load_source=source, step_s=dt, steps=n, cooling_step_s=float(sw["cooling_step_s"]),
                  dc_method=ans.method, dc_surrogate_nodes=ans.nodes, dc_surrogate_max_error_w=ans.surrogate_error_w,
+                 bus_store_coupling=bus.coupling, bus_store_surrogate_nodes=bus.nodes,
+                 bus_store_surrogate_max_error_w=bus.surrogate_error_w,
                  energy_balance_residual=residual, p_poc_peak_w=peak, p_poc_unsmoothed_peak_w=peak0,
                  peak_reduction=1.0 - peak / peak0 if peak0 > 0 else 0.0,
                  ramp_max_w_per_s=float(np.abs(ramp).max()), ramp_unsmoothed_max_w_per_s=float(np.abs(ramp0).max()),
