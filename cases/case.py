@@ -108,14 +108,48 @@ class Case:
 
         return self.derived(("digest", name), (name, *targets), compute)
 
-    def with_tables(self, tables: dict, settings: dict | None = None) -> "Case":
+    def with_tables(self, tables: dict, settings: dict | None = None, *, kept_rows: dict | None = None) -> "Case":
         """This case with some tables (already validated: canonical names, SI) and settings sections
         replaced; no checks are made. For many variants of one case (the contingency analysis): what was
-        derived from the tables it shares (their digests, reference rows, codes) is kept."""
+        derived from the tables it shares (their digests, reference rows, codes) is kept.
+
+        ``kept_rows``: for replaced tables that are this case's rows ``rows`` (int positions, in order) with
+        the same reference and choice columns (only other columns, such as ``in_service``, may differ), table
+        name → ``rows``. Their reference rows (:meth:`ref_rows`) and choice codes (:meth:`codes`), and those of
+        the tables referring to them, are then taken from this case's by index instead of looked up by id;
+        the caller vouches for the rows. A reference to a row that was dropped is looked up (and raises).
+        """
         for df in tables.values():
             _freeze(df)
-        return Case(MappingProxyType({**self.tables, **tables}), self.loss_models, self.loss_model_params,
-                    MappingProxyType({**self.settings, **(settings or {})}), self.file, dict(self._derived))
+        new = Case(MappingProxyType({**self.tables, **tables}), self.loss_models, self.loss_model_params,
+                   MappingProxyType({**self.settings, **(settings or {})}), self.file, dict(self._derived))
+        if kept_rows:
+            self._carry_rows(new, kept_rows)
+        return new
+
+    def _carry_rows(self, new: "Case", kept_rows: dict) -> None:
+        """Reference rows and codes of ``new`` (see :meth:`with_tables`) from this case's, by index."""
+        kept = {t: np.asarray(r, dtype=np.int64) for t, r in kept_rows.items() if new.tables[t] is not self.tables[t]}
+        for table, rows in kept.items():
+            for name, f in schema()[table].items():
+                if name in new.tables[table].columns and (f.type == "ref:loss_model" or f.choices is not None):
+                    new.derived(("codes", table, name), (table,), lambda t=table, n=name, r=rows: self.codes(t, n)[0][r])
+        for table in new.tables:
+            for name, f in schema()[table].items():
+                target = f.type[4:] if _is_element_ref(f) else None
+                if target is None or name not in new.tables[table].columns or not {table, target} & kept.keys():
+                    continue
+                if new.tables[table] is not self.tables[table] and table not in kept:
+                    continue  # replaced without rows: looked up
+                old = self.ref_rows(table, name)
+                rows = old = old[kept[table]] if table in kept else old
+                if target in kept:
+                    remap = np.full(len(self.tables[target]), -1, dtype=np.int64)
+                    remap[kept[target]] = np.arange(kept[target].size)
+                    rows = np.where(old >= 0, remap[old], -1)
+                    if (rows[old >= 0] < 0).any():
+                        continue  # names a dropped element: the look-up says which
+                new.derived(("ref_rows", table, name), (table, target), lambda r=rows: r)
 
     def ref_rows(self, table: str, field: str) -> np.ndarray:
         """Row (int64) in the referenced table of each element's reference ``field`` (``bus``, ``from_bus``, …),

@@ -195,27 +195,50 @@ def base_factor(case, base: xr.Dataset):
     return factor_base(net, v0)
 
 
-def solve_outages(case, outages: list, base: xr.Dataset) -> list[dict]:
+def solve_outages(case, outages: list, base: xr.Dataset, prepared: "PreparedBase | None" = None) -> list[dict]:
     """:func:`solve_outage` for each outage, the base case's loop hydraulics, district-heating network, grid
     side and factorised DC Jacobian prepared once (an outage leaves the town's network and the grid side as
     they are; one that changes the plant's settings, a heat-pump outage, prepares its own network, and one
-    that drops stations with an island its own grid side)."""
-    hydraulics, loop_ids = base_hydraulics(case)
-    network = None
-    if case.settings.get("district_heating") is not None:
-        from gigawatt.solver.district_heating.stage import prepare_district_heating
-
-        network = prepare_district_heating(case)
-    factor = base_factor(case, base) if any(o[0][0] == "lines" for o in outages) else None
-    grid = None
-    if len(case.tables["ac_bus"]):
-        from gigawatt.solver.ac.grid import prepare_ac_grid
-
-        grid = prepare_ac_grid(case)
-    p_it_by_rack = pd.Series(base["rack_p_it_w"].to_numpy(), index=base["rack"].to_numpy())
+    that drops stations with an island its own grid side). ``prepared``: those structures already made by
+    :func:`prepare_base` for this case and base (a worker solving several chunks of one run keeps them)."""
+    p = prepared or prepare_base(case, base)
+    factor = p.factor() if any(o[0][0] == "lines" for o in outages) else None
     with _one_numba_thread():
-        return [solve_outage(case, o, base, hydraulics, loop_ids, network, factor, grid, p_it_by_rack)
+        return [solve_outage(case, o, base, p.hydraulics, p.loop_ids, p.network, factor, p.grid, p.p_it_by_rack)
                 for o in outages]
+
+
+class PreparedBase:
+    """What every outage of one case shares, made once: the base case's loop hydraulics and loop ids, the
+    district-heating network, the grid side, the racks' IT power and (on first use) the factorised DC
+    Jacobian of the line outages. Derived from an immutable case and its base solution; kept only for them."""
+
+    def __init__(self, case, base: xr.Dataset):
+        self.case, self.base = case, base
+        self.hydraulics, self.loop_ids = base_hydraulics(case)
+        self.network = None
+        if case.settings.get("district_heating") is not None:
+            from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+            self.network = prepare_district_heating(case)
+        self.grid = None
+        if len(case.tables["ac_bus"]):
+            from gigawatt.solver.ac.grid import prepare_ac_grid
+
+            self.grid = prepare_ac_grid(case)
+        self.p_it_by_rack = pd.Series(base["rack_p_it_w"].to_numpy(), index=base["rack"].to_numpy())
+        self._factor = None
+
+    def factor(self):
+        """:func:`base_factor` of the case, made on first call."""
+        if self._factor is None:
+            self._factor = (base_factor(self.case, self.base),)
+        return self._factor[0]
+
+
+def prepare_base(case, base: xr.Dataset) -> PreparedBase:
+    """The structures all outages of ``case`` share (:class:`PreparedBase`)."""
+    return PreparedBase(case, base)
 
 
 @contextmanager

@@ -51,12 +51,20 @@ class OutageState:
     notes: list = field(default_factory=list)
     loop_flow_fraction: float = 1.0               # lowest loop flow over its design flow
     loop_flows: dict = field(default_factory=dict)  # loop id -> flow over its design flow, where below 1
+    kept: dict = field(default_factory=dict)      # table -> the base case's rows a changed table holds
 
     def table(self, name: str) -> pd.DataFrame:
         """The table, copied on first change."""
         if self.tables[name] is self.case.tables[name]:
             self.tables[name] = self.case.tables[name].copy()
+            self.kept[name] = np.arange(len(self.tables[name]))
         return self.tables[name]
+
+    def keep(self, name: str, mask: np.ndarray) -> None:
+        """Keep only the rows ``mask`` of a table (its rows in the base case recorded)."""
+        rows = self.kept.get(name, np.arange(len(self.tables[name])))
+        self.tables[name] = self.tables[name][mask].reset_index(drop=True)
+        self.kept[name] = rows[mask]
 
     def section(self, name: str) -> dict:
         if self.settings[name] is self.case.settings[name]:
@@ -357,12 +365,15 @@ def apply_outage(case: Case, outage: tuple, hydraulics=None, loop_ids=None) -> O
         ELEMENT_KINDS[kind].take_out(state, element)
     _drop_islands(state)
     if state.racks_tripped:
-        racks = state.table("rack")
-        state.tables["rack"] = racks[~racks["id"].isin(state.racks_tripped).to_numpy()].reset_index(drop=True)
+        racks = state.tables["rack"]
+        state.keep("rack", ~racks["id"].isin(state.racks_tripped).to_numpy())
     solved = None
     if len(state.tables["rack"]):
-        solved = case.with_tables({k: v for k, v in state.tables.items() if v is not case.tables[k]},
-                                  {k: v for k, v in state.settings.items() if v is not case.settings[k]})
+        # Only rows left and the in-service flags (and a rack's cooling loop) changed: the base case's reference
+        # rows carry over by index (no look-up of ids per outage).
+        changed = {k: v for k, v in state.tables.items() if v is not case.tables[k]}
+        solved = case.with_tables(changed, {k: v for k, v in state.settings.items() if v is not case.settings[k]},
+                                  kept_rows={k: state.kept[k] for k in changed})
     state.case = solved
     return state
 
@@ -376,27 +387,23 @@ def _drop_islands(state: OutageState) -> None:
     # The outage has changed only whether elements are in service, not the rows: the case's reference rows
     # (kept with it, no string look-ups) still hold.
     base = state.case
-    index = pd.Index(buses["id"].to_numpy(object))
     lines, conv, src = state.tables["line"], state.tables["converter"], state.tables["source"]
     lon, con = lines["in_service"].to_numpy(bool), conv["in_service"].to_numpy(bool)
     a = np.concatenate([base.ref_rows("line", "from_bus")[lon], base.ref_rows("converter", "from_bus")[con]])
     b = np.concatenate([base.ref_rows("line", "to_bus")[lon], base.ref_rows("converter", "to_bus")[con]])
-    n = len(index)
+    n = len(buses)
     graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
     _, label = csgraph.connected_components(graph, directed=False)
     fed_bus = base.ref_rows("source", "bus")[src["in_service"].to_numpy(bool)]
     fed = np.isin(label, label[fed_bus])
     if fed.all():
         return
-    dead = set(index[~fed])
     racks = state.tables["rack"]
     lost = ~fed[base.ref_rows("rack", "bus")]
     state.racks_unsupplied.extend(racks["id"].to_numpy(object)[lost])
     state.notes.append(f"{int((~fed).sum())} buses islanded without a station")
-    state.tables["bus"] = buses[fed].reset_index(drop=True)
-    state.tables["rack"] = racks[~lost].reset_index(drop=True)
-    keep_l = ~(lines["from_bus"].isin(dead) | lines["to_bus"].isin(dead)).to_numpy()
-    state.tables["line"] = lines[keep_l].reset_index(drop=True)
-    keep_c = ~(conv["from_bus"].isin(dead) | conv["to_bus"].isin(dead)).to_numpy()
-    state.tables["converter"] = conv[keep_c].reset_index(drop=True)
-    state.tables["source"] = src[~src["bus"].isin(dead).to_numpy()].reset_index(drop=True)
+    state.keep("bus", fed)
+    state.keep("rack", ~lost)
+    state.keep("line", fed[base.ref_rows("line", "from_bus")] & fed[base.ref_rows("line", "to_bus")])
+    state.keep("converter", fed[base.ref_rows("converter", "from_bus")] & fed[base.ref_rows("converter", "to_bus")])
+    state.keep("source", fed[base.ref_rows("source", "bus")])
