@@ -188,3 +188,40 @@ def test_a_schedule_file_with_a_gap_is_one_case_error_line(tmp_path):
         with pytest.raises(CaseError) as err:
             read_terminal_schedule(path, start="2025-01-01T00:00", periods=2, step="1h")
         assert "\n" not in str(err.value) and path.name in str(err.value)
+
+
+def _case_with_schedule(tmp_path, schedule_text, periods=3):
+    case = campus()
+    settings = {"time": {"start": "2025-01-01T00:00", "periods": periods, "step": "1h", "weather": "constant",
+                         "terminal_schedule": "battery.csv"}}
+    path = gw.make_case(dict(case.tables), loss_models=dict(case.loss_model_params), **settings).to_toml(
+        tmp_path / "campus.toml")
+    (tmp_path / "battery.csv").write_text(schedule_text)
+    return path
+
+
+def test_gigawatt_run_year_reads_the_terminal_schedule(tmp_path, cli):
+    """`gigawatt run --year` of a case whose [time] names a terminal schedule: each step at its set power,
+    the same figures as the library's run with the schedule given as a Dataset."""
+    path = _case_with_schedule(tmp_path, "time,bess\n2025-01-01T00:00,3e5\n2025-01-01T01:00,-1e5\n"
+                                         "2025-01-01T02:00,0\n")
+    out = tmp_path / "ts.nc"
+    res = cli("run", str(path), "--year", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    with xr.open_dataset(out) as ds:
+        assert ds.p_dc_terminals_w.values.tolist() == [3e5, -1e5, 0.0]
+        ref = run_time_series(campus(), _series([1.0] * 3, [3e5, -1e5, 0.0]))
+        for name in COMPARED:
+            np.testing.assert_allclose(ds[name].values, ref[name].values, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("time,bess\n2025-01-01T00:00,1e5\n2025-01-01T02:00,0\n2025-01-01T03:00,0\n", ("battery.csv", "time")),
+    ("time,battery\n2025-01-01T00:00,1e5\n2025-01-01T01:00,0\n2025-01-01T02:00,0\n",
+     ("battery.csv", "battery", "names no in-service dc_terminal")),
+])
+def test_gigawatt_run_refuses_a_bad_schedule_in_one_line(tmp_path, cli, kit, text, words):
+    path = _case_with_schedule(tmp_path, text)
+    out = tmp_path / "ts.nc"
+    line = kit.cli_error_line(cli("run", str(path), "--year", "-o", str(out)), out)
+    assert all(w in line for w in words), line
