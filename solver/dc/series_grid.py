@@ -29,7 +29,7 @@ from gigawatt.models.dc_elements import P_MODE
 from gigawatt.models.racks import rack_powers
 from gigawatt.solver.dc.meshed import DCGridResult, DCGridSolver
 from gigawatt.solver.dc.meshed_case import _kcl_mismatch_a, _live, grid_from_case, uses_grid_elements
-from gigawatt.solver.dc.series import DCSeries, DCStep, RackPowers, check_p_it, ledger
+from gigawatt.solver.dc.series import STAGE_FIGURES, DCSeries, DCStep, RackPowers, check_p_it, ledger
 
 
 def dc_series(case):
@@ -37,6 +37,18 @@ def dc_series(case):
     elements (:func:`gigawatt.solver.dc.meshed_case.uses_grid_elements`), else a
     :class:`gigawatt.solver.dc.series.DCSeries`."""
     return GridSeries(case) if uses_grid_elements(case) else DCSeries(case)
+
+
+def _as_batch(res: DCGridResult) -> DCGridResult:
+    """A one-step result as a many-step result of one step."""
+    return DCGridResult(*[getattr(res, f)[None] if f != "iterations" else res.iterations
+                          for f in DCGridResult.__dataclass_fields__])
+
+
+def ledger_names() -> tuple:
+    """The figures :func:`gigawatt.solver.dc.series.ledger` forms."""
+    return ("p_grid_w", "p_it_w", "p_loss_w", "efficiency_grid_to_chip", "energy_balance_residual",
+            "other_loss_w", *STAGE_FIGURES)
 
 
 def _one(res: DCGridResult, i: int) -> DCGridResult:
@@ -101,17 +113,19 @@ class GridSeries:
 
     def solve_ahead(self, rack_p_it_w: np.ndarray, terminal_p_w: np.ndarray) -> None:
         """Solve the next steps (rows of ``rack_p_it_w`` [W], steps × racks, and ``terminal_p_w`` [W], steps ×
-        terminals) in one batch; :meth:`step` then takes each from it when it is asked for the same powers."""
+        terminals) in one batch, their figures too; :meth:`step` then takes each from it when it is asked for
+        the same powers."""
         p_it = np.asarray(rack_p_it_w, float)
         for k, row in enumerate(p_it):
             check_p_it(row, self.n_racks, self.steps_done + k)
-        p_in = self.rack_powers(p_it)[0]
+        pt = np.asarray(terminal_p_w, float)
+        racks = self.rack_powers(p_it)
         try:
-            res = self.solver.solve(terminal_p_w=np.asarray(terminal_p_w, float), load_p_w=p_in)
+            res = self.solver.solve(terminal_p_w=pt, load_p_w=racks[0])
         except (CaseError, ConvergenceError):
             self._ahead = None  # the steps are solved one by one, which names the one that fails
             return
-        self._ahead = (self.steps_done, p_it, np.asarray(terminal_p_w, float), res)
+        self._ahead = (self.steps_done, p_it, pt, res, self._batch_figures(res, p_it, *racks))
 
     def step(self, rack_p_it_w, terminal_p_w=None) -> DCStep:
         """Solve the network with the racks at IT powers ``rack_p_it_w`` [W] and the terminals at set powers
@@ -120,51 +134,67 @@ class GridSeries:
         k = self.steps_done
         p_it = check_p_it(rack_p_it_w, self.n_racks, k)
         pt = self.grid.terminal_p_w.astype(float) if terminal_p_w is None else np.asarray(terminal_p_w, float)
-        p_in, shelf, vrm = self.rack_powers(p_it)
-        res = None
         if self._ahead is not None:
-            first, p_ahead, t_ahead, batch = self._ahead
+            first, p_ahead, t_ahead, batch, fig = self._ahead
             i = k - first
             if 0 <= i < p_ahead.shape[0] and np.array_equal(p_ahead[i], p_it) and np.array_equal(t_ahead[i], pt):
-                res = _one(batch, i)
+                self._prev = _one(batch, i)
                 self.steps_from_batch += 1
-        if res is None:
-            try:
-                res = self.solver.solve(terminal_p_w=pt, load_p_w=p_in, start=self._prev)
-            except ConvergenceError as err:
-                raise ConvergenceError(f"step {k}: {err}", partial=err.partial,
-                                       details={**err.details, "step": k}) from None
-            except CaseError as err:
-                raise err.located(file=self.case.file, element=f"step {k}, {err.element}" if err.element
-                                  else f"step {k}") from None
+                self.steps_done += 1
+                return self._step_of(fig, i, self._prev)
+        p_in, shelf, vrm = self.rack_powers(p_it)
+        try:
+            res = self.solver.solve(terminal_p_w=pt, load_p_w=p_in, start=self._prev)
+        except ConvergenceError as err:
+            raise ConvergenceError(f"step {k}: {err}", partial=err.partial, details={**err.details, "step": k}) \
+                from None
+        except CaseError as err:
+            raise err.located(file=self.case.file, element=f"step {k}, {err.element}" if err.element
+                              else f"step {k}") from None
         self._prev = res
         self.steps_done += 1
-        return self._figures(res, p_it, p_in, shelf, vrm)
+        return self._step_of(self._batch_figures(_as_batch(res), p_it[None], p_in[None], shelf[None], vrm[None]),
+                             0, res)
 
-    def _figures(self, res: DCGridResult, p_it, p_in, shelf, vrm) -> DCStep:
+    def _batch_figures(self, res: DCGridResult, p_it, p_in, shelf, vrm) -> dict:
+        """The figures of the steps of a many-step result (arrays, steps first; see the module notes)."""
         g, src = self.grid, self._src
         v = res.v_v
-        loss_src = loss_by_model(self.case.loss_models, src["loss_model"].to_numpy(object), res.feed_p_w,
-                                 v[g.feed_bus], src["rated_power_w"].to_numpy(float), "source", src["id"].to_numpy())
-        stages = [loss_src.sum(), res.line_loss_w.sum(), res.dcdc_loss_w.sum(), shelf.sum(), vrm.sum()]
-        p_grid = float((res.feed_p_w + loss_src).sum())
-        p_term, p_cond = float(res.terminal_p_w.sum()), float(res.conductance_p_w.sum())
-        fig = {k: float(x) for k, x in ledger(p_grid, float(p_it.sum()), stages).items()}
+        n, m = v.shape[0], g.feed_bus.size
+        loss_src = loss_by_model(self.case.loss_models, np.tile(src["loss_model"].to_numpy(object), n),
+                                 res.feed_p_w.ravel(), v[:, g.feed_bus].ravel(),
+                                 np.tile(src["rated_power_w"].to_numpy(float), n), "source",
+                                 np.tile(src["id"].to_numpy(), n)).reshape(n, m)
+        stages = np.array([loss_src.sum(1), res.line_loss_w.sum(1), res.dcdc_loss_w.sum(1), shelf.sum(1),
+                           vrm.sum(1)])
+        p_grid = (res.feed_p_w + loss_src).sum(1)
+        p_term, p_cond = res.terminal_p_w.sum(1), res.conductance_p_w.sum(1)
+        fig = ledger(p_grid, p_it.sum(1), stages)
         # gigawatt.solve's ledger with the terminals as supplies and the conductances as loads
-        fig["energy_balance_residual"] = (abs(p_grid + p_term - fig["p_it_w"] - fig["p_loss_w"] - p_cond)
-                                          / max(abs(p_grid) + abs(p_term), 1e-300))
+        fig["energy_balance_residual"] = (np.abs(p_grid + p_term - fig["p_it_w"] - fig["p_loss_w"] - p_cond)
+                                          / np.maximum(np.abs(p_grid) + np.abs(p_term), 1e-300))
         p_net_in = p_grid + p_term - p_cond
-        fig["efficiency_grid_to_chip"] = fig["p_it_w"] / p_net_in if p_net_in > 0 else float("nan")
-        v_pu = v / self._v_nominal
+        fig["efficiency_grid_to_chip"] = np.where(p_net_in > 0, fig["p_it_w"] / np.where(p_net_in > 0, p_net_in, 1.0),
+                                                  np.nan)
+        fig.update(p_dc_terminals_w=p_term, p_dc_conductances_w=p_cond, max_mismatch_a=_kcl_mismatch_a(g, res),
+                   terminals_at_limit=np.count_nonzero(res.terminal_mode != P_MODE, axis=1),
+                   v_pu=v / self._v_nominal, source_p_grid_w=res.feed_p_w + loss_src, rack_p_in_w=p_in,
+                   rack_shelf_loss_w=shelf, rack_vrm_loss_w=vrm)
+        return fig
+
+    def _step_of(self, fig: dict, i: int, res: DCGridResult) -> DCStep:
+        """Step ``i`` of :meth:`_batch_figures`' figures as a :class:`DCStep` (``res``: its one-step result)."""
+        v_pu = fig["v_pu"][i]
         i_min = int(np.argmin(v_pu))
         per_source = np.zeros(self._n_source)
-        per_source[self._s_live] = res.feed_p_w + loss_src
-        return DCStep(**fig, v_min_pu=float(v_pu[i_min]), v_min_bus=self._bus_ids[i_min],
-                      iterations=int(res.iterations), max_mismatch_a=_kcl_mismatch_a(g, res),
-                      rack_vrm_loss_w=vrm, rack_shelf_loss_w=shelf, rack_p_in_w=p_in, v_pu=v_pu,
+        per_source[self._s_live] = fig["source_p_grid_w"][i]
+        scalars = {k: float(fig[k][i]) for k in (*ledger_names(), "p_dc_terminals_w", "p_dc_conductances_w",
+                                                  "max_mismatch_a")}
+        return DCStep(**scalars, v_min_pu=float(v_pu[i_min]), v_min_bus=self._bus_ids[i_min],
+                      iterations=int(res.iterations), rack_vrm_loss_w=fig["rack_vrm_loss_w"][i],
+                      rack_shelf_loss_w=fig["rack_shelf_loss_w"][i], rack_p_in_w=fig["rack_p_in_w"][i], v_pu=v_pu,
                       line_currents=lambda: self._line_currents(res), source_p_grid_w=per_source,
-                      p_dc_terminals_w=p_term, p_dc_conductances_w=p_cond,
-                      terminals_at_limit=int(np.count_nonzero(res.terminal_mode != P_MODE)))
+                      terminals_at_limit=int(fig["terminals_at_limit"][i]))
 
     def _line_currents(self, res: DCGridResult) -> np.ndarray:
         out = np.full(self._lines_live.size, np.nan)
