@@ -225,3 +225,17 @@ def test_gigawatt_run_refuses_a_bad_schedule_in_one_line(tmp_path, cli, kit, tex
     out = tmp_path / "ts.nc"
     line = kit.cli_error_line(cli("run", str(path), "--year", "-o", str(out)), out)
     assert all(w in line for w in words), line
+
+
+def test_with_chip_leakage_each_step_waits_for_the_chips_and_equals_the_steady_solve():
+    """With a leakage model the racks' power comes from the chips' fixed point at the step's coolant
+    temperatures: the DC stage is solved step by step (warm-started), nothing from a batch, and still equals
+    gw.solve at constant inputs."""
+    case = campus(cooling={"leakage_model": "exponential"})
+    ds = run_time_series(case, _series([1.0] * 3))
+    assert ds.attrs["dc_steps_from_batch"] == 0
+    ref = steady(gw.solve(case))
+    for k in range(3):
+        for name in COMPARED + ("q_available_w", "p_pumps_w"):
+            assert close(float(ds[name][k]), ref[name], name), (name, k)
+    check_ledgers(ds, case)
