@@ -159,8 +159,7 @@ def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[
     (whose content the case hash covers). Missing files are listed too (the run refuses them itself)."""
     if not time_settings:
         return {}
-    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather"),
-             "heat_demand": time_settings.get("heat_demand"), "terminal_schedule": time_settings.get("terminal_schedule")}
+    named = {field: time_settings.get(field) for field in ("it_load", "weather", "heat_demand", "terminal_schedule")}
     builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant"), "heat_demand": ("none",),
                "terminal_schedule": ("none",)}
     out = {}
@@ -360,8 +359,13 @@ def _terminal_schedule(case, series, stepper) -> _TerminalSets:
         raise CaseError("the column names no in-service dc_terminal of the case", file=file, element="header",
                         field=str(names[0]), allowed="(the case has none)")
     columns = stepper.dc.schedule_columns(names, file=file)
-    return _TerminalSets(stepper.dc.terminal_set_powers(), columns,
-                         series["terminal_p_set_w"].to_numpy().astype(float))
+    values = series["terminal_p_set_w"].to_numpy().astype(float)
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:  # (a file's values are checked when it is read; a Dataset's here)
+        k, j = bad[0]
+        raise CaseError("a terminal's set power must be a finite number", file=file, element=f"time series step {k}",
+                        field=str(names[j]), value=float(values[k, j]), allowed="[-1e11, 1e11] W")
+    return _TerminalSets(stepper.dc.terminal_set_powers(), columns, values)
 
 
 def _fraction_of_total(case, p_total_w: np.ndarray, start: np.ndarray) -> np.ndarray:

@@ -171,6 +171,9 @@ def test_a_schedule_column_naming_no_terminal_is_one_case_error_line():
         run_time_series(case, series)
     msg = str(err.value)
     assert "\n" not in msg and "battery" in msg and "bess" in msg and "names no in-service dc_terminal" in msg
+    with pytest.raises(CaseError, match="finite") as err:
+        run_time_series(case, _series([1.0, 1.0], [1e5, np.nan]))
+    assert "\n" not in str(err.value) and "bess" in str(err.value) and "step 1" in str(err.value)
     no_terminals = gw.build_campus(halls=1, rows_per_hall=2, racks_per_row=4, rack_it_power_kw=130)
     with pytest.raises(CaseError, match="names no in-service dc_terminal"):
         run_time_series(no_terminals, _series([1.0, 1.0], [1e5, 2e5]))
