@@ -211,6 +211,8 @@ def test_gigawatt_run_year_reads_the_terminal_schedule(tmp_path, cli):
     out = tmp_path / "ts.nc"
     res = cli("run", str(path), "--year", "-o", str(out))
     assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stdout.splitlines() if "DC terminals, net delivered" in ln)
+    assert line.split()[-2] == f"{(3e5 - 1e5) * 3600 / 3.6e9:.1f}"  # MWh over the three hours
     with xr.open_dataset(out) as ds:
         assert ds.p_dc_terminals_w.values.tolist() == [3e5, -1e5, 0.0]
         ref = run_time_series(campus(), _series([1.0] * 3, [3e5, -1e5, 0.0]))
