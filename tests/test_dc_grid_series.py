@@ -244,3 +244,11 @@ def test_with_chip_leakage_each_step_waits_for_the_chips_and_equals_the_steady_s
         for name in COMPARED + ("q_available_w", "p_pumps_w"):
             assert close(float(ds[name][k]), ref[name], name), (name, k)
     check_ledgers(ds, case)
+
+
+def test_a_bipolar_case_with_grid_elements_is_refused_in_one_line():
+    case = campus()
+    bipolar = gw.make_case(dict(case.tables), loss_models=dict(case.loss_model_params), dc={"system": "bipolar"})
+    with pytest.raises(CaseError, match="monopolar") as err:
+        run_time_series(bipolar, _series([1.0]))
+    assert "\n" not in str(err.value)

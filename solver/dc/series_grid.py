@@ -15,7 +15,8 @@ the solver's tolerance (1e-12 of nominal on the voltage update).
 
 Figures of a step: those of :class:`gigawatt.solver.dc.series.DCStep`, and ``p_dc_terminals_w`` (what the
 terminals deliver into the DC network, negative: drawn, e.g. a battery charging), ``p_dc_conductances_w``
-(what conductance loads draw) and ``terminals_at_limit`` (how many terminals hold a voltage limit). The ledger
+(what conductance loads draw) and ``terminals_at_limit`` (how many terminals hold a voltage limit);
+``iterations`` of a step solved in a batch is the batch's largest. The ledger
 is :func:`gigawatt.solve`'s: p_grid + p_dc_terminals = p_it + losses + p_dc_conductances, its residual relative
 to p_grid + |p_dc_terminals|.
 """
@@ -31,6 +32,10 @@ from gigawatt.solver.dc.meshed import DCGridResult, DCGridSolver
 from gigawatt.solver.dc.meshed_case import _kcl_mismatch_a, _live, grid_from_case, uses_grid_elements
 from gigawatt.solver.dc.series import STAGE_FIGURES, DCSeries, DCStep, RackPowers, check_p_it, ledger
 
+SCALARS = ("p_grid_w", "p_it_w", "p_loss_w", "efficiency_grid_to_chip", "energy_balance_residual", "other_loss_w",
+           *STAGE_FIGURES, "p_dc_terminals_w", "p_dc_conductances_w", "max_mismatch_a")
+"""The float figures of a step (those :func:`gigawatt.solver.dc.series.ledger` forms and the grid elements')."""
+
 
 def dc_series(case):
     """The electrical stage of a time series of ``case``: a :class:`GridSeries` for a case with DC grid
@@ -43,12 +48,6 @@ def _as_batch(res: DCGridResult) -> DCGridResult:
     """A one-step result as a many-step result of one step."""
     return DCGridResult(*[getattr(res, f)[None] if f != "iterations" else res.iterations
                           for f in DCGridResult.__dataclass_fields__])
-
-
-def ledger_names() -> tuple:
-    """The figures :func:`gigawatt.solver.dc.series.ledger` forms."""
-    return ("p_grid_w", "p_it_w", "p_loss_w", "efficiency_grid_to_chip", "energy_balance_residual",
-            "other_loss_w", *STAGE_FIGURES)
 
 
 def _one(res: DCGridResult, i: int) -> DCGridResult:
@@ -88,18 +87,13 @@ class GridSeries:
         self._lines_live = case.tables["line"]["in_service"].to_numpy(bool)
         self.terminal_ids = np.asarray(self.grid.names["terminal"]).astype(str)
         self._prev = None  # the last step's one-step result (warm start)
-        self._ahead = None  # (first step, rack IT powers, terminal set powers, result) of solve_ahead
+        self._ahead = None  # (first step, rack IT powers, terminal set powers, result, figures) of solve_ahead
         self.steps_done = 0
         self.steps_from_batch = 0  # steps taken from solve_ahead's batch (tests and benchmarks read it)
 
-    def terminal_set_powers(self, schedule_row=None, columns=None) -> np.ndarray:
-        """Every in-service terminal's set power [W] at a step: the case's ``p_set_w``, replaced by the
-        schedule's value for the terminals ``columns`` (indices from :meth:`schedule_columns`) names."""
-        pt = self.grid.terminal_p_w.astype(float)
-        if schedule_row is not None:
-            pt = pt.copy()
-            pt[columns] = schedule_row
-        return pt
+    def terminal_set_powers(self) -> np.ndarray:
+        """Every in-service terminal's set power [W] in the case (``p_set_w``), a new array."""
+        return self.grid.terminal_p_w.astype(float)
 
     def schedule_columns(self, names, file=None) -> np.ndarray:
         """The in-service terminal each column of a terminal schedule names (its index); a column naming none is
@@ -188,8 +182,7 @@ class GridSeries:
         i_min = int(np.argmin(v_pu))
         per_source = np.zeros(self._n_source)
         per_source[self._s_live] = fig["source_p_grid_w"][i]
-        scalars = {k: float(fig[k][i]) for k in (*ledger_names(), "p_dc_terminals_w", "p_dc_conductances_w",
-                                                  "max_mismatch_a")}
+        scalars = {k: float(fig[k][i]) for k in SCALARS}
         return DCStep(**scalars, v_min_pu=float(v_pu[i_min]), v_min_bus=self._bus_ids[i_min],
                       iterations=int(res.iterations), rack_vrm_loss_w=fig["rack_vrm_loss_w"][i],
                       rack_shelf_loss_w=fig["rack_shelf_loss_w"][i], rack_p_in_w=fig["rack_p_in_w"][i], v_pu=v_pu,
