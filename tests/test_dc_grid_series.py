@@ -252,3 +252,22 @@ def test_a_bipolar_case_with_grid_elements_is_refused_in_one_line():
     with pytest.raises(CaseError, match="monopolar") as err:
         run_time_series(bipolar, _series([1.0]))
     assert "\n" not in str(err.value)
+
+
+def test_a_batch_mixing_steps_at_a_limit_and_at_set_power_gives_each_steps_steady_solve():
+    """One batch whose steps need different held-bus patterns (at full load the hall bus would sit below the
+    battery's 795 V limit, so the battery holds 795 V and delivers what that takes; at light load it holds its
+    set power): each step equals gw.solve of its case."""
+    schedule, fraction = [-2e6, 1e5, -2e6, 0.0], [1.0, 0.3, 1.0, 0.2]
+    case = campus(p_set_w=0.0, v_min_v=795.0)
+    ds = run_time_series(case, _series(fraction, schedule))
+    assert ds.attrs["dc_steps_from_batch"] == 4
+    assert ds.terminals_at_limit.values.tolist() == [1, 0, 1, 0]
+    for k in range(4):
+        tables = dict(case.tables)
+        tables["rack"] = tables["rack"].assign(p_it_w=tables["rack"]["p_it_w"] * fraction[k])
+        tables["dc_terminal"] = tables["dc_terminal"].assign(p_set_w=schedule[k])
+        ref = steady(gw.solve(gw.make_case(tables, loss_models=dict(case.loss_model_params))))
+        for name in COMPARED:
+            assert close(float(ds[name][k]), ref[name], name), (name, k)
+    check_ledgers(ds, case)
