@@ -48,6 +48,7 @@ def _run(case, output, no_output, series, year):
     import gigawatt as gw
     from gigawatt.output_paths import case_inputs, check_output, default_output, remove_stale
     from gigawatt.summary import design_point_lines, format_summary, time_series_lines
+    from gigawatt.tables import echo_text
 
     path = None
     with _interruptible("no results written"):
@@ -76,14 +77,14 @@ def _run(case, output, no_output, series, year):
         except OSError as err:
             _fail(f"{path}: cannot write the results: {err.strerror or err}")
         if not timed:
-            click.echo(format_summary(result))
+            echo_text(format_summary(result))
             for ds in list(points.values())[1:]:
-                click.echo("\n".join(["", *design_point_lines(ds)]))
+                echo_text("\n".join(["", *design_point_lines(ds)]))
             if path is not None:
                 write_netcdf(result, path, "results", groups={f"{name}_design": ds for name, ds in points.items()
                                                               if ds is not result})
             return
-    click.echo("\n".join(time_series_lines(result)))
+    echo_text("\n".join(time_series_lines(result)))
     result.close()
     if path is not None:
         click.echo(f"results written to {path}")

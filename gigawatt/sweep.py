@@ -626,9 +626,9 @@ def format_sweep(ds: xr.Dataset) -> str:
                                                   engineering(v, "J") if k.endswith("_j") else f"{v:.4f}"))
         row.append(str(ds["status"].values[i]))
         lines.append(row)
-    widths = [max(len(r[j]) for r in [head] + lines) for j in range(len(head))]
-    fmt = lambda r: "  ".join(c.rjust(w) for c, w in zip(r, widths))  # noqa: E731
-    out = [fmt(head)] + [fmt(r) for r in lines]
+    from gigawatt.tables import table_lines
+
+    out = table_lines(head, lines, align="r", rule=False)
     errors = [(i, e) for i, e in enumerate(ds["error"].values) if e]
     out += [f"scenario {i} failed: {e}" for i, e in errors]
     return "\n".join(out)

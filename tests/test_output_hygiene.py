@@ -84,3 +84,40 @@ def test_bench_output_names_no_issue():
         assert not re.search(r"issue \d", text)
     for module in (coolant_networks, heating_networks):
         assert not any("not measured" in line for line in module.target_lines([]))
+
+
+def test_tables_plain_off_a_terminal_and_drawn_on_one():
+    """Off a terminal a table is plain aligned columns under a rule (what grep and the tests read); on one,
+    rich draws the same cells (colour codes, no rule of dashes), brackets read as text, not markup."""
+    from gigawatt.tables import table_lines
+
+    head, rows = ["case", "got [W]", "result"], [["a", "1.5", "pass"], ["bb", "22 [2]", "FAIL"]]
+    assert table_lines(head, rows, terminal=False) == ["case  got [W]  result", "----  -------  ------",
+                                                       "a         1.5    pass", "bb     22 [2]    FAIL"]
+    assert table_lines(head, rows, align="r", rule=False, terminal=False)[1] == "   a      1.5    pass"
+    drawn = "\n".join(table_lines(head, rows, terminal=True))
+    assert "\x1b[" in drawn and "----" not in drawn
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", drawn)
+    assert all(cell in plain for cell in head + rows[0] + rows[1])
+
+
+def test_axis_and_value_prefixes_are_chosen_in_one_place():
+    """The report's axis prefix and the summary's value prefix agree from 1 W to 999 GW; an axis takes no
+    milli and no tera."""
+    from gigawatt.quantities import prefix_scale
+    from gigawatt.report.values import engineering as axis
+
+    for top in (1.0, 950.0, 1.2e3, 4.4e6, 5.86e9):
+        assert axis([top / 2, top], "W") == prefix_scale(top, "W")
+    assert axis([0.5], "W") == (1.0, "W") and axis([2e12], "W") == (1e9, "GW")
+    assert axis([2.5e6], "var") == (1e6, "Mvar") and axis([300.0], "K") == (1.0, "K")
+
+
+def test_summary_through_rich_keeps_its_text(capsys):
+    """The summary printed through rich keeps every character: no re-wrapping of long lines, brackets
+    ('[1]', '[W]') not read as markup (rich writes no colour codes when the capture is not a terminal)."""
+    from gigawatt.tables import echo_text
+
+    text = "\n".join(["losses by stage", "  rack_vrm " + "x" * 150 + " [W] [bold]", "", "warnings", "  [1] a"])
+    echo_text(text, terminal=True)
+    assert capsys.readouterr().out == text + "\n"

@@ -303,9 +303,9 @@ def _tolerance(r: Row) -> str:
 
 
 def format_rows(rows: list[Row]) -> str:
-    """A plain-text table: case, tier, quantity [unit], expected, got, deviation (relative for a relative
-    tolerance, got − expected otherwise), tolerance, pass/FAIL; the text of every error is listed below
-    it. The caller prints the count of passed and failed rows."""
+    """A table (:func:`gigawatt.tables.table_lines`): case, tier, quantity [unit], expected, got, deviation
+    (relative for a relative tolerance, got − expected otherwise), tolerance, pass/FAIL; the text of every
+    error is listed below it. The caller prints the count of passed and failed rows."""
     head = ("case", "tier", "quantity [unit]", "expected", "got", "deviation", "tolerance", "result")
     table, notes = [], []
     for r in rows:
@@ -315,7 +315,6 @@ def format_rows(rows: list[Row]) -> str:
             got = f"error [{len(notes)}]"
         table.append((r.case, r.tier, f"{r.quantity} [{r.unit or '-'}]", _fmt(r.expected), got, _deviation(r),
                       _tolerance(r), "pass" if r.passed else "FAIL"))
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *table)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *table]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines + notes)
+    from gigawatt.tables import table_lines
+
+    return "\n".join(table_lines(head, table, align="l") + notes)

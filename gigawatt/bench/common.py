@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from gigawatt.tables import table_lines  # noqa: F401  (the bench modules take it from here)
+
 COLD_TIMEOUT_S = 1800.0
 
 
@@ -122,16 +124,6 @@ def run_cold_process(module: str, args: list[str], fields: dict[str, str]) -> di
 def fmt(x, scale=1.0, spec=".3g", missing="–") -> str:
     """``x·scale`` formatted by ``spec``, or ``missing`` for None."""
     return missing if x is None else format(x * scale, spec)
-
-
-def table_lines(head: list[str], rows: list[list[str]]) -> list[str]:
-    """A plain-text table: a header, a rule and the rows, the first column left-aligned, the rest right."""
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    return [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
 def numba_cache_counts() -> tuple[int, int]:

@@ -20,6 +20,8 @@ import os
 import random
 import time
 
+from gigawatt.bench.common import table_lines
+
 ELEMENTS = "stations,lines:cable,cdus"
 TARGET_BUNDLED_S = 10.0
 TARGET_5GW_S = 300.0
@@ -81,14 +83,14 @@ def run_benchmarks(*, subset_5gw: int = 120, workers=(0, 1, 2), progress=None) -
 
 
 def format_table(records: list[dict]) -> str:
-    lines = [f"{'case':<24} {'workers':>7} {'outages':>11} {'wall s':>8} {'cpu s':>7} {'all, extrapolated s':>20} "
-             f"{'max ledger':>10} {'load':>11}"]
-    for r in records:
-        cpu = f"{r['cpu_s']:.2f}" if r["cpu_s"] is not None else "-"
-        ext = f"{r['extrapolated_s']:.0f}" if r["extrapolated_s"] is not None else "(all solved)"
-        lines.append(f"{r['case']:<24} {r['workers'] or 'in-proc':>7} {r['outages']:>5}/{r['outages_all']:<5} "
-                     f"{r['wall_s']:>8.2f} {cpu:>7} {ext:>20} {r['max_energy_balance_residual']:>10.1e} "
-                     f"{r['load_average_before']:>5.2f}-{r['load_average_after']:<5.2f}")
+    """The records as a table (:func:`gigawatt.tables.table_lines`), then the targets."""
+    head = ["case", "workers", "outages", "wall s", "cpu s", "all, extrapolated s", "max ledger", "load"]
+    rows = [[r["case"], str(r["workers"] or "in-proc"), f"{r['outages']}/{r['outages_all']}", f"{r['wall_s']:.2f}",
+             f"{r['cpu_s']:.2f}" if r["cpu_s"] is not None else "-",
+             f"{r['extrapolated_s']:.0f}" if r["extrapolated_s"] is not None else "(all solved)",
+             f"{r['max_energy_balance_residual']:.1e}", f"{r['load_average_before']:.2f}-{r['load_average_after']:.2f}"]
+            for r in records]
+    lines = table_lines(head, rows)
     lines.append(f"targets: bundled campus <= {TARGET_BUNDLED_S:.0f} s; 5 GW campus <= {TARGET_5GW_S:.0f} s and linear "
                  "in workers (wall times on a shared machine: read them with the load average)")
     return "\n".join(lines)

@@ -363,6 +363,12 @@ def _bezier(t, p0, p1, p2, p3):
     return u ** 3 * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t ** 3 * p3
 
 
+# Why the drawing stays hand-written (columns, bars and Bézier bands, about 150 lines): matplotlib.sankey joins
+# each sub-diagram to exactly one earlier one (``Sankey.add(prior=<one index>, connect=<one flow pair>)``) and
+# needs every flow's orientation and path length set by hand, so it cannot lay out a multi-column graph whose
+# nodes merge several inflows (every stage's loss into heat, heat pumps and boiler into district heating).
+# plotly's Sankey does lay such graphs out, but it is drawn by plotly.js: a static image for the report and
+# for PDF needs Kaleido driving a Chromium, a browser runtime the command line should not depend on.
 def draw_sankey(chain: Chain, title: str = "energy chain"):
     """A matplotlib Figure of the checked chain: nodes as bars, flows as bands of proportional width, every
     flow labelled with its value. Checks the balance first (:func:`check_balance`)."""

@@ -24,7 +24,7 @@ SUFFIX_LABELS = {"_kw": "kW", "_mw": "MW", "_gw": "GW", "_kv": "kV", "_km": "km"
                  "_uh_per_m": "µH/m", "_nh_per_m": "nH/m"}
 # SI units that take an engineering prefix by magnitude when the user's spelling is unknown.
 PREFIXED_UNITS = ("W", "V", "A", "Pa", "VA", "var", "J", "Wh")
-_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+_LARGEST_ON_AXIS = 999.999e9  # G is the largest prefix an axis takes (TW would be a typo in a case)
 
 
 def scalar(ds, name: str, default=_MISSING) -> float:
@@ -46,14 +46,16 @@ def has_scalar(ds, name: str) -> bool:
 
 def engineering(values, unit: str) -> tuple[float, str]:
     """(scale, unit label) for ``values`` [SI ``unit``]: the prefix that puts their largest magnitude
-    between 1 and 1000 (W → kW, MW, GW); other units keep scale 1."""
+    between 1 and 1000 (W → kW, MW, GW), chosen by :func:`gigawatt.quantities.prefix_scale`; an axis takes
+    no prefix below 1 nor above G, and other units keep scale 1."""
+    from gigawatt.quantities import prefix_scale
+
     if unit not in PREFIXED_UNITS:
         return 1.0, unit
     top = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
-    for scale, prefix in _PREFIXES:
-        if top >= scale:
-            return scale, prefix + unit
-    return 1.0, unit
+    if not top >= 1.0:  # below 1 (or NaN): no milli on an axis
+        return 1.0, unit
+    return prefix_scale(min(top, _LARGEST_ON_AXIS), unit)
 
 
 def typed_axis(coord) -> tuple[np.ndarray, str, str]:

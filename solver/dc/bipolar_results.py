@@ -76,7 +76,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["v_pole_to_pole_v"] = _bvar("bus", "v_pole_to_pole_v", v[:, POS] - v[:, NEG])
     ds["p_load_w"] = _var("bus", "p_load_w", st.p_load)
     ds["level"] = _var("bus", "level", net.level[net.pos])
-    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(net, lines["length_m"].to_numpy(float))[net.pos])
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(case, net.line_in_service))
     ds["i_earth_a"] = _bvar("bus", "i_earth_a", st.i_earth)
 
     live = net.line_in_service
