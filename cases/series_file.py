@@ -130,23 +130,56 @@ def read_heat_demand(path, *, start=None, periods: int | None = None, step=None)
         a consumer or group is the case's to check
         (:meth:`gigawatt.solver.district_heating.stage.ConsumerDemand.series_columns`).
     """
+    return _read_named_columns(path, schema()["heat_demand"]["demand_w"], "heat_demand_w", "demand_column",
+                               "heat demand of the series consumers", "series consumer or demand_group, heat "
+                               "demand in W", start=start, periods=periods, step=step)
+
+
+def read_terminal_schedule(path, *, start=None, periods: int | None = None, step=None) -> xr.Dataset:
+    """Read and check a terminal schedule CSV file (the schema's ``terminal_schedule`` table): a ``time`` column
+    as in :func:`read_timeseries`, and one column per set-power terminal (``dc_terminal`` id), its set power in
+    W at each step (positive into the DC bus: discharging; negative: charging).
+
+    Parameters as :func:`read_timeseries` (``start``, ``periods``, ``step``: the case's time axis).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``terminal_p_set_w`` [W] along ``time`` and ``terminal_column`` (the columns' names, as in the file);
+        attributes ``file`` and ``step_s`` [s].
+
+    Raises
+    ------
+    CaseError
+        Naming the file, row and line, column and value of the first problem: those of :func:`read_timeseries`
+        (gaps, a wrong step, a missing or non-numeric value, a value beyond the schema's bounds). Whether each
+        column names a terminal is the case's to check
+        (:meth:`gigawatt.solver.dc.series_grid.GridSeries.schedule_columns`).
+    """
+    return _read_named_columns(path, schema()["terminal_schedule"]["p_set_w"], "terminal_p_set_w",
+                               "terminal_column", "set power of the terminal (negative: drawn)",
+                               "dc_terminal id, set power in W", start=start, periods=periods, step=step)
+
+
+def _read_named_columns(path, f, name: str, dim: str, long_name: str, per_column: str, *, start, periods, step
+                        ) -> xr.Dataset:
+    """A ``time`` column and columns named by the user (each checked against the schema field ``f``) as the
+    variable ``name`` [f's unit] along ``time`` and ``dim``; ``per_column`` says in messages what a column is."""
     df, file, where = _load_csv(path)
     if "time" not in df.columns:
         raise CaseError("no 'time' column", file=file, element="header",
-                        allowed="a time column and one column per series consumer or demand_group")
+                        allowed=f"a time column and one column per {per_column.split(',')[0]}")
     given = [c for c in df.columns if c != "time"]
     if not given:
         raise CaseError("no value columns besides 'time'", file=file, element="header",
-                        allowed="one column per series consumer or demand_group, heat demand in W")
+                        allowed=f"one column per {per_column}")
     if len(set(given)) < len(given):
         raise CaseError("a column appears twice", file=file, element="header",
                         field=next(c for c in given if given.count(c) > 1))
     time, step_td = _time_axis(df, file, where, start, periods, step, "1s")
-    f = schema()["heat_demand"]["demand_w"]
     values = np.column_stack([_values(df[c], c, f, file, where, canon=c) for c in given])
-    return xr.Dataset({"heat_demand_w": (("time", "demand_column"), values,
-                                         {"units": "W", "long_name": "heat demand of the series consumers"})},
-                      coords={"time": time, "demand_column": np.array(given, dtype=object)},
+    return xr.Dataset({name: (("time", dim), values, {"units": f.unit or "1", "long_name": long_name})},
+                      coords={"time": time, dim: np.array(given, dtype=object)},
                       attrs={"file": file, "step_s": step_td.total_seconds()})
 
 

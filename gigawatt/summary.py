@@ -343,7 +343,9 @@ def time_series_lines(ds: xr.Dataset) -> list[str]:
     lines = [f"case '{a['case_name']}': {a['steps']} steps of {a['step_s']:g} s ({hours:,.1f} h) from "
              f"{np.datetime_as_string(ds.time.values[0], unit='s')}"
              + (f"; IT load {a['it_load']}, weather {a['weather']}" if "it_load" in a else "")]
-    rows = [("p_grid", "energy drawn from the grid"), ("p_rack_input", "IT energy at the rack inputs"),
+    rows = [("p_grid", "energy drawn from the grid"),
+            ("p_dc_terminals", "DC terminals, net delivered"), ("p_dc_conductances", "DC conductance loads"),
+            ("p_rack_input", "IT energy at the rack inputs"),
             ("p_it", "energy at the chips"), ("p_loss", "losses (grid to chips)")]
     rows += [(f"loss_{stage}", f"  {stage.replace('_', ' ')}") for stage in STAGES]
     rows += [("p_cooling", "pumps and fans"), ("dry_cooler_fan", "  of which dry-cooler fans"),

@@ -10,7 +10,16 @@ a bundled IT-load shape or a CSV file, the bundled weather year, a constant or a
 * ``outdoor_t_k`` [K]: the dry coolers' ambient and the weather of the district-heating demand;
 * ``heat_demand_w`` [W] along ``time`` and ``demand_column`` (``[time] heat_demand``,
   :func:`gigawatt.cases.series_file.read_heat_demand`): the demands of the ``series`` district-heating
-  consumers, one column per consumer id or ``demand_group``.
+  consumers, one column per consumer id or ``demand_group``;
+* ``terminal_p_set_w`` [W] along ``time`` and ``terminal_column`` (``[time] terminal_schedule``,
+  :func:`gigawatt.cases.series_file.read_terminal_schedule`): the set powers of the set-power terminals
+  (``dc_terminal``) the columns name, in place of their ``p_set_w`` (a battery's charge and discharge schedule).
+
+A case with DC grid elements (set-power terminals, conductance loads, ratio- or power-controlled or meshed
+DC/DC converters) has each step's DC network solved by the DC grid load flow
+(:mod:`gigawatt.solver.dc.series_grid`); when its DC stage does not depend on the cooling's state (no chip
+leakage) the steps of a chunk are solved together in one batch. Its steps carry ``p_dc_terminals_w``,
+``p_dc_conductances_w`` and ``terminals_at_limit`` besides the other figures.
 
 Each step is solved by :class:`gigawatt.solver.chain_stepper.ChainStepper` (the stages prepared once, each
 warm-started from the last step). Outputs: the step's scalar figures (``p_grid_w``, ``p_it_w``, ``pue``,
@@ -22,7 +31,8 @@ step for every ``*_w`` figure; ``mass_co2e_kg`` from ``co2e_kg_per_s``), the KPI
 hour's are, with the statement of their boundary and basis in ``kpi_basis``), and the period's ledgers, each
 relative to its inflow:
 
-* ``energy_balance_residual``: |Σ (grid − IT − losses grid to chips) Δt| / Σ grid Δt;
+* ``energy_balance_residual``: |Σ (grid − IT − losses grid to chips) Δt| / Σ grid Δt (with DC grid elements:
+  |Σ (grid + terminals − IT − losses − conductance loads) Δt| / (Σ grid Δt + |Σ terminals Δt|));
 * ``heat_balance_residual``: |Σ (heat into the coolant − rejected − recovered − loop pipe losses) Δt| / Σ in;
 * ``facility_energy_residual``: |Σ (facility power − heat and motor losses to the outside) Δt| / Σ facility.
 
@@ -95,6 +105,12 @@ def time_inputs(case) -> xr.Dataset:
         raise CaseError("the case has series consumers (dh_consumer kind = series) but no heat-demand file",
                         file=case.file, element="[time]", field="heat_demand", value="none",
                         allowed="a heat-demand CSV file (relative to the case file)")
+    if str(t.get("terminal_schedule", "none")).strip() != "none":
+        from gigawatt.cases.series_file import read_terminal_schedule
+
+        schedule = read_terminal_schedule(_beside(case, t["terminal_schedule"], "terminal_schedule", "none"), **grid)
+        schedule["terminal_p_set_w"].attrs["file"] = schedule.attrs["file"]  # for messages about its columns
+        parts.append(schedule.assign_coords(time=load.time.values))
     out = xr.merge(parts)
     out.attrs = {"step_s": pd.Timedelta(step).total_seconds(), "it_load": t["it_load"], "weather": t["weather"]}
     return out
@@ -143,9 +159,9 @@ def time_input_files(time_settings: dict | None, case_file: str | None) -> dict[
     (whose content the case hash covers). Missing files are listed too (the run refuses them itself)."""
     if not time_settings:
         return {}
-    named = {"it_load": time_settings.get("it_load"), "weather": time_settings.get("weather"),
-             "heat_demand": time_settings.get("heat_demand")}
-    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant"), "heat_demand": ("none",)}
+    named = {field: time_settings.get(field) for field in ("it_load", "weather", "heat_demand", "terminal_schedule")}
+    builtin = {"it_load": BUNDLED_LOADS, "weather": ("bundled", "constant"), "heat_demand": ("none",),
+               "terminal_schedule": ("none",)}
     out = {}
     for field, name in named.items():
         if isinstance(name, str) and name.strip() not in builtin[field]:
@@ -229,6 +245,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     if heat_demand is not None and stepper.dh is not None:
         stepper.dh.use_heat_demand(series["demand_column"].to_numpy(), file=(case.settings.get("time") or {}).get(
             "heat_demand"))
+    terminals = _terminal_schedule(case, series, stepper)
     start_lines = [] if stepper.dh is None else check_steady_start(case.tables["dh_pipe"]["id"].to_numpy(),
                                                                      stepper.dh.steady_start.pipe_velocity_m_s)
     totals = _Totals(step_s)
@@ -245,9 +262,11 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         records: list[dict] = []
         for k, t in enumerate(times):
             t_out = None if outdoor is None else float(outdoor[k])
+            if k % chunk == 0 and stepper.open_loop_dc:  # the chunk's DC stage in one batch
+                stepper.solve_dc_ahead(fraction[k:k + chunk], terminals.rows(k, min(k + chunk, times.size)))
             try:
                 record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]),
-                                      None if heat_demand is None else heat_demand[k])
+                                      None if heat_demand is None else heat_demand[k], terminals.row(k))
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None
@@ -282,6 +301,8 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         attrs.update(warnings="\n".join(lines), plausibility_warnings="\n".join(lines))
         check_ledgers_finite(attrs, case.file)  # before the file is committed
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
+        if stepper.dc is not None and stepper.dc.net is None:  # DC grid elements: how many steps were batched
+            attrs["dc_steps_from_batch"] = stepper.dc.steps_from_batch
         if writer is not None:
             path = writer.finish(attrs, stepper.extremes())
             return xr.open_dataset(path)
@@ -299,6 +320,52 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
     for name in ds.data_vars:  # as SeriesWriter gives them in a file
         ds[name].attrs.setdefault("units", figure_units(name))
     return conform(ds)
+
+
+class _TerminalSets:
+    """Each step's set powers of the in-service terminals [W]: the schedule's ``values`` (steps × columns) in
+    their ``columns`` over the case's ``base`` (``base`` None: a case without DC grid elements, nothing to set)."""
+
+    def __init__(self, base=None, columns=None, values=None):
+        self.base, self.columns, self.values = base, columns, values
+
+    def row(self, k: int):
+        if self.base is None or self.values is None:
+            return self.base
+        out = self.base.copy()
+        out[self.columns] = self.values[k]
+        return out
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Steps a … b − 1 (as many as the series has) as an array steps × terminals."""
+        out = np.tile(self.base, (b - a, 1))
+        if self.values is not None:
+            part = self.values[a:b]
+            out = out[:part.shape[0]]
+            out[:, self.columns] = part
+        return out
+
+
+def _terminal_schedule(case, series, stepper) -> _TerminalSets:
+    """The terminal set powers along the series (``terminal_p_set_w`` along ``terminal_column``, from
+    ``[time] terminal_schedule``): a column that names no in-service ``dc_terminal`` is one :class:`CaseError`
+    line."""
+    grid = stepper.dc is not None and stepper.dc.net is None
+    if "terminal_p_set_w" not in series:
+        return _TerminalSets(stepper.dc.terminal_set_powers() if grid else None)
+    names = series["terminal_column"].to_numpy().astype(str)
+    file = series["terminal_p_set_w"].attrs.get("file")
+    if not grid:
+        raise CaseError("the column names no in-service dc_terminal of the case", file=file, element="header",
+                        field=str(names[0]), allowed="(the case has none)")
+    columns = stepper.dc.schedule_columns(names, file=file)
+    values = series["terminal_p_set_w"].to_numpy().astype(float)
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:  # (a file's values are checked when it is read; a Dataset's here)
+        k, j = bad[0]
+        raise CaseError("a terminal's set power must be a finite number", file=file, element=f"time series step {k}",
+                        field=str(names[j]), value=float(values[k, j]), allowed="[-1e11, 1e11] W")
+    return _TerminalSets(stepper.dc.terminal_set_powers(), columns, values)
 
 
 def _fraction_of_total(case, p_total_w: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -379,8 +446,10 @@ class _Totals:
     def result(self) -> dict:
         out = {f"energy_{name[:-2]}_j": value for name, value in self.energy.items()}
         e = lambda name: out.get(f"energy_{name}_j", 0.0)  # noqa: E731
-        if e("p_grid") > 0:
-            out["energy_balance_residual"] = abs(e("p_grid") - e("p_it") - e("p_loss")) / e("p_grid")
+        if e("p_grid") > 0:  # set-power terminals supply beside the grid, conductance loads draw beside the racks
+            out["energy_balance_residual"] = (abs(e("p_grid") + e("p_dc_terminals") - e("p_it") - e("p_loss")
+                                                  - e("p_dc_conductances"))
+                                              / (e("p_grid") + abs(e("p_dc_terminals"))))
         if e("q_into_coolant") > 0:
             out["heat_balance_residual"] = (abs(e("q_into_coolant") - e("q_rejected") - e("q_recovered")
                                                 - e("q_loop_loss")) / e("q_into_coolant"))

@@ -63,20 +63,21 @@ class ChainStepper:
     """
 
     def __init__(self, case):
-        from gigawatt.solver.dc.series import DCSeries
+        from gigawatt.solver.dc.series_grid import dc_series
 
         self.case = case
         self.seconds: dict[str, float] = {}  # wall time spent in each stage over the steps [s]
         self.p_ref_w = chip_powers(case)
         # With a grid side the carbon figures use the AC supplies, whose shares a step does not solve.
         self.ac_supplies = bool(len(case.tables["ac_supply"]))
-        self.dc = DCSeries(case) if len(case.tables["bus"]) else None  # None: a heating network alone
+        self.dc = dc_series(case) if len(case.tables["bus"]) else None  # None: a heating network alone
         self.plant = None
         self.dh = None
         if case.settings.get("cooling") is not None:
             from gigawatt.solver.cooling.stage import prepare_cooling
 
-            self.plant = prepare_cooling(case, self.dc.net.rack_shelf_loss)
+            self.plant = prepare_cooling(case, self.dc.rack_shelf_loss if self.dc.net is None
+                                         else self.dc.net.rack_shelf_loss)
             self.dry_cooler_design = _dry_cooler_design(case, self.plant)
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
@@ -87,20 +88,36 @@ class ChainStepper:
         self.t_chip_max_k = np.full(self.p_ref_w.size, -np.inf)
         self.t_junction_max_k = np.full(self.p_ref_w.size, -np.inf)
 
+    @property
+    def open_loop_dc(self) -> bool:
+        """Whether each step's DC stage is known before the chain reaches it (a case with DC grid elements and
+        no chip leakage: the racks' IT power is the step's fraction of the case's), so that
+        :meth:`solve_dc_ahead` can solve the steps together."""
+        leaky = self.plant is not None and self.case.settings["cooling"]["leakage_model"] != "none"
+        return self.dc is not None and self.dc.net is None and not leaky
+
+    def solve_dc_ahead(self, p_it_fraction: np.ndarray, terminal_p_w: np.ndarray) -> None:
+        """Solve the DC stage of the next steps (their load fractions [1] and terminal set powers [W], steps ×
+        terminals) in one batch (only when :attr:`open_loop_dc`); :meth:`step` takes each step from it."""
+        if self.open_loop_dc:
+            self.dc.solve_ahead(np.asarray(p_it_fraction, float)[:, None] * self.p_ref_w, terminal_p_w)
+
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
-             hour_of_day: float | None = None, heat_demand_w=None) -> dict:
+             hour_of_day: float | None = None, heat_demand_w=None, terminal_p_w=None) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
         heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s], the heat demand in the
         local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one), the series
         consumers' demands from ``heat_demand_w`` [W] (a row of the heat-demand file,
-        :meth:`gigawatt.solver.district_heating.series.DistrictHeatingSeries.use_heat_demand`). Returns the
-        step's figures (see the module notes)."""
+        :meth:`gigawatt.solver.district_heating.series.DistrictHeatingSeries.use_heat_demand`), the set-power
+        terminals at ``terminal_p_w`` [W] (one per in-service terminal; None: the case's ``p_set_w``). Returns
+        the step's figures (see the module notes)."""
+        dc_args = () if terminal_p_w is None else (terminal_p_w,)
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
         if self.plant is None:  # no campus heat: the network's plant has its boiler (as gw.solve)
             out = {}
             if self.dc is not None:
-                dc = self.dc.step(p_ref)
+                dc = self.dc.step(p_ref, *dc_args)
                 np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
                 out = dc.figures()
                 out.update({f"{k}_w": v for k, v in boundary_powers(dc.p_it_w, dc.loss_rack_vrm_w,
@@ -127,11 +144,11 @@ class ChainStepper:
             else:
                 np.maximum.at(kept, rack, t)
         clock.lap("chips")
-        dc = self.dc.step(p_it)
+        dc = self.dc.step(p_it, *dc_args)
         np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
-        heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w,
-                          dc.p_grid_w, dry_cooler_design=design, strict=False)
+        heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.heat_other_w,
+                          dc.p_in_w, dry_cooler_design=design, strict=False)
         clock.lap("cooling")
         out = dc.figures()
         dh = None
@@ -143,7 +160,7 @@ class ChainStepper:
             dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
                               hour_of_day=hour_of_day, heat_demand_w=heat_demand_w)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, dc.p_grid_w, dh["q_recovered_w"],
+            heat = with_recovery(self.case, plant, heat, dc.p_in_w, dh["q_recovered_w"],
                                  dry_cooler_design=design, strict=False)
             clock.lap("cooling")
         fac = heat.facility
@@ -194,11 +211,11 @@ def _dry_cooler_design(case, plant):
     """What the dry coolers are sized for: the case at full IT load (its ``p_it_w``), solved once on a DC
     network of its own (the series' warm start and step count stay untouched)."""
     from gigawatt.solver.cooling.stage import chip_operating_points, dry_cooler_design_of, solve_heat
-    from gigawatt.solver.dc.series import DCSeries
+    from gigawatt.solver.dc.series_grid import dc_series
 
     p_it = chip_operating_points(case, plant)[0]
-    dc = DCSeries(case).step(p_it)
-    heat = solve_heat(case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.other_loss_w, dc.p_grid_w,
+    dc = dc_series(case).step(p_it)
+    heat = solve_heat(case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.heat_other_w, dc.p_in_w,
                       strict=False)
     return dry_cooler_design_of(heat, plant)
 

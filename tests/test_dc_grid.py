@@ -269,7 +269,7 @@ def test_the_chain_refuses_bad_grid_input_with_one_line():
         gw.solve(gw.make_case(dict(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]).tables),
                               dc={"system": "bipolar"}))
     assert "\n" not in str(err.value)
-    # the level-by-level load flow (time series, contingencies, swings) still refuses them, in one line
+    # the level-by-level load flow (contingencies, swings) still refuses them, in one line
     from gigawatt.solver.dc.assembly import assemble
     with pytest.raises(CaseError, match="level-by-level") as err:
         assemble(_case(dc_terminal=[{"id": "bess", "bus": "c", "p_set_w": 2e6}]))

@@ -256,7 +256,7 @@ def _refuse_grid_elements(case: Case) -> None:
         if len(t) and t["in_service"].to_numpy(bool).any():
             i = int(np.flatnonzero(t["in_service"].to_numpy(bool))[0])
             raise CaseError(f"{table} elements are solved by gigawatt.solve and gigawatt.solve_dc_grid; the "
-                            "level-by-level load flow (time series, contingencies, fault currents, swings) does "
+                            "level-by-level load flow (contingencies, fault currents, swings) does "
                             "not take them yet", file=case.file,
                             element=f"{table} '{t['id'].iloc[i]}'", allowed="gigawatt.solve_dc_grid")
     conv = case.tables["converter"]
@@ -264,7 +264,7 @@ def _refuse_grid_elements(case: Case) -> None:
     if other.any():
         i = int(np.flatnonzero(other)[0])
         raise CaseError("ratio- and power-controlled DC/DC converters are solved by gigawatt.solve and "
-                        "gigawatt.solve_dc_grid; the level-by-level load flow (time series, contingencies, fault "
+                        "gigawatt.solve_dc_grid; the level-by-level load flow (contingencies, fault "
                         "currents, swings) takes voltage control only", file=case.file,
                         element=f"converter '{conv['id'].iloc[i]}'", field="control", value=conv["control"].iloc[i],
                         allowed="voltage here, or gigawatt.solve_dc_grid")

@@ -250,16 +250,20 @@ def chain_dc_dataset(case: Case, *, version: str, p_it=None) -> "xr.Dataset":  #
     return ds
 
 
-def _kcl_mismatch_a(grid: DCGrid, res: DCGridResult) -> float:
+def _kcl_mismatch_a(grid: DCGrid, res: DCGridResult):
     """Largest current mismatch [A] of Kirchhoff's law at any bus: what the elements inject (P/V) against what
-    the lines carry away."""
+    the lines carry away; of a many-step result, one per step."""
+    import scipy.sparse as sp
+
     n, v = grid.n_bus, res.v_v
 
-    def at(bus, p):
-        return np.bincount(bus, weights=p, minlength=n)
+    def at(bus, p):  # summed per bus (the last axis), for one step or many
+        incidence = sp.csr_matrix((np.ones(bus.size), (np.arange(bus.size), bus)), shape=(bus.size, n))
+        return np.asarray(incidence.T @ np.asarray(p, float).T).T
 
     inject = (at(grid.feed_bus, res.feed_p_w) + at(grid.terminal_bus, res.terminal_p_w) - at(grid.load_bus, res.load_p_w)
               - at(grid.conductance_bus, res.conductance_p_w) + at(grid.dcdc_to, res.dcdc_p_out_w)
               - at(grid.dcdc_from, res.dcdc_p_in_w)) / v
     away = at(grid.line_from, res.line_i_a) - at(grid.line_to, res.line_i_a)
-    return float(np.max(np.abs(inject - away), initial=0.0))
+    worst = np.max(np.abs(inject - away), axis=-1, initial=0.0)
+    return float(worst) if np.ndim(worst) == 0 else worst

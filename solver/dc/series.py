@@ -52,6 +52,8 @@ FIGURES = ("p_grid_w", "p_it_w", "p_loss_w", "efficiency_grid_to_chip", "energy_
            *STAGE_FIGURES, "other_loss_w", "v_min_pu", "v_min_bus", "iterations", "max_mismatch_a")
 """Per-step scalar figures, in the order of :class:`DCStep` (``v_min_bus``: a bus id there, a bus-table row
 in :func:`run_dc_series`)."""
+GRID_FIGURES = ("p_dc_terminals_w", "p_dc_conductances_w", "terminals_at_limit")
+"""Further per-step figures of a case with DC grid elements (:mod:`gigawatt.solver.dc.series_grid`)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,21 @@ class DCStep:
     v_pu: np.ndarray  # [1] per bus (bipolar: the lower pole, as gw.solve's v_pu)
     line_currents: Callable[[], np.ndarray] = field(repr=False)  # computes line_i_a on demand
     source_p_grid_w: np.ndarray | None = None  # [W] per source-table row: DC output + loss (0 out of service)
+    # DC grid elements (gigawatt.solver.dc.series_grid); None in a case without them
+    p_dc_terminals_w: float | None = None  # [W] delivered by set-power terminals (negative: drawn)
+    p_dc_conductances_w: float | None = None  # [W] drawn by conductance loads
+    terminals_at_limit: int | None = None  # terminals holding a voltage limit
+
+    @property
+    def p_in_w(self) -> float:
+        """[W] what the DC network takes in: the grid's draw plus what set-power terminals deliver."""
+        return self.p_grid_w + (self.p_dc_terminals_w or 0.0)
+
+    @property
+    def heat_other_w(self) -> float:
+        """[W] heat outside the racks: station, distribution and DC/DC losses, and what conductance loads
+        turn into heat (as :func:`gigawatt.solve` hands it to the cooling stage)."""
+        return self.other_loss_w + (self.p_dc_conductances_w or 0.0)
 
     @property
     def line_i_a(self) -> np.ndarray:
@@ -87,8 +104,9 @@ class DCStep:
         return self.line_currents()
 
     def figures(self) -> dict:
-        """The scalar figures as a dict (names of :data:`FIGURES`)."""
-        return {name: getattr(self, name) for name in FIGURES}
+        """The scalar figures as a dict (names of :data:`FIGURES`, and :data:`GRID_FIGURES` in a case with DC
+        grid elements)."""
+        return {name: getattr(self, name) for name in FIGURES + GRID_FIGURES if getattr(self, name) is not None}
 
 
 def ledger(p_grid: float, p_it: float, stage_losses) -> dict:
