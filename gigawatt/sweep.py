@@ -33,8 +33,10 @@ import logging
 import math
 import os
 import signal
+import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -549,10 +551,31 @@ def local_cluster(n: int):
         return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                             silence_logs=logging.ERROR)
 
+    with _caller_script_hidden():
+        try:
+            return start()
+        except (AssertionError, TimeoutError, OSError):
+            return start()
+
+
+@contextmanager
+def _caller_script_hidden():
+    """Worker processes are spawned, and a spawned process first runs the caller's ``__main__`` again (by its
+    path, or by its module name under ``python -m``): a plain script that calls ``run_sweep`` without an
+    ``if __name__ == "__main__":`` guard would start a cluster inside every worker, and multiprocessing refuses.
+    The workers need nothing from the caller's script (everything they run lives in gigawatt), so its path and
+    module spec are hidden while they start."""
+    main = sys.modules.get("__main__")
+    hidden = {k: main.__dict__.pop(k) for k in ("__file__",) if main is not None and k in main.__dict__}
+    spec = getattr(main, "__spec__", None)
+    if main is not None:
+        main.__spec__ = None
     try:
-        return start()
-    except (AssertionError, TimeoutError, OSError):
-        return start()
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(hidden)
+            main.__spec__ = spec
 
 
 def _write_part(parts: Path, s: Scenario, record: dict) -> None:

@@ -283,3 +283,22 @@ def test_ctrl_c_keeps_whole_parts_and_writes_no_results(tmp_path):
         with xr.open_dataset(part) as ds:
             assert ds.attrs["converged"] == 1 and ds.attrs["energy_balance_residual"] < 1e-9
             assert ds.sizes["rack"] == 4 * 12 * 16
+
+
+def test_run_sweep_from_a_plain_script_without_a_main_guard(tmp_path):
+    """A user's script that calls gw.run_sweep on two workers at its top level, with no ``if __name__ ==
+    "__main__":`` guard: the spawned workers must not run the script again (multiprocessing would refuse), and
+    the sweep gives the same figures as the same sweep started from this process on one worker."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "study.py"
+    script.write_text('import gigawatt as gw\n'
+                      'ds = gw.run_sweep(gw.load_case(), {"rack.p_it_kw": [100, 120]}, "study.nc", workers=2)\n'
+                      'print("scenarios", ds.sizes["scenario"])\n')
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "scenarios 2" and "Traceback" not in proc.stderr
+    with xr.open_dataset(tmp_path / "study.nc") as got:
+        ref = run_sweep(gw.load_case(), {"rack.p_it_kw": [100, 120]}, tmp_path / "ref.nc", workers=1)
+        np.testing.assert_allclose(got["pue"].values, ref["pue"].values, rtol=1e-12)
