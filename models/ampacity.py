@@ -150,26 +150,41 @@ def _given(lines):
 
 
 def _iec60287(lines):
-    """IEC 60287 for every line with a thermal resistance, per circuit × n_parallel."""
+    """IEC 60287 for every line with a thermal resistance, per circuit × n_parallel (NaN for the others; only
+    the lines with one are evaluated)."""
     from gigawatt.models.conductors import MATERIALS
 
-    area = lines["cross_section_m2"].to_numpy(float)
-    rho20 = lines["rho20_ohm_m"].to_numpy(float).copy()
-    alpha = lines["alpha_per_k"].to_numpy(float).copy()
-    material = lines["material"].to_numpy()
+    out = np.full(len(lines), np.nan)
+    rows = np.flatnonzero(~np.isnan(lines["thermal_resistance_k_m_per_w"].to_numpy(float)))
+    if not rows.size:
+        return out
+
+    def col(name):
+        return lines[name].to_numpy()[rows]
+
+    area = col("cross_section_m2").astype(float)
+    rho20 = col("rho20_ohm_m").astype(float)
+    alpha = col("alpha_per_k").astype(float)
+    material = col("material")
     for name, props in MATERIALS.items():
         rho20[(material == name) & np.isnan(rho20)] = props["rho20_ohm_m"]
         alpha[(material == name) & np.isnan(alpha)] = props["alpha_per_k"]
-    t_max = lines["conductor_max_temp_k"].to_numpy(float)
+    t_max = col("conductor_max_temp_k").astype(float)
     r_per_m = resistivity_at_temperature(rho20, alpha, t_max) / area
-    return lines["n_parallel"].to_numpy(float) * iec60287_dc_rating(
-        r_per_m, lines["thermal_resistance_k_m_per_w"].to_numpy(float), t_max, lines["ambient_temp_k"].to_numpy(float))
+    out[rows] = col("n_parallel").astype(float) * iec60287_dc_rating(
+        r_per_m, col("thermal_resistance_k_m_per_w").astype(float), t_max, col("ambient_temp_k").astype(float))
+    return out
 
 
 def _canalis(lines):
-    copper_busway = (lines["kind"].to_numpy() == "busway") & (lines["material"].to_numpy() == "copper")
-    rating = canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float)) * lines["n_parallel"].to_numpy(float)
-    return np.where(copper_busway, rating, np.nan)
+    """The vendor table's rating of every copper busway (NaN for the other lines; only busways are evaluated)."""
+    out = np.full(len(lines), np.nan)
+    rows = np.flatnonzero(lines["kind"].to_numpy() == "busway")
+    rows = rows[lines["material"].to_numpy()[rows] == "copper"]
+    if rows.size:
+        out[rows] = (canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float)[rows])
+                     * lines["n_parallel"].to_numpy(float)[rows])
+    return out
 
 
 AMPACITY_METHODS = {

@@ -14,31 +14,69 @@ from __future__ import annotations
 import numpy as np
 
 from gigawatt.errors import CaseError
-from gigawatt.models.converter_losses import loss_by_model
 
 _MAX_ITERATIONS = 200
 _RTOL = 1e-14
 
 
-def _shelf_loss(case, p_shelf_out, rows=None):
-    """Shelf loss [W] of the racks ``rows`` (default all) at shelf output powers ``p_shelf_out`` [W]."""
-    racks = case.tables["rack"]
-    rows = slice(None) if rows is None else rows
-    rated = racks["shelf_rated_power_w"].to_numpy(float)[rows]
-    code, names = case.codes("rack", "shelf_loss_model")
-    code = code[rows]
-    # Only a load-fraction model reads the rating; per label, not per rack (a string per rack costs more).
-    uses_rating = np.array([n != "" and getattr(case.loss_models[n], "USES_RATING", True) for n in names])
-    needs_rating = np.isnan(rated) & uses_rating[code]
-    if needs_rating.any():
-        i = int(np.flatnonzero(needs_rating)[0])
-        name = names[code[i]]
-        raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{name}', kind "
-                        f"{case.loss_models[name].KIND}) needs shelf_rated_power_w", file=case.file,
-                        element=f"rack '{racks['id'].to_numpy()[rows][i]}'", field="shelf_rated_power_w",
-                        allowed="(0, 1e8] W")
-    return loss_by_model(case.loss_models, names, p_shelf_out, racks["shelf_v_out_v"].to_numpy(float)[rows],
-                         np.nan_to_num(rated, nan=1.0), "rack", racks["id"].to_numpy()[rows], code)
+class ShelfLosses:
+    """The shelf loss [W] of the racks ``rows`` (default all) of a case as a function of their shelf output
+    powers [W], with the look-ups done once: the racks grouped by loss model, their ratings and output voltages
+    as arrays (a solve evaluates the losses a dozen times: the fixed point of :func:`chip_powers`, then the
+    racks' draw). Same arithmetic, element by element, as
+    :func:`gigawatt.models.converter_losses.loss_by_model`, so the same numbers.
+
+    Raises
+    ------
+    CaseError
+        A rack whose shelf loss model depends on the load fraction but that has no ``shelf_rated_power_w``.
+    """
+
+    def __init__(self, case, rows=None):
+        racks = case.tables["rack"]
+        sel = slice(None) if rows is None else rows
+        rated = racks["shelf_rated_power_w"].to_numpy(float)[sel]
+        code, names = case.codes("rack", "shelf_loss_model")
+        code = code[sel]
+        # Only a load-fraction model reads the rating; per label, not per rack (a string per rack costs more).
+        uses_rating = np.array([n != "" and getattr(case.loss_models[n], "USES_RATING", True) for n in names])
+        needs_rating = np.isnan(rated) & uses_rating[code]
+        self._ids = lambda: racks["id"].to_numpy()[sel]  # only for messages
+        if needs_rating.any():
+            i = int(np.flatnonzero(needs_rating)[0])
+            name = names[code[i]]
+            raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{name}', kind "
+                            f"{case.loss_models[name].KIND}) needs shelf_rated_power_w", file=case.file,
+                            element=f"rack '{self._ids()[i]}'", field="shelf_rated_power_w", allowed="(0, 1e8] W")
+        rated = np.nan_to_num(rated, nan=1.0)
+        v_out = racks["shelf_v_out_v"].to_numpy(float)[sel]
+        self.size = code.size
+        self.groups = []  # (model name, model, racks: index array or slice(None) for all, v_out, rated)
+        for k in np.unique(code):
+            name = names[k]
+            if name == "":
+                continue
+            idx = np.flatnonzero(code == k)
+            idx = slice(None) if idx.size == code.size else idx  # one model for all: no gathered copies
+            self.groups.append((name, case.loss_models[name], idx, v_out[idx], rated[idx]))
+
+    def __call__(self, p_shelf_out: np.ndarray) -> np.ndarray:
+        """Shelf loss [W] of each rack at shelf output power ``p_shelf_out`` [W]."""
+        loss = np.zeros(np.shape(p_shelf_out))
+        for name, model, idx, v_out, rated in self.groups:
+            p = p_shelf_out[idx]
+            try:
+                loss[idx] = model.loss_w(p if getattr(model, "SIGNED", False) else np.abs(p), v_out, rated)
+            except CaseError as err:
+                first = 0 if isinstance(idx, slice) else int(idx[0])
+                raise err.located(element=f"rack '{self._ids()[first]}' (loss model '{name}')") from None
+        return loss
+
+
+def shelf_losses(case) -> ShelfLosses:
+    """:class:`ShelfLosses` of all the case's racks, kept with the case for its rack table (``case.derived``;
+    :func:`chip_powers` and :func:`rack_powers` both use it)."""
+    return case.derived(("shelf_losses",), ("rack",), lambda: ShelfLosses(case))
 
 
 def chip_powers(case) -> np.ndarray:
@@ -74,14 +112,17 @@ def _chip_powers(case) -> np.ndarray:
     p_in = p[given_input]
     eta = racks["vrm_efficiency"].to_numpy(float)[given_input]
 
+    # All racks on an input basis (the usual case): the losses of every rack, shared with rack_powers.
+    shelf_loss = shelf_losses(case) if given_input.size == len(racks) else ShelfLosses(case, given_input)
+
     def residual(x):
-        return x + _shelf_loss(case, x, given_input) - p_in
+        return x + shelf_loss(x) - p_in
 
     x = p_in.copy()
     tol = _RTOL * np.maximum(p_in, 1.0)
     done = np.zeros(x.size, dtype=bool)
     for _ in range(_MAX_ITERATIONS):
-        x_new = np.maximum(p_in - _shelf_loss(case, x, given_input), 0.0)
+        x_new = np.maximum(p_in - shelf_loss(x), 0.0)
         done = np.abs(x_new - x) <= tol
         x = x_new
         if done.all():
@@ -110,5 +151,5 @@ def rack_powers(case, p_it: np.ndarray | None = None):
     p_it = chip_powers(case) if p_it is None else p_it
     eta = racks["vrm_efficiency"].to_numpy(float)
     p_shelf_out = p_it / eta
-    shelf_loss = _shelf_loss(case, p_shelf_out)
+    shelf_loss = shelf_losses(case)(p_shelf_out)
     return p_shelf_out + shelf_loss, shelf_loss, p_shelf_out - p_it

@@ -206,8 +206,18 @@ def _electrical(case, net, version, p_it=None, v_start_v=None) -> xr.Dataset:
                          v_start=None if v_start_v is None else warm_start_voltages(net, case, v_start_v))
         ds = build_dataset(case, net, state, version=version, p_it=p_it)
     ds.attrs.update(idealised_elements(case))
-    ds.attrs["rack_power_basis"] = ", ".join(sorted(set(case.tables["rack"]["p_it_basis"].tolist()))) or "input"
+    ds.attrs["rack_power_basis"] = rack_power_basis(case)
     return ds
+
+
+def rack_power_basis(case) -> str:
+    """The racks' ``p_it_basis`` values, sorted and joined ("input" for a case without racks); from the field's
+    codes, not a string per rack."""
+    code, labels = case.codes("rack", "p_it_basis")
+    present = np.unique(code)
+    if present.size and present[0] < 0:  # a value outside the choices (not from a validated case)
+        return ", ".join(sorted(set(case.tables["rack"]["p_it_basis"].tolist()))) or "input"
+    return ", ".join(sorted({labels[k] for k in present.tolist()})) or "input"
 
 
 def _grid_settings_supported(case, from_load: bool) -> None:
@@ -225,9 +235,10 @@ def _grid_settings_supported(case, from_load: bool) -> None:
 def idealised_elements(case) -> dict:
     """Counts of the elements the case makes lossless (in service): stations without a loss model, racks
     without shelves; the summary states them."""
-    src, racks = case.tables["source"], case.tables["rack"]
+    src = case.tables["source"]
+    shelf_code, labels = case.codes("rack", "shelf_loss_model")  # no string compared per rack
     return {"lossless_stations": int(((src["loss_model"].to_numpy() == "") & src["in_service"].to_numpy(bool)).sum()),
-            "racks_without_shelf": int((racks["shelf_loss_model"].to_numpy() == "").sum())}
+            "racks_without_shelf": int(np.count_nonzero(shelf_code == labels.index("")))}
 
 
 def _ac_grid(ds, case, grid=None):
