@@ -189,26 +189,17 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
 
 def bus_distance_m(case, line_in_service) -> np.ndarray:
     """Route length [m] of each bus (by table row) from the nearest feed of its level along the in-service
-    lines: shortest paths (Dijkstra, scipy.sparse.csgraph) from every source's bus and every converter's output
-    bus; parallel lines count once (the shortest), NaN where no feed reaches the bus."""
-    from scipy.sparse import csr_array
-    from scipy.sparse.csgraph import dijkstra
+    lines: shortest paths (Dijkstra, :func:`gigawatt.solver.dc.distances.shortest_distances`) from every
+    source's bus and every converter's output bus; parallel lines count once (the shortest), NaN where no feed
+    reaches the bus."""
+    from gigawatt.solver.dc.distances import shortest_distances
 
     n_bus = len(case.tables["bus"])
     live = np.asarray(line_in_service, bool)
     a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
     length = case.tables["line"]["length_m"].to_numpy(float)[live]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    order = np.lexsort((length, hi, lo))  # the shortest of parallel lines first
-    lo, hi, length = lo[order], hi[order], length[order]
-    first = np.ones(lo.size, bool)
-    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    graph = csr_array((length[first], (lo[first], hi[first])), shape=(n_bus, n_bus))
     feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
-    if not feeds.size:
-        return np.full(n_bus, np.nan)
-    dist = dijkstra(graph, directed=False, indices=feeds, min_only=True)
-    return np.where(np.isfinite(dist), dist, np.nan)
+    return shortest_distances(n_bus, a, b, length, feeds.astype(np.int64))
 
 
 def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None, case_p_it=None) -> dict:
