@@ -48,11 +48,12 @@ class ShelfLosses:
             raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{name}', kind "
                             f"{case.loss_models[name].KIND}) needs shelf_rated_power_w", file=case.file,
                             element=f"rack '{self._ids()[i]}'", field="shelf_rated_power_w", allowed="(0, 1e8] W")
-        rated = np.nan_to_num(rated, nan=1.0)
+        rated = np.where(np.isnan(rated), 1.0, rated) if np.isfinite(rated[~np.isnan(rated)]).all() else \
+            np.nan_to_num(rated, nan=1.0)
         v_out = racks["shelf_v_out_v"].to_numpy(float)[sel]
         self.size = code.size
         self.groups = []  # (model name, model, racks: index array or slice(None) for all, v_out, rated)
-        for k in np.unique(code):
+        for k in np.flatnonzero(np.bincount(code[code >= 0], minlength=len(names))):  # the models in use
             name = names[k]
             if name == "":
                 continue
@@ -106,7 +107,8 @@ def chip_powers(case) -> np.ndarray:
 def _chip_powers(case) -> np.ndarray:
     racks = case.tables["rack"]
     p = racks["p_it_w"].to_numpy(float).copy()
-    given_input = np.flatnonzero(racks["p_it_basis"].to_numpy() == "input")
+    basis, labels = case.codes("rack", "p_it_basis")  # no string compared per rack
+    given_input = np.flatnonzero(basis == labels.index("input"))
     if not given_input.size:
         return p
     p_in = p[given_input]
@@ -114,12 +116,56 @@ def _chip_powers(case) -> np.ndarray:
 
     # All racks on an input basis (the usual case): the losses of every rack, shared with rack_powers.
     shelf_loss = shelf_losses(case) if given_input.size == len(racks) else ShelfLosses(case, given_input)
+    tol = _RTOL * np.maximum(p_in, 1.0)
+    alike = _alike_racks(case, given_input, p_in)
+    if alike is None:
+        x = _shelf_outputs(shelf_loss, p_in, tol)
+    else:  # racks of one shelf type and few distinct powers: each distinct power solved once, the same numbers
+        first, inverse = alike
+        x = _shelf_outputs(ShelfLosses(case, given_input[first]), p_in[first], tol[first])[inverse]
+    short = np.flatnonzero(x + shelf_loss(x) - p_in > tol)
+    if short.size:
+        i = int(short[0])
+        raise CaseError("the rack's input power does not cover its power shelves' loss at no load", file=case.file,
+                        element=f"rack '{racks['id'].iloc[int(given_input[i])]}'", field="p_it_w",
+                        value=float(p_in[i]), allowed="more than the shelves' no-load loss, or p_it_basis = chips")
+    p[given_input] = x * eta
+    return p
 
+
+def _alike_racks(case, rows, p_in):
+    """For racks ``rows`` that share one shelf loss model, output voltage and rating: the first of each distinct
+    input power ``p_in`` [W] and, per rack, which of them it is (``(first, inverse)``); else None. Each rack's
+    fixed point in :func:`_shelf_outputs` depends only on these, element by element, so solving the distinct
+    ones gives every rack's number exactly."""
+    import pandas as pd
+
+    racks = case.tables["rack"]
+    code = case.codes("rack", "shelf_loss_model")[0][rows]
+    v_out = racks["shelf_v_out_v"].to_numpy(float)[rows]
+    rated = racks["shelf_rated_power_w"].to_numpy(float)[rows]
+    same_rating = bool(np.all(rated == rated[0])) or bool(np.isnan(rated).all())
+    if not (same_rating and np.all(code == code[0]) and np.all(v_out == v_out[0])) or np.signbit(p_in).any():
+        return None
+    if np.all(p_in == p_in[0]):  # one power for all (cheaper than factorize)
+        return np.zeros(1, dtype=np.int64), np.zeros(p_in.size, dtype=np.int64)
+    inverse, distinct = pd.factorize(p_in)
+    if distinct.size > p_in.size // 4:
+        return None
+    # factorize numbers the powers in order of first appearance: a rack is the first of its power where its
+    # number exceeds every number before it.
+    seen = np.maximum.accumulate(inverse)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return first, inverse
+
+
+def _shelf_outputs(shelf_loss, p_in, tol):
+    """The shelves' output powers x [W] with x + L(x) = ``p_in`` [W] (see :func:`chip_powers`) to within
+    ``tol`` [W]: the fixed point, then bisection for any rack where it did not settle."""
     def residual(x):
         return x + shelf_loss(x) - p_in
 
     x = p_in.copy()
-    tol = _RTOL * np.maximum(p_in, 1.0)
     done = np.zeros(x.size, dtype=bool)
     for _ in range(_MAX_ITERATIONS):
         x_new = np.maximum(p_in - shelf_loss(x), 0.0)
@@ -134,14 +180,7 @@ def _chip_powers(case) -> np.ndarray:
             low = residual(mid) < 0
             lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
         x = np.where(done, x, 0.5 * (lo + hi))
-    short = np.flatnonzero(residual(x) > tol)
-    if short.size:
-        i = int(short[0])
-        raise CaseError("the rack's input power does not cover its power shelves' loss at no load", file=case.file,
-                        element=f"rack '{racks['id'].iloc[int(given_input[i])]}'", field="p_it_w",
-                        value=float(p_in[i]), allowed="more than the shelves' no-load loss, or p_it_basis = chips")
-    p[given_input] = x * eta
-    return p
+    return x
 
 
 def rack_powers(case, p_it: np.ndarray | None = None):
