@@ -17,6 +17,15 @@ def ureg():
     return reg
 
 
+# Units that are their own base in pint's registry (no prefix, no offset): for these, to_compact takes the
+# multiple of three of log10(|magnitude|) and the SI prefix of that power, held at quecto and quetta
+# (tests/test_quantities_fast.py checks this against pint itself).
+_PLAIN_SI_UNITS = frozenset({"W", "J", "V", "A"})
+_SI_PREFIX_SYMBOLS = {-30: "q", -27: "r", -24: "y", -21: "z", -18: "a", -15: "f", -12: "p", -9: "n", -6: "µ",
+                      -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E", 21: "Z", 24: "Y", 27: "R",
+                      30: "Q"}
+
+
 def prefix_scale(magnitude: float, unit: str = "W") -> tuple[float, str]:
     """(scale, prefixed unit) of the SI prefix that puts ``|magnitude|`` [``unit``] between 1 and 1000, as
     pint chooses it (``to_compact``): ``prefix_scale(1.27e7) == (1e6, 'MW')``. The one place where a prefix
@@ -25,6 +34,9 @@ def prefix_scale(magnitude: float, unit: str = "W") -> tuple[float, str]:
     magnitude = abs(float(magnitude))
     if not math.isfinite(magnitude) or magnitude == 0.0:
         return 1.0, unit
+    if unit in _PLAIN_SI_UNITS:  # pint's choice without importing pint (half a second of a cold run)
+        power = min(max(math.floor(math.log10(magnitude) / 3) * 3, -30), 30)
+        return float(f"1e{power}"), _SI_PREFIX_SYMBOLS[power] + unit
     units = ureg().Quantity(magnitude, unit).to_compact().units
     return float(ureg().Quantity(1.0, units).to(unit).magnitude), f"{units:~P}"
 
