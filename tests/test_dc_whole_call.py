@@ -48,3 +48,99 @@ def test_rating_methods_by_code_equal_the_first_method_that_rates_each_line():
         ds = gw.solve(case)
         assert ds["line_rating_method"].values.tolist() == want_method, name
         assert len(set(want_method)) > 1, name  # rated and unrated lines: the codes are exercised
+
+
+def _scipy_distances(n, a, b, length, sources):
+    """The peer: scipy's Dijkstra on the graph of the lines, the shortest of parallel lines kept."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import dijkstra
+
+    if not sources.size:
+        return np.full(n, np.nan)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((length, hi, lo))
+    lo, hi, length = lo[order], hi[order], length[order]
+    first = np.ones(lo.size, bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    dist = dijkstra(csr_array((length[first], (lo[first], hi[first])), shape=(n, n)), directed=False,
+                    indices=sources, min_only=True)
+    return np.where(np.isfinite(dist), dist, np.nan)
+
+
+def test_bus_distances_equal_scipy_dijkstra_on_random_networks():
+    """Both searches of :func:`gigawatt.solver.dc.distances.shortest_distances` (depth-first label correcting,
+    and Dijkstra's, forced with budget 0, or reached when a budget of 1 runs out) give scipy's distances
+    exactly: islands, parallel lines, equal lengths (ties) and rings included."""
+    from gigawatt.solver.dc.distances import shortest_distances
+
+    rng = np.random.default_rng(15)
+    for trial in range(200):
+        n = int(rng.integers(1, 60))
+        m = int(rng.integers(0, 3 * n))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        a, b = a[a != b], b[a != b]
+        length = rng.choice([0.1, 1.0, 2.5, 3.3], a.size) if trial % 2 else rng.uniform(0.01, 100.0, a.size)
+        sources = np.unique(rng.integers(0, n, int(rng.integers(0, 4))))
+        want = _scipy_distances(n, a, b, length, sources)
+        for budget in (4, 1, 0):
+            got = shortest_distances(n, a, b, length, sources, budget)
+            np.testing.assert_array_equal(got, want, err_msg=f"trial {trial}, budget {budget}")
+
+
+def test_bus_distances_of_the_cases_equal_scipy_dijkstra():
+    for name, case in _cases().items():
+        ds = gw.solve(case)
+        live = case.tables["line"]["in_service"].to_numpy(bool)
+        a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+        feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
+        want = _scipy_distances(len(case.tables["bus"]), a, b,
+                                case.tables["line"]["length_m"].to_numpy(float)[live], feeds)
+        np.testing.assert_array_equal(ds["bus_distance_m"].values, want, err_msg=name)
+
+
+def test_chip_powers_of_racks_alike_equal_every_rack_solved_and_the_closed_form():
+    """Racks of one shelf type with a few distinct input powers are solved once per power
+    (:func:`gigawatt.models.racks._alike_racks`): the same numbers, bit for bit, as the fixed point over every
+    rack, and, for shelves of constant efficiency η_s, the closed form p_chips = P_in·η_s·η_vrm to the fixed
+    point's accuracy (relative 1e-14, a few roundings)."""
+    from gigawatt.bench.dc_loadflow import SHELF_EFFICIENCY, VRM_EFFICIENCY, build_network
+    from gigawatt.models.racks import ShelfLosses, _alike_racks, _chip_powers, _shelf_outputs
+
+    base = build_network(2_000)
+    racks = base.tables["rack"]
+    p_in = np.array([120e3, 132e3, 90e3])[np.arange(len(racks)) % 3]
+    case = base.with_tables({"rack": racks.assign(p_it_w=p_in)})
+    rows = np.arange(len(racks))
+    first, inverse = _alike_racks(case, rows, p_in)
+    assert first.size == 3 and np.array_equal(p_in[first][inverse], p_in)
+    got = _chip_powers(case)
+    tol = 1e-14 * np.maximum(p_in, 1.0)
+    every_rack = _shelf_outputs(ShelfLosses(case, rows), p_in, tol) * racks["vrm_efficiency"].to_numpy(float)
+    np.testing.assert_array_equal(got, every_rack)
+    np.testing.assert_allclose(got, p_in * SHELF_EFFICIENCY * VRM_EFFICIENCY, rtol=1e-14, atol=0)
+    # not alike: shelf types differ, so every rack is solved (and the answer is the same)
+    mixed = case.with_tables({"rack": case.tables["rack"].assign(
+        shelf_v_out_v=np.where(rows % 2 == 0, 50.0, 48.0))})
+    assert _alike_racks(mixed, rows, p_in) is None
+    np.testing.assert_array_equal(_chip_powers(mixed), got)
+
+
+def test_shelf_losses_equal_loss_by_model():
+    """:class:`gigawatt.models.racks.ShelfLosses` (models grouped once) against
+    :func:`gigawatt.models.converter_losses.loss_by_model` (grouped at every call), racks without shelves
+    included."""
+    from gigawatt.models.converter_losses import loss_by_model
+    from gigawatt.models.racks import ShelfLosses
+
+    for name, case in _cases().items():
+        racks = case.tables["rack"]
+        n = len(racks)
+        names = racks["shelf_loss_model"].to_numpy().copy()
+        names[::5] = ""  # every fifth rack without shelves
+        case = case.with_tables({"rack": racks.assign(shelf_loss_model=names)})
+        p = np.linspace(0.0, 1.2, n) * racks["p_it_w"].to_numpy(float)
+        rated = np.nan_to_num(racks["shelf_rated_power_w"].to_numpy(float), nan=1.0)
+        want = loss_by_model(case.loss_models, names, p, racks["shelf_v_out_v"].to_numpy(float), rated, "rack",
+                             racks["id"].to_numpy())
+        np.testing.assert_array_equal(ShelfLosses(case)(p), want, err_msg=name)
+        assert (want[::5] == 0).all() and (want[1::5] > 0).any(), name
