@@ -214,9 +214,9 @@ def rack_power_basis(case) -> str:
     """The racks' ``p_it_basis`` values, sorted and joined ("input" for a case without racks); from the field's
     codes, not a string per rack."""
     code, labels = case.codes("rack", "p_it_basis")
-    present = np.unique(code)
-    if present.size and present[0] < 0:  # a value outside the choices (not from a validated case)
+    if code.size and code.min() < 0:  # a value outside the choices (not from a validated case)
         return ", ".join(sorted(set(case.tables["rack"]["p_it_basis"].tolist()))) or "input"
+    present = np.flatnonzero(np.bincount(code, minlength=len(labels)))
     return ", ".join(sorted({labels[k] for k in present.tolist()})) or "input"
 
 
