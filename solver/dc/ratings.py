@@ -56,7 +56,8 @@ def line_inductance(lines) -> np.ndarray:
 
 def loading_warnings(line_ids, loading, method, limit: int = 5) -> list[str]:
     """One line per line loaded above its rating (the worst ``limit`` of them, and how many in all)."""
-    over = np.flatnonzero(np.nan_to_num(loading) > 1.0)
+    with np.errstate(invalid="ignore"):
+        over = np.flatnonzero(loading > 1.0)  # NaN (unrated) is not above, +inf is, as with nan_to_num
     if not over.size:
         return []
     worst = over[np.argsort(-loading[over], kind="stable")][:limit]
