@@ -41,6 +41,9 @@ def _check_common(records):
             assert isinstance(r[key], float) and math.isfinite(r[key]) and r[key] >= 0, key
         assert r["whole_s"] > 0 and r["warm_s"] > 0 and r["warm_total_s"] > 0 and r["cold_s"] > 0
         assert isinstance(r["whole_runs"], int) and r["whole_runs"] >= 1
+        # the CPU time of the whole call beside its wall time, and the load it was measured at
+        assert isinstance(r["whole_cpu_s"], float) and r["whole_cpu_s"] > 0
+        assert r["load_average"] is None or (isinstance(r["load_average"], float) and r["load_average"] >= 0)
         assert isinstance(r["iterations"], int) and r["iterations"] >= 1
         assert isinstance(r["peak_rss_bytes"], int) and r["peak_rss_bytes"] > 0
         # Energy balance: grid power = IT power + every loss, relative residual. The solver converges to
@@ -116,6 +119,7 @@ def test_format_table(with_peer, without_peer):
     assert "numba" in text and "cache" in text  # the footer says the cold run sees a warm numba cache
     assert "skipped" in text  # the no-peer records explain why
     assert "target" in text
+    assert "whole cpu ms" in text and "load:" in text  # the CPU time beside the wall time, and the load
     assert "whole ms" in text and "peer whole ms" in text and "lightsim2grid" in text  # whole call first, the peer
 
 
