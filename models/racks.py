@@ -51,7 +51,6 @@ class ShelfLosses:
         rated = np.where(np.isnan(rated), 1.0, rated) if np.isfinite(rated[~np.isnan(rated)]).all() else \
             np.nan_to_num(rated, nan=1.0)
         v_out = racks["shelf_v_out_v"].to_numpy(float)[sel]
-        self.size = code.size
         self.groups = []  # (model name, model, racks: index array or slice(None) for all, v_out, rated)
         for k in np.flatnonzero(np.bincount(code[code >= 0], minlength=len(names))):  # the models in use
             name = names[k]
