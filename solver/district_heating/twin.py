@@ -164,15 +164,35 @@ def _flows(pairs, tnet, m_branch):
     return np.abs(m1) * cp[i], np.abs(m2) * cp[j], counter, up1, up2
 
 
-def _effective(c, a_self, a_cross, theta_partner, t_ground, length):
+def _effective(c, a_self, a_cross, theta_partner, t_ground, pairs):
     """A twin pipe as a single pipe of the sweep: (U [W/(m K)], ambient [K]) that give its outlet
-    a_self θ_in + a_cross θ_partner."""
+    a_self θ_in + a_cross θ_partner; a pipe whose water stands tends to the ground and its partner's inlet,
+    U'_g + U'_x and T_g + U'_x θ_partner / (U'_g + U'_x)."""
+    u_g, u_x, length = pairs.u_ground_w_per_m_k, pairs.u_exchange_w_per_m_k, pairs.length_m
     with np.errstate(divide="ignore", invalid="ignore"):
         loses = (c > 0) & (a_self < 1.0)
         ntu = -np.log(np.maximum(a_self, 1e-300))
-        u = np.where(loses, ntu * c / length, 0.0)
-        amb = t_ground + np.where(loses, a_cross * theta_partner / (1.0 - a_self), 0.0)
+        stands = c <= 0
+        u = np.where(loses, ntu * c / length, np.where(stands, u_g + u_x, 0.0))
+        amb = t_ground + np.where(loses, a_cross * theta_partner / (1.0 - a_self),
+                                  np.where(stands & (u_g + u_x > 0), u_x * theta_partner / (u_g + u_x), 0.0))
     return u, amb
+
+
+def twin_surroundings(pairs: TwinPairs, tnet, m_branch, t_node_k, t_ground_k):
+    """Each twin pipe as a single pipe at these branch flows, with its partner's inlet at these node temperatures
+    [K] and the ground at ``t_ground_k`` (per branch) [K]: ``(rows, U [W/(m K)], ambient [K])``, rows the pipes'
+    branch indices (first pipes, then second). What :func:`solve_with_twins` sweeps with, and what a time series
+    holds over a step (the partner's inlet of the last step)."""
+    m_branch = np.asarray(m_branch, dtype=float)
+    c1, c2, counter, up1, up2 = _flows(pairs, tnet, m_branch)
+    maps = np.empty((c1.size, 5))
+    twin_maps(np.zeros(c1.size), np.zeros(c1.size), c1, c2, counter, pairs.u_ground_w_per_m_k,
+              pairs.u_exchange_w_per_m_k, pairs.length_m, maps)
+    g1, g2 = t_ground_k[pairs.first], t_ground_k[pairs.second]
+    u1, amb1 = _effective(c1, maps[:, 0], maps[:, 1], t_node_k[up2] - g2, g1, pairs)
+    u2, amb2 = _effective(c2, maps[:, 3], maps[:, 2], t_node_k[up1] - g1, g2, pairs)
+    return (np.concatenate([pairs.first, pairs.second]), np.concatenate([u1, u2]), np.concatenate([amb1, amb2]))
 
 
 def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gain_w=None):
@@ -195,7 +215,7 @@ def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gai
         for rows, c, a_self, a_cross, theta_partner, g in (
                 (pairs.first, c1, maps[:, 0], maps[:, 1], t2 - g2, g1),
                 (pairs.second, c2, maps[:, 3], maps[:, 2], t1 - g1, g2)):
-            u, amb = _effective(c, a_self, a_cross, theta_partner, g, pairs.length_m)
+            u, amb = _effective(c, a_self, a_cross, theta_partner, g, pairs)
             net.branches[rows, _U] = u
             net.branches[rows, _T_AMB] = amb
         th = net.solve(node_value, m_branch, m_node, q_gain_w=q_gain_w)
