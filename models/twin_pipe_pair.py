@@ -143,9 +143,19 @@ def twin_pipe_pair(theta1_in_k, theta2_in_k, c1_w_per_k, c2_w_per_k, counter_flo
         t2_out = (theta2_in_k + ntu * theta1_in_k) / (1.0 + ntu)
         q = c1_w_per_k * (theta1_in_k - t1)
         return t1, t2_out, 0.0, 0.0, q
-    lam = (half_tr - root, half_tr + root)
-    # eigenvectors (b, lambda - a); each exponential referred to the end where it is largest
-    v1 = (lam[0] - a, lam[1] - a)
+    # the eigenvalue of larger magnitude directly, the other from the determinant (no cancellation when the
+    # two pipes' flows differ by orders of magnitude); det = ad - bc written out
+    big = half_tr + math.copysign(root, half_tr)
+    small = s * u_g * (u_g + 2.0 * u_x) / (c1_w_per_k * c2_w_per_k) / big
+    lam = (min(small, big), max(small, big))
+    # eigenvectors (b, lambda - a), with lambda - a = bc / (lambda - d) where that is the better conditioned;
+    # each exponential referred to the end where it is largest
+    w = [0.0, 0.0]
+    for k in range(2):
+        w[k] = lam[k] - a
+        if abs(w[k]) < abs(lam[k] - d):
+            w[k] = b * c / (lam[k] - d)
+    v1 = (w[0], w[1])
     x_ref = (0.0 if lam[0] <= 0.0 else L, 0.0 if lam[1] <= 0.0 else L)
     x2_in, x2_out = (L, 0.0) if counter_flow else (0.0, L)
 
