@@ -99,7 +99,15 @@ def prepare_twin_pipes(pipes_all: pd.DataFrame, live: np.ndarray, u_live: np.nda
                                                                                        or not named[partner[i]]))],
                      dtype=np.int64)
     second = partner[first]
-    od, casing, spacing = twin_geometry(pipes_all)
+    # the casing and the spacing belong to the pair: given on either pipe (on both: alike), they hold for both
+    shared = pipes_all[["casing_diameter_m", "twin_spacing_m"]].copy()
+    for col in shared:
+        v = shared[col].to_numpy(float).copy()
+        for i, j in zip(first, second):
+            if np.isnan(v[i]) or np.isnan(v[j]):
+                v[i] = v[j] = v[i] if not np.isnan(v[i]) else v[j]
+        shared[col] = v
+    od, casing, spacing = twin_geometry(pipes_all.assign(**{c: shared[c] for c in shared}))
     u_given = pipes_all["u_w_per_m_k"].to_numpy(float)
     columns = {"length_m": pipes_all["length_m"].to_numpy(float), "outer_diameter_m": od,
                "casing_diameter_m": casing, "twin_spacing_m": spacing,
