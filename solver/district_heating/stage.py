@@ -48,7 +48,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -609,6 +609,7 @@ class DistrictHeatingNetwork:
     cp_consumer: np.ndarray | None = None  # each substation's c_p [J/(kg K)] with properties = per_pipe
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
     twins: object = None  # the twin pairs (solver/district_heating/twin.py), None without
+    twin_warm: dict = field(default_factory=dict)  # the twin pipes' inlets of the last sweep (a start only)
 
     def twin_exchange(self, m_branch, th) -> float:
         """Heat the pipes that name a twin give it in this thermal result [W] (0 without twin pipes)."""
@@ -667,7 +668,7 @@ class DistrictHeatingNetwork:
         m_all = np.concatenate([m_branch, flow, flow])
         gain = pipe_friction_w(self, m_all, hyd.p_pa) if self.s["frictional_heating"] else None
         if self.twins is not None:
-            return solve_with_twins(self.tnet, self.twins, value, m_all, m_node, gain), m_branch, m_node
+            return solve_with_twins(self.tnet, self.twins, value, m_all, m_node, gain, self.twin_warm), m_branch, m_node
         return self.tnet.solve(value, m_all, m_node, q_gain_w=gain), m_branch, m_node
 
     def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):

@@ -203,11 +203,13 @@ def twin_surroundings(pairs: TwinPairs, tnet, m_branch, t_node_k, t_ground_k):
     return (np.concatenate([pairs.first, pairs.second]), np.concatenate([u1, u2]), np.concatenate([amb1, amb2]))
 
 
-def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gain_w=None):
+def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gain_w=None, warm=None):
     """The thermal sweep of ``tnet`` (a prepared :class:`gigawatt.solver.numerics.thermal_kernel.ThermalNetwork`
     whose first branches are the pipes in service) with its twin pairs solved exactly (module notes): the
-    ``ThermalResult`` with each twin pipe's ``q_loss_w`` its loss to the ground [W]. ``ConvergenceError`` if the
-    coupling does not settle in :data:`MAX_TWIN_SWEEPS` sweeps."""
+    ``ThermalResult`` with each twin pipe's ``q_loss_w`` its loss to the ground [W]. ``warm``: a dict holding the
+    pipes' inlet temperatures of an earlier call (``"t1"``, ``"t2"`` [K]) to start from, updated with this call's
+    (a start only: the answer is the same to :data:`TWIN_TOL_K`); None or empty: start from the pairs as single
+    pipes. ``ConvergenceError`` if the coupling does not settle in :data:`MAX_TWIN_SWEEPS` sweeps."""
     m_branch = np.asarray(m_branch, dtype=float)
     c1, c2, counter, up1, up2 = _flows(pairs, tnet, m_branch)
     t_g = tnet.branches[:, _T_AMB]
@@ -217,8 +219,11 @@ def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gai
               pairs.u_exchange_w_per_m_k, pairs.length_m, maps)
     net = copy.copy(tnet)
     net.branches = tnet.branches.copy()
-    th = tnet.solve(node_value, m_branch, m_node, q_gain_w=q_gain_w)  # the pairs as single pipes to start
-    t1, t2 = th.t_node_k[up1], th.t_node_k[up2]
+    if warm:
+        t1, t2 = warm["t1"], warm["t2"]
+    else:
+        th = tnet.solve(node_value, m_branch, m_node, q_gain_w=q_gain_w)  # the pairs as single pipes to start
+        t1, t2 = th.t_node_k[up1], th.t_node_k[up2]
     for _ in range(MAX_TWIN_SWEEPS):
         for rows, c, a_self, a_cross, theta_partner, g in (
                 (pairs.first, c1, maps[:, 0], maps[:, 1], t2 - g2, g1),
@@ -235,6 +240,8 @@ def solve_with_twins(tnet, pairs: TwinPairs, node_value, m_branch, m_node, q_gai
     else:
         raise ConvergenceError(f"district heating: the twin pipes' coupling did not settle in {MAX_TWIN_SWEEPS} "
                                f"sweeps (an inlet still moved by {change:.3g} K)", details={"twin_change_k": change})
+    if warm is not None:
+        warm.update(t1=t1, t2=t2)
     q_x = twin_exchange_w(pairs, tnet, m_branch, th.t_node_k)
     q_loss = th.q_loss_w.copy()
     q_loss[pairs.first] -= q_x
