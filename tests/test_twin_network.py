@@ -260,3 +260,22 @@ def test_a_series_follows_the_seasonal_ground_with_its_ledger_closed():
     assert ser.energy_balance_residual() < 1e-12
     # the ground cooled over the ten days: the return comes back colder than it started
     assert ser.node_t_k()[list(case.tables["dh_node"]["id"]).index("R")] < ser.steady_start.figures["dh_t_return_k"]
+
+
+def test_a_year_s_series_starts_its_ground_at_the_time_axis_start():
+    from gigawatt.solver.district_heating.surroundings import series_start_s
+
+    pipes = [pipe("s1", "S", "A"), pipe("r1", "Ar", "R")]
+    tables = {"dh_node": [{"id": x} for x in ("S", "A", "Ar", "R")], "dh_pipe": pipes,
+              "dh_consumer": [consumer("c", "A", "Ar", 4e5)]}
+    dh_settings = {"supply_node": "S", "return_node": "R", "ground": "kusuda", "day_of_year": 10.0}
+    july = gw.make_case(tables, district_heating=dh_settings, time={"start": "2025-07-01T06:00+02:00"})
+    assert series_start_s(july) == pytest.approx((181 + 4 / 24) * 86400.0)  # 04:00 UTC on day 181
+    assert series_start_s(gw.make_case(tables, district_heating=dh_settings)) == 10.0 * 86400.0
+    ser = DistrictHeatingSeries(july)
+    # the steady start stands on the series' first day, not on day_of_year
+    on_the_day = gw.make_case(tables, district_heating={**dh_settings, "day_of_year": 181 + 4 / 24})
+    np.testing.assert_allclose(ser.steady_start.node_t_k, gw.solve(on_the_day).dh_t_k.values, atol=T_ABS, rtol=0)
+    ser.step(None, ser.s["outdoor_t_k"], 3600.0)
+    assert ser.dyn.t_amb[ser._surround.pos[0]] == pytest.approx(kusuda(1.0, 181 + 4 / 24, T_GROUND, 10.0, 35.0, 6e-7),
+                                                                abs=1e-9)

@@ -91,7 +91,7 @@ from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError
 from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
-from gigawatt.solver.district_heating.surroundings import PipeSurroundings
+from gigawatt.solver.district_heating.surroundings import PipeSurroundings, ground_at_series_start
 from gigawatt.solver.numerics.thermal_kernel import upwind_order
 from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
                                               network_pump, pipe_friction_w, prepare_district_heating)
@@ -234,6 +234,7 @@ class DistrictHeatingSeries:
                             file=case.file, element="[district_heating]", field="properties",
                             value=case.settings["district_heating"]["properties"], allowed="network")
         self.dh = dh = prepare_district_heating(case)
+        ground_at_series_start(dh)  # the seasonal ground on the series' first day
         self.s = dict(dh.s)
         state = dh.solve(offer)
         nc = dh.sub.size

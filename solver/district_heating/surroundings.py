@@ -11,12 +11,50 @@ along the pipe (the pair's exact transient, water parcels of two pipes passing e
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import pandas as pd
+
+from gigawatt.errors import CaseError
 
 from gigawatt.solver.district_heating.stage import pipe_ground_at
 from gigawatt.solver.district_heating.twin import twin_exchange_w, twin_surroundings
 
 DAY_S = 86400.0
+
+
+def series_start_s(case) -> float:
+    """Time of year a district-heating series starts at [s from 1 January 00:00]: its ``[time] start`` (in UTC),
+    or without a ``[time]`` table the ``[district_heating] day_of_year``."""
+    t = case.settings.get("time")
+    if t is None or not t.get("start"):
+        return case.settings["district_heating"]["day_of_year"] * DAY_S
+    try:
+        ts = pd.Timestamp(t["start"])
+    except ValueError:
+        raise CaseError("not an ISO 8601 time stamp", file=case.file, element="[time]", field="start",
+                        value=t["start"], allowed="e.g. 2025-01-01T00:00") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return (ts - pd.Timestamp(year=ts.year, month=1, day=1)).total_seconds()
+
+
+def ground_at_series_start(dh) -> None:
+    """Put a prepared network's pipes (its thermal networks' ambient) in the ground of the series' start
+    (:func:`series_start_s`) when that differs from the steady solve's ``day_of_year`` (``ground = "kusuda"``), so
+    that the series starts from the steady state of its first day."""
+    s = dh.s
+    time_s = series_start_s(dh.case)
+    if s["ground"] != "kusuda" or time_s == s["day_of_year"] * DAY_S:
+        return
+    t = pipe_ground_at(s, dh.case.tables["dh_pipe"]["depth_m"].to_numpy(float)[dh.live], time_s)
+    for name in ("tnet", "tnet_network"):
+        net = copy.copy(getattr(dh, name))
+        net.branches = net.branches.copy()
+        net.branches[:t.size, 3] = t
+        net.t_ambient_k = net.branches[:, 3].copy()
+        setattr(dh, name, net)
 
 
 class PipeSurroundings:
@@ -34,7 +72,7 @@ class PipeSurroundings:
         self.w_cp = dyn.w_kg[self.pos] * dyn.cp
         self.u = np.asarray(dh.tnet.u_w_per_m_k, dtype=float)[:n_pipe].copy()
         self.active = self.s["ground"] == "kusuda" or dh.twins is not None
-        self.time_s = self.s["day_of_year"] * DAY_S  # the series' clock: the time of year of the next step
+        self.time_s = series_start_s(dh.case)  # the series' clock: the time of year of the next step
 
     def apply(self, dyn, m_branch, t_node_k) -> None:
         """Hold the pipes' surroundings for the step about to be taken at the series' clock, with these branch
