@@ -279,3 +279,28 @@ def test_a_year_s_series_starts_its_ground_at_the_time_axis_start():
     ser.step(None, ser.s["outdoor_t_k"], 3600.0)
     assert ser.dyn.t_amb[ser._surround.pos[0]] == pytest.approx(kusuda(1.0, 181 + 4 / 24, T_GROUND, 10.0, 35.0, 6e-7),
                                                                 abs=1e-9)
+
+
+def test_the_seasonal_ground_exports_to_pandapipes_pipe_by_pipe():
+    # cross-code: pandapipes 0.x with each pipe's text_k the Kusuda ground at its depth reproduces the solve
+    import pandapipes as pps
+
+    from gigawatt.export import PIPEFLOW_OPTIONS
+
+    pipes = [pipe("s1", "S", "A", 900.0, depth_m=0.7), pipe("s2", "A", "B", 700.0, depth_m=2.5),
+             pipe("r2", "Br", "Ar", 700.0, depth_m=2.5), pipe("r1", "Ar", "R", 900.0, depth_m=0.7)]
+    case = dh_case(pipes, [consumer("a", "A", "Ar", 2e5), consumer("b", "B", "Br", 1e5)], ground="kusuda",
+                   day_of_year=60.0, ground_amplitude_k=12.0)
+    ours = gw.solve(case)
+    net = gw.to_pandapipes(case, ours)
+    np.testing.assert_allclose(net.pipe.text_k.to_numpy(), [kusuda(z, 60.0, T_GROUND, 12.0, 35.0, 6e-7)
+                                                            for z in (0.7, 2.5, 2.5, 0.7)], atol=1e-9)
+    pps.pipeflow(net, mode="sequential", **PIPEFLOW_OPTIONS)
+    np.testing.assert_allclose(net.res_junction.t_k.to_numpy(), ours.dh_t_k.to_numpy(), rtol=0, atol=1e-8)
+
+
+def test_twin_pipes_are_not_exported_to_pandapipes():
+    case = one_pair()
+    with pytest.raises(CaseError, match="pandapipes has no twin pipes") as err:
+        gw.to_pandapipes(case, gw.solve(case))
+    assert err.value.field == "twin_pipe"
