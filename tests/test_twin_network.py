@@ -304,3 +304,53 @@ def test_twin_pipes_are_not_exported_to_pandapipes():
     with pytest.raises(CaseError, match="pandapipes has no twin pipes") as err:
         gw.to_pandapipes(case, gw.solve(case))
     assert err.value.field == "twin_pipe"
+
+
+def random_town(seed):
+    """A random tree of supply pipes (each mirrored by a return pipe pointing back, in one casing with it) with a
+    consumer at every node, and for odd seeds a tie closing a ring (flows may then run either way)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 12))
+    parent = [None] + [int(rng.integers(0, k)) for k in range(1, n)]
+    nodes = ["S"] + [f"n{k}" for k in range(1, n)]
+    ret = {x: ("R" if x == "S" else x + "r") for x in nodes}
+    pipes, cons = [], []
+    for k in range(1, n):
+        a, b = nodes[parent[k]], nodes[k]
+        length = float(rng.uniform(100, 1500))
+        pipes += [pipe(f"s{k}", a, b, length, twin_pipe=f"r{k}"), pipe(f"r{k}", ret[b], ret[a], length)]
+        cons.append(consumer(f"c{k}", b, ret[b], float(rng.uniform(2e4, 2e5))))
+    if seed % 2 and n > 3:
+        a, b = nodes[n - 1], nodes[n - 2]
+        pipes += [pipe("st", a, b, 300.0, twin_pipe="rt"), pipe("rt", ret[b], ret[a], 300.0)]
+    return dh_case(pipes, cons)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_networks_every_pair_exact_and_the_ledger_closed(seed):
+    case = random_town(seed)
+    ds = gw.solve(case)
+    cp = prepare_district_heating(case).cp
+    u_g, u_x = conductances()
+    t = by_id(ds, "dh_t_k", "dh_node")
+    m = by_id(ds, "dh_pipe_flow_kg_s", "dh_pipe")
+    loss = by_id(ds, "dh_pipe_loss_w", "dh_pipe")
+    table = case.tables["dh_pipe"].set_index("id")
+    exchange = 0.0
+    for s in [i for i in table.index if i.startswith("s")]:
+        r = "r" + s[1:]
+        ends = {p: (table.loc[p, "from_node"], table.loc[p, "to_node"]) for p in (s, r)}
+        up = {p: ends[p][0] if m[p] >= 0 else ends[p][1] for p in (s, r)}
+        if m[s] == 0 or m[r] == 0:
+            continue
+        counter = np.sign(m[s]) == np.sign(m[r])  # the return pipe is drawn pointing back along the casing
+        ref = reference_pair(t[up[s]] - T_GROUND, t[up[r]] - T_GROUND, abs(m[s]) * cp, abs(m[r]) * cp, counter, u_g,
+                             u_x, float(table.loc[s, "length_m"]))
+        outlet = {s: ds.dh_pipe_t_out_k.sel(dh_pipe=s).item(), r: ds.dh_pipe_t_out_k.sel(dh_pipe=r).item()}
+        assert outlet[s] == pytest.approx(T_GROUND + ref[0], abs=T_ABS)
+        assert outlet[r] == pytest.approx(T_GROUND + ref[1], abs=T_ABS)
+        assert loss[s] == pytest.approx(ref[2], rel=1e-6, abs=1e-6)
+        assert loss[r] == pytest.approx(ref[3], rel=1e-6, abs=1e-6)
+        exchange += ref[4]
+    assert ds.attrs["dh_q_twin_exchange_w"] == pytest.approx(exchange, rel=1e-6, abs=1e-6)
+    assert ds.attrs["dh_heat_balance_residual"] < LEDGER
