@@ -136,7 +136,8 @@ def test_standing_partner_is_the_limit_of_a_vanishing_flow():
     assert still[0] == pytest.approx(slow[0], abs=1e-6)
     assert still[4] == pytest.approx(slow[4], rel=1e-6)
     assert still[3] == pytest.approx(still[4], rel=1e-14)  # what it takes in, it gives the ground
-    # its steady local temperature U'_x theta_1 / (U'_g + U'_x): the flowing pipe loses through U'_g + U'_g U'_x / (U'_g + U'_x)
+    # its steady local temperature U'_x theta_1 / (U'_g + U'_x): the flowing pipe loses through
+    # U'_g + U'_g U'_x / (U'_g + U'_x)
     u_eff = 0.25 + 0.25 * 0.05 / 0.3
     assert still[0] == pytest.approx(60.0 * math.exp(-u_eff * 900 / 3000), abs=T_K)
 

@@ -3,7 +3,8 @@ r"""Twin pipes in the district-heating network: a supply pipe and its return in 
 A ``dh_pipe`` that names a ``twin_pipe`` shares its casing with it. The pair loses heat to the ground through
 :math:`U'_g` each and passes heat from the warmer pipe to the colder through :math:`U'_x`, Wallentén's
 conductances (:func:`gigawatt.models.pipe_heat.twin_pipe_conductances`), and its steady temperatures follow
-exactly from the coupled pair of linear equations along the casing (:func:`gigawatt.models.twin_pipe_pair.twin_pipe_pair`).
+exactly from the coupled pair of linear equations along the casing
+(:func:`gigawatt.models.twin_pipe_pair.twin_pipe_pair`).
 
 In the network (steady thermal sweep, :mod:`gigawatt.solver.numerics.thermal_kernel`, and the transport-delay
 series, :mod:`gigawatt.solver.district_heating.dynamics`) a pair couples the two sides: the return's inlet
