@@ -195,6 +195,16 @@ def test_a_bad_twin_is_one_clear_error(change, field, words):
     assert "dh_pipe '" in str(err.value)
 
 
+def test_a_pair_named_on_both_pipes_must_agree_on_its_ends():
+    s1, r1 = pipe("s1", "S", "A", twin_pipe="r1"), pipe("r1", "Ar", "R", twin_pipe="s1", twin_aligned=True)
+    with pytest.raises(CaseError, match="disagree on how their ends lie") as err:
+        gw.solve(dh_case([s1, r1], [consumer("c", "A", "Ar", 4e5)]))
+    assert err.value.field == "twin_aligned"
+    r1["twin_aligned"] = False  # named on both, alike: the same pair as named on one
+    ds = gw.solve(dh_case([s1, r1], [consumer("c", "A", "Ar", 4e5)]))
+    np.testing.assert_allclose(ds.dh_t_k.values, gw.solve(one_pair()).dh_t_k.values, atol=T_ABS, rtol=0)
+
+
 def test_a_pipe_in_two_pairs_is_refused():
     pipes = [pipe("s1", "S", "A", twin_pipe="r1"), pipe("r1", "Ar", "R"), pipe("s2", "A", "B", twin_pipe="r1"),
              pipe("r2", "Br", "Ar")]

@@ -144,7 +144,12 @@ def prepare_twin_pipes(pipes_all: pd.DataFrame, live: np.ndarray, u_live: np.nda
                 u[live_pos[a]] = u_g[k] + stagnant
     if not both.any():
         return None, u
-    aligned = pipes_all["twin_aligned"].to_numpy(bool)[first]
+    aligned_all = pipes_all["twin_aligned"].to_numpy(bool)
+    for i, j in zip(first, second):
+        if named[j] and aligned_all[i] != aligned_all[j]:
+            raise bad(j, "twin_aligned", bool(aligned_all[j]), "the two pipes of a twin pair disagree on how their ends lie",
+                      f"{bool(aligned_all[i])}, as its twin '{ids[i]}'")
+    aligned = aligned_all[first]
     pairs = TwinPairs(live_pos[first[both]], live_pos[second[both]], aligned[both], u_g[both], u_x[both],
                       columns["length_m"][first[both]])
     return pairs, u
