@@ -147,7 +147,8 @@ def prepare_twin_pipes(pipes_all: pd.DataFrame, live: np.ndarray, u_live: np.nda
     aligned_all = pipes_all["twin_aligned"].to_numpy(bool)
     for i, j in zip(first, second):
         if named[j] and aligned_all[i] != aligned_all[j]:
-            raise bad(j, "twin_aligned", bool(aligned_all[j]), "the two pipes of a twin pair disagree on how their ends lie",
+            raise bad(j, "twin_aligned", bool(aligned_all[j]),
+                      "the two pipes of a twin pair disagree on how their ends lie",
                       f"{bool(aligned_all[i])}, as its twin '{ids[i]}'")
     aligned = aligned_all[first]
     pairs = TwinPairs(live_pos[first[both]], live_pos[second[both]], aligned[both], u_g[both], u_x[both],
