@@ -86,9 +86,9 @@ def heating_fluid(case) -> tuple[float, float, float]:
 
 def district_heating_net(case, consumer_flow_kg_s, consumer_t_return_k, p_supply_pa: float):
     """The case's district-heating network as a pandapipes net (see the module notes), built with pandapipes'
-    vectorised ``create_*s`` functions: pipes with their heat loss to the ground at ``ground_t_k``, the plant as
-    a pressure–temperature source at its supply node (``p_supply_pa`` [Pa]) and a pressure reference at its
-    return node, and each substation a heat consumer drawing ``consumer_flow_kg_s`` [kg/s] and returning at
+    vectorised ``create_*s`` functions: pipes with their heat loss to the ground at their depth (``ground_t_k``,
+    or the ``kusuda`` ground on ``day_of_year``; twin pipes are refused), the plant as a pressure–temperature
+    source at its supply node (``p_supply_pa`` [Pa]) and a pressure reference at its return node, and each substation a heat consumer drawing ``consumer_flow_kg_s`` [kg/s] and returning at
     ``consumer_t_return_k`` [K] (pandapipes fixes a substation by flow and return temperature, gigawatt by its
     demand: the flows of a solve make the two the same network).
 
@@ -102,7 +102,7 @@ def district_heating_net(case, consumer_flow_kg_s, consumer_t_return_k, p_supply
     import pandapipes as pps
     import pandas as pd
 
-    from gigawatt.solver.district_heating.stage import pipe_u_w_per_m_k
+    from gigawatt.solver.district_heating.stage import pipe_ground_t_k, pipe_u_w_per_m_k
     from gigawatt.validation.cooling_checks import COLEBROOK_GIGAWATT, COLEBROOK_PANDAPIPES
 
     s = case.settings["district_heating"]
@@ -117,12 +117,19 @@ def district_heating_net(case, consumer_flow_kg_s, consumer_t_return_k, p_supply
     live = pipes["in_service"].to_numpy(bool)
     pl = pipes[live]
     d = pl["diameter_m"].to_numpy(float)
+    twin = [i for i, x in zip(pipes["id"], pipes.get("twin_pipe", [])) if isinstance(x, str) and x.strip()]
+    if twin:  # pandapipes has no pipe that exchanges heat with another
+        from gigawatt.errors import CaseError
+
+        raise CaseError("pandapipes has no twin pipes: the heat a pair passes between its pipes cannot be exported",
+                        file=case.file, element=f"dh_pipe '{twin[0]}'", field="twin_pipe",
+                        allowed="empty (single pipes) to export to pandapipes")
     pps.create_pipes_from_parameters(
         net, junction[index.get_indexer(pl["from_node"])], junction[index.get_indexer(pl["to_node"])],
         length_km=pl["length_m"].to_numpy(float) / 1e3, inner_diameter_mm=d * 1e3,
         k_mm=pl["roughness_m"].to_numpy(float) * 1e3 * COLEBROOK_PANDAPIPES / COLEBROOK_GIGAWATT,
         loss_coefficient=pl["k_minor"].to_numpy(float), u_w_per_m2k=pipe_u_w_per_m_k(pl) / (math.pi * d),
-        text_k=s["ground_t_k"])
+        text_k=pipe_ground_t_k(s, pl))
     pps.create_heat_consumers(net, junction[index.get_indexer(cons["supply_node"])],
                               junction[index.get_indexer(cons["return_node"])],
                               controlled_mdot_kg_per_s=np.asarray(consumer_flow_kg_s, dtype=float),

@@ -100,3 +100,55 @@ def frictional_heating(spec):
 
 
 PIPE_RUNNERS["frictional_heating"] = frictional_heating
+
+
+def twin_pipe_network(spec):
+    """The district-heating stage with a twin pipe: plant - supply pipe - one consumer - its return pipe back in
+    the same casing. Both inlets are known (the plant's supply, the consumer's return set-point) and both pipes
+    carry the consumer's flow, so the pair is a balanced counter-flow pipe, whose linear system
+    theta' = M theta, M = [[-b, k], [-k, b]] / 1 (b = (U'_g + U'_x)/C, k = U'_x/C, C = m cp), has M^2 = lambda^2 I,
+    lambda^2 = b^2 - k^2, hence exp(M x) = cosh(lambda x) I + sinh(lambda x) / lambda M, written out here with
+    math: the return's outlet y = theta_2(0) from theta_2(L) = theta_r, the supply's outlet theta_1(L); and the
+    heat passed between them, U'_x int (theta_1 - theta_2) dx = C U'_x / (U'_g + 2 U'_x) (Sigma(0) - Sigma(L)),
+    Sigma = theta_1 + theta_2 (from Sigma' = -(b + k)(theta_1 - theta_2)). The conductances are Wallentén's
+    (:func:`gigawatt.models.pipe_heat.twin_pipe_conductances`, validated against the multipole method in
+    ``dh_crosscode_twin_pipe_multipole``)."""
+    import gigawatt as gw
+    from gigawatt.models.pipe_heat import twin_pipe_conductances
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+    p = spec["inputs"]
+    out = []
+    for v in p["variants"]:
+        od, length = v["outer_diameter_m"], v["length_m"]
+        pipe = lambda pid, a, b, **more: dict(id=pid, from_node=a, to_node=b, length_m=length,  # noqa: E731
+                                               diameter_m=v["diameter_m"], outer_diameter_m=od,
+                                               casing_diameter_m=v["casing_diameter_m"], depth_m=p["depth_m"], **more)
+        case = gw.make_case({"dh_node": [{"id": x} for x in ("S", "A", "Ar", "R")],
+                             "dh_pipe": [pipe("s1", "S", "A", twin_pipe="r1", twin_spacing_m=v["spacing_m"]),
+                                         pipe("r1", "Ar", "R")],
+                             "dh_consumer": [{"id": "c", "supply_node": "A", "return_node": "Ar", "kind": "fixed",
+                                              "demand_w": v["demand_w"], "t_return_k": p["t_return_k"]}]},
+                            district_heating={"supply_node": "S", "return_node": "R", "t_supply_k": p["t_supply_k"],
+                                              "ground_t_k": p["t_ground_k"]}, case={"name": "twin"})
+        dh = prepare_district_heating(case)
+        st = dh.solve(None)
+        u_g, u_x = (float(x) for x in twin_pipe_conductances(od, v["casing_diameter_m"], v["spacing_m"], 0.027, 1.5,
+                                                             p["depth_m"]))
+        c = float(st.consumer_flow_kg_s[0]) * dh.cp
+        b, k = (u_g + u_x) / c, u_x / c
+        lam = math.sqrt(b * b - k * k)
+        ch, sh = math.cosh(lam * length), math.sinh(lam * length) / lam
+        a_in, r_in = p["t_supply_k"] - p["t_ground_k"], p["t_return_k"] - p["t_ground_k"]
+        y = (r_in + k * a_in * sh) / (ch + b * sh)          # the return's outlet, theta_2(0)
+        s_out = ch * a_in + sh * (-b * a_in + k * y)         # the supply's outlet, theta_1(L)
+        exchange = c * u_x / (u_g + 2 * u_x) * ((a_in + y) - (s_out + r_in))
+        t = dict(zip(("S", "A", "Ar", "R"), st.node_t_k))
+        out += [_measured("t_consumer_supply_k", float(t["A"]), p["t_ground_k"] + s_out, v["name"]),
+                _measured("t_plant_return_k", float(t["R"]), p["t_ground_k"] + y, v["name"]),
+                _measured("twin_exchange_w", st.figures["dh_q_twin_exchange_w"], exchange, v["name"]),
+                _measured("heat_balance_residual", st.figures["dh_heat_balance_residual"], 0.0, v["name"])]
+    return out
+
+
+PIPE_RUNNERS["twin_pipe_network"] = twin_pipe_network

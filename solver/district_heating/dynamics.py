@@ -39,7 +39,7 @@ Discretisation (what is exact and what is assumed)
   their heat content exactly and their mass-averaged gradient (exact when their profiles join smoothly,
   as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around
   it. A flow reversal reverses the queue.
-* Plug flow: no axial conduction or turbulent (Taylor) dispersion, U' and :math:`T_g` constant in time, one
+* Plug flow: no axial conduction or turbulent (Taylor) dispersion, U' and :math:`T_g` constant within a step, one
   :math:`\rho` and :math:`c_p` for the network. Valid for turbulent flow in pipes much longer than their
   diameter.
 * The wall's heat capacity (optional, ``wall_heat_capacity_j_per_k``; none by default) delays and damps
@@ -49,6 +49,12 @@ Discretisation (what is exact and what is assumed)
   It gives no heat to the ground (the pipe's loss is the water's) and keeps its temperature while no water
   flows; after a flow reversal it sits at the new outlet with the temperature it had. With no capacity the
   results are those of the plug flow alone, bit for bit.
+* Surroundings that change (a seasonal ground, ``[district_heating] ground = "kusuda"``; a twin pipe's partner,
+  :mod:`gigawatt.solver.district_heating.twin`) are held within a step and change between steps
+  (:meth:`DynamicThermalNetwork.set_surroundings`): each parcel is then referred to the new ambient keeping its
+  mass, gradient and heat content exactly (its excess lowered by the change over the mean of its exponential
+  profile, :math:`\Delta / \phi(g m)`), so the stored enthalpy and the ledger do not move; the profile within a
+  parcel errs by about :math:`\Delta\, g m / 2`, a fraction of the small change :math:`\Delta`.
 * Nodes mix what flows in over the step (mass-weighted). Node kinds are those of
   :mod:`gigawatt.solver.numerics.thermal_kernel` plus :data:`NODE_COOL_TO` (a substation: cooled to its value, or
   passed through when the water arrives colder).
@@ -377,6 +383,21 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
 
 
 @njit(cache=True)
+def rebase_ambient(par, head, cnt, rows, delta_k):
+    """Refer the water of branches ``rows`` to an ambient ``delta_k`` [K] warmer: each parcel keeps its mass,
+    gradient and heat content, its excess lowered by ``delta_k`` on average (module notes, "Surroundings that
+    change")."""
+    n_cap = par.shape[1]
+    for r in range(rows.size):
+        b = rows[r]
+        if delta_k[r] == 0.0:
+            continue
+        for j in range(cnt[b]):
+            i = (head[b] + j) % n_cap
+            par[b, i, 1] -= delta_k[r] / _phi(par[b, i, 2] * par[b, i, 0])
+
+
+@njit(cache=True)
 def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, c_wall, t_wall, out):
     """Enthalpy of the water and wall in each branch relative to ``t_ref_k`` [J], into ``out``."""
     n_cap = par.shape[1]
@@ -569,6 +590,16 @@ class DynamicThermalNetwork:
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self._stored = self.stored_j()
         self.ledger["stored_start_j"] = float(self._stored.sum())
+
+    def set_surroundings(self, rows, k_per_s, t_ambient_k) -> None:
+        """Between two steps, give branches ``rows`` a new decay rate ``k_per_s`` = U' L / (W c_p) [1/s] and
+        ambient ``t_ambient_k`` [K] (a seasonal ground, a twin pipe's partner: module notes, "Surroundings that
+        change"); their water keeps its heat content exactly, so the ledger is untouched."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        t_new = np.asarray(t_ambient_k, dtype=float)
+        rebase_ambient(self.par, self.head, self.cnt, rows, np.ascontiguousarray(t_new - self.t_amb[rows]))
+        self.t_amb[rows] = t_new
+        self.k_per_s[rows] = k_per_s
 
     def take_up_to(self, nodes, floor_k) -> None:
         """Make ``nodes`` substations that take out the heat their ``node_value`` gives [W] in each step,

@@ -27,7 +27,7 @@ DH_VARIABLES = {
 }
 
 DH_ATTRS = ("dh_q_plant_w", "dh_t_return_k", "dh_flow_kg_s", "dh_q_delivered_w", "dh_q_demand_w", "dh_q_loss_w",
-            "dh_q_friction_w", "dh_q_cp_step_w",
+            "dh_q_friction_w", "dh_q_cp_step_w", "dh_q_twin_exchange_w",
             "dh_pump_w", "dh_booster_w", "dh_pump_dp_pa", "dh_pump_head_m", "dh_pump_speed", "dh_pump_efficiency", "dh_plant_electric_w", "dh_heat_balance_residual", "dh_iterations", "dh_property_iterations", "dh_undersupplied", "dh_bypassed",
             "hp_cop", "hp_heat_w", "hp_electric_w", "q_from_campus_w", "boiler_heat_w", "boiler_fuel_w",
             "homes_equivalent", "annual_heat_per_home_j", "vertical_farm_area_m2", "vertical_farm_area_served_m2",

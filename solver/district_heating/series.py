@@ -91,6 +91,7 @@ from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError
 from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
+from gigawatt.solver.district_heating.surroundings import PipeSurroundings, ground_at_series_start
 from gigawatt.solver.numerics.thermal_kernel import upwind_order
 from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
                                               network_pump, pipe_friction_w, prepare_district_heating)
@@ -233,6 +234,7 @@ class DistrictHeatingSeries:
                             file=case.file, element="[district_heating]", field="properties",
                             value=case.settings["district_heating"]["properties"], allowed="network")
         self.dh = dh = prepare_district_heating(case)
+        ground_at_series_start(dh)  # the seasonal ground on the series' first day
         self.s = dict(dh.s)
         state = dh.solve(offer)
         nc = dh.sub.size
@@ -252,6 +254,9 @@ class DistrictHeatingSeries:
         self._dyn_cs, self._dyn_sub = self._npos[dh.cs], self._npos[dh.sub]
         self._dyn_sup, self._dyn_ret = int(self._npos[dh.sup]), int(self._npos[dh.ret])
         gain = pipe_friction_w(dh, m_branch, state.node_p_pa)[self._bperm] if dh.s["frictional_heating"] else None
+        self._surround = PipeSurroundings(dh, self.dyn, self._branches)  # seasonal ground, twin pipes
+        self._t_node_last = t_all
+        self._surround.apply(self.dyn, m_branch, t_all)
         self.dyn.fill_steady(t_all[self._nperm], m_branch[self._bperm], gain)
         # Heat substations deliver their demand within a step, their return temperature following (module notes)
         heat_sub = ~dh.is_flow
@@ -382,7 +387,12 @@ class DistrictHeatingSeries:
         gain = None
         if s["frictional_heating"]:
             gain = pipe_friction_w(dh, np.concatenate([m_hyd, flow, flow]), hyd.p_pa)[self._bperm]
+        m_thermal = np.concatenate([m_hyd, flow, flow])
+        self._surround.apply(self.dyn, m_thermal, self._t_node_last)
         r = self.dyn.step(value, m_branch, m_node, float(dt_s), q_gain_w=gain)
+        self._t_node_last = r.t_node_k[self._npos]
+        exchange_w = self._surround.exchange_w(m_thermal, self._t_node_last)
+        self._surround.advance(float(dt_s))
         self._t_in = r.t_node_k[self._dyn_cs]
         self.last, self._flow = r, flow
         self.steps += 1
@@ -410,6 +420,7 @@ class DistrictHeatingSeries:
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
             dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
             dh_q_unmet_w=float(short.sum()), dh_q_loss_w=g["loss_j"] / dt_s, dh_q_friction_w=g["friction_j"] / dt_s,
+            dh_q_twin_exchange_w=exchange_w,
             dh_pipe_stored_change_j=g["stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),

@@ -48,7 +48,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -64,10 +64,12 @@ from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
+from gigawatt.models.ground import ground_temperature_kusuda
 from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
+from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
 
 MIN_DRIVING_DT_K = 1.0
@@ -139,6 +141,26 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
                                        pipes["soil_conductivity_w_per_m_k"].to_numpy(float)[need],
                                        pipes["depth_m"].to_numpy(float)[need])
     return u
+
+
+def pipe_ground_t_k(s: dict, pipes: pd.DataFrame, idle: np.ndarray | None = None) -> np.ndarray:
+    """The ambient of each pipe in service [K], the undisturbed ground at its depth: ``ground_t_k``, or with
+    ``ground = "kusuda"`` the seasonal profile at ``day_of_year`` (:func:`pipe_ground_at`); then ``idle`` (zero-length
+    branches after the pipes) at ``ground_t_k``."""
+    t = pipe_ground_at(s, pipes["depth_m"].to_numpy(float), s["day_of_year"] * 86400.0)
+    return t if idle is None else np.concatenate([t, np.full(idle.size, s["ground_t_k"])])
+
+
+def pipe_ground_at(s: dict, depth_m: np.ndarray, time_s: float) -> np.ndarray:
+    """Undisturbed ground temperature at each depth [m] at time ``time_s`` from 1 January [s] by the
+    ``[district_heating]`` settings ``s``: ``ground_t_k`` for ``ground = "constant"``, else Kusuda & Achenbach's
+    profile (:func:`gigawatt.models.ground.ground_temperature_kusuda`) [K]."""
+    if s["ground"] != "kusuda":
+        return np.full(np.size(depth_m), float(s["ground_t_k"]))
+    mean = s["ground_mean_t_k"] if s["ground_mean_t_k"] is not None else s["ground_t_k"]
+    return np.asarray(ground_temperature_kusuda(depth_m, time_s, mean, s["ground_amplitude_k"],
+                                                s["ground_coldest_day"] * 86400.0, s["ground_diffusivity_m2_s"]),
+                      dtype=float) * np.ones(np.size(depth_m))
 
 
 def pipe_friction_w(dh, m_branch_kg_s, p_pa) -> np.ndarray:
@@ -511,6 +533,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         pump_b_s2_m5=pumps["b_s2_m5"].to_numpy(float), pump_speed_ratio=pumps["speed_ratio"].to_numpy(float),
         node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy(), pump_ids=pumps["id"].to_numpy())
     u = pipe_u_w_per_m_k(pipes, case)
+    twins, u = prepare_twin_pipes(pipes_all, live, u, case)  # twin pipes (solver/district_heating/twin.py)
 
     # Thermal network: nodes, then one node per consumer (its substation outlet); branches: pipes, booster
     # pumps (no length, no loss), then consumer supply -> substation -> consumer return (likewise).
@@ -524,7 +547,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     idle = np.zeros(qf.size + 2 * nc)
     tnet = prepare_thermal_network(kind, np.concatenate([pf, qf, cs, sub]), np.concatenate([pt, qt, sub, cr]),
                                    np.concatenate([u, idle]), np.concatenate([pipes["length_m"].to_numpy(float), idle]),
-                                   s["ground_t_k"], cp, cp)
+                                   pipe_ground_t_k(s, pipes, idle), cp, cp)
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
     controls = SubstationControls(case, t_ret_c, ~is_flow, s["ground_t_k"])
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
@@ -537,7 +560,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
         annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls,
         pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case), fluid_table=fluid_table,
-        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho))
+        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho), twins=twins)
 
 
 @dataclass
@@ -585,6 +608,15 @@ class DistrictHeatingNetwork:
     rho_pipe: np.ndarray = None  # each pipe's density [kg/m^3] in the last solve
     cp_consumer: np.ndarray | None = None  # each substation's c_p [J/(kg K)] with properties = per_pipe
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
+    twins: object = None  # the twin pairs (solver/district_heating/twin.py), None without
+    twin_warm: dict = field(default_factory=dict)  # the twin pipes' inlets of the last sweep (a start only)
+
+    def twin_exchange(self, m_branch, th) -> float:
+        """Heat the pipes that name a twin give it in this thermal result [W] (0 without twin pipes)."""
+        if self.twins is None:
+            return 0.0
+        return float(np.sum(twin_exchange_w(self.twins, self.tnet, np.concatenate(
+            [m_branch, np.zeros(self.tnet.n_branch - m_branch.size)]), th.t_node_k)))
 
     @property
     def cp_sub(self):
@@ -635,6 +667,8 @@ class DistrictHeatingNetwork:
             m_branch[:], m_node[:] = 0.0, 0.0
         m_all = np.concatenate([m_branch, flow, flow])
         gain = pipe_friction_w(self, m_all, hyd.p_pa) if self.s["frictional_heating"] else None
+        if self.twins is not None:
+            return solve_with_twins(self.tnet, self.twins, value, m_all, m_node, gain, self.twin_warm), m_branch, m_node
         return self.tnet.solve(value, m_all, m_node, q_gain_w=gain), m_branch, m_node
 
     def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):
@@ -889,7 +923,8 @@ class DistrictHeatingNetwork:
         plant = _plant(case, s, offer, q_plant, t_sup, t_plant_ret)
         figures = dict(plant, dh_q_plant_w=q_plant, dh_t_return_k=t_plant_ret, dh_flow_kg_s=m_plant,
                        dh_q_delivered_w=float(q_cons.sum()), dh_q_demand_w=float(demand.sum()),
-                       dh_q_loss_w=float(q_loss.sum()), dh_q_friction_w=q_friction, dh_q_cp_step_w=float(cp_step), **pump, dh_pump_dp_pa=float(pump_dp),
+                       dh_q_loss_w=float(q_loss.sum()), dh_q_twin_exchange_w=self.twin_exchange(m_branch, th),
+                       dh_q_friction_w=q_friction, dh_q_cp_step_w=float(cp_step), **pump, dh_pump_dp_pa=float(pump_dp),
                        dh_booster_w=float(booster_w.sum()),
                        dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + float(booster_w.sum()),
                        dh_heat_balance_residual=residual, dh_iterations=iteration,
