@@ -202,23 +202,36 @@ def home_parameters(case) -> pd.DataFrame:
     """Each consumer's home parameters resolved from its building type (:func:`home_heat_parameters`):
     ``space_design_w``, ``dhw_w``, ``design_load_w`` (space heating + peak-hour hot water) [W],
     ``annual_heat_j`` in the normal year [J] and ``dhw_profile_index``; NaN for consumers that are not
-    ``homes_degree_days``. Errors name the first consumer with the offending parameters."""
+    ``homes_degree_days``. Errors name the first consumer with the offending parameters. Kept with the case
+    (:meth:`gigawatt.cases.case.Case.derived`, keyed by its consumer table): the steady stage, the series and
+    the results' attributes all ask for it."""
+    return case.derived(("dh_home_parameters",), ("dh_consumer",), lambda: _home_parameters(case))
+
+
+def _home_parameters(case) -> pd.DataFrame:
+    """:func:`home_parameters`, computed: one call of :func:`home_heat_parameters` per distinct parameter set
+    (the sets found by factorising each key column, in the order of their first consumer)."""
     c = case.tables["dh_consumer"]
-    out = pd.DataFrame(np.nan, index=c.index, columns=["space_design_w", "dhw_w", "design_load_w", "annual_heat_j",
-                                                        "dhw_profile_index"])
-    homes = c[c["kind"] == "homes_degree_days"]
-    for key, rows in homes.groupby(list(_HOME_KEYS), dropna=False, sort=False).groups.items():
-        p = dict(zip(_HOME_KEYS, key))
-        try:
-            r = home_heat_parameters(p["building_type"], p["t_design_k"], p["t_heating_limit_k"],
-                                     None if pd.isna(p["design_load_w"]) else p["design_load_w"],
-                                     None if pd.isna(p["dhw_w"]) else p["dhw_w"], p["dhw_profile"])
-        except CaseError as err:
-            raise err.located(file=case.file, element=f"dh_consumer '{c['id'].loc[rows[0]]}'") from None
-        for name in ("space_design_w", "dhw_w", "design_load_w", "annual_heat_j"):
-            out.loc[rows, name] = r[name]
-        out.loc[rows, "dhw_profile_index"] = float(_DHW_PROFILE_NAMES.index(p["dhw_profile"]))
-    return out
+    names = ("space_design_w", "dhw_w", "design_load_w", "annual_heat_j", "dhw_profile_index")
+    values = np.full((len(c), len(names)), np.nan)
+    homes = np.flatnonzero((c["kind"] == "homes_degree_days").to_numpy())
+    if homes.size:
+        columns = [c[k].to_numpy()[homes] for k in _HOME_KEYS]
+        codes = np.stack([pd.factorize(col, use_na_sentinel=False)[0] for col in columns], axis=1)
+        _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        per_set = np.empty((first.size, len(names)))
+        for k in np.argsort(first, kind="stable"):  # sets in the order of their first consumer
+            p = {key: col[first[k]] for key, col in zip(_HOME_KEYS, columns)}
+            try:
+                r = home_heat_parameters(p["building_type"], p["t_design_k"], p["t_heating_limit_k"],
+                                         None if pd.isna(p["design_load_w"]) else p["design_load_w"],
+                                         None if pd.isna(p["dhw_w"]) else p["dhw_w"], p["dhw_profile"])
+            except CaseError as err:
+                raise err.located(file=case.file, element=f"dh_consumer '{c['id'].iloc[homes[first[k]]]}'") from None
+            per_set[k] = [r[name] for name in names[:-1]] + [float(_DHW_PROFILE_NAMES.index(p["dhw_profile"]))]
+        values[homes] = per_set[inverse]
+    return pd.DataFrame(values, index=c.index, columns=list(names))
 
 
 def annual_heat_per_home_j(case) -> tuple[float, str]:
@@ -237,6 +250,29 @@ def annual_heat_per_home_j(case) -> tuple[float, str]:
     return BUILDING_TYPES["detached"].annual_heat_j, "a detached standard house in a normal Danish year"
 
 
+def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: the first row of each distinct row of ``values`` [rows x columns] (in the order
+    they first occur; NaN equal to NaN) and the distinct row of each row (``values[first][inverse]`` is
+    ``values``). Each column is factorised, and the codes joined into one integer key when they fit."""
+    if values.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = np.zeros(values.shape[0], np.int64)
+    span = 1
+    for col in values.T:
+        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        span *= max(len(uniques), 1)
+        if span >= 2 ** 62:  # too many combinations for one integer: distinct rows of the codes so far
+            _, key = np.unique(np.stack([key, codes], axis=1), axis=0, return_inverse=True)
+            key, span = key.ravel().astype(np.int64), int(key.max()) + 1
+            continue
+        key = key * max(len(uniques), 1) + codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(order.size, np.int64)
+    rank[order] = np.arange(order.size)
+    return first[order], rank[inverse.ravel()]
+
+
 class ConsumerDemand:
     """The consumers' heat demand as a function of the outdoor temperature and the hour of the day, through
     the consumer-model registry (:func:`gigawatt.models.consumers.consumer_heat_demand_w`). Each model is
@@ -247,33 +283,38 @@ class ConsumerDemand:
     def __init__(self, case):
         c = case.tables["dh_consumer"]
         self.case, self.n = case, len(c)
-        kinds = c["kind"].to_numpy()
+        code, labels = case.codes("dh_consumer", "kind")
+        rows_of = {kind: np.flatnonzero(code == k) for k, kind in enumerate(labels)}
         self.ids = c["id"].to_numpy()
         need = {"fixed": ("demand_w",), "process": ("demand_w",), "homes_siglinde": ("customer_value_w",),
                 "vertical_farm": ("floor_area_m2",), "mass_flow": ("mass_flow_kg_s",), "series": ("demand_w",)}
         for kind, fields in need.items():
             for f in fields:
-                missing = np.flatnonzero((kinds == kind) & c[f].isna().to_numpy())
+                missing = rows_of[kind][np.isnan(c[f].to_numpy(float)[rows_of[kind]])]
                 if missing.size:
                     i = int(missing[0])
                     raise CaseError(f"a {kind} consumer needs {f}", **_where(case, f"dh_consumer '{self.ids[i]}'", f))
-        self.fixed = (np.isin(kinds, ("fixed", "process", "series"))
-                      | ((kinds == "mass_flow") & c["demand_w"].notna().to_numpy()))
+        self.fixed = np.zeros(self.n, dtype=bool)
+        for kind in ("fixed", "process", "series"):
+            self.fixed[rows_of[kind]] = True
+        self.fixed[rows_of["mass_flow"]] = c["demand_w"].notna().to_numpy()[rows_of["mass_flow"]]
         # series consumers: their demand_w in a steady solve, their column of the heat_demand file in a series
-        self.series_rows = np.flatnonzero(kinds == "series")
+        self.series_rows = rows_of["series"]
         group = c["demand_group"].to_numpy(object) if "demand_group" in c else np.full(len(c), None, object)
         self.series_names = np.array([str(g) if isinstance(g, str) and g.strip() else str(self.ids[i])
                                       for i, g in zip(self.series_rows, group[self.series_rows])], dtype=object)
         self.fixed_w = c["demand_w"].to_numpy(float)[self.fixed]
         resolved = home_parameters(case)
-        table = pd.concat([c.drop(columns=[k for k in resolved if k in c]), resolved], axis=1)
+
+        def column(name):
+            return (resolved if name in resolved else c)[name].to_numpy(float)
         self.groups = []  # (kind, rows, parameter sets, set of each row, count of each row, first row of each set)
         for kind, (cols, count, _) in _DEMAND_MODELS.items():
-            rows = np.flatnonzero(kinds == kind)
+            rows = rows_of[kind]
             if rows.size:
-                keys, first, inverse = np.unique(table[list(cols)].to_numpy(float)[rows], axis=0, return_index=True,
-                                                 return_inverse=True)
-                self.groups.append((kind, rows, keys, inverse.ravel(), table[count].to_numpy(float)[rows], rows[first]))
+                values = np.stack([column(name)[rows] for name in cols], axis=1)
+                first, inverse = _distinct_rows(values)
+                self.groups.append((kind, rows, values[first], inverse, column(count)[rows], rows[first]))
 
     def series_columns(self, names, file=None) -> np.ndarray:
         """For each series consumer, the position of its column (its ``demand_group``, else its id) among the
@@ -509,7 +550,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         pipe_k_minor=pipes["k_minor"].to_numpy(float), density_kg_m3=rho, viscosity_pa_s=mu,
         pump_from=qf, pump_to=qt, pump_h0_m=pumps["h0_m"].to_numpy(float), pump_a_s_m2=pumps["a_s_m2"].to_numpy(float),
         pump_b_s2_m5=pumps["b_s2_m5"].to_numpy(float), pump_speed_ratio=pumps["speed_ratio"].to_numpy(float),
-        node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy(), pump_ids=pumps["id"].to_numpy())
+        node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy(), pump_ids=pumps["id"].to_numpy(),
+        linear_solver="sparse_peeled")  # streets and rings: nearly all nodes peel (cheap minimum-degree order)
     u = pipe_u_w_per_m_k(pipes, case)
 
     # Thermal network: nodes, then one node per consumer (its substation outlet); branches: pipes, booster
