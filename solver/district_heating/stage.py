@@ -802,6 +802,35 @@ class DistrictHeatingNetwork:
         q_plant = float(m_node[self.sup] * h_plant[0] + m_node[self.ret] * h_plant[1])
         return q_plant, q_plant - step
 
+    def _predicted_t_in(self, flow_last, t_in_last, heat, t_sup):
+        """Inlet temperature of each substation [K] at the flow that delivers its demand now, predicted from the
+        last solve (flows ``flow_last`` [kg/s], inlet temperatures ``t_in_last`` [K]): the water's excess over
+        the ground decays along its path as exp(-E), E = sum U' L / (m c_p) over the pipes, and E scales with
+        1 / (the path's flows); taking the path's flows to change as the substation's own,
+        T_in(m) = T_g + (T_supply - T_g) exp(-E_last m_last / m), and m c_p (T_in(m) - T_return) = Q by three
+        Newton steps per substation. Only the start of the fixed point (a demand that moves uniformly, as the
+        outdoor temperature does, leaves it a fraction of the plain start's heat residual); where the model
+        does not apply (a flow that follows its heat, water near the return set-point) the last inlet
+        temperature is kept."""
+        cp, demand, t_g = self.cp_sub, self.demand, self.s["ground_t_k"]
+        theta_s = t_sup - t_g
+        theta = t_in_last - t_g
+        use = (heat & ~self.controls.fixed_dt & (flow_last > 0) & (theta > 0) & (theta <= theta_s)
+               & (t_in_last > self.t_ret_c + MIN_DRIVING_DT_K))
+        if theta_s <= 0 or not use.any():
+            return t_in_last
+        e_m = np.where(use, -np.log(np.where(use, theta / theta_s, 1.0)) * flow_last, 0.0)  # E_last m_last [kg/s]
+        t_ret = self.t_ret_c
+        m = np.where(use, demand / (cp * np.maximum(t_in_last - t_ret, MIN_DRIVING_DT_K)), 1.0)
+        for _ in range(3):
+            decay = np.exp(-e_m / m)
+            drive = t_g + theta_s * decay - t_ret
+            slope = cp * drive + cp * theta_s * decay * e_m / m
+            m = np.maximum(m - (m * cp * drive - demand) / slope, 0.5 * m)
+        t_pred = t_g + theta_s * np.exp(-e_m / m)
+        ok = use & np.isfinite(t_pred) & (t_pred > t_ret + MIN_DRIVING_DT_K)
+        return np.where(ok, t_pred, t_in_last)
+
     def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """:meth:`solve` with the properties the networks hold now."""
         if outdoor_t_k is not None and outdoor_t_k != self.s["outdoor_t_k"]:
@@ -826,8 +855,9 @@ class DistrictHeatingNetwork:
         fixed = np.where(is_flow, given_flow, ctl.flow_min)
         if self.warm is None:  # the lossless flows (the flows at the supply temperature)
             t_in, m_start = np.full(nc, t_sup), None
-        else:  # the flows that would deliver the demand at the last solve's inlet temperatures
-            _, t_in, m_start = self.warm
+        else:  # the flows that would deliver the demand at the inlet temperatures predicted from the last solve
+            flow_last, t_in, m_start = self.warm
+            t_in = self._predicted_t_in(flow_last, t_in, heat, t_sup)
         # A substation whose water arrives at or below its return set-point even at its largest flow passes it
         # through at its bypass flow (``passing``); found when the rest has settled, and kept there (at a
         # smaller flow its water arrives colder still).
