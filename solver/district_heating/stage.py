@@ -873,7 +873,10 @@ class DistrictHeatingNetwork:
             return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
-        one_step = True
+        # From a warm start one Newton step of the hydraulics an iterate; from none (the lossless flows, no
+        # pipe flows) the first iterate settles them: one step from the hydraulic solver's own guess leaves pipe
+        # flows whose temperatures mislead the next iterate (9 iterates instead of 7 on the 10^4 town).
+        one_step = self.warm is not None
         best, stalled, prev = math.inf, 0, None
         for iteration in range(1, MAX_FIXED_POINT + 1):
             hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step)
