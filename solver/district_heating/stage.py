@@ -196,6 +196,7 @@ _DEMAND_MODELS = {  # kind: (its parameter columns, the count it is linear in, t
                           "lit": lights_on_fraction(hour, p["lights_on_h"], p["photoperiod_h"])}),
 }
 _HOME_KEYS = ("building_type", "t_design_k", "t_heating_limit_k", "design_load_w", "dhw_w", "dhw_profile")
+_HOME_CHOICES = ("building_type", "dhw_profile")
 
 
 def home_parameters(case) -> pd.DataFrame:
@@ -217,11 +218,12 @@ def _home_parameters(case) -> pd.DataFrame:
     homes = np.flatnonzero((c["kind"] == "homes_degree_days").to_numpy())
     if homes.size:
         columns = [c[k].to_numpy()[homes] for k in _HOME_KEYS]
-        codes = np.stack([pd.factorize(col, use_na_sentinel=False)[0] for col in columns], axis=1)
-        _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
+        # the choice fields by their codes (kept with the case), the numbers as they are
+        keys = np.stack([case.codes("dh_consumer", k)[0][homes].astype(float) if k in _HOME_CHOICES
+                         else col.astype(float) for k, col in zip(_HOME_KEYS, columns)], axis=1)
+        first, inverse = _distinct_rows(keys)
         per_set = np.empty((first.size, len(names)))
-        for k in np.argsort(first, kind="stable"):  # sets in the order of their first consumer
+        for k in range(first.size):  # sets in the order of their first consumer
             p = {key: col[first[k]] for key, col in zip(_HOME_KEYS, columns)}
             try:
                 r = home_heat_parameters(p["building_type"], p["t_design_k"], p["t_heating_limit_k"],
@@ -239,11 +241,13 @@ def annual_heat_per_home_j(case) -> tuple[float, str]:
     without ``homes_degree_days`` consumers, the detached house of
     :data:`gigawatt.models.consumers.BUILDING_TYPES`."""
     c = case.tables["dh_consumer"]
-    homes = (c["kind"] == "homes_degree_days").to_numpy()
+    kind, kinds = case.codes("dh_consumer", "kind")
+    homes = kind == kinds.index("homes_degree_days")
     n = c["n_homes"].to_numpy(float)[homes]
     if homes.any() and n.sum() > 0:
         e = home_parameters(case)["annual_heat_j"].to_numpy(float)[homes]
-        types = sorted(set(c["building_type"].to_numpy()[homes]))
+        building, names = case.codes("dh_consumer", "building_type")
+        types = sorted(names[k] for k in np.unique(building[homes]))
         return float(np.sum(n * e) / n.sum()), (
             f"the network's {n.sum():,.0f} homes ({', '.join(types)}) in a normal Danish year, "
             f"{DANISH_NORMAL_YEAR_DEGREE_DAYS_K_D:.0f} K d")
@@ -489,21 +493,21 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
 
     s = case.settings["district_heating"]
     nodes, pipes_all, cons = case.tables["dh_node"], case.tables["dh_pipe"], case.tables["dh_consumer"]
-    node_index = pd.Index(nodes["id"])
+    node_ids = nodes["id"].to_numpy()
     n = len(nodes)
     live = pipes_all["in_service"].to_numpy(bool)
     pipes = pipes_all[live]
-    pf = node_index.get_indexer(pipes["from_node"].to_numpy())
-    pt = node_index.get_indexer(pipes["to_node"].to_numpy())
+    # ids to rows: looked up when the case was made and kept with it (Case.ref_rows)
+    pf = case.ref_rows("dh_pipe", "from_node")[live]
+    pt = case.ref_rows("dh_pipe", "to_node")[live]
     pumps_all = case.tables["dh_pump"]
     live_q = pumps_all["in_service"].to_numpy(bool)
     pumps = pumps_all[live_q]
-    qf = node_index.get_indexer(pumps["from_node"].to_numpy())
-    qt = node_index.get_indexer(pumps["to_node"].to_numpy())
-    cs = node_index.get_indexer(cons["supply_node"].to_numpy())
-    cr = node_index.get_indexer(cons["return_node"].to_numpy())
-    sup = int(node_index.get_indexer([s["supply_node"]])[0])
-    ret = int(node_index.get_indexer([s["return_node"]])[0])
+    qf = case.ref_rows("dh_pump", "from_node")[live_q]
+    qt = case.ref_rows("dh_pump", "to_node")[live_q]
+    cs = case.ref_rows("dh_consumer", "supply_node")
+    cr = case.ref_rows("dh_consumer", "return_node")
+    sup, ret = (_node_row(case, node_ids, s[field], field) for field in ("supply_node", "return_node"))
     t_sup = s["t_supply_k"]
     t_ret_c = cons["t_return_k"].to_numpy(float)
     is_flow = cons["kind"].to_numpy() == "mass_flow"
@@ -523,7 +527,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     ends = (np.concatenate([pf, qf]), np.concatenate([pt, qt]))
     _, label = csgraph.connected_components(sp.coo_matrix((np.ones(ends[0].size), ends), shape=(n, n)),
                                             directed=False)
-    _check_reachable(case, label, cs, cr, sup, ret, node_index)
+    _check_reachable(case, label, cs, cr, sup, ret, node_ids)
     demand_model = ConsumerDemand(case)
     demand = demand_model.at(s["outdoor_t_k"], s["hour_of_day"])
     if s["hp_model"] == "map":
@@ -990,7 +994,15 @@ class DistrictHeatingNetwork:
                        figures, pumped["flow"], pumped["head"], pumped["power"])
 
 
-def _check_reachable(case, label, cs, cr, sup, ret, node_index):
+def _node_row(case, node_ids, name, field) -> int:
+    """Row of the ``dh_node`` named ``name`` (the plant's ``field`` of ``[district_heating]``)."""
+    hit = np.flatnonzero(node_ids == name)
+    if not hit.size:
+        raise CaseError("no such dh_node", **_where(case, "[district_heating]", field, name, "a dh_node id"))
+    return int(hit[0])
+
+
+def _check_reachable(case, label, cs, cr, sup, ret, node_ids):
     """Every consumer's supply node connected to the plant's supply node, its return node to the return
     (``label``: connected component of each node over the pipes in service)."""
     ids = case.tables["dh_consumer"]["id"].to_numpy()
@@ -1000,7 +1012,7 @@ def _check_reachable(case, label, cs, cr, sup, ret, node_index):
             i = int(bad[0])
             raise CaseError(f"no pipe path joins this consumer's {field} to the plant's", **_where(
                 case, f"dh_consumer '{ids[i]}'", field, case.tables["dh_consumer"][field].iloc[i],
-                f"a node connected to '{node_index[plant_node]}'"))
+                f"a node connected to '{node_ids[plant_node]}'"))
 
 
 def _plant(case, s: dict, offer: HeatOffer | None, q_w: float, t_supply_k: float, t_return_k: float) -> dict:
