@@ -62,17 +62,26 @@ def peel_low_degree(n, adj_ptr, adj, order):
     set to -1). Fills ``order`` with the eliminated nodes in elimination order; returns how many."""
     deg = np.empty(n, np.int64)
     gone = np.zeros(n, np.bool_)
-    stack = np.empty(n + 2 * adj.size + 1, np.int64)
-    top = 0
+    # two stacks, taken lowest degree first (a minimum-degree order): degree 0 or 1, then degree 2
+    low = np.empty(n + 2 * adj.size + 1, np.int64)
+    two = np.empty(n + 1, np.int64)
+    top_low, top_two = 0, 0
     for v in range(n - 1, -1, -1):
         deg[v] = adj_ptr[v + 1] - adj_ptr[v]
-        if deg[v] <= 2:
-            stack[top] = v
-            top += 1
+        if deg[v] <= 1:
+            low[top_low] = v
+            top_low += 1
+        elif deg[v] == 2:
+            two[top_two] = v
+            top_two += 1
     count = 0
-    while top > 0:
-        top -= 1
-        v = stack[top]
+    while top_low > 0 or top_two > 0:
+        if top_low > 0:
+            top_low -= 1
+            v = low[top_low]
+        else:
+            top_two -= 1
+            v = two[top_two]
         if gone[v]:
             continue
         gone[v] = True
@@ -94,9 +103,12 @@ def peel_low_degree(n, adj_ptr, adj, order):
             if u >= 0:
                 _remove(adj, adj_ptr[u], adj_ptr[u + 1], v)
                 deg[u] -= 1
-                if deg[u] <= 2:
-                    stack[top] = u
-                    top += 1
+                if deg[u] <= 1:
+                    low[top_low] = u
+                    top_low += 1
+                elif deg[u] == 2:
+                    two[top_two] = u
+                    top_two += 1
     return count
 
 

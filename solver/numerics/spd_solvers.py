@@ -14,7 +14,7 @@ value array at places found once. Registry :data:`REDUCED_SOLVERS`:
 ``sparse_peeled``
     ``sparse`` with the order of :func:`gigawatt.solver.numerics.peel_order.peeled_minimum_degree_position`
     (nodes of degree at most 2 eliminated first, the rest by minimum degree): the same factor on a nearly
-    tree-shaped network (a district-heating town: 126 224 against 125 448 multiply-adds at 10^4 consumers)
+    tree-shaped network (a district-heating town: 125 824 against 125 448 multiply-adds at 10^4 consumers)
     for a seventh of the set-up.
 ``scipy``
     ``scipy.sparse.linalg.spsolve`` (SuperLU), which redoes its ordering every time; no assembly by the
