@@ -20,8 +20,10 @@ What it solves (SI units throughout):
    ``m cp (T_in(m) - T_return) = Q``. ``T_in`` depends on the flows (slower water loses more heat), so the
    flows are the fixed point m = Q / (cp (T_in(m) - T_return)), bounded by the lossless flow and the flow
    at a 1 K difference (its cap), with Anderson acceleration [1]_; each iterate takes one Newton step of
-   the hydraulics and a thermal sweep, and the answer is checked with the hydraulics converged. A
-   prepared network (:func:`prepare_district_heating`) starts each solve from the last one. A substation is
+   the hydraulics (the first of a solve without a warm start settles them) and a thermal sweep, and the
+   answer is checked with the hydraulics converged. A prepared network (:func:`prepare_district_heating`)
+   starts each solve from the last one, each substation's inlet temperature predicted at its new flow
+   (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
    (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
    That is the ``fixed_return`` control; the others of :data:`gigawatt.models.substations.SUBSTATION_CONTROLS`
