@@ -262,6 +262,9 @@ def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``values``). Each column is factorised, and the codes joined into one integer key when they fit."""
     if values.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    same = (values == values[0]) | (np.isnan(values) & np.isnan(values[0]))
+    if same.all():  # one set (a town of one building type): no factorising
+        return np.zeros(1, np.int64), np.zeros(values.shape[0], np.int64)
     key = np.zeros(values.shape[0], np.int64)
     span = 1
     for col in values.T:
