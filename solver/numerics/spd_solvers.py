@@ -11,6 +11,11 @@ value array at places found once. Registry :data:`REDUCED_SOLVERS`:
 ``sparse``
     Minimum-degree order and sparse ``L D L^T`` (:mod:`gigawatt.solver.numerics.sparse_ldl`): where the envelope is
     wide (a loop whose racks are ladders of cold plates; meshed networks).
+``sparse_peeled``
+    ``sparse`` with the order of :func:`gigawatt.solver.numerics.peel_order.peeled_minimum_degree_position`
+    (nodes of degree at most 2 eliminated first, the rest by minimum degree): the same factor on a nearly
+    tree-shaped network (a district-heating town: 125 824 against 125 448 multiply-adds at 10^4 consumers)
+    for a seventh of the set-up.
 ``scipy``
     ``scipy.sparse.linalg.spsolve`` (SuperLU), which redoes its ordering every time; no assembly by the
     kernel. Also the fall-back of the other two when a pivot is not positive, which a symmetric positive
@@ -27,6 +32,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from gigawatt.solver.numerics.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
+from gigawatt.solver.numerics.peel_order import peeled_minimum_degree_position
 from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows, ldl_rows, ldl_solve
 
 ENVELOPE_MAX_WORK_PER_ROW = 8.0
@@ -100,6 +106,13 @@ class _SparseLDL:
         return True
 
 
+class _SparsePeeled(_SparseLDL):
+    @staticmethod
+    def layout(n, rows, cols):
+        return _SparseLDL.layout(n, rows, cols, peeled_minimum_degree_position(n, rows, cols))._replace(
+            name="sparse_peeled")
+
+
 class _SuperLU:
     @staticmethod
     def layout(n, rows, cols):
@@ -112,7 +125,7 @@ class _SuperLU:
         return ()
 
 
-REDUCED_SOLVERS = {"envelope": _Envelope, "sparse": _SparseLDL, "scipy": _SuperLU}
+REDUCED_SOLVERS = {"envelope": _Envelope, "sparse": _SparseLDL, "sparse_peeled": _SparsePeeled, "scipy": _SuperLU}
 """Linear solvers of the reduced system by name (see the module notes)."""
 
 
