@@ -364,3 +364,19 @@ def test_random_networks_every_pair_exact_and_the_ledger_closed(seed):
         exchange += ref[4]
     assert ds.attrs["dh_q_twin_exchange_w"] == pytest.approx(exchange, rel=1e-6, abs=1e-6)
     assert ds.attrs["dh_heat_balance_residual"] < LEDGER
+
+
+
+def test_assumed_pipe_geometry_is_labelled_in_the_results():
+    """A pair left to the default casing and spacing carries the assumption in the results' attributes (both
+    pipes counted, though only one names the other); giving casing and spacing removes the label."""
+    text = gw.solve(one_pair()).attrs["dh_pipe_geometry_assumption"]
+    assert text.startswith("assumption")
+    assert "2 twin pipe(s) with the assumed casing" in text and "2 twin pipe(s) with the assumed spacing" in text
+    assert "single pipe" not in text
+    s1 = pipe("s1", "S", "A", twin_pipe="r1", casing_diameter_m=CASING, twin_spacing_m=SPACING)
+    r1 = pipe("r1", "Ar", "R", casing_diameter_m=CASING, twin_spacing_m=SPACING)
+    given = gw.solve(dh_case([s1, r1], [consumer("c", "A", "Ar", 4e5)]))
+    assert "dh_pipe_geometry_assumption" not in given.attrs
+    single = gw.solve(dh_case([pipe("s1", "S", "A"), pipe("r1", "Ar", "R")], [consumer("c", "A", "Ar", 4e5)]))
+    assert "2 single pipe(s) with the assumed casing" in single.attrs["dh_pipe_geometry_assumption"]

@@ -59,6 +59,7 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
     f["reuse_share"] = f["q_recovered_w"] / ds.attrs["q_available_w"] if ds.attrs.get("q_available_w") else 0.0
     ds.attrs.update({k: float(f[k]) for k in DH_ATTRS})
     ds.attrs.update(demand_basis_attrs(case, "campus heat at this hour's rate held for a year"))
+    ds.attrs.update(pipe_geometry_attrs(case))
     under = np.flatnonzero(st.consumer_undersupplied)
     if under.size:
         ids = ds.dh_consumer.values
@@ -74,6 +75,35 @@ def add_district_heating(ds: xr.Dataset, case, st: DHState) -> xr.Dataset:
             lines.append(f"... {under.size} consumers under-supplied in all")
         ds.attrs["warnings"] = "\n".join(filter(None, [ds.attrs.get("warnings", "")] + lines))
     return ds
+
+
+def pipe_geometry_attrs(case) -> dict[str, str]:
+    """``dh_pipe_geometry_assumption``: the pipes whose heat loss rests on an assumed casing or twin spacing (no
+    ``u_w_per_m_k``, ``casing_diameter_m`` or ``twin_spacing_m`` given), so that the assumption travels with the
+    results; empty when every such figure was given."""
+    pipes = case.tables["dh_pipe"]
+    derived = pipes["u_w_per_m_k"].isna()
+    casing = (derived & pipes["casing_diameter_m"].isna()).to_numpy()
+    if "twin_pipe" in pipes:  # a pipe is a twin when it names a partner or a partner names it
+        named = [x.strip() for x in pipes["twin_pipe"] if isinstance(x, str) and x.strip()]
+        twin = (pipes["id"].isin(named) | pipes["twin_pipe"].isin(set(pipes["id"]))).to_numpy()
+    else:
+        twin = np.zeros(len(pipes), bool)
+    spacing = derived.to_numpy() & twin & (pipes["twin_spacing_m"].isna().to_numpy() if "twin_spacing_m" in pipes
+                                           else True)
+    parts = []
+    if (casing & ~twin).any():
+        parts.append(f"{int((casing & ~twin).sum())} single pipe(s) with the assumed casing 2 x outer diameter "
+                     "+ 0.05 m")
+    if (casing & twin).any():
+        parts.append(f"{int((casing & twin).sum())} twin pipe(s) with the assumed casing 3.5 x outer diameter "
+                     "+ 0.075 m")
+    if np.any(spacing):
+        parts.append(f"{int(np.sum(spacing))} twin pipe(s) with the assumed spacing (casing + outer diameter) / 3")
+    if not parts:
+        return {}
+    return {"dh_pipe_geometry_assumption": "assumption (no published dimension table cited): " + "; ".join(parts)
+            + "; give casing_diameter_m / twin_spacing_m or u_w_per_m_k to replace it"}
 
 
 def demand_basis_attrs(case, reused: str) -> dict[str, str]:
