@@ -44,8 +44,8 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series_kernel import predict_zones
-from gigawatt.solver.dc.loadflow import (_solve_zones, _workspace, deliver_level, level_feeds, line_currents, nose_error,
-                                         solve_dc)
+from gigawatt.solver.dc.loadflow import (_solve_zones, _workspace, deliver_level, level_feeds, line_currents,
+                                         nose_error, solve_dc)
 from gigawatt.solver.dc.results import STAGES
 
 STAGE_FIGURES = tuple(f"loss_{s}_w" for s in STAGES)
