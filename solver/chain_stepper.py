@@ -79,6 +79,11 @@ class ChainStepper:
             self.plant = prepare_cooling(case, self.dc.rack_shelf_loss if self.dc.net is None
                                          else self.dc.net.rack_shelf_loss)
             self.dry_cooler_design = _dry_cooler_design(case, self.plant)
+            from gigawatt.solver.facility_kpis import mix, supplies
+
+            # the supplies of the carbon figures, read once; with a grid side their mix is the series' own
+            self.supplies = supplies(case)
+            self.fixed_mix = mix(case, supplies_=self.supplies) if self.ac_supplies else None
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
@@ -174,7 +179,8 @@ class ChainStepper:
         out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
                                p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
                                shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
-                               supply_mix_=mix(self.case, None if self.ac_supplies else dc.source_p_grid_w)))
+                               supply_mix_=self.fixed_mix if self.ac_supplies
+                               else mix(self.case, dc.source_p_grid_w, supplies_=self.supplies)))
         return out
 
     def extremes(self):

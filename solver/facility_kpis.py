@@ -31,11 +31,19 @@ def _supplies(case, table: str):
             t["energy_source"].to_numpy()[live], live)
 
 
-def mix(case, supply_p_w=None) -> dict:
+def supplies(case) -> tuple:
+    """The in-service supplies of :func:`supply_table`: ids, carbon intensities [kg/J], kinds of energy and
+    the in-service mask over the table's rows; fixed for a case (a time series reads them once for
+    :func:`mix`)."""
+    return _supplies(case, supply_table(case))
+
+
+def mix(case, supply_p_w=None, *, supplies_: tuple | None = None) -> dict:
     """The campus's supply mix (:func:`gigawatt.models.kpis.supply_mix`) from what each supply of
     :func:`supply_table` delivers (``supply_p_w``, one per row [W]); without it (a step of a series, whose
-    grid side is not solved), the mix of supplies that all state the same factor and kind, else NaN."""
-    _, cef, kind, live = _supplies(case, supply_table(case))
+    grid side is not solved), the mix of supplies that all state the same factor and kind, else NaN.
+    ``supplies_``: the case's :func:`supplies` if already read."""
+    _, cef, kind, live = supplies(case) if supplies_ is None else supplies_
     if supply_p_w is not None:
         return supply_mix(np.asarray(supply_p_w, float)[live], cef, kind)
     same_cef = cef.size > 0 and (np.all(cef == cef[0]) or np.all(np.isnan(cef)))

@@ -11,7 +11,7 @@ def test_year_record_and_table():
     # the fresh process ran (on a fresh machine it may first compile numba kernels: then it says so)
     assert rec["cold_note"] is None or "compiled" in rec["cold_note"], rec["cold_note"]
     assert rec["steps"] == 3 and rec["dc_buses"] == 828 and rec["dh_consumers"] == 1004
-    for key in ("year_s", "whole_s", "build_s", "year_estimate_s"):
+    for key in ("year_s", "year_cpu_s", "whole_s", "build_s", "year_estimate_s"):
         assert isinstance(rec[key], float) and math.isfinite(rec[key]) and rec[key] > 0, key
     assert rec["whole_s"] == rec["year_s"] and rec["peer_whole_s"] is None and rec["speedup_whole"] is None
     assert rec["year_estimate_s"] == rec["year_s"] * 8760 / 3
@@ -19,7 +19,7 @@ def test_year_record_and_table():
     assert rec["energy_balance_residual"] < 1e-9 and rec["heat_balance_residual"] < 1e-9
     assert rec["peak_rss_bytes"] > 0
     text = bench_year.format_table([rec])
-    assert "year_default" in text and "extrapolated" in text and "per step by stage" in text
+    assert "year_default" in text and "extrapolated" in text and "per step by stage" in text and "CPU time" in text
     json.dumps(rec)
 
 

@@ -255,3 +255,23 @@ def test_bench_option_refuses_bad_sizes(cli):
     assert res.exit_code == 2 and res.stdout == ""
     assert res.stderr.strip() == ("error: --series-dc: expected comma-separated whole counts of at least 1 (such as "
                                   "1e4,1e5), got '1e5,many'")
+
+
+def test_level_feeds_found_once_name_each_feeds_loss_model(kit):
+    # The series finds each voltage level's feeds and their loss-model codes once (not at every step): every
+    # feed in exactly one level, on that level's buses, its code naming its own loss model.
+    from gigawatt.solver.dc.loadflow import level_feeds
+
+    case = _with_converter(kit)
+    series = DCSeries(case)
+    f = series.net.feeds
+    assert len(series._levels) == 2
+    seen = []
+    for _, _, b0, b1, feeds in series._levels:
+        sel, code, names = feeds
+        assert np.all((f.bus[sel] >= b0) & (f.bus[sel] < b1))
+        assert list(np.asarray(names, dtype=object)[code]) == list(f.loss_model[sel])
+        for a, b in zip(feeds, level_feeds(series.net, b0, b1)):
+            np.testing.assert_array_equal(a, b)
+        seen.extend(sel)
+    assert sorted(seen) == list(range(f.bus.size))

@@ -278,3 +278,25 @@ def test_series_of_a_grid_side_campus_uses_its_supplies_factor():
     a = run_time_series(case).attrs
     assert a["cue_kg_per_kwh"] == pytest.approx(0.012 * a["pue"], rel=1e-13)
     assert a["nuclear_share"] == 1.0 and "grid side is not solved along a series" in a["kpi_basis"]
+
+
+def test_series_step_weights_two_stations_by_what_each_delivers():
+    # A time-series step reads the stations' carbon factors once per series (ChainStepper) and weights them
+    # by what its DC step delivers; checked against the weighting by hand of gw.solve's station powers at the
+    # same load (the two solves agree to the solver tolerance, hence 1e-9).
+    from gigawatt.solver.chain_stepper import ChainStepper
+
+    case = campus(station_droop=0.05)
+    src = case.tables["source"].copy()
+    src["carbon_intensity_kg_per_j"] = [0.012 / J_PER_KWH, 0.3 / J_PER_KWH]
+    src["energy_source"] = ["nuclear", "renewable"]
+    src["rated_power_w"] = src["rated_power_w"].to_numpy() * [1.0, 2.0]
+    case = gw.make_case({**case.tables, "source": src}, loss_models=dict(case.loss_model_params),
+                        cooling=dict(case.settings["cooling"]))
+    p = gw.solve(case).source_p_grid_w.values
+    stepper = ChainStepper(case)
+    for _ in range(2):  # the second step reuses what the first read
+        step = stepper.step(1.0, None, 3600.0)
+        cef = (p[0] * 0.012 + p[1] * 0.3) / p.sum() / J_PER_KWH  # [kg/J]
+        assert step["co2e_kg_per_s"] == pytest.approx(cef * step["p_total_facility_w"], rel=1e-9)
+        assert step["nuclear_share"] == pytest.approx(p[0] / p.sum(), rel=1e-9)

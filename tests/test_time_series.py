@@ -146,3 +146,25 @@ def test_homes_heated_over_a_series_is_on_an_annual_energy_basis():
     line = next(x for x in time_series_lines(ds) if "homes heated" in x)
     assert f"about {expected:,.0f} (annual energy: campus heat reused over the period" in line
     assert "14.0 MWh a year per home" in line and "vertical_farm_model" not in a
+
+
+@pytest.mark.parametrize("flush_steps", [1, 4, 2048])
+def test_series_writer_holds_steps_and_writes_them_all(tmp_path, monkeypatch, flush_steps):
+    # Chunks of 3 steps, held up to FLUSH_STEPS before each write (1: every chunk; 4: every second chunk and
+    # one left for finish; 2048: all at finish); a figure missing from the second chunk reads NaN there.
+    from gigawatt import series_writer
+    from gigawatt.series_writer import SeriesWriter
+
+    monkeypatch.setattr(series_writer, "FLUSH_STEPS", flush_steps)
+    times = np.datetime64("2025-01-01T00:00") + np.arange(9) * np.timedelta64(1, "h")
+    a, b = np.arange(9.0) * 1e6, -np.arange(9.0)
+    chunks = [(slice(0, 3), ("a_w", "b_k")), (slice(3, 6), ("a_w",)), (slice(6, 9), ("b_k", "a_w"))]
+    writer = SeriesWriter(tmp_path / "s.nc", times[0])
+    for rows, names in chunks:
+        writer.append(times[rows], {n: {"a_w": a, "b_k": b}[n][rows] for n in names})
+    with xr.open_dataset(writer.finish({"steps": 9})) as ds:
+        np.testing.assert_array_equal(ds["time"].values, times)
+        np.testing.assert_array_equal(ds["a_w"].values, a)
+        np.testing.assert_array_equal(ds["b_k"].values, np.where((np.arange(9) >= 3) & (np.arange(9) < 6), np.nan, b))
+        assert list(ds.data_vars) == ["a_w", "b_k"] and ds["a_w"].attrs["units"] == "W"
+        assert ds.attrs["steps"] == 9

@@ -15,7 +15,8 @@ A record holds
 * ``year_s`` [s] (also ``whole_s``, the user's call): wall time of :func:`gigawatt.time_series.run_time_series` (stages prepared, every step
   solved, streamed to disk) in a fresh process (``python -m gigawatt.bench.coupled_year --cold VARIANT``) after its
   imports and the case build; target 60 s for 8760 steps (with ``steps`` < 8760 the record says so and
-  ``year_estimate_s`` scales it to 8760); ``stage_s``: where that time went, by stage;
+  ``year_estimate_s`` scales it to 8760); ``year_cpu_s`` [s]: that process's CPU time over the same span (all its
+  threads; on a shared, loaded machine the steadier figure); ``stage_s``: where the wall time went, by stage;
 * ``peak_rss_bytes``: that process's peak resident memory (the steps stream to disk);
 * ``peer_step_s`` [s]: the peers on the same networks in this process, warm: pandapower's ``runpp`` on the
   DC network's equivalent plus pandapipes' ``pipeflow`` on the heating network given our substation flows, at
@@ -94,7 +95,8 @@ def run_one(variant: str, *, steps: int = YEAR_STEPS, peer: bool = True, repeat:
     say(f"year {variant}: {steps} hourly steps in a fresh process")
     rec = {"benchmark": f"year_{variant}", "steps": int(steps)}
     rec.update(run_cold_process("gigawatt.bench.coupled_year", ["--cold", variant, "--steps", str(steps)],
-                                {"year_s": "year_s", "build_s": "build_s", "stage_s": "stage_s",
+                                {"year_s": "year_s", "year_cpu_s": "year_cpu_s", "build_s": "build_s",
+                                 "stage_s": "stage_s",
                                  "peak_rss_bytes": "peak_rss_bytes", "dc_buses": "dc_buses",
                                  "dh_consumers": "dh_consumers", "energy_balance_residual": "energy_balance_residual",
                                  "heat_balance_residual": "heat_balance_residual"}))
@@ -127,6 +129,9 @@ def format_table(records: list[dict]) -> str:
              f(r.get("peer_year_s")), f(r.get("ratio"), ".2f")] for r in records]
     lines = table_lines(head, rows)
     for r in records:
+        if r.get("year_cpu_s") is not None:
+            lines.append(f"{r['benchmark']}: CPU time {r['year_cpu_s']:.3g} s over the {r['steps']:,} steps "
+                         f"({r['year_cpu_s'] / r['steps'] * 1e3:.3g} ms a step)")
         if r.get("stage_s"):
             share = ", ".join(f"{k} {v / r['steps'] * 1e3:.2f} ms" for k, v in r["stage_s"].items())
             lines.append(f"{r['benchmark']}: per step by stage: {share}")
@@ -155,14 +160,15 @@ def _cold_main(argv: list[str]) -> None:
 
     t0 = time.perf_counter()
     case = build_case(args.cold, args.steps)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as folder:
         ds = run_time_series(case, output=Path(folder) / "year.nc")
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         attrs = dict(ds.attrs)
         ds.close()
     _, misses = numba_cache_counts()
-    print(json.dumps({"build_s": t1 - t0, "year_s": t2 - t1, "peak_rss_bytes": int(peak_rss_bytes()),
+    print(json.dumps({"build_s": t1 - t0, "year_s": t2 - t1, "year_cpu_s": c2 - c1,
+                      "peak_rss_bytes": int(peak_rss_bytes()),
                       "stage_s": {k[len("seconds_"):]: float(v) for k, v in attrs.items() if k.startswith("seconds_")},
                       "dc_buses": len(case.tables["bus"]), "dh_consumers": len(case.tables["dh_consumer"]),
                       "energy_balance_residual": float(attrs.get("energy_balance_residual", float("nan"))),

@@ -176,14 +176,26 @@ def solve_dc_thermal(net: Network, case, *, settings: dict) -> tuple[Network, DC
                  "rating_a": float(rating[worst])})
 
 
-def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, feed_p, feed_loss, p_load) -> None:
-    """What the feeds of the level on buses b0..b1-1 deliver and lose [W] (into ``feed_p``, ``feed_loss``), and
-    the converter inputs it asks of the level above (added to ``p_load``)."""
+def level_feeds(net: Network, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feeds on buses b0..b1-1 (indices), each one's code into the distinct loss-model names, and those
+    names (as :func:`~gigawatt.models.converter_losses.loss_by_model` takes them): what :func:`deliver_level`
+    needs of a level, fixed for a network (a time series finds it once, not at every step)."""
     f = net.feeds
     sel = np.flatnonzero((f.bus >= b0) & (f.bus < b1))
+    code, names = pd.factorize(f.loss_model[sel])
+    return sel, code, names
+
+
+def deliver_level(net: Network, case, v, i_fixed, zone_draw, b0: int, b1: int, feed_p, feed_loss, p_load,
+                  feeds=None) -> None:
+    """What the feeds of the level on buses b0..b1-1 deliver and lose [W] (into ``feed_p``, ``feed_loss``), and
+    the converter inputs it asks of the level above (added to ``p_load``). ``feeds``: the level's
+    :func:`level_feeds` if already known."""
+    f = net.feeds
+    sel, code, names = level_feeds(net, b0, b1) if feeds is None else feeds
     feed_p[sel] = feed_powers(net, v, i_fixed, zone_draw, sel)
-    feed_loss[sel] = loss_by_model(case.loss_models, f.loss_model[sel], feed_p[sel], v[f.bus[sel]], f.rated[sel],
-                                   "feed", f.ids[sel])
+    feed_loss[sel] = loss_by_model(case.loss_models, names, feed_p[sel], v[f.bus[sel]], f.rated[sel],
+                                   "feed", f.ids[sel], code=code)
     conv = sel[f.input_bus[sel] >= 0]
     np.add.at(p_load, f.input_bus[conv], feed_p[conv] + feed_loss[conv])
 

@@ -44,7 +44,8 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series_kernel import predict_zones
-from gigawatt.solver.dc.loadflow import _solve_zones, _workspace, deliver_level, line_currents, nose_error, solve_dc
+from gigawatt.solver.dc.loadflow import (_solve_zones, _workspace, deliver_level, level_feeds, line_currents,
+                                         nose_error, solve_dc)
 from gigawatt.solver.dc.results import STAGES
 
 STAGE_FIGURES = tuple(f"loss_{s}_w" for s in STAGES)
@@ -197,6 +198,10 @@ class DCSeries:
         self._is_source = f.table == "source"
         self.n_racks = len(case.tables["rack"])
         self.rack_powers = RackPowers(case)
+        self.n_sources = len(case.tables["source"])
+        zn = self.net.zones  # each voltage level: its zones, its buses and its feeds (fixed for the series)
+        self._levels = [(z0, z1, zn.start[z0], zn.end[z1 - 1], level_feeds(self.net, zn.start[z0], zn.end[z1 - 1]))
+                        for _, z0, z1 in zn.levels]
 
     def step(self, rack_p_it_w) -> DCStep:
         """Solve the network with the racks at IT powers ``rack_p_it_w`` [W] (one per rack-table row).
@@ -225,8 +230,7 @@ class DCSeries:
         zone_draw, zone_loss = np.zeros(zn.start.size), np.zeros(zn.start.size)
         iterations, worst = 0, 0.0
         i_fixed = self._i_fixed
-        for _, z0, z1 in zn.levels:
-            b0, b1 = zn.start[z0], zn.end[z1 - 1]
+        for z0, z1, b0, b1, feeds in self._levels:
             predict_zones(v, v_prev, hist, zn.start, zn.end, z0, z1, p_load)
             status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
                                                                    self._work)
@@ -243,14 +247,14 @@ class DCSeries:
                                      mismatch_a=float(mis2[0]))
             zone_draw[z0:z1], zone_loss[z0:z1] = load + loss, loss
             iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
-            deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load)
+            deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load, feeds)
         self.v, self.v_prev, self.load_hist = v, v_prev, hist
         src = self._is_source
         stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[~src].sum(), shelf.sum(), vrm.sum()]
         v_pu = v[net.pos] / self._v_nominal_row
         i_min = int(np.argmin(v_pu))
         fig = ledger(float((feed_p[src] + feed_loss[src]).sum()), float(p_it.sum()), stages)
-        per_source = np.zeros(len(case.tables["source"]))
+        per_source = np.zeros(self.n_sources)
         per_source[f.row[src]] = feed_p[src] + feed_loss[src]
         return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
                       v_min_bus=self._bus_ids[i_min], iterations=iterations, max_mismatch_a=worst,
