@@ -132,15 +132,18 @@ def _at_pressure(table: CoolantTable, layers: np.ndarray, rows: dict[str, np.nda
                  ) -> dict[str, np.ndarray]:
     """Each property of ``rows`` (one row per pressure of ``layers`` [Pa]) at ``p_pa`` [Pa], linear in pressure
     at each grid temperature. A row holds the saturated liquid where its pressure is below the saturation
-    pressure, so it is taken at the pressure it was computed at, max(its pressure, p_sat(T))."""
-    p_sat = np.nan_to_num(table.p_sat_pa, nan=0.0)
+    pressure, so it is taken at the pressure it was computed at, max(its pressure, p_sat(T)); below the lowest
+    (water boiling at ``p_pa``: outside the table's limits) the lowest row, above the highest the highest."""
+    p_eff = np.maximum(layers[:, None], np.nan_to_num(table.p_sat_pa, nan=0.0)[None, :])  # (pressure, T)
+    col = np.arange(table.t_k.size)
+    k = np.clip(np.count_nonzero(p_eff <= p_pa, axis=0) - 1, 0, layers.size - 2)
+    lo, hi = p_eff[k, col], p_eff[k + 1, col]
+    w = np.clip((p_pa - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
     out = {}
     for f, values in rows.items():
-        col = np.empty(table.t_k.size)
-        for j in range(table.t_k.size):
-            col[j] = np.interp(p_pa, np.maximum(layers, p_sat[j]), values[:, j])
-        col.flags.writeable = False
-        out[f] = col
+        v0, v1 = values[k, col], values[k + 1, col]
+        out[f] = np.where(w < 1.0, v0 + w * (v1 - v0), v1)  # a stored pressure: its row exactly
+        out[f].flags.writeable = False
     return out
 
 
