@@ -72,15 +72,16 @@ def to_pandapipes(case, result=None):
 
 def heating_fluid(case) -> tuple[float, float, float]:
     """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s]) the stage uses: at the mean of the supply and the
-    consumers' mean return temperature."""
+    consumers' mean return temperature, and the network's pressure (water's properties depend on it)."""
     import numpy as np
 
     from gigawatt.models.coolant_store import stored_constants
+    from gigawatt.solver.district_heating.stage import plant_pressure_pa
 
     s = case.settings["district_heating"]
     t_ret = case.tables["dh_consumer"]["t_return_k"].to_numpy(float)
     t_mean = 0.5 * (s["t_supply_k"] + float(np.mean(t_ret)))
-    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file)
+    rho, cp, mu, _ = stored_constants(s["fluid"], t_mean, "t_supply_k", case.file, plant_pressure_pa(s))
     return rho, cp, mu
 
 

@@ -1,27 +1,32 @@
 """Coolant properties (water, propylene- and ethylene-glycol mixtures) tabulated for Numba kernels.
 
-CoolProp's incompressible-liquid backend [1]_ is evaluated once per coolant on a uniform temperature grid;
-kernels then interpolate the table with :func:`interp_uniform`, which is plain arithmetic on arrays (no
-CoolProp calls inside a solve). A coolant is chosen by name through the registry :data:`COOLANTS`.
+CoolProp [1]_ is evaluated once per coolant on a uniform temperature grid; kernels then interpolate the
+table with :func:`interp_uniform`, which is plain arithmetic on arrays (no CoolProp calls inside a solve). A
+coolant is chosen by name through the registry :data:`COOLANTS`.
 
 Fluids (CoolProp names; the glycol fraction is a *mass* fraction, ``INCOMP::MPG[0.25]`` is 25 % by mass):
 
-========== ================ =============================== ========================================
-CoolProp   what             validity in CoolProp             data
-========== ================ =============================== ========================================
-``Water``  pure water       273.15 K to 473.15 K, liquid     fit of CoolProp's equation of state for
-                            only (p >= p_sat(T))             water, 1 bar to 100 bar [1]_, [3]_
-``MPG``    propylene glycol 173.15 K to 373.15 K, mass       Melinder (2010) [2]_
-           in water         fraction 0 to 0.6, and T above
-                            the freezing temperature
-``MEG``    ethylene glycol  as MPG                           Melinder (2010) [2]_
-           in water
-========== ================ =============================== ========================================
+================ ================ ============================== =========================================
+CoolProp         what             validity here                  data
+================ ================ ============================== =========================================
+``HEOS::Water``  pure water       273.16 K (triple point) to the IAPWS-95 equation of state [3]_;
+                                  boiling temperature at the     viscosity IAPWS 2008 [4]_; thermal
+                                  pressure (liquid only)         conductivity IAPWS 2011 [5]_
+``INCOMP::MPG``  propylene glycol 173.15 K to 373.15 K, mass     Melinder (2010) [2]_
+                 in water         fraction 0 to 0.6, and T above
+                                  the freezing temperature
+``INCOMP::MEG``  ethylene glycol  as MPG                         Melinder (2010) [2]_
+                 in water
+================ ================ ============================== =========================================
 
-CoolProp gives a freezing temperature (a function of the fraction only) for MPG and MEG, none for
-``INCOMP::Water`` (its lower limit, 273.15 K, is the ice point), and a saturation pressure for water but
-not for MPG or MEG, whose fits stop at 373.15 K. The properties are independent of pressure; the pressure
-only decides whether water boils (see :func:`coolant_limits`).
+Water is the reference equation of state itself (CoolProp's Helmholtz-energy backend, HEOS), no longer
+CoolProp's incompressible fit of it (``INCOMP::Water``), which is 0.28 % low in c_p at 55 °C (4171.4 against
+4183.0 J/(kg K)) and up to 0.33 % high in density. Its properties depend on pressure (c_p by 0.1 % and the
+viscosity by 0.11 % between 1 atm and 10 bar near 0 °C); :mod:`gigawatt.models.coolant_store` therefore
+stores water on a temperature grid at several pressures and interpolates to the network's pressure. The
+glycols stay Melinder's fits through CoolProp's incompressible backend: their properties do not depend on
+pressure, and CoolProp gives them a freezing temperature (a function of the fraction only) but no
+saturation pressure (the fits stop at 373.15 K).
 
 References
 ----------
@@ -34,7 +39,15 @@ References
    thermal conductivity, viscosity and freezing temperature of aqueous propylene and ethylene glycol.
 .. [3] Wagner, W., Pruss, A. (2002). The IAPWS Formulation 1995 for the Thermodynamic Properties of
    Ordinary Water Substance for General and Scientific Use. Journal of Physical and Chemical Reference
-   Data 31(2), 387-535. doi:10.1063/1.1461829 (the equation of state CoolProp's water fit is made from).
+   Data 31(2), 387-535. doi:10.1063/1.1461829 (CoolProp reference key ``Wagner-JPCRD-2002``).
+.. [4] Huber, M. L., Perkins, R. A., Laesecke, A., Friend, D. G., Sengers, J. V., Assael, M. J., Metaxa,
+   I. N., Vogel, E., Mares, R., Miyagawa, K. (2009). New International Formulation for the Viscosity of
+   H2O. Journal of Physical and Chemical Reference Data 38(2), 101-125. doi:10.1063/1.3088050 (IAPWS
+   2008; CoolProp key ``Huber-JPCRD-2009``).
+.. [5] Huber, M. L., Perkins, R. A., Friend, D. G., Sengers, J. V., Assael, M. J., Metaxa, I. N., Miyagawa,
+   K., Hellmann, R., Vogel, E. (2012). New International Formulation for the Thermal Conductivity of H2O.
+   Journal of Physical and Chemical Reference Data 41(3), 033102. doi:10.1063/1.4738955 (IAPWS 2011;
+   CoolProp key ``Huber-JPCRD-2012``).
 """
 from __future__ import annotations
 
@@ -49,7 +62,7 @@ from gigawatt.errors import CaseError
 
 P_REFERENCE_PA = 101325.0
 """Default pressure of a coolant table, 1 atm [Pa]: the reference pressure of CoolProp's incompressible
-fluids. It only sets the boiling limit of water (:func:`coolant_limits`)."""
+fluids (the glycols, whose properties do not depend on it) and the pressure of the cooling loops' water."""
 
 DEFAULT_POINTS = 401
 """Default number of grid points of :func:`coolant_table`. Over a glycol's whole range (about 110-120 K)
@@ -62,12 +75,12 @@ PROPERTY_FIELDS = ("density_kg_per_m3", "cp_j_per_kg_k", "viscosity_pa_s", "cond
 
 @dataclass(frozen=True)
 class CoolantSpec:
-    """A named coolant: which CoolProp incompressible fluid, at which mass fraction.
+    """A named coolant: which CoolProp fluid, at which mass fraction.
 
     Attributes
     ----------
     fluid : str
-        CoolProp incompressible fluid, with backend (``"INCOMP::MPG"``).
+        CoolProp fluid, with backend (``"INCOMP::MPG"``, ``"HEOS::Water"``).
     mass_fraction : float or None
         Mass fraction of the additive in water [-]; None for a pure fluid.
     description : str
@@ -99,8 +112,9 @@ def _eg(fraction):
 
 
 COOLANTS: dict[str, CoolantSpec] = {
-    "water": CoolantSpec("INCOMP::Water", None, "pure water",
-                         "CoolProp fit of its water equation of state (IAPWS-95), 1 bar to 100 bar"),
+    "water": CoolantSpec("HEOS::Water", None, "pure water",
+                         "IAPWS-95 (Wagner & Pruss 2002), viscosity IAPWS 2008, conductivity IAPWS 2011, via "
+                         "CoolProp"),
     "pg20": _pg(0.20), "pg25": _pg(0.25), "pg30": _pg(0.30), "pg40": _pg(0.40),
     "eg20": _eg(0.20), "eg25": _eg(0.25), "eg30": _eg(0.30), "eg40": _eg(0.40),
 }
@@ -117,11 +131,12 @@ class CoolantLimits:
     t_low_k, t_high_k : float
         Lowest and highest valid temperature [K].
     t_freeze_k : float
-        Freezing temperature from CoolProp [K]; NaN where CoolProp gives none (water: its lower limit,
-        the ice point, applies).
+        Freezing temperature from CoolProp [K] (water: its melting temperature at ``p_pa``, IAPWS 2011
+        melting curve, 273.153 K at 1 atm, below the triple point where the equation of state starts);
+        NaN where CoolProp gives none.
     t_boil_k : float
         Boiling temperature at ``p_pa`` from CoolProp's saturation pressure [K]; NaN where CoolProp gives
-        none (MPG, MEG).
+        none (MPG, MEG; water above its critical pressure).
     p_pa : float
         Pressure the limits hold at [Pa].
     low_reason, high_reason : str
@@ -226,10 +241,11 @@ def _finite(value, *, name, field, low=-math.inf, low_open=False, allowed):
 def coolant_limits(name: str, p_pa: float = P_REFERENCE_PA) -> CoolantLimits:
     """Valid temperature range of a registered coolant at a pressure, from CoolProp.
 
-    The range is [max(T_min, T_freeze), min(T_max, T_boil(p))]: T_min and T_max are the limits of
-    CoolProp's fit, T_freeze its freezing temperature (MPG, MEG) and T_boil the temperature at which
-    CoolProp's saturation pressure of the liquid equals ``p_pa`` (water only; found by bisection to
-    1e-9 K, keeping the side where the liquid exists).
+    The range is [max(T_min, T_freeze), min(T_max, T_boil(p))]. For the glycols T_min and T_max are the
+    limits of CoolProp's fit and T_freeze its freezing temperature; they have no boiling limit. For water
+    (IAPWS-95), T_min is the triple point (273.16 K), T_freeze the melting temperature at ``p_pa``, T_boil
+    the saturation temperature at ``p_pa`` (none above the critical pressure) and T_max the critical
+    temperature (647.096 K), the end of the liquid.
 
     Parameters
     ----------
@@ -252,16 +268,20 @@ def coolant_limits(name: str, p_pa: float = P_REFERENCE_PA) -> CoolantLimits:
     >>> lim = coolant_limits("pg25")
     >>> round(lim.t_low_k, 2), lim.low_reason, lim.t_high_k
     (263.36, 'freezing temperature', 373.15)
+    >>> round(coolant_limits("water").t_high_k, 3)  # IAPWS-95 normal boiling point
+    373.124
     """
     spec = _spec(name)
     p_pa = _finite(p_pa, name=name, field="p_pa", low=0.0, low_open=True, allowed="> 0 Pa")
+    state = _state(spec)
+    if spec.fluid.startswith("HEOS::"):
+        return _equation_of_state_limits(state, p_pa)
     from CoolProp import CoolProp as CP
 
-    state = _state(spec)
     t_min, t_max = float(state.Tmin()), float(state.Tmax())
     try:
         t_freeze = float(state.keyed_output(CP.iT_freeze))
-    except ValueError:  # CoolProp has no freezing curve for this fluid (INCOMP::Water)
+    except ValueError:  # CoolProp has no freezing curve for this fluid
         t_freeze = math.nan
 
     def p_sat(t):
@@ -286,6 +306,30 @@ def coolant_limits(name: str, p_pa: float = P_REFERENCE_PA) -> CoolantLimits:
     return CoolantLimits(t_low, t_high, t_freeze, t_boil, p_pa, low_reason, high_reason)
 
 
+def _equation_of_state_limits(state, p_pa: float) -> CoolantLimits:
+    """The liquid range of a CoolProp HEOS fluid (water) at ``p_pa`` [Pa]: triple point (or melting
+    temperature, if higher) to the saturation temperature (or, above the critical pressure, the critical
+    temperature)."""
+    from CoolProp import CoolProp as CP
+
+    t_triple, t_crit = float(state.Ttriple()), float(state.T_critical())
+    try:
+        t_freeze = float(state.melting_line(CP.iT, CP.iP, p_pa))
+    except ValueError:  # outside the melting curve's range
+        t_freeze = math.nan
+    if t_freeze > t_triple:
+        t_low, low_reason = t_freeze, "melting temperature"
+    else:
+        t_low, low_reason = t_triple, "triple point"
+    if p_pa < float(state.p_critical()):
+        state.update(CP.PQ_INPUTS, p_pa, 0.0)
+        t_boil = float(state.T())
+        t_high, high_reason = t_boil, f"boiling temperature at {p_pa:.6g} Pa"
+    else:
+        t_boil, t_high, high_reason = math.nan, t_crit, "critical temperature"
+    return CoolantLimits(t_low, t_high, t_freeze, t_boil, p_pa, low_reason, high_reason)
+
+
 def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_POINTS, *,
                   p_pa: float = P_REFERENCE_PA) -> CoolantTable:
     """Tabulate a coolant's properties on a uniform temperature grid, from CoolProp.
@@ -301,7 +345,8 @@ def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_PO
         Number of grid points, >= 2. The linear-interpolation error is at most h^2/8 max|f''| with
         h = (t_max_k - t_min_k)/(n - 1) the spacing.
     p_pa : float, default :data:`P_REFERENCE_PA`
-        Absolute pressure [Pa]. The properties do not depend on it; it sets the boiling limit of water.
+        Absolute pressure [Pa]: water's properties are those at it, and it sets water's boiling limit; the
+        glycols' properties do not depend on it.
 
     Returns
     -------
@@ -319,8 +364,8 @@ def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_PO
     Examples
     --------
     >>> tab = coolant_table("water", 283.15, 333.15, n=11)
-    >>> round(float(tab.cp_j_per_kg_k[4]), 0)  # 303.15 K; IAPWS-95 itself gives 4179.8
-    4172.0
+    >>> round(float(tab.cp_j_per_kg_k[4]), 1)  # 303.15 K, 1 atm (IAPWS-95)
+    4179.8
     """
     spec = _spec(name)
     limits = coolant_limits(name, p_pa)
@@ -344,14 +389,20 @@ def coolant_table(name: str, t_min_k: float, t_max_k: float, n: int = DEFAULT_PO
 
 
 def tabulate(spec: CoolantSpec, t_k: np.ndarray, p_pa: float) -> dict[str, np.ndarray]:
-    """CoolProp's properties of a coolant at the temperatures ``t_k`` [K] and pressure ``p_pa`` [Pa] (liquid
-    there: CoolProp refuses a pressure below the saturation pressure), keyed by :data:`PROPERTY_FIELDS`."""
+    """CoolProp's properties of a liquid coolant at the temperatures ``t_k`` [K] and pressure ``p_pa`` [Pa],
+    keyed by :data:`PROPERTY_FIELDS`. Where water's saturation pressure at a temperature reaches ``p_pa`` (to
+    1e-6 relative) or more (it would boil), the saturated liquid's properties at that temperature are given instead, so a
+    table at a low pressure continues smoothly along the boiling curve (its limits end where this starts)."""
     from CoolProp import CoolProp as CP
 
     state = _state(spec)
+    saturation = spec.fluid.startswith("HEOS::")
     out = {f: np.empty(t_k.size) for f in PROPERTY_FIELDS}
     for i, t in enumerate(t_k):
-        state.update(CP.PT_INPUTS, p_pa, float(t))
+        if saturation and _p_sat(state, float(t)) >= p_pa * (1.0 - 1e-6):  # CoolProp refuses p within 1e-6
+            state.update(CP.QT_INPUTS, 0.0, float(t))
+        else:
+            state.update(CP.PT_INPUTS, p_pa, float(t))
         out["density_kg_per_m3"][i] = state.rhomass()
         out["cp_j_per_kg_k"][i] = state.cpmass()
         out["viscosity_pa_s"][i] = state.viscosity()
@@ -361,7 +412,7 @@ def tabulate(spec: CoolantSpec, t_k: np.ndarray, p_pa: float) -> dict[str, np.nd
 
 def saturation_pressure_pa(spec: CoolantSpec, t_k: np.ndarray) -> np.ndarray:
     """CoolProp's saturation pressure of the liquid at ``t_k`` [K] [Pa]; NaN where it gives none (MPG, MEG;
-    water below about 278 K)."""
+    water below its triple point or above its critical temperature)."""
     state = _state(spec)
     return np.array([_p_sat(state, float(t)) for t in t_k])
 
@@ -373,7 +424,7 @@ def _p_sat(state, t: float) -> float:
     try:
         state.update(CP.QT_INPUTS, 0.0, t)
         return state.p()
-    except ValueError:  # none for MPG and MEG; none for water below about 278 K (about 0.9 kPa)
+    except ValueError:  # none for MPG and MEG; none for water outside triple point to critical point
         return math.nan
 
 

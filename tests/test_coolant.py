@@ -33,8 +33,12 @@ def full_range_table(name, n=coolant.DEFAULT_POINTS):
 
 
 def coolprop(table, field, t_k):
-    return CP.PropsSI(PROPSSI_KEY[field], "T", np.asarray(t_k, dtype=float), "P", table.p_pa,
-                      table.coolprop_name)
+    t = np.asarray(t_k, dtype=float)
+    out = np.array(CP.PropsSI(PROPSSI_KEY[field], "T", t, "P", table.p_pa, table.coolprop_name), ndmin=1)
+    boiling = ~np.isfinite(out)  # water at its boiling point: PropsSI refuses (T, p); the saturated liquid
+    if boiling.any() and table.coolprop_name.startswith("HEOS::"):  # is what coolant.tabulate documents
+        out[boiling] = CP.PropsSI(PROPSSI_KEY[field], "T", t[boiling], "Q", 0.0, table.coolprop_name)
+    return out.reshape(t.shape)
 
 
 def interpolation_bound(f_grid, h, i, t, t_grid):
@@ -70,7 +74,7 @@ def interpolate(kernel, t_k, t_grid_k, values):
 
 def test_registry_names_coolprop_fluids():
     # The CoolProp strings the registry promises (mass fractions, MPG and MEG are mass-based).
-    assert coolant.COOLANTS["water"].coolprop_name == "INCOMP::Water"
+    assert coolant.COOLANTS["water"].coolprop_name == "HEOS::Water"  # IAPWS-95, not the INCOMP fit
     assert coolant.COOLANTS["pg25"].coolprop_name == "INCOMP::MPG[0.25]"
     assert coolant.COOLANTS["eg30"].coolprop_name == "INCOMP::MEG[0.3]"
     for name, spec in coolant.COOLANTS.items():
@@ -110,8 +114,9 @@ def test_table_interpolates_coolprop_within_the_grid_error_bound(name, n, kernel
 @pytest.mark.parametrize("name", list(coolant.COOLANTS))
 def test_default_grid_is_fine_enough_for_engineering(name):
     # At interval midpoints (the worst place) the default grid is within 1e-4 relative of CoolProp:
-    # twenty times below the 0.2 % by which CoolProp's own water fit differs from IAPWS-95 (cp at 30 degC,
-    # see the coolant_table example), so the grid adds nothing noticeable to the data's own error.
+    # ten times below the 0.1 % uncertainty IAPWS-95 states for the liquid's c_p (Wagner & Pruss 2002) and
+    # below the 0.28 % by which CoolProp's incompressible water fit differed from it (c_p at 55 degC), so
+    # the grid adds nothing noticeable to the data's own error.
     table = full_range_table(name)
     mid = 0.5 * (table.t_k[:-1] + table.t_k[1:])
     props = coolant.coolant_properties(table, mid)
@@ -151,9 +156,13 @@ def test_table_arrays_are_read_only_and_shaped_alike():
 def test_freezing_temperatures_fall_with_glycol_and_more_for_ethylene_glycol():
     # Freezing-point depression grows with the additive's mass fraction, and per unit mass it is larger
     # for ethylene glycol (62 g/mol) than for propylene glycol (76 g/mol): more molecules per kilogram
-    # (colligative). Water's lower limit is the ice point, 273.15 K (CoolProp gives no freezing curve).
+    # (colligative). Water's lower limit is the triple point, 273.16 K (where IAPWS-95 starts; by definition
+    # of the kelvin until 2019), above its melting temperature at 1 atm, 273.152519 K (IAPWS R14-08(2011),
+    # Revised Release on the Pressure along the Melting and Sublimation Curves of Ordinary Water Substance,
+    # the value it quotes at 101325 Pa).
     lim = {n: coolant.coolant_limits(n) for n in coolant.COOLANTS}
-    assert np.isnan(lim["water"].t_freeze_k) and lim["water"].t_low_k == 273.15
+    assert lim["water"].t_freeze_k == pytest.approx(273.152519, abs=1e-6)
+    assert lim["water"].t_low_k == 273.16 and lim["water"].low_reason == "triple point"
     for glycol in ("pg", "eg"):
         t = [lim[f"{glycol}{x}"].t_freeze_k for x in (20, 25, 30, 40)]
         assert all(a > b for a, b in zip([273.15, *t], t)), (glycol, t)
@@ -165,15 +174,18 @@ def test_freezing_temperatures_fall_with_glycol_and_more_for_ethylene_glycol():
 
 
 def test_water_boils_at_the_saturation_temperature_of_the_pressure():
-    # CoolProp's water fit has a saturation pressure; the upper limit is where it equals the pressure.
-    # Reference: IAPWS-95 (CoolProp's HEOS water) saturation temperatures at 1 atm and 3 bar; the fit
-    # matches them to 0.1 K (its own fit error, measured: 0.046 K and 0.058 K), far above the 1e-9 K
-    # bisection.
+    # The upper limit is IAPWS-95's saturation temperature at the pressure. References: the normal boiling
+    # point on ITS-90, 373.124 K (Wagner & Pruss 2002, section 6.3: 99.974 degC), and 3 bar through
+    # CoolProp's high-level interface (another code path). Above the critical pressure no boiling limit:
+    # the critical temperature, 647.096 K, ends the liquid.
+    assert coolant.coolant_limits("water").t_boil_k == pytest.approx(373.124, abs=5e-4)
     for p_pa in (101325.0, 3e5):
         lim = coolant.coolant_limits("water", p_pa)
         t_sat = CP.PropsSI("T", "P", p_pa, "Q", 0, "HEOS::Water")
-        assert lim.t_boil_k == pytest.approx(t_sat, abs=0.1)
+        assert lim.t_boil_k == pytest.approx(t_sat, abs=1e-9)
         assert lim.t_high_k == lim.t_boil_k and "boiling" in lim.high_reason
+    above = coolant.coolant_limits("water", 2.5e7)
+    assert np.isnan(above.t_boil_k) and above.t_high_k == pytest.approx(647.096, abs=1e-9) and above.high_reason == "critical temperature"
     # Glycols: CoolProp has no saturation data; the fit's upper limit, 373.15 K, applies at any pressure.
     assert coolant.coolant_limits("pg25", 3e5).t_high_k == 373.15
 

@@ -72,7 +72,7 @@ def test_case_without_cooling_is_the_electrical_solve_alone(tmp_path, kit):
 # --- flows from first principles: CoolProp --------------------------------------------------------
 
 @pytest.mark.parametrize("coolant, coolprop, sourced", [
-    ("water", "INCOMP::Water", True), ("pg25", "INCOMP::MPG[0.25]", True), ("eg40", "INCOMP::MEG[0.4]", False),
+    ("water", "HEOS::Water", True), ("pg25", "INCOMP::MPG[0.25]", True), ("eg40", "INCOMP::MEG[0.4]", False),
 ])
 def test_rack_flow_is_design_heat_over_cp_dt(coolant, coolprop, sourced):
     """Constant-flow loops: each loop's flow is its racks' liquid heat over cp dT, cp of the coolant at the

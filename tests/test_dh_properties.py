@@ -89,14 +89,15 @@ def test_per_pipe_drops_are_darcy_weisbach_at_each_pipe_temperature():
 
 def test_per_pipe_plant_heat_is_the_enthalpy_rise():
     """The plant's heat with per-pipe c_p is m times the integral of c_p from the return to the supply
-    temperature: here CoolProp's c_p (the stored table's source) integrated by scipy's quad, to 1e-7 (the
-    table's linear interpolation on its 0.25 K grid)."""
+    temperature: here CoolProp's c_p (IAPWS-95, the stored table's source) at the network's pressure (2 bar gauge
+    return, 301,325 Pa absolute: a stored pressure) integrated by scipy's quad, to 1e-7 (the table's linear
+    interpolation on its 0.25 K grid)."""
     from CoolProp.CoolProp import PropsSI
     from scipy.integrate import quad
 
     ds = gw.solve(line_case(properties="per_pipe", p_supply_pa=6e5))
     a = ds.attrs
-    rise, _ = quad(lambda t: PropsSI("C", "T", t, "P", 101325.0, "INCOMP::Water"), a["dh_t_return_k"], 348.15,
+    rise, _ = quad(lambda t: PropsSI("C", "T", t, "P", 301325.0, "HEOS::Water"), a["dh_t_return_k"], 348.15,
                    epsabs=1e-9)
     assert a["dh_q_plant_w"] == pytest.approx(a["dh_flow_kg_s"] * rise, rel=1e-7)
     # the mean of the end values overstates water's mean c_p across the substation (c_p curves, with its

@@ -115,19 +115,19 @@ def test_design_flows_conserve_mass():
 
 def test_design_fluid_is_coolprop_water():
     # The network fluid at the mean of 75 C supply and 40 C return, from CoolProp itself: the registry's water
-    # is CoolProp's incompressible fit ('INCOMP::Water'; it differs from IAPWS-95 'Water' by 0.3 % in cp here).
-    # The stored tables interpolate CoolProp on a 401-point grid; 1e-6 relative is far above their
-    # interpolation error and far below any effect on a pipe size.
+    # is IAPWS-95 ('HEOS::Water'), taken at the network's pressure (the schema's 2 bar gauge at the plant's
+    # return, plus 1 atm: 301,325 Pa, one of the stored pressures). The stored tables interpolate CoolProp on a
+    # 0.25 K grid; 1e-6 relative is far above their interpolation error and far below any effect on a pipe size.
     from CoolProp.CoolProp import PropsSI
 
     from gigawatt.models.coolant import _spec
 
     lay = town_layout(SMALL)
-    t, fluid = 0.5 * (348.15 + 313.15), _spec("water").fluid
-    assert fluid == "INCOMP::Water"
-    assert lay.cp_j_per_kg_k == pytest.approx(PropsSI("C", "T", t, "P", 101325, fluid), rel=1e-6)
-    assert lay.density_kg_m3 == pytest.approx(PropsSI("D", "T", t, "P", 101325, fluid), rel=1e-6)
-    assert lay.viscosity_pa_s == pytest.approx(PropsSI("V", "T", t, "P", 101325, fluid), rel=1e-6)
+    t, fluid, p_pa = 0.5 * (348.15 + 313.15), _spec("water").fluid, 301325.0
+    assert fluid == "HEOS::Water"
+    assert lay.cp_j_per_kg_k == pytest.approx(PropsSI("C", "T", t, "P", p_pa, fluid), rel=1e-6)
+    assert lay.density_kg_m3 == pytest.approx(PropsSI("D", "T", t, "P", p_pa, fluid), rel=1e-6)
+    assert lay.viscosity_pa_s == pytest.approx(PropsSI("V", "T", t, "P", p_pa, fluid), rel=1e-6)
 
 
 # --- pipe sizes ---------------------------------------------------------------------------------------

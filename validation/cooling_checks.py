@@ -85,7 +85,8 @@ def solve_with_plant(case):
 
 def coolprop_properties(coolant: str, t_k: float) -> tuple[float, float, float]:
     """(density [kg/m^3], cp [J/(kg K)], viscosity [Pa s]) of a gigawatt coolant at ``t_k`` [K], from
-    CoolProp itself [3]_ (not gigawatt's tables), at CoolProp's reference pressure for incompressibles."""
+    CoolProp itself [3]_ (not gigawatt's tables), at 1 atm, the pressure the cooling stage takes them at (water:
+    IAPWS-95; the glycols: Melinder's fits, which do not depend on pressure)."""
     from CoolProp.CoolProp import PropsSI
 
     from gigawatt.models.coolant import COOLANTS, P_REFERENCE_PA

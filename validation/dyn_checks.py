@@ -156,11 +156,13 @@ def series_transport_delay(spec):
     """The district-heating stage of a time series (:class:`gigawatt.solver.district_heating.series.DistrictHeatingSeries`) on
     plant - supply pipe - consumer (a given flow) - return pipe: the plant's supply steps at t = 0; the water
     reaching the consumer changes after tau = rho A L / m, before and after on the exponential; the stage's
-    ledger (plant heat = delivered + losses + stored change) over the run. rho and cp: CoolProp's water at the
-    stage's property temperature (the mean of supply and return, schema row 'fluid')."""
+    ledger (plant heat = delivered + losses + stored change) over the run. rho and cp: CoolProp's IAPWS-95 water
+    at the stage's property temperature (the mean of supply and return, schema row 'fluid') and the network's
+    pressure."""
     import gigawatt as gw
     from CoolProp.CoolProp import PropsSI
     from gigawatt.solver.district_heating.series import DistrictHeatingSeries
+    from gigawatt.solver.district_heating.stage import plant_pressure_pa
 
     p = spec["inputs"]
     pipe = lambda pid, a, b: dict(id=pid, from_node=a, to_node=b, length_m=p["length_m"],  # noqa: E731
@@ -181,7 +183,8 @@ def series_transport_delay(spec):
     i = 1 + int(np.argmax(np.abs(np.diff(out)) > 1e-3 * abs(p["t_after_k"] - p["t_before_k"])))
     arrival = (i + 1) * dt - (out[i] - out[i - 1]) / (out[i + 1] - out[i - 1]) * dt
     t_mean = 0.5 * (p["t_before_k"] + p["t_return_k"])
-    rho, cp = (PropsSI(k, "T", t_mean, "P", 101325.0, "INCOMP::Water") for k in ("D", "C"))
+    p_abs = plant_pressure_pa(case.settings["district_heating"])  # the network's pressure (2 bar gauge + 1 atm)
+    rho, cp = (PropsSI(k, "T", t_mean, "P", p_abs, "HEOS::Water") for k in ("D", "C"))
     tau = rho * math.pi * p["diameter_m"] ** 2 / 4 * p["length_m"] / p["m_kg_s"]
     tg, decay = p["t_ground_k"], math.exp(-p["u_w_per_m_k"] * p["length_m"] / (p["m_kg_s"] * cp))
     point = f"stage, dt {dt:g} s"
