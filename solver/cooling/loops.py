@@ -125,6 +125,42 @@ def _ladder(group, n_group, s_node, r_node, first_node, *, seg_m, feed_m, back_m
     return _Ladder(s_tap, r_tap, 2 * n_tap, pipes)
 
 
+def _rank_within(key: np.ndarray) -> np.ndarray:
+    """Rank of each entry among the entries of equal ``key``, in array order (0, 1, ...)."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    run_start = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    run_length = np.diff(np.r_[run_start, key.size])
+    rank = np.empty(key.size, dtype=np.int64)
+    rank[order] = np.arange(key.size) - np.repeat(run_start, run_length)
+    return rank
+
+
+def _joined(owner: np.ndarray, role: np.ndarray) -> np.ndarray:
+    """``owner-role`` for every owner, role by role within each owner."""
+    return np.strings.add(np.strings.add(np.repeat(owner, role.size), "-"), np.tile(role, owner.size))
+
+
+def numbered_names(prefix: np.ndarray, which: np.ndarray, number: np.ndarray) -> np.ndarray:
+    """Names ``prefix[which[i]] + str(number[i])`` (no number where it is 0) as one fixed-width ``str``
+    array, composed from the characters of a few short tables rather than string by string."""
+    prefix = np.asarray(prefix, dtype=str)
+    digits = np.arange(int(number.max(initial=0)) + 1).astype(str)
+    digits[0] = ""
+    w_prefix, w_digits = max(prefix.dtype.itemsize // 4, 1), max(digits.dtype.itemsize // 4, 1)
+    prefix, digits = prefix.astype(f"<U{w_prefix}"), digits.astype(f"<U{w_digits}")
+    at = np.strings.str_len(prefix)[which]
+    n_digits = np.strings.str_len(digits)[number]
+    width = max(int(np.max(at + n_digits, initial=0)), 1)
+    chars = np.zeros((which.size, width), dtype=np.uint32)
+    chars[:, :min(w_prefix, width)] = prefix.view(np.uint32).reshape(-1, w_prefix)[which, :width]
+    number_chars = digits.view(np.uint32).reshape(-1, w_digits)[number]
+    for j in range(w_digits):
+        row = np.flatnonzero(n_digits > j)
+        chars[row, at[row] + j] = number_chars[row, j]
+    return chars.view(f"<U{width}").ravel()
+
+
 def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> LoopNetwork:
     """Ladder networks of every loop from the rack table and the ``[cooling]`` settings ``s``.
 
@@ -141,7 +177,7 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
                           branch_m=s["rack_hose_length_m"], branch_d_m=s["rack_hose_diameter_m"],
                           branch_k=0.0 if plates else branch_k_minor, role0=LOOP_LADDER)
     n_node = 2 * n_loop + loop_ladder.n_new
-    parts = list(loop_ladder.pipes)
+    parts = [p + (-1,) for p in loop_ladder.pipes]  # (..., group = loop, owner rack: none)
     if plates:
         n_plate = s["chips_per_rack"]
         plate_rack = np.repeat(np.arange(n_rack), n_plate)
@@ -156,7 +192,7 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
         d_hose = s["rack_hose_diameter_m"]
         hose_in = hose_in[:3] + (d_hose,) + hose_in[4:]
         hose_out = hose_out[:3] + (d_hose,) + hose_out[4:]
-        rack_loop_of = lambda p: p[:6] + (rack_loop[p[6]],)  # noqa: E731  pipe group: rack -> loop
+        rack_loop_of = lambda p: p[:6] + (rack_loop[p[6]], p[6])  # noqa: E731  group: loop, owner: rack
         parts = [parts[0], parts[1], parts[3], parts[4]] + [rack_loop_of(p) for p in
                                                             (hose_in, man_s, plate_p, man_r, hose_out)]
     counts = [np.asarray(p[0]).size for p in parts]
@@ -178,21 +214,24 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
         unit_rack = np.arange(n_rack)
         rack_inlet = unit_pipe
         outlet = np.full(n_rack, -1)
-    owner = np.where(role >= RACK_LADDER, -1, loop)  # name rack-level pipes after their rack
-    number = pd.DataFrame({"loop": loop, "role": role}).groupby(["loop", "role"]).cumcount().to_numpy() + 1
-    names = np.array(ROLES, dtype=object)[role]
-    pipe_ids = loop_ids[loop] + "-" + names + number.astype(str).astype(object)
-    rack_names = racks["id"].to_numpy(object)
+    # Pipes are named after their loop (loop ladder) or their rack (rack ladder, and a lumped rack's branch),
+    # their role, and their number among the pipes of that role there.
+    owner_rack = cat(7, np.int64)
+    by_rack = owner_rack >= 0
+    n_role, n_rack_role = len(ROLES), len(ROLES) - RACK_LADDER
+    key = np.where(by_rack, n_loop * n_role + owner_rack * n_rack_role + role - RACK_LADDER, loop * n_role + role)
+    number = _rank_within(key) + 1
+    rack_names = np.asarray(racks["id"].to_numpy(object), dtype=str)
+    roles = np.asarray(ROLES, dtype=str)
+    prefix = [_joined(np.asarray(loop_ids, dtype=str), roles)]
     if plates:
-        rack_level = np.flatnonzero(owner < 0)
-        rack_of_pipe = np.concatenate([np.arange(n_rack), np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
-                                       unit_rack, np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
-                                       np.arange(n_rack)])
-        n_in_rack = pd.DataFrame({"r": rack_of_pipe, "role": role[rack_level]}).groupby(["r", "role"]).cumcount()
-        pipe_ids[rack_level] = (rack_names[rack_of_pipe] + "-" + names[rack_level]
-                                + (n_in_rack.to_numpy() + 1).astype(str).astype(object))
-    else:
-        pipe_ids[unit_pipe] = rack_names + "-branch"
+        prefix.append(_joined(rack_names, roles[RACK_LADDER:]))
+    else:  # a lumped rack's branch: "<rack>-branch", unnumbered
+        prefix.append(np.strings.add(rack_names, "-branch"))
+        key[unit_pipe] = n_loop * n_role + np.arange(n_rack)
+        number[unit_pipe] = 0
+    prefix = np.concatenate(prefix)
+    pipe_ids = numbered_names(prefix, key, number)
     return LoopNetwork(loop_ids=loop_ids, rack_loop=rack_loop, n_node=int(n_node), supply_node=sup,
                        return_node=ret, rack_inlet_pipe=rack_inlet, rack_outlet_node=outlet, unit_rack=unit_rack,
                        unit_pipe=unit_pipe, pipe_from=cat(0, np.int64), pipe_to=cat(1, np.int64), pipe_loop=loop,
