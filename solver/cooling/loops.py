@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 DEFAULT_LOOP = "tcs"
 """Loop name of racks whose ``cooling_loop`` is empty."""
@@ -141,6 +142,23 @@ def _joined(owner: np.ndarray, role: np.ndarray) -> np.ndarray:
     return np.strings.add(np.strings.add(np.repeat(owner, role.size), "-"), np.tile(role, owner.size))
 
 
+@njit(cache=True)
+def _compose_chars(prefix, prefix_len, digits, digits_len, which, number, out):
+    """Row ``i`` of ``out``: the characters of ``prefix[which[i]]`` then those of ``digits[number[i]]``,
+    zero-padded (the code points of a fixed-width ``str`` array)."""
+    for i in range(which.size):
+        p, d = which[i], number[i]
+        k = 0
+        for j in range(prefix_len[p]):
+            out[i, k] = prefix[p, j]
+            k += 1
+        for j in range(digits_len[d]):
+            out[i, k] = digits[d, j]
+            k += 1
+        for j in range(k, out.shape[1]):
+            out[i, j] = 0
+
+
 def numbered_names(prefix: np.ndarray, which: np.ndarray, number: np.ndarray) -> np.ndarray:
     """Names ``prefix[which[i]] + str(number[i])`` (no number where it is 0) as one fixed-width ``str``
     array, composed from the characters of a few short tables rather than string by string."""
@@ -149,15 +167,12 @@ def numbered_names(prefix: np.ndarray, which: np.ndarray, number: np.ndarray) ->
     digits[0] = ""
     w_prefix, w_digits = max(prefix.dtype.itemsize // 4, 1), max(digits.dtype.itemsize // 4, 1)
     prefix, digits = prefix.astype(f"<U{w_prefix}"), digits.astype(f"<U{w_digits}")
-    at = np.strings.str_len(prefix)[which]
-    n_digits = np.strings.str_len(digits)[number]
-    width = max(int(np.max(at + n_digits, initial=0)), 1)
-    chars = np.zeros((which.size, width), dtype=np.uint32)
-    chars[:, :min(w_prefix, width)] = prefix.view(np.uint32).reshape(-1, w_prefix)[which, :width]
-    number_chars = digits.view(np.uint32).reshape(-1, w_digits)[number]
-    for j in range(w_digits):
-        row = np.flatnonzero(n_digits > j)
-        chars[row, at[row] + j] = number_chars[row, j]
+    at = np.strings.str_len(prefix).astype(np.int64)
+    n_digits = np.strings.str_len(digits).astype(np.int64)
+    width = max(int(np.max(at[which] + n_digits[number], initial=0)), 1)
+    chars = np.empty((which.size, width), dtype=np.uint32)
+    _compose_chars(prefix.view(np.uint32).reshape(-1, w_prefix), at, digits.view(np.uint32).reshape(-1, w_digits),
+                   n_digits, np.ascontiguousarray(which, np.int64), np.ascontiguousarray(number, np.int64), chars)
     return chars.view(f"<U{width}").ravel()
 
 
