@@ -20,7 +20,7 @@ pressure reference). Built with array arithmetic, no Python loop over racks or p
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,11 @@ ROLES = ("feed_supply", "supply_header", "rack", "return_header", "feed_return",
 """Pipe roles, indexed by :attr:`LoopNetwork.pipe_role`: the loop ladder's five, then the rack ladder's."""
 LOOP_LADDER, RACK_LADDER = 0, 5  # first role of each ladder level
 RACK, PLATE = 2, 7
+LOOP_SETTINGS = ("plate_resolution", "chips_per_rack", "reverse_return", "header_segment_length_m",
+                 "header_feed_length_m", "header_diameter_m", "header_k_minor", "rack_hose_length_m",
+                 "rack_hose_diameter_m", "manifold_segment_length_m", "manifold_diameter_m", "plate_hose_length_m",
+                 "plate_hose_diameter_m")
+"""The ``[cooling]`` settings :func:`build_loops` reads (with the rack table's ``id`` and ``cooling_loop``)."""
 
 
 @dataclass(frozen=True)
@@ -252,3 +257,24 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
                        unit_pipe=unit_pipe, pipe_from=cat(0, np.int64), pipe_to=cat(1, np.int64), pipe_loop=loop,
                        pipe_role=role, pipe_length_m=cat(2), pipe_diameter_m=cat(3), pipe_k_minor=cat(4),
                        pipe_ids=pipe_ids)
+
+
+def case_loops(case, s: dict, branch_k_minor: np.ndarray) -> LoopNetwork:
+    """:func:`build_loops` of the case's rack table, its topology made once per case: kept with the (immutable)
+    case, keyed by the rack table and the values of :data:`LOOP_SETTINGS` (STYLE rule 7), with read-only
+    arrays; only the heat units' ``branch_k_minor`` [-] is set per call (a repeated solve, a cooling outage)."""
+    key = tuple(s[k] for k in LOOP_SETTINGS)
+    topology = case.derived(("cooling_loops", key), ("rack",), lambda: _read_only(build_loops(case.tables["rack"], s,
+                                                                                              0.0)))
+    k_minor = topology.pipe_k_minor.copy()
+    k_minor[topology.unit_pipe] = branch_k_minor
+    k_minor.flags.writeable = False
+    return replace(topology, pipe_k_minor=k_minor)
+
+
+def _read_only(loops: LoopNetwork) -> LoopNetwork:
+    for name in loops.__dataclass_fields__:
+        value = getattr(loops, name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return loops

@@ -54,7 +54,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            fan_power_affinity, pump_speed_for_head)
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.cooling.loops import LoopNetwork, build_loops, loop_of_racks
+from gigawatt.solver.cooling.loops import LoopNetwork, case_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
 
@@ -188,7 +188,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray, loop_flow_fraction: dic
     d_unit = s["plate_hose_diameter_m"] if s["plate_resolution"] else s["rack_hose_diameter_m"]
     area = 0.25 * math.pi * d_unit ** 2
     k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
-    loops = build_loops(racks, s, k_unit)
+    loops = case_loops(case, s, k_unit)
 
     ua = cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"])
     if loop_flow_fraction:
