@@ -9,25 +9,25 @@ value array at places found once. Registry :data:`REDUCED_SOLVERS`:
     Reverse Cuthill-McKee order and envelope ``L D L^T`` (:mod:`gigawatt.solver.numerics.envelope`): the fastest where
     the envelope is narrow (the ladder of a cooling loop: 3 entries a row).
 ``sparse``
-    Sparse ``L D L^T`` (:mod:`gigawatt.solver.numerics.sparse_ldl`) where the envelope is wide (a loop whose
-    racks are ladders of cold plates; meshed networks), in a *series-parallel reduction* order where the
-    pattern allows one (:func:`series_parallel_order`: no fill beyond one entry per eliminated node, found in
-    linear time), else SuperLU's minimum-degree order.
+    Minimum-degree order and sparse ``L D L^T`` (:mod:`gigawatt.solver.numerics.sparse_ldl`): where the envelope is
+    wide (a loop whose racks are ladders of cold plates; meshed networks).
 ``scipy``
     ``scipy.sparse.linalg.spsolve`` (SuperLU), which redoes its ordering every time; no assembly by the
     kernel. Also the fall-back of the other two when a pivot is not positive, which a symmetric positive
     definite matrix only shows by rounding.
 
-:func:`choose` picks one for ``"auto"``.
+:func:`choose` picks one for ``"auto"``. The sparse solver's minimum-degree order is found by series and
+parallel reductions where they empty the pattern (:func:`series_parallel_order`, linear time: ladders, ladders
+of ladders, trees), by SuperLU's multiple minimum degree elsewhere.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from numba import njit
 
 from gigawatt.solver.numerics.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
 from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows, ldl_rows, ldl_solve
