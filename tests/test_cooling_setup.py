@@ -154,6 +154,18 @@ def test_case_loops_equal_build_loops_and_are_kept_with_the_case(cooling):
     assert lp.case_loops(case, other, k).pipe_length_m.sum() > kept.pipe_length_m.sum()
 
 
+def test_thermal_network_is_kept_with_the_case_and_solves_as_a_fresh_one():
+    case = small_case()
+    first = st.prepare_cooling(case, rack_powers(case)[1])
+    loop = str(first.loops.loop_ids[0])
+    reduced = st.prepare_cooling(case, rack_powers(case)[1], {loop: 0.5})  # a cooling outage: other flows
+    assert reduced.thermal.network is first.thermal.network
+    fresh = st._loop_thermal(reduced.settings, reduced.tcs, reduced.loops, reduced.hydraulics.result)
+    assert fresh.network is not first.thermal.network
+    q = np.linspace(1e3, 2e3, reduced.loops.unit_rack.size)
+    np.testing.assert_array_equal(reduced.thermal.solve(q).t_node_k, fresh.solve(q).t_node_k)
+
+
 # --- starting flows ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cooling", [{}, {"reverse_return": True}, {"plate_resolution": False},

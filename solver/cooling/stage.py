@@ -54,7 +54,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            fan_power_affinity, pump_speed_for_head)
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.cooling.loops import LoopNetwork, case_loops, loop_of_racks
+from gigawatt.solver.cooling.loops import LOOP_SETTINGS, LoopNetwork, case_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
 
@@ -198,7 +198,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray, loop_flow_fraction: dic
         m_run = m_design
     hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_run)
     m = hyd.result.pipe_m_kg_s
-    thermal = _loop_thermal(s, tcs, loops, hyd.result)
+    thermal = _loop_thermal(s, tcs, loops, hyd.result, case)
     th = thermal.solve(np.zeros(loops.unit_rack.size))
     m_unit = np.abs(m[loops.unit_pipe])
     return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
@@ -460,8 +460,10 @@ class LoopThermal:
         return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
 
 
-def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult) -> LoopThermal:
-    """Set up the loops' thermal network (see :class:`LoopThermal`)."""
+def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, case=None) -> LoopThermal:
+    """Set up the loops' thermal network (see :class:`LoopThermal`). With ``case``, the network (it depends
+    on the topology, the pipes' heat loss and the coolant's cp, not on the flows) is made once and kept with
+    the case, keyed by the rack table and those settings (STYLE rule 7), as the loop topology is."""
     n_unit = loops.unit_pipe.size
     heat_node = loops.n_node + np.arange(n_unit)
     other, up = _split_units(loops)
@@ -480,8 +482,16 @@ def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult)
     loop_flow = -hyd.supply_kg_s[loops.return_node]
     m_node[loops.supply_node] = loop_flow
     m_node[loops.return_node] = -loop_flow
-    network = prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
-                                      tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+
+    def prepare():
+        return prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
+                                       tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+
+    if case is None:
+        network = prepare()
+    else:
+        key = (*(s[k] for k in LOOP_SETTINGS), s["pipe_u_w_per_m_k"], s["room_t_k"], tcs.cp_j_per_kg_k)
+        network = case.derived(("cooling_thermal", key), ("rack",), prepare)
     return LoopThermal(network, value, heat_node, flow, m_node)
 
 
