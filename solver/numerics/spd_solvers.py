@@ -105,18 +105,22 @@ def _has_neighbour(ptr, adj, degree, i, j):
 def _series_parallel_order(n, rows, cols, position):
     """Kernel of :func:`series_parallel_order`; returns how many nodes it ordered."""
     ptr, adj, degree = _symmetric_adjacency(n, rows, cols)
-    queue = np.empty(n, dtype=np.int64)   # nodes of degree <= 2, each once (a degree never rises)
+    # Nodes of degree <= 2 wait on a stack, each once (a degree never rises), taken last in, first out: the
+    # neighbours of a node just eliminated come next, so one ladder is finished before the next is begun and
+    # neighbouring rows of the factor sit close together in memory (a first-in, first-out queue would step
+    # through every ladder at once; the solves were 10-15 % slower in that order).
+    stack = np.empty(n, dtype=np.int64)
     queued = np.zeros(n, dtype=np.bool_)
-    head, tail = 0, 0
-    for i in range(n):
+    top = 0
+    for i in range(n - 1, -1, -1):
         if degree[i] <= 2:
-            queue[tail] = i
-            tail += 1
+            stack[top] = i
+            top += 1
             queued[i] = True
     done = 0
-    while head < tail:
-        v = queue[head]
-        head += 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
         position[v] = done
         done += 1
         d = degree[v]
@@ -132,10 +136,10 @@ def _series_parallel_order(n, rows, cols, position):
                 adj[ptr[b] + degree[b]] = a
                 degree[b] += 1
         degree[v] = 0
-        for w in (a, b):
+        for w in (b, a):
             if w >= 0 and not queued[w] and degree[w] <= 2:
-                queue[tail] = w
-                tail += 1
+                stack[top] = w
+                top += 1
                 queued[w] = True
     return done
 
