@@ -25,6 +25,9 @@ For each one and each size the record holds, the whole call first:
   warm coolant-network solve; ``hot_*`` the same back to back, caches warm (a loop of solves);
   ``prepare_s`` the one-off set-up of both; ``one_shot_s`` the two one-call functions as the cooling stage
   calls them today;
+* ``whole_cpu_s``, ``warm_hydraulic_cpu_s``, ``warm_thermal_cpu_s``, ``warm_cpu_s`` [s]: medians of the CPU time
+  (``time.process_time``) of the same calls, and ``load_average``, the 1, 5 and 15 minute load averages when
+  the record was made: on a shared machine the wall time includes waiting for a core;
 * ``cold_s`` [s]: wall time of a fresh ``python -m gigawatt.bench.coolant_networks --cold`` process that imports
   gigawatt, builds the case and solves it once (electrical and cooling), with numba's on-disk cache warm,
   and ``cold_network_s``, the time spent in the hydraulic network solver in that process;
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -136,6 +140,23 @@ def recording_network_calls():
 def _median_s(fn, repeat: int) -> float:
     """Median wall time [s] of ``fn()`` as the DC benchmarks take it (garbage collected before each call)."""
     return median_time(fn, repeat)[0]
+
+
+def _with_cpu(fn, cpu: list):
+    """``fn`` that also appends the CPU time [s] of each call (``time.process_time``, both cores counted) to
+    ``cpu``: on a shared, loaded machine the wall time waits for a core, the CPU time does not."""
+    def timed(*args):
+        c0 = time.process_time()
+        out = fn(*args)
+        cpu.append(time.process_time() - c0)
+        return out
+    return timed
+
+
+def _median(values: list) -> float:
+    import statistics
+
+    return statistics.median(values)
 
 
 def _hot_time(fn, repeat: int) -> float:
@@ -294,8 +315,9 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     tnet = _loop_thermal(plant.settings, plant.tcs, plant.loops, hyd).network
     prepare_s += time.perf_counter() - t0
     th = tnet.solve(**t_solve)
-    warm_h = _median_s(lambda: hnet.solve(**h_solve_kwargs), repeat)
-    warm_t = _median_s(lambda: tnet.solve(**t_solve), repeat)
+    cpu_h, cpu_t, cpu_whole = [], [], []
+    warm_h = _median_s(_with_cpu(lambda: hnet.solve(**h_solve_kwargs), cpu_h), repeat)
+    warm_t = _median_s(_with_cpu(lambda: tnet.solve(**t_solve), cpu_t), repeat)
     hot_h = _hot_time(lambda: hnet.solve(**h_solve_kwargs), repeat)
     hot_t = _hot_time(lambda: tnet.solve(**t_solve), repeat)
     one_shot = _median_s(lambda: _loop_thermal(plant.settings, plant.tcs, plant.loops,
@@ -304,7 +326,8 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     say(f"{label}: timing gw.solve of cases not solved before (each built afresh, untimed)")
     import gigawatt as gw
 
-    whole_s, whole_runs = median_fresh_time(lambda: build_case(benchmark, n), gw.solve, repeat, WHOLE_TIME_BUDGET_S)
+    whole_s, whole_runs = median_fresh_time(lambda: build_case(benchmark, n), _with_cpu(gw.solve, cpu_whole), repeat,
+                                            WHOLE_TIME_BUDGET_S)
     # The stage's own answer is the reference for ours here (the same arrays): identical to the last bit.
     same = bool(np.array_equal(hyd.m_kg_s, plant.hydraulics.result.m_kg_s)
                 and np.array_equal(th.t_node_k, heat.thermal.t_node_k, equal_nan=True))
@@ -317,6 +340,8 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
         "linear_solver": hnet.linear_solver, "factor_work": float(hnet.factor_work),
         **whole_fields(whole_s, None), "whole_runs": whole_runs, "prepare_s": prepare_s, "warm_hydraulic_s": warm_h, "warm_thermal_s": warm_t, "warm_s": warm_h + warm_t,
         "hot_hydraulic_s": hot_h, "hot_thermal_s": hot_t, "hot_s": hot_h + hot_t,
+        "whole_cpu_s": _median(cpu_whole), "warm_hydraulic_cpu_s": _median(cpu_h), "warm_thermal_cpu_s": _median(cpu_t),
+        "warm_cpu_s": _median(cpu_h) + _median(cpu_t), "load_average": list(os.getloadavg()),
         "one_shot_s": one_shot, "repeat": int(repeat), "iterations": int(hyd.iterations),
         "max_pressure_residual_pa": float(hyd.max_pressure_residual_pa),
         "pipes_below_re_4000": int(np.sum(np.abs(hyd.pipe_m_kg_s) * hnet.pipes.re_per_kg_s < RE_TURBULENT_MIN)),
@@ -371,11 +396,13 @@ def target_lines(records: list[dict]) -> list[str]:
 
 def format_table(records: list[dict]) -> str:
     """A plain-text table of the coolant records, with the conditions and the targets in a footer."""
-    head = ["benchmark", "size", "pipes", "whole ms", "peer whole ms", "x whole", "warm ms", "hyd ms", "heat ms",
+    head = ["benchmark", "size", "pipes", "whole ms", "cpu ms", "peer whole ms", "x whole", "warm ms", "cpu ms",
+            "hyd ms", "heat ms",
             "hot ms", "prep ms", "1-shot ms", "cold s", "iter",
             "peer hyd ms", "peer ms", "x hyd", "x", "dp Pa", "dm kg/s", "dT K"]
     rows = [[r["benchmark"], f"{r['size']:,} {r['unit']}", f"{r['pipes']:,}", fmt(r["whole_s"], 1e3, ".4g"),
-             fmt(r["peer_whole_s"], 1e3, ".4g"), fmt(r["speedup_whole"], 1, ".2g"), fmt(r["warm_s"], 1e3),
+             fmt(r.get("whole_cpu_s"), 1e3, ".4g"), fmt(r["peer_whole_s"], 1e3, ".4g"), fmt(r["speedup_whole"], 1, ".2g"),
+             fmt(r["warm_s"], 1e3), fmt(r.get("warm_cpu_s"), 1e3),
              fmt(r["warm_hydraulic_s"], 1e3), fmt(r["warm_thermal_s"], 1e3), fmt(r["hot_s"], 1e3),
              fmt(r["prepare_s"], 1e3),
              fmt(r["one_shot_s"], 1e3), fmt(r.get("cold_s"), 1, ".3g", "–"), str(r["iterations"]),
@@ -392,7 +419,8 @@ def format_table(records: list[dict]) -> str:
         "  them; warm = hyd + heat: medians of the prepared hydraulic (Global Gradient, Colebrook) and thermal",
         "  (upwind sweep) solves, garbage collected before each (as the DC table); hot: the same back to back;",
         "  prep: their one-off set-up; 1-shot: solve_hydraulic_network + the thermal set-up and solve as the stage",
-        "  calls them now; cold: fresh process (import, build, gw.solve).",
+        "  calls them now; cold: fresh process (import, build, gw.solve). cpu: median CPU time of the same calls",
+        "  (process_time, both cores counted); wall times on a loaded machine include waiting for a core.",
         "peer: pandapipes pipeflow on the same loops, warm, 'hydraulics' and 'sequential' (hydraulics + heat)",
         "  modes, tolerances of the cooling validation case; x = peer / ours. dp: max |difference| of node",
         "  pressures above the loop's return node; dm: of pipe mass flows; dT: of node temperatures.",
@@ -400,7 +428,9 @@ def format_table(records: list[dict]) -> str:
     for r in records:
         out.append(f"{r['benchmark']} {r['size']:,} {r['unit']}: {r['halls']} halls x {r['rows_per_hall']} rows x "
                    f"{r['racks_per_row']} racks ({r['racks']:,} racks, {r['loops']} loops), {r['nodes']:,} nodes, "
-                   f"{r['pipes']:,} pipes; linear solver {r['linear_solver']}")
+                   f"{r['pipes']:,} pipes; linear solver {r['linear_solver']}"
+                   + (f"; load average {' '.join(f'{x:.2f}' for x in r['load_average'])}" if r.get("load_average")
+                      else ""))
         out += record_notes(r, "pipes run below Re 4000, where gigawatt's friction factor is laminar or the "
                                "laminar-turbulent blend and pandapipes' is Colebrook's: there dp/dm/dT compare two "
                                "models, not two solvers")

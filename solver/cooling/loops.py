@@ -20,10 +20,11 @@ pressure reference). Built with array arithmetic, no Python loop over racks or p
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 DEFAULT_LOOP = "tcs"
 """Loop name of racks whose ``cooling_loop`` is empty."""
@@ -33,6 +34,11 @@ ROLES = ("feed_supply", "supply_header", "rack", "return_header", "feed_return",
 """Pipe roles, indexed by :attr:`LoopNetwork.pipe_role`: the loop ladder's five, then the rack ladder's."""
 LOOP_LADDER, RACK_LADDER = 0, 5  # first role of each ladder level
 RACK, PLATE = 2, 7
+LOOP_SETTINGS = ("plate_resolution", "chips_per_rack", "reverse_return", "header_segment_length_m",
+                 "header_feed_length_m", "header_diameter_m", "header_k_minor", "rack_hose_length_m",
+                 "rack_hose_diameter_m", "manifold_segment_length_m", "manifold_diameter_m", "plate_hose_length_m",
+                 "plate_hose_diameter_m")
+"""The ``[cooling]`` settings :func:`build_loops` reads (with the rack table's ``id`` and ``cooling_loop``)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,56 @@ def _ladder(group, n_group, s_node, r_node, first_node, *, seg_m, feed_m, back_m
     return _Ladder(s_tap, r_tap, 2 * n_tap, pipes)
 
 
+def _rank_within(key: np.ndarray) -> np.ndarray:
+    """Rank of each entry among the entries of equal ``key``, in array order (0, 1, ...)."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    run_start = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    run_length = np.diff(np.r_[run_start, key.size])
+    rank = np.empty(key.size, dtype=np.int64)
+    rank[order] = np.arange(key.size) - np.repeat(run_start, run_length)
+    return rank
+
+
+def _joined(owner: np.ndarray, role: np.ndarray) -> np.ndarray:
+    """``owner-role`` for every owner, role by role within each owner."""
+    return np.strings.add(np.strings.add(np.repeat(owner, role.size), "-"), np.tile(role, owner.size))
+
+
+@njit(cache=True)
+def _compose_chars(prefix, prefix_len, digits, digits_len, which, number, out):
+    """Row ``i`` of ``out``: the characters of ``prefix[which[i]]`` then those of ``digits[number[i]]``,
+    zero-padded (the code points of a fixed-width ``str`` array)."""
+    for i in range(which.size):
+        p, d = which[i], number[i]
+        k = 0
+        for j in range(prefix_len[p]):
+            out[i, k] = prefix[p, j]
+            k += 1
+        for j in range(digits_len[d]):
+            out[i, k] = digits[d, j]
+            k += 1
+        for j in range(k, out.shape[1]):
+            out[i, j] = 0
+
+
+def numbered_names(prefix: np.ndarray, which: np.ndarray, number: np.ndarray) -> np.ndarray:
+    """Names ``prefix[which[i]] + str(number[i])`` (no number where it is 0) as one fixed-width ``str``
+    array, composed from the characters of a few short tables rather than string by string."""
+    prefix = np.asarray(prefix, dtype=str)
+    digits = np.arange(int(number.max(initial=0)) + 1).astype(str)
+    digits[0] = ""
+    w_prefix, w_digits = max(prefix.dtype.itemsize // 4, 1), max(digits.dtype.itemsize // 4, 1)
+    prefix, digits = prefix.astype(f"<U{w_prefix}"), digits.astype(f"<U{w_digits}")
+    at = np.strings.str_len(prefix).astype(np.int64)
+    n_digits = np.strings.str_len(digits).astype(np.int64)
+    width = max(int(np.max(at[which] + n_digits[number], initial=0)), 1)
+    chars = np.empty((which.size, width), dtype=np.uint32)
+    _compose_chars(prefix.view(np.uint32).reshape(-1, w_prefix), at, digits.view(np.uint32).reshape(-1, w_digits),
+                   n_digits, np.ascontiguousarray(which, np.int64), np.ascontiguousarray(number, np.int64), chars)
+    return chars.view(f"<U{width}").ravel()
+
+
 def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> LoopNetwork:
     """Ladder networks of every loop from the rack table and the ``[cooling]`` settings ``s``.
 
@@ -141,7 +197,7 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
                           branch_m=s["rack_hose_length_m"], branch_d_m=s["rack_hose_diameter_m"],
                           branch_k=0.0 if plates else branch_k_minor, role0=LOOP_LADDER)
     n_node = 2 * n_loop + loop_ladder.n_new
-    parts = list(loop_ladder.pipes)
+    parts = [p + (-1,) for p in loop_ladder.pipes]  # (..., group = loop, owner rack: none)
     if plates:
         n_plate = s["chips_per_rack"]
         plate_rack = np.repeat(np.arange(n_rack), n_plate)
@@ -156,7 +212,7 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
         d_hose = s["rack_hose_diameter_m"]
         hose_in = hose_in[:3] + (d_hose,) + hose_in[4:]
         hose_out = hose_out[:3] + (d_hose,) + hose_out[4:]
-        rack_loop_of = lambda p: p[:6] + (rack_loop[p[6]],)  # noqa: E731  pipe group: rack -> loop
+        rack_loop_of = lambda p: p[:6] + (rack_loop[p[6]], p[6])  # noqa: E731  group: loop, owner: rack
         parts = [parts[0], parts[1], parts[3], parts[4]] + [rack_loop_of(p) for p in
                                                             (hose_in, man_s, plate_p, man_r, hose_out)]
     counts = [np.asarray(p[0]).size for p in parts]
@@ -178,23 +234,47 @@ def build_loops(racks: pd.DataFrame, s: dict, branch_k_minor: np.ndarray) -> Loo
         unit_rack = np.arange(n_rack)
         rack_inlet = unit_pipe
         outlet = np.full(n_rack, -1)
-    owner = np.where(role >= RACK_LADDER, -1, loop)  # name rack-level pipes after their rack
-    number = pd.DataFrame({"loop": loop, "role": role}).groupby(["loop", "role"]).cumcount().to_numpy() + 1
-    names = np.array(ROLES, dtype=object)[role]
-    pipe_ids = loop_ids[loop] + "-" + names + number.astype(str).astype(object)
-    rack_names = racks["id"].to_numpy(object)
+    # Pipes are named after their loop (loop ladder) or their rack (rack ladder, and a lumped rack's branch),
+    # their role, and their number among the pipes of that role there.
+    owner_rack = cat(7, np.int64)
+    by_rack = owner_rack >= 0
+    n_role, n_rack_role = len(ROLES), len(ROLES) - RACK_LADDER
+    key = np.where(by_rack, n_loop * n_role + owner_rack * n_rack_role + role - RACK_LADDER, loop * n_role + role)
+    number = _rank_within(key) + 1
+    rack_names = np.asarray(racks["id"].to_numpy(object), dtype=str)
+    roles = np.asarray(ROLES, dtype=str)
+    prefix = [_joined(np.asarray(loop_ids, dtype=str), roles)]
     if plates:
-        rack_level = np.flatnonzero(owner < 0)
-        rack_of_pipe = np.concatenate([np.arange(n_rack), np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
-                                       unit_rack, np.repeat(np.arange(n_rack), s["chips_per_rack"] - 1),
-                                       np.arange(n_rack)])
-        n_in_rack = pd.DataFrame({"r": rack_of_pipe, "role": role[rack_level]}).groupby(["r", "role"]).cumcount()
-        pipe_ids[rack_level] = (rack_names[rack_of_pipe] + "-" + names[rack_level]
-                                + (n_in_rack.to_numpy() + 1).astype(str).astype(object))
-    else:
-        pipe_ids[unit_pipe] = rack_names + "-branch"
+        prefix.append(_joined(rack_names, roles[RACK_LADDER:]))
+    else:  # a lumped rack's branch: "<rack>-branch", unnumbered
+        prefix.append(np.strings.add(rack_names, "-branch"))
+        key[unit_pipe] = n_loop * n_role + np.arange(n_rack)
+        number[unit_pipe] = 0
+    prefix = np.concatenate(prefix)
+    pipe_ids = numbered_names(prefix, key, number)
     return LoopNetwork(loop_ids=loop_ids, rack_loop=rack_loop, n_node=int(n_node), supply_node=sup,
                        return_node=ret, rack_inlet_pipe=rack_inlet, rack_outlet_node=outlet, unit_rack=unit_rack,
                        unit_pipe=unit_pipe, pipe_from=cat(0, np.int64), pipe_to=cat(1, np.int64), pipe_loop=loop,
                        pipe_role=role, pipe_length_m=cat(2), pipe_diameter_m=cat(3), pipe_k_minor=cat(4),
                        pipe_ids=pipe_ids)
+
+
+def case_loops(case, s: dict, branch_k_minor: np.ndarray) -> LoopNetwork:
+    """:func:`build_loops` of the case's rack table, its topology made once per case: kept with the (immutable)
+    case, keyed by the rack table and the values of :data:`LOOP_SETTINGS` (STYLE rule 7), with read-only
+    arrays; only the heat units' ``branch_k_minor`` [-] is set per call (a repeated solve, a cooling outage)."""
+    key = tuple(s[k] for k in LOOP_SETTINGS)
+    topology = case.derived(("cooling_loops", key), ("rack",), lambda: _read_only(build_loops(case.tables["rack"], s,
+                                                                                              0.0)))
+    k_minor = topology.pipe_k_minor.copy()
+    k_minor[topology.unit_pipe] = branch_k_minor
+    k_minor.flags.writeable = False
+    return replace(topology, pipe_k_minor=k_minor)
+
+
+def _read_only(loops: LoopNetwork) -> LoopNetwork:
+    for name in loops.__dataclass_fields__:
+        value = getattr(loops, name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return loops

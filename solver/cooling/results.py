@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.solver.cooling.stage import CoolingPlant, HeatState
-from gigawatt.solver.cooling.loops import ROLES
+from gigawatt.solver.cooling.loops import ROLES, numbered_names
 
 COOLING_VARIABLES = {
     # rack
@@ -103,8 +103,8 @@ def add_cooling(ds: xr.Dataset, plant: CoolingPlant, heat: HeatState, t_chip_uni
     t_chip_k = t_chip_unit_k if n == 1 else np.max(t_chip_unit_k.reshape(-1, n), axis=1)
     t_junction_k = t_junction_unit_k if n == 1 else np.max(t_junction_unit_k.reshape(-1, n), axis=1)
     if n > 1:
-        plate = np.tile(np.arange(1, n + 1).astype(str).astype(object), ds.sizes["rack"])
-        coords["plate"] = ds.rack.values[loops.unit_rack].astype(object) + "-plate" + plate
+        coords["plate"] = numbered_names(np.strings.add(np.asarray(ds.rack.values, dtype=str), "-plate"),
+                                         loops.unit_rack, np.tile(np.arange(1, n + 1), ds.sizes["rack"]))
         new["plate_rack"] = _var("plate_rack", ds.rack.values[loops.unit_rack])
         new["plate_t_chip_k"] = _var("plate_t_chip_k", t_chip_unit_k)
         new["plate_flow_kg_s"] = _var("plate_flow_kg_s", plant.unit_flow_kg_s)

@@ -54,7 +54,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
                                            fan_power_affinity, pump_speed_for_head)
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.cooling.loops import LoopNetwork, build_loops, loop_of_racks
+from gigawatt.solver.cooling.loops import LOOP_SETTINGS, LoopNetwork, case_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
 
@@ -188,7 +188,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray, loop_flow_fraction: dic
     d_unit = s["plate_hose_diameter_m"] if s["plate_resolution"] else s["rack_hose_diameter_m"]
     area = 0.25 * math.pi * d_unit ** 2
     k_unit = 2.0 * s["rack_dp_design_pa"] * tcs.density_kg_m3 * area ** 2 / m_nominal ** 2
-    loops = build_loops(racks, s, k_unit)
+    loops = case_loops(case, s, k_unit)
 
     ua = cdu_design_ua(loop_flow * tcs.cp_j_per_kg_k, dt, s["cdu_approach_k"])
     if loop_flow_fraction:
@@ -198,7 +198,7 @@ def prepare_cooling(case, rack_shelf_loss_w: np.ndarray, loop_flow_fraction: dic
         m_run = m_design
     hyd = _solve_hydraulics(case, s, tcs, loops, loop_flow, m_run)
     m = hyd.result.pipe_m_kg_s
-    thermal = _loop_thermal(s, tcs, loops, hyd.result)
+    thermal = _loop_thermal(s, tcs, loops, hyd.result, case)
     th = thermal.solve(np.zeros(loops.unit_rack.size))
     m_unit = np.abs(m[loops.unit_pipe])
     return CoolingPlant(s, tcs, fws, loops, q_design, m_design, hyd, np.abs(m[loops.rack_inlet_pipe]), m_unit,
@@ -243,6 +243,94 @@ def _pipe_drops(m, d, length, roughness, rho, mu, k_minor, out):
         out[i] = pressure_drop_darcy_weisbach(m[i], d[i], length[i], roughness, rho, mu, k_minor[i])
 
 
+def _start_flows(loops: LoopNetwork, keep: np.ndarray, inject: np.ndarray, fixed: np.ndarray, idle_loop: np.ndarray,
+                 rack_flow: np.ndarray, m_one_m_s: np.ndarray) -> np.ndarray:
+    """Starting flows of the kept pipes [kg/s] that already satisfy every node's mass balance: each heat unit
+    at its share of its rack's flow ``rack_flow``, and the pipes between the units, which form a forest in a
+    ladder (headers, feeds, hoses, manifolds), carry what their subtree's units and injections leave over
+    (:func:`_forest_flows`). The Newton iteration then starts next to the answer and needs fewer steps. Where
+    those pipes hold a cycle, or a loop has units without design flow, every pipe starts at 1 m/s
+    (``m_one_m_s`` [kg/s]); idle loops start at rest, their exact solution."""
+    per_rack = loops.units_per_rack
+    m_unit = rack_flow[loops.unit_rack] / per_rack
+    live_unit = ~idle_loop[loops.pipe_loop[loops.unit_pipe]]
+    fallback = np.where(idle_loop[loops.pipe_loop], 0.0, m_one_m_s)[keep]
+    if np.any(live_unit & (m_unit <= 0)):
+        return fallback
+    is_unit = np.zeros(keep.size, dtype=bool)
+    is_unit[loops.unit_pipe] = True
+    m = np.zeros(keep.size)
+    m[loops.unit_pipe] = m_unit
+    excess = inject.copy()
+    unit = np.flatnonzero(is_unit & keep)
+    np.subtract.at(excess, loops.pipe_from[unit], m[unit])
+    np.add.at(excess, loops.pipe_to[unit], m[unit])
+    tree = np.flatnonzero(~is_unit & keep)
+    m_tree = np.empty(tree.size)
+    if not _forest_flows(loops.n_node, loops.pipe_from[tree], loops.pipe_to[tree], excess, ~np.isnan(fixed), m_tree):
+        return fallback
+    m[tree] = m_tree
+    return m[keep]
+
+
+@njit(cache=True)
+def _forest_flows(n_node, frm, to, excess, fixed, m_out):
+    """Flows of the branches ``frm -> to`` of a forest that balance ``excess`` [kg/s] (net inflow at each node
+    from outside the forest) at every node but the roots: each tree hangs from its fixed-pressure nodes (or, if
+    it has none, from its first node, whose balance is then the tree's total excess), and a branch carries the
+    excess of the subtree below it towards its root. False (``m_out`` unset) if the branches hold a cycle."""
+    n_br = frm.size
+    start = np.zeros(n_node + 1, dtype=np.int64)
+    for b in range(n_br):
+        start[frm[b] + 1] += 1
+        start[to[b] + 1] += 1
+    for i in range(n_node):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    adj_branch = np.empty(2 * n_br, dtype=np.int64)
+    for b in range(n_br):
+        adj_branch[fill[frm[b]]] = b
+        fill[frm[b]] += 1
+        adj_branch[fill[to[b]]] = b
+        fill[to[b]] += 1
+    parent_branch = np.full(n_node, -1, dtype=np.int64)
+    seen = np.zeros(n_node, dtype=np.bool_)
+    order = np.empty(n_node, dtype=np.int64)
+    n_order = 0
+    for phase in range(2):  # fixed nodes first as roots, then any node not reached yet
+        for root in range(n_node):
+            if seen[root] or (phase == 0 and not fixed[root]):
+                continue
+            seen[root] = True
+            order[n_order] = root
+            head = n_order
+            n_order += 1
+            while head < n_order:  # breadth first
+                v = order[head]
+                head += 1
+                for k in range(start[v], start[v + 1]):
+                    b = adj_branch[k]
+                    if b == parent_branch[v]:
+                        continue
+                    w = to[b] if frm[b] == v else frm[b]
+                    if seen[w]:
+                        return False  # reached twice: a cycle
+                    seen[w] = True
+                    parent_branch[w] = b
+                    order[n_order] = w
+                    n_order += 1
+    subtree = excess.copy()
+    for k in range(n_node - 1, -1, -1):
+        v = order[k]
+        b = parent_branch[v]
+        if b < 0:
+            continue
+        up = to[b] if frm[b] == v else frm[b]
+        m_out[b] = subtree[v] if frm[b] == v else -subtree[v]
+        subtree[up] += subtree[v]
+    return True
+
+
 def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: np.ndarray,
                       rack_flow: np.ndarray) -> LoopHydraulics:
     """Flows and pressures of every loop at its design flow; the pumps' operating points.
@@ -270,8 +358,8 @@ def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: 
     node_loop[loops.pipe_from] = loops.pipe_loop
     node_loop[loops.pipe_to] = loops.pipe_loop
     fixed[idle_loop[node_loop]] = 0.0
-    m_start = np.where(idle_loop[loops.pipe_loop], 0.0,
-                       tcs.density_kg_m3 * 0.25 * math.pi * loops.pipe_diameter_m ** 2)[keep]  # 1 m/s
+    m_start = _start_flows(loops, keep, inject, fixed, idle_loop, rack_flow,
+                           tcs.density_kg_m3 * 0.25 * math.pi * loops.pipe_diameter_m ** 2)
     result = solve_hydraulic_network(
         m_start_kg_s=m_start, node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from[keep],
         pipe_to=loops.pipe_to[keep], pipe_length_m=loops.pipe_length_m[keep],
@@ -372,8 +460,10 @@ class LoopThermal:
         return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
 
 
-def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult) -> LoopThermal:
-    """Set up the loops' thermal network (see :class:`LoopThermal`)."""
+def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, case=None) -> LoopThermal:
+    """Set up the loops' thermal network (see :class:`LoopThermal`). With ``case``, the network (it depends
+    on the topology, the pipes' heat loss and the coolant's cp, not on the flows) is made once and kept with
+    the case, keyed by the rack table and those settings (STYLE rule 7), as the loop topology is."""
     n_unit = loops.unit_pipe.size
     heat_node = loops.n_node + np.arange(n_unit)
     other, up = _split_units(loops)
@@ -392,8 +482,16 @@ def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult)
     loop_flow = -hyd.supply_kg_s[loops.return_node]
     m_node[loops.supply_node] = loop_flow
     m_node[loops.return_node] = -loop_flow
-    network = prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
-                                      tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+
+    def prepare():
+        return prepare_thermal_network(kind, frm, to, s["pipe_u_w_per_m_k"], length, s["room_t_k"],
+                                       tcs.cp_j_per_kg_k, tcs.cp_j_per_kg_k)
+
+    if case is None:
+        network = prepare()
+    else:
+        key = (*(s[k] for k in LOOP_SETTINGS), s["pipe_u_w_per_m_k"], s["room_t_k"], tcs.cp_j_per_kg_k)
+        network = case.derived(("cooling_thermal", key), ("rack",), prepare)
     return LoopThermal(network, value, heat_node, flow, m_node)
 
 

@@ -155,6 +155,7 @@ def pipe_coefficients(diameter_m, length_m, roughness_m, k_minor, density_kg_m3,
     out = PipeCoefficients(np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
                            np.empty(n), k_minor.copy())
     f_lam = 64.0 / RE_LAMINAR_MAX
+    last_rr, haaland_c, transition_slope = np.nan, 0.0, 0.0
     for b in range(n):
         d = diameter_m[b]
         area = 0.25 * math.pi * d * d
@@ -164,9 +165,12 @@ def pipe_coefficients(diameter_m, length_m, roughness_m, k_minor, density_kg_m3,
         out.l_over_d[b] = length_m[b] / d
         out.laminar[b] = 32.0 * viscosity_pa_s[b] * length_m[b] / (density_kg_m3[b] * area * d * d)
         out.cw_a[b] = rr / 3.7
-        out.haaland_c[b] = (rr / 3.7) ** 1.11
-        out.transition_slope[b] = ((colebrook_darcy(RE_TURBULENT_MIN, rr) - f_lam)
-                                   / (RE_TURBULENT_MIN - RE_LAMINAR_MAX))
+        if rr != last_rr:  # runs of pipes of one size share these (a Colebrook root each)
+            last_rr = rr
+            haaland_c = (rr / 3.7) ** 1.11
+            transition_slope = (colebrook_darcy(RE_TURBULENT_MIN, rr) - f_lam) / (RE_TURBULENT_MIN - RE_LAMINAR_MAX)
+        out.haaland_c[b] = haaland_c
+        out.transition_slope[b] = transition_slope
     return out
 
 
