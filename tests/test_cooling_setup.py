@@ -70,13 +70,13 @@ def laplacian_system(n, fr, to, seed=1):
     return rows, cols, vals, rng.normal(size=n)
 
 
-# --- the series-parallel order -----------------------------------------------------------------------------
+# --- the sparse solver's order on cooling-loop shapes --------------------------------------------------------
 
 @pytest.mark.parametrize("shape", ["ladder", "ladder_of_ladders", "tree", "grid"])
-def test_series_parallel_order_and_sparse_solve_against_superlu(shape):
-    # Ladders (of ladders) and trees are emptied by series and parallel reductions: a complete order whose factor
-    # has at most two entries per column below the diagonal. A grid is not (a 3x3 grid holds a K4 minor): the
-    # order says so and the sparse solver takes SuperLU's minimum degree. Either way its solution equals
+def test_peeled_order_and_sparse_solve_against_superlu(shape):
+    # Ladders (of ladders) and trees are emptied by eliminating nodes of degree at most two (series and parallel
+    # reductions): the factor has at most two entries per column below the diagonal. A grid is not (a 3x3 grid
+    # holds a K4 minor): its core goes to SuperLU's minimum degree. Either way the sparse solver's solution equals
     # SuperLU's to rounding (condition numbers here below 1e5: rtol 1e-9 leaves room).
     if shape == "ladder":
         n, (fr, to) = 80, map(np.array, ladder(40))
@@ -89,14 +89,13 @@ def test_series_parallel_order_and_sparse_solve_against_superlu(shape):
     else:
         n, fr, to = grid(6)
     rows, cols, vals, b = laplacian_system(n, fr, to)
-    position, complete = rs.series_parallel_order(n, rows, cols)
-    assert complete is (shape != "grid")
     off = rows != cols
     lay = rs._SparseLDL.layout(n, rows[off], cols[off])  # the diagonal is always in the pattern
-    if complete:
-        np.testing.assert_array_equal(np.sort(position), np.arange(n))
-        np.testing.assert_array_equal(lay.position, position)
+    np.testing.assert_array_equal(np.sort(lay.position), np.arange(n))
+    if shape != "grid":
         assert np.max(np.diff(lay.data[3])) <= 2  # l_ptr: at most two entries per column of L
+    else:
+        assert np.max(np.diff(lay.data[3])) > 2  # the grid's core fills
     values = np.zeros(lay.n_values + 1)
     np.add.at(values, lay.off, 0.5 * vals[off])  # (i, j) and (j, i) share one place: each adds half
     np.add.at(values, lay.diagonal[lay.position[rows[~off]]], vals[~off])  # diagonal places by solver row
@@ -105,13 +104,6 @@ def test_series_parallel_order_and_sparse_solve_against_superlu(shape):
     assert rs.factor_solve(lay, values, rhs, rs._SparseLDL.make_work(lay))
     reference = spla.spsolve(sp.csc_matrix((vals, (rows, cols)), shape=(n, n)), b)
     np.testing.assert_allclose(rhs[lay.position], reference, rtol=1e-9, atol=1e-12 * np.max(np.abs(reference)))
-
-
-def test_series_parallel_order_of_nothing_and_of_isolated_nodes():
-    position, complete = rs.series_parallel_order(0, [], [])
-    assert complete and position.size == 0
-    position, complete = rs.series_parallel_order(3, [0, 1, 2], [0, 1, 2])  # diagonal only
-    assert complete and sorted(position) == [0, 1, 2]
 
 
 # --- names ----------------------------------------------------------------------------------------------

@@ -582,7 +582,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         pump_from=qf, pump_to=qt, pump_h0_m=pumps["h0_m"].to_numpy(float), pump_a_s_m2=pumps["a_s_m2"].to_numpy(float),
         pump_b_s2_m5=pumps["b_s2_m5"].to_numpy(float), pump_speed_ratio=pumps["speed_ratio"].to_numpy(float),
         node_ids=nodes["id"].to_numpy(), pipe_ids=pipes["id"].to_numpy(), pump_ids=pumps["id"].to_numpy(),
-        linear_solver="sparse_peeled")  # streets and rings: nearly all nodes peel (cheap minimum-degree order)
+        linear_solver="sparse")  # streets and rings: nearly all nodes peel (a cheap minimum-degree order)
     u = pipe_u_w_per_m_k(pipes, case)
     twins, u = prepare_twin_pipes(pipes_all, live, u, case)  # twin pipes (solver/district_heating/twin.py)
 

@@ -10,20 +10,18 @@ value array at places found once. Registry :data:`REDUCED_SOLVERS`:
     the envelope is narrow (the ladder of a cooling loop: 3 entries a row).
 ``sparse``
     Minimum-degree order and sparse ``L D L^T`` (:mod:`gigawatt.solver.numerics.sparse_ldl`): where the envelope is
-    wide (a loop whose racks are ladders of cold plates; meshed networks).
-``sparse_peeled``
-    ``sparse`` with the order of :func:`gigawatt.solver.numerics.peel_order.peeled_minimum_degree_position`
-    (nodes of degree at most 2 eliminated first, the rest by minimum degree): the same factor on a nearly
-    tree-shaped network (a district-heating town: 125 824 against 125 448 multiply-adds at 10^4 consumers)
-    for a seventh of the set-up.
+    wide (a loop whose racks are ladders of cold plates; district-heating towns; meshed networks). The order is
+    :func:`gigawatt.solver.numerics.peel_order.peeled_minimum_degree_position`: nodes of degree at most 2
+    eliminated first (series and parallel reductions: no fill beyond one entry each, linear time; they empty
+    ladders, ladders of ladders and trees), the rest by SuperLU's multiple minimum degree. On a district-heating
+    town of 10^4 consumers this is the same factor as minimum degree over the whole matrix (125 824 against
+    125 448 multiply-adds) for a seventh of the set-up.
 ``scipy``
     ``scipy.sparse.linalg.spsolve`` (SuperLU), which redoes its ordering every time; no assembly by the
     kernel. Also the fall-back of the other two when a pivot is not positive, which a symmetric positive
     definite matrix only shows by rounding.
 
-:func:`choose` picks one for ``"auto"``. The sparse solver's minimum-degree order is found by series and
-parallel reductions where they empty the pattern (:func:`series_parallel_order`, linear time: ladders, ladders
-of ladders, trees), by SuperLU's multiple minimum degree elsewhere.
+:func:`choose` picks one for ``"auto"``.
 """
 from __future__ import annotations
 
@@ -32,7 +30,6 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from numba import njit
 
 from gigawatt.solver.numerics.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
 from gigawatt.solver.numerics.peel_order import peeled_minimum_degree_position
@@ -56,134 +53,6 @@ class Layout(NamedTuple):
     n_values: int            # length of the value array
     work: float              # multiply-adds of one factorisation
     data: tuple              # the solver's own arrays (read-only)
-
-
-@njit(cache=True)
-def _symmetric_adjacency(n, rows, cols):
-    """Neighbours of each node in the symmetric pattern ``(rows, cols)``, without the diagonal and without
-    repeats: (pointer [n + 1], neighbour list, degree [n])."""
-    count = np.zeros(n + 1, dtype=np.int64)
-    for e in range(rows.size):
-        if rows[e] != cols[e]:
-            count[rows[e] + 1] += 1
-            count[cols[e] + 1] += 1
-    ptr = np.cumsum(count)
-    raw = np.empty(ptr[n], dtype=np.int64)
-    fill = ptr[:n].copy()
-    for e in range(rows.size):
-        r, c = rows[e], cols[e]
-        if r != c:
-            raw[fill[r]] = c
-            fill[r] += 1
-            raw[fill[c]] = r
-            fill[c] += 1
-    degree = np.zeros(n, dtype=np.int64)
-    seen = np.full(n, -1, dtype=np.int64)
-    for i in range(n):  # repeats dropped in place: each list keeps its first ``degree[i]`` slots
-        for k in range(ptr[i], ptr[i + 1]):
-            j = raw[k]
-            if seen[j] != i:
-                seen[j] = i
-                raw[ptr[i] + degree[i]] = j
-                degree[i] += 1
-    return ptr, raw, degree
-
-
-@njit(cache=True)
-def _drop_neighbour(ptr, adj, degree, i, j):
-    """Remove ``j`` from the neighbours of ``i``."""
-    for k in range(ptr[i], ptr[i] + degree[i]):
-        if adj[k] == j:
-            adj[k] = adj[ptr[i] + degree[i] - 1]
-            degree[i] -= 1
-            return
-
-
-@njit(cache=True)
-def _has_neighbour(ptr, adj, degree, i, j):
-    for k in range(ptr[i], ptr[i] + degree[i]):
-        if adj[k] == j:
-            return True
-    return False
-
-
-@njit(cache=True)
-def _series_parallel_order(n, rows, cols, position):
-    """Kernel of :func:`series_parallel_order`; returns how many nodes it ordered."""
-    ptr, adj, degree = _symmetric_adjacency(n, rows, cols)
-    # Nodes of degree <= 2 wait on a stack, each once (a degree never rises), taken last in, first out: the
-    # neighbours of a node just eliminated come next, so one ladder is finished before the next is begun and
-    # neighbouring rows of the factor sit close together in memory (a first-in, first-out queue would step
-    # through every ladder at once; the solves were 10-15 % slower in that order).
-    stack = np.empty(n, dtype=np.int64)
-    queued = np.zeros(n, dtype=np.bool_)
-    top = 0
-    for i in range(n - 1, -1, -1):
-        if degree[i] <= 2:
-            stack[top] = i
-            top += 1
-            queued[i] = True
-    done = 0
-    while top > 0:
-        top -= 1
-        v = stack[top]
-        position[v] = done
-        done += 1
-        d = degree[v]
-        a = adj[ptr[v]] if d > 0 else -1
-        b = adj[ptr[v] + 1] if d > 1 else -1
-        if a >= 0:
-            _drop_neighbour(ptr, adj, degree, a, v)
-        if b >= 0:
-            _drop_neighbour(ptr, adj, degree, b, v)
-            if not _has_neighbour(ptr, adj, degree, a, b):  # the one fill entry: a and b become neighbours
-                adj[ptr[a] + degree[a]] = b
-                degree[a] += 1
-                adj[ptr[b] + degree[b]] = a
-                degree[b] += 1
-        degree[v] = 0
-        for w in (b, a):
-            if w >= 0 and not queued[w] and degree[w] <= 2:
-                stack[top] = w
-                top += 1
-                queued[w] = True
-    return done
-
-
-def series_parallel_order(n: int, rows, cols) -> tuple[np.ndarray, bool]:
-    """Elimination order of a symmetric pattern by series and parallel reductions: repeatedly eliminate a
-    node with at most two neighbours (a dead end, or a node in series), which creates at most one new entry
-    (between its two neighbours; none when they already are neighbours, the parallel case) and never raises
-    a degree. On the graphs these reductions empty -- trees, ladders, ladders of ladders (series-parallel
-    graphs, treewidth at most 2) -- the factor has at most two entries per column below the diagonal, and
-    the order costs linear time, where a general minimum-degree order costs far more.
-
-    Parameters
-    ----------
-    n : int
-        Order of the matrix.
-    rows, cols : array_like of int
-        Entries of the pattern (either triangle, duplicates and diagonal allowed).
-
-    Returns
-    -------
-    position : numpy.ndarray of int64
-        New position of each row.
-    complete : bool
-        Whether every node was eliminated; if not, ``position`` is only partly set and must not be used.
-
-    References
-    ----------
-    R. J. Duffin, "Topology of series-parallel networks", J. Math. Anal. Appl. 10 (1965) 303-318,
-    https://doi.org/10.1016/0022-247X(65)90125-3. D. J. Rose, "Triangulated graphs and the elimination
-    process", J. Math. Anal. Appl. 32 (1970) 597-609, https://doi.org/10.1016/0022-247X(70)90282-9.
-    """
-    position = np.full(n, -1, dtype=np.int64)
-    if n == 0:
-        return position, True
-    done = _series_parallel_order(n, np.ascontiguousarray(rows, dtype=np.int64),
-                                  np.ascontiguousarray(cols, dtype=np.int64), position)
-    return position, done == n
 
 
 class _Envelope:
@@ -213,9 +82,7 @@ class _SparseLDL:
     @staticmethod
     def layout(n, rows, cols, position=None):
         if position is None:
-            position, complete = series_parallel_order(n, rows, cols)
-            if not complete:
-                position = None  # SuperLU's minimum degree
+            position = peeled_minimum_degree_position(n, rows, cols)
         lay, entry, diagonal = ldl_layout(n, rows, cols, position)
         # the walks of the elimination tree, once: each Newton iteration's factorisation is arithmetic only
         row_ptr, row_col, row_place, l_index = ldl_rows(n, lay.col_ptr, lay.row_index, lay.l_ptr, lay.parent)
@@ -241,13 +108,6 @@ class _SparseLDL:
         return True
 
 
-class _SparsePeeled(_SparseLDL):
-    @staticmethod
-    def layout(n, rows, cols):
-        return _SparseLDL.layout(n, rows, cols, peeled_minimum_degree_position(n, rows, cols))._replace(
-            name="sparse_peeled")
-
-
 class _SuperLU:
     @staticmethod
     def layout(n, rows, cols):
@@ -260,7 +120,7 @@ class _SuperLU:
         return ()
 
 
-REDUCED_SOLVERS = {"envelope": _Envelope, "sparse": _SparseLDL, "sparse_peeled": _SparsePeeled, "scipy": _SuperLU}
+REDUCED_SOLVERS = {"envelope": _Envelope, "sparse": _SparseLDL, "scipy": _SuperLU}
 """Linear solvers of the reduced system by name (see the module notes)."""
 
 
