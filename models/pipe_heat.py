@@ -247,6 +247,19 @@ STEEL_SPECIFIC_HEAT_J_PER_KG_K = 434.0
 """Specific heat of plain carbon steel [J/(kg K)] (Incropera et al. [1]_, Table A.1, at 300 K)."""
 
 
+OUTER_TO_INNER_DIAMETER = 1.1
+"""Steel outer diameter per inner diameter where a pipe does not give its own (the case schema's default of
+``dh_pipe.outer_diameter_m``; an assumption, stated in the schema)."""
+
+
+def steel_outer_diameter_m(d_inner_m, d_outer_m):
+    """Outer diameter of each steel service pipe [m]: ``d_outer_m`` where given, else
+    :data:`OUTER_TO_INNER_DIAMETER` × ``d_inner_m`` (NaN marks not given)."""
+    d_inner_m = np.asarray(d_inner_m, dtype=float)
+    d_outer_m = np.asarray(d_outer_m, dtype=float)
+    return np.where(np.isnan(d_outer_m), OUTER_TO_INNER_DIAMETER * d_inner_m, d_outer_m)
+
+
 def pipe_wall_heat_capacity_j_per_m_k(d_inner_m, d_outer_m, rho_wall_kg_m3=STEEL_DENSITY_KG_M3,
                                       c_wall_j_per_kg_k=STEEL_SPECIFIC_HEAT_J_PER_KG_K):
     r"""Heat capacity per metre of a pipe's wall [J/(m K)].

@@ -1,12 +1,14 @@
-"""Small shared builders for the test suite: a valid little case as a dict, a TOML writer for it, and a
-command-line runner. No test logic lives here."""
+"""Small shared builders for the test suite: a valid little case as a dict, a TOML writer for it, a
+command-line runner, and the matrix-exponential reference of a twin pipe pair. No test logic lives here."""
 from __future__ import annotations
 
 import copy
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.linalg
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -170,3 +172,31 @@ def run_docstring_examples(module) -> set:
             if runner.tries:
                 tried.add(name)
     return tried
+
+
+def _twin_pair_by_expm(theta1_in, theta2_in, c1, c2, counter, u_g, u_x, length):
+    """The pair by the matrix exponential: theta(x) = expm(M x) theta(0), the unknown start of the counter-flowing
+    pipe from its inlet at x = L; the integrals of theta from the block exponential [[M, I], [0, 0]] (Van Loan
+    1978). Returns (theta1_out, theta2_out, q_g1, q_g2, q_x)."""
+    s = -1.0 if counter else 1.0
+    m = np.array([[-(u_g + u_x) / c1, u_x / c1], [s * u_x / c2, -s * (u_g + u_x) / c2]])
+    block = np.zeros((4, 4))
+    block[:2, :2], block[:2, 2:] = m, np.eye(2)
+    big = scipy.linalg.expm(block * length)
+    e, integral = big[:2, :2], big[:2, 2:]
+    if counter:
+        start2 = (theta2_in - e[1, 0] * theta1_in) / e[1, 1]
+        start = np.array([theta1_in, start2])
+        out1, out2 = (e @ start)[0], start2
+    else:
+        start = np.array([theta1_in, theta2_in])
+        out1, out2 = e @ start
+    i1, i2 = integral @ start
+    return out1, out2, u_g * i1, u_g * i2, u_x * (i1 - i2)
+
+
+@pytest.fixture
+def twin_pair_reference():
+    """The twin pair's (theta1_out, theta2_out, q_g1, q_g2, q_x) by the matrix exponential (an independent
+    reference for ``gigawatt.models.twin_pipe_pair`` and the network's twin pipes)."""
+    return _twin_pair_by_expm

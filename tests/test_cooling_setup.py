@@ -1,19 +1,15 @@
-"""Tests of the cooling stage's set-up paths: the series-parallel elimination order of the sparse solver, the
+"""Tests of the cooling stage's set-up paths: the peeled elimination order of the sparse solver on loop shapes, the
 pipe names composed from character tables, the loop topology kept with the case, and the starting flows of
 the loops' hydraulic solve.
 
 References: SciPy's ``spsolve`` (SuperLU) for the sparse solver in the new order; Python's own string
 formatting for the names; the array-by-array assembly (:func:`build_loops`) for the kept topology; the mass
 balance at every node, and the solve from the former 1 m/s start, for the starting flows. Every test runs
-twice: jitted here and as plain Python (``NUMBA_DISABLE_JIT=1``) in a subprocess of this file (STYLE.md 4).
+twice: jitted here and as plain Python (``NUMBA_DISABLE_JIT=1``, listed in ``tests/test_without_jit.py``; STYLE.md 4).
 """
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +23,6 @@ from gigawatt.solver.cooling import stage as st
 from gigawatt.solver.numerics import spd_solvers as rs
 from gigawatt.solver.numerics.hydraulic_network import solve_hydraulic_network
 
-JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
 
 def ladder(k: int, first: int = 0) -> tuple[list, list]:
@@ -203,14 +198,3 @@ def test_forest_flows_refuse_a_cycle():
     assert st._forest_flows(4, fr, to, np.array([1.0, 2.0, 3.0, 0.0]), np.array([False, False, False, True]), out)
     np.testing.assert_array_equal(out, [1.0, 3.0, 6.0])
 
-
-# --- the JIT switch --------------------------------------------------------------------------------------
-
-@pytest.mark.skipif(JIT_OFF, reason="already the no-JIT run")
-def test_same_tests_pass_without_jit():
-    here = Path(__file__).resolve()
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    proc = subprocess.run([str(Path(sys.executable).with_name("pytest")), here.name, "-q", "-p", "no:cacheprovider",
-                           "--import-mode=importlib", "--rootdir", str(here.parent.parent)],
-                          cwd=here.parent, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

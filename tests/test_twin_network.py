@@ -26,7 +26,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy.linalg import expm
 
 import gigawatt as gw
 from gigawatt.errors import CaseError
@@ -47,21 +46,6 @@ def conductances(od=OD, casing=CASING, spacing=SPACING, depth=1.0):
     """(U'_g, U'_x) [W/(m K)] from Wallentén's published factors, PUR 0.027 in soil 1.5 (the schema's defaults)."""
     u_g, u_x = twin_pipe_conductances(od, casing, spacing, 0.027, 1.5, depth)
     return float(u_g), float(u_x)
-
-
-def reference_pair(theta1_in, theta2_in, c1, c2, counter, u_g, u_x, length):
-    """The pair's (theta1_out, theta2_out, q_g1, q_g2, q_x) by the matrix exponential (module notes)."""
-    s = -1.0 if counter else 1.0
-    m = np.array([[-(u_g + u_x) / c1, u_x / c1], [s * u_x / c2, -s * (u_g + u_x) / c2]])
-    block = np.zeros((4, 4))
-    block[:2, :2], block[:2, 2:] = m, np.eye(2)
-    big = expm(block * length)
-    e, integral = big[:2, :2], big[:2, 2:]
-    start2 = (theta2_in - e[1, 0] * theta1_in) / e[1, 1] if counter else theta2_in
-    start = np.array([theta1_in, start2])
-    end = e @ start
-    i1, i2 = integral @ start
-    return end[0], (start2 if counter else end[1]), u_g * i1, u_g * i2, u_x * (i1 - i2)
 
 
 def pipe(pid, frm, to, length_m=1500.0, **more):
@@ -100,13 +84,13 @@ def by_id(ds, var, dim):
     return dict(zip(ds[dim].values, ds[var].values))
 
 
-def test_one_pair_against_the_two_point_solution():
+def test_one_pair_against_the_two_point_solution(twin_pair_reference):
     case = one_pair()
     ds = gw.solve(case)
     cp = prepare_district_heating(case).cp
     m = float(ds.dh_consumer_flow_kg_s.values[0])
     u_g, u_x = conductances()
-    ref = reference_pair(T_SUPPLY - T_GROUND, T_RETURN - T_GROUND, m * cp, m * cp, True, u_g, u_x, 1500.0)
+    ref = twin_pair_reference(T_SUPPLY - T_GROUND, T_RETURN - T_GROUND, m * cp, m * cp, True, u_g, u_x, 1500.0)
     t = by_id(ds, "dh_t_k", "dh_node")
     assert t["A"] == pytest.approx(T_GROUND + ref[0], abs=T_ABS)
     assert t["R"] == pytest.approx(T_GROUND + ref[1], abs=T_ABS)
@@ -152,7 +136,7 @@ def branched():
                            consumer("c", "C", "Cr", 5e4)])
 
 
-def test_every_pair_of_a_branched_network_is_exact_at_its_flows():
+def test_every_pair_of_a_branched_network_is_exact_at_its_flows(twin_pair_reference):
     case = branched()
     ds = gw.solve(case)
     cp = prepare_district_heating(case).cp
@@ -165,7 +149,7 @@ def test_every_pair_of_a_branched_network_is_exact_at_its_flows():
     exchange = 0.0
     for s, r, length in (("s0", "r0", 900.0), ("s1", "r1", 600.0), ("s2", "r2", 1100.0)):
         assert m[s] > 0 and m[r] > 0  # supply out, return back: counter-flow in the casing
-        ref = reference_pair(t[ends[s][0]] - T_GROUND, t[ends[r][0]] - T_GROUND, m[s] * cp, m[r] * cp, True,
+        ref = twin_pair_reference(t[ends[s][0]] - T_GROUND, t[ends[r][0]] - T_GROUND, m[s] * cp, m[r] * cp, True,
                              u_g, u_x, length)
         assert t[ends[s][1]] == pytest.approx(T_GROUND + ref[0], abs=T_ABS)  # each outlet node has one inflow
         assert loss[s] == pytest.approx(ref[2], rel=Q_REL)
@@ -337,7 +321,7 @@ def random_town(seed):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_random_networks_every_pair_exact_and_the_ledger_closed(seed):
+def test_random_networks_every_pair_exact_and_the_ledger_closed(seed, twin_pair_reference):
     case = random_town(seed)
     ds = gw.solve(case)
     cp = prepare_district_heating(case).cp
@@ -354,7 +338,7 @@ def test_random_networks_every_pair_exact_and_the_ledger_closed(seed):
         if m[s] == 0 or m[r] == 0:
             continue
         counter = np.sign(m[s]) == np.sign(m[r])  # the return pipe is drawn pointing back along the casing
-        ref = reference_pair(t[up[s]] - T_GROUND, t[up[r]] - T_GROUND, abs(m[s]) * cp, abs(m[r]) * cp, counter, u_g,
+        ref = twin_pair_reference(t[up[s]] - T_GROUND, t[up[r]] - T_GROUND, abs(m[s]) * cp, abs(m[r]) * cp, counter, u_g,
                              u_x, float(table.loc[s, "length_m"]))
         outlet = {s: ds.dh_pipe_t_out_k.sel(dh_pipe=s).item(), r: ds.dh_pipe_t_out_k.sel(dh_pipe=r).item()}
         assert outlet[s] == pytest.approx(T_GROUND + ref[0], abs=T_ABS)

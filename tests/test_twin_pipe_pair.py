@@ -28,33 +28,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy.linalg import expm
 
 from gigawatt.models.twin_pipe_pair import twin_pipe_pair
 from gigawatt.solver.district_heating.dynamics import DynamicThermalNetwork
 
 T_K = 1e-9  # temperatures [K]
-
-
-def reference_pair(theta1_in, theta2_in, c1, c2, counter, u_g, u_x, length):
-    """The pair by the matrix exponential: theta(x) = expm(M x) theta(0), the unknown start of the counter-flowing
-    pipe from its inlet at x = L; the integrals of theta from the block exponential [[M, I], [0, 0]] (Van Loan
-    1978). Returns (theta1_out, theta2_out, q_g1, q_g2, q_x)."""
-    s = -1.0 if counter else 1.0
-    m = np.array([[-(u_g + u_x) / c1, u_x / c1], [s * u_x / c2, -s * (u_g + u_x) / c2]])
-    block = np.zeros((4, 4))
-    block[:2, :2], block[:2, 2:] = m, np.eye(2)
-    big = expm(block * length)
-    e, integral = big[:2, :2], big[:2, 2:]
-    if counter:
-        start2 = (theta2_in - e[1, 0] * theta1_in) / e[1, 1]
-        start = np.array([theta1_in, start2])
-        out1, out2 = (e @ start)[0], start2
-    else:
-        start = np.array([theta1_in, theta2_in])
-        out1, out2 = e @ start
-    i1, i2 = integral @ start
-    return out1, out2, u_g * i1, u_g * i2, u_x * (i1 - i2)
 
 
 @pytest.mark.parametrize("ntu, cr", [(0.3, 0.2), (1.0, 0.5), (2.5, 0.8), (4.0, 0.99)])
@@ -102,9 +80,9 @@ PAIRS = [  # theta1_in, theta2_in [K], c1, c2 [W/K], u_g, u_x [W/(m K)], length 
 
 @pytest.mark.parametrize("counter", [True, False])
 @pytest.mark.parametrize("pair", PAIRS)
-def test_with_ground_against_the_matrix_exponential(pair, counter):
+def test_with_ground_against_the_matrix_exponential(pair, counter, twin_pair_reference):
     got = twin_pipe_pair(*pair[:4], counter, *pair[4:])
-    ref = reference_pair(*pair[:4], counter, *pair[4:])
+    ref = twin_pair_reference(*pair[:4], counter, *pair[4:])
     assert got[0] == pytest.approx(ref[0], abs=T_K)
     assert got[1] == pytest.approx(ref[1], abs=T_K)
     scale = pair[2] * abs(pair[0]) + pair[3] * abs(pair[1])

@@ -40,12 +40,13 @@ def median_time(fn, repeat: int, budget_s: float | None = None) -> tuple[float, 
     return statistics.median(times), len(times)
 
 
-def median_fresh_time(make, fn, repeat: int, budget_s: float | None = None) -> tuple[float, int]:
-    """Median wall time [s] of ``fn(make())``, each call on a fresh object that ``make()`` builds outside the
-    timing (garbage collector off while timing, as :func:`median_time`): the *whole call* of a user, such as
-    :func:`gigawatt.solve` of a case not solved before, or a peer's run on a network it has not run.
-    With ``budget_s``, stop after at least 3 calls once that much time (making included) is spent."""
-    times = []
+def median_fresh_wall_cpu(make, fn, repeat: int, budget_s: float | None = None) -> tuple[float, float, int]:
+    """Medians of the wall time and of the CPU time (``time.process_time``: this process, all its threads) [s]
+    of ``fn(make())``, each call on a fresh object built outside the timing, garbage collector off while timing
+    (as ``timeit`` does); on a shared, loaded machine the CPU time says what the
+    call costs, the wall time what it waited besides. With ``budget_s``, stop after at least 3 calls once that
+    much time (making included) is spent. Returns (wall, CPU, runs)."""
+    walls, cpus = [], []
     spent = 0.0
     for _ in range(max(1, repeat)):
         t_make = time.perf_counter()
@@ -53,17 +54,25 @@ def median_fresh_time(make, fn, repeat: int, budget_s: float | None = None) -> t
         gc.collect()
         gc.disable()
         try:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn(obj)
-            dt = time.perf_counter() - t0
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
         finally:
             gc.enable()
         del obj
-        times.append(dt)
         spent += time.perf_counter() - t_make
-        if budget_s is not None and len(times) >= 3 and spent > budget_s:
+        if budget_s is not None and len(walls) >= 3 and spent > budget_s:
             break
-    return statistics.median(times), len(times)
+    return statistics.median(walls), statistics.median(cpus), len(walls)
+
+
+def median_fresh_time(make, fn, repeat: int, budget_s: float | None = None) -> tuple[float, int]:
+    """Median wall time [s] of ``fn(make())``, each call on a fresh object that ``make()`` builds outside the
+    timing (see :func:`median_fresh_wall_cpu`): the *whole call* of a user, such as :func:`gigawatt.solve` of a
+    case not solved before, or a peer's run on a network it has not run. Returns (wall, runs)."""
+    wall, _, runs = median_fresh_wall_cpu(make, fn, repeat, budget_s)
+    return wall, runs
 
 
 def whole_fields(whole_s: float | None, peer_whole_s: float | None) -> dict:

@@ -35,15 +35,14 @@ Run ``python -m gigawatt.bench.dc_loadflow --cold N [--ring-rows R]`` to get one
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
-import statistics
 import sys
 import time
 
-from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_time, numba_cache_counts, peak_rss_bytes,
-                                    run_cold_process, table_lines, whole_fields, wrapped)
+from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_fresh_wall_cpu, median_time,
+                                   numba_cache_counts, peak_rss_bytes, run_cold_process, table_lines, whole_fields,
+                                   wrapped)
 
 # Benchmark name → number of rows closed into rings (the registry of benchmarks).
 BENCHMARKS = {"dc_loadflow_radial": 0, "dc_loadflow_rings50": 50}
@@ -146,33 +145,6 @@ def _run_cold(n_bus: int, ring_rows: int) -> dict:
                                                "--launched-at", repr(time.time())],
                             {"peak_rss_bytes": "peak_rss_bytes", "cold_import_s": "import_s",
                              "cold_build_s": "build_s", "cold_solve_s": "solve_s"})
-
-
-def median_fresh_wall_cpu(make, fn, repeat: int, budget_s: float | None = None) -> tuple[float, float, int]:
-    """Medians of the wall time and of the CPU time (``time.process_time``: this process, all its threads) [s]
-    of ``fn(make())``, each call on a fresh object built outside the timing, garbage collector off while timing
-    (as :func:`gigawatt.bench.common.median_fresh_time`); on a shared, loaded machine the CPU time says what the
-    call costs, the wall time what it waited besides. With ``budget_s``, stop after at least 3 calls once that
-    much time (making included) is spent. Returns (wall, CPU, runs)."""
-    walls, cpus = [], []
-    spent = 0.0
-    for _ in range(max(1, repeat)):
-        t_make = time.perf_counter()
-        obj = make()
-        gc.collect()
-        gc.disable()
-        try:
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn(obj)
-            walls.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-        finally:
-            gc.enable()
-        del obj
-        spent += time.perf_counter() - t_make
-        if budget_s is not None and len(walls) >= 3 and spent > budget_s:
-            break
-    return statistics.median(walls), statistics.median(cpus), len(walls)
 
 
 def _peer(case, ds, repeat: int) -> dict:

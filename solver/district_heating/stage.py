@@ -67,7 +67,7 @@ from gigawatt.models.cooling_plant import pump_speed_for_head
 from gigawatt.models.heat_pumps import cop_carnot_fraction, cop_from_map
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pump_efficiency
 from gigawatt.models.ground import ground_temperature_kusuda
-from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k
+from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k, steel_outer_diameter_m
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
@@ -119,8 +119,7 @@ def pipe_u_w_per_m_k(pipes: pd.DataFrame, case=None) -> np.ndarray:
     (whose validity, bore < steel outer diameter < casing < twice the depth, is checked)."""
     u = pipes["u_w_per_m_k"].to_numpy(float)
     d = pipes["diameter_m"].to_numpy(float)
-    od = pipes["outer_diameter_m"].to_numpy(float)
-    od = np.where(np.isnan(od), 1.1 * d, od)
+    od = steel_outer_diameter_m(d, pipes["outer_diameter_m"].to_numpy(float))
     casing = pipes["casing_diameter_m"].to_numpy(float)
     casing = np.where(np.isnan(casing), 2.0 * od + 0.05, casing)
     depth = pipes["depth_m"].to_numpy(float)
@@ -184,8 +183,7 @@ def pipe_wall_capacity_j_per_k(pipes: pd.DataFrame, s: dict, case=None) -> np.nd
     c = pipes["wall_heat_capacity_j_per_m_k"].to_numpy(float)
     if s["pipe_wall_capacity"] == "steel":
         d = pipes["diameter_m"].to_numpy(float)
-        od = pipes["outer_diameter_m"].to_numpy(float)
-        od = np.where(np.isnan(od), 1.1 * d, od)
+        od = steel_outer_diameter_m(d, pipes["outer_diameter_m"].to_numpy(float))
         bad = np.flatnonzero(np.isnan(c) & (od <= d))
         if bad.size:
             i = int(bad[0])

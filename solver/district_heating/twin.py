@@ -29,7 +29,7 @@ import pandas as pd
 from numba import njit
 
 from gigawatt.errors import CaseError, ConvergenceError
-from gigawatt.models.pipe_heat import twin_pipe_conductances
+from gigawatt.models.pipe_heat import steel_outer_diameter_m, twin_pipe_conductances
 from gigawatt.models.twin_pipe_pair import twin_pipe_pair
 
 TWIN_TOL_K = 1e-10
@@ -56,8 +56,7 @@ def twin_geometry(pipes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
     defaults of the schema (``twin_spacing_m``): a casing of 3.5 × the outer diameter + 0.075 m and the spacing
     (casing + outer diameter) / 3, which leaves equal insulation between the pipes and to the casing."""
     d = pipes["diameter_m"].to_numpy(float)
-    od = pipes["outer_diameter_m"].to_numpy(float)
-    od = np.where(np.isnan(od), 1.1 * d, od)
+    od = steel_outer_diameter_m(d, pipes["outer_diameter_m"].to_numpy(float))
     casing = pipes["casing_diameter_m"].to_numpy(float)
     casing = np.where(np.isnan(casing), 3.5 * od + 0.075, casing)
     spacing = pipes["twin_spacing_m"].to_numpy(float)
