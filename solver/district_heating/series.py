@@ -48,7 +48,8 @@ charged at ``t_supply_k`` and discharged by the plant's return water).
 
 **Ledger** (every step and over the run, J): heat put in at the plant (heat pumps + boiler + direct exchange)
 + the pipes' frictional heat (with ``frictional_heating``) = heat delivered to consumers + pipe losses + change
-of the heat stored in the pipes' water (and walls) + tank losses + change of the tank's heat. The pipes' terms
+of the heat stored in the pipes' water (and walls) + tank losses + change of the tank's heat + the c_p steps
+(``cp_step_j``, 0 to round-off with the network's properties). The pipes' terms
 come from the dynamic network's own ledger (each water element's
 loss from its temperature history), the tank's from its model, so the residual checks the bookkeeping: it
 closes to round-off (10⁻¹⁴ relative a step measured).
@@ -62,8 +63,23 @@ builder's numbering, which puts the substations after all the streets); the dyna
 order while no flow changes direction. ``gigawatt bench --dh-series 1e3,1e4``
 measures it.
 
+**Properties** (``[district_heating] properties``): the network's one set (``"network"``), or each pipe's
+density, viscosity and c_p and each substation's c_p at its own temperatures (``"per_pipe"``, as the steady
+stage's :meth:`gigawatt.solver.district_heating.stage.DistrictHeatingNetwork._set_pipe_properties`), taken at the
+start of a step from the *previous* step's step-mean inlet and outlet temperatures (a zero-order hold, like the
+substations' controllers), not iterated within the step: the properties move by ~1e-3 per kelvin, so the lag
+errs by that times a step's temperature change, while an iteration would repeat the hydraulic and dynamic step
+(whose parcels would have to be rolled back) two or three times for it; and the run starts from the steady
+per-pipe solve, so a series with nothing moving keeps its properties and reproduces it. When they change, each
+pipe keeps its volume and its water's temperatures
+(:meth:`gigawatt.solver.district_heating.dynamics.DynamicThermalNetwork.set_properties`); the change of stored
+enthalpy that re-evaluation makes is booked in the pipes' stored change and balanced in the c_p-step term. The
+plant's heat is then the fluid's enthalpy rise m (h(T_sup) - h(T_ret)) (as the steady stage's), and
+``dh_q_cp_step_w`` takes what the c_p steps where branches meet, that re-evaluation and the plant's true
+enthalpy against the dynamic network's c_p lines add up to, so the ledger is the dynamic network's own.
+
 Validity: as the two models (plug flow, no wall capacity, constant ground temperature; a fully mixed or 1-D
-stratified tank), steady hydraulics per step, one water density and specific heat. Steps from minutes to hours;
+stratified tank), steady hydraulics per step, properties held within a step. Steps from minutes to hours;
 a front is resolved to one step, so resolve a delay with ``dt_s`` well below the residence time. With constant
 inputs the steps converge to the steady solve (the step map is the steady stage's plain fixed point in
 time), once the old water has left the pipes.
