@@ -205,7 +205,8 @@ class DistrictHeatingSeries:
     ``hp_heat_w``, ``hp_electric_w``, ``q_from_campus_w``, ``q_recovered_w``, ``boiler_heat_w``,
     ``boiler_fuel_w`` [W]); ``dh_q_plant_w`` (heat the returning water needs to leave at the supply temperature),
     ``dh_q_delivered_w``, ``dh_q_demand_w``, ``dh_q_unmet_w`` (demand the substations missed, the one-step lag),
-    ``dh_q_loss_w`` (pipes) [W]; ``dh_t_supply_k``, ``dh_t_return_k`` [K]; ``dh_flow_kg_s`` [kg/s];
+    ``dh_q_loss_w`` (pipes), ``dh_q_cp_step_w`` (the c_p-step term, module notes "Properties") [W];
+    ``dh_t_supply_k``, ``dh_t_return_k`` [K]; ``dh_flow_kg_s`` [kg/s];
     ``dh_pipe_stored_j`` (enthalpy of the pipes' water above 0 degC at the step's end) and
     ``dh_pipe_stored_change_j`` [J]; ``dh_storage_charge_w``, ``dh_storage_discharge_w``, ``dh_storage_loss_w``,
     ``dh_curtailed_w`` (campus heat the heat pumps could have lifted and nothing took) [W],
