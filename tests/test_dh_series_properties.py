@@ -109,3 +109,34 @@ def test_a_pipe_after_a_supply_step_is_the_exponential_with_its_own_cp():
     assert abs(network - want) > 1e-3  # the network's one c_p would miss it
     assert max(residuals) <= 1e-9
     assert ser.energy_balance_residual() <= 1e-9
+
+
+def test_twin_pipes_and_frictional_heating_keep_both_checks():
+    """Twin pipes (supply and return in one casing) and frictional heating with per-pipe properties: nothing
+    moving is the steady solve (1e-9 K), and a transient in which the supply and outdoor temperatures move every
+    step (so the properties change every step) closes every step's ledger to 1e-9."""
+    def twin(pid, frm, to, length_m, **more):
+        return dict(id=pid, from_node=frm, to_node=to, length_m=length_m, diameter_m=0.1, outer_diameter_m=0.114,
+                    **more)
+    pipes = [twin("s0", "S", "J", 900.0, twin_pipe="r0"), twin("r0", "Jr", "R", 900.0),
+             twin("s1", "J", "A", 600.0, twin_pipe="r1"), twin("r1", "Ar", "Jr", 600.0),
+             twin("s2", "J", "B", 1100.0, twin_pipe="r2"), twin("r2", "Br", "Jr", 1100.0)]
+    consumers = [dict(id=c, supply_node=n, return_node=n + "r", kind="fixed", demand_w=q)
+                 for c, n, q in (("a", "A", 3e5), ("b", "B", 1.5e5))]
+    nodes = [{"id": x} for x in ("S", "R", "J", "Jr", "A", "Ar", "B", "Br")]
+    case = gw.make_case({"dh_node": nodes, "dh_pipe": pipes, "dh_consumer": consumers},
+                        district_heating={"supply_node": "S", "return_node": "R", "properties": "per_pipe",
+                                          "frictional_heating": True, "p_supply_pa": 6e5})
+    ser = DistrictHeatingSeries(case)
+    steady = ser.steady_start
+    assert steady.figures["dh_q_twin_exchange_w"] > 0 and steady.figures["dh_q_friction_w"] > 0
+    for _ in range(4):
+        f = ser.step(None, ser.s["outdoor_t_k"], 3600.0)
+        np.testing.assert_allclose(ser.node_t_k(), steady.node_t_k, rtol=0, atol=1e-9)
+    assert f["dh_q_twin_exchange_w"] == pytest.approx(steady.figures["dh_q_twin_exchange_w"], rel=1e-9)
+    cp_before = ser.dyn.cp_branch.copy()
+    for k in range(30):
+        f = ser.step(None, 270.0 + k, 900.0, t_supply_k=350.0 + 0.5 * k)
+        assert f["dh_ledger_residual"] <= 1e-9
+    assert not np.array_equal(ser.dyn.cp_branch, cp_before)
+    assert ser.energy_balance_residual() <= 1e-9
