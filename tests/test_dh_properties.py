@@ -13,7 +13,7 @@ Checked against:
 - the ledger: plant heat = delivered + losses + the c_p steps where branches meet, to round-off; the plant's heat
   is m times c_p integrated from return to supply temperature (CoolProp's c_p, scipy's quad);
 - off (the default): no Picard iterate, the network's one set of properties, as before the option;
-- a time series refuses the option (not built yet);
+- a time series takes the option too (tests/test_dh_series_properties.py);
 - pandapipes (cross-code), which takes each branch's properties from its own temperatures the same way, given
   gigawatt's stored water table (interpolated linearly, as gigawatt does), on the random meshed network of the
   validation case dh_crosscode_pandapipes_random (seed 3): pressures, pipe flows and junction temperatures. What
@@ -37,7 +37,6 @@ import gigawatt as gw
 from gigawatt.errors import CaseError
 from gigawatt.models.coolant import coolant_properties
 from gigawatt.models.coolant_store import stored_table
-from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 
 
@@ -126,11 +125,6 @@ def test_with_fluid_equals_a_network_prepared_with_those_properties():
     got = base.with_fluid(rho, mu).solve(node_injection_kg_s=inject)
     np.testing.assert_allclose(got.p_pa, want.p_pa, rtol=1e-13)
     np.testing.assert_allclose(got.m_kg_s, want.m_kg_s, rtol=1e-13)
-
-
-def test_a_series_refuses_per_pipe_properties():
-    with pytest.raises(CaseError, match="properties"):
-        DistrictHeatingSeries(line_case(properties="per_pipe"))
 
 
 def test_per_pipe_agrees_with_pandapipes_given_the_same_water_table():

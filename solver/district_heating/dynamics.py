@@ -39,8 +39,11 @@ Discretisation (what is exact and what is assumed)
   their heat content exactly and their mass-averaged gradient (exact when their profiles join smoothly,
   as in steady flow): a front (a jump) or a change of flow (a kink) outlives the smooth stretches around
   it. A flow reversal reverses the queue.
-* Plug flow: no axial conduction or turbulent (Taylor) dispersion, U' and :math:`T_g` constant within a step, one
-  :math:`\rho` and :math:`c_p` for the network. Valid for turbulent flow in pipes much longer than their
+* Plug flow: no axial conduction or turbulent (Taylor) dispersion, U' and :math:`T_g` constant within a step;
+  :math:`\rho` and :math:`c_p` the network's or each branch's (``properties = "per_pipe"``: held within a step,
+  changed between steps by :meth:`DynamicThermalNetwork.set_properties`, each pipe keeping its volume and its
+  water's temperatures; nodes then mix by heat capacity, and the ledger's ``cp_step_j`` carries the c_p steps
+  where branches meet, as the steady sweep's ``cp_step_w``). Valid for turbulent flow in pipes much longer than their
   diameter.
 * The wall's heat capacity (optional, ``wall_heat_capacity_j_per_k``; none by default) delays and damps
   fronts: as van der Heijde et al. [2]_ it is one lumped capacity at the pipe's outlet, at the temperature
@@ -67,7 +70,8 @@ Discretisation (what is exact and what is assumed)
 
 Energy ledger (every step, in joules, enthalpy relative to ``t_ref_k``): heat added at supply nodes +
 enthalpy entering at nodes − enthalpy leaving at nodes + frictional heat = heat extracted at consumer nodes +
-heat lost by the pipes + change of the enthalpy stored in the pipes' water (and walls). The loss of every water element is computed
+heat lost by the pipes + change of the enthalpy stored in the pipes' water (and walls) + the c_p steps (0 with one
+c_p). The loss of every water element is computed
 from its own temperature history (not as the remainder), so the ledger closing to round-off checks the
 bookkeeping; :attr:`DynamicThermalNetwork.ledger` sums it over a run.
 
@@ -254,8 +258,8 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
 
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
-                 t_amb, cp, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain):
+                 t_amb, cp, cp_node, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -267,7 +271,10 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     temperature, moved on in place (:func:`gigawatt.models.pipe_heat.lumped_capacity_outlet`; its enthalpy is
     in ``stored_j``). ``q_gain`` [W] is heat dissipated evenly in each branch with water (frictional heating):
     its steady share leaves with the water over the step, the rest is lost to the surroundings (in ``loss_j``),
-    as in the steady sweep. Returns ``(status, node)`` with the codes of
+    as in the steady sweep. ``cp`` [J/(kg K)] is each branch's specific heat, ``cp_node`` each node's for the
+    water entering or leaving the network there; where branches of different c_p meet, a node mixes by heat
+    capacity (as the steady sweep) and ``q_step_j`` [J] takes the enthalpy bookkeeping of the c_p step,
+    (C_in − C_out)(T − t_ref_k) over the step (0 with one c_p). Returns ``(status, node)`` with the codes of
     :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
@@ -307,29 +314,31 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             orient[b] = -orient[b]
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
-        stored_j[b] = cp * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
         # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
         if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
-                loss_j[b] -= cp * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
+                loss_j[b] -= cp[b] * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
                 par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
-            stored_j[b] += cp * _content(par, head, cnt, n_cap, b)
+            stored_j[b] += cp[b] * _content(par, head, cnt, n_cap, b)
     for o in range(n_nodes):
         n = order[o]
         m_in = 0.0
-        h_in = 0.0  # sum of M T over inflowing branches [kg K]
-        m_out = 0.0
+        c_in = 0.0  # sum of M c_p over inflowing branches [J/K]
+        h_in = 0.0  # sum of M c_p T over inflowing branches [J]
+        c_out = 0.0  # sum of M c_p over outflowing branches [J/K]
         amb, n_amb = 0.0, 0
         for e in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[e]
             f = m_branch_kg_s[b] * inc_outward[e] * dt_s  # > 0 leaves the node
             if f < 0.0:
                 m_in -= f
-                h_in -= f * t_out[b]
+                c_in -= f * cp[b]
+                h_in -= f * cp[b] * t_out[b]
             elif f > 0.0:
-                m_out += f
+                c_out += f * cp[b]
             else:
                 amb += t_amb[b]
                 n_amb += 1
@@ -337,28 +346,31 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
         kind = node_kind[n]
         q_node_j[n] = 0.0
         e_boundary_j[n] = 0.0
+        q_step_j[n] = 0.0
+        c_out_all = c_out + max(-ext, 0.0) * cp_node[n]
         if kind == NODE_SUPPLY:
             t = node_value[n]
-            m_out_all = m_out + max(-ext, 0.0)
-            q_node_j[n] = cp * (m_out_all * (t - t_ref_k) - (h_in - m_in * t_ref_k) - max(ext, 0.0) * (t - t_ref_k))
+            q_node_j[n] = (c_out_all * (t - t_ref_k) - (h_in - c_in * t_ref_k)
+                           - max(ext, 0.0) * cp_node[n] * (t - t_ref_k))
         else:
             if m_in > 0.0:
-                mix = h_in / m_in
+                mix = h_in / c_in
                 t = mix
                 if kind == NODE_HEAT:
-                    t = mix - node_value[n] * dt_s / (cp * m_in)
+                    t = mix - node_value[n] * dt_s / c_in
                 elif kind == NODE_OUTLET_T:
                     t = node_value[n]
                 elif kind == NODE_COOL_TO:
                     t = min(mix, node_value[n])
                 elif kind == NODE_TAKE_UP_TO:
-                    t = max(mix - node_value[n] * dt_s / (cp * m_in), min(mix, node_floor[n]))
-                q_node_j[n] = -cp * m_in * (mix - t)
+                    t = max(mix - node_value[n] * dt_s / c_in, min(mix, node_floor[n]))
+                q_node_j[n] = -c_in * (mix - t)
+                q_step_j[n] = (c_in - c_out_all) * (t - t_ref_k)
             else:
                 t = amb / n_amb if n_amb > 0 else np.nan
         t_node[n] = t
         if ext != 0.0:
-            e_boundary_j[n] = cp * ext * (t - t_ref_k)
+            e_boundary_j[n] = cp_node[n] * ext * (t - t_ref_k)
         for e in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[e]
             q = m_branch_kg_s[b] * inc_outward[e]
@@ -367,14 +379,15 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                     th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
                                                                q, dt_s, t - t_amb[b])
                     t_out[b] = t_amb[b] + th_out / (q * dt_s)
-                    loss_j[b] = cp * th_loss
-                    stored_j[b] += cp * th_content
+                    cp_b = cp[b]
+                    loss_j[b] = cp_b * th_loss
+                    stored_j[b] += cp_b * th_content
                     if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
-                        share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp, 1.0, q, cp)  # U' L = k W cp
-                        t_out[b] += q_gain[b] * share / (q * cp)
+                        share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp_b, 1.0, q, cp_b)  # U'L = kWcp
+                        t_out[b] += q_gain[b] * share / (q * cp_b)
                         loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
                     if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
-                        t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp, c_wall[b], dt_s)
+                        t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp_b, c_wall[b], dt_s)
                         stored_j[b] += c_wall[b] * (t_end - t_wall[b])
                         t_wall[b] = t_end
                 else:
@@ -398,11 +411,27 @@ def rebase_ambient(par, head, cnt, rows, delta_k):
 
 
 @njit(cache=True)
+def rescale_parcels(par, head, cnt, rows, ratio):
+    """Scale the water of branches ``rows`` to ``ratio`` times its mass, each parcel keeping its share of the
+    pipe and its temperature profile along it (its gradient per kilogram divided by the ratio)."""
+    n_cap = par.shape[1]
+    for r in range(rows.size):
+        b = rows[r]
+        if ratio[r] == 1.0:
+            continue
+        for j in range(cnt[b]):
+            i = (head[b] + j) % n_cap
+            par[b, i, 0] *= ratio[r]
+            par[b, i, 2] /= ratio[r]
+
+
+@njit(cache=True)
 def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, c_wall, t_wall, out):
-    """Enthalpy of the water and wall in each branch relative to ``t_ref_k`` [J], into ``out``."""
+    """Enthalpy of the water and wall in each branch relative to ``t_ref_k`` [J] (``cp`` [J/(kg K)] each
+    branch's), into ``out``."""
     n_cap = par.shape[1]
     for b in range(w_kg.shape[0]):
-        out[b] = cp * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k)) + c_wall[b] * (
+        out[b] = cp[b] * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k)) + c_wall[b] * (
             t_wall[b] - t_ref_k)
 
 
@@ -418,7 +447,7 @@ class DynamicStep(NamedTuple):
 
 
 _LEDGER_KEYS = ("heat_added_j", "heat_extracted_j", "boundary_in_j", "friction_j", "loss_j", "stored_change_j",
-                "residual_j")
+                "cp_step_j", "residual_j")
 
 
 class DynamicThermalNetwork:
@@ -439,8 +468,12 @@ class DynamicThermalNetwork:
         Inner cross-section [m²], > 0 where the length is > 0.
     t_ambient_k : float or array_like
         Surroundings of each branch [K], constant in time.
-    rho_kg_m3, cp_j_per_kg_k : float
-        Density [kg/m³] and specific heat [J/(kg K)] of the water, > 0.
+    rho_kg_m3, cp_j_per_kg_k : float or array_like
+        Density [kg/m³] and specific heat [J/(kg K)] of the water, > 0: one for the network, or each branch's
+        (per-pipe properties; a node then mixes by heat capacity and the ledger carries the c_p steps).
+    cp_node_j_per_kg_k : float or array_like, optional
+        Specific heat of the water entering or leaving the network at each node [J/(kg K)] (default: the mean
+        of ``cp_j_per_kg_k``).
     t_ref_k : float
         Reference temperature of the enthalpies in the ledger [K].
     max_parcels : int
@@ -452,7 +485,7 @@ class DynamicThermalNetwork:
 
     def __init__(self, node_kind, branch_from, branch_to, u_w_per_m_k, length_m, area_m2, t_ambient_k,
                  rho_kg_m3, cp_j_per_kg_k, *, t_ref_k=273.15, max_parcels=DEFAULT_MAX_PARCELS, branch_names=None,
-                 wall_heat_capacity_j_per_k=0.0):
+                 wall_heat_capacity_j_per_k=0.0, cp_node_j_per_kg_k=None):
         kinds = np.asarray(node_kind)
         if kinds.dtype.kind in "US":
             cool = kinds == "cool_to"
@@ -491,10 +524,12 @@ class DynamicThermalNetwork:
             raise CaseError("a pipe with a length holds water: it needs a cross-section",
                             element=f"branch '{names[bad[0]]}'", field="area_m2", value=float(area[bad[0]]),
                             allowed="> 0 m2 where length_m > 0")
-        for field, v in (("rho_kg_m3", rho_kg_m3), ("cp_j_per_kg_k", cp_j_per_kg_k)):
-            if not (math.isfinite(v) and v > 0):
-                raise CaseError("the water's property must be positive", element="dynamic network", field=field,
-                                value=v, allowed="> 0")
+        rho, cp = per(rho_kg_m3, "rho_kg_m3"), per(cp_j_per_kg_k, "cp_j_per_kg_k")
+        for field, arr in (("rho_kg_m3", rho), ("cp_j_per_kg_k", cp)):
+            bad = np.flatnonzero(~(arr > 0))
+            if bad.size:
+                raise CaseError("the water's property must be positive", element=f"branch '{names[bad[0]]}'",
+                                field=field, value=float(arr[bad[0]]), allowed="> 0")
         if not (isinstance(max_parcels, (int, np.integer)) and max_parcels >= 2):
             raise CaseError("a pipe needs room for at least two parcels", element="dynamic network",
                             field="max_parcels", value=max_parcels, allowed="an integer >= 2")
@@ -505,14 +540,19 @@ class DynamicThermalNetwork:
                 raise CaseError("no such node", element=f"branch '{names[bad[0]]}'", field=field,
                                 value=int(ends[bad[0]]), allowed=f"0 ... {n_nodes - 1}")
         self.branch_names = names
-        self.rho, self.cp, self.t_ref_k = float(rho_kg_m3), float(cp_j_per_kg_k), float(t_ref_k)
+        self.t_ref_k = float(t_ref_k)
+        # rho and cp: the network's (the mean of the branches'); rho_branch, cp_branch, cp_node each element's
+        self.rho, self.cp = _one_value(rho, 1000.0), _one_value(cp, 4184.0)
+        self.rho_branch, self.cp_branch = rho, cp
+        self.cp_node = np.ascontiguousarray(np.broadcast_to(np.asarray(
+            self.cp if cp_node_j_per_kg_k is None else cp_node_j_per_kg_k, dtype=float), (n_nodes,)))
+        self.area_m2, self.u_length, self.length_m = area, u * length, length
         self.t_amb = per(t_ambient_k, "t_ambient_k")
-        self.w_kg = rho_kg_m3 * area * length
+        self.w_kg = rho * area * length
         self.c_wall = np.where(self.w_kg > 0, c_wall, 0.0)  # a branch without water (pump, substation) has no wall
         self._no_gain = np.zeros(nb)  # no frictional heating
         self.t_wall = np.zeros(nb)
-        self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp_j_per_kg_k, 1.0),
-                                0.0)
+        self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp, 1.0), 0.0)
         start, branch, _, outward = incidence(n_nodes, self.branch_from, self.branch_to)
         self.inc = (start, branch, outward)
         self.par = np.zeros((nb, int(max_parcels), 3))  # per parcel: mass [kg], theta_d [K], g [1/kg]
@@ -574,14 +614,14 @@ class DynamicThermalNetwork:
             gain = np.asarray(q_gain_w, dtype=float)[flowing]
             n = a * self.w_kg[flowing]  # U' L / (|m| cp)
             share = np.where(n < 1e-8, 1.0 - 0.5 * n, -np.expm1(-n) / np.where(n > 0, n, 1.0))
-            self.t_wall[flowing] += gain * share / (q * self.cp)
+            self.t_wall[flowing] += gain * share / (q * self.cp_branch[flowing])
         self.orient[:] = np.where(m < 0, -1.0, 1.0)
         self._reset_ledger()
 
     def stored_j(self) -> np.ndarray:
         """Enthalpy of each branch's water and wall relative to ``t_ref_k`` [J]."""
         out = np.empty(self.n_branch)
-        stored_heat_j(self.par, self.head, self.cnt, self.w_kg, self.t_amb, self.cp,
+        stored_heat_j(self.par, self.head, self.cnt, self.w_kg, self.t_amb, self.cp_branch,
                       self.t_ref_k, self.c_wall, self.t_wall, out)
         return out
 
@@ -600,6 +640,31 @@ class DynamicThermalNetwork:
         rebase_ambient(self.par, self.head, self.cnt, rows, np.ascontiguousarray(t_new - self.t_amb[rows]))
         self.t_amb[rows] = t_new
         self.k_per_s[rows] = k_per_s
+
+    def set_properties(self, rows, rho_kg_m3, cp_j_per_kg_k) -> float:
+        """Between two steps, give branches ``rows`` a new water density [kg/m³] and specific heat [J/(kg K)]
+        (per-pipe properties that follow the water's temperature). Each pipe keeps its volume and the
+        temperature profile of its water: a parcel keeps its share of the pipe's volume (its mass scaled by
+        the density ratio, as the water expands out of or contracts into the fixed pipe) and its temperatures.
+        Returns the change of the stored enthalpy this re-evaluation makes [J] (relative to ``t_ref_k``), which
+        is also added to the ledger's ``cp_step_j`` with the opposite sign so that ``stored_change_j`` stays the
+        change of the enthalpy as stored (the ledger closes as before)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        before = float(self._stored.sum())
+        rho_new = np.asarray(rho_kg_m3, dtype=float)
+        w_new = rho_new * self.area_m2[rows] * self.length_m[rows]
+        ratio = np.where(self.w_kg[rows] > 0, w_new / np.where(self.w_kg[rows] > 0, self.w_kg[rows], 1.0), 1.0)
+        rescale_parcels(self.par, self.head, self.cnt, rows, np.ascontiguousarray(ratio))
+        self.rho_branch[rows] = rho_new
+        self.w_kg[rows] = w_new
+        self.cp_branch[rows] = cp_j_per_kg_k
+        wc = self.w_kg[rows] * self.cp_branch[rows]
+        self.k_per_s[rows] = np.where(wc > 0, self.u_length[rows] / np.where(wc > 0, wc, 1.0), 0.0)
+        self._stored = self.stored_j()
+        jump = float(self._stored.sum()) - before
+        self.ledger["stored_change_j"] += jump
+        self.ledger["cp_step_j"] -= jump
+        return jump
 
     def take_up_to(self, nodes, floor_k) -> None:
         """Make ``nodes`` substations that take out the heat their ``node_value`` gives [W] in each step,
@@ -632,13 +697,14 @@ class DynamicThermalNetwork:
         before = self._stored  # the enthalpy at the end of the last step (or the fill)
         t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
         loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
+        q_step = np.empty(self.n_node)
         after = np.empty(self.n_branch)
         start, branch, outward = self.inc
         status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
-                                   self.w_kg, self.k_per_s, self.t_amb, self.cp, self.t_ref_k, start, branch, outward,
-                                   self.par, self.head, self.cnt, self.orient,
+                                   self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node, self.t_ref_k,
+                                   start, branch, outward, self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
-                                   self.c_wall, self.t_wall, gain)
+                                   self.c_wall, self.t_wall, gain, q_step)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
@@ -651,9 +717,10 @@ class DynamicThermalNetwork:
         extracted = -float(q_node[~self._supply].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "friction_j": float(gain.sum()) * float(dt_s),
-                       "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum())}
+                       "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
+                       "cp_step_j": float(q_step.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
-                                     - step_ledger["loss_j"] - step_ledger["stored_change_j"])
+                                     - step_ledger["loss_j"] - step_ledger["stored_change_j"] - step_ledger["cp_step_j"])
         for key in _LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         self.time_s += float(dt_s)
@@ -665,7 +732,7 @@ class DynamicThermalNetwork:
         scale = max(abs(g[k]) for k in _LEDGER_KEYS if k != "residual_j")
         # the residual of the run from its totals (not the sum of the steps' residuals)
         r = (g["heat_added_j"] + g["boundary_in_j"] + g["friction_j"] - g["heat_extracted_j"] - g["loss_j"]
-             - g["stored_change_j"])
+             - g["stored_change_j"] - g["cp_step_j"])
         return abs(r) / scale if scale > 0 else 0.0
 
     def _array(self, x, n, field, finite=True):
@@ -679,6 +746,13 @@ class DynamicThermalNetwork:
             raise CaseError("not a finite number", element=f"entry {bad[0]}", field=field, value=float(arr[bad[0]]),
                             allowed="a finite number")
         return arr
+
+
+def _one_value(x, empty):
+    """The value of an array whose entries are all equal, else their mean (``empty`` for none)."""
+    if not x.size:
+        return empty
+    return float(x[0]) if np.all(x == x[0]) else float(np.mean(x))
 
 
 def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=None,
@@ -700,13 +774,12 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=Non
         net = from_district_heating(dh, max_parcels=max_parcels)
         pos = np.empty(nodes.size, np.int64)
         pos[nodes] = np.arange(nodes.size)
-        area = np.where(net.w_kg > 0, net.w_kg / (net.rho * np.where(tn.length_m > 0, tn.length_m, 1.0)), 0.0)
         t_amb = np.broadcast_to(np.asarray(tn.t_ambient_k, dtype=float), (tn.n_branch,))
         return DynamicThermalNetwork(net.node_kind[nodes], pos[tn.branch_from[br]], pos[tn.branch_to[br]],
-                                     np.asarray(tn.u_w_per_m_k)[br], np.asarray(tn.length_m)[br], area[br], t_amb[br],
-                                     dh.rho, dh.cp, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
-                                     branch_names=[net.branch_names[b] for b in br],
-                                     wall_heat_capacity_j_per_k=net.c_wall[br])
+                                     np.asarray(tn.u_w_per_m_k)[br], np.asarray(tn.length_m)[br], net.area_m2[br],
+                                     t_amb[br], net.rho_branch[br], net.cp_branch[br], t_ref_k=tn.t_ref_k,
+                                     max_parcels=max_parcels, branch_names=[net.branch_names[b] for b in br],
+                                     wall_heat_capacity_j_per_k=net.c_wall[br], cp_node_j_per_kg_k=net.cp_node[nodes])
     kind = tn.node_kind.copy()
     kind[dh.sub[~dh.is_flow]] = NODE_COOL_TO
     n_pipe = dh.pf.size
@@ -717,9 +790,11 @@ def from_district_heating(dh, *, max_parcels=DEFAULT_MAX_PARCELS, node_order=Non
     pipe_ids = dh.case.tables["dh_pipe"]["id"].to_numpy()[dh.live]
     names = [str(x) for x in pipe_ids] + [f"pump {i}" for i in range(dh.qf.size)] + \
         [f"consumer {c} {side}" for side in ("supply", "return") for c in dh.consumer_ids]
+    rho = np.full(tn.n_branch, dh.rho)
+    rho[:n_pipe] = dh.rho_pipe  # per-pipe properties: each pipe's (its c_p is the thermal network's cp_branch)
     return DynamicThermalNetwork(kind, tn.branch_from, tn.branch_to, tn.u_w_per_m_k, tn.length_m, area,
-                                 tn.t_ambient_k, dh.rho, dh.cp, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
-                                 branch_names=names, wall_heat_capacity_j_per_k=c_wall)
+                                 tn.t_ambient_k, rho, tn.cp_branch, t_ref_k=tn.t_ref_k, max_parcels=max_parcels,
+                                 branch_names=names, wall_heat_capacity_j_per_k=c_wall, cp_node_j_per_kg_k=tn.cp_node)
 
 
 def district_heating_step_inputs(dh, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

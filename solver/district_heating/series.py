@@ -48,7 +48,8 @@ charged at ``t_supply_k`` and discharged by the plant's return water).
 
 **Ledger** (every step and over the run, J): heat put in at the plant (heat pumps + boiler + direct exchange)
 + the pipes' frictional heat (with ``frictional_heating``) = heat delivered to consumers + pipe losses + change
-of the heat stored in the pipes' water (and walls) + tank losses + change of the tank's heat. The pipes' terms
+of the heat stored in the pipes' water (and walls) + tank losses + change of the tank's heat + the c_p steps
+(``cp_step_j``, 0 to round-off with the network's properties). The pipes' terms
 come from the dynamic network's own ledger (each water element's
 loss from its temperature history), the tank's from its model, so the residual checks the bookkeeping: it
 closes to round-off (10⁻¹⁴ relative a step measured).
@@ -62,8 +63,23 @@ builder's numbering, which puts the substations after all the streets); the dyna
 order while no flow changes direction. ``gigawatt bench --dh-series 1e3,1e4``
 measures it.
 
+**Properties** (``[district_heating] properties``): the network's one set (``"network"``), or each pipe's
+density, viscosity and c_p and each substation's c_p at its own temperatures (``"per_pipe"``, as the steady
+stage's :meth:`gigawatt.solver.district_heating.stage.DistrictHeatingNetwork._set_pipe_properties`), taken at the
+start of a step from the *previous* step's step-mean inlet and outlet temperatures (a zero-order hold, like the
+substations' controllers), not iterated within the step: the properties move by ~1e-3 per kelvin, so the lag
+errs by that times a step's temperature change, while an iteration would repeat the hydraulic and dynamic step
+(whose parcels would have to be rolled back) two or three times for it; and the run starts from the steady
+per-pipe solve, so a series with nothing moving keeps its properties and reproduces it. When they change, each
+pipe keeps its volume and its water's temperatures
+(:meth:`gigawatt.solver.district_heating.dynamics.DynamicThermalNetwork.set_properties`); the change of stored
+enthalpy that re-evaluation makes is booked in the pipes' stored change and balanced in the c_p-step term. The
+plant's heat is then the fluid's enthalpy rise m (h(T_sup) - h(T_ret)) (as the steady stage's), and
+``dh_q_cp_step_w`` takes what the c_p steps where branches meet, that re-evaluation and the plant's true
+enthalpy against the dynamic network's c_p lines add up to, so the ledger is the dynamic network's own.
+
 Validity: as the two models (plug flow, no wall capacity, constant ground temperature; a fully mixed or 1-D
-stratified tank), steady hydraulics per step, one water density and specific heat. Steps from minutes to hours;
+stratified tank), steady hydraulics per step, properties held within a step. Steps from minutes to hours;
 a front is resolved to one step, so resolve a delay with ``dt_s`` well below the residence time. With constant
 inputs the steps converge to the steady solve (the step map is the steady stage's plain fixed point in
 time), once the old water has left the pipes.
@@ -93,13 +109,13 @@ from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
 from gigawatt.solver.district_heating.surroundings import PipeSurroundings, ground_at_series_start
 from gigawatt.solver.numerics.thermal_kernel import upwind_order
-from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
+from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, PROPERTY_TOL_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
                                               network_pump, pipe_friction_w, prepare_district_heating)
 
 HYDRAULIC_TOL_PA = 1e-8
 """Default pressure-balance tolerance of a step's hydraulic solve [Pa]: the hydraulic solver's own."""
 STEP_LEDGER_KEYS = ("heat_in_j", "delivered_j", "pipe_loss_j", "pipe_stored_change_j", "tank_loss_j",
-                    "tank_stored_change_j", "friction_j")
+                    "tank_stored_change_j", "cp_step_j", "friction_j")
 """The terms of the stage's ledger (module notes), summed over the run in :attr:`DistrictHeatingSeries.ledger`: heat
 in at the plant, then what it goes to, then the pipes' frictional heat (heat in too)."""
 _OUT_KEYS = STEP_LEDGER_KEYS[1:-1]
@@ -189,7 +205,8 @@ class DistrictHeatingSeries:
     ``hp_heat_w``, ``hp_electric_w``, ``q_from_campus_w``, ``q_recovered_w``, ``boiler_heat_w``,
     ``boiler_fuel_w`` [W]); ``dh_q_plant_w`` (heat the returning water needs to leave at the supply temperature),
     ``dh_q_delivered_w``, ``dh_q_demand_w``, ``dh_q_unmet_w`` (demand the substations missed, the one-step lag),
-    ``dh_q_loss_w`` (pipes) [W]; ``dh_t_supply_k``, ``dh_t_return_k`` [K]; ``dh_flow_kg_s`` [kg/s];
+    ``dh_q_loss_w`` (pipes), ``dh_q_cp_step_w`` (the c_p-step term, module notes "Properties") [W];
+    ``dh_t_supply_k``, ``dh_t_return_k`` [K]; ``dh_flow_kg_s`` [kg/s];
     ``dh_pipe_stored_j`` (enthalpy of the pipes' water above 0 degC at the step's end) and
     ``dh_pipe_stored_change_j`` [J]; ``dh_storage_charge_w``, ``dh_storage_discharge_w``, ``dh_storage_loss_w``,
     ``dh_curtailed_w`` (campus heat the heat pumps could have lifted and nothing took) [W],
@@ -229,10 +246,6 @@ class DistrictHeatingSeries:
                  hydraulic_tol_pa: float = HYDRAULIC_TOL_PA, reorder: bool = True):
         self.case = case
         self.hydraulic_tol_pa = float(hydraulic_tol_pa)
-        if case.settings["district_heating"]["properties"] != "network":
-            raise CaseError("a time series takes the network's one set of fluid properties so far",
-                            file=case.file, element="[district_heating]", field="properties",
-                            value=case.settings["district_heating"]["properties"], allowed="network")
         self.dh = dh = prepare_district_heating(case)
         ground_at_series_start(dh)  # the seasonal ground on the series' first day
         self.s = dict(dh.s)
@@ -273,6 +286,8 @@ class DistrictHeatingSeries:
         self.node_value = np.zeros(dh.n + nc)
         self.m_node = np.zeros(dh.n + nc)
         self._steady = state
+        self.per_pipe = dh.fluid_table is not None
+        self._t_props = self._property_temperatures(None) if self.per_pipe else None  # where they were taken
         self.last = None                                     # the dynamic network's last DynamicStep
         self._flow = state.consumer_flow_kg_s.copy()
         self._demand_columns = None                          # heat-demand file column of each series consumer
@@ -334,7 +349,9 @@ class DistrictHeatingSeries:
         the ``[district_heating]`` ``hour_of_day``); ``heat_demand_w`` [W]: the step's row of the heat-demand
         file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``).
         Returns the step's figures (scalars; names as ``DHState.figures`` where they mean the same)."""
-        dh, s, case, cp = self.dh, self.s, self.case, self.dh.cp
+        dh, s, case = self.dh, self.s, self.case
+        jump = self._update_properties() if self.per_pipe else 0.0
+        cp = dh.cp_sub  # the network's c_p, or each substation's with per-pipe properties
         if not (isinstance(dt_s, (int, float, np.integer, np.floating)) and math.isfinite(dt_s) and dt_s > 0):
             raise CaseError("the time step must be positive", file=case.file, element="district heating step",
                             field="dt_s", value=dt_s, allowed="> 0 s, finite")
@@ -401,14 +418,23 @@ class DistrictHeatingSeries:
         delivered_w = -r.q_node_w[self._dyn_sub]
         t_ret = float(r.t_node_k[self._dyn_ret])
         m_plant = float(m_node[self._dyn_sup])
+        cp_step_j = g["cp_step_j"] - jump
+        if self.per_pipe:
+            # the plant's heat as the fluid's enthalpy rise, free of the sweep's reference temperature (as the
+            # steady stage's); the c_p-step term takes the difference, so the ledger is the dynamic network's
+            h_plant = dh.enthalpy_j_per_kg(np.array([t_sup, t_ret]))
+            q_true = float(m_node[self._dyn_sup] * h_plant[0] + m_node[self._dyn_ret] * h_plant[1])
+            cp_step_j += (q_true - q_plant) * dt_s
+            q_plant = q_true
 
         # 5. plant: campus heat, tank, boiler
         plant = self._dispatch(offer, q_plant, t_sup, t_ret, float(dt_s))
         pump = self._pumps(hyd, m_plant)
         step_ledger = {"heat_in_j": plant.pop("_heat_in_w") * dt_s, "delivered_j": g["heat_extracted_j"],
-                       "pipe_loss_j": g["loss_j"], "pipe_stored_change_j": g["stored_change_j"],
+                       "pipe_loss_j": g["loss_j"], "pipe_stored_change_j": g["stored_change_j"] + jump,
                        "tank_loss_j": plant["dh_storage_loss_w"] * dt_s,
-                       "tank_stored_change_j": plant.pop("_tank_change_j"), "friction_j": g["friction_j"]}
+                       "tank_stored_change_j": plant.pop("_tank_change_j"), "cp_step_j": cp_step_j,
+                       "friction_j": g["friction_j"]}
         for key in STEP_LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         residual = step_ledger["heat_in_j"] + step_ledger["friction_j"] - sum(step_ledger[k] for k in _OUT_KEYS)
@@ -420,14 +446,52 @@ class DistrictHeatingSeries:
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
             dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
             dh_q_unmet_w=float(short.sum()), dh_q_loss_w=g["loss_j"] / dt_s, dh_q_friction_w=g["friction_j"] / dt_s,
-            dh_q_twin_exchange_w=exchange_w,
-            dh_pipe_stored_change_j=g["stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
+            dh_q_twin_exchange_w=exchange_w, dh_q_cp_step_w=cp_step_j / dt_s,
+            dh_pipe_stored_change_j=step_ledger["pipe_stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
             dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under.sum()),
             dh_bypassed=int(bypassed.sum()), **pump,
-            dh_velocity_max_m_s=float(np.max(np.abs(m_hyd[:self.n_pipe]) / (dh.rho * dh.pipe_area), initial=0.0)),
+            dh_velocity_max_m_s=float(np.max(np.abs(m_hyd[:self.n_pipe]) / (dh.rho_pipe * dh.pipe_area), initial=0.0)),
             dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + pump["dh_booster_w"])
+
+    def _property_temperatures(self, r):
+        """Each pipe's inlet and outlet and each substation's inlet and outlet temperature [K] (case order),
+        concatenated: of the last step ``r`` (step means; a pipe without flow takes its two nodes'), or of the
+        steady start (``r`` None)."""
+        dh = self.dh
+        pt = dh.hnet.branch_to[:self.n_pipe]
+        if r is None:
+            st = self._steady
+            m, t_node, t_out = st.pipe_flow_kg_s[dh.live], st.node_t_k, st.pipe_t_out_k[dh.live]
+            t_sub_in, t_sub_out = st.consumer_t_supply_k, st.consumer_t_return_k
+        else:
+            m = self.m_hyd[:self.n_pipe]
+            t_node = r.t_node_k[self._npos[:dh.n]]
+            t_out = r.t_branch_out_k[np.argsort(self._bperm)[:self.n_pipe]]
+            t_sub_in, t_sub_out = r.t_node_k[self._dyn_cs], r.t_node_k[self._dyn_sub]
+        t_in = np.where(m >= 0, t_node[dh.pf], t_node[pt])
+        t_out = np.where(m != 0, t_out, np.where(m >= 0, t_node[pt], t_node[dh.pf]))
+        return np.concatenate([t_in, t_out, t_sub_in, t_sub_out])
+
+    def _update_properties(self) -> float:
+        """Per-pipe properties for the step about to be taken, from the last step's temperatures (module
+        notes): each pipe's density, viscosity and c_p and each substation's c_p into the hydraulic, thermal
+        and dynamic networks, when any of those temperatures moved by more than
+        :data:`gigawatt.solver.district_heating.stage.PROPERTY_TOL_K` since the properties were taken. Returns the
+        change of the pipes' stored enthalpy this re-evaluation makes [J] (0 when nothing moved)."""
+        if self.last is None:
+            return 0.0
+        t = self._property_temperatures(self.last)
+        if float(np.max(np.abs(t - self._t_props), initial=0.0)) <= PROPERTY_TOL_K:
+            return 0.0
+        self._t_props = t
+        dh, n_p, nc = self.dh, self.n_pipe, self.dh.sub.size
+        dh._set_pipe_properties(t[:n_p], t[n_p:2 * n_p], t[2 * n_p:2 * n_p + nc], t[2 * n_p + nc:])
+        rho = np.full(dh.tnet.n_branch, dh.rho)
+        rho[:n_p] = dh.rho_pipe
+        return self.dyn.set_properties(np.arange(dh.tnet.n_branch), rho[self._bperm],
+                                       np.asarray(dh.tnet.cp_branch, dtype=float)[self._bperm])
 
     def _dispatch(self, offer, q_net_w, t_sup, t_ret, dt_s) -> dict:
         """The plant's split of this step's network heat (module notes), in the names of ``_plant`` plus the

@@ -810,6 +810,15 @@ class DistrictHeatingNetwork:
         cp_branch[cp_branch.size - nc:] = sub["cp_j_per_kg_k"][nc:]
         self.tnet = self.tnet_network.with_cp(cp_branch)
 
+    def enthalpy_j_per_kg(self, t_k):
+        """The fluid's specific enthalpy at ``t_k`` [K] [J/kg], above that at its table's lowest temperature:
+        its stored c_p integrated by the trapezoid rule on the table's grid, interpolated linearly between
+        (``properties = "per_pipe"`` only)."""
+        tab = self.fluid_table
+        h_grid = np.concatenate([[0.0], np.cumsum(0.5 * (tab.cp_j_per_kg_k[1:] + tab.cp_j_per_kg_k[:-1])
+                                                 * np.diff(tab.t_k))])
+        return np.interp(t_k, tab.t_k, h_grid)
+
     def _plant_heat_per_pipe(self, th, m_branch, flow, m_node) -> tuple[float, float]:
         """(the plant's heat [W], the c_p steps at the nodes [W]) with per-pipe c_p, free of any reference
         temperature.
@@ -824,9 +833,6 @@ class DistrictHeatingNetwork:
         the sweep's pipe and mixing equations over the network gives, exactly, plant heat + frictional heat =
         delivered + pipe losses + sum of the steps (``dh_q_cp_step_w``): the ledger, closed to round-off
         whatever reference temperature the sweep keeps its enthalpies at."""
-        tab = self.fluid_table
-        h_grid = np.concatenate([[0.0], np.cumsum(0.5 * (tab.cp_j_per_kg_k[1:] + tab.cp_j_per_kg_k[:-1])
-                                                 * np.diff(tab.t_k))])
         tn = self.tnet
         t = th.t_node_k
         m = np.abs(np.concatenate([m_branch, flow, flow]))
@@ -834,12 +840,12 @@ class DistrictHeatingNetwork:
         up = np.where(forward, tn.branch_from, tn.branch_to)
         down = np.where(forward, tn.branch_to, tn.branch_from)
         t_b = t[up]
-        h_b = np.interp(t_b, tab.t_k, h_grid)
+        h_b = self.enthalpy_j_per_kg(t_b)
 
         def h(temp):  # each branch's enthalpy line
             return h_b + tn.cp_branch * (temp - t_b)
         step = float(np.sum(m * (h(t[up]) - h(t[down]))))
-        h_plant = np.interp(t[[self.sup, self.ret]], tab.t_k, h_grid)
+        h_plant = self.enthalpy_j_per_kg(t[[self.sup, self.ret]])
         q_plant = float(m_node[self.sup] * h_plant[0] + m_node[self.ret] * h_plant[1])
         return q_plant, q_plant - step
 

@@ -69,7 +69,6 @@ class PipeSurroundings:
         self.pos = np.argsort(order)[:n_pipe]  # dynamic position of each pipe
         self.depth = dh.case.tables["dh_pipe"]["depth_m"].to_numpy(float)[dh.live]
         self.length = np.asarray(dh.tnet.length_m, dtype=float)[:n_pipe]
-        self.w_cp = dyn.w_kg[self.pos] * dyn.cp
         self.u = np.asarray(dh.tnet.u_w_per_m_k, dtype=float)[:n_pipe].copy()
         self.active = self.s["ground"] == "kusuda" or dh.twins is not None
         self.time_s = series_start_s(dh.case)  # the series' clock: the time of year of the next step
@@ -86,8 +85,9 @@ class PipeSurroundings:
             rows, u_twin, amb_twin = twin_surroundings(self.dh.twins, self.dh.tnet, m_branch, t_node_k,
                                                        self._ground_branches(t_g))
             u[rows], amb[rows] = u_twin, amb_twin
+        w_cp = dyn.w_kg[self.pos] * dyn.cp_branch[self.pos]  # the step's (per-pipe properties change it)
         with np.errstate(divide="ignore", invalid="ignore"):
-            k = np.where(self.w_cp > 0, u * self.length / self.w_cp, 0.0)
+            k = np.where(w_cp > 0, u * self.length / w_cp, 0.0)
         dyn.set_surroundings(self.pos, k, amb)
 
     def advance(self, dt_s: float) -> None:
