@@ -294,8 +294,8 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
             m_in, m_out = acc[n, _M_IN], acc[n, _M_OUT]
             if abs(m_in - m_out) > MASS_BALANCE_RTOL * max(m_in, m_out):
                 return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_MASS_IMBALANCE, n)
-        amb_mean = acc[n, _AMB_SUM] / acc[n, _AMB_CNT] if acc[n, _AMB_CNT] > 0.0 else np.nan
-        t = _solve_node(n, kind, node_value[n], acc[n, _C_IN], acc[n, _C_OUT], acc[n, _H_IN], amb_mean,
+        t = _solve_node(n, kind, node_value[n], acc[n, _C_IN], acc[n, _C_OUT], acc[n, _H_IN], acc[n, _AMB_SUM],
+                        acc[n, _AMB_CNT],
                         m_node_kg_s[n], cp_node_j_per_kg_k[n], t_ref_k, q_supply, q_extracted, q_sink, q_cp_step)
         t_node[n] = t
         for k in range(inc_start[n], inc_start[n + 1]):
@@ -354,7 +354,7 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
     edge_start : numpy.ndarray of int64
         ``[n_nodes + 1]``: the flowing branches leaving ``order[i]`` are edges ``edge_start[i]:edge_start[i + 1]``.
     edge_nodes : numpy.ndarray of int64
-        ``[n_edges, 2]`` per edge: branch, downstream node.
+        ``[n_edges, 2]`` per edge: branch, position of its downstream node in ``order``.
     edge_data : numpy.ndarray of float64
         ``[n_edges, 4]`` per edge: columns ``_E_CAP``, ``_E_UA``, ``_E_EM``, ``_E_T_AMB``.
     t_out_zero_flow : numpy.ndarray of float64
@@ -429,6 +429,13 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
                 stack[top] = dn
                 top += 1
     edge_start[i] = e
+    # Downstream ends by their position in the order: the replay then keeps the enthalpy flowing in by position,
+    # where a node's entry lies near its upstream neighbour's (the stack takes it soon after).
+    position = stack  # no longer needed as a stack
+    for i in range(n_nodes):
+        position[order[i]] = i
+    for e in range(n_edges):
+        edge_nodes[e, 1] = position[edge_nodes[e, 1]]
     return order, node_data, edge_start, edge_nodes, edge_data, t_out_zero_flow
 
 
@@ -438,18 +445,19 @@ def sweep_replay(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, t_ref_k
                  q_cp_step):
     """:func:`sweep` without frictional heat for the flows a :func:`sweep_plan` recorded: the same operations in
     the same order, so the same temperatures and heats to the last bit, without finding the order, summing the
-    capacities or evaluating an exponential again. ``h_in`` (``[n_nodes]``) holds any values on entry; the
+    capacities or evaluating an exponential again. ``h_in`` (``[n_nodes]``, the enthalpy flowing into each node
+    by its position in ``order``) holds any values on entry; the
     outputs are as in :func:`sweep` (``t_node`` NaN and the ``q_*`` arrays zeros on entry)."""
     h_in[:] = 0.0
     t_out[:] = t_out_zero_flow
     for i in range(order.shape[0]):
         n = order[i]
         c_in, c_out = node_data[i, _P_C_IN], node_data[i, _P_C_OUT]
-        t = _solve_node(n, node_kind[n], node_value[n], c_in, c_out, h_in[n], node_data[i, _P_AMB], m_node_kg_s[n],
-                        cp_node_j_per_kg_k[n], t_ref_k, q_supply, q_extracted, q_sink, q_cp_step)
+        t = _solve_node(n, node_kind[n], node_value[n], c_in, c_out, h_in[i], node_data[i, _P_AMB], 1.0,
+                        m_node_kg_s[n], cp_node_j_per_kg_k[n], t_ref_k, q_supply, q_extracted, q_sink, q_cp_step)
         t_node[n] = t
         for e in range(edge_start[i], edge_start[i + 1]):
-            b, dn = edge_nodes[e, 0], edge_nodes[e, 1]
+            b, down = edge_nodes[e, 0], edge_nodes[e, 1]
             cap, t_amb = edge_data[e, _E_CAP], edge_data[e, _E_T_AMB]
             if edge_data[e, _E_UA] == 0.0:  # as pipe_outlet_and_loss: an adiabatic branch passes t unchanged
                 t_b = t
@@ -460,16 +468,17 @@ def sweep_replay(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, t_ref_k
                 q_b = -cap * (t - t_amb) * em
             t_out[b] = t_b
             q_loss[b] = q_b
-            h_in[dn] += cap * (t_b - t_ref_k)
+            h_in[down] += cap * (t_b - t_ref_k)
 
 
 @njit(cache=True)
-def _solve_node(n, kind, value, c_in, c_out, h_in, t_ambient_mean, m_node, cp_node, t_ref_k, q_supply, q_extracted,
+def _solve_node(n, kind, value, c_in, c_out, h_in, amb_sum, amb_cnt, m_node, cp_node, t_ref_k, q_supply, q_extracted,
                 q_sink, q_cp_step):
     """Temperature of node ``n`` [K] once everything upstream is known (its heats written to the ``q_*`` arrays):
     a supply at its temperature, else mixing of what flows in (``c_in`` [W/K], enthalpy ``h_in`` [W] relative to
-    ``t_ref_k``), then the node's heat or outlet temperature; stagnant fluid at ``t_ambient_mean`` where no flow
-    comes in. The one node equation of :func:`sweep` and :func:`sweep_replay`."""
+    ``t_ref_k``), then the node's heat or outlet temperature; where no flow comes in, stagnant fluid at the mean
+    ``amb_sum / amb_cnt`` of the ambient temperatures of its zero-flow branches (NaN if ``amb_cnt`` is 0). The
+    one node equation of :func:`sweep` and :func:`sweep_replay`."""
     if kind == NODE_SUPPLY:
         t = value
         # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
@@ -478,7 +487,7 @@ def _solve_node(n, kind, value, c_in, c_out, h_in, t_ambient_mean, m_node, cp_no
         return t
     if c_in == 0.0:
         # No flow reaches this node: stagnant fluid at the ambient temperature of its branches.
-        t = t_ambient_mean
+        t = amb_sum / amb_cnt if amb_cnt > 0.0 else np.nan
     else:
         # Mixing: sum_in C_i (T_i - T) = Q, each inflow with its own capacity C_i = |m_i| cp_i (no
         # reference temperature enters; a series junction keeps T continuous when cp changes).
