@@ -13,7 +13,9 @@ pass (Kahn's algorithm, solving each node as it becomes ready) over a node-branc
 :func:`solve_thermal_network` is the small Python layer that broadcasts scalars, calls them, turns kernel
 status codes into errors for people and returns a named result; :func:`prepare_thermal_network` does the
 set-up once for repeated solves (10,240 racks: about 1.5 ms a solve against 12 ms before, see
-``gigawatt bench``).
+``gigawatt bench``). Where the flows stay too and only the node values change (a coolant loop's heat from step
+to step), :meth:`ThermalNetwork.with_flows` records the sweep once (:func:`sweep_plan`: its order, capacity
+rates and exponentials) and each solve replays the rest (:func:`sweep_replay`), to the same bits.
 
 Conventions (SI throughout)
 ---------------------------
