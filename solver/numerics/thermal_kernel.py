@@ -290,15 +290,38 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
         n = stack[top]
         done += 1
         kind = node_kind[n]
-        if kind != NODE_SUPPLY:
+        c_in = acc[n, _C_IN]
+        if kind == NODE_SUPPLY:
+            t = node_value[n]
+            # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
+            # so its enthalpy, and any heating the supply does, count as heat in at the supply.
+            q_supply[n] = acc[n, _C_OUT] * (t - t_ref_k) - acc[n, _H_IN]
+        else:
             if m_node_kg_s[n] > 0.0:
                 return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_INFLOW_NO_T, n)
             m_in, m_out = acc[n, _M_IN], acc[n, _M_OUT]
             if abs(m_in - m_out) > MASS_BALANCE_RTOL * max(m_in, m_out):
                 return _first_error(n_nodes, branch_from, branch_to, m_branch_kg_s, STATUS_MASS_IMBALANCE, n)
-        t = _solve_node(n, kind, node_value[n], acc[n, _C_IN], acc[n, _C_OUT], acc[n, _H_IN], acc[n, _AMB_SUM],
-                        acc[n, _AMB_CNT],
-                        m_node_kg_s[n], cp_node_j_per_kg_k[n], t_ref_k, q_supply, q_extracted, q_sink, q_cp_step)
+            if c_in == 0.0:
+                # No flow reaches this node: stagnant fluid at the ambient temperature of its branches.
+                t = acc[n, _AMB_SUM] / acc[n, _AMB_CNT] if acc[n, _AMB_CNT] > 0.0 else np.nan
+            else:
+                # Mixing: sum_in C_i (T_i - T) = Q, each inflow with its own capacity C_i = |m_i| cp_i (no
+                # reference temperature enters; a series junction keeps T continuous when cp changes).
+                t_mix = t_ref_k + acc[n, _H_IN] / c_in
+                if kind == NODE_HEAT:
+                    q_extracted[n] = node_value[n]
+                    t = t_mix - node_value[n] / c_in
+                elif kind == NODE_OUTLET_T:
+                    t = node_value[n]
+                    q_extracted[n] = c_in * (t_mix - t)
+                else:
+                    t = t_mix
+                if m_node_kg_s[n] < 0.0:
+                    q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
+                # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
+                # of the cp step (the fluid leaves with other cp values than it came with).
+                q_cp_step[n] = (c_in - acc[n, _C_OUT]) * (t - t_ref_k)
         t_node[n] = t
         for k in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[k]
@@ -473,14 +496,15 @@ def sweep_replay(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, t_ref_k
             h_in[down] += cap * (t_b - t_ref_k)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # into the replay loop
 def _solve_node(n, kind, value, c_in, c_out, h_in, amb_sum, amb_cnt, m_node, cp_node, t_ref_k, q_supply, q_extracted,
                 q_sink, q_cp_step):
     """Temperature of node ``n`` [K] once everything upstream is known (its heats written to the ``q_*`` arrays):
     a supply at its temperature, else mixing of what flows in (``c_in`` [W/K], enthalpy ``h_in`` [W] relative to
     ``t_ref_k``), then the node's heat or outlet temperature; where no flow comes in, stagnant fluid at the mean
-    ``amb_sum / amb_cnt`` of the ambient temperatures of its zero-flow branches (NaN if ``amb_cnt`` is 0). The
-    one node equation of :func:`sweep` and :func:`sweep_replay`."""
+    ``amb_sum / amb_cnt`` of the ambient temperatures of its zero-flow branches (NaN if ``amb_cnt`` is 0).
+    :func:`sweep_replay`'s node equation: that of :func:`sweep` operation for operation (kept inline there, where
+    a call measured slower; the tests hold the two to the same bits)."""
     if kind == NODE_SUPPLY:
         t = value
         # Everything leaving the node does so at t; fluid entering here from outside arrives at t too,
