@@ -351,7 +351,10 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
 _P_C_IN = 0     # capacity rate flowing in by branches [W/K], summed in the sweep's order
 _P_C_OUT = 1    # capacity rate flowing out [W/K]
 _P_AMB = 2      # mean ambient temperature of the node's zero-flow branches [K] (NaN: none), for nodes no flow reaches
-_PLAN_NODE_COLUMNS = 3
+_P_KIND = 3     # node kind (a NODE_* code held as a float)
+_P_M_NODE = 4   # mass entering (> 0) or leaving (< 0) at the node [kg/s]
+_P_CP_NODE = 5  # specific heat of the fluid leaving at the node [J/(kg K)]
+_PLAN_NODE_COLUMNS = 6
 _E_CAP = 0      # |m| cp [W/K]
 _E_UA = 1       # U' L [W/K]
 _E_EM = 2       # expm1(-U' L / (|m| cp)) [-] (0 for an adiabatic branch)
@@ -375,7 +378,8 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
     order : numpy.ndarray of int64
         ``[n_nodes]`` nodes in the order the sweep solves them.
     node_data : numpy.ndarray of float64
-        ``[n_nodes, 3]`` per position in ``order``: columns ``_P_C_IN``, ``_P_C_OUT``, ``_P_AMB``.
+        ``[n_nodes, 6]`` per position in ``order``: columns ``_P_C_IN`` ... ``_P_CP_NODE`` (what the replay reads
+        of a node, side by side: the order visits the nodes far from their index order).
     edge_start : numpy.ndarray of int64
         ``[n_nodes + 1]``: the flowing branches leaving ``order[i]`` are edges ``edge_start[i]:edge_start[i + 1]``.
     edge_nodes : numpy.ndarray of int64
@@ -430,6 +434,9 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
         node_data[i, _P_C_IN] = acc[n, _C_IN]
         node_data[i, _P_C_OUT] = acc[n, _C_OUT]
         node_data[i, _P_AMB] = acc[n, _AMB_SUM] / acc[n, _AMB_CNT] if acc[n, _AMB_CNT] > 0.0 else np.nan
+        node_data[i, _P_KIND] = node_kind[n]
+        node_data[i, _P_M_NODE] = m_node_kg_s[n]
+        node_data[i, _P_CP_NODE] = cp_node_j_per_kg_k[n]
         edge_start[i] = e
         i += 1
         for k in range(inc_start[n], inc_start[n + 1]):
@@ -465,21 +472,22 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
 
 
 @njit(cache=True)
-def sweep_replay(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, t_ref_k, order, node_data, edge_start,
-                 edge_nodes, edge_data, t_out_zero_flow, h_in, t_node, t_out, q_loss, q_supply, q_extracted, q_sink,
-                 q_cp_step):
-    """:func:`sweep` without frictional heat for the flows a :func:`sweep_plan` recorded: the same operations in
-    the same order, so the same temperatures and heats to the last bit, without finding the order, summing the
-    capacities or evaluating an exponential again. ``h_in`` (``[n_nodes]``, the enthalpy flowing into each node
-    by its position in ``order``) holds any values on entry; the
-    outputs are as in :func:`sweep` (``t_node`` NaN and the ``q_*`` arrays zeros on entry)."""
+def sweep_replay(node_value, t_ref_k, order, node_data, edge_start, edge_nodes, edge_data, t_out_zero_flow, h_in,
+                 t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step):
+    """:func:`sweep` without frictional heat for the flows a :func:`sweep_plan` recorded (``order`` ...
+    ``t_out_zero_flow``, its results; node kinds, flows in and out at nodes and their cp are in ``node_data``): the
+    same operations in the same order, so the same temperatures and heats to the last bit, without finding the
+    order, summing the capacities or evaluating an exponential again. ``node_value`` as in :func:`sweep`; ``h_in``
+    (``[n_nodes]``, the enthalpy flowing into each node by its position in ``order``) holds any values on entry;
+    the outputs are as in :func:`sweep` (``t_node`` NaN and the ``q_*`` arrays zeros on entry)."""
     h_in[:] = 0.0
     t_out[:] = t_out_zero_flow
     for i in range(order.shape[0]):
         n = order[i]
         c_in, c_out = node_data[i, _P_C_IN], node_data[i, _P_C_OUT]
-        t = _solve_node(n, node_kind[n], node_value[n], c_in, c_out, h_in[i], node_data[i, _P_AMB], 1.0,
-                        m_node_kg_s[n], cp_node_j_per_kg_k[n], t_ref_k, q_supply, q_extracted, q_sink, q_cp_step)
+        t = _solve_node(n, int(node_data[i, _P_KIND]), node_value[n], c_in, c_out, h_in[i], node_data[i, _P_AMB],
+                        1.0, node_data[i, _P_M_NODE], node_data[i, _P_CP_NODE], t_ref_k, q_supply, q_extracted, q_sink,
+                        q_cp_step)
         t_node[n] = t
         for e in range(edge_start[i], edge_start[i + 1]):
             b, down = edge_nodes[e, 0], edge_nodes[e, 1]
@@ -824,8 +832,8 @@ class FixedFlowSweep:
         t_out, q_loss = np.empty(nb), np.zeros(nb)
         q_supply, q_extracted, q_sink, q_cp_step = (np.zeros(nn) for _ in range(4))
         with self.scratch.take() as h_in:
-            sweep_replay(net.node_kind, _per(node_value, nn, "node_value"), self.m_node_kg_s, net.cp_node, net.t_ref_k,
-                         *self.plan, h_in, t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step)
+            sweep_replay(_per(node_value, nn, "node_value"), net.t_ref_k, *self.plan, h_in, t_node, t_out, q_loss,
+                         q_supply, q_extracted, q_sink, q_cp_step)
         return _result(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, 0.0)
 
 
