@@ -186,6 +186,52 @@ def test_heat_ledger_closes_on_random_acyclic_networks(net):
     assert np.all(np.isfinite(r.t_node_k))
 
 
+def assert_same_bits(a, b):
+    """Two ThermalResults equal to the last bit (NaN where the other has NaN)."""
+    for name in tk.ThermalResult._fields[:-1]:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.ledger == b.ledger
+
+
+@seed(20261207)
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(acyclic_networks(), st.integers(0, 2**32 - 1))
+def test_fixed_flows_replay_the_sweep_to_the_last_bit(net, value_seed):
+    # with_flows keeps the sweep's order, capacities and exponentials; its solves must give exactly what a
+    # full sweep gives, for the node values it was set up with and for others (heat, outlet temperatures).
+    kinds, vals, frm, to, flow, u, length, amb, cp, sink = net
+    tnet = tk.prepare_thermal_network(kinds, frm, to, u, length, amb, cp, 4000.0)
+    fixed = tnet.with_flows(flow, sink)
+    rng = np.random.default_rng(value_seed)
+    codes = tk.node_kind_codes(kinds)
+    other = np.where(codes == tk.NODE_HEAT, rng.uniform(-3e4, 3e4, codes.size),
+                     np.where(codes == tk.NODE_JUNCTION, 0.0, rng.uniform(300.0, 370.0, codes.size)))
+    for value in (np.asarray(vals, float), other, other):  # the last twice: the kept work array is rewritten
+        assert_same_bits(fixed.solve(value), tnet.solve(value, flow, sink))
+
+
+def test_fixed_flows_with_a_dead_end_an_adiabatic_branch_and_a_cp_step():
+    # Node 3 is a dead end behind a zero-flow branch (its ambient temperature), branch 1 is adiabatic (u = 0)
+    # and the cp changes from branch to branch (a cp_step term): each exactly as the full sweep has it.
+    kinds, frm, to = ["supply", "heat", "junction", "junction"], [0, 1, 1], [1, 2, 3]
+    m, m_node = [2.0, 2.0, 0.0], [2.0, 0.0, -2.0, 0.0]
+    tnet = tk.prepare_thermal_network(kinds, frm, to, [0.5, 0.0, 0.5], 100.0, [280.0, 281.0, 285.0],
+                                      [4184.0, 3900.0, 4000.0], 4100.0)
+    fixed = tnet.with_flows(m, m_node)
+    for q in (5e4, -2e4):
+        r = fixed.solve([353.15, q, 0.0, 0.0])
+        assert_same_bits(r, tnet.solve([353.15, q, 0.0, 0.0], m, m_node))
+        assert r.t_node_k[3] == 285.0 and r.t_branch_out_k[2] == 285.0
+        assert r.t_node_k[2] == r.t_node_k[1]  # adiabatic: passed unchanged
+        assert r.ledger.cp_step_w != 0.0 and abs(r.ledger.residual) <= 1e-12
+
+
+def test_fixed_flows_refuse_flows_the_sweep_refuses():
+    tnet = tk.prepare_thermal_network(["supply", "junction"], [0], [1], 0.1, 10.0, 280.0, node_names=["s", "j"])
+    with pytest.raises(CaseError, match="node 'j'"):
+        tnet.with_flows([1.0], [0.0, -0.5])
+
+
 # --- the OpenModelica heat-transfer cases shipped with pandapipes -----------------------------------
 # The inputs and the OpenModelica results below are transcribed (so that this test does not import pandapipes)
 # from pandapipes 0.16.0,

@@ -37,7 +37,7 @@ losses + motor losses + dry-cooler fan power. Both are stored with their relativ
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -452,12 +452,20 @@ class LoopThermal:
     heat_node: np.ndarray
     m_branch_kg_s: np.ndarray
     m_node_kg_s: np.ndarray
+    fixed: list = field(default_factory=list, compare=False, repr=False)  # [FixedFlowSweep] from the 2nd solve
 
     def solve(self, q_unit_w: np.ndarray):
-        """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit."""
+        """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit. From the
+        second solve on, the sweep's order and exponentials are kept (``ThermalNetwork.with_flows``; the
+        same result to the last bit, in about half the time)."""
         value = self.node_value.copy()
         value[self.heat_node] = -q_unit_w
-        return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
+        if not self.fixed:  # the first solve: one sweep (a case solved once needs no more)
+            self.fixed.append(None)
+            return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
+        if self.fixed[0] is None:
+            self.fixed[0] = self.network.with_flows(self.m_branch_kg_s, self.m_node_kg_s)
+        return self.fixed[0].solve(value)
 
 
 def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult, case=None) -> LoopThermal:
