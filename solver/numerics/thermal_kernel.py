@@ -232,26 +232,13 @@ def sweep_work(n_nodes: int) -> SweepWork:
 
 
 @njit(cache=True)
-def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s, branches,
-          t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss, q_supply, q_extracted,
-          q_sink, q_cp_step, q_gain):
-    """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`) and the
-    per-branch data packed by :func:`branch_data` (``branches``). ``q_gain`` [W] is heat dissipated evenly in each
-    branch (frictional heating): the water carries its steady share to the outlet and the surroundings take
-    the rest, which ``q_loss`` includes (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`).
-
-    One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
-    from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
-    down its outflowing branches. ``t_node`` must hold NaN and the ``q_*`` arrays zeros on entry; ``work`` holds any
-    values. Returns ``(status, bad_node)`` as :func:`thermal_sweep`.
-    """
-    n_nodes = node_kind.shape[0]
-    n_br = branch_from.shape[0]
-    acc, stack = work.node, work.stack
-    acc[:, :] = 0.0
-    # Per node: mass and capacity flowing in and out, flowing branches in; and the zero-flow branches
-    # touching it (for a node no flow reaches).
-    for b in range(n_br):
+def _accumulate_flows(m_branch_kg_s, m_node_kg_s, branch_from, branch_to, branches, cp_node_j_per_kg_k, acc, t_out):
+    """Per node, into the zeroed accumulators ``acc``: mass and capacity flowing in and out, the flowing branches
+    in, and the zero-flow branches touching it with their ambient temperatures (for a node no flow reaches);
+    each zero-flow branch's outlet temperature (its ambient) into ``t_out``. The first pass of :func:`sweep` and
+    :func:`sweep_plan` alike (same operations, same order). Returns the number of flowing branches."""
+    n_edges = 0
+    for b in range(branch_from.shape[0]):
         m = m_branch_kg_s[b]
         if m > 0.0:
             up, dn = branch_from[b], branch_to[b]
@@ -268,13 +255,35 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
         acc[up, _C_OUT] += am * branches[b, _CP]
         acc[dn, _M_IN] += am
         acc[dn, _INDEG] += 1.0
-    for n in range(n_nodes):
+        n_edges += 1
+    for n in range(m_node_kg_s.shape[0]):
         mx = m_node_kg_s[n]
         if mx > 0.0:
             acc[n, _M_IN] += mx
         elif mx < 0.0:
             acc[n, _M_OUT] -= mx
             acc[n, _C_OUT] -= mx * cp_node_j_per_kg_k[n]
+    return n_edges
+
+
+@njit(cache=True)
+def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_to, m_branch_kg_s, branches,
+          t_ref_k, inc_start, inc_branch, inc_other, inc_outward, work, t_node, t_out, q_loss, q_supply, q_extracted,
+          q_sink, q_cp_step, q_gain):
+    """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`) and the
+    per-branch data packed by :func:`branch_data` (``branches``). ``q_gain`` [W] is heat dissipated evenly in each
+    branch (frictional heating): the water carries its steady share to the outlet and the surroundings take
+    the rest, which ``q_loss`` includes (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`).
+
+    One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
+    from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
+    down its outflowing branches. ``t_node`` must hold NaN and the ``q_*`` arrays zeros on entry; ``work`` holds any
+    values. Returns ``(status, bad_node)`` as :func:`thermal_sweep`.
+    """
+    n_nodes = node_kind.shape[0]
+    acc, stack = work.node, work.stack
+    acc[:, :] = 0.0
+    _accumulate_flows(m_branch_kg_s, m_node_kg_s, branch_from, branch_to, branches, cp_node_j_per_kg_k, acc, t_out)
 
     # Ready nodes wait on a stack, taken last in, first out: a node's downstream neighbours are solved right
     # after it while its data are still in cache (a first-in, first-out queue would step through the whole
@@ -394,27 +403,8 @@ def sweep_plan(node_kind, m_node_kg_s, cp_node_j_per_kg_k, branch_from, branch_t
     acc, stack = work.node, work.stack
     acc[:, :] = 0.0
     t_out_zero_flow = np.zeros(n_br)
-    n_edges = 0
-    for b in range(n_br):
-        m = m_branch_kg_s[b]
-        if m > 0.0:
-            up, dn = branch_from[b], branch_to[b]
-        elif m < 0.0:
-            up, dn = branch_to[b], branch_from[b]
-        else:
-            t_out_zero_flow[b] = branches[b, _T_AMB]
-            for n in (branch_from[b], branch_to[b]):
-                acc[n, _AMB_SUM] += branches[b, _T_AMB]
-                acc[n, _AMB_CNT] += 1.0
-            continue
-        am = abs(m)
-        acc[up, _C_OUT] += am * branches[b, _CP]
-        acc[dn, _INDEG] += 1.0
-        n_edges += 1
-    for n in range(n_nodes):
-        mx = m_node_kg_s[n]
-        if mx < 0.0:
-            acc[n, _C_OUT] -= mx * cp_node_j_per_kg_k[n]
+    n_edges = _accumulate_flows(m_branch_kg_s, m_node_kg_s, branch_from, branch_to, branches, cp_node_j_per_kg_k,
+                                acc, t_out_zero_flow)
     order = np.empty(n_nodes, np.int64)
     node_data = np.empty((n_nodes, _PLAN_NODE_COLUMNS))
     edge_start = np.empty(n_nodes + 1, np.int64)
