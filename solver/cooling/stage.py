@@ -56,7 +56,8 @@ from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_
 from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.cooling.loops import LOOP_SETTINGS, LoopNetwork, case_loops, loop_of_racks
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
-from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, prepare_thermal_network
+from gigawatt.solver.numerics.thermal_kernel import (NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, incidence,
+                                                    prepare_thermal_network)
 
 AUTO_PUMP_SHUTOFF = 1.4
 """Auto-sized pump: shut-off head at rated speed over the loop's design head [-]."""
@@ -279,20 +280,7 @@ def _forest_flows(n_node, frm, to, excess, fixed, m_out):
     from outside the forest) at every node but the roots: each tree hangs from its fixed-pressure nodes (or, if
     it has none, from its first node, whose balance is then the tree's total excess), and a branch carries the
     excess of the subtree below it towards its root. False (``m_out`` unset) if the branches hold a cycle."""
-    n_br = frm.size
-    start = np.zeros(n_node + 1, dtype=np.int64)
-    for b in range(n_br):
-        start[frm[b] + 1] += 1
-        start[to[b] + 1] += 1
-    for i in range(n_node):
-        start[i + 1] += start[i]
-    fill = start[:-1].copy()
-    adj_branch = np.empty(2 * n_br, dtype=np.int64)
-    for b in range(n_br):
-        adj_branch[fill[frm[b]]] = b
-        fill[frm[b]] += 1
-        adj_branch[fill[to[b]]] = b
-        fill[to[b]] += 1
+    start, adj_branch, _, _ = incidence(n_node, frm, to)
     parent_branch = np.full(n_node, -1, dtype=np.int64)
     seen = np.zeros(n_node, dtype=np.bool_)
     order = np.empty(n_node, dtype=np.int64)

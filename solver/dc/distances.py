@@ -19,26 +19,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from gigawatt.solver.numerics.thermal_kernel import incidence
+
 
 @njit(cache=True)
 def _adjacency(n, a, b, length):
-    """Both directions of every line grouped by bus: ``start`` (n + 1), neighbour and length of each entry."""
-    m = a.size
-    start = np.zeros(n + 1, dtype=np.int64)
-    for e in range(m):
-        start[a[e] + 1] += 1
-        start[b[e] + 1] += 1
-    for u in range(n):
-        start[u + 1] += start[u]
-    fill = start[:-1].copy()
-    other = np.empty(2 * m, dtype=np.int64)
-    weight = np.empty(2 * m)
-    for e in range(m):
-        other[fill[a[e]]], weight[fill[a[e]]] = b[e], length[e]
-        fill[a[e]] += 1
-        other[fill[b[e]]], weight[fill[b[e]]] = a[e], length[e]
-        fill[b[e]] += 1
-    return start, other, weight
+    """Both directions of every line grouped by bus (:func:`gigawatt.solver.numerics.thermal_kernel.incidence`):
+    ``start`` (n + 1), neighbour and length of each entry."""
+    start, line, other, _ = incidence(n, a, b)
+    return start, other, length[line]
 
 
 LABEL_CORRECTING_BUDGET = 4
