@@ -325,25 +325,52 @@ def remove_stale(path=None, *, folder=None, say=None) -> list[str]:
 
 # --- SIGTERM ----------------------------------------------------------------------------------------------
 
+_deferred_signal: list[int] = []  # a SIGTERM that arrived inside a finalizer, raised at the next checkpoint
+
+
+def _in_finalizer(frame) -> bool:
+    """Whether ``frame`` runs inside a ``__del__``: Python only prints an exception raised there ("Exception
+    ignored in ...") and goes on, so a signal raised there would be lost (numba's compiler frees llvmlite
+    objects in ``__del__`` often enough for a SIGTERM during compilation to land in one)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def raise_if_terminated() -> None:
+    """Raise :class:`Terminated` if a SIGTERM arrived inside a finalizer since the block began (long loops
+    call this between steps)."""
+    if _deferred_signal:
+        raise Terminated(f"terminated by signal {_deferred_signal.pop()}")
+
+
 @contextlib.contextmanager
 def terminate_as_interrupt():
     """Within the block, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``) in the main thread,
-    so ``finally`` and ``except BaseException`` clean-ups run (temporary files removed). Outside the main
-    thread this does nothing."""
+    so ``finally`` and ``except BaseException`` clean-ups run (temporary files removed). A SIGTERM that lands
+    inside a finalizer is raised at the next :func:`raise_if_terminated`. Outside the main thread this does
+    nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
+        if _in_finalizer(frame):
+            _deferred_signal.append(signum)
+            return
         raise Terminated(f"terminated by signal {signum}")
 
+    _deferred_signal.clear()
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _deferred_signal.clear()
 
 
 __all__ = ["Terminated", "safe_name", "default_output", "case_inputs", "check_output", "check_target", "check_folder",
            "temporary_beside", "commit", "atomic_write", "stale_temporaries", "remove_stale",
-           "terminate_as_interrupt"]
+           "terminate_as_interrupt", "raise_if_terminated"]

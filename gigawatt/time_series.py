@@ -203,6 +203,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         A step that does not solve; its message names the step's time.
     """
     from gigawatt.cases.case import require_case
+    from gigawatt.output_paths import raise_if_terminated
     from gigawatt.series_writer import SeriesWriter
     from gigawatt.solver.chain_stepper import ChainStepper, check_fraction
     from gigawatt.solver.plausibility import STEP_PEAKS, check_steady_start, series_warnings
@@ -277,6 +278,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             if t_out is not None:
                 record["outdoor_t_k"] = t_out
             records.append(record)
+            raise_if_terminated()  # a SIGTERM that landed in a finalizer (see output_paths)
             if len(records) == chunk or k == times.size - 1:
                 columns = _columns(records)
                 totals.add(columns)

@@ -305,6 +305,25 @@ def test_sigterm_of_a_year_run_removes_its_temporary_file(tmp_path, kit):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml"]
 
 
+def test_sigterm_inside_a_finalizer_is_raised_at_the_next_checkpoint():
+    # Python only prints an exception raised in __del__; numba's compiler runs llvmlite finalizers often
+    # enough that a SIGTERM during compilation lands in one. It must not be lost.
+    from gigawatt.output_paths import Terminated, raise_if_terminated, terminate_as_interrupt
+
+    class SignalledWhileFreed:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # the handler runs between bytecodes, still inside __del__
+                pass
+
+    with terminate_as_interrupt():
+        obj = SignalledWhileFreed()
+        del obj
+        with pytest.raises(Terminated):
+            raise_if_terminated()
+        raise_if_terminated()  # raised once
+
+
 def test_sigkill_leftover_is_removed_by_the_next_run(tmp_path, kit, cli):
     out = tmp_path / "year.nc"
     proc, _ = _start_year(tmp_path, kit, out)
