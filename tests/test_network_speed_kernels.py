@@ -339,6 +339,31 @@ def test_prepared_thermal_network_equals_the_one_call_function():
     np.testing.assert_array_equal(one.t_node_k[kinds == "outlet_t"], 330.0)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("solver", ["envelope", "sparse"])
+def test_deferred_assembly_is_the_fused_one_to_the_bit(seed, solver):
+    # The solver evaluates without assembling and assembles (assemble_reduced) only once it takes a step: the
+    # matrix and right-hand side must be those gga_evaluate assembles with the system given, bit for bit.
+    net = prepare_hydraulic_network(**mixed_network(seed), linear_solver=solver)
+    rng = np.random.default_rng(100 + seed)
+    m = rng.choice([-1.0, 1.0], net.n_branch) * np.exp(rng.uniform(np.log(1e-5), np.log(30.0), net.n_branch))
+    p = rng.uniform(3.5e5, 4.5e5, net.n_node)
+    fused, deferred = net._make_work(), net._make_work()
+    args = (m, p, net.branch_from, net.branch_to, net.pipes, net.pumps)
+    s1 = hk.gga_evaluate(*args, fused.memory, False, net.injection, net.free_index, net.system, fused.branch, fused.f,
+                         fused.d, fused.g, fused.values, fused.rhs)
+    none = (np.zeros(0, dtype=np.int64),) * 5
+    deferred.values[:] = np.nan  # every entry must be written
+    deferred.rhs[:] = np.nan
+    s2 = hk.gga_evaluate(*args, deferred.memory, False, net.injection, net.free_index, none, deferred.branch,
+                         deferred.f, deferred.d, deferred.g, deferred.values, deferred.rhs)
+    hk.assemble_reduced(net.system, net.free_index, deferred.branch, deferred.g, deferred.values, deferred.rhs)
+    assert s1 == s2
+    for a, b in ((fused.values, deferred.values), (fused.rhs, deferred.rhs), (fused.g, deferred.g),
+                 (fused.f, deferred.f), (fused.d, deferred.d)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_node_kinds_by_name_code_or_both():
     codes = [tk.NODE_SUPPLY, tk.NODE_JUNCTION, tk.NODE_HEAT, tk.NODE_OUTLET_T]
     np.testing.assert_array_equal(tk.node_kind_codes(["supply", "junction", "heat", "outlet_t"]), codes)

@@ -386,6 +386,28 @@ def _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, wor
 
 
 @njit(cache=True)
+def assemble_reduced(system, free_index, work, g, env_out, rhs_out):
+    """The reduced system ``A^T D^-1 A`` and ``G + A^T D^-1 F`` of an iterate that :func:`gga_evaluate` evaluated
+    without one (``system`` empty there), from its ``work.c``, ``work.cf`` and node balances ``g``: the same
+    entries, summed in the same order, as :func:`gga_evaluate` assembles with ``system`` given. The solver
+    assembles only once it knows a step is to be taken, so the converged iterate costs no assembly."""
+    rhs_from, rhs_to, entry_from, entry_to, entry_off = system
+    env_out[:] = 0.0
+    rhs_out[:] = 0.0
+    for b in range(entry_from.size):
+        c, cf = work.c[b], work.cf[b]
+        env_out[entry_from[b]] += c
+        env_out[entry_to[b]] += c
+        env_out[entry_off[b]] -= c
+        rhs_out[rhs_from[b]] += cf
+        rhs_out[rhs_to[b]] -= cf
+    for i in range(g.size):
+        k = free_index[i]
+        if k >= 0:
+            rhs_out[k] += g[i]
+
+
+@njit(cache=True)
 def gga_evaluate(m, p, branch_from, branch_to, pc, pumps, memory, explicit, injection_kg_s, free_index, system, work,
                  f_out, d_out, g_out, env_out, rhs_out):
     """Everything the Global Gradient iteration needs at one iterate.

@@ -276,7 +276,6 @@ class HydraulicNetwork:
         """The Newton iteration of :meth:`solve` in the work arrays ``w``."""
         b_from, b_to, free_index, system = self.branch_from, self.branch_to, self.free_index, self.system
         assembled = self.reduced.name != "scipy"
-        assembly = system if assembled else _NO_ASSEMBLY
         m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
         m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
         for start in w.memory:  # no Colebrook root carries over from an earlier solve
@@ -287,7 +286,7 @@ class HydraulicNetwork:
 
         def evaluate(m, p, f, d, explicit=False):
             return hk.gga_evaluate(m, p, b_from, b_to, self.pipes, pumps, w.memory, explicit,
-                                   injection, free_index, assembly, w.branch, f, d, w.g, w.values, w.rhs)
+                                   injection, free_index, _NO_ASSEMBLY, w.branch, f, d, w.g, w.values, w.rhs)
 
         # The starting iterate's friction factors are Haaland's explicit estimate when the start is a guess:
         # they only shape the first step, which is always taken in full and never tested for convergence.
@@ -341,8 +340,9 @@ class HydraulicNetwork:
     def _pressure_step(self, w: _Work, f, d, assembled: bool) -> None:
         """Solve the reduced system for the pressure step into ``w.dp[:n_free]`` (``w.dp[n_free]`` stays 0).
 
-        :func:`~gigawatt.solver.numerics.hydraulic_kernel.gga_evaluate` has assembled the system into ``w.values``
-        and ``w.rhs`` already, unless the solver is SuperLU, which gets it from ``f``, ``d`` and ``w.g``. A
+        The system of the last evaluated iterate (``w.branch``, ``w.g``) is assembled here into ``w.values`` and
+        ``w.rhs`` (:func:`~gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`: only when a step is taken,
+        not at the converged iterate), unless the solver is SuperLU, which gets it from ``f``, ``d`` and ``w.g``. A
         pivot that is not positive (the matrix is symmetric positive definite, so only rounding can do that)
         sends this step to SuperLU too.
         """
@@ -350,6 +350,7 @@ class HydraulicNetwork:
         if not n:
             return
         if assembled:
+            hk.assemble_reduced(self.system, self.free_index, w.branch, w.g, w.values, w.rhs)
             w.dp[:n] = w.rhs[:n]
             if rs.factor_solve(self.reduced, w.values, w.dp, w.factor):
                 return
