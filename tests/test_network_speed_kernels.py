@@ -364,6 +364,36 @@ def test_deferred_assembly_is_the_fused_one_to_the_bit(seed, solver):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_colebrook_finish_takes_the_steps_of_further_passes(seed):
+    # After a first pass, the few pipes still without their root are stepped one by one (_colebrook_finish):
+    # each must end on the bits further passes over every pipe give it, whatever its start.
+    rng = np.random.default_rng(seed)
+    n = 400
+    re = np.exp(rng.uniform(np.log(4e3), np.log(3e7), n))
+    rough = rng.uniform(0.0, 2e-3, n)
+    pc = hk.pipe_coefficients(np.full(n, 0.05), np.full(n, 10.0), rough, np.zeros(n), np.full(n, RHO), np.full(n, MU))
+    exact = np.array([1.0 / math.sqrt(hy.colebrook_darcy(r, e / 0.05)) for r, e in zip(re, rough)])
+    x0 = exact * (1.0 + rng.choice([0.0, 1e-9, 1e-4, 0.02, 0.3], n))  # some at the root, some far off
+    runs = []
+    for finish in (False, True):
+        work = hk.branch_work(n, n)
+        work.re[:] = re
+        work.x[:] = x0
+        work.todo[:] = rng.integers(0, 2, n) if finish is False else runs[0][2]
+        marks = work.todo.copy()
+        steps = 0
+        while work.todo.any() and steps < hk.COLEBROOK_MAX_STEPS:
+            if finish and steps == 1:
+                hk._colebrook_finish(pc, work, hk.COLEBROOK_MAX_STEPS - steps)
+                break
+            hk._colebrook_pass(pc, work)
+            steps += 1
+        runs.append((work.x.copy(), steps, marks))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_allclose(runs[1][0][runs[0][2] == 1], exact[runs[0][2] == 1], rtol=1e-13)  # a few ulp
+
+
 def test_node_kinds_by_name_code_or_both():
     codes = [tk.NODE_SUPPLY, tk.NODE_JUNCTION, tk.NODE_HEAT, tk.NODE_OUTLET_T]
     np.testing.assert_array_equal(tk.node_kind_codes(["supply", "junction", "heat", "outlet_t"]), codes)

@@ -298,6 +298,32 @@ def _colebrook_pass(pc, work):
     return count
 
 
+COLEBROOK_FEW = 8
+"""Once at most one pipe in this many still lacks its Colebrook root (after a first pass over all), the rest
+are stepped one by one (:func:`_colebrook_finish`) instead of in further passes over every pipe."""
+
+
+@njit(cache=True, error_model="numpy")
+def _colebrook_finish(pc, work, max_steps):
+    """The remaining steps of the pipes still marked, pipe by pipe: each takes the steps it would take in
+    further passes of :func:`_colebrook_pass` (up to ``max_steps`` more), so its root is the same to the bit.
+    Leaves ``work.todo`` holding the marked pipes' positions, not marks (no later pass reads it)."""
+    count = 0
+    for b in range(work.n_pipe):  # compact the marked positions to the front (count <= b: nothing unread lost)
+        if work.todo[b]:
+            work.todo[count] = b
+            count += 1
+    for i in range(count):
+        b = work.todo[i]
+        x = work.x[b]
+        bb = 2.51 / max(work.re[b], RE_TURBULENT_MIN)
+        for _ in range(max_steps):
+            x, done = _colebrook_step(x, bb, pc.cw_a[b])
+            if done:
+                break
+        work.x[b] = x
+
+
 @njit(cache=True, error_model="numpy")
 def _pipe_laws(m, pc, memory, work):
     """Pressure drop and its derivative of every pipe from its Colebrook x (laminar, transition and
@@ -449,8 +475,11 @@ def gga_evaluate(m, p, branch_from, branch_to, pc, pumps, memory, explicit, inje
         [kg/s], largest |G_i| over the free nodes [kg/s] and its node.
     """
     todo = _colebrook_starts(m, pc, memory, explicit, work)
-    for _ in range(COLEBROOK_MAX_STEPS):
+    for steps in range(COLEBROOK_MAX_STEPS):
         if todo == 0:
+            break
+        if todo * COLEBROOK_FEW <= work.n_pipe and steps > 0:
+            _colebrook_finish(pc, work, COLEBROOK_MAX_STEPS - steps)
             break
         todo = _colebrook_pass(pc, work)
     _pipe_laws(m, pc, memory, work)
