@@ -250,6 +250,27 @@ def test_random_meshed_network_invariants(seed):
     assert res.supply_kg_s.sum() == pytest.approx(-inj[free].sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize("seed", [1, 7, 2024])
+def test_a_start_taken_as_a_guess_reaches_the_same_answer(seed):
+    # m_start_is_guess: the start's friction factors are Haaland's (as for the default start) rather than
+    # Colebrook roots. It only shapes the first step, so the answer is the warm-started one to the solver's
+    # tolerance; and a guess that is already the answer still converges.
+    net = random_net(seed)
+    ref = solve(net)
+    rng = np.random.default_rng(seed)
+    guess = ref.m_kg_s * rng.uniform(0.9, 1.1, ref.m_kg_s.size)
+    warm = solve(net, m_start_kg_s=guess)
+    cold = solve(net, m_start_kg_s=guess, m_start_is_guess=True)
+    exact = solve(net, m_start_kg_s=ref.m_kg_s, m_start_is_guess=True)
+    for res in (cold, exact):
+        assert res.converged
+        assert_invariants(net, res)
+        # rtol 1e-10: both residuals <= 1e-8 Pa over pipe slopes of order 1e2-1e4 Pa s/kg, as in the pump test
+        np.testing.assert_allclose(res.m_kg_s, warm.m_kg_s, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(res.p_pa, warm.p_pa, rtol=0, atol=1e-6)
+    assert cold.iterations <= warm.iterations + 1
+
+
 def test_dead_end_branch_carries_no_flow():
     # The grid plus a pipe 4 -> 9 to a node without demand: no flow, and its end sits at node 4's
     # pressure. The Hagen-Poiseuille slope keeps its Jacobian entry finite at m = 0.

@@ -294,7 +294,7 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     with recording_network_calls() as seen:
         ds, plant, heat = solve_with_plant(case)
     h_args, h_kwargs = seen["hydraulic"]
-    solve_keys = ("tol_pa", "tol_mass_rel", "max_iterations", "m_start_kg_s")
+    solve_keys = ("tol_pa", "tol_mass_rel", "max_iterations", "m_start_kg_s", "m_start_is_guess")
     h_net_kwargs = {k: v for k, v in h_kwargs.items() if k not in solve_keys}
     h_solve_kwargs = {k: v for k, v in h_kwargs.items() if k in solve_keys}
     loop_thermal = plant.thermal

@@ -349,7 +349,7 @@ def _solve_hydraulics(case, s: dict, tcs: Fluid, loops: LoopNetwork, loop_flow: 
     m_start = _start_flows(loops, keep, inject, fixed, idle_loop, rack_flow,
                            tcs.density_kg_m3 * 0.25 * math.pi * loops.pipe_diameter_m ** 2)
     result = solve_hydraulic_network(
-        m_start_kg_s=m_start, node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from[keep],
+        m_start_kg_s=m_start, m_start_is_guess=True, node_fixed_p_pa=fixed, node_injection_kg_s=inject, pipe_from=loops.pipe_from[keep],
         pipe_to=loops.pipe_to[keep], pipe_length_m=loops.pipe_length_m[keep],
         pipe_diameter_m=loops.pipe_diameter_m[keep], pipe_roughness_m=s["header_roughness_m"],
         pipe_k_minor=loops.pipe_k_minor[keep], density_kg_m3=tcs.density_kg_m3,

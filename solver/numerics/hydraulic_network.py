@@ -233,7 +233,7 @@ class HydraulicNetwork:
         return m
 
     def solve(self, *, node_injection_kg_s=None, pump_speed_ratio=None, tol_pa=1e-8, tol_mass_rel=1e-13,
-              max_iterations=50, m_start_kg_s=None) -> HydraulicResult:
+              max_iterations=50, m_start_kg_s=None, m_start_is_guess=False) -> HydraulicResult:
         """Steady flows and pressures (Global Gradient Algorithm); see :func:`solve_hydraulic_network`.
 
         Parameters
@@ -242,7 +242,7 @@ class HydraulicNetwork:
             Injections [kg/s] in place of the prepared ones (ignored at fixed-pressure nodes).
         pump_speed_ratio : array_like[nq] or float, optional
             Pump speed ratios [-] in place of the prepared ones.
-        tol_pa, tol_mass_rel, max_iterations, m_start_kg_s
+        tol_pa, tol_mass_rel, max_iterations, m_start_kg_s, m_start_is_guess
             As in :func:`solve_hydraulic_network`.
 
         Returns
@@ -270,7 +270,7 @@ class HydraulicNetwork:
             m_start = self._m_start
         with self.scratch.take() as work:
             return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
-                                 warm=m_start_kg_s is not None)
+                                 warm=m_start_kg_s is not None and not m_start_is_guess)
 
     def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False):
         """The Newton iteration of :meth:`solve` in the work arrays ``w``."""
@@ -493,7 +493,7 @@ def solve_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,
                             density_kg_m3, viscosity_pa_s,
                             node_ids=None, pipe_ids=None, pump_ids=None,
                             tol_pa=1e-8, tol_mass_rel=1e-13, max_iterations=50, m_start_kg_s=None,
-                            linear_solver="auto"):
+                            m_start_is_guess=False, linear_solver="auto"):
     """Steady flow in a network of pipes and pumps with loops (Global Gradient Algorithm).
 
     Parameters
@@ -532,6 +532,11 @@ def solve_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,
         Newton iterations allowed.
     m_start_kg_s : array_like[np + nq], optional
         Starting branch flows [kg/s] (default: 1 m/s in every pipe, a pump at half its shut-off head).
+    m_start_is_guess : bool
+        ``m_start_kg_s`` is an estimate (a design split, say), not the flows of an earlier solve: its
+        friction factors are then Haaland's explicit ones, as for the default start (they only shape the first
+        step, which is always taken in full), instead of Colebrook roots found from scratch. False: a start
+        that is already the answer is confirmed in one step.
     linear_solver : {"auto", "envelope", "sparse", "scipy"}
         How the reduced system is solved (module notes).
 
@@ -562,4 +567,4 @@ def solve_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,
         density_kg_m3=density_kg_m3, viscosity_pa_s=viscosity_pa_s, node_ids=node_ids, pipe_ids=pipe_ids,
         pump_ids=pump_ids, linear_solver=linear_solver)
     return net.solve(tol_pa=tol_pa, tol_mass_rel=tol_mass_rel, max_iterations=max_iterations,
-                     m_start_kg_s=m_start_kg_s)
+                     m_start_kg_s=m_start_kg_s, m_start_is_guess=m_start_is_guess)
