@@ -148,7 +148,7 @@ class HydraulicNetwork:
     n_free: int
     reduced: rs.Layout             # the linear solver's order and storage of the reduced matrix
     system: tuple                  # [nb] rows of each branch's ends and places of its entries in the
-                                   # value array (hydraulic_kernel.gga_evaluate), spare slot if none
+                                   # value array (hydraulic_kernel.assemble_reduced), spare slot if none
     node_ids: object = None
     pipe_ids: object = None
     pump_ids: object = None

@@ -2,7 +2,7 @@
 
 The matrix is a weighted graph Laplacian of the free nodes: its pattern is fixed by the topology, so each
 solver orders the rows and lays out the storage once (``layout``), and the Global Gradient kernel
-(:func:`gigawatt.solver.numerics.hydraulic_kernel.gga_evaluate`) then adds each branch's entries straight into the
+(:func:`gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`, or ``gga_evaluate``) then adds each branch's entries straight into the
 value array at places found once. Registry :data:`REDUCED_SOLVERS`:
 
 ``envelope``
