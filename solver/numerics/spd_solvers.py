@@ -1,9 +1,9 @@
 """The linear solvers of the hydraulic solver's reduced system ``(A^T D^-1 A) dp = rhs``, behind one interface.
 
 The matrix is a weighted graph Laplacian of the free nodes: its pattern is fixed by the topology, so each
-solver orders the rows and lays out the storage once (``layout``), and the Global Gradient kernel
-(:func:`gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`, or ``gga_evaluate``) then adds each branch's entries straight into the
-value array at places found once. Registry :data:`REDUCED_SOLVERS`:
+solver orders the rows and lays out the storage once (``layout``), and the Global Gradient kernels
+(:func:`gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`, or ``gga_evaluate``) then add each branch's
+entries straight into the value array at places found once. Registry :data:`REDUCED_SOLVERS`:
 
 ``envelope``
     Reverse Cuthill-McKee order and envelope ``L D L^T`` (:mod:`gigawatt.solver.numerics.envelope`): the fastest where
