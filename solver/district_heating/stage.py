@@ -673,17 +673,20 @@ class DistrictHeatingNetwork:
         properties = per_pipe each one's own."""
         return self.cp if self.cp_consumer is None else self.cp_consumer
 
-    def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
+    def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0, session=None):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
         temperature, or pass water through that arrives colder). With ``newton_steps`` > 0, the hydraulics
         take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled);
         where such an unsettled iterate has water circling a loop (no steady temperature: the sweep refuses
-        it), they are settled first."""
+        it), they are settled first. ``session``: the fixed point's hydraulic session
+        (:meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session`), in which a solve starting from
+        the last one's answer does not evaluate it again."""
         n = self.n
         inject = np.bincount(self.cr, flow, n) - np.bincount(self.cs, flow, n)
         if newton_steps:
             try:
-                hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps)
+                hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps,
+                                      session=session)
             except ConvergenceError as err:
                 hyd = err.partial
             try:
@@ -692,7 +695,7 @@ class DistrictHeatingNetwork:
                 if hyd.converged:
                     raise
                 m_start = hyd.m_kg_s
-        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
+        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, session=session)
         return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat))
 
     def _temperatures(self, hyd, flow, t_in, inject, by_heat):
@@ -925,51 +928,53 @@ class DistrictHeatingNetwork:
         # flows whose temperatures mislead the next iterate (9 iterates instead of 7 on the 10^4 town).
         one_step = self.warm is not None
         best, stalled, prev = math.inf, 0, None
-        for iteration in range(1, MAX_FIXED_POINT + 1):
-            hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step)
-            t_ref = t_ref_of(t_in, flow, by_heat)
-            if not hyd.converged and self._settled(flow, th, heat, hi, t_ref, passing):
-                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat)
-            m_start = hyd.m_kg_s
-            t_used, t_in = t_in, th.t_node_k[cs]
-            r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
-            # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
-            # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
-            # become) is more than the heat tolerance allows.
-            worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
-            one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
-            cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
-            if settled and cold.any():
-                passing |= cold
-                settled = False
-            if settled:
-                if np.max(np.abs(ctl.outlet_k(demand, t_in, flow, by_heat, cp)
-                                 - ctl.outlet_k(demand, t_used, flow, by_heat, cp)), initial=0.0) > 1e-9:
-                    # a capped substation's water (or one whose outlet follows its heat) arrived warmer or
-                    # colder than last time: return it right
-                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat)
-                break
-            law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
-            by_heat &= ~is_flow
-            plain = np.where(passing, bypass, np.clip(law, lo, hi))
-            # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
-            # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
-            # iterates without a new best residual the rest are safeguarded secant steps per substation.
-            best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
-            if stalled < STALL_ITERATES:
-                step = accelerate.step(flow, plain)
+        with self.hnet.session() as hs:  # the iterates' hydraulic solves continue one another
+            for iteration in range(1, MAX_FIXED_POINT + 1):
+                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step,
+                                                            session=hs)
+                t_ref = t_ref_of(t_in, flow, by_heat)
+                if not hyd.converged and self._settled(flow, th, heat, hi, t_ref, passing):
+                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat, session=hs)
+                m_start = hyd.m_kg_s
+                t_used, t_in = t_in, th.t_node_k[cs]
+                r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
+                # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
+                # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
+                # become) is more than the heat tolerance allows.
+                worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
+                one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
+                cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
+                if settled and cold.any():
+                    passing |= cold
+                    settled = False
+                if settled:
+                    if np.max(np.abs(ctl.outlet_k(demand, t_in, flow, by_heat, cp)
+                                     - ctl.outlet_k(demand, t_used, flow, by_heat, cp)), initial=0.0) > 1e-9:
+                        # a capped substation's water (or one whose outlet follows its heat) arrived warmer or
+                        # colder than last time: return it right
+                        hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, session=hs)
+                    break
+                law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+                by_heat &= ~is_flow
+                plain = np.where(passing, bypass, np.clip(law, lo, hi))
+                # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
+                # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
+                # iterates without a new best residual the rest are safeguarded secant steps per substation.
+                best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
+                if stalled < STALL_ITERATES:
+                    step = accelerate.step(flow, plain)
+                else:
+                    one_step = False
+                    step = _secant_step(flow, r, prev, plain, lo, hi)
+                prev = (flow, r)
+                flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
             else:
-                one_step = False
-                step = _secant_step(flow, r, prev, plain, lo, hi)
-            prev = (flow, r)
-            flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
-        else:
-            i = int(np.argmax(np.abs(r) / tol_w))
-            raise ConvergenceError(
-                f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
-                f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
-                details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
-                         "flow_kg_s": float(flow[i])})
+                i = int(np.argmax(np.abs(r) / tol_w))
+                raise ConvergenceError(
+                    f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
+                    f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
+                    details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
+                             "flow_kg_s": float(flow[i])})
         self.warm = (flow, th.t_node_k[cs], hyd.m_kg_s)
         return self._state(offer, flow, hyd, th, m_branch, m_node, iteration)
 

@@ -438,6 +438,14 @@ def gga_evaluate(m, p, branch_from, branch_to, pc, pumps, memory, explicit, inje
 
 
 @njit(cache=True)
+def gga_assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f, g_out, env_out, rhs_out):
+    """The part of :func:`gga_evaluate` that depends on the injections, for an iterate whose branch laws,
+    residuals ``f`` and the ``work`` arrays an earlier :func:`gga_evaluate` left (the same flows ``m``): node
+    balances, the reduced system and the largest residuals, as :func:`gga_evaluate` returns them."""
+    return _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f, g_out, env_out, rhs_out)
+
+
+@njit(cache=True)
 def _pump_pressure_loss(m_kg_s, rho, h0_m, a_s_m2, b_s2_m5, speed_ratio):
     """Pressure a pump branch takes in flow direction, -rho g H(Q), and its derivative d/dm [Pa, Pa s/kg].
 
