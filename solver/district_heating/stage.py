@@ -20,8 +20,10 @@ What it solves (SI units throughout):
    ``m cp (T_in(m) - T_return) = Q``. ``T_in`` depends on the flows (slower water loses more heat), so the
    flows are the fixed point m = Q / (cp (T_in(m) - T_return)), bounded by the lossless flow and the flow
    at a 1 K difference (its cap), with Anderson acceleration [1]_; each iterate takes one Newton step of
-   the hydraulics (the first of a solve without a warm start settles them) and a thermal sweep, and the
-   answer is checked with the hydraulics converged. A prepared network (:func:`prepare_district_heating`)
+   the hydraulics (the first of a solve without a warm start settles them; each continues from the last one's
+   evaluation, :meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session`) and a thermal sweep
+   (of the supply network alone where nothing couples it to the return network, :class:`SupplySide`; the whole
+   network once, at the answer), and the answer is checked with the hydraulics converged. A prepared network (:func:`prepare_district_heating`)
    starts each solve from the last one, each substation's inlet temperature predicted at its new flow
    (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand

@@ -18,7 +18,8 @@ Speed (10,240 racks, 3x10^4 pipes, on the 2-core machine of the benchmarks): the
 iterate in well under a millisecond (vectorised Colebrook passes, each pipe starting from a prediction out
 of its last root), a factorisation and solve of the reduced system takes about half a millisecond, and
 work arrays are kept between solves of a prepared network (:mod:`gigawatt.solver.numerics.work_arrays`); see
-``gigawatt bench``.
+``gigawatt bench``. Solves that continue one another (a fixed point's iterates, each starting from the last
+one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's.
 
 Sign convention: a branch mass flow is positive from its ``from`` node to its ``to`` node; a node
 injection is positive into the network (a demand is negative); pressures are as given (gauge or absolute,
