@@ -286,7 +286,8 @@ def test_session_resumes_from_the_last_answer_to_the_same_flows(seed):
                 hk.gga_evaluate = real
             assert len(evaluations) == plain_evaluations - 1  # none for the start
             assert resumed.iterations == plain.iterations and resumed.converged == plain.converged
-            np.testing.assert_allclose(resumed.m_kg_s, plain.m_kg_s, rtol=1e-9, atol=1e-12 * np.max(np.abs(plain.m_kg_s)))
+            np.testing.assert_allclose(resumed.m_kg_s, plain.m_kg_s, rtol=1e-9,
+                                       atol=1e-12 * np.max(np.abs(plain.m_kg_s)))
             np.testing.assert_allclose(resumed.p_pa, plain.p_pa, rtol=1e-12, atol=1e-6)
             if resumed.converged:
                 full = {**net, "node_injection_kg_s": inj}

@@ -23,9 +23,9 @@ What it solves (SI units throughout):
    the hydraulics (the first of a solve without a warm start settles them; each continues from the last one's
    evaluation, :meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session`) and a thermal sweep
    (of the supply network alone where nothing couples it to the return network, :class:`SupplySide`; the whole
-   network once, at the answer), and the answer is checked with the hydraulics converged. A prepared network (:func:`prepare_district_heating`)
-   starts each solve from the last one, each substation's inlet temperature predicted at its new flow
-   (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
+   network once, at the answer), and the answer is checked with the hydraulics converged. A prepared network
+   (:func:`prepare_district_heating`) starts each solve from the last one, each substation's inlet temperature
+   predicted at its new flow (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
    (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
    That is the ``fixed_return`` control; the others of :data:`gigawatt.models.substations.SUBSTATION_CONTROLS`
@@ -641,7 +641,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         at = np.full(n, -1)
         at[side] = np.arange(side.size)
         n_pipe = pf.size
-        rows = np.concatenate([np.flatnonzero(label[pf] == label[sup]), n_pipe + np.flatnonzero(label[qf] == label[sup])])
+        rows = np.concatenate([np.flatnonzero(label[pf] == label[sup]),
+                               n_pipe + np.flatnonzero(label[qf] == label[sup])])
         supply_side = supply_side_of(tnet, side, rows, at[cs])
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
     controls = SubstationControls(case, t_ret_c, ~is_flow, s["ground_t_k"])
