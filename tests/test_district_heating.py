@@ -681,6 +681,28 @@ def test_invariants_on_random_meshed_networks(network):
     assert_ledgers(gw.solve(case), case)
 
 
+@DH_SETTINGS
+@given(meshed_networks())
+def test_supply_side_sweeps_give_the_whole_network_sweeps_answer(network):
+    # The flow fixed point's iterates sweep the supply network alone (stage.SupplySide: nothing couples it to the
+    # return network here) and the whole network once at the answer: the supply side's node equations are
+    # taken in the same order as in the whole network's sweep, so the answer is the one of sweeping the whole
+    # network every iterate, to the bit, from a cold start and from a warm one.
+    from gigawatt.solver.district_heating.stage import prepare_district_heating
+
+    pipes, consumers, dh = network
+    case = dh_case(pipes, consumers, **dh)
+    fast, whole = prepare_district_heating(case), prepare_district_heating(case)
+    assert fast.supply_side is not None
+    whole.supply_side = None
+    for outdoor_t_k in (None, dh["outdoor_t_k"] + 2.0):
+        a, b = fast.solve(None, outdoor_t_k=outdoor_t_k), whole.solve(None, outdoor_t_k=outdoor_t_k)
+        for name in ("node_p_pa", "node_t_k", "pipe_flow_kg_s", "pipe_t_out_k", "pipe_loss_w", "consumer_flow_kg_s",
+                     "consumer_q_w", "consumer_t_return_k", "consumer_undersupplied"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        assert a.figures == b.figures
+
+
 # --- the coupled chain: campus -> heat pumps -> network ---------------------------------------------
 
 def campus_with_network(demand_w, *, district_heating=True, **dh):

@@ -271,6 +271,69 @@ def test_a_start_taken_as_a_guess_reaches_the_same_answer(seed):
     assert cold.iterations <= warm.iterations + 1
 
 
+@pytest.mark.parametrize("seed", [1, 7, 2024])
+def test_session_resumes_from_the_last_answer_to_the_same_flows(seed):
+    # A fixed point's iterates (the district-heating stage): each solve starts from the last one's answer
+    # with other injections. In a session the start's evaluation is taken from the last solve instead of
+    # being made again; the answer is the plain solve's to rounding (its Colebrook roots, found to machine
+    # precision from another start, and pressures may differ in the last bits), with the same iterations,
+    # and both meet the invariants on their own.
+    from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
+
+    net = random_net(seed)
+    prepared = prepare_hydraulic_network(**net, density_kg_m3=RHO, viscosity_pa_s=MU)
+    rng = np.random.default_rng(seed + 1)
+    injections = [net["node_injection_kg_s"] * (1.0 + 0.05 * rng.standard_normal(len(net["node_injection_kg_s"])))
+                  for _ in range(4)]
+    evaluations = []
+    real = hk.gga_evaluate
+
+    def counted(*args):
+        evaluations.append(1)
+        return real(*args)
+    with prepared.session() as session:
+        first = prepared.solve(session=session)
+        m_plain = m_session = first.m_kg_s
+        for k, inj in enumerate(injections):
+            steps = 1 if k % 2 == 0 else 50  # one Newton step (an unsettled iterate), or converged
+            hk.gga_evaluate = counted
+            try:
+                evaluations[:] = []
+                plain = _solve_or_partial(prepared, inj, m_plain, steps)
+                plain_evaluations = len(evaluations)
+                evaluations[:] = []
+                resumed = _solve_or_partial(prepared, inj, m_session, steps, session=session)
+            finally:
+                hk.gga_evaluate = real
+            assert len(evaluations) == plain_evaluations - 1  # none for the start
+            assert resumed.iterations == plain.iterations and resumed.converged == plain.converged
+            np.testing.assert_allclose(resumed.m_kg_s, plain.m_kg_s, rtol=1e-9,
+                                       atol=1e-12 * np.max(np.abs(plain.m_kg_s)))
+            np.testing.assert_allclose(resumed.p_pa, plain.p_pa, rtol=1e-12, atol=1e-6)
+            if resumed.converged:
+                full = {**net, "node_injection_kg_s": inj}
+                assert_invariants(full, resumed)
+                assert_invariants(full, plain)
+            m_plain, m_session = plain.m_kg_s, resumed.m_kg_s
+        # A start that is not the last answer (to the last bit) is evaluated as in a plain solve.
+        hk.gga_evaluate, evaluations[:] = counted, []
+        try:
+            other = prepared.solve(node_injection_kg_s=injections[0], m_start_kg_s=m_session * (1.0 + 1e-15),
+                                   session=session)
+        finally:
+            hk.gga_evaluate = real
+        assert len(evaluations) >= other.iterations + 1 and other.converged
+
+
+def _solve_or_partial(prepared, injection, m_start, max_iterations, session=None):
+    """A solve of at most ``max_iterations`` Newton steps: its result, or its partial one."""
+    try:
+        return prepared.solve(node_injection_kg_s=injection, m_start_kg_s=m_start, max_iterations=max_iterations,
+                              session=session)
+    except gw.ConvergenceError as err:
+        return err.partial
+
+
 def test_dead_end_branch_carries_no_flow():
     # The grid plus a pipe 4 -> 9 to a node without demand: no flow, and its end sits at node 4's
     # pressure. The Hagen-Poiseuille slope keeps its Jacobian entry finite at m = 0.

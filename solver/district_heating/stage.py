@@ -20,10 +20,12 @@ What it solves (SI units throughout):
    ``m cp (T_in(m) - T_return) = Q``. ``T_in`` depends on the flows (slower water loses more heat), so the
    flows are the fixed point m = Q / (cp (T_in(m) - T_return)), bounded by the lossless flow and the flow
    at a 1 K difference (its cap), with Anderson acceleration [1]_; each iterate takes one Newton step of
-   the hydraulics (the first of a solve without a warm start settles them) and a thermal sweep, and the
-   answer is checked with the hydraulics converged. A prepared network (:func:`prepare_district_heating`)
-   starts each solve from the last one, each substation's inlet temperature predicted at its new flow
-   (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
+   the hydraulics (the first of a solve without a warm start settles them; each continues from the last one's
+   evaluation, :meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session`) and a thermal sweep
+   (of the supply network alone where nothing couples it to the return network, :class:`SupplySide`; the whole
+   network once, at the answer), and the answer is checked with the hydraulics converged. A prepared network
+   (:func:`prepare_district_heating`) starts each solve from the last one, each substation's inlet temperature
+   predicted at its new flow (:meth:`DistrictHeatingNetwork._predicted_t_in`). A substation is
    flagged under-supplied when its water arrives below ``t_supply_min_k`` or it gets less than its demand
    (capped). Rounding flows in dead ends and stagnant loops are set to zero before the thermal sweep.
    That is the ``fixed_return`` control; the others of :data:`gigawatt.models.substations.SUBSTATION_CONTROLS`
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -473,6 +476,38 @@ class SubstationControls:
         return with_minimum_flow(lo, self.flow_min), with_minimum_flow(hi, self.flow_min)
 
 
+class SupplySide(NamedTuple):
+    """The supply network (the plant's supply node and every node joined to it) as a thermal network of its own,
+    each substation's draw a flow leaving its supply node: the temperatures reaching the substations, which are
+    all the flow fixed point reads, from a sweep of this part alone (the same node equations, taken in the
+    same order, as in the sweep of the whole network). Made by :func:`supply_side_of`."""
+
+    net: object             # ThermalNetwork of the supply side
+    nodes: np.ndarray       # its nodes: their hydraulic (and thermal) node numbers
+    branches: np.ndarray    # its branches: their numbers among the pipes, then booster pumps
+    consumer_node: np.ndarray  # each consumer's supply node, numbered among ``nodes``
+    source: object          # the whole network's ThermalNetwork it was cut from
+
+
+def supply_side_of(tnet, nodes, branches, consumer_node) -> SupplySide:
+    """The :class:`SupplySide` of nodes ``nodes`` and branches ``branches`` (pipes, then booster pumps) cut from
+    the whole network's thermal network ``tnet`` (its node kinds, branch data and heat capacities)."""
+    at = np.full(tnet.n_node, -1)
+    at[nodes] = np.arange(nodes.size)
+    net = prepare_thermal_network(tnet.node_kind[nodes], at[tnet.branch_from[branches]], at[tnet.branch_to[branches]],
+                                  tnet.u_w_per_m_k[branches], tnet.length_m[branches], tnet.t_ambient_k[branches],
+                                  tnet.cp_branch[branches], tnet.cp_node[nodes], tnet.t_ref_k,
+                                  node_names=nodes)  # (errors name the node as the whole network's would)
+    return SupplySide(net, nodes, branches, consumer_node, tnet)
+
+
+class _SupplyTemperatures(NamedTuple):
+    """Node temperatures of a sweep of the supply side, on the whole thermal network's node numbering (NaN
+    elsewhere): what the fixed point reads of a thermal result."""
+
+    t_node_k: np.ndarray
+
+
 @dataclass(frozen=True)
 class DHState:
     """The district-heating solve, for :func:`add_district_heating`."""
@@ -597,6 +632,18 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     tnet = prepare_thermal_network(kind, np.concatenate([pf, qf, cs, sub]), np.concatenate([pt, qt, sub, cr]),
                                    np.concatenate([u, idle]), np.concatenate([pipes["length_m"].to_numpy(float), idle]),
                                    pipe_ground_t_k(s, pipes, idle), cp, cp)
+    supply_side = None
+    if twins is None and fluid_table is None and not s["frictional_heating"] and label[sup] != label[ret]:
+        # The supply network alone: what reaches the substations does not depend on the return network
+        # (no twin pipe couples the two, no property follows its temperatures), so the fixed point's iterates
+        # sweep it alone, and the whole network is swept once, at the answer.
+        side = np.flatnonzero(label == label[sup])
+        at = np.full(n, -1)
+        at[side] = np.arange(side.size)
+        n_pipe = pf.size
+        rows = np.concatenate([np.flatnonzero(label[pf] == label[sup]),
+                               n_pipe + np.flatnonzero(label[qf] == label[sup])])
+        supply_side = supply_side_of(tnet, side, rows, at[cs])
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
     controls = SubstationControls(case, t_ret_c, ~is_flow, s["ground_t_k"])
     area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
@@ -609,7 +656,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         pipe_area=0.25 * math.pi * pipes["diameter_m"].to_numpy(float) ** 2, consumer_ids=cons["id"].to_numpy(),
         annual_heat_per_home_j=annual_heat_per_home_j(case)[0], controls=controls,
         pipe_wall_c_j_per_k=pipe_wall_capacity_j_per_k(pipes, s, case), fluid_table=fluid_table,
-        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho), twins=twins)
+        hnet_network=hnet, tnet_network=tnet, rho_pipe=np.full(pf.size, rho), twins=twins, supply_side=supply_side)
 
 
 @dataclass
@@ -659,6 +706,7 @@ class DistrictHeatingNetwork:
     warm: tuple | None = None  # (substation flows, their inlet temperatures, branch flows) of the last solve
     twins: object = None  # the twin pairs (solver/district_heating/twin.py), None without
     twin_warm: dict = field(default_factory=dict)  # the twin pipes' inlets of the last sweep (a start only)
+    supply_side: SupplySide | None = None  # the supply network's own thermal network (the fixed point's sweeps)
 
     def twin_exchange(self, m_branch, th) -> float:
         """Heat the pipes that name a twin give it in this thermal result [W] (0 without twin pipes)."""
@@ -673,34 +721,57 @@ class DistrictHeatingNetwork:
         properties = per_pipe each one's own."""
         return self.cp if self.cp_consumer is None else self.cp_consumer
 
-    def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0):
+    def _evaluate(self, flow, t_in, m_start, by_heat, newton_steps=0, session=None, supply_only=False):
         """Hydraulics for these substation flows, then temperatures (substations cool to their return
         temperature, or pass water through that arrives colder). With ``newton_steps`` > 0, the hydraulics
         take at most that many Newton steps from ``m_start`` (``hyd.converged`` says whether they settled);
         where such an unsettled iterate has water circling a loop (no steady temperature: the sweep refuses
-        it), they are settled first."""
+        it), they are settled first. ``session``: the fixed point's hydraulic session
+        (:meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session`), in which a solve starting from
+        the last one's answer does not evaluate it again. With ``supply_only`` (and a :class:`SupplySide`), the
+        temperatures of the supply side alone (:meth:`_temperatures`)."""
         n = self.n
         inject = np.bincount(self.cr, flow, n) - np.bincount(self.cs, flow, n)
         if newton_steps:
             try:
-                hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps)
+                hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, max_iterations=newton_steps,
+                                      session=session)
             except ConvergenceError as err:
                 hyd = err.partial
             try:
-                return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat))
+                return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat, supply_only))
             except CaseError:
                 if hyd.converged:
                     raise
                 m_start = hyd.m_kg_s
-        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start)
-        return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat))
+        hyd = self.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=m_start, session=session)
+        return (hyd, *self._temperatures(hyd, flow, t_in, inject, by_heat, supply_only))
 
-    def _temperatures(self, hyd, flow, t_in, inject, by_heat):
+    def _temperatures(self, hyd, flow, t_in, inject, by_heat, supply_only=False):
         """The thermal sweep for these hydraulics: (thermal result, pipe and pump flows, the plant's node
-        flows)."""
+        flows). With ``supply_only`` and a :class:`SupplySide`, the sweep of the supply side alone, whose result
+        holds only the node temperatures (NaN off the supply side)."""
         n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
         m_branch = hyd.m_kg_s.copy()  # pipes, then booster pumps
         m_branch[np.abs(m_branch) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_branch), initial=0.0), 1e-300)] = 0.0
+        side = self.supply_side if supply_only else None
+        if side is not None and side.source is not self.tnet:  # the whole network was replaced (its ground moved)
+            side = self.supply_side = supply_side_of(self.tnet, side.nodes, side.branches, side.consumer_node)
+        if side is not None:
+            still = not np.any(flow) and not self.live_pumps.any()  # the water stands still (as below)
+            if still:
+                m_branch[:] = 0.0
+            value = np.zeros(side.nodes.size)
+            value[side.net.node_kind == NODE_SUPPLY] = self.s["t_supply_k"]
+            m_node = np.zeros(side.nodes.size)
+            if not still:
+                at_sup = side.nodes == sup
+                m_node[at_sup] = hyd.supply_kg_s[sup] - inject[sup]
+                m_node -= np.bincount(side.consumer_node, flow, side.nodes.size)  # the substations' draws
+            th = side.net.solve(value, m_branch[side.branches], m_node)
+            t_node = np.full(n + nc, np.nan)
+            t_node[side.nodes] = th.t_node_k
+            return _SupplyTemperatures(t_node), m_branch, None
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
         value[self.sub] = np.where(self.flow_heat, self.demand,
@@ -925,51 +996,58 @@ class DistrictHeatingNetwork:
         # flows whose temperatures mislead the next iterate (9 iterates instead of 7 on the 10^4 town).
         one_step = self.warm is not None
         best, stalled, prev = math.inf, 0, None
-        for iteration in range(1, MAX_FIXED_POINT + 1):
-            hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step)
-            t_ref = t_ref_of(t_in, flow, by_heat)
-            if not hyd.converged and self._settled(flow, th, heat, hi, t_ref, passing):
-                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat)
-            m_start = hyd.m_kg_s
-            t_used, t_in = t_in, th.t_node_k[cs]
-            r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
-            # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
-            # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
-            # become) is more than the heat tolerance allows.
-            worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
-            one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
-            cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
-            if settled and cold.any():
-                passing |= cold
-                settled = False
-            if settled:
-                if np.max(np.abs(ctl.outlet_k(demand, t_in, flow, by_heat, cp)
-                                 - ctl.outlet_k(demand, t_used, flow, by_heat, cp)), initial=0.0) > 1e-9:
-                    # a capped substation's water (or one whose outlet follows its heat) arrived warmer or
-                    # colder than last time: return it right
-                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat)
-                break
-            law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
-            by_heat &= ~is_flow
-            plain = np.where(passing, bypass, np.clip(law, lo, hi))
-            # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
-            # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
-            # iterates without a new best residual the rest are safeguarded secant steps per substation.
-            best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
-            if stalled < STALL_ITERATES:
-                step = accelerate.step(flow, plain)
+        with self.hnet.session() as hs:  # the iterates' hydraulic solves continue one another
+            for iteration in range(1, MAX_FIXED_POINT + 1):
+                hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step,
+                                                            session=hs, supply_only=True)
+                t_ref = t_ref_of(t_in, flow, by_heat)
+                r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
+                if not hyd.converged and settled:
+                    hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat, session=hs,
+                                                               supply_only=True)
+                    r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
+                m_start = hyd.m_kg_s
+                t_used, t_in = t_in, th.t_node_k[cs]
+                # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
+                # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
+                # become) is more than the heat tolerance allows.
+                worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
+                one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
+                cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
+                if settled and cold.any():
+                    passing |= cold
+                    settled = False
+                if settled:
+                    if np.max(np.abs(ctl.outlet_k(demand, t_in, flow, by_heat, cp)
+                                     - ctl.outlet_k(demand, t_used, flow, by_heat, cp)), initial=0.0) > 1e-9:
+                        # a capped substation's water (or one whose outlet follows its heat) arrived warmer or
+                        # colder than last time: return it right
+                        hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, session=hs)
+                    elif m_node is None:  # the supply side alone was swept: now the whole network, at the answer
+                        inject = np.bincount(self.cr, flow, self.n) - np.bincount(self.cs, flow, self.n)
+                        th, m_branch, m_node = self._temperatures(hyd, flow, t_used, inject, by_heat)
+                    break
+                law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+                by_heat &= ~is_flow
+                plain = np.where(passing, bypass, np.clip(law, lo, hi))
+                # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
+                # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
+                # iterates without a new best residual the rest are safeguarded secant steps per substation.
+                best, stalled = (worst, 0) if worst < best else (best, stalled + 1)
+                if stalled < STALL_ITERATES:
+                    step = accelerate.step(flow, plain)
+                else:
+                    one_step = False
+                    step = _secant_step(flow, r, prev, plain, lo, hi)
+                prev = (flow, r)
+                flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
             else:
-                one_step = False
-                step = _secant_step(flow, r, prev, plain, lo, hi)
-            prev = (flow, r)
-            flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
-        else:
-            i = int(np.argmax(np.abs(r) / tol_w))
-            raise ConvergenceError(
-                f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
-                f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
-                details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
-                         "flow_kg_s": float(flow[i])})
+                i = int(np.argmax(np.abs(r) / tol_w))
+                raise ConvergenceError(
+                    f"district heating: the flow of consumer '{self.consumer_ids[i]}' did not settle in "
+                    f"{MAX_FIXED_POINT} iterations (heat short by {-r[i]:.4g} W at {flow[i]:.6g} kg/s)",
+                    details={"consumer": self.consumer_ids[i], "heat_residual_w": float(r[i]),
+                             "flow_kg_s": float(flow[i])})
         self.warm = (flow, th.t_node_k[cs], hyd.m_kg_s)
         return self._state(offer, flow, hyd, th, m_branch, m_node, iteration)
 

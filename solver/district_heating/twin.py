@@ -73,7 +73,9 @@ def prepare_twin_pipes(pipes_all: pd.DataFrame, live: np.ndarray, u_live: np.nda
     if "twin_pipe" not in pipes_all:
         return None, u_live
     names = pipes_all["twin_pipe"].to_numpy(object)
-    named = np.array([isinstance(x, str) and x.strip() != "" for x in names])
+    named = np.zeros(names.size, dtype=bool)
+    maybe = np.flatnonzero(names != "")  # most pipes name no twin: "" compared in one pass, the rest one by one
+    named[maybe] = [isinstance(x, str) and x.strip() != "" for x in names[maybe]]
     if not named.any():
         return None, u_live
     file = case.file if case is not None else None

@@ -155,22 +155,29 @@ def pipe_coefficients(diameter_m, length_m, roughness_m, k_minor, density_kg_m3,
     out = PipeCoefficients(np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
                            np.empty(n), k_minor.copy())
     f_lam = 64.0 / RE_LAMINAR_MAX
-    last_rr, haaland_c, transition_slope = np.nan, 0.0, 0.0
+    rr_all = np.empty(n)
+    for b in range(n):
+        rr_all[b] = roughness_m[b] / diameter_m[b]
+    # Pipes of one size share these: a Colebrook root and a power for each distinct relative roughness only.
+    distinct = np.unique(rr_all)
+    haaland_of = np.empty(distinct.size)
+    slope_of = np.empty(distinct.size)
+    for k in range(distinct.size):
+        rr = distinct[k]
+        haaland_of[k] = (rr / 3.7) ** 1.11
+        slope_of[k] = (colebrook_darcy(RE_TURBULENT_MIN, rr) - f_lam) / (RE_TURBULENT_MIN - RE_LAMINAR_MAX)
     for b in range(n):
         d = diameter_m[b]
         area = 0.25 * math.pi * d * d
-        rr = roughness_m[b] / d
+        rr = rr_all[b]
         out.re_per_kg_s[b] = d / (area * viscosity_pa_s[b])
         out.k_dyn[b] = 1.0 / (2.0 * density_kg_m3[b] * area * area)
         out.l_over_d[b] = length_m[b] / d
         out.laminar[b] = 32.0 * viscosity_pa_s[b] * length_m[b] / (density_kg_m3[b] * area * d * d)
         out.cw_a[b] = rr / 3.7
-        if rr != last_rr:  # runs of pipes of one size share these (a Colebrook root each)
-            last_rr = rr
-            haaland_c = (rr / 3.7) ** 1.11
-            transition_slope = (colebrook_darcy(RE_TURBULENT_MIN, rr) - f_lam) / (RE_TURBULENT_MIN - RE_LAMINAR_MAX)
-        out.haaland_c[b] = haaland_c
-        out.transition_slope[b] = transition_slope
+        k = np.searchsorted(distinct, rr)
+        out.haaland_c[b] = haaland_of[k]
+        out.transition_slope[b] = slope_of[k]
     return out
 
 
@@ -486,6 +493,14 @@ def gga_evaluate(m, p, branch_from, branch_to, pc, pumps, memory, explicit, inje
     _branch_residuals(m, p, branch_from, branch_to, pumps, work, f_out, d_out)
     return _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f_out, g_out, env_out,
                      rhs_out)
+
+
+@njit(cache=True)
+def gga_assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f, g_out, env_out, rhs_out):
+    """The part of :func:`gga_evaluate` that depends on the injections, for an iterate whose branch laws,
+    residuals ``f`` and the ``work`` arrays an earlier :func:`gga_evaluate` left (the same flows ``m``): node
+    balances, the reduced system and the largest residuals, as :func:`gga_evaluate` returns them."""
+    return _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f, g_out, env_out, rhs_out)
 
 
 @njit(cache=True)

@@ -18,7 +18,8 @@ Speed (10,240 racks, 3x10^4 pipes, on the 2-core machine of the benchmarks): the
 iterate in well under a millisecond (vectorised Colebrook passes, each pipe starting from a prediction out
 of its last root), a factorisation and solve of the reduced system takes about half a millisecond, and
 work arrays are kept between solves of a prepared network (:mod:`gigawatt.solver.numerics.work_arrays`); see
-``gigawatt bench``.
+``gigawatt bench``. Solves that continue one another (a fixed point's iterates, each starting from the last
+one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's.
 
 Sign convention: a branch mass flow is positive from its ``from`` node to its ``to`` node; a node
 injection is positive into the network (a demand is negative); pressures are as given (gauge or absolute,
@@ -26,6 +27,7 @@ the equations only see differences). Elevation is not included.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -119,6 +121,19 @@ class _Work(NamedTuple):
     rhs: np.ndarray        # right-hand side + a spare slot
     dp: np.ndarray         # pressure step + a spare slot that stays 0
     factor: tuple          # the linear solver's own work arrays
+
+
+class HydraulicSession:
+    """A run of solves of one network that continue one another (made by :meth:`HydraulicNetwork.session`):
+    one set of work arrays held for the run, and where in it the last solve's final iterate lies (its flows,
+    pressures, residuals and slopes, branch laws and Colebrook roots). A solve in the session that starts from
+    flows equal, bit for bit, to the last solve's answer takes that evaluation instead of evaluating the same
+    flows again; nothing else carries over, and nothing outlives the session."""
+
+    def __init__(self, work):
+        self.work = work
+        self.last = None  # (m, p, f, d) arrays of ``work`` holding the last solve's final iterate, or None
+        self.pumps = None  # the pump curves and speeds it was solved with
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,6 +231,13 @@ class HydraulicNetwork:
                      *(np.empty(k) for k in (nb, nb, nn, nn, nb, nb, nb, nb, nn, n_values, n_free + 1)),
                      np.zeros(n_free + 1), rs.REDUCED_SOLVERS[self.reduced.name].make_work(self.reduced))
 
+    @contextmanager
+    def session(self):
+        """A :class:`HydraulicSession` for a run of solves that continue one another (pass it to :meth:`solve`;
+        its work set is held until the block ends)."""
+        with self.scratch.take() as work:
+            yield HydraulicSession(work)
+
     def start_flows(self, pump_speed_ratio=None) -> np.ndarray:
         """Default starting flows [kg/s]: 1 m/s in every pipe, each pump where its head is half its
         shut-off head at its speed."""
@@ -233,7 +255,8 @@ class HydraulicNetwork:
         return m
 
     def solve(self, *, node_injection_kg_s=None, pump_speed_ratio=None, tol_pa=1e-8, tol_mass_rel=1e-13,
-              max_iterations=50, m_start_kg_s=None, m_start_is_guess=False) -> HydraulicResult:
+              max_iterations=50, m_start_kg_s=None, m_start_is_guess=False,
+              session: HydraulicSession | None = None) -> HydraulicResult:
         """Steady flows and pressures (Global Gradient Algorithm); see :func:`solve_hydraulic_network`.
 
         Parameters
@@ -244,6 +267,10 @@ class HydraulicNetwork:
             Pump speed ratios [-] in place of the prepared ones.
         tol_pa, tol_mass_rel, max_iterations, m_start_kg_s, m_start_is_guess
             As in :func:`solve_hydraulic_network`.
+        session : HydraulicSession, optional
+            Of this network (:meth:`session`): the solve uses its work arrays, and starts from the last solve's
+            final evaluation where ``m_start_kg_s`` is that solve's answer (the same iterate, to rounding: the
+            Colebrook roots and pressures it was evaluated with).
 
         Returns
         -------
@@ -268,19 +295,25 @@ class HydraulicNetwork:
             m_start = self.start_flows(pumps.speed_ratio)
         else:
             m_start = self._m_start
-        with self.scratch.take() as work:
-            return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
-                                 warm=m_start_kg_s is not None and not m_start_is_guess)
+        warm = m_start_kg_s is not None and not m_start_is_guess
+        if session is None:
+            with self.scratch.take() as work:
+                return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
+                                     warm=warm)
+        last, session.last = session.last, None
+        resume = (last is not None and m_start_kg_s is not None and pumps is session.pumps
+                  and np.array_equal(last[0], m_start_kg_s))
+        session.pumps = pumps
+        return self._iterate(session.work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
+                             warm=warm, resume=last if resume else None, session=session)
 
-    def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False):
-        """The Newton iteration of :meth:`solve` in the work arrays ``w``."""
+    def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False,
+                 resume=None, session=None):
+        """The Newton iteration of :meth:`solve` in the work arrays ``w``; ``resume``: the arrays ``(m, p, f, d)``
+        of ``w`` holding the evaluation of the start (a session's last solve's final iterate), else None; where
+        it ends goes to ``session``."""
         b_from, b_to, free_index, system = self.branch_from, self.branch_to, self.free_index, self.system
         assembled = self.reduced.name != "scipy"
-        m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
-        m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
-        for start in w.memory:  # no Colebrook root carries over from an earlier solve
-            start[:] = 0.0
-        p[:] = self._p_start
         p_fixed_max = self._p_fixed_max
         inj_max = float(np.max(np.abs(injection), initial=0.0))
 
@@ -288,11 +321,26 @@ class HydraulicNetwork:
             return hk.gga_evaluate(m, p, b_from, b_to, self.pipes, pumps, w.memory, explicit,
                                    injection, free_index, _NO_ASSEMBLY, w.branch, f, d, w.g, w.values, w.rhs)
 
-        # The starting iterate's friction factors are Haaland's explicit estimate when the start is a guess:
-        # they only shape the first step, which is always taken in full and never tested for convergence.
-        # A warm start (flows of an earlier solve) gets Colebrook's, so a start that was already the answer
-        # needs one step.
-        f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
+        if resume is not None:
+            # The start was evaluated at the end of the last solve (its branch laws, slopes and residuals at
+            # these flows and its pressures are in the work arrays): only the node balances change, with the
+            # injections.
+            m, p, f, d = resume
+            m_new, p_new, f_new, d_new = (w.m if m is w.m_new else w.m_new, w.p if p is w.p_new else w.p_new,
+                                          w.f if f is w.f_new else w.f_new, w.d if d is w.d_new else w.d_new)
+            f_max, f_at, h_max, m_max, g_max, g_at = hk.gga_assemble(m, b_from, b_to, injection, free_index,
+                                                                     _NO_ASSEMBLY, w.branch, f, w.g, w.values, w.rhs)
+        else:
+            m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
+            m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
+            for start in w.memory:  # no Colebrook root carries over from an earlier solve
+                start[:] = 0.0
+            p[:] = self._p_start
+            # The starting iterate's friction factors are Haaland's explicit estimate when the start is a guess:
+            # they only shape the first step, which is always taken in full and never tested for convergence.
+            # A warm start (flows of an earlier solve) gets Colebrook's, so a start that was already the answer
+            # needs one step.
+            f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
         iterations = 0
         converged = False
         while True:
@@ -321,6 +369,8 @@ class HydraulicNetwork:
             f, f_new = f_new, f
             d, d_new = d_new, d
 
+        if session is not None:
+            session.last = (m, p, f, d)
         m_out = m.copy()
         result = HydraulicResult(p_pa=p.copy(), m_kg_s=m_out, pipe_m_kg_s=m_out[:self.n_pipe],
                                  pump_m_kg_s=m_out[self.n_pipe:], supply_kg_s=np.where(self.fixed, -w.g, 0.0),
