@@ -440,6 +440,7 @@ class LoopThermal:
     heat_node: np.ndarray
     m_branch_kg_s: np.ndarray
     m_node_kg_s: np.ndarray
+    branch_loop: np.ndarray        # loop index of each branch (:func:`thermal_pipe_loop`)
     fixed: list = field(default_factory=list, compare=False, repr=False)  # [FixedFlowSweep] from the 2nd solve
 
     def solve(self, q_unit_w: np.ndarray):
@@ -488,7 +489,7 @@ def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult,
     else:
         key = (*(s[k] for k in LOOP_SETTINGS), s["pipe_u_w_per_m_k"], s["room_t_k"], tcs.cp_j_per_kg_k)
         network = case.derived(("cooling_thermal", key), ("rack",), prepare)
-    return LoopThermal(network, value, heat_node, flow, m_node)
+    return LoopThermal(network, value, heat_node, flow, m_node, thermal_pipe_loop(loops))
 
 
 def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
@@ -641,11 +642,11 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
     n = loops.units_per_rack
     th = plant.thermal.solve(q_liq[loops.unit_rack] / n)
-    unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
+    unit_t_out = th.t_node_k[plant.thermal.heat_node]  # (the heat nodes: n_node + unit)
     t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
     _check_loop_temperatures(case, tcs, loops, th.t_node_k)
 
-    loop_loss = np.bincount(thermal_pipe_loop(loops), weights=th.q_loss_w, minlength=loops.n_loop)
+    loop_loss = np.bincount(plant.thermal.branch_loop, weights=th.q_loss_w, minlength=loops.n_loop)
     c_hot = hyd.flow_kg_s * tcs.cp_j_per_kg_k
     live = c_hot > 0
     t_ret = np.where(live, th.t_node_k[loops.return_node] + hyd.shaft_w / np.where(live, c_hot, 1.0),
