@@ -82,6 +82,8 @@ class ChainStepper:
             from gigawatt.solver.cooling.stage import ChipPoints
 
             self.chip_points = ChipPoints(case, self.plant)  # the step's plant differs in its ambient only
+            unit_rack = self.plant.loops.unit_rack
+            self.unit_is_rack = bool(np.array_equal(unit_rack, np.arange(unit_rack.size)))
             from gigawatt.solver.facility_kpis import mix, supplies
 
             # the supplies of the carbon figures, read once; with a grid side their mix is the series' own
@@ -147,7 +149,9 @@ class ChainStepper:
         p_it, t_chip, chip_iterations, t_junction = self.chip_points(p_ref)
         rack = plant.loops.unit_rack
         for kept, t in ((self.t_chip_max_k, t_chip), (self.t_junction_max_k, t_junction)):
-            if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
+            if self.unit_is_rack:  # unit u is rack u: in place
+                np.maximum(kept, t, out=kept)
+            elif plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
                 kept[rack] = np.maximum(kept[rack], t)
             else:
                 np.maximum.at(kept, rack, t)
