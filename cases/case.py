@@ -317,20 +317,8 @@ def make_case(tables: dict | None = None, *, loss_models: dict | None = None, ca
         codes[name] = {}
         validated[name] = _freeze(validate_table(name, raw, file=table_files.get(name, file), codes=codes[name]))
 
-    params = {}
-    models = {}
-    loss_models = {**_built_in_models_named(validated, loss_models or {}), **(loss_models or {})}
-    for name, spec in loss_models.items():
-        where = f"loss model '{name}'"
-        if not isinstance(spec, dict) or "kind" not in spec:
-            raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
-                            allowed=", ".join(LOSS_MODELS))
-        p = {k: v for k, v in spec.items() if k != "kind"}
-        try:
-            models[name] = make_loss_model(spec["kind"], p, name=name)
-        except CaseError as err:
-            raise err.located(file=file) from None
-        params[name] = dict(spec)
+    models, params = make_loss_models({**_built_in_models_named(validated, loss_models or {}), **(loss_models or {})},
+                                      file=file)
 
     settings = {"case": validate_settings("case", case or {}, file=file),
                 "solver": validate_settings("solver", solver or {}, file=file),
@@ -384,6 +372,26 @@ def _check_return_below_supply(cons: pd.DataFrame, t_supply_k: float, file) -> N
                         element=f"dh_consumer '{cons['id'].iloc[i]}'", field="t_return_k",
                         value=float(cons["t_return_k"].iloc[i]),
                         allowed=f"< {t_supply_k:g} K (t_supply_k of [district_heating])")
+
+
+def make_loss_models(loss_models: dict, *, file: str | None = None) -> tuple[dict, dict]:
+    """The loss models ``{name: {"kind": ..., parameters...}}`` built and checked, as :func:`make_case` builds
+    them: ``(models, params)``, name → model object and name → its parameters as given. Raises
+    :class:`CaseError` naming the model and ``file``."""
+    params = {}
+    models = {}
+    for name, spec in loss_models.items():
+        where = f"loss model '{name}'"
+        if not isinstance(spec, dict) or "kind" not in spec:
+            raise CaseError("a loss model needs a 'kind'", file=file, element=where, field="kind",
+                            allowed=", ".join(LOSS_MODELS))
+        p = {k: v for k, v in spec.items() if k != "kind"}
+        try:
+            models[name] = make_loss_model(spec["kind"], p, name=name)
+        except CaseError as err:
+            raise err.located(file=file) from None
+        params[name] = dict(spec)
+    return models, params
 
 
 def _built_in_models_named(tables: dict, loss_models: dict) -> dict:

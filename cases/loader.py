@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from gigawatt.cases.campus import build_campus_tables, campus_loss_models
-from gigawatt.cases.case import Case, make_case
+from gigawatt.cases.case import Case, make_case, make_loss_models
 from gigawatt.cases.schema import ELEMENT_TABLES, SETTINGS_TABLES, refuse_control_characters, rows_frame, validate_table
 from gigawatt.cases.town import build_town_tables, with_plant_nodes
 from gigawatt.errors import CaseError
@@ -114,7 +114,7 @@ def case_from_document(doc: dict, file: str | None = None, table_files: dict | N
     if "campus" in doc:
         # Build the loss models first: the builder sizes stations from the shelves' losses.
         loss_models = campus_loss_models(doc["campus"], loss_models, file=file)
-        models = make_case(loss_models=loss_models, file=file).loss_models
+        models = make_loss_models(loss_models, file=file)[0]  # (no tables to validate yet)
         _add_built(tables, build_campus_tables(doc["campus"], dict(models), file=file), table_files, file)
 
     district_heating = doc.get("district_heating")

@@ -136,38 +136,48 @@ def write_netcdf(ds, path: Path, what: str, groups: dict | None = None) -> None:
     click.echo(f"{what} written to {path}" + (f" (also: group {', '.join(map(repr, groups))})" if groups else ""))
 
 
+HIDDEN_FROM_XARRAY = ("dask", "pint")
+"""Duck-array libraries xarray imports to ask whether an array is one of theirs (see :func:`_dask_absent`)."""
+
+
 @contextmanager
 def _dask_absent():
-    """Within, dask looks absent to xarray (unless either is imported already, as in a process that runs
-    commands in turn): a command that holds its arrays in memory then never imports it.
+    """Within, dask and pint look absent to xarray (unless xarray or either is imported already, as in a process
+    that runs commands in turn): a command that holds its arrays in memory then never imports them.
 
     xarray asks for dask (``import dask.array``, its scheduler before a write) whenever it makes a Variable
-    or writes a file, even when no array is a dask array: about half a second of imports, a third of a cold
-    ``gigawatt run``. A command of this CLI runs alone in its process, single-threaded, and uses no dask
-    array, so while it runs an ``import dask`` fails and xarray takes its in-memory paths.
+    or writes a file, and for pint whenever it makes an index, even when no array is theirs: about half a
+    second of imports for dask, a third of a cold ``gigawatt run``, and a seventh of a second for pint. A
+    command of this CLI runs alone in its process, single-threaded, and uses no dask array and no pint
+    quantity in a Dataset, so while it runs an ``import dask`` or ``import pint`` fails and xarray takes its
+    plain paths; :func:`gigawatt.quantities.ureg` imports pint itself when a unit needs it.
     """
-    if "dask" in sys.modules or "xarray" in sys.modules:  # in use, or xarray may have looked for it already
-        yield
+    if "xarray" in sys.modules or any(name in sys.modules for name in HIDDEN_FROM_XARRAY):
+        yield  # in use, or xarray may have looked for them already
         return
-    sys.modules["dask"] = None  # ``import dask`` raises ImportError
+    for name in HIDDEN_FROM_XARRAY:
+        sys.modules[name] = None  # ``import dask`` raises ImportError
     try:
         yield
     finally:
-        if sys.modules.get("dask", 0) is None:
-            del sys.modules["dask"]
+        for name in HIDDEN_FROM_XARRAY:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
         _forget_absent_dask()
 
 
 def _forget_absent_dask() -> None:
-    """xarray remembers whether dask is there: after :func:`_dask_absent`, let it look again (a process that
-    runs commands in turn, as the tests do, may use dask later). Internal caches of xarray, hence defensive."""
+    """xarray remembers whether dask and pint are there: after :func:`_dask_absent`, let it look again (a
+    process that runs commands in turn, as the tests do, may use them later). Internal caches of xarray, hence
+    defensive."""
     try:
         from xarray.namedarray import pycompat, utils
     except ImportError:
         return
     cached = getattr(pycompat, "_cached_duck_array_modules", {})
-    if "dask" in cached and not getattr(cached["dask"], "available", True):
-        del cached["dask"]
+    for name in HIDDEN_FROM_XARRAY:
+        if name in cached and not getattr(cached[name], "available", True):
+            del cached[name]
     clear = getattr(getattr(utils, "module_available", None), "cache_clear", None)
     if clear is not None:
         clear()

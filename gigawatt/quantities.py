@@ -10,6 +10,10 @@ from functools import lru_cache
 def ureg():
     """The one pint registry of the application layer (imported on first use: ``gigawatt --help`` stays
     instant), with the reactive power unit ``var`` that pint's defaults lack."""
+    import sys
+
+    if "pint" in sys.modules and sys.modules["pint"] is None:  # hidden from xarray during a command (cli)
+        del sys.modules["pint"]
     import pint
 
     reg = pint.UnitRegistry()

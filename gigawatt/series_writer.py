@@ -37,6 +37,30 @@ def figure_units(name: str) -> str:
     return "1"
 
 
+def _plain_extra(extra: xr.Dataset) -> bool:
+    """Whether ``extra`` holds float variables along dimensions that are new to the file, each with a string
+    coordinate and nothing else: what :func:`_write_extra` writes as xarray would."""
+    return (len(extra.data_vars) > 0 and all(v.dtype == np.float64 and v.dims[0] not in ("time",) and v.ndim == 1
+                                              for v in extra.data_vars.values())
+            and set(extra.coords) == set(extra.sizes) and all(c.dtype.kind == "U" for c in extra.coords.values()))
+
+
+def _write_extra(nc, extra: xr.Dataset) -> None:
+    """Write ``extra`` (see :func:`_plain_extra`) into the open file ``nc`` as ``extra.to_netcdf(mode="a")``
+    writes it: its dimensions, its variables (float, NaN fill value, their attributes) in order, then its
+    coordinates as variable-length strings. Through netCDF4 directly: xarray would reopen the file and import
+    dask's scheduler to ask whether any array is chunked (half a second of a time series run as a library)."""
+    for dim, size in extra.sizes.items():
+        nc.createDimension(dim, size)
+    for name, da in extra.data_vars.items():
+        var = nc.createVariable(name, "f8", da.dims, fill_value=np.nan)
+        var.setncatts(da.attrs)
+        var[:] = da.to_numpy()
+    for name, coord in extra.coords.items():
+        var = nc.createVariable(name, str, coord.dims)
+        var[:] = coord.to_numpy().astype(object)
+
+
 class SeriesWriter:
     """Append steps to ``path`` (see the module notes). Use as a context manager: on an exception the
     partial file is removed; :meth:`finish` completes and renames it.
@@ -107,8 +131,11 @@ class SeriesWriter:
             self.nc.createVariable(name, "f8", ())  # the period's figures as 0-d variables (results schema)
             self.nc[name].setncatts(var_attrs)
             self.nc[name].assignValue(float(value))
+        plain = extra is not None and _plain_extra(extra)
+        if plain:
+            _write_extra(self.nc, extra)
         self.nc.close()
-        if extra is not None and len(extra.data_vars):
+        if extra is not None and len(extra.data_vars) and not plain:
             extra.to_netcdf(self.partial, mode="a")
         return commit(self.partial, self.path)
 

@@ -418,8 +418,10 @@ def _period_kpis(case, totals: dict, hours: float) -> dict:
 def _columns(records: list[dict]) -> dict[str, np.ndarray]:
     """Steps' numeric figures as one array per figure (the figures every step has; names such as the
     lowest-voltage bus's id are left out)."""
-    names = [n for n, v in records[0].items() if not isinstance(v, str) and all(n in r for r in records)]
-    return {n: np.array([r[n] for r in records], float) for n in names}
+    common = set(records[0]).intersection(*records[1:])
+    names = [n for n, v in records[0].items() if not isinstance(v, str) and n in common]
+    rows = np.array([[r[n] for n in names] for r in records], float).reshape(len(records), len(names))
+    return {n: rows[:, j].copy() for j, n in enumerate(names)}
 
 
 def _step_seconds(times: np.ndarray, given=None) -> float:

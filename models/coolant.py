@@ -523,7 +523,15 @@ def coolant_properties(table: CoolantTable, t_k, *, field: str = "t_k") -> dict[
     1014.9
     """
     t = np.asarray(t_k, dtype=float)
-    flat = t.ravel()
+    flat = check_coolant_temperatures(table, t, field=field)
+    return {f: _interp_each(flat, table.t_k, getattr(table, f)).reshape(t.shape) for f in PROPERTY_FIELDS}
+
+
+def check_coolant_temperatures(table: CoolantTable, t_k, *, field: str = "t_k") -> np.ndarray:
+    """The range checks of :func:`coolant_properties` alone (no property evaluated): raises the same
+    :class:`~gigawatt.errors.CaseError` for a temperature [K] that is not finite, outside the fluid's validity
+    or outside the table's grid; returns the temperatures as a flat float array."""
+    flat = np.asarray(t_k, dtype=float).ravel()
     bad = ~np.isfinite(flat)
     if bad.any():
         raise CaseError("not a valid temperature", element=f"coolant '{table.name}'", field=field,
@@ -536,4 +544,4 @@ def coolant_properties(table: CoolantTable, t_k, *, field: str = "t_k") -> dict[
     if outside.any():
         raise CaseError(f"outside the tabulated range of {table.name}", element=f"coolant '{table.name}'",
                         field=field, value=flat[outside][0], allowed=f"[{lo:.2f}, {hi:.2f}] K (the table)")
-    return {f: _interp_each(flat, table.t_k, getattr(table, f)).reshape(t.shape) for f in PROPERTY_FIELDS}
+    return flat

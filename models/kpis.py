@@ -65,8 +65,13 @@ ENERGY_SOURCES = ("unspecified", "grid_mix", "renewable", "nuclear", "fossil")
 towards REF, ``nuclear`` towards the nuclear share."""
 
 
+_FLOATS = (float, np.float64)
+
+
 def _ratio(num, den):
     """num / den, NaN where den <= 0; floats in, a float out, arrays element by element."""
+    if type(num) in _FLOATS and type(den) in _FLOATS:  # two scalars (a step of a series): IEEE division alike
+        return float(num) / float(den) if den > 0 else math.nan
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     out = np.divide(num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=den > 0)
     return float(out) if out.ndim == 0 else out

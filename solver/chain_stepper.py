@@ -79,6 +79,11 @@ class ChainStepper:
             self.plant = prepare_cooling(case, self.dc.rack_shelf_loss if self.dc.net is None
                                          else self.dc.net.rack_shelf_loss)
             self.dry_cooler_design = _dry_cooler_design(case, self.plant)
+            from gigawatt.solver.cooling.stage import ChipPoints
+
+            self.chip_points = ChipPoints(case, self.plant)  # the step's plant differs in its ambient only
+            unit_rack = self.plant.loops.unit_rack
+            self.unit_is_rack = bool(np.array_equal(unit_rack, np.arange(unit_rack.size)))
             from gigawatt.solver.facility_kpis import mix, supplies
 
             # the supplies of the carbon figures, read once; with a grid side their mix is the series' own
@@ -134,17 +139,19 @@ class ChainStepper:
                                                                           heat_demand_w=heat_demand_w).items()})
                 clock.lap("district_heating")
             return out
-        from gigawatt.solver.cooling.stage import chip_operating_points, solve_heat, with_recovery
+        from gigawatt.solver.cooling.stage import heat_offered, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
         from gigawatt.solver.facility_kpis import kpi_figures, mix
 
         plant, design = self.plant, self.dry_cooler_design
         if outdoor_t_k is not None:
             plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": outdoor_t_k})
-        p_it, t_chip, chip_iterations, t_junction = chip_operating_points(self.case, plant, p_ref_w=p_ref)
+        p_it, t_chip, chip_iterations, t_junction = self.chip_points(p_ref)
         rack = plant.loops.unit_rack
         for kept, t in ((self.t_chip_max_k, t_chip), (self.t_junction_max_k, t_junction)):
-            if plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
+            if self.unit_is_rack:  # unit u is rack u: in place
+                np.maximum(kept, t, out=kept)
+            elif plant.loops.units_per_rack == 1:  # one unit a rack: a plain gather and scatter
                 kept[rack] = np.maximum(kept[rack], t)
             else:
                 np.maximum.at(kept, rack, t)
@@ -153,17 +160,16 @@ class ChainStepper:
         np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
         heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.heat_other_w,
-                          dc.p_in_w, dry_cooler_design=design, strict=False)
+                          dc.p_in_w, dry_cooler_design=design, strict=False, facility=self.dh is None)
         clock.lap("cooling")
         out = dc.figures()
         dh = None
         if self.dh is not None:
             from gigawatt.solver.district_heating.stage import HeatOffer
 
-            f = heat.facility
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-            dh = self.dh.step(HeatOffer(f["q_available_w"], f["t_reuse_k"], f["t_facility_supply_k"]), t_out, dt_s,
-                              hour_of_day=hour_of_day, heat_demand_w=heat_demand_w)
+            dh = self.dh.step(HeatOffer(*heat_offered(self.case, plant, heat)), t_out, dt_s, hour_of_day=hour_of_day,
+                              heat_demand_w=heat_demand_w)
             clock.lap("district_heating")
             heat = with_recovery(self.case, plant, heat, dc.p_in_w, dh["q_recovered_w"],
                                  dry_cooler_design=design, strict=False)

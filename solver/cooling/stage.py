@@ -47,7 +47,7 @@ from numba import njit
 from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.models.chips import (LEAKAGE_MODELS, STATUS_CONVERGED, chip_fixed_point, chip_power,
                                    cold_plate_resistance, junction_temperature)
-from gigawatt.models.coolant import coolant_properties
+from gigawatt.models.coolant import check_coolant_temperatures, coolant_properties
 from gigawatt.models.coolant_store import stored_constants, stored_table
 from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACITY, STATUS_OK, cdu_design_ua,
                                            cdu_facility_capacity, dry_cooler_design, dry_cooler_speed,
@@ -440,6 +440,7 @@ class LoopThermal:
     heat_node: np.ndarray
     m_branch_kg_s: np.ndarray
     m_node_kg_s: np.ndarray
+    branch_loop: np.ndarray        # loop index of each branch (:func:`thermal_pipe_loop`)
     fixed: list = field(default_factory=list, compare=False, repr=False)  # [FixedFlowSweep] from the 2nd solve
 
     def solve(self, q_unit_w: np.ndarray):
@@ -488,7 +489,7 @@ def _loop_thermal(s: dict, tcs: Fluid, loops: LoopNetwork, hyd: HydraulicResult,
     else:
         key = (*(s[k] for k in LOOP_SETTINGS), s["pipe_u_w_per_m_k"], s["room_t_k"], tcs.cp_j_per_kg_k)
         network = case.derived(("cooling_thermal", key), ("rack",), prepare)
-    return LoopThermal(network, value, heat_node, flow, m_node)
+    return LoopThermal(network, value, heat_node, flow, m_node, thermal_pipe_loop(loops))
 
 
 def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
@@ -526,61 +527,83 @@ def chip_operating_points(case, plant: CoolingPlant, p_ref_w: np.ndarray | None 
     :func:`gigawatt.models.chips.junction_temperature`), and leakage is evaluated at the junction, so the fixed
     point runs on ``b_u + R_jc l_f n / N``.
     """
-    s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
-    racks = case.tables["rack"]
-    n = loops.units_per_rack
-    rack = loops.unit_rack
-    p_ref = chip_powers(case) if p_ref_w is None else np.asarray(p_ref_w, float)
-    eta = racks["vrm_efficiency"].to_numpy(float)[rack]
-    m = plant.unit_flow_kg_s
-    lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
-    no_flow = np.flatnonzero((m <= 0) & (p_ref[rack] > 0) & (lf + vlf > 0))
-    if no_flow.size:
-        i = int(rack[no_flow[0]])
-        raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
-                        element=f"rack '{racks['id'].iloc[i]}'", field="p_it_w", value=float(p_ref[i]))
-    half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
-    r_plate = np.where(m > 0, plant.unit_r_th_k_per_w, 0.0)
-    b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + r_plate * lf * n / s["chips_per_rack"]
-    r_jc, plate_share = s["chip_r_jc_k_per_w"], lf * n / s["chips_per_rack"]  # q_plate = plate_share P_u
-    b_case, b = b, b + r_jc * plate_share  # to the junction: leakage at the junction's temperature
-    p_unit_ref = p_ref[rack] / n
-    model = s["leakage_model"]
-    p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1]
-    for iteration in range(1, 51):
-        a = plant.unit_t_in_k + half_c * slf * shelf[rack] / n
-        if model == "none" or s["leakage_fraction"] == 0:
-            t_case = a + b_case * p_unit_ref
-            return p_ref.copy(), t_case, iteration, junction_temperature(t_case, plate_share * p_unit_ref, r_jc)
-        f = s["leakage_fraction"]
-        t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
-        _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[model], s["leakage_k_per_k"],
-                     s["leakage_t_ref_k"], t_chip, p_new, status)
-        bad = np.flatnonzero(status != STATUS_CONVERGED)
-        if bad.size:
-            u = int(bad[0])
-            name = racks["id"].iloc[int(rack[u])]
-            raise ConvergenceError(
-                f"rack '{name}': thermal runaway: its chips' leakage rises faster with temperature than the "
-                f"cold plates remove it (coolant {a[u] - 273.15:.2f} °C, {b[u] * 1e3:.4f} K/kW from power to "
-                f"chip temperature); no steady chip temperature exists",
-                details={"rack": name, "t_coolant_k": float(a[u]), "k_per_w": float(b[u])})
-        negative = np.flatnonzero(p_new < p_unit_ref * (1 - f))
-        if negative.size:
-            u = int(negative[0])
-            raise CaseError(f"the {model} leakage model gives negative leakage at the chip temperature "
-                            f"{t_chip[u] - 273.15:.2f} °C of rack '{racks['id'].iloc[int(rack[u])]}': the chips run "
-                            f"below the model's validity (1 + k (T - T_ref) >= 0)", file=case.file,
-                            element="[cooling]", field="leakage_t_ref_k", value=s["leakage_t_ref_k"],
-                            allowed=f"<= {t_chip[u] + 1.0 / s['leakage_k_per_k']:.2f} K for this leakage_k_per_k")
-        p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
-        change = np.max(np.abs(p_rack - p_it), initial=0.0)
-        p_it = p_rack
-        if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
-            return p_it, t_chip - r_jc * plate_share * p_new, iteration, t_chip
-        shelf = rack_powers(case, p_it)[1]
-    raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
-                           details={"change_w": float(change)})
+    return ChipPoints(case, plant)(p_ref_w)
+
+
+class ChipPoints:
+    """:func:`chip_operating_points` of one case and plant with the terms that do not depend on the IT power
+    worked out once (a time series calls it at every step); the same arithmetic in the same order, so the same
+    numbers. The plant's ``settings`` may differ later only in what the chips do not read (the ambient)."""
+
+    def __init__(self, case, plant: CoolingPlant):
+        s, cp, loops = plant.settings, plant.tcs.cp_j_per_kg_k, plant.loops
+        self.case, self.unit_t_in_k = case, plant.unit_t_in_k
+        self.n, self.rack = loops.units_per_rack, loops.unit_rack
+        n, rack = self.n, self.rack
+        eta = case.tables["rack"]["vrm_efficiency"].to_numpy(float)[rack]
+        m = plant.unit_flow_kg_s
+        lf, vlf, self.slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
+        self.maybe_dry = np.flatnonzero((m <= 0) & (lf + vlf > 0))  # units that fail once their rack has power
+        half_c = np.where(m > 0, 0.5 / np.where(m > 0, m, 1.0) / cp, 0.0)
+        r_plate = np.where(m > 0, plant.unit_r_th_k_per_w, 0.0)
+        b = half_c * (lf + vlf * (1.0 / eta - 1.0)) + r_plate * lf * n / s["chips_per_rack"]
+        self.r_jc, self.plate_share = s["chip_r_jc_k_per_w"], lf * n / s["chips_per_rack"]  # q_plate = share P_u
+        self.b_case, self.b = b, b + self.r_jc * self.plate_share  # to the junction: leakage at its temperature
+        self.half_c = half_c
+        self.model = s["leakage_model"]
+        self.leaky = not (self.model == "none" or s["leakage_fraction"] == 0)
+        self.f, self.k_per_k, self.t_ref_k = s["leakage_fraction"], s["leakage_k_per_k"], s["leakage_t_ref_k"]
+
+    def __call__(self, p_ref_w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """``(p_it_w per rack, t_chip_k per unit, iterations, t_junction_k per unit)`` at the racks' IT powers
+        ``p_ref_w`` [W] (default: the case's, :func:`gigawatt.models.racks.chip_powers`)."""
+        case, n, rack, slf = self.case, self.n, self.rack, self.slf
+        p_ref = chip_powers(case) if p_ref_w is None else np.asarray(p_ref_w, float)
+        no_flow = self.maybe_dry[p_ref[rack[self.maybe_dry]] > 0]
+        if no_flow.size:
+            i = int(rack[no_flow[0]])
+            raise CaseError("the rack puts heat into a cooling loop that has no flow", file=case.file,
+                            element=f"rack '{case.tables['rack']['id'].iloc[i]}'", field="p_it_w",
+                            value=float(p_ref[i]))
+        half_c, b, r_jc, plate_share = self.half_c, self.b, self.r_jc, self.plate_share
+        p_unit_ref = p_ref[rack] / n
+        # the shelves' heat enters the coolant only with liquid-cooled shelves (slf > 0): at slf = 0 the term
+        # is an exact zero and ``a`` the inlet temperature itself
+        p_it, shelf = p_ref.copy(), rack_powers(case, p_ref)[1] if slf else None
+        for iteration in range(1, 51):
+            a = self.unit_t_in_k + half_c * slf * shelf[rack] / n if slf else self.unit_t_in_k
+            if not self.leaky:
+                t_case = a + self.b_case * p_unit_ref
+                return p_ref.copy(), t_case, iteration, junction_temperature(t_case, plate_share * p_unit_ref, r_jc)
+            f = self.f
+            t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
+            _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[self.model], self.k_per_k,
+                         self.t_ref_k, t_chip, p_new, status)
+            bad = np.flatnonzero(status != STATUS_CONVERGED)
+            if bad.size:
+                u = int(bad[0])
+                name = case.tables["rack"]["id"].iloc[int(rack[u])]
+                raise ConvergenceError(
+                    f"rack '{name}': thermal runaway: its chips' leakage rises faster with temperature than the "
+                    f"cold plates remove it (coolant {a[u] - 273.15:.2f} °C, {b[u] * 1e3:.4f} K/kW from power to "
+                    f"chip temperature); no steady chip temperature exists",
+                    details={"rack": name, "t_coolant_k": float(a[u]), "k_per_w": float(b[u])})
+            negative = np.flatnonzero(p_new < p_unit_ref * (1 - f))
+            if negative.size:
+                u = int(negative[0])
+                raise CaseError(f"the {self.model} leakage model gives negative leakage at the chip temperature "
+                                f"{t_chip[u] - 273.15:.2f} °C of rack '{case.tables['rack']['id'].iloc[int(rack[u])]}'"
+                                f": the chips run below the model's validity (1 + k (T - T_ref) >= 0)", file=case.file,
+                                element="[cooling]", field="leakage_t_ref_k", value=self.t_ref_k,
+                                allowed=f"<= {t_chip[u] + 1.0 / self.k_per_k:.2f} K for this leakage_k_per_k")
+            p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
+            change = np.max(np.abs(p_rack - p_it), initial=0.0)
+            p_it = p_rack
+            if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
+                return p_it, t_chip - r_jc * plate_share * p_new, iteration, t_chip
+            shelf = rack_powers(case, p_it)[1]
+        raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
+                               details={"change_w": float(change)})
 
 
 @dataclass(frozen=True)
@@ -604,24 +627,26 @@ class HeatState:
 
 def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
                other_loss_w: float, p_grid_w: float, recovery_demand_w: float | None = None,
-               dry_cooler_design: DryCoolerDesign | None = None, strict: bool = True) -> HeatState:
+               dry_cooler_design: DryCoolerDesign | None = None, strict: bool = True, facility: bool = True
+               ) -> HeatState:
     """Heat from the electrical results through the loops, CDUs and facility water to ambient and reuse.
 
     ``recovery_demand_w`` [W]: heat the recovery exchanger takes (default: the case's
     ``recovery_demand_w``; the district-heating stage passes what its plant draws). ``dry_cooler_design``:
     what the dry coolers are sized for (default: this point's heat); ``strict``: a facility set-point the dry
-    coolers cannot hold at the ambient is an error (else counted in ``dry_cooler_over_limit``)."""
+    coolers cannot hold at the ambient is an error (else counted in ``dry_cooler_over_limit``); ``facility``
+    False: the facility water is left to :func:`with_recovery` (``facility`` empty; :func:`heat_offered`)."""
     s, tcs, loops, hyd = plant.settings, plant.tcs, plant.loops, plant.hydraulics
     lf, vlf, slf = s["liquid_fraction"], s["vrm_liquid_fraction"], s["shelf_liquid_fraction"]
     q_liq = lf * rack_p_it_w + vlf * rack_vrm_loss_w + slf * rack_shelf_loss_w
     q_air_rack = (1 - lf) * rack_p_it_w + (1 - vlf) * rack_vrm_loss_w + (1 - slf) * rack_shelf_loss_w
     n = loops.units_per_rack
     th = plant.thermal.solve(q_liq[loops.unit_rack] / n)
-    unit_t_out = th.t_node_k[loops.n_node + np.arange(loops.unit_rack.size)]
+    unit_t_out = th.t_node_k[plant.thermal.heat_node]  # (the heat nodes: n_node + unit)
     t_out = unit_t_out if n == 1 else th.t_node_k[loops.rack_outlet_node]
     _check_loop_temperatures(case, tcs, loops, th.t_node_k)
 
-    loop_loss = np.bincount(thermal_pipe_loop(loops), weights=th.q_loss_w, minlength=loops.n_loop)
+    loop_loss = np.bincount(plant.thermal.branch_loop, weights=th.q_loss_w, minlength=loops.n_loop)
     c_hot = hyd.flow_kg_s * tcs.cp_j_per_kg_k
     live = c_hot > 0
     t_ret = np.where(live, th.t_node_k[loops.return_node] + hyd.shaft_w / np.where(live, c_hot, 1.0),
@@ -641,6 +666,8 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
 
     heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
                      t_cold_out, eps, {})
+    if not facility:
+        return heat
     return with_recovery(case, plant, heat, p_grid_w, recovery_demand_w, dry_cooler_design, strict)
 
 
@@ -730,6 +757,25 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
               dry_cooler_design: "DryCoolerDesign | None" = None, strict: bool = True) -> dict:
     """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out (the
     recovery exchanger first, so the dry coolers see the water it leaves, at the facility flow)."""
+    t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return = _facility_water(s, fws, q_air_w, cdu_duty_w,
+                                                                                     cdu_c_cold_w_per_k)
+    q_recovered = min(recovery_demand_w, q_available)
+    q_rejected = q_available - q_recovered
+    design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
+    dry = _dry_coolers(case, s, q_rejected, c_total, design, strict)
+    try:  # the return within the facility coolant's range (its properties are not needed)
+        check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
+    except CaseError as err:
+        raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
+    return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
+            "q_air_w": q_air_w, "air_fan_w": air_fan, "q_air_coil_w": q_coil, "facility_pump_shaft_w": shaft,
+            "facility_pump_electric_w": shaft / s["motor_efficiency"], "q_available_w": q_available,
+            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected, **dry}
+
+
+def _facility_water(s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k) -> tuple:
+    """The facility water's mixed stream before recovery and dry coolers: (supply [K], air-handler fans [W],
+    air-coil heat [W], capacity rate [W/K], flow [kg/s], pump shaft power [W], heat available [W], return [K])."""
     t_f = s["facility_supply_t_k"]
     air_fan = s["air_fan_w_per_w"] * q_air_w
     q_coil = q_air_w + air_fan
@@ -740,18 +786,22 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
     q_available = float(cdu_duty_w.sum()) + q_coil + shaft
     t_return = t_f + q_available / c_total if c_total > 0 else t_f
-    q_recovered = min(recovery_demand_w, q_available)
-    q_rejected = q_available - q_recovered
-    design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
-    dry = _dry_coolers(case, s, q_rejected, c_total, design, strict)
+    return t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return
+
+
+def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, float, float]:
+    """What the facility water offers a heat-recovery plant before it takes any: ``(q_available_w [W],
+    t_reuse_k [K], t_facility_supply_k [K])``, the figures of :func:`with_recovery`'s facility that do not depend
+    on the heat recovered, without solving the dry coolers (a ``solve_heat(..., facility=False)`` result: a
+    time series asks the district-heating stage first, then completes the facility once)."""
+    s, fws = plant.settings, plant.fws
+    t_f, _, _, _, _, _, q_available, t_return = _facility_water(
+        s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k)
     try:
-        coolant_properties(_table(fws.name), t_return, field="t_facility_return_k")
+        check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
     except CaseError as err:
         raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
-    return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
-            "q_air_w": q_air_w, "air_fan_w": air_fan, "q_air_coil_w": q_coil, "facility_pump_shaft_w": shaft,
-            "facility_pump_electric_w": shaft / s["motor_efficiency"], "q_available_w": q_available,
-            "t_reuse_k": t_return, "q_recovered_w": q_recovered, "q_rejected_w": q_rejected, **dry}
+    return q_available, t_return, t_f
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ the kernel serves single-level monopolar networks, the common campus.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -116,6 +117,14 @@ def ledger(p_grid: float, p_it: float, stage_losses) -> dict:
     stages = np.asarray(stage_losses, dtype=float)
     p_loss = stages.sum(axis=0)
     other = stages[:3].sum(axis=0)
+    if stages.ndim == 1:  # one step: the same IEEE operations on floats, without numpy's per-scalar overhead
+        p_grid, p_it, p_loss = float(p_grid), float(p_it), float(p_loss)
+        out = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": p_loss,
+               "efficiency_grid_to_chip": p_it / p_grid if p_grid > 0 else math.nan,
+               "energy_balance_residual": abs(p_grid - p_it - p_loss) / max(abs(p_grid), 1e-300),
+               "other_loss_w": float(other)}
+        out.update(zip(STAGE_FIGURES, stages.tolist()))
+        return out
     with np.errstate(divide="ignore", invalid="ignore"):
         residual = np.abs(p_grid - p_it - p_loss) / np.maximum(np.abs(p_grid), 1e-300)
         eff = np.where(p_grid > 0, p_it / np.where(p_grid > 0, p_grid, 1.0), np.nan)
