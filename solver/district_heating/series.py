@@ -280,6 +280,7 @@ class DistrictHeatingSeries:
         self._history = None
         self._t_in = state.consumer_t_supply_k.copy()        # what reached each substation over the last step
         self.heat = ~dh.is_flow
+        self._takes_demand = dh.flow_heat | self.heat  # substations whose dynamic node takes out their demand
         self.tank = make_tank(case, self.s, state.figures["dh_t_return_k"])
         self.ledger = dict.fromkeys(STEP_LEDGER_KEYS, 0.0)
         self.steps = 0
@@ -396,15 +397,15 @@ class DistrictHeatingSeries:
             # rounding noise about zero, which no relative test tells from a flow); it cools in the pipes
             m_hyd[:] = 0.0
             m_node[self._dyn_sup] = m_node[self._dyn_ret] = 0.0
-        m_branch = np.concatenate([m_hyd, flow, flow])[self._bperm]
+        m_thermal = np.concatenate([m_hyd, flow, flow])
+        m_branch = m_thermal[self._bperm]
         # 4. the water moves on
         value = self.node_value
         value[self._dyn_sup] = t_sup
-        value[self._dyn_sub] = np.where(dh.flow_heat | self.heat, demand, t_ret_c)
+        value[self._dyn_sub] = np.where(self._takes_demand, demand, t_ret_c)
         gain = None
         if s["frictional_heating"]:
-            gain = pipe_friction_w(dh, np.concatenate([m_hyd, flow, flow]), hyd.p_pa)[self._bperm]
-        m_thermal = np.concatenate([m_hyd, flow, flow])
+            gain = pipe_friction_w(dh, m_thermal, hyd.p_pa)[self._bperm]
         self._surround.apply(self.dyn, m_thermal, self._t_node_last)
         r = self.dyn.step(value, m_branch, m_node, float(dt_s), q_gain_w=gain)
         self._t_node_last = r.t_node_k[self._npos]
