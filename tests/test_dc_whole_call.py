@@ -144,3 +144,36 @@ def test_shelf_losses_equal_loss_by_model():
                              racks["id"].to_numpy())
         np.testing.assert_array_equal(ShelfLosses(case)(p), want, err_msg=name)
         assert (want[::5] == 0).all() and (want[1::5] > 0).any(), name
+
+
+def test_ratings_from_the_case_codes_equal_the_string_comparisons():
+    """The rating methods given the case's codes of kind and material rate every line as they do comparing
+    the strings; the vendor table evaluated once per run of equal cross-sections gives the same numbers as
+    evaluated per line."""
+    from gigawatt.models.ampacity import AMPACITY_METHODS, canalis_ktc_rating
+    from gigawatt.solver.dc.ratings import case_line_ratings, line_ratings
+
+    for name, case in _cases().items():
+        lines = case.tables["line"]
+        codes = {f: case.codes("line", f) for f in ("kind", "material")}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for m, f in AMPACITY_METHODS.items():
+                np.testing.assert_array_equal(f(lines, codes), f(lines), err_msg=f"{name} {m}")
+        busway = (lines["kind"].to_numpy() == "busway") & (lines["material"].to_numpy() == "copper")
+        want = np.where(busway, canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float))
+                        * lines["n_parallel"].to_numpy(float), np.nan)
+        np.testing.assert_array_equal(AMPACITY_METHODS["canalis_ktc"](lines, codes), want, err_msg=name)
+        for got, ref in zip(case_line_ratings(case), line_ratings(lines)):
+            np.testing.assert_array_equal(got, ref, err_msg=name)
+
+
+def test_evaluation_on_runs_equals_evaluation_per_element():
+    from gigawatt.models.ampacity import _on_runs, canalis_ktc_rating
+
+    rng = np.random.default_rng(3)
+    for trial in range(50):
+        n = int(rng.integers(0, 40))
+        values = rng.choice(np.array([400e-6, 1000e-6, 2000e-6, 0.0, -0.0, np.nan, 1e-3 + 1e-19]), size=3)
+        x = values[np.sort(rng.integers(0, 3, n))] if trial % 2 else rng.choice(values, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.testing.assert_array_equal(_on_runs(canalis_ktc_rating, x), canalis_ktc_rating(x))

@@ -16,7 +16,7 @@ from xarray.indexes import PandasIndex
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.models.kpis import boundary_powers
 from gigawatt.models.racks import chip_powers
-from gigawatt.solver.dc.ratings import line_loading, line_ratings, loading_warnings
+from gigawatt.solver.dc.ratings import case_line_ratings, line_loading, loading_warnings
 
 # Variables the solver computes: name -> (unit, long name). Inputs echoed in the results take their unit
 # from the schema table (see ``_echo``).
@@ -146,7 +146,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
-    add_line_ratings(ds, lines, np.abs(f.line_i_a), line_temp)
+    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp)
 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
@@ -220,10 +220,11 @@ def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None,
     return out
 
 
-def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
+def add_line_ratings(ds: dict, case, current, line_temp=None) -> None:
     """Each line's rating, the method that gave it, its loading |current|/rating (``current`` [A]: the
     largest conductor current of the line) and its conductor temperature, into the variables ``ds``."""
-    rating, method = line_ratings(lines)
+    lines = case.tables["line"]
+    rating, method = case_line_ratings(case)
     ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
     ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
     ds["line_rating_method"] = _var("line", "rating_method", method)
@@ -286,13 +287,14 @@ def _warnings(ds) -> str:
     (unless declared ``two_way``: rectifiers and SSTs are unidirectional otherwise), or loaded beyond its
     rating; a line loaded above its current rating. One line each."""
     out = []
+    var = ds.variables  # the arrays themselves: ds[name] would build a DataArray with its coordinates
     for dim, loading in (("source", "source_loading"), ("converter", "converter_loading")):
-        ids, x = ds[dim].values, ds[loading].values
-        two_way = ds[f"{dim}_two_way"].values.astype(bool) if f"{dim}_two_way" in ds else np.zeros(x.size, bool)
+        ids, x = var[dim].values, var[loading].values
+        two_way = var[f"{dim}_two_way"].values.astype(bool) if f"{dim}_two_way" in var else np.zeros(x.size, bool)
         for i in np.flatnonzero((x < -1e-9) & ~two_way)[:5]:
             out.append(f"{dim} '{ids[i]}' absorbs {-x[i] * 100:.1f} % of its rating (it cannot feed power back)")
         for i in np.flatnonzero(x > 1.0)[:5]:
             out.append(f"{dim} '{ids[i]}' is loaded to {x[i] * 100:.1f} % of its rating")
-    if "line_loading" in ds:
-        out += loading_warnings(ds["line"].values, ds["line_loading"].values, ds["line_rating_method"].values)
+    if "line_loading" in var:
+        out += loading_warnings(var["line"].values, var["line_loading"].values, var["line_rating_method"].values)
     return "\n".join(out)
