@@ -160,8 +160,10 @@ def _feeds(case: Case):
     return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
 
 
-def assemble(case: Case) -> Network:
-    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
+def assemble(case: Case, *, figures=None) -> Network:
+    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels). ``figures``:
+    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the racks' chip powers are
+    taken from it)."""
     buses = case.tables["bus"]
     n = len(buses)
     _refuse_grid_elements(case)
@@ -200,7 +202,8 @@ def assemble(case: Case) -> Network:
     zones = Zones(zone_start, zone_end, link_start, link_end, zone_v_nominal, zone_g_max, levels)
     fb = pos[f_bus]
     rack_bus = case.ref_rows("rack", "bus")
-    p_it = chip_powers(case)  # kept: the results report it (on an input basis it is a root, found once)
+    # Kept: the results report it (on an input basis it is a root, found once).
+    p_it = chip_powers(case) if figures is None else figures.get("rack_p_it_w")
     p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
     rack_pos = pos[rack_bus].astype(idx)
 

@@ -1,6 +1,8 @@
 """Numba kernels of the DC assembly: zones, breadth-first solve order and tree lines of the buses, in O(N).
 
 Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
+They release the GIL: a worker thread finds the case's other figures meanwhile
+(:mod:`gigawatt.solver.dc.case_figures`).
 
 The results are exactly those of the sparse-graph routines of SciPy they replace, which cost most of the
 assembly at 10⁵ buses (matrix conversions, comparison sorts): zones numbered as
@@ -19,7 +21,7 @@ from numba import njit
 _SHORT_ROW = 16  # rows up to this many lines are sorted by insertion; longer ones (a switchboard) by np.sort
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_rows(n, head, other):
     """The lines grouped by their ``head`` end (bus rows 0..n−1), each group ordered by the ``other`` end and
     then by line: ``start`` (n + 1; group u is ``line[start[u]:start[u + 1]]``), ``line`` and ``end`` (the
@@ -74,7 +76,7 @@ def _reach(u, mark, value, queue, end, from_start, from_end, to_start, to_end):
     return end
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     """Connected components of the buses over the lines: (count, zone of each bus row), numbered in the
     order of their lowest bus row. ``from_*``/``to_*``: :func:`line_rows` by ``frm`` and by ``to``."""
@@ -94,7 +96,7 @@ def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     return count, zone
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
@@ -171,7 +173,7 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     return bus_row, pred[bus_row], g_row[bus_row], line_row[bus_row], in_tree
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, to, g, zone_of_row, zone_level,
                    fixed_row, v_fixed, zone_v, v_nominal_row, f_bus, f_k, f_vset, frm_all, to_all, in_service,
                    pos_idx, bus_row_idx, tree_line_idx, zone_idx, level_idx, line_from_idx, line_to_idx):
