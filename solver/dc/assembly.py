@@ -162,8 +162,8 @@ def _feeds(case: Case):
 
 def assemble(case: Case, *, figures=None) -> Network:
     """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels). ``figures``:
-    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the racks' chip powers are
-    taken from it)."""
+    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the racks' chip and input
+    powers are taken from it)."""
     buses = case.tables["bus"]
     n = len(buses)
     _refuse_grid_elements(case)
@@ -203,8 +203,11 @@ def assemble(case: Case, *, figures=None) -> Network:
     fb = pos[f_bus]
     rack_bus = case.ref_rows("rack", "bus")
     # Kept: the results report it (on an input basis it is a root, found once).
-    p_it = chip_powers(case) if figures is None else figures.get("rack_p_it_w")
-    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
+    if figures is None:
+        p_it = chip_powers(case)
+        p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
+    else:
+        p_it, (p_in, shelf_loss, vrm_loss) = figures.get("rack_p_it_w"), figures.get("rack_powers")
     rack_pos = pos[rack_bus].astype(idx)
 
     def positions(table, field):

@@ -17,12 +17,13 @@ import numpy as np
 BACKGROUND_MIN_BUSES = 20_000
 """Fewest buses for :class:`CaseFigures` to use a worker thread; below it the thread costs more than it saves."""
 
-ITEMS = ("rack_p_it_w", "bus_distance_m", "line_ratings")
+ITEMS = ("rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings")
 
 
 class CaseFigures:
     """The figures of :data:`ITEMS` for ``case`` at lines in service ``line_in_service`` (default: the lines'
-    ``in_service``): ``rack_p_it_w`` [W] per rack row, ``bus_distance_m`` [m] per bus row, ``line_ratings``
+    ``in_service``): ``rack_p_it_w`` [W] per rack row, ``rack_powers`` (input, shelf and regulator losses [W] at
+    those chip powers, :func:`gigawatt.models.racks.rack_powers`), ``bus_distance_m`` [m] per bus row, ``line_ratings``
     (rating [A], method) per line row. ``background``: use a worker thread (default: from
     :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by :meth:`get` of that item."""
 
@@ -49,7 +50,7 @@ class CaseFigures:
 
     def _compute(self, name: str):
         try:
-            self._out[name] = _FIGURES[name](self._case, self._live)
+            self._out[name] = _FIGURES[name](self)
         except BaseException as err:  # handed to the caller by get()
             self._error[name] = err
         self._ready[name].set()
@@ -64,22 +65,29 @@ class CaseFigures:
         return self._out[name]
 
 
-def _chip_powers(case, live):
+def _chip_powers(figures):
     from gigawatt.models.racks import chip_powers
 
-    return chip_powers(case)
+    return chip_powers(figures._case)
 
 
-def _distances(case, live):
+def _rack_powers(figures):
+    from gigawatt.models.racks import rack_powers
+
+    return rack_powers(figures._case, figures.get("rack_p_it_w"))
+
+
+def _distances(figures):
     from gigawatt.solver.dc.results import bus_distance_m
 
-    return bus_distance_m(case, live)
+    return bus_distance_m(figures._case, figures._live)
 
 
-def _ratings(case, live):
+def _ratings(figures):
     from gigawatt.solver.dc.ratings import case_line_ratings
 
-    return case_line_ratings(case)
+    return case_line_ratings(figures._case)
 
 
-_FIGURES = {"rack_p_it_w": _chip_powers, "bus_distance_m": _distances, "line_ratings": _ratings}
+_FIGURES = {"rack_p_it_w": _chip_powers, "rack_powers": _rack_powers, "bus_distance_m": _distances,
+            "line_ratings": _ratings}
