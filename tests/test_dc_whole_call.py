@@ -177,3 +177,48 @@ def test_evaluation_on_runs_equals_evaluation_per_element():
         x = values[np.sort(rng.integers(0, 3, n))] if trial % 2 else rng.choice(values, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.testing.assert_array_equal(_on_runs(canalis_ktc_rating, x), canalis_ktc_rating(x))
+
+
+def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
+    """:class:`gigawatt.solver.dc.case_figures.CaseFigures` gives the same arrays on a worker thread as found
+    when asked for, and the assembly from them the same network; an error on the worker is raised by get()."""
+    import dataclasses
+
+    import pytest
+
+    from gigawatt.errors import CaseError
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.dc.case_figures import ITEMS, CaseFigures
+
+    def same(a, b, what):
+        if isinstance(a, tuple):
+            for x, y in zip(a, b):
+                same(x, y, what)
+        elif dataclasses.is_dataclass(a):
+            for f in dataclasses.fields(a):
+                same(getattr(a, f.name), getattr(b, f.name), f"{what}.{f.name}")
+        elif isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype, what
+            np.testing.assert_array_equal(a, b, err_msg=what)
+        else:
+            assert a == b if not isinstance(a, dict) else a.keys() == b.keys(), what
+
+    for name, case in _cases().items():
+        threaded, inline = CaseFigures(case, background=True), CaseFigures(case, background=False)
+        for item in reversed(ITEMS):  # asked for in any order
+            same(threaded.get(item), inline.get(item), f"{name} {item}")
+        same(assemble(case, figures=CaseFigures(case, background=True)), assemble(case), name)
+    from gigawatt.solver.dc import case_figures
+
+    def refuse(figures):
+        raise CaseError("the rack's input power does not cover its power shelves' loss at no load")
+
+    monkeypatch.setitem(case_figures._FIGURES, "rack_p_it_w", refuse)
+    case = _cases()["benchmark"]
+    figures = CaseFigures(case, background=True)
+    for item in ("rack_p_it_w", "rack_powers"):  # the second needs the first
+        with pytest.raises(CaseError, match="loss at no load"):
+            figures.get(item)
+    assert figures.get("bus_distance_m").size == len(case.tables["bus"])  # the others are still found
+    with pytest.raises(CaseError, match="loss at no load"):
+        assemble(case, figures=CaseFigures(case, background=True))
