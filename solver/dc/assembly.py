@@ -162,21 +162,22 @@ def _feeds(case: Case):
 
 def assemble(case: Case, *, figures=None) -> Network:
     """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels). ``figures``:
-    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the racks' chip and input
-    powers are taken from it)."""
+    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the line resistances and
+    the racks' chip and input powers are taken from it)."""
     buses = case.tables["bus"]
     n = len(buses)
     _refuse_grid_elements(case)
     if n == 0:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
-    in_service, r, frm_all, to_all = _lines(case)
-    live = np.flatnonzero(in_service)
-    frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
+    live = np.flatnonzero(case.tables["line"]["in_service"].to_numpy(dtype=bool))
+    frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
 
-    # Zones: connected components over lines; each needs a feed.
+    # Zones: connected components over lines; each needs a feed. (The line resistances meanwhile on the worker.)
     rows = line_rows(n, frm, to) + line_rows(n, to, frm)  # the lines from each bus, and to it
     n_zone, zone_of_row = zones_of(n, *rows)
+    in_service, r, frm_all, to_all = _lines(case) if figures is None else figures.get("lines")
+    g = 1.0 / r[live]
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)

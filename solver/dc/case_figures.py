@@ -1,5 +1,5 @@
-"""What a DC solve needs of the case's tables alone, not of its load flow: the racks' chip powers (on an input
-basis the root of each rack's chain, :func:`gigawatt.models.racks.chip_powers`), each bus's route length from its
+"""What a DC solve needs of the case's tables alone, not of its load flow: the lines' resistances, the racks'
+chip powers (on an input basis the root of each rack's chain, :func:`gigawatt.models.racks.chip_powers`), each bus's route length from its
 feeds (:func:`gigawatt.solver.dc.results.bus_distance_m`) and each line's rating
 (:func:`gigawatt.solver.dc.ratings.case_line_ratings`).
 
@@ -17,12 +17,13 @@ import numpy as np
 BACKGROUND_MIN_BUSES = 20_000
 """Fewest buses for :class:`CaseFigures` to use a worker thread; below it the thread costs more than it saves."""
 
-ITEMS = ("rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings")
+ITEMS = ("lines", "rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings")
 
 
 class CaseFigures:
     """The figures of :data:`ITEMS` for ``case`` at lines in service ``line_in_service`` (default: the lines'
-    ``in_service``): ``rack_p_it_w`` [W] per rack row, ``rack_powers`` (input, shelf and regulator losses [W] at
+    ``in_service``): ``lines`` (in service, loop resistance [Ω] and end-bus rows of every line, as the assembly
+    takes them), ``rack_p_it_w`` [W] per rack row, ``rack_powers`` (input, shelf and regulator losses [W] at
     those chip powers, :func:`gigawatt.models.racks.rack_powers`), ``bus_distance_m`` [m] per bus row, ``line_ratings``
     (rating [A], method) per line row. ``background``: use a worker thread (default: from
     :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by :meth:`get` of that item."""
@@ -65,6 +66,12 @@ class CaseFigures:
         return self._out[name]
 
 
+def _lines(figures):
+    from gigawatt.solver.dc.assembly import _lines
+
+    return _lines(figures._case)
+
+
 def _chip_powers(figures):
     from gigawatt.models.racks import chip_powers
 
@@ -89,5 +96,5 @@ def _ratings(figures):
     return case_line_ratings(figures._case)
 
 
-_FIGURES = {"rack_p_it_w": _chip_powers, "rack_powers": _rack_powers, "bus_distance_m": _distances,
+_FIGURES = {"lines": _lines, "rack_p_it_w": _chip_powers, "rack_powers": _rack_powers, "bus_distance_m": _distances,
             "line_ratings": _ratings}
