@@ -10,12 +10,14 @@ The numbers are the same either way: the same functions on the same tables.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
 
 BACKGROUND_MIN_BUSES = 20_000
-"""Fewest buses for :class:`CaseFigures` to use a worker thread; below it the thread costs more than it saves."""
+"""Fewest buses for :class:`CaseFigures` to use a worker thread (and only where the process may use two CPUs);
+below it the thread costs more than it saves."""
 
 ITEMS = ("lines", "rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings")
 
@@ -35,7 +37,7 @@ class CaseFigures:
         self._out, self._error = {}, {}
         self._ready = {name: threading.Event() for name in ITEMS}
         if background is None:
-            background = len(case.tables["bus"]) >= BACKGROUND_MIN_BUSES
+            background = len(case.tables["bus"]) >= BACKGROUND_MIN_BUSES and _cpus() >= 2
         self._thread = None
         if background:
             self._thread = threading.Thread(target=self._run, name="gigawatt-case-figures", daemon=True)
@@ -64,6 +66,11 @@ class CaseFigures:
         if name in self._error:
             raise self._error[name]
         return self._out[name]
+
+
+def _cpus() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _lines(figures):
