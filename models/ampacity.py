@@ -145,11 +145,37 @@ def conductor_temperature_from_load(current_a, ampacity_a, conductor_max_temp_k,
     return t_amb + (np.asarray(conductor_max_temp_k, float) - t_amb) * ratio * ratio
 
 
-def _given(lines):
+def _given(lines, codes=None):
     return lines["ampacity_a"].to_numpy(float)
 
 
-def _iec60287(lines):
+def _is(lines, codes, field: str, value: str, rows=None) -> np.ndarray:
+    """Whether each line (of ``rows``, default all) has ``value`` in the choice ``field``: from the case's codes
+    (``codes[field]`` = ``(code, labels)``, :meth:`gigawatt.cases.case.Case.codes`) when given, else by comparing
+    the strings (slower by far at 10⁵ lines)."""
+    if codes is not None and field in codes:
+        code, labels = codes[field]
+        code = code if rows is None else code[rows]
+        return code == labels.index(value)
+    values = lines[field].to_numpy()
+    return (values if rows is None else values[rows]) == value
+
+
+def _on_runs(func, x: np.ndarray) -> np.ndarray:
+    """``func(x)`` of an element-wise ``func``, evaluated once per run of equal consecutive values of ``x``
+    (equal bit patterns) and repeated over the run: the same numbers, fewer evaluations (a row of busways
+    shares one cross-section)."""
+    x = np.ascontiguousarray(x, dtype=float)
+    if x.size < 2:
+        return func(x)
+    bits = x.view(np.int64)
+    start = np.flatnonzero(np.r_[True, bits[1:] != bits[:-1]])
+    if start.size > x.size // 2:
+        return func(x)
+    return np.repeat(func(x[start]), np.diff(np.r_[start, x.size]))
+
+
+def _iec60287(lines, codes=None):
     """IEC 60287 for every line with a thermal resistance, per circuit × n_parallel (NaN for the others; only
     the lines with one are evaluated)."""
     from gigawatt.models.conductors import MATERIALS
@@ -165,10 +191,10 @@ def _iec60287(lines):
     area = col("cross_section_m2").astype(float)
     rho20 = col("rho20_ohm_m").astype(float)
     alpha = col("alpha_per_k").astype(float)
-    material = col("material")
     for name, props in MATERIALS.items():
-        rho20[(material == name) & np.isnan(rho20)] = props["rho20_ohm_m"]
-        alpha[(material == name) & np.isnan(alpha)] = props["alpha_per_k"]
+        this = _is(lines, codes, "material", name, rows)
+        rho20[this & np.isnan(rho20)] = props["rho20_ohm_m"]
+        alpha[this & np.isnan(alpha)] = props["alpha_per_k"]
     t_max = col("conductor_max_temp_k").astype(float)
     r_per_m = resistivity_at_temperature(rho20, alpha, t_max) / area
     out[rows] = col("n_parallel").astype(float) * iec60287_dc_rating(
@@ -176,13 +202,14 @@ def _iec60287(lines):
     return out
 
 
-def _canalis(lines):
-    """The vendor table's rating of every copper busway (NaN for the other lines; only busways are evaluated)."""
+def _canalis(lines, codes=None):
+    """The vendor table's rating of every copper busway (NaN for the other lines; only busways are evaluated,
+    once per run of equal cross-sections)."""
     out = np.full(len(lines), np.nan)
-    rows = np.flatnonzero(lines["kind"].to_numpy() == "busway")
-    rows = rows[lines["material"].to_numpy()[rows] == "copper"]
+    rows = np.flatnonzero(_is(lines, codes, "kind", "busway"))
+    rows = rows[_is(lines, codes, "material", "copper", rows)]
     if rows.size:
-        out[rows] = (canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float)[rows])
+        out[rows] = (_on_runs(canalis_ktc_rating, lines["cross_section_m2"].to_numpy(float)[rows])
                      * lines["n_parallel"].to_numpy(float)[rows])
     return out
 
@@ -192,5 +219,6 @@ AMPACITY_METHODS = {
     "iec60287": _iec60287,  # IEC 60287-1-1 eq. (1) with the line's thermal resistance
     "canalis_ktc": _canalis,  # copper busways: the Canalis KTC vendor table (a manufacturer's table)
 }
-"""Rating methods, in the order they are tried: each takes a validated line table and returns one rating per
-line [A] (NaN where it does not apply); the first that applies rates the line."""
+"""Rating methods, in the order they are tried: each takes a validated line table (and optionally the case's codes
+of its choice fields, ``{field: (code, labels)}``) and returns one rating per line [A] (NaN where it does not
+apply); the first that applies rates the line."""

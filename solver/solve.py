@@ -10,6 +10,7 @@ from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.models.racks import rack_powers
 from gigawatt.solver.dc.loadflow import solve_dc, solve_dc_thermal, warm_start_voltages
 from gigawatt.solver.dc.meshed_case import chain_dc_dataset, uses_grid_elements
+from gigawatt.solver.dc.case_figures import CaseFigures
 from gigawatt.solver.dc.results import build_dataset
 from gigawatt.solver.plausibility import check_plausibility
 from gigawatt.solver.results_schema import conform
@@ -89,10 +90,14 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
         return _district_heating(ds, case, None, district_heating_network)
     # A case with DC grid elements (set-power terminals, conductance loads, ratio- or power-controlled or meshed
     # DC/DC converters) has its DC stage solved by the DC grid load flow; net is then None.
-    net = None if uses_grid_elements(case) else assemble(case)
+    grid = uses_grid_elements(case)
+    # What the solve needs of the tables alone (chip powers, bus distances, line ratings): on the second core
+    # while this one assembles.
+    figures = None if grid or _bipolar(case) else CaseFigures(case)
+    net = None if grid else assemble(case, figures=figures)
     if case.settings.get("cooling") is None:
-        return _district_heating(_ac_grid(_electrical(case, net, __version__, v_start_v=v_start_v), case, ac_grid),
-                                 case, None, district_heating_network)
+        return _district_heating(_ac_grid(_electrical(case, net, __version__, v_start_v=v_start_v, figures=figures),
+                                          case, ac_grid), case, None, district_heating_network)
 
     from gigawatt.solver.cooling.stage import chip_operating_points, prepare_cooling, solve_heat, with_recovery
     from gigawatt.solver.cooling.results import add_cooling
@@ -102,8 +107,8 @@ def _solve(case: Case, district_heating_network=None, v_start_v=None, loop_flow_
     leaky = case.settings["cooling"]["leakage_model"] != "none"
     if leaky and net is not None:
         net = with_rack_power(net, case, p_it)
-    ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None, v_start_v=v_start_v), case,
-                  ac_grid)
+    ds = _ac_grid(_electrical(case, net, __version__, p_it=p_it if leaky else None, v_start_v=v_start_v,
+                              figures=figures), case, ac_grid)
     # What the facility takes in: the stations' intake and what set-power terminals (storage, links) deliver
     # into the DC network; conductance loads turn their power into heat in the hall air, as the losses do.
     p_in = ds.attrs["p_grid_w"] + ds.attrs.get("p_dc_terminals_w", 0.0)
@@ -179,16 +184,21 @@ def _c(t_k: float) -> str:
     return f"{t_k - 273.15:.1f} °C"
 
 
-def _electrical(case, net, version, p_it=None, v_start_v=None) -> xr.Dataset:
+def _bipolar(case) -> bool:
+    return (case.settings.get("dc") or {}).get("system") == "bipolar"
+
+
+def _electrical(case, net, version, p_it=None, v_start_v=None, figures=None) -> xr.Dataset:
     """Solve the DC network, monopolar or bipolar (``[dc] system``), and build its results; with ``[solver]
     conductor_temperature = "from_load"`` each line's resistance at its temperature from the load. ``net``
     None: the case has DC grid elements, solved by the DC grid load flow
-    (:func:`gigawatt.solver.dc.meshed_case.chain_dc_dataset`)."""
+    (:func:`gigawatt.solver.dc.meshed_case.chain_dc_dataset`). ``figures``: the case's
+    :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started."""
     from_load = case.settings["solver"]["conductor_temperature"] == "from_load"
     if net is None:
         _grid_settings_supported(case, from_load)
         ds = chain_dc_dataset(case, version=version, p_it=p_it)
-    elif (case.settings.get("dc") or {}).get("system") == "bipolar":
+    elif _bipolar(case):
         if from_load:
             raise CaseError("conductor temperatures from the load are solved for monopolar DC networks only",
                             file=case.file, element="[solver]", field="conductor_temperature", value="from_load",
@@ -200,11 +210,11 @@ def _electrical(case, net, version, p_it=None, v_start_v=None) -> xr.Dataset:
         ds = build_bipolar_dataset(case, net, state, version=version, p_it=p_it)
     elif from_load:
         net, state, temp = solve_dc_thermal(net, case, settings=case.settings["solver"])
-        ds = build_dataset(case, net, state, version=version, p_it=p_it, line_temp=temp)
+        ds = build_dataset(case, net, state, version=version, p_it=p_it, line_temp=temp, figures=figures)
     else:
         state = solve_dc(net, case, settings=case.settings["solver"],
                          v_start=None if v_start_v is None else warm_start_voltages(net, case, v_start_v))
-        ds = build_dataset(case, net, state, version=version, p_it=p_it)
+        ds = build_dataset(case, net, state, version=version, p_it=p_it, figures=figures)
     ds.attrs.update(idealised_elements(case))
     ds.attrs["rack_power_basis"] = rack_power_basis(case)
     return ds

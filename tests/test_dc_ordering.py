@@ -123,3 +123,91 @@ def test_long_rows_are_sorted_like_short_ones():
     expected = np.lexsort((np.arange(m), other))
     np.testing.assert_array_equal(line, expected)
     np.testing.assert_array_equal(end, other[expected])
+
+
+def numpy_network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, to, g, zone_of_row, zone_level,
+                         fixed_row, v_fixed, zone_v, v_nominal_row, f_bus, f_k, f_vset, frm_all, to_all, in_service):
+    """The assembly's earlier NumPy steps after the tree (the oracle of :func:`network_arrays`)."""
+    n = bus_row.size
+    is_root = pred_row == n
+    tree_line = np.full(n, -1, dtype=np.int64)
+    tree_line[~is_root] = live[tree_edge[~is_root]]
+    pos = np.empty(n, dtype=np.int64)
+    pos[bus_row] = np.arange(n)
+    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)
+    zone_pos = zone_of_row[bus_row]
+    zone_start = np.flatnonzero(np.r_[True, zone_pos[1:] != zone_pos[:-1]])
+    zone_end = np.r_[zone_start[1:], n]
+    zone_rank = np.empty(zone_level.size, dtype=np.int64)
+    zone_rank[zone_pos[zone_start]] = np.arange(zone_start.size)
+    link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
+    lorder = np.argsort(link_zone, kind="stable")
+    link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
+    link_line = live[~in_tree][lorder]
+    level_pos = zone_level[zone_pos]
+    v_nominal = v_nominal_row[bus_row]
+    fb = pos[f_bus]
+    k_droop = np.bincount(fb, weights=f_k, minlength=n)
+    kv_droop = np.bincount(fb, weights=f_k * f_vset, minlength=n)
+    v_start = np.where(fixed_row, v_fixed, zone_v[zone_of_row])[bus_row]
+    g_sum = (k_droop + g_parent + np.bincount(np.maximum(parent, 0), weights=g_parent, minlength=n)
+             + np.bincount(link_a, weights=link_g, minlength=n) + np.bincount(link_b, weights=link_g, minlength=n))
+    fixed = fixed_row[bus_row]
+    up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
+    arrays = {
+        "pos": pos, "parent": parent, "up": up, "fixed": fixed, "v_nominal": v_nominal, "v_start": v_start,
+        "k_droop": k_droop, "kv_droop": kv_droop,
+        "g_couple": np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0),
+        "zone_start": zone_start, "zone_end": zone_end,
+        "link_start": np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left"),
+        "link_end": np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right"),
+        "zone_v_nominal": np.minimum.reduceat(v_nominal, zone_start),
+        "zone_g_max": np.maximum.reduceat(g_sum, zone_start), "zone_lev": level_pos[zone_start],
+        "link_a": link_a, "link_b": link_b, "link_g": link_g, "link_line": link_line,
+    }
+    index = {"pos": pos, "bus_row": bus_row, "tree_line": tree_line,
+             "zone": np.repeat(np.arange(zone_start.size), zone_end - zone_start), "level": level_pos,
+             "line_from": np.where(in_service, pos[np.maximum(frm_all, 0)], -1),
+             "line_to": np.where(in_service, pos[np.maximum(to_all, 0)], -1)}
+    return arrays, index
+
+
+@pytest.mark.parametrize("seed,n,zones,extra,star", CASES)
+@pytest.mark.parametrize("idx", [np.int32, np.int64])
+def test_network_arrays_equal_the_numpy_assembly(seed, n, zones, extra, star, idx):
+    """:func:`network_arrays` gives the arrays the assembly's NumPy steps gave, bit for bit and of the same
+    types, with lines out of service, stiff and droop feeds, several levels and rings."""
+    from gigawatt.solver.dc.ordering import network_arrays
+
+    frm_all, to_all, g_all, rng = random_network(seed, n, zones, extra, star)
+    in_service = rng.random(frm_all.size) > 0.1
+    live = np.flatnonzero(in_service)
+    frm, to, g = frm_all[live], to_all[live], g_all[live]
+    rows = line_rows(n, frm, to) + line_rows(n, to, frm)
+    n_zone, zone_of_row = zones_of(n, *rows)
+    zone_of_row = zone_of_row.astype(np.int32)
+    roots = np.array(sorted(int(rng.choice(np.flatnonzero(zone_of_row == z))) for z in range(n_zone)), np.int64)
+    zone_level = rng.integers(0, 3, n_zone)
+    key = np.empty(n_zone, dtype=np.int64)
+    key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
+    bus_row, pred_row, g_parent, tree_edge, in_tree = tree_order(n, g, roots, key[zone_of_row], n_zone, *rows)
+    n_feed = 2 * n_zone + 3
+    f_bus = rng.integers(0, n, n_feed)
+    f_k = np.where(rng.random(n_feed) < 0.5, 0.0, rng.uniform(1e2, 1e5, n_feed))
+    f_vset = rng.uniform(700.0, 900.0, n_feed)
+    fixed_row = np.zeros(n, dtype=bool)
+    fixed_row[f_bus[f_k == 0.0]] = True
+    v_fixed = np.where(fixed_row, rng.uniform(700.0, 900.0, n), np.nan)
+    zone_v = rng.uniform(700.0, 900.0, n_zone)
+    v_nominal_row = rng.choice([800.0, 400.0, np.nan], n, p=[0.6, 0.39, 0.01])
+    args = (bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, to, g, zone_of_row, zone_level, fixed_row,
+            v_fixed, zone_v, v_nominal_row, f_bus, f_k, f_vset, frm_all, to_all, in_service)
+    want, want_index = numpy_network_arrays(*args)
+    got_index = {k: np.empty(n if k not in ("line_from", "line_to") else frm_all.size, dtype=idx)
+                 for k in ("pos", "bus_row", "tree_line", "zone", "level", "line_from", "line_to")}
+    got = network_arrays(*args, *got_index.values())
+    for (name, a), b in zip(want.items(), got):
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(b, a, err_msg=name)  # bit for bit (NaN where NumPy has NaN)
+    for name, a in want_index.items():
+        np.testing.assert_array_equal(got_index[name], a, err_msg=name)

@@ -144,3 +144,81 @@ def test_shelf_losses_equal_loss_by_model():
                              racks["id"].to_numpy())
         np.testing.assert_array_equal(ShelfLosses(case)(p), want, err_msg=name)
         assert (want[::5] == 0).all() and (want[1::5] > 0).any(), name
+
+
+def test_ratings_from_the_case_codes_equal_the_string_comparisons():
+    """The rating methods given the case's codes of kind and material rate every line as they do comparing
+    the strings; the vendor table evaluated once per run of equal cross-sections gives the same numbers as
+    evaluated per line."""
+    from gigawatt.models.ampacity import AMPACITY_METHODS, canalis_ktc_rating
+    from gigawatt.solver.dc.ratings import case_line_ratings, line_ratings
+
+    for name, case in _cases().items():
+        lines = case.tables["line"]
+        codes = {f: case.codes("line", f) for f in ("kind", "material")}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for m, f in AMPACITY_METHODS.items():
+                np.testing.assert_array_equal(f(lines, codes), f(lines), err_msg=f"{name} {m}")
+        busway = (lines["kind"].to_numpy() == "busway") & (lines["material"].to_numpy() == "copper")
+        want = np.where(busway, canalis_ktc_rating(lines["cross_section_m2"].to_numpy(float))
+                        * lines["n_parallel"].to_numpy(float), np.nan)
+        np.testing.assert_array_equal(AMPACITY_METHODS["canalis_ktc"](lines, codes), want, err_msg=name)
+        for got, ref in zip(case_line_ratings(case), line_ratings(lines)):
+            np.testing.assert_array_equal(got, ref, err_msg=name)
+
+
+def test_evaluation_on_runs_equals_evaluation_per_element():
+    from gigawatt.models.ampacity import _on_runs, canalis_ktc_rating
+
+    rng = np.random.default_rng(3)
+    for trial in range(50):
+        n = int(rng.integers(0, 40))
+        values = rng.choice(np.array([400e-6, 1000e-6, 2000e-6, 0.0, -0.0, np.nan, 1e-3 + 1e-19]), size=3)
+        x = values[np.sort(rng.integers(0, 3, n))] if trial % 2 else rng.choice(values, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.testing.assert_array_equal(_on_runs(canalis_ktc_rating, x), canalis_ktc_rating(x))
+
+
+def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
+    """:class:`gigawatt.solver.dc.case_figures.CaseFigures` gives the same arrays on a worker thread as found
+    when asked for, and the assembly from them the same network; an error on the worker is raised by get()."""
+    import dataclasses
+
+    import pytest
+
+    from gigawatt.errors import CaseError
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.dc.case_figures import ITEMS, CaseFigures
+
+    def same(a, b, what):
+        if isinstance(a, tuple):
+            for x, y in zip(a, b):
+                same(x, y, what)
+        elif dataclasses.is_dataclass(a):
+            for f in dataclasses.fields(a):
+                same(getattr(a, f.name), getattr(b, f.name), f"{what}.{f.name}")
+        elif isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype, what
+            np.testing.assert_array_equal(a, b, err_msg=what)
+        else:
+            assert a == b if not isinstance(a, dict) else a.keys() == b.keys(), what
+
+    for name, case in _cases().items():
+        threaded, inline = CaseFigures(case, background=True), CaseFigures(case, background=False)
+        for item in reversed(ITEMS):  # asked for in any order
+            same(threaded.get(item), inline.get(item), f"{name} {item}")
+        same(assemble(case, figures=CaseFigures(case, background=True)), assemble(case), name)
+    from gigawatt.solver.dc import case_figures
+
+    def refuse(figures):
+        raise CaseError("the rack's input power does not cover its power shelves' loss at no load")
+
+    monkeypatch.setitem(case_figures._FIGURES, "rack_p_it_w", refuse)
+    case = _cases()["benchmark"]
+    figures = CaseFigures(case, background=True)
+    for item in ("rack_p_it_w", "rack_powers"):  # the second needs the first
+        with pytest.raises(CaseError, match="loss at no load"):
+            figures.get(item)
+    assert figures.get("bus_distance_m").size == len(case.tables["bus"])  # the others are still found
+    with pytest.raises(CaseError, match="loss at no load"):
+        assemble(case, figures=CaseFigures(case, background=True))

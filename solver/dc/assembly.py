@@ -20,7 +20,7 @@ from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.dc.ordering import line_rows, tree_order, zones_of
+from gigawatt.solver.dc.ordering import line_rows, network_arrays, tree_order, zones_of
 
 STIFF_DROOP = 1e-12
 """Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
@@ -160,21 +160,24 @@ def _feeds(case: Case):
     return table, row, ids, loss_model, bus, input_bus, v_set, droop, rated, k, stiff
 
 
-def assemble(case: Case) -> Network:
-    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels)."""
+def assemble(case: Case, *, figures=None) -> Network:
+    """Turn a validated case into a :class:`Network` (typed arrays, breadth-first order, levels). ``figures``:
+    the case's :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, when started (the line resistances and
+    the racks' chip and input powers are taken from it)."""
     buses = case.tables["bus"]
     n = len(buses)
     _refuse_grid_elements(case)
     if n == 0:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
-    in_service, r, frm_all, to_all = _lines(case)
-    live = np.flatnonzero(in_service)
-    frm, to, g = frm_all[live], to_all[live], 1.0 / r[live]
+    live = np.flatnonzero(case.tables["line"]["in_service"].to_numpy(dtype=bool))
+    frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
 
-    # Zones: connected components over lines; each needs a feed.
+    # Zones: connected components over lines; each needs a feed. (The line resistances meanwhile on the worker.)
     rows = line_rows(n, frm, to) + line_rows(n, to, frm)  # the lines from each bus, and to it
     n_zone, zone_of_row = zones_of(n, *rows)
+    in_service, r, frm_all, to_all = _lines(case) if figures is None else figures.get("lines")
+    g = 1.0 / r[live]
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
@@ -183,62 +186,40 @@ def assemble(case: Case) -> Network:
 
     bus_row, pred_row, g_parent, tree_edge, in_tree = _tree(n, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff,
                                                             rows)
-    is_root = pred_row == n
-    tree_line = np.full(n, -1, dtype=np.int64)
-    tree_line[~is_root] = live[tree_edge[~is_root]]  # a line-table row
-    pos = np.empty(n, dtype=np.int64)
-    pos[bus_row] = np.arange(n)
-    parent = np.where(is_root, -1, pos[np.where(is_root, 0, pred_row)]).astype(np.int32)  # halves its memory traffic
-
-    # Zones in solve order, each a contiguous range of positions; links grouped by zone the same way.
-    zone_pos = zone_of_row[bus_row]
-    zone_start = np.flatnonzero(np.r_[True, zone_pos[1:] != zone_pos[:-1]])
-    zone_end = np.r_[zone_start[1:], n]
-    zone_rank = np.empty(n_zone, dtype=np.int64)
-    zone_rank[zone_pos[zone_start]] = np.arange(zone_start.size)
-    link_zone = zone_rank[zone_of_row[frm[~in_tree]]]
-    lorder = np.argsort(link_zone, kind="stable")
-    link_a, link_b, link_g = pos[frm[~in_tree]][lorder], pos[to[~in_tree]][lorder], g[~in_tree][lorder]
-    link_line = live[~in_tree][lorder]
-    level_pos = zone_level[zone_pos]
-    zone_lev = level_pos[zone_start]
-    levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
-               int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
-    v_nominal = buses["v_nominal_v"].to_numpy(float)[bus_row]
-
-    # Droop aggregated per bus; start from the set-points of each zone.
-    fb = pos[f_bus]
-    k_droop = np.bincount(fb, weights=f_k, minlength=n)
-    kv_droop = np.bincount(fb, weights=f_k * f_vset, minlength=n)
     zone_v = np.zeros(n_zone)
     np.maximum.at(zone_v, zone_of_row[f_bus], f_vset)
-    v_start = np.where(fixed_row, v_fixed, zone_v[zone_of_row])[bus_row]
-
-    g_sum = (k_droop + g_parent + np.bincount(np.maximum(parent, 0), weights=g_parent, minlength=n)
-             + np.bincount(link_a, weights=link_g, minlength=n) + np.bincount(link_b, weights=link_g, minlength=n))
-    zones = Zones(zone_start, zone_end,
-                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="left"),
-                  np.searchsorted(link_zone[lorder], np.arange(zone_start.size), side="right"),
-                  np.minimum.reduceat(v_nominal, zone_start), np.maximum.reduceat(g_sum, zone_start), levels)
-    fixed = fixed_row[bus_row]
-    up = np.where(parent >= 0, parent, np.arange(n)).astype(parent.dtype)
+    idx = np.int32 if n < 2**31 - 1 else np.int64  # index arrays: half the memory
+    pos_i, bus_row_i, tree_line, zone, level = (np.empty(n, dtype=idx) for _ in range(5))
+    line_from, line_to = np.empty(in_service.size, dtype=idx), np.empty(in_service.size, dtype=idx)
+    # Positions, parents, zones in solve order (each a contiguous range of positions), links grouped by zone,
+    # droop per bus, start voltages (the set-points of each zone): one kernel.
+    (pos, parent, up, fixed, v_nominal, v_start, k_droop, kv_droop, g_couple, zone_start, zone_end, link_start,
+     link_end, zone_v_nominal, zone_g_max, zone_lev, link_a, link_b, link_g, link_line) = network_arrays(
+        bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, to, g, zone_of_row, zone_level, fixed_row,
+        v_fixed, zone_v, buses["v_nominal_v"].to_numpy(float), f_bus, f_k, f_vset, frm_all, to_all, in_service,
+        pos_i, bus_row_i, tree_line, zone, level, line_from, line_to)
+    levels = [(int(lev), int(np.searchsorted(-zone_lev, -lev, side="left")),
+               int(np.searchsorted(-zone_lev, -lev, side="right"))) for lev in np.unique(zone_lev)[::-1]]
+    zones = Zones(zone_start, zone_end, link_start, link_end, zone_v_nominal, zone_g_max, levels)
+    fb = pos[f_bus]
     rack_bus = case.ref_rows("rack", "bus")
-    p_it = chip_powers(case)  # kept: the results report it (on an input basis it is a root, found once)
-    p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
-    i32 = (lambda a: a.astype(np.int32)) if n < 2**31 - 1 else (lambda a: a)  # index arrays: half the memory
-    rack_pos = i32(pos[rack_bus])
+    # Kept: the results report it (on an input basis it is a root, found once).
+    if figures is None:
+        p_it = chip_powers(case)
+        p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
+    else:
+        p_it, (p_in, shelf_loss, vrm_loss) = figures.get("rack_p_it_w"), figures.get("rack_powers")
+    rack_pos = pos[rack_bus].astype(idx)
 
     def positions(table, field):
         return pos[case.ref_rows(table, field)]
 
     return Network(
-        n_bus=n, pos=i32(pos), bus_row=i32(bus_row), v_nominal=v_nominal, parent=parent, g_parent=g_parent,
-        up=up, g_couple=np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0), tree_line=i32(tree_line),
-        zone=i32(np.repeat(np.arange(zone_start.size), zone_end - zone_start)), level=i32(level_pos),
+        n_bus=n, pos=pos_i, bus_row=bus_row_i, v_nominal=v_nominal, parent=parent, g_parent=g_parent,
+        up=up, g_couple=g_couple, tree_line=tree_line, zone=zone, level=level,
         fixed=fixed, v_start=v_start, k_droop=k_droop, kv_droop=kv_droop, zones=zones,
         link_a=link_a, link_b=link_b, link_g=link_g, link_line=link_line, line_in_service=in_service,
-        line_from=i32(np.where(in_service, pos[np.maximum(frm_all, 0)], -1)),
-        line_to=i32(np.where(in_service, pos[np.maximum(to_all, 0)], -1)), line_r=r,
+        line_from=line_from, line_to=line_to, line_r=r,
         feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
                     f_droop, f_rated, f_k, f_stiff),
         rack_bus=rack_pos, rack_p_it=p_it, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,

@@ -95,7 +95,7 @@ def build_bipolar_dataset(case, net, st, *, version: str, p_it=None) -> xr.Datas
     ds["r_neutral_ohm"] = _bvar("line", "r_neutral_ohm", st.r_neutral)
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
-    add_line_ratings(ds, lines, np.max(np.abs(i), axis=1))  # the most loaded of its three conductors
+    add_line_ratings(ds, case, np.max(np.abs(i), axis=1))  # the most loaded of its three conductors
 
     p_src, l_src = _per_row(net, st.feed_p, "source", len(src)), _per_row(net, st.feed_loss, "source", len(src))
     half = 0.5 * src["rated_power_w"].to_numpy(float)

@@ -34,7 +34,7 @@ LABEL_CORRECTING_BUDGET = 4
 """Relaxations per line end the depth-first search may spend before Dijkstra's algorithm takes over."""
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: the results run it on a worker thread (gigawatt.solver.dc.results.CaseFigures)
 def shortest_distances(n, a, b, length, sources, budget=LABEL_CORRECTING_BUDGET):
     """Length of the shortest route [m] from any of the buses ``sources`` to each of ``n`` buses over
     undirected lines ``a[e]``–``b[e]`` of length ``length[e]`` [m] (>= 0; parallel lines: the shortest counts);

@@ -13,7 +13,7 @@ from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network, line_resistance, with_line_resistance
 from gigawatt.solver.dc.kernel import (PARALLEL_MIN_BUSES, STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_NAMES,
                                       branch_currents, newton_zones, newton_zones_serial)
-from gigawatt.solver.dc.ratings import line_ratings, line_temperatures
+from gigawatt.solver.dc.ratings import case_line_ratings, line_temperatures
 from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
 
 # Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
@@ -154,7 +154,7 @@ def solve_dc_thermal(net: Network, case, *, settings: dict) -> tuple[Network, DC
     """
     lines = case.tables["line"]
     live = net.line_in_service
-    rating, _ = line_ratings(lines)
+    rating, _ = case_line_ratings(case)
     temp = lines["conductor_temp_k"].to_numpy(float)
     st = solve_dc(net, case, settings=settings)
     for _ in range(THERMAL_MAX_ITERATIONS):

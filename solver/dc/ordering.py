@@ -1,6 +1,8 @@
 """Numba kernels of the DC assembly: zones, breadth-first solve order and tree lines of the buses, in O(N).
 
 Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
+They release the GIL: a worker thread finds the case's other figures meanwhile
+(:mod:`gigawatt.solver.dc.case_figures`).
 
 The results are exactly those of the sparse-graph routines of SciPy they replace, which cost most of the
 assembly at 10⁵ buses (matrix conversions, comparison sorts): zones numbered as
@@ -19,7 +21,7 @@ from numba import njit
 _SHORT_ROW = 16  # rows up to this many lines are sorted by insertion; longer ones (a switchboard) by np.sort
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_rows(n, head, other):
     """The lines grouped by their ``head`` end (bus rows 0..n−1), each group ordered by the ``other`` end and
     then by line: ``start`` (n + 1; group u is ``line[start[u]:start[u + 1]]``), ``line`` and ``end`` (the
@@ -74,7 +76,7 @@ def _reach(u, mark, value, queue, end, from_start, from_end, to_start, to_end):
     return end
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     """Connected components of the buses over the lines: (count, zone of each bus row), numbered in the
     order of their lowest bus row. ``from_*``/``to_*``: :func:`line_rows` by ``frm`` and by ``to``."""
@@ -94,7 +96,7 @@ def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
     return count, zone
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
@@ -169,3 +171,116 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
                 g_row[child] = total - run_start[child]
                 in_tree[e] = True
     return bus_row, pred[bus_row], g_row[bus_row], line_row[bus_row], in_tree
+
+
+@njit(cache=True, nogil=True)
+def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, to, g, zone_of_row, zone_level,
+                   fixed_row, v_fixed, zone_v, v_nominal_row, f_bus, f_k, f_vset, frm_all, to_all, in_service,
+                   pos_idx, bus_row_idx, tree_line_idx, zone_idx, level_idx, line_from_idx, line_to_idx):
+    """The solver's arrays in solve order from :func:`tree_order`'s (``bus_row``, ``pred_row``, ``g_parent``,
+    ``tree_edge``, ``in_tree``; the in-service lines ``live`` with ends ``frm``, ``to`` and conductances ``g``),
+    in a few passes instead of one NumPy temporary per step (the same numbers, element by element, and sums in
+    the order ``numpy.bincount`` takes them).
+
+    ``*_idx``: preallocated index outputs (int32 below 2³¹ buses): position of each bus row, ``bus_row``, the
+    line-table row of each tree edge (−1 at roots), zone and level per position, each line's end positions
+    (−1 out of service). Returns ``pos`` (int64), ``parent`` and ``up`` (int32), ``fixed``, ``v_nominal``,
+    ``v_start``, ``k_droop``, ``kv_droop``, ``g_couple``, the zones' ``start``, ``end``, ``link_start``,
+    ``link_end``, lowest nominal voltage, largest Σ g + K and level, and the links (``link_a``, ``link_b``,
+    ``link_g``, ``link_line``) grouped by zone."""
+    n = bus_row.size
+    pos = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        pos[bus_row[i]] = i
+        pos_idx[bus_row[i]] = i
+        bus_row_idx[i] = bus_row[i]
+    parent = np.empty(n, dtype=np.int32)
+    up = np.empty(n, dtype=np.int32)
+    fixed = np.empty(n, dtype=np.bool_)
+    v_nominal = np.empty(n)
+    v_start = np.empty(n)
+    n_zone = 0
+    for i in range(n):
+        r = bus_row[i]
+        if pred_row[i] == n:
+            parent[i], up[i], tree_line_idx[i] = -1, i, -1
+        else:
+            parent[i] = pos[pred_row[i]]
+            up[i] = parent[i]
+            tree_line_idx[i] = live[tree_edge[i]]
+        fixed[i] = fixed_row[r]
+        v_nominal[i] = v_nominal_row[r]
+        v_start[i] = v_fixed[r] if fixed_row[r] else zone_v[zone_of_row[r]]
+        level_idx[i] = zone_level[zone_of_row[r]]
+        if i == 0 or zone_of_row[r] != zone_of_row[bus_row[i - 1]]:
+            n_zone += 1
+        zone_idx[i] = n_zone - 1
+    zone_start = np.empty(n_zone, dtype=np.int64)
+    zone_end = np.empty(n_zone, dtype=np.int64)
+    zone_rank = np.empty(zone_level.size, dtype=np.int64)
+    zone_lev = np.empty(n_zone, dtype=np.int64)
+    for i in range(n):
+        z = zone_idx[i]
+        if i == 0 or z != zone_idx[i - 1]:
+            zone_start[z] = i
+            zone_rank[zone_of_row[bus_row[i]]] = z
+            zone_lev[z] = level_idx[i]
+        zone_end[z] = i + 1
+    # The links (lines not in the tree), grouped by zone in line order: a stable counting sort.
+    link_start = np.zeros(n_zone + 1, dtype=np.int64)
+    for e in range(in_tree.size):
+        if not in_tree[e]:
+            link_start[zone_rank[zone_of_row[frm[e]]] + 1] += 1
+    for z in range(n_zone):
+        link_start[z + 1] += link_start[z]
+    k = link_start[n_zone]
+    link_a = np.empty(k, dtype=np.int64)
+    link_b = np.empty(k, dtype=np.int64)
+    link_g = np.empty(k)
+    link_line = np.empty(k, dtype=np.int64)
+    fill = link_start[:-1].copy()
+    for e in range(in_tree.size):
+        if not in_tree[e]:
+            z = zone_rank[zone_of_row[frm[e]]]
+            j = fill[z]
+            link_a[j], link_b[j], link_g[j], link_line[j] = pos[frm[e]], pos[to[e]], g[e], live[e]
+            fill[z] += 1
+    # Droop per bus, and each bus's Σ g + K, summed as the bincounts of the NumPy assembly summed them.
+    k_droop = np.zeros(n)
+    kv_droop = np.zeros(n)
+    for j in range(f_bus.size):
+        b = pos[f_bus[j]]
+        k_droop[b] += f_k[j]
+        kv_droop[b] += f_k[j] * f_vset[j]
+    child = np.zeros(n)
+    for i in range(n):
+        child[max(parent[i], 0)] += g_parent[i]
+    at_a = np.zeros(n)
+    at_b = np.zeros(n)
+    for l in range(k):
+        at_a[link_a[l]] += link_g[l]
+    for l in range(k):
+        at_b[link_b[l]] += link_g[l]
+    g_couple = np.empty(n)
+    zone_v_nominal = np.empty(n_zone)
+    zone_g_max = np.empty(n_zone)
+    for z in range(n_zone):
+        lo, hi = np.nan, np.nan
+        for i in range(zone_start[z], zone_end[z]):
+            g_sum = k_droop[i] + g_parent[i] + child[i] + at_a[i] + at_b[i]
+            vn = v_nominal[i]
+            if i == zone_start[z]:
+                lo, hi = vn, g_sum
+            else:  # as numpy.minimum / maximum: a NaN stays
+                if lo == lo and not vn >= lo:
+                    lo = vn
+                if hi == hi and not g_sum <= hi:
+                    hi = g_sum
+            g_couple[i] = g_parent[i] if parent[i] >= 0 and not fixed[i] and not fixed[up[i]] else 0.0
+        zone_v_nominal[z], zone_g_max[z] = lo, hi
+    for e in range(in_service.size):
+        line_from_idx[e] = pos[frm_all[e]] if in_service[e] else -1
+        line_to_idx[e] = pos[to_all[e]] if in_service[e] else -1
+    return (pos, parent, up, fixed, v_nominal, v_start, k_droop, kv_droop, g_couple, zone_start, zone_end,
+            link_start[:-1].copy(), link_start[1:].copy(), zone_v_nominal, zone_g_max, zone_lev, link_a, link_b,
+            link_g, link_line)

@@ -12,10 +12,11 @@ import numpy as np
 from gigawatt.models.ampacity import AMPACITY_METHODS, conductor_temperature_from_load, default_loop_inductance
 
 
-def line_ratings(lines) -> tuple[np.ndarray, np.ndarray]:
+def line_ratings(lines, codes=None) -> tuple[np.ndarray, np.ndarray]:
     """Rating [A] of each line of a validated line table (all its n_parallel circuits together) and the name
     of the method that gave it ('' where none applies; the rating is then NaN), as a string array (taken from
-    the method names by code: no Python string per line)."""
+    the method names by code: no Python string per line). ``codes``: the case's codes of the lines' choice
+    fields, ``{field: (code, labels)}`` (:meth:`gigawatt.cases.case.Case.codes`), to spare comparing strings."""
     rating = np.full(len(lines), np.nan)
     code = np.zeros(len(lines), dtype=np.int8)  # 0: unrated, k: the k-th method of the registry
     for k, func in enumerate(AMPACITY_METHODS.values(), start=1):
@@ -23,10 +24,15 @@ def line_ratings(lines) -> tuple[np.ndarray, np.ndarray]:
         if not todo.any():
             break
         with np.errstate(divide="ignore", invalid="ignore"):
-            got = func(lines)
+            got = func(lines, codes)
         take = todo & np.isfinite(got)
         rating[take], code[take] = got[take], k
-    return rating, np.array(["", *AMPACITY_METHODS])[code]
+    return rating, np.array(["", *AMPACITY_METHODS]).take(code)
+
+
+def case_line_ratings(case) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`line_ratings` of the case's lines, with the case's codes of their kind and material."""
+    return line_ratings(case.tables["line"], {f: case.codes("line", f) for f in ("kind", "material")})
 
 
 def line_loading(current_a, ampacity_a) -> np.ndarray:

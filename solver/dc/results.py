@@ -16,7 +16,8 @@ from xarray.indexes import PandasIndex
 from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.models.kpis import boundary_powers
 from gigawatt.models.racks import chip_powers
-from gigawatt.solver.dc.ratings import line_loading, line_ratings, loading_warnings
+from gigawatt.solver.dc.case_figures import CaseFigures
+from gigawatt.solver.dc.ratings import case_line_ratings, line_loading, loading_warnings
 
 # Variables the solver computes: name -> (unit, long name). Inputs echoed in the results take their unit
 # from the schema table (see ``_echo``).
@@ -69,13 +70,15 @@ def make_dataset(variables: dict, coords: dict, attrs: dict) -> xr.Dataset:
     return xr.Dataset(variables, coords=xr.Coordinates(index_vars, indexes=indexes), attrs=attrs)
 
 
-def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> xr.Dataset:
+def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None, figures: CaseFigures | None = None
+                  ) -> xr.Dataset:
     """The results dataset of a converged DC solve (see the module docstring for conventions).
 
     ``p_it`` [W]: the racks' IT power when it differs from the case's (chip leakage at the coolant's
     temperature); ``rack_p_it_w`` then holds it and ``rack_p_it_ref_w`` the case's value. ``line_temp`` [K]: the
     conductor temperatures the line resistances were taken at, when they came from the load (``[solver]
-    conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``.
+    conductor_temperature = "from_load"``); else the case's ``conductor_temp_k``. ``figures``: the case's
+    :class:`~gigawatt.solver.dc.case_figures.CaseFigures`, if already started (see :func:`rows_dataset`).
     """
     t = case.tables
     pos = net.pos
@@ -86,7 +89,7 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None) -> 
                      p_out_w=p_out, converter_loss_w=loss_conv, rack_p_in_w=net.rack_p_in,
                      shelf_loss_w=net.rack_shelf_loss, vrm_loss_w=net.rack_vrm_loss, rack_p_it_w=net.rack_p_it)
     return rows_dataset(case, flows, version=version, p_it=p_it, line_temp=line_temp, iterations=st.iterations,
-                        max_mismatch_a=st.max_mismatch_a)
+                        max_mismatch_a=st.max_mismatch_a, figures=figures)
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,16 @@ class RowFlows:
 
 def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, iterations: int = 0,
                  max_mismatch_a: float = 0.0, extra: dict | None = None, extra_coords: dict | None = None,
-                 other_supply_w: float = 0.0, other_load_w: float = 0.0) -> xr.Dataset:
+                 other_supply_w: float = 0.0, other_load_w: float = 0.0, figures: CaseFigures | None = None
+                 ) -> xr.Dataset:
     """The results Dataset of a DC solve from its figures by table row (see :func:`build_dataset`).
 
     ``extra`` / ``extra_coords``: further variables and their dimensions (the DC grid elements);
     ``other_supply_w`` [W]: what elements other than the stations deliver into the DC network (set-power
     terminals), ``other_load_w`` [W]: what loads other than the racks draw (conductance loads); both enter the
-    ledger, ``p_grid + other_supply = p_it + losses + other_load``.
+    ledger, ``p_grid + other_supply = p_it + losses + other_load``. ``figures``: the case's
+    :class:`~gigawatt.solver.dc.case_figures.CaseFigures` (bus distances and line ratings), when the caller
+    started them before solving; used when they are for ``f.line_in_service``.
     """
     t = case.tables
     bus, lines, src, conv, racks = t["bus"], t["line"], t["source"], t["converter"], t["rack"]
@@ -135,7 +141,9 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
     ds["p_load_w"] = _var("bus", "p_load_w", f.p_load_w)
     ds["level"] = _var("bus", "level", f.level)
-    ds["bus_distance_m"] = _var("bus", "bus_distance_m", bus_distance_m(case, f.line_in_service))
+    if figures is None or not figures.uses_lines(f.line_in_service):
+        figures = CaseFigures(case, f.line_in_service, background=False)
+    ds["bus_distance_m"] = _var("bus", "bus_distance_m", figures.get("bus_distance_m"))
 
     line_loss = np.square(f.line_i_a)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
     line_loss *= f.line_r_ohm
@@ -146,7 +154,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
-    add_line_ratings(ds, lines, np.abs(f.line_i_a), line_temp)
+    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, figures.get("line_ratings"))
 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
@@ -220,10 +228,12 @@ def rack_power_variables(case, rack_p_in_w, shelf_loss_w, vrm_loss_w, p_it=None,
     return out
 
 
-def add_line_ratings(ds: dict, lines, current, line_temp=None) -> None:
+def add_line_ratings(ds: dict, case, current, line_temp=None, ratings=None) -> None:
     """Each line's rating, the method that gave it, its loading |current|/rating (``current`` [A]: the
-    largest conductor current of the line) and its conductor temperature, into the variables ``ds``."""
-    rating, method = line_ratings(lines)
+    largest conductor current of the line) and its conductor temperature, into the variables ``ds``.
+    ``ratings``: :func:`gigawatt.solver.dc.ratings.case_line_ratings` if already found."""
+    lines = case.tables["line"]
+    rating, method = case_line_ratings(case) if ratings is None else ratings
     ds["line_ampacity_a"] = _var("line", "ampacity_a", rating)
     ds["line_loading"] = _var("line", "line_loading", line_loading(current, rating))
     ds["line_rating_method"] = _var("line", "rating_method", method)
@@ -286,13 +296,14 @@ def _warnings(ds) -> str:
     (unless declared ``two_way``: rectifiers and SSTs are unidirectional otherwise), or loaded beyond its
     rating; a line loaded above its current rating. One line each."""
     out = []
+    var = ds.variables  # the arrays themselves: ds[name] would build a DataArray with its coordinates
     for dim, loading in (("source", "source_loading"), ("converter", "converter_loading")):
-        ids, x = ds[dim].values, ds[loading].values
-        two_way = ds[f"{dim}_two_way"].values.astype(bool) if f"{dim}_two_way" in ds else np.zeros(x.size, bool)
+        ids, x = var[dim].values, var[loading].values
+        two_way = var[f"{dim}_two_way"].values.astype(bool) if f"{dim}_two_way" in var else np.zeros(x.size, bool)
         for i in np.flatnonzero((x < -1e-9) & ~two_way)[:5]:
             out.append(f"{dim} '{ids[i]}' absorbs {-x[i] * 100:.1f} % of its rating (it cannot feed power back)")
         for i in np.flatnonzero(x > 1.0)[:5]:
             out.append(f"{dim} '{ids[i]}' is loaded to {x[i] * 100:.1f} % of its rating")
-    if "line_loading" in ds:
-        out += loading_warnings(ds["line"].values, ds["line_loading"].values, ds["line_rating_method"].values)
+    if "line_loading" in var:
+        out += loading_warnings(var["line"].values, var["line_loading"].values, var["line_rating_method"].values)
     return "\n".join(out)
