@@ -275,28 +275,3 @@ def test_level_feeds_found_once_name_each_feeds_loss_model(kit):
             np.testing.assert_array_equal(a, b)
         seen.extend(sel)
     assert sorted(seen) == list(range(f.bus.size))
-
-
-def test_line_extremes_skipping_the_division_equal_dividing_at_every_step():
-    """:func:`gigawatt.solver.dc.series_kernel._line_extremes` skips the division below its bound; the largest
-    currents and their steps equal those of |ΔV/R| at every step, also for voltages a few ulps around the
-    bound and equal maxima at later steps (the first step is kept)."""
-    from gigawatt.solver.dc.series_kernel import _line_extremes
-
-    rng = np.random.default_rng(7)
-    n, m = 50, 200
-    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
-    r = rng.uniform(1e-5, 1e-1, m)
-    imax, istep, bound = np.full(m, -1.0), np.full(m, -1, np.int64), np.full(m, -np.inf)
-    want, want_step = np.full(m, -1.0), np.full(m, -1, np.int64)
-    v0 = rng.uniform(700.0, 800.0, n)
-    for k in range(300):
-        v = v0 * (1.0 + rng.integers(-4, 5, n) * np.finfo(float).eps) if k % 3 else rng.uniform(700.0, 800.0, n)
-        if k % 7 == 0:
-            v = v0.copy()  # the same currents again: not a new maximum
-        _line_extremes(k, 0, m, a, b, r, 10, v, imax, istep, bound)
-        c = np.abs((v[a] - v[b]) / r)
-        new = c > want
-        want[new], want_step[new] = c[new], 10 + k
-        np.testing.assert_array_equal(imax, want)
-        np.testing.assert_array_equal(istep, want_step)

@@ -191,11 +191,8 @@ class _KernelRun:
         self.p_load = np.zeros(net.n_bus)
         self.bus_vmin = np.full(net.n_bus, np.inf)
         self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
-        # The in-service lines' ends, resistances and extremes in that order (contiguous per zone).
-        self.line_ends = (net.line_from[self.line_list], net.line_to[self.line_list], net.line_r[self.line_list])
-        self.line_imax = np.full(self.line_list.size, -1.0)
-        self.line_imax_step = np.full(self.line_list.size, -1, dtype=np.int64)
-        self.line_dv_bound = np.full(self.line_list.size, -np.inf)
+        self.line_imax = np.full(net.line_r.size, -1.0)
+        self.line_imax_step = np.full(net.line_r.size, -1, dtype=np.int64)
 
     def rack_loads(self, start, stop):
         """IT power, input power, shelf and regulator losses [W] per (step, rack type), as
@@ -221,10 +218,11 @@ class _KernelRun:
         series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
                      net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
                      net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.bus_rack_ptr,
-                     self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, *self.line_ends, net.v_nominal,
-                     net.bus_row, start, series.v, series.v_prev, series.load_hist, self.p_load, series._i_fixed,
-                     *series._work, status, iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v,
-                     self.bus_vmin, self.bus_vmin_step, self.line_imax, self.line_imax_step, self.line_dv_bound)
+                     self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
+                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
+                     series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
+                     iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
+                     self.bus_vmin_step, self.line_imax, self.line_imax_step)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])
@@ -248,7 +246,5 @@ class _KernelRun:
     def extremes(self):
         net = self.net
         v_min = self.bus_vmin[net.pos] / (net.v_nominal[net.pos])
-        i_max, i_step = np.full(net.line_r.size, np.nan), np.full(net.line_r.size, -1, dtype=np.int64)
-        i_step[self.line_list] = self.line_imax_step
-        i_max[self.line_list] = np.where(self.line_imax_step >= 0, self.line_imax, np.nan)
-        return v_min, self.bus_vmin_step[net.pos], i_max, i_step
+        i_max = np.where(self.line_imax_step >= 0, self.line_imax, np.nan)
+        return v_min, self.bus_vmin_step[net.pos], i_max, self.line_imax_step

@@ -39,17 +39,13 @@ PREDICT_MAX_RATIO = 2.0
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
                  bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
-                 feed_rated, feed_rated_bus, line_ptr, line_from, line_to, line_r, v_nominal, bus_row,
+                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
-                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
-                 line_dv_bound):
+                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
-    in-service lines. The lines' arrays (end positions ``line_from``, ``line_to``, resistance ``line_r`` [Ω], the
-    extremes ``line_imax``, ``line_imax_step``, and ``line_dv_bound`` [V], a voltage difference below which the
-    line's current cannot exceed ``line_imax``, −inf before its first step: :func:`_line_extremes`) are those of
-    the in-service lines grouped by zone, contiguous (no gather through a list of line rows at every step).
+    in-service lines (``line_list``).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
     the chunk's first step (for the ``*_step`` extremes)."""
     n_steps = load_by_type.shape[0]
@@ -92,8 +88,8 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                               zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step)
             _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
                    feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
-            _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_from, line_to, line_r, step0, v, line_imax,
-                           line_imax_step, line_dv_bound)
+            _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r, step0, v,
+                           line_imax, line_imax_step)
 
 
 @njit(cache=True, error_model="numpy")
@@ -202,27 +198,15 @@ def _feeds(k, f0, f1, feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated, feed
             feed_p[k, f] = feed_p[k, f] + remainder * feed_rated[f] / (rated if rated > 0 else 1.0)
 
 
-DV_BOUND_MARGIN = 1.0 - 4.0 * np.finfo(np.float64).eps
-"""Factor of the bound below which a line's |ΔV| cannot give a current above its largest (see
-:func:`_line_extremes`)."""
-
-
 @njit(cache=True, error_model="numpy")
-def _line_extremes(k, e0, e1, line_from, line_to, line_r, step0, v, line_imax, line_imax_step, line_dv_bound):
-    """Each line's largest |I| = |V_from − V_to|/R [A] over the period and its first step (lines e0..e1-1).
-
-    The division is skipped where |ΔV| ≤ ``line_dv_bound`` = I_max·R·(1 − 4ε) (kept with each new largest
-    current): there |ΔV|/R ≤ I_max·(1 − 2.5ε) exactly (the bound's own rounding is below 1.5ε), so its rounded
-    quotient cannot exceed I_max and the extremes are those of dividing at every line (most steps set no
-    new largest current)."""
+def _line_extremes(k, e0, e1, line_list, line_from, line_to, line_r, step0, v, line_imax, line_imax_step):
+    """Each line's largest |I| = |V_from − V_to|/R [A] over the period and its first step."""
     for e in range(e0, e1):
-        dv = abs(v[line_from[e]] - v[line_to[e]])
-        if dv > line_dv_bound[e]:
-            c = dv / line_r[e]  # = |ΔV / R| to the bit (the sign of a quotient is exact)
-            if c > line_imax[e]:
-                line_imax[e] = c
-                line_imax_step[e] = step0 + k
-                line_dv_bound[e] = c * line_r[e] * DV_BOUND_MARGIN
+        j = line_list[e]
+        c = abs((v[line_from[j]] - v[line_to[j]]) / line_r[j])
+        if c > line_imax[j]:
+            line_imax[j] = c
+            line_imax_step[j] = step0 + k
 
 
 @njit(cache=True, error_model="numpy")
