@@ -41,11 +41,14 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                  bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
-                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
+                 tree_r, tree_dv_max, tree_imax, tree_imax_step):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
-    in-service lines (``line_list``).
+    lines followed apart (``line_list``: links and parallel lines); every other in-service line is the only line
+    from a bus to its parent and is followed at that bus (``tree_r`` [Ω], NaN elsewhere; ``tree_dv_max``,
+    ``tree_imax``, ``tree_imax_step``: see :func:`_ledger_buses_lines`).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
     the chunk's first step (for the ``*_step`` extremes)."""
     n_steps = load_by_type.shape[0]
@@ -84,8 +87,9 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 for kk in range(k + 1, n_steps):
                     status[kk, z] = NOT_RUN
                 break
-            _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
-                              zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step)
+            _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
+                                zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r,
+                                tree_dv_max, tree_imax, tree_imax_step)
             _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
                    feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
             _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r, step0, v,
@@ -135,11 +139,16 @@ def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, 
 
 
 @njit(cache=True, error_model="numpy")
-def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
-                      zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step):
+def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
+                        zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r, tree_dv_max, tree_imax,
+                        tree_imax_step):
     """One pass over the zone's buses: its constant-power load and line loss Σ g·ΔV² [W] (summed as in
-    ``newton_zones``), each bus's lowest voltage over the period, and the step's lowest per-unit voltage with
-    its bus-table row (the lowest row on ties)."""
+    ``newton_zones``), each bus's lowest voltage over the period, the step's lowest per-unit voltage with its
+    bus-table row (the lowest row on ties), and :func:`_line_extremes` of the line from each bus to its parent
+    where that line is followed here (``tree_r`` [Ω]): |I| = |V_i − V_parent|/R [A], the same numbers as
+    |V_from − V_to|/R. Correctly rounded division is monotone in the dividend, so while |ΔV| ≤ ``tree_dv_max``
+    (the |ΔV| of the largest |I| so far: −1 before the first step, +inf at a bus whose line is not followed
+    here) the quotient cannot exceed the largest |I| so far and is not computed."""
     load, loss = 0.0, 0.0
     best, best_row = np.inf, -1
     for i in range(b0, b1):
@@ -149,6 +158,12 @@ def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_n
         if p >= 0:
             dv = vi - v[p]
             loss += g_parent[i] * dv * dv
+            a = abs(dv)
+            if a > tree_dv_max[i]:
+                c = a / tree_r[i]
+                if c > tree_imax[i]:
+                    tree_imax[i], tree_dv_max[i] = c, a
+                    tree_imax_step[i] = step0 + k
         if vi < bus_vmin[i]:
             bus_vmin[i] = vi
             bus_vmin_step[i] = step0 + k
