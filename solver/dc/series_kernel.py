@@ -57,6 +57,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         l0, l1 = zone_link_start[z], zone_link_end[z]
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type)
         for k in range(n_steps):
             if k > 0 and _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type):
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
@@ -65,15 +66,10 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 # copied to v_prev, since with S_k = S_{k−1} the next step's ratio is 0 and never reads it.
                 load_hist[z, 1], load_hist[z, 2] = load_hist[z, 0], load_hist[z, 2] + 1.0
                 continue
-            load = 0.0
-            for i in range(b0, b1):
-                acc = 0.0
-                for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
-                    acc += load_by_type[k, rack_type[r]]
-                p_load[i] = acc
-                load += abs(acc)
+            load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-            predict_start(v, v_prev, load_hist, z, b0, b1, load)
+            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
+                                p_load)
             st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                       kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
@@ -104,17 +100,56 @@ def predict_start(v, v_prev, load_hist, z, b0, b1, load):
     nearly linear in S, so this start is off by O(ΔS²) instead of O(ΔS), and Newton usually meets the tolerance
     after one iteration instead of two; the answer is still Newton's, to the same tolerance. Shifts the history:
     ``v_prev`` ← V_{k−1}, ``load_hist[z]`` ← (S_k, S_{k−1}, count of solved steps)."""
+    r = _predict_ratio(load_hist, z, load)
+    for i in range(b0, b1):
+        vi = v[i]
+        v[i] = vi + r * (vi - v_prev[i])
+        v_prev[i] = vi
+
+
+@njit(cache=True, error_model="numpy")
+def _predict_ratio(load_hist, z, load):
+    """The ratio r of :func:`predict_start` for zone z at total load ``load`` [W]; shifts ``load_hist[z]``."""
     s1, s2, count = load_hist[z, 0], load_hist[z, 1], load_hist[z, 2]
     r = 0.0
     if count >= 2 and s1 != s2:
         r = (load - s1) / (s1 - s2)
         if not abs(r) <= PREDICT_MAX_RATIO:
             r = 0.0
+    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
+    return r
+
+
+@njit(cache=True, error_model="numpy")
+def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type):
+    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at every step of ``load_by_type``, P_i = Σ_racks at i
+    p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add it, but the steps'
+    sums side by side (independent additions the processor overlaps, not one chain of dependent ones)."""
+    n_steps = load_by_type.shape[0]
+    out = np.zeros(n_steps)
     for i in range(b0, b1):
+        r0, r1 = bus_rack_ptr[i], bus_rack_ptr[i + 1]
+        for k in range(n_steps):
+            acc = 0.0
+            for r in range(r0, r1):
+                acc += load_by_type[k, rack_type[r]]
+            out[k] += abs(acc)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type, p_load):
+    """:func:`predict_start` at total load ``load`` [W] (:func:`_zone_loads`), writing the step's bus loads
+    P_i = Σ_racks at i p_in,r [W] (rack order) to ``p_load`` in the same pass."""
+    r = _predict_ratio(load_hist, z, load)
+    for i in range(b0, b1):
+        acc = 0.0
+        for q in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+            acc += load_by_type[k, rack_type[q]]
+        p_load[i] = acc
         vi = v[i]
         v[i] = vi + r * (vi - v_prev[i])
         v_prev[i] = vi
-    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
 
 
 @njit(cache=True, error_model="numpy")
