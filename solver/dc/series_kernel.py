@@ -57,9 +57,12 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         l0, l1 = zone_link_start[z], zone_link_end[z]
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
-        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type)
+        solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
+        for k in range(1, n_steps):
+            solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
+        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, np.flatnonzero(solve))
         for k in range(n_steps):
-            if k > 0 and _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type):
+            if not solve[k]:
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
                              vmin_pu, vmin_row, feed_p, feed_v)
                 # The history shifts as predict_start would shift it at r = 0 (equal loads); V_{k−1} is not
@@ -121,15 +124,14 @@ def _predict_ratio(load_hist, z, load):
 
 
 @njit(cache=True, error_model="numpy")
-def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type):
-    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at every step of ``load_by_type``, P_i = Σ_racks at i
-    p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add it, but the steps'
-    sums side by side (independent additions the processor overlaps, not one chain of dependent ones)."""
-    n_steps = load_by_type.shape[0]
-    out = np.zeros(n_steps)
+def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, steps):
+    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at the ``steps`` of ``load_by_type`` (0 at the others),
+    P_i = Σ_racks at i p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add
+    it, but the steps' sums side by side (independent additions the processor overlaps, not one chain)."""
+    out = np.zeros(load_by_type.shape[0])
     for i in range(b0, b1):
         r0, r1 = bus_rack_ptr[i], bus_rack_ptr[i + 1]
-        for k in range(n_steps):
+        for k in steps:
             acc = 0.0
             for r in range(r0, r1):
                 acc += load_by_type[k, rack_type[r]]
