@@ -27,6 +27,20 @@ def _campus_rings():
                            rack_power_basis="chips")
 
 
+def _campus_parallel():
+    # The rings campus with a line doubled (two parallel lines from a bus to its parent) and one line out of
+    # service: the many-step kernel follows these lines' currents apart from the others (tree lines alone).
+    import pandas as pd
+
+    case = _campus_rings()
+    line = case.tables["line"]
+    extra = pd.DataFrame([{**line.iloc[3].to_dict(), "id": "parallel", "length_m": 2.0 * line["length_m"].iloc[3]},
+                          {**line.iloc[5].to_dict(), "id": "spare", "in_service": False}])
+    tables = {k: v for k, v in case.tables.items() if len(v)}
+    return gw.make_case({**tables, "line": pd.concat([line, extra], ignore_index=True)},
+                        loss_models=case.loss_model_params)
+
+
 def _with_converter(kit):
     # 800 V level with a droop station, a 50 V level behind a DC/DC converter (quadratic loss), a shelf on an
     # efficiency curve: two voltage levels, so run_dc_series takes the step-by-step path.
@@ -134,10 +148,11 @@ def _stepwise(case, scale):
     return [series.step(p * s) for s in scale]
 
 
-@pytest.mark.parametrize("build,per_rack", [("rings", False), ("rings", True), ("converter", False),
-                                            ("bipolar", False)])
+@pytest.mark.parametrize("build,per_rack", [("rings", False), ("rings", True), ("parallel", False),
+                                            ("converter", False), ("bipolar", False)])
 def test_run_equals_stepwise(build, per_rack, kit):
-    case = {"rings": _campus_rings, "converter": lambda: _with_converter(kit), "bipolar": _bipolar}[build]()
+    case = {"rings": _campus_rings, "parallel": _campus_parallel, "converter": lambda: _with_converter(kit),
+            "bipolar": _bipolar}[build]()
     rng = np.random.default_rng(7)
     n_racks = len(case.tables["rack"])
     scale = rng.uniform(0.2, 1.0, (7, n_racks) if per_rack else 7)

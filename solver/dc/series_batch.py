@@ -185,8 +185,21 @@ class _KernelRun:
         rated_bus = np.bincount(f.bus[f.stiff], weights=f.rated[f.stiff], minlength=net.n_bus)[f.bus]
         self.feeds = (f.bus[fo], f.stiff[fo], f.k_droop[fo], f.v_set[fo], f.rated[fo], rated_bus[fo])
         live = np.flatnonzero(net.line_in_service)
-        lorder = np.lexsort((net.line_from[live], net.zone[net.line_from[live]]))  # by zone, then position
-        self.line_list = live[lorder]
+        # A line that alone joins a bus to its parent (the common case) is followed at its bus position, in the
+        # kernel's pass over the buses; links and parallel lines at their own pass (line_list).
+        child = np.maximum(net.line_from[live], net.line_to[live])
+        per_child = np.bincount(child, minlength=net.n_bus)
+        alone = (per_child[child] == 1) & (net.tree_line[child] == live)
+        self.tree_line_pos = child[alone]  # positions whose parent line is followed there
+        self.tree_r = np.full(net.n_bus, np.nan)
+        self.tree_r[child[alone]] = net.line_r[live[alone]]
+        self.tree_dv_max = np.full(net.n_bus, np.inf)  # [V] |ΔV| at each such line's largest current so far
+        self.tree_dv_max[child[alone]] = -1.0
+        self.tree_imax = np.full(net.n_bus, -1.0)
+        self.tree_imax_step = np.full(net.n_bus, -1, dtype=np.int64)
+        rest = live[~alone]
+        lorder = np.lexsort((net.line_from[rest], net.zone[net.line_from[rest]]))  # by zone, then position
+        self.line_list = rest[lorder]
         self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
         self.p_load = np.zeros(net.n_bus)
         self.bus_vmin = np.full(net.n_bus, np.inf)
@@ -222,7 +235,8 @@ class _KernelRun:
                      net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
                      series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
                      iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
-                     self.bus_vmin_step, self.line_imax, self.line_imax_step)
+                     self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
+                     self.tree_imax, self.tree_imax_step)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])
@@ -244,7 +258,9 @@ class _KernelRun:
         series.steps_done = stop
 
     def extremes(self):
-        net = self.net
+        net, at = self.net, self.tree_line_pos
+        line = net.tree_line[at]
+        self.line_imax[line], self.line_imax_step[line] = self.tree_imax[at], self.tree_imax_step[at]
         v_min = self.bus_vmin[net.pos] / (net.v_nominal[net.pos])
         i_max = np.where(self.line_imax_step >= 0, self.line_imax, np.nan)
         return v_min, self.bus_vmin_step[net.pos], i_max, self.line_imax_step

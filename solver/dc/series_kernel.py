@@ -41,11 +41,14 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                  bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
-                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step):
+                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
+                 tree_r, tree_dv_max, tree_imax, tree_imax_step):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
-    in-service lines (``line_list``).
+    lines followed apart (``line_list``: links and parallel lines); every other in-service line is the only line
+    from a bus to its parent and is followed at that bus (``tree_r`` [Ω], NaN elsewhere; ``tree_dv_max``,
+    ``tree_imax``, ``tree_imax_step``: see :func:`_ledger_buses_lines`).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
     the chunk's first step (for the ``*_step`` extremes)."""
     n_steps = load_by_type.shape[0]
@@ -54,23 +57,22 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         l0, l1 = zone_link_start[z], zone_link_end[z]
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
+        for k in range(1, n_steps):
+            solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
+        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, np.flatnonzero(solve))
         for k in range(n_steps):
-            if k > 0 and _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type):
+            if not solve[k]:
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
                              vmin_pu, vmin_row, feed_p, feed_v)
                 # The history shifts as predict_start would shift it at r = 0 (equal loads); V_{k−1} is not
                 # copied to v_prev, since with S_k = S_{k−1} the next step's ratio is 0 and never reads it.
                 load_hist[z, 1], load_hist[z, 2] = load_hist[z, 0], load_hist[z, 2] + 1.0
                 continue
-            load = 0.0
-            for i in range(b0, b1):
-                acc = 0.0
-                for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
-                    acc += load_by_type[k, rack_type[r]]
-                p_load[i] = acc
-                load += abs(acc)
+            load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-            predict_start(v, v_prev, load_hist, z, b0, b1, load)
+            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
+                                p_load)
             st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                       kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
@@ -84,8 +86,9 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 for kk in range(k + 1, n_steps):
                     status[kk, z] = NOT_RUN
                 break
-            _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
-                              zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step)
+            _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
+                                zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r,
+                                tree_dv_max, tree_imax, tree_imax_step)
             _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
                    feed_rated_bus, v, i_fixed, zone_load[k, z] + zone_loss[k, z], feed_p, feed_v)
             _line_extremes(k, line_ptr[z], line_ptr[z + 1], line_list, line_from, line_to, line_r, step0, v,
@@ -100,17 +103,55 @@ def predict_start(v, v_prev, load_hist, z, b0, b1, load):
     nearly linear in S, so this start is off by O(ΔS²) instead of O(ΔS), and Newton usually meets the tolerance
     after one iteration instead of two; the answer is still Newton's, to the same tolerance. Shifts the history:
     ``v_prev`` ← V_{k−1}, ``load_hist[z]`` ← (S_k, S_{k−1}, count of solved steps)."""
+    r = _predict_ratio(load_hist, z, load)
+    for i in range(b0, b1):
+        vi = v[i]
+        v[i] = vi + r * (vi - v_prev[i])
+        v_prev[i] = vi
+
+
+@njit(cache=True, error_model="numpy")
+def _predict_ratio(load_hist, z, load):
+    """The ratio r of :func:`predict_start` for zone z at total load ``load`` [W]; shifts ``load_hist[z]``."""
     s1, s2, count = load_hist[z, 0], load_hist[z, 1], load_hist[z, 2]
     r = 0.0
     if count >= 2 and s1 != s2:
         r = (load - s1) / (s1 - s2)
         if not abs(r) <= PREDICT_MAX_RATIO:
             r = 0.0
+    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
+    return r
+
+
+@njit(cache=True, error_model="numpy")
+def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, steps):
+    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at the ``steps`` of ``load_by_type`` (0 at the others),
+    P_i = Σ_racks at i p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add
+    it, but the steps' sums side by side (independent additions the processor overlaps, not one chain)."""
+    out = np.zeros(load_by_type.shape[0])
     for i in range(b0, b1):
+        r0, r1 = bus_rack_ptr[i], bus_rack_ptr[i + 1]
+        for k in steps:
+            acc = 0.0
+            for r in range(r0, r1):
+                acc += load_by_type[k, rack_type[r]]
+            out[k] += abs(acc)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type, p_load):
+    """:func:`predict_start` at total load ``load`` [W] (:func:`_zone_loads`), writing the step's bus loads
+    P_i = Σ_racks at i p_in,r [W] (rack order) to ``p_load`` in the same pass."""
+    r = _predict_ratio(load_hist, z, load)
+    for i in range(b0, b1):
+        acc = 0.0
+        for q in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+            acc += load_by_type[k, rack_type[q]]
+        p_load[i] = acc
         vi = v[i]
         v[i] = vi + r * (vi - v_prev[i])
         v_prev[i] = vi
-    load_hist[z, 0], load_hist[z, 1], load_hist[z, 2] = load, s1, count + 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -135,11 +176,16 @@ def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, 
 
 
 @njit(cache=True, error_model="numpy")
-def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
-                      zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step):
+def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
+                        zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r, tree_dv_max, tree_imax,
+                        tree_imax_step):
     """One pass over the zone's buses: its constant-power load and line loss Σ g·ΔV² [W] (summed as in
-    ``newton_zones``), each bus's lowest voltage over the period, and the step's lowest per-unit voltage with
-    its bus-table row (the lowest row on ties)."""
+    ``newton_zones``), each bus's lowest voltage over the period, the step's lowest per-unit voltage with its
+    bus-table row (the lowest row on ties), and :func:`_line_extremes` of the line from each bus to its parent
+    where that line is followed here (``tree_r`` [Ω]): |I| = |V_i − V_parent|/R [A], the same numbers as
+    |V_from − V_to|/R. Correctly rounded division is monotone in the dividend, so while |ΔV| ≤ ``tree_dv_max``
+    (the |ΔV| of the largest |I| so far: −1 before the first step, +inf at a bus whose line is not followed
+    here) the quotient cannot exceed the largest |I| so far and is not computed."""
     load, loss = 0.0, 0.0
     best, best_row = np.inf, -1
     for i in range(b0, b1):
@@ -149,6 +195,12 @@ def _ledger_and_buses(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_n
         if p >= 0:
             dv = vi - v[p]
             loss += g_parent[i] * dv * dv
+            a = abs(dv)
+            if a > tree_dv_max[i]:
+                c = a / tree_r[i]
+                if c > tree_imax[i]:
+                    tree_imax[i], tree_dv_max[i] = c, a
+                    tree_imax_step[i] = step0 + k
         if vi < bus_vmin[i]:
             bus_vmin[i] = vi
             bus_vmin_step[i] = step0 + k
