@@ -380,11 +380,24 @@ def _branch_residuals(m, p, branch_from, branch_to, pumps, work, f_out, d_out):
 
 
 @njit(cache=True)
+def _add_branch_entries(b, system, work, env_out, rhs_out):
+    """Branch ``b``'s terms of the reduced system: its conductance ``work.c[b]`` on the two diagonal entries
+    and off the diagonal, ``work.cf[b]`` on the right-hand side of its two ends. A fixed end's entries go to a
+    spare last slot of ``env_out`` and ``rhs_out``: no branch per entry."""
+    rhs_from, rhs_to, entry_from, entry_to, entry_off = system
+    c, cf = work.c[b], work.cf[b]
+    env_out[entry_from[b]] += c
+    env_out[entry_to[b]] += c
+    env_out[entry_off[b]] -= c
+    rhs_out[rhs_from[b]] += cf
+    rhs_out[rhs_to[b]] -= cf
+
+
+@njit(cache=True)
 def _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, work, f_out, g_out, env_out, rhs_out):
     """Node balances, (if ``system`` is not empty) the reduced system, and the largest residuals; see
     :func:`gga_evaluate`."""
-    rhs_from, rhs_to, entry_from, entry_to, entry_off = system
-    assemble = entry_from.size > 0
+    assemble = system[2].size > 0  # entry_from
     g_out[:] = injection_kg_s
     if assemble:
         env_out[:] = 0.0
@@ -400,13 +413,7 @@ def _assemble(m, branch_from, branch_to, injection_kg_s, free_index, system, wor
         h_max = max(h_max, abs(work.h[b]))
         m_max = max(m_max, abs(mb))
         if assemble:
-            # A fixed end's entries go to a spare last slot of env_out and rhs_out: no branch per entry.
-            c, cf = work.c[b], work.cf[b]
-            env_out[entry_from[b]] += c
-            env_out[entry_to[b]] += c
-            env_out[entry_off[b]] -= c
-            rhs_out[rhs_from[b]] += cf
-            rhs_out[rhs_to[b]] -= cf
+            _add_branch_entries(b, system, work, env_out, rhs_out)
     g_max, g_at = 0.0, -1
     for i in range(g_out.size):
         k = free_index[i]
@@ -424,16 +431,10 @@ def assemble_reduced(system, free_index, work, g, env_out, rhs_out):
     without one (``system`` empty there), from its ``work.c``, ``work.cf`` and node balances ``g``: the same
     entries, summed in the same order, as :func:`gga_evaluate` assembles with ``system`` given. The solver
     assembles only once it knows a step is to be taken, so the converged iterate costs no assembly."""
-    rhs_from, rhs_to, entry_from, entry_to, entry_off = system
     env_out[:] = 0.0
     rhs_out[:] = 0.0
-    for b in range(entry_from.size):
-        c, cf = work.c[b], work.cf[b]
-        env_out[entry_from[b]] += c
-        env_out[entry_to[b]] += c
-        env_out[entry_off[b]] -= c
-        rhs_out[rhs_from[b]] += cf
-        rhs_out[rhs_to[b]] -= cf
+    for b in range(system[2].size):  # entry_from
+        _add_branch_entries(b, system, work, env_out, rhs_out)
     for i in range(g.size):
         k = free_index[i]
         if k >= 0:
