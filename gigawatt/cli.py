@@ -3,6 +3,7 @@ instant."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,7 +106,14 @@ def _interruptible(what: str):
             yield
     except KeyboardInterrupt as err:
         click.echo(f"interrupted: {what}", err=True)
-        sys.exit(143 if isinstance(err, Terminated) else 130)
+        if isinstance(err, Terminated):
+            # The run's clean-up has run on the way here (temporary files removed). All that is left is the
+            # interpreter's shutdown, which only frees objects, and those of a compilation the signal cut short
+            # (numba's llvmlite handles) print "Exception ignored ... Traceback" as they go: leave at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(143)
+        sys.exit(130)
 
 
 def _with_time_axis(case):
