@@ -441,15 +441,15 @@ class LoopThermal:
     m_branch_kg_s: np.ndarray
     m_node_kg_s: np.ndarray
     branch_loop: np.ndarray        # loop index of each branch (:func:`thermal_pipe_loop`)
-    fixed: list = field(default_factory=list, compare=False, repr=False)  # [FixedFlowSweep] from the 2nd solve
+    fixed: list = field(default_factory=list, compare=False, repr=False)  # [FixedFlowSweep] from the 3rd solve
 
     def solve(self, q_unit_w: np.ndarray):
         """Steady temperatures of every loop with heat ``q_unit_w`` [W] put in at each heat unit. From the
-        second solve on, the sweep's order and exponentials are kept (``ThermalNetwork.with_flows``; the
+        third solve on, the sweep's order and exponentials are kept (``ThermalNetwork.with_flows``; the
         same result to the last bit, in about half the time)."""
         value = self.node_value.copy()
         value[self.heat_node] = -q_unit_w
-        if not self.fixed:  # the first solve: one sweep (a case solved once needs no more)
+        if len(self.fixed) < 2:  # a sweep each for the two solves of a steady case (set-up, heat): no plan
             self.fixed.append(None)
             return self.network.solve(value, self.m_branch_kg_s, self.m_node_kg_s)
         if self.fixed[0] is None:
