@@ -192,6 +192,57 @@ def test_reduced_solvers_against_a_dense_solve(name):
         np.testing.assert_allclose(b[layout.position], np.linalg.solve(dense, rhs), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("indefinite", [False, True])
+def test_fused_factor_solve_kernels_are_the_pairs_they_call(indefinite):
+    # factor_solve calls one kernel per solver (factor, then solve if every pivot was positive); the pair
+    # called in turn must give the same status and the same bits in the factor and the solution.
+    from gigawatt.solver.numerics.envelope import _factor_work, envelope_factor_solve
+    from gigawatt.solver.numerics.sparse_ldl import ldl_numeric_rows, ldl_numeric_rows_solve
+
+    for seed in range(3):
+        n = 50 + 10 * seed
+        rows, cols, dense = laplacian(seed, n, extra=n // 3)
+        if indefinite:
+            dense[n // 2, n // 2] = -100.0
+        rhs = np.random.default_rng(seed).normal(size=n)
+        env = rs.REDUCED_SOLVERS["envelope"].layout(n, rows, cols)
+        first, ptr = env.data
+        assert env.work == _factor_work(first)
+        runs = []
+        for fused in (True, False):
+            values, b, inv_diag = load(env, rows, cols, dense), np.zeros(n + 1), np.zeros(n)
+            b[env.position] = rhs
+            if fused:
+                status = envelope_factor_solve(values, first, ptr, inv_diag, b)
+            else:
+                status = envelope_ldlt(values, first, ptr, inv_diag)
+                if status < 0:
+                    envelope_ldlt_solve(values, first, ptr, inv_diag, b)
+            runs.append((status, values, b))
+        assert (runs[0][0] >= 0) is indefinite and runs[0][0] == runs[1][0]
+        np.testing.assert_array_equal(runs[0][1], runs[1][1])
+        np.testing.assert_array_equal(runs[0][2], runs[1][2])
+        sparse = rs.REDUCED_SOLVERS["sparse"].layout(n, rows, cols)
+        col_ptr, row_index, _, l_ptr, row_ptr, row_col, row_place, l_index = sparse.data
+        runs = []
+        for fused in (True, False):
+            values, b = load(sparse, rows, cols, dense), np.zeros(n + 1)
+            l_values, d, y = rs.REDUCED_SOLVERS["sparse"].make_work(sparse)
+            l_values[:], d[:] = 0.0, 0.0
+            b[sparse.position] = rhs
+            args = (n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values, d, y)
+            if fused:
+                status = ldl_numeric_rows_solve(*args, b)
+            else:
+                status = ldl_numeric_rows(*args)
+                if status < 0:
+                    ldl_solve(n, l_ptr, l_index, l_values, d, b)
+            runs.append((status, l_values, d, b))
+        assert (runs[0][0] >= 0) is indefinite and runs[0][0] == runs[1][0]
+        for a, c in zip(runs[0][1:], runs[1][1:]):
+            np.testing.assert_array_equal(a, c)
+
+
 @pytest.mark.parametrize("name", ["envelope", "sparse"])
 def test_factorisations_report_a_matrix_that_is_not_positive_definite(name):
     # One diagonal entry pulled far below zero: the matrix is indefinite, some pivot must come out negative,

@@ -12,7 +12,7 @@ redoing its symbolic analysis and ordering on every call.
 
 Everything that depends on the pattern only (ordering, envelope layout, where each matrix entry goes, the
 work estimate) is computed once by :func:`envelope_layout`; the kernels :func:`envelope_ldlt` and
-:func:`envelope_ldlt_solve` then run per iteration. They are ``numba.njit(cache=True)`` functions written once;
+:func:`envelope_ldlt_solve` then run per iteration (from Python as one, :func:`envelope_factor_solve`). They are ``numba.njit(cache=True)`` functions written once;
 with ``NUMBA_DISABLE_JIT=1`` the same source runs as plain Python.
 
 Storage: the lower triangle row by row, row ``i`` from column ``first[i]`` to the diagonal, at
@@ -73,6 +73,14 @@ def _factor_work(first):
     return work
 
 
+@njit(cache=True)
+def _envelope_first_and_work(n, rows, cols, position, first_out):
+    """:func:`_envelope_first` into ``first_out``, then :func:`_factor_work` of it: one kernel for Python to
+    call (each kernel called from Python costs a cache load in a fresh process)."""
+    _envelope_first(n, rows, cols, position, first_out)
+    return _factor_work(first_out)
+
+
 def envelope_layout(n: int, rows, cols) -> EnvelopeLayout:
     """Reverse Cuthill-McKee order and envelope of the symmetric pattern given by entries ``(rows, cols)``.
 
@@ -96,10 +104,10 @@ def envelope_layout(n: int, rows, cols) -> EnvelopeLayout:
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     first = np.empty(n, dtype=np.int64)
-    _envelope_first(n, rows, cols, position, first)
+    work = _envelope_first_and_work(n, rows, cols, position, first)
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.arange(n) - first + 1, out=ptr[1:])
-    return EnvelopeLayout(order, position, first, ptr, float(_factor_work(first)))
+    return EnvelopeLayout(order, position, first, ptr, float(work))
 
 
 @njit(cache=True)
@@ -166,3 +174,14 @@ def envelope_ldlt_solve(env, first, ptr, inv_diag, b):
         xi = b[i]
         for k in range(first[i], i):
             b[k] -= env[oi + k] * xi
+
+
+@njit(cache=True)
+def envelope_factor_solve(env, first, ptr, inv_diag, b):
+    """:func:`envelope_ldlt`, then, if it succeeded, :func:`envelope_ldlt_solve` for ``b`` (in place): the
+    pair as one kernel for Python to call (one cache load in a fresh process, one dispatch per Newton
+    iteration). Returns what :func:`envelope_ldlt` returns (-1: factored and solved)."""
+    bad = envelope_ldlt(env, first, ptr, inv_diag)
+    if bad < 0:
+        envelope_ldlt_solve(env, first, ptr, inv_diag, b)
+    return bad

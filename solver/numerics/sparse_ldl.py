@@ -16,7 +16,7 @@ up-looking algorithm of Davis's LDL package [1]_, written as Numba kernels (``ca
   :func:`ldl_numeric` visits them and the place each entry takes in L (both depend on the pattern only), and
   the row indices of L; :func:`ldl_numeric_rows` then only does arithmetic, in the same order, so its L and D
   are bit for bit those of :func:`ldl_numeric` (about 3x faster on the 10^4-consumer district-heating town);
-* :func:`ldl_solve`: ``L D L^T x = b``.
+* :func:`ldl_solve`: ``L D L^T x = b`` (:func:`ldl_numeric_rows_solve`: the two as one kernel for Python).
 
 The matrix is given as its upper triangle (diagonal included) in compressed-column form, rows and columns
 already in the minimum-degree order (:func:`ldl_layout`).
@@ -226,6 +226,19 @@ def ldl_solve(n, l_ptr, l_index, l_values, d, b):
         for p in range(l_ptr[j], l_ptr[j + 1]):
             s -= l_values[p] * b[l_index[p]]
         b[j] = s
+
+
+@njit(cache=True)
+def ldl_numeric_rows_solve(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values, d,
+                           y, b):
+    """:func:`ldl_numeric_rows`, then, if it succeeded, :func:`ldl_solve` for ``b`` (in place): the pair as one
+    kernel for Python to call (one cache load in a fresh process, one dispatch per Newton iteration). Returns
+    what :func:`ldl_numeric_rows` returns (-1: factored and solved)."""
+    bad = ldl_numeric_rows(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values,
+                           d, y)
+    if bad < 0:
+        ldl_solve(n, l_ptr, l_index, l_values, d, b)
+    return bad
 
 
 def ldl_layout(n: int, rows, cols, position=None) -> tuple[LDLLayout, np.ndarray, np.ndarray]:

@@ -31,9 +31,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from gigawatt.solver.numerics.envelope import envelope_layout, envelope_ldlt, envelope_ldlt_solve
+from gigawatt.solver.numerics.envelope import envelope_factor_solve, envelope_layout
 from gigawatt.solver.numerics.peel_order import peeled_minimum_degree_position
-from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows, ldl_rows, ldl_solve
+from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows_solve, ldl_rows
 
 ENVELOPE_MAX_WORK_PER_ROW = 8.0
 """``auto`` takes the envelope solver when its factorisation costs at most this many multiply-adds per row
@@ -72,10 +72,7 @@ class _Envelope:
     def factor_solve(layout, values, b, work):
         first, ptr = layout.data
         (inv_diag,) = work
-        if envelope_ldlt(values, first, ptr, inv_diag) >= 0:
-            return False
-        envelope_ldlt_solve(values, first, ptr, inv_diag, b)
-        return True
+        return envelope_factor_solve(values, first, ptr, inv_diag, b) < 0
 
 
 class _SparseLDL:
@@ -101,11 +98,8 @@ class _SparseLDL:
         col_ptr, row_index, _, l_ptr, row_ptr, row_col, row_place, l_index = layout.data
         l_values, d, y = work
         n = layout.position.size
-        if ldl_numeric_rows(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index, l_values, d,
-                            y) >= 0:
-            return False
-        ldl_solve(n, l_ptr, l_index, l_values, d, b)
-        return True
+        return ldl_numeric_rows_solve(n, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place, l_index,
+                                      l_values, d, y, b) < 0
 
 
 class _SuperLU:
