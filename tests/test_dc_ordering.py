@@ -17,7 +17,7 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from gigawatt.solver.dc.ordering import _SHORT_ROW, line_rows, tree_order, zones_of
+from gigawatt.solver.dc.ordering import _SHORT_ROW, line_rows, rows_and_zones, tree_order, zones_of
 
 
 def reference(n, frm, to, g, roots_of_zone, row_key_of_zone):
@@ -110,6 +110,9 @@ def test_same_zones_order_and_tree_as_scipy(seed, n, zones, extra, star):
     got = tree_order(n, g, roots, row_key, n_zone, *rows)
     for name, a, b in zip(("bus_row", "pred_row", "g_parent", "tree_line", "in_tree"), got, expected):
         np.testing.assert_array_equal(a, b, err_msg=name)  # bit for bit, g_parent included
+    fused = rows_and_zones(n, frm, to)  # the assembly's one kernel: the same rows and zones
+    for a, b in zip(fused, (*rows, *got_zones)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_long_rows_are_sorted_like_short_ones():

@@ -20,7 +20,7 @@ from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, conductor_resistance
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.dc.ordering import line_rows, network_arrays, tree_order, zones_of
+from gigawatt.solver.dc.ordering import network_arrays, rows_and_zones, tree_order
 
 STIFF_DROOP = 1e-12
 """Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
@@ -174,8 +174,7 @@ def assemble(case: Case, *, figures=None) -> Network:
     frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
 
     # Zones: connected components over lines; each needs a feed. (The line resistances meanwhile on the worker.)
-    rows = line_rows(n, frm, to) + line_rows(n, to, frm)  # the lines from each bus, and to it
-    n_zone, zone_of_row = zones_of(n, *rows)
+    *rows, n_zone, zone_of_row = rows_and_zones(n, frm, to)  # the lines from each bus, and to it; the zones
     in_service, r, frm_all, to_all = _lines(case) if figures is None else figures.get("lines")
     g = 1.0 / r[live]
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them

@@ -97,6 +97,17 @@ def zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end):
 
 
 @njit(cache=True, nogil=True)
+def rows_and_zones(n, frm, to):
+    """:func:`line_rows` by ``frm`` and by ``to`` (the six arrays ``from_start, from_line, from_end, to_start,
+    to_line, to_end``) and :func:`zones_of` over them (count, zone of each bus row): what the assembly asks
+    first, as one kernel for Python to call (one cache load in a fresh process instead of two)."""
+    from_start, from_line, from_end = line_rows(n, frm, to)
+    to_start, to_line, to_end = line_rows(n, to, frm)
+    count, zone = zones_of(n, from_start, from_line, from_end, to_start, to_line, to_end)
+    return from_start, from_line, from_end, to_start, to_line, to_end, count, zone
+
+
+@njit(cache=True, nogil=True)
 def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
