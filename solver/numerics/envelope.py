@@ -12,8 +12,9 @@ redoing its symbolic analysis and ordering on every call.
 
 Everything that depends on the pattern only (ordering, envelope layout, where each matrix entry goes, the
 work estimate) is computed once by :func:`envelope_layout`; the kernels :func:`envelope_ldlt` and
-:func:`envelope_ldlt_solve` then run per iteration (from Python as one, :func:`envelope_factor_solve`). They are ``numba.njit(cache=True)`` functions written once;
-with ``NUMBA_DISABLE_JIT=1`` the same source runs as plain Python.
+:func:`envelope_ldlt_solve` then run per iteration (called from Python as one, :func:`envelope_factor_solve`).
+They are ``numba.njit(cache=True)`` functions written once; with ``NUMBA_DISABLE_JIT=1`` the same source runs as
+plain Python.
 
 Storage: the lower triangle row by row, row ``i`` from column ``first[i]`` to the diagonal, at
 ``env[ptr[i] : ptr[i + 1]]``; entry ``(i, j)``, ``first[i] <= j <= i``, is ``env[ptr[i] + j - first[i]]``.
