@@ -703,6 +703,29 @@ def test_supply_side_sweeps_give_the_whole_network_sweeps_answer(network):
         assert a.figures == b.figures
 
 
+@DH_SETTINGS
+@given(meshed_networks())
+def test_a_cold_solve_and_a_warm_one_find_the_same_answer(network):
+    # Two paths to one fixed point: from no warm start (the first iterate settles the hydraulics, the next ones
+    # take one Newton step of them each) and warm-started from the answer at another outdoor temperature (one
+    # step each from the first iterate). Both stop at a heat residual within HEAT_RTOL of each demand, so
+    # they agree to a few times that in heat; flows and temperatures to 1e-8 (a substation whose inlet
+    # temperature moves strongly with its own flow turns a heat residual into a larger flow difference).
+    from gigawatt.solver.district_heating.stage import HEAT_RTOL, prepare_district_heating
+
+    pipes, consumers, dh = network
+    case = dh_case(pipes, consumers, **dh)
+    cold = prepare_district_heating(case).solve(None)
+    warm = prepare_district_heating(case)
+    warm.solve(None, outdoor_t_k=dh["outdoor_t_k"] + 3.0)
+    again = warm.solve(None, outdoor_t_k=dh["outdoor_t_k"])
+    scale = np.maximum(cold.consumer_demand_w, 1.0)
+    assert np.all(np.abs(again.consumer_q_w - cold.consumer_q_w) <= 4 * HEAT_RTOL * scale)
+    np.testing.assert_allclose(again.consumer_flow_kg_s, cold.consumer_flow_kg_s, rtol=1e-8)
+    np.testing.assert_allclose(again.node_t_k, cold.node_t_k, rtol=1e-8)
+    np.testing.assert_array_equal(again.consumer_undersupplied, cold.consumer_undersupplied)
+
+
 # --- the coupled chain: campus -> heat pumps -> network ---------------------------------------------
 
 def campus_with_network(demand_w, *, district_heating=True, **dh):

@@ -210,6 +210,23 @@ def test_fixed_flows_replay_the_sweep_to_the_last_bit(net, value_seed):
         assert_same_bits(fixed.solve(value), tnet.solve(value, flow, sink))
 
 
+@seed(20261207)
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(acyclic_networks())
+def test_node_temperatures_are_the_sweeps_to_the_last_bit(net):
+    # node_temperatures runs the sweep without its ledger (the district-heating fixed point reads nothing else):
+    # the temperatures must be those of solve, bit for bit, and a refused flow must raise the same error.
+    kinds, vals, frm, to, flow, u, length, amb, cp, sink = net
+    tnet = tk.prepare_thermal_network(kinds, frm, to, u, length, amb, cp, 4000.0)
+    np.testing.assert_array_equal(tnet.node_temperatures(vals, flow, sink), tnet.solve(vals, flow, sink).t_node_k)
+    backwards = -np.asarray(flow)  # every flow reversed: fluid enters where no supply temperature is given
+    with pytest.raises(CaseError) as a:
+        tnet.solve(vals, backwards, sink)
+    with pytest.raises(CaseError) as b:
+        tnet.node_temperatures(vals, backwards, sink)
+    assert str(a.value) == str(b.value)
+
+
 def test_fixed_flows_with_a_dead_end_an_adiabatic_branch_and_a_cp_step():
     # Node 3 is a dead end behind a zero-flow branch (its ambient temperature), branch 1 is adiabatic (u = 0)
     # and the cp changes from branch to branch (a cp_step term): each exactly as the full sweep has it.

@@ -119,6 +119,13 @@ class _Timed:
         finally:
             self._log.append((t0, time.perf_counter(), self._kind))
 
+    def node_temperatures(self, *args, **kwargs):  # the fixed point's sweeps of the supply side
+        t0 = time.perf_counter()
+        try:
+            return self._net.node_temperatures(*args, **kwargs)
+        finally:
+            self._log.append((t0, time.perf_counter(), self._kind))
+
     def __getattr__(self, name):
         return getattr(self._net, name)
 

@@ -240,7 +240,8 @@ def _home_parameters(case) -> pd.DataFrame:
     c = case.tables["dh_consumer"]
     names = ("space_design_w", "dhw_w", "design_load_w", "annual_heat_j", "dhw_profile_index")
     values = np.full((len(c), len(names)), np.nan)
-    homes = np.flatnonzero((c["kind"] == "homes_degree_days").to_numpy())
+    kind, kinds = case.codes("dh_consumer", "kind")  # (codes kept with the case: no string compares)
+    homes = np.flatnonzero(kind == kinds.index("homes_degree_days"))
     if homes.size:
         columns = [c[k].to_numpy()[homes] for k in _HOME_KEYS]
         # the choice fields by their codes (kept with the case), the numbers as they are
@@ -410,21 +411,28 @@ class SubstationControls:
     def __init__(self, case, t_return_k: np.ndarray, heat: np.ndarray, t_floor_k: float):
         c = case.tables["dh_consumer"]
         ids = c["id"].to_numpy()
-        control = c["control"].to_numpy() if "control" in c else np.full(len(c), "fixed_return")
+        if "control" in c:  # each consumer's mode by its code (kept with the case: no string compares)
+            code, labels = case.codes("dh_consumer", "control")
+            is_mode = {m: code == labels.index(m) for m in SUBSTATION_CONTROLS}
+        else:
+            is_mode = {m: np.full(len(c), m == "fixed_return") for m in SUBSTATION_CONTROLS}
         for mode, field in (("fixed_delta_t", "delta_t_k"), ("flow_limited", "flow_max_kg_s")):
-            missing = np.flatnonzero((control == mode) & heat & c[field].isna().to_numpy())
+            missing = np.flatnonzero(is_mode[mode] & heat & c[field].isna().to_numpy())
             if missing.size:
                 i = int(missing[0])
                 raise CaseError(f"a {mode} substation needs {field}", **_where(case, f"dh_consumer '{ids[i]}'", field))
         self.t_ret = t_return_k
         self.delta_t = np.nan_to_num(c["delta_t_k"].to_numpy(float), nan=1.0)
-        self.flow_max = np.where(control == "flow_limited", c["flow_max_kg_s"].to_numpy(float), np.inf)
+        self.flow_max = np.where(is_mode["flow_limited"], c["flow_max_kg_s"].to_numpy(float), np.inf)
         self.flow_min = np.where(heat, c["flow_min_kg_s"].to_numpy(float), 0.0)
-        self.holds_return = np.isin(control, [m for m, c in SUBSTATION_CONTROLS.items() if c.holds_return])
+        self.holds_return = np.zeros(len(c), dtype=bool)
+        for m, law in SUBSTATION_CONTROLS.items():
+            if law.holds_return:
+                self.holds_return |= is_mode[m]
         self.fixed_dt = heat & ~self.holds_return
         # lowest temperature a substation cools its water to: its return set-point, or the ground's
         self.floor = np.where(self.holds_return, t_return_k, t_floor_k)
-        self.groups = [(m, np.flatnonzero(control == m)) for m in SUBSTATION_CONTROLS if np.any(control == m)]
+        self.groups = [(m, np.flatnonzero(is_mode[m])) for m in SUBSTATION_CONTROLS if np.any(is_mode[m])]
         self.plain = (len(self.groups) == 1 and self.groups[0][0] == "fixed_return" and not np.any(self.flow_min))
 
     def flows(self, demand_w, t_in_k, t_supply_k, cp, pass_cold=True):
@@ -556,13 +564,13 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     node_ids = nodes["id"].to_numpy()
     n = len(nodes)
     live = pipes_all["in_service"].to_numpy(bool)
-    pipes = pipes_all[live]
+    pipes = pipes_all if live.all() else pipes_all[live]  # (a boolean index copies every column)
     # ids to rows: looked up when the case was made and kept with it (Case.ref_rows)
     pf = case.ref_rows("dh_pipe", "from_node")[live]
     pt = case.ref_rows("dh_pipe", "to_node")[live]
     pumps_all = case.tables["dh_pump"]
     live_q = pumps_all["in_service"].to_numpy(bool)
-    pumps = pumps_all[live_q]
+    pumps = pumps_all if live_q.all() else pumps_all[live_q]
     qf = case.ref_rows("dh_pump", "from_node")[live_q]
     qt = case.ref_rows("dh_pump", "to_node")[live_q]
     cs = case.ref_rows("dh_consumer", "supply_node")
@@ -570,7 +578,8 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
     sup, ret = (_node_row(case, node_ids, s[field], field) for field in ("supply_node", "return_node"))
     t_sup = s["t_supply_k"]
     t_ret_c = cons["t_return_k"].to_numpy(float)
-    is_flow = cons["kind"].to_numpy() == "mass_flow"
+    kind_code, kinds = case.codes("dh_consumer", "kind")
+    is_flow = kind_code == kinds.index("mass_flow")
     t_mean = 0.5 * (t_sup + (float(np.mean(t_ret_c)) if len(cons) else t_sup))
     # The supply water must stay liquid at the lowest pressure the plant holds; the properties are those at
     # the mean temperature.
@@ -646,7 +655,7 @@ def prepare_district_heating(case) -> "DistrictHeatingNetwork":
         supply_side = supply_side_of(tnet, side, rows, at[cs])
     given_flow = np.nan_to_num(cons["mass_flow_kg_s"].to_numpy(float))
     controls = SubstationControls(case, t_ret_c, ~is_flow, s["ground_t_k"])
-    area = np.where(cons["kind"].to_numpy() == "vertical_farm", cons["floor_area_m2"].to_numpy(float), 0.0)
+    area = np.where(kind_code == kinds.index("vertical_farm"), cons["floor_area_m2"].to_numpy(float), 0.0)
     return DistrictHeatingNetwork(
         case=case, s=s, n=n, live=live, pf=pf, live_pumps=live_q, qf=qf, qt=qt,
         pump_efficiency=pumps["efficiency"].to_numpy(float), cs=cs, cr=cr, sup=sup, ret=ret, sub=sub, label=label,
@@ -768,9 +777,8 @@ class DistrictHeatingNetwork:
                 at_sup = side.nodes == sup
                 m_node[at_sup] = hyd.supply_kg_s[sup] - inject[sup]
                 m_node -= np.bincount(side.consumer_node, flow, side.nodes.size)  # the substations' draws
-            th = side.net.solve(value, m_branch[side.branches], m_node)
             t_node = np.full(n + nc, np.nan)
-            t_node[side.nodes] = th.t_node_k
+            t_node[side.nodes] = side.net.node_temperatures(value, m_branch[side.branches], m_node)
             return _SupplyTemperatures(t_node), m_branch, None
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
@@ -991,9 +999,10 @@ class DistrictHeatingNetwork:
             return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
-        # From a warm start one Newton step of the hydraulics an iterate; from none (the lossless flows, no
+        # One Newton step of the hydraulics an iterate, except that from no warm start (the lossless flows, no
         # pipe flows) the first iterate settles them: one step from the hydraulic solver's own guess leaves pipe
-        # flows whose temperatures mislead the next iterate (9 iterates instead of 7 on the 10^4 town).
+        # flows whose temperatures mislead the next iterate (9 iterates instead of 7 on the 10^4 town); the
+        # iterates after it continue from settled hydraulics, one step each (4 fewer factorisations there).
         one_step = self.warm is not None
         best, stalled, prev = math.inf, 0, None
         with self.hnet.session() as hs:  # the iterates' hydraulic solves continue one another
@@ -1012,7 +1021,7 @@ class DistrictHeatingNetwork:
                 # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
                 # become) is more than the heat tolerance allows.
                 worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
-                one_step = one_step and worst > SETTLE_HYDRAULICS_RTOL
+                one_step = (one_step or iteration == 1) and worst > SETTLE_HYDRAULICS_RTOL
                 cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
                 if settled and cold.any():
                     passing |= cold

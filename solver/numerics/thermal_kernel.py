@@ -751,6 +751,22 @@ class ThermalNetwork:
         friction = float(gain.sum()) if q_gain_w is not None else 0.0
         return _result(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, friction)
 
+    def node_temperatures(self, node_value, m_branch_kg_s, m_node_kg_s) -> np.ndarray:
+        """The node temperatures [K] of :meth:`solve` alone (no frictional heating), for an iteration that reads
+        nothing else of a sweep: the same kernel and arrays, without the heats' ledger. ``m_node_kg_s`` is an
+        array [n_node]; errors as :meth:`solve`."""
+        nn, nb = self.n_node, self.n_branch
+        m = _per(m_branch_kg_s, nb, "m_branch_kg_s")
+        m_node = _per(m_node_kg_s, nn, "m_node_kg_s")
+        t_node = np.full(nn, np.nan)
+        with self.scratch.take() as work:
+            status, bad = sweep(self.node_kind, _per(node_value, nn, "node_value"), m_node, self.cp_node,
+                                self.branch_from, self.branch_to, m, self.branches, self.t_ref_k, *self.incidence, work,
+                                t_node, np.empty(nb), np.zeros(nb), *(np.zeros(nn) for _ in range(4)), self.no_gain)
+        if status != STATUS_OK:
+            self._raise(status, bad, m_node)
+        return t_node
+
     def with_flows(self, m_branch_kg_s, m_node_kg_s=0.0) -> "FixedFlowSweep":
         """This network with its flows fixed, for repeated solves in which only the node values change
         (:class:`FixedFlowSweep`; the order of the sweep and each branch's exponential found once).
