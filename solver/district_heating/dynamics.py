@@ -100,16 +100,13 @@ References
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from typing import NamedTuple
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from gigawatt.errors import CaseError
 from gigawatt.models.pipe_heat import frictional_heat_outlet_share, lumped_capacity_outlet
-from gigawatt.solver.numerics.parallel import PARALLEL_KERNELS
 from gigawatt.solver.numerics.thermal_kernel import (MASS_BALANCE_RTOL, NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T,
                                             NODE_SUPPLY, STATUS_CYCLE, STATUS_INFLOW_NO_T, STATUS_MASS_IMBALANCE,
                                             STATUS_OK, incidence, node_kind_codes, upwind_order)
@@ -199,24 +196,18 @@ def _push(par, head, cnt, n_cap, b, m, theta_d, g):
     cnt[b] += 1
 
 
-# carry: what a pipe's step leaves for the sweep and for the entering water (one row a branch)
-_C_OUT, _C_LOSS, _C_CONTENT, _C_WHOLE, _C_THROUGH, _C_A, _C_M_NEW, _C_EM, _C_LOST, _C_THETA_IN, _C_GAIN_LOSS, \
-    _C_WALL = range(12)
-N_CARRY = 12
-"""Columns of the carry array of :func:`water_leaves` (a row a branch)."""
-PARALLEL_MIN_BRANCHES = 16_384
-"""Branches from which a dynamic step runs its per-pipe work on all of Numba's threads (below, the launch of the
-threads costs more than it saves)."""
-
-
 @njit(cache=True)
-def water_leaves(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, carry, r):
-    r"""The part of :func:`advance_pipe` that does not depend on the entering water: pipe b's water moves on by
-    one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s], what leaves and what stays decaying
-    exactly. Row ``r`` of ``carry`` gets the sums of the water that was in the pipe (outflow, loss and content
-    [K kg], as :func:`advance_pipe` returns them) and the factors that the entering water's share needs
-    (:func:`water_outflow`, :func:`water_enters`), all linear in its excess temperature; so every pipe can take
-    this part at once, before the upwind sweep gives it its inlet temperature."""
+def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
+    r"""Move pipe b's water on by one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s] with
+    water entering at ``theta_in`` = T_in − T_g [K]; every element's loss exact.
+
+    An element at mass s from the outlet leaves at s/q with its excess temperature times
+    :math:`e^{-k s / q}`; water still inside after the step has decayed by :math:`e^{-k \Delta t}`; water
+    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg], content [K kg])``:
+    the sum of (T − T_g) dm of the water that left, of the drop of (T − T_g) dm over the step of every element
+    (its heat lost divided by c_p), and of the water in the pipe at the end of the step (as :func:`_content`,
+    found on the way; merging keeps heat exactly).
+    """
     a = k_per_s / q_kg_s
     big_m = q_kg_s * dt_s
     out = 0.0
@@ -252,135 +243,25 @@ def water_leaves(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, carry, r
             content += c * (1.0 + decay)
             par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
     m_new = w_kg if whole else big_m
-    em, lost = 0.0, 0.0
     if m_new > 0.0:
         z = a * m_new
         em = math.expm1(-z)  # one exponential for the water that crosses, the new parcel and its loss
+        if whole:
+            through = big_m - s  # entered this step and left within it, after tau = w / q
+            out += through * theta_in * (1.0 + em)
+            loss -= through * theta_in * em
         big = z >= 1e-3
         lost = _one_minus_phi_neg(z) if not big else 1.0 + em / z  # 1 - (1 - e^-z)/z
-    carry[r, _C_OUT], carry[r, _C_LOSS], carry[r, _C_CONTENT] = out, loss, content
-    carry[r, _C_WHOLE] = 1.0 if whole else 0.0
-    carry[r, _C_THROUGH] = big_m - s  # entered this step and left within it, after tau = w / q (when whole)
-    carry[r, _C_A], carry[r, _C_M_NEW], carry[r, _C_EM], carry[r, _C_LOST] = a, m_new, em, lost
-
-
-@njit(cache=True)
-def water_outflow(carry, r, theta_in):
-    """Sum of (T − T_g) dm of the water that left the pipe of ``carry`` row ``r`` over the step [K kg], the
-    entering water's share with excess ``theta_in`` [K] added (:func:`water_leaves`)."""
-    out = carry[r, _C_OUT]
-    if carry[r, _C_M_NEW] > 0.0 and carry[r, _C_WHOLE] != 0.0:
-        out += carry[r, _C_THROUGH] * theta_in * (1.0 + carry[r, _C_EM])
-    return out
-
-
-@njit(cache=True)
-def water_enters(par, head, cnt, n_cap, b, carry, r, theta_in):
-    """The rest of :func:`advance_pipe` once pipe b's inlet excess ``theta_in`` [K] is known: the water that
-    entered over the step becomes a parcel at its upstream end. Returns ``(loss, content)`` [K kg] of the whole
-    step (the water that was in the pipe, from ``carry`` row ``r``, and the entering water)."""
-    loss, content = carry[r, _C_LOSS], carry[r, _C_CONTENT]
-    m_new = carry[r, _C_M_NEW]
-    if m_new > 0.0:
-        em, lost = carry[r, _C_EM], carry[r, _C_LOST]
-        if carry[r, _C_WHOLE] != 0.0:
-            loss -= carry[r, _C_THROUGH] * theta_in * em
         loss += theta_in * m_new * lost
         content += theta_in * m_new * (1.0 - lost)
-        _push(par, head, cnt, n_cap, b, m_new, theta_in * (1.0 + em), carry[r, _C_A])
-    return loss, content
-
-
-@njit(cache=True)
-def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
-    r"""Move pipe b's water on by one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s] with
-    water entering at ``theta_in`` = T_in − T_g [K]; every element's loss exact.
-
-    An element at mass s from the outlet leaves at s/q with its excess temperature times
-    :math:`e^{-k s / q}`; water still inside after the step has decayed by :math:`e^{-k \Delta t}`; water
-    entering at t' stays (or, when q Δt > W, leaves after τ = W/q). Returns ``(outflow [K kg], loss [K kg], content [K kg])``:
-    the sum of (T − T_g) dm of the water that left, of the drop of (T − T_g) dm over the step of every element
-    (its heat lost divided by c_p), and of the water in the pipe at the end of the step (as :func:`_content`,
-    found on the way; merging keeps heat exactly). The two halves :func:`water_leaves` (the water that was in
-    the pipe) and :func:`water_enters` (the water that enters), as a dynamic step takes them.
-    """
-    carry = np.empty((1, N_CARRY))
-    water_leaves(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, carry, 0)
-    out = water_outflow(carry, 0, theta_in)
-    loss, content = water_enters(par, head, cnt, n_cap, b, carry, 0, theta_in)
+        _push(par, head, cnt, n_cap, b, m_new, theta_in * (1.0 + em), a)
     return out, loss, content
-
-
-@njit(cache=True)
-def _leave_range(b0, b1, m_branch_kg_s, dt_s, w_kg, k_per_s, t_amb, cp, t_ref_k, par, head, cnt, orient, t_out, loss_j,
-                 stored_j, c_wall, t_wall, carry):
-    """A dynamic step's first pass over branches b0..b1-1 (:func:`dynamic_step`): a flow reversal turns a queue,
-    standing water cools, flowing water moves on (:func:`water_leaves`)."""
-    n_cap = par.shape[1]
-    for b in range(b0, b1):
-        m = m_branch_kg_s[b]
-        if m * orient[b] < 0.0:
-            _reverse(par, head, cnt, n_cap, b)
-            orient[b] = -orient[b]
-        loss_j[b] = 0.0
-        t_out[b] = t_amb[b]
-        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
-        # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
-        if w_kg[b] > 0.0:
-            if m == 0.0:  # standing water cools
-                decay = math.expm1(-k_per_s[b] * dt_s)
-                for j in range(cnt[b]):
-                    i = (head[b] + j) % n_cap
-                    loss_j[b] -= cp[b] * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
-                    par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
-                stored_j[b] += cp[b] * _content(par, head, cnt, n_cap, b)
-            else:
-                water_leaves(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b], abs(m), dt_s, carry, b)
-
-
-@njit(cache=True)
-def _enter_range(b0, b1, m_branch_kg_s, w_kg, cp, par, head, cnt, loss_j, stored_j, c_wall, q_gain, carry):
-    """A dynamic step's last pass over branches b0..b1-1: the water that entered at the inlet temperature the
-    sweep found becomes each pipe's parcel; the branch's loss and stored enthalpy are completed
-    (:func:`water_enters`)."""
-    n_cap = par.shape[1]
-    for b in range(b0, b1):
-        if m_branch_kg_s[b] != 0.0 and w_kg[b] > 0.0:
-            th_loss, th_content = water_enters(par, head, cnt, n_cap, b, carry, b, carry[b, _C_THETA_IN])
-            cp_b = cp[b]
-            loss_j[b] = cp_b * th_loss
-            stored_j[b] += cp_b * th_content
-            if q_gain[b] != 0.0:
-                loss_j[b] += carry[b, _C_GAIN_LOSS]
-            if c_wall[b] > 0.0:
-                stored_j[b] += carry[b, _C_WALL]
-
-
-@njit(cache=True, parallel=True)
-def _leave_parallel(n_chunk, m_branch_kg_s, dt_s, w_kg, k_per_s, t_amb, cp, t_ref_k, par, head, cnt, orient, t_out,
-                    loss_j, stored_j, c_wall, t_wall, carry):
-    """:func:`_leave_range` of every branch in ``n_chunk`` chunks on all threads (branches are independent here;
-    each branch's arithmetic is the serial pass's)."""
-    n = m_branch_kg_s.shape[0]
-    for c in prange(n_chunk):
-        _leave_range(c * n // n_chunk, (c + 1) * n // n_chunk, m_branch_kg_s, dt_s, w_kg, k_per_s, t_amb, cp, t_ref_k,
-                     par, head, cnt, orient, t_out, loss_j, stored_j, c_wall, t_wall, carry)
-
-
-@njit(cache=True, parallel=True)
-def _enter_parallel(n_chunk, m_branch_kg_s, w_kg, cp, par, head, cnt, loss_j, stored_j, c_wall, q_gain, carry):
-    """:func:`_enter_range` of every branch in ``n_chunk`` chunks on all threads."""
-    n = m_branch_kg_s.shape[0]
-    for c in prange(n_chunk):
-        _enter_range(c * n // n_chunk, (c + 1) * n // n_chunk, m_branch_kg_s, w_kg, cp, par, head, cnt, loss_j,
-                     stored_j, c_wall, q_gain, carry)
 
 
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, cp_node, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j,
-                 carry, parallel):
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -396,17 +277,10 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     water entering or leaving the network there; where branches of different c_p meet, a node mixes by heat
     capacity (as the steady sweep) and ``q_step_j`` [J] takes the enthalpy bookkeeping of the c_p step,
     (C_in − C_out)(T − t_ref_k) over the step (0 with one c_p). Returns ``(status, node)`` with the codes of
-    :mod:`gigawatt.solver.numerics.thermal_kernel`.
-
-    Three passes: every branch's water that was in it moves on (:func:`water_leaves`, the exponentials; branches
-    independent), the upwind sweep over the nodes (mixing; each pipe's outflow is linear in its inlet
-    temperature, :func:`water_outflow`), every branch's entering water becomes a parcel (:func:`water_enters`).
-    ``carry`` float[n_branches, :data:`N_CARRY`] is their scratch; ``parallel`` > 1: the two branch passes in that
-    many chunks on all of Numba's threads (hold :data:`gigawatt.solver.numerics.parallel.PARALLEL_KERNELS`), else
-    serial. Each branch's arithmetic
-    is that of :func:`advance_pipe` in the same order, so the results are the same bit for bit either way."""
+    :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
+    n_cap = par.shape[1]
     same = order[n_nodes] == 1
     # mass balance first, so that bad flows leave the state untouched; on the way, whether any flow changed
     # direction since the upwind order was found
@@ -435,12 +309,22 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                 return STATUS_INFLOW_NO_T, n
             if abs(m_in_all[n] + ext - m_out_all[n]) > MASS_BALANCE_RTOL * max(m_in_all[n], m_out_all[n]):
                 return STATUS_MASS_IMBALANCE, n
-    if parallel > 1:
-        _leave_parallel(parallel, m_branch_kg_s, dt_s, w_kg, k_per_s, t_amb, cp, t_ref_k, par, head, cnt, orient, t_out,
-                        loss_j, stored_j, c_wall, t_wall, carry)
-    else:
-        _leave_range(0, n_br, m_branch_kg_s, dt_s, w_kg, k_per_s, t_amb, cp, t_ref_k, par, head, cnt, orient, t_out,
-                     loss_j, stored_j, c_wall, t_wall, carry)
+    for b in range(n_br):
+        m = m_branch_kg_s[b]
+        if m * orient[b] < 0.0:
+            _reverse(par, head, cnt, n_cap, b)
+            orient[b] = -orient[b]
+        loss_j[b] = 0.0
+        t_out[b] = t_amb[b]
+        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+        # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
+        if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
+            decay = math.expm1(-k_per_s[b] * dt_s)
+            for j in range(cnt[b]):
+                i = (head[b] + j) % n_cap
+                loss_j[b] -= cp[b] * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
+                par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
+            stored_j[b] += cp[b] * _content(par, head, cnt, n_cap, b)
     for o in range(n_nodes):
         n = order[o]
         m_in = 0.0
@@ -494,24 +378,22 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
                 if w_kg[b] > 0.0:
-                    theta_in = t - t_amb[b]
-                    carry[b, _C_THETA_IN] = theta_in
-                    t_out[b] = t_amb[b] + water_outflow(carry, b, theta_in) / (q * dt_s)
+                    th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
+                                                               q, dt_s, t - t_amb[b])
+                    t_out[b] = t_amb[b] + th_out / (q * dt_s)
                     cp_b = cp[b]
+                    loss_j[b] = cp_b * th_loss
+                    stored_j[b] += cp_b * th_content
                     if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
                         share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp_b, 1.0, q, cp_b)  # U'L = kWcp
                         t_out[b] += q_gain[b] * share / (q * cp_b)
-                        carry[b, _C_GAIN_LOSS] = q_gain[b] * (1.0 - share) * dt_s
+                        loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
                     if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
                         t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp_b, c_wall[b], dt_s)
-                        carry[b, _C_WALL] = c_wall[b] * (t_end - t_wall[b])
+                        stored_j[b] += c_wall[b] * (t_end - t_wall[b])
                         t_wall[b] = t_end
                 else:
                     t_out[b] = t
-    if parallel > 1:
-        _enter_parallel(parallel, m_branch_kg_s, w_kg, cp, par, head, cnt, loss_j, stored_j, c_wall, q_gain, carry)
-    else:
-        _enter_range(0, n_br, m_branch_kg_s, w_kg, cp, par, head, cnt, loss_j, stored_j, c_wall, q_gain, carry)
     return STATUS_OK, -1
 
 
@@ -681,9 +563,6 @@ class DynamicThermalNetwork:
         self.orient = np.ones(nb)
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
-        self._carry = np.zeros((nb, N_CARRY))  # scratch of dynamic_step's passes
-        # chunks of dynamic_step's branch passes on Numba's threads (0: serial)
-        self._parallel = 4 * numba.get_num_threads() if nb >= PARALLEL_MIN_BRANCHES and numba.get_num_threads() > 1 else 0
         self._supply = self.node_kind == NODE_SUPPLY
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
@@ -823,12 +702,11 @@ class DynamicThermalNetwork:
         q_step = np.empty(self.n_node)
         after = np.empty(self.n_branch)
         start, branch, outward = self.inc
-        with PARALLEL_KERNELS if self._parallel > 1 else nullcontext():
-            status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from,
-                                       self.branch_to, self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node,
-                                       self.t_ref_k, start, branch, outward, self.par, self.head, self.cnt, self.orient,
-                                       t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
-                                       self.c_wall, self.t_wall, gain, q_step, self._carry, self._parallel)
+        status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
+                                   self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node, self.t_ref_k,
+                                   start, branch, outward, self.par, self.head, self.cnt, self.orient,
+                                   t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
+                                   self.c_wall, self.t_wall, gain, q_step)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
