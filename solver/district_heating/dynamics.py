@@ -564,6 +564,7 @@ class DynamicThermalNetwork:
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
+        self._supply_rows, self._other_rows = np.flatnonzero(self._supply), np.flatnonzero(~self._supply)
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -715,8 +716,8 @@ class DynamicThermalNetwork:
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
         self._stored = after
-        added = float(q_node[self._supply].sum())
-        extracted = -float(q_node[~self._supply].sum())
+        added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
+        extracted = -float(q_node[self._other_rows].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "friction_j": float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
