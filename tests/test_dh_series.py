@@ -294,3 +294,24 @@ def test_bench_dh_series_runs_and_reports(cli):
     assert res.exit_code == 0 and "district_heating_series" in res.stdout and "x steady" in res.stdout
     res = cli("bench", "--dh-series", "many")
     assert res.exit_code == 2 and res.stderr.startswith("error: --dh-series")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 12), st.integers(0, 6), st.integers(0, 2**31 - 1))
+def test_step_branch_flows_is_the_numpy_form(n_h, n_c, seed):
+    """The step's one-pass flow kernel against the numpy it replaces (small flows zeroed, the thermal branches
+    concatenated and renumbered), bit for bit, on random flows with tiny and exactly zero entries."""
+    from gigawatt.solver.district_heating.series import step_branch_flows
+    from gigawatt.solver.district_heating.stage import ZERO_FLOW_RTOL
+
+    rng = np.random.default_rng(seed)
+    m = rng.normal(size=n_h) * 10.0 ** rng.integers(-16, 2, size=n_h)
+    m[rng.random(n_h) < 0.2] = 0.0
+    flow = rng.random(n_c)
+    order = rng.permutation(n_h + 2 * n_c)
+    m_hyd, m_branch = np.empty(n_h), np.empty(order.size)
+    step_branch_flows(m, flow, order, ZERO_FLOW_RTOL, m_hyd, m_branch)
+    ref = m.copy()
+    ref[np.abs(ref) <= ZERO_FLOW_RTOL * max(float(np.max(np.abs(ref), initial=0.0)), 1e-300)] = 0.0
+    assert np.array_equal(m_hyd, ref)
+    assert np.array_equal(m_branch, np.concatenate([ref, flow, flow])[order])

@@ -1,7 +1,6 @@
 """DC load flow, level by level: converters' output zones first, then the zones that feed them."""
 from __future__ import annotations
 
-import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -15,11 +14,11 @@ from gigawatt.solver.dc.kernel import (PARALLEL_MIN_BUSES, STATUS_CONVERGED, STA
                                       branch_currents, newton_zones, newton_zones_serial)
 from gigawatt.solver.dc.ratings import case_line_ratings, line_temperatures
 from gigawatt.solver.numerics.iteration_limit import iteration_limit_error, nose_iteration_cap
+from gigawatt.solver.numerics.parallel import PARALLEL_KERNELS
 
-# Numba runs parallel kernels on OpenMP where libgomp is present, else on its "workqueue" layer, which aborts
-# the process if two Python threads enter parallel kernels at once; solves from several threads therefore
-# take turns here (each one is itself parallel).
-_PARALLEL_KERNELS = threading.Lock()
+# Solves from several threads take turns at parallel kernels (gigawatt.solver.numerics.parallel: one lock for
+# every parallel kernel of the process).
+_PARALLEL_KERNELS = PARALLEL_KERNELS
 
 
 @dataclass

@@ -124,7 +124,7 @@ _SLIVER = 1e-12
 """A parcel left with less than this fraction of its pipe's water has left it (rounding)."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _phi(z):
     """(e^z − 1)/z, 1 at z = 0."""
     if abs(z) < 1e-5:
@@ -132,7 +132,7 @@ def _phi(z):
     return math.expm1(z) / z
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _one_minus_phi_neg(z):
     """1 − (1 − e^{−z})/z for z >= 0 (the loss fraction of water entering at a constant temperature over z
     decay times), by its series below 1e-3."""
@@ -141,7 +141,7 @@ def _one_minus_phi_neg(z):
     return 1.0 + math.expm1(-z) / z
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _content(par, head, cnt, n_cap, b):
     """Sum of (T − T_g) dm over pipe b's water [K kg]."""
     s = 0.0
@@ -151,7 +151,7 @@ def _content(par, head, cnt, n_cap, b):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reverse(par, head, cnt, n_cap, b):
     """Reverse pipe b's queue (its flow changed direction): each parcel's far end becomes its downstream end."""
     c = cnt[b]
@@ -166,7 +166,7 @@ def _reverse(par, head, cnt, n_cap, b):
             par[b, i, col], par[b, k, col] = par[b, k, col], par[b, i, col]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(par, head, cnt, n_cap, b, m, theta_d, g):
     """Append a parcel at pipe b's upstream end, first merging the adjacent pair of least mass if full."""
     if cnt[b] == n_cap:
@@ -196,7 +196,7 @@ def _push(par, head, cnt, n_cap, b, m, theta_d, g):
     cnt[b] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
     r"""Move pipe b's water on by one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s] with
     water entering at ``theta_in`` = T_in − T_g [K]; every element's loss exact.
@@ -227,8 +227,10 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         loss += before - left
         s += take
         if take == mu:
-            head[b] = (i + 1) % n_cap
             cnt[b] -= 1
+            # an emptied queue starts again at slot 0: a pipe that water crosses within a step keeps its one
+            # parcel in the same place (the same cache line step after step, not a walk round the ring)
+            head[b] = (i + 1) % n_cap if cnt[b] > 0 else 0
         else:
             par[b, i, 0] = mu - take
             par[b, i, 1] = td * math.exp(g * take)
@@ -562,6 +564,7 @@ class DynamicThermalNetwork:
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
+        self._supply_rows, self._other_rows = np.flatnonzero(self._supply), np.flatnonzero(~self._supply)
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -713,8 +716,8 @@ class DynamicThermalNetwork:
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
         self._stored = after
-        added = float(q_node[self._supply].sum())
-        extracted = -float(q_node[~self._supply].sum())
+        added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
+        extracted = -float(q_node[self._other_rows].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "friction_j": float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
@@ -736,13 +739,16 @@ class DynamicThermalNetwork:
         return abs(r) / scale if scale > 0 else 0.0
 
     def _array(self, x, n, field, finite=True):
-        arr = np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), (n,)) if np.ndim(x) == 0
-                                   else np.asarray(x, dtype=float))
-        if arr.shape != (n,):
-            raise CaseError("wrong length", element="dynamic network step", field=field, value=arr.shape[0],
-                            allowed=f"{n} values")
-        bad = np.flatnonzero(~np.isfinite(arr)) if finite else np.empty(0, int)
-        if bad.size:
+        if type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (n,) and x.flags.c_contiguous:
+            arr = x  # (what the conversions below return for it, without their calls: a series' every step)
+        else:
+            arr = np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), (n,)) if np.ndim(x) == 0
+                                       else np.asarray(x, dtype=float))
+            if arr.shape != (n,):
+                raise CaseError("wrong length", element="dynamic network step", field=field, value=arr.shape[0],
+                                allowed=f"{n} values")
+        if finite and not np.isfinite(arr).all():
+            bad = np.flatnonzero(~np.isfinite(arr))
             raise CaseError("not a finite number", element=f"entry {bad[0]}", field=field, value=float(arr[bad[0]]),
                             allowed="a finite number")
         return arr

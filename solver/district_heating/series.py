@@ -102,6 +102,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from gigawatt.cases.schema import check_scalar, schema
 from gigawatt.errors import CaseError
@@ -180,6 +181,24 @@ def campus_heat_available_w(case, s: dict, offer: HeatOffer | None, q_net_w: flo
         return offer.q_available_w, math.nan
     share = max(0.0, (reach - t_return_k) / (t_supply_k - t_return_k)) if t_supply_k > t_return_k else 0.0
     return min(offer.q_available_w, share * max(q_net_w, 0.0)), math.nan
+
+
+@njit(cache=True)
+def step_branch_flows(m_hyd_kg_s, flow_kg_s, branch_order, rtol, m_hyd_out, m_branch_out):
+    """A step's branch flows [kg/s] for the dynamic network, in one pass: ``m_hyd_out`` the hydraulic branches'
+    ``m_hyd_kg_s`` with every flow of at most ``rtol`` times the largest (at least 1e-300 kg/s) set to 0 (rounding
+    about a standstill), and ``m_branch_out`` the thermal network's branches (those, then the consumers' supply and
+    return sides at ``flow_kg_s``) at each position ``branch_order`` of the dynamic network."""
+    n_h, n_c = m_hyd_kg_s.shape[0], flow_kg_s.shape[0]
+    big = 0.0
+    for b in range(n_h):
+        big = max(big, abs(m_hyd_kg_s[b]))
+    limit = rtol * max(big, 1e-300)
+    for b in range(n_h):
+        m_hyd_out[b] = 0.0 if abs(m_hyd_kg_s[b]) <= limit else m_hyd_kg_s[b]
+    for j in range(branch_order.shape[0]):
+        b = branch_order[j]
+        m_branch_out[j] = m_hyd_out[b] if b < n_h else flow_kg_s[(b - n_h) % n_c]
 
 
 def visiting_order(n_node, branch_from, branch_to, m_branch_kg_s):
@@ -387,8 +406,8 @@ class DistrictHeatingSeries:
                             tol_pa=self.hydraulic_tol_pa)
         self._history = (self.m_hyd, self._inject, hyd.m_kg_s, inject)
         self.m_hyd, self._inject = hyd.m_kg_s, inject
-        m_hyd = hyd.m_kg_s.copy()
-        m_hyd[np.abs(m_hyd) <= ZERO_FLOW_RTOL * max(float(np.max(np.abs(m_hyd), initial=0.0)), 1e-300)] = 0.0
+        m_hyd, m_branch = np.empty(hyd.m_kg_s.size), np.empty(self._bperm.size)
+        step_branch_flows(hyd.m_kg_s, flow, self._bperm, ZERO_FLOW_RTOL, m_hyd, m_branch)
         m_node = self.m_node  # in the dynamic network's numbering
         m_node[self._dyn_sup] = hyd.supply_kg_s[dh.sup] - inject[dh.sup]
         m_node[self._dyn_ret] = hyd.supply_kg_s[dh.ret] - inject[dh.ret]
@@ -396,9 +415,11 @@ class DistrictHeatingSeries:
             # no substation draws and no pump drives: the water stands still (the hydraulics' answer is
             # rounding noise about zero, which no relative test tells from a flow); it cools in the pipes
             m_hyd[:] = 0.0
+            m_branch[:] = 0.0  # (no flow: the consumers' sides too)
             m_node[self._dyn_sup] = m_node[self._dyn_ret] = 0.0
-        m_thermal = np.concatenate([m_hyd, flow, flow])
-        m_branch = m_thermal[self._bperm]
+        # in the thermal network's numbering, for the frictional heat and the surroundings (seasonal ground, twins)
+        m_thermal = (np.concatenate([m_hyd, flow, flow])
+                     if s["frictional_heating"] or self._surround.active or dh.twins is not None else None)
         # 4. the water moves on
         value = self.node_value
         value[self._dyn_sup] = t_sup
@@ -408,7 +429,8 @@ class DistrictHeatingSeries:
             gain = pipe_friction_w(dh, m_thermal, hyd.p_pa)[self._bperm]
         self._surround.apply(self.dyn, m_thermal, self._t_node_last)
         r = self.dyn.step(value, m_branch, m_node, float(dt_s), q_gain_w=gain)
-        self._t_node_last = r.t_node_k[self._npos]
+        if dh.twins is not None:  # (what the twins' partners see next step; nothing else reads it)
+            self._t_node_last = r.t_node_k[self._npos]
         exchange_w = self._surround.exchange_w(m_thermal, self._t_node_last)
         self._surround.advance(float(dt_s))
         self._t_in = r.t_node_k[self._dyn_cs]
