@@ -222,3 +222,66 @@ def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
     assert figures.get("bus_distance_m").size == len(case.tables["bus"])  # the others are still found
     with pytest.raises(CaseError, match="loss at no load"):
         assemble(case, figures=CaseFigures(case, background=True))
+
+
+def _same_dataset(a, b):
+    """Identical, with the variables, dimensions and attributes in the same order."""
+    import xarray as xr
+
+    xr.testing.assert_identical(a, b)
+    assert list(a.variables) == list(b.variables)
+    assert list(a.sizes) == list(b.sizes)
+    assert list(a.attrs) == list(b.attrs)
+    assert all(a.variables[k].dtype == b.variables[k].dtype for k in a.variables)
+
+
+def test_results_dataset_made_directly_equals_the_public_constructor():
+    """:func:`gigawatt.solver.dc.results.dataset_of` gives what ``xr.Dataset(variables, coords=...)`` gives (the
+    results of the bundled case and of a benchmark network rebuilt through it), and refuses what it refuses."""
+    import pytest
+    import xarray as xr
+
+    from gigawatt.solver.dc.results import dataset_of
+
+    for name, case in _cases().items():
+        ds = gw.solve(case)
+        coords = {k: v for k, v in ds.variables.items() if k in ds.xindexes}
+        data = {k: v.copy(deep=False) for k, v in ds.variables.items() if k not in coords}
+        direct = dataset_of(data, coords, dict(ds.xindexes), ds.attrs)
+        public = xr.Dataset({k: v.copy(deep=False) for k, v in data.items()},
+                            coords=xr.Coordinates(coords, indexes=dict(ds.xindexes)), attrs=ds.attrs)
+        _same_dataset(direct, public)
+    bus = {"bus": xr.Variable("bus", np.array(["a", "b"], dtype=object))}
+    index = {"bus": xr.indexes.PandasIndex(bus["bus"].to_index(), "bus")}
+    with pytest.raises(ValueError):
+        dataset_of({"v": xr.Variable("bus", np.zeros(3))}, bus, index, {})
+    with pytest.raises(ValueError):
+        dataset_of({"x": xr.Variable("x", np.zeros(2)), "y": xr.Variable("x", np.zeros(3))}, {}, {}, {})
+
+
+def test_conform_adds_the_figures_as_assign_would():
+    """The figures' 0-d variables added without a merge: the same dataset as ``ds.assign``."""
+    import xarray as xr
+
+    from gigawatt.solver.results_schema import _with_scalars
+
+    ds = gw.solve(_cases()["benchmark"])
+    new = {"extra_a": xr.Variable((), np.asarray(1.5), attrs={"units": "W"}), "extra_b": xr.Variable((), 2)}
+    _same_dataset(_with_scalars(ds, new), ds.assign(new))
+    _same_dataset(_with_scalars(ds, {}), ds.assign({}))
+
+
+def test_loading_warnings_pick_the_worst_lines_as_a_full_stable_sort():
+    """The few worst overloaded lines, found without sorting every overloaded line: the same rows, in the same
+    order (ties in row order, +inf first, NaN never), as a stable sort of them all."""
+    from gigawatt.solver.dc.ratings import _largest
+
+    rng = np.random.default_rng(7)
+    for trial in range(2000):
+        n = int(rng.integers(0, 40))
+        x = (rng.choice([0.5, 1.0, 1.5, 2.0, 3.0, np.inf, np.nan], n) if trial % 2 else rng.random(n) * 3)
+        with np.errstate(invalid="ignore"):
+            over = np.flatnonzero(x > 1.0)
+        for limit in (0, 1, 3, 5, 50):
+            np.testing.assert_array_equal(_largest(x, over, limit),
+                                          over[np.argsort(-x[over], kind="stable")][:limit])
