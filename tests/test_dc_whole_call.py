@@ -285,3 +285,44 @@ def test_loading_warnings_pick_the_worst_lines_as_a_full_stable_sort():
         for limit in (0, 1, 3, 5, 50):
             np.testing.assert_array_equal(_largest(x, over, limit),
                                           over[np.argsort(-x[over], kind="stable")][:limit])
+
+
+def test_case_figures_not_begun_by_the_worker_are_found_by_the_caller_once(monkeypatch):
+    """An item the worker has not begun is computed by the thread that asks for it, and every item exactly once,
+    by one thread or the other, with the same numbers as found in line."""
+    import threading
+
+    from gigawatt.solver.dc import case_figures
+    from gigawatt.solver.dc.case_figures import ITEMS, CaseFigures
+
+    case = _cases()["benchmark"]
+    inline = CaseFigures(case, background=False)
+    for item in ITEMS:  # found before the functions are counted
+        inline.get(item)
+    by = {}
+    release = threading.Event()
+    original = dict(case_figures._FIGURES)
+
+    def counted(item):
+        def run(figures):
+            by.setdefault(item, []).append(threading.current_thread() is threading.main_thread())
+            if item == "lines" and not by[item][-1]:
+                release.wait(10.0)  # the worker is held on its first item
+            return original[item](figures)
+        return run
+
+    for item in ITEMS:
+        monkeypatch.setitem(case_figures._FIGURES, item, counted(item))
+    figures = CaseFigures(case, background=True)
+    for item in ("line_ratings", "bus_distance_m"):  # the worker is still at "lines": found here
+        np.testing.assert_array_equal(np.asarray(figures.get(item)[0] if item == "line_ratings" else figures.get(item)),
+                                      np.asarray(inline.get(item)[0] if item == "line_ratings" else inline.get(item)))
+        assert by[item] == [True], item
+    release.set()
+    for item in ITEMS:
+        got, want = figures.get(item), inline.get(item)
+        for x, y in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_array_equal(x, y, err_msg=item)
+    figures._thread.join(10.0)
+    assert {k: len(v) for k, v in by.items()} == {item: 1 for item in ITEMS}
+    assert by["lines"] == [False]

@@ -5,7 +5,9 @@ feeds (:func:`gigawatt.solver.dc.results.bus_distance_m`) and each line's rating
 
 From :data:`BACKGROUND_MIN_BUSES` buses they are found on a worker thread, started before the assembly, so that
 the second core finds them while the first assembles and solves (the assembly's and the distances' kernels
-release the GIL); each is handed over when asked for, in that order. Below it, each is found when asked for.
+release the GIL); each is handed over when asked for, in that order. An item the worker has not begun when it is
+asked for is found by the thread that asks (the worker then skips it), so that thread never waits for work
+that has not started (a loaded machine may start the worker late). Below it, each is found when asked for.
 The numbers are the same either way: the same functions on the same tables.
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ class CaseFigures:
                       else np.asarray(line_in_service, bool))
         self._out, self._error = {}, {}
         self._ready = {name: threading.Event() for name in ITEMS}
+        self._begun, self._claims = set(), threading.Lock()
         if background is None:
             background = len(case.tables["bus"]) >= BACKGROUND_MIN_BUSES and _cpus() >= 2
         self._thread = None
@@ -49,7 +52,16 @@ class CaseFigures:
 
     def _run(self):
         for name in ITEMS:
-            self._compute(name)
+            if self._claim(name):
+                self._compute(name)
+
+    def _claim(self, name: str) -> bool:
+        """Whether the calling thread is the first to take up ``name`` (and so must compute it)."""
+        with self._claims:
+            if name in self._begun:
+                return False
+            self._begun.add(name)
+            return True
 
     def _compute(self, name: str):
         try:
@@ -59,8 +71,8 @@ class CaseFigures:
         self._ready[name].set()
 
     def get(self, name: str):
-        """The figure ``name`` (one of :data:`ITEMS`), waiting for the worker if it is still at it."""
-        if self._thread is None and not self._ready[name].is_set():
+        """The figure ``name`` (one of :data:`ITEMS`): found here if no thread has begun it, else waited for."""
+        if self._claim(name):
             self._compute(name)
         self._ready[name].wait()
         if name in self._error:
