@@ -101,8 +101,8 @@ def variable_attrs(name: str, attrs: dict) -> dict:
 
 def conform(ds):
     """``ds`` following the results schema (see the module notes): its variables' attributes are changed in
-    place, and a new dataset with the figures' 0-d variables is returned. Scalar attributes the table does
-    not know stay attributes."""
+    place, and a new dataset of those same variables and the figures' 0-d variables is returned (``ds`` is
+    meant to be dropped). Scalar attributes the table does not know stay attributes."""
     import xarray as xr
 
     for name, var in ds.variables.items():

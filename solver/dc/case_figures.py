@@ -31,8 +31,9 @@ class CaseFigures:
     takes them), ``rack_p_it_w`` [W] per rack row, ``rack_powers`` (input, shelf and regulator losses [W] at
     those chip powers, :func:`gigawatt.models.racks.rack_powers`), ``bus_distance_m`` [m] per bus row, ``line_ratings``
     (rating [A], method) per line row, ``result_inputs`` (the columns the results echo and the indexes of their
-    dimensions, :func:`gigawatt.solver.dc.results.result_inputs`: one results Dataset's own). ``background``: use a worker thread (default: from
-    :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by :meth:`get` of that item."""
+    dimensions, :func:`gigawatt.solver.dc.results.result_inputs`: one results Dataset's own). ``background``: use
+    a worker thread (default: from :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by
+    :meth:`get` of that item."""
 
     def __init__(self, case, line_in_service=None, *, background: bool | None = None):
         self._case = case
