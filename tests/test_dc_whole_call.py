@@ -185,6 +185,7 @@ def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
     import dataclasses
 
     import pytest
+    import xarray as xr
 
     from gigawatt.errors import CaseError
     from gigawatt.solver.dc.assembly import assemble
@@ -200,8 +201,16 @@ def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
         elif isinstance(a, np.ndarray):
             assert a.dtype == b.dtype, what
             np.testing.assert_array_equal(a, b, err_msg=what)
+        elif isinstance(a, dict):
+            assert list(a) == list(b), what
+            for k in a:
+                same(a[k], b[k], f"{what}[{k}]")
+        elif isinstance(a, xr.Variable):
+            assert a.identical(b) and a.dtype == b.dtype, what
+        elif isinstance(a, xr.indexes.PandasIndex):
+            assert a.equals(b) and a.index.dtype == b.index.dtype, what
         else:
-            assert a == b if not isinstance(a, dict) else a.keys() == b.keys(), what
+            assert a == b, what
 
     for name, case in _cases().items():
         threaded, inline = CaseFigures(case, background=True), CaseFigures(case, background=False)
@@ -222,3 +231,111 @@ def test_case_figures_on_a_worker_thread_equal_those_found_in_line(monkeypatch):
     assert figures.get("bus_distance_m").size == len(case.tables["bus"])  # the others are still found
     with pytest.raises(CaseError, match="loss at no load"):
         assemble(case, figures=CaseFigures(case, background=True))
+
+
+def _same_dataset(a, b):
+    """Identical, with the variables, dimensions and attributes in the same order."""
+    import xarray as xr
+
+    xr.testing.assert_identical(a, b)
+    assert list(a.variables) == list(b.variables)
+    assert list(a.sizes) == list(b.sizes)
+    assert list(a.attrs) == list(b.attrs)
+    assert all(a.variables[k].dtype == b.variables[k].dtype for k in a.variables)
+
+
+def test_results_dataset_made_directly_equals_the_public_constructor():
+    """:func:`gigawatt.solver.dc.results.dataset_of` gives what ``xr.Dataset(variables, coords=...)`` gives (the
+    results of the bundled case and of a benchmark network rebuilt through it), and refuses what it refuses."""
+    import pytest
+    import xarray as xr
+
+    from gigawatt.solver.dc.results import dataset_of
+
+    for name, case in _cases().items():
+        ds = gw.solve(case)
+        coords = {k: v for k, v in ds.variables.items() if k in ds.xindexes}
+        data = {k: v.copy(deep=False) for k, v in ds.variables.items() if k not in coords}
+        direct = dataset_of(data, coords, dict(ds.xindexes), ds.attrs)
+        public = xr.Dataset({k: v.copy(deep=False) for k, v in data.items()},
+                            coords=xr.Coordinates(coords, indexes=dict(ds.xindexes)), attrs=ds.attrs)
+        _same_dataset(direct, public)
+    bus = {"bus": xr.Variable("bus", np.array(["a", "b"], dtype=object))}
+    index = {"bus": xr.indexes.PandasIndex(bus["bus"].to_index(), "bus")}
+    with pytest.raises(ValueError):
+        dataset_of({"v": xr.Variable("bus", np.zeros(3))}, bus, index, {})
+    with pytest.raises(ValueError):
+        dataset_of({"x": xr.Variable("x", np.zeros(2)), "y": xr.Variable("x", np.zeros(3))}, {}, {}, {})
+
+
+def test_conform_adds_the_figures_as_assign_would():
+    """The figures' 0-d variables added without a merge: the same dataset as ``ds.assign``."""
+    import xarray as xr
+
+    from gigawatt.solver.results_schema import _with_scalars
+
+    ds = gw.solve(_cases()["benchmark"])
+    new = {"extra_a": xr.Variable((), np.asarray(1.5), attrs={"units": "W"}), "extra_b": xr.Variable((), 2)}
+    _same_dataset(_with_scalars(ds, new), ds.assign(new))
+    _same_dataset(_with_scalars(ds, {}), ds.assign({}))
+
+
+def test_loading_warnings_pick_the_worst_lines_as_a_full_stable_sort():
+    """The few worst overloaded lines, found without sorting every overloaded line: the same rows, in the same
+    order (ties in row order, +inf first, NaN never), as a stable sort of them all."""
+    from gigawatt.solver.dc.ratings import _largest
+
+    rng = np.random.default_rng(7)
+    for trial in range(2000):
+        n = int(rng.integers(0, 40))
+        x = (rng.choice([0.5, 1.0, 1.5, 2.0, 3.0, np.inf, np.nan], n) if trial % 2 else rng.random(n) * 3)
+        with np.errstate(invalid="ignore"):
+            over = np.flatnonzero(x > 1.0)
+        for limit in (0, 1, 3, 5, 50):
+            np.testing.assert_array_equal(_largest(x, over, limit),
+                                          over[np.argsort(-x[over], kind="stable")][:limit])
+
+
+def test_case_figures_not_begun_by_the_worker_are_found_by_the_caller_once(monkeypatch):
+    """An item the worker has not begun is computed by the thread that asks for it, and every item exactly once,
+    by one thread or the other, with the same numbers as found in line."""
+    import threading
+
+    from gigawatt.solver.dc import case_figures
+    from gigawatt.solver.dc.case_figures import ITEMS, CaseFigures
+
+    case = _cases()["benchmark"]
+    inline = CaseFigures(case, background=False)
+    for item in ITEMS:  # found before the functions are counted
+        inline.get(item)
+    by = {}
+    release = threading.Event()
+    original = dict(case_figures._FIGURES)
+
+    def counted(item):
+        def run(figures):
+            by.setdefault(item, []).append(threading.current_thread() is threading.main_thread())
+            if item == "lines" and not by[item][-1]:
+                release.wait(10.0)  # the worker is held on its first item
+            return original[item](figures)
+        return run
+
+    for item in ITEMS:
+        monkeypatch.setitem(case_figures._FIGURES, item, counted(item))
+    figures = CaseFigures(case, background=True)
+    for item in ("line_ratings", "bus_distance_m"):  # the worker is still at "lines": found here
+        np.testing.assert_array_equal(np.asarray(figures.get(item)[0] if item == "line_ratings" else figures.get(item)),
+                                      np.asarray(inline.get(item)[0] if item == "line_ratings" else inline.get(item)))
+        assert by[item] == [True], item
+    release.set()
+    for item in ITEMS:
+        got, want = figures.get(item), inline.get(item)
+        if item == "result_inputs":
+            (echo, (index_vars, _)), (echo_in, (index_vars_in, _)) = got, want
+            got, want = tuple(echo.values()) + tuple(index_vars.values()), tuple(echo_in.values()) + tuple(
+                index_vars_in.values())
+        for x, y in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=item)
+    figures._thread.join(10.0)
+    assert {k: len(v) for k, v in by.items()} == {item: 1 for item in ITEMS}
+    assert by["lines"] == [False]

@@ -1,11 +1,14 @@
 """What a DC solve needs of the case's tables alone, not of its load flow: the lines' resistances, the racks'
 chip powers (on an input basis the root of each rack's chain, :func:`gigawatt.models.racks.chip_powers`), each bus's route length from its
-feeds (:func:`gigawatt.solver.dc.results.bus_distance_m`) and each line's rating
-(:func:`gigawatt.solver.dc.ratings.case_line_ratings`).
+feeds (:func:`gigawatt.solver.dc.results.bus_distance_m`), each line's rating
+(:func:`gigawatt.solver.dc.ratings.case_line_ratings`) and the results' echoed columns and indexes
+(:func:`gigawatt.solver.dc.results.result_inputs`).
 
 From :data:`BACKGROUND_MIN_BUSES` buses they are found on a worker thread, started before the assembly, so that
 the second core finds them while the first assembles and solves (the assembly's and the distances' kernels
-release the GIL); each is handed over when asked for, in that order. Below it, each is found when asked for.
+release the GIL); each is handed over when asked for, in that order. An item the worker has not begun when it is
+asked for is found by the thread that asks (the worker then skips it), so that thread never waits for work
+that has not started (a loaded machine may start the worker late). Below it, each is found when asked for.
 The numbers are the same either way: the same functions on the same tables.
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ BACKGROUND_MIN_BUSES = 20_000
 """Fewest buses for :class:`CaseFigures` to use a worker thread (and only where the process may use two CPUs);
 below it the thread costs more than it saves."""
 
-ITEMS = ("lines", "rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings")
+ITEMS = ("lines", "rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings", "result_inputs")
 
 
 class CaseFigures:
@@ -27,8 +30,10 @@ class CaseFigures:
     ``in_service``): ``lines`` (in service, loop resistance [Ω] and end-bus rows of every line, as the assembly
     takes them), ``rack_p_it_w`` [W] per rack row, ``rack_powers`` (input, shelf and regulator losses [W] at
     those chip powers, :func:`gigawatt.models.racks.rack_powers`), ``bus_distance_m`` [m] per bus row, ``line_ratings``
-    (rating [A], method) per line row. ``background``: use a worker thread (default: from
-    :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by :meth:`get` of that item."""
+    (rating [A], method) per line row, ``result_inputs`` (the columns the results echo and the indexes of their
+    dimensions, :func:`gigawatt.solver.dc.results.result_inputs`: one results Dataset's own). ``background``: use
+    a worker thread (default: from :data:`BACKGROUND_MIN_BUSES` buses). An error found on the worker is raised by
+    :meth:`get` of that item."""
 
     def __init__(self, case, line_in_service=None, *, background: bool | None = None):
         self._case = case
@@ -36,6 +41,7 @@ class CaseFigures:
                       else np.asarray(line_in_service, bool))
         self._out, self._error = {}, {}
         self._ready = {name: threading.Event() for name in ITEMS}
+        self._begun, self._claims = set(), threading.Lock()
         if background is None:
             background = len(case.tables["bus"]) >= BACKGROUND_MIN_BUSES and _cpus() >= 2
         self._thread = None
@@ -49,7 +55,16 @@ class CaseFigures:
 
     def _run(self):
         for name in ITEMS:
-            self._compute(name)
+            if self._claim(name):
+                self._compute(name)
+
+    def _claim(self, name: str) -> bool:
+        """Whether the calling thread is the first to take up ``name`` (and so must compute it)."""
+        with self._claims:
+            if name in self._begun:
+                return False
+            self._begun.add(name)
+            return True
 
     def _compute(self, name: str):
         try:
@@ -59,8 +74,8 @@ class CaseFigures:
         self._ready[name].set()
 
     def get(self, name: str):
-        """The figure ``name`` (one of :data:`ITEMS`), waiting for the worker if it is still at it."""
-        if self._thread is None and not self._ready[name].is_set():
+        """The figure ``name`` (one of :data:`ITEMS`): found here if no thread has begun it, else waited for."""
+        if self._claim(name):
             self._compute(name)
         self._ready[name].wait()
         if name in self._error:
@@ -103,5 +118,11 @@ def _ratings(figures):
     return case_line_ratings(figures._case)
 
 
+def _result_inputs(figures):
+    from gigawatt.solver.dc.results import result_inputs
+
+    return result_inputs(figures._case)
+
+
 _FIGURES = {"lines": _lines, "rack_p_it_w": _chip_powers, "rack_powers": _rack_powers, "bus_distance_m": _distances,
-            "line_ratings": _ratings}
+            "line_ratings": _ratings, "result_inputs": _result_inputs}

@@ -56,18 +56,55 @@ def _var(dim: str, name: str, values, unit: str | None = None, long_name: str | 
     return xr.Variable(dim, np.asarray(values), attrs={"units": unit or u, "long_name": long_name or ln})
 
 
-def make_dataset(variables: dict, coords: dict, attrs: dict) -> xr.Dataset:
+def make_dataset(variables: dict, coords: dict, attrs: dict, built: tuple | None = None) -> xr.Dataset:
     """The results Dataset of ``variables`` (``xarray.Variable``), each dimension indexed by its coordinate in
     ``coords`` (element ids, stage names), made once: the indexes are built here from the values as they are,
     so xarray neither infers their type nor realigns the variables (a third of the results' cost at 10⁵ buses).
+    ``built``: ``(index variables, indexes)`` of some of these dimensions already built from the same values
+    (:func:`coordinate_indexes`), taken for them as they are.
     """
+    index_vars, indexes = coordinate_indexes({dim: values for dim, values in coords.items()
+                                              if built is None or dim not in built[1]})
+    if built is not None:  # the coordinates in the order of ``coords``
+        indexes = {dim: indexes[dim] if dim in indexes else built[1][dim] for dim in coords}
+        index_vars = {dim: index_vars[dim] if dim in index_vars else built[0][dim] for dim in coords}
+    return dataset_of(variables, index_vars, indexes, attrs)
+
+
+def coordinate_indexes(coords: dict) -> tuple[dict, dict]:
+    """The index variables and the indexes (``xarray.indexes.PandasIndex``) of the dimensions ``coords``
+    (dimension → values), built from the values as they are (object arrays kept as objects)."""
     indexes = {}
     for dim, values in coords.items():
         values = np.asarray(values)
         index = pd.Index(values, dtype=object, copy=False) if values.dtype == object else pd.Index(values)
         indexes[dim] = PandasIndex(index, dim, coord_dtype=values.dtype)
-    index_vars = {k: v for index in indexes.values() for k, v in index.create_variables().items()}
-    return xr.Dataset(variables, coords=xr.Coordinates(index_vars, indexes=indexes), attrs=attrs)
+    return {k: v for index in indexes.values() for k, v in index.create_variables().items()}, indexes
+
+
+def dataset_of(variables: dict, index_vars: dict, indexes: dict, attrs: dict) -> xr.Dataset:
+    """The Dataset of ``variables`` (``xarray.Variable``, taken as they are, not copied) and the index variables
+    and indexes of its coordinates, as ``xr.Dataset(variables, coords=xr.Coordinates(index_vars,
+    indexes=indexes), attrs=attrs)`` makes it (the same variables in the same order, the same dimensions), without
+    its merge: the constructor copies and checks every variable against every other (about 1.3 ms at 10⁵ buses,
+    as much as the rest of the results). The dimensions are checked here: every variable's length along a
+    dimension must be the same."""
+    if not hasattr(xr.Dataset, "_construct_direct"):  # (an xarray without it: the public constructor)
+        return xr.Dataset(variables, coords=xr.Coordinates(index_vars, indexes=indexes), attrs=attrs)
+    both = {**variables}
+    for name, var in index_vars.items():
+        if name in both:
+            raise ValueError(f"variable {name!r} has the name of a coordinate")
+        both[name] = var
+    dims = {}
+    for name, var in both.items():
+        if not isinstance(var, xr.Variable):
+            raise TypeError(f"variable {name!r} is a {type(var).__name__}, not an xarray.Variable")
+        for dim, size in zip(var.dims, var.shape):
+            if dims.setdefault(dim, size) != size:
+                raise ValueError(f"conflicting sizes for dimension {dim!r}: {size} in variable {name!r}, "
+                                 f"{dims[dim]} before it")
+    return xr.Dataset._construct_direct(both, set(index_vars), dims, dict(attrs), dict(indexes))
 
 
 def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None, figures: CaseFigures | None = None
@@ -133,16 +170,18 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     v_row = f.v_v
     coords = {"bus": bus["id"].to_numpy(), "line": lines["id"].to_numpy(), "source": src["id"].to_numpy(),
               "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
+    if figures is None or not figures.uses_lines(f.line_in_service):
+        figures = CaseFigures(case, f.line_in_service, background=False)
+    echoed, built = figures.get("result_inputs")  # the echoed columns and the indexes: found beside the solve
+
     # Variables are gathered and the Dataset made once: each ds[name] = ... merges and realigns every index
     # (20 ms an assignment on the default case, three quarters of its solve).
     ds = {}
     ds["v_v"] = _var("bus", "v_v", v_row)
-    ds["v_nominal_v"] = echo_variable("bus", "bus", bus, "v_nominal_v")
+    ds["v_nominal_v"] = echoed["bus", "v_nominal_v"]
     ds["v_pu"] = _var("bus", "v_pu", v_row / bus["v_nominal_v"].to_numpy(float))
     ds["p_load_w"] = _var("bus", "p_load_w", f.p_load_w)
     ds["level"] = _var("bus", "level", f.level)
-    if figures is None or not figures.uses_lines(f.line_in_service):
-        figures = CaseFigures(case, f.line_in_service, background=False)
     ds["bus_distance_m"] = _var("bus", "bus_distance_m", figures.get("bus_distance_m"))
 
     line_loss = np.square(f.line_i_a)  # I²R, built in place: at 10⁶ lines every temporary is 8 MB
@@ -153,7 +192,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["r_ohm"] = xr.Variable("line", f.line_r_ohm, attrs={"units": unit_of("line", "r_ohm"),
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
-        ds[f"line_{field}"] = echo_variable("line", "line", lines, field)
+        ds[f"line_{field}"] = echoed["line", field]
     add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, figures.get("line_ratings"))
 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
@@ -162,8 +201,8 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["source_p_grid_w"] = _var("source", "p_grid_w", p_dc + loss_src)
     ds["source_loading"] = _var("source", "loading", p_dc / src["rated_power_w"].to_numpy(float))
     ds["source_v_v"] = _var("source", "v_v", v_row[case.ref_rows("source", "bus")])
-    ds["source_kind"] = echo_variable("source", "source", src, "kind")
-    ds["source_two_way"] = echo_variable("source", "source", src, "two_way")
+    ds["source_kind"] = echoed["source", "kind"]
+    ds["source_two_way"] = echoed["source", "two_way"]
 
     p_out, loss_conv = f.p_out_w, f.converter_loss_w
     ds["p_out_w"] = _var("converter", "p_out_w", p_out)
@@ -172,18 +211,18 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
     ds["converter_loading"] = _var("converter", "loading", p_out / conv["rated_power_w"].to_numpy(float))
     ds["v_in_v"] = _var("converter", "v_in_v", v_row[case.ref_rows("converter", "from_bus")])
     ds["v_out_v"] = _var("converter", "v_out_v", v_row[case.ref_rows("converter", "to_bus")])
-    ds["converter_two_way"] = echo_variable("converter", "converter", conv, "two_way")
+    ds["converter_two_way"] = echoed["converter", "two_way"]
 
     ds.update(rack_power_variables(case, f.rack_p_in_w, f.shelf_loss_w, f.vrm_loss_w, p_it, f.rack_p_it_w))
     ds["rack_v_v"] = _var("rack", "v_v", v_row[case.ref_rows("rack", "bus")])
-    ds["rack_bus"] = echo_variable("rack", "rack", racks, "bus")
+    ds["rack_bus"] = echoed["rack", "bus"]
 
     coords["kind"] = _ledger(ds, src, line_loss, loss_src, loss_conv, case.codes("line", "kind"), other_supply_w,
                              other_load_w)
     attrs = ds.pop("attrs")
     ds.update(extra or {})
     coords.update(extra_coords or {})
-    ds = make_dataset(ds, coords, attrs)
+    ds = make_dataset(ds, coords, attrs, built)
     ds.attrs["warnings"] = _warnings(ds)
     ds.attrs.update({
         "title": f"gigawatt DC load flow of case '{case.name}'",
@@ -193,6 +232,23 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
         "sign_convention": "powers positive from grid towards chips; line current positive from from_bus to to_bus",
     })
     return ds
+
+
+ECHOED = (("bus", "v_nominal_v"), ("line", "from_bus"), ("line", "to_bus"), ("line", "kind"), ("line", "length_m"),
+          ("source", "kind"), ("source", "two_way"), ("converter", "two_way"), ("rack", "bus"))
+"""The case's columns (table, field) the DC results echo."""
+
+
+def result_inputs(case) -> tuple[dict, tuple]:
+    """What the DC results take of the case's tables alone: the echoed columns (:data:`ECHOED`) as variables,
+    keyed ``(table, field)``, and the index variables and indexes of the elements' dimensions and of ``stage``
+    (:func:`coordinate_indexes`). Each results Dataset gets its own (:class:`~gigawatt.solver.dc.case_figures.
+    CaseFigures` makes them once per solve)."""
+    t = case.tables
+    echo = {(table, field): echo_variable(table, table, t[table], field) for table, field in ECHOED}
+    coords = {dim: t[dim]["id"].to_numpy() for dim in ("bus", "line", "source", "converter", "rack")}
+    coords["stage"] = list(STAGES)
+    return echo, coordinate_indexes(coords)
 
 
 def bus_distance_m(case, line_in_service) -> np.ndarray:
