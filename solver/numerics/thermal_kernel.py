@@ -331,7 +331,9 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
                     q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
                 # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
                 # of the cp step (the fluid leaves with other cp values than it came with).
-                q_cp_step[n] = (c_in - acc[n, _C_OUT]) * (t - t_ref_k)
+                c_step = c_in - acc[n, _C_OUT]
+                if c_step != 0.0 or not math.isfinite(t):  # (else it is the 0 it holds: no write, no cache miss)
+                    q_cp_step[n] = c_step * (t - t_ref_k)
         t_node[n] = t
         for k in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[k]
@@ -529,7 +531,9 @@ def _solve_node(n, kind, value, c_in, c_out, h_in, amb_sum, amb_cnt, m_node, cp_
             q_sink[n] = -m_node * cp_node * (t - t_ref_k)
         # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
         # of the cp step (the fluid leaves with other cp values than it came with).
-        q_cp_step[n] = (c_in - c_out) * (t - t_ref_k)
+        c_step = c_in - c_out
+        if c_step != 0.0 or not math.isfinite(t):  # (else it is the 0 it holds: no write)
+            q_cp_step[n] = c_step * (t - t_ref_k)
     return t
 
 
