@@ -372,3 +372,25 @@ def test_om_cases_node_by_node(case):
             t_mix_om = sum(mk * tk for mk, tk in inflow) / sum(mk for mk, _ in inflow)
             assert abs(rc.t_node_k[node] - t_mix_om) <= 0.05
     assert abs(r.ledger.residual) <= 1e-12 and abs(rc.ledger.residual) <= 1e-12
+
+
+@seed(20261208)
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(acyclic_networks())
+def test_no_frictional_heat_is_a_zero_gain_to_the_last_bit_and_cp_steps_as_summed_here(net):
+    # Without q_gain_w the sweep reads no gain at all (an empty array) and writes a node's cp-step term only
+    # where it is not 0: the same bits as an explicit zero gain in every branch (the path that reads one per
+    # branch), and cp-step terms equal to (C_in - C_out) (T - t_ref) summed here from the flows.
+    kinds, vals, frm, to, flow, u, length, amb, cp, sink = net
+    tnet = tk.prepare_thermal_network(kinds, frm, to, u, length, amb, cp, 4000.0)
+    plain = tnet.solve(vals, flow, sink)
+    assert_same_bits(plain, tnet.solve(vals, flow, sink, q_gain_w=np.zeros(len(frm))))
+    flow, cap = np.asarray(flow), np.abs(flow) * cp
+    c_in, c_out = np.zeros(len(kinds)), -np.minimum(sink, 0.0) * 4000.0
+    np.add.at(c_in, np.where(flow > 0, to, frm), cap)
+    np.add.at(c_out, np.where(flow > 0, frm, to), cap)
+    live = tk.node_kind_codes(kinds) != tk.NODE_SUPPLY
+    expected = np.where(live, (c_in - c_out) * (plain.t_node_k - tnet.t_ref_k), 0.0)
+    scale = np.maximum(c_in + c_out, 1.0) * plain.t_node_k
+    assert np.all(np.abs(plain.q_cp_step_w - expected) <= 1e-12 * scale)
+    assert np.all((plain.q_cp_step_w == 0.0) | live)

@@ -273,7 +273,8 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
     """:func:`thermal_sweep` into given arrays, from the node-branch incidence (:func:`incidence`) and the
     per-branch data packed by :func:`branch_data` (``branches``). ``q_gain`` [W] is heat dissipated evenly in each
     branch (frictional heating): the water carries its steady share to the outlet and the surroundings take
-    the rest, which ``q_loss`` includes (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`).
+    the rest, which ``q_loss`` includes (:func:`gigawatt.models.pipe_heat.frictional_heat_outlet_share`); an empty
+    ``q_gain`` means none anywhere.
 
     One pass: Kahn's algorithm [2]_ finds an upwind order, and each node is solved the moment it is taken
     from the set of ready nodes (everything upstream of it is done by then), then passes its temperature
@@ -330,7 +331,9 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
                     q_sink[n] = -m_node_kg_s[n] * cp_node_j_per_kg_k[n] * (t - t_ref_k)
                 # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
                 # of the cp step (the fluid leaves with other cp values than it came with).
-                q_cp_step[n] = (c_in - acc[n, _C_OUT]) * (t - t_ref_k)
+                c_step = c_in - acc[n, _C_OUT]
+                if c_step != 0.0 or not math.isfinite(t):  # (else it is the 0 it holds: no write, no cache miss)
+                    q_cp_step[n] = c_step * (t - t_ref_k)
         t_node[n] = t
         for k in range(inc_start[n], inc_start[n + 1]):
             b = inc_branch[k]
@@ -340,7 +343,7 @@ def sweep(node_kind, node_value, m_node_kg_s, cp_node_j_per_kg_k, branch_from, b
             dn = inc_other[k]
             cp, u, length, t_amb = branches[b, _CP], branches[b, _U], branches[b, _LENGTH], branches[b, _T_AMB]
             t_out[b], q_loss[b] = pipe_outlet_and_loss(t, t_amb, m, cp, u, length)
-            if q_gain[b] != 0.0:
+            if q_gain.shape[0] > 0 and q_gain[b] != 0.0:  # (empty: no frictional heat, nothing read)
                 share = frictional_heat_outlet_share(u, length, m, cp)
                 t_out[b] += q_gain[b] * share / (abs(m) * cp)
                 q_loss[b] += q_gain[b] * (1.0 - share)
@@ -528,7 +531,9 @@ def _solve_node(n, kind, value, c_in, c_out, h_in, amb_sum, amb_cnt, m_node, cp_
             q_sink[n] = -m_node * cp_node * (t - t_ref_k)
         # Enthalpy in minus out at the node besides Q: zero with one cp, else the bookkeeping term
         # of the cp step (the fluid leaves with other cp values than it came with).
-        q_cp_step[n] = (c_in - c_out) * (t - t_ref_k)
+        c_step = c_in - c_out
+        if c_step != 0.0 or not math.isfinite(t):  # (else it is the 0 it holds: no write)
+            q_cp_step[n] = c_step * (t - t_ref_k)
     return t
 
 
@@ -706,7 +711,7 @@ class ThermalNetwork:
         self.incidence = (incidence(self.n_node, branch_from, branch_to) if shared_incidence is None
                           else shared_incidence)
         self.scratch = ScratchPool(lambda: sweep_work(self.n_node))
-        self.no_gain = np.zeros(self.n_branch)  # no frictional heating (read-only)
+        self.no_gain = np.zeros(0)  # no frictional heating: empty, so the sweep reads no gain per branch
 
     def with_cp(self, cp_branch_j_per_kg_k) -> "ThermalNetwork":
         """The same network with other branch heat capacities [J/(kg K)] (the nodes keep theirs); the
@@ -807,11 +812,12 @@ def _result(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, fri
     """The :class:`ThermalResult` of a sweep's arrays, with its :class:`HeatLedger`."""
     injected = float(-q_extracted[q_extracted < 0].sum())
     extracted = float(q_extracted[q_extracted > 0].sum())
-    heat_in = float(q_supply.sum()) + injected + friction
-    heat_out = float(q_sink.sum()) + float(q_loss.sum()) + extracted + float(q_cp_step.sum())
+    supply, sink, loss, cp_step = (float(q.sum()) for q in (q_supply, q_sink, q_loss, q_cp_step))  # each summed once
+    heat_in = supply + injected + friction
+    heat_out = sink + loss + extracted + cp_step
     scale = max(abs(heat_in), abs(heat_out))
-    ledger = HeatLedger(float(q_supply.sum()), injected, float(q_sink.sum()), float(q_loss.sum()), extracted,
-                        float(q_cp_step.sum()), (heat_in - heat_out) / scale if scale > 0 else 0.0, friction)
+    ledger = HeatLedger(supply, injected, sink, loss, extracted, cp_step,
+                        (heat_in - heat_out) / scale if scale > 0 else 0.0, friction)
     return ThermalResult(t_node, t_out, q_loss, q_supply, q_extracted, q_sink, q_cp_step, ledger)
 
 
