@@ -202,6 +202,7 @@ class _KernelRun:
         self.line_list = rest[lorder]
         self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
         self.p_load = np.zeros(net.n_bus)
+        self.extra = np.zeros((2, net.n_bus))  # scratch of the tree Newton (series_newton.newton_tree)
         self.bus_vmin = np.full(net.n_bus, np.inf)
         self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
         self.line_imax = np.full(net.line_r.size, -1.0)
@@ -236,7 +237,7 @@ class _KernelRun:
                      series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
                      iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
                      self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
-                     self.tree_imax, self.tree_imax_step)
+                     self.tree_imax, self.tree_imax_step, self.extra)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])
