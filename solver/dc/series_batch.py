@@ -19,6 +19,7 @@ from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.models.racks import chip_powers
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series import FIGURES, DCSeries, RackPowers, ledger
+from gigawatt.solver.dc.series_newton import tree_blocks
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,11 @@ class _KernelRun:
         self.line_list = rest[lorder]
         self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
         self.p_load = np.zeros(net.n_bus)
-        self.extra = np.zeros((2, net.n_bus))  # scratch of the tree Newton (series_newton.newton_tree)
+        zn = net.zones  # the zones without links by blocks of series_newton.tree_blocks
+        per_zone = [tree_blocks(net.up, zn.start[z], zn.end[z]) if zn.link_start[z] == zn.link_end[z]
+                    else np.zeros((0, 3), np.int64) for z in range(n_zone)]
+        self.blocks = np.concatenate(per_zone)
+        self.block_ptr = np.cumsum([0] + [b.shape[0] for b in per_zone])
         self.bus_vmin = np.full(net.n_bus, np.inf)
         self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
         self.line_imax = np.full(net.line_r.size, -1.0)
@@ -237,7 +242,7 @@ class _KernelRun:
                      series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
                      iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
                      self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
-                     self.tree_imax, self.tree_imax_step, self.extra)
+                     self.tree_imax, self.tree_imax_step, self.blocks, self.block_ptr)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED, newton_dc
-from gigawatt.solver.dc.series_newton import bus_terms, newton_tree
+from gigawatt.solver.dc.series_newton import newton_tree
 
 NOT_RUN = -1
 PREDICT_MAX_RATIO = 2.0
@@ -43,7 +43,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
                  zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
-                 tree_r, tree_dv_max, tree_imax, tree_imax_step, extra):
+                 tree_r, tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
@@ -51,11 +51,10 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
     from a bus to its parent and is followed at that bus (``tree_r`` [Ω], NaN elsewhere; ``tree_dv_max``,
     ``tree_imax``, ``tree_imax_step``: see :func:`_ledger_buses_lines`).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
-    the chunk's first step (for the ``*_step`` extremes). ``work`` (4, buses) and ``extra`` (2, buses): scratch
-    of the Newton kernels."""
+    the chunk's first step (for the ``*_step`` extremes). A zone without links is solved by
+    :func:`gigawatt.solver.dc.series_newton.newton_tree` with its blocks ``blocks[block_ptr[z]:block_ptr[z + 1]]``
+    (:func:`~gigawatt.solver.dc.series_newton.tree_blocks`), the others by ``newton_dc``: the same results."""
     n_steps = load_by_type.shape[0]
-    f, d, lo, x = work[0], work[1], work[2], work[3]
-    x_next, v_old = extra[0], extra[1]
     for z in prange(zone_start.size):
         b0, b1 = zone_start[z], zone_end[z]
         l0, l1 = zone_link_start[z], zone_link_end[z]
@@ -75,23 +74,22 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 continue
             load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
+            zb_ = blocks[block_ptr[z]:block_ptr[z + 1]]
             tree = l1 == l0
-            if tree:  # the predictor's pass forms Newton's first F and diagonal too
-                _predict_first_pass(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
-                                    p_load, up, g_parent, k_droop, kv_droop, f, d, x)
-                st, it, w, wb = newton_tree(up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, b0, b1,
-                                            tol_a, max_iter, i_fixed, f, d, lo, x, x_next, v_old, True)
+            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
+                                p_load)
+            if tree:
+                st, it, w, wb = newton_tree(zb_, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, b0, b1,
+                                            tol_a, max_iter, i_fixed, work)
             else:
-                _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
-                                    p_load)
                 st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                           kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
                 for i in range(b0, b1):
                     v[i] = v_start[i]
                 if tree:
-                    st, it2, w, wb = newton_tree(up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, b0, b1,
-                                                 tol_a, max_iter, i_fixed, f, d, lo, x, x_next, v_old, False)
+                    st, it2, w, wb = newton_tree(zb_, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, b0,
+                                                 b1, tol_a, max_iter, i_fixed, work)
                 else:
                     st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                                kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
@@ -167,26 +165,6 @@ def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, 
         vi = v[i]
         v[i] = vi + r * (vi - v_prev[i])
         v_prev[i] = vi
-
-
-@njit(cache=True, error_model="numpy")
-def _predict_first_pass(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type, p_load, up,
-                        g_parent, k_droop, kv_droop, f, d, x):
-    """:func:`_predict_with_loads` and, in the same pass, Newton's first F and tree diagonal at the predicted
-    voltages with ``x`` cleared (:func:`gigawatt.solver.dc.series_newton.first_pass` at α = 0; a bus's parent
-    comes before it, so its voltage is already predicted)."""
-    r = _predict_ratio(load_hist, z, load)
-    for i in range(b0, b1):
-        acc = 0.0
-        for q in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
-            acc += load_by_type[k, rack_type[q]]
-        p_load[i] = acc
-        vi = v[i]
-        vi, v_prev[i] = vi + r * (vi - v_prev[i]), vi
-        vi = vi + 0.0  # newton_dc's first update: V + α·0 at α = 0
-        v[i] = vi
-        x[i] = 0.0
-        bus_terms(i, vi, up, g_parent, v, p_load, k_droop, kv_droop, f, d)
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,25 +1,18 @@
 """Newton's method of :func:`gigawatt.solver.dc.kernel.newton_dc` for a zone without links (a tree), its sweeps
-fused into fewer passes over the buses: the kernel of the time series (:mod:`gigawatt.solver.dc.series_kernel`).
+over the tree branches run block by block: the kernel of the time series (:mod:`gigawatt.solver.dc.series_kernel`).
 
 Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
 
-Same equations, same operations on every number in the same order, so the same voltages, iterations and
-mismatch bit for bit (tested against ``newton_dc`` on random networks). A step of ``newton_dc`` is five passes
-over the buses (own terms, tree branches, convergence check, elimination, back-substitution) and every
-iteration repeats them; here
-
-1. :func:`first_pass` (or the caller's own pass, e.g. the voltage predictor's) forms F and the tree diagonal at
-   the start: each bus's own terms, then its branch to its parent, parents before children (so each F_i gets
-   its own terms, its parent branch, then its children's branches in order, as in ``newton_dc``);
-2. :func:`check` the mismatch (a light pass), and while it exceeds the tolerance
-3. :func:`eliminate` children before parents (``newton_dc``'s second sweep, the same code);
-4. :func:`step_pass` parents before children: ΔV = L⁻ᵀy, the damping factor α, the new voltages and F and the
-   diagonal there, all in one pass. α (the largest step ≤ 1 that takes no bus below half its voltage) is only
-   known at the end of the pass, so the pass applies α = 1 and keeps the old voltages; in the rare step with
-   α < 1 it restores them and applies α with :func:`first_pass`'s arithmetic, as ``newton_dc`` does.
-
-The Newton step accumulates in one of two arrays while the other holds the last step, so no pass is needed to
-clear it. Zones with links (rings) use ``newton_dc`` (its Woodbury correction).
+In breadth-first order the buses of a campus come in long stretches where each bus's parent sits a fixed
+distance s before it (the racks of a hall's rows, one row after another, each rack's parent the rack before
+it in its row): :func:`tree_blocks` cuts a zone into *affine* blocks [a, b) with parent(i) = i − s, b − a ≤ s
+(so no bus of a block is the parent of another in it), and *general* blocks of the other buses. On an affine
+block a sweep reads and writes its buses and their parents as two contiguous slices, a loop the compiler
+vectorises (the elimination's division among them), where ``newton_dc`` goes through the parent index one bus
+at a time. Bus by bus the operations and their order are ``newton_dc``'s (each bus's parent is in an earlier
+block; two buses with one parent are never in one affine block), so the voltages, iterations and mismatch are
+the same bit for bit (tested against ``newton_dc`` on random networks). Zones with links (rings) use
+``newton_dc`` (its Woodbury correction).
 """
 from __future__ import annotations
 
@@ -28,117 +21,171 @@ from numba import njit
 
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_SINGULAR
 
-
-@njit(cache=True, error_model="numpy", inline="always")
-def bus_terms(i, vi, up, g_parent, v, p_load, k_droop, kv_droop, f, d):
-    """Bus i at voltage ``vi`` [V] (already in ``v``): its own terms of F [A] and of the diagonal [S], then its
-    branch to its parent (a root is its own parent, with g = 0), as ``newton_dc``'s first sweep."""
-    inv_v = 1.0 / vi
-    net_load = p_load[i] - kv_droop[i]
-    f[i] = net_load * inv_v + k_droop[i]
-    d[i] = -net_load * inv_v * inv_v
-    p = up[i]
-    g = g_parent[i]
-    flow = g * (vi - v[p])
-    f[i] += flow
-    f[p] -= flow
-    d[i] += g
-    d[p] += g
+MIN_AFFINE = 8
+"""Fewest buses of an affine block (shorter stretches join the general blocks: a vector loop of a few buses
+costs more than it saves)."""
 
 
-@njit(cache=True, error_model="numpy")
-def first_pass(start, end, alpha, up, g_parent, v, x, x_next, p_load, k_droop, kv_droop, f, d):
-    """V ← V + α·x, then F and the tree diagonal at V, parents before children; clears ``x_next`` (where the
-    next elimination accumulates)."""
-    for i in range(start, end):
-        vi = v[i] + alpha * x[i]
-        v[i] = vi
-        x_next[i] = 0.0
-        bus_terms(i, vi, up, g_parent, v, p_load, k_droop, kv_droop, f, d)
-
-
-@njit(cache=True, error_model="numpy")
-def check(start, end, fixed, f, d, i_fixed):
-    """``newton_dc``'s convergence check: the currents of stiff buses to ``i_fixed`` [A] (their rows set to
-    the identity), and the largest |F_i| [A] of the other buses with its bus (the first; the last NaN)."""
-    worst, worst_i = 0.0, start
-    for i in range(start, end):
-        fi = f[i]
-        if fixed[i]:
-            i_fixed[i] = fi
-            f[i] = 0.0
-            d[i] = 1.0
-        elif not abs(fi) <= worst:  # also catches NaN
-            worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
-    return worst, worst_i
+@njit(cache=True)
+def tree_blocks(up, start, end):
+    """The blocks of buses start..end-1 (``up``: each bus's parent, a root its own): rows (a, b, s), in order,
+    covering the buses; s > 0: parent(i) = i − s on [a, b) with b − a ≤ s and a − s ≥ start; s = 0: general."""
+    out = np.empty((end - start, 3), dtype=np.int64)
+    m = 0
+    i = start
+    while i < end:
+        s = i - up[i]
+        j = i + 1
+        if s > 0:
+            while j < end and j - i < s and j - up[j] == s:
+                j += 1
+        if s <= 0 or j - i < MIN_AFFINE:
+            s = 0
+        if s == 0 and m > 0 and out[m - 1, 2] == 0:
+            out[m - 1, 1] = j
+        else:
+            out[m, 0], out[m, 1], out[m, 2] = i, j, s
+            m += 1
+        i = j
+    return out[:m].copy()
 
 
 @njit(cache=True, error_model="numpy")
-def eliminate(start, end, up, g_couple, f, d, lo, x):
-    """``newton_dc``'s elimination, children before parents: J_tree = L·D·Lᵀ, x ← D⁻¹L⁻¹(x − F) (``x`` holds
-    zeros on entry). Returns the singular bus (−1 if none)."""
-    singular = -1
-    for i in range(end - 1, start - 1, -1):
-        fi = f[i]
-        di = d[i]
-        if di == 0.0 or not np.isfinite(di):
-            singular = i
-        inv_d = 1.0 / di
-        p = up[i]
-        gc = g_couple[i]
-        zi = x[i] - fi
-        li = -gc * inv_d
+def _branches_affine(fc, fp, dc, dp, vc, vp, g):
+    for i in range(fc.size):
+        gi = g[i]
+        flow = gi * (vc[i] - vp[i])
+        fc[i] += flow
+        fp[i] -= flow
+        dc[i] += gi
+        dp[i] += gi
+
+
+@njit(cache=True, error_model="numpy")
+def branches(blocks, up, g_parent, v, f, d):
+    """``newton_dc``'s tree branches: F_i += g(V_i − V_p), F_p −= the same, g to both diagonals, parents before
+    children."""
+    for q in range(blocks.shape[0]):
+        a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
+        if s > 0:
+            _branches_affine(f[a:b], f[a - s:b - s], d[a:b], d[a - s:b - s], v[a:b], v[a - s:b - s], g_parent[a:b])
+        else:
+            for i in range(a, b):  # a root is its own parent, with g = 0
+                p = up[i]
+                g = g_parent[i]
+                flow = g * (v[i] - v[p])
+                f[i] += flow
+                f[p] -= flow
+                d[i] += g
+                d[p] += g
+
+
+@njit(cache=True, error_model="numpy")
+def _eliminate_affine(fc, dc, dp, xc, xp, lo, gc):
+    for i in range(fc.size):
+        inv_d = 1.0 / dc[i]
+        g = gc[i]
+        zi = xc[i] - fc[i]
+        li = -g * inv_d
         lo[i] = li
-        d[p] -= gc * gc * inv_d
-        x[p] -= li * zi
-        x[i] = zi * inv_d
-    return singular
+        dp[i] -= g * g * inv_d
+        xp[i] -= li * zi
+        xc[i] = zi * inv_d
 
 
 @njit(cache=True, error_model="numpy")
-def step_pass(start, end, up, g_parent, v, v_old, x, x_next, lo, p_load, k_droop, kv_droop, f, d):
-    """Back-substitution ΔV = L⁻ᵀy in ``x``, V ← V + ΔV (old voltages to ``v_old``), and F and the diagonal at
-    the new V, parents before children; clears ``x_next``. Returns α of ``newton_dc`` (1 unless a bus would
-    lose more than half its voltage: then the caller redoes the pass's V, F and diagonal with that α)."""
-    alpha = 1.0
+def eliminate(blocks, up, g_couple, f, d, lo, x):
+    """``newton_dc``'s elimination, children before parents: J_tree = L·D·Lᵀ, x ← D⁻¹L⁻¹(x − F) (``x`` zero
+    on entry). Returns the singular bus (the first with a zero or non-finite pivot; −1 if none)."""
+    for q in range(blocks.shape[0] - 1, -1, -1):
+        a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
+        if s > 0:
+            _eliminate_affine(f[a:b], d[a:b], d[a - s:b - s], x[a:b], x[a - s:b - s], lo[a:b], g_couple[a:b])
+        else:
+            for i in range(b - 1, a - 1, -1):
+                inv_d = 1.0 / d[i]
+                p = up[i]
+                gc = g_couple[i]
+                zi = x[i] - f[i]
+                li = -gc * inv_d
+                lo[i] = li
+                d[p] -= gc * gc * inv_d
+                x[p] -= li * zi
+                x[i] = zi * inv_d
+    # A bus's pivot is final once it is eliminated (only its parent's changes after), so look afterwards.
+    bad = False
+    for i in range(blocks[0, 0], blocks[-1, 1]):
+        bad |= d[i] == 0.0 or not np.isfinite(d[i])
+    if bad:
+        for i in range(blocks[0, 0], blocks[-1, 1]):
+            if d[i] == 0.0 or not np.isfinite(d[i]):
+                return i
+    return -1
+
+
+@njit(cache=True, error_model="numpy")
+def _back_affine(xc, xp, lo):
+    for i in range(xc.size):
+        xc[i] -= lo[i] * xp[i]
+
+
+@njit(cache=True, error_model="numpy")
+def back_substitute(blocks, up, lo, x, v):
+    """``newton_dc``'s third sweep, parents before children: ΔV = L⁻ᵀy in ``x``; returns the damping factor α
+    (the largest ≤ 1 that takes no bus below half its voltage)."""
+    for q in range(blocks.shape[0]):
+        a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
+        if s > 0:
+            _back_affine(x[a:b], x[a - s:b - s], lo[a:b])
+        else:
+            for i in range(a, b):
+                x[i] -= lo[i] * x[up[i]]
+    start, end = blocks[0, 0], blocks[-1, 1]
+    damp = False
     for i in range(start, end):
-        xi = x[i] - lo[i] * x[up[i]]
-        x[i] = xi
-        vo = v[i]
-        if xi < -0.5 * vo:
-            alpha = min(alpha, -0.5 * vo / xi)
-        v_old[i] = vo
-        vi = vo + 1.0 * xi
-        v[i] = vi
-        x_next[i] = 0.0
-        bus_terms(i, vi, up, g_parent, v, p_load, k_droop, kv_droop, f, d)
+        damp |= x[i] < -0.5 * v[i]
+    alpha = 1.0
+    if damp:  # a minimum: the same in any order
+        for i in range(start, end):
+            if x[i] < -0.5 * v[i]:
+                alpha = min(alpha, -0.5 * v[i] / x[i])
     return alpha
 
 
 @njit(cache=True, error_model="numpy")
-def newton_tree(up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, start, end, tol_a, max_iter, i_fixed,
-                f, d, lo, x, x_next, v_old, formed):
-    """:func:`gigawatt.solver.dc.kernel.newton_dc` for buses start..end-1 of a zone without links, the same
-    results bit for bit (see the module notes). ``formed``: F and the diagonal are already formed at ``v`` and
-    ``x`` is cleared (by the caller's pass); else :func:`first_pass` forms them. ``f``, ``d``, ``lo``, ``x``,
-    ``x_next``, ``v_old``: scratch of the buses' size. Returns (status, iterations, largest mismatch [A],
-    worst bus)."""
-    if not formed:
-        first_pass(start, end, 0.0, up, g_parent, v, x, x, p_load, k_droop, kv_droop, f, d)
+def newton_tree(blocks, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, start, end, tol_a, max_iter,
+                i_fixed, work):
+    """:func:`gigawatt.solver.dc.kernel.newton_dc` for buses start..end-1 of a zone without links, by
+    :func:`tree_blocks` ``blocks``; the same arguments otherwise, the same results bit for bit."""
+    f, d, lo, x = work[0], work[1], work[2], work[3]
+    x[start:end] = 0.0
+    alpha = 0.0
     worst, worst_i = np.inf, start
     for it in range(max_iter + 1):
-        worst, worst_i = check(start, end, fixed, f, d, i_fixed)
+        for i in range(start, end):  # each bus's own terms (a loop the compiler vectorises)
+            vi = v[i] + alpha * x[i]
+            v[i] = vi
+            x[i] = 0.0
+            inv_v = 1.0 / vi
+            net_load = p_load[i] - kv_droop[i]
+            f[i] = net_load * inv_v + k_droop[i]
+            d[i] = -net_load * inv_v * inv_v
+        branches(blocks, up, g_parent, v, f, d)
+        worst, worst_i = 0.0, start
+        for i in range(start, end):
+            fi = f[i]
+            if fixed[i]:
+                i_fixed[i] = fi
+                f[i] = 0.0
+                d[i] = 1.0
+            elif not abs(fi) <= worst:  # also catches NaN
+                worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, worst_i
         if it == max_iter or not np.isfinite(worst):
             break
-        singular = eliminate(start, end, up, g_couple, f, d, lo, x)
+        singular = eliminate(blocks, up, g_couple, f, d, lo, x)
         if singular >= 0:
             return STATUS_SINGULAR, it, worst, singular
-        alpha = step_pass(start, end, up, g_parent, v, v_old, x, x_next, lo, p_load, k_droop, kv_droop, f, d)
-        if alpha < 1.0:  # damped: V from the old voltages with α, as newton_dc applies it
-            for i in range(start, end):
-                v[i] = v_old[i]
-            first_pass(start, end, alpha, up, g_parent, v, x, x_next, p_load, k_droop, kv_droop, f, d)
-        x, x_next = x_next, x
+        alpha = back_substitute(blocks, up, lo, x, v)
     return STATUS_MAX_ITERATIONS, max_iter, worst, worst_i
