@@ -70,8 +70,9 @@ def test_tree_newton_equals_newton_dc_bit_for_bit(net):
     ref = newton_dc(parent, up, g_parent, g_couple, empty_i, empty_i, empty_f, fixed, v_ref, p_load, k_droop, kv_droop,
                     0, n, tol_a, max_iter, i_ref, work, empty_f)
     v_got, i_got, work = v.copy(), np.zeros(n), np.full((4, n), -3.0)
-    got = newton_tree(tree_blocks(up, 0, n), up, g_couple, g_parent, fixed, v_got, p_load, k_droop, kv_droop, 0, n,
-                      tol_a, max_iter, i_got, work)
+    droop = bool((k_droop != 0).any() or (kv_droop != 0).any())
+    got = newton_tree(tree_blocks(up, 0, n), up, g_couple, g_parent, fixed, v_got, p_load, k_droop, kv_droop, droop,
+                      0, n, tol_a, max_iter, i_got, work)
     assert got[0] == ref[0] and got[1] == ref[1] and got[3] == ref[3]
     assert np.array_equal(np.float64(got[2]), np.float64(ref[2]), equal_nan=True)
     assert np.array_equal(v_got, v_ref, equal_nan=True)

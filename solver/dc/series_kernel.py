@@ -60,6 +60,9 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         l0, l1 = zone_link_start[z], zone_link_end[z]
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        droop = False  # whether a bus of the zone has droop sources (newton_tree reads K and KV only then)
+        for i in range(b0, b1):
+            droop |= k_droop[i] != 0.0 or kv_droop[i] != 0.0
         solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
         for k in range(1, n_steps):
             solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
@@ -74,13 +77,13 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 continue
             load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-            zb_ = blocks[block_ptr[z]:block_ptr[z + 1]]
+            tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
             tree = l1 == l0
             _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
                                 p_load)
             if tree:
-                st, it, w, wb = newton_tree(zb_, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, b0, b1,
-                                            tol_a, max_iter, i_fixed, work)
+                st, it, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
+                                            droop, b0, b1, tol_a, max_iter, i_fixed, work)
             else:
                 st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                           kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
@@ -88,8 +91,8 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 for i in range(b0, b1):
                     v[i] = v_start[i]
                 if tree:
-                    st, it2, w, wb = newton_tree(zb_, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, b0,
-                                                 b1, tol_a, max_iter, i_fixed, work)
+                    st, it2, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
+                                                 droop, b0, b1, tol_a, max_iter, i_fixed, work)
                 else:
                     st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
                                                kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)

@@ -51,27 +51,60 @@ def tree_blocks(up, start, end):
 
 
 @njit(cache=True, error_model="numpy")
-def _branches_affine(fc, fp, dc, dp, vc, vp, g):
+def _terms_affine(fc, fp, dc, dp, vc, vp, xc, pc, kc, kvc, g, alpha):
     for i in range(fc.size):
+        vi = vc[i] + alpha * xc[i]
+        vc[i] = vi
+        xc[i] = 0.0
+        inv_v = 1.0 / vi
+        net_load = pc[i] - kvc[i]
         gi = g[i]
-        flow = gi * (vc[i] - vp[i])
-        fc[i] += flow
+        flow = gi * (vi - vp[i])
+        fc[i] = (net_load * inv_v + kc[i]) + flow
         fp[i] -= flow
-        dc[i] += gi
+        dc[i] = -net_load * inv_v * inv_v + gi
         dp[i] += gi
 
 
 @njit(cache=True, error_model="numpy")
-def branches(blocks, up, g_parent, v, f, d):
-    """``newton_dc``'s tree branches: F_i += g(V_i − V_p), F_p −= the same, g to both diagonals, parents before
-    children."""
+def _terms_affine_no_droop(fc, fp, dc, dp, vc, vp, xc, pc, g, alpha):
+    for i in range(fc.size):  # _terms_affine with K = KV = 0: the same operations, on constants
+        vi = vc[i] + alpha * xc[i]
+        vc[i] = vi
+        xc[i] = 0.0
+        inv_v = 1.0 / vi
+        net_load = pc[i] - 0.0
+        gi = g[i]
+        flow = gi * (vi - vp[i])
+        fc[i] = (net_load * inv_v + 0.0) + flow
+        fp[i] -= flow
+        dc[i] = -net_load * inv_v * inv_v + gi
+        dp[i] += gi
+
+
+@njit(cache=True, error_model="numpy")
+def terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, d):
+    """``newton_dc``'s first sweep: V ← V + α·x (x cleared), each bus's own terms of F [A] and of the diagonal
+    [S], then its branch to its parent: F_i += g(V_i − V_p), F_p −= the same, g to both diagonals; parents
+    before children. ``droop``: whether any bus of the zone has droop sources (else K and KV are not read)."""
     for q in range(blocks.shape[0]):
         a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
-        if s > 0:
-            _branches_affine(f[a:b], f[a - s:b - s], d[a:b], d[a - s:b - s], v[a:b], v[a - s:b - s], g_parent[a:b])
+        if s > 0 and droop:
+            _terms_affine(f[a:b], f[a - s:b - s], d[a:b], d[a - s:b - s], v[a:b], v[a - s:b - s], x[a:b], p_load[a:b],
+                          k_droop[a:b], kv_droop[a:b], g_parent[a:b], alpha)
+        elif s > 0:
+            _terms_affine_no_droop(f[a:b], f[a - s:b - s], d[a:b], d[a - s:b - s], v[a:b], v[a - s:b - s], x[a:b],
+                                   p_load[a:b], g_parent[a:b], alpha)
         else:
-            for i in range(a, b):  # a root is its own parent, with g = 0
-                p = up[i]
+            for i in range(a, b):
+                vi = v[i] + alpha * x[i]
+                v[i] = vi
+                x[i] = 0.0
+                inv_v = 1.0 / vi
+                net_load = p_load[i] - kv_droop[i]
+                f[i] = net_load * inv_v + k_droop[i]
+                d[i] = -net_load * inv_v * inv_v
+                p = up[i]  # a root is its own parent, with g = 0
                 g = g_parent[i]
                 flow = g * (v[i] - v[p])
                 f[i] += flow
@@ -153,24 +186,17 @@ def back_substitute(blocks, up, lo, x, v):
 
 
 @njit(cache=True, error_model="numpy")
-def newton_tree(blocks, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, start, end, tol_a, max_iter,
-                i_fixed, work):
+def newton_tree(blocks, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, droop, start, end, tol_a,
+                max_iter, i_fixed, work):
     """:func:`gigawatt.solver.dc.kernel.newton_dc` for buses start..end-1 of a zone without links, by
-    :func:`tree_blocks` ``blocks``; the same arguments otherwise, the same results bit for bit."""
+    :func:`tree_blocks` ``blocks``; the same arguments otherwise, the same results bit for bit. ``droop``:
+    whether any of the buses has a droop source (K or KV not 0; if not, they are not read)."""
     f, d, lo, x = work[0], work[1], work[2], work[3]
     x[start:end] = 0.0
     alpha = 0.0
     worst, worst_i = np.inf, start
     for it in range(max_iter + 1):
-        for i in range(start, end):  # each bus's own terms (a loop the compiler vectorises)
-            vi = v[i] + alpha * x[i]
-            v[i] = vi
-            x[i] = 0.0
-            inv_v = 1.0 / vi
-            net_load = p_load[i] - kv_droop[i]
-            f[i] = net_load * inv_v + k_droop[i]
-            d[i] = -net_load * inv_v * inv_v
-        branches(blocks, up, g_parent, v, f, d)
+        terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, d)
         worst, worst_i = 0.0, start
         for i in range(start, end):
             fi = f[i]
