@@ -39,13 +39,14 @@ PREDICT_MAX_RATIO = 2.0
 @njit(cache=True, parallel=True, error_model="numpy")
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
-                 bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 bus_rack_ptr, rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
                  feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
                  zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
                  tree_r, tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
-    parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
+    parallel over zones (see the module notes); ``load_by_type_t``: the same, transposed (C-contiguous).
+    ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
     lines followed apart (``line_list``: links and parallel lines); every other in-service line is the only line
     from a bus to its parent and is followed at that bus (``tree_r`` [Ω], NaN elsewhere; ``tree_dv_max``,
@@ -66,7 +67,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
         for k in range(1, n_steps):
             solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
-        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, np.flatnonzero(solve))
+        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t)
         for k in range(n_steps):
             if not solve[k]:
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
@@ -140,18 +141,21 @@ def _predict_ratio(load_hist, z, load):
 
 
 @njit(cache=True, error_model="numpy")
-def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, steps):
-    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at the ``steps`` of ``load_by_type`` (0 at the others),
+def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t):
+    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at every step of ``load_by_type_t`` (rack types × steps),
     P_i = Σ_racks at i p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add
-    it, but the steps' sums side by side (independent additions the processor overlaps, not one chain)."""
-    out = np.zeros(load_by_type.shape[0])
+    it, but the steps side by side (loops over the steps the compiler vectorises, not one chain)."""
+    n_steps = load_by_type_t.shape[1]
+    out = np.zeros(n_steps)
+    acc = np.empty(n_steps)
     for i in range(b0, b1):
-        r0, r1 = bus_rack_ptr[i], bus_rack_ptr[i + 1]
-        for k in steps:
-            acc = 0.0
-            for r in range(r0, r1):
-                acc += load_by_type[k, rack_type[r]]
-            out[k] += abs(acc)
+        acc[:] = 0.0
+        for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+            row = load_by_type_t[rack_type[r]]
+            for k in range(n_steps):
+                acc[k] += row[k]
+        for k in range(n_steps):
+            out[k] += abs(acc[k])
     return out
 
 
