@@ -39,8 +39,8 @@ PREDICT_MAX_RATIO = 2.0
 @njit(cache=True, parallel=True, error_model="numpy")
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                  g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
-                 bus_rack_ptr, rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
-                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
+                 bus_rack_ptr, rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k,
+                 feed_v_set, feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
                  step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
                  zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
                  tree_r, tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr):
