@@ -37,13 +37,14 @@ PREDICT_MAX_RATIO = 2.0
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
-                 g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
-                 bus_rack_ptr, rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k,
-                 feed_v_set, feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
-                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
-                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
-                 tree_r, tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr):
+def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up, g_parent,
+                 g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter, bus_rack_ptr,
+                 rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row, step0,
+                 v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss,
+                 vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step, tree_r,
+                 tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr, bus_pattern, pattern_ptr, pattern_type,
+                 zone_pattern_ptr):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
     parallel over zones (see the module notes); ``load_by_type_t``: the same, transposed (C-contiguous).
     ``bus_rack_ptr``: CSR ranges of each bus's racks (into
@@ -54,8 +55,12 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
     the chunk's first step (for the ``*_step`` extremes). A zone without links is solved by
     :func:`gigawatt.solver.dc.series_newton.newton_tree` with its blocks ``blocks[block_ptr[z]:block_ptr[z + 1]]``
-    (:func:`~gigawatt.solver.dc.series_newton.tree_blocks`), the others by ``newton_dc``: the same results."""
+    (:func:`~gigawatt.solver.dc.series_newton.tree_blocks`), the others by ``newton_dc``: the same results.
+    ``bus_pattern``: each bus's pattern of racks, a sequence of rack types (``pattern_type[pattern_ptr[j]:
+    pattern_ptr[j + 1]]``, in the bus's rack order), those of zone z numbered ``zone_pattern_ptr[z]`` to
+    ``zone_pattern_ptr[z + 1] − 1``: a step's bus loads are summed once per pattern, not once per bus."""
     n_steps = load_by_type.shape[0]
+    pattern_load = np.empty(pattern_ptr.size - 1)  # [W] a step's load of each pattern (zones: disjoint ranges)
     for z in prange(zone_start.size):
         b0, b1 = zone_start[z], zone_end[z]
         l0, l1 = zone_link_start[z], zone_link_end[z]
@@ -80,8 +85,12 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
             tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
             tree = l1 == l0
-            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
-                                p_load)
+            for j in range(zone_pattern_ptr[z], zone_pattern_ptr[z + 1]):
+                acc = 0.0
+                for q in range(pattern_ptr[j], pattern_ptr[j + 1]):
+                    acc += load_by_type[k, pattern_type[q]]
+                pattern_load[j] = acc
+            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
             if tree:
                 st, it, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
                                             droop, b0, b1, tol_a, max_iter, i_fixed, work)
@@ -160,15 +169,13 @@ def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t):
 
 
 @njit(cache=True, error_model="numpy")
-def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type, p_load):
+def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load):
     """:func:`predict_start` at total load ``load`` [W] (:func:`_zone_loads`), writing the step's bus loads
-    P_i = Σ_racks at i p_in,r [W] (rack order) to ``p_load`` in the same pass."""
+    P_i [W] (``pattern_load`` of each bus's pattern of racks: Σ_racks at i p_in,r in rack order) to ``p_load``
+    in the same pass."""
     r = _predict_ratio(load_hist, z, load)
     for i in range(b0, b1):
-        acc = 0.0
-        for q in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
-            acc += load_by_type[k, rack_type[q]]
-        p_load[i] = acc
+        p_load[i] = pattern_load[bus_pattern[i]]
         vi = v[i]
         v[i] = vi + r * (vi - v_prev[i])
         v_prev[i] = vi
