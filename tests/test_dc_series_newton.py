@@ -1,7 +1,8 @@
 """The time series' tree Newton (:mod:`gigawatt.solver.dc.series_newton`) against ``newton_dc``, the kernel it
 re-arranges: on random radial networks in breadth-first order (hypothesis), from the same start, the same
 status, iterations, mismatch, worst bus, voltages and stiff-bus currents, bit for bit, converged or not
-(loads beyond the nose, singular Jacobians). And :func:`tree_blocks` against its definition.
+(loads beyond the nose, singular Jacobians). And :func:`tree_blocks` and
+:func:`gigawatt.solver.dc.series_batch.rack_patterns` against their definitions.
 
 Every test runs twice: jitted in this process, and as plain Python (``NUMBA_DISABLE_JIT=1``) in the
 subprocess of ``tests/test_without_jit.py``.
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gigawatt.solver.dc.kernel import newton_dc
+from gigawatt.solver.dc.series_batch import MAX_PATTERN_RACKS, rack_patterns
 from gigawatt.solver.dc.series_newton import MIN_AFFINE, newton_tree, tree_blocks
 
 
@@ -95,3 +97,24 @@ def test_tree_blocks_cover_the_zone_and_are_affine(counts, n_roots, lead):
         if s > 0:
             assert b - a >= MIN_AFFINE and b - a <= s and a - s >= lead
             assert np.array_equal(up[a:b], np.arange(a, b) - s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(zone_sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5), n_types=st.integers(1, 4),
+       per_bus=st.integers(0, 3), wide=st.booleans(), seed=st.integers(0, 2 ** 32 - 1))
+def test_rack_patterns_give_each_bus_its_racks(zone_sizes, n_types, per_bus, wide, seed):
+    rng = np.random.default_rng(seed)
+    zone = np.repeat(np.arange(len(zone_sizes)), zone_sizes)
+    counts = rng.integers(0, per_bus + 1, zone.size)
+    if wide:  # a bus with more racks than patterns group: every bus its own pattern
+        counts[rng.integers(0, zone.size)] = MAX_PATTERN_RACKS + 1
+    bus_rack_ptr = np.r_[0, np.cumsum(counts)]
+    rack_type = rng.integers(0, n_types, bus_rack_ptr[-1])
+    bus_pattern, pattern_ptr, pattern_type, zone_pattern_ptr = rack_patterns(zone, len(zone_sizes), bus_rack_ptr,
+                                                                             rack_type)
+    assert zone_pattern_ptr[0] == 0 and zone_pattern_ptr[-1] == pattern_ptr.size - 1
+    for i in range(zone.size):
+        j = bus_pattern[i]
+        assert zone_pattern_ptr[zone[i]] <= j < zone_pattern_ptr[zone[i] + 1]
+        assert np.array_equal(pattern_type[pattern_ptr[j]:pattern_ptr[j + 1]],
+                              rack_type[bus_rack_ptr[i]:bus_rack_ptr[i + 1]])
