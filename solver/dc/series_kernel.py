@@ -5,8 +5,11 @@ the kernel runs one zone per thread over *all* steps of a chunk: no per-step syn
 Python. Per step and zone it
 
 1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
-   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.dc.assembly.with_rack_power`);
-2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc`, warm-started from the
+   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.dc.assembly.with_rack_power`),
+   once per pattern of racks on a bus (:func:`gigawatt.solver.dc.series_batch.rack_patterns`; a campus has a
+   handful);
+2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc` (a zone without links:
+   :func:`gigawatt.solver.dc.series_newton.newton_tree`, the same results bit for bit), warm-started from the
    previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
    that of :func:`gigawatt.solver.dc.kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
    rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
