@@ -1,18 +1,19 @@
 """Newton's method of :func:`gigawatt.solver.dc.kernel.newton_dc` for a zone without links (a tree), its sweeps
-over the tree branches run block by block: the kernel of the time series (:mod:`gigawatt.solver.dc.series_kernel`).
+run block by block: the kernel of the time series (:mod:`gigawatt.solver.dc.series_kernel`).
 
 Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
 
 In breadth-first order the buses of a campus come in long stretches where each bus's parent sits a fixed
-distance s before it (the racks of a hall's rows, one row after another, each rack's parent the rack before
-it in its row): :func:`tree_blocks` cuts a zone into *affine* blocks [a, b) with parent(i) = i − s, b − a ≤ s
-(so no bus of a block is the parent of another in it), and *general* blocks of the other buses. On an affine
-block a sweep reads and writes its buses and their parents as two contiguous slices, a loop the compiler
-vectorises (the elimination's division among them), where ``newton_dc`` goes through the parent index one bus
-at a time. Bus by bus the operations and their order are ``newton_dc``'s (each bus's parent is in an earlier
-block; two buses with one parent are never in one affine block), so the voltages, iterations and mismatch are
-the same bit for bit (tested against ``newton_dc`` on random networks). Zones with links (rings) use
-``newton_dc`` (its Woodbury correction).
+distance s before it (a hall's rack taps, level by level: each tap's parent is the tap before it in its row,
+one level, i.e. the number of rows, back): :func:`tree_blocks` cuts a zone into *affine* blocks [a, b) with
+parent(i) = i − s, b − a ≤ s (so no bus of a block is the parent of another in it), and *general* blocks of
+the other buses. On an affine block a sweep reads and writes its buses and their parents as two contiguous
+slices, a loop the compiler vectorises (the divisions among them), where ``newton_dc`` goes through the parent
+index one bus at a time; and the first sweep forms each bus's own terms and its branch in one pass
+(:func:`terms`; K and KV not read in a zone without droop sources). Bus by bus the operations and their order
+are ``newton_dc``'s (each bus's parent is in an earlier block; two buses with one parent are never in one affine
+block), so the voltages, iterations and mismatch are the same bit for bit (tested against ``newton_dc`` on
+random networks). Zones with links (rings) use ``newton_dc`` (its Woodbury correction).
 """
 from __future__ import annotations
 
