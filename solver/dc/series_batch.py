@@ -19,6 +19,7 @@ from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.models.racks import chip_powers
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series import FIGURES, DCSeries, RackPowers, ledger
+from gigawatt.solver.dc.series_newton import tree_blocks
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,32 @@ RACK_TYPE_FIELDS = ("p_it_w", "vrm_efficiency", "shelf_loss_model", "shelf_rated
 computed once per type (a campus has a handful), not once per rack."""
 
 
+MAX_PATTERN_RACKS = 16
+"""Buses with more racks than this are not grouped by pattern (:func:`rack_patterns`)."""
+
+
+def rack_patterns(zone, n_zone, bus_rack_ptr, rack_type):
+    """The buses' patterns of racks (each bus's sequence of rack types, in its rack order), numbered zone by
+    zone: ``bus_pattern`` (buses), ``pattern_ptr`` and ``pattern_type`` (CSR: each pattern's rack types) and
+    ``zone_pattern_ptr`` (``n_zone`` + 1). ``zone``: each bus's zone (ascending: a zone's buses are contiguous).
+    Where patterns would not be fewer than half the buses (a scale per rack, or buses with more than
+    :data:`MAX_PATTERN_RACKS` racks), each bus is its own pattern."""
+    n_bus, counts = bus_rack_ptr.size - 1, np.diff(bus_rack_ptr)
+    widest = int(counts.max(initial=0))
+    if widest <= MAX_PATTERN_RACKS:
+        keys = np.full((n_bus, 1 + widest), -1, dtype=np.int64)
+        keys[:, 0] = zone
+        bus_of_rack = np.repeat(np.arange(n_bus), counts)
+        keys[bus_of_rack, 1 + np.arange(rack_type.size) - bus_rack_ptr[bus_of_rack]] = rack_type
+        unique, bus_pattern = np.unique(keys, axis=0, return_inverse=True)  # sorted: zone first
+        if unique.shape[0] <= n_bus // 2:
+            types = unique[:, 1:]
+            pattern_ptr = np.r_[0, np.cumsum((types >= 0).sum(axis=1))]
+            zone_pattern_ptr = np.searchsorted(unique[:, 0], np.arange(n_zone + 1))
+            return bus_pattern.ravel().astype(np.int64), pattern_ptr, types[types >= 0], zone_pattern_ptr
+    return np.arange(n_bus), bus_rack_ptr, rack_type, np.searchsorted(zone, np.arange(n_zone + 1))
+
+
 class _KernelRun:
     """Single-level monopolar networks: :func:`~gigawatt.solver.dc.series_kernel.series_zones` per chunk."""
 
@@ -202,6 +229,12 @@ class _KernelRun:
         self.line_list = rest[lorder]
         self.line_ptr = np.searchsorted(net.zone[net.line_from[self.line_list]], np.arange(n_zone + 1))
         self.p_load = np.zeros(net.n_bus)
+        self.patterns = rack_patterns(net.zone, n_zone, self.bus_rack_ptr, self.rack_type)
+        zn = net.zones  # the zones without links by blocks of series_newton.tree_blocks
+        per_zone = [tree_blocks(net.up, zn.start[z], zn.end[z]) if zn.link_start[z] == zn.link_end[z]
+                    else np.zeros((0, 3), np.int64) for z in range(n_zone)]
+        self.blocks = np.concatenate(per_zone)
+        self.block_ptr = np.cumsum([0] + [b.shape[0] for b in per_zone])
         self.bus_vmin = np.full(net.n_bus, np.inf)
         self.bus_vmin_step = np.full(net.n_bus, -1, dtype=np.int64)
         self.line_imax = np.full(net.line_r.size, -1.0)
@@ -231,12 +264,12 @@ class _KernelRun:
         series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
                      net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
                      net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.bus_rack_ptr,
-                     self.rack_type, p_in, self.feed_ptr, *self.feeds, self.line_ptr, self.line_list,
-                     net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start, series.v,
-                     series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
+                     self.rack_type, p_in, np.ascontiguousarray(p_in.T), self.feed_ptr, *self.feeds, self.line_ptr,
+                     self.line_list, net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start,
+                     series.v, series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
                      iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
                      self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
-                     self.tree_imax, self.tree_imax_step)
+                     self.tree_imax, self.tree_imax_step, self.blocks, self.block_ptr, *self.patterns)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])

@@ -5,8 +5,11 @@ the kernel runs one zone per thread over *all* steps of a chunk: no per-step syn
 Python. Per step and zone it
 
 1. sums the racks' input powers into the bus loads: P_i = Σ_racks at i p_in,r [W] (rack order, as
-   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.dc.assembly.with_rack_power`);
-2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc`, warm-started from the
+   ``numpy.bincount`` does, so the loads are bit-identical to :func:`gigawatt.solver.dc.assembly.with_rack_power`),
+   once per pattern of racks on a bus (:func:`gigawatt.solver.dc.series_batch.rack_patterns`; a campus has a
+   handful);
+2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc` (a zone without links:
+   :func:`gigawatt.solver.dc.series_newton.newton_tree`, the same results bit for bit), warm-started from the
    previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
    that of :func:`gigawatt.solver.dc.kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
    rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
@@ -29,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED, newton_dc
+from gigawatt.solver.dc.series_newton import newton_tree
 
 NOT_RUN = -1
 PREDICT_MAX_RATIO = 2.0
@@ -36,31 +40,42 @@ PREDICT_MAX_RATIO = 2.0
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
-                 g_parent, g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter,
-                 bus_rack_ptr, rack_type, load_by_type, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
-                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row,
-                 step0, v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load,
-                 zone_loss, vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step,
-                 tree_r, tree_dv_max, tree_imax, tree_imax_step):
+def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up, g_parent,
+                 g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter, bus_rack_ptr,
+                 rack_type, load_by_type, load_by_type_t, feed_ptr, feed_bus, feed_stiff, feed_k, feed_v_set,
+                 feed_rated, feed_rated_bus, line_ptr, line_list, line_from, line_to, line_r, v_nominal, bus_row, step0,
+                 v, v_prev, load_hist, p_load, i_fixed, work, scratch, status, iterations, worst, zone_load, zone_loss,
+                 vmin_pu, vmin_row, feed_p, feed_v, bus_vmin, bus_vmin_step, line_imax, line_imax_step, tree_r,
+                 tree_dv_max, tree_imax, tree_imax_step, blocks, block_ptr, bus_pattern, pattern_ptr, pattern_type,
+                 zone_pattern_ptr):
     """Solve every step of ``load_by_type`` (steps × rack types, rack input power [W]) zone by zone, in
-    parallel over zones (see the module notes). ``bus_rack_ptr``: CSR ranges of each bus's racks (into
+    parallel over zones (see the module notes); ``load_by_type_t``: the same, transposed (C-contiguous).
+    ``bus_rack_ptr``: CSR ranges of each bus's racks (into
     ``rack_type``, in rack-table order on each bus); ``feed_ptr``, ``line_ptr``: of each zone's feeds and
     lines followed apart (``line_list``: links and parallel lines); every other in-service line is the only line
     from a bus to its parent and is followed at that bus (``tree_r`` [Ω], NaN elsewhere; ``tree_dv_max``,
     ``tree_imax``, ``tree_imax_step``: see :func:`_ledger_buses_lines`).
     ``v`` [V] holds the warm start and is left at the last step's solution; ``step0`` is the global index of
-    the chunk's first step (for the ``*_step`` extremes)."""
+    the chunk's first step (for the ``*_step`` extremes). A zone without links is solved by
+    :func:`gigawatt.solver.dc.series_newton.newton_tree` with its blocks ``blocks[block_ptr[z]:block_ptr[z + 1]]``
+    (:func:`~gigawatt.solver.dc.series_newton.tree_blocks`), the others by ``newton_dc``: the same results.
+    ``bus_pattern``: each bus's pattern of racks, a sequence of rack types (``pattern_type[pattern_ptr[j]:
+    pattern_ptr[j + 1]]``, in the bus's rack order), those of zone z numbered ``zone_pattern_ptr[z]`` to
+    ``zone_pattern_ptr[z + 1] − 1``: a step's bus loads are summed once per pattern, not once per bus."""
     n_steps = load_by_type.shape[0]
+    pattern_load = np.empty(pattern_ptr.size - 1)  # [W] a step's load of each pattern (zones: disjoint ranges)
     for z in prange(zone_start.size):
         b0, b1 = zone_start[z], zone_end[z]
         l0, l1 = zone_link_start[z], zone_link_end[z]
         za, zb, zg = link_a[l0:l1], link_b[l0:l1], link_g[l0:l1]
         floor = 8.0 * np.finfo(np.float64).eps * zone_v_nominal[z] * zone_g_max[z]
+        droop = False  # whether a bus of the zone has droop sources (newton_tree reads K and KV only then)
+        for i in range(b0, b1):
+            droop |= k_droop[i] != 0.0 or kv_droop[i] != 0.0
         solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
         for k in range(1, n_steps):
             solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
-        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, np.flatnonzero(solve))
+        loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t)
         for k in range(n_steps):
             if not solve[k]:
                 _repeat_step(k, z, feed_ptr[z], feed_ptr[z + 1], status, iterations, worst, zone_load, zone_loss,
@@ -71,15 +86,29 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 continue
             load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type,
-                                p_load)
-            st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
-                                      kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+            tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
+            tree = l1 == l0
+            for j in range(zone_pattern_ptr[z], zone_pattern_ptr[z + 1]):
+                acc = 0.0
+                for q in range(pattern_ptr[j], pattern_ptr[j + 1]):
+                    acc += load_by_type[k, pattern_type[q]]
+                pattern_load[j] = acc
+            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
+            if tree:
+                st, it, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
+                                            droop, b0, b1, tol_a, max_iter, i_fixed, work)
+            else:
+                st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                          kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
                 for i in range(b0, b1):
                     v[i] = v_start[i]
-                st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
-                                           kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+                if tree:
+                    st, it2, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
+                                                 droop, b0, b1, tol_a, max_iter, i_fixed, work)
+                else:
+                    st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                               kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
                 it += it2
             status[k, z], iterations[k, z], worst[k, z] = st, it, w
             if st != STATUS_CONVERGED:
@@ -124,31 +153,32 @@ def _predict_ratio(load_hist, z, load):
 
 
 @njit(cache=True, error_model="numpy")
-def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type, steps):
-    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at the ``steps`` of ``load_by_type`` (0 at the others),
+def _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t):
+    """The total load Σ_i |P_i| [W] of buses b0..b1-1 at every step of ``load_by_type_t`` (rack types × steps),
     P_i = Σ_racks at i p_in,r summed in rack order: each step's sum in bus order, as a pass per step would add
-    it, but the steps' sums side by side (independent additions the processor overlaps, not one chain)."""
-    out = np.zeros(load_by_type.shape[0])
+    it, but the steps side by side (loops over the steps the compiler vectorises, not one chain)."""
+    n_steps = load_by_type_t.shape[1]
+    out = np.zeros(n_steps)
+    acc = np.empty(n_steps)
     for i in range(b0, b1):
-        r0, r1 = bus_rack_ptr[i], bus_rack_ptr[i + 1]
-        for k in steps:
-            acc = 0.0
-            for r in range(r0, r1):
-                acc += load_by_type[k, rack_type[r]]
-            out[k] += abs(acc)
+        acc[:] = 0.0
+        for r in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
+            row = load_by_type_t[rack_type[r]]
+            for k in range(n_steps):
+                acc[k] += row[k]
+        for k in range(n_steps):
+            out[k] += abs(acc[k])
     return out
 
 
 @njit(cache=True, error_model="numpy")
-def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, k, bus_rack_ptr, rack_type, load_by_type, p_load):
+def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load):
     """:func:`predict_start` at total load ``load`` [W] (:func:`_zone_loads`), writing the step's bus loads
-    P_i = Σ_racks at i p_in,r [W] (rack order) to ``p_load`` in the same pass."""
+    P_i [W] (``pattern_load`` of each bus's pattern of racks: Σ_racks at i p_in,r in rack order) to ``p_load``
+    in the same pass."""
     r = _predict_ratio(load_hist, z, load)
     for i in range(b0, b1):
-        acc = 0.0
-        for q in range(bus_rack_ptr[i], bus_rack_ptr[i + 1]):
-            acc += load_by_type[k, rack_type[q]]
-        p_load[i] = acc
+        p_load[i] = pattern_load[bus_pattern[i]]
         vi = v[i]
         v[i] = vi + r * (vi - v_prev[i])
         v_prev[i] = vi

@@ -1,0 +1,120 @@
+"""The time series' tree Newton (:mod:`gigawatt.solver.dc.series_newton`) against ``newton_dc``, the kernel it
+re-arranges: on random radial networks in breadth-first order (hypothesis), from the same start, the same
+status, iterations, mismatch, worst bus, voltages and stiff-bus currents, bit for bit, converged or not
+(loads beyond the nose, singular Jacobians). And :func:`tree_blocks` and
+:func:`gigawatt.solver.dc.series_batch.rack_patterns` against their definitions.
+
+Every test runs twice: jitted in this process, and as plain Python (``NUMBA_DISABLE_JIT=1``) in the
+subprocess of ``tests/test_without_jit.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gigawatt.solver.dc.kernel import newton_dc
+from gigawatt.solver.dc.series_batch import MAX_PATTERN_RACKS, rack_patterns
+from gigawatt.solver.dc.series_newton import MIN_AFFINE, newton_tree, tree_blocks
+
+
+def bfs_tree(children, n_roots):
+    """Parents of a forest numbered breadth-first (parents before children; roots first, −1): the k-th bus
+    taken from the queue gets ``children[k]`` children (0 once the list ends)."""
+    parent = [-1] * n_roots
+    k = 0
+    while k < len(parent):
+        c = children[k] if k < len(children) else 0
+        parent.extend([k] * c)
+        k += 1
+    return np.array(parent, dtype=np.int64)
+
+
+@st.composite
+def networks(draw):
+    """A random radial network (arrays as the assembly hands them to ``newton_dc``) and a start."""
+    n_roots = draw(st.integers(1, 3))
+    if draw(st.booleans()):  # a hall: a bus with m rows, chains side by side (affine blocks), some ending early
+        rows = draw(st.integers(MIN_AFFINE, 40))
+        counts = [rows] + draw(st.lists(st.sampled_from([1] * 30 + [0, 2]), min_size=2 * rows, max_size=400))
+    else:
+        counts = draw(st.lists(st.sampled_from([0, 1, 1, 1, 1, 1, 2, 3, 12]), min_size=1, max_size=160))
+    parent = bfs_tree(counts, n_roots)
+    n = parent.size
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    up = np.where(parent >= 0, parent, np.arange(n))
+    fixed = np.zeros(n, dtype=np.bool_)
+    fixed[:n_roots] = draw(st.lists(st.booleans(), min_size=n_roots, max_size=n_roots))
+    fixed[rng.random(n) < draw(st.sampled_from([0.0, 0.02]))] = True
+    g_parent = np.where(parent >= 0, 10.0 ** rng.uniform(0, 4, n), 0.0)
+    g_couple = np.where((parent >= 0) & ~fixed & ~fixed[up], g_parent, 0.0)
+    v_nom = 800.0
+    droop = rng.random(n) < draw(st.sampled_from([0.0, 0.05, 0.3]))
+    k_droop = np.where(droop, rng.uniform(1e2, 1e4, n), 0.0)
+    kv_droop = k_droop * rng.uniform(0.99, 1.02, n) * v_nom
+    scale = draw(st.sampled_from([1e3, 1e5, 1e7]))  # 1e7 W a bus: often beyond the nose
+    p_load = np.where(rng.random(n) < 0.8, rng.uniform(0, scale, n), 0.0)
+    if draw(st.booleans()):
+        p_load[rng.integers(0, n)] = -rng.uniform(0, scale)  # a bus feeding in
+    v = v_nom * rng.uniform(0.97, 1.01, n)
+    tol_a = draw(st.sampled_from([1e-9, 1e-6, 1e-3]))
+    max_iter = draw(st.sampled_from([0, 1, 3, 30]))
+    return parent, up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, tol_a, max_iter
+
+
+@settings(max_examples=300, deadline=None)
+@given(networks())
+def test_tree_newton_equals_newton_dc_bit_for_bit(net):
+    parent, up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, tol_a, max_iter = net
+    n = parent.size
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    v_ref, i_ref, work = v.copy(), np.zeros(n), np.full((4, n), 7.0)
+    ref = newton_dc(parent, up, g_parent, g_couple, empty_i, empty_i, empty_f, fixed, v_ref, p_load, k_droop, kv_droop,
+                    0, n, tol_a, max_iter, i_ref, work, empty_f)
+    v_got, i_got, work = v.copy(), np.zeros(n), np.full((4, n), -3.0)
+    droop = bool((k_droop != 0).any() or (kv_droop != 0).any())
+    got = newton_tree(tree_blocks(up, 0, n), up, g_couple, g_parent, fixed, v_got, p_load, k_droop, kv_droop, droop,
+                      0, n, tol_a, max_iter, i_got, work)
+    assert got[0] == ref[0] and got[1] == ref[1] and got[3] == ref[3]
+    assert np.array_equal(np.float64(got[2]), np.float64(ref[2]), equal_nan=True)
+    assert np.array_equal(v_got, v_ref, equal_nan=True)
+    assert np.array_equal(i_got, i_ref, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts=st.lists(st.sampled_from([0, 1, 1, 1, 2, 5]), min_size=1, max_size=120), n_roots=st.integers(1, 3),
+       lead=st.integers(0, 5))
+def test_tree_blocks_cover_the_zone_and_are_affine(counts, n_roots, lead):
+    parent = bfs_tree(counts, n_roots)
+    n = parent.size
+    # the zone may start after other buses (a later zone): shift it by `lead` buses
+    up = np.r_[np.arange(lead), np.where(parent >= 0, parent, np.arange(n)) + lead]
+    blocks = tree_blocks(up, lead, lead + n)
+    assert blocks[0, 0] == lead and blocks[-1, 1] == lead + n
+    assert np.array_equal(blocks[1:, 0], blocks[:-1, 1])
+    for a, b, s in blocks:
+        assert b > a
+        if s > 0:
+            assert b - a >= MIN_AFFINE and b - a <= s and a - s >= lead
+            assert np.array_equal(up[a:b], np.arange(a, b) - s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(zone_sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5), n_types=st.integers(1, 4),
+       per_bus=st.integers(0, 3), wide=st.booleans(), seed=st.integers(0, 2 ** 32 - 1))
+def test_rack_patterns_give_each_bus_its_racks(zone_sizes, n_types, per_bus, wide, seed):
+    rng = np.random.default_rng(seed)
+    zone = np.repeat(np.arange(len(zone_sizes)), zone_sizes)
+    counts = rng.integers(0, per_bus + 1, zone.size)
+    if wide:  # a bus with more racks than patterns group: every bus its own pattern
+        counts[rng.integers(0, zone.size)] = MAX_PATTERN_RACKS + 1
+    bus_rack_ptr = np.r_[0, np.cumsum(counts)]
+    rack_type = rng.integers(0, n_types, bus_rack_ptr[-1])
+    bus_pattern, pattern_ptr, pattern_type, zone_pattern_ptr = rack_patterns(zone, len(zone_sizes), bus_rack_ptr,
+                                                                             rack_type)
+    assert zone_pattern_ptr[0] == 0 and zone_pattern_ptr[-1] == pattern_ptr.size - 1
+    for i in range(zone.size):
+        j = bus_pattern[i]
+        assert zone_pattern_ptr[zone[i]] <= j < zone_pattern_ptr[zone[i] + 1]
+        assert np.array_equal(pattern_type[pattern_ptr[j]:pattern_ptr[j + 1]],
+                              rack_type[bus_rack_ptr[i]:bus_rack_ptr[i + 1]])
