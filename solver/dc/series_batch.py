@@ -20,6 +20,7 @@ from gigawatt.models.racks import chip_powers
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series import FIGURES, DCSeries, RackPowers, ledger
 from gigawatt.solver.dc.series_newton import tree_blocks
+from gigawatt.solver.numerics.parallel import PARALLEL_KERNELS
 
 
 @dataclass(frozen=True)
@@ -261,15 +262,17 @@ class _KernelRun:
         vmin_row = np.zeros((m, n_zone), np.int64)
         feed_p, feed_v = np.zeros((m, n_feed)), np.zeros((m, n_feed))
         settings = series.settings
-        series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
-                     net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
-                     net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"], self.bus_rack_ptr,
-                     self.rack_type, p_in, np.ascontiguousarray(p_in.T), self.feed_ptr, *self.feeds, self.line_ptr,
-                     self.line_list, net.line_from, net.line_to, net.line_r, net.v_nominal, net.bus_row, start,
-                     series.v, series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
-                     iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
-                     self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
-                     self.tree_imax, self.tree_imax_step, self.blocks, self.block_ptr, *self.patterns)
+        with PARALLEL_KERNELS:  # a prange kernel: one Python thread in it at a time
+            series_zones(zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
+                         net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, net.v_start,
+                         net.k_droop, net.kv_droop, settings["tolerance"], settings["max_iterations"],
+                         self.bus_rack_ptr, self.rack_type, p_in, np.ascontiguousarray(p_in.T), self.feed_ptr,
+                         *self.feeds, self.line_ptr, self.line_list, net.line_from, net.line_to, net.line_r,
+                         net.v_nominal, net.bus_row, start,
+                         series.v, series.v_prev, series.load_hist, self.p_load, series._i_fixed, *series._work, status,
+                         iterations, worst, load, loss, vmin_pu, vmin_row, feed_p, feed_v, self.bus_vmin,
+                         self.bus_vmin_step, self.line_imax, self.line_imax_step, self.tree_r, self.tree_dv_max,
+                         self.tree_imax, self.tree_imax_step, self.blocks, self.block_ptr, *self.patterns)
         failed = np.flatnonzero((status != STATUS_CONVERGED).any(axis=1))
         if failed.size:
             k = int(failed[0])

@@ -10,4 +10,4 @@ from __future__ import annotations
 import threading
 
 PARALLEL_KERNELS = threading.Lock()
-"""Held around any call into a parallel Numba kernel (today the DC solver's zones)."""
+"""Held around any call into a parallel Numba kernel (today the DC zones: of one solve, and of a series)."""
