@@ -134,6 +134,23 @@ def newton_zones_serial(z0, z1, zone_start, zone_end, zone_link_start, zone_link
 
 
 @njit(cache=True, error_model="numpy")
+def fixed_currents_and_worst(f, d, fixed, i_fixed, start, end):
+    """The convergence check of a Newton iterate on buses start..end-1: each fixed bus's mismatch is its
+    source current (``i_fixed``), and its row becomes the identity; returns (the largest |mismatch| of the
+    others, its bus) — infinite at a NaN or infinite mismatch."""
+    worst, worst_i = 0.0, start
+    for i in range(start, end):
+        fi = f[i]
+        if fixed[i]:
+            i_fixed[i] = fi
+            f[i] = 0.0
+            d[i] = 1.0
+        elif not abs(fi) <= worst:  # also catches NaN
+            worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
+    return worst, worst_i
+
+
+@njit(cache=True, error_model="numpy")
 def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, start,
               end, tol_a, max_iter, i_fixed, work, scratch):
     """Solve buses start..end-1 in place in ``v`` [V].
@@ -188,15 +205,7 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
             f[a] += flow
             f[b] -= flow
         # Convergence check (a light pass: the elimination below is skipped once converged).
-        worst, worst_i = 0.0, start
-        for i in range(start, end):
-            fi = f[i]
-            if fixed[i]:
-                i_fixed[i] = fi
-                f[i] = 0.0
-                d[i] = 1.0
-            elif not abs(fi) <= worst:  # also catches NaN
-                worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
+        worst, worst_i = fixed_currents_and_worst(f, d, fixed, i_fixed, start, end)
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, worst_i
         if it == max_iter or not np.isfinite(worst):

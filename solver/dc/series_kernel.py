@@ -39,6 +39,17 @@ PREDICT_MAX_RATIO = 2.0
 """Largest load-change ratio r the voltage predictor extrapolates with (see :func:`predict_start`)."""
 
 
+@njit(cache=True, error_model="numpy")
+def _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop, kv_droop, droop,
+                 b0, b1, tol_a, max_iter, i_fixed, work, scratch):
+    """A zone's Newton solve: by affine blocks where it has no links (``tree``), else ``newton_dc``."""
+    if tree:
+        return newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, droop, b0, b1, tol_a,
+                           max_iter, i_fixed, work)
+    return newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop, kv_droop, b0, b1, tol_a,
+                     max_iter, i_fixed, work, scratch)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up, g_parent,
                  g_couple, link_a, link_b, link_g, fixed, v_start, k_droop, kv_droop, tol_rel, max_iter, bus_rack_ptr,
@@ -94,21 +105,14 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                     acc += load_by_type[k, pattern_type[q]]
                 pattern_load[j] = acc
             _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
-            if tree:
-                st, it, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
-                                            droop, b0, b1, tol_a, max_iter, i_fixed, work)
-            else:
-                st, it, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
-                                          kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+            st, it, w, wb = _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load,
+                                         k_droop, kv_droop, droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
                 for i in range(b0, b1):
                     v[i] = v_start[i]
-                if tree:
-                    st, it2, w, wb = newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop,
-                                                 droop, b0, b1, tol_a, max_iter, i_fixed, work)
-                else:
-                    st, it2, w, wb = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
-                                               kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+                st, it2, w, wb = _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v,
+                                              p_load, k_droop, kv_droop, droop, b0, b1, tol_a, max_iter, i_fixed, work,
+                                              scratch)
                 it += it2
             status[k, z], iterations[k, z], worst[k, z] = st, it, w
             if st != STATUS_CONVERGED:

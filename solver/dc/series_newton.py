@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from gigawatt.solver.dc.kernel import STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_SINGULAR
+from gigawatt.solver.dc.kernel import (STATUS_CONVERGED, STATUS_MAX_ITERATIONS, STATUS_SINGULAR,
+                                      fixed_currents_and_worst)
 
 MIN_AFFINE = 8
 """Fewest buses of an affine block (shorter stretches join the general blocks: a vector loop of a few buses
@@ -198,15 +199,7 @@ def newton_tree(blocks, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_dr
     worst, worst_i = np.inf, start
     for it in range(max_iter + 1):
         terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, d)
-        worst, worst_i = 0.0, start
-        for i in range(start, end):
-            fi = f[i]
-            if fixed[i]:
-                i_fixed[i] = fi
-                f[i] = 0.0
-                d[i] = 1.0
-            elif not abs(fi) <= worst:  # also catches NaN
-                worst, worst_i = (abs(fi) if np.isfinite(fi) else np.inf), i
+        worst, worst_i = fixed_currents_and_worst(f, d, fixed, i_fixed, start, end)
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, worst_i
         if it == max_iter or not np.isfinite(worst):
