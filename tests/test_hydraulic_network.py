@@ -15,6 +15,8 @@ import os
 import numpy as np
 import pytest
 from fluids.friction import Colebrook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 import gigawatt as gw
@@ -323,6 +325,43 @@ def test_session_resumes_from_the_last_answer_to_the_same_flows(seed):
         finally:
             hk.gga_evaluate = real
         assert len(evaluations) >= other.iterations + 1 and other.converged
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), change=st.sampled_from([0.0, 1e-3, 0.05]))
+def test_a_resumed_answer_that_still_holds_is_returned_without_a_step(seed, change):
+    # min_iterations=0 (a time step): in a session, the last answer given as the start is tested against the
+    # tolerances at the new injections before any step. Unchanged injections: it holds, and comes back to the
+    # last bit with no step; changed ones: the solve steps on and matches the default solve's answer (the
+    # previous implementation, same start) as the session test does; a guess or a start without its pressures
+    # takes the default solve's steps, to the same bits.
+    from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
+
+    net = random_net(seed % 10_000, n=int(20 + seed % 30), chords=int(3 + seed % 12))
+    prepared = prepare_hydraulic_network(**net, density_kg_m3=RHO, viscosity_pa_s=MU)
+    rng = np.random.default_rng(seed)
+    inj = net["node_injection_kg_s"] * (1.0 + change * rng.standard_normal(len(net["node_injection_kg_s"])))
+    with prepared.session() as session:
+        first = prepared.solve(session=session)
+        step = prepared.solve(session=session, node_injection_kg_s=inj, m_start_kg_s=first.m_kg_s,
+                              min_iterations=0)
+    default = prepared.solve(node_injection_kg_s=inj, m_start_kg_s=first.m_kg_s)
+    assert step.converged
+    if change == 0.0:
+        assert step.iterations == 0
+        assert np.array_equal(step.m_kg_s, first.m_kg_s) and np.array_equal(step.p_pa, first.p_pa)
+        np.testing.assert_array_equal(step.supply_kg_s, first.supply_kg_s)
+    else:
+        assert step.iterations >= 1
+        np.testing.assert_allclose(step.m_kg_s, default.m_kg_s, rtol=1e-9,
+                                   atol=1e-12 * np.max(np.abs(default.m_kg_s)))
+        np.testing.assert_allclose(step.p_pa, default.p_pa, rtol=1e-12, atol=1e-6)
+    assert_invariants({**net, "node_injection_kg_s": inj}, step)
+    for start in ({"m_start_kg_s": first.m_kg_s * 1.01, "m_start_is_guess": True}, {"m_start_kg_s": first.m_kg_s}, {}):
+        plain = prepared.solve(node_injection_kg_s=inj, **start)
+        zero = prepared.solve(node_injection_kg_s=inj, min_iterations=0, **start)
+        assert zero.iterations == plain.iterations >= 1
+        assert np.array_equal(zero.m_kg_s, plain.m_kg_s) and np.array_equal(zero.p_pa, plain.p_pa)
 
 
 def _solve_or_partial(prepared, injection, m_start, max_iterations, session=None):

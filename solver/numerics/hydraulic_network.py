@@ -256,7 +256,7 @@ class HydraulicNetwork:
 
     def solve(self, *, node_injection_kg_s=None, pump_speed_ratio=None, tol_pa=1e-8, tol_mass_rel=1e-13,
               max_iterations=50, m_start_kg_s=None, m_start_is_guess=False,
-              session: HydraulicSession | None = None) -> HydraulicResult:
+              session: HydraulicSession | None = None, min_iterations=1) -> HydraulicResult:
         """Steady flows and pressures (Global Gradient Algorithm); see :func:`solve_hydraulic_network`.
 
         Parameters
@@ -271,6 +271,13 @@ class HydraulicNetwork:
             Of this network (:meth:`session`): the solve uses its work arrays, and starts from the last solve's
             final evaluation where ``m_start_kg_s`` is that solve's answer (the same iterate, to rounding: the
             Colebrook roots and pressures it was evaluated with).
+        min_iterations : int
+            Newton steps taken before convergence is tested (default 1). 0: a session's last answer, given as
+            the start, is returned as it is when it already meets the tolerances at these injections and pump
+            speeds (its residuals are Colebrook's, kept from that solve, its node balances made anew), as in a
+            time step whose hydraulics did not change. A start without its pressures (not resumed in a session)
+            meets them only where the start's pressures fit; a guess (or the default start, whose friction
+            factors are Haaland's) always takes a step.
 
         Returns
         -------
@@ -299,19 +306,21 @@ class HydraulicNetwork:
         if session is None:
             with self.scratch.take() as work:
                 return self._iterate(work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
-                                     warm=warm)
+                                     warm=warm, min_iterations=min_iterations)
         last, session.last = session.last, None
         resume = (last is not None and m_start_kg_s is not None and pumps is session.pumps
                   and np.array_equal(last[0], m_start_kg_s))
         session.pumps = pumps
         return self._iterate(session.work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
-                             warm=warm, resume=last if resume else None, session=session)
+                             warm=warm, resume=last if resume else None, session=session,
+                             min_iterations=min_iterations)
 
     def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False,
-                 resume=None, session=None):
+                 resume=None, session=None, min_iterations=1):
         """The Newton iteration of :meth:`solve` in the work arrays ``w``; ``resume``: the arrays ``(m, p, f, d)``
         of ``w`` holding the evaluation of the start (a session's last solve's final iterate), else None; where
-        it ends goes to ``session``."""
+        it ends goes to ``session``; ``min_iterations`` as :meth:`solve` (0 only for a start whose residuals are
+        Colebrook's: ``warm`` or ``resume``)."""
         b_from, b_to, free_index, system = self.branch_from, self.branch_to, self.free_index, self.system
         assembled = self.reduced.name != "scipy"
         p_fixed_max = self._p_fixed_max
@@ -343,11 +352,12 @@ class HydraulicNetwork:
             f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
         iterations = 0
         converged = False
+        first_test = min_iterations if warm or resume is not None else max(min_iterations, 1)
         while True:
             tol_f = max(tol_pa, 16.0 * _EPS * max(p_fixed_max, h_max))
             # (a floor at the smallest normal number: a network at standstill, no flow anywhere, is converged)
             tol_g = max(tol_mass_rel * max(m_max, inj_max), _TINY)
-            if iterations > 0 and f_max <= tol_f and g_max <= tol_g:
+            if iterations >= first_test and f_max <= tol_f and g_max <= tol_g:
                 converged = True
                 break
             if iterations >= max_iterations:
