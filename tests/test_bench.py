@@ -158,6 +158,10 @@ def test_cooling_records(cooling_with_peer):
         assert r["cold_numba_cache_misses"] == 0 or r["cold_note"]
         # The prepared solves repeat the stage's own solves of the same arrays: identical to the last bit.
         assert r["same_as_stage"] is True
+        # A time step (new rack heat, constant-flow pumps): the hydraulics hold without a Newton step and the
+        # thermal replay gives the prepared solve's bits.
+        assert r["step_same"] is True and r["step_iterations"] == 0
+        assert r["step_s"] == pytest.approx(r["step_hydraulic_s"] + r["step_thermal_s"], rel=1e-12)
         # Converged: the solver's tolerance is 1e-8 Pa on branch pressure residuals (tol_pa); the heat ledger of
         # the loops closes to rounding (a few ulp of the GW-scale enthalpy flows).
         assert r["max_pressure_residual_pa"] <= 1e-8 and abs(r["heat_ledger_residual"]) < 1e-12

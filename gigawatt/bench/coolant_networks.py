@@ -25,6 +25,15 @@ For each one and each size the record holds, the whole call first:
   warm coolant-network solve; ``hot_*`` the same back to back, caches warm (a loop of solves);
   ``prepare_s`` the one-off set-up of both; ``one_shot_s`` the two one-call functions as the cooling stage
   calls them today;
+* ``step_hydraulic_s``, ``step_thermal_s``, ``step_s`` [s] (and ``step_*_cpu_s``): medians of a *time step* of the
+  prepared networks, a series' step with new rack heat: the hydraulic solve resumed in a
+  :meth:`~gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.session` from the last step's answer with
+  ``min_iterations=0`` (its residuals tested at the step's injections: the constant-flow pumps leave them
+  unchanged, so it holds and no Newton step is taken, ``step_iterations``), and the thermal replay at those
+  flows (:meth:`ThermalNetwork.with_flows <gigawatt.solver.numerics.thermal_kernel.ThermalNetwork.with_flows>`,
+  what :class:`~gigawatt.solver.cooling.stage.LoopThermal` solves from its third solve on); ``step_prepare_s``
+  the replay's one-off plan. ``step_same``: the step's flows, pressures and temperatures are the prepared
+  solve's to the last bit. The pandapipes ratios stay against ``warm_s``, a solve from scratch as the peer's;
 * ``whole_cpu_s``, ``warm_hydraulic_cpu_s``, ``warm_thermal_cpu_s``, ``warm_cpu_s`` [s]: medians of the CPU time
   (``time.process_time``) of the same calls, and ``load_average``, the 1, 5 and 15 minute load averages when
   the record was made: on a shared machine the wall time includes waiting for a core;
@@ -320,6 +329,25 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
     warm_t = _median_s(_with_cpu(lambda: tnet.solve(**t_solve), cpu_t), repeat)
     hot_h = _hot_time(lambda: hnet.solve(**h_solve_kwargs), repeat)
     hot_t = _hot_time(lambda: tnet.solve(**t_solve), repeat)
+    # A time step (module notes): the hydraulics resumed from the last answer, the thermal replay at its flows.
+    t0 = time.perf_counter()
+    fixed = tnet.with_flows(t_solve["m_branch_kg_s"], t_solve["m_node_kg_s"])
+    step_prepare = time.perf_counter() - t0
+    tol_keys = ("tol_pa", "tol_mass_rel", "max_iterations")
+    h_step_kwargs = {k: v for k, v in h_solve_kwargs.items() if k in tol_keys}
+    cpu_sh, cpu_st = [], []
+    with hnet.session() as hs:
+        last = [hnet.solve(session=hs, **h_solve_kwargs)]
+
+        def step_hydraulic():
+            last[0] = hnet.solve(session=hs, m_start_kg_s=last[0].m_kg_s, min_iterations=0, **h_step_kwargs)
+
+        step_h = _median_s(_with_cpu(step_hydraulic, cpu_sh), repeat)
+        step_t = _median_s(_with_cpu(lambda: fixed.solve(value), cpu_st), repeat)
+        hot_step = _hot_time(lambda: (step_hydraulic(), fixed.solve(value)), repeat)
+    step_th = fixed.solve(value)
+    step_same = bool(np.array_equal(last[0].m_kg_s, hyd.m_kg_s) and np.array_equal(last[0].p_pa, hyd.p_pa)
+                     and np.array_equal(step_th.t_node_k, th.t_node_k, equal_nan=True))
     one_shot = _median_s(lambda: _loop_thermal(plant.settings, plant.tcs, plant.loops,
                                                   solve_hydraulic_network(*h_args, **h_kwargs)).solve(q_unit),
                             max(1, min(repeat, 3)))
@@ -340,6 +368,10 @@ def run_one(benchmark: str, n: int, *, peer: bool = True, repeat: int = 7, peer_
         "linear_solver": hnet.linear_solver, "factor_work": float(hnet.factor_work),
         **whole_fields(whole_s, None), "whole_runs": whole_runs, "prepare_s": prepare_s, "warm_hydraulic_s": warm_h, "warm_thermal_s": warm_t, "warm_s": warm_h + warm_t,
         "hot_hydraulic_s": hot_h, "hot_thermal_s": hot_t, "hot_s": hot_h + hot_t,
+        "step_hydraulic_s": step_h, "step_thermal_s": step_t, "step_s": step_h + step_t, "hot_step_s": hot_step,
+        "step_hydraulic_cpu_s": _median(cpu_sh), "step_thermal_cpu_s": _median(cpu_st),
+        "step_cpu_s": _median(cpu_sh) + _median(cpu_st), "step_prepare_s": step_prepare,
+        "step_iterations": int(last[0].iterations), "step_same": step_same,
         "whole_cpu_s": _median(cpu_whole), "warm_hydraulic_cpu_s": _median(cpu_h), "warm_thermal_cpu_s": _median(cpu_t),
         "warm_cpu_s": _median(cpu_h) + _median(cpu_t), "load_average": list(os.getloadavg()),
         "one_shot_s": one_shot, "repeat": int(repeat), "iterations": int(hyd.iterations),
@@ -390,20 +422,22 @@ def target_lines(records: list[dict]) -> list[str]:
         for r in hits:
             out.append(f"target {n:.0e} {unit} warm <= {limit * 1e3:g} ms: {r['warm_s'] * 1e3:.3g} ms "
                        f"({r['size']:,} {unit}) -> {verdict[r['warm_s'] <= limit]}; hot {r['hot_s'] * 1e3:.3g} ms "
-                       f"-> {verdict[r['hot_s'] <= limit]}")
+                       f"-> {verdict[r['hot_s'] <= limit]}; time step {r['step_s'] * 1e3:.3g} ms "
+                       f"-> {verdict[r['step_s'] <= limit]}")
     return out
 
 
 def format_table(records: list[dict]) -> str:
     """A plain-text table of the coolant records, with the conditions and the targets in a footer."""
     head = ["benchmark", "size", "pipes", "whole ms", "cpu ms", "peer whole ms", "x whole", "warm ms", "cpu ms",
-            "hyd ms", "heat ms",
+            "hyd ms", "heat ms", "step ms", "cpu ms",
             "hot ms", "prep ms", "1-shot ms", "cold s", "iter",
             "peer hyd ms", "peer ms", "x hyd", "x", "dp Pa", "dm kg/s", "dT K"]
     rows = [[r["benchmark"], f"{r['size']:,} {r['unit']}", f"{r['pipes']:,}", fmt(r["whole_s"], 1e3, ".4g"),
              fmt(r.get("whole_cpu_s"), 1e3, ".4g"), fmt(r["peer_whole_s"], 1e3, ".4g"), fmt(r["speedup_whole"], 1, ".2g"),
              fmt(r["warm_s"], 1e3), fmt(r.get("warm_cpu_s"), 1e3),
-             fmt(r["warm_hydraulic_s"], 1e3), fmt(r["warm_thermal_s"], 1e3), fmt(r["hot_s"], 1e3),
+             fmt(r["warm_hydraulic_s"], 1e3), fmt(r["warm_thermal_s"], 1e3), fmt(r["step_s"], 1e3),
+             fmt(r.get("step_cpu_s"), 1e3), fmt(r["hot_s"], 1e3),
              fmt(r["prepare_s"], 1e3),
              fmt(r["one_shot_s"], 1e3), fmt(r.get("cold_s"), 1, ".3g", "–"), str(r["iterations"]),
              fmt(r["peer_hydraulic_s"], 1e3, ".4g"), fmt(r["peer_s"], 1e3, ".4g"),
@@ -419,7 +453,10 @@ def format_table(records: list[dict]) -> str:
         "  them; warm = hyd + heat: medians of the prepared hydraulic (Global Gradient, Colebrook) and thermal",
         "  (upwind sweep) solves, garbage collected before each (as the DC table); hot: the same back to back;",
         "  prep: their one-off set-up; 1-shot: solve_hydraulic_network + the thermal set-up and solve as the stage",
-        "  calls them now; cold: fresh process (import, build, gw.solve). cpu: median CPU time of the same calls",
+        "  calls them now; step: a time step of the prepared networks (new rack heat): the hydraulic solve resumed",
+        "  from the last answer, no Newton step while its residuals still meet the tolerances (constant-flow pumps),",
+        "  and the thermal replay at unchanged flows, as the stage's series does; the same bits as warm;",
+        "  cold: fresh process (import, build, gw.solve). cpu: median CPU time of the same calls",
         "  (process_time, both cores counted); wall times on a loaded machine include waiting for a core.",
         "peer: pandapipes pipeflow on the same loops, warm, 'hydraulics' and 'sequential' (hydraulics + heat)",
         "  modes, tolerances of the cooling validation case; x = peer / ours. dp: max |difference| of node",
