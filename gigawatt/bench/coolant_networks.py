@@ -455,7 +455,7 @@ def format_table(records: list[dict]) -> str:
         "  prep: their one-off set-up; 1-shot: solve_hydraulic_network + the thermal set-up and solve as the stage",
         "  calls them now; step: a time step of the prepared networks (new rack heat): the hydraulic solve resumed",
         "  from the last answer, no Newton step while its residuals still meet the tolerances (constant-flow pumps),",
-        "  and the thermal replay at unchanged flows, as the stage's series does; the same bits as warm;",
+        "  and the thermal replay at unchanged flows (all a series step of the stage runs); same bits as warm;",
         "  cold: fresh process (import, build, gw.solve). cpu: median CPU time of the same calls",
         "  (process_time, both cores counted); wall times on a loaded machine include waiting for a core.",
         "peer: pandapipes pipeflow on the same loops, warm, 'hydraulics' and 'sequential' (hydraulics + heat)",
