@@ -290,3 +290,28 @@ def test_level_feeds_found_once_name_each_feeds_loss_model(kit):
             np.testing.assert_array_equal(a, b)
         seen.extend(sel)
     assert sorted(seen) == list(range(f.bus.size))
+
+
+def test_rack_powers_one_step_equals_batch_and_rack_powers():
+    # RackPowers takes a step's racks as they are (no gathered copies, no broadcast) and a batch of steps through
+    # the broadcast path: both must give exactly models.racks.rack_powers' numbers, also with racks on different
+    # shelf models and lossless racks (gathered groups).
+    from gigawatt.models.racks import rack_powers
+    from gigawatt.solver.dc.series import RackPowers
+
+    base = gw.load_case()
+    racks = base.tables["rack"].copy()
+    racks["shelf_loss_model"] = np.array(["shelf_800_50", "sst_98", ""] * len(racks))[:len(racks)]
+    dc = {k: base.tables[k] for k in ("bus", "line", "source", "converter") if len(base.tables[k])}
+    case = gw.make_case({**dc, "rack": racks}, loss_models=base.loss_model_params)
+    p = case.tables["rack"]["p_it_w"].to_numpy(float) * np.random.default_rng(3).uniform(0.0, 1.2, len(racks))
+    ref = rack_powers(case, p)
+    for rows in (None, np.arange(1, len(racks), 2)):  # all racks, and a subset (as the batched series takes)
+        chain, want = RackPowers(case, rows), [r if rows is None else r[rows] for r in ref]
+        p_rows = p if rows is None else p[rows]
+        one, batch = chain(p_rows), chain(np.tile(p_rows, (3, 1)))
+        for got_one, got_batch, expected in zip(one, batch, want):
+            np.testing.assert_array_equal(got_one, expected)
+            np.testing.assert_array_equal(got_batch, np.tile(expected, (3, 1)))
+    same = RackPowers(base)  # one model for all racks: a slice, no gathered copy
+    assert all(isinstance(g[1], slice) for g in same.groups)

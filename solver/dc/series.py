@@ -161,20 +161,26 @@ class RackPowers:
         names = racks["shelf_loss_model"].to_numpy()[rows]
         rated = np.nan_to_num(racks["shelf_rated_power_w"].to_numpy(float)[rows], nan=1.0)
         v_out = racks["shelf_v_out_v"].to_numpy(float)[rows]
-        self.groups = [(name, idx, v_out[idx], rated[idx]) for name in dict.fromkeys(names.tolist()) if name != ""
+        # per model: its racks (a slice when it has them all: no gathered copies), their first row (for
+        # messages), and their output voltages and ratings
+        self.groups = [(name, slice(None) if idx.size == names.size else idx, idx[0], v_out[idx], rated[idx])
+                       for name in dict.fromkeys(names.tolist()) if name != ""
                        for idx in [np.flatnonzero(names == name)]]
 
     def __call__(self, p_it: np.ndarray):
         """(p_in, shelf loss, regulator loss) [W] at IT powers ``p_it`` [W] of shape (..., racks)."""
         p_out = p_it / self.eta
         shelf = np.zeros(p_out.shape)
-        for name, idx, v_out, rated in self.groups:
+        for name, idx, first, v_out, rated in self.groups:
             p = p_out[..., idx]
             try:
+                if p.ndim == 1:  # one step (a time series' chain): the group's arrays as they are
+                    shelf[idx] = self.models[name].loss_w(p, v_out, rated)
+                    continue
                 shelf[..., idx] = self.models[name].loss_w(p.ravel(), np.broadcast_to(v_out, p.shape).ravel(),
                                                            np.broadcast_to(rated, p.shape).ravel()).reshape(p.shape)
             except CaseError as err:
-                raise err.located(element=f"rack '{self.ids[idx[0]]}' (loss model '{name}')") from None
+                raise err.located(element=f"rack '{self.ids[first]}' (loss model '{name}')") from None
         return p_out + shelf, shelf, p_out - p_it
 
 
