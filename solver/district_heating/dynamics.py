@@ -229,7 +229,8 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         if take == mu:
             cnt[b] -= 1
             # an emptied queue starts again at slot 0: a pipe that water crosses within a step keeps its one
-            # parcel in the same place (the same cache line step after step, not a walk round the ring)
+            # parcel in the same place (slot 0, beside its neighbours' in the slot-major array: the pipes of a
+            # step's sweep walk one stretch of memory, not a page each)
             head[b] = (i + 1) % n_cap if cnt[b] > 0 else 0
         else:
             par[i, b, 0] = mu - take
