@@ -56,6 +56,7 @@ References
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,6 +172,11 @@ def dhw_profile_factor(hour_of_day, profile: str = "tapping_cycle_m") -> np.ndar
     """
     shares = from_registry(DHW_PROFILES, profile, "hot-water profile")
     h = np.asarray(hour_of_day, dtype=float)
+    if h.ndim == 0:  # a scalar (a time step's hour): the same test and look-up without array reductions
+        v = float(h)
+        if not (math.isfinite(v) and 0.0 <= v < 24.0):
+            raise CaseError("hour of the day out of range", field="hour_of_day", value=v, allowed="[0, 24) h")
+        return 24.0 * shares[math.floor(v)]
     bad = ~(np.isfinite(h) & (h >= 0.0) & (h < 24.0))
     if np.any(bad):
         raise CaseError("hour of the day out of range", field="hour_of_day",
@@ -540,7 +546,7 @@ def vertical_farm_balance_w(t_out_k, floor_area_m2, t_set_k, u_envelope_w_per_m2
     p_led = in_range("led_power_w_per_m2", led_power_w_per_m2, 0.0, np.inf, ">= 0 W/m2, finite", hi_open=True)
     f = in_range("led_heat_fraction", led_heat_fraction, 0.0, 1.0, "[0, 1]")
     lit = np.asarray(lit, dtype=float)
-    if not np.all((lit >= 0.0) & (lit <= 1.0)):
+    if not (0.0 <= float(lit) <= 1.0 if lit.ndim == 0 else np.all((lit >= 0.0) & (lit <= 1.0))):
         raise CaseError("share of the step lit out of range", field="lit", value=float(np.min(lit)), allowed="[0, 1]")
     return (u + hv) * area * (t_set - t) - f * p_led * lit * area
 

@@ -101,7 +101,8 @@ def cop_carnot_fraction(t_source_out_k, t_sink_k, eta=DEFAULT_ETA, approach_sour
     t_cond = t_snk + a_snk
     t_evap = t_src - a_src
     lift = t_cond - t_evap
-    if np.any(lift <= 0.0) or np.any(t_evap <= 0.0):
+    if (bool(lift <= 0.0 or t_evap <= 0.0) if np.ndim(lift) == 0  # (a scalar: no array reductions)
+            else np.any(lift <= 0.0) or np.any(t_evap <= 0.0)):
         bad = np.broadcast_to(t_snk, lift.shape)[(lift <= 0.0) | (t_evap <= 0.0)].flat[0]
         raise CaseError("condensing temperature must exceed evaporating temperature (> 0 K)", field="t_sink_k",
                         value=float(bad), allowed="t_sink_k + approach_sink_k > t_source_out_k - approach_source_k > 0")

@@ -2,6 +2,8 @@
 field, the offending value and the allowed range."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gigawatt.errors import CaseError
@@ -15,6 +17,11 @@ def first_bad(x, ok) -> float:
 def positive_temperature(name: str, t) -> np.ndarray:
     """``t`` as a float array [K]; every value finite and > 0 K."""
     t = np.asarray(t, dtype=float)
+    if t.ndim == 0:  # a scalar (a time step's): the same test without array reductions
+        v = float(t)
+        if not (math.isfinite(v) and v > 0.0):
+            raise CaseError("temperature out of range", field=name, value=v, allowed="> 0 K, finite")
+        return t
     ok = np.isfinite(t) & (t > 0.0)
     if not np.all(ok):
         raise CaseError("temperature out of range", field=name, value=first_bad(t, ok), allowed="> 0 K, finite")
@@ -24,7 +31,7 @@ def positive_temperature(name: str, t) -> np.ndarray:
 def in_range(name: str, value, lo: float, hi: float, allowed: str, lo_open=False, hi_open=False) -> float:
     """``value`` as a float, finite and within [lo, hi] (ends open where asked)."""
     v = float(value)
-    ok = np.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
     if not ok:
         raise CaseError("out of range", field=name, value=v, allowed=allowed)
     return v

@@ -87,6 +87,48 @@ def test_dhw_profile_integrates_to_its_daily_energy():
     np.testing.assert_array_equal(cm.dhw_profile_factor(hours, "flat"), np.ones(24))
 
 
+def test_scalar_inputs_take_the_array_path_values_and_errors():
+    # A time step passes scalars (one outdoor temperature, one hour), checked without array reductions: the
+    # same bits as the same value in a one-element array, and the same errors (field, value) for bad ones.
+    from gigawatt.models.heat_pumps import cop_carnot_fraction
+
+    kw = dict(t_design_k=-12 + C0, n_homes=100, space_design_w=5000.0, t_heating_limit_k=17 + C0, dhw_w=300.0)
+    farm = dict(floor_area_m2=1.0, t_set_k=295.15, u_envelope_w_per_m2k=0.5, led_power_w_per_m2=370.0,
+                ventilation_w_per_m2k=1.2)
+    for t in (C0 - 30.0, C0 - 12.0, C0 + 0.37, C0 + 17.0, C0 + 30.0):
+        for h in (0.0, 6.99, 7.0, 12.5, 23.999):
+            one, arr = np.array([t]), np.array([h])
+            assert cm.homes_degree_days_w(t, hour_of_day=h, **kw) == cm.homes_degree_days_w(one, hour_of_day=arr,
+                                                                                            **kw)[0]
+            assert cm.dhw_profile_factor(h) == cm.dhw_profile_factor(arr)[0]
+            lit = cm.lights_on_fraction(h, 6.0, 16.0)
+            assert cm.vertical_farm_w(t, lit=lit, **farm) == cm.vertical_farm_w(one, lit=np.array([lit]), **farm)[0]
+        assert cop_carnot_fraction(t + 40.0, 348.15) == cop_carnot_fraction(np.array([t + 40.0]), 348.15)[0]
+    for bad in (24.0, -0.5, float("nan"), float("inf")):
+        with pytest.raises(CaseError) as scalar:
+            cm.dhw_profile_factor(bad)
+        with pytest.raises(CaseError) as array:
+            cm.dhw_profile_factor(np.array([bad]))
+        assert str(scalar.value) == str(array.value)
+    for bad in (0.0, -1.0, float("nan")):
+        for call in (lambda t: cm.homes_degree_days_w(t, **kw), lambda t: cop_carnot_fraction(t, 348.15)):
+            with pytest.raises(CaseError) as scalar:
+                call(bad)
+            with pytest.raises(CaseError) as array:
+                call(np.array([bad]))
+            assert str(scalar.value) == str(array.value)
+    for bad in (1.5, -0.1, float("nan")):
+        with pytest.raises(CaseError) as scalar:
+            cm.vertical_farm_w(C0, lit=bad, **farm)
+        with pytest.raises(CaseError) as array:
+            cm.vertical_farm_w(C0, lit=np.array([bad]), **farm)
+        assert str(scalar.value) == str(array.value)
+    with pytest.raises(CaseError, match="space_design_w"):
+        cm.homes_degree_days_w(C0, **{**kw, "space_design_w": float("inf")})
+    with pytest.raises(CaseError):  # no lift
+        cop_carnot_fraction(350.0, 300.0)
+
+
 def test_homes_heated_on_an_annual_energy_basis():
     # Meta, Odense: 100,000 MWh a year for homes of 14.5 MWh -> 6,896.55 homes; one hour of 10 MW for
     # homes of 14 MWh a year: 10 MWh * 8760 / 14 MWh = 6257.14.

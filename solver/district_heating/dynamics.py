@@ -147,7 +147,7 @@ def _content(par, head, cnt, n_cap, b):
     s = 0.0
     for j in range(cnt[b]):
         i = (head[b] + j) % n_cap
-        s += par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0])
+        s += par[i, b, 1] * par[i, b, 0] * _phi(par[i, b, 2] * par[i, b, 0])
     return s
 
 
@@ -157,13 +157,13 @@ def _reverse(par, head, cnt, n_cap, b):
     c = cnt[b]
     for j in range(c):
         i = (head[b] + j) % n_cap
-        par[b, i, 1] = par[b, i, 1] * math.exp(par[b, i, 2] * par[b, i, 0])
-        par[b, i, 2] = -par[b, i, 2]
+        par[i, b, 1] = par[i, b, 1] * math.exp(par[i, b, 2] * par[i, b, 0])
+        par[i, b, 2] = -par[i, b, 2]
     for j in range(c // 2):
         i = (head[b] + j) % n_cap
         k = (head[b] + c - 1 - j) % n_cap
         for col in range(3):
-            par[b, i, col], par[b, k, col] = par[b, k, col], par[b, i, col]
+            par[i, b, col], par[k, b, col] = par[k, b, col], par[i, b, col]
 
 
 @njit(cache=True, inline="always")
@@ -176,23 +176,23 @@ def _push(par, head, cnt, n_cap, b, m, theta_d, g):
         best, best_m, jm = np.inf, np.inf, 0
         for j in range(n_cap - 1):
             i, k = (head[b] + j) % n_cap, (head[b] + j + 1) % n_cap
-            mm = par[b, i, 0] + par[b, k, 0]
-            joint = par[b, i, 1] * math.exp(par[b, i, 2] * par[b, i, 0])
-            cost = (abs(joint - par[b, k, 1]) + abs(joint) * abs(par[b, i, 2] - par[b, k, 2]) * mm) * mm
+            mm = par[i, b, 0] + par[k, b, 0]
+            joint = par[i, b, 1] * math.exp(par[i, b, 2] * par[i, b, 0])
+            cost = (abs(joint - par[k, b, 1]) + abs(joint) * abs(par[i, b, 2] - par[k, b, 2]) * mm) * mm
             if cost < best or (cost == best and mm < best_m):
                 best, best_m, jm = cost, mm, j
         i, k = (head[b] + jm) % n_cap, (head[b] + jm + 1) % n_cap
-        m1, m2 = par[b, i, 0], par[b, k, 0]
-        heat = par[b, i, 1] * m1 * _phi(par[b, i, 2] * m1) + par[b, k, 1] * m2 * _phi(par[b, k, 2] * m2)
+        m1, m2 = par[i, b, 0], par[k, b, 0]
+        heat = par[i, b, 1] * m1 * _phi(par[i, b, 2] * m1) + par[k, b, 1] * m2 * _phi(par[k, b, 2] * m2)
         mu = m1 + m2
-        gm = (m1 * par[b, i, 2] + m2 * par[b, k, 2]) / mu
-        par[b, i, 0], par[b, i, 2], par[b, i, 1] = mu, gm, heat / (mu * _phi(gm * mu))
+        gm = (m1 * par[i, b, 2] + m2 * par[k, b, 2]) / mu
+        par[i, b, 0], par[i, b, 2], par[i, b, 1] = mu, gm, heat / (mu * _phi(gm * mu))
         for j in range(jm + 1, n_cap - 1):  # close the gap
             k, k2 = (head[b] + j) % n_cap, (head[b] + j + 1) % n_cap
-            par[b, k, 0], par[b, k, 1], par[b, k, 2] = par[b, k2, 0], par[b, k2, 1], par[b, k2, 2]
+            par[k, b, 0], par[k, b, 1], par[k, b, 2] = par[k2, b, 0], par[k2, b, 1], par[k2, b, 2]
         cnt[b] -= 1
     i = (head[b] + cnt[b]) % n_cap
-    par[b, i, 0], par[b, i, 1], par[b, i, 2] = m, theta_d, g
+    par[i, b, 0], par[i, b, 1], par[i, b, 2] = m, theta_d, g
     cnt[b] += 1
 
 
@@ -217,7 +217,7 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
     s = 0.0
     while cnt[b] > 0 and (whole or s < big_m):
         i = head[b]
-        mu, td, g = par[b, i, 0], par[b, i, 1], par[b, i, 2]
+        mu, td, g = par[i, b, 0], par[i, b, 1], par[i, b, 2]
         take = mu if whole else min(mu, big_m - s)
         if mu - take <= _SLIVER * w_kg:
             take = mu
@@ -229,19 +229,20 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
         if take == mu:
             cnt[b] -= 1
             # an emptied queue starts again at slot 0: a pipe that water crosses within a step keeps its one
-            # parcel in the same place (the same cache line step after step, not a walk round the ring)
+            # parcel in the same place (slot 0, beside its neighbours' in the slot-major array: the pipes of a
+            # step's sweep walk one stretch of memory, not a page each)
             head[b] = (i + 1) % n_cap if cnt[b] > 0 else 0
         else:
-            par[b, i, 0] = mu - take
-            par[b, i, 1] = td * math.exp(g * take)
+            par[i, b, 0] = mu - take
+            par[i, b, 1] = td * math.exp(g * take)
     if cnt[b] > 0:
         decay = math.expm1(-k_per_s * dt_s)
         for j in range(cnt[b]):
             i = (head[b] + j) % n_cap
-            c = par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0])
+            c = par[i, b, 1] * par[i, b, 0] * _phi(par[i, b, 2] * par[i, b, 0])
             loss -= c * decay
             content += c * (1.0 + decay)
-            par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
+            par[i, b, 1] = par[i, b, 1] * (1.0 + decay)
     m_new = w_kg if whole else big_m
     if m_new > 0.0:
         z = a * m_new
@@ -280,7 +281,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
-    n_cap = par.shape[1]
+    n_cap = par.shape[0]
     same = order[n_nodes] == 1
     # mass balance first, so that bad flows leave the state untouched; on the way, whether any flow changed
     # direction since the upwind order was found
@@ -322,8 +323,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
-                loss_j[b] -= cp[b] * par[b, i, 1] * par[b, i, 0] * _phi(par[b, i, 2] * par[b, i, 0]) * decay
-                par[b, i, 1] = par[b, i, 1] * (1.0 + decay)
+                loss_j[b] -= cp[b] * par[i, b, 1] * par[i, b, 0] * _phi(par[i, b, 2] * par[i, b, 0]) * decay
+                par[i, b, 1] = par[i, b, 1] * (1.0 + decay)
             stored_j[b] += cp[b] * _content(par, head, cnt, n_cap, b)
     for o in range(n_nodes):
         n = order[o]
@@ -402,36 +403,36 @@ def rebase_ambient(par, head, cnt, rows, delta_k):
     """Refer the water of branches ``rows`` to an ambient ``delta_k`` [K] warmer: each parcel keeps its mass,
     gradient and heat content, its excess lowered by ``delta_k`` on average (module notes, "Surroundings that
     change")."""
-    n_cap = par.shape[1]
+    n_cap = par.shape[0]
     for r in range(rows.size):
         b = rows[r]
         if delta_k[r] == 0.0:
             continue
         for j in range(cnt[b]):
             i = (head[b] + j) % n_cap
-            par[b, i, 1] -= delta_k[r] / _phi(par[b, i, 2] * par[b, i, 0])
+            par[i, b, 1] -= delta_k[r] / _phi(par[i, b, 2] * par[i, b, 0])
 
 
 @njit(cache=True)
 def rescale_parcels(par, head, cnt, rows, ratio):
     """Scale the water of branches ``rows`` to ``ratio`` times its mass, each parcel keeping its share of the
     pipe and its temperature profile along it (its gradient per kilogram divided by the ratio)."""
-    n_cap = par.shape[1]
+    n_cap = par.shape[0]
     for r in range(rows.size):
         b = rows[r]
         if ratio[r] == 1.0:
             continue
         for j in range(cnt[b]):
             i = (head[b] + j) % n_cap
-            par[b, i, 0] *= ratio[r]
-            par[b, i, 2] /= ratio[r]
+            par[i, b, 0] *= ratio[r]
+            par[i, b, 2] /= ratio[r]
 
 
 @njit(cache=True)
 def stored_heat_j(par, head, cnt, w_kg, t_amb, cp, t_ref_k, c_wall, t_wall, out):
     """Enthalpy of the water and wall in each branch relative to ``t_ref_k`` [J] (``cp`` [J/(kg K)] each
     branch's), into ``out``."""
-    n_cap = par.shape[1]
+    n_cap = par.shape[0]
     for b in range(w_kg.shape[0]):
         out[b] = cp[b] * (_content(par, head, cnt, n_cap, b) + w_kg[b] * (t_amb[b] - t_ref_k)) + c_wall[b] * (
             t_wall[b] - t_ref_k)
@@ -557,7 +558,9 @@ class DynamicThermalNetwork:
         self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp, 1.0), 0.0)
         start, branch, _, outward = incidence(n_nodes, self.branch_from, self.branch_to)
         self.inc = (start, branch, outward)
-        self.par = np.zeros((nb, int(max_parcels), 3))  # per parcel: mass [kg], theta_d [K], g [1/kg]
+        # per parcel slot and branch: mass [kg], theta_d [K], g [1/kg]; slot-major, so that the first slots of all
+        # the branches (where a pipe that water crosses within a step keeps its one parcel) lie side by side
+        self.par = np.zeros((int(max_parcels), nb, 3))
         self.head = np.zeros(nb, np.int64)
         self.cnt = np.zeros(nb, np.int64)
         self.orient = np.ones(nb)
@@ -588,8 +591,8 @@ class DynamicThermalNetwork:
         t = np.broadcast_to(np.asarray(t_k, dtype=float), (self.n_branch,))
         self.par[:] = 0.0
         has = self.w_kg > 0
-        self.par[:, 0, 0] = self.w_kg
-        self.par[:, 0, 1] = t - self.t_amb
+        self.par[0, :, 0] = self.w_kg
+        self.par[0, :, 1] = t - self.t_amb
         self.head[:] = 0
         self.cnt[:] = has.astype(np.int64)
         self.orient[:] = 1.0
@@ -610,9 +613,9 @@ class DynamicThermalNetwork:
         q = np.abs(m[flowing])
         a = self.k_per_s[flowing] / q
         theta_in = t_node[up[flowing]] - self.t_amb[flowing]
-        self.par[flowing, 0, 1] = theta_in * np.exp(-a * self.w_kg[flowing])
-        self.par[flowing, 0, 2] = a
-        self.t_wall[flowing] = self.t_amb[flowing] + self.par[flowing, 0, 1]
+        self.par[0, flowing, 1] = theta_in * np.exp(-a * self.w_kg[flowing])
+        self.par[0, flowing, 2] = a
+        self.t_wall[flowing] = self.t_amb[flowing] + self.par[0, flowing, 1]
         if q_gain_w is not None:
             gain = np.asarray(q_gain_w, dtype=float)[flowing]
             n = a * self.w_kg[flowing]  # U' L / (|m| cp)
