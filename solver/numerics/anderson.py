@@ -1,0 +1,52 @@
+"""The vector work of one Anderson acceleration step [1]_, as Numba kernels on the history's rows.
+
+With the last ``k`` differences of the scaled iterates and of their fixed-point residuals held as the rows of
+``d_x`` and ``d_f`` (float64 ``[depth, n]``, rows ``0:k``), a step needs the normal equations of
+min |f - dF^T gamma| (:func:`normal_equations`: the ``k x k`` Gram matrix dF dF^T and dF f) and, once the
+caller has solved that small system, the new iterate x + f - (dX + dF)^T gamma (:func:`combine`). Both are
+single passes over the ``n`` entries in plain loops: NumPy's matrix products hand such thin products to a
+multithreaded BLAS, whose threads spin after every call (on a loaded machine they cost more than the sweep
+of a network of the same size). Written once, ``cache=True``; with ``NUMBA_DISABLE_JIT=1`` the same code runs
+as plain Python.
+
+References
+----------
+.. [1] H. F. Walker, P. Ni, "Anderson acceleration for fixed-point iterations", SIAM J. Numer. Anal.
+   49(4), 1715-1735 (2011). doi:10.1137/10078356X
+"""
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def normal_equations(d_f, k, f, gram_out, rhs_out):
+    """Into ``gram_out[:k, :k]`` the Gram matrix of the rows ``0:k`` of ``d_f`` [k x n] (symmetric, both
+    triangles) and into ``rhs_out[:k]`` their products with ``f`` [n]: the normal equations of the least
+    squares min |f - d_f[:k]^T gamma|."""
+    for i in range(k):
+        rhs_out[i] = 0.0
+        for j in range(k):
+            gram_out[i, j] = 0.0
+    for e in range(f.shape[0]):
+        fe = f[e]
+        for i in range(k):
+            a = d_f[i, e]
+            rhs_out[i] += a * fe
+            for j in range(i + 1):
+                gram_out[i, j] += a * d_f[j, e]
+    for i in range(k):
+        for j in range(i):
+            gram_out[j, i] = gram_out[i, j]
+
+
+@njit(cache=True)
+def combine(x, f, gamma, d_x, d_f, scale, out):
+    """The next iterate ``out[e] = (x[e] + f[e] - sum_i gamma[i] (d_x[i, e] + d_f[i, e])) * scale[e]``, over the
+    ``gamma.shape[0]`` rows of the history (unscaled by ``scale`` back to the caller's units)."""
+    k = gamma.shape[0]
+    for e in range(x.shape[0]):
+        s = x[e] + f[e]
+        for i in range(k):
+            s -= gamma[i] * (d_x[i, e] + d_f[i, e])
+        out[e] = s * scale[e]
