@@ -1,0 +1,58 @@
+"""The Anderson acceleration kernels (:mod:`gigawatt.solver.numerics.anderson`) against NumPy: the normal
+equations' Gram matrix and right-hand side against ``d_f @ d_f.T`` and ``d_f @ f``, the step they give against
+the tall least squares of ``numpy.linalg.lstsq`` (the fixed point's previous implementation), and the combined
+iterate against its NumPy expression. Each kernel runs jitted and as plain Python (its ``py_func``, the code
+``NUMBA_DISABLE_JIT=1`` runs). Tolerances: sums of up to a few hundred products, so ~1e-13 relative."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gigawatt.solver.numerics.anderson import combine, normal_equations
+
+
+def _py(fn, jit):
+    return fn if jit else getattr(fn, "py_func", fn)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), k=st.integers(1, 5), n=st.integers(1, 300), depth=st.integers(5, 7))
+def test_normal_equations_and_step_against_numpy(jit, seed, k, n, depth):
+    rng = np.random.default_rng(seed)
+    d_f = rng.standard_normal((depth, n)) * np.exp(rng.uniform(-20, 0))
+    d_x = rng.standard_normal((depth, n))
+    f = rng.standard_normal(n) * np.exp(rng.uniform(-20, 0))
+    x = rng.standard_normal(n)
+    scale = np.exp(rng.uniform(-3, 3, n))
+    gram, rhs = np.full((depth, depth), np.nan), np.full(depth, np.nan)
+    _py(normal_equations, jit)(d_f, k, f, gram, rhs)
+    a = d_f[:k]
+    norm = np.linalg.norm(a, axis=1)
+    np.testing.assert_allclose(gram[:k, :k], a @ a.T, rtol=0, atol=1e-13 * np.outer(norm, norm).max())
+    np.testing.assert_allclose(rhs[:k], a @ f, rtol=0, atol=1e-13 * norm.max() * np.linalg.norm(f))
+    assert np.array_equal(gram[:k, :k], gram[:k, :k].T)
+    if k <= n:  # full column rank (random data): both least squares have one answer
+        gamma = np.linalg.lstsq(gram[:k, :k], rhs[:k], rcond=None)[0]
+        tall = np.linalg.lstsq(a.T, f, rcond=None)[0]
+        cond = np.linalg.cond(a.T)
+        if cond < 1e4:
+            np.testing.assert_allclose(gamma, tall, rtol=0, atol=1e-9 * cond ** 2 * max(np.abs(tall).max(), 1.0))
+        out = np.full(n, np.nan)
+        _py(combine, jit)(x, f, gamma, d_x, d_f, scale, out)
+        np.testing.assert_allclose(out, (x + f - gamma @ (d_x[:k] + d_f[:k])) * scale, rtol=1e-12, atol=0)
+
+
+def test_gram_of_a_rank_deficient_history_gives_the_minimum_norm_step():
+    """Two equal differences (a stalled iterate): the normal equations are singular, and lstsq's
+    pseudo-inverse gives the minimum-norm gamma, as the tall least squares does."""
+    rng = np.random.default_rng(7)
+    row = rng.standard_normal(50)
+    d_f = np.stack([row, row, rng.standard_normal(50)])
+    f = rng.standard_normal(50)
+    gram, rhs = np.empty((3, 3)), np.empty(3)
+    normal_equations(d_f, 3, f, gram, rhs)
+    gamma = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    np.testing.assert_allclose(gamma, np.linalg.lstsq(d_f.T, f, rcond=None)[0], rtol=1e-8, atol=1e-10)
