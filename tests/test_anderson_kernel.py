@@ -1,7 +1,7 @@
 """The Anderson acceleration kernels (:mod:`gigawatt.solver.numerics.anderson`) against NumPy: the normal
 equations' Gram matrix and right-hand side against ``d_f @ d_f.T`` and ``d_f @ f``, the step they give against
 the tall least squares of ``numpy.linalg.lstsq`` (the fixed point's previous implementation), and the combined
-iterate against its NumPy expression. Each kernel runs jitted and as plain Python (its ``py_func``, the code
+iterate and the scaled differences against their NumPy expressions. Each kernel runs jitted and as plain Python (its ``py_func``, the code
 ``NUMBA_DISABLE_JIT=1`` runs). Tolerances: sums of up to a few hundred products, so ~1e-13 relative."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gigawatt.solver.numerics.anderson import combine, normal_equations
+from gigawatt.solver.numerics.anderson import combine, normal_equations, scaled_differences
 
 
 def _py(fn, jit):
@@ -40,9 +40,33 @@ def test_normal_equations_and_step_against_numpy(jit, seed, k, n, depth):
         cond = np.linalg.cond(a.T)
         if cond < 1e4:
             np.testing.assert_allclose(gamma, tall, rtol=0, atol=1e-9 * cond ** 2 * max(np.abs(tall).max(), 1.0))
-        out = np.full(n, np.nan)
-        _py(combine, jit)(x, f, gamma, d_x, d_f, scale, out)
-        np.testing.assert_allclose(out, (x + f - gamma @ (d_x[:k] + d_f[:k])) * scale, rtol=1e-12, atol=0)
+        idx = rng.permutation(n + 3)[:n]  # the entries of a longer vector the history covers
+        out = np.full(n + 3, -1.0)
+        _py(combine, jit)(x, f, gamma, d_x, d_f, scale, idx, out)
+        # (a sum of k + 2 terms that may cancel: bounded by the terms' sizes, not the result's)
+        size = (np.abs(x) + np.abs(f) + np.abs(gamma) @ (np.abs(d_x[:k]) + np.abs(d_f[:k]))) * scale
+        assert np.all(np.abs(out[idx] - (x + f - gamma @ (d_x[:k] + d_f[:k])) * scale) <= 1e-14 * size)
+        rest = np.setdiff1d(np.arange(n + 3), idx)
+        assert np.all(out[rest] == -1.0)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_scaled_differences_are_numpys_to_the_bit(jit):
+    rng = np.random.default_rng(3)
+    m, g = rng.uniform(0.01, 2.0, 40), rng.uniform(0.01, 2.0, 40)
+    idx = np.sort(rng.permutation(40)[:25])
+    scale = rng.uniform(0.01, 0.1, 25)
+    x_last, f_last = rng.standard_normal(25), rng.standard_normal(25)
+    x0, f0 = x_last.copy(), f_last.copy()
+    d_x, d_f = np.full(25, np.nan), np.full(25, np.nan)
+    _py(scaled_differences, jit)(m, g, idx, scale, x_last, f_last, False, d_x, d_f)
+    x = m[idx] / scale
+    f = g[idx] / scale - x
+    assert np.array_equal(x_last, x) and np.array_equal(f_last, f)
+    assert np.array_equal(d_x, x - x0) and np.array_equal(d_f, f - f0)
+    d_x[:] = np.nan
+    _py(scaled_differences, jit)(m, g, idx, scale, x_last, f_last, True, d_x, d_f)  # the first: no differences
+    assert np.isnan(d_x).all() and np.array_equal(x_last, x)
 
 
 def test_gram_of_a_rank_deficient_history_gives_the_minimum_norm_step():

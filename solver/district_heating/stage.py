@@ -73,7 +73,7 @@ from gigawatt.models.ground import ground_temperature_kusuda
 from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k, steel_outer_diameter_m
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
-from gigawatt.solver.numerics.anderson import combine, normal_equations
+from gigawatt.solver.numerics.anderson import combine, normal_equations, scaled_differences
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -1284,22 +1284,19 @@ class _Anderson:
     def __init__(self, depth, idx, scale):
         self.depth, self.idx, self.scale = depth, idx, scale[idx]
         self.d_x, self.d_f = np.empty((depth, idx.size)), np.empty((depth, idx.size))
+        self.x, self.f = np.empty(idx.size), np.empty(idx.size)  # the last scaled iterate and its residual
         self.gram, self.rhs = np.empty((depth, depth)), np.empty(depth)
-        self.held, self.slot, self.last = 0, 0, None  # differences held, the row the next goes to, (x, f)
+        self.steps, self.held, self.slot = 0, 0, 0  # steps taken, differences held, the row the next goes to
 
     def step(self, m, g):
-        x = m[self.idx] / self.scale
-        f = g[self.idx] / self.scale - x
+        first = self.steps == 0
+        self.steps += 1
+        scaled_differences(m, g, self.idx, self.scale, self.x, self.f, first, self.d_x[self.slot], self.d_f[self.slot])
         out = g.copy()
-        if self.last is not None:
-            np.subtract(x, self.last[0], out=self.d_x[self.slot])
-            np.subtract(f, self.last[1], out=self.d_f[self.slot])
+        if not first:
             self.slot = (self.slot + 1) % self.depth
             k = self.held = min(self.held + 1, self.depth)
-            normal_equations(self.d_f, k, f, self.gram, self.rhs)
+            normal_equations(self.d_f, k, self.f, self.gram, self.rhs)
             gamma = np.linalg.lstsq(self.gram[:k, :k], self.rhs[:k], rcond=None)[0]
-            step = np.empty(self.idx.size)
-            combine(x, f, gamma, self.d_x, self.d_f, self.scale, step)
-            out[self.idx] = step
-        self.last = (x, f)
+            combine(self.x, self.f, gamma, self.d_x, self.d_f, self.scale, self.idx, out)
         return out

@@ -1,10 +1,11 @@
 """The vector work of one Anderson acceleration step [1]_, as Numba kernels on the history's rows.
 
 With the last ``k`` differences of the scaled iterates and of their fixed-point residuals held as the rows of
-``d_x`` and ``d_f`` (float64 ``[depth, n]``, rows ``0:k``), a step needs the normal equations of
+``d_x`` and ``d_f`` (float64 ``[depth, n]``, rows ``0:k``), a step needs the new scaled iterate x, its residual
+f and their differences to the last ones (:func:`scaled_differences`), the normal equations of
 min |f - dF^T gamma| (:func:`normal_equations`: the ``k x k`` Gram matrix dF dF^T and dF f) and, once the
-caller has solved that small system, the new iterate x + f - (dX + dF)^T gamma (:func:`combine`). Both are
-single passes over the ``n`` entries in plain loops: NumPy's matrix products hand such thin products to a
+caller has solved that small system, the new iterate x + f - (dX + dF)^T gamma (:func:`combine`). Each is a
+single pass over the ``n`` entries in plain loops: NumPy's matrix products hand such thin products to a
 multithreaded BLAS, whose threads spin after every call (on a loaded machine they cost more than the sweep
 of a network of the same size). Written once, ``cache=True``; with ``NUMBA_DISABLE_JIT=1`` the same code runs
 as plain Python.
@@ -17,6 +18,22 @@ References
 from __future__ import annotations
 
 from numba import njit
+
+
+@njit(cache=True)
+def scaled_differences(m, g, idx, scale, x_last, f_last, first, d_x_row, d_f_row):
+    """The scaled iterate ``x = m[idx] / scale`` and its fixed-point residual ``f = g[idx] / scale - x`` into
+    ``x_last`` and ``f_last`` (float64 ``[n]``), after (unless ``first``) writing their differences to the values
+    held there, ``x - x_last`` and ``f - f_last``, into ``d_x_row`` and ``d_f_row``: the NumPy expressions'
+    operations, element by element."""
+    for e in range(idx.shape[0]):
+        x = m[idx[e]] / scale[e]
+        f = g[idx[e]] / scale[e] - x
+        if not first:
+            d_x_row[e] = x - x_last[e]
+            d_f_row[e] = f - f_last[e]
+        x_last[e] = x
+        f_last[e] = f
 
 
 @njit(cache=True)
@@ -41,12 +58,13 @@ def normal_equations(d_f, k, f, gram_out, rhs_out):
 
 
 @njit(cache=True)
-def combine(x, f, gamma, d_x, d_f, scale, out):
-    """The next iterate ``out[e] = (x[e] + f[e] - sum_i gamma[i] (d_x[i, e] + d_f[i, e])) * scale[e]``, over the
-    ``gamma.shape[0]`` rows of the history (unscaled by ``scale`` back to the caller's units)."""
+def combine(x, f, gamma, d_x, d_f, scale, idx, out):
+    """The next iterate ``out[idx[e]] = (x[e] + f[e] - sum_i gamma[i] (d_x[i, e] + d_f[i, e])) * scale[e]``, over
+    the ``gamma.shape[0]`` rows of the history (unscaled by ``scale`` back to the caller's units; ``out``'s other
+    entries are left as they are)."""
     k = gamma.shape[0]
     for e in range(x.shape[0]):
         s = x[e] + f[e]
         for i in range(k):
             s -= gamma[i] * (d_x[i, e] + d_f[i, e])
-        out[e] = s * scale[e]
+        out[idx[e]] = s * scale[e]
