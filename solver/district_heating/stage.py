@@ -73,7 +73,7 @@ from gigawatt.models.ground import ground_temperature_kusuda
 from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k, steel_outer_diameter_m
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
-from gigawatt.solver.numerics.anderson import combine, normal_equations, scaled_differences
+from gigawatt.solver.numerics.anderson import combine, history_step
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -1291,12 +1291,12 @@ class _Anderson:
     def step(self, m, g):
         first = self.steps == 0
         self.steps += 1
-        scaled_differences(m, g, self.idx, self.scale, self.x, self.f, first, self.d_x[self.slot], self.d_f[self.slot])
+        k = self.held = self.held if first else min(self.held + 1, self.depth)
+        history_step(m, g, self.idx, self.scale, self.x, self.f, first, self.d_x, self.d_f, self.slot, k, self.gram,
+                     self.rhs)
         out = g.copy()
         if not first:
             self.slot = (self.slot + 1) % self.depth
-            k = self.held = min(self.held + 1, self.depth)
-            normal_equations(self.d_f, k, self.f, self.gram, self.rhs)
             gamma = np.linalg.lstsq(self.gram[:k, :k], self.rhs[:k], rcond=None)[0]
             combine(self.x, self.f, gamma, self.d_x, self.d_f, self.scale, self.idx, out)
         return out

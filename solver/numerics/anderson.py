@@ -2,10 +2,10 @@
 
 With the last ``k`` differences of the scaled iterates and of their fixed-point residuals held as the rows of
 ``d_x`` and ``d_f`` (float64 ``[depth, n]``, rows ``0:k``), a step needs the new scaled iterate x, its residual
-f and their differences to the last ones (:func:`scaled_differences`), the normal equations of
-min |f - dF^T gamma| (:func:`normal_equations`: the ``k x k`` Gram matrix dF dF^T and dF f) and, once the
-caller has solved that small system, the new iterate x + f - (dX + dF)^T gamma (:func:`combine`). Each is a
-single pass over the ``n`` entries in plain loops: NumPy's matrix products hand such thin products to a
+f and their differences to the last ones, and the normal equations of min |f - dF^T gamma| (the ``k x k`` Gram
+matrix dF dF^T and dF f), all in one pass (:func:`history_step`), and, once the caller has solved that small
+system, the new iterate x + f - (dX + dF)^T gamma (:func:`combine`). Each is a single pass over the ``n``
+entries in plain loops (two kernels: each costs its cache load in a fresh process): NumPy's matrix products hand such thin products to a
 multithreaded BLAS, whose threads spin after every call (on a loaded machine they cost more than the sweep
 of a network of the same size). Written once, ``cache=True``; with ``NUMBA_DISABLE_JIT=1`` the same code runs
 as plain Python.
@@ -21,35 +21,28 @@ from numba import njit
 
 
 @njit(cache=True)
-def scaled_differences(m, g, idx, scale, x_last, f_last, first, d_x_row, d_f_row):
-    """The scaled iterate ``x = m[idx] / scale`` and its fixed-point residual ``f = g[idx] / scale - x`` into
-    ``x_last`` and ``f_last`` (float64 ``[n]``), after (unless ``first``) writing their differences to the values
-    held there, ``x - x_last`` and ``f - f_last``, into ``d_x_row`` and ``d_f_row``: the NumPy expressions'
-    operations, element by element."""
-    for e in range(idx.shape[0]):
-        x = m[idx[e]] / scale[e]
-        f = g[idx[e]] / scale[e] - x
-        if not first:
-            d_x_row[e] = x - x_last[e]
-            d_f_row[e] = f - f_last[e]
-        x_last[e] = x
-        f_last[e] = f
-
-
-@njit(cache=True)
-def normal_equations(d_f, k, f, gram_out, rhs_out):
-    """Into ``gram_out[:k, :k]`` the Gram matrix of the rows ``0:k`` of ``d_f`` [k x n] (symmetric, both
-    triangles) and into ``rhs_out[:k]`` their products with ``f`` [n]: the normal equations of the least
-    squares min |f - d_f[:k]^T gamma|."""
+def history_step(m, g, idx, scale, x_last, f_last, first, d_x, d_f, slot, k, gram_out, rhs_out):
+    """One pass over the ``n`` entries: the scaled iterate ``x = m[idx] / scale`` and its fixed-point residual
+    ``f = g[idx] / scale - x`` into ``x_last`` and ``f_last`` (float64 ``[n]``), after (unless ``first``) writing
+    their differences to the values held there, ``x - x_last`` and ``f - f_last``, into row ``slot`` of ``d_x``
+    and ``d_f`` (the NumPy expressions' operations, element by element); then, with ``k`` > 0 rows of ``d_f``
+    in use, into ``gram_out[:k, :k]`` their Gram matrix (symmetric, both triangles) and into ``rhs_out[:k]``
+    their products with ``f``: the normal equations of the least squares min |f - d_f[:k]^T gamma|."""
     for i in range(k):
         rhs_out[i] = 0.0
         for j in range(k):
             gram_out[i, j] = 0.0
-    for e in range(f.shape[0]):
-        fe = f[e]
+    for e in range(idx.shape[0]):
+        x = m[idx[e]] / scale[e]
+        f = g[idx[e]] / scale[e] - x
+        if not first:
+            d_x[slot, e] = x - x_last[e]
+            d_f[slot, e] = f - f_last[e]
+        x_last[e] = x
+        f_last[e] = f
         for i in range(k):
             a = d_f[i, e]
-            rhs_out[i] += a * fe
+            rhs_out[i] += a * f
             for j in range(i + 1):
                 gram_out[i, j] += a * d_f[j, e]
     for i in range(k):
