@@ -73,6 +73,7 @@ from gigawatt.models.ground import ground_temperature_kusuda
 from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capacity_j_per_m_k, steel_outer_diameter_m
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
+from gigawatt.solver.numerics.anderson import combine, history_step
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -1005,15 +1006,21 @@ class DistrictHeatingNetwork:
         # iterates after it continue from settled hydraulics, one step each (4 fewer factorisations there).
         one_step = self.warm is not None
         best, stalled, prev = math.inf, 0, None
+        worst_last = (math.inf, math.inf)  # the heat residuals of the last two iterates
         with self.hnet.session() as hs:  # the iterates' hydraulic solves continue one another
             for iteration in range(1, MAX_FIXED_POINT + 1):
+                # Where the last two iterates say this one settles (its residual the last one's times their
+                # ratio, with a margin of 2), with its hydraulics settled, the whole network is swept now, not
+                # its supply side now and the whole network at the answer: the supply side's temperatures are
+                # the same to the bit, and a wrong guess costs only the return side's sweep.
+                whole = not one_step and worst_last[0] ** 2 <= 0.5 * HEAT_RTOL * worst_last[1] < math.inf
                 hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step,
-                                                            session=hs, supply_only=True)
+                                                            session=hs, supply_only=not whole)
                 t_ref = t_ref_of(t_in, flow, by_heat)
                 r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
                 if not hyd.converged and settled:
                     hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat, session=hs,
-                                                               supply_only=True)
+                                                               supply_only=not whole)
                     r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
                 m_start = hyd.m_kg_s
                 t_used, t_in = t_in, th.t_node_k[cs]
@@ -1021,6 +1028,7 @@ class DistrictHeatingNetwork:
                 # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
                 # become) is more than the heat tolerance allows.
                 worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
+                worst_last = (worst, worst_last[0])
                 one_step = (one_step or iteration == 1) and worst > SETTLE_HYDRAULICS_RTOL
                 cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
                 if settled and cold.any():
@@ -1265,27 +1273,30 @@ class _Anderson:
     """Anderson acceleration of the fixed point m = G(m) on the entries ``idx`` of m, each scaled by ``scale``
     (flows of very different sizes weigh alike) [1]_: with x the scaled iterate and f = G(x) - x, the next
     iterate is x + f - (dX + dF) gamma, gamma minimising |f - dF gamma| over the differences dX, dF of the
-    last ``depth`` + 1 iterates (least squares by numpy's SVD-based lstsq, so a rank-deficient history is
-    harmless). Written here: a dozen lines, and SciPy's ``anderson`` root finder owns its own loop, where
-    this one must interleave the hydraulic and thermal solves and the convergence test."""
+    last ``depth`` + 1 iterates. The differences are kept as the rows of two arrays, each written once when its
+    iterate arrives (their order does not matter to the least squares); gamma solves the normal equations
+    dF^T dF gamma = dF^T f, a ``depth`` x ``depth`` system, by numpy's SVD-based lstsq (a rank-deficient history
+    is harmless), and the passes over the flows are kernels (:mod:`gigawatt.solver.numerics.anderson`). Only the
+    step depends on gamma: the fixed point's answer is tested on its own residuals. Written here: a dozen lines,
+    and SciPy's ``anderson`` root finder owns its own loop, where this one must interleave the hydraulic and
+    thermal solves and the convergence test."""
 
     def __init__(self, depth, idx, scale):
         self.depth, self.idx, self.scale = depth, idx, scale[idx]
-        self.x, self.f = [], []
+        self.d_x, self.d_f = np.empty((depth, idx.size)), np.empty((depth, idx.size))
+        self.x, self.f = np.empty(idx.size), np.empty(idx.size)  # the last scaled iterate and its residual
+        self.gram, self.rhs = np.empty((depth, depth)), np.empty(depth)
+        self.steps, self.held, self.slot = 0, 0, 0  # steps taken, differences held, the row the next goes to
 
     def step(self, m, g):
-        x = m[self.idx] / self.scale
-        f = g[self.idx] / self.scale - x
-        self.x.append(x)
-        self.f.append(f)
-        if len(self.x) > self.depth + 1:
-            self.x.pop(0)
-            self.f.pop(0)
+        first = self.steps == 0
+        self.steps += 1
+        k = self.held = self.held if first else min(self.held + 1, self.depth)
+        history_step(m, g, self.idx, self.scale, self.x, self.f, first, self.d_x, self.d_f, self.slot, k, self.gram,
+                     self.rhs)
         out = g.copy()
-        if len(self.x) >= 2:
-            d_f = np.diff(np.array(self.f), axis=0).T
-            d_x = np.diff(np.array(self.x), axis=0).T
-            gamma = np.linalg.lstsq(d_f, f, rcond=None)[0]
-            out[self.idx] = (x + f - (d_x + d_f) @ gamma) * self.scale
+        if not first:
+            self.slot = (self.slot + 1) % self.depth
+            gamma = np.linalg.lstsq(self.gram[:k, :k], self.rhs[:k], rcond=None)[0]
+            combine(self.x, self.f, gamma, self.d_x, self.d_f, self.scale, self.idx, out)
         return out
-
