@@ -213,7 +213,8 @@ def _electrical(case, net, version, p_it=None, v_start_v=None, figures=None) -> 
         ds = build_dataset(case, net, state, version=version, p_it=p_it, line_temp=temp, figures=figures)
     else:
         state = solve_dc(net, case, settings=case.settings["solver"],
-                         v_start=None if v_start_v is None else warm_start_voltages(net, case, v_start_v))
+                         v_start=None if v_start_v is None else warm_start_voltages(net, case, v_start_v),
+                         threads=figures is None or not figures.busy())  # its worker has the other core
         ds = build_dataset(case, net, state, version=version, p_it=p_it, figures=figures)
     ds.attrs.update(idealised_elements(case))
     ds.attrs["rack_power_basis"] = rack_power_basis(case)

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from gigawatt.solver.dc.ordering import _SHORT_ROW, line_rows, rows_and_zones, tree_order, zones_of
+from gigawatt.solver.dc.ordering import (_SHORT_ROW, line_rows, rows_and_zones, tree_order, zones_by_union,
+                                        zones_of)
 
 
 def reference(n, frm, to, g, roots_of_zone, row_key_of_zone):
@@ -113,6 +116,21 @@ def test_same_zones_order_and_tree_as_scipy(seed, n, zones, extra, star):
     fused = rows_and_zones(n, frm, to)  # the assembly's one kernel: the same rows and zones
     for a, b in zip(fused, (*rows, *got_zones)):
         np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 60), data=st.data())
+def test_zones_by_union_number_the_zones_as_scipy(n, data):
+    # Any lines (parallel, in either direction, in any order; isolated buses and self-loops too): the zones of
+    # the union-find are scipy's connected components, numbered the same way (by their lowest bus row).
+    m = data.draw(st.integers(0, 2 * n))
+    frm = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    to = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    n_zone, zone = connected_components(coo_matrix((np.ones(m), (frm, to)), shape=(n, n)).tocsr(), directed=False)
+    got = zones_by_union(n, frm, to)
+    assert got[0] == n_zone
+    np.testing.assert_array_equal(got[1], zone)
+    np.testing.assert_array_equal(got[1], zones_of(n, *line_rows(n, frm, to), *line_rows(n, to, frm))[1])
 
 
 def test_long_rows_are_sorted_like_short_ones():

@@ -289,3 +289,30 @@ def test_zones_one_after_another_equal_the_parallel_solve_bit_for_bit(monkeypatc
     for name, value in parallel.attrs.items():
         if isinstance(value, float) and not name.startswith("seconds"):
             assert serial.attrs[name] == value or (np.isnan(value) and np.isnan(serial.attrs[name])), name
+
+
+def test_zones_without_threads_equal_the_parallel_solve_and_take_the_serial_kernel(monkeypatch):
+    """``solve_dc(threads=False)`` (``gw.solve`` while its case-figures worker is busy) solves a large level's
+    zones one after another: the serial kernel, and the same state to the last bit."""
+    from gigawatt.solver.dc import loadflow
+    from gigawatt.solver.dc.assembly import assemble
+    from gigawatt.solver.dc.case_figures import CaseFigures
+
+    case = gw.load_case()
+    net, settings = assemble(case), case.settings["solver"]
+    monkeypatch.setattr(loadflow, "PARALLEL_MIN_BUSES", 0)  # every level of several zones is "large"
+    taken = []
+    for name in ("newton_zones", "newton_zones_serial"):
+        kernel = getattr(loadflow, name)
+        monkeypatch.setattr(loadflow, name, lambda *a, _k=kernel, _n=name: (taken.append(_n), _k(*a))[1])
+    parallel = loadflow.solve_dc(net, case, settings=settings)
+    assert taken == ["newton_zones"]
+    serial = loadflow.solve_dc(net, case, settings=settings, threads=False)
+    assert taken == ["newton_zones", "newton_zones_serial"]
+    for field in ("v", "p_load", "line_i", "feed_p", "feed_loss"):
+        np.testing.assert_array_equal(getattr(serial, field), getattr(parallel, field), err_msg=field)
+    assert (serial.iterations, serial.max_mismatch_a) == (parallel.iterations, parallel.max_mismatch_a)
+    figures = CaseFigures(case, background=True)
+    figures.get("result_inputs")  # the last item: the worker has ended (or skips what the caller took)
+    figures._thread.join()
+    assert not figures.busy() and not CaseFigures(case, background=False).busy()

@@ -53,6 +53,10 @@ class CaseFigures:
         """Whether these figures are for lines in service ``line_in_service``."""
         return np.array_equal(self._live, np.asarray(line_in_service, bool))
 
+    def busy(self) -> bool:
+        """Whether the worker thread is still finding figures (False without one)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self):
         for name in ITEMS:
             if self._claim(name):

@@ -120,13 +120,14 @@ def newton_zones(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, z
                     max_iter, i_fixed, work, scratch, status, iterations, worst, worst_bus, zone_load, zone_loss)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def newton_zones_serial(z0, z1, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max,
                         parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop,
                         tol_rel, max_iter, i_fixed, work, scratch, status, iterations, worst, worst_bus, zone_load,
                         zone_loss):
-    """:func:`newton_zones` one zone after another (small levels: :data:`PARALLEL_MIN_BUSES`); each zone's
-    arithmetic is the same, so are its results, bit for bit."""
+    """:func:`newton_zones` one zone after another (small levels: :data:`PARALLEL_MIN_BUSES`, or while a worker
+    thread of the solve is busy); each zone's arithmetic is the same, so are its results, bit for bit. It
+    releases the GIL: that worker runs meanwhile."""
     for z in range(z0, z1):
         newton_zone(z, zone_start, zone_end, zone_link_start, zone_link_end, zone_v_nominal, zone_g_max, parent, up,
                     g_parent, g_couple, link_a, link_b, link_g, fixed, v, p_load, k_droop, kv_droop, tol_rel,
@@ -272,7 +273,7 @@ def woodbury_correction(lo, d, y, link_g, ptr, nodes, sign, wval, scratch, cmat,
             y[nodes[e]] -= wval[e] * t[l] / d[nodes[e]]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def branch_currents(frm, to, r, v):
     """Current [A] of each branch from ``frm`` to ``to`` (NaN where ``frm`` < 0, out of service). One thread: a
     pass over the lines is cheaper than waking the others (at 10⁵ lines, measured at a load average of 5: 6 ms

@@ -39,13 +39,13 @@ def _workspace(net: Network) -> tuple:
     return np.empty((4, net.n_bus)), np.zeros(net.n_bus if net.link_a.size else 0)
 
 
-def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work):
+def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work, threads: bool = True):
     """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus,
-    load [W], line loss [W])."""
+    load [W], line loss [W]). ``threads``: the zones may be solved in parallel (large levels only)."""
     zn = net.zones
     k = zn.start.size
     out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
-    parallel = z1 - z0 > 1 and zn.end[z1 - 1] - zn.start[z0] >= PARALLEL_MIN_BUSES  # small levels: serial
+    parallel = threads and z1 - z0 > 1 and zn.end[z1 - 1] - zn.start[z0] >= PARALLEL_MIN_BUSES  # small: serial
     kernel = newton_zones if parallel else newton_zones_serial
     with _PARALLEL_KERNELS if parallel else nullcontext():
         kernel(z0, z1, zn.start, zn.end, zn.link_start, zn.link_end, zn.v_nominal, zn.g_max, net.parent, net.up,
@@ -110,10 +110,15 @@ def warm_start_voltages(net: Network, case, v_by_bus) -> np.ndarray:
     return np.where(net.fixed, net.v_start, v)
 
 
-def solve_dc(net: Network, case, *, settings: dict, v_start: np.ndarray | None = None) -> DCState:
+def solve_dc(net: Network, case, *, settings: dict, v_start: np.ndarray | None = None, threads: bool = True
+             ) -> DCState:
     """Solve every level; raise :class:`ConvergenceError` with the maximum transferable power if a level
     is beyond the nose of its P–V curve. ``v_start`` [V]: starting voltages in solver positions (default
-    ``net.v_start``, the set-points; :func:`warm_start_voltages` makes them from an earlier solve)."""
+    ``net.v_start``, the set-points; :func:`warm_start_voltages` makes them from an earlier solve).
+    ``threads``: large levels' zones may be solved in parallel; False while another thread of the solve is busy
+    (a :class:`~gigawatt.solver.dc.case_figures.CaseFigures` worker): the zones are then solved one after
+    another, with the GIL released, so the two threads share the two cores instead of three threads (same
+    numbers: the same arithmetic per zone)."""
     v = (net.v_start if v_start is None else v_start).copy()
     p_load = net.rack_load.copy()
     f = net.feeds
@@ -125,7 +130,8 @@ def solve_dc(net: Network, case, *, settings: dict, v_start: np.ndarray | None =
     zone_draw = np.zeros(net.zones.start.size)
     for _, z0, z1 in net.zones.levels:
         b0, b1 = net.zones.start[z0], net.zones.end[z1 - 1]
-        status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work)
+        status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, settings, i_fixed, work,
+                                                               threads)
         zone_draw[z0:z1] = load + loss
         failed = np.flatnonzero(status != STATUS_CONVERGED)
         if failed.size:
