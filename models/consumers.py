@@ -172,10 +172,7 @@ def dhw_profile_factor(hour_of_day, profile: str = "tapping_cycle_m") -> np.ndar
     """
     shares = from_registry(DHW_PROFILES, profile, "hot-water profile")
     h = np.asarray(hour_of_day, dtype=float)
-    if h.ndim == 0:  # a scalar (a time step's hour): the same test and look-up without array reductions
-        v = float(h)
-        if not (math.isfinite(v) and 0.0 <= v < 24.0):
-            raise CaseError("hour of the day out of range", field="hour_of_day", value=v, allowed="[0, 24) h")
+    if h.ndim == 0 and math.isfinite(v := float(h)) and 0.0 <= v < 24.0:  # a good scalar (a step's hour)
         return 24.0 * shares[math.floor(v)]
     bad = ~(np.isfinite(h) & (h >= 0.0) & (h < 24.0))
     if np.any(bad):

@@ -17,10 +17,7 @@ def first_bad(x, ok) -> float:
 def positive_temperature(name: str, t) -> np.ndarray:
     """``t`` as a float array [K]; every value finite and > 0 K."""
     t = np.asarray(t, dtype=float)
-    if t.ndim == 0:  # a scalar (a time step's): the same test without array reductions
-        v = float(t)
-        if not (math.isfinite(v) and v > 0.0):
-            raise CaseError("temperature out of range", field=name, value=v, allowed="> 0 K, finite")
+    if t.ndim == 0 and math.isfinite(v := float(t)) and v > 0.0:  # a good scalar (a step's): no array reductions
         return t
     ok = np.isfinite(t) & (t > 0.0)
     if not np.all(ok):
