@@ -68,37 +68,3 @@ def heat_residuals(flow_kg_s, t_in_k, t_ref_k, cp_j_per_kg_k, demand_w, heat, hi
         if rel > worst or rel != rel:  # (a NaN stays, as in NumPy's max)
             worst = rel
     return settled, worst
-
-
-@njit(cache=True)
-def predicted_inlet_t(flow_last_kg_s, t_in_last_k, model, cp_j_per_kg_k, demand_w, t_return_k, t_ground_k, theta_s_k,
-                      min_dt_k, t_out):
-    """:meth:`gigawatt.solver.district_heating.stage.DistrictHeatingNetwork._predicted_t_in` per substation, into
-    ``t_out`` [K]: where ``model`` (it holds its return temperature and draws for its heat), its last flow is
-    positive and its last inlet temperature ``t_in_last_k`` lies between the ground's ``t_ground_k`` and the
-    supply's (``theta_s_k`` above the ground) and more than ``min_dt_k`` above its return set-point, the inlet
-    temperature at the flow that delivers ``demand_w`` with the path's decay exponent scaled as 1 / its own flow
-    (three Newton steps); elsewhere, or where that is not finite or not ``min_dt_k`` above the set-point, the
-    last inlet temperature."""
-    for i in range(t_in_last_k.shape[0]):
-        t_last = t_in_last_k[i]
-        theta = t_last - t_ground_k
-        t_ret = t_return_k[i]
-        t_out[i] = t_last
-        if not (model[i] and flow_last_kg_s[i] > 0.0 and theta > 0.0 and theta <= theta_s_k
-                and t_last > t_ret + min_dt_k):
-            continue
-        cp, q = cp_j_per_kg_k[i], demand_w[i]
-        e_m = -np.log(theta / theta_s_k) * flow_last_kg_s[i]  # E_last m_last [kg/s]
-        dt = t_last - t_ret
-        m = q / (cp * (dt if dt > min_dt_k or dt != dt else min_dt_k))
-        for _ in range(3):
-            decay = np.exp(-e_m / m)
-            drive = t_ground_k + theta_s_k * decay - t_ret
-            slope = cp * drive + cp * theta_s_k * decay * e_m / m
-            step = m - (m * cp * drive - q) / slope
-            half = 0.5 * m
-            m = step if step > half or step != step else half
-        t_pred = t_ground_k + theta_s_k * np.exp(-e_m / m)
-        if np.isfinite(t_pred) and t_pred > t_ret + min_dt_k:
-            t_out[i] = t_pred

@@ -74,7 +74,7 @@ from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capac
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.anderson import combine, history_step
-from gigawatt.solver.district_heating.fixed_point_kernels import heat_residuals, predicted_inlet_t, supply_side_flows
+from gigawatt.solver.district_heating.fixed_point_kernels import heat_residuals, supply_side_flows
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -941,15 +941,24 @@ class DistrictHeatingNetwork:
         outdoor temperature does, leaves it a fraction of the plain start's heat residual); where the model
         does not apply (a flow that follows its heat, water near the return set-point) the last inlet
         temperature is kept."""
-        cp, t_g = self.cp_sub, self.s["ground_t_k"]
+        cp, demand, t_g = self.cp_sub, self.demand, self.s["ground_t_k"]
         theta_s = t_sup - t_g
-        if theta_s <= 0:
+        theta = t_in_last - t_g
+        use = (heat & ~self.controls.fixed_dt & (flow_last > 0) & (theta > 0) & (theta <= theta_s)
+               & (t_in_last > self.t_ret_c + MIN_DRIVING_DT_K))
+        if theta_s <= 0 or not use.any():
             return t_in_last
-        cp = np.full(t_in_last.size, float(cp)) if np.ndim(cp) == 0 else np.ascontiguousarray(cp, dtype=float)
-        out = np.empty(t_in_last.size)
-        predicted_inlet_t(flow_last, t_in_last, heat & ~self.controls.fixed_dt, cp, self.demand, self.t_ret_c, t_g,
-                          theta_s, MIN_DRIVING_DT_K, out)  # (one pass per substation)
-        return out
+        e_m = np.where(use, -np.log(np.where(use, theta / theta_s, 1.0)) * flow_last, 0.0)  # E_last m_last [kg/s]
+        t_ret = self.t_ret_c
+        m = np.where(use, demand / (cp * np.maximum(t_in_last - t_ret, MIN_DRIVING_DT_K)), 1.0)
+        for _ in range(3):
+            decay = np.exp(-e_m / m)
+            drive = t_g + theta_s * decay - t_ret
+            slope = cp * drive + cp * theta_s * decay * e_m / m
+            m = np.maximum(m - (m * cp * drive - demand) / slope, 0.5 * m)
+        t_pred = t_g + theta_s * np.exp(-e_m / m)
+        ok = use & np.isfinite(t_pred) & (t_pred > t_ret + MIN_DRIVING_DT_K)
+        return np.where(ok, t_pred, t_in_last)
 
     def _solve_fixed(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """:meth:`solve` with the properties the networks hold now."""
