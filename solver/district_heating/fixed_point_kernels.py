@@ -68,3 +68,38 @@ def heat_residuals(flow_kg_s, t_in_k, t_ref_k, cp_j_per_kg_k, demand_w, heat, hi
         if rel > worst or rel != rel:  # (a NaN stays, as in NumPy's max)
             worst = rel
     return settled, worst
+
+
+@njit(cache=True)
+def _clip(x, lo, hi):
+    """``np.clip(x, lo, hi)`` of one value: max with ``lo``, then min with ``hi`` (a NaN stays)."""
+    x = x if x > lo or x != x else lo
+    return x if x < hi or x != x else hi
+
+
+@njit(cache=True)
+def fixed_return_flows(demand_w, t_in_k, t_return_k, cp_j_per_kg_k, min_dt_k, lo_kg_s, hi_kg_s, passing, bypass_kg_s,
+                       out):
+    """The plain fixed-point map of substations that all hold their return temperature, into ``out`` [kg/s]: the
+    flow that delivers ``demand_w`` at inlet ``t_in_k`` (:func:`gigawatt.models.substations.flow_fixed_return`,
+    the same operations), clipped to ``[lo_kg_s, hi_kg_s]``; ``bypass_kg_s`` where ``passing``."""
+    for i in range(demand_w.shape[0]):
+        if passing[i]:
+            out[i] = bypass_kg_s[i]
+            continue
+        dt = t_in_k[i] - t_return_k[i]
+        dt = dt if dt > min_dt_k or dt != dt else min_dt_k
+        out[i] = _clip(demand_w[i] / (cp_j_per_kg_k[i] * dt), lo_kg_s[i], hi_kg_s[i])
+
+
+@njit(cache=True)
+def next_flows(heat, keep, plain_kg_s, step_kg_s, lo_kg_s, hi_kg_s, fixed_kg_s, out):
+    """The next iterate's flows into ``out`` [kg/s]: where ``heat``, the plain map ``plain_kg_s`` where ``keep``,
+    else the accelerated ``step_kg_s`` clipped to ``[lo_kg_s, hi_kg_s]``; elsewhere ``fixed_kg_s``."""
+    for i in range(out.shape[0]):
+        if not heat[i]:
+            out[i] = fixed_kg_s[i]
+        elif keep[i]:
+            out[i] = plain_kg_s[i]
+        else:
+            out[i] = _clip(step_kg_s[i], lo_kg_s[i], hi_kg_s[i])

@@ -74,7 +74,8 @@ from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capac
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.anderson import combine, history_step
-from gigawatt.solver.district_heating.fixed_point_kernels import heat_residuals, supply_side_flows
+from gigawatt.solver.district_heating.fixed_point_kernels import (fixed_return_flows, heat_residuals, next_flows,
+                                                                   supply_side_flows)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -1048,9 +1049,13 @@ class DistrictHeatingNetwork:
                         inject = np.bincount(self.cr, flow, self.n) - np.bincount(self.cs, flow, self.n)
                         th, m_branch, m_node = self._temperatures(hyd, flow, t_used, inject, by_heat)
                     break
-                law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
-                by_heat &= ~is_flow
-                plain = np.where(passing, bypass, np.clip(law, lo, hi))
+                if ctl.plain:  # every substation holds its return temperature: the map in one pass
+                    plain = np.empty(nc)
+                    fixed_return_flows(demand, t_in, t_ret_c, cp_c, MIN_DRIVING_DT_K, lo, hi, passing, bypass, plain)
+                else:
+                    law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+                    by_heat &= ~is_flow
+                    plain = np.where(passing, bypass, np.clip(law, lo, hi))
                 # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
                 # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
                 # iterates without a new best residual the rest are safeguarded secant steps per substation.
@@ -1061,7 +1066,8 @@ class DistrictHeatingNetwork:
                     one_step = False
                     step = _secant_step(flow, r, prev, plain, lo, hi)
                 prev = (flow, r)
-                flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
+                flow = np.empty(nc)
+                next_flows(heat, by_heat | passing, plain, step, lo, hi, fixed, flow)
             else:
                 i = int(np.argmax(np.abs(r) / tol_w))
                 raise ConvergenceError(
