@@ -21,7 +21,8 @@ def _py(fn, jit):
 
 def _same(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
-    return a.shape == b.shape and bool(np.all((a == b) & (np.signbit(a) == np.signbit(b)) | (np.isnan(a) & np.isnan(b))))
+    both_nan = np.isnan(a) & np.isnan(b)
+    return a.shape == b.shape and bool(np.all((a == b) & (np.signbit(a) == np.signbit(b)) | both_nan))
 
 
 @pytest.mark.parametrize("jit", [True, False])

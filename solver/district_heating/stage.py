@@ -762,8 +762,8 @@ class DistrictHeatingNetwork:
 
     def _temperatures(self, hyd, flow, t_in, inject, by_heat, supply_only=False):
         """The thermal sweep for these hydraulics: (thermal result, pipe and pump flows, the plant's node
-        flows). With ``supply_only`` and a :class:`SupplySide`, the sweep of the supply side alone, whose result
-        holds only the node temperatures (NaN off the supply side)."""
+        flows). With ``supply_only`` and a :class:`SupplySide`, the sweep of the supply side alone: its result holds
+        the substations' inlet temperatures only (:class:`_SupplyTemperatures`), and no flows are handed back."""
         n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
         side = self.supply_side if supply_only else None
         if side is not None and side.source is not self.tnet:  # the whole network was replaced (its ground moved)
@@ -772,7 +772,7 @@ class DistrictHeatingNetwork:
             still = not np.any(flow) and not self.live_pumps.any()  # the water stands still (as below)
             value = np.zeros(side.nodes.size)
             value[side.net.node_kind == NODE_SUPPLY] = self.s["t_supply_k"]
-            # its branches' flows (rounding set to zero as above) and the plant's and substations' flows at
+            # its branches' flows (rounding set to zero as below) and the plant's and substations' flows at
             # its nodes, in one pass (:func:`supply_side_flows`)
             m_side, m_node = np.empty(side.branches.size), np.empty(side.nodes.size)
             supply_side_flows(hyd.m_kg_s, ZERO_FLOW_RTOL, side.branches, flow, side.consumer_node, side.sup_at,
