@@ -74,6 +74,8 @@ from gigawatt.models.pipe_heat import buried_single_pipe_u, pipe_wall_heat_capac
 from gigawatt.models.substations import (SUBSTATION_CONTROLS, cold_bypass_flow, flow_fixed_return, outlet_temperature,
                                          with_minimum_flow)
 from gigawatt.solver.numerics.anderson import combine, history_step
+from gigawatt.solver.district_heating.fixed_point_kernels import (fixed_return_flows, heat_residuals, next_flows,
+                                                                   supply_side_flows)
 from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 from gigawatt.solver.district_heating.twin import prepare_twin_pipes, solve_with_twins, twin_exchange_w
 from gigawatt.solver.numerics.thermal_kernel import NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T, NODE_SUPPLY, prepare_thermal_network
@@ -496,6 +498,7 @@ class SupplySide(NamedTuple):
     branches: np.ndarray    # its branches: their numbers among the pipes, then booster pumps
     consumer_node: np.ndarray  # each consumer's supply node, numbered among ``nodes``
     source: object          # the whole network's ThermalNetwork it was cut from
+    sup_at: int             # the plant's supply node among ``nodes`` (-1: not on this side)
 
 
 def supply_side_of(tnet, nodes, branches, consumer_node) -> SupplySide:
@@ -507,14 +510,14 @@ def supply_side_of(tnet, nodes, branches, consumer_node) -> SupplySide:
                                   tnet.u_w_per_m_k[branches], tnet.length_m[branches], tnet.t_ambient_k[branches],
                                   tnet.cp_branch[branches], tnet.cp_node[nodes], tnet.t_ref_k,
                                   node_names=nodes)  # (errors name the node as the whole network's would)
-    return SupplySide(net, nodes, branches, consumer_node, tnet)
+    sup_at = np.flatnonzero(tnet.node_kind[nodes] == NODE_SUPPLY)
+    return SupplySide(net, nodes, branches, consumer_node, tnet, int(sup_at[0]) if sup_at.size else -1)
 
 
 class _SupplyTemperatures(NamedTuple):
-    """Node temperatures of a sweep of the supply side, on the whole thermal network's node numbering (NaN
-    elsewhere): what the fixed point reads of a thermal result."""
+    """What the fixed point reads of a sweep of the supply side: each substation's inlet temperature [K]."""
 
-    t_node_k: np.ndarray
+    t_in_k: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -759,28 +762,25 @@ class DistrictHeatingNetwork:
 
     def _temperatures(self, hyd, flow, t_in, inject, by_heat, supply_only=False):
         """The thermal sweep for these hydraulics: (thermal result, pipe and pump flows, the plant's node
-        flows). With ``supply_only`` and a :class:`SupplySide`, the sweep of the supply side alone, whose result
-        holds only the node temperatures (NaN off the supply side)."""
+        flows). With ``supply_only`` and a :class:`SupplySide`, the sweep of the supply side alone: its result holds
+        the substations' inlet temperatures only (:class:`_SupplyTemperatures`), and no flows are handed back."""
         n, nc, sup, ret = self.n, self.sub.size, self.sup, self.ret
-        m_branch = hyd.m_kg_s.copy()  # pipes, then booster pumps
-        m_branch[np.abs(m_branch) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_branch), initial=0.0), 1e-300)] = 0.0
         side = self.supply_side if supply_only else None
         if side is not None and side.source is not self.tnet:  # the whole network was replaced (its ground moved)
             side = self.supply_side = supply_side_of(self.tnet, side.nodes, side.branches, side.consumer_node)
         if side is not None:
             still = not np.any(flow) and not self.live_pumps.any()  # the water stands still (as below)
-            if still:
-                m_branch[:] = 0.0
             value = np.zeros(side.nodes.size)
             value[side.net.node_kind == NODE_SUPPLY] = self.s["t_supply_k"]
-            m_node = np.zeros(side.nodes.size)
-            if not still:
-                at_sup = side.nodes == sup
-                m_node[at_sup] = hyd.supply_kg_s[sup] - inject[sup]
-                m_node -= np.bincount(side.consumer_node, flow, side.nodes.size)  # the substations' draws
-            t_node = np.full(n + nc, np.nan)
-            t_node[side.nodes] = side.net.node_temperatures(value, m_branch[side.branches], m_node)
-            return _SupplyTemperatures(t_node), m_branch, None
+            # its branches' flows (rounding set to zero as below) and the plant's and substations' flows at
+            # its nodes, in one pass (:func:`supply_side_flows`)
+            m_side, m_node = np.empty(side.branches.size), np.empty(side.nodes.size)
+            supply_side_flows(hyd.m_kg_s, ZERO_FLOW_RTOL, side.branches, flow, side.consumer_node, side.sup_at,
+                              hyd.supply_kg_s[sup] - inject[sup], still, m_side, m_node)
+            t_side = side.net.node_temperatures(value, m_side, m_node)
+            return _SupplyTemperatures(t_side[side.consumer_node]), None, None
+        m_branch = hyd.m_kg_s.copy()  # pipes, then booster pumps
+        m_branch[np.abs(m_branch) <= ZERO_FLOW_RTOL * max(np.max(np.abs(m_branch), initial=0.0), 1e-300)] = 0.0
         value = np.zeros(n + nc)
         value[sup] = self.s["t_supply_k"]
         value[self.sub] = np.where(self.flow_heat, self.demand,
@@ -800,18 +800,21 @@ class DistrictHeatingNetwork:
             return solve_with_twins(self.tnet, self.twins, value, m_all, m_node, gain, self.twin_warm), m_branch, m_node
         return self.tnet.solve(value, m_all, m_node, q_gain_w=gain), m_branch, m_node
 
-    def _settled(self, flow, th, heat, hi, t_ref, passing, with_residual=False):
-        """Whether every substation's heat residual is within tolerance (or it is capped: its water arrives
+    def _inlet_t(self, th):
+        """Each substation's inlet temperature [K] in a thermal result (of the whole network or the supply side)."""
+        return th.t_in_k if isinstance(th, _SupplyTemperatures) else th.t_node_k[self.cs]
+
+    def _settled(self, flow, t_now, cp, heat, hi, t_ref, passing):
+        """``(r, settled, worst)``: each substation's heat residual [W] at inlet temperatures ``t_now`` [K]
+        (``cp`` [J/(kg K)] an array), whether every one is within tolerance (or it is capped: its water arrives
         too cold, and the 1 K flow or its flow limit is all it draws; or it arrives at or below the return
-        set-point and is passed through, ``passing``); with ``with_residual`` also the residuals [W].
+        set-point and is passed through, ``passing``), and the largest relative to its demand (or 1 W).
         ``t_ref`` [K]: the outlet temperature each substation was set to (its return set-point unless its
-        outlet follows its heat)."""
-        demand = self.demand
-        t_now = th.t_node_k[self.cs]
-        r = np.where(heat, flow * self.cp_sub * np.maximum(t_now - t_ref, 0.0) - demand, 0.0)
-        capped = heat & ((flow >= hi) | (passing & (t_now <= self.t_ret_c))) & (r < 0)
-        settled = bool(np.all((np.abs(r) <= HEAT_RTOL * np.maximum(demand, 1.0)) | capped))
-        return (r, settled) if with_residual else settled
+        outlet follows its heat). One pass, :func:`heat_residuals`."""
+        r = np.empty(flow.size)
+        settled, worst = heat_residuals(flow, t_now, t_ref, cp, self.demand, heat, hi, passing, self.t_ret_c,
+                                        HEAT_RTOL, r)
+        return r, bool(settled), float(worst)
 
     def solve(self, offer: HeatOffer | None, *, outdoor_t_k: float | None = None) -> DHState:
         """The network's flows, pressures and temperatures and the plant's split for this heat offer, at
@@ -999,6 +1002,7 @@ class DistrictHeatingNetwork:
                 return t_ret_c
             return np.where(by_heat, ctl.outlet_k(demand, t_in, flow, by_heat, cp), t_ret_c)
         tol_w = HEAT_RTOL * np.maximum(demand, 1.0)
+        cp_c = np.full(nc, float(cp)) if np.ndim(cp) == 0 else np.ascontiguousarray(cp, dtype=float)
         accelerate = _Anderson(ANDERSON_DEPTH, np.flatnonzero(heat), lo)
         # One Newton step of the hydraulics an iterate, except that from no warm start (the lossless flows, no
         # pipe flows) the first iterate settles them: one step from the hydraulic solver's own guess leaves pipe
@@ -1017,17 +1021,18 @@ class DistrictHeatingNetwork:
                 hyd, th, m_branch, m_node = self._evaluate(flow, t_in, m_start, by_heat, newton_steps=one_step,
                                                             session=hs, supply_only=not whole)
                 t_ref = t_ref_of(t_in, flow, by_heat)
-                r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
+                t_now = self._inlet_t(th)
+                r, settled, worst = self._settled(flow, t_now, cp_c, heat, hi, t_ref, passing)
                 if not hyd.converged and settled:
                     hyd, th, m_branch, m_node = self._evaluate(flow, t_in, hyd.m_kg_s, by_heat, session=hs,
                                                                supply_only=not whole)
-                    r, settled = self._settled(flow, th, heat, hi, t_ref, passing, with_residual=True)
+                    t_now = self._inlet_t(th)
+                    r, settled, worst = self._settled(flow, t_now, cp_c, heat, hi, t_ref, passing)
                 m_start = hyd.m_kg_s
-                t_used, t_in = t_in, th.t_node_k[cs]
+                t_used, t_in = t_in, t_now
                 # Close to the answer the hydraulics are settled every iterate: an unsettled iterate's flows miss
                 # the node balances by its rounding, which in ill-conditioned networks (the 1 um pipes valves
                 # become) is more than the heat tolerance allows.
-                worst = float(np.max(np.abs(r) / np.maximum(demand, 1.0), initial=0.0))
                 worst_last = (worst, worst_last[0])
                 one_step = (one_step or iteration == 1) and worst > SETTLE_HYDRAULICS_RTOL
                 cold = heat & ~passing & ctl.holds_return & (t_in <= t_ret_c) & (flow >= hi)
@@ -1044,9 +1049,13 @@ class DistrictHeatingNetwork:
                         inject = np.bincount(self.cr, flow, self.n) - np.bincount(self.cs, flow, self.n)
                         th, m_branch, m_node = self._temperatures(hyd, flow, t_used, inject, by_heat)
                     break
-                law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
-                by_heat &= ~is_flow
-                plain = np.where(passing, bypass, np.clip(law, lo, hi))
+                if ctl.plain:  # every substation holds its return temperature: the map in one pass
+                    plain = np.empty(nc)
+                    fixed_return_flows(demand, t_in, t_ret_c, cp_c, MIN_DRIVING_DT_K, lo, hi, passing, bypass, plain)
+                else:
+                    law, by_heat, _ = ctl.flows(demand, t_in, t_sup, cp, pass_cold=False)
+                    by_heat &= ~is_flow
+                    plain = np.where(passing, bypass, np.clip(law, lo, hi))
                 # Where the plain map is no contraction (small loads far out on lossy pipes: a substation's inlet
                 # temperature moves strongly with its own flow) acceleration can stall; after STALL_ITERATES
                 # iterates without a new best residual the rest are safeguarded secant steps per substation.
@@ -1057,7 +1066,8 @@ class DistrictHeatingNetwork:
                     one_step = False
                     step = _secant_step(flow, r, prev, plain, lo, hi)
                 prev = (flow, r)
-                flow = np.where(heat, np.where(by_heat | passing, plain, np.clip(step, lo, hi)), fixed)
+                flow = np.empty(nc)
+                next_flows(heat, by_heat | passing, plain, step, lo, hi, fixed, flow)
             else:
                 i = int(np.argmax(np.abs(r) / tol_w))
                 raise ConvergenceError(
