@@ -232,8 +232,8 @@ from gigawatt.bench import heating_networks as bench_dh  # noqa: E402
 
 # 200 homes in 10 full streets of 20 (one district, 9 ring ties) + 4 vertical farms: 204 consumers.
 DH_TINY = 200
-DH_FLOAT_KEYS = ("whole_s", "total_s", "setup_s", "fixed_point_s", "finish_s", "hydraulic_s", "thermal_s", "build_s", "cold_s",
-                 "q_plant_w", "q_loss_w")
+DH_FLOAT_KEYS = ("whole_s", "whole_cpu_s", "step_s", "step_cpu_s", "total_s", "setup_s", "fixed_point_s", "finish_s",
+                 "hydraulic_s", "thermal_s", "build_s", "cold_s", "q_plant_w", "q_loss_w")
 DH_PEER_KEYS = ("peer_whole_s", "speedup_whole", "peer_s", "speedup", "speedup_fixed_point", "check_p_pa", "check_m_kg_s", "check_t_k", "check_q_w")
 
 

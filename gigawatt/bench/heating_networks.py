@@ -11,7 +11,8 @@ at the worst-placed substation) and no campus (the peak boiler covers it: the ne
 The whole call comes first: ``whole_s`` [s], the median of :func:`gigawatt.solve` of the town case not solved
 before (a fresh case built outside the timing each run; numba warm), the user's call; ``peer_whole_s``,
 pandapipes' ``sequential`` pipeflow on a net it has not run (built outside the timing each run), and
-``speedup_whole`` their ratio.
+``speedup_whole`` their ratio; ``whole_cpu_s`` [s] the median CPU time of the same calls (this process, all its
+threads: on a shared, loaded machine it says what the call costs, the wall time what it waited besides).
 
 What is timed then is :func:`gigawatt.solver.district_heating.stage.solve_district_heating`, the stage as
 :func:`gigawatt.solve` runs it, warm (numba compiled, the case in memory; garbage collected before each run,
@@ -28,6 +29,7 @@ recorded while it runs (:func:`recording_stage`):
 * ``step_s`` [s], ``step_iterations``: the network prepared once
   (:func:`gigawatt.solver.district_heating.stage.prepare_district_heating`) and re-solved as a time series does,
   each step 1 K of outdoor temperature from the last, warm-started from its solution (median step);
+  ``step_cpu_s`` [s] the median CPU time of those steps;
 * ``cold_s`` [s]: wall time of a fresh ``python -m gigawatt.bench.heating_networks --cold N`` process that imports
   gigawatt, builds the town and solves it once (numba's on-disk cache warm);
 * the peer: pandapipes on the same network (:func:`pandapipes_equivalent`): every dh node a junction,
@@ -47,13 +49,14 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import sys
 import time
 from contextlib import contextmanager
 
-from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_time, numba_cache_counts,
-                                    peak_rss_bytes, peer_skipped, run_cold_process, table_lines, whole_fields,
-                                    wrapped)
+from gigawatt.bench.common import (WHOLE_NOTE, fmt, median_fresh_time, median_fresh_wall_cpu, median_time,
+                                   numba_cache_counts, peak_rss_bytes, peer_skipped, run_cold_process, table_lines,
+                                   whole_fields, wrapped)
 from gigawatt.export import PIPEFLOW_OPTIONS, district_heating_net, heating_fluid
 
 BENCHMARK = "district_heating_meshed"
@@ -196,15 +199,16 @@ def time_series_steps(case, repeat: int) -> dict:
     net = prepare_district_heating(case)
     t0_k = case.settings["district_heating"]["outdoor_t_k"]
     net.solve(None)
-    times, iters = [], []
+    times, cpus, iters = [], [], []
     for k in range(max(3, repeat)):
         gc.collect()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         state = net.solve(None, outdoor_t_k=t0_k + STEP_K * ((k + 1) % 2))
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         iters.append(state.figures["dh_iterations"])
     k = sorted(range(len(times)), key=times.__getitem__)[(len(times) - 1) // 2]
-    return {"step_s": times[k], "step_iterations": int(iters[k])}
+    return {"step_s": times[k], "step_cpu_s": statistics.median(cpus), "step_iterations": int(iters[k])}
 
 
 def _peer(case, state, repeat: int) -> dict:
@@ -278,7 +282,8 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
     say(f"{label}: timing gw.solve of cases not solved before (each built afresh, untimed)")
     import gigawatt as gw
 
-    whole_s, whole_runs = median_fresh_time(lambda: build_case(n), gw.solve, repeat, TOTAL_TIME_BUDGET_S)
+    whole_s, whole_cpu_s, whole_runs = median_fresh_wall_cpu(lambda: build_case(n), gw.solve, repeat,
+                                                             TOTAL_TIME_BUDGET_S)
     say(f"{label}: timing steps of a time series on the prepared network")
     step = time_series_steps(case, repeat)
     hnet = networks["hydraulic"]
@@ -295,7 +300,7 @@ def run_one(n: int, *, peer: bool = True, repeat: int = 7, peer_max_consumers: i
         "pipes": int(len(case.tables["dh_pipe"])),
         "loops": int(hnet.n_pipe - hnet.n_node + 2),  # independent cycles: pipes - nodes + 2 networks
         "linear_solver": hnet.linear_solver, "build_s": build_s, "repeat": len(runs),
-        **whole_fields(whole_s, None), "whole_runs": whole_runs,
+        **whole_fields(whole_s, None), "whole_runs": whole_runs, "whole_cpu_s": whole_cpu_s,
         **{k: float(v) for k, v in med.items() if k != "network_solves"},
         "network_solves": int(med["network_solves"]), "iterations": int(f["dh_iterations"]), **step,
         "heat_balance_residual": float(f["dh_heat_balance_residual"]), "undersupplied": int(f["dh_undersupplied"]),
