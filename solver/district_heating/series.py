@@ -297,6 +297,7 @@ class DistrictHeatingSeries:
         self._inject = np.bincount(dh.cr, state.consumer_flow_kg_s, dh.n) - np.bincount(dh.cs, state.consumer_flow_kg_s,
                                                                                          dh.n)
         self._history = None
+        self._hs = self._hs_net = None  # the hydraulic session of the steps, and its network
         self._t_in = state.consumer_t_supply_k.copy()        # what reached each substation over the last step
         self.heat = ~dh.is_flow
         self._takes_demand = dh.flow_heat | self.heat  # substations whose dynamic node takes out their demand
@@ -327,6 +328,18 @@ class DistrictHeatingSeries:
             return self.m_hyd
         a = min(max(float(np.sum((inject - inj_last) * d_last)) / den, 0.0), 2.0)
         return m_last + a * (m_last - m_old)
+
+    def _solve_hydraulics(self, inject):
+        """This step's hydraulic solve for the node injections ``inject`` [kg/s], continuing the last step's in
+        a session of the network (module notes, "Speed")"""
+        hnet = self.dh.hnet
+        if self._hs is None or self._hs_net is not hnet:  # (per-pipe properties give a new network)
+            self._hs, self._hs_net = hnet.held_session(), hnet
+        if self._hs.last is not None:
+            return hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self.m_hyd, tol_pa=self.hydraulic_tol_pa,
+                              session=self._hs, chord_first=True)
+        return hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
+                          tol_pa=self.hydraulic_tol_pa, session=self._hs)
 
     @property
     def t_in(self) -> np.ndarray:
@@ -402,8 +415,7 @@ class DistrictHeatingSeries:
         hi = np.minimum(demand / (cp * MIN_DRIVING_DT_K), dh.controls.flow_max)
         # 3. hydraulics, warm-started and converged (ConvergenceError otherwise)
         inject = np.bincount(dh.cr, flow, n) - np.bincount(dh.cs, flow, n)
-        hyd = dh.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
-                            tol_pa=self.hydraulic_tol_pa)
+        hyd = self._solve_hydraulics(inject)
         self._history = (self.m_hyd, self._inject, hyd.m_kg_s, inject)
         self.m_hyd, self._inject = hyd.m_kg_s, inject
         m_hyd, m_branch = np.empty(hyd.m_kg_s.size), np.empty(self._bperm.size)
