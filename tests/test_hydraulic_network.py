@@ -370,7 +370,8 @@ def test_chord_first_steps_reach_the_plain_answer(seed, change, drift):
     # chord_first (a time series): a solve resumed in a held session takes its first step with the last solve's
     # factor, plus the last chord step's remainder scaled to this change of the injections. Against the
     # previous implementation (a plain solve from the same start): the same answer to its tolerance, the
-    # invariants, and one factorisation fewer than its Newton steps once the session holds a factor.
+    # invariants, and at least one factorisation fewer than its steps once the session holds a factor (a last
+    # step may reuse its predecessor's too).
     from gigawatt.solver.numerics import spd_solvers as rs
     from gigawatt.solver.numerics.hydraulic_network import prepare_hydraulic_network
 
@@ -397,7 +398,7 @@ def test_chord_first_steps_reach_the_plain_answer(seed, change, drift):
         finally:
             rs.factor_solve = real
         assert chord.converged and chord.iterations >= 1
-        assert len(factors) == chord.iterations - 1
+        assert len(factors) <= chord.iterations - 1
         np.testing.assert_allclose(chord.m_kg_s, plain.m_kg_s, rtol=1e-9, atol=1e-12 * np.max(np.abs(plain.m_kg_s)))
         np.testing.assert_allclose(chord.p_pa, plain.p_pa, rtol=1e-12, atol=1e-6)
         assert_invariants({**net, "node_injection_kg_s": inj}, chord)
