@@ -19,7 +19,9 @@ iterate in well under a millisecond (vectorised Colebrook passes, each pipe star
 of its last root), a factorisation and solve of the reduced system takes about half a millisecond, and
 work arrays are kept between solves of a prepared network (:mod:`gigawatt.solver.numerics.work_arrays`); see
 ``gigawatt bench``. Solves that continue one another (a fixed point's iterates, each starting from the last
-one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's.
+one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's; a time
+series holds one for its run (:meth:`HydraulicNetwork.held_session`) and takes chord steps with the last
+factorisation where they converge as fast as Newton's (``solve(chord_first=True)``): about one factorisation a step.
 
 Sign convention: a branch mass flow is positive from its ``from`` node to its ``to`` node; a node
 injection is positive into the network (a demand is negative); pressures are as given (gauge or absolute,
