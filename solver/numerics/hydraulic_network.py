@@ -138,31 +138,29 @@ class HydraulicSession:
         self.pumps = None  # the pump curves and speeds it was solved with
         self.factored = False  # whether ``work`` holds the sparse factor of the last solve's last Newton step
         self.chords = False  # whether the solves of this session take chord first steps (solve's chord_first)
-        self._injection = self._change = self._chord = self._remainder = None
+        # correct_chord's record, in arrays kept for the session: the last injections and their change, the last
+        # first step's flows and pressures and the remainder the solve added to them
+        self._record = None
+        self._known = np.zeros(3, dtype=np.bool_)  # whether the change, the chord step, the remainder are known
 
     def correct_chord(self, injection, m, p) -> None:
         """The first step of a chord solve has just made flows ``m`` and pressures ``p`` [kg/s, Pa] for node
         injections ``injection``: keep them, and add to them the last solve's remainder (its answer less its chord
         step's) scaled by the square of a, the projection <dI, dI_last>/<dI_last, dI_last> (clipped to [0, 2]) of
         this change of the injections on the last one: the chord step is exact to first order in the change, its
-        remainder of second order, so a change along the last one leaves a² times the last remainder."""
-        self._chord = (m.copy(), p.copy())
-        if self._remainder is None or self._change is None:
-            return
-        den = float(np.sum(self._change * self._change))  # (not BLAS: its threads wait on a busy machine)
-        if den <= 0.0:
-            return
-        a = min(max(float(np.sum((injection - self._injection) * self._change)) / den, 0.0), 2.0)
-        m += (a * a) * self._remainder[0]
-        p += (a * a) * self._remainder[1]
+        remainder of second order, so a change along the last one leaves a² times the last remainder
+        (:func:`~gigawatt.solver.numerics.hydraulic_kernel.chord_correction`)."""
+        hk.chord_correction(injection, m, p, *self._arrays(injection, m, p), self._known)
 
     def _ended(self, injection, m, p) -> None:
         """Bookkeeping of :meth:`correct_chord` at the end of a solve with answer ``m``, ``p``."""
-        if self._injection is not None:
-            self._change = injection - self._injection
-        self._injection = injection.copy()
-        self._remainder = None if self._chord is None else (m - self._chord[0], p - self._chord[1])
-        self._chord = None
+        hk.chord_record(injection, m, p, *self._arrays(injection, m, p), self._known)
+
+    def _arrays(self, injection, m, p):
+        if self._record is None:
+            self._record = (np.zeros(injection.size), np.zeros(injection.size), np.zeros(m.size),
+                            np.zeros(p.size), np.zeros(m.size), np.zeros(p.size), np.zeros(1, dtype=np.bool_))
+        return self._record
 
 
 @dataclass(frozen=True, eq=False)
