@@ -315,3 +315,45 @@ def test_step_branch_flows_is_the_numpy_form(n_h, n_c, seed):
     ref[np.abs(ref) <= ZERO_FLOW_RTOL * max(float(np.max(np.abs(ref), initial=0.0)), 1e-300)] = 0.0
     assert np.array_equal(m_hyd, ref)
     assert np.array_equal(m_branch, np.concatenate([ref, flow, flow])[order])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 12), st.integers(1, 8), st.integers(0, 2**31 - 1))
+def test_substation_kernels_are_the_numpy_forms(n_c, n_node, seed):
+    """The step's substation kernels (draws and injections; inlet temperatures, delivery, shortfall and the
+    undersupplied and bypassed counts; the fastest water) against the numpy they replace, bit for bit, on random
+    substations with zero demands, cold water, flow limits and flows at their 1 K cap."""
+    from gigawatt.solver.district_heating.series import fastest_water_m_s, substation_draws, substation_figures
+    from gigawatt.solver.district_heating.stage import MIN_DRIVING_DT_K
+
+    rng = np.random.default_rng(seed)
+    heat, cold, holds = (rng.random(n_c) < 0.7 for _ in range(3))
+    law, given_ = rng.random(n_c), rng.random(n_c) * (rng.random(n_c) < 0.5)
+    cr, cs = rng.integers(0, n_node, n_c), rng.integers(0, n_node, n_c)
+    flow, inject = np.empty(n_c), np.empty(n_node)
+    substation_draws(heat, law, given_, cr, cs, flow, inject, np.empty(n_node))
+    ref_flow = np.where(heat, law, given_)
+    assert np.array_equal(flow, ref_flow)
+    assert np.array_equal(inject, np.bincount(cr, ref_flow, n_node) - np.bincount(cs, ref_flow, n_node))
+
+    demand = rng.random(n_c) * 1e5 * (rng.random(n_c) < 0.8)
+    cp = 4180.0 + rng.random(n_c)
+    flow_max = np.where(rng.random(n_c) < 0.5, rng.random(n_c) * 30.0, np.inf)
+    hi = np.minimum(demand / (cp * MIN_DRIVING_DT_K), flow_max)
+    flow = np.where(rng.random(n_c) < 0.3, hi, rng.random(n_c) * 30.0)  # some at their cap, to the bit
+    t_min = 330.0 + rng.random(n_c)
+    n_dyn = 2 * n_c + 3
+    t_node, q_node = 320.0 + 20.0 * rng.random(n_dyn), -1e5 * rng.random(n_dyn)
+    dyn_cs, dyn_sub = rng.permutation(n_dyn)[:n_c], rng.permutation(n_dyn)[:n_c]
+    t_in, delivered, short = np.empty(n_c), np.empty(n_c), np.empty(n_c)
+    under, bypassed = substation_figures(demand, flow, cp, flow_max, t_min, heat, cold, holds, t_node, q_node, dyn_cs,
+                                         dyn_sub, MIN_DRIVING_DT_K, t_in, delivered, short)
+    ref_t_in, ref_delivered = t_node[dyn_cs], -q_node[dyn_sub]
+    ref_bypassed = heat & cold & (demand > 0)
+    ref_under = ((ref_t_in < t_min) | ref_bypassed | (heat & holds & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
+    assert np.array_equal(t_in, ref_t_in) and np.array_equal(delivered, ref_delivered)
+    assert np.array_equal(short, np.maximum(demand - ref_delivered, 0.0))
+    assert (under, bypassed) == (int(ref_under.sum()), int(ref_bypassed.sum()))
+
+    m, rho, area = rng.normal(size=n_c + 2), 960.0 + rng.random(n_c), rng.random(n_c) + 0.01
+    assert fastest_water_m_s(m, rho, area) == float(np.max(np.abs(m[:n_c]) / (rho * area), initial=0.0))

@@ -54,10 +54,15 @@ come from the dynamic network's own ledger (each water element's
 loss from its temperature history), the tank's from its model, so the residual checks the bookkeeping: it
 closes to round-off (10⁻¹⁴ relative a step measured).
 
-Speed: a step is one hydraulic solve (Newton from the last flows extrapolated along the change of the substation
-draws: 2 iterations a step on the benchmark town, each a residual evaluation and a sparse LDL^T factorisation
-whose elimination-tree walks are recorded once, :func:`gigawatt.solver.numerics.sparse_ldl.ldl_rows`) and one dynamic
-step, no fixed point. The dynamic network is numbered in the order a step visits its nodes
+Speed: a step is one hydraulic solve and one dynamic step, no fixed point. The hydraulic solve continues the last
+step's in a session the series holds (:meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicNetwork.held_session`,
+``chord_first``): its first step is a chord step from the last answer with the last sparse LDL^T factor (whose
+elimination-tree walks are recorded once, :func:`gigawatt.solver.numerics.sparse_ldl.ldl_rows`), plus the
+second-order remainder the last step's chord step left, scaled to this change of the substation draws; then Newton
+steps, the last of them again with its predecessor's factor once the residual is low enough: on the benchmark town
+at 10^4 consumers 2.5 residual evaluations and 1.1 factorisations a step (Newton from the last flows extrapolated
+along the change of the draws, as the first step and a step after new per-pipe properties still start, took 3.3
+and 2.3). The dynamic network is numbered in the order a step visits its nodes
 (:func:`visiting_order`), so its sweep walks memory in order (a third faster at 10^4 consumers than in the
 builder's numbering, which puts the substations after all the streets); the dynamic step keeps its upwind
 order while no flow changes direction. ``gigawatt bench --dh-series 1e3,1e4``
@@ -201,6 +206,60 @@ def step_branch_flows(m_hyd_kg_s, flow_kg_s, branch_order, rtol, m_hyd_out, m_br
         m_branch_out[j] = m_hyd_out[b] if b < n_h else flow_kg_s[(b - n_h) % n_c]
 
 
+@njit(cache=True)
+def substation_draws(heat, law_kg_s, given_kg_s, cr, cs, flow_out, inject_out, scratch):
+    """A step's substation flows [kg/s] into ``flow_out`` (the control law's ``law_kg_s`` where ``heat``, else the
+    given ``given_kg_s``) and the node injections they make [kg/s] into ``inject_out`` (into the network at each
+    consumer's return node ``cr``, out at its supply node ``cs``; ``scratch`` as long): each node's sums in consumer
+    order, the two sides subtracted last (as ``bincount(cr, flow) - bincount(cs, flow)``, to the bit)."""
+    inject_out[:] = 0.0
+    scratch[:] = 0.0
+    for i in range(flow_out.shape[0]):
+        q = law_kg_s[i] if heat[i] else given_kg_s[i]
+        flow_out[i] = q
+        inject_out[cr[i]] += q
+        scratch[cs[i]] += q
+    for k in range(inject_out.shape[0]):
+        inject_out[k] -= scratch[k]
+
+
+@njit(cache=True)
+def substation_figures(demand_w, flow_kg_s, cp, flow_max_kg_s, t_supply_min_k, heat, cold, holds_return, t_node_k,
+                       q_node_w, dyn_cs, dyn_sub, min_driving_dt_k, t_in_out, delivered_out, short_out):
+    """A step's substation figures in one pass: each substation's inlet temperature [K] (the step mean at its
+    supply node, ``t_node_k[dyn_cs]``) into ``t_in_out``, the heat it delivered [W] (``-q_node_w[dyn_sub]``) into
+    ``delivered_out`` and the demand it missed [W] into ``short_out``; returns ``(undersupplied, bypassed)``: the
+    substations with a demand whose water arrived below ``t_supply_min_k``, that pass it through (``heat`` and
+    ``cold``), or that draw their 1 K flow or flow limit (``holds_return``, ``flow`` at least
+    min(demand / (c_p 1 K), flow_max) less 1e-12 of it); and those that pass it through."""
+    under = 0
+    bypassed = 0
+    for i in range(demand_w.shape[0]):
+        d = demand_w[i]
+        t_in = t_node_k[dyn_cs[i]]
+        t_in_out[i] = t_in
+        got = -q_node_w[dyn_sub[i]]
+        delivered_out[i] = got
+        short_out[i] = max(d - got, 0.0)
+        if d > 0:
+            by = heat[i] and cold[i]
+            hi = min(d / (cp[i] * min_driving_dt_k), flow_max_kg_s[i])
+            if by:
+                bypassed += 1
+            if t_in < t_supply_min_k[i] or by or (heat[i] and holds_return[i] and flow_kg_s[i] >= hi * (1 - 1e-12)):
+                under += 1
+    return under, bypassed
+
+
+@njit(cache=True)
+def fastest_water_m_s(m_kg_s, rho_kg_m3, area_m2):
+    """The largest |m| / (rho A) over the pipes [m/s] (0 for none)."""
+    v = 0.0
+    for b in range(area_m2.shape[0]):
+        v = max(v, abs(m_kg_s[b]) / (rho_kg_m3[b] * area_m2[b]))
+    return v
+
+
 def visiting_order(n_node, branch_from, branch_to, m_branch_kg_s):
     """``(nodes, branches)``: the nodes in the upwind order of these flows (Kahn's algorithm, as a dynamic step
     visits them, :func:`gigawatt.solver.numerics.thermal_kernel.upwind_order`) and the branches by the position of their
@@ -297,6 +356,7 @@ class DistrictHeatingSeries:
         self._inject = np.bincount(dh.cr, state.consumer_flow_kg_s, dh.n) - np.bincount(dh.cs, state.consumer_flow_kg_s,
                                                                                          dh.n)
         self._history = None
+        self._hs = self._hs_net = None  # the hydraulic session of the steps, and its network
         self._t_in = state.consumer_t_supply_k.copy()        # what reached each substation over the last step
         self.heat = ~dh.is_flow
         self._takes_demand = dh.flow_heat | self.heat  # substations whose dynamic node takes out their demand
@@ -327,6 +387,19 @@ class DistrictHeatingSeries:
             return self.m_hyd
         a = min(max(float(np.sum((inject - inj_last) * d_last)) / den, 0.0), 2.0)
         return m_last + a * (m_last - m_old)
+
+    def _solve_hydraulics(self, inject):
+        """This step's hydraulic solve for the node injections ``inject`` [kg/s], continuing the last step's in
+        a session of the network (module notes, "Speed"; a new session, from :meth:`_predict`'s start, for a new
+        network: per-pipe properties)."""
+        hnet = self.dh.hnet
+        if self._hs is None or self._hs_net is not hnet:  # (per-pipe properties give a new network)
+            self._hs, self._hs_net = hnet.held_session(), hnet
+        if self._hs.last is not None:
+            return hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self.m_hyd, tol_pa=self.hydraulic_tol_pa,
+                              session=self._hs, chord_first=True)
+        return hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
+                          tol_pa=self.hydraulic_tol_pa, session=self._hs)
 
     @property
     def t_in(self) -> np.ndarray:
@@ -398,12 +471,10 @@ class DistrictHeatingSeries:
         # 2. substation flows from the temperature that reached them over the last step (their control modes,
         # gigawatt.models.substations; water at or below the return set-point is passed through)
         law, _, cold = dh.controls.flows(demand, self._t_in, t_sup, cp)
-        flow = np.where(self.heat, law, dh.given_flow)
-        hi = np.minimum(demand / (cp * MIN_DRIVING_DT_K), dh.controls.flow_max)
+        flow, inject = np.empty(law.size), np.empty(n)
+        substation_draws(self.heat, law, dh.given_flow, dh.cr, dh.cs, flow, inject, np.empty(n))
         # 3. hydraulics, warm-started and converged (ConvergenceError otherwise)
-        inject = np.bincount(dh.cr, flow, n) - np.bincount(dh.cs, flow, n)
-        hyd = dh.hnet.solve(node_injection_kg_s=inject, m_start_kg_s=self._predict(inject),
-                            tol_pa=self.hydraulic_tol_pa)
+        hyd = self._solve_hydraulics(inject)
         self._history = (self.m_hyd, self._inject, hyd.m_kg_s, inject)
         self.m_hyd, self._inject = hyd.m_kg_s, inject
         m_hyd, m_branch = np.empty(hyd.m_kg_s.size), np.empty(self._bperm.size)
@@ -433,12 +504,17 @@ class DistrictHeatingSeries:
             self._t_node_last = r.t_node_k[self._npos]
         exchange_w = self._surround.exchange_w(m_thermal, self._t_node_last)
         self._surround.advance(float(dt_s))
-        self._t_in = r.t_node_k[self._dyn_cs]
+        nc = demand.size
+        t_in, delivered_w, short = np.empty(nc), np.empty(nc), np.empty(nc)
+        under, bypassed = substation_figures(demand, flow, cp if np.ndim(cp) else np.full(nc, cp),
+                                             dh.controls.flow_max, dh.t_supply_min, self.heat, cold,
+                                             dh.controls.holds_return, r.t_node_k, r.q_node_w, self._dyn_cs,
+                                             self._dyn_sub, MIN_DRIVING_DT_K, t_in, delivered_w, short)
+        self._t_in = t_in
         self.last, self._flow = r, flow
         self.steps += 1
         g = r.ledger
         q_plant = (g["heat_added_j"] + g["boundary_in_j"]) / dt_s
-        delivered_w = -r.q_node_w[self._dyn_sub]
         t_ret = float(r.t_node_k[self._dyn_ret])
         m_plant = float(m_node[self._dyn_sup])
         cp_step_j = g["cp_step_j"] - jump
@@ -461,10 +537,6 @@ class DistrictHeatingSeries:
         for key in STEP_LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         residual = step_ledger["heat_in_j"] + step_ledger["friction_j"] - sum(step_ledger[k] for k in _OUT_KEYS)
-        short = np.maximum(demand - delivered_w, 0.0)
-        bypassed = self.heat & cold & (demand > 0)
-        under = ((self._t_in < dh.t_supply_min) | bypassed
-                 | (self.heat & dh.controls.holds_return & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
         return dict(
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
             dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
@@ -473,9 +545,9 @@ class DistrictHeatingSeries:
             dh_pipe_stored_change_j=step_ledger["pipe_stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
-            dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under.sum()),
-            dh_bypassed=int(bypassed.sum()), **pump,
-            dh_velocity_max_m_s=float(np.max(np.abs(m_hyd[:self.n_pipe]) / (dh.rho_pipe * dh.pipe_area), initial=0.0)),
+            dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under),
+            dh_bypassed=int(bypassed), **pump,
+            dh_velocity_max_m_s=fastest_water_m_s(m_hyd, dh.rho_pipe, dh.pipe_area),
             dh_plant_electric_w=plant["hp_electric_w"] + pump["dh_pump_w"] + pump["dh_booster_w"])
 
     def _property_temperatures(self, r):

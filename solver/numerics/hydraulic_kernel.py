@@ -674,3 +674,55 @@ def max_abs_free(g, free_index):
             worst = abs(g[i])
             where = i
     return worst, where
+
+
+@njit(cache=True)
+def chord_correction(injection, m, p, last_injection, change, chord_m, chord_p, rem_m, rem_p, started, known):
+    """The correction of a chord step (:meth:`gigawatt.solver.numerics.hydraulic_network.HydraulicSession.correct_chord`):
+    keep its flows ``m`` and pressures ``p`` in ``chord_m``, ``chord_p``; then, where the last change of the
+    injections (``change``, from ``last_injection``) and the last remainder (``rem_m``, ``rem_p``) are known
+    (``known[0]``, ``known[2]``), add a² times the remainder to ``m`` and ``p``, a = <dI, change>/<change, change>
+    clipped to [0, 2] (0 without a change), dI = ``injection - last_injection``. ``known[1]``: a chord step is
+    kept. ``started`` is not read here (:func:`chord_record`)."""
+    for b in range(m.shape[0]):
+        chord_m[b] = m[b]
+    for i in range(p.shape[0]):
+        chord_p[i] = p[i]
+    known[1] = True
+    if not (known[0] and known[2]):
+        return
+    den = 0.0
+    num = 0.0
+    for i in range(injection.shape[0]):
+        den += change[i] * change[i]
+        num += (injection[i] - last_injection[i]) * change[i]
+    if den <= 0.0:
+        return
+    a = min(max(num / den, 0.0), 2.0)
+    a2 = a * a
+    for b in range(m.shape[0]):
+        m[b] += a2 * rem_m[b]
+    for i in range(p.shape[0]):
+        p[i] += a2 * rem_p[i]
+
+
+@njit(cache=True)
+def chord_record(injection, m, p, last_injection, change, chord_m, chord_p, rem_m, rem_p, started, known):
+    """The end of a solve of a chord session with answer ``m``, ``p``: the change of the injections since the last
+    solve's (once there was one, ``started[0]``) into ``change``, these injections into ``last_injection``, and the
+    remainder ``m - chord_m``, ``p - chord_p`` where this solve took a chord step (``known[1]``), else none
+    (:func:`chord_correction`)."""
+    if started[0]:
+        for i in range(injection.shape[0]):
+            change[i] = injection[i] - last_injection[i]
+        known[0] = True
+    for i in range(injection.shape[0]):
+        last_injection[i] = injection[i]
+    started[0] = True
+    known[2] = known[1]
+    if known[1]:
+        for b in range(m.shape[0]):
+            rem_m[b] = m[b] - chord_m[b]
+        for i in range(p.shape[0]):
+            rem_p[i] = p[i] - chord_p[i]
+    known[1] = False

@@ -19,7 +19,9 @@ iterate in well under a millisecond (vectorised Colebrook passes, each pipe star
 of its last root), a factorisation and solve of the reduced system takes about half a millisecond, and
 work arrays are kept between solves of a prepared network (:mod:`gigawatt.solver.numerics.work_arrays`); see
 ``gigawatt bench``. Solves that continue one another (a fixed point's iterates, each starting from the last
-one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's.
+one's answer) run in a :meth:`HydraulicNetwork.session`, where the start's evaluation is the last solve's; a time
+series holds one for its run (:meth:`HydraulicNetwork.held_session`) and takes chord steps with the last
+factorisation where they converge as fast as Newton's (``solve(chord_first=True)``): about one factorisation a step.
 
 Sign convention: a branch mass flow is positive from its ``from`` node to its ``to`` node; a node
 injection is positive into the network (a demand is negative); pressures are as given (gauge or absolute,
@@ -134,6 +136,31 @@ class HydraulicSession:
         self.work = work
         self.last = None  # (m, p, f, d) arrays of ``work`` holding the last solve's final iterate, or None
         self.pumps = None  # the pump curves and speeds it was solved with
+        self.factored = False  # whether ``work`` holds the sparse factor of the last solve's last Newton step
+        self.chords = False  # whether the solves of this session take chord first steps (solve's chord_first)
+        # correct_chord's record, in arrays kept for the session: the last injections and their change, the last
+        # first step's flows and pressures and the remainder the solve added to them
+        self._record = None
+        self._known = np.zeros(3, dtype=np.bool_)  # whether the change, the chord step, the remainder are known
+
+    def correct_chord(self, injection, m, p) -> None:
+        """The first step of a chord solve has just made flows ``m`` and pressures ``p`` [kg/s, Pa] for node
+        injections ``injection``: keep them, and add to them the last solve's remainder (its answer less its chord
+        step's) scaled by the square of a, the projection <dI, dI_last>/<dI_last, dI_last> (clipped to [0, 2]) of
+        this change of the injections on the last one: the chord step is exact to first order in the change, its
+        remainder of second order, so a change along the last one leaves a² times the last remainder
+        (:func:`~gigawatt.solver.numerics.hydraulic_kernel.chord_correction`)."""
+        hk.chord_correction(injection, m, p, *self._arrays(injection, m, p), self._known)
+
+    def _ended(self, injection, m, p) -> None:
+        """Bookkeeping of :meth:`correct_chord` at the end of a solve with answer ``m``, ``p``."""
+        hk.chord_record(injection, m, p, *self._arrays(injection, m, p), self._known)
+
+    def _arrays(self, injection, m, p):
+        if self._record is None:
+            self._record = (np.zeros(injection.size), np.zeros(injection.size), np.zeros(m.size),
+                            np.zeros(p.size), np.zeros(m.size), np.zeros(p.size), np.zeros(1, dtype=np.bool_))
+        return self._record
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,6 +265,11 @@ class HydraulicNetwork:
         with self.scratch.take() as work:
             yield HydraulicSession(work)
 
+    def held_session(self) -> HydraulicSession:
+        """A :class:`HydraulicSession` with its own work set, held for as long as the caller keeps it (a time
+        series stepping one network: each step's solve continues the last one's)."""
+        return HydraulicSession(self._make_work())
+
     def start_flows(self, pump_speed_ratio=None) -> np.ndarray:
         """Default starting flows [kg/s]: 1 m/s in every pipe, each pump where its head is half its
         shut-off head at its speed."""
@@ -256,7 +288,7 @@ class HydraulicNetwork:
 
     def solve(self, *, node_injection_kg_s=None, pump_speed_ratio=None, tol_pa=1e-8, tol_mass_rel=1e-13,
               max_iterations=50, m_start_kg_s=None, m_start_is_guess=False,
-              session: HydraulicSession | None = None, min_iterations=1) -> HydraulicResult:
+              session: HydraulicSession | None = None, min_iterations=1, chord_first=False) -> HydraulicResult:
         """Steady flows and pressures (Global Gradient Algorithm); see :func:`solve_hydraulic_network`.
 
         Parameters
@@ -278,6 +310,13 @@ class HydraulicNetwork:
             time step whose hydraulics did not change. A start without its pressures (not resumed in a session)
             meets them only where the start's pressures fit; a guess (or the default start, whose friction
             factors are Haaland's) always takes a step.
+        chord_first : bool
+            A solve resumed in a session whose last solve ended with a sparse factorisation takes its first step
+            with that factor (a chord step from the last answer for the new injections: no evaluation and no
+            factorisation before it, the slopes one Newton step old), plus the second-order remainder the last
+            such step left, scaled to this change of the injections (:meth:`HydraulicSession.correct_chord`); the
+            later steps are Newton's, to the same tolerances (a time series, whose injections change a little
+            each step).
 
         Returns
         -------
@@ -311,12 +350,14 @@ class HydraulicNetwork:
         resume = (last is not None and m_start_kg_s is not None and pumps is session.pumps
                   and np.array_equal(last[0], m_start_kg_s))
         session.pumps = pumps
+        session.chords |= chord_first
+        chord = chord_first and resume and session.factored and self.reduced.name == "sparse"
         return self._iterate(session.work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations,
                              warm=warm, resume=last if resume else None, session=session,
-                             min_iterations=min_iterations)
+                             min_iterations=min_iterations, chord=chord)
 
     def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False,
-                 resume=None, session=None, min_iterations=1):
+                 resume=None, session=None, min_iterations=1, chord=False):
         """The Newton iteration of :meth:`solve` in the work arrays ``w``; ``resume``: the arrays ``(m, p, f, d)``
         of ``w`` holding the evaluation of the start (a session's last solve's final iterate), else None; where
         it ends goes to ``session``; ``min_iterations`` as :meth:`solve` (0 only for a start whose residuals are
@@ -352,6 +393,8 @@ class HydraulicNetwork:
             f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
         iterations = 0
         converged = False
+        factored = session is not None and session.factored  # (valid until a step is solved otherwise)
+        f_before = 0.0  # the largest branch residual before the last step
         first_test = min_iterations if warm or resume is not None else max(min_iterations, 1)
         while True:
             tol_f = max(tol_pa, 16.0 * _EPS * max(p_fixed_max, h_max))
@@ -363,12 +406,19 @@ class HydraulicNetwork:
             if iterations >= max_iterations:
                 break
             iterations += 1
-            self._pressure_step(w, f, d, assembled)
+            # chord steps (solve's chord_first): the first, and one whose residual the last step brought so low
+            # that a step with that step's factor ends within the tolerance, as a Newton step would (the error
+            # after it ~ r_k^2 / r_(k-1), against r_k^2 for Newton's: a hundredth of the tolerance asked)
+            reuse = chord and (iterations == 1 or (factored and f_max * f_max < 0.01 * tol_f * f_before))
+            f_before = f_max
+            factored = self._pressure_step(w, f, d, assembled, reuse=reuse)
             # Backtracking on the largest branch residual. The first step is always full: the node equations
             # are linear, so a full step satisfies them, and later (damped) steps keep them satisfied.
             alpha = 1.0
             for _ in range(12):
                 hk.newton_step(m, p, f, d, w.dp, self.node_row, system[0], system[1], alpha, m_new, p_new)
+                if chord and iterations == 1:
+                    session.correct_chord(injection, m_new, p_new)
                 stats = evaluate(m_new, p_new, f_new, d_new)
                 if iterations == 1 or stats[0] < f_max or stats[0] <= tol_f:
                     break
@@ -381,6 +431,9 @@ class HydraulicNetwork:
 
         if session is not None:
             session.last = (m, p, f, d)
+            session.factored = factored
+            if session.chords:
+                session._ended(injection, m, p)
         m_out = m.copy()
         result = HydraulicResult(p_pa=p.copy(), m_kg_s=m_out, pipe_m_kg_s=m_out[:self.n_pipe],
                                  pump_m_kg_s=m_out[self.n_pipe:], supply_kg_s=np.where(self.fixed, -w.g, 0.0),
@@ -397,29 +450,34 @@ class HydraulicNetwork:
                          "max_mass_imbalance_kg_s": float(g_max), "iterations": iterations})
         return result
 
-    def _pressure_step(self, w: _Work, f, d, assembled: bool) -> None:
+    def _pressure_step(self, w: _Work, f, d, assembled: bool, reuse: bool = False) -> bool:
         """Solve the reduced system for the pressure step into ``w.dp[:n_free]`` (``w.dp[n_free]`` stays 0).
 
         The system of the last evaluated iterate (``w.branch``, ``w.g``) is assembled here into ``w.values`` and
         ``w.rhs`` (:func:`~gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`: only when a step is taken,
         not at the converged iterate), unless the solver is SuperLU, which gets it from ``f``, ``d`` and ``w.g``. A
         pivot that is not positive (the matrix is symmetric positive definite, so only rounding can do that)
-        sends this step to SuperLU too.
+        sends this step to SuperLU too. ``reuse``: solve with the sparse factor already in ``w.factor`` (a chord
+        step; :meth:`solve` ``chord_first``). Returns whether ``w.factor`` holds a sparse factor afterwards.
         """
         n = self.n_free
         if not n:
-            return
+            return False
         if assembled:
             hk.assemble_reduced(self.system, self.free_index, w.branch, w.g, w.values, w.rhs)
             w.dp[:n] = w.rhs[:n]
+            if reuse:
+                rs.solve_factored(self.reduced, w.dp, w.factor)
+                return True
             if rs.factor_solve(self.reduced, w.values, w.dp, w.factor):
-                return
+                return self.reduced.name == "sparse"
         nb = self.n_branch
         rows, cols = np.empty(4 * nb, dtype=np.int64), np.empty(4 * nb, dtype=np.int64)
         values, rhs = np.empty(4 * nb), np.empty(n)
         hk.reduced_pattern(self.branch_from, self.branch_to, self.free_index, rows, cols)
         hk.reduced_system(f, d, w.g, self.branch_from, self.branch_to, self.free_index, values, rhs)
         w.dp[:n] = rs.superlu_solve(rows, cols, values, rhs, n)
+        return False
 
 
 _NO_ASSEMBLY = (np.zeros(0, dtype=np.int64),) * 5

@@ -33,7 +33,7 @@ import scipy.sparse.linalg as spla
 
 from gigawatt.solver.numerics.envelope import envelope_factor_solve, envelope_layout
 from gigawatt.solver.numerics.peel_order import peeled_minimum_degree_position
-from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows_solve, ldl_rows
+from gigawatt.solver.numerics.sparse_ldl import ldl_layout, ldl_numeric_rows_solve, ldl_rows, ldl_solve
 
 ENVELOPE_MAX_WORK_PER_ROW = 8.0
 """``auto`` takes the envelope solver when its factorisation costs at most this many multiply-adds per row
@@ -137,6 +137,13 @@ def factor_solve(layout: Layout, values, b, work) -> bool:
     """Factor the matrix in ``values`` (overwritten) and solve for ``b[:n]`` in place; False if a pivot was
     not positive (then use :func:`superlu_solve`)."""
     return REDUCED_SOLVERS[layout.name].factor_solve(layout, values, b, work)
+
+
+def solve_factored(layout: Layout, b, work) -> None:
+    """Solve for ``b[:n]`` in place with the sparse factor a :func:`factor_solve` left in ``work``."""
+    _, _, _, l_ptr, _, _, _, l_index = layout.data
+    l_values, d, _ = work
+    ldl_solve(layout.position.size, l_ptr, l_index, l_values, d, b)
 
 
 def superlu_solve(rows, cols, values, rhs, n: int) -> np.ndarray:
