@@ -171,12 +171,15 @@ def assemble(case: Case, *, figures=None) -> Network:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
     live = np.flatnonzero(case.tables["line"]["in_service"].to_numpy(dtype=bool))
-    frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+    frm, to = case.ref_rows("line", "from_bus"), case.ref_rows("line", "to_bus")
+    every = live.size == frm.size  # every line in service: no gathered copies
+    if not every:
+        frm, to = frm[live], to[live]
 
     # Zones: connected components over lines; each needs a feed. (The line resistances meanwhile on the worker.)
     *rows, n_zone, zone_of_row = rows_and_zones(n, frm, to)  # the lines from each bus, and to it; the zones
     in_service, r, frm_all, to_all = _lines(case) if figures is None else figures.get("lines")
-    g = 1.0 / r[live]
+    g = 1.0 / (r if every else r[live])
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)

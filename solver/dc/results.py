@@ -260,8 +260,10 @@ def bus_distance_m(case, line_in_service) -> np.ndarray:
 
     n_bus = len(case.tables["bus"])
     live = np.asarray(line_in_service, bool)
-    a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
-    length = case.tables["line"]["length_m"].to_numpy(float)[live]
+    a, b = case.ref_rows("line", "from_bus"), case.ref_rows("line", "to_bus")
+    length = case.tables["line"]["length_m"].to_numpy(float)
+    if not live.all():  # (every line in service: no gathered copies)
+        a, b, length = a[live], b[live], length[live]
     feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
     return shortest_distances(n_bus, a, b, length, feeds.astype(np.int64))
 
