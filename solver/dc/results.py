@@ -172,6 +172,8 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
               "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
     if figures is None or not figures.uses_lines(f.line_in_service):
         figures = CaseFigures(case, f.line_in_service, background=False)
+    # Asked for in the order the worker finds them (the distances last).
+    ratings = figures.get("line_ratings")
     echoed, built = figures.get("result_inputs")  # the echoed columns and the indexes: found beside the solve
 
     # Variables are gathered and the Dataset made once: each ds[name] = ... merges and realigns every index
@@ -193,7 +195,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echoed["line", field]
-    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, figures.get("line_ratings"))
+    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, ratings)
 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
