@@ -319,8 +319,8 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind, other_supp
     :meth:`gigawatt.cases.case.Case.codes` gives it."""
     def total(name):  # as xarray sums (NaN skipped), on the arrays themselves
         x = ds[name].values
-        nan = np.isnan(x)
-        return float((np.where(nan, 0.0, x) if nan.any() else x).sum())
+        s = x.sum()  # without a NaN, the sum; a NaN makes it NaN, and it is summed again without them
+        return float(np.where(np.isnan(x), 0.0, x).sum() if np.isnan(s) else s)
 
     p_grid = total("source_p_grid_w")
     p_it = total("rack_p_it_w")
