@@ -169,10 +169,16 @@ def _on_runs(func, x: np.ndarray) -> np.ndarray:
     if x.size < 2:
         return func(x)
     bits = x.view(np.int64)
-    start = np.flatnonzero(np.r_[True, bits[1:] != bits[:-1]])
+    new_run = np.empty(x.size, dtype=bool)
+    new_run[0] = True
+    np.not_equal(bits[1:], bits[:-1], out=new_run[1:])
+    start = np.flatnonzero(new_run)
     if start.size > x.size // 2:
         return func(x)
-    return np.repeat(func(x[start]), np.diff(np.r_[start, x.size]))
+    length = np.empty(start.size, dtype=np.int64)
+    np.subtract(start[1:], start[:-1], out=length[:-1])
+    length[-1] = x.size - start[-1]
+    return np.repeat(func(x[start]), length)
 
 
 def _iec60287(lines, codes=None):
@@ -206,8 +212,7 @@ def _canalis(lines, codes=None):
     """The vendor table's rating of every copper busway (NaN for the other lines; only busways are evaluated,
     once per run of equal cross-sections)."""
     out = np.full(len(lines), np.nan)
-    rows = np.flatnonzero(_is(lines, codes, "kind", "busway"))
-    rows = rows[_is(lines, codes, "material", "copper", rows)]
+    rows = np.flatnonzero(_is(lines, codes, "kind", "busway") & _is(lines, codes, "material", "copper"))
     if rows.size:
         out[rows] = (_on_runs(canalis_ktc_rating, lines["cross_section_m2"].to_numpy(float)[rows])
                      * lines["n_parallel"].to_numpy(float)[rows])

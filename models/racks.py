@@ -40,24 +40,28 @@ class ShelfLosses:
         code = code[sel]
         # Only a load-fraction model reads the rating; per label, not per rack (a string per rack costs more).
         uses_rating = np.array([n != "" and getattr(case.loss_models[n], "USES_RATING", True) for n in names])
-        needs_rating = np.isnan(rated) & uses_rating[code]
+        no_rating = np.isnan(rated)
+        some_missing = bool(no_rating.any())  # (one pass: the usual table gives every rating, or none)
+        needs_rating = no_rating & uses_rating[code] if some_missing and uses_rating.any() else None
         self._ids = lambda: racks["id"].to_numpy()[sel]  # only for messages
-        if needs_rating.any():
+        if needs_rating is not None and needs_rating.any():
             i = int(np.flatnonzero(needs_rating)[0])
             name = names[code[i]]
             raise CaseError(f"a rack whose shelf loss model depends on the load fraction ('{name}', kind "
                             f"{case.loss_models[name].KIND}) needs shelf_rated_power_w", file=case.file,
                             element=f"rack '{self._ids()[i]}'", field="shelf_rated_power_w", allowed="(0, 1e8] W")
-        rated = np.where(np.isnan(rated), 1.0, rated) if np.isfinite(rated[~np.isnan(rated)]).all() else \
-            np.nan_to_num(rated, nan=1.0)
+        finite = bool(np.isfinite(rated[~no_rating] if some_missing else rated).all())
+        rated = np.where(no_rating, 1.0, rated) if finite else np.nan_to_num(rated, nan=1.0)
         v_out = racks["shelf_v_out_v"].to_numpy(float)[sel]
         self.groups = []  # (model name, model, racks: index array or slice(None) for all, v_out, rated)
-        for k in np.flatnonzero(np.bincount(code[code >= 0], minlength=len(names))):  # the models in use
+        valid = code if code.size and code.min() >= 0 else code[code >= 0]
+        counts = np.bincount(valid, minlength=len(names))
+        for k in np.flatnonzero(counts):  # the models in use
             name = names[k]
             if name == "":
                 continue
-            idx = np.flatnonzero(code == k)
-            idx = slice(None) if idx.size == code.size else idx  # one model for all: no gathered copies
+            # one model for all: no gathered copies
+            idx = slice(None) if counts[k] == code.size else np.flatnonzero(code == k)
             self.groups.append((name, case.loss_models[name], idx, v_out[idx], rated[idx]))
 
     def __call__(self, p_shelf_out: np.ndarray) -> np.ndarray:
@@ -110,33 +114,39 @@ def _chip_powers(case) -> np.ndarray:
     given_input = np.flatnonzero(basis == labels.index("input"))
     if not given_input.size:
         return p
-    p_in = p[given_input]
-    eta = racks["vrm_efficiency"].to_numpy(float)[given_input]
-
-    # All racks on an input basis (the usual case): the losses of every rack, shared with rack_powers.
-    shelf_loss = shelf_losses(case) if given_input.size == len(racks) else ShelfLosses(case, given_input)
+    every = given_input.size == len(racks)  # the usual case: no gathered copies of the columns
+    rows = slice(None) if every else given_input
+    p_in = p[given_input] if not every else p.copy()
+    eta = racks["vrm_efficiency"].to_numpy(float)[rows]
     tol = _RTOL * np.maximum(p_in, 1.0)
-    alike = _alike_racks(case, given_input, p_in)
+    alike = _alike_racks(case, rows, p_in)
     if alike is None:
+        # All racks on an input basis: the losses of every rack, shared with rack_powers.
+        shelf_loss = shelf_losses(case) if every else ShelfLosses(case, given_input)
         x = _shelf_outputs(shelf_loss, p_in, tol)
+        short = np.flatnonzero(x + shelf_loss(x) - p_in > tol)
     else:  # racks of one shelf type and few distinct powers: each distinct power solved once, the same numbers
+        # (each rack's fixed point, and its check below, depend only on its power, element by element)
         first, inverse = alike
-        x = _shelf_outputs(ShelfLosses(case, given_input[first]), p_in[first], tol[first])[inverse]
-    short = np.flatnonzero(x + shelf_loss(x) - p_in > tol)
+        shelf_loss = ShelfLosses(case, given_input[first])
+        x_first = _shelf_outputs(shelf_loss, p_in[first], tol[first])
+        short = first[np.flatnonzero(x_first + shelf_loss(x_first) - p_in[first] > tol[first])]
+        x = x_first[inverse]
     if short.size:
         i = int(short[0])
         raise CaseError("the rack's input power does not cover its power shelves' loss at no load", file=case.file,
                         element=f"rack '{racks['id'].iloc[int(given_input[i])]}'", field="p_it_w",
                         value=float(p_in[i]), allowed="more than the shelves' no-load loss, or p_it_basis = chips")
-    p[given_input] = x * eta
+    p[rows] = x * eta
     return p
 
 
 def _alike_racks(case, rows, p_in):
-    """For racks ``rows`` that share one shelf loss model, output voltage and rating: the first of each distinct
-    input power ``p_in`` [W] and, per rack, which of them it is (``(first, inverse)``); else None. Each rack's
-    fixed point in :func:`_shelf_outputs` depends only on these, element by element, so solving the distinct
-    ones gives every rack's number exactly."""
+    """For racks ``rows`` (indices, or ``slice(None)`` for all) that share one shelf loss model, output voltage
+    and rating: the first of each distinct input power ``p_in`` [W] and, per rack, which of them it is
+    (``(first, inverse)``, positions among ``rows``); else None. Each rack's fixed point in
+    :func:`_shelf_outputs` depends only on these, element by element, so solving the distinct ones gives every
+    rack's number exactly."""
     import pandas as pd
 
     racks = case.tables["rack"]

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from gigawatt.solver.dc.ordering import (_SHORT_ROW, line_rows, rows_and_zones, tree_order, zones_by_union,
-                                        zones_of)
+from gigawatt.solver.dc.ordering import (_SHORT_ROW, line_loop_resistances, line_rows, rows_and_zones, tree_order,
+                                        zones_by_union, zones_of)
 
 
 def reference(n, frm, to, g, roots_of_zone, row_key_of_zone):
@@ -232,3 +232,52 @@ def test_network_arrays_equal_the_numpy_assembly(seed, n, zones, extra, star, id
         np.testing.assert_array_equal(b, a, err_msg=name)  # bit for bit (NaN where NumPy has NaN)
     for name, a in want_index.items():
         np.testing.assert_array_equal(got_index[name], a, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(0, 40), seed=st.integers(0, 2**32 - 1))
+def test_line_loop_resistances_equal_line_resistance(m, seed):
+    # The assembly's one-pass kernel against the NumPy model it replaces (line_resistance, which the thermal
+    # iteration and the fault currents still use): the same resistances to the last bit, on lines with given
+    # or missing r_ohm, resistivity and coefficient, known and unknown materials, out of service or not; the
+    # same first line without r_ohm or cross-section, and the first self-loop.
+    import pandas as pd
+
+    from gigawatt.models.conductors import MATERIALS, T20_K
+    from gigawatt.solver.dc.assembly import line_resistance
+
+    rng = np.random.default_rng(seed)
+    labels = (*MATERIALS, "")
+    code = rng.integers(-1, len(labels), m)
+    def maybe_nan(x, p):
+        return np.where(rng.random(m) < p, np.nan, x)
+    lines = pd.DataFrame({
+        "id": [f"l{i}" for i in range(m)],
+        "material": [labels[k] if k >= 0 else "unobtainium" for k in code],
+        "rho20_ohm_m": maybe_nan(rng.uniform(1e-8, 3e-8, m), 0.7), "alpha_per_k": maybe_nan(rng.uniform(3e-3, 4.5e-3, m), 0.7),
+        "r_ohm": maybe_nan(rng.uniform(1e-5, 1e-1, m), 0.6), "cross_section_m2": maybe_nan(rng.uniform(1e-5, 1e-2, m), 0.1),
+        "length_m": rng.uniform(0.1, 500.0, m), "conductor_temp_k": rng.uniform(250.0, 400.0, m),
+        "loop_factor": rng.choice([1.0, 2.0], m), "n_parallel": rng.integers(1, 5, m).astype(float)})
+    in_service = rng.random(m) < 0.8
+    frm = rng.integers(0, 6, m)
+    to = rng.integers(0, 6, m)
+    rho_of = np.array([MATERIALS[k]["rho20_ohm_m"] if k in MATERIALS else np.nan for k in labels] + [np.nan])
+    alpha_of = np.array([MATERIALS[k]["alpha_per_k"] if k in MATERIALS else np.nan for k in labels] + [np.nan])
+    r, missing, self_loop = line_loop_resistances(
+        in_service, code.astype(np.int64), rho_of, alpha_of, *(lines[c].to_numpy(float) for c in (
+            "rho20_ohm_m", "alpha_per_k", "r_ohm", "cross_section_m2", "length_m", "conductor_temp_k", "loop_factor",
+            "n_parallel")), T20_K, frm, to)
+    live = np.flatnonzero(in_service)
+    no_r = np.isnan(lines["r_ohm"].to_numpy()) & np.isnan(lines["cross_section_m2"].to_numpy())
+    assert missing == (int(live[no_r[live]][0]) if no_r[live].any() else -1)
+    loops = live[frm[live] == to[live]]
+    assert self_loop == (int(loops[0]) if loops.size else -1)
+    if missing >= 0:
+        with pytest.raises(Exception, match="cross_section_m2"):
+            line_resistance(lines[in_service], (code[in_service], labels))
+        return
+    want = np.full(m, np.nan)
+    if live.size:
+        with np.errstate(all="ignore"):
+            want[in_service] = line_resistance(lines[in_service], (code[in_service], labels))
+    np.testing.assert_array_equal(r, want)  # bit for bit, NaN where NaN

@@ -18,9 +18,9 @@ import pandas as pd
 
 from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
-from gigawatt.models.conductors import MATERIALS, conductor_resistance
+from gigawatt.models.conductors import MATERIALS, T20_K, conductor_resistance
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.dc.ordering import network_arrays, rows_and_zones, tree_order
+from gigawatt.solver.dc.ordering import line_loop_resistances, network_arrays, rows_and_zones, tree_order
 
 STIFF_DROOP = 1e-12
 """Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
@@ -171,12 +171,15 @@ def assemble(case: Case, *, figures=None) -> Network:
         raise CaseError("the case has no buses", file=case.file, field="bus")
     bus_ids = buses["id"].to_numpy()
     live = np.flatnonzero(case.tables["line"]["in_service"].to_numpy(dtype=bool))
-    frm, to = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
+    frm, to = case.ref_rows("line", "from_bus"), case.ref_rows("line", "to_bus")
+    every = live.size == frm.size  # every line in service: no gathered copies
+    if not every:
+        frm, to = frm[live], to[live]
 
     # Zones: connected components over lines; each needs a feed. (The line resistances meanwhile on the worker.)
     *rows, n_zone, zone_of_row = rows_and_zones(n, frm, to)  # the lines from each bus, and to it; the zones
     in_service, r, frm_all, to_all = _lines(case) if figures is None else figures.get("lines")
-    g = 1.0 / r[live]
+    g = 1.0 / (r if every else r[live])
     zone_of_row = zone_of_row.astype(np.int32)  # as scipy's connected_components labels them
     f_table, f_row, f_ids, f_loss, f_bus, f_in, f_vset, f_droop, f_rated, f_k, f_stiff = _feeds(case)
     _check_fed(case, bus_ids, zone_of_row, n_zone, f_bus)
@@ -251,23 +254,30 @@ def _refuse_grid_elements(case: Case) -> None:
 
 
 def _lines(case: Case):
-    """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line."""
+    """In-service mask, loop resistance [Ω] (NaN out of service) and end-bus rows of every line: one kernel
+    (:func:`gigawatt.solver.dc.ordering.line_loop_resistances`, the numbers of :func:`line_resistance`) that
+    releases the GIL, so that a :class:`~gigawatt.solver.dc.case_figures.CaseFigures` worker finding them keeps
+    it free for the assembly."""
     lines = case.tables["line"]
     in_service = lines["in_service"].to_numpy(dtype=bool)
-    r = np.full(len(lines), np.nan)
-    try:
-        code, labels = case.codes("line", "material")
-        if in_service.all():  # no copy of the table
-            r = line_resistance(lines, (code, labels))
-        elif in_service.any():
-            r[in_service] = line_resistance(lines[in_service], (code[in_service], labels))
-    except CaseError as err:
-        raise err.located(file=case.file) from None
+    code, labels = case.codes("line", "material")
+    none = {"rho20_ohm_m": np.nan, "alpha_per_k": np.nan}
+    of = [MATERIALS.get(k, none) for k in labels] + [none]  # code −1: no such material
     frm = case.ref_rows("line", "from_bus")
     to = case.ref_rows("line", "to_bus")
-    self_loop = in_service & (frm == to)
-    if self_loop.any():
-        i = int(np.flatnonzero(self_loop)[0])
+
+    def col(name):
+        return lines[name].to_numpy(dtype=float)
+
+    r, missing, self_loop = line_loop_resistances(
+        in_service, code, np.array([p["rho20_ohm_m"] for p in of]), np.array([p["alpha_per_k"] for p in of]),
+        col("rho20_ohm_m"), col("alpha_per_k"), col("r_ohm"), col("cross_section_m2"), col("length_m"),
+        col("conductor_temp_k"), col("loop_factor"), col("n_parallel"), T20_K, frm, to)
+    if missing >= 0:
+        raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm", file=case.file,
+                        element=f"line '{lines['id'].iloc[missing]}'", field="cross_section_m2")
+    if self_loop >= 0:
+        i = self_loop
         raise CaseError("a line must join two different buses", file=case.file,
                         element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
     return in_service, r, frm, to

@@ -22,7 +22,10 @@ BACKGROUND_MIN_BUSES = 20_000
 """Fewest buses for :class:`CaseFigures` to use a worker thread (and only where the process may use two CPUs);
 below it the thread costs more than it saves."""
 
-ITEMS = ("lines", "rack_p_it_w", "rack_powers", "bus_distance_m", "line_ratings", "result_inputs")
+ITEMS = ("lines", "rack_p_it_w", "rack_powers", "line_ratings", "result_inputs", "bus_distance_m")
+"""The figures, in the order the worker finds them: those that hold the GIL (NumPy and pandas steps) while the
+assembly runs its kernels, which release it; the bus distances, one kernel that releases it too, last, while the
+solve's and the results' Python runs (which asks for them last)."""
 
 
 class CaseFigures:

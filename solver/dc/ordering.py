@@ -330,3 +330,37 @@ def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, t
     return (pos, parent, up, fixed, v_nominal, v_start, k_droop, kv_droop, g_couple, zone_start, zone_end,
             link_start[:-1].copy(), link_start[1:].copy(), zone_v_nominal, zone_g_max, zone_lev, link_a, link_b,
             link_g, link_line)
+
+
+@njit(cache=True, nogil=True)
+def line_loop_resistances(in_service, material, rho_of, alpha_of, rho20, alpha, r_given, area, length, temp,
+                          loop_factor, n_parallel, t20, frm, to):
+    """Loop resistance [Ω] of every line (NaN out of service) in one pass, with the GIL released: the case's
+    ``r_given`` where it is a number, else ``loop_factor`` ρ(T) L / (A n_parallel) with ρ(T) = ρ20 (1 + α (T −
+    ``t20``)) and ρ20, α the line's own or, where NaN, its material's (``rho_of[material]``, ``alpha_of[...]``;
+    code −1 takes their last entry). The same arithmetic, element by element and in the same order, as
+    :func:`gigawatt.solver.dc.assembly.line_resistance` (:func:`gigawatt.models.conductors.conductor_resistance`),
+    so the same numbers; the tests compare the two.
+
+    Returns ``(r, missing, self_loop)``: the resistances, the first in-service line with neither ``r_given``
+    nor ``area`` and the first in-service line whose ends ``frm``, ``to`` are one bus (−1 where none)."""
+    m = in_service.size
+    r = np.full(m, np.nan)
+    missing, self_loop = -1, -1
+    for e in range(m):
+        if not in_service[e]:
+            continue
+        if frm[e] == to[e] and self_loop < 0:
+            self_loop = e
+        if r_given[e] == r_given[e]:
+            r[e] = r_given[e]
+            continue
+        if area[e] != area[e]:
+            if missing < 0:
+                missing = e
+            continue
+        rho = rho20[e] if rho20[e] == rho20[e] else rho_of[material[e]]
+        a = alpha[e] if alpha[e] == alpha[e] else alpha_of[material[e]]
+        rho_t = rho * (1.0 + a * (temp[e] - t20))
+        r[e] = loop_factor[e] * rho_t * length[e] / (area[e] * n_parallel[e])
+    return r, missing, self_loop

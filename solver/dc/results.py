@@ -172,6 +172,8 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
               "converter": conv["id"].to_numpy(), "rack": racks["id"].to_numpy(), "stage": list(STAGES)}
     if figures is None or not figures.uses_lines(f.line_in_service):
         figures = CaseFigures(case, f.line_in_service, background=False)
+    # Asked for in the order the worker finds them (the distances last).
+    ratings = figures.get("line_ratings")
     echoed, built = figures.get("result_inputs")  # the echoed columns and the indexes: found beside the solve
 
     # Variables are gathered and the Dataset made once: each ds[name] = ... merges and realigns every index
@@ -193,7 +195,7 @@ def rows_dataset(case, f: RowFlows, *, version: str, p_it=None, line_temp=None, 
                                                            "long_name": "loop resistance"})
     for field in ("from_bus", "to_bus", "kind", "length_m"):
         ds[f"line_{field}"] = echoed["line", field]
-    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, figures.get("line_ratings"))
+    add_line_ratings(ds, case, np.abs(f.line_i_a), line_temp, ratings)
 
     p_dc, loss_src = f.p_dc_w, f.source_loss_w
     ds["p_dc_w"] = _var("source", "p_dc_w", p_dc)
@@ -260,8 +262,10 @@ def bus_distance_m(case, line_in_service) -> np.ndarray:
 
     n_bus = len(case.tables["bus"])
     live = np.asarray(line_in_service, bool)
-    a, b = case.ref_rows("line", "from_bus")[live], case.ref_rows("line", "to_bus")[live]
-    length = case.tables["line"]["length_m"].to_numpy(float)[live]
+    a, b = case.ref_rows("line", "from_bus"), case.ref_rows("line", "to_bus")
+    length = case.tables["line"]["length_m"].to_numpy(float)
+    if not live.all():  # (every line in service: no gathered copies)
+        a, b, length = a[live], b[live], length[live]
     feeds = np.unique(np.concatenate([case.ref_rows("source", "bus"), case.ref_rows("converter", "to_bus")]))
     return shortest_distances(n_bus, a, b, length, feeds.astype(np.int64))
 
@@ -315,8 +319,8 @@ def _ledger(ds: dict, src, line_loss, loss_src, loss_conv, line_kind, other_supp
     :meth:`gigawatt.cases.case.Case.codes` gives it."""
     def total(name):  # as xarray sums (NaN skipped), on the arrays themselves
         x = ds[name].values
-        nan = np.isnan(x)
-        return float((np.where(nan, 0.0, x) if nan.any() else x).sum())
+        s = x.sum()  # without a NaN, the sum; a NaN makes it NaN, and it is summed again without them
+        return float(np.where(np.isnan(x), 0.0, x).sum() if np.isnan(s) else s)
 
     p_grid = total("source_p_grid_w")
     p_it = total("rack_p_it_w")
