@@ -55,6 +55,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.cooling.loops import LOOP_SETTINGS, LoopNetwork, case_loops, loop_of_racks
+from gigawatt.solver.cooling.repeats import first_same_row, input_bits
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import (NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, incidence,
                                                     prepare_thermal_network)
@@ -499,9 +500,14 @@ def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
 
 
 @njit(cache=True)
-def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out):
-    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`)."""
+def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out, first):
+    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`); a unit whose
+    inputs repeat those of unit ``first[i]`` < i takes its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
     for i in range(a.size):
+        j = first[i]
+        if j < i:
+            t_out[i], p_out[i], status_out[i] = t_out[j], p_out[j], status_out[j]
+            continue
         t, status, _ = chip_fixed_point(a[i], b[i], p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
         t_out[i] = t
         status_out[i] = status
@@ -577,8 +583,9 @@ class ChipPoints:
                 return p_ref.copy(), t_case, iteration, junction_temperature(t_case, plate_share * p_unit_ref, r_jc)
             f = self.f
             t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
-            _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[self.model], self.k_per_k,
-                         self.t_ref_k, t_chip, p_new, status)
+            p_dynamic, p_leak = p_unit_ref * (1 - f), p_unit_ref * f
+            _chip_points(a, b, p_dynamic, p_leak, LEAKAGE_MODELS[self.model], self.k_per_k, self.t_ref_k, t_chip,
+                         p_new, status, first_same_row(input_bits(a, b, p_dynamic, p_leak)))
             bad = np.flatnonzero(status != STATUS_CONVERGED)
             if bad.size:
                 u = int(bad[0])
@@ -723,8 +730,14 @@ def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.
 
 
 @njit(cache=True)
-def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out):
+def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out, first):
+    """:func:`cdu_facility_capacity` of each CDU; a CDU whose inputs repeat those of CDU ``first[i]`` < i takes
+    its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
     for i in range(t_hot_in.size):
+        j = first[i]
+        if j < i:
+            c_out[i], status_out[i], q_max_out[i] = c_out[j], status_out[j], q_max_out[j]
+            continue
         c_out[i], status_out[i], q_max_out[i] = cdu_facility_capacity(t_hot_in[i], t_set, c_hot[i], t_cold_in,
                                                                        ua[i], c_cold_max[i])
 
@@ -735,7 +748,8 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     c_cold, status, q_max = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
     c_max = s["cdu_max_flow_ratio"] * c_hot
     t_f = s["facility_supply_t_k"]
-    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max)
+    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max,
+                    first_same_row(input_bits(t_ret, c_hot, ua, c_max)))
     bad = np.flatnonzero(status != STATUS_OK)
     if bad.size:
         i = int(bad[np.argmax((duty / q_max)[bad])])
