@@ -630,6 +630,7 @@ class HeatState:
     cdu_t_cold_out_k: np.ndarray
     cdu_effectiveness: np.ndarray
     facility: dict                 # scalar results of the facility loop [W, K, kg/s]
+    water: tuple | None = None     # the facility water's mixed stream before recovery (:func:`_facility_water`)
 
 
 def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
@@ -671,8 +672,10 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
     t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
 
+    # the facility water's stream before recovery: worked out once, for heat_offered and with_recovery alike
+    water = _facility_water(s, plant.fws, q_air_rack.sum() + other_loss_w, duty, c_cold)
     heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
-                     t_cold_out, eps, {})
+                     t_cold_out, eps, {}, water)
     if not facility:
         return heat
     return with_recovery(case, plant, heat, p_grid_w, recovery_demand_w, dry_cooler_design, strict)
@@ -689,8 +692,7 @@ def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_grid_w: float,
     s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
     q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
-    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand,
-                    dry_cooler_design, strict)
+    fac = _facility(case, s, fws, _water(heat, s, fws), demand, dry_cooler_design, strict)
     q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
@@ -767,12 +769,20 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     return c_cold, eps
 
 
-def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w,
-              dry_cooler_design: "DryCoolerDesign | None" = None, strict: bool = True) -> dict:
-    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out (the
-    recovery exchanger first, so the dry coolers see the water it leaves, at the facility flow)."""
-    t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return = _facility_water(s, fws, q_air_w, cdu_duty_w,
-                                                                                     cdu_c_cold_w_per_k)
+def _water(heat: HeatState, s, fws: Fluid) -> tuple:
+    """The facility water's mixed stream of a :func:`solve_heat` result (:func:`_facility_water`)."""
+    if heat.water is not None:
+        return heat.water
+    return _facility_water(s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, heat.cdu_duty_w,
+                           heat.cdu_c_cold_w_per_k)
+
+
+def _facility(case, s, fws: Fluid, water: tuple, recovery_demand_w, dry_cooler_design: "DryCoolerDesign | None" = None,
+              strict: bool = True) -> dict:
+    """The facility water loop as one mixed stream (``water``, :func:`_facility_water`): CDUs and air coils in,
+    recovery and dry coolers out (the recovery exchanger first, so the dry coolers see the water it leaves, at
+    the facility flow)."""
+    q_air_w, t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return = water
     q_recovered = min(recovery_demand_w, q_available)
     q_rejected = q_available - q_recovered
     design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
@@ -788,8 +798,9 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
 
 
 def _facility_water(s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k) -> tuple:
-    """The facility water's mixed stream before recovery and dry coolers: (supply [K], air-handler fans [W],
-    air-coil heat [W], capacity rate [W/K], flow [kg/s], pump shaft power [W], heat available [W], return [K])."""
+    """The facility water's mixed stream before recovery and dry coolers: (heat to air ``q_air_w`` [W], supply [K],
+    air-handler fans [W], air-coil heat [W], capacity rate [W/K], flow [kg/s], pump shaft power [W], heat
+    available [W], return [K])."""
     t_f = s["facility_supply_t_k"]
     air_fan = s["air_fan_w_per_w"] * q_air_w
     q_coil = q_air_w + air_fan
@@ -800,7 +811,7 @@ def _facility_water(s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
     q_available = float(cdu_duty_w.sum()) + q_coil + shaft
     t_return = t_f + q_available / c_total if c_total > 0 else t_f
-    return t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return
+    return q_air_w, t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return
 
 
 def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, float, float]:
@@ -809,8 +820,7 @@ def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, flo
     on the heat recovered, without solving the dry coolers (a ``solve_heat(..., facility=False)`` result: a
     time series asks the district-heating stage first, then completes the facility once)."""
     s, fws = plant.settings, plant.fws
-    t_f, _, _, _, _, _, q_available, t_return = _facility_water(
-        s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k)
+    _, t_f, _, _, _, _, _, q_available, t_return = _water(heat, s, fws)
     try:
         check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
     except CaseError as err:
