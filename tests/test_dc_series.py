@@ -142,6 +142,27 @@ def test_forward_then_backward_gives_the_same_answers(kit):
                 assert _ledger_closes(x.energy_balance_residual)
 
 
+def test_fresh_series_shares_the_network_and_starts_over(kit):
+    # A fresh series (the dry coolers' design solve of a time series) reads the same assembled network and
+    # starts from the set-points: its steps equal those of a series of its own, bit for bit, however far the
+    # series it came from has gone, and that one's warm start and step count stay as they were.
+    for case in (_campus_rings(), _with_converter(kit)):
+        p = case.tables["rack"]["p_it_w"].to_numpy(float)
+        series = DCSeries(case)
+        for s in (0.3, 0.9, 0.6):
+            series.step(p * s)
+        v, done = series.v.copy(), series.steps_done
+        fresh = series.fresh()
+        assert fresh.net is series.net and fresh.steps_done == 0
+        own = DCSeries(case)
+        for s in (1.0, 0.7):
+            a, b = fresh.step(p * s), own.step(p * s)
+            for name in FIGURES:
+                assert getattr(a, name) == getattr(b, name), name
+            assert np.array_equal(a.v_pu, b.v_pu)
+        assert np.array_equal(series.v, v) and series.steps_done == done
+
+
 def _stepwise(case, scale):
     p = case.tables["rack"]["p_it_w"].to_numpy(float)
     series = DCSeries(case)
