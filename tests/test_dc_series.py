@@ -336,3 +336,32 @@ def test_rack_powers_one_step_equals_batch_and_rack_powers():
             np.testing.assert_array_equal(got_batch, np.tile(expected, (3, 1)))
     same = RackPowers(base)  # one model for all racks: a slice, no gathered copy
     assert all(isinstance(g[1], slice) for g in same.groups)
+
+
+def test_rack_ratings_checked_once_then_the_same_numbers():
+    # A time series' racks keep their shelves' output voltages and ratings: RackPowers has them checked by its
+    # first call of each loss model and not again; the later calls give the first call's numbers exactly, and
+    # every loss model gives the same loss with and without the check.
+    from gigawatt.models.converter_losses import BUILT_IN_MODELS, make_loss_model
+    from gigawatt.solver.dc.series import RackPowers
+
+    base = gw.load_case()
+    chain = RackPowers(base)
+    p = base.tables["rack"]["p_it_w"].to_numpy(float) * 0.7
+    assert not chain._ratings_ok
+    first = chain(p)
+    assert chain._ratings_ok == {g[0] for g in chain.groups}
+    for got, want in zip(chain(p), first):
+        np.testing.assert_array_equal(got, want)
+    params = [BUILT_IN_MODELS["shelf_800_50"], BUILT_IN_MODELS["sst_98"],
+              {"kind": "quadratic", "a_w": 1e3, "b_v": 2.0, "c_ohm": 0.01},
+              {"kind": "transformer", "no_load_loss_fraction": 0.002, "load_loss_fraction": 0.01, "power_factor": 0.95}]
+    x = np.linspace(0.0, 2e5, 9)
+    for par in params:
+        model = make_loss_model(par["kind"], {k: v for k, v in par.items() if k != "kind"}, name="m")
+        np.testing.assert_array_equal(model.loss_w(x, 800.0, 1e5, ratings_checked=True), model.loss_w(x, 800.0, 1e5))
+    racks = base.tables["rack"].copy()
+    racks.loc[racks.index[2], "shelf_rated_power_w"] = 0.0
+    bad = base.with_tables({"rack": racks})
+    with pytest.raises(CaseError, match="rated power must be > 0"):
+        RackPowers(bad)(p)

@@ -166,6 +166,8 @@ class RackPowers:
         self.groups = [(name, slice(None) if idx.size == names.size else idx, idx[0], v_out[idx], rated[idx])
                        for name in dict.fromkeys(names.tolist()) if name != ""
                        for idx in [np.flatnonzero(names == name)]]
+        # the groups whose (constant) output voltages and ratings a call has found good: not checked again
+        self._ratings_ok: set = set()
 
     def __call__(self, p_it: np.ndarray):
         """(p_in, shelf loss, regulator loss) [W] at IT powers ``p_it`` [W] of shape (..., racks)."""
@@ -173,14 +175,18 @@ class RackPowers:
         shelf = np.zeros(p_out.shape)
         for name, idx, first, v_out, rated in self.groups:
             p = p_out[..., idx]
+            checked = name in self._ratings_ok
             try:
                 if p.ndim == 1:  # one step (a time series' chain): the group's arrays as they are
-                    shelf[idx] = self.models[name].loss_w(p, v_out, rated)
-                    continue
-                shelf[..., idx] = self.models[name].loss_w(p.ravel(), np.broadcast_to(v_out, p.shape).ravel(),
-                                                           np.broadcast_to(rated, p.shape).ravel()).reshape(p.shape)
+                    shelf[idx] = self.models[name].loss_w(p, v_out, rated, ratings_checked=checked)
+                else:
+                    shelf[..., idx] = self.models[name].loss_w(
+                        p.ravel(), np.broadcast_to(v_out, p.shape).ravel(), np.broadcast_to(rated, p.shape).ravel(),
+                        ratings_checked=checked).reshape(p.shape)
             except CaseError as err:
                 raise err.located(element=f"rack '{self.ids[first]}' (loss model '{name}')") from None
+            if p.size:  # (an empty batch checked nothing)
+                self._ratings_ok.add(name)
         return p_out + shelf, shelf, p_out - p_it
 
 
