@@ -2,7 +2,7 @@
 (:mod:`gigawatt.solver.cooling.repeats`): each element's first twin against a plain dictionary of the rows'
 bytes (hypothesis, rows drawn from a small pool so that they repeat, with NaN, both zeros and infinities), and
 the chip and CDU kernels with the shortcut against the same kernels solving every element (``first`` the
-identity): equal to the last bit, since a repeat takes the answer of the same function of the same inputs.
+rows of distinct bits): equal to the last bit, since a repeat takes the answer of the same function of the same inputs.
 Runs jitted here and as plain Python (``NUMBA_DISABLE_JIT=1``, listed in ``tests/test_without_jit.py``).
 """
 from __future__ import annotations
@@ -14,6 +14,11 @@ from hypothesis import strategies as hs
 from gigawatt.models.chips import LEAKAGE_MODELS
 from gigawatt.solver.cooling import stage
 from gigawatt.solver.cooling.repeats import first_same_row, input_bits
+
+def EVERY_ONE(n):
+    """Bits that differ from row to row: the kernels then solve every element."""
+    return np.arange(n, dtype=np.int64)[:, None]
+
 
 POOL = [0.0, -0.0, 1.0, 1.0 + 2.0 ** -52, -3.5, np.nan, np.inf, -np.inf, 1e300, 5e-324]
 
@@ -53,12 +58,13 @@ def test_chip_kernel_with_repeats_equals_solving_every_unit():
     rng = np.random.default_rng(7)
     a, b, p_dyn, p_leak = _chip_inputs(rng, 200)
     p_dyn[17] = np.nextafter(p_dyn[17], np.inf)  # one ulp off its twins: solved on its own
-    twins = first_same_row(input_bits(a, b, p_dyn, p_leak))
+    bits = input_bits(a, b, p_dyn, p_leak)
+    twins = first_same_row(bits)
     assert twins[17] == 17 and np.unique(twins).size == 6
     out = []
-    for first in (twins, np.arange(a.size)):
+    for rows in (bits, EVERY_ONE(a.size)):
         t, p, status = np.empty(a.size), np.empty(a.size), np.empty(a.size, dtype=np.int64)
-        stage._chip_points(a, b, p_dyn, p_leak, LEAKAGE_MODELS["exponential"], 0.02, 333.15, t, p, status, first)
+        stage._chip_points(a, b, p_dyn, p_leak, LEAKAGE_MODELS["exponential"], 0.02, 333.15, t, p, status, rows)
         out.append((t, p, status))
     for got, want in zip(*out):
         assert np.array_equal(got, want)
@@ -72,12 +78,12 @@ def test_cdu_kernel_with_repeats_equals_solving_every_cdu():
     ua = rng.uniform(2e5, 4e5, 4)[kind]
     c_max = 2.0 * c_hot
     t_ret[3] = 300.0  # below the set-point: no duty
-    twins = first_same_row(input_bits(t_ret, c_hot, ua, c_max))
-    assert np.unique(twins).size == 5  # four kinds and the one below its set-point
+    bits = input_bits(t_ret, c_hot, ua, c_max)
+    assert np.unique(first_same_row(bits)).size == 5  # four kinds and the one below its set-point
     out = []
-    for first in (twins, np.arange(kind.size)):
+    for rows in (bits, EVERY_ONE(kind.size)):
         c, status, q_max = np.empty(kind.size), np.empty(kind.size, dtype=np.int64), np.empty(kind.size)
-        stage._cdu_capacities(t_ret, 313.15, c_hot, 305.15, ua, c_max, c, status, q_max, first)
+        stage._cdu_capacities(t_ret, 313.15, c_hot, 305.15, ua, c_max, c, status, q_max, rows)
         out.append((c, status, q_max))
     for got, want in zip(*out):
         assert np.array_equal(got, want, equal_nan=True)

@@ -500,9 +500,11 @@ def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
 
 
 @njit(cache=True)
-def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out, first):
+def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out, bits):
     """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`); a unit whose
-    inputs repeat those of unit ``first[i]`` < i takes its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
+    inputs' ``bits`` (:func:`~gigawatt.solver.cooling.repeats.input_bits`) repeat those of an earlier unit takes
+    its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
+    first = first_same_row(bits)
     for i in range(a.size):
         j = first[i]
         if j < i:
@@ -585,7 +587,7 @@ class ChipPoints:
             t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
             p_dynamic, p_leak = p_unit_ref * (1 - f), p_unit_ref * f
             _chip_points(a, b, p_dynamic, p_leak, LEAKAGE_MODELS[self.model], self.k_per_k, self.t_ref_k, t_chip,
-                         p_new, status, first_same_row(input_bits(a, b, p_dynamic, p_leak)))
+                         p_new, status, input_bits(a, b, p_dynamic, p_leak))
             bad = np.flatnonzero(status != STATUS_CONVERGED)
             if bad.size:
                 u = int(bad[0])
@@ -732,9 +734,11 @@ def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.
 
 
 @njit(cache=True)
-def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out, first):
-    """:func:`cdu_facility_capacity` of each CDU; a CDU whose inputs repeat those of CDU ``first[i]`` < i takes
-    its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
+def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out, bits):
+    """:func:`cdu_facility_capacity` of each CDU; a CDU whose inputs' ``bits``
+    (:func:`~gigawatt.solver.cooling.repeats.input_bits`) repeat those of an earlier CDU takes its answer
+    (:mod:`gigawatt.solver.cooling.repeats`)."""
+    first = first_same_row(bits)
     for i in range(t_hot_in.size):
         j = first[i]
         if j < i:
@@ -751,7 +755,7 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     c_max = s["cdu_max_flow_ratio"] * c_hot
     t_f = s["facility_supply_t_k"]
     _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max,
-                    first_same_row(input_bits(t_ret, c_hot, ua, c_max)))
+                    input_bits(t_ret, c_hot, ua, c_max))
     bad = np.flatnonzero(status != STATUS_OK)
     if bad.size:
         i = int(bad[np.argmax((duty / q_max)[bad])])
