@@ -151,13 +151,14 @@ class QuadraticLoss:
         return cls(**{f: _number(params[f], name=name, field=f, low=0.0, allowed=">= 0")
                       for f, _, _ in cls.FIELDS})
 
-    def loss_w(self, p_out_w, v_out_v, rated_power_w):
+    def loss_w(self, p_out_w, v_out_v, rated_power_w, *, ratings_checked: bool = False):
         """Loss [W] at output power ``p_out_w`` [W] and output voltage ``v_out_v`` [V] (> 0).
 
-        ``rated_power_w`` [W] is accepted for a common signature and not used.
+        ``rated_power_w`` [W] is accepted for a common signature and not used. ``ratings_checked``: the caller
+        has had these voltages checked by an earlier call (a time series' constant ones): not checked again.
         """
         p, v, _ = _as_arrays(p_out_w, v_out_v, rated_power_w)
-        if np.any(v <= 0):
+        if not ratings_checked and np.any(v <= 0):
             raise CaseError(f"output voltage must be > 0 for loss model kind '{self.KIND}'",
                             field="v_out_v", value=float(v[v <= 0].flat[0]), allowed="> 0")
         i = np.abs(p / v)
@@ -242,13 +243,14 @@ class EfficiencyCurveLoss:
                     allowed=f"<= {x[k] / (x[k] + loss[k - 1]):.6g} at this load (loss non-decreasing)")
         return cls(load_fraction=x, efficiency=eta)
 
-    def loss_w(self, p_out_w, v_out_v, rated_power_w):
+    def loss_w(self, p_out_w, v_out_v, rated_power_w, *, ratings_checked: bool = False):
         """Loss [W] at output power ``p_out_w`` [W] (>= 0) of a converter rated ``rated_power_w`` [W] (> 0).
 
-        ``v_out_v`` [V] is accepted for a common signature and not used.
+        ``v_out_v`` [V] is accepted for a common signature and not used. ``ratings_checked``: the caller has had
+        these ratings checked by an earlier call (a time series' constant ones): not checked again.
         """
         p, _, rated = _as_arrays(p_out_w, v_out_v, rated_power_w)
-        if np.any(rated <= 0):
+        if not ratings_checked and np.any(rated <= 0):
             raise CaseError(f"rated power must be > 0 for loss model kind '{self.KIND}'",
                             field="rated_power_w", value=float(rated[rated <= 0].flat[0]), allowed="> 0")
         _check_p_out(p)
@@ -286,8 +288,9 @@ class ConstantEfficiencyLoss:
         return cls(efficiency=_number(params["efficiency"], name=name, field="efficiency", low=0.0, high=1.0,
                                       low_open=True, allowed="(0, 1]"))
 
-    def loss_w(self, p_out_w, v_out_v, rated_power_w):
-        """Loss [W] at output power ``p_out_w`` [W] (>= 0); ``v_out_v`` and ``rated_power_w`` unused."""
+    def loss_w(self, p_out_w, v_out_v, rated_power_w, *, ratings_checked: bool = False):
+        """Loss [W] at output power ``p_out_w`` [W] (>= 0); ``v_out_v``, ``rated_power_w`` and
+        ``ratings_checked`` unused."""
         p, _, _ = _as_arrays(p_out_w, v_out_v, rated_power_w)
         _check_p_out(p)
         return p * (1.0 / self.efficiency - 1.0)
@@ -337,13 +340,13 @@ class TransformerLoss:
                      allowed="(0, 1]")
         return cls(no_load_loss_fraction=p0, load_loss_fraction=pk, power_factor=pf)
 
-    def loss_w(self, p_out_w, v_out_v, rated_power_w):
+    def loss_w(self, p_out_w, v_out_v, rated_power_w, *, ratings_checked: bool = False):
         """Loss [W] at output power ``p_out_w`` [W] (>= 0) of a transformer rated ``rated_power_w`` [VA] (> 0);
-        ``v_out_v`` unused."""
+        ``v_out_v`` unused; ``ratings_checked``: as :meth:`EfficiencyCurveLoss.loss_w`."""
         from gigawatt.models.ac_chain import transformer_loss_w
 
         p, _, rated = _as_arrays(p_out_w, v_out_v, rated_power_w)
-        if np.any(rated <= 0):
+        if not ratings_checked and np.any(rated <= 0):
             raise CaseError(f"rated power must be > 0 for loss model kind '{self.KIND}'",
                             field="rated_power_w", value=float(rated[rated <= 0].flat[0]), allowed="> 0")
         _check_p_out(p)
@@ -413,8 +416,9 @@ class AcCurrentQuadraticLoss:
                                      allowed="a finite reactive power")
         return cls(**values)
 
-    def loss_w(self, p_out_w, v_out_v, rated_power_w):
-        """Loss [W] at the signed DC output ``p_out_w`` [W]; ``v_out_v`` and ``rated_power_w`` unused."""
+    def loss_w(self, p_out_w, v_out_v, rated_power_w, *, ratings_checked: bool = False):
+        """Loss [W] at the signed DC output ``p_out_w`` [W]; ``v_out_v``, ``rated_power_w`` and ``ratings_checked``
+        unused."""
         from gigawatt.models.dc_elements import station_ac_power_w
 
         p, _, _ = _as_arrays(p_out_w, v_out_v, rated_power_w)

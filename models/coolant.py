@@ -531,6 +531,10 @@ def check_coolant_temperatures(table: CoolantTable, t_k, *, field: str = "t_k") 
     """The range checks of :func:`coolant_properties` alone (no property evaluated): raises the same
     :class:`~gigawatt.errors.CaseError` for a temperature [K] that is not finite, outside the fluid's validity
     or outside the table's grid; returns the temperatures as a flat float array."""
+    if type(t_k) is float:  # one temperature (a step's facility return): a good one returns early
+        lim, grid = table.limits, table.t_k
+        if lim.t_low_k <= t_k <= lim.t_high_k and grid[0] <= t_k <= grid[-1]:  # (NaN fails: the full checks)
+            return np.array([t_k])
     flat = np.asarray(t_k, dtype=float).ravel()
     bad = ~np.isfinite(flat)
     if bad.any():

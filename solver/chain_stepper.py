@@ -78,7 +78,7 @@ class ChainStepper:
 
             self.plant = prepare_cooling(case, self.dc.rack_shelf_loss if self.dc.net is None
                                          else self.dc.net.rack_shelf_loss)
-            self.dry_cooler_design = _dry_cooler_design(case, self.plant)
+            self.dry_cooler_design = _dry_cooler_design(case, self.plant, self.dc)
             from gigawatt.solver.cooling.stage import ChipPoints
 
             self.chip_points = ChipPoints(case, self.plant)  # the step's plant differs in its ambient only
@@ -219,14 +219,15 @@ class ChainStepper:
         return out
 
 
-def _dry_cooler_design(case, plant):
-    """What the dry coolers are sized for: the case at full IT load (its ``p_it_w``), solved once on a DC
-    network of its own (the series' warm start and step count stay untouched)."""
+def _dry_cooler_design(case, plant, series):
+    """What the dry coolers are sized for: the case at full IT load (its ``p_it_w``), solved once by a DC series
+    of its own (``series``'s network, not assembled again; the series' warm start and step count stay
+    untouched)."""
     from gigawatt.solver.cooling.stage import chip_operating_points, dry_cooler_design_of, solve_heat
     from gigawatt.solver.dc.series_grid import dc_series
 
     p_it = chip_operating_points(case, plant)[0]
-    dc = dc_series(case).step(p_it)
+    dc = (dc_series(case) if series.net is None else series.fresh()).step(p_it)
     heat = solve_heat(case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.heat_other_w, dc.p_in_w,
                       strict=False)
     return dry_cooler_design_of(heat, plant)

@@ -142,6 +142,27 @@ def test_forward_then_backward_gives_the_same_answers(kit):
                 assert _ledger_closes(x.energy_balance_residual)
 
 
+def test_fresh_series_shares_the_network_and_starts_over(kit):
+    # A fresh series (the dry coolers' design solve of a time series) reads the same assembled network and
+    # starts from the set-points: its steps equal those of a series of its own, bit for bit, however far the
+    # series it came from has gone, and that one's warm start and step count stay as they were.
+    for case in (_campus_rings(), _with_converter(kit)):
+        p = case.tables["rack"]["p_it_w"].to_numpy(float)
+        series = DCSeries(case)
+        for s in (0.3, 0.9, 0.6):
+            series.step(p * s)
+        v, done = series.v.copy(), series.steps_done
+        fresh = series.fresh()
+        assert fresh.net is series.net and fresh.steps_done == 0
+        own = DCSeries(case)
+        for s in (1.0, 0.7):
+            a, b = fresh.step(p * s), own.step(p * s)
+            for name in FIGURES:
+                assert getattr(a, name) == getattr(b, name), name
+            assert np.array_equal(a.v_pu, b.v_pu)
+        assert np.array_equal(series.v, v) and series.steps_done == done
+
+
 def _stepwise(case, scale):
     p = case.tables["rack"]["p_it_w"].to_numpy(float)
     series = DCSeries(case)
@@ -315,3 +336,32 @@ def test_rack_powers_one_step_equals_batch_and_rack_powers():
             np.testing.assert_array_equal(got_batch, np.tile(expected, (3, 1)))
     same = RackPowers(base)  # one model for all racks: a slice, no gathered copy
     assert all(isinstance(g[1], slice) for g in same.groups)
+
+
+def test_rack_ratings_checked_once_then_the_same_numbers():
+    # A time series' racks keep their shelves' output voltages and ratings: RackPowers has them checked by its
+    # first call of each loss model and not again; the later calls give the first call's numbers exactly, and
+    # every loss model gives the same loss with and without the check.
+    from gigawatt.models.converter_losses import BUILT_IN_MODELS, make_loss_model
+    from gigawatt.solver.dc.series import RackPowers
+
+    base = gw.load_case()
+    chain = RackPowers(base)
+    p = base.tables["rack"]["p_it_w"].to_numpy(float) * 0.7
+    assert not chain._ratings_ok
+    first = chain(p)
+    assert chain._ratings_ok == {g[0] for g in chain.groups}
+    for got, want in zip(chain(p), first):
+        np.testing.assert_array_equal(got, want)
+    params = [BUILT_IN_MODELS["shelf_800_50"], BUILT_IN_MODELS["sst_98"],
+              {"kind": "quadratic", "a_w": 1e3, "b_v": 2.0, "c_ohm": 0.01},
+              {"kind": "transformer", "no_load_loss_fraction": 0.002, "load_loss_fraction": 0.01, "power_factor": 0.95}]
+    x = np.linspace(0.0, 2e5, 9)
+    for par in params:
+        model = make_loss_model(par["kind"], {k: v for k, v in par.items() if k != "kind"}, name="m")
+        np.testing.assert_array_equal(model.loss_w(x, 800.0, 1e5, ratings_checked=True), model.loss_w(x, 800.0, 1e5))
+    racks = base.tables["rack"].copy()
+    racks.loc[racks.index[2], "shelf_rated_power_w"] = 0.0
+    bad = base.with_tables({"rack": racks})
+    with pytest.raises(CaseError, match="rated power must be > 0"):
+        RackPowers(bad)(p)

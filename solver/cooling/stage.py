@@ -55,6 +55,7 @@ from gigawatt.models.cooling_plant import (FACILITY_WATER_CLASSES, STATUS_CAPACI
 from gigawatt.models.flow_correlations import GRAVITY_M_S2, pressure_drop_darcy_weisbach
 from gigawatt.models.racks import chip_powers, rack_powers
 from gigawatt.solver.cooling.loops import LOOP_SETTINGS, LoopNetwork, case_loops, loop_of_racks
+from gigawatt.solver.cooling.repeats import first_same_row, input_bits
 from gigawatt.solver.numerics.hydraulic_network import HydraulicResult, solve_hydraulic_network
 from gigawatt.solver.numerics.thermal_kernel import (NODE_HEAT, NODE_JUNCTION, NODE_SUPPLY, incidence,
                                                     prepare_thermal_network)
@@ -499,9 +500,16 @@ def thermal_pipe_loop(loops: LoopNetwork) -> np.ndarray:
 
 
 @njit(cache=True)
-def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out):
-    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`)."""
+def _chip_points(a, b, p_dynamic, p_leak_ref, model, k_per_k, t_ref_k, t_out, p_out, status_out, bits):
+    """Per rack: chip temperature T = a + b P(T) and power P(T) (see :func:`chip_fixed_point`); a unit whose
+    inputs' ``bits`` (:func:`~gigawatt.solver.cooling.repeats.input_bits`) repeat those of an earlier unit takes
+    its answer (:mod:`gigawatt.solver.cooling.repeats`)."""
+    first = first_same_row(bits)
     for i in range(a.size):
+        j = first[i]
+        if j < i:
+            t_out[i], p_out[i], status_out[i] = t_out[j], p_out[j], status_out[j]
+            continue
         t, status, _ = chip_fixed_point(a[i], b[i], p_dynamic[i], model, p_leak_ref[i], k_per_k, t_ref_k)
         t_out[i] = t
         status_out[i] = status
@@ -577,8 +585,9 @@ class ChipPoints:
                 return p_ref.copy(), t_case, iteration, junction_temperature(t_case, plate_share * p_unit_ref, r_jc)
             f = self.f
             t_chip, p_new, status = np.empty_like(a), np.empty_like(a), np.empty(a.size, dtype=np.int64)
-            _chip_points(a, b, p_unit_ref * (1 - f), p_unit_ref * f, LEAKAGE_MODELS[self.model], self.k_per_k,
-                         self.t_ref_k, t_chip, p_new, status)
+            p_dynamic, p_leak = p_unit_ref * (1 - f), p_unit_ref * f
+            _chip_points(a, b, p_dynamic, p_leak, LEAKAGE_MODELS[self.model], self.k_per_k, self.t_ref_k, t_chip,
+                         p_new, status, input_bits(a, b, p_dynamic, p_leak))
             bad = np.flatnonzero(status != STATUS_CONVERGED)
             if bad.size:
                 u = int(bad[0])
@@ -623,6 +632,7 @@ class HeatState:
     cdu_t_cold_out_k: np.ndarray
     cdu_effectiveness: np.ndarray
     facility: dict                 # scalar results of the facility loop [W, K, kg/s]
+    water: tuple | None = None     # the facility water's mixed stream before recovery (:func:`_facility_water`)
 
 
 def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_shelf_loss_w,
@@ -664,8 +674,10 @@ def solve_heat(case, plant: CoolingPlant, rack_p_it_w, rack_vrm_loss_w, rack_she
     c_cold, eps = _cdus(case, s, loops, t_ret, c_hot, plant.cdu_ua_w_per_k, duty)
     t_cold_out = t_f + np.divide(duty, c_cold, out=np.zeros_like(duty), where=c_cold > 0)
 
+    # the facility water's stream before recovery: worked out once, for heat_offered and with_recovery alike
+    water = _facility_water(s, plant.fws, q_air_rack.sum() + other_loss_w, duty, c_cold)
     heat = HeatState(q_liq, q_air_rack, t_out, unit_t_out, other_loss_w, th, loop_loss, t_ret, duty, c_cold,
-                     t_cold_out, eps, {})
+                     t_cold_out, eps, {}, water)
     if not facility:
         return heat
     return with_recovery(case, plant, heat, p_grid_w, recovery_demand_w, dry_cooler_design, strict)
@@ -682,8 +694,7 @@ def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_grid_w: float,
     s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
     q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
-    fac = _facility(case, s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, duty, c_cold, demand,
-                    dry_cooler_design, strict)
+    fac = _facility(case, s, fws, _water(heat, s, fws), demand, dry_cooler_design, strict)
     q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
     q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
@@ -723,8 +734,16 @@ def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.
 
 
 @njit(cache=True)
-def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out):
+def _cdu_capacities(t_hot_in, t_set, c_hot, t_cold_in, ua, c_cold_max, c_out, status_out, q_max_out, bits):
+    """:func:`cdu_facility_capacity` of each CDU; a CDU whose inputs' ``bits``
+    (:func:`~gigawatt.solver.cooling.repeats.input_bits`) repeat those of an earlier CDU takes its answer
+    (:mod:`gigawatt.solver.cooling.repeats`)."""
+    first = first_same_row(bits)
     for i in range(t_hot_in.size):
+        j = first[i]
+        if j < i:
+            c_out[i], status_out[i], q_max_out[i] = c_out[j], status_out[j], q_max_out[j]
+            continue
         c_out[i], status_out[i], q_max_out[i] = cdu_facility_capacity(t_hot_in[i], t_set, c_hot[i], t_cold_in,
                                                                        ua[i], c_cold_max[i])
 
@@ -735,7 +754,8 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     c_cold, status, q_max = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
     c_max = s["cdu_max_flow_ratio"] * c_hot
     t_f = s["facility_supply_t_k"]
-    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max)
+    _cdu_capacities(t_ret, s["tcs_supply_t_k"], c_hot, t_f, ua, c_max, c_cold, status, q_max,
+                    input_bits(t_ret, c_hot, ua, c_max))
     bad = np.flatnonzero(status != STATUS_OK)
     if bad.size:
         i = int(bad[np.argmax((duty / q_max)[bad])])
@@ -753,12 +773,20 @@ def _cdus(case, s, loops, t_ret, c_hot, ua, duty):
     return c_cold, eps
 
 
-def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k, recovery_demand_w,
-              dry_cooler_design: "DryCoolerDesign | None" = None, strict: bool = True) -> dict:
-    """The facility water loop as one mixed stream: CDUs and air coils in, recovery and dry coolers out (the
-    recovery exchanger first, so the dry coolers see the water it leaves, at the facility flow)."""
-    t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return = _facility_water(s, fws, q_air_w, cdu_duty_w,
-                                                                                     cdu_c_cold_w_per_k)
+def _water(heat: HeatState, s, fws: Fluid) -> tuple:
+    """The facility water's mixed stream of a :func:`solve_heat` result (:func:`_facility_water`)."""
+    if heat.water is not None:
+        return heat.water
+    return _facility_water(s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, heat.cdu_duty_w,
+                           heat.cdu_c_cold_w_per_k)
+
+
+def _facility(case, s, fws: Fluid, water: tuple, recovery_demand_w, dry_cooler_design: "DryCoolerDesign | None" = None,
+              strict: bool = True) -> dict:
+    """The facility water loop as one mixed stream (``water``, :func:`_facility_water`): CDUs and air coils in,
+    recovery and dry coolers out (the recovery exchanger first, so the dry coolers see the water it leaves, at
+    the facility flow)."""
+    q_air_w, t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return = water
     q_recovered = min(recovery_demand_w, q_available)
     q_rejected = q_available - q_recovered
     design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
@@ -774,8 +802,9 @@ def _facility(case, s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
 
 
 def _facility_water(s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_k) -> tuple:
-    """The facility water's mixed stream before recovery and dry coolers: (supply [K], air-handler fans [W],
-    air-coil heat [W], capacity rate [W/K], flow [kg/s], pump shaft power [W], heat available [W], return [K])."""
+    """The facility water's mixed stream before recovery and dry coolers: (heat to air ``q_air_w`` [W], supply [K],
+    air-handler fans [W], air-coil heat [W], capacity rate [W/K], flow [kg/s], pump shaft power [W], heat
+    available [W], return [K])."""
     t_f = s["facility_supply_t_k"]
     air_fan = s["air_fan_w_per_w"] * q_air_w
     q_coil = q_air_w + air_fan
@@ -786,7 +815,7 @@ def _facility_water(s, fws: Fluid, q_air_w: float, cdu_duty_w, cdu_c_cold_w_per_
     shaft = fws.density_kg_m3 * GRAVITY_M_S2 * q_vol * s["facility_pump_head_m"] / s["facility_pump_efficiency"]
     q_available = float(cdu_duty_w.sum()) + q_coil + shaft
     t_return = t_f + q_available / c_total if c_total > 0 else t_f
-    return t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return
+    return q_air_w, t_f, air_fan, q_coil, c_total, m, shaft, q_available, t_return
 
 
 def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, float, float]:
@@ -795,8 +824,7 @@ def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, flo
     on the heat recovered, without solving the dry coolers (a ``solve_heat(..., facility=False)`` result: a
     time series asks the district-heating stage first, then completes the facility once)."""
     s, fws = plant.settings, plant.fws
-    t_f, _, _, _, _, _, q_available, t_return = _facility_water(
-        s, fws, heat.rack_q_air_w.sum() + heat.q_air_other_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k)
+    _, t_f, _, _, _, _, _, q_available, t_return = _water(heat, s, fws)
     try:
         check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
     except CaseError as err:

@@ -166,6 +166,8 @@ class RackPowers:
         self.groups = [(name, slice(None) if idx.size == names.size else idx, idx[0], v_out[idx], rated[idx])
                        for name in dict.fromkeys(names.tolist()) if name != ""
                        for idx in [np.flatnonzero(names == name)]]
+        # the groups whose (constant) output voltages and ratings a call has found good: not checked again
+        self._ratings_ok: set = set()
 
     def __call__(self, p_it: np.ndarray):
         """(p_in, shelf loss, regulator loss) [W] at IT powers ``p_it`` [W] of shape (..., racks)."""
@@ -173,14 +175,18 @@ class RackPowers:
         shelf = np.zeros(p_out.shape)
         for name, idx, first, v_out, rated in self.groups:
             p = p_out[..., idx]
+            checked = name in self._ratings_ok
             try:
                 if p.ndim == 1:  # one step (a time series' chain): the group's arrays as they are
-                    shelf[idx] = self.models[name].loss_w(p, v_out, rated)
-                    continue
-                shelf[..., idx] = self.models[name].loss_w(p.ravel(), np.broadcast_to(v_out, p.shape).ravel(),
-                                                           np.broadcast_to(rated, p.shape).ravel()).reshape(p.shape)
+                    shelf[idx] = self.models[name].loss_w(p, v_out, rated, ratings_checked=checked)
+                else:
+                    shelf[..., idx] = self.models[name].loss_w(
+                        p.ravel(), np.broadcast_to(v_out, p.shape).ravel(), np.broadcast_to(rated, p.shape).ravel(),
+                        ratings_checked=checked).reshape(p.shape)
             except CaseError as err:
                 raise err.located(element=f"rack '{self.ids[first]}' (loss model '{name}')") from None
+            if p.size:  # (an empty batch checked nothing)
+                self._ratings_ok.add(name)
         return p_out + shelf, shelf, p_out - p_it
 
 
@@ -188,10 +194,11 @@ class DCSeries:
     """A case's DC network, assembled once, solved step after step (see the module notes).
 
     ``step(p_it)`` warm-starts from the previous step's voltages; the series holds nothing else between
-    steps, so stepping the same powers in any order gives the same answers to the solver tolerance.
+    steps, so stepping the same powers in any order gives the same answers to the solver tolerance. ``net``:
+    the case's assembled network if already at hand (:meth:`fresh`; the solve only reads it).
     """
 
-    def __init__(self, case):
+    def __init__(self, case, net=None):
         self.case = case
         self.settings = case.settings["solver"]
         if self.settings["conductor_temperature"] != "fixed":
@@ -199,7 +206,7 @@ class DCSeries:
                             "a time series takes each line at its conductor_temp_k", file=case.file,
                             element="[solver]", field="conductor_temperature",
                             value=self.settings["conductor_temperature"], allowed="fixed along a time axis")
-        self.net = assemble(case)
+        self.net = assemble(case) if net is None else net
         self.bipolar = (case.settings.get("dc") or {}).get("system") == "bipolar"
         self.v = self.net.v_start.copy()  # [V] warm start, solver positions
         self.v_prev = self.v.copy()  # [V] the step before (for the predictor of the start)
@@ -217,6 +224,11 @@ class DCSeries:
         zn = self.net.zones  # each voltage level: its zones, its buses and its feeds (fixed for the series)
         self._levels = [(z0, z1, zn.start[z0], zn.end[z1 - 1], level_feeds(self.net, zn.start[z0], zn.end[z1 - 1]))
                         for _, z0, z1 in zn.levels]
+
+    def fresh(self) -> "DCSeries":
+        """A series of the same case and network from its first step (its own start and step count), without
+        assembling the network again."""
+        return DCSeries(self.case, net=self.net)
 
     def step(self, rack_p_it_w) -> DCStep:
         """Solve the network with the racks at IT powers ``rack_p_it_w`` [W] (one per rack-table row).
