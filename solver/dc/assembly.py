@@ -109,11 +109,16 @@ def conductor_properties(lines: pd.DataFrame, material: tuple | None = None) -> 
         code = pd.Index(labels).get_indexer(lines["material"].to_numpy())
     rho = lines["rho20_ohm_m"].to_numpy(dtype=float)
     alpha = lines["alpha_per_k"].to_numpy(dtype=float)
-    none = {"rho20_ohm_m": np.nan, "alpha_per_k": np.nan}
-    of = [MATERIALS.get(k, none) for k in labels] + [none]  # code −1: no such material
-    rho_of = np.array([p["rho20_ohm_m"] for p in of])
-    alpha_of = np.array([p["alpha_per_k"] for p in of])
+    rho_of, alpha_of = _material_constants(labels)
     return np.where(np.isnan(rho), rho_of[code], rho), np.where(np.isnan(alpha), alpha_of[code], alpha)
+
+
+def _material_constants(labels) -> tuple[np.ndarray, np.ndarray]:
+    """ρ20 [Ω·m] and α [1/K] of each material label (NaN for an unknown one), with a last NaN entry for code −1
+    (no such material)."""
+    none = {"rho20_ohm_m": np.nan, "alpha_per_k": np.nan}
+    of = [MATERIALS.get(k, none) for k in labels] + [none]
+    return np.array([p["rho20_ohm_m"] for p in of]), np.array([p["alpha_per_k"] for p in of])
 
 
 def line_resistance(lines: pd.DataFrame, material: tuple | None = None) -> np.ndarray:
@@ -261,8 +266,7 @@ def _lines(case: Case):
     lines = case.tables["line"]
     in_service = lines["in_service"].to_numpy(dtype=bool)
     code, labels = case.codes("line", "material")
-    none = {"rho20_ohm_m": np.nan, "alpha_per_k": np.nan}
-    of = [MATERIALS.get(k, none) for k in labels] + [none]  # code −1: no such material
+    rho_of, alpha_of = _material_constants(labels)
     frm = case.ref_rows("line", "from_bus")
     to = case.ref_rows("line", "to_bus")
 
@@ -270,16 +274,16 @@ def _lines(case: Case):
         return lines[name].to_numpy(dtype=float)
 
     r, missing, self_loop = line_loop_resistances(
-        in_service, code, np.array([p["rho20_ohm_m"] for p in of]), np.array([p["alpha_per_k"] for p in of]),
-        col("rho20_ohm_m"), col("alpha_per_k"), col("r_ohm"), col("cross_section_m2"), col("length_m"),
-        col("conductor_temp_k"), col("loop_factor"), col("n_parallel"), T20_K, frm, to)
+        in_service, code, rho_of, alpha_of, col("rho20_ohm_m"), col("alpha_per_k"), col("r_ohm"),
+        col("cross_section_m2"), col("length_m"), col("conductor_temp_k"), col("loop_factor"), col("n_parallel"), T20_K,
+        frm, to)
     if missing >= 0:
         raise CaseError("a line needs cross_section_m2 (with its material) or r_ohm", file=case.file,
                         element=f"line '{lines['id'].iloc[missing]}'", field="cross_section_m2")
     if self_loop >= 0:
-        i = self_loop
         raise CaseError("a line must join two different buses", file=case.file,
-                        element=f"line '{lines['id'].iloc[i]}'", field="to_bus", value=lines["to_bus"].iloc[i])
+                        element=f"line '{lines['id'].iloc[self_loop]}'", field="to_bus",
+                        value=lines["to_bus"].iloc[self_loop])
     return in_service, r, frm, to
 
 
