@@ -357,6 +357,11 @@ def test_scratch_pool_lends_each_caller_its_own_set():
     with pool.take() as c:
         assert c in (a, b)
     assert len(made) == 2
+    # a kept set (a time series' held session) is a free one while there is one, and does not come back
+    kept = [pool.keep(), pool.keep()]
+    assert set(map(id, kept)) == set(map(id, made)) and len(made) == 2
+    with pool.take() as d:
+        assert d not in kept and len(made) == 3
 
 
 # --- the thermal network -----------------------------------------------------------------------------

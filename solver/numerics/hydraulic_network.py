@@ -267,8 +267,9 @@ class HydraulicNetwork:
 
     def held_session(self) -> HydraulicSession:
         """A :class:`HydraulicSession` with its own work set, held for as long as the caller keeps it (a time
-        series stepping one network: each step's solve continues the last one's)."""
-        return HydraulicSession(self._make_work())
+        series stepping one network: each step's solve continues the last one's); the set is the pool's free one
+        where there is one."""
+        return HydraulicSession(self.scratch.keep())
 
     def start_flows(self, pump_speed_ratio=None) -> np.ndarray:
         """Default starting flows [kg/s]: 1 m/s in every pipe, each pump where its head is half its

@@ -26,13 +26,17 @@ class ScratchPool:
         self._free: list = []
         self._lock = threading.Lock()
 
-    @contextmanager
-    def take(self):
-        """A free set of scratch arrays (a new one if none is free), returned to the pool afterwards."""
+    def keep(self):
+        """A free set of scratch arrays (a new one if none is free) for the caller to keep: it does not come back
+        to the pool (a session held for a time series' run, which would otherwise add a set beside the pool's)."""
         with self._lock:
             work = self._free.pop() if self._free else None
-        if work is None:
-            work = self._make()
+        return self._make() if work is None else work
+
+    @contextmanager
+    def take(self):
+        """A set of scratch arrays (:meth:`keep`), returned to the pool afterwards."""
+        work = self.keep()
         try:
             yield work
         finally:
