@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gigawatt.solver.dc.kernel import newton_dc
+from gigawatt.solver.dc.kernel import STATUS_SINGULAR, newton_dc
 from gigawatt.solver.dc.series_batch import MAX_PATTERN_RACKS, rack_patterns
 from gigawatt.solver.dc.series_newton import MIN_AFFINE, newton_tree, tree_blocks
 
@@ -60,6 +60,28 @@ def networks(draw):
     tol_a = draw(st.sampled_from([1e-9, 1e-6, 1e-3]))
     max_iter = draw(st.sampled_from([0, 1, 3, 30]))
     return parent, up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, tol_a, max_iter
+
+
+def test_a_pivot_whose_reciprocal_overflows_is_singular_in_both():
+    # Found by the test below: a free root whose pivot is subnormal (1e-310 S: not zero, but 1/d overflows). Both
+    # kernels call it singular at once; before, newton_dc stepped on with an infinite step (to "max iterations",
+    # a non-finite mismatch) while the tree's check after the elimination saw the root's NaN and said singular.
+    v_nom = 800.0
+    one = np.zeros(1, np.int64)
+    results = []
+    for solver in ("dc", "tree"):
+        v, i_fixed, work = np.array([v_nom]), np.zeros(1), np.zeros((4, 1))
+        p_load, k_droop = np.array([-1e-310 * v_nom**2]), np.array([1.0])  # d = -P/V^2 = 1e-310, F = 1 A
+        args = (np.zeros(1), np.zeros(1, np.bool_), v, p_load, k_droop, np.zeros(1))
+        if solver == "dc":
+            e_i, e_f = np.zeros(0, np.int64), np.zeros(0)
+            out = newton_dc(np.array([-1]), one, args[0], args[0], e_i, e_i, e_f, *args[1:], 0, 1, 1e-9, 30, i_fixed,
+                            work, e_f)
+        else:
+            out = newton_tree(tree_blocks(one, 0, 1), one, args[0], args[0], *args[1:], True, 0, 1, 1e-9, 30,
+                              i_fixed, work)
+        results.append((int(out[0]), int(out[1]), int(out[3]), v[0]))
+    assert results[0] == results[1] == (STATUS_SINGULAR, 0, 0, v_nom)
 
 
 @settings(max_examples=300, deadline=None)

@@ -216,9 +216,9 @@ def newton_dc(parent, up, g_parent, g_couple, link_a, link_b, link_g, fixed, v, 
         for i in range(end - 1, start - 1, -1):
             fi = f[i]
             di = d[i]
-            if di == 0.0 or not np.isfinite(di):
-                singular = i
             inv_d = 1.0 / di
+            if not (np.isfinite(di) and np.isfinite(inv_d)):  # zero, not finite, or so small 1/d overflows
+                singular = i
             p = up[i]
             gc = g_couple[i]  # 0 where a stiff bus cuts the coupling, and at roots
             zi = x[i] - fi

@@ -131,7 +131,8 @@ def _eliminate_affine(fc, dc, dp, xc, xp, lo, gc):
 @njit(cache=True, error_model="numpy")
 def eliminate(blocks, up, g_couple, f, d, lo, x):
     """``newton_dc``'s elimination, children before parents: J_tree = L·D·Lᵀ, x ← D⁻¹L⁻¹(x − F) (``x`` zero
-    on entry). Returns the singular bus (the first with a zero or non-finite pivot; −1 if none)."""
+    on entry). Returns the singular bus (the first whose pivot is zero, not finite, or so small that its reciprocal
+    overflows; −1 if none)."""
     for q in range(blocks.shape[0] - 1, -1, -1):
         a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
         if s > 0:
@@ -147,13 +148,15 @@ def eliminate(blocks, up, g_couple, f, d, lo, x):
                 d[p] -= gc * gc * inv_d
                 x[p] -= li * zi
                 x[i] = zi * inv_d
-    # A bus's pivot is final once it is eliminated (only its parent's changes after), so look afterwards.
+    # A bus's pivot is final once it is eliminated (only its parent's changes after; a root is its own parent,
+    # with g = 0, which turns a pivot 1/d overflows into NaN), so look afterwards, as newton_dc: zero, not finite,
+    # or so small that its reciprocal overflows.
     bad = False
     for i in range(blocks[0, 0], blocks[-1, 1]):
-        bad |= d[i] == 0.0 or not np.isfinite(d[i])
+        bad |= not (np.isfinite(d[i]) and np.isfinite(1.0 / d[i]))
     if bad:
         for i in range(blocks[0, 0], blocks[-1, 1]):
-            if d[i] == 0.0 or not np.isfinite(d[i]):
+            if not (np.isfinite(d[i]) and np.isfinite(1.0 / d[i])):
                 return i
     return -1
 
