@@ -589,7 +589,10 @@ class DynamicThermalNetwork:
     def fill_uniform(self, t_k) -> None:
         """Fill every pipe with water at ``t_k`` [K] (scalar or per branch); resets the ledger."""
         t = np.broadcast_to(np.asarray(t_k, dtype=float), (self.n_branch,))
-        self.par[:] = 0.0
+        # only slot 0 is written: the kernels read a pipe's slots head ... head + cnt − 1 only, and zeroing all
+        # max_parcels slots would make the whole array resident (32 MiB at 10^4 consumers) where most pipes
+        # hold one parcel all year
+        self.par[0] = 0.0
         has = self.w_kg > 0
         self.par[0, :, 0] = self.w_kg
         self.par[0, :, 1] = t - self.t_amb
