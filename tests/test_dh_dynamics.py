@@ -150,14 +150,26 @@ def test_standing_water_cools_toward_the_ground():
     assert net.energy_balance_residual() <= 1e-12
 
 
-def random_run(seed, n_steps=400):
-    """Two supplies at the ends (S1 -> A -> S2), a sink at A: the flow in A-S2 changes sign and stops."""
+def poison_dead_slots(net):
+    """NaN in every parcel slot outside each pipe's queue (slots head ... head + cnt − 1, cyclic)."""
+    n_cap = net.par.shape[0]
+    live = (np.arange(n_cap)[:, None] - net.head[None, :]) % n_cap < net.cnt[None, :]
+    net.par[~live] = np.nan
+
+
+def random_run(seed, n_steps=400, poison=False, refill=False):
+    """Two supplies at the ends (S1 -> A -> S2), a sink at A: the flow in A-S2 changes sign and stops.
+    ``poison``: NaN in the unused parcel slots before every step; ``refill``: fill_uniform halfway."""
     rng = np.random.default_rng(seed)
     net = DynamicThermalNetwork(["supply", "junction", "supply", "cool_to"], [0, 1, 1], [1, 2, 3],
                                 [0.3, 0.5, 0.0], [800.0, 300.0, 0.0], [A, 0.5 * A, 0.0], TG, RHO, CP,
                                 max_parcels=6)
     net.fill_uniform(330.0)
-    for _ in range(n_steps):
+    for k in range(n_steps):
+        if refill and k == n_steps // 2:
+            net.fill_uniform(rng.uniform(300.0, 350.0))  # a refill over queues spread across the slots
+        if poison:
+            poison_dead_slots(net)
         m1 = rng.uniform(0.0, 6.0) * (rng.random() > 0.1)
         mx = rng.uniform(-4.0, m1) * (rng.random() > 0.2)
         sink = m1 - mx
@@ -175,6 +187,17 @@ def test_ledger_closes_over_a_random_run(seed):
     assert g["loss_j"] > 0 and g["heat_extracted_j"] > 0
     assert net.energy_balance_residual() <= 1e-9
     assert g["stored_start_j"] + g["stored_change_j"] == pytest.approx(net.stored_j().sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_unused_parcel_slots_are_never_read(seed):
+    """The kernels read a pipe's live slots only, so a refill need not clear the others (which would make the
+    whole slot array resident): NaN in every unused slot before every step changes no figure, bit for bit."""
+    clean, poisoned = random_run(seed, refill=True), random_run(seed, poison=True, refill=True)
+    assert np.isfinite(poisoned.t_wall).all() and np.isfinite(poisoned.stored_j()).all()
+    np.testing.assert_array_equal(poisoned.t_wall, clean.t_wall)
+    np.testing.assert_array_equal(poisoned.stored_j(), clean.stored_j())
+    assert poisoned.ledger == clean.ledger
 
 
 def dh_case():
