@@ -43,6 +43,20 @@ def run(case, output, no_output, series, year):
     [time] table is solved at every step of its time axis."""
     with _dask_absent():
         _run(case, output, no_output, series, year)
+    _end_process()
+
+
+def _end_process() -> None:
+    """End at once a process started for this one command (the ``gigawatt`` script, whose ``__main__`` runs
+    :func:`main`), its output flushed and its files closed: the interpreter's teardown would free every object of
+    numba, LLVM, pandas and xarray one by one, a third of a second or more of a cold ``gigawatt run`` for nothing
+    the user sees (mypy ends so too: ``mypy.util.hard_exit``). In any other process (tests invoking the command,
+    a notebook) it returns and the command ends as usual."""
+    if getattr(sys.modules.get("__main__"), "main", None) is not main:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _run(case, output, no_output, series, year):
