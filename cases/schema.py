@@ -18,7 +18,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -79,13 +79,13 @@ class Field:
     def required(self) -> bool:
         return self.default == "required"
 
-    @property
+    @cached_property
     def choices(self) -> tuple[str, ...] | None:
         if self.bounds.startswith("{"):
             return tuple(s.strip() for s in self.bounds.strip("{}").split(","))
         return None
 
-    @property
+    @cached_property
     def interval(self) -> tuple[float, float, bool, bool] | None:
         """(low, high, low_inclusive, high_inclusive) or None."""
         m = _BOUNDS.match(self.bounds)
@@ -122,8 +122,10 @@ def unit_of(table: str, field: str) -> str:
     return schema()[table][field].unit
 
 
+@cache
 def aliases(table: str) -> dict[str, tuple[str, float, float]]:
-    """Other spellings accepted for the fields of ``table``: alias -> (canonical field, factor, offset)."""
+    """Other spellings accepted for the fields of ``table``: alias -> (canonical field, factor, offset) (made once
+    per table, as :func:`schema`; read it, do not change it)."""
     out = {}
     for name, f in schema()[table].items():
         for (suffix, unit), alts in UNIT_ALIASES.items():
@@ -318,6 +320,8 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None, codes: dict | Non
         given = df[err.field].notna().to_numpy() if err.field in df.columns else np.zeros(0, bool)
         raise CaseError(err.reason, file=file, element=where(given)[1] if given.any() else err.element,
                         field=err.field, allowed=err.allowed) from None
+    if not len(df):  # no rows: nothing to check but the names given
+        return _empty_table(fields, codes)
     given_as = {}
 
     out = {}
@@ -355,7 +359,8 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None, codes: dict | Non
                                 value=col.iloc[i])
             values = np.where(missing, np.nan, truth).astype(object)
         else:
-            raw = col.astype(object).where(~missing, "").to_numpy()
+            raw = col.to_numpy(dtype=object, copy=True)
+            raw[missing] = ""
             all_str = pd.api.types.infer_dtype(raw, skipna=False) == "string"
             # A NUL would be cut off by numpy's fixed-width strings below (and by C libraries, NetCDF, file
             # names): one join finds it, a Python loop only names its row.
@@ -426,7 +431,11 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None, codes: dict | Non
                     i, el = where(bad)
                     raise CaseError("not an allowed value", file=file, element=el, field=name,
                                     value=values[i], allowed=f.bounds)
-            values = pd.Series(values, dtype=object).fillna("").to_numpy(dtype=object)
+            values = np.asarray(values, dtype=object)
+            blank = pd.isna(values)  # None and NaN, as Series.fillna finds them
+            if blank.any():
+                values = values.copy()
+                values[blank] = ""
         result[name] = values
     table_out = pd.DataFrame(result, index=pd.RangeIndex(n))
     if "id" in table_out:
@@ -436,6 +445,17 @@ def validate_table(table: str, df: pd.DataFrame, *, file=None, codes: dict | Non
             raise CaseError("duplicate id", file=file, element=el, field="id", value=table_out["id"].iloc[i],
                             allowed="ids unique within the table")
     return table_out
+
+
+def _empty_table(fields: dict, codes: dict | None) -> pd.DataFrame:
+    """:func:`validate_table` of a table without rows: its columns with their validated dtypes (float for numbers,
+    int64 for whole numbers, bool, object for text), the empty choice codes in ``codes``."""
+    dtypes = {"float": float, "int": np.int64, "bool": bool}
+    for name, f in fields.items():
+        if codes is not None and f.type not in dtypes and f.choices is not None:
+            codes[name] = np.empty(0, dtype=np.int64)
+    return pd.DataFrame({name: np.empty(0, dtype=dtypes.get(f.type, object)) for name, f in fields.items()},
+                        index=pd.RangeIndex(0))
 
 
 def echo_variable(table: str, dim: str, df, field: str, long_name: str | None = None):
