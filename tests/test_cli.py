@@ -157,3 +157,23 @@ def test_beyond_the_nose_campus_names_the_weak_feeder(cli, kit, tmp_path):
     det = info.value.details
     assert det["bus"] == "H1-R1-T16" and det["feeder"] == "H1-R1-feeder"
     assert det["max_power_w"] == pytest.approx(most * 1e6, rel=1e-5)
+
+
+def test_the_script_in_its_own_process_ends_whole(default_run, tmp_path):
+    # The gigawatt script ends its process at once after the run (no interpreter teardown) and runs it with the
+    # cyclic collector paused, then frozen: the same summary to the byte and the same results, file and group,
+    # as the command invoked in this process (which does neither), exit status 0, nothing on stderr.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    res, out = default_run
+    script = Path(sys.executable).with_name("gigawatt")
+    own = tmp_path / "own.nc"
+    proc = subprocess.run([str(script), "run", "-o", str(own)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout == res.stdout.replace(str(out), str(own))
+    for group in (None, "summer_design"):
+        with xr.open_dataset(out, group=group) as a, xr.open_dataset(own, group=group) as b:
+            xr.testing.assert_identical(a.load(), b.load())
