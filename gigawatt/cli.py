@@ -48,9 +48,11 @@ def run(case, output, no_output, series, year):
 
 
 def _own_process() -> bool:
-    """Whether this process was started for this one command: the ``gigawatt`` script, whose ``__main__`` runs
-    :func:`main` (not tests invoking the command, nor a notebook)."""
-    return getattr(sys.modules.get("__main__"), "main", None) is main
+    """Whether this process was started for this one command: the ``gigawatt`` script, a ``__main__`` named
+    ``gigawatt`` that runs :func:`main` (not tests invoking the command, a notebook, nor a program of the user's that
+    calls :func:`main` and goes on)."""
+    entry = sys.modules.get("__main__")
+    return getattr(entry, "main", None) is main and Path(getattr(entry, "__file__", None) or "").stem == "gigawatt"
 
 
 def _end_process() -> None:
