@@ -710,10 +710,8 @@ class DemandSteps:
                         for key, i in zip(keys, first)]
             self.per_unit.append(np.stack(sets, axis=1))
 
-    def __len__(self) -> int:
-        return len(self.per_unit[0]) if self.per_unit else 0
-
     def row(self, j: int) -> np.ndarray:
+        """Every consumer's demand at step ``j`` of the run [W]."""
         m = self.model
         q = np.zeros(m.n)
         q[m.fixed] = m.fixed_w
