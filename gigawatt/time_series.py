@@ -265,9 +265,15 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             t_out = None if outdoor is None else float(outdoor[k])
             if k % chunk == 0 and stepper.open_loop_dc:  # the chunk's DC stage in one batch
                 stepper.solve_dc_ahead(fraction[k:k + chunk], terminals.rows(k, min(k + chunk, times.size)))
+            if k % chunk == 0 and stepper.dh is not None:  # the chunk's heat demands, checked and evaluated at once
+                b = min(k + chunk, times.size)
+                demands = stepper.dh.demands(np.full(b - k, stepper.dh.s["outdoor_t_k"]) if outdoor is None
+                                             else outdoor[k:b], hour_of_day[k:b],
+                                             None if heat_demand is None else heat_demand[k:b])
             try:
                 record = stepper.step(float(fraction[k]), t_out, step_s, float(hour_of_day[k]),
-                                      None if heat_demand is None else heat_demand[k], terminals.row(k))
+                                      None if heat_demand is None else heat_demand[k], terminals.row(k),
+                                      demand_w=None if stepper.dh is None else demands.row(k % chunk))
             except ConvergenceError as err:
                 raise ConvergenceError(f"time step {np.datetime_as_string(t, unit='s')}: {err}", partial=err.partial,
                                        details=err.details) from None

@@ -113,14 +113,16 @@ class ChainStepper:
             self.dc.solve_ahead(np.asarray(p_it_fraction, float)[:, None] * self.p_ref_w, terminal_p_w)
 
     def step(self, p_it_fraction: float, outdoor_t_k: float | None, dt_s: float,
-             hour_of_day: float | None = None, heat_demand_w=None, terminal_p_w=None) -> dict:
+             hour_of_day: float | None = None, heat_demand_w=None, terminal_p_w=None, demand_w=None) -> dict:
         """Solve one step: every rack at ``p_it_fraction`` × its ``p_it_w`` [1], the dry coolers and the
         heat demand at ``outdoor_t_k`` [K] (None: the case's own), over ``dt_s`` [s], the heat demand in the
         local hour of the day ``hour_of_day`` [h] (None: the case's ``[district_heating]`` one), the series
         consumers' demands from ``heat_demand_w`` [W] (a row of the heat-demand file,
         :meth:`gigawatt.solver.district_heating.series.DistrictHeatingSeries.use_heat_demand`), the set-power
-        terminals at ``terminal_p_w`` [W] (one per in-service terminal; None: the case's ``p_set_w``). Returns
-        the step's figures (see the module notes)."""
+        terminals at ``terminal_p_w`` [W] (one per in-service terminal; None: the case's ``p_set_w``), the
+        consumers' demands from ``demand_w`` [W] where given (the step's row of
+        :meth:`gigawatt.solver.district_heating.series.DistrictHeatingSeries.demands`). Returns the step's figures
+        (see the module notes)."""
         dc_args = () if terminal_p_w is None else (terminal_p_w,)
         clock = _Clock(self.seconds)
         p_ref = self.p_ref_w * p_it_fraction
@@ -136,7 +138,8 @@ class ChainStepper:
             if self.dh is not None:
                 t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
                 out.update({k: float(v) for k, v in self.dh.step(None, t_out, dt_s, hour_of_day=hour_of_day,
-                                                                          heat_demand_w=heat_demand_w).items()})
+                                                                          heat_demand_w=heat_demand_w,
+                                                                          demand_w=demand_w).items()})
                 clock.lap("district_heating")
             return out
         from gigawatt.solver.cooling.stage import heat_offered, solve_heat, with_recovery
@@ -169,7 +172,7 @@ class ChainStepper:
 
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
             dh = self.dh.step(HeatOffer(*heat_offered(self.case, plant, heat)), t_out, dt_s, hour_of_day=hour_of_day,
-                              heat_demand_w=heat_demand_w)
+                              heat_demand_w=heat_demand_w, demand_w=demand_w)
             clock.lap("district_heating")
             heat = with_recovery(self.case, plant, heat, dc.p_in_w, dh["q_recovered_w"],
                                  dry_cooler_design=design, strict=False)

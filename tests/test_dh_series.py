@@ -357,3 +357,46 @@ def test_substation_kernels_are_the_numpy_forms(n_c, n_node, seed):
 
     m, rho, area = rng.normal(size=n_c + 2), 960.0 + rng.random(n_c), rng.random(n_c) + 0.01
     assert fastest_water_m_s(m, rho, area) == float(np.max(np.abs(m[:n_c]) / (rho * area), initial=0.0))
+
+
+def mixed_demand_case():
+    """The line of :func:`small_doc` with a consumer of every demand model at B (two parameter sets of homes, a
+    Siglinde group, a farm, a series consumer)."""
+    doc = small_doc()
+    extra = [{"id": "h2", "kind": "homes_degree_days", "n_homes": 7.0, "t_design_k": 263.15},
+             {"id": "sg", "kind": "homes_siglinde", "n_homes": 5.0, "customer_value_w": 900.0},
+             {"id": "vf", "kind": "vertical_farm", "floor_area_m2": 400.0},
+             {"id": "se", "kind": "series", "demand_w": 2e4}]
+    doc["dh_consumer"] += [{"supply_node": "B", "return_node": "Br", **c} for c in extra]
+    return case_of(doc)
+
+
+@pytest.fixture(scope="module")
+def mixed_series():
+    series = DistrictHeatingSeries(mixed_demand_case())
+    series.use_heat_demand(["se"])
+    return series
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.floats(230.0, 305.0), st.floats(0.0, 23.999), st.floats(0.0, 1e5)), min_size=1,
+                     max_size=30))
+def test_demands_of_a_run_are_each_steps_demand_bit_for_bit(mixed_series, rows):
+    """DemandSteps (the models on a run's arrays) against ConsumerDemand.at, step by step: the same bits."""
+    series = mixed_series
+    t, h, w = (np.array(x) for x in zip(*rows))
+    run = series.demands(t, h, w[:, None])
+    model = series.dh.demand_model
+    for j in range(t.size):
+        want = model.at(float(t[j]), float(h[j]), np.array([w[j]]))
+        assert np.array_equal(run.row(j), want)
+
+
+@pytest.mark.parametrize("t, h, field", [(200.0, 3.0, "outdoor_t_k"), (math.nan, 3.0, "outdoor_t_k"),
+                                         (270.0, 24.0, "hour_of_day"), (270.0, -1.0, "hour_of_day")])
+def test_a_bad_input_of_a_run_is_one_line_naming_the_field(t, h, field):
+    series = DistrictHeatingSeries(case_of(small_doc()))
+    with pytest.raises(CaseError) as err:
+        series.demands(np.array([270.0, t, 271.0]), np.array([1.0, h, 2.0]))
+    assert err.value.field == field and "\n" not in str(err.value)

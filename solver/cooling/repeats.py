@@ -17,7 +17,10 @@ from numba import njit
 def input_bits(*columns) -> np.ndarray:
     """The float inputs of n elements (each column an array of n [any unit]) as an n × k array of their bit
     patterns (int64), for :func:`first_same_row`."""
-    return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]).view(np.int64)
+    out = np.empty((len(columns[0]), len(columns)))  # (column_stack's array, without its per-column calls)
+    for j, c in enumerate(columns):
+        out[:, j] = c
+    return out.view(np.int64)
 
 
 @njit(cache=True)

@@ -792,7 +792,7 @@ def _facility(case, s, fws: Fluid, water: tuple, recovery_demand_w, dry_cooler_d
     design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
     dry = _dry_coolers(case, s, q_rejected, c_total, design, strict)
     try:  # the return within the facility coolant's range (its properties are not needed)
-        check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
+        check_coolant_temperatures(_table(fws.name), float(t_return), field="t_facility_return_k")
     except CaseError as err:
         raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
     return {"t_facility_supply_k": t_f, "t_facility_return_k": t_return, "facility_flow_kg_s": m,
@@ -826,7 +826,7 @@ def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, flo
     s, fws = plant.settings, plant.fws
     _, t_f, _, _, _, _, _, q_available, t_return = _water(heat, s, fws)
     try:
-        check_coolant_temperatures(_table(fws.name), t_return, field="t_facility_return_k")
+        check_coolant_temperatures(_table(fws.name), float(t_return), field="t_facility_return_k")
     except CaseError as err:
         raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
     return q_available, t_return, t_f

@@ -434,13 +434,39 @@ class DistrictHeatingSeries:
         (a column that names no series consumer, a series consumer without a column) name the file."""
         self._demand_columns = self.dh.demand_model.series_columns(names, file)
 
+    def demands(self, outdoor_t_k, hour_of_day, heat_demand_w=None) -> "DemandSteps":
+        """The consumers' heat demands over a run of steps at outdoor temperatures ``outdoor_t_k`` [K] in the
+        local hours ``hour_of_day`` [h] (arrays, one value a step), the series consumers' from the rows
+        ``heat_demand_w`` [W] of the heat-demand file (steps x columns, :meth:`use_heat_demand`; None: their
+        ``demand_w``): the inputs checked and the demand models evaluated once for the run; give :meth:`step` each
+        step's :meth:`DemandSteps.row` as ``demand_w``. An input out of range is one :class:`CaseError` naming the
+        field, as :meth:`step` gives it."""
+        t = np.asarray(outdoor_t_k, dtype=float).ravel()
+        h = np.asarray(hour_of_day, dtype=float).ravel()
+        fields = schema()["district_heating"]
+        for name, x in (("outdoor_t_k", t), ("hour_of_day", h)):
+            lo, hi, lo_in, hi_in = fields[name].interval
+            bad = np.flatnonzero(~(((x >= lo) if lo_in else (x > lo)) & ((x <= hi) if hi_in else (x < hi))))
+            if bad.size:
+                check_scalar(fields[name], float(x[bad[0]]), file=self.case.file, element="district heating step")
+        series_w = None
+        if heat_demand_w is not None:
+            if self._demand_columns is None:
+                raise CaseError("a heat-demand row was given, but no heat-demand file's columns were named "
+                                "(use_heat_demand)", file=self.case.file, element="district heating step")
+            series_w = np.asarray(heat_demand_w, dtype=float)[:, self._demand_columns]
+        return DemandSteps(self.dh.demand_model, t, h, series_w)
+
     def step(self, offer: HeatOffer | None, outdoor_t_k: float, dt_s: float, *,
-             t_supply_k: float | None = None, hour_of_day: float | None = None, heat_demand_w=None) -> dict:
+             t_supply_k: float | None = None, hour_of_day: float | None = None, heat_demand_w=None,
+             demand_w=None) -> dict:
         """Advance the network and the plant by ``dt_s`` [s] at outdoor temperature ``outdoor_t_k`` [K] with the
         campus's heat ``offer``; ``t_supply_k`` [K] overrides the plant's supply temperature from this step on;
         ``hour_of_day`` [h] is the local hour the step starts in (hot water's profile, the farms' lights; None:
         the ``[district_heating]`` ``hour_of_day``); ``heat_demand_w`` [W]: the step's row of the heat-demand
-        file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``).
+        file named by :meth:`use_heat_demand` (the series consumers' demands; None: their ``demand_w``);
+        ``demand_w`` [W]: the step's row of :meth:`demands` at this ``outdoor_t_k`` and ``hour_of_day`` (the
+        demands then taken from it, its inputs checked with the run's).
         Returns the step's figures (scalars; names as ``DHState.figures`` where they mean the same)."""
         dh, s, case = self.dh, self.s, self.case
         jump = self._update_properties() if self.per_pipe else 0.0
@@ -450,7 +476,10 @@ class DistrictHeatingSeries:
                             field="dt_s", value=dt_s, allowed="> 0 s, finite")
         fields = schema()["district_heating"]
         hour = dh.s["hour_of_day"] if hour_of_day is None else hour_of_day
-        if (outdoor_t_k != s["outdoor_t_k"] or hour != s["hour_of_day"] or not hasattr(self, "demand")
+        if demand_w is not None:  # a row of demands(): checked and evaluated with the run
+            s["outdoor_t_k"], s["hour_of_day"] = float(outdoor_t_k), float(hour)
+            self.demand = demand_w
+        elif (outdoor_t_k != s["outdoor_t_k"] or hour != s["hour_of_day"] or not hasattr(self, "demand")
                 or heat_demand_w is not None):
             check_scalar(fields["outdoor_t_k"], float(outdoor_t_k), file=case.file, element="district heating step")
             check_scalar(fields["hour_of_day"], float(hour), file=case.file, element="district heating step")
@@ -657,3 +686,37 @@ class DistrictHeatingSeries:
         scale = max(abs(v) for v in g.values())
         r = g["heat_in_j"] + g["friction_j"] - sum(g[k] for k in _OUT_KEYS)
         return abs(r) / scale if scale > 0 else 0.0
+
+
+_EXACT_ON_ARRAYS = ("homes_degree_days", "vertical_farm")
+"""Demand models whose arithmetic is elementwise (+ − × ÷, max, floor, mod): the same bits on a run's arrays as
+on each step's scalars. The others (``**``) are evaluated a step at a time."""
+
+
+class DemandSteps:
+    """The consumers' heat demands over a run of steps (:meth:`DistrictHeatingSeries.demands`): each parameter
+    set's demand per unit evaluated once for the run (steps x sets); :meth:`row` gives step ``j``'s demand of
+    every consumer [W], as :meth:`gigawatt.solver.district_heating.stage.ConsumerDemand.at` does at that step."""
+
+    def __init__(self, model, t_out_k: np.ndarray, hour_of_day: np.ndarray, series_w=None):
+        self.model, self.series_w = model, series_w
+        self.per_unit = []
+        for kind, rows, keys, inverse, count, first in model.groups:
+            if kind in _EXACT_ON_ARRAYS:
+                sets = [np.broadcast_to(np.asarray(model._model(kind, key, t_out_k, hour_of_day, i), dtype=float),
+                                        t_out_k.shape) for key, i in zip(keys, first)]
+            else:
+                sets = [np.array([float(model._model(kind, key, t, h, i)) for t, h in zip(t_out_k, hour_of_day)])
+                        for key, i in zip(keys, first)]
+            self.per_unit.append(np.stack(sets, axis=1))
+
+    def row(self, j: int) -> np.ndarray:
+        """Every consumer's demand at step ``j`` of the run [W]."""
+        m = self.model
+        q = np.zeros(m.n)
+        q[m.fixed] = m.fixed_w
+        if self.series_w is not None:
+            q[m.series_rows] = self.series_w[j]
+        for (_, rows, _, inverse, count, _), per_unit in zip(m.groups, self.per_unit):
+            q[rows] = per_unit[j][inverse] * count
+        return q

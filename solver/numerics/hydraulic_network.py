@@ -326,9 +326,12 @@ class HydraulicNetwork:
         nn, nb, n_pipe = self.n_node, self.n_branch, self.n_pipe
         injection = self.injection
         if node_injection_kg_s is not None:
-            injection = _array(node_injection_kg_s, nn)
+            given = node_injection_kg_s
+            plain = type(given) is np.ndarray and given.dtype == np.float64 and given.shape == (nn,)
+            injection = given.copy() if plain else _array(given, nn)  # (a step's own array: copied as it is)
             injection[self.fixed] = 0.0
-            _check("node_injection_kg_s", injection, _namer("node", self.node_ids), np.isfinite, "finite")
+            if not np.isfinite(injection).all():  # (the check names the first node that is not)
+                _check("node_injection_kg_s", injection, _namer("node", self.node_ids), np.isfinite, "finite")
         pumps = self.pumps
         if pump_speed_ratio is not None:
             speed = pumps.speed_ratio.copy()
