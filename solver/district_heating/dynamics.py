@@ -200,7 +200,7 @@ def _push(par, head, cnt, n_cap, b, m, theta_d, g):
 def _cross_one(par, head, cnt, b, w_kg, a, big_m, theta_in):
     """:func:`advance_pipe` where pipe b holds one parcel and the water crosses the whole pipe within the step
     (a short pipe against the step: every pipe of a town's hourly series): the same operations in the same
-    order as the general path takes for it, without its loops, queue arithmetic and merging; the same bits."""
+    order as :func:`advance_queue` takes for it, without its loops, queue arithmetic and merging: the same bits."""
     i = head[b]
     mu, td, g = par[i, b, 0], par[i, b, 1], par[i, b, 2]
     before = td * mu * _phi(g * mu)
@@ -234,9 +234,18 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
     """
     a = k_per_s / q_kg_s
     big_m = q_kg_s * dt_s
-    whole = big_m >= w_kg * (1.0 - _SLIVER)
-    if whole and cnt[b] == 1:
+    if cnt[b] == 1 and big_m >= w_kg * (1.0 - _SLIVER):
         return _cross_one(par, head, cnt, b, w_kg, a, big_m, theta_in)
+    return advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in)
+
+
+@njit(cache=True, inline="always")
+def advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
+    """:func:`advance_pipe` for any queue (the general path: parcels leaving in turn, the rest decaying, the new
+    parcel pushed, merging if the queue is full)."""
+    a = k_per_s / q_kg_s
+    big_m = q_kg_s * dt_s
+    whole = big_m >= w_kg * (1.0 - _SLIVER)
     out = 0.0
     loss = 0.0
     content = 0.0
