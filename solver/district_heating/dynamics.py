@@ -322,7 +322,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     # direction since the upwind order was found
     m_in_all = np.zeros(n_nodes)
     m_out_all = np.zeros(n_nodes)
-    touch = False  # whether a flow reversed or water stands in a pipe (the state changes before the sweep)
+    touch = False  # whether a flow reversed (its queue turns before the sweep) or a branch has no flow
     for b in range(n_br):
         m = m_branch_kg_s[b]
         sg = 1 if m > 0.0 else (-1 if m < 0.0 else 0)
@@ -332,12 +332,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
         up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
         m_out_all[up] += abs(m)
         m_in_all[down] += abs(m)
-        # the outputs' starting values (no state: written again on every step)
-        loss_j[b] = 0.0
-        t_out[b] = t_amb[b]
-        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
-        # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
-        touch = touch or m * orient[b] < 0.0 or (m == 0.0 and w_kg[b] > 0.0)
+        touch = touch or m * orient[b] < 0.0 or m == 0.0
     if not same:
         order[n_nodes] = 0
         found, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
@@ -352,12 +347,21 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                 return STATUS_INFLOW_NO_T, n
             if abs(m_in_all[n] + ext - m_out_all[n]) > MASS_BALANCE_RTOL * max(m_in_all[n], m_out_all[n]):
                 return STATUS_MASS_IMBALANCE, n
+    # the outputs of a branch start from no loss and the stored enthalpy of its water at its ambient (+ its
+    # excess, added where it is moved on) and its wall at the start of the step (+ its change): here for a branch
+    # without flow, in the sweep below for one with flow, as its upstream node passes water to it (each array
+    # read and written in one pass: on large networks the step streams them from memory)
     for b in range(n_br if touch else 0):
         m = m_branch_kg_s[b]
         if m * orient[b] < 0.0:
             _reverse(par, head, cnt, n_cap, b)
             orient[b] = -orient[b]
-        if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
+        if m != 0.0:
+            continue
+        loss_j[b] = 0.0
+        t_out[b] = t_amb[b]
+        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+        if w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
@@ -416,6 +420,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             b = inc_branch[e]
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
+                stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+                loss_j[b] = 0.0
                 if w_kg[b] > 0.0:
                     th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
                                                                q, dt_s, t - t_amb[b])
