@@ -611,7 +611,7 @@ class DynamicThermalNetwork:
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
-        self._supply_rows, self._other_rows = np.flatnonzero(self._supply), np.flatnonzero(~self._supply)
+        self._supply_rows, self._other_rows = _rows(np.flatnonzero(self._supply)), _rows(np.flatnonzero(~self._supply))
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -766,7 +766,7 @@ class DynamicThermalNetwork:
         added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
         extracted = -float(q_node[self._other_rows].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
-                       "friction_j": float(gain.sum()) * float(dt_s),
+                       "friction_j": 0.0 if q_gain_w is None else float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
                        "cp_step_j": float(q_step.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
@@ -799,6 +799,14 @@ class DynamicThermalNetwork:
             raise CaseError("not a finite number", element=f"entry {bad[0]}", field=field, value=float(arr[bad[0]]),
                             allowed="a finite number")
         return arr
+
+
+def _rows(rows):
+    """Row indices as a slice where they are one run (as the nodes a step visits after the plant's: a view, summed
+    to the same bits as the copy the indices would make), else as they are."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def _one_value(x, empty):
