@@ -320,7 +320,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     same = order[n_nodes] == 1
     # mass balance first, so that bad flows leave the state untouched; on the way, whether any flow changed
     # direction since the upwind order was found
-    m_io = np.zeros((n_nodes, 2))  # per node: mass flowing in, out [kg/s] (side by side: one cache line)
+    m_in_all = np.zeros(n_nodes)
+    m_out_all = np.zeros(n_nodes)
     touch = False  # whether a flow reversed (its queue turns before the sweep) or a branch has no flow
     for b in range(n_br):
         m = m_branch_kg_s[b]
@@ -329,8 +330,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             sign[b] = sg
             same = False
         up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
-        m_io[up, 1] += abs(m)
-        m_io[down, 0] += abs(m)
+        m_out_all[up] += abs(m)
+        m_in_all[down] += abs(m)
         touch = touch or m * orient[b] < 0.0 or m == 0.0
     if not same:
         order[n_nodes] = 0
@@ -344,7 +345,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             ext = m_node_kg_s[n]
             if ext > 0.0:
                 return STATUS_INFLOW_NO_T, n
-            if abs(m_io[n, 0] + ext - m_io[n, 1]) > MASS_BALANCE_RTOL * max(m_io[n, 0], m_io[n, 1]):
+            if abs(m_in_all[n] + ext - m_out_all[n]) > MASS_BALANCE_RTOL * max(m_in_all[n], m_out_all[n]):
                 return STATUS_MASS_IMBALANCE, n
     # the outputs of a branch start from no loss and the stored enthalpy of its water at its ambient (+ its
     # excess, added where it is moved on) and its wall at the start of the step (+ its change): here for a branch
