@@ -314,3 +314,32 @@ def test_every_node_kind_matches_the_steady_sweep():
         np.testing.assert_allclose(r.q_loss_w, st.q_loss_w, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(-r.q_node_w[[2, 3]], st.q_extracted_w[[2, 3]], rtol=1e-9)
     assert net.energy_balance_residual() <= 1e-9
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gigawatt.solver.district_heating.dynamics import advance_pipe, advance_queue
+
+
+@settings(max_examples=300, deadline=None)
+@given(w=st.floats(1e-3, 1e6), mass_ratio=st.floats(0.999, 1.001), td=st.floats(-200.0, 200.0),
+       gm=st.one_of(st.just(0.0), st.floats(-30.0, 30.0)), kw=st.one_of(st.just(0.0), st.floats(1e-9, 30.0)),
+       q=st.floats(1e-6, 1e4), crossings=st.floats(1.0 - 1e-13, 1e3), theta_in=st.floats(-200.0, 200.0),
+       head=st.integers(0, 3))
+def test_one_parcel_path_is_the_queue_path_to_the_bit(w, mass_ratio, td, gm, kw, q, crossings, theta_in, head):
+    """A pipe holding one parcel that the water crosses within the step (advance_pipe's straight path) gives the
+    general queue path's outflow, loss, content and new parcel, bit for bit (``gm``: the parcel's decay along
+    its mass, ``kw``: the pipe's decay over a residence time, k W / q, both as a series meets them)."""
+    dt = crossings * w / q
+    g, k = gm / (w * mass_ratio), kw * q / w
+    results = []
+    for fn in (advance_pipe, advance_queue):
+        par = np.zeros((4, 2, 3))
+        par[head, 1] = w * mass_ratio, td, g
+        heads, cnt = np.array([0, head]), np.array([0, 1])
+        results.append((fn(par, heads, cnt, 4, 1, w, k, q, dt, theta_in), par, heads, cnt))
+    (r1, p1, h1, c1), (r2, p2, h2, c2) = results
+    assert np.array_equal(r1, r2)
+    assert np.array_equal(p1[:, 1][np.arange(4) == h1[1]], p2[:, 1][np.arange(4) == h2[1]])
+    assert np.array_equal(h1, h2) and np.array_equal(c1, c2)

@@ -197,6 +197,30 @@ def _push(par, head, cnt, n_cap, b, m, theta_d, g):
 
 
 @njit(cache=True, inline="always")
+def _cross_one(par, head, cnt, b, w_kg, a, big_m, theta_in):
+    """:func:`advance_pipe` where pipe b holds one parcel and the water crosses the whole pipe within the step
+    (a short pipe against the step: every pipe of a town's hourly series): the same operations in the same
+    order as :func:`advance_queue` takes for it, without its loops, queue arithmetic and merging: the same bits."""
+    i = head[b]
+    mu, td, g = par[i, b, 0], par[i, b, 1], par[i, b, 2]
+    before = td * mu * _phi(g * mu)
+    left = td * mu * _phi((g - a) * mu)
+    out = 0.0 + left
+    loss = 0.0 + (before - left)
+    z = a * w_kg
+    em = math.expm1(-z)
+    through = big_m - (0.0 + mu)
+    out += through * theta_in * (1.0 + em)
+    loss -= through * theta_in * em
+    lost = _one_minus_phi_neg(z) if z < 1e-3 else 1.0 + em / z
+    loss += theta_in * w_kg * lost
+    content = 0.0 + theta_in * w_kg * (1.0 - lost)
+    head[b] = 0
+    par[0, b, 0], par[0, b, 1], par[0, b, 2] = w_kg, theta_in * (1.0 + em), a
+    return out, loss, content
+
+
+@njit(cache=True, inline="always")
 def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
     r"""Move pipe b's water on by one step of flow ``q_kg_s`` (> 0, along the queue) and ``dt_s`` [s] with
     water entering at ``theta_in`` = T_in − T_g [K]; every element's loss exact.
@@ -210,10 +234,21 @@ def advance_pipe(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in
     """
     a = k_per_s / q_kg_s
     big_m = q_kg_s * dt_s
+    if cnt[b] == 1 and big_m >= w_kg * (1.0 - _SLIVER):
+        return _cross_one(par, head, cnt, b, w_kg, a, big_m, theta_in)
+    return advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in)
+
+
+@njit(cache=True, inline="always")
+def advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_in):
+    """:func:`advance_pipe` for any queue (the general path: parcels leaving in turn, the rest decaying, the new
+    parcel pushed, merging if the queue is full)."""
+    a = k_per_s / q_kg_s
+    big_m = q_kg_s * dt_s
+    whole = big_m >= w_kg * (1.0 - _SLIVER)
     out = 0.0
     loss = 0.0
     content = 0.0
-    whole = big_m >= w_kg * (1.0 - _SLIVER)
     s = 0.0
     while cnt[b] > 0 and (whole or s < big_m):
         i = head[b]
@@ -287,6 +322,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     # direction since the upwind order was found
     m_in_all = np.zeros(n_nodes)
     m_out_all = np.zeros(n_nodes)
+    touch = False  # whether a flow reversed (its queue turns before the sweep) or a branch has no flow
     for b in range(n_br):
         m = m_branch_kg_s[b]
         sg = 1 if m > 0.0 else (-1 if m < 0.0 else 0)
@@ -296,6 +332,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
         up, down = (branch_from[b], branch_to[b]) if m > 0.0 else (branch_to[b], branch_from[b])
         m_out_all[up] += abs(m)
         m_in_all[down] += abs(m)
+        touch = touch or m * orient[b] < 0.0 or m == 0.0
     if not same:
         order[n_nodes] = 0
         found, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
@@ -310,16 +347,21 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                 return STATUS_INFLOW_NO_T, n
             if abs(m_in_all[n] + ext - m_out_all[n]) > MASS_BALANCE_RTOL * max(m_in_all[n], m_out_all[n]):
                 return STATUS_MASS_IMBALANCE, n
-    for b in range(n_br):
+    # the outputs of a branch start from no loss and the stored enthalpy of its water at its ambient (+ its
+    # excess, added where it is moved on) and its wall at the start of the step (+ its change): here for a branch
+    # without flow, in the sweep below for one with flow, as its upstream node passes water to it (each array
+    # read and written in one pass: on large networks the step streams them from memory)
+    for b in range(n_br if touch else 0):
         m = m_branch_kg_s[b]
         if m * orient[b] < 0.0:
             _reverse(par, head, cnt, n_cap, b)
             orient[b] = -orient[b]
+        if m != 0.0:
+            continue
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
         stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
-        # (the water at its ambient, + its excess below; the wall at the start of the step, + its change below)
-        if m == 0.0 and w_kg[b] > 0.0:  # standing water cools
+        if w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
                 i = (head[b] + j) % n_cap
@@ -378,6 +420,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             b = inc_branch[e]
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
+                stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+                loss_j[b] = 0.0
                 if w_kg[b] > 0.0:
                     th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
                                                                q, dt_s, t - t_amb[b])
@@ -567,7 +611,7 @@ class DynamicThermalNetwork:
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
-        self._supply_rows, self._other_rows = np.flatnonzero(self._supply), np.flatnonzero(~self._supply)
+        self._supply_rows, self._other_rows = _rows(np.flatnonzero(self._supply)), _rows(np.flatnonzero(~self._supply))
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -725,7 +769,7 @@ class DynamicThermalNetwork:
         added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
         extracted = -float(q_node[self._other_rows].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
-                       "friction_j": float(gain.sum()) * float(dt_s),
+                       "friction_j": 0.0 if q_gain_w is None else float(gain.sum()) * float(dt_s),
                        "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
                        "cp_step_j": float(q_step.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
@@ -758,6 +802,14 @@ class DynamicThermalNetwork:
             raise CaseError("not a finite number", element=f"entry {bad[0]}", field=field, value=float(arr[bad[0]]),
                             allowed="a finite number")
         return arr
+
+
+def _rows(rows):
+    """Row indices as a slice where they are one run (as the nodes a step visits after the plant's: a view, summed
+    to the same bits as the copy the indices would make), else as they are."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def _one_value(x, empty):
