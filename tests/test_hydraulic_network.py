@@ -15,7 +15,7 @@ import os
 import numpy as np
 import pytest
 from fluids.friction import Colebrook
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
@@ -366,6 +366,9 @@ def test_a_resumed_answer_that_still_holds_is_returned_without_a_step(seed, chan
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), change=st.sampled_from([0.0, 1e-3, 0.05]), drift=st.booleans())
+# found by CI: a solve that ended on a step with the last step's factor, its node imbalance 1.5e-12 of a node's
+# throughput (within tol_mass_rel of the largest flow, but 1000 times a Newton step's rounding)
+@example(seed=2258879, change=0.05, drift=True)
 def test_chord_first_steps_reach_the_plain_answer(seed, change, drift):
     # chord_first (a time series): a solve resumed in a held session takes its first step with the last solve's
     # factor, plus the last chord step's remainder scaled to this change of the injections. Against the
