@@ -305,14 +305,16 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
             attrs["homes_equivalent"] = homes_heated_annual(attrs["energy_q_recovered_j"],
                                                             attrs["annual_heat_per_home_j"], times.size * step_s)
             attrs.update(demand_basis_attrs(case, "campus heat reused over the period, scaled to a year"))
-        lines = start_lines + series_warnings(peaks, stepper.extremes())
+        extremes = stepper.extremes()
+        lines = start_lines + series_warnings(peaks, extremes)
         attrs.update(warnings="\n".join(lines), plausibility_warnings="\n".join(lines))
         check_ledgers_finite(attrs, case.file)  # before the file is committed
         attrs.update({f"seconds_{stage}": t for stage, t in stepper.seconds.items()})  # wall time by stage
         if stepper.dc is not None and stepper.dc.net is None:  # DC grid elements: how many steps were batched
             attrs["dc_steps_from_batch"] = stepper.dc.steps_from_batch
         if writer is not None:
-            path = writer.finish(attrs, stepper.extremes())
+            del stepper  # its networks and factors freed before the file is finished and read: the year's peak memory
+            path = writer.finish(attrs, extremes)
             return xr.open_dataset(path)
     except BaseException:
         if writer is not None:
@@ -320,7 +322,7 @@ def run_time_series(case, series: xr.Dataset | None = None, *, output=None, prog
         raise
     names = [n for n in kept[0] if all(n in c for c in kept)]
     ds = xr.Dataset({n: ("time", np.concatenate([c[n] for c in kept])) for n in names}, coords={"time": times})
-    ds = ds.merge(stepper.extremes())
+    ds = ds.merge(extremes)
     ds.attrs.update(attrs)
     from gigawatt.series_writer import figure_units
     from gigawatt.solver.results_schema import conform
