@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gigawatt.solver.dc.kernel import STATUS_SINGULAR, newton_dc
-from gigawatt.solver.dc.series_batch import MAX_PATTERN_RACKS, rack_patterns
+from gigawatt.solver.dc.series_batch import MAX_PATTERN_RACKS, _unique_rows, rack_patterns
 from gigawatt.solver.dc.series_newton import MIN_AFFINE, newton_tree, tree_blocks
 
 
@@ -140,3 +140,17 @@ def test_rack_patterns_give_each_bus_its_racks(zone_sizes, n_types, per_bus, wid
         assert zone_pattern_ptr[zone[i]] <= j < zone_pattern_ptr[zone[i] + 1]
         assert np.array_equal(pattern_type[pattern_ptr[j]:pattern_ptr[j + 1]],
                               rack_type[bus_rack_ptr[i]:bus_rack_ptr[i + 1]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(n_zone=st.integers(1, 50), n_rows=st.integers(1, 60), width=st.integers(0, 16), n_types=st.integers(1, 300),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_unique_rows_as_numpy_unique_of_rows(n_zone, n_rows, width, n_types, seed):
+    # One integer per row (mixed radix) where it fits, NumPy's unique of rows otherwise (wide rows of many types):
+    # the same rows, order and inverse as NumPy's unique of rows.
+    rng = np.random.default_rng(seed)
+    keys = np.c_[np.sort(rng.integers(0, n_zone, n_rows)), rng.integers(-1, n_types, (n_rows, width))]
+    got, inverse = _unique_rows(keys, n_zone, n_types + 1)
+    want, want_inverse = np.unique(keys, axis=0, return_inverse=True)
+    assert np.array_equal(got, want)
+    assert np.array_equal(inverse.ravel(), want_inverse.ravel())
