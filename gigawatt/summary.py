@@ -115,6 +115,15 @@ def it_power_lines(ds: xr.Dataset) -> list[str]:
     return lines
 
 
+_UNDEFINED = "–"
+
+
+def _ratio(a, name: str) -> str:
+    """A KPI attribute to four decimals, or a dash where it is undefined (NaN: its denominator is zero)."""
+    v = float(a[name])
+    return f"{v:.4f}" if v == v else _UNDEFINED
+
+
 def kpi_lines(a) -> list[str]:
     """The KPIs of a result (its attributes ``a``) with their boundary and basis: the design hour of a steady
     solve, or the period of a time series (:mod:`gigawatt.models.kpis`)."""
@@ -123,11 +132,13 @@ def kpi_lines(a) -> list[str]:
     design = a.get("kpi_period") == "design hour"
     title = ("KPIs at the design hour (ratios of instantaneous powers; the standards define them on a year's "
              "energy)" if design else f"KPIs over the period of {a.get('kpi_period', '')} (ratios of energies)")
+    k = {name: _ratio(a, name) for name in ("pue", "ppue_cooling", "ppue_power", "itue", "tue", "erf", "ref",
+                                               "nuclear_share", "cue_kg_per_kwh") if name in a}
     lines = [title,
-             f"  PUE                          {a['pue']:.4f}   total facility / IT equipment (ISO/IEC 30134-2)",
-             f"  partial PUE cooling / power  {a['ppue_cooling']:.4f} / {a['ppue_power']:.4f}   (IT + pumps and fans) "
+             f"  PUE                          {k['pue']}   total facility / IT equipment (ISO/IEC 30134-2)",
+             f"  partial PUE cooling / power  {k['ppue_cooling']} / {k['ppue_power']}   (IT + pumps and fans) "
              f"/ IT; (IT + power delivery from the meter to the IT boundary) / IT",
-             f"  ITUE / TUE                   {a['itue']:.4f} / {a['tue']:.4f}   IT equipment / chips; total / chips "
+             f"  ITUE / TUE                   {k['itue']} / {k['tue']}   IT equipment / chips; total / chips "
              f"= PUE × ITUE (Patterson et al. 2013)"]
     if "erf" in a:
         label = "design-hour value" if design else "over the period"
@@ -136,14 +147,16 @@ def kpi_lines(a) -> list[str]:
         if hp:
             beside = (f"; heat pumps' electricity {_mw(hp).strip()}" if design
                       else f"; heat pumps' electricity {hp / 3.6e9:,.1f} MWh") + " (outside the boundary, in no KPI)"
-        lines.append(f"  ERF                          {a['erf']:.4f}   {label}: heat delivered to reuse / total "
+        lines.append(f"  ERF                          {k['erf']}   {label}: heat delivered to reuse / total "
                      f"facility (ISO/IEC 30134-6){beside}")
     if "cue_kg_per_kwh" in a:
-        lines.append(f"  CUE                          {a['cue_kg_per_kwh']:.4f} kgCO2e/kWh   emissions of the total "
+        lines.append(f"  CUE                          {k['cue_kg_per_kwh']} kgCO2e/kWh   emissions of the total "
                      f"energy / IT energy (ISO/IEC 30134-8)")
     if "ref" in a:
-        lines.append(f"  REF / nuclear share          {a['ref']:.4f} / {a['nuclear_share']:.4f}   of the total "
+        lines.append(f"  REF / nuclear share          {k['ref']} / {k['nuclear_share']}   of the total "
                      f"energy (ISO/IEC 30134-3)")
+    if any(v == _UNDEFINED for v in k.values()):
+        lines.append(f"  {_UNDEFINED}: not defined (no IT power, or no energy, to divide by)")
     if a.get("kpi_basis"):
         lines.append("  boundary and basis")
         for text in str(a["kpi_basis"]).splitlines():

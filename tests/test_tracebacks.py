@@ -5,6 +5,7 @@ the input is meaningful, in a result. One test per class the issue lists; the ex
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,24 @@ def test_case_without_load_solves_and_reports(what, tmp_path, kit, cli):
     assert "not drawn: sankey" in rep.stdout and (tmp_path / "rep" / "report.html").exists()
     assert "no power drawn from the grid" in (tmp_path / "rep" / "report.html").read_text()
 
+
+
+def test_kpis_without_it_power_print_a_dash(tmp_path, cli):
+    """The bundled case (cooling and district heating) at zero IT power: the KPIs have no denominator; the
+    summary says so in words, never prints ``nan``, and the file keeps them as NaN (undefined)."""
+    from gigawatt.cases.loader import read_case_document
+
+    text = Path(read_case_document(None)[1]).read_text()
+    assert "\nrack_it_power_kw = 130 " in text  # the line the test edits
+    path = tmp_path / "case.toml"
+    path.write_text(text.replace("\nrack_it_power_kw = 130 ", "\nrack_it_power_kw = 0 "))
+    res = cli("run", path, "-o", tmp_path / "out.nc")
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.stdout.lower().split()
+    assert "  PUE                          –   total facility / IT equipment" in res.stdout
+    assert "  –: not defined (no IT power, or no energy, to divide by)" in res.stdout
+    with xr.open_dataset(tmp_path / "out.nc") as ds:
+        assert np.isnan(ds.attrs["pue"]) and ds.attrs["p_it_w"] == 0.0
 
 def test_cooling_without_racks(tmp_path, kit, cli):
     doc = kit.base_doc()
