@@ -232,6 +232,7 @@ def dry_cooler_design(q_design_w: float, c_water_w_per_k: float, approach_k: flo
     return cdu_design_ua(c_water_w_per_k, q_design_w / c_water_w_per_k, approach_k), c_water_w_per_k
 
 
+@njit(cache=True)
 def dry_cooler_duty(speed_ratio, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k,
                     c_air_design_w_per_k, ua_exponent=DRY_COOLER_UA_EXPONENT):
     r"""Heat a dry cooler rejects with its fans at ``speed_ratio`` [W].
@@ -260,13 +261,16 @@ def dry_cooler_duty(speed_ratio, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_d
                              ua_design_w_per_k * n ** ua_exponent, COUNTER_FLOW)[2]
 
 
+@njit(cache=True)
 def dry_cooler_speed(q_need_w, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k,
                      c_air_design_w_per_k, ua_exponent=DRY_COOLER_UA_EXPONENT):
     r"""Fan speed at which a dry cooler rejects ``q_need_w``, holding the water's outlet set-point [-].
 
-    Solves :math:`q(n) = q_\mathrm{need}` (:func:`dry_cooler_duty`, monotonic in n) on [0, 1] by Brent's
-    method to 1e-12 in n. Free cooling: in cold air a low speed suffices, and the fan power falls with its cube
-    (:func:`fan_power_affinity`).
+    Solves :math:`q(n) = q_\mathrm{need}` (:func:`dry_cooler_duty`, rising monotonically in n) on the bracket
+    [0, 1] by the Illinois variant of regula falsi, as :func:`cdu_facility_capacity` (Dowell & Jarratt 1971:
+    superlinear, never leaving the bracket): the answer is the bracket's upper end, the lowest speed found that
+    rejects the need, once its duty is within rounding (4 ulp) of the need or the bracket is 4 ulp wide. Free
+    cooling: in cold air a low speed suffices, and the fan power falls with its cube (:func:`fan_power_affinity`).
 
     Returns
     -------
@@ -278,15 +282,38 @@ def dry_cooler_speed(q_need_w, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_des
         Whether full speed suffices (``q_need_w <= q_max_w`` to within 1e-12, rounding at the design point);
         False also when the air is not colder than the water.
     """
-    from scipy.optimize import brentq
-
     if q_need_w <= 0.0:
         return 0.0, 0.0, True
-    args = (t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k, c_air_design_w_per_k, ua_exponent)
-    q_max = dry_cooler_duty(1.0, *args) if t_water_in_k > t_air_in_k else 0.0
+    q_max = 0.0
+    if t_water_in_k > t_air_in_k:
+        q_max = dry_cooler_duty(1.0, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k,
+                                c_air_design_w_per_k, ua_exponent)
     if q_max < q_need_w * (1.0 - 1e-12):  # beyond rounding: the set-point cannot be held
         return 1.0, q_max, False
     if q_max <= q_need_w:  # at the design point itself, to rounding
         return 1.0, q_max, True
-    n = brentq(lambda x: dry_cooler_duty(x, *args) - q_need_w, 0.0, 1.0, xtol=1e-12, rtol=1e-15)
-    return n, q_max, True
+    eps = 2.220446049250313e-16
+    lo, hi = 0.0, 1.0
+    f_lo = -q_need_w  # standstill rejects nothing (natural draught neglected)
+    f_hi = q_max - q_need_w  # > 0
+    r_hi = f_hi  # the duty's true excess at hi (f_hi is scaled down by the Illinois rule)
+    side = 0
+    for _ in range(200):
+        if r_hi <= 4.0 * eps * q_need_w or hi - lo <= 4.0 * eps * hi:
+            break
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        if not lo < x < hi:  # a secant step on the rounding floor: halve instead
+            x = 0.5 * (lo + hi)
+        f = dry_cooler_duty(x, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k, c_air_design_w_per_k,
+                            ua_exponent) - q_need_w
+        if f < 0.0:
+            lo, f_lo = x, f
+            if side == -1:
+                f_hi *= 0.5  # Illinois: the end kept twice running counts half
+            side = -1
+        else:
+            hi, f_hi, r_hi = x, f, f
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+    return hi, q_max, True

@@ -13,6 +13,9 @@ import pytest
 import xarray as xr
 
 import gigawatt as gw
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gigawatt.models import cooling_plant as cp
 from gigawatt.models.chips import junction_temperature
 
@@ -58,13 +61,40 @@ def test_dry_cooler_design_point_by_hand():
                                           (26.9, 9.9e5)])
 def test_speed_holds_the_set_point(t_air_c, q_w):
     # The speed found rejects exactly the heat asked, by the counter-flow closed form written out above
-    # (brentq to 1e-12 in n: the duty to about 1e-10 relative).
+    # (regula falsi stopped at 4 ulp of the duty; 1e-9 leaves room for the closed form's own rounding).
     ua, c_air = cp.dry_cooler_design(1e6, 1e5, 5.0)
     t_w_in = W32 + q_w / 1e5
     n, q_max, held = cp.dry_cooler_speed(q_w, t_w_in, t_air_c + 273.15, 1e5, ua, c_air)
     assert held and 0 < n <= 1
     assert counterflow_duty(n, t_w_in, t_air_c + 273.15, 1e5, ua, c_air) == pytest.approx(q_w, rel=1e-9)
     assert q_max == pytest.approx(counterflow_duty(1.0, t_w_in, t_air_c + 273.15, 1e5, ua, c_air), rel=1e-13)
+
+
+@settings(max_examples=300, deadline=None)
+@given(q_design=st.floats(1e3, 1e9), range_k=st.floats(2.0, 20.0), approach_k=st.floats(0.5, 20.0),
+       t_air=st.floats(223.15, 333.15), dt_k=st.floats(1e-3, 60.0), flow=st.floats(0.05, 2.0),
+       load=st.floats(1e-6, 1.5))
+def test_speed_against_brentq(q_design, range_k, approach_k, t_air, dt_k, flow, load):
+    # Independent check of the regula falsi: scipy's brentq on the same duty, run to 1e-15 in n. The speed returned,
+    # the bracket's upper end, rejects at least the need and at most 1e-12 more (it stops at 4 ulp of the duty or of
+    # n). Whenever the set-point can be held below full speed both find the same root to 1e-12 in n (at most about
+    # 10 ulp of n apart), except where the duty is flat to rounding between them (ε -> 1: the air takes all the
+    # water's heat, every speed there rejects the need), and there both reject the same heat to 1e-12.
+    from scipy.optimize import brentq
+
+    c_design = q_design / range_k
+    ua, c_air = cp.dry_cooler_design(q_design, c_design, approach_k)
+    c_w, t_in, q_need = flow * c_design, t_air + dt_k, load * q_design
+    n, q_max, held = cp.dry_cooler_speed(q_need, t_in, t_air, c_w, ua, c_air)
+    duty = cp.dry_cooler_duty
+    assert q_max == duty(1.0, t_in, t_air, c_w, ua, c_air)
+    assert held == (q_max >= q_need * (1 - 1e-12))
+    if not held or n == 1.0:
+        return
+    assert q_need <= duty(n, t_in, t_air, c_w, ua, c_air) <= q_need * (1 + 1e-12)
+    ref = brentq(lambda x: duty(x, t_in, t_air, c_w, ua, c_air) - q_need, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+    if abs(n - ref) > 1e-12:
+        assert abs(duty(n, t_in, t_air, c_w, ua, c_air) - duty(ref, t_in, t_air, c_w, ua, c_air)) <= 1e-12 * q_need
 
 
 def test_free_cooling_colder_air_needs_less_fan():
