@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED, newton_dc
-from gigawatt.solver.dc.series_newton import newton_tree_run
+from gigawatt.solver.dc.series_newton import newton_tree_run, ready_blocks
 
 NOT_RUN = -1
 PREDICT_MAX_RATIO = 2.0
@@ -75,6 +75,7 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         tree = l1 == l0
         tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
         fixed_at = np.nonzero(fixed[b0:b1])[0] + b0
+        ready = ready_blocks(tree_z, up)
         vn = _common_nominal(v_nominal, b0, b1)
         types = _zone_types(zone_pattern_ptr[z], zone_pattern_ptr[z + 1], pattern_ptr, pattern_type,
                             load_by_type.shape[1])
@@ -98,8 +99,8 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                     acc += load_by_type[k, pattern_type[q]]
                 pattern_load[j] = acc
             if tree:  # the predictor in the first sweep, a block at a time
-                st, it, w, _ = newton_tree_run(tree_z, up, g_couple, g_parent, fixed_at, v, p_load, k_droop, kv_droop,
-                                               droop, b0, b1, tol_a, max_iter, i_fixed, work, True,
+                st, it, w, _ = newton_tree_run(tree_z, ready, up, g_couple, g_parent, fixed_at, v, p_load, k_droop,
+                                               kv_droop, droop, tol_a, max_iter, i_fixed, work, True,
                                                _predict_ratio(load_hist, z, load), v_prev, bus_pattern, pattern_load)
             else:
                 _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
@@ -110,8 +111,8 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                     v[i] = v_start[i]
                     work[3, i] = 0.0
                 if tree:
-                    st, it2, w, _ = newton_tree_run(tree_z, up, g_couple, g_parent, fixed_at, v, p_load, k_droop,
-                                                    kv_droop, droop, b0, b1, tol_a, max_iter, i_fixed, work, False,
+                    st, it2, w, _ = newton_tree_run(tree_z, ready, up, g_couple, g_parent, fixed_at, v, p_load,
+                                                    k_droop, kv_droop, droop, tol_a, max_iter, i_fixed, work, False,
                                                     0.0, v_prev, bus_pattern, pattern_load)
                 else:
                     st, it2, w, _ = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,

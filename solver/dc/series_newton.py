@@ -84,29 +84,75 @@ def _terms_affine_no_droop(fc, fp, dc, dp, vc, vp, xc, pc, g, alpha):
 
 
 @njit(cache=True, error_model="numpy")
-def _predict_block(a, b, r, v, v_prev, x, p_load, bus_pattern, pattern_load):
-    """Buses a..b-1: the start V⁰ = V + r·(V − V_prev) with V_prev ← V (the time series' predictor,
-    :func:`gigawatt.solver.dc.series_kernel.predict_start`), the bus loads from their racks' patterns, x cleared."""
-    for i in range(a, b):
-        p_load[i] = pattern_load[bus_pattern[i]]
-        vi = v[i]
-        v[i] = vi + r * (vi - v_prev[i])
-        v_prev[i] = vi
-        x[i] = 0.0
+def _gather_loads(pc, patc, pattern_load):
+    for i in range(pc.size):
+        pc[i] = pattern_load[patc[i]]
 
 
 @njit(cache=True, error_model="numpy")
-def terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, d, predict, r, v_prev, bus_pattern,
-          pattern_load):
+def _predict_affine(vc, vpc, xc, r):
+    for i in range(vc.size):
+        vi = vc[i]
+        vc[i] = vi + r * (vi - vpc[i])
+        vpc[i] = vi
+        xc[i] = 0.0
+
+
+@njit(cache=True)
+def ready_blocks(blocks, up):
+    """For each block c of :func:`tree_blocks`, the last block whose sweep changes F or the diagonal at a bus of
+    blocks 0..c (the last block holding a child of one of their buses, or c): once the forward sweep is past it,
+    those buses' rows are final (a running maximum, so ascending)."""
+    n = blocks.shape[0]
+    ready = np.arange(n)
+    if n == 0:
+        return ready
+    start = blocks[0, 0]
+    block_of = np.empty(blocks[-1, 1] - start, dtype=np.int64)
+    for q in range(n):
+        block_of[blocks[q, 0] - start:blocks[q, 1] - start] = q
+    for i in range(start, blocks[-1, 1]):
+        p = up[i]
+        if p != i:
+            qp = block_of[p - start]
+            ready[qp] = max(ready[qp], block_of[i - start])
+    for q in range(1, n):
+        ready[q] = max(ready[q], ready[q - 1])
+    return ready
+
+
+@njit(cache=True, error_model="numpy")
+def _check_block(a, b, f, f_bits, d, fixed_at, j, i_fixed, m):
+    """:func:`largest_mismatch` on buses a..b-1 (whose rows are final), ``fixed_at[j:]`` the fixed buses from a
+    on: returns the running largest magnitude bit pattern and the next fixed bus's index."""
+    while j < fixed_at.size and fixed_at[j] < b:
+        i = fixed_at[j]
+        i_fixed[i] = f[i]
+        f[i] = 0.0
+        d[i] = 1.0
+        j += 1
+    for i in range(a, b):
+        m = max(m, f_bits[i] & MAGNITUDE)
+    return m, j
+
+
+@njit(cache=True, error_model="numpy")
+def terms(blocks, ready, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, f_bits, d, fixed_at, i_fixed,
+          predict, r, v_prev, bus_pattern, pattern_load):
     """``newton_dc``'s first sweep: V ← V + α·x (x cleared), each bus's own terms of F [A] and of the diagonal
     [S], then its branch to its parent: F_i += g(V_i − V_p), F_p −= the same, g to both diagonals; parents
     before children. ``droop``: whether any bus of the zone has droop sources (else K and KV are not read).
-    ``predict``: each block's buses first take :func:`_predict_block` (ratio ``r``; α must be 0), while the
-    block is in cache: the same numbers as that pass over the zone before the sweep."""
+    ``predict``: each block's buses first take the time series' predictor (α must be 0): the start
+    V⁰ = V + r·(V − V_prev) with V_prev ← V (:func:`gigawatt.solver.dc.series_kernel.predict_start`) and the bus
+    loads from their racks' patterns, the same numbers as that pass over the zone before the sweep.
+    Returns :func:`largest_mismatch`, taken block by block as soon as a block's rows are final
+    (:func:`ready_blocks`), while they are in cache."""
+    m, c, j = 0, 0, 0
     for q in range(blocks.shape[0]):
         a, b, s = blocks[q, 0], blocks[q, 1], blocks[q, 2]
         if predict:
-            _predict_block(a, b, r, v, v_prev, x, p_load, bus_pattern, pattern_load)
+            _gather_loads(p_load[a:b], bus_pattern[a:b], pattern_load)
+            _predict_affine(v[a:b], v_prev[a:b], x[a:b], r)
         if s > 0 and droop:
             _terms_affine(f[a:b], f[a - s:b - s], d[a:b], d[a - s:b - s], v[a:b], v[a - s:b - s], x[a:b], p_load[a:b],
                           k_droop[a:b], kv_droop[a:b], g_parent[a:b], alpha)
@@ -129,6 +175,10 @@ def terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f
                 f[p] -= flow
                 d[i] += g
                 d[p] += g
+        while c <= q and ready[c] <= q:
+            m, j = _check_block(blocks[c, 0], blocks[c, 1], f, f_bits, d, fixed_at, j, i_fixed, m)
+            c += 1
+    return _as_worst(m)
 
 
 MAGNITUDE = 0x7FFFFFFFFFFFFFFF
@@ -138,23 +188,21 @@ INF_BITS = 0x7FF0000000000000
 
 
 @njit(cache=True, error_model="numpy")
+def _as_worst(m):
+    """The largest |F| [A] of the largest magnitude bit pattern ``m``: infinite at a NaN."""
+    if m >= INF_BITS:
+        return np.inf
+    return np.int64(m).view(np.float64)
+
+
+@njit(cache=True, error_model="numpy")
 def largest_mismatch(f, f_bits, d, fixed_at, i_fixed, start, end):
     """:func:`gigawatt.solver.dc.kernel.fixed_currents_and_worst` without the worst bus, with the fixed buses
     listed (``fixed_at``): each one's mismatch is its source current (``i_fixed``), its row the identity; returns
     the largest |F| of the others [A] (infinite at a NaN or infinite one), taken as the largest bit pattern of
     the magnitudes (``f_bits``: ``f`` seen as int64), a loop the compiler vectorises. Maxima are exact, so the
     same number."""
-    for j in range(fixed_at.size):
-        i = fixed_at[j]
-        i_fixed[i] = f[i]
-        f[i] = 0.0
-        d[i] = 1.0
-    m = 0
-    for i in range(start, end):
-        m = max(m, f_bits[i] & MAGNITUDE)
-    if m >= INF_BITS:
-        return np.inf
-    return np.int64(m).view(np.float64)
+    return _as_worst(_check_block(start, end, f, f_bits, d, fixed_at, 0, i_fixed, 0)[0])
 
 
 @njit(cache=True, error_model="numpy")
@@ -260,28 +308,28 @@ def newton_tree(blocks, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_dr
     whether any of the buses has a droop source (K or KV not 0; if not, they are not read)."""
     fixed_at = np.nonzero(fixed[start:end])[0] + start
     work[3, start:end] = 0.0
-    st, it, worst, singular = newton_tree_run(blocks, up, g_couple, g_parent, fixed_at, v, p_load, k_droop, kv_droop,
-                                              droop, start, end, tol_a, max_iter, i_fixed, work, False, 0.0, v,
-                                              fixed_at, p_load)  # (no predictor: its arrays not read)
+    st, it, worst, singular = newton_tree_run(blocks, ready_blocks(blocks, up), up, g_couple, g_parent, fixed_at, v,
+                                              p_load, k_droop, kv_droop, droop, tol_a, max_iter, i_fixed, work, False,
+                                              0.0, v, fixed_at, p_load)  # (no predictor: its arrays not read)
     if st == STATUS_SINGULAR:
         return st, it, worst, singular
     return st, it, worst, worst_bus(work[0], start, end)
 
 
 @njit(cache=True, error_model="numpy")
-def newton_tree_run(blocks, up, g_couple, g_parent, fixed_at, v, p_load, k_droop, kv_droop, droop, start, end, tol_a,
+def newton_tree_run(blocks, ready, up, g_couple, g_parent, fixed_at, v, p_load, k_droop, kv_droop, droop, tol_a,
                     max_iter, i_fixed, work, predict, r, v_prev, bus_pattern, pattern_load):
-    """The iterations of :func:`newton_tree`, with the fixed buses listed (``fixed_at``) and ``x`` (``work[3]``)
-    zero on entry, or the predictor first (``predict``: see :func:`terms`, which clears x). Returns (status,
-    iterations, largest mismatch [A], singular bus or −1); :func:`worst_bus` of ``work[0]`` names the worst bus."""
+    """The iterations of :func:`newton_tree` (``ready``: :func:`ready_blocks`), with the fixed buses listed
+    (``fixed_at``) and ``x`` (``work[3]``) zero on entry, or the predictor first (``predict``: see :func:`terms`,
+    which clears x). Returns (status, iterations, largest mismatch [A], singular bus or −1); :func:`worst_bus` of
+    ``work[0]`` names the worst bus."""
     f, d, lo, x = work[0], work[1], work[2], work[3]
     f_bits = f.view(np.int64)
     alpha = 0.0
     worst = np.inf
     for it in range(max_iter + 1):
-        terms(blocks, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, d, predict and it == 0, r,
-              v_prev, bus_pattern, pattern_load)
-        worst = largest_mismatch(f, f_bits, d, fixed_at, i_fixed, start, end)
+        worst = terms(blocks, ready, alpha, up, g_parent, v, x, p_load, k_droop, kv_droop, droop, f, f_bits, d,
+                      fixed_at, i_fixed, predict and it == 0, r, v_prev, bus_pattern, pattern_load)
         if worst <= tol_a:
             return STATUS_CONVERGED, it, worst, -1
         if it == max_iter or not np.isfinite(worst):
