@@ -271,17 +271,31 @@ def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v
             if pu < best or (pu == best and row < best_row):
                 best, best_row = pu, row
     if vn > 0.0 and v_low < np.inf:
-        # V/vn rounds to V_min/vn only within a relative 2⁻⁵¹ or so of V_min: 8 eps above it is a safe superset
-        best, near = v_low / vn, v_low * (1.0 + 8.0 * np.finfo(np.float64).eps)
-        for i in range(b0, b1):
-            vi = v[i]
-            if vi <= near and vi / vn == best and (best_row < 0 or bus_row[i] < best_row):
-                best_row = bus_row[i]
+        best, best_row = v_low / vn, _lowest_row(v, vn, v_low, bus_row, b0, b1)
     for l in range(za.size):
         dv = v[za[l]] - v[zb[l]]
         loss += zg[l] * dv * dv
     zone_load[k, z], zone_loss[k, z] = load, loss
     vmin_pu[k, z], vmin_row[k, z] = best, best_row
+
+
+@njit(cache=True, error_model="numpy")
+def _lowest_row(v, vn, v_low, bus_row, b0, b1):
+    """The lowest bus-table row among buses b0..b1-1 whose V/vn equals V_min/vn (``v_low`` = V_min [V]).
+    Correctly rounded division is monotone, so those are the buses with V_min ≤ V ≤ V_hi, V_hi the largest
+    double whose quotient still rounds to V_min/vn (found a double at a time: a few): comparisons only (the
+    buses of identical rows end within rounding of each other)."""
+    best = v_low / vn
+    v_hi = v_low
+    while True:
+        up = np.nextafter(v_hi, np.inf)
+        if not up / vn == best:
+            break
+        v_hi = up
+    row = np.iinfo(np.int64).max
+    for i in range(b0, b1):
+        row = min(row, bus_row[i] if v[i] <= v_hi else row)
+    return row
 
 
 @njit(cache=True, error_model="numpy")
