@@ -9,8 +9,9 @@ Python. Per step and zone it
    once per pattern of racks on a bus (:func:`gigawatt.solver.dc.series_batch.rack_patterns`; a campus has a
    handful);
 2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc` (a zone without links:
-   :func:`gigawatt.solver.dc.series_newton.newton_tree`, the same results bit for bit), warm-started from the
-   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
+   :func:`gigawatt.solver.dc.series_newton.newton_tree_run`, the same results bit for bit, with the predictor
+   and the bus loads in its first sweep), warm-started from the previous steps' voltages (extrapolated in the
+   zone's load, :func:`predict_start`); the zone's tolerance is
    that of :func:`gigawatt.solver.dc.kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
    rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
    A start that fails is retried once from the set-points, as a cold solve would start;
@@ -23,8 +24,10 @@ Python. Per step and zone it
 
 Outputs per (step, zone) and (step, feed) go to arrays the caller reduces; a zone that does not converge
 stops there (``status`` ≠ 0 at that step, −1 after it). A step whose rack loads in a zone equal the previous
-step's (bit for bit) repeats that step's results with zero iterations: exactly what Newton would return,
-since its first mismatch pass at those voltages is the last pass of the previous step.
+step's (bit for bit; tested per rack type of the zone) repeats that step's results with zero iterations:
+exactly what Newton would return, since its first mismatch pass at those voltages is the last pass of the
+previous step. Nothing else is remembered between steps: a load that never repeats (a coupled year's) costs
+what the profile's loads cost.
 """
 from __future__ import annotations
 

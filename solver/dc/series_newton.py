@@ -14,6 +14,13 @@ index one bus at a time; and the first sweep forms each bus's own terms and its 
 are ``newton_dc``'s (each bus's parent is in an earlier block; two buses with one parent are never in one affine
 block), so the voltages, iterations and mismatch are the same bit for bit (tested against ``newton_dc`` on
 random networks). Zones with links (rings) use ``newton_dc`` (its Woodbury correction).
+
+Each sweep also does, while its data are in cache, what ``newton_dc`` does in passes of its own: the forward
+sweep takes the convergence check block by block as soon as a block's rows are final (:func:`ready_blocks`),
+the largest |F| found as the largest magnitude bit pattern (:func:`largest_mismatch`, vectorised; the worst
+bus is looked up once, by :func:`worst_bus`); the elimination sees a bad pivot as it divides, the back
+substitution a step that needs damping as it forms it; in the time series the first sweep also takes the
+predictor and the bus loads (:func:`terms`). Same operations on each bus, so the same numbers.
 """
 from __future__ import annotations
 
