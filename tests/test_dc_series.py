@@ -279,11 +279,15 @@ def test_series_benchmark_record_and_peer_check():
     assert rec["steps"] == 4 and rec["size"] > 1_900
     assert rec["check"] < 1e-8
     assert rec["max_energy_balance_residual"] < LEDGER
+    # the same profile made non-repeating (no step's loads equal another's): every step runs Newton
+    assert rec["max_energy_balance_residual_nonrepeating"] < LEDGER
+    assert rec["wall_nonrepeating_s"] > 0 and rec["cpu_s"] > 0 and rec["cpu_nonrepeating_s"] > 0
+    assert rec["iterations_per_step_nonrepeating"] >= 1
     assert rec["target_s"] is None  # the target is for 10⁵ buses × 8760 steps only
     assert rec["whole_s"] == rec["wall_s"] > 0 and rec["peer_whole_s"] == rec["peer_series_s"] > 0
     assert rec["speedup_whole"] == rec["speedup"]
     text = format_table([rec])
-    assert "series_dc_inference" in text and "extrapolated to 4 steps" in text
+    assert "series_dc_inference" in text and "extrapolated to 4 steps" in text and "non-rep." in text
 
 
 def test_bench_option_refuses_bad_sizes(cli):

@@ -154,3 +154,61 @@ def test_unique_rows_as_numpy_unique_of_rows(n_zone, n_rows, width, n_types, see
     want, want_inverse = np.unique(keys, axis=0, return_inverse=True)
     assert np.array_equal(got, want)
     assert np.array_equal(inverse.ravel(), want_inverse.ravel())
+
+
+@settings(max_examples=200, deadline=None)
+@given(networks(), st.sampled_from([0.0, 0.5, -1.0, 2.0]), st.integers(1, 4))
+def test_tree_newton_with_the_predictor_equals_predicting_then_newton_dc(net, r, n_patterns):
+    # The series kernel's first sweep takes the predictor and the bus loads a block at a time: the same as the
+    # predictor's pass over the zone (series_kernel._predict_with_loads' arithmetic) and then newton_dc.
+    from gigawatt.solver.dc.series_newton import newton_tree_run, ready_blocks
+
+    parent, up, g_parent, g_couple, fixed, v, p_load, k_droop, kv_droop, tol_a, max_iter = net
+    n = parent.size
+    rng = np.random.default_rng(n)
+    v_prev = v * rng.uniform(0.999, 1.001, n)
+    pattern_load = np.r_[p_load[:n_patterns], 0.0]
+    bus_pattern = rng.integers(0, pattern_load.size, n)
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    v_ref, vp_ref, p_ref, i_ref = v.copy(), v_prev.copy(), np.zeros(n), np.zeros(n)
+    for i in range(n):  # the predictor's pass, as series_kernel._predict_with_loads
+        p_ref[i] = pattern_load[bus_pattern[i]]
+        vi = v_ref[i]
+        v_ref[i] = vi + r * (vi - vp_ref[i])
+        vp_ref[i] = vi
+    ref = newton_dc(parent, up, g_parent, g_couple, empty_i, empty_i, empty_f, fixed, v_ref, p_ref, k_droop, kv_droop,
+                    0, n, tol_a, max_iter, i_ref, np.full((4, n), 7.0), empty_f)
+    v_got, vp_got, p_got, i_got = v.copy(), v_prev.copy(), np.full(n, np.nan), np.zeros(n)
+    blocks = tree_blocks(up, 0, n)
+    droop = bool((k_droop != 0).any() or (kv_droop != 0).any())
+    got = newton_tree_run(blocks, ready_blocks(blocks, up), up, g_couple, g_parent, np.flatnonzero(fixed), v_got,
+                          p_got, k_droop, kv_droop, droop, tol_a, max_iter, i_got, np.full((4, n), np.nan), True, r,
+                          vp_got, bus_pattern, pattern_load)
+    assert got[0] == ref[0] and got[1] == ref[1]
+    if got[0] == STATUS_SINGULAR:
+        assert got[3] == ref[3]
+    assert np.array_equal(np.float64(got[2]), np.float64(ref[2]), equal_nan=True)
+    for a, b in ((v_got, v_ref), (vp_got, vp_ref), (p_got, p_ref), (i_got, i_ref)):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 60), vn=st.sampled_from([1.0, 3.0, 400.0, 800.0, 1500.0, 0.7]), ulps=st.integers(0, 4),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_lowest_row_as_the_lowest_row_of_the_least_quotient(n, vn, ulps, seed):
+    # The series ledger's lowest per-unit voltage without a division a bus: the same row as the least V/vn,
+    # lowest row on ties, where several buses end within a few doubles of the lowest voltage.
+    from gigawatt.solver.dc.series_kernel import _lowest_row
+
+    rng = np.random.default_rng(seed)
+    v = vn * rng.uniform(0.9, 1.0, n)
+    low = v.min()
+    near = rng.random(n) < 0.4
+    v[near] = low
+    for _ in range(ulps):  # some a few doubles above the lowest
+        step = near & (rng.random(n) < 0.5)
+        v[step] = np.nextafter(v[step], np.inf)
+    bus_row = rng.permutation(3 * n)[:n]
+    pu = v / vn
+    want = bus_row[pu == pu.min()].min()
+    assert _lowest_row(v, vn, v.min(), bus_row, 0, n) == want

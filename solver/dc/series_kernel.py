@@ -9,8 +9,9 @@ Python. Per step and zone it
    once per pattern of racks on a bus (:func:`gigawatt.solver.dc.series_batch.rack_patterns`; a campus has a
    handful);
 2. solves Kirchhoff's law by Newton with :func:`gigawatt.solver.dc.kernel.newton_dc` (a zone without links:
-   :func:`gigawatt.solver.dc.series_newton.newton_tree`, the same results bit for bit), warm-started from the
-   previous steps' voltages (extrapolated in the zone's load, :func:`predict_start`); the zone's tolerance is
+   :func:`gigawatt.solver.dc.series_newton.newton_tree_run`, the same results bit for bit, with the predictor
+   and the bus loads in its first sweep), warm-started from the previous steps' voltages (extrapolated in the
+   zone's load, :func:`predict_start`); the zone's tolerance is
    that of :func:`gigawatt.solver.dc.kernel.newton_zones` (``tol_rel`` × Σ|P|/V_nominal [A], floored at the
    rounding level). When the start already meets it, the step costs one mismatch pass and zero iterations.
    A start that fails is retried once from the set-points, as a cold solve would start;
@@ -23,8 +24,10 @@ Python. Per step and zone it
 
 Outputs per (step, zone) and (step, feed) go to arrays the caller reduces; a zone that does not converge
 stops there (``status`` ≠ 0 at that step, −1 after it). A step whose rack loads in a zone equal the previous
-step's (bit for bit) repeats that step's results with zero iterations: exactly what Newton would return,
-since its first mismatch pass at those voltages is the last pass of the previous step.
+step's (bit for bit; tested per rack type of the zone) repeats that step's results with zero iterations:
+exactly what Newton would return, since its first mismatch pass at those voltages is the last pass of the
+previous step. Nothing else is remembered between steps: a load that never repeats (a coupled year's) costs
+what the profile's loads cost.
 """
 from __future__ import annotations
 
@@ -32,22 +35,11 @@ import numpy as np
 from numba import njit, prange
 
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED, newton_dc
-from gigawatt.solver.dc.series_newton import newton_tree
+from gigawatt.solver.dc.series_newton import newton_tree_run, ready_blocks
 
 NOT_RUN = -1
 PREDICT_MAX_RATIO = 2.0
 """Largest load-change ratio r the voltage predictor extrapolates with (see :func:`predict_start`)."""
-
-
-@njit(cache=True, error_model="numpy")
-def _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop, kv_droop, droop,
-                 b0, b1, tol_a, max_iter, i_fixed, work, scratch):
-    """A zone's Newton solve: by affine blocks where it has no links (``tree``), else ``newton_dc``."""
-    if tree:
-        return newton_tree(tree_z, up, g_couple, g_parent, fixed, v, p_load, k_droop, kv_droop, droop, b0, b1, tol_a,
-                           max_iter, i_fixed, work)
-    return newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop, kv_droop, b0, b1, tol_a,
-                     max_iter, i_fixed, work, scratch)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -83,9 +75,16 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
         droop = False  # whether a bus of the zone has droop sources (newton_tree reads K and KV only then)
         for i in range(b0, b1):
             droop |= k_droop[i] != 0.0 or kv_droop[i] != 0.0
+        tree = l1 == l0
+        tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
+        fixed_at = np.nonzero(fixed[b0:b1])[0] + b0
+        ready = ready_blocks(tree_z, up)
+        vn = _common_nominal(v_nominal, b0, b1)
+        types = _zone_types(zone_pattern_ptr[z], zone_pattern_ptr[z + 1], pattern_ptr, pattern_type,
+                            load_by_type.shape[1])
         solve = np.ones(n_steps, dtype=np.bool_)  # False: the step repeats the previous one's loads
         for k in range(1, n_steps):
-            solve[k] = not _same_loads(k, bus_rack_ptr[b0], bus_rack_ptr[b1], rack_type, load_by_type)
+            solve[k] = not _same_loads(k, types, load_by_type)
         loads = _zone_loads(b0, b1, bus_rack_ptr, rack_type, load_by_type_t)
         for k in range(n_steps):
             if not solve[k]:
@@ -97,29 +96,37 @@ def series_zones(zone_start, zone_end, zone_link_start, zone_link_end, zone_v_no
                 continue
             load = loads[k]
             tol_a = max(tol_rel * max(load / zone_v_nominal[z], 1e-6), floor)
-            tree_z = blocks[block_ptr[z]:block_ptr[z + 1]]
-            tree = l1 == l0
             for j in range(zone_pattern_ptr[z], zone_pattern_ptr[z + 1]):
                 acc = 0.0
                 for q in range(pattern_ptr[j], pattern_ptr[j + 1]):
                     acc += load_by_type[k, pattern_type[q]]
                 pattern_load[j] = acc
-            _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
-            st, it, w, wb = _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load,
-                                         k_droop, kv_droop, droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
+            if tree:  # the predictor in the first sweep, a block at a time
+                st, it, w, _ = newton_tree_run(tree_z, ready, up, g_couple, g_parent, fixed_at, v, p_load, k_droop,
+                                               kv_droop, droop, tol_a, max_iter, i_fixed, work, True,
+                                               _predict_ratio(load_hist, z, load), v_prev, bus_pattern, pattern_load)
+            else:
+                _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, pattern_load, p_load)
+                st, it, w, _ = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                         kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
             if st != STATUS_CONVERGED:  # retry from the set-points, where a cold solve starts
                 for i in range(b0, b1):
                     v[i] = v_start[i]
-                st, it2, w, wb = _zone_newton(tree, tree_z, parent, up, g_parent, g_couple, za, zb, zg, fixed, v,
-                                              p_load, k_droop, kv_droop, droop, b0, b1, tol_a, max_iter, i_fixed, work,
-                                              scratch)
+                    work[3, i] = 0.0
+                if tree:
+                    st, it2, w, _ = newton_tree_run(tree_z, ready, up, g_couple, g_parent, fixed_at, v, p_load,
+                                                    k_droop, kv_droop, droop, tol_a, max_iter, i_fixed, work, False,
+                                                    0.0, v_prev, bus_pattern, pattern_load)
+                else:
+                    st, it2, w, _ = newton_dc(parent, up, g_parent, g_couple, za, zb, zg, fixed, v, p_load, k_droop,
+                                              kv_droop, b0, b1, tol_a, max_iter, i_fixed, work, scratch)
                 it += it2
             status[k, z], iterations[k, z], worst[k, z] = st, it, w
             if st != STATUS_CONVERGED:
                 for kk in range(k + 1, n_steps):
                     status[kk, z] = NOT_RUN
                 break
-            _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0,
+            _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, vn, bus_row, step0,
                                 zone_load, zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r,
                                 tree_dv_max, tree_imax, tree_imax_step)
             _feeds(k, feed_ptr[z], feed_ptr[z + 1], feed_bus, feed_stiff, feed_k, feed_v_set, feed_rated,
@@ -189,13 +196,31 @@ def _predict_with_loads(v, v_prev, load_hist, z, b0, b1, load, bus_pattern, patt
 
 
 @njit(cache=True, error_model="numpy")
-def _same_loads(k, r0, r1, rack_type, load_by_type):
-    """Whether every rack of the zone draws exactly what it drew at step k − 1."""
-    for r in range(r0, r1):
-        t = rack_type[r]
+def _zone_types(j0, j1, pattern_ptr, pattern_type, n_types):
+    """The rack types in patterns j0..j1-1 (a zone's), each once, ascending."""
+    seen = np.zeros(n_types, dtype=np.bool_)
+    for q in range(pattern_ptr[j0], pattern_ptr[j1]):
+        seen[pattern_type[q]] = True
+    return np.nonzero(seen)[0]
+
+
+@njit(cache=True, error_model="numpy")
+def _same_loads(k, types, load_by_type):
+    """Whether every rack type of the zone (``types``) draws exactly what it drew at step k − 1 (so every rack)."""
+    for t in types:
         if load_by_type[k, t] != load_by_type[k - 1, t]:
             return False
     return True
+
+
+@njit(cache=True, error_model="numpy")
+def _common_nominal(v_nominal, b0, b1):
+    """The nominal voltage [V] all buses b0..b1-1 share, or 0 if they do not share one."""
+    vn = v_nominal[b0]
+    for i in range(b0 + 1, b1):
+        if v_nominal[i] != vn:
+            return 0.0
+    return vn if vn > 0.0 and np.isfinite(vn) else 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -210,7 +235,7 @@ def _repeat_step(k, z, f0, f1, status, iterations, worst, zone_load, zone_loss, 
 
 
 @njit(cache=True, error_model="numpy")
-def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, bus_row, step0, zone_load,
+def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v_nominal, vn, bus_row, step0, zone_load,
                         zone_loss, vmin_pu, vmin_row, bus_vmin, bus_vmin_step, tree_r, tree_dv_max, tree_imax,
                         tree_imax_step):
     """One pass over the zone's buses: its constant-power load and line loss Σ g·ΔV² [W] (summed as in
@@ -219,9 +244,12 @@ def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v
     where that line is followed here (``tree_r`` [Ω]): |I| = |V_i − V_parent|/R [A], the same numbers as
     |V_from − V_to|/R. Correctly rounded division is monotone in the dividend, so while |ΔV| ≤ ``tree_dv_max``
     (the |ΔV| of the largest |I| so far: −1 before the first step, +inf at a bus whose line is not followed
-    here) the quotient cannot exceed the largest |I| so far and is not computed."""
+    here) the quotient cannot exceed the largest |I| so far and is not computed. Likewise, where the buses
+    share one nominal voltage ``vn`` [V] (else 0), the lowest per-unit voltage is V_min/vn, and only buses
+    within rounding of V_min can tie with it: no division a bus."""
     load, loss = 0.0, 0.0
     best, best_row = np.inf, -1
+    v_low = np.inf
     for i in range(b0, b1):
         load += p_load[i]
         p = parent[i]
@@ -238,15 +266,39 @@ def _ledger_buses_lines(k, z, b0, b1, za, zb, zg, parent, g_parent, v, p_load, v
         if vi < bus_vmin[i]:
             bus_vmin[i] = vi
             bus_vmin_step[i] = step0 + k
-        pu = vi / v_nominal[i]
-        row = bus_row[i]
-        if pu < best or (pu == best and row < best_row):
-            best, best_row = pu, row
+        if vn > 0.0:
+            v_low = min(v_low, vi)
+        else:
+            pu = vi / v_nominal[i]
+            row = bus_row[i]
+            if pu < best or (pu == best and row < best_row):
+                best, best_row = pu, row
+    if vn > 0.0 and v_low < np.inf:
+        best, best_row = v_low / vn, _lowest_row(v, vn, v_low, bus_row, b0, b1)
     for l in range(za.size):
         dv = v[za[l]] - v[zb[l]]
         loss += zg[l] * dv * dv
     zone_load[k, z], zone_loss[k, z] = load, loss
     vmin_pu[k, z], vmin_row[k, z] = best, best_row
+
+
+@njit(cache=True, error_model="numpy")
+def _lowest_row(v, vn, v_low, bus_row, b0, b1):
+    """The lowest bus-table row among buses b0..b1-1 whose V/vn equals V_min/vn (``v_low`` = V_min [V]).
+    Correctly rounded division is monotone, so those are the buses with V_min ≤ V ≤ V_hi, V_hi the largest
+    double whose quotient still rounds to V_min/vn (found a double at a time: a few): comparisons only (the
+    buses of identical rows end within rounding of each other)."""
+    best = v_low / vn
+    v_hi = v_low
+    while True:
+        up = np.nextafter(v_hi, np.inf)
+        if not up / vn == best:
+            break
+        v_hi = up
+    row = np.iinfo(np.int64).max
+    for i in range(b0, b1):
+        row = min(row, bus_row[i] if v[i] <= v_hi else row)
+    return row
 
 
 @njit(cache=True, error_model="numpy")
