@@ -383,7 +383,7 @@ def mixed_series():
 @given(rows=st.lists(st.tuples(st.floats(230.0, 305.0), st.floats(0.0, 23.999), st.floats(0.0, 1e5)), min_size=1,
                      max_size=30))
 def test_demands_of_a_run_are_each_steps_demand_bit_for_bit(mixed_series, rows):
-    """DemandSteps (the models on a run's arrays) against ConsumerDemand.at, step by step: the same bits."""
+    """ConsumerDemand.over (the models on a run's arrays) against ConsumerDemand.at, step by step: the same bits."""
     series = mixed_series
     t, h, w = (np.array(x) for x in zip(*rows))
     run = series.demands(t, h, w[:, None])

@@ -115,8 +115,9 @@ from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
 from gigawatt.solver.district_heating.surroundings import PipeSurroundings, ground_at_series_start
 from gigawatt.solver.numerics.thermal_kernel import upwind_order
-from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, PROPERTY_TOL_K, ZERO_FLOW_RTOL, HeatOffer, _plant, heat_pump_cop,
-                                              network_pump, pipe_friction_w, prepare_district_heating)
+from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, PROPERTY_TOL_K, ZERO_FLOW_RTOL, DemandSteps,
+                                              HeatOffer, _plant, heat_pump_cop, network_pump, pipe_friction_w,
+                                              prepare_district_heating)
 
 HYDRAULIC_TOL_PA = 1e-8
 """Default pressure-balance tolerance of a step's hydraulic solve [Pa]: the hydraulic solver's own."""
@@ -434,13 +435,14 @@ class DistrictHeatingSeries:
         (a column that names no series consumer, a series consumer without a column) name the file."""
         self._demand_columns = self.dh.demand_model.series_columns(names, file)
 
-    def demands(self, outdoor_t_k, hour_of_day, heat_demand_w=None) -> "DemandSteps":
+    def demands(self, outdoor_t_k, hour_of_day, heat_demand_w=None) -> DemandSteps:
         """The consumers' heat demands over a run of steps at outdoor temperatures ``outdoor_t_k`` [K] in the
         local hours ``hour_of_day`` [h] (arrays, one value a step), the series consumers' from the rows
         ``heat_demand_w`` [W] of the heat-demand file (steps x columns, :meth:`use_heat_demand`; None: their
-        ``demand_w``): the inputs checked and the demand models evaluated once for the run; give :meth:`step` each
-        step's :meth:`DemandSteps.row` as ``demand_w``. An input out of range is one :class:`CaseError` naming the
-        field, as :meth:`step` gives it."""
+        ``demand_w``): the inputs checked and the demand models evaluated once for the run
+        (:meth:`~gigawatt.solver.district_heating.stage.ConsumerDemand.over`); give :meth:`step` each step's
+        :meth:`~gigawatt.solver.district_heating.stage.DemandSteps.row` as ``demand_w``. An input out of range is
+        one :class:`CaseError` naming the field, as :meth:`step` gives it."""
         t = np.asarray(outdoor_t_k, dtype=float).ravel()
         h = np.asarray(hour_of_day, dtype=float).ravel()
         fields = schema()["district_heating"]
@@ -455,7 +457,7 @@ class DistrictHeatingSeries:
                 raise CaseError("a heat-demand row was given, but no heat-demand file's columns were named "
                                 "(use_heat_demand)", file=self.case.file, element="district heating step")
             series_w = np.asarray(heat_demand_w, dtype=float)[:, self._demand_columns]
-        return DemandSteps(self.dh.demand_model, t, h, series_w)
+        return self.dh.demand_model.over(t, h, series_w)
 
     def step(self, offer: HeatOffer | None, outdoor_t_k: float, dt_s: float, *,
              t_supply_k: float | None = None, hour_of_day: float | None = None, heat_demand_w=None,
@@ -686,37 +688,3 @@ class DistrictHeatingSeries:
         scale = max(abs(v) for v in g.values())
         r = g["heat_in_j"] + g["friction_j"] - sum(g[k] for k in _OUT_KEYS)
         return abs(r) / scale if scale > 0 else 0.0
-
-
-_EXACT_ON_ARRAYS = ("homes_degree_days", "vertical_farm")
-"""Demand models whose arithmetic is elementwise (+ − × ÷, max, floor, mod): the same bits on a run's arrays as
-on each step's scalars. The others (``**``) are evaluated a step at a time."""
-
-
-class DemandSteps:
-    """The consumers' heat demands over a run of steps (:meth:`DistrictHeatingSeries.demands`): each parameter
-    set's demand per unit evaluated once for the run (steps x sets); :meth:`row` gives step ``j``'s demand of
-    every consumer [W], as :meth:`gigawatt.solver.district_heating.stage.ConsumerDemand.at` does at that step."""
-
-    def __init__(self, model, t_out_k: np.ndarray, hour_of_day: np.ndarray, series_w=None):
-        self.model, self.series_w = model, series_w
-        self.per_unit = []
-        for kind, rows, keys, inverse, count, first in model.groups:
-            if kind in _EXACT_ON_ARRAYS:
-                sets = [np.broadcast_to(np.asarray(model._model(kind, key, t_out_k, hour_of_day, i), dtype=float),
-                                        t_out_k.shape) for key, i in zip(keys, first)]
-            else:
-                sets = [np.array([float(model._model(kind, key, t, h, i)) for t, h in zip(t_out_k, hour_of_day)])
-                        for key, i in zip(keys, first)]
-            self.per_unit.append(np.stack(sets, axis=1))
-
-    def row(self, j: int) -> np.ndarray:
-        """Every consumer's demand at step ``j`` of the run [W]."""
-        m = self.model
-        q = np.zeros(m.n)
-        q[m.fixed] = m.fixed_w
-        if self.series_w is not None:
-            q[m.series_rows] = self.series_w[j]
-        for (_, rows, _, inverse, count, _), per_unit in zip(m.groups, self.per_unit):
-            q[rows] = per_unit[j][inverse] * count
-        return q

@@ -375,13 +375,34 @@ class ConsumerDemand:
         """Heat demand of every consumer at outdoor temperature ``t_out_k`` [K] in the local hour of the day
         ``hour_of_day`` [h] (hot water's profile, the farms' lights) [W]; ``series_w`` [W]: the series
         consumers' demands of the step (in their order; None: their ``demand_w``)."""
+        return self._assemble([np.array([float(self._model(kind, key, t_out_k, hour_of_day, i))
+                                         for key, i in zip(keys, first)])
+                               for kind, _, keys, _, _, first in self.groups], series_w)
+
+    def over(self, t_out_k: np.ndarray, hour_of_day: np.ndarray, series_w=None) -> "DemandSteps":
+        """The demands of a run of steps (arrays ``t_out_k`` [K], ``hour_of_day`` [h], one value a step;
+        ``series_w`` [W] steps x series consumers or None), each parameter set's model evaluated once for the
+        run: :meth:`DemandSteps.row` ``j`` is :meth:`at` of step ``j``, bit for bit."""
+        per_unit = []
+        for kind, _, keys, _, _, first in self.groups:
+            if kind in _EXACT_ON_ARRAYS:
+                sets = [np.broadcast_to(np.asarray(self._model(kind, key, t_out_k, hour_of_day, i), dtype=float),
+                                        t_out_k.shape) for key, i in zip(keys, first)]
+            else:
+                sets = [np.array([float(self._model(kind, key, t, h, i)) for t, h in zip(t_out_k, hour_of_day)])
+                        for key, i in zip(keys, first)]
+            per_unit.append(np.stack(sets, axis=1))
+        return DemandSteps(self, per_unit, series_w)
+
+    def _assemble(self, per_unit, series_w) -> np.ndarray:
+        """Every consumer's demand [W] from each group's demand per unit of its parameter sets (``per_unit``, in
+        :attr:`groups` order) and the series consumers' ``series_w`` (None: their ``demand_w``)."""
         q = np.zeros(self.n)
         q[self.fixed] = self.fixed_w
         if series_w is not None:
             q[self.series_rows] = series_w
-        for kind, rows, keys, inverse, count, first in self.groups:
-            per_unit = np.array([float(self._model(kind, key, t_out_k, hour_of_day, i)) for key, i in zip(keys, first)])
-            q[rows] = per_unit[inverse] * count
+        for (_, rows, _, inverse, count, _), p in zip(self.groups, per_unit):
+            q[rows] = p[inverse] * count
         return q
 
     def energy_j(self, t_out_k, hour_of_day, dt_s: float) -> np.ndarray:
@@ -404,6 +425,24 @@ class ConsumerDemand:
         except CaseError as err:
             raise err.located(file=self.case.file, element=f"dh_consumer '{self.ids[first]}'") from None
 
+
+
+_EXACT_ON_ARRAYS = ("homes_degree_days", "vertical_farm")
+"""Demand models whose arithmetic is elementwise (+ − × ÷, max, floor, mod): the same bits on a run's arrays as
+on each step's scalars. The others (``**``) are evaluated a step at a time."""
+
+
+class DemandSteps:
+    """The consumers' heat demands over a run of steps (:meth:`ConsumerDemand.over`); :meth:`row` gives step
+    ``j``'s demand of every consumer [W]."""
+
+    def __init__(self, model: ConsumerDemand, per_unit: list, series_w=None):
+        self.model, self.per_unit, self.series_w = model, per_unit, series_w
+
+    def row(self, j: int) -> np.ndarray:
+        """Every consumer's demand at step ``j`` of the run [W]."""
+        return self.model._assemble([p[j] for p in self.per_unit],
+                                    None if self.series_w is None else self.series_w[j])
 
 class SubstationControls:
     """The substations' control modes (:data:`gigawatt.models.substations.SUBSTATION_CONTROLS`, the
