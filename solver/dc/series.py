@@ -125,7 +125,7 @@ def ledger(p_grid: float, p_it: float, stage_losses) -> dict:
                "other_loss_w": float(other)}
         out.update(zip(STAGE_FIGURES, stages.tolist()))
         return out
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an overflow is inf, as on floats above
         residual = np.abs(p_grid - p_it - p_loss) / np.maximum(np.abs(p_grid), 1e-300)
         eff = np.where(p_grid > 0, p_it / np.where(p_grid > 0, p_grid, 1.0), np.nan)
     out = {"p_grid_w": p_grid, "p_it_w": p_it, "p_loss_w": p_loss, "efficiency_grid_to_chip": eff,
