@@ -242,36 +242,44 @@ def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, t
         bus_row_idx[i] = bus_row[i]
     parent = np.empty(n, dtype=np.int32)
     up = np.empty(n, dtype=np.int32)
-    fixed = np.empty(n, dtype=np.bool_)
+    fixed = np.zeros(n, dtype=np.bool_)
     v_nominal = np.empty(n)
     v_start = np.empty(n)
+    # The zones in solve order, each a run of positions: its start, end, level and rank (by zone of bus row).
+    n_all = zone_level.size
+    zone_start = np.empty(n_all, dtype=np.int64)
+    zone_end = np.empty(n_all, dtype=np.int64)
+    zone_rank = np.empty(n_all, dtype=np.int64)
+    zone_lev = np.empty(n_all, dtype=np.int64)
     n_zone = 0
-    for i in range(n):
+    last = -1
+    for i in range(n):  # as few reads by bus row as can be (bus_row is scattered over the rows)
         r = bus_row[i]
-        if pred_row[i] == n:
+        p_row = pred_row[i]
+        if p_row == n:
             parent[i], up[i], tree_line_idx[i] = -1, i, -1
         else:
-            parent[i] = pos[pred_row[i]]
-            up[i] = parent[i]
+            p = pos[p_row]
+            parent[i], up[i] = p, p
             tree_line_idx[i] = live[tree_edge[i]]
-        fixed[i] = fixed_row[r]
         v_nominal[i] = v_nominal_row[r]
-        v_start[i] = v_fixed[r] if fixed_row[r] else zone_v[zone_of_row[r]]
-        level_idx[i] = zone_level[zone_of_row[r]]
-        if i == 0 or zone_of_row[r] != zone_of_row[bus_row[i - 1]]:
+        z = zone_of_row[r]
+        if z != last:
+            if n_zone > 0:
+                zone_end[n_zone - 1] = i
+            zone_start[n_zone], zone_rank[z], zone_lev[n_zone] = i, n_zone, zone_level[z]
             n_zone += 1
+            last = z
+        v_start[i] = zone_v[z]
+        level_idx[i] = zone_level[z]
         zone_idx[i] = n_zone - 1
-    zone_start = np.empty(n_zone, dtype=np.int64)
-    zone_end = np.empty(n_zone, dtype=np.int64)
-    zone_rank = np.empty(zone_level.size, dtype=np.int64)
-    zone_lev = np.empty(n_zone, dtype=np.int64)
-    for i in range(n):
-        z = zone_idx[i]
-        if i == 0 or z != zone_idx[i - 1]:
-            zone_start[z] = i
-            zone_rank[zone_of_row[bus_row[i]]] = z
-            zone_lev[z] = level_idx[i]
-        zone_end[z] = i + 1
+    if n_zone > 0:
+        zone_end[n_zone - 1] = n
+    zone_start, zone_end, zone_lev = zone_start[:n_zone], zone_end[:n_zone], zone_lev[:n_zone]
+    for r in range(fixed_row.size):  # the stiff buses, few: their set-points
+        if fixed_row[r]:
+            fixed[pos[r]] = True
+            v_start[pos[r]] = v_fixed[r]
     # The links (lines not in the tree), grouped by zone in line order: a stable counting sort.
     link_start = np.zeros(n_zone + 1, dtype=np.int64)
     for e in range(in_tree.size):
@@ -305,7 +313,6 @@ def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, t
     at_b = np.zeros(n)
     for l in range(k):
         at_a[link_a[l]] += link_g[l]
-    for l in range(k):
         at_b[link_b[l]] += link_g[l]
     g_couple = np.empty(n)
     zone_v_nominal = np.empty(n_zone)
