@@ -147,9 +147,9 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
 
-    ``roots`` (ascending bus rows) start the search, one per zone; ``row_key`` (per bus row, 0..n_keys−1)
-    groups the buses in solve order (zone by zone, deepest level first), keeping the breadth-first order
-    within each group.
+    ``roots`` (ascending bus rows) start the search, one per zone; ``row_key`` (per bus row, 0..n_keys−1,
+    the same over each zone) groups the buses in solve order (zone by zone, deepest level first), keeping the
+    breadth-first order within each group.
 
     Returns ``bus_row`` (position → bus row), ``pred_row`` (the parent's bus row per position, ``n`` at a
     root), ``g_parent`` [S] (per position: every line between the bus and its parent, in parallel),
@@ -158,27 +158,33 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     """
     m = g.size
     pred = np.full(n, -1, dtype=np.int64)
-    found = np.empty(n, dtype=np.int64)
-    end = 0
+    # The roots by group (a stable insertion sort: few), each group's buses found by one breadth-first search from
+    # its roots, in group order: the order of one search from all the roots, stably sorted by group, since
+    # each zone lies in one group (``row_key`` is the same over a zone: one search never leaves it).
+    by_key = roots.copy()
+    for a in range(1, by_key.size):
+        r = by_key[a]
+        b = a - 1
+        while b >= 0 and row_key[by_key[b]] > row_key[r]:
+            by_key[b + 1] = by_key[b]
+            b -= 1
+        by_key[b + 1] = r
     for r in roots:
         pred[r] = n
-        found[end] = r
-        end += 1
-    head = 0
-    while head < end:  # breadth first: each bus found is the parent of those it finds
-        end = _reach(found[head], pred, found[head], found, end, from_start, from_end, to_start, to_end)
-        head += 1
-    # Counting sort of the search order by group: stable, so each group keeps the breadth-first order.
-    slot = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in range(end):
-        slot[row_key[found[i]] + 1] += 1
-    for k in range(n_keys):
-        slot[k + 1] += slot[k]
-    bus_row = np.empty(end, dtype=np.int64)
-    for i in range(end):
-        k = row_key[found[i]]
-        bus_row[slot[k]] = found[i]
-        slot[k] += 1
+    bus_row = np.empty(n, dtype=np.int64)
+    end = 0
+    a = 0
+    while a < by_key.size:
+        head = end
+        key = row_key[by_key[a]]
+        while a < by_key.size and row_key[by_key[a]] == key:
+            bus_row[end] = by_key[a]
+            end += 1
+            a += 1
+        while head < end:  # breadth first: each bus found is the parent of those it finds
+            end = _reach(bus_row[head], pred, bus_row[head], bus_row, end, from_start, from_end, to_start, to_end)
+            head += 1
+    bus_row = bus_row[:end]
 
     # The lines in ascending (lower end u, higher end, line): for each u, the tail of its from-group (to > u)
     # merged with the tail of its to-group (frm > u). One running sum of their conductances: the lines between
