@@ -377,3 +377,14 @@ def line_loop_resistances(in_service, material, rho_of, alpha_of, rho20, alpha, 
         rho_t = rho * (1.0 + a * (temp[e] - t20))
         r[e] = loop_factor[e] * rho_t * length[e] / (area[e] * n_parallel[e])
     return r, missing, self_loop
+
+
+@njit(cache=True, nogil=True)
+def rack_loads(pos, rack_bus, p_in, rack_pos, rack_load):
+    """Each rack's bus position (``pos[rack_bus]``, into the preallocated ``rack_pos``) and each position's
+    rack input power [W] (``p_in`` summed per position into ``rack_load``, zeros on entry), in one pass: the
+    numbers of ``numpy.bincount(rack_pos, weights=p_in)``, which adds the racks in the same order."""
+    for j in range(rack_bus.size):
+        b = pos[rack_bus[j]]
+        rack_pos[j] = b
+        rack_load[b] += p_in[j]
