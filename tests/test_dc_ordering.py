@@ -110,7 +110,7 @@ def test_same_zones_order_and_tree_as_scipy(seed, n, zones, extra, star):
     got_zones = zones_of(n, *rows)
     assert got_zones[0] == n_zone
     np.testing.assert_array_equal(got_zones[1], zone)
-    got = tree_order(n, g, roots, row_key, n_zone, *rows)
+    got = tree_order(n, g, roots, zone, row_key_of_zone(n_zone), *rows)
     for name, a, b in zip(("bus_row", "pred_row", "g_parent", "tree_line", "in_tree"), got, expected):
         np.testing.assert_array_equal(a, b, err_msg=name)  # bit for bit, g_parent included
     fused = rows_and_zones(n, frm, to)  # the assembly's one kernel: the same rows and zones
@@ -211,7 +211,7 @@ def test_network_arrays_equal_the_numpy_assembly(seed, n, zones, extra, star, id
     zone_level = rng.integers(0, 3, n_zone)
     key = np.empty(n_zone, dtype=np.int64)
     key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
-    bus_row, pred_row, g_parent, tree_edge, in_tree = tree_order(n, g, roots, key[zone_of_row], n_zone, *rows)
+    bus_row, pred_row, g_parent, tree_edge, in_tree = tree_order(n, g, roots, zone_of_row, key, *rows)
     n_feed = 2 * n_zone + 3
     f_bus = rng.integers(0, n, n_feed)
     f_k = np.where(rng.random(n_feed) < 0.5, 0.0, rng.uniform(1e2, 1e5, n_feed))

@@ -350,7 +350,7 @@ def _tree(n: int, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, rows):
     n_zone = zone_level.size
     zone_key = np.empty(n_zone, dtype=np.int64)
     zone_key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
-    return tree_order(n, g, roots, zone_key[zone_of_row], n_zone, *rows)
+    return tree_order(n, g, roots, zone_of_row, zone_key, *rows)
 
 
 def with_line_resistance(net: Network, r: np.ndarray) -> Network:

@@ -143,13 +143,12 @@ def rows_and_zones(n, frm, to):
 
 
 @njit(cache=True, nogil=True)
-def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
+def tree_order(n, g, roots, zone_of_row, zone_key, from_start, from_line, from_end, to_start, to_line, to_end):
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
 
-    ``roots`` (ascending bus rows) start the search, one per zone; ``row_key`` (per bus row, 0..n_keys−1,
-    the same over each zone) groups the buses in solve order (zone by zone, deepest level first), keeping the
-    breadth-first order within each group.
+    ``roots`` (ascending bus rows) start the search, one per zone; ``zone_key`` (per zone of ``zone_of_row``)
+    orders the zones for the solve (deepest level first), each zone's buses in breadth-first order.
 
     Returns ``bus_row`` (position → bus row), ``pred_row`` (the parent's bus row per position, ``n`` at a
     root), ``g_parent`` [S] (per position: every line between the bus and its parent, in parallel),
@@ -158,14 +157,14 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     """
     m = g.size
     pred = np.full(n, -1, dtype=np.int64)
-    # The roots by group (a stable insertion sort: few), each group's buses found by one breadth-first search from
-    # its roots, in group order: the order of one search from all the roots, stably sorted by group, since
-    # each zone lies in one group (``row_key`` is the same over a zone: one search never leaves it).
+    # The roots by zone key (a stable insertion sort: few), each key's buses found by one breadth-first search
+    # from its roots, in key order: the order of one search from all the roots stably sorted by key, since a
+    # search never leaves its zone.
     by_key = roots.copy()
     for a in range(1, by_key.size):
         r = by_key[a]
         b = a - 1
-        while b >= 0 and row_key[by_key[b]] > row_key[r]:
+        while b >= 0 and zone_key[zone_of_row[by_key[b]]] > zone_key[zone_of_row[r]]:
             by_key[b + 1] = by_key[b]
             b -= 1
         by_key[b + 1] = r
@@ -176,8 +175,8 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     a = 0
     while a < by_key.size:
         head = end
-        key = row_key[by_key[a]]
-        while a < by_key.size and row_key[by_key[a]] == key:
+        key = zone_key[zone_of_row[by_key[a]]]
+        while a < by_key.size and zone_key[zone_of_row[by_key[a]]] == key:
             bus_row[end] = by_key[a]
             end += 1
             a += 1
