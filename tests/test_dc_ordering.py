@@ -281,3 +281,37 @@ def test_line_loop_resistances_equal_line_resistance(m, seed):
         with np.errstate(all="ignore"):
             want[in_service] = line_resistance(lines[in_service], (code[in_service], labels))
     np.testing.assert_array_equal(r, want)  # bit for bit, NaN where NaN
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 50), m=st.integers(0, 80), seed=st.integers(0, 2**32 - 1))
+def test_rack_loads_equal_numpy(n, m, seed):
+    # The assembly's racks: their positions are pos[rack_bus] and each position's load is numpy.bincount of the
+    # racks' input powers, to the last bit (several racks on one bus, buses without racks, int32 and int64).
+    from gigawatt.solver.dc.ordering import rack_loads
+
+    rng = np.random.default_rng(seed)
+    pos = rng.permutation(n).astype(np.int64)
+    rack_bus = rng.integers(0, n, m)
+    p_in = rng.uniform(-1e5, 2e5, m) * 10.0 ** rng.integers(-6, 6, m)
+    for idx in (np.int32, np.int64):
+        rack_pos, rack_load = np.empty(m, dtype=idx), np.zeros(n)
+        rack_loads(pos, rack_bus, p_in, rack_pos, rack_load)
+        np.testing.assert_array_equal(rack_pos, pos[rack_bus])
+        np.testing.assert_array_equal(rack_load, np.bincount(pos[rack_bus], weights=p_in, minlength=n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 50), seed=st.integers(0, 2**32 - 1))
+def test_by_row_equals_numpy_gathers(n, seed):
+    # The results' voltages, loads and levels by bus row: NumPy's gathers, value and type.
+    from gigawatt.solver.dc.kernel import by_row
+
+    rng = np.random.default_rng(seed)
+    for idx in (np.int32, np.int64):
+        pos = rng.permutation(n).astype(idx)
+        v, p_load = rng.uniform(700.0, 900.0, n), np.where(rng.random(n) < 0.1, np.nan, rng.normal(0.0, 1e5, n))
+        level = rng.integers(0, 3, n).astype(idx)
+        for got, want in zip(by_row(pos, v, p_load, level), (v[pos], p_load[pos], level[pos])):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
