@@ -110,7 +110,7 @@ def test_same_zones_order_and_tree_as_scipy(seed, n, zones, extra, star):
     got_zones = zones_of(n, *rows)
     assert got_zones[0] == n_zone
     np.testing.assert_array_equal(got_zones[1], zone)
-    got = tree_order(n, g, roots, row_key, n_zone, *rows)
+    got = tree_order(n, g, roots, zone, row_key_of_zone(n_zone), *rows)
     for name, a, b in zip(("bus_row", "pred_row", "g_parent", "tree_line", "in_tree"), got, expected):
         np.testing.assert_array_equal(a, b, err_msg=name)  # bit for bit, g_parent included
     fused = rows_and_zones(n, frm, to)  # the assembly's one kernel: the same rows and zones
@@ -211,7 +211,7 @@ def test_network_arrays_equal_the_numpy_assembly(seed, n, zones, extra, star, id
     zone_level = rng.integers(0, 3, n_zone)
     key = np.empty(n_zone, dtype=np.int64)
     key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
-    bus_row, pred_row, g_parent, tree_edge, in_tree = tree_order(n, g, roots, key[zone_of_row], n_zone, *rows)
+    bus_row, pred_row, g_parent, tree_edge, in_tree = tree_order(n, g, roots, zone_of_row, key, *rows)
     n_feed = 2 * n_zone + 3
     f_bus = rng.integers(0, n, n_feed)
     f_k = np.where(rng.random(n_feed) < 0.5, 0.0, rng.uniform(1e2, 1e5, n_feed))
@@ -281,3 +281,37 @@ def test_line_loop_resistances_equal_line_resistance(m, seed):
         with np.errstate(all="ignore"):
             want[in_service] = line_resistance(lines[in_service], (code[in_service], labels))
     np.testing.assert_array_equal(r, want)  # bit for bit, NaN where NaN
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 50), m=st.integers(0, 80), seed=st.integers(0, 2**32 - 1))
+def test_rack_loads_equal_numpy(n, m, seed):
+    # The assembly's racks: their positions are pos[rack_bus] and each position's load is numpy.bincount of the
+    # racks' input powers, to the last bit (several racks on one bus, buses without racks, int32 and int64).
+    from gigawatt.solver.dc.ordering import rack_loads
+
+    rng = np.random.default_rng(seed)
+    pos = rng.permutation(n).astype(np.int64)
+    rack_bus = rng.integers(0, n, m)
+    p_in = rng.uniform(-1e5, 2e5, m) * 10.0 ** rng.integers(-6, 6, m)
+    for idx in (np.int32, np.int64):
+        rack_pos, rack_load = np.empty(m, dtype=idx), np.zeros(n)
+        rack_loads(pos, rack_bus, p_in, rack_pos, rack_load)
+        np.testing.assert_array_equal(rack_pos, pos[rack_bus])
+        np.testing.assert_array_equal(rack_load, np.bincount(pos[rack_bus], weights=p_in, minlength=n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 50), seed=st.integers(0, 2**32 - 1))
+def test_by_row_equals_numpy_gathers(n, seed):
+    # The results' voltages, loads and levels by bus row: NumPy's gathers, value and type.
+    from gigawatt.solver.dc.kernel import by_row
+
+    rng = np.random.default_rng(seed)
+    for idx in (np.int32, np.int64):
+        pos = rng.permutation(n).astype(idx)
+        v, p_load = rng.uniform(700.0, 900.0, n), np.where(rng.random(n) < 0.1, np.nan, rng.normal(0.0, 1e5, n))
+        level = rng.integers(0, 3, n).astype(idx)
+        for got, want in zip(by_row(pos, v, p_load, level), (v[pos], p_load[pos], level[pos])):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

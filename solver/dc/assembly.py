@@ -20,7 +20,8 @@ from gigawatt.cases.case import Case
 from gigawatt.errors import CaseError
 from gigawatt.models.conductors import MATERIALS, T20_K, conductor_resistance
 from gigawatt.models.racks import chip_powers, rack_powers
-from gigawatt.solver.dc.ordering import line_loop_resistances, network_arrays, rows_and_zones, tree_order
+from gigawatt.solver.dc.ordering import (line_loop_resistances, network_arrays, rack_loads, rows_and_zones,
+                                         tree_order)
 
 STIFF_DROOP = 1e-12
 """Droop [pu] below which a source or converter is a stiff feed: it moves the voltage by less than 1e-12 of its
@@ -216,7 +217,8 @@ def assemble(case: Case, *, figures=None) -> Network:
         p_in, shelf_loss, vrm_loss = rack_powers(case, p_it)
     else:
         p_it, (p_in, shelf_loss, vrm_loss) = figures.get("rack_p_it_w"), figures.get("rack_powers")
-    rack_pos = pos[rack_bus].astype(idx)
+    rack_pos, rack_load = np.empty(rack_bus.size, dtype=idx), np.zeros(n)
+    rack_loads(pos, rack_bus, p_in, rack_pos, rack_load)
 
     def positions(table, field):
         return pos[case.ref_rows(table, field)]
@@ -230,7 +232,7 @@ def assemble(case: Case, *, figures=None) -> Network:
         feeds=Feeds(f_table, f_row, f_ids, f_loss, fb, np.where(f_in >= 0, pos[np.maximum(f_in, 0)], -1), f_vset,
                     f_droop, f_rated, f_k, f_stiff),
         rack_bus=rack_pos, rack_p_it=p_it, rack_p_in=p_in, rack_shelf_loss=shelf_loss, rack_vrm_loss=vrm_loss,
-        rack_load=np.bincount(rack_pos, weights=p_in, minlength=n),
+        rack_load=rack_load,
         element_bus={"source": positions("source", "bus"), "converter_from": positions("converter", "from_bus"),
                      "converter_to": positions("converter", "to_bus")})
 
@@ -348,7 +350,7 @@ def _tree(n: int, g, zone_of_row, zone_level, f_bus, f_rated, f_stiff, rows):
     n_zone = zone_level.size
     zone_key = np.empty(n_zone, dtype=np.int64)
     zone_key[np.lexsort((np.arange(n_zone), -zone_level))] = np.arange(n_zone)
-    return tree_order(n, g, roots, zone_key[zone_of_row], n_zone, *rows)
+    return tree_order(n, g, roots, zone_of_row, zone_key, *rows)
 
 
 def with_line_resistance(net: Network, r: np.ndarray) -> Network:

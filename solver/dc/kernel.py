@@ -282,3 +282,21 @@ def branch_currents(frm, to, r, v):
     for j in range(frm.size):
         out[j] = (v[frm[j]] - v[to[j]]) / r[j] if frm[j] >= 0 else np.nan
     return out
+
+
+@njit(cache=True, nogil=True)
+def by_row(pos, v, p_load, level):
+    """Voltage [V], constant-power load [W] and level of each bus row from their values per solver position
+    (``pos``: the position of each row), in one pass: ``v[pos]``, ``p_load[pos]``, ``level[pos]``, the same
+    values (a pure gather), without NumPy's three passes over ``pos`` (a third of a millisecond each at 10⁵
+    buses, the row-to-position map being scattered)."""
+    n = pos.size
+    v_row = np.empty(n)
+    p_row = np.empty(n)
+    level_row = np.empty(n, dtype=level.dtype)
+    for r in range(n):
+        i = pos[r]
+        v_row[r] = v[i]
+        p_row[r] = p_load[i]
+        level_row[r] = level[i]
+    return v_row, p_row, level_row

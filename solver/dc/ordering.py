@@ -143,13 +143,12 @@ def rows_and_zones(n, frm, to):
 
 
 @njit(cache=True, nogil=True)
-def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to_start, to_line, to_end):
+def tree_order(n, g, roots, zone_of_row, zone_key, from_start, from_line, from_end, to_start, to_line, to_end):
     """Solver order and spanning tree of ``n`` buses joined by lines of conductance ``g`` [S];
     ``from_*``/``to_*``: :func:`line_rows` of the lines by their from and by their to bus row.
 
-    ``roots`` (ascending bus rows) start the search, one per zone; ``row_key`` (per bus row, 0..n_keys−1)
-    groups the buses in solve order (zone by zone, deepest level first), keeping the breadth-first order
-    within each group.
+    ``roots`` (ascending bus rows) start the search, one per zone; ``zone_key`` (per zone of ``zone_of_row``)
+    orders the zones for the solve (deepest level first), each zone's buses in breadth-first order.
 
     Returns ``bus_row`` (position → bus row), ``pred_row`` (the parent's bus row per position, ``n`` at a
     root), ``g_parent`` [S] (per position: every line between the bus and its parent, in parallel),
@@ -158,27 +157,33 @@ def tree_order(n, g, roots, row_key, n_keys, from_start, from_line, from_end, to
     """
     m = g.size
     pred = np.full(n, -1, dtype=np.int64)
-    found = np.empty(n, dtype=np.int64)
-    end = 0
+    # The roots by zone key (a stable insertion sort: few), each key's buses found by one breadth-first search
+    # from its roots, in key order: the order of one search from all the roots stably sorted by key, since a
+    # search never leaves its zone.
+    by_key = roots.copy()
+    for a in range(1, by_key.size):
+        r = by_key[a]
+        b = a - 1
+        while b >= 0 and zone_key[zone_of_row[by_key[b]]] > zone_key[zone_of_row[r]]:
+            by_key[b + 1] = by_key[b]
+            b -= 1
+        by_key[b + 1] = r
     for r in roots:
         pred[r] = n
-        found[end] = r
-        end += 1
-    head = 0
-    while head < end:  # breadth first: each bus found is the parent of those it finds
-        end = _reach(found[head], pred, found[head], found, end, from_start, from_end, to_start, to_end)
-        head += 1
-    # Counting sort of the search order by group: stable, so each group keeps the breadth-first order.
-    slot = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in range(end):
-        slot[row_key[found[i]] + 1] += 1
-    for k in range(n_keys):
-        slot[k + 1] += slot[k]
-    bus_row = np.empty(end, dtype=np.int64)
-    for i in range(end):
-        k = row_key[found[i]]
-        bus_row[slot[k]] = found[i]
-        slot[k] += 1
+    bus_row = np.empty(n, dtype=np.int64)
+    end = 0
+    a = 0
+    while a < by_key.size:
+        head = end
+        key = zone_key[zone_of_row[by_key[a]]]
+        while a < by_key.size and zone_key[zone_of_row[by_key[a]]] == key:
+            bus_row[end] = by_key[a]
+            end += 1
+            a += 1
+        while head < end:  # breadth first: each bus found is the parent of those it finds
+            end = _reach(bus_row[head], pred, bus_row[head], bus_row, end, from_start, from_end, to_start, to_end)
+            head += 1
+    bus_row = bus_row[:end]
 
     # The lines in ascending (lower end u, higher end, line): for each u, the tail of its from-group (to > u)
     # merged with the tail of its to-group (frm > u). One running sum of their conductances: the lines between
@@ -242,36 +247,44 @@ def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, t
         bus_row_idx[i] = bus_row[i]
     parent = np.empty(n, dtype=np.int32)
     up = np.empty(n, dtype=np.int32)
-    fixed = np.empty(n, dtype=np.bool_)
+    fixed = np.zeros(n, dtype=np.bool_)
     v_nominal = np.empty(n)
     v_start = np.empty(n)
+    # The zones in solve order, each a run of positions: its start, end, level and rank (by zone of bus row).
+    n_all = zone_level.size
+    zone_start = np.empty(n_all, dtype=np.int64)
+    zone_end = np.empty(n_all, dtype=np.int64)
+    zone_rank = np.empty(n_all, dtype=np.int64)
+    zone_lev = np.empty(n_all, dtype=np.int64)
     n_zone = 0
-    for i in range(n):
+    last = -1
+    for i in range(n):  # as few reads by bus row as can be (bus_row is scattered over the rows)
         r = bus_row[i]
-        if pred_row[i] == n:
+        p_row = pred_row[i]
+        if p_row == n:
             parent[i], up[i], tree_line_idx[i] = -1, i, -1
         else:
-            parent[i] = pos[pred_row[i]]
-            up[i] = parent[i]
+            p = pos[p_row]
+            parent[i], up[i] = p, p
             tree_line_idx[i] = live[tree_edge[i]]
-        fixed[i] = fixed_row[r]
         v_nominal[i] = v_nominal_row[r]
-        v_start[i] = v_fixed[r] if fixed_row[r] else zone_v[zone_of_row[r]]
-        level_idx[i] = zone_level[zone_of_row[r]]
-        if i == 0 or zone_of_row[r] != zone_of_row[bus_row[i - 1]]:
+        z = zone_of_row[r]
+        if z != last:
+            if n_zone > 0:
+                zone_end[n_zone - 1] = i
+            zone_start[n_zone], zone_rank[z], zone_lev[n_zone] = i, n_zone, zone_level[z]
             n_zone += 1
+            last = z
+        v_start[i] = zone_v[z]
+        level_idx[i] = zone_level[z]
         zone_idx[i] = n_zone - 1
-    zone_start = np.empty(n_zone, dtype=np.int64)
-    zone_end = np.empty(n_zone, dtype=np.int64)
-    zone_rank = np.empty(zone_level.size, dtype=np.int64)
-    zone_lev = np.empty(n_zone, dtype=np.int64)
-    for i in range(n):
-        z = zone_idx[i]
-        if i == 0 or z != zone_idx[i - 1]:
-            zone_start[z] = i
-            zone_rank[zone_of_row[bus_row[i]]] = z
-            zone_lev[z] = level_idx[i]
-        zone_end[z] = i + 1
+    if n_zone > 0:
+        zone_end[n_zone - 1] = n
+    zone_start, zone_end, zone_lev = zone_start[:n_zone], zone_end[:n_zone], zone_lev[:n_zone]
+    for r in range(fixed_row.size):  # the stiff buses, few: their set-points
+        if fixed_row[r]:
+            fixed[pos[r]] = True
+            v_start[pos[r]] = v_fixed[r]
     # The links (lines not in the tree), grouped by zone in line order: a stable counting sort.
     link_start = np.zeros(n_zone + 1, dtype=np.int64)
     for e in range(in_tree.size):
@@ -305,7 +318,6 @@ def network_arrays(bus_row, pred_row, g_parent, tree_edge, in_tree, live, frm, t
     at_b = np.zeros(n)
     for l in range(k):
         at_a[link_a[l]] += link_g[l]
-    for l in range(k):
         at_b[link_b[l]] += link_g[l]
     g_couple = np.empty(n)
     zone_v_nominal = np.empty(n_zone)
@@ -364,3 +376,14 @@ def line_loop_resistances(in_service, material, rho_of, alpha_of, rho20, alpha, 
         rho_t = rho * (1.0 + a * (temp[e] - t20))
         r[e] = loop_factor[e] * rho_t * length[e] / (area[e] * n_parallel[e])
     return r, missing, self_loop
+
+
+@njit(cache=True, nogil=True)
+def rack_loads(pos, rack_bus, p_in, rack_pos, rack_load):
+    """Each rack's bus position (``pos[rack_bus]``, into the preallocated ``rack_pos``) and each position's
+    rack input power [W] (``p_in`` summed per position into ``rack_load``, zeros on entry), in one pass: the
+    numbers of ``numpy.bincount(rack_pos, weights=p_in)``, which adds the racks in the same order."""
+    for j in range(rack_bus.size):
+        b = pos[rack_bus[j]]
+        rack_pos[j] = b
+        rack_load[b] += p_in[j]

@@ -17,6 +17,7 @@ from gigawatt.cases.schema import echo_variable, unit_of
 from gigawatt.models.kpis import boundary_powers
 from gigawatt.models.racks import chip_powers
 from gigawatt.solver.dc.case_figures import CaseFigures
+from gigawatt.solver.dc.kernel import by_row
 from gigawatt.solver.dc.ratings import case_line_ratings, line_loading, loading_warnings
 
 # Variables the solver computes: name -> (unit, long name). Inputs echoed in the results take their unit
@@ -121,7 +122,8 @@ def build_dataset(case, net, st, *, version: str, p_it=None, line_temp=None, fig
     pos = net.pos
     p_dc, loss_src = _per_row(net, st, "source", len(t["source"]))
     p_out, loss_conv = _per_row(net, st, "converter", len(t["converter"]))
-    flows = RowFlows(v_v=st.v[pos], p_load_w=st.p_load[pos], level=net.level[pos], line_i_a=st.line_i,
+    v_row, p_load_row, level_row = by_row(pos, st.v, st.p_load, net.level)
+    flows = RowFlows(v_v=v_row, p_load_w=p_load_row, level=level_row, line_i_a=st.line_i,
                      line_r_ohm=net.line_r, line_in_service=net.line_in_service, p_dc_w=p_dc, source_loss_w=loss_src,
                      p_out_w=p_out, converter_loss_w=loss_conv, rack_p_in_w=net.rack_p_in,
                      shelf_loss_w=net.rack_shelf_loss, vrm_loss_w=net.rack_vrm_loss, rack_p_it_w=net.rack_p_it)
