@@ -62,6 +62,34 @@ STATUS_SECOND_LAW = 1   # the set-point is at or below the facility inlet: no fl
 STATUS_CAPACITY = 2     # even the largest facility flow cannot take the duty
 
 
+@njit(cache=True, inline="always")
+def _illinois_point(lo, hi, f_lo, f_hi):
+    """The next point of a regula falsi on the bracket [lo, hi] (``f_lo`` < 0 ≤ ``f_hi``): the secant's root, or
+    the midpoint where rounding puts that root on an end."""
+    x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+    if not lo < x < hi:  # a secant step on the rounding floor: halve instead
+        x = 0.5 * (lo + hi)
+    return x
+
+
+@njit(cache=True, inline="always")
+def _illinois_update(lo, hi, f_lo, f_hi, r_hi, side, x, f):
+    """The bracket after the function's value ``f`` at ``x``, by the Illinois variant of regula falsi (Dowell &
+    Jarratt 1971): ``x`` replaces the end whose sign ``f`` has, and the end kept twice running counts half.
+    ``r_hi``: the function's true value at ``hi`` (``f_hi`` is scaled down); ``side``: which end moved last."""
+    if f < 0.0:
+        lo, f_lo = x, f
+        if side == -1:
+            f_hi *= 0.5
+        side = -1
+    else:
+        hi, f_hi, r_hi = x, f, f
+        if side == 1:
+            f_lo *= 0.5
+        side = 1
+    return lo, hi, f_lo, f_hi, r_hi, side
+
+
 @njit(cache=True)
 def cdu_facility_capacity(t_hot_in_k, t_hot_out_set_k, c_hot_w_per_k, t_cold_in_k, ua_w_per_k, c_cold_max_w_per_k):
     r"""Facility-side capacity rate a CDU's control valve must pass to hold the technology-loop set-point.
@@ -115,21 +143,10 @@ def cdu_facility_capacity(t_hot_in_k, t_hot_out_set_k, c_hot_w_per_k, t_cold_in_
     for _ in range(200):
         if r_hi <= rounding or hi - lo <= 1e-15:
             break
-        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        if not lo < x < hi:  # a secant step on the rounding floor: halve instead
-            x = 0.5 * (lo + hi)
+        x = _illinois_point(lo, hi, f_lo, f_hi)
         f = exchanger_outlets(t_hot_in_k, t_cold_in_k, c_hot_w_per_k, math.exp(x), ua_w_per_k, COUNTER_FLOW)[2] \
             - q_need
-        if f < 0.0:
-            lo, f_lo = x, f
-            if side == -1:
-                f_hi *= 0.5  # Illinois: the end kept twice running counts half
-            side = -1
-        else:
-            hi, f_hi, r_hi = x, f, f
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
+        lo, hi, f_lo, f_hi, r_hi, side = _illinois_update(lo, hi, f_lo, f_hi, r_hi, side, x, f)
     return math.exp(hi), STATUS_OK, q_max
 
 
@@ -303,19 +320,8 @@ def dry_cooler_speed(q_need_w, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_des
     for _ in range(200):
         if r_hi <= 4.0 * eps * q_need_w or hi - lo <= 4.0 * eps * hi:
             break
-        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        if not lo < x < hi:  # a secant step on the rounding floor: halve instead
-            x = 0.5 * (lo + hi)
+        x = _illinois_point(lo, hi, f_lo, f_hi)
         f = dry_cooler_duty(x, t_water_in_k, t_air_in_k, c_water_w_per_k, ua_design_w_per_k, c_air_design_w_per_k,
                             ua_exponent) - q_need_w
-        if f < 0.0:
-            lo, f_lo = x, f
-            if side == -1:
-                f_hi *= 0.5  # Illinois: the end kept twice running counts half
-            side = -1
-        else:
-            hi, f_hi, r_hi = x, f, f
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
+        lo, hi, f_lo, f_hi, r_hi, side = _illinois_update(lo, hi, f_lo, f_hi, r_hi, side, x, f)
     return hi, q_max, True
