@@ -138,7 +138,7 @@ def _reference_iterate(self, w, m_start, injection, pumps, tol_pa, tol_mass_rel,
 
 def random_network(rng, n, chords, n_pump, n_fixed):
     """A connected network: a random tree plus loop-closing pipes, pumps between random nodes, ``n_fixed``
-    fixed pressures, random demands and a few injections; pipes DN20-DN150, some short and wide (laminar flow)."""
+    fixed pressures, random demands and a few injections; pipes DN20-DN150 (DN20 ones often laminar)."""
     fr, to = [], []
     for v in range(1, n):
         fr.append(int(rng.integers(0, v)))
@@ -158,7 +158,8 @@ def random_network(rng, n, chords, n_pump, n_fixed):
     inj[rng.choice(n, max(1, n // 8), replace=False)] = rng.uniform(0.5, 3.0, max(1, n // 8))
     pump_ends = [tuple(int(x) for x in rng.choice(n, 2, replace=False)) for _ in range(n_pump)]
     return dict(node_fixed_p_pa=p, node_injection_kg_s=inj, pipe_from=fr, pipe_to=to,
-                pipe_length_m=rng.uniform(5.0, 400.0, nb), pipe_diameter_m=rng.choice([0.02, 0.0545, 0.1091, 0.1603], nb),
+                pipe_length_m=rng.uniform(5.0, 400.0, nb),
+                pipe_diameter_m=rng.choice([0.02, 0.0545, 0.1091, 0.1603], nb),
                 pipe_roughness_m=5e-5, pipe_k_minor=rng.uniform(0.0, 3.0, nb),
                 pump_from=[a for a, _ in pump_ends], pump_to=[b for _, b in pump_ends],
                 pump_h0_m=rng.uniform(10.0, 40.0, n_pump), pump_a_s_m2=rng.uniform(0.0, 50.0, n_pump),

@@ -68,9 +68,9 @@ def gga_iterate(state, fstate, m, m_new, p, p_new, f, f_new, d, d_new, network, 
     Parameters
     ----------
     state : int64[9]
-        ``PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS``. In, for :data:`START`: ``FACTORED``
-        (whether ``factor`` holds the sparse factor of the last solve's last step, in a session); the rest is
-        written. Out: the phase reached (:data:`NEED_STEP` or :data:`DONE`), Newton steps taken, how many times
+        ``PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS``. In, for
+        :data:`START`: ``FACTORED`` (whether ``factor`` holds the sparse factor of the last solve's last step, in
+        a session); the rest is written. Out: the phase reached (:data:`NEED_STEP` or :data:`DONE`), Newton steps taken, how many times
         the current and next iterate's arrays were swapped (odd: ``m_new`` ... hold the current iterate), whether
         ``factor`` holds a sparse factor of the last step, whether the last step was solved with an earlier
         step's factor, the branch of the largest residual and the free node of the largest imbalance (-1 if

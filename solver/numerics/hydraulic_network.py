@@ -4,9 +4,10 @@
 sets up everything that depends on the topology only; :meth:`HydraulicNetwork.solve` then runs Newton's
 method in the form of the Global Gradient Algorithm (Todini & Pilati 1988; see
 :mod:`gigawatt.solver.numerics.hydraulic_kernel`, which holds the equations, the per-element kernels and the
-references), as often as wanted with other injections or pump speeds. :func:`solve_hydraulic_network` does
-both in one call. The coolant and district-heating stages call them with their own element tables turned
-into these arrays; this module knows nothing of cases or schemas.
+references), as often as wanted with other injections or pump speeds; the iteration itself runs in one kernel
+(:mod:`gigawatt.solver.numerics.hydraulic_iteration`), which returns here only for a step by SuperLU.
+:func:`solve_hydraulic_network` does both in one call. The coolant and district-heating stages call them with
+their own element tables turned into these arrays; this module knows nothing of cases or schemas.
 
 The reduced system ``(A^T D^-1 A) dp = rhs`` of each iteration is solved by an ``L D L^T`` factorisation
 whose ordering and storage are set up once (:mod:`gigawatt.solver.numerics.spd_solvers`): envelope storage in a
