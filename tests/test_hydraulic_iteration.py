@@ -11,6 +11,8 @@ convergence error) and backtracking.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,7 @@ from gigawatt.solver.numerics import hydraulic_network as hn
 from gigawatt.solver.numerics import spd_solvers as rs
 from gigawatt.solver.numerics.hydraulic_network import HydraulicNetwork, HydraulicResult, prepare_hydraulic_network
 
+JIT_OFF = os.environ.get("NUMBA_DISABLE_JIT") == "1"  # (plain Python: fewer random runs, the same comparisons)
 RHO, MU = 998.2, 1.002e-3  # water at 20 degC [kg/m^3, Pa s] (as in tests/test_hydraulic_network.py)
 _TINY = float(np.finfo(float).tiny)
 _EPS = np.finfo(float).eps
@@ -243,7 +246,7 @@ step = st.tuples(st.sampled_from(["last", "last", "last", "guess", "nudged", "de
                  st.sampled_from([50, 50, 50, 1, 2]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60 if not JIT_OFF else 15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 60), chords=st.integers(0, 20), n_pump=st.integers(0, 3),
        n_fixed=st.integers(1, 3), linear_solver=st.sampled_from(["sparse", "sparse", "envelope", "scipy", "auto"]),
