@@ -13,6 +13,7 @@ import math
 import os
 
 import numpy as np
+import numba
 import pytest
 from fluids.friction import Colebrook
 from hypothesis import HealthCheck, example, given, settings
@@ -307,7 +308,9 @@ def test_session_resumes_from_the_last_answer_to_the_same_flows(seed):
                 resumed = _solve_or_partial(prepared, inj, m_session, steps, session=session)
             finally:
                 hk.gga_evaluate = real
-            assert len(evaluations) == plain_evaluations - 1  # none for the start
+            assert resumed.evaluations == plain.evaluations - 1  # none for the start
+            if numba.config.DISABLE_JIT:  # the kernel calls gga_evaluate through the module: counted here too
+                assert (len(evaluations), plain_evaluations) == (resumed.evaluations, plain.evaluations)
             assert resumed.iterations == plain.iterations and resumed.converged == plain.converged
             np.testing.assert_allclose(resumed.m_kg_s, plain.m_kg_s, rtol=1e-9,
                                        atol=1e-12 * np.max(np.abs(plain.m_kg_s)))
@@ -324,7 +327,9 @@ def test_session_resumes_from_the_last_answer_to_the_same_flows(seed):
                                    session=session)
         finally:
             hk.gga_evaluate = real
-        assert len(evaluations) >= other.iterations + 1 and other.converged
+        assert other.evaluations >= other.iterations + 1 and other.converged
+        if numba.config.DISABLE_JIT:
+            assert len(evaluations) == other.evaluations
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,8 @@ KERNEL_TEST_FILES = ["test_kernel.py", "test_hydraulic_network.py", "test_therma
                      "test_dh_dynamics.py", "test_storage.py", "test_dc_series.py", "test_faults_models.py",
                      "test_faults_network.py", "test_dc_ordering.py", "test_energy_storage.py",
                      "test_pipe_wall_capacity.py", "test_twin_pipe_pair.py", "test_peel_order.py",
-                     "test_cooling_setup.py", "test_dc_series_newton.py", "test_cooling_repeats.py"]
+                     "test_cooling_setup.py", "test_dc_series_newton.py", "test_cooling_repeats.py",
+                     "test_hydraulic_iteration.py"]
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already the no-JIT run")

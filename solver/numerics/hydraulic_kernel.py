@@ -3,7 +3,8 @@
 Written once: with ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python (the tests run it both ways).
 The per-element work (branch pressure residuals and their derivatives, node mass balances, the entries of
 the reduced matrix, the Newton update) lives here; the sparse factorisation is in
-:mod:`gigawatt.solver.numerics.envelope`, the iteration itself in the Python driver :mod:`gigawatt.solver.numerics.hydraulic_network`.
+:mod:`gigawatt.solver.numerics.envelope`, the iteration itself in :mod:`gigawatt.solver.numerics.hydraulic_iteration`
+(one kernel) and its Python driver :mod:`gigawatt.solver.numerics.hydraulic_network`.
 
 Unknowns (SI): branch mass flows ``m`` [kg/s], positive from a branch's ``from`` node to its ``to`` node,
 and the pressures ``p`` [Pa] of the nodes whose pressure is not fixed. Equations:

@@ -4,9 +4,10 @@
 sets up everything that depends on the topology only; :meth:`HydraulicNetwork.solve` then runs Newton's
 method in the form of the Global Gradient Algorithm (Todini & Pilati 1988; see
 :mod:`gigawatt.solver.numerics.hydraulic_kernel`, which holds the equations, the per-element kernels and the
-references), as often as wanted with other injections or pump speeds. :func:`solve_hydraulic_network` does
-both in one call. The coolant and district-heating stages call them with their own element tables turned
-into these arrays; this module knows nothing of cases or schemas.
+references), as often as wanted with other injections or pump speeds; the iteration itself runs in one kernel
+(:mod:`gigawatt.solver.numerics.hydraulic_iteration`), which returns here only for a step by SuperLU.
+:func:`solve_hydraulic_network` does both in one call. The coolant and district-heating stages call them with
+their own element tables turned into these arrays; this module knows nothing of cases or schemas.
 
 The reduced system ``(A^T D^-1 A) dp = rhs`` of each iteration is solved by an ``L D L^T`` factorisation
 whose ordering and storage are set up once (:mod:`gigawatt.solver.numerics.spd_solvers`): envelope storage in a
@@ -39,12 +40,11 @@ import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from gigawatt.errors import CaseError, ConvergenceError
+from gigawatt.solver.numerics import hydraulic_iteration as gi
 from gigawatt.solver.numerics import hydraulic_kernel as hk
 from gigawatt.solver.numerics import spd_solvers as rs
 from gigawatt.solver.numerics.work_arrays import ScratchPool
 
-_TINY = float(np.finfo(float).tiny)
-_EPS = np.finfo(float).eps
 
 LINEAR_SOLVERS = ("auto", *rs.REDUCED_SOLVERS)
 """Choices of ``linear_solver`` (``auto``: see :func:`gigawatt.solver.numerics.spd_solvers.choose`)."""
@@ -73,6 +73,9 @@ class HydraulicResult:
         around any loop of k branches by k times itself.
     converged : bool
         Whether the tolerances were met.
+    evaluations : int
+        Iterates evaluated (branch laws and residuals): the start's, unless a session had it from the last
+        solve, and every trial step's.
     """
 
     p_pa: np.ndarray
@@ -84,6 +87,7 @@ class HydraulicResult:
     max_mass_imbalance_kg_s: float
     max_pressure_residual_pa: float
     converged: bool
+    evaluations: int
 
 
 
@@ -122,7 +126,7 @@ class _Work(NamedTuple):
     values: np.ndarray     # the reduced matrix in its solver's storage + a spare slot
     rhs: np.ndarray        # right-hand side + a spare slot
     dp: np.ndarray         # pressure step + a spare slot that stays 0
-    factor: tuple          # the linear solver's own work arrays
+    factor: tuple          # the linear solvers' work arrays (_kernel_factor)
 
 
 class HydraulicSession:
@@ -204,6 +208,9 @@ class HydraulicNetwork:
         object.__setattr__(self, "_p_start", p_start)
         object.__setattr__(self, "_p_fixed_max", float(np.max(np.abs(self.p_fixed[self.fixed]), initial=0.0)))
         object.__setattr__(self, "_m_start", self.start_flows())
+        object.__setattr__(self, "_kernel_network", (self.branch_from, self.branch_to, self.free_index, self.node_row,
+                                                     self.system))
+        object.__setattr__(self, "_kernel_solver", _kernel_solver(self.reduced, self.n_free))
 
     @property
     def n_branch(self) -> int:
@@ -256,7 +263,7 @@ class HydraulicNetwork:
         return _Work(hk.ColebrookMemory(np.zeros(n_pipe), np.zeros(n_pipe), np.zeros(n_pipe)),
                      hk.branch_work(n_pipe, nb),
                      *(np.empty(k) for k in (nb, nb, nn, nn, nb, nb, nb, nb, nn, n_values, n_free + 1)),
-                     np.zeros(n_free + 1), rs.REDUCED_SOLVERS[self.reduced.name].make_work(self.reduced))
+                     np.zeros(n_free + 1), _kernel_factor(self.reduced))
 
     @contextmanager
     def session(self):
@@ -362,92 +369,46 @@ class HydraulicNetwork:
 
     def _iterate(self, w: _Work, m_start, injection, pumps, tol_pa, tol_mass_rel, max_iterations, warm=False,
                  resume=None, session=None, min_iterations=1, chord=False):
-        """The Newton iteration of :meth:`solve` in the work arrays ``w``; ``resume``: the arrays ``(m, p, f, d)``
-        of ``w`` holding the evaluation of the start (a session's last solve's final iterate), else None; where
-        it ends goes to ``session``; ``min_iterations`` as :meth:`solve` (0 only for a start whose residuals are
-        Colebrook's: ``warm`` or ``resume``)."""
-        b_from, b_to, free_index, system = self.branch_from, self.branch_to, self.free_index, self.system
-        assembled = self.reduced.name != "scipy"
-        p_fixed_max = self._p_fixed_max
-        inj_max = float(np.max(np.abs(injection), initial=0.0))
-
-        def evaluate(m, p, f, d, explicit=False):
-            return hk.gga_evaluate(m, p, b_from, b_to, self.pipes, pumps, w.memory, explicit,
-                                   injection, free_index, _NO_ASSEMBLY, w.branch, f, d, w.g, w.values, w.rhs)
-
+        """The Newton iteration of :meth:`solve` in the work arrays ``w``
+        (:func:`~gigawatt.solver.numerics.hydraulic_iteration.gga_iterate`, which returns here only for a step
+        by SuperLU); ``resume``: the arrays ``(m, p, f, d)`` of ``w`` holding the evaluation of the start (a
+        session's last solve's final iterate), else None; where it ends goes to ``session``; ``min_iterations``
+        as :meth:`solve` (0 only for a start whose residuals are Colebrook's: ``warm`` or ``resume``)."""
         if resume is not None:
-            # The start was evaluated at the end of the last solve (its branch laws, slopes and residuals at
-            # these flows and its pressures are in the work arrays): only the node balances change, with the
-            # injections.
             m, p, f, d = resume
-            m_new, p_new, f_new, d_new = (w.m if m is w.m_new else w.m_new, w.p if p is w.p_new else w.p_new,
-                                          w.f if f is w.f_new else w.f_new, w.d if d is w.d_new else w.d_new)
-            f_max, f_at, h_max, m_max, g_max, g_at = hk.gga_assemble(m, b_from, b_to, injection, free_index,
-                                                                     _NO_ASSEMBLY, w.branch, f, w.g, w.values, w.rhs)
+            # the current iterate's arrays and the next one's
+            pairs = (m, w.m if m is w.m_new else w.m_new, p, w.p if p is w.p_new else w.p_new,
+                     f, w.f if f is w.f_new else w.f_new, d, w.d if d is w.d_new else w.d_new)
         else:
-            m, m_new, p, p_new, f, f_new, d, d_new = w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new
-            m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
-            for start in w.memory:  # no Colebrook root carries over from an earlier solve
-                start[:] = 0.0
-            p[:] = self._p_start
-            # The starting iterate's friction factors are Haaland's explicit estimate when the start is a guess:
-            # they only shape the first step, which is always taken in full and never tested for convergence.
-            # A warm start (flows of an earlier solve) gets Colebrook's, so a start that was already the answer
-            # needs one step.
-            f_max, f_at, h_max, m_max, g_max, g_at = evaluate(m, p, f, d, explicit=not warm)
-        iterations = 0
-        converged = False
-        factored = session is not None and session.factored  # (valid until a step is solved otherwise)
-        f_before = 0.0  # the largest branch residual before the last step
-        reuse = False  # whether the last step was solved with an earlier step's factor
+            w.m[:] = m_start  # (broadcasts a scalar, checks the length of an array)
+            pairs = (w.m, w.m_new, w.p, w.p_new, w.f, w.f_new, w.d, w.d_new)
         first_test = min_iterations if warm or resume is not None else max(min_iterations, 1)
-        while True:
-            tol_f = max(tol_pa, 16.0 * _EPS * max(p_fixed_max, h_max))
-            # (a floor at the smallest normal number: a network at standstill, no flow anywhere, is converged)
-            tol_g = max(tol_mass_rel * max(m_max, inj_max), _TINY)
-            if reuse:
-                # after a step on an earlier factor the node equations hold only to that factor's error, not to
-                # rounding as after a Newton step: such an iterate ends the solve once they hold to rounding
-                tol_g = max(min(tol_g, 64.0 * _EPS * max(m_max, inj_max)), _TINY)
-            if iterations >= first_test and f_max <= tol_f and g_max <= tol_g:
-                converged = True
-                break
-            if iterations >= max_iterations:
-                break
-            iterations += 1
-            # chord steps (solve's chord_first): the first, and one whose residual the last step brought so low
-            # that a step with that step's factor ends within the tolerance, as a Newton step would (the error
-            # after it ~ r_k^2 / r_(k-1), against r_k^2 for Newton's: a hundredth of the tolerance asked)
-            reuse = chord and (iterations == 1 or (factored and f_max * f_max < 0.01 * tol_f * f_before))
-            f_before = f_max
-            factored = self._pressure_step(w, f, d, assembled, reuse=reuse)
-            # Backtracking on the largest branch residual. The first step is always full: the node equations
-            # are linear, so a full step satisfies them, and later (damped) steps keep them satisfied.
-            alpha = 1.0
-            for _ in range(12):
-                hk.newton_step(m, p, f, d, w.dp, self.node_row, system[0], system[1], alpha, m_new, p_new)
-                if chord and iterations == 1:
-                    session.correct_chord(injection, m_new, p_new)
-                stats = evaluate(m_new, p_new, f_new, d_new)
-                if iterations == 1 or stats[0] < f_max or stats[0] <= tol_f:
-                    break
-                alpha *= 0.5
-            f_max, f_at, h_max, m_max, g_max, g_at = stats
-            m, m_new = m_new, m
-            p, p_new = p_new, p
-            f, f_new = f_new, f
-            d, d_new = d_new, d
-
+        chords = session is not None and session.chords
+        record = (*session._arrays(injection, w.m, w.p), session._known) if chords else _NO_RECORD
+        settings = np.array([tol_pa, tol_mass_rel, max_iterations, first_test, self._p_fixed_max, warm,
+                             resume is not None, chord, chords], dtype=float)
+        state, fstate = np.zeros(9, dtype=np.int64), np.zeros(5)
+        state[gi.FACTORED] = session is not None and session.factored
+        args = (self._kernel_network, self.pipes, pumps, w.memory, w.branch, w.g, w.values, w.rhs, w.dp,
+                self._kernel_solver, w.factor, injection, self._p_start, record, settings)
+        while gi.gga_iterate(state, fstate, *pairs, *args) == gi.NEED_STEP:
+            odd = state[gi.SWAPS] % 2
+            self._superlu_step(w, pairs[4 + odd], pairs[6 + odd])
+            state[gi.PHASE] = gi.STEP_GIVEN
+        odd = int(state[gi.SWAPS] % 2)
+        m, p = pairs[odd], pairs[2 + odd]
+        iterations, converged = int(state[gi.ITERATIONS]), bool(state[gi.CONVERGED])
+        f_at, g_at = int(state[gi.F_AT]), int(state[gi.G_AT])
+        f_max, g_max = float(fstate[gi.F_MAX]), float(fstate[gi.G_MAX])
         if session is not None:
-            session.last = (m, p, f, d)
-            session.factored = factored
-            if session.chords:
-                session._ended(injection, m, p)
+            session.last = (m, p, pairs[4 + odd], pairs[6 + odd])
+            session.factored = bool(state[gi.FACTORED])
         m_out = m.copy()
         result = HydraulicResult(p_pa=p.copy(), m_kg_s=m_out, pipe_m_kg_s=m_out[:self.n_pipe],
                                  pump_m_kg_s=m_out[self.n_pipe:], supply_kg_s=np.where(self.fixed, -w.g, 0.0),
-                                 iterations=iterations, max_mass_imbalance_kg_s=float(g_max),
-                                 max_pressure_residual_pa=float(f_max), converged=converged)
+                                 iterations=iterations, max_mass_imbalance_kg_s=g_max,
+                                 max_pressure_residual_pa=f_max, converged=converged,
+                                 evaluations=int(state[gi.EVALUATIONS]))
         if not converged:
             branch = self.branch_name(f_at) if f_at >= 0 else None
             node = self.node_name(g_at) if g_at >= 0 else None
@@ -459,37 +420,47 @@ class HydraulicNetwork:
                          "max_mass_imbalance_kg_s": float(g_max), "iterations": iterations})
         return result
 
-    def _pressure_step(self, w: _Work, f, d, assembled: bool, reuse: bool = False) -> bool:
-        """Solve the reduced system for the pressure step into ``w.dp[:n_free]`` (``w.dp[n_free]`` stays 0).
-
-        The system of the last evaluated iterate (``w.branch``, ``w.g``) is assembled here into ``w.values`` and
-        ``w.rhs`` (:func:`~gigawatt.solver.numerics.hydraulic_kernel.assemble_reduced`: only when a step is taken,
-        not at the converged iterate), unless the solver is SuperLU, which gets it from ``f``, ``d`` and ``w.g``. A
-        pivot that is not positive (the matrix is symmetric positive definite, so only rounding can do that)
-        sends this step to SuperLU too. ``reuse``: solve with the sparse factor already in ``w.factor`` (a chord
-        step; :meth:`solve` ``chord_first``). Returns whether ``w.factor`` holds a sparse factor afterwards.
-        """
-        n = self.n_free
-        if not n:
-            return False
-        if assembled:
-            hk.assemble_reduced(self.system, self.free_index, w.branch, w.g, w.values, w.rhs)
-            w.dp[:n] = w.rhs[:n]
-            if reuse:
-                rs.solve_factored(self.reduced, w.dp, w.factor)
-                return True
-            if rs.factor_solve(self.reduced, w.values, w.dp, w.factor):
-                return self.reduced.name == "sparse"
-        nb = self.n_branch
+    def _superlu_step(self, w: _Work, f, d) -> None:
+        """The pressure step into ``w.dp[:n_free]`` by SuperLU, from the current iterate's residuals ``f``, slopes
+        ``d`` and node balances ``w.g`` (:func:`~gigawatt.solver.numerics.hydraulic_kernel.reduced_system`): the
+        solver ``scipy``, and the fall-back of the others where a pivot was not positive (the matrix is symmetric
+        positive definite, so only rounding can do that)."""
+        n, nb = self.n_free, self.n_branch
         rows, cols = np.empty(4 * nb, dtype=np.int64), np.empty(4 * nb, dtype=np.int64)
         values, rhs = np.empty(4 * nb), np.empty(n)
         hk.reduced_pattern(self.branch_from, self.branch_to, self.free_index, rows, cols)
         hk.reduced_system(f, d, w.g, self.branch_from, self.branch_to, self.free_index, values, rhs)
         w.dp[:n] = rs.superlu_solve(rows, cols, values, rhs, n)
-        return False
 
 
-_NO_ASSEMBLY = (np.zeros(0, dtype=np.int64),) * 5
+_NO_INT = np.zeros(0, dtype=np.int64)
+_NO_RECORD = (*(np.zeros(0) for _ in range(6)), np.zeros(1, dtype=np.bool_), np.zeros(3, dtype=np.bool_))
+"""The chord record passed for a solve that keeps none (never read)."""
+
+
+def _kernel_solver(reduced: rs.Layout, n_free: int) -> tuple:
+    """The ``solver`` argument of :func:`~gigawatt.solver.numerics.hydraulic_iteration.gga_iterate`."""
+    envelope, sparse = (_NO_INT,) * 2, (_NO_INT,) * 7
+    if reduced.name == "envelope":
+        kind, envelope = gi.SOLVER_ENVELOPE, reduced.data
+    elif reduced.name == "sparse":
+        col_ptr, row_index, _, l_ptr, row_ptr, row_col, row_place, l_index = reduced.data
+        kind, sparse = gi.SOLVER_SPARSE, (col_ptr, row_index, l_ptr, row_ptr, row_col, row_place, l_index)
+    else:
+        kind = gi.SOLVER_EXTERNAL
+    return (kind, n_free, *envelope, *sparse)
+
+
+def _kernel_factor(reduced: rs.Layout) -> tuple:
+    """The ``factor`` work arrays of :func:`~gigawatt.solver.numerics.hydraulic_iteration.gga_iterate`:
+    ``(inv_diag, l_values, l_diag, y)``, empty where another solver's."""
+    work = rs.REDUCED_SOLVERS[reduced.name].make_work(reduced)
+    none = np.zeros(0)
+    if reduced.name == "envelope":
+        return (work[0], none, none, none)
+    if reduced.name == "sparse":
+        return (none, *work)
+    return (none,) * 4
 
 
 def prepare_hydraulic_network(*, node_fixed_p_pa, node_injection_kg_s=0.0,
