@@ -91,6 +91,10 @@ class ChainStepper:
             # the supplies of the carbon figures, read once; with a grid side their mix is the series' own
             self.supplies = supplies(case)
             self.fixed_mix = mix(case, supplies_=self.supplies) if self.ac_supplies else None
+            _, cef, kind, _ = self.supplies
+            if self.fixed_mix is None and np.isnan(cef).all() and (kind == "unspecified").all():
+                # no supply states a carbon intensity or a kind: the mix is NaN whatever each delivers
+                self.fixed_mix = mix(case, np.zeros(len(case.tables["source"])), supplies_=self.supplies)
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
@@ -188,7 +192,7 @@ class ChainStepper:
         out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
                                p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
                                shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
-                               supply_mix_=self.fixed_mix if self.ac_supplies
+                               supply_mix_=self.fixed_mix if self.fixed_mix is not None
                                else mix(self.case, dc.source_p_grid_w, supplies_=self.supplies)))
         return out
 
