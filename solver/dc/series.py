@@ -265,9 +265,9 @@ class DCSeries:
         self.rack_powers = RackPowers(case)
         self.n_sources = len(case.tables["source"])
         zn = self.net.zones  # each voltage level: its zones, its buses and its feeds (fixed for the series)
-        self._levels = [(z0, z1, zn.start[z0], zn.end[z1 - 1],
-                         _LevelFeeds(self.net, case, level_feeds(self.net, zn.start[z0], zn.end[z1 - 1])))
+        self._levels = [(z0, z1, zn.start[z0], zn.end[z1 - 1], level_feeds(self.net, zn.start[z0], zn.end[z1 - 1]))
                         for _, z0, z1 in zn.levels]
+        self._level_feeds = [_LevelFeeds(self.net, case, level[4]) for level in self._levels]
         self._zone_out = zone_outputs(zn.start.size)
         self._sources = np.flatnonzero(self._is_source)  # (the feeds' rows: gathers, not masks, at each step)
         self._others = np.flatnonzero(~self._is_source)
@@ -305,7 +305,7 @@ class DCSeries:
         zone_draw, zone_loss = np.zeros(zn.start.size), np.zeros(zn.start.size)
         iterations, worst = 0, 0.0
         i_fixed = self._i_fixed
-        for z0, z1, b0, b1, feeds in self._levels:
+        for (z0, z1, _, _, _), feeds in zip(self._levels, self._level_feeds):
             predict_zones(v, v_prev, hist, zn.start, zn.end, z0, z1, p_load)
             status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
                                                                    self._work, out=self._zone_out)
