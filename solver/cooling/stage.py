@@ -606,9 +606,11 @@ class ChipPoints:
                                 element="[cooling]", field="leakage_t_ref_k", value=self.t_ref_k,
                                 allowed=f"<= {t_chip[u] + 1.0 / self.k_per_k:.2f} K for this leakage_k_per_k")
             p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
+            if slf == 0:  # the shelves' heat does not reach the coolant: one pass is the fixed point
+                return p_rack, t_chip - r_jc * plate_share * p_new, iteration, t_chip
             change = np.max(np.abs(p_rack - p_it), initial=0.0)
             p_it = p_rack
-            if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
+            if change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
                 return p_it, t_chip - r_jc * plate_share * p_new, iteration, t_chip
             shelf = rack_powers(case, p_it)[1]
         raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
