@@ -88,8 +88,10 @@ def _number(value, *, name, field, low, high=math.inf, low_open=False, allowed):
 
 
 def _as_arrays(p_out_w, v_out_v, rated_power_w):
-    return np.broadcast_arrays(np.asarray(p_out_w, dtype=float), np.asarray(v_out_v, dtype=float),
-                               np.asarray(rated_power_w, dtype=float))
+    p, v, rated = (np.asarray(x, dtype=float) for x in (p_out_w, v_out_v, rated_power_w))
+    if p.shape == v.shape == rated.shape:  # (a series' arrays, one per element: nothing to broadcast)
+        return p, v, rated
+    return np.broadcast_arrays(p, v, rated)
 
 
 def _check_p_out(p):

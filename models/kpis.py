@@ -77,6 +77,11 @@ def _ratio(num, den):
     return float(out) if out.ndim == 0 else out
 
 
+def _all_finite(x) -> bool:
+    """Whether ``x`` (a float or an array) is finite throughout."""
+    return math.isfinite(x) if type(x) in _FLOATS else bool(np.all(np.isfinite(x)))
+
+
 def pue(total: float, it: float) -> float:
     r"""Power usage effectiveness, :math:`\mathrm{PUE} = E_{DC} / E_{IT}` [-].
 
@@ -263,7 +268,7 @@ def facility_kpis(value: Callable[[str], float | None] | Mapping, *, it_boundary
         boundary), ``itue``, ``tue``, and where the figures allow ``erf``, ``cue_kg_per_kwh``, ``ref``,
         ``nuclear_share``; ``it_equipment``: the IT power or energy at the boundary [W or J].
     """
-    get = value.get if isinstance(value, Mapping) else value
+    get = value.get if type(value) is dict or isinstance(value, Mapping) else value
     if it_boundary not in IT_BOUNDARIES:
         raise ValueError(f"unknown IT boundary {it_boundary!r}; one of {', '.join(IT_BOUNDARIES)}")
     total, cooling, chips = get("p_total_facility"), get("p_cooling"), get("p_it")
@@ -273,11 +278,11 @@ def facility_kpis(value: Callable[[str], float | None] | Mapping, *, it_boundary
     reused = get("q_recovered")
     if reused is not None:
         out["erf"] = erf(reused, total)
-    if co2e_kg is not None and np.all(np.isfinite(co2e_kg)):
+    if co2e_kg is not None and _all_finite(co2e_kg):
         out["cue_kg_per_kwh"] = cue(co2e_kg, it)
     for name, key in (("p_renewable", "ref"), ("p_nuclear", "nuclear_share")):
         x = get(name)
-        if x is not None and np.all(np.isfinite(x)):
+        if x is not None and _all_finite(x):
             out[key] = ref(x, total)
     return out
 

@@ -35,7 +35,6 @@ by default): the first steps carry that water out.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
@@ -79,6 +78,9 @@ class ChainStepper:
             self.plant = prepare_cooling(case, self.dc.rack_shelf_loss if self.dc.net is None
                                          else self.dc.net.rack_shelf_loss)
             self.dry_cooler_design = _dry_cooler_design(case, self.plant, self.dc)
+            from gigawatt.solver.cooling.steps import HeatSteps
+
+            self.heat_steps = HeatSteps(case, self.plant, self.dry_cooler_design)
             from gigawatt.solver.cooling.stage import ChipPoints
 
             self.chip_points = ChipPoints(case, self.plant)  # the step's plant differs in its ambient only
@@ -89,6 +91,10 @@ class ChainStepper:
             # the supplies of the carbon figures, read once; with a grid side their mix is the series' own
             self.supplies = supplies(case)
             self.fixed_mix = mix(case, supplies_=self.supplies) if self.ac_supplies else None
+            _, cef, kind, _ = self.supplies
+            if self.fixed_mix is None and np.isnan(cef).all() and (kind == "unspecified").all():
+                # no supply states a carbon intensity or a kind: the mix is NaN whatever each delivers
+                self.fixed_mix = mix(case, np.zeros(len(case.tables["source"])), supplies_=self.supplies)
         if case.settings.get("district_heating") is not None:
             from gigawatt.solver.district_heating.series import DistrictHeatingSeries
 
@@ -142,13 +148,10 @@ class ChainStepper:
                                                                           demand_w=demand_w).items()})
                 clock.lap("district_heating")
             return out
-        from gigawatt.solver.cooling.stage import heat_offered, solve_heat, with_recovery
         from gigawatt.solver.cooling.results import FACILITY_ATTRS
         from gigawatt.solver.facility_kpis import kpi_figures, mix
 
-        plant, design = self.plant, self.dry_cooler_design
-        if outdoor_t_k is not None:
-            plant = dataclasses.replace(plant, settings={**plant.settings, "ambient_t_k": outdoor_t_k})
+        plant, heat_steps = self.plant, self.heat_steps  # the step's ambient goes to the dry coolers alone
         p_it, t_chip, chip_iterations, t_junction = self.chip_points(p_ref)
         rack = plant.loops.unit_rack
         for kept, t in ((self.t_chip_max_k, t_chip), (self.t_junction_max_k, t_junction)):
@@ -162,8 +165,10 @@ class ChainStepper:
         dc = self.dc.step(p_it, *dc_args)
         np.minimum(self.v_min_pu, dc.v_pu, out=self.v_min_pu)
         clock.lap("dc")
-        heat = solve_heat(self.case, plant, p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w, dc.heat_other_w,
-                          dc.p_in_w, dry_cooler_design=design, strict=False, facility=self.dh is None)
+        water, q_liquid, loop_loss = heat_steps.loops(p_it, dc.rack_vrm_loss_w, dc.rack_shelf_loss_w,
+                                                      dc.heat_other_w)
+        if self.dh is None:
+            fac = heat_steps.facility(water, q_liquid, loop_loss, dc.p_in_w, ambient_t_k=outdoor_t_k)
         clock.lap("cooling")
         out = dc.figures()
         dh = None
@@ -171,15 +176,14 @@ class ChainStepper:
             from gigawatt.solver.district_heating.stage import HeatOffer
 
             t_out = self.dh.s["outdoor_t_k"] if outdoor_t_k is None else outdoor_t_k
-            dh = self.dh.step(HeatOffer(*heat_offered(self.case, plant, heat)), t_out, dt_s, hour_of_day=hour_of_day,
+            dh = self.dh.step(HeatOffer(*heat_steps.offered(water)), t_out, dt_s, hour_of_day=hour_of_day,
                               heat_demand_w=heat_demand_w, demand_w=demand_w)
             clock.lap("district_heating")
-            heat = with_recovery(self.case, plant, heat, dc.p_in_w, dh["q_recovered_w"],
-                                 dry_cooler_design=design, strict=False)
+            fac = heat_steps.facility(water, q_liquid, loop_loss, dc.p_in_w, dh["q_recovered_w"],
+                                      ambient_t_k=outdoor_t_k)
             clock.lap("cooling")
-        fac = heat.facility
         out.update({k: float(fac[k]) for k in (*FACILITY_ATTRS, *LEDGER_TERMS) if k in fac})
-        out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(heat.rack_q_liquid_w.sum()),
+        out.update(t_tcs_supply_k=plant.settings["tcs_supply_t_k"], q_liquid_w=float(q_liquid),
                    t_chip_max_k=float(np.max(t_chip, initial=-math.inf)), chip_fixed_point_iterations=chip_iterations,
                    t_junction_max_k=float(np.max(t_junction, initial=-math.inf)))
         if dh is not None:
@@ -188,7 +192,7 @@ class ChainStepper:
         out.update(kpi_figures(self.case, p_facility_w=out["p_facility_w"], p_cooling_w=out["p_cooling_w"],
                                p_it_w=out["p_it_w"], vrm_loss_w=out["loss_rack_vrm_w"],
                                shelf_loss_w=out["loss_rack_shelf_w"], q_recovered_w=out["q_recovered_w"],
-                               supply_mix_=self.fixed_mix if self.ac_supplies
+                               supply_mix_=self.fixed_mix if self.fixed_mix is not None
                                else mix(self.case, dc.source_p_grid_w, supplies_=self.supplies)))
         return out
 

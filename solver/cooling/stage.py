@@ -606,9 +606,11 @@ class ChipPoints:
                                 element="[cooling]", field="leakage_t_ref_k", value=self.t_ref_k,
                                 allowed=f"<= {t_chip[u] + 1.0 / self.k_per_k:.2f} K for this leakage_k_per_k")
             p_rack = np.bincount(rack, weights=p_new, minlength=p_ref.size)
+            if slf == 0:  # the shelves' heat does not reach the coolant: one pass is the fixed point
+                return p_rack, t_chip - r_jc * plate_share * p_new, iteration, t_chip
             change = np.max(np.abs(p_rack - p_it), initial=0.0)
             p_it = p_rack
-            if slf == 0 or change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
+            if change <= FIXED_POINT_RTOL * max(np.max(p_it, initial=0.0), 1.0):
                 return p_it, t_chip - r_jc * plate_share * p_new, iteration, t_chip
             shelf = rack_powers(case, p_it)[1]
         raise ConvergenceError("chip fixed point with liquid-cooled shelves did not converge in 50 iterations",
@@ -691,24 +693,39 @@ def with_recovery(case, plant: CoolingPlant, heat: HeatState, p_grid_w: float,
     once it knows what its plant draws. ``p_grid_w`` [W]: the stations' AC intake; ``dry_cooler_design`` and
     ``strict`` as :func:`solve_heat`. The KPIs (PUE, ...) are formed from these figures by
     :mod:`gigawatt.solver.facility_kpis`."""
+    fac = recovery_facility(case, plant, _water(heat, plant.settings, plant.fws), heat.rack_q_liquid_w.sum(),
+                            heat.loop_pipe_loss_w.sum(), p_grid_w, recovery_demand_w, dry_cooler_design, strict)
+    return replace(heat, facility=fac)
+
+
+def recovery_facility(case, plant: CoolingPlant, water: tuple, q_liquid_sum, loop_loss_sum, p_grid_w: float,
+                      recovery_demand_w: float | None = None, dry_cooler_design: DryCoolerDesign | None = None,
+                      strict: bool = True, ambient_t_k: float | None = None, shaft_sum=None, electric_sum=None,
+                      dry_ua: tuple | None = None) -> dict:
+    """The facility figures of :func:`with_recovery` from the facility water's stream ``water``
+    (:func:`_facility_water`), the racks' liquid heat ``q_liquid_sum`` and the loops' pipe loss ``loop_loss_sum``
+    [W] (each summed over its array), with the heat and facility ledgers. ``ambient_t_k`` [K]: the dry coolers'
+    outdoor air (None: the plant's ``ambient_t_k``); ``shaft_sum``, ``electric_sum`` [W] (the loop pumps' shaft
+    and electric power summed) and ``dry_ua`` (:func:`~gigawatt.models.cooling_plant.dry_cooler_design` of
+    ``dry_cooler_design``) where already known (a time series)."""
     s, fws, hyd = plant.settings, plant.fws, plant.hydraulics
-    q_liq, loop_loss, duty, c_cold = heat.rack_q_liquid_w, heat.loop_pipe_loss_w, heat.cdu_duty_w, heat.cdu_c_cold_w_per_k
     demand = s["recovery_demand_w"] if recovery_demand_w is None else recovery_demand_w
-    fac = _facility(case, s, fws, _water(heat, s, fws), demand, dry_cooler_design, strict)
-    q_in = q_liq.sum() + hyd.shaft_w.sum() + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
-    q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss.sum()
+    fac = _facility(case, s, fws, water, demand, dry_cooler_design, strict, ambient_t_k, dry_ua)
+    shaft_sum = hyd.shaft_w.sum() if shaft_sum is None else shaft_sum
+    q_in = q_liquid_sum + shaft_sum + fac["q_air_coil_w"] + fac["facility_pump_shaft_w"]
+    q_out = fac["q_rejected_w"] + fac["q_recovered_w"] + loop_loss_sum
     fac["heat_balance_residual"] = abs(q_in - q_out) / max(abs(q_in), 1e-300)
     fac["q_into_coolant_w"] = q_in
-    fac["q_loop_loss_w"] = float(loop_loss.sum())
-    p_pumps = hyd.electric_w.sum() + fac["facility_pump_electric_w"]
+    fac["q_loop_loss_w"] = float(loop_loss_sum)
+    p_pumps = (hyd.electric_w.sum() if electric_sum is None else electric_sum) + fac["facility_pump_electric_w"]
     p_fans = fac["air_fan_w"] + fac["dry_cooler_fan_w"]
     p_facility = p_grid_w + p_pumps + p_fans
-    motor_loss = p_pumps - hyd.shaft_w.sum() - fac["facility_pump_shaft_w"]
+    motor_loss = p_pumps - shaft_sum - fac["facility_pump_shaft_w"]
     to_outside = q_out + motor_loss + fac["dry_cooler_fan_w"]
     fac.update(p_pumps_w=p_pumps, p_fans_w=p_fans, p_cooling_w=p_pumps + p_fans, p_facility_w=p_facility,
                q_to_outside_w=to_outside,
                facility_energy_residual=abs(p_facility - to_outside) / max(p_facility, 1e-300))
-    return replace(heat, facility=fac)
+    return fac
 
 
 def _check_loop_temperatures(case, tcs: Fluid, loops: LoopNetwork, t_node_k: np.ndarray) -> None:
@@ -782,7 +799,7 @@ def _water(heat: HeatState, s, fws: Fluid) -> tuple:
 
 
 def _facility(case, s, fws: Fluid, water: tuple, recovery_demand_w, dry_cooler_design: "DryCoolerDesign | None" = None,
-              strict: bool = True) -> dict:
+              strict: bool = True, ambient_t_k: float | None = None, dry_ua: tuple | None = None) -> dict:
     """The facility water loop as one mixed stream (``water``, :func:`_facility_water`): CDUs and air coils in,
     recovery and dry coolers out (the recovery exchanger first, so the dry coolers see the water it leaves, at
     the facility flow)."""
@@ -790,7 +807,7 @@ def _facility(case, s, fws: Fluid, water: tuple, recovery_demand_w, dry_cooler_d
     q_recovered = min(recovery_demand_w, q_available)
     q_rejected = q_available - q_recovered
     design = dry_cooler_design or DryCoolerDesign(q_available, c_total)  # sized on this point's heat
-    dry = _dry_coolers(case, s, q_rejected, c_total, design, strict)
+    dry = _dry_coolers(case, s, q_rejected, c_total, design, strict, ambient_t_k, dry_ua)
     try:  # the return within the facility coolant's range (its properties are not needed)
         check_coolant_temperatures(_table(fws.name), float(t_return), field="t_facility_return_k")
     except CaseError as err:
@@ -823,12 +840,16 @@ def heat_offered(case, plant: CoolingPlant, heat: HeatState) -> tuple[float, flo
     t_reuse_k [K], t_facility_supply_k [K])``, the figures of :func:`with_recovery`'s facility that do not depend
     on the heat recovered, without solving the dry coolers (a ``solve_heat(..., facility=False)`` result: a
     time series asks the district-heating stage first, then completes the facility once)."""
-    s, fws = plant.settings, plant.fws
-    _, t_f, _, _, _, _, _, q_available, t_return = _water(heat, s, fws)
+    return offered_of_water(case, plant, _water(heat, plant.settings, plant.fws))
+
+
+def offered_of_water(case, plant: CoolingPlant, water: tuple) -> tuple[float, float, float]:
+    """:func:`heat_offered` of the facility water's stream ``water`` (:func:`_facility_water`)."""
+    _, t_f, _, _, _, _, _, q_available, t_return = water
     try:
-        check_coolant_temperatures(_table(fws.name), float(t_return), field="t_facility_return_k")
+        check_coolant_temperatures(_table(plant.fws.name), float(t_return), field="t_facility_return_k")
     except CaseError as err:
-        raise err.located(file=case.file, element=f"[cooling] facility coolant '{fws.name}'") from None
+        raise err.located(file=case.file, element=f"[cooling] facility coolant '{plant.fws.name}'") from None
     return q_available, t_return, t_f
 
 
@@ -849,17 +870,21 @@ def dry_cooler_design_of(heat: "HeatState", plant: "CoolingPlant") -> DryCoolerD
     return DryCoolerDesign(float(f["q_available_w"]), float(f["facility_flow_kg_s"]) * plant.fws.cp_j_per_kg_k)
 
 
-def _dry_coolers(case, s, q_rejected_w: float, c_water_w_per_k: float, design: DryCoolerDesign, strict: bool) -> dict:
+def _dry_coolers(case, s, q_rejected_w: float, c_water_w_per_k: float, design: DryCoolerDesign, strict: bool,
+                 ambient_t_k: float | None = None, dry_ua: tuple | None = None) -> dict:
     """Fan speed that holds the facility supply set-point at this ambient and load, its fan power by the fan
     laws, and whether full speed suffices (:mod:`gigawatt.models.cooling_plant`). ``strict``: a set-point the
-    dry coolers cannot hold is an error (a steady solve); otherwise it is counted (a time series)."""
-    t_f, t_amb, approach = s["facility_supply_t_k"], s["ambient_t_k"], s["dry_cooler_approach_k"]
+    dry coolers cannot hold is an error (a steady solve); otherwise it is counted (a time series).
+    ``ambient_t_k`` [K]: the outdoor air (None: ``s["ambient_t_k"]``); ``dry_ua``: :func:`dry_cooler_design` of
+    ``design`` if already known."""
+    t_f, approach = s["facility_supply_t_k"], s["dry_cooler_approach_k"]
+    t_amb = s["ambient_t_k"] if ambient_t_k is None else ambient_t_k
     p_design = s["dry_cooler_fan_w_per_w"] * design.q_w
     out = {"dry_cooler_speed": 0.0, "dry_cooler_fan_w": 0.0, "dry_cooler_over_limit": 0,
            "dry_cooler_shortfall_w": 0.0, "dry_cooler_design_q_w": design.q_w, "dry_cooler_design_fan_w": p_design}
     if q_rejected_w <= 0.0:
         return out
-    ua, c_air = dry_cooler_design(design.q_w, design.c_water_w_per_k, approach)
+    ua, c_air = dry_cooler_design(design.q_w, design.c_water_w_per_k, approach) if dry_ua is None else dry_ua
     t_in = t_f + q_rejected_w / c_water_w_per_k
     speed, q_max, held = dry_cooler_speed(q_rejected_w, t_in, t_amb, c_water_w_per_k, ua, c_air)
     if not held and strict:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from numba import njit
+
 from gigawatt.errors import ConvergenceError
 from gigawatt.models.converter_losses import loss_by_model
 from gigawatt.solver.dc.assembly import Network, line_resistance, with_line_resistance
@@ -39,12 +41,13 @@ def _workspace(net: Network) -> tuple:
     return np.empty((4, net.n_bus)), np.zeros(net.n_bus if net.link_a.size else 0)
 
 
-def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work, threads: bool = True):
+def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work, threads: bool = True, out=None):
     """Run the kernel on zones z0..z1-1; returns per-zone (status, iterations, worst mismatch, worst bus,
-    load [W], line loss [W]). ``threads``: the zones may be solved in parallel (large levels only)."""
+    load [W], line loss [W]). ``threads``: the zones may be solved in parallel (large levels only). ``out``: the
+    six arrays over all zones (:func:`zone_outputs`) to write them into (views of them are returned)."""
     zn = net.zones
-    k = zn.start.size
-    out = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
+    if out is None:
+        out = zone_outputs(zn.start.size)
     parallel = threads and z1 - z0 > 1 and zn.end[z1 - 1] - zn.start[z0] >= PARALLEL_MIN_BUSES  # small: serial
     kernel = newton_zones if parallel else newton_zones_serial
     with _PARALLEL_KERNELS if parallel else nullcontext():
@@ -52,6 +55,11 @@ def _solve_zones(net: Network, v, p_load, z0, z1, settings, i_fixed, work, threa
                net.g_parent, net.g_couple, net.link_a, net.link_b, net.link_g, net.fixed, v, p_load, net.k_droop,
                net.kv_droop, settings["tolerance"], settings["max_iterations"], i_fixed, *work, *out)
     return tuple(a[z0:z1] for a in out)
+
+
+def zone_outputs(k: int) -> tuple:
+    """The kernel's per-zone outputs for ``k`` zones (:func:`_solve_zones`)."""
+    return np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
 
 
 def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.ndarray, sel: np.ndarray
@@ -63,35 +71,66 @@ def feed_powers(net: Network, v: np.ndarray, i_fixed: np.ndarray, zone_draw: np.
     split among them by their current balances ``i_fixed`` [A] (what each stiff bus needs beyond any droop
     feed there), with the rounding-level remainder shared by rating. Taking the total from the loads and
     losses, not from the currents into each stiff bus, keeps the ledger exact where a large conductance
-    carries a tiny voltage drop, whose current is known only to eps·V/ΔV.
+    carries a tiny voltage drop, whose current is known only to eps·V/ΔV (:func:`_feed_powers`).
     """
     f = net.feeds
     bus = f.bus[sel]
-    droop_p = f.k_droop[sel] * (f.v_set[sel] - v[bus])
-    stiff = f.stiff[sel]
-    n_zone = zone_draw.size
-    zone = net.zone[bus]
-    droop_zone = np.bincount(zone[~stiff], weights=droop_p[~stiff], minlength=n_zone)
-    # A zone fed by droop feeds alone: what they deliver by their law misses the zone's draw by the load
-    # flow's residual (at light load, relative to the draw, up to the tolerance times rated over load). That
-    # residual is a common voltage offset dv of the zone, which moves each feed by k dv: share it by k so the
-    # feeds deliver exactly the draw (the correction is within the solver's tolerance).
-    k = f.k_droop[sel]
-    k_zone = np.bincount(zone[~stiff], weights=k[~stiff], minlength=n_zone)
-    has_stiff = np.bincount(zone[stiff], minlength=n_zone) > 0
-    dv = np.where(~has_stiff & (k_zone > 0), (zone_draw - droop_zone) / np.where(k_zone > 0, k_zone, 1.0), 0.0)
-    droop_p = np.where(stiff, 0.0, droop_p + k * dv[zone])
-    if not stiff.any():
-        return droop_p
-    total = zone_draw - droop_zone
-    # Stiff feeds on one bus share its balance by rating; the estimate of each is then v·i_fixed·share.
-    rated = f.rated[sel]
-    rated_bus = np.bincount(bus[stiff], weights=rated[stiff], minlength=net.n_bus)[bus]
-    estimate = np.where(stiff, v[bus] * i_fixed[bus] * rated / np.where(rated_bus > 0, rated_bus, 1.0), 0.0)
-    remainder = total - np.bincount(zone[stiff], weights=estimate[stiff], minlength=n_zone)
-    rated_zone = np.bincount(zone[stiff], weights=rated[stiff], minlength=n_zone)
-    corrected = estimate + remainder[zone] * rated / np.where(rated_zone[zone] > 0, rated_zone[zone], 1.0)
-    return np.where(stiff, corrected, droop_p)
+    out = np.empty(bus.size)
+    _feed_powers(bus, f.k_droop[sel], f.v_set[sel], f.stiff[sel], f.rated[sel], net.zone[bus], v, i_fixed, zone_draw,
+                 out)
+    return out
+
+
+@njit(cache=True)
+def _feed_powers(bus, k, v_set, stiff, rated, zone, v, i_fixed, zone_draw, out):
+    """:func:`feed_powers` of feeds on buses ``bus`` (positions) in zones ``zone``, with droop gains ``k`` [W/V],
+    set-points ``v_set`` [V], ``stiff`` flags and ratings ``rated`` [W], into ``out`` [W].
+
+    A zone fed by droop feeds alone: what they deliver by their law misses the zone's draw by the load flow's
+    residual (at light load, relative to the draw, up to the tolerance times rated over load). That residual
+    is a common voltage offset dv of the zone, which moves each feed by k dv: it is shared by k so the feeds
+    deliver exactly the draw (the correction is within the solver's tolerance). Stiff feeds on one bus share
+    its balance by rating; the estimate of each is then v·i_fixed·share, and the zone's remainder is shared by
+    rating. Every sum runs in feed order (as ``numpy.bincount``)."""
+    n, n_zone = bus.size, zone_draw.size
+    droop_zone, k_zone = np.zeros(n_zone), np.zeros(n_zone)
+    stiff_zone = np.zeros(n_zone, np.bool_)
+    any_stiff = False
+    for i in range(n):
+        out[i] = k[i] * (v_set[i] - v[bus[i]])
+    for i in range(n):
+        if stiff[i]:
+            stiff_zone[zone[i]] = True
+            any_stiff = True
+        else:
+            droop_zone[zone[i]] += out[i]
+            k_zone[zone[i]] += k[i]
+    for i in range(n):
+        z = zone[i]
+        if stiff[i]:
+            out[i] = 0.0
+        else:
+            dv = (zone_draw[z] - droop_zone[z]) / k_zone[z] if not stiff_zone[z] and k_zone[z] > 0 else 0.0
+            out[i] = out[i] + k[i] * dv
+    if not any_stiff:
+        return
+    rated_bus = np.zeros(v.size)
+    estimate_zone, rated_zone = np.zeros(n_zone), np.zeros(n_zone)
+    for i in range(n):
+        if stiff[i]:
+            rated_bus[bus[i]] += rated[i]
+    for i in range(n):
+        if stiff[i]:
+            b = bus[i]
+            e = v[b] * i_fixed[b] * rated[i] / (rated_bus[b] if rated_bus[b] > 0 else 1.0)
+            out[i] = e
+            estimate_zone[zone[i]] += e
+            rated_zone[zone[i]] += rated[i]
+    for i in range(n):
+        if stiff[i]:
+            z = zone[i]
+            remainder = (zone_draw[z] - droop_zone[z]) - estimate_zone[z]
+            out[i] = out[i] + remainder * rated[i] / (rated_zone[z] if rated_zone[z] > 0 else 1.0)
 
 
 def line_currents(net: Network, v: np.ndarray) -> np.ndarray:

@@ -45,8 +45,8 @@ from gigawatt.errors import CaseError, ConvergenceError
 from gigawatt.solver.dc.assembly import assemble, with_rack_power
 from gigawatt.solver.dc.kernel import STATUS_CONVERGED
 from gigawatt.solver.dc.series_kernel import predict_zones
-from gigawatt.solver.dc.loadflow import (_solve_zones, _workspace, deliver_level, level_feeds, line_currents,
-                                         nose_error, solve_dc)
+from gigawatt.solver.dc.loadflow import (_feed_powers, _solve_zones, _workspace, deliver_level, level_feeds,
+                                         line_currents, nose_error, solve_dc, zone_outputs)
 from gigawatt.solver.dc.results import STAGES
 
 STAGE_FIGURES = tuple(f"loss_{s}_w" for s in STAGES)
@@ -190,6 +190,49 @@ class RackPowers:
         return p_out + shelf, shelf, p_out - p_it
 
 
+class _LevelFeeds:
+    """:func:`gigawatt.solver.dc.loadflow.deliver_level` of one voltage level of a series, with the level's
+    feeds' arrays gathered once: the same operations on the same values, so the same numbers."""
+
+    def __init__(self, net, case, feeds):
+        f = net.feeds
+        self.net, self.case, self.feeds = net, case, feeds
+        sel, code, names = feeds
+        self.sel, self.bus = sel, f.bus[sel]
+        self.arrays = (self.bus, f.k_droop[sel], f.v_set[sel], f.stiff[sel], f.rated[sel], net.zone[self.bus])
+        self.rated = f.rated[sel]
+        # one loss model for all the level's feeds (the usual campus): called directly, as loss_by_model does
+        model = case.loss_models[names[0]] if len(names) == 1 and names[0] != "" and sel.size else None
+        self.model = model if model is not None and not getattr(model, "SIGNED", False) else None
+        self.lossless = len(names) == 0 or (len(names) == 1 and names[0] == "")
+        self.conv = sel[f.input_bus[sel] >= 0]
+
+    def deliver(self, v, i_fixed, zone_draw, feed_p, feed_loss, p_load) -> None:
+        """What the level's feeds deliver and lose [W] into ``feed_p``, ``feed_loss``; the converter inputs
+        added to ``p_load``."""
+        sel = self.sel
+        p = np.empty(sel.size)
+        _feed_powers(*self.arrays[:6], v, i_fixed, zone_draw, p)
+        feed_p[sel] = p
+        if self.model is not None:
+            try:
+                feed_loss[sel] = self.model.loss_w(np.abs(p), v[self.bus], self.rated)
+            except CaseError:  # loss_by_model's message, naming the feed
+                deliver_level(self.net, self.case, v, i_fixed, zone_draw, 0, 0, feed_p, feed_loss, p_load,
+                              self.feeds)
+                raise
+        elif not self.lossless:
+            from gigawatt.models.converter_losses import loss_by_model
+
+            f = self.net.feeds
+            sel, code, names = self.feeds
+            feed_loss[sel] = loss_by_model(self.case.loss_models, names, p, v[self.bus], self.rated, "feed",
+                                           f.ids[sel], code=code)
+        if self.conv.size:
+            f = self.net.feeds
+            np.add.at(p_load, f.input_bus[self.conv], feed_p[self.conv] + feed_loss[self.conv])
+
+
 class DCSeries:
     """A case's DC network, assembled once, solved step after step (see the module notes).
 
@@ -224,6 +267,11 @@ class DCSeries:
         zn = self.net.zones  # each voltage level: its zones, its buses and its feeds (fixed for the series)
         self._levels = [(z0, z1, zn.start[z0], zn.end[z1 - 1], level_feeds(self.net, zn.start[z0], zn.end[z1 - 1]))
                         for _, z0, z1 in zn.levels]
+        self._level_feeds = [_LevelFeeds(self.net, case, level[4]) for level in self._levels]
+        self._zone_out = zone_outputs(zn.start.size)
+        self._sources = np.flatnonzero(self._is_source)  # (the feeds' rows: gathers, not masks, at each step)
+        self._others = np.flatnonzero(~self._is_source)
+        self._source_rows = f.row[self._sources]
 
     def fresh(self) -> "DCSeries":
         """A series of the same case and network from its first step (its own start and step count), without
@@ -257,33 +305,35 @@ class DCSeries:
         zone_draw, zone_loss = np.zeros(zn.start.size), np.zeros(zn.start.size)
         iterations, worst = 0, 0.0
         i_fixed = self._i_fixed
-        for z0, z1, b0, b1, feeds in self._levels:
+        for (z0, z1, _, _, _), feeds in zip(self._levels, self._level_feeds):
             predict_zones(v, v_prev, hist, zn.start, zn.end, z0, z1, p_load)
             status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
-                                                                   self._work)
-            its = its.copy()
-            for j in np.flatnonzero(status != STATUS_CONVERGED):  # retry from the set-points, as the kernel does
-                z = z0 + int(j)
-                v[zn.start[z]:zn.end[z]] = net.v_start[zn.start[z]:zn.end[z]]
-                st2, its2, mis2, wb2, load2, loss2 = _solve_zones(net, v, p_load, z, z + 1, self.settings, i_fixed,
-                                                                  self._work)
-                status[j], mis[j], worst_bus[j], load[j], loss[j] = st2[0], mis2[0], wb2[0], load2[0], loss2[0]
-                its[j] += its2[0]
-                if st2[0] != STATUS_CONVERGED:
-                    raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]), self._work,
-                                     mismatch_a=float(mis2[0]))
+                                                                   self._work, out=self._zone_out)
+            if status.any():  # retry from the set-points, as the kernel does (STATUS_CONVERGED is 0)
+                its = its.copy()
+                for j in np.flatnonzero(status != STATUS_CONVERGED):
+                    z = z0 + int(j)
+                    v[zn.start[z]:zn.end[z]] = net.v_start[zn.start[z]:zn.end[z]]
+                    st2, its2, mis2, wb2, load2, loss2 = _solve_zones(net, v, p_load, z, z + 1, self.settings,
+                                                                      i_fixed, self._work)
+                    status[j], mis[j], worst_bus[j], load[j], loss[j] = st2[0], mis2[0], wb2[0], load2[0], loss2[0]
+                    its[j] += its2[0]
+                    if st2[0] != STATUS_CONVERGED:
+                        raise nose_error(net, case, v, p_load, z, self.settings, int(st2[0]), int(wb2[0]),
+                                         self._work, mismatch_a=float(mis2[0]))
             zone_draw[z0:z1], zone_loss[z0:z1] = load + loss, loss
             iterations, worst = iterations + int(its.max()), max(worst, float(mis.max()))
-            deliver_level(net, case, v, i_fixed, zone_draw, b0, b1, feed_p, feed_loss, p_load, feeds)
+            feeds.deliver(v, i_fixed, zone_draw, feed_p, feed_loss, p_load)
         self.v, self.v_prev, self.load_hist = v, v_prev, hist
-        src = self._is_source
-        stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[~src].sum(), shelf.sum(), vrm.sum()]
+        src, other = self._sources, self._others
+        stages = [feed_loss[src].sum(), zone_loss.sum(), feed_loss[other].sum(), shelf.sum(), vrm.sum()]
         v_pu = v[net.pos] / self._v_nominal_row
         i_min = int(np.argmin(v_pu))
-        fig = ledger(float((feed_p[src] + feed_loss[src]).sum()), float(p_it.sum()), stages)
+        p_source = feed_p[src] + feed_loss[src]
+        fig = ledger(float(p_source.sum()), float(p_it.sum()), stages)
         per_source = np.zeros(self.n_sources)
-        per_source[f.row[src]] = feed_p[src] + feed_loss[src]
-        return DCStep(**{k: float(x) for k, x in fig.items()}, v_min_pu=float(v_pu[i_min]),
+        per_source[self._source_rows] = p_source
+        return DCStep(**fig, v_min_pu=float(v_pu[i_min]),
                       v_min_bus=self._bus_ids[i_min], iterations=iterations, max_mismatch_a=worst,
                       rack_vrm_loss_w=vrm, rack_shelf_loss_w=shelf, rack_p_in_w=p_in, v_pu=v_pu,
                       line_currents=partial(line_currents, net, v), source_p_grid_w=per_source)
