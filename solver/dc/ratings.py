@@ -31,17 +31,8 @@ def line_ratings(lines, codes=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def method_names(code) -> np.ndarray:
-    """The method name of each line's ``code`` (0: '', k: the k-th method of the registry), as
-    ``numpy.array(["", *AMPACITY_METHODS]).take(code)`` makes it (the same string array), with the characters
-    copied by a kernel that releases the GIL (:func:`_copy_rows`)."""
-    names = np.array(["", *AMPACITY_METHODS])
-    out = np.empty(code.size, dtype=names.dtype)
-    width = names.dtype.itemsize // 4  # UCS-4 characters
-    if code.size and (code.min() < 0 or code.max() >= names.size):
-        return names.take(code)  # (its error)
-    _copy_rows(names.view(np.uint32).reshape(names.size, width), np.asarray(code),
-               out.view(np.uint32).reshape(code.size, width))
-    return out
+    """The method name of each line's ``code`` (0: '', k: the k-th method of the registry), a string array."""
+    return np.array(["", *AMPACITY_METHODS]).take(code)
 
 
 @njit(cache=True, nogil=True)
@@ -57,14 +48,6 @@ def _rate(rating, code, got, k):
             else:
                 left = True
     return left
-
-
-@njit(cache=True, nogil=True)
-def _copy_rows(table, code, out):
-    """``out[i] = table[code[i]]``, row by row."""
-    for i in range(code.size):
-        for j in range(table.shape[1]):
-            out[i, j] = table[code[i], j]
 
 
 def case_line_ratings(case) -> tuple[np.ndarray, np.ndarray]:
