@@ -18,6 +18,7 @@ References
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from gigawatt.models.conductors import resistivity_at_temperature
 
@@ -211,11 +212,59 @@ def _iec60287(lines, codes=None):
 def _canalis(lines, codes=None):
     """The vendor table's rating of every copper busway (NaN for the other lines; only busways are evaluated,
     once per run of equal cross-sections)."""
+    if codes is not None and "kind" in codes and "material" in codes:  # the look-ups and copies in two kernels
+        return _canalis_by_code(lines, codes)
     out = np.full(len(lines), np.nan)
     rows = np.flatnonzero(_is(lines, codes, "kind", "busway") & _is(lines, codes, "material", "copper"))
     if rows.size:
         out[rows] = (_on_runs(canalis_ktc_rating, lines["cross_section_m2"].to_numpy(float)[rows])
                      * lines["n_parallel"].to_numpy(float)[rows])
+    return out
+
+
+def _canalis_by_code(lines, codes):
+    """:func:`_canalis` from the case's codes of kind and material: the copper busways and their runs of equal
+    cross-sections found in one pass (:func:`_runs_of`), the vendor table evaluated at the first of each run (at
+    every busway if there are more runs than half of them: as :func:`_on_runs`), the ratings spread over the
+    runs times n_parallel (:func:`_spread_runs`): the same numbers, element by element."""
+    kind, kind_labels = codes["kind"]
+    material, material_labels = codes["material"]
+    area = np.ascontiguousarray(lines["cross_section_m2"].to_numpy(float))
+    rows, starts = _runs_of(kind, kind_labels.index("busway"), material, material_labels.index("copper"), area)
+    if rows.size and starts.size > rows.size // 2:
+        starts = np.arange(rows.size)
+    rating = canalis_ktc_rating(area[rows[starts]]) if rows.size else np.empty(0)
+    return _spread_runs(len(lines), rows, starts, rating, lines["n_parallel"].to_numpy(float))
+
+
+@njit(cache=True, nogil=True)
+def _runs_of(kind, kind_k, material, material_k, area):
+    """The rows whose ``kind`` code is ``kind_k`` and ``material`` code ``material_k``, and where among them each
+    run of equal ``area`` (equal bit patterns) starts: ``(rows, starts)``."""
+    bits = area.view(np.int64)
+    rows = np.empty(kind.size, dtype=np.int64)
+    starts = np.empty(kind.size, dtype=np.int64)
+    n, s, last = 0, 0, 0
+    for i in range(kind.size):
+        if kind[i] == kind_k and material[i] == material_k:
+            if n == 0 or bits[i] != last:
+                starts[s] = n
+                s += 1
+                last = bits[i]
+            rows[n] = i
+            n += 1
+    return rows[:n], starts[:s]
+
+
+@njit(cache=True, nogil=True)
+def _spread_runs(m, rows, starts, rating, n_parallel):
+    """``m`` ratings [A], NaN but at ``rows``: each run's ``rating`` (runs begin at ``starts`` among ``rows``)
+    times the row's ``n_parallel``."""
+    out = np.full(m, np.nan)
+    for j in range(starts.size):
+        end = starts[j + 1] if j + 1 < starts.size else rows.size
+        for k in range(starts[j], end):
+            out[rows[k]] = rating[j] * n_parallel[rows[k]]
     return out
 
 

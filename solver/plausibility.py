@@ -73,7 +73,8 @@ MAX_LISTED = 5
 class Check:
     """One plausibility check on a per-element quantity of the results.
 
-    ``values(ds)`` returns ``(element ids, values)`` or None when the results do not have the quantity;
+    ``values(ds)`` returns ``(element ids, values)`` or None when the results do not have the quantity (the ids
+    as a function that reads them: they are needed only to name an element);
     ``warn(x)`` and ``error(x)`` mark the elements outside the design range and those without physical
     meaning; ``describe(id, x)`` says it in words; ``limit_warn``, ``limit_error`` name the limits."""
 
@@ -86,11 +87,17 @@ class Check:
     limit_error: str
 
 
+def _ids(ds, dim: str):
+    """The ids of dimension ``dim`` of ``ds``, read when called (from its variables: ``ds[dim]`` would build a
+    DataArray with its coordinates; a dimension without a coordinate numbers its elements)."""
+    return lambda: ds.variables[dim].values if dim in ds.variables else ds[dim].values
+
+
 def _per_element(var: str, dim: str, transform=np.abs):
     def values(ds):
         if var not in ds:
             return None
-        return ds[dim].values, transform(np.asarray(ds[var].values, dtype=float))
+        return _ids(ds, dim), transform(np.asarray(ds.variables[var].values, dtype=float))
     return values
 
 
@@ -98,13 +105,14 @@ def _pole_voltages(ds):
     """Per-unit voltage of every DC bus; in a bipolar case the lower of its two pole-to-neutral voltages."""
     if "v_pu" not in ds:
         return None
+    var = ds.variables
     if "v_pos_v" in ds:
-        pos = ds.v_pos_v.to_numpy() - ds.v_neutral_v.to_numpy()
-        neg = ds.v_neutral_v.to_numpy() - ds.v_neg_v.to_numpy()
-        v_nom = ds.v_nominal_v.to_numpy()
+        pos = var["v_pos_v"].values - var["v_neutral_v"].values
+        neg = var["v_neutral_v"].values - var["v_neg_v"].values
+        v_nom = var["v_nominal_v"].values
         worst = np.where(np.abs(pos / v_nom - 1) >= np.abs(neg / v_nom - 1), pos, neg) / v_nom
-        return ds.bus.values, worst
-    return ds.bus.values, np.asarray(ds.v_pu.values, dtype=float)
+        return _ids(ds, "bus"), worst
+    return _ids(ds, "bus"), np.asarray(var["v_pu"].values, dtype=float)
 
 
 def _network_pump(ds):
@@ -113,7 +121,7 @@ def _network_pump(ds):
     if "dh_pump_w" not in ds.attrs:
         return None
     a = ds.attrs
-    return np.array(["network pump"], dtype=object), np.array([[a["dh_pump_dp_pa"], a["dh_pump_w"],
+    return lambda: np.array(["network pump"], dtype=object), np.array([[a["dh_pump_dp_pa"], a["dh_pump_w"],
                                                                   a["dh_q_demand_w"]]])
 
 
@@ -165,11 +173,12 @@ def plausibility_warnings(ds: xr.Dataset) -> list[str]:
         got = check.values(ds)
         if got is None:
             continue
-        ids, x = got
-        if not len(ids):
+        ids_of, x = got
+        if not len(x):
             continue
         bad = np.asarray(check.error(x), dtype=bool)
         if bad.any():
+            ids = ids_of()
             i = int(np.flatnonzero(bad)[0])
             value = x[i].tolist() if np.ndim(x[i]) else float(x[i])
             raise ConvergenceError(
@@ -178,6 +187,7 @@ def plausibility_warnings(ds: xr.Dataset) -> list[str]:
                 partial=ds, details={"check": check.name, "element": str(ids[i]), "value": value,
                                      "limit": check.limit_error, "count": int(bad.sum())})
         warn = np.flatnonzero(np.asarray(check.warn(x), dtype=bool))  # NaN (out of service) compares False
+        ids = ids_of() if warn.size else None
         for i in warn[:MAX_LISTED]:
             lines.append(f"{check.describe(ids[i], x[i])} ({check.limit_warn})")
         if warn.size > MAX_LISTED:

@@ -4,6 +4,8 @@ and the results report those same numbers."""
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gigawatt as gw
 from gigawatt.models.racks import chip_powers, rack_powers
@@ -339,3 +341,52 @@ def test_case_figures_not_begun_by_the_worker_are_found_by_the_caller_once(monke
     figures._thread.join(10.0)
     assert {k: len(v) for k, v in by.items()} == {item: 1 for item in ITEMS}
     assert by["lines"] == [False]
+
+
+def _random_lines(rng, n):
+    """A line table of ``n`` rows with the fields the rating methods read: kinds, materials, cross-sections in
+    runs (some equal neighbours, zeros of both signs, NaN), ratings given to some lines, a few thermal
+    resistances."""
+    import pandas as pd
+
+    areas = np.array([400e-6, 1000e-6, 2000e-6, 0.0, -0.0, np.nan, 1e-3 + 1e-19, 5000e-6])
+    area = areas[rng.integers(0, areas.size, n)]
+    area = np.where(rng.random(n) < 0.6, np.roll(area, 1), area)  # runs of equal cross-sections
+    return pd.DataFrame({
+        "kind": rng.choice(["cable", "busway", "busbar"], n), "material": rng.choice(["copper", "aluminium"], n),
+        "cross_section_m2": area, "n_parallel": rng.choice([1.0, 2.0, 3.0], n),
+        "ampacity_a": np.where(rng.random(n) < 0.2, rng.uniform(100, 4000, n), np.nan),
+        "thermal_resistance_k_m_per_w": np.where(rng.random(n) < 0.1, rng.uniform(0.5, 2.0, n), np.nan),
+        "rho20_ohm_m": np.where(rng.random(n) < 0.1, 2e-8, np.nan), "alpha_per_k": np.full(n, np.nan),
+        "conductor_max_temp_k": np.full(n, 363.15), "ambient_temp_k": np.full(n, 303.15)})
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 60))
+def test_rating_kernels_equal_the_numpy_expressions_they_replace(seed, n):
+    """The copper busways' ratings from the codes (runs found and spread by kernels) equal the string path
+    (``_on_runs`` and NumPy gathers); each line's rating and method equal the masked NumPy updates and
+    ``numpy.take`` of the method names."""
+    import pandas as pd
+
+    from gigawatt.models.ampacity import AMPACITY_METHODS, _canalis
+    from gigawatt.solver.dc.ratings import line_ratings, method_names
+
+    lines = _random_lines(np.random.default_rng(seed), n)
+    codes = {f: (pd.Index(labels).get_indexer(lines[f].to_numpy()).astype(np.int64), labels)
+             for f, labels in (("kind", ("cable", "busway", "busbar", "")),
+                               ("material", ("copper", "aluminium", "")))}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(_canalis(lines, codes), _canalis(lines))
+        rating = np.full(n, np.nan)
+        code = np.zeros(n, dtype=np.int8)
+        for k, func in enumerate(AMPACITY_METHODS.values(), start=1):
+            got = func(lines)
+            take = np.isnan(rating) & np.isfinite(got)
+            rating[take], code[take] = got[take], k
+    want = np.array(["", *AMPACITY_METHODS]).take(code)
+    for got in (line_ratings(lines, codes), line_ratings(lines)):
+        np.testing.assert_array_equal(got[0], rating)
+        assert got[1].dtype == want.dtype
+        np.testing.assert_array_equal(got[1], want)
+    np.testing.assert_array_equal(method_names(code[::-1].copy()), want[::-1])

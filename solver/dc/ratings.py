@@ -8,6 +8,7 @@ KTC vendor table for copper busways. A line none of them rates is unrated: its l
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from gigawatt.models.ampacity import AMPACITY_METHODS, conductor_temperature_from_load, default_loop_inductance
 
@@ -19,15 +20,34 @@ def line_ratings(lines, codes=None) -> tuple[np.ndarray, np.ndarray]:
     fields, ``{field: (code, labels)}`` (:meth:`gigawatt.cases.case.Case.codes`), to spare comparing strings."""
     rating = np.full(len(lines), np.nan)
     code = np.zeros(len(lines), dtype=np.int8)  # 0: unrated, k: the k-th method of the registry
+    left = len(lines) > 0  # lines not rated yet
     for k, func in enumerate(AMPACITY_METHODS.values(), start=1):
-        todo = np.isnan(rating)
-        if not todo.any():
+        if not left:
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             got = func(lines, codes)
-        take = todo & np.isfinite(got)
-        rating[take], code[take] = got[take], k
-    return rating, np.array(["", *AMPACITY_METHODS]).take(code)
+        left = _rate(rating, code, np.asarray(got, dtype=float), k)
+    return rating, method_names(code)
+
+
+def method_names(code) -> np.ndarray:
+    """The method name of each line's ``code`` (0: '', k: the k-th method of the registry), a string array."""
+    return np.array(["", *AMPACITY_METHODS]).take(code)
+
+
+@njit(cache=True, nogil=True)
+def _rate(rating, code, got, k):
+    """Each line not rated yet (``rating`` NaN) that ``got`` rates (a finite number) takes that rating [A] and
+    method ``k``; returns whether any line is left unrated."""
+    left = False
+    for i in range(rating.size):
+        if rating[i] != rating[i]:
+            if np.isfinite(got[i]):
+                rating[i] = got[i]
+                code[i] = k
+            else:
+                left = True
+    return left
 
 
 def case_line_ratings(case) -> tuple[np.ndarray, np.ndarray]:

@@ -54,7 +54,11 @@ STAGES = ("ac_dc_station", "distribution", "dc_dc_converter", "rack_shelf", "rac
 
 def _var(dim: str, name: str, values, unit: str | None = None, long_name: str | None = None):
     u, ln = RESULT_VARIABLES.get(name, (unit, long_name))
-    return xr.Variable(dim, np.asarray(values), attrs={"units": unit or u, "long_name": long_name or ln})
+    values = np.asarray(values)
+    # An array of numbers or strings is taken as it is (xarray's fast path: what its checks would leave of it);
+    # objects, dates and times go through them.
+    return xr.Variable(dim, values, attrs={"units": unit or u, "long_name": long_name or ln},
+                       fastpath=values.dtype.kind not in "OMm")
 
 
 def make_dataset(variables: dict, coords: dict, attrs: dict, built: tuple | None = None) -> xr.Dataset:
