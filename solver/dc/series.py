@@ -309,7 +309,7 @@ class DCSeries:
             predict_zones(v, v_prev, hist, zn.start, zn.end, z0, z1, p_load)
             status, its, mis, worst_bus, load, loss = _solve_zones(net, v, p_load, z0, z1, self.settings, i_fixed,
                                                                    self._work, out=self._zone_out)
-            if status.any():  # retry from the set-points, as the kernel does (STATUS_CONVERGED is 0)
+            if (status != STATUS_CONVERGED).any():  # retry those zones from the set-points, as the kernel does
                 its = its.copy()
                 for j in np.flatnonzero(status != STATUS_CONVERGED):
                     z = z0 + int(j)
