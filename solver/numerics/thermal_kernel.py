@@ -118,33 +118,56 @@ def pairwise_sum(a, rows, lo, n):
 
 
 @njit(cache=True, inline="always")
-def _at(a, rows, i):
-    return a[rows[i]] if rows.shape[0] else a[i]
-
-
-@njit(cache=True)
 def _pairwise_block(a, rows, lo, n):
     """NumPy's sum of a run of at most 128 values (:func:`pairwise_sum`)."""
+    if rows.shape[0]:
+        return _pairwise_block_rows(a, rows, lo, n)
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
-            res += _at(a, rows, i)
+            res += a[i]
         return res
-    r0, r1, r2, r3 = _at(a, rows, lo), _at(a, rows, lo + 1), _at(a, rows, lo + 2), _at(a, rows, lo + 3)
-    r4, r5, r6, r7 = _at(a, rows, lo + 4), _at(a, rows, lo + 5), _at(a, rows, lo + 6), _at(a, rows, lo + 7)
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    n8 = (n - n % 8) // 8
+    for k in range(1, n8):  # unsigned indices: no negative-index wrap, so the eight sums run as NumPy's, in lanes
+        i = np.uint64(lo + 8 * k)
+        r0 += a[i]
+        r1 += a[i + np.uint64(1)]
+        r2 += a[i + np.uint64(2)]
+        r3 += a[i + np.uint64(3)]
+        r4 += a[i + np.uint64(4)]
+        r5 += a[i + np.uint64(5)]
+        r6 += a[i + np.uint64(6)]
+        r7 += a[i + np.uint64(7)]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(lo + 8 * n8, lo + n):
+        res += a[i]
+    return res
+
+
+@njit(cache=True, inline="always")
+def _pairwise_block_rows(a, rows, lo, n):
+    """:func:`_pairwise_block` of the gathered ``a[rows[lo:lo + n]]``."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[rows[i]]
+        return res
+    r0, r1, r2, r3 = a[rows[lo]], a[rows[lo + 1]], a[rows[lo + 2]], a[rows[lo + 3]]
+    r4, r5, r6, r7 = a[rows[lo + 4]], a[rows[lo + 5]], a[rows[lo + 6]], a[rows[lo + 7]]
     end = lo + n - n % 8
     for i in range(lo + 8, end, 8):
-        r0 += _at(a, rows, i)
-        r1 += _at(a, rows, i + 1)
-        r2 += _at(a, rows, i + 2)
-        r3 += _at(a, rows, i + 3)
-        r4 += _at(a, rows, i + 4)
-        r5 += _at(a, rows, i + 5)
-        r6 += _at(a, rows, i + 6)
-        r7 += _at(a, rows, i + 7)
+        r0 += a[rows[i]]
+        r1 += a[rows[i + 1]]
+        r2 += a[rows[i + 2]]
+        r3 += a[rows[i + 3]]
+        r4 += a[rows[i + 4]]
+        r5 += a[rows[i + 5]]
+        r6 += a[rows[i + 6]]
+        r7 += a[rows[i + 7]]
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for i in range(end, lo + n):
-        res += _at(a, rows, i)
+        res += a[rows[i]]
     return res
 
 
