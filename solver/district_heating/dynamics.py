@@ -302,11 +302,21 @@ def advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_i
     return out, loss, content
 
 
+@njit(cache=True, inline="always")
+def _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b):
+    """Enthalpy of branch b's water at its ambient and its wall [J], ``cp w (T_amb - t_ref) + c_wall (T_wall -
+    t_ref)``; without walls the wall's term (a zero) is added only where its sign can show (a water term of -0)."""
+    base = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k)
+    if walls or (base == 0.0 and math.copysign(1.0, base) < 0.0):
+        base += c_wall[b] * (t_wall[b] - t_ref_k)
+    return base
+
+
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, cp_node, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
                  t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j,
-                 supply_rows, supply_run, other_rows, other_run, loss_w, q_node_w, totals):
+                 supply_rows, supply_run, other_rows, other_run, loss_w, q_node_w, totals, walls, gains):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -325,7 +335,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     ``loss_j`` and ``q_node_j`` over ``dt_s``, and ``totals`` (:data:`_TOTALS`) the sums NumPy's ``np.sum`` gives
     of ``q_node_j`` over the supply nodes and over the others (``supply_rows``, ``other_rows``: their indices, or
     empty and ``supply_run``, ``other_run`` = ``(start, stop)`` when they are one run), of ``e_boundary_j``,
-    ``loss_j``, ``stored_j`` and ``q_step_j`` [J], to the bit
+    ``loss_j``, ``stored_j`` and ``q_step_j`` [J], to the bit; ``walls`` False promises every ``c_wall`` 0 and
+    ``gains`` False every ``q_gain`` 0 (their arrays are then not read where the result cannot depend on them)
     (:func:`gigawatt.solver.numerics.thermal_kernel.pairwise_sum`). Returns ``(status, index)`` with the codes
     of :mod:`gigawatt.solver.numerics.thermal_kernel`, or :data:`STATUS_BRANCH_NOT_FINITE` (the branch) or
     :data:`STATUS_NODE_NOT_FINITE` (the node) for a flow that is not a finite number, the state untouched."""
@@ -382,7 +393,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             continue
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
-        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+        stored_j[b] = _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b)
         if w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
@@ -444,7 +455,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             b = inc_branch[e]
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
-                stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
+                stored_j[b] = _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b)
                 loss_j[b] = 0.0
                 if w_kg[b] > 0.0:
                     th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
@@ -453,11 +464,11 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                     cp_b = cp[b]
                     loss_j[b] = cp_b * th_loss
                     stored_j[b] += cp_b * th_content
-                    if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
+                    if gains and q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
                         share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp_b, 1.0, q, cp_b)  # U'L = kWcp
                         t_out[b] += q_gain[b] * share / (q * cp_b)
                         loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
-                    if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
+                    if walls and c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
                         t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp_b, c_wall[b], dt_s)
                         stored_j[b] += c_wall[b] * (t_end - t_wall[b])
                         t_wall[b] = t_end
@@ -630,6 +641,7 @@ class DynamicThermalNetwork:
         self.t_amb = per(t_ambient_k, "t_ambient_k")
         self.w_kg = rho * area * length
         self.c_wall = np.where(self.w_kg > 0, c_wall, 0.0)  # a branch without water (pump, substation) has no wall
+        self._walls = bool(np.any(self.c_wall > 0))  # (c_wall is set here only; without walls a step reads none)
         self._no_gain = np.zeros(nb)  # no frictional heating
         self.t_wall = np.zeros(nb)
         self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp, 1.0), 0.0)
@@ -803,7 +815,8 @@ class DynamicThermalNetwork:
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node, self.t_ref_k,
                                    start, branch, outward, self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
-                                   self.c_wall, self.t_wall, gain, q_step, *self._rows, loss_w, q_node_w, totals)
+                                   self.c_wall, self.t_wall, gain, q_step, *self._rows, loss_w, q_node_w, totals,
+                                   self._walls, q_gain_w is not None)
         if status == STATUS_BRANCH_NOT_FINITE or status == STATUS_NODE_NOT_FINITE:
             field, arr = ("m_branch_kg_s", m_b) if status == STATUS_BRANCH_NOT_FINITE else ("m_node_kg_s", m_n)
             raise CaseError("not a finite number", element=f"entry {bad}", field=field, value=float(arr[bad]),
