@@ -377,7 +377,7 @@ def test_step_totals_are_numpys_sums_of_the_kernels_arrays(seed, supply_first):
             assert (err.value.field, err.value.element) == ("m_branch_kg_s", "entry 1")
             ref = kept.step(value, [m1, mx, m1 - mx], m_node, dt)
         r = net.step(value, [m1, mx, m1 - mx], m_node, dt)
-        loss_j, q_node_j, e_bnd, q_step, _ = net._work
+        loss_j, q_node_j, e_bnd, q_step = net._work
         assert r.ledger["heat_added_j"] == float(q_node_j[supply].sum())
         assert r.ledger["heat_extracted_j"] == -float(q_node_j[~supply].sum())
         assert r.ledger["boundary_in_j"] == float(e_bnd.sum()) and r.ledger["cp_step_j"] == float(q_step.sum())

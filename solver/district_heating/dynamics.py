@@ -109,16 +109,8 @@ from gigawatt.errors import CaseError
 from gigawatt.models.pipe_heat import frictional_heat_outlet_share, lumped_capacity_outlet
 from gigawatt.solver.numerics.thermal_kernel import (MASS_BALANCE_RTOL, NODE_HEAT, NODE_JUNCTION, NODE_OUTLET_T,
                                             NODE_SUPPLY, STATUS_CYCLE, STATUS_INFLOW_NO_T, STATUS_MASS_IMBALANCE,
-                                            STATUS_OK, NO_ROWS, array_sum, incidence, node_kind_codes,
-                                            pairwise_sum, upwind_order)
+                                            STATUS_OK, incidence, node_kind_codes, upwind_order)
 
-STATUS_BRANCH_NOT_FINITE = 101
-"""Status of :func:`dynamic_step`: a branch flow that is not a finite number (its index returned)."""
-STATUS_NODE_NOT_FINITE = 102
-"""Status of :func:`dynamic_step`: a node flow that is not a finite number (its index returned)."""
-_TOTAL_SUPPLY, _TOTAL_OTHER, _TOTAL_BOUNDARY, _TOTAL_LOSS, _TOTAL_STORED, _TOTAL_CP_STEP = range(6)
-_TOTALS = ("q_node_j at supply nodes", "q_node_j at the others", "e_boundary_j", "loss_j", "stored_j", "q_step_j")
-"""The sums :func:`dynamic_step` returns in ``totals``, in order."""
 NODE_COOL_TO = 4
 """Node kind: mixing, then cooled to ``node_value`` [K], or passed through when the water arrives colder (a
 substation cooling its water to its return temperature)."""
@@ -302,21 +294,10 @@ def advance_queue(par, head, cnt, n_cap, b, w_kg, k_per_s, q_kg_s, dt_s, theta_i
     return out, loss, content
 
 
-@njit(cache=True, inline="always")
-def _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b):
-    """Enthalpy of branch b's water at its ambient and its wall [J], ``cp w (T_amb - t_ref) + c_wall (T_wall -
-    t_ref)``; without walls the wall's term (a zero) is added only where its sign can show (a water term of -0)."""
-    base = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k)
-    if walls or (base == 0.0 and math.copysign(1.0, base) < 0.0):
-        base += c_wall[b] * (t_wall[b] - t_ref_k)
-    return base
-
-
 @njit(cache=True)
 def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, dt_s, branch_from, branch_to, w_kg, k_per_s,
                  t_amb, cp, cp_node, t_ref_k, inc_start, inc_branch, inc_outward, par, head, cnt, orient,
-                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j,
-                 supply_rows, supply_run, other_rows, other_run, loss_w, q_node_w, totals, walls, gains):
+                 t_node, t_out, loss_j, q_node_j, e_boundary_j, stored_j, order, sign, c_wall, t_wall, q_gain, q_step_j):
     """One time step of the network (see the module notes). Fills ``t_node`` [K], ``t_out`` (step-mean outlet
     temperature of each branch, its ambient without flow) [K], ``loss_j`` (heat each branch lost) [J],
     ``q_node_j`` (heat added at a supply node > 0, heat taken out at another node < 0) [J] and
@@ -331,15 +312,8 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     as in the steady sweep. ``cp`` [J/(kg K)] is each branch's specific heat, ``cp_node`` each node's for the
     water entering or leaving the network there; where branches of different c_p meet, a node mixes by heat
     capacity (as the steady sweep) and ``q_step_j`` [J] takes the enthalpy bookkeeping of the c_p step,
-    (C_in − C_out)(T − t_ref_k) over the step (0 with one c_p). Then ``loss_w`` and ``q_node_w`` [W] are
-    ``loss_j`` and ``q_node_j`` over ``dt_s``, and ``totals`` (:data:`_TOTALS`) the sums NumPy's ``np.sum`` gives
-    of ``q_node_j`` over the supply nodes and over the others (``supply_rows``, ``other_rows``: their indices, or
-    empty and ``supply_run``, ``other_run`` = ``(start, stop)`` when they are one run), of ``e_boundary_j``,
-    ``loss_j``, ``stored_j`` and ``q_step_j`` [J], to the bit; ``walls`` False promises every ``c_wall`` 0 and
-    ``gains`` False every ``q_gain`` 0 (their arrays are then not read where the result cannot depend on them)
-    (:func:`gigawatt.solver.numerics.thermal_kernel.pairwise_sum`). Returns ``(status, index)`` with the codes
-    of :mod:`gigawatt.solver.numerics.thermal_kernel`, or :data:`STATUS_BRANCH_NOT_FINITE` (the branch) or
-    :data:`STATUS_NODE_NOT_FINITE` (the node) for a flow that is not a finite number, the state untouched."""
+    (C_in − C_out)(T − t_ref_k) over the step (0 with one c_p). Returns ``(status, node)`` with the codes of
+    :mod:`gigawatt.solver.numerics.thermal_kernel`."""
     n_nodes = node_kind.shape[0]
     n_br = branch_from.shape[0]
     n_cap = par.shape[0]
@@ -351,9 +325,6 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
     touch = False  # whether a flow reversed (its queue turns before the sweep) or a branch has no flow
     for b in range(n_br):
         m = m_branch_kg_s[b]
-        if not math.isfinite(m):
-            order[n_nodes] = 0  # (the signs before b are this step's: the kept order is found again)
-            return STATUS_BRANCH_NOT_FINITE, b
         sg = 1 if m > 0.0 else (-1 if m < 0.0 else 0)
         if sg != sign[b]:
             sign[b] = sg
@@ -362,10 +333,6 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
         m_out_all[up] += abs(m)
         m_in_all[down] += abs(m)
         touch = touch or m * orient[b] < 0.0 or m == 0.0
-    for n in range(n_nodes):
-        if not math.isfinite(m_node_kg_s[n]):
-            order[n_nodes] = 0
-            return STATUS_NODE_NOT_FINITE, n
     if not same:
         order[n_nodes] = 0
         found, cyc = upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s)
@@ -393,7 +360,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             continue
         loss_j[b] = 0.0
         t_out[b] = t_amb[b]
-        stored_j[b] = _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b)
+        stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
         if w_kg[b] > 0.0:  # standing water cools
             decay = math.expm1(-k_per_s[b] * dt_s)
             for j in range(cnt[b]):
@@ -401,7 +368,6 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                 loss_j[b] -= cp[b] * par[i, b, 1] * par[i, b, 0] * _phi(par[i, b, 2] * par[i, b, 0]) * decay
                 par[i, b, 1] = par[i, b, 1] * (1.0 + decay)
             stored_j[b] += cp[b] * _content(par, head, cnt, n_cap, b)
-        loss_w[b] = loss_j[b] / dt_s
     for o in range(n_nodes):
         n = order[o]
         m_in = 0.0
@@ -447,7 +413,6 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                 q_step_j[n] = (c_in - c_out_all) * (t - t_ref_k)
             else:
                 t = amb / n_amb if n_amb > 0 else np.nan
-        q_node_w[n] = q_node_j[n] / dt_s
         t_node[n] = t
         if ext != 0.0:
             e_boundary_j[n] = cp_node[n] * ext * (t - t_ref_k)
@@ -455,7 +420,7 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
             b = inc_branch[e]
             q = m_branch_kg_s[b] * inc_outward[e]
             if q > 0.0:
-                stored_j[b] = _stored_at_ambient(cp, w_kg, t_amb, t_ref_k, c_wall, t_wall, walls, b)
+                stored_j[b] = cp[b] * w_kg[b] * (t_amb[b] - t_ref_k) + c_wall[b] * (t_wall[b] - t_ref_k)
                 loss_j[b] = 0.0
                 if w_kg[b] > 0.0:
                     th_out, th_loss, th_content = advance_pipe(par, head, cnt, n_cap, b, w_kg[b], k_per_s[b],
@@ -464,25 +429,16 @@ def dynamic_step(node_kind, node_value, node_floor, m_node_kg_s, m_branch_kg_s, 
                     cp_b = cp[b]
                     loss_j[b] = cp_b * th_loss
                     stored_j[b] += cp_b * th_content
-                    if gains and q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
+                    if q_gain[b] != 0.0:  # frictional heat, its steady share to the outlet (module notes)
                         share = frictional_heat_outlet_share(k_per_s[b] * w_kg[b] * cp_b, 1.0, q, cp_b)  # U'L = kWcp
                         t_out[b] += q_gain[b] * share / (q * cp_b)
                         loss_j[b] += q_gain[b] * (1.0 - share) * dt_s
-                    if walls and c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
+                    if c_wall[b] > 0.0:  # the wall at the outlet (its capacity lags what leaves)
                         t_out[b], t_end = lumped_capacity_outlet(t_wall[b], t_out[b], q, cp_b, c_wall[b], dt_s)
                         stored_j[b] += c_wall[b] * (t_end - t_wall[b])
                         t_wall[b] = t_end
                 else:
                     t_out[b] = t
-                loss_w[b] = loss_j[b] / dt_s
-    n_sup = supply_rows.shape[0] if supply_rows.shape[0] else supply_run[1] - supply_run[0]
-    n_oth = other_rows.shape[0] if other_rows.shape[0] else other_run[1] - other_run[0]
-    totals[_TOTAL_SUPPLY] = pairwise_sum(q_node_j, supply_rows, 0 if supply_rows.shape[0] else supply_run[0], n_sup)
-    totals[_TOTAL_OTHER] = pairwise_sum(q_node_j, other_rows, 0 if other_rows.shape[0] else other_run[0], n_oth)
-    totals[_TOTAL_BOUNDARY] = array_sum(e_boundary_j)
-    totals[_TOTAL_LOSS] = array_sum(loss_j)
-    totals[_TOTAL_STORED] = array_sum(stored_j)
-    totals[_TOTAL_CP_STEP] = array_sum(q_step_j)
     return STATUS_OK, -1
 
 
@@ -641,7 +597,6 @@ class DynamicThermalNetwork:
         self.t_amb = per(t_ambient_k, "t_ambient_k")
         self.w_kg = rho * area * length
         self.c_wall = np.where(self.w_kg > 0, c_wall, 0.0)  # a branch without water (pump, substation) has no wall
-        self._walls = bool(np.any(self.c_wall > 0))  # (c_wall is set here only; without walls a step reads none)
         self._no_gain = np.zeros(nb)  # no frictional heating
         self.t_wall = np.zeros(nb)
         self.k_per_s = np.where(self.w_kg > 0, u * length / np.where(self.w_kg > 0, self.w_kg * cp, 1.0), 0.0)
@@ -656,9 +611,8 @@ class DynamicThermalNetwork:
         self._order = np.zeros(n_nodes + 1, np.int64)  # upwind order kept between steps (dynamic_step)
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
-        # the supply nodes and the others, for the kernel's sums of the heat at nodes (a run as its start and stop)
-        self._rows = (*_rows(np.flatnonzero(self._supply)), *_rows(np.flatnonzero(~self._supply)))
-        self._work = (np.empty(nb), np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes), np.empty(6))
+        self._supply_rows, self._other_rows = _rows(np.flatnonzero(self._supply)), _rows(np.flatnonzero(~self._supply))
+        self._work = (np.empty(nb), np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes))  # the kernel's scratch
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -728,7 +682,7 @@ class DynamicThermalNetwork:
     @property
     def stored_total_j(self) -> float:
         """Enthalpy of all the branches' water and walls at the end of the last step (or the fill) relative to
-        ``t_ref_k`` [J]: the sum of :meth:`stored_j` (as ``np.sum``, to the bit)."""
+        ``t_ref_k`` [J]: the sum of :meth:`stored_j` (``np.sum``, taken once with it)."""
         return self._stored_total
 
     def _keep_stored(self):
@@ -800,27 +754,20 @@ class DynamicThermalNetwork:
         if not (isinstance(dt_s, (int, float, np.floating, np.integer)) and math.isfinite(dt_s) and dt_s > 0):
             raise CaseError("the time step must be positive", element="dynamic network step", field="dt_s",
                             value=dt_s, allowed="> 0 s, finite")
-        nn, nb = self.node_kind.shape[0], self.branch_from.shape[0]
-        m_b = self._array(m_branch_kg_s, nb, "m_branch_kg_s", finite=False)  # (finite: checked by the kernel)
-        m_n = self._array(m_node_kg_s, nn, "m_node_kg_s", finite=False)
-        value = self._array(node_value, nn, "node_value", finite=False)
+        m_b = self._array(m_branch_kg_s, self.n_branch, "m_branch_kg_s")
+        m_n = self._array(m_node_kg_s, self.n_node, "m_node_kg_s")
+        value = self._array(node_value, self.n_node, "node_value", finite=False)
         gain = self._no_gain if q_gain_w is None else np.where((m_b != 0.0) & (self.w_kg > 0), self._array(
-            q_gain_w, nb, "q_gain_w"), 0.0)
+            q_gain_w, self.n_branch, "q_gain_w"), 0.0)
         before = self._stored_total  # the enthalpy at the end of the last step (or the fill), summed
-        t_node, t_out, after = np.empty(nn), np.empty(nb), np.empty(nb)
-        loss_w, q_node_w = np.empty(nb), np.empty(nn)
-        loss, q_node, e_bnd, q_step, totals = self._work  # (the kernel's own: none of them is returned)
+        t_node, t_out, after = np.empty(self.n_node), np.empty(self.n_branch), np.empty(self.n_branch)
+        loss, q_node, e_bnd, q_step = self._work  # (the kernel's own: none of them is returned)
         start, branch, outward = self.inc
         status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node, self.t_ref_k,
                                    start, branch, outward, self.par, self.head, self.cnt, self.orient,
                                    t_node, t_out, loss, q_node, e_bnd, after, self._order, self._sign,
-                                   self.c_wall, self.t_wall, gain, q_step, *self._rows, loss_w, q_node_w, totals,
-                                   self._walls, q_gain_w is not None)
-        if status == STATUS_BRANCH_NOT_FINITE or status == STATUS_NODE_NOT_FINITE:
-            field, arr = ("m_branch_kg_s", m_b) if status == STATUS_BRANCH_NOT_FINITE else ("m_node_kg_s", m_n)
-            raise CaseError("not a finite number", element=f"entry {bad}", field=field, value=float(arr[bad]),
-                            allowed="a finite number")
+                                   self.c_wall, self.t_wall, gain, q_step)
         if status != STATUS_OK:
             why = {STATUS_CYCLE: "water circles a loop of branches with no inflow",
                    STATUS_MASS_IMBALANCE: "the branch flows do not balance at this node",
@@ -828,18 +775,19 @@ class DynamicThermalNetwork:
             raise CaseError(why,
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
-        added, other, boundary, lost, stored, cp_step = totals.tolist()  # (np.sum's bits, module notes)
-        self._stored, self._stored_total = after, stored
-        step_ledger = {"heat_added_j": added, "heat_extracted_j": -other, "boundary_in_j": boundary,
+        self._stored, self._stored_total = after, float(after.sum())
+        added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
+        extracted = -float(q_node[self._other_rows].sum())
+        step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "friction_j": 0.0 if q_gain_w is None else float(gain.sum()) * float(dt_s),
-                       "loss_j": lost, "stored_change_j": stored - before, "cp_step_j": cp_step}
-        extracted = step_ledger["heat_extracted_j"]
+                       "loss_j": float(loss.sum()), "stored_change_j": self._stored_total - before,
+                       "cp_step_j": float(q_step.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
                                      - step_ledger["loss_j"] - step_ledger["stored_change_j"] - step_ledger["cp_step_j"])
         for key in _LEDGER_KEYS:
             self.ledger[key] += step_ledger[key]
         self.time_s += float(dt_s)
-        return DynamicStep(t_node, t_out, loss_w, q_node_w, after, step_ledger)
+        return DynamicStep(t_node, t_out, loss / dt_s, q_node / dt_s, after, step_ledger)
 
     def energy_balance_residual(self) -> float:
         """|heat in − heat out − losses − stored change| over the run so far, relative to the largest term."""
@@ -867,12 +815,11 @@ class DynamicThermalNetwork:
 
 
 def _rows(rows):
-    """``(indices, (start, stop))`` for :func:`dynamic_step`'s sums: no indices and the run where they are one run
-    (as the nodes a step visits after the plant's), else the indices."""
-    if rows.size == 0 or rows[-1] - rows[0] + 1 == rows.size:
-        lo = int(rows[0]) if rows.size else 0
-        return NO_ROWS, np.array([lo, lo + rows.size], np.int64)
-    return np.ascontiguousarray(rows, dtype=np.int64), np.zeros(2, np.int64)
+    """Row indices as a slice where they are one run (as the nodes a step visits after the plant's: a view, summed
+    to the same bits as the copy the indices would make), else as they are."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def _one_value(x, empty):
