@@ -348,10 +348,10 @@ def test_one_parcel_path_is_the_queue_path_to_the_bit(w, mass_ratio, td, gm, kw,
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), supply_first=st.booleans())
 def test_step_totals_are_numpys_sums_of_the_kernels_arrays(seed, supply_first):
-    """The step's ledger totals and per-second arrays, now made in the kernel, against what the Python around it
-    made before from the kernel's arrays (np.sum over the supply nodes, the others, each array; the arrays over
-    dt), bit for bit, on random runs with reversals and stops; the supply nodes either one run or scattered (the
-    two paths of the kernel's sums). A flow that is not finite is refused by name and leaves the state as it was."""
+    """The step's ledger totals, per-second arrays and kept stored total (the kernel's scratch arrays reused from step
+    to step) against NumPy's sums of the kernel's arrays (over the supply nodes, the others, each array; the arrays
+    over dt), bit for bit, on random runs with reversals and stops; the supply nodes either one run or scattered. A
+    flow that is not finite is refused by name and leaves the state as it was."""
     import copy
 
     rng = np.random.default_rng(seed)
