@@ -309,12 +309,36 @@ def test_step_branch_flows_is_the_numpy_form(n_h, n_c, seed):
     m[rng.random(n_h) < 0.2] = 0.0
     flow = rng.random(n_c)
     order = rng.permutation(n_h + 2 * n_c)
+    flow[rng.random(n_c) < 0.5] = 0.0
     m_hyd, m_branch = np.empty(n_h), np.empty(order.size)
-    step_branch_flows(m, flow, order, ZERO_FLOW_RTOL, m_hyd, m_branch)
+    draws = step_branch_flows(m, flow, order, ZERO_FLOW_RTOL, m_hyd, m_branch)
     ref = m.copy()
     ref[np.abs(ref) <= ZERO_FLOW_RTOL * max(float(np.max(np.abs(ref), initial=0.0)), 1e-300)] = 0.0
     assert np.array_equal(m_hyd, ref)
     assert np.array_equal(m_branch, np.concatenate([ref, flow, flow])[order])
+    assert draws == bool(np.any(flow))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 12), st.integers(1, 30), st.integers(0, 2**31 - 1))
+def test_substation_values_and_lowest_difference_are_the_numpy_forms(n_c, n_node, seed):
+    """The step's node values of the substations (demand or return temperature, scattered to the dynamic
+    numbering) and the pump's smallest pressure difference against the numpy they replace, NaN included."""
+    from gigawatt.solver.district_heating.series import lowest_difference, substation_values
+
+    rng = np.random.default_rng(seed)
+    demand, t_ret, takes = rng.random(n_c) * 1e5, 310.0 + rng.random(n_c), rng.random(n_c) < 0.5
+    sub = rng.permutation(max(n_node, n_c))[:n_c]
+    value, ref = rng.random(max(n_node, n_c)), None
+    ref = value.copy()
+    ref[sub] = np.where(takes, demand, t_ret)
+    substation_values(demand, takes, t_ret, sub, value)
+    assert np.array_equal(value, ref)
+    if n_c:
+        p, a, b = rng.normal(size=n_node) * 1e5, rng.integers(0, n_node, n_c), rng.integers(0, n_node, n_c)
+        assert lowest_difference(p, a, b) == float(np.min(p[a] - p[b]))
+        p[a[-1]] = np.nan
+        assert math.isnan(lowest_difference(p, a, b)) and math.isnan(float(np.min(p[a] - p[b])))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -345,15 +369,19 @@ def test_substation_kernels_are_the_numpy_forms(n_c, n_node, seed):
     n_dyn = 2 * n_c + 3
     t_node, q_node = 320.0 + 20.0 * rng.random(n_dyn), -1e5 * rng.random(n_dyn)
     dyn_cs, dyn_sub = rng.permutation(n_dyn)[:n_c], rng.permutation(n_dyn)[:n_c]
-    t_in, delivered, short = np.empty(n_c), np.empty(n_c), np.empty(n_c)
-    under, bypassed = substation_figures(demand, flow, cp, flow_max, t_min, heat, cold, holds, t_node, q_node, dyn_cs,
-                                         dyn_sub, MIN_DRIVING_DT_K, t_in, delivered, short)
+    t_in, delivered, short, totals = np.empty(n_c), np.empty(n_c), np.empty(n_c), np.empty(3)
     ref_t_in, ref_delivered = t_node[dyn_cs], -q_node[dyn_sub]
     ref_bypassed = heat & cold & (demand > 0)
-    ref_under = ((ref_t_in < t_min) | ref_bypassed | (heat & holds & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
-    assert np.array_equal(t_in, ref_t_in) and np.array_equal(delivered, ref_delivered)
-    assert np.array_equal(short, np.maximum(demand - ref_delivered, 0.0))
-    assert (under, bypassed) == (int(ref_under.sum()), int(ref_bypassed.sum()))
+    ref_short = np.maximum(demand - ref_delivered, 0.0)
+    for c_p in (cp, np.full(1, 4180.5)):  # each substation's c_p, or one for all (as np.full of it)
+        under, bypassed = substation_figures(demand, flow, c_p, flow_max, t_min, heat, cold, holds, t_node, q_node,
+                                             dyn_cs, dyn_sub, MIN_DRIVING_DT_K, t_in, delivered, short, totals)
+        hi = np.minimum(demand / (np.broadcast_to(c_p, (n_c,)) * MIN_DRIVING_DT_K), flow_max)
+        ref_under = ((ref_t_in < t_min) | ref_bypassed | (heat & holds & (flow >= hi * (1 - 1e-12)))) & (demand > 0)
+        assert np.array_equal(t_in, ref_t_in) and np.array_equal(delivered, ref_delivered)
+        assert np.array_equal(short, ref_short)
+        assert (under, bypassed) == (int(ref_under.sum()), int(ref_bypassed.sum()))
+        assert totals.tolist() == [float(ref_delivered.sum()), float(demand.sum()), float(ref_short.sum())]
 
     m, rho, area = rng.normal(size=n_c + 2), 960.0 + rng.random(n_c), rng.random(n_c) + 0.01
     assert fastest_water_m_s(m, rho, area) == float(np.max(np.abs(m[:n_c]) / (rho * area), initial=0.0))

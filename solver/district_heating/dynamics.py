@@ -612,6 +612,7 @@ class DynamicThermalNetwork:
         self._sign = np.zeros(nb, np.int8)
         self._supply = self.node_kind == NODE_SUPPLY
         self._supply_rows, self._other_rows = _rows(np.flatnonzero(self._supply)), _rows(np.flatnonzero(~self._supply))
+        self._work = (np.empty(nb), np.empty(n_nodes), np.empty(n_nodes), np.empty(n_nodes))  # the kernel's scratch
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
         self.fill_uniform(self.t_amb)
@@ -678,11 +679,22 @@ class DynamicThermalNetwork:
                       self.t_ref_k, self.c_wall, self.t_wall, out)
         return out
 
+    @property
+    def stored_total_j(self) -> float:
+        """Enthalpy of all the branches' water and walls at the end of the last step (or the fill) relative to
+        ``t_ref_k`` [J]: the sum of :meth:`stored_j` (``np.sum``, taken once with it)."""
+        return self._stored_total
+
+    def _keep_stored(self):
+        """Take the water's enthalpy now (:meth:`stored_j`) as the start of the next step, with its total [J]."""
+        self._stored = self.stored_j()
+        self._stored_total = float(self._stored.sum())
+
     def _reset_ledger(self):
         self.time_s = 0.0
         self.ledger = dict.fromkeys(_LEDGER_KEYS, 0.0)
-        self._stored = self.stored_j()
-        self.ledger["stored_start_j"] = float(self._stored.sum())
+        self._keep_stored()
+        self.ledger["stored_start_j"] = self._stored_total
 
     def set_surroundings(self, rows, k_per_s, t_ambient_k) -> None:
         """Between two steps, give branches ``rows`` a new decay rate ``k_per_s`` = U' L / (W c_p) [1/s] and
@@ -703,7 +715,7 @@ class DynamicThermalNetwork:
         is also added to the ledger's ``cp_step_j`` with the opposite sign so that ``stored_change_j`` stays the
         change of the enthalpy as stored (the ledger closes as before)."""
         rows = np.asarray(rows, dtype=np.int64)
-        before = float(self._stored.sum())
+        before = self._stored_total
         rho_new = np.asarray(rho_kg_m3, dtype=float)
         w_new = rho_new * self.area_m2[rows] * self.length_m[rows]
         ratio = np.where(self.w_kg[rows] > 0, w_new / np.where(self.w_kg[rows] > 0, self.w_kg[rows], 1.0), 1.0)
@@ -713,8 +725,8 @@ class DynamicThermalNetwork:
         self.cp_branch[rows] = cp_j_per_kg_k
         wc = self.w_kg[rows] * self.cp_branch[rows]
         self.k_per_s[rows] = np.where(wc > 0, self.u_length[rows] / np.where(wc > 0, wc, 1.0), 0.0)
-        self._stored = self.stored_j()
-        jump = float(self._stored.sum()) - before
+        self._keep_stored()
+        jump = self._stored_total - before
         self.ledger["stored_change_j"] += jump
         self.ledger["cp_step_j"] -= jump
         return jump
@@ -747,11 +759,9 @@ class DynamicThermalNetwork:
         value = self._array(node_value, self.n_node, "node_value", finite=False)
         gain = self._no_gain if q_gain_w is None else np.where((m_b != 0.0) & (self.w_kg > 0), self._array(
             q_gain_w, self.n_branch, "q_gain_w"), 0.0)
-        before = self._stored  # the enthalpy at the end of the last step (or the fill)
-        t_node, t_out = np.empty(self.n_node), np.empty(self.n_branch)
-        loss, q_node, e_bnd = np.empty(self.n_branch), np.empty(self.n_node), np.empty(self.n_node)
-        q_step = np.empty(self.n_node)
-        after = np.empty(self.n_branch)
+        before = self._stored_total  # the enthalpy at the end of the last step (or the fill), summed
+        t_node, t_out, after = np.empty(self.n_node), np.empty(self.n_branch), np.empty(self.n_branch)
+        loss, q_node, e_bnd, q_step = self._work  # (the kernel's own: none of them is returned)
         start, branch, outward = self.inc
         status, bad = dynamic_step(self.node_kind, value, self.node_floor_k, m_n, m_b, float(dt_s), self.branch_from, self.branch_to,
                                    self.w_kg, self.k_per_s, self.t_amb, self.cp_branch, self.cp_node, self.t_ref_k,
@@ -765,12 +775,12 @@ class DynamicThermalNetwork:
             raise CaseError(why,
                             element=f"node {bad}", field="m_branch_kg_s", value=None,
                             allowed="flows from a converged hydraulic solve")
-        self._stored = after
+        self._stored, self._stored_total = after, float(after.sum())
         added = float(q_node[self._supply_rows].sum())  # (the same sums as by the mask, without making it)
         extracted = -float(q_node[self._other_rows].sum())
         step_ledger = {"heat_added_j": added, "heat_extracted_j": extracted, "boundary_in_j": float(e_bnd.sum()),
                        "friction_j": 0.0 if q_gain_w is None else float(gain.sum()) * float(dt_s),
-                       "loss_j": float(loss.sum()), "stored_change_j": float(after.sum() - before.sum()),
+                       "loss_j": float(loss.sum()), "stored_change_j": self._stored_total - before,
                        "cp_step_j": float(q_step.sum())}
         step_ledger["residual_j"] = (added + step_ledger["boundary_in_j"] + step_ledger["friction_j"] - extracted
                                      - step_ledger["loss_j"] - step_ledger["stored_change_j"] - step_ledger["cp_step_j"])

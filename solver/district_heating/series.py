@@ -114,7 +114,7 @@ from gigawatt.errors import CaseError
 from gigawatt.models.storage import DISPATCH_RULES, MixedTank, StratifiedTank
 from gigawatt.solver.district_heating.dynamics import DEFAULT_MAX_PARCELS, from_district_heating
 from gigawatt.solver.district_heating.surroundings import PipeSurroundings, ground_at_series_start
-from gigawatt.solver.numerics.thermal_kernel import upwind_order
+from gigawatt.solver.numerics.thermal_kernel import array_sum, upwind_order
 from gigawatt.solver.district_heating.stage import (MIN_DRIVING_DT_K, PROPERTY_TOL_K, ZERO_FLOW_RTOL, DemandSteps,
                                               HeatOffer, _plant, heat_pump_cop, network_pump, pipe_friction_w,
                                               prepare_district_heating)
@@ -194,7 +194,8 @@ def step_branch_flows(m_hyd_kg_s, flow_kg_s, branch_order, rtol, m_hyd_out, m_br
     """A step's branch flows [kg/s] for the dynamic network, in one pass: ``m_hyd_out`` the hydraulic branches'
     ``m_hyd_kg_s`` with every flow of at most ``rtol`` times the largest (at least 1e-300 kg/s) set to 0 (rounding
     about a standstill), and ``m_branch_out`` the thermal network's branches (those, then the consumers' supply and
-    return sides at ``flow_kg_s``) at each position ``branch_order`` of the dynamic network."""
+    return sides at ``flow_kg_s``) at each position ``branch_order`` of the dynamic network. Returns whether any
+    consumer draws (a ``flow_kg_s`` not 0)."""
     n_h, n_c = m_hyd_kg_s.shape[0], flow_kg_s.shape[0]
     big = 0.0
     for b in range(n_h):
@@ -204,7 +205,36 @@ def step_branch_flows(m_hyd_kg_s, flow_kg_s, branch_order, rtol, m_hyd_out, m_br
         m_hyd_out[b] = 0.0 if abs(m_hyd_kg_s[b]) <= limit else m_hyd_kg_s[b]
     for j in range(branch_order.shape[0]):
         b = branch_order[j]
-        m_branch_out[j] = m_hyd_out[b] if b < n_h else flow_kg_s[(b - n_h) % n_c]
+        if b < n_h:
+            m_branch_out[j] = m_hyd_out[b]
+        else:  # a consumer's supply side, or (one consumer count on) its return side
+            c = b - n_h
+            m_branch_out[j] = flow_kg_s[c if c < n_c else c - n_c]
+    for i in range(n_c):
+        if flow_kg_s[i] != 0.0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def substation_values(demand_w, takes_demand, t_return_k, dyn_sub, value_out):
+    """Each substation's node value in the dynamic network (numbered ``dyn_sub``): the heat it takes out [W]
+    (``demand_w``, where ``takes_demand``), else the return temperature it cools to [K]."""
+    for i in range(demand_w.shape[0]):
+        value_out[dyn_sub[i]] = demand_w[i] if takes_demand[i] else t_return_k[i]
+
+
+@njit(cache=True)
+def lowest_difference(p, a, b):
+    """min(p[a] - p[b]) as ``np.min`` gives it (NaN if any difference is NaN; ``inf`` for none)."""
+    lo = np.inf
+    for i in range(a.shape[0]):
+        d = p[a[i]] - p[b[i]]
+        if d < lo or d != d:
+            lo = d
+            if d != d:
+                return d
+    return lo
 
 
 @njit(cache=True)
@@ -226,15 +256,18 @@ def substation_draws(heat, law_kg_s, given_kg_s, cr, cs, flow_out, inject_out, s
 
 @njit(cache=True)
 def substation_figures(demand_w, flow_kg_s, cp, flow_max_kg_s, t_supply_min_k, heat, cold, holds_return, t_node_k,
-                       q_node_w, dyn_cs, dyn_sub, min_driving_dt_k, t_in_out, delivered_out, short_out):
+                       q_node_w, dyn_cs, dyn_sub, min_driving_dt_k, t_in_out, delivered_out, short_out, totals_out):
     """A step's substation figures in one pass: each substation's inlet temperature [K] (the step mean at its
     supply node, ``t_node_k[dyn_cs]``) into ``t_in_out``, the heat it delivered [W] (``-q_node_w[dyn_sub]``) into
-    ``delivered_out`` and the demand it missed [W] into ``short_out``; returns ``(undersupplied, bypassed)``: the
-    substations with a demand whose water arrived below ``t_supply_min_k``, that pass it through (``heat`` and
-    ``cold``), or that draw their 1 K flow or flow limit (``holds_return``, ``flow`` at least
-    min(demand / (c_p 1 K), flow_max) less 1e-12 of it); and those that pass it through."""
+    ``delivered_out`` and the demand it missed [W] into ``short_out``; ``cp`` [J/(kg K)] each substation's, or one
+    value for all; ``totals_out`` [W] the sums of ``delivered_out``, ``demand_w`` and ``short_out`` (NumPy's
+    ``np.sum``, to the bit: :func:`gigawatt.solver.numerics.thermal_kernel.pairwise_sum`). Returns
+    ``(undersupplied, bypassed)``: the substations with a demand whose water arrived below ``t_supply_min_k``, that
+    pass it through (``heat`` and ``cold``), or that draw their 1 K flow or flow limit (``holds_return``, ``flow``
+    at least min(demand / (c_p 1 K), flow_max) less 1e-12 of it); and those that pass it through."""
     under = 0
     bypassed = 0
+    one_cp = cp.shape[0] == 1
     for i in range(demand_w.shape[0]):
         d = demand_w[i]
         t_in = t_node_k[dyn_cs[i]]
@@ -244,11 +277,14 @@ def substation_figures(demand_w, flow_kg_s, cp, flow_max_kg_s, t_supply_min_k, h
         short_out[i] = max(d - got, 0.0)
         if d > 0:
             by = heat[i] and cold[i]
-            hi = min(d / (cp[i] * min_driving_dt_k), flow_max_kg_s[i])
+            hi = min(d / ((cp[0] if one_cp else cp[i]) * min_driving_dt_k), flow_max_kg_s[i])
             if by:
                 bypassed += 1
             if t_in < t_supply_min_k[i] or by or (heat[i] and holds_return[i] and flow_kg_s[i] >= hi * (1 - 1e-12)):
                 under += 1
+    totals_out[0] = array_sum(delivered_out)
+    totals_out[1] = array_sum(demand_w)
+    totals_out[2] = array_sum(short_out)
     return under, bypassed
 
 
@@ -361,6 +397,7 @@ class DistrictHeatingSeries:
         self._t_in = state.consumer_t_supply_k.copy()        # what reached each substation over the last step
         self.heat = ~dh.is_flow
         self._takes_demand = dh.flow_heat | self.heat  # substations whose dynamic node takes out their demand
+        self._pumps_live = bool(dh.live_pumps.any())
         self.tank = make_tank(case, self.s, state.figures["dh_t_return_k"])
         self.ledger = dict.fromkeys(STEP_LEDGER_KEYS, 0.0)
         self.steps = 0
@@ -509,11 +546,11 @@ class DistrictHeatingSeries:
         self._history = (self.m_hyd, self._inject, hyd.m_kg_s, inject)
         self.m_hyd, self._inject = hyd.m_kg_s, inject
         m_hyd, m_branch = np.empty(hyd.m_kg_s.size), np.empty(self._bperm.size)
-        step_branch_flows(hyd.m_kg_s, flow, self._bperm, ZERO_FLOW_RTOL, m_hyd, m_branch)
+        draws = step_branch_flows(hyd.m_kg_s, flow, self._bperm, ZERO_FLOW_RTOL, m_hyd, m_branch)
         m_node = self.m_node  # in the dynamic network's numbering
         m_node[self._dyn_sup] = hyd.supply_kg_s[dh.sup] - inject[dh.sup]
         m_node[self._dyn_ret] = hyd.supply_kg_s[dh.ret] - inject[dh.ret]
-        if not np.any(flow) and not dh.live_pumps.any():
+        if not draws and not self._pumps_live:
             # no substation draws and no pump drives: the water stands still (the hydraulics' answer is
             # rounding noise about zero, which no relative test tells from a flow); it cools in the pipes
             m_hyd[:] = 0.0
@@ -525,7 +562,7 @@ class DistrictHeatingSeries:
         # 4. the water moves on
         value = self.node_value
         value[self._dyn_sup] = t_sup
-        value[self._dyn_sub] = np.where(self._takes_demand, demand, t_ret_c)
+        substation_values(demand, self._takes_demand, t_ret_c, self._dyn_sub, value)
         gain = None
         if s["frictional_heating"]:
             gain = pipe_friction_w(dh, m_thermal, hyd.p_pa)[self._bperm]
@@ -536,11 +573,12 @@ class DistrictHeatingSeries:
         exchange_w = self._surround.exchange_w(m_thermal, self._t_node_last)
         self._surround.advance(float(dt_s))
         nc = demand.size
-        t_in, delivered_w, short = np.empty(nc), np.empty(nc), np.empty(nc)
-        under, bypassed = substation_figures(demand, flow, cp if np.ndim(cp) else np.full(nc, cp),
+        t_in, delivered_w, short, sums = np.empty(nc), np.empty(nc), np.empty(nc), np.empty(3)
+        under, bypassed = substation_figures(demand, flow, cp if np.ndim(cp) else np.array([float(cp)]),
                                              dh.controls.flow_max, dh.t_supply_min, self.heat, cold,
                                              dh.controls.holds_return, r.t_node_k, r.q_node_w, self._dyn_cs,
-                                             self._dyn_sub, MIN_DRIVING_DT_K, t_in, delivered_w, short)
+                                             self._dyn_sub, MIN_DRIVING_DT_K, t_in, delivered_w, short, sums)
+        q_delivered, q_demand, q_unmet = sums.tolist()  # (np.sum's bits)
         self._t_in = t_in
         self.last, self._flow = r, flow
         self.steps += 1
@@ -570,10 +608,10 @@ class DistrictHeatingSeries:
         residual = step_ledger["heat_in_j"] + step_ledger["friction_j"] - sum(step_ledger[k] for k in _OUT_KEYS)
         return dict(
             plant, dh_q_plant_w=q_plant, dh_t_supply_k=t_sup, dh_t_return_k=t_ret, dh_flow_kg_s=m_plant,
-            dh_q_delivered_w=float(delivered_w.sum()), dh_q_demand_w=float(demand.sum()),
-            dh_q_unmet_w=float(short.sum()), dh_q_loss_w=g["loss_j"] / dt_s, dh_q_friction_w=g["friction_j"] / dt_s,
+            dh_q_delivered_w=q_delivered, dh_q_demand_w=q_demand,
+            dh_q_unmet_w=q_unmet, dh_q_loss_w=g["loss_j"] / dt_s, dh_q_friction_w=g["friction_j"] / dt_s,
             dh_q_twin_exchange_w=exchange_w, dh_q_cp_step_w=cp_step_j / dt_s,
-            dh_pipe_stored_change_j=step_ledger["pipe_stored_change_j"], dh_pipe_stored_j=float(r.stored_j.sum()),
+            dh_pipe_stored_change_j=step_ledger["pipe_stored_change_j"], dh_pipe_stored_j=self.dyn.stored_total_j,
             dh_ledger_residual_j=residual,
             dh_ledger_residual=abs(residual) / max(max(abs(v) for v in step_ledger.values()), 1e-300),
             dh_hydraulic_iterations=int(hyd.iterations), dh_undersupplied=int(under),
@@ -673,7 +711,7 @@ class DistrictHeatingSeries:
         p = hyd.p_pa
         lift = 0.0
         if dh.lift_mode:
-            lift = (s["dp_min_pa"] - float(np.min(p[dh.cs] - p[dh.cr]))) if dh.sub.size else s["dp_min_pa"]
+            lift = (s["dp_min_pa"] - lowest_difference(p, dh.cs, dh.cr)) if dh.sub.size else s["dp_min_pa"]
         pump_dp = p[dh.sup] + lift - p[dh.ret]
         pump = network_pump(self.case, s, pump_dp, m_plant, rho)
         m_pump = hyd.m_kg_s[self.n_pipe:]

@@ -77,6 +77,110 @@ STATUS_INFLOW_NO_T = 3      # fluid enters from outside at a node with no supply
 MASS_BALANCE_RTOL = 1e-6
 
 
+_PW_BLOCK = 128
+"""NumPy's block of its pairwise summation (``PW_BLOCKSIZE`` in its ``loops_utils.h``)."""
+
+
+@njit(cache=True)
+def pairwise_sum(a, rows, lo, n):
+    """The sum NumPy's ``np.sum`` gives of ``n`` float64 values, to the bit: its pairwise summation (runs of up to
+    128 summed in eight interleaved partial sums, a longer run split at half its length rounded down to a multiple
+    of 8 and its halves summed apart, the result added to 0.0) of ``a[lo:lo + n]``, or, when ``rows`` is not
+    empty, of the gathered ``a[rows[lo:lo + n]]`` (as ``a[rows].sum()``). For a kernel that reports totals of the
+    arrays it fills without a NumPy call a total. (The halving walked with a stack: numba's cache cannot keep a
+    recursive kernel that other modules' kernels call.)"""
+    if n <= _PW_BLOCK:
+        return 0.0 + _pairwise_block(a, rows, lo, n)
+    run_lo, run_n, expanded = np.empty(64, np.int64), np.empty(64, np.int64), np.zeros(64, np.bool_)
+    value = np.empty(64)
+    top, nv = 0, 0
+    run_lo[0], run_n[0] = lo, n
+    while top >= 0:
+        m = run_n[top]
+        if m <= _PW_BLOCK:
+            value[nv] = _pairwise_block(a, rows, run_lo[top], m)
+            nv += 1
+            top -= 1
+        elif expanded[top]:  # both halves summed: their sum replaces them
+            value[nv - 2] = value[nv - 2] + value[nv - 1]
+            nv -= 1
+            expanded[top] = False
+            top -= 1
+        else:
+            expanded[top] = True
+            m2 = m // 2
+            m2 -= m2 % 8
+            l0 = run_lo[top]
+            run_lo[top + 1], run_n[top + 1], expanded[top + 1] = l0 + m2, m - m2, False  # the second half, summed last
+            run_lo[top + 2], run_n[top + 2], expanded[top + 2] = l0, m2, False
+            top += 2
+    return 0.0 + value[0]
+
+
+@njit(cache=True, inline="always")
+def _pairwise_block(a, rows, lo, n):
+    """NumPy's sum of a run of at most 128 values (:func:`pairwise_sum`)."""
+    if rows.shape[0]:
+        return _pairwise_block_rows(a, rows, lo, n)
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    n8 = (n - n % 8) // 8
+    for k in range(1, n8):  # unsigned indices: no negative-index wrap, so the eight sums run as NumPy's, in lanes
+        i = np.uint64(lo + 8 * k)
+        r0 += a[i]
+        r1 += a[i + np.uint64(1)]
+        r2 += a[i + np.uint64(2)]
+        r3 += a[i + np.uint64(3)]
+        r4 += a[i + np.uint64(4)]
+        r5 += a[i + np.uint64(5)]
+        r6 += a[i + np.uint64(6)]
+        r7 += a[i + np.uint64(7)]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(lo + 8 * n8, lo + n):
+        res += a[i]
+    return res
+
+
+@njit(cache=True, inline="always")
+def _pairwise_block_rows(a, rows, lo, n):
+    """:func:`_pairwise_block` of the gathered ``a[rows[lo:lo + n]]``."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[rows[i]]
+        return res
+    r0, r1, r2, r3 = a[rows[lo]], a[rows[lo + 1]], a[rows[lo + 2]], a[rows[lo + 3]]
+    r4, r5, r6, r7 = a[rows[lo + 4]], a[rows[lo + 5]], a[rows[lo + 6]], a[rows[lo + 7]]
+    end = lo + n - n % 8
+    for i in range(lo + 8, end, 8):
+        r0 += a[rows[i]]
+        r1 += a[rows[i + 1]]
+        r2 += a[rows[i + 2]]
+        r3 += a[rows[i + 3]]
+        r4 += a[rows[i + 4]]
+        r5 += a[rows[i + 5]]
+        r6 += a[rows[i + 6]]
+        r7 += a[rows[i + 7]]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(end, lo + n):
+        res += a[rows[i]]
+    return res
+
+
+@njit(cache=True)
+def array_sum(a):
+    """``np.sum`` of a contiguous float64 array, to the bit (:func:`pairwise_sum`; 0.0 for none)."""
+    return pairwise_sum(a, NO_ROWS, 0, a.shape[0])
+
+
+NO_ROWS = np.zeros(0, np.int64)
+"""``rows`` of :func:`pairwise_sum` for a plain run."""
+
+
 @njit(cache=True)
 def upwind_order(n_nodes, branch_from, branch_to, m_branch_kg_s):
     """Nodes in upwind (topological) order of the flow, by Kahn's algorithm [2]_.
