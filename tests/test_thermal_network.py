@@ -189,20 +189,17 @@ def test_heat_ledger_closes_on_random_acyclic_networks(net):
 @seed(20261208)
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.integers(0, 3000), st.integers(0, 2**32 - 1), st.integers(-12, 12))
-def test_pairwise_sum_is_numpys_sum_to_the_last_bit(n, value_seed, spread):
-    # The kernels' totals (pairwise_sum) must be np.sum's, bit for bit: of a run, of a slice of it and of a gather
-    # (values over 10^spread decades of both signs, where the order of the additions shows in the last bits).
+def test_array_sum_is_numpys_sum_to_the_last_bit(n, value_seed, spread):
+    # The kernels' totals (array_sum) must be np.sum's, bit for bit: of a run and of a slice of it (values over
+    # 10^spread decades of both signs, where the order of the additions shows in the last bits).
     rng = np.random.default_rng(value_seed)
     a = rng.standard_normal(n) * 10.0 ** rng.uniform(-abs(spread), abs(spread), n)
     assert tk.array_sum(a) == np.sum(a)
     lo = int(rng.integers(0, n + 1))
-    assert tk.pairwise_sum(a, tk.NO_ROWS, lo, n - lo) == np.sum(a[lo:])
-    rows = rng.integers(0, max(n, 1), size=int(rng.integers(1, 2 * n + 2))) if n else np.zeros(0, np.int64)
-    if rows.size:
-        assert tk.pairwise_sum(a, rows, 0, rows.size) == float(a[rows].sum())
+    assert tk.array_sum(a[lo:]) == np.sum(a[lo:])
 
 
-def test_pairwise_sum_of_long_runs_and_signed_zeros():
+def test_array_sum_of_long_runs_and_signed_zeros():
     # beyond the 128-value blocks several levels of halving (the kernel's stack), and np.sum's 0.0 start
     a = np.random.default_rng(3).standard_normal(1_000_003) * 1e6
     assert tk.array_sum(a) == np.sum(a) and tk.array_sum(a[:65_536]) == np.sum(a[:65_536])

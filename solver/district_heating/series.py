@@ -261,7 +261,7 @@ def substation_figures(demand_w, flow_kg_s, cp, flow_max_kg_s, t_supply_min_k, h
     supply node, ``t_node_k[dyn_cs]``) into ``t_in_out``, the heat it delivered [W] (``-q_node_w[dyn_sub]``) into
     ``delivered_out`` and the demand it missed [W] into ``short_out``; ``cp`` [J/(kg K)] each substation's, or one
     value for all; ``totals_out`` [W] the sums of ``delivered_out``, ``demand_w`` and ``short_out`` (NumPy's
-    ``np.sum``, to the bit: :func:`gigawatt.solver.numerics.thermal_kernel.pairwise_sum`). Returns
+    ``np.sum``, to the bit: :func:`gigawatt.solver.numerics.thermal_kernel.array_sum`). Returns
     ``(undersupplied, bypassed)``: the substations with a demand whose water arrived below ``t_supply_min_k``, that
     pass it through (``heat`` and ``cold``), or that draw their 1 K flow or flow limit (``holds_return``, ``flow``
     at least min(demand / (c_p 1 K), flow_max) less 1e-12 of it); and those that pass it through."""

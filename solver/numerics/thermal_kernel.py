@@ -82,23 +82,24 @@ _PW_BLOCK = 128
 
 
 @njit(cache=True)
-def pairwise_sum(a, rows, lo, n):
-    """The sum NumPy's ``np.sum`` gives of ``n`` float64 values, to the bit: its pairwise summation (runs of up to
-    128 summed in eight interleaved partial sums, a longer run split at half its length rounded down to a multiple
-    of 8 and its halves summed apart, the result added to 0.0) of ``a[lo:lo + n]``, or, when ``rows`` is not
-    empty, of the gathered ``a[rows[lo:lo + n]]`` (as ``a[rows].sum()``). For a kernel that reports totals of the
-    arrays it fills without a NumPy call a total. (The halving walked with a stack: numba's cache cannot keep a
-    recursive kernel that other modules' kernels call.)"""
+def array_sum(a):
+    """The sum ``np.sum`` gives of a contiguous float64 array, to the bit: NumPy's pairwise summation (runs of up
+    to 128 summed in eight interleaved partial sums, a longer run split at half its length rounded down to a
+    multiple of 8 and its halves summed apart, the result added to 0.0; 0.0 for none). Written here because a
+    kernel's own ``np.sum`` adds in plain order, and a kernel that reports the totals of the arrays it fills
+    should report NumPy's. (The halving is walked with a stack: numba's cache cannot keep a recursive kernel
+    that other modules' kernels call.)"""
+    n = a.shape[0]
     if n <= _PW_BLOCK:
-        return 0.0 + _pairwise_block(a, rows, lo, n)
+        return 0.0 + _pairwise_block(a, 0, n)
     run_lo, run_n, expanded = np.empty(64, np.int64), np.empty(64, np.int64), np.zeros(64, np.bool_)
     value = np.empty(64)
     top, nv = 0, 0
-    run_lo[0], run_n[0] = lo, n
+    run_lo[0], run_n[0] = 0, n
     while top >= 0:
         m = run_n[top]
         if m <= _PW_BLOCK:
-            value[nv] = _pairwise_block(a, rows, run_lo[top], m)
+            value[nv] = _pairwise_block(a, run_lo[top], m)
             nv += 1
             top -= 1
         elif expanded[top]:  # both halves summed: their sum replaces them
@@ -118,10 +119,8 @@ def pairwise_sum(a, rows, lo, n):
 
 
 @njit(cache=True, inline="always")
-def _pairwise_block(a, rows, lo, n):
-    """NumPy's sum of a run of at most 128 values (:func:`pairwise_sum`)."""
-    if rows.shape[0]:
-        return _pairwise_block_rows(a, rows, lo, n)
+def _pairwise_block(a, lo, n):
+    """NumPy's sum of the run ``a[lo:lo + n]`` of at most 128 values (:func:`array_sum`)."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
@@ -143,42 +142,6 @@ def _pairwise_block(a, rows, lo, n):
     for i in range(lo + 8 * n8, lo + n):
         res += a[i]
     return res
-
-
-@njit(cache=True, inline="always")
-def _pairwise_block_rows(a, rows, lo, n):
-    """:func:`_pairwise_block` of the gathered ``a[rows[lo:lo + n]]``."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[rows[i]]
-        return res
-    r0, r1, r2, r3 = a[rows[lo]], a[rows[lo + 1]], a[rows[lo + 2]], a[rows[lo + 3]]
-    r4, r5, r6, r7 = a[rows[lo + 4]], a[rows[lo + 5]], a[rows[lo + 6]], a[rows[lo + 7]]
-    end = lo + n - n % 8
-    for i in range(lo + 8, end, 8):
-        r0 += a[rows[i]]
-        r1 += a[rows[i + 1]]
-        r2 += a[rows[i + 2]]
-        r3 += a[rows[i + 3]]
-        r4 += a[rows[i + 4]]
-        r5 += a[rows[i + 5]]
-        r6 += a[rows[i + 6]]
-        r7 += a[rows[i + 7]]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(end, lo + n):
-        res += a[rows[i]]
-    return res
-
-
-@njit(cache=True)
-def array_sum(a):
-    """``np.sum`` of a contiguous float64 array, to the bit (:func:`pairwise_sum`; 0.0 for none)."""
-    return pairwise_sum(a, NO_ROWS, 0, a.shape[0])
-
-
-NO_ROWS = np.zeros(0, np.int64)
-"""``rows`` of :func:`pairwise_sum` for a plain run."""
 
 
 @njit(cache=True)
