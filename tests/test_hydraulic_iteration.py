@@ -64,7 +64,7 @@ def _reference_iterate(self, w, m_start, injection, pumps, tol_pa, tol_mass_rel,
     assembled = self.reduced.name != "scipy"
     p_fixed_max = self._p_fixed_max
     inj_max = float(np.max(np.abs(injection), initial=0.0))
-    evaluations = [0]
+    evaluations, factorisations = [0], 0
 
     def evaluate(m, p, f, d, explicit=False):
         evaluations[0] += 1
@@ -104,6 +104,7 @@ def _reference_iterate(self, w, m_start, injection, pumps, tol_pa, tol_mass_rel,
         reuse = chord and (iterations == 1 or (factored and f_max * f_max < 0.01 * tol_f * f_before))
         COUNTS["chord_reuses"] += int(reuse and iterations > 1)
         f_before = f_max
+        factorisations += int(assembled and self.n_free > 0 and not reuse)  # (factor_solve's calls)
         factored = _reference_pressure_step(self, w, f, d, assembled, reuse=reuse)
         alpha = 1.0
         for _ in range(12):
@@ -131,7 +132,7 @@ def _reference_iterate(self, w, m_start, injection, pumps, tol_pa, tol_mass_rel,
                              pump_m_kg_s=m_out[self.n_pipe:], supply_kg_s=np.where(self.fixed, -w.g, 0.0),
                              iterations=iterations, max_mass_imbalance_kg_s=float(g_max),
                              max_pressure_residual_pa=float(f_max), converged=converged,
-                             evaluations=evaluations[0])
+                             evaluations=evaluations[0], factorisations=factorisations)
     if not converged:
         raise ConvergenceError("no convergence", partial=result)
     return result
@@ -198,7 +199,7 @@ def _session_state(session):
 def _result_bits(res: HydraulicResult):
     return (res.p_pa.tobytes(), res.m_kg_s.tobytes(), res.supply_kg_s.tobytes(), res.iterations,
             np.float64(res.max_mass_imbalance_kg_s).tobytes(), np.float64(res.max_pressure_residual_pa).tobytes(),
-            res.converged, res.evaluations)
+            res.converged, res.evaluations, res.factorisations)
 
 
 def _run(net: HydraulicNetwork, plan, reference: bool):

@@ -43,7 +43,7 @@ DONE = 3
 """Out: the iteration ended (``state[CONVERGED]`` says how)."""
 
 # Integer state (int64 array): where the iteration stands between calls.
-PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS = range(9)
+PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS, FACTORISATIONS = range(10)
 # Float state (float64 array).
 F_MAX, H_MAX, M_MAX, G_MAX, F_BEFORE = range(5)
 
@@ -68,13 +68,14 @@ def gga_iterate(state, fstate, m, m_new, p, p_new, f, f_new, d, d_new, network, 
     Parameters
     ----------
     state : int64[9]
-        ``PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS``. In, for
+        ``PHASE, ITERATIONS, SWAPS, FACTORED, REUSE, F_AT, G_AT, CONVERGED, EVALUATIONS, FACTORISATIONS``. In, for
         :data:`START`: ``FACTORED`` (whether ``factor`` holds the sparse factor of the last solve's last step, in
         a session); the rest is written. Out: the phase reached (:data:`NEED_STEP` or :data:`DONE`), Newton steps taken, how many times
         the current and next iterate's arrays were swapped (odd: ``m_new`` ... hold the current iterate), whether
         ``factor`` holds a sparse factor of the last step, whether the last step was solved with an earlier
         step's factor, the branch of the largest residual and the free node of the largest imbalance (-1 if
-        none), whether converged, the evaluations made (of the start unless resumed, and of every trial step).
+        none), whether converged, the evaluations made (of the start unless resumed, and of every trial step), the
+        numeric factorisations begun (a pivot that is not positive included).
     fstate : float64[5]
         ``F_MAX, H_MAX, M_MAX, G_MAX, F_BEFORE``: the largest |F| [Pa], |h| [Pa], |m| [kg/s] and free |G| [kg/s]
         of the current iterate, and the largest |F| before the last step [Pa].
@@ -127,6 +128,7 @@ def gga_iterate(state, fstate, m, m_new, p, p_new, f, f_new, d, d_new, network, 
     phase = state[PHASE]
     swaps = state[SWAPS] if phase == STEP_GIVEN else 0
     evaluations = state[EVALUATIONS] if phase == STEP_GIVEN else 0
+    factorisations = state[FACTORISATIONS] if phase == STEP_GIVEN else 0
     if swaps % 2:
         m, m_new, p, p_new, f, f_new, d, d_new = m_new, m, p_new, p, f_new, f, d_new, d
     if phase == START:
@@ -191,16 +193,19 @@ def gga_iterate(state, fstate, m, m_new, p, p_new, f, f_new, d, d_new, network, 
                     factored = True
                     solved = True
                 elif kind == SOLVER_SPARSE:
+                    factorisations += 1
                     if ldl_numeric_rows_solve(n_free, col_ptr, row_index, values, l_ptr, row_ptr, row_col, row_place,
                                               l_index, l_values, l_diag, y, dp) < 0:
                         factored = True
                         solved = True
-                elif envelope_factor_solve(values, env_first, env_ptr, inv_diag, dp) < 0:
-                    factored = False
-                    solved = True
+                else:
+                    factorisations += 1
+                    if envelope_factor_solve(values, env_first, env_ptr, inv_diag, dp) < 0:
+                        factored = False
+                        solved = True
             if not solved:  # SuperLU's, by the caller
                 state[PHASE], state[ITERATIONS], state[SWAPS] = NEED_STEP, iterations, swaps
-                state[EVALUATIONS] = evaluations
+                state[EVALUATIONS], state[FACTORISATIONS] = evaluations, factorisations
                 state[FACTORED], state[REUSE], state[F_AT], state[G_AT], state[CONVERGED] = 0, int(reuse), f_at, g_at, 0
                 fstate[F_MAX], fstate[H_MAX], fstate[M_MAX], fstate[G_MAX] = f_max, h_max, m_max, g_max
                 fstate[F_BEFORE] = f_before
@@ -229,6 +234,7 @@ def gga_iterate(state, fstate, m, m_new, p, p_new, f, f_new, d, d_new, network, 
     if chords:
         hk.chord_record(injection, m, p, last_injection, change, chord_m, chord_p, rem_m, rem_p, started, known)
     state[PHASE], state[ITERATIONS], state[SWAPS], state[EVALUATIONS] = DONE, iterations, swaps, evaluations
+    state[FACTORISATIONS] = factorisations
     state[FACTORED], state[REUSE] = int(factored), int(reuse)
     state[F_AT], state[G_AT], state[CONVERGED] = f_at, g_at, int(converged)
     fstate[F_MAX], fstate[H_MAX], fstate[M_MAX], fstate[G_MAX], fstate[F_BEFORE] = f_max, h_max, m_max, g_max, f_before

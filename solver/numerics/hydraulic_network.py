@@ -76,6 +76,8 @@ class HydraulicResult:
     evaluations : int
         Iterates evaluated (branch laws and residuals): the start's, unless a session had it from the last
         solve, and every trial step's.
+    factorisations : int
+        Numeric factorisations of the reduced system begun (envelope or sparse; a chord step takes none).
     """
 
     p_pa: np.ndarray
@@ -88,6 +90,7 @@ class HydraulicResult:
     max_pressure_residual_pa: float
     converged: bool
     evaluations: int
+    factorisations: int
 
 
 
@@ -387,7 +390,7 @@ class HydraulicNetwork:
         record = (*session._arrays(injection, w.m, w.p), session._known) if chords else _NO_RECORD
         settings = np.array([tol_pa, tol_mass_rel, max_iterations, first_test, self._p_fixed_max, warm,
                              resume is not None, chord, chords], dtype=float)
-        state, fstate = np.zeros(9, dtype=np.int64), np.zeros(5)
+        state, fstate = np.zeros(10, dtype=np.int64), np.zeros(5)
         state[gi.FACTORED] = session is not None and session.factored
         args = (self._kernel_network, self.pipes, pumps, w.memory, w.branch, w.g, w.values, w.rhs, w.dp,
                 self._kernel_solver, w.factor, injection, self._p_start, record, settings)
@@ -408,7 +411,8 @@ class HydraulicNetwork:
                                  pump_m_kg_s=m_out[self.n_pipe:], supply_kg_s=np.where(self.fixed, -w.g, 0.0),
                                  iterations=iterations, max_mass_imbalance_kg_s=g_max,
                                  max_pressure_residual_pa=f_max, converged=converged,
-                                 evaluations=int(state[gi.EVALUATIONS]))
+                                 evaluations=int(state[gi.EVALUATIONS]),
+                                 factorisations=int(state[gi.FACTORISATIONS]))
         if not converged:
             branch = self.branch_name(f_at) if f_at >= 0 else None
             node = self.node_name(g_at) if g_at >= 0 else None
